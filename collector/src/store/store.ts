@@ -1,0 +1,37 @@
+/**
+ * What the rest of the collector needs from ClickHouse. Two backends implement
+ * it: embedded chdb (default, no server) and a ClickHouse server over HTTP.
+ */
+export type Row = Record<string, unknown>;
+
+export interface InsertOptions {
+  /**
+   * ClickHouse `insert_deduplication_token`: the same token twice writes
+   * once, so replaying a write-ahead-log batch after a crash is harmless.
+   */
+  deduplicationToken?: string;
+}
+
+export interface QueryOptions {
+  /** Values bound server-side to `{name:Type}` placeholders; never spliced into SQL. */
+  params?: Record<string, unknown>;
+  /** Run with `readonly=1`: what `oversight sql` and every user-facing query path use. */
+  readonly?: boolean;
+}
+
+export interface Store {
+  readonly kind: 'embedded' | 'server';
+  /** Database holding the tables (default `oversight`). */
+  readonly database: string;
+  /** Apply pending migrations; safe to call on every start. */
+  migrate(): Promise<void>;
+  /** Insert rows as JSONEachRow into `table` of `database`. */
+  insert(table: string, rows: Row[], options?: InsertOptions): Promise<void>;
+  /** Rows as objects (JSONEachRow semantics). */
+  query<T = Row>(sql: string, options?: QueryOptions): Promise<T[]>;
+  /** Result in a ClickHouse output format (`PrettyCompact`, `CSVWithNames`, `JSONEachRow`, …). */
+  queryText(sql: string, format: string, options?: QueryOptions): Promise<string>;
+  /** True when the engine answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
