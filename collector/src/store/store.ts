@@ -27,10 +27,16 @@ export interface Store {
   migrate(): Promise<void>;
   /** Insert rows as JSONEachRow into `table` of `database`. */
   insert(table: string, rows: Row[], options?: InsertOptions): Promise<void>;
-  /** Rows as objects (JSONEachRow semantics). */
+  /**
+   * Rows as objects (JSONEachRow semantics). 64-bit integers come back as JSON
+   * numbers (select `toString(x)` where exactness past 2^53 matters);
+   * DateTime64 as `YYYY-MM-DD hh:mm:ss.fffffffff` in UTC.
+   */
   query<T = Row>(sql: string, options?: QueryOptions): Promise<T[]>;
   /** Result in a ClickHouse output format (`PrettyCompact`, `CSVWithNames`, `JSONEachRow`, …). */
   queryText(sql: string, format: string, options?: QueryOptions): Promise<string>;
+  /** A statement whose result is not needed (DDL, `ALTER … UPDATE`, `OPTIMIZE`, `INSERT … SELECT`). */
+  command(sql: string, options?: QueryOptions): Promise<void>;
   /** True when the engine answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

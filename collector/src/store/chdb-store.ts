@@ -1,0 +1,151 @@
+/**
+ * The embedded backend: ClickHouse in-process through chdb, persisted in a data
+ * directory. Only async chdb calls are used, so inserts and queries run off the
+ * event loop.
+ *
+ * Read-only queries run on a second connection to the same directory opened
+ * with `readonly=1` as a connection argument: the engine itself refuses writes,
+ * DDL and setting changes there, whatever SQL text it receives.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { drainPending, Session } from 'chdb';
+import type { DdlOptions } from './ddl-render.ts';
+import { DataDirLockedError, toStoreError } from './errors.ts';
+import { parseJsonEachRow, toJsonEachRow } from './json-each-row.ts';
+import { applyMigrations } from './migrations.ts';
+import type { InsertOptions, QueryOptions, Row, Store } from './store.ts';
+import { assertIdentifier, DEFAULT_DATABASE } from './tables.ts';
+
+export const DEFAULT_DATA_DIR = './.oversight/data';
+
+export interface EmbeddedStoreOptions extends Omit<DdlOptions, 'database' | 'cluster'> {
+  /** Default: `OVERSIGHT_DATA_DIR`, else `./.oversight/data`. */
+  dataDir?: string;
+  /** Default `oversight`. */
+  database?: string;
+}
+
+export interface EmbeddedStore extends Store {
+  readonly kind: 'embedded';
+  readonly dataDir: string;
+}
+
+/** Same output shape as the server backend: 64-bit integers as numbers, times in UTC. */
+const OUTPUT_ARGS = ['--output_format_json_quote_64bit_integers=0', '--session_timezone=UTC'];
+
+function openSession(dataDir: string, extraArgs: string[]): Session {
+  try {
+    return new Session(dataDir, { connectionArgs: [...OUTPUT_ARGS, ...extraArgs] });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message.includes('Cannot lock file')) throw new DataDirLockedError(dataDir, { cause: error });
+    throw error;
+  }
+}
+
+function hasParams(options: QueryOptions | undefined): options is QueryOptions & { params: Record<string, unknown> } {
+  return options?.params !== undefined && Object.keys(options.params).length > 0;
+}
+
+export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
+  const dataDir = resolve(options.dataDir ?? process.env.OVERSIGHT_DATA_DIR ?? DEFAULT_DATA_DIR);
+  const database = assertIdentifier(options.database ?? DEFAULT_DATABASE, 'database');
+  mkdirSync(dataDir, { recursive: true });
+
+  const session = openSession(dataDir, []);
+  let readonlySession: Session | undefined;
+  let closed = false;
+
+  // Unqualified table names in user SQL resolve to the oversight database.
+  await session.queryAsync(`CREATE DATABASE IF NOT EXISTS \`${database}\``);
+  await session.queryAsync(`USE \`${database}\``);
+
+  const readonlyConnection = async (): Promise<Session> => {
+    if (!readonlySession) {
+      const opened = openSession(dataDir, ['--readonly=1']);
+      await opened.queryAsync(`USE \`${database}\``);
+      readonlySession = opened;
+    }
+    return readonlySession;
+  };
+
+  const run = async (sql: string, format: string, options?: QueryOptions): Promise<string> => {
+    if (closed) throw new Error('store is closed');
+    const connection = options?.readonly ? await readonlyConnection() : session;
+    try {
+      const result = hasParams(options)
+        ? await connection.queryBindAsync(sql, options.params, { format })
+        : await connection.queryAsync(sql, { format });
+      return result.text();
+    } catch (error) {
+      throw toStoreError(error, { readonly: options?.readonly === true });
+    }
+  };
+
+  const store: EmbeddedStore = {
+    kind: 'embedded',
+    database,
+    dataDir,
+
+    async migrate() {
+      await applyMigrations(
+        {
+          command: (sql) => store.command(sql),
+          query: (sql) => store.query(sql),
+          insert: (table, rows) => store.insert(table, rows),
+        },
+        { ...options, database },
+      );
+    },
+
+    async insert(table: string, rows: Row[], insertOptions?: InsertOptions) {
+      if (rows.length === 0) return;
+      if (closed) throw new Error('store is closed');
+      const settings: Record<string, string> = {};
+      if (insertOptions?.deduplicationToken) settings.insert_deduplication_token = insertOptions.deduplicationToken;
+      try {
+        await session.insert({
+          table: `${database}.${assertIdentifier(table, 'table')}`,
+          values: Buffer.from(toJsonEachRow(rows)),
+          format: 'JSONEachRow',
+          settings,
+        });
+      } catch (error) {
+        throw toStoreError(error);
+      }
+    },
+
+    async query<T = Row>(sql: string, queryOptions?: QueryOptions): Promise<T[]> {
+      return parseJsonEachRow<T>(await run(sql, 'JSONEachRow', queryOptions));
+    },
+
+    async queryText(sql: string, format: string, queryOptions?: QueryOptions): Promise<string> {
+      return run(sql, format, queryOptions);
+    },
+
+    async command(sql: string, queryOptions?: QueryOptions): Promise<void> {
+      await run(sql, 'TabSeparated', queryOptions);
+    },
+
+    async ping() {
+      if (closed) return false;
+      try {
+        await session.queryAsync('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      readonlySession?.close();
+      session.close();
+      // A later session on another directory must wait until this one is really gone.
+      await drainPending();
+    },
+  };
+  return store;
+}
