@@ -1,0 +1,17 @@
+/** The log holds `maxBytes`; the caller should answer 503 with `Retry-After`. */
+export class WalFullError extends Error {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.name = 'WalFullError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The log is closed, or a write/fsync failed and its on-disk state can no longer be trusted. */
+export class WalClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WalClosedError';
+  }
+}
