@@ -1,0 +1,138 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { configureFeedback, FeedbackSchema, feedback } from '../src/feedback.ts';
+
+interface Received {
+  method: string | undefined;
+  url: string | undefined;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+const TRACE = '4BF92F3577B34DA6A3CE929D0E0E4736';
+const SPAN = '00f067aa0ba902b7';
+
+let server: Server;
+let endpoint: string;
+let received: Received[] = [];
+let answer = { status: 202, body: '{"accepted":true}' };
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+      });
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(answer.body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+});
+
+beforeEach(() => {
+  received = [];
+  answer = { status: 202, body: '{"accepted":true}' };
+  configureFeedback({});
+  delete process.env.OVERSIGHT_ENDPOINT;
+  delete process.env.OVERSIGHT_API_KEY;
+});
+
+describe('feedback', () => {
+  it('posts validated JSON with the bearer key to /v1/feedback', async () => {
+    const result = await feedback(
+      {
+        traceId: TRACE,
+        spanId: SPAN,
+        value: 'down',
+        comment: 'wrong answer',
+        userId: 'u-1',
+        metadata: { page: 'faq' },
+      },
+      { endpoint: `${endpoint}/`, apiKey: 'key-123' },
+    );
+    expect(result).toEqual({ ok: true, status: 202 });
+    expect(received).toHaveLength(1);
+    const [req] = received;
+    expect(req?.method).toBe('POST');
+    expect(req?.url).toBe('/v1/feedback');
+    expect(req?.headers.authorization).toBe('Bearer key-123');
+    expect(req?.headers['content-type']).toBe('application/json');
+    expect(req?.body).toEqual({
+      traceId: TRACE.toLowerCase(),
+      spanId: SPAN,
+      value: 'down',
+      comment: 'wrong answer',
+      userId: 'u-1',
+      metadata: { page: 'faq' },
+    });
+  });
+
+  it('takes endpoint and key from configureFeedback, then from the environment', async () => {
+    process.env.OVERSIGHT_ENDPOINT = endpoint;
+    process.env.OVERSIGHT_API_KEY = 'from-env';
+    expect((await feedback({ traceId: TRACE, value: 4 })).ok).toBe(true);
+    configureFeedback({ endpoint, apiKey: 'from-init' });
+    expect((await feedback({ traceId: TRACE, value: 0.5 })).ok).toBe(true);
+    expect(received.map((r) => r.headers.authorization)).toEqual(['Bearer from-env', 'Bearer from-init']);
+    expect(received.map((r) => (r.body as { value: unknown }).value)).toEqual([4, 0.5]);
+  });
+
+  it('rejects a bad body locally without sending anything', async () => {
+    const bad = await feedback({ traceId: 'not-a-trace', value: 'meh' as 'up' }, { endpoint });
+    expect(bad.ok).toBe(false);
+    expect(bad.error).toMatch(/traceId/);
+    expect(bad.error).toMatch(/value/);
+    const zero = await feedback({ traceId: '0'.repeat(32), value: 'up' }, { endpoint });
+    expect(zero.ok).toBe(false);
+    expect(received).toHaveLength(0);
+  });
+
+  it('reports a collector refusal with its status and message', async () => {
+    answer = { status: 401, body: '{"error":"unknown api key"}' };
+    const result = await feedback({ traceId: TRACE, value: 'up' }, { endpoint, apiKey: 'wrong' });
+    expect(result.ok).toBe(false);
+    expect(result.status).toBe(401);
+    expect(result.error).toContain('unknown api key');
+  });
+
+  it('resolves with an error instead of throwing when the collector is unreachable', async () => {
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise((r) => dead.close(r));
+    const result = await feedback({ traceId: TRACE, value: 'up' }, { endpoint: `http://127.0.0.1:${port}` });
+    expect(result.ok).toBe(false);
+    expect(result.error).toBeTruthy();
+  });
+
+  it('resolves with an error when given something that is not an object at all', async () => {
+    const result = await feedback(null as unknown as { traceId: string; value: 'up' }, { endpoint });
+    expect(result.ok).toBe(false);
+  });
+});
+
+describe('FeedbackSchema', () => {
+  it('is the contract the collector validates with', () => {
+    expect(FeedbackSchema.parse({ traceId: TRACE, value: 'up' })).toEqual({
+      traceId: TRACE.toLowerCase(),
+      value: 'up',
+    });
+    expect(FeedbackSchema.safeParse({ traceId: TRACE, value: Number.POSITIVE_INFINITY }).success).toBe(false);
+    expect(FeedbackSchema.safeParse({ traceId: TRACE, spanId: 'xyz', value: 1 }).success).toBe(false);
+    expect(
+      FeedbackSchema.safeParse({ traceId: TRACE, value: 'up', comment: 'c'.repeat(10_001) }).success,
+    ).toBe(false);
+  });
+});
