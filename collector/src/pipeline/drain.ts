@@ -1,0 +1,306 @@
+import { join } from 'node:path';
+import type { Row, Store } from '../store/store.ts';
+import type { IngestBatch } from './batch-codec.ts';
+import { decodeBatch } from './batch-codec.ts';
+import type { DeadLetter } from './dead-letter.ts';
+import { writeDeadLetters } from './dead-letter.ts';
+import type { Wal, WalEntry, WalPosition, WalRange } from './wal/wal.ts';
+
+/** A decoded log entry, with where it sits in the log (stable across restarts: usable for row ids). */
+export interface PositionedBatch extends IngestBatch {
+  position: WalPosition;
+}
+
+/** Turns batches into rows per table. A throw marks the input as poison (dead-lettered), not as an outage. */
+export type ToRows = (batches: PositionedBatch[]) => Promise<Map<string, Row[]>> | Map<string, Row[]>;
+
+export interface DrainOptions {
+  wal: Wal;
+  store: Pick<Store, 'insert'>;
+  toRows: ToRows;
+  /** Log entries (accepted requests) per insert round (default 500). */
+  maxEntriesPerInsert?: number;
+  /** Log bytes per insert round (default 16 MiB; chdb wants ≤ ~12 MB of rows per insert). */
+  maxBytesPerInsert?: number;
+  /**
+   * After waking from idle with less than a full round waiting, wait this long
+   * so that concurrent requests share one insert (default 200 ms).
+   */
+  lingerMs?: number;
+  /** Backoff after a failed round: exponential from `initialMs`, capped at `maxMs`, with jitter. */
+  retry?: { initialMs?: number; maxMs?: number };
+  /** Default: `dead-letter.jsonl` in the log directory. */
+  deadLetterPath?: string;
+  /** fsync the dead-letter file (default true). */
+  fsync?: boolean;
+  decode?: (payload: Uint8Array) => IngestBatch;
+  /** Told about every failed round (for logs); the drain retries on its own. */
+  onError?: (error: Error) => void;
+}
+
+export interface DrainHealth {
+  /** False from a failed insert until the next successful one. */
+  storeHealthy: boolean;
+  lagEntries: number;
+  lagBytes: number;
+  lastError: string | null;
+  consecutiveFailures: number;
+}
+
+export interface DrainStats {
+  entriesCommitted: number;
+  rowsInserted: Record<string, number>;
+  inserts: number;
+  failedRounds: number;
+  deadLettered: number;
+}
+
+export interface Drain {
+  /** New entries were appended: start a round if idle. */
+  wake(): void;
+  health(): DrainHealth;
+  stats(): DrainStats;
+  /**
+   * Resolves true once everything appended before the call is committed,
+   * false if `timeoutMs` passes first or the drain stops.
+   */
+  waitForDrain(timeoutMs?: number): Promise<boolean>;
+  /** Finishes the round in progress (or abandons a backoff wait) and ends the loop. */
+  stop(): Promise<void>;
+}
+
+/** Deterministic per (log, range, table): a replayed round sends the same token and ClickHouse drops the copy. */
+export function deduplicationToken(walId: string, range: WalRange, table: string): string {
+  return `${walId}:${range.from}-${range.to}:${table}`;
+}
+
+interface Sleeper {
+  wakeable: boolean;
+  finish: () => void;
+}
+
+export function startDrain(options: DrainOptions): Drain {
+  const { wal, store, toRows } = options;
+  const maxEntries = options.maxEntriesPerInsert ?? 500;
+  const maxBytes = options.maxBytesPerInsert ?? 16 * 1024 * 1024;
+  const lingerMs = options.lingerMs ?? 200;
+  const initialBackoff = options.retry?.initialMs ?? 200;
+  const maxBackoff = options.retry?.maxMs ?? 30_000;
+  const deadLetterPath = options.deadLetterPath ?? join(wal.dir, 'dead-letter.jsonl');
+  const fsync = options.fsync ?? true;
+  const decode = options.decode ?? decodeBatch;
+
+  let stopping = false;
+  let storeHealthy = true;
+  let lastError: string | null = null;
+  let consecutiveFailures = 0;
+  const counters: DrainStats = {
+    entriesCommitted: 0,
+    rowsInserted: {},
+    inserts: 0,
+    failedRounds: 0,
+    deadLettered: 0,
+  };
+  let sleeper: Sleeper | null = null;
+  let wakePending = false;
+  const progressWaiters = new Set<() => void>();
+
+  /** Resolves after `ms` (never, when null), on stop, and on wake when `wakeable`. */
+  const sleep = (ms: number | null, wakeable: boolean): Promise<void> =>
+    new Promise((resolve) => {
+      if (stopping) return resolve();
+      if (wakeable && wakePending) {
+        wakePending = false;
+        return resolve();
+      }
+      let timer: NodeJS.Timeout | null = null;
+      const finish = () => {
+        if (timer) clearTimeout(timer);
+        sleeper = null;
+        resolve();
+      };
+      if (ms !== null) timer = setTimeout(finish, ms);
+      sleeper = { wakeable, finish };
+    });
+
+  const notifyProgress = () => {
+    for (const waiter of progressWaiters) waiter();
+  };
+
+  const hasBacklog = () => wal.endPosition > wal.committedPosition;
+
+  async function readRange(range: WalRange): Promise<WalEntry[]> {
+    const entries: WalEntry[] = [];
+    let pos = range.from;
+    while (pos < range.to) {
+      const got = await wal.read(pos, Number.MAX_SAFE_INTEGER, range.to - pos);
+      if (got.length === 0) throw new Error(`log ends before the pending range ${range.from}-${range.to}`);
+      for (const entry of got) {
+        if (entry.position >= range.to) break;
+        entries.push(entry);
+      }
+      pos = (got.at(-1) as WalEntry).next;
+    }
+    return entries;
+  }
+
+  async function convert(entries: WalEntry[]): Promise<{ tables: Map<string, Row[]>; poison: DeadLetter[] }> {
+    const poison: DeadLetter[] = [];
+    const letter = (entry: WalEntry, reason: string): DeadLetter => ({
+      walId: wal.id,
+      position: entry.position,
+      next: entry.next,
+      reason,
+      payload: Buffer.from(entry.payload).toString('base64'),
+    });
+    const good: { entry: WalEntry; batch: PositionedBatch }[] = [];
+    for (const entry of entries) {
+      if (entry.corrupt) {
+        poison.push(letter(entry, `corrupt log record: ${entry.corrupt}`));
+        continue;
+      }
+      try {
+        good.push({ entry, batch: { ...decode(entry.payload), position: entry.position } });
+      } catch (err) {
+        poison.push(letter(entry, `decode: ${(err as Error).message}`));
+      }
+    }
+    if (good.length === 0) return { tables: new Map(), poison };
+    try {
+      return { tables: await toRows(good.map((g) => g.batch)), poison };
+    } catch (err) {
+      if (good.length === 1) {
+        poison.push(letter((good[0] as (typeof good)[number]).entry, `toRows: ${(err as Error).message}`));
+        return { tables: new Map(), poison };
+      }
+    }
+    // One entry spoils the round: convert one by one to find it and keep the rest.
+    const tables = new Map<string, Row[]>();
+    for (const { entry, batch } of good) {
+      try {
+        for (const [table, rows] of await toRows([batch])) {
+          const into = tables.get(table);
+          if (into) for (const row of rows) into.push(row);
+          else tables.set(table, [...rows]);
+        }
+      } catch (err) {
+        poison.push(letter(entry, `toRows: ${(err as Error).message}`));
+      }
+    }
+    return { tables, poison };
+  }
+
+  /** One round: stage a range, insert its rows table by table, dead-letter the poison, commit. */
+  async function round(): Promise<void> {
+    let range = wal.pending;
+    let entries: WalEntry[];
+    if (range) {
+      entries = await readRange(range);
+    } else {
+      entries = await wal.read(wal.committedPosition, maxEntries, maxBytes);
+      const last = entries.at(-1);
+      if (!last) return;
+      range = { from: wal.committedPosition, to: last.next };
+      // Persisted before inserting, so a restart replays exactly this range under the same tokens.
+      await wal.stage(range);
+    }
+    const { tables, poison } = await convert(entries);
+    for (const table of [...tables.keys()].sort()) {
+      const rows = tables.get(table) as Row[];
+      if (rows.length === 0) continue;
+      try {
+        await store.insert(table, rows, { deduplicationToken: deduplicationToken(wal.id, range, table) });
+      } catch (err) {
+        storeHealthy = false;
+        throw err;
+      }
+      storeHealthy = true;
+      counters.inserts++;
+      counters.rowsInserted[table] = (counters.rowsInserted[table] ?? 0) + rows.length;
+    }
+    await writeDeadLetters(deadLetterPath, poison, fsync);
+    counters.deadLettered += poison.length;
+    const before = wal.stats().committedEntries;
+    await wal.commit(range.to);
+    counters.entriesCommitted += wal.stats().committedEntries - before;
+    consecutiveFailures = 0;
+    notifyProgress();
+  }
+
+  async function loop(): Promise<void> {
+    let idle = true;
+    while (!stopping) {
+      if (!hasBacklog()) {
+        idle = true;
+        await sleep(null, true);
+        continue;
+      }
+      if (idle && lingerMs > 0 && !wal.pending && wal.endPosition - wal.committedPosition < maxBytes) {
+        await sleep(lingerMs, false);
+        if (stopping) break;
+      }
+      idle = false;
+      try {
+        await round();
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        consecutiveFailures++;
+        counters.failedRounds++;
+        lastError = error.message;
+        options.onError?.(error);
+        if (stopping) break;
+        const ceiling = Math.min(maxBackoff, initialBackoff * 2 ** Math.min(consecutiveFailures - 1, 30));
+        await sleep(ceiling / 2 + Math.random() * (ceiling / 2), false);
+      }
+    }
+  }
+
+  const running = loop();
+
+  return {
+    wake() {
+      if (sleeper?.wakeable) sleeper.finish();
+      else wakePending = true;
+    },
+    health() {
+      const stats = wal.stats();
+      return {
+        storeHealthy,
+        lagEntries: stats.uncommittedEntries,
+        lagBytes: stats.uncommittedBytes,
+        lastError,
+        consecutiveFailures,
+      };
+    },
+    stats() {
+      return { ...counters, rowsInserted: { ...counters.rowsInserted } };
+    },
+    waitForDrain(timeoutMs?: number) {
+      const target = wal.endPosition;
+      return new Promise<boolean>((resolve) => {
+        let timer: NodeJS.Timeout | null = null;
+        const check = () => {
+          const done = wal.committedPosition >= target;
+          if (!done && !stopping) return;
+          progressWaiters.delete(check);
+          if (timer) clearTimeout(timer);
+          resolve(done);
+        };
+        progressWaiters.add(check);
+        if (timeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            progressWaiters.delete(check);
+            resolve(wal.committedPosition >= target);
+          }, timeoutMs);
+        }
+        check();
+      });
+    },
+    async stop() {
+      stopping = true;
+      sleeper?.finish();
+      notifyProgress();
+      await running;
+    },
+  };
+}

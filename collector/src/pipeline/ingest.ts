@@ -1,0 +1,93 @@
+import type { SpanRecord } from '../otlp/span-record.ts';
+import { encodeBatch } from './batch-codec.ts';
+import type { Drain, DrainHealth } from './drain.ts';
+import { WalFullError } from './wal/errors.ts';
+import type { Wal, WalStats } from './wal/wal.ts';
+
+/** Intake has stopped (shutting down): the server answers 503 so the exporter retries elsewhere or later. */
+export class IngestClosedError extends Error {
+  constructor() {
+    super('collector is shutting down');
+    this.name = 'IngestClosedError';
+  }
+}
+
+export interface IngestHealth extends DrainHealth {
+  /** Taking requests: not shutting down, and the log has room. */
+  ready: boolean;
+  accepting: boolean;
+  /** The last append was refused for lack of room, or the log is within 5 % of its cap. */
+  walFull: boolean;
+  /** Why `ready` is false, or what is degraded (store down while the log absorbs the load). */
+  reasons: string[];
+  wal: WalStats;
+}
+
+export interface Ingest {
+  /** Resolves once the spans are durable in the log; rejects with `WalFullError` or `IngestClosedError`. */
+  ingest(projectId: string, spans: SpanRecord[]): Promise<void>;
+  health(): IngestHealth;
+  /**
+   * Stops intake, waits for appends in flight, gives the drain up to
+   * `drainTimeoutMs` (default 10 s) to insert what is logged, then stops it and
+   * closes the log. What is left stays in the log for the next start.
+   */
+  stop(options?: { drainTimeoutMs?: number }): Promise<{ drained: boolean }>;
+}
+
+export interface IngestOptions {
+  wal: Wal;
+  drain: Drain;
+  now?: () => number;
+}
+
+const NEARLY_FULL = 0.95;
+
+export function createIngest({ wal, drain, now = Date.now }: IngestOptions): Ingest {
+  let accepting = true;
+  let lastAppendFull = false;
+  const inFlight = new Set<Promise<unknown>>();
+  let stopped: Promise<{ drained: boolean }> | null = null;
+
+  return {
+    async ingest(projectId, spans) {
+      if (!accepting) throw new IngestClosedError();
+      const append = wal.append(encodeBatch({ projectId, receivedAt: now(), spans }));
+      inFlight.add(append);
+      try {
+        await append;
+        lastAppendFull = false;
+      } catch (err) {
+        if (err instanceof WalFullError) lastAppendFull = true;
+        throw err;
+      } finally {
+        inFlight.delete(append);
+      }
+      drain.wake();
+    },
+
+    health() {
+      const walStats = wal.stats();
+      const drainHealth = drain.health();
+      const walFull = lastAppendFull || walStats.bytesOnDisk >= walStats.maxBytes * NEARLY_FULL;
+      const reasons: string[] = [];
+      if (!accepting) reasons.push('shutting down');
+      if (walFull) reasons.push('write-ahead log full');
+      if (!drainHealth.storeHealthy)
+        reasons.push(`store unavailable: ${drainHealth.lastError ?? 'unknown error'}`);
+      return { ...drainHealth, ready: accepting && !walFull, accepting, walFull, reasons, wal: walStats };
+    },
+
+    stop(options = {}) {
+      stopped ??= (async () => {
+        accepting = false;
+        await Promise.allSettled([...inFlight]);
+        const drained = await drain.waitForDrain(options.drainTimeoutMs ?? 10_000);
+        await drain.stop();
+        await wal.close();
+        return { drained };
+      })();
+      return stopped;
+    },
+  };
+}

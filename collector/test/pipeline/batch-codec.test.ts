@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { BatchDecodeError, decodeBatch, encodeBatch } from '../../src/pipeline/batch-codec.ts';
+import { span } from './fixtures/spans.ts';
+
+describe('batch codec', () => {
+  it('round-trips a batch exactly, bigints and awkward numbers included', () => {
+    const s = span('a', 3);
+    s.attributes = {
+      big: 2 ** 53 + 2,
+      nan: Number.NaN,
+      inf: Number.NEGATIVE_INFINITY,
+      negZero: -0,
+      nested: { list: [1, 'two', null, { deep: false }] },
+      unicode: 'héllo \u{1F600}',
+    };
+    s.links = [{ traceId: 'f'.repeat(32), spanId: 'e'.repeat(16), traceState: 'a=b', attributes: {} }];
+    s.endTimeUnixNano = 18_446_744_073_709_551_615n;
+    const batch = { projectId: 'proj-1', receivedAt: 1_760_000_000_123, spans: [s, span('b', 4)] };
+    const decoded = decodeBatch(encodeBatch(batch));
+    expect(decoded).toEqual(batch);
+    expect(Object.is(decoded.spans[0]?.attributes.negZero, -0)).toBe(true);
+    expect(decoded.spans[0]?.endTimeUnixNano).toBe(18_446_744_073_709_551_615n);
+  });
+
+  it('rejects bytes it did not write', () => {
+    expect(() => decodeBatch(new Uint8Array([9, 1, 2]))).toThrow(BatchDecodeError);
+    const good = encodeBatch({ projectId: 'p', receivedAt: 1, spans: [span('a')] });
+    expect(() => decodeBatch(good.subarray(0, good.byteLength - 20))).toThrow(BatchDecodeError);
+  });
+
+  it('rejects a well-formed value that is not a batch', () => {
+    const wrong = encodeBatch({
+      projectId: 'p',
+      receivedAt: 1,
+      spans: [{ ...span('a'), startTimeUnixNano: 5 }] as never,
+    });
+    expect(() => decodeBatch(wrong)).toThrow(/malformed batch/);
+  });
+});
