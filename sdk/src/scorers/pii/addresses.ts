@@ -1,0 +1,109 @@
+import { before } from './context.ts';
+import { englishCommon, englishKnown, streetSuffixes } from './lexicon.ts';
+import type { Detector, PiiFinding } from './types.ts';
+
+// Street types written after the name (English and Nordic/Dutch abbreviations), beyond faker's lists.
+const SUFFIX_WORDS = new Set([
+  ...streetSuffixes,
+  ...'st str rd ave av blvd bd ln dr ct pl sq ter terr pkwy hwy cir cres cl wy trl aly row mews close walk gardens grove hill rise vale wharf parade esplanade promenade'.split(' '),
+]);
+
+// Words that begin a street name in Romance, Slavic and other languages ("Rue de la Paix 12").
+const PREFIX =
+  'rue|avenue|av\\.|avenida|boulevard|bd\\.?|bvd|via|viale|piazza|piazzale|corso|largo|vicolo|calle|c/|carrer|camino|paseo|plaza|praça|rua|travessa|estrada|alameda|chemin|allée|place|quai|impasse|route|ulica|ul\\.|al\\.|aleja|plac|trg|ulitsa|ul|strada|str\\.|bulevardul|calea|rruga|odos|náměstí|nám\\.|ulice|třída|utca|út|tér|calçada|largo|rambla|ronda|cesta';
+// Endings of compound street names in Germanic, Nordic, Finnish, Baltic and Icelandic.
+const MORPHEME =
+  'straße|strasse|str\\.|weg|gasse|allee|platz|ring|damm|ufer|steig|pfad|chaussee|markt|tie|katu|kuja|polku|raitti|väylä|vägen|väg|gatan|gata|gränd|vej|gade|allé|veien|vegen|veg|braut|stræde|stræti|vegur|gata|laan|straat|plein|gracht|kade|dreef|singel|utca|iela|gatvė|gatve|tee|maantee|ulica|ulice';
+
+const WORD = String.raw`[\p{L}\p{M}][\p{L}\p{M}'’.-]*`;
+const UNIT = String.raw`(?:,?\s*(?:apt|apartment|suite|ste|unit|flat|room|rm|floor|fl|bldg|building|#)\.?\s*#?\s*[\w-]{1,6})`;
+
+// 1) house number, 1-5 words, a street-type word: "1737 Cheriton Dr", "7873 216 Menzies Street".
+const NUMBER_NAME_TYPE = new RegExp(
+  String.raw`(?<![\w.,/-])\d{1,6}[A-Za-z]?\s+((?:(?:${WORD}|\d{1,4}(?:st|nd|rd|th)?)\s+){1,5})(${WORD})(?![\p{L}\p{M}])`,
+  'gu',
+);
+// 2) house number, 1-4 words, a second number, optional units: "764 Fagradalsbraut 71 Apt. 762".
+const NUMBER_NAME_NUMBER = new RegExp(
+  String.raw`(?<![\w.,/-])\d{1,6}\s+((?:${WORD}[ \t]+){0,3}${WORD})[ \t]+\d{1,5}[A-Za-z]?(?![\w.,]\d|[\w-])(${UNIT}*)`,
+  'gu',
+);
+// 3) prefix street word or compound with a street ending, then a number: "Rue de Rivoli 12", "Hauptstraße 5".
+const NAMED_STREET_NUMBER = new RegExp(
+  String.raw`(?<![\p{L}\p{M}])(?:(?:${PREFIX})\s+(?:${WORD}\s+){0,4}?|\p{Lu}[\p{L}\p{M}]*(?:${MORPHEME})\s+|\p{Lu}[\p{L}\p{M}]+\s+(?:${MORPHEME})\s+)\d{1,5}[A-Za-z]?(?![\w])(${UNIT}*)`,
+  'giu',
+);
+// 4) numbered street after the prefix: "12 Rue de la Paix", "5 Avenue Foch".
+const NUMBER_PREFIX_STREET = new RegExp(
+  String.raw`(?<![\w.,/-])\d{1,5}[A-Za-z]?,?\s+(?:${PREFIX})\s+(?:(?:de|du|des|la|le|di|da|del|dos|das)\s+){0,2}\p{Lu}${WORD}(?:\s+\p{Lu}${WORD}){0,2}`,
+  'gu',
+);
+const PO_BOX = /\b(?:P\.?\s?O\.?\s?Box|Post Office Box|PO Box|Postfach|Apartado|Casilla)\s+\d{1,6}\b/gi;
+const MILITARY = /\b(?:(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{1,5},?\s+)?(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5}\b/g;
+
+const CITY_ZIP = /^(?:,\s*\p{Lu}[\p{L}\p{M}'’.-]*(?:[ \t]+[\p{L}\p{M}'’.-]+){0,3}){1,3},?[ \t]+(?:[A-Z]{2}[ \t]+)?\d{4,6}(?:-\d{4})?(?!\w)/u;
+const STRONG_CONTEXT =
+  /\b(?:address|addr|live|lives|living|lived|located|location|reside|resides|residing|ship|shipped|shipping|deliver|delivered|delivery|send|sent|mail|mailing|return|billing|home|office|offices|headquarters|moved|move|visit|meet|stay|staying|apartment|house|street)\b[^\n.]{0,25}$/;
+const WEAK_CONTEXT = /\b(?:at|to|on|from|of)\s+(?:the\s+)?$/;
+
+const UNIT_WORDS = /^(?:apt|apartment|suite|ste|unit|flat|room|rm|floor|fl|bldg|building)\.?$/i;
+
+/** A word fit for a street name: capitalised, or not an everyday English word. */
+function streetWord(word: string): boolean {
+  const c = word[0] ?? '';
+  const lower = word.toLowerCase().replace(/\.$/, '');
+  if (c !== c.toLowerCase()) return !englishCommon.has(lower) || word.length > 1;
+  return !englishCommon.has(lower) && !englishKnown.has(lower);
+}
+
+function contextBoost(text: string, start: number): number {
+  const pre = before(text, start, 50);
+  if (STRONG_CONTEXT.test(pre)) return 0.3;
+  if (WEAK_CONTEXT.test(pre)) return 0.15;
+  return 0;
+}
+
+function extend(text: string, end: number): number {
+  const rest = text.slice(end, end + 120);
+  const unit = rest.match(new RegExp(`^${UNIT}+`, 'i'));
+  let e = end + (unit ? unit[0].length : 0);
+  const city = text.slice(e, e + 120).match(CITY_ZIP);
+  if (city) e += city[0].length;
+  return e;
+}
+
+function push(out: PiiFinding[], text: string, start: number, end: number, confidence: number): void {
+  const e = extend(text, end);
+  out.push({ type: 'STREET_ADDRESS', start, end: e, text: text.slice(start, e), confidence: Math.min(0.95, confidence) });
+}
+
+export const detectAddresses: Detector = (text, out) => {
+  for (const m of text.matchAll(NUMBER_NAME_TYPE)) {
+    const middle = (m[1] ?? '').trim().split(/\s+/);
+    const type = (m[2] ?? '').toLowerCase().replace(/\.$/, '');
+    if (!SUFFIX_WORDS.has(type)) continue;
+    const named = middle.filter((w) => !/^\d/.test(w));
+    if (named.length > 0 && !named.every(streetWord)) continue;
+    // Everyday phrases ("3 big Hill"): want a capitalised or foreign name part, or a numbered street.
+    if (named.length === 0 && !middle.some((w) => /^\d/.test(w))) continue;
+    const capitalised = named.every((w) => (w[0] ?? '') !== (w[0] ?? '').toLowerCase());
+    push(out, text, m.index, m.index + m[0].length, (capitalised ? 0.75 : 0.55) + contextBoost(text, m.index));
+  }
+  for (const m of text.matchAll(NUMBER_NAME_NUMBER)) {
+    const words = (m[1] ?? '').trim().split(/[ \t]+/);
+    if (UNIT_WORDS.test(words[0] ?? '')) continue;
+    if (!words.every(streetWord)) continue;
+    if (words.every((w) => englishCommon.has(w.toLowerCase()))) continue;
+    const units = (m[2] ?? '').length > 0;
+    push(out, text, m.index, m.index + m[0].length, 0.5 + (units ? 0.3 : 0) + contextBoost(text, m.index));
+  }
+  for (const m of text.matchAll(NAMED_STREET_NUMBER)) {
+    const head = m[0].split(/\s+/)[0] ?? '';
+    // The prefix alternation is case-insensitive; a lower-case "place 3" or "via 2" is ordinary prose.
+    if ((head[0] ?? '') === (head[0] ?? '').toLowerCase() && !/[a-z]{3,}(?:straße|strasse|weg|gasse|tie|katu|vej|gade|vägen|gatan)/.test(head)) continue;
+    push(out, text, m.index, m.index + m[0].length, 0.7 + contextBoost(text, m.index));
+  }
+  for (const m of text.matchAll(NUMBER_PREFIX_STREET)) push(out, text, m.index, m.index + m[0].length, 0.75 + contextBoost(text, m.index));
+  for (const m of text.matchAll(PO_BOX)) push(out, text, m.index, m.index + m[0].length, 0.85);
+  for (const m of text.matchAll(MILITARY)) push(out, text, m.index, m.index + m[0].length, 0.85);
+};

@@ -1,0 +1,48 @@
+import { detectPii } from './detect.ts';
+import { resolveOverlaps } from './detect.ts';
+import type { DetectPiiOptions, PiiFinding } from './types.ts';
+
+export interface MaskPiiOptions extends DetectPiiOptions {
+  /** Returns the replacement for one finding; default `<TYPE>`. */
+  replacer?: (finding: PiiFinding) => string;
+  /** Keep the last four digits of cards, IBANs and phone numbers: `****1234`. */
+  partial?: boolean;
+}
+
+function keepLastFour(value: string): string {
+  const chars = [...value];
+  let digitsSeen = 0;
+  for (let i = chars.length - 1; i >= 0; i--) {
+    const ch = chars[i] as string;
+    if (/[A-Za-z0-9]/.test(ch)) {
+      digitsSeen++;
+      if (digitsSeen > 4) chars[i] = '*';
+    }
+  }
+  return chars.join('').replace(/[ -]/g, '');
+}
+
+export function defaultReplacement(finding: PiiFinding, partial: boolean): string {
+  if (partial && (finding.type === 'CREDIT_CARD' || finding.type === 'IBAN_CODE' || finding.type === 'PHONE_NUMBER')) {
+    return keepLastFour(finding.text);
+  }
+  return `<${finding.type}>`;
+}
+
+/**
+ * Replaces PII in `text`. Uses `findings` when given (for example from an earlier detectPii call on
+ * the same text), else detects with `options`. Overlapping findings are resolved first, so each
+ * character is replaced at most once.
+ */
+export function maskPii(text: string, findings?: readonly PiiFinding[], options: MaskPiiOptions = {}): string {
+  const list = findings ? resolveOverlaps([...findings]) : detectPii(text, options);
+  const replace = options.replacer ?? ((f: PiiFinding) => defaultReplacement(f, options.partial ?? false));
+  let out = '';
+  let cursor = 0;
+  for (const f of list) {
+    if (f.start < cursor || f.end > text.length) continue;
+    out += text.slice(cursor, f.start) + replace(f);
+    cursor = f.end;
+  }
+  return out + text.slice(cursor);
+}

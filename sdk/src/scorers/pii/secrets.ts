@@ -1,0 +1,108 @@
+import { shannonEntropy } from './checksums.ts';
+import type { Detector } from './types.ts';
+
+interface SecretRule {
+  id: string;
+  pattern: RegExp;
+  /** Index of the capture group holding the secret; 0 for the whole match. */
+  group: number;
+  /** Minimum Shannon entropy (bits per char) of the secret part, to skip `sk-xxxxxxxx` examples. */
+  minEntropy: number;
+}
+
+const RULES: SecretRule[] = [
+  { id: 'aws_access_key', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g, group: 0, minEntropy: 3 },
+  { id: 'github_token', pattern: /\bgh[pousr]_[A-Za-z0-9]{36,251}\b/g, group: 0, minEntropy: 3.5 },
+  { id: 'github_pat', pattern: /\bgithub_pat_[A-Za-z0-9_]{60,251}\b/g, group: 0, minEntropy: 3.5 },
+  { id: 'anthropic_key', pattern: /\bsk-ant-(?:api|admin|oat)\d{2}-[A-Za-z0-9_-]{32,}/g, group: 0, minEntropy: 3.5 },
+  {
+    id: 'openai_key',
+    pattern: /\bsk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}(?:T3BlbkFJ[A-Za-z0-9_-]{20,})?/g,
+    group: 0,
+    minEntropy: 3.5,
+  },
+  { id: 'slack_token', pattern: /\bxox[abposre]-(?:\d+-)+[A-Za-z0-9-]{10,}\b/g, group: 0, minEntropy: 3 },
+  {
+    id: 'slack_webhook',
+    pattern: /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,}\/B[A-Z0-9]{6,}\/[A-Za-z0-9]{20,}/g,
+    group: 0,
+    minEntropy: 3,
+  },
+  { id: 'stripe_key', pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g, group: 0, minEntropy: 3.5 },
+  { id: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![\w-])/g, group: 0, minEntropy: 3.5 },
+  {
+    id: 'private_key_block',
+    pattern: /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[\s\S]{20,}?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/g,
+    group: 0,
+    minEntropy: 0,
+  },
+  {
+    id: 'credential_assignment',
+    pattern:
+      /\b(?:password|passwd|pwd|pass|secret|client_?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|bearer|private[_-]?key|aws_secret_access_key|token)["']?\s*(?:[:=]|:=|=>)\s*["'`]?([^\s"'`,;<>]{8,200})/gi,
+    group: 1,
+    minEntropy: 3,
+  },
+  { id: 'bearer_header', pattern: /\bAuthorization:\s*Bearer\s+([A-Za-z0-9._~+/-]{20,}=*)/gi, group: 1, minEntropy: 3.5 },
+];
+
+const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g;
+
+// Documentation stand-ins: "sk-...your-key...", "<API_KEY>", "xxxxxxxx", "${TOKEN}", "changeme".
+const PLACEHOLDER =
+  /your|xxxx|\.\.\.|…|example|placeholder|redacted|changeme|change_me|dummy|sample|insert|replace|<|>|\$\{|\{\{|\*\*\*|^(?:\w)\1+$|^(?:password|secret|token|null|none|undefined|true|false)$/i;
+
+function base64UrlJson(segment: string): unknown {
+  try {
+    const b64 = segment.replace(/-/g, '+').replace(/_/g, '/');
+    const padded = b64 + '='.repeat((4 - (b64.length % 4)) % 4);
+    return JSON.parse(atob(padded));
+  } catch {
+    return undefined;
+  }
+}
+
+export const detectSecrets: Detector = (text, out) => {
+  for (const rule of RULES) {
+    for (const m of text.matchAll(rule.pattern)) {
+      const secret = m[rule.group];
+      if (secret === undefined) continue;
+      if (rule.id !== 'private_key_block') {
+        if (PLACEHOLDER.test(secret) || shannonEntropy(secret) < rule.minEntropy) continue;
+        // Assignment values must look machine-made: at least two character classes and not a plain word.
+        if (rule.id === 'credential_assignment') {
+          const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((r) => r.test(secret)).length;
+          if (classes < 2 || /^[a-z]+$/i.test(secret) || /^\w+\(/.test(secret) || /^[a-z_]+\.[a-z_.]+$/i.test(secret)) continue;
+        }
+      }
+      const start = m.index + (rule.group === 0 ? 0 : m[0].lastIndexOf(secret));
+      out.push({
+        type: 'SECRET',
+        start,
+        end: start + secret.length,
+        text: secret,
+        confidence: rule.id === 'credential_assignment' ? 0.8 : 0.97,
+        validator: rule.id,
+      });
+    }
+  }
+  for (const m of text.matchAll(JWT)) {
+    const [headerPart = '', payloadPart = ''] = m[0].split('.');
+    const header = base64UrlJson(headerPart);
+    if (!header || typeof header !== 'object' || !('alg' in header)) continue;
+    const payloadOk = typeof base64UrlJson(payloadPart) === 'object';
+    out.push({
+      type: 'SECRET',
+      start: m.index,
+      end: m.index + m[0].length,
+      text: m[0],
+      confidence: payloadOk ? 0.97 : 0.85,
+      validator: 'jwt_header',
+    });
+  }
+};
+
+/** What may be stored about a secret: its kind, first characters and length, never the value. */
+export function redactSecret(value: string): string {
+  return `${value.slice(0, Math.min(4, Math.floor(value.length / 4)))}…(${value.length} chars)`;
+}

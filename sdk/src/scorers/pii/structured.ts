@@ -1,0 +1,193 @@
+import { ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from './checksums.ts';
+import { after, before } from './context.ts';
+import type { Detector, PiiFinding } from './types.ts';
+
+// All patterns are compiled once; detectors reset lastIndex by using matchAll on fresh iterators.
+
+const EMAIL = /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g;
+const PLACEHOLDER_EMAIL_DOMAIN = /@(?:example\.(?:com|org|net)|test\.com|domain\.com|email\.com|yourdomain\.\w+)$/i;
+
+export const detectEmails: Detector = (text, out) => {
+  for (const m of text.matchAll(EMAIL)) {
+    const value = m[0];
+    out.push({
+      type: 'EMAIL_ADDRESS',
+      start: m.index,
+      end: m.index + value.length,
+      text: value,
+      confidence: PLACEHOLDER_EMAIL_DOMAIN.test(value) ? 0.45 : 0.95,
+    });
+  }
+};
+
+// 13-19 digits, optionally in groups split by one consistent separator.
+const CARD = /(?<![\d.,-])\d{4}(?:([ -]?)\d{2,6}){1,4}(?![\d-])|(?<![\d.,-])\d{13,19}(?![\d-])/g;
+const CARD_CONTEXT = /\b(?:card|credit|debit|visa|mastercard|master card|amex|american express|discover|cc|cvv|expir|charge|payment)/;
+
+function cardNetworkPlausible(digits: string): boolean {
+  const d1 = digits[0];
+  // Issuer identification ranges of the networks that use Luhn: Visa 4, Mastercard 51-55 and 2221-2720,
+  // Amex 34/37, Diners 30/36/38, Discover/UnionPay 6, JCB 35 and legacy 1800/2131.
+  return d1 === '3' || d1 === '4' || d1 === '5' || d1 === '6' || d1 === '2' || digits.startsWith('1800');
+}
+
+export const detectCreditCards: Detector = (text, out) => {
+  for (const m of text.matchAll(CARD)) {
+    const raw = m[0];
+    const seps = raw.match(/[ -]/g);
+    if (seps && new Set(seps).size > 1) continue;
+    const digits = raw.replace(/[ -]/g, '');
+    if (digits.length < 13 || digits.length > 19) continue;
+    if (!luhnValid(digits) || !cardNetworkPlausible(digits)) continue;
+    if (/^(\d)\1+$/.test(digits)) continue;
+    const ctx = CARD_CONTEXT.test(before(text, m.index, 40));
+    out.push({
+      type: 'CREDIT_CARD',
+      start: m.index,
+      end: m.index + raw.length,
+      text: raw,
+      confidence: ctx ? 0.97 : 0.85,
+      validator: 'luhn',
+    });
+  }
+};
+
+const SSN = /(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])/g;
+const SSN_CONTEXT = /\b(?:ssn|ss#|social security|social sec|tax ?id|taxpayer|itin)\b/;
+
+export const detectSsns: Detector = (text, out) => {
+  for (const m of text.matchAll(SSN)) {
+    const [raw, area = '', sep = '', group = '', serial = ''] = m;
+    if (!ssnValid(area, group, serial)) continue;
+    const ctx = SSN_CONTEXT.test(before(text, m.index, 50));
+    // Nine bare digits or space-separated groups are far more often something else.
+    if (sep !== '-' && !ctx) continue;
+    out.push({
+      type: 'US_SSN',
+      start: m.index,
+      end: m.index + raw.length,
+      text: raw,
+      confidence: ctx ? 0.95 : 0.8,
+      validator: 'ssn_ranges',
+    });
+  }
+};
+
+const IBAN = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])/g;
+
+export const detectIbans: Detector = (text, out) => {
+  for (const m of text.matchAll(IBAN)) {
+    let raw = m[0];
+    // A space-separated IBAN may swallow the next word; shrink until the checksum holds.
+    for (;;) {
+      if (ibanValid(raw.replace(/ /g, ''))) {
+        out.push({
+          type: 'IBAN_CODE',
+          start: m.index,
+          end: m.index + raw.length,
+          text: raw,
+          confidence: 0.97,
+          validator: 'iban_mod97',
+        });
+        break;
+      }
+      const cut = raw.lastIndexOf(' ');
+      if (cut < 15) break;
+      raw = raw.slice(0, cut);
+    }
+  }
+};
+
+const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g;
+const IPV6 = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])/g;
+const VERSION_CONTEXT = /(?:\bv|\bversion|\bver\.?|\brelease|\bbuild|\bfirmware|\bpackage|\bupdate to|\bupgrade to|@)\s*$/;
+const IP_CONTEXT = /\b(?:ip|ips|ipv4|address|addr|host|server|gateway|dns|subnet|ping|connect|connecting|from|to|blocked|login|logged|source|src|dst|destination|client|proxy)\b/;
+
+export const detectIps: Detector = (text, out) => {
+  for (const m of text.matchAll(IPV4)) {
+    const raw = m[0];
+    if (!ipv4Valid(raw)) continue;
+    const pre = before(text, m.index, 40);
+    if (VERSION_CONTEXT.test(pre)) continue;
+    const octets = raw.split('.').map(Number);
+    // Tiny octets (1.2.3.4) read as version or section numbers unless the context says network.
+    const small = octets.every((o) => o < 10);
+    const ctx = IP_CONTEXT.test(pre) || /^\s*(?::\d{1,5}|\/\d{1,2})/.test(after(text, m.index + raw.length, 6));
+    const confidence = small ? (ctx ? 0.7 : 0.3) : ctx ? 0.95 : 0.85;
+    out.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + raw.length, text: raw, confidence, validator: 'ipv4' });
+  }
+  for (const m of text.matchAll(IPV6)) {
+    const raw = m[0];
+    if (raw.length < 3 || !ipv6Valid(raw)) continue;
+    // Times such as 12:30:45 never reach here (no `::`, too few groups); `a::b` alone is too weak.
+    const groups = raw.split(':').filter(Boolean).length;
+    const confidence = groups >= 4 ? 0.9 : raw === '::1' ? 0.7 : 0.5;
+    out.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + raw.length, text: raw, confidence, validator: 'ipv6' });
+  }
+};
+
+// Digits in 2-5 groups with one kind of separator, optional +country code and (area) part.
+const PHONE =
+  /(?<![\w+\-/.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?![\w/]|[.-]\d)|(?<![\w+])\+\d{8,14}(?!\w)/g;
+const PHONE_CONTEXT =
+  /\b(?:phone|tel|telephone|mobile|cell|cellphone|call|called|calling|ring|fax|sms|text|texts|whatsapp|signal|number|no\.|nr\.?|contact|reach|reached|dial|messages|answering|registered|landline|hotline|extension|ext)\b[^\n]{0,25}$|(?:^|\n)\s*(?:p|t|m|ph|tel|phone|mobile|cell)\s*[:.]\s*$/;
+const NOT_PHONE_CONTEXT = /(?:\$|€|£|¥|\busd|\beur|\bprice|\bcost|\btotal|\bamount|\bbalance|\bversion|\bv|\bisbn|\bid|\border|\binvoice|#)\s*$/;
+
+export const detectPhones: Detector = (text, out) => {
+  for (const m of text.matchAll(PHONE)) {
+    const raw = m[0];
+    const digits = raw.replace(/\D/g, '');
+    if (digits.length < 7 || digits.length > 15) continue;
+    const seps = raw.replace(/[\d()+]/g, '');
+    const distinct = new Set(seps.replace(/ /g, ''));
+    // Mixing '.' with '-' (or two kinds besides spaces) is a date, version or range, not a number.
+    if (distinct.size > 1) continue;
+    if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(raw) || /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(raw)) continue;
+    if (distinct.has('.') && raw.split('.').length === 4 && ipv4Valid(raw)) continue;
+    const pre = before(text, m.index, 45);
+    if (NOT_PHONE_CONTEXT.test(pre)) continue;
+    const ctx = PHONE_CONTEXT.test(pre);
+    const international = raw.startsWith('+');
+    const nanp = /^(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}$/.test(raw);
+    let confidence = 0.35;
+    if (international && digits.length >= 9) confidence = 0.85;
+    else if (nanp) confidence = 0.75;
+    if (ctx) confidence = Math.min(0.95, confidence + 0.45);
+    out.push({
+      type: 'PHONE_NUMBER',
+      start: m.index,
+      end: m.index + raw.length,
+      text: raw,
+      confidence,
+    });
+  }
+};
+
+// US licence formats vary by state (1-2 letters + digits, or 7-13 digits); only trusted after a cue.
+const LICENSE =
+  /\b(?:driver'?s?|driving|driver)\s*(?:license|licence|lic\.?)(?:\s*(?:number|no\.?|num|#|id))?\s*(?:is|:|=|#)?\s*([A-Za-z]{0,2}[- ]?\d[\d -]{4,14}\d|[A-Za-z]\d{3}-\d{4}-\d{4})\b|\bDL\s*(?:#|no\.?|number|:)\s*([A-Za-z]{0,2}\d{5,13})\b/gi;
+
+export const detectDriverLicenses: Detector = (text, out) => {
+  for (const m of text.matchAll(LICENSE)) {
+    const value = m[1] ?? m[2];
+    if (!value) continue;
+    const start = m.index + m[0].lastIndexOf(value);
+    out.push({
+      type: 'US_DRIVER_LICENSE',
+      start,
+      end: start + value.length,
+      text: value,
+      confidence: 0.8,
+    });
+  }
+};
+
+export const STRUCTURED_DETECTORS: ReadonlyArray<readonly [PiiFinding['type'], Detector]> = [
+  ['EMAIL_ADDRESS', detectEmails],
+  ['CREDIT_CARD', detectCreditCards],
+  ['US_SSN', detectSsns],
+  ['IBAN_CODE', detectIbans],
+  ['IP_ADDRESS', detectIps],
+  ['PHONE_NUMBER', detectPhones],
+  ['US_DRIVER_LICENSE', detectDriverLicenses],
+];
