@@ -44,7 +44,9 @@ function openSession(dataDir: string, extraArgs: string[]): Session {
   }
 }
 
-function hasParams(options: QueryOptions | undefined): options is QueryOptions & { params: Record<string, unknown> } {
+function hasParams(
+  options: QueryOptions | undefined,
+): options is QueryOptions & { params: Record<string, unknown> } {
   return options?.params !== undefined && Object.keys(options.params).length > 0;
 }
 
@@ -103,7 +105,8 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
       if (rows.length === 0) return;
       if (closed) throw new Error('store is closed');
       const settings: Record<string, string> = {};
-      if (insertOptions?.deduplicationToken) settings.insert_deduplication_token = insertOptions.deduplicationToken;
+      if (insertOptions?.deduplicationToken)
+        settings.insert_deduplication_token = insertOptions.deduplicationToken;
       try {
         await session.insert({
           table: `${database}.${assertIdentifier(table, 'table')}`,

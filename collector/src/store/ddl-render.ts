@@ -75,7 +75,8 @@ export function renderDdl(template: string, options: DdlOptions): string[] {
   const dedupWindow = options.dedupWindow ?? DEFAULT_DEDUP_WINDOW;
   const db = `\`${database}\``;
 
-  const ttl = (expr: string, days: number) => (days > 0 ? `TTL ${expr} + toIntervalDay(${Math.floor(days)})` : '');
+  const ttl = (expr: string, days: number) =>
+    days > 0 ? `TTL ${expr} + toIntervalDay(${Math.floor(days)})` : '';
 
   const render = (_all: string, name: string, arg: string | undefined): string => {
     const argument = (arg ?? '').trim();
@@ -125,7 +126,12 @@ export function renderDdl(template: string, options: DdlOptions): string[] {
   return withoutComments
     .replace(PLACEHOLDER, render)
     .split(/;\s*(?:\n|$)/)
-    .map((statement) => statement.replace(/[ \t]+\n/g, '\n').replace(/\n{2,}/g, '\n').trim())
+    .map((statement) =>
+      statement
+        .replace(/[ \t]+\n/g, '\n')
+        .replace(/\n{2,}/g, '\n')
+        .trim(),
+    )
     .filter((statement) => statement.length > 0);
 }
 
@@ -142,6 +148,10 @@ ORDER BY version
 /** The statements that create the database and the migrations ledger. */
 export function renderBootstrap(options: DdlOptions): string[] {
   const database = assertIdentifier(options.database, 'database');
-  const cluster = options.cluster === undefined ? '' : ` ON CLUSTER \`${assertIdentifier(options.cluster, 'cluster')}\``;
-  return [`CREATE DATABASE IF NOT EXISTS \`${database}\`${cluster}`, ...renderDdl(SCHEMA_MIGRATIONS_TEMPLATE, options)];
+  const cluster =
+    options.cluster === undefined ? '' : ` ON CLUSTER \`${assertIdentifier(options.cluster, 'cluster')}\``;
+  return [
+    `CREATE DATABASE IF NOT EXISTS \`${database}\`${cluster}`,
+    ...renderDdl(SCHEMA_MIGRATIONS_TEMPLATE, options),
+  ];
 }

@@ -61,6 +61,7 @@ export function toStoreError(error: unknown, context: { readonly?: boolean } = {
   if (error instanceof StoreQueryError) return error;
   const code = clickhouseCodeOf(error);
   const message = messageOf(error);
-  if (context.readonly && code === READONLY_CODE) return new ReadOnlyViolationError(message, { cause: error });
+  if (context.readonly && code === READONLY_CODE)
+    return new ReadOnlyViolationError(message, { cause: error });
   return new StoreQueryError(message, code, { cause: error });
 }

@@ -15,7 +15,14 @@ export const EVALUATIONS_HOURLY = 'evaluations_hourly';
 export const SCHEMA_MIGRATIONS = 'schema_migrations';
 
 /** Tables the pipeline writes rows into. */
-export const WRITABLE_TABLES = [OTEL_TRACES, LLM_SPANS, RETRIEVAL_DOCUMENTS, EVALUATIONS, TOPICS, FEEDBACK] as const;
+export const WRITABLE_TABLES = [
+  OTEL_TRACES,
+  LLM_SPANS,
+  RETRIEVAL_DOCUMENTS,
+  EVALUATIONS,
+  TOPICS,
+  FEEDBACK,
+] as const;
 export type WritableTable = (typeof WRITABLE_TABLES)[number];
 
 export const DEFAULT_DATABASE = 'oversight';
