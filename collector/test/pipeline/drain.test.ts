@@ -1,0 +1,293 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { encodeBatch } from '../../src/pipeline/batch-codec.ts';
+import type { PositionedBatch } from '../../src/pipeline/drain.ts';
+import { startDrain } from '../../src/pipeline/drain.ts';
+import { createIngest, IngestClosedError } from '../../src/pipeline/ingest.ts';
+import { WalFullError } from '../../src/pipeline/wal/errors.ts';
+import { Wal } from '../../src/pipeline/wal/wal.ts';
+import type { EmbeddedStore } from '../../src/store/chdb-store.ts';
+import { openEmbeddedStore } from '../../src/store/chdb-store.ts';
+import type { InsertOptions, Row, Store } from '../../src/store/store.ts';
+import { EVENTS_TABLE, ROWS_TABLE, span, testTablesDdl, toTestRows } from './fixtures/spans.ts';
+
+let dataDir: string;
+let store: EmbeddedStore;
+let walDir: string;
+let testNo = 0;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'drain-chdb-'));
+  store = await openEmbeddedStore({ dataDir, database: 'drain_test' });
+});
+afterAll(async () => {
+  await store?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Each test gets fresh tables (suffixed with its number) and a fresh log directory. */
+let scoped: Store;
+beforeEach(async () => {
+  testNo++;
+  for (const ddl of testTablesDdl(store.database, `_${testNo}`)) await store.command(ddl);
+  scoped = {
+    ...store,
+    insert: (table, rows, options) => store.insert(`${table}_${testNo}`, rows, options),
+  };
+  walDir = await mkdtemp(join(tmpdir(), 'drain-wal-'));
+});
+afterEach(async () => {
+  await rm(walDir, { recursive: true, force: true });
+});
+
+async function countsById(table = ROWS_TABLE): Promise<Map<string, number>> {
+  const rows = await store.query<{ id: string; n: number }>(
+    `SELECT id, count() AS n FROM ${table}_${testNo} GROUP BY id`,
+  );
+  return new Map(rows.map((r) => [r.id, Number(r.n)]));
+}
+
+function expectExactlyOnce(counts: Map<string, number>, ids: string[]): void {
+  expect(counts.size).toBe(ids.length);
+  for (const id of ids) expect(counts.get(id), id).toBe(1);
+}
+
+/** Delegates to the real store, failing the way a down server would while `down()` says so. */
+function flakyStore(down: () => boolean): Store & { calls: number; failures: number } {
+  const wrapper = {
+    ...scoped,
+    calls: 0,
+    failures: 0,
+    async insert(table: string, rows: Row[], options?: InsertOptions) {
+      wrapper.calls++;
+      if (down()) {
+        wrapper.failures++;
+        throw new Error('connect ECONNREFUSED 127.0.0.1:8123');
+      }
+      await scoped.insert(table, rows, options);
+    },
+  };
+  return wrapper;
+}
+
+const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+
+describe('drain into chdb', () => {
+  it('inserts every accepted span once, commits the log and retires its segments', async () => {
+    const wal = await Wal.open({ dir: walDir, segmentBytes: 64 * 1024 });
+    const drain = startDrain({
+      wal,
+      store: scoped,
+      toRows: toTestRows,
+      maxEntriesPerInsert: 20,
+      lingerMs: 5,
+    });
+    const ingest = createIngest({ wal, drain });
+    const sent = ids('ok', 300);
+    await Promise.all(
+      Array.from({ length: 30 }, (_, r) =>
+        ingest.ingest(
+          'p1',
+          sent.slice(r * 10, r * 10 + 10).map((id, i) => span(id, i)),
+        ),
+      ),
+    );
+    expect(await drain.waitForDrain(20_000)).toBe(true);
+    expectExactlyOnce(await countsById(), sent);
+    expect((await countsById(EVENTS_TABLE)).size).toBe(300);
+    expect(drain.stats()).toMatchObject({ entriesCommitted: 30, deadLettered: 0 });
+    expect(drain.stats().rowsInserted).toEqual({ [ROWS_TABLE]: 300, [EVENTS_TABLE]: 300 });
+    expect(ingest.health()).toMatchObject({ ready: true, lagEntries: 0, storeHealthy: true });
+    expect(await ingest.stop()).toEqual({ drained: true });
+    expect((await readdir(walDir)).filter((f) => f.endsWith('.wal'))).toHaveLength(1);
+    await expect(ingest.ingest('p1', [span('late')])).rejects.toBeInstanceOf(IngestClosedError);
+  });
+
+  it('keeps accepting while the store is down, retries with backoff, and delivers every row once', async () => {
+    let storeDown = true;
+    const flaky = flakyStore(() => storeDown);
+    const wal = await Wal.open({ dir: walDir });
+    const errors: string[] = [];
+    const drain = startDrain({
+      wal,
+      store: flaky,
+      toRows: toTestRows,
+      maxEntriesPerInsert: 7,
+      lingerMs: 0,
+      retry: { initialMs: 5, maxMs: 40 },
+      onError: (e) => errors.push(e.message),
+    });
+    const ingest = createIngest({ wal, drain });
+    const sent = ids('outage', 100);
+    for (let r = 0; r < 20; r++) {
+      await ingest.ingest(
+        'p1',
+        sent.slice(r * 5, r * 5 + 5).map((id, i) => span(id, i)),
+      );
+    }
+    // Every request was acknowledged with the store down; wait for several failed rounds.
+    while (flaky.failures < 4) await new Promise((r) => setTimeout(r, 10));
+    const during = ingest.health();
+    expect(during.storeHealthy).toBe(false);
+    expect(during.ready).toBe(true);
+    expect(during.reasons.join()).toMatch(/store unavailable: connect ECONNREFUSED/);
+    expect(during.lagEntries).toBe(20);
+    expect((await countsById()).size).toBe(0);
+
+    storeDown = false;
+    expect(await drain.waitForDrain(20_000)).toBe(true);
+    expectExactlyOnce(await countsById(), sent);
+    expectExactlyOnce(await countsById(EVENTS_TABLE), sent);
+    expect(errors.length).toBeGreaterThanOrEqual(4);
+    expect(ingest.health()).toMatchObject({ storeHealthy: true, lagEntries: 0 });
+    await ingest.stop();
+  });
+
+  it('writes nothing twice when an insert succeeded but the round failed before its commit', async () => {
+    // The second table's insert fails after the first table's went through: the retry resends both.
+    let failEventsOnce = 3;
+    const wrapper: Store = {
+      ...scoped,
+      async insert(table, rows, options) {
+        await scoped.insert(table, rows, options);
+        if (table === EVENTS_TABLE && failEventsOnce-- > 0) throw new Error('connection reset after insert');
+      },
+    };
+    const wal = await Wal.open({ dir: walDir });
+    const drain = startDrain({
+      wal,
+      store: wrapper,
+      toRows: toTestRows,
+      lingerMs: 0,
+      retry: { initialMs: 1, maxMs: 5 },
+    });
+    const ingest = createIngest({ wal, drain });
+    const sent = ids('retry', 40);
+    for (let r = 0; r < 4; r++)
+      await ingest.ingest(
+        'p1',
+        sent.slice(r * 10, r * 10 + 10).map((id) => span(id)),
+      );
+    expect(await drain.waitForDrain(20_000)).toBe(true);
+    expect(drain.stats().failedRounds).toBe(3);
+    expectExactlyOnce(await countsById(), sent);
+    expectExactlyOnce(await countsById(EVENTS_TABLE), sent);
+    await ingest.stop();
+  });
+
+  it('replays exactly the staged range after a crash between insert and commit, deduplicated by ClickHouse', async () => {
+    const wal = await Wal.open({ dir: walDir });
+    let hang = true;
+    const crashing: Store = {
+      ...scoped,
+      async insert(table, rows, options) {
+        await scoped.insert(table, rows, options);
+        // The process "dies" after the last table's insert: rows are in ClickHouse, the commit never happens.
+        if (hang && table === ROWS_TABLE) await new Promise(() => {});
+      },
+    };
+    const first = startDrain({ wal, store: crashing, toRows: toTestRows, lingerMs: 0 });
+    const before = ids('before', 30);
+    for (let r = 0; r < 3; r++)
+      await wal.append(
+        encodeBatch({
+          projectId: 'p1',
+          receivedAt: 1,
+          spans: before.slice(r * 10, r * 10 + 10).map((id) => span(id)),
+        }),
+      );
+    first.wake();
+    while ((await countsById()).size < 30) await new Promise((r) => setTimeout(r, 10));
+    expect(wal.pending).toEqual({ from: 0, to: wal.endPosition });
+
+    // Restart on the same directory; more requests arrived meanwhile, so a fresh read would form a bigger round.
+    hang = false;
+    const reopened = await Wal.open({ dir: walDir });
+    expect(reopened.committedPosition).toBe(0);
+    const after = ids('after', 20);
+    for (let r = 0; r < 2; r++)
+      await reopened.append(
+        encodeBatch({
+          projectId: 'p1',
+          receivedAt: 2,
+          spans: after.slice(r * 10, r * 10 + 10).map((id) => span(id)),
+        }),
+      );
+    const second = startDrain({ wal: reopened, store: scoped, toRows: toTestRows, lingerMs: 0 });
+    second.wake();
+    expect(await second.waitForDrain(20_000)).toBe(true);
+    expectExactlyOnce(await countsById(), [...before, ...after]);
+    expectExactlyOnce(await countsById(EVENTS_TABLE), [...before, ...after]);
+    await second.stop();
+    await reopened.close();
+  });
+
+  it('dead-letters undecodable and unconvertible entries, and delivers the rest', async () => {
+    const wal = await Wal.open({ dir: walDir });
+    const toRows = (batches: PositionedBatch[]) => {
+      if (batches.some((b) => b.projectId === 'poison')) throw new Error('cannot normalize');
+      return toTestRows(batches);
+    };
+    const drain = startDrain({ wal, store: scoped, toRows, lingerMs: 0 });
+    await wal.append(encodeBatch({ projectId: 'p1', receivedAt: 1, spans: [span('good-1')] }));
+    const garbage = await wal.append(new TextEncoder().encode('not a batch'));
+    const poisoned = await wal.append(
+      encodeBatch({ projectId: 'poison', receivedAt: 1, spans: [span('bad')] }),
+    );
+    await wal.append(encodeBatch({ projectId: 'p1', receivedAt: 1, spans: [span('good-2')] }));
+    drain.wake();
+    expect(await drain.waitForDrain(20_000)).toBe(true);
+    expectExactlyOnce(await countsById(), ['good-1', 'good-2']);
+    expect(drain.stats().deadLettered).toBe(2);
+    const letters = (await readFile(join(walDir, 'dead-letter.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(letters.map((l) => [l.position, l.walId])).toEqual([
+      [garbage, wal.id],
+      [poisoned, wal.id],
+    ]);
+    expect(letters[0].reason).toMatch(/^decode: unknown batch format/);
+    expect(Buffer.from(letters[0].payload, 'base64').toString()).toBe('not a batch');
+    expect(letters[1].reason).toBe('toRows: cannot normalize');
+    expect(wal.stats().uncommittedEntries).toBe(0);
+    await drain.stop();
+    await wal.close();
+  });
+
+  it('answers WalFullError when the log is at its cap, and takes requests again once the store drains it', async () => {
+    let storeDown = true;
+    const wal = await Wal.open({ dir: walDir, segmentBytes: 8 * 1024, maxBytes: 16 * 1024 });
+    const drain = startDrain({
+      wal,
+      store: flakyStore(() => storeDown),
+      toRows: toTestRows,
+      lingerMs: 0,
+      retry: { initialMs: 5, maxMs: 20 },
+    });
+    const ingest = createIngest({ wal, drain });
+    const accepted: string[] = [];
+    let refusal: unknown;
+    for (let i = 0; i < 100 && !refusal; i++) {
+      try {
+        await ingest.ingest('p1', [span(`cap-${i}`)]);
+        accepted.push(`cap-${i}`);
+      } catch (err) {
+        refusal = err;
+      }
+    }
+    expect(refusal).toBeInstanceOf(WalFullError);
+    expect(accepted.length).toBeGreaterThan(5);
+    expect(ingest.health()).toMatchObject({ ready: false, walFull: true });
+
+    storeDown = false;
+    expect(await drain.waitForDrain(20_000)).toBe(true);
+    await ingest.ingest('p1', [span('after-cap')]);
+    expect(ingest.health().ready).toBe(true);
+    expect(await drain.waitForDrain(20_000)).toBe(true);
+    expectExactlyOnce(await countsById(), [...accepted, 'after-cap']);
+    await ingest.stop();
+  });
+});
