@@ -1,0 +1,53 @@
+/**
+ * Typed failures of an OTLP/HTTP request, each carrying the HTTP status the
+ * server should answer with, so the server maps them without string matching.
+ */
+export class OtlpRequestError extends Error {
+  readonly status: 400 | 413 | 415;
+  constructor(message: string, status: 400 | 413 | 415) {
+    super(message);
+    this.name = new.target.name;
+    this.status = status;
+  }
+}
+
+/** The body cannot be decoded as an ExportTraceServiceRequest at all (400). */
+export class OtlpDecodeError extends OtlpRequestError {
+  constructor(message: string) {
+    super(message, 400);
+  }
+}
+
+/** The body (compressed or decompressed) exceeds its limit (413). */
+export class BodyTooLargeError extends OtlpRequestError {
+  readonly limitBytes: number;
+  constructor(message: string, limitBytes: number) {
+    super(message, 413);
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** Content-Encoding other than identity, gzip or deflate (415). */
+export class UnsupportedEncodingError extends OtlpRequestError {
+  readonly encoding: string;
+  constructor(encoding: string) {
+    super(`unsupported Content-Encoding "${encoding}": use gzip, deflate or none`, 415);
+    this.encoding = encoding;
+  }
+}
+
+/** Content-Type that is neither OTLP protobuf nor OTLP JSON (415). */
+export class UnsupportedContentTypeError extends OtlpRequestError {
+  readonly contentType: string;
+  constructor(contentType: string) {
+    super(`unsupported Content-Type "${contentType}": use application/x-protobuf or application/json`, 415);
+    this.contentType = contentType;
+  }
+}
+
+/** The body could not be read or decompressed (corrupt gzip, aborted upload) (400). */
+export class InvalidBodyError extends OtlpRequestError {
+  constructor(message: string) {
+    super(message, 400);
+  }
+}
