@@ -1,0 +1,451 @@
+/**
+ * A LangChain.js callback handler that turns runs into OTel GenAI spans:
+ * chains → `invoke_workflow`, chat models and LLMs → `chat` /
+ * `text_completion`, retrievers (vector stores included) → `retrieval`,
+ * tools → `execute_tool`. Spans nest by LangChain's runId/parentRunId; a root
+ * run nests under whatever span is active when it starts, and inherits the
+ * `withContext` tags of that moment.
+ */
+import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
+import { type Attributes, type Context, context, type Span, SpanKind, trace } from '@opentelemetry/api';
+import {
+  RAG_ATTRIBUTES as A,
+  captureText,
+  captureValue,
+  documentsAttribute,
+  normalizeDocuments,
+  recordError,
+} from '../../rag.ts';
+import { contentText, generationMessage, toGenAiMessage } from './messages.ts';
+
+const TRACER_NAME = '@oversight/sdk';
+/** Runs that never end (a crashed stream) must not grow the map forever. */
+const MAX_OPEN_RUNS = 10_000;
+
+type Loose = Record<string, unknown>;
+
+interface Run {
+  /** Undefined for runs LangChain marks hidden: their children hang off the nearest visible ancestor. */
+  span: Span | undefined;
+  /** Context children start in. */
+  ctx: Context;
+  startedAt: number;
+  firstTokenSeen: boolean;
+}
+
+interface SerializedLike {
+  id?: unknown;
+  name?: unknown;
+  kwargs?: unknown;
+}
+
+export interface OversightCallbackHandlerOptions {
+  /** Skip LangChain's internal runnables (prompt templates, parsers, lambdas) as spans. Default false. */
+  rootChainsOnly?: boolean;
+}
+
+const PROVIDERS: Record<string, string> = {
+  openai: 'openai',
+  azure: 'azure.ai.openai',
+  azure_openai: 'azure.ai.openai',
+  anthropic: 'anthropic',
+  bedrock: 'aws.bedrock',
+  amazon_bedrock: 'aws.bedrock',
+  google_vertexai: 'gcp.vertex_ai',
+  google_genai: 'gcp.gen_ai',
+  google: 'gcp.gen_ai',
+  mistral: 'mistral_ai',
+  mistralai: 'mistral_ai',
+  cohere: 'cohere',
+  groq: 'groq',
+  deepseek: 'deepseek',
+  xai: 'x_ai',
+  perplexity: 'perplexity',
+  ibm: 'ibm.watsonx.ai',
+};
+
+const CLASS_PROVIDERS: [RegExp, string][] = [
+  [/AzureChatOpenAI|AzureOpenAI/, 'azure.ai.openai'],
+  [/OpenAI/, 'openai'],
+  [/Anthropic/, 'anthropic'],
+  [/Bedrock/, 'aws.bedrock'],
+  [/VertexAI/, 'gcp.vertex_ai'],
+  [/GoogleGenerativeAI/, 'gcp.gen_ai'],
+  [/Mistral/, 'mistral_ai'],
+  [/Cohere/, 'cohere'],
+  [/Groq/, 'groq'],
+];
+
+function rec(value: unknown): Loose | undefined {
+  return typeof value === 'object' && value !== null ? (value as Loose) : undefined;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function className(serialized: unknown): string | undefined {
+  const s = rec(serialized) as SerializedLike | undefined;
+  if (Array.isArray(s?.id)) {
+    const last = s.id.at(-1);
+    if (typeof last === 'string') return last;
+  }
+  return str(s?.name);
+}
+
+function providerOf(serialized: unknown, metadata: Loose | undefined): string {
+  const ls = str(metadata?.ls_provider);
+  if (ls) return PROVIDERS[ls.toLowerCase()] ?? ls.toLowerCase();
+  const cls = className(serialized) ?? '';
+  for (const [pattern, provider] of CLASS_PROVIDERS) if (pattern.test(cls)) return provider;
+  return 'langchain';
+}
+
+function jsonOrUndefined(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+export class OversightCallbackHandler extends BaseCallbackHandler {
+  name = 'oversight';
+  readonly #runs = new Map<string, Run>();
+  readonly #rootChainsOnly: boolean;
+
+  constructor(options: OversightCallbackHandlerOptions = {}) {
+    super();
+    // Our handlers are synchronous and cheap; awaiting them keeps span order and
+    // start times true even when LangChain would otherwise queue callbacks.
+    this.awaitHandlers = true;
+    this.#rootChainsOnly = options.rootChainsOnly ?? false;
+  }
+
+  /** Runs currently open; a test hook and a leak check. */
+  get openRuns(): number {
+    return this.#runs.size;
+  }
+
+  #parentContext(parentRunId: string | undefined): Context {
+    const parent = parentRunId === undefined ? undefined : this.#runs.get(parentRunId);
+    return parent?.ctx ?? context.active();
+  }
+
+  #start(
+    runId: string,
+    parentRunId: string | undefined,
+    name: string,
+    kind: SpanKind,
+    attributes: Attributes,
+  ): void {
+    if (this.#runs.size >= MAX_OPEN_RUNS) return;
+    const parentCtx = this.#parentContext(parentRunId);
+    const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes }, parentCtx);
+    this.#runs.set(runId, {
+      span,
+      ctx: trace.setSpan(parentCtx, span),
+      startedAt: performance.now(),
+      firstTokenSeen: false,
+    });
+  }
+
+  #passThrough(runId: string, parentRunId: string | undefined): void {
+    if (this.#runs.size >= MAX_OPEN_RUNS) return;
+    this.#runs.set(runId, {
+      span: undefined,
+      ctx: this.#parentContext(parentRunId),
+      startedAt: performance.now(),
+      firstTokenSeen: false,
+    });
+  }
+
+  #end(runId: string, describe?: (span: Span) => void): void {
+    const run = this.#runs.get(runId);
+    if (!run) return;
+    this.#runs.delete(runId);
+    if (!run.span) return;
+    try {
+      describe?.(run.span);
+    } catch {}
+    run.span.end();
+  }
+
+  #fail(runId: string, err: unknown): void {
+    const run = this.#runs.get(runId);
+    if (!run) return;
+    this.#runs.delete(runId);
+    if (!run.span) return;
+    recordError(run.span, err);
+    run.span.end();
+  }
+
+  /** Every callback funnels through here: a telemetry bug must never reach the chain. */
+  #safely(fn: () => void): void {
+    try {
+      fn();
+    } catch {}
+  }
+
+  // -- chains ---------------------------------------------------------------
+
+  /**
+   * @langchain/core declares (…, runId, runType, tags, metadata, runName,
+   * parentRunId) but its CallbackManager calls (…, runId, parentRunId, tags,
+   * metadata, runType, runName); a known run id tells which order arrived.
+   */
+  override handleChainStart(
+    chain: unknown,
+    _inputs: unknown,
+    runId: string,
+    fourth?: string,
+    tags?: string[],
+    _metadata?: Record<string, unknown>,
+    seventh?: string,
+    eighth?: string,
+  ): void {
+    this.#safely(() => {
+      const declaredOrder = eighth !== undefined && this.#runs.has(eighth);
+      const parentRunId = declaredOrder ? eighth : fourth;
+      const runName = declaredOrder ? seventh : (eighth ?? seventh);
+      const hidden = tags?.includes('langsmith:hidden') ?? false;
+      const nested = parentRunId !== undefined && this.#runs.has(parentRunId);
+      if (hidden || (this.#rootChainsOnly && nested)) {
+        this.#passThrough(runId, parentRunId);
+        return;
+      }
+      const name = runName ?? className(chain) ?? 'chain';
+      this.#start(runId, parentRunId, `invoke_workflow ${name}`, SpanKind.INTERNAL, {
+        [A.operationName]: 'invoke_workflow',
+        [A.workflowName]: name,
+      });
+    });
+  }
+
+  override handleChainEnd(_outputs: unknown, runId: string): void {
+    this.#safely(() => this.#end(runId));
+  }
+
+  override handleChainError(err: unknown, runId: string): void {
+    this.#safely(() => this.#fail(runId, err));
+  }
+
+  // -- models ---------------------------------------------------------------
+
+  #startModel(
+    operation: 'chat' | 'text_completion',
+    llm: unknown,
+    inputMessages: unknown,
+    runId: string,
+    parentRunId: string | undefined,
+    extraParams: Record<string, unknown> | undefined,
+    metadata: Record<string, unknown> | undefined,
+  ): void {
+    const params = rec(extraParams?.invocation_params) ?? {};
+    const model =
+      str(params.model) ?? str(params.model_name) ?? str(params.modelName) ?? str(metadata?.ls_model_name);
+    const attrs: Attributes = {
+      [A.operationName]: operation,
+      [A.providerName]: providerOf(llm, metadata),
+    };
+    if (model) attrs[A.requestModel] = model;
+    const temperature = num(params.temperature) ?? num(metadata?.ls_temperature);
+    if (temperature !== undefined) attrs['gen_ai.request.temperature'] = temperature;
+    const maxTokens =
+      num(params.max_tokens) ?? num(params.max_completion_tokens) ?? num(metadata?.ls_max_tokens);
+    if (maxTokens !== undefined) attrs['gen_ai.request.max_tokens'] = maxTokens;
+    const topP = num(params.top_p);
+    if (topP !== undefined) attrs['gen_ai.request.top_p'] = topP;
+    const seed = num(params.seed);
+    if (seed !== undefined) attrs['gen_ai.request.seed'] = seed;
+    const stop = params.stop ?? metadata?.ls_stop;
+    if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) {
+      attrs['gen_ai.request.stop_sequences'] = stop as string[];
+    }
+    const json = jsonOrUndefined(inputMessages);
+    const captured = json === undefined ? undefined : captureText(json);
+    if (captured !== undefined) attrs['gen_ai.input.messages'] = captured;
+    this.#start(runId, parentRunId, model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attrs);
+  }
+
+  override handleChatModelStart(
+    llm: unknown,
+    messages: unknown[][],
+    runId: string,
+    parentRunId?: string,
+    extraParams?: Record<string, unknown>,
+    _tags?: string[],
+    metadata?: Record<string, unknown>,
+  ): void {
+    this.#safely(() => {
+      const first = Array.isArray(messages) ? (messages[0] ?? []) : [];
+      this.#startModel('chat', llm, first.map(toGenAiMessage), runId, parentRunId, extraParams, metadata);
+    });
+  }
+
+  override handleLLMStart(
+    llm: unknown,
+    prompts: string[],
+    runId: string,
+    parentRunId?: string,
+    extraParams?: Record<string, unknown>,
+    _tags?: string[],
+    metadata?: Record<string, unknown>,
+  ): void {
+    this.#safely(() => {
+      const input = (prompts ?? []).map((p) => ({
+        role: 'user',
+        parts: [{ type: 'text', content: String(p) }],
+      }));
+      this.#startModel('text_completion', llm, input, runId, parentRunId, extraParams, metadata);
+    });
+  }
+
+  override handleLLMNewToken(_token: string, _idx: unknown, runId: string): void {
+    this.#safely(() => {
+      const run = this.#runs.get(runId);
+      if (!run?.span || run.firstTokenSeen) return;
+      run.firstTokenSeen = true;
+      run.span.setAttribute(
+        'gen_ai.response.time_to_first_chunk',
+        (performance.now() - run.startedAt) / 1000,
+      );
+    });
+  }
+
+  override handleLLMEnd(output: unknown, runId: string): void {
+    this.#safely(() => this.#end(runId, (span) => describeLlmResult(span, output)));
+  }
+
+  override handleLLMError(err: unknown, runId: string): void {
+    this.#safely(() => this.#fail(runId, err));
+  }
+
+  // -- retrievers -----------------------------------------------------------
+
+  override handleRetrieverStart(
+    retriever: unknown,
+    query: string,
+    runId: string,
+    parentRunId?: string,
+    _tags?: string[],
+    metadata?: Record<string, unknown>,
+    name?: string,
+  ): void {
+    this.#safely(() => {
+      const source =
+        str(metadata?.['gen_ai.data_source.id']) ??
+        str(metadata?.data_source_id) ??
+        str(metadata?.ls_vector_store_provider) ??
+        name ??
+        className(retriever) ??
+        'retriever';
+      const attrs: Attributes = {
+        [A.operationName]: 'retrieval',
+        [A.dataSourceId]: source,
+      };
+      const k = num(metadata?.ls_retriever_k) ?? num(metadata?.k);
+      if (k !== undefined) attrs[A.topK] = k;
+      const q = captureText(String(query));
+      if (q !== undefined) attrs[A.queryText] = q;
+      this.#start(runId, parentRunId, `retrieval ${source}`, SpanKind.CLIENT, attrs);
+    });
+  }
+
+  override handleRetrieverEnd(documents: unknown[], runId: string): void {
+    this.#safely(() =>
+      this.#end(runId, (span) =>
+        span.setAttribute(A.documents, documentsAttribute(normalizeDocuments(documents))),
+      ),
+    );
+  }
+
+  override handleRetrieverError(err: unknown, runId: string): void {
+    this.#safely(() => this.#fail(runId, err));
+  }
+
+  // -- tools ----------------------------------------------------------------
+
+  override handleToolStart(
+    tool: unknown,
+    input: string,
+    runId: string,
+    parentRunId?: string,
+    _tags?: string[],
+    _metadata?: Record<string, unknown>,
+    runName?: string,
+    toolCallId?: string,
+  ): void {
+    this.#safely(() => {
+      const t = rec(tool);
+      const name = runName ?? str(t?.name) ?? className(tool) ?? 'tool';
+      const attrs: Attributes = {
+        [A.operationName]: 'execute_tool',
+        [A.toolName]: name,
+        [A.toolType]: 'function',
+      };
+      if (toolCallId) attrs[A.toolCallId] = toolCallId;
+      const description = str(rec(t?.kwargs)?.description) ?? str(t?.description);
+      if (description) attrs[A.toolDescription] = description;
+      const args = captureValue(input);
+      if (args !== undefined) attrs[A.toolArguments] = args;
+      this.#start(runId, parentRunId, `execute_tool ${name}`, SpanKind.INTERNAL, attrs);
+    });
+  }
+
+  override handleToolEnd(output: unknown, runId: string): void {
+    this.#safely(() =>
+      this.#end(runId, (span) => {
+        const message = rec(output);
+        const value =
+          message && 'content' in message && 'tool_call_id' in message
+            ? contentText(message.content)
+            : output;
+        const result = captureValue(value);
+        if (result !== undefined) span.setAttribute(A.toolResult, result);
+      }),
+    );
+  }
+
+  override handleToolError(err: unknown, runId: string): void {
+    this.#safely(() => this.#fail(runId, err));
+  }
+}
+
+/** Tokens, response model/id, finish reasons and output messages from an `LLMResult`. */
+function describeLlmResult(span: Span, output: unknown): void {
+  const result = rec(output);
+  const generations = Array.isArray(result?.generations) ? (result.generations[0] as unknown[]) : undefined;
+  const gens = Array.isArray(generations) ? generations : [];
+  const firstMessage = rec(rec(gens[0])?.message);
+
+  const usage = rec(firstMessage?.usage_metadata);
+  const tokenUsage = rec(rec(result?.llmOutput)?.tokenUsage);
+  const input = num(usage?.input_tokens) ?? num(tokenUsage?.promptTokens);
+  const outputTokens = num(usage?.output_tokens) ?? num(tokenUsage?.completionTokens);
+  if (input !== undefined) span.setAttribute(A.inputTokens, input);
+  if (outputTokens !== undefined) span.setAttribute('gen_ai.usage.output_tokens', outputTokens);
+  const cacheRead = num(rec(usage?.input_token_details)?.cache_read);
+  if (cacheRead !== undefined) span.setAttribute('gen_ai.usage.cache_read.input_tokens', cacheRead);
+  const cacheWrite = num(rec(usage?.input_token_details)?.cache_creation);
+  if (cacheWrite !== undefined) span.setAttribute('gen_ai.usage.cache_creation.input_tokens', cacheWrite);
+  const reasoning = num(rec(usage?.output_token_details)?.reasoning);
+  if (reasoning !== undefined) span.setAttribute('gen_ai.usage.reasoning.output_tokens', reasoning);
+
+  const meta = rec(firstMessage?.response_metadata);
+  const responseModel = str(meta?.model_name) ?? str(meta?.model) ?? str(rec(result?.llmOutput)?.model_name);
+  if (responseModel) span.setAttribute(A.responseModel, responseModel);
+  const responseId = str(firstMessage?.id) ?? str(meta?.id);
+  if (responseId) span.setAttribute('gen_ai.response.id', responseId);
+
+  const messages = gens.map(generationMessage).filter((m) => m !== undefined);
+  const reasons = messages.map((m) => m.finish_reason).filter((r): r is string => r !== undefined);
+  if (reasons.length > 0) span.setAttribute('gen_ai.response.finish_reasons', reasons);
+  const json = jsonOrUndefined(messages);
+  const captured = json === undefined ? undefined : captureText(json);
+  if (captured !== undefined) span.setAttribute('gen_ai.output.messages', captured);
+}

@@ -1,0 +1,302 @@
+import { Document, type DocumentInterface } from '@langchain/core/documents';
+import type { EmbeddingsInterface } from '@langchain/core/embeddings';
+import { StringOutputParser } from '@langchain/core/output_parsers';
+import { ChatPromptTemplate } from '@langchain/core/prompts';
+import { RunnablePassthrough, RunnableSequence } from '@langchain/core/runnables';
+import { tool as lcTool } from '@langchain/core/tools';
+import { VectorStore } from '@langchain/core/vectorstores';
+import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
+import { OversightContextSpanProcessor, withContext } from '../src/context.ts';
+import { instrumentLangChain, OversightCallbackHandler } from '../src/instrumentation/langchain/index.ts';
+import { workflow } from '../src/rag.ts';
+
+/** A real LangChain vector store (cosine over real embeddings), standing in for Pinecone & co. */
+class TinyVectorStore extends VectorStore {
+  readonly #rows: { vector: number[]; doc: DocumentInterface }[] = [];
+
+  constructor(embeddings: EmbeddingsInterface) {
+    super(embeddings, {});
+  }
+
+  _vectorstoreType(): string {
+    return 'tiny';
+  }
+
+  async addVectors(vectors: number[][], documents: DocumentInterface[]): Promise<void> {
+    vectors.forEach((vector, i) => {
+      const doc = documents[i];
+      if (doc) this.#rows.push({ vector, doc });
+    });
+  }
+
+  async addDocuments(documents: DocumentInterface[]): Promise<void> {
+    const vectors = await this.embeddings.embedDocuments(documents.map((d) => d.pageContent));
+    await this.addVectors(vectors, documents);
+  }
+
+  async similaritySearchVectorWithScore(query: number[], k: number): Promise<[DocumentInterface, number][]> {
+    const dot = (a: number[], b: number[]) => a.reduce((sum, v, i) => sum + v * (b[i] ?? 0), 0);
+    return this.#rows
+      .map((row): [DocumentInterface, number] => [row.doc, dot(query, row.vector)])
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, k);
+  }
+}
+
+const exporter = new InMemorySpanExporter();
+let provider: TracerProvider;
+let mock: MockLlm;
+let llm: ChatOpenAI;
+let store: TinyVectorStore;
+
+beforeAll(async () => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  provider = new TracerProvider({
+    spanProcessors: [new OversightContextSpanProcessor(), new SimpleSpanProcessor({ exporter })],
+  });
+  trace.setGlobalTracerProvider(provider);
+  mock = await startMockLlm();
+  const configuration = { baseURL: `${mock.url}/v1` };
+  llm = new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: 'x', configuration, maxRetries: 0, temperature: 0.2 });
+  store = new TinyVectorStore(
+    new OpenAIEmbeddings({ model: 'text-embedding-3-small', apiKey: 'x', configuration }),
+  );
+  await store.addDocuments([
+    new Document({
+      id: 'kb-reset',
+      pageContent: 'Reset your password from the account settings page. It takes a minute.',
+    }),
+    new Document({ id: 'kb-billing', pageContent: 'Invoices are emailed on the first day of each month.' }),
+    new Document({ id: 'kb-export', pageContent: 'Export your data as CSV from the reports tab.' }),
+  ]);
+});
+
+afterAll(async () => {
+  await mock.close();
+  await provider.shutdown();
+  trace.disable();
+  context.disable();
+});
+
+beforeEach(() => exporter.reset());
+
+function spans(): ReadableSpan[] {
+  return exporter.getFinishedSpans() as ReadableSpan[];
+}
+
+function named(name: string): ReadableSpan {
+  const span = spans().find((s) => s.name === name);
+  if (!span) throw new Error(`no span "${name}" in ${spans().map((s) => s.name)}`);
+  return span;
+}
+
+function ancestors(span: ReadableSpan): ReadableSpan[] {
+  const byId = new Map(spans().map((s) => [s.spanContext().spanId, s]));
+  const out: ReadableSpan[] = [];
+  let parent = span.parentSpanContext?.spanId;
+  while (parent && byId.has(parent)) {
+    const p = byId.get(parent) as ReadableSpan;
+    out.push(p);
+    parent = p.parentSpanContext?.spanId;
+  }
+  return out;
+}
+
+function ragChain() {
+  const retriever = store.asRetriever({ k: 2, metadata: { data_source_id: 'help-center' } });
+  const prompt = ChatPromptTemplate.fromMessages([
+    ['system', 'Answer from the context only.\nContext: {context}'],
+    ['human', '{question}'],
+  ]);
+  return RunnableSequence.from([
+    {
+      context: retriever.pipe((docs: DocumentInterface[]) => docs.map((d) => d.pageContent).join('\n')),
+      question: new RunnablePassthrough(),
+    },
+    prompt,
+    llm,
+    new StringOutputParser(),
+  ]);
+}
+
+describe('OversightCallbackHandler', () => {
+  it('turns a RAG chain into a workflow with retrieval and chat children', async () => {
+    const handler = new OversightCallbackHandler();
+    const answer = await ragChain().invoke('How do I reset my password?', { callbacks: [handler] });
+    expect(answer).toBe('Reset your password from the account settings page.');
+    expect(handler.openRuns).toBe(0);
+
+    const root = spans().find((s) => s.name === 'invoke_workflow RunnableSequence' && !s.parentSpanContext);
+    expect(root).toBeDefined();
+    expect(root?.attributes).toMatchObject({
+      'gen_ai.operation.name': 'invoke_workflow',
+      'gen_ai.workflow.name': 'RunnableSequence',
+    });
+
+    const retrieval = named('retrieval help-center');
+    expect(retrieval.kind).toBe(SpanKind.CLIENT);
+    expect(retrieval.attributes).toMatchObject({
+      'gen_ai.operation.name': 'retrieval',
+      'gen_ai.data_source.id': 'help-center',
+      'gen_ai.retrieval.query.text': 'How do I reset my password?',
+    });
+    const docs = JSON.parse(String(retrieval.attributes['gen_ai.retrieval.documents']));
+    expect(docs).toHaveLength(2);
+    expect(docs[0]).toEqual({
+      id: 'kb-reset',
+      score: null,
+      content: 'Reset your password from the account settings page. It takes a minute.',
+    });
+    expect(ancestors(retrieval)).toContain(root);
+
+    const chat = named('chat gpt-4o-mini');
+    expect(chat.kind).toBe(SpanKind.CLIENT);
+    expect(chat.parentSpanContext?.spanId).toBe(root?.spanContext().spanId);
+    const request = mock.requests.findLast((r) => r.path === '/v1/chat/completions');
+    const sentMessages = (request?.body as { messages: { content: string }[] } | undefined)?.messages ?? [];
+    const promptWords = sentMessages
+      .map((m) => m.content)
+      .join(' ')
+      .split(/\s+/)
+      .filter(Boolean).length;
+    expect(chat.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.request.temperature': 0.2,
+      'gen_ai.response.model': 'gpt-4o-mini-2025-06-01',
+      'gen_ai.usage.input_tokens': promptWords,
+      'gen_ai.usage.output_tokens': 8,
+      'gen_ai.response.finish_reasons': ['stop'],
+    });
+    expect(String(chat.attributes['gen_ai.response.id'])).toMatch(/\S/);
+    const input = JSON.parse(String(chat.attributes['gen_ai.input.messages']));
+    expect(input[0].role).toBe('system');
+    expect(input[0].parts[0].content).toContain('Context: Reset your password');
+    expect(input[1]).toEqual({
+      role: 'user',
+      parts: [{ type: 'text', content: 'How do I reset my password?' }],
+    });
+    expect(JSON.parse(String(chat.attributes['gen_ai.output.messages']))).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: answer }], finish_reason: 'stop' },
+    ]);
+    // The prompt template and parser are chain steps of the root too.
+    expect(named('invoke_workflow ChatPromptTemplate').parentSpanContext?.spanId).toBe(
+      root?.spanContext().spanId,
+    );
+  });
+
+  it('records a tool call the model asked for, with call id, arguments and result', async () => {
+    const getWeather = lcTool(async ({ city }: { city: string }) => `Sunny in ${city}`, {
+      name: 'get_weather',
+      description: 'Current weather for a city',
+      schema: z.object({ city: z.string() }),
+    });
+    const handler = new OversightCallbackHandler();
+    const ai = await llm
+      .bindTools([getWeather])
+      .invoke('What is the weather in Oslo?', { callbacks: [handler] });
+    const call = ai.tool_calls?.[0];
+    expect(call?.name).toBe('get_weather');
+    const toolMessage = await getWeather.invoke({ ...call, type: 'tool_call' } as never, {
+      callbacks: [handler],
+    });
+    expect(String((toolMessage as { content: unknown }).content)).toBe('Sunny in Oslo');
+
+    const chat = named('chat gpt-4o-mini');
+    const output = JSON.parse(String(chat.attributes['gen_ai.output.messages']));
+    expect(output[0].parts).toContainEqual({
+      type: 'tool_call',
+      id: call?.id,
+      name: 'get_weather',
+      arguments: { city: 'Oslo' },
+    });
+    expect(chat.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_calls']);
+
+    const toolSpan = named('execute_tool get_weather');
+    expect(toolSpan.attributes).toMatchObject({
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': 'get_weather',
+      'gen_ai.tool.call.id': call?.id,
+      'gen_ai.tool.type': 'function',
+      'gen_ai.tool.call.result': 'Sunny in Oslo',
+    });
+    expect(JSON.parse(String(toolSpan.attributes['gen_ai.tool.call.arguments']))).toEqual({ city: 'Oslo' });
+  });
+
+  it('marks a failed model call as an error and lets the error reach the app', async () => {
+    const failing = new ChatOpenAI({
+      model: 'mock-error-500',
+      apiKey: 'x',
+      maxRetries: 0,
+      configuration: { baseURL: `${mock.url}/v1` },
+    });
+    const handler = new OversightCallbackHandler();
+    await expect(failing.invoke('hello', { callbacks: [handler] })).rejects.toThrow();
+    const chat = named('chat mock-error-500');
+    expect(chat.status.code).toBe(SpanStatusCode.ERROR);
+    expect(String(chat.attributes['error.type'])).toMatch(/\w/);
+    expect(handler.openRuns).toBe(0);
+  });
+
+  it('records time to first chunk and usage of a streamed call', async () => {
+    const handler = new OversightCallbackHandler();
+    let text = '';
+    for await (const chunk of await llm.stream('Stream please', { callbacks: [handler] }))
+      text += String(chunk.content);
+    expect(text).toBe('This is a mock answer to: Stream please');
+    const chat = named('chat gpt-4o-mini');
+    const ttft = chat.attributes['gen_ai.response.time_to_first_chunk'];
+    expect(typeof ttft).toBe('number');
+    expect(ttft as number).toBeGreaterThanOrEqual(0);
+    expect(chat.attributes['gen_ai.usage.output_tokens']).toBe(8);
+    expect(chat.attributes['gen_ai.usage.input_tokens']).toBe(2);
+  });
+
+  it('nests under the active span and carries withContext tags', async () => {
+    const handler = new OversightCallbackHandler({ rootChainsOnly: true });
+    await withContext({ sessionId: 'sess-lc', userId: 'user-lc' }, () =>
+      workflow('support-bot', () => ragChain().invoke('How do I export data?', { callbacks: [handler] })),
+    );
+    const outer = named('invoke_workflow support-bot');
+    const root = named('invoke_workflow RunnableSequence');
+    expect(root.parentSpanContext?.spanId).toBe(outer.spanContext().spanId);
+    // rootChainsOnly: inner runnables add no spans, their children attach to the root chain.
+    expect(
+      spans()
+        .filter((s) => s.name.startsWith('invoke_workflow'))
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['invoke_workflow RunnableSequence', 'invoke_workflow support-bot']);
+    expect(named('retrieval help-center').parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    for (const span of spans()) {
+      expect(span.attributes['gen_ai.conversation.id']).toBe('sess-lc');
+      expect(span.attributes['oversight.user.id']).toBe('user-lc');
+    }
+  });
+
+  it('instruments every run once instrumentLangChain() is called', async () => {
+    expect(instrumentLangChain()).toBe(true);
+    try {
+      await llm.invoke('No callbacks passed');
+      // "This is a mock answer to: No callbacks passed"
+      expect(named('chat gpt-4o-mini').attributes['gen_ai.usage.output_tokens']).toBe(9);
+    } finally {
+      process.env.OVERSIGHT_LANGCHAIN_TRACING = 'false';
+    }
+    exporter.reset();
+    await llm.invoke('Switched off');
+    expect(spans()).toHaveLength(0);
+  });
+});
