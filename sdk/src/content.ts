@@ -1,0 +1,141 @@
+import { createRequire } from 'node:module';
+import { diagnoseOnce, errorName } from './safe.ts';
+import type { TextScorer } from './scorers/types.ts';
+
+/**
+ * What the SDK does with prompt and completion text. Capture is on by default
+ * (as in OpenLLMetry and the Vercel AI SDK), because the collector's safety and
+ * groundedness scoring needs the text; every captured string passes through
+ * `redact`, then the optional PII masker, then the size cap, before it is set
+ * on a span, so nothing unmasked ever reaches the exporter.
+ */
+export interface ContentOptions {
+  /** Record prompts and completions. Default true; env `OVERSIGHT_CAPTURE_CONTENT=false` turns it off. */
+  captureContent?: boolean;
+  /** Longest text part kept, in characters; longer ones are cut and the span marked. Default 32,000. */
+  maxContentLength?: number;
+  /** Runs on every captured text before export; return the text to keep. */
+  redact?: (text: string) => string;
+  /** Mask emails, phone numbers, card numbers, … with the scorers package's PII scorer. Default false. */
+  maskPii?: boolean;
+}
+
+export const DEFAULT_MAX_CONTENT_LENGTH = 32_000;
+const WITHHELD = '[oversight: content withheld]';
+
+type Masker = (text: string) => string;
+
+export class ContentPolicy {
+  readonly capture: boolean;
+  readonly maxLength: number;
+  readonly #redact: ((text: string) => string) | undefined;
+  readonly #mask: Masker | undefined;
+  /** When masking was asked for but no masker loads, text is withheld rather than leaked. */
+  readonly #withhold: boolean;
+
+  constructor(options: ContentOptions = {}) {
+    this.capture = options.captureContent ?? true;
+    this.maxLength = Math.max(1, Math.floor(options.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH));
+    this.#redact = options.redact;
+    this.#mask = options.maskPii ? loadPiiMasker() : undefined;
+    this.#withhold = Boolean(options.maskPii) && !this.#mask;
+  }
+
+  /** Text as it may be exported, and whether it was cut. Never throws. */
+  text(raw: string): { text: string; truncated: boolean } {
+    if (this.#withhold) return { text: WITHHELD, truncated: false };
+    let text = raw;
+    if (this.#redact) {
+      try {
+        const out = this.#redact(text);
+        text = typeof out === 'string' ? out : WITHHELD;
+      } catch (error) {
+        diagnoseOnce('redact', `redact() threw ${errorName(error)}; content withheld`);
+        return { text: WITHHELD, truncated: false };
+      }
+    }
+    if (this.#mask) {
+      try {
+        text = this.#mask(text);
+      } catch (error) {
+        diagnoseOnce('mask', `PII masker threw ${errorName(error)}; content withheld`);
+        return { text: WITHHELD, truncated: false };
+      }
+    }
+    if (text.length > this.maxLength) return { text: text.slice(0, this.maxLength), truncated: true };
+    return { text, truncated: false };
+  }
+}
+
+/** Content options from `OVERSIGHT_CAPTURE_CONTENT` and `OVERSIGHT_MAX_CONTENT_LENGTH` / `OVERSIGHT_MASK_PII`. */
+export function contentOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ContentOptions {
+  const out: ContentOptions = {};
+  const capture = parseBool(env.OVERSIGHT_CAPTURE_CONTENT);
+  if (capture !== undefined) out.captureContent = capture;
+  const mask = parseBool(env.OVERSIGHT_MASK_PII);
+  if (mask !== undefined) out.maskPii = mask;
+  const max = Number(env.OVERSIGHT_MAX_CONTENT_LENGTH);
+  if (env.OVERSIGHT_MAX_CONTENT_LENGTH && Number.isFinite(max) && max > 0) out.maxContentLength = max;
+  return out;
+}
+
+export function parseBool(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  return undefined;
+}
+
+/** Replaces each piece of PII evidence with its kind, e.g. `[EMAIL_ADDRESS]`. */
+export function maskWith(scorer: TextScorer): Masker {
+  return (text) => {
+    const spans = scorer
+      .score(text)
+      .evidence.filter((e) => e.start !== undefined && e.end !== undefined && e.end > e.start)
+      .sort((a, b) => (a.start ?? 0) - (b.start ?? 0));
+    let out = '';
+    let at = 0;
+    for (const e of spans) {
+      const start = e.start ?? 0;
+      if (start < at) continue;
+      out += `${text.slice(at, start)}[${e.kind}]`;
+      at = e.end ?? start;
+    }
+    return out + text.slice(at);
+  };
+}
+
+function loadPiiMasker(): Masker | undefined {
+  try {
+    // Synchronous on purpose (require of ESM, Node >= 22.12): the first captured
+    // prompt must already be masked. The scorers module is optional.
+    const mod = createRequire(import.meta.url)('./scorers/index.ts') as Record<string, unknown>;
+    const scorer = findPiiScorer(mod);
+    if (scorer) return maskWith(scorer);
+  } catch (error) {
+    diagnoseOnce('pii-load', `PII masking unavailable (${errorName(error)}); content withheld`);
+    return undefined;
+  }
+  diagnoseOnce('pii-load', 'PII masking unavailable (no pii scorer exported); content withheld');
+  return undefined;
+}
+
+function findPiiScorer(mod: Record<string, unknown>): TextScorer | undefined {
+  const candidates: unknown[] = Object.values(mod);
+  for (const value of Object.values(mod)) {
+    if (typeof value === 'function' && /pii/i.test(value.name) && value.length === 0 && !/^[A-Z]/.test(value.name)) {
+      try {
+        candidates.push((value as () => unknown)());
+      } catch {
+        // Not a factory; ignore.
+      }
+    }
+  }
+  for (const c of candidates) {
+    if (c && typeof c === 'object' && (c as TextScorer).name === 'pii' && typeof (c as TextScorer).score === 'function') {
+      return c as TextScorer;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,18 @@
+export { type ContentOptions, ContentPolicy } from './content.ts';
+export { registerModuleHooks } from './hooks.ts';
+export {
+  getOversight,
+  hasAppTracerProvider,
+  type InitOptions,
+  init,
+  type OversightHandle,
+  oversightInstrumentations,
+  oversightSpanProcessor,
+} from './init.ts';
+export { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
+export { instrument } from './instrumentation/instrument.ts';
+export { OpenAIInstrumentation, type OversightInstrumentationConfig } from './instrumentation/openai/instrumentation.ts';
+export { DEFAULT_PRICES, type ModelPrice, PRICE_TABLE_VERSION } from './price-table.ts';
+export { costOf, type PriceOverrides, PriceTable, type TokenUsage } from './pricing.ts';
+export * from './semconv.ts';
+export { SDK_VERSION } from './version.ts';

@@ -1,0 +1,312 @@
+import { context, propagation, ProxyTracerProvider, type TracerProvider as ApiTracerProvider, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  type SpanExporter,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { z } from 'zod';
+import { type ContentOptions, ContentPolicy, contentOptionsFromEnv, parseBool } from './content.ts';
+import { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
+import { setDefaultTelemetry } from './instrumentation/llm-span.ts';
+import { OpenAIInstrumentation } from './instrumentation/openai/instrumentation.ts';
+import { type PriceOverrides, PriceTable, priceOverridesSchema } from './pricing.ts';
+import { diagnoseOnce, errorName } from './safe.ts';
+import { QuietExporter } from './quiet-exporter.ts';
+import { SDK_NAME, SDK_VERSION } from './version.ts';
+
+
+export interface InitOptions extends ContentOptions {
+  /** Collector base URL (`/v1/traces` is appended). Env `OVERSIGHT_ENDPOINT`, else the standard OTLP endpoint variables. */
+  endpoint?: string;
+  /** Project API key, sent as `Authorization: Bearer`. Env `OVERSIGHT_API_KEY`. */
+  apiKey?: string;
+  /** Env `OTEL_SERVICE_NAME`. */
+  serviceName?: string;
+  /** Extra resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`. */
+  resourceAttributes?: Record<string, string | number | boolean>;
+  /** Extra headers for the OTLP exporter. */
+  headers?: Record<string, string>;
+  /** Price overrides, USD per million tokens, keyed by model id. */
+  prices?: PriceOverrides;
+  /** Which auto-instrumentations to enable; default all. */
+  instrumentations?: { openai?: boolean; anthropic?: boolean };
+  /** Replaces the OTLP exporter (the batch processor still wraps it). */
+  exporter?: SpanExporter;
+  /** Replaces the batch processor + exporter entirely (tests use a SimpleSpanProcessor). */
+  spanProcessors?: SpanProcessor[];
+  /** Batch processor limits; env `OTEL_BSP_*` otherwise. */
+  batch?: { maxQueueSize?: number; maxExportBatchSize?: number; scheduledDelayMillis?: number; exportTimeoutMillis?: number };
+  sampler?: Sampler;
+  /** Do nothing at all. Env `OVERSIGHT_DISABLED` or `OTEL_SDK_DISABLED`. */
+  disabled?: boolean;
+  /** Flush on `beforeExit` so short scripts lose no spans. Default true. */
+  flushOnExit?: boolean;
+}
+
+const initOptionsSchema = z.object({
+  endpoint: z.string().url().optional(),
+  apiKey: z.string().optional(),
+  serviceName: z.string().min(1).optional(),
+  prices: priceOverridesSchema.optional(),
+  maxContentLength: z.number().positive().optional(),
+});
+
+export interface OversightHandle {
+  /** True when Oversight registered its own global tracer provider; false when the app already had one. */
+  readonly registered: boolean;
+  /** Our provider, when registered. */
+  readonly tracerProvider: TracerProvider | undefined;
+  /** Batch processor around the Oversight exporter: add it to your own provider when `registered` is false. */
+  readonly spanProcessor: SpanProcessor;
+  readonly exporter: SpanExporter | undefined;
+  readonly instrumentations: Instrumentation[];
+  readonly content: ContentPolicy;
+  readonly prices: PriceTable;
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+let current: OversightHandle | undefined;
+
+/** The handle of the last successful `init()`, if any. */
+export function getOversight(): OversightHandle | undefined {
+  return current;
+}
+
+/**
+ * Sets up tracing for the app: a tracer provider with a batch processor and the
+ * OTLP/HTTP exporter, plus the OpenAI and Anthropic instrumentations. Safe to
+ * call twice (the second call returns the first handle). Never throws: bad
+ * configuration yields one diagnostic line and a handle that does nothing.
+ */
+export function init(options: InitOptions = {}): OversightHandle {
+  if (current) return current;
+  try {
+    current = setup(options);
+  } catch (error) {
+    diagnoseOnce('init', `init failed (${errorName(error)}: ${(error as Error)?.message ?? ''}); tracing is off`);
+    current = inertHandle();
+  }
+  return current;
+}
+
+function setup(options: InitOptions): OversightHandle {
+  const env = process.env;
+  const opts: InitOptions = { ...contentOptionsFromEnv(env), ...stripUndefined(options) };
+  if (opts.disabled ?? (parseBool(env.OVERSIGHT_DISABLED) || parseBool(env.OTEL_SDK_DISABLED))) return inertHandle();
+  initOptionsSchema.parse(opts);
+
+  const content = new ContentPolicy(opts);
+  const prices = new PriceTable(opts.prices ?? {});
+  const { processor, exporter } = buildPipeline(opts);
+
+  const existing = hasAppTracerProvider();
+  let provider: TracerProvider | undefined;
+  if (!existing) {
+    provider = new TracerProvider({
+      resource: buildResource(opts),
+      spanProcessors: [processor],
+      sampler: opts.sampler ?? samplerFromEnv(env),
+    });
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(
+      new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+    );
+    trace.setGlobalTracerProvider(provider);
+  } else {
+    diagnoseOnce(
+      'existing-provider',
+      'an OpenTelemetry tracer provider is already registered; Oversight keeps it. Add getOversight().spanProcessor (or oversightSpanProcessor()) to its spanProcessors to send spans to Oversight.',
+    );
+  }
+
+  setDefaultTelemetry({ content, prices });
+  const instrumentations = createInstrumentations(opts, content, prices);
+  registerInstrumentations({ instrumentations });
+
+  const handle: OversightHandle = {
+    registered: !existing,
+    tracerProvider: provider,
+    spanProcessor: processor,
+    exporter,
+    instrumentations,
+    content,
+    prices,
+    flush: () => guard(provider ? provider.forceFlush() : processor.forceFlush()),
+    shutdown: async () => {
+      for (const i of instrumentations) i.disable();
+      await guard(provider ? provider.shutdown() : processor.shutdown());
+      if (provider) {
+        // Hand the globals back so a later init() (tests, hot reload) starts clean.
+        trace.disable();
+        context.disable();
+        propagation.disable();
+      }
+      if (current === handle) current = undefined;
+    },
+  };
+  if (opts.flushOnExit ?? true) {
+    // beforeExit fires when the loop drains; flushing then keeps short scripts'
+    // spans without holding a live app open. The export's timers are unref'd.
+    process.once('beforeExit', () => void handle.flush());
+  }
+  return handle;
+}
+
+/**
+ * A batch span processor exporting to Oversight, for apps that set up their own
+ * OpenTelemetry SDK: `new NodeSDK({ spanProcessors: [oversightSpanProcessor()] })`.
+ */
+export function oversightSpanProcessor(options: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers' | 'exporter' | 'batch'> = {}): SpanProcessor {
+  return buildPipeline(options).processor;
+}
+
+/** The instrumentations `init()` would enable, for `registerInstrumentations()` in an app's own setup. */
+export function oversightInstrumentations(options: InitOptions = {}): Instrumentation[] {
+  const opts = { ...contentOptionsFromEnv(), ...stripUndefined(options) };
+  return createInstrumentations(opts, new ContentPolicy(opts), new PriceTable(opts.prices ?? {}));
+}
+
+function createInstrumentations(opts: InitOptions, content: ContentPolicy, prices: PriceTable): Instrumentation[] {
+  const list: Instrumentation[] = [];
+  if (opts.instrumentations?.openai !== false) list.push(new OpenAIInstrumentation({ content, prices }));
+  if (opts.instrumentations?.anthropic !== false) list.push(new AnthropicInstrumentation({ content, prices }));
+  return list;
+}
+
+function buildPipeline(opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers' | 'exporter' | 'batch' | 'spanProcessors'>): {
+  processor: SpanProcessor;
+  exporter: SpanExporter | undefined;
+} {
+  if (opts.spanProcessors?.length) return { processor: fanOut(opts.spanProcessors), exporter: undefined };
+  const exporter = opts.exporter ?? new QuietExporter(otlpExporter(opts));
+  const processor = new BatchSpanProcessor({
+    exporter,
+    maxQueueSize: opts.batch?.maxQueueSize ?? envNumber('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
+    maxExportBatchSize: opts.batch?.maxExportBatchSize ?? envNumber('OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? 512,
+    scheduledDelayMillis: opts.batch?.scheduledDelayMillis ?? envNumber('OTEL_BSP_SCHEDULE_DELAY') ?? 1000,
+    exportTimeoutMillis: opts.batch?.exportTimeoutMillis ?? envNumber('OTEL_BSP_EXPORT_TIMEOUT') ?? 10_000,
+  });
+  return { processor, exporter };
+}
+
+function otlpExporter(opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers'>): SpanExporter {
+  const env = process.env;
+  const base = opts.endpoint ?? env.OVERSIGHT_ENDPOINT;
+  const apiKey = opts.apiKey ?? env.OVERSIGHT_API_KEY;
+  const headers: Record<string, string> = { ...opts.headers };
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+  return new OTLPTraceExporter({
+    // Without an Oversight endpoint the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT itself.
+    ...(base ? { url: `${base.replace(/\/+$/, '')}/v1/traces` } : {}),
+    ...(Object.keys(headers).length ? { headers } : {}),
+    ...(env.OTEL_EXPORTER_OTLP_COMPRESSION || env.OTEL_EXPORTER_OTLP_TRACES_COMPRESSION ? {} : { compression: 'gzip' as never }),
+  });
+}
+
+function buildResource(opts: InitOptions) {
+  const detected = detectResources({ detectors: [envDetector] });
+  const serviceName = opts.serviceName ?? process.env.OTEL_SERVICE_NAME;
+  return detected.merge(
+    resourceFromAttributes({
+      ...(serviceName ? { 'service.name': serviceName } : {}),
+      'telemetry.distro.name': SDK_NAME,
+      'telemetry.distro.version': SDK_VERSION,
+      ...opts.resourceAttributes,
+    }),
+  );
+}
+
+function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
+  const arg = Number(env.OTEL_TRACES_SAMPLER_ARG);
+  const ratio = Number.isFinite(arg) && env.OTEL_TRACES_SAMPLER_ARG ? Math.min(1, Math.max(0, arg)) : 1;
+  switch (env.OTEL_TRACES_SAMPLER) {
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+/** An app that registered its own provider before us must keep it: never replace it. */
+export function hasAppTracerProvider(): boolean {
+  const global: ApiTracerProvider = trace.getTracerProvider();
+  const delegate = global instanceof ProxyTracerProvider ? global.getDelegate() : global;
+  return delegate.constructor?.name !== 'NoopTracerProvider';
+}
+
+function fanOut(processors: SpanProcessor[]): SpanProcessor {
+  if (processors.length === 1 && processors[0]) return processors[0];
+  return {
+    onStart: (span, ctx) => {
+      for (const p of processors) p.onStart(span, ctx);
+    },
+    onEnd: (span) => {
+      for (const p of processors) p.onEnd(span);
+    },
+    forceFlush: async () => {
+      await Promise.all(processors.map((p) => p.forceFlush()));
+    },
+    shutdown: async () => {
+      await Promise.all(processors.map((p) => p.shutdown()));
+    },
+  };
+}
+
+function envNumber(name: string): number | undefined {
+  const raw = process.env[name];
+  if (!raw) return undefined;
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+async function guard(p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (error) {
+    diagnoseOnce(`flush:${errorName(error)}`, `flush failed: ${errorName(error)}`);
+  }
+}
+
+function inertHandle(): OversightHandle {
+  const noop: SpanProcessor = {
+    onStart: () => {},
+    onEnd: () => {},
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+  return {
+    registered: false,
+    tracerProvider: undefined,
+    spanProcessor: noop,
+    exporter: undefined,
+    instrumentations: [],
+    content: new ContentPolicy(),
+    prices: new PriceTable(),
+    flush: async () => {},
+    shutdown: async () => {},
+  };
+}

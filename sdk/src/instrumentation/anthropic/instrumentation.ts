@@ -1,0 +1,120 @@
+import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
+import * as A from '../../semconv.ts';
+import { SDK_VERSION } from '../../version.ts';
+import { observeApiPromise } from '../api-promise.ts';
+import { getDefaultTelemetry, LlmCall, serverOf, type Telemetry } from '../llm-span.ts';
+import type { OversightInstrumentationConfig } from '../openai/instrumentation.ts';
+import { tapStream } from '../stream-tap.ts';
+import {
+  anthropicInputMessages,
+  messageStreamObserver,
+  messagesRequestAttributes,
+  recordMessage,
+  systemInstructions,
+} from './messages.ts';
+
+type Obj = Record<string, unknown>;
+type Fn = (this: unknown, ...args: unknown[]) => unknown;
+
+export const ANTHROPIC_SUPPORTED_VERSIONS = ['>=0.20.0 <2'];
+
+/**
+ * OpenTelemetry instrumentation of `@anthropic-ai/sdk`: `messages.create`,
+ * plain, streamed (which `messages.stream()` also goes through) and with tool
+ * use, following the GenAI semantic conventions.
+ */
+export class AnthropicInstrumentation extends InstrumentationBase<OversightInstrumentationConfig> {
+  constructor(config: OversightInstrumentationConfig = {}) {
+    super('@oversight/instrumentation-anthropic', SDK_VERSION, config);
+  }
+
+  protected init() {
+    return new InstrumentationNodeModuleDefinition(
+      '@anthropic-ai/sdk',
+      ANTHROPIC_SUPPORTED_VERSIONS,
+      (moduleExports: unknown) => {
+        this.patchMessages(messagesFromModule(moduleExports));
+        return moduleExports;
+      },
+      (moduleExports: unknown) => {
+        if (moduleExports) this.unpatchMessages(messagesFromModule(moduleExports));
+      },
+    );
+  }
+
+  telemetry(): Telemetry {
+    const d = getDefaultTelemetry();
+    return { content: this._config.content ?? d.content, prices: this._config.prices ?? d.prices };
+  }
+
+  patchMessages(messagesClass: { prototype: Obj } | undefined): void {
+    const proto = messagesClass?.prototype;
+    if (proto && typeof proto.create === 'function' && !isWrapped(proto.create)) {
+      this._wrap(proto as never, 'create' as never, ((original: Fn) => this.#wrapCreate(original)) as never);
+    }
+  }
+
+  unpatchMessages(messagesClass: { prototype: Obj } | undefined): void {
+    const proto = messagesClass?.prototype;
+    if (proto && isWrapped(proto.create)) this._unwrap(proto as never, 'create' as never);
+  }
+
+  #wrapCreate(original: Fn): Fn {
+    const inst = this;
+    return function createMessage(this: unknown, ...args: unknown[]) {
+      const body = args[0] as Obj;
+      let call: LlmCall | undefined;
+      try {
+        if (body && typeof body === 'object') {
+          const client = (this as { _client?: { baseURL?: unknown } })._client;
+          call = new LlmCall(inst.tracer, inst.telemetry(), {
+            operation: A.GEN_AI_OPERATION.chat,
+            provider: A.GEN_AI_PROVIDER.anthropic,
+            model: typeof body.model === 'string' ? body.model : undefined,
+            server: serverOf(client?.baseURL),
+            attributes: messagesRequestAttributes(body),
+          });
+          const c = call;
+          c.content(A.ATTR_GEN_AI_INPUT_MESSAGES, () => anthropicInputMessages(c, body.messages));
+          c.content(A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, () => systemInstructions(c, body.system));
+          c.content(A.ATTR_GEN_AI_TOOL_DEFINITIONS, () =>
+            Array.isArray(body.tools)
+              ? body.tools.map((t: Obj) => ({
+                  type: typeof t.type === 'string' && t.type !== 'custom' ? t.type : 'function',
+                  name: t.name,
+                  description: t.description,
+                  parameters: t.input_schema,
+                }))
+              : undefined,
+          );
+        }
+      } catch {
+        call = undefined;
+      }
+      if (!call) return original.apply(this, args);
+      const c = call;
+      let promise: unknown;
+      try {
+        promise = c.run(() => original.apply(this, args));
+      } catch (error) {
+        c.fail(error);
+        throw error;
+      }
+      const streamed = body.stream === true;
+      return observeApiPromise(promise, c, (result) =>
+        streamed ? tapStream(result, messageStreamObserver(c)) : recordMessage(c, result),
+      );
+    };
+  }
+}
+
+export function messagesFromModule(moduleExports: unknown): { prototype: Obj } | undefined {
+  const m = moduleExports as Obj | undefined;
+  const client = (m?.Anthropic ?? (m?.default as Obj | undefined)?.Anthropic ?? m?.default) as Obj | undefined;
+  return client?.Messages as { prototype: Obj } | undefined;
+}
+
+export function messagesFromClient(client: unknown): { prototype: Obj } | undefined {
+  const messages = (client as { messages?: object } | null)?.messages;
+  return messages ? (Object.getPrototypeOf(messages)?.constructor as { prototype: Obj }) : undefined;
+}

@@ -1,0 +1,60 @@
+import { ATTR_OVERSIGHT_REQUEST_RETRIED } from '../semconv.ts';
+import type { LlmCall } from './llm-span.ts';
+
+interface StainlessPromise {
+  _thenUnwrap?: (transform: (result: unknown, props: unknown) => unknown) => unknown;
+  responsePromise?: Promise<unknown>;
+  then: Promise<unknown>['then'];
+}
+
+/**
+ * Hooks the result of a Stainless-generated client call (openai, anthropic)
+ * and returns something the app cannot tell from the original: still an
+ * APIPromise (so `.withResponse()` / `.asResponse()` keep working), still lazy
+ * (the body is parsed only when the app asks). Transport errors end the span
+ * as soon as they happen, whether or not the app awaits.
+ */
+export function observeApiPromise(
+  promise: unknown,
+  call: LlmCall,
+  onResult: (result: unknown, call: LlmCall) => unknown,
+): unknown {
+  const p = promise as StainlessPromise | null;
+  if (!p || typeof p.then !== 'function') {
+    call.end();
+    return promise;
+  }
+  if (typeof p._thenUnwrap === 'function' && p.responsePromise && typeof p.responsePromise.then === 'function') {
+    p.responsePromise.then(
+      (props) => {
+        if ((props as { retryOfRequestLogID?: unknown })?.retryOfRequestLogID !== undefined) {
+          call.set(ATTR_OVERSIGHT_REQUEST_RETRIED, true);
+        }
+      },
+      (error: unknown) => call.fail(error),
+    );
+    return p._thenUnwrap((result) => {
+      try {
+        return onResult(result, call);
+      } catch (error) {
+        call.fail(error);
+        return result;
+      }
+    });
+  }
+  // Not an APIPromise (another client version): observe a plain promise.
+  return p.then(
+    (result) => {
+      try {
+        return onResult(result, call);
+      } catch {
+        call.end();
+        return result;
+      }
+    },
+    (error: unknown) => {
+      call.fail(error);
+      throw error;
+    },
+  );
+}

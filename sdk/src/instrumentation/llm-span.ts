@@ -1,0 +1,208 @@
+import { type Attributes, context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { ContentPolicy } from '../content.ts';
+import { defaultPriceTable, type PriceTable, type TokenUsage } from '../pricing.ts';
+import { errorName, safeJson } from '../safe.ts';
+import * as A from '../semconv.ts';
+
+/** What every LLM span needs besides the tracer: the content policy and the prices. */
+export interface Telemetry {
+  content: ContentPolicy;
+  prices: PriceTable;
+}
+
+let defaults: Telemetry | undefined;
+export function setDefaultTelemetry(t: Telemetry): void {
+  defaults = t;
+}
+export function getDefaultTelemetry(): Telemetry {
+  defaults ??= { content: new ContentPolicy(), prices: defaultPriceTable() };
+  return defaults;
+}
+
+/** One part of a message in the GenAI conventions' JSON format. */
+export type Part =
+  | { type: 'text'; content: string }
+  | { type: 'reasoning'; content: string }
+  | { type: 'tool_call'; id?: string; name: string; arguments?: unknown }
+  | { type: 'tool_call_response'; id?: string; response: unknown }
+  | { type: 'uri'; modality: string; uri: string }
+  | { type: 'blob'; modality: string; mime_type?: string };
+
+export interface Message {
+  role: string;
+  parts: Part[];
+  finish_reason?: string;
+}
+
+const endpointCache = new Map<string, { address: string; port: number } | null>();
+
+/** `server.address` / `server.port` from a client's base URL, parsed once per URL. */
+export function serverOf(baseURL: unknown): { address: string; port: number } | undefined {
+  if (typeof baseURL !== 'string') return undefined;
+  let hit = endpointCache.get(baseURL);
+  if (hit === undefined) {
+    try {
+      const u = new URL(baseURL);
+      hit = { address: u.hostname, port: u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443 };
+    } catch {
+      hit = null;
+    }
+    if (endpointCache.size < 100) endpointCache.set(baseURL, hit);
+  }
+  return hit ?? undefined;
+}
+
+export interface StartOptions {
+  operation: string;
+  provider: string;
+  model: string | undefined;
+  server?: { address: string; port: number } | undefined;
+  attributes: Attributes;
+}
+
+/**
+ * One LLM call's span and what is learnt while it runs. Every method is
+ * idempotent after `end`, so a response seen twice (a re-parsed APIPromise)
+ * cannot double-count or reopen anything.
+ */
+export class LlmCall {
+  readonly span: Span;
+  readonly t: Telemetry;
+  readonly #startedAt: number;
+  #firstChunkAt = 0;
+  #ended = false;
+  #truncated = false;
+  #model: string | undefined;
+
+  constructor(tracer: Tracer, t: Telemetry, o: StartOptions) {
+    this.t = t;
+    this.#model = o.model;
+    const attributes: Attributes = {
+      [A.ATTR_GEN_AI_OPERATION_NAME]: o.operation,
+      [A.ATTR_GEN_AI_PROVIDER_NAME]: o.provider,
+      ...o.attributes,
+    };
+    if (o.model) attributes[A.ATTR_GEN_AI_REQUEST_MODEL] = o.model;
+    if (o.server) {
+      attributes[A.ATTR_SERVER_ADDRESS] = o.server.address;
+      attributes[A.ATTR_SERVER_PORT] = o.server.port;
+    }
+    this.span = tracer.startSpan(o.model ? `${o.operation} ${o.model}` : o.operation, {
+      kind: SpanKind.CLIENT,
+      attributes,
+    });
+    this.#startedAt = performance.now();
+  }
+
+  get capture(): boolean {
+    return this.t.content.capture;
+  }
+
+  /** Runs `fn` with this span active, so HTTP spans below it nest under the LLM span. */
+  run<T>(fn: () => T): T {
+    return context.with(trace.setSpan(context.active(), this.span), fn);
+  }
+
+  set(key: string, value: string | number | boolean | string[] | undefined | null): void {
+    if (value === undefined || value === null || this.#ended) return;
+    this.span.setAttribute(key, value);
+  }
+
+  /** Text through the content policy (redact, mask, cap). */
+  text(raw: string): string {
+    const { text, truncated } = this.t.content.text(raw);
+    if (truncated) this.#truncated = true;
+    return text;
+  }
+
+  /** Sets a content attribute as JSON; skipped entirely when capture is off. */
+  content(key: string, build: () => unknown): void {
+    if (!this.capture || this.#ended) return;
+    const json = safeJson(build());
+    if (json !== undefined) this.span.setAttribute(key, json);
+  }
+
+  firstChunk(): void {
+    if (this.#firstChunkAt === 0) this.#firstChunkAt = performance.now();
+  }
+
+  responseModel(model: unknown): void {
+    if (typeof model === 'string' && model) {
+      this.set(A.ATTR_GEN_AI_RESPONSE_MODEL, model);
+      this.#model = model;
+    }
+  }
+
+  usage(u: TokenUsage): void {
+    if (this.#ended) return;
+    this.set(A.ATTR_GEN_AI_USAGE_INPUT_TOKENS, u.inputTokens);
+    this.set(A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, u.outputTokens);
+    this.set(A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cacheReadTokens);
+    this.set(A.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, u.cacheCreationTokens);
+    this.set(A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, u.reasoningTokens);
+    this.set(A.ATTR_OVERSIGHT_USAGE_COST_USD, this.t.prices.cost(this.#model, u));
+  }
+
+  fail(error: unknown): void {
+    if (this.#ended) return;
+    const type = errorType(error);
+    this.span.setAttribute(A.ATTR_ERROR_TYPE, type);
+    const message = (error as { message?: unknown })?.message;
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message: typeof message === 'string' ? message : type });
+    if (error instanceof Error) this.span.recordException(error);
+    this.end();
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    if (this.#firstChunkAt > 0) {
+      this.span.setAttribute(A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (this.#firstChunkAt - this.#startedAt) / 1000);
+    }
+    if (this.#truncated) this.span.setAttribute(A.ATTR_OVERSIGHT_CONTENT_TRUNCATED, true);
+    this.#ended = true;
+    this.span.end();
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+}
+
+/**
+ * `error.type` as the conventions want it: the HTTP status for API errors
+ * (low cardinality, comparable across providers), else the error class name.
+ */
+export function errorType(error: unknown): string {
+  const status = (error as { status?: unknown })?.status;
+  if (typeof status === 'number' && status > 0) return String(status);
+  return errorName(error);
+}
+
+/** Numbers only: providers send nulls for absent counts. */
+export function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+export function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Tool-call arguments arrive as JSON text; the conventions want the object when it parses. */
+export function parseArguments(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Applies the content policy to every string inside a JSON-like value (tool arguments, results). */
+export function scrub(call: LlmCall, value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return call.text(value);
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(call, v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrub(call, v, depth + 1);
+  return out;
+}

@@ -1,0 +1,239 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { TokenUsage } from '../../pricing.ts';
+import * as A from '../../semconv.ts';
+import { type LlmCall, type Message, num, type Part, parseArguments, scrub, str } from '../llm-span.ts';
+import { DROP, type StreamObserver } from '../stream-tap.ts';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
+
+/** Request parameters of a chat completion as GenAI attributes. */
+export function chatRequestAttributes(body: Obj): Attributes {
+  const a: Attributes = {};
+  const maxTokens = num(body.max_completion_tokens) ?? num(body.max_tokens);
+  if (maxTokens !== undefined) a[A.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
+  copyNum(a, A.ATTR_GEN_AI_REQUEST_TEMPERATURE, body.temperature);
+  copyNum(a, A.ATTR_GEN_AI_REQUEST_TOP_P, body.top_p);
+  copyNum(a, A.ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY, body.frequency_penalty);
+  copyNum(a, A.ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY, body.presence_penalty);
+  copyNum(a, A.ATTR_GEN_AI_REQUEST_SEED, body.seed);
+  const n = num(body.n);
+  if (n !== undefined && n !== 1) a[A.ATTR_GEN_AI_REQUEST_CHOICE_COUNT] = n;
+  if (typeof body.stop === 'string') a[A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = [body.stop];
+  else if (Array.isArray(body.stop)) a[A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = body.stop.filter((s) => typeof s === 'string');
+  if (body.stream === true) a[A.ATTR_GEN_AI_REQUEST_STREAM] = true;
+  const format = isObj(body.response_format) ? str(body.response_format.type) : undefined;
+  if (format) a[A.ATTR_GEN_AI_OUTPUT_TYPE] = format === 'text' ? 'text' : 'json';
+  return a;
+}
+
+export function copyNum(a: Attributes, key: string, value: unknown): void {
+  const n = num(value);
+  if (n !== undefined) a[key] = n;
+}
+
+/** Chat messages in the conventions' parts format, text passed through the content policy. */
+export function chatInputMessages(call: LlmCall, messages: unknown): Message[] {
+  if (!Array.isArray(messages)) return [];
+  const out: Message[] = [];
+  for (const m of messages) {
+    if (!isObj(m)) continue;
+    const role = str(m.role) ?? 'user';
+    const parts: Part[] = [];
+    if (role === 'tool') {
+      parts.push({ type: 'tool_call_response', id: str(m.tool_call_id), response: contentText(call, m.content) });
+    } else {
+      contentParts(call, m.content, parts);
+      if (Array.isArray(m.tool_calls)) {
+        for (const tc of m.tool_calls) if (isObj(tc)) parts.push(toolCallPart(call, tc));
+      }
+    }
+    out.push({ role, parts });
+  }
+  return out;
+}
+
+function contentParts(call: LlmCall, content: unknown, parts: Part[]): void {
+  if (typeof content === 'string') {
+    parts.push({ type: 'text', content: call.text(content) });
+    return;
+  }
+  if (!Array.isArray(content)) return;
+  for (const c of content) {
+    if (!isObj(c)) continue;
+    if (typeof c.text === 'string') parts.push({ type: 'text', content: call.text(c.text) });
+    else if (typeof c.refusal === 'string') parts.push({ type: 'text', content: call.text(c.refusal) });
+    else if (c.type === 'image_url' && isObj(c.image_url) && typeof c.image_url.url === 'string') {
+      parts.push(imagePart(c.image_url.url));
+    } else if (c.type === 'input_audio') parts.push({ type: 'blob', modality: 'audio' });
+  }
+}
+
+export function imagePart(url: string): Part {
+  // Inline data URLs can be megabytes: keep only their type.
+  if (url.startsWith('data:')) return { type: 'blob', modality: 'image', mime_type: url.slice(5, url.indexOf(';')) };
+  return { type: 'uri', modality: 'image', uri: url };
+}
+
+function contentText(call: LlmCall, content: unknown): string {
+  if (typeof content === 'string') return call.text(content);
+  if (Array.isArray(content)) {
+    return call.text(
+      content
+        .map((c) => (isObj(c) && typeof c.text === 'string' ? c.text : ''))
+        .filter(Boolean)
+        .join('\n'),
+    );
+  }
+  return '';
+}
+
+function toolCallPart(call: LlmCall, tc: Obj): Part {
+  const fn = isObj(tc.function) ? tc.function : {};
+  return {
+    type: 'tool_call',
+    id: str(tc.id),
+    name: str(fn.name) ?? '',
+    arguments: scrub(call, parseArguments(fn.arguments)),
+  };
+}
+
+export function toolDefinitions(tools: unknown): unknown[] | undefined {
+  if (!Array.isArray(tools) || tools.length === 0) return undefined;
+  return tools.map((t) => {
+    if (!isObj(t)) return t;
+    // Chat Completions nests the function; the Responses API does not.
+    const fn = isObj(t.function) ? t.function : t;
+    return { type: str(t.type) ?? 'function', name: fn.name, description: fn.description, parameters: fn.parameters };
+  });
+}
+
+export function chatUsage(usage: unknown): TokenUsage | undefined {
+  if (!isObj(usage)) return undefined;
+  const prompt = isObj(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
+  const completion = isObj(usage.completion_tokens_details) ? usage.completion_tokens_details : {};
+  return {
+    inputTokens: num(usage.prompt_tokens),
+    outputTokens: num(usage.completion_tokens),
+    cacheReadTokens: num(prompt.cached_tokens),
+    reasoningTokens: num(completion.reasoning_tokens),
+  };
+}
+
+/** Records a (non-streamed) chat completion on the span and ends it. */
+export function recordChatCompletion(call: LlmCall, result: unknown): unknown {
+  if (!isObj(result)) {
+    call.end();
+    return result;
+  }
+  call.set(A.ATTR_GEN_AI_RESPONSE_ID, str(result.id));
+  call.responseModel(result.model);
+  const choices = Array.isArray(result.choices) ? result.choices.filter(isObj) : [];
+  call.set(
+    A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+    choices.map((c) => str(c.finish_reason) ?? ''),
+  );
+  const usage = chatUsage(result.usage);
+  if (usage) call.usage(usage);
+  call.content(A.ATTR_GEN_AI_OUTPUT_MESSAGES, () =>
+    choices.map((c) => {
+      const m = isObj(c.message) ? c.message : {};
+      const parts: Part[] = [];
+      if (typeof m.content === 'string') parts.push({ type: 'text', content: call.text(m.content) });
+      if (typeof m.refusal === 'string') parts.push({ type: 'text', content: call.text(m.refusal) });
+      if (Array.isArray(m.tool_calls)) for (const tc of m.tool_calls) if (isObj(tc)) parts.push(toolCallPart(call, tc));
+      return { role: str(m.role) ?? 'assistant', parts, finish_reason: str(c.finish_reason) ?? '' };
+    }),
+  );
+  call.end();
+  return result;
+}
+
+interface ChoiceAcc {
+  text: string;
+  refusal: string;
+  finish: string;
+  tools: Map<number, { id?: string; name: string; args: string }>;
+}
+
+/**
+ * Accumulates streamed chunks into the same attributes a plain completion
+ * gets. When the SDK added `stream_options.include_usage` itself, it hides the
+ * extra usage-only chunk and the `usage: null` fields from the app.
+ */
+export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): StreamObserver {
+  const choices = new Map<number, ChoiceAcc>();
+  let usage: TokenUsage | undefined;
+  let id: string | undefined;
+  let model: unknown;
+  const capture = call.capture;
+  const acc = (index: number): ChoiceAcc => {
+    let c = choices.get(index);
+    if (!c) {
+      c = { text: '', refusal: '', finish: '', tools: new Map() };
+      choices.set(index, c);
+    }
+    return c;
+  };
+  return {
+    chunk(value) {
+      call.firstChunk();
+      if (!isObj(value)) return value;
+      id ??= str(value.id);
+      model ??= value.model;
+      if (isObj(value.usage)) usage = chatUsage(value.usage);
+      const list = Array.isArray(value.choices) ? value.choices : [];
+      for (const ch of list) {
+        if (!isObj(ch)) continue;
+        const c = acc(num(ch.index) ?? 0);
+        if (typeof ch.finish_reason === 'string') c.finish = ch.finish_reason;
+        const d = isObj(ch.delta) ? ch.delta : undefined;
+        if (!d) continue;
+        if (capture && typeof d.content === 'string') c.text += d.content;
+        if (capture && typeof d.refusal === 'string') c.refusal += d.refusal;
+        if (Array.isArray(d.tool_calls)) {
+          for (const tc of d.tool_calls) {
+            if (!isObj(tc)) continue;
+            const i = num(tc.index) ?? 0;
+            const fn = isObj(tc.function) ? tc.function : {};
+            const t = c.tools.get(i) ?? { name: '', args: '' };
+            if (typeof tc.id === 'string') t.id = tc.id;
+            if (typeof fn.name === 'string') t.name += fn.name;
+            if (capture && typeof fn.arguments === 'string') t.args += fn.arguments;
+            c.tools.set(i, t);
+          }
+        }
+      }
+      if (injectedUsage) {
+        if (list.length === 0 && isObj(value.usage)) return DROP;
+        if ('usage' in value && value.usage === null) {
+          const { usage: _omit, ...rest } = value;
+          return rest;
+        }
+      }
+      return value;
+    },
+    done() {
+      call.set(A.ATTR_GEN_AI_RESPONSE_ID, id);
+      call.responseModel(model);
+      const sorted = [...choices.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
+      if (sorted.length) call.set(A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, sorted.map((c) => c.finish));
+      if (usage) call.usage(usage);
+      call.content(A.ATTR_GEN_AI_OUTPUT_MESSAGES, () =>
+        sorted.map((c) => {
+          const parts: Part[] = [];
+          if (c.text) parts.push({ type: 'text', content: call.text(c.text) });
+          if (c.refusal) parts.push({ type: 'text', content: call.text(c.refusal) });
+          for (const [, t] of [...c.tools.entries()].sort((a, b) => a[0] - b[0])) {
+            parts.push({ type: 'tool_call', id: t.id, name: t.name, arguments: scrub(call, parseArguments(t.args)) });
+          }
+          return { role: 'assistant', parts, finish_reason: c.finish };
+        }),
+      );
+      call.end();
+    },
+    error(error) {
+      call.fail(error);
+    },
+  };
+}

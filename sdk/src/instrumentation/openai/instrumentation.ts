@@ -1,0 +1,234 @@
+import type { Attributes } from '@opentelemetry/api';
+import {
+  type InstrumentationConfig,
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+  isWrapped,
+} from '@opentelemetry/instrumentation';
+import type { ContentPolicy } from '../../content.ts';
+import { SDK_VERSION } from '../../version.ts';
+import type { PriceTable } from '../../pricing.ts';
+import * as A from '../../semconv.ts';
+import { observeApiPromise } from '../api-promise.ts';
+import { getDefaultTelemetry, LlmCall, num, serverOf, type Telemetry } from '../llm-span.ts';
+import { tapStream } from '../stream-tap.ts';
+import { chatInputMessages, chatRequestAttributes, chatStreamObserver, recordChatCompletion, toolDefinitions } from './chat.ts';
+import { recordEmbeddings } from './embeddings.ts';
+import { recordResponse, responsesInputMessages, responsesRequestAttributes, responsesStreamObserver } from './responses.ts';
+
+export interface OversightInstrumentationConfig extends InstrumentationConfig {
+  content?: ContentPolicy;
+  prices?: PriceTable;
+  /**
+   * Ask for usage on streams the app did not ask usage for (`stream_options.include_usage`),
+   * hiding the extra chunk from the app. Default true; turn off for OpenAI-compatible
+   * servers that reject the option.
+   */
+  injectStreamUsage?: boolean;
+}
+
+type Obj = Record<string, unknown>;
+type Fn = (this: unknown, ...args: unknown[]) => unknown;
+type Resource = { _client?: { baseURL?: unknown; constructor?: { name?: string } } };
+
+/** The resource classes whose `create` the instrumentation wraps, found from the client class. */
+export interface OpenAIClasses {
+  chat?: { prototype: Obj };
+  responses?: { prototype: Obj };
+  embeddings?: { prototype: Obj };
+}
+
+export const OPENAI_SUPPORTED_VERSIONS = ['>=4.0.0 <8'];
+
+/**
+ * OpenTelemetry instrumentation of the `openai` package: chat completions
+ * (plain, streamed, tool calls), the Responses API and embeddings, following
+ * the GenAI semantic conventions. Patches the resource classes' prototypes,
+ * so every client (including AzureOpenAI) created from the module is covered.
+ */
+export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrumentationConfig> {
+  constructor(config: OversightInstrumentationConfig = {}) {
+    super('@oversight/instrumentation-openai', SDK_VERSION, config);
+  }
+
+  protected init() {
+    return new InstrumentationNodeModuleDefinition(
+      'openai',
+      OPENAI_SUPPORTED_VERSIONS,
+      (moduleExports: unknown) => {
+        this.patchClasses(classesFromModule(moduleExports));
+        return moduleExports;
+      },
+      (moduleExports: unknown) => {
+        if (moduleExports) this.unpatchClasses(classesFromModule(moduleExports));
+      },
+    );
+  }
+
+  telemetry(): Telemetry {
+    const d = getDefaultTelemetry();
+    return { content: this._config.content ?? d.content, prices: this._config.prices ?? d.prices };
+  }
+
+  patchClasses(c: OpenAIClasses): void {
+    const targets: Array<[Obj | undefined, (original: Fn) => Fn]> = [
+      [c.chat?.prototype, (o) => this.#wrapChat(o)],
+      [c.responses?.prototype, (o) => this.#wrapResponses(o)],
+      [c.embeddings?.prototype, (o) => this.#wrapEmbeddings(o)],
+    ];
+    for (const [proto, wrapper] of targets) {
+      if (proto && typeof proto.create === 'function' && !isWrapped(proto.create)) {
+        this._wrap(proto as never, 'create' as never, wrapper as never);
+      }
+    }
+  }
+
+  unpatchClasses(c: OpenAIClasses): void {
+    for (const proto of [c.chat?.prototype, c.responses?.prototype, c.embeddings?.prototype]) {
+      if (proto && isWrapped(proto.create)) this._unwrap(proto as never, 'create' as never);
+    }
+  }
+
+  #start(resource: Resource, operation: string, model: unknown, attributes: Attributes): LlmCall {
+    const client = resource?._client;
+    const provider = client?.constructor?.name === 'AzureOpenAI' ? 'azure.ai.openai' : A.GEN_AI_PROVIDER.openai;
+    return new LlmCall(this.tracer, this.telemetry(), {
+      operation,
+      provider,
+      model: typeof model === 'string' ? model : undefined,
+      server: serverOf(client?.baseURL),
+      attributes,
+    });
+  }
+
+  #wrapChat(original: Fn): Fn {
+    const inst = this;
+    return function createChatCompletion(this: unknown, ...args: unknown[]) {
+      const body = args[0] as Obj;
+      let call: LlmCall | undefined;
+      let injected = false;
+      try {
+        if (body && typeof body === 'object') {
+          call = inst.#start(this as Resource, A.GEN_AI_OPERATION.chat, body.model, chatRequestAttributes(body));
+          const c = call;
+          c.content(A.ATTR_GEN_AI_INPUT_MESSAGES, () => chatInputMessages(c, body.messages));
+          c.content(A.ATTR_GEN_AI_TOOL_DEFINITIONS, () => toolDefinitions(body.tools));
+          const opts = body.stream_options as Obj | undefined | null;
+          if (body.stream === true && inst._config.injectStreamUsage !== false && !opts?.include_usage) {
+            args[0] = { ...body, stream_options: { ...opts, include_usage: true } };
+            injected = true;
+            c.set(A.ATTR_OVERSIGHT_STREAM_USAGE_INJECTED, true);
+          }
+        }
+      } catch {
+        call = undefined;
+        args[0] = body;
+      }
+      if (!call) return original.apply(this, args);
+      const c = call;
+      let promise: unknown;
+      try {
+        promise = c.run(() => original.apply(this, args));
+      } catch (error) {
+        c.fail(error);
+        throw error;
+      }
+      const streamed = body.stream === true;
+      return observeApiPromise(promise, c, (result) =>
+        streamed ? tapStream(result, chatStreamObserver(c, injected)) : recordChatCompletion(c, result),
+      );
+    };
+  }
+
+  #wrapResponses(original: Fn): Fn {
+    const inst = this;
+    return function createResponse(this: unknown, ...args: unknown[]) {
+      const body = args[0] as Obj;
+      let call: LlmCall | undefined;
+      try {
+        if (body && typeof body === 'object') {
+          call = inst.#start(this as Resource, A.GEN_AI_OPERATION.chat, body.model, responsesRequestAttributes(body));
+          const c = call;
+          c.content(A.ATTR_GEN_AI_INPUT_MESSAGES, () => responsesInputMessages(c, body.input));
+          if (typeof body.instructions === 'string') {
+            const instructions = body.instructions;
+            c.content(A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, () => [{ type: 'text', content: c.text(instructions) }]);
+          }
+          c.content(A.ATTR_GEN_AI_TOOL_DEFINITIONS, () => toolDefinitions(body.tools));
+        }
+      } catch {
+        call = undefined;
+      }
+      if (!call) return original.apply(this, args);
+      const c = call;
+      let promise: unknown;
+      try {
+        promise = c.run(() => original.apply(this, args));
+      } catch (error) {
+        c.fail(error);
+        throw error;
+      }
+      const streamed = body.stream === true;
+      return observeApiPromise(promise, c, (result) =>
+        streamed ? tapStream(result, responsesStreamObserver(c)) : recordResponse(c, result),
+      );
+    };
+  }
+
+  #wrapEmbeddings(original: Fn): Fn {
+    const inst = this;
+    return function createEmbeddings(this: unknown, ...args: unknown[]) {
+      const body = args[0] as Obj;
+      let call: LlmCall | undefined;
+      try {
+        if (body && typeof body === 'object') {
+          const attributes: A.AttributesLike = {};
+          const dims = num(body.dimensions);
+          if (dims !== undefined) attributes[A.ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dims;
+          if (typeof body.encoding_format === 'string') attributes[A.ATTR_GEN_AI_REQUEST_ENCODING_FORMATS] = [body.encoding_format];
+          call = inst.#start(this as Resource, A.GEN_AI_OPERATION.embeddings, body.model, attributes);
+        }
+      } catch {
+        call = undefined;
+      }
+      if (!call) return original.apply(this, args);
+      const c = call;
+      let promise: unknown;
+      try {
+        promise = c.run(() => original.apply(this, args));
+      } catch (error) {
+        c.fail(error);
+        throw error;
+      }
+      return observeApiPromise(promise, c, (result) => recordEmbeddings(c, result));
+    };
+  }
+}
+
+/** The resource classes, from the module's exports (CJS object or ESM namespace). */
+export function classesFromModule(moduleExports: unknown): OpenAIClasses {
+  const m = moduleExports as Obj | undefined;
+  const client = (m?.OpenAI ?? (m?.default as Obj | undefined)?.OpenAI ?? m?.default) as Obj | undefined;
+  return classesFromClientClass(client);
+}
+
+export function classesFromClientClass(client: Obj | undefined): OpenAIClasses {
+  if (!client) return {};
+  const chat = client.Chat as Obj | undefined;
+  return {
+    chat: chat?.Completions as OpenAIClasses['chat'],
+    responses: client.Responses as OpenAIClasses['responses'],
+    embeddings: client.Embeddings as OpenAIClasses['embeddings'],
+  };
+}
+
+/** The resource classes behind a client instance, for bundled code the module hooks cannot see. */
+export function classesFromClient(client: unknown): OpenAIClasses {
+  const c = client as { chat?: { completions?: object }; responses?: object; embeddings?: object } | null;
+  const ctorOf = (o: object | undefined) => (o ? (Object.getPrototypeOf(o)?.constructor as { prototype: Obj }) : undefined);
+  return {
+    chat: ctorOf(c?.chat?.completions),
+    responses: ctorOf(c?.responses),
+    embeddings: ctorOf(c?.embeddings),
+  };
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { DEFAULT_PRICES, type ModelPrice } from './price-table.ts';
+
+export type { ModelPrice } from './price-table.ts';
+
+export const modelPriceSchema = z.object({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cacheRead: z.number().nonnegative().optional(),
+  cacheWrite: z.number().nonnegative().optional(),
+});
+export const priceOverridesSchema = z.record(z.string().min(1), modelPriceSchema);
+export type PriceOverrides = z.infer<typeof priceOverridesSchema>;
+
+/**
+ * Token counts in the GenAI conventions' sense: `inputTokens` counts every
+ * input token, cached ones included, and `outputTokens` every output token,
+ * reasoning included. The cache and reasoning counts are subsets.
+ */
+export interface TokenUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+  cacheCreationTokens?: number;
+  reasoningTokens?: number;
+}
+
+const PER_TOKEN = 1 / 1_000_000;
+
+export class PriceTable {
+  readonly #prices: Map<string, ModelPrice>;
+  /** Longest key first, so `gpt-4o-mini-2024…` finds `gpt-4o-mini` before `gpt-4o`. */
+  readonly #prefixes: string[];
+  readonly #memo = new Map<string, ModelPrice | null>();
+
+  constructor(overrides: PriceOverrides = {}) {
+    const parsed = priceOverridesSchema.parse(overrides);
+    this.#prices = new Map(Object.entries({ ...DEFAULT_PRICES, ...parsed }).map(([k, v]) => [k.toLowerCase(), v]));
+    this.#prefixes = [...this.#prices.keys()].sort((a, b) => b.length - a.length);
+  }
+
+  /** Price of a model id, matching dated snapshots and provider prefixes (`openai/`, `models/`). */
+  lookup(model: string | undefined): ModelPrice | undefined {
+    if (!model) return undefined;
+    const cached = this.#memo.get(model);
+    if (cached !== undefined) return cached ?? undefined;
+    const found = this.#find(model.toLowerCase());
+    if (this.#memo.size < 1000) this.#memo.set(model, found ?? null);
+    return found;
+  }
+
+  #find(id: string): ModelPrice | undefined {
+    const bare = id.includes('/') ? id.slice(id.lastIndexOf('/') + 1) : id;
+    const exact = this.#prices.get(bare);
+    if (exact) return exact;
+    for (const key of this.#prefixes) {
+      // A prefix must end at a separator: `o1` prices `o1-2024-12-17`, not `o1x`.
+      if (bare.startsWith(key) && (bare.length === key.length || '-:@.'.includes(bare[key.length] ?? ''))) {
+        return this.#prices.get(key);
+      }
+    }
+    return undefined;
+  }
+
+  /** USD cost of one call, or undefined when the model is not priced or nothing was counted. */
+  cost(model: string | undefined, usage: TokenUsage): number | undefined {
+    const price = this.lookup(model);
+    if (!price) return undefined;
+    return costOf(price, usage);
+  }
+}
+
+export function costOf(price: ModelPrice, usage: TokenUsage): number | undefined {
+  const input = usage.inputTokens ?? 0;
+  const output = usage.outputTokens ?? 0;
+  if (usage.inputTokens === undefined && usage.outputTokens === undefined) return undefined;
+  const cacheRead = Math.min(usage.cacheReadTokens ?? 0, input);
+  const cacheWrite = Math.min(usage.cacheCreationTokens ?? 0, input - cacheRead);
+  const fresh = input - cacheRead - cacheWrite;
+  const usd =
+    fresh * price.input +
+    cacheRead * (price.cacheRead ?? price.input) +
+    cacheWrite * (price.cacheWrite ?? price.input) +
+    output * price.output;
+  // Rounded to a nano-dollar so sums in ClickHouse do not show float noise.
+  return Math.round(usd * PER_TOKEN * 1e9) / 1e9;
+}
+
+let defaultTable: PriceTable | undefined;
+export function defaultPriceTable(): PriceTable {
+  defaultTable ??= new PriceTable();
+  return defaultTable;
+}

@@ -1,0 +1,60 @@
+/**
+ * Never-throw helpers. Telemetry must not change what the app sees: a bug in
+ * here costs a missing attribute, never an exception in the app's call path.
+ */
+
+const reported = new Set<string>();
+let silenced = false;
+
+/**
+ * Prints one line to stderr the first time `key` is reported, then stays quiet
+ * about it: a dead collector must not flood the app's logs.
+ */
+export function diagnoseOnce(key: string, message: string): void {
+  if (silenced || reported.has(key)) return;
+  reported.add(key);
+  try {
+    process.stderr.write(`[oversight] ${message}\n`);
+  } catch {
+    // stderr closed: nothing sensible left to do.
+  }
+}
+
+/** Tests and apps that own their logging can turn the diagnostic line off. */
+export function silenceDiagnostics(value = true): void {
+  silenced = value;
+}
+
+/** Forget what was reported, so a test can observe the line again. */
+export function resetDiagnostics(): void {
+  reported.clear();
+}
+
+/** Runs `fn`; any exception becomes `fallback` and one debug-level diagnostic. */
+export function safely<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch (error) {
+    diagnoseOnce(`internal:${errorName(error)}`, `internal telemetry error ignored: ${errorName(error)}`);
+    return fallback;
+  }
+}
+
+export function errorName(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const ctor = (error as { constructor?: { name?: unknown } }).constructor;
+    const name = (error as { name?: unknown }).name;
+    if (typeof ctor?.name === 'string' && ctor.name !== 'Error' && ctor.name !== 'Object') return ctor.name;
+    if (typeof name === 'string' && name) return name;
+  }
+  return typeof error === 'object' && error !== null ? 'Error' : '_OTHER';
+}
+
+/** JSON.stringify that survives cycles and BigInt instead of throwing. */
+export function safeJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return undefined;
+  }
+}
