@@ -98,8 +98,11 @@ class JsonSpanConverter {
     if (!v) return null;
     if (v.stringValue != null) return limitText(v.stringValue, this.maxValueBytes, this.report);
     if (v.boolValue != null) return v.boolValue;
-    if (v.intValue != null)
-      return typeof v.intValue === 'number' ? v.intValue : int64Value(BigInt(v.intValue));
+    if (v.intValue != null) {
+      // Unsafe integers become decimal strings, as the protobuf path returns them.
+      if (typeof v.intValue === 'number' && Number.isSafeInteger(v.intValue)) return v.intValue;
+      return int64Value(BigInt(v.intValue));
+    }
     if (v.doubleValue != null) return double(v.doubleValue);
     if (v.arrayValue != null) {
       if (depth >= this.maxDepth) return this.depthCut();

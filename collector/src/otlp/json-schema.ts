@@ -32,11 +32,17 @@ function enumValue(names: readonly string[]) {
     });
 }
 
-const uint64 = z.union([z.string().regex(/^[0-9]{1,20}$/), z.number().int().nonnegative()], {
+/**
+ * zod's `.int()` stops at 2^53, but int64 fields written as JSON numbers go
+ * beyond it (nanosecond timestamps, the OTel JS encoder's intValue).
+ */
+const integer = z.number().refine(Number.isInteger);
+
+const uint64 = z.union([z.string().regex(/^[0-9]{1,20}$/), integer.refine((n) => n >= 0)], {
   error: 'expected an unsigned integer (decimal string or number)',
 });
 
-export const int64Schema = z.union([z.string().regex(/^-?[0-9]{1,20}$/), z.number().int()], {
+export const int64Schema = z.union([z.string().regex(/^-?[0-9]{1,20}$/), integer], {
   error: 'expected an integer (decimal string or number)',
 });
 
