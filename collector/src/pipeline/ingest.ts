@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { SpanRecord } from '../otlp/span-record.ts';
 import { encodeBatch } from './batch-codec.ts';
 import type { Drain, DrainHealth } from './drain.ts';
@@ -73,17 +74,27 @@ export function createIngest({ wal, drain, now = Date.now }: IngestOptions): Ing
       const reasons: string[] = [];
       if (!accepting) reasons.push('shutting down');
       if (walFull) reasons.push('write-ahead log full');
+      if (walStats.failed) reasons.push(`write-ahead log failed: ${walStats.failed}`);
       if (!drainHealth.storeHealthy)
         reasons.push(`store unavailable: ${drainHealth.lastError ?? 'unknown error'}`);
-      return { ...drainHealth, ready: accepting && !walFull, accepting, walFull, reasons, wal: walStats };
+      return {
+        ...drainHealth,
+        ready: accepting && !walFull && !walStats.failed,
+        accepting,
+        walFull,
+        reasons,
+        wal: walStats,
+      };
     },
 
     stop(options = {}) {
       stopped ??= (async () => {
         accepting = false;
         await Promise.allSettled([...inFlight]);
-        const drained = await drain.waitForDrain(options.drainTimeoutMs ?? 10_000);
-        await drain.stop();
+        const timeoutMs = options.drainTimeoutMs ?? 10_000;
+        const drained = await drain.waitForDrain(timeoutMs);
+        // An insert hung on an unresponsive server must not hold shutdown: its round replays on the next start.
+        await Promise.race([drain.stop(), delay(timeoutMs, undefined, { ref: false })]);
         await wal.close();
         return { drained };
       })();

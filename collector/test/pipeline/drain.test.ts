@@ -290,4 +290,29 @@ describe('drain into chdb', () => {
     expectExactlyOnce(await countsById(), [...accepted, 'after-cap']);
     await ingest.stop();
   });
+
+  it('stops within its drain timeout while the store is down, keeping the backlog for the next start', async () => {
+    const wal = await Wal.open({ dir: walDir });
+    const drain = startDrain({
+      wal,
+      store: flakyStore(() => true),
+      toRows: toTestRows,
+      lingerMs: 0,
+      retry: { initialMs: 5, maxMs: 10 },
+    });
+    const ingest = createIngest({ wal, drain });
+    await ingest.ingest('p1', [span('kept-1')]);
+    await ingest.ingest('p1', [span('kept-2')]);
+    expect(await ingest.stop({ drainTimeoutMs: 100 })).toEqual({ drained: false });
+    expect(ingest.health()).toMatchObject({ ready: false, accepting: false });
+
+    const reopened = await Wal.open({ dir: walDir });
+    expect(reopened.stats().uncommittedEntries).toBe(2);
+    const next = startDrain({ wal: reopened, store: scoped, toRows: toTestRows, lingerMs: 0 });
+    next.wake();
+    expect(await next.waitForDrain(20_000)).toBe(true);
+    expectExactlyOnce(await countsById(), ['kept-1', 'kept-2']);
+    await next.stop();
+    await reopened.close();
+  });
 });

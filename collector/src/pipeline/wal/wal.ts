@@ -51,6 +51,8 @@ export interface WalStats {
   endPosition: WalPosition;
   /** Appends waiting for the next group commit. */
   queuedAppends: number;
+  /** Why the log stopped taking writes (a failed write or fsync), else null. */
+  failed: string | null;
 }
 
 interface QueuedAppend {
@@ -457,6 +459,7 @@ export class Wal {
       committedPosition: this.checkpoint.committed,
       endPosition: end,
       queuedAppends: this.queue.length,
+      failed: this.failure?.message ?? null,
     };
   }
 
