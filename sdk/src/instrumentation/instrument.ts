@@ -19,7 +19,12 @@ export function instrument<T>(client: T): T {
     const c = client as { chat?: { completions?: unknown }; messages?: unknown } | null;
     if (!c || typeof c !== 'object') return;
     if (c.chat?.completions) openaiInstrumentation().patchClasses(classesFromClient(c));
-    else if (c.messages) anthropicInstrumentation().patchMessages(messagesFromClient(c));
+    else if (c.messages) {
+      anthropicInstrumentation().patchMessages(messagesFromClient(c));
+      // A client built before init() resolved its own tracer; ours replaces it (see AnthropicInstrumentation).
+      const native = c as { _tracer?: unknown };
+      if (native._tracer && process.env.ANTHROPIC_OPEN_TELEMETRY === 'false') native._tracer = undefined;
+    }
   }, undefined);
   return client;
 }

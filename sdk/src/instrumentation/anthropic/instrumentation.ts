@@ -23,9 +23,21 @@ export const ANTHROPIC_SUPPORTED_VERSIONS = ['>=0.20.0 <2'];
  * plain, streamed (which `messages.stream()` also goes through) and with tool
  * use, following the GenAI semantic conventions.
  */
-export class AnthropicInstrumentation extends InstrumentationBase<OversightInstrumentationConfig> {
-  constructor(config: OversightInstrumentationConfig = {}) {
+export interface AnthropicInstrumentationConfig extends OversightInstrumentationConfig {
+  /** Keep the Anthropic SDK's own `anthropic.messages.create` spans as children of ours. Default false. */
+  nativeSpans?: boolean;
+}
+
+export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstrumentationConfig> {
+  constructor(config: AnthropicInstrumentationConfig = {}) {
     super('@oversight/instrumentation-anthropic', SDK_VERSION, config);
+    // @anthropic-ai/sdk >= 1.x traces itself once a global provider exists, which
+    // would put a second LLM span (and double token counts) under ours. Its
+    // documented switch is read when a client is constructed; an explicit
+    // setting by the app wins.
+    if (!config.nativeSpans && process.env.ANTHROPIC_OPEN_TELEMETRY === undefined) {
+      process.env.ANTHROPIC_OPEN_TELEMETRY = 'false';
+    }
   }
 
   protected init() {
