@@ -1,0 +1,257 @@
+/**
+ * The engine every convention adapter shares. An adapter is a declarative
+ * table (canonical field → attribute keys, first present wins) plus an
+ * `extract` function for what a key list cannot express (messages, documents);
+ * the engine reads the table, adds the `oversight.*` extras every convention
+ * may carry, splits system messages out, and caps text sizes.
+ */
+import type { AttributeValue, SpanRecord } from '../otlp/span-record.ts';
+import { asNumber, firstNumber, firstString, isRecord, parseJson, stringList } from './attributes.ts';
+import type { Convention, LlmSpan, Message, Operation, RetrievedDocument } from './llm-span.ts';
+import { canonicalProvider } from './providers.ts';
+import { truncateText } from './truncate.ts';
+
+export interface FieldTable {
+  provider: string[];
+  requestModel: string[];
+  responseModel: string[];
+  responseId: string[];
+  inputTokens: string[];
+  outputTokens: string[];
+  cacheReadInputTokens: string[];
+  cacheCreationInputTokens: string[];
+  reasoningOutputTokens: string[];
+  costUsd: string[];
+  finishReasons: string[];
+  ttftSeconds: string[];
+  ttftMs: string[];
+  sessionId: string[];
+  userId: string[];
+  dataSourceId: string[];
+  retrievalQuery: string[];
+  toolName: string[];
+  toolArguments: string[];
+  toolResult: string[];
+}
+
+export type Extracted = Partial<
+  Pick<
+    LlmSpan,
+    | 'provider'
+    | 'requestModel'
+    | 'responseModel'
+    | 'responseId'
+    | 'requestParams'
+    | 'finishReasons'
+    | 'timeToFirstTokenMs'
+    | 'inputMessages'
+    | 'outputMessages'
+    | 'systemInstructions'
+    | 'toolName'
+    | 'toolArguments'
+    | 'toolResult'
+    | 'retrievalQuery'
+    | 'documents'
+    | 'dataSourceId'
+    | 'queryEmbedding'
+    | 'sessionId'
+    | 'userId'
+    | 'metadata'
+  >
+>;
+
+export interface ConventionMapping {
+  convention: Convention;
+  /** The step this span is, or null when it is not an LLM/RAG step. */
+  operation(span: SpanRecord): Operation | null;
+  fields: Partial<FieldTable>;
+  extract(span: SpanRecord, operation: Operation): Extracted;
+}
+
+/** What any emitter may add on top of its convention; read before the convention's own keys. */
+const oversightFields: Partial<FieldTable> = {
+  costUsd: ['oversight.usage.cost_usd'],
+  sessionId: ['oversight.session.id'],
+  userId: ['oversight.user.id'],
+};
+/** Generic keys read after the convention's own. */
+const genericFields: Partial<FieldTable> = {
+  sessionId: ['session.id', 'gen_ai.conversation.id'],
+  userId: ['user.id', 'enduser.id'],
+};
+
+function keysFor(table: Partial<FieldTable>, field: keyof FieldTable): string[] {
+  return [...(oversightFields[field] ?? []), ...(table[field] ?? []), ...(genericFields[field] ?? [])];
+}
+
+/** A float array as JSON/array, or base64 little-endian float32. */
+export function parseEmbedding(value: AttributeValue | undefined): number[] | null {
+  if (value === undefined || value === null) return null;
+  const parsed = parseJson(value);
+  if (Array.isArray(parsed)) {
+    const numbers = parsed.map(asNumber);
+    return numbers.every((n) => n !== null) && numbers.length > 0 ? (numbers as number[]) : null;
+  }
+  if (typeof parsed === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(parsed.trim())) {
+    const bytes = Buffer.from(parsed.trim(), 'base64');
+    if (bytes.length === 0 || bytes.length % 4 !== 0) return null;
+    const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    return Array.from(floats);
+  }
+  return null;
+}
+
+function statusOf(span: SpanRecord): LlmSpan['status'] {
+  if (span.statusCode === 'Error') return 'error';
+  return span.statusCode === 'Ok' ? 'ok' : 'unset';
+}
+
+function errorTypeOf(span: SpanRecord): string {
+  const declared = firstString(span.attributes, ['error.type']);
+  if (declared) return declared;
+  const exception = span.events.find((e) => e.name === 'exception');
+  return exception ? firstString(exception.attributes, ['exception.type']) : '';
+}
+
+function truncateMessage(m: Message, max: number): Message {
+  const out: Message = { ...m, content: truncateText(m.content, max) };
+  if (m.toolCalls)
+    out.toolCalls = m.toolCalls.map((c) => ({ ...c, arguments: truncateText(c.arguments, max) }));
+  return out;
+}
+
+function truncateDocument(d: RetrievedDocument, max: number): RetrievedDocument {
+  return { ...d, content: truncateText(d.content, max) };
+}
+
+function pick<T>(extracted: T | undefined, fallback: T, empty: (v: T) => boolean): T {
+  return extracted !== undefined && !empty(extracted) ? extracted : fallback;
+}
+const emptyString = (v: string) => v === '';
+const emptyList = (v: unknown[]) => v.length === 0;
+const emptyObject = (v: object) => Object.keys(v).length === 0;
+const isNull = (v: unknown) => v === null;
+
+export function buildLlmSpan(
+  span: SpanRecord,
+  mapping: ConventionMapping,
+  operation: Operation,
+  maxTextChars: number,
+): LlmSpan {
+  const a = span.attributes;
+  const t = mapping.fields;
+  const str = (field: keyof FieldTable) => firstString(a, keysFor(t, field));
+  const num = (field: keyof FieldTable) => firstNumber(a, keysFor(t, field));
+  const x = mapping.extract(span, operation);
+
+  const ttftSeconds = num('ttftSeconds');
+  const ttftTable = ttftSeconds !== null ? ttftSeconds * 1000 : num('ttftMs');
+  let inputMessages = x.inputMessages ?? [];
+  let systemInstructions = x.systemInstructions ?? '';
+  // System prompts live in one place whatever the emitter did with them.
+  const systemMessages = inputMessages.filter((m) => m.role === 'system' || m.role === 'developer');
+  if (systemMessages.length > 0) {
+    inputMessages = inputMessages.filter((m) => m.role !== 'system' && m.role !== 'developer');
+    if (!systemInstructions) systemInstructions = systemMessages.map((m) => m.content).join('\n');
+  }
+  const outputMessages = x.outputMessages ?? [];
+  const tableFinish =
+    keysFor(t, 'finishReasons')
+      .map((k) => stringList(a[k]))
+      .find((list) => list.length > 0) ?? [];
+  const messageFinish = outputMessages.map((m) => m.finishReason ?? '').filter(Boolean);
+  const metadata = x.metadata ?? {};
+
+  const max = maxTextChars;
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    convention: mapping.convention,
+    operation,
+    name: span.name,
+    serviceName: span.serviceName,
+    startTimeUnixNano: span.startTimeUnixNano,
+    endTimeUnixNano: span.endTimeUnixNano,
+    provider: canonicalProvider(pick(x.provider, str('provider'), emptyString)),
+    requestModel: pick(x.requestModel, str('requestModel'), emptyString),
+    responseModel: pick(x.responseModel, str('responseModel'), emptyString),
+    responseId: pick(x.responseId, str('responseId'), emptyString),
+    requestParams: x.requestParams ?? {},
+    inputTokens: num('inputTokens'),
+    outputTokens: num('outputTokens'),
+    cacheReadInputTokens: num('cacheReadInputTokens'),
+    cacheCreationInputTokens: num('cacheCreationInputTokens'),
+    reasoningOutputTokens: num('reasoningOutputTokens'),
+    costUsd: num('costUsd'),
+    finishReasons: pick(x.finishReasons, tableFinish.length > 0 ? tableFinish : messageFinish, emptyList),
+    timeToFirstTokenMs: pick(x.timeToFirstTokenMs ?? null, ttftTable, isNull),
+    inputMessages: inputMessages.map((m) => truncateMessage(m, max)),
+    outputMessages: outputMessages.map((m) => truncateMessage(m, max)),
+    systemInstructions: truncateText(systemInstructions, max),
+    toolCalls: outputMessages
+      .flatMap((m) => m.toolCalls ?? [])
+      .map((c) => ({ ...c, arguments: truncateText(c.arguments, max) })),
+    toolName: pick(x.toolName, str('toolName'), emptyString),
+    toolArguments: truncateText(pick(x.toolArguments, str('toolArguments'), emptyString), max),
+    toolResult: truncateText(pick(x.toolResult, str('toolResult'), emptyString), max),
+    retrievalQuery: truncateText(pick(x.retrievalQuery, str('retrievalQuery'), emptyString), max),
+    documents: (x.documents ?? []).map((d) => truncateDocument(d, max)),
+    dataSourceId: pick(x.dataSourceId, str('dataSourceId'), emptyString),
+    queryEmbedding: parseEmbedding(a['oversight.retrieval.query.embedding']) ?? x.queryEmbedding ?? null,
+    sessionId: str('sessionId') || (x.sessionId ?? ''),
+    userId: str('userId') || (x.userId ?? ''),
+    metadata: emptyObject(metadata) ? {} : metadata,
+    status: statusOf(span),
+    errorType: errorTypeOf(span),
+    statusMessage: span.statusMessage,
+  };
+}
+
+/** `gen_ai.request.*`-style keys (minus the model) as request params. */
+export function requestParamsFrom(
+  attrs: Record<string, AttributeValue>,
+  prefix: string,
+): LlmSpan['requestParams'] {
+  const out: LlmSpan['requestParams'] = {};
+  const start = `${prefix}.`;
+  for (const [key, value] of Object.entries(attrs)) {
+    if (!key.startsWith(start)) continue;
+    const name = key.slice(start.length);
+    if (name === 'model' || name.includes('.')) continue;
+    const param = paramValue(value);
+    if (param !== null) out[name] = param;
+  }
+  return out;
+}
+
+export function paramValue(value: unknown): number | string | boolean | string[] | null {
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) return value.map((v) => String(v));
+  return null;
+}
+
+/** Documents from a JSON list of objects with id/score/content in any of the usual spellings. */
+export function parseDocuments(value: unknown): RetrievedDocument[] {
+  const parsed = parseJson(value);
+  if (!Array.isArray(parsed)) return [];
+  return parsed.map((raw, i) => documentFrom(isRecord(raw) ? raw : { content: raw }, i + 1));
+}
+
+export function documentFrom(raw: Record<string, unknown>, rank: number): RetrievedDocument {
+  const metadataRaw = parseJson(raw.metadata);
+  const doc: RetrievedDocument = {
+    id: firstString(raw as Record<string, AttributeValue>, ['id', 'document_id', 'doc_id']),
+    rank,
+    score: asNumber(raw.score ?? raw.relevance_score),
+    content: firstString(raw as Record<string, AttributeValue>, [
+      'content',
+      'text',
+      'document',
+      'page_content',
+      'pageContent',
+    ]),
+  };
+  if (isRecord(metadataRaw)) doc.metadata = metadataRaw;
+  return doc;
+}

@@ -1,0 +1,149 @@
+/**
+ * The Vercel AI SDK's own telemetry (`ai.*`): span names like
+ * `ai.generateText.doGenerate`, `ai.streamText.doStream`, `ai.embed.doEmbed`,
+ * `ai.toolCall`; usage in v4 (`promptTokens`) and v5+ (`inputTokens`)
+ * spellings; session and user from `ai.telemetry.metadata.*`.
+ */
+import type { SpanRecord } from '../otlp/span-record.ts';
+import {
+  asNumber,
+  asString,
+  firstString,
+  isRecord,
+  parseJson,
+  stringList,
+  stringMap,
+  withPrefix,
+} from './attributes.ts';
+import type { Message, Operation, ToolCall } from './llm-span.ts';
+import { type ConventionMapping, type Extracted, type FieldTable, paramValue } from './mapping.ts';
+import { parseMessages, toMessage } from './messages.ts';
+
+/** The provider call is the LLM step; the outer call is the agent loop around it. */
+function operation(span: SpanRecord): Operation | null {
+  const id = firstString(span.attributes, ['ai.operationId']) || span.name;
+  if (firstString(span.attributes, ['oversight.operation.name']) === 'rerank' || id.startsWith('ai.rerank'))
+    return 'rerank';
+  if (/\.do(Generate|Stream)$/.test(id)) return 'chat';
+  if (/^ai\.(embed|embedMany)\.doEmbed$/.test(id)) return 'embeddings';
+  if (id === 'ai.toolCall') return 'execute_tool';
+  if (/^ai\.(generateText|streamText|generateObject|streamObject)$/.test(id)) return 'invoke_agent';
+  if (/^ai\.(embed|embedMany)$/.test(id)) return 'invoke_workflow';
+  return null;
+}
+
+const metadataKeys = (names: string[]) => names.map((n) => `ai.telemetry.metadata.${n}`);
+
+const fields: Partial<FieldTable> = {
+  provider: ['ai.model.provider', 'gen_ai.system'],
+  requestModel: ['ai.model.id', 'gen_ai.request.model'],
+  responseModel: ['ai.response.model', 'gen_ai.response.model'],
+  responseId: ['ai.response.id', 'gen_ai.response.id'],
+  inputTokens: [
+    'ai.usage.inputTokens',
+    'ai.usage.promptTokens',
+    'ai.usage.tokens',
+    'gen_ai.usage.input_tokens',
+  ],
+  outputTokens: ['ai.usage.outputTokens', 'ai.usage.completionTokens', 'gen_ai.usage.output_tokens'],
+  cacheReadInputTokens: ['ai.usage.inputTokenDetails.cacheReadTokens', 'ai.usage.cachedInputTokens'],
+  cacheCreationInputTokens: ['ai.usage.inputTokenDetails.cacheWriteTokens'],
+  reasoningOutputTokens: ['ai.usage.outputTokenDetails.reasoningTokens', 'ai.usage.reasoningTokens'],
+  finishReasons: ['ai.response.finishReason', 'gen_ai.response.finish_reasons'],
+  ttftMs: ['ai.response.msToFirstChunk', 'ai.stream.msToFirstChunk'],
+  sessionId: metadataKeys(['sessionId', 'session_id', 'session.id', 'conversationId']),
+  userId: metadataKeys(['userId', 'user_id', 'user.id']),
+  toolName: ['ai.toolCall.name'],
+  toolArguments: ['ai.toolCall.args', 'ai.toolCall.input'],
+  toolResult: ['ai.toolCall.result', 'ai.toolCall.output'],
+};
+
+const settingNames: Record<string, string> = {
+  temperature: 'temperature',
+  maxOutputTokens: 'max_tokens',
+  maxTokens: 'max_tokens',
+  topP: 'top_p',
+  topK: 'top_k',
+  frequencyPenalty: 'frequency_penalty',
+  presencePenalty: 'presence_penalty',
+  stopSequences: 'stop_sequences',
+  seed: 'seed',
+};
+
+function toolCallsOf(value: unknown): ToolCall[] {
+  const list = parseJson(value);
+  if (!Array.isArray(list)) return [];
+  return list.filter(isRecord).map((c) => ({
+    id: asString(c.toolCallId ?? c.id),
+    name: asString(c.toolName ?? c.name),
+    arguments:
+      typeof (c.input ?? c.args) === 'string'
+        ? asString(c.input ?? c.args)
+        : JSON.stringify(c.input ?? c.args ?? {}),
+  }));
+}
+
+/** `ai.prompt` on the outer span: `{ system?, prompt?, messages? }`. */
+function fromPrompt(value: unknown): { system: string; messages: Message[] } {
+  const parsed = parseJson(value);
+  if (!isRecord(parsed))
+    return {
+      system: '',
+      messages: typeof parsed === 'string' && parsed ? [{ role: 'user', content: parsed }] : [],
+    };
+  const messages = parseMessages(parsed.messages);
+  const prompt = parsed.prompt;
+  if (typeof prompt === 'string' && prompt) messages.push({ role: 'user', content: prompt });
+  else if (Array.isArray(prompt)) messages.push(...parseMessages(prompt));
+  return { system: asString(parsed.system), messages };
+}
+
+function extract(span: SpanRecord, op: Operation): Extracted {
+  const a = span.attributes;
+  const settings = withPrefix(a, 'ai.settings');
+  const requestParams: Extracted['requestParams'] = {};
+  for (const [key, name] of Object.entries(settingNames)) {
+    const value = paramValue(settings[key]);
+    if (value !== null) requestParams[name] = value;
+  }
+  const prompt = fromPrompt(a['ai.prompt']);
+  const inputMessages =
+    a['ai.prompt.messages'] !== undefined ? parseMessages(a['ai.prompt.messages']) : prompt.messages;
+  const text = asString(a['ai.response.text'] ?? a['ai.response.object']);
+  const calls = toolCallsOf(a['ai.response.toolCalls']);
+  const finish = stringList(a['ai.response.finishReason'])[0] ?? '';
+  const outputMessages: Message[] = [];
+  if (text || calls.length > 0) {
+    const message = toMessage({ role: 'assistant', content: text }, 'assistant') ?? {
+      role: 'assistant',
+      content: text,
+    };
+    if (calls.length > 0) message.toolCalls = calls;
+    if (finish) message.finishReason = finish;
+    outputMessages.push(message);
+  }
+  const metadata = withPrefix(a, 'ai.telemetry.metadata');
+  const functionId = a['ai.telemetry.functionId'];
+  const extracted: Extracted = {
+    requestParams,
+    inputMessages,
+    outputMessages,
+    systemInstructions: prompt.system,
+    metadata: stringMap({ ...metadata, ...(functionId !== undefined ? { functionId } : {}) }),
+  };
+  const firstChunk = span.events.find((e) => e.name === 'ai.stream.firstChunk');
+  const ttft = asNumber(
+    firstChunk?.attributes['ai.response.msToFirstChunk'] ??
+      firstChunk?.attributes['ai.stream.msToFirstChunk'],
+  );
+  if (ttft !== null) extracted.timeToFirstTokenMs = ttft;
+  if (op === 'embeddings' || op === 'invoke_workflow') {
+    extracted.inputMessages = stringList(a['ai.values'] ?? a['ai.value']).map((v) => ({
+      role: 'user',
+      content: v,
+    }));
+  }
+  return extracted;
+}
+
+export const vercelAi: ConventionMapping = { convention: 'vercel-ai', operation, fields, extract };
