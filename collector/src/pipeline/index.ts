@@ -4,6 +4,8 @@ export type { Drain, DrainHealth, DrainOptions, DrainStats, PositionedBatch, ToR
 export { deduplicationToken, startDrain } from './drain.ts';
 export type { Ingest, IngestHealth, IngestOptions } from './ingest.ts';
 export { createIngest, IngestClosedError } from './ingest.ts';
+export type { Pipeline, PipelineOptions } from './open-pipeline.ts';
+export { openPipeline } from './open-pipeline.ts';
 export { WalClosedError, WalFullError } from './wal/errors.ts';
 export type { WalEntry, WalOptions, WalPosition, WalRange, WalStats } from './wal/wal.ts';
 export { Wal } from './wal/wal.ts';

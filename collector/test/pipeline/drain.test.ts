@@ -6,6 +6,7 @@ import { encodeBatch } from '../../src/pipeline/batch-codec.ts';
 import type { PositionedBatch } from '../../src/pipeline/drain.ts';
 import { startDrain } from '../../src/pipeline/drain.ts';
 import { createIngest, IngestClosedError } from '../../src/pipeline/ingest.ts';
+import { openPipeline } from '../../src/pipeline/open-pipeline.ts';
 import { WalFullError } from '../../src/pipeline/wal/errors.ts';
 import { Wal } from '../../src/pipeline/wal/wal.ts';
 import type { EmbeddedStore } from '../../src/store/chdb-store.ts';
@@ -76,15 +77,12 @@ const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `
 
 describe('drain into chdb', () => {
   it('inserts every accepted span once, commits the log and retires its segments', async () => {
-    const wal = await Wal.open({ dir: walDir, segmentBytes: 64 * 1024 });
-    const drain = startDrain({
-      wal,
+    const { drain, ingest } = await openPipeline({
+      wal: { dir: walDir, segmentBytes: 64 * 1024 },
       store: scoped,
       toRows: toTestRows,
-      maxEntriesPerInsert: 20,
-      lingerMs: 5,
+      drain: { maxEntriesPerInsert: 20, lingerMs: 5 },
     });
-    const ingest = createIngest({ wal, drain });
     const sent = ids('ok', 300);
     await Promise.all(
       Array.from({ length: 30 }, (_, r) =>

@@ -51,6 +51,8 @@ export interface WalStats {
   endPosition: WalPosition;
   /** Appends waiting for the next group commit. */
   queuedAppends: number;
+  /** Group commits (one write + one fsync each) since open. */
+  groupCommits: number;
   /** Why the log stopped taking writes (a failed write or fsync), else null. */
   failed: string | null;
 }
@@ -99,6 +101,7 @@ export class Wal {
   private appendedEntries = 0;
   private appendedBytes = 0;
   private committedEntries = 0;
+  private groupCommits = 0;
   private failure: Error | null = null;
   private closed = false;
 
@@ -291,6 +294,7 @@ export class Wal {
         return;
       }
       active.size += bytes;
+      this.groupCommits++;
       this.queuedBytes -= bytes;
       this.appendedEntries += j - i;
       this.appendedBytes += bytes;
@@ -459,6 +463,7 @@ export class Wal {
       committedPosition: this.checkpoint.committed,
       endPosition: end,
       queuedAppends: this.queue.length,
+      groupCommits: this.groupCommits,
       failed: this.failure?.message ?? null,
     };
   }
