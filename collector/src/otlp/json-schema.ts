@@ -36,18 +36,31 @@ function enumValue(names: readonly string[]) {
  * zod's `.int()` stops at 2^53, but int64 fields written as JSON numbers go
  * beyond it (nanosecond timestamps, the OTel JS encoder's intValue).
  */
-const integer = z.number().refine(Number.isInteger);
+const integer = z.number().refine(Number.isInteger, { error: 'expected an integer' });
 
-const uint64 = z.union([z.string().regex(/^[0-9]{1,20}$/), integer.refine((n) => n >= 0)], {
-  error: 'expected an unsigned integer (decimal string or number)',
-});
+const uint64 = z.union(
+  [
+    z.string().regex(/^[0-9]{1,20}$/, { error: 'expected an unsigned decimal integer' }),
+    integer.refine((n) => n >= 0, { error: 'expected an unsigned integer' }),
+  ],
+  {
+    error: 'expected an unsigned integer (decimal string or number)',
+  },
+);
 
-export const int64Schema = z.union([z.string().regex(/^-?[0-9]{1,20}$/), integer], {
-  error: 'expected an integer (decimal string or number)',
-});
+export const int64Schema = z.union(
+  [z.string().regex(/^-?[0-9]{1,20}$/, { error: 'expected a decimal integer' }), integer],
+  {
+    error: 'expected an integer (decimal string or number)',
+  },
+);
 
 export const doubleSchema = z.union(
-  [z.number(), z.enum(['NaN', 'Infinity', '-Infinity']), z.string().regex(/^-?[0-9.]+([eE][-+]?[0-9]+)?$/)],
+  [
+    z.number(),
+    z.enum(['NaN', 'Infinity', '-Infinity']),
+    z.string().regex(/^-?[0-9.]+([eE][-+]?[0-9]+)?$/, { error: 'expected a number' }),
+  ],
   { error: 'expected a number' },
 );
 
