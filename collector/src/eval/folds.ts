@@ -1,0 +1,76 @@
+/**
+ * Grouped, label-stratified k-fold splits. Rows that share a group (an explicit
+ * `item_id`/`template_id`, or a near-duplicate cluster) land in the same fold,
+ * so a held-out fold never contains a near copy of a training row.
+ */
+import { seededRandom } from '@oversight/sdk/scorers';
+import type { LabelledRow } from './dataset.ts';
+
+function shingles(text: string): Set<string> {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const out = new Set<string>();
+  if (words.length < 3) {
+    out.add(words.join(' '));
+    return out;
+  }
+  for (let i = 0; i + 3 <= words.length; i++) out.add(`${words[i]} ${words[i + 1]} ${words[i + 2]}`);
+  return out;
+}
+
+function jaccard(a: Set<string>, b: Set<string>): number {
+  const [small, large] = a.size < b.size ? [a, b] : [b, a];
+  let inter = 0;
+  for (const s of small) if (large.has(s)) inter++;
+  return inter / (a.size + b.size - inter);
+}
+
+/** Group key per row: the row's own group, else its cluster of word-3-gram Jaccard ≥ threshold. */
+export function groupKeys(rows: readonly LabelledRow[], threshold = 0.5): string[] {
+  const parent = rows.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i] as number] as number;
+      i = parent[i] as number;
+    }
+    return i;
+  };
+  const sets = rows.map((r) => shingles(r.text));
+  for (let i = 0; i < rows.length; i++) {
+    const si = sets[i] as Set<string>;
+    for (let j = i + 1; j < rows.length; j++) {
+      const sj = sets[j] as Set<string>;
+      // Jaccard ≥ t needs the smaller set to be at least t times the larger.
+      if (Math.min(si.size, sj.size) < threshold * Math.max(si.size, sj.size)) continue;
+      if (jaccard(si, sj) >= threshold) parent[find(i)] = find(j);
+    }
+  }
+  return rows.map((r, i) => (r.group !== undefined ? `g:${r.group}` : `c:${find(i)}`));
+}
+
+/** Fold index (0..k-1) per row. */
+export function assignFolds(rows: readonly LabelledRow[], k: number, seed = 20250101): number[] {
+  const keys = groupKeys(rows);
+  const groups = new Map<string, number[]>();
+  keys.forEach((key, i) => {
+    const list = groups.get(key);
+    if (list) list.push(i);
+    else groups.set(key, [i]);
+  });
+  const random = seededRandom(seed);
+  const order = [...groups.values()].map((members) => ({ members, r: random() }));
+  // Big groups first, so the greedy fill stays balanced.
+  order.sort((a, b) => b.members.length - a.members.length || a.r - b.r);
+  const posCount = new Array<number>(k).fill(0);
+  const negCount = new Array<number>(k).fill(0);
+  const folds = new Array<number>(rows.length).fill(0);
+  for (const { members } of order) {
+    const pos = members.filter((i) => rows[i]?.positive).length;
+    const counts = pos * 2 >= members.length ? posCount : negCount;
+    let best = 0;
+    for (let f = 1; f < k; f++) if ((counts[f] as number) < (counts[best] as number)) best = f;
+    for (const i of members) folds[i] = best;
+    posCount[best] = (posCount[best] as number) + pos;
+    negCount[best] = (negCount[best] as number) + members.length - pos;
+  }
+  return folds;
+}

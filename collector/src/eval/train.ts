@@ -1,0 +1,119 @@
+/**
+ * `oversight train <task> <file>`: trains a scorer's linear model from labelled
+ * JSONL plus the package's hand-made rows for that task, and writes the model
+ * JSON that `parseModel` reads.
+ */
+import { createHash } from 'node:crypto';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type LabelledText,
+  type LinearModel,
+  SCORER_DATA_DIR,
+  serializeModel,
+  type TaskName,
+  TASKS,
+  type TrainOptions,
+  trainLinearModel,
+} from '@oversight/sdk/scorers';
+import { type LabelledRow, readRows } from './dataset.ts';
+
+/** Options used for the shipped models and for cross-validation alike. */
+export const TRAIN_OPTIONS: TrainOptions = { bits: 18, epochs: 20, learningRate: 0.1, l2: 1e-5, seed: 1, threshold: 0.5 };
+
+export function isTrainableTask(task: string): task is TaskName {
+  return (TASKS as readonly string[]).includes(task);
+}
+
+/** Hand-made rows shipped for a task (`data/<task>.extra.jsonl`), empty when there are none. */
+export async function extraRows(task: TaskName): Promise<LabelledRow[]> {
+  const file = fileURLToPath(new URL(`${task}.extra.jsonl`, SCORER_DATA_DIR));
+  try {
+    await access(file);
+  } catch {
+    return [];
+  }
+  return readRows(file, task);
+}
+
+/**
+ * Negatives borrowed from the other tasks' sets in an eval directory: texts that
+ * are plainly not what this scorer looks for, from other sources, so the model
+ * does not learn that "you are" means injection or that any "I" means refusal.
+ * Never the evaluated file itself, so cross-validation stays out of sample.
+ */
+const AUXILIARY: Record<TaskName, { file: string; task: 'jailbreak' | 'injection' | 'toxicity'; take: 'benign' | 'all' }[]> = {
+  injection: [{ file: 'toxicity.dev.jsonl', task: 'toxicity', take: 'all' }],
+  jailbreak: [
+    { file: 'prompt-injection.dev.jsonl', task: 'injection', take: 'benign' },
+    { file: 'toxicity.dev.jsonl', task: 'toxicity', take: 'all' },
+  ],
+  toxicity: [],
+  refusal: [
+    { file: 'prompt-injection.dev.jsonl', task: 'injection', take: 'benign' },
+    { file: 'jailbreak.dev.jsonl', task: 'jailbreak', take: 'benign' },
+    { file: 'toxicity.dev.jsonl', task: 'toxicity', take: 'all' },
+  ],
+};
+const AUXILIARY_PER_FILE = 200;
+
+export async function auxiliaryNegatives(task: TaskName, dir: string): Promise<LabelledRow[]> {
+  const out: LabelledRow[] = [];
+  for (const source of AUXILIARY[task]) {
+    const file = resolve(dir, source.file);
+    try {
+      await access(file);
+    } catch {
+      continue;
+    }
+    const rows = (await readRows(file, source.task)).filter((r) => source.take === 'all' || !r.positive);
+    const step = Math.max(1, Math.floor(rows.length / AUXILIARY_PER_FILE));
+    for (let i = 0; i < rows.length && out.length < AUXILIARY[task].length * AUXILIARY_PER_FILE; i += step) {
+      const r = rows[i] as LabelledRow;
+      out.push({ ...r, id: `aux:${r.id}`, positive: false });
+    }
+  }
+  return out;
+}
+
+export function modelVersion(task: TaskName, rows: readonly LabelledText[]): string {
+  const hash = createHash('sha256');
+  for (const r of rows) hash.update(`${r.positive ? 1 : 0}\t${r.text}\n`);
+  return `${task}-${hash.digest('hex').slice(0, 10)}`;
+}
+
+export function trainOnRows(
+  task: TaskName,
+  rows: readonly LabelledRow[],
+  extra: readonly LabelledRow[],
+  meta: Record<string, unknown> = {},
+): LinearModel {
+  const training: LabelledText[] = [...rows, ...extra].map((r) => ({ text: r.text, positive: r.positive }));
+  return trainLinearModel(task, training, {
+    ...TRAIN_OPTIONS,
+    version: modelVersion(task, training),
+    meta: { ...meta, rows: rows.length, extraRows: extra.length, options: TRAIN_OPTIONS },
+  });
+}
+
+export interface TrainCommandOptions {
+  /** Directory of other labelled sets to borrow negatives from (see `auxiliaryNegatives`). */
+  auxDir?: string;
+}
+
+export async function train(
+  task: string,
+  file: string,
+  out?: string,
+  options: TrainCommandOptions = {},
+): Promise<{ model: LinearModel; out: string }> {
+  if (!isTrainableTask(task)) throw new Error(`unknown task ${task}; trainable: ${TASKS.join(', ')}`);
+  const rows = await readRows(file, task);
+  const extra = [...(await extraRows(task)), ...(options.auxDir ? await auxiliaryNegatives(task, options.auxDir) : [])];
+  const model = trainOnRows(task, rows, extra, { trainedOn: [file.split('/').pop()] });
+  const target = resolve(out ?? `${task}.model.json`);
+  await mkdir(dirname(target), { recursive: true });
+  await writeFile(target, `${JSON.stringify(serializeModel(model))}\n`);
+  return { model, out: target };
+}

@@ -1,0 +1,29 @@
+/**
+ * `@oversight/sdk/scorers`: every text scorer, the registry the collector and
+ * the guard look scorers up in, and the training and model pieces for retraining.
+ */
+import { jailbreakScorer } from './jailbreak.ts';
+import { promptInjectionScorer } from './prompt-injection.ts';
+import { refusalScorer } from './refusal.ts';
+import { toxicityScorer } from './toxicity.ts';
+import type { TextScorer } from './types.ts';
+
+export * from './types.ts';
+export { createJailbreakScorer, jailbreakModel, jailbreakScorer } from './jailbreak.ts';
+export { createPromptInjectionScorer, promptInjectionModel, promptInjectionScorer } from './prompt-injection.ts';
+export { createRefusalScorer, refusalModel, refusalScorer } from './refusal.ts';
+export { createToxicityScorer, toxicityModel, toxicityScorer } from './toxicity.ts';
+export { createLinearScorer, type LinearScorerOptions, RULES_VERSION } from './linear-scorer.ts';
+export { type LabelledText, seededRandom, type TrainOptions, trainLinearModel } from './linear/train.ts';
+export { type LinearModel, linearMargin, type ModelFile, parseModel, serializeModel, sigmoid } from './linear/model.ts';
+export { TASK_SPECS, TASKS, type TaskName, type TaskSpec, taskInputs } from './tasks.ts';
+export { normalizeText, type NormalizedText } from './text/normalize.ts';
+export { SCORER_DATA_DIR, SCORER_MODELS_DIR } from './data-dir.ts';
+
+/** Scorers by evaluator name. */
+export const scorers: Record<string, TextScorer> = {
+  [promptInjectionScorer.name]: promptInjectionScorer,
+  [jailbreakScorer.name]: jailbreakScorer,
+  [toxicityScorer.name]: toxicityScorer,
+  [refusalScorer.name]: refusalScorer,
+};

@@ -1,0 +1,74 @@
+/**
+ * Transparent phrase rules run on the normal form of a text (see normalize.ts),
+ * compiled once into a single alternation so a text is scanned once per scorer.
+ * Patterns match whole words: write stems as `ignor\S*`-style with `[^ ]*`.
+ */
+import { type NormalizedText, toSourceRange } from '../text/normalize.ts';
+
+export interface Rule {
+  id: string;
+  /** Hand-feature name this rule feeds; rules of one group share a feature. */
+  group: string;
+  /** Regex source over the normal form, without capturing groups. */
+  pattern: string;
+}
+
+export interface RuleHit {
+  rule: Rule;
+  /** Range in the normal form. */
+  normStart: number;
+  normEnd: number;
+  /** Range and text in the original text. */
+  start: number;
+  end: number;
+  text: string;
+}
+
+export interface RuleSet {
+  rules: readonly Rule[];
+  groups: readonly string[];
+  find(norm: NormalizedText, source: string): RuleHit[];
+}
+
+export function compileRules(rules: readonly Rule[]): RuleSet {
+  for (const rule of rules) {
+    const groups = (new RegExp(`${rule.pattern}|`, 'u').exec('') as RegExpExecArray).length - 1;
+    if (groups !== 0) throw new Error(`rule ${rule.id}: use (?:...) instead of capturing groups`);
+  }
+  const source = rules.map((r) => `((?<=^| )(?:${r.pattern})(?= |$))`).join('|');
+  const regex = new RegExp(source, 'gu');
+  const groups = [...new Set(rules.map((r) => r.group))];
+  return {
+    rules,
+    groups,
+    find(norm, text) {
+      const hits: RuleHit[] = [];
+      regex.lastIndex = 0;
+      let m = regex.exec(norm.text);
+      while (m !== null) {
+        for (let g = 1; g < m.length; g++) {
+          if (m[g] === undefined) continue;
+          const rule = rules[g - 1] as Rule;
+          const normStart = m.index;
+          const normEnd = m.index + m[0].length;
+          const { start, end } = toSourceRange(norm, normStart, normEnd);
+          hits.push({ rule, normStart, normEnd, start, end, text: text.slice(start, end) });
+          break;
+        }
+        if (m[0].length === 0) regex.lastIndex++;
+        m = regex.exec(norm.text);
+      }
+      return hits;
+    },
+  };
+}
+
+/** One 0/1 value per group: whether any of its rules matched. */
+export function groupIndicators(set: RuleSet, hits: readonly RuleHit[], out: Float32Array): Float32Array {
+  out.fill(0);
+  for (const hit of hits) {
+    const i = set.groups.indexOf(hit.rule.group);
+    if (i >= 0) out[i] = 1;
+  }
+  return out;
+}
