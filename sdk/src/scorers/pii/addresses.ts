@@ -11,6 +11,7 @@ const SUFFIX_WORDS = new Set([
 // Words that begin a street name in Romance, Slavic and other languages ("Rue de la Paix 12").
 const PREFIX =
   'rue|avenue|av\\.|avenida|boulevard|bd\\.?|bvd|via|viale|piazza|piazzale|corso|largo|vicolo|calle|c/|carrer|camino|paseo|plaza|praça|rua|travessa|estrada|alameda|chemin|allée|place|quai|impasse|route|ulica|ul\\.|al\\.|aleja|plac|trg|ulitsa|ul|strada|str\\.|bulevardul|calea|rruga|odos|náměstí|nám\\.|ulice|třída|utca|út|tér|calçada|largo|rambla|ronda|cesta';
+const PREFIX_WORDS = new Set(PREFIX.replaceAll('\\', '').split('|'));
 // Endings of compound street names in Germanic, Nordic, Finnish, Baltic and Icelandic.
 const MORPHEME =
   'straße|strasse|str\\.|weg|gasse|allee|platz|ring|damm|ufer|steig|pfad|chaussee|markt|tie|katu|kuja|polku|raitti|väylä|vägen|väg|gatan|gata|gränd|vej|gade|allé|veien|vegen|veg|braut|stræde|stræti|vegur|gata|laan|straat|plein|gracht|kade|dreef|singel|utca|iela|gatvė|gatve|tee|maantee|ulica|ulice';
@@ -18,10 +19,14 @@ const MORPHEME =
 const WORD = String.raw`[\p{L}\p{M}][\p{L}\p{M}'’.-]*`;
 const UNIT = String.raw`(?:,?\s*(?:apt|apartment|suite|ste|unit|flat|room|rm|floor|fl|bldg|building|#)\.?\s*#?\s*[\w-]{1,6})`;
 
-// 1) house number, 1-5 words, a street-type word: "1737 Cheriton Dr", "7873 216 Menzies Street".
+const SUFFIX_ALTERNATION = [...SUFFIX_WORDS]
+  .filter((w) => /^[\p{L}]+$/u.test(w))
+  .sort((a, b) => b.length - a.length)
+  .join('|');
+// 1) house number, 1-5 words on one line, a street-type word: "1737 Cheriton Dr", "7873 216 Menzies Street".
 const NUMBER_NAME_TYPE = new RegExp(
-  String.raw`(?<![\w.,/-])\d{1,6}[A-Za-z]?\s+((?:(?:${WORD}|\d{1,4}(?:st|nd|rd|th)?)\s+){1,5})(${WORD})(?![\p{L}\p{M}])`,
-  'gu',
+  String.raw`(?<![\w.,/-])\d{1,6}[A-Za-z]?[ \t]+((?:(?:${WORD}|\d{1,4}(?:st|nd|rd|th)?)[ \t]+){1,5})(${SUFFIX_ALTERNATION})\.?(?![\p{L}\p{M}])`,
+  'giu',
 );
 // 2) house number, 1-4 words, a second number, optional units: "764 Fagradalsbraut 71 Apt. 762".
 const NUMBER_NAME_NUMBER = new RegExp(
@@ -80,8 +85,6 @@ function push(out: PiiFinding[], text: string, start: number, end: number, confi
 export const detectAddresses: Detector = (text, out) => {
   for (const m of text.matchAll(NUMBER_NAME_TYPE)) {
     const middle = (m[1] ?? '').trim().split(/\s+/);
-    const type = (m[2] ?? '').toLowerCase().replace(/\.$/, '');
-    if (!SUFFIX_WORDS.has(type)) continue;
     const named = middle.filter((w) => !/^\d/.test(w));
     if (named.length > 0 && !named.every(streetWord)) continue;
     // Everyday phrases ("3 big Hill"): want a capitalised or foreign name part, or a numbered street.
@@ -99,6 +102,9 @@ export const detectAddresses: Detector = (text, out) => {
   }
   for (const m of text.matchAll(NAMED_STREET_NUMBER)) {
     const head = m[0].split(/\s+/)[0] ?? '';
+    const headLower = head.toLowerCase();
+    // A compound ending in "-ring" or "-weg" that is an English word ("During 2017") is no street.
+    if (!PREFIX_WORDS.has(headLower) && (englishCommon.has(headLower) || englishKnown.has(headLower))) continue;
     // The prefix alternation is case-insensitive; a lower-case "place 3" or "via 2" is ordinary prose.
     if ((head[0] ?? '') === (head[0] ?? '').toLowerCase() && !/[a-z]{3,}(?:straße|strasse|weg|gasse|tie|katu|vej|gade|vägen|gatan)/.test(head)) continue;
     push(out, text, m.index, m.index + m[0].length, 0.7 + contextBoost(text, m.index));

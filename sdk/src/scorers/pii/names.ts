@@ -23,32 +23,66 @@ interface Word extends Token {
   initial: boolean;
 }
 
-/** A name that could be nothing else: listed as a name and not an English word or place. */
-const strongName = (w: Word) => (w.first || w.last) && !w.english && !w.place && !w.nonPerson;
-const weakName = (w: Word) => (w.first || w.last) && !strongName(w) && !w.nonPerson;
+/** Listed as a name and not an English word: "Sandra", "Hamaguchi". */
+const strongName = (w: Word) => (w.first || w.last) && !w.english && !w.nonPerson;
+/** Listed as a name but also an English word: "May", "Frank", "Will". */
+const weakName = (w: Word) => (w.first || w.last) && w.english && !w.nonPerson;
+/** In no list at all: a foreign name, a brand, a typo. */
 const unknownWord = (w: Word) => !w.first && !w.last && !w.english && !w.place && !w.nonPerson;
+
+// Endings that mark surnames across many languages; only applied to words no English list knows.
+const SURNAME_SHAPE =
+  /(?:sson|sen|dóttir|dottir|ovich|evich|ovna|evna|ova|eva|ov|ev|ski|ska|sky|skiy|enko|yan|idis|opoulos|akis|oglu|oğlu|escu|ović|ovic|vić|ić|shvili|dze|chuk|berg|stein|mann|ez)$/;
 
 // Cues read from the lower-cased 40 characters before a candidate.
 const STRONG_CUE =
-  /(?:\bname(?:\s+is|\s+was|'s|\s+of)?|\bnamed|\bcalled|\bdear|\bsigned|\battn\.?|\bsincerely|\bregards|\bcontact person|\bsurname|\bforename|\bauthor|\bpatient|\bemployee|\bfrom the desk of|\bsigned by|\bwritten by|\bwife|\bhusband|\bdaughter|\bson|\bmother|\bfather|\bbrother|\bsister)\s*[:,\-–]?\s*$/;
+  /(?:\bname(?:\s+is|\s+was|'s|\s+of)?|\b(?:named|called)(?:\s+(?:him|her|me|them|it))?|\bdear|\bsigned|\battn\.?|\bsincerely|\bregards|\bcontact person|\bsurname|\bforename|\bauthor|\bpatient|\bemployee|\bsigned by|\bwritten by|\bdirected by|\bstarring|\bwife|\bhusband|\bdaughter|\bson|\bmother|\bfather|\bbrother|\bsister)\s*[:,?\-–]?\s*$/;
 const WEAK_CUE =
-  /(?:\bi am|\bi'm|\bthis is|\bhi|\bhello|\bhey|\bthanks|\bthank you|\bsaid|\basked|\btold|\btell|\bask|\bmeet|\bmet|\bwith|\band|\bby|\bcall|\bemail|\bwrote|\bsays|\bcc|\bspeak to|\btalk to|\bmarried|\bloves?|\bfriend|\bboss|\bmanager|\bcolleague|\bmr|\bmrs|\bms|\bdr|\bprof|\bnot by|\bfeatures?|\bfeaturing|\bby)\s*[.,:]?\s*$/;
-const PLACE_PREP = /\b(?:in|at|near|visit|visiting|around|across|outside|inside)\s+$/;
-const SENTENCE_START = /(?:^|[.!?:;"“(\n]\s*|\n\s*[-*>•]\s*)$/;
+  /(?:\bi am|\bi'm|\bthis is|\bhi|\bhello|\bhey|\bthanks|\bthank you|\bsaid|\basked|\btold|\btell|\bask|\bmeet|\bmet|\bwith|\band|\bby|\bcall|\bemail|\bwrote|\bsays|\bcc|\bspeak to|\btalk to|\bmarried|\bloves?|\bfriend|\bboss|\bmanager|\bcolleague|\bnot by|\bfeatures?|\bfeaturing|\bproducer|\bcontact)\s*[.,:]?\s*$/;
+const PLACE_PREP = /\b(?:in|near|around|outside|across|visit|visiting)\s+$/;
+const VOCATIVE = /^,\s+(?:can|could|would|will|please|i|we|do|did|are|is|have|you|thanks|thank|let's|how|what|where|when)\b/i;
+// "Clark, Romero and Hall Orchestra", "Thomas and Sons": surnames naming a firm.
+const ORG_TAIL =
+  /^(?:(?:,\s*|\s+(?:and|&)\s+)\p{Lu}[\p{L}\p{M}'’-]*){0,4}\s*(?:(?:and|&)\s+)?(?:Sons|Daughters|Brothers|Bros|Co|Company|Partners|Associates|Orchestra|Inc|LLC|LLP|Ltd|Group|Foundation|Band|Corp|Corporation|GmbH|PLC|Consulting|Holdings|Insurance|Bank|University|College|School|Hospital|Institute)\b/u;
 
 function toWord(t: Token, text: string): Word {
-  const norm = t.lower.replace(/['’]s$/, '');
-  const english = englishCommon.has(norm) || englishKnown.has(norm);
+  const cap = isCapitalised(t.text);
+  // Most tokens are everyday lower-case words; they need no further lookups.
+  if (!cap && englishCommon.has(t.lower)) {
+    return {
+      start: t.start,
+      end: t.end,
+      text: t.text,
+      lower: t.lower,
+      norm: t.lower,
+      first: false,
+      last: false,
+      english: true,
+      place: false,
+      nonPerson: false,
+      cap: false,
+      initial: false,
+    };
+  }
+  const apostrophe = t.lower.search(/['’]/);
+  const norm = apostrophe > 0 ? t.lower.slice(0, apostrophe) : t.lower;
+  // "I'm", "don't", "John's": the part before the apostrophe decides.
+  const english = englishCommon.has(norm) || englishKnown.has(norm) || (apostrophe > 0 && norm.length <= 1);
+  const place = places.has(norm) || nationalities.has(norm);
+  // Same field order as above: one hidden class keeps property reads monomorphic.
   return {
-    ...t,
+    start: t.start,
+    end: t.end,
+    text: t.text,
+    lower: t.lower,
     norm,
     first: firstNames.has(norm),
-    last: lastNames.has(norm),
+    last: lastNames.has(norm) || (!english && !place && norm.length >= 5 && SURNAME_SHAPE.test(norm)),
     english,
-    place: places.has(norm) || nationalities.has(norm),
+    place,
     nonPerson: nonPersonWords.has(norm),
-    cap: isCapitalised(t.text),
-    initial: t.text.length === 1 && t.text !== 'I' && isCapitalised(t.text) && text[t.end] !== "'",
+    cap,
+    initial: t.text.length === 1 && isCapitalised(t.text) && (t.text !== 'I' || text[t.end] === '.'),
   };
 }
 
@@ -66,34 +100,89 @@ function candidate(w: Word): boolean {
   return true;
 }
 
-function runConfidence(run: Word[], strongCue: boolean, weakCue: boolean, sentenceStart: boolean, placePrep: boolean): number {
-  const words = run.filter((w) => !w.initial && !nameParticles.has(w.norm));
-  if (words.length === 0) return 0;
-  if (words.some((w) => w.nonPerson)) return 0;
+interface Cues {
+  strong: boolean;
+  weak: boolean;
+  sentenceStart: boolean;
+  vocative: boolean;
+  placePrep: boolean;
+}
+
+function multiWordConfidence(run: Word[], words: Word[], cues: Cues): number {
   const strong = words.filter(strongName).length;
   const weak = words.filter(weakName).length;
   const unknown = words.filter(unknownWord).length;
   const plain = words.length - strong - weak - unknown;
+  const hasInitial = run.some((w) => w.initial);
+  const hasParticle = run.some((w) => nameParticles.has(w.norm) && !w.cap);
+  const head = words[0] as Word;
+  const tail = words[words.length - 1] as Word;
   let c = 0;
-  if (words.length >= 2) {
-    if (strong >= 1 && plain === 0) c = 0.9;
-    else if (strong + weak >= 1 && unknown >= 1 && plain === 0) c = 0.8;
-    else if (weak >= 2 && plain === 0) c = words.every((w) => w.first || w.last) && (words[0]?.first ?? false) ? 0.7 : 0.45;
-    else if (unknown === words.length) c = 0.45;
-    else if (strong >= 1) c = 0.45;
-    if (strongCue) c = Math.max(c, plain < words.length ? 0.9 : 0.6);
-    else if (weakCue && c > 0) c = Math.min(0.95, c + 0.15);
-    if (placePrep && strong === 0) c -= 0.3;
-    return c;
-  }
-  const w = words[0] as Word;
-  if (strongCue) return w.place && !w.first && !w.last ? 0.3 : w.english && !(w.first || w.last) ? 0.6 : 0.85;
-  if (strongName(w)) c = sentenceStart ? 0.6 : 0.7;
-  else if (weakName(w) && !w.place) c = weakCue ? 0.6 : 0;
-  else if (unknownWord(w)) c = weakCue ? 0.55 : 0;
-  if (weakCue && strongName(w)) c = 0.85;
-  if (placePrep) c -= 0.3;
+  if (strong >= 1 && plain === 0) c = 0.9;
+  else if (strong + weak >= 1 && unknown >= 1 && plain === 0) c = 0.8;
+  else if ((hasInitial || hasParticle) && plain === 0) c = 0.8;
+  else if (words.length === 2 && strongName(head) && head.first && !tail.place && !englishCommon.has(tail.norm)) c = 0.7;
+  else if (weak >= 2 && plain === 0) c = head.first && !englishCommon.has(head.norm) && !englishCommon.has(tail.norm) ? 0.6 : 0.4;
+  else if (unknown === words.length) c = cues.sentenceStart ? 0.45 : 0.55;
+  else if (strong >= 1) c = 0.45;
+  if (cues.strong) c = Math.max(c, plain < words.length ? 0.9 : 0.6);
+  else if (cues.weak && c > 0) c = Math.min(0.95, c + 0.15);
   return c;
+}
+
+function singleWordConfidence(w: Word, cues: Cues): number {
+  if (cues.strong) return 0.85;
+  if (w.place) return 0;
+  let c = 0;
+  if (strongName(w)) c = w.first ? (cues.sentenceStart ? 0.6 : 0.7) : 0.45;
+  else if (weakName(w)) c = cues.weak ? 0.6 : 0;
+  else if (unknownWord(w)) c = cues.weak ? 0.55 : 0;
+  if (cues.weak && strongName(w)) c = 0.85;
+  if (cues.vocative && (strongName(w) || unknownWord(w))) c = Math.max(c, 0.65);
+  return c;
+}
+
+// The end-anchored cue patterns are only worth running when the word before is one they can end with.
+const STRONG_CUE_ENDINGS = new Set(
+  'name is was of named called him her me them it dear signed attn sincerely regards person surname forename author patient employee by starring wife husband daughter son mother father brother sister'.split(' '),
+);
+const WEAK_CUE_ENDINGS = new Set(
+  'am i\'m is hi hello hey thanks you said asked told tell ask meet met with and by call email wrote says cc to married love loves friend boss manager colleague features feature featuring producer contact'.split(' '),
+);
+const PLACE_PREP_ENDINGS = new Set('in near around outside across visit visiting'.split(' '));
+
+/** True when only whitespace separates `pos` from the text start or sentence-ending punctuation. */
+function atSentenceStart(text: string, pos: number): boolean {
+  let i = pos - 1;
+  while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
+  if (i < 0) return true;
+  const c = text[i] as string;
+  if ('.!?:;"“(\n'.includes(c)) return true;
+  // List bullets: "- Name", "> Name".
+  return '-*>•'.includes(c) && (i === 0 || text[i - 1] === '\n' || text[i - 1] === ' ');
+}
+
+function cuesFor(text: string, words: Word[], headIndex: number, tail: Word, titleCue: boolean): Cues {
+  const head = words[headIndex] as Word;
+  const prev = words[headIndex - 1];
+  const near = prev !== undefined && head.start - prev.end <= 12;
+  const prevNorm = near ? prev.lower : '';
+  const pre = near ? text.slice(Math.max(0, head.start - 40), head.start).toLowerCase() : '';
+  const sentenceStart = atSentenceStart(text, head.start);
+  return {
+    strong: titleCue || (STRONG_CUE_ENDINGS.has(prevNorm) && STRONG_CUE.test(pre)),
+    weak: WEAK_CUE_ENDINGS.has(prevNorm) && WEAK_CUE.test(pre),
+    sentenceStart,
+    vocative: sentenceStart && text[tail.end] === ',' && VOCATIVE.test(text.slice(tail.end, tail.end + 20)),
+    placePrep: PLACE_PREP_ENDINGS.has(prevNorm) && PLACE_PREP.test(pre),
+  };
+}
+
+function strongCueBefore(text: string, words: Word[], index: number): boolean {
+  const prev = words[index - 1];
+  const w = words[index] as Word;
+  if (!prev || w.start - prev.end > 12 || !STRONG_CUE_ENDINGS.has(prev.lower)) return false;
+  return STRONG_CUE.test(text.slice(Math.max(0, w.start - 40), w.start).toLowerCase());
 }
 
 export const detectPersons: Detector = (text, out) => {
@@ -102,13 +191,13 @@ export const detectPersons: Detector = (text, out) => {
   let i = 0;
   while (i < words.length) {
     const w = words[i] as Word;
-    const isTitle = titles.has(w.norm) && w.cap;
-    const lowerStart = !w.cap && strongName(w);
+    // Lower-case text ("my name is jacob", "leidy t muris") starts a run only from a listed name or a cue.
+    const lowerStart =
+      !w.cap && (strongName(w) || (!w.english && !w.nonPerson && strongCueBefore(text, words, i)));
     if (!candidate(w) && !lowerStart) {
       i++;
       continue;
     }
-    // Grow a run of name-shaped words joined by spaces; lower-case runs only from name-list words.
     const run: Word[] = [w];
     let j = i + 1;
     while (j < words.length && run.length < 5) {
@@ -116,42 +205,54 @@ export const detectPersons: Detector = (text, out) => {
       const prev = run[run.length - 1] as Word;
       if (!joined(text, prev, next)) break;
       const ok = lowerStart
-        ? (!next.cap && (strongName(next) || next.text.length === 1)) || nameParticles.has(next.norm)
+        ? (!next.cap && (strongName(next) || unknownWord(next) || next.text.length === 1)) || nameParticles.has(next.norm)
         : candidate(next) || next.initial || (nameParticles.has(next.norm) && !next.cap);
       if (!ok) break;
       run.push(next);
       j++;
     }
     while (run.length > 1 && nameParticles.has((run[run.length - 1] as Word).norm)) run.pop();
+    const runStart = i;
     i = j;
-    // Drop leading sentence-initial English words ("Meet", "Unlike the") and titles, which become cues.
+    // Leading titles become cues; leading English words ("Meet", "Producer") are not part of the name.
     let titleCue = false;
+    let headIndex = runStart;
     while (run.length > 0) {
       const head = run[0] as Word;
-      if (titles.has(head.norm)) {
+      if (titles.has(head.norm) && head.cap) {
         titleCue = true;
         run.shift();
-      } else if (head.english && !head.first && !head.last && run.length > 1) run.shift();
-      else break;
+        headIndex++;
+      } else if (head.english && !head.first && !head.last && run.length > 1) {
+        run.shift();
+        headIndex++;
+      } else break;
     }
-    if (run.length === 0 || run.length > 4 && !titleCue) continue;
-    if (isTitle && run.length === 0) continue;
+    if (run.length === 0 || (run.length > 4 && !titleCue)) continue;
     const head = run[0] as Word;
     const tail = run[run.length - 1] as Word;
-    if (lowerStart && run.filter((r) => r.text.length > 1).length < 2) {
-      // A lone lower-case name word counts only straight after a strong cue ("my name is jacob").
-      if (!STRONG_CUE.test(text.slice(Math.max(0, head.start - 40), head.start).toLowerCase())) continue;
+    const nameWords = run.filter((r) => !r.initial && !nameParticles.has(r.norm));
+    if (nameWords.length === 0 || nameWords.some((r) => r.nonPerson)) continue;
+    if (ORG_TAIL.test(text.slice(tail.end, tail.end + 80))) continue;
+    const cues = cuesFor(text, words, headIndex, tail, titleCue);
+    if (lowerStart) {
+      // Lower-case runs need two listed name words, or a strong cue before them.
+      const listed = nameWords.filter((r) => strongName(r) && !r.place).length;
+      if (!cues.strong && (listed < 2 || nameWords.some((r) => r.place))) continue;
     }
-    const pre = text.slice(Math.max(0, head.start - 40), head.start).toLowerCase();
-    const strongCue = titleCue || STRONG_CUE.test(pre);
-    const weakCue = WEAK_CUE.test(pre);
-    const c = runConfidence(run, strongCue, weakCue, SENTENCE_START.test(pre), PLACE_PREP.test(pre));
+    let c = nameWords.length === 1 ? singleWordConfidence(nameWords[0] as Word, cues) : multiWordConfidence(run, nameWords, cues);
+    // "in Tokoza Ext", "near Porto Alegre": after these a capitalised run is far more often a place.
+    if (cues.placePrep && !cues.strong) c -= 0.3;
     if (c < 0.3) continue;
     found.push({ type: 'PERSON', start: head.start, end: tail.end, text: text.slice(head.start, tail.end), confidence: c });
   }
+  findNameLists(text, words, found);
   // A name once recognised is a name everywhere else in the text ("Jouni … Jouni Hahli").
   const known = new Set<string>();
-  for (const f of found) if (f.confidence >= 0.7) for (const part of f.text.toLowerCase().split(/\s+/)) if (part.length > 2) known.add(part.replace(/['’]s$/, ''));
+  for (const f of found) {
+    if (f.confidence < 0.7) continue;
+    for (const part of f.text.toLowerCase().split(/\s+/)) if (part.length > 2) known.add(part.replace(/['’]s$/, ''));
+  }
   if (known.size > 0) {
     for (const w of words) {
       if (!w.cap || !known.has(w.norm)) continue;
@@ -161,3 +262,28 @@ export const detectPersons: Detector = (text, out) => {
   }
   for (const f of found) out.push(f);
 };
+
+/** Enumerations of three or more given names ("leonti, terrence, pamela and brian"). */
+function findNameLists(text: string, words: Word[], found: PiiFinding[]): void {
+  let i = 0;
+  while (i < words.length) {
+    let j = i;
+    while (j < words.length) {
+      const w = words[j] as Word;
+      if (!w.first || englishCommon.has(w.norm) || w.place) break;
+      const next = words[j + 1];
+      if (!next || !/^(?:,\s*|,?\s+(?:and|&|or)\s+)$/.test(text.slice(w.end, next.start))) {
+        j++;
+        break;
+      }
+      j++;
+    }
+    if (j - i >= 3) {
+      for (let k = i; k < j; k++) {
+        const w = words[k] as Word;
+        found.push({ type: 'PERSON', start: w.start, end: w.end, text: w.text, confidence: 0.7 });
+      }
+    }
+    i = Math.max(j, i + 1);
+  }
+}

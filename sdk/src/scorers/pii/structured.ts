@@ -21,7 +21,7 @@ export const detectEmails: Detector = (text, out) => {
 };
 
 // 13-19 digits, optionally in groups split by one consistent separator.
-const CARD = /(?<![\d.,-])\d{4}(?:([ -]?)\d{2,6}){1,4}(?![\d-])|(?<![\d.,-])\d{13,19}(?![\d-])/g;
+const CARD = /(?<![\d.,-])\d{4}(?:([ -]?)\d{2,6}){1,4}(?![\d-])|(?<![\d.,-])\d{12,19}(?![\d-])/g;
 const CARD_CONTEXT = /\b(?:card|credit|debit|visa|mastercard|master card|amex|american express|discover|cc|cvv|expir|charge|payment)/;
 
 function cardNetworkPlausible(digits: string): boolean {
@@ -37,10 +37,11 @@ export const detectCreditCards: Detector = (text, out) => {
     const seps = raw.match(/[ -]/g);
     if (seps && new Set(seps).size > 1) continue;
     const digits = raw.replace(/[ -]/g, '');
-    if (digits.length < 13 || digits.length > 19) continue;
+    const ctx = CARD_CONTEXT.test(before(text, m.index, 40));
+    // Maestro numbers may have 12 digits; that short, only a card word makes it a card.
+    if (digits.length < (ctx ? 12 : 13) || digits.length > 19) continue;
     if (!luhnValid(digits) || !cardNetworkPlausible(digits)) continue;
     if (/^(\d)\1+$/.test(digits)) continue;
-    const ctx = CARD_CONTEXT.test(before(text, m.index, 40));
     out.push({
       type: 'CREDIT_CARD',
       start: m.index,
@@ -128,7 +129,7 @@ export const detectIps: Detector = (text, out) => {
 
 // Digits in 2-5 groups with one kind of separator, optional +country code and (area) part.
 const PHONE =
-  /(?<![\w+\-/.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?![\w/]|[.-]\d)|(?<![\w+])\+\d{8,14}(?!\w)/g;
+  /(?<![\w+\-/.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,8}){1,4}(?![\w/]|[.-]\d)|(?<![\w+])\+\d{8,14}(?!\w)/g;
 const PHONE_CONTEXT =
   /\b(?:phone|tel|telephone|mobile|cell|cellphone|call|called|calling|ring|fax|sms|text|texts|whatsapp|signal|number|no\.|nr\.?|contact|reach|reached|dial|messages|answering|registered|landline|hotline|extension|ext)\b[^\n]{0,25}$|(?:^|\n)\s*(?:p|t|m|ph|tel|phone|mobile|cell)\s*[:.]\s*$/;
 const NOT_PHONE_CONTEXT = /(?:\$|€|£|¥|\busd|\beur|\bprice|\bcost|\btotal|\bamount|\bbalance|\bversion|\bv|\bisbn|\bid|\border|\binvoice|#)\s*$/;

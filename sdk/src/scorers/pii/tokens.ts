@@ -5,14 +5,45 @@ export interface Token {
   lower: string;
 }
 
-// Letters with inner apostrophes or hyphens ("O'Neil", "Jean-Luc", "Dvořáčková").
-const WORD = /[\p{L}\p{M}]+(?:['’-][\p{L}\p{M}]+)*/gu;
+// Per-code-unit letter class, filled lazily: 0 unknown, 1 letter or mark, 2 other.
+const letterClass = new Uint8Array(65536);
+const LETTER = /[\p{L}\p{M}]/u;
 
+function isLetter(code: number): boolean {
+  if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+  let k = letterClass[code];
+  if (k === 0) {
+    // Surrogate halves are treated as letters so astral scripts stay inside one token.
+    k = (code >= 0xd800 && code <= 0xdfff) || LETTER.test(String.fromCharCode(code)) ? 1 : 2;
+    letterClass[code] = k;
+  }
+  return k === 1;
+}
+
+const isJoiner = (code: number) => code === 39 || code === 0x2019 || code === 45; // ' ’ -
+
+/**
+ * Words: letters with inner apostrophes or hyphens ("O'Neil", "Jean-Luc", "Dvořáčková").
+ * A hand-written scanner, because a Unicode-property regex costs several times more per text.
+ */
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
-  for (const m of text.matchAll(WORD)) {
-    const t = m[0];
-    out.push({ start: m.index, end: m.index + t.length, text: t, lower: t.toLowerCase() });
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isLetter(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    i++;
+    for (;;) {
+      while (i < n && isLetter(text.charCodeAt(i))) i++;
+      if (i + 1 < n && isJoiner(text.charCodeAt(i)) && isLetter(text.charCodeAt(i + 1))) i += 2;
+      else break;
+    }
+    const word = text.slice(start, i);
+    out.push({ start, end: i, text: word, lower: word.toLowerCase() });
   }
   return out;
 }

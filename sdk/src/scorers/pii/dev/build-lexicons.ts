@@ -59,10 +59,10 @@ for (const w of common) known.delete(w);
 
 const first = nameTokens(firstNames);
 const last = nameTokens(lastNames);
-// Countries, states and cities of every locale that no locale also uses as a name: a capitalised
-// word among them is a place, not a person.
+// Countries, states and cities of every locale. Many are also names ("Florence", "Jackson"); the
+// detector only uses them to distrust a lone capitalised word, so they are kept.
 const proper = nameTokens(placeNames);
-for (const w of proper) if (first.has(w) || last.has(w) || common.has(w)) proper.delete(w);
+for (const w of proper) if (common.has(w)) proper.delete(w);
 const suffixes = new Set(
   streetSuffixes.map((s) => s.toLowerCase().replace(/\.$/, '')).filter((s) => /^\p{L}[\p{L}\p{M}]*$/u.test(s)),
 );
@@ -76,7 +76,7 @@ export const LAST_NAMES = '${join(last).replaceAll("'", "\\'")}';
 export const STREET_SUFFIXES = '${join(suffixes).replaceAll("'", "\\'")}';
 /** SCOWL levels 10 and 20: the most frequent English words. */
 export const ENGLISH_COMMON = '${join(common).replaceAll("'", "\\'")}';
-/** Place names from faker locations that no faker locale lists as a name. */
+/** Place-name words from faker locations (countries, states, cities), minus common English words. */
 export const PROPER_NON_NAMES = '${join(proper).replaceAll("'", "\\'")}';
 /** SCOWL levels 35 to 50, without the common ones. */
 export const ENGLISH_KNOWN = '${join(known).replaceAll("'", "\\'")}';

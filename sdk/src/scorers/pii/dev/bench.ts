@@ -1,0 +1,34 @@
+/**
+ * Dev tool: latency of piiScorer.score on ~2 KB texts built from a JSONL file's `text` fields.
+ *
+ *   node sdk/src/scorers/pii/dev/bench.ts ../shared/eval/pii.dev.jsonl
+ */
+import { readFileSync } from 'node:fs';
+import { piiScorer } from '../index.ts';
+
+const file = process.argv[2] ?? '../shared/eval/pii.dev.jsonl';
+const texts: string[] = readFileSync(file, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l).text as string);
+const docs: string[] = [];
+let current = '';
+for (const t of texts) {
+  current += `${t}\n`;
+  if (current.length >= 2048) {
+    docs.push(current.slice(0, 2048));
+    current = '';
+  }
+}
+for (let i = 0; i < 3; i++) for (const d of docs) piiScorer.score(d);
+const times: number[] = [];
+for (let round = 0; round < 5; round++) {
+  for (const d of docs) {
+    const t0 = performance.now();
+    piiScorer.score(d);
+    times.push(performance.now() - t0);
+  }
+}
+times.sort((a, b) => a - b);
+const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]?.toFixed(3);
+console.log(`docs=${docs.length} samples=${times.length} median=${q(0.5)} ms p90=${q(0.9)} ms p99=${q(0.99)} ms`);
