@@ -49,7 +49,9 @@ function canonical(span: LlmSpan) {
 
 describe.each(Object.keys(captures))('%s', (peer) => {
   it('normalizes a plain chat call to the canonical values', async () => {
-    const spans = await captures[peer]!({
+    const capture = captures[peer];
+    if (!capture) throw new Error(`no capture for ${peer}`);
+    const spans = await capture({
       baseURL: mock.url,
       model: 'gpt-4o-mini',
       system,
@@ -74,7 +76,9 @@ describe.each(Object.keys(captures))('%s', (peer) => {
   });
 
   it('normalizes a streamed chat call to the same messages', async () => {
-    const spans = await captures[peer]!({
+    const capture = captures[peer];
+    if (!capture) throw new Error(`no capture for ${peer}`);
+    const spans = await capture({
       baseURL: mock.url,
       model: 'gpt-4o-mini',
       system,

@@ -1,0 +1,372 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalProvider, normalizeSpan } from '../../src/normalize/index.ts';
+import { event, spanWith } from './span-fixture.ts';
+
+describe('OpenInference', () => {
+  it('maps an LLM span with flattened messages, tool calls, token counts, cost, session and user', () => {
+    const s = normalizeSpan(
+      spanWith({
+        'openinference.span.kind': 'LLM',
+        'llm.provider': 'mistralai',
+        'llm.model_name': 'mistral-large-2411',
+        'llm.invocation_parameters': JSON.stringify({
+          model: 'mistral-large-latest',
+          temperature: 0.1,
+          max_completion_tokens: 50,
+        }),
+        'llm.input_messages.0.message.role': 'system',
+        'llm.input_messages.0.message.content': 'Sys',
+        'llm.input_messages.1.message.role': 'user',
+        'llm.input_messages.1.message.contents.0.message_content.type': 'text',
+        'llm.input_messages.1.message.contents.0.message_content.text': 'Weather?',
+        'llm.input_messages.1.message.contents.1.message_content.type': 'image',
+        'llm.output_messages.0.message.role': 'assistant',
+        'llm.output_messages.0.message.tool_calls.0.tool_call.id': 'call_9',
+        'llm.output_messages.0.message.tool_calls.0.tool_call.function.name': 'get_weather',
+        'llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments': '{"city":"Oslo"}',
+        'llm.token_count.prompt': 40,
+        'llm.token_count.completion': 8,
+        'llm.token_count.prompt_details.cache_read': 32,
+        'llm.token_count.completion_details.reasoning': 2,
+        'llm.cost.total': 0.001,
+        'session.id': 'sess-1',
+        'user.id': 'user-1',
+        metadata: JSON.stringify({ tenant: 'acme' }),
+      }),
+    );
+    expect(s).toMatchObject({
+      convention: 'openinference',
+      operation: 'chat',
+      provider: 'mistral_ai',
+      requestModel: 'mistral-large-latest',
+      responseModel: 'mistral-large-2411',
+      requestParams: { temperature: 0.1, max_tokens: 50 },
+      inputTokens: 40,
+      outputTokens: 8,
+      cacheReadInputTokens: 32,
+      reasoningOutputTokens: 2,
+      costUsd: 0.001,
+      systemInstructions: 'Sys',
+      inputMessages: [{ role: 'user', content: 'Weather?\n[image]' }],
+      toolCalls: [{ id: 'call_9', name: 'get_weather', arguments: '{"city":"Oslo"}' }],
+      sessionId: 'sess-1',
+      userId: 'user-1',
+      metadata: { tenant: 'acme' },
+    });
+  });
+
+  it('maps retriever, reranker and tool spans, and skips chains', () => {
+    const retriever = normalizeSpan(
+      spanWith({
+        'openinference.span.kind': 'RETRIEVER',
+        'input.value': 'how do refunds work',
+        'retrieval.documents.0.document.id': 'a',
+        'retrieval.documents.0.document.content': 'Refunds take 5 days.',
+        'retrieval.documents.0.document.score': 0.8,
+        'retrieval.documents.0.document.metadata': JSON.stringify({ source: 'faq.md' }),
+        'retrieval.documents.1.document.id': 'b',
+        'retrieval.documents.1.document.content': 'Shipping is free.',
+      }),
+    );
+    expect(retriever).toMatchObject({
+      operation: 'retrieval',
+      retrievalQuery: 'how do refunds work',
+      documents: [
+        { id: 'a', rank: 1, score: 0.8, content: 'Refunds take 5 days.', metadata: { source: 'faq.md' } },
+        { id: 'b', rank: 2, score: null, content: 'Shipping is free.' },
+      ],
+    });
+    const reranker = normalizeSpan(
+      spanWith({
+        'openinference.span.kind': 'RERANKER',
+        'reranker.query': 'refunds',
+        'reranker.model_name': 'rerank-v3',
+        'reranker.output_documents.0.document.id': 'b',
+        'reranker.output_documents.0.document.score': 0.99,
+      }),
+    );
+    expect(reranker).toMatchObject({
+      operation: 'rerank',
+      retrievalQuery: 'refunds',
+      requestModel: 'rerank-v3',
+      documents: [{ id: 'b', score: 0.99 }],
+    });
+    const tool = normalizeSpan(
+      spanWith({
+        'openinference.span.kind': 'TOOL',
+        'tool.name': 'search',
+        'input.value': '{"q":"x"}',
+        'output.value': 'found',
+      }),
+    );
+    expect(tool).toMatchObject({
+      operation: 'execute_tool',
+      toolName: 'search',
+      toolArguments: '{"q":"x"}',
+      toolResult: 'found',
+    });
+    expect(normalizeSpan(spanWith({ 'openinference.span.kind': 'CHAIN', 'input.value': 'x' }))).toBeNull();
+  });
+});
+
+describe('OpenLLMetry / Traceloop', () => {
+  it('maps flattened prompts and completions, usage and association properties', () => {
+    const s = normalizeSpan(
+      spanWith({
+        'llm.request.type': 'chat',
+        'gen_ai.system': 'Anthropic',
+        'gen_ai.request.model': 'claude-3-5-sonnet',
+        'gen_ai.response.model': 'claude-3-5-sonnet-20241022',
+        'gen_ai.request.temperature': 0.7,
+        'gen_ai.prompt.0.role': 'system',
+        'gen_ai.prompt.0.content': 'You help.',
+        'gen_ai.prompt.1.role': 'user',
+        'gen_ai.prompt.1.content': 'Weather in Rome?',
+        'gen_ai.completion.0.role': 'assistant',
+        'gen_ai.completion.0.finish_reason': 'tool_use',
+        'gen_ai.completion.0.tool_calls.0.id': 'toolu_1',
+        'gen_ai.completion.0.tool_calls.0.name': 'get_weather',
+        'gen_ai.completion.0.tool_calls.0.arguments': '{"city":"Rome"}',
+        'gen_ai.usage.prompt_tokens': 25,
+        'gen_ai.usage.completion_tokens': 9,
+        'gen_ai.usage.cache_read_input_tokens': 20,
+        'gen_ai.usage.cache_creation_input_tokens': 3,
+        'llm.usage.total_tokens': 34,
+        'traceloop.association.properties.session_id': 'chat-7',
+        'traceloop.association.properties.user_id': 'alice',
+        'traceloop.association.properties.plan': 'pro',
+      }),
+    );
+    expect(s).toMatchObject({
+      convention: 'openllmetry',
+      operation: 'chat',
+      provider: 'anthropic',
+      requestModel: 'claude-3-5-sonnet',
+      responseModel: 'claude-3-5-sonnet-20241022',
+      requestParams: { temperature: 0.7 },
+      inputTokens: 25,
+      outputTokens: 9,
+      cacheReadInputTokens: 20,
+      cacheCreationInputTokens: 3,
+      systemInstructions: 'You help.',
+      inputMessages: [{ role: 'user', content: 'Weather in Rome?' }],
+      toolCalls: [{ id: 'toolu_1', name: 'get_weather', arguments: '{"city":"Rome"}' }],
+      finishReasons: ['tool_use'],
+      sessionId: 'chat-7',
+      userId: 'alice',
+      metadata: { session_id: 'chat-7', user_id: 'alice', plan: 'pro' },
+    });
+  });
+
+  it('maps vector-store spans with db.query.result events to retrieval', () => {
+    const s = normalizeSpan(
+      spanWith(
+        { 'db.system': 'pinecone', 'db.vector.query.top_k': 2 },
+        {
+          name: 'pinecone.query',
+          events: [
+            event('db.query.embeddings', { 'db.query.embeddings.vector': JSON.stringify([0.1, 0.2]) }),
+            event('db.query.result', {
+              'db.query.result.id': 'v1',
+              'db.query.result.score': 0.93,
+              'db.query.result.document': 'Doc one',
+            }),
+            event('db.query.result', { 'db.query.result.id': 'v2', 'db.query.result.distance': 0.4 }),
+          ],
+        },
+      ),
+    );
+    expect(s).toMatchObject({
+      convention: 'openllmetry',
+      operation: 'retrieval',
+      provider: 'pinecone',
+      dataSourceId: 'pinecone',
+    });
+    expect(s?.documents).toEqual([
+      { id: 'v1', rank: 1, score: 0.93, content: 'Doc one' },
+      { id: 'v2', rank: 2, score: null, content: '', metadata: { distance: 0.4 } },
+    ]);
+    expect(s?.queryEmbedding).toEqual([0.1, 0.2]);
+  });
+
+  it('maps tool spans and ignores plain tasks', () => {
+    const tool = normalizeSpan(
+      spanWith({
+        'traceloop.span.kind': 'tool',
+        'traceloop.entity.name': 'lookup_order',
+        'traceloop.entity.input': JSON.stringify({ args: [], kwargs: { id: 7 } }),
+        'traceloop.entity.output': '"shipped"',
+      }),
+    );
+    expect(tool).toMatchObject({
+      operation: 'execute_tool',
+      toolName: 'lookup_order',
+      toolArguments: '{"args":[],"kwargs":{"id":7}}',
+      toolResult: 'shipped',
+    });
+    expect(
+      normalizeSpan(spanWith({ 'traceloop.span.kind': 'task', 'traceloop.entity.name': 'prep' })),
+    ).toBeNull();
+  });
+});
+
+describe('Vercel AI SDK', () => {
+  it('maps a v4 doGenerate span with tool calls, settings and telemetry metadata', () => {
+    const s = normalizeSpan(
+      spanWith(
+        {
+          'ai.operationId': 'ai.generateText.doGenerate',
+          'ai.model.provider': 'google.vertex_ai',
+          'ai.model.id': 'gemini-2.0-flash',
+          'ai.settings.temperature': 0.3,
+          'ai.settings.maxTokens': 100,
+          'ai.settings.maxRetries': 2,
+          'ai.prompt.messages': JSON.stringify([
+            { role: 'system', content: 'Sys' },
+            { role: 'user', content: [{ type: 'text', text: 'Weather in Lima?' }] },
+            {
+              role: 'assistant',
+              content: [
+                { type: 'tool-call', toolCallId: 'c0', toolName: 'get_weather', args: { city: 'Lima' } },
+              ],
+            },
+            {
+              role: 'tool',
+              content: [{ type: 'tool-result', toolCallId: 'c0', toolName: 'get_weather', result: '18C' }],
+            },
+          ]),
+          'ai.response.text': '',
+          'ai.response.toolCalls': JSON.stringify([
+            { toolCallType: 'function', toolCallId: 'c1', toolName: 'get_time', args: '{"city":"Lima"}' },
+          ]),
+          'ai.response.finishReason': 'tool-calls',
+          'ai.usage.promptTokens': 50,
+          'ai.usage.completionTokens': 10,
+          'ai.telemetry.functionId': 'weather-bot',
+          'ai.telemetry.metadata.sessionId': 'sess-v',
+          'ai.telemetry.metadata.userId': 'user-v',
+          'gen_ai.system': 'google.vertex_ai',
+        },
+        { name: 'ai.generateText.doGenerate' },
+      ),
+    );
+    expect(s).toMatchObject({
+      convention: 'vercel-ai',
+      operation: 'chat',
+      provider: 'gcp.vertex_ai',
+      requestModel: 'gemini-2.0-flash',
+      requestParams: { temperature: 0.3, max_tokens: 100 },
+      inputTokens: 50,
+      outputTokens: 10,
+      finishReasons: ['tool-calls'],
+      systemInstructions: 'Sys',
+      sessionId: 'sess-v',
+      userId: 'user-v',
+      metadata: { sessionId: 'sess-v', userId: 'user-v', functionId: 'weather-bot' },
+      toolCalls: [{ id: 'c1', name: 'get_time', arguments: '{"city":"Lima"}' }],
+    });
+    expect(s?.inputMessages).toEqual([
+      { role: 'user', content: 'Weather in Lima?' },
+      {
+        role: 'assistant',
+        content: '',
+        toolCalls: [{ id: 'c0', name: 'get_weather', arguments: '{"city":"Lima"}' }],
+      },
+      { role: 'tool', content: '18C', toolCallId: 'c0' },
+    ]);
+  });
+
+  it('maps tool-call, embedding and outer spans, and stream time to first chunk', () => {
+    const tool = normalizeSpan(
+      spanWith(
+        {
+          'ai.operationId': 'ai.toolCall',
+          'ai.toolCall.name': 'get_weather',
+          'ai.toolCall.id': 'c1',
+          'ai.toolCall.args': '{}',
+          'ai.toolCall.result': '"sunny"',
+        },
+        { name: 'ai.toolCall' },
+      ),
+    );
+    expect(tool).toMatchObject({
+      operation: 'execute_tool',
+      toolName: 'get_weather',
+      toolArguments: '{}',
+      toolResult: '"sunny"',
+    });
+    const embed = normalizeSpan(
+      spanWith(
+        {
+          'ai.operationId': 'ai.embedMany.doEmbed',
+          'ai.model.provider': 'openai.embedding',
+          'ai.model.id': 'text-embedding-3-small',
+          'ai.values': ['a b', 'c'],
+          'ai.usage.tokens': 3,
+        },
+        { name: 'ai.embedMany.doEmbed' },
+      ),
+    );
+    expect(embed).toMatchObject({
+      operation: 'embeddings',
+      provider: 'openai',
+      inputTokens: 3,
+      inputMessages: [{ content: 'a b' }, { content: 'c' }],
+    });
+    const stream = normalizeSpan(
+      spanWith(
+        {
+          'ai.operationId': 'ai.streamText.doStream',
+          'ai.model.provider': 'xai.chat',
+          'ai.model.id': 'grok-3',
+          'ai.usage.inputTokens': 5,
+          'ai.usage.outputTokens': 6,
+        },
+        { events: [event('ai.stream.firstChunk', { 'ai.response.msToFirstChunk': 42.5 })] },
+      ),
+    );
+    expect(stream).toMatchObject({
+      operation: 'chat',
+      provider: 'x_ai',
+      timeToFirstTokenMs: 42.5,
+      inputTokens: 5,
+      outputTokens: 6,
+    });
+    const outer = normalizeSpan(
+      spanWith({
+        'ai.operationId': 'ai.streamText',
+        'ai.model.id': 'grok-3',
+        'ai.prompt': JSON.stringify({ system: 'S', prompt: 'Hi' }),
+      }),
+    );
+    expect(outer).toMatchObject({
+      operation: 'invoke_agent',
+      systemInstructions: 'S',
+      inputMessages: [{ role: 'user', content: 'Hi' }],
+    });
+  });
+});
+
+describe('provider names', () => {
+  it.each([
+    ['openai.chat', 'openai'],
+    ['openai.responses', 'openai'],
+    ['azure.openai', 'azure.ai.openai'],
+    ['azure-openai.chat', 'azure.ai.openai'],
+    ['azure', 'azure.ai.openai'],
+    ['google.vertex_ai', 'gcp.vertex_ai'],
+    ['vertex', 'gcp.vertex_ai'],
+    ['google.generative-ai', 'gcp.gemini'],
+    ['gemini', 'gcp.gemini'],
+    ['mistral.chat', 'mistral_ai'],
+    ['MistralAI', 'mistral_ai'],
+    ['amazon-bedrock', 'aws.bedrock'],
+    ['bedrock', 'aws.bedrock'],
+    ['xai', 'x_ai'],
+    ['anthropic.messages', 'anthropic'],
+    ['groq.chat', 'groq'],
+    ['some-new-vendor', 'some-new-vendor'],
+  ])('%s → %s', (raw, expected) => {
+    expect(canonicalProvider(raw)).toBe(expected);
+  });
+});
