@@ -73,13 +73,23 @@ function chunk(rows: Row[], size: number): Row[][] {
   return parts;
 }
 
-export function createBatchWriter(store: Pick<Store, 'insert'>, options: BatchWriterOptions = {}): BatchWriter {
+export function createBatchWriter(
+  store: Pick<Store, 'insert'>,
+  options: BatchWriterOptions = {},
+): BatchWriter {
   const maxRows = Math.max(1, Math.floor(options.maxRows ?? DEFAULT_MAX_ROWS));
   const maxDelayMs = Math.max(0, options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS);
   const queues = new Map<string, TableQueue>();
   const inFlight = new Set<Promise<void>>();
   let closed = false;
-  const counters = { queuedRows: 0, inserts: 0, rowsWritten: 0, failures: 0, lastInsertMs: 0, totalInsertMs: 0 };
+  const counters = {
+    queuedRows: 0,
+    inserts: 0,
+    rowsWritten: 0,
+    failures: 0,
+    lastInsertMs: 0,
+    totalInsertMs: 0,
+  };
 
   const queueOf = (table: string): TableQueue => {
     let queue = queues.get(table);

@@ -7,7 +7,7 @@
  * with `readonly=1` as a connection argument: the engine itself refuses writes,
  * DDL and setting changes there, whatever SQL text it receives.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import type { DdlOptions } from './ddl-render.ts';
@@ -34,12 +34,48 @@ export interface EmbeddedStore extends Store {
 /** Same output shape as the server backend: 64-bit integers as numbers, times in UTC. */
 const OUTPUT_ARGS = ['--output_format_json_quote_64bit_integers=0', '--session_timezone=UTC'];
 
+function errorChainText(error: unknown): string {
+  const parts: string[] = [];
+  for (
+    let current: unknown = error;
+    current && parts.length < 5;
+    current = (current as { cause?: unknown }).cause
+  ) {
+    parts.push(current instanceof Error ? current.message : String(current));
+  }
+  return parts.join(' | ');
+}
+
+/**
+ * The engine writes its PID into `<dir>/status` and holds a lock on it while
+ * open; chdb does not always pass the lock error on, so a live foreign PID
+ * there is the tell.
+ */
+function lockHolder(dataDir: string): number | undefined {
+  let status: string;
+  try {
+    status = readFileSync(resolve(dataDir, 'status'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(/^PID:\s*(\d+)/m.exec(status)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
+
 function openSession(dataDir: string, extraArgs: string[]): Session {
   try {
     return new Session(dataDir, { connectionArgs: [...OUTPUT_ARGS, ...extraArgs] });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (message.includes('Cannot lock file')) throw new DataDirLockedError(dataDir, { cause: error });
+    const holder = lockHolder(dataDir);
+    if (holder !== undefined || errorChainText(error).includes('Cannot lock file')) {
+      throw new DataDirLockedError(dataDir, holder, { cause: error });
+    }
     throw error;
   }
 }

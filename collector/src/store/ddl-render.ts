@@ -128,6 +128,7 @@ export function renderDdl(template: string, options: DdlOptions): string[] {
     .split(/;\s*(?:\n|$)/)
     .map((statement) =>
       statement
+        .replace(/(\S) {2,}(?=\S)/g, '$1 ')
         .replace(/[ \t]+\n/g, '\n')
         .replace(/\n{2,}/g, '\n')
         .trim(),

@@ -28,15 +28,18 @@ export class ReadOnlyViolationError extends StoreQueryError {
 /** The embedded data directory is held by another process. */
 export class DataDirLockedError extends Error {
   readonly dataDir: string;
-  constructor(dataDir: string, options?: ErrorOptions) {
+  /** PID recorded in the directory's status file, when it names a live process. */
+  readonly pid: number | undefined;
+  constructor(dataDir: string, pid?: number, options?: ErrorOptions) {
     super(
-      `cannot open the embedded ClickHouse data directory ${dataDir}: another process holds its lock ` +
-        `(${dataDir}/status). Most likely an oversight collector is already running on it; stop it, ` +
+      `cannot open the embedded ClickHouse data directory ${dataDir}: another process ` +
+        `${pid === undefined ? '' : `(PID ${pid}) `}holds its lock (${dataDir}/status). Most likely an oversight collector is already running on it; stop it, ` +
         `or run \`oversight sql\` against that collector, or set OVERSIGHT_DATA_DIR to another directory.`,
       options,
     );
     this.name = 'DataDirLockedError';
     this.dataDir = dataDir;
+    this.pid = pid;
   }
 }
 

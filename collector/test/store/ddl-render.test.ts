@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { loadMigrations, renderBootstrap, renderDdl } from '../../src/store/ddl-render.ts';
+
+const migrations = loadMigrations();
+const renderAll = (options: Parameters<typeof renderDdl>[1]) =>
+  migrations.flatMap((migration) => renderDdl(migration.template, options));
+
+describe('DDL templates', () => {
+  it('ship as numbered migrations with checksums', () => {
+    expect(migrations.map((m) => `${m.version}_${m.name}`)).toEqual([
+      '1_otel_traces',
+      '2_llm_spans',
+      '3_retrieval_documents',
+      '4_evaluations',
+      '5_topics',
+      '6_feedback',
+      '7_rollups',
+    ]);
+    expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
+  });
+
+  it('render a single node with MergeTree engines, TTL and the non-replicated dedup window', () => {
+    const statements = renderAll({ database: 'oversight', ttlDays: 7, rollupTtlDays: 90, dedupWindow: 500 });
+    const traces = statements.find((s) =>
+      s.startsWith('CREATE TABLE IF NOT EXISTS `oversight`.otel_traces '),
+    );
+    expect(traces).toContain('ENGINE = MergeTree\n');
+    expect(traces).toContain('PARTITION BY toDate(Timestamp)');
+    expect(traces).toContain('ORDER BY (ServiceName, SpanName, toDateTime(Timestamp), Timestamp)');
+    expect(traces).toContain('TTL toDateTime(Timestamp) + toIntervalDay(7)');
+    expect(traces).toContain('ttl_only_drop_parts = 1, non_replicated_deduplication_window = 500');
+    const rollup = statements.find((s) => s.includes('`oversight`.llm_spans_hourly ('));
+    expect(rollup).toContain('TTL hour + toIntervalDay(90)');
+    expect(statements.some((s) => /ON CLUSTER|Replicated|Distributed|_local/.test(s))).toBe(false);
+    expect(statements.every((s) => !s.includes('{{'))).toBe(true);
+  });
+
+  it('drop the TTL clause when ttlDays is 0', () => {
+    const statements = renderAll({ database: 'oversight', ttlDays: 0, rollupTtlDays: 0 });
+    expect(statements.some((s) => s.includes('TTL '))).toBe(false);
+  });
+
+  it('render a cluster: ON CLUSTER everywhere, replicated local tables, Distributed tables sharded by trace', () => {
+    const statements = [
+      ...renderBootstrap({ database: 'obs', cluster: 'prod' }),
+      ...renderAll({ database: 'obs', cluster: 'prod' }),
+    ];
+    expect(statements.every((s) => s.includes('ON CLUSTER `prod`'))).toBe(true);
+    expect(statements[0]).toBe('CREATE DATABASE IF NOT EXISTS `obs` ON CLUSTER `prod`');
+
+    const local = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS `obs`.otel_traces_local '));
+    expect(local).toContain(
+      "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+    );
+    expect(local).toContain('replicated_deduplication_window = 10000');
+    expect(statements).toContain(
+      'CREATE TABLE IF NOT EXISTS `obs`.`otel_traces` ON CLUSTER `prod` AS `obs`.`otel_traces_local`\n' +
+        'ENGINE = Distributed(`prod`, `obs`, `otel_traces_local`, cityHash64(TraceId))',
+    );
+    expect(statements).toContain(
+      'CREATE TABLE IF NOT EXISTS `obs`.`llm_spans` ON CLUSTER `prod` AS `obs`.`llm_spans_local`\n' +
+        'ENGINE = Distributed(`prod`, `obs`, `llm_spans_local`, cityHash64(trace_id))',
+    );
+    const topics = statements.find((s) => s.includes('`obs`.topics_local ON CLUSTER'));
+    expect(topics).toContain(
+      "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', last_seen)",
+    );
+    const view = statements.find((s) => s.includes('otel_traces_trace_id_ts_mv'));
+    expect(view).toContain(
+      'CREATE MATERIALIZED VIEW IF NOT EXISTS `obs`.otel_traces_trace_id_ts_mv_local ON CLUSTER `prod`',
+    );
+    expect(view).toContain('TO `obs`.otel_traces_trace_id_ts_local');
+    expect(view).toContain('FROM `obs`.otel_traces_local');
+    const hourly = statements.find(
+      (s) => s.includes('llm_spans_hourly_local ON CLUSTER') && s.includes('AggregatingMergeTree'),
+    );
+    expect(hourly).toContain('ENGINE = ReplicatedAggregatingMergeTree(');
+    const distributed = statements.filter((s) => s.includes('ENGINE = Distributed('));
+    expect(distributed.map((s) => /`obs`\.`(\w+)`/.exec(s)?.[1])).toEqual([
+      'otel_traces',
+      'otel_traces_trace_id_ts',
+      'llm_spans',
+      'retrieval_documents',
+      'evaluations',
+      'topics',
+      'feedback',
+      'llm_spans_hourly',
+      'evaluations_hourly',
+    ]);
+  });
+
+  it('refuse names that are not plain identifiers', () => {
+    expect(() => renderAll({ database: 'x`; DROP DATABASE y; --' })).toThrow(/invalid database name/);
+    expect(() => renderAll({ database: 'ok', cluster: "c' OR 1" })).toThrow(/invalid cluster name/);
+  });
+});
