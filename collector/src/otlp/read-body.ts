@@ -49,13 +49,14 @@ function tooLarge(what: string, limit: number): BodyTooLargeError {
 async function* chunksOf(source: BodySource): AsyncGenerator<Uint8Array> {
   if (source === null) return;
   if (source instanceof Uint8Array) {
-    yield source;
+    if (source.byteLength > 0) yield source;
     return;
   }
   const iterable = source instanceof Request ? source.body : source;
   if (iterable === null) return;
   for await (const chunk of iterable as AsyncIterable<Uint8Array | string>) {
-    yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (bytes.byteLength > 0) yield bytes;
   }
 }
 
