@@ -159,7 +159,10 @@ function setup(options: InitOptions): OversightHandle {
   if (opts.flushOnExit ?? true) {
     // beforeExit fires when the loop drains; flushing then keeps short scripts'
     // spans without holding a live app open. The export's timers are unref'd.
-    process.once('beforeExit', () => void handle.flush());
+    process.once('beforeExit', () => {
+      if (exporter instanceof QuietExporter) exporter.exiting();
+      void handle.flush();
+    });
   }
   return handle;
 }
@@ -190,7 +193,7 @@ function buildPipeline(opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers'
   exporter: SpanExporter | undefined;
 } {
   if (opts.spanProcessors?.length) return { processor: fanOut(opts.spanProcessors), exporter: undefined };
-  const exporter = opts.exporter ?? new QuietExporter(otlpExporter(opts));
+  const exporter = opts.exporter ?? new QuietExporter(otlpExporter(opts, 10_000), otlpExporter(opts, FAST_EXPORT_TIMEOUT_MS));
   const processor = new BatchSpanProcessor({
     exporter,
     maxQueueSize: opts.batch?.maxQueueSize ?? envNumber('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
@@ -201,7 +204,10 @@ function buildPipeline(opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers'
   return { processor, exporter };
 }
 
-function otlpExporter(opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers'>): SpanExporter {
+/** Below the OTLP retry loop's first backoff (1 s, -20 % jitter), so a dead collector is not retried. */
+const FAST_EXPORT_TIMEOUT_MS = 700;
+
+function otlpExporter(opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers'>, timeoutMillis: number): SpanExporter {
   const env = process.env;
   const base = opts.endpoint ?? env.OVERSIGHT_ENDPOINT;
   const apiKey = opts.apiKey ?? env.OVERSIGHT_API_KEY;
@@ -211,6 +217,7 @@ function otlpExporter(opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers'>
     // Without an Oversight endpoint the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT itself.
     ...(base ? { url: `${base.replace(/\/+$/, '')}/v1/traces` } : {}),
     ...(Object.keys(headers).length ? { headers } : {}),
+    ...(env.OTEL_EXPORTER_OTLP_TIMEOUT || env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ? {} : { timeoutMillis }),
     ...(env.OTEL_EXPORTER_OTLP_COMPRESSION || env.OTEL_EXPORTER_OTLP_TRACES_COMPRESSION ? {} : { compression: 'gzip' as never }),
   });
 }
@@ -287,7 +294,8 @@ async function guard(p: Promise<void>): Promise<void> {
   try {
     await p;
   } catch (error) {
-    diagnoseOnce(`flush:${errorName(error)}`, `flush failed: ${errorName(error)}`);
+    // A failed flush is an export failure: same key, so a dead collector still costs one line.
+    diagnoseOnce('export', `cannot export spans (${errorName(error)}); the app is unaffected, further failures are not logged`);
   }
 }
 
