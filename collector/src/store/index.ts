@@ -1,0 +1,55 @@
+/** The store's public surface, for the server, pipeline and CLI. */
+export { attributesToMap, attributeValueToString } from './attribute-string.ts';
+export {
+  type BatchWriter,
+  type BatchWriterOptions,
+  type BatchWriterStats,
+  createBatchWriter,
+  DEFAULT_MAX_DELAY_MS,
+  DEFAULT_MAX_ROWS,
+  type WriteOptions,
+} from './batch-writer.ts';
+export {
+  DEFAULT_DATA_DIR,
+  type EmbeddedStore,
+  type EmbeddedStoreOptions,
+  openEmbeddedStore,
+} from './chdb-store.ts';
+export { openServerStore, type ServerStore, type ServerStoreOptions } from './clickhouse-store.ts';
+export {
+  type DdlOptions,
+  DEFAULT_DEDUP_WINDOW,
+  DEFAULT_ROLLUP_TTL_DAYS,
+  DEFAULT_TTL_DAYS,
+  loadMigrations,
+  renderBootstrap,
+  renderDdl,
+} from './ddl-render.ts';
+export { DataDirLockedError, ReadOnlyViolationError, StoreQueryError } from './errors.ts';
+export {
+  capText,
+  completionText,
+  contentHash64,
+  DOCUMENT_CONTENT_CAP_CHARS,
+  type LlmRowOptions,
+  promptText,
+  TEXT_CAP_CHARS,
+  toLlmSpanRow,
+  toRetrievalDocumentRows,
+} from './llm-rows.ts';
+export { applyMigrations, type MigrationResult } from './migrations.ts';
+export { openStore, type StoreConfig } from './open-store.ts';
+export {
+  type EvaluationRecord,
+  type EvaluationSource,
+  type FeedbackKind,
+  type FeedbackRecord,
+  type TopicRecord,
+  toEvaluationRow,
+  toFeedbackRow,
+  toTopicRow,
+} from './record-rows.ts';
+export type { InsertOptions, QueryOptions, Row, Store } from './store.ts';
+export * from './tables.ts';
+export { durationNanos, type Instant, toDateTime64, toUnixNanos } from './time.ts';
+export { toTraceRow } from './trace-row.ts';
