@@ -5,7 +5,9 @@ import type { Detector, PiiFinding } from './types.ts';
 // Street types written after the name (English and Nordic/Dutch abbreviations), beyond faker's lists.
 const SUFFIX_WORDS = new Set([
   ...streetSuffixes,
-  ...'st str rd ave av blvd bd ln dr ct pl sq ter terr pkwy hwy cir cres cl wy trl aly row mews close walk gardens grove hill rise vale wharf parade esplanade promenade'.split(' '),
+  ...'st str rd ave av blvd bd ln dr ct pl sq ter terr pkwy hwy cir cres cl wy trl aly row mews close walk gardens grove hill rise vale wharf parade esplanade promenade'.split(
+    ' ',
+  ),
 ]);
 
 // Words that begin a street name in Romance, Slavic and other languages ("Rue de la Paix 12").
@@ -40,13 +42,15 @@ const NAMED_STREET_NUMBER = new RegExp(
 );
 // 4) numbered street after the prefix: "12 Rue de la Paix", "5 Avenue Foch".
 const NUMBER_PREFIX_STREET = new RegExp(
-  String.raw`(?<![\w.,/-])\d{1,5}[A-Za-z]?,?\s+(?:${PREFIX})\s+(?:(?:de|du|des|la|le|di|da|del|dos|das)\s+){0,2}\p{Lu}${WORD}(?:\s+\p{Lu}${WORD}){0,2}`,
-  'gu',
+  String.raw`(?<![\w.,/-])\d{1,5}[A-Za-z]?,?\s+(?:${PREFIX})\s+(?:(?:de|du|des|la|le|di|da|del|dos|das)\s+){0,2}${WORD}(?:[ \t]+(?!(?:and|or|in|at|on|for|to|the)\b)${WORD}){0,2}`,
+  'giu',
 );
 const PO_BOX = /\b(?:P\.?\s?O\.?\s?Box|Post Office Box|PO Box|Postfach|Apartado|Casilla)\s+\d{1,6}\b/gi;
-const MILITARY = /\b(?:(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{1,5},?\s+)?(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5}\b/g;
+const MILITARY =
+  /\b(?:(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{1,5},?\s+)?(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5}\b/g;
 
-const CITY_ZIP = /^(?:,\s*\p{Lu}[\p{L}\p{M}'’.-]*(?:[ \t]+[\p{L}\p{M}'’.-]+){0,3}){1,3},?[ \t]+(?:[A-Z]{2}[ \t]+)?\d{4,6}(?:-\d{4})?(?!\w)/u;
+const CITY_ZIP =
+  /^(?:,\s*\p{Lu}[\p{L}\p{M}'’.-]*(?:[ \t]+[\p{L}\p{M}'’.-]+){0,3}){1,3},?[ \t]+(?:[A-Z]{2}[ \t]+)?\d{4,6}(?:-\d{4})?(?!\w)/u;
 const STRONG_CONTEXT =
   /\b(?:address|addr|live|lives|living|lived|located|location|reside|resides|residing|ship|shipped|shipping|deliver|delivered|delivery|send|sent|mail|mailing|return|billing|home|office|offices|headquarters|moved|move|visit|meet|stay|staying|apartment|house|street)\b[^\n.]{0,25}$/;
 const WEAK_CONTEXT = /\b(?:at|to|on|from|of)\s+(?:the\s+)?$/;
@@ -79,7 +83,13 @@ function extend(text: string, end: number): number {
 
 function push(out: PiiFinding[], text: string, start: number, end: number, confidence: number): void {
   const e = extend(text, end);
-  out.push({ type: 'STREET_ADDRESS', start, end: e, text: text.slice(start, e), confidence: Math.min(0.95, confidence) });
+  out.push({
+    type: 'STREET_ADDRESS',
+    start,
+    end: e,
+    text: text.slice(start, e),
+    confidence: Math.min(0.95, confidence),
+  });
 }
 
 export const detectAddresses: Detector = (text, out) => {
@@ -90,7 +100,13 @@ export const detectAddresses: Detector = (text, out) => {
     // Everyday phrases ("3 big Hill"): want a capitalised or foreign name part, or a numbered street.
     if (named.length === 0 && !middle.some((w) => /^\d/.test(w))) continue;
     const capitalised = named.every((w) => (w[0] ?? '') !== (w[0] ?? '').toLowerCase());
-    push(out, text, m.index, m.index + m[0].length, (capitalised ? 0.75 : 0.55) + contextBoost(text, m.index));
+    push(
+      out,
+      text,
+      m.index,
+      m.index + m[0].length,
+      (capitalised ? 0.75 : 0.55) + contextBoost(text, m.index),
+    );
   }
   for (const m of text.matchAll(NUMBER_NAME_NUMBER)) {
     const words = (m[1] ?? '').trim().split(/[ \t]+/);
@@ -104,12 +120,31 @@ export const detectAddresses: Detector = (text, out) => {
     const head = m[0].split(/\s+/)[0] ?? '';
     const headLower = head.toLowerCase();
     // A compound ending in "-ring" or "-weg" that is an English word ("During 2017") is no street.
-    if (!PREFIX_WORDS.has(headLower) && (englishCommon.has(headLower) || englishKnown.has(headLower))) continue;
+    if (!PREFIX_WORDS.has(headLower) && (englishCommon.has(headLower) || englishKnown.has(headLower)))
+      continue;
     // The prefix alternation is case-insensitive; a lower-case "place 3" or "via 2" is ordinary prose.
-    if ((head[0] ?? '') === (head[0] ?? '').toLowerCase() && !/[a-z]{3,}(?:straße|strasse|weg|gasse|tie|katu|vej|gade|vägen|gatan)/.test(head)) continue;
+    if (
+      (head[0] ?? '') === (head[0] ?? '').toLowerCase() &&
+      !/[a-z]{3,}(?:straße|strasse|weg|gasse|tie|katu|vej|gade|vägen|gatan)/.test(head)
+    )
+      continue;
     push(out, text, m.index, m.index + m[0].length, 0.7 + contextBoost(text, m.index));
   }
-  for (const m of text.matchAll(NUMBER_PREFIX_STREET)) push(out, text, m.index, m.index + m[0].length, 0.75 + contextBoost(text, m.index));
+  for (const m of text.matchAll(NUMBER_PREFIX_STREET)) {
+    // Case-insensitive match; "3 place settings" is prose, "3 Place Vendôme" or "12 rue Lepic" is not.
+    let matched = m[0];
+    // Trailing lower-case words ("… de la Paix tomorrow") belong to the sentence, not the street.
+    for (;;) {
+      const cut = matched.search(/\s+\S+$/);
+      const last = matched.slice(cut).trim();
+      const lowerCase = (last[0] ?? '') === (last[0] ?? '').toLowerCase();
+      if (!lowerCase || cut < 0 || matched.slice(0, cut).trim().split(/\s+/).length < 3) break;
+      matched = matched.slice(0, cut);
+    }
+    const last = matched.slice(matched.search(/\S+$/));
+    if ((last[0] ?? '') === (last[0] ?? '').toLowerCase() || englishCommon.has(last.toLowerCase())) continue;
+    push(out, text, m.index, m.index + matched.length, 0.75 + contextBoost(text, m.index));
+  }
   for (const m of text.matchAll(PO_BOX)) push(out, text, m.index, m.index + m[0].length, 0.85);
   for (const m of text.matchAll(MILITARY)) push(out, text, m.index, m.index + m[0].length, 0.85);
 };

@@ -2,7 +2,7 @@ import { detectAddresses } from './addresses.ts';
 import { detectPersons } from './names.ts';
 import { detectSecrets } from './secrets.ts';
 import { STRUCTURED_DETECTORS } from './structured.ts';
-import type { DetectPiiOptions, Detector, PiiFinding, PiiType } from './types.ts';
+import type { Detector, DetectPiiOptions, PiiFinding, PiiType } from './types.ts';
 
 const DETECTORS: ReadonlyArray<readonly [PiiType, Detector]> = [
   ['SECRET', detectSecrets],

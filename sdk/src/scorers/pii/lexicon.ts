@@ -38,6 +38,8 @@ export const nationalities = words(
     'jewish muslim christian catholic protestant hindu buddhist sikh african asian european latino hispanic',
 );
 
-export const nameParticles = words('de da das dos du del della der den di la le van von ten ter bin ibn al el y e st');
+export const nameParticles = words(
+  'de da das dos du del della der den di la le van von ten ter bin ibn al el y e st',
+);
 
 export const titles = words('mr mrs ms miss mx dr prof sir madam dame lord lady rev fr sr jr mister');

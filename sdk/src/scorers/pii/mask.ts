@@ -1,5 +1,4 @@
-import { detectPii } from './detect.ts';
-import { resolveOverlaps } from './detect.ts';
+import { detectPii, resolveOverlaps } from './detect.ts';
 import type { DetectPiiOptions, PiiFinding } from './types.ts';
 
 export interface MaskPiiOptions extends DetectPiiOptions {
@@ -23,7 +22,10 @@ function keepLastFour(value: string): string {
 }
 
 export function defaultReplacement(finding: PiiFinding, partial: boolean): string {
-  if (partial && (finding.type === 'CREDIT_CARD' || finding.type === 'IBAN_CODE' || finding.type === 'PHONE_NUMBER')) {
+  if (
+    partial &&
+    (finding.type === 'CREDIT_CARD' || finding.type === 'IBAN_CODE' || finding.type === 'PHONE_NUMBER')
+  ) {
     return keepLastFour(finding.text);
   }
   return `<${finding.type}>`;
@@ -34,7 +36,11 @@ export function defaultReplacement(finding: PiiFinding, partial: boolean): strin
  * the same text), else detects with `options`. Overlapping findings are resolved first, so each
  * character is replaced at most once.
  */
-export function maskPii(text: string, findings?: readonly PiiFinding[], options: MaskPiiOptions = {}): string {
+export function maskPii(
+  text: string,
+  findings?: readonly PiiFinding[],
+  options: MaskPiiOptions = {},
+): string {
   const list = findings ? resolveOverlaps([...findings]) : detectPii(text, options);
   const replace = options.replacer ?? ((f: PiiFinding) => defaultReplacement(f, options.partial ?? false));
   let out = '';

@@ -40,7 +40,8 @@ const STRONG_CUE =
 const WEAK_CUE =
   /(?:\bi am|\bi'm|\bthis is|\bhi|\bhello|\bhey|\bthanks|\bthank you|\bsaid|\basked|\btold|\btell|\bask|\bmeet|\bmet|\bwith|\band|\bby|\bcall|\bemail|\bwrote|\bsays|\bcc|\bspeak to|\btalk to|\bmarried|\bloves?|\bfriend|\bboss|\bmanager|\bcolleague|\bnot by|\bfeatures?|\bfeaturing|\bproducer|\bcontact)\s*[.,:]?\s*$/;
 const PLACE_PREP = /\b(?:in|near|around|outside|across|visit|visiting)\s+$/;
-const VOCATIVE = /^,\s+(?:can|could|would|will|please|i|we|do|did|are|is|have|you|thanks|thank|let's|how|what|where|when)\b/i;
+const VOCATIVE =
+  /^,\s+(?:can|could|would|will|please|i|we|do|did|are|is|have|you|thanks|thank|let's|how|what|where|when)\b/i;
 // "Clark, Romero and Hall Orchestra", "Thomas and Sons": surnames naming a firm.
 const ORG_TAIL =
   /^(?:(?:,\s*|\s+(?:and|&)\s+)\p{Lu}[\p{L}\p{M}'’-]*){0,4}\s*(?:(?:and|&)\s+)?(?:Sons|Daughters|Brothers|Bros|Co|Company|Partners|Associates|Orchestra|Inc|LLC|LLP|Ltd|Group|Foundation|Band|Corp|Corporation|GmbH|PLC|Consulting|Holdings|Insurance|Bank|University|College|School|Hospital|Institute)\b/u;
@@ -121,8 +122,16 @@ function multiWordConfidence(run: Word[], words: Word[], cues: Cues): number {
   if (strong >= 1 && plain === 0) c = 0.9;
   else if (strong + weak >= 1 && unknown >= 1 && plain === 0) c = 0.8;
   else if ((hasInitial || hasParticle) && plain === 0) c = 0.8;
-  else if (words.length === 2 && strongName(head) && head.first && !tail.place && !englishCommon.has(tail.norm)) c = 0.7;
-  else if (weak >= 2 && plain === 0) c = head.first && !englishCommon.has(head.norm) && !englishCommon.has(tail.norm) ? 0.6 : 0.4;
+  else if (
+    words.length === 2 &&
+    strongName(head) &&
+    head.first &&
+    !tail.place &&
+    !englishCommon.has(tail.norm)
+  )
+    c = 0.7;
+  else if (weak >= 2 && plain === 0)
+    c = head.first && !englishCommon.has(head.norm) && !englishCommon.has(tail.norm) ? 0.6 : 0.4;
   else if (unknown === words.length) c = cues.sentenceStart ? 0.45 : 0.55;
   else if (strong >= 1) c = 0.45;
   if (cues.strong) c = Math.max(c, plain < words.length ? 0.9 : 0.6);
@@ -132,7 +141,8 @@ function multiWordConfidence(run: Word[], words: Word[], cues: Cues): number {
 
 function singleWordConfidence(w: Word, cues: Cues): number {
   if (cues.strong) return 0.85;
-  if (w.place) return 0;
+  // A lone all-caps word ("IBAN", "NASA") is an acronym or a shout, not a name.
+  if (w.place || isAllCaps(w.text)) return 0;
   let c = 0;
   if (strongName(w)) c = w.first ? (cues.sentenceStart ? 0.6 : 0.7) : 0.45;
   else if (weakName(w)) c = cues.weak ? 0.6 : 0;
@@ -144,10 +154,14 @@ function singleWordConfidence(w: Word, cues: Cues): number {
 
 // The end-anchored cue patterns are only worth running when the word before is one they can end with.
 const STRONG_CUE_ENDINGS = new Set(
-  'name is was of named called him her me them it dear signed attn sincerely regards person surname forename author patient employee by starring wife husband daughter son mother father brother sister'.split(' '),
+  'name is was of named called him her me them it dear signed attn sincerely regards person surname forename author patient employee by starring wife husband daughter son mother father brother sister'.split(
+    ' ',
+  ),
 );
 const WEAK_CUE_ENDINGS = new Set(
-  'am i\'m is hi hello hey thanks you said asked told tell ask meet met with and by call email wrote says cc to married love loves friend boss manager colleague features feature featuring producer contact'.split(' '),
+  "am i'm is hi hello hey thanks you said asked told tell ask meet met with and by call email wrote says cc to married love loves friend boss manager colleague features feature featuring producer contact".split(
+    ' ',
+  ),
 );
 const PLACE_PREP_ENDINGS = new Set('in near around outside across visit visiting'.split(' '));
 
@@ -205,7 +219,8 @@ export const detectPersons: Detector = (text, out) => {
       const prev = run[run.length - 1] as Word;
       if (!joined(text, prev, next)) break;
       const ok = lowerStart
-        ? (!next.cap && (strongName(next) || unknownWord(next) || next.text.length === 1)) || nameParticles.has(next.norm)
+        ? (!next.cap && (strongName(next) || unknownWord(next) || next.text.length === 1)) ||
+          nameParticles.has(next.norm)
         : candidate(next) || next.initial || (nameParticles.has(next.norm) && !next.cap);
       if (!ok) break;
       run.push(next);
@@ -240,18 +255,28 @@ export const detectPersons: Detector = (text, out) => {
       const listed = nameWords.filter((r) => strongName(r) && !r.place).length;
       if (!cues.strong && (listed < 2 || nameWords.some((r) => r.place))) continue;
     }
-    let c = nameWords.length === 1 ? singleWordConfidence(nameWords[0] as Word, cues) : multiWordConfidence(run, nameWords, cues);
+    let c =
+      nameWords.length === 1
+        ? singleWordConfidence(nameWords[0] as Word, cues)
+        : multiWordConfidence(run, nameWords, cues);
     // "in Tokoza Ext", "near Porto Alegre": after these a capitalised run is far more often a place.
     if (cues.placePrep && !cues.strong) c -= 0.3;
     if (c < 0.3) continue;
-    found.push({ type: 'PERSON', start: head.start, end: tail.end, text: text.slice(head.start, tail.end), confidence: c });
+    found.push({
+      type: 'PERSON',
+      start: head.start,
+      end: tail.end,
+      text: text.slice(head.start, tail.end),
+      confidence: c,
+    });
   }
   findNameLists(text, words, found);
   // A name once recognised is a name everywhere else in the text ("Jouni … Jouni Hahli").
   const known = new Set<string>();
   for (const f of found) {
     if (f.confidence < 0.7) continue;
-    for (const part of f.text.toLowerCase().split(/\s+/)) if (part.length > 2) known.add(part.replace(/['’]s$/, ''));
+    for (const part of f.text.toLowerCase().split(/\s+/))
+      if (part.length > 2) known.add(part.replace(/['’]s$/, ''));
   }
   if (known.size > 0) {
     for (const w of words) {

@@ -1,6 +1,6 @@
+import type { Evidence, ScoreResult, TextScorer } from '../types.ts';
 import { detectPii } from './detect.ts';
 import { redactSecret } from './secrets.ts';
-import type { Evidence, ScoreResult, TextScorer } from '../types.ts';
 import type { PiiFinding } from './types.ts';
 
 export const PII_SCORER_VERSION = 'pii-1.0.0';

@@ -14,10 +14,16 @@ const RULES: SecretRule[] = [
   { id: 'aws_access_key', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g, group: 0, minEntropy: 3 },
   { id: 'github_token', pattern: /\bgh[pousr]_[A-Za-z0-9]{36,251}\b/g, group: 0, minEntropy: 3.5 },
   { id: 'github_pat', pattern: /\bgithub_pat_[A-Za-z0-9_]{60,251}\b/g, group: 0, minEntropy: 3.5 },
-  { id: 'anthropic_key', pattern: /\bsk-ant-(?:api|admin|oat)\d{2}-[A-Za-z0-9_-]{32,}/g, group: 0, minEntropy: 3.5 },
+  {
+    id: 'anthropic_key',
+    pattern: /\bsk-ant-(?:api|admin|oat)\d{2}-[A-Za-z0-9_-]{32,}/g,
+    group: 0,
+    minEntropy: 3.5,
+  },
   {
     id: 'openai_key',
-    pattern: /\bsk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}(?:T3BlbkFJ[A-Za-z0-9_-]{20,})?/g,
+    pattern:
+      /\bsk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}(?:T3BlbkFJ[A-Za-z0-9_-]{20,})?/g,
     group: 0,
     minEntropy: 3.5,
   },
@@ -32,7 +38,8 @@ const RULES: SecretRule[] = [
   { id: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![\w-])/g, group: 0, minEntropy: 3.5 },
   {
     id: 'private_key_block',
-    pattern: /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[\s\S]{20,}?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/g,
+    pattern:
+      /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[\s\S]{20,}?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/g,
     group: 0,
     minEntropy: 0,
   },
@@ -43,14 +50,19 @@ const RULES: SecretRule[] = [
     group: 1,
     minEntropy: 3,
   },
-  { id: 'bearer_header', pattern: /\bAuthorization:\s*Bearer\s+([A-Za-z0-9._~+/-]{20,}=*)/gi, group: 1, minEntropy: 3.5 },
+  {
+    id: 'bearer_header',
+    pattern: /\bAuthorization:\s*Bearer\s+([A-Za-z0-9._~+/-]{20,}=*)/gi,
+    group: 1,
+    minEntropy: 3.5,
+  },
 ];
 
 const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g;
 
 // Documentation stand-ins: "sk-...your-key...", "<API_KEY>", "xxxxxxxx", "${TOKEN}", "changeme".
 const PLACEHOLDER =
-  /your|xxxx|\.\.\.|…|example|placeholder|redacted|changeme|change_me|dummy|sample|insert|replace|<|>|\$\{|\{\{|\*\*\*|^(?:\w)\1+$|^(?:password|secret|token|null|none|undefined|true|false)$/i;
+  /your|xxxx|\.\.\.|…|example|placeholder|redacted|changeme|change_me|dummy|sample|insert|replace|<|>|\$\{|\{\{|\*\*\*|^(\w)\1+$|^(?:password|secret|token|null|none|undefined|true|false)$/i;
 
 function base64UrlJson(segment: string): unknown {
   try {
@@ -72,7 +84,13 @@ export const detectSecrets: Detector = (text, out) => {
         // Assignment values must look machine-made: at least two character classes and not a plain word.
         if (rule.id === 'credential_assignment') {
           const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((r) => r.test(secret)).length;
-          if (classes < 2 || /^[a-z]+$/i.test(secret) || /^\w+\(/.test(secret) || /^[a-z_]+\.[a-z_.]+$/i.test(secret)) continue;
+          if (
+            classes < 2 ||
+            /^[a-z]+$/i.test(secret) ||
+            /^\w+\(/.test(secret) ||
+            /^[a-z_]+\.[a-z_.]+$/i.test(secret)
+          )
+            continue;
         }
       }
       const start = m.index + (rule.group === 0 ? 0 : m[0].lastIndexOf(secret));

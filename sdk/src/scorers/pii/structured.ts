@@ -4,8 +4,10 @@ import type { Detector, PiiFinding } from './types.ts';
 
 // All patterns are compiled once; detectors reset lastIndex by using matchAll on fresh iterators.
 
-const EMAIL = /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g;
-const PLACEHOLDER_EMAIL_DOMAIN = /@(?:example\.(?:com|org|net)|test\.com|domain\.com|email\.com|yourdomain\.\w+)$/i;
+const EMAIL =
+  /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g;
+const PLACEHOLDER_EMAIL_DOMAIN =
+  /@(?:example\.(?:com|org|net)|test\.com|domain\.com|email\.com|yourdomain\.\w+)$/i;
 
 export const detectEmails: Detector = (text, out) => {
   for (const m of text.matchAll(EMAIL)) {
@@ -22,7 +24,8 @@ export const detectEmails: Detector = (text, out) => {
 
 // 13-19 digits, optionally in groups split by one consistent separator.
 const CARD = /(?<![\d.,-])\d{4}(?:([ -]?)\d{2,6}){1,4}(?![\d-])|(?<![\d.,-])\d{12,19}(?![\d-])/g;
-const CARD_CONTEXT = /\b(?:card|credit|debit|visa|mastercard|master card|amex|american express|discover|cc|cvv|expir|charge|payment)/;
+const CARD_CONTEXT =
+  /\b(?:card|credit|debit|visa|mastercard|master card|amex|american express|discover|cc|cvv|expir|charge|payment)/;
 
 function cardNetworkPlausible(digits: string): boolean {
   const d1 = digits[0];
@@ -101,8 +104,10 @@ export const detectIbans: Detector = (text, out) => {
 
 const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g;
 const IPV6 = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])/g;
-const VERSION_CONTEXT = /(?:\bv|\bversion|\bver\.?|\brelease|\bbuild|\bfirmware|\bpackage|\bupdate to|\bupgrade to|@)\s*$/;
-const IP_CONTEXT = /\b(?:ip|ips|ipv4|address|addr|host|server|gateway|dns|subnet|ping|connect|connecting|from|to|blocked|login|logged|source|src|dst|destination|client|proxy)\b/;
+const VERSION_CONTEXT =
+  /(?:\bv|\bversion|\bver\.?|\brelease|\bbuild|\bfirmware|\bpackage|\bupdate to|\bupgrade to|@)\s*$/;
+const IP_CONTEXT =
+  /\b(?:ip|ips|ipv4|address|addr|host|server|gateway|dns|subnet|ping|connect|connecting|from|to|blocked|login|logged|source|src|dst|destination|client|proxy)\b/;
 
 export const detectIps: Detector = (text, out) => {
   for (const m of text.matchAll(IPV4)) {
@@ -113,9 +118,17 @@ export const detectIps: Detector = (text, out) => {
     const octets = raw.split('.').map(Number);
     // Tiny octets (1.2.3.4) read as version or section numbers unless the context says network.
     const small = octets.every((o) => o < 10);
-    const ctx = IP_CONTEXT.test(pre) || /^\s*(?::\d{1,5}|\/\d{1,2})/.test(after(text, m.index + raw.length, 6));
+    const ctx =
+      IP_CONTEXT.test(pre) || /^\s*(?::\d{1,5}|\/\d{1,2})/.test(after(text, m.index + raw.length, 6));
     const confidence = small ? (ctx ? 0.7 : 0.3) : ctx ? 0.95 : 0.85;
-    out.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + raw.length, text: raw, confidence, validator: 'ipv4' });
+    out.push({
+      type: 'IP_ADDRESS',
+      start: m.index,
+      end: m.index + raw.length,
+      text: raw,
+      confidence,
+      validator: 'ipv4',
+    });
   }
   for (const m of text.matchAll(IPV6)) {
     const raw = m[0];
@@ -123,7 +136,14 @@ export const detectIps: Detector = (text, out) => {
     // Times such as 12:30:45 never reach here (no `::`, too few groups); `a::b` alone is too weak.
     const groups = raw.split(':').filter(Boolean).length;
     const confidence = groups >= 4 ? 0.9 : raw === '::1' ? 0.7 : 0.5;
-    out.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + raw.length, text: raw, confidence, validator: 'ipv6' });
+    out.push({
+      type: 'IP_ADDRESS',
+      start: m.index,
+      end: m.index + raw.length,
+      text: raw,
+      confidence,
+      validator: 'ipv6',
+    });
   }
 };
 
@@ -132,7 +152,8 @@ const PHONE =
   /(?<![\w+\-/.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,8}){1,4}(?![\w/]|[.-]\d)|(?<![\w+])\+\d{8,14}(?!\w)/g;
 const PHONE_CONTEXT =
   /\b(?:phone|tel|telephone|mobile|cell|cellphone|call|called|calling|ring|fax|sms|text|texts|whatsapp|signal|number|no\.|nr\.?|contact|reach|reached|dial|messages|answering|registered|landline|hotline|extension|ext)\b[^\n]{0,25}$|(?:^|\n)\s*(?:p|t|m|ph|tel|phone|mobile|cell)\s*[:.]\s*$/;
-const NOT_PHONE_CONTEXT = /(?:\$|€|£|¥|\busd|\beur|\bprice|\bcost|\btotal|\bamount|\bbalance|\bversion|\bv|\bisbn|\bid|\border|\binvoice|#)\s*$/;
+const NOT_PHONE_CONTEXT =
+  /(?:\$|€|£|¥|\busd|\beur|\bprice|\bcost|\btotal|\bamount|\bbalance|\bversion|\bv|\bisbn|\bid|\border|\binvoice|#)\s*$/;
 
 export const detectPhones: Detector = (text, out) => {
   for (const m of text.matchAll(PHONE)) {
@@ -143,7 +164,8 @@ export const detectPhones: Detector = (text, out) => {
     const distinct = new Set(seps.replace(/ /g, ''));
     // Mixing '.' with '-' (or two kinds besides spaces) is a date, version or range, not a number.
     if (distinct.size > 1) continue;
-    if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(raw) || /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(raw)) continue;
+    if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(raw) || /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(raw))
+      continue;
     if (distinct.has('.') && raw.split('.').length === 4 && ipv4Valid(raw)) continue;
     const pre = before(text, m.index, 45);
     if (NOT_PHONE_CONTEXT.test(pre)) continue;

@@ -31,4 +31,6 @@ for (let round = 0; round < 5; round++) {
 }
 times.sort((a, b) => a - b);
 const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]?.toFixed(3);
-console.log(`docs=${docs.length} samples=${times.length} median=${q(0.5)} ms p90=${q(0.9)} ms p99=${q(0.99)} ms`);
+console.log(
+  `docs=${docs.length} samples=${times.length} median=${q(0.5)} ms p90=${q(0.9)} ms p99=${q(0.99)} ms`,
+);

@@ -35,11 +35,14 @@ const firstNames: string[] = [];
 const lastNames: string[] = [];
 const streetSuffixes: string[] = [];
 const placeNames: string[] = [];
-for (const locale of Object.values(allLocales) as Array<Record<string, Record<string, unknown> | undefined>>) {
+for (const locale of Object.values(allLocales) as Array<
+  Record<string, Record<string, unknown> | undefined>
+>) {
   firstNames.push(...flatten(locale.person?.first_name));
   lastNames.push(...flatten(locale.person?.last_name));
   streetSuffixes.push(...flatten(locale.location?.street_suffix));
-  for (const key of ['country', 'state', 'city_name', 'county', 'continent']) placeNames.push(...flatten(locale.location?.[key]));
+  for (const key of ['country', 'state', 'city_name', 'county', 'continent'])
+    placeNames.push(...flatten(locale.location?.[key]));
 }
 
 function words(levels: number[]): Set<string> {
@@ -64,7 +67,9 @@ const last = nameTokens(lastNames);
 const proper = nameTokens(placeNames);
 for (const w of proper) if (common.has(w)) proper.delete(w);
 const suffixes = new Set(
-  streetSuffixes.map((s) => s.toLowerCase().replace(/\.$/, '')).filter((s) => /^\p{L}[\p{L}\p{M}]*$/u.test(s)),
+  streetSuffixes
+    .map((s) => s.toLowerCase().replace(/\.$/, ''))
+    .filter((s) => /^\p{L}[\p{L}\p{M}]*$/u.test(s)),
 );
 
 const join = (set: Set<string>) => [...set].sort().join(' ');
@@ -82,4 +87,11 @@ export const PROPER_NON_NAMES = '${join(proper).replaceAll("'", "\\'")}';
 export const ENGLISH_KNOWN = '${join(known).replaceAll("'", "\\'")}';
 `;
 writeFileSync(new URL('../data/lexicons.ts', import.meta.url), out);
-console.log({ first: first.size, last: last.size, suffixes: suffixes.size, common: common.size, known: known.size, proper: proper.size });
+console.log({
+  first: first.size,
+  last: last.size,
+  suffixes: suffixes.size,
+  common: common.size,
+  known: known.size,
+  proper: proper.size,
+});

@@ -15,7 +15,10 @@ interface Row {
 }
 
 const [file = '../shared/eval/pii.dev.jsonl', ...flags] = process.argv.slice(2);
-const rows: Row[] = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const rows: Row[] = readFileSync(file, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l));
 let tp = 0;
 let fp = 0;
 let fn = 0;
@@ -34,7 +37,12 @@ for (const row of rows) {
     perType.set(s.entity_type, t);
   }
   if (flags.includes('--errors') && r.flagged !== gold) {
-    console.log(gold ? 'FN' : 'FP', JSON.stringify(row.text.slice(0, 160)), r.explanation, JSON.stringify(r.evidence.map((e) => e.text)));
+    console.log(
+      gold ? 'FN' : 'FP',
+      JSON.stringify(row.text.slice(0, 160)),
+      r.explanation,
+      JSON.stringify(r.evidence.map((e) => e.text)),
+    );
   }
 }
 const precision = tp / (tp + fp);
