@@ -101,23 +101,23 @@ describe('decoder fuzzing', () => {
     const paths: (string | number)[][] = [];
     const walk = (node: unknown, path: (string | number)[]) => {
       paths.push(path);
-      if (Array.isArray(node)) node.forEach((child, i) => walk(child, [...path, i]));
-      else if (node && typeof node === 'object') {
+      if (Array.isArray(node)) {
+        for (let i = 0; i < node.length; i++) walk(node[i], [...path, i]);
+      } else if (node && typeof node === 'object') {
         for (const [key, child] of Object.entries(node)) walk(child, [...path, key]);
       }
     };
     walk(original, []);
     fc.assert(
       fc.property(fc.nat({ max: paths.length - 1 }), fc.jsonValue({ maxDepth: 4 }), (index, replacement) => {
-        const copy = structuredClone(original) as Record<string | number, unknown>;
         const path = paths[index] as (string | number)[];
-        let target: unknown = copy;
-        for (const key of path.slice(0, -1)) target = (target as Record<string | number, unknown>)[key];
-        const body =
-          path.length === 0
-            ? replacement
-            : (((target as Record<string | number, unknown>)[path.at(-1) as string | number] = replacement),
-              copy);
+        let body: unknown = replacement;
+        if (path.length > 0) {
+          body = structuredClone(original);
+          let target = body as Record<string | number, unknown>;
+          for (const key of path.slice(0, -1)) target = target[key] as Record<string | number, unknown>;
+          target[path.at(-1) as string | number] = replacement;
+        }
         decodesOrRejectsCleanly(Buffer.from(JSON.stringify(body) ?? 'null'), 'json');
       }),
       { numRuns: RUNS },
