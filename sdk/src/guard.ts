@@ -1,0 +1,488 @@
+/**
+ * Real-time guardrails on the request path: the same pure scorers the
+ * collector runs afterwards decide, before an LLM call and after it, whether
+ * text is allowed, flagged, redacted or blocked. Each check is recorded as an
+ * `apply_guardrail` span. A guard never throws: a scorer that fails is skipped
+ * (fail open) and the failure is recorded on the span.
+ */
+import { createRequire } from 'node:module';
+import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { z } from 'zod';
+import { contentId } from './rag.ts';
+import type { Evidence, TextScorer } from './scorers/types.ts';
+
+export const GUARD_CATEGORIES = ['pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal'] as const;
+export type GuardCategory = (typeof GUARD_CATEGORIES)[number];
+export type GuardAction = 'block' | 'flag' | 'redact' | 'off';
+export type GuardStage = 'input' | 'output';
+/** The decision for one text, most severe action that fired. */
+export type GuardDecision = 'allowed' | 'flagged' | 'redacted' | 'blocked';
+
+const RuleSchema = z.object({
+  action: z.enum(['block', 'flag', 'redact', 'off']),
+  /** Overrides the scorer's shipped threshold; a violation is `score >= threshold`. */
+  threshold: z.number().min(0).max(1).optional(),
+});
+export type GuardRule = z.infer<typeof RuleSchema>;
+
+export const GuardPolicySchema = z.object({
+  pii: RuleSchema.optional(),
+  prompt_injection: RuleSchema.optional(),
+  jailbreak: RuleSchema.optional(),
+  toxicity: RuleSchema.optional(),
+  refusal: RuleSchema.optional(),
+});
+export type GuardPolicy = z.infer<typeof GuardPolicySchema>;
+
+export const DEFAULT_INPUT_POLICY: GuardPolicy = {
+  prompt_injection: { action: 'block' },
+  jailbreak: { action: 'block' },
+  pii: { action: 'redact' },
+  toxicity: { action: 'flag' },
+};
+
+export const DEFAULT_OUTPUT_POLICY: GuardPolicy = {
+  pii: { action: 'redact' },
+  toxicity: { action: 'flag' },
+  // A refusal is not harmful, but refusals mark questions the knowledge base cannot answer.
+  refusal: { action: 'flag' },
+};
+
+export type PiiMasker = (text: string, evidence: readonly Evidence[]) => string;
+
+/**
+ * Adapts the scorers' `maskPii(text, findings?)` to the guard, handing it the
+ * evidence as findings (`kind` is the finding's type) so nothing is detected twice.
+ */
+export function piiMaskerFrom<F>(maskPii: (text: string, findings?: readonly F[]) => string): PiiMasker {
+  return (text, evidence) => {
+    const findings: F[] = [];
+    for (const e of evidence) {
+      if (e.start === undefined || e.end === undefined || e.end <= e.start) continue;
+      const finding = {
+        type: e.kind,
+        start: e.start,
+        end: e.end,
+        text: text.slice(e.start, e.end),
+        confidence: e.weight ?? 1,
+      };
+      findings.push(finding as F);
+    }
+    return maskPii(text, findings);
+  };
+}
+
+export interface GuardViolation {
+  category: GuardCategory;
+  action: Exclude<GuardAction, 'off'>;
+  score: number;
+  threshold: number;
+  evidence: Evidence[];
+  explanation: string;
+}
+
+export interface GuardResult {
+  /** False only when a `block` rule fired. */
+  allowed: boolean;
+  decision: GuardDecision;
+  violations: GuardViolation[];
+  /** The text with every `redact` violation masked; the input text when nothing was redacted. */
+  redacted: string;
+  /** Categories whose scorer is missing or failed; they were not checked. */
+  skipped: GuardCategory[];
+}
+
+export interface GuardOptions {
+  /** Rules for prompts, merged category by category over `DEFAULT_INPUT_POLICY`. */
+  input?: GuardPolicy;
+  /** Rules for completions, merged over `DEFAULT_OUTPUT_POLICY`. */
+  output?: GuardPolicy;
+  /** Scorers by category; default: the SDK's scorers (`@oversight/sdk/scorers`). */
+  scorers?: Partial<Record<GuardCategory, TextScorer>>;
+  /**
+   * Masks the PII the scorer found (its evidence above threshold) in a text;
+   * default: the scorers' `maskPii`, fed that evidence so nothing is detected twice.
+   */
+  maskPii?: PiiMasker;
+  /** `gen_ai.guardrail.policy.id`. */
+  policyId?: string;
+  /** `gen_ai.guardrail.policy.version`; default: a hash of the effective policies. */
+  policyVersion?: string;
+  /** `gen_ai.guardrail.component.name`, also in the span name. */
+  name?: string;
+  /** Record `apply_guardrail` spans. Default true. */
+  record?: boolean;
+}
+
+export interface GuardedCall<T> {
+  /** What to show the user: the (redacted) model output, or the blocked message. */
+  text: string;
+  blocked: boolean;
+  blockedAt?: GuardStage;
+  input: GuardResult;
+  output?: GuardResult;
+  /** The wrapped function's own return value, when it ran. */
+  result?: T;
+}
+
+export interface CallOptions<T> {
+  /** Returned as `text` when a check blocks. */
+  blockedMessage?: string;
+  /** Reads the completion text out of the function's result; default: the result itself, or its `text`/`content`. */
+  outputText?: (result: T) => string;
+}
+
+export interface Guard {
+  input(text: string): GuardResult;
+  output(text: string): GuardResult;
+  /** Checks the input, calls `fn` with the (redacted) input unless blocked, then checks the output. */
+  call<T>(
+    input: string,
+    fn: (safeInput: string) => T | Promise<T>,
+    options?: CallOptions<T>,
+  ): Promise<GuardedCall<T>>;
+  /** `call` as middleware: `(input) => Promise<text>`; blocked calls resolve to the blocked message. */
+  wrap<T>(
+    fn: (safeInput: string) => T | Promise<T>,
+    options?: CallOptions<T>,
+  ): (input: string) => Promise<string>;
+  readonly inputPolicy: GuardPolicy;
+  readonly outputPolicy: GuardPolicy;
+}
+
+export const DEFAULT_BLOCKED_MESSAGE = "Sorry, I can't help with that request.";
+
+const ATTR = {
+  operationName: 'gen_ai.operation.name',
+  componentName: 'gen_ai.guardrail.component.name',
+  policyId: 'gen_ai.guardrail.policy.id',
+  policyVersion: 'gen_ai.guardrail.policy.version',
+  resultType: 'gen_ai.guardrail.result.type',
+  resultValue: 'gen_ai.guardrail.result.value',
+  resultReason: 'gen_ai.guardrail.result.reason',
+  source: 'gen_ai.guardrail.source',
+  riskCategory: 'gen_ai.guardrail.risk.category',
+  riskScore: 'gen_ai.guardrail.risk.score',
+  violations: 'oversight.guardrail.violations',
+  skipped: 'oversight.guardrail.skipped',
+  errorType: 'error.type',
+} as const;
+
+// ---------------------------------------------------------------------------
+// Default scorers, loaded on first use so a guard built with injected scorers
+// (or an SDK whose scorers are not installed) never pays for or depends on them.
+
+const SCORER_EXPORTS: Record<GuardCategory, string> = {
+  pii: 'piiScorer',
+  prompt_injection: 'promptInjectionScorer',
+  jailbreak: 'jailbreakScorer',
+  toxicity: 'toxicityScorer',
+  refusal: 'refusalScorer',
+};
+
+interface Defaults {
+  scorers: Partial<Record<GuardCategory, TextScorer>>;
+  maskPii: PiiMasker | undefined;
+}
+
+let defaults: Defaults | undefined;
+
+function isScorer(value: unknown): value is TextScorer {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as TextScorer).score === 'function' &&
+    typeof (value as TextScorer).threshold === 'number'
+  );
+}
+
+/** The SDK's own scorers, or none when the scorers module cannot load. */
+export function defaultGuardScorers(): Defaults {
+  if (defaults) return defaults;
+  const found: Defaults = { scorers: {}, maskPii: undefined };
+  try {
+    const mod = createRequire(import.meta.url)('./scorers/index.ts') as Record<string, unknown>;
+    for (const category of GUARD_CATEGORIES) {
+      const scorer = mod[SCORER_EXPORTS[category]];
+      if (isScorer(scorer)) found.scorers[category] = scorer;
+    }
+    const mask = mod.maskPii;
+    if (typeof mask === 'function')
+      found.maskPii = piiMaskerFrom(mask as (text: string, findings?: readonly unknown[]) => string);
+  } catch {
+    // No scorers: every category reports itself skipped.
+  }
+  defaults = found;
+  return found;
+}
+
+// ---------------------------------------------------------------------------
+
+function parsePolicy(policy: unknown, fallback: GuardPolicy): GuardPolicy {
+  const parsed = GuardPolicySchema.safeParse(policy ?? {});
+  if (!parsed.success) {
+    warnOnce(`invalid guard policy ignored: ${z.prettifyError(parsed.error)}`);
+    return { ...fallback };
+  }
+  return { ...fallback, ...parsed.data };
+}
+
+let warned = false;
+function warnOnce(message: string): void {
+  if (warned) return;
+  warned = true;
+  try {
+    process.emitWarning(message, { code: 'OVERSIGHT_GUARD' });
+  } catch {}
+}
+
+/** Masks evidence ranges with `<KIND>`, for categories without a dedicated masker. */
+function maskEvidence(text: string, evidence: readonly Evidence[]): string {
+  const ranges = evidence
+    .filter((e) => e.start !== undefined && e.end !== undefined && (e.end as number) > (e.start as number))
+    .sort((a, b) => (a.start as number) - (b.start as number));
+  let out = '';
+  let at = 0;
+  for (const e of ranges) {
+    const start = e.start as number;
+    if (start < at) continue;
+    out += `${text.slice(at, start)}<${e.kind}>`;
+    at = e.end as number;
+  }
+  return out + text.slice(at);
+}
+
+/** Evidence that carried the verdict: scorers also list near-threshold candidates for review. */
+function confidentEvidence(v: GuardViolation): Evidence[] {
+  return v.evidence.filter((e) => e.weight === undefined || e.weight >= v.threshold);
+}
+
+const SEVERITY: Record<GuardDecision, number> = { allowed: 0, flagged: 1, redacted: 2, blocked: 3 };
+const DECISION_OF: Record<Exclude<GuardAction, 'off'>, GuardDecision> = {
+  flag: 'flagged',
+  redact: 'redacted',
+  block: 'blocked',
+};
+
+interface Check {
+  result: GuardResult;
+  errors: string[];
+}
+
+function evaluate(
+  text: string,
+  policy: GuardPolicy,
+  scorers: Partial<Record<GuardCategory, TextScorer>>,
+  maskPii: PiiMasker | undefined,
+): Check {
+  const violations: GuardViolation[] = [];
+  const skipped: GuardCategory[] = [];
+  const errors: string[] = [];
+  let decision: GuardDecision = 'allowed';
+  for (const category of GUARD_CATEGORIES) {
+    const rule = policy[category];
+    if (!rule || rule.action === 'off') continue;
+    const scorer = scorers[category];
+    if (!scorer) {
+      skipped.push(category);
+      continue;
+    }
+    try {
+      const score = scorer.score(text);
+      const threshold = rule.threshold ?? scorer.threshold;
+      if (!(score.score >= threshold)) continue;
+      violations.push({
+        category,
+        action: rule.action,
+        score: score.score,
+        threshold,
+        evidence: score.evidence,
+        explanation: score.explanation,
+      });
+      const d = DECISION_OF[rule.action];
+      if (SEVERITY[d] > SEVERITY[decision]) decision = d;
+    } catch (err) {
+      skipped.push(category);
+      errors.push(err instanceof Error ? err.constructor.name || 'Error' : '_OTHER');
+    }
+  }
+  let redacted = text;
+  const toRedact = violations.filter((v) => v.action === 'redact');
+  if (toRedact.length > 0) {
+    const pii = toRedact.find((v) => v.category === 'pii');
+    const others = toRedact.filter((v) => v.category !== 'pii');
+    try {
+      if (pii && others.length === 0 && maskPii) redacted = maskPii(text, confidentEvidence(pii));
+      else
+        redacted = maskEvidence(
+          text,
+          toRedact.flatMap((v) => confidentEvidence(v)),
+        );
+    } catch {
+      redacted = maskEvidence(
+        text,
+        toRedact.flatMap((v) => confidentEvidence(v)),
+      );
+    }
+  }
+  return {
+    result: { allowed: decision !== 'blocked', decision, violations, redacted, skipped },
+    errors,
+  };
+}
+
+function reasonOf(violations: readonly GuardViolation[]): string {
+  return violations
+    .map(
+      (v) =>
+        `${v.category} ${v.score.toFixed(2)}>=${v.threshold} ${v.action}${v.explanation ? `: ${v.explanation}` : ''}`,
+    )
+    .join('; ')
+    .slice(0, 1_000);
+}
+
+function record(
+  component: string,
+  stage: GuardStage,
+  policyId: string,
+  policyVersion: string,
+  check: Check,
+): void {
+  const { result, errors } = check;
+  const attributes: Attributes = {
+    [ATTR.operationName]: 'apply_guardrail',
+    [ATTR.componentName]: component,
+    [ATTR.policyId]: policyId,
+    [ATTR.policyVersion]: policyVersion,
+    [ATTR.source]: stage,
+    // The conventions' type names what kind of value follows; ours is the action taken.
+    [ATTR.resultType]: 'action',
+    [ATTR.resultValue]: result.decision,
+  };
+  if (result.violations.length > 0) {
+    attributes[ATTR.resultReason] = reasonOf(result.violations);
+    attributes[ATTR.violations] = JSON.stringify(
+      result.violations.map((v) => ({
+        category: v.category,
+        action: v.action,
+        score: v.score,
+        threshold: v.threshold,
+        // Kinds and offsets only: the matched text may be the very PII being redacted.
+        evidence: v.evidence.map((e) => ({ kind: e.kind, start: e.start, end: e.end })),
+      })),
+    );
+  }
+  if (result.skipped.length > 0) attributes[ATTR.skipped] = result.skipped;
+  const span = trace
+    .getTracer('@oversight/sdk')
+    .startSpan(`apply_guardrail ${component}`, { kind: SpanKind.INTERNAL, attributes });
+  for (const v of result.violations) {
+    span.addEvent('gen_ai.guardrail.result', {
+      [ATTR.riskCategory]: v.category,
+      [ATTR.riskScore]: v.score,
+      [ATTR.resultType]: 'action',
+      [ATTR.resultValue]: DECISION_OF[v.action],
+    });
+  }
+  if (errors.length > 0) {
+    span.setAttribute(ATTR.errorType, errors[0] as string);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'scorer failed; category skipped' });
+  }
+  span.end();
+}
+
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) {
+    const rec = value as Record<string, unknown>;
+    if (typeof rec.text === 'string') return rec.text;
+    if (typeof rec.content === 'string') return rec.content;
+  }
+  return value === undefined || value === null ? '' : String(value);
+}
+
+const ALLOW_ALL: GuardResult = {
+  allowed: true,
+  decision: 'allowed',
+  violations: [],
+  redacted: '',
+  skipped: [],
+};
+
+export function createGuard(options: GuardOptions = {}): Guard {
+  const inputPolicy = parsePolicy(options.input, DEFAULT_INPUT_POLICY);
+  const outputPolicy = parsePolicy(options.output, DEFAULT_OUTPUT_POLICY);
+  const component = options.name ?? 'oversight';
+  const policyId = options.policyId ?? 'oversight-default';
+  const policyVersion =
+    options.policyVersion ?? contentId(JSON.stringify({ input: inputPolicy, output: outputPolicy })).slice(4);
+  const recordSpans = options.record ?? true;
+
+  const resolve = (): Defaults => {
+    if (options.scorers) return { scorers: options.scorers, maskPii: options.maskPii };
+    const d = defaultGuardScorers();
+    return { scorers: d.scorers, maskPii: options.maskPii ?? d.maskPii };
+  };
+
+  const check = (stage: GuardStage, raw: unknown): GuardResult => {
+    const text = typeof raw === 'string' ? raw : textOf(raw);
+    try {
+      const { scorers, maskPii } = resolve();
+      const outcome = evaluate(text, stage === 'input' ? inputPolicy : outputPolicy, scorers, maskPii);
+      if (recordSpans) {
+        try {
+          record(component, stage, policyId, policyVersion, outcome);
+        } catch {}
+      }
+      return outcome.result;
+    } catch {
+      return { ...ALLOW_ALL, redacted: text, skipped: [...GUARD_CATEGORIES] };
+    }
+  };
+
+  const call = async <T>(
+    input: string,
+    fn: (safeInput: string) => T | Promise<T>,
+    callOptions: CallOptions<T> = {},
+  ): Promise<GuardedCall<T>> => {
+    const blockedMessage = callOptions.blockedMessage ?? DEFAULT_BLOCKED_MESSAGE;
+    const inputResult = check('input', input);
+    if (!inputResult.allowed)
+      return { text: blockedMessage, blocked: true, blockedAt: 'input', input: inputResult };
+    // The app's own errors from fn propagate unchanged.
+    const result = await fn(inputResult.redacted);
+    let completion: string;
+    try {
+      completion = callOptions.outputText ? callOptions.outputText(result) : textOf(result);
+    } catch {
+      completion = textOf(result);
+    }
+    const outputResult = check('output', completion);
+    if (!outputResult.allowed) {
+      return {
+        text: blockedMessage,
+        blocked: true,
+        blockedAt: 'output',
+        input: inputResult,
+        output: outputResult,
+        result,
+      };
+    }
+    return { text: outputResult.redacted, blocked: false, input: inputResult, output: outputResult, result };
+  };
+
+  return {
+    input: (text) => check('input', text),
+    output: (text) => check('output', text),
+    call,
+    wrap:
+      <T>(fn: (safeInput: string) => T | Promise<T>, callOptions?: CallOptions<T>) =>
+      async (input: string) =>
+        (await call(input, fn, callOptions)).text,
+    inputPolicy,
+    outputPolicy,
+  };
+}
+
+/** A guard with the default policies and the SDK's scorers. */
+export const guard: Guard = createGuard();
