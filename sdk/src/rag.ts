@@ -7,6 +7,8 @@
  * one of its own.
  */
 import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { parseBool } from './content.ts';
+import { getDefaultTelemetry } from './instrumentation/llm-span.ts';
 
 const TRACER_NAME = '@oversight/sdk';
 
@@ -42,23 +44,27 @@ export const RAG_ATTRIBUTES = {
 } as const;
 
 // ---------------------------------------------------------------------------
-// Content capture. The one place this module decides whether, and how much of,
-// prompt-like text goes on a span; it moves onto the SDK's content policy
-// (sdk/src/content.ts) once that exists.
-
-const MAX_CONTENT_CHARS = 16_000;
-const TRUNCATION_MARK = '…[truncated]';
+// Content capture: the SDK's content policy (capture flag, redact hook, PII
+// masking, size cap), the same one the OpenAI/Anthropic instrumentations use.
 
 function contentCaptureEnabled(): boolean {
-  const flag = globalThis.process?.env?.OVERSIGHT_CAPTURE_CONTENT?.trim().toLowerCase();
-  return !(flag === 'false' || flag === '0' || flag === 'off' || flag === 'no');
+  // The environment switch is a hard off, even before (or without) init().
+  if (parseBool(globalThis.process?.env?.OVERSIGHT_CAPTURE_CONTENT) === false) return false;
+  try {
+    return getDefaultTelemetry().content.capture;
+  } catch {
+    return false;
+  }
 }
 
 /** The text as it may be recorded, or undefined when content capture is off. */
 export function captureText(text: string): string | undefined {
   if (!contentCaptureEnabled()) return undefined;
-  if (text.length <= MAX_CONTENT_CHARS) return text;
-  return text.slice(0, MAX_CONTENT_CHARS - TRUNCATION_MARK.length) + TRUNCATION_MARK;
+  try {
+    return getDefaultTelemetry().content.text(text).text;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Serializes a value (tool arguments, results) for capture; strings pass as they are. */

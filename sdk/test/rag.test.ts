@@ -7,7 +7,9 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ContentPolicy, DEFAULT_MAX_CONTENT_LENGTH } from '../src/content.ts';
 import { OversightContextSpanProcessor, withContext } from '../src/context.ts';
+import { getDefaultTelemetry, setDefaultTelemetry } from '../src/instrumentation/llm-span.ts';
 import {
   agent,
   contentId,
@@ -153,11 +155,26 @@ describe('retrieve', () => {
     ]);
   });
 
-  it('caps very long content', () => {
+  it('caps very long content at the content policy size', () => {
     retrieve('q', () => [{ id: 'big', content: 'x'.repeat(100_000) }]);
     const [doc] = docsOf(only()) as { content: string }[];
-    expect(doc?.content.length).toBeLessThanOrEqual(16_000);
-    expect(doc?.content.endsWith('…[truncated]')).toBe(true);
+    expect(doc?.content).toBe('x'.repeat(DEFAULT_MAX_CONTENT_LENGTH));
+  });
+
+  it("runs captured text through the content policy's redact hook", () => {
+    const previous = getDefaultTelemetry();
+    setDefaultTelemetry({
+      ...previous,
+      content: new ContentPolicy({ redact: (t) => t.replaceAll(/\d{4}-\d{4}/g, '[ACCOUNT]') }),
+    });
+    try {
+      retrieve('balance of 1234-5678', () => [{ id: 'd', content: 'Account 1234-5678 is overdrawn.' }]);
+    } finally {
+      setDefaultTelemetry(previous);
+    }
+    const span = only();
+    expect(span.attributes['gen_ai.retrieval.query.text']).toBe('balance of [ACCOUNT]');
+    expect(docsOf(span)).toEqual([{ id: 'd', score: null, content: 'Account [ACCOUNT] is overdrawn.' }]);
   });
 
   it('marks the span failed and rethrows the app error unchanged, sync and async', async () => {
