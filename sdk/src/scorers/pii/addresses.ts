@@ -55,6 +55,8 @@ const STRONG_CONTEXT =
   /\b(?:address|addr|live|lives|living|lived|located|location|reside|resides|residing|ship|shipped|shipping|deliver|delivered|delivery|send|sent|mail|mailing|return|billing|home|office|offices|headquarters|moved|move|visit|meet|stay|staying|apartment|house|street)\b[^\n.]{0,25}$/;
 const WEAK_CONTEXT = /\b(?:at|to|on|from|of)\s+(?:the\s+)?$/;
 
+const HAS_DIGIT = /\d/;
+const NUMBER_TOKEN = /(?<![\w.,/-])\d{1,5}[A-Za-z]?(?!\w)/g;
 const UNIT_WORDS = /^(?:apt|apartment|suite|ste|unit|flat|room|rm|floor|fl|bldg|building)\.?$/i;
 
 /** A word fit for a street name: capitalised, or not an everyday English word. */
@@ -93,6 +95,8 @@ function push(out: PiiFinding[], text: string, start: number, end: number, confi
 }
 
 export const detectAddresses: Detector = (text, out) => {
+  // Every address form carries a house number, box number or ZIP.
+  if (!HAS_DIGIT.test(text)) return;
   for (const m of text.matchAll(NUMBER_NAME_TYPE)) {
     const middle = (m[1] ?? '').trim().split(/\s+/);
     const named = middle.filter((w) => !/^\d/.test(w));
@@ -116,20 +120,39 @@ export const detectAddresses: Detector = (text, out) => {
     const units = (m[2] ?? '').length > 0;
     push(out, text, m.index, m.index + m[0].length, 0.5 + (units ? 0.3 : 0) + contextBoost(text, m.index));
   }
-  for (const m of text.matchAll(NAMED_STREET_NUMBER)) {
-    const head = m[0].split(/\s+/)[0] ?? '';
-    const headLower = head.toLowerCase();
-    // A compound ending in "-ring" or "-weg" that is an English word ("During 2017") is no street.
-    if (!PREFIX_WORDS.has(headLower) && (englishCommon.has(headLower) || englishKnown.has(headLower)))
-      continue;
-    // The prefix alternation is case-insensitive; a lower-case "place 3" or "via 2" is ordinary prose.
-    if (
-      (head[0] ?? '') === (head[0] ?? '').toLowerCase() &&
-      !/[a-z]{3,}(?:straße|strasse|weg|gasse|tie|katu|vej|gade|vägen|gatan)/.test(head)
-    )
-      continue;
-    push(out, text, m.index, m.index + m[0].length, 0.7 + contextBoost(text, m.index));
+  // The named-street pattern starts with a word, so running it over the whole text would try it at every
+  // letter; instead it runs on the short stretch of line before each number.
+  let searchedTo = 0;
+  for (const n of text.matchAll(NUMBER_TOKEN)) {
+    const lineStart = text.lastIndexOf('\n', n.index) + 1;
+    const from = Math.max(lineStart, n.index - 60, searchedTo);
+    const to = n.index + n[0].length;
+    searchedTo = to;
+    const window = text.slice(from, Math.min(text.length, to + 60));
+    for (const m of window.matchAll(NAMED_STREET_NUMBER)) {
+      if (from + m.index + m[0].length < to) continue;
+      namedStreet(text, out, { index: from + m.index, 0: m[0] });
+      break;
+    }
   }
+  otherForms(text, out);
+};
+
+function namedStreet(text: string, out: PiiFinding[], m: { index: number; 0: string }): void {
+  const head = m[0].split(/\s+/)[0] ?? '';
+  const headLower = head.toLowerCase();
+  // A compound ending in "-ring" or "-weg" that is an English word ("During 2017") is no street.
+  if (!PREFIX_WORDS.has(headLower) && (englishCommon.has(headLower) || englishKnown.has(headLower))) return;
+  // The prefix alternation is case-insensitive; a lower-case "place 3" or "via 2" is ordinary prose.
+  if (
+    (head[0] ?? '') === (head[0] ?? '').toLowerCase() &&
+    !/[a-z]{3,}(?:straße|strasse|weg|gasse|tie|katu|vej|gade|vägen|gatan)/.test(head)
+  )
+    return;
+  push(out, text, m.index, m.index + m[0].length, 0.7 + contextBoost(text, m.index));
+}
+
+function otherForms(text: string, out: PiiFinding[]): void {
   for (const m of text.matchAll(NUMBER_PREFIX_STREET)) {
     // Case-insensitive match; "3 place settings" is prose, "3 Place Vendôme" or "12 rue Lepic" is not.
     let matched = m[0];
@@ -147,4 +170,4 @@ export const detectAddresses: Detector = (text, out) => {
   }
   for (const m of text.matchAll(PO_BOX)) push(out, text, m.index, m.index + m[0].length, 0.85);
   for (const m of text.matchAll(MILITARY)) push(out, text, m.index, m.index + m[0].length, 0.85);
-};
+}

@@ -107,6 +107,8 @@ interface Cues {
   sentenceStart: boolean;
   vocative: boolean;
   placePrep: boolean;
+  /** The weak cue is one that only people follow ("said", "hello"), not "with" or "by". */
+  personCue: boolean;
 }
 
 function multiWordConfidence(run: Word[], words: Word[], cues: Cues): number {
@@ -121,7 +123,7 @@ function multiWordConfidence(run: Word[], words: Word[], cues: Cues): number {
   let c = 0;
   if (strong >= 1 && plain === 0) c = 0.9;
   else if (strong + weak >= 1 && unknown >= 1 && plain === 0) c = 0.8;
-  else if ((hasInitial || hasParticle) && plain === 0) c = 0.8;
+  else if ((hasInitial || hasParticle) && plain === 0 && (hasInitial || strong + weak >= 1)) c = 0.8;
   else if (
     words.length === 2 &&
     strongName(head) &&
@@ -132,7 +134,8 @@ function multiWordConfidence(run: Word[], words: Word[], cues: Cues): number {
     c = 0.7;
   else if (weak >= 2 && plain === 0)
     c = head.first && !englishCommon.has(head.norm) && !englishCommon.has(tail.norm) ? 0.6 : 0.4;
-  else if (unknown === words.length) c = cues.sentenceStart ? 0.45 : 0.55;
+  // Unlisted capitalised words around a lower-case "der"/"de" are German or Romance nouns, not a name.
+  else if (unknown === words.length) c = hasParticle ? 0 : cues.sentenceStart ? 0.45 : 0.55;
   else if (strong >= 1) c = 0.45;
   if (cues.strong) c = Math.max(c, plain < words.length ? 0.9 : 0.6);
   else if (cues.weak && c > 0) c = Math.min(0.95, c + 0.15);
@@ -140,13 +143,15 @@ function multiWordConfidence(run: Word[], words: Word[], cues: Cues): number {
 }
 
 function singleWordConfidence(w: Word, cues: Cues): number {
-  if (cues.strong) return 0.85;
+  // After "my name is" almost anything is a name, but not an everyday word ("… name? My …").
+  if (cues.strong) return englishCommon.has(w.norm) && !w.first && !w.last ? 0 : 0.85;
   // A lone all-caps word ("IBAN", "NASA") is an acronym or a shout, not a name.
   if (w.place || isAllCaps(w.text)) return 0;
   let c = 0;
   if (strongName(w)) c = w.first ? (cues.sentenceStart ? 0.6 : 0.7) : 0.45;
-  else if (weakName(w)) c = cues.weak ? 0.6 : 0;
-  else if (unknownWord(w)) c = cues.weak ? 0.55 : 0;
+  // "Hello. My card…": a name that is also an everyday word needs more than a greeting before it.
+  else if (weakName(w)) c = cues.weak && !englishCommon.has(w.norm) ? 0.6 : 0;
+  else if (unknownWord(w)) c = cues.weak && cues.personCue ? 0.55 : 0;
   if (cues.weak && strongName(w)) c = 0.85;
   if (cues.vocative && (strongName(w) || unknownWord(w))) c = Math.max(c, 0.65);
   return c;
@@ -162,6 +167,9 @@ const WEAK_CUE_ENDINGS = new Set(
   "am i'm is hi hello hey thanks you said asked told tell ask meet met with and by call email wrote says cc to married love loves friend boss manager colleague features feature featuring producer contact".split(
     ' ',
   ),
+);
+const PERSON_CUE_ENDINGS = new Set(
+  'said asked told hi hello hey thanks married friend boss colleague manager producer meet met'.split(' '),
 );
 const PLACE_PREP_ENDINGS = new Set('in near around outside across visit visiting'.split(' '));
 
@@ -189,6 +197,7 @@ function cuesFor(text: string, words: Word[], headIndex: number, tail: Word, tit
     sentenceStart,
     vocative: sentenceStart && text[tail.end] === ',' && VOCATIVE.test(text.slice(tail.end, tail.end + 20)),
     placePrep: PLACE_PREP_ENDINGS.has(prevNorm) && PLACE_PREP.test(pre),
+    personCue: PERSON_CUE_ENDINGS.has(prevNorm),
   };
 }
 

@@ -10,6 +10,7 @@ const PLACEHOLDER_EMAIL_DOMAIN =
   /@(?:example\.(?:com|org|net)|test\.com|domain\.com|email\.com|yourdomain\.\w+)$/i;
 
 export const detectEmails: Detector = (text, out) => {
+  if (!text.includes('@')) return;
   for (const m of text.matchAll(EMAIL)) {
     const value = m[0];
     out.push({
@@ -110,6 +111,11 @@ const IP_CONTEXT =
   /\b(?:ip|ips|ipv4|address|addr|host|server|gateway|dns|subnet|ping|connect|connecting|from|to|blocked|login|logged|source|src|dst|destination|client|proxy)\b/;
 
 export const detectIps: Detector = (text, out) => {
+  if (text.includes('.')) detectIpv4(text, out);
+  if (text.includes(':')) detectIpv6(text, out);
+};
+
+const detectIpv4: Detector = (text, out) => {
   for (const m of text.matchAll(IPV4)) {
     const raw = m[0];
     if (!ipv4Valid(raw)) continue;
@@ -130,6 +136,9 @@ export const detectIps: Detector = (text, out) => {
       validator: 'ipv4',
     });
   }
+};
+
+const detectIpv6: Detector = (text, out) => {
   for (const m of text.matchAll(IPV6)) {
     const raw = m[0];
     if (raw.length < 3 || !ipv6Valid(raw)) continue;
