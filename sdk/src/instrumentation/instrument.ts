@@ -18,9 +18,9 @@ export function instrument<T>(client: T): T {
   safely(() => {
     const c = client as { chat?: { completions?: unknown }; messages?: unknown } | null;
     if (!c || typeof c !== 'object') return;
-    if (c.chat?.completions) openaiInstrumentation().patchClasses(classesFromClient(c));
+    if (c.chat?.completions) openaiInstrumentation().patchClasses(classesFromClient(c), true);
     else if (c.messages) {
-      anthropicInstrumentation().patchMessages(messagesFromClient(c));
+      anthropicInstrumentation().patchMessages(messagesFromClient(c), true);
       // A client built before init() resolved its own tracer; ours replaces it (see AnthropicInstrumentation).
       const native = c as { _tracer?: unknown };
       if (native._tracer && process.env.ANTHROPIC_OPEN_TELEMETRY === 'false') native._tracer = undefined;

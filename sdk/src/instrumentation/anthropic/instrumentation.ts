@@ -1,9 +1,9 @@
-import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import * as A from '../../semconv.ts';
 import { SDK_VERSION } from '../../version.ts';
 import { observeApiPromise } from '../api-promise.ts';
 import { getDefaultTelemetry, LlmCall, serverOf, type Telemetry } from '../llm-span.ts';
-import type { OversightInstrumentationConfig } from '../openai/instrumentation.ts';
+import { type OversightInstrumentationConfig, ownerOf, wrapOnce } from '../openai/instrumentation.ts';
 import { tapStream } from '../stream-tap.ts';
 import {
   anthropicInputMessages,
@@ -59,16 +59,25 @@ export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstr
     return { content: this._config.content ?? d.content, prices: this._config.prices ?? d.prices };
   }
 
-  patchMessages(messagesClass: { prototype: Obj } | undefined): void {
+  readonly #manual = new Set<{ prototype: Obj }>();
+
+  /** Also undoes what `instrument(client)` patched, so a later init() starts clean. */
+  override disable(): void {
+    super.disable();
+    for (const c of this.#manual) this.unpatchMessages(c);
+    this.#manual.clear();
+  }
+
+  patchMessages(messagesClass: { prototype: Obj } | undefined, manual = false): void {
     const proto = messagesClass?.prototype;
-    if (proto && typeof proto.create === 'function' && !isWrapped(proto.create)) {
-      this._wrap(proto as never, 'create' as never, ((original: Fn) => this.#wrapCreate(original)) as never);
-    }
+    if (!messagesClass || !proto || typeof proto.create !== 'function') return;
+    if (manual) this.#manual.add(messagesClass);
+    wrapOnce(this, proto, (original: Fn) => this.#wrapCreate(original));
   }
 
   unpatchMessages(messagesClass: { prototype: Obj } | undefined): void {
     const proto = messagesClass?.prototype;
-    if (proto && isWrapped(proto.create)) this._unwrap(proto as never, 'create' as never);
+    if (proto && ownerOf(proto.create) === this) this._unwrap(proto as never, 'create' as never);
   }
 
   #wrapCreate(original: Fn): Fn {

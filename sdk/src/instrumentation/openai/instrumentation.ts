@@ -70,22 +70,31 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
     return { content: this._config.content ?? d.content, prices: this._config.prices ?? d.prices };
   }
 
-  patchClasses(c: OpenAIClasses): void {
+  readonly #manual = new Set<OpenAIClasses>();
+
+  /** Also undoes what `instrument(client)` patched, so a later init() starts clean. */
+  override disable(): void {
+    super.disable();
+    for (const c of this.#manual) this.unpatchClasses(c);
+    this.#manual.clear();
+  }
+
+  /** Patches the classes; `manual` ones (found from a client instance) are undone by disable(). */
+  patchClasses(c: OpenAIClasses, manual = false): void {
+    if (manual) this.#manual.add(c);
     const targets: Array<[Obj | undefined, (original: Fn) => Fn]> = [
       [c.chat?.prototype, (o) => this.#wrapChat(o)],
       [c.responses?.prototype, (o) => this.#wrapResponses(o)],
       [c.embeddings?.prototype, (o) => this.#wrapEmbeddings(o)],
     ];
     for (const [proto, wrapper] of targets) {
-      if (proto && typeof proto.create === 'function' && !isWrapped(proto.create)) {
-        this._wrap(proto as never, 'create' as never, wrapper as never);
-      }
+      if (proto && typeof proto.create === 'function') wrapOnce(this, proto, wrapper);
     }
   }
 
   unpatchClasses(c: OpenAIClasses): void {
     for (const proto of [c.chat?.prototype, c.responses?.prototype, c.embeddings?.prototype]) {
-      if (proto && isWrapped(proto.create)) this._unwrap(proto as never, 'create' as never);
+      if (proto && ownerOf(proto.create) === this) this._unwrap(proto as never, 'create' as never);
     }
   }
 
@@ -203,6 +212,36 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
       return observeApiPromise(promise, c, (result) => recordEmbeddings(c, result));
     };
   }
+}
+
+const OWNER = Symbol.for('oversight.instrumentation.owner');
+
+/** Which Oversight instrumentation wrapped this function, if any. */
+export function ownerOf(fn: unknown): unknown {
+  return typeof fn === 'function' ? (fn as unknown as Record<symbol, unknown>)[OWNER] : undefined;
+}
+
+/**
+ * Wraps `proto.create` unless it is already wrapped: a wrapper of another
+ * Oversight instrumentation instance (from an earlier init) is replaced, one
+ * of another vendor is left alone rather than stripped.
+ */
+export function wrapOnce(
+  inst: InstrumentationBase,
+  proto: Obj,
+  wrapper: (original: Fn) => Fn,
+): void {
+  const current = proto.create;
+  const owner = ownerOf(current);
+  if (owner === inst) return;
+  if (owner === undefined && isWrapped(current)) return;
+  const tagged = (original: Fn) => {
+    const w = wrapper(original);
+    Object.defineProperty(w, OWNER, { value: inst });
+    return w;
+  };
+  if (owner !== undefined) (inst as unknown as { _unwrap(o: object, n: string): void })._unwrap(proto, 'create');
+  (inst as unknown as { _wrap(o: object, n: string, w: unknown): void })._wrap(proto, 'create', tagged);
 }
 
 /** The resource classes, from the module's exports (CJS object or ESM namespace). */

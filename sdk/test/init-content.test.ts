@@ -1,0 +1,101 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
+import { ContentPolicy, maskWith } from '../src/content.ts';
+import { instrument } from '../src/instrumentation/instrument.ts';
+import type { TextScorer } from '../src/scorers/types.ts';
+import { silenceDiagnostics } from '../src/safe.ts';
+import { initForTest, only } from './helpers.ts';
+
+let mock: MockLlm;
+beforeAll(async () => {
+  mock = await startMockLlm();
+});
+afterAll(() => mock.close());
+
+async function spanFor(options: Parameters<typeof initForTest>[0], content: string) {
+  const { handle, exporter } = initForTest(options);
+  try {
+    const client = instrument(new OpenAI({ apiKey: 'k', baseURL: `${mock.url}/v1` }));
+    const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
+    return { span: only(exporter.getFinishedSpans(), 'chat gpt-4o-mini'), answer: r.choices[0]?.message.content };
+  } finally {
+    await handle.shutdown();
+  }
+}
+
+describe('content capture', () => {
+  it('captures by default', async () => {
+    const { span } = await spanFor({}, 'hello');
+    expect(span.attributes['gen_ai.input.messages']).toContain('hello');
+  });
+
+  it('captures nothing with captureContent: false, but keeps usage', async () => {
+    const { span } = await spanFor({ captureContent: false }, 'secret prompt');
+    expect(span.attributes['gen_ai.input.messages']).toBeUndefined();
+    expect(span.attributes['gen_ai.output.messages']).toBeUndefined();
+    expect(span.attributes['gen_ai.usage.input_tokens']).toBe(2);
+  });
+
+  it('runs redact on prompts and completions before export', async () => {
+    const { span, answer } = await spanFor({ redact: (t) => t.replaceAll(/\d{4}-\d{4}/g, '[ACCOUNT]') }, 'my account 1234-5678');
+    expect(answer).toContain('1234-5678');
+    const all = `${span.attributes['gen_ai.input.messages']}${span.attributes['gen_ai.output.messages']}`;
+    expect(all).not.toContain('1234-5678');
+    expect(all).toContain('[ACCOUNT]');
+  });
+
+  it('cuts text to the size cap and marks the span', async () => {
+    const { span } = await spanFor({ maxContentLength: 10 }, 'a very long prompt that goes past ten characters');
+    const input = JSON.parse(span.attributes['gen_ai.input.messages'] as string);
+    expect(input[0].parts[0].content).toBe('a very lon');
+    expect(span.attributes['oversight.content.truncated']).toBe(true);
+  });
+
+  it('withholds content when redact throws, and the app call still succeeds', async () => {
+    silenceDiagnostics();
+    const { span, answer } = await spanFor(
+      {
+        redact: () => {
+          throw new Error('bug in app redactor');
+        },
+      },
+      'hello',
+    );
+    silenceDiagnostics(false);
+    expect(answer).toContain('hello');
+    expect(span.attributes['gen_ai.input.messages']).toContain('[oversight: content withheld]');
+  });
+});
+
+describe('PII masking', () => {
+  it('replaces scorer evidence with its kind', () => {
+    const fake: TextScorer = {
+      name: 'pii',
+      version: '1',
+      threshold: 0.5,
+      score: (text) => {
+        const at = text.indexOf('bob@example.com');
+        return {
+          name: 'pii',
+          score: 1,
+          label: 'pii',
+          flagged: true,
+          threshold: 0.5,
+          explanation: '',
+          version: '1',
+          evidence: at < 0 ? [] : [{ kind: 'EMAIL_ADDRESS', start: at, end: at + 15 }],
+        };
+      },
+    };
+    expect(maskWith(fake)('mail bob@example.com now')).toBe('mail [EMAIL_ADDRESS] now');
+  });
+
+  it('never leaks text when masking is on: masked by the scorers package, or withheld', () => {
+    silenceDiagnostics();
+    const policy = new ContentPolicy({ maskPii: true });
+    silenceDiagnostics(false);
+    const out = policy.text('write to bob@example.com').text;
+    expect(out).not.toContain('bob@example.com');
+  });
+});
