@@ -22,6 +22,12 @@ import { type LabelledRow, readRows } from './dataset.ts';
 /** Options used for the shipped models and for cross-validation alike. */
 export const TRAIN_OPTIONS: TrainOptions = { bits: 18, epochs: 20, learningRate: 0.1, l2: 1e-5, seed: 1, threshold: 0.5 };
 
+/**
+ * Shipped thresholds. Picked from the cross-validated scores of the dev sets
+ * (0.35–0.5 grid), so the CV F1 at these thresholds is slightly optimistic.
+ */
+export const TASK_THRESHOLDS: Record<TaskName, number> = { jailbreak: 0.4, injection: 0.4, toxicity: 0.5, refusal: 0.5 };
+
 export function isTrainableTask(task: string): task is TaskName {
   return (TASKS as readonly string[]).includes(task);
 }
@@ -44,11 +50,9 @@ export async function extraRows(task: TaskName): Promise<LabelledRow[]> {
  * Never the evaluated file itself, so cross-validation stays out of sample.
  */
 const AUXILIARY: Record<TaskName, { file: string; task: 'jailbreak' | 'injection' | 'toxicity'; take: 'benign' | 'all' }[]> = {
-  injection: [{ file: 'toxicity.dev.jsonl', task: 'toxicity', take: 'all' }],
-  jailbreak: [
-    { file: 'prompt-injection.dev.jsonl', task: 'injection', take: 'benign' },
-    { file: 'toxicity.dev.jsonl', task: 'toxicity', take: 'all' },
-  ],
+  // Measured: borrowed negatives cost injection and jailbreak recall in CV, so they get none.
+  injection: [],
+  jailbreak: [],
   toxicity: [],
   refusal: [
     { file: 'prompt-injection.dev.jsonl', task: 'injection', take: 'benign' },
@@ -57,6 +61,8 @@ const AUXILIARY: Record<TaskName, { file: string; task: 'jailbreak' | 'injection
   ],
 };
 const AUXILIARY_PER_FILE = 200;
+/** Borrowed rows nudge the model without outvoting the task's own data. */
+const AUXILIARY_WEIGHT = 0.3;
 
 export async function auxiliaryNegatives(task: TaskName, dir: string): Promise<LabelledRow[]> {
   const out: LabelledRow[] = [];
@@ -89,9 +95,13 @@ export function trainOnRows(
   extra: readonly LabelledRow[],
   meta: Record<string, unknown> = {},
 ): LinearModel {
-  const training: LabelledText[] = [...rows, ...extra].map((r) => ({ text: r.text, positive: r.positive }));
+  const training: LabelledText[] = [
+    ...rows.map((r) => ({ text: r.text, positive: r.positive })),
+    ...extra.map((r) => ({ text: r.text, positive: r.positive, weight: r.id.startsWith('aux:') ? AUXILIARY_WEIGHT : 1 })),
+  ];
   return trainLinearModel(task, training, {
     ...TRAIN_OPTIONS,
+    threshold: TASK_THRESHOLDS[task],
     version: modelVersion(task, training),
     meta: { ...meta, rows: rows.length, extraRows: extra.length, options: TRAIN_OPTIONS },
   });

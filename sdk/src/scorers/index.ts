@@ -3,12 +3,14 @@
  * the guard look scorers up in, and the training and model pieces for retraining.
  */
 import { jailbreakScorer } from './jailbreak.ts';
+import { piiScorer } from './pii/index.ts';
 import { promptInjectionScorer } from './prompt-injection.ts';
 import { refusalScorer } from './refusal.ts';
 import { toxicityScorer } from './toxicity.ts';
 import type { TextScorer } from './types.ts';
 
 export * from './types.ts';
+export * from './pii/index.ts';
 export { createJailbreakScorer, jailbreakModel, jailbreakScorer } from './jailbreak.ts';
 export { createPromptInjectionScorer, promptInjectionModel, promptInjectionScorer } from './prompt-injection.ts';
 export { createRefusalScorer, refusalModel, refusalScorer } from './refusal.ts';
@@ -22,6 +24,7 @@ export { SCORER_DATA_DIR, SCORER_MODELS_DIR } from './data-dir.ts';
 
 /** Scorers by evaluator name. */
 export const scorers: Record<string, TextScorer> = {
+  [piiScorer.name]: piiScorer,
   [promptInjectionScorer.name]: promptInjectionScorer,
   [jailbreakScorer.name]: jailbreakScorer,
   [toxicityScorer.name]: toxicityScorer,

@@ -9,6 +9,8 @@ import { featureScale, type LinearModel, linearMargin, parseModel, serializeMode
 export interface LabelledText {
   text: string;
   positive: boolean;
+  /** Relative weight (default 1); auxiliary rows borrowed from other sets weigh less. */
+  weight?: number;
 }
 
 export interface TrainOptions {
@@ -50,8 +52,9 @@ export function trainLinearModel(task: TaskName, rows: readonly LabelledText[], 
   const lr = options.learningRate ?? 0.1;
   const l2 = options.l2 ?? 1e-5;
   const random = seededRandom(options.seed ?? 1);
-  const positives = rows.filter((r) => r.positive).length;
-  const negatives = rows.length - positives;
+  const positives = rows.filter((r) => r.positive).reduce((sum, r) => sum + (r.weight ?? 1), 0);
+  const total = rows.reduce((sum, r) => sum + (r.weight ?? 1), 0);
+  const negatives = total - positives;
   if (positives === 0 || negatives === 0) throw new Error(`training ${task}: need both positive and negative rows`);
 
   // Classes are weighted to balance, so the 0.5 threshold means the same whatever the class mix.
@@ -61,7 +64,7 @@ export function trainLinearModel(task: TaskName, rows: readonly LabelledText[], 
       hashes: inputs.features.hashes.slice(0, inputs.features.count),
       hand: inputs.hand,
       y: row.positive ? 1 : 0,
-      weight: row.positive ? rows.length / (2 * positives) : rows.length / (2 * negatives),
+      weight: (row.weight ?? 1) * (row.positive ? total / (2 * positives) : total / (2 * negatives)),
     };
   });
 

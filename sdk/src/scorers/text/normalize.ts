@@ -43,8 +43,12 @@ for (let c = 0xc0; c < 0x2000; c++) {
 const HOMO = new Uint16Array(0x10000);
 for (const [from, to] of Object.entries(HOMOGLYPHS)) {
   HOMO[from.charCodeAt(0)] = to.charCodeAt(0);
-  HOMO[from.toUpperCase().charCodeAt(0)] = to.charCodeAt(0);
-  FOLD[from.toUpperCase().charCodeAt(0)] = from.charCodeAt(0);
+  const upper = from.toUpperCase().charCodeAt(0);
+  // Upper-casing "ı" gives ASCII "I", which must stay an ordinary letter.
+  if (upper >= 0x80) {
+    HOMO[upper] = to.charCodeAt(0);
+    FOLD[upper] = from.charCodeAt(0);
+  }
 }
 for (let c = 0xff01; c <= 0xff5e; c++) {
   const ascii = c - 0xfee0;

@@ -1,0 +1,53 @@
+/** Plain-text and JSON renderings of eval reports. */
+import { basename } from 'node:path';
+import type { EvalReport, SkippedSet } from './evaluate.ts';
+
+const fixed = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
+
+function modeLabel(r: EvalReport): string {
+  if (r.mode === 'cv') return `${r.folds}-fold CV`;
+  return r.mode;
+}
+
+export function formatReportTable(reports: readonly EvalReport[], skipped: readonly SkippedSet[] = []): string {
+  const header = ['task', 'data', 'figures', 'rows', 'pos', 'thr', 'precision', 'recall', 'F1', 'FPR', 'AUROC'];
+  const body = reports.map((r) => [
+    r.task,
+    basename(r.file),
+    modeLabel(r),
+    String(r.rows),
+    String(r.positives),
+    String(r.threshold),
+    fixed(r.precision),
+    fixed(r.recall),
+    fixed(r.f1),
+    fixed(r.fpr),
+    fixed(r.auroc),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
+  const numeric = (i: number) => i >= 3;
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (numeric(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ');
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+  for (const r of reports) {
+    if (r.perEntity) {
+      out.push('', `PII recall per entity type (${basename(r.file)}; a gold span counts as found if any detection overlaps it):`);
+      const entries = Object.entries(r.perEntity).sort((a, b) => b[1].total - a[1].total);
+      const w = Math.max(...entries.map(([k]) => k.length));
+      for (const [type, e] of entries) out.push(`  ${type.padEnd(w)}  ${fixed(e.recall)}  (${e.found}/${e.total})`);
+    }
+  }
+  const notes = reports.filter((r) => r.note).map((r) => `  ${r.task} ${modeLabel(r)} (${basename(r.file)}): ${r.note}`);
+  if (notes.length > 0) out.push('', 'Notes:', ...notes);
+  if (skipped.length > 0) out.push('', 'Skipped:', ...skipped.map((s) => `  ${s.file}: ${s.reason}`));
+  out.push(
+    '',
+    'Headline figures are the CV rows (grouped k-fold: train on k-1 folds, score the held-out fold). ' +
+      'In-sample rows score the shipped model on data it was trained on.',
+  );
+  return out.join('\n');
+}
+
+export function formatReportJson(report: EvalReport | readonly EvalReport[]): string {
+  return JSON.stringify(report);
+}
