@@ -306,7 +306,7 @@ function inertHandle(): OversightHandle {
     forceFlush: async () => {},
     shutdown: async () => {},
   };
-  return {
+  const handle: OversightHandle = {
     registered: false,
     tracerProvider: undefined,
     spanProcessor: noop,
@@ -315,6 +315,9 @@ function inertHandle(): OversightHandle {
     content: new ContentPolicy(),
     prices: new PriceTable(),
     flush: async () => {},
-    shutdown: async () => {},
+    shutdown: async () => {
+      if (current === handle) current = undefined;
+    },
   };
+  return handle;
 }

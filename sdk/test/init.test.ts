@@ -1,0 +1,75 @@
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
+import { getOversight, hasAppTracerProvider, init, oversightSpanProcessor } from '../src/init.ts';
+import { instrument } from '../src/instrumentation/instrument.ts';
+import { silenceDiagnostics } from '../src/safe.ts';
+
+let mock: MockLlm;
+beforeAll(async () => {
+  mock = await startMockLlm();
+});
+afterAll(() => mock.close());
+
+describe('init', () => {
+  it('registers a provider once, returns the same handle twice, and shuts down cleanly', async () => {
+    const exporter = new InMemorySpanExporter();
+    const handle = init({ spanProcessors: [new SimpleSpanProcessor({ exporter })], flushOnExit: false });
+    expect(handle.registered).toBe(true);
+    expect(init()).toBe(handle);
+    expect(hasAppTracerProvider()).toBe(true);
+    trace.getTracer('t').startSpan('manual').end();
+    await handle.flush();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['manual']);
+    await handle.shutdown();
+    expect(getOversight()).toBeUndefined();
+    expect(hasAppTracerProvider()).toBe(false);
+  });
+
+  it('never replaces an app tracer provider; the offered processor plugs into it', async () => {
+    const exporter = new InMemorySpanExporter();
+    // The app's own setup, with Oversight's processor added as the docs show.
+    const appProvider = new TracerProvider({
+      spanProcessors: [oversightSpanProcessor({ exporter: exporter })],
+    });
+    trace.setGlobalTracerProvider(appProvider);
+    silenceDiagnostics();
+    const handle = init({ flushOnExit: false });
+    silenceDiagnostics(false);
+    expect(handle.registered).toBe(false);
+    expect(handle.tracerProvider).toBeUndefined();
+    expect((trace.getTracerProvider() as unknown as { getDelegate(): unknown }).getDelegate()).toBe(appProvider);
+
+    const client = instrument(new OpenAI({ apiKey: 'k', baseURL: `${mock.url}/v1` }));
+    await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    await appProvider.forceFlush();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['chat gpt-4o']);
+    await handle.shutdown();
+    await appProvider.shutdown();
+    trace.disable();
+  });
+
+  it('does not throw on bad configuration: one diagnostic, an inert handle', async () => {
+    silenceDiagnostics();
+    const handle = init({ endpoint: 'not a url', flushOnExit: false });
+    silenceDiagnostics(false);
+    expect(handle.registered).toBe(false);
+    await expect(handle.flush()).resolves.toBeUndefined();
+    await handle.shutdown();
+    expect(hasAppTracerProvider()).toBe(false);
+  });
+
+  it('does nothing when disabled by OTEL_SDK_DISABLED', async () => {
+    process.env.OTEL_SDK_DISABLED = 'true';
+    try {
+      const handle = init({ flushOnExit: false });
+      expect(handle.registered).toBe(false);
+      expect(hasAppTracerProvider()).toBe(false);
+      await handle.shutdown();
+    } finally {
+      delete process.env.OTEL_SDK_DISABLED;
+    }
+  });
+});
