@@ -13,7 +13,7 @@ import {
 } from './proto-schema.ts';
 import { serviceNameOf } from './service-name.ts';
 import type { Attributes, AttributeValue, SpanEvent, SpanLink, SpanRecord } from './span-record.ts';
-import { textFromBytes, truncationMarker } from './text.ts';
+import { NameDecoder, textFromBytes, truncationMarker } from './text.ts';
 
 const TWO_POW_32 = 4_294_967_296;
 
@@ -50,20 +50,20 @@ function idProblem(bytes: Uint8Array, size: number): string {
 class ProtobufSpanConverter {
   private readonly report: DecodeReport;
   private readonly maxValueBytes: number;
-  private readonly maxNameBytes: number;
   private readonly maxAttributes: number;
   private readonly maxDepth: number;
+  private readonly names: NameDecoder;
 
   constructor(report: DecodeReport) {
     this.report = report;
+    this.names = new NameDecoder(report.limits.maxNameBytes, report);
     this.maxValueBytes = report.limits.maxValueBytes;
-    this.maxNameBytes = report.limits.maxNameBytes;
     this.maxAttributes = report.limits.maxAttributes;
     this.maxDepth = report.limits.maxDepth;
   }
 
   name(bytes: Uint8Array): string {
-    return textFromBytes(bytes, this.maxNameBytes, this.report);
+    return this.names.decode(bytes);
   }
 
   attributes(list: PbKeyValue[]): Attributes {

@@ -51,3 +51,46 @@ export function limitText(text: string, maxBytes: number, report: DecodeReport):
   report.counts.truncatedStrings++;
   return encoded.toString('utf8', 0, cut) + truncationMarker(size - cut);
 }
+
+const NAME_CACHE_LIMIT = 4096;
+const NAME_CACHE_MAX_BYTES = 64;
+
+/**
+ * Attribute keys and names repeat across the spans of a request. Decoding
+ * each once and handing out the same string saves the native call per key
+ * and lets V8 reuse object shapes built from identical key strings.
+ */
+export class NameDecoder {
+  private readonly cache = new Map<number, { bytes: Uint8Array; text: string }>();
+  private readonly maxBytes: number;
+  private readonly report: DecodeReport;
+
+  constructor(maxBytes: number, report: DecodeReport) {
+    this.maxBytes = maxBytes;
+    this.report = report;
+  }
+
+  decode(bytes: Uint8Array): string {
+    const length = bytes.length;
+    if (length === 0) return '';
+    if (length > NAME_CACHE_MAX_BYTES || length > this.maxBytes) {
+      return textFromBytes(bytes, this.maxBytes, this.report);
+    }
+    // FNV-1a over the bytes: cheap next to a native decode for short names.
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < length; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
+    const hit = this.cache.get(hash);
+    if (hit && sameBytes(hit.bytes, bytes)) return hit.text;
+    const text = textFromBytes(bytes, this.maxBytes, this.report);
+    if (this.cache.size >= NAME_CACHE_LIMIT) this.cache.clear();
+    // Invalid UTF-8 must be counted every time it occurs, so such names are not cached.
+    if (!text.includes('\uFFFD')) this.cache.set(hash, { bytes, text });
+    return text;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

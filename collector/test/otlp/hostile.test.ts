@@ -212,6 +212,20 @@ describe('hostile protobuf input', () => {
     );
   });
 
+  it('counts invalid UTF-8 in repeated keys every time, and keeps distinct keys apart', () => {
+    const badKey = Buffer.from([0x6b, 0xfe]);
+    const body = request('protobuf', [
+      span({ attributes: [str(badKey, '1'), str('model', 'a'), str('modem', 'b')] }),
+      span({ attributes: [str(badKey, '2'), str('model', 'c'), str('modem', 'd')] }),
+    ]);
+    const result = decodeTraceRequest(body, 'protobuf');
+    expect(result.spans.map((s) => s.attributes)).toEqual([
+      { 'k\uFFFD': '1', model: 'a', modem: 'b' },
+      { 'k\uFFFD': '2', model: 'c', modem: 'd' },
+    ]);
+    expect(result.truncationCounts.invalidUtf8).toBe(2);
+  });
+
   it('does not count a genuine U+FFFD as invalid', () => {
     const result = decodeTraceRequest(
       request('protobuf', [span({ attributes: [str('k', 'a\uFFFDb')] })]),
