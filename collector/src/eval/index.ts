@@ -1,0 +1,7 @@
+export { registerEvalCommands, runEval } from './commands.ts';
+export { EVAL_TASKS, type EvalTask, type LabelledRow, parseRows, POSITIVE_LABEL, readRows } from './dataset.ts';
+export { type EvalReport, evaluateAll, evaluateTask, type SkippedSet, taskForFile } from './evaluate.ts';
+export { assignFolds, groupKeys } from './folds.ts';
+export { formatReportJson, formatReportTable } from './format.ts';
+export { auroc, binaryMetrics, confusion } from './metrics.ts';
+export { auxiliaryNegatives, TASK_THRESHOLDS, TRAIN_OPTIONS, train, trainOnRows } from './train.ts';
