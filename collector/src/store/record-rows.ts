@@ -2,7 +2,8 @@
 import type { Row } from './store.ts';
 import { type Instant, toDateTime64 } from './time.ts';
 
-export type EvaluationSource = 'collector' | 'sdk' | 'human';
+export type EvaluationSource = 'collector' | 'sdk' | 'app' | 'human';
+export type EvaluationTarget = 'input' | 'output' | 'span';
 
 export interface EvaluationRecord {
   projectId: string;
@@ -11,6 +12,8 @@ export interface EvaluationRecord {
   spanId: string;
   /** `gen_ai.evaluation.name`: `groundedness`, `pii`, `toxicity`, … */
   evaluator: string;
+  /** Which text was scored; `span` when the score is about the step as a whole. */
+  target?: EvaluationTarget;
   score: number;
   label?: string;
   explanation?: string;
@@ -27,6 +30,7 @@ export function toEvaluationRow(record: EvaluationRecord): Row {
     trace_id: record.traceId,
     span_id: record.spanId,
     evaluator: record.evaluator,
+    target: record.target ?? 'span',
     score: record.score,
     label: record.label ?? '',
     explanation: record.explanation ?? '',

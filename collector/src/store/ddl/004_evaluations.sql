@@ -6,6 +6,8 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local evaluations}} {{on_cluster}} (
     trace_id String CODEC(ZSTD(1)),
     span_id String CODEC(ZSTD(1)),
     evaluator LowCardinality(String),
+    -- What was scored: the step's input, its output, or the step as a whole.
+    target LowCardinality(String),
     score Float64,
     label LowCardinality(String),
     explanation String CODEC(ZSTD(1)),

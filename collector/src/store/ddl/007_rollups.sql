@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local evaluations_hourly}} {{on_cluster}} (
     project_id LowCardinality(String),
     hour DateTime,
     evaluator LowCardinality(String),
+    target LowCardinality(String),
     label LowCardinality(String),
     source LowCardinality(String),
     count SimpleAggregateFunction(sum, UInt64),
@@ -57,7 +58,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local evaluations_hourly}} {{on_cluster}} (
     score_max SimpleAggregateFunction(max, Float64)
 ) ENGINE = {{engine AggregatingMergeTree}}
 PARTITION BY toYYYYMM(hour)
-ORDER BY (project_id, hour, evaluator, label, source)
+ORDER BY (project_id, hour, evaluator, target, label, source)
 {{rollup_ttl hour}}
 SETTINGS index_granularity = 8192;
 
@@ -69,6 +70,7 @@ AS SELECT
     project_id,
     toStartOfHour(timestamp) AS hour,
     evaluator,
+    target,
     label,
     source,
     toUInt64(count()) AS count,
@@ -76,4 +78,4 @@ AS SELECT
     min(score) AS score_min,
     max(score) AS score_max
 FROM {{db}}.{{local evaluations}}
-GROUP BY project_id, hour, evaluator, label, source;
+GROUP BY project_id, hour, evaluator, target, label, source;

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/**
+ * Every collector setting, validated once at start. The CLI maps each to a
+ * flag and an `OVERSIGHT_*` environment variable; tests build it directly.
+ */
+export const ConfigSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 4318 is the OTLP/HTTP port, so OTel exporters work with their defaults. */
+  port: z.coerce.number().int().min(0).max(65_535).default(4318),
+  dataDir: z.string().min(1).default('.oversight/data'),
+  /** Write-ahead log directory; defaults to `<dataDir>/../wal` so the chdb dir stays chdb's alone. */
+  walDir: z.string().min(1).optional(),
+  walMaxBytes: z.coerce.number().int().positive().default(1024 ** 3),
+  clickhouseUrl: z.url().optional(),
+  clickhouseUser: z.string().default('default'),
+  clickhousePassword: z.string().default(''),
+  database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier').default('oversight'),
+  /** `key=project,key2=project2`, or a path to a YAML/JSON file mapping keys to projects. */
+  apiKeys: z.string().default(''),
+  /** Accept requests without a key (project `default`): for the local demo only. */
+  insecureDev: z.coerce.boolean().default(false),
+  maxBodyBytes: z.coerce.number().int().positive().default(16 * 1024 ** 2),
+  maxDecompressedBytes: z.coerce.number().int().positive().default(64 * 1024 ** 2),
+  /** Spans per second per API key; 0 disables the limit. */
+  rateLimitSpansPerSecond: z.coerce.number().nonnegative().default(0),
+  /** Longest text kept per message/content field; longer text is truncated with a marker. */
+  maxTextChars: z.coerce.number().int().positive().default(100_000),
+  /** Safety scorers to run in the collector (comma list or `all` / `none`). */
+  evaluators: z.string().default('all'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export function resolveConfig(input: ConfigInput = {}): Config {
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
+    throw new Error(`invalid configuration: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,77 @@
+import type { TextScorer } from '@oversight/sdk/scorers';
+import type { LlmSpan } from '../normalize/llm-span.ts';
+import type { Evaluation } from './evaluation.ts';
+
+/**
+ * Scores each generation step's input and output with the shared safety
+ * scorers. Only the newest user turn counts as input: earlier turns were
+ * scored when they were new, and rescoring the whole history every turn would
+ * make the cost quadratic in conversation length.
+ */
+const INPUT_SCORERS = new Set(['pii', 'prompt_injection', 'jailbreak', 'toxicity']);
+const OUTPUT_SCORERS = new Set(['pii', 'toxicity', 'refusal']);
+const SCORED_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content', 'invoke_agent']);
+
+export interface SafetyEnricherOptions {
+  /** Per-evaluator threshold overrides (label flips at `score >= threshold`). */
+  thresholds?: Record<string, number>;
+}
+
+export function latestUserText(span: LlmSpan): string {
+  for (let i = span.inputMessages.length - 1; i >= 0; i--) {
+    const message = span.inputMessages[i];
+    if (message?.role === 'user' && message.content) return message.content;
+  }
+  return '';
+}
+
+export function outputText(span: LlmSpan): string {
+  return span.outputMessages
+    .filter((m) => m.role !== 'tool')
+    .map((m) => m.content)
+    .filter(Boolean)
+    .join('\n');
+}
+
+export function createSafetyEnricher(scorers: readonly TextScorer[], options: SafetyEnricherOptions = {}) {
+  const inputScorers = scorers.filter((s) => INPUT_SCORERS.has(s.name));
+  const outputScorers = scorers.filter((s) => OUTPUT_SCORERS.has(s.name));
+
+  const run = (span: LlmSpan, target: 'input' | 'output', text: string, list: readonly TextScorer[]) =>
+    list.map((scorer): Evaluation => {
+      const result = scorer.score(text);
+      const threshold = options.thresholds?.[scorer.name];
+      const label =
+        threshold === undefined
+          ? result.label
+          : result.score >= threshold
+            ? result.flagged
+              ? result.label
+              : `${scorer.name}`
+            : result.flagged
+              ? `not_${scorer.name}`
+              : result.label;
+      return {
+        traceId: span.traceId,
+        spanId: span.spanId,
+        evaluator: scorer.name,
+        target,
+        score: result.score,
+        label,
+        explanation: result.explanation,
+        evaluatorVersion: result.version,
+        source: 'collector',
+        timeUnixNano: span.endTimeUnixNano,
+      };
+    });
+
+  return function scoreSpan(span: LlmSpan): Evaluation[] {
+    if (!SCORED_OPERATIONS.has(span.operation)) return [];
+    const input = latestUserText(span);
+    const output = outputText(span);
+    return [
+      ...(input ? run(span, 'input', input, inputScorers) : []),
+      ...(output ? run(span, 'output', output, outputScorers) : []),
+    ];
+  };
+}

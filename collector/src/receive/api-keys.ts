@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * API keys map to projects. The project is decided here and only here: a span
+ * can never choose its own project through its attributes.
+ */
+export const INSECURE_DEV_PROJECT = 'default';
+
+const KeyFileSchema = z.object({
+  keys: z.record(z.string().min(8, 'API keys must be at least 8 characters'), z.string().min(1)),
+});
+
+export interface ApiKeyResolver {
+  /** Project for a presented key, or null when the key is unknown. */
+  projectFor(key: string | undefined): string | null;
+  readonly size: number;
+}
+
+// Keys are held as SHA-256 digests: a heap dump or a log of this map leaks no key.
+const digest = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/** `key=project,...` inline, or a path to a YAML/JSON file `{ keys: { <key>: <project> } }`. */
+export function parseApiKeys(spec: string): Map<string, string> {
+  const trimmed = spec.trim();
+  if (!trimmed) return new Map();
+  if (!trimmed.includes('=') && existsSync(trimmed)) {
+    const parsed = KeyFileSchema.safeParse(parseYaml(readFileSync(trimmed, 'utf8')));
+    if (!parsed.success) {
+      throw new Error(`API key file ${trimmed}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    return new Map(Object.entries(parsed.data.keys));
+  }
+  const keys = new Map<string, string>();
+  for (const pair of trimmed.split(',')) {
+    const at = pair.indexOf('=');
+    const key = pair.slice(0, at).trim();
+    const project = pair.slice(at + 1).trim();
+    if (at <= 0 || !project) throw new Error(`API keys: expected key=project, got "${pair.trim()}"`);
+    if (key.length < 8) throw new Error('API keys: keys must be at least 8 characters');
+    keys.set(key, project);
+  }
+  return keys;
+}
+
+export function createApiKeyResolver(keys: Map<string, string>, insecureDev: boolean): ApiKeyResolver {
+  const byDigest = new Map([...keys].map(([key, project]) => [digest(key), project]));
+  return {
+    size: byDigest.size,
+    projectFor(key) {
+      if (key) {
+        const project = byDigest.get(digest(key));
+        if (project) return project;
+        // A wrong key is an error even in dev mode: silently filing it under
+        // `default` would hide a misconfigured app.
+        return null;
+      }
+      return insecureDev ? INSECURE_DEV_PROJECT : null;
+    },
+  };
+}
+
+/** `Authorization: Bearer <key>` or `x-api-key: <key>`, as OTel exporters can send either via headers. */
+export function presentedKey(headers: { get(name: string): string | null | undefined }): string | undefined {
+  const auth = headers.get('authorization');
+  if (auth) {
+    const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    if (match?.[1]) return match[1].trim();
+  }
+  return headers.get('x-api-key')?.trim() || undefined;
+}

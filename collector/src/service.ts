@@ -1,0 +1,183 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import type { Feedback } from '@oversight/sdk/feedback';
+import { scorers as allScorers, type TextScorer } from '@oversight/sdk/scorers';
+import type { Config } from './config.ts';
+import { createMetrics } from './metrics.ts';
+import { openPipeline } from './pipeline/index.ts';
+import { createApiKeyResolver, parseApiKeys } from './receive/api-keys.ts';
+import { createRateLimiter } from './receive/rate-limit.ts';
+import { createApp } from './server.ts';
+import { createBatchWriter } from './store/batch-writer.ts';
+import { openStore } from './store/open-store.ts';
+import { toFeedbackRow } from './store/record-rows.ts';
+import type { Store } from './store/store.ts';
+import { FEEDBACK } from './store/tables.ts';
+import { createBatchTransform } from './transform.ts';
+
+/** The write-ahead log lives beside the chdb data dir, never inside it (chdb owns that tree). */
+export function walDirFor(config: Config): string {
+  return config.walDir ?? path.join(path.dirname(path.resolve(config.dataDir)), 'wal');
+}
+
+/**
+ * Where a running collector leaves its address and a one-off admin token, so
+ * `oversight sql` on the same data dir can query through it: chdb lets only
+ * one process open a data directory.
+ */
+export function controlFileFor(config: Config): string {
+  return path.join(walDirFor(config), 'collector.json');
+}
+
+export function openConfiguredStore(config: Config): Promise<Store> {
+  return openStore({
+    ...(config.clickhouseUrl ? { url: config.clickhouseUrl } : {}),
+    username: config.clickhouseUser,
+    password: config.clickhousePassword,
+    database: config.database,
+    dataDir: config.dataDir,
+  });
+}
+
+export function selectScorers(spec: string): TextScorer[] {
+  const wanted = spec.trim().toLowerCase();
+  if (wanted === 'none' || wanted === '') return [];
+  if (wanted === 'all') return Object.values(allScorers);
+  return wanted.split(',').map((name) => {
+    const scorer = allScorers[name.trim()];
+    if (!scorer) throw new Error(`unknown evaluator "${name.trim()}"; known: ${Object.keys(allScorers).join(', ')}`);
+    return scorer;
+  });
+}
+
+function feedbackRow(projectId: string, feedback: Feedback) {
+  const thumbs = feedback.value === 'up' || feedback.value === 'down';
+  return toFeedbackRow({
+    id: randomUUID(),
+    projectId,
+    timestamp: Date.now(),
+    traceId: feedback.traceId,
+    ...(feedback.spanId ? { spanId: feedback.spanId } : {}),
+    ...(feedback.userId ? { userId: feedback.userId } : {}),
+    kind: thumbs ? 'thumbs' : 'score',
+    value: feedback.value === 'up' ? 1 : feedback.value === 'down' ? 0 : (feedback.value as number),
+    ...(feedback.comment ? { comment: feedback.comment } : {}),
+    ...(feedback.metadata
+      ? { metadata: Object.fromEntries(Object.entries(feedback.metadata).map(([k, v]) => [k, String(v)])) }
+      : {}),
+  });
+}
+
+/**
+ * One line when inserts start failing and one when they recover: an outage
+ * retried every few seconds must not flood the log.
+ */
+function reportDrainError() {
+  let last = '';
+  return (error: Error) => {
+    if (error.message === last) return;
+    last = error.message;
+    console.error(`[oversight] writing to ClickHouse failed, will retry: ${error.message}`);
+  };
+}
+
+export interface RunningCollector {
+  url: string;
+  storeDescription: string;
+  store: Store;
+  /** Stops intake, drains the log into ClickHouse (bounded), closes everything. */
+  close(): Promise<void>;
+}
+
+export async function startCollector(config: Config): Promise<RunningCollector> {
+  const apiKeys = createApiKeyResolver(parseApiKeys(config.apiKeys), config.insecureDev);
+  if (apiKeys.size === 0 && !config.insecureDev) {
+    throw new Error('no API keys configured: pass --api-keys key=project (or --insecure-dev for a local demo)');
+  }
+  const scorers = selectScorers(config.evaluators);
+  const store = await openConfiguredStore(config);
+  const metrics = createMetrics();
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+
+  // Every insert the drain makes is timed and counted here, in one place.
+  const measuredStore: Pick<Store, 'insert'> = {
+    async insert(table, rows, options) {
+      const stop = metrics.insertSeconds.startTimer({ table });
+      await store.insert(table, rows, options);
+      stop();
+      metrics.rowsWritten.inc({ table }, rows.length);
+    },
+  };
+
+  const walDir = walDirFor(config);
+  const { ingest } = await openPipeline({
+    wal: { dir: walDir, maxBytes: config.walMaxBytes },
+    store: measuredStore,
+    toRows: createBatchTransform({ maxTextChars: config.maxTextChars, scorers }),
+    drain: { onError: reportDrainError() },
+  });
+  const feedbackWriter = createBatchWriter(measuredStore, { maxDelayMs: 50 });
+  metrics.observe(() => {
+    const health = ingest.health();
+    return { queueDepth: health.wal.uncommittedEntries, walBytes: health.wal.bytesOnDisk, storeHealthy: health.storeHealthy };
+  });
+
+  const sqlToken = randomBytes(24).toString('hex');
+  const app = createApp({
+    apiKeys,
+    rateLimiter: createRateLimiter(config.rateLimitSpansPerSecond),
+    metrics,
+    limits: {
+      maxBodyBytes: config.maxBodyBytes,
+      maxDecompressedBytes: config.maxDecompressedBytes,
+      decode: { maxAttributeValueChars: config.maxTextChars * 10 },
+    },
+    ingest: (projectId, spans) => ingest.ingest(projectId, spans),
+    recordFeedback: (projectId, feedback) => feedbackWriter.write(FEEDBACK, [feedbackRow(projectId, feedback)]),
+    async readiness() {
+      const health = ingest.health();
+      if (!health.ready) return { ready: false, reason: health.reasons.join('; ') };
+      if (!(await store.ping())) return { ready: false, reason: 'ClickHouse does not answer' };
+      return { ready: true };
+    },
+    sql: { token: sqlToken, run: (query, format) => store.queryText(query, format, { readonly: true }) },
+  });
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+
+  const controlFile = controlFileFor(config);
+  if (store.kind === 'embedded') {
+    await mkdir(path.dirname(controlFile), { recursive: true });
+    await writeFile(controlFile, JSON.stringify({ url, token: sqlToken, pid: process.pid }), { mode: 0o600 });
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    storeDescription: store.kind === 'embedded' ? `embedded chdb in ${path.resolve(config.dataDir)}` : 'ClickHouse server',
+    store,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await ingest.stop();
+        await feedbackWriter.close();
+        await rm(controlFile, { force: true });
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
