@@ -10,13 +10,16 @@
  * Run alone: node sdk/bench/overhead.bench.ts
  */
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { isWrapped } from '@opentelemetry/instrumentation';
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { OpenAIInstrumentation as TraceloopOpenAI } from '@traceloop/instrumentation-openai';
-import { isWrapped } from '@opentelemetry/instrumentation';
 import OpenAI from 'openai';
 import { startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { init } from '../src/init.ts';
-import { classesFromClientClass, OpenAIInstrumentation } from '../src/instrumentation/openai/instrumentation.ts';
+import {
+  classesFromClientClass,
+  OpenAIInstrumentation,
+} from '../src/instrumentation/openai/instrumentation.ts';
 
 class DiscardExporter implements SpanExporter {
   spans = 0;
@@ -57,7 +60,9 @@ export async function benchOverhead(options: OverheadOptions = {}): Promise<Reco
 
   const sink = new DiscardExporter();
   const handle = init({
-    spanProcessors: [new BatchSpanProcessor({ exporter: sink, maxQueueSize: 100_000, scheduledDelayMillis: 200 })],
+    spanProcessors: [
+      new BatchSpanProcessor({ exporter: sink, maxQueueSize: 100_000, scheduledDelayMillis: 200 }),
+    ],
     instrumentations: { openai: false, anthropic: false },
     flushOnExit: false,
   });
@@ -67,7 +72,8 @@ export async function benchOverhead(options: OverheadOptions = {}): Promise<Reco
   const ours = new OpenAIInstrumentation({ enabled: false });
   const classes = classesFromClientClass(OpenAI as unknown as Record<string, unknown>);
   const traceloop = new TraceloopOpenAI({ enabled: false, traceContent: true });
-  const traceloopProto = (OpenAI as unknown as { Chat: { Completions: { prototype: object } } }).Chat.Completions.prototype;
+  const traceloopProto = (OpenAI as unknown as { Chat: { Completions: { prototype: object } } }).Chat
+    .Completions.prototype;
 
   const use = (v: Variant) => {
     ours.unpatchClasses(classes);
@@ -123,7 +129,12 @@ export async function benchOverhead(options: OverheadOptions = {}): Promise<Reco
     const sorted = samples[v].sort((a, b) => a - b);
     out[`${v}_median_us`] = Math.round(quantile(sorted, 0.5));
     out[`${v}_p99_us`] = Math.round(quantile(sorted, 0.99));
-    out[`${v}_cpu_us`] = Math.round(quantile(cpu[v].sort((a, b) => a - b), 0.5));
+    out[`${v}_cpu_us`] = Math.round(
+      quantile(
+        cpu[v].sort((a, b) => a - b),
+        0.5,
+      ),
+    );
   }
   for (const v of ['oversight', 'openllmetry'] as const) {
     out[`${v}_overhead_median_us`] = (out[`${v}_median_us`] ?? 0) - (out.bare_median_us ?? 0);

@@ -124,7 +124,12 @@ function loadPiiMasker(): Masker | undefined {
 function findPiiScorer(mod: Record<string, unknown>): TextScorer | undefined {
   const candidates: unknown[] = Object.values(mod);
   for (const value of Object.values(mod)) {
-    if (typeof value === 'function' && /pii/i.test(value.name) && value.length === 0 && !/^[A-Z]/.test(value.name)) {
+    if (
+      typeof value === 'function' &&
+      /pii/i.test(value.name) &&
+      value.length === 0 &&
+      !/^[A-Z]/.test(value.name)
+    ) {
       try {
         candidates.push((value as () => unknown)());
       } catch {
@@ -133,7 +138,12 @@ function findPiiScorer(mod: Record<string, unknown>): TextScorer | undefined {
     }
   }
   for (const c of candidates) {
-    if (c && typeof c === 'object' && (c as TextScorer).name === 'pii' && typeof (c as TextScorer).score === 'function') {
+    if (
+      c &&
+      typeof c === 'object' &&
+      (c as TextScorer).name === 'pii' &&
+      typeof (c as TextScorer).score === 'function'
+    ) {
       return c as TextScorer;
     }
   }

@@ -1,4 +1,7 @@
 export { type ContentOptions, ContentPolicy } from './content.ts';
+export * from './context.ts';
+export * from './feedback.ts';
+export * from './guard.ts';
 export { registerModuleHooks } from './hooks.ts';
 export {
   getOversight,
@@ -11,8 +14,12 @@ export {
 } from './init.ts';
 export { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
 export { instrument } from './instrumentation/instrument.ts';
-export { OpenAIInstrumentation, type OversightInstrumentationConfig } from './instrumentation/openai/instrumentation.ts';
+export {
+  OpenAIInstrumentation,
+  type OversightInstrumentationConfig,
+} from './instrumentation/openai/instrumentation.ts';
 export { DEFAULT_PRICES, type ModelPrice, PRICE_TABLE_VERSION } from './price-table.ts';
 export { costOf, type PriceOverrides, PriceTable, type TokenUsage } from './pricing.ts';
+export * from './rag.ts';
 export * from './semconv.ts';
 export { SDK_VERSION } from './version.ts';

@@ -1,4 +1,10 @@
-import { context, propagation, ProxyTracerProvider, type TracerProvider as ApiTracerProvider, trace } from '@opentelemetry/api';
+import {
+  type TracerProvider as ApiTracerProvider,
+  context,
+  ProxyTracerProvider,
+  propagation,
+  trace,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -17,14 +23,14 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { z } from 'zod';
 import { type ContentOptions, ContentPolicy, contentOptionsFromEnv, parseBool } from './content.ts';
+import { OversightContextSpanProcessor } from './context.ts';
 import { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
 import { setDefaultTelemetry } from './instrumentation/llm-span.ts';
 import { OpenAIInstrumentation } from './instrumentation/openai/instrumentation.ts';
 import { type PriceOverrides, PriceTable, priceOverridesSchema } from './pricing.ts';
-import { diagnoseOnce, errorName } from './safe.ts';
 import { QuietExporter } from './quiet-exporter.ts';
+import { diagnoseOnce, errorName } from './safe.ts';
 import { SDK_NAME, SDK_VERSION } from './version.ts';
-
 
 export interface InitOptions extends ContentOptions {
   /** Collector base URL (`/v1/traces` is appended). Env `OVERSIGHT_ENDPOINT`, else the standard OTLP endpoint variables. */
@@ -46,7 +52,12 @@ export interface InitOptions extends ContentOptions {
   /** Replaces the batch processor + exporter entirely (tests use a SimpleSpanProcessor). */
   spanProcessors?: SpanProcessor[];
   /** Batch processor limits; env `OTEL_BSP_*` otherwise. */
-  batch?: { maxQueueSize?: number; maxExportBatchSize?: number; scheduledDelayMillis?: number; exportTimeoutMillis?: number };
+  batch?: {
+    maxQueueSize?: number;
+    maxExportBatchSize?: number;
+    scheduledDelayMillis?: number;
+    exportTimeoutMillis?: number;
+  };
   sampler?: Sampler;
   /** Do nothing at all. Env `OVERSIGHT_DISABLED` or `OTEL_SDK_DISABLED`. */
   disabled?: boolean;
@@ -95,7 +106,10 @@ export function init(options: InitOptions = {}): OversightHandle {
   try {
     current = setup(options);
   } catch (error) {
-    diagnoseOnce('init', `init failed (${errorName(error)}: ${(error as Error)?.message ?? ''}); tracing is off`);
+    diagnoseOnce(
+      'init',
+      `init failed (${errorName(error)}: ${(error as Error)?.message ?? ''}); tracing is off`,
+    );
     current = inertHandle();
   }
   return current;
@@ -104,7 +118,8 @@ export function init(options: InitOptions = {}): OversightHandle {
 function setup(options: InitOptions): OversightHandle {
   const env = process.env;
   const opts: InitOptions = { ...contentOptionsFromEnv(env), ...stripUndefined(options) };
-  if (opts.disabled ?? (parseBool(env.OVERSIGHT_DISABLED) || parseBool(env.OTEL_SDK_DISABLED))) return inertHandle();
+  if (opts.disabled ?? (parseBool(env.OVERSIGHT_DISABLED) || parseBool(env.OTEL_SDK_DISABLED)))
+    return inertHandle();
   initOptionsSchema.parse(opts);
 
   const content = new ContentPolicy(opts);
@@ -171,7 +186,9 @@ function setup(options: InitOptions): OversightHandle {
  * A batch span processor exporting to Oversight, for apps that set up their own
  * OpenTelemetry SDK: `new NodeSDK({ spanProcessors: [oversightSpanProcessor()] })`.
  */
-export function oversightSpanProcessor(options: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers' | 'exporter' | 'batch'> = {}): SpanProcessor {
+export function oversightSpanProcessor(
+  options: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers' | 'exporter' | 'batch'> = {},
+): SpanProcessor {
   return buildPipeline(options).processor;
 }
 
@@ -181,19 +198,31 @@ export function oversightInstrumentations(options: InitOptions = {}): Instrument
   return createInstrumentations(opts, new ContentPolicy(opts), new PriceTable(opts.prices ?? {}));
 }
 
-function createInstrumentations(opts: InitOptions, content: ContentPolicy, prices: PriceTable): Instrumentation[] {
+function createInstrumentations(
+  opts: InitOptions,
+  content: ContentPolicy,
+  prices: PriceTable,
+): Instrumentation[] {
   const list: Instrumentation[] = [];
   if (opts.instrumentations?.openai !== false) list.push(new OpenAIInstrumentation({ content, prices }));
-  if (opts.instrumentations?.anthropic !== false) list.push(new AnthropicInstrumentation({ content, prices }));
+  if (opts.instrumentations?.anthropic !== false)
+    list.push(new AnthropicInstrumentation({ content, prices }));
   return list;
 }
 
-function buildPipeline(opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers' | 'exporter' | 'batch' | 'spanProcessors'>): {
+function buildPipeline(
+  opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers' | 'exporter' | 'batch' | 'spanProcessors'>,
+): {
   processor: SpanProcessor;
   exporter: SpanExporter | undefined;
 } {
-  if (opts.spanProcessors?.length) return { processor: fanOut(opts.spanProcessors), exporter: undefined };
-  const exporter = opts.exporter ?? new QuietExporter(otlpExporter(opts, 10_000), otlpExporter(opts, FAST_EXPORT_TIMEOUT_MS));
+  // withContext() tags (session, user, metadata) are stamped on every span as it starts.
+  const tagging = new OversightContextSpanProcessor();
+  if (opts.spanProcessors?.length)
+    return { processor: fanOut([tagging, ...opts.spanProcessors]), exporter: undefined };
+  const exporter =
+    opts.exporter ??
+    new QuietExporter(otlpExporter(opts, 10_000), otlpExporter(opts, FAST_EXPORT_TIMEOUT_MS));
   const processor = new BatchSpanProcessor({
     exporter,
     maxQueueSize: opts.batch?.maxQueueSize ?? envNumber('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
@@ -201,13 +230,16 @@ function buildPipeline(opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers'
     scheduledDelayMillis: opts.batch?.scheduledDelayMillis ?? envNumber('OTEL_BSP_SCHEDULE_DELAY') ?? 1000,
     exportTimeoutMillis: opts.batch?.exportTimeoutMillis ?? envNumber('OTEL_BSP_EXPORT_TIMEOUT') ?? 10_000,
   });
-  return { processor, exporter };
+  return { processor: fanOut([tagging, processor]), exporter };
 }
 
 /** Below the OTLP retry loop's first backoff (1 s, -20 % jitter), so a dead collector is not retried. */
 const FAST_EXPORT_TIMEOUT_MS = 700;
 
-function otlpExporter(opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers'>, timeoutMillis: number): SpanExporter {
+function otlpExporter(
+  opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers'>,
+  timeoutMillis: number,
+): SpanExporter {
   const env = process.env;
   const base = opts.endpoint ?? env.OVERSIGHT_ENDPOINT;
   const apiKey = opts.apiKey ?? env.OVERSIGHT_API_KEY;
@@ -218,7 +250,9 @@ function otlpExporter(opts: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers'>
     ...(base ? { url: `${base.replace(/\/+$/, '')}/v1/traces` } : {}),
     ...(Object.keys(headers).length ? { headers } : {}),
     ...(env.OTEL_EXPORTER_OTLP_TIMEOUT || env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ? {} : { timeoutMillis }),
-    ...(env.OTEL_EXPORTER_OTLP_COMPRESSION || env.OTEL_EXPORTER_OTLP_TRACES_COMPRESSION ? {} : { compression: 'gzip' as never }),
+    ...(env.OTEL_EXPORTER_OTLP_COMPRESSION || env.OTEL_EXPORTER_OTLP_TRACES_COMPRESSION
+      ? {}
+      : { compression: 'gzip' as never }),
   });
 }
 
@@ -295,7 +329,10 @@ async function guard(p: Promise<void>): Promise<void> {
     await p;
   } catch (error) {
     // A failed flush is an export failure: same key, so a dead collector still costs one line.
-    diagnoseOnce('export', `cannot export spans (${errorName(error)}); the app is unaffected, further failures are not logged`);
+    diagnoseOnce(
+      'export',
+      `cannot export spans (${errorName(error)}); the app is unaffected, further failures are not logged`,
+    );
   }
 }
 

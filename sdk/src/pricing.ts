@@ -35,7 +35,9 @@ export class PriceTable {
 
   constructor(overrides: PriceOverrides = {}) {
     const parsed = priceOverridesSchema.parse(overrides);
-    this.#prices = new Map(Object.entries({ ...DEFAULT_PRICES, ...parsed }).map(([k, v]) => [k.toLowerCase(), v]));
+    this.#prices = new Map(
+      Object.entries({ ...DEFAULT_PRICES, ...parsed }).map(([k, v]) => [k.toLowerCase(), v]),
+    );
     this.#prefixes = [...this.#prices.keys()].sort((a, b) => b.length - a.length);
   }
 

@@ -38,7 +38,9 @@ export class QuietExporter implements SpanExporter {
         this.#healthy = result.code === 0;
         this.#failed = !this.#healthy;
         if (result.code !== 0) {
-          const reason = result.error ? `${errorName(result.error)}: ${result.error.message}` : 'unknown error';
+          const reason = result.error
+            ? `${errorName(result.error)}: ${result.error.message}`
+            : 'unknown error';
           diagnoseOnce('export', `cannot export spans (${reason}); ${LINE}`);
         }
         done(result);
@@ -52,7 +54,10 @@ export class QuietExporter implements SpanExporter {
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all([this.#normal.shutdown().catch(() => {}), this.#fast === this.#normal ? undefined : this.#fast.shutdown().catch(() => {})]);
+    await Promise.all([
+      this.#normal.shutdown().catch(() => {}),
+      this.#fast === this.#normal ? undefined : this.#fast.shutdown().catch(() => {}),
+    ]);
   }
 
   async forceFlush(): Promise<void> {

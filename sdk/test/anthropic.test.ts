@@ -1,5 +1,6 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import Anthropic from '@anthropic-ai/sdk';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { instrument } from '../src/instrumentation/instrument.ts';
@@ -22,14 +23,15 @@ beforeEach(() => exporter.reset());
 
 describe('anthropic messages', () => {
   it('records a message with system instructions, usage and cost', async () => {
-    const m = await client.messages.create({
+    // top_k is still accepted by the API; this SDK version's types no longer list it.
+    const params = {
       model: MODEL,
       max_tokens: 100,
-      temperature: 0.5,
       top_k: 40,
       system: 'You are terse.',
-      messages: [{ role: 'user', content: 'Explain tracing' }],
-    });
+      messages: [{ role: 'user' as const, content: 'Explain tracing' }],
+    };
+    const m = await client.messages.create(params as Anthropic.MessageCreateParamsNonStreaming);
     // One LLM span per call: the SDK's own native span is switched off.
     expect(exporter.getFinishedSpans()).toHaveLength(1);
     const span = only(exporter.getFinishedSpans(), `chat ${MODEL}`);
@@ -42,9 +44,14 @@ describe('anthropic messages', () => {
     expect(a['gen_ai.response.finish_reasons']).toEqual([m.stop_reason]);
     expect(a['gen_ai.usage.input_tokens']).toBe(m.usage.input_tokens);
     expect(a['gen_ai.usage.output_tokens']).toBe(m.usage.output_tokens);
-    expect(a['oversight.usage.cost_usd']).toBeCloseTo((m.usage.input_tokens * 3 + m.usage.output_tokens * 15) / 1e6, 12);
+    expect(a['oversight.usage.cost_usd']).toBeCloseTo(
+      (m.usage.input_tokens * 3 + m.usage.output_tokens * 15) / 1e6,
+      12,
+    );
     expect(json(span, 'gen_ai.system_instructions')).toEqual([{ type: 'text', content: 'You are terse.' }]);
-    expect(json(span, 'gen_ai.input.messages')).toEqual([{ role: 'user', parts: [{ type: 'text', content: 'Explain tracing' }] }]);
+    expect(json(span, 'gen_ai.input.messages')).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'Explain tracing' }] },
+    ]);
     const text = m.content[0]?.type === 'text' ? m.content[0].text : '';
     expect(json(span, 'gen_ai.output.messages')).toEqual([
       { role: 'assistant', parts: [{ type: 'text', content: text }], finish_reason: m.stop_reason },
@@ -53,10 +60,24 @@ describe('anthropic messages', () => {
 
   it('counts cache reads and writes in input tokens and prices each at its rate', async () => {
     const system = [
-      { type: 'text' as const, text: 'A long reusable preamble about the product.', cache_control: { type: 'ephemeral' as const } },
+      {
+        type: 'text' as const,
+        text: 'A long reusable preamble about the product.',
+        cache_control: { type: 'ephemeral' as const },
+      },
     ];
-    const first = await client.messages.create({ model: MODEL, max_tokens: 50, system, messages: [{ role: 'user', content: 'q1' }] });
-    const second = await client.messages.create({ model: MODEL, max_tokens: 50, system, messages: [{ role: 'user', content: 'q2' }] });
+    const first = await client.messages.create({
+      model: MODEL,
+      max_tokens: 50,
+      system,
+      messages: [{ role: 'user', content: 'q1' }],
+    });
+    const second = await client.messages.create({
+      model: MODEL,
+      max_tokens: 50,
+      system,
+      messages: [{ role: 'user', content: 'q2' }],
+    });
     const [s1, s2] = exporter.getFinishedSpans();
     const write = first.usage.cache_creation_input_tokens ?? 0;
     const read = second.usage.cache_read_input_tokens ?? 0;
@@ -78,13 +99,16 @@ describe('anthropic messages', () => {
       messages: [{ role: 'user', content: 'stream it now' }],
     });
     let text = '';
-    for await (const e of stream) if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') text += e.delta.text;
+    for await (const e of stream)
+      if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') text += e.delta.text;
     const a = only(exporter.getFinishedSpans(), `chat ${MODEL}`).attributes;
     expect(a['gen_ai.usage.input_tokens']).toBe(3);
     expect(a['gen_ai.usage.output_tokens']).toBe(text.split(/\s+/).filter(Boolean).length);
     expect(a['gen_ai.response.finish_reasons']).toEqual(['end_turn']);
     expect(a['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
-    expect(JSON.parse(a['gen_ai.output.messages'] as string)[0].parts).toEqual([{ type: 'text', content: text }]);
+    expect(JSON.parse(a['gen_ai.output.messages'] as string)[0].parts).toEqual([
+      { type: 'text', content: text },
+    ]);
   });
 
   it('records tool use, plain and streamed (messages.stream helper)', async () => {
@@ -92,7 +116,11 @@ describe('anthropic messages', () => {
       {
         name: 'get_weather',
         description: 'Weather for a city',
-        input_schema: { type: 'object' as const, properties: { location: { type: 'string' } }, required: ['location'] },
+        input_schema: {
+          type: 'object' as const,
+          properties: { location: { type: 'string' } },
+          required: ['location'],
+        },
       },
     ];
     const m = await client.messages.create({
@@ -104,22 +132,41 @@ describe('anthropic messages', () => {
     const use = m.content.find((b) => b.type === 'tool_use');
     expect(use?.type).toBe('tool_use');
     const final = await client.messages
-      .stream({ model: MODEL, max_tokens: 100, tools, messages: [{ role: 'user', content: "What's the weather in Lima?" }] })
+      .stream({
+        model: MODEL,
+        max_tokens: 100,
+        tools,
+        messages: [{ role: 'user', content: "What's the weather in Lima?" }],
+      })
       .finalMessage();
     expect(final.stop_reason).toBe('tool_use');
     const [plain, streamed] = exporter.getFinishedSpans();
-    expect(json(plain!, 'gen_ai.output.messages')).toEqual([
+    expect(json(plain as ReadableSpan, 'gen_ai.output.messages')).toEqual([
       {
         role: 'assistant',
-        parts: [{ type: 'tool_call', id: use?.type === 'tool_use' ? use.id : '', name: 'get_weather', arguments: { location: 'Oslo' } }],
+        parts: [
+          {
+            type: 'tool_call',
+            id: use?.type === 'tool_use' ? use.id : '',
+            name: 'get_weather',
+            arguments: { location: 'Oslo' },
+          },
+        ],
         finish_reason: 'tool_use',
       },
     ]);
-    expect(json(plain!, 'gen_ai.tool.definitions')).toEqual([
-      { type: 'function', name: 'get_weather', description: 'Weather for a city', parameters: tools[0]?.input_schema },
+    expect(json(plain as ReadableSpan, 'gen_ai.tool.definitions')).toEqual([
+      {
+        type: 'function',
+        name: 'get_weather',
+        description: 'Weather for a city',
+        parameters: tools[0]?.input_schema,
+      },
     ]);
-    const out = json(streamed!, 'gen_ai.output.messages') as Array<{ parts: unknown[] }>;
-    expect(out[0]?.parts).toContainEqual(expect.objectContaining({ type: 'tool_call', name: 'get_weather', arguments: { location: 'Lima' } }));
+    const out = json(streamed as ReadableSpan, 'gen_ai.output.messages') as Array<{ parts: unknown[] }>;
+    expect(out[0]?.parts).toContainEqual(
+      expect.objectContaining({ type: 'tool_call', name: 'get_weather', arguments: { location: 'Lima' } }),
+    );
     expect(streamed?.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_use']);
   });
 
@@ -129,14 +176,23 @@ describe('anthropic messages', () => {
       max_tokens: 100,
       messages: [
         { role: 'user', content: 'Weather in Oslo?' },
-        { role: 'assistant', content: [{ type: 'tool_use', id: 'tu_1', name: 'get_weather', input: { location: 'Oslo' } }] },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'tu_1', name: 'get_weather', input: { location: 'Oslo' } }],
+        },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'tu_1', content: '3 degrees' }] },
       ],
     });
     const span = only(exporter.getFinishedSpans(), `chat ${MODEL}`);
     const input = json(span, 'gen_ai.input.messages') as unknown[];
-    expect(input[1]).toEqual({ role: 'assistant', parts: [{ type: 'tool_call', id: 'tu_1', name: 'get_weather', arguments: { location: 'Oslo' } }] });
-    expect(input[2]).toEqual({ role: 'tool', parts: [{ type: 'tool_call_response', id: 'tu_1', response: '3 degrees' }] });
+    expect(input[1]).toEqual({
+      role: 'assistant',
+      parts: [{ type: 'tool_call', id: 'tu_1', name: 'get_weather', arguments: { location: 'Oslo' } }],
+    });
+    expect(input[2]).toEqual({
+      role: 'tool',
+      parts: [{ type: 'tool_call_response', id: 'tu_1', response: '3 degrees' }],
+    });
   });
 
   it('records API errors', async () => {

@@ -85,7 +85,12 @@ describe('ESM app with node --import @oversight/sdk/auto', () => {
     expect(received[0]?.headers.authorization).toBe('Bearer ovs_test_key');
     expect(received[0]?.headers['content-type']).toBe('application/x-protobuf');
     const text = spansText();
-    for (const name of ['chat gpt-4o-mini', 'embeddings text-embedding-3-small', 'chat claude-haiku-4-5', 'chat mock-error-400']) {
+    for (const name of [
+      'chat gpt-4o-mini',
+      'embeddings text-embedding-3-small',
+      'chat claude-haiku-4-5',
+      'chat mock-error-400',
+    ]) {
       expect(text).toContain(name);
     }
     expect(text).toContain('esm-fixture');

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { ContentPolicy, maskWith } from '../src/content.ts';
 import { instrument } from '../src/instrumentation/instrument.ts';
-import type { TextScorer } from '../src/scorers/types.ts';
 import { silenceDiagnostics } from '../src/safe.ts';
+import type { TextScorer } from '../src/scorers/types.ts';
 import { initForTest, only } from './helpers.ts';
 
 let mock: MockLlm;
@@ -17,8 +17,14 @@ async function spanFor(options: Parameters<typeof initForTest>[0], content: stri
   const { handle, exporter } = initForTest(options);
   try {
     const client = instrument(new OpenAI({ apiKey: 'k', baseURL: `${mock.url}/v1` }));
-    const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
-    return { span: only(exporter.getFinishedSpans(), 'chat gpt-4o-mini'), answer: r.choices[0]?.message.content };
+    const r = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content }],
+    });
+    return {
+      span: only(exporter.getFinishedSpans(), 'chat gpt-4o-mini'),
+      answer: r.choices[0]?.message.content,
+    };
   } finally {
     await handle.shutdown();
   }
@@ -38,7 +44,10 @@ describe('content capture', () => {
   });
 
   it('runs redact on prompts and completions before export', async () => {
-    const { span, answer } = await spanFor({ redact: (t) => t.replaceAll(/\d{4}-\d{4}/g, '[ACCOUNT]') }, 'my account 1234-5678');
+    const { span, answer } = await spanFor(
+      { redact: (t) => t.replaceAll(/\d{4}-\d{4}/g, '[ACCOUNT]') },
+      'my account 1234-5678',
+    );
     expect(answer).toContain('1234-5678');
     const all = `${span.attributes['gen_ai.input.messages']}${span.attributes['gen_ai.output.messages']}`;
     expect(all).not.toContain('1234-5678');
@@ -46,7 +55,10 @@ describe('content capture', () => {
   });
 
   it('cuts text to the size cap and marks the span', async () => {
-    const { span } = await spanFor({ maxContentLength: 10 }, 'a very long prompt that goes past ten characters');
+    const { span } = await spanFor(
+      { maxContentLength: 10 },
+      'a very long prompt that goes past ten characters',
+    );
     const input = JSON.parse(span.attributes['gen_ai.input.messages'] as string);
     expect(input[0].parts[0].content).toBe('a very lon');
     expect(span.attributes['oversight.content.truncated']).toBe(true);

@@ -40,7 +40,9 @@ describe('init', () => {
     silenceDiagnostics(false);
     expect(handle.registered).toBe(false);
     expect(handle.tracerProvider).toBeUndefined();
-    expect((trace.getTracerProvider() as unknown as { getDelegate(): unknown }).getDelegate()).toBe(appProvider);
+    expect((trace.getTracerProvider() as unknown as { getDelegate(): unknown }).getDelegate()).toBe(
+      appProvider,
+    );
 
     const client = instrument(new OpenAI({ apiKey: 'k', baseURL: `${mock.url}/v1` }));
     await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });

@@ -61,7 +61,11 @@ describe('chat completions', () => {
       { role: 'user', parts: [{ type: 'text', content: 'What is OTel?' }] },
     ]);
     expect(json(span, 'gen_ai.output.messages')).toEqual([
-      { role: 'assistant', parts: [{ type: 'text', content: r.choices[0]?.message.content }], finish_reason: 'stop' },
+      {
+        role: 'assistant',
+        parts: [{ type: 'text', content: r.choices[0]?.message.content }],
+        finish_reason: 'stop',
+      },
     ]);
     expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
   });
@@ -72,7 +76,9 @@ describe('chat completions', () => {
       .withResponse();
     expect(response.status).toBe(200);
     expect(data.choices[0]?.message.content).toContain('hi');
-    expect(only(exporter.getFinishedSpans(), 'chat gpt-4o-mini').attributes['gen_ai.response.id']).toBe(data.id);
+    expect(only(exporter.getFinishedSpans(), 'chat gpt-4o-mini').attributes['gen_ai.response.id']).toBe(
+      data.id,
+    );
   });
 
   it('streams: asks for usage, hides the extra chunk, records usage and time to first chunk', async () => {
@@ -133,7 +139,12 @@ describe('chat completions', () => {
     const span = only(exporter.getFinishedSpans(), 'chat gpt-4o');
     expect(span.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_calls']);
     expect(json(span, 'gen_ai.tool.definitions')).toEqual([
-      { type: 'function', name: 'get_weather', description: 'Weather for a city', parameters: weatherTool.function.parameters },
+      {
+        type: 'function',
+        name: 'get_weather',
+        description: 'Weather for a city',
+        parameters: weatherTool.function.parameters,
+      },
     ]);
     expect(json(span, 'gen_ai.output.messages')).toEqual([
       {
@@ -156,7 +167,11 @@ describe('chat completions', () => {
     }
     const span = only(exporter.getFinishedSpans(), 'chat gpt-4o');
     const out = json(span, 'gen_ai.output.messages') as Array<{ parts: Array<Record<string, unknown>> }>;
-    expect(out[0]?.parts[0]).toMatchObject({ type: 'tool_call', name: 'get_weather', arguments: { location: 'Rome' } });
+    expect(out[0]?.parts[0]).toMatchObject({
+      type: 'tool_call',
+      name: 'get_weather',
+      arguments: { location: 'Rome' },
+    });
     expect(span.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_calls']);
   });
 
@@ -192,7 +207,10 @@ describe('chat completions', () => {
   });
 
   it('covers retries with one span', async () => {
-    const r = await client.chat.completions.create({ model: 'mock-flaky-1', messages: [{ role: 'user', content: 'retry' }] });
+    const r = await client.chat.completions.create({
+      model: 'mock-flaky-1',
+      messages: [{ role: 'user', content: 'retry' }],
+    });
     expect(r.choices[0]?.message.content).toContain('retry');
     const span = only(exporter.getFinishedSpans(), 'chat mock-flaky-1');
     expect(span.attributes['oversight.request.retried']).toBe(true);
@@ -202,7 +220,12 @@ describe('chat completions', () => {
 
 describe('responses API', () => {
   it('records a response', async () => {
-    const r = await client.responses.create({ model: 'gpt-4o-mini', instructions: 'Answer shortly.', input: 'Tell me a fact', max_output_tokens: 40 });
+    const r = await client.responses.create({
+      model: 'gpt-4o-mini',
+      instructions: 'Answer shortly.',
+      input: 'Tell me a fact',
+      max_output_tokens: 40,
+    });
     const span = only(exporter.getFinishedSpans(), 'chat gpt-4o-mini');
     const a = span.attributes;
     expect(a['gen_ai.response.id']).toBe(r.id);
@@ -210,14 +233,20 @@ describe('responses API', () => {
     expect(a['gen_ai.usage.input_tokens']).toBe(r.usage?.input_tokens);
     expect(a['gen_ai.usage.output_tokens']).toBe(r.usage?.output_tokens);
     expect(json(span, 'gen_ai.system_instructions')).toEqual([{ type: 'text', content: 'Answer shortly.' }]);
-    expect(json(span, 'gen_ai.input.messages')).toEqual([{ role: 'user', parts: [{ type: 'text', content: 'Tell me a fact' }] }]);
+    expect(json(span, 'gen_ai.input.messages')).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'Tell me a fact' }] },
+    ]);
     expect(json(span, 'gen_ai.output.messages')).toEqual([
       { role: 'assistant', parts: [{ type: 'text', content: r.output_text }], finish_reason: 'stop' },
     ]);
   });
 
   it('records a streamed response from its completed event', async () => {
-    const stream = await client.responses.create({ model: 'gpt-4o-mini', input: 'Stream a fact', stream: true });
+    const stream = await client.responses.create({
+      model: 'gpt-4o-mini',
+      input: 'Stream a fact',
+      stream: true,
+    });
     let text = '';
     for await (const e of stream) if (e.type === 'response.output_text.delta') text += e.delta;
     const a = only(exporter.getFinishedSpans(), 'chat gpt-4o-mini').attributes;
@@ -229,7 +258,10 @@ describe('responses API', () => {
 
 describe('embeddings', () => {
   it('records dimensions, input tokens and cost', async () => {
-    const r = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['one two three', 'four'] });
+    const r = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['one two three', 'four'],
+    });
     const a = only(exporter.getFinishedSpans(), 'embeddings text-embedding-3-small').attributes;
     expect(a['gen_ai.operation.name']).toBe('embeddings');
     expect(a['gen_ai.embeddings.dimension.count']).toBe(r.data[0]?.embedding.length);

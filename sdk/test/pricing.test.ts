@@ -16,16 +16,21 @@ describe('price table', () => {
 
   it('prices cache reads and writes at their own rates, and reasoning as output', () => {
     // 1,000 input of which 600 read from cache and 100 written; 500 output incl. 200 reasoning.
-    const usage = { inputTokens: 1000, outputTokens: 500, cacheReadTokens: 600, cacheCreationTokens: 100, reasoningTokens: 200 };
+    const usage = {
+      inputTokens: 1000,
+      outputTokens: 500,
+      cacheReadTokens: 600,
+      cacheCreationTokens: 100,
+      reasoningTokens: 200,
+    };
     const price = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
     expect(costOf(price, usage)).toBeCloseTo((300 * 3 + 600 * 0.3 + 100 * 3.75 + 500 * 15) / 1e6, 12);
   });
 
   it('falls back to the input price when a model has no cache price', () => {
-    expect(costOf({ input: 10, output: 30 }, { inputTokens: 100, cacheReadTokens: 50, outputTokens: 0 })).toBeCloseTo(
-      (100 * 10) / 1e6,
-      12,
-    );
+    expect(
+      costOf({ input: 10, output: 30 }, { inputTokens: 100, cacheReadTokens: 50, outputTokens: 0 }),
+    ).toBeCloseTo((100 * 10) / 1e6, 12);
   });
 
   it('returns undefined for unknown models and for calls with no counts', () => {
@@ -34,7 +39,10 @@ describe('price table', () => {
   });
 
   it('takes overrides, including new models, and rejects invalid prices', () => {
-    const custom = new PriceTable({ 'my-finetune': { input: 1, output: 2 }, 'gpt-4o': { input: 1, output: 1 } });
+    const custom = new PriceTable({
+      'my-finetune': { input: 1, output: 2 },
+      'gpt-4o': { input: 1, output: 1 },
+    });
     expect(custom.cost('my-finetune-v3', { inputTokens: 1_000_000, outputTokens: 1_000_000 })).toBe(3);
     expect(custom.lookup('gpt-4o-2024-08-06')?.input).toBe(1);
     expect(() => new PriceTable({ bad: { input: -1, output: 1 } })).toThrow();

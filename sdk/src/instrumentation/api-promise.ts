@@ -24,7 +24,11 @@ export function observeApiPromise(
     call.end();
     return promise;
   }
-  if (typeof p._thenUnwrap === 'function' && p.responsePromise && typeof p.responsePromise.then === 'function') {
+  if (
+    typeof p._thenUnwrap === 'function' &&
+    p.responsePromise &&
+    typeof p.responsePromise.then === 'function'
+  ) {
     p.responsePromise.then(
       (props) => {
         if ((props as { retryOfRequestLogID?: unknown })?.retryOfRequestLogID !== undefined) {
@@ -36,8 +40,9 @@ export function observeApiPromise(
     return p._thenUnwrap((result) => {
       try {
         return onResult(result, call);
-      } catch (error) {
-        call.fail(error);
+      } catch {
+        // Our bug, not the call's failure: end the span as it is and hand the result over.
+        call.end();
         return result;
       }
     });

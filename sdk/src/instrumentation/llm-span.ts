@@ -1,4 +1,12 @@
-import { type Attributes, context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import { ContentPolicy } from '../content.ts';
 import { defaultPriceTable, type PriceTable, type TokenUsage } from '../pricing.ts';
 import { errorName, safeJson } from '../safe.ts';
@@ -118,7 +126,14 @@ export class LlmCall {
   /** Sets a content attribute as JSON; skipped entirely when capture is off. */
   content(key: string, build: () => unknown): void {
     if (!this.capture || this.#ended) return;
-    const json = safeJson(build());
+    let value: unknown;
+    try {
+      value = build();
+    } catch {
+      // A telemetry bug on odd input costs this attribute, nothing more.
+      return;
+    }
+    const json = safeJson(value);
     if (json !== undefined) this.span.setAttribute(key, json);
   }
 
@@ -148,7 +163,10 @@ export class LlmCall {
     const type = errorType(error);
     this.span.setAttribute(A.ATTR_ERROR_TYPE, type);
     const message = (error as { message?: unknown })?.message;
-    this.span.setStatus({ code: SpanStatusCode.ERROR, message: typeof message === 'string' ? message : type });
+    this.span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: typeof message === 'string' ? message : type,
+    });
     if (error instanceof Error) this.span.recordException(error);
     this.end();
   }
@@ -156,7 +174,10 @@ export class LlmCall {
   end(): void {
     if (this.#ended) return;
     if (this.#firstChunkAt > 0) {
-      this.span.setAttribute(A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (this.#firstChunkAt - this.#startedAt) / 1000);
+      this.span.setAttribute(
+        A.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+        (this.#firstChunkAt - this.#startedAt) / 1000,
+      );
     }
     if (this.#truncated) this.span.setAttribute(A.ATTR_OVERSIGHT_CONTENT_TRUNCATED, true);
     this.#ended = true;

@@ -37,7 +37,10 @@ export function tapStream<S>(stream: S, observer: StreamObserver): S {
   return stream;
 }
 
-function tapIterator(inner: AsyncIterator<unknown>, observer: StreamObserver): AsyncIterableIterator<unknown> {
+function tapIterator(
+  inner: AsyncIterator<unknown>,
+  observer: StreamObserver,
+): AsyncIterableIterator<unknown> {
   let finished = false;
   const finish = () => {
     if (finished) return;

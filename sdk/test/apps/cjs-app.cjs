@@ -25,7 +25,8 @@ async function main() {
     messages: [{ role: 'user', content: 'Stream from the CJS app' }],
   });
   let text = '';
-  for await (const e of stream) if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') text += e.delta.text;
+  for await (const e of stream)
+    if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') text += e.delta.text;
   console.log('anthropic stream:', text);
 }
 

@@ -20,7 +20,12 @@ const stream = await openai.chat.completions.create({
 });
 const chunks = [];
 for await (const c of stream) chunks.push(c);
-console.log('stream:', chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), chunks.length, JSON.stringify(Object.keys(chunks.at(-1)).sort()));
+console.log(
+  'stream:',
+  chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''),
+  chunks.length,
+  JSON.stringify(Object.keys(chunks.at(-1)).sort()),
+);
 
 const emb = await openai.embeddings.create({ model: 'text-embedding-3-small', input: 'embed me' });
 console.log('embeddings:', emb.data[0].embedding.length);

@@ -110,6 +110,7 @@ export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstr
           );
         }
       } catch {
+        call?.end();
         call = undefined;
       }
       if (!call) return original.apply(this, args);
@@ -131,7 +132,9 @@ export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstr
 
 export function messagesFromModule(moduleExports: unknown): { prototype: Obj } | undefined {
   const m = moduleExports as Obj | undefined;
-  const client = (m?.Anthropic ?? (m?.default as Obj | undefined)?.Anthropic ?? m?.default) as Obj | undefined;
+  const client = (m?.Anthropic ?? (m?.default as Obj | undefined)?.Anthropic ?? m?.default) as
+    | Obj
+    | undefined;
   return client?.Messages as { prototype: Obj } | undefined;
 }
 

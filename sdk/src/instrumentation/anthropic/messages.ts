@@ -60,7 +60,12 @@ function blocksToParts(call: LlmCall, content: unknown): Part[] {
         if (typeof b.thinking === 'string') parts.push({ type: 'reasoning', content: call.text(b.thinking) });
         break;
       case 'tool_use':
-        parts.push({ type: 'tool_call', id: str(b.id), name: str(b.name) ?? '', arguments: scrub(call, b.input) });
+        parts.push({
+          type: 'tool_call',
+          id: str(b.id),
+          name: str(b.name) ?? '',
+          arguments: scrub(call, b.input),
+        });
         break;
       case 'tool_result':
         parts.push({
@@ -71,7 +76,8 @@ function blocksToParts(call: LlmCall, content: unknown): Part[] {
         break;
       case 'image': {
         const src = isObj(b.source) ? b.source : {};
-        if (src.type === 'url' && typeof src.url === 'string') parts.push({ type: 'uri', modality: 'image', uri: src.url });
+        if (src.type === 'url' && typeof src.url === 'string')
+          parts.push({ type: 'uri', modality: 'image', uri: src.url });
         else parts.push({ type: 'blob', modality: 'image', mime_type: str(src.media_type) });
         break;
       }
@@ -85,7 +91,9 @@ function blocksToParts(call: LlmCall, content: unknown): Part[] {
 
 function resultText(content: unknown): unknown {
   if (!Array.isArray(content)) return content;
-  const texts = content.filter((c) => isObj(c) && typeof c.text === 'string').map((c) => (c as Obj).text as string);
+  const texts = content
+    .filter((c) => isObj(c) && typeof c.text === 'string')
+    .map((c) => (c as Obj).text as string);
   return texts.length === content.length ? texts.join('\n') : content;
 }
 
@@ -98,8 +106,16 @@ export function anthropicUsage(usage: unknown): TokenUsage | undefined {
   const fresh = num(usage.input_tokens);
   const read = num(usage.cache_read_input_tokens);
   const write = num(usage.cache_creation_input_tokens);
-  const input = fresh === undefined && read === undefined && write === undefined ? undefined : (fresh ?? 0) + (read ?? 0) + (write ?? 0);
-  return { inputTokens: input, outputTokens: num(usage.output_tokens), cacheReadTokens: read, cacheCreationTokens: write };
+  const input =
+    fresh === undefined && read === undefined && write === undefined
+      ? undefined
+      : (fresh ?? 0) + (read ?? 0) + (write ?? 0);
+  return {
+    inputTokens: input,
+    outputTokens: num(usage.output_tokens),
+    cacheReadTokens: read,
+    cacheCreationTokens: write,
+  };
 }
 
 export function recordMessage(call: LlmCall, message: unknown): unknown {
@@ -114,7 +130,11 @@ export function recordMessage(call: LlmCall, message: unknown): unknown {
   const usage = anthropicUsage(message.usage);
   if (usage) call.usage(usage);
   call.content(A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => [
-    { role: str(message.role) ?? 'assistant', parts: blocksToParts(call, message.content), finish_reason: stop ?? '' },
+    {
+      role: str(message.role) ?? 'assistant',
+      parts: blocksToParts(call, message.content),
+      finish_reason: stop ?? '',
+    },
   ]);
   call.end();
   return message;
@@ -191,7 +211,8 @@ export function messageStreamObserver(call: LlmCall): StreamObserver {
         const parts: Part[] = [];
         for (const [, b] of [...blocks.entries()].sort((x, y) => x[0] - y[0])) {
           if (b.type === 'text' && b.text) parts.push({ type: 'text', content: call.text(b.text) });
-          else if (b.type === 'thinking' && b.text) parts.push({ type: 'reasoning', content: call.text(b.text) });
+          else if (b.type === 'thinking' && b.text)
+            parts.push({ type: 'reasoning', content: call.text(b.text) });
           else if (b.type === 'tool_use') {
             const args = b.json ? parseArguments(b.json) : b.input;
             parts.push({ type: 'tool_call', id: b.id, name: b.name ?? '', arguments: scrub(call, args) });

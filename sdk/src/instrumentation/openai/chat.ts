@@ -20,7 +20,8 @@ export function chatRequestAttributes(body: Obj): Attributes {
   const n = num(body.n);
   if (n !== undefined && n !== 1) a[A.ATTR_GEN_AI_REQUEST_CHOICE_COUNT] = n;
   if (typeof body.stop === 'string') a[A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = [body.stop];
-  else if (Array.isArray(body.stop)) a[A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = body.stop.filter((s) => typeof s === 'string');
+  else if (Array.isArray(body.stop))
+    a[A.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = body.stop.filter((s) => typeof s === 'string');
   if (body.stream === true) a[A.ATTR_GEN_AI_REQUEST_STREAM] = true;
   const format = isObj(body.response_format) ? str(body.response_format.type) : undefined;
   if (format) a[A.ATTR_GEN_AI_OUTPUT_TYPE] = format === 'text' ? 'text' : 'json';
@@ -41,7 +42,11 @@ export function chatInputMessages(call: LlmCall, messages: unknown): Message[] {
     const role = str(m.role) ?? 'user';
     const parts: Part[] = [];
     if (role === 'tool') {
-      parts.push({ type: 'tool_call_response', id: str(m.tool_call_id), response: contentText(call, m.content) });
+      parts.push({
+        type: 'tool_call_response',
+        id: str(m.tool_call_id),
+        response: contentText(call, m.content),
+      });
     } else {
       contentParts(call, m.content, parts);
       if (Array.isArray(m.tool_calls)) {
@@ -71,7 +76,8 @@ function contentParts(call: LlmCall, content: unknown, parts: Part[]): void {
 
 export function imagePart(url: string): Part {
   // Inline data URLs can be megabytes: keep only their type.
-  if (url.startsWith('data:')) return { type: 'blob', modality: 'image', mime_type: url.slice(5, url.indexOf(';')) };
+  if (url.startsWith('data:'))
+    return { type: 'blob', modality: 'image', mime_type: url.slice(5, url.indexOf(';')) };
   return { type: 'uri', modality: 'image', uri: url };
 }
 
@@ -104,7 +110,12 @@ export function toolDefinitions(tools: unknown): unknown[] | undefined {
     if (!isObj(t)) return t;
     // Chat Completions nests the function; the Responses API does not.
     const fn = isObj(t.function) ? t.function : t;
-    return { type: str(t.type) ?? 'function', name: fn.name, description: fn.description, parameters: fn.parameters };
+    return {
+      type: str(t.type) ?? 'function',
+      name: fn.name,
+      description: fn.description,
+      parameters: fn.parameters,
+    };
   });
 }
 
@@ -141,7 +152,8 @@ export function recordChatCompletion(call: LlmCall, result: unknown): unknown {
       const parts: Part[] = [];
       if (typeof m.content === 'string') parts.push({ type: 'text', content: call.text(m.content) });
       if (typeof m.refusal === 'string') parts.push({ type: 'text', content: call.text(m.refusal) });
-      if (Array.isArray(m.tool_calls)) for (const tc of m.tool_calls) if (isObj(tc)) parts.push(toolCallPart(call, tc));
+      if (Array.isArray(m.tool_calls))
+        for (const tc of m.tool_calls) if (isObj(tc)) parts.push(toolCallPart(call, tc));
       return { role: str(m.role) ?? 'assistant', parts, finish_reason: str(c.finish_reason) ?? '' };
     }),
   );
@@ -217,7 +229,11 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
       call.set(A.ATTR_GEN_AI_RESPONSE_ID, id);
       call.responseModel(model);
       const sorted = [...choices.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
-      if (sorted.length) call.set(A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, sorted.map((c) => c.finish));
+      if (sorted.length)
+        call.set(
+          A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+          sorted.map((c) => c.finish),
+        );
       if (usage) call.usage(usage);
       call.content(A.ATTR_GEN_AI_OUTPUT_MESSAGES, () =>
         sorted.map((c) => {
@@ -225,7 +241,12 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
           if (c.text) parts.push({ type: 'text', content: call.text(c.text) });
           if (c.refusal) parts.push({ type: 'text', content: call.text(c.refusal) });
           for (const [, t] of [...c.tools.entries()].sort((a, b) => a[0] - b[0])) {
-            parts.push({ type: 'tool_call', id: t.id, name: t.name, arguments: scrub(call, parseArguments(t.args)) });
+            parts.push({
+              type: 'tool_call',
+              id: t.id,
+              name: t.name,
+              arguments: scrub(call, parseArguments(t.args)),
+            });
           }
           return { role: 'assistant', parts, finish_reason: c.finish };
         }),

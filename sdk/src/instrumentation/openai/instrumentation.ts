@@ -1,20 +1,31 @@
 import type { Attributes } from '@opentelemetry/api';
 import {
-  type InstrumentationConfig,
   InstrumentationBase,
+  type InstrumentationConfig,
   InstrumentationNodeModuleDefinition,
   isWrapped,
 } from '@opentelemetry/instrumentation';
 import type { ContentPolicy } from '../../content.ts';
-import { SDK_VERSION } from '../../version.ts';
 import type { PriceTable } from '../../pricing.ts';
 import * as A from '../../semconv.ts';
+import { SDK_VERSION } from '../../version.ts';
 import { observeApiPromise } from '../api-promise.ts';
 import { getDefaultTelemetry, LlmCall, num, serverOf, type Telemetry } from '../llm-span.ts';
 import { tapStream } from '../stream-tap.ts';
-import { chatInputMessages, chatRequestAttributes, chatStreamObserver, recordChatCompletion, toolDefinitions } from './chat.ts';
+import {
+  chatInputMessages,
+  chatRequestAttributes,
+  chatStreamObserver,
+  recordChatCompletion,
+  toolDefinitions,
+} from './chat.ts';
 import { recordEmbeddings } from './embeddings.ts';
-import { recordResponse, responsesInputMessages, responsesRequestAttributes, responsesStreamObserver } from './responses.ts';
+import {
+  recordResponse,
+  responsesInputMessages,
+  responsesRequestAttributes,
+  responsesStreamObserver,
+} from './responses.ts';
 
 export interface OversightInstrumentationConfig extends InstrumentationConfig {
   content?: ContentPolicy;
@@ -100,7 +111,8 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
 
   #start(resource: Resource, operation: string, model: unknown, attributes: Attributes): LlmCall {
     const client = resource?._client;
-    const provider = client?.constructor?.name === 'AzureOpenAI' ? 'azure.ai.openai' : A.GEN_AI_PROVIDER.openai;
+    const provider =
+      client?.constructor?.name === 'AzureOpenAI' ? 'azure.ai.openai' : A.GEN_AI_PROVIDER.openai;
     return new LlmCall(this.tracer, this.telemetry(), {
       operation,
       provider,
@@ -118,7 +130,12 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
       let injected = false;
       try {
         if (body && typeof body === 'object') {
-          call = inst.#start(this as Resource, A.GEN_AI_OPERATION.chat, body.model, chatRequestAttributes(body));
+          call = inst.#start(
+            this as Resource,
+            A.GEN_AI_OPERATION.chat,
+            body.model,
+            chatRequestAttributes(body),
+          );
           const c = call;
           c.content(A.ATTR_GEN_AI_INPUT_MESSAGES, () => chatInputMessages(c, body.messages));
           c.content(A.ATTR_GEN_AI_TOOL_DEFINITIONS, () => toolDefinitions(body.tools));
@@ -130,6 +147,7 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
           }
         }
       } catch {
+        call?.end();
         call = undefined;
         args[0] = body;
       }
@@ -156,16 +174,24 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
       let call: LlmCall | undefined;
       try {
         if (body && typeof body === 'object') {
-          call = inst.#start(this as Resource, A.GEN_AI_OPERATION.chat, body.model, responsesRequestAttributes(body));
+          call = inst.#start(
+            this as Resource,
+            A.GEN_AI_OPERATION.chat,
+            body.model,
+            responsesRequestAttributes(body),
+          );
           const c = call;
           c.content(A.ATTR_GEN_AI_INPUT_MESSAGES, () => responsesInputMessages(c, body.input));
           if (typeof body.instructions === 'string') {
             const instructions = body.instructions;
-            c.content(A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, () => [{ type: 'text', content: c.text(instructions) }]);
+            c.content(A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, () => [
+              { type: 'text', content: c.text(instructions) },
+            ]);
           }
           c.content(A.ATTR_GEN_AI_TOOL_DEFINITIONS, () => toolDefinitions(body.tools));
         }
       } catch {
+        call?.end();
         call = undefined;
       }
       if (!call) return original.apply(this, args);
@@ -194,10 +220,12 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
           const attributes: A.AttributesLike = {};
           const dims = num(body.dimensions);
           if (dims !== undefined) attributes[A.ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dims;
-          if (typeof body.encoding_format === 'string') attributes[A.ATTR_GEN_AI_REQUEST_ENCODING_FORMATS] = [body.encoding_format];
+          if (typeof body.encoding_format === 'string')
+            attributes[A.ATTR_GEN_AI_REQUEST_ENCODING_FORMATS] = [body.encoding_format];
           call = inst.#start(this as Resource, A.GEN_AI_OPERATION.embeddings, body.model, attributes);
         }
       } catch {
+        call?.end();
         call = undefined;
       }
       if (!call) return original.apply(this, args);
@@ -226,11 +254,7 @@ export function ownerOf(fn: unknown): unknown {
  * Oversight instrumentation instance (from an earlier init) is replaced, one
  * of another vendor is left alone rather than stripped.
  */
-export function wrapOnce(
-  inst: InstrumentationBase,
-  proto: Obj,
-  wrapper: (original: Fn) => Fn,
-): void {
+export function wrapOnce(inst: InstrumentationBase, proto: Obj, wrapper: (original: Fn) => Fn): void {
   const current = proto.create;
   const owner = ownerOf(current);
   if (owner === inst) return;
@@ -240,7 +264,8 @@ export function wrapOnce(
     Object.defineProperty(w, OWNER, { value: inst });
     return w;
   };
-  if (owner !== undefined) (inst as unknown as { _unwrap(o: object, n: string): void })._unwrap(proto, 'create');
+  if (owner !== undefined)
+    (inst as unknown as { _unwrap(o: object, n: string): void })._unwrap(proto, 'create');
   (inst as unknown as { _wrap(o: object, n: string, w: unknown): void })._wrap(proto, 'create', tagged);
 }
 
@@ -264,7 +289,8 @@ export function classesFromClientClass(client: Obj | undefined): OpenAIClasses {
 /** The resource classes behind a client instance, for bundled code the module hooks cannot see. */
 export function classesFromClient(client: unknown): OpenAIClasses {
   const c = client as { chat?: { completions?: object }; responses?: object; embeddings?: object } | null;
-  const ctorOf = (o: object | undefined) => (o ? (Object.getPrototypeOf(o)?.constructor as { prototype: Obj }) : undefined);
+  const ctorOf = (o: object | undefined) =>
+    o ? (Object.getPrototypeOf(o)?.constructor as { prototype: Obj }) : undefined;
   return {
     chat: ctorOf(c?.chat?.completions),
     responses: ctorOf(c?.responses),

@@ -22,7 +22,8 @@ export function responsesRequestAttributes(body: Obj): Attributes {
 }
 
 export function responsesInputMessages(call: LlmCall, input: unknown): Message[] {
-  if (typeof input === 'string') return [{ role: 'user', parts: [{ type: 'text', content: call.text(input) }] }];
+  if (typeof input === 'string')
+    return [{ role: 'user', parts: [{ type: 'text', content: call.text(input) }] }];
   if (!Array.isArray(input)) return [];
   const out: Message[] = [];
   for (const item of input) {
@@ -41,7 +42,10 @@ export function responsesInputMessages(call: LlmCall, input: unknown): Message[]
       });
     } else if (item.type === 'function_call_output') {
       const output = typeof item.output === 'string' ? call.text(item.output) : scrub(call, item.output);
-      out.push({ role: 'tool', parts: [{ type: 'tool_call_response', id: str(item.call_id), response: output }] });
+      out.push({
+        role: 'tool',
+        parts: [{ type: 'tool_call_response', id: str(item.call_id), response: output }],
+      });
     } else if (typeof item.role === 'string') {
       out.push({ role: item.role, parts: itemContentParts(call, item.content) });
     }
@@ -87,7 +91,11 @@ export function recordResponse(call: LlmCall, response: unknown): unknown {
   const calledTool = output.some((o) => o.type === 'function_call');
   const incomplete = isObj(response.incomplete_details) ? str(response.incomplete_details.reason) : undefined;
   const finish =
-    response.status === 'completed' ? (calledTool ? 'tool_call' : 'stop') : (incomplete ?? str(response.status) ?? '');
+    response.status === 'completed'
+      ? calledTool
+        ? 'tool_call'
+        : 'stop'
+      : (incomplete ?? str(response.status) ?? '');
   call.set(A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [finish]);
   const usage = responsesUsage(response.usage);
   if (usage) call.usage(usage);
@@ -129,7 +137,11 @@ export function responsesStreamObserver(call: LlmCall): StreamObserver {
     chunk(event) {
       call.firstChunk();
       if (isObj(event) && isObj(event.response)) {
-        if (event.type === 'response.completed' || event.type === 'response.incomplete' || event.type === 'response.failed') {
+        if (
+          event.type === 'response.completed' ||
+          event.type === 'response.incomplete' ||
+          event.type === 'response.failed'
+        ) {
           last = event.response;
         } else {
           last ??= event.response;
