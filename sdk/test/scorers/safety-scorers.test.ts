@@ -114,10 +114,10 @@ describe('toxicityScorer', () => {
   });
 
   it('points at an insult despite obfuscation', () => {
-    const text = 'honestly you are a s t u p i d clown';
+    const text = 'honestly you are s t u p i d, clown';
     const r = toxicityScorer.score(text);
     const hit = r.evidence.find((e) => e.kind === 'rule:you_are_insult');
-    expect(hit && text.slice(hit.start, hit.end)).toBe('you are a s t u p i d clown');
+    expect(hit && text.slice(hit.start, hit.end)).toBe('you are s t u p i d, clown');
   });
 });
 
