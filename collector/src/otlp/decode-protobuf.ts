@@ -5,11 +5,13 @@ import type { DecodeReport } from './decode-report.ts';
 import { OtlpDecodeError } from './errors.ts';
 import {
   ExportTraceServiceRequestType,
+  MessageBudgetExceeded,
   type PbAnyValue,
   type PbExportTraceServiceRequest,
   type PbKeyValue,
   type PbSpan,
   type PbUint64,
+  withMessageBudget,
 } from './proto-schema.ts';
 import { serviceNameOf } from './service-name.ts';
 import type { Attributes, AttributeValue, SpanEvent, SpanLink, SpanRecord } from './span-record.ts';
@@ -234,17 +236,23 @@ class ProtobufSpanConverter {
   }
 }
 
-function decodeWire(body: Uint8Array): PbExportTraceServiceRequest {
+function decodeWire(body: Uint8Array, maxMessages: number): PbExportTraceServiceRequest {
   try {
-    return ExportTraceServiceRequestType.decode(asBuffer(body)) as unknown as PbExportTraceServiceRequest;
+    return withMessageBudget(
+      maxMessages,
+      () => ExportTraceServiceRequestType.decode(asBuffer(body)) as unknown as PbExportTraceServiceRequest,
+    );
   } catch (error) {
+    if (error instanceof MessageBudgetExceeded) {
+      throw new OtlpDecodeError(`request holds more than ${maxMessages} protobuf messages (maxMessages)`);
+    }
     const reason = error instanceof Error ? error.message : String(error);
     throw new OtlpDecodeError(`invalid protobuf ExportTraceServiceRequest: ${reason}`);
   }
 }
 
 export function decodeProtobufSpans(body: Uint8Array, report: DecodeReport): SpanRecord[] {
-  const request = decodeWire(body);
+  const request = decodeWire(body, report.limits.maxMessages);
   const convert = new ProtobufSpanConverter(report);
   const spans: SpanRecord[] = [];
   const resourceSpansList = request.resourceSpans;

@@ -18,6 +18,11 @@ export interface DecodeLimits {
   maxNameBytes: number;
   /** Levels of nested array/kvlist values; deeper levels become a marker string. */
   maxDepth: number;
+  /**
+   * Protobuf messages (spans, key-values, values, …) in one request; past it
+   * the request is refused. Bounds the objects a small body can expand into.
+   */
+  maxMessages: number;
 }
 
 export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
@@ -28,6 +33,8 @@ export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxValueBytes: 1024 * 1024,
   maxNameBytes: 1024,
   maxDepth: 10,
+  // About 40 per GenAI span: 2M covers 20k rich spans, and bounds a hostile body to a few hundred MB.
+  maxMessages: 2_000_000,
 });
 
 export function resolveLimits(limits?: Partial<DecodeLimits>): DecodeLimits {

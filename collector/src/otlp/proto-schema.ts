@@ -146,6 +146,39 @@ const root = protobuf.Root.fromJSON(otlpDescriptor);
 export const ExportTraceServiceRequestType = root.lookupType('otlp.ExportTraceServiceRequest');
 export const ExportTraceServiceResponseType = root.lookupType('otlp.ExportTraceServiceResponse');
 
+/**
+ * A few bytes on the wire (an empty KeyValue is 2) become a JS object of tens
+ * of bytes, so a body within its size limit can still decode into gigabytes.
+ * Every nested message decode draws from a per-request budget and the decode
+ * stops when it runs out. protobufjs looks `types[i].decode` up at each call,
+ * so wrapping the generated functions (after `setup()`, which would replace
+ * them) reaches every nested message.
+ */
+export class MessageBudgetExceeded extends Error {}
+
+let remainingMessages = Number.POSITIVE_INFINITY;
+const messageTypes = Object.values((root.lookup('otlp') as protobuf.Namespace).nested ?? {}).filter(
+  (type): type is protobuf.Type => type instanceof protobuf.Type,
+);
+for (const type of messageTypes) type.setup();
+for (const type of messageTypes) {
+  const generated = type.decode;
+  type.decode = function budgeted(this: protobuf.Type, ...args: Parameters<protobuf.Type['decode']>) {
+    if (--remainingMessages < 0) throw new MessageBudgetExceeded();
+    return generated.apply(this, args);
+  };
+}
+
+/** Runs a decode with at most `budget` protobuf messages; throws `MessageBudgetExceeded` past it. */
+export function withMessageBudget<T>(budget: number, decode: () => T): T {
+  remainingMessages = budget;
+  try {
+    return decode();
+  } finally {
+    remainingMessages = Number.POSITIVE_INFINITY;
+  }
+}
+
 /** Shapes of what `decode` returns for the descriptor above (only the fields we read). */
 export interface LongLike {
   low: number;

@@ -22,7 +22,7 @@ export interface ReadBodyOptions extends Partial<BodyLimits> {
 
 export const DEFAULT_BODY_LIMITS: Readonly<BodyLimits> = Object.freeze({
   maxBodyBytes: 20 * 1024 * 1024,
-  maxDecompressedBytes: 64 * 1024 * 1024,
+  maxDecompressedBytes: 32 * 1024 * 1024,
 });
 
 export type BodySource = Request | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Uint8Array | null;

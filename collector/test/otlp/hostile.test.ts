@@ -244,6 +244,18 @@ describe('hostile protobuf input', () => {
     );
   });
 
+  it('refuses a request that expands into more messages than maxMessages', () => {
+    const attributes = Array.from({ length: 50 }, (_, i) => str(`k${i}`, 'v'));
+    const body = request('protobuf', [span({ attributes })]);
+    // Request, ResourceSpans, Resource, ScopeSpans, scope, Span + 50 × (KeyValue + AnyValue) = 106.
+    expect(decodeTraceRequest(body, 'protobuf', { maxMessages: 106 }).spans).toHaveLength(1);
+    expect(() => decodeTraceRequest(body, 'protobuf', { maxMessages: 105 })).toThrow(
+      new OtlpDecodeError('request holds more than 105 protobuf messages (maxMessages)'),
+    );
+    // The budget is per request: the next decode starts afresh.
+    expect(decodeTraceRequest(body, 'protobuf', { maxMessages: 106 }).spans).toHaveLength(1);
+  });
+
   it('decodes an empty body as an empty request', () => {
     expect(decodeTraceRequest(new Uint8Array(0), 'protobuf')).toMatchObject({ spans: [], rejectedSpans: 0 });
   });
