@@ -100,19 +100,19 @@ function isWhitespace(c: number): boolean {
 }
 
 // Reused between calls; grown on demand.
-let folded = new Uint16Array(4096);
-let foldedOrigin = new Int32Array(4096);
-let out = new Uint16Array(4096);
-let outOrigin = new Int32Array(4096);
+let bufFolded = new Uint16Array(4096);
+let bufFoldedOrigin = new Int32Array(4096);
+let bufOut = new Uint16Array(4096);
+let bufOutOrigin = new Int32Array(4096);
 
 function ensure(size: number): void {
-  if (folded.length >= size) return;
-  let n = folded.length;
+  if (bufFolded.length >= size) return;
+  let n = bufFolded.length;
   while (n < size) n *= 2;
-  folded = new Uint16Array(n);
-  foldedOrigin = new Int32Array(n);
-  out = new Uint16Array(n);
-  outOrigin = new Int32Array(n);
+  bufFolded = new Uint16Array(n);
+  bufFoldedOrigin = new Int32Array(n);
+  bufOut = new Uint16Array(n);
+  bufOutOrigin = new Int32Array(n);
 }
 
 const URL_WORD = [120, 117, 114, 108]; // "xurl"
@@ -129,6 +129,11 @@ export function normalizeText(text: string): NormalizedText {
   const len = text.length;
   // Placeholders can be longer than the handle they replace ("@a" → "xuser").
   ensure(len * 3 + 16);
+  // Locals, not the module bindings, so V8 keeps the typed arrays in registers.
+  const folded = bufFolded;
+  const foldedOrigin = bufFoldedOrigin;
+  const out = bufOut;
+  const outOrigin = bufOutOrigin;
 
   // Pass 1: fold characters, drop zero-width ones, swap handles and URLs for placeholder words.
   let n = 0;
@@ -242,10 +247,10 @@ export function normalizeText(text: string): NormalizedText {
   let w = 0;
   k = 0;
   while (k < m) {
-    if (isSingleLetterWord(k, m)) {
+    if (isSingleLetterWord(out, k, m)) {
       let end = k;
       let count = 0;
-      while (end < m && isSingleLetterWord(end, m)) {
+      while (end < m && isSingleLetterWord(out, end, m)) {
         count++;
         end += 2;
       }
@@ -274,7 +279,7 @@ export function normalizeText(text: string): NormalizedText {
 }
 
 /** Whether a one-letter word starts at `k` (preceded by start or space, followed by end or space). */
-function isSingleLetterWord(k: number, m: number): boolean {
+function isSingleLetterWord(out: Uint16Array, k: number, m: number): boolean {
   if (k > 0 && out[k - 1] !== SPACE) return false;
   if (!isLetter(out[k] as number)) return false;
   return k + 1 >= m || out[k + 1] === SPACE;
