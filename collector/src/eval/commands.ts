@@ -29,17 +29,28 @@ function foldsFlag(cv: string | boolean | undefined, fallback: number): number {
 
 const progress = (message: string) => process.stderr.write(`${message}\n`);
 
-export async function runEval(flags: EvalFlags, print: (s: string) => void = (s) => process.stdout.write(`${s}\n`)) {
+export async function runEval(
+  flags: EvalFlags,
+  print: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+) {
   if (flags.all !== undefined) {
-    const { reports, skipped } = await evaluateAll(flags.all, { cv: foldsFlag(flags.cv, 5), onProgress: progress });
+    const { reports, skipped } = await evaluateAll(flags.all, {
+      cv: foldsFlag(flags.cv, 5),
+      onProgress: progress,
+    });
     print(flags.json ? JSON.stringify({ reports, skipped }) : formatReportTable(reports, skipped));
     return;
   }
-  if (flags.task === undefined || flags.data === undefined) throw new Error('eval needs --task and --data, or --all <dir>');
+  if (flags.task === undefined || flags.data === undefined)
+    throw new Error('eval needs --task and --data, or --all <dir>');
   if (!(EVAL_TASKS as readonly string[]).includes(flags.task)) {
     throw new Error(`unknown task ${flags.task}; one of ${EVAL_TASKS.join(', ')}`);
   }
-  const options: Parameters<typeof evaluateTask>[0] = { task: flags.task as EvalTask, file: flags.data, onProgress: progress };
+  const options: Parameters<typeof evaluateTask>[0] = {
+    task: flags.task as EvalTask,
+    file: flags.data,
+    onProgress: progress,
+  };
   if (flags.threshold !== undefined) options.threshold = Number(flags.threshold);
   const cv = foldsFlag(flags.cv, 0);
   if (cv > 0) options.cv = cv;
@@ -50,7 +61,9 @@ export async function runEval(flags: EvalFlags, print: (s: string) => void = (s)
 export function registerEvalCommands(program: Command): void {
   program
     .command('eval')
-    .description('precision, recall, F1 at the shipped threshold, FPR and AUROC of a scorer on labelled JSONL')
+    .description(
+      'precision, recall, F1 at the shipped threshold, FPR and AUROC of a scorer on labelled JSONL',
+    )
     .option('--task <task>', `one of ${EVAL_TASKS.join(', ')}`)
     .option('--data <file>', 'labelled JSONL ({text, label} rows)')
     .option('--all <dir>', 'evaluate every known set in a directory (cross-validated and in-sample)')
@@ -70,6 +83,8 @@ export function registerEvalCommands(program: Command): void {
     .action(async (task: string, file: string, flags: { out?: string; auxDir?: string }) => {
       const options = flags.auxDir !== undefined ? { auxDir: flags.auxDir } : {};
       const { model, out } = await train(task, file, flags.out, options);
-      process.stdout.write(`trained ${model.task} model ${model.version} (threshold ${model.threshold}) → ${out}\n`);
+      process.stdout.write(
+        `trained ${model.task} model ${model.version} (threshold ${model.threshold}) → ${out}\n`,
+      );
     });
 }

@@ -49,9 +49,15 @@ export function parseRows(content: string, task: EvalTask, source = 'input'): La
       throw new Error(`${source}:${i + 1}: not JSON (${(err as Error).message})`);
     }
     const parsed = rowSchema.safeParse(json);
-    if (!parsed.success) throw new Error(`${source}:${i + 1}: ${parsed.error.issues[0]?.message ?? 'invalid row'}`);
+    if (!parsed.success)
+      throw new Error(`${source}:${i + 1}: ${parsed.error.issues[0]?.message ?? 'invalid row'}`);
     const r = parsed.data;
-    const row: LabelledRow = { id: String(r.id ?? i + 1), text: r.text, label: r.label, positive: r.label === positive };
+    const row: LabelledRow = {
+      id: String(r.id ?? i + 1),
+      text: r.text,
+      label: r.label,
+      positive: r.label === positive,
+    };
     const group = r.item_id ?? r.template_id;
     if (group !== undefined) row.group = String(group);
     if (r.spans) row.spans = r.spans.map((s) => ({ start: s.start, end: s.end, entity_type: s.entity_type }));

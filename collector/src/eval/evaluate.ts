@@ -127,7 +127,21 @@ function entityRecall(rows: readonly LabelledRow[], scorer: TextScorer): Record<
 }
 
 function report(
-  base: Omit<EvalReport, 'tp' | 'fp' | 'tn' | 'fn' | 'precision' | 'recall' | 'f1' | 'fpr' | 'auroc' | 'rows' | 'positives' | 'negatives'>,
+  base: Omit<
+    EvalReport,
+    | 'tp'
+    | 'fp'
+    | 'tn'
+    | 'fn'
+    | 'precision'
+    | 'recall'
+    | 'f1'
+    | 'fpr'
+    | 'auroc'
+    | 'rows'
+    | 'positives'
+    | 'negatives'
+  >,
   rows: readonly LabelledRow[],
   scores: readonly number[],
 ): EvalReport {
@@ -174,7 +188,10 @@ async function crossValidate(
   options: EvaluateOptions,
 ): Promise<EvalReport> {
   const folds = assignFolds(rows, k);
-  const extra = [...(await extraRows(task)), ...(await auxiliaryNegatives(task, options.auxDir ?? dirname(file)))];
+  const extra = [
+    ...(await extraRows(task)),
+    ...(await auxiliaryNegatives(task, options.auxDir ?? dirname(file))),
+  ];
   const threshold = options.threshold ?? TASK_THRESHOLDS[task];
   const scores = new Array<number>(rows.length).fill(0);
   let version = '';
@@ -189,7 +206,15 @@ async function crossValidate(
     options.onProgress?.(`${task}: fold ${f + 1}/${k} done`);
   }
   return report(
-    { task, file, mode: 'cv', folds: k, scorer: TASK_SPECS[task].scorerName, version: `${version}+cv`, threshold },
+    {
+      task,
+      file,
+      mode: 'cv',
+      folds: k,
+      scorer: TASK_SPECS[task].scorerName,
+      version: `${version}+cv`,
+      threshold,
+    },
     rows,
     scores,
   );
@@ -203,7 +228,8 @@ export function taskForFile(name: string): EvalTask | { skip: string } | undefin
   if (name.startsWith('toxicity.')) return 'toxicity';
   if (name.startsWith('pii.')) return 'pii';
   if (name.startsWith('refusal.')) return 'refusal';
-  if (name.startsWith('halueval') || name.startsWith('summedits')) return { skip: 'groundedness scorer not built yet' };
+  if (name.startsWith('halueval') || name.startsWith('summedits'))
+    return { skip: 'groundedness scorer not built yet' };
   if (name.startsWith('banking77')) return { skip: 'topic / kb-gap evaluation not built yet' };
   return { skip: 'unknown set' };
 }

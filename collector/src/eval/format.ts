@@ -9,8 +9,23 @@ function modeLabel(r: EvalReport): string {
   return r.mode;
 }
 
-export function formatReportTable(reports: readonly EvalReport[], skipped: readonly SkippedSet[] = []): string {
-  const header = ['task', 'data', 'figures', 'rows', 'pos', 'thr', 'precision', 'recall', 'F1', 'FPR', 'AUROC'];
+export function formatReportTable(
+  reports: readonly EvalReport[],
+  skipped: readonly SkippedSet[] = [],
+): string {
+  const header = [
+    'task',
+    'data',
+    'figures',
+    'rows',
+    'pos',
+    'thr',
+    'precision',
+    'recall',
+    'F1',
+    'FPR',
+    'AUROC',
+  ];
   const body = reports.map((r) => [
     r.task,
     basename(r.file),
@@ -27,17 +42,25 @@ export function formatReportTable(reports: readonly EvalReport[], skipped: reado
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
   const numeric = (i: number) => i >= 3;
   const line = (cells: string[]) =>
-    cells.map((c, i) => (numeric(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ');
+    cells
+      .map((c, i) => (numeric(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+      .join('  ');
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
   for (const r of reports) {
     if (r.perEntity) {
-      out.push('', `PII recall per entity type (${basename(r.file)}; a gold span counts as found if any detection overlaps it):`);
+      out.push(
+        '',
+        `PII recall per entity type (${basename(r.file)}; a gold span counts as found if any detection overlaps it):`,
+      );
       const entries = Object.entries(r.perEntity).sort((a, b) => b[1].total - a[1].total);
       const w = Math.max(...entries.map(([k]) => k.length));
-      for (const [type, e] of entries) out.push(`  ${type.padEnd(w)}  ${fixed(e.recall)}  (${e.found}/${e.total})`);
+      for (const [type, e] of entries)
+        out.push(`  ${type.padEnd(w)}  ${fixed(e.recall)}  (${e.found}/${e.total})`);
     }
   }
-  const notes = reports.filter((r) => r.note).map((r) => `  ${r.task} ${modeLabel(r)} (${basename(r.file)}): ${r.note}`);
+  const notes = reports
+    .filter((r) => r.note)
+    .map((r) => `  ${r.task} ${modeLabel(r)} (${basename(r.file)}): ${r.note}`);
   if (notes.length > 0) out.push('', 'Notes:', ...notes);
   if (skipped.length > 0) out.push('', 'Skipped:', ...skipped.map((s) => `  ${s.file}: ${s.reason}`));
   out.push(

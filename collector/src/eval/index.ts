@@ -1,5 +1,12 @@
 export { registerEvalCommands, runEval } from './commands.ts';
-export { EVAL_TASKS, type EvalTask, type LabelledRow, parseRows, POSITIVE_LABEL, readRows } from './dataset.ts';
+export {
+  EVAL_TASKS,
+  type EvalTask,
+  type LabelledRow,
+  POSITIVE_LABEL,
+  parseRows,
+  readRows,
+} from './dataset.ts';
 export { type EvalReport, evaluateAll, evaluateTask, type SkippedSet, taskForFile } from './evaluate.ts';
 export { assignFolds, groupKeys } from './folds.ts';
 export { formatReportJson, formatReportTable } from './format.ts';

@@ -49,7 +49,11 @@ export function auroc(scores: readonly number[], positives: readonly boolean[]):
   return (rankSumPos - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
 }
 
-export function binaryMetrics(scores: readonly number[], positives: readonly boolean[], threshold: number): BinaryMetrics {
+export function binaryMetrics(
+  scores: readonly number[],
+  positives: readonly boolean[],
+  threshold: number,
+): BinaryMetrics {
   const { tp, fp, tn, fn } = confusion(scores, positives, threshold);
   const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
   const recall = tp + fn > 0 ? tp / (tp + fn) : 0;

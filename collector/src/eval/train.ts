@@ -12,21 +12,33 @@ import {
   type LinearModel,
   SCORER_DATA_DIR,
   serializeModel,
-  type TaskName,
   TASKS,
+  type TaskName,
   type TrainOptions,
   trainLinearModel,
 } from '@oversight/sdk/scorers';
 import { type LabelledRow, readRows } from './dataset.ts';
 
 /** Options used for the shipped models and for cross-validation alike. */
-export const TRAIN_OPTIONS: TrainOptions = { bits: 18, epochs: 20, learningRate: 0.1, l2: 1e-5, seed: 1, threshold: 0.5 };
+export const TRAIN_OPTIONS: TrainOptions = {
+  bits: 18,
+  epochs: 20,
+  learningRate: 0.1,
+  l2: 1e-5,
+  seed: 1,
+  threshold: 0.5,
+};
 
 /**
  * Shipped thresholds. Picked from the cross-validated scores of the dev sets
  * (0.35–0.5 grid), so the CV F1 at these thresholds is slightly optimistic.
  */
-export const TASK_THRESHOLDS: Record<TaskName, number> = { jailbreak: 0.4, injection: 0.4, toxicity: 0.5, refusal: 0.5 };
+export const TASK_THRESHOLDS: Record<TaskName, number> = {
+  jailbreak: 0.4,
+  injection: 0.4,
+  toxicity: 0.5,
+  refusal: 0.5,
+};
 
 export function isTrainableTask(task: string): task is TaskName {
   return (TASKS as readonly string[]).includes(task);
@@ -49,7 +61,10 @@ export async function extraRows(task: TaskName): Promise<LabelledRow[]> {
  * does not learn that "you are" means injection or that any "I" means refusal.
  * Never the evaluated file itself, so cross-validation stays out of sample.
  */
-const AUXILIARY: Record<TaskName, { file: string; task: 'jailbreak' | 'injection' | 'toxicity'; take: 'benign' | 'all' }[]> = {
+const AUXILIARY: Record<
+  TaskName,
+  { file: string; task: 'jailbreak' | 'injection' | 'toxicity'; take: 'benign' | 'all' }[]
+> = {
   // Measured: borrowed negatives cost injection and jailbreak recall in CV, so they get none.
   injection: [],
   jailbreak: [],
@@ -97,7 +112,11 @@ export function trainOnRows(
 ): LinearModel {
   const training: LabelledText[] = [
     ...rows.map((r) => ({ text: r.text, positive: r.positive })),
-    ...extra.map((r) => ({ text: r.text, positive: r.positive, weight: r.id.startsWith('aux:') ? AUXILIARY_WEIGHT : 1 })),
+    ...extra.map((r) => ({
+      text: r.text,
+      positive: r.positive,
+      weight: r.id.startsWith('aux:') ? AUXILIARY_WEIGHT : 1,
+    })),
   ];
   return trainLinearModel(task, training, {
     ...TRAIN_OPTIONS,
@@ -120,7 +139,10 @@ export async function train(
 ): Promise<{ model: LinearModel; out: string }> {
   if (!isTrainableTask(task)) throw new Error(`unknown task ${task}; trainable: ${TASKS.join(', ')}`);
   const rows = await readRows(file, task);
-  const extra = [...(await extraRows(task)), ...(options.auxDir ? await auxiliaryNegatives(task, options.auxDir) : [])];
+  const extra = [
+    ...(await extraRows(task)),
+    ...(options.auxDir ? await auxiliaryNegatives(task, options.auxDir) : []),
+  ];
   const model = trainOnRows(task, rows, extra, { trainedOn: [file.split('/').pop()] });
   const target = resolve(out ?? `${task}.model.json`);
   await mkdir(dirname(target), { recursive: true });

@@ -14,7 +14,10 @@ describe('metrics', () => {
 
   it('computes AUROC as the share of correctly ordered positive/negative pairs, ties half', () => {
     // Pairs (pos, neg): 0.9 beats all 3; 0.6 beats 0.2, 0.1 and loses to 0.7; 0.4 beats 2 → 7 / 9.
-    expect(auroc([0.9, 0.6, 0.4, 0.7, 0.2, 0.1], [true, true, true, false, false, false])).toBeCloseTo(7 / 9, 10);
+    expect(auroc([0.9, 0.6, 0.4, 0.7, 0.2, 0.1], [true, true, true, false, false, false])).toBeCloseTo(
+      7 / 9,
+      10,
+    );
     // One tie between a positive and a negative counts 0.5: (1 + 0.5) / 2.
     expect(auroc([0.5, 0.9, 0.5], [true, true, false])).toBeCloseTo(0.75, 10);
     expect(auroc([1, 0], [true, false])).toBe(1);

@@ -9,18 +9,29 @@ import { refusalScorer } from './refusal.ts';
 import { toxicityScorer } from './toxicity.ts';
 import type { TextScorer } from './types.ts';
 
-export * from './types.ts';
-export * from './pii/index.ts';
-export { createJailbreakScorer, jailbreakModel, jailbreakScorer } from './jailbreak.ts';
-export { createPromptInjectionScorer, promptInjectionModel, promptInjectionScorer } from './prompt-injection.ts';
-export { createRefusalScorer, refusalModel, refusalScorer } from './refusal.ts';
-export { createToxicityScorer, toxicityModel, toxicityScorer } from './toxicity.ts';
-export { createLinearScorer, type LinearScorerOptions, RULES_VERSION } from './linear-scorer.ts';
-export { type LabelledText, seededRandom, type TrainOptions, trainLinearModel } from './linear/train.ts';
-export { type LinearModel, linearMargin, type ModelFile, parseModel, serializeModel, sigmoid } from './linear/model.ts';
-export { TASK_SPECS, TASKS, type TaskName, type TaskSpec, taskInputs } from './tasks.ts';
-export { normalizeText, type NormalizedText } from './text/normalize.ts';
 export { SCORER_DATA_DIR, SCORER_MODELS_DIR } from './data-dir.ts';
+export { createJailbreakScorer, jailbreakModel, jailbreakScorer } from './jailbreak.ts';
+export {
+  type LinearModel,
+  linearMargin,
+  type ModelFile,
+  parseModel,
+  serializeModel,
+  sigmoid,
+} from './linear/model.ts';
+export { type LabelledText, seededRandom, type TrainOptions, trainLinearModel } from './linear/train.ts';
+export { createLinearScorer, type LinearScorerOptions, RULES_VERSION } from './linear-scorer.ts';
+export * from './pii/index.ts';
+export {
+  createPromptInjectionScorer,
+  promptInjectionModel,
+  promptInjectionScorer,
+} from './prompt-injection.ts';
+export { createRefusalScorer, refusalModel, refusalScorer } from './refusal.ts';
+export { TASK_SPECS, TASKS, type TaskName, type TaskSpec, taskInputs } from './tasks.ts';
+export { type NormalizedText, normalizeText } from './text/normalize.ts';
+export { createToxicityScorer, toxicityModel, toxicityScorer } from './toxicity.ts';
+export * from './types.ts';
 
 /** Scorers by evaluator name. */
 export const scorers: Record<string, TextScorer> = {
@@ -30,3 +41,10 @@ export const scorers: Record<string, TextScorer> = {
   [toxicityScorer.name]: toxicityScorer,
   [refusalScorer.name]: refusalScorer,
 };
+export { createJudgeScorer, type JudgeScorerOptions, parseVerdict } from './model-backed/judge.ts';
+export {
+  createOnnxScorer,
+  hashedVector,
+  type OnnxInput,
+  type OnnxScorerOptions,
+} from './model-backed/onnx.ts';

@@ -23,7 +23,11 @@ export interface LinearScorerOptions {
 
 const TOP_TERMS = 3;
 
-export function createLinearScorer(spec: TaskSpec, model: LinearModel, options: LinearScorerOptions = {}): TextScorer {
+export function createLinearScorer(
+  spec: TaskSpec,
+  model: LinearModel,
+  options: LinearScorerOptions = {},
+): TextScorer {
   if (model.hand.join('|') !== spec.hand.join('|')) {
     throw new Error(`model for ${spec.task} was trained with other rule groups; retrain it`);
   }
@@ -40,7 +44,13 @@ export function createLinearScorer(spec: TaskSpec, model: LinearModel, options: 
       evidence.push({ kind: `rule:${hit.rule.id}`, start: hit.start, end: hit.end, text: hit.text, weight });
     }
     for (const hit of inputs.mentions) {
-      evidence.push({ kind: `mention:${hit.rule.id}`, start: hit.start, end: hit.end, text: hit.text, weight: 0 });
+      evidence.push({
+        kind: `mention:${hit.rule.id}`,
+        start: hit.start,
+        end: hit.end,
+        text: hit.text,
+        weight: 0,
+      });
     }
     if (score >= threshold && inputs.modelText === text) {
       const norm = inputs.features.norm;
@@ -51,7 +61,12 @@ export function createLinearScorer(spec: TaskSpec, model: LinearModel, options: 
         .slice(0, TOP_TERMS);
       for (const t of terms) {
         const range = toSourceRange(norm, t.start, t.end);
-        evidence.push({ kind: 'model_term', ...range, text: text.slice(range.start, range.end), weight: t.weight });
+        evidence.push({
+          kind: 'model_term',
+          ...range,
+          text: text.slice(range.start, range.end),
+          weight: t.weight,
+        });
       }
     }
     return { score, evidence };

@@ -49,7 +49,14 @@ function spec(
   rules: RuleSet,
   mentionFrames?: RuleSet,
 ): TaskSpec {
-  const s: TaskSpec = { task, scorerName, positiveLabel, negativeLabel, rules, hand: [...rules.groups, 'quoted_mention'] };
+  const s: TaskSpec = {
+    task,
+    scorerName,
+    positiveLabel,
+    negativeLabel,
+    rules,
+    hand: [...rules.groups, 'quoted_mention'],
+  };
   if (mentionFrames) s.mentionFrames = mentionFrames;
   return s;
 }
@@ -57,9 +64,30 @@ function spec(
 const mentionFrames = compileRules(mentionFrameRules);
 
 export const TASK_SPECS: Record<TaskName, TaskSpec> = {
-  injection: spec('injection', 'prompt_injection', 'injection', 'benign', compileRules(injectionRules), mentionFrames),
-  jailbreak: spec('jailbreak', 'jailbreak', 'jailbreak', 'benign', compileRules(jailbreakRules), mentionFrames),
-  toxicity: spec('toxicity', 'toxicity', 'toxic', 'non_toxic', compileRules(toxicityRules), compileRules(toxicityMentionRules)),
+  injection: spec(
+    'injection',
+    'prompt_injection',
+    'injection',
+    'benign',
+    compileRules(injectionRules),
+    mentionFrames,
+  ),
+  jailbreak: spec(
+    'jailbreak',
+    'jailbreak',
+    'jailbreak',
+    'benign',
+    compileRules(jailbreakRules),
+    mentionFrames,
+  ),
+  toxicity: spec(
+    'toxicity',
+    'toxicity',
+    'toxic',
+    'non_toxic',
+    compileRules(toxicityRules),
+    compileRules(toxicityMentionRules),
+  ),
   refusal: spec('refusal', 'refusal', 'refusal', 'answer', compileRules(refusalRules)),
 };
 

@@ -41,3 +41,18 @@ export interface TextScorer {
   readonly threshold: number;
   score(text: string): ScoreResult;
 }
+
+/**
+ * A scorer backed by a model outside the process's pure code (a local ONNX
+ * classifier, an LLM judge behind an HTTP endpoint). Same result shape; async,
+ * and not pure, so it belongs in the collector's enrichment rather than on a
+ * request path that needs sub-millisecond answers.
+ */
+export interface AsyncTextScorer {
+  readonly name: string;
+  readonly version: string;
+  readonly threshold: number;
+  score(text: string): Promise<ScoreResult>;
+  /** Releases the model or connection, when there is one. */
+  close?(): Promise<void>;
+}

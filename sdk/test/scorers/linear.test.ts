@@ -16,7 +16,10 @@ function syntheticRows(seed: number, n: number) {
     // Both classes see every colour and thing, so only the marker word separates them.
     const t = things[(Math.floor(i / 2) * 3 + seed) % things.length] as string;
     const positive = i % 2 === 0;
-    rows.push({ text: positive ? `the ${c} ${t} is a zorblax today` : `the ${c} ${t} is a ${t} today`, positive });
+    rows.push({
+      text: positive ? `the ${c} ${t} is a zorblax today` : `the ${c} ${t} is a ${t} today`,
+      positive,
+    });
   }
   return rows;
 }
@@ -51,6 +54,8 @@ describe('trainLinearModel', () => {
   });
 
   it('refuses a single-class training set', () => {
-    expect(() => trainLinearModel('refusal', [{ text: 'a', positive: true }])).toThrow(/both positive and negative/);
+    expect(() => trainLinearModel('refusal', [{ text: 'a', positive: true }])).toThrow(
+      /both positive and negative/,
+    );
   });
 });

@@ -56,7 +56,12 @@ const SHORT_TEXT_DAMPING = 100;
  * part is divided by sqrt(count) so long texts are not more confident just for
  * being long.
  */
-export function linearMargin(model: LinearModel, hashes: Int32Array, count: number, hand: ArrayLike<number>): number {
+export function linearMargin(
+  model: LinearModel,
+  hashes: Int32Array,
+  count: number,
+  hand: ArrayLike<number>,
+): number {
   const w = model.weights;
   const mask = (1 << model.bits) - 1;
   let sum = 0;
@@ -145,7 +150,8 @@ export function parseModel(input: unknown): LinearModel {
   const weights = new Float32Array(size);
   const bytes = fromBase64(file.weights);
   if (file.encoding === 'int8-dense') {
-    if (bytes.length !== size) throw new Error(`model ${file.task}: expected ${size} weights, got ${bytes.length}`);
+    if (bytes.length !== size)
+      throw new Error(`model ${file.task}: expected ${size} weights, got ${bytes.length}`);
     const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     for (let i = 0; i < size; i++) weights[i] = (q[i] as number) * file.scale;
   } else {
@@ -166,7 +172,8 @@ export function parseModel(input: unknown): LinearModel {
       weights[pos] = (v > 127 ? v - 256 : v) * file.scale;
     }
   }
-  if (file.handWeights.length !== file.hand.length) throw new Error(`model ${file.task}: hand feature count mismatch`);
+  if (file.handWeights.length !== file.hand.length)
+    throw new Error(`model ${file.task}: hand feature count mismatch`);
   return {
     task: file.task,
     version: file.version,

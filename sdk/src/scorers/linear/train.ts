@@ -4,7 +4,14 @@
  * same rows and options give the same weights.
  */
 import { TASK_SPECS, type TaskName, taskInputs } from '../tasks.ts';
-import { featureScale, type LinearModel, linearMargin, parseModel, serializeModel, sigmoid } from './model.ts';
+import {
+  featureScale,
+  type LinearModel,
+  linearMargin,
+  parseModel,
+  serializeModel,
+  sigmoid,
+} from './model.ts';
 
 export interface LabelledText {
   text: string;
@@ -45,7 +52,11 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function trainLinearModel(task: TaskName, rows: readonly LabelledText[], options: TrainOptions = {}): LinearModel {
+export function trainLinearModel(
+  task: TaskName,
+  rows: readonly LabelledText[],
+  options: TrainOptions = {},
+): LinearModel {
   const spec = TASK_SPECS[task];
   const bits = options.bits ?? 18;
   const epochs = options.epochs ?? 20;
@@ -55,7 +66,8 @@ export function trainLinearModel(task: TaskName, rows: readonly LabelledText[], 
   const positives = rows.filter((r) => r.positive).reduce((sum, r) => sum + (r.weight ?? 1), 0);
   const total = rows.reduce((sum, r) => sum + (r.weight ?? 1), 0);
   const negatives = total - positives;
-  if (positives === 0 || negatives === 0) throw new Error(`training ${task}: need both positive and negative rows`);
+  if (positives === 0 || negatives === 0)
+    throw new Error(`training ${task}: need both positive and negative rows`);
 
   // Classes are weighted to balance, so the 0.5 threshold means the same whatever the class mix.
   const examples: Example[] = rows.map((row) => {

@@ -52,7 +52,7 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
           if (m[g] === undefined) continue;
           const rule = rules[g - 1] as Rule;
           const normEnd = m.index + m[0].length;
-          const normStart = normEnd - m[g].length;
+          const normStart = normEnd - (m[g] as string).length;
           const { start, end } = toSourceRange(norm, normStart, normEnd);
           hits.push({ rule, normStart, normEnd, start, end, text: text.slice(start, end) });
           break;

@@ -51,15 +51,19 @@ export function decodePayloads(text: string): DecodedPayload[] {
     } catch {
       continue;
     }
-    if (readable(decoded)) found.push({ encoding: 'base64', start: m.index, end: m.index + run.length, decoded });
+    if (readable(decoded))
+      found.push({ encoding: 'base64', start: m.index, end: m.index + run.length, decoded });
   }
   for (const m of text.matchAll(HEX_RUN)) {
     if (found.length >= MAX_PAYLOADS) break;
     const digits = m[0].replace(/\\x|[ :]/g, '');
     let decoded = '';
-    for (let i = 0; i + 1 < digits.length; i += 2) decoded += String.fromCharCode(Number.parseInt(digits.slice(i, i + 2), 16));
-    if (readable(decoded)) found.push({ encoding: 'hex', start: m.index, end: m.index + m[0].length, decoded });
+    for (let i = 0; i + 1 < digits.length; i += 2)
+      decoded += String.fromCharCode(Number.parseInt(digits.slice(i, i + 2), 16));
+    if (readable(decoded))
+      found.push({ encoding: 'hex', start: m.index, end: m.index + m[0].length, decoded });
   }
-  if (ROT13_MENTION.test(text)) found.push({ encoding: 'rot13', start: 0, end: text.length, decoded: rot13(text) });
+  if (ROT13_MENTION.test(text))
+    found.push({ encoding: 'rot13', start: 0, end: text.length, decoded: rot13(text) });
   return found;
 }

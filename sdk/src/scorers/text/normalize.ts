@@ -25,9 +25,42 @@ const APOSTROPHE = 39;
 
 // Cyrillic and Greek letters that render like Latin ones, plus a few symbols used as letters.
 const HOMOGLYPHS: Record<string, string> = {
-  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y',
-  х: 'x', і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w', ɡ: 'g', α: 'a', β: 'b', ε: 'e',
-  η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w', ℓ: 'l', ı: 'i',
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  ё: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ї: 'i',
+  ј: 'j',
+  ѕ: 's',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  ɡ: 'g',
+  α: 'a',
+  β: 'b',
+  ε: 'e',
+  η: 'n',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ω: 'w',
+  ℓ: 'l',
+  ı: 'i',
 };
 
 /** Code point → folded code unit for the BMP; 0 means "drop this character". */
@@ -54,7 +87,10 @@ for (let c = 0xff01; c <= 0xff5e; c++) {
   const ascii = c - 0xfee0;
   FOLD[c] = ascii >= 0x41 && ascii <= 0x5a ? ascii + 32 : ascii;
 }
-for (const c of [0x00ad, 0x034f, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff]) {
+for (const c of [
+  0x00ad, 0x034f, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064,
+  0xfeff,
+]) {
   FOLD[c] = 0;
 }
 // Typographic apostrophes become ASCII ones, which are then dropped inside words ("don't" → "dont").
@@ -207,7 +243,16 @@ export function normalizeText(text: string): NormalizedText {
       const sub = LEET[c] as number;
       if (sub === 0) continue;
       // "!", "@" and "|" stand for letters only between letters ("b!tch", "f@g"), not as punctuation ("no!!!").
-      if ((c === 33 || c === 64 || c === 124) && !(k > start && k < t - 1 && isLetterOrLeet(folded[k - 1] as number) && isLetter(folded[k + 1] as number))) continue;
+      if (
+        (c === 33 || c === 64 || c === 124) &&
+        !(
+          k > start &&
+          k < t - 1 &&
+          isLetterOrLeet(folded[k - 1] as number) &&
+          isLetter(folded[k + 1] as number)
+        )
+      )
+        continue;
       folded[k] = sub;
     }
   }
@@ -288,13 +333,20 @@ function isSingleLetterWord(out: Uint16Array, k: number, m: number): boolean {
 function decode(buf: Uint16Array, length: number): string {
   let s = '';
   for (let start = 0; start < length; start += 4096) {
-    s += String.fromCharCode.apply(null, buf.subarray(start, Math.min(length, start + 4096)) as unknown as number[]);
+    s += String.fromCharCode.apply(
+      null,
+      buf.subarray(start, Math.min(length, start + 4096)) as unknown as number[],
+    );
   }
   return s;
 }
 
 /** Maps a [start, end) range of the normal form back to the original text. */
-export function toSourceRange(norm: NormalizedText, start: number, end: number): { start: number; end: number } {
+export function toSourceRange(
+  norm: NormalizedText,
+  start: number,
+  end: number,
+): { start: number; end: number } {
   const s = norm.origin[start] ?? norm.sourceLength;
   const last = end > start ? (norm.origin[end - 1] ?? s) : s;
   return { start: s, end: Math.min(norm.sourceLength, last + 1) };

@@ -8,7 +8,16 @@ export interface Span {
   end: number;
 }
 
-const PAIRS: Record<string, string> = { '"': '"', '“': '”', '„': '“', '«': '»', '»': '«', '‘': '’', "'": "'", '`': '`' };
+const PAIRS: Record<string, string> = {
+  '"': '"',
+  '“': '”',
+  '„': '“',
+  '«': '»',
+  '»': '«',
+  '‘': '’',
+  "'": "'",
+  '`': '`',
+};
 const MAX_QUOTE = 4000;
 
 function isWordChar(c: string | undefined): boolean {
@@ -28,7 +37,8 @@ export function quotedSpans(text: string): Span[] {
     }
     const fence = open === '`' && text.startsWith('```', i) ? '```' : close;
     let j = text.indexOf(fence, i + fence.length);
-    while (j !== -1 && (fence === "'" || fence === '’') && isWordChar(text[j + 1])) j = text.indexOf(fence, j + 1);
+    while (j !== -1 && (fence === "'" || fence === '’') && isWordChar(text[j + 1]))
+      j = text.indexOf(fence, j + 1);
     if (j === -1 || j - i > MAX_QUOTE) {
       i++;
       continue;
