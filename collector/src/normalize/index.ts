@@ -8,7 +8,18 @@ import type { LlmSpan } from './llm-span.ts';
 import { buildLlmSpan } from './mapping.ts';
 import { DEFAULT_MAX_TEXT_CHARS } from './truncate.ts';
 
-export type { Convention, LlmSpan, Message, Operation, RetrievedDocument, ToolCall } from './llm-span.ts';
+export { canonicalDecision } from './guardrail.ts';
+export type {
+  Convention,
+  Guardrail,
+  GuardrailDecision,
+  GuardrailRisk,
+  LlmSpan,
+  Message,
+  Operation,
+  RetrievedDocument,
+  ToolCall,
+} from './llm-span.ts';
 export { canonicalProvider } from './providers.ts';
 export { DEFAULT_MAX_TEXT_CHARS } from './truncate.ts';
 

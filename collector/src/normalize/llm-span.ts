@@ -46,6 +46,31 @@ export interface RetrievedDocument {
   metadata?: Record<string, unknown>;
 }
 
+/** A decision the conventions' decision words map onto; other emitters' words pass through lowercased. */
+export type GuardrailDecision = 'allowed' | 'flagged' | 'redacted' | 'blocked' | (string & {});
+
+export interface GuardrailRisk {
+  /** `gen_ai.guardrail.risk.category`: `pii`, `prompt_injection`, … */
+  category: string;
+  /** `gen_ai.guardrail.risk.score`, in [0, 1] when the emitter follows the SDK. */
+  score: number | null;
+  /** What this category's rule did; the span's decision is the most severe of these. */
+  decision: GuardrailDecision;
+}
+
+/** An `apply_guardrail` step: what was checked, against which policy, and what was decided. */
+export interface Guardrail {
+  decision: GuardrailDecision;
+  policyId: string;
+  policyVersion: string;
+  /** `gen_ai.guardrail.component.name`. */
+  component: string;
+  /** Which text the guard checked: `input` (prompt) or `output` (completion), as the emitter says. */
+  source: string;
+  reason: string;
+  categories: GuardrailRisk[];
+}
+
 export interface LlmSpan {
   traceId: string;
   spanId: string;
@@ -83,9 +108,15 @@ export interface LlmSpan {
   toolResult: string;
   retrievalQuery: string;
   documents: RetrievedDocument[];
+  /** For rerank spans: the candidates handed to the reranker (`documents` are its output). */
+  inputDocuments: RetrievedDocument[];
   dataSourceId: string;
   /** `oversight.retrieval.query.embedding`, reused by the topic clusterer. */
   queryEmbedding: number[] | null;
+  /** `gen_ai.workflow.name` of an invoke_workflow span. */
+  workflowName: string;
+  /** Set on apply_guardrail spans. */
+  guardrail: Guardrail | null;
   sessionId: string;
   userId: string;
   metadata: Record<string, string>;

@@ -7,6 +7,7 @@
  */
 import type { AttributeValue, SpanRecord } from '../otlp/span-record.ts';
 import { asNumber, firstNumber, firstString, isRecord, parseJson, stringList } from './attributes.ts';
+import { parseGuardrail } from './guardrail.ts';
 import type { Convention, LlmSpan, Message, Operation, RetrievedDocument } from './llm-span.ts';
 import { canonicalProvider } from './providers.ts';
 import { truncateText } from './truncate.ts';
@@ -29,6 +30,7 @@ export interface FieldTable {
   userId: string[];
   dataSourceId: string[];
   retrievalQuery: string[];
+  workflowName: string[];
   toolName: string[];
   toolArguments: string[];
   toolResult: string[];
@@ -52,6 +54,7 @@ export type Extracted = Partial<
     | 'toolResult'
     | 'retrievalQuery'
     | 'documents'
+    | 'inputDocuments'
     | 'dataSourceId'
     | 'queryEmbedding'
     | 'sessionId'
@@ -71,6 +74,7 @@ export interface ConventionMapping {
 /** What any emitter may add on top of its convention; read before the convention's own keys. */
 const oversightFields: Partial<FieldTable> = {
   costUsd: ['oversight.usage.cost_usd'],
+  workflowName: ['gen_ai.workflow.name'],
   sessionId: ['oversight.session.id'],
   userId: ['oversight.user.id'],
 };
@@ -84,21 +88,40 @@ function keysFor(table: Partial<FieldTable>, field: keyof FieldTable): string[] 
   return [...(oversightFields[field] ?? []), ...(table[field] ?? []), ...(genericFields[field] ?? [])];
 }
 
-/** A float array as JSON/array, or base64 little-endian float32. */
-export function parseEmbedding(value: AttributeValue | undefined): number[] | null {
+/**
+ * A float array as JSON/array, or base64 little-endian float32 (what the SDK
+ * writes). With `dimensions` given, a vector of another length is refused: a
+ * cut or corrupted attribute must not become a wrong point for the clusterer.
+ */
+export function parseEmbedding(
+  value: AttributeValue | undefined,
+  dimensions: number | null = null,
+): number[] | null {
   if (value === undefined || value === null) return null;
-  const parsed = parseJson(value);
+  const vector = decodeVector(parseJson(value));
+  if (!vector || vector.length === 0 || !vector.every(Number.isFinite)) return null;
+  return dimensions === null || vector.length === dimensions ? vector : null;
+}
+
+function decodeVector(parsed: unknown): number[] | null {
   if (Array.isArray(parsed)) {
     const numbers = parsed.map(asNumber);
-    return numbers.every((n) => n !== null) && numbers.length > 0 ? (numbers as number[]) : null;
+    return numbers.every((n) => n !== null) ? (numbers as number[]) : null;
   }
   if (typeof parsed === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(parsed.trim())) {
     const bytes = Buffer.from(parsed.trim(), 'base64');
-    if (bytes.length === 0 || bytes.length % 4 !== 0) return null;
-    const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-    return Array.from(floats);
+    if (bytes.length % 4 !== 0) return null;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const out: number[] = new Array(bytes.length / 4);
+    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+    return out;
   }
   return null;
+}
+
+/** `tool-calls` (AI SDK) and `tool_calls` (OpenAI) are the same reason; one spelling keeps group-bys whole. */
+function canonicalFinishReason(reason: string): string {
+  return reason.replaceAll('-', '_');
 }
 
 function statusOf(span: SpanRecord): LlmSpan['status'] {
@@ -184,7 +207,9 @@ export function buildLlmSpan(
     cacheCreationInputTokens: num('cacheCreationInputTokens'),
     reasoningOutputTokens: num('reasoningOutputTokens'),
     costUsd: num('costUsd'),
-    finishReasons: pick(x.finishReasons, tableFinish.length > 0 ? tableFinish : messageFinish, emptyList),
+    finishReasons: pick(x.finishReasons, tableFinish.length > 0 ? tableFinish : messageFinish, emptyList).map(
+      canonicalFinishReason,
+    ),
     timeToFirstTokenMs: pick(x.timeToFirstTokenMs ?? null, ttftTable, isNull),
     inputMessages: inputMessages.map((m) => truncateMessage(m, max)),
     outputMessages: outputMessages.map((m) => truncateMessage(m, max)),
@@ -197,8 +222,21 @@ export function buildLlmSpan(
     toolResult: truncateText(pick(x.toolResult, str('toolResult'), emptyString), max),
     retrievalQuery: truncateText(pick(x.retrievalQuery, str('retrievalQuery'), emptyString), max),
     documents: (x.documents ?? []).map((d) => truncateDocument(d, max)),
+    inputDocuments: pick(
+      x.inputDocuments,
+      parseDocuments(a['oversight.rerank.input.documents']),
+      emptyList,
+    ).map((d) => truncateDocument(d, max)),
     dataSourceId: pick(x.dataSourceId, str('dataSourceId'), emptyString),
-    queryEmbedding: parseEmbedding(a['oversight.retrieval.query.embedding']) ?? x.queryEmbedding ?? null,
+    queryEmbedding:
+      parseEmbedding(
+        a['oversight.retrieval.query.embedding'],
+        firstNumber(a, ['oversight.retrieval.query.embedding.dimensions']),
+      ) ??
+      x.queryEmbedding ??
+      null,
+    workflowName: str('workflowName'),
+    guardrail: operation === 'apply_guardrail' ? parseGuardrail(span) : null,
     sessionId: str('sessionId') || (x.sessionId ?? ''),
     userId: str('userId') || (x.userId ?? ''),
     metadata: emptyObject(metadata) ? {} : metadata,

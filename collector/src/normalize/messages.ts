@@ -24,10 +24,15 @@ function describe(part: Record<string, unknown>): string {
   return `[${[type, ...details].join(' ')}]`;
 }
 
+interface ToolResult {
+  id: string;
+  text: string;
+}
+
 interface PartsResult {
   texts: string[];
   toolCalls: ToolCall[];
-  toolCallId?: string;
+  toolResults: ToolResult[];
 }
 
 function readParts(parts: unknown[], out: PartsResult): void {
@@ -59,11 +64,13 @@ function readParts(parts: unknown[], out: PartsResult): void {
       case 'tool-result':
       case 'tool_result':
       case 'function_call_output': {
-        out.toolCallId = asString(raw.id ?? raw.toolCallId ?? raw.tool_use_id ?? raw.call_id);
         const result = raw.response ?? raw.output ?? raw.result ?? raw.content;
         // Vercel wraps results as { type: 'text' | 'json', value }.
         const value = isRecord(result) && 'value' in result ? result.value : result;
-        out.texts.push(Array.isArray(value) ? textOfParts(value) : jsonText(value));
+        out.toolResults.push({
+          id: asString(raw.id ?? raw.toolCallId ?? raw.tool_use_id ?? raw.call_id),
+          text: Array.isArray(value) ? textOfParts(value) : jsonText(value),
+        });
         break;
       }
       default:
@@ -73,9 +80,9 @@ function readParts(parts: unknown[], out: PartsResult): void {
 }
 
 function textOfParts(parts: unknown[]): string {
-  const out: PartsResult = { texts: [], toolCalls: [] };
+  const out: PartsResult = { texts: [], toolCalls: [], toolResults: [] };
   readParts(parts, out);
-  return out.texts.filter(Boolean).join('\n');
+  return [...out.texts, ...out.toolResults.map((r) => r.text)].filter(Boolean).join('\n');
 }
 
 function openAiToolCalls(value: unknown): ToolCall[] {
@@ -91,23 +98,67 @@ function openAiToolCalls(value: unknown): ToolCall[] {
   });
 }
 
-export function toMessage(raw: unknown, fallbackRole = 'user'): Message | null {
-  if (typeof raw === 'string') return { role: fallbackRole, content: raw };
-  if (!isRecord(raw)) return null;
-  const out: PartsResult = { texts: [], toolCalls: [] };
+function readMessage(raw: Record<string, unknown>): PartsResult {
+  const out: PartsResult = { texts: [], toolCalls: [], toolResults: [] };
   if (Array.isArray(raw.parts)) readParts(raw.parts, out);
   const content = parseJson(raw.content);
   if (Array.isArray(content)) readParts(content, out);
   else if (content !== undefined && content !== null) out.texts.push(asString(content));
   out.toolCalls.push(...openAiToolCalls(raw.tool_calls ?? raw.toolCalls));
+  return out;
+}
+
+function joined(texts: string[]): string {
+  return texts.filter(Boolean).join('\n');
+}
+
+/**
+ * One raw message as canonical messages. Tool results an emitter put inside
+ * an assistant message (the AI SDK's agent output) or a user message
+ * (Anthropic `tool_result` blocks) become `tool` messages of their own, so
+ * they are never read as what the model said or what the user asked.
+ */
+export function toMessages(raw: unknown, fallbackRole = 'user'): Message[] {
+  if (typeof raw === 'string') return [{ role: fallbackRole, content: raw }];
+  if (!isRecord(raw)) return [];
+  const out = readMessage(raw);
+  const role = asString(raw.role) || fallbackRole;
+  const finish = asString(raw.finish_reason ?? raw.finishReason);
+  if (role === 'tool') {
+    const message: Message = { role, content: joined([...out.texts, ...out.toolResults.map((r) => r.text)]) };
+    const toolCallId = asString(raw.tool_call_id ?? raw.toolCallId ?? raw.id) || out.toolResults[0]?.id || '';
+    if (toolCallId) message.toolCallId = toolCallId;
+    if (out.toolCalls.length > 0) message.toolCalls = out.toolCalls;
+    if (finish) message.finishReason = finish;
+    return [message];
+  }
+  const main: Message = { role, content: joined(out.texts) };
+  if (out.toolCalls.length > 0) main.toolCalls = out.toolCalls;
+  if (finish) main.finishReason = finish;
+  const results = out.toolResults.map(
+    (r): Message =>
+      r.id ? { role: 'tool', content: r.text, toolCallId: r.id } : { role: 'tool', content: r.text },
+  );
+  const keepMain =
+    results.length === 0 || main.content !== '' || main.toolCalls !== undefined || finish !== '';
+  if (!keepMain) return results;
+  // Results answer calls made before them: after the assistant's calls, before a user's new words.
+  return role === 'assistant' ? [main, ...results] : [...results, main];
+}
+
+/** One raw message as one canonical message, tool results folded into its content. */
+export function toMessage(raw: unknown, fallbackRole = 'user'): Message | null {
+  if (typeof raw === 'string') return { role: fallbackRole, content: raw };
+  if (!isRecord(raw)) return null;
+  const out = readMessage(raw);
   const message: Message = {
     role: asString(raw.role) || fallbackRole,
-    content: out.texts.filter(Boolean).join('\n'),
+    content: joined([...out.texts, ...out.toolResults.map((r) => r.text)]),
   };
   if (out.toolCalls.length > 0) message.toolCalls = out.toolCalls;
-  const toolCallId = asString(raw.tool_call_id ?? raw.toolCallId ?? raw.id) || out.toolCallId;
+  const toolCallId = asString(raw.tool_call_id ?? raw.toolCallId ?? raw.id) || out.toolResults[0]?.id || '';
   if (message.role === 'tool' && toolCallId) message.toolCallId = toolCallId;
-  else if (out.toolCallId) message.toolCallId = out.toolCallId;
+  else if (out.toolResults[0]?.id) message.toolCallId = out.toolResults[0].id;
   const finish = asString(raw.finish_reason ?? raw.finishReason);
   if (finish) message.finishReason = finish;
   return message;
@@ -118,7 +169,7 @@ export function parseMessages(value: unknown, fallbackRole = 'user'): Message[] 
   const parsed = parseJson(value);
   if (parsed === undefined || parsed === null || parsed === '') return [];
   const list = Array.isArray(parsed) ? parsed : [parsed];
-  return list.map((m) => toMessage(m, fallbackRole)).filter((m): m is Message => m !== null);
+  return list.flatMap((m) => toMessages(m, fallbackRole));
 }
 
 /** `gen_ai.system_instructions`: a JSON array of parts, or plain text. */

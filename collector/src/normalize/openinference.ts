@@ -147,6 +147,7 @@ function extract(span: SpanRecord, operation: Operation): Extracted {
     extracted.documents = documentsOf(a, 'retrieval.documents');
   } else if (operation === 'rerank') {
     extracted.documents = documentsOf(a, 'reranker.output_documents');
+    extracted.inputDocuments = documentsOf(a, 'reranker.input_documents');
   } else if (operation === 'execute_tool') {
     extracted.toolArguments = firstString(a, ['tool_call.function.arguments']) || ioValue(a, 'input');
     extracted.toolResult = ioValue(a, 'output');

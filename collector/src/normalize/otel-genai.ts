@@ -69,6 +69,8 @@ function genAiMetadata(span: SpanRecord): Record<string, string> {
   for (const key of [
     'gen_ai.agent.name',
     'gen_ai.agent.id',
+    'gen_ai.workflow.name',
+    'oversight.workflow.id',
     'gen_ai.tool.call.id',
     'gen_ai.tool.type',
     'gen_ai.output.type',

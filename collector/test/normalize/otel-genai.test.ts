@@ -131,6 +131,16 @@ describe('OTel GenAI current conventions', () => {
       operation: 'apply_guardrail',
       metadata: { 'gen_ai.guardrail.policy.id': 'pii', 'gen_ai.guardrail.result.type': 'block' },
     });
+    // An emitter that puts the action in result.type still yields a decision.
+    expect(guard?.guardrail).toEqual({
+      decision: 'blocked',
+      policyId: 'pii',
+      policyVersion: '',
+      component: '',
+      source: '',
+      reason: '',
+      categories: [],
+    });
     const rerank = normalizeSpan(
       spanWith({
         'oversight.operation.name': 'rerank',

@@ -83,6 +83,8 @@ describe('OpenInference', () => {
         'reranker.model_name': 'rerank-v3',
         'reranker.output_documents.0.document.id': 'b',
         'reranker.output_documents.0.document.score': 0.99,
+        'reranker.input_documents.0.document.id': 'a',
+        'reranker.input_documents.1.document.id': 'b',
       }),
     );
     expect(reranker).toMatchObject({
@@ -90,6 +92,10 @@ describe('OpenInference', () => {
       retrievalQuery: 'refunds',
       requestModel: 'rerank-v3',
       documents: [{ id: 'b', score: 0.99 }],
+      inputDocuments: [
+        { id: 'a', rank: 1 },
+        { id: 'b', rank: 2 },
+      ],
     });
     const tool = normalizeSpan(
       spanWith({
@@ -258,7 +264,7 @@ describe('Vercel AI SDK', () => {
       requestParams: { temperature: 0.3, max_tokens: 100 },
       inputTokens: 50,
       outputTokens: 10,
-      finishReasons: ['tool-calls'],
+      finishReasons: ['tool_calls'],
       systemInstructions: 'Sys',
       sessionId: 'sess-v',
       userId: 'user-v',
