@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openServerStore, type ServerStore } from '../../src/store/clickhouse-store.ts';
+import { type ChdbHttpServer, startChdbHttpServer } from '../helpers/chdb-http-server.ts';
+import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
+import { acquireChdbDataDir, releaseChdbDataDir } from '../helpers/store-backends.ts';
+import { countsById, metricValue, postSpans, spanBatch } from './spans.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+
+/**
+ * ClickHouse goes away under a running collector (server backend, real HTTP,
+ * through a proxy the test cuts): the collector keeps acknowledging into its
+ * log, says so on /readyz and /metrics, and once ClickHouse is back every
+ * acknowledged span is written exactly once.
+ */
+const DATABASE = `faults_outage_${process.pid}`;
+const REQUESTS = 20;
+const SPANS_PER_REQUEST = 25;
+
+type Collector = Awaited<ReturnType<typeof startTestCollector>>;
+let clickhouse: ChdbHttpServer;
+let proxy: TcpProxy;
+let collector: Collector;
+/** Straight to the engine, never through the proxy: the test's own view of what landed. */
+let direct: ServerStore;
+
+beforeAll(async () => {
+  clickhouse = await startChdbHttpServer({ dataDir: await acquireChdbDataDir() });
+  proxy = await startTcpProxy({ host: '127.0.0.1', port: clickhouse.port });
+  collector = await startTestCollector({ clickhouseUrl: proxy.url, database: DATABASE, evaluators: 'none' });
+  direct = openServerStore({ url: clickhouse.url, database: DATABASE });
+});
+
+afterAll(async () => {
+  await collector?.dispose();
+  await direct?.command(`DROP DATABASE IF EXISTS ${DATABASE}`);
+  await direct?.close();
+  await proxy?.close();
+  await clickhouse?.close();
+  await releaseChdbDataDir();
+});
+
+async function rowsFor(table: 'otel_traces' | 'llm_spans', idColumn: string, ids: string[]) {
+  const rows = await direct.query<{ id: string; n: number }>(
+    `SELECT ${idColumn} AS id, count() AS n FROM ${table} WHERE ${idColumn} IN {ids:Array(String)} GROUP BY id`,
+    { params: { ids } },
+  );
+  return countsById(rows);
+}
+
+async function scrape(): Promise<string> {
+  return (await fetch(`${collector.url}/metrics`)).text();
+}
+
+async function sendAll(batches: ReturnType<typeof spanBatch>[]) {
+  return Promise.all(batches.map((batch) => postSpans(collector.url, TEST_KEY, batch)));
+}
+
+describe('ClickHouse outage', () => {
+  it('acknowledges into the log while ClickHouse is down and writes every span once when it returns', async () => {
+    await proxy.cut();
+    const batches = Array.from({ length: REQUESTS }, () => spanBatch(SPANS_PER_REQUEST));
+    const ids = batches.flatMap((b) => b.spanIds);
+
+    const results = await sendAll(batches);
+    expect(results.map((r) => r.status)).toEqual(Array(REQUESTS).fill(200));
+
+    // The drain has tried and failed at least once: the store is reported down.
+    const metrics = await waitFor(
+      async () => {
+        const text = await scrape();
+        return metricValue(text, 'oversight_store_up') === 0 ? text : '';
+      },
+      10_000,
+      'oversight_store_up 0',
+    );
+    expect(metricValue(metrics, 'oversight_queue_depth')).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'oversight_spans_received_total', 'format="json"')).toBe(
+      REQUESTS * SPANS_PER_REQUEST,
+    );
+    const readyz = await fetch(`${collector.url}/readyz`);
+    expect(readyz.status).toBe(503);
+    expect(await readyz.text()).toMatch(/ClickHouse|store unavailable/);
+    expect((await rowsFor('otel_traces', 'SpanId', ids)).size).toBe(0);
+
+    await proxy.restore();
+
+    await waitFor(
+      async () => metricValue(await scrape(), 'oversight_queue_depth') === 0,
+      25_000,
+      'the log to drain',
+    );
+    const traces = await rowsFor('otel_traces', 'SpanId', ids);
+    const llm = await rowsFor('llm_spans', 'span_id', ids);
+    for (const counts of [traces, llm]) {
+      expect(counts.size).toBe(ids.length);
+      expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(ids.length);
+    }
+    const after = await scrape();
+    expect(metricValue(after, 'oversight_store_up')).toBe(1);
+    expect(metricValue(after, 'oversight_rows_written_total', 'table="otel_traces"')).toBe(ids.length);
+    expect((await fetch(`${collector.url}/readyz`)).status).toBe(200);
+  });
+
+  it('writes nothing twice when ClickHouse commits inserts but the answers are lost', async () => {
+    await proxy.loseResponses();
+    const batches = Array.from({ length: REQUESTS }, () => spanBatch(SPANS_PER_REQUEST));
+    const ids = batches.flatMap((b) => b.spanIds);
+    const results = await sendAll(batches);
+    expect(results.map((r) => r.status)).toEqual(Array(REQUESTS).fill(200));
+
+    // A round inserts table by table in name order and stops at the first failure, so llm_spans
+    // is the table whose insert ClickHouse commits while the collector, never told, keeps the range.
+    await waitFor(
+      async () => (await rowsFor('llm_spans', 'span_id', ids)).size === ids.length,
+      15_000,
+      'rows landed',
+    );
+    await waitFor(async () => proxy.lostResponses >= 2, 10_000, 'a retried insert whose answer was lost');
+    expect((await rowsFor('otel_traces', 'SpanId', ids)).size).toBe(0);
+    expect(metricValue(await scrape(), 'oversight_queue_depth')).toBeGreaterThan(0);
+
+    await proxy.restore();
+    await waitFor(
+      async () => metricValue(await scrape(), 'oversight_queue_depth') === 0,
+      25_000,
+      'the log to drain',
+    );
+    // The llm_spans range went in at least twice more (lost answers, then the replay after the
+    // restore); ClickHouse dropped the copies by their deduplication token.
+    const traces = await rowsFor('otel_traces', 'SpanId', ids);
+    const llm = await rowsFor('llm_spans', 'span_id', ids);
+    for (const counts of [traces, llm]) {
+      expect(counts.size).toBe(ids.length);
+      expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(ids.length);
+    }
+  });
+});
