@@ -61,6 +61,11 @@ withStoreOptions(
     .addOption(new Option('--max-text-chars <n>', 'longest prompt/completion text kept per field').env('OVERSIGHT_MAX_TEXT_CHARS'))
     .addOption(
       new Option('--evaluators <list>', 'safety scorers to run: all, none, or a comma list').env('OVERSIGHT_EVALUATORS'),
+    )
+    .addOption(
+      new Option('--evaluator-thresholds <list>', 'per-evaluator thresholds, e.g. toxicity=0.7,pii=0.6').env(
+        'OVERSIGHT_EVALUATOR_THRESHOLDS',
+      ),
     ),
 ).action(async (options) => {
   const { startCollector } = await import('./service.ts');

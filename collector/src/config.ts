@@ -28,6 +28,8 @@ export const ConfigSchema = z.object({
   maxTextChars: z.coerce.number().int().positive().default(100_000),
   /** Safety scorers to run in the collector (comma list or `all` / `none`). */
   evaluators: z.string().default('all'),
+  /** Per-evaluator decision thresholds overriding the shipped ones, e.g. `toxicity=0.7,pii=0.6`. */
+  evaluatorThresholds: z.string().default(''),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import type { Feedback } from '@oversight/sdk/feedback';
 import { scorers as allScorers, type TextScorer } from '@oversight/sdk/scorers';
 import type { Config } from './config.ts';
+import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
 import { createMetrics } from './metrics.ts';
 import { openPipeline } from './pipeline/index.ts';
 import { createApiKeyResolver, parseApiKeys } from './receive/api-keys.ts';
@@ -99,6 +100,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     throw new Error('no API keys configured: pass --api-keys key=project (or --insecure-dev for a local demo)');
   }
   const scorers = selectScorers(config.evaluators);
+  const thresholds = parseEvaluatorThresholds(config.evaluatorThresholds, Object.keys(allScorers));
   const store = await openConfiguredStore(config);
   const metrics = createMetrics();
   try {
@@ -122,7 +124,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   const { ingest } = await openPipeline({
     wal: { dir: walDir, maxBytes: config.walMaxBytes },
     store: measuredStore,
-    toRows: createBatchTransform({ maxTextChars: config.maxTextChars, scorers }),
+    toRows: createBatchTransform({ maxTextChars: config.maxTextChars, scorers, thresholds }),
     drain: { onError: reportDrainError() },
   });
   const feedbackWriter = createBatchWriter(measuredStore, { maxDelayMs: 50 });

@@ -1,7 +1,8 @@
 import type { TextScorer } from '@oversight/sdk/scorers';
-import { createSafetyEnricher } from './enrich/safety.ts';
-import { reportedEvaluations } from './enrich/reported-evaluations.ts';
 import type { Evaluation } from './enrich/evaluation.ts';
+import { guardrailEvaluations } from './enrich/guardrail-evaluations.ts';
+import { reportedEvaluations } from './enrich/reported-evaluations.ts';
+import { createSafetyEnricher } from './enrich/safety.ts';
 import { normalizeSpan } from './normalize/index.ts';
 import type { PositionedBatch } from './pipeline/index.ts';
 import { toLlmSpanRow, toRetrievalDocumentRows } from './store/llm-rows.ts';
@@ -18,10 +19,12 @@ import { toTraceRow } from './store/trace-row.ts';
 export interface TransformOptions {
   maxTextChars: number;
   scorers: readonly TextScorer[];
+  /** Per-evaluator threshold overrides; labels follow `score >= threshold`. */
+  thresholds?: Record<string, number>;
 }
 
 export function createBatchTransform(options: TransformOptions) {
-  const scoreSpan = createSafetyEnricher(options.scorers);
+  const scoreSpan = createSafetyEnricher(options.scorers, { thresholds: options.thresholds ?? {} });
 
   return function toRows(batches: readonly PositionedBatch[]): Map<string, Row[]> {
     const traces: Row[] = [];
@@ -57,6 +60,7 @@ export function createBatchTransform(options: TransformOptions) {
         if (!llm) continue;
         llmSpans.push(toLlmSpanRow(llm, projectId));
         documents.push(...toRetrievalDocumentRows(llm, projectId));
+        addEvaluations(projectId, guardrailEvaluations(llm));
         addEvaluations(projectId, scoreSpan(llm));
       }
     }

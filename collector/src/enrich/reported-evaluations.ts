@@ -19,7 +19,8 @@ export function reportedEvaluations(span: SpanRecord): Evaluation[] {
     const evaluator = text(a['gen_ai.evaluation.name']);
     if (!evaluator) continue;
     const raw = a['gen_ai.evaluation.score.value'];
-    const score = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : null;
+    const score =
+      typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : null;
     found.push({
       traceId: span.traceId,
       spanId: span.spanId,

@@ -1,6 +1,7 @@
-import type { TextScorer } from '@oversight/sdk/scorers';
+import type { ScoreResult, TextScorer } from '@oversight/sdk/scorers';
 import type { LlmSpan } from '../normalize/llm-span.ts';
 import type { Evaluation } from './evaluation.ts';
+import { createLabelBook } from './scorer-labels.ts';
 
 /**
  * Scores each generation step's input and output with the shared safety
@@ -36,33 +37,42 @@ export function outputText(span: LlmSpan): string {
 export function createSafetyEnricher(scorers: readonly TextScorer[], options: SafetyEnricherOptions = {}) {
   const inputScorers = scorers.filter((s) => INPUT_SCORERS.has(s.name));
   const outputScorers = scorers.filter((s) => OUTPUT_SCORERS.has(s.name));
+  const labelBook = createLabelBook(scorers);
+  const thresholds = options.thresholds ?? {};
+
+  /** The scorer's own verdict, or the verdict at the configured threshold. */
+  const labelFor = (scorer: TextScorer, result: ScoreResult): string => {
+    labelBook.observe(scorer.name, result.label, result.flagged);
+    const threshold = thresholds[scorer.name];
+    if (threshold === undefined) return result.label;
+    const labels = labelBook.labels(scorer.name);
+    if (!labels) return result.label;
+    return result.score >= threshold ? labels.positive : labels.negative;
+  };
 
   const run = (span: LlmSpan, target: 'input' | 'output', text: string, list: readonly TextScorer[]) =>
-    list.map((scorer): Evaluation => {
-      const result = scorer.score(text);
-      const threshold = options.thresholds?.[scorer.name];
-      const label =
-        threshold === undefined
-          ? result.label
-          : result.score >= threshold
-            ? result.flagged
-              ? result.label
-              : `${scorer.name}`
-            : result.flagged
-              ? `not_${scorer.name}`
-              : result.label;
-      return {
-        traceId: span.traceId,
-        spanId: span.spanId,
-        evaluator: scorer.name,
-        target,
-        score: result.score,
-        label,
-        explanation: result.explanation,
-        evaluatorVersion: result.version,
-        source: 'collector',
-        timeUnixNano: span.endTimeUnixNano,
-      };
+    list.flatMap((scorer): Evaluation[] => {
+      let result: ScoreResult;
+      try {
+        result = scorer.score(text);
+      } catch {
+        // One faulty scorer costs its own row, never the batch: the drain would retry it forever.
+        return [];
+      }
+      return [
+        {
+          traceId: span.traceId,
+          spanId: span.spanId,
+          evaluator: scorer.name,
+          target,
+          score: result.score,
+          label: labelFor(scorer, result),
+          explanation: result.explanation,
+          evaluatorVersion: result.version,
+          source: 'collector',
+          timeUnixNano: span.endTimeUnixNano,
+        },
+      ];
     });
 
   return function scoreSpan(span: LlmSpan): Evaluation[] {
