@@ -67,7 +67,9 @@ describe('SDK guard spans', () => {
 
   it('fall back to the violations attribute when the events were dropped', async () => {
     const guard = createGuard({ name: 'support' });
-    const [span] = await captureGlobal(() => guard.output('Sure, email me at jane.doe@example.com or call 555-123-4567.'));
+    const [span] = await captureGlobal(() =>
+      guard.output('Sure, email me at jane.doe@example.com or call 555-123-4567.'),
+    );
     const withoutEvents = { ...(span as SpanRecord), events: [] };
     const llm = normalizeSpan(withoutEvents);
     expect(llm?.guardrail?.decision).toBe('redacted');
