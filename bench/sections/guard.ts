@@ -1,0 +1,89 @@
+/**
+ * Guardrail latency on the request path: `guard.input()` / `guard.output()`
+ * on 2 KB texts with every category switched on, beside the same loop calling
+ * a trivial function (what the timing itself costs), then each scorer alone.
+ */
+import { createGuard, GUARD_CATEGORIES, type GuardPolicy } from '../../sdk/src/guard.ts';
+import { scorers } from '../../sdk/src/scorers/index.ts';
+import { texts } from '../corpus.ts';
+import { printTable } from '../report.ts';
+import type { Figures, Section, SectionOptions } from '../section.ts';
+import { median, quantile, round } from '../stats.ts';
+
+const TEXT_CHARS = 2048;
+
+/** Per-call times in µs of `fn` over `inputs`, cycled for `calls` calls. */
+function timeCalls(fn: (text: string) => unknown, inputs: readonly string[], calls: number): number[] {
+  const samples: number[] = new Array(calls);
+  let sink = 0;
+  for (let i = 0; i < calls; i++) {
+    const text = inputs[i % inputs.length] as string;
+    const t0 = performance.now();
+    const out = fn(text);
+    samples[i] = (performance.now() - t0) * 1000;
+    if (out) sink++;
+  }
+  if (sink < 0) console.log(sink);
+  return samples;
+}
+
+/** Every category on for both stages: the defaults' actions, `flag` where the default is off. */
+function allOn(defaults: GuardPolicy): GuardPolicy {
+  const policy: GuardPolicy = { ...defaults };
+  for (const category of GUARD_CATEGORIES) policy[category] ??= { action: 'flag' };
+  return policy;
+}
+
+export const guard: Section = {
+  name: 'guard',
+  description: 'guard.input/output latency on 2 KB texts, all scorers on; each scorer alone',
+  async run({ quick }: SectionOptions): Promise<Figures> {
+    const calls = quick ? 300 : 3_000;
+    const inputs = texts(400, TEXT_CHARS, 11);
+    const outputs = texts(400, TEXT_CHARS, 12);
+    const probe = createGuard();
+    // No tracer provider is registered here, so apply_guardrail spans are no-ops: this times the checks.
+    const g = createGuard({ input: allOn(probe.inputPolicy), output: allOn(probe.outputPolicy) });
+    const trivial = (text: string) => text.length > 0;
+
+    for (const fn of [g.input, g.output, trivial]) timeCalls(fn, inputs, Math.min(200, calls));
+    const cases: [string, number[]][] = [
+      ['baseline: trivial function', timeCalls(trivial, inputs, calls)],
+      ['guard.input(), all categories', timeCalls(g.input, inputs, calls)],
+      ['guard.output(), all categories', timeCalls(g.output, outputs, calls)],
+    ];
+    const scorerCases: [string, number[]][] = Object.values(scorers).map((s) => {
+      const score = (text: string) => s.score(text);
+      timeCalls(score, inputs, Math.min(100, calls));
+      return [s.name, timeCalls(score, inputs, calls)];
+    });
+    const row = ([label, samples]: [string, number[]]) => [
+      label,
+      round(median(samples)),
+      round(quantile(samples, 0.99)),
+      round(Math.max(...samples)),
+    ];
+    printTable(
+      `guard: µs per call on ${TEXT_CHARS}-char texts (${calls} calls each; goal p99 < 1,000 µs)`,
+      ['case', 'median µs', 'p99 µs', 'max µs'],
+      cases.map(row),
+    );
+    printTable(
+      'guard: each scorer alone, µs per 2 KB text',
+      ['scorer', 'median µs', 'p99 µs', 'max µs'],
+      scorerCases.map(row),
+    );
+
+    const figures: Figures = { calls };
+    for (const [key, samples] of [
+      ['baseline', cases[0]?.[1]],
+      ['input', cases[1]?.[1]],
+      ['output', cases[2]?.[1]],
+      ...scorerCases.map(([name, s]) => [`scorer.${name}`, s] as const),
+    ] as const) {
+      figures[`${key}.median_us`] = round(median(samples ?? []));
+      figures[`${key}.p99_us`] = round(quantile(samples ?? [], 0.99));
+    }
+    return figures;
+  },
+};

@@ -1,0 +1,167 @@
+/**
+ * End-to-end ingest: spans per second from the first export to the last row
+ * being queryable, through a collector in its own process, fed by the real
+ * OTLP protobuf exporter with several requests in flight. Run with all
+ * scorers and with none, next to a raw chdb insert of the same rows in
+ * another process (the baseline: what storage alone costs on this machine now).
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startCollectorProcess } from '../collector-process.ts';
+import { makeGenAiSpans } from '../genai-spans.ts';
+import { createSender } from '../otlp-sender.ts';
+import { note, printTable } from '../report.ts';
+import { chunk, type Figures, type Section, type SectionOptions } from '../section.ts';
+import { round, sleep } from '../stats.ts';
+
+/** BatchSpanProcessor's default maxExportBatchSize. */
+const BATCH = 512;
+const IN_FLIGHT = 4;
+
+interface PathResult {
+  spans: number;
+  seconds: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+  failedRequests?: number;
+}
+
+async function storedCounts(sql: (q: string) => Promise<string>): Promise<number> {
+  const text = await sql(
+    'SELECT (SELECT count() FROM oversight.otel_traces), (SELECT count() FROM oversight.llm_spans)',
+  );
+  const [traces, llm] = text.trim().split('\t').map(Number);
+  return Math.min(traces ?? 0, llm ?? 0);
+}
+
+async function throughCollector(
+  spans: Awaited<ReturnType<typeof makeGenAiSpans>>,
+  evaluators: string,
+): Promise<PathResult> {
+  const collector = await startCollectorProcess({ evaluators });
+  try {
+    const sender = createSender(collector.url);
+    const batches = chunk(spans, BATCH);
+    const before = await collector.stats();
+    const started = performance.now();
+    let next = 0;
+    let accepted = 0;
+    let failed = 0;
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < batches.length) {
+          const batch = batches[next++] as (typeof batches)[number];
+          const result = await sender.send(batch);
+          if (result.ok) accepted += batch.length;
+          else failed++;
+        }
+      }),
+    );
+    const deadline = Date.now() + 300_000;
+    let stored = await storedCounts(collector.sql);
+    while (stored < accepted && Date.now() < deadline) {
+      await sleep(20);
+      stored = await storedCounts(collector.sql);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (stored < accepted) throw new Error(`only ${stored} of ${accepted} accepted spans were stored`);
+    const after = await collector.stats();
+    await sender.shutdown();
+    const final = await collector.stop();
+    return {
+      spans: stored,
+      seconds,
+      cpuSeconds: (after.cpuMs - before.cpuMs) / 1000,
+      peakRssMb: final.peakRssMb,
+      failedRequests: failed,
+    };
+  } finally {
+    await collector.stop();
+  }
+}
+
+function rawInsert(spans: number): Promise<PathResult> {
+  const child = fork(
+    fileURLToPath(new URL('../insert-child.ts', import.meta.url)),
+    [JSON.stringify({ spans, batch: BATCH })],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.on(
+      'message',
+      (m: { type: string; ms: number; stored: number; cpuMs: number; peakRssMb: number }) => {
+        if (m.type === 'done') {
+          resolve({
+            spans: m.stored,
+            seconds: m.ms / 1000,
+            cpuSeconds: m.cpuMs / 1000,
+            peakRssMb: m.peakRssMb,
+          });
+        }
+      },
+    );
+    child.on('exit', (code) =>
+      reject(new Error(`raw insert child exited with code ${code} before reporting`)),
+    );
+  });
+}
+
+export const ingest: Section = {
+  name: 'ingest',
+  description: 'spans/s received-to-stored through a collector process vs raw chdb insert',
+  async run({ quick }: SectionOptions): Promise<Figures> {
+    const total = quick ? 3_072 : 15_360;
+    const spans = await makeGenAiSpans(total);
+    note(
+      `${total} GenAI chat spans (≈1.5 KB content each), batches of ${BATCH}, ${IN_FLIGHT} requests in flight`,
+    );
+
+    const all = await throughCollector(spans, 'all');
+    const none = await throughCollector(spans, 'none');
+    const raw = await rawInsert(total);
+
+    const rate = (r: PathResult) => r.spans / r.seconds;
+    const rows: [string, PathResult][] = [
+      ['collector, all scorers', all],
+      ['collector, --evaluators none', none],
+      ['raw chdb insert (baseline)', raw],
+    ];
+    printTable(
+      'ingest: received → queryable, end to end over loopback',
+      ['path', 'spans', 'seconds', 'spans/s', '× baseline', 'CPU s', 'spans/CPU-s', 'peak RSS MB'],
+      rows.map(([label, r]) => [
+        label,
+        r.spans,
+        round(r.seconds),
+        Math.round(rate(r)),
+        round(rate(r) / rate(raw)),
+        round(r.cpuSeconds),
+        Math.round(r.spans / r.cpuSeconds),
+        r.peakRssMb,
+      ]),
+    );
+    const scorerShare = 1 - none.cpuSeconds / all.cpuSeconds;
+    note(`scorers' share of the collector's CPU: ${Math.round(scorerShare * 100)} %`);
+    note(
+      'CPU s and RSS are the measured process only (the collector, or the raw-insert process), not the sender',
+    );
+    if ((all.failedRequests ?? 0) + (none.failedRequests ?? 0) > 0) {
+      note(`failed export requests: all=${all.failedRequests}, none=${none.failedRequests}`);
+    }
+    return {
+      spans: total,
+      collector_all_spans_per_s: Math.round(rate(all)),
+      collector_none_spans_per_s: Math.round(rate(none)),
+      raw_insert_spans_per_s: Math.round(rate(raw)),
+      collector_all_vs_raw: round(rate(all) / rate(raw), 3),
+      collector_none_vs_raw: round(rate(none) / rate(raw), 3),
+      collector_all_spans_per_cpu_s: Math.round(all.spans / all.cpuSeconds),
+      collector_none_spans_per_cpu_s: Math.round(none.spans / none.cpuSeconds),
+      collector_all_peak_rss_mb: all.peakRssMb,
+      collector_none_peak_rss_mb: none.peakRssMb,
+      raw_insert_peak_rss_mb: raw.peakRssMb,
+      scorers_cpu_share: round(scorerShare, 3),
+      failed_requests: (all.failedRequests ?? 0) + (none.failedRequests ?? 0),
+    };
+  },
+};
