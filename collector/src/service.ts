@@ -50,7 +50,8 @@ export function selectScorers(spec: string): TextScorer[] {
   if (wanted === 'all') return Object.values(allScorers);
   return wanted.split(',').map((name) => {
     const scorer = allScorers[name.trim()];
-    if (!scorer) throw new Error(`unknown evaluator "${name.trim()}"; known: ${Object.keys(allScorers).join(', ')}`);
+    if (!scorer)
+      throw new Error(`unknown evaluator "${name.trim()}"; known: ${Object.keys(allScorers).join(', ')}`);
     return scorer;
   });
 }
@@ -97,7 +98,9 @@ export interface RunningCollector {
 export async function startCollector(config: Config): Promise<RunningCollector> {
   const apiKeys = createApiKeyResolver(parseApiKeys(config.apiKeys), config.insecureDev);
   if (apiKeys.size === 0 && !config.insecureDev) {
-    throw new Error('no API keys configured: pass --api-keys key=project (or --insecure-dev for a local demo)');
+    throw new Error(
+      'no API keys configured: pass --api-keys key=project (or --insecure-dev for a local demo)',
+    );
   }
   const scorers = selectScorers(config.evaluators);
   const thresholds = parseEvaluatorThresholds(config.evaluatorThresholds, Object.keys(allScorers));
@@ -130,7 +133,11 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   const feedbackWriter = createBatchWriter(measuredStore, { maxDelayMs: 50 });
   metrics.observe(() => {
     const health = ingest.health();
-    return { queueDepth: health.wal.uncommittedEntries, walBytes: health.wal.bytesOnDisk, storeHealthy: health.storeHealthy };
+    return {
+      queueDepth: health.wal.uncommittedEntries,
+      walBytes: health.wal.bytesOnDisk,
+      storeHealthy: health.storeHealthy,
+    };
   });
 
   const sqlToken = randomBytes(24).toString('hex');
@@ -141,10 +148,10 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     limits: {
       maxBodyBytes: config.maxBodyBytes,
       maxDecompressedBytes: config.maxDecompressedBytes,
-      decode: { maxAttributeValueChars: config.maxTextChars * 10 },
     },
     ingest: (projectId, spans) => ingest.ingest(projectId, spans),
-    recordFeedback: (projectId, feedback) => feedbackWriter.write(FEEDBACK, [feedbackRow(projectId, feedback)]),
+    recordFeedback: (projectId, feedback) =>
+      feedbackWriter.write(FEEDBACK, [feedbackRow(projectId, feedback)]),
     async readiness() {
       const health = ingest.health();
       if (!health.ready) return { ready: false, reason: health.reasons.join('; ') };
@@ -169,7 +176,8 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   let closing: Promise<void> | undefined;
   return {
     url,
-    storeDescription: store.kind === 'embedded' ? `embedded chdb in ${path.resolve(config.dataDir)}` : 'ClickHouse server',
+    storeDescription:
+      store.kind === 'embedded' ? `embedded chdb in ${path.resolve(config.dataDir)}` : 'ClickHouse server',
     store,
     close() {
       closing ??= (async () => {

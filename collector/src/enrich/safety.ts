@@ -1,5 +1,6 @@
 import type { ScoreResult, TextScorer } from '@oversight/sdk/scorers';
 import type { LlmSpan } from '../normalize/llm-span.ts';
+import { answerText, latestUserText } from '../normalize/text-views.ts';
 import type { Evaluation } from './evaluation.ts';
 import { createLabelBook } from './scorer-labels.ts';
 
@@ -11,27 +12,13 @@ import { createLabelBook } from './scorer-labels.ts';
  */
 const INPUT_SCORERS = new Set(['pii', 'prompt_injection', 'jailbreak', 'toxicity']);
 const OUTPUT_SCORERS = new Set(['pii', 'toxicity', 'refusal']);
-const SCORED_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content', 'invoke_agent']);
+// Model calls only: an agent span (AI SDK `invoke_agent`) repeats its chat
+// children's messages, and scoring both would count every flag twice.
+const SCORED_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
 
 export interface SafetyEnricherOptions {
   /** Per-evaluator threshold overrides (label flips at `score >= threshold`). */
   thresholds?: Record<string, number>;
-}
-
-export function latestUserText(span: LlmSpan): string {
-  for (let i = span.inputMessages.length - 1; i >= 0; i--) {
-    const message = span.inputMessages[i];
-    if (message?.role === 'user' && message.content) return message.content;
-  }
-  return '';
-}
-
-export function outputText(span: LlmSpan): string {
-  return span.outputMessages
-    .filter((m) => m.role !== 'tool')
-    .map((m) => m.content)
-    .filter(Boolean)
-    .join('\n');
 }
 
 export function createSafetyEnricher(scorers: readonly TextScorer[], options: SafetyEnricherOptions = {}) {
@@ -78,7 +65,7 @@ export function createSafetyEnricher(scorers: readonly TextScorer[], options: Sa
   return function scoreSpan(span: LlmSpan): Evaluation[] {
     if (!SCORED_OPERATIONS.has(span.operation)) return [];
     const input = latestUserText(span);
-    const output = outputText(span);
+    const output = answerText(span);
     return [
       ...(input ? run(span, 'input', input, inputScorers) : []),
       ...(output ? run(span, 'output', output, outputScorers) : []),

@@ -28,7 +28,6 @@ export {
 export { DataDirLockedError, ReadOnlyViolationError, StoreQueryError } from './errors.ts';
 export {
   capText,
-  completionText,
   contentHash64,
   DOCUMENT_CONTENT_CAP_CHARS,
   type LlmRowOptions,

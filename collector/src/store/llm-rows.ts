@@ -1,6 +1,7 @@
 /** LlmSpan → one `llm_spans` row and its `retrieval_documents` rows. */
 import { createHash } from 'node:crypto';
-import type { LlmSpan, Message } from '../normalize/llm-span.ts';
+import type { LlmSpan } from '../normalize/llm-span.ts';
+import { answerText, latestUserText } from '../normalize/text-views.ts';
 import type { Row } from './store.ts';
 import { durationNanos, toDateTime64 } from './time.ts';
 
@@ -13,21 +14,9 @@ export function capText(text: string, cap: number): string {
   return text.length > cap ? text.slice(0, cap) : text;
 }
 
-/** The question as plain text: the last user message, else the retrieval query. */
+/** The question as plain text: the newest user turn, else the retrieval query. */
 export function promptText(span: LlmSpan): string {
-  for (let i = span.inputMessages.length - 1; i >= 0; i--) {
-    const message = span.inputMessages[i] as Message;
-    if (message.role === 'user' && message.content.length > 0) return message.content;
-  }
-  return span.retrievalQuery;
-}
-
-/** The answer as plain text: what the model said, tool calls aside. */
-export function completionText(span: LlmSpan): string {
-  return span.outputMessages
-    .map((message) => message.content)
-    .filter((content) => content.length > 0)
-    .join('\n');
+  return latestUserText(span) || span.retrievalQuery;
 }
 
 function paramString(value: number | string | boolean | string[]): string {
@@ -81,7 +70,7 @@ export function toLlmSpanRow(span: LlmSpan, projectId: string, options: LlmRowOp
     input_messages: span.inputMessages.length > 0 ? JSON.stringify(span.inputMessages) : '',
     output_messages: span.outputMessages.length > 0 ? JSON.stringify(span.outputMessages) : '',
     prompt_text: capText(promptText(span), TEXT_CAP_CHARS),
-    completion_text: capText(completionText(span), TEXT_CAP_CHARS),
+    completion_text: capText(answerText(span), TEXT_CAP_CHARS),
     system_instructions: span.systemInstructions,
     tool_name: span.toolName,
     tool_arguments: span.toolArguments,

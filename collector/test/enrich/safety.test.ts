@@ -116,11 +116,12 @@ describe('createSafetyEnricher', () => {
     });
   });
 
-  it('scores generation steps only', () => {
+  it('scores model calls only (an agent span repeats its chat children)', () => {
     const { scorer } = keywordScorer('toxicity', 'x');
     const score = createSafetyEnricher([scorer]);
-    const scored: Operation[] = ['chat', 'text_completion', 'generate_content', 'invoke_agent'];
+    const scored: Operation[] = ['chat', 'text_completion', 'generate_content'];
     const skipped: Operation[] = [
+      'invoke_agent',
       'embeddings',
       'retrieval',
       'rerank',

@@ -8,9 +8,9 @@ export const TEST_KEY = 'test-key-project-a';
 export const OTHER_KEY = 'test-key-project-b';
 
 /** A real collector on an ephemeral port with its own embedded store and log, removed on close. */
-export async function startTestCollector(overrides: ConfigInput = {}): Promise<
-  RunningCollector & { dir: string; dispose(): Promise<void> }
-> {
+export async function startTestCollector(
+  overrides: ConfigInput = {},
+): Promise<RunningCollector & { dir: string; dispose(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'oversight-e2e-'));
   const collector = await startCollector(
     resolveConfig({
@@ -30,9 +30,13 @@ export async function startTestCollector(overrides: ConfigInput = {}): Promise<
 }
 
 /** Polls until `check` returns a truthy value; rows reach ClickHouse asynchronously after the 200. */
-export async function waitFor<T>(check: () => Promise<T>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: T;
+  let last: T | null | undefined | false;
   do {
     last = await check();
     if (last) return last;

@@ -88,6 +88,9 @@ export function sampleLlmSpan(overrides: Partial<LlmSpan> = {}): LlmSpan {
     status: 'ok',
     errorType: '',
     statusMessage: '',
+    inputDocuments: [],
+    workflowName: '',
+    guardrail: null,
     ...overrides,
   };
 }
