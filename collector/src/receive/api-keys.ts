@@ -13,9 +13,17 @@ const KeyFileSchema = z.object({
   keys: z.record(z.string().min(8, 'API keys must be at least 8 characters'), z.string().min(1)),
 });
 
+export interface KeyIdentity {
+  projectId: string;
+  /** A stable, non-secret name for the key (a digest prefix): what rate limits and logs use. */
+  keyId: string;
+}
+
 export interface ApiKeyResolver {
   /** Project for a presented key, or null when the key is unknown. */
   projectFor(key: string | undefined): string | null;
+  /** Project and key id for a presented key, or null when it is refused. */
+  identify(key: string | undefined): KeyIdentity | null;
   readonly size: number;
 }
 
@@ -29,7 +37,9 @@ export function parseApiKeys(spec: string): Map<string, string> {
   if (!trimmed.includes('=') && existsSync(trimmed)) {
     const parsed = KeyFileSchema.safeParse(parseYaml(readFileSync(trimmed, 'utf8')));
     if (!parsed.success) {
-      throw new Error(`API key file ${trimmed}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new Error(
+        `API key file ${trimmed}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     }
     return new Map(Object.entries(parsed.data.keys));
   }
@@ -47,18 +57,21 @@ export function parseApiKeys(spec: string): Map<string, string> {
 
 export function createApiKeyResolver(keys: Map<string, string>, insecureDev: boolean): ApiKeyResolver {
   const byDigest = new Map([...keys].map(([key, project]) => [digest(key), project]));
+  const identify = (key: string | undefined): KeyIdentity | null => {
+    if (key) {
+      const hash = digest(key);
+      const projectId = byDigest.get(hash);
+      if (projectId) return { projectId, keyId: hash.slice(0, 16) };
+      // A wrong key is an error even in dev mode: silently filing it under
+      // `default` would hide a misconfigured app.
+      return null;
+    }
+    return insecureDev ? { projectId: INSECURE_DEV_PROJECT, keyId: 'insecure-dev' } : null;
+  };
   return {
     size: byDigest.size,
-    projectFor(key) {
-      if (key) {
-        const project = byDigest.get(digest(key));
-        if (project) return project;
-        // A wrong key is an error even in dev mode: silently filing it under
-        // `default` would hide a misconfigured app.
-        return null;
-      }
-      return insecureDev ? INSECURE_DEV_PROJECT : null;
-    },
+    identify,
+    projectFor: (key) => identify(key)?.projectId ?? null,
   };
 }
 

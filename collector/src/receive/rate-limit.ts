@@ -3,28 +3,44 @@
  * Retry-After (which OTel exporters honour) instead of starving the others.
  */
 export interface RateLimiter {
-  /** Milliseconds to wait before retrying, or 0 when the spans are admitted. */
+  /** Milliseconds to wait before retrying, or 0 when the spans are admitted (and taken). */
   take(key: string, spans: number): number;
+  /**
+   * Milliseconds until `key` may send anything, taking nothing: lets the
+   * server refuse a throttled client before it reads and decodes the body.
+   */
+  blockedFor(key: string): number;
 }
 
 export function createRateLimiter(spansPerSecond: number, now: () => number = Date.now): RateLimiter {
-  if (spansPerSecond <= 0) return { take: () => 0 };
+  if (spansPerSecond <= 0) return { take: () => 0, blockedFor: () => 0 };
   // A burst of two seconds' worth lets a batch exporter's periodic flush through.
   const capacity = spansPerSecond * 2;
+  // Keys are configured API keys (or the one dev-mode key), so this map is bounded by configuration.
   const buckets = new Map<string, { tokens: number; at: number }>();
+  const refilled = (key: string) => {
+    const t = now();
+    const bucket = buckets.get(key) ?? { tokens: capacity, at: t };
+    bucket.tokens = Math.min(capacity, bucket.tokens + (Math.max(0, t - bucket.at) / 1000) * spansPerSecond);
+    bucket.at = t;
+    buckets.set(key, bucket);
+    return bucket;
+  };
+  const msFor = (tokens: number) => Math.max(1, Math.ceil((tokens / spansPerSecond) * 1000));
   return {
     take(key, spans) {
-      const t = now();
-      const bucket = buckets.get(key) ?? { tokens: capacity, at: t };
-      bucket.tokens = Math.min(capacity, bucket.tokens + ((t - bucket.at) / 1000) * spansPerSecond);
-      bucket.at = t;
-      buckets.set(key, bucket);
-      if (spans <= bucket.tokens) {
+      const bucket = refilled(key);
+      // A batch larger than the whole bucket could never fit: admit it on a
+      // full bucket and let the debt hold this key back until it is repaid.
+      if (spans <= bucket.tokens || bucket.tokens >= capacity) {
         bucket.tokens -= spans;
         return 0;
       }
-      const deficit = Math.min(spans, capacity) - bucket.tokens;
-      return Math.ceil((deficit / spansPerSecond) * 1000);
+      return msFor(Math.min(spans, capacity) - bucket.tokens);
+    },
+    blockedFor(key) {
+      const bucket = refilled(key);
+      return bucket.tokens >= 1 ? 0 : msFor(1 - bucket.tokens);
     },
   };
 }
