@@ -1,0 +1,219 @@
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { SpanKind } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/metrics.ts';
+import { type Ingest, openPipeline } from '../../src/pipeline/index.ts';
+import { createApiKeyResolver, parseApiKeys } from '../../src/receive/api-keys.ts';
+import { createRateLimiter } from '../../src/receive/rate-limit.ts';
+import { createApp } from '../../src/server.ts';
+import { openServerStore, type ServerStore } from '../../src/store/clickhouse-store.ts';
+import { createBatchTransform } from '../../src/transform.ts';
+import { type ChdbHttpServer, startChdbHttpServer } from '../helpers/chdb-http-server.ts';
+import { waitFor } from '../helpers/collector.ts';
+import { acquireChdbDataDir, releaseChdbDataDir } from '../helpers/store-backends.ts';
+import { countsById, metricValue, postSpans, spanBatch } from './spans.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+
+/**
+ * ClickHouse is down and the write-ahead log reaches its cap: requests get 503
+ * with `Retry-After`, the real OTel protobuf exporter is refused and retries
+ * after the advertised delay, ClickHouse returns, the log drains, and the
+ * exporter's retry lands. Every acknowledged span arrives exactly once.
+ *
+ * The collector here is wired from the same parts as `startCollector` (app,
+ * pipeline, server store, transform, metrics) because its config cannot take
+ * a log this small: the segment size is fixed at 64 MiB and a cap below it is
+ * refused, and `Retry-After` is fixed at 5 s (the exporter gives up after its
+ * 10 s timeout). The drain's backoff ceiling is lowered for the same reason.
+ */
+const KEY = 'log-full-test-key-01';
+const DATABASE = `faults_log_full_${process.pid}`;
+const SPANS_PER_REQUEST = 20;
+/** `ExportResultCode.SUCCESS` of @opentelemetry/core. */
+const EXPORT_SUCCESS = 0;
+const EXPORTED_SPANS = 50;
+
+let clickhouse: ChdbHttpServer;
+let proxy: TcpProxy;
+let store: ServerStore;
+let direct: ServerStore;
+let walDir: string;
+let url: string;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  clickhouse = await startChdbHttpServer({ dataDir: await acquireChdbDataDir() });
+  proxy = await startTcpProxy({ host: '127.0.0.1', port: clickhouse.port });
+  store = openServerStore({ url: proxy.url, database: DATABASE });
+  await store.migrate();
+  direct = openServerStore({ url: clickhouse.url, database: DATABASE });
+  walDir = await mkdtemp(join(tmpdir(), 'oversight-log-full-'));
+
+  const metrics = createMetrics();
+  const { ingest }: { ingest: Ingest } = await openPipeline({
+    wal: { dir: walDir, segmentBytes: 64 * 1024, maxBytes: 256 * 1024, retryAfterSeconds: 1 },
+    store,
+    toRows: createBatchTransform({ maxTextChars: 100_000, scorers: [] }),
+    drain: { retry: { initialMs: 100, maxMs: 1_000 }, onError: () => {} },
+  });
+  metrics.observe(() => {
+    const health = ingest.health();
+    return {
+      queueDepth: health.wal.uncommittedEntries,
+      walBytes: health.wal.bytesOnDisk,
+      storeHealthy: health.storeHealthy,
+    };
+  });
+  const app = createApp({
+    apiKeys: createApiKeyResolver(parseApiKeys(`${KEY}=project-full`), false),
+    rateLimiter: createRateLimiter(0),
+    metrics,
+    limits: { maxBodyBytes: 16 * 1024 ** 2, maxDecompressedBytes: 64 * 1024 ** 2 },
+    ingest: (projectId, spans) => ingest.ingest(projectId, spans),
+    recordFeedback: async () => {},
+    async readiness() {
+      const health = ingest.health();
+      if (!health.ready) return { ready: false, reason: health.reasons.join('; ') };
+      if (!(await store.ping())) return { ready: false, reason: 'ClickHouse does not answer' };
+      return { ready: true };
+    },
+  });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await once(server, 'listening');
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  close = async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await ingest.stop({ drainTimeoutMs: 1_000 });
+  };
+});
+
+afterAll(async () => {
+  await close?.();
+  await store?.close();
+  await direct?.command(`DROP DATABASE IF EXISTS ${DATABASE}`);
+  await direct?.close();
+  await proxy?.close();
+  await clickhouse?.close();
+  await releaseChdbDataDir();
+  if (walDir) await rm(walDir, { recursive: true, force: true });
+});
+
+async function scrape(): Promise<string> {
+  return (await fetch(`${url}/metrics`)).text();
+}
+
+const refusedRequests = async () =>
+  metricValue(await scrape(), 'oversight_http_requests_total', 'route="/v1/traces",status="503"') ?? 0;
+
+type ExportResult = Parameters<Parameters<SpanExporter['export']>[1]>[0];
+
+/** The real exporter, with every export's outcome recorded. */
+function recordingExporter(results: ExportResult[]): SpanExporter {
+  const exporter = new OTLPTraceExporter({
+    url: `${url}/v1/traces`,
+    headers: { authorization: `Bearer ${KEY}` },
+  });
+  return {
+    export(spans: ReadableSpan[], done: (result: ExportResult) => void) {
+      exporter.export(spans, (result) => {
+        results.push(result);
+        done(result);
+      });
+    },
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush(),
+  };
+}
+
+describe('write-ahead log full', () => {
+  it('answers 503 with Retry-After and the OTel exporter delivers once the log drains', {
+    timeout: 30_000,
+  }, async () => {
+    await proxy.cut();
+
+    // Fill the log: every request is acknowledged until the cap, then refused.
+    const acked: string[] = [];
+    let refusal: Awaited<ReturnType<typeof postSpans>> | undefined;
+    for (let i = 0; i < 200 && !refusal; i++) {
+      const batch = spanBatch(SPANS_PER_REQUEST);
+      const result = await postSpans(url, KEY, batch);
+      if (result.status === 200) acked.push(...batch.spanIds);
+      else refusal = result;
+    }
+    expect(refusal).toEqual({ status: 503, retryAfter: '1' });
+    expect(acked.length).toBeGreaterThan(0);
+    const readyz = await fetch(`${url}/readyz`);
+    expect(readyz.status).toBe(503);
+    expect(await readyz.text()).toMatch(/write-ahead log full/);
+    expect(await refusedRequests()).toBe(1);
+
+    // The real exporter is refused too, and retries after the advertised second.
+    const results: ExportResult[] = [];
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'log-full-app' }),
+      spanProcessors: [
+        new BatchSpanProcessor({ exporter: recordingExporter(results), maxExportBatchSize: 512 }),
+      ],
+    });
+    const tracer = provider.getTracer('faults');
+    const exported: string[] = [];
+    for (let i = 0; i < EXPORTED_SPANS; i++) {
+      const span = tracer.startSpan('chat gpt-4o-mini', {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o-mini',
+        },
+      });
+      exported.push(span.spanContext().spanId);
+      span.end();
+    }
+    const flushed = provider.forceFlush();
+    await waitFor(async () => (await refusedRequests()) >= 2, 10_000, 'the exporter to be refused');
+    expect(results).toEqual([]);
+
+    await proxy.restore();
+    await flushed;
+    await provider.shutdown();
+    expect(results.map((r) => r.code)).toEqual([EXPORT_SUCCESS]);
+
+    await waitFor(
+      async () => metricValue(await scrape(), 'oversight_queue_depth') === 0,
+      15_000,
+      'the log to drain',
+    );
+    const ids = [...acked, ...exported];
+    for (const [table, idColumn] of [
+      ['otel_traces', 'SpanId'],
+      ['llm_spans', 'span_id'],
+    ] as const) {
+      const rows = await direct.query<{ id: string; n: number }>(
+        `SELECT ${idColumn} AS id, count() AS n FROM ${table} GROUP BY id`,
+      );
+      const counts = countsById(rows);
+      expect(counts.size, table).toBe(ids.length);
+      expect(
+        ids.filter((id) => counts.get(id) !== 1),
+        `${table}: spans not there exactly once`,
+      ).toEqual([]);
+    }
+    expect(
+      metricValue(await scrape(), 'oversight_spans_rejected_total', 'reason="log_full"'),
+    ).toBeGreaterThanOrEqual(SPANS_PER_REQUEST + EXPORTED_SPANS);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+  });
+});
