@@ -109,6 +109,7 @@ interface FlowResult {
   claudeText: string;
   claudeUsage: { input_tokens: number; output_tokens: number };
   embeddingTokens: number;
+  queryVector: number[];
 }
 
 /** One RAG request as an app would write it. */
@@ -171,6 +172,7 @@ async function ragFlow(): Promise<FlowResult> {
         claudeText,
         claudeUsage: message.usage,
         embeddingTokens: embedding.usage.prompt_tokens,
+        queryVector: vector,
       };
     }),
   );
@@ -320,10 +322,15 @@ describe('SDK → collector → ClickHouse', () => {
       prompt_text: QUESTION,
     });
     expect(retrieval.request_params).toMatchObject({ top_k: '3' });
-    const vector = retrieval.query_embedding as number[];
-    expect(vector).toHaveLength(1536);
-    const norm = Math.sqrt(vector.reduce((s, v) => s + v * v, 0));
-    expect(norm).toBeCloseTo(1, 4);
+    // The app's own query vector, as float32: the topic clusterer reuses it instead of embedding again.
+    // ClickHouse prints Float32 in its shortest form: compare as float32.
+    const stored = retrieval.query_embedding as number[];
+    const diffs = flow.queryVector
+      .map((v, i) => [i, Math.fround(v), Math.fround(stored[i] ?? Number.NaN)])
+      .filter(([, a, b]) => a !== b);
+    expect(diffs.slice(0, 5)).toEqual([]);
+    expect(stored).toHaveLength(flow.queryVector.length);
+    expect(flow.queryVector).toHaveLength(1536);
 
     const rerankRow = rows.find((r) => r.operation === 'rerank') as Row;
     expect(rerankRow).toMatchObject({
