@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { resolveConfig, type ConfigInput } from './config.ts';
+import { type ConfigInput, resolveConfig } from './config.ts';
 
 /**
  * `oversight`: start the collector, migrate the schema, query the store, and
@@ -12,13 +12,20 @@ const program = new Command('oversight')
   .showHelpAfterError();
 
 const storeOptions = [
-  new Option('--data-dir <dir>', 'embedded ClickHouse (chdb) data directory').env('OVERSIGHT_DATA_DIR').default('.oversight/data'),
-  new Option('--clickhouse-url <url>', 'use a ClickHouse server instead of the embedded engine (e.g. http://localhost:8123)').env(
-    'CLICKHOUSE_URL',
-  ),
+  new Option('--data-dir <dir>', 'embedded ClickHouse (chdb) data directory')
+    .env('OVERSIGHT_DATA_DIR')
+    .default('.oversight/data'),
+  new Option(
+    '--clickhouse-url <url>',
+    'use a ClickHouse server instead of the embedded engine (e.g. http://localhost:8123)',
+  ).env('CLICKHOUSE_URL'),
   new Option('--clickhouse-user <user>', 'ClickHouse server user').env('CLICKHOUSE_USER').default('default'),
-  new Option('--clickhouse-password <password>', 'ClickHouse server password').env('CLICKHOUSE_PASSWORD').default(''),
-  new Option('--database <name>', 'database holding the Oversight tables').env('OVERSIGHT_DATABASE').default('oversight'),
+  new Option('--clickhouse-password <password>', 'ClickHouse server password')
+    .env('CLICKHOUSE_PASSWORD')
+    .default(''),
+  new Option('--database <name>', 'database holding the Oversight tables')
+    .env('OVERSIGHT_DATABASE')
+    .default('oversight'),
 ];
 
 function withStoreOptions(command: Command): Command {
@@ -34,33 +41,64 @@ function toConfig(options: Record<string, unknown>): ConfigInput {
 withStoreOptions(
   program
     .command('start')
-    .description('run the collector: OTLP/HTTP on /v1/traces, feedback on /v1/feedback, /healthz, /readyz, /metrics')
-    .addOption(new Option('--port <port>', 'listen port (4318 is the OTLP/HTTP default)').env('OVERSIGHT_PORT').default('4318'))
+    .description(
+      'run the collector: OTLP/HTTP on /v1/traces, feedback on /v1/feedback, /healthz, /readyz, /metrics',
+    )
+    .addOption(
+      new Option('--port <port>', 'listen port (4318 is the OTLP/HTTP default)')
+        .env('OVERSIGHT_PORT')
+        .default('4318'),
+    )
     .addOption(new Option('--host <host>', 'listen address').env('OVERSIGHT_HOST').default('127.0.0.1'))
     .addOption(
-      new Option('--api-keys <spec>', 'API keys: key=project,key2=project2 or a YAML/JSON file { keys: { <key>: <project> } }').env(
-        'OVERSIGHT_API_KEYS',
+      new Option(
+        '--api-keys <spec>',
+        'API keys: key=project,key2=project2 or a YAML/JSON file { keys: { <key>: <project> } }',
+      ).env('OVERSIGHT_API_KEYS'),
+    )
+    .addOption(
+      new Option(
+        '--insecure-dev',
+        'accept requests without an API key (project "default"); for local demos only',
+      ).env('OVERSIGHT_INSECURE_DEV'),
+    )
+    .addOption(
+      new Option('--wal-dir <dir>', 'write-ahead log directory (default: next to the data dir)').env(
+        'OVERSIGHT_WAL_DIR',
       ),
     )
     .addOption(
-      new Option('--insecure-dev', 'accept requests without an API key (project "default"); for local demos only').env(
-        'OVERSIGHT_INSECURE_DEV',
+      new Option('--wal-max-bytes <bytes>', 'write-ahead log cap; past it requests get 503').env(
+        'OVERSIGHT_WAL_MAX_BYTES',
       ),
     )
-    .addOption(new Option('--wal-dir <dir>', 'write-ahead log directory (default: next to the data dir)').env('OVERSIGHT_WAL_DIR'))
-    .addOption(new Option('--wal-max-bytes <bytes>', 'write-ahead log cap; past it requests get 503').env('OVERSIGHT_WAL_MAX_BYTES'))
-    .addOption(new Option('--max-body-bytes <bytes>', 'largest accepted request body').env('OVERSIGHT_MAX_BODY_BYTES'))
+    .addOption(
+      new Option('--wal-retry-after-seconds <s>', 'Retry-After sent with 503 when the log is full').env(
+        'OVERSIGHT_WAL_RETRY_AFTER',
+      ),
+    )
+    .addOption(
+      new Option('--max-body-bytes <bytes>', 'largest accepted request body').env('OVERSIGHT_MAX_BODY_BYTES'),
+    )
     .addOption(
       new Option('--max-decompressed-bytes <bytes>', 'largest request body after gzip decompression').env(
         'OVERSIGHT_MAX_DECOMPRESSED_BYTES',
       ),
     )
     .addOption(
-      new Option('--rate-limit-spans-per-second <n>', 'per-API-key span rate; 0 = unlimited').env('OVERSIGHT_RATE_LIMIT'),
+      new Option('--rate-limit-spans-per-second <n>', 'per-API-key span rate; 0 = unlimited').env(
+        'OVERSIGHT_RATE_LIMIT',
+      ),
     )
-    .addOption(new Option('--max-text-chars <n>', 'longest prompt/completion text kept per field').env('OVERSIGHT_MAX_TEXT_CHARS'))
     .addOption(
-      new Option('--evaluators <list>', 'safety scorers to run: all, none, or a comma list').env('OVERSIGHT_EVALUATORS'),
+      new Option('--max-text-chars <n>', 'longest prompt/completion text kept per field').env(
+        'OVERSIGHT_MAX_TEXT_CHARS',
+      ),
+    )
+    .addOption(
+      new Option('--evaluators <list>', 'safety scorers to run: all, none, or a comma list').env(
+        'OVERSIGHT_EVALUATORS',
+      ),
     )
     .addOption(
       new Option('--evaluator-thresholds <list>', 'per-evaluator thresholds, e.g. toxicity=0.7,pii=0.6').env(
@@ -95,7 +133,9 @@ withStoreOptions(
     .command('sql')
     .description('run a read-only SQL query against the Oversight tables')
     .argument('<query>', 'SQL, e.g. "SELECT operation, count() FROM llm_spans GROUP BY operation"')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table')),
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+    ),
 ).action(async (query: string, options) => {
   const { runReadOnlySql } = await import('./sql.ts');
   const { format, ...rest } = options;

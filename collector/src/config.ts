@@ -11,17 +11,34 @@ export const ConfigSchema = z.object({
   dataDir: z.string().min(1).default('.oversight/data'),
   /** Write-ahead log directory; defaults to `<dataDir>/../wal` so the chdb dir stays chdb's alone. */
   walDir: z.string().min(1).optional(),
-  walMaxBytes: z.coerce.number().int().positive().default(1024 ** 3),
+  walMaxBytes: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024, 'at least 64 KiB')
+    .default(1024 ** 3),
+  /** Seconds a refused exporter is told to wait (`Retry-After`) when the log is full. */
+  walRetryAfterSeconds: z.coerce.number().int().min(1).max(300).default(2),
   clickhouseUrl: z.url().optional(),
   clickhouseUser: z.string().default('default'),
   clickhousePassword: z.string().default(''),
-  database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier').default('oversight'),
+  database: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier')
+    .default('oversight'),
   /** `key=project,key2=project2`, or a path to a YAML/JSON file mapping keys to projects. */
   apiKeys: z.string().default(''),
   /** Accept requests without a key (project `default`): for the local demo only. */
   insecureDev: z.coerce.boolean().default(false),
-  maxBodyBytes: z.coerce.number().int().positive().default(16 * 1024 ** 2),
-  maxDecompressedBytes: z.coerce.number().int().positive().default(64 * 1024 ** 2),
+  maxBodyBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 ** 2),
+  maxDecompressedBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 ** 2),
   /** Spans per second per API key; 0 disables the limit. */
   rateLimitSpansPerSecond: z.coerce.number().nonnegative().default(0),
   /** Longest text kept per message/content field; longer text is truncated with a marker. */

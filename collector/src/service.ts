@@ -124,11 +124,21 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   };
 
   const walDir = walDirFor(config);
-  const { ingest } = await openPipeline({
-    wal: { dir: walDir, maxBytes: config.walMaxBytes },
+  const pipeline = openPipeline({
+    wal: {
+      dir: walDir,
+      maxBytes: config.walMaxBytes,
+      // Several segments per cap, so consumed ones are deleted while the log still takes writes.
+      segmentBytes: Math.min(64 * 1024 ** 2, Math.floor(config.walMaxBytes / 4)),
+      retryAfterSeconds: config.walRetryAfterSeconds,
+    },
     store: measuredStore,
     toRows: createBatchTransform({ maxTextChars: config.maxTextChars, scorers, thresholds }),
     drain: { onError: reportDrainError() },
+  });
+  const { ingest } = await pipeline.catch(async (error) => {
+    await store.close();
+    throw error;
   });
   const feedbackWriter = createBatchWriter(measuredStore, { maxDelayMs: 50 });
   metrics.observe(() => {

@@ -85,7 +85,10 @@ export function startDrain(options: DrainOptions): Drain {
   const maxBytes = options.maxBytesPerInsert ?? 16 * 1024 * 1024;
   const lingerMs = options.lingerMs ?? 200;
   const initialBackoff = options.retry?.initialMs ?? 200;
-  const maxBackoff = options.retry?.maxMs ?? 30_000;
+  // Capped low: OTel exporters retry a refused batch only within their own
+  // timeout (10 s by default), so the log must start draining soon after
+  // ClickHouse is back.
+  const maxBackoff = options.retry?.maxMs ?? 5_000;
   const deadLetterPath = options.deadLetterPath ?? join(wal.dir, 'dead-letter.jsonl');
   const fsync = options.fsync ?? true;
   const decode = options.decode ?? decodeBatch;

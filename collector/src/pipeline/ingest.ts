@@ -46,7 +46,10 @@ const NEARLY_FULL = 0.95;
 
 export function createIngest({ wal, drain, now = Date.now }: IngestOptions): Ingest {
   let accepting = true;
-  let lastAppendFull = false;
+  // The committed position at the last refused append: the log counts as
+  // full until the drain moves past it, so readiness recovers on its own
+  // instead of waiting for a request that a load balancer would never send.
+  let fullAtCommitted: number | null = null;
   const inFlight = new Set<Promise<unknown>>();
   let stopped: Promise<{ drained: boolean }> | null = null;
 
@@ -57,9 +60,9 @@ export function createIngest({ wal, drain, now = Date.now }: IngestOptions): Ing
       inFlight.add(append);
       try {
         await append;
-        lastAppendFull = false;
+        fullAtCommitted = null;
       } catch (err) {
-        if (err instanceof WalFullError) lastAppendFull = true;
+        if (err instanceof WalFullError) fullAtCommitted = wal.committedPosition;
         throw err;
       } finally {
         inFlight.delete(append);
@@ -70,7 +73,9 @@ export function createIngest({ wal, drain, now = Date.now }: IngestOptions): Ing
     health() {
       const walStats = wal.stats();
       const drainHealth = drain.health();
-      const walFull = lastAppendFull || walStats.bytesOnDisk >= walStats.maxBytes * NEARLY_FULL;
+      const walFull =
+        fullAtCommitted === walStats.committedPosition ||
+        walStats.uncommittedBytes >= walStats.maxBytes * NEARLY_FULL;
       const reasons: string[] = [];
       if (!accepting) reasons.push('shutting down');
       if (walFull) reasons.push('write-ahead log full');

@@ -116,6 +116,26 @@ describe('Wal', () => {
     await wal.close();
   });
 
+  it('counts only uncommitted bytes against the cap, so a drained log takes writes again', async () => {
+    // Cap equal to one segment: the active segment cannot be deleted, yet once
+    // everything in it is committed the log must not stay full.
+    const wal = await Wal.open({ dir, segmentBytes: 1000, maxBytes: 1000 });
+    let accepted = 0;
+    await expect(
+      (async () => {
+        for (;;) {
+          await wal.append(new Uint8Array(92));
+          accepted++;
+        }
+      })(),
+    ).rejects.toBeInstanceOf(WalFullError);
+    expect(accepted).toBe(10);
+    await wal.commit(wal.endPosition);
+    expect(wal.stats().uncommittedBytes).toBe(0);
+    await expect(wal.append(new Uint8Array(92))).resolves.toBe(1000);
+    await wal.close();
+  });
+
   it('counts concurrent appends against the cap before they are written', async () => {
     const wal = await Wal.open({ dir, segmentBytes: 1000, maxBytes: 1000 });
     const results = await Promise.allSettled(

@@ -28,7 +28,12 @@ export interface WalOptions {
   dir: string;
   /** A segment is rolled once the next record would take it past this size (default 64 MiB). */
   segmentBytes?: number;
-  /** Appends are refused with `WalFullError` past this many bytes on disk (default 1 GiB). */
+  /**
+   * Appends are refused with `WalFullError` once this many bytes await
+   * ClickHouse (default 1 GiB). Committed bytes do not count: the active
+   * segment cannot be deleted while it is written to, so disk use may exceed
+   * the cap by at most one segment.
+   */
   maxBytes?: number;
   /** fsync each group commit, new segment and checkpoint (default true; off only for tests of other parts). */
   fsync?: boolean;
@@ -223,7 +228,7 @@ export class Wal {
       );
     }
     const size = frameSize(payload.byteLength);
-    if (this.bytesOnDisk + this.queuedBytes + size > this.maxBytes) {
+    if (this.endPosition - this.checkpoint.committed + this.queuedBytes + size > this.maxBytes) {
       return Promise.reject(
         new WalFullError(`WAL full (${this.maxBytes} bytes); retry later`, this.retryAfterSeconds),
       );
