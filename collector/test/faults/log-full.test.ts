@@ -1,9 +1,3 @@
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { serve } from '@hono/node-server';
 import { SpanKind } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -14,15 +8,9 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetrics } from '../../src/metrics.ts';
-import { type Ingest, openPipeline } from '../../src/pipeline/index.ts';
-import { createApiKeyResolver, parseApiKeys } from '../../src/receive/api-keys.ts';
-import { createRateLimiter } from '../../src/receive/rate-limit.ts';
-import { createApp } from '../../src/server.ts';
 import { openServerStore, type ServerStore } from '../../src/store/clickhouse-store.ts';
-import { createBatchTransform } from '../../src/transform.ts';
 import { type ChdbHttpServer, startChdbHttpServer } from '../helpers/chdb-http-server.ts';
-import { waitFor } from '../helpers/collector.ts';
+import { startTestCollector, waitFor } from '../helpers/collector.ts';
 import { acquireChdbDataDir, releaseChdbDataDir } from '../helpers/store-backends.ts';
 import { countsById, metricValue, postSpans, spanBatch } from './spans.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
@@ -32,12 +20,6 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
  * with `Retry-After`, the real OTel protobuf exporter is refused and retries
  * after the advertised delay, ClickHouse returns, the log drains, and the
  * exporter's retry lands. Every acknowledged span arrives exactly once.
- *
- * The collector here is wired from the same parts as `startCollector` (app,
- * pipeline, server store, transform, metrics) because its config cannot take
- * a log this small: the segment size is fixed at 64 MiB and a cap below it is
- * refused, and `Retry-After` is fixed at 5 s (the exporter gives up after its
- * 10 s timeout). The drain's backoff ceiling is lowered for the same reason.
  */
 const KEY = 'log-full-test-key-01';
 const DATABASE = `faults_log_full_${process.pid}`;
@@ -48,67 +30,36 @@ const EXPORTED_SPANS = 50;
 
 let clickhouse: ChdbHttpServer;
 let proxy: TcpProxy;
-let store: ServerStore;
 let direct: ServerStore;
-let walDir: string;
+let collector: Awaited<ReturnType<typeof startTestCollector>>;
 let url: string;
-let close: () => Promise<void>;
 
 beforeAll(async () => {
   clickhouse = await startChdbHttpServer({ dataDir: await acquireChdbDataDir() });
   proxy = await startTcpProxy({ host: '127.0.0.1', port: clickhouse.port });
-  store = openServerStore({ url: proxy.url, database: DATABASE });
-  await store.migrate();
   direct = openServerStore({ url: clickhouse.url, database: DATABASE });
-  walDir = await mkdtemp(join(tmpdir(), 'oversight-log-full-'));
-
-  const metrics = createMetrics();
-  const { ingest }: { ingest: Ingest } = await openPipeline({
-    wal: { dir: walDir, segmentBytes: 64 * 1024, maxBytes: 256 * 1024, retryAfterSeconds: 1 },
-    store,
-    toRows: createBatchTransform({ maxTextChars: 100_000, scorers: [] }),
-    drain: { retry: { initialMs: 100, maxMs: 1_000 }, onError: () => {} },
+  // The real service, on the server backend behind the cuttable proxy, with a
+  // log small enough to fill and a short Retry-After the exporter can honour
+  // within its 10 s timeout.
+  collector = await startTestCollector({
+    clickhouseUrl: proxy.url,
+    database: DATABASE,
+    apiKeys: `${KEY}=project-full`,
+    walMaxBytes: 256 * 1024,
+    walRetryAfterSeconds: 1,
+    evaluators: 'none',
   });
-  metrics.observe(() => {
-    const health = ingest.health();
-    return {
-      queueDepth: health.wal.uncommittedEntries,
-      walBytes: health.wal.bytesOnDisk,
-      storeHealthy: health.storeHealthy,
-    };
-  });
-  const app = createApp({
-    apiKeys: createApiKeyResolver(parseApiKeys(`${KEY}=project-full`), false),
-    rateLimiter: createRateLimiter(0),
-    metrics,
-    limits: { maxBodyBytes: 16 * 1024 ** 2, maxDecompressedBytes: 64 * 1024 ** 2 },
-    ingest: (projectId, spans) => ingest.ingest(projectId, spans),
-    recordFeedback: async () => {},
-    async readiness() {
-      const health = ingest.health();
-      if (!health.ready) return { ready: false, reason: health.reasons.join('; ') };
-      if (!(await store.ping())) return { ready: false, reason: 'ClickHouse does not answer' };
-      return { ready: true };
-    },
-  });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await once(server, 'listening');
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await ingest.stop({ drainTimeoutMs: 1_000 });
-  };
+  url = collector.url;
 });
 
 afterAll(async () => {
-  await close?.();
-  await store?.close();
+  await proxy?.restore();
+  await collector?.dispose();
   await direct?.command(`DROP DATABASE IF EXISTS ${DATABASE}`);
   await direct?.close();
   await proxy?.close();
   await clickhouse?.close();
   await releaseChdbDataDir();
-  if (walDir) await rm(walDir, { recursive: true, force: true });
 });
 
 async function scrape(): Promise<string> {
