@@ -188,7 +188,7 @@ describe('/internal/sql', () => {
       body: 'SELECT 1',
     });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).error).toMatch(/^body must be JSON: /);
+    expect(((await notJson.json()) as { error: string }).error).toMatch(/^body must be JSON: /);
     const badFormat = await sql({ query: 'SELECT 1', format: 'JSON FORMAT CSV' }, sqlToken);
     expect(badFormat.status).toBe(400);
     expect(await badFormat.json()).toEqual({ error: 'format: an output format name such as PrettyCompact' });
