@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { resolveConfig } from '../collector/src/config.ts';
 import { controlFileFor, startCollector } from '../collector/src/service.ts';
-import { processStats } from './process-stats.ts';
+import { processStats, resetLoopDelay } from './process-stats.ts';
 
 const { dir, evaluators } = JSON.parse(process.argv[2] ?? '{}') as { dir: string; evaluators: string };
 const config = resolveConfig({ port: 0, dataDir: path.join(dir, 'data'), insecureDev: true, evaluators });
@@ -19,6 +19,7 @@ send({ type: 'ready', url: collector.url, controlFile: controlFileFor(config) })
 
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'stats') send({ type: 'stats', ...processStats() });
+  if (message.type === 'reset') resetLoopDelay();
   if (message.type === 'stop') {
     await collector.close();
     send({ type: 'stopped', ...processStats() });

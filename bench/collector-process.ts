@@ -22,6 +22,8 @@ export interface CollectorProcess {
   /** Sum of a Prometheus metric over its label sets, from `/metrics`. */
   metric(name: string): Promise<number>;
   stats(): Promise<ProcessStats>;
+  /** Starts the event-loop-delay window that `stats()` and `stop()` report. */
+  resetLoopDelay(): void;
   /** Stops intake, lets the collector drain and close; returns its final figures. */
   stop(): Promise<ProcessStats>;
 }
@@ -64,14 +66,32 @@ export async function startCollectorProcess(options: { evaluators: string }): Pr
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  // Named in errors: a query failing with "fetch failed" says nothing about why the collector went away.
+  let exited: string | undefined;
+  child.on('exit', (code, signal) => {
+    exited = `collector process ${child.pid} exited (code ${code}, signal ${signal})`;
+  });
   const { token } = JSON.parse(await readFile(ready.controlFile, 'utf8')) as { token: string };
 
-  const sql = async (query: string): Promise<string> => {
-    const response = await fetch(`${ready.url}/internal/sql`, {
+  const post = (query: string) =>
+    fetch(`${ready.url}/internal/sql`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ query, format: 'TabSeparated' }),
     });
+  const sql = async (query: string): Promise<string> => {
+    let response: Response | undefined;
+    // While the collector's event loop is blocked for seconds, a kept-alive socket can time out
+    // under a request in flight (ECONNRESET); the query is read-only, so asking again is safe.
+    for (let attempt = 1; !response; attempt++) {
+      try {
+        response = await post(query);
+      } catch (error) {
+        if (exited) throw new Error(exited, { cause: error });
+        if (attempt === 3)
+          throw new Error(`query to the collector failed: ${(error as Error).message}`, { cause: error });
+      }
+    }
     const text = await response.text();
     if (!response.ok) throw new Error(`query failed (${response.status}): ${text}`);
     return text;
@@ -100,6 +120,9 @@ export async function startCollectorProcess(options: { evaluators: string }): Pr
       const reply = nextMessage<ProcessStats>(child, 'stats', 10_000);
       child.send({ type: 'stats' });
       return reply;
+    },
+    resetLoopDelay() {
+      child.send({ type: 'reset' });
     },
     stop() {
       stopped ??= (async () => {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { openEmbeddedStore } from '../collector/src/store/index.ts';
 import { createBatchTransform } from '../collector/src/transform.ts';
 import { makeGenAiSpans, toPositionedBatches, toSpanRecords } from './genai-spans.ts';
-import { processStats } from './process-stats.ts';
+import { processStats, resetLoopDelay } from './process-stats.ts';
 
 const { spans: total, batch } = JSON.parse(process.argv[2] ?? '{}') as { spans: number; batch: number };
 
@@ -25,6 +25,7 @@ const store = await openEmbeddedStore({ dataDir: path.join(dir, 'data') });
 try {
   await store.migrate();
   const cpuBefore = processStats().cpuMs;
+  resetLoopDelay();
   const started = performance.now();
   for (const tables of rounds) {
     for (const [table, rows] of tables) await store.insert(table, rows, { deduplicationToken: randomUUID() });

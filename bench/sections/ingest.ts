@@ -23,6 +23,8 @@ interface PathResult {
   seconds: number;
   cpuSeconds: number;
   peakRssMb: number;
+  /** Longest event-loop stall while measured: how long a request or health check could hang. */
+  loopDelayMaxMs: number;
   failedRequests?: number;
 }
 
@@ -43,6 +45,7 @@ async function throughCollector(
     const sender = createSender(collector.url);
     const batches = chunk(spans, BATCH);
     const before = await collector.stats();
+    collector.resetLoopDelay();
     const started = performance.now();
     let next = 0;
     let accepted = 0;
@@ -73,6 +76,7 @@ async function throughCollector(
       seconds,
       cpuSeconds: (after.cpuMs - before.cpuMs) / 1000,
       peakRssMb: final.peakRssMb,
+      loopDelayMaxMs: after.loopDelayMaxMs,
       failedRequests: failed,
     };
   } finally {
@@ -86,20 +90,23 @@ function rawInsert(spans: number): Promise<PathResult> {
     [JSON.stringify({ spans, batch: BATCH })],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
+  type Done = Omit<PathResult, 'spans' | 'seconds' | 'cpuSeconds'> & {
+    type: string;
+    ms: number;
+    stored: number;
+    cpuMs: number;
+  };
   return new Promise((resolve, reject) => {
-    child.on(
-      'message',
-      (m: { type: string; ms: number; stored: number; cpuMs: number; peakRssMb: number }) => {
-        if (m.type === 'done') {
-          resolve({
-            spans: m.stored,
-            seconds: m.ms / 1000,
-            cpuSeconds: m.cpuMs / 1000,
-            peakRssMb: m.peakRssMb,
-          });
-        }
-      },
-    );
+    child.on('message', (m: Done) => {
+      if (m.type !== 'done') return;
+      resolve({
+        spans: m.stored,
+        seconds: m.ms / 1000,
+        cpuSeconds: m.cpuMs / 1000,
+        peakRssMb: m.peakRssMb,
+        loopDelayMaxMs: m.loopDelayMaxMs,
+      });
+    });
     child.on('exit', (code) =>
       reject(new Error(`raw insert child exited with code ${code} before reporting`)),
     );
@@ -128,7 +135,17 @@ export const ingest: Section = {
     ];
     printTable(
       'ingest: received → queryable, end to end over loopback',
-      ['path', 'spans', 'seconds', 'spans/s', '× baseline', 'CPU s', 'spans/CPU-s', 'peak RSS MB'],
+      [
+        'path',
+        'spans',
+        'seconds',
+        'spans/s',
+        '× baseline',
+        'CPU s',
+        'spans/CPU-s',
+        'peak RSS MB',
+        'loop stall max ms',
+      ],
       rows.map(([label, r]) => [
         label,
         r.spans,
@@ -138,6 +155,7 @@ export const ingest: Section = {
         round(r.cpuSeconds),
         Math.round(r.spans / r.cpuSeconds),
         r.peakRssMb,
+        r.loopDelayMaxMs,
       ]),
     );
     const scorerShare = 1 - none.cpuSeconds / all.cpuSeconds;
@@ -160,6 +178,8 @@ export const ingest: Section = {
       collector_all_peak_rss_mb: all.peakRssMb,
       collector_none_peak_rss_mb: none.peakRssMb,
       raw_insert_peak_rss_mb: raw.peakRssMb,
+      collector_all_loop_stall_max_ms: all.loopDelayMaxMs,
+      collector_none_loop_stall_max_ms: none.loopDelayMaxMs,
       scorers_cpu_share: round(scorerShare, 3),
       failed_requests: (all.failedRequests ?? 0) + (none.failedRequests ?? 0),
     };

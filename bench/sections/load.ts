@@ -61,6 +61,7 @@ export function loadSection(settings: Partial<LoadOptions> = {}): Section {
           }
         })();
 
+        collector.resetLoopDelay();
         const started = performance.now();
         const inFlight: Promise<void>[] = [];
         for (let i = 0; i < requests; i++) {
@@ -91,6 +92,7 @@ export function loadSection(settings: Partial<LoadOptions> = {}): Section {
         const drainSeconds = (performance.now() - loadEnded) / 1000;
         const storedLlm = await collector.count('llm_spans');
         const stillQueued = await collector.metric('oversight_queue_depth');
+        const loaded = await collector.stats();
         sampling = false;
         await sampler;
         await sender.shutdown();
@@ -118,6 +120,8 @@ export function loadSection(settings: Partial<LoadOptions> = {}): Section {
             ['log backlog peak, requests', backlogPeak],
             ['log peak size, MB', round(walPeakBytes / 2 ** 20, 1)],
             ['collector peak RSS, MB', final.peakRssMb],
+            ['collector event-loop delay p99, ms', loaded.loopDelayP99Ms],
+            ['collector event-loop stall max, ms', loaded.loopDelayMaxMs],
           ],
         );
         if (failed.length > 0) note(`first failure: ${failed[0]?.error}`);
@@ -137,6 +141,8 @@ export function loadSection(settings: Partial<LoadOptions> = {}): Section {
           backlog_peak_requests: backlogPeak,
           wal_peak_mb: round(walPeakBytes / 2 ** 20, 1),
           peak_rss_mb: final.peakRssMb,
+          loop_delay_p99_ms: loaded.loopDelayP99Ms,
+          loop_stall_max_ms: loaded.loopDelayMaxMs,
         };
       } finally {
         await collector.stop();
