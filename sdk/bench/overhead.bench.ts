@@ -1,36 +1,29 @@
 /**
  * Per-call overhead of the OpenAI instrumentation over the bare client, next
  * to `@traceloop/instrumentation-openai` (OpenLLMetry) in the same process, on
- * the same calls, against the local mock server. Variants run in alternating
- * blocks (bare, ours, OpenLLMetry, bare, …) so machine noise hits all three
- * alike; both instrumentations export through the same batch processor into a
- * discarding exporter, so what is measured is the instrumentation and the SDK,
- * not the network.
+ * the same calls (see contenders.ts for the setup both share).
  *
- * Run alone: node sdk/bench/overhead.bench.ts
+ * Noise on a shared machine is handled three ways: the contenders run in
+ * short interleaved blocks whose order rotates every round (A B C, B C A,
+ * C A B, …), so a slow spell hits all three alike; CPU overhead is the median
+ * of per-round differences against the bare block of the same round; and the
+ * `replay` transport (recorded mock answers served from memory) takes the
+ * socket out, so the instrumentation's share can be seen at all.
+ *
+ * Run alone: node sdk/bench/overhead.bench.ts [--quick]
  */
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import { isWrapped } from '@opentelemetry/instrumentation';
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { OpenAIInstrumentation as TraceloopOpenAI } from '@traceloop/instrumentation-openai';
-import OpenAI from 'openai';
-import { startMockLlm } from '../../examples/mock-llm/src/index.ts';
-import { init } from '../src/init.ts';
-import {
-  classesFromClientClass,
-  OpenAIInstrumentation,
-} from '../src/instrumentation/openai/instrumentation.ts';
+import { parseArgs } from 'node:util';
+import { setupContenders, type Transport, VARIANTS, type Variant } from './contenders.ts';
 
-class DiscardExporter implements SpanExporter {
-  spans = 0;
-  export(spans: ReadableSpan[], done: (r: ExportResult) => void): void {
-    this.spans += spans.length;
-    done({ code: ExportResultCode.SUCCESS });
-  }
-  async shutdown(): Promise<void> {}
+export interface OverheadOptions {
+  /** Calls per block; blocks of the three variants alternate. */
+  blockSize?: number;
+  rounds?: number;
+  /** Calls per variant before measuring (JIT, connection pool, recorded answers). */
+  warmup?: number;
+  stream?: boolean;
+  transport?: Transport;
 }
-
-type Variant = 'bare' | 'oversight' | 'openllmetry';
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -38,116 +31,105 @@ function quantile(sorted: number[], q: number): number {
   return sorted[i] as number;
 }
 
-export interface OverheadOptions {
-  /** Calls per block; blocks alternate between variants. */
-  blockSize?: number;
-  rounds?: number;
-  warmup?: number;
-  stream?: boolean;
-}
+const median = (xs: number[]) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 
 /**
- * Median and p99 latency per call (µs) of each variant, and the overhead of
- * each instrumentation over the bare client. Keys:
- * `{bare,oversight,openllmetry}_{median,p99}_us`,
- * `{oversight,openllmetry}_overhead_{median,p99,cpu}_us`, `{variant}_cpu_us` (CPU per call).
+ * Latency per call (µs, median and p99) and CPU per call of each variant, and
+ * what each instrumentation adds over the bare client. Keys:
+ * `{bare,oversight,openllmetry}_{median,p99,cpu}_us`,
+ * `{oversight,openllmetry}_overhead_{median,p99,cpu}_us`,
+ * `oversight_vs_openllmetry_cpu_us` (negative: Oversight is cheaper).
  */
 export async function benchOverhead(options: OverheadOptions = {}): Promise<Record<string, number>> {
-  const blockSize = options.blockSize ?? 100;
-  const rounds = options.rounds ?? 10;
-  const warmup = options.warmup ?? 200;
+  const blockSize = options.blockSize ?? 50;
+  const rounds = options.rounds ?? 40;
+  const warmup = options.warmup ?? 300;
   const stream = options.stream ?? false;
 
-  const sink = new DiscardExporter();
-  const handle = init({
-    spanProcessors: [
-      new BatchSpanProcessor({ exporter: sink, maxQueueSize: 100_000, scheduledDelayMillis: 200 }),
-    ],
-    instrumentations: { openai: false, anthropic: false },
-    flushOnExit: false,
-  });
-  const mock = await startMockLlm();
-  const client = new OpenAI({ apiKey: 'sk-bench', baseURL: `${mock.url}/v1`, maxRetries: 0 });
-
-  const ours = new OpenAIInstrumentation({ enabled: false });
-  const classes = classesFromClientClass(OpenAI as unknown as Record<string, unknown>);
-  const traceloop = new TraceloopOpenAI({ enabled: false, traceContent: true });
-  const traceloopProto = (OpenAI as unknown as { Chat: { Completions: { prototype: object } } }).Chat
-    .Completions.prototype;
-
-  const use = (v: Variant) => {
-    ours.unpatchClasses(classes);
-    if (isWrapped((traceloopProto as { create: unknown }).create)) {
-      (traceloop as unknown as { _unwrap(o: object, n: string): void })._unwrap(traceloopProto, 'create');
-    }
-    if (v === 'oversight') ours.patchClasses(classes);
-    if (v === 'openllmetry') traceloop.manuallyInstrument(OpenAI);
-  };
-
-  const oneCall = async (i: number) => {
-    const messages = [{ role: 'user' as const, content: `Benchmark question number ${i % 50}?` }];
-    if (stream) {
-      const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
-      for await (const _ of s) {
-        // drain
-      }
-    } else {
-      await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
-    }
-  };
-
-  const variants: Variant[] = ['bare', 'oversight', 'openllmetry'];
+  const c = await setupContenders(stream, options.transport ?? 'http');
   const samples: Record<Variant, number[]> = { bare: [], oversight: [], openllmetry: [] };
-  // CPU per call, per block: steadier than latency on a shared machine (the mock's CPU is included, equally).
   const cpu: Record<Variant, number[]> = { bare: [], oversight: [], openllmetry: [] };
   try {
-    for (const v of variants) {
-      use(v);
-      for (let i = 0; i < warmup; i++) await oneCall(i);
+    for (const v of VARIANTS) {
+      c.use(v);
+      for (let i = 0; i < warmup; i++) await c.call(i);
     }
     for (let r = 0; r < rounds; r++) {
-      for (const v of variants) {
-        use(v);
+      for (let k = 0; k < VARIANTS.length; k++) {
+        const v = VARIANTS[(r + k) % VARIANTS.length] as Variant;
+        c.use(v);
         const c0 = process.cpuUsage();
         for (let i = 0; i < blockSize; i++) {
           const t0 = performance.now();
-          await oneCall(i);
+          await c.call(r * blockSize + i);
           samples[v].push((performance.now() - t0) * 1000);
         }
-        const c = process.cpuUsage(c0);
-        cpu[v].push((c.user + c.system) / blockSize);
+        const used = process.cpuUsage(c0);
+        cpu[v].push((used.user + used.system) / blockSize);
       }
     }
   } finally {
-    use('bare');
-    await handle.shutdown();
-    await mock.close();
+    await c.close();
   }
 
   const out: Record<string, number> = {};
-  for (const v of variants) {
+  for (const v of VARIANTS) {
     const sorted = samples[v].sort((a, b) => a - b);
     out[`${v}_median_us`] = Math.round(quantile(sorted, 0.5));
     out[`${v}_p99_us`] = Math.round(quantile(sorted, 0.99));
-    out[`${v}_cpu_us`] = Math.round(
-      quantile(
-        cpu[v].sort((a, b) => a - b),
-        0.5,
-      ),
-    );
+    out[`${v}_cpu_us`] = Math.round(median(cpu[v]));
   }
+  const paired = (a: Variant, b: Variant) => Math.round(median(cpu[a].map((x, r) => x - (cpu[b][r] ?? 0))));
   for (const v of ['oversight', 'openllmetry'] as const) {
     out[`${v}_overhead_median_us`] = (out[`${v}_median_us`] ?? 0) - (out.bare_median_us ?? 0);
     out[`${v}_overhead_p99_us`] = (out[`${v}_p99_us`] ?? 0) - (out.bare_p99_us ?? 0);
-    out[`${v}_overhead_cpu_us`] = (out[`${v}_cpu_us`] ?? 0) - (out.bare_cpu_us ?? 0);
+    out[`${v}_overhead_cpu_us`] = paired(v, 'bare');
   }
+  out.oversight_vs_openllmetry_cpu_us = paired('oversight', 'openllmetry');
   out.calls_per_variant = rounds * blockSize;
-  out.spans_exported = sink.spans;
+  out.spans_exported = c.sink.spans;
   return out;
 }
 
+function table(title: string, f: Record<string, number>): string {
+  const row = (v: Variant) => {
+    const cells = [
+      v.padEnd(12),
+      String(f[`${v}_median_us`]).padStart(8),
+      String(f[`${v}_p99_us`]).padStart(8),
+      String(f[`${v}_cpu_us`]).padStart(8),
+    ];
+    if (v !== 'bare') {
+      cells.push(
+        `+${f[`${v}_overhead_median_us`]}`.padStart(10),
+        `+${f[`${v}_overhead_p99_us`]}`.padStart(10),
+        `+${f[`${v}_overhead_cpu_us`]}`.padStart(10),
+      );
+    }
+    return cells.join(' ');
+  };
+  return [
+    `${title}  (${f.calls_per_variant} calls per variant, µs per call)`,
+    `${''.padEnd(12)} ${'median'.padStart(8)} ${'p99'.padStart(8)} ${'cpu'.padStart(8)} ${'+median'.padStart(10)} ${'+p99'.padStart(10)} ${'+cpu'.padStart(10)}`,
+    ...VARIANTS.map(row),
+    `oversight cpu - openllmetry cpu (paired per round): ${f.oversight_vs_openllmetry_cpu_us}`,
+  ].join('\n');
+}
+
 if (import.meta.main) {
-  const plain = await benchOverhead();
-  const streamed = await benchOverhead({ stream: true });
-  console.log(JSON.stringify({ plain, streamed }, null, 2));
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+  const size = values.quick ? { rounds: 6, blockSize: 30, warmup: 100 } : {};
+  const results: Record<string, Record<string, number>> = {};
+  for (const transport of ['http', 'replay'] as const) {
+    for (const stream of [false, true]) {
+      const name = `${stream ? 'streamed' : 'plain'}_${transport}`;
+      results[name] = await benchOverhead({ ...size, stream, transport });
+      console.log(`\n${table(name, results[name])}`);
+    }
+  }
+  console.log(`\n${JSON.stringify(results, null, 2)}`);
 }
