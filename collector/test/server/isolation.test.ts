@@ -196,3 +196,52 @@ describe('/internal/sql', () => {
     expect(noQuery.status).toBe(400);
   });
 });
+
+describe('/v1/feedback', () => {
+  const send = (payload: string, headers: Record<string, string> = {}) =>
+    fetch(`${url}/v1/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: payload,
+    });
+
+  it('is filed under the key project, whatever the body says', async () => {
+    const { traceId } = freshSpan();
+    const response = await send(
+      JSON.stringify({ traceId, value: 'up', comment: 'great', metadata: { project_id: 'project-b' } }),
+      { 'x-api-key': TEST_KEY },
+    );
+    expect(response.status).toBe(202);
+    const rows = await waitFor(
+      async () => {
+        const found = await collector.store.query<{ project_id: string; comment: string }>(
+          'SELECT project_id, comment FROM feedback WHERE trace_id = {id:String}',
+          { params: { id: traceId } },
+        );
+        return found.length ? found : null;
+      },
+      15_000,
+      'the feedback row',
+    );
+    expect(rows).toEqual([{ project_id: 'project-a', comment: 'great' }]);
+  });
+
+  it('refuses a wrong key, bad JSON, a bad field and an oversized body with a reason', async () => {
+    const { traceId } = freshSpan();
+    const wrongKey = await send(JSON.stringify({ traceId, value: 'up' }), {
+      authorization: 'Bearer nope-nope-nope',
+    });
+    expect(wrongKey.status).toBe(401);
+    const badJson = await send('{"traceId":', { 'x-api-key': TEST_KEY });
+    expect(badJson.status).toBe(400);
+    expect(((await badJson.json()) as { error: string }).error).toMatch(/^body must be JSON: /);
+    const badField = await send(JSON.stringify({ traceId: 'xyz', value: 'up' }), { 'x-api-key': TEST_KEY });
+    expect(badField.status).toBe(400);
+    expect(await badField.json()).toEqual({ error: 'traceId: traceId must be 32 hex characters' });
+    const huge = await send(JSON.stringify({ traceId, value: 'up', comment: 'x'.repeat(100_000) }), {
+      'x-api-key': TEST_KEY,
+    });
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toEqual({ error: 'request body exceeds the limit of 65536 bytes' });
+  });
+});
