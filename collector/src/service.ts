@@ -59,7 +59,7 @@ export function selectScorers(spec: string): TextScorer[] {
 function feedbackRow(projectId: string, feedback: Feedback) {
   const thumbs = feedback.value === 'up' || feedback.value === 'down';
   return toFeedbackRow({
-    id: randomUUID(),
+    id: feedback.id ?? randomUUID(),
     projectId,
     timestamp: Date.now(),
     traceId: feedback.traceId,

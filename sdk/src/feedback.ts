@@ -4,6 +4,7 @@
  * validates the body with the same `FeedbackSchema`, so SDK and collector
  * cannot disagree on the shape.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 const HEX_TRACE_ID = /^[0-9a-f]{32}$/;
@@ -12,6 +13,12 @@ const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
 
 export const FeedbackSchema = z.object({
+  /**
+   * Idempotency key: the same id sent twice is one piece of feedback (the
+   * `feedback` table collapses on it). `feedback()` sets one per call, so a
+   * retried request never counts twice; other senders may pass their own.
+   */
+  id: z.string().min(1).max(128).optional(),
   traceId: z
     .string()
     .transform((s) => s.toLowerCase())
@@ -101,7 +108,7 @@ export async function feedback(input: FeedbackInput, options?: FeedbackOptions):
     const response = await fetch(`${endpoint}/v1/feedback`, {
       method: 'POST',
       headers,
-      body: JSON.stringify(parsed.data),
+      body: JSON.stringify({ ...parsed.data, id: parsed.data.id ?? randomUUID() }),
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (response.ok) {

@@ -70,6 +70,8 @@ describe('feedback', () => {
     expect(req?.headers.authorization).toBe('Bearer key-123');
     expect(req?.headers['content-type']).toBe('application/json');
     expect(req?.body).toEqual({
+      // An idempotency key per call, so a resent request is stored once.
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       traceId: TRACE.toLowerCase(),
       spanId: SPAN,
       value: 'down',

@@ -1,5 +1,5 @@
 -- Hourly roll-ups for dashboards: the views aggregate each inserted block, the
--- engines fold the partial states on merge. Query with sum()/quantilesMerge().
+-- engines fold the partial states on merge. Query with sum()/min()/max() and quantilesTDigestMerge(0.5, 0.9, 0.99)().
 CREATE TABLE IF NOT EXISTS {{db}}.{{local llm_spans_hourly}} {{on_cluster}} (
     project_id LowCardinality(String),
     hour DateTime,
