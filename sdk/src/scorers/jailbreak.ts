@@ -3,19 +3,19 @@
  * retrained model with `createJailbreakScorer(parseModel(json))`.
  */
 
-import { type LinearModel, parseModel } from './linear/model.ts';
+import type { LinearModel } from './linear/model.ts';
 import { createLinearScorer, type LinearScorerOptions } from './linear-scorer.ts';
-import shipped from './models/jailbreak.json' with { type: 'json' };
+import { jailbreakModel, shippedBank } from './shipped-models.ts';
 import { TASK_SPECS } from './tasks.ts';
 import type { TextScorer } from './types.ts';
 
-export const jailbreakModel: LinearModel = parseModel(shipped);
+export { jailbreakModel };
 
 export function createJailbreakScorer(
   model: LinearModel = jailbreakModel,
   options: LinearScorerOptions = {},
 ): TextScorer {
-  return createLinearScorer(TASK_SPECS.jailbreak, model, options);
+  return createLinearScorer(TASK_SPECS.jailbreak, model, { bank: shippedBank, ...options });
 }
 
 export const jailbreakScorer: TextScorer = createJailbreakScorer();

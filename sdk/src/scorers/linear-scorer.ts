@@ -4,8 +4,9 @@
  * each rule hit with its position, quoted mentions, decoded payloads, and, for a
  * flagged text, the words the model weighs most.
  */
-import { wordHashes } from './linear/features.ts';
-import { featureWeight, type LinearModel, linearMargin, sigmoid } from './linear/model.ts';
+import type { ModelBank } from './linear/bank.ts';
+import { topWords } from './linear/features.ts';
+import { featureWeight, handMargin, type LinearModel, linearMargin, sigmoid } from './linear/model.ts';
 import { type TaskSpec, taskInputs } from './tasks.ts';
 import { decodePayloads } from './text/decode-payloads.ts';
 import { toSourceRange } from './text/normalize.ts';
@@ -19,6 +20,8 @@ export interface LinearScorerOptions {
   threshold?: number;
   /** Decode base64/hex/rot13 fragments and rescore them (default true). */
   decodePayloads?: boolean;
+  /** Scores the model together with the bank's other models when it is one of them. */
+  bank?: ModelBank;
 }
 
 const TOP_TERMS = 3;
@@ -34,10 +37,16 @@ export function createLinearScorer(
   const threshold = options.threshold ?? model.threshold;
   const decode = options.decodePayloads ?? true;
   const version = `${RULES_VERSION}+${model.version}`;
+  const bank = options.bank?.has(model) ? options.bank : undefined;
+  const termWeight = (hash: number) => featureWeight(model, hash);
 
   function base(text: string): { score: number; evidence: Evidence[] } {
     const inputs = taskInputs(spec, text);
-    const score = sigmoid(linearMargin(model, inputs.features.hashes, inputs.features.count, inputs.hand));
+    const { features } = inputs;
+    const margin = bank
+      ? model.bias + bank.hashedMargin(features, model) + handMargin(model, inputs.hand)
+      : linearMargin(model, features.hashes, features.count, inputs.hand);
+    const score = sigmoid(margin);
     const evidence: Evidence[] = [];
     for (const hit of inputs.hits) {
       const weight = model.handWeights[spec.hand.indexOf(hit.rule.group)] ?? 0;
@@ -54,11 +63,7 @@ export function createLinearScorer(
     }
     if (score >= threshold && inputs.modelText === text) {
       const norm = inputs.features.norm;
-      const terms = wordHashes(norm.text)
-        .map((w) => ({ ...w, weight: featureWeight(model, w.hash) }))
-        .filter((w) => w.weight > 0)
-        .sort((a, b) => b.weight - a.weight)
-        .slice(0, TOP_TERMS);
+      const terms = topWords(inputs.features, termWeight, TOP_TERMS);
       for (const t of terms) {
         const range = toSourceRange(norm, t.start, t.end);
         evidence.push({

@@ -3,19 +3,19 @@
  * retrained model with `createPromptInjectionScorer(parseModel(json))`.
  */
 
-import { type LinearModel, parseModel } from './linear/model.ts';
+import type { LinearModel } from './linear/model.ts';
 import { createLinearScorer, type LinearScorerOptions } from './linear-scorer.ts';
-import shipped from './models/injection.json' with { type: 'json' };
+import { promptInjectionModel, shippedBank } from './shipped-models.ts';
 import { TASK_SPECS } from './tasks.ts';
 import type { TextScorer } from './types.ts';
 
-export const promptInjectionModel: LinearModel = parseModel(shipped);
+export { promptInjectionModel };
 
 export function createPromptInjectionScorer(
   model: LinearModel = promptInjectionModel,
   options: LinearScorerOptions = {},
 ): TextScorer {
-  return createLinearScorer(TASK_SPECS.injection, model, options);
+  return createLinearScorer(TASK_SPECS.injection, model, { bank: shippedBank, ...options });
 }
 
 export const promptInjectionScorer: TextScorer = createPromptInjectionScorer();

@@ -3,19 +3,19 @@
  * retrained model with `createRefusalScorer(parseModel(json))`.
  */
 
-import { type LinearModel, parseModel } from './linear/model.ts';
+import type { LinearModel } from './linear/model.ts';
 import { createLinearScorer, type LinearScorerOptions } from './linear-scorer.ts';
-import shipped from './models/refusal.json' with { type: 'json' };
+import { refusalModel, shippedBank } from './shipped-models.ts';
 import { TASK_SPECS } from './tasks.ts';
 import type { TextScorer } from './types.ts';
 
-export const refusalModel: LinearModel = parseModel(shipped);
+export { refusalModel };
 
 export function createRefusalScorer(
   model: LinearModel = refusalModel,
   options: LinearScorerOptions = {},
 ): TextScorer {
-  return createLinearScorer(TASK_SPECS.refusal, model, options);
+  return createLinearScorer(TASK_SPECS.refusal, model, { bank: shippedBank, ...options });
 }
 
 export const refusalScorer: TextScorer = createRefusalScorer();

@@ -3,19 +3,19 @@
  * retrained model with `createToxicityScorer(parseModel(json))`.
  */
 
-import { type LinearModel, parseModel } from './linear/model.ts';
+import type { LinearModel } from './linear/model.ts';
 import { createLinearScorer, type LinearScorerOptions } from './linear-scorer.ts';
-import shipped from './models/toxicity.json' with { type: 'json' };
+import { shippedBank, toxicityModel } from './shipped-models.ts';
 import { TASK_SPECS } from './tasks.ts';
 import type { TextScorer } from './types.ts';
 
-export const toxicityModel: LinearModel = parseModel(shipped);
+export { toxicityModel };
 
 export function createToxicityScorer(
   model: LinearModel = toxicityModel,
   options: LinearScorerOptions = {},
 ): TextScorer {
-  return createLinearScorer(TASK_SPECS.toxicity, model, options);
+  return createLinearScorer(TASK_SPECS.toxicity, model, { bank: shippedBank, ...options });
 }
 
 export const toxicityScorer: TextScorer = createToxicityScorer();

@@ -4,16 +4,21 @@
  * a model keeps as many low bits as it has buckets and uses the top bit as the
  * feature's sign, so colliding features cancel instead of piling up.
  *
- * Every scorer hashes the same text on the request path, so the last result is
- * kept: the second scorer on the same text pays nothing.
+ * Every scorer hashes the same text on the request path, so the last few
+ * results are kept: the second scorer on the same text pays nothing, and a
+ * decoded payload scored in between does not push the text itself out.
  */
 import { type NormalizedText, normalizeText } from '../text/normalize.ts';
 
 export interface TextFeatures {
   norm: NormalizedText;
-  /** Feature hashes; a view into a shared buffer, valid until features of another text are taken. */
+  /** Feature hashes; a view into a pooled buffer, valid until features of CACHE_SIZE other texts are taken. */
   hashes: Int32Array;
   count: number;
+  /** Number of words; word `j` is hash 0 for j = 0, else hash 2j − 1 (bigrams sit between). */
+  words: number;
+  /** Per-text memo for whoever reads these features (a model bank's sums), dropped with the entry. */
+  memo: Map<object, unknown>;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -32,19 +37,21 @@ function fmix(h: number): number {
   return h | 0;
 }
 
-let buffer = new Int32Array(16384);
-
-function grow(size: number): void {
-  if (buffer.length >= size) return;
-  let n = buffer.length;
-  while (n < size) n *= 2;
-  buffer = new Int32Array(n);
+/** Upper bound of the features a normalised text of `length` characters gives. */
+function capacity(length: number): number {
+  return length * 5 + 32;
 }
 
-/** Hashes the features of an already normalised text into the shared buffer; returns the count. */
-export function hashNormalized(text: string): number {
+function grown(buf: Int32Array, size: number): Int32Array {
+  if (buf.length >= size) return buf;
+  let n = buf.length;
+  while (n < size) n *= 2;
+  return new Int32Array(n);
+}
+
+/** Hashes the features of an already normalised text into `out` (large enough: see `capacity`); returns the count. */
+function hashInto(text: string, out: Int32Array): number {
   const len = text.length;
-  grow(len * 5 + 32);
   let count = 0;
 
   // Words and bigrams.
@@ -57,8 +64,8 @@ export function hashNormalized(text: string): number {
     if (c === SPACE) {
       if (!inWord) continue;
       const word = fmix(h);
-      buffer[count++] = word;
-      if (hasPrev) buffer[count++] = fmix(Math.imul(prev, 0x9e3779b1) ^ word ^ BIGRAM_SALT);
+      out[count++] = word;
+      if (hasPrev) out[count++] = fmix(Math.imul(prev, 0x9e3779b1) ^ word ^ BIGRAM_SALT);
       prev = word;
       hasPrev = true;
       h = FNV_OFFSET ^ WORD_SEED;
@@ -77,38 +84,91 @@ export function hashNormalized(text: string): number {
       const p = i + n;
       const c = p === 0 || p === padded - 1 ? SPACE : text.charCodeAt(p - 1);
       g = Math.imul(g ^ c, FNV_PRIME);
-      if (n >= 2) buffer[count++] = fmix(g);
+      if (n >= 2) out[count++] = fmix(g);
     }
   }
   return count;
 }
 
-let lastText: string | undefined;
-let last: TextFeatures | undefined;
+let scratch: Int32Array = new Int32Array(4096);
 
-export function textFeatures(text: string): TextFeatures {
-  if (last !== undefined && text === lastText) return last;
-  const norm = normalizeText(text);
-  const count = hashNormalized(norm.text);
-  lastText = text;
-  last = { norm, hashes: buffer.subarray(0, count), count };
-  return last;
+/** Number of features of an already normalised text (hashed into a scratch buffer). */
+export function hashNormalized(text: string): number {
+  scratch = grown(scratch, capacity(text.length));
+  return hashInto(text, scratch);
 }
 
-/** Hashes of the words of a normalised text, with their ranges, for explaining a score. */
-export function wordHashes(text: string): { hash: number; start: number; end: number }[] {
-  const words: { hash: number; start: number; end: number }[] = [];
-  let h = FNV_OFFSET ^ WORD_SEED;
-  let start = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : SPACE;
-    if (c === SPACE) {
-      if (i > start) words.push({ hash: fmix(h), start, end: i });
-      h = FNV_OFFSET ^ WORD_SEED;
-      start = i + 1;
-    } else {
-      h = Math.imul(h ^ c, FNV_PRIME);
-    }
+interface Entry {
+  text: string | undefined;
+  buffer: Int32Array;
+  features: TextFeatures | undefined;
+}
+
+const CACHE_SIZE = 4;
+const cache: Entry[] = Array.from({ length: CACHE_SIZE }, () => ({
+  text: undefined,
+  buffer: new Int32Array(4096),
+  features: undefined,
+}));
+let next = 0;
+
+export function textFeatures(text: string): TextFeatures {
+  for (let i = 0; i < CACHE_SIZE; i++) {
+    const e = cache[(next - 1 - i + CACHE_SIZE) % CACHE_SIZE] as Entry;
+    if (e.features !== undefined && e.text === text) return e.features;
   }
-  return words;
+  const entry = cache[next] as Entry;
+  next = (next + 1) % CACHE_SIZE;
+  const norm = normalizeText(text);
+  entry.buffer = grown(entry.buffer, capacity(norm.text.length));
+  const count = hashInto(norm.text, entry.buffer);
+  entry.text = text;
+  entry.features = {
+    norm,
+    hashes: entry.buffer.subarray(0, count),
+    count,
+    words: wordCount(norm.text),
+    memo: new Map(),
+  };
+  return entry.features;
+}
+
+function wordCount(text: string): number {
+  if (text.length === 0) return 0;
+  let n = 1;
+  for (let i = text.indexOf(' '); i !== -1; i = text.indexOf(' ', i + 1)) n++;
+  return n;
+}
+
+/**
+ * The `k` words of a text with the highest positive `weight` of their hash,
+ * highest first, with their ranges in the normal form: explains a score from
+ * the hashes already taken, without hashing the words again.
+ */
+export function topWords(
+  features: TextFeatures,
+  weight: (hash: number) => number,
+  k: number,
+): { start: number; end: number; weight: number }[] {
+  const top: { word: number; weight: number }[] = [];
+  for (let j = 0; j < features.words; j++) {
+    const w = weight(features.hashes[j === 0 ? 0 : 2 * j - 1] as number);
+    if (w <= 0 || (top.length >= k && w <= (top[top.length - 1] as { weight: number }).weight)) continue;
+    let at = top.length;
+    while (at > 0 && (top[at - 1] as { weight: number }).weight < w) at--;
+    top.splice(at, 0, { word: j, weight: w });
+    if (top.length > k) top.pop();
+  }
+  if (top.length === 0) return [];
+  // Word j starts after the j-th space of the normal form (single spaces, no padding).
+  const text = features.norm.text;
+  const last = Math.max(...top.map((t) => t.word));
+  const starts: number[] = [0];
+  for (let i = text.indexOf(' '); i !== -1 && starts.length <= last; i = text.indexOf(' ', i + 1))
+    starts.push(i + 1);
+  return top.map((t) => {
+    const start = starts[t.word] as number;
+    const space = text.indexOf(' ', start);
+    return { start, end: space === -1 ? text.length : space, weight: t.weight };
+  });
 }

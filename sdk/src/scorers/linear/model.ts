@@ -19,6 +19,8 @@ export interface LinearModel {
   threshold: number;
   /** Free-form provenance: training files, row counts, options. */
   meta: Record<string, unknown>;
+  /** The int8 weights and their scale, for a model read from its shipped form (`weights` = values × scale). */
+  quantized?: { values: Int8Array; scale: number };
 }
 
 export const modelFileSchema = z.object({
@@ -70,8 +72,13 @@ export function linearMargin(
     const v = w[h & mask] as number;
     sum += h < 0 ? -v : v;
   }
-  let z = model.bias + sum * featureScale(count);
+  return model.bias + sum * featureScale(count) + handMargin(model, hand);
+}
+
+/** The hand features' part of the log-odds. */
+export function handMargin(model: LinearModel, hand: ArrayLike<number>): number {
   const hw = model.handWeights;
+  let z = 0;
   for (let i = 0; i < hw.length; i++) z += (hw[i] as number) * (hand[i] as number);
   return z;
 }
@@ -148,12 +155,13 @@ export function parseModel(input: unknown): LinearModel {
   const file = modelFileSchema.parse(input);
   const size = 1 << file.bits;
   const weights = new Float32Array(size);
+  const values = new Int8Array(size);
   const bytes = fromBase64(file.weights);
   if (file.encoding === 'int8-dense') {
     if (bytes.length !== size)
       throw new Error(`model ${file.task}: expected ${size} weights, got ${bytes.length}`);
-    const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-    for (let i = 0; i < size; i++) weights[i] = (q[i] as number) * file.scale;
+    values.set(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+    for (let i = 0; i < size; i++) weights[i] = (values[i] as number) * file.scale;
   } else {
     let pos = -1;
     let i = 0;
@@ -169,7 +177,8 @@ export function parseModel(input: unknown): LinearModel {
       pos += gap + 1;
       const v = bytes[i++] as number;
       if (pos >= size) throw new Error(`model ${file.task}: sparse weight index ${pos} out of range`);
-      weights[pos] = (v > 127 ? v - 256 : v) * file.scale;
+      values[pos] = v > 127 ? v - 256 : v;
+      weights[pos] = (values[pos] as number) * file.scale;
     }
   }
   if (file.handWeights.length !== file.hand.length)
@@ -184,5 +193,6 @@ export function parseModel(input: unknown): LinearModel {
     handWeights: Float32Array.from(file.handWeights),
     threshold: file.threshold,
     meta: file.meta,
+    quantized: { values, scale: file.scale },
   };
 }

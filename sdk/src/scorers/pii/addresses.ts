@@ -1,5 +1,6 @@
 import { before } from './context.ts';
 import { englishCommon, englishKnown, streetSuffixes } from './lexicon.ts';
+import { allMatches, hasDigit } from './matches.ts';
 import type { Detector, PiiFinding } from './types.ts';
 
 // Street types written after the name (English and Nordic/Dutch abbreviations), beyond faker's lists.
@@ -55,7 +56,6 @@ const STRONG_CONTEXT =
   /\b(?:address|addr|live|lives|living|lived|located|location|reside|resides|residing|ship|shipped|shipping|deliver|delivered|delivery|send|sent|mail|mailing|return|billing|home|office|offices|headquarters|moved|move|visit|meet|stay|staying|apartment|house|street)\b[^\n.]{0,25}$/;
 const WEAK_CONTEXT = /\b(?:at|to|on|from|of)\s+(?:the\s+)?$/;
 
-const HAS_DIGIT = /\d/;
 const NUMBER_TOKEN = /(?<![\w.,/-])\d{1,5}[A-Za-z]?(?!\w)/g;
 const UNIT_WORDS = /^(?:apt|apartment|suite|ste|unit|flat|room|rm|floor|fl|bldg|building)\.?$/i;
 
@@ -96,8 +96,8 @@ function push(out: PiiFinding[], text: string, start: number, end: number, confi
 
 export const detectAddresses: Detector = (text, out) => {
   // Every address form carries a house number, box number or ZIP.
-  if (!HAS_DIGIT.test(text)) return;
-  for (const m of text.matchAll(NUMBER_NAME_TYPE)) {
+  if (!hasDigit(text)) return;
+  for (const m of allMatches(NUMBER_NAME_TYPE, text)) {
     const middle = (m[1] ?? '').trim().split(/\s+/);
     const named = middle.filter((w) => !/^\d/.test(w));
     if (named.length > 0 && !named.every(streetWord)) continue;
@@ -112,7 +112,7 @@ export const detectAddresses: Detector = (text, out) => {
       (capitalised ? 0.75 : 0.55) + contextBoost(text, m.index),
     );
   }
-  for (const m of text.matchAll(NUMBER_NAME_NUMBER)) {
+  for (const m of allMatches(NUMBER_NAME_NUMBER, text)) {
     const words = (m[1] ?? '').trim().split(/[ \t]+/);
     if (UNIT_WORDS.test(words[0] ?? '')) continue;
     if (!words.every(streetWord)) continue;
@@ -123,13 +123,13 @@ export const detectAddresses: Detector = (text, out) => {
   // The named-street pattern starts with a word, so running it over the whole text would try it at every
   // letter; instead it runs on the short stretch of line before each number.
   let searchedTo = 0;
-  for (const n of text.matchAll(NUMBER_TOKEN)) {
+  for (const n of allMatches(NUMBER_TOKEN, text)) {
     const lineStart = text.lastIndexOf('\n', n.index) + 1;
     const from = Math.max(lineStart, n.index - 60, searchedTo);
     const to = n.index + n[0].length;
     searchedTo = to;
     const window = text.slice(from, Math.min(text.length, to + 60));
-    for (const m of window.matchAll(NAMED_STREET_NUMBER)) {
+    for (const m of allMatches(NAMED_STREET_NUMBER, window)) {
       if (from + m.index + m[0].length < to) continue;
       namedStreet(text, out, { index: from + m.index, 0: m[0] });
       break;
@@ -153,7 +153,7 @@ function namedStreet(text: string, out: PiiFinding[], m: { index: number; 0: str
 }
 
 function otherForms(text: string, out: PiiFinding[]): void {
-  for (const m of text.matchAll(NUMBER_PREFIX_STREET)) {
+  for (const m of allMatches(NUMBER_PREFIX_STREET, text)) {
     // Case-insensitive match; "3 place settings" is prose, "3 Place Vendôme" or "12 rue Lepic" is not.
     let matched = m[0];
     // Trailing lower-case words ("… de la Paix tomorrow") belong to the sentence, not the street.
@@ -168,6 +168,6 @@ function otherForms(text: string, out: PiiFinding[]): void {
     if ((last[0] ?? '') === (last[0] ?? '').toLowerCase() || englishCommon.has(last.toLowerCase())) continue;
     push(out, text, m.index, m.index + matched.length, 0.75 + contextBoost(text, m.index));
   }
-  for (const m of text.matchAll(PO_BOX)) push(out, text, m.index, m.index + m[0].length, 0.85);
-  for (const m of text.matchAll(MILITARY)) push(out, text, m.index, m.index + m[0].length, 0.85);
+  for (const m of allMatches(PO_BOX, text)) push(out, text, m.index, m.index + m[0].length, 0.85);
+  for (const m of allMatches(MILITARY, text)) push(out, text, m.index, m.index + m[0].length, 0.85);
 }

@@ -46,10 +46,52 @@ const VOCATIVE =
 const ORG_TAIL =
   /^(?:(?:,\s*|\s+(?:and|&)\s+)\p{Lu}[\p{L}\p{M}'’-]*){0,4}\s*(?:(?:and|&)\s+)?(?:Sons|Daughters|Brothers|Bros|Co|Company|Partners|Associates|Orchestra|Inc|LLC|LLP|Ltd|Group|Foundation|Band|Corp|Corporation|GmbH|PLC|Consulting|Holdings|Insurance|Bank|University|College|School|Hospital|Institute)\b/u;
 
+const FIRST = 1;
+const LAST = 2;
+const ENGLISH = 4;
+const PLACE = 8;
+const NON_PERSON = 16;
+const COMMON = 32;
+
+// What the lexicons say about a lower-cased word, one Map probe instead of seven Set probes.
+// Everyday vocabulary repeats, so the memo stays small; it is dropped wholesale if it ever grows large.
+const lexiconMemo = new Map<string, number>();
+const LEXICON_MEMO_LIMIT = 50_000;
+
+function lexiconFlags(norm: string, apostrophe: boolean): number {
+  const key = apostrophe ? `'${norm}` : norm;
+  const known = lexiconMemo.get(key);
+  if (known !== undefined) return known;
+  const common = englishCommon.has(norm);
+  // "I'm", "don't", "John's": the part before the apostrophe decides.
+  const english = common || englishKnown.has(norm) || (apostrophe && norm.length <= 1);
+  const place = places.has(norm) || nationalities.has(norm);
+  const flags =
+    (firstNames.has(norm) ? FIRST : 0) |
+    (lastNames.has(norm) || (!english && !place && norm.length >= 5 && SURNAME_SHAPE.test(norm)) ? LAST : 0) |
+    (english ? ENGLISH : 0) |
+    (place ? PLACE : 0) |
+    (nonPersonWords.has(norm) ? NON_PERSON : 0) |
+    (common ? COMMON : 0);
+  if (lexiconMemo.size >= LEXICON_MEMO_LIMIT) lexiconMemo.clear();
+  lexiconMemo.set(key, flags);
+  return flags;
+}
+
+function apostropheAt(s: string): number {
+  const a = s.indexOf("'");
+  const b = s.indexOf('’');
+  if (a < 0) return b;
+  return b < 0 ? a : Math.min(a, b);
+}
+
 function toWord(t: Token, text: string): Word {
   const cap = isCapitalised(t.text);
-  // Most tokens are everyday lower-case words; they need no further lookups.
-  if (!cap && englishCommon.has(t.lower)) {
+  const apostrophe = apostropheAt(t.lower);
+  const norm = apostrophe > 0 ? t.lower.slice(0, apostrophe) : t.lower;
+  const flags = lexiconFlags(norm, apostrophe > 0);
+  // Most tokens are everyday lower-case words: none of the name lists count for them.
+  if (!cap && apostrophe <= 0 && (flags & COMMON) !== 0) {
     return {
       start: t.start,
       end: t.end,
@@ -65,11 +107,6 @@ function toWord(t: Token, text: string): Word {
       initial: false,
     };
   }
-  const apostrophe = t.lower.search(/['’]/);
-  const norm = apostrophe > 0 ? t.lower.slice(0, apostrophe) : t.lower;
-  // "I'm", "don't", "John's": the part before the apostrophe decides.
-  const english = englishCommon.has(norm) || englishKnown.has(norm) || (apostrophe > 0 && norm.length <= 1);
-  const place = places.has(norm) || nationalities.has(norm);
   // Same field order as above: one hidden class keeps property reads monomorphic.
   return {
     start: t.start,
@@ -77,11 +114,11 @@ function toWord(t: Token, text: string): Word {
     text: t.text,
     lower: t.lower,
     norm,
-    first: firstNames.has(norm),
-    last: lastNames.has(norm) || (!english && !place && norm.length >= 5 && SURNAME_SHAPE.test(norm)),
-    english,
-    place,
-    nonPerson: nonPersonWords.has(norm),
+    first: (flags & FIRST) !== 0,
+    last: (flags & LAST) !== 0,
+    english: (flags & ENGLISH) !== 0,
+    place: (flags & PLACE) !== 0,
+    nonPerson: (flags & NON_PERSON) !== 0,
     cap,
     initial: t.text.length === 1 && isCapitalised(t.text) && (t.text !== 'I' || text[t.end] === '.'),
   };

@@ -1,4 +1,5 @@
 import { shannonEntropy } from './checksums.ts';
+import { allMatches } from './matches.ts';
 import type { Detector } from './types.ts';
 
 interface SecretRule {
@@ -6,38 +7,80 @@ interface SecretRule {
   pattern: RegExp;
   /** Index of the capture group holding the secret; 0 for the whole match. */
   group: number;
+  /** Substrings of which the text must hold one for the rule to be worth running. */
+  needs: readonly string[];
   /** Minimum Shannon entropy (bits per char) of the secret part, to skip `sk-xxxxxxxx` examples. */
   minEntropy: number;
 }
 
 const RULES: SecretRule[] = [
-  { id: 'aws_access_key', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g, group: 0, minEntropy: 3 },
-  { id: 'github_token', pattern: /\bgh[pousr]_[A-Za-z0-9]{36,251}\b/g, group: 0, minEntropy: 3.5 },
-  { id: 'github_pat', pattern: /\bgithub_pat_[A-Za-z0-9_]{60,251}\b/g, group: 0, minEntropy: 3.5 },
+  {
+    id: 'aws_access_key',
+    needs: ['AKIA', 'ASIA', 'ABIA', 'ACCA'],
+    pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g,
+    group: 0,
+    minEntropy: 3,
+  },
+  {
+    id: 'github_token',
+    needs: ['gh'],
+    pattern: /\bgh[pousr]_[A-Za-z0-9]{36,251}\b/g,
+    group: 0,
+    minEntropy: 3.5,
+  },
+  {
+    id: 'github_pat',
+    needs: ['github_pat_'],
+    pattern: /\bgithub_pat_[A-Za-z0-9_]{60,251}\b/g,
+    group: 0,
+    minEntropy: 3.5,
+  },
   {
     id: 'anthropic_key',
+    needs: ['sk-ant-'],
     pattern: /\bsk-ant-(?:api|admin|oat)\d{2}-[A-Za-z0-9_-]{32,}/g,
     group: 0,
     minEntropy: 3.5,
   },
   {
     id: 'openai_key',
+    needs: ['sk-'],
     pattern:
       /\bsk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}(?:T3BlbkFJ[A-Za-z0-9_-]{20,})?/g,
     group: 0,
     minEntropy: 3.5,
   },
-  { id: 'slack_token', pattern: /\bxox[abposre]-(?:\d+-)+[A-Za-z0-9-]{10,}\b/g, group: 0, minEntropy: 3 },
+  {
+    id: 'slack_token',
+    needs: ['xox'],
+    pattern: /\bxox[abposre]-(?:\d+-)+[A-Za-z0-9-]{10,}\b/g,
+    group: 0,
+    minEntropy: 3,
+  },
   {
     id: 'slack_webhook',
+    needs: ['hooks.slack.com'],
     pattern: /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,}\/B[A-Z0-9]{6,}\/[A-Za-z0-9]{20,}/g,
     group: 0,
     minEntropy: 3,
   },
-  { id: 'stripe_key', pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g, group: 0, minEntropy: 3.5 },
-  { id: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![\w-])/g, group: 0, minEntropy: 3.5 },
+  {
+    id: 'stripe_key',
+    needs: ['_live_', '_test_'],
+    pattern: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g,
+    group: 0,
+    minEntropy: 3.5,
+  },
+  {
+    id: 'google_api_key',
+    needs: ['AIza'],
+    pattern: /\bAIza[0-9A-Za-z_-]{35}(?![\w-])/g,
+    group: 0,
+    minEntropy: 3.5,
+  },
   {
     id: 'private_key_block',
+    needs: ['-----BEGIN '],
     pattern:
       /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[\s\S]{20,}?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/g,
     group: 0,
@@ -45,6 +88,7 @@ const RULES: SecretRule[] = [
   },
   {
     id: 'credential_assignment',
+    needs: ['=', ':'],
     pattern:
       /\b(?:password|passwd|pwd|pass|secret|client_?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|bearer|private[_-]?key|aws_secret_access_key|token)["']?\s*(?:[:=]|:=|=>)\s*["'`]?([^\s"'`,;<>]{8,200})/gi,
     group: 1,
@@ -52,6 +96,7 @@ const RULES: SecretRule[] = [
   },
   {
     id: 'bearer_header',
+    needs: [':'],
     pattern: /\bAuthorization:\s*Bearer\s+([A-Za-z0-9._~+/-]{20,}=*)/gi,
     group: 1,
     minEntropy: 3.5,
@@ -76,7 +121,8 @@ function base64UrlJson(segment: string): unknown {
 
 export const detectSecrets: Detector = (text, out) => {
   for (const rule of RULES) {
-    for (const m of text.matchAll(rule.pattern)) {
+    if (!rule.needs.some((n) => text.includes(n))) continue;
+    for (const m of allMatches(rule.pattern, text)) {
       const secret = m[rule.group];
       if (secret === undefined) continue;
       if (rule.id !== 'private_key_block') {
@@ -104,7 +150,8 @@ export const detectSecrets: Detector = (text, out) => {
       });
     }
   }
-  for (const m of text.matchAll(JWT)) {
+  if (!text.includes('eyJ')) return;
+  for (const m of allMatches(JWT, text)) {
     const [headerPart = '', payloadPart = ''] = m[0].split('.');
     const header = base64UrlJson(headerPart);
     if (!header || typeof header !== 'object' || !('alg' in header)) continue;

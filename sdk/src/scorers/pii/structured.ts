@@ -1,22 +1,52 @@
 import { ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from './checksums.ts';
 import { after, before } from './context.ts';
+import { allMatches, hasDigit } from './matches.ts';
 import type { Detector, PiiFinding } from './types.ts';
 
-// All patterns are compiled once; detectors reset lastIndex by using matchAll on fresh iterators.
+// All patterns are compiled once; `allMatches` resets their lastIndex. Detectors of numbers skip digit-free text.
 
 const EMAIL =
   /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g;
 const PLACEHOLDER_EMAIL_DOMAIN =
   /@(?:example\.(?:com|org|net)|test\.com|domain\.com|email\.com|yourdomain\.\w+)$/i;
 
+const LOCAL_CHAR = /[\w.%+-]/;
+/** Room before an `@` for the longest local part plus the character the lookbehind reads. */
+const BEFORE_AT = 65;
+const AFTER_AT = 256;
+
+/**
+ * Email matches, found near each `@` only: the pattern starts at any letter, so
+ * over a whole text it is tried at every word. A match cut by the end of its
+ * window is redone over the whole text, so the answer is the same.
+ */
+function emailMatches(text: string): { index: number; value: string }[] {
+  const found: { index: number; value: string }[] = [];
+  let covered = 0;
+  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
+    const from = Math.max(covered, at - BEFORE_AT);
+    const to = Math.min(text.length, at + AFTER_AT);
+    if (from >= to) continue;
+    const window = text.slice(from, to);
+    for (const m of allMatches(EMAIL, window)) {
+      if (m.index === 0 && from > 0 && LOCAL_CHAR.test(text[from - 1] as string)) continue;
+      if (m.index + m[0].length === window.length && to < text.length) {
+        return allMatches(EMAIL, text).map((w) => ({ index: w.index, value: w[0] }));
+      }
+      found.push({ index: from + m.index, value: m[0] });
+    }
+    covered = to;
+  }
+  return found;
+}
+
 export const detectEmails: Detector = (text, out) => {
   if (!text.includes('@')) return;
-  for (const m of text.matchAll(EMAIL)) {
-    const value = m[0];
+  for (const { index, value } of emailMatches(text)) {
     out.push({
       type: 'EMAIL_ADDRESS',
-      start: m.index,
-      end: m.index + value.length,
+      start: index,
+      end: index + value.length,
       text: value,
       confidence: PLACEHOLDER_EMAIL_DOMAIN.test(value) ? 0.45 : 0.95,
     });
@@ -36,7 +66,8 @@ function cardNetworkPlausible(digits: string): boolean {
 }
 
 export const detectCreditCards: Detector = (text, out) => {
-  for (const m of text.matchAll(CARD)) {
+  if (!hasDigit(text)) return;
+  for (const m of allMatches(CARD, text)) {
     const raw = m[0];
     const seps = raw.match(/[ -]/g);
     if (seps && new Set(seps).size > 1) continue;
@@ -61,7 +92,8 @@ const SSN = /(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])/g;
 const SSN_CONTEXT = /\b(?:ssn|ss#|social security|social sec|tax ?id|taxpayer|itin)\b/;
 
 export const detectSsns: Detector = (text, out) => {
-  for (const m of text.matchAll(SSN)) {
+  if (!hasDigit(text)) return;
+  for (const m of allMatches(SSN, text)) {
     const [raw, area = '', sep = '', group = '', serial = ''] = m;
     if (!ssnValid(area, group, serial)) continue;
     const ctx = SSN_CONTEXT.test(before(text, m.index, 50));
@@ -81,7 +113,8 @@ export const detectSsns: Detector = (text, out) => {
 const IBAN = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])/g;
 
 export const detectIbans: Detector = (text, out) => {
-  for (const m of text.matchAll(IBAN)) {
+  if (!hasDigit(text)) return;
+  for (const m of allMatches(IBAN, text)) {
     let raw = m[0];
     // A space-separated IBAN may swallow the next word; shrink until the checksum holds.
     for (;;) {
@@ -111,12 +144,30 @@ const IP_CONTEXT =
   /\b(?:ip|ips|ipv4|address|addr|host|server|gateway|dns|subnet|ping|connect|connecting|from|to|blocked|login|logged|source|src|dst|destination|client|proxy)\b/;
 
 export const detectIps: Detector = (text, out) => {
-  if (text.includes('.')) detectIpv4(text, out);
-  if (text.includes(':')) detectIpv6(text, out);
+  if (text.includes('.') && hasDigit(text)) detectIpv4(text, out);
+  if (mayHoldIpv6(text)) detectIpv6(text, out);
 };
 
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** Two colons with at most four hex digits between them: without that pair IPV6 cannot match. */
+function mayHoldIpv6(text: string): boolean {
+  let prev = -1;
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) {
+    if (prev !== -1 && i - prev <= 5) {
+      let hex = true;
+      for (let k = prev + 1; k < i; k++) if (!isHex(text.charCodeAt(k))) hex = false;
+      if (hex) return true;
+    }
+    prev = i;
+  }
+  return false;
+}
+
 const detectIpv4: Detector = (text, out) => {
-  for (const m of text.matchAll(IPV4)) {
+  for (const m of allMatches(IPV4, text)) {
     const raw = m[0];
     if (!ipv4Valid(raw)) continue;
     const pre = before(text, m.index, 40);
@@ -139,7 +190,7 @@ const detectIpv4: Detector = (text, out) => {
 };
 
 const detectIpv6: Detector = (text, out) => {
-  for (const m of text.matchAll(IPV6)) {
+  for (const m of allMatches(IPV6, text)) {
     const raw = m[0];
     if (raw.length < 3 || !ipv6Valid(raw)) continue;
     // Times such as 12:30:45 never reach here (no `::`, too few groups); `a::b` alone is too weak.
@@ -165,7 +216,8 @@ const NOT_PHONE_CONTEXT =
   /(?:\$|€|£|¥|\busd|\beur|\bprice|\bcost|\btotal|\bamount|\bbalance|\bversion|\bv|\bisbn|\bid|\border|\binvoice|#)\s*$/;
 
 export const detectPhones: Detector = (text, out) => {
-  for (const m of text.matchAll(PHONE)) {
+  if (!hasDigit(text)) return;
+  for (const m of allMatches(PHONE, text)) {
     const raw = m[0];
     const digits = raw.replace(/\D/g, '');
     if (digits.length < 7 || digits.length > 15) continue;
@@ -200,7 +252,8 @@ const LICENSE =
   /\b(?:driver'?s?|driving|driver)\s*(?:license|licence|lic\.?)(?:\s*(?:number|no\.?|num|#|id))?\s*(?:is|:|=|#)?\s*([A-Za-z]{0,2}[- ]?\d[\d -]{4,14}\d|[A-Za-z]\d{3}-\d{4}-\d{4})\b|\bDL\s*(?:#|no\.?|number|:)\s*([A-Za-z]{0,2}\d{5,13})\b/gi;
 
 export const detectDriverLicenses: Detector = (text, out) => {
-  for (const m of text.matchAll(LICENSE)) {
+  if (!hasDigit(text)) return;
+  for (const m of allMatches(LICENSE, text)) {
     const value = m[1] ?? m[2];
     if (!value) continue;
     const start = m.index + m[0].lastIndexOf(value);

@@ -49,7 +49,9 @@ export function tokenize(text: string): Token[] {
 }
 
 export function isCapitalised(word: string): boolean {
-  const c = word[0] ?? '';
+  const code = word.charCodeAt(0);
+  if (code < 128) return code >= 65 && code <= 90;
+  const c = word[0] as string;
   return c !== c.toLowerCase();
 }
 

@@ -20,14 +20,35 @@ const PAIRS: Record<string, string> = {
 };
 const MAX_QUOTE = 4000;
 
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
 function isWordChar(c: string | undefined): boolean {
-  return c !== undefined && /[\p{L}\p{N}]/u.test(c);
+  if (c === undefined) return false;
+  const code = c.charCodeAt(0);
+  if (code < 128) return (code >= 48 && code <= 57) || ((code | 32) >= 97 && (code | 32) <= 122);
+  return WORD_CHAR.test(c);
 }
 
-export function quotedSpans(text: string): Span[] {
+function scanQuotes(text: string): Span[] {
   const spans: Span[] = [];
+  const len = text.length;
   let i = 0;
-  while (i < text.length) {
+  while (i < len) {
+    const code = text.charCodeAt(i);
+    // Most characters open nothing; only look the pair up for the few that may.
+    if (
+      !(
+        code === 34 ||
+        code === 39 ||
+        code === 96 ||
+        code === 0xab ||
+        code === 0xbb ||
+        (code >= 0x2018 && code <= 0x201e)
+      )
+    ) {
+      i++;
+      continue;
+    }
     const open = text[i] as string;
     const close = PAIRS[open];
     // A single quote opens only at a word start, so apostrophes ("don't") are not quotes.
@@ -47,6 +68,18 @@ export function quotedSpans(text: string): Span[] {
     i = j + fence.length;
   }
   return spans;
+}
+
+let lastText: string | undefined;
+let lastSpans: readonly Span[] = [];
+
+/** Quoted spans of `text`; the scorers ask in turn for the same text, so the last answer is kept. */
+export function quotedSpans(text: string): readonly Span[] {
+  if (text !== lastText) {
+    lastSpans = scanQuotes(text);
+    lastText = text;
+  }
+  return lastSpans;
 }
 
 export function insideAny(spans: readonly Span[], start: number, end: number): boolean {

@@ -1,0 +1,109 @@
+/**
+ * Dev tool: request-path latency of the scorers on ~2 KB texts built from the
+ * eval rows, with a trivial-function baseline measured in the same run so the
+ * machine's noise floor is visible next to the figures.
+ *
+ *   node sdk/src/scorers/dev/bench.ts [eval dir] [iterations]
+ *
+ * "input" is what the guard's default input policy runs (pii, prompt_injection,
+ * jailbreak, toxicity), "output" its output policy (pii, toxicity, refusal),
+ * "all" every scorer on the same text.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scorers } from '../index.ts';
+
+const dir = process.argv[2] ?? '../shared/eval';
+const iterations = Number(process.argv[3] ?? 2000);
+
+function texts(file: string): string[] {
+  return readFileSync(join(dir, file), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).text as string);
+}
+
+// Interleave the sets so each 2 KB document mixes chat, PII, tweets and prompts.
+const sources = [
+  'banking77.dev.jsonl',
+  'pii.dev.jsonl',
+  'toxicity.dev.jsonl',
+  'prompt-injection.dev.jsonl',
+  'jailbreak.dev.jsonl',
+].map(texts);
+const docs: string[] = [];
+let current = '';
+for (let i = 0; docs.length < 200; i++) {
+  const set = sources[i % sources.length] as string[];
+  current += `${(set[Math.floor(i / sources.length) % set.length] as string).slice(0, 600)}\n`;
+  if (current.length >= 2048) {
+    docs.push(current.slice(0, 2048));
+    current = '';
+  }
+}
+
+const get = (name: string) => {
+  const s = scorers[name];
+  if (!s) throw new Error(`no scorer ${name}`);
+  return s;
+};
+const inputSide = ['pii', 'prompt_injection', 'jailbreak', 'toxicity'].map(get);
+const outputSide = ['pii', 'toxicity', 'refusal'].map(get);
+const all = Object.values(scorers);
+
+let sink = 0;
+const cases: [string, (text: string) => void][] = [
+  [
+    'baseline (text length)',
+    (t) => {
+      sink += t.length;
+    },
+  ],
+  ...all.map((s): [string, (text: string) => void] => [
+    s.name,
+    (t) => {
+      sink += s.score(t).score;
+    },
+  ]),
+  [
+    'input side (4 scorers)',
+    (t) => {
+      for (const s of inputSide) sink += s.score(t).score;
+    },
+  ],
+  [
+    'output side (3 scorers)',
+    (t) => {
+      for (const s of outputSide) sink += s.score(t).score;
+    },
+  ],
+  [
+    'all 5 scorers',
+    (t) => {
+      for (const s of all) sink += s.score(t).score;
+    },
+  ],
+];
+
+function measure(fn: (text: string) => void): number[] {
+  for (let i = 0; i < 400; i++) fn(docs[i % docs.length] as string);
+  const times = new Float64Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    // A fresh string each time, so no scorer answers from a cache of the previous text.
+    const text = `${docs[i % docs.length] as string}`.concat(i % 2 === 0 ? ' ' : '');
+    const t0 = performance.now();
+    fn(text);
+    times[i] = performance.now() - t0;
+  }
+  times.sort();
+  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] as number;
+  return [q(0.5), q(0.9), q(0.99)];
+}
+
+console.log(`docs=${docs.length} (~2 KB) iterations=${iterations}`);
+console.log(`${'case'.padEnd(26)}  p50 µs   p90 µs   p99 µs`);
+for (const [name, fn] of cases) {
+  const [p50, p90, p99] = measure(fn).map((x) => (x * 1000).toFixed(1).padStart(7));
+  console.log(`${name.padEnd(26)}  ${p50}  ${p90}  ${p99}`);
+}
+if (sink === -1) console.log('');
