@@ -21,6 +21,11 @@ export function asNumber(value: unknown): number | null {
   return null;
 }
 
+/** A token-style count: a non-negative safe integer, else null. */
+export function asCount(value: number | null): number | null {
+  return value !== null && Number.isSafeInteger(value) && value >= 0 ? value : null;
+}
+
 /** The first key present with a non-empty value, as a string. */
 export function firstString(attrs: Attributes, keys: readonly string[]): string {
   for (const key of keys) {

@@ -6,7 +6,15 @@
  * may carry, splits system messages out, and caps text sizes.
  */
 import type { AttributeValue, SpanRecord } from '../otlp/span-record.ts';
-import { asNumber, firstNumber, firstString, isRecord, parseJson, stringList } from './attributes.ts';
+import {
+  asCount,
+  asNumber,
+  firstNumber,
+  firstString,
+  isRecord,
+  parseJson,
+  stringList,
+} from './attributes.ts';
 import { parseGuardrail } from './guardrail.ts';
 import type { Convention, LlmSpan, Message, Operation, RetrievedDocument } from './llm-span.ts';
 import { canonicalProvider } from './providers.ts';
@@ -165,10 +173,18 @@ export function buildLlmSpan(
   const t = mapping.fields;
   const str = (field: keyof FieldTable) => firstString(a, keysFor(t, field));
   const num = (field: keyof FieldTable) => firstNumber(a, keysFor(t, field));
+  // Counts and amounts land in UInt64 / non-negative columns: a value that
+  // cannot be one (negative, fractional, astronomically large) is unknown, not
+  // a reason for ClickHouse to refuse the whole batch.
+  const count = (field: keyof FieldTable) => asCount(num(field));
+  const amount = (field: keyof FieldTable) => {
+    const value = num(field);
+    return value !== null && value >= 0 ? value : null;
+  };
   const x = mapping.extract(span, operation);
 
-  const ttftSeconds = num('ttftSeconds');
-  const ttftTable = ttftSeconds !== null ? ttftSeconds * 1000 : num('ttftMs');
+  const ttftSeconds = amount('ttftSeconds');
+  const ttftTable = ttftSeconds !== null ? ttftSeconds * 1000 : amount('ttftMs');
   let inputMessages = x.inputMessages ?? [];
   let systemInstructions = x.systemInstructions ?? '';
   // System prompts live in one place whatever the emitter did with them.
@@ -201,12 +217,12 @@ export function buildLlmSpan(
     responseModel: pick(x.responseModel, str('responseModel'), emptyString),
     responseId: pick(x.responseId, str('responseId'), emptyString),
     requestParams: x.requestParams ?? {},
-    inputTokens: num('inputTokens'),
-    outputTokens: num('outputTokens'),
-    cacheReadInputTokens: num('cacheReadInputTokens'),
-    cacheCreationInputTokens: num('cacheCreationInputTokens'),
-    reasoningOutputTokens: num('reasoningOutputTokens'),
-    costUsd: num('costUsd'),
+    inputTokens: count('inputTokens'),
+    outputTokens: count('outputTokens'),
+    cacheReadInputTokens: count('cacheReadInputTokens'),
+    cacheCreationInputTokens: count('cacheCreationInputTokens'),
+    reasoningOutputTokens: count('reasoningOutputTokens'),
+    costUsd: amount('costUsd'),
     finishReasons: pick(x.finishReasons, tableFinish.length > 0 ? tableFinish : messageFinish, emptyList).map(
       canonicalFinishReason,
     ),

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { clickhouseCodeOf } from '../store/errors.ts';
 import type { Row, Store } from '../store/store.ts';
 import type { IngestBatch } from './batch-codec.ts';
 import { decodeBatch } from './batch-codec.ts';
@@ -79,6 +80,16 @@ interface Sleeper {
   finish: () => void;
 }
 
+/**
+ * ClickHouse error codes that mean "these rows cannot be stored" (a value that
+ * does not parse or fit its column), as opposed to "the store is unavailable".
+ */
+const REFUSED_DATA_CODES = new Set([6, 26, 27, 32, 38, 41, 53, 69, 70, 72, 117, 321, 349]);
+
+function isRefusedData(error: unknown): boolean {
+  return REFUSED_DATA_CODES.has(clickhouseCodeOf(error) ?? -1);
+}
+
 export function startDrain(options: DrainOptions): Drain {
   const { wal, store, toRows } = options;
   const maxEntries = options.maxEntriesPerInsert ?? 500;
@@ -147,15 +158,17 @@ export function startDrain(options: DrainOptions): Drain {
     return entries;
   }
 
+  const deadLetter = (entry: WalEntry, reason: string): DeadLetter => ({
+    walId: wal.id,
+    position: entry.position,
+    next: entry.next,
+    reason,
+    payload: Buffer.from(entry.payload).toString('base64'),
+  });
+
   async function convert(entries: WalEntry[]): Promise<{ tables: Map<string, Row[]>; poison: DeadLetter[] }> {
     const poison: DeadLetter[] = [];
-    const letter = (entry: WalEntry, reason: string): DeadLetter => ({
-      walId: wal.id,
-      position: entry.position,
-      next: entry.next,
-      reason,
-      payload: Buffer.from(entry.payload).toString('base64'),
-    });
+    const letter = deadLetter;
     const good: { entry: WalEntry; batch: PositionedBatch }[] = [];
     for (const entry of entries) {
       if (entry.corrupt) {
@@ -193,6 +206,43 @@ export function startDrain(options: DrainOptions): Drain {
     return { tables, poison };
   }
 
+  async function insert(table: string, rows: Row[], token: string): Promise<void> {
+    try {
+      await store.insert(table, rows, { deduplicationToken: token });
+    } catch (err) {
+      // Refused data is the batch's fault, not the store's.
+      if (!isRefusedData(err)) storeHealthy = false;
+      throw err;
+    }
+    storeHealthy = true;
+    counters.inserts++;
+    counters.rowsInserted[table] = (counters.rowsInserted[table] ?? 0) + rows.length;
+  }
+
+  /**
+   * Inserts a refused range entry by entry, each under its own token, and
+   * dead-letters the entries ClickHouse refuses. Tables the whole range already
+   * reached are skipped, so nothing is written twice; a replay after a crash
+   * takes the same path and the same tokens.
+   */
+  async function isolateRefused(entries: WalEntry[], inserted: Set<string>, poison: DeadLetter[]) {
+    for (const entry of entries) {
+      const { tables, poison: entryPoison } = await convert([entry]);
+      poison.push(...entryPoison);
+      const range = { from: entry.position, to: entry.next };
+      try {
+        for (const table of [...tables.keys()].sort()) {
+          const rows = tables.get(table) as Row[];
+          if (rows.length === 0 || inserted.has(table)) continue;
+          await insert(table, rows, deduplicationToken(wal.id, range, table));
+        }
+      } catch (err) {
+        if (!isRefusedData(err)) throw err;
+        poison.push(deadLetter(entry, `refused by ClickHouse: ${(err as Error).message}`));
+      }
+    }
+  }
+
   /** One round: stage a range, insert its rows table by table, dead-letter the poison, commit. */
   async function round(): Promise<void> {
     let range = wal.pending;
@@ -208,18 +258,20 @@ export function startDrain(options: DrainOptions): Drain {
       await wal.stage(range);
     }
     const { tables, poison } = await convert(entries);
+    const inserted = new Set<string>();
     for (const table of [...tables.keys()].sort()) {
       const rows = tables.get(table) as Row[];
       if (rows.length === 0) continue;
       try {
-        await store.insert(table, rows, { deduplicationToken: deduplicationToken(wal.id, range, table) });
+        await insert(table, rows, deduplicationToken(wal.id, range, table));
+        inserted.add(table);
       } catch (err) {
-        storeHealthy = false;
-        throw err;
+        if (!isRefusedData(err)) throw err;
+        // ClickHouse refused the rows themselves, which no retry will change:
+        // find the entries it refuses and keep the rest, entry by entry.
+        await isolateRefused(entries, inserted, poison);
+        break;
       }
-      storeHealthy = true;
-      counters.inserts++;
-      counters.rowsInserted[table] = (counters.rowsInserted[table] ?? 0) + rows.length;
     }
     await writeDeadLetters(deadLetterPath, poison, fsync);
     counters.deadLettered += poison.length;

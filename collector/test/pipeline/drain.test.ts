@@ -255,6 +255,41 @@ describe('drain into chdb', () => {
     await wal.close();
   });
 
+  it('dead-letters the entry whose rows ClickHouse refuses, keeps the rest, and never writes twice', async () => {
+    const wal = await Wal.open({ dir: walDir });
+    // A negative value for a UInt64 column: ClickHouse refuses the whole insert
+    // (CANNOT_PARSE_NUMBER). Retrying can never help, so it must not block the log.
+    const toRows = (batches: PositionedBatch[]) => {
+      const tables = toTestRows(batches);
+      for (const row of tables.get(ROWS_TABLE) ?? []) if (row.project === 'refused') row.start = -1;
+      return tables;
+    };
+    for (const [project, id] of [
+      ['p1', 'ok-1'],
+      ['refused', 'bad'],
+      ['p1', 'ok-2'],
+    ]) {
+      await wal.append(
+        encodeBatch({ projectId: project as string, receivedAt: 1, spans: [span(id as string)] }),
+      );
+    }
+    const drain = startDrain({ wal, store: scoped, toRows, lingerMs: 0 });
+    drain.wake();
+    expect(await drain.waitForDrain(20_000)).toBe(true);
+    expectExactlyOnce(await countsById(), ['ok-1', 'ok-2']);
+    // The events table took the whole range before the rows table refused it: not written again.
+    expectExactlyOnce(await countsById(EVENTS_TABLE), ['ok-1', 'bad', 'ok-2']);
+    expect(drain.stats().deadLettered).toBe(1);
+    expect(drain.health().storeHealthy).toBe(true);
+    const [letter] = (await readFile(join(walDir, 'dead-letter.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(letter.reason).toMatch(/^refused by ClickHouse: .*Code: (72|27|6)\./s);
+    await drain.stop();
+    await wal.close();
+  });
+
   it('answers WalFullError when the log is at its cap, and takes requests again once the store drains it', async () => {
     let storeDown = true;
     const wal = await Wal.open({ dir: walDir, segmentBytes: 8 * 1024, maxBytes: 16 * 1024 });

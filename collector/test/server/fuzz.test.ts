@@ -73,37 +73,6 @@ const NORMALIZER_KEYS = [
   'service.name',
 ];
 
-/**
- * KNOWN BUG (normalize, reported): a token count that is negative, fractional
- * or written with an exponent reaches a UInt64 column, ClickHouse refuses the
- * insert, and the drain retries that batch forever, so nothing is stored any
- * more for any project. `known-bugs.test.ts` pins it; until it is fixed these
- * values are kept out of the property below (and no token count is in the
- * base request, where a mutation could make one negative).
- */
-const TOKEN_KEYS = new Set([
-  'gen_ai.usage.input_tokens',
-  'gen_ai.usage.output_tokens',
-  'llm.token_count.prompt',
-  'ai.usage.promptTokens',
-]);
-function wedgesTheDrain(attributes: TestKeyValue[]): boolean {
-  return attributes.some(({ key, value }) => {
-    if (!TOKEN_KEYS.has(key as string)) return false;
-    const raw =
-      'intValue' in value
-        ? value.intValue
-        : 'doubleValue' in value
-          ? value.doubleValue
-          : 'stringValue' in value
-            ? value.stringValue
-            : null;
-    if (raw === null || (typeof raw === 'string' && raw.trim() === '')) return false;
-    const n = Number(raw);
-    return Number.isFinite(n) && !(Number.isInteger(n) && n >= 0 && n < 1e21);
-  });
-}
-
 const CHAT_ATTRIBUTES: TestKeyValue[] = [
   str('gen_ai.operation.name', 'chat'),
   str('gen_ai.provider.name', 'openai'),
@@ -309,7 +278,6 @@ describe('HTTP fuzzing of /v1/traces', () => {
           maxLength: 12,
         }),
         async (f, attributes) => {
-          fc.pre(!wedgesTheDrain(attributes));
           const target = freshSpan({
             name: 'chat fuzz',
             attributes: [...CHAT_ATTRIBUTES.slice(0, 2), ...attributes],
