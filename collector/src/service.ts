@@ -150,6 +150,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     };
   });
 
+  let closing: Promise<void> | undefined;
   const sqlToken = randomBytes(24).toString('hex');
   const app = createApp({
     apiKeys,
@@ -163,6 +164,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     recordFeedback: (projectId, feedback) =>
       feedbackWriter.write(FEEDBACK, [feedbackRow(projectId, feedback)]),
     async readiness() {
+      if (closing) return { ready: false, reason: 'shutting down' };
       const health = ingest.health();
       if (!health.ready) return { ready: false, reason: health.reasons.join('; ') };
       if (!(await store.ping())) return { ready: false, reason: 'ClickHouse does not answer' };
@@ -183,7 +185,6 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     await writeFile(controlFile, JSON.stringify({ url, token: sqlToken, pid: process.pid }), { mode: 0o600 });
   }
 
-  let closing: Promise<void> | undefined;
   return {
     url,
     storeDescription:

@@ -25,7 +25,11 @@ async function runningCollector(config: Config) {
   }
 }
 
-export async function runReadOnlySql(config: Config, query: string, output: SqlOutput = 'table'): Promise<string> {
+export async function runReadOnlySql(
+  config: Config,
+  query: string,
+  output: SqlOutput = 'table',
+): Promise<string> {
   const format = FORMATS[output];
   const collector = config.clickhouseUrl ? null : await runningCollector(config);
   if (collector) {

@@ -66,10 +66,12 @@ describe('POST /v1/feedback', () => {
   it('names the bad field, refuses non-JSON and unknown keys', async () => {
     const bad = await post({ traceId: 'xyz', value: 'up' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatch(/traceId: traceId must be 32 hex characters/);
+    expect(((await bad.json()) as { error: string }).error).toMatch(
+      /traceId: traceId must be 32 hex characters/,
+    );
     const badValue = await post({ traceId: 'ab'.repeat(16), value: 'meh' });
     expect(badValue.status).toBe(400);
-    expect((await badValue.json()).error).toMatch(/^value:/);
+    expect(((await badValue.json()) as { error: string }).error).toMatch(/^value:/);
     const notJson = await fetch(`${collector.url}/v1/feedback`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_KEY}` },

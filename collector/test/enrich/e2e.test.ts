@@ -157,7 +157,7 @@ describe('safety evaluations through a running collector', () => {
       expect(s.operation).toBe('apply_guardrail');
       expect(s.parent_span_id).toBe(root.spanContext().spanId);
     }
-    const [inputSpan, outputSpan] = guardSpans as [{ span_id: string }, { span_id: string }];
+    const [inputSpan, outputSpan] = guardSpans as unknown as [{ span_id: string }, { span_id: string }];
     expect(
       rows.map((r) => [
         r.span_id === inputSpan.span_id ? 'in' : r.span_id === outputSpan.span_id ? 'out' : '?',
