@@ -20,6 +20,8 @@ import { isWrapped } from '@opentelemetry/instrumentation';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { OpenAIInstrumentation as TraceloopOpenAI } from '@traceloop/instrumentation-openai';
 import OpenAI from 'openai';
+import { APIPromise } from 'openai/core/api-promise';
+import { Stream } from 'openai/core/streaming';
 import { init, type OversightHandle } from '../src/init.ts';
 import {
   classesFromClientClass,
@@ -83,8 +85,13 @@ export async function startMockProcess(): Promise<{ url: string; stop(): Promise
  * option, so the client still parses real HTTP responses and SSE streams but
  * no socket is involved: what is left of the variance is the client and the
  * instrumentation, which makes small differences measurable on a busy machine.
+ * `stub`: the client's `post` itself answers, with the recorded body already
+ * parsed per call (`JSON.parse`, or a real `Stream` over the recorded events),
+ * wrapped in a real APIPromise: the client's request building and HTTP
+ * parsing are gone, `create()` and everything the instrumentations hook stay,
+ * so almost all that is measured is the instrumentation (and the OTel SDK).
  */
-export type Transport = 'http' | 'replay';
+export type Transport = 'http' | 'replay' | 'stub';
 
 /** A `fetch` that asks the real one once per distinct request and replays the answer after that. */
 export function replayingFetch(): typeof fetch {
@@ -106,6 +113,52 @@ export function replayingFetch(): typeof fetch {
   };
 }
 
+type Recorded = { json: string } | { events: string[] };
+
+/** Replaces `client.post` with recorded answers (first call of each distinct request asks the mock). */
+function stubPost(client: OpenAI, baseURL: string): void {
+  const recorded = new Map<string, Promise<Recorded>>();
+  const record = async (path: string, body: unknown): Promise<Recorded> => {
+    const r = await fetch(`${baseURL}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
+      body: JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (!(body as { stream?: boolean }).stream) return { json: text };
+    const events = text
+      .split('\n\n')
+      .map((e) => e.replace(/^data: /, '').trim())
+      .filter((e) => e && e !== '[DONE]');
+    return { events };
+  };
+  const response = new Response(null, { headers: { 'x-request-id': 'req_bench' } });
+  (client as unknown as { post: unknown }).post = (path: string, opts: unknown) => {
+    const props = Promise.resolve(opts).then(async (o) => {
+      const options = o as { body?: unknown; stream?: boolean };
+      const key = `${path} ${JSON.stringify(options.body)}`;
+      let hit = recorded.get(key);
+      if (!hit) {
+        hit = record(path, options.body);
+        recorded.set(key, hit);
+      }
+      return { response, options, controller: new AbortController(), recorded: await hit };
+    });
+    return new APIPromise(client, props as never, async (_client, p) => {
+      const rec = (p as unknown as { recorded: Recorded }).recorded;
+      if ('json' in rec) return JSON.parse(rec.json);
+      const controller = (p as unknown as { controller: AbortController }).controller;
+      return new Stream(
+        async function* events() {
+          for (const e of rec.events) yield JSON.parse(e);
+        },
+        controller,
+        client,
+      );
+    });
+  };
+}
+
 export async function setupContenders(stream: boolean, transport: Transport = 'http'): Promise<Contenders> {
   const sink = new DiscardExporter();
   // init()'s own pipeline with its default batch settings, only the exporter swapped.
@@ -121,6 +174,7 @@ export async function setupContenders(stream: boolean, transport: Transport = 'h
     maxRetries: 0,
     ...(transport === 'replay' ? { fetch: replayingFetch() } : {}),
   });
+  if (transport === 'stub') stubPost(client, `${mock.url}/v1`);
 
   const ours = new OpenAIInstrumentation({ enabled: false });
   const classes = classesFromClientClass(OpenAI as unknown as Record<string, unknown>);

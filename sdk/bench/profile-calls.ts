@@ -12,6 +12,7 @@ const { values, positionals } = parseArgs({
   options: {
     stream: { type: 'boolean', default: false },
     replay: { type: 'boolean', default: false },
+    stub: { type: 'boolean', default: false },
     calls: { type: 'string', default: '5000' },
   },
 });
@@ -19,7 +20,10 @@ const variant = (positionals[0] ?? 'oversight') as Variant;
 if (!VARIANTS.includes(variant)) throw new Error(`variant must be one of ${VARIANTS.join(', ')}`);
 const calls = Number(values.calls);
 
-const c = await setupContenders(values.stream ?? false, values.replay ? 'replay' : 'http');
+const c = await setupContenders(
+  values.stream ?? false,
+  values.stub ? 'stub' : values.replay ? 'replay' : 'http',
+);
 try {
   c.use(variant);
   for (let i = 0; i < 300; i++) await c.call(i);

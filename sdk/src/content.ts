@@ -28,6 +28,8 @@ type Masker = (text: string) => string;
 export class ContentPolicy {
   readonly capture: boolean;
   readonly maxLength: number;
+  /** No redaction, no masking, nothing withheld: text under the cap is exported as it is. */
+  readonly passthrough: boolean;
   readonly #redact: ((text: string) => string) | undefined;
   readonly #mask: Masker | undefined;
   /** When masking was asked for but no masker loads, text is withheld rather than leaked. */
@@ -39,6 +41,7 @@ export class ContentPolicy {
     this.#redact = options.redact;
     this.#mask = options.maskPii ? loadPiiMasker() : undefined;
     this.#withhold = Boolean(options.maskPii) && !this.#mask;
+    this.passthrough = !this.#redact && !this.#mask && !this.#withhold;
   }
 
   /** Text as it may be exported, and whether it was cut. Never throws. */

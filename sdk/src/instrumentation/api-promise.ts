@@ -29,16 +29,13 @@ export function observeApiPromise(
     p.responsePromise &&
     typeof p.responsePromise.then === 'function'
   ) {
-    p.responsePromise.then(
-      (props) => {
-        if ((props as { retryOfRequestLogID?: unknown })?.retryOfRequestLogID !== undefined) {
+    // Failures only: a success is seen in the transform below, which also gets the retry log id.
+    p.responsePromise.then(undefined, (error: unknown) => call.fail(error));
+    return p._thenUnwrap((result, props) => {
+      try {
+        if ((props as { retryOfRequestLogID?: unknown } | undefined)?.retryOfRequestLogID !== undefined) {
           call.set(ATTR_OVERSIGHT_REQUEST_RETRIED, true);
         }
-      },
-      (error: unknown) => call.fail(error),
-    );
-    return p._thenUnwrap((result) => {
-      try {
         return onResult(result, call);
       } catch {
         // Our bug, not the call's failure: end the span as it is and hand the result over.

@@ -27,6 +27,22 @@ export function getDefaultTelemetry(): Telemetry {
   return defaults;
 }
 
+const perConfig = new WeakMap<object, { from: Telemetry; t: Telemetry }>();
+
+/**
+ * An instrumentation's content policy and prices: its configured ones, else
+ * init()'s. Built once per config object (setConfig() replaces it) and per
+ * change of init()'s defaults, not once per call.
+ */
+export function telemetryFor(config: { content?: ContentPolicy; prices?: PriceTable }): Telemetry {
+  const d = getDefaultTelemetry();
+  const hit = perConfig.get(config);
+  if (hit && hit.from === d) return hit.t;
+  const t = { content: config.content ?? d.content, prices: config.prices ?? d.prices };
+  perConfig.set(config, { from: d, t });
+  return t;
+}
+
 /** One part of a message in the GenAI conventions' JSON format. */
 export type Part =
   | { type: 'text'; content: string }
@@ -65,7 +81,20 @@ export interface StartOptions {
   provider: string;
   model: string | undefined;
   server?: { address: string; port: number } | undefined;
+  /** Request attributes; the call takes ownership and adds the common ones to this object. */
   attributes: Attributes;
+}
+
+/**
+ * JSON for a content attribute. Plain `JSON.stringify` first: a replacer
+ * function costs a call per key and value, and only BigInts need one.
+ */
+export function toJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return safeJson(value);
+  }
 }
 
 /**
@@ -85,11 +114,9 @@ export class LlmCall {
   constructor(tracer: Tracer, t: Telemetry, o: StartOptions) {
     this.t = t;
     this.#model = o.model;
-    const attributes: Attributes = {
-      [A.ATTR_GEN_AI_OPERATION_NAME]: o.operation,
-      [A.ATTR_GEN_AI_PROVIDER_NAME]: o.provider,
-      ...o.attributes,
-    };
+    const attributes = o.attributes;
+    attributes[A.ATTR_GEN_AI_OPERATION_NAME] = o.operation;
+    attributes[A.ATTR_GEN_AI_PROVIDER_NAME] = o.provider;
     if (o.model) attributes[A.ATTR_GEN_AI_REQUEST_MODEL] = o.model;
     if (o.server) {
       attributes[A.ATTR_SERVER_ADDRESS] = o.server.address;
@@ -118,7 +145,10 @@ export class LlmCall {
 
   /** Text through the content policy (redact, mask, cap). */
   text(raw: string): string {
-    const { text, truncated } = this.t.content.text(raw);
+    const policy = this.t.content;
+    // Nothing to redact or mask and under the cap: the common case allocates nothing.
+    if (policy.passthrough && raw.length <= policy.maxLength) return raw;
+    const { text, truncated } = policy.text(raw);
     if (truncated) this.#truncated = true;
     return text;
   }
@@ -133,7 +163,7 @@ export class LlmCall {
       // A telemetry bug on odd input costs this attribute, nothing more.
       return;
     }
-    const json = safeJson(value);
+    const json = toJson(value);
     if (json !== undefined) this.span.setAttribute(key, json);
   }
 
@@ -141,21 +171,36 @@ export class LlmCall {
     if (this.#firstChunkAt === 0) this.#firstChunkAt = performance.now();
   }
 
-  responseModel(model: unknown): void {
-    if (typeof model === 'string' && model) {
-      this.set(A.ATTR_GEN_AI_RESPONSE_MODEL, model);
+  /** The model that answered (prices follow it); into `a` when the caller batches its attributes. */
+  responseModel(model: unknown, a?: Attributes): void {
+    if (typeof model === 'string' && model && !this.#ended) {
+      if (a) a[A.ATTR_GEN_AI_RESPONSE_MODEL] = model;
+      else this.span.setAttribute(A.ATTR_GEN_AI_RESPONSE_MODEL, model);
       this.#model = model;
     }
   }
 
+  /** Sets every defined value in one go (one pass through the span, no per-key checks here). */
+  setAll(a: Attributes): void {
+    if (!this.#ended) this.span.setAttributes(a);
+  }
+
   usage(u: TokenUsage): void {
     if (this.#ended) return;
-    this.set(A.ATTR_GEN_AI_USAGE_INPUT_TOKENS, u.inputTokens);
-    this.set(A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, u.outputTokens);
-    this.set(A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cacheReadTokens);
-    this.set(A.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, u.cacheCreationTokens);
-    this.set(A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, u.reasoningTokens);
-    this.set(A.ATTR_OVERSIGHT_USAGE_COST_USD, this.t.prices.cost(this.#model, u));
+    this.span.setAttributes(this.usageAttributes(u, {}));
+  }
+
+  /** Token counts and cost added to `a` (absent counts left out), for a caller batching its attributes. */
+  usageAttributes(u: TokenUsage, a: Attributes): Attributes {
+    if (u.inputTokens !== undefined) a[A.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = u.inputTokens;
+    if (u.outputTokens !== undefined) a[A.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = u.outputTokens;
+    if (u.cacheReadTokens !== undefined) a[A.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = u.cacheReadTokens;
+    if (u.cacheCreationTokens !== undefined)
+      a[A.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = u.cacheCreationTokens;
+    if (u.reasoningTokens !== undefined) a[A.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
+    const cost = this.t.prices.cost(this.#model, u);
+    if (cost !== undefined) a[A.ATTR_OVERSIGHT_USAGE_COST_USD] = cost;
+    return a;
   }
 
   fail(error: unknown): void {

@@ -2,7 +2,7 @@ import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opent
 import * as A from '../../semconv.ts';
 import { SDK_VERSION } from '../../version.ts';
 import { observeApiPromise } from '../api-promise.ts';
-import { getDefaultTelemetry, LlmCall, serverOf, type Telemetry } from '../llm-span.ts';
+import { LlmCall, serverOf, type Telemetry, telemetryFor } from '../llm-span.ts';
 import { type OversightInstrumentationConfig, ownerOf, wrapOnce } from '../openai/instrumentation.ts';
 import { tapStream } from '../stream-tap.ts';
 import {
@@ -55,8 +55,7 @@ export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstr
   }
 
   telemetry(): Telemetry {
-    const d = getDefaultTelemetry();
-    return { content: this._config.content ?? d.content, prices: this._config.prices ?? d.prices };
+    return telemetryFor(this._config);
   }
 
   readonly #manual = new Set<{ prototype: Obj }>();

@@ -137,28 +137,34 @@ export function recordChatCompletion(call: LlmCall, result: unknown): unknown {
     call.end();
     return result;
   }
-  call.set(A.ATTR_GEN_AI_RESPONSE_ID, str(result.id));
-  call.responseModel(result.model);
-  const choices = Array.isArray(result.choices) ? result.choices.filter(isObj) : [];
-  call.set(
-    A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
-    choices.map((c) => str(c.finish_reason) ?? ''),
-  );
+  const choices = Array.isArray(result.choices) ? result.choices : [];
+  const a: Attributes = {};
+  if (typeof result.id === 'string') a[A.ATTR_GEN_AI_RESPONSE_ID] = result.id;
+  call.responseModel(result.model, a);
+  const finishReasons: string[] = [];
+  for (const c of choices) if (isObj(c)) finishReasons.push(str(c.finish_reason) ?? '');
+  a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
   const usage = chatUsage(result.usage);
-  if (usage) call.usage(usage);
-  call.content(A.ATTR_GEN_AI_OUTPUT_MESSAGES, () =>
-    choices.map((c) => {
-      const m = isObj(c.message) ? c.message : {};
-      const parts: Part[] = [];
-      if (typeof m.content === 'string') parts.push({ type: 'text', content: call.text(m.content) });
-      if (typeof m.refusal === 'string') parts.push({ type: 'text', content: call.text(m.refusal) });
-      if (Array.isArray(m.tool_calls))
-        for (const tc of m.tool_calls) if (isObj(tc)) parts.push(toolCallPart(call, tc));
-      return { role: str(m.role) ?? 'assistant', parts, finish_reason: str(c.finish_reason) ?? '' };
-    }),
-  );
+  if (usage) call.usageAttributes(usage, a);
+  call.setAll(a);
+  if (call.capture) call.content(A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => chatOutputMessages(call, choices));
   call.end();
   return result;
+}
+
+function chatOutputMessages(call: LlmCall, choices: unknown[]): Message[] {
+  const out: Message[] = [];
+  for (const c of choices) {
+    if (!isObj(c)) continue;
+    const m = isObj(c.message) ? c.message : {};
+    const parts: Part[] = [];
+    if (typeof m.content === 'string') parts.push({ type: 'text', content: call.text(m.content) });
+    if (typeof m.refusal === 'string') parts.push({ type: 'text', content: call.text(m.refusal) });
+    if (Array.isArray(m.tool_calls))
+      for (const tc of m.tool_calls) if (isObj(tc)) parts.push(toolCallPart(call, tc));
+    out.push({ role: str(m.role) ?? 'assistant', parts, finish_reason: str(c.finish_reason) ?? '' });
+  }
+  return out;
 }
 
 interface ChoiceAcc {
@@ -178,31 +184,37 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
   let usage: TokenUsage | undefined;
   let id: string | undefined;
   let model: unknown;
+  let first = true;
   const capture = call.capture;
-  const acc = (index: number): ChoiceAcc => {
-    let c = choices.get(index);
-    if (!c) {
-      c = { text: '', refusal: '', finish: '', tools: new Map() };
-      choices.set(index, c);
-    }
-    return c;
-  };
   return {
     chunk(value) {
-      call.firstChunk();
+      if (first) {
+        call.firstChunk();
+        first = false;
+      }
       if (!isObj(value)) return value;
       id ??= str(value.id);
       model ??= value.model;
-      if (isObj(value.usage)) usage = chatUsage(value.usage);
-      const list = Array.isArray(value.choices) ? value.choices : [];
-      for (const ch of list) {
+      const u = value.usage;
+      if (isObj(u)) usage = chatUsage(u);
+      const list = value.choices;
+      const n = Array.isArray(list) ? list.length : 0;
+      for (let k = 0; k < n; k++) {
+        const ch = (list as unknown[])[k];
         if (!isObj(ch)) continue;
-        const c = acc(num(ch.index) ?? 0);
+        const index = num(ch.index) ?? 0;
+        let c = choices.get(index);
+        if (!c) {
+          c = { text: '', refusal: '', finish: '', tools: new Map() };
+          choices.set(index, c);
+        }
         if (typeof ch.finish_reason === 'string') c.finish = ch.finish_reason;
-        const d = isObj(ch.delta) ? ch.delta : undefined;
-        if (!d) continue;
-        if (capture && typeof d.content === 'string') c.text += d.content;
-        if (capture && typeof d.refusal === 'string') c.refusal += d.refusal;
+        const d = ch.delta;
+        if (!isObj(d)) continue;
+        if (capture) {
+          if (typeof d.content === 'string') c.text += d.content;
+          if (typeof d.refusal === 'string') c.refusal += d.refusal;
+        }
         if (Array.isArray(d.tool_calls)) {
           for (const tc of d.tool_calls) {
             if (!isObj(tc)) continue;
@@ -217,8 +229,10 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
         }
       }
       if (injectedUsage) {
-        if (list.length === 0 && isObj(value.usage)) return DROP;
-        if ('usage' in value && value.usage === null) {
+        if (n === 0 && isObj(u)) return DROP;
+        // The app did not ask for usage: hide the `usage: null` the option adds to every chunk.
+        // A copy without the key (deleting it would turn the object slow for the app).
+        if (u === null && 'usage' in value) {
           const { usage: _omit, ...rest } = value;
           return rest;
         }
@@ -226,35 +240,40 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
       return value;
     },
     done() {
-      call.set(A.ATTR_GEN_AI_RESPONSE_ID, id);
-      call.responseModel(model);
-      const sorted = [...choices.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
-      if (sorted.length)
-        call.set(
-          A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
-          sorted.map((c) => c.finish),
-        );
-      if (usage) call.usage(usage);
-      call.content(A.ATTR_GEN_AI_OUTPUT_MESSAGES, () =>
-        sorted.map((c) => {
-          const parts: Part[] = [];
-          if (c.text) parts.push({ type: 'text', content: call.text(c.text) });
-          if (c.refusal) parts.push({ type: 'text', content: call.text(c.refusal) });
-          for (const [, t] of [...c.tools.entries()].sort((a, b) => a[0] - b[0])) {
-            parts.push({
-              type: 'tool_call',
-              id: t.id,
-              name: t.name,
-              arguments: scrub(call, parseArguments(t.args)),
-            });
-          }
-          return { role: 'assistant', parts, finish_reason: c.finish };
-        }),
-      );
+      const a: Attributes = {};
+      if (id !== undefined) a[A.ATTR_GEN_AI_RESPONSE_ID] = id;
+      call.responseModel(model, a);
+      const sorted =
+        choices.size > 1
+          ? [...choices.entries()].sort((x, y) => x[0] - y[0]).map(([, c]) => c)
+          : [...choices.values()];
+      if (sorted.length) a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = sorted.map((c) => c.finish);
+      if (usage) call.usageAttributes(usage, a);
+      call.setAll(a);
+      if (capture) call.content(A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => streamedOutputMessages(call, sorted));
       call.end();
     },
     error(error) {
       call.fail(error);
     },
   };
+}
+
+function streamedOutputMessages(call: LlmCall, choices: ChoiceAcc[]): Message[] {
+  return choices.map((c) => {
+    const parts: Part[] = [];
+    if (c.text) parts.push({ type: 'text', content: call.text(c.text) });
+    if (c.refusal) parts.push({ type: 'text', content: call.text(c.refusal) });
+    const tools =
+      c.tools.size > 1 ? [...c.tools.entries()].sort((x, y) => x[0] - y[0]) : [...c.tools.entries()];
+    for (const [, t] of tools) {
+      parts.push({
+        type: 'tool_call',
+        id: t.id,
+        name: t.name,
+        arguments: scrub(call, parseArguments(t.args)),
+      });
+    }
+    return { role: 'assistant', parts, finish_reason: c.finish };
+  });
 }

@@ -10,7 +10,7 @@ import type { PriceTable } from '../../pricing.ts';
 import * as A from '../../semconv.ts';
 import { SDK_VERSION } from '../../version.ts';
 import { observeApiPromise } from '../api-promise.ts';
-import { getDefaultTelemetry, LlmCall, num, serverOf, type Telemetry } from '../llm-span.ts';
+import { LlmCall, num, serverOf, type Telemetry, telemetryFor } from '../llm-span.ts';
 import { tapStream } from '../stream-tap.ts';
 import {
   chatInputMessages,
@@ -77,8 +77,7 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
   }
 
   telemetry(): Telemetry {
-    const d = getDefaultTelemetry();
-    return { content: this._config.content ?? d.content, prices: this._config.prices ?? d.prices };
+    return telemetryFor(this._config);
   }
 
   readonly #manual = new Set<OpenAIClasses>();
@@ -137,8 +136,11 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
             chatRequestAttributes(body),
           );
           const c = call;
-          c.content(A.ATTR_GEN_AI_INPUT_MESSAGES, () => chatInputMessages(c, body.messages));
-          c.content(A.ATTR_GEN_AI_TOOL_DEFINITIONS, () => toolDefinitions(body.tools));
+          if (c.capture) {
+            c.content(A.ATTR_GEN_AI_INPUT_MESSAGES, () => chatInputMessages(c, body.messages));
+            if (body.tools !== undefined)
+              c.content(A.ATTR_GEN_AI_TOOL_DEFINITIONS, () => toolDefinitions(body.tools));
+          }
           const opts = body.stream_options as Obj | undefined | null;
           if (body.stream === true && inst._config.injectStreamUsage !== false && !opts?.include_usage) {
             args[0] = { ...body, stream_options: { ...opts, include_usage: true } };
