@@ -13,6 +13,7 @@ const profileSchema = z.object({
     z.object({
       id: z.number(),
       callFrame: z.object({ functionName: z.string(), url: z.string(), lineNumber: z.number() }),
+      children: z.array(z.number()).optional(),
     }),
   ),
   samples: z.array(z.number()),
@@ -28,6 +29,14 @@ if (!file) throw new Error('usage: cpuprofile-summary.ts FILE.cpuprofile');
 const profile = profileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+const parentOf = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+const label = (f: { functionName: string; url: string; lineNumber: number }) =>
+  `${f.functionName || '(anonymous)'} ${f.url
+    .replace(/^.*\/node_modules\//, '~/')
+    .replace(/^file:\/\/.*?\/(sdk|examples)\//, '$1/')}:${f.lineNumber + 1}`;
+/** Time with the function anywhere on the stack (counted once per sample). */
+const inclusive = new Map<string, number>();
 const perFn = new Map<string, number>();
 const perFile = new Map<string, number>();
 let total = 0;
@@ -41,6 +50,15 @@ profile.samples.forEach((id, i) => {
   perFn.set(fn, (perFn.get(fn) ?? 0) + dt);
   const where = short ? short.replace(/^(~\/(@[^/]+\/)?[^/]+)\/.*$/, '$1') : f.functionName;
   perFile.set(where, (perFile.get(where) ?? 0) + dt);
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+    const frame = byId.get(at);
+    if (!frame) break;
+    const k = label(frame);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    inclusive.set(k, (inclusive.get(k) ?? 0) + dt);
+  }
 });
 
 const top = Number(values.top);
@@ -58,3 +76,4 @@ const show = (title: string, m: Map<string, number>) => {
 console.log(`total sampled: ${(total / 1000).toFixed(0)} ms`);
 show('self time per package / file', perFile);
 show('self time per function', perFn);
+show('inclusive time per function (with callees)', inclusive);

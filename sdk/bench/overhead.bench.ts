@@ -8,7 +8,8 @@
  * C A B, …), so a slow spell hits all three alike; CPU overhead is the median
  * of per-round differences against the bare block of the same round; and the
  * `replay` transport (recorded mock answers served from memory) takes the
- * socket out, so the instrumentation's share can be seen at all.
+ * socket out and `stub` the client's HTTP handling too, so the
+ * instrumentation's own share can be seen at all (see contenders.ts).
  *
  * Run alone: node sdk/bench/overhead.bench.ts [--quick]
  */
@@ -124,7 +125,7 @@ if (import.meta.main) {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
   const size = values.quick ? { rounds: 6, blockSize: 30, warmup: 100 } : {};
   const results: Record<string, Record<string, number>> = {};
-  for (const transport of ['http', 'replay'] as const) {
+  for (const transport of ['http', 'replay', 'stub'] as const) {
     for (const stream of [false, true]) {
       const name = `${stream ? 'streamed' : 'plain'}_${transport}`;
       results[name] = await benchOverhead({ ...size, stream, transport });

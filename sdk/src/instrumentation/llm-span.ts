@@ -83,6 +83,12 @@ export interface StartOptions {
   server?: { address: string; port: number } | undefined;
   /** Request attributes; the call takes ownership and adds the common ones to this object. */
   attributes: Attributes;
+  /**
+   * Adds the request's content attributes (see `contentInto`) before the span
+   * starts, so they ride in with the start attributes; not called when
+   * capture is off.
+   */
+  content?: (call: LlmCall, into: Attributes) => void;
 }
 
 /**
@@ -122,6 +128,7 @@ export class LlmCall {
       attributes[A.ATTR_SERVER_ADDRESS] = o.server.address;
       attributes[A.ATTR_SERVER_PORT] = o.server.port;
     }
+    if (o.content && t.content.capture) o.content(this, attributes);
     this.span = tracer.startSpan(o.model ? `${o.operation} ${o.model}` : o.operation, {
       kind: SpanKind.CLIENT,
       attributes,
@@ -165,6 +172,19 @@ export class LlmCall {
     }
     const json = toJson(value);
     if (json !== undefined) this.span.setAttribute(key, json);
+  }
+
+  /** Like `content`, into an attribute object the caller sets in one go. */
+  contentInto(a: Attributes, key: string, build: () => unknown): void {
+    if (!this.capture || this.#ended) return;
+    let value: unknown;
+    try {
+      value = build();
+    } catch {
+      return;
+    }
+    const json = toJson(value);
+    if (json !== undefined) a[key] = json;
   }
 
   firstChunk(): void {

@@ -67,23 +67,36 @@ function tapIterator(
       return value;
     }
   };
+  const onError = (error: unknown): never => {
+    fail(error);
+    throw error;
+  };
+  // Plain promise chaining rather than an async function per chunk: one
+  // reaction per chunk on the inner iterator's promise, and the inner result
+  // object is handed on (it is fresh per step) instead of a new one.
+  const step = (
+    result: IteratorResult<unknown>,
+  ): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
+    if (result.done) {
+      finish();
+      return result;
+    }
+    if (finished) return result;
+    const value = see(result.value);
+    if (value === DROP) return inner.next().then(step, onError);
+    if (value !== result.value) return { done: false, value };
+    return result;
+  };
   return {
-    async next(...args: [] | [unknown]) {
-      for (;;) {
-        let result: IteratorResult<unknown>;
-        try {
-          result = await inner.next(...args);
-        } catch (error) {
-          fail(error);
-          throw error;
-        }
-        if (result.done) {
-          finish();
-          return result;
-        }
-        const value = finished ? result.value : see(result.value);
-        if (value !== DROP) return { done: false, value };
+    next(...args: [] | [unknown]) {
+      let pending: Promise<IteratorResult<unknown>>;
+      try {
+        pending = inner.next(...args);
+      } catch (error) {
+        fail(error);
+        return Promise.reject(error);
       }
+      return pending.then(step, onError);
     },
     async return(value?: unknown) {
       finish();

@@ -146,8 +146,8 @@ export function recordChatCompletion(call: LlmCall, result: unknown): unknown {
   a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
   const usage = chatUsage(result.usage);
   if (usage) call.usageAttributes(usage, a);
+  call.contentInto(a, A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => chatOutputMessages(call, choices));
   call.setAll(a);
-  if (call.capture) call.content(A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => chatOutputMessages(call, choices));
   call.end();
   return result;
 }
@@ -249,8 +249,8 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
           : [...choices.values()];
       if (sorted.length) a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = sorted.map((c) => c.finish);
       if (usage) call.usageAttributes(usage, a);
+      call.contentInto(a, A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => streamedOutputMessages(call, sorted));
       call.setAll(a);
-      if (capture) call.content(A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => streamedOutputMessages(call, sorted));
       call.end();
     },
     error(error) {

@@ -108,7 +108,13 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
     }
   }
 
-  #start(resource: Resource, operation: string, model: unknown, attributes: Attributes): LlmCall {
+  #start(
+    resource: Resource,
+    operation: string,
+    model: unknown,
+    attributes: Attributes,
+    content?: (call: LlmCall, into: Attributes) => void,
+  ): LlmCall {
     const client = resource?._client;
     const provider =
       client?.constructor?.name === 'AzureOpenAI' ? 'azure.ai.openai' : A.GEN_AI_PROVIDER.openai;
@@ -118,6 +124,7 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
       model: typeof model === 'string' ? model : undefined,
       server: serverOf(client?.baseURL),
       attributes,
+      content,
     });
   }
 
@@ -129,24 +136,19 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
       let injected = false;
       try {
         if (body && typeof body === 'object') {
-          call = inst.#start(
-            this as Resource,
-            A.GEN_AI_OPERATION.chat,
-            body.model,
-            chatRequestAttributes(body),
-          );
-          const c = call;
-          if (c.capture) {
-            c.content(A.ATTR_GEN_AI_INPUT_MESSAGES, () => chatInputMessages(c, body.messages));
-            if (body.tools !== undefined)
-              c.content(A.ATTR_GEN_AI_TOOL_DEFINITIONS, () => toolDefinitions(body.tools));
-          }
+          const attributes = chatRequestAttributes(body);
           const opts = body.stream_options as Obj | undefined | null;
           if (body.stream === true && inst._config.injectStreamUsage !== false && !opts?.include_usage) {
-            args[0] = { ...body, stream_options: { ...opts, include_usage: true } };
             injected = true;
-            c.set(A.ATTR_OVERSIGHT_STREAM_USAGE_INJECTED, true);
+            attributes[A.ATTR_OVERSIGHT_STREAM_USAGE_INJECTED] = true;
           }
+          // Everything known before the call goes in with the span's start attributes.
+          call = inst.#start(this as Resource, A.GEN_AI_OPERATION.chat, body.model, attributes, (c, a) => {
+            c.contentInto(a, A.ATTR_GEN_AI_INPUT_MESSAGES, () => chatInputMessages(c, body.messages));
+            if (body.tools !== undefined)
+              c.contentInto(a, A.ATTR_GEN_AI_TOOL_DEFINITIONS, () => toolDefinitions(body.tools));
+          });
+          if (injected) args[0] = { ...body, stream_options: { ...opts, include_usage: true } };
         }
       } catch {
         call?.end();
