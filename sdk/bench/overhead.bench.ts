@@ -96,6 +96,8 @@ export async function benchOverhead(options: OverheadOptions = {}): Promise<Reco
   return out;
 }
 
+const signed = (n: number | undefined) => (n === undefined ? '?' : n >= 0 ? `+${n}` : String(n));
+
 function table(title: string, f: Record<string, number>): string {
   const row = (v: Variant) => {
     const cells = [
@@ -106,9 +108,9 @@ function table(title: string, f: Record<string, number>): string {
     ];
     if (v !== 'bare') {
       cells.push(
-        `+${f[`${v}_overhead_median_us`]}`.padStart(10),
-        `+${f[`${v}_overhead_p99_us`]}`.padStart(10),
-        `+${f[`${v}_overhead_cpu_us`]}`.padStart(10),
+        signed(f[`${v}_overhead_median_us`]).padStart(10),
+        signed(f[`${v}_overhead_p99_us`]).padStart(10),
+        signed(f[`${v}_overhead_cpu_us`]).padStart(10),
       );
     }
     return cells.join(' ');

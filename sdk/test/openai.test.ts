@@ -2,7 +2,9 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
+import { ContentPolicy } from '../src/content.ts';
 import { instrument } from '../src/instrumentation/instrument.ts';
+import { OpenAIInstrumentation } from '../src/instrumentation/openai/instrumentation.ts';
 import { initForTest, json, only } from './helpers.ts';
 
 let mock: MockLlm;
@@ -117,6 +119,62 @@ describe('chat completions', () => {
     const a = only(exporter.getFinishedSpans(), 'chat gpt-4o-mini').attributes;
     expect(a['oversight.stream.usage_injected']).toBeUndefined();
     expect(a['gen_ai.usage.input_tokens']).toBe(2);
+  });
+
+  it('streams through tee(): both branches see the same chunks, the usage chunk hidden from both', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      stream: true,
+      messages: [{ role: 'user', content: 'tee this stream' }],
+    });
+    const [left, right] = stream.tee();
+    const read = async (s: typeof left) => {
+      const out: OpenAI.ChatCompletionChunk[] = [];
+      for await (const c of s) out.push(c);
+      return out;
+    };
+    const [a, b] = await Promise.all([read(left), read(right)]);
+    expect(a.length).toBeGreaterThan(1);
+    expect(b.map((c) => c.choices[0]?.delta.content)).toEqual(a.map((c) => c.choices[0]?.delta.content));
+    expect([...a, ...b].every((c) => c.choices.length > 0 && !('usage' in c))).toBe(true);
+    const text = a.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o-mini');
+    expect(span.attributes['gen_ai.usage.output_tokens']).toBe(text.split(/\s+/).filter(Boolean).length);
+    expect(json(span, 'gen_ai.output.messages')).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: text }], finish_reason: 'stop' },
+    ]);
+  });
+
+  it('applies a new instrumentation config from the next call on', async () => {
+    const inst = handle.instrumentations.find((i) => i instanceof OpenAIInstrumentation);
+    if (!inst) throw new Error('no OpenAI instrumentation registered');
+    const before = inst.getConfig();
+    const ask = () =>
+      client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'config' }],
+      });
+    try {
+      inst.setConfig({ ...before, content: new ContentPolicy({ captureContent: false }) });
+      await ask();
+      const off = exporter.getFinishedSpans().at(-1)?.attributes ?? {};
+      expect(off['gen_ai.input.messages']).toBeUndefined();
+      expect(off['gen_ai.output.messages']).toBeUndefined();
+      expect(off['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+      inst.setConfig({ ...before, content: new ContentPolicy({ redact: (t) => t.toUpperCase() }) });
+      await ask();
+      const redacted = exporter.getFinishedSpans().at(-1);
+      expect(redacted && json(redacted, 'gen_ai.input.messages')).toEqual([
+        { role: 'user', parts: [{ type: 'text', content: 'CONFIG' }] },
+      ]);
+    } finally {
+      inst.setConfig(before);
+    }
+    await ask();
+    const restored = exporter.getFinishedSpans().at(-1);
+    expect(restored && json(restored, 'gen_ai.input.messages')).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'config' }] },
+    ]);
   });
 
   const weatherTool = {
