@@ -40,6 +40,7 @@ try {
     stored: row.n,
     cpuMs: stats.cpuMs - cpuBefore,
     peakRssMb: stats.peakRssMb,
+    loopDelayMaxMs: stats.loopDelayMaxMs,
   });
 } finally {
   await store.close();
