@@ -17,6 +17,8 @@ import { round, sleep } from '../stats.ts';
 /** BatchSpanProcessor's default maxExportBatchSize. */
 const BATCH = 512;
 const IN_FLIGHT = 4;
+/** A collector that stores nothing new for this long is stuck, not slow. */
+const NO_PROGRESS_MS = 30_000;
 
 interface PathResult {
   spans: number;
@@ -60,14 +62,25 @@ async function throughCollector(
         }
       }),
     );
-    const deadline = Date.now() + 300_000;
     let stored = await storedCounts(collector.sql);
-    while (stored < accepted && Date.now() < deadline) {
+    let progressAt = Date.now();
+    while (stored < accepted && Date.now() - progressAt < NO_PROGRESS_MS) {
       await sleep(20);
-      stored = await storedCounts(collector.sql);
+      const next = await storedCounts(collector.sql);
+      if (next > stored) progressAt = Date.now();
+      stored = next;
     }
     const seconds = (performance.now() - started) / 1000;
-    if (stored < accepted) throw new Error(`only ${stored} of ${accepted} accepted spans were stored`);
+    if (stored < accepted) {
+      const state = await Promise.all(
+        ['oversight_queue_depth', 'oversight_spans_rejected_total', 'oversight_rows_written_total'].map(
+          async (name) => `${name} ${await collector.metric(name)}`,
+        ),
+      );
+      throw new Error(
+        `only ${stored} of ${accepted} accepted spans were stored, none more for ${NO_PROGRESS_MS / 1000} s (${state.join(', ')})`,
+      );
+    }
     const after = await collector.stats();
     await sender.shutdown();
     const final = await collector.stop();
