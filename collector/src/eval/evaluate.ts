@@ -25,7 +25,14 @@ import {
 import { type EvalTask, type LabelledRow, readRows } from './dataset.ts';
 import { assignFolds } from './folds.ts';
 import { binaryMetrics } from './metrics.ts';
-import { auxiliaryNegatives, extraRows, isTrainableTask, TASK_THRESHOLDS, trainOnRows } from './train.ts';
+import {
+  auxiliaryNegatives,
+  extraRows,
+  heldOutOrdinaryRows,
+  isTrainableTask,
+  TASK_THRESHOLDS,
+  trainOnRows,
+} from './train.ts';
 
 export type EvalMode = 'shipped' | 'in-sample' | 'cv';
 
@@ -56,6 +63,12 @@ export interface EvalReport {
   f1: number;
   fpr: number;
   auroc: number;
+  /**
+   * Share of ordinary traffic (the held-out half of BANKING77: support questions,
+   * none an attack or insult) the scorer flags; for CV rows, averaged over the fold models.
+   */
+  ordinaryFpr?: number;
+  ordinaryRows?: number;
   /** PII only: gold spans found (any predicted span overlapping), by entity type. */
   perEntity?: Record<string, EntityRecall>;
   note?: string;
@@ -75,6 +88,8 @@ export interface EvaluateOptions {
   cv?: number;
   /** Directory to borrow auxiliary negatives from when training folds (default: the data file's directory). */
   auxDir?: string;
+  /** Ordinary-traffic texts to measure the false-positive rate on (see `heldOutOrdinaryRows`). */
+  ordinary?: readonly string[];
   onProgress?: (message: string) => void;
 }
 
@@ -177,6 +192,10 @@ export async function evaluateTask(options: EvaluateOptions): Promise<EvalReport
   );
   if (inSample) r.note = 'shipped model was trained on these rows: not evidence of accuracy';
   if (task === 'pii') r.perEntity = entityRecall(rows, scorer);
+  if (options.ordinary && options.ordinary.length > 0) {
+    r.ordinaryFpr = flaggedShare(options.ordinary, (t) => scorer.score(t).score >= threshold);
+    r.ordinaryRows = options.ordinary.length;
+  }
   return r;
 }
 
@@ -194,6 +213,8 @@ async function crossValidate(
   ];
   const threshold = options.threshold ?? TASK_THRESHOLDS[task];
   const scores = new Array<number>(rows.length).fill(0);
+  const ordinary = options.ordinary ?? [];
+  let ordinaryShare = 0;
   let version = '';
   for (let f = 0; f < k; f++) {
     const training = rows.filter((_, i) => folds[i] !== f);
@@ -203,9 +224,10 @@ async function crossValidate(
     rows.forEach((r, i) => {
       if (folds[i] === f) scores[i] = scorer.score(r.text).score;
     });
+    if (ordinary.length > 0) ordinaryShare += flaggedShare(ordinary, (t) => scorer.score(t).flagged) / k;
     options.onProgress?.(`${task}: fold ${f + 1}/${k} done`);
   }
-  return report(
+  const r = report(
     {
       task,
       file,
@@ -218,6 +240,17 @@ async function crossValidate(
     rows,
     scores,
   );
+  if (ordinary.length > 0) {
+    r.ordinaryFpr = ordinaryShare;
+    r.ordinaryRows = ordinary.length;
+  }
+  return r;
+}
+
+function flaggedShare(texts: readonly string[], flagged: (text: string) => boolean): number {
+  let n = 0;
+  for (const t of texts) if (flagged(t)) n++;
+  return texts.length > 0 ? n / texts.length : Number.NaN;
 }
 
 /** Task for a file name in the eval directory, or why it is skipped. */
@@ -230,7 +263,10 @@ export function taskForFile(name: string): EvalTask | { skip: string } | undefin
   if (name.startsWith('refusal.')) return 'refusal';
   if (name.startsWith('halueval') || name.startsWith('summedits'))
     return { skip: 'groundedness scorer not built yet' };
-  if (name.startsWith('banking77')) return { skip: 'topic / kb-gap evaluation not built yet' };
+  if (name.startsWith('banking77'))
+    return {
+      skip: 'topic / kb-gap evaluation not built yet; its held-out half is the ordinary-traffic FPR column',
+    };
   return { skip: 'unknown set' };
 }
 
@@ -261,14 +297,15 @@ export async function evaluateAll(
     jobs.push({ task: 'refusal', file: fileURLToPath(new URL('refusal.jsonl', SCORER_DATA_DIR)) });
   }
   const reports: EvalReport[] = [];
+  const ordinary = (await heldOutOrdinaryRows(dir)).map((r) => r.text);
   for (const job of jobs) {
     options.onProgress?.(`evaluating ${basename(job.file)} (${job.task})`);
     if (isTrainableTask(job.task) && k > 1) {
-      const cv = await evaluateTask({ ...job, cv: k, auxDir: dir, onProgress: options.onProgress });
+      const cv = await evaluateTask({ ...job, cv: k, auxDir: dir, ordinary, onProgress: options.onProgress });
       if (job.file.startsWith(fileURLToPath(SCORER_DATA_DIR))) cv.note = 'our own hand-written set';
       reports.push(cv);
     }
-    reports.push(await evaluateTask(job));
+    reports.push(await evaluateTask({ ...job, ordinary }));
   }
   return { reports, skipped };
 }

@@ -4,7 +4,7 @@
  * JSON that `parseModel` reads.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -32,10 +32,13 @@ export const TRAIN_OPTIONS: TrainOptions = {
 /**
  * Shipped thresholds. Picked from the cross-validated scores of the dev sets
  * (0.35–0.5 grid), so the CV F1 at these thresholds is slightly optimistic.
+ * With ordinary traffic among the negatives the models are more conservative,
+ * so jailbreak and injection moved from 0.4 to 0.35; toxicity stays at 0.5,
+ * where its dev-set FPR stays under 5 %.
  */
 export const TASK_THRESHOLDS: Record<TaskName, number> = {
-  jailbreak: 0.4,
-  injection: 0.4,
+  jailbreak: 0.35,
+  injection: 0.35,
   toxicity: 0.5,
   refusal: 0.5,
 };
@@ -79,15 +82,99 @@ const AUXILIARY_PER_FILE = 200;
 /** Borrowed rows nudge the model without outvoting the task's own data. */
 const AUXILIARY_WEIGHT = 0.3;
 
+/**
+ * Ordinary traffic: messages people really send an LLM app (customer-support
+ * questions from BANKING77, trivia questions from HaluEval, and the package's
+ * hand-written everyday messages in `data/ordinary.jsonl`). None is an attack or
+ * an insult, and without them the safety models learn that any short question,
+ * any "you are" or any email address is suspicious, because the dev sets'
+ * negatives are long role-play prompts and short German quiz questions.
+ */
+const ORDINARY_TASKS: readonly TaskName[] = ['injection', 'jailbreak', 'toxicity'];
+const ORDINARY_BANKING = 'banking77.dev.jsonl';
+const ORDINARY_QUESTIONS = 'halueval-qa.dev.jsonl';
+/** Rows taken from each borrowed ordinary set, spread over the file. */
+const ORDINARY_PER_FILE = 200;
+/** Borrowed ordinary rows count a fifth: enough to unlearn the shortcuts without outvoting the dev sets' hard negatives. */
+const ORDINARY_WEIGHT = 0.2;
+
+/**
+ * Whether a BANKING77 row belongs to the held-out half that measures the
+ * ordinary-traffic false-positive rate; the other half may be trained on.
+ * Decided by a hash of the row id, so it never depends on file order.
+ */
+export function isHeldOutOrdinary(id: string): boolean {
+  return (createHash('sha256').update(`ordinary:${id}`).digest()[0] as number) % 2 === 0;
+}
+
+async function jsonlObjects(file: string): Promise<Record<string, unknown>[]> {
+  const content = await readFile(file, 'utf8');
+  return content
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+function spread<T>(items: readonly T[], n: number): T[] {
+  const step = Math.max(1, items.length / n);
+  const out: T[] = [];
+  for (let i = 0; i < items.length && out.length < n; i += step) out.push(items[Math.floor(i)] as T);
+  return out;
+}
+
+/** The BANKING77 rows held out of training (the ordinary-traffic test set); empty when the file is absent. */
+export async function heldOutOrdinaryRows(dir: string): Promise<{ id: string; text: string }[]> {
+  const file = resolve(dir, ORDINARY_BANKING);
+  if (!(await exists(file))) return [];
+  return (await jsonlObjects(file))
+    .map((o) => ({ id: String(o.id), text: String(o.text) }))
+    .filter((r) => isHeldOutOrdinary(r.id));
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function ordinaryNegatives(task: TaskName, dir: string | undefined): Promise<LabelledRow[]> {
+  if (!ORDINARY_TASKS.includes(task)) return [];
+  const out: LabelledRow[] = [];
+  const own = fileURLToPath(new URL('ordinary.jsonl', SCORER_DATA_DIR));
+  if (await exists(own)) {
+    // Hand-written and checked one by one, so they count in full.
+    for (const r of await readRows(own, task)) out.push({ ...r, positive: false });
+  }
+  if (dir === undefined) return out;
+  const banking = resolve(dir, ORDINARY_BANKING);
+  if (await exists(banking)) {
+    const rows = (await jsonlObjects(banking)).filter((o) => !isHeldOutOrdinary(String(o.id)));
+    for (const o of spread(rows, ORDINARY_PER_FILE))
+      out.push({ id: `ord:${String(o.id)}`, text: String(o.text), label: 'benign', positive: false });
+  }
+  const questions = resolve(dir, ORDINARY_QUESTIONS);
+  if (await exists(questions)) {
+    const seen = new Set<string>();
+    const unique = (await jsonlObjects(questions)).filter((o) => {
+      const q = String(o.question ?? '');
+      if (q === '' || seen.has(q)) return false;
+      seen.add(q);
+      return true;
+    });
+    for (const o of spread(unique, ORDINARY_PER_FILE))
+      out.push({ id: `ord:${String(o.id)}`, text: String(o.question), label: 'benign', positive: false });
+  }
+  return out;
+}
+
 export async function auxiliaryNegatives(task: TaskName, dir: string): Promise<LabelledRow[]> {
   const out: LabelledRow[] = [];
   for (const source of AUXILIARY[task]) {
     const file = resolve(dir, source.file);
-    try {
-      await access(file);
-    } catch {
-      continue;
-    }
+    if (!(await exists(file))) continue;
     const rows = (await readRows(file, source.task)).filter((r) => source.take === 'all' || !r.positive);
     const step = Math.max(1, Math.floor(rows.length / AUXILIARY_PER_FILE));
     for (let i = 0; i < rows.length && out.length < AUXILIARY[task].length * AUXILIARY_PER_FILE; i += step) {
@@ -95,7 +182,7 @@ export async function auxiliaryNegatives(task: TaskName, dir: string): Promise<L
       out.push({ ...r, id: `aux:${r.id}`, positive: false });
     }
   }
-  return out;
+  return [...out, ...(await ordinaryNegatives(task, dir))];
 }
 
 export function modelVersion(task: TaskName, rows: readonly LabelledText[]): string {
@@ -115,7 +202,7 @@ export function trainOnRows(
     ...extra.map((r) => ({
       text: r.text,
       positive: r.positive,
-      weight: r.id.startsWith('aux:') ? AUXILIARY_WEIGHT : 1,
+      weight: r.id.startsWith('aux:') ? AUXILIARY_WEIGHT : r.id.startsWith('ord:') ? ORDINARY_WEIGHT : 1,
     })),
   ];
   return trainLinearModel(task, training, {

@@ -200,3 +200,24 @@ describe('piiScorer', () => {
     expect(r).toMatchObject({ label: 'no_pii', flagged: false, score: 0, explanation: 'no PII found' });
   });
 });
+
+describe('email search near each @', () => {
+  it('finds the same addresses as a whole-text search, at the right offsets', () => {
+    const filler = 'word '.repeat(60);
+    const text = `${filler}write to anna.k@example.org or to x@y.io; ${filler}ops@corp.co.uk.`;
+    expect(types(text, 0).filter((t) => t.startsWith('EMAIL'))).toEqual([
+      'EMAIL_ADDRESS:anna.k@example.org',
+      'EMAIL_ADDRESS:x@y.io',
+      'EMAIL_ADDRESS:ops@corp.co.uk',
+    ]);
+  });
+
+  it('keeps a local part that is too long out, even when the window starts inside it', () => {
+    expect(types(`${'a'.repeat(90)}@mail.com`, 0)).toEqual([]);
+  });
+
+  it('finds an address whose domain runs past the window', () => {
+    const domain = `${'sub.'.repeat(70)}example.com`;
+    expect(types(`mail me at ab@${domain} please`, 0)).toEqual([`EMAIL_ADDRESS:ab@${domain}`]);
+  });
+});

@@ -39,6 +39,13 @@ export const toxicityRules: Rule[] = [
       '(?:you|u|ur|youre|your|ya)(?: (?:are|r|re|is|being|look like|sound like|act like))?(?: (?:such|a|an|so|the|just|nothing but|literally|really|truly|completely|totally|an absolute|a complete|a total|one|fucking|pathetic|stupid|dumb|ugly|fat|little|big|worthless|useless))* (?:idiot|stupid|moron|dumb|pathetic|worthless|useless|disgusting|ignorant|imbecile|clown|joke|failure|loser|waste of (?:space|oxygen|air|time|skin|a life)|disgrace|embarrassment|garbage|trash|scum|vermin|parasite|subhuman|brain ?dead|brainless|pig|rat|cockroach|animal|ape|monkey|mistake|hypocrite|coward|fraud|nobody|nothing|freak|creep|psycho|lunatic|degenerate|inbred|ugly|fat|slow|retarded)',
   },
   {
+    // The exclamative order: "what a disgusting pig you are", "such an idiot you are".
+    id: 'what_a_insult',
+    group: 'insult_construct',
+    pattern:
+      '(?:what|such) (?:a|an)(?: [a-z]+){0,2} (?:idiot|moron|imbecile|clown|loser|failure|disgrace|pig|rat|cockroach|animal|ape|monkey|hypocrite|coward|fraud|freak|creep|psycho|lunatic|degenerate|parasite|joke|waste of (?:space|oxygen|air|skin)) (?:you are|you re|youre|u r|ur|you have become)',
+  },
+  {
     id: 'harassment',
     group: 'insult_construct',
     pattern:
