@@ -159,7 +159,16 @@ function stubPost(client: OpenAI, baseURL: string): void {
   };
 }
 
-export async function setupContenders(stream: boolean, transport: Transport = 'http'): Promise<Contenders> {
+/**
+ * `appAsksUsage`: the streamed call sets `stream_options.include_usage` itself,
+ * so every contender gets the same bytes (Oversight otherwise asks for the
+ * usage chunk on the app's behalf, which costs one more event to decode).
+ */
+export async function setupContenders(
+  stream: boolean,
+  transport: Transport = 'http',
+  appAsksUsage = false,
+): Promise<Contenders> {
   const sink = new DiscardExporter();
   // init()'s own pipeline with its default batch settings, only the exporter swapped.
   const handle = init({
@@ -197,7 +206,12 @@ export async function setupContenders(stream: boolean, transport: Transport = 'h
       { role: 'user' as const, content: `Benchmark question number ${i % 50}?` },
     ];
     if (stream) {
-      const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
+      const s = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages,
+        stream: true,
+        ...(appAsksUsage ? { stream_options: { include_usage: true } } : {}),
+      });
       for await (const _ of s) {
         // drain, as an app forwarding chunks would
       }

@@ -24,6 +24,8 @@ export interface OverheadOptions {
   warmup?: number;
   stream?: boolean;
   transport?: Transport;
+  /** Streamed calls ask for the usage chunk themselves (same bytes for every contender). */
+  appAsksUsage?: boolean;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -51,7 +53,7 @@ export async function benchOverhead(options: OverheadOptions = {}): Promise<Reco
   const warmup = options.warmup ?? 300;
   const stream = options.stream ?? false;
 
-  const c = await setupContenders(stream, options.transport ?? 'http');
+  const c = await setupContenders(stream, options.transport ?? 'http', options.appAsksUsage ?? false);
   const samples: Record<Variant, number[]> = { bare: [], oversight: [], openllmetry: [] };
   const cpu: Record<Variant, number[]> = { bare: [], oversight: [], openllmetry: [] };
   try {
@@ -133,6 +135,9 @@ if (import.meta.main) {
       results[name] = await benchOverhead({ ...size, stream, transport });
       console.log(`\n${table(name, results[name])}`);
     }
+    const name = `streamed_app_asks_usage_${transport}`;
+    results[name] = await benchOverhead({ ...size, stream: true, transport, appAsksUsage: true });
+    console.log(`\n${table(name, results[name])}`);
   }
   console.log(`\n${JSON.stringify(results, null, 2)}`);
 }
