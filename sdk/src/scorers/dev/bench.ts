@@ -9,38 +9,12 @@
  * jailbreak, toxicity), "output" its output policy (pii, toxicity, refusal),
  * "all" every scorer on the same text.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { scorers } from '../index.ts';
+import { benchDocs } from './corpus.ts';
 
 const dir = process.argv[2] ?? '../shared/eval';
 const iterations = Number(process.argv[3] ?? 2000);
-
-function texts(file: string): string[] {
-  return readFileSync(join(dir, file), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l).text as string);
-}
-
-// Interleave the sets so each 2 KB document mixes chat, PII, tweets and prompts.
-const sources = [
-  'banking77.dev.jsonl',
-  'pii.dev.jsonl',
-  'toxicity.dev.jsonl',
-  'prompt-injection.dev.jsonl',
-  'jailbreak.dev.jsonl',
-].map(texts);
-const docs: string[] = [];
-let current = '';
-for (let i = 0; docs.length < 200; i++) {
-  const set = sources[i % sources.length] as string[];
-  current += `${(set[Math.floor(i / sources.length) % set.length] as string).slice(0, 600)}\n`;
-  if (current.length >= 2048) {
-    docs.push(current.slice(0, 2048));
-    current = '';
-  }
-}
+const docs = benchDocs(dir);
 
 const get = (name: string) => {
   const s = scorers[name];
