@@ -18,7 +18,7 @@ import { openStore } from './store/open-store.ts';
 import { toFeedbackRow } from './store/record-rows.ts';
 import type { Store } from './store/store.ts';
 import { FEEDBACK } from './store/tables.ts';
-import { createBatchTransform } from './transform.ts';
+import { createYieldingBatchTransform } from './transform.ts';
 
 /** The write-ahead log lives beside the chdb data dir, never inside it (chdb owns that tree). */
 export function walDirFor(config: Config): string {
@@ -133,7 +133,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       retryAfterSeconds: config.walRetryAfterSeconds,
     },
     store: measuredStore,
-    toRows: createBatchTransform({ maxTextChars: config.maxTextChars, scorers, thresholds }),
+    toRows: createYieldingBatchTransform({ maxTextChars: config.maxTextChars, scorers, thresholds }),
     drain: { onError: reportDrainError() },
   });
   const { ingest } = await pipeline.catch(async (error) => {

@@ -4,6 +4,7 @@ import { guardrailEvaluations } from './enrich/guardrail-evaluations.ts';
 import { reportedEvaluations } from './enrich/reported-evaluations.ts';
 import { createSafetyEnricher } from './enrich/safety.ts';
 import { normalizeSpan } from './normalize/index.ts';
+import type { SpanRecord } from './otlp/span-record.ts';
 import type { PositionedBatch } from './pipeline/index.ts';
 import { toLlmSpanRow, toRetrievalDocumentRows } from './store/llm-rows.ts';
 import { toEvaluationRow } from './store/record-rows.ts';
@@ -13,8 +14,8 @@ import { toTraceRow } from './store/trace-row.ts';
 
 /**
  * normalize → enrich → rows: what the drain does with each batch it reads
- * from the write-ahead log. Pure and synchronous, so a replay of the same log
- * entries yields the same rows (and the same deduplication tokens apply).
+ * from the write-ahead log. Deterministic, so a replay of the same log entries
+ * yields the same rows (and the same deduplication tokens apply).
  */
 export interface TransformOptions {
   maxTextChars: number;
@@ -23,10 +24,10 @@ export interface TransformOptions {
   thresholds?: Record<string, number>;
 }
 
-export function createBatchTransform(options: TransformOptions) {
+/** Rows of one batch being built, span by span. */
+function createRowSink(options: TransformOptions) {
   const scoreSpan = createSafetyEnricher(options.scorers, { thresholds: options.thresholds ?? {} });
-
-  return function toRows(batches: readonly PositionedBatch[]): Map<string, Row[]> {
+  return () => {
     const traces: Row[] = [];
     const llmSpans: Row[] = [];
     const documents: Row[] = [];
@@ -51,26 +52,59 @@ export function createBatchTransform(options: TransformOptions) {
         );
       }
     };
-
-    for (const { projectId, spans } of batches) {
-      for (const span of spans) {
+    return {
+      add(projectId: string, span: SpanRecord) {
         traces.push(toTraceRow(span, projectId));
         addEvaluations(projectId, reportedEvaluations(span));
         const llm = normalizeSpan(span, { maxTextChars: options.maxTextChars });
-        if (!llm) continue;
+        if (!llm) return;
         llmSpans.push(toLlmSpanRow(llm, projectId));
         documents.push(...toRetrievalDocumentRows(llm, projectId));
         addEvaluations(projectId, guardrailEvaluations(llm));
         addEvaluations(projectId, scoreSpan(llm));
+      },
+      tables(): Map<string, Row[]> {
+        const tables = new Map<string, Row[]>([
+          [OTEL_TRACES, traces],
+          [LLM_SPANS, llmSpans],
+          [RETRIEVAL_DOCUMENTS, documents],
+          [EVALUATIONS, evaluations],
+        ]);
+        for (const [table, rows] of tables) if (rows.length === 0) tables.delete(table);
+        return tables;
+      },
+    };
+  };
+}
+
+export function createBatchTransform(options: TransformOptions) {
+  const newSink = createRowSink(options);
+  return function toRows(batches: readonly PositionedBatch[]): Map<string, Row[]> {
+    const sink = newSink();
+    for (const { projectId, spans } of batches) for (const span of spans) sink.add(projectId, span);
+    return sink.tables();
+  };
+}
+
+/**
+ * The same transform, handing the event loop back every `sliceMs`: scoring a
+ * drain round of thousands of spans takes seconds, and the collector must keep
+ * answering exporters, probes and scrapes meanwhile.
+ */
+export function createYieldingBatchTransform(options: TransformOptions, sliceMs = 10) {
+  const newSink = createRowSink(options);
+  return async function toRows(batches: readonly PositionedBatch[]): Promise<Map<string, Row[]>> {
+    const sink = newSink();
+    let sliceEnd = performance.now() + sliceMs;
+    for (const { projectId, spans } of batches) {
+      for (const span of spans) {
+        sink.add(projectId, span);
+        if (performance.now() >= sliceEnd) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceEnd = performance.now() + sliceMs;
+        }
       }
     }
-    const tables = new Map<string, Row[]>([
-      [OTEL_TRACES, traces],
-      [LLM_SPANS, llmSpans],
-      [RETRIEVAL_DOCUMENTS, documents],
-      [EVALUATIONS, evaluations],
-    ]);
-    for (const [table, rows] of tables) if (rows.length === 0) tables.delete(table);
-    return tables;
+    return sink.tables();
   };
 }

@@ -84,7 +84,7 @@ interface Sleeper {
  * ClickHouse error codes that mean "these rows cannot be stored" (a value that
  * does not parse or fit its column), as opposed to "the store is unavailable".
  */
-const REFUSED_DATA_CODES = new Set([6, 26, 27, 32, 38, 41, 53, 69, 70, 72, 117, 321, 349]);
+const REFUSED_DATA_CODES = new Set([6, 25, 26, 27, 32, 38, 41, 53, 69, 70, 72, 117, 321, 349]);
 
 function isRefusedData(error: unknown): boolean {
   return REFUSED_DATA_CODES.has(clickhouseCodeOf(error) ?? -1);

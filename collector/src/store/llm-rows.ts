@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { LlmSpan } from '../normalize/llm-span.ts';
 import { answerText, latestUserText } from '../normalize/text-views.ts';
+import { headOf } from '../normalize/truncate.ts';
 import type { Row } from './store.ts';
 import { durationNanos, toDateTime64 } from './time.ts';
 
@@ -11,7 +12,7 @@ export const TEXT_CAP_CHARS = 32_768;
 export const DOCUMENT_CONTENT_CAP_CHARS = 8_192;
 
 export function capText(text: string, cap: number): string {
-  return text.length > cap ? text.slice(0, cap) : text;
+  return headOf(text, cap);
 }
 
 /** The question as plain text: the newest user turn, else the retrieval query. */

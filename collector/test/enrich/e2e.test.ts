@@ -144,14 +144,18 @@ describe('safety evaluations through a running collector', () => {
     await provider.forceFlush();
 
     const rows = await evaluationsOf(traceId, 4);
-    const guardSpans = await collector.store.query<{
-      span_id: string;
-      operation: string;
-      parent_span_id: string;
-    }>(
-      `SELECT span_id, operation, parent_span_id FROM llm_spans WHERE trace_id = {id:String} ORDER BY timestamp`,
-      { params: { id: traceId } },
-    );
+    // Each table is its own insert: evaluations can be visible before llm_spans.
+    const guardSpans = await waitFor(async () => {
+      const found = await collector.store.query<{
+        span_id: string;
+        operation: string;
+        parent_span_id: string;
+      }>(
+        `SELECT span_id, operation, parent_span_id FROM llm_spans WHERE trace_id = {id:String} ORDER BY timestamp`,
+        { params: { id: traceId } },
+      );
+      return found.length >= 2 ? found : null;
+    });
     expect(guardSpans).toHaveLength(2);
     for (const s of guardSpans) {
       expect(s.operation).toBe('apply_guardrail');

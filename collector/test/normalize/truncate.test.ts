@@ -1,0 +1,49 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { headOf, truncateText } from '../../src/normalize/truncate.ts';
+import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
+import { toLlmSpanRow } from '../../src/store/llm-rows.ts';
+import { sampleLlmSpan } from '../store/fixtures.ts';
+
+describe('cutting text', () => {
+  it('never splits a surrogate pair', () => {
+    const text = `ab${'😀'.repeat(3)}`; // each emoji is two UTF-16 units
+    expect(headOf(text, 3)).toBe('ab');
+    expect(headOf(text, 4)).toBe('ab😀');
+    expect(headOf(text, 100)).toBe(text);
+    expect(truncateText(text, 3)).toBe('ab…[truncated 6 chars]');
+    for (let n = 1; n <= text.length; n++) expect(headOf(text, n).isWellFormed(), String(n)).toBe(true);
+  });
+});
+
+describe('an emoji cut at the text cap', () => {
+  let dir: string;
+  let store: EmbeddedStore;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'oversight-cut-'));
+    store = await openEmbeddedStore({ dataDir: path.join(dir, 'data') });
+    await store.migrate();
+  });
+  afterAll(async () => {
+    await store?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is stored: ClickHouse refuses half a surrogate pair, so the cap must not make one', async () => {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const prompt = `${'x'.repeat(32_767)}😀 and more`; // the pair straddles the 32,768-unit column cap
+    const span = sampleLlmSpan({
+      startTimeUnixNano: now,
+      endTimeUnixNano: now + 1_000n,
+      inputMessages: [{ role: 'user', content: prompt }],
+    });
+    await store.insert('llm_spans', [toLlmSpanRow(span, 'p')]);
+    const [row] = await store.query<{ n: number }>(
+      'SELECT length(prompt_text) AS n FROM llm_spans WHERE span_id = {id:String}',
+      { params: { id: span.spanId } },
+    );
+    expect(row?.n).toBe(32_767);
+  });
+});
