@@ -12,11 +12,13 @@ import {
   type LinearModel,
   SCORER_DATA_DIR,
   serializeModel,
+  TASK_SPECS,
   TASKS,
   type TaskName,
   type TrainOptions,
   trainLinearModel,
 } from '@oversight/sdk/scorers';
+import { blendModels } from './blend.ts';
 import { type LabelledRow, readRows } from './dataset.ts';
 
 /** Options used for the shipped models and for cross-validation alike. */
@@ -29,16 +31,47 @@ export const TRAIN_OPTIONS: TrainOptions = {
   threshold: 0.5,
 };
 
+export interface TaskTraining {
+  options: TrainOptions;
+  /** Weight of each borrowed ordinary-traffic row (BANKING77, HaluEval questions). */
+  ordinaryWeight: number;
+  /**
+   * Share of a second model trained without any ordinary traffic, blended into
+   * the one trained with it (0: none). See `blendModels`.
+   */
+  blendWithoutOrdinary: number;
+}
+
+/**
+ * Per-task training, chosen by grouped 5-fold CV on the dev sets together with
+ * the ordinary-traffic FPR (so, like the thresholds, slightly optimistic).
+ * Jailbreak prompts are long and their n-grams memorise easily: a smaller step
+ * and more L2 rank them better, and a 0.3 blend with the model that never saw
+ * ordinary traffic recovers the recall ordinary negatives cost (CV F1 0.930 →
+ * 0.952) while its ordinary FPR stays under 1 % (0.3 %).
+ */
+export const TASK_TRAINING: Record<TaskName, TaskTraining> = {
+  jailbreak: {
+    options: { ...TRAIN_OPTIONS, learningRate: 0.05, l2: 1e-4 },
+    ordinaryWeight: 0.3,
+    blendWithoutOrdinary: 0.3,
+  },
+  injection: { options: TRAIN_OPTIONS, ordinaryWeight: 0.2, blendWithoutOrdinary: 0 },
+  toxicity: { options: TRAIN_OPTIONS, ordinaryWeight: 0.2, blendWithoutOrdinary: 0 },
+  refusal: { options: TRAIN_OPTIONS, ordinaryWeight: 0.2, blendWithoutOrdinary: 0 },
+};
+
 /**
  * Shipped thresholds. Picked from the cross-validated scores of the dev sets
- * (0.35–0.5 grid), so the CV F1 at these thresholds is slightly optimistic.
- * With ordinary traffic among the negatives the models are more conservative,
- * so jailbreak and injection moved from 0.4 to 0.35; toxicity stays at 0.5,
- * where its dev-set FPR stays under 5 %.
+ * (0.35–0.5 grid, best F1 whose ordinary FPR stays under 1 %), so the CV F1 at
+ * these thresholds is slightly optimistic. Injection: 0.4 (F1 0.922 at 0.4 vs
+ * 0.921 at 0.35, and half the false alarms on hand-written everyday messages
+ * that use command words); jailbreak 0.35; toxicity stays at 0.5, where its
+ * dev-set FPR stays under 5 %.
  */
 export const TASK_THRESHOLDS: Record<TaskName, number> = {
   jailbreak: 0.35,
-  injection: 0.35,
+  injection: 0.4,
   toxicity: 0.5,
   refusal: 0.5,
 };
@@ -95,8 +128,6 @@ const ORDINARY_BANKING = 'banking77.dev.jsonl';
 const ORDINARY_QUESTIONS = 'halueval-qa.dev.jsonl';
 /** Rows taken from each borrowed ordinary set, spread over the file. */
 const ORDINARY_PER_FILE = 200;
-/** Borrowed ordinary rows count a fifth: enough to unlearn the shortcuts without outvoting the dev sets' hard negatives. */
-const ORDINARY_WEIGHT = 0.2;
 
 /**
  * Whether a BANKING77 row belongs to the held-out half that measures the
@@ -185,10 +216,19 @@ export async function auxiliaryNegatives(task: TaskName, dir: string): Promise<L
   return [...out, ...(await ordinaryNegatives(task, dir))];
 }
 
+/** Hash of what determines a model: its rows, the rules that feed it, and how it was trained. */
 export function modelVersion(task: TaskName, rows: readonly LabelledText[]): string {
   const hash = createHash('sha256');
-  for (const r of rows) hash.update(`${r.positive ? 1 : 0}\t${r.text}\n`);
+  hash.update(JSON.stringify(TASK_TRAINING[task]));
+  hash.update(TASK_SPECS[task].hand.join('|'));
+  for (const rule of TASK_SPECS[task].rules.rules) hash.update(`${rule.id}\t${rule.pattern}\n`);
+  for (const r of rows) hash.update(`${r.positive ? 1 : 0}\t${r.weight ?? 1}\t${r.text}\n`);
   return `${task}-${hash.digest('hex').slice(0, 10)}`;
+}
+
+/** Whether a training row is ordinary traffic (borrowed or from `data/ordinary.jsonl`). */
+function isOrdinary(row: LabelledRow): boolean {
+  return row.id.startsWith('ord:') || row.id.startsWith('ordinary');
 }
 
 export function trainOnRows(
@@ -197,20 +237,35 @@ export function trainOnRows(
   extra: readonly LabelledRow[],
   meta: Record<string, unknown> = {},
 ): LinearModel {
-  const training: LabelledText[] = [
-    ...rows.map((r) => ({ text: r.text, positive: r.positive })),
-    ...extra.map((r) => ({
-      text: r.text,
-      positive: r.positive,
-      weight: r.id.startsWith('aux:') ? AUXILIARY_WEIGHT : r.id.startsWith('ord:') ? ORDINARY_WEIGHT : 1,
-    })),
-  ];
-  return trainLinearModel(task, training, {
-    ...TRAIN_OPTIONS,
-    threshold: TASK_THRESHOLDS[task],
-    version: modelVersion(task, training),
-    meta: { ...meta, rows: rows.length, extraRows: extra.length, options: TRAIN_OPTIONS },
-  });
+  const setup = TASK_TRAINING[task];
+  const training: LabelledText[] = rows.map((r) => ({ text: r.text, positive: r.positive }));
+  const withoutOrdinary = [...training];
+  for (const r of extra) {
+    const weight = r.id.startsWith('aux:')
+      ? AUXILIARY_WEIGHT
+      : r.id.startsWith('ord:')
+        ? setup.ordinaryWeight
+        : 1;
+    training.push({ text: r.text, positive: r.positive, weight });
+    if (!isOrdinary(r)) withoutOrdinary.push({ text: r.text, positive: r.positive, weight });
+  }
+  const fit = (subset: readonly LabelledText[]) =>
+    trainLinearModel(task, subset, {
+      ...setup.options,
+      threshold: TASK_THRESHOLDS[task],
+      version: modelVersion(task, training),
+      meta: {
+        ...meta,
+        rows: rows.length,
+        extraRows: extra.length,
+        options: setup.options,
+        ordinaryWeight: setup.ordinaryWeight,
+        blendWithoutOrdinary: setup.blendWithoutOrdinary,
+      },
+    });
+  const model = fit(training);
+  if (setup.blendWithoutOrdinary <= 0) return model;
+  return blendModels(fit(withoutOrdinary), model, setup.blendWithoutOrdinary);
 }
 
 export interface TrainCommandOptions {

@@ -11,6 +11,7 @@ import { injectionRules, mentionFrameRules } from './rules/injection-rules.ts';
 import { jailbreakRules } from './rules/jailbreak-rules.ts';
 import { refusalRules } from './rules/refusal-rules.ts';
 import { compileRules, type RuleHit, type RuleSet } from './rules/rule-set.ts';
+import { injectionStructure, jailbreakStructure, type StructureFeature } from './rules/structure.ts';
 import { toxicityMentionRules, toxicityRules } from './rules/toxicity-rules.ts';
 import { insideAny, quotedSpans, withoutQuotes } from './text/quotes.ts';
 
@@ -26,7 +27,9 @@ export interface TaskSpec {
   rules: RuleSet;
   /** Frames that turn quoted hits into mentions; absent when quoting changes nothing. */
   mentionFrames?: RuleSet;
-  /** Names of the hand features: one per rule group, then `quoted_mention`. */
+  /** Hand features about the layout of the hits (see structure.ts), after the rule groups. */
+  structure: readonly StructureFeature[];
+  /** Names of the hand features: one per rule group, the structure features, then `quoted_mention`. */
   hand: string[];
 }
 
@@ -48,6 +51,7 @@ function spec(
   negativeLabel: string,
   rules: RuleSet,
   mentionFrames?: RuleSet,
+  structure: readonly StructureFeature[] = [],
 ): TaskSpec {
   const s: TaskSpec = {
     task,
@@ -55,7 +59,8 @@ function spec(
     positiveLabel,
     negativeLabel,
     rules,
-    hand: [...rules.groups, 'quoted_mention'],
+    structure,
+    hand: [...rules.groups, ...structure.map((f) => f.name), 'quoted_mention'],
   };
   if (mentionFrames) s.mentionFrames = mentionFrames;
   return s;
@@ -71,6 +76,7 @@ export const TASK_SPECS: Record<TaskName, TaskSpec> = {
     'benign',
     compileRules(injectionRules),
     mentionFrames,
+    injectionStructure,
   ),
   jailbreak: spec(
     'jailbreak',
@@ -79,6 +85,7 @@ export const TASK_SPECS: Record<TaskName, TaskSpec> = {
     'benign',
     compileRules(jailbreakRules),
     mentionFrames,
+    jailbreakStructure,
   ),
   toxicity: spec(
     'toxicity',
@@ -121,6 +128,10 @@ export function taskInputs(spec: TaskSpec, text: string): TaskInputs {
   for (const hit of hits) {
     const i = spec.rules.groups.indexOf(hit.rule.group);
     if (i >= 0) hand[i] = 1;
+  }
+  const base = spec.rules.groups.length;
+  for (let k = 0; k < spec.structure.length; k++) {
+    hand[base + k] = (spec.structure[k] as StructureFeature).value(modelText, inputs.norm, hits);
   }
   if (mentions.length > 0) hand[spec.hand.length - 1] = 1;
   // Evidence ranges always refer to the original text.

@@ -11,7 +11,7 @@ export const jailbreakRules: Rule[] = [
     id: 'named_jailbreak',
     group: 'named_jailbreak',
     pattern:
-      '(?:dan|stan|dude|betterdan|antigpt|anti gpt|devmode|jailbroken|jailbreak[^ ]*|mongo tom|evil confidant|always intelligent and machiavellian|chaosgpt|wormgpt|basedgpt|ucar|apophis|omega|maximum)',
+      '(?:dan|stan|dude|aim|niccolo|betterdan|antigpt|anti gpt|devmode|jailbroken|jailbreak[^ ]*|mongo tom|evil confidant|always intelligent and machiavellian|chaosgpt|wormgpt|basedgpt|ucar|apophis|omega|maximum)',
   },
   {
     id: 'special_mode',
@@ -41,6 +41,24 @@ export const jailbreakRules: Rule[] = [
     group: 'persona_enforcement',
     pattern:
       '(?:stay in character|stay in (?:the )?role|breaking character|break character|(?:never|must not|will not|wont|cannot|can not|do not|dont|should not|shouldnt|not allowed to) (?:refuse|decline|deny|say no|say (?:sorry|i cant|i cannot|that you cant|that you cannot))|(?:never|not|dont|do not) (?:warn|remind|add (?:any )?(?:warnings|disclaimers|notes))|(?:tokens?) (?:system|left|will be deducted|deducted)|you will lose|you will be (?:shut down|deleted|terminated|disabled))',
+  },
+  {
+    id: 'persona_reassign',
+    group: 'persona_reassign',
+    pattern:
+      '(?:you are now|now you are|you re now|youre now|from now on you|you will now (?:be|act|play|respond)|you are going to (?:act|pretend|be|play|become)|you are no longer|you have been (?:freed|released|liberated|unshackled)|you are free(?:d)? (?:from|of)|you will always (?:answer|respond|reply|comply)|you must always (?:answer|respond|reply|comply)|you (?:can|will) (?:answer|respond to|do) (?:anything|everything|any (?:question|request))|(?:answer|respond to|fulfil|fulfill|comply with) (?:any|every|all) (?:question|questions|request|requests|prompt|prompts))',
+  },
+  {
+    id: 'refusal_suppression',
+    group: 'persona_enforcement',
+    pattern:
+      '(?:remain in character|keep (?:up )?the (?:act|character|persona)|if you break character|never (?:break|leave|drop) (?:character|the character|your character|the persona|the role)|no matter (?:how|what)(?: [^ ]+){0,3}? (?:immoral|unethical|illegal|harmful|offensive|dangerous|inappropriate)|never (?:mention|say|reveal|admit) (?:that )?you (?:are|re) an ai|without (?:any )?(?:warnings?|disclaimers?|censorship|hesitation|moralizing|moralising)|(?:start|begin) (?:your|each|every|all)(?: of your)? (?:responses?|replies|reply|answers?|messages?|outputs?) with)',
+  },
+  {
+    id: 'zeroed_morals',
+    group: 'no_limits',
+    pattern:
+      '(?:morals?|morality|ethics|filters?|refusals?|censorship|restrictions|warnings?) (?:0|zero|none|off|disabled)|(?:ohne|sin|sans) (?:jegliche |irgendwelche |ninguna |aucune |ningún )?(?:einschränkungen|beschränkungen|regeln|zensur|filter|grenzen|moral|restricciones|reglas|censura|límites|filtros|restrictions|règles|censure|limites|filtres)',
   },
   {
     id: 'dual_response',
