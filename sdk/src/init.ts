@@ -24,6 +24,7 @@ import {
 import { z } from 'zod';
 import { type ContentOptions, ContentPolicy, contentOptionsFromEnv, parseBool } from './content.ts';
 import { OversightContextSpanProcessor } from './context.ts';
+import { configureFeedback } from './feedback.ts';
 import { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
 import { setDefaultTelemetry } from './instrumentation/llm-span.ts';
 import { OpenAIInstrumentation } from './instrumentation/openai/instrumentation.ts';
@@ -147,6 +148,11 @@ function setup(options: InitOptions): OversightHandle {
   }
 
   setDefaultTelemetry({ content, prices });
+  // feedback() then reaches the same collector with the same key, no options needed.
+  configureFeedback({
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
+  });
   const instrumentations = createInstrumentations(opts, content, prices);
   registerInstrumentations({ instrumentations });
 

@@ -156,7 +156,10 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 1000;
+  // Longer than clients' idle-socket reuse window (Node's agent drops sockets
+  // the server may close within a second), so clients keep their connections
+  // as they would with a real provider; close() still ends idle sockets at once.
+  server.keepAliveTimeout = 30_000;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -418,10 +418,7 @@ describe('SDK → collector → ClickHouse', () => {
     ]);
   });
 
-  // Bug (sdk/src/init.ts): init() never calls configureFeedback(), so feedback()
-  // without options posts to http://127.0.0.1:4318 instead of the endpoint and key
-  // init() was given; the doc comment on configureFeedback promises otherwise.
-  it.fails('feedback() after init() needs no endpoint or key', async () => {
+  it('feedback() after init() needs no endpoint or key', async () => {
     const traceId = 'a'.repeat(32);
     const result = await feedback({ traceId, value: 'down', comment: 'configured by init' });
     expect(result).toEqual({ ok: true, status: 202 });
