@@ -97,7 +97,8 @@ if (mode === 'capture') {
     diff(saved.results[i], JSON.parse(JSON.stringify(observe(text))), '', out, counts);
     if (out.length === 0) return;
     differing++;
-    if (differing <= 10) console.log(`text ${i} ${JSON.stringify(text.slice(0, 80))}\n  ${out.slice(0, 8).join('\n  ')}`);
+    if (differing <= 10)
+      console.log(`text ${i} ${JSON.stringify(text.slice(0, 80))}\n  ${out.slice(0, 8).join('\n  ')}`);
   });
   console.log(
     `${saved.texts.length} texts, ${differing} differ; ${counts.numbers} numbers, ${counts.exactNumbers} bit-identical, max |Δ| ${counts.maxDelta}`,

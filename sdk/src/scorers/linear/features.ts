@@ -8,7 +8,7 @@
  * results are kept: the second scorer on the same text pays nothing, and a
  * decoded payload scored in between does not push the text itself out.
  */
-import { type NormalizedText, normalizeText } from '../text/normalize.ts';
+import { charsToString, type NormalizedText, normalizeToScratch } from '../text/normalize.ts';
 
 export interface TextFeatures {
   norm: NormalizedText;
@@ -49,25 +49,44 @@ function grown(buf: Int32Array, size: number): Int32Array {
   return new Int32Array(n);
 }
 
-/** Hashes the features of an already normalised text into `out` (large enough: see `capacity`); returns the count. */
-function hashInto(text: string, out: Int32Array): number {
-  const len = text.length;
+// The normal form between two spaces, so the n-gram loop reads its padding like any character.
+let padded = new Uint16Array(4096);
+
+function pad(chars: Uint16Array, length: number): Uint16Array {
+  if (padded.length < length + 2) {
+    let n = padded.length;
+    while (n < length + 2) n *= 2;
+    padded = new Uint16Array(n);
+  }
+  padded[0] = SPACE;
+  padded.set(chars.subarray(0, length), 1);
+  padded[length + 1] = SPACE;
+  return padded;
+}
+
+let hashedWords = 0;
+
+/**
+ * Hashes the features of a normal form of `len` code units, given space-padded in `p[0, len + 2)`,
+ * into `out` (large enough: see `capacity`); returns the count and leaves the word count in `hashedWords`.
+ */
+function hashInto(p: Uint16Array, len: number, out: Int32Array): number {
   let count = 0;
 
-  // Words and bigrams.
+  // Words and bigrams; the closing pad ends the last word.
+  let words = 0;
   let prev = 0;
-  let hasPrev = false;
   let h = FNV_OFFSET ^ WORD_SEED;
   let inWord = false;
-  for (let i = 0; i <= len; i++) {
-    const c = i < len ? text.charCodeAt(i) : SPACE;
+  for (let i = 1; i <= len + 1; i++) {
+    const c = p[i] as number;
     if (c === SPACE) {
       if (!inWord) continue;
       const word = fmix(h);
       out[count++] = word;
-      if (hasPrev) out[count++] = fmix(Math.imul(prev, 0x9e3779b1) ^ word ^ BIGRAM_SALT);
+      if (words > 0) out[count++] = fmix(Math.imul(prev, 0x9e3779b1) ^ word ^ BIGRAM_SALT);
       prev = word;
-      hasPrev = true;
+      words++;
       h = FNV_OFFSET ^ WORD_SEED;
       inWord = false;
     } else {
@@ -75,15 +94,26 @@ function hashInto(text: string, out: Int32Array): number {
       inWord = true;
     }
   }
+  hashedWords = words;
 
-  // Character n-grams over " " + text + " ".
-  const padded = len + 2;
-  for (let i = 0; i + 3 <= padded; i++) {
-    let g = FNV_OFFSET ^ CHAR_SEED;
-    for (let n = 0; n < 5 && i + n < padded; n++) {
-      const p = i + n;
-      const c = p === 0 || p === padded - 1 ? SPACE : text.charCodeAt(p - 1);
-      g = Math.imul(g ^ c, FNV_PRIME);
+  // Character 3-, 4- and 5-grams at each start over " " + text + " ".
+  const total = len + 2;
+  const seed = FNV_OFFSET ^ CHAR_SEED;
+  let i = 0;
+  for (; i + 5 <= total; i++) {
+    let g = Math.imul(seed ^ (p[i] as number), FNV_PRIME);
+    g = Math.imul(g ^ (p[i + 1] as number), FNV_PRIME);
+    g = Math.imul(g ^ (p[i + 2] as number), FNV_PRIME);
+    out[count++] = fmix(g);
+    g = Math.imul(g ^ (p[i + 3] as number), FNV_PRIME);
+    out[count++] = fmix(g);
+    g = Math.imul(g ^ (p[i + 4] as number), FNV_PRIME);
+    out[count++] = fmix(g);
+  }
+  for (; i + 3 <= total; i++) {
+    let g = seed;
+    for (let n = 0; n < 5 && i + n < total; n++) {
+      g = Math.imul(g ^ (p[i + n] as number), FNV_PRIME);
       if (n >= 2) out[count++] = fmix(g);
     }
   }
@@ -91,16 +121,20 @@ function hashInto(text: string, out: Int32Array): number {
 }
 
 let scratch: Int32Array = new Int32Array(4096);
+let stringChars = new Uint16Array(4096);
 
 /** Number of features of an already normalised text (hashed into a scratch buffer). */
 export function hashNormalized(text: string): number {
   scratch = grown(scratch, capacity(text.length));
-  return hashInto(text, scratch);
+  if (stringChars.length < text.length) stringChars = new Uint16Array(text.length * 2);
+  for (let i = 0; i < text.length; i++) stringChars[i] = text.charCodeAt(i);
+  return hashInto(pad(stringChars, text.length), text.length, scratch);
 }
 
 interface Entry {
   text: string | undefined;
   buffer: Int32Array;
+  origin: Int32Array;
   features: TextFeatures | undefined;
 }
 
@@ -108,10 +142,16 @@ const CACHE_SIZE = 4;
 const cache: Entry[] = Array.from({ length: CACHE_SIZE }, () => ({
   text: undefined,
   buffer: new Int32Array(4096),
+  origin: new Int32Array(4096),
   features: undefined,
 }));
 let next = 0;
 
+/**
+ * The normal form and hashed features of `text`. The normal form's offset map
+ * and the hashes are views into buffers pooled with the cache entry: valid until
+ * features of CACHE_SIZE other texts are taken.
+ */
 export function textFeatures(text: string): TextFeatures {
   for (let i = 0; i < CACHE_SIZE; i++) {
     const e = cache[(next - 1 - i + CACHE_SIZE) % CACHE_SIZE] as Entry;
@@ -119,25 +159,26 @@ export function textFeatures(text: string): TextFeatures {
   }
   const entry = cache[next] as Entry;
   next = (next + 1) % CACHE_SIZE;
-  const norm = normalizeText(text);
-  entry.buffer = grown(entry.buffer, capacity(norm.text.length));
-  const count = hashInto(norm.text, entry.buffer);
+  // Hashed straight from the normaliser's code units, before its buffers are reused.
+  const normal = normalizeToScratch(text);
+  const length = normal.length;
+  entry.buffer = grown(entry.buffer, capacity(length));
+  const count = hashInto(pad(normal.chars, length), length, entry.buffer);
+  entry.origin = grown(entry.origin, length);
+  entry.origin.set(normal.origin.subarray(0, length));
   entry.text = text;
   entry.features = {
-    norm,
+    norm: {
+      text: charsToString(normal.chars, length),
+      origin: entry.origin.subarray(0, length),
+      sourceLength: normal.sourceLength,
+    },
     hashes: entry.buffer.subarray(0, count),
     count,
-    words: wordCount(norm.text),
+    words: hashedWords,
     memo: new Map(),
   };
   return entry.features;
-}
-
-function wordCount(text: string): number {
-  if (text.length === 0) return 0;
-  let n = 1;
-  for (let i = text.indexOf(' '); i !== -1; i = text.indexOf(' ', i + 1)) n++;
-  return n;
 }
 
 /**

@@ -7,8 +7,11 @@
  * of normalised character `i`, so evidence found on the normal form can point back
  * into what the user actually wrote.
  *
- * Runs on every scored text, so it works on reusable typed buffers and allocates
- * only the result string and its offset map.
+ * Runs on every scored text, so it works on reusable typed buffers, looks every
+ * character's class up in one table, and skips the passes a text does not need
+ * (leetspeak outside tokens with digits or symbols, the spaced-letter join when
+ * no three one-letter words follow each other). `normalizeToScratch` leaves the
+ * result in those buffers for callers that hash it straight from char codes.
  */
 
 export interface NormalizedText {
@@ -127,15 +130,30 @@ LEET[36] = 115; // $ → s
 LEET[33] = 105; // ! → i
 LEET[124] = 108; // | → l
 
-function isLetterOrLeet(c: number): boolean {
-  return isLetter(c) || (c < 128 && LEET[c] !== 0);
-}
-
 function isWhitespace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000;
 }
 
+// Whitespace folds to a plain space (nothing else folds to whitespace), so the scan tests one value.
+for (let c = 0; c < 0x10000; c++) if (isWhitespace(c)) FOLD[c] = SPACE;
+
+// Class bits of a folded character, one table read instead of a chain of range tests.
+const LETTER = 1;
+const DIGIT = 2;
+const LATIN = 4;
+const LOOKALIKE = 8;
+const LEETABLE = 16;
+const CLASS = new Uint8Array(0x10000);
+for (let c = 0; c < 0x10000; c++) {
+  CLASS[c] =
+    (isLetter(c) ? LETTER : 0) |
+    (isDigit(c) ? DIGIT : 0) |
+    (c >= 97 && c <= 122 ? LATIN : HOMO[c] !== 0 ? LOOKALIKE : 0) |
+    (c < 128 && LEET[c] !== 0 ? LEETABLE : 0);
+}
+
 // Reused between calls; grown on demand.
+let bufSource = new Uint16Array(4096);
 let bufFolded = new Uint16Array(4096);
 let bufFoldedOrigin = new Int32Array(4096);
 let bufOut = new Uint16Array(4096);
@@ -145,6 +163,7 @@ function ensure(size: number): void {
   if (bufFolded.length >= size) return;
   let n = bufFolded.length;
   while (n < size) n *= 2;
+  bufSource = new Uint16Array(n);
   bufFolded = new Uint16Array(n);
   bufFoldedOrigin = new Int32Array(n);
   bufOut = new Uint16Array(n);
@@ -154,143 +173,207 @@ function ensure(size: number): void {
 const URL_WORD = [120, 117, 114, 108]; // "xurl"
 const USER_WORD = [120, 117, 115, 101, 114]; // "xuser"
 
-function startsWithUrl(text: string, i: number): boolean {
-  const c = text.charCodeAt(i) | 32;
-  if (c === 104) return text.startsWith('http://', i) || text.startsWith('https://', i);
-  if (c === 119) return text.startsWith('www.', i);
-  return false;
+/** End of the user handle starting at `i` ("@name" up to whitespace or ":"), or -1 when none starts there. */
+function handleEnd(text: string, i: number, len: number): number {
+  const raw = text.charCodeAt(i);
+  if (raw !== 64 && raw !== 0xff20) return -1;
+  const next = i + 1 < len ? text.charCodeAt(i + 1) : 0;
+  if (!((next >= 65 && next <= 90) || (next >= 97 && next <= 122) || isDigit(next) || next === 95)) return -1;
+  let j = i + 1;
+  while (j < len && !isWhitespace(text.charCodeAt(j)) && text.charCodeAt(j) !== 58) j++;
+  return j;
 }
 
-export function normalizeText(text: string): NormalizedText {
-  const len = text.length;
-  // Placeholders can be longer than the handle they replace ("@a" → "xuser").
-  ensure(len * 3 + 16);
-  // Locals, not the module bindings, so V8 keeps the typed arrays in registers.
+/** End of the URL starting at `i` (up to whitespace), or -1 when none starts there. */
+function urlEnd(text: string, i: number, len: number): number {
+  const c = text.charCodeAt(i) | 32;
+  const url =
+    c === 104
+      ? text.startsWith('http://', i) || text.startsWith('https://', i)
+      : c === 119 && text.startsWith('www.', i);
+  if (!url) return -1;
+  let j = i;
+  while (j < len && !isWhitespace(text.charCodeAt(j))) j++;
+  return j;
+}
+
+type Ucs2Write = (this: Uint8Array, text: string, offset: number, length: number) => number;
+// Node's Buffer copies a string's code units in one native call, several times faster than a
+// charCodeAt loop; it writes little-endian, so it serves only where the typed arrays are too.
+const ucs2Write = (globalThis as { Buffer?: { prototype: { ucs2Write?: unknown } } }).Buffer?.prototype
+  .ucs2Write as Ucs2Write | undefined;
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+let sourceBytes: Uint8Array | undefined;
+
+/** The code units of `text` in `bufSource`. */
+function loadSource(text: string, len: number): Uint16Array {
+  const src = bufSource;
+  if (ucs2Write !== undefined && littleEndian) {
+    if (sourceBytes === undefined || sourceBytes.buffer !== src.buffer) {
+      const NodeBuffer = (globalThis as unknown as { Buffer: { from(b: ArrayBuffer): Uint8Array } }).Buffer;
+      sourceBytes = NodeBuffer.from(src.buffer);
+    }
+    ucs2Write.call(sourceBytes, text, 0, len * 2);
+  } else {
+    for (let i = 0; i < len; i++) src[i] = text.charCodeAt(i);
+  }
+  return src;
+}
+
+/** Lookalikes become Latin letters in a token that mixes them with Latin letters ("Ιgnore"). */
+function foldLookalikes(folded: Uint16Array, end: number): void {
+  for (let k = 0; k < end; k++) {
+    const h = HOMO[folded[k] as number] as number;
+    if (h !== 0) folded[k] = h;
+  }
+}
+
+/** Leetspeak undone in a token of `t` characters that holds letters. */
+function undoLeet(folded: Uint16Array, t: number): void {
+  // A trailing digit run is a number, not leetspeak ("gpt4", "rot13", "covid19").
+  let end = t;
+  while (end > 0 && isDigit(folded[end - 1] as number)) end--;
+  for (let k = 0; k < end; k++) {
+    const c = folded[k] as number;
+    if (c >= 128) continue;
+    const sub = LEET[c] as number;
+    if (sub === 0) continue;
+    // "!", "@" and "|" stand for letters only between letters ("b!tch", "f@g"), not as punctuation ("no!!!").
+    if (
+      (c === 33 || c === 64 || c === 124) &&
+      !(
+        k > 0 &&
+        k < t - 1 &&
+        isLetterOrLeet(folded[k - 1] as number) &&
+        ((CLASS[folded[k + 1] as number] as number) & LETTER) !== 0
+      )
+    )
+      continue;
+    folded[k] = sub;
+  }
+}
+
+function isLetterOrLeet(c: number): boolean {
+  return ((CLASS[c] as number) & (LETTER | LEETABLE)) !== 0;
+}
+
+/** Output of the fused pass: its length, and whether three one-letter words follow each other in it. */
+let squeezedLength = 0;
+let spelledRun = false;
+
+/**
+ * One pass over the text, a whitespace-delimited token at a time: fold characters, drop
+ * zero-width ones, swap handles and URLs for placeholder words; undo lookalikes and leetspeak
+ * inside tokens that hold letters; then keep letters and digits, collapse letter runs of 3+ to
+ * one ("stuuupid" → "stupid"), drop apostrophes, one space between words.
+ */
+function foldAndSqueeze(text: string, len: number): void {
+  const src = loadSource(text, len);
+  // The current token, folded; folded[t] is a 0 sentinel (never a folded character) for run checks.
   const folded = bufFolded;
   const foldedOrigin = bufFoldedOrigin;
   const out = bufOut;
   const outOrigin = bufOutOrigin;
-
-  // Pass 1: fold characters, drop zero-width ones, swap handles and URLs for placeholder words.
-  let n = 0;
-  let i = 0;
-  while (i < len) {
-    const raw = text.charCodeAt(i);
-    const atTokenStart = i === 0 || isWhitespace(text.charCodeAt(i - 1));
-    if (atTokenStart && (raw === 64 || raw === 0xff20)) {
-      const next = i + 1 < len ? text.charCodeAt(i + 1) : 0;
-      if ((next >= 65 && next <= 90) || (next >= 97 && next <= 122) || isDigit(next) || next === 95) {
-        let j = i + 1;
-        while (j < len && !isWhitespace(text.charCodeAt(j)) && text.charCodeAt(j) !== 58) j++;
-        for (const w of USER_WORD) {
-          folded[n] = w;
-          foldedOrigin[n++] = i;
-        }
-        folded[n] = SPACE;
-        foldedOrigin[n++] = j - 1;
-        i = j;
-        continue;
-      }
-    }
-    if (atTokenStart && startsWithUrl(text, i)) {
-      let j = i;
-      while (j < len && !isWhitespace(text.charCodeAt(j))) j++;
-      for (const w of URL_WORD) {
-        folded[n] = w;
-        foldedOrigin[n++] = i;
-      }
-      folded[n] = SPACE;
-      foldedOrigin[n++] = j - 1;
-      i = j;
-      continue;
-    }
-    const f = FOLD[raw] as number;
-    if (f !== 0) {
-      folded[n] = isWhitespace(f) ? SPACE : f;
-      foldedOrigin[n++] = i;
-    }
-    i++;
-  }
-
-  // Pass 2: undo leetspeak inside whitespace-delimited tokens that contain letters.
-  let t = 0;
-  while (t < n) {
-    while (t < n && folded[t] === SPACE) t++;
-    const start = t;
-    let letters = 0;
-    let latin = 0;
-    let lookalikes = 0;
-    while (t < n && folded[t] !== SPACE) {
-      const c = folded[t] as number;
-      if (isLetter(c)) letters++;
-      if (c >= 97 && c <= 122) latin++;
-      else if (HOMO[c] !== 0) lookalikes++;
-      t++;
-    }
-    if (letters === 0) continue;
-    if (latin > 0 && lookalikes > 0) {
-      for (let k = start; k < t; k++) {
-        const h = HOMO[folded[k] as number] as number;
-        if (h !== 0) folded[k] = h;
-      }
-    }
-    // A trailing digit run is a number, not leetspeak ("gpt4", "rot13", "covid19").
-    let end = t;
-    while (end > start && isDigit(folded[end - 1] as number)) end--;
-    for (let k = start; k < end; k++) {
-      const c = folded[k] as number;
-      if (c >= 128) continue;
-      const sub = LEET[c] as number;
-      if (sub === 0) continue;
-      // "!", "@" and "|" stand for letters only between letters ("b!tch", "f@g"), not as punctuation ("no!!!").
-      if (
-        (c === 33 || c === 64 || c === 124) &&
-        !(
-          k > start &&
-          k < t - 1 &&
-          isLetterOrLeet(folded[k - 1] as number) &&
-          isLetter(folded[k + 1] as number)
-        )
-      )
-        continue;
-      folded[k] = sub;
-    }
-  }
-
-  // Pass 3: keep letters and digits, collapse letter runs of 3+ to one ("stuuupid" → "stupid"),
-  // drop apostrophes, one space between words.
   let m = 0;
   let pendingSpace = false;
-  let k = 0;
-  while (k < n) {
-    const c = folded[k] as number;
-    if (c === APOSTROPHE) {
-      k++;
-      continue;
+  let wordStart = 0;
+  let spelled = 0;
+  let spelledFound = false;
+  let tokenStart = true;
+  let i = 0;
+  while (i < len || i === len) {
+    // Gather one token.
+    let t = 0;
+    let classes = 0;
+    let delimited = false;
+    while (i < len) {
+      const raw = src[i] as number;
+      // Only "@", "＠", "h" and "w" can open a placeholder, and only at a token start.
+      if (tokenStart && (raw === 64 || raw === 0xff20 || (raw | 32) === 104 || (raw | 32) === 119)) {
+        let end = handleEnd(text, i, len);
+        const word = end !== -1 ? USER_WORD : URL_WORD;
+        if (end === -1) end = urlEnd(text, i, len);
+        if (end !== -1) {
+          // The placeholder is a token of its own, followed by a space.
+          for (const w of word) {
+            folded[t] = w;
+            foldedOrigin[t++] = i;
+          }
+          classes = LETTER | LATIN;
+          i = end;
+          tokenStart = false;
+          delimited = true;
+          break;
+        }
+      }
+      const f = FOLD[raw] as number;
+      i++;
+      if (f === SPACE) {
+        tokenStart = true;
+        delimited = true;
+        break;
+      }
+      tokenStart = false;
+      if (f === 0) continue;
+      folded[t] = f;
+      foldedOrigin[t++] = i - 1;
+      classes |= CLASS[f] as number;
     }
-    if (!isLetter(c) && !isDigit(c)) {
-      pendingSpace = m > 0;
-      k++;
-      continue;
+    if (i === len && !delimited) i++;
+    folded[t] = 0;
+    if ((classes & LETTER) !== 0) {
+      if ((classes & (LATIN | LOOKALIKE)) === (LATIN | LOOKALIKE)) foldLookalikes(folded, t);
+      if ((classes & LEETABLE) !== 0) undoLeet(folded, t);
     }
-    if (pendingSpace) {
-      out[m] = SPACE;
-      outOrigin[m++] = foldedOrigin[k] as number;
-      pendingSpace = false;
+    // Squeeze the token into the output.
+    let k = 0;
+    while (k < t) {
+      const c = folded[k] as number;
+      const cls = CLASS[c] as number;
+      if ((cls & (LETTER | DIGIT)) === 0) {
+        if (c !== APOSTROPHE && m > 0) pendingSpace = true;
+        k++;
+        continue;
+      }
+      if (pendingSpace) {
+        if (m - wordStart === 1 && ((CLASS[out[wordStart] as number] as number) & LETTER) !== 0) {
+          if (++spelled >= 3) spelledFound = true;
+        } else spelled = 0;
+        out[m] = SPACE;
+        outOrigin[m++] = foldedOrigin[k] as number;
+        wordStart = m;
+        pendingSpace = false;
+      }
+      // Most characters are not repeated: skip the run count.
+      if (folded[k + 1] !== c) {
+        out[m] = c;
+        outOrigin[m++] = foldedOrigin[k] as number;
+        k++;
+        continue;
+      }
+      let run = 2;
+      while (k + run < t && folded[k + run] === c) run++;
+      const keep = run >= 3 && (cls & LETTER) !== 0 ? 1 : run;
+      for (let r = 0; r < keep; r++) {
+        out[m] = c;
+        outOrigin[m++] = foldedOrigin[k + r] as number;
+      }
+      k += run;
     }
-    let run = 1;
-    while (k + run < n && folded[k + run] === c) run++;
-    const keep = run >= 3 && isLetter(c) ? 1 : run;
-    for (let r = 0; r < keep; r++) {
-      out[m] = c;
-      outOrigin[m++] = foldedOrigin[k + r] as number;
-    }
-    k += run;
+    if (delimited && m > 0) pendingSpace = true;
   }
+  if (m - wordStart === 1 && ((CLASS[out[wordStart] as number] as number) & LETTER) !== 0 && ++spelled >= 3)
+    spelledFound = true;
+  squeezedLength = m;
+  spelledRun = spelledFound;
+}
 
-  // Pass 4: join runs of 3+ single-letter words ("i d i o t" → "idiot").
+/** Pass 4: join runs of 3+ single-letter words ("i d i o t" → "idiot"). */
+function joinSpelled(m: number): number {
+  const out = bufOut;
+  const outOrigin = bufOutOrigin;
   let w = 0;
-  k = 0;
+  let k = 0;
   while (k < m) {
     if (isSingleLetterWord(out, k, m)) {
       let end = k;
@@ -317,10 +400,7 @@ export function normalizeText(text: string): NormalizedText {
     outOrigin[w++] = outOrigin[k] as number;
     k++;
   }
-  m = w;
-  while (m > 0 && out[m - 1] === SPACE) m--;
-
-  return { text: decode(out, m), origin: outOrigin.slice(0, m), sourceLength: len };
+  return w;
 }
 
 /** Whether a one-letter word starts at `k` (preceded by start or space, followed by end or space). */
@@ -330,12 +410,66 @@ function isSingleLetterWord(out: Uint16Array, k: number, m: number): boolean {
   return k + 1 >= m || out[k + 1] === SPACE;
 }
 
-function decode(buf: Uint16Array, length: number): string {
+/** A normal form held in the module's scratch buffers. */
+export interface NormalScratch {
+  /** Code units of the normal form in `[0, length)`. */
+  chars: Uint16Array;
+  /** Original offset of each of them. */
+  origin: Int32Array;
+  length: number;
+  sourceLength: number;
+}
+
+const scratch: NormalScratch = { chars: bufOut, origin: bufOutOrigin, length: 0, sourceLength: 0 };
+
+/**
+ * The normal form of `text` in scratch buffers that the next call overwrites:
+ * for callers that read it once (hash it, copy it) and keep nothing.
+ */
+export function normalizeToScratch(text: string): NormalScratch {
+  const len = text.length;
+  // Placeholders can be longer than the handle they replace ("@a" → "xuser").
+  ensure(len * 3 + 16);
+  foldAndSqueeze(text, len);
+  let m = squeezedLength;
+  if (spelledRun) m = joinSpelled(m);
+  while (m > 0 && bufOut[m - 1] === SPACE) m--;
+  scratch.chars = bufOut;
+  scratch.origin = bufOutOrigin;
+  scratch.length = m;
+  scratch.sourceLength = len;
+  return scratch;
+}
+
+export function normalizeText(text: string): NormalizedText {
+  const s = normalizeToScratch(text);
+  return {
+    text: charsToString(s.chars, s.length),
+    origin: s.origin.slice(0, s.length),
+    sourceLength: s.sourceLength,
+  };
+}
+
+// Node's Buffer decodes bytes as Latin-1 without a per-character call; elsewhere fromCharCode does.
+const latin1Slice = (globalThis as { Buffer?: { prototype: { latin1Slice?: unknown } } }).Buffer?.prototype
+  .latin1Slice as ((this: Uint8Array, start: number, end: number) => string) | undefined;
+let latin1Bytes = new Uint8Array(4096);
+
+/** The string of `chars[0, length)`; Latin-1 text (most of it) goes through a byte copy, several times faster than `fromCharCode`. */
+export function charsToString(chars: Uint16Array, length: number): string {
+  let wide = 0;
+  for (let i = 0; i < length; i++) wide |= chars[i] as number;
+  if (wide < 256 && latin1Slice !== undefined) {
+    if (latin1Bytes.length < length) latin1Bytes = new Uint8Array(Math.max(length, latin1Bytes.length * 2));
+    const bytes = latin1Bytes;
+    for (let i = 0; i < length; i++) bytes[i] = chars[i] as number;
+    return latin1Slice.call(bytes, 0, length);
+  }
   let s = '';
   for (let start = 0; start < length; start += 4096) {
     s += String.fromCharCode.apply(
       null,
-      buf.subarray(start, Math.min(length, start + 4096)) as unknown as number[],
+      chars.subarray(start, Math.min(length, start + 4096)) as unknown as number[],
     );
   }
   return s;
