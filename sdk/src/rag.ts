@@ -9,6 +9,7 @@
 import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { parseBool } from './content.ts';
 import { getDefaultTelemetry } from './instrumentation/llm-span.ts';
+import { withEmbeddingsStep } from './instrumentation/step-context.ts';
 
 const TRACER_NAME = '@oversight/sdk';
 
@@ -29,6 +30,7 @@ export const RAG_ATTRIBUTES = {
   embeddingDimensions: 'gen_ai.embeddings.dimension.count',
   embeddingInputCount: 'oversight.embeddings.input.count',
   inputTokens: 'gen_ai.usage.input_tokens',
+  costUsd: 'oversight.usage.cost_usd',
   toolName: 'gen_ai.tool.name',
   toolCallId: 'gen_ai.tool.call.id',
   toolDescription: 'gen_ai.tool.description',
@@ -451,6 +453,8 @@ function usageInputTokens(result: unknown): number | undefined {
 /** Records an embeddings call: `embed({ model: 'text-embedding-3-small' }, () => client.embeddings.create(...))`. */
 export function embed<T>(options: EmbedOptions | string, fn: () => T): T {
   const opts: EmbedOptions = typeof options === 'string' ? { model: options } : options;
+  // The helper's span is the step: an instrumented client inside adds no second one.
+  const call = () => context.with(withEmbeddingsStep(context.active()), fn);
   return runStep(
     () => ({
       name: `embeddings ${opts.model}`,
@@ -463,14 +467,21 @@ export function embed<T>(options: EmbedOptions | string, fn: () => T): T {
           opts.input === undefined ? undefined : typeof opts.input === 'string' ? 1 : opts.input.length,
       }),
     }),
-    fn,
+    call,
     (span, result) => {
       const vectors = vectorsOf(result);
       const first = vectors[0];
       if (first) setAttr(span, RAG_ATTRIBUTES.embeddingDimensions, first.length);
-      setAttr(span, RAG_ATTRIBUTES.inputTokens, usageInputTokens(result));
+      const inputTokens = usageInputTokens(result);
+      setAttr(span, RAG_ATTRIBUTES.inputTokens, inputTokens);
       const model = asRecord(result)?.model;
       if (typeof model === 'string') span.setAttribute(RAG_ATTRIBUTES.responseModel, model);
+      if (inputTokens !== undefined) {
+        const cost = getDefaultTelemetry().prices.cost(typeof model === 'string' ? model : opts.model, {
+          inputTokens,
+        });
+        setAttr(span, RAG_ATTRIBUTES.costUsd, cost);
+      }
     },
   );
 }

@@ -198,21 +198,21 @@ describe('SDK → collector → ClickHouse', () => {
   });
 
   it('writes one llm_spans row per step, tagged with the session and user', async () => {
-    const rows = await llmRows(flow.traceId, 8);
+    const rows = await llmRows(flow.traceId, 7);
     const summary = rows
       .map((r) => [r.operation, r.name, r.project_id, r.service_name, r.session_id, r.user_id])
       .sort((a, b) => String(a[1]).localeCompare(String(b[1])));
     expect(summary).toEqual([
       ['chat', 'chat claude-haiku-4-5', 'project-a', 'rag-e2e', SESSION, USER],
       ['chat', 'chat gpt-4o-mini', 'project-a', 'rag-e2e', SESSION, USER],
-      ['embeddings', 'embeddings text-embedding-3-small', 'project-a', 'rag-e2e', SESSION, USER],
+      // One row for the embedding step: the instrumented client call inside embed() adds no second one.
       ['embeddings', 'embeddings text-embedding-3-small', 'project-a', 'rag-e2e', SESSION, USER],
       ['execute_tool', 'execute_tool create_ticket', 'project-a', 'rag-e2e', SESSION, USER],
       ['invoke_workflow', 'invoke_workflow answer-question', 'project-a', 'rag-e2e', SESSION, USER],
       ['rerank', 'rerank mock-rerank', 'project-a', 'rag-e2e', SESSION, USER],
       ['retrieval', 'retrieval acme-kb', 'project-a', 'rag-e2e', SESSION, USER],
     ]);
-    // One trace, one tree: every step but the client's own embeddings call hangs off the workflow.
+    // One trace, one tree: every step hangs off the workflow.
     const root = rows.find((r) => r.operation === 'invoke_workflow') as Row;
     expect(root.parent_span_id).toBe('');
     const children = rows.filter((r) => r.parent_span_id === root.span_id).map((r) => r.name);
@@ -227,7 +227,7 @@ describe('SDK → collector → ClickHouse', () => {
   });
 
   it('records the streamed OpenAI chat: models, stream usage, cost, ttft, messages', async () => {
-    const rows = await llmRows(flow.traceId, 8);
+    const rows = await llmRows(flow.traceId, 7);
     const chat = rows.find((r) => r.name === 'chat gpt-4o-mini') as Row;
     const context = `${KB[0]?.content}\n${KB[2]?.content}`;
     const userText = `Context: ${context}\n\nQuestion: ${QUESTION}`;
@@ -263,7 +263,7 @@ describe('SDK → collector → ClickHouse', () => {
   });
 
   it('records the Anthropic message with its own usage and price', async () => {
-    const rows = await llmRows(flow.traceId, 8);
+    const rows = await llmRows(flow.traceId, 7);
     const claude = rows.find((r) => r.name === 'chat claude-haiku-4-5') as Row;
     const { input_tokens, output_tokens } = flow.claudeUsage;
     expect(input_tokens).toBe(7);
@@ -287,33 +287,30 @@ describe('SDK → collector → ClickHouse', () => {
   });
 
   it('records the embeddings call with tokens and price', async () => {
-    const rows = await llmRows(flow.traceId, 8);
+    const rows = await llmRows(flow.traceId, 7);
     const embeddings = rows.filter((r) => r.operation === 'embeddings');
-    // embed() opens the outer span; the instrumented client's call is its child.
     const root = rows.find((r) => r.operation === 'invoke_workflow') as Row;
-    const outer = embeddings.find((r) => r.parent_span_id === root.span_id);
-    const inner = embeddings.find((r) => r !== outer);
-    expect(inner?.parent_span_id).toBe(outer?.span_id);
+    expect(embeddings).toHaveLength(1);
+    const [step] = embeddings;
+    expect(step?.parent_span_id).toBe(root.span_id);
     const tokens = QUESTION.split(/\s+/).length;
     expect(flow.embeddingTokens).toBe(tokens);
-    for (const row of [outer, inner]) {
-      expect(row).toMatchObject({
-        provider: 'openai',
-        request_model: 'text-embedding-3-small',
-        response_model: 'text-embedding-3-small',
-        input_tokens: tokens,
-      });
-    }
+    expect(step).toMatchObject({
+      provider: 'openai',
+      request_model: 'text-embedding-3-small',
+      response_model: 'text-embedding-3-small',
+      input_tokens: tokens,
+    });
     const expectedCost = prices.cost('text-embedding-3-small', {
       inputTokens: tokens,
       outputTokens: 0,
     }) as number;
     expect(expectedCost).toBeGreaterThan(0);
-    expect(inner?.cost_usd).toBeCloseTo(expectedCost, 12);
+    expect(step?.cost_usd).toBeCloseTo(expectedCost, 12);
   });
 
   it('records retrieval and rerank with the query, its embedding and the documents in order', async () => {
-    const rows = await llmRows(flow.traceId, 8);
+    const rows = await llmRows(flow.traceId, 7);
     const retrieval = rows.find((r) => r.operation === 'retrieval') as Row;
     expect(retrieval).toMatchObject({
       retrieval_query: QUESTION,
@@ -358,7 +355,7 @@ describe('SDK → collector → ClickHouse', () => {
   });
 
   it('records the tool call with arguments and result', async () => {
-    const rows = await llmRows(flow.traceId, 8);
+    const rows = await llmRows(flow.traceId, 7);
     const call = rows.find((r) => r.operation === 'execute_tool') as Row;
     expect(call).toMatchObject({ tool_name: 'create_ticket', status: 'unset', error_type: '' });
     expect(JSON.parse(call.tool_arguments as string)).toEqual({ topic: 'refund', priority: 2 });
@@ -366,7 +363,7 @@ describe('SDK → collector → ClickHouse', () => {
   });
 
   it('scores the chat spans: safety evaluations on input and output', async () => {
-    const rows = await llmRows(flow.traceId, 8);
+    const rows = await llmRows(flow.traceId, 7);
     const chat = rows.find((r) => r.name === 'chat gpt-4o-mini') as Row;
     const evaluations = await rowsWhen(
       `SELECT evaluator, target, score, label, source FROM evaluations
@@ -445,7 +442,7 @@ describe('captureContent: false', () => {
     } finally {
       await handle.shutdown();
     }
-    const rows = await llmRows(flow.traceId, 8);
+    const rows = await llmRows(flow.traceId, 7);
     expect(rows.every((r) => r.service_name === 'rag-e2e-private')).toBe(true);
     // Counts, models and cost still arrive; the words do not.
     const chat = rows.find((r) => r.name === 'chat gpt-4o-mini') as Row;

@@ -1,4 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
+import { type Attributes, context } from '@opentelemetry/api';
 import {
   InstrumentationBase,
   type InstrumentationConfig,
@@ -11,6 +11,7 @@ import * as A from '../../semconv.ts';
 import { SDK_VERSION } from '../../version.ts';
 import { observeApiPromise } from '../api-promise.ts';
 import { LlmCall, num, serverOf, type Telemetry, telemetryFor } from '../llm-span.ts';
+import { inEmbeddingsStep } from '../step-context.ts';
 import { tapStream } from '../stream-tap.ts';
 import {
   chatInputMessages,
@@ -217,6 +218,7 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
   #wrapEmbeddings(original: Fn): Fn {
     const inst = this;
     return function createEmbeddings(this: unknown, ...args: unknown[]) {
+      if (inEmbeddingsStep(context.active())) return original.apply(this, args);
       const body = args[0] as Obj;
       let call: LlmCall | undefined;
       try {
