@@ -26,6 +26,13 @@ const storeOptions = [
   new Option('--database <name>', 'database holding the Oversight tables')
     .env('OVERSIGHT_DATABASE')
     .default('oversight'),
+  new Option(
+    '--cluster <name>',
+    'ClickHouse cluster: DDL ON CLUSTER with Replicated + Distributed tables',
+  ).env('OVERSIGHT_CLUSTER'),
+  new Option('--ttl-days <days>', 'raw rows expire after this many days; 0 keeps them').env(
+    'OVERSIGHT_TTL_DAYS',
+  ),
 ];
 
 function withStoreOptions(command: Command): Command {
@@ -127,6 +134,27 @@ withStoreOptions(program.command('migrate').description('create or upgrade the d
     console.log('[oversight] schema is up to date');
   },
 );
+
+program
+  .command('ddl')
+  .description('print the schema DDL (for review, or to apply by hand) without connecting')
+  .addOption(new Option('--database <name>', 'database').env('OVERSIGHT_DATABASE').default('oversight'))
+  .addOption(
+    new Option('--cluster <name>', 'render ON CLUSTER with Replicated + Distributed tables').env(
+      'OVERSIGHT_CLUSTER',
+    ),
+  )
+  .addOption(new Option('--ttl-days <days>', 'raw-row TTL in days; 0 keeps them').env('OVERSIGHT_TTL_DAYS'))
+  .action(async (options) => {
+    const { renderSchema } = await import('./store/index.ts');
+    const config = resolveConfig(toConfig(options));
+    const statements = renderSchema({
+      database: config.database,
+      ttlDays: config.ttlDays,
+      ...(config.cluster ? { cluster: config.cluster } : {}),
+    });
+    process.stdout.write(`${statements.join(';\n\n')};\n`);
+  });
 
 withStoreOptions(
   program

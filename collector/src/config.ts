@@ -25,6 +25,13 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier')
     .default('oversight'),
+  /** ClickHouse cluster name: DDL goes out `ON CLUSTER` with Replicated + Distributed tables. */
+  cluster: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier')
+    .optional(),
+  /** Raw rows expire after this many days (0 keeps them); roll-ups keep 400 days. */
+  ttlDays: z.coerce.number().int().nonnegative().default(30),
   /** `key=project,key2=project2`, or a path to a YAML/JSON file mapping keys to projects. */
   apiKeys: z.string().default(''),
   /** Accept requests without a key (project `default`): for the local demo only. */

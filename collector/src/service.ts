@@ -41,6 +41,8 @@ export function openConfiguredStore(config: Config): Promise<Store> {
     password: config.clickhousePassword,
     database: config.database,
     dataDir: config.dataDir,
+    ttlDays: config.ttlDays,
+    ...(config.cluster ? { cluster: config.cluster } : {}),
   });
 }
 

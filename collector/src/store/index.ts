@@ -36,7 +36,7 @@ export {
   toLlmSpanRow,
   toRetrievalDocumentRows,
 } from './llm-rows.ts';
-export { applyMigrations, type MigrationResult } from './migrations.ts';
+export { applyMigrations, type MigrationResult, renderSchema } from './migrations.ts';
 export { openStore, type StoreConfig } from './open-store.ts';
 export {
   type EvaluationRecord,

@@ -52,3 +52,8 @@ export async function applyMigrations(
   }
   return result;
 }
+
+/** Every statement `migrate()` would run, in order: for review, or to apply by hand. */
+export function renderSchema(options: DdlOptions, migrations: Migration[] = loadMigrations()): string[] {
+  return [...renderBootstrap(options), ...migrations.flatMap((m) => renderDdl(m.template, options))];
+}

@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path, { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { openEmbeddedStore } from '../../src/store/chdb-store.ts';
+
+/** `oversight ddl`: the schema a DBA reviews or applies by hand, single node or cluster. */
+const run = promisify(execFile);
+const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
+const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
+const ddl = async (...args: string[]) =>
+  (await run(NODE, [CLI, 'ddl', ...args], { env: { PATH: process.env.PATH ?? '' } })).stdout
+    .split(/;\n(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+describe('oversight ddl', () => {
+  it('prints a single-node schema that a real engine applies and that creates every table', async () => {
+    const statements = await ddl('--database', 'reviewed', '--ttl-days', '7');
+    expect(statements.some((s) => s.includes('ON CLUSTER'))).toBe(false);
+    const dir = await mkdtemp(path.join(tmpdir(), 'oversight-ddl-'));
+    const store = await openEmbeddedStore({ dataDir: path.join(dir, 'data'), database: 'reviewed' });
+    try {
+      for (const statement of statements) await store.command(statement);
+      const tables = await store.query<{ name: string }>(
+        "SELECT name FROM system.tables WHERE database = 'reviewed' AND engine NOT LIKE '%View%' ORDER BY name",
+      );
+      expect(tables.map((t) => t.name)).toEqual(
+        expect.arrayContaining([
+          'evaluations',
+          'feedback',
+          'llm_spans',
+          'otel_traces',
+          'retrieval_documents',
+          'topics',
+        ]),
+      );
+      const [ttl] = await store.query<{ q: string }>(
+        "SELECT create_table_query q FROM system.tables WHERE database = 'reviewed' AND name = 'llm_spans'",
+      );
+      expect(ttl?.q).toMatch(/TTL .*toIntervalDay\(7\)/);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('renders every statement ON CLUSTER with replicated local tables and distributed ones', async () => {
+    const statements = await ddl('--cluster', 'prod');
+    expect(statements.length).toBeGreaterThan(10);
+    for (const statement of statements)
+      expect(statement, statement.slice(0, 80)).toContain('ON CLUSTER `prod`');
+    const engines = statements.join('\n').match(/ENGINE = (\w+)/g) ?? [];
+    expect(engines.filter((e) => /MergeTree/.test(e)).every((e) => e.includes('Replicated'))).toBe(true);
+    expect(statements.join('\n')).toMatch(/ENGINE = Distributed\(`prod`, `oversight`, `llm_spans_local`/);
+  });
+});
