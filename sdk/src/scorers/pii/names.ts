@@ -1,3 +1,4 @@
+import { codeUnitReader } from '../text/code-units.ts';
 import {
   englishCommon,
   englishKnown,
@@ -9,19 +10,8 @@ import {
   places,
   titles,
 } from './lexicon.ts';
-import { isAllCaps, isCapitalised, type Token, tokenize } from './tokens.ts';
+import { isAllCaps, isCapitalised, isJoinerUnit, isLetterUnit } from './tokens.ts';
 import type { Detector, PiiFinding } from './types.ts';
-
-interface Word extends Token {
-  norm: string;
-  first: boolean;
-  last: boolean;
-  english: boolean;
-  place: boolean;
-  nonPerson: boolean;
-  cap: boolean;
-  initial: boolean;
-}
 
 /** Listed as a name and not an English word: "Sandra", "Hamaguchi". */
 const strongName = (w: Word) => (w.first || w.last) && !w.english && !w.nonPerson;
@@ -52,6 +42,8 @@ const ENGLISH = 4;
 const PLACE = 8;
 const NON_PERSON = 16;
 const COMMON = 32;
+const PARTICLE = 64;
+const TITLE = 128;
 
 // What the lexicons say about a lower-cased word, one Map probe instead of seven Set probes.
 // Everyday vocabulary repeats, so the memo stays small; it is dropped wholesale if it ever grows large.
@@ -72,7 +64,9 @@ function lexiconFlags(norm: string, apostrophe: boolean): number {
     (english ? ENGLISH : 0) |
     (place ? PLACE : 0) |
     (nonPersonWords.has(norm) ? NON_PERSON : 0) |
-    (common ? COMMON : 0);
+    (common ? COMMON : 0) |
+    (nameParticles.has(norm) ? PARTICLE : 0) |
+    (titles.has(norm) ? TITLE : 0);
   if (lexiconMemo.size >= LEXICON_MEMO_LIMIT) lexiconMemo.clear();
   lexiconMemo.set(key, flags);
   return flags;
@@ -85,56 +79,253 @@ function apostropheAt(s: string): number {
   return b < 0 ? a : Math.min(a, b);
 }
 
-function toWord(t: Token, text: string): Word {
-  const cap = isCapitalised(t.text);
-  const apostrophe = apostropheAt(t.lower);
-  const norm = apostrophe > 0 ? t.lower.slice(0, apostrophe) : t.lower;
-  const flags = lexiconFlags(norm, apostrophe > 0);
-  // Most tokens are everyday lower-case words: none of the name lists count for them.
-  if (!cap && apostrophe <= 0 && (flags & COMMON) !== 0) {
-    return {
-      start: t.start,
-      end: t.end,
-      text: t.text,
-      lower: t.lower,
-      norm: t.lower,
-      first: false,
-      last: false,
-      english: true,
-      place: false,
-      nonPerson: false,
-      cap: false,
-      initial: false,
-    };
+/**
+ * A token of the text and what the lexicons say about it. Most tokens are
+ * everyday words that only their flags are read of, so their strings (the
+ * text, lower-cased, before an apostrophe) are cut from the source on first use.
+ */
+class Word {
+  readonly start: number;
+  readonly end: number;
+  first: boolean;
+  last: boolean;
+  english: boolean;
+  place: boolean;
+  nonPerson: boolean;
+  cap: boolean;
+  initial: boolean;
+  /** In the everyday-English list, a name particle ("van", "de"), a title ("Dr"). */
+  common: boolean;
+  particle: boolean;
+  title: boolean;
+  /** 0 not known yet, 1 no, 2 yes: whether the word is in capitals ("NASA"). */
+  caps: number;
+  /** Which cue phrases the word can end (STRONG_END, …), for the word after it. */
+  cue: number;
+  readonly source: string;
+  rawText: string | undefined;
+  lowerText: string | undefined;
+
+  constructor(
+    source: string,
+    start: number,
+    end: number,
+    cap: boolean,
+    flags: number,
+    initial: boolean,
+    caps: number,
+    cue: number,
+  ) {
+    this.source = source;
+    this.start = start;
+    this.end = end;
+    this.first = (flags & FIRST) !== 0;
+    this.last = (flags & LAST) !== 0;
+    this.english = (flags & ENGLISH) !== 0;
+    this.place = (flags & PLACE) !== 0;
+    this.nonPerson = (flags & NON_PERSON) !== 0;
+    this.cap = cap;
+    this.initial = initial;
+    this.common = (flags & COMMON) !== 0;
+    this.particle = (flags & PARTICLE) !== 0;
+    this.title = (flags & TITLE) !== 0;
+    this.caps = caps;
+    this.cue = cue;
+    this.rawText = undefined;
+    this.lowerText = undefined;
   }
-  // Same field order as above: one hidden class keeps property reads monomorphic.
-  return {
-    start: t.start,
-    end: t.end,
-    text: t.text,
-    lower: t.lower,
-    norm,
-    first: (flags & FIRST) !== 0,
-    last: (flags & LAST) !== 0,
-    english: (flags & ENGLISH) !== 0,
-    place: (flags & PLACE) !== 0,
-    nonPerson: (flags & NON_PERSON) !== 0,
-    cap,
-    initial: t.text.length === 1 && isCapitalised(t.text) && (t.text !== 'I' || text[t.end] === '.'),
-  };
+
+  get text(): string {
+    if (this.rawText === undefined) this.rawText = this.source.slice(this.start, this.end);
+    return this.rawText;
+  }
+
+  get lower(): string {
+    if (this.lowerText === undefined) this.lowerText = this.text.toLowerCase();
+    return this.lowerText;
+  }
+
+  get allCaps(): boolean {
+    if (this.caps === 0) this.caps = isAllCaps(this.text) ? 2 : 1;
+    return this.caps === 2;
+  }
+
+  /** Lower-cased, up to an apostrophe ("John's" → "john"). */
+  get norm(): string {
+    const lower = this.lower;
+    const apostrophe = apostropheAt(lower);
+    return apostrophe > 0 ? lower.slice(0, apostrophe) : lower;
+  }
+}
+
+// Lexicon and cue flags of lower-cased ASCII tokens, probed by a hash of the token's code units so
+// an everyday word costs no string at all: open addressing, the lower-cased keys kept in one code-unit
+// pool to confirm a hit; everything is dropped when half the slots are taken.
+const SLOTS = 1 << 15;
+const slotHash = new Int32Array(SLOTS);
+const slotFlags = new Uint16Array(SLOTS);
+/** Key length per slot; 0 marks an empty slot (tokens are never empty). */
+const slotLength = new Int32Array(SLOTS);
+const slotOffset = new Int32Array(SLOTS);
+let keyPool = new Uint16Array(1 << 16);
+let poolUsed = 0;
+let slotsUsed = 0;
+
+/** The word before a candidate can end one of the cue phrases: bits of `Word.cue`. */
+const STRONG_END = 1;
+const WEAK_END = 2;
+const PERSON_END = 4;
+const PLACE_END = 8;
+
+function cueFlags(lower: string): number {
+  return (
+    (STRONG_CUE_ENDINGS.has(lower) ? STRONG_END : 0) |
+    (WEAK_CUE_ENDINGS.has(lower) ? WEAK_END : 0) |
+    (PERSON_CUE_ENDINGS.has(lower) ? PERSON_END : 0) |
+    (PLACE_PREP_ENDINGS.has(lower) ? PLACE_END : 0)
+  );
+}
+
+/** Lexicon flags, and cue flags shifted by 8, of the lower-cased token `lower`. */
+function tokenFlags(lower: string): number {
+  const apostrophe = apostropheAt(lower);
+  const flags = lexiconFlags(apostrophe > 0 ? lower.slice(0, apostrophe) : lower, apostrophe > 0);
+  return flags | (cueFlags(lower) << 8);
+}
+
+/** `tokenFlags` of the ASCII token `units[start, end)`, whose lower-cased units hash to `h`. */
+function asciiFlags(text: string, units: Uint16Array, start: number, end: number, h: number): number {
+  const length = end - start;
+  let slot = h & (SLOTS - 1);
+  for (;;) {
+    const keyLength = slotLength[slot] as number;
+    if (keyLength === 0) break;
+    if (slotHash[slot] === h && keyLength === length) {
+      const offset = (slotOffset[slot] as number) - start;
+      let k = start;
+      while (k < end) {
+        let c = units[k] as number;
+        if (c >= 65 && c <= 90) c |= 32;
+        if (keyPool[offset + k] !== c) break;
+        k++;
+      }
+      if (k === end) return slotFlags[slot] as number;
+    }
+    slot = (slot + 1) & (SLOTS - 1);
+  }
+  const flags = tokenFlags(text.slice(start, end).toLowerCase());
+  if (slotsUsed >= SLOTS / 2) {
+    slotLength.fill(0);
+    slotsUsed = 0;
+    poolUsed = 0;
+    slot = h & (SLOTS - 1);
+  }
+  if (poolUsed + length > keyPool.length) {
+    const bigger = new Uint16Array(Math.max(keyPool.length * 2, poolUsed + length));
+    bigger.set(keyPool.subarray(0, poolUsed));
+    keyPool = bigger;
+  }
+  for (let k = 0; k < length; k++) {
+    let c = units[start + k] as number;
+    if (c >= 65 && c <= 90) c |= 32;
+    keyPool[poolUsed + k] = c;
+  }
+  slotHash[slot] = h;
+  slotFlags[slot] = flags;
+  slotLength[slot] = length;
+  slotOffset[slot] = poolUsed;
+  poolUsed += length;
+  slotsUsed++;
+  return flags;
+}
+
+const readUnits = codeUnitReader();
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** The word of `text` at `[start, end)`, with its lexicon and cue flags. */
+function wordAt(text: string, units: Uint16Array, start: number, end: number): Word {
+  const c0 = units[start] as number;
+  const cap = c0 < 128 ? c0 >= 65 && c0 <= 90 : isCapitalised(text[start] as string);
+  let h = FNV_OFFSET;
+  let ascii = true;
+  let apostrophe = false;
+  let upper = false;
+  let lower = false;
+  for (let k = start; k < end; k++) {
+    let c = units[k] as number;
+    if (c >= 128) {
+      ascii = false;
+      break;
+    }
+    if (c >= 65 && c <= 90) {
+      c |= 32;
+      upper = true;
+    } else if (c >= 97 && c <= 122) lower = true;
+    else if (c === 39) apostrophe = true;
+    h = Math.imul(h ^ c, FNV_PRIME);
+  }
+  // In capitals: more than one character, no lower-case letter, some upper-case one.
+  const caps = ascii ? (end - start > 1 && upper && !lower ? 2 : 1) : 0;
+  let flags: number;
+  if (ascii) {
+    flags = asciiFlags(text, units, start, end, h);
+  } else {
+    const lowered = text.slice(start, end).toLowerCase();
+    apostrophe = apostropheAt(lowered) > 0;
+    flags = tokenFlags(lowered);
+  }
+  const cue = flags >> 8;
+  // Most tokens are everyday lower-case words: none of the name lists count for them.
+  if (!cap && !apostrophe && (flags & COMMON) !== 0)
+    return new Word(
+      text,
+      start,
+      end,
+      false,
+      ENGLISH | (flags & (COMMON | PARTICLE | TITLE)),
+      false,
+      caps,
+      cue,
+    );
+  const initial = end - start === 1 && cap && (c0 !== 73 || text[end] === '.');
+  return new Word(text, start, end, cap, flags & 0xff, initial, caps, cue);
+}
+
+/** The words of `text`, as `tokenize` cuts them. */
+function wordsOf(text: string): Word[] {
+  const units = readUnits(text);
+  const out: Word[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isLetterUnit(units[i] as number)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    i++;
+    for (;;) {
+      while (i < n && isLetterUnit(units[i] as number)) i++;
+      if (i + 1 < n && isJoinerUnit(units[i] as number) && isLetterUnit(units[i + 1] as number)) i += 2;
+      else break;
+    }
+    out.push(wordAt(text, units, start, i));
+  }
+  return out;
 }
 
 /** Only spaces (and a dot after an initial or title) may sit between two parts of one name. */
 function joined(text: string, a: Word, b: Word): boolean {
   const gap = text.slice(a.end, b.start);
   if (/^[ \t]{1,3}$/.test(gap)) return true;
-  return /^\.[ \t]{1,3}$/.test(gap) && (a.initial || a.text.length === 1 || titles.has(a.norm));
+  return /^\.[ \t]{1,3}$/.test(gap) && (a.initial || a.end - a.start === 1 || a.title);
 }
 
 function candidate(w: Word): boolean {
   if (!w.cap) return false;
   // All-caps words are headings and acronyms unless a name list knows them.
-  if (isAllCaps(w.text)) return (w.first || w.last) && !w.english;
+  if (w.allCaps) return (w.first || w.last) && !w.english;
   return true;
 }
 
@@ -154,23 +345,15 @@ function multiWordConfidence(run: Word[], words: Word[], cues: Cues): number {
   const unknown = words.filter(unknownWord).length;
   const plain = words.length - strong - weak - unknown;
   const hasInitial = run.some((w) => w.initial);
-  const hasParticle = run.some((w) => nameParticles.has(w.norm) && !w.cap);
+  const hasParticle = run.some((w) => w.particle && !w.cap);
   const head = words[0] as Word;
   const tail = words[words.length - 1] as Word;
   let c = 0;
   if (strong >= 1 && plain === 0) c = 0.9;
   else if (strong + weak >= 1 && unknown >= 1 && plain === 0) c = 0.8;
   else if ((hasInitial || hasParticle) && plain === 0 && (hasInitial || strong + weak >= 1)) c = 0.8;
-  else if (
-    words.length === 2 &&
-    strongName(head) &&
-    head.first &&
-    !tail.place &&
-    !englishCommon.has(tail.norm)
-  )
-    c = 0.7;
-  else if (weak >= 2 && plain === 0)
-    c = head.first && !englishCommon.has(head.norm) && !englishCommon.has(tail.norm) ? 0.6 : 0.4;
+  else if (words.length === 2 && strongName(head) && head.first && !tail.place && !tail.common) c = 0.7;
+  else if (weak >= 2 && plain === 0) c = head.first && !head.common && !tail.common ? 0.6 : 0.4;
   // Unlisted capitalised words around a lower-case "der"/"de" are German or Romance nouns, not a name.
   else if (unknown === words.length) c = hasParticle ? 0 : cues.sentenceStart ? 0.45 : 0.55;
   else if (strong >= 1) c = 0.45;
@@ -181,13 +364,13 @@ function multiWordConfidence(run: Word[], words: Word[], cues: Cues): number {
 
 function singleWordConfidence(w: Word, cues: Cues): number {
   // After "my name is" almost anything is a name, but not an everyday word ("… name? My …").
-  if (cues.strong) return englishCommon.has(w.norm) && !w.first && !w.last ? 0 : 0.85;
+  if (cues.strong) return w.common && !w.first && !w.last ? 0 : 0.85;
   // A lone all-caps word ("IBAN", "NASA") is an acronym or a shout, not a name.
-  if (w.place || isAllCaps(w.text)) return 0;
+  if (w.place || w.allCaps) return 0;
   let c = 0;
   if (strongName(w)) c = w.first ? (cues.sentenceStart ? 0.6 : 0.7) : 0.45;
   // "Hello. My card…": a name that is also an everyday word needs more than a greeting before it.
-  else if (weakName(w)) c = cues.weak && !englishCommon.has(w.norm) ? 0.6 : 0;
+  else if (weakName(w)) c = cues.weak && !w.common ? 0.6 : 0;
   else if (unknownWord(w)) c = cues.weak && cues.personCue ? 0.55 : 0;
   if (cues.weak && strongName(w)) c = 0.85;
   if (cues.vocative && (strongName(w) || unknownWord(w))) c = Math.max(c, 0.65);
@@ -225,28 +408,33 @@ function cuesFor(text: string, words: Word[], headIndex: number, tail: Word, tit
   const head = words[headIndex] as Word;
   const prev = words[headIndex - 1];
   const near = prev !== undefined && head.start - prev.end <= 12;
-  const prevNorm = near ? prev.lower : '';
-  const pre = near ? text.slice(Math.max(0, head.start - 40), head.start).toLowerCase() : '';
+  const prevCue = near ? prev.cue : 0;
+  // The 40 characters before are read only when the word before can end a cue.
+  let before: string | undefined;
+  const pre = () => {
+    if (before === undefined) before = text.slice(Math.max(0, head.start - 40), head.start).toLowerCase();
+    return before;
+  };
   const sentenceStart = atSentenceStart(text, head.start);
   return {
-    strong: titleCue || (STRONG_CUE_ENDINGS.has(prevNorm) && STRONG_CUE.test(pre)),
-    weak: WEAK_CUE_ENDINGS.has(prevNorm) && WEAK_CUE.test(pre),
+    strong: titleCue || ((prevCue & STRONG_END) !== 0 && STRONG_CUE.test(pre())),
+    weak: (prevCue & WEAK_END) !== 0 && WEAK_CUE.test(pre()),
     sentenceStart,
     vocative: sentenceStart && text[tail.end] === ',' && VOCATIVE.test(text.slice(tail.end, tail.end + 20)),
-    placePrep: PLACE_PREP_ENDINGS.has(prevNorm) && PLACE_PREP.test(pre),
-    personCue: PERSON_CUE_ENDINGS.has(prevNorm),
+    placePrep: (prevCue & PLACE_END) !== 0 && PLACE_PREP.test(pre()),
+    personCue: (prevCue & PERSON_END) !== 0,
   };
 }
 
 function strongCueBefore(text: string, words: Word[], index: number): boolean {
   const prev = words[index - 1];
   const w = words[index] as Word;
-  if (!prev || w.start - prev.end > 12 || !STRONG_CUE_ENDINGS.has(prev.lower)) return false;
+  if (!prev || w.start - prev.end > 12 || (prev.cue & STRONG_END) === 0) return false;
   return STRONG_CUE.test(text.slice(Math.max(0, w.start - 40), w.start).toLowerCase());
 }
 
 export const detectPersons: Detector = (text, out) => {
-  const words = tokenize(text).map((t) => toWord(t, text));
+  const words = wordsOf(text);
   const found: PiiFinding[] = [];
   let i = 0;
   while (i < words.length) {
@@ -265,14 +453,14 @@ export const detectPersons: Detector = (text, out) => {
       const prev = run[run.length - 1] as Word;
       if (!joined(text, prev, next)) break;
       const ok = lowerStart
-        ? (!next.cap && (strongName(next) || unknownWord(next) || next.text.length === 1)) ||
-          nameParticles.has(next.norm)
-        : candidate(next) || next.initial || (nameParticles.has(next.norm) && !next.cap);
+        ? (!next.cap && (strongName(next) || unknownWord(next) || next.end - next.start === 1)) ||
+          next.particle
+        : candidate(next) || next.initial || (next.particle && !next.cap);
       if (!ok) break;
       run.push(next);
       j++;
     }
-    while (run.length > 1 && nameParticles.has((run[run.length - 1] as Word).norm)) run.pop();
+    while (run.length > 1 && (run[run.length - 1] as Word).particle) run.pop();
     const runStart = i;
     i = j;
     // Leading titles become cues; leading English words ("Meet", "Producer") are not part of the name.
@@ -280,7 +468,7 @@ export const detectPersons: Detector = (text, out) => {
     let headIndex = runStart;
     while (run.length > 0) {
       const head = run[0] as Word;
-      if (titles.has(head.norm) && head.cap) {
+      if (head.title && head.cap) {
         titleCue = true;
         run.shift();
         headIndex++;
@@ -292,7 +480,7 @@ export const detectPersons: Detector = (text, out) => {
     if (run.length === 0 || (run.length > 4 && !titleCue)) continue;
     const head = run[0] as Word;
     const tail = run[run.length - 1] as Word;
-    const nameWords = run.filter((r) => !r.initial && !nameParticles.has(r.norm));
+    const nameWords = run.filter((r) => !r.initial && !r.particle);
     if (nameWords.length === 0 || nameWords.some((r) => r.nonPerson)) continue;
     if (ORG_TAIL.test(text.slice(tail.end, tail.end + 80))) continue;
     const cues = cuesFor(text, words, headIndex, tail, titleCue);
@@ -341,7 +529,7 @@ function findNameLists(text: string, words: Word[], found: PiiFinding[]): void {
     let j = i;
     while (j < words.length) {
       const w = words[j] as Word;
-      if (!w.first || englishCommon.has(w.norm) || w.place) break;
+      if (!w.first || w.common || w.place) break;
       const next = words[j + 1];
       if (!next || !/^(?:,\s*|,?\s+(?:and|&|or)\s+)$/.test(text.slice(w.end, next.start))) {
         j++;

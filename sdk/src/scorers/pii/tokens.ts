@@ -9,7 +9,7 @@ export interface Token {
 const letterClass = new Uint8Array(65536);
 const LETTER = /[\p{L}\p{M}]/u;
 
-function isLetter(code: number): boolean {
+export function isLetterUnit(code: number): boolean {
   if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
   let k = letterClass[code];
   if (k === 0) {
@@ -20,7 +20,10 @@ function isLetter(code: number): boolean {
   return k === 1;
 }
 
-const isJoiner = (code: number) => code === 39 || code === 0x2019 || code === 45; // ' ’ -
+/** ' ’ - */
+export function isJoinerUnit(code: number): boolean {
+  return code === 39 || code === 0x2019 || code === 45;
+}
 
 /**
  * Words: letters with inner apostrophes or hyphens ("O'Neil", "Jean-Luc", "Dvořáčková").
@@ -31,15 +34,15 @@ export function tokenize(text: string): Token[] {
   const n = text.length;
   let i = 0;
   while (i < n) {
-    if (!isLetter(text.charCodeAt(i))) {
+    if (!isLetterUnit(text.charCodeAt(i))) {
       i++;
       continue;
     }
     const start = i;
     i++;
     for (;;) {
-      while (i < n && isLetter(text.charCodeAt(i))) i++;
-      if (i + 1 < n && isJoiner(text.charCodeAt(i)) && isLetter(text.charCodeAt(i + 1))) i += 2;
+      while (i < n && isLetterUnit(text.charCodeAt(i))) i++;
+      if (i + 1 < n && isJoinerUnit(text.charCodeAt(i)) && isLetterUnit(text.charCodeAt(i + 1))) i += 2;
       else break;
     }
     const word = text.slice(start, i);

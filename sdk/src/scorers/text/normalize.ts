@@ -14,6 +14,8 @@
  * result in those buffers for callers that hash it straight from char codes.
  */
 
+import { codeUnitReader } from './code-units.ts';
+
 export interface NormalizedText {
   /** Normal form, words separated by single spaces, no leading/trailing space. */
   text: string;
@@ -153,7 +155,6 @@ for (let c = 0; c < 0x10000; c++) {
 }
 
 // Reused between calls; grown on demand.
-let bufSource = new Uint16Array(4096);
 let bufFolded = new Uint16Array(4096);
 let bufFoldedOrigin = new Int32Array(4096);
 let bufOut = new Uint16Array(4096);
@@ -163,7 +164,6 @@ function ensure(size: number): void {
   if (bufFolded.length >= size) return;
   let n = bufFolded.length;
   while (n < size) n *= 2;
-  bufSource = new Uint16Array(n);
   bufFolded = new Uint16Array(n);
   bufFoldedOrigin = new Int32Array(n);
   bufOut = new Uint16Array(n);
@@ -197,28 +197,7 @@ function urlEnd(text: string, i: number, len: number): number {
   return j;
 }
 
-type Ucs2Write = (this: Uint8Array, text: string, offset: number, length: number) => number;
-// Node's Buffer copies a string's code units in one native call, several times faster than a
-// charCodeAt loop; it writes little-endian, so it serves only where the typed arrays are too.
-const ucs2Write = (globalThis as { Buffer?: { prototype: { ucs2Write?: unknown } } }).Buffer?.prototype
-  .ucs2Write as Ucs2Write | undefined;
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-let sourceBytes: Uint8Array | undefined;
-
-/** The code units of `text` in `bufSource`. */
-function loadSource(text: string, len: number): Uint16Array {
-  const src = bufSource;
-  if (ucs2Write !== undefined && littleEndian) {
-    if (sourceBytes === undefined || sourceBytes.buffer !== src.buffer) {
-      const NodeBuffer = (globalThis as unknown as { Buffer: { from(b: ArrayBuffer): Uint8Array } }).Buffer;
-      sourceBytes = NodeBuffer.from(src.buffer);
-    }
-    ucs2Write.call(sourceBytes, text, 0, len * 2);
-  } else {
-    for (let i = 0; i < len; i++) src[i] = text.charCodeAt(i);
-  }
-  return src;
-}
+const readSource = codeUnitReader();
 
 /** Lookalikes become Latin letters in a token that mixes them with Latin letters ("Ιgnore"). */
 function foldLookalikes(folded: Uint16Array, end: number): void {
@@ -268,7 +247,7 @@ let spelledRun = false;
  * one ("stuuupid" → "stupid"), drop apostrophes, one space between words.
  */
 function foldAndSqueeze(text: string, len: number): void {
-  const src = loadSource(text, len);
+  const src = readSource(text);
   // The current token, folded; folded[t] is a 0 sentinel (never a folded character) for run checks.
   const folded = bufFolded;
   const foldedOrigin = bufFoldedOrigin;

@@ -1,0 +1,42 @@
+/**
+ * A string's UTF-16 code units in a reusable typed array, for scanners that
+ * read every character: indexing a Uint16Array is several times cheaper than
+ * `charCodeAt` on the sliced and concatenated strings that requests carry.
+ */
+
+type Ucs2Write = (this: Uint8Array, text: string, offset: number, length: number) => number;
+type BufferFrom = (buffer: ArrayBuffer) => Uint8Array;
+
+// Node's Buffer copies a string's code units in one native call; it writes little-endian,
+// so it serves only where the typed arrays are little-endian too. Elsewhere: charCodeAt.
+const NodeBuffer = (globalThis as { Buffer?: { from: BufferFrom; prototype: { ucs2Write?: unknown } } })
+  .Buffer;
+const ucs2Write = NodeBuffer?.prototype.ucs2Write as Ucs2Write | undefined;
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const native = NodeBuffer !== undefined && ucs2Write !== undefined && littleEndian;
+
+/**
+ * A reader with its own buffer: `read(text)` returns a Uint16Array whose first
+ * `text.length` entries are the text's code units (with room for `extra` more),
+ * valid until the reader's next call.
+ */
+export function codeUnitReader(extra = 0): (text: string) => Uint16Array {
+  let units = new Uint16Array(4096);
+  let bytes: Uint8Array | undefined;
+  return (text) => {
+    const len = text.length;
+    if (units.length < len + extra) {
+      let n = units.length;
+      while (n < len + extra) n *= 2;
+      units = new Uint16Array(n);
+      bytes = undefined;
+    }
+    if (native) {
+      if (bytes === undefined) bytes = (NodeBuffer as { from: BufferFrom }).from(units.buffer);
+      (ucs2Write as Ucs2Write).call(bytes, text, 0, len * 2);
+    } else {
+      for (let i = 0; i < len; i++) units[i] = text.charCodeAt(i);
+    }
+    return units;
+  };
+}
