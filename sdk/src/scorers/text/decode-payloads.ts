@@ -4,6 +4,8 @@
  * Attackers hide instructions this way from phrase filters.
  */
 
+import { codeUnitReader } from './code-units.ts';
+
 export interface DecodedPayload {
   encoding: 'base64' | 'hex' | 'rot13';
   start: number;
@@ -46,44 +48,56 @@ function isHexDigit(c: number): boolean {
 }
 
 /**
- * Whether the text could hold a hex run: a stretch of hex digits, spaces, colons
- * and `\x` with at least 12 digits. Prose almost never has one, and the hex
- * pattern itself is costly to try at every word start.
+ * One pass over the code units: the maximal base64 runs of 16+ characters (with up
+ * to two `=`), as `[start, end]` pairs into `runs`, and whether the text could hold
+ * a hex run in paired form: 16 hex digits between single spaces or colons. Prose
+ * seldom has that (words of the letters a–f alone came close often enough), and
+ * the hex pattern itself is costly to try at every word start.
  */
-function mayHoldHex(text: string): boolean {
+function scanUnits(units: Uint16Array, len: number, runs: number[]): boolean {
+  let pairedHex = false;
   let digits = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  let separator = false;
+  let runStart = -1;
+  for (let i = 0; i <= len; i++) {
+    const c = i < len ? (units[i] as number) : 0;
+    if (c < 128 && B64[c] === 1) {
+      if (runStart === -1) runStart = i;
+    } else if (runStart !== -1) {
+      if (i - runStart >= 16) {
+        let end = i;
+        if (end < len && units[end] === 61) end++;
+        if (end < len && units[end] === 61) end++;
+        runs.push(runStart, end);
+      }
+      runStart = -1;
+    }
+    if (pairedHex) continue;
+    if (isHexDigit(c)) {
+      if (++digits >= 16) pairedHex = true;
+      separator = false;
+    } else if (c === 32 || c === 58) {
+      if (separator) digits = 0;
+      separator = true;
+    } else {
+      digits = 0;
+      separator = false;
+    }
+  }
+  return pairedHex;
+}
+
+/** The escaped form of a hex run needs `\x` and a stretch of hex digits, spaces, colons and `\x` with 12 digits. */
+function mayHoldEscapedHex(text: string, units: Uint16Array, len: number): boolean {
+  if (!text.includes('\\x')) return false;
+  let digits = 0;
+  for (let i = 0; i < len; i++) {
+    const c = units[i] as number;
     if (isHexDigit(c)) {
       if (++digits >= 12) return true;
     } else if (c !== 32 && c !== 58 && c !== 92 && c !== 120) digits = 0;
   }
   return false;
-}
-
-/** Maximal base64 runs of 16+ characters (with up to two `=`), as `BASE64_RUN` finds them, in linear time. */
-function base64Runs(text: string, visit: (start: number, end: number) => boolean): void {
-  const len = text.length;
-  let i = 0;
-  while (i < len) {
-    const c = text.charCodeAt(i);
-    if (c >= 128 || B64[c] === 0) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < len) {
-      const d = text.charCodeAt(i);
-      if (d >= 128 || B64[d] === 0) break;
-      i++;
-    }
-    if (i - start < 16) continue;
-    let end = i;
-    if (end < len && text.charCodeAt(end) === 61) end++;
-    if (end < len && text.charCodeAt(end) === 61) end++;
-    if (!visit(start, end)) return;
-    i = end;
-  }
 }
 
 function decodeBase64Run(text: string, start: number, end: number, found: DecodedPayload[]): void {
@@ -99,13 +113,16 @@ function decodeBase64Run(text: string, start: number, end: number, found: Decode
   if (readable(decoded)) found.push({ encoding: 'base64', start, end, decoded });
 }
 
+const readUnits = codeUnitReader();
+
 function scan(text: string): DecodedPayload[] {
   const found: DecodedPayload[] = [];
-  base64Runs(text, (start, end) => {
-    decodeBase64Run(text, start, end, found);
-    return found.length < MAX_PAYLOADS;
-  });
-  if (found.length < MAX_PAYLOADS && mayHoldHex(text)) {
+  const units = readUnits(text);
+  const runs: number[] = [];
+  const pairedHex = scanUnits(units, text.length, runs);
+  for (let r = 0; r < runs.length && found.length < MAX_PAYLOADS; r += 2)
+    decodeBase64Run(text, runs[r] as number, runs[r + 1] as number, found);
+  if (found.length < MAX_PAYLOADS && (pairedHex || mayHoldEscapedHex(text, units, text.length))) {
     for (const m of text.matchAll(HEX_RUN)) {
       if (found.length >= MAX_PAYLOADS) break;
       const digits = m[0].replace(/\\x|[ :]/g, '');

@@ -3,6 +3,8 @@
  * instruction or slur someone is asking about from one aimed at the model or a person.
  */
 
+import { codeUnitReader } from './code-units.ts';
+
 export interface Span {
   start: number;
   end: number;
@@ -29,12 +31,15 @@ function isWordChar(c: string | undefined): boolean {
   return WORD_CHAR.test(c);
 }
 
+const readUnits = codeUnitReader();
+
 function scanQuotes(text: string): Span[] {
   const spans: Span[] = [];
   const len = text.length;
+  const units = readUnits(text);
   let i = 0;
   while (i < len) {
-    const code = text.charCodeAt(i);
+    const code = units[i] as number;
     // Most characters open nothing; only look the pair up for the few that may.
     if (
       !(
