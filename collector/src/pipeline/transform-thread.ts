@@ -1,0 +1,37 @@
+/**
+ * Worker-thread entry of `transform-worker.ts`: builds the same batch transform
+ * the collector would run in-process, from options that survive a structured
+ * clone (scorers travel by name), and answers each chunk of batches with its
+ * rows per table, or with the error the transform threw.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { scorers as registry } from '@oversight/sdk/scorers';
+import { createBatchTransform } from '../transform.ts';
+import type { ChunkReply, ChunkRequest, TransformWorkerOptions } from './transform-worker.ts';
+
+const port = parentPort;
+if (!port) throw new Error('transform-thread.ts runs as a worker thread, started by transform-worker.ts');
+
+const options = workerData as TransformWorkerOptions;
+const toRows = createBatchTransform({
+  maxTextChars: options.maxTextChars,
+  scorers: options.evaluators.map((name) => {
+    const scorer = registry[name];
+    if (!scorer) throw new Error(`unknown evaluator "${name}" in the transform worker`);
+    return scorer;
+  }),
+  thresholds: options.thresholds ?? {},
+});
+
+port.on('message', ({ id, batches }: ChunkRequest) => {
+  let reply: ChunkReply;
+  try {
+    reply = { type: 'rows', id, tables: toRows(batches) };
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    reply = { type: 'error', id, name: error.name, message: error.message, stack: error.stack ?? '' };
+  }
+  port.postMessage(reply);
+});
+
+port.postMessage({ type: 'ready' } satisfies ChunkReply);
