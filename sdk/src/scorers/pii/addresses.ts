@@ -57,6 +57,74 @@ const STRONG_CONTEXT =
 const WEAK_CONTEXT = /\b(?:at|to|on|from|of)\s+(?:the\s+)?$/;
 
 const NUMBER_TOKEN = /(?<![\w.,/-])\d{1,5}[A-Za-z]?(?!\w)/g;
+
+// ASCII spellings of the street prefixes and compound endings, for the named-street prefilter.
+// "bd\\.?" stands for both "bd" and "bd.".
+const ASCII_PREFIXES = new Set(
+  PREFIX.replaceAll('\\', '')
+    .split('|')
+    .flatMap((w) => (w.endsWith('?') ? [w.slice(0, -2), w.slice(0, -1)] : [w]))
+    .filter((w) => /^[\x20-\x7e]+$/.test(w)),
+);
+const ASCII_MORPHEMES = new Set(
+  MORPHEME.replaceAll('\\', '')
+    .split('|')
+    .filter((w) => /^[\x20-\x7e]+$/.test(w)),
+);
+const LONGEST_MORPHEME = Math.max(...[...ASCII_MORPHEMES].map((w) => w.length));
+const LONGEST_PREFIX = Math.max(...[...ASCII_PREFIXES].map((w) => w.length));
+
+function isAsciiSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/**
+ * Whether `NAMED_STREET_NUMBER` could match in `window`. Its number follows whitespace,
+ * after either a word with a street ending or, up to four words earlier, a word ending
+ * in a street prefix that starts after a non-letter. Each number after whitespace is
+ * checked by walking back over those words; where they hold anything but ASCII the
+ * answer is yes, since the case-insensitive Unicode pattern folds more than ASCII
+ * lower-casing does.
+ */
+function mayHoldNamedStreet(window: string): boolean {
+  const n = window.length;
+  for (let d = 1; d < n; d++) {
+    const c = window.charCodeAt(d);
+    if (c < 48 || c > 57) continue;
+    const before = window.charCodeAt(d - 1);
+    if (before >= 128) return true;
+    if (!isAsciiSpace(before)) continue;
+    let i = d - 1;
+    for (let word = 0; word < 5; word++) {
+      while (i >= 0 && isAsciiSpace(window.charCodeAt(i))) i--;
+      if (i < 0) break;
+      const end = i + 1;
+      while (i >= 0 && !isAsciiSpace(window.charCodeAt(i))) {
+        if (window.charCodeAt(i) >= 128) return true;
+        i--;
+      }
+      const start = i + 1;
+      // "Hauptstrasse 5", "Karl Johans gate 1".
+      if (word === 0)
+        for (let len = 1; len <= LONGEST_MORPHEME && len <= end - start; len++)
+          if (ASCII_MORPHEMES.has(window.slice(end - len, end).toLowerCase())) return true;
+      // "Rue de Rivoli 12", "via Roma 3".
+      for (let k = Math.max(start, end - LONGEST_PREFIX); k < end; k++) {
+        if (k > start && isAsciiLetter(window.charCodeAt(k - 1))) continue;
+        if (ASCII_PREFIXES.has(window.slice(k, end).toLowerCase())) return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Literal words `PO_BOX` needs, with the same (non-Unicode) case folding: far cheaper to look for.
+const PO_BOX_WORD = /box|postfach|apartado|casilla/i;
+
 const UNIT_WORDS = /^(?:apt|apartment|suite|ste|unit|flat|room|rm|floor|fl|bldg|building)\.?$/i;
 
 /** A word fit for a street name: capitalised, or not an everyday English word. */
@@ -129,6 +197,7 @@ export const detectAddresses: Detector = (text, out) => {
     const to = n.index + n[0].length;
     searchedTo = to;
     const window = text.slice(from, Math.min(text.length, to + 60));
+    if (!mayHoldNamedStreet(window)) continue;
     for (const m of allMatches(NAMED_STREET_NUMBER, window)) {
       if (from + m.index + m[0].length < to) continue;
       namedStreet(text, out, { index: from + m.index, 0: m[0] });
@@ -168,6 +237,9 @@ function otherForms(text: string, out: PiiFinding[]): void {
     if ((last[0] ?? '') === (last[0] ?? '').toLowerCase() || englishCommon.has(last.toLowerCase())) continue;
     push(out, text, m.index, m.index + matched.length, 0.75 + contextBoost(text, m.index));
   }
-  for (const m of allMatches(PO_BOX, text)) push(out, text, m.index, m.index + m[0].length, 0.85);
-  for (const m of allMatches(MILITARY, text)) push(out, text, m.index, m.index + m[0].length, 0.85);
+  // Both patterns need a literal word; without it they would still be tried at every word.
+  if (PO_BOX_WORD.test(text))
+    for (const m of allMatches(PO_BOX, text)) push(out, text, m.index, m.index + m[0].length, 0.85);
+  if (text.includes('APO') || text.includes('FPO') || text.includes('DPO'))
+    for (const m of allMatches(MILITARY, text)) push(out, text, m.index, m.index + m[0].length, 0.85);
 }
