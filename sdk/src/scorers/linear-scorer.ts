@@ -39,6 +39,8 @@ export function createLinearScorer(
   const version = `${RULES_VERSION}+${model.version}`;
   const bank = options.bank?.has(model) ? options.bank : undefined;
   const termWeight = (hash: number) => featureWeight(model, hash);
+  // Ranking by the bank's int8 weights picks the same words as the float ones (same order, same ties).
+  const termRank = bank ? bank.quantizedWeight(model) : termWeight;
 
   function base(text: string): { score: number; evidence: Evidence[] } {
     const inputs = taskInputs(spec, text);
@@ -63,14 +65,14 @@ export function createLinearScorer(
     }
     if (score >= threshold && inputs.modelText === text) {
       const norm = inputs.features.norm;
-      const terms = topWords(inputs.features, termWeight, TOP_TERMS);
+      const terms = topWords(inputs.features, termRank, TOP_TERMS);
       for (const t of terms) {
         const range = toSourceRange(norm, t.start, t.end);
         evidence.push({
           kind: 'model_term',
           ...range,
           text: text.slice(range.start, range.end),
-          weight: t.weight,
+          weight: termWeight(t.hash),
         });
       }
     }

@@ -18,6 +18,12 @@ export interface ModelBank {
    * `linearMargin` minus bias and hand features (up to float rounding).
    */
   hashedMargin(features: TextFeatures, model: LinearModel): number;
+  /**
+   * `model`'s quantised weight of a hashed feature, signed like `featureWeight`: it orders
+   * features exactly as their float weights do, and reads the interleaved table that the
+   * margin walk has just brought into cache instead of the model's own float array.
+   */
+  quantizedWeight(model: LinearModel): (hash: number) => number;
 }
 
 const LANES = 4;
@@ -82,6 +88,16 @@ export function createModelBank(models: readonly LinearModel[]): ModelBank {
   return {
     bits,
     has: (model) => slots.has(model),
+    quantizedWeight(model) {
+      const k = slots.get(model);
+      if (k === undefined) throw new Error(`model ${model.task} is not in this bank`);
+      const base = Math.floor(k / LANES) * size;
+      const up = 24 - (k % LANES) * 8;
+      return (hash) => {
+        const q = ((words[base + (hash & mask)] as number) << up) >> 24;
+        return hash < 0 ? -q : q;
+      };
+    },
     hashedMargin(features, model) {
       const k = slots.get(model);
       if (k === undefined) throw new Error(`model ${model.task} is not in this bank`);

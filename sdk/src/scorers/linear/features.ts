@@ -183,14 +183,15 @@ export function textFeatures(text: string): TextFeatures {
 
 /**
  * The `k` words of a text with the highest positive `weight` of their hash,
- * highest first, with their ranges in the normal form: explains a score from
- * the hashes already taken, without hashing the words again.
+ * highest first (the earlier word first among equals), with their ranges in the
+ * normal form and their hashes: explains a score from the hashes already taken,
+ * without hashing the words again.
  */
 export function topWords(
   features: TextFeatures,
   weight: (hash: number) => number,
   k: number,
-): { start: number; end: number; weight: number }[] {
+): { start: number; end: number; weight: number; hash: number }[] {
   const top: { word: number; weight: number }[] = [];
   for (let j = 0; j < features.words; j++) {
     const w = weight(features.hashes[j === 0 ? 0 : 2 * j - 1] as number);
@@ -210,6 +211,7 @@ export function topWords(
   return top.map((t) => {
     const start = starts[t.word] as number;
     const space = text.indexOf(' ', start);
-    return { start, end: space === -1 ? text.length : space, weight: t.weight };
+    const hash = features.hashes[t.word === 0 ? 0 : 2 * t.word - 1] as number;
+    return { start, end: space === -1 ? text.length : space, weight: t.weight, hash };
   });
 }
