@@ -111,6 +111,12 @@ withStoreOptions(
       new Option('--evaluator-thresholds <list>', 'per-evaluator thresholds, e.g. toxicity=0.7,pii=0.6').env(
         'OVERSIGHT_EVALUATOR_THRESHOLDS',
       ),
+    )
+    .addOption(
+      new Option(
+        '--transform-workers <n>',
+        'worker threads for normalizing and scoring; 0 = on the main thread (default: 1 on ≥ 2 cores)',
+      ).env('OVERSIGHT_TRANSFORM_WORKERS'),
     ),
 ).action(async (options) => {
   const { startCollector } = await import('./service.ts');

@@ -54,6 +54,11 @@ export const ConfigSchema = z.object({
   evaluators: z.string().default('all'),
   /** Per-evaluator decision thresholds overriding the shipped ones, e.g. `toxicity=0.7,pii=0.6`. */
   evaluatorThresholds: z.string().default(''),
+  /**
+   * Worker threads for the drain's normalize + scoring transform; 0 runs it on
+   * the event loop (in slices). Unset: 1 on a machine with two or more cores.
+   */
+  transformWorkers: z.coerce.number().int().min(0).max(64).optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
 import { createMetrics } from './metrics.ts';
 import { openPipeline } from './pipeline/index.ts';
+import { defaultTransformWorkers, startTransformWorkers } from './pipeline/transform-worker.ts';
 import { createApiKeyResolver, parseApiKeys } from './receive/api-keys.ts';
 import { createRateLimiter } from './receive/rate-limit.ts';
 import { createApp } from './server.ts';
@@ -125,6 +126,19 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     },
   };
 
+  const transformOptions = { maxTextChars: config.maxTextChars, scorers, thresholds };
+  const workerCount = config.transformWorkers ?? defaultTransformWorkers();
+  const transformWorkers =
+    workerCount > 0
+      ? await startTransformWorkers(
+          { ...transformOptions, evaluators: scorers.map((scorer) => scorer.name) },
+          { workers: workerCount, onWarning: (message) => console.error(`[oversight] ${message}`) },
+        ).catch(async (error) => {
+          await store.close();
+          throw error;
+        })
+      : undefined;
+
   const walDir = walDirFor(config);
   const pipeline = openPipeline({
     wal: {
@@ -135,10 +149,11 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       retryAfterSeconds: config.walRetryAfterSeconds,
     },
     store: measuredStore,
-    toRows: createYieldingBatchTransform({ maxTextChars: config.maxTextChars, scorers, thresholds }),
+    toRows: transformWorkers ? transformWorkers.toRows : createYieldingBatchTransform(transformOptions),
     drain: { onError: reportDrainError() },
   });
   const { ingest } = await pipeline.catch(async (error) => {
+    await transformWorkers?.close();
     await store.close();
     throw error;
   });
@@ -196,6 +211,8 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       closing ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await ingest.stop();
+        // Only after the drain's last round: closing rejects a transform in progress.
+        await transformWorkers?.close();
         await feedbackWriter.close();
         await rm(controlFile, { force: true });
         await store.close();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scorers } from '@oversight/sdk/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config.ts';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';
 import { encodeBatch } from '../../src/pipeline/batch-codec.ts';
 import { type PositionedBatch, startDrain } from '../../src/pipeline/drain.ts';
@@ -294,10 +295,15 @@ describe('transform workers', () => {
     await expect(workers.toRows(entries)).rejects.toThrow('transform workers are closed');
   });
 
-  it('default to one worker where a second core exists', () => {
+  it('default to one worker where a second core exists; the config takes a count, 0 for in-process', () => {
     expect(defaultTransformWorkers(1)).toBe(0);
     expect(defaultTransformWorkers(2)).toBe(1);
     expect(defaultTransformWorkers(16)).toBe(1);
+    expect(resolveConfig({}).transformWorkers).toBeUndefined();
+    expect(resolveConfig({ transformWorkers: '0' as unknown as number }).transformWorkers).toBe(0);
+    expect(resolveConfig({ transformWorkers: '2' as unknown as number }).transformWorkers).toBe(2);
+    expect(() => resolveConfig({ transformWorkers: -1 })).toThrow(/transformWorkers/);
+    expect(() => resolveConfig({ transformWorkers: 1.5 })).toThrow(/transformWorkers/);
   });
 });
 
