@@ -2,7 +2,7 @@
  * Inputs at the edges of the PII detectors' shortcuts: the hashed lexicon memo
  * (case, apostrophes, non-ASCII words), the street-prefix and street-ending
  * prefilter (upper case, punctuation before a prefix, a no-break space, words
- * that merely end like one), the PO box and military-address literal checks.
+ * that merely end like one), the PO box and military-address literal checks, the credential keyword check.
  * Expected findings are what the detectors returned before the shortcuts
  * existed, so a shortcut that skips a real match fails here.
  */
@@ -60,6 +60,19 @@ const CASES: [string, [string, number, number, number][]][] = [
     ],
   ],
   ['leonti, terrence, pamela and brian came', []],
+  ['PASSWORD = "Xy7#kQ2!mZabc"', [['SECRET', 12, 25, 0.8]]],
+  ["config api_key: 'AbC123xYz789QwEr' done", [['SECRET', 17, 33, 0.8]]],
+  ['Token\u00a0=> A1b2C3d4E5f6Gh', [['SECRET', 9, 23, 0.8]]],
+  ['client_secret":"zX9!kQ2#mW7$pL"', [['SECRET', 16, 30, 0.8]]],
+  [
+    'PassWd:Qw3rTy!9zXc and pwd = "Zx8#Cv7$Bn6"',
+    [
+      ['SECRET', 7, 18, 0.8],
+      ['SECRET', 30, 41, 0.8],
+    ],
+  ],
+  ['Authorization: Bearer abcDEF123456ghiJKL789mnoPQR', [['SECRET', 22, 49, 0.97]]],
+  ['note: the password is not a key: just text = nothing', []],
 ];
 
 describe('PII detector shortcuts keep every finding', () => {

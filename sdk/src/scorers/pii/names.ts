@@ -10,7 +10,7 @@ import {
   places,
   titles,
 } from './lexicon.ts';
-import { isAllCaps, isCapitalised, isJoinerUnit, isLetterUnit } from './tokens.ts';
+import { isAllCaps, isCapitalised, isLetterUnit } from './tokens.ts';
 import type { Detector, PiiFinding } from './types.ts';
 
 /** Listed as a name and not an English word: "Sandra", "Hamaguchi". */
@@ -159,14 +159,16 @@ class Word {
 }
 
 // Lexicon and cue flags of lower-cased ASCII tokens, probed by a hash of the token's code units so
-// an everyday word costs no string at all: open addressing, the lower-cased keys kept in one code-unit
-// pool to confirm a hit; everything is dropped when half the slots are taken.
+// an everyday word costs no string at all: open addressing over one table of (hash, key length, key
+// offset, flags) quadruples, the lower-cased keys kept in one code-unit pool to confirm a hit;
+// everything is dropped when half the slots are taken.
 const SLOTS = 1 << 15;
-const slotHash = new Int32Array(SLOTS);
-const slotFlags = new Uint16Array(SLOTS);
+const HASH = 0;
 /** Key length per slot; 0 marks an empty slot (tokens are never empty). */
-const slotLength = new Int32Array(SLOTS);
-const slotOffset = new Int32Array(SLOTS);
+const LENGTH = 1;
+const OFFSET = 2;
+const FLAGS = 3;
+const slots = new Int32Array(SLOTS * 4);
 let keyPool = new Uint16Array(1 << 16);
 let poolUsed = 0;
 let slotsUsed = 0;
@@ -196,12 +198,12 @@ function tokenFlags(lower: string): number {
 /** `tokenFlags` of the ASCII token `units[start, end)`, whose lower-cased units hash to `h`. */
 function asciiFlags(text: string, units: Uint16Array, start: number, end: number, h: number): number {
   const length = end - start;
-  let slot = h & (SLOTS - 1);
+  let slot = (h & (SLOTS - 1)) << 2;
   for (;;) {
-    const keyLength = slotLength[slot] as number;
+    const keyLength = slots[slot + LENGTH] as number;
     if (keyLength === 0) break;
-    if (slotHash[slot] === h && keyLength === length) {
-      const offset = (slotOffset[slot] as number) - start;
+    if (slots[slot + HASH] === h && keyLength === length) {
+      const offset = (slots[slot + OFFSET] as number) - start;
       let k = start;
       while (k < end) {
         let c = units[k] as number;
@@ -209,16 +211,16 @@ function asciiFlags(text: string, units: Uint16Array, start: number, end: number
         if (keyPool[offset + k] !== c) break;
         k++;
       }
-      if (k === end) return slotFlags[slot] as number;
+      if (k === end) return slots[slot + FLAGS] as number;
     }
-    slot = (slot + 1) & (SLOTS - 1);
+    slot = (slot + 4) & (SLOTS * 4 - 1);
   }
   const flags = tokenFlags(text.slice(start, end).toLowerCase());
   if (slotsUsed >= SLOTS / 2) {
-    slotLength.fill(0);
+    slots.fill(0);
     slotsUsed = 0;
     poolUsed = 0;
-    slot = h & (SLOTS - 1);
+    slot = (h & (SLOTS - 1)) << 2;
   }
   if (poolUsed + length > keyPool.length) {
     const bigger = new Uint16Array(Math.max(keyPool.length * 2, poolUsed + length));
@@ -230,10 +232,10 @@ function asciiFlags(text: string, units: Uint16Array, start: number, end: number
     if (c >= 65 && c <= 90) c |= 32;
     keyPool[poolUsed + k] = c;
   }
-  slotHash[slot] = h;
-  slotFlags[slot] = flags;
-  slotLength[slot] = length;
-  slotOffset[slot] = poolUsed;
+  slots[slot + HASH] = h;
+  slots[slot + LENGTH] = length;
+  slots[slot + OFFSET] = poolUsed;
+  slots[slot + FLAGS] = flags;
   poolUsed += length;
   slotsUsed++;
   return flags;
@@ -242,33 +244,22 @@ function asciiFlags(text: string, units: Uint16Array, start: number, end: number
 const readUnits = codeUnitReader();
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
+// What the scan learns of a word's code units, for `wordAt`.
+const NON_ASCII = 1;
+const HAS_UPPER = 2;
+const HAS_LOWER = 4;
+const HAS_APOSTROPHE = 8;
 
-/** The word of `text` at `[start, end)`, with its lexicon and cue flags. */
-function wordAt(text: string, units: Uint16Array, start: number, end: number): Word {
+/** The word of `text` at `[start, end)`, with its lexicon and cue flags; `h` hashes its lower-cased units when `seen` has no NON_ASCII. */
+function wordAt(text: string, units: Uint16Array, start: number, end: number, h: number, seen: number): Word {
   const c0 = units[start] as number;
   const cap = c0 < 128 ? c0 >= 65 && c0 <= 90 : isCapitalised(text[start] as string);
-  let h = FNV_OFFSET;
-  let ascii = true;
-  let apostrophe = false;
-  let upper = false;
-  let lower = false;
-  for (let k = start; k < end; k++) {
-    let c = units[k] as number;
-    if (c >= 128) {
-      ascii = false;
-      break;
-    }
-    if (c >= 65 && c <= 90) {
-      c |= 32;
-      upper = true;
-    } else if (c >= 97 && c <= 122) lower = true;
-    else if (c === 39) apostrophe = true;
-    h = Math.imul(h ^ c, FNV_PRIME);
-  }
-  // In capitals: more than one character, no lower-case letter, some upper-case one.
-  const caps = ascii ? (end - start > 1 && upper && !lower ? 2 : 1) : 0;
+  let apostrophe = (seen & HAS_APOSTROPHE) !== 0;
   let flags: number;
-  if (ascii) {
+  let caps = 0;
+  if ((seen & NON_ASCII) === 0) {
+    // In capitals: more than one character, no lower-case letter, some upper-case one.
+    caps = end - start > 1 && (seen & (HAS_UPPER | HAS_LOWER)) === HAS_UPPER ? 2 : 1;
     flags = asciiFlags(text, units, start, end, h);
   } else {
     const lowered = text.slice(start, end).toLowerCase();
@@ -292,25 +283,41 @@ function wordAt(text: string, units: Uint16Array, start: number, end: number): W
   return new Word(text, start, end, cap, flags & 0xff, initial, caps, cue);
 }
 
-/** The words of `text`, as `tokenize` cuts them. */
+/** The words of `text`, as `tokenize` cuts them, each hashed in the same pass. */
 function wordsOf(text: string): Word[] {
   const units = readUnits(text);
   const out: Word[] = [];
   const n = text.length;
   let i = 0;
   while (i < n) {
-    if (!isLetterUnit(units[i] as number)) {
+    let c = units[i] as number;
+    if (!isLetterUnit(c)) {
       i++;
       continue;
     }
     const start = i;
-    i++;
-    for (;;) {
-      while (i < n && isLetterUnit(units[i] as number)) i++;
-      if (i + 1 < n && isJoinerUnit(units[i] as number) && isLetterUnit(units[i + 1] as number)) i += 2;
-      else break;
+    let h = FNV_OFFSET;
+    let seen = 0;
+    // Letters, and a joiner (' ’ -) where a letter follows it, so a word never ends on one.
+    while (i < n) {
+      c = units[i] as number;
+      if (c < 128) {
+        if (c >= 97 && c <= 122) seen |= HAS_LOWER;
+        else if (c >= 65 && c <= 90) {
+          seen |= HAS_UPPER;
+          c |= 32;
+        } else if (c === 39 || c === 45) {
+          if (i + 1 >= n || !isLetterUnit(units[i + 1] as number)) break;
+          if (c === 39) seen |= HAS_APOSTROPHE;
+        } else break;
+      } else {
+        if (!isLetterUnit(c) && (c !== 0x2019 || i + 1 >= n || !isLetterUnit(units[i + 1] as number))) break;
+        seen |= NON_ASCII;
+      }
+      h = Math.imul(h ^ c, FNV_PRIME);
+      i++;
     }
-    out.push(wordAt(text, units, start, i));
+    out.push(wordAt(text, units, start, i, h, seen));
   }
   return out;
 }

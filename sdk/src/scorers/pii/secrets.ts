@@ -11,6 +11,55 @@ interface SecretRule {
   needs: readonly string[];
   /** Minimum Shannon entropy (bits per char) of the secret part, to skip `sk-xxxxxxxx` examples. */
   minEntropy: number;
+  /** A cheaper test that every text the pattern matches passes, when `needs` says too little. */
+  gate?: (text: string) => boolean;
+}
+
+/** JavaScript's `\s`. */
+function isSpace(c: number): boolean {
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+// Every keyword of the credential pattern ends with one of these.
+const CREDENTIAL_ENDINGS = ['password', 'passwd', 'pwd', 'pass', 'secret', 'key', 'token', 'bearer'];
+
+/** Whether `text` ends with `word` at `end` (exclusive), ASCII letters in any case as a non-Unicode `i` pattern folds them. */
+function endsWithFolded(text: string, end: number, word: string): boolean {
+  if (end < word.length) return false;
+  for (let k = 0; k < word.length; k++) {
+    const c = text.charCodeAt(end - word.length + k);
+    if (c >= 128 || (c | 32) !== word.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a credential assignment could start here: some ":" or "=" has, before it and
+ * past optional whitespace and one quote, a keyword ending (any case). Prose is full of
+ * colons, but seldom after "password" or "token".
+ */
+function mayHoldCredential(text: string): boolean {
+  for (const sep of [':', '=']) {
+    for (let at = text.indexOf(sep); at !== -1; at = text.indexOf(sep, at + 1)) {
+      let j = at;
+      while (j > 0 && isSpace(text.charCodeAt(j - 1))) j--;
+      if (j > 0 && (text.charCodeAt(j - 1) === 34 || text.charCodeAt(j - 1) === 39)) j--;
+      for (const ending of CREDENTIAL_ENDINGS) if (endsWithFolded(text, j, ending)) return true;
+    }
+  }
+  return false;
 }
 
 const RULES: SecretRule[] = [
@@ -93,6 +142,7 @@ const RULES: SecretRule[] = [
       /\b(?:password|passwd|pwd|pass|secret|client_?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|bearer|private[_-]?key|aws_secret_access_key|token)["']?\s*(?:[:=]|:=|=>)\s*["'`]?([^\s"'`,;<>]{8,200})/gi,
     group: 1,
     minEntropy: 3,
+    gate: mayHoldCredential,
   },
   {
     id: 'bearer_header',
@@ -121,7 +171,14 @@ function base64UrlJson(segment: string): unknown {
 
 export const detectSecrets: Detector = (text, out) => {
   for (const rule of RULES) {
-    if (!rule.needs.some((n) => text.includes(n))) continue;
+    let needed = false;
+    for (const n of rule.needs) {
+      if (text.includes(n)) {
+        needed = true;
+        break;
+      }
+    }
+    if (!needed || (rule.gate !== undefined && !rule.gate(text))) continue;
     for (const m of allMatches(rule.pattern, text)) {
       const secret = m[rule.group];
       if (secret === undefined) continue;
