@@ -85,28 +85,29 @@ function apostropheAt(s: string): number {
  * text, lower-cased, before an apostrophe) are cut from the source on first use.
  */
 class Word {
-  readonly start: number;
-  readonly end: number;
-  first: boolean;
-  last: boolean;
-  english: boolean;
-  place: boolean;
-  nonPerson: boolean;
-  cap: boolean;
-  initial: boolean;
+  start = 0;
+  end = 0;
+  first = false;
+  last = false;
+  english = false;
+  place = false;
+  nonPerson = false;
+  cap = false;
+  initial = false;
   /** In the everyday-English list, a name particle ("van", "de"), a title ("Dr"). */
-  common: boolean;
-  particle: boolean;
-  title: boolean;
+  common = false;
+  particle = false;
+  title = false;
   /** 0 not known yet, 1 no, 2 yes: whether the word is in capitals ("NASA"). */
-  caps: number;
+  caps = 0;
   /** Which cue phrases the word can end (STRONG_END, …), for the word after it. */
-  cue: number;
-  readonly source: string;
-  rawText: string | undefined;
-  lowerText: string | undefined;
+  cue = 0;
+  source = '';
+  rawText: string | undefined = undefined;
+  lowerText: string | undefined = undefined;
 
-  constructor(
+  /** Makes this the word at `[start, end)` of `source`: words are pooled between texts. */
+  set(
     source: string,
     start: number,
     end: number,
@@ -115,7 +116,7 @@ class Word {
     initial: boolean,
     caps: number,
     cue: number,
-  ) {
+  ): Word {
     this.source = source;
     this.start = start;
     this.end = end;
@@ -133,6 +134,7 @@ class Word {
     this.cue = cue;
     this.rawText = undefined;
     this.lowerText = undefined;
+    return this;
   }
 
   get text(): string {
@@ -251,7 +253,15 @@ const HAS_LOWER = 4;
 const HAS_APOSTROPHE = 8;
 
 /** The word of `text` at `[start, end)`, with its lexicon and cue flags; `h` hashes its lower-cased units when `seen` has no NON_ASCII. */
-function wordAt(text: string, units: Uint16Array, start: number, end: number, h: number, seen: number): Word {
+function wordAt(
+  word: Word,
+  text: string,
+  units: Uint16Array,
+  start: number,
+  end: number,
+  h: number,
+  seen: number,
+): Word {
   const c0 = units[start] as number;
   const cap = c0 < 128 ? c0 >= 65 && c0 <= 90 : isCapitalised(text[start] as string);
   let apostrophe = (seen & HAS_APOSTROPHE) !== 0;
@@ -269,7 +279,7 @@ function wordAt(text: string, units: Uint16Array, start: number, end: number, h:
   const cue = flags >> 8;
   // Most tokens are everyday lower-case words: none of the name lists count for them.
   if (!cap && !apostrophe && (flags & COMMON) !== 0)
-    return new Word(
+    return word.set(
       text,
       start,
       end,
@@ -280,13 +290,22 @@ function wordAt(text: string, units: Uint16Array, start: number, end: number, h:
       cue,
     );
   const initial = end - start === 1 && cap && (c0 !== 73 || text[end] === '.');
-  return new Word(text, start, end, cap, flags & 0xff, initial, caps, cue);
+  return word.set(text, start, end, cap, flags & 0xff, initial, caps, cue);
 }
 
-/** The words of `text`, as `tokenize` cuts them, each hashed in the same pass. */
+// Word objects are reused from text to text (up to a bound), so a scan allocates none.
+const WORD_POOL_LIMIT = 4096;
+const wordPool: Word[] = [];
+const wordList: Word[] = [];
+
+/**
+ * The words of `text`, as `tokenize` cuts them, each hashed in the same pass. The list and
+ * its words are pooled: valid until the next call.
+ */
 function wordsOf(text: string): Word[] {
   const units = readUnits(text);
-  const out: Word[] = [];
+  const out = wordList;
+  let count = 0;
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -317,8 +336,14 @@ function wordsOf(text: string): Word[] {
       h = Math.imul(h ^ c, FNV_PRIME);
       i++;
     }
-    out.push(wordAt(text, units, start, i, h, seen));
+    let word = wordPool[count];
+    if (word === undefined) {
+      word = new Word();
+      if (count < WORD_POOL_LIMIT) wordPool.push(word);
+    }
+    out[count++] = wordAt(word, text, units, start, i, h, seen);
   }
+  out.length = count;
   return out;
 }
 
