@@ -2,7 +2,7 @@
  * Inputs at the edges of the PII detectors' shortcuts: the hashed lexicon memo
  * (case, apostrophes, non-ASCII words), the street-prefix and street-ending
  * prefilter (upper case, punctuation before a prefix, a no-break space, words
- * that merely end like one), the PO box and military-address literal checks, the credential keyword check.
+ * that merely end like one), the PO box and military-address literal checks, the credential keyword check, the firm-name tail check.
  * Expected findings are what the detectors returned before the shortcuts
  * existed, so a shortcut that skips a real match fails here.
  */
@@ -73,6 +73,24 @@ const CASES: [string, [string, number, number, number][]][] = [
   ],
   ['Authorization: Bearer abcDEF123456ghiJKL789mnoPQR', [['SECRET', 22, 49, 0.97]]],
   ['note: the password is not a key: just text = nothing', []],
+  ['We hired Clark, Romero and Hall Orchestra for the gala', []],
+  ['Letters from Thomas and Sons and from Thomas & Sons arrived', []],
+  [
+    'Ask Sandra Hamaguchi\u00a0Consulting or Sandra Hamaguchi said no',
+    [
+      ['PERSON', 4, 10, 0.75],
+      ['PERSON', 11, 20, 0.75],
+      ['PERSON', 35, 51, 0.9],
+    ],
+  ],
+  [
+    'Mary Jones  Inc. and Mary Jones, who called',
+    [
+      ['PERSON', 0, 4, 0.75],
+      ['PERSON', 5, 10, 0.75],
+      ['PERSON', 21, 31, 0.95],
+    ],
+  ],
 ];
 
 describe('PII detector shortcuts keep every finding', () => {

@@ -36,6 +36,41 @@ const VOCATIVE =
 const ORG_TAIL =
   /^(?:(?:,\s*|\s+(?:and|&)\s+)\p{Lu}[\p{L}\p{M}'’-]*){0,4}\s*(?:(?:and|&)\s+)?(?:Sons|Daughters|Brothers|Bros|Co|Company|Partners|Associates|Orchestra|Inc|LLC|LLP|Ltd|Group|Foundation|Band|Corp|Corporation|GmbH|PLC|Consulting|Holdings|Insurance|Bank|University|College|School|Hospital|Institute)\b/u;
 
+/** JavaScript's `\s`. */
+function isSpace(c: number): boolean {
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+// First letters of ORG_TAIL's firm words (Sons, Daughters, Brothers, Co, Partners, Associates, ...).
+const ORG_INITIALS = new Set('SDBCPAOILGFHU'.split('').map((c) => c.charCodeAt(0)));
+
+/**
+ * Whether ORG_TAIL could match at `end`: it opens with a comma, an ampersand, or whitespace
+ * followed by "and", "&" or a firm word; after a name that is seldom, and the test costs a
+ * slice and a Unicode pattern per candidate.
+ */
+function mayStartOrgTail(text: string, end: number): boolean {
+  let c = text.charCodeAt(end);
+  if (c === 44 || c === 38) return true;
+  if (!isSpace(c)) return false;
+  let i = end + 1;
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  c = text.charCodeAt(i);
+  return c === 97 || c === 38 || ORG_INITIALS.has(c);
+}
+
 const FIRST = 1;
 const LAST = 2;
 const ENGLISH = 4;
@@ -514,7 +549,7 @@ export const detectPersons: Detector = (text, out) => {
     const tail = run[run.length - 1] as Word;
     const nameWords = run.filter((r) => !r.initial && !r.particle);
     if (nameWords.length === 0 || nameWords.some((r) => r.nonPerson)) continue;
-    if (ORG_TAIL.test(text.slice(tail.end, tail.end + 80))) continue;
+    if (mayStartOrgTail(text, tail.end) && ORG_TAIL.test(text.slice(tail.end, tail.end + 80))) continue;
     const cues = cuesFor(text, words, headIndex, tail, titleCue);
     if (lowerStart) {
       // Lower-case runs need two listed name words, or a strong cue before them.
