@@ -75,6 +75,11 @@ export function deduplicationToken(walId: string, range: WalRange, table: string
   return `${walId}:${range.from}-${range.to}:${table}`;
 }
 
+interface Converted {
+  tables: Map<string, Row[]>;
+  poison: DeadLetter[];
+}
+
 interface Sleeper {
   wakeable: boolean;
   finish: () => void;
@@ -166,7 +171,7 @@ export function startDrain(options: DrainOptions): Drain {
     payload: Buffer.from(entry.payload).toString('base64'),
   });
 
-  async function convert(entries: WalEntry[]): Promise<{ tables: Map<string, Row[]>; poison: DeadLetter[] }> {
+  async function convert(entries: WalEntry[]): Promise<Converted> {
     const poison: DeadLetter[] = [];
     const letter = deadLetter;
     const good: { entry: WalEntry; batch: PositionedBatch }[] = [];
@@ -243,21 +248,80 @@ export function startDrain(options: DrainOptions): Drain {
     }
   }
 
-  /** One round: stage a range, insert its rows table by table, dead-letter the poison, commit. */
+  /**
+   * The round after the current one, read and being transformed while the
+   * current one inserts. Never staged until it becomes the round: at most one
+   * range is ever staged, so a crash replays exactly what was staged. It stays
+   * valid while the committed position is where it starts (a failed round
+   * commits nothing), since log entries never change and the transform depends
+   * only on them.
+   */
+  let prefetched: { range: WalRange; entries: WalEntry[]; converted: Promise<Converted | null> } | null =
+    null;
+
+  /**
+   * Reads the range starting at `from` and starts transforming it in the
+   * background. The read is awaited here, so the drain never has two log reads
+   * (or a read and a commit) in flight at once.
+   */
+  async function prefetch(from: WalPosition): Promise<void> {
+    if (prefetched?.range.from === from) return;
+    prefetched = null;
+    if (stopping) return;
+    let entries: WalEntry[];
+    try {
+      entries = await wal.read(from, maxEntries, maxBytes);
+    } catch {
+      // The next round reads it again and reports what goes wrong.
+      return;
+    }
+    const last = entries.at(-1);
+    if (!last) return;
+    // A failure here only costs the head start: the round converts again.
+    const converted = convert(entries).catch(() => null);
+    prefetched = { range: { from, to: last.next }, entries, converted };
+  }
+
+  /** The prefetched round, transformed, if it starts at the committed position. */
+  async function takePrefetched(): Promise<{
+    range: WalRange;
+    entries: WalEntry[];
+    converted: Converted;
+  } | null> {
+    const taken = prefetched;
+    prefetched = null;
+    if (!taken || taken.range.from !== wal.committedPosition) return null;
+    const converted = await taken.converted;
+    return converted && { range: taken.range, entries: taken.entries, converted };
+  }
+
+  /**
+   * One round: stage a range, insert its rows table by table, dead-letter the
+   * poison, commit. The next range is transformed while this one inserts.
+   */
   async function round(): Promise<void> {
     let range = wal.pending;
     let entries: WalEntry[];
+    let converted: Converted;
     if (range) {
       entries = await readRange(range);
+      converted = await convert(entries);
     } else {
-      entries = await wal.read(wal.committedPosition, maxEntries, maxBytes);
-      const last = entries.at(-1);
-      if (!last) return;
-      range = { from: wal.committedPosition, to: last.next };
+      const ready = await takePrefetched();
+      if (ready) {
+        ({ range, entries } = ready);
+      } else {
+        entries = await wal.read(wal.committedPosition, maxEntries, maxBytes);
+        const last = entries.at(-1);
+        if (!last) return;
+        range = { from: wal.committedPosition, to: last.next };
+      }
       // Persisted before inserting, so a restart replays exactly this range under the same tokens.
       await wal.stage(range);
+      converted = ready ? ready.converted : await convert(entries);
     }
-    const { tables, poison } = await convert(entries);
+    await prefetch(range.to);
+    const { tables, poison } = converted;
     const inserted = new Set<string>();
     for (const table of [...tables.keys()].sort()) {
       const rows = tables.get(table) as Row[];
