@@ -2,7 +2,7 @@
  * Inputs at the edges of the PII detectors' shortcuts: the hashed lexicon memo
  * (case, apostrophes, non-ASCII words), the street-prefix and street-ending
  * prefilter (upper case, punctuation before a prefix, a no-break space, words
- * that merely end like one), the PO box and military-address literal checks, the credential keyword check, the firm-name tail check.
+ * that merely end like one), the PO box and military-address literal checks, the credential keyword check, the firm-name tail check, the email and dotted-quad checks.
  * Expected findings are what the detectors returned before the shortcuts
  * existed, so a shortcut that skips a real match fails here.
  */
@@ -89,6 +89,15 @@ const CASES: [string, [string, number, number, number][]][] = [
       ['PERSON', 0, 4, 0.75],
       ['PERSON', 5, 10, 0.75],
       ['PERSON', 21, 31, 0.95],
+    ],
+  ],
+  ['RT @user: @other mail me at first.last+tag@mail.example.io today', [['EMAIL_ADDRESS', 28, 58, 0.95]]],
+  ['@bob @alice see you @ 5', []],
+  [
+    'server 10.0.0.1 and v1.2.3.4 and 3.5 stars, login from 192.168.12.7:8080',
+    [
+      ['IP_ADDRESS', 7, 15, 0.95],
+      ['IP_ADDRESS', 55, 67, 0.95],
     ],
   ],
 ];

@@ -40,8 +40,32 @@ function emailMatches(text: string): { index: number; value: string }[] {
   return found;
 }
 
+function isAsciiAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/**
+ * Whether some `@` has a local-part character before it and a letter or digit after it, as
+ * every address needs: a text whose only `@`s open handles ("RT @user") runs no pattern.
+ */
+function mayHoldEmail(text: string): boolean {
+  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
+    const before = at > 0 ? text.charCodeAt(at - 1) : 0;
+    // [A-Za-z0-9._%+-]
+    const local =
+      isAsciiAlnum(before) ||
+      before === 46 ||
+      before === 95 ||
+      before === 37 ||
+      before === 43 ||
+      before === 45;
+    if (local && isAsciiAlnum(text.charCodeAt(at + 1))) return true;
+  }
+  return false;
+}
+
 export const detectEmails: Detector = (text, out) => {
-  if (!text.includes('@')) return;
+  if (!text.includes('@') || !mayHoldEmail(text)) return;
   for (const { index, value } of emailMatches(text)) {
     out.push({
       type: 'EMAIL_ADDRESS',
@@ -143,8 +167,18 @@ const VERSION_CONTEXT =
 const IP_CONTEXT =
   /\b(?:ip|ips|ipv4|address|addr|host|server|gateway|dns|subnet|ping|connect|connecting|from|to|blocked|login|logged|source|src|dst|destination|client|proxy)\b/;
 
+/** Whether some `.` has a digit on both sides, as every dotted quad does. */
+function mayHoldIpv4(text: string): boolean {
+  for (let dot = text.indexOf('.'); dot !== -1; dot = text.indexOf('.', dot + 1)) {
+    const a = text.charCodeAt(dot - 1);
+    const b = text.charCodeAt(dot + 1);
+    if (a >= 48 && a <= 57 && b >= 48 && b <= 57) return true;
+  }
+  return false;
+}
+
 export const detectIps: Detector = (text, out) => {
-  if (text.includes('.') && hasDigit(text)) detectIpv4(text, out);
+  if (hasDigit(text) && mayHoldIpv4(text)) detectIpv4(text, out);
   if (mayHoldIpv6(text)) detectIpv6(text, out);
 };
 
