@@ -436,13 +436,17 @@ let latin1Bytes = new Uint8Array(4096);
 
 /** The string of `chars[0, length)`; Latin-1 text (most of it) goes through a byte copy, several times faster than `fromCharCode`. */
 export function charsToString(chars: Uint16Array, length: number): string {
-  let wide = 0;
-  for (let i = 0; i < length; i++) wide |= chars[i] as number;
-  if (wide < 256 && latin1Slice !== undefined) {
+  if (latin1Slice !== undefined) {
     if (latin1Bytes.length < length) latin1Bytes = new Uint8Array(Math.max(length, latin1Bytes.length * 2));
+    // Copy the low bytes while checking that no high byte is set; a wide text falls through.
     const bytes = latin1Bytes;
-    for (let i = 0; i < length; i++) bytes[i] = chars[i] as number;
-    return latin1Slice.call(bytes, 0, length);
+    let wide = 0;
+    for (let i = 0; i < length; i++) {
+      const c = chars[i] as number;
+      wide |= c;
+      bytes[i] = c;
+    }
+    if (wide < 256) return latin1Slice.call(bytes, 0, length);
   }
   let s = '';
   for (let start = 0; start < length; start += 4096) {
