@@ -384,9 +384,25 @@ function wordsOf(text: string): Word[] {
 
 /** Only spaces (and a dot after an initial or title) may sit between two parts of one name. */
 function joined(text: string, a: Word, b: Word): boolean {
-  const gap = text.slice(a.end, b.start);
-  if (/^[ \t]{1,3}$/.test(gap)) return true;
-  return /^\.[ \t]{1,3}$/.test(gap) && (a.initial || a.end - a.start === 1 || a.title);
+  const gap = b.start - a.end;
+  // 1-3 spaces or tabs, or a dot and 1-3 of them.
+  if (gap >= 1 && gap <= 3 && blanks(text, a.end, b.start)) return true;
+  return (
+    gap >= 2 &&
+    gap <= 4 &&
+    text.charCodeAt(a.end) === 46 &&
+    blanks(text, a.end + 1, b.start) &&
+    (a.initial || a.end - a.start === 1 || a.title)
+  );
+}
+
+/** Whether `text[from, to)` is all spaces and tabs. */
+function blanks(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
 }
 
 function candidate(w: Word): boolean {
@@ -580,8 +596,14 @@ export const detectPersons: Detector = (text, out) => {
       if (part.length > 2) known.add(part.replace(/['’]s$/, ''));
   }
   if (known.size > 0) {
+    // A capitalised ASCII word whose lower-cased initial starts no known name needs no lower-cased copy.
+    const initials = new Set<number>();
+    for (const k of known) initials.add(k.charCodeAt(0));
     for (const w of words) {
-      if (!w.cap || !known.has(w.norm)) continue;
+      if (!w.cap) continue;
+      const c0 = text.charCodeAt(w.start);
+      if (c0 < 128 && !initials.has(c0 | 32)) continue;
+      if (!known.has(w.norm)) continue;
       if (found.some((f) => f.start <= w.start && w.end <= f.end && f.confidence >= 0.7)) continue;
       found.push({ type: 'PERSON', start: w.start, end: w.end, text: w.text, confidence: 0.75 });
     }
