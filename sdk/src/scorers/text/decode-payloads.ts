@@ -47,44 +47,78 @@ function isHexDigit(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
 
+function isB64(c: number): boolean {
+  return c < 128 && B64[c] === 1;
+}
+
+function isHexOrSeparator(c: number): boolean {
+  return isHexDigit(c) || c === 32 || c === 58;
+}
+
 /**
- * One pass over the code units: the maximal base64 runs of 16+ characters (with up
- * to two `=`), as `[start, end]` pairs into `runs`, and whether the text could hold
- * a hex run in paired form: 16 hex digits between single spaces or colons. Prose
- * seldom has that (words of the letters a–f alone came close often enough), and
- * the hex pattern itself is costly to try at every word start.
+ * The maximal base64 runs of 16+ characters (with up to two `=`), as `[start, end]`
+ * pairs into `runs`. A run that long covers the 16th character from any point before
+ * it, so the scan looks there first and skips ahead when it is no base64 character:
+ * prose, whose words are short, is read about one character in eight.
  */
-function scanUnits(units: Uint16Array, len: number, runs: number[]): boolean {
-  let pairedHex = false;
-  let digits = 0;
-  let separator = false;
-  let runStart = -1;
-  for (let i = 0; i <= len; i++) {
-    const c = i < len ? (units[i] as number) : 0;
-    if (c < 128 && B64[c] === 1) {
-      if (runStart === -1) runStart = i;
-    } else if (runStart !== -1) {
-      if (i - runStart >= 16) {
-        let end = i;
-        if (end < len && units[end] === 61) end++;
-        if (end < len && units[end] === 61) end++;
-        runs.push(runStart, end);
-      }
-      runStart = -1;
+function base64Runs(units: Uint16Array, len: number, runs: number[]): void {
+  let i = 0;
+  // Invariant: units[i - 1], when there is one, is not a base64 character.
+  while (i + 16 <= len) {
+    const probe = i + 15;
+    if (!isB64(units[probe] as number)) {
+      i = probe + 1;
+      continue;
     }
-    if (pairedHex) continue;
-    if (isHexDigit(c)) {
-      if (++digits >= 16) pairedHex = true;
-      separator = false;
-    } else if (c === 32 || c === 58) {
-      if (separator) digits = 0;
-      separator = true;
-    } else {
-      digits = 0;
-      separator = false;
+    let start = probe;
+    while (start > i && isB64(units[start - 1] as number)) start--;
+    let end = probe + 1;
+    while (end < len && isB64(units[end] as number)) end++;
+    if (end - start < 16) {
+      i = end + 1;
+      continue;
     }
+    if (end < len && units[end] === 61) end++;
+    if (end < len && units[end] === 61) end++;
+    runs.push(start, end);
+    i = end;
   }
-  return pairedHex;
+}
+
+/**
+ * Whether the text could hold a hex run in paired form: 16 hex digits between single
+ * spaces or colons. Prose seldom has that (words of the letters a–f alone came close
+ * often enough), and the hex pattern itself is costly to try at every word start. Such
+ * a stretch is 16+ characters of hex digits and separators, so the scan skips ahead as
+ * `base64Runs` does and counts digits only inside those stretches.
+ */
+function mayHoldPairedHex(units: Uint16Array, len: number): boolean {
+  let i = 0;
+  // Invariant: units[i - 1], when there is one, is neither a hex digit nor a separator.
+  while (i + 16 <= len) {
+    const probe = i + 15;
+    if (!isHexOrSeparator(units[probe] as number)) {
+      i = probe + 1;
+      continue;
+    }
+    let start = probe;
+    while (start > i && isHexOrSeparator(units[start - 1] as number)) start--;
+    let end = probe + 1;
+    while (end < len && isHexOrSeparator(units[end] as number)) end++;
+    let digits = 0;
+    let separator = false;
+    for (let k = start; k < end; k++) {
+      if (isHexDigit(units[k] as number)) {
+        if (++digits >= 16) return true;
+        separator = false;
+      } else {
+        if (separator) digits = 0;
+        separator = true;
+      }
+    }
+    i = end + 1;
+  }
+  return false;
 }
 
 /** The escaped form of a hex run needs `\x` and a stretch of hex digits, spaces, colons and `\x` with 12 digits. */
@@ -119,10 +153,13 @@ function scan(text: string): DecodedPayload[] {
   const found: DecodedPayload[] = [];
   const units = readUnits(text);
   const runs: number[] = [];
-  const pairedHex = scanUnits(units, text.length, runs);
+  base64Runs(units, text.length, runs);
   for (let r = 0; r < runs.length && found.length < MAX_PAYLOADS; r += 2)
     decodeBase64Run(text, runs[r] as number, runs[r + 1] as number, found);
-  if (found.length < MAX_PAYLOADS && (pairedHex || mayHoldEscapedHex(text, units, text.length))) {
+  if (
+    found.length < MAX_PAYLOADS &&
+    (mayHoldPairedHex(units, text.length) || mayHoldEscapedHex(text, units, text.length))
+  ) {
     for (const m of text.matchAll(HEX_RUN)) {
       if (found.length >= MAX_PAYLOADS) break;
       const digits = m[0].replace(/\\x|[ :]/g, '');
