@@ -2,15 +2,28 @@
  * A collector in its own process for the end-to-end benchmarks, so its memory
  * and CPU are its own and can be read apart from the load generator's.
  * Started by `collector-process.ts` with an IPC channel; also prints its URL on
- * stdout. Argument: JSON `{ dir, evaluators }`.
+ * stdout. Argument: JSON `{ dir, evaluators, transformWorkers? }`; `OVERSIGHT_TRANSFORM_WORKERS`
+ * stands in for `transformWorkers` when the argument lacks it.
  */
 import path from 'node:path';
 import { resolveConfig } from '../collector/src/config.ts';
 import { controlFileFor, startCollector } from '../collector/src/service.ts';
 import { processStats, resetLoopDelay } from './process-stats.ts';
 
-const { dir, evaluators } = JSON.parse(process.argv[2] ?? '{}') as { dir: string; evaluators: string };
-const config = resolveConfig({ port: 0, dataDir: path.join(dir, 'data'), insecureDev: true, evaluators });
+const { dir, evaluators, transformWorkers } = JSON.parse(process.argv[2] ?? '{}') as {
+  dir: string;
+  evaluators: string;
+  transformWorkers?: number;
+};
+// The parent may pass the setting in the environment, as the CLI takes it; unset keeps the collector's default.
+const workers = transformWorkers ?? process.env.OVERSIGHT_TRANSFORM_WORKERS;
+const config = resolveConfig({
+  port: 0,
+  dataDir: path.join(dir, 'data'),
+  insecureDev: true,
+  evaluators,
+  ...(workers === undefined || workers === '' ? {} : { transformWorkers: Number(workers) }),
+});
 const collector = await startCollector(config);
 console.log(collector.url);
 

@@ -2,7 +2,7 @@
  * End-to-end ingest: spans per second from the first export to the last row
  * being queryable, through a collector in its own process, fed by the real
  * OTLP protobuf exporter with several requests in flight. Run with all
- * scorers and with none, next to a raw chdb insert of the same rows in
+ * scorers (transform on a worker thread, the default, and in-process) and with none, next to a raw chdb insert of the same rows in
  * another process (the baseline: what storage alone costs on this machine now).
  */
 import { fork } from 'node:child_process';
@@ -38,11 +38,29 @@ async function storedCounts(sql: (q: string) => Promise<string>): Promise<number
   return Math.min(traces ?? 0, llm ?? 0);
 }
 
+/**
+ * Starts the collector child with `transformWorkers` (undefined: its default).
+ * The child reads it from `OVERSIGHT_TRANSFORM_WORKERS`, as the CLI does, since
+ * `startCollectorProcess` passes only the evaluators; set just for the fork.
+ */
+async function startWith(evaluators: string, transformWorkers: number | undefined) {
+  const saved = process.env.OVERSIGHT_TRANSFORM_WORKERS;
+  if (transformWorkers === undefined) delete process.env.OVERSIGHT_TRANSFORM_WORKERS;
+  else process.env.OVERSIGHT_TRANSFORM_WORKERS = String(transformWorkers);
+  try {
+    return await startCollectorProcess({ evaluators });
+  } finally {
+    if (saved === undefined) delete process.env.OVERSIGHT_TRANSFORM_WORKERS;
+    else process.env.OVERSIGHT_TRANSFORM_WORKERS = saved;
+  }
+}
+
 async function throughCollector(
   spans: Awaited<ReturnType<typeof makeGenAiSpans>>,
   evaluators: string,
+  transformWorkers?: number,
 ): Promise<PathResult> {
-  const collector = await startCollectorProcess({ evaluators });
+  const collector = await startWith(evaluators, transformWorkers);
   try {
     const sender = createSender(collector.url);
     const batches = chunk(spans, BATCH);
@@ -137,12 +155,14 @@ export const ingest: Section = {
     );
 
     const all = await throughCollector(spans, 'all');
+    const inProcess = await throughCollector(spans, 'all', 0);
     const none = await throughCollector(spans, 'none');
     const raw = await rawInsert(total);
 
     const rate = (r: PathResult) => r.spans / r.seconds;
     const rows: [string, PathResult][] = [
       ['collector, all scorers', all],
+      ['collector, all scorers, --transform-workers 0', inProcess],
       ['collector, --evaluators none', none],
       ['raw chdb insert (baseline)', raw],
     ];
@@ -176,25 +196,31 @@ export const ingest: Section = {
     note(
       'CPU s and RSS are the measured process only (the collector, or the raw-insert process), not the sender',
     );
-    if ((all.failedRequests ?? 0) + (none.failedRequests ?? 0) > 0) {
-      note(`failed export requests: all=${all.failedRequests}, none=${none.failedRequests}`);
+    const failed = (all.failedRequests ?? 0) + (inProcess.failedRequests ?? 0) + (none.failedRequests ?? 0);
+    if (failed > 0) {
+      note(
+        `failed export requests: all=${all.failedRequests}, in-process=${inProcess.failedRequests}, none=${none.failedRequests}`,
+      );
     }
     return {
       spans: total,
       collector_all_spans_per_s: Math.round(rate(all)),
+      collector_all_in_process_spans_per_s: Math.round(rate(inProcess)),
       collector_none_spans_per_s: Math.round(rate(none)),
       raw_insert_spans_per_s: Math.round(rate(raw)),
       collector_all_vs_raw: round(rate(all) / rate(raw), 3),
       collector_none_vs_raw: round(rate(none) / rate(raw), 3),
       collector_all_spans_per_cpu_s: Math.round(all.spans / all.cpuSeconds),
+      collector_all_in_process_spans_per_cpu_s: Math.round(inProcess.spans / inProcess.cpuSeconds),
       collector_none_spans_per_cpu_s: Math.round(none.spans / none.cpuSeconds),
       collector_all_peak_rss_mb: all.peakRssMb,
       collector_none_peak_rss_mb: none.peakRssMb,
       raw_insert_peak_rss_mb: raw.peakRssMb,
       collector_all_loop_stall_max_ms: all.loopDelayMaxMs,
+      collector_all_in_process_loop_stall_max_ms: inProcess.loopDelayMaxMs,
       collector_none_loop_stall_max_ms: none.loopDelayMaxMs,
       scorers_cpu_share: round(scorerShare, 3),
-      failed_requests: (all.failedRequests ?? 0) + (none.failedRequests ?? 0),
+      failed_requests: failed,
     };
   },
 };

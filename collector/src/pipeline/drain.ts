@@ -66,7 +66,11 @@ export interface Drain {
    * false if `timeoutMs` passes first or the drain stops.
    */
   waitForDrain(timeoutMs?: number): Promise<boolean>;
-  /** Finishes the round in progress (or abandons a backoff wait) and ends the loop. */
+  /**
+   * Finishes the round in progress (or abandons a backoff wait) and ends the
+   * loop. A transform already started for the next round is not waited for:
+   * its result is dropped, and a restart reads that range again.
+   */
   stop(): Promise<void>;
 }
 
