@@ -13,7 +13,7 @@ import { toSourceRange } from './text/normalize.ts';
 import type { Evidence, ScoreResult, TextScorer } from './types.ts';
 
 /** Bumped when rules or scorer logic change; the model version covers the weights. */
-export const RULES_VERSION = '2';
+export const RULES_VERSION = '3';
 
 export interface LinearScorerOptions {
   /** Overrides the model's shipped threshold. */
