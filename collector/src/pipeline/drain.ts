@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { clickhouseCodeOf } from '../store/errors.ts';
 import type { Row, Store } from '../store/store.ts';
@@ -5,6 +6,8 @@ import type { IngestBatch } from './batch-codec.ts';
 import { decodeBatch } from './batch-codec.ts';
 import type { DeadLetter } from './dead-letter.ts';
 import { writeDeadLetters } from './dead-letter.ts';
+import type { KeyReader, RowKey } from './replay-check.ts';
+import { rowsMissingFrom } from './replay-check.ts';
 import type { Wal, WalEntry, WalPosition, WalRange } from './wal/wal.ts';
 
 /** A decoded log entry, with where it sits in the log (stable across restarts: usable for row ids). */
@@ -37,6 +40,15 @@ export interface DrainOptions {
   decode?: (payload: Uint8Array) => IngestBatch;
   /** Told about every failed round (for logs); the drain retries on its own. */
   onError?: (error: Error) => void;
+  /**
+   * Columns that identify a table's rows. With `reader`, replaying a range a
+   * previous process staged first looks up which of its rows are stored: a
+   * token ClickHouse logged for a part it then lost would otherwise drop the
+   * replay. Tables without a key trust their tokens.
+   */
+  rowKey?: RowKey;
+  /** Where the rows go, read by that check; tables are the names the drain inserts into. */
+  reader?: KeyReader;
 }
 
 export interface DrainHealth {
@@ -100,7 +112,10 @@ function isRefusedData(error: unknown): boolean {
 }
 
 export function startDrain(options: DrainOptions): Drain {
-  const { wal, store, toRows } = options;
+  const { wal, store, toRows, rowKey, reader } = options;
+  if (rowKey && !reader) throw new Error('rowKey needs a reader to look up stored rows');
+  // Staged by a previous process: its inserts may have half-happened.
+  const recoveredRange = wal.pending;
   const maxEntries = options.maxEntriesPerInsert ?? 500;
   const maxBytes = options.maxBytesPerInsert ?? 16 * 1024 * 1024;
   const lingerMs = options.lingerMs ?? 200;
@@ -229,12 +244,39 @@ export function startDrain(options: DrainOptions): Drain {
   }
 
   /**
+   * Inserts rows of the range a previous process staged. Rows already stored
+   * are left out and the rest go under a token never used before: the engine
+   * may hold the original token for a part it lost, and would drop them. A
+   * crash before the commit repeats the check, so the token need not repeat.
+   */
+  async function insertRecovered(table: string, rows: Row[], token: string): Promise<void> {
+    const columns = rowKey?.(table);
+    let missing: Row[] | null = null;
+    if (columns && reader) {
+      try {
+        missing = await rowsMissingFrom(reader, table, columns, rows);
+      } catch (err) {
+        storeHealthy = false;
+        throw err;
+      }
+    }
+    if (missing === null) return insert(table, rows, token);
+    if (missing.length === 0) return;
+    await insert(table, missing, `${token}:r${randomBytes(6).toString('hex')}`);
+  }
+
+  /**
    * Inserts a refused range entry by entry, each under its own token, and
    * dead-letters the entries ClickHouse refuses. Tables the whole range already
    * reached are skipped, so nothing is written twice; a replay after a crash
    * takes the same path and the same tokens.
    */
-  async function isolateRefused(entries: WalEntry[], inserted: Set<string>, poison: DeadLetter[]) {
+  async function isolateRefused(
+    entries: WalEntry[],
+    inserted: Set<string>,
+    poison: DeadLetter[],
+    write: typeof insert,
+  ) {
     for (const entry of entries) {
       const { tables, poison: entryPoison } = await convert([entry]);
       poison.push(...entryPoison);
@@ -243,7 +285,7 @@ export function startDrain(options: DrainOptions): Drain {
         for (const table of [...tables.keys()].sort()) {
           const rows = tables.get(table) as Row[];
           if (rows.length === 0 || inserted.has(table)) continue;
-          await insert(table, rows, deduplicationToken(wal.id, range, table));
+          await write(table, rows, deduplicationToken(wal.id, range, table));
         }
       } catch (err) {
         if (!isRefusedData(err)) throw err;
@@ -325,19 +367,21 @@ export function startDrain(options: DrainOptions): Drain {
       converted = ready ? ready.converted : await convert(entries);
     }
     await prefetch(range.to);
+    const recovering = recoveredRange?.from === range.from && recoveredRange.to === range.to;
+    const write = recovering ? insertRecovered : insert;
     const { tables, poison } = converted;
     const inserted = new Set<string>();
     for (const table of [...tables.keys()].sort()) {
       const rows = tables.get(table) as Row[];
       if (rows.length === 0) continue;
       try {
-        await insert(table, rows, deduplicationToken(wal.id, range, table));
+        await write(table, rows, deduplicationToken(wal.id, range, table));
         inserted.add(table);
       } catch (err) {
         if (!isRefusedData(err)) throw err;
         // ClickHouse refused the rows themselves, which no retry will change:
         // find the entries it refuses and keep the rest, entry by entry.
-        await isolateRefused(entries, inserted, poison);
+        await isolateRefused(entries, inserted, poison, write);
         break;
       }
     }
