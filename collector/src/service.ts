@@ -10,7 +10,7 @@ import type { Config } from './config.ts';
 import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
 import { createMetrics } from './metrics.ts';
 import { openPipeline } from './pipeline/index.ts';
-import { naturalRowKey } from './pipeline/natural-keys.ts';
+import { replayCheckFor } from './pipeline/natural-keys.ts';
 import { defaultTransformWorkers, startTransformWorkers } from './pipeline/transform-worker.ts';
 import { createApiKeyResolver, parseApiKeys } from './receive/api-keys.ts';
 import { createRateLimiter } from './receive/rate-limit.ts';
@@ -151,7 +151,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     },
     store: measuredStore,
     toRows: transformWorkers ? transformWorkers.toRows : createYieldingBatchTransform(transformOptions),
-    drain: { onError: reportDrainError(), rowKey: naturalRowKey, reader: store },
+    drain: { onError: reportDrainError(), ...replayCheckFor(store) },
   });
   const { ingest } = await pipeline.catch(async (error) => {
     await transformWorkers?.close();

@@ -7,7 +7,7 @@ import type { SpanRecord } from '../../src/otlp/span-record.ts';
 import { encodeBatch } from '../../src/pipeline/batch-codec.ts';
 import type { PositionedBatch } from '../../src/pipeline/drain.ts';
 import { startDrain } from '../../src/pipeline/drain.ts';
-import { naturalRowKey } from '../../src/pipeline/natural-keys.ts';
+import { replayCheckFor } from '../../src/pipeline/natural-keys.ts';
 import { Wal } from '../../src/pipeline/wal/wal.ts';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -98,7 +98,7 @@ describe('crash replay into the real tables', () => {
     const wal = await Wal.open({ dir: walDir });
     for (let entry = 0; entry < 3; entry++) {
       const batch = { projectId: `project-${entry % 2}`, receivedAt: 1_700_000_000_000, spans: spans(entry) };
-      const { position } = await wal.append(encodeBatch(batch));
+      const position = await wal.append(encodeBatch(batch));
       batches.push({ ...batch, position });
     }
     const expected = toRows(batches);
@@ -125,8 +125,7 @@ describe('crash replay into the real tables', () => {
       store,
       toRows,
       lingerMs: 0,
-      rowKey: naturalRowKey,
-      reader: store,
+      ...replayCheckFor(store),
     });
     drain.wake();
     expect(await drain.waitForDrain(20_000)).toBe(true);
@@ -142,5 +141,10 @@ describe('crash replay into the real tables', () => {
       `SELECT document_id, rank FROM ${RETRIEVAL_DOCUMENTS} ORDER BY document_id`,
     );
     expect(documents.map((d) => d.document_id)).toEqual(['d0', 'd1', 'd2', 'e0', 'e1', 'e2']);
+  });
+
+  it('is left off for a server, which outlives the collector and keeps its parts', () => {
+    expect(replayCheckFor(store).reader).toBe(store);
+    expect(replayCheckFor({ ...store, kind: 'server' })).toEqual({});
   });
 });
