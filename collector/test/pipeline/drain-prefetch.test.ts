@@ -1,56 +1,16 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../src/pipeline/batch-codec.ts';
 import type { PositionedBatch } from '../../src/pipeline/drain.ts';
 import { startDrain } from '../../src/pipeline/drain.ts';
 import type { WalRange } from '../../src/pipeline/wal/wal.ts';
 import { Wal } from '../../src/pipeline/wal/wal.ts';
-import type { EmbeddedStore } from '../../src/store/chdb-store.ts';
-import { openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import type { InsertOptions, Row, Store } from '../../src/store/store.ts';
-import { EVENTS_TABLE, ROWS_TABLE, span, testTablesDdl, toTestRows } from './fixtures/spans.ts';
+import { expectExactlyOnce, useDrainHarness } from './fixtures/drain-harness.ts';
+import { EVENTS_TABLE, ROWS_TABLE, span, toTestRows } from './fixtures/spans.ts';
 
-let dataDir: string;
-let store: EmbeddedStore;
-let walDir: string;
-let testNo = 0;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'drain-prefetch-chdb-'));
-  store = await openEmbeddedStore({ dataDir, database: 'drain_prefetch_test' });
-});
-afterAll(async () => {
-  await store?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-let scoped: Store;
-beforeEach(async () => {
-  testNo++;
-  for (const ddl of testTablesDdl(store.database, `_${testNo}`)) await store.command(ddl);
-  scoped = {
-    ...store,
-    insert: (table, rows, options) => store.insert(`${table}_${testNo}`, rows, options),
-  };
-  walDir = await mkdtemp(join(tmpdir(), 'drain-prefetch-wal-'));
-});
-afterEach(async () => {
-  await rm(walDir, { recursive: true, force: true });
-});
-
-async function countsById(table = ROWS_TABLE): Promise<Map<string, number>> {
-  const rows = await store.query<{ id: string; n: number }>(
-    `SELECT id, count() AS n FROM ${table}_${testNo} GROUP BY id`,
-  );
-  return new Map(rows.map((r) => [r.id, Number(r.n)]));
-}
-
-function expectExactlyOnce(counts: Map<string, number>, ids: string[]): void {
-  expect(counts.size).toBe(ids.length);
-  for (const id of ids) expect(counts.get(id), id).toBe(1);
-}
+const h = useDrainHarness('drain-prefetch-test');
 
 /** Appends `entries` requests of 5 spans each (ids `prefix-<entry>-<span>`); returns the ids per entry. */
 async function appendEntries(wal: Wal, prefix: string, entries: number): Promise<string[][]> {
@@ -72,7 +32,7 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('drain prefetch', () => {
   it("transforms round 2 while round 1 inserts, and stages round 2 only after round 1's commit", async () => {
-    const wal = await Wal.open({ dir: walDir });
+    const wal = await Wal.open({ dir: h.walDir });
     const sent = await appendEntries(wal, 'ov', 4);
     const log: string[] = [];
     let pendingAtTransform: Record<string, WalRange | null> = {};
@@ -91,7 +51,7 @@ describe('drain prefetch', () => {
       return toTestRows(batches);
     };
     const recording: Store = {
-      ...scoped,
+      ...h.scoped,
       async insert(table: string, rows: Row[], options?: InsertOptions) {
         const entry = String(rows[0]?.id).replace(/-\d+$/, '');
         log.push(`insert ${entry} ${table} start`);
@@ -101,7 +61,7 @@ describe('drain prefetch', () => {
         if (entry === 'ov-0') {
           await Promise.race([round2Transforming, new Promise((resolve) => setTimeout(resolve, 2_000))]);
         }
-        await scoped.insert(table, rows, options);
+        await h.scoped.insert(table, rows, options);
         log.push(`insert ${entry} ${table} end`);
       },
     };
@@ -131,14 +91,14 @@ describe('drain prefetch', () => {
       );
     }
     expect(insertStates).toHaveLength(4);
-    expectExactlyOnce(await countsById(), sent.flat());
-    expectExactlyOnce(await countsById(EVENTS_TABLE), sent.flat());
+    expectExactlyOnce(await h.countsById(), sent.flat());
+    expectExactlyOnce(await h.countsById(EVENTS_TABLE), sent.flat());
     expect(wal.pending).toBeNull();
     await wal.close();
   });
 
   it("stores every row once when round 1's insert fails after round 2 was prefetched, keeping the prefetch", async () => {
-    const wal = await Wal.open({ dir: walDir });
+    const wal = await Wal.open({ dir: h.walDir });
     const sent = await appendEntries(wal, 'fail', 6);
     const transforms: string[] = [];
     const toRows = async (batches: PositionedBatch[]) => {
@@ -151,14 +111,14 @@ describe('drain prefetch', () => {
     let failures = 0;
     const tokens: string[] = [];
     const flaky: Store = {
-      ...scoped,
+      ...h.scoped,
       async insert(table: string, rows: Row[], options?: InsertOptions) {
         const entry = String(rows[0]?.id).replace(/-\d+$/, '');
         if (entry === 'fail-0' && table === ROWS_TABLE && failures < 2) {
           failures++;
           throw new Error('connect ECONNREFUSED 127.0.0.1:8123');
         }
-        await scoped.insert(table, rows, options);
+        await h.scoped.insert(table, rows, options);
         tokens.push(options?.deduplicationToken ?? '');
       },
     };
@@ -178,8 +138,8 @@ describe('drain prefetch', () => {
 
     expect(errors).toEqual(['connect ECONNREFUSED 127.0.0.1:8123', 'connect ECONNREFUSED 127.0.0.1:8123']);
     expect(drain.stats()).toMatchObject({ failedRounds: 2, entriesCommitted: 6, deadLettered: 0 });
-    expectExactlyOnce(await countsById(), sent.flat());
-    expectExactlyOnce(await countsById(EVENTS_TABLE), sent.flat());
+    expectExactlyOnce(await h.countsById(), sent.flat());
+    expectExactlyOnce(await h.countsById(EVENTS_TABLE), sent.flat());
     // Round 1 converted on each attempt; round 2's prefetch survived the failures; round 3 once.
     expect(transforms).toEqual(['fail-0', 'fail-2', 'fail-0', 'fail-0', 'fail-4']);
     // The events table of round 1 went through on every attempt under one token (ClickHouse dropped the copies).
@@ -203,7 +163,7 @@ describe('drain prefetch', () => {
   });
 
   it('replays only the staged round after a crash mid-insert, never the prefetched one', async () => {
-    const wal = await Wal.open({ dir: walDir });
+    const wal = await Wal.open({ dir: h.walDir });
     const sent = await appendEntries(wal, 'crash', 4);
     let crashed!: () => void;
     const hung = new Promise<void>((resolve) => {
@@ -216,9 +176,9 @@ describe('drain prefetch', () => {
       return toTestRows(batches);
     };
     const crashing: Store = {
-      ...scoped,
+      ...h.scoped,
       async insert(table: string, rows: Row[], options?: InsertOptions) {
-        await scoped.insert(table, rows, options);
+        await h.scoped.insert(table, rows, options);
         // The process "dies" after round 1's last table once round 2 is being prefetched.
         if (table === ROWS_TABLE) {
           const giveUp = Date.now() + 2_000;
@@ -234,15 +194,15 @@ describe('drain prefetch', () => {
     const ends = (await wal.read(0, 4, Number.MAX_SAFE_INTEGER)).map((e) => e.next);
     expect(wal.pending).toEqual({ from: 0, to: ends[1] });
 
-    const reopened = await Wal.open({ dir: walDir });
+    const reopened = await Wal.open({ dir: h.walDir });
     expect(reopened.pending).toEqual({ from: 0, to: ends[1] });
     expect(reopened.committedPosition).toBe(0);
     const tokens: string[] = [];
     const recording: Store = {
-      ...scoped,
+      ...h.scoped,
       async insert(table: string, rows: Row[], options?: InsertOptions) {
         tokens.push(options?.deduplicationToken ?? '');
-        await scoped.insert(table, rows, options);
+        await h.scoped.insert(table, rows, options);
       },
     };
     const second = startDrain({
@@ -260,13 +220,13 @@ describe('drain prefetch', () => {
       `${wal.id}:0-${ends[1]}:${EVENTS_TABLE}`,
       `${wal.id}:0-${ends[1]}:${ROWS_TABLE}`,
     ]);
-    expectExactlyOnce(await countsById(), sent.flat());
-    expectExactlyOnce(await countsById(EVENTS_TABLE), sent.flat());
+    expectExactlyOnce(await h.countsById(), sent.flat());
+    expectExactlyOnce(await h.countsById(EVENTS_TABLE), sent.flat());
     await reopened.close();
   });
 
   it('dead-letters poison found in a prefetched round and delivers the rest of it', async () => {
-    const wal = await Wal.open({ dir: walDir });
+    const wal = await Wal.open({ dir: h.walDir });
     const good = await appendEntries(wal, 'ok', 2);
     const poisoned = await wal.append(
       encodeBatch({ projectId: 'poison', receivedAt: 1, spans: [span('bad')] }),
@@ -278,13 +238,13 @@ describe('drain prefetch', () => {
       if (batches.some((b) => b.projectId === 'poison')) throw new Error('cannot normalize');
       return toTestRows(batches);
     };
-    const drain = startDrain({ wal, store: scoped, toRows, maxEntriesPerInsert: 2, lingerMs: 0 });
+    const drain = startDrain({ wal, store: h.scoped, toRows, maxEntriesPerInsert: 2, lingerMs: 0 });
     drain.wake();
     expect(await drain.waitForDrain(20_000)).toBe(true);
     await drain.stop();
-    expectExactlyOnce(await countsById(), [...good.flat(), ...more.flat()]);
+    expectExactlyOnce(await h.countsById(), [...good.flat(), ...more.flat()]);
     expect(drain.stats()).toMatchObject({ deadLettered: 2, entriesCommitted: 5 });
-    const letters = (await readFile(join(walDir, 'dead-letter.jsonl'), 'utf8'))
+    const letters = (await readFile(join(h.walDir, 'dead-letter.jsonl'), 'utf8'))
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { position: number; reason: string });

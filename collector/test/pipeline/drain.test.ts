@@ -1,7 +1,6 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../src/pipeline/batch-codec.ts';
 import type { PositionedBatch } from '../../src/pipeline/drain.ts';
 import { startDrain } from '../../src/pipeline/drain.ts';
@@ -9,56 +8,16 @@ import { createIngest, IngestClosedError } from '../../src/pipeline/ingest.ts';
 import { openPipeline } from '../../src/pipeline/open-pipeline.ts';
 import { WalFullError } from '../../src/pipeline/wal/errors.ts';
 import { Wal } from '../../src/pipeline/wal/wal.ts';
-import type { EmbeddedStore } from '../../src/store/chdb-store.ts';
-import { openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import type { InsertOptions, Row, Store } from '../../src/store/store.ts';
-import { EVENTS_TABLE, ROWS_TABLE, span, testTablesDdl, toTestRows } from './fixtures/spans.ts';
+import { expectExactlyOnce, useDrainHarness } from './fixtures/drain-harness.ts';
+import { EVENTS_TABLE, ROWS_TABLE, span, toTestRows } from './fixtures/spans.ts';
 
-let dataDir: string;
-let store: EmbeddedStore;
-let walDir: string;
-let testNo = 0;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'drain-chdb-'));
-  store = await openEmbeddedStore({ dataDir, database: 'drain_test' });
-});
-afterAll(async () => {
-  await store?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-/** Each test gets fresh tables (suffixed with its number) and a fresh log directory. */
-let scoped: Store;
-beforeEach(async () => {
-  testNo++;
-  for (const ddl of testTablesDdl(store.database, `_${testNo}`)) await store.command(ddl);
-  scoped = {
-    ...store,
-    insert: (table, rows, options) => store.insert(`${table}_${testNo}`, rows, options),
-  };
-  walDir = await mkdtemp(join(tmpdir(), 'drain-wal-'));
-});
-afterEach(async () => {
-  await rm(walDir, { recursive: true, force: true });
-});
-
-async function countsById(table = ROWS_TABLE): Promise<Map<string, number>> {
-  const rows = await store.query<{ id: string; n: number }>(
-    `SELECT id, count() AS n FROM ${table}_${testNo} GROUP BY id`,
-  );
-  return new Map(rows.map((r) => [r.id, Number(r.n)]));
-}
-
-function expectExactlyOnce(counts: Map<string, number>, ids: string[]): void {
-  expect(counts.size).toBe(ids.length);
-  for (const id of ids) expect(counts.get(id), id).toBe(1);
-}
+const h = useDrainHarness('drain-test');
 
 /** Delegates to the real store, failing the way a down server would while `down()` says so. */
 function flakyStore(down: () => boolean): Store & { calls: number; failures: number } {
   const wrapper = {
-    ...scoped,
+    ...h.scoped,
     calls: 0,
     failures: 0,
     async insert(table: string, rows: Row[], options?: InsertOptions) {
@@ -67,7 +26,7 @@ function flakyStore(down: () => boolean): Store & { calls: number; failures: num
         wrapper.failures++;
         throw new Error('connect ECONNREFUSED 127.0.0.1:8123');
       }
-      await scoped.insert(table, rows, options);
+      await h.scoped.insert(table, rows, options);
     },
   };
   return wrapper;
@@ -78,8 +37,8 @@ const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `
 describe('drain into chdb', () => {
   it('inserts every accepted span once, commits the log and retires its segments', async () => {
     const { drain, ingest } = await openPipeline({
-      wal: { dir: walDir, segmentBytes: 64 * 1024 },
-      store: scoped,
+      wal: { dir: h.walDir, segmentBytes: 64 * 1024 },
+      store: h.scoped,
       toRows: toTestRows,
       drain: { maxEntriesPerInsert: 20, lingerMs: 5 },
     });
@@ -93,20 +52,20 @@ describe('drain into chdb', () => {
       ),
     );
     expect(await drain.waitForDrain(20_000)).toBe(true);
-    expectExactlyOnce(await countsById(), sent);
-    expect((await countsById(EVENTS_TABLE)).size).toBe(300);
+    expectExactlyOnce(await h.countsById(), sent);
+    expect((await h.countsById(EVENTS_TABLE)).size).toBe(300);
     expect(drain.stats()).toMatchObject({ entriesCommitted: 30, deadLettered: 0 });
     expect(drain.stats().rowsInserted).toEqual({ [ROWS_TABLE]: 300, [EVENTS_TABLE]: 300 });
     expect(ingest.health()).toMatchObject({ ready: true, lagEntries: 0, storeHealthy: true });
     expect(await ingest.stop()).toEqual({ drained: true });
-    expect((await readdir(walDir)).filter((f) => f.endsWith('.wal'))).toHaveLength(1);
+    expect((await readdir(h.walDir)).filter((f) => f.endsWith('.wal'))).toHaveLength(1);
     await expect(ingest.ingest('p1', [span('late')])).rejects.toBeInstanceOf(IngestClosedError);
   });
 
   it('keeps accepting while the store is down, retries with backoff, and delivers every row once', async () => {
     let storeDown = true;
     const flaky = flakyStore(() => storeDown);
-    const wal = await Wal.open({ dir: walDir });
+    const wal = await Wal.open({ dir: h.walDir });
     const errors: string[] = [];
     const drain = startDrain({
       wal,
@@ -132,12 +91,12 @@ describe('drain into chdb', () => {
     expect(during.ready).toBe(true);
     expect(during.reasons.join()).toMatch(/store unavailable: connect ECONNREFUSED/);
     expect(during.lagEntries).toBe(20);
-    expect((await countsById()).size).toBe(0);
+    expect((await h.countsById()).size).toBe(0);
 
     storeDown = false;
     expect(await drain.waitForDrain(20_000)).toBe(true);
-    expectExactlyOnce(await countsById(), sent);
-    expectExactlyOnce(await countsById(EVENTS_TABLE), sent);
+    expectExactlyOnce(await h.countsById(), sent);
+    expectExactlyOnce(await h.countsById(EVENTS_TABLE), sent);
     expect(errors.length).toBeGreaterThanOrEqual(4);
     expect(ingest.health()).toMatchObject({ storeHealthy: true, lagEntries: 0 });
     await ingest.stop();
@@ -147,13 +106,13 @@ describe('drain into chdb', () => {
     // The second table's insert fails after the first table's went through: the retry resends both.
     let failEventsOnce = 3;
     const wrapper: Store = {
-      ...scoped,
+      ...h.scoped,
       async insert(table, rows, options) {
-        await scoped.insert(table, rows, options);
+        await h.scoped.insert(table, rows, options);
         if (table === EVENTS_TABLE && failEventsOnce-- > 0) throw new Error('connection reset after insert');
       },
     };
-    const wal = await Wal.open({ dir: walDir });
+    const wal = await Wal.open({ dir: h.walDir });
     const drain = startDrain({
       wal,
       store: wrapper,
@@ -170,18 +129,18 @@ describe('drain into chdb', () => {
       );
     expect(await drain.waitForDrain(20_000)).toBe(true);
     expect(drain.stats().failedRounds).toBe(3);
-    expectExactlyOnce(await countsById(), sent);
-    expectExactlyOnce(await countsById(EVENTS_TABLE), sent);
+    expectExactlyOnce(await h.countsById(), sent);
+    expectExactlyOnce(await h.countsById(EVENTS_TABLE), sent);
     await ingest.stop();
   });
 
   it('replays exactly the staged range after a crash between insert and commit, deduplicated by ClickHouse', async () => {
-    const wal = await Wal.open({ dir: walDir });
+    const wal = await Wal.open({ dir: h.walDir });
     let hang = true;
     const crashing: Store = {
-      ...scoped,
+      ...h.scoped,
       async insert(table, rows, options) {
-        await scoped.insert(table, rows, options);
+        await h.scoped.insert(table, rows, options);
         // The process "dies" after the last table's insert: rows are in ClickHouse, the commit never happens.
         if (hang && table === ROWS_TABLE) await new Promise(() => {});
       },
@@ -197,12 +156,12 @@ describe('drain into chdb', () => {
         }),
       );
     first.wake();
-    while ((await countsById()).size < 30) await new Promise((r) => setTimeout(r, 10));
+    while ((await h.countsById()).size < 30) await new Promise((r) => setTimeout(r, 10));
     expect(wal.pending).toEqual({ from: 0, to: wal.endPosition });
 
     // Restart on the same directory; more requests arrived meanwhile, so a fresh read would form a bigger round.
     hang = false;
-    const reopened = await Wal.open({ dir: walDir });
+    const reopened = await Wal.open({ dir: h.walDir });
     expect(reopened.committedPosition).toBe(0);
     const after = ids('after', 20);
     for (let r = 0; r < 2; r++)
@@ -213,22 +172,22 @@ describe('drain into chdb', () => {
           spans: after.slice(r * 10, r * 10 + 10).map((id) => span(id)),
         }),
       );
-    const second = startDrain({ wal: reopened, store: scoped, toRows: toTestRows, lingerMs: 0 });
+    const second = startDrain({ wal: reopened, store: h.scoped, toRows: toTestRows, lingerMs: 0 });
     second.wake();
     expect(await second.waitForDrain(20_000)).toBe(true);
-    expectExactlyOnce(await countsById(), [...before, ...after]);
-    expectExactlyOnce(await countsById(EVENTS_TABLE), [...before, ...after]);
+    expectExactlyOnce(await h.countsById(), [...before, ...after]);
+    expectExactlyOnce(await h.countsById(EVENTS_TABLE), [...before, ...after]);
     await second.stop();
     await reopened.close();
   });
 
   it('dead-letters undecodable and unconvertible entries, and delivers the rest', async () => {
-    const wal = await Wal.open({ dir: walDir });
+    const wal = await Wal.open({ dir: h.walDir });
     const toRows = (batches: PositionedBatch[]) => {
       if (batches.some((b) => b.projectId === 'poison')) throw new Error('cannot normalize');
       return toTestRows(batches);
     };
-    const drain = startDrain({ wal, store: scoped, toRows, lingerMs: 0 });
+    const drain = startDrain({ wal, store: h.scoped, toRows, lingerMs: 0 });
     await wal.append(encodeBatch({ projectId: 'p1', receivedAt: 1, spans: [span('good-1')] }));
     const garbage = await wal.append(new TextEncoder().encode('not a batch'));
     const poisoned = await wal.append(
@@ -237,9 +196,9 @@ describe('drain into chdb', () => {
     await wal.append(encodeBatch({ projectId: 'p1', receivedAt: 1, spans: [span('good-2')] }));
     drain.wake();
     expect(await drain.waitForDrain(20_000)).toBe(true);
-    expectExactlyOnce(await countsById(), ['good-1', 'good-2']);
+    expectExactlyOnce(await h.countsById(), ['good-1', 'good-2']);
     expect(drain.stats().deadLettered).toBe(2);
-    const letters = (await readFile(join(walDir, 'dead-letter.jsonl'), 'utf8'))
+    const letters = (await readFile(join(h.walDir, 'dead-letter.jsonl'), 'utf8'))
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
@@ -256,7 +215,7 @@ describe('drain into chdb', () => {
   });
 
   it('dead-letters the entry whose rows ClickHouse refuses, keeps the rest, and never writes twice', async () => {
-    const wal = await Wal.open({ dir: walDir });
+    const wal = await Wal.open({ dir: h.walDir });
     // A negative value for a UInt64 column: ClickHouse refuses the whole insert
     // (CANNOT_PARSE_NUMBER). Retrying can never help, so it must not block the log.
     const toRows = (batches: PositionedBatch[]) => {
@@ -273,15 +232,15 @@ describe('drain into chdb', () => {
         encodeBatch({ projectId: project as string, receivedAt: 1, spans: [span(id as string)] }),
       );
     }
-    const drain = startDrain({ wal, store: scoped, toRows, lingerMs: 0 });
+    const drain = startDrain({ wal, store: h.scoped, toRows, lingerMs: 0 });
     drain.wake();
     expect(await drain.waitForDrain(20_000)).toBe(true);
-    expectExactlyOnce(await countsById(), ['ok-1', 'ok-2']);
+    expectExactlyOnce(await h.countsById(), ['ok-1', 'ok-2']);
     // The events table took the whole range before the rows table refused it: not written again.
-    expectExactlyOnce(await countsById(EVENTS_TABLE), ['ok-1', 'bad', 'ok-2']);
+    expectExactlyOnce(await h.countsById(EVENTS_TABLE), ['ok-1', 'bad', 'ok-2']);
     expect(drain.stats().deadLettered).toBe(1);
     expect(drain.health().storeHealthy).toBe(true);
-    const [letter] = (await readFile(join(walDir, 'dead-letter.jsonl'), 'utf8'))
+    const [letter] = (await readFile(join(h.walDir, 'dead-letter.jsonl'), 'utf8'))
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
@@ -292,7 +251,7 @@ describe('drain into chdb', () => {
 
   it('answers WalFullError when the log is at its cap, and takes requests again once the store drains it', async () => {
     let storeDown = true;
-    const wal = await Wal.open({ dir: walDir, segmentBytes: 8 * 1024, maxBytes: 16 * 1024 });
+    const wal = await Wal.open({ dir: h.walDir, segmentBytes: 8 * 1024, maxBytes: 16 * 1024 });
     const drain = startDrain({
       wal,
       store: flakyStore(() => storeDown),
@@ -322,12 +281,12 @@ describe('drain into chdb', () => {
     expect(ingest.health()).toMatchObject({ ready: true, walFull: false });
     await ingest.ingest('p1', [span('after-cap')]);
     expect(await drain.waitForDrain(20_000)).toBe(true);
-    expectExactlyOnce(await countsById(), [...accepted, 'after-cap']);
+    expectExactlyOnce(await h.countsById(), [...accepted, 'after-cap']);
     await ingest.stop();
   });
 
   it('stops within its drain timeout while the store is down, keeping the backlog for the next start', async () => {
-    const wal = await Wal.open({ dir: walDir });
+    const wal = await Wal.open({ dir: h.walDir });
     const drain = startDrain({
       wal,
       store: flakyStore(() => true),
@@ -341,12 +300,12 @@ describe('drain into chdb', () => {
     expect(await ingest.stop({ drainTimeoutMs: 100 })).toEqual({ drained: false });
     expect(ingest.health()).toMatchObject({ ready: false, accepting: false });
 
-    const reopened = await Wal.open({ dir: walDir });
+    const reopened = await Wal.open({ dir: h.walDir });
     expect(reopened.stats().uncommittedEntries).toBe(2);
-    const next = startDrain({ wal: reopened, store: scoped, toRows: toTestRows, lingerMs: 0 });
+    const next = startDrain({ wal: reopened, store: h.scoped, toRows: toTestRows, lingerMs: 0 });
     next.wake();
     expect(await next.waitForDrain(20_000)).toBe(true);
-    expectExactlyOnce(await countsById(), ['kept-1', 'kept-2']);
+    expectExactlyOnce(await h.countsById(), ['kept-1', 'kept-2']);
     await next.stop();
     await reopened.close();
   });
