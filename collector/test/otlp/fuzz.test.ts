@@ -13,6 +13,7 @@ import {
   OtlpDecodeError,
   type OtlpFormat,
 } from '../../src/otlp/index.ts';
+import { mutate, mutationArbitrary } from '../helpers/byte-mutations.ts';
 import { makeSdkSpans, serialize } from './sdk-spans.ts';
 
 const RUNS = 300;
@@ -39,37 +40,7 @@ function decodesOrRejectsCleanly(body: Uint8Array, format: OtlpFormat): void {
   }
 }
 
-type Mutation =
-  | { kind: 'flip'; at: number; bit: number }
-  | { kind: 'truncate'; at: number }
-  | { kind: 'splice'; at: number; remove: number; insert: Uint8Array };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({
-    kind: fc.constant('splice' as const),
-    at: fc.nat(),
-    remove: fc.nat({ max: 16 }),
-    insert: fc.uint8Array({ maxLength: 16 }),
-  }),
-);
-
-function mutate(original: Uint8Array, mutations: Mutation[]): Uint8Array {
-  let bytes = Buffer.from(original);
-  for (const m of mutations) {
-    if (bytes.length === 0) break;
-    const at = m.at % bytes.length;
-    if (m.kind === 'flip') {
-      bytes[at] = (bytes[at] as number) ^ (1 << m.bit);
-    } else if (m.kind === 'truncate') {
-      bytes = bytes.subarray(0, at);
-    } else {
-      bytes = Buffer.concat([bytes.subarray(0, at), m.insert, bytes.subarray(at + m.remove)]);
-    }
-  }
-  return bytes;
-}
+const mutation = mutationArbitrary(16);
 
 describe('decoder fuzzing', () => {
   const valid = new Map<OtlpFormat, Uint8Array>();

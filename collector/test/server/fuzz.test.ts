@@ -14,6 +14,7 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRpcStatus } from '../../src/receive/rpc-status.ts';
+import { mutate, mutationArbitrary } from '../helpers/byte-mutations.ts';
 import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
 import { str, type TestKeyValue, type TestValue } from '../otlp/requests.ts';
 import { body, CONTENT_TYPE, expectStillServing, type Format, freshSpan, metricValue } from './http.ts';
@@ -155,33 +156,7 @@ async function post(attempt: Attempt): Promise<number> {
   return status;
 }
 
-type Mutation =
-  | { kind: 'flip'; at: number; bit: number }
-  | { kind: 'truncate'; at: number }
-  | { kind: 'splice'; at: number; remove: number; insert: Uint8Array };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({
-    kind: fc.constant('splice' as const),
-    at: fc.nat(),
-    remove: fc.nat({ max: 32 }),
-    insert: fc.uint8Array({ maxLength: 32 }),
-  }),
-);
-
-function mutate(original: Uint8Array, mutations: Mutation[]): Uint8Array {
-  let bytes = Buffer.from(original);
-  for (const m of mutations) {
-    if (bytes.length === 0) break;
-    const at = m.at % bytes.length;
-    if (m.kind === 'flip') bytes[at] = (bytes[at] as number) ^ (1 << m.bit);
-    else if (m.kind === 'truncate') bytes = bytes.subarray(0, at);
-    else bytes = Buffer.concat([bytes.subarray(0, at), m.insert, bytes.subarray(at + m.remove)]);
-  }
-  return bytes;
-}
+const mutation = mutationArbitrary(32);
 
 const format = fc.constantFrom<Format>('protobuf', 'json');
 const encoding = fc.constantFrom<Encoding>('identity', 'gzip', 'deflate');
