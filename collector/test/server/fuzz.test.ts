@@ -219,7 +219,7 @@ describe('HTTP fuzzing of /v1/traces', () => {
     const paths: (string | number)[][] = [];
     const walk = (node: unknown, at: (string | number)[]) => {
       paths.push(at);
-      if (Array.isArray(node)) node.forEach((child, i) => walk(child, [...at, i]));
+      if (Array.isArray(node)) for (const [i, child] of node.entries()) walk(child, [...at, i]);
       else if (node && typeof node === 'object')
         for (const [k, child] of Object.entries(node)) walk(child, [...at, k]);
     };
