@@ -60,3 +60,23 @@ export function observeApiPromise(
     },
   );
 }
+
+/**
+ * Calls the client's own method with the call's span active, then observes
+ * what it returns. A synchronous throw fails the span and reaches the app
+ * unchanged: the instrumentation never swallows or replaces the app's error.
+ */
+export function invokeObserved(
+  call: LlmCall,
+  invoke: () => unknown,
+  onResult: (result: unknown, call: LlmCall) => unknown,
+): unknown {
+  let promise: unknown;
+  try {
+    promise = call.run(invoke);
+  } catch (error) {
+    call.fail(error);
+    throw error;
+  }
+  return observeApiPromise(promise, call, onResult);
+}

@@ -1,7 +1,7 @@
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import * as A from '../../semconv.ts';
 import { SDK_VERSION } from '../../version.ts';
-import { observeApiPromise } from '../api-promise.ts';
+import { invokeObserved } from '../api-promise.ts';
 import { LlmCall, serverOf, type Telemetry, telemetryFor } from '../llm-span.ts';
 import { type OversightInstrumentationConfig, ownerOf, wrapOnce } from '../openai/instrumentation.ts';
 import { tapStream } from '../stream-tap.ts';
@@ -114,16 +114,11 @@ export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstr
       }
       if (!call) return original.apply(this, args);
       const c = call;
-      let promise: unknown;
-      try {
-        promise = c.run(() => original.apply(this, args));
-      } catch (error) {
-        c.fail(error);
-        throw error;
-      }
       const streamed = body.stream === true;
-      return observeApiPromise(promise, c, (result) =>
-        streamed ? tapStream(result, messageStreamObserver(c)) : recordMessage(c, result),
+      return invokeObserved(
+        c,
+        () => original.apply(this, args),
+        (result) => (streamed ? tapStream(result, messageStreamObserver(c)) : recordMessage(c, result)),
       );
     };
   }

@@ -9,7 +9,7 @@ import type { ContentPolicy } from '../../content.ts';
 import type { PriceTable } from '../../pricing.ts';
 import * as A from '../../semconv.ts';
 import { SDK_VERSION } from '../../version.ts';
-import { observeApiPromise } from '../api-promise.ts';
+import { invokeObserved } from '../api-promise.ts';
 import { LlmCall, num, serverOf, type Telemetry, telemetryFor } from '../llm-span.ts';
 import { inEmbeddingsStep } from '../step-context.ts';
 import { tapStream } from '../stream-tap.ts';
@@ -158,16 +158,12 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
       }
       if (!call) return original.apply(this, args);
       const c = call;
-      let promise: unknown;
-      try {
-        promise = c.run(() => original.apply(this, args));
-      } catch (error) {
-        c.fail(error);
-        throw error;
-      }
       const streamed = body.stream === true;
-      return observeApiPromise(promise, c, (result) =>
-        streamed ? tapStream(result, chatStreamObserver(c, injected)) : recordChatCompletion(c, result),
+      return invokeObserved(
+        c,
+        () => original.apply(this, args),
+        (result) =>
+          streamed ? tapStream(result, chatStreamObserver(c, injected)) : recordChatCompletion(c, result),
       );
     };
   }
@@ -201,16 +197,11 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
       }
       if (!call) return original.apply(this, args);
       const c = call;
-      let promise: unknown;
-      try {
-        promise = c.run(() => original.apply(this, args));
-      } catch (error) {
-        c.fail(error);
-        throw error;
-      }
       const streamed = body.stream === true;
-      return observeApiPromise(promise, c, (result) =>
-        streamed ? tapStream(result, responsesStreamObserver(c)) : recordResponse(c, result),
+      return invokeObserved(
+        c,
+        () => original.apply(this, args),
+        (result) => (streamed ? tapStream(result, responsesStreamObserver(c)) : recordResponse(c, result)),
       );
     };
   }
@@ -236,14 +227,11 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
       }
       if (!call) return original.apply(this, args);
       const c = call;
-      let promise: unknown;
-      try {
-        promise = c.run(() => original.apply(this, args));
-      } catch (error) {
-        c.fail(error);
-        throw error;
-      }
-      return observeApiPromise(promise, c, (result) => recordEmbeddings(c, result));
+      return invokeObserved(
+        c,
+        () => original.apply(this, args),
+        (result) => recordEmbeddings(c, result),
+      );
     };
   }
 }
