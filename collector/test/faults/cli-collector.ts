@@ -2,6 +2,8 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { expect } from 'vitest';
+import { countsById } from './spans.ts';
 
 /**
  * The real `oversight` CLI as a child process on Node 24, for tests that kill
@@ -108,4 +110,33 @@ export async function cliSql<T>(dataDir: string, query: string): Promise<T[]> {
     .split('\n')
     .filter((line) => line.trim().length > 0)
     .map((line) => JSON.parse(line) as T);
+}
+
+/**
+ * Reads both span tables through `oversight sql` and checks the fault tests'
+ * promise: every acknowledged span is stored exactly once, and nothing stored
+ * was never sent. Returns the per-table counts for test-specific checks.
+ */
+export async function expectAckedExactlyOnce(
+  dataDir: string,
+  acked: ReadonlySet<string>,
+  sent: ReadonlySet<string>,
+): Promise<Map<'otel_traces' | 'llm_spans', Map<string, number>>> {
+  const tables = new Map<'otel_traces' | 'llm_spans', Map<string, number>>();
+  for (const [table, idColumn] of [
+    ['otel_traces', 'SpanId'],
+    ['llm_spans', 'span_id'],
+  ] as const) {
+    const rows = await cliSql<{ id: string; n: number | string }>(
+      dataDir,
+      `SELECT ${idColumn} AS id, count() AS n FROM ${table} GROUP BY id`,
+    );
+    const counts = countsById(rows);
+    for (const [id, n] of counts) expect(n, `${table} ${id}`).toBe(1);
+    for (const id of counts.keys()) expect(sent.has(id), `${table} ${id} was sent`).toBe(true);
+    const missing = [...acked].filter((id) => !counts.has(id));
+    expect(missing, `acknowledged spans missing from ${table}`).toEqual([]);
+    tables.set(table, counts);
+  }
+  return tables;
 }

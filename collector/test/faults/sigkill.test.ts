@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/collector.ts';
-import { CLI_KEY, type CliCollector, cliSql, startCliCollector } from './cli-collector.ts';
+import {
+  CLI_KEY,
+  type CliCollector,
+  cliSql,
+  expectAckedExactlyOnce,
+  startCliCollector,
+} from './cli-collector.ts';
 import { startSender } from './sender.ts';
 import { metricValue } from './spans.ts';
 
@@ -74,19 +80,7 @@ describe('SIGKILL of the collector mid-ingest', () => {
       'the replayed log to drain',
     );
 
-    for (const [table, idColumn] of [
-      ['otel_traces', 'SpanId'],
-      ['llm_spans', 'span_id'],
-    ] as const) {
-      const rows = await cliSql<{ id: string; n: number | string }>(
-        dataDir,
-        `SELECT ${idColumn} AS id, count() AS n FROM ${table} GROUP BY id`,
-      );
-      const counts = new Map(rows.map((r) => [r.id, Number(r.n)]));
-      for (const [id, n] of counts) expect(n, `${table} ${id}`).toBe(1);
-      for (const id of counts.keys()) expect(sentIds.has(id), `${table} ${id} was sent`).toBe(true);
-      const missing = [...acked].filter((id) => !counts.has(id));
-      expect(missing, `acknowledged spans missing from ${table}`).toEqual([]);
+    for (const counts of (await expectAckedExactlyOnce(dataDir, acked, sentIds)).values()) {
       // A request cut off by the kill is in the log whole or not at all.
       for (const batch of sender.sent) {
         const present = batch.spanIds.filter((id) => counts.has(id)).length;

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI_KEY, type CliCollector, cliSql, startCliCollector } from './cli-collector.ts';
+import { CLI_KEY, type CliCollector, expectAckedExactlyOnce, startCliCollector } from './cli-collector.ts';
 import { startSender } from './sender.ts';
 import { type SpanBatch, spanBatch } from './spans.ts';
 
@@ -117,19 +117,7 @@ describe('SIGTERM with requests in flight', () => {
       expect([503, 'string']).toContain(typeof refusal.status === 'string' ? 'string' : refusal.status);
 
     // With the collector gone, `oversight sql` opens the data dir itself.
-    for (const [table, idColumn] of [
-      ['otel_traces', 'SpanId'],
-      ['llm_spans', 'span_id'],
-    ] as const) {
-      const rows = await cliSql<{ id: string; n: number | string }>(
-        dataDir,
-        `SELECT ${idColumn} AS id, count() AS n FROM ${table} GROUP BY id`,
-      );
-      const counts = new Map(rows.map((r) => [r.id, Number(r.n)]));
-      for (const [id, n] of counts) expect(n, `${table} ${id}`).toBe(1);
-      for (const id of counts.keys()) expect(sentIds.has(id), `${table} ${id} was sent`).toBe(true);
-      const missing = [...acked].filter((id) => !counts.has(id));
-      expect(missing, `acknowledged spans missing from ${table}`).toEqual([]);
+    for (const counts of (await expectAckedExactlyOnce(dataDir, acked, sentIds)).values()) {
       expect(counts.size).toBeGreaterThanOrEqual(acked.size);
     }
     expect(collector.output()).toMatch(/SIGTERM: stopping intake, draining the log/);
