@@ -10,7 +10,7 @@ import {
   places,
   titles,
 } from './lexicon.ts';
-import { isAllCaps, isCapitalised, isLetterUnit } from './tokens.ts';
+import { isAllCaps, isCapitalised, isLetterUnit, isSpaceUnit } from './tokens.ts';
 import type { Detector, PiiFinding } from './types.ts';
 
 /** Listed as a name and not an English word: "Sandra", "Hamaguchi". */
@@ -36,23 +36,6 @@ const VOCATIVE =
 const ORG_TAIL =
   /^(?:(?:,\s*|\s+(?:and|&)\s+)\p{Lu}[\p{L}\p{M}'’-]*){0,4}\s*(?:(?:and|&)\s+)?(?:Sons|Daughters|Brothers|Bros|Co|Company|Partners|Associates|Orchestra|Inc|LLC|LLP|Ltd|Group|Foundation|Band|Corp|Corporation|GmbH|PLC|Consulting|Holdings|Insurance|Bank|University|College|School|Hospital|Institute)\b/u;
 
-/** JavaScript's `\s`. */
-function isSpace(c: number): boolean {
-  return (
-    c === 32 ||
-    (c >= 9 && c <= 13) ||
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  );
-}
-
 // First letters of ORG_TAIL's firm words (Sons, Daughters, Brothers, Co, Partners, Associates, ...).
 const ORG_INITIALS = new Set('SDBCPAOILGFHU'.split('').map((c) => c.charCodeAt(0)));
 
@@ -64,9 +47,9 @@ const ORG_INITIALS = new Set('SDBCPAOILGFHU'.split('').map((c) => c.charCodeAt(0
 function mayStartOrgTail(text: string, end: number): boolean {
   let c = text.charCodeAt(end);
   if (c === 44 || c === 38) return true;
-  if (!isSpace(c)) return false;
+  if (!isSpaceUnit(c)) return false;
   let i = end + 1;
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  while (i < text.length && isSpaceUnit(text.charCodeAt(i))) i++;
   c = text.charCodeAt(i);
   return c === 97 || c === 38 || ORG_INITIALS.has(c);
 }

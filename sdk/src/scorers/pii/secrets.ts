@@ -1,5 +1,6 @@
 import { shannonEntropy } from './checksums.ts';
 import { allMatches } from './matches.ts';
+import { isSpaceUnit } from './tokens.ts';
 import type { Detector } from './types.ts';
 
 interface SecretRule {
@@ -13,23 +14,6 @@ interface SecretRule {
   minEntropy: number;
   /** A cheaper test that every text the pattern matches passes, when `needs` says too little. */
   gate?: (text: string) => boolean;
-}
-
-/** JavaScript's `\s`. */
-function isSpace(c: number): boolean {
-  return (
-    c === 32 ||
-    (c >= 9 && c <= 13) ||
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  );
 }
 
 // Every keyword of the credential pattern ends with one of these.
@@ -54,7 +38,7 @@ function mayHoldCredential(text: string): boolean {
   for (const sep of [':', '=']) {
     for (let at = text.indexOf(sep); at !== -1; at = text.indexOf(sep, at + 1)) {
       let j = at;
-      while (j > 0 && isSpace(text.charCodeAt(j - 1))) j--;
+      while (j > 0 && isSpaceUnit(text.charCodeAt(j - 1))) j--;
       if (j > 0 && (text.charCodeAt(j - 1) === 34 || text.charCodeAt(j - 1) === 39)) j--;
       for (const ending of CREDENTIAL_ENDINGS) if (endsWithFolded(text, j, ending)) return true;
     }
