@@ -24,7 +24,7 @@ import {
 } from '@oversight/sdk/scorers';
 import { type EvalTask, type LabelledRow, readRows } from './dataset.ts';
 import { assignFolds } from './folds.ts';
-import { binaryMetrics } from './metrics.ts';
+import { type BinaryMetrics, binaryMetrics } from './metrics.ts';
 import {
   auxiliaryNegatives,
   extraRows,
@@ -42,7 +42,7 @@ export interface EntityRecall {
   recall: number;
 }
 
-export interface EvalReport {
+export interface EvalReport extends BinaryMetrics {
   task: EvalTask;
   file: string;
   /** `cv`: k-fold held-out scores; `in-sample`: shipped model on rows it was trained on; `shipped`: shipped scorer on other data. */
@@ -54,15 +54,6 @@ export interface EvalReport {
   rows: number;
   positives: number;
   negatives: number;
-  tp: number;
-  fp: number;
-  tn: number;
-  fn: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  fpr: number;
-  auroc: number;
   /**
    * Share of ordinary traffic (the held-out half of BANKING77: support questions,
    * none an attack or insult) the scorer flags; for CV rows, averaged over the fold models.
