@@ -162,29 +162,24 @@ export class LlmCall {
 
   /** Sets a content attribute as JSON; skipped entirely when capture is off. */
   content(key: string, build: () => unknown): void {
-    if (!this.capture || this.#ended) return;
-    let value: unknown;
-    try {
-      value = build();
-    } catch {
-      // A telemetry bug on odd input costs this attribute, nothing more.
-      return;
-    }
-    const json = toJson(value);
+    const json = this.#contentJson(build);
     if (json !== undefined) this.span.setAttribute(key, json);
   }
 
   /** Like `content`, into an attribute object the caller sets in one go. */
   contentInto(a: Attributes, key: string, build: () => unknown): void {
-    if (!this.capture || this.#ended) return;
-    let value: unknown;
-    try {
-      value = build();
-    } catch {
-      return;
-    }
-    const json = toJson(value);
+    const json = this.#contentJson(build);
     if (json !== undefined) a[key] = json;
+  }
+
+  #contentJson(build: () => unknown): string | undefined {
+    if (!this.capture || this.#ended) return undefined;
+    try {
+      return toJson(build());
+    } catch {
+      // A telemetry bug on odd input costs this attribute, nothing more.
+      return undefined;
+    }
   }
 
   firstChunk(): void {
