@@ -13,6 +13,8 @@
  *   {{rollup_ttl expr}}         same with rollupTtlDays
  *   {{dedup_window}}            the (non_)replicated_deduplication_window setting
  *   {{distributed name key}}    a Distributed table over name_local, or nothing
+ *   {{redistribute name key}}   after an ALTER of name_local: the Distributed table dropped and
+ *                               created again (it holds no rows, and `AS` copies columns only once)
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -104,12 +106,15 @@ export function renderDdl(template: string, options: DdlOptions): string[] {
         return ttl(argument, rollupTtlDays);
       case 'dedup_window':
         return `${cluster ? 'replicated' : 'non_replicated'}_deduplication_window = ${Math.floor(dedupWindow)}`;
+      case 'redistribute':
       case 'distributed': {
         if (!cluster) return '';
         const space = argument.indexOf(' ');
         const table = assertIdentifier(space < 0 ? argument : argument.slice(0, space), 'table');
         const shardingKey = space < 0 ? 'rand()' : argument.slice(space + 1).trim();
+        const drop = name === 'redistribute' ? `DROP TABLE IF EXISTS ${db}.\`${table}\` ON CLUSTER \`${cluster}\` SYNC;\n` : '';
         return (
+          drop +
           `CREATE TABLE IF NOT EXISTS ${db}.\`${table}\` ON CLUSTER \`${cluster}\` AS ${db}.\`${table}_local\`\n` +
           `ENGINE = Distributed(\`${cluster}\`, ${db}, \`${table}_local\`, ${shardingKey})`
         );

@@ -7,6 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const CREATE_TABLE = /^CREATE TABLE IF NOT EXISTS \{\{db\}\}\.\{\{local ([a-z_]+)\}\}/;
+const ALTER_TABLE = /^ALTER TABLE \{\{db\}\}\.\{\{local ([a-z_]+)\}\}/;
+const ADD_COLUMN = /^\s+ADD COLUMN IF NOT EXISTS ([A-Za-z_][A-Za-z0-9_]*)\s/;
 const COLUMN = /^\s+([A-Za-z_][A-Za-z0-9_]*)\s+\S/;
 const NOT_COLUMNS = new Set(['INDEX', 'PROJECTION', 'CONSTRAINT']);
 
@@ -17,8 +19,21 @@ export function ddlColumns(ddlDir: string): Map<string, string[]> {
     .sort()) {
     let table: string | null = null;
     let nested: string | null = null;
+    let altered: string | null = null;
     for (const line of readFileSync(join(ddlDir, file), 'utf8').split('\n')) {
       if (line.trimStart().startsWith('--')) continue;
+      // A later migration's `ADD COLUMN`s append to the table, as the engine does.
+      const alter = ALTER_TABLE.exec(line);
+      if (alter) {
+        altered = alter[1] as string;
+        continue;
+      }
+      if (altered !== null) {
+        const added = ADD_COLUMN.exec(line);
+        if (added) tables.get(altered)?.push(added[1] as string);
+        if (!added || line.trimEnd().endsWith(';')) altered = null;
+        continue;
+      }
       const create = CREATE_TABLE.exec(line);
       if (create) {
         table = create[1] as string;

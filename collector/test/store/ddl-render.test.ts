@@ -15,6 +15,7 @@ describe('DDL templates', () => {
       '5_topics',
       '6_feedback',
       '7_rollups',
+      '8_quality',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -86,7 +87,16 @@ describe('DDL templates', () => {
       'feedback',
       'llm_spans_hourly',
       'evaluations_hourly',
+      // 008 adds columns to the local tables, then rebuilds these Distributed tables over them
+      'llm_spans',
+      'topics',
+      'feedback',
     ]);
+    const rebuilt = statements.indexOf('DROP TABLE IF EXISTS `obs`.`llm_spans` ON CLUSTER `prod` SYNC');
+    const altered = statements.findIndex((s) => s.startsWith('ALTER TABLE `obs`.llm_spans_local ON CLUSTER `prod`'));
+    expect(altered).toBeGreaterThan(0);
+    expect(rebuilt).toBeGreaterThan(altered);
+    expect(statements[rebuilt + 1]).toContain('ENGINE = Distributed(`prod`, `obs`, `llm_spans_local`');
   });
 
   it('refuse names that are not plain identifiers', () => {
