@@ -112,7 +112,10 @@ export function renderDdl(template: string, options: DdlOptions): string[] {
         const space = argument.indexOf(' ');
         const table = assertIdentifier(space < 0 ? argument : argument.slice(0, space), 'table');
         const shardingKey = space < 0 ? 'rand()' : argument.slice(space + 1).trim();
-        const drop = name === 'redistribute' ? `DROP TABLE IF EXISTS ${db}.\`${table}\` ON CLUSTER \`${cluster}\` SYNC;\n` : '';
+        const drop =
+          name === 'redistribute'
+            ? `DROP TABLE IF EXISTS ${db}.\`${table}\` ON CLUSTER \`${cluster}\` SYNC;\n`
+            : '';
         return (
           drop +
           `CREATE TABLE IF NOT EXISTS ${db}.\`${table}\` ON CLUSTER \`${cluster}\` AS ${db}.\`${table}_local\`\n` +

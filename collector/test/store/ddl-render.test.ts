@@ -93,7 +93,9 @@ describe('DDL templates', () => {
       'feedback',
     ]);
     const rebuilt = statements.indexOf('DROP TABLE IF EXISTS `obs`.`llm_spans` ON CLUSTER `prod` SYNC');
-    const altered = statements.findIndex((s) => s.startsWith('ALTER TABLE `obs`.llm_spans_local ON CLUSTER `prod`'));
+    const altered = statements.findIndex((s) =>
+      s.startsWith('ALTER TABLE `obs`.llm_spans_local ON CLUSTER `prod`'),
+    );
     expect(altered).toBeGreaterThan(0);
     expect(rebuilt).toBeGreaterThan(altered);
     expect(statements[rebuilt + 1]).toContain('ENGINE = Distributed(`prod`, `obs`, `llm_spans_local`');
