@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { clickhouseCodeOf } from '../store/errors.ts';
-import type { Row, Store } from '../store/store.ts';
-import type { IngestBatch } from './batch-codec.ts';
-import { decodeBatch } from './batch-codec.ts';
+import { clickhouseCodeOf } from '../../store/errors.ts';
+import type { Row, Store } from '../../store/store.ts';
+import type { IngestBatch } from '../batch-codec.ts';
+import { decodeBatch } from '../batch-codec.ts';
 import type { DeadLetter } from './dead-letter.ts';
 import { writeDeadLetters } from './dead-letter.ts';
 import type { KeyReader, RowKey } from './replay-check.ts';
 import { rowsMissingFrom } from './replay-check.ts';
-import type { Wal, WalEntry, WalPosition, WalRange } from './wal/wal.ts';
+import type { Wal, WalEntry, WalPosition, WalRange } from '../wal/wal.ts';
 
 /** A decoded log entry, with where it sits in the log (stable across restarts: usable for row ids). */
 export interface PositionedBatch extends IngestBatch {
