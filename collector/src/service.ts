@@ -9,18 +9,18 @@ import { scorers as allScorers, type TextScorer } from '@oversight/sdk/scorers';
 import type { Config } from './config.ts';
 import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
 import { createMetrics } from './metrics.ts';
-import { openPipeline } from './pipeline/index.ts';
 import { replayCheckFor } from './pipeline/drain/natural-keys.ts';
+import { openPipeline } from './pipeline/index.ts';
+import { createYieldingBatchTransform } from './pipeline/transform/batch-transform.ts';
+import { toFeedbackRow } from './pipeline/transform/record-rows.ts';
 import { defaultTransformWorkers, startTransformWorkers } from './pipeline/transform/worker-pool.ts';
 import { createApiKeyResolver, parseApiKeys } from './receive/api-keys.ts';
 import { createRateLimiter } from './receive/rate-limit.ts';
 import { createApp } from './server.ts';
 import { createBatchWriter } from './store/batch-writer.ts';
 import { openStore } from './store/open-store.ts';
-import { toFeedbackRow } from './pipeline/transform/record-rows.ts';
 import type { Store } from './store/store.ts';
 import { FEEDBACK } from './store/tables.ts';
-import { createYieldingBatchTransform } from './pipeline/transform/batch-transform.ts';
 
 /** The write-ahead log lives beside the chdb data dir, never inside it (chdb owns that tree). */
 export function walDirFor(config: Config): string {

@@ -7,6 +7,7 @@ import { resolveConfig } from '../../src/config.ts';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';
 import { encodeBatch } from '../../src/pipeline/batch-codec.ts';
 import { type PositionedBatch, startDrain } from '../../src/pipeline/drain/drain.ts';
+import { createBatchTransform } from '../../src/pipeline/transform/batch-transform.ts';
 import {
   defaultTransformWorkers,
   startTransformWorkers,
@@ -16,7 +17,6 @@ import { Wal } from '../../src/pipeline/wal/wal.ts';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import type { Row } from '../../src/store/store.ts';
 import { EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../src/store/tables.ts';
-import { createBatchTransform } from '../../src/pipeline/transform/batch-transform.ts';
 import { spanWith } from '../normalize/span-fixture.ts';
 
 const ALL = Object.keys(scorers);

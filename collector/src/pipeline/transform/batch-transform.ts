@@ -5,11 +5,11 @@ import { reportedEvaluations } from '../../enrich/reported-evaluations.ts';
 import { createSafetyEnricher } from '../../enrich/safety.ts';
 import { normalizeSpan } from '../../normalize/index.ts';
 import type { SpanRecord } from '../../otlp/span-record.ts';
+import type { Row } from '../../store/store.ts';
+import { EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
 import type { PositionedBatch } from '../index.ts';
 import { toLlmSpanRow, toRetrievalDocumentRows } from './llm-rows.ts';
 import { toEvaluationRow } from './record-rows.ts';
-import type { Row } from '../../store/store.ts';
-import { EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
 import { toTraceRow } from './trace-row.ts';
 
 /**

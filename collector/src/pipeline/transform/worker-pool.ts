@@ -18,8 +18,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { scorers as registry } from '@oversight/sdk/scorers';
 import type { Row } from '../../store/store.ts';
-import { createYieldingBatchTransform } from './batch-transform.ts';
 import type { PositionedBatch } from '../drain/drain.ts';
+import { createYieldingBatchTransform } from './batch-transform.ts';
 
 /** What a worker builds its transform from: plain data, since scorers cannot cross a thread boundary. */
 export interface TransformWorkerOptions {
