@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createBatchTransform } from '../collector/src/pipeline/transform/batch-transform.ts';
 import { openEmbeddedStore } from '../collector/src/store/index.ts';
-import { createBatchTransform } from '../collector/src/transform.ts';
 import { makeGenAiSpans, toPositionedBatches, toSpanRecords } from './genai-spans.ts';
 import { processStats, resetLoopDelay } from './process-stats.ts';
 

@@ -4,7 +4,7 @@
  * all scorers and with none (the baseline), alternated so noise hits both.
  * One thread, so spans per CPU-second is spans per core.
  */
-import { createBatchTransform } from '../../collector/src/transform.ts';
+import { createBatchTransform } from '../../collector/src/pipeline/transform/batch-transform.ts';
 import { scorers } from '../../sdk/src/scorers/index.ts';
 import { makeGenAiSpans, toPositionedBatches, toSpanRecords } from '../genai-spans.ts';
 import { note, printTable } from '../report.ts';

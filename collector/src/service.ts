@@ -1,26 +1,25 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import type { Feedback } from '@oversight/sdk/feedback';
 import { scorers as allScorers, type TextScorer } from '@oversight/sdk/scorers';
 import type { Config } from './config.ts';
 import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
 import { createMetrics } from './metrics.ts';
+import { replayCheckFor } from './pipeline/drain/natural-keys.ts';
 import { openPipeline } from './pipeline/index.ts';
-import { replayCheckFor } from './pipeline/natural-keys.ts';
-import { defaultTransformWorkers, startTransformWorkers } from './pipeline/transform-worker.ts';
+import { createYieldingBatchTransform } from './pipeline/transform/batch-transform.ts';
+import { defaultTransformWorkers, startTransformWorkers } from './pipeline/transform/worker-pool.ts';
 import { createApiKeyResolver, parseApiKeys } from './receive/api-keys.ts';
+import { createApp } from './receive/app.ts';
+import { feedbackRow } from './receive/feedback.ts';
 import { createRateLimiter } from './receive/rate-limit.ts';
-import { createApp } from './server.ts';
 import { createBatchWriter } from './store/batch-writer.ts';
 import { openStore } from './store/open-store.ts';
-import { toFeedbackRow } from './store/record-rows.ts';
 import type { Store } from './store/store.ts';
 import { FEEDBACK } from './store/tables.ts';
-import { createYieldingBatchTransform } from './transform.ts';
 
 /** The write-ahead log lives beside the chdb data dir, never inside it (chdb owns that tree). */
 export function walDirFor(config: Config): string {
@@ -57,24 +56,6 @@ export function selectScorers(spec: string): TextScorer[] {
     if (!scorer)
       throw new Error(`unknown evaluator "${name.trim()}"; known: ${Object.keys(allScorers).join(', ')}`);
     return scorer;
-  });
-}
-
-function feedbackRow(projectId: string, feedback: Feedback) {
-  const thumbs = feedback.value === 'up' || feedback.value === 'down';
-  return toFeedbackRow({
-    id: feedback.id ?? randomUUID(),
-    projectId,
-    timestamp: Date.now(),
-    traceId: feedback.traceId,
-    ...(feedback.spanId ? { spanId: feedback.spanId } : {}),
-    ...(feedback.userId ? { userId: feedback.userId } : {}),
-    kind: thumbs ? 'thumbs' : 'score',
-    value: feedback.value === 'up' ? 1 : feedback.value === 'down' ? 0 : (feedback.value as number),
-    ...(feedback.comment ? { comment: feedback.comment } : {}),
-    ...(feedback.metadata
-      ? { metadata: Object.fromEntries(Object.entries(feedback.metadata).map(([k, v]) => [k, String(v)])) }
-      : {}),
   });
 }
 

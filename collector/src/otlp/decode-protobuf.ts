@@ -1,20 +1,24 @@
 /** OTLP/HTTP protobuf body -> SpanRecords, through protobufjs and the shared checks. */
 import { Buffer } from 'node:buffer';
-import { depthMarker, int64Value, SPAN_KINDS, STATUS_CODES, setAttribute } from './attributes.ts';
+import { int64Value } from './attributes.ts';
 import type { DecodeReport } from './decode-report.ts';
 import { OtlpDecodeError } from './errors.ts';
 import {
   ExportTraceServiceRequestType,
   MessageBudgetExceeded,
   type PbAnyValue,
+  type PbEvent,
   type PbExportTraceServiceRequest,
   type PbKeyValue,
+  type PbLink,
+  type PbResourceSpans,
+  type PbScopeSpans,
   type PbSpan,
   type PbUint64,
   withMessageBudget,
 } from './proto-schema.ts';
-import { serviceNameOf } from './service-name.ts';
-import type { Attributes, AttributeValue, SpanEvent, SpanLink, SpanRecord } from './span-record.ts';
+import type { AttributeValue, SpanRecord } from './span-record.ts';
+import { SpanWalk, type WireShapes } from './span-walk.ts';
 import { NameDecoder, textFromBytes, truncationMarker } from './text.ts';
 
 const TWO_POW_32 = 4_294_967_296;
@@ -49,40 +53,115 @@ function idProblem(bytes: Uint8Array, size: number): string {
   return '';
 }
 
-class ProtobufSpanConverter {
-  private readonly report: DecodeReport;
-  private readonly maxValueBytes: number;
-  private readonly maxAttributes: number;
-  private readonly maxDepth: number;
+interface PbShapes extends WireShapes {
+  request: PbExportTraceServiceRequest;
+  resourceSpans: PbResourceSpans;
+  scopeSpans: PbScopeSpans;
+  span: PbSpan;
+  event: PbEvent;
+  link: PbLink;
+  keyValue: PbKeyValue;
+  value: PbAnyValue;
+}
+
+/** protobufjs messages: strings arrive as bytes, ids as bytes, times as fixed64. */
+class ProtobufSpanWalk extends SpanWalk<PbShapes> {
   private readonly names: NameDecoder;
 
   constructor(report: DecodeReport) {
-    this.report = report;
+    super(report);
     this.names = new NameDecoder(report.limits.maxNameBytes, report);
-    this.maxValueBytes = report.limits.maxValueBytes;
-    this.maxAttributes = report.limits.maxAttributes;
-    this.maxDepth = report.limits.maxDepth;
   }
 
-  name(bytes: Uint8Array): string {
-    return this.names.decode(bytes);
+  protected resourceSpans(request: PbExportTraceServiceRequest) {
+    return request.resourceSpans;
+  }
+  protected resourceAttributes(resourceSpans: PbResourceSpans) {
+    return resourceSpans.resource?.attributes;
+  }
+  protected scopeSpans(resourceSpans: PbResourceSpans) {
+    return resourceSpans.scopeSpans;
+  }
+  protected scope(scopeSpans: PbScopeSpans) {
+    return {
+      name: scopeSpans.scope ? this.names.decode(scopeSpans.scope.name) : '',
+      version: scopeSpans.scope ? this.names.decode(scopeSpans.scope.version) : '',
+    };
+  }
+  protected spans(scopeSpans: PbScopeSpans) {
+    return scopeSpans.spans;
+  }
+  protected traceIdProblem(item: PbSpan | PbLink) {
+    return idProblem(item.traceId, 16);
+  }
+  protected spanIdProblem(item: PbSpan | PbLink) {
+    return idProblem(item.spanId, 8);
+  }
+  protected traceIdHex(item: PbSpan | PbLink) {
+    return asBuffer(item.traceId).toString('hex');
+  }
+  protected spanIdHex(item: PbSpan | PbLink) {
+    return asBuffer(item.spanId).toString('hex');
+  }
+  protected parentProblem(span: PbSpan) {
+    const length = span.parentSpanId.length;
+    return length === 0 || length === 8 ? '' : `expected 0 or 8 bytes, got ${length}`;
+  }
+  protected parentHex(span: PbSpan) {
+    const id = span.parentSpanId;
+    return id.length === 0 || isAllZero(id) ? '' : asBuffer(id).toString('hex');
+  }
+  protected startTime(span: PbSpan) {
+    return uint64(span.startTimeUnixNano);
+  }
+  protected endTime(span: PbSpan) {
+    return uint64(span.endTimeUnixNano);
+  }
+  protected eventTime(event: PbEvent) {
+    return uint64(event.timeUnixNano);
+  }
+  protected kind(span: PbSpan) {
+    return span.kind;
+  }
+  protected statusCode(span: PbSpan) {
+    return span.status?.code ?? 0;
+  }
+  protected statusMessage(span: PbSpan) {
+    return span.status ? textFromBytes(span.status.message, this.maxValueBytes, this.report) : '';
+  }
+  protected spanName(span: PbSpan) {
+    return this.names.decode(span.name);
+  }
+  protected eventName(event: PbEvent) {
+    return this.names.decode(event.name);
+  }
+  protected traceState(item: PbSpan | PbLink) {
+    return this.names.decode(item.traceState);
+  }
+  protected attributeList(item: PbSpan | PbEvent | PbLink) {
+    return item.attributes;
+  }
+  protected events(span: PbSpan) {
+    return span.events;
+  }
+  protected links(span: PbSpan) {
+    return span.links;
+  }
+  protected key(keyValue: PbKeyValue) {
+    return this.names.decode(keyValue.key);
+  }
+  protected valueOf(keyValue: PbKeyValue) {
+    return keyValue.value;
+  }
+  // protobufjs has already decoded and typed every nested message.
+  protected nestedKeyValue(raw: unknown) {
+    return raw as PbKeyValue;
+  }
+  protected nestedValue(raw: unknown) {
+    return raw as PbAnyValue | null | undefined;
   }
 
-  attributes(list: PbKeyValue[]): Attributes {
-    const out: Attributes = {};
-    let count = list.length;
-    if (count > this.maxAttributes) {
-      this.report.counts.droppedAttributes += count - this.maxAttributes;
-      count = this.maxAttributes;
-    }
-    for (let i = 0; i < count; i++) {
-      const kv = list[i] as PbKeyValue;
-      setAttribute(out, this.name(kv.key), this.value(kv.value, 1));
-    }
-    return out;
-  }
-
-  private value(v: PbAnyValue | null | undefined, depth: number): AttributeValue {
+  protected value(v: PbAnyValue | null | undefined, depth: number, path: () => string): AttributeValue {
     if (!v) return null;
     switch (v.value) {
       case 'stringValue':
@@ -95,36 +174,13 @@ class ProtobufSpanConverter {
         return v.doubleValue ?? 0;
       case 'bytesValue':
         return this.bytesValue(v.bytesValue as Uint8Array);
-      case 'arrayValue': {
-        if (depth >= this.maxDepth) return this.depthCut();
-        const values = v.arrayValue?.values ?? [];
-        const out: AttributeValue[] = new Array(values.length);
-        for (let i = 0; i < values.length; i++) out[i] = this.value(values[i], depth + 1);
-        return out;
-      }
-      case 'kvlistValue': {
-        if (depth >= this.maxDepth) return this.depthCut();
-        const entries = v.kvlistValue?.values ?? [];
-        const out: Attributes = {};
-        let count = entries.length;
-        if (count > this.maxAttributes) {
-          this.report.counts.droppedAttributes += count - this.maxAttributes;
-          count = this.maxAttributes;
-        }
-        for (let i = 0; i < count; i++) {
-          const kv = entries[i] as PbKeyValue;
-          setAttribute(out, this.name(kv.key), this.value(kv.value, depth + 1));
-        }
-        return out;
-      }
+      case 'arrayValue':
+        return this.array(v.arrayValue?.values ?? [], depth, path);
+      case 'kvlistValue':
+        return this.kvlist(v.kvlistValue?.values ?? [], depth, path);
       default:
         return null;
     }
-  }
-
-  private depthCut(): string {
-    this.report.counts.depthCuts++;
-    return depthMarker(this.maxDepth);
   }
 
   /** Bytes are rendered as base64, as the OTel Collector's pcommon `AsString()` does. */
@@ -135,104 +191,6 @@ class ProtobufSpanConverter {
     if (buffer.length <= maxRaw) return buffer.toString('base64');
     this.report.counts.truncatedStrings++;
     return buffer.subarray(0, maxRaw).toString('base64') + truncationMarker(buffer.length - maxRaw);
-  }
-
-  span(
-    span: PbSpan,
-    path: () => string,
-    resource: { attributes: Attributes; serviceName: string },
-    scope: { name: string; version: string },
-  ): SpanRecord | null {
-    const report = this.report;
-    const traceProblem = idProblem(span.traceId, 16);
-    if (traceProblem) {
-      report.reject(traceProblem, path, 'traceId');
-      return null;
-    }
-    const spanProblem = idProblem(span.spanId, 8);
-    if (spanProblem) {
-      report.reject(spanProblem, path, 'spanId');
-      return null;
-    }
-    let parentSpanId = '';
-    if (span.parentSpanId.length !== 0) {
-      if (span.parentSpanId.length !== 8) {
-        report.reject(`expected 0 or 8 bytes, got ${span.parentSpanId.length}`, path, 'parentSpanId');
-        return null;
-      }
-      if (!isAllZero(span.parentSpanId)) parentSpanId = asBuffer(span.parentSpanId).toString('hex');
-    }
-    const start = uint64(span.startTimeUnixNano);
-    const end = report.checkTimes(start, uint64(span.endTimeUnixNano), path);
-    if (end === null) return null;
-    const traceId = asBuffer(span.traceId).toString('hex');
-    const spanId = asBuffer(span.spanId).toString('hex');
-    if (!report.checkUnique(traceId, spanId, path)) return null;
-
-    return {
-      traceId,
-      spanId,
-      parentSpanId,
-      traceState: this.name(span.traceState),
-      name: this.name(span.name),
-      kind: SPAN_KINDS[span.kind] ?? 'Unspecified',
-      startTimeUnixNano: start,
-      endTimeUnixNano: end,
-      serviceName: resource.serviceName,
-      resourceAttributes: resource.attributes,
-      scopeName: scope.name,
-      scopeVersion: scope.version,
-      attributes: this.attributes(span.attributes),
-      events: this.events(span, start),
-      links: this.links(span),
-      statusCode: STATUS_CODES[span.status?.code ?? 0] ?? 'Unset',
-      statusMessage: span.status ? textFromBytes(span.status.message, this.maxValueBytes, this.report) : '',
-    };
-  }
-
-  private events(span: PbSpan, start: bigint): SpanEvent[] {
-    const list = span.events;
-    let count = list.length;
-    const max = this.report.limits.maxEventsPerSpan;
-    if (count > max) {
-      this.report.counts.droppedEvents += count - max;
-      count = max;
-    }
-    const out: SpanEvent[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      const event = list[i] as PbSpan['events'][number];
-      out[i] = {
-        timeUnixNano: this.report.clampEventTime(uint64(event.timeUnixNano), start),
-        name: this.name(event.name),
-        attributes: this.attributes(event.attributes),
-      };
-    }
-    return out;
-  }
-
-  private links(span: PbSpan): SpanLink[] {
-    const list = span.links;
-    let count = list.length;
-    const max = this.report.limits.maxLinksPerSpan;
-    if (count > max) {
-      this.report.counts.droppedLinks += count - max;
-      count = max;
-    }
-    const out: SpanLink[] = [];
-    for (let i = 0; i < count; i++) {
-      const link = list[i] as PbSpan['links'][number];
-      if (idProblem(link.traceId, 16) || idProblem(link.spanId, 8)) {
-        this.report.counts.droppedLinks++;
-        continue;
-      }
-      out.push({
-        traceId: asBuffer(link.traceId).toString('hex'),
-        spanId: asBuffer(link.spanId).toString('hex'),
-        traceState: this.name(link.traceState),
-        attributes: this.attributes(link.attributes),
-      });
-    }
-    return out;
   }
 }
 
@@ -252,30 +210,5 @@ function decodeWire(body: Uint8Array, maxMessages: number): PbExportTraceService
 }
 
 export function decodeProtobufSpans(body: Uint8Array, report: DecodeReport): SpanRecord[] {
-  const request = decodeWire(body, report.limits.maxMessages);
-  const convert = new ProtobufSpanConverter(report);
-  const spans: SpanRecord[] = [];
-  const resourceSpansList = request.resourceSpans;
-  for (let r = 0; r < resourceSpansList.length; r++) {
-    const resourceSpans = resourceSpansList[r] as PbExportTraceServiceRequest['resourceSpans'][number];
-    // Shared by every span of this resource: consumers must treat it as read-only.
-    const resourceAttributes = convert.attributes(resourceSpans.resource?.attributes ?? []);
-    const resource = { attributes: resourceAttributes, serviceName: serviceNameOf(resourceAttributes) };
-    const scopeSpansList = resourceSpans.scopeSpans;
-    for (let s = 0; s < scopeSpansList.length; s++) {
-      const scopeSpans = scopeSpansList[s] as (typeof scopeSpansList)[number];
-      const scope = {
-        name: scopeSpans.scope ? convert.name(scopeSpans.scope.name) : '',
-        version: scopeSpans.scope ? convert.name(scopeSpans.scope.version) : '',
-      };
-      const list = scopeSpans.spans;
-      for (let i = 0; i < list.length; i++) {
-        const path = () => `resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`;
-        if (!report.enterSpan(path)) continue;
-        const record = convert.span(list[i] as PbSpan, path, resource, scope);
-        if (record) spans.push(record);
-      }
-    }
-  }
-  return spans;
+  return new ProtobufSpanWalk(report).walk(decodeWire(body, report.limits.maxMessages));
 }

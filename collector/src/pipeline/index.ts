@@ -1,7 +1,7 @@
 export type { IngestBatch } from './batch-codec.ts';
 export { BatchDecodeError, decodeBatch, encodeBatch } from './batch-codec.ts';
-export type { Drain, DrainHealth, DrainOptions, DrainStats, PositionedBatch, ToRows } from './drain.ts';
-export { deduplicationToken, startDrain } from './drain.ts';
+export type { Drain, DrainHealth, DrainOptions, DrainStats, PositionedBatch, ToRows } from './drain/drain.ts';
+export { deduplicationToken, startDrain } from './drain/drain.ts';
 export type { Ingest, IngestHealth, IngestOptions } from './ingest.ts';
 export { createIngest, IngestClosedError } from './ingest.ts';
 export type { Pipeline, PipelineOptions } from './open-pipeline.ts';

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SpanRecord } from '../otlp/span-record.ts';
 import { encodeBatch } from './batch-codec.ts';
-import type { Drain, DrainHealth } from './drain.ts';
+import type { Drain, DrainHealth } from './drain/drain.ts';
 import { WalFullError } from './wal/errors.ts';
 import type { Wal, WalStats } from './wal/wal.ts';
 

@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.ts';
-import type { Drain, DrainOptions, ToRows } from './drain.ts';
-import { startDrain } from './drain.ts';
+import type { Drain, DrainOptions, ToRows } from './drain/drain.ts';
+import { startDrain } from './drain/drain.ts';
 import type { Ingest } from './ingest.ts';
 import { createIngest } from './ingest.ts';
 import type { WalOptions } from './wal/wal.ts';

@@ -1,3 +1,7 @@
+import type { MiddlewareHandler } from 'hono';
+import type { KeyIdentity } from './api-keys.ts';
+import { type Refusal, type Refuse, refuseJson, retryAfterSeconds } from './refusal.ts';
+
 /**
  * Per-key token bucket on spans per second. One noisy app gets 429 with
  * Retry-After (which OTel exporters honour) instead of starving the others.
@@ -42,5 +46,47 @@ export function createRateLimiter(spansPerSecond: number, now: () => number = Da
       const bucket = refilled(key);
       return bucket.tokens >= 1 ? 0 : msFor(1 - bucket.tokens);
     },
+  };
+}
+
+export type RateLimitEnv = {
+  Variables: {
+    identity: KeyIdentity;
+    /** Takes `units` from the key's bucket: 0 when admitted, else the milliseconds to wait. */
+    takeQuota: (units: number) => number;
+  };
+};
+
+export interface RateLimitOptions {
+  limiter: RateLimiter;
+  /**
+   * Units a request costs, taken before the route runs. Leave it out when the
+   * cost is known only after decoding (spans in a batch): the middleware then
+   * refuses a key that cannot send anything yet, before its body is read, and
+   * the route takes the cost through `takeQuota`.
+   */
+  cost?: number;
+  refuse?: Refuse;
+}
+
+/** Per-key rate limiting after `apiKeyAuth`: 429 with Retry-After. */
+export function rateLimit(options: RateLimitOptions): MiddlewareHandler<RateLimitEnv> {
+  const { limiter, cost } = options;
+  const refuse = options.refuse ?? refuseJson;
+  return async (c, next) => {
+    const keyId = c.get('identity').keyId;
+    const waitMs = cost === undefined ? limiter.blockedFor(keyId) : limiter.take(keyId, cost);
+    if (waitMs > 0) return refuse(c, rateLimited(waitMs));
+    c.set('takeQuota', (units) => limiter.take(keyId, units));
+    await next();
+  };
+}
+
+export function rateLimited(waitMs: number): Refusal {
+  const seconds = retryAfterSeconds(waitMs);
+  return {
+    status: 429,
+    message: `rate limit exceeded for this API key; retry in ${seconds} s`,
+    retryAfterSeconds: seconds,
   };
 }

@@ -1,5 +1,4 @@
-/** The store's public surface, for the server, pipeline and CLI. */
-export { attributesToMap, attributeValueToString } from './attribute-string.ts';
+/** The store's public surface (ClickHouse only: row builders live in pipeline/transform/). */
 export {
   type BatchWriter,
   type BatchWriterOptions,
@@ -26,29 +25,7 @@ export {
   renderDdl,
 } from './ddl-render.ts';
 export { DataDirLockedError, ReadOnlyViolationError, StoreQueryError } from './errors.ts';
-export {
-  capText,
-  contentHash64,
-  DOCUMENT_CONTENT_CAP_CHARS,
-  type LlmRowOptions,
-  promptText,
-  TEXT_CAP_CHARS,
-  toLlmSpanRow,
-  toRetrievalDocumentRows,
-} from './llm-rows.ts';
 export { applyMigrations, type MigrationResult, renderSchema } from './migrations.ts';
 export { openStore, type StoreConfig } from './open-store.ts';
-export {
-  type EvaluationRecord,
-  type EvaluationSource,
-  type FeedbackKind,
-  type FeedbackRecord,
-  type TopicRecord,
-  toEvaluationRow,
-  toFeedbackRow,
-  toTopicRow,
-} from './record-rows.ts';
 export type { InsertOptions, QueryOptions, Row, Store } from './store.ts';
 export * from './tables.ts';
-export { durationNanos, type Instant, toDateTime64, toUnixNanos } from './time.ts';
-export { toTraceRow } from './trace-row.ts';

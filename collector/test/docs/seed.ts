@@ -11,11 +11,11 @@ import { scorers as realScorers, type ScoreResult, type TextScorer } from '@over
 import { normalizeSpan } from '../../src/normalize/index.ts';
 import type { Attributes, SpanEvent, SpanRecord } from '../../src/otlp/span-record.ts';
 import type { PositionedBatch } from '../../src/pipeline/index.ts';
-import { toLlmSpanRow } from '../../src/store/llm-rows.ts';
-import { toEvaluationRow, toFeedbackRow, toTopicRow } from '../../src/store/record-rows.ts';
+import { createBatchTransform } from '../../src/pipeline/transform/batch-transform.ts';
+import { toLlmSpanRow } from '../../src/pipeline/transform/llm-rows.ts';
+import { toEvaluationRow, toFeedbackRow, toTopicRow } from '../../src/pipeline/transform/record-rows.ts';
 import type { Row, Store } from '../../src/store/store.ts';
 import { EVALUATIONS, FEEDBACK, LLM_SPANS, TOPICS } from '../../src/store/tables.ts';
-import { createBatchTransform } from '../../src/transform.ts';
 
 export const PROJECT = 'default';
 export const OTHER_PROJECT = 'acme-internal';

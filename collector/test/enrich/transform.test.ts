@@ -8,10 +8,10 @@ import { guardrailEvaluations } from '../../src/enrich/guardrail-evaluations.ts'
 import { normalizeSpan } from '../../src/normalize/index.ts';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';
 import type { PositionedBatch } from '../../src/pipeline/index.ts';
+import { createBatchTransform } from '../../src/pipeline/transform/batch-transform.ts';
 import { selectScorers } from '../../src/service.ts';
 import type { Row } from '../../src/store/store.ts';
 import { EVALUATIONS, LLM_SPANS } from '../../src/store/tables.ts';
-import { createBatchTransform } from '../../src/transform.ts';
 import { captureGlobal } from '../normalize/sdk-capture.ts';
 import { spanWith } from '../normalize/span-fixture.ts';
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { PositionedBatch } from '../../src/pipeline/index.ts';
+import {
+  createBatchTransform,
+  createYieldingBatchTransform,
+} from '../../src/pipeline/transform/batch-transform.ts';
 import { selectScorers } from '../../src/service.ts';
-import { createBatchTransform, createYieldingBatchTransform } from '../../src/transform.ts';
 import { spanWith } from '../normalize/span-fixture.ts';
 
 /** The collector's drain uses the yielding transform: same rows, and the event loop keeps turning. */

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headOf, truncateText } from '../../src/normalize/truncate.ts';
+import { toLlmSpanRow } from '../../src/pipeline/transform/llm-rows.ts';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
-import { toLlmSpanRow } from '../../src/store/llm-rows.ts';
 import { sampleLlmSpan } from '../store/fixtures.ts';
 
 describe('cutting text', () => {

@@ -5,14 +5,14 @@ import { scorers } from '@oversight/sdk/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';
 import { encodeBatch } from '../../src/pipeline/batch-codec.ts';
-import type { PositionedBatch } from '../../src/pipeline/drain.ts';
-import { startDrain } from '../../src/pipeline/drain.ts';
-import { replayCheckFor } from '../../src/pipeline/natural-keys.ts';
+import type { PositionedBatch } from '../../src/pipeline/drain/drain.ts';
+import { startDrain } from '../../src/pipeline/drain/drain.ts';
+import { replayCheckFor } from '../../src/pipeline/drain/natural-keys.ts';
+import { createBatchTransform } from '../../src/pipeline/transform/batch-transform.ts';
 import { Wal } from '../../src/pipeline/wal/wal.ts';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../src/store/tables.ts';
-import { createBatchTransform } from '../../src/transform.ts';
 import { spanWith } from '../normalize/span-fixture.ts';
 
 const TABLES = [EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startDrain } from '../../src/pipeline/drain.ts';
+import { startDrain } from '../../src/pipeline/drain/drain.ts';
 import { Wal } from '../../src/pipeline/wal/wal.ts';
 import { openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import { ROWS_TABLE, toTestRows } from './fixtures/spans.ts';

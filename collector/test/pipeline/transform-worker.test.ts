@@ -6,17 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.ts';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';
 import { encodeBatch } from '../../src/pipeline/batch-codec.ts';
-import { type PositionedBatch, startDrain } from '../../src/pipeline/drain.ts';
+import { type PositionedBatch, startDrain } from '../../src/pipeline/drain/drain.ts';
+import { createBatchTransform } from '../../src/pipeline/transform/batch-transform.ts';
 import {
   defaultTransformWorkers,
   startTransformWorkers,
   type TransformWorkers,
-} from '../../src/pipeline/transform-worker.ts';
+} from '../../src/pipeline/transform/worker-pool.ts';
 import { Wal } from '../../src/pipeline/wal/wal.ts';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import type { Row } from '../../src/store/store.ts';
 import { EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../src/store/tables.ts';
-import { createBatchTransform } from '../../src/transform.ts';
 import { spanWith } from '../normalize/span-fixture.ts';
 
 const ALL = Object.keys(scorers);

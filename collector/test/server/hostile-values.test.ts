@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpanRecord } from '../../src/otlp/index.ts';
+import { createBatchTransform } from '../../src/pipeline/transform/batch-transform.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { createBatchTransform } from '../../src/transform.ts';
 import { spanWith } from '../normalize/span-fixture.ts';
 
 let dir: string;

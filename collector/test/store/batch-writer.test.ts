@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toEvaluationRow } from '../../src/pipeline/transform/record-rows.ts';
 import { createBatchWriter } from '../../src/store/batch-writer.ts';
 import { StoreQueryError } from '../../src/store/errors.ts';
-import { toEvaluationRow } from '../../src/store/record-rows.ts';
 import type { Row, Store } from '../../src/store/store.ts';
 import { EVALUATIONS } from '../../src/store/tables.ts';
 import { storeBackends } from '../helpers/store-backends.ts';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toLlmSpanRow, toRetrievalDocumentRows } from '../../src/pipeline/transform/llm-rows.ts';
+import { toEvaluationRow, toFeedbackRow, toTopicRow } from '../../src/pipeline/transform/record-rows.ts';
+import { toTraceRow } from '../../src/pipeline/transform/trace-row.ts';
 import { ReadOnlyViolationError, StoreQueryError } from '../../src/store/errors.ts';
-import { toLlmSpanRow, toRetrievalDocumentRows } from '../../src/store/llm-rows.ts';
-import { toEvaluationRow, toFeedbackRow, toTopicRow } from '../../src/store/record-rows.ts';
 import type { Store } from '../../src/store/store.ts';
 import {
   EVALUATIONS,
@@ -12,7 +13,6 @@ import {
   SCHEMA_MIGRATIONS,
   TOPICS,
 } from '../../src/store/tables.ts';
-import { toTraceRow } from '../../src/store/trace-row.ts';
 import { storeBackends } from '../helpers/store-backends.ts';
 import { sampleLlmSpan, sampleRetrievalSpan, sampleSpan, TRACE_ID } from './fixtures.ts';
 

@@ -1,16 +1,16 @@
 import type { TextScorer } from '@oversight/sdk/scorers';
-import type { Evaluation } from './enrich/evaluation.ts';
-import { guardrailEvaluations } from './enrich/guardrail-evaluations.ts';
-import { reportedEvaluations } from './enrich/reported-evaluations.ts';
-import { createSafetyEnricher } from './enrich/safety.ts';
-import { normalizeSpan } from './normalize/index.ts';
-import type { SpanRecord } from './otlp/span-record.ts';
-import type { PositionedBatch } from './pipeline/index.ts';
-import { toLlmSpanRow, toRetrievalDocumentRows } from './store/llm-rows.ts';
-import { toEvaluationRow } from './store/record-rows.ts';
-import type { Row } from './store/store.ts';
-import { EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from './store/tables.ts';
-import { toTraceRow } from './store/trace-row.ts';
+import type { Evaluation } from '../../enrich/evaluation.ts';
+import { guardrailEvaluations } from '../../enrich/guardrail-evaluations.ts';
+import { reportedEvaluations } from '../../enrich/reported-evaluations.ts';
+import { createSafetyEnricher } from '../../enrich/safety.ts';
+import { normalizeSpan } from '../../normalize/index.ts';
+import type { SpanRecord } from '../../otlp/span-record.ts';
+import type { Row } from '../../store/store.ts';
+import { EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
+import type { PositionedBatch } from '../index.ts';
+import { toLlmSpanRow, toRetrievalDocumentRows } from './llm-rows.ts';
+import { toEvaluationRow } from './record-rows.ts';
+import { toTraceRow } from './trace-row.ts';
 
 /**
  * normalize → enrich → rows: what the drain does with each batch it reads

@@ -6,7 +6,7 @@
  * arrays/maps as Go's `json.Marshal` of their raw form (map keys sorted by
  * bytes, `<`, `>`, `&`, U+2028 and U+2029 escaped as \u sequences).
  */
-import type { Attributes, AttributeValue } from '../otlp/span-record.ts';
+import type { Attributes, AttributeValue } from '../../otlp/span-record.ts';
 
 const GO_HTML_ESCAPES: Record<string, string> = {
   '<': '\\u003c',

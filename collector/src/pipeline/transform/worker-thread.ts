@@ -1,16 +1,16 @@
 /**
- * Worker-thread entry of `transform-worker.ts`: builds the same batch transform
+ * Worker-thread entry of `worker-pool.ts`: builds the same batch transform
  * the collector would run in-process, from options that survive a structured
  * clone (scorers travel by name), and answers each chunk of batches with its
  * rows per table, or with the error the transform threw.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { scorers as registry } from '@oversight/sdk/scorers';
-import { createBatchTransform } from '../transform.ts';
-import type { ChunkReply, ChunkRequest, TransformWorkerOptions } from './transform-worker.ts';
+import { createBatchTransform } from './batch-transform.ts';
+import type { ChunkReply, ChunkRequest, TransformWorkerOptions } from './worker-pool.ts';
 
 const port = parentPort;
-if (!port) throw new Error('transform-thread.ts runs as a worker thread, started by transform-worker.ts');
+if (!port) throw new Error('worker-thread.ts runs as a worker thread, started by worker-pool.ts');
 
 const options = workerData as TransformWorkerOptions;
 const toRows = createBatchTransform({

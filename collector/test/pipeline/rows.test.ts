@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { attributeValueToString } from '../../src/store/attribute-string.ts';
+import { attributeValueToString } from '../../src/pipeline/transform/attribute-string.ts';
 import {
   contentHash64,
   TEXT_CAP_CHARS,
   toLlmSpanRow,
   toRetrievalDocumentRows,
-} from '../../src/store/llm-rows.ts';
-import { toEvaluationRow, toTopicRow } from '../../src/store/record-rows.ts';
-import { toDateTime64 } from '../../src/store/time.ts';
-import { toTraceRow } from '../../src/store/trace-row.ts';
-import { sampleLlmSpan, sampleRetrievalSpan, sampleSpan } from './fixtures.ts';
+} from '../../src/pipeline/transform/llm-rows.ts';
+import { toEvaluationRow, toTopicRow } from '../../src/pipeline/transform/record-rows.ts';
+import { toDateTime64 } from '../../src/pipeline/transform/time.ts';
+import { toTraceRow } from '../../src/pipeline/transform/trace-row.ts';
+import { sampleLlmSpan, sampleRetrievalSpan, sampleSpan } from '../store/fixtures.ts';
 
 describe('attribute values as the OTel ClickHouse exporter stores them (pcommon AsString)', () => {
   it.each([

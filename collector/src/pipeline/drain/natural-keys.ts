@@ -1,5 +1,5 @@
-import type { Store } from '../store/store.ts';
-import { EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../store/tables.ts';
+import type { Store } from '../../store/store.ts';
+import { EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
 import type { DrainOptions } from './drain.ts';
 
 /**

@@ -17,9 +17,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { scorers as registry } from '@oversight/sdk/scorers';
-import type { Row } from '../store/store.ts';
-import { createYieldingBatchTransform } from '../transform.ts';
-import type { PositionedBatch } from './drain.ts';
+import type { Row } from '../../store/store.ts';
+import type { PositionedBatch } from '../drain/drain.ts';
+import { createYieldingBatchTransform } from './batch-transform.ts';
 
 /** What a worker builds its transform from: plain data, since scorers cannot cross a thread boundary. */
 export interface TransformWorkerOptions {
@@ -41,7 +41,7 @@ export interface TransformWorkersSettings {
   crashRetries?: number;
   /** Told when a worker dies or the pool falls back to in-process work. */
   onWarning?: (message: string) => void;
-  /** Worker entry module (default `transform-thread.ts` beside this file). */
+  /** Worker entry module (default `worker-thread.ts` beside this file). */
   entry?: URL;
 }
 
@@ -153,7 +153,7 @@ export async function startTransformWorkers(
   const chunkSpans = Math.max(1, settings.chunkSpans ?? 256);
   const inFlightPerWorker = Math.max(1, settings.inFlightPerWorker ?? 2);
   const crashRetries = Math.max(0, settings.crashRetries ?? 1);
-  const entry = settings.entry ?? new URL('./transform-thread.ts', import.meta.url);
+  const entry = settings.entry ?? new URL('./worker-thread.ts', import.meta.url);
   const warn = settings.onWarning ?? (() => {});
   const workerData: TransformWorkerOptions = {
     maxTextChars: options.maxTextChars,

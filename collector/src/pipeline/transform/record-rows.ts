@@ -1,5 +1,5 @@
 /** Typed builders for the rows the collector produces itself: scores, user feedback, topics. */
-import type { Row } from './store.ts';
+import type { Row } from '../../store/store.ts';
 import { type Instant, toDateTime64 } from './time.ts';
 
 export type EvaluationSource = 'collector' | 'sdk' | 'app' | 'human';

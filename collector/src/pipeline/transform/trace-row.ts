@@ -1,7 +1,7 @@
 /** SpanRecord → one `otel_traces` row, as the OTel Collector ClickHouse exporter writes it. */
-import type { SpanRecord } from '../otlp/span-record.ts';
+import type { SpanRecord } from '../../otlp/span-record.ts';
+import type { Row } from '../../store/store.ts';
 import { attributesToMap } from './attribute-string.ts';
-import type { Row } from './store.ts';
 import { durationNanos, toDateTime64 } from './time.ts';
 
 export function toTraceRow(span: SpanRecord, projectId: string): Row {

@@ -1,5 +1,5 @@
-import type { Row, Store } from '../store/store.ts';
-import { assertIdentifier, qualifiedTable } from '../store/tables.ts';
+import type { Row, Store } from '../../store/store.ts';
+import { assertIdentifier, qualifiedTable } from '../../store/tables.ts';
 
 /** Column names that identify a row of a table; undefined when the table has no such key. */
 export type RowKey = (table: string) => readonly string[] | undefined;

@@ -1,0 +1,107 @@
+/**
+ * The collector's HTTP surface, as a plain hono app: OTLP/HTTP traces per the
+ * spec, user feedback, health, readiness, Prometheus metrics and the admin
+ * SQL route. Everything stateful arrives through `AppDeps`, so tests and the
+ * CLI wire it alike. Auth, rate limits and JSON bodies are the middleware of
+ * this folder, in front of the routes that need them.
+ */
+import type { Feedback } from '@oversight/sdk/feedback';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { CollectorMetrics } from '../metrics.ts';
+import type { DecodeLimits } from '../otlp/index.ts';
+import type { SpanRecord } from '../otlp/span-record.ts';
+import type { ApiKeyResolver } from './api-keys.ts';
+import { adminTokenAuth, apiKeyAuth } from './auth.ts';
+import { feedbackRoute, issuesText } from './feedback.ts';
+import { jsonBody } from './json-body.ts';
+import { type RateLimiter, rateLimit } from './rate-limit.ts';
+import { refuseOtlp, tracesRoute } from './traces.ts';
+
+export interface AppDeps {
+  apiKeys: ApiKeyResolver;
+  rateLimiter: RateLimiter;
+  metrics: CollectorMetrics;
+  limits: { maxBodyBytes: number; maxDecompressedBytes: number; decode?: Partial<DecodeLimits> };
+  /** Resolves once the spans are durable (in the write-ahead log). */
+  ingest(projectId: string, spans: SpanRecord[]): Promise<void>;
+  recordFeedback(projectId: string, feedback: Feedback): Promise<void>;
+  readiness(): Promise<{ ready: boolean; reason?: string }>;
+  /** Read-only SQL for `oversight sql` while this process holds the embedded data dir. */
+  sql?: { token: string; run(query: string, format: string): Promise<string> };
+}
+
+// Feedback and admin SQL are small JSON documents; nobody needs megabytes there.
+const FEEDBACK_MAX_BYTES = 64 * 1024;
+const SQL_MAX_BYTES = 1024 * 1024;
+
+const SqlRequestSchema = z.object({
+  query: z.string().min(1),
+  // Output format names are bare identifiers; anything else never reaches the engine.
+  format: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]*$/, 'an output format name such as PrettyCompact')
+    .optional(),
+});
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    await next();
+    deps.metrics.requests.inc({ route: c.req.routePath, status: String(c.res.status) });
+  });
+
+  app.get('/healthz', (c) => c.text('ok'));
+
+  app.get('/readyz', async (c) => {
+    const { ready, reason } = await deps.readiness();
+    return ready ? c.text('ready') : c.text(`not ready: ${reason ?? 'unknown'}`, 503);
+  });
+
+  app.get('/metrics', async (c) => {
+    c.header('content-type', deps.metrics.registry.contentType);
+    return c.body(await deps.metrics.registry.metrics());
+  });
+
+  // A throttled key is refused before its body is read or decoded; the route
+  // takes the batch's spans from the bucket once it knows how many there are.
+  app.post(
+    '/v1/traces',
+    apiKeyAuth({ resolver: deps.apiKeys, refuse: refuseOtlp }),
+    rateLimit({ limiter: deps.rateLimiter, refuse: refuseOtlp }),
+    tracesRoute(deps),
+  );
+
+  app.post(
+    '/v1/feedback',
+    apiKeyAuth({ resolver: deps.apiKeys }),
+    rateLimit({ limiter: deps.rateLimiter, cost: 1 }),
+    jsonBody({ maxBytes: FEEDBACK_MAX_BYTES }),
+    feedbackRoute(deps.recordFeedback),
+  );
+
+  app.post(
+    '/internal/sql',
+    adminTokenAuth(deps.sql?.token),
+    jsonBody({ maxBytes: SQL_MAX_BYTES }),
+    async (c) => {
+      const sql = deps.sql as NonNullable<AppDeps['sql']>;
+      const parsed = SqlRequestSchema.safeParse(c.get('body'));
+      if (!parsed.success) return c.json({ error: issuesText(parsed.error) }, 400);
+      try {
+        // The store runs it read-only (`readonly=1`): writes and DDL are refused by the engine.
+        return c.text(await sql.run(parsed.data.query, parsed.data.format ?? 'PrettyCompact'));
+      } catch (error) {
+        return c.text((error as Error).message, 400);
+      }
+    },
+  );
+
+  app.onError((error, c) => {
+    console.error(`[oversight] ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
+    return c.json({ error: 'internal error' }, 500);
+  });
+
+  return app;
+}
