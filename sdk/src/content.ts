@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
+import { piiScorer, type TextScorer } from '@oversight/scorers';
 import { diagnoseOnce, errorName } from './safe.ts';
-import type { TextScorer } from './scorers/types.ts';
 
 /**
  * What the SDK does with prompt and completion text. Capture is on by default
@@ -28,25 +27,21 @@ type Masker = (text: string) => string;
 export class ContentPolicy {
   readonly capture: boolean;
   readonly maxLength: number;
-  /** No redaction, no masking, nothing withheld: text under the cap is exported as it is. */
+  /** No redaction, no masking: text under the cap is exported as it is. */
   readonly passthrough: boolean;
   readonly #redact: ((text: string) => string) | undefined;
   readonly #mask: Masker | undefined;
-  /** When masking was asked for but no masker loads, text is withheld rather than leaked. */
-  readonly #withhold: boolean;
 
   constructor(options: ContentOptions = {}) {
     this.capture = options.captureContent ?? true;
     this.maxLength = Math.max(1, Math.floor(options.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH));
     this.#redact = options.redact;
-    this.#mask = options.maskPii ? loadPiiMasker() : undefined;
-    this.#withhold = Boolean(options.maskPii) && !this.#mask;
-    this.passthrough = !this.#redact && !this.#mask && !this.#withhold;
+    this.#mask = options.maskPii ? maskWith(piiScorer) : undefined;
+    this.passthrough = !this.#redact && !this.#mask;
   }
 
   /** Text as it may be exported, and whether it was cut. Never throws. */
   text(raw: string): { text: string; truncated: boolean } {
-    if (this.#withhold) return { text: WITHHELD, truncated: false };
     let text = raw;
     if (this.#redact) {
       try {
@@ -107,48 +102,4 @@ export function maskWith(scorer: TextScorer): Masker {
     }
     return out + text.slice(at);
   };
-}
-
-function loadPiiMasker(): Masker | undefined {
-  try {
-    // Synchronous on purpose (require of ESM, Node >= 22.12): the first captured
-    // prompt must already be masked. The scorers module is optional.
-    const mod = createRequire(import.meta.url)('./scorers/index.ts') as Record<string, unknown>;
-    const scorer = findPiiScorer(mod);
-    if (scorer) return maskWith(scorer);
-  } catch (error) {
-    diagnoseOnce('pii-load', `PII masking unavailable (${errorName(error)}); content withheld`);
-    return undefined;
-  }
-  diagnoseOnce('pii-load', 'PII masking unavailable (no pii scorer exported); content withheld');
-  return undefined;
-}
-
-function findPiiScorer(mod: Record<string, unknown>): TextScorer | undefined {
-  const candidates: unknown[] = Object.values(mod);
-  for (const value of Object.values(mod)) {
-    if (
-      typeof value === 'function' &&
-      /pii/i.test(value.name) &&
-      value.length === 0 &&
-      !/^[A-Z]/.test(value.name)
-    ) {
-      try {
-        candidates.push((value as () => unknown)());
-      } catch {
-        // Not a factory; ignore.
-      }
-    }
-  }
-  for (const c of candidates) {
-    if (
-      c &&
-      typeof c === 'object' &&
-      (c as TextScorer).name === 'pii' &&
-      typeof (c as TextScorer).score === 'function'
-    ) {
-      return c as TextScorer;
-    }
-  }
-  return undefined;
 }

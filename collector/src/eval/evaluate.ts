@@ -15,13 +15,13 @@ import {
   type LinearModel,
   promptInjectionModel,
   refusalModel,
-  SCORER_DATA_DIR,
   scorers,
   TASK_SPECS,
   type TaskName,
   type TextScorer,
   toxicityModel,
-} from '@oversight/sdk/scorers';
+} from '@oversight/scorers';
+import { TRAINING_DATA_DIR } from '@oversight/tools';
 import { type EvalTask, type LabelledRow, readRows } from './dataset.ts';
 import { assignFolds } from './folds.ts';
 import { type BinaryMetrics, binaryMetrics } from './metrics.ts';
@@ -285,7 +285,7 @@ export async function evaluateAll(
     else jobs.push({ task, file: join(dir, name) });
   }
   if (!jobs.some((j) => j.task === 'refusal')) {
-    jobs.push({ task: 'refusal', file: fileURLToPath(new URL('refusal.jsonl', SCORER_DATA_DIR)) });
+    jobs.push({ task: 'refusal', file: fileURLToPath(new URL('refusal.jsonl', TRAINING_DATA_DIR)) });
   }
   const reports: EvalReport[] = [];
   const ordinary = (await heldOutOrdinaryRows(dir)).map((r) => r.text);
@@ -293,7 +293,7 @@ export async function evaluateAll(
     options.onProgress?.(`evaluating ${basename(job.file)} (${job.task})`);
     if (isTrainableTask(job.task) && k > 1) {
       const cv = await evaluateTask({ ...job, cv: k, auxDir: dir, ordinary, onProgress: options.onProgress });
-      if (job.file.startsWith(fileURLToPath(SCORER_DATA_DIR))) cv.note = 'our own hand-written set';
+      if (job.file.startsWith(fileURLToPath(TRAINING_DATA_DIR))) cv.note = 'our own hand-written set';
       reports.push(cv);
     }
     reports.push(await evaluateTask({ ...job, ordinary }));

@@ -5,19 +5,20 @@
  */
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type LabelledText,
   type LinearModel,
-  SCORER_DATA_DIR,
+  SCORER_MODELS_DIR,
   serializeModel,
   TASK_SPECS,
   TASKS,
   type TaskName,
   type TrainOptions,
   trainLinearModel,
-} from '@oversight/sdk/scorers';
+} from '@oversight/scorers';
+import { TRAINING_DATA_DIR } from '@oversight/tools';
 import { blendModels } from './blend.ts';
 import { type LabelledRow, readRows } from './dataset.ts';
 
@@ -82,7 +83,7 @@ export function isTrainableTask(task: string): task is TaskName {
 
 /** Hand-made rows shipped for a task (`data/<task>.extra.jsonl`), empty when there are none. */
 export async function extraRows(task: TaskName): Promise<LabelledRow[]> {
-  const file = fileURLToPath(new URL(`${task}.extra.jsonl`, SCORER_DATA_DIR));
+  const file = fileURLToPath(new URL(`${task}.extra.jsonl`, TRAINING_DATA_DIR));
   try {
     await access(file);
   } catch {
@@ -174,7 +175,7 @@ async function exists(file: string): Promise<boolean> {
 export async function ordinaryNegatives(task: TaskName, dir: string | undefined): Promise<LabelledRow[]> {
   if (!ORDINARY_TASKS.includes(task)) return [];
   const out: LabelledRow[] = [];
-  const own = fileURLToPath(new URL('ordinary.jsonl', SCORER_DATA_DIR));
+  const own = fileURLToPath(new URL('ordinary.jsonl', TRAINING_DATA_DIR));
   if (await exists(own)) {
     // Hand-written and checked one by one, so they count in full.
     for (const r of await readRows(own, task)) out.push({ ...r, positive: false });
@@ -273,6 +274,17 @@ export interface TrainCommandOptions {
   auxDir?: string;
 }
 
+/**
+ * Where a trained model goes when no `--out` is given: over the shipped file in
+ * a repo checkout, since retraining there means updating it; in the working
+ * directory when the scorers package is an installed copy, which is not ours
+ * to overwrite.
+ */
+export function defaultModelPath(task: TaskName): string {
+  const shipped = fileURLToPath(new URL(`${task}.json`, SCORER_MODELS_DIR));
+  return shipped.includes(`${sep}node_modules${sep}`) ? resolve(`${task}.model.json`) : shipped;
+}
+
 export async function train(
   task: string,
   file: string,
@@ -286,7 +298,7 @@ export async function train(
     ...(options.auxDir ? await auxiliaryNegatives(task, options.auxDir) : []),
   ];
   const model = trainOnRows(task, rows, extra, { trainedOn: [file.split('/').pop()] });
-  const target = resolve(out ?? `${task}.model.json`);
+  const target = out !== undefined ? resolve(out) : defaultModelPath(task);
   await mkdir(dirname(target), { recursive: true });
   await writeFile(target, `${JSON.stringify(serializeModel(model))}\n`);
   return { model, out: target };
