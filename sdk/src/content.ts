@@ -1,4 +1,5 @@
-import { piiScorer, type TextScorer } from '@oversight/scorers';
+import type { TextScorer } from '@oversight/scorers';
+import { loadScorers } from '@oversight/scorers/lazy';
 import { diagnoseOnce, errorName } from './safe.ts';
 
 /**
@@ -27,21 +28,25 @@ type Masker = (text: string) => string;
 export class ContentPolicy {
   readonly capture: boolean;
   readonly maxLength: number;
-  /** No redaction, no masking: text under the cap is exported as it is. */
+  /** No redaction, no masking, nothing withheld: text under the cap is exported as it is. */
   readonly passthrough: boolean;
   readonly #redact: ((text: string) => string) | undefined;
   readonly #mask: Masker | undefined;
+  /** When masking was asked for but no masker loads, text is withheld rather than leaked. */
+  readonly #withhold: boolean;
 
   constructor(options: ContentOptions = {}) {
     this.capture = options.captureContent ?? true;
     this.maxLength = Math.max(1, Math.floor(options.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH));
     this.#redact = options.redact;
-    this.#mask = options.maskPii ? maskWith(piiScorer) : undefined;
-    this.passthrough = !this.#redact && !this.#mask;
+    this.#mask = options.maskPii ? loadPiiMasker() : undefined;
+    this.#withhold = Boolean(options.maskPii) && !this.#mask;
+    this.passthrough = !this.#redact && !this.#mask && !this.#withhold;
   }
 
   /** Text as it may be exported, and whether it was cut. Never throws. */
   text(raw: string): { text: string; truncated: boolean } {
+    if (this.#withhold) return { text: WITHHELD, truncated: false };
     let text = raw;
     if (this.#redact) {
       try {
@@ -102,4 +107,13 @@ export function maskWith(scorer: TextScorer): Masker {
     }
     return out + text.slice(at);
   };
+}
+
+function loadPiiMasker(): Masker | undefined {
+  try {
+    return maskWith(loadScorers().piiScorer);
+  } catch (error) {
+    diagnoseOnce('pii-load', `PII masking unavailable (${errorName(error)}); content withheld`);
+    return undefined;
+  }
 }

@@ -6,16 +6,8 @@
  * (fail open) and the failure is recorded on the span.
  */
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import {
-  type Evidence,
-  jailbreakScorer,
-  maskPii,
-  piiScorer,
-  promptInjectionScorer,
-  refusalScorer,
-  type TextScorer,
-  toxicityScorer,
-} from '@oversight/scorers';
+import type { Evidence, TextScorer } from '@oversight/scorers';
+import { loadScorers } from '@oversight/scorers/lazy';
 import { z } from 'zod';
 import { contentId } from './rag.ts';
 
@@ -177,7 +169,8 @@ const ATTR = {
 } as const;
 
 // ---------------------------------------------------------------------------
-// Default scorers, used unless the guard is built with its own.
+// Default scorers, loaded on first use so a guard built with injected scorers
+// (or an app that never guards) does not pay for loading them.
 
 interface Defaults {
   scorers: Partial<Record<GuardCategory, TextScorer>>;
@@ -186,18 +179,26 @@ interface Defaults {
 
 let defaults: Defaults | undefined;
 
-/** The scorers package's scorers for every category, and its PII masker. */
+/** The scorers package's scorers for every category and its PII masker; none if they fail to load. */
 export function defaultGuardScorers(): Defaults {
-  defaults ??= {
-    scorers: {
-      pii: piiScorer,
-      prompt_injection: promptInjectionScorer,
-      jailbreak: jailbreakScorer,
-      toxicity: toxicityScorer,
-      refusal: refusalScorer,
-    },
-    maskPii: piiMaskerFrom(maskPii),
-  };
+  if (defaults) return defaults;
+  try {
+    const s = loadScorers();
+    defaults = {
+      scorers: {
+        pii: s.piiScorer,
+        prompt_injection: s.promptInjectionScorer,
+        jailbreak: s.jailbreakScorer,
+        toxicity: s.toxicityScorer,
+        refusal: s.refusalScorer,
+      },
+      maskPii: piiMaskerFrom(s.maskPii),
+    };
+  } catch (error) {
+    // Fail open like a failing scorer: every category reports itself skipped.
+    warnOnce(`guard scorers failed to load (${error instanceof Error ? error.message : String(error)})`);
+    defaults = { scorers: {}, maskPii: undefined };
+  }
   return defaults;
 }
 
