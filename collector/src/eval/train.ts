@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -18,7 +19,6 @@ import {
   type TrainOptions,
   trainLinearModel,
 } from '@oversight/scorers';
-import { TRAINING_DATA_DIR } from '@oversight/tools';
 import { blendModels } from './blend.ts';
 import { type LabelledRow, readRows } from './dataset.ts';
 
@@ -81,15 +81,26 @@ export function isTrainableTask(task: string): task is TaskName {
   return (TASKS as readonly string[]).includes(task);
 }
 
-/** Hand-made rows shipped for a task (`data/<task>.extra.jsonl`), empty when there are none. */
-export async function extraRows(task: TaskName): Promise<LabelledRow[]> {
-  const file = fileURLToPath(new URL(`${task}.extra.jsonl`, TRAINING_DATA_DIR));
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * Path of a file of hand-made rows in @oversight/tools (`data/<name>`). That
+ * package is repo-only, so where the collector is installed without it, or the
+ * file does not exist, there are no such rows: undefined.
+ */
+export function handMadeRows(name: string): string | undefined {
   try {
-    await access(file);
-  } catch {
-    return [];
+    return requireHere.resolve(`@oversight/tools/data/${name}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
   }
-  return readRows(file, task);
+}
+
+/** Hand-made rows for a task (`data/<task>.extra.jsonl` in @oversight/tools), empty when there are none. */
+export async function extraRows(task: TaskName): Promise<LabelledRow[]> {
+  const file = handMadeRows(`${task}.extra.jsonl`);
+  return file === undefined ? [] : readRows(file, task);
 }
 
 /**
@@ -175,8 +186,8 @@ async function exists(file: string): Promise<boolean> {
 export async function ordinaryNegatives(task: TaskName, dir: string | undefined): Promise<LabelledRow[]> {
   if (!ORDINARY_TASKS.includes(task)) return [];
   const out: LabelledRow[] = [];
-  const own = fileURLToPath(new URL('ordinary.jsonl', TRAINING_DATA_DIR));
-  if (await exists(own)) {
+  const own = handMadeRows('ordinary.jsonl');
+  if (own !== undefined) {
     // Hand-written and checked one by one, so they count in full.
     for (const r of await readRows(own, task)) out.push({ ...r, positive: false });
   }
