@@ -2,13 +2,13 @@
  * Rebuilds the models shipped in the scorers package (scorers/src/models) from
  * the dev sets in a directory (default ../shared/eval) and the hand-written
  * refusal set in @oversight/tools:
- * `node collector/src/eval/build-models.ts [dir]`.
+ * `npx node tools/src/build-models.ts [dir]`.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultModelPath, train } from '@oversight/collector/eval';
 import type { TaskName } from '@oversight/scorers';
-import { TRAINING_DATA_DIR } from '@oversight/tools';
-import { defaultModelPath, train } from './train.ts';
+import { TRAINING_DATA_DIR } from './data-dir.ts';
 
 const dir = process.argv[2] ?? '../shared/eval';
 const sources: Record<TaskName, string> = {
