@@ -3,8 +3,9 @@
  * on 2 KB texts with every category switched on, beside the same loop calling
  * a trivial function (what the timing itself costs), then each scorer alone.
  */
+
+import { scorers } from '@oversight/scorers';
 import { createGuard, GUARD_CATEGORIES, type GuardPolicy } from '../../sdk/src/guard.ts';
-import { scorers } from '../../sdk/src/scorers/index.ts';
 import { texts } from '../corpus.ts';
 import { printTable } from '../report.ts';
 import type { Figures, Section, SectionOptions } from '../section.ts';

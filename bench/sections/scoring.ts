@@ -5,7 +5,7 @@
  * One thread, so spans per CPU-second is spans per core.
  */
 import { createBatchTransform } from '../../collector/src/pipeline/transform/batch-transform.ts';
-import { scorers } from '../../sdk/src/scorers/index.ts';
+import { scorers } from '@oversight/scorers';
 import { makeGenAiSpans, toPositionedBatches, toSpanRecords } from '../genai-spans.ts';
 import { note, printTable } from '../report.ts';
 import type { Figures, Section, SectionOptions } from '../section.ts';

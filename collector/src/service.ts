@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { scorers as allScorers, type TextScorer } from '@oversight/sdk/scorers';
+import { scorers as allScorers, type TextScorer } from '@oversight/scorers';
 import type { Config } from './config.ts';
 import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
 import { createMetrics } from './metrics.ts';

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
+import type { TextScorer } from '@oversight/scorers';
+import { loadScorers } from '@oversight/scorers/lazy';
 import { diagnoseOnce, errorName } from './safe.ts';
-import type { TextScorer } from './scorers/types.ts';
 
 /**
  * What the SDK does with prompt and completion text. Capture is on by default
@@ -111,44 +111,9 @@ export function maskWith(scorer: TextScorer): Masker {
 
 function loadPiiMasker(): Masker | undefined {
   try {
-    // Synchronous on purpose (require of ESM, Node >= 22.12): the first captured
-    // prompt must already be masked. The scorers module is optional.
-    const mod = createRequire(import.meta.url)('./scorers/index.ts') as Record<string, unknown>;
-    const scorer = findPiiScorer(mod);
-    if (scorer) return maskWith(scorer);
+    return maskWith(loadScorers().piiScorer);
   } catch (error) {
     diagnoseOnce('pii-load', `PII masking unavailable (${errorName(error)}); content withheld`);
     return undefined;
   }
-  diagnoseOnce('pii-load', 'PII masking unavailable (no pii scorer exported); content withheld');
-  return undefined;
-}
-
-function findPiiScorer(mod: Record<string, unknown>): TextScorer | undefined {
-  const candidates: unknown[] = Object.values(mod);
-  for (const value of Object.values(mod)) {
-    if (
-      typeof value === 'function' &&
-      /pii/i.test(value.name) &&
-      value.length === 0 &&
-      !/^[A-Z]/.test(value.name)
-    ) {
-      try {
-        candidates.push((value as () => unknown)());
-      } catch {
-        // Not a factory; ignore.
-      }
-    }
-  }
-  for (const c of candidates) {
-    if (
-      c &&
-      typeof c === 'object' &&
-      (c as TextScorer).name === 'pii' &&
-      typeof (c as TextScorer).score === 'function'
-    ) {
-      return c as TextScorer;
-    }
-  }
-  return undefined;
 }

@@ -5,11 +5,11 @@
  * `apply_guardrail` span. A guard never throws: a scorer that fails is skipped
  * (fail open) and the failure is recorded on the span.
  */
-import { createRequire } from 'node:module';
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Evidence, TextScorer } from '@oversight/scorers';
+import { loadScorers } from '@oversight/scorers/lazy';
 import { z } from 'zod';
 import { contentId } from './rag.ts';
-import type { Evidence, TextScorer } from './scorers/types.ts';
 
 export const GUARD_CATEGORIES = ['pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal'] as const;
 export type GuardCategory = (typeof GUARD_CATEGORIES)[number];
@@ -97,7 +97,7 @@ export interface GuardOptions {
   input?: GuardPolicy;
   /** Rules for completions, merged over `DEFAULT_OUTPUT_POLICY`. */
   output?: GuardPolicy;
-  /** Scorers by category; default: the SDK's scorers (`@oversight/sdk/scorers`). */
+  /** Scorers by category; default: the scorers of `@oversight/scorers`. */
   scorers?: Partial<Record<GuardCategory, TextScorer>>;
   /**
    * Masks the PII the scorer found (its evidence above threshold) in a text;
@@ -170,15 +170,7 @@ const ATTR = {
 
 // ---------------------------------------------------------------------------
 // Default scorers, loaded on first use so a guard built with injected scorers
-// (or an SDK whose scorers are not installed) never pays for or depends on them.
-
-const SCORER_EXPORTS: Record<GuardCategory, string> = {
-  pii: 'piiScorer',
-  prompt_injection: 'promptInjectionScorer',
-  jailbreak: 'jailbreakScorer',
-  toxicity: 'toxicityScorer',
-  refusal: 'refusalScorer',
-};
+// (or an app that never guards) does not pay for loading them.
 
 interface Defaults {
   scorers: Partial<Record<GuardCategory, TextScorer>>;
@@ -187,33 +179,27 @@ interface Defaults {
 
 let defaults: Defaults | undefined;
 
-function isScorer(value: unknown): value is TextScorer {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as TextScorer).score === 'function' &&
-    typeof (value as TextScorer).threshold === 'number'
-  );
-}
-
-/** The SDK's own scorers, or none when the scorers module cannot load. */
+/** The scorers package's scorers for every category and its PII masker; none if they fail to load. */
 export function defaultGuardScorers(): Defaults {
   if (defaults) return defaults;
-  const found: Defaults = { scorers: {}, maskPii: undefined };
   try {
-    const mod = createRequire(import.meta.url)('./scorers/index.ts') as Record<string, unknown>;
-    for (const category of GUARD_CATEGORIES) {
-      const scorer = mod[SCORER_EXPORTS[category]];
-      if (isScorer(scorer)) found.scorers[category] = scorer;
-    }
-    const mask = mod.maskPii;
-    if (typeof mask === 'function')
-      found.maskPii = piiMaskerFrom(mask as (text: string, findings?: readonly unknown[]) => string);
-  } catch {
-    // No scorers: every category reports itself skipped.
+    const s = loadScorers();
+    defaults = {
+      scorers: {
+        pii: s.piiScorer,
+        prompt_injection: s.promptInjectionScorer,
+        jailbreak: s.jailbreakScorer,
+        toxicity: s.toxicityScorer,
+        refusal: s.refusalScorer,
+      },
+      maskPii: piiMaskerFrom(s.maskPii),
+    };
+  } catch (error) {
+    // Fail open like a failing scorer: every category reports itself skipped.
+    warnOnce(`guard scorers failed to load (${error instanceof Error ? error.message : String(error)})`);
+    defaults = { scorers: {}, maskPii: undefined };
   }
-  defaults = found;
-  return found;
+  return defaults;
 }
 
 // ---------------------------------------------------------------------------

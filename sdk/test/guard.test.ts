@@ -6,6 +6,7 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import { type Evidence, maskPii, piiScorer, type TextScorer } from '@oversight/scorers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createGuard,
@@ -16,8 +17,6 @@ import {
   piiMaskerFrom,
 } from '../src/guard.ts';
 import { workflow } from '../src/rag.ts';
-import { maskPii, piiScorer } from '../src/scorers/pii/index.ts';
-import type { Evidence, TextScorer } from '../src/scorers/types.ts';
 
 const exporter = new InMemorySpanExporter();
 let provider: TracerProvider;

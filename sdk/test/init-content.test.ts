@@ -1,10 +1,10 @@
+import type { TextScorer } from '@oversight/scorers';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { ContentPolicy, maskWith } from '../src/content.ts';
 import { instrument } from '../src/instrumentation/instrument.ts';
 import { silenceDiagnostics } from '../src/safe.ts';
-import type { TextScorer } from '../src/scorers/types.ts';
 import { initForTest, only } from './helpers.ts';
 
 let mock: MockLlm;

@@ -1,4 +1,4 @@
-import type { ScoreResult, TextScorer } from '@oversight/sdk/scorers';
+import type { ScoreResult, TextScorer } from '@oversight/scorers';
 import type { LlmSpan } from '../normalize/llm-span.ts';
 import { answerText, latestUserText } from '../normalize/text-views.ts';
 import type { Evaluation } from './evaluation.ts';

@@ -1,4 +1,4 @@
-import { TASK_SPECS, type TextScorer } from '@oversight/sdk/scorers';
+import { TASK_SPECS, type TextScorer } from '@oversight/scorers';
 
 /**
  * A scorer's two labels: the positive one for `score >= threshold`, the

@@ -4,7 +4,7 @@
  * other. Used to mix a model that never saw ordinary traffic (sharper on the
  * attacks the dev sets hold) with one that did (quiet on everyday messages).
  */
-import { type LinearModel, parseModel, serializeModel } from '@oversight/sdk/scorers';
+import { type LinearModel, parseModel, serializeModel } from '@oversight/scorers';
 
 /** `share` of `a` and `1 − share` of `b`; metadata, version and threshold come from `b`. */
 export function blendModels(a: LinearModel, b: LinearModel, share: number): LinearModel {

@@ -78,7 +78,10 @@ export function registerEvalCommands(program: Command): void {
     .description('train a scorer model (jailbreak, injection, toxicity, refusal) from labelled JSONL')
     .argument('<task>', 'jailbreak | injection | toxicity | refusal')
     .argument('<file>', 'labelled JSONL ({text, label} rows)')
-    .option('--out <path>', 'where to write the model JSON (default ./<task>.model.json)')
+    .option(
+      '--out <path>',
+      "where to write the model JSON (default: the scorers package's models/<task>.json in a repo checkout, else ./<task>.model.json)",
+    )
     .option('--aux-dir <dir>', 'directory of other labelled sets to borrow negatives from')
     .action(async (task: string, file: string, flags: { out?: string; auxDir?: string }) => {
       const options = flags.auxDir !== undefined ? { auxDir: flags.auxDir } : {};

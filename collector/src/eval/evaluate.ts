@@ -8,26 +8,25 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   createLinearScorer,
   jailbreakModel,
   type LinearModel,
   promptInjectionModel,
   refusalModel,
-  SCORER_DATA_DIR,
   scorers,
   TASK_SPECS,
   type TaskName,
   type TextScorer,
   toxicityModel,
-} from '@oversight/sdk/scorers';
+} from '@oversight/scorers';
 import { type EvalTask, type LabelledRow, readRows } from './dataset.ts';
 import { assignFolds } from './folds.ts';
 import { type BinaryMetrics, binaryMetrics } from './metrics.ts';
 import {
   auxiliaryNegatives,
   extraRows,
+  handMadeRows,
   heldOutOrdinaryRows,
   isTrainableTask,
   TASK_THRESHOLDS,
@@ -284,8 +283,9 @@ export async function evaluateAll(
     if (typeof task === 'object') skipped.push({ file: name, reason: task.skip });
     else jobs.push({ task, file: join(dir, name) });
   }
-  if (!jobs.some((j) => j.task === 'refusal')) {
-    jobs.push({ task: 'refusal', file: fileURLToPath(new URL('refusal.jsonl', SCORER_DATA_DIR)) });
+  const ownRefusal = handMadeRows('refusal.jsonl');
+  if (!jobs.some((j) => j.task === 'refusal') && ownRefusal !== undefined) {
+    jobs.push({ task: 'refusal', file: ownRefusal });
   }
   const reports: EvalReport[] = [];
   const ordinary = (await heldOutOrdinaryRows(dir)).map((r) => r.text);
@@ -293,7 +293,7 @@ export async function evaluateAll(
     options.onProgress?.(`evaluating ${basename(job.file)} (${job.task})`);
     if (isTrainableTask(job.task) && k > 1) {
       const cv = await evaluateTask({ ...job, cv: k, auxDir: dir, ordinary, onProgress: options.onProgress });
-      if (job.file.startsWith(fileURLToPath(SCORER_DATA_DIR))) cv.note = 'our own hand-written set';
+      if (job.file === ownRefusal) cv.note = 'our own hand-written set';
       reports.push(cv);
     }
     reports.push(await evaluateTask({ ...job, ordinary }));

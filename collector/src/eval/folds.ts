@@ -3,7 +3,7 @@
  * `item_id`/`template_id`, or a near-duplicate cluster) land in the same fold,
  * so a held-out fold never contains a near copy of a training row.
  */
-import { seededRandom } from '@oversight/sdk/scorers';
+import { seededRandom } from '@oversight/scorers';
 import type { LabelledRow } from './dataset.ts';
 
 function shingles(text: string): Set<string> {

@@ -11,4 +11,12 @@ export { type EvalReport, evaluateAll, evaluateTask, type SkippedSet, taskForFil
 export { assignFolds, groupKeys } from './folds.ts';
 export { formatReportJson, formatReportTable } from './format.ts';
 export { auroc, binaryMetrics, confusion } from './metrics.ts';
-export { auxiliaryNegatives, TASK_THRESHOLDS, TRAIN_OPTIONS, train, trainOnRows } from './train.ts';
+export {
+  auxiliaryNegatives,
+  defaultModelPath,
+  handMadeRows,
+  TASK_THRESHOLDS,
+  TRAIN_OPTIONS,
+  train,
+  trainOnRows,
+} from './train.ts';

@@ -5,19 +5,20 @@
  */
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type LabelledText,
   type LinearModel,
-  SCORER_DATA_DIR,
+  SCORER_MODELS_DIR,
   serializeModel,
   TASK_SPECS,
   TASKS,
   type TaskName,
   type TrainOptions,
   trainLinearModel,
-} from '@oversight/sdk/scorers';
+} from '@oversight/scorers';
 import { blendModels } from './blend.ts';
 import { type LabelledRow, readRows } from './dataset.ts';
 
@@ -80,15 +81,26 @@ export function isTrainableTask(task: string): task is TaskName {
   return (TASKS as readonly string[]).includes(task);
 }
 
-/** Hand-made rows shipped for a task (`data/<task>.extra.jsonl`), empty when there are none. */
-export async function extraRows(task: TaskName): Promise<LabelledRow[]> {
-  const file = fileURLToPath(new URL(`${task}.extra.jsonl`, SCORER_DATA_DIR));
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * Path of a file of hand-made rows in @oversight/tools (`data/<name>`). That
+ * package is repo-only, so where the collector is installed without it, or the
+ * file does not exist, there are no such rows: undefined.
+ */
+export function handMadeRows(name: string): string | undefined {
   try {
-    await access(file);
-  } catch {
-    return [];
+    return requireHere.resolve(`@oversight/tools/data/${name}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
   }
-  return readRows(file, task);
+}
+
+/** Hand-made rows for a task (`data/<task>.extra.jsonl` in @oversight/tools), empty when there are none. */
+export async function extraRows(task: TaskName): Promise<LabelledRow[]> {
+  const file = handMadeRows(`${task}.extra.jsonl`);
+  return file === undefined ? [] : readRows(file, task);
 }
 
 /**
@@ -174,8 +186,8 @@ async function exists(file: string): Promise<boolean> {
 export async function ordinaryNegatives(task: TaskName, dir: string | undefined): Promise<LabelledRow[]> {
   if (!ORDINARY_TASKS.includes(task)) return [];
   const out: LabelledRow[] = [];
-  const own = fileURLToPath(new URL('ordinary.jsonl', SCORER_DATA_DIR));
-  if (await exists(own)) {
+  const own = handMadeRows('ordinary.jsonl');
+  if (own !== undefined) {
     // Hand-written and checked one by one, so they count in full.
     for (const r of await readRows(own, task)) out.push({ ...r, positive: false });
   }
@@ -273,6 +285,17 @@ export interface TrainCommandOptions {
   auxDir?: string;
 }
 
+/**
+ * Where a trained model goes when no `--out` is given: over the shipped file in
+ * a repo checkout, since retraining there means updating it; in the working
+ * directory when the scorers package is an installed copy, which is not ours
+ * to overwrite.
+ */
+export function defaultModelPath(task: TaskName): string {
+  const shipped = fileURLToPath(new URL(`${task}.json`, SCORER_MODELS_DIR));
+  return shipped.includes(`${sep}node_modules${sep}`) ? resolve(`${task}.model.json`) : shipped;
+}
+
 export async function train(
   task: string,
   file: string,
@@ -286,7 +309,7 @@ export async function train(
     ...(options.auxDir ? await auxiliaryNegatives(task, options.auxDir) : []),
   ];
   const model = trainOnRows(task, rows, extra, { trainedOn: [file.split('/').pop()] });
-  const target = resolve(out ?? `${task}.model.json`);
+  const target = out !== undefined ? resolve(out) : defaultModelPath(task);
   await mkdir(dirname(target), { recursive: true });
   await writeFile(target, `${JSON.stringify(serializeModel(model))}\n`);
   return { model, out: target };

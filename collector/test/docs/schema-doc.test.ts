@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { scorers as realScorers, TASK_SPECS } from '@oversight/sdk/scorers';
+import { scorers as realScorers, TASK_SPECS } from '@oversight/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import type { Row } from '../../src/store/store.ts';

@@ -7,7 +7,7 @@
  * Every figure the doc test asserts follows from the numbers here; the doc's
  * queries use these literal values (project `default`, 2026-11-02/03).
  */
-import { scorers as realScorers, type ScoreResult, type TextScorer } from '@oversight/sdk/scorers';
+import { scorers as realScorers, type ScoreResult, type TextScorer } from '@oversight/scorers';
 import { normalizeSpan } from '../../src/normalize/index.ts';
 import type { Attributes, SpanEvent, SpanRecord } from '../../src/otlp/span-record.ts';
 import type { PositionedBatch } from '../../src/pipeline/index.ts';

@@ -8,8 +8,8 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { scorers } from '@oversight/scorers';
 import { createGuard } from '@oversight/sdk';
-import { scorers } from '@oversight/sdk/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
 

@@ -2,7 +2,7 @@
  * The collector's safety enrichment: which text of which step is scored,
  * by which scorer, and how configured thresholds relabel the scores.
  */
-import { type ScoreResult, scorers as shipped, type TextScorer } from '@oversight/sdk/scorers';
+import { type ScoreResult, scorers as shipped, type TextScorer } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { createSafetyEnricher } from '../../src/enrich/safety.ts';
 import { createLabelBook } from '../../src/enrich/scorer-labels.ts';

@@ -1,4 +1,4 @@
-import { linearMargin, TASK_SPECS, taskInputs, trainLinearModel } from '@oversight/sdk/scorers';
+import { linearMargin, TASK_SPECS, taskInputs, trainLinearModel } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { blendModels } from '../../src/eval/blend.ts';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseModel } from '@oversight/sdk/scorers';
+import { parseModel } from '@oversight/scorers';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRows } from '../../src/eval/dataset.ts';
@@ -66,7 +66,7 @@ describe('evaluateTask', () => {
   it('labels figures on the shipped training file as in-sample', async () => {
     const model = parseModel(
       JSON.parse(
-        await readFile(new URL('../../../sdk/src/scorers/models/toxicity.json', import.meta.url), 'utf8'),
+        await readFile(new URL('../../../scorers/src/models/toxicity.json', import.meta.url), 'utf8'),
       ),
     );
     const [trainedOn] = model.meta.trainedOn as string[];

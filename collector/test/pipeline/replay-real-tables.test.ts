@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scorers } from '@oversight/sdk/scorers';
+import { scorers } from '@oversight/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';
 import { encodeBatch } from '../../src/pipeline/batch-codec.ts';

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scorers } from '@oversight/sdk/scorers';
+import { scorers } from '@oversight/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.ts';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';

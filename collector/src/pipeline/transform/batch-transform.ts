@@ -1,4 +1,4 @@
-import type { TextScorer } from '@oversight/sdk/scorers';
+import type { TextScorer } from '@oversight/scorers';
 import type { Evaluation } from '../../enrich/evaluation.ts';
 import { guardrailEvaluations } from '../../enrich/guardrail-evaluations.ts';
 import { reportedEvaluations } from '../../enrich/reported-evaluations.ts';

@@ -16,7 +16,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { scorers as registry } from '@oversight/sdk/scorers';
+import { scorers as registry } from '@oversight/scorers';
 import type { Row } from '../../store/store.ts';
 import type { PositionedBatch } from '../drain/drain.ts';
 import { createYieldingBatchTransform } from './batch-transform.ts';
@@ -24,7 +24,7 @@ import { createYieldingBatchTransform } from './batch-transform.ts';
 /** What a worker builds its transform from: plain data, since scorers cannot cross a thread boundary. */
 export interface TransformWorkerOptions {
   maxTextChars: number;
-  /** Scorer names as in the `@oversight/sdk/scorers` registry. */
+  /** Scorer names as in the `@oversight/scorers` registry. */
   evaluators: readonly string[];
   /** Per-evaluator threshold overrides; labels follow `score >= threshold`. */
   thresholds?: Record<string, number>;

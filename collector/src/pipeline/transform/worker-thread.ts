@@ -5,7 +5,7 @@
  * rows per table, or with the error the transform threw.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { scorers as registry } from '@oversight/sdk/scorers';
+import { scorers as registry } from '@oversight/scorers';
 import { createBatchTransform } from './batch-transform.ts';
 import type { ChunkReply, ChunkRequest, TransformWorkerOptions } from './worker-pool.ts';
 

@@ -1,0 +1,223 @@
+import { describe, expect, it } from 'vitest';
+import {
+  detectPii,
+  ibanValid,
+  luhnValid,
+  maskPii,
+  type PiiFinding,
+  piiScorer,
+  ssnValid,
+} from '../src/pii/index.ts';
+
+const types = (text: string, min = 0.5) =>
+  detectPii(text, { minConfidence: min }).map((f) => `${f.type}:${f.text}`);
+
+describe('checksums', () => {
+  it('validates Luhn', () => {
+    expect(luhnValid('4111111111111111')).toBe(true);
+    expect(luhnValid('4111111111111112')).toBe(false);
+  });
+  it('validates IBAN mod 97 and country length', () => {
+    expect(ibanValid('GB82WEST12345698765432')).toBe(true);
+    expect(ibanValid('GB82WEST12345698765433')).toBe(false);
+    expect(ibanValid('GB82WEST1234569876543')).toBe(false);
+    expect(ibanValid('DE89370400440532013000')).toBe(true);
+  });
+  it('applies SSA ranges', () => {
+    expect(ssnValid('123', '45', '6789')).toBe(true);
+    for (const [a, g, s] of [
+      ['000', '12', '3456'],
+      ['666', '12', '3456'],
+      ['912', '12', '3456'],
+      ['123', '00', '4567'],
+      ['123', '45', '0000'],
+    ]) {
+      expect(ssnValid(a as string, g as string, s as string)).toBe(false);
+    }
+  });
+});
+
+describe('structured entities', () => {
+  it('finds emails', () => {
+    expect(types('Write to jane.doe+news@mail.example.co.uk today')).toEqual([
+      'EMAIL_ADDRESS:jane.doe+news@mail.example.co.uk',
+    ]);
+  });
+  it('finds Luhn-valid cards with separators and skips failing numbers', () => {
+    expect(types('My card 4111 1111 1111 1111 expires soon')).toEqual(['CREDIT_CARD:4111 1111 1111 1111']);
+    expect(types('card 5500-0000-0000-0004')).toEqual(['CREDIT_CARD:5500-0000-0000-0004']);
+    expect(types('order 4111 1111 1111 1112 shipped').filter((t) => t.startsWith('CREDIT_CARD'))).toEqual([]);
+  });
+  it('finds SSNs only in valid ranges', () => {
+    expect(types('SSN: 123-45-6789')).toEqual(['US_SSN:123-45-6789']);
+    expect(types('SSN: 666-45-6789')).toEqual([]);
+    expect(types('SSN: 923-45-6789')).toEqual([]);
+    expect(types('SSN: 123-00-6789')).toEqual([]);
+    expect(types('my social security number is 123456789')).toEqual(['US_SSN:123456789']);
+    expect(types('the total was 123456789 units')).toEqual([]);
+  });
+  it('finds IBANs with a valid checksum, spaced or not, and rejects a bad one', () => {
+    expect(types('IBAN GB82 WEST 1234 5698 7654 32 please')).toEqual([
+      'IBAN_CODE:GB82 WEST 1234 5698 7654 32',
+    ]);
+    expect(types('send it to de89370400440532013000')).toEqual(['IBAN_CODE:de89370400440532013000']);
+    expect(types('IBAN GB82WEST12345698765433')).toEqual([]);
+  });
+  it('tells IP addresses from version strings', () => {
+    expect(types('blocked from 172.61.42.192 again')).toEqual(['IP_ADDRESS:172.61.42.192']);
+    expect(types('upgrade to version 1.2.3.4 now')).toEqual([]);
+    expect(types('see section 1.2.3.4 of the spec')).toEqual([]);
+    expect(types('the server at 1.2.3.4 is down')).toEqual(['IP_ADDRESS:1.2.3.4']);
+    expect(types('octets 300.1.2.3 are not valid')).toEqual([]);
+    expect(types('host 2001:db8::8a2e:370:7334 answered')).toEqual(['IP_ADDRESS:2001:db8::8a2e:370:7334']);
+    expect(types('meeting at 12:30:45 today')).toEqual([]);
+  });
+  it('finds phone numbers by format or context, not every digit group', () => {
+    expect(types('Call me on +44 20 7946 0958 tomorrow')).toEqual(['PHONE_NUMBER:+44 20 7946 0958']);
+    expect(types('Phone: 0487 98 11 92')).toEqual(['PHONE_NUMBER:0487 98 11 92']);
+    expect(types('reach me at (415) 555-2671')).toEqual(['PHONE_NUMBER:(415) 555-2671']);
+    expect(types('It cost $1 299 000 in 2019')).toEqual([]);
+    expect(types('released on 2012-10-01')).toEqual([]);
+  });
+  it('needs a cue for driver licences', () => {
+    expect(types("my driver's license number is D1234567")).toEqual(['US_DRIVER_LICENSE:D1234567']);
+    expect(types('part D1234567 is in stock')).toEqual([]);
+  });
+});
+
+describe('secrets', () => {
+  const secret = (text: string) => detectPii(text, { types: ['SECRET'] });
+  it('finds provider keys and skips placeholders', () => {
+    expect(
+      secret('export OPENAI_API_KEY=sk-proj-4fG7hK2mQ9xZ1vB8nR3tY6wE0pL5sD7a')[0]?.validator,
+    ).toBeDefined();
+    expect(secret('set your key: sk-...your-key-here...')).toEqual([]);
+    expect(secret('key sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxx')).toEqual([]);
+    expect(secret('AKIAIOSFODNN7EXAMPLE')).toEqual([]);
+    expect(secret('aws AKIAZ3MXQ7B2KD5RTW4Y')[0]?.validator).toBe('aws_access_key');
+    expect(secret('token ghp_1aB2cD3eF4gH5iJ6kL7mN8oP9qR0sT1uV2wX3')[0]?.validator).toBe('github_token');
+  });
+  it('validates JWT headers', () => {
+    const header = btoa('{"alg":"HS256","typ":"JWT"}').replace(/=+$/, '');
+    const payload = btoa('{"sub":"1234567890","name":"x"}').replace(/=+$/, '');
+    const jwt = `${header}.${payload}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c`;
+    expect(secret(`Authorization header: ${jwt}`)[0]?.validator).toBe('jwt_header');
+    expect(secret('eyJub3RqdWR1.eyJzdWIiOiIxIn0.abcdefghijklmnopqrstu')).toEqual([]);
+  });
+  it('finds high-entropy assignments and PEM blocks, not plain words', () => {
+    expect(secret('password = "Tr0ub4dor&3x!Qz"')[0]?.text).toBe('Tr0ub4dor&3x!Qz');
+    expect(secret('password = "changeme"')).toEqual([]);
+    expect(secret('api_key: <YOUR_API_KEY>')).toEqual([]);
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7b3m9xq\n-----END RSA PRIVATE KEY-----';
+    expect(secret(`key:\n${pem}`)[0]?.validator).toBe('private_key_block');
+  });
+  it('never stores the secret in scorer evidence', () => {
+    const r = piiScorer.score('OPENAI_API_KEY=sk-proj-4fG7hK2mQ9xZ1vB8nR3tY6wE0pL5sD7a');
+    expect(r.flagged).toBe(true);
+    expect(r.evidence[0]?.text).not.toContain('4fG7hK2mQ9');
+    expect(r.evidence[0]?.kind).toBe('SECRET');
+  });
+});
+
+describe('names and addresses', () => {
+  it('finds names from gazetteer and cues', () => {
+    expect(types('My name is Ludmiła')).toContain('PERSON:Ludmiła');
+    expect(types('Please ask Sandra Johnson to call back')).toContain('PERSON:Sandra Johnson');
+    expect(types('Dear Mr. Okonkwo, thank you')).toContain('PERSON:Okonkwo');
+    expect(types('Chise T. Horiguchi will be talking')).toContain('PERSON:Chise T. Horiguchi');
+  });
+  it('does not take capitalised words, places or months for names', () => {
+    expect(types('Capitalized words like Wisdom and Discipline are often mistaken with names.')).toEqual([]);
+    expect(types('Canada was super fun to visit!')).toEqual([]);
+    expect(types('May I ask a question about my account?')).toEqual([]);
+    expect(types('The invoice is due in May.')).toEqual([]);
+    expect(types('The Princess Royal arrived this morning.')).toEqual([]);
+    expect(types('Allstate Insurance Group invested heavily.')).toEqual([]);
+    expect(types('Please Reset My Password')).toEqual([]);
+  });
+  it('reads "May" as a name after a strong cue', () => {
+    expect(types('Her name is May')).toContain('PERSON:May');
+  });
+  it('finds street addresses in several grammars', () => {
+    expect(
+      types('Ship it to 1737 Cheriton Dr, Apt. 5 please').some((t) =>
+        t.startsWith('STREET_ADDRESS:1737 Cheriton Dr'),
+      ),
+    ).toBe(true);
+    expect(types('I live at Hauptstraße 5 in Berlin')).toContain('STREET_ADDRESS:Hauptstraße 5');
+    expect(types('Meet me at 12 Rue de la Paix')).toContain('STREET_ADDRESS:12 Rue de la Paix');
+    expect(types('Meet me at 12 Rue de la Paix tomorrow')).toContain('STREET_ADDRESS:12 Rue de la Paix');
+    expect(types('Send it to PO Box 1234')).toContain('STREET_ADDRESS:PO Box 1234');
+    expect(types('I have 3 cats and 2 dogs')).toEqual([]);
+    expect(types('During 2017 sales grew')).toEqual([]);
+  });
+});
+
+describe('maskPii', () => {
+  it('replaces findings with type tags', () => {
+    expect(maskPii('Mail jane@corp.io or call +44 20 7946 0958')).toBe(
+      'Mail <EMAIL_ADDRESS> or call <PHONE_NUMBER>',
+    );
+  });
+  it('keeps the last four digits when partial', () => {
+    expect(maskPii('card 4111 1111 1111 1111 ok', undefined, { partial: true })).toBe(
+      'card ************1111 ok',
+    );
+  });
+  it('resolves overlapping findings and uses a custom replacer', () => {
+    const text = 'id 4111111111111111 end';
+    const findings: PiiFinding[] = [
+      { type: 'PHONE_NUMBER', start: 3, end: 11, text: '41111111', confidence: 0.4 },
+      { type: 'CREDIT_CARD', start: 3, end: 19, text: '4111111111111111', confidence: 0.9 },
+    ];
+    expect(maskPii(text, findings)).toBe('id <CREDIT_CARD> end');
+    expect(maskPii(text, findings, { replacer: (f) => `[${f.type.toLowerCase()}]` })).toBe(
+      'id [credit_card] end',
+    );
+  });
+  it('leaves text without PII unchanged', () => {
+    expect(maskPii('nothing to see here')).toBe('nothing to see here');
+  });
+});
+
+describe('piiScorer', () => {
+  it('keeps the scorer contract', () => {
+    const r = piiScorer.score('Contact Sandra Johnson at sandra.johnson@acme.io or sandra@acme.io');
+    expect(r).toMatchObject({
+      name: 'pii',
+      label: 'pii',
+      flagged: true,
+      threshold: piiScorer.threshold,
+      version: piiScorer.version,
+    });
+    expect(r.score).toBeGreaterThanOrEqual(0.9);
+    expect(r.explanation).toBe('EMAIL_ADDRESS ×2, PERSON ×1');
+    expect(r.evidence.map((e) => e.kind)).toEqual(['PERSON', 'EMAIL_ADDRESS', 'EMAIL_ADDRESS']);
+    expect(r.evidence[1]).toMatchObject({ start: 26, end: 48, text: 'sandra.johnson@acme.io' });
+  });
+  it('labels clean text no_pii with score 0', () => {
+    const r = piiScorer.score('Could I change the payment due date of my credit card?');
+    expect(r).toMatchObject({ label: 'no_pii', flagged: false, score: 0, explanation: 'no PII found' });
+  });
+});
+
+describe('email search near each @', () => {
+  it('finds the same addresses as a whole-text search, at the right offsets', () => {
+    const filler = 'word '.repeat(60);
+    const text = `${filler}write to anna.k@example.org or to x@y.io; ${filler}ops@corp.co.uk.`;
+    expect(types(text, 0).filter((t) => t.startsWith('EMAIL'))).toEqual([
+      'EMAIL_ADDRESS:anna.k@example.org',
+      'EMAIL_ADDRESS:x@y.io',
+      'EMAIL_ADDRESS:ops@corp.co.uk',
+    ]);
+  });
+
+  it('keeps a local part that is too long out, even when the window starts inside it', () => {
+    expect(types(`${'a'.repeat(90)}@mail.com`, 0)).toEqual([]);
+  });
+
+  it('finds an address whose domain runs past the window', () => {
+    const domain = `${'sub.'.repeat(70)}example.com`;
+    expect(types(`mail me at ab@${domain} please`, 0)).toEqual([`EMAIL_ADDRESS:ab@${domain}`]);
+  });
+});
