@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { z } from 'zod';
-import { contentId } from './rag.ts';
+import { contentId } from './rag/index.ts';
 import type { Evidence, TextScorer } from './scorers/types.ts';
 
 export const GUARD_CATEGORIES = ['pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal'] as const;

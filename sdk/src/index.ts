@@ -20,6 +20,6 @@ export {
 } from './instrumentation/openai/instrumentation.ts';
 export { DEFAULT_PRICES, type ModelPrice, PRICE_TABLE_VERSION } from './price-table.ts';
 export { costOf, type PriceOverrides, PriceTable, type TokenUsage } from './pricing.ts';
-export * from './rag.ts';
-export * from './semconv.ts';
+export * from './rag/index.ts';
+export * from '@oversight/conventions';
 export { SDK_VERSION } from './version.ts';

@@ -15,7 +15,7 @@ import {
   type GuardCategory,
   piiMaskerFrom,
 } from '../src/guard.ts';
-import { workflow } from '../src/rag.ts';
+import { workflow } from '../src/rag/index.ts';
 import { maskPii, piiScorer } from '../src/scorers/pii/index.ts';
 import type { Evidence, TextScorer } from '../src/scorers/types.ts';
 

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { OversightContextSpanProcessor, withContext } from '../src/context.ts';
 import { instrumentLangChain, OversightCallbackHandler } from '../src/instrumentation/langchain/index.ts';
-import { workflow } from '../src/rag.ts';
+import { workflow } from '../src/rag/index.ts';
 
 /** A real LangChain vector store (cosine over real embeddings), standing in for Pinecone & co. */
 class TinyVectorStore extends VectorStore {

@@ -20,7 +20,7 @@ import {
   retrieve,
   tool,
   workflow,
-} from '../src/rag.ts';
+} from '../src/rag/index.ts';
 
 const exporter = new InMemorySpanExporter();
 let provider: TracerProvider;

@@ -1,4 +1,4 @@
-import { ATTR_OVERSIGHT_REQUEST_RETRIED } from '../semconv.ts';
+import { ATTR_OVERSIGHT_REQUEST_RETRIED } from '@oversight/conventions';
 import type { LlmCall } from './llm-span.ts';
 
 interface StainlessPromise {

@@ -10,7 +10,7 @@ import {
 import { ContentPolicy } from '../content.ts';
 import { defaultPriceTable, type PriceTable, type TokenUsage } from '../pricing.ts';
 import { errorName, safeJson } from '../safe.ts';
-import * as A from '../semconv.ts';
+import * as A from '@oversight/conventions';
 
 /** What every LLM span needs besides the tracer: the content policy and the prices. */
 export interface Telemetry {

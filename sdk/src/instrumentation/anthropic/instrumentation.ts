@@ -1,5 +1,5 @@
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import * as A from '../../semconv.ts';
+import * as A from '@oversight/conventions';
 import { SDK_VERSION } from '../../version.ts';
 import { invokeObserved } from '../api-promise.ts';
 import { LlmCall, serverOf, type Telemetry, telemetryFor } from '../llm-span.ts';

@@ -15,7 +15,7 @@ import {
   documentsAttribute,
   normalizeDocuments,
   recordError,
-} from '../../rag.ts';
+} from '../../rag/index.ts';
 import { contentText, generationMessage, toGenAiMessage } from './messages.ts';
 
 const TRACER_NAME = '@oversight/sdk';

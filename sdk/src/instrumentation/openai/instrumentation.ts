@@ -7,7 +7,7 @@ import {
 } from '@opentelemetry/instrumentation';
 import type { ContentPolicy } from '../../content.ts';
 import type { PriceTable } from '../../pricing.ts';
-import * as A from '../../semconv.ts';
+import * as A from '@oversight/conventions';
 import { SDK_VERSION } from '../../version.ts';
 import { invokeObserved } from '../api-promise.ts';
 import { LlmCall, num, serverOf, type Telemetry, telemetryFor } from '../llm-span.ts';

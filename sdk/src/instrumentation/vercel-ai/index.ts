@@ -11,7 +11,7 @@ import { type EnrichSpan, LegacyOpenTelemetry, OpenTelemetry } from '@ai-sdk/ote
 import type { Attributes } from '@opentelemetry/api';
 import { registerTelemetry, type Telemetry, type TelemetryOptions } from 'ai';
 import { CONTEXT_ATTRIBUTES, type MetadataValue } from '../../context.ts';
-import { captureText } from '../../rag.ts';
+import { captureText } from '../../rag/index.ts';
 
 export interface AiTelemetryOptions {
   /** Names the call site; becomes `gen_ai.agent.name` (`ai.telemetry.functionId` in legacy mode). */
