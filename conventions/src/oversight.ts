@@ -26,7 +26,7 @@ export const ATTR_OVERSIGHT_WORKFLOW_ID = 'oversight.workflow.id';
 export const ATTR_OVERSIGHT_SESSION_ID = 'oversight.session.id';
 export const ATTR_OVERSIGHT_USER_ID = 'oversight.user.id';
 /** `oversight.metadata.<key>`: app metadata, one attribute per key. */
-export const OVERSIGHT_METADATA_PREFIX = 'oversight.metadata.';
+export const OVERSIGHT_METADATA_PREFIX = 'oversight.metadata';
 
 /** JSON list of `{ category, score, action }`, for exporters that drop span events. */
 export const ATTR_OVERSIGHT_GUARDRAIL_VIOLATIONS = 'oversight.guardrail.violations';

@@ -8,6 +8,7 @@
  */
 import { type Context, context, createContextKey, propagation, trace } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import * as C from '@oversight/conventions';
 
 export type MetadataValue = string | number | boolean;
 
@@ -18,15 +19,16 @@ export interface OversightContext {
 }
 
 export const CONTEXT_ATTRIBUTES = {
-  conversationId: 'gen_ai.conversation.id',
-  sessionId: 'oversight.session.id',
-  userId: 'oversight.user.id',
-  metadataPrefix: 'oversight.metadata.',
+  conversationId: C.ATTR_GEN_AI_CONVERSATION_ID,
+  sessionId: C.ATTR_OVERSIGHT_SESSION_ID,
+  userId: C.ATTR_OVERSIGHT_USER_ID,
+  metadataPrefix: `${C.OVERSIGHT_METADATA_PREFIX}.`,
 } as const;
 
-const BAGGAGE_SESSION = 'oversight.session.id';
-const BAGGAGE_USER = 'oversight.user.id';
-const BAGGAGE_METADATA_PREFIX = 'oversight.metadata.';
+// Baggage keys are the attribute names, so a propagated tag reads the same on either side.
+const BAGGAGE_SESSION = C.ATTR_OVERSIGHT_SESSION_ID;
+const BAGGAGE_USER = C.ATTR_OVERSIGHT_USER_ID;
+const BAGGAGE_METADATA_PREFIX = `${C.OVERSIGHT_METADATA_PREFIX}.`;
 
 const OVERSIGHT_CONTEXT_KEY = createContextKey('oversight.context');
 

@@ -5,8 +5,8 @@
  * cannot disagree on the shape.
  */
 import { randomUUID } from 'node:crypto';
+import { type Feedback, type FeedbackInput, FeedbackSchema } from '@oversight/conventions';
 import { z } from 'zod';
-import { type Feedback, FeedbackSchema, type FeedbackInput } from '@oversight/conventions';
 
 export { type Feedback, type FeedbackInput, FeedbackSchema };
 

@@ -7,8 +7,9 @@
  */
 import { createRequire } from 'node:module';
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import * as C from '@oversight/conventions';
 import { z } from 'zod';
-import { contentId } from './rag/index.ts';
+import { contentId } from './rag/documents.ts';
 import type { Evidence, TextScorer } from './scorers/types.ts';
 
 export const GUARD_CATEGORIES = ['pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal'] as const;
@@ -153,19 +154,19 @@ export interface Guard {
 export const DEFAULT_BLOCKED_MESSAGE = "Sorry, I can't help with that request.";
 
 const ATTR = {
-  operationName: 'gen_ai.operation.name',
-  componentName: 'gen_ai.guardrail.component.name',
-  policyId: 'gen_ai.guardrail.policy.id',
-  policyVersion: 'gen_ai.guardrail.policy.version',
-  resultType: 'gen_ai.guardrail.result.type',
-  resultValue: 'gen_ai.guardrail.result.value',
-  resultReason: 'gen_ai.guardrail.result.reason',
-  source: 'gen_ai.guardrail.source',
-  riskCategory: 'gen_ai.guardrail.risk.category',
-  riskScore: 'gen_ai.guardrail.risk.score',
-  violations: 'oversight.guardrail.violations',
-  skipped: 'oversight.guardrail.skipped',
-  errorType: 'error.type',
+  operationName: C.ATTR_GEN_AI_OPERATION_NAME,
+  componentName: C.ATTR_GEN_AI_GUARDRAIL_COMPONENT_NAME,
+  policyId: C.ATTR_GEN_AI_GUARDRAIL_POLICY_ID,
+  policyVersion: C.ATTR_GEN_AI_GUARDRAIL_POLICY_VERSION,
+  resultType: C.ATTR_GEN_AI_GUARDRAIL_RESULT_TYPE,
+  resultValue: C.ATTR_GEN_AI_GUARDRAIL_RESULT_VALUE,
+  resultReason: C.ATTR_GEN_AI_GUARDRAIL_RESULT_REASON,
+  source: C.ATTR_GEN_AI_GUARDRAIL_SOURCE,
+  riskCategory: C.ATTR_GEN_AI_GUARDRAIL_RISK_CATEGORY,
+  riskScore: C.ATTR_GEN_AI_GUARDRAIL_RISK_SCORE,
+  violations: C.ATTR_OVERSIGHT_GUARDRAIL_VIOLATIONS,
+  skipped: C.ATTR_OVERSIGHT_GUARDRAIL_SKIPPED,
+  errorType: C.ATTR_ERROR_TYPE,
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -350,7 +351,7 @@ function record(
 ): void {
   const { result, errors } = check;
   const attributes: Attributes = {
-    [ATTR.operationName]: 'apply_guardrail',
+    [ATTR.operationName]: C.GEN_AI_OPERATION.applyGuardrail,
     [ATTR.componentName]: component,
     [ATTR.policyId]: policyId,
     [ATTR.policyVersion]: policyVersion,
@@ -377,7 +378,7 @@ function record(
     .getTracer('@oversight/sdk')
     .startSpan(`apply_guardrail ${component}`, { kind: SpanKind.INTERNAL, attributes });
   for (const v of result.violations) {
-    span.addEvent('gen_ai.guardrail.result', {
+    span.addEvent(C.EVENT_GEN_AI_GUARDRAIL_RESULT, {
       [ATTR.riskCategory]: v.category,
       [ATTR.riskScore]: v.score,
       [ATTR.resultType]: 'action',

@@ -1,3 +1,4 @@
+export * from '@oversight/conventions';
 export { type ContentOptions, ContentPolicy } from './content.ts';
 export * from './context.ts';
 export * from './feedback.ts';
@@ -21,5 +22,4 @@ export {
 export { DEFAULT_PRICES, type ModelPrice, PRICE_TABLE_VERSION } from './price-table.ts';
 export { costOf, type PriceOverrides, PriceTable, type TokenUsage } from './pricing.ts';
 export * from './rag/index.ts';
-export * from '@oversight/conventions';
 export { SDK_VERSION } from './version.ts';

@@ -7,10 +7,10 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import * as A from '@oversight/conventions';
 import { ContentPolicy } from '../content.ts';
 import { defaultPriceTable, type PriceTable, type TokenUsage } from '../pricing.ts';
 import { errorName, safeJson } from '../safe.ts';
-import * as A from '@oversight/conventions';
 
 /** What every LLM span needs besides the tracer: the content policy and the prices. */
 export interface Telemetry {

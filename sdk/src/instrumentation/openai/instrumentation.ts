@@ -5,9 +5,9 @@ import {
   InstrumentationNodeModuleDefinition,
   isWrapped,
 } from '@opentelemetry/instrumentation';
+import * as A from '@oversight/conventions';
 import type { ContentPolicy } from '../../content.ts';
 import type { PriceTable } from '../../pricing.ts';
-import * as A from '@oversight/conventions';
 import { SDK_VERSION } from '../../version.ts';
 import { invokeObserved } from '../api-promise.ts';
 import { LlmCall, num, serverOf, type Telemetry, telemetryFor } from '../llm-span.ts';
@@ -118,7 +118,9 @@ export class OpenAIInstrumentation extends InstrumentationBase<OversightInstrume
   ): LlmCall {
     const client = resource?._client;
     const provider =
-      client?.constructor?.name === 'AzureOpenAI' ? 'azure.ai.openai' : A.GEN_AI_PROVIDER.openai;
+      client?.constructor?.name === 'AzureOpenAI'
+        ? A.GEN_AI_PROVIDER.azureAiOpenai
+        : A.GEN_AI_PROVIDER.openai;
     return new LlmCall(this.tracer, this.telemetry(), {
       operation,
       provider,
