@@ -14,11 +14,9 @@ export {
   oversightSpanProcessor,
 } from './init.ts';
 export { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
+export { OversightInstrumentationBase, type OversightInstrumentationConfig } from './instrumentation/base.ts';
 export { instrument } from './instrumentation/instrument.ts';
-export {
-  OpenAIInstrumentation,
-  type OversightInstrumentationConfig,
-} from './instrumentation/openai/instrumentation.ts';
+export { OpenAIInstrumentation } from './instrumentation/openai/instrumentation.ts';
 export { DEFAULT_PRICES, type ModelPrice, PRICE_TABLE_VERSION } from './price-table.ts';
 export { costOf, type PriceOverrides, PriceTable, type TokenUsage } from './pricing.ts';
 export * from './rag/index.ts';
