@@ -9,6 +9,7 @@
 import { type Context, context, createContextKey, propagation, trace } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import * as C from '@oversight/conventions';
+import { reportInternal } from './safe.ts';
 
 export type MetadataValue = string | number | boolean;
 
@@ -47,7 +48,8 @@ export function withContext<T>(tags: OversightContext, fn: () => T): T {
   let ctx: Context;
   try {
     ctx = contextWithTags(context.active(), tags);
-  } catch {
+  } catch (error) {
+    reportInternal('withContext', error);
     return fn();
   }
   return context.with(ctx, fn);
@@ -125,8 +127,9 @@ export class OversightContextSpanProcessor implements SpanProcessor {
       for (const [key, value] of Object.entries(attrs)) {
         if (existing[key] === undefined) span.setAttribute(key, value);
       }
-    } catch {
+    } catch (error) {
       // A tagging failure must never break span creation in the app.
+      reportInternal('tagging a span with the context', error);
     }
   }
 
@@ -147,7 +150,8 @@ export function currentTraceId(): string | undefined {
     const sc = trace.getSpanContext(context.active());
     if (!sc || !trace.isSpanContextValid(sc)) return undefined;
     return sc.traceId;
-  } catch {
+  } catch (error) {
+    reportInternal('currentTraceId', error);
     return undefined;
   }
 }
@@ -158,7 +162,8 @@ export function currentSpanId(): string | undefined {
     const sc = trace.getSpanContext(context.active());
     if (!sc || !trace.isSpanContextValid(sc)) return undefined;
     return sc.spanId;
-  } catch {
+  } catch (error) {
+    reportInternal('currentSpanId', error);
     return undefined;
   }
 }

@@ -10,6 +10,7 @@ import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry
 import * as C from '@oversight/conventions';
 import { z } from 'zod';
 import { contentId } from './rag/documents.ts';
+import { reportInternal } from './safe.ts';
 import type { Evidence, TextScorer } from './scorers/types.ts';
 
 export const GUARD_CATEGORIES = ['pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal'] as const;
@@ -234,7 +235,10 @@ function warnOnce(message: string): void {
   warned = true;
   try {
     process.emitWarning(message, { code: 'OVERSIGHT_GUARD' });
-  } catch {}
+  } catch (error) {
+    // A warning listener that throws is the app's; the guard keeps its fallback policy.
+    reportInternal('emitting a guard warning', error);
+  }
 }
 
 /** Masks evidence ranges with `<KIND>`, for categories without a dedicated masker. */
@@ -319,7 +323,9 @@ function evaluate(
           text,
           toRedact.flatMap((v) => confidentEvidence(v)),
         );
-    } catch {
+    } catch (error) {
+      // The PII masker failed on this text: mask the evidence spans instead, never pass it raw.
+      reportInternal('masking PII', error);
       redacted = maskEvidence(
         text,
         toRedact.flatMap((v) => confidentEvidence(v)),
@@ -433,10 +439,15 @@ export function createGuard(options: GuardOptions = {}): Guard {
       if (recordSpans) {
         try {
           record(component, stage, policyId, policyVersion, outcome);
-        } catch {}
+        } catch (error) {
+          // The decision stands without its span.
+          reportInternal('recording a guard span', error);
+        }
       }
       return outcome.result;
-    } catch {
+    } catch (error) {
+      // A guard never throws into the app: every category reports itself skipped.
+      reportInternal('running guard checks', error);
       return { ...ALLOW_ALL, redacted: text, skipped: [...GUARD_CATEGORIES] };
     }
   };
@@ -455,7 +466,9 @@ export function createGuard(options: GuardOptions = {}): Guard {
     let completion: string;
     try {
       completion = callOptions.outputText ? callOptions.outputText(result) : textOf(result);
-    } catch {
+    } catch (error) {
+      // The app's outputText threw: check the result's own text rather than nothing.
+      reportInternal('guard outputText', error);
       completion = textOf(result);
     }
     const outputResult = check('output', completion);

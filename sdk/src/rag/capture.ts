@@ -5,13 +5,15 @@
  */
 import { parseBool } from '../content.ts';
 import { getDefaultTelemetry } from '../instrumentation/llm-span.ts';
+import { reportInternal, safeJson } from '../safe.ts';
 
 export function contentCaptureEnabled(): boolean {
   // The environment switch is a hard off, even before (or without) init().
   if (parseBool(globalThis.process?.env?.OVERSIGHT_CAPTURE_CONTENT) === false) return false;
   try {
     return getDefaultTelemetry().content.capture;
-  } catch {
+  } catch (error) {
+    reportInternal('reading the content policy', error);
     return false;
   }
 }
@@ -21,7 +23,9 @@ export function captureText(text: string): string | undefined {
   if (!contentCaptureEnabled()) return undefined;
   try {
     return getDefaultTelemetry().content.text(text).text;
-  } catch {
+  } catch (error) {
+    // A redact hook that throws must not leak the raw text: nothing is recorded.
+    reportInternal('applying the content policy', error);
     return undefined;
   }
 }
@@ -31,12 +35,4 @@ export function captureValue(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const text = typeof value === 'string' ? value : safeJson(value);
   return text === undefined ? undefined : captureText(text);
-}
-
-function safeJson(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return undefined;
-  }
 }

@@ -11,6 +11,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { reportInternal } from '../safe.ts';
 import { RAG_ATTRIBUTES } from './attributes.ts';
 
 const TRACER_NAME = '@oversight/sdk';
@@ -46,27 +47,34 @@ export function recordError(span: Span, err: unknown): void {
     if (err instanceof Error) span.recordException(err);
     const message = err instanceof Error ? err.message : String(err);
     span.setStatus({ code: SpanStatusCode.ERROR, message });
-  } catch {
+  } catch (error) {
     // Recording is best effort; the app's error is what matters.
+    reportInternal('recording a step error', error);
   }
 }
 
 function endOk<T>(span: Span, value: T, onResult: ((span: Span, value: T) => void) | undefined): void {
   try {
     onResult?.(span, value);
-  } catch {
+  } catch (error) {
     // A result we cannot describe still ends the span.
+    reportInternal('describing a step result', error);
   }
+  endSpan(span);
+}
+
+/** The app's value goes back whether or not the tracer can end the span. */
+function endSpan(span: Span): void {
   try {
     span.end();
-  } catch {}
+  } catch (error) {
+    reportInternal('ending a step span', error);
+  }
 }
 
 function endFailed(span: Span, err: unknown): void {
   recordError(span, err);
-  try {
-    span.end();
-  } catch {}
+  endSpan(span);
 }
 
 /**
@@ -86,7 +94,8 @@ export function runStep<T>(
       .getTracer(TRACER_NAME)
       .startSpan(resolved.name, { kind: resolved.kind, attributes: resolved.attributes });
     ctx = trace.setSpan(context.active(), span);
-  } catch {
+  } catch (error) {
+    reportInternal('starting a step span', error);
     return fn();
   }
   let result: T;
@@ -102,10 +111,10 @@ export function runStep<T>(
         (value) => endOk(span, value as Awaited<T>, onResult),
         (err: unknown) => endFailed(span, err),
       );
-    } catch {
-      try {
-        span.end();
-      } catch {}
+    } catch (error) {
+      // A thenable whose then() throws: the app gets it back as it is, the span ends now.
+      reportInternal('observing a step promise', error);
+      endSpan(span);
     }
     return result;
   }

@@ -17,6 +17,8 @@ import {
   normalizeDocuments,
   recordError,
 } from '../../rag/index.ts';
+import { reportInternal } from '../../safe.ts';
+import { toJson } from '../llm-span.ts';
 import { contentText, generationMessage, toGenAiMessage } from './messages.ts';
 
 const TRACER_NAME = '@oversight/sdk';
@@ -70,14 +72,6 @@ function providerOf(serialized: unknown, metadata: Loose | undefined): string {
   const ls = str(metadata?.ls_provider);
   if (ls) return C.canonicalProvider(ls);
   return C.providerFromClassName(className(serialized) ?? '') ?? 'langchain';
-}
-
-function jsonOrUndefined(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return undefined;
-  }
 }
 
 export class OversightCallbackHandler extends BaseCallbackHandler {
@@ -138,7 +132,10 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     if (!run.span) return;
     try {
       describe?.(run.span);
-    } catch {}
+    } catch (error) {
+      // The run's span still ends, without what could not be read.
+      reportInternal('describing a LangChain run', error);
+    }
     run.span.end();
   }
 
@@ -155,7 +152,9 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
   #safely(fn: () => void): void {
     try {
       fn();
-    } catch {}
+    } catch (error) {
+      reportInternal('a LangChain callback', error);
+    }
   }
 
   // -- chains ---------------------------------------------------------------
@@ -233,7 +232,7 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) {
       attrs[C.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = stop as string[];
     }
-    const json = jsonOrUndefined(inputMessages);
+    const json = toJson(inputMessages);
     const captured = json === undefined ? undefined : captureText(json);
     if (captured !== undefined) attrs[C.ATTR_GEN_AI_INPUT_MESSAGES] = captured;
     this.#start(runId, parentRunId, model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attrs);
@@ -413,7 +412,7 @@ function describeLlmResult(span: Span, output: unknown): void {
   const messages = gens.map(generationMessage).filter((m) => m !== undefined);
   const reasons = messages.map((m) => m.finish_reason).filter((r): r is string => r !== undefined);
   if (reasons.length > 0) span.setAttribute(C.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, reasons);
-  const json = jsonOrUndefined(messages);
+  const json = toJson(messages);
   const captured = json === undefined ? undefined : captureText(json);
   if (captured !== undefined) span.setAttribute(C.ATTR_GEN_AI_OUTPUT_MESSAGES, captured);
 }
