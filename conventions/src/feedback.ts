@@ -11,6 +11,19 @@ const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
 
+/** A W3C trace/span id: any case in, lower case out; the all-zero id is invalid per the spec. */
+function hexId(pattern: RegExp, zero: string, message: string) {
+  return z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(
+      z
+        .string()
+        .regex(pattern, message)
+        .refine((s) => s !== zero),
+    );
+}
+
 export const FeedbackSchema = z.object({
   /**
    * Idempotency key: the same id sent twice is one piece of feedback (the
@@ -18,25 +31,8 @@ export const FeedbackSchema = z.object({
    * retried request never counts twice; other senders may pass their own.
    */
   id: z.string().min(1).max(128).optional(),
-  traceId: z
-    .string()
-    .transform((s) => s.toLowerCase())
-    .pipe(
-      z
-        .string()
-        .regex(HEX_TRACE_ID, 'traceId must be 32 hex characters')
-        .refine((s) => s !== ZERO_TRACE_ID),
-    ),
-  spanId: z
-    .string()
-    .transform((s) => s.toLowerCase())
-    .pipe(
-      z
-        .string()
-        .regex(HEX_SPAN_ID, 'spanId must be 16 hex characters')
-        .refine((s) => s !== ZERO_SPAN_ID),
-    )
-    .optional(),
+  traceId: hexId(HEX_TRACE_ID, ZERO_TRACE_ID, 'traceId must be 32 hex characters'),
+  spanId: hexId(HEX_SPAN_ID, ZERO_SPAN_ID, 'spanId must be 16 hex characters').optional(),
   /** `up` / `down`, or a numeric score on whatever scale the app uses (1-5 stars, 0-1). */
   value: z.union([z.enum(['up', 'down']), z.number().finite()]),
   comment: z.string().max(10_000).optional(),

@@ -140,6 +140,16 @@ export abstract class OversightInstrumentationBase<
     this.#manual.clear();
   }
 
+  /** A method to wrap with `traced`: `what` names it in diag lines. */
+  protected tracedMethod(
+    prototype: Obj | undefined,
+    method: string,
+    what: string,
+    plan: PlanCall,
+  ): PatchTarget {
+    return { prototype, method, wrapper: (original) => this.traced(what, original, plan) };
+  }
+
   /**
    * The wrapper for one client method: plans the call from its arguments,
    * starts the span and observes the result. When planning or starting

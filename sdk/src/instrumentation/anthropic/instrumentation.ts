@@ -62,12 +62,9 @@ export class AnthropicInstrumentation extends OversightInstrumentationBase<
 
   protected targets(c: AnthropicClasses): PatchTarget[] {
     return [
-      {
-        prototype: c.messages?.prototype,
-        method: 'create',
-        wrapper: (o) =>
-          this.traced('anthropic messages.create', o, (self, args) => this.#messages(self, args)),
-      },
+      this.tracedMethod(c.messages?.prototype, 'create', 'anthropic messages.create', (self, args) =>
+        this.#messages(self, args),
+      ),
     ];
   }
 

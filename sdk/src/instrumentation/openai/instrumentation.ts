@@ -61,24 +61,15 @@ export class OpenAIInstrumentation extends OversightInstrumentationBase<OpenAICl
 
   protected targets(c: OpenAIClasses): PatchTarget[] {
     return [
-      {
-        prototype: c.chat?.prototype,
-        method: 'create',
-        wrapper: (o) =>
-          this.traced('openai chat.completions.create', o, (self, args) => this.#chat(self, args)),
-      },
-      {
-        prototype: c.responses?.prototype,
-        method: 'create',
-        wrapper: (o) =>
-          this.traced('openai responses.create', o, (self, args) => this.#responses(self, args)),
-      },
-      {
-        prototype: c.embeddings?.prototype,
-        method: 'create',
-        wrapper: (o) =>
-          this.traced('openai embeddings.create', o, (self, args) => this.#embeddings(self, args)),
-      },
+      this.tracedMethod(c.chat?.prototype, 'create', 'openai chat.completions.create', (self, args) =>
+        this.#chat(self, args),
+      ),
+      this.tracedMethod(c.responses?.prototype, 'create', 'openai responses.create', (self, args) =>
+        this.#responses(self, args),
+      ),
+      this.tracedMethod(c.embeddings?.prototype, 'create', 'openai embeddings.create', (self, args) =>
+        this.#embeddings(self, args),
+      ),
     ];
   }
 
