@@ -6,7 +6,14 @@
  * hops work) and in W3C baggage (so a propagator can carry them to another
  * service, whose `OversightContextSpanProcessor` reads them back).
  */
-import { type Context, context, createContextKey, propagation, trace } from '@opentelemetry/api';
+import {
+  type Context,
+  context,
+  createContextKey,
+  propagation,
+  type SpanContext,
+  trace,
+} from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import * as C from '@oversight/conventions';
 import { reportInternal } from './safe.ts';
@@ -144,26 +151,23 @@ export class OversightContextSpanProcessor implements SpanProcessor {
   }
 }
 
-/** Trace id of the active span (32 hex chars), or undefined outside a recorded trace. */
-export function currentTraceId(): string | undefined {
+/** The active span's context when it belongs to a recorded trace. */
+function activeSpanContext(what: string): SpanContext | undefined {
   try {
     const sc = trace.getSpanContext(context.active());
-    if (!sc || !trace.isSpanContextValid(sc)) return undefined;
-    return sc.traceId;
+    return sc && trace.isSpanContextValid(sc) ? sc : undefined;
   } catch (error) {
-    reportInternal('currentTraceId', error);
+    reportInternal(what, error);
     return undefined;
   }
 }
 
+/** Trace id of the active span (32 hex chars), or undefined outside a recorded trace. */
+export function currentTraceId(): string | undefined {
+  return activeSpanContext('currentTraceId')?.traceId;
+}
+
 /** Span id of the active span (16 hex chars), or undefined outside a recorded trace. */
 export function currentSpanId(): string | undefined {
-  try {
-    const sc = trace.getSpanContext(context.active());
-    if (!sc || !trace.isSpanContextValid(sc)) return undefined;
-    return sc.spanId;
-  } catch (error) {
-    reportInternal('currentSpanId', error);
-    return undefined;
-  }
+  return activeSpanContext('currentSpanId')?.spanId;
 }
