@@ -385,3 +385,34 @@ describe('start-or-bypass', () => {
     expect(exporter.getFinishedSpans()).toHaveLength(1);
   });
 });
+
+describe('manual patching', () => {
+  it('patchModule and unpatchModule are symmetric on a module the hooks did not patch for this instance', async () => {
+    const registered = handle.instrumentations.find((i) => i instanceof OpenAIInstrumentation);
+    if (!(registered instanceof OpenAIInstrumentation))
+      throw new Error('no OpenAI instrumentation registered');
+    const openaiModule = await import('openai');
+    const manual = new OpenAIInstrumentation({ enabled: false });
+    const ask = () =>
+      client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'manual' }],
+      });
+    try {
+      manual.patchModule(openaiModule);
+      await ask();
+      expect(exporter.getFinishedSpans().map((s) => s.instrumentationScope.name)).toEqual([
+        '@oversight/instrumentation-openai',
+      ]);
+      manual.unpatchModule(openaiModule);
+      exporter.reset();
+      await ask();
+      expect(exporter.getFinishedSpans()).toEqual([]);
+    } finally {
+      registered.patchClient(client);
+    }
+    exporter.reset();
+    await ask();
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
+  });
+});

@@ -128,6 +128,19 @@ export abstract class OversightInstrumentationBase<
     }
   }
 
+  /**
+   * Patches a module's exports the hooks did not see (a bundle's copy, a
+   * module loaded before init()); like `patchClient`, undone by `disable()`.
+   */
+  patchModule(moduleExports: unknown): void {
+    this.patchClasses(this.classesFromModule(moduleExports), true);
+  }
+
+  /** Undoes `patchModule` (or the hooks' patch) on those exports. */
+  unpatchModule(moduleExports: unknown): void {
+    this.unpatchClasses(this.classesFromModule(moduleExports));
+  }
+
   /** Patches the classes behind one client instance (what `instrument(client)` does). */
   patchClient(client: unknown): void {
     this.patchClasses(this.classesFromClient(client), true);
