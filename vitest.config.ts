@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: [
       'scorers/test/**/*.test.ts',
+      'conventions/test/**/*.test.ts',
       'sdk/test/**/*.test.ts',
       'collector/test/**/*.test.ts',
       'examples/**/*.test.ts',

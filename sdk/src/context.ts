@@ -6,8 +6,17 @@
  * hops work) and in W3C baggage (so a propagator can carry them to another
  * service, whose `OversightContextSpanProcessor` reads them back).
  */
-import { type Context, context, createContextKey, propagation, trace } from '@opentelemetry/api';
+import {
+  type Context,
+  context,
+  createContextKey,
+  propagation,
+  type SpanContext,
+  trace,
+} from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import * as C from '@oversight/conventions';
+import { reportInternal } from './safe.ts';
 
 export type MetadataValue = string | number | boolean;
 
@@ -18,15 +27,16 @@ export interface OversightContext {
 }
 
 export const CONTEXT_ATTRIBUTES = {
-  conversationId: 'gen_ai.conversation.id',
-  sessionId: 'oversight.session.id',
-  userId: 'oversight.user.id',
-  metadataPrefix: 'oversight.metadata.',
+  conversationId: C.ATTR_GEN_AI_CONVERSATION_ID,
+  sessionId: C.ATTR_OVERSIGHT_SESSION_ID,
+  userId: C.ATTR_OVERSIGHT_USER_ID,
+  metadataPrefix: `${C.OVERSIGHT_METADATA_PREFIX}.`,
 } as const;
 
-const BAGGAGE_SESSION = 'oversight.session.id';
-const BAGGAGE_USER = 'oversight.user.id';
-const BAGGAGE_METADATA_PREFIX = 'oversight.metadata.';
+// Baggage keys are the attribute names, so a propagated tag reads the same on either side.
+const BAGGAGE_SESSION = C.ATTR_OVERSIGHT_SESSION_ID;
+const BAGGAGE_USER = C.ATTR_OVERSIGHT_USER_ID;
+const BAGGAGE_METADATA_PREFIX = `${C.OVERSIGHT_METADATA_PREFIX}.`;
 
 const OVERSIGHT_CONTEXT_KEY = createContextKey('oversight.context');
 
@@ -45,7 +55,8 @@ export function withContext<T>(tags: OversightContext, fn: () => T): T {
   let ctx: Context;
   try {
     ctx = contextWithTags(context.active(), tags);
-  } catch {
+  } catch (error) {
+    reportInternal('withContext', error);
     return fn();
   }
   return context.with(ctx, fn);
@@ -123,8 +134,9 @@ export class OversightContextSpanProcessor implements SpanProcessor {
       for (const [key, value] of Object.entries(attrs)) {
         if (existing[key] === undefined) span.setAttribute(key, value);
       }
-    } catch {
+    } catch (error) {
       // A tagging failure must never break span creation in the app.
+      reportInternal('tagging a span with the context', error);
     }
   }
 
@@ -139,24 +151,23 @@ export class OversightContextSpanProcessor implements SpanProcessor {
   }
 }
 
-/** Trace id of the active span (32 hex chars), or undefined outside a recorded trace. */
-export function currentTraceId(): string | undefined {
+/** The active span's context when it belongs to a recorded trace. */
+function activeSpanContext(what: string): SpanContext | undefined {
   try {
     const sc = trace.getSpanContext(context.active());
-    if (!sc || !trace.isSpanContextValid(sc)) return undefined;
-    return sc.traceId;
-  } catch {
+    return sc && trace.isSpanContextValid(sc) ? sc : undefined;
+  } catch (error) {
+    reportInternal(what, error);
     return undefined;
   }
 }
 
+/** Trace id of the active span (32 hex chars), or undefined outside a recorded trace. */
+export function currentTraceId(): string | undefined {
+  return activeSpanContext('currentTraceId')?.traceId;
+}
+
 /** Span id of the active span (16 hex chars), or undefined outside a recorded trace. */
 export function currentSpanId(): string | undefined {
-  try {
-    const sc = trace.getSpanContext(context.active());
-    if (!sc || !trace.isSpanContextValid(sc)) return undefined;
-    return sc.spanId;
-  } catch {
-    return undefined;
-  }
+  return activeSpanContext('currentSpanId')?.spanId;
 }

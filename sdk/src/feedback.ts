@@ -5,52 +5,10 @@
  * cannot disagree on the shape.
  */
 import { randomUUID } from 'node:crypto';
+import { type Feedback, type FeedbackInput, FeedbackSchema } from '@oversight/conventions';
 import { z } from 'zod';
 
-const HEX_TRACE_ID = /^[0-9a-f]{32}$/;
-const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
-const ZERO_TRACE_ID = '0'.repeat(32);
-const ZERO_SPAN_ID = '0'.repeat(16);
-
-export const FeedbackSchema = z.object({
-  /**
-   * Idempotency key: the same id sent twice is one piece of feedback (the
-   * `feedback` table collapses on it). `feedback()` sets one per call, so a
-   * retried request never counts twice; other senders may pass their own.
-   */
-  id: z.string().min(1).max(128).optional(),
-  traceId: z
-    .string()
-    .transform((s) => s.toLowerCase())
-    .pipe(
-      z
-        .string()
-        .regex(HEX_TRACE_ID, 'traceId must be 32 hex characters')
-        .refine((s) => s !== ZERO_TRACE_ID),
-    ),
-  spanId: z
-    .string()
-    .transform((s) => s.toLowerCase())
-    .pipe(
-      z
-        .string()
-        .regex(HEX_SPAN_ID, 'spanId must be 16 hex characters')
-        .refine((s) => s !== ZERO_SPAN_ID),
-    )
-    .optional(),
-  /** `up` / `down`, or a numeric score on whatever scale the app uses (1-5 stars, 0-1). */
-  value: z.union([z.enum(['up', 'down']), z.number().finite()]),
-  comment: z.string().max(10_000).optional(),
-  userId: z.string().min(1).max(256).optional(),
-  metadata: z
-    .record(z.string().max(128), z.union([z.string().max(1_000), z.number(), z.boolean()]))
-    .optional(),
-});
-
-/** The feedback body after validation (trace and span ids lower-cased). */
-export type Feedback = z.infer<typeof FeedbackSchema>;
-/** What an app passes in. */
-export type FeedbackInput = z.input<typeof FeedbackSchema>;
+export { type Feedback, type FeedbackInput, FeedbackSchema };
 
 export interface FeedbackOptions {
   /** Collector base URL; `OVERSIGHT_ENDPOINT`, then `http://127.0.0.1:4318`. */

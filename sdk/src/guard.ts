@@ -6,10 +6,12 @@
  * (fail open) and the failure is recorded on the span.
  */
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import * as C from '@oversight/conventions';
 import type { Evidence, TextScorer } from '@oversight/scorers';
 import { loadScorers } from '@oversight/scorers/lazy';
 import { z } from 'zod';
-import { contentId } from './rag.ts';
+import { contentId } from './rag/documents.ts';
+import { reportInternal } from './safe.ts';
 
 export const GUARD_CATEGORIES = ['pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal'] as const;
 export type GuardCategory = (typeof GUARD_CATEGORIES)[number];
@@ -153,19 +155,19 @@ export interface Guard {
 export const DEFAULT_BLOCKED_MESSAGE = "Sorry, I can't help with that request.";
 
 const ATTR = {
-  operationName: 'gen_ai.operation.name',
-  componentName: 'gen_ai.guardrail.component.name',
-  policyId: 'gen_ai.guardrail.policy.id',
-  policyVersion: 'gen_ai.guardrail.policy.version',
-  resultType: 'gen_ai.guardrail.result.type',
-  resultValue: 'gen_ai.guardrail.result.value',
-  resultReason: 'gen_ai.guardrail.result.reason',
-  source: 'gen_ai.guardrail.source',
-  riskCategory: 'gen_ai.guardrail.risk.category',
-  riskScore: 'gen_ai.guardrail.risk.score',
-  violations: 'oversight.guardrail.violations',
-  skipped: 'oversight.guardrail.skipped',
-  errorType: 'error.type',
+  operationName: C.ATTR_GEN_AI_OPERATION_NAME,
+  componentName: C.ATTR_GEN_AI_GUARDRAIL_COMPONENT_NAME,
+  policyId: C.ATTR_GEN_AI_GUARDRAIL_POLICY_ID,
+  policyVersion: C.ATTR_GEN_AI_GUARDRAIL_POLICY_VERSION,
+  resultType: C.ATTR_GEN_AI_GUARDRAIL_RESULT_TYPE,
+  resultValue: C.ATTR_GEN_AI_GUARDRAIL_RESULT_VALUE,
+  resultReason: C.ATTR_GEN_AI_GUARDRAIL_RESULT_REASON,
+  source: C.ATTR_GEN_AI_GUARDRAIL_SOURCE,
+  riskCategory: C.ATTR_GEN_AI_GUARDRAIL_RISK_CATEGORY,
+  riskScore: C.ATTR_GEN_AI_GUARDRAIL_RISK_SCORE,
+  violations: C.ATTR_OVERSIGHT_GUARDRAIL_VIOLATIONS,
+  skipped: C.ATTR_OVERSIGHT_GUARDRAIL_SKIPPED,
+  errorType: C.ATTR_ERROR_TYPE,
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -219,7 +221,10 @@ function warnOnce(message: string): void {
   warned = true;
   try {
     process.emitWarning(message, { code: 'OVERSIGHT_GUARD' });
-  } catch {}
+  } catch (error) {
+    // A warning listener that throws is the app's; the guard keeps its fallback policy.
+    reportInternal('emitting a guard warning', error);
+  }
 }
 
 /** Masks evidence ranges with `<KIND>`, for categories without a dedicated masker. */
@@ -304,7 +309,9 @@ function evaluate(
           text,
           toRedact.flatMap((v) => confidentEvidence(v)),
         );
-    } catch {
+    } catch (error) {
+      // The PII masker failed on this text: mask the evidence spans instead, never pass it raw.
+      reportInternal('masking PII', error);
       redacted = maskEvidence(
         text,
         toRedact.flatMap((v) => confidentEvidence(v)),
@@ -336,7 +343,7 @@ function record(
 ): void {
   const { result, errors } = check;
   const attributes: Attributes = {
-    [ATTR.operationName]: 'apply_guardrail',
+    [ATTR.operationName]: C.GEN_AI_OPERATION.applyGuardrail,
     [ATTR.componentName]: component,
     [ATTR.policyId]: policyId,
     [ATTR.policyVersion]: policyVersion,
@@ -363,7 +370,7 @@ function record(
     .getTracer('@oversight/sdk')
     .startSpan(`apply_guardrail ${component}`, { kind: SpanKind.INTERNAL, attributes });
   for (const v of result.violations) {
-    span.addEvent('gen_ai.guardrail.result', {
+    span.addEvent(C.EVENT_GEN_AI_GUARDRAIL_RESULT, {
       [ATTR.riskCategory]: v.category,
       [ATTR.riskScore]: v.score,
       [ATTR.resultType]: 'action',
@@ -418,10 +425,15 @@ export function createGuard(options: GuardOptions = {}): Guard {
       if (recordSpans) {
         try {
           record(component, stage, policyId, policyVersion, outcome);
-        } catch {}
+        } catch (error) {
+          // The decision stands without its span.
+          reportInternal('recording a guard span', error);
+        }
       }
       return outcome.result;
-    } catch {
+    } catch (error) {
+      // A guard never throws into the app: every category reports itself skipped.
+      reportInternal('running guard checks', error);
       return { ...ALLOW_ALL, redacted: text, skipped: [...GUARD_CATEGORIES] };
     }
   };
@@ -440,7 +452,9 @@ export function createGuard(options: GuardOptions = {}): Guard {
     let completion: string;
     try {
       completion = callOptions.outputText ? callOptions.outputText(result) : textOf(result);
-    } catch {
+    } catch (error) {
+      // The app's outputText threw: check the result's own text rather than nothing.
+      reportInternal('guard outputText', error);
       completion = textOf(result);
     }
     const outputResult = check('output', completion);

@@ -1,3 +1,4 @@
+export * from '@oversight/conventions';
 export { type ContentOptions, ContentPolicy } from './content.ts';
 export * from './context.ts';
 export * from './feedback.ts';
@@ -13,13 +14,10 @@ export {
   oversightSpanProcessor,
 } from './init.ts';
 export { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
+export { OversightInstrumentationBase, type OversightInstrumentationConfig } from './instrumentation/base.ts';
 export { instrument } from './instrumentation/instrument.ts';
-export {
-  OpenAIInstrumentation,
-  type OversightInstrumentationConfig,
-} from './instrumentation/openai/instrumentation.ts';
+export { OpenAIInstrumentation } from './instrumentation/openai/instrumentation.ts';
 export { DEFAULT_PRICES, type ModelPrice, PRICE_TABLE_VERSION } from './price-table.ts';
 export { costOf, type PriceOverrides, PriceTable, type TokenUsage } from './pricing.ts';
-export * from './rag.ts';
-export * from './semconv.ts';
+export * from './rag/index.ts';
 export { SDK_VERSION } from './version.ts';

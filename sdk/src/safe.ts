@@ -2,6 +2,7 @@
  * Never-throw helpers. Telemetry must not change what the app sees: a bug in
  * here costs a missing attribute, never an exception in the app's call path.
  */
+import { diag } from '@opentelemetry/api';
 
 const reported = new Set<string>();
 let silenced = false;
@@ -30,6 +31,21 @@ export function resetDiagnostics(): void {
   reported.clear();
 }
 
+const internal = new Set<string>();
+
+/**
+ * A failure caught on the app's path so it cannot reach the app: reported
+ * through the OTel diag logger once per place and error kind (a bug hit on
+ * every call must not flood the log), then the caller falls back.
+ */
+export function reportInternal(where: string, error: unknown): void {
+  const kind = errorName(error);
+  const key = `${where}:${kind}`;
+  if (internal.has(key)) return;
+  internal.add(key);
+  diag.warn(`@oversight/sdk: ${where} failed (${kind}); skipped, the app is unaffected`, error);
+}
+
 /** Runs `fn`; any exception becomes `fallback` and one debug-level diagnostic. */
 export function safely<T>(fn: () => T, fallback: T): T {
   try {
@@ -55,6 +71,7 @@ export function safeJson(value: unknown): string | undefined {
   try {
     return JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v));
   } catch {
+    // Cycles and throwing getters: the value has no JSON, and callers treat undefined as "leave it out".
     return undefined;
   }
 }

@@ -16,7 +16,7 @@ import {
   type GuardCategory,
   piiMaskerFrom,
 } from '../src/guard.ts';
-import { workflow } from '../src/rag.ts';
+import { workflow } from '../src/rag/index.ts';
 
 const exporter = new InMemorySpanExporter();
 let provider: TracerProvider;

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { OversightContextSpanProcessor, withContext } from '../src/context.ts';
 import { instrumentLangChain, OversightCallbackHandler } from '../src/instrumentation/langchain/index.ts';
-import { workflow } from '../src/rag.ts';
+import { workflow } from '../src/rag/index.ts';
 
 /** A real LangChain vector store (cosine over real embeddings), standing in for Pinecone & co. */
 class TinyVectorStore extends VectorStore {
@@ -131,6 +131,22 @@ function ragChain() {
 }
 
 describe('OversightCallbackHandler', () => {
+  it('names Gemini Developer API models gcp.gemini, from ls_provider or from the class', () => {
+    const handler = new OversightCallbackHandler();
+    const gemini = { id: ['langchain', 'chat_models', 'google_genai', 'ChatGoogleGenerativeAI'] };
+    const params = { invocation_params: { model: 'gemini-2.0-flash' } };
+    handler.handleChatModelStart(gemini, [[]], 'run-ls', undefined, params, [], {
+      ls_provider: 'google_genai',
+    });
+    handler.handleLLMEnd({ generations: [[]] }, 'run-ls');
+    handler.handleChatModelStart(gemini, [[]], 'run-class', undefined, params, [], {});
+    handler.handleLLMEnd({ generations: [[]] }, 'run-class');
+    expect(spans().map((s) => [s.name, s.attributes['gen_ai.provider.name']])).toEqual([
+      ['chat gemini-2.0-flash', 'gcp.gemini'],
+      ['chat gemini-2.0-flash', 'gcp.gemini'],
+    ]);
+  });
+
   it('turns a RAG chain into a workflow with retrieval and chat children', async () => {
     const handler = new OversightCallbackHandler();
     const answer = await ragChain().invoke('How do I reset my password?', { callbacks: [handler] });

@@ -1,4 +1,13 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import {
+  type DiagLogger,
+  DiagLogLevel,
+  diag,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
@@ -325,5 +334,85 @@ describe('embeddings', () => {
     expect(a['gen_ai.embeddings.dimension.count']).toBe(r.data[0]?.embedding.length);
     expect(a['gen_ai.usage.input_tokens']).toBe(r.usage.prompt_tokens);
     expect(a['oversight.usage.cost_usd']).toBeCloseTo((r.usage.prompt_tokens * 0.02) / 1e6, 12);
+  });
+});
+
+describe('start-or-bypass', () => {
+  it('calls the original when the span cannot start, and says so once through diag', async () => {
+    const inst = handle.instrumentations.find((i) => i instanceof OpenAIInstrumentation);
+    if (!inst) throw new Error('no OpenAI instrumentation registered');
+    const warnings: string[] = [];
+    const logger: DiagLogger = {
+      error: () => {},
+      // A component logger passes its namespace first, then the message.
+      warn: (...args) => warnings.push(args.join(' ')),
+      info: () => {},
+      debug: () => {},
+      verbose: () => {},
+    };
+    diag.setLogger(logger, DiagLogLevel.WARN);
+    const broken: TracerProvider = {
+      getTracer: () =>
+        ({
+          startSpan: () => {
+            throw new TypeError('tracer broke');
+          },
+        }) as unknown as Tracer,
+    };
+    try {
+      inst.setTracerProvider(broken);
+      const answers: string[] = [];
+      for (const q of ['first', 'second']) {
+        const r = await client.chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: q }],
+        });
+        answers.push(r.choices[0]?.message.content ?? '');
+      }
+      expect(answers.every((a) => a.length > 0)).toBe(true);
+      expect(exporter.getFinishedSpans()).toEqual([]);
+      const ours = warnings.filter((w) => w.includes('chat.completions.create'));
+      expect(ours).toHaveLength(1);
+      expect(ours[0]).toContain('TypeError');
+    } finally {
+      diag.disable();
+      inst.setTracerProvider(trace.getTracerProvider());
+    }
+    await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'back' }],
+    });
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
+  });
+});
+
+describe('manual patching', () => {
+  it('patchModule and unpatchModule are symmetric on a module the hooks did not patch for this instance', async () => {
+    const registered = handle.instrumentations.find((i) => i instanceof OpenAIInstrumentation);
+    if (!(registered instanceof OpenAIInstrumentation))
+      throw new Error('no OpenAI instrumentation registered');
+    const openaiModule = await import('openai');
+    const manual = new OpenAIInstrumentation({ enabled: false });
+    const ask = () =>
+      client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'manual' }],
+      });
+    try {
+      manual.patchModule(openaiModule);
+      await ask();
+      expect(exporter.getFinishedSpans().map((s) => s.instrumentationScope.name)).toEqual([
+        '@oversight/instrumentation-openai',
+      ]);
+      manual.unpatchModule(openaiModule);
+      exporter.reset();
+      await ask();
+      expect(exporter.getFinishedSpans()).toEqual([]);
+    } finally {
+      registered.patchClient(client);
+    }
+    exporter.reset();
+    await ask();
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
   });
 });

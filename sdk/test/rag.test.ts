@@ -1,4 +1,4 @@
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, DiagLogLevel, diag, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   InMemorySpanExporter,
@@ -20,7 +20,7 @@ import {
   retrieve,
   tool,
   workflow,
-} from '../src/rag.ts';
+} from '../src/rag/index.ts';
 
 const exporter = new InMemorySpanExporter();
 let provider: TracerProvider;
@@ -206,6 +206,34 @@ describe('retrieve', () => {
     );
     expect(weird).toBe(7);
     expect(only().status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('reports a failure it swallowed once through diag, however often it happens', () => {
+    const warnings: string[] = [];
+    const log = (...args: unknown[]) => warnings.push(args.map(String).join(' '));
+    diag.setLogger(
+      { error: log, warn: log, info: () => {}, debug: () => {}, verbose: () => {} },
+      DiagLogLevel.WARN,
+    );
+    try {
+      for (let i = 0; i < 3; i++) {
+        const value = retrieve(
+          {
+            query: 'q',
+            documents: () => {
+              throw new RangeError('extractor bug');
+            },
+          },
+          () => i,
+        );
+        expect(value).toBe(i);
+      }
+    } finally {
+      diag.disable();
+    }
+    expect(exporter.getFinishedSpans()).toHaveLength(3);
+    const ours = warnings.filter((w) => w.includes('describing a step result'));
+    expect(ours).toEqual([expect.stringContaining('RangeError')]);
   });
 
   it('makes spans started inside fn its children', () => {

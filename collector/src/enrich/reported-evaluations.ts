@@ -1,3 +1,4 @@
+import * as C from '@oversight/conventions';
 import type { SpanRecord } from '../otlp/span-record.ts';
 import type { Evaluation } from './evaluation.ts';
 
@@ -7,7 +8,7 @@ import type { Evaluation } from './evaluation.ts';
  * conventions' shape of a score). They land in `evaluations` beside the
  * collector's own, so one query sees both.
  */
-const EVENT = 'gen_ai.evaluation.result';
+const EVENT = C.EVENT_GEN_AI_EVALUATION_RESULT;
 
 const text = (value: unknown) => (typeof value === 'string' ? value : value == null ? '' : String(value));
 
@@ -16,9 +17,9 @@ export function reportedEvaluations(span: SpanRecord): Evaluation[] {
   for (const event of span.events) {
     if (event.name !== EVENT) continue;
     const a = event.attributes;
-    const evaluator = text(a['gen_ai.evaluation.name']);
+    const evaluator = text(a[C.ATTR_GEN_AI_EVALUATION_NAME]);
     if (!evaluator) continue;
-    const raw = a['gen_ai.evaluation.score.value'];
+    const raw = a[C.ATTR_GEN_AI_EVALUATION_SCORE_VALUE];
     const score =
       typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : null;
     found.push({
@@ -27,9 +28,9 @@ export function reportedEvaluations(span: SpanRecord): Evaluation[] {
       evaluator,
       target: 'span',
       score: score !== null && Number.isFinite(score) ? score : null,
-      label: text(a['gen_ai.evaluation.score.label']),
-      explanation: text(a['gen_ai.evaluation.explanation']),
-      evaluatorVersion: text(a['oversight.evaluation.version']),
+      label: text(a[C.ATTR_GEN_AI_EVALUATION_SCORE_LABEL]),
+      explanation: text(a[C.ATTR_GEN_AI_EVALUATION_EXPLANATION]),
+      evaluatorVersion: text(a[C.ATTR_OVERSIGHT_EVALUATION_VERSION]),
       source: 'app',
       timeUnixNano: event.timeUnixNano,
     });

@@ -3,6 +3,8 @@
  * sets. Order matters: the Vercel AI SDK also writes `gen_ai.system`, and
  * OpenLLMetry also writes `gen_ai.*`, so the specific markers are tested first.
  */
+
+import * as C from '@oversight/conventions';
 import type { SpanRecord } from '../otlp/span-record.ts';
 import type { ConventionMapping } from './mapping.ts';
 import { openInference } from './openinference.ts';
@@ -11,13 +13,13 @@ import { otelGenAi, otelGenAiLegacy } from './otel-genai.ts';
 import { vercelAi } from './vercel-ai.ts';
 
 const legacyEvents = new Set([
-  'gen_ai.system.message',
-  'gen_ai.user.message',
-  'gen_ai.assistant.message',
-  'gen_ai.tool.message',
-  'gen_ai.choice',
-  'gen_ai.content.prompt',
-  'gen_ai.content.completion',
+  C.EVENT_GEN_AI_SYSTEM_MESSAGE,
+  C.EVENT_GEN_AI_USER_MESSAGE,
+  C.EVENT_GEN_AI_ASSISTANT_MESSAGE,
+  C.EVENT_GEN_AI_TOOL_MESSAGE,
+  C.EVENT_GEN_AI_CHOICE,
+  C.EVENT_GEN_AI_CONTENT_PROMPT,
+  C.EVENT_GEN_AI_CONTENT_COMPLETION,
 ]);
 
 export function detectConvention(span: SpanRecord): ConventionMapping | null {
@@ -30,20 +32,20 @@ export function detectConvention(span: SpanRecord): ConventionMapping | null {
     has('llm.request.type') ||
     has('traceloop.span.kind') ||
     isVectorStoreSpan(span) ||
-    keys.some((k) => k.startsWith('gen_ai.prompt.') || k.startsWith('gen_ai.completion.'))
+    keys.some((k) => k.startsWith(`${C.ATTR_GEN_AI_PROMPT}.`) || k.startsWith(`${C.ATTR_GEN_AI_COMPLETION}.`))
   ) {
     return openLlmetry;
   }
   if (
-    has('gen_ai.provider.name') ||
-    has('gen_ai.input.messages') ||
-    has('gen_ai.output.messages') ||
-    has('gen_ai.system_instructions') ||
-    has('oversight.operation.name')
+    has(C.ATTR_GEN_AI_PROVIDER_NAME) ||
+    has(C.ATTR_GEN_AI_INPUT_MESSAGES) ||
+    has(C.ATTR_GEN_AI_OUTPUT_MESSAGES) ||
+    has(C.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS) ||
+    has(C.ATTR_OVERSIGHT_OPERATION_NAME)
   ) {
     return otelGenAi;
   }
-  if (has('gen_ai.system') || span.events.some((e) => legacyEvents.has(e.name))) return otelGenAiLegacy;
-  if (has('gen_ai.operation.name')) return otelGenAi;
+  if (has(C.ATTR_GEN_AI_SYSTEM) || span.events.some((e) => legacyEvents.has(e.name))) return otelGenAiLegacy;
+  if (has(C.ATTR_GEN_AI_OPERATION_NAME)) return otelGenAi;
   return null;
 }

@@ -4,11 +4,13 @@
  * `gen_ai.guardrail.result` events; when an exporter dropped the events
  * (span event limits), from the SDK's `oversight.guardrail.violations` JSON.
  */
+
+import * as C from '@oversight/conventions';
 import type { SpanRecord } from '../otlp/span-record.ts';
 import { asNumber, asString, firstString, isRecord, parseJson } from './attributes.ts';
 import type { Guardrail, GuardrailDecision, GuardrailRisk } from './llm-span.ts';
 
-const RESULT_EVENT = 'gen_ai.guardrail.result';
+const RESULT_EVENT = C.EVENT_GEN_AI_GUARDRAIL_RESULT;
 
 /** Emitters name the same outcome as an action (`block`) or a result (`blocked`). */
 const decisionWords: Record<string, GuardrailDecision> = {
@@ -47,9 +49,9 @@ export function canonicalDecision(word: string): GuardrailDecision {
  * the action there (`result.type=block` with no value).
  */
 function decisionOf(attrs: Record<string, unknown>): GuardrailDecision {
-  const value = asString(attrs['gen_ai.guardrail.result.value']);
+  const value = asString(attrs[C.ATTR_GEN_AI_GUARDRAIL_RESULT_VALUE]);
   if (value) return canonicalDecision(value);
-  const type = asString(attrs['gen_ai.guardrail.result.type']);
+  const type = asString(attrs[C.ATTR_GEN_AI_GUARDRAIL_RESULT_TYPE]);
   return type && decisionWords[type.toLowerCase()] ? canonicalDecision(type) : '';
 }
 
@@ -57,11 +59,11 @@ function risksFromEvents(span: SpanRecord): GuardrailRisk[] {
   const risks: GuardrailRisk[] = [];
   for (const event of span.events) {
     if (event.name !== RESULT_EVENT) continue;
-    const category = asString(event.attributes['gen_ai.guardrail.risk.category']);
+    const category = asString(event.attributes[C.ATTR_GEN_AI_GUARDRAIL_RISK_CATEGORY]);
     if (!category) continue;
     risks.push({
       category,
-      score: asNumber(event.attributes['gen_ai.guardrail.risk.score']),
+      score: asNumber(event.attributes[C.ATTR_GEN_AI_GUARDRAIL_RISK_SCORE]),
       decision: decisionOf(event.attributes),
     });
   }
@@ -83,11 +85,12 @@ export function parseGuardrail(span: SpanRecord): Guardrail {
   const fromEvents = risksFromEvents(span);
   return {
     decision: decisionOf(a),
-    policyId: firstString(a, ['gen_ai.guardrail.policy.id']),
-    policyVersion: firstString(a, ['gen_ai.guardrail.policy.version']),
-    component: firstString(a, ['gen_ai.guardrail.component.name']),
-    source: firstString(a, ['gen_ai.guardrail.source']).toLowerCase(),
-    reason: firstString(a, ['gen_ai.guardrail.result.reason']),
-    categories: fromEvents.length > 0 ? fromEvents : risksFromViolations(a['oversight.guardrail.violations']),
+    policyId: firstString(a, [C.ATTR_GEN_AI_GUARDRAIL_POLICY_ID]),
+    policyVersion: firstString(a, [C.ATTR_GEN_AI_GUARDRAIL_POLICY_VERSION]),
+    component: firstString(a, [C.ATTR_GEN_AI_GUARDRAIL_COMPONENT_NAME]),
+    source: firstString(a, [C.ATTR_GEN_AI_GUARDRAIL_SOURCE]).toLowerCase(),
+    reason: firstString(a, [C.ATTR_GEN_AI_GUARDRAIL_RESULT_REASON]),
+    categories:
+      fromEvents.length > 0 ? fromEvents : risksFromViolations(a[C.ATTR_OVERSIGHT_GUARDRAIL_VIOLATIONS]),
   };
 }

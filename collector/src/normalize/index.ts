@@ -8,6 +8,7 @@ import type { LlmSpan } from './llm-span.ts';
 import { buildLlmSpan } from './mapping.ts';
 import { DEFAULT_MAX_TEXT_CHARS } from './truncate.ts';
 
+export { canonicalProvider } from '@oversight/conventions';
 export { canonicalDecision } from './guardrail.ts';
 export type {
   Convention,
@@ -20,7 +21,6 @@ export type {
   RetrievedDocument,
   ToolCall,
 } from './llm-span.ts';
-export { canonicalProvider } from './providers.ts';
 export { DEFAULT_MAX_TEXT_CHARS } from './truncate.ts';
 
 export interface NormalizeOptions {

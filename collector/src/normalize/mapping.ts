@@ -5,6 +5,8 @@
  * the engine reads the table, adds the `oversight.*` extras every convention
  * may carry, splits system messages out, and caps text sizes.
  */
+
+import * as C from '@oversight/conventions';
 import type { AttributeValue, SpanRecord } from '../otlp/span-record.ts';
 import {
   asCount,
@@ -14,10 +16,11 @@ import {
   isRecord,
   parseJson,
   stringList,
+  stringMap,
+  withPrefix,
 } from './attributes.ts';
 import { parseGuardrail } from './guardrail.ts';
 import type { Convention, LlmSpan, Message, Operation, RetrievedDocument } from './llm-span.ts';
-import { canonicalProvider } from './providers.ts';
 import { truncateText } from './truncate.ts';
 
 export interface FieldTable {
@@ -81,14 +84,14 @@ export interface ConventionMapping {
 
 /** What any emitter may add on top of its convention; read before the convention's own keys. */
 const oversightFields: Partial<FieldTable> = {
-  costUsd: ['oversight.usage.cost_usd'],
-  workflowName: ['gen_ai.workflow.name'],
-  sessionId: ['oversight.session.id'],
-  userId: ['oversight.user.id'],
+  costUsd: [C.ATTR_OVERSIGHT_USAGE_COST_USD],
+  workflowName: [C.ATTR_GEN_AI_WORKFLOW_NAME],
+  sessionId: [C.ATTR_OVERSIGHT_SESSION_ID],
+  userId: [C.ATTR_OVERSIGHT_USER_ID],
 };
 /** Generic keys read after the convention's own. */
 const genericFields: Partial<FieldTable> = {
-  sessionId: ['session.id', 'gen_ai.conversation.id'],
+  sessionId: ['session.id', C.ATTR_GEN_AI_CONVERSATION_ID],
   userId: ['user.id', 'enduser.id'],
 };
 
@@ -138,7 +141,7 @@ function statusOf(span: SpanRecord): LlmSpan['status'] {
 }
 
 function errorTypeOf(span: SpanRecord): string {
-  const declared = firstString(span.attributes, ['error.type']);
+  const declared = firstString(span.attributes, [C.ATTR_ERROR_TYPE]);
   if (declared) return declared;
   const exception = span.events.find((e) => e.name === 'exception');
   return exception ? firstString(exception.attributes, ['exception.type']) : '';
@@ -199,7 +202,8 @@ export function buildLlmSpan(
       .map((k) => stringList(a[k]))
       .find((list) => list.length > 0) ?? [];
   const messageFinish = outputMessages.map((m) => m.finishReason ?? '').filter(Boolean);
-  const metadata = x.metadata ?? {};
+  // App tags from the SDK's withContext ride on spans of every convention; the convention's own metadata wins.
+  const metadata = { ...stringMap(withPrefix(a, C.OVERSIGHT_METADATA_PREFIX)), ...x.metadata };
 
   const max = maxTextChars;
   return {
@@ -212,7 +216,7 @@ export function buildLlmSpan(
     serviceName: span.serviceName,
     startTimeUnixNano: span.startTimeUnixNano,
     endTimeUnixNano: span.endTimeUnixNano,
-    provider: canonicalProvider(pick(x.provider, str('provider'), emptyString)),
+    provider: C.canonicalProvider(pick(x.provider, str('provider'), emptyString)),
     requestModel: pick(x.requestModel, str('requestModel'), emptyString),
     responseModel: pick(x.responseModel, str('responseModel'), emptyString),
     responseId: pick(x.responseId, str('responseId'), emptyString),
@@ -240,14 +244,14 @@ export function buildLlmSpan(
     documents: (x.documents ?? []).map((d) => truncateDocument(d, max)),
     inputDocuments: pick(
       x.inputDocuments,
-      parseDocuments(a['oversight.rerank.input.documents']),
+      parseDocuments(a[C.ATTR_OVERSIGHT_RERANK_INPUT_DOCUMENTS]),
       emptyList,
     ).map((d) => truncateDocument(d, max)),
     dataSourceId: pick(x.dataSourceId, str('dataSourceId'), emptyString),
     queryEmbedding:
       parseEmbedding(
-        a['oversight.retrieval.query.embedding'],
-        firstNumber(a, ['oversight.retrieval.query.embedding.dimensions']),
+        a[C.ATTR_OVERSIGHT_RETRIEVAL_QUERY_EMBEDDING],
+        firstNumber(a, [C.ATTR_OVERSIGHT_RETRIEVAL_QUERY_EMBEDDING_DIMENSIONS]),
       ) ??
       x.queryEmbedding ??
       null,

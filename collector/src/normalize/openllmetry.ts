@@ -4,6 +4,8 @@
  * `traceloop.association.properties.*`, and vector-store spans whose results
  * arrive as `db.query.result` events.
  */
+
+import * as C from '@oversight/conventions';
 import type { AttributeValue, SpanRecord } from '../otlp/span-record.ts';
 import { asNumber, asString, firstString, indexed, parseJson, stringMap, withPrefix } from './attributes.ts';
 import type { Message, Operation, RetrievedDocument, ToolCall } from './llm-span.ts';
@@ -37,16 +39,18 @@ export function isVectorStoreSpan(span: SpanRecord): boolean {
 
 function operation(span: SpanRecord): Operation | null {
   const a = span.attributes;
-  if (firstString(a, ['oversight.operation.name']) === 'rerank') return 'rerank';
+  if (firstString(a, [C.ATTR_OVERSIGHT_OPERATION_NAME]) === 'rerank') return 'rerank';
   const requestType = byRequestType[firstString(a, ['llm.request.type'])];
   if (requestType) return requestType;
   if (isVectorStoreSpan(span)) return 'retrieval';
   const kind = bySpanKind[firstString(a, ['traceloop.span.kind'])];
   if (kind) return kind;
   // Newer Traceloop instrumentations name the operation the OTel way.
-  const genAi = firstString(a, ['gen_ai.operation.name']);
+  const genAi = firstString(a, [C.ATTR_GEN_AI_OPERATION_NAME]);
   if (genAi === 'chat' || genAi === 'text_completion' || genAi === 'embeddings') return genAi;
-  return Object.keys(a).some((k) => k.startsWith('gen_ai.prompt.') || k.startsWith('gen_ai.completion.'))
+  return Object.keys(a).some(
+    (k) => k.startsWith(`${C.ATTR_GEN_AI_PROMPT}.`) || k.startsWith(`${C.ATTR_GEN_AI_COMPLETION}.`),
+  )
     ? 'chat'
     : null;
 }
@@ -56,9 +60,9 @@ const userKeys = ['user_id', 'userId', 'user.id'];
 
 const fields: Partial<FieldTable> = {
   ...genAiFields,
-  provider: ['gen_ai.system', 'gen_ai.provider.name', 'db.system'],
-  inputTokens: ['gen_ai.usage.prompt_tokens', 'gen_ai.usage.input_tokens'],
-  outputTokens: ['gen_ai.usage.completion_tokens', 'gen_ai.usage.output_tokens'],
+  provider: [C.ATTR_GEN_AI_SYSTEM, C.ATTR_GEN_AI_PROVIDER_NAME, 'db.system'],
+  inputTokens: [C.ATTR_GEN_AI_USAGE_PROMPT_TOKENS, C.ATTR_GEN_AI_USAGE_INPUT_TOKENS],
+  outputTokens: [C.ATTR_GEN_AI_USAGE_COMPLETION_TOKENS, C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS],
   sessionId: sessionKeys.map((k) => `traceloop.association.properties.${k}`),
   userId: userKeys.map((k) => `traceloop.association.properties.${k}`),
   dataSourceId: ['db.collection.name', 'db.vector.query.namespace', 'pinecone.query.namespace', 'db.system'],
@@ -118,14 +122,16 @@ function documentsFromEvents(span: SpanRecord): RetrievedDocument[] {
 function extract(span: SpanRecord, op: Operation): Extracted {
   const a = span.attributes;
   const association = withPrefix(a, 'traceloop.association.properties');
-  const inputMessages = flattenedMessages(a, 'gen_ai.prompt', 'user');
-  const outputMessages = flattenedMessages(a, 'gen_ai.completion', 'assistant');
+  const inputMessages = flattenedMessages(a, C.ATTR_GEN_AI_PROMPT, 'user');
+  const outputMessages = flattenedMessages(a, C.ATTR_GEN_AI_COMPLETION, 'assistant');
   const extracted: Extracted = {
-    requestParams: requestParamsFrom(a, 'gen_ai.request'),
-    inputMessages: inputMessages.length > 0 ? inputMessages : parseMessages(a['gen_ai.input.messages']),
+    requestParams: requestParamsFrom(a, C.GEN_AI_REQUEST_PREFIX),
+    inputMessages: inputMessages.length > 0 ? inputMessages : parseMessages(a[C.ATTR_GEN_AI_INPUT_MESSAGES]),
     outputMessages:
-      outputMessages.length > 0 ? outputMessages : parseMessages(a['gen_ai.output.messages'], 'assistant'),
-    systemInstructions: parseInstructions(a['gen_ai.system_instructions']),
+      outputMessages.length > 0
+        ? outputMessages
+        : parseMessages(a[C.ATTR_GEN_AI_OUTPUT_MESSAGES], 'assistant'),
+    systemInstructions: parseInstructions(a[C.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]),
     metadata: stringMap({
       ...association,
       ...(a['traceloop.workflow.name'] !== undefined ? { workflow: a['traceloop.workflow.name'] } : {}),
@@ -140,7 +146,7 @@ function extract(span: SpanRecord, op: Operation): Extracted {
     extracted.queryEmbedding = parseEmbedding(vector);
     extracted.retrievalQuery = firstString(a, ['db.query.text', 'db.vector.query.text']);
   } else if (op === 'execute_tool') {
-    extracted.toolName = firstString(a, ['gen_ai.tool.name', 'traceloop.entity.name']);
+    extracted.toolName = firstString(a, [C.ATTR_GEN_AI_TOOL_NAME, 'traceloop.entity.name']);
     extracted.toolArguments = unwrapEntity(a['traceloop.entity.input']);
     extracted.toolResult = unwrapEntity(a['traceloop.entity.output']);
   }

@@ -5,6 +5,8 @@
  * events). Both read the same table; the older form's messages come from
  * events when the JSON attributes are absent.
  */
+
+import * as C from '@oversight/conventions';
 import type { SpanEvent, SpanRecord } from '../otlp/span-record.ts';
 import { asString, firstString, isRecord, parseJson, stringMap, withPrefix } from './attributes.ts';
 import type { Message, Operation } from './llm-span.ts';
@@ -34,32 +36,38 @@ const operations: Record<string, Operation> = {
 };
 
 export function genAiOperation(span: SpanRecord): Operation | null {
-  const override = firstString(span.attributes, ['oversight.operation.name']);
+  const override = firstString(span.attributes, [C.ATTR_OVERSIGHT_OPERATION_NAME]);
   if (override && operations[override]) return operations[override];
-  return operations[firstString(span.attributes, ['gen_ai.operation.name'])] ?? null;
+  return operations[firstString(span.attributes, [C.ATTR_GEN_AI_OPERATION_NAME])] ?? null;
 }
 
 export const genAiFields: Partial<FieldTable> = {
-  provider: ['gen_ai.provider.name', 'gen_ai.system'],
-  requestModel: ['gen_ai.request.model'],
-  responseModel: ['gen_ai.response.model'],
-  responseId: ['gen_ai.response.id'],
-  inputTokens: ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens'],
-  outputTokens: ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens'],
-  cacheReadInputTokens: ['gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens'],
-  cacheCreationInputTokens: [
-    'gen_ai.usage.cache_creation.input_tokens',
-    'gen_ai.usage.cache_creation_input_tokens',
+  provider: [C.ATTR_GEN_AI_PROVIDER_NAME, C.ATTR_GEN_AI_SYSTEM],
+  requestModel: [C.ATTR_GEN_AI_REQUEST_MODEL],
+  responseModel: [C.ATTR_GEN_AI_RESPONSE_MODEL],
+  responseId: [C.ATTR_GEN_AI_RESPONSE_ID],
+  inputTokens: [C.ATTR_GEN_AI_USAGE_INPUT_TOKENS, C.ATTR_GEN_AI_USAGE_PROMPT_TOKENS],
+  outputTokens: [C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, C.ATTR_GEN_AI_USAGE_COMPLETION_TOKENS],
+  cacheReadInputTokens: [
+    C.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    C.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_LEGACY,
   ],
-  reasoningOutputTokens: ['gen_ai.usage.reasoning.output_tokens', 'gen_ai.usage.reasoning_tokens'],
-  finishReasons: ['gen_ai.response.finish_reasons'],
-  ttftSeconds: ['gen_ai.response.time_to_first_chunk', 'gen_ai.client.operation.time_to_first_chunk'],
-  sessionId: ['gen_ai.conversation.id'],
-  dataSourceId: ['gen_ai.data_source.id'],
-  retrievalQuery: ['gen_ai.retrieval.query.text'],
-  toolName: ['gen_ai.tool.name'],
-  toolArguments: ['gen_ai.tool.call.arguments'],
-  toolResult: ['gen_ai.tool.call.result'],
+  cacheCreationInputTokens: [
+    C.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    C.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_LEGACY,
+  ],
+  reasoningOutputTokens: [
+    C.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    C.ATTR_GEN_AI_USAGE_REASONING_TOKENS_LEGACY,
+  ],
+  finishReasons: [C.ATTR_GEN_AI_RESPONSE_FINISH_REASONS],
+  ttftSeconds: [C.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, C.ATTR_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK],
+  sessionId: [C.ATTR_GEN_AI_CONVERSATION_ID],
+  dataSourceId: [C.ATTR_GEN_AI_DATA_SOURCE_ID],
+  retrievalQuery: [C.ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT],
+  toolName: [C.ATTR_GEN_AI_TOOL_NAME],
+  toolArguments: [C.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS],
+  toolResult: [C.ATTR_GEN_AI_TOOL_CALL_RESULT],
 };
 
 /** Span-level context worth keeping that has no column of its own. */
@@ -67,43 +75,54 @@ function genAiMetadata(span: SpanRecord): Record<string, string> {
   const a = span.attributes;
   const picked: Record<string, unknown> = {};
   for (const key of [
-    'gen_ai.agent.name',
-    'gen_ai.agent.id',
-    'gen_ai.workflow.name',
-    'oversight.workflow.id',
-    'gen_ai.tool.call.id',
-    'gen_ai.tool.type',
-    'gen_ai.output.type',
+    C.ATTR_GEN_AI_AGENT_NAME,
+    C.ATTR_GEN_AI_AGENT_ID,
+    C.ATTR_GEN_AI_AGENT_DESCRIPTION,
+    C.ATTR_GEN_AI_WORKFLOW_NAME,
+    C.ATTR_OVERSIGHT_WORKFLOW_ID,
+    C.ATTR_GEN_AI_TOOL_CALL_ID,
+    C.ATTR_GEN_AI_TOOL_TYPE,
+    C.ATTR_GEN_AI_TOOL_DESCRIPTION,
+    C.ATTR_GEN_AI_TOOL_DEFINITIONS,
+    C.ATTR_GEN_AI_OUTPUT_TYPE,
+    C.ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
+    C.ATTR_OVERSIGHT_EMBEDDINGS_INPUT_COUNT,
+    C.ATTR_OVERSIGHT_REQUEST_RETRIED,
+    C.ATTR_OVERSIGHT_CONTENT_TRUNCATED,
+    C.ATTR_OVERSIGHT_STREAM_USAGE_INJECTED,
+    C.ATTR_OVERSIGHT_GUARDRAIL_SKIPPED,
+    C.ATTR_SERVER_ADDRESS,
+    C.ATTR_SERVER_PORT,
   ]) {
     if (a[key] !== undefined) picked[key] = a[key];
   }
-  const guardrail = withPrefix(a, 'gen_ai.guardrail');
-  for (const [key, value] of Object.entries(guardrail)) picked[`gen_ai.guardrail.${key}`] = value;
+  const guardrail = withPrefix(a, C.GEN_AI_GUARDRAIL_PREFIX);
+  for (const [key, value] of Object.entries(guardrail)) picked[`${C.GEN_AI_GUARDRAIL_PREFIX}.${key}`] = value;
   return stringMap(picked);
 }
 
 function extractCurrent(span: SpanRecord): Extracted {
   const a = span.attributes;
   return {
-    requestParams: requestParamsFrom(a, 'gen_ai.request'),
-    inputMessages: parseMessages(a['gen_ai.input.messages']),
-    outputMessages: parseMessages(a['gen_ai.output.messages'], 'assistant'),
-    systemInstructions: parseInstructions(a['gen_ai.system_instructions']),
-    documents: parseDocuments(a['gen_ai.retrieval.documents']),
+    requestParams: requestParamsFrom(a, C.GEN_AI_REQUEST_PREFIX),
+    inputMessages: parseMessages(a[C.ATTR_GEN_AI_INPUT_MESSAGES]),
+    outputMessages: parseMessages(a[C.ATTR_GEN_AI_OUTPUT_MESSAGES], 'assistant'),
+    systemInstructions: parseInstructions(a[C.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS]),
+    documents: parseDocuments(a[C.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS]),
     metadata: genAiMetadata(span),
   };
 }
 
 const roleByEvent: Record<string, string> = {
-  'gen_ai.system.message': 'system',
-  'gen_ai.user.message': 'user',
-  'gen_ai.assistant.message': 'assistant',
-  'gen_ai.tool.message': 'tool',
+  [C.EVENT_GEN_AI_SYSTEM_MESSAGE]: 'system',
+  [C.EVENT_GEN_AI_USER_MESSAGE]: 'user',
+  [C.EVENT_GEN_AI_ASSISTANT_MESSAGE]: 'assistant',
+  [C.EVENT_GEN_AI_TOOL_MESSAGE]: 'tool',
 };
 
 /** An event's message: its attributes hold the body fields directly, or under `body` / `gen_ai.event.content`. */
 function eventBody(event: SpanEvent): Record<string, unknown> {
-  const nested = parseJson(event.attributes.body ?? event.attributes['gen_ai.event.content']);
+  const nested = parseJson(event.attributes.body ?? event.attributes[C.ATTR_GEN_AI_EVENT_CONTENT]);
   return isRecord(nested) ? { ...event.attributes, ...nested } : { ...event.attributes };
 }
 
@@ -116,7 +135,7 @@ function messagesFromEvents(events: SpanEvent[]): { input: Message[]; output: Me
       const body = eventBody(event);
       const message = toMessage({ ...body, role: asString(body.role) || role }, role);
       if (message) input.push(message);
-    } else if (event.name === 'gen_ai.choice') {
+    } else if (event.name === C.EVENT_GEN_AI_CHOICE) {
       const body = eventBody(event);
       const inner = parseJson(body.message);
       const message = toMessage(
@@ -125,10 +144,10 @@ function messagesFromEvents(events: SpanEvent[]): { input: Message[]; output: Me
       );
       const finish = asString(body.finish_reason);
       if (message) output.push(finish ? { ...message, finishReason: finish } : message);
-    } else if (event.name === 'gen_ai.content.prompt') {
-      input.push(...parseMessages(event.attributes['gen_ai.prompt']));
-    } else if (event.name === 'gen_ai.content.completion') {
-      output.push(...parseMessages(event.attributes['gen_ai.completion'], 'assistant'));
+    } else if (event.name === C.EVENT_GEN_AI_CONTENT_PROMPT) {
+      input.push(...parseMessages(event.attributes[C.ATTR_GEN_AI_PROMPT]));
+    } else if (event.name === C.EVENT_GEN_AI_CONTENT_COMPLETION) {
+      output.push(...parseMessages(event.attributes[C.ATTR_GEN_AI_COMPLETION], 'assistant'));
     }
   }
   return { input, output };

@@ -4,6 +4,8 @@
  * `ai.toolCall`; usage in v4 (`promptTokens`) and v5+ (`inputTokens`)
  * spellings; session and user from `ai.telemetry.metadata.*`.
  */
+
+import * as C from '@oversight/conventions';
 import type { SpanRecord } from '../otlp/span-record.ts';
 import {
   asNumber,
@@ -22,7 +24,10 @@ import { parseMessages, toMessage } from './messages.ts';
 /** The provider call is the LLM step; the outer call is the agent loop around it. */
 function operation(span: SpanRecord): Operation | null {
   const id = firstString(span.attributes, ['ai.operationId']) || span.name;
-  if (firstString(span.attributes, ['oversight.operation.name']) === 'rerank' || id.startsWith('ai.rerank'))
+  if (
+    firstString(span.attributes, [C.ATTR_OVERSIGHT_OPERATION_NAME]) === 'rerank' ||
+    id.startsWith('ai.rerank')
+  )
     return 'rerank';
   if (/\.do(Generate|Stream)$/.test(id)) return 'chat';
   if (/^ai\.(embed|embedMany)\.doEmbed$/.test(id)) return 'embeddings';
@@ -35,21 +40,21 @@ function operation(span: SpanRecord): Operation | null {
 const metadataKeys = (names: string[]) => names.map((n) => `ai.telemetry.metadata.${n}`);
 
 const fields: Partial<FieldTable> = {
-  provider: ['ai.model.provider', 'gen_ai.system'],
-  requestModel: ['ai.model.id', 'gen_ai.request.model'],
-  responseModel: ['ai.response.model', 'gen_ai.response.model'],
-  responseId: ['ai.response.id', 'gen_ai.response.id'],
+  provider: ['ai.model.provider', C.ATTR_GEN_AI_SYSTEM],
+  requestModel: ['ai.model.id', C.ATTR_GEN_AI_REQUEST_MODEL],
+  responseModel: ['ai.response.model', C.ATTR_GEN_AI_RESPONSE_MODEL],
+  responseId: ['ai.response.id', C.ATTR_GEN_AI_RESPONSE_ID],
   inputTokens: [
     'ai.usage.inputTokens',
     'ai.usage.promptTokens',
     'ai.usage.tokens',
-    'gen_ai.usage.input_tokens',
+    C.ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ],
-  outputTokens: ['ai.usage.outputTokens', 'ai.usage.completionTokens', 'gen_ai.usage.output_tokens'],
+  outputTokens: ['ai.usage.outputTokens', 'ai.usage.completionTokens', C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS],
   cacheReadInputTokens: ['ai.usage.inputTokenDetails.cacheReadTokens', 'ai.usage.cachedInputTokens'],
   cacheCreationInputTokens: ['ai.usage.inputTokenDetails.cacheWriteTokens'],
   reasoningOutputTokens: ['ai.usage.outputTokenDetails.reasoningTokens', 'ai.usage.reasoningTokens'],
-  finishReasons: ['ai.response.finishReason', 'gen_ai.response.finish_reasons'],
+  finishReasons: ['ai.response.finishReason', C.ATTR_GEN_AI_RESPONSE_FINISH_REASONS],
   ttftMs: ['ai.response.msToFirstChunk', 'ai.stream.msToFirstChunk'],
   sessionId: metadataKeys(['sessionId', 'session_id', 'session.id', 'conversationId']),
   userId: metadataKeys(['userId', 'user_id', 'user.id']),

@@ -5,7 +5,7 @@
  * CLI wire it alike. Auth, rate limits and JSON bodies are the middleware of
  * this folder, in front of the routes that need them.
  */
-import type { Feedback } from '@oversight/sdk/feedback';
+import type { Feedback } from '@oversight/conventions';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { CollectorMetrics } from '../metrics.ts';

@@ -4,7 +4,7 @@
  * (not through the write-ahead log: feedback is small, and the client retries).
  */
 import { randomUUID } from 'node:crypto';
-import { type Feedback, FeedbackSchema } from '@oversight/sdk/feedback';
+import { type Feedback, FeedbackSchema } from '@oversight/conventions';
 import type { Handler } from 'hono';
 import type { z } from 'zod';
 import { toFeedbackRow } from '../pipeline/transform/record-rows.ts';

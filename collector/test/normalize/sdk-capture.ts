@@ -7,19 +7,32 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { OpenTelemetry } from '@ai-sdk/otel';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type SpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { startMockLlm } from '@oversight/mock-llm';
 import { generateText, tool } from 'ai';
 import { z } from 'zod';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';
 import { toSpanRecord } from '../helpers/to-span-record.ts';
 
-/** Runs `body` with a global tracer provider (the SDK helpers use the global API) and returns its spans. */
-export async function captureGlobal(body: () => unknown): Promise<SpanRecord[]> {
+/**
+ * Runs `body` with a global tracer provider (the SDK helpers use the global API) and returns its spans;
+ * `processors` run before the exporter's (the SDK's context processor, for one).
+ */
+export async function captureGlobal(
+  body: () => unknown,
+  processors: SpanProcessor[] = [],
+): Promise<SpanRecord[]> {
   const manager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(manager);
   const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const provider = new TracerProvider({
+    spanProcessors: [...processors, new SimpleSpanProcessor({ exporter })],
+  });
   trace.setGlobalTracerProvider(provider);
   try {
     await body();

@@ -2,9 +2,16 @@
  * What the SDK really emits (guard, rerank, workflow, retrieval with a query
  * embedding) and what the AI SDK's GenAI telemetry emits, normalized.
  */
-
+import {
+  createGuard,
+  encodeEmbedding,
+  OversightContextSpanProcessor,
+  rerank,
+  retrieve,
+  withContext,
+  workflow,
+} from '@oversight/sdk';
 import { scorers } from '@oversight/scorers';
-import { createGuard, encodeEmbedding, rerank, retrieve, workflow } from '@oversight/sdk';
 import { describe, expect, it } from 'vitest';
 import { normalizeSpan } from '../../src/normalize/index.ts';
 import type { LlmSpan } from '../../src/normalize/llm-span.ts';
@@ -127,6 +134,20 @@ describe('SDK RAG steps', () => {
       'gen_ai.workflow.name': 'answer-question',
       'oversight.workflow.id': 'wf-1',
     });
+  });
+
+  it('withContext tags reach session, user and metadata', async () => {
+    const spans = await captureGlobal(
+      () =>
+        withContext({ sessionId: 's-1', userId: 'u-1', metadata: { plan: 'pro', seats: 3 } }, () =>
+          workflow('answer-question', () => 1),
+        ),
+      [new OversightContextSpanProcessor()],
+    );
+    const span = normalized(spans, 'invoke_workflow answer-question');
+    expect(span.sessionId).toBe('s-1');
+    expect(span.userId).toBe('u-1');
+    expect(span.metadata).toMatchObject({ plan: 'pro', seats: '3' });
   });
 
   it('retrieval decodes the base64 float32 query embedding', async () => {

@@ -1,4 +1,4 @@
-import { ATTR_OVERSIGHT_REQUEST_RETRIED } from '../semconv.ts';
+import { ATTR_OVERSIGHT_REQUEST_RETRIED } from '@oversight/conventions';
 import type { LlmCall } from './llm-span.ts';
 
 interface StainlessPromise {
@@ -18,6 +18,7 @@ export function observeApiPromise(
   promise: unknown,
   call: LlmCall,
   onResult: (result: unknown, call: LlmCall) => unknown,
+  onBug: (error: unknown) => void = () => {},
 ): unknown {
   const p = promise as StainlessPromise | null;
   if (!p || typeof p.then !== 'function') {
@@ -37,8 +38,9 @@ export function observeApiPromise(
           call.set(ATTR_OVERSIGHT_REQUEST_RETRIED, true);
         }
         return onResult(result, call);
-      } catch {
+      } catch (error) {
         // Our bug, not the call's failure: end the span as it is and hand the result over.
+        onBug(error);
         call.end();
         return result;
       }
@@ -49,7 +51,8 @@ export function observeApiPromise(
     (result) => {
       try {
         return onResult(result, call);
-      } catch {
+      } catch (error) {
+        onBug(error);
         call.end();
         return result;
       }
@@ -70,6 +73,7 @@ export function invokeObserved(
   call: LlmCall,
   invoke: () => unknown,
   onResult: (result: unknown, call: LlmCall) => unknown,
+  onBug?: (error: unknown) => void,
 ): unknown {
   let promise: unknown;
   try {
@@ -78,5 +82,5 @@ export function invokeObserved(
     call.fail(error);
     throw error;
   }
-  return observeApiPromise(promise, call, onResult);
+  return observeApiPromise(promise, call, onResult, onBug);
 }

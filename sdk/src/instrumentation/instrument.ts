@@ -1,7 +1,7 @@
 import { getOversight } from '../init.ts';
 import { safely } from '../safe.ts';
-import { AnthropicInstrumentation, messagesFromClient } from './anthropic/instrumentation.ts';
-import { classesFromClient, OpenAIInstrumentation } from './openai/instrumentation.ts';
+import { AnthropicInstrumentation } from './anthropic/instrumentation.ts';
+import { OpenAIInstrumentation } from './openai/instrumentation.ts';
 
 let fallbackOpenAI: OpenAIInstrumentation | undefined;
 let fallbackAnthropic: AnthropicInstrumentation | undefined;
@@ -18,9 +18,9 @@ export function instrument<T>(client: T): T {
   safely(() => {
     const c = client as { chat?: { completions?: unknown }; messages?: unknown } | null;
     if (!c || typeof c !== 'object') return;
-    if (c.chat?.completions) openaiInstrumentation().patchClasses(classesFromClient(c), true);
+    if (c.chat?.completions) openaiInstrumentation().patchClient(c);
     else if (c.messages) {
-      anthropicInstrumentation().patchMessages(messagesFromClient(c), true);
+      anthropicInstrumentation().patchClient(c);
       // A client built before init() resolved its own tracer; ours replaces it (see AnthropicInstrumentation).
       const native = c as { _tracer?: unknown };
       if (native._tracer && process.env.ANTHROPIC_OPEN_TELEMETRY === 'false') native._tracer = undefined;

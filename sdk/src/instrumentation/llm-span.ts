@@ -7,10 +7,10 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import * as A from '@oversight/conventions';
 import { ContentPolicy } from '../content.ts';
 import { defaultPriceTable, type PriceTable, type TokenUsage } from '../pricing.ts';
-import { errorName, safeJson } from '../safe.ts';
-import * as A from '../semconv.ts';
+import { errorName, reportInternal, safeJson } from '../safe.ts';
 
 /** What every LLM span needs besides the tracer: the content policy and the prices. */
 export interface Telemetry {
@@ -69,6 +69,7 @@ export function serverOf(baseURL: unknown): { address: string; port: number } | 
       const u = new URL(baseURL);
       hit = { address: u.hostname, port: u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443 };
     } catch {
+      // Not a URL (a custom fetch, a relative path): the span goes without server.*.
       hit = null;
     }
     if (endpointCache.size < 100) endpointCache.set(baseURL, hit);
@@ -99,6 +100,7 @@ export function toJson(value: unknown): string | undefined {
   try {
     return JSON.stringify(value);
   } catch {
+    // BigInt or a cycle: the slower replacer path handles BigInt and gives up on cycles.
     return safeJson(value);
   }
 }
@@ -176,8 +178,9 @@ export class LlmCall {
     if (!this.capture || this.#ended) return undefined;
     try {
       return toJson(build());
-    } catch {
+    } catch (error) {
       // A telemetry bug on odd input costs this attribute, nothing more.
+      reportInternal('building a content attribute', error);
       return undefined;
     }
   }
@@ -274,6 +277,7 @@ export function parseArguments(raw: unknown): unknown {
   try {
     return JSON.parse(raw);
   } catch {
+    // Models emit partial or invalid JSON arguments; the text is then the record.
     return raw;
   }
 }

@@ -5,6 +5,7 @@
  * objects (openai, @anthropic-ai/sdk) by wrapping their `iterator` factory,
  * which both `for await` and `tee()` go through.
  */
+import { reportInternal } from '../safe.ts';
 
 export const DROP: unique symbol = Symbol('oversight.drop');
 
@@ -47,8 +48,9 @@ function tapIterator(
     finished = true;
     try {
       observer.done();
-    } catch {
+    } catch (error) {
       // Telemetry must not break the app's stream.
+      reportInternal('ending a stream span', error);
     }
   };
   const fail = (error: unknown) => {
@@ -56,14 +58,16 @@ function tapIterator(
     finished = true;
     try {
       observer.error(error);
-    } catch {
-      // As above.
+    } catch (bug) {
+      reportInternal('failing a stream span', bug);
     }
   };
   const see = (value: unknown): unknown => {
     try {
       return observer.chunk(value);
-    } catch {
+    } catch (error) {
+      // The app gets the chunk as it came.
+      reportInternal('reading a stream chunk', error);
       return value;
     }
   };

@@ -1,9 +1,12 @@
-import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import * as A from '../../semconv.ts';
-import { SDK_VERSION } from '../../version.ts';
-import { invokeObserved } from '../api-promise.ts';
-import { LlmCall, serverOf, type Telemetry, telemetryFor } from '../llm-span.ts';
-import { type OversightInstrumentationConfig, ownerOf, wrapOnce } from '../openai/instrumentation.ts';
+import * as A from '@oversight/conventions';
+import {
+  type CallPlan,
+  type Obj,
+  OversightInstrumentationBase,
+  type OversightInstrumentationConfig,
+  type PatchTarget,
+} from '../base.ts';
+import { serverOf } from '../llm-span.ts';
 import { tapStream } from '../stream-tap.ts';
 import {
   anthropicInputMessages,
@@ -13,24 +16,29 @@ import {
   systemInstructions,
 } from './messages.ts';
 
-type Obj = Record<string, unknown>;
-type Fn = (this: unknown, ...args: unknown[]) => unknown;
-
 export const ANTHROPIC_SUPPORTED_VERSIONS = ['>=0.20.0 <2'];
+
+export interface AnthropicInstrumentationConfig extends OversightInstrumentationConfig {
+  /** Keep the Anthropic SDK's own `anthropic.messages.create` spans as children of ours. Default false. */
+  nativeSpans?: boolean;
+}
+
+/** The class whose `create` the instrumentation wraps. */
+export interface AnthropicClasses {
+  messages?: { prototype: Obj };
+}
 
 /**
  * OpenTelemetry instrumentation of `@anthropic-ai/sdk`: `messages.create`,
  * plain, streamed (which `messages.stream()` also goes through) and with tool
  * use, following the GenAI semantic conventions.
  */
-export interface AnthropicInstrumentationConfig extends OversightInstrumentationConfig {
-  /** Keep the Anthropic SDK's own `anthropic.messages.create` spans as children of ours. Default false. */
-  nativeSpans?: boolean;
-}
-
-export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstrumentationConfig> {
+export class AnthropicInstrumentation extends OversightInstrumentationBase<
+  AnthropicClasses,
+  AnthropicInstrumentationConfig
+> {
   constructor(config: AnthropicInstrumentationConfig = {}) {
-    super('@oversight/instrumentation-anthropic', SDK_VERSION, config);
+    super('@oversight/instrumentation-anthropic', config);
     // @anthropic-ai/sdk >= 1.x traces itself once a global provider exists, which
     // would put a second LLM span (and double token counts) under ours. Its
     // documented switch is read when a client is constructed; an explicit
@@ -41,63 +49,41 @@ export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstr
   }
 
   protected init() {
-    return new InstrumentationNodeModuleDefinition(
-      '@anthropic-ai/sdk',
-      ANTHROPIC_SUPPORTED_VERSIONS,
-      (moduleExports: unknown) => {
-        this.patchMessages(messagesFromModule(moduleExports));
-        return moduleExports;
-      },
-      (moduleExports: unknown) => {
-        if (moduleExports) this.unpatchMessages(messagesFromModule(moduleExports));
-      },
-    );
+    return this.moduleDefinition('@anthropic-ai/sdk', ANTHROPIC_SUPPORTED_VERSIONS);
   }
 
-  telemetry(): Telemetry {
-    return telemetryFor(this._config);
+  protected classesFromModule(moduleExports: unknown): AnthropicClasses {
+    return { messages: messagesFromModule(moduleExports) };
   }
 
-  readonly #manual = new Set<{ prototype: Obj }>();
-
-  /** Also undoes what `instrument(client)` patched, so a later init() starts clean. */
-  override disable(): void {
-    super.disable();
-    for (const c of this.#manual) this.unpatchMessages(c);
-    this.#manual.clear();
+  protected classesFromClient(client: unknown): AnthropicClasses {
+    return { messages: messagesFromClient(client) };
   }
 
-  patchMessages(messagesClass: { prototype: Obj } | undefined, manual = false): void {
-    const proto = messagesClass?.prototype;
-    if (!messagesClass || !proto || typeof proto.create !== 'function') return;
-    if (manual) this.#manual.add(messagesClass);
-    wrapOnce(this, proto, (original: Fn) => this.#wrapCreate(original));
+  protected targets(c: AnthropicClasses): PatchTarget[] {
+    return [
+      this.tracedMethod(c.messages?.prototype, 'create', 'anthropic messages.create', (self, args) =>
+        this.#messages(self, args),
+      ),
+    ];
   }
 
-  unpatchMessages(messagesClass: { prototype: Obj } | undefined): void {
-    const proto = messagesClass?.prototype;
-    if (proto && ownerOf(proto.create) === this) this._unwrap(proto as never, 'create' as never);
-  }
-
-  #wrapCreate(original: Fn): Fn {
-    const inst = this;
-    return function createMessage(this: unknown, ...args: unknown[]) {
-      const body = args[0] as Obj;
-      let call: LlmCall | undefined;
-      try {
-        if (body && typeof body === 'object') {
-          const client = (this as { _client?: { baseURL?: unknown } })._client;
-          call = new LlmCall(inst.tracer, inst.telemetry(), {
-            operation: A.GEN_AI_OPERATION.chat,
-            provider: A.GEN_AI_PROVIDER.anthropic,
-            model: typeof body.model === 'string' ? body.model : undefined,
-            server: serverOf(client?.baseURL),
-            attributes: messagesRequestAttributes(body),
-          });
-          const c = call;
-          c.content(A.ATTR_GEN_AI_INPUT_MESSAGES, () => anthropicInputMessages(c, body.messages));
-          c.content(A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, () => systemInstructions(c, body.system));
-          c.content(A.ATTR_GEN_AI_TOOL_DEFINITIONS, () =>
+  #messages(self: unknown, args: unknown[]): CallPlan | undefined {
+    const body = args[0] as Obj;
+    if (!body || typeof body !== 'object') return undefined;
+    const client = (self as { _client?: { baseURL?: unknown } } | null)?._client;
+    const streamed = body.stream === true;
+    return {
+      start: {
+        operation: A.GEN_AI_OPERATION.chat,
+        provider: A.GEN_AI_PROVIDER.anthropic,
+        model: typeof body.model === 'string' ? body.model : undefined,
+        server: serverOf(client?.baseURL),
+        attributes: messagesRequestAttributes(body),
+        content: (c, a) => {
+          c.contentInto(a, A.ATTR_GEN_AI_INPUT_MESSAGES, () => anthropicInputMessages(c, body.messages));
+          c.contentInto(a, A.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, () => systemInstructions(c, body.system));
+          c.contentInto(a, A.ATTR_GEN_AI_TOOL_DEFINITIONS, () =>
             Array.isArray(body.tools)
               ? body.tools.map((t: Obj) => ({
                   type: typeof t.type === 'string' && t.type !== 'custom' ? t.type : 'function',
@@ -107,19 +93,10 @@ export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstr
                 }))
               : undefined,
           );
-        }
-      } catch {
-        call?.end();
-        call = undefined;
-      }
-      if (!call) return original.apply(this, args);
-      const c = call;
-      const streamed = body.stream === true;
-      return invokeObserved(
-        c,
-        () => original.apply(this, args),
-        (result) => (streamed ? tapStream(result, messageStreamObserver(c)) : recordMessage(c, result)),
-      );
+        },
+      },
+      observe: (result, c) =>
+        streamed ? tapStream(result, messageStreamObserver(c)) : recordMessage(c, result),
     };
   }
 }

@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
+import * as A from '@oversight/conventions';
 import type { TokenUsage } from '../../pricing.ts';
-import * as A from '../../semconv.ts';
 import { type LlmCall, type Message, num, type Part, parseArguments, scrub, str } from '../llm-span.ts';
 import type { StreamObserver } from '../stream-tap.ts';
 

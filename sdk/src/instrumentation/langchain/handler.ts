@@ -8,6 +8,7 @@
  */
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import { type Attributes, type Context, context, type Span, SpanKind, trace } from '@opentelemetry/api';
+import * as C from '@oversight/conventions';
 import {
   RAG_ATTRIBUTES as A,
   captureText,
@@ -15,7 +16,9 @@ import {
   documentsAttribute,
   normalizeDocuments,
   recordError,
-} from '../../rag.ts';
+} from '../../rag/index.ts';
+import { reportInternal } from '../../safe.ts';
+import { toJson } from '../llm-span.ts';
 import { contentText, generationMessage, toGenAiMessage } from './messages.ts';
 
 const TRACER_NAME = '@oversight/sdk';
@@ -44,38 +47,6 @@ export interface OversightCallbackHandlerOptions {
   rootChainsOnly?: boolean;
 }
 
-const PROVIDERS: Record<string, string> = {
-  openai: 'openai',
-  azure: 'azure.ai.openai',
-  azure_openai: 'azure.ai.openai',
-  anthropic: 'anthropic',
-  bedrock: 'aws.bedrock',
-  amazon_bedrock: 'aws.bedrock',
-  google_vertexai: 'gcp.vertex_ai',
-  google_genai: 'gcp.gen_ai',
-  google: 'gcp.gen_ai',
-  mistral: 'mistral_ai',
-  mistralai: 'mistral_ai',
-  cohere: 'cohere',
-  groq: 'groq',
-  deepseek: 'deepseek',
-  xai: 'x_ai',
-  perplexity: 'perplexity',
-  ibm: 'ibm.watsonx.ai',
-};
-
-const CLASS_PROVIDERS: [RegExp, string][] = [
-  [/AzureChatOpenAI|AzureOpenAI/, 'azure.ai.openai'],
-  [/OpenAI/, 'openai'],
-  [/Anthropic/, 'anthropic'],
-  [/Bedrock/, 'aws.bedrock'],
-  [/VertexAI/, 'gcp.vertex_ai'],
-  [/GoogleGenerativeAI/, 'gcp.gen_ai'],
-  [/Mistral/, 'mistral_ai'],
-  [/Cohere/, 'cohere'],
-  [/Groq/, 'groq'],
-];
-
 function rec(value: unknown): Loose | undefined {
   return typeof value === 'object' && value !== null ? (value as Loose) : undefined;
 }
@@ -99,18 +70,8 @@ function className(serialized: unknown): string | undefined {
 
 function providerOf(serialized: unknown, metadata: Loose | undefined): string {
   const ls = str(metadata?.ls_provider);
-  if (ls) return PROVIDERS[ls.toLowerCase()] ?? ls.toLowerCase();
-  const cls = className(serialized) ?? '';
-  for (const [pattern, provider] of CLASS_PROVIDERS) if (pattern.test(cls)) return provider;
-  return 'langchain';
-}
-
-function jsonOrUndefined(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return undefined;
-  }
+  if (ls) return C.canonicalProvider(ls);
+  return C.providerFromClassName(className(serialized) ?? '') ?? 'langchain';
 }
 
 export class OversightCallbackHandler extends BaseCallbackHandler {
@@ -171,7 +132,10 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     if (!run.span) return;
     try {
       describe?.(run.span);
-    } catch {}
+    } catch (error) {
+      // The run's span still ends, without what could not be read.
+      reportInternal('describing a LangChain run', error);
+    }
     run.span.end();
   }
 
@@ -188,7 +152,9 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
   #safely(fn: () => void): void {
     try {
       fn();
-    } catch {}
+    } catch (error) {
+      reportInternal('a LangChain callback', error);
+    }
   }
 
   // -- chains ---------------------------------------------------------------
@@ -220,7 +186,7 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
       }
       const name = runName ?? className(chain) ?? 'chain';
       this.#start(runId, parentRunId, `invoke_workflow ${name}`, SpanKind.INTERNAL, {
-        [A.operationName]: 'invoke_workflow',
+        [A.operationName]: C.GEN_AI_OPERATION.invokeWorkflow,
         [A.workflowName]: name,
       });
     });
@@ -254,21 +220,21 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     };
     if (model) attrs[A.requestModel] = model;
     const temperature = num(params.temperature) ?? num(metadata?.ls_temperature);
-    if (temperature !== undefined) attrs['gen_ai.request.temperature'] = temperature;
+    if (temperature !== undefined) attrs[C.ATTR_GEN_AI_REQUEST_TEMPERATURE] = temperature;
     const maxTokens =
       num(params.max_tokens) ?? num(params.max_completion_tokens) ?? num(metadata?.ls_max_tokens);
-    if (maxTokens !== undefined) attrs['gen_ai.request.max_tokens'] = maxTokens;
+    if (maxTokens !== undefined) attrs[C.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
     const topP = num(params.top_p);
-    if (topP !== undefined) attrs['gen_ai.request.top_p'] = topP;
+    if (topP !== undefined) attrs[C.ATTR_GEN_AI_REQUEST_TOP_P] = topP;
     const seed = num(params.seed);
-    if (seed !== undefined) attrs['gen_ai.request.seed'] = seed;
+    if (seed !== undefined) attrs[C.ATTR_GEN_AI_REQUEST_SEED] = seed;
     const stop = params.stop ?? metadata?.ls_stop;
     if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) {
-      attrs['gen_ai.request.stop_sequences'] = stop as string[];
+      attrs[C.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = stop as string[];
     }
-    const json = jsonOrUndefined(inputMessages);
+    const json = toJson(inputMessages);
     const captured = json === undefined ? undefined : captureText(json);
-    if (captured !== undefined) attrs['gen_ai.input.messages'] = captured;
+    if (captured !== undefined) attrs[C.ATTR_GEN_AI_INPUT_MESSAGES] = captured;
     this.#start(runId, parentRunId, model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attrs);
   }
 
@@ -311,7 +277,7 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
       if (!run?.span || run.firstTokenSeen) return;
       run.firstTokenSeen = true;
       run.span.setAttribute(
-        'gen_ai.response.time_to_first_chunk',
+        C.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
         (performance.now() - run.startedAt) / 1000,
       );
     });
@@ -338,14 +304,14 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
   ): void {
     this.#safely(() => {
       const source =
-        str(metadata?.['gen_ai.data_source.id']) ??
+        str(metadata?.[C.ATTR_GEN_AI_DATA_SOURCE_ID]) ??
         str(metadata?.data_source_id) ??
         str(metadata?.ls_vector_store_provider) ??
         name ??
         className(retriever) ??
         'retriever';
       const attrs: Attributes = {
-        [A.operationName]: 'retrieval',
+        [A.operationName]: C.GEN_AI_OPERATION.retrieval,
         [A.dataSourceId]: source,
       };
       const k = num(metadata?.ls_retriever_k) ?? num(metadata?.k);
@@ -384,7 +350,7 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
       const t = rec(tool);
       const name = runName ?? str(t?.name) ?? className(tool) ?? 'tool';
       const attrs: Attributes = {
-        [A.operationName]: 'execute_tool',
+        [A.operationName]: C.GEN_AI_OPERATION.executeTool,
         [A.toolName]: name,
         [A.toolType]: 'function',
       };
@@ -428,24 +394,25 @@ function describeLlmResult(span: Span, output: unknown): void {
   const input = num(usage?.input_tokens) ?? num(tokenUsage?.promptTokens);
   const outputTokens = num(usage?.output_tokens) ?? num(tokenUsage?.completionTokens);
   if (input !== undefined) span.setAttribute(A.inputTokens, input);
-  if (outputTokens !== undefined) span.setAttribute('gen_ai.usage.output_tokens', outputTokens);
+  if (outputTokens !== undefined) span.setAttribute(C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, outputTokens);
   const cacheRead = num(rec(usage?.input_token_details)?.cache_read);
-  if (cacheRead !== undefined) span.setAttribute('gen_ai.usage.cache_read.input_tokens', cacheRead);
+  if (cacheRead !== undefined) span.setAttribute(C.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, cacheRead);
   const cacheWrite = num(rec(usage?.input_token_details)?.cache_creation);
-  if (cacheWrite !== undefined) span.setAttribute('gen_ai.usage.cache_creation.input_tokens', cacheWrite);
+  if (cacheWrite !== undefined)
+    span.setAttribute(C.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, cacheWrite);
   const reasoning = num(rec(usage?.output_token_details)?.reasoning);
-  if (reasoning !== undefined) span.setAttribute('gen_ai.usage.reasoning.output_tokens', reasoning);
+  if (reasoning !== undefined) span.setAttribute(C.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, reasoning);
 
   const meta = rec(firstMessage?.response_metadata);
   const responseModel = str(meta?.model_name) ?? str(meta?.model) ?? str(rec(result?.llmOutput)?.model_name);
   if (responseModel) span.setAttribute(A.responseModel, responseModel);
   const responseId = str(firstMessage?.id) ?? str(meta?.id);
-  if (responseId) span.setAttribute('gen_ai.response.id', responseId);
+  if (responseId) span.setAttribute(C.ATTR_GEN_AI_RESPONSE_ID, responseId);
 
   const messages = gens.map(generationMessage).filter((m) => m !== undefined);
   const reasons = messages.map((m) => m.finish_reason).filter((r): r is string => r !== undefined);
-  if (reasons.length > 0) span.setAttribute('gen_ai.response.finish_reasons', reasons);
-  const json = jsonOrUndefined(messages);
+  if (reasons.length > 0) span.setAttribute(C.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, reasons);
+  const json = toJson(messages);
   const captured = json === undefined ? undefined : captureText(json);
-  if (captured !== undefined) span.setAttribute('gen_ai.output.messages', captured);
+  if (captured !== undefined) span.setAttribute(C.ATTR_GEN_AI_OUTPUT_MESSAGES, captured);
 }

@@ -4,6 +4,7 @@
  * call `instrumentLangChain()` once so every run gets it without code changes.
  */
 import { registerConfigureHook } from '@langchain/core/context';
+import { reportInternal } from '../../safe.ts';
 import { OversightCallbackHandler } from './handler.ts';
 
 export { OversightCallbackHandler, type OversightCallbackHandlerOptions } from './handler.ts';
@@ -27,7 +28,9 @@ export function instrumentLangChain(): boolean {
       registered = true;
     }
     return env?.[LANGCHAIN_ENV_FLAG] === 'true';
-  } catch {
+  } catch (error) {
+    // The boolean tells the caller; the diag line tells why.
+    reportInternal('registering the LangChain handler', error);
     return false;
   }
 }

@@ -4,6 +4,7 @@
  * with text, tool_call and tool_call_response parts. Duck-typed so it works
  * with any @langchain/core version and never throws on odd content.
  */
+import { parseArguments } from '../llm-span.ts';
 
 export type Part =
   | { type: 'text'; content: string }
@@ -40,7 +41,9 @@ function messageType(message: Loose): string {
     try {
       const t = getType.call(message);
       if (typeof t === 'string') return t;
-    } catch {}
+    } catch {
+      // Serialized messages keep the method but lose its class state; the fields below still say it.
+    }
   }
   if (typeof message.type === 'string') return message.type;
   if (typeof message.role === 'string') return message.role;
@@ -62,15 +65,6 @@ export function contentText(content: unknown): string {
   return texts.join('\n');
 }
 
-function parseArgs(args: unknown): unknown {
-  if (typeof args !== 'string') return args;
-  try {
-    return JSON.parse(args);
-  } catch {
-    return args;
-  }
-}
-
 export function toGenAiMessage(message: unknown): GenAiMessage {
   const m = rec(message);
   if (!m) return { role: 'user', parts: [{ type: 'text', content: String(message) }] };
@@ -87,7 +81,7 @@ export function toGenAiMessage(message: unknown): GenAiMessage {
     for (const call of m.tool_calls) {
       const c = rec(call);
       if (!c || typeof c.name !== 'string') continue;
-      const part: Part = { type: 'tool_call', name: c.name, arguments: parseArgs(c.args) };
+      const part: Part = { type: 'tool_call', name: c.name, arguments: parseArguments(c.args) };
       if (typeof c.id === 'string') part.id = c.id;
       parts.push(part);
     }

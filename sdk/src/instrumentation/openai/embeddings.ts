@@ -1,4 +1,4 @@
-import * as A from '../../semconv.ts';
+import * as A from '@oversight/conventions';
 import { type LlmCall, num, str } from '../llm-span.ts';
 
 type Obj = Record<string, unknown>;

@@ -11,7 +11,8 @@ import { type EnrichSpan, LegacyOpenTelemetry, OpenTelemetry } from '@ai-sdk/ote
 import type { Attributes } from '@opentelemetry/api';
 import { registerTelemetry, type Telemetry, type TelemetryOptions } from 'ai';
 import { CONTEXT_ATTRIBUTES, type MetadataValue } from '../../context.ts';
-import { captureText } from '../../rag.ts';
+import { captureText } from '../../rag/capture.ts';
+import { reportInternal } from '../../safe.ts';
 
 export interface AiTelemetryOptions {
   /** Names the call site; becomes `gen_ai.agent.name` (`ai.telemetry.functionId` in legacy mode). */
@@ -82,8 +83,9 @@ export function aiTelemetry(options: AiTelemetryOptions = {}): TelemetryOptions 
   };
   try {
     settings.integrations = integrationFor(options);
-  } catch {
+  } catch (error) {
     // Without an integration the AI SDK falls back to the global ones; never fail the call.
+    reportInternal('building the AI SDK integration', error);
   }
   if (options.functionId !== undefined) settings.functionId = options.functionId;
   return settings;
@@ -101,7 +103,9 @@ export function instrumentVercelAI(options: Pick<AiTelemetryOptions, 'legacy'> =
     registerTelemetry(integrationFor({ legacy: options.legacy ?? false }));
     registeredGlobally = true;
     return true;
-  } catch {
+  } catch (error) {
+    // The boolean tells the caller; the diag line tells why.
+    reportInternal('registering the AI SDK integration', error);
     return false;
   }
 }

@@ -1,14 +1,18 @@
 /**
- * Attribute names the SDK writes. GenAI names follow the OpenTelemetry GenAI
- * semantic conventions (v1.37+, `gen_ai.input.messages` form, not the older
- * per-message events); what the conventions lack lives under `oversight.*`.
- * Kept as plain constants so the collector's normalizer can import the same names.
+ * OpenTelemetry GenAI semantic conventions (v1.37+: `gen_ai.provider.name`,
+ * JSON `gen_ai.input.messages`, not the older per-message events). The names
+ * live here as plain constants rather than from
+ * `@opentelemetry/semantic-conventions/incubating`, whose GenAI names moved to
+ * their own repository and may be renamed between releases; the SDK writes
+ * and the collector reads these exact strings.
  */
 
 export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
 export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
 export const ATTR_GEN_AI_CONVERSATION_ID = 'gen_ai.conversation.id';
 
+/** Every `gen_ai.request.*` key is a request parameter; the collector reads them by this prefix. */
+export const GEN_AI_REQUEST_PREFIX = 'gen_ai.request';
 export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
 export const ATTR_GEN_AI_REQUEST_MAX_TOKENS = 'gen_ai.request.max_tokens';
 export const ATTR_GEN_AI_REQUEST_TEMPERATURE = 'gen_ai.request.temperature';
@@ -27,6 +31,7 @@ export const ATTR_GEN_AI_OUTPUT_TYPE = 'gen_ai.output.type';
 export const ATTR_GEN_AI_RESPONSE_ID = 'gen_ai.response.id';
 export const ATTR_GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
 export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons';
+/** Seconds, per the conventions. */
 export const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk';
 
 export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
@@ -40,10 +45,24 @@ export const ATTR_GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages';
 export const ATTR_GEN_AI_SYSTEM_INSTRUCTIONS = 'gen_ai.system_instructions';
 export const ATTR_GEN_AI_TOOL_DEFINITIONS = 'gen_ai.tool.definitions';
 
-export const ATTR_SERVER_ADDRESS = 'server.address';
-export const ATTR_SERVER_PORT = 'server.port';
-export const ATTR_ERROR_TYPE = 'error.type';
+export const ATTR_GEN_AI_DATA_SOURCE_ID = 'gen_ai.data_source.id';
+export const ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT = 'gen_ai.retrieval.query.text';
+/** JSON array of `{ id, score, content? }`. */
+export const ATTR_GEN_AI_RETRIEVAL_DOCUMENTS = 'gen_ai.retrieval.documents';
 
+export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name';
+export const ATTR_GEN_AI_TOOL_CALL_ID = 'gen_ai.tool.call.id';
+export const ATTR_GEN_AI_TOOL_DESCRIPTION = 'gen_ai.tool.description';
+export const ATTR_GEN_AI_TOOL_TYPE = 'gen_ai.tool.type';
+export const ATTR_GEN_AI_TOOL_CALL_ARGUMENTS = 'gen_ai.tool.call.arguments';
+export const ATTR_GEN_AI_TOOL_CALL_RESULT = 'gen_ai.tool.call.result';
+
+export const ATTR_GEN_AI_AGENT_NAME = 'gen_ai.agent.name';
+export const ATTR_GEN_AI_AGENT_ID = 'gen_ai.agent.id';
+export const ATTR_GEN_AI_AGENT_DESCRIPTION = 'gen_ai.agent.description';
+export const ATTR_GEN_AI_WORKFLOW_NAME = 'gen_ai.workflow.name';
+
+/** `gen_ai.operation.name` values. */
 export const GEN_AI_OPERATION = {
   chat: 'chat',
   textCompletion: 'text_completion',
@@ -51,23 +70,10 @@ export const GEN_AI_OPERATION = {
   embeddings: 'embeddings',
   retrieval: 'retrieval',
   executeTool: 'execute_tool',
+  createAgent: 'create_agent',
   invokeAgent: 'invoke_agent',
+  invokeWorkflow: 'invoke_workflow',
   applyGuardrail: 'apply_guardrail',
 } as const;
 
-export const GEN_AI_PROVIDER = {
-  openai: 'openai',
-  anthropic: 'anthropic',
-  gcpGemini: 'gcp.gemini',
-} as const;
-
-/** Cost of the call in USD from the SDK's price table; absent when the model is not priced. */
-export const ATTR_OVERSIGHT_USAGE_COST_USD = 'oversight.usage.cost_usd';
-/** True when the provider client retried the request before the final answer. */
-export const ATTR_OVERSIGHT_REQUEST_RETRIED = 'oversight.request.retried';
-/** Set when captured content was cut to the size cap, so readers know the text is partial. */
-export const ATTR_OVERSIGHT_CONTENT_TRUNCATED = 'oversight.content.truncated';
-/** Set when the SDK asked the provider for stream usage on the app's behalf. */
-export const ATTR_OVERSIGHT_STREAM_USAGE_INJECTED = 'oversight.stream.usage_injected';
-
-export type AttributesLike = Record<string, string | number | boolean | string[]>;
+export type GenAiOperation = (typeof GEN_AI_OPERATION)[keyof typeof GEN_AI_OPERATION];
