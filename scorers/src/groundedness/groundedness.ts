@@ -72,6 +72,7 @@ const W_CONTENT = 1;
 const P_ELSEWHERE_KEY = 0.5;
 const P_ELSEWHERE = 0.25;
 const P_QUESTION_ONLY = 0.3;
+const P_CONTENT_MISSING = 0.15;
 const NEGATION_PENALTY = 2;
 const RELATION_PENALTY = 1.5;
 const OPPOSITE_PENALTY = 2;
@@ -182,7 +183,7 @@ function scoreClaim(claim: string, index: ContextIndex, questionStems: ReadonlyS
     } else if (questionStems.has(t.stem)) {
       p = P_QUESTION_ONLY;
     } else {
-      p = 1;
+      p = t.number !== undefined || t.entity ? 1 : P_CONTENT_MISSING;
       reasons.add(
         t.number !== undefined
           ? 'number_missing'
