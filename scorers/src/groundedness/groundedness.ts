@@ -79,6 +79,7 @@ const OPPOSITE_PENALTY = 2;
 const NAME_ORDER_PENALTY = 1;
 const RISK_SCALE = 1.2;
 const MAX_SHARE = 0.7;
+const EXTRA_SCALE = 0.5;
 
 interface ClaimEval extends UnsupportedClaim {
   weight: number;
@@ -112,7 +113,11 @@ function windowsOf(index: ContextIndex, ids: readonly number[], into: Set<number
   }
 }
 
-function scoreClaim(claim: string, index: ContextIndex, questionStems: ReadonlySet<string>): ClaimEval | undefined {
+function scoreClaim(
+  claim: string,
+  index: ContextIndex,
+  questionStems: ReadonlySet<string>,
+): ClaimEval | undefined {
   const all = tokenize(claim);
   const tokens: Token[] = [];
   const seen = new Set<string>();
@@ -139,14 +144,32 @@ function scoreClaim(claim: string, index: ContextIndex, questionStems: ReadonlyS
     const w = tokenWeight(t);
     for (const id of windows) windowScore.set(id, (windowScore.get(id) ?? 0) + w);
   }
+  // The single sentence carrying most of the claim: negation and opposites are read there,
+  // since a neighbour's "not" says nothing about this claim.
+  const sentenceScore = new Map<number, number>();
+  tokens.forEach((t, i) => {
+    if (tokenWindows[i] === undefined) return;
+    for (const id of index.postings.get(t.stem) ?? [])
+      sentenceScore.set(id, (sentenceScore.get(id) ?? 0) + tokenWeight(t));
+  });
   let best = -1;
   let bestScore = 0;
-  for (const [id, s] of windowScore) {
+  for (const [id, s] of sentenceScore) {
     if (s > bestScore || (s === bestScore && id < best)) {
       best = id;
       bestScore = s;
     }
   }
+  let bestWindow = -1;
+  bestScore = 0;
+  for (const [id, s] of windowScore) {
+    if (s > bestScore || (s === bestScore && id < best)) {
+      bestWindow = id;
+      bestScore = s;
+    }
+  }
+  // Prefer the best sentence's own window when it ties with the best window.
+  if (best >= 0 && (windowScore.get(best) ?? 0) >= bestScore) bestWindow = best;
 
   let weight = 0;
   let mass = 0;
@@ -154,18 +177,19 @@ function scoreClaim(claim: string, index: ContextIndex, questionStems: ReadonlyS
   const missing: string[] = [];
   const present: number[] = [];
   let opposite = 0;
+  let hard = 0;
   tokens.forEach((t, i) => {
     const w = tokenWeight(t);
     weight += w;
     const windows = tokenWindows[i];
     const key = t.number !== undefined || t.entity;
-    if (windows?.has(best)) {
+    if (windows?.has(bestWindow)) {
       if (key) present.push(i);
       return;
     }
     if (best >= 0) {
       for (const o of opposites(t.lower)) {
-        if (o !== t.stem && index.postings.get(o)?.some((id) => Math.abs(id - best) <= 1)) {
+        if (o !== t.stem && index.postings.get(o)?.includes(best)) {
           opposite++;
           reasons.add('opposite');
           break;
@@ -195,6 +219,9 @@ function scoreClaim(claim: string, index: ContextIndex, questionStems: ReadonlyS
       );
     }
     if (p > 0) missing.push(t.lower);
+    // An invented number or name is a hallucination on its own, however long the sentence around it.
+    if (p === 1 && t.number !== undefined) hard += 1;
+    else if (p === 1 && t.entity) hard += 0.5;
     mass += w * p;
   });
 
@@ -217,12 +244,7 @@ function scoreClaim(claim: string, index: ContextIndex, questionStems: ReadonlyS
 
   // Negation the aligned window does not share.
   if (best >= 0) {
-    const s = index.sentences;
-    const windowNegated =
-      s[best]?.negated ||
-      (best > 0 && s[best - 1]?.doc === s[best]?.doc && s[best - 1]?.negated) ||
-      (best + 1 < s.length && s[best + 1]?.doc === s[best]?.doc && s[best + 1]?.negated);
-    if (claimNegated && !windowNegated) {
+    if (claimNegated && !index.sentences[best]?.negated) {
       extra += NEGATION_PENALTY;
       reasons.add('negation_mismatch');
     }
@@ -254,7 +276,7 @@ function scoreClaim(claim: string, index: ContextIndex, questionStems: ReadonlyS
   // Share of the claim unsupported, plus a bounded push from absolute missing mass
   // (a single invented number matters in a long sentence too).
   const share = weight > 0 ? mass / weight : 0;
-  const z = RISK_SCALE * (2 * share + (mass + extra) / (weight + 2));
+  const z = RISK_SCALE * (2 * share + mass / (weight + 2)) + EXTRA_SCALE * (extra + hard);
   const risk = 1 - Math.exp(-z * z);
   const out: ClaimEval = { claim, risk, reasons: [...reasons], missing, weight };
   const support = index.sentences[best]?.text;
@@ -271,17 +293,21 @@ export function groundedness(
   if (isRefusal(answer)) return { score: 1, label: 'grounded', unsupported: [], refusal: true, claims: 0 };
   const index = isIndex(context) ? context : indexContext(context);
   const questionStems = new Set<string>();
-  if (options.question) for (const t of tokenize(options.question)) if (isContent(t)) questionStems.add(t.stem);
+  if (options.question)
+    for (const t of tokenize(options.question)) if (isContent(t)) questionStems.add(t.stem);
 
   const evaluated: ClaimEval[] = [];
   // A bare "yes"/"no" asserts the question itself: check that the context supports what was asked.
   const bare = /^\s*(yes|no)\b[\s.,!]*$/i.exec(answer);
-  const claimTexts = bare && options.question ? [options.question.replace(/\bnot\b|n['’]t\b/gi, '')] : claims(answer);
+  const claimTexts =
+    bare && options.question ? [options.question.replace(/\bnot\b|n['’]t\b/gi, '')] : claims(answer);
   for (const c of claimTexts) {
-    const e = scoreClaim(c, index, questionStems);
+    // When the claim is the question itself, its words get no credit for being in the question.
+    const e = scoreClaim(c, index, bare ? new Set() : questionStems);
     if (e !== undefined) evaluated.push(e);
   }
-  if (evaluated.length === 0) return { score: 1, label: 'grounded', unsupported: [], refusal: false, claims: 0 };
+  if (evaluated.length === 0)
+    return { score: 1, label: 'grounded', unsupported: [], refusal: false, claims: 0 };
   let worst = 0;
   let weighted = 0;
   let weights = 0;
