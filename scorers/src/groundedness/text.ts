@@ -12,7 +12,7 @@ export interface Token {
   /** Capitalised and not sentence-initial (or an acronym): names, places, titles. */
   entity: boolean;
   /** Parsed numeric value when the token is a number (digits or a number word). */
-  number?: number;
+  number: number | undefined;
   stop: boolean;
   negation: boolean;
   qualifier: boolean;
@@ -144,10 +144,19 @@ const SCALE: Record<string, number> = {
   bn: 1e9,
 };
 
-const WORD_RE = /\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?|[\p{L}\p{M}]+(?:['’][\p{L}]+)*/gu;
+// Letters by explicit ranges (Latin, Greek to Ethiopic, CJK, Hangul) rather than \p{L}: the
+// Unicode-property class costs about twice as much per character in V8, and this runs on every context.
+const L =
+  'A-Za-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02AF\\u0300-\\u036F\\u0370-\\u1FFF\\u3040-\\u9FFF\\uAC00-\\uD7AF';
+const WORD_RE = new RegExp(`\\d+(?:[.,]\\d+)*(?:st|nd|rd|th|s)?|[${L}]+(?:['’][${L}]+)*`, 'g');
 
 export function stem(lower: string): string {
-  let w = lower.replace(/['’]s$/, '').replace(/n['’]t$/, '');
+  let w = lower;
+  const last = w.charCodeAt(w.length - 1);
+  // Possessive and contraction endings: "’s", "'s", "n't".
+  if (last === 115 /* s */ && w.length > 2 && (w[w.length - 2] === "'" || w[w.length - 2] === '’'))
+    w = w.slice(0, -2);
+  else if (last === 116 /* t */ && /n['’]t$/.test(w)) w = w.slice(0, -3);
   if (w.length > 4 && w.endsWith('ies')) w = `${w.slice(0, -3)}y`;
   else if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us')) w = w.slice(0, -1);
   return w.length > 7 ? w.slice(0, 7) : w;
@@ -155,35 +164,47 @@ export function stem(lower: string): string {
 
 function parseNumber(surface: string): number | undefined {
   const digits = surface.replace(/(st|nd|rd|th|s)$/, '');
-  if (!/^\d/.test(digits)) return undefined;
   // "1,000" is a thousand; "1,5" (European decimal) is rare in English answers.
   const value = Number(digits.replace(/,/g, ''));
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** Tokenises `text`; `sentenceStart` marks tokens whose capital is only grammatical. */
+/** Whether the text before `start` ends a sentence (so a capital there is only grammatical). */
+function afterBoundary(text: string, start: number, floor: number): boolean {
+  for (let i = start - 1; i >= floor; i--) {
+    const c = text[i] as string;
+    if (c === ' ' || c === '\t' || c === '"' || c === "'" || c === '“' || c === '(') continue;
+    return c === '.' || c === '!' || c === '?' || c === ':' || c === '\n';
+  }
+  return floor === 0;
+}
+
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
   let prevEnd = 0;
-  for (const m of text.matchAll(WORD_RE)) {
+  const re = new RegExp(WORD_RE.source, 'g');
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const surface = m[0];
-    const start = m.index ?? 0;
-    const gap = text.slice(prevEnd, start);
+    const start = m.index;
+    const sentenceInitial = out.length === 0 || afterBoundary(text, start, prevEnd);
     prevEnd = start + surface.length;
     const lower = surface.toLowerCase();
-    const sentenceInitial = out.length === 0 || /[.!?:\n]\s*["'“(]?\s*$/.test(gap);
-    const capital = /^\p{Lu}/u.test(surface);
-    const acronym = surface.length > 1 && /^\p{Lu}[\p{Lu}\d]+$/u.test(surface);
+    const first = surface.charCodeAt(0);
+    const isDigit = first >= 48 && first <= 57;
+    const capital = !isDigit && surface[0] !== lower[0];
+    const acronym = capital && surface.length > 1 && surface === surface.toUpperCase();
     const stop = STOP.has(lower);
     const token: Token = {
       lower,
       stem: stem(lower),
       entity: !stop && (acronym || (capital && !sentenceInitial)),
       stop,
-      negation: NEGATION.has(lower) || /n['’]t$/.test(lower),
+      negation: NEGATION.has(lower) || (lower.endsWith('t') && /n['’]t$/.test(lower)),
       qualifier: QUALIFIERS.has(lower),
+      // Always present, so every token has one object shape and the loops over them stay monomorphic.
+      number: undefined,
     };
-    const numeric = parseNumber(surface) ?? NUMBER_WORDS[lower];
+    const numeric = isDigit ? parseNumber(surface) : NUMBER_WORDS[lower];
     if (numeric !== undefined) {
       // "5 million" is 5e6: fold a following scale word into the number before it.
       const prev = out[out.length - 1];
