@@ -211,7 +211,7 @@ describe('createLlmJudge (local OpenAI-compatible server)', () => {
   let server: Server;
   let baseURL: string;
   const seen: { model: string; prompt: string; auth?: string }[] = [];
-  let reply = (prompt: string) =>
+  let reply = (prompt: string): string =>
     prompt.includes('1991')
       ? '```json\n{"score": 0.1, "unsupported": ["founded in 1991"], "explanation": "The documents say 1987."}\n```'
       : '{"score": 0.95, "unsupported": [], "explanation": "Stated in document 1."}';
