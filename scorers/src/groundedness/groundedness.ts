@@ -15,7 +15,7 @@
  * feature depends on the answer's length.
  */
 import { opposites } from './antonyms.ts';
-import { type ContextIndex, indexContext } from './context-index.ts';
+import { type ContextIndex, forEachNumberNeighbour, indexContext } from './context-index.ts';
 import { isRefusal } from './refusal.ts';
 import { claims, isContent, type Token, tokenize } from './text.ts';
 
@@ -74,6 +74,7 @@ const P_ELSEWHERE = 0.25;
 const P_QUESTION_ONLY = 0.3;
 const P_CONTENT_MISSING = 0.15;
 const NEGATION_PENALTY = 2;
+const STRONG_NEGATION = /^(?:not|no|never|none|nobody|nothing|neither|nor|cannot)$|n['’]t$/;
 const RELATION_PENALTY = 1.5;
 const OPPOSITE_PENALTY = 2;
 const NAME_ORDER_PENALTY = 1;
@@ -127,6 +128,8 @@ function scoreClaim(
     tokens.push(t);
   }
   const claimNegated = all.some((t) => t.negation);
+  // "not", "never", "n't" flip a statement; "lack", "fail", "without" are often paraphrase.
+  const strongNegation = all.some((t) => t.negation && STRONG_NEGATION.test(t.lower));
   if (tokens.length === 0 && !claimNegated) return undefined;
 
   // Align: the window with the most weighted content of this claim.
@@ -225,6 +228,17 @@ function scoreClaim(
     mass += w * p;
   });
 
+  // A figure bound to a word the context binds to other figures only: "Tier 2" where it says "Tier 1".
+  let rebound = 0;
+  forEachNumberNeighbour(all, (word, n) => {
+    const beside = index.numbersBeside.get(word);
+    if (beside !== undefined && !beside.has(n) && !numberInContext(n, [...beside])) rebound++;
+  });
+  if (rebound > 0) {
+    hard += Math.min(rebound, 2);
+    reasons.add('number_mismatch');
+  }
+
   let extra = 0;
   if (opposite > 0) extra += OPPOSITE_PENALTY * Math.min(opposite, 2);
 
@@ -245,7 +259,7 @@ function scoreClaim(
   // Negation the aligned window does not share.
   if (best >= 0) {
     if (claimNegated && !index.sentences[best]?.negated) {
-      extra += NEGATION_PENALTY;
+      extra += strongNegation ? NEGATION_PENALTY : NEGATION_PENALTY / 2;
       reasons.add('negation_mismatch');
     }
   } else if (claimNegated) {

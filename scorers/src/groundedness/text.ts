@@ -133,6 +133,16 @@ const NUMBER_WORDS: Record<string, number> = {
   billion: 1e9,
   trillion: 1e12,
   dozen: 12,
+  // Ordinals from "second" ("first" is mostly a qualifier): "second quarter" vs "third quarter".
+  second: 2,
+  third: 3,
+  fourth: 4,
+  fifth: 5,
+  sixth: 6,
+  seventh: 7,
+  eighth: 8,
+  ninth: 9,
+  tenth: 10,
 };
 const SCALE: Record<string, number> = {
   thousand: 1e3,
