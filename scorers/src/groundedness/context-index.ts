@@ -9,7 +9,6 @@ import { isContent, sentences, type Token, tokenize } from './text.ts';
 export interface ContextSentence {
   text: string;
   doc: number;
-  tokens: Token[];
   negated: boolean;
 }
 
@@ -55,14 +54,17 @@ export function indexContext(context: readonly string[] | string): ContextIndex 
         if (list === undefined) postings.set(t.stem, [id]);
         else if (list[list.length - 1] !== id) list.push(id);
       }
-      out.push({ text, doc: d, tokens, negated });
+      out.push({ text, doc: d, negated });
     }
   });
   return { sentences: out, postings, numbers: [...numbers], numbersBeside, bigrams, contentTokens };
 }
 
 /** Calls `fn(word, number)` for each number and the content word right before and after it. */
-export function forEachNumberNeighbour(tokens: readonly Token[], fn: (word: string, n: number) => void): void {
+export function forEachNumberNeighbour(
+  tokens: readonly Token[],
+  fn: (word: string, n: number) => void,
+): void {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     if (t.number === undefined) continue;

@@ -99,60 +99,65 @@ const QUALIFIERS = new Set([
   'later',
 ]);
 
-const NUMBER_WORDS: Record<string, number> = {
-  zero: 0,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  eleven: 11,
-  twelve: 12,
-  thirteen: 13,
-  fourteen: 14,
-  fifteen: 15,
-  sixteen: 16,
-  seventeen: 17,
-  eighteen: 18,
-  nineteen: 19,
-  twenty: 20,
-  thirty: 30,
-  forty: 40,
-  fifty: 50,
-  sixty: 60,
-  seventy: 70,
-  eighty: 80,
-  ninety: 90,
-  hundred: 100,
-  thousand: 1000,
-  million: 1e6,
-  billion: 1e9,
-  trillion: 1e12,
-  dozen: 12,
-  // Ordinals from "second" ("first" is mostly a qualifier): "second quarter" vs "third quarter".
-  second: 2,
-  third: 3,
-  fourth: 4,
-  fifth: 5,
-  sixth: 6,
-  seventh: 7,
-  eighth: 8,
-  ninth: 9,
-  tenth: 10,
-};
-const SCALE: Record<string, number> = {
-  thousand: 1e3,
-  million: 1e6,
-  billion: 1e9,
-  trillion: 1e12,
-  k: 1e3,
-  m: 1e6,
-  bn: 1e9,
-};
+// Maps, not object literals: a word like "constructor" must not find Object.prototype.
+const NUMBER_WORDS = new Map<string, number>(
+  Object.entries({
+    zero: 0,
+    two: 2,
+    three: 3,
+    four: 4,
+    five: 5,
+    six: 6,
+    seven: 7,
+    eight: 8,
+    nine: 9,
+    ten: 10,
+    eleven: 11,
+    twelve: 12,
+    thirteen: 13,
+    fourteen: 14,
+    fifteen: 15,
+    sixteen: 16,
+    seventeen: 17,
+    eighteen: 18,
+    nineteen: 19,
+    twenty: 20,
+    thirty: 30,
+    forty: 40,
+    fifty: 50,
+    sixty: 60,
+    seventy: 70,
+    eighty: 80,
+    ninety: 90,
+    hundred: 100,
+    thousand: 1000,
+    million: 1e6,
+    billion: 1e9,
+    trillion: 1e12,
+    dozen: 12,
+    // Ordinals from "second" ("first" is mostly a qualifier): "second quarter" vs "third quarter".
+    second: 2,
+    third: 3,
+    fourth: 4,
+    fifth: 5,
+    sixth: 6,
+    seventh: 7,
+    eighth: 8,
+    ninth: 9,
+    tenth: 10,
+  }),
+);
+const SCALE = new Map<string, number>(
+  Object.entries({
+    thousand: 1e3,
+    million: 1e6,
+    billion: 1e9,
+    trillion: 1e12,
+    k: 1e3,
+    m: 1e6,
+    bn: 1e9,
+  }),
+);
 
 // Letters by explicit ranges (Latin, Greek to Ethiopic, CJK, Hangul) rather than \p{L}: the
 // Unicode-property class costs about twice as much per character in V8, and this runs on every context.
@@ -189,6 +194,36 @@ function afterBoundary(text: string, start: number, floor: number): boolean {
   return floor === 0;
 }
 
+interface WordInfo {
+  stem: string;
+  stop: boolean;
+  negation: boolean;
+  qualifier: boolean;
+  number: number | undefined;
+  scale: number | undefined;
+}
+
+// Per-word analysis, cached: word frequencies are Zipfian, so most tokens of a context are hits.
+const WORDS = new Map<string, WordInfo>();
+const WORD_CACHE_MAX = 50_000;
+
+function wordInfo(lower: string, surface: string, isDigit: boolean): WordInfo {
+  const cached = WORDS.get(lower);
+  if (cached !== undefined) return cached;
+  const number = isDigit ? parseNumber(surface) : NUMBER_WORDS.get(lower);
+  const info: WordInfo = {
+    stem: number !== undefined ? String(number) : stem(lower),
+    stop: number === undefined && STOP.has(lower),
+    negation: NEGATION.has(lower) || (lower.endsWith('t') && /n['’]t$/.test(lower)),
+    qualifier: QUALIFIERS.has(lower),
+    number,
+    scale: SCALE.get(lower),
+  };
+  if (WORDS.size >= WORD_CACHE_MAX) WORDS.clear();
+  WORDS.set(lower, info);
+  return info;
+}
+
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
   let prevEnd = 0;
@@ -201,34 +236,27 @@ export function tokenize(text: string): Token[] {
     const lower = surface.toLowerCase();
     const first = surface.charCodeAt(0);
     const isDigit = first >= 48 && first <= 57;
-    const capital = !isDigit && surface[0] !== lower[0];
-    const acronym = capital && surface.length > 1 && surface === surface.toUpperCase();
-    const stop = STOP.has(lower);
-    const token: Token = {
-      lower,
-      stem: stem(lower),
-      entity: !stop && (acronym || (capital && !sentenceInitial)),
-      stop,
-      negation: NEGATION.has(lower) || (lower.endsWith('t') && /n['’]t$/.test(lower)),
-      qualifier: QUALIFIERS.has(lower),
-      // Always present, so every token has one object shape and the loops over them stay monomorphic.
-      number: undefined,
-    };
-    const numeric = isDigit ? parseNumber(surface) : NUMBER_WORDS[lower];
-    if (numeric !== undefined) {
+    const info = wordInfo(lower, surface, isDigit);
+    if (info.number !== undefined) {
       // "5 million" is 5e6: fold a following scale word into the number before it.
       const prev = out[out.length - 1];
-      const scale = SCALE[lower];
-      if (scale !== undefined && prev?.number !== undefined && prev.number < 1000 && scale > 1) {
-        prev.number *= scale;
+      if (info.scale !== undefined && prev?.number !== undefined && prev.number < 1000) {
+        prev.number *= info.scale;
         prev.stem = String(prev.number);
         continue;
       }
-      token.number = numeric;
-      token.stem = String(numeric);
-      token.stop = false;
     }
-    out.push(token);
+    const capital = !isDigit && surface[0] !== lower[0];
+    const acronym = capital && surface.length > 1 && surface === surface.toUpperCase();
+    out.push({
+      lower,
+      stem: info.stem,
+      entity: !info.stop && info.number === undefined && (acronym || (capital && !sentenceInitial)),
+      stop: info.stop,
+      negation: info.negation,
+      qualifier: info.qualifier,
+      number: info.number,
+    });
   }
   return out;
 }
