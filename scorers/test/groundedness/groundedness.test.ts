@@ -111,6 +111,22 @@ describe('groundedness', () => {
     expect(bad.unsupported[0]?.reasons).toContain('name_order');
   });
 
+  it('flags a figure moved to a word the context gives another figure', () => {
+    const ctx = ['The Tier 1 capital ratio was 13.8 percent. Tier 2 capital was not reported.'];
+    const ok = groundedness('The Tier 1 capital ratio was 13.8 percent.', ctx);
+    const bad = groundedness('The Tier 1 capital ratio was 12.8 percent.', ctx);
+    const ordinal = groundedness('Revenue rose in the third quarter.', ['Revenue rose in the second quarter.']);
+    expect(ok.label).toBe('grounded');
+    expect(bad.label).toBe('hallucinated');
+    expect(bad.unsupported[0]?.reasons).toEqual(expect.arrayContaining(['number_missing', 'number_mismatch']));
+    expect(ordinal.unsupported[0]?.reasons).toContain('number_mismatch');
+  });
+
+  it('does not read words like "constructor" as numbers', () => {
+    const t = tokenize('The constructor calls toString and valueOf.');
+    expect(t.every((x) => x.number === undefined)).toBe(true);
+  });
+
   it('handles empty and degenerate input without throwing', () => {
     expect(groundedness('', CONTEXT)).toMatchObject({ score: 1, claims: 0 });
     expect(groundedness('Acme was founded in 1987.', []).label).toBe('hallucinated');
