@@ -12,3 +12,13 @@ export { assignFolds, groupKeys } from './folds.ts';
 export { formatReportJson, formatReportTable } from './format.ts';
 export { auroc, binaryMetrics, confusion } from './metrics.ts';
 export { auxiliaryNegatives, TASK_THRESHOLDS, TRAIN_OPTIONS, train, trainOnRows } from './train.ts';
+export {
+  evaluateGroundedness,
+  evaluateGroundednessRows,
+  formatGroundednessTable,
+  GROUNDEDNESS_TASK,
+  type GroundednessReport,
+  type GroundednessRow,
+  lengthMatchedAuroc,
+  parseGroundednessRows,
+} from './groundedness.ts';
