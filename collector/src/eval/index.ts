@@ -10,8 +10,6 @@ export {
 export { type EvalReport, evaluateAll, evaluateTask, type SkippedSet, taskForFile } from './evaluate.ts';
 export { assignFolds, groupKeys } from './folds.ts';
 export { formatReportJson, formatReportTable } from './format.ts';
-export { auroc, binaryMetrics, confusion } from './metrics.ts';
-export { auxiliaryNegatives, TASK_THRESHOLDS, TRAIN_OPTIONS, train, trainOnRows } from './train.ts';
 export {
   evaluateGroundedness,
   evaluateGroundednessRows,
@@ -22,3 +20,5 @@ export {
   lengthMatchedAuroc,
   parseGroundednessRows,
 } from './groundedness.ts';
+export { auroc, binaryMetrics, confusion } from './metrics.ts';
+export { auxiliaryNegatives, TASK_THRESHOLDS, TRAIN_OPTIONS, train, trainOnRows } from './train.ts';
