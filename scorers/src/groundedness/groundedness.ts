@@ -104,14 +104,29 @@ function numberInContext(value: number, numbers: readonly number[]): boolean {
   return false;
 }
 
-/** Windows (sentence ids) a stem's postings cover: each sentence and its neighbours in the same document. */
-function windowsOf(index: ContextIndex, ids: readonly number[], into: Set<number>): void {
-  const s = index.sentences;
+/** Whether sentence `id` lies in the window centred on `centre` (it and its neighbours, same document). */
+function inWindow(index: ContextIndex, ids: readonly number[], centre: number): boolean {
+  const doc = index.sentences[centre]?.doc;
   for (const id of ids) {
-    into.add(id);
-    if (id > 0 && s[id - 1]?.doc === s[id]?.doc) into.add(id - 1);
-    if (id + 1 < s.length && s[id + 1]?.doc === s[id]?.doc) into.add(id + 1);
+    if (id < centre - 1) continue;
+    if (id > centre + 1) return false;
+    if (index.sentences[id]?.doc === doc) return true;
   }
+  return false;
+}
+
+/** Whether two sorted posting lists share a window: sentences at most two apart in one document. */
+function meet(index: ContextIndex, a: readonly number[], b: readonly number[]): boolean {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] as number;
+    const y = b[j] as number;
+    if (Math.abs(x - y) <= 2 && index.sentences[x]?.doc === index.sentences[y]?.doc) return true;
+    if (x < y) i++;
+    else j++;
+  }
+  return false;
 }
 
 function scoreClaim(
@@ -132,47 +147,53 @@ function scoreClaim(
   const strongNegation = all.some((t) => t.negation && STRONG_NEGATION.test(t.lower));
   if (tokens.length === 0 && !claimNegated) return undefined;
 
-  // Align: the window with the most weighted content of this claim.
-  const windowScore = new Map<number, number>();
-  const tokenWindows: (Set<number> | undefined)[] = [];
-  for (const t of tokens) {
+  // Align: the window with the most weighted content of this claim, and the single sentence
+  // carrying most of it (negation and opposites are read there: a neighbour's "not" says
+  // nothing about this claim). Typed arrays and a stamp per window instead of Sets: this
+  // loop is the hot path when a long answer meets a long context.
+  const n = index.sentences.length;
+  const windowScore = new Float64Array(n);
+  const sentenceScore = new Float64Array(n);
+  const stamp = new Int32Array(n);
+  const tokenIds: (readonly number[] | undefined)[] = [];
+  tokens.forEach((t, k) => {
     const ids = index.postings.get(t.stem);
-    if (ids === undefined) {
-      tokenWindows.push(undefined);
-      continue;
-    }
-    const windows = new Set<number>();
-    windowsOf(index, ids, windows);
-    tokenWindows.push(windows);
+    tokenIds.push(ids);
+    if (ids === undefined) return;
     const w = tokenWeight(t);
-    for (const id of windows) windowScore.set(id, (windowScore.get(id) ?? 0) + w);
-  }
-  // The single sentence carrying most of the claim: negation and opposites are read there,
-  // since a neighbour's "not" says nothing about this claim.
-  const sentenceScore = new Map<number, number>();
-  tokens.forEach((t, i) => {
-    if (tokenWindows[i] === undefined) return;
-    for (const id of index.postings.get(t.stem) ?? [])
-      sentenceScore.set(id, (sentenceScore.get(id) ?? 0) + tokenWeight(t));
+    for (const id of ids) {
+      sentenceScore[id] = (sentenceScore[id] as number) + w;
+      const doc = index.sentences[id]?.doc;
+      for (let c = id - 1; c <= id + 1; c++) {
+        if (c < 0 || c >= n || stamp[c] === k + 1 || index.sentences[c]?.doc !== doc) continue;
+        stamp[c] = k + 1;
+        windowScore[c] = (windowScore[c] as number) + w;
+      }
+    }
   });
   let best = -1;
-  let bestScore = 0;
-  for (const [id, s] of sentenceScore) {
-    if (s > bestScore || (s === bestScore && id < best)) {
-      best = id;
-      bestScore = s;
-    }
-  }
   let bestWindow = -1;
-  bestScore = 0;
-  for (const [id, s] of windowScore) {
-    if (s > bestScore || (s === bestScore && id < best)) {
+  let bestSentenceScore = 0;
+  let bestWindowScore = 0;
+  for (let id = 0; id < n; id++) {
+    if ((sentenceScore[id] as number) > bestSentenceScore) {
+      best = id;
+      bestSentenceScore = sentenceScore[id] as number;
+    }
+    // Equal windows: the one whose centre holds more of the claim is the tighter alignment.
+    const ws = windowScore[id] as number;
+    if (
+      ws > bestWindowScore ||
+      (ws === bestWindowScore &&
+        ws > 0 &&
+        (sentenceScore[id] as number) > (sentenceScore[bestWindow] as number))
+    ) {
       bestWindow = id;
-      bestScore = s;
+      bestWindowScore = windowScore[id] as number;
     }
   }
   // Prefer the best sentence's own window when it ties with the best window.
-  if (best >= 0 && (windowScore.get(best) ?? 0) >= bestScore) bestWindow = best;
+  if (best >= 0 && (windowScore[best] as number) >= bestWindowScore) bestWindow = best;
 
   let weight = 0;
   let mass = 0;
@@ -184,9 +205,9 @@ function scoreClaim(
   tokens.forEach((t, i) => {
     const w = tokenWeight(t);
     weight += w;
-    const windows = tokenWindows[i];
+    const windows = tokenIds[i];
     const key = t.number !== undefined || t.entity;
-    if (windows?.has(bestWindow)) {
+    if (windows !== undefined && bestWindow >= 0 && inWindow(index, windows, bestWindow)) {
       if (key) present.push(i);
       return;
     }
@@ -270,16 +291,9 @@ function scoreClaim(
   let broken = 0;
   for (let a = 0; a < present.length && broken < 2; a++) {
     for (let b = a + 1; b < present.length && broken < 2; b++) {
-      const wa = tokenWindows[present[a] as number] as Set<number>;
-      const wb = tokenWindows[present[b] as number] as Set<number>;
-      let meet = false;
-      const [small, large] = wa.size < wb.size ? [wa, wb] : [wb, wa];
-      for (const id of small)
-        if (large.has(id)) {
-          meet = true;
-          break;
-        }
-      if (!meet) broken++;
+      const wa = tokenIds[present[a] as number] as readonly number[];
+      const wb = tokenIds[present[b] as number] as readonly number[];
+      if (!meet(index, wa, wb)) broken++;
     }
   }
   if (broken > 0) {

@@ -115,10 +115,14 @@ describe('groundedness', () => {
     const ctx = ['The Tier 1 capital ratio was 13.8 percent. Tier 2 capital was not reported.'];
     const ok = groundedness('The Tier 1 capital ratio was 13.8 percent.', ctx);
     const bad = groundedness('The Tier 1 capital ratio was 12.8 percent.', ctx);
-    const ordinal = groundedness('Revenue rose in the third quarter.', ['Revenue rose in the second quarter.']);
+    const ordinal = groundedness('Revenue rose in the third quarter.', [
+      'Revenue rose in the second quarter.',
+    ]);
     expect(ok.label).toBe('grounded');
     expect(bad.label).toBe('hallucinated');
-    expect(bad.unsupported[0]?.reasons).toEqual(expect.arrayContaining(['number_missing', 'number_mismatch']));
+    expect(bad.unsupported[0]?.reasons).toEqual(
+      expect.arrayContaining(['number_missing', 'number_mismatch']),
+    );
     expect(ordinal.unsupported[0]?.reasons).toContain('number_mismatch');
   });
 
