@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Figures, Section } from './section.ts';
 import { freshness } from './sections/freshness.ts';
+import { groundednessSection } from './sections/groundedness.ts';
 import { guard } from './sections/guard.ts';
 import { ingest } from './sections/ingest.ts';
 import { DEFAULT_LOAD, loadSection } from './sections/load.ts';
@@ -41,6 +42,7 @@ const sections: Section[] = [
   loadSection({ evaluators: values['load-evaluators'], spansPerSecond: Number(values['load-rate']) }),
   guard,
   scoring,
+  groundednessSection,
   decode,
   wal,
   sdkOverhead,

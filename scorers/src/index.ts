@@ -41,6 +41,8 @@ export const scorers: Record<string, TextScorer> = {
   [toxicityScorer.name]: toxicityScorer,
   [refusalScorer.name]: refusalScorer,
 };
+export * from './groundedness/index.ts';
+export * from './groundedness/judges/index.ts';
 export { createJudgeScorer, type JudgeScorerOptions, parseVerdict } from './model-backed/judge.ts';
 export {
   createOnnxScorer,
@@ -48,3 +50,4 @@ export {
   type OnnxInput,
   type OnnxScorerOptions,
 } from './model-backed/onnx.ts';
+export * from './relevance/index.ts';

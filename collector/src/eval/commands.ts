@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { EVAL_TASKS, type EvalTask } from './dataset.ts';
 import { evaluateAll, evaluateTask } from './evaluate.ts';
 import { formatReportJson, formatReportTable } from './format.ts';
+import { evaluateGroundedness, formatGroundednessTable, GROUNDEDNESS_TASK } from './groundedness.ts';
 import { train } from './train.ts';
 
 interface EvalFlags {
@@ -34,17 +35,27 @@ export async function runEval(
   print: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
 ) {
   if (flags.all !== undefined) {
-    const { reports, skipped } = await evaluateAll(flags.all, {
+    const { reports, skipped, groundedness } = await evaluateAll(flags.all, {
       cv: foldsFlag(flags.cv, 5),
       onProgress: progress,
     });
-    print(flags.json ? JSON.stringify({ reports, skipped }) : formatReportTable(reports, skipped));
+    if (flags.json) print(JSON.stringify({ reports, groundedness, skipped }));
+    else {
+      print(formatReportTable(reports, skipped));
+      if (groundedness.length > 0) print(`\n${formatGroundednessTable(groundedness)}`);
+    }
     return;
   }
   if (flags.task === undefined || flags.data === undefined)
     throw new Error('eval needs --task and --data, or --all <dir>');
+  if (flags.task === GROUNDEDNESS_TASK) {
+    const options = flags.threshold !== undefined ? { threshold: Number(flags.threshold) } : {};
+    const report = await evaluateGroundedness(flags.data, options);
+    print(flags.json ? JSON.stringify(report) : formatGroundednessTable([report]));
+    return;
+  }
   if (!(EVAL_TASKS as readonly string[]).includes(flags.task)) {
-    throw new Error(`unknown task ${flags.task}; one of ${EVAL_TASKS.join(', ')}`);
+    throw new Error(`unknown task ${flags.task}; one of ${[...EVAL_TASKS, GROUNDEDNESS_TASK].join(', ')}`);
   }
   const options: Parameters<typeof evaluateTask>[0] = {
     task: flags.task as EvalTask,
@@ -64,8 +75,11 @@ export function registerEvalCommands(program: Command): void {
     .description(
       'precision, recall, F1 at the shipped threshold, FPR and AUROC of a scorer on labelled JSONL',
     )
-    .option('--task <task>', `one of ${EVAL_TASKS.join(', ')}`)
-    .option('--data <file>', 'labelled JSONL ({text, label} rows)')
+    .option('--task <task>', `one of ${[...EVAL_TASKS, GROUNDEDNESS_TASK].join(', ')}`)
+    .option(
+      '--data <file>',
+      'labelled JSONL ({text, label} rows; groundedness: {question, context, answer, label})',
+    )
     .option('--all <dir>', 'evaluate every known set in a directory (cross-validated and in-sample)')
     .option('--json', 'print one JSON object')
     .option('--cv [folds]', 'k-fold cross-validation of a freshly trained model instead of the shipped one')

@@ -22,6 +22,7 @@ import {
 } from '@oversight/scorers';
 import { type EvalTask, type LabelledRow, readRows } from './dataset.ts';
 import { assignFolds } from './folds.ts';
+import { evaluateGroundedness, type GroundednessReport, isGroundednessFile } from './groundedness.ts';
 import { type BinaryMetrics, binaryMetrics } from './metrics.ts';
 import {
   auxiliaryNegatives,
@@ -251,8 +252,7 @@ export function taskForFile(name: string): EvalTask | { skip: string } | undefin
   if (name.startsWith('toxicity.')) return 'toxicity';
   if (name.startsWith('pii.')) return 'pii';
   if (name.startsWith('refusal.')) return 'refusal';
-  if (name.startsWith('halueval') || name.startsWith('summedits'))
-    return { skip: 'groundedness scorer not built yet' };
+  if (isGroundednessFile(name)) return { skip: 'groundedness: reported in its own table' };
   if (name.startsWith('banking77'))
     return {
       skip: 'topic / kb-gap evaluation not built yet; its held-out half is the ordinary-traffic FPR column',
@@ -263,6 +263,7 @@ export function taskForFile(name: string): EvalTask | { skip: string } | undefin
 export interface EvaluateAllResult {
   reports: EvalReport[];
   skipped: SkippedSet[];
+  groundedness: GroundednessReport[];
 }
 
 /**
@@ -277,7 +278,13 @@ export async function evaluateAll(
   const files = (await readdir(dir)).sort();
   const jobs: { task: EvalTask; file: string }[] = [];
   const skipped: SkippedSet[] = [];
+  const groundedness: GroundednessReport[] = [];
   for (const name of files) {
+    if (isGroundednessFile(name)) {
+      options.onProgress?.(`evaluating ${name} (groundedness)`);
+      groundedness.push(await evaluateGroundedness(join(dir, name)));
+      continue;
+    }
     const task = taskForFile(name);
     if (task === undefined) continue;
     if (typeof task === 'object') skipped.push({ file: name, reason: task.skip });
@@ -298,5 +305,5 @@ export async function evaluateAll(
     }
     reports.push(await evaluateTask({ ...job, ordinary }));
   }
-  return { reports, skipped };
+  return { reports, skipped, groundedness };
 }

@@ -10,6 +10,16 @@ export {
 export { type EvalReport, evaluateAll, evaluateTask, type SkippedSet, taskForFile } from './evaluate.ts';
 export { assignFolds, groupKeys } from './folds.ts';
 export { formatReportJson, formatReportTable } from './format.ts';
+export {
+  evaluateGroundedness,
+  evaluateGroundednessRows,
+  formatGroundednessTable,
+  GROUNDEDNESS_TASK,
+  type GroundednessReport,
+  type GroundednessRow,
+  lengthMatchedAuroc,
+  parseGroundednessRows,
+} from './groundedness.ts';
 export { auroc, binaryMetrics, confusion } from './metrics.ts';
 export {
   auxiliaryNegatives,

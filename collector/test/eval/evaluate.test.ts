@@ -29,6 +29,8 @@ const clean = [
   'our team won the match on sunday',
 ];
 
+const CTX = 'Acme was founded in 1987 by Maria Lopez in Austin, Texas.';
+
 function jsonl(rows: object[]): string {
   return `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 }
@@ -42,7 +44,24 @@ beforeAll(async () => {
   await writeFile(join(dir, 'toxicity.small.jsonl'), jsonl(rows));
   await writeFile(
     join(dir, 'halueval-qa.small.jsonl'),
-    jsonl([{ id: 'h', question: 'q', context: 'c', answer: 'a', label: 'grounded' }]),
+    jsonl([
+      { id: 'g1', question: 'When was Acme founded?', context: CTX, answer: '1987', label: 'grounded' },
+      {
+        id: 'h1',
+        question: 'When was Acme founded?',
+        context: CTX,
+        answer: 'Acme was founded in 1991.',
+        label: 'hallucinated',
+      },
+      { id: 'g2', question: 'Who founded Acme?', context: CTX, answer: 'Maria Lopez', label: 'grounded' },
+      {
+        id: 'h2',
+        question: 'Who founded Acme?',
+        context: CTX,
+        answer: 'Peter Novak founded it.',
+        label: 'hallucinated',
+      },
+    ]),
   );
 });
 
@@ -128,23 +147,22 @@ describe('evaluateAll and formatting', () => {
   it('maps file names to tasks and skips sets without a scorer', () => {
     expect(taskForFile('prompt-injection.dev.jsonl')).toBe('injection');
     expect(taskForFile('pii.dev.jsonl')).toBe('pii');
-    expect(taskForFile('summedits.dev.jsonl')).toEqual({ skip: 'groundedness scorer not built yet' });
+    expect(taskForFile('summedits.dev.jsonl')).toEqual({ skip: 'groundedness: reported in its own table' });
     expect(taskForFile('README.md')).toBeUndefined();
   });
 
   it('prints one table with CV and shipped rows, notes and skipped sets', async () => {
-    const { reports, skipped } = await evaluateAll(dir, { cv: 3 });
+    const { reports, skipped, groundedness } = await evaluateAll(dir, { cv: 3 });
+    expect(groundedness).toHaveLength(1);
+    expect(groundedness[0]).toMatchObject({ rows: 4, positives: 2, auroc: 1, recall: 1, precision: 1 });
     const tasks = reports.map((r) => `${r.task}:${r.mode}`);
     expect(tasks).toEqual(
       expect.arrayContaining(['toxicity:cv', 'toxicity:shipped', 'refusal:cv', 'refusal:in-sample']),
     );
-    expect(skipped).toEqual([
-      { file: 'halueval-qa.small.jsonl', reason: 'groundedness scorer not built yet' },
-    ]);
+    expect(skipped).toEqual([]);
     const table = formatReportTable(reports, skipped);
     expect(table).toMatch(/^task\s+data\s+figures/);
     expect(table).toContain('3-fold CV');
-    expect(table).toContain('halueval-qa.small.jsonl: groundedness scorer not built yet');
     const lines = table.split('\n');
     expect(lines[0]?.length).toBe(lines[1]?.length);
     expect(JSON.parse(formatReportJson(reports))).toHaveLength(reports.length);

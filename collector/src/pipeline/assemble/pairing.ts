@@ -1,0 +1,248 @@
+/**
+ * Pairing: for each generation of an assembled trace, the question it answered
+ * and the context it was given. Pure; works on canonical LlmSpans, so every
+ * convention the collector reads pairs the same way.
+ *
+ * Context, first source that yields any:
+ *   1. retrieval: documents of retrieval/rerank spans that precede the generation
+ *      in its scope: an ancestor, or an earlier sibling of the generation or of
+ *      any of its ancestors (or inside such a sibling, when that subtree has no
+ *      generation of its own), the nearest scope winning. A rerank's output
+ *      replaces the retrieval it reranked.
+ *   2. inline: documents carried in the messages: a marked context block
+ *      ("Context:", "Documents:", <context>…) in a system or user message, or a
+ *      system prompt long enough to be documents rather than instructions.
+ *   3. tool: results of tool calls fed to the model (tool-role messages), or of
+ *      execute_tool spans preceding it in scope.
+ * Question: the last user message (without an inline context block), else the
+ * retrieval query.
+ */
+import type { LlmSpan } from '../../normalize/index.ts';
+
+export type ContextSource = 'retrieval' | 'inline' | 'tool' | 'none';
+
+export interface GenerationPair {
+  /** The generation span. */
+  spanId: string;
+  question: string;
+  answer: string;
+  context: string[];
+  source: ContextSource;
+  /** Spans the context came from (retrieval, rerank or tool spans). */
+  contextSpanIds: string[];
+}
+
+/** Minimal span shape for the parent chain: non-LLM spans (HTTP handlers, chains) link LLM spans. */
+export interface SpanLink {
+  spanId: string;
+  parentSpanId: string;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+}
+
+const GENERATION = new Set(['chat', 'text_completion', 'generate_content']);
+const RETRIEVAL = new Set(['retrieval', 'rerank']);
+
+export function isGeneration(span: LlmSpan): boolean {
+  return GENERATION.has(span.operation);
+}
+
+// A block that announces documents, up to the next blank-line-separated "Question:" or the end.
+const CONTEXT_BLOCK =
+  /<(context|documents?|sources?)>([\s\S]*?)<\/\1>|(?:^|\n)\s*(?:context|documents?|sources?|retrieved (?:documents|passages)|knowledge)\s*:\s*\n?([\s\S]*?)(?=\n\s*(?:question|query|user question)\s*:|$)/i;
+const QUESTION_LABEL = /(?:^|\n)\s*(?:question|query|user question)\s*:\s*([\s\S]*)$/i;
+/** A system prompt this long without a marker is taken as documents, not instructions. */
+const LONG_SYSTEM_WORDS = 120;
+
+function splitInline(text: string): { context: string; rest: string } | undefined {
+  const m = CONTEXT_BLOCK.exec(text);
+  if (!m) return undefined;
+  const context = (m[2] ?? m[3] ?? '').trim();
+  if (context === '') return undefined;
+  const rest = (text.slice(0, m.index) + text.slice(m.index + m[0].length)).trim();
+  return { context, rest };
+}
+
+function documentsOf(text: string): string[] {
+  // Numbered or blank-line separated documents stay apart, so claims align within one.
+  const parts = text.split(/\n\s*\n|\n(?=\s*\[\d+\])/).map((p) => p.trim());
+  return parts.filter((p) => p !== '');
+}
+
+function answerOf(span: LlmSpan): string {
+  return span.outputMessages
+    .filter((m) => m.role === 'assistant' || m.role === '')
+    .map((m) => m.content)
+    .filter((c) => c !== '')
+    .join('\n');
+}
+
+/** Tree of every span seen in the trace, LLM or not. */
+class Tree {
+  readonly parent = new Map<string, string>();
+  readonly children = new Map<string, string[]>();
+  readonly start = new Map<string, bigint>();
+  readonly end = new Map<string, bigint>();
+
+  constructor(links: Iterable<SpanLink>) {
+    for (const l of links) {
+      this.parent.set(l.spanId, l.parentSpanId);
+      this.start.set(l.spanId, l.startTimeUnixNano);
+      this.end.set(l.spanId, l.endTimeUnixNano);
+      if (l.parentSpanId !== '') {
+        const list = this.children.get(l.parentSpanId) ?? [];
+        list.push(l.spanId);
+        this.children.set(l.parentSpanId, list);
+      }
+    }
+  }
+
+  roots(): string[] {
+    return [...this.parent.entries()].filter(([, p]) => p === '' || !this.parent.has(p)).map(([id]) => id);
+  }
+
+  descendants(id: string, into: string[] = []): string[] {
+    for (const c of this.children.get(id) ?? []) {
+      into.push(c);
+      this.descendants(c, into);
+    }
+    return into;
+  }
+}
+
+export function pairGenerations(
+  spans: readonly LlmSpan[],
+  links: readonly SpanLink[] = [],
+): GenerationPair[] {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const tree = new Tree([...links.filter((l) => !byId.has(l.spanId)), ...spans]);
+  const out: GenerationPair[] = [];
+  for (const gen of spans) {
+    if (!isGeneration(gen)) continue;
+    out.push(pairOne(gen, byId, tree));
+  }
+  return out;
+}
+
+function precedes(tree: Tree, id: string, gen: LlmSpan): boolean {
+  const start = tree.start.get(id) ?? 0n;
+  return start <= gen.startTimeUnixNano && id !== gen.spanId;
+}
+
+/** Retrieval (or tool) spans in the nearest scope around `gen` that has any. */
+function scoped(
+  gen: LlmSpan,
+  byId: Map<string, LlmSpan>,
+  tree: Tree,
+  want: (s: LlmSpan) => boolean,
+): LlmSpan[] {
+  let node = gen.spanId;
+  const seen = new Set<string>();
+  while (!seen.has(node)) {
+    seen.add(node);
+    const parent = tree.parent.get(node) ?? '';
+    const found: LlmSpan[] = [];
+    const self = byId.get(parent);
+    if (self && want(self) && precedes(tree, parent, gen)) found.push(self);
+    const siblings = parent === '' ? tree.roots() : (tree.children.get(parent) ?? []);
+    for (const sib of siblings) {
+      if (sib === node || !precedes(tree, sib, gen)) continue;
+      const s = byId.get(sib);
+      if (s && want(s)) {
+        found.push(s);
+        continue;
+      }
+      // Inside an earlier sibling (a retriever chain wrapping the search), but not a subtree
+      // with a generation of its own: that one's retrievals fed that generation.
+      const inside = tree.descendants(sib);
+      if (inside.some((id) => byId.get(id) !== undefined && isGeneration(byId.get(id) as LlmSpan))) continue;
+      for (const id of inside) {
+        const d = byId.get(id);
+        if (d && want(d) && d.startTimeUnixNano <= gen.startTimeUnixNano) found.push(d);
+      }
+    }
+    if (found.length > 0) return found.sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+    if (parent === '' || !tree.parent.has(parent)) break;
+    node = parent;
+  }
+  return [];
+}
+
+function retrievalContext(found: readonly LlmSpan[]): { docs: string[]; ids: string[] } {
+  // A rerank's output supersedes the retrieval it came after.
+  const lastRerank = [...found]
+    .reverse()
+    .find((s) => s.operation === 'rerank' && s.documents.some((d) => d.content));
+  const used = lastRerank ? [lastRerank] : found;
+  const docs: string[] = [];
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  for (const s of used) {
+    const before = docs.length;
+    for (const d of s.documents) {
+      if (d.content === '' || seen.has(d.content)) continue;
+      seen.add(d.content);
+      docs.push(d.content);
+    }
+    if (docs.length > before) ids.push(s.spanId);
+  }
+  return { docs, ids };
+}
+
+function pairOne(gen: LlmSpan, byId: Map<string, LlmSpan>, tree: Tree): GenerationPair {
+  const users = gen.inputMessages.filter((m) => m.role === 'user');
+  const lastUser = users[users.length - 1]?.content ?? '';
+  const inlineUser = splitInline(lastUser);
+  let question = inlineUser ? inlineUser.rest : lastUser;
+  const labelled = QUESTION_LABEL.exec(question);
+  if (labelled) question = (labelled[1] ?? '').trim();
+  const pair: GenerationPair = {
+    spanId: gen.spanId,
+    question,
+    answer: answerOf(gen),
+    context: [],
+    source: 'none',
+    contextSpanIds: [],
+  };
+
+  const retrievals = scoped(gen, byId, tree, (s) => RETRIEVAL.has(s.operation));
+  const fromRetrieval = retrievalContext(retrievals);
+  if (fromRetrieval.docs.length > 0) {
+    pair.context = fromRetrieval.docs;
+    pair.source = 'retrieval';
+    pair.contextSpanIds = fromRetrieval.ids;
+  } else {
+    const inline: string[] = [];
+    const system = [
+      gen.systemInstructions,
+      ...gen.inputMessages.filter((m) => m.role === 'system').map((m) => m.content),
+    ];
+    for (const text of system) {
+      if (text === '') continue;
+      const split = splitInline(text);
+      if (split) inline.push(...documentsOf(split.context));
+      else if (text.split(/\s+/).length >= LONG_SYSTEM_WORDS) inline.push(...documentsOf(text));
+    }
+    for (const m of users) {
+      const split = splitInline(m.content);
+      if (split) inline.push(...documentsOf(split.context));
+    }
+    if (inline.length > 0) {
+      pair.context = inline;
+      pair.source = 'inline';
+    } else {
+      const toolMessages = gen.inputMessages
+        .filter((m) => m.role === 'tool' && m.content !== '')
+        .map((m) => m.content);
+      const toolSpans = scoped(gen, byId, tree, (s) => s.operation === 'execute_tool' && s.toolResult !== '');
+      if (toolMessages.length > 0 || toolSpans.length > 0) {
+        pair.context = toolMessages.length > 0 ? toolMessages : toolSpans.map((s) => s.toolResult);
+        pair.source = 'tool';
+        pair.contextSpanIds = toolMessages.length > 0 ? [] : toolSpans.map((s) => s.spanId);
+      }
+    }
+  }
+  if (pair.question === '')
+    pair.question = retrievals.find((s) => s.retrievalQuery !== '')?.retrievalQuery ?? '';
+  return pair;
+}

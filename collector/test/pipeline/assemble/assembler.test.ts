@@ -1,0 +1,440 @@
+/**
+ * The trace assembler and pairing, on spans built through the real normalize
+ * adapters from OTLP-shaped records, in every convention the collector reads.
+ */
+
+import { groundedness } from '@oversight/scorers';
+import { describe, expect, it } from 'vitest';
+import { type LlmSpan, normalizeSpan } from '../../../src/normalize/index.ts';
+import type { Attributes, SpanRecord } from '../../../src/otlp/span-record.ts';
+import { TraceAssembler } from '../../../src/pipeline/assemble/index.ts';
+import { event, spanWith } from '../../normalize/span-fixture.ts';
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const DOCS = [
+  'Refunds are issued within 14 days of receiving the returned item.',
+  'Shipping is free for orders over 50 euros.',
+];
+const QUESTION = 'How long do refunds take?';
+const ANSWER = 'Refunds are issued within 14 days of receiving the returned item.';
+const WRONG = 'Refunds are issued within 30 days, and only for unopened items.';
+
+const t0 = 1_700_000_000_000_000_000n;
+const ms = (n: number) => t0 + BigInt(n) * 1_000_000n;
+
+interface Step {
+  spanId: string;
+  parentSpanId: string;
+  start: number;
+  end: number;
+}
+
+function record(attributes: Attributes, step: Step, extra: Partial<SpanRecord> = {}): SpanRecord {
+  return spanWith(attributes, {
+    traceId: TRACE,
+    spanId: step.spanId,
+    parentSpanId: step.parentSpanId,
+    startTimeUnixNano: ms(step.start),
+    endTimeUnixNano: ms(step.end),
+    ...extra,
+  });
+}
+
+function norm(r: SpanRecord): LlmSpan {
+  const s = normalizeSpan(r);
+  if (s === null) throw new Error(`not an LLM span: ${JSON.stringify(r.attributes).slice(0, 200)}`);
+  return s;
+}
+
+/** One convention's retrieval and generation spans. */
+interface Convention {
+  retrieval(step: Step, docs: string[], query: string): SpanRecord;
+  generation(step: Step, question: string, answer: string): SpanRecord;
+}
+
+const pineconeRetrieval = (step: Step, docs: string[]) =>
+  record({ 'db.system': 'pinecone', 'db.vector.query.top_k': docs.length }, step, {
+    name: 'pinecone.query',
+    events: docs.map((d, i) =>
+      event('db.query.result', {
+        'db.query.result.id': `v${i}`,
+        'db.query.result.score': 0.9,
+        'db.query.result.document': d,
+      }),
+    ),
+  });
+
+const CONVENTIONS: Record<string, Convention> = {
+  'otel-genai': {
+    retrieval: (step, docs, query) =>
+      record(
+        {
+          'gen_ai.operation.name': 'retrieval',
+          'gen_ai.retrieval.query.text': query,
+          'gen_ai.retrieval.documents': JSON.stringify(
+            docs.map((content, i) => ({ id: `d${i}`, score: 0.9, content })),
+          ),
+        },
+        step,
+      ),
+    generation: (step, question, answer) =>
+      record(
+        {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.input.messages': JSON.stringify([
+            { role: 'user', parts: [{ type: 'text', content: question }] },
+          ]),
+          'gen_ai.output.messages': JSON.stringify([
+            { role: 'assistant', parts: [{ type: 'text', content: answer }], finish_reason: 'stop' },
+          ]),
+        },
+        step,
+        { name: 'chat gpt-4o-mini' },
+      ),
+  },
+  'otel-genai-legacy (events) + vector store': {
+    retrieval: (step, docs) => pineconeRetrieval(step, docs),
+    generation: (step, question, answer) =>
+      record({ 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4o-mini' }, step, {
+        events: [
+          event('gen_ai.user.message', { content: question }),
+          event('gen_ai.choice', {
+            index: 0,
+            finish_reason: 'stop',
+            message: JSON.stringify({ role: 'assistant', content: answer }),
+          }),
+        ],
+      }),
+  },
+  openinference: {
+    retrieval: (step, docs, query) =>
+      record(
+        {
+          'openinference.span.kind': 'RETRIEVER',
+          'input.value': query,
+          ...Object.fromEntries(
+            docs.flatMap((d, i) => [
+              [`retrieval.documents.${i}.document.id`, `d${i}`],
+              [`retrieval.documents.${i}.document.content`, d],
+            ]),
+          ),
+        },
+        step,
+      ),
+    generation: (step, question, answer) =>
+      record(
+        {
+          'openinference.span.kind': 'LLM',
+          'llm.provider': 'openai',
+          'llm.model_name': 'gpt-4o-mini',
+          'llm.input_messages.0.message.role': 'user',
+          'llm.input_messages.0.message.content': question,
+          'llm.output_messages.0.message.role': 'assistant',
+          'llm.output_messages.0.message.content': answer,
+        },
+        step,
+      ),
+  },
+  openllmetry: {
+    retrieval: (step, docs) => pineconeRetrieval(step, docs),
+    generation: (step, question, answer) =>
+      record(
+        {
+          'llm.request.type': 'chat',
+          'gen_ai.system': 'OpenAI',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.prompt.0.role': 'user',
+          'gen_ai.prompt.0.content': question,
+          'gen_ai.completion.0.role': 'assistant',
+          'gen_ai.completion.0.content': answer,
+        },
+        step,
+      ),
+  },
+};
+
+const root: Step = { spanId: 'a000000000000001', parentSpanId: '', start: 0, end: 900 };
+const retrieveStep: Step = { spanId: 'a000000000000002', parentSpanId: root.spanId, start: 10, end: 50 };
+const generateStep: Step = { spanId: 'a000000000000003', parentSpanId: root.spanId, start: 60, end: 800 };
+const agentRoot = (step: Step) =>
+  record({ 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'support' }, step, {
+    name: 'invoke_agent support',
+  });
+
+function clock() {
+  let now = 0;
+  return { now: () => now, advance: (n: number) => (now += n) };
+}
+
+describe('TraceAssembler with pairing, in every convention', () => {
+  const scores: Record<string, number> = {};
+  for (const [name, conv] of Object.entries(CONVENTIONS)) {
+    it(`${name}: spans arriving out of order pair the generation with its retrieval`, () => {
+      const c = clock();
+      const asm = new TraceAssembler({ now: c.now, graceMs: 1_000, idleMs: 10_000 });
+      // Separate requests, out of order: generation first, then retrieval, root last.
+      asm.add('p1', norm(conv.generation(generateStep, QUESTION, ANSWER)));
+      c.advance(200);
+      asm.add('p1', norm(conv.retrieval(retrieveStep, DOCS, QUESTION)));
+      expect(asm.poll()).toEqual([]);
+      asm.add('p1', norm(agentRoot(root)));
+      c.advance(999);
+      expect(asm.poll()).toEqual([]);
+      c.advance(1);
+      const [trace, ...rest] = asm.poll();
+      expect(rest).toEqual([]);
+      expect(trace).toMatchObject({ projectId: 'p1', traceId: TRACE, reason: 'root_ended', late: false });
+      expect(trace?.spans).toHaveLength(3);
+      expect(trace?.pairs).toEqual([
+        {
+          spanId: generateStep.spanId,
+          question: QUESTION,
+          answer: ANSWER,
+          context: DOCS,
+          source: 'retrieval',
+          contextSpanIds: [retrieveStep.spanId],
+        },
+      ]);
+      const pair = trace?.pairs[0];
+      const g = groundedness(pair?.answer ?? '', pair?.context ?? [], { question: pair?.question ?? '' });
+      expect(g.label).toBe('grounded');
+      scores[name] = g.score;
+      expect(asm.metrics()).toMatchObject({ openTraces: 0, openBytes: 0, spansIn: 3 });
+    });
+  }
+
+  it('gives the same score whatever the convention', () => {
+    const values = Object.values(scores);
+    expect(values).toHaveLength(Object.keys(CONVENTIONS).length);
+    for (const v of values) expect(v).toBe(values[0]);
+  });
+
+  it('vercel-ai: a tool result fed to the model is its context', () => {
+    const c = clock();
+    const asm = new TraceAssembler({ now: c.now });
+    asm.add(
+      'p1',
+      norm(
+        record(
+          {
+            'ai.operationId': 'ai.generateText.doGenerate',
+            'ai.model.provider': 'openai.chat',
+            'ai.model.id': 'gpt-4o-mini',
+            'ai.prompt.messages': JSON.stringify([
+              { role: 'user', content: [{ type: 'text', text: QUESTION }] },
+              {
+                role: 'assistant',
+                content: [{ type: 'tool-call', toolCallId: 'c0', toolName: 'policy', args: {} }],
+              },
+              {
+                role: 'tool',
+                content: [{ type: 'tool-result', toolCallId: 'c0', toolName: 'policy', result: DOCS[0] }],
+              },
+            ]),
+            'ai.response.text': WRONG,
+            'ai.response.finishReason': 'stop',
+          },
+          generateStep,
+          { name: 'ai.generateText.doGenerate' },
+        ),
+      ),
+    );
+    const [trace] = asm.flushAll();
+    expect(trace?.reason).toBe('shutdown');
+    expect(trace?.pairs[0]).toMatchObject({
+      question: QUESTION,
+      answer: WRONG,
+      context: [DOCS[0]],
+      source: 'tool',
+    });
+    const pair = trace?.pairs[0];
+    expect(groundedness(pair?.answer ?? '', pair?.context ?? []).label).toBe('hallucinated');
+  });
+});
+
+describe('pairing rules', () => {
+  const gen = (step: Step, user: string, system?: string) =>
+    norm(
+      record(
+        {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          ...(system
+            ? { 'gen_ai.system_instructions': JSON.stringify([{ type: 'text', content: system }]) }
+            : {}),
+          'gen_ai.input.messages': JSON.stringify([
+            { role: 'user', parts: [{ type: 'text', content: 'Earlier question?' }] },
+            { role: 'assistant', parts: [{ type: 'text', content: 'Earlier answer.' }] },
+            { role: 'user', parts: [{ type: 'text', content: user }] },
+          ]),
+          'gen_ai.output.messages': JSON.stringify([
+            { role: 'assistant', parts: [{ type: 'text', content: ANSWER }] },
+          ]),
+        },
+        step,
+      ),
+    );
+  const retr = (step: Step, docs: string[], op = 'retrieval') =>
+    norm(
+      record(
+        {
+          'gen_ai.operation.name': op,
+          'gen_ai.retrieval.documents': JSON.stringify(
+            docs.map((content, i) => ({ id: `${step.spanId}-${i}`, content })),
+          ),
+        },
+        step,
+      ),
+    );
+  const s = (spanId: string, parentSpanId: string, start: number, end = start + 5): Step => ({
+    spanId,
+    parentSpanId,
+    start,
+    end,
+  });
+
+  it('uses the nearest scope, ignores retrievals after the generation, and prefers a rerank output', () => {
+    const c = clock();
+    const asm = new TraceAssembler({ now: c.now });
+    // root ─┬─ retrieve B (trace level)
+    //       ├─ step1 ─┬─ retrieve A, rerank A'
+    //       │         └─ gen1
+    //       ├─ step2 ─── gen2
+    //       └─ retrieve C, after gen2
+    asm.add('p', retr(s('r0', '', 0, 1000), []));
+    asm.add('p', retr(s('rb', 'r0', 1), ['Doc B about shipping.']));
+    asm.addLink('p', TRACE, {
+      spanId: 'step1',
+      parentSpanId: 'r0',
+      startTimeUnixNano: ms(10),
+      endTimeUnixNano: ms(100),
+    });
+    asm.add('p', retr(s('ra', 'step1', 11), ['Doc A one.', 'Doc A two.']));
+    asm.add('p', retr(s('rr', 'step1', 20), ['Doc A two.'], 'rerank'));
+    asm.add('p', gen(s('g1', 'step1', 30), QUESTION));
+    asm.addLink('p', TRACE, {
+      spanId: 'step2',
+      parentSpanId: 'r0',
+      startTimeUnixNano: ms(200),
+      endTimeUnixNano: ms(300),
+    });
+    asm.add('p', gen(s('g2', 'step2', 210), 'Second question?'));
+    asm.add('p', retr(s('rc', 'r0', 400), ['Doc C, later.']));
+    const [trace] = asm.flushAll();
+    const byId = Object.fromEntries((trace?.pairs ?? []).map((p) => [p.spanId, p]));
+    expect(byId.g1).toMatchObject({
+      context: ['Doc A two.'],
+      source: 'retrieval',
+      contextSpanIds: ['rr'],
+      question: QUESTION,
+    });
+    // step2 has no retrieval of its own: the trace-level retrieval B is its scope, not step1's A,
+    // which fed gen1, nor C, which came later.
+    expect(byId.g2).toMatchObject({
+      context: ['Doc B about shipping.'],
+      contextSpanIds: ['rb'],
+      question: 'Second question?',
+    });
+  });
+
+  it('takes inline context from a marked user block or a long system prompt, and the question outside it', () => {
+    const asm = new TraceAssembler({ now: () => 0 });
+    asm.add('p', gen(s('g1', '', 0), `Context:\n${DOCS[0]}\n\n${DOCS[1]}\n\nQuestion: ${QUESTION}`));
+    const longSystem = `You answer from these notes. ${'Refunds are processed by the billing team in Dublin. '.repeat(20)}`;
+    asm.add('p', { ...gen(s('g2', '', 0), QUESTION, longSystem), traceId: 'other' });
+    asm.add('p', { ...gen(s('g3', '', 0), QUESTION, 'Be brief and polite.'), traceId: 'third' });
+    const pairs = Object.fromEntries(asm.flushAll().flatMap((t) => t.pairs.map((p) => [p.spanId, p])));
+    expect(pairs.g1).toMatchObject({ source: 'inline', context: DOCS, question: QUESTION });
+    expect(pairs.g2?.source).toBe('inline');
+    expect(pairs.g2?.context.join(' ')).toContain('billing team in Dublin');
+    // Short instructions are not documents.
+    expect(pairs.g3).toMatchObject({ source: 'none', context: [], question: QUESTION });
+  });
+});
+
+describe('TraceAssembler bounds and late spans', () => {
+  const tiny = (traceId: string, spanId: string, parentSpanId = 'x') => ({
+    ...norm(
+      record(
+        { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai' },
+        { spanId, parentSpanId, start: 0, end: 1 },
+      ),
+    ),
+    traceId,
+  });
+
+  it('flushes after the idle timeout when no root arrives', () => {
+    const c = clock();
+    const asm = new TraceAssembler({ now: c.now, idleMs: 5_000 });
+    asm.add('p', tiny('t1', 's1'));
+    c.advance(4_000);
+    asm.add('p', tiny('t1', 's2'));
+    c.advance(4_999);
+    expect(asm.poll()).toEqual([]);
+    c.advance(1);
+    const [t] = asm.poll();
+    expect(t).toMatchObject({ traceId: 't1', reason: 'idle' });
+    expect(t?.spans.map((x) => x.spanId)).toEqual(['s1', 's2']);
+  });
+
+  it('keeps projects apart even with the same trace id', () => {
+    const asm = new TraceAssembler({ now: () => 0 });
+    asm.add('p1', tiny('t', 's1'));
+    asm.add('p2', tiny('t', 's1'));
+    expect(asm.flushAll().map((t) => t.projectId)).toEqual(['p1', 'p2']);
+  });
+
+  it('caps open traces, flushing the oldest first', () => {
+    const asm = new TraceAssembler({ now: () => 0, maxOpenTraces: 2 });
+    asm.add('p', tiny('t1', 's1'));
+    asm.add('p', tiny('t2', 's1'));
+    asm.add('p', tiny('t3', 's1'));
+    expect(asm.poll().map((t) => [t.traceId, t.reason])).toEqual([['t1', 'evicted_traces']]);
+    expect(asm.metrics()).toMatchObject({ openTraces: 2, tracesFlushed: { evicted_traces: 1 } });
+  });
+
+  it('caps open bytes, flushing the oldest first but never losing the newest span', () => {
+    const big = (traceId: string) => ({ ...tiny(traceId, 's'), systemInstructions: 'x'.repeat(1_000) });
+    const asm = new TraceAssembler({ now: () => 0, maxOpenBytes: 6_000 });
+    asm.add('p', big('t1'));
+    asm.add('p', big('t2'));
+    expect(asm.metrics().openTraces).toBe(2);
+    asm.add('p', big('t3'));
+    expect(asm.poll().map((t) => [t.traceId, t.reason])).toEqual([['t1', 'evicted_bytes']]);
+    expect(asm.metrics().openBytes).toBeLessThanOrEqual(6_000);
+    // A single span over the cap still goes through, flushed at once.
+    asm.add('p', { ...tiny('huge', 's'), systemInstructions: 'y'.repeat(10_000) });
+    const flushed = asm.poll().map((t) => t.traceId);
+    expect(flushed).toContain('huge');
+    expect(asm.metrics().openBytes).toBeLessThanOrEqual(6_000);
+  });
+
+  it('reports a span for an already-flushed trace as late, so the trace is re-scored', () => {
+    const c = clock();
+    const asm = new TraceAssembler({ now: c.now, graceMs: 100 });
+    asm.add('p', tiny('t1', 'root', ''));
+    c.advance(100);
+    expect(asm.poll()).toMatchObject([{ traceId: 't1', late: false, reason: 'root_ended' }]);
+    asm.add('p', tiny('t1', 'late-retrieval'));
+    expect(asm.metrics().lateSpans).toBe(1);
+    c.advance(30_000);
+    expect(asm.poll()).toMatchObject([
+      { traceId: 't1', late: true, reason: 'idle', spans: [{ spanId: 'late-retrieval' }] },
+    ]);
+  });
+
+  it('counts a replayed span once and keeps its bytes right', () => {
+    const asm = new TraceAssembler({ now: () => 0 });
+    asm.add('p', tiny('t1', 's1'));
+    const bytes = asm.metrics().openBytes;
+    asm.add('p', tiny('t1', 's1'));
+    expect(asm.metrics()).toMatchObject({ duplicateSpans: 1, openBytes: bytes });
+    expect(asm.flushAll()[0]?.spans).toHaveLength(1);
+  });
+
+  it('rejects caps below 1', () => {
+    expect(() => new TraceAssembler({ now: () => 0, maxOpenTraces: 0 })).toThrow(/must be ≥ 1/);
+  });
+});

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { groundedness, indexContext, isRefusal } from '../../src/groundedness/index.ts';
+import { claims, sentences, tokenize } from '../../src/groundedness/text.ts';
+
+const CONTEXT = [
+  'Acme Corp reported revenue of $4.2 billion for 2023, an increase of 12 percent over the prior year. ' +
+    'The company was founded in 1987 by Maria Lopez in Austin, Texas. ' +
+    'Its chief executive, John Park, said the board approved a dividend of $0.13 per share.',
+  'Acme does not sell directly to consumers. Its products are distributed through regional partners in Europe and Asia.',
+];
+
+describe('groundedness', () => {
+  it('scores an answer restating the context as grounded', () => {
+    const r = groundedness('Acme Corp was founded in 1987 by Maria Lopez in Austin, Texas.', CONTEXT);
+    expect(r.label).toBe('grounded');
+    expect(r.score).toBeGreaterThan(0.8);
+    expect(r.unsupported).toEqual([]);
+    expect(r.refusal).toBe(false);
+  });
+
+  it('flags a changed number and names it in the explanation', () => {
+    const r = groundedness('Acme Corp was founded in 1991 by Maria Lopez in Austin, Texas.', CONTEXT);
+    expect(r.label).toBe('hallucinated');
+    expect(r.unsupported[0]?.reasons).toContain('number_missing');
+    expect(r.unsupported[0]?.missing).toContain('1991');
+  });
+
+  it('flags a changed dividend amount', () => {
+    const ok = groundedness('The board approved a dividend of $0.13 per share.', CONTEXT);
+    const bad = groundedness('The board approved a dividend of $0.14 per share.', CONTEXT);
+    expect(ok.label).toBe('grounded');
+    expect(bad.score).toBeLessThan(ok.score - 0.3);
+  });
+
+  it('flags a negation the context does not make', () => {
+    const ok = groundedness(
+      'Its products are distributed through regional partners in Europe and Asia.',
+      CONTEXT,
+    );
+    const bad = groundedness(
+      'Its products are not distributed through regional partners in Europe and Asia.',
+      CONTEXT,
+    );
+    expect(ok.label).toBe('grounded');
+    expect(bad.label).toBe('hallucinated');
+    expect(bad.unsupported[0]?.reasons).toContain('negation_mismatch');
+  });
+
+  it('flags a flipped direction (increase → decrease)', () => {
+    const ok = groundedness('Revenue for 2023 was an increase of 12 percent over the prior year.', CONTEXT);
+    const bad = groundedness('Revenue for 2023 was a decrease of 12 percent over the prior year.', CONTEXT);
+    expect(bad.unsupported[0]?.reasons).toContain('opposite');
+    expect(bad.score).toBeLessThan(ok.score - 0.3);
+  });
+
+  it('flags two real entities put in a relation the context does not state', () => {
+    // Both names occur in the context, but Park is the chief executive, not the founder.
+    const ok = groundedness('Maria Lopez founded the company in 1987.', CONTEXT);
+    const bad = groundedness('Maria Lopez founded the company in Asia.', CONTEXT);
+    expect(ok.label).toBe('grounded');
+    expect(bad.unsupported[0]?.reasons).toContain('entity_relation');
+    expect(bad.score).toBeLessThan(ok.score);
+  });
+
+  it('flags an invented name', () => {
+    const r = groundedness('The company was founded in 1987 by Peter Novak.', CONTEXT);
+    expect(r.label).toBe('hallucinated');
+    expect(r.unsupported[0]?.reasons).toContain('entity_missing');
+  });
+
+  it('scores the worst claim of a long answer, not the average of all', () => {
+    const good =
+      'Acme Corp reported revenue of $4.2 billion for 2023. The company was founded in 1987 by Maria Lopez.';
+    const r = groundedness(`${good} Acme also owns a fleet of 300 cargo ships based in Rotterdam.`, CONTEXT);
+    expect(r.label).toBe('hallucinated');
+    expect(r.claims).toBe(3);
+    expect(r.unsupported).toHaveLength(1);
+    expect(r.unsupported[0]?.claim).toMatch(/Rotterdam/);
+  });
+
+  it('treats refusals as a gap signal, not a hallucination', () => {
+    for (const a of [
+      "I don't know.",
+      'The provided context does not mention the CFO.',
+      "I'm sorry, but I cannot find that in the documents.",
+    ]) {
+      const r = groundedness(a, CONTEXT);
+      expect(r, a).toMatchObject({ refusal: true, label: 'grounded', score: 1 });
+    }
+    expect(isRefusal('Acme was founded in 1987.')).toBe(false);
+  });
+
+  it('checks a bare yes against what the question asked', () => {
+    const ok = groundedness('Yes', CONTEXT, { question: 'Was Acme founded in Austin by Maria Lopez?' });
+    const bad = groundedness('Yes', CONTEXT, { question: 'Was Acme founded in Seattle by Bill Gates?' });
+    expect(ok.score).toBeGreaterThan(bad.score + 0.4);
+  });
+
+  it('accepts a prebuilt context index and gives the same result', () => {
+    const index = indexContext(CONTEXT);
+    const a = 'John Park said the board approved a dividend.';
+    expect(groundedness(a, index)).toEqual(groundedness(a, CONTEXT));
+  });
+
+  it('keeps multi-word names in order', () => {
+    const ctx = ['Her best-selling novel is Between Shades of Gray, published in 2011.'];
+    const ok = groundedness('Her best-seller is Between Shades of Gray.', ctx);
+    // threshold 1 lists every claim with any risk, so the reason is visible even when mild.
+    const bad = groundedness('Her best-seller is The Gray Shades.', ctx, { threshold: 1 });
+    expect(bad.score).toBeLessThan(ok.score - 0.2);
+    expect(bad.unsupported[0]?.reasons).toContain('name_order');
+  });
+
+  it('flags a figure moved to a word the context gives another figure', () => {
+    const ctx = ['The Tier 1 capital ratio was 13.8 percent. Tier 2 capital was not reported.'];
+    const ok = groundedness('The Tier 1 capital ratio was 13.8 percent.', ctx);
+    const bad = groundedness('The Tier 1 capital ratio was 12.8 percent.', ctx);
+    const ordinal = groundedness('Revenue rose in the third quarter.', [
+      'Revenue rose in the second quarter.',
+    ]);
+    expect(ok.label).toBe('grounded');
+    expect(bad.label).toBe('hallucinated');
+    expect(bad.unsupported[0]?.reasons).toEqual(
+      expect.arrayContaining(['number_missing', 'number_mismatch']),
+    );
+    expect(ordinal.unsupported[0]?.reasons).toContain('number_mismatch');
+  });
+
+  it('does not read words like "constructor" as numbers', () => {
+    const t = tokenize('The constructor calls toString and valueOf.');
+    expect(t.every((x) => x.number === undefined)).toBe(true);
+  });
+
+  it('handles empty and degenerate input without throwing', () => {
+    expect(groundedness('', CONTEXT)).toMatchObject({ score: 1, claims: 0 });
+    expect(groundedness('Acme was founded in 1987.', []).label).toBe('hallucinated');
+    expect(groundedness('...', '').claims).toBe(0);
+  });
+});
+
+describe('text helpers', () => {
+  it('splits sentences across missing spaces, abbreviations and decimals', () => {
+    expect(sentences('It was 1993.The film starred Dr. Smith. Revenue rose 3.5 percent.')).toEqual([
+      'It was 1993.',
+      'The film starred Dr. Smith.',
+      'Revenue rose 3.5 percent.',
+    ]);
+  });
+
+  it('folds scale words into numbers and parses number words', () => {
+    const t = tokenize('It raised 5 million dollars from twelve investors and 1,200 users.');
+    expect(t.filter((x) => x.number !== undefined).map((x) => x.number)).toEqual([5e6, 12, 1200]);
+  });
+
+  it('cuts long sentences into clauses', () => {
+    const long =
+      'The committee reviewed the quarterly budget proposal in great detail over several long meetings held in March, ' +
+      'but the final vote on the remaining items was postponed until the following month for further review.';
+    expect(claims(long).length).toBe(2);
+  });
+});
