@@ -1,0 +1,52 @@
+/**
+ * Per-trace enrichment: what runs once a trace is assembled (pipeline/assemble)
+ * rather than span by span. Groundedness and relevance are one enricher, topics
+ * and knowledge-base gaps another; the trace stage runs them in order, each
+ * seeing what the earlier ones found, and writes what they return.
+ */
+
+import type { LlmSpan } from '../normalize/index.ts';
+import type { GenerationPair } from '../pipeline/assemble/pairing.ts';
+import type { Row } from '../store/store.ts';
+
+/** A generation of an assembled trace, with what earlier enrichers found about it. */
+export interface TraceGeneration {
+  projectId: string;
+  traceId: string;
+  /** The generation span and its pairing (question, answer, context). */
+  span: LlmSpan;
+  pair: GenerationPair;
+  /** The retrieval spans its context came from (their documents carry the retrieval scores). */
+  retrievals: LlmSpan[];
+  /** Filled by the enrichers that ran before this one. */
+  found: GenerationFindings;
+}
+
+/** The llm_spans quality columns of a generation (schema 008), as enrichers fill them in. */
+export interface GenerationFindings {
+  groundedness?: number;
+  hallucinated?: boolean;
+  answerRelevance?: number;
+  contextRelevance?: number;
+  /** The answer is a refusal or "I don't know": not a hallucination, a knowledge-base gap signal. */
+  refusal?: boolean;
+  topicId?: bigint;
+  kbGap?: boolean;
+  gapSignals?: string[];
+}
+
+export interface TraceEnrichment {
+  /** Rows to insert, by table (evaluations, topics, …). */
+  rows: Partial<Record<string, Row[]>>;
+}
+
+export interface TraceEnricher {
+  readonly name: string;
+  /**
+   * Enrich the generations of one or more ready traces. Mutates each
+   * generation's `found` with its findings; returns rows to insert.
+   * `rescore` is true when a trace was scored before (a late span arrived, or a
+   * crash replay): rows it returns supersede the earlier ones.
+   */
+  enrich(generations: TraceGeneration[], context: { rescore: boolean }): Promise<TraceEnrichment>;
+}
