@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import type { Feedback } from '@oversight/sdk/feedback';
+import { type Feedback, feedbackKind } from '@oversight/sdk/feedback';
 import { scorers as allScorers, type TextScorer } from '@oversight/sdk/scorers';
 import type { Config } from './config.ts';
 import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
@@ -60,8 +60,21 @@ export function selectScorers(spec: string): TextScorer[] {
   });
 }
 
-function feedbackRow(projectId: string, feedback: Feedback) {
-  const thumbs = feedback.value === 'up' || feedback.value === 'down';
+/**
+ * Thumbs are 1 up / 0 down. An implicit signal without a value gets its usual
+ * polarity (a copy approves the answer; a regenerate or an edit rejects it),
+ * so `avg(value)` per kind reads the same way as for thumbs.
+ */
+const IMPLICIT_VALUE: Record<string, number> = { copy: 1, regenerate: 0, edit: 0, comment: 0 };
+
+export function feedbackRow(projectId: string, feedback: Feedback) {
+  const kind = feedbackKind(feedback);
+  const value =
+    feedback.value === 'up'
+      ? 1
+      : feedback.value === 'down'
+        ? 0
+        : (feedback.value ?? IMPLICIT_VALUE[kind] ?? 0);
   return toFeedbackRow({
     id: feedback.id ?? randomUUID(),
     projectId,
@@ -69,9 +82,10 @@ function feedbackRow(projectId: string, feedback: Feedback) {
     traceId: feedback.traceId,
     ...(feedback.spanId ? { spanId: feedback.spanId } : {}),
     ...(feedback.userId ? { userId: feedback.userId } : {}),
-    kind: thumbs ? 'thumbs' : 'score',
-    value: feedback.value === 'up' ? 1 : feedback.value === 'down' ? 0 : (feedback.value as number),
+    kind,
+    value,
     ...(feedback.comment ? { comment: feedback.comment } : {}),
+    ...(feedback.correction ? { correction: feedback.correction } : {}),
     ...(feedback.metadata
       ? { metadata: Object.fromEntries(Object.entries(feedback.metadata).map(([k, v]) => [k, String(v)])) }
       : {}),

@@ -1,5 +1,6 @@
 /**
- * User feedback (thumbs up/down or a score, with an optional comment) linked
+ * User feedback (thumbs up/down or a score, with an optional comment) and
+ * implicit signals (the user regenerated, copied or edited an answer) linked
  * to a trace, posted to the collector's `POST /v1/feedback`. The collector
  * validates the body with the same `FeedbackSchema`, so SDK and collector
  * cannot disagree on the shape.
@@ -12,40 +13,83 @@ const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
 
-export const FeedbackSchema = z.object({
-  /**
-   * Idempotency key: the same id sent twice is one piece of feedback (the
-   * `feedback` table collapses on it). `feedback()` sets one per call, so a
-   * retried request never counts twice; other senders may pass their own.
-   */
-  id: z.string().min(1).max(128).optional(),
-  traceId: z
-    .string()
-    .transform((s) => s.toLowerCase())
-    .pipe(
-      z
-        .string()
-        .regex(HEX_TRACE_ID, 'traceId must be 32 hex characters')
-        .refine((s) => s !== ZERO_TRACE_ID),
-    ),
-  spanId: z
-    .string()
-    .transform((s) => s.toLowerCase())
-    .pipe(
-      z
-        .string()
-        .regex(HEX_SPAN_ID, 'spanId must be 16 hex characters')
-        .refine((s) => s !== ZERO_SPAN_ID),
-    )
-    .optional(),
-  /** `up` / `down`, or a numeric score on whatever scale the app uses (1-5 stars, 0-1). */
-  value: z.union([z.enum(['up', 'down']), z.number().finite()]),
-  comment: z.string().max(10_000).optional(),
-  userId: z.string().min(1).max(256).optional(),
-  metadata: z
-    .record(z.string().max(128), z.union([z.string().max(1_000), z.number(), z.boolean()]))
-    .optional(),
-});
+/**
+ * `thumbs` and `score` are explicit ratings (inferred from `value` when no
+ * kind is given); `regenerate`, `copy` and `edit` are implicit signals an app
+ * reports from its UI, kept apart so they never dilute the thumbs.
+ */
+export const FEEDBACK_KINDS = ['thumbs', 'score', 'comment', 'regenerate', 'copy', 'edit'] as const;
+export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
+const IMPLICIT_KINDS: ReadonlySet<string> = new Set(['regenerate', 'copy', 'edit', 'comment']);
+
+export const FeedbackSchema = z
+  .object({
+    /**
+     * Idempotency key: the same id sent twice is one piece of feedback (the
+     * `feedback` table collapses on it). `feedback()` sets one per call, so a
+     * retried request never counts twice; other senders may pass their own.
+     */
+    id: z.string().min(1).max(128).optional(),
+    traceId: z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .pipe(
+        z
+          .string()
+          .regex(HEX_TRACE_ID, 'traceId must be 32 hex characters')
+          .refine((s) => s !== ZERO_TRACE_ID),
+      ),
+    spanId: z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .pipe(
+        z
+          .string()
+          .regex(HEX_SPAN_ID, 'spanId must be 16 hex characters')
+          .refine((s) => s !== ZERO_SPAN_ID),
+      )
+      .optional(),
+    /**
+     * `up` / `down`, or a numeric score on whatever scale the app uses (1-5 stars, 0-1).
+     * Required for ratings; optional for the implicit kinds.
+     */
+    value: z.union([z.enum(['up', 'down']), z.number().finite()]).optional(),
+    kind: z.enum(FEEDBACK_KINDS).optional(),
+    /** For `kind: 'edit'`: the answer as the user corrected it (the preferred answer in a DPO pair). */
+    correction: z.string().min(1).max(100_000).optional(),
+    comment: z.string().max(10_000).optional(),
+    userId: z.string().min(1).max(256).optional(),
+    metadata: z
+      .record(z.string().max(128), z.union([z.string().max(1_000), z.number(), z.boolean()]))
+      .optional(),
+  })
+  .superRefine((f, ctx) => {
+    const kind =
+      f.kind ?? (f.value === undefined ? undefined : typeof f.value === 'number' ? 'score' : 'thumbs');
+    if (kind === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['value'],
+        message: 'value is required unless kind is regenerate, copy, edit or comment',
+      });
+      return;
+    }
+    if (!IMPLICIT_KINDS.has(kind) && f.value === undefined)
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `value is required for kind ${kind}` });
+    if (kind === 'thumbs' && f.value !== undefined && typeof f.value !== 'string')
+      ctx.addIssue({ code: 'custom', path: ['value'], message: "thumbs take 'up' or 'down'" });
+    if (kind === 'edit' && f.correction === undefined)
+      ctx.addIssue({ code: 'custom', path: ['correction'], message: 'an edit carries the corrected answer' });
+    if (kind !== 'edit' && f.correction !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['correction'], message: "correction belongs to kind 'edit'" });
+    if (kind === 'comment' && !f.comment)
+      ctx.addIssue({ code: 'custom', path: ['comment'], message: 'a comment needs its text' });
+  });
+
+/** The kind a validated body is stored under: explicit, else from the value's type. */
+export function feedbackKind(f: Feedback): FeedbackKind {
+  return f.kind ?? (typeof f.value === 'number' ? 'score' : 'thumbs');
+}
 
 /** The feedback body after validation (trace and span ids lower-cased). */
 export type Feedback = z.infer<typeof FeedbackSchema>;
@@ -57,8 +101,15 @@ export interface FeedbackOptions {
   endpoint?: string;
   /** Sent as `Authorization: Bearer <key>`; `OVERSIGHT_API_KEY` by default. */
   apiKey?: string;
-  /** Give up after this long; feedback is never worth a hung request handler. */
+  /** Give up on one attempt after this long; feedback is never worth a hung request handler. */
   timeoutMs?: number;
+  /** Further attempts after a 429 or 503 (default 3); 0 sends once. */
+  retries?: number;
+  /**
+   * Longest total wait between attempts (default 15 s). A `Retry-After` that
+   * would overrun it ends the retries at once rather than holding the caller.
+   */
+  retryBudgetMs?: number;
 }
 
 export interface FeedbackResult {
@@ -66,10 +117,32 @@ export interface FeedbackResult {
   /** HTTP status when the collector answered. */
   status?: number;
   error?: string;
+  /** Requests sent, counting the first (more than 1 when the collector asked to retry). */
+  attempts?: number;
 }
 
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:4318';
 const DEFAULT_TIMEOUT_MS = 5_000;
+const DEFAULT_RETRIES = 3;
+const DEFAULT_RETRY_BUDGET_MS = 15_000;
+const FIRST_BACKOFF_MS = 250;
+/** Overloaded (rate limit) or temporarily unable (log full): the collector says when to come back. */
+const RETRYABLE_STATUS = new Set([429, 503]);
+
+/** `Retry-After` as milliseconds: delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1_000;
+  // An HTTP date names its weekday and month; Date.parse alone would read '-3' as a year.
+  const at = /[a-z]{3}/i.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
+}
+
+/** Unref'd, so a pending retry never keeps the app's process alive on its own. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+}
 
 let configured: FeedbackOptions = {};
 
@@ -79,7 +152,7 @@ export function configureFeedback(options: FeedbackOptions): void {
 }
 
 function resolve(options: FeedbackOptions | undefined): Required<
-  Pick<FeedbackOptions, 'endpoint' | 'timeoutMs'>
+  Pick<FeedbackOptions, 'endpoint' | 'timeoutMs' | 'retries' | 'retryBudgetMs'>
 > & {
   apiKey: string | undefined;
 } {
@@ -89,12 +162,18 @@ function resolve(options: FeedbackOptions | undefined): Required<
     endpoint: endpoint.replace(/\/+$/, ''),
     apiKey: options?.apiKey ?? configured.apiKey ?? env.OVERSIGHT_API_KEY,
     timeoutMs: options?.timeoutMs ?? configured.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    retries: Math.max(0, options?.retries ?? configured.retries ?? DEFAULT_RETRIES),
+    retryBudgetMs: Math.max(0, options?.retryBudgetMs ?? configured.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS),
   };
 }
 
 /**
  * Sends one piece of feedback. Never throws and never rejects: a bad body, a
- * dead collector or a timeout come back as `{ ok: false, error }`.
+ * dead collector or a timeout come back as `{ ok: false, error }`. A 429 or
+ * 503 is retried after the collector's `Retry-After` (else a doubling
+ * backoff), a bounded number of times within `retryBudgetMs`; the id is fixed
+ * before the first attempt, so a retry the collector already stored is not
+ * counted twice.
  */
 export async function feedback(input: FeedbackInput, options?: FeedbackOptions): Promise<FeedbackResult> {
   try {
@@ -102,25 +181,38 @@ export async function feedback(input: FeedbackInput, options?: FeedbackOptions):
     if (!parsed.success) {
       return { ok: false, error: `invalid feedback: ${z.prettifyError(parsed.error)}` };
     }
-    const { endpoint, apiKey, timeoutMs } = resolve(options);
+    const { endpoint, apiKey, timeoutMs, retries, retryBudgetMs } = resolve(options);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-    const response = await fetch(`${endpoint}/v1/feedback`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ ...parsed.data, id: parsed.data.id ?? randomUUID() }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (response.ok) {
-      await response.body?.cancel().catch(() => {});
-      return { ok: true, status: response.status };
+    const body = JSON.stringify({ ...parsed.data, id: parsed.data.id ?? randomUUID() });
+    const deadline = Date.now() + retryBudgetMs;
+    for (let attempt = 1; ; attempt++) {
+      const response = await fetch(`${endpoint}/v1/feedback`, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (response.ok) {
+        await response.body?.cancel().catch(() => {});
+        return { ok: true, status: response.status, attempts: attempt };
+      }
+      const text = await response.text().catch(() => '');
+      if (RETRYABLE_STATUS.has(response.status) && attempt <= retries) {
+        const wait =
+          retryAfterMs(response.headers.get('retry-after')) ?? FIRST_BACKOFF_MS * 2 ** (attempt - 1);
+        if (Date.now() + wait <= deadline) {
+          await sleep(wait);
+          continue;
+        }
+      }
+      return {
+        ok: false,
+        status: response.status,
+        attempts: attempt,
+        error: `collector answered ${response.status}${text ? `: ${text.slice(0, 500)}` : ''}`,
+      };
     }
-    const text = await response.text().catch(() => '');
-    return {
-      ok: false,
-      status: response.status,
-      error: `collector answered ${response.status}${text ? `: ${text.slice(0, 500)}` : ''}`,
-    };
   } catch (err) {
     return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }
