@@ -208,7 +208,14 @@ withStoreOptions(
 });
 
 const { registerEvalCommands } = await import('./eval/index.ts');
-registerEvalCommands(program);
+registerEvalCommands(program, {
+  addStoreOptions: withStoreOptions,
+  openStore: async (flags) => {
+    const { openConfiguredStore } = await import('./service.ts');
+    const { task, data, all, json, cv, threshold, project, by, ...store } = flags;
+    return openConfiguredStore(resolveConfig(toConfig(store)));
+  },
+});
 
 try {
   await program.parseAsync();
