@@ -65,8 +65,28 @@ export class ExportTally {
 
 const StoredMessages = z.array(z.object({ role: z.string(), content: z.string().default('') }).loose());
 
+/**
+ * System prompts and popular questions repeat on most rows, and masking costs
+ * ≈ 50 µs a text, so masked texts are remembered; the cache is bounded
+ * (cleared when full) to keep the export's memory flat.
+ */
+const MASK_CACHE_ENTRIES = 20_000;
+const MASK_CACHE_MAX_CHARS = 4_096;
+const maskCache = new Map<string, string>();
+
+function cachedMask(text: string): string {
+  if (text.length > MASK_CACHE_MAX_CHARS) return maskPii(text);
+  let masked = maskCache.get(text);
+  if (masked === undefined) {
+    if (maskCache.size >= MASK_CACHE_ENTRIES) maskCache.clear();
+    masked = maskPii(text);
+    maskCache.set(text, masked);
+  }
+  return masked;
+}
+
 function textMasker(options: BuildOptions): (text: string) => string {
-  return options.maskPii === false ? (text) => text : (text) => maskPii(text);
+  return options.maskPii === false ? (text) => text : cachedMask;
 }
 
 /** The prompt as chat messages; an unreadable message list falls back to the prompt text. */
