@@ -33,7 +33,7 @@ export async function runExportPreferences(config: Config, flags: unknown): Prom
   const store = await openConfiguredStore(config);
   const bar = new SingleBar({
     stream: process.stderr,
-    format: 'exporting {bar} {value}/{total} rated generations of feedback rows | {duration_formatted}',
+    format: 'exporting {bar} {value} rated generations read ({total} feedback rows) | {duration_formatted}',
     hideCursor: true,
   });
   let started = false;

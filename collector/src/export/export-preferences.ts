@@ -89,7 +89,7 @@ export async function exportPreferences(
   return { format: options.format, feedbackRows, ...tally.toJSON() };
 }
 
-/** The CLI's sink: a file (written whole or not at all is not promised; the summary says what was written) or stdout. */
+/** The CLI's sink: a file, or stdout for `-` or no file. A failed export leaves a partial file; the error says so. */
 export async function withOutput<T>(
   file: string | undefined,
   run: (out: Writable) => Promise<T>,
@@ -98,6 +98,9 @@ export async function withOutput<T>(
   const out = createWriteStream(file);
   try {
     return await run(out);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${message} (${file} is incomplete)`, { cause: error });
   } finally {
     out.end();
     await finished(out);

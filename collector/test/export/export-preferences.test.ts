@@ -1,6 +1,9 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExportOptions, exportPreferences } from '../../src/export/export-preferences.ts';
+import { type ExportOptions, exportPreferences, withOutput } from '../../src/export/export-preferences.ts';
 import { jaccard } from '../../src/export/formats.ts';
 import type { Store } from '../../src/store/store.ts';
 import { storeBackends } from '../helpers/store-backends.ts';
@@ -234,5 +237,20 @@ describe('near-identical prompts', () => {
     expect(jaccard(a, new Set(['a b', 'b c', 'c d']))).toBe(1);
     expect(jaccard(a, new Set(['a b', 'b c', 'c e']))).toBe(0.5);
     expect(jaccard(new Set(), new Set())).toBe(1);
+  });
+});
+
+describe('withOutput', () => {
+  it('names the incomplete file when an export fails half-way', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oversight-export-'));
+    const file = join(dir, 'out.jsonl');
+    await expect(
+      withOutput(file, async (out) => {
+        out.write('{"prompt":[]}\n');
+        throw new Error('ClickHouse went away');
+      }),
+    ).rejects.toThrow(`ClickHouse went away (${file} is incomplete)`);
+    expect(await readFile(file, 'utf8')).toBe('{"prompt":[]}\n');
+    await rm(dir, { recursive: true, force: true });
   });
 });
