@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Figures, Section } from './section.ts';
+import { exportSection } from './sections/export.ts';
 import { freshness } from './sections/freshness.ts';
 import { groundednessSection } from './sections/groundedness.ts';
 import { guard } from './sections/guard.ts';
@@ -46,6 +47,7 @@ const sections: Section[] = [
   decode,
   wal,
   sdkOverhead,
+  exportSection,
 ];
 
 if (values.help) {

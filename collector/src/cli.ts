@@ -176,8 +176,46 @@ withStoreOptions(
   process.stdout.write(await runReadOnlySql(resolveConfig(toConfig(rest)), query, format));
 });
 
+withStoreOptions(
+  program
+    .command('export-preferences')
+    .description(
+      'user feedback as fine-tuning data (JSONL for TRL): KTO rows, DPO pairs or SFT conversations',
+    )
+    .addOption(
+      new Option('--format <format>', 'record shape').choices(['kto', 'dpo', 'sft']).makeOptionMandatory(),
+    )
+    .option('--since <date>', 'feedback received at or after (YYYY-MM-DD or ISO date-time, UTC)')
+    .option('--until <date>', 'feedback received before')
+    .option('--project <id>', 'one project only')
+    .option('--topic <id>', 'one topic id only')
+    .option('--min-groundedness <x>', 'positive examples need a groundedness score ≥ x (0-1)')
+    .option('--out <file>', 'write JSONL here instead of stdout')
+    .option('--no-mask-pii', 'keep PII in the exported text (masked by default)'),
+).action(async (options) => {
+  const { runExportPreferences } = await import('./export/commands.ts');
+  const { format, since, until, project, topic, minGroundedness, out, maskPii, ...rest } = options;
+  await runExportPreferences(resolveConfig(toConfig(rest)), {
+    format,
+    since,
+    until,
+    project,
+    topic,
+    minGroundedness,
+    out,
+    maskPii,
+  });
+});
+
 const { registerEvalCommands } = await import('./eval/index.ts');
-registerEvalCommands(program);
+registerEvalCommands(program, {
+  addStoreOptions: withStoreOptions,
+  openStore: async (flags) => {
+    const { openConfiguredStore } = await import('./service.ts');
+    const { task, data, all, json, cv, threshold, project, by, ...store } = flags;
+    return openConfiguredStore(resolveConfig(toConfig(store)));
+  },
+});
 
 try {
   await program.parseAsync();

@@ -1,22 +1,37 @@
 /**
- * User feedback (thumbs up/down or a score, with an optional comment) linked
+ * User feedback (thumbs up/down or a score, with an optional comment) and
+ * implicit signals (the user regenerated, copied or edited an answer) linked
  * to a trace, posted to the collector's `POST /v1/feedback`. The collector
  * validates the body with the same `FeedbackSchema`, so SDK and collector
  * cannot disagree on the shape.
  */
 import { randomUUID } from 'node:crypto';
-import { type Feedback, type FeedbackInput, FeedbackSchema } from '@oversight/conventions';
+import {
+  FEEDBACK_KINDS,
+  type Feedback,
+  type FeedbackInput,
+  type FeedbackKind,
+  FeedbackSchema,
+  feedbackKind,
+} from '@oversight/conventions';
 import { z } from 'zod';
 
-export { type Feedback, type FeedbackInput, FeedbackSchema };
+export { FEEDBACK_KINDS, type Feedback, type FeedbackInput, type FeedbackKind, FeedbackSchema, feedbackKind };
 
 export interface FeedbackOptions {
   /** Collector base URL; `OVERSIGHT_ENDPOINT`, then `http://127.0.0.1:4318`. */
   endpoint?: string;
   /** Sent as `Authorization: Bearer <key>`; `OVERSIGHT_API_KEY` by default. */
   apiKey?: string;
-  /** Give up after this long; feedback is never worth a hung request handler. */
+  /** Give up on one attempt after this long; feedback is never worth a hung request handler. */
   timeoutMs?: number;
+  /** Further attempts after a 429 or 503 (default 3); 0 sends once. */
+  retries?: number;
+  /**
+   * Longest total wait between attempts (default 15 s). A `Retry-After` that
+   * would overrun it ends the retries at once rather than holding the caller.
+   */
+  retryBudgetMs?: number;
 }
 
 export interface FeedbackResult {
@@ -24,10 +39,32 @@ export interface FeedbackResult {
   /** HTTP status when the collector answered. */
   status?: number;
   error?: string;
+  /** Requests sent, counting the first (more than 1 when the collector asked to retry). */
+  attempts?: number;
 }
 
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:4318';
 const DEFAULT_TIMEOUT_MS = 5_000;
+const DEFAULT_RETRIES = 3;
+const DEFAULT_RETRY_BUDGET_MS = 15_000;
+const FIRST_BACKOFF_MS = 250;
+/** Overloaded (rate limit) or temporarily unable (log full): the collector says when to come back. */
+const RETRYABLE_STATUS = new Set([429, 503]);
+
+/** `Retry-After` as milliseconds: delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1_000;
+  // An HTTP date names its weekday and month; Date.parse alone would read '-3' as a year.
+  const at = /[a-z]{3}/i.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
+}
+
+/** Unref'd, so a pending retry never keeps the app's process alive on its own. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+}
 
 let configured: FeedbackOptions = {};
 
@@ -37,7 +74,7 @@ export function configureFeedback(options: FeedbackOptions): void {
 }
 
 function resolve(options: FeedbackOptions | undefined): Required<
-  Pick<FeedbackOptions, 'endpoint' | 'timeoutMs'>
+  Pick<FeedbackOptions, 'endpoint' | 'timeoutMs' | 'retries' | 'retryBudgetMs'>
 > & {
   apiKey: string | undefined;
 } {
@@ -47,12 +84,18 @@ function resolve(options: FeedbackOptions | undefined): Required<
     endpoint: endpoint.replace(/\/+$/, ''),
     apiKey: options?.apiKey ?? configured.apiKey ?? env.OVERSIGHT_API_KEY,
     timeoutMs: options?.timeoutMs ?? configured.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    retries: Math.max(0, options?.retries ?? configured.retries ?? DEFAULT_RETRIES),
+    retryBudgetMs: Math.max(0, options?.retryBudgetMs ?? configured.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS),
   };
 }
 
 /**
  * Sends one piece of feedback. Never throws and never rejects: a bad body, a
- * dead collector or a timeout come back as `{ ok: false, error }`.
+ * dead collector or a timeout come back as `{ ok: false, error }`. A 429 or
+ * 503 is retried after the collector's `Retry-After` (else a doubling
+ * backoff), a bounded number of times within `retryBudgetMs`; the id is fixed
+ * before the first attempt, so a retry the collector already stored is not
+ * counted twice.
  */
 export async function feedback(input: FeedbackInput, options?: FeedbackOptions): Promise<FeedbackResult> {
   try {
@@ -60,25 +103,38 @@ export async function feedback(input: FeedbackInput, options?: FeedbackOptions):
     if (!parsed.success) {
       return { ok: false, error: `invalid feedback: ${z.prettifyError(parsed.error)}` };
     }
-    const { endpoint, apiKey, timeoutMs } = resolve(options);
+    const { endpoint, apiKey, timeoutMs, retries, retryBudgetMs } = resolve(options);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-    const response = await fetch(`${endpoint}/v1/feedback`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ ...parsed.data, id: parsed.data.id ?? randomUUID() }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (response.ok) {
-      await response.body?.cancel().catch(() => {});
-      return { ok: true, status: response.status };
+    const body = JSON.stringify({ ...parsed.data, id: parsed.data.id ?? randomUUID() });
+    const deadline = Date.now() + retryBudgetMs;
+    for (let attempt = 1; ; attempt++) {
+      const response = await fetch(`${endpoint}/v1/feedback`, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (response.ok) {
+        await response.body?.cancel().catch(() => {});
+        return { ok: true, status: response.status, attempts: attempt };
+      }
+      const text = await response.text().catch(() => '');
+      if (RETRYABLE_STATUS.has(response.status) && attempt <= retries) {
+        const wait =
+          retryAfterMs(response.headers.get('retry-after')) ?? FIRST_BACKOFF_MS * 2 ** (attempt - 1);
+        if (Date.now() + wait <= deadline) {
+          await sleep(wait);
+          continue;
+        }
+      }
+      return {
+        ok: false,
+        status: response.status,
+        attempts: attempt,
+        error: `collector answered ${response.status}${text ? `: ${text.slice(0, 500)}` : ''}`,
+      };
     }
-    const text = await response.text().catch(() => '');
-    return {
-      ok: false,
-      status: response.status,
-      error: `collector answered ${response.status}${text ? `: ${text.slice(0, 500)}` : ''}`,
-    };
   } catch (err) {
     return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }

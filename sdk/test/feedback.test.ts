@@ -62,7 +62,7 @@ describe('feedback', () => {
       },
       { endpoint: `${endpoint}/`, apiKey: 'key-123' },
     );
-    expect(result).toEqual({ ok: true, status: 202 });
+    expect(result).toEqual({ ok: true, status: 202, attempts: 1 });
     expect(received).toHaveLength(1);
     const [req] = received;
     expect(req?.method).toBe('POST');

@@ -2,11 +2,19 @@
  * The `eval` and `train` subcommands, for the CLI to mount:
  *   oversight eval --task <t> --data <file> [--json] [--cv [k]] [--threshold x]
  *   oversight eval --all <dir> [--json] [--cv k]
+ *   oversight eval --task feedback-agreement [--project p] [--by model,topic] [--json]  (reads the store)
  *   oversight train <task> <file> [--out path] [--aux-dir dir]
  */
 import type { Command } from 'commander';
+import type { Store } from '../store/store.ts';
 import { EVAL_TASKS, type EvalTask } from './dataset.ts';
 import { evaluateAll, evaluateTask } from './evaluate.ts';
+import {
+  AGREEMENT_GROUPS,
+  type AgreementGroup,
+  feedbackAgreement,
+  formatAgreementTable,
+} from './feedback-agreement.ts';
 import { formatReportJson, formatReportTable } from './format.ts';
 import { evaluateGroundedness, formatGroundednessTable, GROUNDEDNESS_TASK } from './groundedness.ts';
 import { train } from './train.ts';
@@ -18,6 +26,21 @@ interface EvalFlags {
   json?: boolean;
   cv?: string | boolean;
   threshold?: string;
+  project?: string;
+  by?: string;
+}
+
+/** Not a labelled-set task: it scores the scorers against users' feedback in a store. */
+export const FEEDBACK_AGREEMENT_TASK = 'feedback-agreement';
+
+function parseBy(by: string | undefined): AgreementGroup[] {
+  if (by === undefined) return [];
+  return by.split(',').map((g) => {
+    const name = g.trim();
+    if (!(AGREEMENT_GROUPS as readonly string[]).includes(name))
+      throw new Error(`--by takes ${AGREEMENT_GROUPS.join(', ')} (comma-separated), got ${name}`);
+    return name as AgreementGroup;
+  });
 }
 
 function foldsFlag(cv: string | boolean | undefined, fallback: number): number {
@@ -33,7 +56,25 @@ const progress = (message: string) => process.stderr.write(`${message}\n`);
 export async function runEval(
   flags: EvalFlags,
   print: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+  openStore?: () => Promise<Store>,
 ) {
+  if (flags.task === FEEDBACK_AGREEMENT_TASK) {
+    if (!openStore) throw new Error('feedback-agreement reads a store; none is configured');
+    const by = parseBy(flags.by);
+    const store = await openStore();
+    try {
+      const rows = await feedbackAgreement(store, {
+        ...(flags.project !== undefined ? { project: flags.project } : {}),
+        by,
+      });
+      print(
+        flags.json ? JSON.stringify({ task: FEEDBACK_AGREEMENT_TASK, rows }) : formatAgreementTable(rows),
+      );
+    } finally {
+      await store.close();
+    }
+    return;
+  }
   if (flags.all !== undefined) {
     const { reports, skipped, groundedness } = await evaluateAll(flags.all, {
       cv: foldsFlag(flags.cv, 5),
@@ -69,13 +110,20 @@ export async function runEval(
   print(flags.json ? formatReportJson(report) : formatReportTable([report]));
 }
 
-export function registerEvalCommands(program: Command): void {
-  program
+export interface EvalStoreWiring {
+  /** Adds the store flags (--data-dir, --clickhouse-url, …) to a command. */
+  addStoreOptions(command: Command): Command;
+  /** Opens the store those flags describe. */
+  openStore(flags: Record<string, unknown>): Promise<Store>;
+}
+
+export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWiring): void {
+  const evalCommand = program
     .command('eval')
     .description(
       'precision, recall, F1 at the shipped threshold, FPR and AUROC of a scorer on labelled JSONL',
     )
-    .option('--task <task>', `one of ${[...EVAL_TASKS, GROUNDEDNESS_TASK].join(', ')}`)
+    .option('--task <task>', `one of ${[...EVAL_TASKS, GROUNDEDNESS_TASK, FEEDBACK_AGREEMENT_TASK].join(', ')}`)
     .option(
       '--data <file>',
       'labelled JSONL ({text, label} rows; groundedness: {question, context, answer, label})',
@@ -84,9 +132,12 @@ export function registerEvalCommands(program: Command): void {
     .option('--json', 'print one JSON object')
     .option('--cv [folds]', 'k-fold cross-validation of a freshly trained model instead of the shipped one')
     .option('--threshold <x>', 'override the shipped threshold')
-    .action(async (flags: EvalFlags) => {
-      await runEval(flags);
-    });
+    .option('--project <id>', 'feedback-agreement: one project only')
+    .option('--by <groups>', 'feedback-agreement: also split by model, topic or model,topic');
+  storeWiring?.addStoreOptions(evalCommand);
+  evalCommand.action(async (flags: EvalFlags & Record<string, unknown>) => {
+    await runEval(flags, undefined, storeWiring ? () => storeWiring.openStore(flags) : undefined);
+  });
   program
     .command('train')
     .description('train a scorer model (jailbreak, injection, toxicity, refusal) from labelled JSONL')

@@ -4,7 +4,7 @@
  * (not through the write-ahead log: feedback is small, and the client retries).
  */
 import { randomUUID } from 'node:crypto';
-import { type Feedback, FeedbackSchema } from '@oversight/conventions';
+import { type Feedback, FeedbackSchema, feedbackKind } from '@oversight/conventions';
 import type { Handler } from 'hono';
 import type { z } from 'zod';
 import { toFeedbackRow } from '../pipeline/transform/record-rows.ts';
@@ -26,9 +26,22 @@ export function feedbackRoute(
   };
 }
 
+/**
+ * Thumbs are 1 up / 0 down. An implicit signal without a value gets its usual
+ * polarity (a copy approves the answer; a regenerate or an edit rejects it),
+ * so `avg(value)` per kind reads the same way as for thumbs.
+ */
+const IMPLICIT_VALUE: Record<string, number> = { copy: 1, regenerate: 0, edit: 0, comment: 0 };
+
 /** The `feedback` row for one accepted feedback document, filed under the key's project. */
 export function feedbackRow(projectId: string, feedback: Feedback): Row {
-  const thumbs = feedback.value === 'up' || feedback.value === 'down';
+  const kind = feedbackKind(feedback);
+  const value =
+    feedback.value === 'up'
+      ? 1
+      : feedback.value === 'down'
+        ? 0
+        : (feedback.value ?? IMPLICIT_VALUE[kind] ?? 0);
   return toFeedbackRow({
     id: feedback.id ?? randomUUID(),
     projectId,
@@ -36,9 +49,10 @@ export function feedbackRow(projectId: string, feedback: Feedback): Row {
     traceId: feedback.traceId,
     ...(feedback.spanId ? { spanId: feedback.spanId } : {}),
     ...(feedback.userId ? { userId: feedback.userId } : {}),
-    kind: thumbs ? 'thumbs' : 'score',
-    value: feedback.value === 'up' ? 1 : feedback.value === 'down' ? 0 : (feedback.value as number),
+    kind,
+    value,
     ...(feedback.comment ? { comment: feedback.comment } : {}),
+    ...(feedback.correction ? { correction: feedback.correction } : {}),
     ...(feedback.metadata
       ? { metadata: Object.fromEntries(Object.entries(feedback.metadata).map(([k, v]) => [k, String(v)])) }
       : {}),

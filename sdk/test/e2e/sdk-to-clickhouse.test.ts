@@ -409,7 +409,7 @@ describe('SDK → collector → ClickHouse', () => {
       { traceId: flow.traceId, value: 'up', comment, userId: USER },
       { endpoint: collector.url, apiKey: TEST_KEY },
     );
-    expect(result).toEqual({ ok: true, status: 202 });
+    expect(result).toEqual({ ok: true, status: 202, attempts: 1 });
     expect(await feedbackRows(flow.traceId)).toEqual([
       { project_id: 'project-a', trace_id: flow.traceId, user_id: USER, kind: 'thumbs', value: 1, comment },
     ]);
@@ -418,7 +418,7 @@ describe('SDK → collector → ClickHouse', () => {
   it('feedback() after init() needs no endpoint or key', async () => {
     const traceId = 'a'.repeat(32);
     const result = await feedback({ traceId, value: 'down', comment: 'configured by init' });
-    expect(result).toEqual({ ok: true, status: 202 });
+    expect(result).toEqual({ ok: true, status: 202, attempts: 1 });
     expect(await feedbackRows(traceId)).toEqual([
       {
         project_id: 'project-a',

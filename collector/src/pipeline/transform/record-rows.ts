@@ -39,7 +39,7 @@ export function toEvaluationRow(record: EvaluationRecord): Row {
   };
 }
 
-export type FeedbackKind = 'thumbs' | 'score' | 'comment';
+export type FeedbackKind = 'thumbs' | 'score' | 'comment' | 'regenerate' | 'copy' | 'edit';
 
 export interface FeedbackRecord {
   /** Stable id from the sender: a resent feedback collapses into one row. */
@@ -53,6 +53,8 @@ export interface FeedbackRecord {
   /** thumbs: 1 up / 0 down (or -1); score: the score; comment: 0. */
   value: number;
   comment?: string;
+  /** For an `edit`: the answer as the user corrected it. */
+  correction?: string;
   metadata?: Record<string, string>;
 }
 
@@ -68,6 +70,7 @@ export function toFeedbackRow(record: FeedbackRecord): Row {
     kind: record.kind,
     value: record.value,
     comment: record.comment ?? '',
+    correction: record.correction ?? '',
     metadata: record.metadata ?? {},
   };
 }

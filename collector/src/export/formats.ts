@@ -1,0 +1,276 @@
+/**
+ * Rated generations → fine-tuning records in the field names Hugging Face
+ * TRL's trainers read, conversational form (lists of `{role, content}`), so
+ * the system prompt and earlier turns travel with the question:
+ *   KTO  {prompt, completion, label}     KTOTrainer (unpaired, desirable or not)
+ *   DPO  {prompt, chosen, rejected}      DPOTrainer (and ORPO, CPO, …)
+ *   SFT  {messages}                      SFTTrainer
+ */
+import { canonicalize, maskPii } from '@oversight/scorers';
+import { z } from 'zod';
+import type { RatedGeneration } from './preference-query.ts';
+
+export const EXPORT_FORMATS = ['kto', 'dpo', 'sft'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+export interface KtoRecord {
+  prompt: ChatMessage[];
+  completion: ChatMessage[];
+  label: boolean;
+}
+export interface DpoRecord {
+  prompt: ChatMessage[];
+  chosen: ChatMessage[];
+  rejected: ChatMessage[];
+}
+export interface SftRecord {
+  messages: ChatMessage[];
+}
+export type ExportRecord = KtoRecord | DpoRecord | SftRecord;
+
+export interface BuildOptions {
+  /** Mask PII in every text (default true): exported files leave the observability boundary. */
+  maskPii?: boolean;
+  /** Positive examples (KTO desirable, DPO chosen, SFT) need at least this groundedness score. */
+  minGroundedness?: number;
+}
+
+/** Counts for the summary: records per kind and rated generations skipped per reason. */
+export class ExportTally {
+  readonly kinds = new Map<string, number>();
+  readonly skipped = new Map<string, number>();
+  generations = 0;
+  written = 0;
+  record(kind: string) {
+    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
+    this.written++;
+  }
+  skip(reason: string, n = 1) {
+    if (n > 0) this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + n);
+  }
+  toJSON() {
+    return {
+      generations: this.generations,
+      written: this.written,
+      kinds: Object.fromEntries([...this.kinds].sort()),
+      skipped: Object.fromEntries([...this.skipped].sort()),
+    };
+  }
+}
+
+const StoredMessages = z.array(z.object({ role: z.string(), content: z.string().default('') }).loose());
+
+/**
+ * System prompts and popular questions repeat on most rows, and masking costs
+ * ≈ 50 µs a text, so masked texts are remembered; the cache is bounded
+ * (cleared when full) to keep the export's memory flat.
+ */
+const MASK_CACHE_ENTRIES = 20_000;
+const MASK_CACHE_MAX_CHARS = 4_096;
+const maskCache = new Map<string, string>();
+
+function cachedMask(text: string): string {
+  if (text.length > MASK_CACHE_MAX_CHARS) return maskPii(text);
+  let masked = maskCache.get(text);
+  if (masked === undefined) {
+    if (maskCache.size >= MASK_CACHE_ENTRIES) maskCache.clear();
+    masked = maskPii(text);
+    maskCache.set(text, masked);
+  }
+  return masked;
+}
+
+function textMasker(options: BuildOptions): (text: string) => string {
+  return options.maskPii === false ? (text) => text : cachedMask;
+}
+
+/** The prompt as chat messages; an unreadable message list falls back to the prompt text. */
+export function promptMessages(row: RatedGeneration, mask: (text: string) => string): ChatMessage[] {
+  if (row.input_messages !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(row.input_messages);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+    }
+    const messages = StoredMessages.safeParse(parsed);
+    if (messages.success && messages.data.length > 0)
+      return messages.data.map((m) => ({ role: m.role, content: mask(m.content) }));
+  }
+  return [{ role: 'user', content: mask(row.prompt_text) }];
+}
+
+const assistant = (content: string): ChatMessage[] => [{ role: 'assistant', content }];
+
+function groundedEnough(row: RatedGeneration, options: BuildOptions): boolean {
+  if (options.minGroundedness === undefined) return true;
+  return row.groundedness !== null && row.groundedness >= options.minGroundedness;
+}
+
+/** Common reasons a rated generation yields nothing; undefined when it can be used. */
+function unusable(row: RatedGeneration): string | undefined {
+  if (!row.found) return 'generation_not_found';
+  return undefined;
+}
+
+export function* ktoRecords(
+  row: RatedGeneration,
+  options: BuildOptions,
+  tally: ExportTally,
+): Generator<KtoRecord> {
+  tally.generations++;
+  const why = unusable(row);
+  if (why) return tally.skip(why);
+  if (row.ups + row.downs === 0) return tally.skip('no_thumbs');
+  if (row.ups === row.downs) return tally.skip('tied_votes');
+  const label = row.ups > row.downs;
+  if (label && !groundedEnough(row, options)) return tally.skip('below_min_groundedness');
+  const mask = textMasker(options);
+  tally.record(label ? 'desirable' : 'undesirable');
+  yield { prompt: promptMessages(row, mask), completion: assistant(mask(row.completion_text)), label };
+}
+
+export function* sftRecords(
+  row: RatedGeneration,
+  options: BuildOptions,
+  tally: ExportTally,
+): Generator<SftRecord> {
+  tally.generations++;
+  const why = unusable(row);
+  if (why) return tally.skip(why);
+  const mask = textMasker(options);
+  // The user's own correction is the best answer we have for that prompt.
+  if (row.correction !== '') {
+    tally.record('correction');
+    yield { messages: [...promptMessages(row, mask), ...assistant(mask(row.correction))] };
+    return;
+  }
+  if (row.ups <= row.downs) return tally.skip(row.ups + row.downs === 0 ? 'no_thumbs' : 'not_liked');
+  if (row.hallucinated === 1) return tally.skip('hallucinated');
+  if (!groundedEnough(row, options)) return tally.skip('below_min_groundedness');
+  tally.record('liked');
+  yield { messages: [...promptMessages(row, mask), ...assistant(mask(row.completion_text))] };
+}
+
+/** Word n-grams of the scorers' canonical form: bigrams, or the words of a one-word text. */
+function shingles(canonical: string): Set<string> {
+  const words = canonical.split(' ').filter(Boolean);
+  if (words.length < 2) return new Set(words);
+  const out = new Set<string>();
+  for (let i = 0; i + 1 < words.length; i++) out.add(`${words[i]} ${words[i + 1]}`);
+  return out;
+}
+
+export function jaccard(a: Set<string>, b: Set<string>): number {
+  if (a.size === 0 && b.size === 0) return 1;
+  let shared = 0;
+  for (const s of a) if (b.has(s)) shared++;
+  return shared / (a.size + b.size - shared);
+}
+
+/** Two prompts are near-identical at or above this word-bigram Jaccard similarity of their canonical forms. */
+export const NEAR_IDENTICAL_JACCARD = 0.8;
+/** Bounds the memory of one prompt group; a larger group is paired in slices. */
+const MAX_GROUP = 10_000;
+
+/**
+ * Pairs DPO records from rated generations arriving ordered by (project,
+ * prompt key). A group is a run of same-project rows whose prompts are equal
+ * in canonical form or near-identical to the group's first prompt. In a group,
+ * the i-th liked answer is paired with the i-th disliked one (each answer used
+ * once, so a popular prompt does not dominate); an edited answer always makes
+ * a pair (correction chosen, original rejected).
+ */
+export class DpoPairer {
+  private group: RatedGeneration[] = [];
+  private anchor: { project: string; key: string; canonical: string; shingles: Set<string> } | undefined;
+  private readonly options: BuildOptions;
+  private readonly tally: ExportTally;
+  constructor(options: BuildOptions, tally: ExportTally) {
+    this.options = options;
+    this.tally = tally;
+  }
+
+  *push(row: RatedGeneration): Generator<DpoRecord> {
+    this.tally.generations++;
+    const why = unusable(row);
+    if (why) return this.tally.skip(why);
+    if (!this.belongs(row) || this.group.length >= MAX_GROUP) yield* this.flush();
+    if (!this.anchor) {
+      const canonical = canonicalize(row.prompt_key).text;
+      this.anchor = {
+        project: row.project_id,
+        key: row.prompt_key,
+        canonical,
+        shingles: shingles(canonical),
+      };
+    }
+    this.group.push(row);
+  }
+
+  private belongs(row: RatedGeneration): boolean {
+    const anchor = this.anchor;
+    if (!anchor || anchor.project !== row.project_id) return false;
+    if (anchor.key === row.prompt_key) return true;
+    const canonical = canonicalize(row.prompt_key).text;
+    return (
+      canonical === anchor.canonical ||
+      jaccard(anchor.shingles, shingles(canonical)) >= NEAR_IDENTICAL_JACCARD
+    );
+  }
+
+  *flush(): Generator<DpoRecord> {
+    const group = this.group;
+    this.group = [];
+    this.anchor = undefined;
+    if (group.length === 0) return;
+    const mask = textMasker(this.options);
+    const liked: RatedGeneration[] = [];
+    const disliked: RatedGeneration[] = [];
+    for (const row of group) {
+      if (row.correction !== '') {
+        if (sameAnswer(row.correction, row.completion_text)) {
+          this.tally.skip('identical_answers');
+        } else {
+          this.tally.record('edit');
+          yield {
+            prompt: promptMessages(row, mask),
+            chosen: assistant(mask(row.correction)),
+            rejected: assistant(mask(row.completion_text)),
+          };
+        }
+        continue;
+      }
+      if (row.ups > row.downs) {
+        if (groundedEnough(row, this.options)) liked.push(row);
+        else this.tally.skip('below_min_groundedness');
+      } else if (row.downs > row.ups) disliked.push(row);
+      else this.tally.skip('tied_votes');
+    }
+    const pairs = Math.min(liked.length, disliked.length);
+    for (let i = 0; i < pairs; i++) {
+      const chosen = liked[i] as RatedGeneration;
+      const rejected = disliked[i] as RatedGeneration;
+      if (sameAnswer(chosen.completion_text, rejected.completion_text)) {
+        this.tally.skip('identical_answers', 2);
+        continue;
+      }
+      this.tally.record('thumbs_pair');
+      yield {
+        prompt: promptMessages(chosen, mask),
+        chosen: assistant(mask(chosen.completion_text)),
+        rejected: assistant(mask(rejected.completion_text)),
+      };
+    }
+    this.tally.skip('unpaired', liked.length + disliked.length - 2 * pairs);
+  }
+}
+
+function sameAnswer(a: string, b: string): boolean {
+  return canonicalize(a).text === canonicalize(b).text;
+}

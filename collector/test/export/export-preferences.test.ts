@@ -1,0 +1,256 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ExportOptions, exportPreferences, withOutput } from '../../src/export/export-preferences.ts';
+import { jaccard } from '../../src/export/formats.ts';
+import type { Store } from '../../src/store/store.ts';
+import { storeBackends } from '../helpers/store-backends.ts';
+import { type Generation, seed, spanId, traceId, type Vote } from './seed.ts';
+
+const A = 'project-a';
+const B = 'project-b';
+const sys = { role: 'system', content: 'Be brief.' };
+const user = (content: string) => [sys, { role: 'user', content }];
+const bot = (content: string) => [{ role: 'assistant', content }];
+
+// One generation per trace unless said otherwise; trace n, span n.
+const gen = (n: number, question: string, answer: string, extra: Partial<Generation> = {}): Generation => ({
+  project: A,
+  trace: traceId(n),
+  span: spanId(n),
+  question,
+  answer,
+  at: 1_000n,
+  groundedness: 0.9,
+  hallucinated: 0,
+  ...extra,
+});
+const thumbs = (n: number, up: boolean, extra: Partial<Vote> = {}): Vote => ({
+  project: A,
+  id: `fb-${n}-${up ? 'up' : 'down'}-${extra.userId ?? ''}`,
+  traceId: traceId(n),
+  spanId: spanId(n),
+  kind: 'thumbs',
+  value: up ? 1 : 0,
+  ...extra,
+});
+
+const generations: Generation[] = [
+  // Exact prompt up to case and punctuation: a liked and a disliked answer → one DPO pair.
+  gen(1, 'How do I reset my password?', 'Open Settings, then Security.'),
+  // An earlier draft in the same trace: feedback without a span id rates the last generation, not this.
+  gen(1, 'How do I reset my password?', 'draft answer', { span: spanId(101), at: 0n }),
+  gen(2, 'how do i reset my PASSWORD', 'I cannot help with that.', { groundedness: 0.2, hallucinated: 1 }),
+  // Near-identical (word-bigram Jaccard 0.9 of the canonical forms) → paired.
+  gen(3, 'What are your opening hours on Sunday?', 'We open at 10 on Sundays.'),
+  gen(4, 'What are your opening hours on Sunday please?', 'Every day 9 to 5.', { groundedness: 0.1 }),
+  // Disliked with nothing to pair with.
+  gen(5, 'Cancel my subscription', 'Sure, cancelled.'),
+  // Edited by the user: the correction is chosen, the original rejected.
+  gen(6, 'What is the refund window?', '30 days.'),
+  // PII in the prompt; liked but flagged as hallucinated (KTO yes, SFT no).
+  gen(7, 'My card 4111 1111 1111 1111 was declined, why?', 'Your bank refused it.', { hallucinated: 1 }),
+  // Liked but weakly grounded: dropped from positives by --min-groundedness 0.5.
+  gen(8, 'Do you ship to Canada?', 'Yes, in 5 days.', { groundedness: 0.3 }),
+  // Votes that cancel out; a user who changed their mind (down, then up) counts once, as up.
+  gen(9, 'Is there a student discount?', 'Yes, 20 %.'),
+  gen(10, 'Where is my order?', 'It ships tomorrow.'),
+  // Another project asks the same question and dislikes its answer: never paired with A's.
+  { ...gen(11, 'How do I reset my password?', 'Project B answer.'), project: B },
+];
+
+const votes: Vote[] = [
+  { ...thumbs(1, true, { userId: 'u1' }), spanId: undefined },
+  thumbs(2, false, { userId: 'u2' }),
+  thumbs(3, true),
+  thumbs(4, false),
+  thumbs(5, false),
+  {
+    project: A,
+    id: 'fb-edit-6',
+    traceId: traceId(6),
+    spanId: spanId(6),
+    kind: 'edit',
+    value: 0,
+    correction: 'Refunds within 14 days; write to jane.doe@example.com.',
+  },
+  { project: A, id: 'fb-copy-6', traceId: traceId(6), spanId: spanId(6), kind: 'copy', value: 1 },
+  thumbs(7, true),
+  thumbs(8, true),
+  thumbs(9, true, { userId: 'u1' }),
+  thumbs(9, false, { userId: 'u2' }),
+  thumbs(10, false, { userId: 'u3', at: 0 }),
+  thumbs(10, true, { userId: 'u3', at: 1_000 }),
+  // Rates a trace that never reached the store.
+  thumbs(99, true),
+  { ...thumbs(11, false), project: B },
+];
+
+async function run(store: Store, options: ExportOptions) {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  const summary = await exportPreferences(store, out, options);
+  const records = Buffer.concat(chunks)
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+  return { summary, records };
+}
+
+describe.each(storeBackends())('export-preferences on $name', (backend) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await backend.open();
+    await store.migrate();
+    await seed(store, generations, votes);
+  }, 60_000);
+  afterAll(async () => {
+    await backend.cleanup();
+  });
+
+  it('KTO: one row per thumbed generation, PII masked, ties and missing generations skipped', async () => {
+    const { summary, records } = await run(store, { format: 'kto', project: A, pageSize: 3 }); // several pages
+    expect(records).toEqual([
+      {
+        prompt: user('How do I reset my password?'),
+        completion: bot('Open Settings, then Security.'),
+        label: true,
+      },
+      {
+        prompt: user('how do i reset my PASSWORD'),
+        completion: bot('I cannot help with that.'),
+        label: false,
+      },
+      {
+        prompt: user('What are your opening hours on Sunday?'),
+        completion: bot('We open at 10 on Sundays.'),
+        label: true,
+      },
+      {
+        prompt: user('What are your opening hours on Sunday please?'),
+        completion: bot('Every day 9 to 5.'),
+        label: false,
+      },
+      { prompt: user('Cancel my subscription'), completion: bot('Sure, cancelled.'), label: false },
+      {
+        prompt: user('My card <CREDIT_CARD> was declined, why?'),
+        completion: bot('Your bank refused it.'),
+        label: true,
+      },
+      { prompt: user('Do you ship to Canada?'), completion: bot('Yes, in 5 days.'), label: true },
+      { prompt: user('Where is my order?'), completion: bot('It ships tomorrow.'), label: true },
+    ]);
+    expect(summary).toEqual({
+      format: 'kto',
+      feedbackRows: 14,
+      generations: 11,
+      written: 8,
+      kinds: { desirable: 5, undesirable: 3 },
+      skipped: { generation_not_found: 1, no_thumbs: 1, tied_votes: 1 },
+    });
+  });
+
+  it('KTO with --min-groundedness drops weakly grounded positives only', async () => {
+    const { summary, records } = await run(store, { format: 'kto', project: A, minGroundedness: 0.5 });
+    expect(records.map((r) => r.completion[0].content)).not.toContain('Yes, in 5 days.');
+    expect(records.map((r) => r.completion[0].content)).toContain('Every day 9 to 5.');
+    expect(summary.skipped).toMatchObject({ below_min_groundedness: 1 });
+  });
+
+  it('DPO: same and near-identical prompts paired, edits as pairs, PII masked, one project only', async () => {
+    const { summary, records } = await run(store, { format: 'dpo', project: A, pageSize: 3 }); // a group spans pages
+    // Ordered by prompt: pairs come out grouped by question.
+    expect(records).toEqual([
+      {
+        prompt: user('How do I reset my password?'),
+        chosen: bot('Open Settings, then Security.'),
+        rejected: bot('I cannot help with that.'),
+      },
+      {
+        prompt: user('What are your opening hours on Sunday?'),
+        chosen: bot('We open at 10 on Sundays.'),
+        rejected: bot('Every day 9 to 5.'),
+      },
+      {
+        prompt: user('What is the refund window?'),
+        chosen: bot('Refunds within 14 days; write to <EMAIL_ADDRESS>.'),
+        rejected: bot('30 days.'),
+      },
+    ]);
+    expect(summary.kinds).toEqual({ edit: 1, thumbs_pair: 2 });
+    expect(summary.skipped).toEqual({ generation_not_found: 1, tied_votes: 1, unpaired: 4 });
+  });
+
+  it('DPO without a project filter still never pairs across projects', async () => {
+    const { records } = await run(store, { format: 'dpo' });
+    const chosen = records.map((r) => r.chosen[0].content);
+    const rejected = records.map((r) => r.rejected[0].content);
+    expect(chosen).toHaveLength(3);
+    expect(rejected).not.toContain('Project B answer.');
+  });
+
+  it('SFT: liked, not hallucinated answers and user corrections', async () => {
+    const { summary, records } = await run(store, { format: 'sft', project: A, maskPii: false });
+    expect(records).toEqual([
+      { messages: [...user('How do I reset my password?'), ...bot('Open Settings, then Security.')] },
+      { messages: [...user('What are your opening hours on Sunday?'), ...bot('We open at 10 on Sundays.')] },
+      {
+        messages: [
+          ...user('What is the refund window?'),
+          ...bot('Refunds within 14 days; write to jane.doe@example.com.'),
+        ],
+      },
+      { messages: [...user('Do you ship to Canada?'), ...bot('Yes, in 5 days.')] },
+      { messages: [...user('Where is my order?'), ...bot('It ships tomorrow.')] },
+    ]);
+    expect(summary.kinds).toEqual({ correction: 1, liked: 4 });
+    expect(summary.skipped).toEqual({ generation_not_found: 1, hallucinated: 1, not_liked: 4 });
+  });
+
+  it("a project's export holds only its own rows", async () => {
+    const { records } = await run(store, { format: 'kto', project: B });
+    expect(records).toEqual([
+      { prompt: user('How do I reset my password?'), completion: bot('Project B answer.'), label: false },
+    ]);
+  });
+
+  it('filters by feedback time', async () => {
+    const { summary } = await run(store, { format: 'kto', project: A, since: '2027-01-02' });
+    expect(summary).toMatchObject({ feedbackRows: 0, written: 0 });
+    const { summary: all } = await run(store, { format: 'kto', project: A, until: '2027-01-02' });
+    expect(all.written).toBe(8);
+  });
+
+  it('rejects bad filters with a clear error', async () => {
+    await expect(run(store, { format: 'kto', since: 'yesterday' })).rejects.toThrow(/not a date: yesterday/);
+    await expect(run(store, { format: 'kto', topic: 'billing' })).rejects.toThrow(/numeric topic id/);
+  });
+});
+
+describe('near-identical prompts', () => {
+  it('measures word-bigram overlap', () => {
+    const a = new Set(['a b', 'b c', 'c d']);
+    expect(jaccard(a, new Set(['a b', 'b c', 'c d']))).toBe(1);
+    expect(jaccard(a, new Set(['a b', 'b c', 'c e']))).toBe(0.5);
+    expect(jaccard(new Set(), new Set())).toBe(1);
+  });
+});
+
+describe('withOutput', () => {
+  it('names the incomplete file when an export fails half-way', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oversight-export-'));
+    const file = join(dir, 'out.jsonl');
+    await expect(
+      withOutput(file, async (out) => {
+        out.write('{"prompt":[]}\n');
+        throw new Error('ClickHouse went away');
+      }),
+    ).rejects.toThrow(`ClickHouse went away (${file} is incomplete)`);
+    expect(await readFile(file, 'utf8')).toBe('{"prompt":[]}\n');
+    await rm(dir, { recursive: true, force: true });
+  });
+});

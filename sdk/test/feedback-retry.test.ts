@@ -1,0 +1,136 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FeedbackSchema, feedback, feedbackKind, retryAfterMs } from '../src/feedback.ts';
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+}
+
+let server: Server;
+let endpoint: string;
+let script: Answer[] = [];
+let bodies: Array<{ id: string; kind?: string; correction?: string }> = [];
+let arrivals: number[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      arrivals.push(Date.now());
+      bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      const answer = script.shift() ?? { status: 202 };
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+      res.end(answer.status === 202 ? '{"accepted":true}' : '{"error":"busy"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+});
+
+beforeEach(() => {
+  script = [];
+  bodies = [];
+  arrivals = [];
+});
+
+describe('feedback retries', () => {
+  it('retries a 429 after its Retry-After and a 503, with the same id each time', async () => {
+    script = [
+      { status: 429, headers: { 'retry-after': '1' } },
+      { status: 503, headers: { 'retry-after': '0' } },
+    ];
+    const result = await feedback({ traceId: TRACE, value: 'up' }, { endpoint });
+    expect(result).toEqual({ ok: true, status: 202, attempts: 3 });
+    expect(bodies).toHaveLength(3);
+    expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+    // Retry-After: 1 is honoured (timer granularity allows a few ms early).
+    expect((arrivals[1] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(990);
+  });
+
+  it('does not retry other errors', async () => {
+    script = [{ status: 400 }];
+    const result = await feedback({ traceId: TRACE, value: 'up' }, { endpoint });
+    expect(result.ok).toBe(false);
+    expect(result.status).toBe(400);
+    expect(result.attempts).toBe(1);
+    expect(bodies).toHaveLength(1);
+  });
+
+  it('stops after the retry limit and reports the last status', async () => {
+    script = Array.from({ length: 5 }, () => ({ status: 503, headers: { 'retry-after': '0' } }));
+    const result = await feedback({ traceId: TRACE, value: 'down' }, { endpoint, retries: 2 });
+    expect(result).toMatchObject({ ok: false, status: 503, attempts: 3 });
+    expect(result.error).toContain('busy');
+    expect(bodies).toHaveLength(3);
+  });
+
+  it('gives up at once when Retry-After exceeds the budget instead of holding the caller', async () => {
+    script = [{ status: 429, headers: { 'retry-after': '3600' } }];
+    const started = Date.now();
+    const result = await feedback({ traceId: TRACE, value: 'up' }, { endpoint, retryBudgetMs: 2_000 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(result).toMatchObject({ ok: false, status: 429, attempts: 1 });
+    expect(bodies).toHaveLength(1);
+  });
+
+  it('backs off without a Retry-After header', async () => {
+    script = [{ status: 503 }];
+    const result = await feedback({ traceId: TRACE, value: 'up' }, { endpoint });
+    expect(result).toEqual({ ok: true, status: 202, attempts: 2 });
+    expect((arrivals[1] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(240);
+  });
+});
+
+describe('retryAfterMs', () => {
+  it('reads delay-seconds and HTTP dates, and ignores junk', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(retryAfterMs('2', now)).toBe(2_000);
+    expect(retryAfterMs(' 0 ', now)).toBe(0);
+    expect(retryAfterMs('Thu, 01 Jan 2026 00:00:05 GMT', now)).toBe(5_000);
+    expect(retryAfterMs('Wed, 31 Dec 2025 23:00:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('soon', now)).toBeUndefined();
+    expect(retryAfterMs(null, now)).toBeUndefined();
+    expect(retryAfterMs('-3', now)).toBeUndefined();
+  });
+});
+
+describe('implicit feedback kinds', () => {
+  it('sends regenerate, copy and edit with the correction', async () => {
+    expect((await feedback({ traceId: TRACE, kind: 'regenerate' }, { endpoint })).ok).toBe(true);
+    expect((await feedback({ traceId: TRACE, kind: 'copy' }, { endpoint })).ok).toBe(true);
+    const edit = await feedback(
+      { traceId: TRACE, kind: 'edit', correction: 'Open Settings › Security.' },
+      { endpoint },
+    );
+    expect(edit.ok).toBe(true);
+    expect(bodies.map((b) => [b.kind, b.correction])).toEqual([
+      ['regenerate', undefined],
+      ['copy', undefined],
+      ['edit', 'Open Settings › Security.'],
+    ]);
+  });
+
+  it('validates kinds: an edit needs its correction, a rating its value', () => {
+    const ok = (body: unknown) => FeedbackSchema.safeParse(body).success;
+    expect(ok({ traceId: TRACE, kind: 'edit' })).toBe(false);
+    expect(ok({ traceId: TRACE, kind: 'copy', correction: 'x' })).toBe(false);
+    expect(ok({ traceId: TRACE, kind: 'thumbs' })).toBe(false);
+    expect(ok({ traceId: TRACE, kind: 'thumbs', value: 3 })).toBe(false);
+    expect(ok({ traceId: TRACE })).toBe(false);
+    expect(ok({ traceId: TRACE, kind: 'comment' })).toBe(false);
+    expect(ok({ traceId: TRACE, kind: 'comment', comment: 'hm' })).toBe(true);
+    expect(ok({ traceId: TRACE, kind: 'nudge' })).toBe(false);
+    expect(feedbackKind(FeedbackSchema.parse({ traceId: TRACE, value: 4 }))).toBe('score');
+    expect(feedbackKind(FeedbackSchema.parse({ traceId: TRACE, value: 'down' }))).toBe('thumbs');
+    expect(feedbackKind(FeedbackSchema.parse({ traceId: TRACE, kind: 'copy' }))).toBe('copy');
+  });
+});
