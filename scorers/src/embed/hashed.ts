@@ -147,9 +147,10 @@ export class HashedEmbedder implements SyncEmbedder {
     return out;
   }
 
-  embedOne(text: string): Float32Array {
+  /** `learn` overrides the constructor's choice for this text (false: embed against the table as it is). */
+  embedOne(text: string, learn = this.learn): Float32Array {
     const features = this.features(text);
-    if (this.learn) this.count(features);
+    if (learn) this.count(features);
     const v = new Float32Array(this.dimension);
     let sq = 0;
     for (const f of features) {

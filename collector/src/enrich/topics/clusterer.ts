@@ -40,6 +40,8 @@ export interface ClustererOptions {
   /** Width of the built-in embedder (default 1024). */
   dimension?: number;
   now?: () => Date;
+  /** Told when a topic is merged into another (gap counters, caches keyed by topic follow it). */
+  onMerge?: (projectId: string, from: string, into: string) => void;
 }
 
 export interface Assignment {
@@ -125,6 +127,7 @@ export class TopicClusterer {
   readonly smallSize: number;
   private readonly dimension: number;
   private readonly now: () => Date;
+  private readonly onMerge: ((projectId: string, from: string, into: string) => void) | undefined;
   private readonly spaces = new Map<string, Space>();
   private readonly embedders = new Map<string, HashedEmbedder>();
   /** Merged-away topic id → surviving id, per project, so late rows still resolve. */
@@ -139,6 +142,7 @@ export class TopicClusterer {
     this.smallSize = options.smallSize ?? 1;
     this.dimension = options.dimension ?? 1024;
     this.now = options.now ?? (() => new Date());
+    this.onMerge = options.onMerge;
   }
 
   /** The built-in embedder of a project (its IDF table is the project's own). */
@@ -381,7 +385,7 @@ export class TopicClusterer {
     s.topics.splice(s.topics.indexOf(drop), 1);
     s.byId.delete(drop.id);
     this.aliases.set(`${s.projectId}\u0000${drop.id}`, keep.id);
-    for (const [k, v] of this.aliases) if (v === drop.id && k.startsWith(`${s.projectId}\u0000`)) this.aliases.set(k, keep.id);
+    this.onMerge?.(s.projectId, drop.id, keep.id);
   }
 
   private evict(s: Space, spare: Topic): void {
@@ -397,7 +401,9 @@ export class TopicClusterer {
 
   /** The id a topic is known by now (after merges), or undefined if the project never had it. */
   resolve(projectId: string, topicId: string): string | undefined {
-    const alias = this.aliases.get(`${projectId}\u0000${topicId}`);
+    // Chains form when a survivor is itself merged later; follow them to the end.
+    let alias = this.aliases.get(`${projectId}\u0000${topicId}`);
+    for (let next = alias; next !== undefined; next = this.aliases.get(`${projectId}\u0000${next}`)) alias = next;
     if (alias) return alias;
     for (const s of this.spaces.values()) if (s.projectId === projectId && s.byId.has(topicId)) return topicId;
     return undefined;
