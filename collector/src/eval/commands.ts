@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { EVAL_TASKS, type EvalTask } from './dataset.ts';
 import { evaluateAll, evaluateTask } from './evaluate.ts';
 import { formatReportJson, formatReportTable } from './format.ts';
+import { evaluateTopicSets, formatTopicReports, isTopicTask, runTopicTask, TOPIC_TASKS } from './topic-tasks.ts';
 import { train } from './train.ts';
 
 interface EvalFlags {
@@ -38,13 +39,23 @@ export async function runEval(
       cv: foldsFlag(flags.cv, 5),
       onProgress: progress,
     });
-    print(flags.json ? JSON.stringify({ reports, skipped }) : formatReportTable(reports, skipped));
+    const topics = await evaluateTopicSets(flags.all, progress);
+    print(
+      flags.json
+        ? JSON.stringify({ reports, skipped, topics })
+        : `${formatReportTable(reports, skipped)}\n\n${formatTopicReports(topics)}`,
+    );
     return;
   }
   if (flags.task === undefined || flags.data === undefined)
     throw new Error('eval needs --task and --data, or --all <dir>');
+  if (isTopicTask(flags.task)) {
+    const report = await runTopicTask(flags.task, flags.data);
+    print(flags.json ? JSON.stringify(report) : formatTopicReports([report]));
+    return;
+  }
   if (!(EVAL_TASKS as readonly string[]).includes(flags.task)) {
-    throw new Error(`unknown task ${flags.task}; one of ${EVAL_TASKS.join(', ')}`);
+    throw new Error(`unknown task ${flags.task}; one of ${[...EVAL_TASKS, ...TOPIC_TASKS].join(', ')}`);
   }
   const options: Parameters<typeof evaluateTask>[0] = {
     task: flags.task as EvalTask,
@@ -64,8 +75,8 @@ export function registerEvalCommands(program: Command): void {
     .description(
       'precision, recall, F1 at the shipped threshold, FPR and AUROC of a scorer on labelled JSONL',
     )
-    .option('--task <task>', `one of ${EVAL_TASKS.join(', ')}`)
-    .option('--data <file>', 'labelled JSONL ({text, label} rows)')
+    .option('--task <task>', `one of ${[...EVAL_TASKS, ...TOPIC_TASKS].join(', ')}`)
+    .option('--data <file>', 'labelled JSONL ({text, label} rows; {text, intent} for topics and kb-gaps)')
     .option('--all <dir>', 'evaluate every known set in a directory (cross-validated and in-sample)')
     .option('--json', 'print one JSON object')
     .option('--cv [folds]', 'k-fold cross-validation of a freshly trained model instead of the shipped one')
