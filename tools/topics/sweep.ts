@@ -29,6 +29,10 @@ for (const a of assigns) {
   }
 }
 if (best) {
-  const r = evaluateTopics(held, 'held', { assignThreshold: best.a, mergeThreshold: best.m, absorbThreshold: best.b });
+  const r = evaluateTopics(held, 'held', {
+    assignThreshold: best.a,
+    mergeThreshold: best.m,
+    absorbThreshold: best.b,
+  });
   console.log(`held-out intents with assign ${best.a} merge ${best.m} absorb ${best.b}: ${fmt(r)}`);
 }

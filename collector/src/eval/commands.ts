@@ -8,7 +8,13 @@ import type { Command } from 'commander';
 import { EVAL_TASKS, type EvalTask } from './dataset.ts';
 import { evaluateAll, evaluateTask } from './evaluate.ts';
 import { formatReportJson, formatReportTable } from './format.ts';
-import { evaluateTopicSets, formatTopicReports, isTopicTask, runTopicTask, TOPIC_TASKS } from './topic-tasks.ts';
+import {
+  evaluateTopicSets,
+  formatTopicReports,
+  isTopicTask,
+  runTopicTask,
+  TOPIC_TASKS,
+} from './topic-tasks.ts';
 import { train } from './train.ts';
 
 interface EvalFlags {

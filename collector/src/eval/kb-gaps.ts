@@ -57,7 +57,8 @@ export function gapIntentsFor(file: string, rows: readonly IntentRow[]): Set<str
 
 export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGapsReport {
   const gapIntents = gapIntentsFor(file, rows);
-  if (gapIntents.size === 0) throw new Error(`${file}: no gap intent (oos, or a BANKING77 file) among the rows`);
+  if (gapIntents.size === 0)
+    throw new Error(`${file}: no gap intent (oos, or a BANKING77 file) among the rows`);
   const taken = new Map<string, number>();
   const docs: string[] = [];
   const stream: IntentRow[] = [];

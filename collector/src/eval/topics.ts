@@ -29,7 +29,9 @@ export function parseIntentRows(content: string, source = 'input'): IntentRow[] 
     }
     const parsed = intentRowSchema.safeParse(json);
     if (!parsed.success)
-      throw new Error(`${source}:${i + 1}: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+      throw new Error(
+        `${source}:${i + 1}: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
+      );
     rows.push({ text: parsed.data.text, intent: parsed.data.intent });
   }
   return rows;
@@ -65,7 +67,11 @@ export function clusterRows(rows: readonly IntentRow[], options: ClustererOption
   return { clusterer, topicIds: final };
 }
 
-export function evaluateTopics(rows: readonly IntentRow[], file = 'input', options: ClustererOptions = {}): TopicsReport {
+export function evaluateTopics(
+  rows: readonly IntentRow[],
+  file = 'input',
+  options: ClustererOptions = {},
+): TopicsReport {
   const { clusterer, topicIds } = clusterRows(rows, options);
   const gold = rows.map((r) => r.intent);
   const sizes = new Map<string, number>();

@@ -108,7 +108,9 @@ export class OnnxEmbedder implements Embedder {
       try {
         ort = await import('onnxruntime-node');
       } catch (err) {
-        throw new Error(`ONNX embedder needs the optional dependency onnxruntime-node (${(err as Error).message})`);
+        throw new Error(
+          `ONNX embedder needs the optional dependency onnxruntime-node (${(err as Error).message})`,
+        );
       }
       const vocab = await readFile(join(this.options.dir, 'vocab.txt'), 'utf8');
       const tokenizer = new WordPiece(vocab, this.options.lowercase ?? true);
@@ -127,10 +129,16 @@ export class OnnxEmbedder implements Embedder {
       const n = ids.length;
       const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
       for (const name of session.inputNames) {
-        if (name === 'input_ids') feeds[name] = new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, n]);
-        else if (name === 'attention_mask') feeds[name] = new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
-        else if (name === 'token_type_ids') feeds[name] = new ort.Tensor('int64', new BigInt64Array(n), [1, n]);
-        else throw new Error(`ONNX embedder: model input ${name} is not one of input_ids, attention_mask, token_type_ids`);
+        if (name === 'input_ids')
+          feeds[name] = new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, n]);
+        else if (name === 'attention_mask')
+          feeds[name] = new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+        else if (name === 'token_type_ids')
+          feeds[name] = new ort.Tensor('int64', new BigInt64Array(n), [1, n]);
+        else
+          throw new Error(
+            `ONNX embedder: model input ${name} is not one of input_ids, attention_mask, token_type_ids`,
+          );
       }
       const results = await session.run(feeds);
       const output = results[this.options.outputName ?? (session.outputNames[0] as string)];
@@ -141,7 +149,8 @@ export class OnnxEmbedder implements Embedder {
       if (dims.length === 3) {
         const width = dims[2] as number;
         v = new Float32Array(width);
-        for (let t = 0; t < n; t++) for (let j = 0; j < width; j++) v[j] = (v[j] as number) + (data[t * width + j] as number) / n;
+        for (let t = 0; t < n; t++)
+          for (let j = 0; j < width; j++) v[j] = (v[j] as number) + (data[t * width + j] as number) / n;
       } else if (dims.length === 2) v = Float32Array.from(data.subarray(0, dims[1] as number));
       else throw new Error(`ONNX embedder: output of rank ${dims.length}, expected 2 or 3`);
       this.width ||= v.length;

@@ -79,7 +79,9 @@ export class OpenAIEmbedder implements Embedder {
     }
     const parsed = responseSchema.safeParse(json);
     if (!parsed.success)
-      throw new Error(`embeddings ${this.url}: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+      throw new Error(
+        `embeddings ${this.url}: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
+      );
     const data = parsed.data.data;
     if (data.length !== input.length)
       throw new Error(`embeddings ${this.url}: ${data.length} vectors for ${input.length} inputs`);

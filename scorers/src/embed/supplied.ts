@@ -8,7 +8,11 @@
 import { z } from 'zod';
 
 const vectorSchema = z
-  .array(z.number({ error: 'embedding values must be finite numbers' }).refine(Number.isFinite, 'embedding values must be finite numbers'))
+  .array(
+    z
+      .number({ error: 'embedding values must be finite numbers' })
+      .refine(Number.isFinite, 'embedding values must be finite numbers'),
+  )
   .min(2, 'an embedding needs at least 2 values')
   .max(16_384, 'an embedding has at most 16384 values');
 

@@ -64,7 +64,19 @@ const onnxSchema = {
 
 const FLOAT = 1;
 const INT64 = 7;
-const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'card', 'pay', '##ment', 'declined', 'exchange', 'rate', '##s'];
+const VOCAB = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  'card',
+  'pay',
+  '##ment',
+  'declined',
+  'exchange',
+  'rate',
+  '##s',
+];
 // Rows of the lookup table: payment words along axis 0, currency words along axis 1, [UNK] along axis 2.
 const TABLE: number[][] = [
   [0, 0, 0],
@@ -90,19 +102,26 @@ function lookupModel(): Uint8Array {
     opsetImport: [{ domain: '', version: 13 }],
     graph: {
       name: 'lookup',
-      node: [{ opType: 'Gather', input: ['table', 'input_ids'], output: ['last_hidden_state'], name: 'gather' }],
+      node: [
+        { opType: 'Gather', input: ['table', 'input_ids'], output: ['last_hidden_state'], name: 'gather' },
+      ],
       initializer: [{ name: 'table', dataType: FLOAT, dims: [TABLE.length, 3], floatData: TABLE.flat() }],
       input: [
         {
           name: 'input_ids',
-          type: { tensorType: { elemType: INT64, shape: { dim: [{ dimValue: 1 }, { dimParam: 'tokens' }] } } },
+          type: {
+            tensorType: { elemType: INT64, shape: { dim: [{ dimValue: 1 }, { dimParam: 'tokens' }] } },
+          },
         },
       ],
       output: [
         {
           name: 'last_hidden_state',
           type: {
-            tensorType: { elemType: FLOAT, shape: { dim: [{ dimValue: 1 }, { dimParam: 'tokens' }, { dimValue: 3 }] } },
+            tensorType: {
+              elemType: FLOAT,
+              shape: { dim: [{ dimValue: 1 }, { dimParam: 'tokens' }, { dimValue: 3 }] },
+            },
           },
         },
       ],
@@ -149,7 +168,11 @@ describe.skipIf(!ortInstalled())('OnnxEmbedder (onnxruntime-node, tiny model bui
     const e = new OnnxEmbedder({ dir });
     const [card, payment, fx] = await e.embed(['card declined', 'payment declined', 'exchange rates']);
     // card declined: tokens CLS, card, declined, SEP → mean (0.5, 0.05, 0) → unit (0.995, 0.0995, 0).
-    expect(Array.from(card as Float32Array)).toEqual([expect.closeTo(0.995, 3), expect.closeTo(0.0995, 3), 0]);
+    expect(Array.from(card as Float32Array)).toEqual([
+      expect.closeTo(0.995, 3),
+      expect.closeTo(0.0995, 3),
+      0,
+    ]);
     expect(cosine(card as Float32Array, payment as Float32Array)).toBeGreaterThan(0.95);
     expect(cosine(card as Float32Array, fx as Float32Array)).toBeLessThan(0.4);
     expect(e.dimension).toBe(3);

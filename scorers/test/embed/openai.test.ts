@@ -52,7 +52,9 @@ describe('OpenAIEmbedder against a local OpenAI-compatible server', () => {
     expect(seen[0]?.auth).toBe('Bearer k-123');
     expect(seen[0]?.model).toBe('tiny-embed');
     const norm = Math.sqrt(16 + 16 + 1);
-    expect(Array.from(vs[0] as Float32Array)).toEqual([4 / norm, 4 / norm, 1 / norm].map((x) => expect.closeTo(x, 6)));
+    expect(Array.from(vs[0] as Float32Array)).toEqual(
+      [4 / norm, 4 / norm, 1 / norm].map((x) => expect.closeTo(x, 6)),
+    );
     expect(vs[1]?.[0]).toBeCloseTo(1 / Math.sqrt(2), 6);
     expect(e.dimension).toBe(3);
     expect(e.id).toBe('openai:tiny-embed:3');
@@ -66,8 +68,8 @@ describe('OpenAIEmbedder against a local OpenAI-compatible server', () => {
       /1 vectors for 2 inputs/,
     );
     mode = 'ok';
-    await expect(new OpenAIEmbedder({ baseURL: base, model: 'm', dimension: 8 }).embed(['x'])).rejects.toThrow(
-      /width 3, expected 8/,
-    );
+    await expect(
+      new OpenAIEmbedder({ baseURL: base, model: 'm', dimension: 8 }).embed(['x']),
+    ).rejects.toThrow(/width 3, expected 8/);
   });
 });

@@ -16,8 +16,7 @@
  * merging costs nothing like the all-pairs comparison it replaces.
  */
 import { createHash } from 'node:crypto';
-import { HashedEmbedder } from '../../../../scorers/src/embed/hashed.ts';
-import { isStopword, words } from '../../../../scorers/src/embed/hashed.ts';
+import { HashedEmbedder, isStopword, words } from '../../../../scorers/src/embed/hashed.ts';
 import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema } from './types.ts';
 
 export interface ClustererOptions {
@@ -256,10 +255,12 @@ export class TopicClusterer {
     let created = false;
     if (best && bestSim >= this.assignThreshold) {
       topic = best;
-      if (second && secondSim >= this.assignThreshold) s.candidates.add(`${best.id} ${second.id}`);
+      if (second && secondSim >= Math.min(this.assignThreshold, this.mergeThreshold))
+        s.candidates.add(`${best.id} ${second.id}`);
     } else {
       topic = this.found(s, question, q.length, at);
       created = true;
+      if (best && bestSim >= this.mergeThreshold) s.candidates.add(`${best.id} ${topic.id}`);
     }
     this.add(s, topic, question, q, terms, at);
     if (++s.sinceMerge >= this.mergeEvery) this.mergeSpace(s);
@@ -325,7 +326,8 @@ export class TopicClusterer {
     const pairs = [...s.candidates];
     s.candidates.clear();
     for (const pair of pairs) {
-      const [a, b] = pair.split(' ').map((id) => s.byId.get(id as string));
+      // A topic merged earlier in this pass is looked up under its survivor.
+      const [a, b] = pair.split(' ').map((id) => s.byId.get(this.resolve(s.projectId, id as string) ?? ''));
       if (!a || !b || a === b) continue;
       let dot = 0;
       for (let i = 0; i < a.sum.length; i++) dot += (a.sum[i] as number) * (b.sum[i] as number);
@@ -392,7 +394,8 @@ export class TopicClusterer {
     let victim: Topic | undefined;
     for (const t of s.topics) {
       if (t === spare) continue;
-      if (!victim || t.size < victim.size || (t.size === victim.size && t.lastSeen < victim.lastSeen)) victim = t;
+      if (!victim || t.size < victim.size || (t.size === victim.size && t.lastSeen < victim.lastSeen))
+        victim = t;
     }
     if (!victim) return;
     s.topics.splice(s.topics.indexOf(victim), 1);
@@ -403,9 +406,11 @@ export class TopicClusterer {
   resolve(projectId: string, topicId: string): string | undefined {
     // Chains form when a survivor is itself merged later; follow them to the end.
     let alias = this.aliases.get(`${projectId}\u0000${topicId}`);
-    for (let next = alias; next !== undefined; next = this.aliases.get(`${projectId}\u0000${next}`)) alias = next;
+    for (let next = alias; next !== undefined; next = this.aliases.get(`${projectId}\u0000${next}`))
+      alias = next;
     if (alias) return alias;
-    for (const s of this.spaces.values()) if (s.projectId === projectId && s.byId.has(topicId)) return topicId;
+    for (const s of this.spaces.values())
+      if (s.projectId === projectId && s.byId.has(topicId)) return topicId;
     return undefined;
   }
 
@@ -495,7 +500,9 @@ export class TopicClusterer {
     rows.forEach((raw, i) => {
       const parsed = topicRowSchema.safeParse(raw);
       if (!parsed.success) {
-        errors.push(`topics row ${i}: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+        errors.push(
+          `topics row ${i}: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
+        );
         return;
       }
       const r = parsed.data;

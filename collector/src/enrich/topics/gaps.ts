@@ -63,7 +63,7 @@ const WEIGHT: Record<GapSignal, number> = {
   negative_feedback: 0.4,
 };
 
-const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
+const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
 
 export function gapSignals(input: GapInput, thresholds: GapThresholds = {}): GapResult {
   const t = { ...DEFAULT_GAP_THRESHOLDS, ...thresholds };
@@ -81,8 +81,7 @@ export function gapSignals(input: GapInput, thresholds: GapThresholds = {}): Gap
     else if (input.topScore != null && Number.isFinite(input.topScore)) {
       const fired = t.retrievalScore != null && input.topScore < t.retrievalScore;
       // The percentile is the graded evidence; without a calibrated project, only the flag counts.
-      const strength =
-        t.retrievalPercentile != null ? 1 - clamp01(t.retrievalPercentile) : fired ? 1 : 0;
+      const strength = t.retrievalPercentile != null ? 1 - clamp01(t.retrievalPercentile) : fired ? 1 : 0;
       add('low_retrieval_score', strength, fired);
     } else evidence = true;
   }
@@ -95,7 +94,8 @@ export function gapSignals(input: GapInput, thresholds: GapThresholds = {}): Gap
     const g = clamp01(input.groundedness);
     add('low_groundedness', 1 - g, g < t.groundedness);
   }
-  if (input.negativeFeedback != null) add('negative_feedback', input.negativeFeedback ? 1 : 0, input.negativeFeedback);
+  if (input.negativeFeedback != null)
+    add('negative_feedback', input.negativeFeedback ? 1 : 0, input.negativeFeedback);
 
   if (!evidence) return { kbGap: null, signals: [], score: null };
   return { kbGap: signals.length > 0, signals, score: 1 - keep };
@@ -269,7 +269,10 @@ export class GapTracker {
    * (`gapScore`, what the view ranks by), or by the shrunk mean of the graded
    * scores (`meanScore`), which still ranks when few questions cross a threshold.
    */
-  ranked(projectId: string, by: 'gapScore' | 'meanScore' = 'gapScore'): ({ topicId: string } & TopicGapStats)[] {
+  ranked(
+    projectId: string,
+    by: 'gapScore' | 'meanScore' = 'gapScore',
+  ): ({ topicId: string } & TopicGapStats)[] {
     const out: ({ topicId: string } & TopicGapStats)[] = [];
     const prefix = `${projectId}\u0000`;
     for (const key of this.topics.keys()) {

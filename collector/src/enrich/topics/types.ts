@@ -25,7 +25,9 @@ const uint = z.union([z.number(), z.string(), z.bigint()]).transform((v, ctx) =>
 
 export const topicRowSchema = z.object({
   project_id: z.string().min(1),
-  topic_id: z.union([z.string().regex(/^[1-9][0-9]*$/), z.bigint(), z.number().int().positive()]).transform(String),
+  topic_id: z
+    .union([z.string().regex(/^[1-9][0-9]*$/), z.bigint(), z.number().int().positive()])
+    .transform(String),
   label: z.string(),
   top_terms: z.array(z.string()),
   size: uint,
