@@ -22,6 +22,7 @@ import { ingest } from './sections/ingest.ts';
 import { DEFAULT_LOAD, loadSection } from './sections/load.ts';
 import { decode, sdkOverhead, wal } from './sections/modules.ts';
 import { scoring } from './sections/scoring.ts';
+import { topics } from './sections/topics.ts';
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
@@ -41,6 +42,7 @@ const sections: Section[] = [
   loadSection({ evaluators: values['load-evaluators'], spansPerSecond: Number(values['load-rate']) }),
   guard,
   scoring,
+  topics,
   decode,
   wal,
   sdkOverhead,

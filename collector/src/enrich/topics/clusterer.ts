@@ -83,6 +83,8 @@ interface Topic {
   dirty: boolean;
   /** Space assignment counter when the topic last grew. */
   lastSeq: number;
+  /** Position in `Space.topics` (and column in the coarse index). */
+  slot: number;
 }
 
 interface Space {
@@ -97,6 +99,70 @@ interface Space {
   sinceMerge: number;
   seq: number;
   candidates: Set<string>;
+  /**
+   * Unit centroids stored column-wise (one array per dimension, one entry per
+   * topic slot), built once a space is large: the coarse pass then reads
+   * memory in order instead of hopping between 10k separate vectors.
+   */
+  columns: Float32Array[] | undefined;
+}
+
+/** Spaces with more topics than this are searched through a coarse prefilter. */
+const PREFILTER_MIN = 2048;
+const PREFILTER_DIMS = 24;
+const PREFILTER_KEEP = 64;
+/** Stale small topics examined per merge pass. */
+const ABSORB_BATCH = 32;
+
+/** Cosine between a unit query and a topic's centroid (its running sum), over `dims` when the query is sparse. */
+function similarity(q: Float32Array, t: Topic, dims: number[] | undefined): number {
+  if (t.sqNorm <= 0) return 0;
+  const sum = t.sum;
+  let dot = 0;
+  if (dims) for (const i of dims) dot += (q[i] as number) * (sum[i] as number);
+  else for (let i = 0; i < q.length; i++) dot += (q[i] as number) * (sum[i] as number);
+  return dot / Math.sqrt(t.sqNorm);
+}
+
+function pushTopic(s: Space, t: Topic): void {
+  t.slot = s.topics.length;
+  s.topics.push(t);
+}
+
+/** Swap-remove: the last topic takes the freed slot, in the list and in the columns. */
+function removeTopic(s: Space, t: Topic): void {
+  const last = s.topics.pop() as Topic;
+  if (last !== t) {
+    s.topics[t.slot] = last;
+    last.slot = t.slot;
+    writeColumn(s, last);
+  }
+  t.slot = -1;
+}
+
+function ensureColumns(s: Space): Float32Array[] {
+  if (s.columns && (s.columns[0]?.length ?? 0) >= s.topics.length) return s.columns;
+  const capacity = Math.max(1024, s.topics.length * 2);
+  const old = s.columns;
+  s.columns = Array.from({ length: s.dimension }, (_, j) => {
+    const col = new Float32Array(capacity);
+    if (old) col.set(old[j] as Float32Array);
+    return col;
+  });
+  if (!old) for (const t of s.topics) writeColumn(s, t);
+  return s.columns;
+}
+
+function writeColumn(s: Space, t: Topic): void {
+  const cols = s.columns;
+  if (!cols || t.slot < 0) return;
+  if (t.slot >= (cols[0]?.length ?? 0)) {
+    ensureColumns(s);
+    writeColumn(s, t);
+    return;
+  }
+  const inv = t.sqNorm > 0 ? 1 / Math.sqrt(t.sqNorm) : 0;
+  for (let j = 0; j < cols.length; j++) (cols[j] as Float32Array)[t.slot] = (t.sum[j] as number) * inv;
 }
 
 function canonical(question: string): string {
@@ -169,6 +235,7 @@ export class TopicClusterer {
         sinceMerge: 0,
         seq: 0,
         candidates: new Set(),
+        columns: undefined,
       };
       this.spaces.set(key, s);
     } else if (s.dimension !== dimension) {
@@ -225,16 +292,17 @@ export class TopicClusterer {
     const nz: number[] = [];
     for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
     const sparse = nz.length < q.length / 4;
+    const dims = sparse ? nz : undefined;
+    // Past a few thousand topics, a coarse pass over the query's heaviest slots
+    // picks the candidates and only those are scored exactly: the scan is what
+    // costs, and the heaviest slots carry most of the cosine.
+    const pool = s.topics.length > PREFILTER_MIN ? this.candidatesFor(s, q, nz) : s.topics;
     let best: Topic | undefined;
     let bestSim = -Infinity;
     let second: Topic | undefined;
     let secondSim = -Infinity;
-    for (const t of s.topics) {
-      const sum = t.sum;
-      let dot = 0;
-      if (sparse) for (const i of nz) dot += (q[i] as number) * (sum[i] as number);
-      else for (let i = 0; i < q.length; i++) dot += (q[i] as number) * (sum[i] as number);
-      const sim = t.sqNorm > 0 ? dot / Math.sqrt(t.sqNorm) : 0;
+    for (const t of pool) {
+      const sim = similarity(q, t, dims);
       if (sim > bestSim) {
         second = best;
         secondSim = bestSim;
@@ -268,6 +336,47 @@ export class TopicClusterer {
     return { topicId: topic.id, created, similarity: created ? 1 : bestSim, embedder: s.embedderId };
   }
 
+  private candidatesFor(s: Space, q: Float32Array, nz: number[]): Topic[] {
+    const heavy = (nz.length > 0 ? nz : Array.from(q.keys()))
+      .sort((a, b) => Math.abs(q[b] as number) - Math.abs(q[a] as number))
+      .slice(0, PREFILTER_DIMS);
+    const cols = ensureColumns(s);
+    const n = s.topics.length;
+    const coarse = new Float32Array(n);
+    for (const i of heavy) {
+      const col = cols[i] as Float32Array;
+      const w = q[i] as number;
+      for (let k = 0; k < n; k++) coarse[k] = (coarse[k] as number) + w * (col[k] as number);
+    }
+    // The PREFILTER_KEEP best by a min-heap: most topics fall below its root and cost one comparison.
+    const heap: number[] = [];
+    const less = (a: number, b: number) => (coarse[a] as number) < (coarse[b] as number);
+    for (let k = 0; k < coarse.length; k++) {
+      if (heap.length < PREFILTER_KEEP) {
+        heap.push(k);
+        for (let c = heap.length - 1; c > 0; ) {
+          const p = (c - 1) >> 1;
+          if (!less(heap[c] as number, heap[p] as number)) break;
+          [heap[c], heap[p]] = [heap[p] as number, heap[c] as number];
+          c = p;
+        }
+      } else if (less(heap[0] as number, k)) {
+        heap[0] = k;
+        for (let p = 0; ; ) {
+          const l = 2 * p + 1;
+          const r = l + 1;
+          let m = p;
+          if (l < heap.length && less(heap[l] as number, heap[m] as number)) m = l;
+          if (r < heap.length && less(heap[r] as number, heap[m] as number)) m = r;
+          if (m === p) break;
+          [heap[m], heap[p]] = [heap[p] as number, heap[m] as number];
+          p = m;
+        }
+      }
+    }
+    return heap.map((k) => s.topics[k] as Topic);
+  }
+
   private found(s: Space, question: string, width: number, at: Date): Topic {
     let id = hashId(s.projectId, s.embedderId, canonical(question));
     // The same founding question twice (after a merge or an eviction) must not reuse an id.
@@ -286,8 +395,9 @@ export class TopicClusterer {
       gapCount: 0,
       dirty: true,
       lastSeq: s.seq,
+      slot: -1,
     };
-    s.topics.push(t);
+    pushTopic(s, t);
     s.byId.set(id, t);
     return t;
   }
@@ -301,6 +411,7 @@ export class TopicClusterer {
       sq += v * v;
     }
     t.sqNorm = sq;
+    writeColumn(s, t);
     t.size++;
     t.lastSeq = s.seq;
     if (at > t.lastSeen) t.lastSeen = at;
@@ -341,17 +452,23 @@ export class TopicClusterer {
 
   private absorbSmall(s: Space): void {
     const stale = s.topics.filter((t) => t.size <= this.smallSize && s.seq - t.lastSeq >= this.mergeEvery);
-    for (const small of stale) {
+    // A bounded batch per pass, oldest first, keeps a pass's cost flat when
+    // thousands of one-off questions are waiting; the rest wait for the next pass.
+    stale.sort((a, b) => a.lastSeq - b.lastSeq);
+    for (const small of stale.slice(0, ABSORB_BATCH)) {
       if (!s.byId.has(small.id)) continue;
+      // Checked now: not again before another period has passed.
+      small.lastSeq = s.seq;
+      const q = Float32Array.from(small.sum, (x) => x / Math.sqrt(small.sqNorm));
       const nz: number[] = [];
-      for (let i = 0; i < small.sum.length; i++) if (small.sum[i] !== 0) nz.push(i);
+      for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
+      const dims = nz.length < q.length / 4 ? nz : undefined;
+      const pool = s.topics.length > PREFILTER_MIN ? this.candidatesFor(s, q, nz) : s.topics;
       let best: Topic | undefined;
       let bestSim = -Infinity;
-      for (const t of s.topics) {
+      for (const t of pool) {
         if (t === small || t.size <= this.smallSize) continue;
-        let dot = 0;
-        for (const i of nz) dot += (small.sum[i] as number) * (t.sum[i] as number);
-        const sim = t.sqNorm > 0 && small.sqNorm > 0 ? dot / Math.sqrt(t.sqNorm * small.sqNorm) : 0;
+        const sim = similarity(q, t, dims);
         if (sim > bestSim) {
           best = t;
           bestSim = sim;
@@ -378,13 +495,14 @@ export class TopicClusterer {
       sq += v * v;
     }
     keep.sqNorm = sq;
+    writeColumn(s, keep);
     keep.size += drop.size;
     keep.gapCount += drop.gapCount;
     if (drop.firstSeen < keep.firstSeen) keep.firstSeen = drop.firstSeen;
     if (drop.lastSeen > keep.lastSeen) keep.lastSeen = drop.lastSeen;
     for (const [w, c] of drop.terms) keep.terms.set(w, (keep.terms.get(w) ?? 0) + c);
     keep.dirty = true;
-    s.topics.splice(s.topics.indexOf(drop), 1);
+    removeTopic(s, drop);
     s.byId.delete(drop.id);
     this.aliases.set(`${s.projectId}\u0000${drop.id}`, keep.id);
     this.onMerge?.(s.projectId, drop.id, keep.id);
@@ -398,7 +516,7 @@ export class TopicClusterer {
         victim = t;
     }
     if (!victim) return;
-    s.topics.splice(s.topics.indexOf(victim), 1);
+    removeTopic(s, victim);
     s.byId.delete(victim.id);
   }
 
@@ -525,7 +643,7 @@ export class TopicClusterer {
       for (const x of sum) sq += x * x;
       const existing = s.byId.get(r.topic_id);
       if (existing) {
-        s.topics.splice(s.topics.indexOf(existing), 1);
+        removeTopic(s, existing);
       }
       // Term counts are not stored; ranks stand in for them so labels survive.
       const terms = new Map(r.top_terms.map((w, i) => [w, Math.max(1, Math.round(size / (i + 1)))] as const));
@@ -542,8 +660,10 @@ export class TopicClusterer {
         gapCount: r.gap_count,
         dirty: false,
         lastSeq: s.seq,
+        slot: -1,
       };
-      s.topics.push(t);
+      pushTopic(s, t);
+      writeColumn(s, t);
       s.byId.set(t.id, t);
       s.questions += size;
       for (const [w, c] of terms) s.vocab.set(w, (s.vocab.get(w) ?? 0) + c);
