@@ -665,6 +665,10 @@ export class TopicClusterer {
       pushTopic(s, t);
       writeColumn(s, t);
       s.byId.set(t.id, t);
+      // The IDF table is not stored; one question per topic gives a restarted
+      // embedder the project's vocabulary back before traffic resumes.
+      if (r.embedder === this.builtinEmbedder(r.project_id).id)
+        this.builtinEmbedder(r.project_id).observe(r.representative);
       s.questions += size;
       for (const [w, c] of terms) s.vocab.set(w, (s.vocab.get(w) ?? 0) + c);
       restored++;
