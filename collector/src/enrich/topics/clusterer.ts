@@ -142,7 +142,7 @@ function removeTopic(s: Space, t: Topic): void {
 
 function ensureColumns(s: Space): Float32Array[] {
   if (s.columns && (s.columns[0]?.length ?? 0) >= s.topics.length) return s.columns;
-  const capacity = Math.max(1024, s.topics.length * 2);
+  const capacity = Math.max(1024, Math.ceil(s.topics.length * 1.25));
   const old = s.columns;
   s.columns = Array.from({ length: s.dimension }, (_, j) => {
     const col = new Float32Array(capacity);
