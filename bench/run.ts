@@ -24,6 +24,7 @@ import { ingest } from './sections/ingest.ts';
 import { DEFAULT_LOAD, loadSection } from './sections/load.ts';
 import { decode, sdkOverhead, wal } from './sections/modules.ts';
 import { scoring } from './sections/scoring.ts';
+import { topics } from './sections/topics.ts';
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
@@ -44,6 +45,7 @@ const sections: Section[] = [
   guard,
   scoring,
   groundednessSection,
+  topics,
   decode,
   wal,
   sdkOverhead,

@@ -4,8 +4,9 @@
  * all scorers and with none (the baseline), alternated so noise hits both.
  * One thread, so spans per CPU-second is spans per core.
  */
-import { createBatchTransform } from '../../collector/src/pipeline/transform/batch-transform.ts';
+
 import { scorers } from '@oversight/scorers';
+import { createBatchTransform } from '../../collector/src/pipeline/transform/batch-transform.ts';
 import { makeGenAiSpans, toPositionedBatches, toSpanRecords } from '../genai-spans.ts';
 import { note, printTable } from '../report.ts';
 import type { Figures, Section, SectionOptions } from '../section.ts';

@@ -17,6 +17,13 @@ import {
 } from './feedback-agreement.ts';
 import { formatReportJson, formatReportTable } from './format.ts';
 import { evaluateGroundedness, formatGroundednessTable, GROUNDEDNESS_TASK } from './groundedness.ts';
+import {
+  evaluateTopicSets,
+  formatTopicReports,
+  isTopicTask,
+  runTopicTask,
+  TOPIC_TASKS,
+} from './topic-tasks.ts';
 import { train } from './train.ts';
 
 interface EvalFlags {
@@ -80,10 +87,12 @@ export async function runEval(
       cv: foldsFlag(flags.cv, 5),
       onProgress: progress,
     });
-    if (flags.json) print(JSON.stringify({ reports, groundedness, skipped }));
+    const topics = await evaluateTopicSets(flags.all, progress);
+    if (flags.json) print(JSON.stringify({ reports, groundedness, topics, skipped }));
     else {
       print(formatReportTable(reports, skipped));
       if (groundedness.length > 0) print(`\n${formatGroundednessTable(groundedness)}`);
+      print(`\n${formatTopicReports(topics)}`);
     }
     return;
   }
@@ -95,8 +104,15 @@ export async function runEval(
     print(flags.json ? JSON.stringify(report) : formatGroundednessTable([report]));
     return;
   }
+  if (isTopicTask(flags.task)) {
+    const report = await runTopicTask(flags.task, flags.data);
+    print(flags.json ? JSON.stringify(report) : formatTopicReports([report]));
+    return;
+  }
   if (!(EVAL_TASKS as readonly string[]).includes(flags.task)) {
-    throw new Error(`unknown task ${flags.task}; one of ${[...EVAL_TASKS, GROUNDEDNESS_TASK].join(', ')}`);
+    throw new Error(
+      `unknown task ${flags.task}; one of ${[...EVAL_TASKS, GROUNDEDNESS_TASK, ...TOPIC_TASKS, FEEDBACK_AGREEMENT_TASK].join(', ')}`,
+    );
   }
   const options: Parameters<typeof evaluateTask>[0] = {
     task: flags.task as EvalTask,
@@ -123,10 +139,13 @@ export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWi
     .description(
       'precision, recall, F1 at the shipped threshold, FPR and AUROC of a scorer on labelled JSONL',
     )
-    .option('--task <task>', `one of ${[...EVAL_TASKS, GROUNDEDNESS_TASK, FEEDBACK_AGREEMENT_TASK].join(', ')}`)
+    .option(
+      '--task <task>',
+      `one of ${[...EVAL_TASKS, GROUNDEDNESS_TASK, ...TOPIC_TASKS, FEEDBACK_AGREEMENT_TASK].join(', ')}`,
+    )
     .option(
       '--data <file>',
-      'labelled JSONL ({text, label} rows; groundedness: {question, context, answer, label})',
+      'labelled JSONL ({text, label} rows; groundedness: {question, context, answer, label}; topics, kb-gaps: {text, intent})',
     )
     .option('--all <dir>', 'evaluate every known set in a directory (cross-validated and in-sample)')
     .option('--json', 'print one JSON object')

@@ -1,0 +1,685 @@
+/**
+ * Online clustering of user questions into topics, per project.
+ *
+ * Each question is embedded (the app's own query embedding when it sent one,
+ * else the built-in hashed embedder) and joins the most similar topic if the
+ * cosine to that topic's centroid clears `assignThreshold`; otherwise it
+ * founds a new topic. State is per topic (a running vector sum, a capped term
+ * table, counters), never per question, and a project's topics live in their
+ * own spaces, one per embedder, so projects never see each other's topics.
+ *
+ * Topic ids are 64-bit hashes of project, embedder and the founding question:
+ * deterministic, so a replay after a crash names topics the same way, and kept
+ * across restarts through `snapshot()` / `restore()` (the `topics` table).
+ * Near-duplicate topics are merged every `mergeEvery` assignments: pairs found
+ * as best and runner-up for the same question are the only candidates, so
+ * merging costs nothing like the all-pairs comparison it replaces.
+ */
+import { createHash } from 'node:crypto';
+import { HashedEmbedder, isStopword, words } from '@oversight/scorers/embed';
+import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema } from './types.ts';
+
+export interface ClustererOptions {
+  /** Cosine to a centroid needed to join a topic (default 0.22). */
+  assignThreshold?: number;
+  /** Cosine between two centroids at which they merge (default 0.5). */
+  mergeThreshold?: number;
+  /** Assignments per space between merge passes (default 256). */
+  mergeEvery?: number;
+  /**
+   * Cosine at which a topic that stayed at `smallSize` questions for a whole
+   * merge period joins its nearest topic (default 0.12): one-off phrasings of a
+   * known topic otherwise pile up as singletons.
+   */
+  absorbThreshold?: number;
+  /** Size up to which a stale topic is absorbed (default 1). */
+  smallSize?: number;
+  /** Topics kept per space; past it the smallest, stalest topic is dropped (default 20,000). */
+  maxTopics?: number;
+  /** Width of the built-in embedder (default 1024). */
+  dimension?: number;
+  now?: () => Date;
+  /** Told when a topic is merged into another (gap counters, caches keyed by topic follow it). */
+  onMerge?: (projectId: string, from: string, into: string) => void;
+}
+
+export interface Assignment {
+  topicId: string;
+  /** True when the question founded the topic. */
+  created: boolean;
+  /** Cosine between the question and the topic's centroid before it joined (1 for a new topic). */
+  similarity: number;
+  embedder: string;
+}
+
+export interface TopicView {
+  projectId: string;
+  topicId: string;
+  label: string;
+  topTerms: string[];
+  size: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  representative: string;
+  embedder: string;
+  gapCount: number;
+}
+
+const TERM_CAP = 64;
+const TERM_KEEP = 32;
+const VOCAB_CAP = 50_000;
+
+interface Topic {
+  id: string;
+  sum: Float32Array;
+  sqNorm: number;
+  size: number;
+  firstSeen: Date;
+  lastSeen: Date;
+  representative: string;
+  repSim: number;
+  terms: Map<string, number>;
+  gapCount: number;
+  dirty: boolean;
+  /** Space assignment counter when the topic last grew. */
+  lastSeq: number;
+  /** Position in `Space.topics` (and column in the coarse index). */
+  slot: number;
+}
+
+interface Space {
+  projectId: string;
+  embedderId: string;
+  dimension: number;
+  topics: Topic[];
+  byId: Map<string, Topic>;
+  /** Question counts per word across the space, for distinguishing label terms. */
+  vocab: Map<string, number>;
+  questions: number;
+  sinceMerge: number;
+  seq: number;
+  candidates: Set<string>;
+  /**
+   * Unit centroids stored column-wise (one array per dimension, one entry per
+   * topic slot), built once a space is large: the coarse pass then reads
+   * memory in order instead of hopping between 10k separate vectors.
+   */
+  columns: Float32Array[] | undefined;
+}
+
+/** Spaces with more topics than this are searched through a coarse prefilter. */
+const PREFILTER_MIN = 2048;
+const PREFILTER_DIMS = 24;
+const PREFILTER_KEEP = 64;
+/** Stale small topics examined per merge pass. */
+const ABSORB_BATCH = 32;
+
+/** Cosine between a unit query and a topic's centroid (its running sum), over `dims` when the query is sparse. */
+function similarity(q: Float32Array, t: Topic, dims: number[] | undefined): number {
+  if (t.sqNorm <= 0) return 0;
+  const sum = t.sum;
+  let dot = 0;
+  if (dims) for (const i of dims) dot += (q[i] as number) * (sum[i] as number);
+  else for (let i = 0; i < q.length; i++) dot += (q[i] as number) * (sum[i] as number);
+  return dot / Math.sqrt(t.sqNorm);
+}
+
+function pushTopic(s: Space, t: Topic): void {
+  t.slot = s.topics.length;
+  s.topics.push(t);
+}
+
+/** Swap-remove: the last topic takes the freed slot, in the list and in the columns. */
+function removeTopic(s: Space, t: Topic): void {
+  const last = s.topics.pop() as Topic;
+  if (last !== t) {
+    s.topics[t.slot] = last;
+    last.slot = t.slot;
+    writeColumn(s, last);
+  }
+  t.slot = -1;
+}
+
+function ensureColumns(s: Space): Float32Array[] {
+  if (s.columns && (s.columns[0]?.length ?? 0) >= s.topics.length) return s.columns;
+  const capacity = Math.max(1024, Math.ceil(s.topics.length * 1.25));
+  const old = s.columns;
+  s.columns = Array.from({ length: s.dimension }, (_, j) => {
+    const col = new Float32Array(capacity);
+    if (old) col.set(old[j] as Float32Array);
+    return col;
+  });
+  if (!old) for (const t of s.topics) writeColumn(s, t);
+  return s.columns;
+}
+
+function writeColumn(s: Space, t: Topic): void {
+  const cols = s.columns;
+  if (!cols || t.slot < 0) return;
+  if (t.slot >= (cols[0]?.length ?? 0)) {
+    ensureColumns(s);
+    writeColumn(s, t);
+    return;
+  }
+  const inv = t.sqNorm > 0 ? 1 / Math.sqrt(t.sqNorm) : 0;
+  for (let j = 0; j < cols.length; j++) (cols[j] as Float32Array)[t.slot] = (t.sum[j] as number) * inv;
+}
+
+function canonical(question: string): string {
+  return question.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+function hashId(...parts: string[]): string {
+  const digest = createHash('sha256').update(parts.join('\u0000')).digest();
+  const id = digest.readBigUInt64BE(0);
+  return (id === 0n ? 1n : id).toString();
+}
+
+function contentTerms(question: string): string[] {
+  return [...new Set(words(question).filter((w) => w.length > 1 && !isStopword(w) && !/^\d+$/.test(w)))];
+}
+
+function formatDate(d: Date): string {
+  return d.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+export class TopicClusterer {
+  readonly assignThreshold: number;
+  readonly mergeThreshold: number;
+  readonly mergeEvery: number;
+  readonly maxTopics: number;
+  readonly absorbThreshold: number;
+  readonly smallSize: number;
+  private readonly dimension: number;
+  private readonly now: () => Date;
+  private readonly onMerge: ((projectId: string, from: string, into: string) => void) | undefined;
+  private readonly spaces = new Map<string, Space>();
+  private readonly embedders = new Map<string, HashedEmbedder>();
+  /** Merged-away topic id → surviving id, per project, so late rows still resolve. */
+  private readonly aliases = new Map<string, string>();
+
+  constructor(options: ClustererOptions = {}) {
+    this.assignThreshold = options.assignThreshold ?? 0.22;
+    this.mergeThreshold = options.mergeThreshold ?? 0.5;
+    this.mergeEvery = options.mergeEvery ?? 256;
+    this.maxTopics = options.maxTopics ?? 20_000;
+    this.absorbThreshold = options.absorbThreshold ?? 0.12;
+    this.smallSize = options.smallSize ?? 1;
+    this.dimension = options.dimension ?? 1024;
+    this.now = options.now ?? (() => new Date());
+    this.onMerge = options.onMerge;
+  }
+
+  /** The built-in embedder of a project (its IDF table is the project's own). */
+  builtinEmbedder(projectId: string): HashedEmbedder {
+    let e = this.embedders.get(projectId);
+    if (!e) {
+      e = new HashedEmbedder({ dimension: this.dimension });
+      this.embedders.set(projectId, e);
+    }
+    return e;
+  }
+
+  private space(projectId: string, embedderId: string, dimension: number): Space {
+    const key = `${projectId}\u0000${embedderId}`;
+    let s = this.spaces.get(key);
+    if (!s) {
+      s = {
+        projectId,
+        embedderId,
+        dimension,
+        topics: [],
+        byId: new Map(),
+        vocab: new Map(),
+        questions: 0,
+        sinceMerge: 0,
+        seq: 0,
+        candidates: new Set(),
+        columns: undefined,
+      };
+      this.spaces.set(key, s);
+    } else if (s.dimension !== dimension) {
+      throw new Error(`embedder ${embedderId} gave width ${dimension}, earlier ${s.dimension}`);
+    }
+    return s;
+  }
+
+  /**
+   * Places a question in a topic and returns its id. With `embedding` (the app's
+   * query embedding) the question joins that embedder's space, named by
+   * `embedderId` (default `app:<width>`); without, the built-in embedder's.
+   */
+  assign(
+    projectId: string,
+    question: string,
+    embedding?: ArrayLike<number> | null,
+    embedderId?: string,
+  ): string {
+    return this.assignDetailed(projectId, question, embedding, embedderId).topicId;
+  }
+
+  assignDetailed(
+    projectId: string,
+    question: string,
+    embedding?: ArrayLike<number> | null,
+    embedderId?: string,
+  ): Assignment {
+    if (projectId === '') throw new Error('assign: empty project id');
+    let vector: Float32Array;
+    let spaceId: string;
+    if (embedding != null && embedding.length > 0) {
+      vector = Float32Array.from(embedding);
+      let sq = 0;
+      for (const x of vector) {
+        if (!Number.isFinite(x)) throw new Error('assign: embedding has a non-finite value');
+        sq += x * x;
+      }
+      if (sq === 0) throw new Error('assign: embedding is the zero vector');
+      const inv = 1 / Math.sqrt(sq);
+      for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) * inv;
+      spaceId = embedderId ?? `app:${vector.length}`;
+    } else {
+      const e = this.builtinEmbedder(projectId);
+      vector = e.embedOne(question);
+      spaceId = e.id;
+    }
+    return this.place(this.space(projectId, spaceId, vector.length), question, vector);
+  }
+
+  private place(s: Space, question: string, q: Float32Array): Assignment {
+    const at = this.now();
+    // Sparse queries (the hashed embedder's) touch only their non-zero slots.
+    const nz: number[] = [];
+    for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
+    const sparse = nz.length < q.length / 4;
+    const dims = sparse ? nz : undefined;
+    // Past a few thousand topics, a coarse pass over the query's heaviest slots
+    // picks the candidates and only those are scored exactly: the scan is what
+    // costs, and the heaviest slots carry most of the cosine.
+    const pool = s.topics.length > PREFILTER_MIN ? this.candidatesFor(s, q, nz) : s.topics;
+    let best: Topic | undefined;
+    let bestSim = -Infinity;
+    let second: Topic | undefined;
+    let secondSim = -Infinity;
+    for (const t of pool) {
+      const sim = similarity(q, t, dims);
+      if (sim > bestSim) {
+        second = best;
+        secondSim = bestSim;
+        best = t;
+        bestSim = sim;
+      } else if (sim > secondSim) {
+        second = t;
+        secondSim = sim;
+      }
+    }
+    s.questions++;
+    s.seq++;
+    const terms = contentTerms(question);
+    for (const w of terms) s.vocab.set(w, (s.vocab.get(w) ?? 0) + 1);
+    if (s.vocab.size > VOCAB_CAP) for (const [w, c] of s.vocab) if (c <= 1) s.vocab.delete(w);
+
+    let topic: Topic;
+    let created = false;
+    if (best && bestSim >= this.assignThreshold) {
+      topic = best;
+      if (second && secondSim >= Math.min(this.assignThreshold, this.mergeThreshold))
+        s.candidates.add(`${best.id} ${second.id}`);
+    } else {
+      topic = this.found(s, question, q.length, at);
+      created = true;
+      if (best && bestSim >= this.mergeThreshold) s.candidates.add(`${best.id} ${topic.id}`);
+    }
+    this.add(s, topic, question, q, terms, at);
+    if (++s.sinceMerge >= this.mergeEvery) this.mergeSpace(s);
+    if (created && s.topics.length > this.maxTopics) this.evict(s, topic);
+    return { topicId: topic.id, created, similarity: created ? 1 : bestSim, embedder: s.embedderId };
+  }
+
+  private candidatesFor(s: Space, q: Float32Array, nz: number[]): Topic[] {
+    const heavy = (nz.length > 0 ? nz : Array.from(q.keys()))
+      .sort((a, b) => Math.abs(q[b] as number) - Math.abs(q[a] as number))
+      .slice(0, PREFILTER_DIMS);
+    const cols = ensureColumns(s);
+    const n = s.topics.length;
+    const coarse = new Float32Array(n);
+    for (const i of heavy) {
+      const col = cols[i] as Float32Array;
+      const w = q[i] as number;
+      for (let k = 0; k < n; k++) coarse[k] = (coarse[k] as number) + w * (col[k] as number);
+    }
+    // The PREFILTER_KEEP best by a min-heap: most topics fall below its root and cost one comparison.
+    const heap: number[] = [];
+    const less = (a: number, b: number) => (coarse[a] as number) < (coarse[b] as number);
+    for (let k = 0; k < coarse.length; k++) {
+      if (heap.length < PREFILTER_KEEP) {
+        heap.push(k);
+        for (let c = heap.length - 1; c > 0; ) {
+          const p = (c - 1) >> 1;
+          if (!less(heap[c] as number, heap[p] as number)) break;
+          [heap[c], heap[p]] = [heap[p] as number, heap[c] as number];
+          c = p;
+        }
+      } else if (less(heap[0] as number, k)) {
+        heap[0] = k;
+        for (let p = 0; ; ) {
+          const l = 2 * p + 1;
+          const r = l + 1;
+          let m = p;
+          if (l < heap.length && less(heap[l] as number, heap[m] as number)) m = l;
+          if (r < heap.length && less(heap[r] as number, heap[m] as number)) m = r;
+          if (m === p) break;
+          [heap[m], heap[p]] = [heap[p] as number, heap[m] as number];
+          p = m;
+        }
+      }
+    }
+    return heap.map((k) => s.topics[k] as Topic);
+  }
+
+  private found(s: Space, question: string, width: number, at: Date): Topic {
+    let id = hashId(s.projectId, s.embedderId, canonical(question));
+    // The same founding question twice (after a merge or an eviction) must not reuse an id.
+    for (let salt = 1; s.byId.has(id) || this.aliases.has(`${s.projectId}\u0000${id}`); salt++)
+      id = hashId(s.projectId, s.embedderId, canonical(question), String(salt));
+    const t: Topic = {
+      id,
+      sum: new Float32Array(width),
+      sqNorm: 0,
+      size: 0,
+      firstSeen: at,
+      lastSeen: at,
+      representative: question,
+      repSim: -Infinity,
+      terms: new Map(),
+      gapCount: 0,
+      dirty: true,
+      lastSeq: s.seq,
+      slot: -1,
+    };
+    pushTopic(s, t);
+    s.byId.set(id, t);
+    return t;
+  }
+
+  private add(s: Space, t: Topic, question: string, q: Float32Array, terms: string[], at: Date): void {
+    let sq = 0;
+    const sum = t.sum;
+    for (let i = 0; i < q.length; i++) {
+      const v = (sum[i] as number) + (q[i] as number);
+      sum[i] = v;
+      sq += v * v;
+    }
+    t.sqNorm = sq;
+    writeColumn(s, t);
+    t.size++;
+    t.lastSeq = s.seq;
+    if (at > t.lastSeen) t.lastSeen = at;
+    t.dirty = true;
+    // The best-fitting question seen so far, with a slow decay so it can follow a drifting centroid.
+    let dot = 0;
+    for (let i = 0; i < q.length; i++) dot += (q[i] as number) * (sum[i] as number);
+    const sim = sq > 0 ? dot / Math.sqrt(sq) : 0;
+    t.repSim *= 0.995;
+    if (sim >= t.repSim) {
+      t.repSim = sim;
+      t.representative = question;
+    }
+    for (const w of terms) t.terms.set(w, (t.terms.get(w) ?? 0) + 1);
+    if (t.terms.size > TERM_CAP) {
+      const kept = [...t.terms].sort((a, b) => b[1] - a[1]).slice(0, TERM_KEEP);
+      t.terms = new Map(kept);
+    }
+  }
+
+  private mergeSpace(s: Space): void {
+    s.sinceMerge = 0;
+    const pairs = [...s.candidates];
+    s.candidates.clear();
+    for (const pair of pairs) {
+      // A topic merged earlier in this pass is looked up under its survivor.
+      const [a, b] = pair.split(' ').map((id) => s.byId.get(this.resolve(s.projectId, id as string) ?? ''));
+      if (!a || !b || a === b) continue;
+      let dot = 0;
+      for (let i = 0; i < a.sum.length; i++) dot += (a.sum[i] as number) * (b.sum[i] as number);
+      const sim = dot / Math.sqrt(a.sqNorm * b.sqNorm);
+      if (sim < this.mergeThreshold) continue;
+      const [keep, drop] = a.size >= b.size ? [a, b] : [b, a];
+      this.absorb(s, keep, drop);
+    }
+    this.absorbSmall(s);
+  }
+
+  private absorbSmall(s: Space): void {
+    const stale = s.topics.filter((t) => t.size <= this.smallSize && s.seq - t.lastSeq >= this.mergeEvery);
+    // A bounded batch per pass, oldest first, keeps a pass's cost flat when
+    // thousands of one-off questions are waiting; the rest wait for the next pass.
+    stale.sort((a, b) => a.lastSeq - b.lastSeq);
+    for (const small of stale.slice(0, ABSORB_BATCH)) {
+      if (!s.byId.has(small.id)) continue;
+      // Checked now: not again before another period has passed.
+      small.lastSeq = s.seq;
+      const q = Float32Array.from(small.sum, (x) => x / Math.sqrt(small.sqNorm));
+      const nz: number[] = [];
+      for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
+      const dims = nz.length < q.length / 4 ? nz : undefined;
+      const pool = s.topics.length > PREFILTER_MIN ? this.candidatesFor(s, q, nz) : s.topics;
+      let best: Topic | undefined;
+      let bestSim = -Infinity;
+      for (const t of pool) {
+        if (t === small || t.size <= this.smallSize) continue;
+        const sim = similarity(q, t, dims);
+        if (sim > bestSim) {
+          best = t;
+          bestSim = sim;
+        }
+      }
+      if (best && bestSim >= this.absorbThreshold) this.absorb(s, best, small);
+    }
+  }
+
+  /** Runs a merge pass in every space now (the drain calls it at flush). */
+  maintain(options: { final?: boolean } = {}): void {
+    for (const s of this.spaces.values()) {
+      // At the end of a stream every small topic is stale: there is nothing more to wait for.
+      if (options.final) s.seq += this.mergeEvery;
+      this.mergeSpace(s);
+    }
+  }
+
+  private absorb(s: Space, keep: Topic, drop: Topic): void {
+    let sq = 0;
+    for (let i = 0; i < keep.sum.length; i++) {
+      const v = (keep.sum[i] as number) + (drop.sum[i] as number);
+      keep.sum[i] = v;
+      sq += v * v;
+    }
+    keep.sqNorm = sq;
+    writeColumn(s, keep);
+    keep.size += drop.size;
+    keep.gapCount += drop.gapCount;
+    if (drop.firstSeen < keep.firstSeen) keep.firstSeen = drop.firstSeen;
+    if (drop.lastSeen > keep.lastSeen) keep.lastSeen = drop.lastSeen;
+    for (const [w, c] of drop.terms) keep.terms.set(w, (keep.terms.get(w) ?? 0) + c);
+    keep.dirty = true;
+    removeTopic(s, drop);
+    s.byId.delete(drop.id);
+    this.aliases.set(`${s.projectId}\u0000${drop.id}`, keep.id);
+    this.onMerge?.(s.projectId, drop.id, keep.id);
+  }
+
+  private evict(s: Space, spare: Topic): void {
+    let victim: Topic | undefined;
+    for (const t of s.topics) {
+      if (t === spare) continue;
+      if (!victim || t.size < victim.size || (t.size === victim.size && t.lastSeen < victim.lastSeen))
+        victim = t;
+    }
+    if (!victim) return;
+    removeTopic(s, victim);
+    s.byId.delete(victim.id);
+  }
+
+  /** The id a topic is known by now (after merges), or undefined if the project never had it. */
+  resolve(projectId: string, topicId: string): string | undefined {
+    // Chains form when a survivor is itself merged later; follow them to the end.
+    let alias = this.aliases.get(`${projectId}\u0000${topicId}`);
+    for (let next = alias; next !== undefined; next = this.aliases.get(`${projectId}\u0000${next}`))
+      alias = next;
+    if (alias) return alias;
+    for (const s of this.spaces.values())
+      if (s.projectId === projectId && s.byId.has(topicId)) return topicId;
+    return undefined;
+  }
+
+  /** Counts a knowledge-base gap against a topic (after `assign`, once the gap signals are known). */
+  recordGap(projectId: string, topicId: string): void {
+    const id = this.resolve(projectId, topicId);
+    if (!id) return;
+    for (const s of this.spaces.values()) {
+      if (s.projectId !== projectId) continue;
+      const t = s.byId.get(id);
+      if (t) {
+        t.gapCount++;
+        t.dirty = true;
+        return;
+      }
+    }
+  }
+
+  private label(s: Space, t: Topic, n = 3): string[] {
+    // Frequent in the topic, rare in the project: tf × idf over the space's questions.
+    const scored = [...t.terms].map(([w, c]) => {
+      const df = s.vocab.get(w) ?? c;
+      return [w, (c / t.size) * Math.log((1 + s.questions) / (1 + df))] as const;
+    });
+    scored.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    return scored.slice(0, n).map(([w]) => w);
+  }
+
+  topics(projectId: string): TopicView[] {
+    const out: TopicView[] = [];
+    for (const s of this.spaces.values()) {
+      if (s.projectId !== projectId) continue;
+      for (const t of s.topics) out.push(this.view(s, t));
+    }
+    return out.sort((a, b) => b.size - a.size);
+  }
+
+  private view(s: Space, t: Topic): TopicView {
+    const topTerms = this.label(s, t, 5);
+    return {
+      projectId: s.projectId,
+      topicId: t.id,
+      label: topTerms.slice(0, 3).join(', ') || t.representative.slice(0, 60),
+      topTerms,
+      size: t.size,
+      firstSeen: t.firstSeen,
+      lastSeen: t.lastSeen,
+      representative: t.representative,
+      embedder: s.embedderId,
+      gapCount: t.gapCount,
+    };
+  }
+
+  /** Topic rows for the `topics` table; `changedOnly` gives those touched since the last snapshot. */
+  snapshot(options: { changedOnly?: boolean } = {}): TopicRow[] {
+    const rows: TopicRow[] = [];
+    for (const s of this.spaces.values()) {
+      for (const t of s.topics) {
+        if (options.changedOnly && !t.dirty) continue;
+        t.dirty = false;
+        const v = this.view(s, t);
+        rows.push({
+          project_id: s.projectId,
+          topic_id: t.id,
+          label: v.label,
+          top_terms: v.topTerms,
+          size: t.size,
+          first_seen: formatDate(t.firstSeen),
+          last_seen: formatDate(t.lastSeen),
+          representative: t.representative,
+          embedder: s.embedderId,
+          centroid: Array.from(t.sum, (x) => x / t.size),
+          gap_count: t.gapCount,
+        });
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Rebuilds topics from `topics` rows (the newest per id wins). A bad row is
+   * reported and skipped; the others load.
+   */
+  restore(rows: readonly TopicRowInput[]): { restored: number; errors: string[] } {
+    const errors: string[] = [];
+    const newest = new Map<string, ParsedTopicRow>();
+    rows.forEach((raw, i) => {
+      const parsed = topicRowSchema.safeParse(raw);
+      if (!parsed.success) {
+        errors.push(
+          `topics row ${i}: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
+        );
+        return;
+      }
+      const r = parsed.data;
+      const key = `${r.project_id}\u0000${r.embedder}\u0000${r.topic_id}`;
+      const prev = newest.get(key);
+      if (!prev || prev.last_seen <= r.last_seen) newest.set(key, r);
+    });
+    let restored = 0;
+    for (const r of newest.values()) {
+      let s: Space;
+      try {
+        s = this.space(r.project_id, r.embedder, r.centroid.length);
+      } catch (err) {
+        errors.push(`topic ${r.topic_id}: ${(err as Error).message}`);
+        continue;
+      }
+      const size = Math.max(1, r.size);
+      const sum = Float32Array.from(r.centroid, (x) => x * size);
+      let sq = 0;
+      for (const x of sum) sq += x * x;
+      const existing = s.byId.get(r.topic_id);
+      if (existing) {
+        removeTopic(s, existing);
+      }
+      // Term counts are not stored; ranks stand in for them so labels survive.
+      const terms = new Map(r.top_terms.map((w, i) => [w, Math.max(1, Math.round(size / (i + 1)))] as const));
+      const t: Topic = {
+        id: r.topic_id,
+        sum,
+        sqNorm: sq,
+        size,
+        firstSeen: r.first_seen,
+        lastSeen: r.last_seen,
+        representative: r.representative,
+        repSim: 0,
+        terms,
+        gapCount: r.gap_count,
+        dirty: false,
+        lastSeq: s.seq,
+        slot: -1,
+      };
+      pushTopic(s, t);
+      writeColumn(s, t);
+      s.byId.set(t.id, t);
+      // The IDF table is not stored; one question per topic gives a restarted
+      // embedder the project's vocabulary back before traffic resumes.
+      if (r.embedder === this.builtinEmbedder(r.project_id).id)
+        this.builtinEmbedder(r.project_id).observe(r.representative);
+      s.questions += size;
+      for (const [w, c] of terms) s.vocab.set(w, (s.vocab.get(w) ?? 0) + c);
+      restored++;
+    }
+    return { restored, errors };
+  }
+
+  /** Number of topics across all projects and spaces. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.spaces.values()) n += s.topics.length;
+    return n;
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * Knowledge-base gap signals of one question, and their roll-up per topic.
+ *
+ * `gapSignals` is pure: the drain hands it whatever the trace carried
+ * (retrieval documents and their top score, context relevance, refusal,
+ * groundedness, feedback) and gets back the `kb_gap` flag, the `gap_signals`
+ * names of the schema contract, and a score in [0, 1] for ranking. Signals it
+ * was not given do not count either way; with none at all the flag is null
+ * (the column stays NULL and `kb_gaps` skips the row).
+ */
+
+export const GAP_SIGNALS = [
+  'no_documents',
+  'low_retrieval_score',
+  'low_context_relevance',
+  'refusal',
+  'low_groundedness',
+  'negative_feedback',
+] as const;
+export type GapSignal = (typeof GAP_SIGNALS)[number];
+
+export interface GapInput {
+  /** Documents retrieval returned for the question; undefined when the trace had no retrieval. */
+  documents?: number | null;
+  /** Best retrieval score of those documents (any scale: the calibrator learns the project's). */
+  topScore?: number | null;
+  /** Context relevance in [0, 1]. */
+  contextRelevance?: number | null;
+  /** The answer was a refusal or "I don't know". */
+  refusal?: boolean | null;
+  /** Groundedness of the answer in [0, 1]. */
+  groundedness?: number | null;
+  /** The user gave negative feedback on the answer. */
+  negativeFeedback?: boolean | null;
+}
+
+export interface GapThresholds {
+  /** Top retrieval score below which retrieval counts as weak; from `RetrievalCalibrator.threshold()`. */
+  retrievalScore?: number | null;
+  /** Where the top score sits in the project's distribution, 0 = lowest (from the calibrator); sharpens the score. */
+  retrievalPercentile?: number | null;
+  contextRelevance?: number;
+  groundedness?: number;
+}
+
+export const DEFAULT_GAP_THRESHOLDS = { contextRelevance: 0.3, groundedness: 0.5 } as const;
+
+export interface GapResult {
+  kbGap: boolean | null;
+  signals: GapSignal[];
+  /** Noisy-OR of the signals' strengths, in [0, 1]; null with no evidence. */
+  score: number | null;
+}
+
+// How much each signal alone says "the knowledge base lacks this": an empty
+// retrieval is nearly conclusive, an unhappy user much less so.
+const WEIGHT: Record<GapSignal, number> = {
+  no_documents: 0.95,
+  low_retrieval_score: 0.8,
+  low_context_relevance: 0.7,
+  refusal: 0.8,
+  low_groundedness: 0.5,
+  negative_feedback: 0.4,
+};
+
+const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
+
+export function gapSignals(input: GapInput, thresholds: GapThresholds = {}): GapResult {
+  const t = { ...DEFAULT_GAP_THRESHOLDS, ...thresholds };
+  const signals: GapSignal[] = [];
+  let evidence = false;
+  let keep = 1;
+  const add = (signal: GapSignal, strength: number, fired: boolean) => {
+    evidence = true;
+    keep *= 1 - WEIGHT[signal] * clamp01(strength);
+    if (fired) signals.push(signal);
+  };
+
+  if (input.documents != null) {
+    if (input.documents <= 0) add('no_documents', 1, true);
+    else if (input.topScore != null && Number.isFinite(input.topScore)) {
+      const fired = t.retrievalScore != null && input.topScore < t.retrievalScore;
+      // The percentile is the graded evidence; without a calibrated project, only the flag counts.
+      const strength = t.retrievalPercentile != null ? 1 - clamp01(t.retrievalPercentile) : fired ? 1 : 0;
+      add('low_retrieval_score', strength, fired);
+    } else evidence = true;
+  }
+  if (input.contextRelevance != null && Number.isFinite(input.contextRelevance)) {
+    const cr = clamp01(input.contextRelevance);
+    add('low_context_relevance', 1 - cr, cr < t.contextRelevance);
+  }
+  if (input.refusal != null) add('refusal', input.refusal ? 1 : 0, input.refusal);
+  if (input.groundedness != null && Number.isFinite(input.groundedness)) {
+    const g = clamp01(input.groundedness);
+    add('low_groundedness', 1 - g, g < t.groundedness);
+  }
+  if (input.negativeFeedback != null)
+    add('negative_feedback', input.negativeFeedback ? 1 : 0, input.negativeFeedback);
+
+  if (!evidence) return { kbGap: null, signals: [], score: null };
+  return { kbGap: signals.length > 0, signals, score: 1 - keep };
+}
+
+/**
+ * A project's own distribution of top retrieval scores, so "low" means low for
+ * this app's retriever and scale (cosine, BM25, a reranker's logit). A
+ * reservoir of recent scores bounds memory; the threshold sits `spread` robust
+ * standard deviations (MAD) under the median, and nothing is flagged before
+ * `minSamples` scores have been seen.
+ */
+export class RetrievalCalibrator {
+  private readonly sample: number[] = [];
+  private seen = 0;
+  private sorted: number[] | undefined;
+
+  private readonly capacity: number;
+  private readonly minSamples: number;
+  private readonly spread: number;
+
+  constructor(options: { capacity?: number; minSamples?: number; spread?: number } = {}) {
+    this.capacity = options.capacity ?? 2048;
+    this.minSamples = options.minSamples ?? 50;
+    this.spread = options.spread ?? 1.5;
+  }
+
+  add(score: number): void {
+    if (!Number.isFinite(score)) return;
+    this.seen++;
+    if (this.sample.length < this.capacity) this.sample.push(score);
+    else {
+      // Deterministic stride replacement keeps the reservoir recent without a random source.
+      this.sample[this.seen % this.capacity] = score;
+    }
+    this.sorted = undefined;
+  }
+
+  private view(): number[] {
+    this.sorted ??= [...this.sample].sort((a, b) => a - b);
+    return this.sorted;
+  }
+
+  /** Share of recent scores below `score` (0 = worst seen), or null before enough were seen. */
+  percentile(score: number): number | null {
+    const s = this.view();
+    if (s.length < this.minSamples) return null;
+    let lo = 0;
+    let hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((s[mid] as number) < score) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo / s.length;
+  }
+
+  threshold(): number | null {
+    const s = this.view();
+    if (s.length < this.minSamples) return null;
+    const median = s[s.length >> 1] as number;
+    const dev = s.map((x) => Math.abs(x - median)).sort((a, b) => a - b);
+    const mad = (dev[dev.length >> 1] as number) * 1.4826;
+    return median - this.spread * mad;
+  }
+
+  thresholds(score: number): GapThresholds {
+    return { retrievalScore: this.threshold(), retrievalPercentile: this.percentile(score) };
+  }
+}
+
+/** Per-topic roll-up of gap results: what `kb_gaps` computes in SQL, kept live for ranking at flush. */
+export interface TopicGapStats {
+  questions: number;
+  gaps: number;
+  gapRate: number;
+  /** 95 % Wilson lower bound of the gap rate (the view's `gap_score`), so one unlucky question does not top the list. */
+  gapScore: number;
+  /** Gap rate over the recent window minus the window before it (positive: getting worse). */
+  trend: number;
+  /** Mean gap score of the topic's questions, shrunk towards the project's mean for small topics. */
+  meanScore: number;
+  samples: string[];
+}
+
+export function wilsonLower(successes: number, n: number, z = 1.96): number {
+  if (n === 0) return 0;
+  const p = successes / n;
+  const z2 = z * z;
+  return (p + z2 / (2 * n) - z * Math.sqrt((p * (1 - p) + z2 / (4 * n)) / n)) / (1 + z2 / n);
+}
+
+/** Pseudo-questions at the project's mean score a topic's mean is shrunk with. */
+const SHRINK = 5;
+
+/** Gap statistics of each topic, bounded: counters, two trend windows and five samples per topic. */
+export class GapTracker {
+  private readonly topics = new Map<
+    string,
+    {
+      questions: number;
+      gaps: number;
+      scoreSum: number;
+      recent: [number, number];
+      before: [number, number];
+      samples: string[];
+    }
+  >();
+  private windowStart = 0;
+  private readonly projectScore = new Map<string, [number, number]>();
+
+  private readonly windowMs: number;
+  private readonly maxSamples: number;
+
+  constructor(options: { windowMs?: number; maxSamples?: number } = {}) {
+    this.windowMs = options.windowMs ?? 24 * 3600 * 1000;
+    this.maxSamples = options.maxSamples ?? 5;
+  }
+
+  record(projectId: string, topicId: string, question: string, result: GapResult, at = Date.now()): void {
+    if (result.kbGap === null) return;
+    if (this.windowStart === 0) this.windowStart = at;
+    if (at - this.windowStart >= this.windowMs) {
+      // Roll the windows for every topic at once; an idle gap of two windows empties both.
+      const shifts = Math.floor((at - this.windowStart) / this.windowMs);
+      for (const t of this.topics.values()) {
+        t.before = shifts === 1 ? t.recent : [0, 0];
+        t.recent = [0, 0];
+      }
+      this.windowStart += shifts * this.windowMs;
+    }
+    const key = `${projectId}\u0000${topicId}`;
+    let t = this.topics.get(key);
+    if (!t) {
+      t = { questions: 0, gaps: 0, scoreSum: 0, recent: [0, 0], before: [0, 0], samples: [] };
+      this.topics.set(key, t);
+    }
+    t.questions++;
+    t.scoreSum += result.score ?? 0;
+    const p = this.projectScore.get(projectId) ?? [0, 0];
+    p[0] += result.score ?? 0;
+    p[1]++;
+    this.projectScore.set(projectId, p);
+    t.recent[0]++;
+    if (result.kbGap) {
+      t.gaps++;
+      t.recent[1]++;
+      if (t.samples.length < this.maxSamples) t.samples.push(question);
+    }
+  }
+
+  stats(projectId: string, topicId: string): TopicGapStats | undefined {
+    const t = this.topics.get(`${projectId}\u0000${topicId}`);
+    if (!t) return undefined;
+    const rate = (p: [number, number]) => (p[0] > 0 ? p[1] / p[0] : 0);
+    const ps = this.projectScore.get(projectId) ?? [0, 0];
+    const prior = ps[1] > 0 ? ps[0] / ps[1] : 0;
+    return {
+      questions: t.questions,
+      gaps: t.gaps,
+      gapRate: t.questions > 0 ? t.gaps / t.questions : 0,
+      gapScore: wilsonLower(t.gaps, t.questions),
+      trend: t.before[0] > 0 ? rate(t.recent) - rate(t.before) : 0,
+      meanScore: (t.scoreSum + SHRINK * prior) / (t.questions + SHRINK),
+      samples: [...t.samples],
+    };
+  }
+
+  /**
+   * A project's topics, most lacking first: by the Wilson bound of the flag rate
+   * (`gapScore`, what the view ranks by), or by the shrunk mean of the graded
+   * scores (`meanScore`), which still ranks when few questions cross a threshold.
+   */
+  ranked(
+    projectId: string,
+    by: 'gapScore' | 'meanScore' = 'gapScore',
+  ): ({ topicId: string } & TopicGapStats)[] {
+    const out: ({ topicId: string } & TopicGapStats)[] = [];
+    const prefix = `${projectId}\u0000`;
+    for (const key of this.topics.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const topicId = key.slice(prefix.length);
+      out.push({ topicId, ...(this.stats(projectId, topicId) as TopicGapStats) });
+    }
+    return out.sort((a, b) => b[by] - a[by] || b.questions - a.questions);
+  }
+
+  /** Folds a merged-away topic's counts into the survivor. */
+  merge(projectId: string, from: string, into: string): void {
+    const a = this.topics.get(`${projectId}\u0000${from}`);
+    if (!a) return;
+    this.topics.delete(`${projectId}\u0000${from}`);
+    const key = `${projectId}\u0000${into}`;
+    const b = this.topics.get(key);
+    if (!b) {
+      this.topics.set(key, a);
+      return;
+    }
+    b.questions += a.questions;
+    b.gaps += a.gaps;
+    b.scoreSum += a.scoreSum;
+    b.recent = [b.recent[0] + a.recent[0], b.recent[1] + a.recent[1]];
+    b.before = [b.before[0] + a.before[0], b.before[1] + a.before[1]];
+    b.samples = [...b.samples, ...a.samples].slice(0, this.maxSamples);
+  }
+}

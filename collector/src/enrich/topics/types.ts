@@ -1,0 +1,62 @@
+/** A `topics` table row as the clusterer writes and reads it (schema 005 + 008). */
+import { z } from 'zod';
+
+const dateLike = z.union([z.string(), z.number(), z.date()]).transform((v, ctx) => {
+  // ClickHouse returns DateTime64 as 'YYYY-MM-DD hh:mm:ss.sss' (UTC) in JSON formats.
+  const d =
+    v instanceof Date
+      ? v
+      : new Date(typeof v === 'string' && !v.includes('T') ? `${v.replace(' ', 'T')}Z` : v);
+  if (Number.isNaN(d.getTime())) {
+    ctx.addIssue({ code: 'custom', message: `not a date: ${String(v)}` });
+    return z.NEVER;
+  }
+  return d;
+});
+
+const uint = z.union([z.number(), z.string(), z.bigint()]).transform((v, ctx) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    ctx.addIssue({ code: 'custom', message: `not a count: ${String(v)}` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+export const topicRowSchema = z.object({
+  project_id: z.string().min(1),
+  topic_id: z
+    .union([z.string().regex(/^[1-9][0-9]*$/), z.bigint(), z.number().int().positive()])
+    .transform(String),
+  label: z.string(),
+  top_terms: z.array(z.string()),
+  size: uint,
+  first_seen: dateLike,
+  last_seen: dateLike,
+  representative: z.string(),
+  embedder: z.string().min(1),
+  centroid: z.array(z.number().refine(Number.isFinite, 'centroid values must be finite')).min(1),
+  gap_count: uint.default(0),
+});
+
+/** What `restore()` accepts (dates as strings, ids as strings or numbers). */
+export type TopicRowInput = z.input<typeof topicRowSchema>;
+export type ParsedTopicRow = z.output<typeof topicRowSchema>;
+
+/** What `snapshot()` emits: ready for JSONEachRow into `topics`. */
+export interface TopicRow {
+  project_id: string;
+  /** UInt64 as a decimal string (JSON numbers lose precision above 2^53). */
+  topic_id: string;
+  label: string;
+  top_terms: string[];
+  size: number;
+  /** ClickHouse DateTime64(3) text, UTC. */
+  first_seen: string;
+  last_seen: string;
+  representative: string;
+  embedder: string;
+  /** Mean of the member embeddings (not normalised), so size × centroid restores the running sum. */
+  centroid: number[];
+  gap_count: number;
+}

@@ -1,0 +1,150 @@
+/**
+ * `oversight eval --task kb-gaps`: the protocol of the eval README. Some
+ * intents are gaps (`oos`, and for BANKING77 eight named ones); every other
+ * intent contributes its first five rows as knowledge-base documents. The
+ * remaining rows stream in file order as questions: each retrieves its top 3
+ * documents with the built-in embedder, gets its gap signals, and joins a
+ * topic. Reported: AUROC of the per-question gap score (positive = gap
+ * intent) and the precision of the top-k topics by gap score, k = number of
+ * gap intents.
+ */
+import { basename } from 'node:path';
+import { HashedEmbedder } from '@oversight/scorers/embed';
+import { TopicClusterer } from '../enrich/topics/clusterer.ts';
+import { GapTracker, gapSignals, RetrievalCalibrator } from '../enrich/topics/gaps.ts';
+import { auroc } from './metrics.ts';
+import type { IntentRow } from './topics.ts';
+
+export const BANKING77_GAP_INTENTS = [
+  'age_limit',
+  'country_support',
+  'fiat_currency_support',
+  'lost_or_stolen_phone',
+  'terminate_account',
+  'edit_personal_details',
+  'receiving_money',
+  'atm_support',
+];
+
+export const KB_DOCS_PER_INTENT = 5;
+export const TOP_K_DOCS = 3;
+
+export interface KbGapsReport {
+  task: 'kb-gaps';
+  file: string;
+  documents: number;
+  questions: number;
+  gapQuestions: number;
+  gapIntents: string[];
+  /** AUROC of the per-question gap score. */
+  auroc: number;
+  /** Share of the top-k gap topics' questions that are gap questions. */
+  topicPrecision: number;
+  k: number;
+  topics: number;
+  /** Share of questions flagged kb_gap, and of gap / non-gap questions flagged. */
+  flaggedRate: number;
+  gapRecall: number;
+  falseGapRate: number;
+}
+
+export function gapIntentsFor(file: string, rows: readonly IntentRow[]): Set<string> {
+  const gap = new Set<string>(['oos']);
+  if (basename(file).startsWith('banking77')) for (const i of BANKING77_GAP_INTENTS) gap.add(i);
+  const present = new Set(rows.map((r) => r.intent));
+  return new Set([...gap].filter((i) => present.has(i)));
+}
+
+export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGapsReport {
+  const gapIntents = gapIntentsFor(file, rows);
+  if (gapIntents.size === 0)
+    throw new Error(`${file}: no gap intent (oos, or a BANKING77 file) among the rows`);
+  const taken = new Map<string, number>();
+  const docs: string[] = [];
+  const stream: IntentRow[] = [];
+  for (const r of rows) {
+    const n = taken.get(r.intent) ?? 0;
+    if (!gapIntents.has(r.intent) && n < KB_DOCS_PER_INTENT) {
+      taken.set(r.intent, n + 1);
+      docs.push(r.text);
+    } else stream.push(r);
+  }
+
+  const projectId = 'eval';
+  const tracker = new GapTracker();
+  const clusterer = new TopicClusterer({ onMerge: (p, from, into) => tracker.merge(p, from, into) });
+  // Retrieval has its own embedder: the knowledge base is indexed once with
+  // IDF learned from the documents, and queries must not shift it afterwards.
+  const retriever = new HashedEmbedder();
+  for (const d of docs) retriever.observe(d);
+  const docVectors = docs.map((d) => retriever.embedOne(d, false));
+
+  const calibrator = new RetrievalCalibrator();
+  const scores: number[] = [];
+  const positives: boolean[] = [];
+  const topicOf: string[] = [];
+  let flagged = 0;
+  let flaggedGap = 0;
+  for (const r of stream) {
+    const q = retriever.embedOne(r.text, false);
+    const sims = docVectors.map((d) => {
+      let dot = 0;
+      for (let i = 0; i < q.length; i++) dot += (q[i] as number) * (d[i] as number);
+      return dot;
+    });
+    sims.sort((a, b) => b - a);
+    const top = sims.slice(0, TOP_K_DOCS);
+    const topScore = top.reduce((a, b) => a + b, 0) / Math.max(1, top.length);
+    const result = gapSignals({ documents: top.length, topScore }, calibrator.thresholds(topScore));
+    calibrator.add(topScore);
+    const topicId = clusterer.assign(projectId, r.text);
+    tracker.record(projectId, topicId, r.text, result);
+    const positive = gapIntents.has(r.intent);
+    // Before the calibrator has a distribution the graded score is the raw similarity's complement.
+    scores.push(result.score !== null && result.score > 0 ? result.score : 1 - topScore);
+    positives.push(positive);
+    topicOf.push(topicId);
+    if (result.kbGap) {
+      flagged++;
+      if (positive) flaggedGap++;
+    }
+  }
+  clusterer.maintain({ final: true });
+  const final = topicOf.map((id) => clusterer.resolve(projectId, id) ?? id);
+
+  const members = new Map<string, { n: number; gap: number }>();
+  final.forEach((id, i) => {
+    const m = members.get(id) ?? { n: 0, gap: 0 };
+    m.n++;
+    if (positives[i]) m.gap++;
+    members.set(id, m);
+  });
+  const ranked = tracker.ranked(projectId, 'meanScore');
+  const k = gapIntents.has('oos')
+    ? Math.max(1, [...members.values()].filter((m) => m.gap * 2 > m.n).length)
+    : gapIntents.size;
+  let inTop = 0;
+  let gapInTop = 0;
+  for (const t of ranked.slice(0, k)) {
+    const m = members.get(t.topicId);
+    if (!m) continue;
+    inTop += m.n;
+    gapInTop += m.gap;
+  }
+  const nGap = positives.filter(Boolean).length;
+  return {
+    task: 'kb-gaps',
+    file,
+    documents: docs.length,
+    questions: stream.length,
+    gapQuestions: nGap,
+    gapIntents: [...gapIntents],
+    auroc: auroc(scores, positives),
+    topicPrecision: inTop > 0 ? gapInTop / inTop : 0,
+    k,
+    topics: members.size,
+    flaggedRate: stream.length > 0 ? flagged / stream.length : 0,
+    gapRecall: nGap > 0 ? flaggedGap / nGap : 0,
+    falseGapRate: stream.length - nGap > 0 ? (flagged - flaggedGap) / (stream.length - nGap) : 0,
+  };
+}

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
+import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
+
+const CARD = [
+  'my card payment was declined',
+  'why was my card payment declined',
+  'card payment declined at the shop',
+  'the shop declined my card payment',
+  'card payment keeps getting declined',
+];
+const FX = [
+  'what exchange rate do you use for euros',
+  'exchange rate for euros to dollars',
+  'is the euro exchange rate fair',
+  'which exchange rate applies to euros',
+];
+
+function fixedClock(start = Date.UTC(2026, 0, 1)) {
+  let t = start;
+  return () => {
+    t += 1000;
+    return new Date(t);
+  };
+}
+
+describe('TopicClusterer', () => {
+  it('groups paraphrases, separates unrelated questions, and labels topics readably', () => {
+    const c = new TopicClusterer({ now: fixedClock() });
+    const card = CARD.map((q) => c.assign('p1', q));
+    const fx = FX.map((q) => c.assign('p1', q));
+    expect(new Set(card).size).toBe(1);
+    expect(new Set(fx).size).toBe(1);
+    expect(card[0]).not.toBe(fx[0]);
+    const topics = c.topics('p1');
+    const cardTopic = topics.find((t) => t.topicId === card[0]);
+    expect(cardTopic?.size).toBe(CARD.length);
+    expect(cardTopic?.topTerms).toEqual(expect.arrayContaining(['card', 'declined']));
+    expect(cardTopic?.label).toMatch(/card|declined|payment/);
+    expect(CARD).toContain(cardTopic?.representative);
+  });
+
+  it('derives ids from project and founding question, so a replay names topics identically', () => {
+    const a = new TopicClusterer();
+    const b = new TopicClusterer();
+    expect(a.assign('p1', CARD[0] as string)).toBe(b.assign('p1', CARD[0] as string));
+    expect(a.assign('p2', CARD[0] as string)).not.toBe(a.assign('p1', CARD[0] as string));
+    expect(a.assign('p1', CARD[0] as string)).toMatch(/^[1-9][0-9]*$/);
+  });
+
+  it('keeps topic ids across a restart through snapshot() and restore()', () => {
+    const before = new TopicClusterer({ now: fixedClock() });
+    const cardId = CARD.map((q) => before.assign('p1', q))[0] as string;
+    const fxId = FX.map((q) => before.assign('p1', q))[0] as string;
+    before.recordGap('p1', fxId);
+    // Through JSON, as the rows go to and come back from ClickHouse.
+    const rows = JSON.parse(JSON.stringify(before.snapshot()));
+    expect(rows).toHaveLength(2);
+    expect(rows.find((r: { topic_id: string }) => r.topic_id === fxId)).toMatchObject({
+      project_id: 'p1',
+      size: FX.length,
+      gap_count: 1,
+      embedder: 'builtin:hashed-v1:1024',
+    });
+
+    const after = new TopicClusterer();
+    expect(after.restore(rows)).toEqual({ restored: 2, errors: [] });
+    expect(after.assign('p1', 'my card payment got declined again')).toBe(cardId);
+    expect(after.assign('p1', 'euro exchange rate please')).toBe(fxId);
+    const fx = after.topics('p1').find((t) => t.topicId === fxId);
+    expect(fx?.size).toBe(FX.length + 1);
+    expect(fx?.gapCount).toBe(1);
+  });
+
+  it('reports bad rows on restore and loads the rest', () => {
+    const c = new TopicClusterer();
+    for (const q of CARD) c.assign('p1', q);
+    const good = c.snapshot();
+    const bad = { ...good[0], topic_id: 'x', centroid: [] };
+    const fresh = new TopicClusterer();
+    const { restored, errors } = fresh.restore([bad as never, ...good]);
+    expect(restored).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/topics row 0: topic_id/);
+  });
+
+  it('never lets a project see another project’s topics', () => {
+    const c = new TopicClusterer();
+    const p1 = CARD.map((q) => c.assign('p1', q));
+    const p2 = CARD.map((q) => c.assign('p2', q));
+    expect(p1[0]).not.toBe(p2[0]);
+    expect(c.topics('p1').map((t) => t.topicId)).toEqual([p1[0]]);
+    expect(c.topics('p2').map((t) => t.topicId)).toEqual([p2[0]]);
+    expect(c.resolve('p2', p1[0] as string)).toBeUndefined();
+    expect(c.snapshot().filter((r) => r.project_id === 'p2')).toHaveLength(1);
+  });
+
+  it('prefers the app-supplied embedding: similar vectors join even when the words differ', () => {
+    const c = new TopicClusterer();
+    const a = c.assignDetailed('p1', 'reset password', [1, 0, 0.1]);
+    const b = c.assignDetailed('p1', 'I cannot log in', [0.9, 0.05, 0.1]);
+    const d = c.assignDetailed('p1', 'reset password', [0, 1, 0]);
+    expect(a.embedder).toBe('app:3');
+    expect(b.topicId).toBe(a.topicId);
+    expect(b.created).toBe(false);
+    // Same words, orthogonal vector: the app's embedding decides, not the text.
+    expect(d.topicId).not.toBe(a.topicId);
+    expect(() => c.assign('p1', 'x', [0, 0, 0])).toThrow(/zero vector/);
+    expect(() => c.assign('p1', 'x', [1, Number.NaN, 0])).toThrow(/non-finite/);
+  });
+
+  it('merges near-duplicate topics and resolves the merged-away id', () => {
+    const merged: [string, string][] = [];
+    // A high assignment threshold splits paraphrases; merging must bring them back together.
+    const c = new TopicClusterer({
+      assignThreshold: 0.95,
+      mergeThreshold: 0.3,
+      mergeEvery: 1_000_000,
+      onMerge: (_p, from, into) => merged.push([from, into]),
+    });
+    const ids = [...CARD, ...CARD].map((q) => c.assign('p1', q));
+    const before = new Set(ids).size;
+    c.maintain({ final: true });
+    const resolved = new Set(ids.map((id) => c.resolve('p1', id)));
+    expect(before).toBeGreaterThan(1);
+    expect(resolved.size).toBe(1);
+    expect(merged.length).toBeGreaterThan(0);
+    expect(c.topics('p1')[0]?.size).toBe(CARD.length * 2);
+  });
+
+  it('bounds state: topics past maxTopics are evicted, smallest and stalest first', () => {
+    const c = new TopicClusterer({ maxTopics: 3, absorbThreshold: 2 });
+    const ids = ['alpha bravo', 'charlie delta', 'echo foxtrot', 'golf hotel', 'india juliet'].map((q) =>
+      c.assign('p1', q),
+    );
+    c.assign('p1', 'alpha bravo');
+    expect(c.size).toBeLessThanOrEqual(3);
+    expect(new Set(ids).size).toBe(5);
+  });
+});
+
+describe('a burst of questions the knowledge base lacks', () => {
+  it('surfaces as the top gap topic within one flush', () => {
+    const tracker = new GapTracker();
+    const c = new TopicClusterer({ onMerge: (p, f, i) => tracker.merge(p, f, i) });
+    const calibrator = new RetrievalCalibrator();
+    const known = [
+      ...CARD,
+      ...FX,
+      'how do i top up my account',
+      'top up with a bank transfer',
+      'top up limits',
+    ];
+    const ask = (q: string, score: number) => {
+      const result = gapSignals({ documents: 3, topScore: score }, calibrator.thresholds(score));
+      calibrator.add(score);
+      const topic = c.assign('p1', q);
+      tracker.record('p1', topic, q, result);
+      if (result.kbGap) c.recordGap('p1', topic);
+      return topic;
+    };
+    for (let i = 0; i < 120; i++) ask(known[i % known.length] as string, 0.8 + ((i * 37) % 10) / 100);
+    const burst = [
+      'can I open an account for my child',
+      'is there an age limit to open an account',
+      'how old must my child be for an account',
+      'minimum age for opening an account',
+      'can my child under 18 have an account',
+    ];
+    const burstIds = burst.map((q, i) => ask(q, 0.2 + i / 100));
+    c.maintain();
+    const top = tracker.ranked('p1')[0];
+    expect(top).toBeDefined();
+    expect(burstIds.map((id) => c.resolve('p1', id))).toContain(top?.topicId);
+    expect(top?.gaps).toBeGreaterThanOrEqual(3);
+    expect(top?.samples.some((s) => burst.includes(s))).toBe(true);
+  });
+});

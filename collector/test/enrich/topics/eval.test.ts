@@ -1,0 +1,99 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ari, nmi } from '../../../src/eval/cluster-metrics.ts';
+import { runEval } from '../../../src/eval/commands.ts';
+import { evaluateKbGaps } from '../../../src/eval/kb-gaps.ts';
+import { evaluateTopics, parseIntentRows } from '../../../src/eval/topics.ts';
+
+describe('clustering metrics', () => {
+  it('match hand-computed values', () => {
+    expect(nmi(['a', 'a', 'b', 'b'], ['x', 'x', 'y', 'y'])).toBeCloseTo(1, 10);
+    expect(ari(['a', 'a', 'b', 'b'], ['y', 'y', 'x', 'x'])).toBeCloseTo(1, 10);
+    // scikit-learn: adjusted_rand_score([0,0,1,1],[0,0,1,2]) = 0.5714…, NMI (arithmetic) = 0.8.
+    expect(ari(['0', '0', '1', '2'], ['0', '0', '1', '1'])).toBeCloseTo(0.5714285714, 8);
+    expect(nmi(['0', '0', '1', '2'], ['0', '0', '1', '1'])).toBeCloseTo(0.8, 8);
+    // One topic per question: NMI stays high, ARI is 0 (why both are reported).
+    const gold = ['a', 'a', 'b', 'b', 'c', 'c'];
+    expect(ari(['1', '2', '3', '4', '5', '6'], gold)).toBeCloseTo(0, 10);
+    expect(nmi(['1', '2', '3', '4', '5', '6'], gold)).toBeGreaterThan(0.7);
+  });
+});
+
+const SETS: Record<string, string[]> = {
+  card_declined: [
+    'my card was declined',
+    'card declined at shop',
+    'why is my card declined',
+    'card payment declined',
+  ],
+  exchange_rate: [
+    'euro exchange rate',
+    'what exchange rate for dollars',
+    'exchange rate is wrong',
+    'exchange rate today',
+  ],
+  top_up: ['how to top up', 'top up by bank transfer', 'top up failed', 'top up limit'],
+  pin_change: ['change my pin', 'how do i change the pin', 'pin change at atm', 'new pin please'],
+  oos: [
+    'what is the weather in paris',
+    'tell me a joke about cats',
+    'recipe for pancakes',
+    'who won the football match',
+  ],
+};
+
+function rows(): { text: string; intent: string }[] {
+  const out: { text: string; intent: string }[] = [];
+  for (let round = 0; round < 4; round++)
+    for (const [intent, texts] of Object.entries(SETS)) out.push({ text: texts[round] as string, intent });
+  // More of the known intents after the knowledge base has taken its first five.
+  for (let round = 0; round < 3; round++)
+    for (const [intent, texts] of Object.entries(SETS)) out.push({ text: `${texts[round]} again`, intent });
+  return out;
+}
+
+describe('topics and kb-gaps evaluation', () => {
+  it('clusters a small labelled set well above chance', () => {
+    const r = evaluateTopics(rows().filter((x) => x.intent !== 'oos'));
+    expect(r.intents).toBe(4);
+    expect(r.ari).toBeGreaterThan(0.5);
+    expect(r.topics).toBeLessThanOrEqual(8);
+  });
+
+  it('scores out-of-scope questions as gaps', () => {
+    const r = evaluateKbGaps(rows(), 'tiny.jsonl');
+    expect(r.gapIntents).toEqual(['oos']);
+    expect(r.documents).toBe(4 * 5);
+    expect(r.questions).toBe(rows().length - 20);
+    expect(r.auroc).toBeGreaterThan(0.8);
+  });
+
+  it('runs from the CLI and rejects malformed rows with their line number', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oversight-topics-'));
+    try {
+      const file = join(dir, 'set.jsonl');
+      await writeFile(
+        file,
+        rows()
+          .map((r) => JSON.stringify(r))
+          .join('\n'),
+      );
+      const printed: string[] = [];
+      await runEval({ task: 'topics', data: file, json: true }, (s) => printed.push(s));
+      expect(JSON.parse(printed[0] as string)).toMatchObject({
+        task: 'topics',
+        intents: 5,
+        rows: rows().length,
+      });
+      await runEval({ task: 'kb-gaps', data: file }, (s) => printed.push(s));
+      expect(printed[1]).toMatch(/gap AUROC \d\.\d{3}/);
+      expect(() => parseIntentRows('{"text":"a","intent":"x"}\n{"text":"b"}', 'bad.jsonl')).toThrow(
+        /bad.jsonl:2: intent/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { GapTracker, gapSignals, RetrievalCalibrator, wilsonLower } from '../../../src/enrich/topics/gaps.ts';
+
+describe('gapSignals', () => {
+  it('is null without evidence, and false when every signal is healthy', () => {
+    expect(gapSignals({})).toEqual({ kbGap: null, signals: [], score: null });
+    const ok = gapSignals(
+      {
+        documents: 3,
+        topScore: 0.9,
+        contextRelevance: 0.9,
+        refusal: false,
+        groundedness: 0.95,
+        negativeFeedback: false,
+      },
+      { retrievalScore: 0.5, retrievalPercentile: 0.8 },
+    );
+    expect(ok.kbGap).toBe(false);
+    expect(ok.signals).toEqual([]);
+    expect(ok.score).toBeGreaterThan(0);
+    expect(ok.score).toBeLessThan(0.3);
+  });
+
+  it('names every signal that fired, in the schema contract’s vocabulary', () => {
+    const r = gapSignals(
+      {
+        documents: 2,
+        topScore: 0.1,
+        contextRelevance: 0.1,
+        refusal: true,
+        groundedness: 0.2,
+        negativeFeedback: true,
+      },
+      { retrievalScore: 0.4, retrievalPercentile: 0.01 },
+    );
+    expect(r.kbGap).toBe(true);
+    expect(r.signals).toEqual([
+      'low_retrieval_score',
+      'low_context_relevance',
+      'refusal',
+      'low_groundedness',
+      'negative_feedback',
+    ]);
+    expect(r.score).toBeGreaterThan(0.99);
+    expect(gapSignals({ documents: 0 }).signals).toEqual(['no_documents']);
+    expect(gapSignals({ documents: 0 }).score).toBeCloseTo(0.95, 6);
+  });
+
+  it('orders by strength: a refusal outranks negative feedback alone', () => {
+    const refusal = gapSignals({ refusal: true }).score as number;
+    const feedback = gapSignals({ negativeFeedback: true }).score as number;
+    expect(refusal).toBeGreaterThan(feedback);
+    expect(gapSignals({ refusal: false }).kbGap).toBe(false);
+  });
+
+  it('ignores a low retrieval score until the project is calibrated', () => {
+    expect(gapSignals({ documents: 3, topScore: 0.01 }).signals).toEqual([]);
+  });
+});
+
+describe('RetrievalCalibrator', () => {
+  it('learns the project’s own scale: the same score is low for one retriever, normal for another', () => {
+    const cosine = new RetrievalCalibrator();
+    const bm25 = new RetrievalCalibrator();
+    for (let i = 0; i < 200; i++) {
+      cosine.add(0.7 + (i % 20) / 100);
+      bm25.add(5 + (i % 20) / 4);
+    }
+    expect(cosine.threshold()).toBeGreaterThan(0.5);
+    expect(cosine.threshold()).toBeLessThan(0.8);
+    expect(bm25.threshold()).toBeGreaterThan(3);
+    expect(gapSignals({ documents: 3, topScore: 0.3 }, cosine.thresholds(0.3)).kbGap).toBe(true);
+    expect(gapSignals({ documents: 3, topScore: 8 }, bm25.thresholds(8)).kbGap).toBe(false);
+    expect(cosine.percentile(0.3)).toBe(0);
+    expect(cosine.percentile(2)).toBe(1);
+  });
+
+  it('stays silent before it has seen enough scores', () => {
+    const c = new RetrievalCalibrator({ minSamples: 10 });
+    for (let i = 0; i < 9; i++) c.add(0.5);
+    expect(c.threshold()).toBeNull();
+    c.add(Number.NaN);
+    expect(c.threshold()).toBeNull();
+    c.add(0.5);
+    expect(c.threshold()).toBe(0.5);
+  });
+});
+
+describe('GapTracker', () => {
+  it('keeps volume, rate, Wilson score, samples and trend per topic', () => {
+    const day = 24 * 3600 * 1000;
+    const t = new GapTracker({ maxSamples: 2 });
+    const gap = { kbGap: true, signals: ['refusal' as const], score: 0.8 };
+    const fine = { kbGap: false, signals: [], score: 0.1 };
+    t.record('p', 'a', 'q1', fine, 0);
+    t.record('p', 'a', 'q2', fine, 1);
+    t.record('p', 'a', 'q3', gap, day + 1);
+    t.record('p', 'a', 'q4', gap, day + 2);
+    t.record('p', 'a', 'q5', gap, day + 3);
+    t.record('p', 'a', 'q6', { kbGap: null, signals: [], score: null }, day + 4);
+    const s = t.stats('p', 'a');
+    expect(s).toMatchObject({ questions: 5, gaps: 3, gapRate: 0.6, trend: 1, samples: ['q3', 'q4'] });
+    expect(s?.gapScore).toBeCloseTo(wilsonLower(3, 5), 10);
+    expect(t.stats('other', 'a')).toBeUndefined();
+  });
+
+  it('ranks topics and folds merged topics into their survivor', () => {
+    const t = new GapTracker();
+    const gap = { kbGap: true, signals: ['no_documents' as const], score: 0.95 };
+    const fine = { kbGap: false, signals: [], score: 0.05 };
+    for (let i = 0; i < 20; i++) t.record('p', 'many-fine', `f${i}`, fine);
+    for (let i = 0; i < 6; i++) t.record('p', 'gappy', `g${i}`, gap);
+    t.record('p', 'one-gap', 'x', gap);
+    expect(t.ranked('p').map((r) => r.topicId)).toEqual(['gappy', 'one-gap', 'many-fine']);
+    t.merge('p', 'one-gap', 'gappy');
+    expect(t.stats('p', 'gappy')?.questions).toBe(7);
+    expect(t.stats('p', 'one-gap')).toBeUndefined();
+    expect(t.ranked('p', 'meanScore')[0]?.topicId).toBe('gappy');
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * One interface for every way a question becomes a vector. Vectors from
+ * different embedders (or the same one at another width) never meet: the
+ * clusterer keeps one topic space per `id`, so `id` must change whenever the
+ * geometry does (model, dimension, vocabulary).
+ */
+export interface Embedder {
+  /** Names the vector space, e.g. `builtin:hashed-v1:1024`, `openai:text-embedding-3-small:1536`. */
+  readonly id: string;
+  readonly dimension: number;
+  embed(texts: readonly string[]): Promise<Float32Array[]>;
+  close?(): Promise<void>;
+}
+
+/** An embedder cheap enough to call inline, one text at a time, on the drain. */
+export interface SyncEmbedder extends Embedder {
+  embedOne(text: string): Float32Array;
+}
+
+export function isSyncEmbedder(e: Embedder): e is SyncEmbedder {
+  return typeof (e as Partial<SyncEmbedder>).embedOne === 'function';
+}
+
+/** L2-normalises in place; a zero vector stays zero (the caller decides what that means). */
+export function normalizeInPlace(v: Float32Array): Float32Array {
+  let sq = 0;
+  for (let i = 0; i < v.length; i++) sq += (v[i] as number) * (v[i] as number);
+  if (sq > 0) {
+    const inv = 1 / Math.sqrt(sq);
+    for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) * inv;
+  }
+  return v;
+}
+
+export function cosine(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`cosine of vectors of width ${a.length} and ${b.length}`);
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
