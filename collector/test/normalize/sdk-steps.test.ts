@@ -2,6 +2,8 @@
  * What the SDK really emits (guard, rerank, workflow, retrieval with a query
  * embedding) and what the AI SDK's GenAI telemetry emits, normalized.
  */
+
+import { scorers } from '@oversight/scorers';
 import {
   createGuard,
   encodeEmbedding,
@@ -11,7 +13,6 @@ import {
   withContext,
   workflow,
 } from '@oversight/sdk';
-import { scorers } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { normalizeSpan } from '../../src/normalize/index.ts';
 import type { LlmSpan } from '../../src/normalize/llm-span.ts';
