@@ -24,11 +24,7 @@ interface RuleSpec {
 }
 
 /** Answers scored in the last hour whose hallucination rate tops 10 % (20 answers at least). */
-export const HALLUCINATION_RATE_SQL = select(
-  'project_id',
-  'service_name',
-  'avg(hallucinated) AS value',
-)
+export const HALLUCINATION_RATE_SQL = select('project_id', 'service_name', 'avg(hallucinated) AS value')
   .from('llm_spans')
   .inRange()
   .where('hallucinated IS NOT NULL')
@@ -76,7 +72,8 @@ export const RULES: RuleSpec[] = [
     query: { kind: 'clickhouse', sql: HALLUCINATION_RATE_SQL },
     threshold: { op: 'gt', value: 0.1 },
     for: '10m',
-    summary: '{{ $labels.service_name }} in {{ $labels.project_id }}: {{ humanizePercentage $values.B.Value }} of scored answers hallucinated in the last hour',
+    summary:
+      '{{ $labels.service_name }} in {{ $labels.project_id }}: {{ humanizePercentage $values.B.Value }} of scored answers hallucinated in the last hour',
     severity: 'warning',
   },
   {
@@ -86,7 +83,8 @@ export const RULES: RuleSpec[] = [
     query: { kind: 'clickhouse', sql: INJECTION_SPIKE_SQL },
     threshold: { op: 'gt', value: 5 },
     for: '0s',
-    summary: '{{ $labels.project_id }}: injection attempts in the last hour are {{ $values.B.Value | printf "%.1f" }}× the hourly baseline',
+    summary:
+      '{{ $labels.project_id }}: injection attempts in the last hour are {{ $values.B.Value | printf "%.1f" }}× the hourly baseline',
     severity: 'critical',
   },
   {
@@ -96,7 +94,8 @@ export const RULES: RuleSpec[] = [
     query: { kind: 'clickhouse', sql: NEW_TOPIC_GAP_SQL },
     threshold: { op: 'gt', value: 0.4 },
     for: '0s',
-    summary: '{{ $labels.project_id }}: new topic "{{ $labels.topic }}" is a knowledge-base gap {{ humanizePercentage $values.B.Value }} of the time',
+    summary:
+      '{{ $labels.project_id }}: new topic "{{ $labels.topic }}" is a knowledge-base gap {{ humanizePercentage $values.B.Value }} of the time',
     severity: 'warning',
   },
   {
@@ -106,7 +105,8 @@ export const RULES: RuleSpec[] = [
     query: { kind: 'prometheus', expr: BACKLOG_EXPR },
     threshold: { op: 'gt', value: 0 },
     for: '5m',
-    summary: 'The collector write-ahead log holds {{ $values.B.Value }} requests and keeps growing: is ClickHouse reachable?',
+    summary:
+      'The collector write-ahead log holds {{ $values.B.Value }} requests and keeps growing: is ClickHouse reachable?',
     severity: 'critical',
   },
 ];
@@ -157,7 +157,13 @@ export function alertRules(): Record<string, unknown> {
               refId: 'B',
               relativeTimeRange: { from: 0, to: 0 },
               datasourceUid: '__expr__',
-              model: { refId: 'B', type: 'reduce', expression: 'A', reducer: 'last', settings: { mode: 'dropNN' } },
+              model: {
+                refId: 'B',
+                type: 'reduce',
+                expression: 'A',
+                reducer: 'last',
+                settings: { mode: 'dropNN' },
+              },
             },
             {
               refId: 'C',

@@ -96,12 +96,46 @@ export interface Tables {
     | 'cost_usd'
     | 'duration_ms_quantiles'
     | 'ttft_ms_quantiles';
-  evaluations: 'project_id' | 'timestamp' | 'trace_id' | 'span_id' | 'evaluator' | 'label' | 'score' | 'explanation' | 'source';
-  evaluations_hourly: 'project_id' | 'hour' | 'evaluator' | 'target' | 'label' | 'source' | 'count' | 'score_sum';
+  evaluations:
+    | 'project_id'
+    | 'timestamp'
+    | 'trace_id'
+    | 'span_id'
+    | 'evaluator'
+    | 'label'
+    | 'score'
+    | 'explanation'
+    | 'source';
+  evaluations_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'evaluator'
+    | 'target'
+    | 'label'
+    | 'source'
+    | 'count'
+    | 'score_sum';
   retrieval_documents: 'project_id' | 'timestamp' | 'trace_id' | 'span_id' | 'score' | 'document_id' | 'rank';
   feedback: 'project_id' | 'timestamp' | 'trace_id' | 'kind' | 'value' | 'comment' | 'correction' | 'user_id';
-  topics: 'project_id' | 'topic_id' | 'label' | 'first_seen' | 'last_seen' | 'size' | 'gap_count' | 'representative';
-  kb_gaps: 'project_id' | 'topic_id' | 'label' | 'day' | 'questions' | 'gaps' | 'gap_rate' | 'gap_score' | 'sample_questions';
+  topics:
+    | 'project_id'
+    | 'topic_id'
+    | 'label'
+    | 'first_seen'
+    | 'last_seen'
+    | 'size'
+    | 'gap_count'
+    | 'representative';
+  kb_gaps:
+    | 'project_id'
+    | 'topic_id'
+    | 'label'
+    | 'day'
+    | 'questions'
+    | 'gaps'
+    | 'gap_rate'
+    | 'gap_score'
+    | 'sample_questions';
 }
 export type TableName = keyof Tables;
 

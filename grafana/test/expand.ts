@@ -67,8 +67,8 @@ export function applyConditionalAll(rawQuery: string, variables: Variable[]): st
   let index = query.lastIndexOf(macro);
   while (index !== -1) {
     const params = macroArgs(query, index + macro.length - 1);
-    if (!params || params.length !== 2) return query;
-    const [condition, reference] = params as [string, string];
+    if (params?.length !== 2) return query;
+    const [condition, reference] = params as unknown as [string, string];
     const name = /(?<=\$\{)\w+(?=\})|(?<=\$)\w+/.exec(reference.trim())?.[0];
     let phrase = condition;
     if (name) {
@@ -149,7 +149,10 @@ const MACROS: Record<string, MacroFn> = {
   toTime: (_a, ctx) => dateTime(ctx.to),
   fromTime_ms: (_a, ctx) => dateTime64(ctx.from),
   toTime_ms: (_a, ctx) => dateTime64(ctx.to),
-  timeFilter: oneArg('timeFilter', (c, ctx) => `${c} >= ${dateTime(ctx.from)} AND ${c} <= ${dateTime(ctx.to)}`),
+  timeFilter: oneArg(
+    'timeFilter',
+    (c, ctx) => `${c} >= ${dateTime(ctx.from)} AND ${c} <= ${dateTime(ctx.to)}`,
+  ),
   timeFilter_ms: oneArg(
     'timeFilter_ms',
     (c, ctx) => `${c} >= ${dateTime64(ctx.from)} AND ${c} <= ${dateTime64(ctx.to)}`,
@@ -164,7 +167,8 @@ const MACROS: Record<string, MacroFn> = {
   ),
   timeInterval_ms: oneArg(
     'timeInterval_ms',
-    (c, ctx) => `toStartOfInterval(toDateTime64(${c}, 3), INTERVAL ${Math.floor(Math.max(ctx.intervalMs, 1))} millisecond)`,
+    (c, ctx) =>
+      `toStartOfInterval(toDateTime64(${c}, 3), INTERVAL ${Math.floor(Math.max(ctx.intervalMs, 1))} millisecond)`,
   ),
   interval_s: (_a, ctx) => String(Math.floor(Math.max(ctx.intervalMs / 1000, 1))),
 };
@@ -183,7 +187,7 @@ export function applyMacros(query: string, ctx: QueryContext): string {
       if (out[end] === '(') {
         const parsed = macroArgs(out, end);
         if (!parsed) throw new Error(`$__${name}: unbalanced parentheses`);
-        args = parsed.map((a) => a.trim()).filter((a, i, all) => !(all.length === 1 && a === ''));
+        args = parsed.map((a) => a.trim()).filter((a, _i, all) => !(all.length === 1 && a === ''));
         end = end + 1 + parsed.join(',').length + 1;
       }
       const replacement = (MACROS[name] as MacroFn)(args, ctx);

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EmbeddedStore, openEmbeddedStore } from '../../collector/src/store/chdb-store.ts';
 import { expand, type QueryContext, type Variable } from './expand.ts';
-import { MODELS, OTHER_PROJECT, PROJECT, SERVICES, type SeedOptions, seedStatements, TOPICS } from './seed.ts';
+import {
+  MODELS,
+  OTHER_PROJECT,
+  PROJECT,
+  SERVICES,
+  type SeedOptions,
+  seedStatements,
+  TOPICS,
+} from './seed.ts';
 
 export interface SeededStore {
   store: EmbeddedStore;
@@ -43,7 +51,12 @@ export function dashboardVariables(selection: Selection = {}): Variable[] {
   }));
 }
 
-export function context(from: Date, to: Date, selection: Selection = {}, intervalMs = 3_600_000): QueryContext {
+export function context(
+  from: Date,
+  to: Date,
+  selection: Selection = {},
+  intervalMs = 3_600_000,
+): QueryContext {
   return { from, to, intervalMs, variables: dashboardVariables(selection) };
 }
 

@@ -87,7 +87,9 @@ describe('every panel query runs and returns rows', () => {
 
 describe('hallucination dashboard', () => {
   it('reads the seeded 1-in-4 hallucination rate as 25 %, and the other project apart', async () => {
-    expect(await run('oversight-hallucination', 'Hallucination rate')).toEqual([{ hallucination_rate: 0.25 }]);
+    expect(await run('oversight-hallucination', 'Hallucination rate')).toEqual([
+      { hallucination_rate: 0.25 },
+    ]);
     expect(await run('oversight-hallucination', 'Scored answers')).toEqual([{ scored: N }]);
     const [all] = await run('oversight-hallucination', 'Hallucination rate', {});
     expect(all?.hallucination_rate).toBeCloseTo((N / 4 + OTHER) / (N + OTHER), 12);
@@ -117,9 +119,7 @@ describe('hallucination dashboard', () => {
 
   it('labels topics with their newest label', async () => {
     const rows = await run('oversight-hallucination', 'Hallucination rate by topic');
-    expect(rows.map((r) => [r.topic, r.answers, r.rate])).toEqual(
-      TOPICS.map((t) => [t.label, N / 3, 0.25]),
-    );
+    expect(rows.map((r) => [r.topic, r.answers, r.rate])).toEqual(TOPICS.map((t) => [t.label, N / 3, 0.25]));
   });
 
   it('bins groundedness into the seeded buckets', async () => {
@@ -179,9 +179,14 @@ describe('overview dashboard', () => {
     const rows = await run('oversight-overview', 'Cost and tokens by model and service');
     expect(rows).toHaveLength(6);
     expect(rows.reduce((s, r) => s + Number(r.requests), 0)).toBe(N + errors);
-    const failed = await run('oversight-overview', 'Recent failed calls', { project: 'default', service: 'support-bot' });
+    const failed = await run('oversight-overview', 'Recent failed calls', {
+      project: 'default',
+      service: 'support-bot',
+    });
     expect(failed).toHaveLength(50);
-    expect(failed.every((r) => r.error_type === 'overloaded_error' && r.service_name === 'support-bot')).toBe(true);
+    expect(failed.every((r) => r.error_type === 'overloaded_error' && r.service_name === 'support-bot')).toBe(
+      true,
+    );
   });
 });
 
@@ -223,24 +228,28 @@ describe('knowledge-base gaps dashboard', () => {
 });
 
 describe('safety dashboard', () => {
-  it.each(SAFETY.map((s) => [s.evaluator, s.rate] as const))('%s flag rate reads %s', async (evaluator, rate) => {
-    const title = {
-      pii: 'PII',
-      prompt_injection: 'Prompt injection',
-      jailbreak: 'Jailbreak',
-      toxicity: 'Toxicity',
-      refusal: 'Refusal',
-    }[evaluator];
-    const [row] = await run('oversight-safety', title);
-    expect(row?.rate).toBeCloseTo(rate, 12);
-  });
+  it.each(SAFETY.map((s) => [s.evaluator, s.rate] as const))(
+    '%s flag rate reads %s',
+    async (evaluator, rate) => {
+      const title = {
+        pii: 'PII',
+        prompt_injection: 'Prompt injection',
+        jailbreak: 'Jailbreak',
+        toxicity: 'Toxicity',
+        refusal: 'Refusal',
+      }[evaluator];
+      const [row] = await run('oversight-safety', title);
+      expect(row?.rate).toBeCloseTo(rate, 12);
+    },
+  );
 
   it('counts guard decisions', async () => {
     const guards = N / 8;
     expect(await run('oversight-safety', 'Guard blocks')).toEqual([{ blocked: guards / 4 }]);
     const rows = await run('oversight-safety', 'Guard decisions by category');
     const byDecision = new Map<string, number>();
-    for (const r of rows) byDecision.set(String(r.decision), (byDecision.get(String(r.decision)) ?? 0) + Number(r.decisions));
+    for (const r of rows)
+      byDecision.set(String(r.decision), (byDecision.get(String(r.decision)) ?? 0) + Number(r.decisions));
     expect(Object.fromEntries(byDecision)).toEqual(
       Object.fromEntries(GUARD_DECISIONS.filter((d) => d !== 'allowed').map((d) => [d, guards / 4])),
     );
@@ -276,13 +285,20 @@ describe('feedback dashboard', () => {
   it('lists comments and corrections, newest first', async () => {
     const rows = await run('oversight-feedback', 'Recent comments and corrections');
     expect(rows).toHaveLength(50);
-    expect(rows.every((r) => r.comment === 'wrong answer' || String(r.correction).startsWith('corrected answer'))).toBe(true);
+    expect(
+      rows.every((r) => r.comment === 'wrong answer' || String(r.correction).startsWith('corrected answer')),
+    ).toBe(true);
   });
 });
 
 describe('alert rules', () => {
   const rules = parse(readFileSync(join(GRAFANA_DIR, 'provisioning/alerting/rules.yaml'), 'utf8')) as {
-    groups: { rules: { uid: string; data: { refId: string; relativeTimeRange: { from: number }; model: Record<string, unknown> }[] }[] }[];
+    groups: {
+      rules: {
+        uid: string;
+        data: { refId: string; relativeTimeRange: { from: number }; model: Record<string, unknown> }[];
+      }[];
+    }[];
   };
   const ruleSql = (uid: string) => {
     const rule = rules.groups[0]?.rules.find((r) => r.uid === uid);
@@ -292,13 +308,19 @@ describe('alert rules', () => {
   };
   const evaluate = async (uid: string, at: Date) => {
     const { sql, lookback } = ruleSql(uid);
-    return runPanel<Row>(seeded.store, sql, context(new Date(at.getTime() - lookback * 1000), at, {}, 60_000));
+    return runPanel<Row>(
+      seeded.store,
+      sql,
+      context(new Date(at.getTime() - lookback * 1000), at, {}, 60_000),
+    );
   };
 
   it('hallucination rate: one instance per project and service', async () => {
     // The other project's 480 answers fill the first five hours. The plugin's
     // range is inclusive at both ends: a second off the hour keeps 96 answers in it.
-    expect(await evaluate('oversight-hallucination-rate', new Date(START.getTime() + 2 * 3_600_000 - 1000))).toEqual([
+    expect(
+      await evaluate('oversight-hallucination-rate', new Date(START.getTime() + 2 * 3_600_000 - 1000)),
+    ).toEqual([
       { project_id: 'acme-internal', service_name: 'support-bot', value: 1 },
       { project_id: 'default', service_name: 'search-api', value: 0.25 },
       { project_id: 'default', service_name: 'support-bot', value: 0.25 },

@@ -154,7 +154,14 @@ FROM numbers(${n}) WHERE number % 24 IN (3, 9, 15)`);
   // Topics: 103 first seen a day before the end (new), the others long before; 101 rewritten once.
   const end = startMs + options.hours * 3_600_000;
   const ms = (x: number) => `fromUnixTimestamp64Milli(toInt64(${x}), 'UTC')`;
-  const topicRow = (id: number, label: string, firstSeen: number, lastSeen: number, size: number, gaps: number) =>
+  const topicRow = (
+    id: number,
+    label: string,
+    firstSeen: number,
+    lastSeen: number,
+    size: number,
+    gaps: number,
+  ) =>
     `('${PROJECT}', ${id}, '${label}', ${ms(firstSeen)}, ${ms(lastSeen)}, ${size}, ${gaps}, 'a question about ${label}')`;
   const perTopic = Math.floor(n / 3);
   statements.push(`

@@ -4,7 +4,7 @@
  * feedback is a ReplacingMergeTree that SDK retries write twice: FINAL.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { select } from '../clickhouse.ts';
+import { select, varFilter } from '../clickhouse.ts';
 import { GENERATION_OPS, MODEL, variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
@@ -28,9 +28,9 @@ const thumbs = (...columns: string[]) =>
     .vars('project')
     .where(
       "f.kind = 'thumbs'",
-      "$__conditionalAll(a.service_name IN (${service:singlequote}), $service)",
-      "$__conditionalAll(a.model IN (${model:singlequote}), $model)",
-      "$__conditionalAll(a.topic_id IN (${topic:singlequote}), $topic)",
+      varFilter('a.service_name', 'service'),
+      varFilter('a.model', 'model'),
+      varFilter('a.topic_id', 'topic'),
     );
 
 export function feedback(): dashboard.DashboardBuilder {

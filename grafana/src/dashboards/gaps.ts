@@ -57,7 +57,9 @@ export function gaps(): dashboard.DashboardBuilder {
           .from('topics')
           .vars('project', 'topic')
           .groupBy('topic_id')
-          .where('topic_id IN (SELECT topic_id FROM topics GROUP BY topic_id HAVING $__timeFilter(min(first_seen)))')
+          .where(
+            'topic_id IN (SELECT topic_id FROM topics GROUP BY topic_id HAVING $__timeFilter(min(first_seen)))',
+          )
           .orderBy('first_seen DESC', 'topic_id')
           .limit(50),
         12,

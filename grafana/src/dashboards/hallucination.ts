@@ -26,7 +26,9 @@ export function hallucination(): dashboard.DashboardBuilder {
   for (const v of variables()) builder.withVariable(v);
   return builder
     .withRow(row('Rate'))
-    .withPanel(statPanel('Hallucination rate', scored('avg(hallucinated) AS hallucination_rate'), 'percentunit'))
+    .withPanel(
+      statPanel('Hallucination rate', scored('avg(hallucinated) AS hallucination_rate'), 'percentunit'),
+    )
     .withPanel(statPanel('Scored answers', scored('count() AS scored'), 'short'))
     .withPanel(statPanel('Mean groundedness', scored('avg(groundedness) AS groundedness'), 'percentunit'))
     .withPanel(

@@ -24,9 +24,7 @@ export function overview(): dashboard.DashboardBuilder {
     .withPanel(statPanel('Requests', hourly('sum(calls) AS requests'), 'short'))
     .withPanel(statPanel('Error rate', hourly('sum(errors) / sum(calls) AS error_rate'), 'percentunit'))
     .withPanel(statPanel('Cost', hourly('sum(cost_usd) AS cost_usd'), 'currencyUSD'))
-    .withPanel(
-      statPanel('Tokens', hourly('sum(input_tokens) + sum(output_tokens) AS tokens'), 'short'),
-    )
+    .withPanel(statPanel('Tokens', hourly('sum(input_tokens) + sum(output_tokens) AS tokens'), 'short'))
     .withPanel(
       timeSeriesPanel(
         'Requests and errors',
