@@ -115,7 +115,7 @@ FROM numbers(${g}) WHERE number % 4 != 3`);
   statements.push(`
 INSERT INTO evaluations (project_id, timestamp, trace_id, span_id, evaluator, target, score, label, explanation, evaluator_version, source)
 SELECT '${PROJECT}', ${at('number')}, lower(hex(toUInt128(number))), lower(hex(toUInt64(number))),
-  ${arr(SAFETY.map((s) => s.evaluator))}[${e} + 1], if(${e} = 4, 'output', 'input'),
+  ${arr(SAFETY.map((s) => s.evaluator))}[${e} + 1], if(${e} IN (0, 4), 'output', 'input'),
   if(intDiv(number, 5) % 20 < ${e} + 1, 0.95, 0.05),
   if(intDiv(number, 5) % 20 < ${e} + 1, ${arr(SAFETY.map((s) => s.flagged))}[${e} + 1], ${arr(SAFETY.map((s) => s.clean))}[${e} + 1]),
   '', 'v1', 'collector'
