@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Figures, Section } from './section.ts';
+import { dashboards } from './sections/dashboards.ts';
 import { freshness } from './sections/freshness.ts';
 import { guard } from './sections/guard.ts';
 import { ingest } from './sections/ingest.ts';
@@ -44,6 +45,7 @@ const sections: Section[] = [
   decode,
   wal,
   sdkOverhead,
+  dashboards,
 ];
 
 if (values.help) {

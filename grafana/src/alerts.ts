@@ -23,13 +23,16 @@ interface RuleSpec {
   severity: 'warning' | 'critical';
 }
 
-/** Answers scored in the last hour whose hallucination rate tops 10 % (20 answers at least). */
-export const HALLUCINATION_RATE_SQL = select('project_id', 'service_name', 'avg(hallucinated) AS value')
-  .from('llm_spans')
+/** Answers scored in the last hour whose hallucination rate tops 10 % (20 answers at least), from the roll-up. */
+export const HALLUCINATION_RATE_SQL = select(
+  'project_id',
+  'service_name',
+  'sum(hallucinated) / sum(scored) AS value',
+)
+  .from('llm_quality_hourly')
   .inRange()
-  .where('hallucinated IS NOT NULL')
   .groupBy('project_id', 'service_name')
-  .having('count() >= 20')
+  .having('sum(scored) >= 20')
   .orderBy('project_id', 'service_name')
   .toSql();
 
@@ -49,16 +52,19 @@ GROUP BY project_id
 ORDER BY project_id`;
 
 /** Topics first seen in the last day whose answers were knowledge-base gaps more than 40 % of the time (10 questions at least). */
-export const NEW_TOPIC_GAP_SQL = `SELECT g.project_id AS project_id,
-       any(g.label) AS topic,
-       sum(g.gaps) / sum(g.questions) AS value
-FROM kb_gaps AS g
+export const NEW_TOPIC_GAP_SQL = `SELECT q.project_id AS project_id,
+       any(n.label) AS topic,
+       sum(q.gaps) / sum(q.gap_checked) AS value
+FROM llm_quality_hourly AS q
 INNER JOIN (
-  SELECT project_id, topic_id FROM topics GROUP BY project_id, topic_id HAVING min(first_seen) >= $__fromTime
-) AS n ON n.project_id = g.project_id AND n.topic_id = g.topic_id
-WHERE $__timeFilter(g.day)
-GROUP BY g.project_id, g.topic_id
-HAVING sum(g.questions) >= 10
+  SELECT project_id, topic_id, argMax(label, last_seen) AS label
+  FROM topics
+  GROUP BY project_id, topic_id
+  HAVING min(first_seen) >= $__fromTime
+) AS n ON n.project_id = q.project_id AND n.topic_id = q.topic_id
+WHERE $__timeFilter(q.hour)
+GROUP BY q.project_id, q.topic_id
+HAVING sum(q.gap_checked) >= 10
 ORDER BY project_id, topic`;
 
 /** The collector's write-ahead log growing for 15 minutes with a real backlog. */

@@ -82,6 +82,21 @@ export interface Tables {
     | 'context_relevance'
     | 'kb_gap'
     | 'gap_signals';
+  llm_quality_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'service_name'
+    | 'model'
+    | 'topic_id'
+    | 'scored'
+    | 'hallucinated'
+    | 'grounded_scored'
+    | 'groundedness_sum'
+    | 'groundedness_deciles'
+    | 'relevance_scored'
+    | 'answer_relevance_sum'
+    | 'gap_checked'
+    | 'gaps';
   llm_spans_hourly:
     | 'project_id'
     | 'hour'
@@ -158,6 +173,7 @@ export function varFilter(expression: string, variable: VariableName): string {
 const VARIABLE_COLUMNS: Partial<Record<TableName, Partial<Record<VariableName, string>>>> = {
   llm_spans: { project: 'project_id', service: 'service_name', model: MODEL_OF_SPAN, topic: 'topic_id' },
   llm_spans_hourly: { project: 'project_id', service: 'service_name', model: 'model' },
+  llm_quality_hourly: { project: 'project_id', service: 'service_name', model: 'model', topic: 'topic_id' },
   evaluations: { project: 'project_id' },
   evaluations_hourly: { project: 'project_id' },
   retrieval_documents: { project: 'project_id' },
@@ -169,6 +185,7 @@ const VARIABLE_COLUMNS: Partial<Record<TableName, Partial<Record<VariableName, s
 const TIME_COLUMNS: Record<TableName, string | null> = {
   llm_spans: 'timestamp',
   llm_spans_hourly: 'hour',
+  llm_quality_hourly: 'hour',
   evaluations: 'timestamp',
   evaluations_hourly: 'hour',
   retrieval_documents: 'timestamp',

@@ -45,6 +45,8 @@ export interface SeedOptions {
   /** First answer's time. */
   start: Date;
   hours: number;
+  /** Answers per hour (default ANSWERS_PER_HOUR); keep it a multiple of 96 for exact rates. */
+  answersPerHour?: number;
   /** Answers of the second project over the same hours (0: none). */
   otherProjectAnswers?: number;
 }
@@ -53,9 +55,10 @@ const arr = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(
 
 /** The statements that seed every table; run them in order. */
 export function seedStatements(options: SeedOptions): string[] {
-  const n = ANSWERS_PER_HOUR * options.hours;
+  const perHour = options.answersPerHour ?? ANSWERS_PER_HOUR;
+  const n = perHour * options.hours;
   const startMs = options.start.getTime();
-  const stepMs = 3_600_000 / ANSWERS_PER_HOUR;
+  const stepMs = 3_600_000 / perHour;
   const at = (i: string) => `fromUnixTimestamp64Milli(toInt64(${startMs} + ${i} * ${stepMs}), 'UTC')`;
   const h = 'intDiv(number, 6) % 4';
   const t = 'intDiv(number, 24) % 3';
@@ -132,7 +135,7 @@ FROM numbers(${n})`);
   statements.push(`
 INSERT INTO retrieval_documents (project_id, timestamp, trace_id, span_id, data_source_id, query, document_id, rank, score, content, content_hash)
 SELECT '${PROJECT}', ${at('number')}, lower(hex(toUInt128(number))), lower(hex(toUInt64(number + ${2 ** 33}))), 'kb-articles',
-  concat('question ', toString(number)), concat('kb-', toString(number % 50)), 0, if(${gap} = 1, 0.25, 0.85), '', 0
+  concat('question ', toString(number)), concat('kb-', toString(number % 50)), 1, if(${gap} = 1, 0.25, 0.85), '', 0
 FROM numbers(${n})`);
 
   // Feedback; the thumbs are inserted twice, as an SDK retry would (FINAL collapses them).

@@ -1,20 +1,21 @@
 /**
- * Hallucination: rate over time by model, service and topic, the groundedness
- * distribution and the worst recent answers. `hallucinated` and
- * `groundedness` are NULL when an answer was not scored, so avg() is the rate
- * among scored answers.
+ * Hallucination: rate over time by model, service and topic and the
+ * groundedness distribution, from the hourly quality roll-up
+ * (llm_quality_hourly, migration 011); the worst recent answers from raw rows.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { select } from '../clickhouse.ts';
 import { MODEL, variables } from './common.ts';
 import { barPanel, row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
-const scored = (...columns: string[]) =>
+const quality = (...columns: string[]) =>
   select(...columns)
-    .from('llm_spans')
+    .from('llm_quality_hourly')
     .inRange()
-    .vars('project', 'service', 'model', 'topic')
-    .where('hallucinated IS NOT NULL');
+    .vars('project', 'service', 'model', 'topic');
+
+const TOPIC_LABELS =
+  'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = q.topic_id';
 
 export function hallucination(): dashboard.DashboardBuilder {
   const builder = new dashboard.DashboardBuilder('Oversight: Hallucination')
@@ -27,17 +28,31 @@ export function hallucination(): dashboard.DashboardBuilder {
   return builder
     .withRow(row('Rate'))
     .withPanel(
-      statPanel('Hallucination rate', scored('avg(hallucinated) AS hallucination_rate'), 'percentunit'),
+      statPanel(
+        'Hallucination rate',
+        quality('sum(hallucinated) / sum(scored) AS hallucination_rate'),
+        'percentunit',
+      ),
     )
-    .withPanel(statPanel('Scored answers', scored('count() AS scored'), 'short'))
-    .withPanel(statPanel('Mean groundedness', scored('avg(groundedness) AS groundedness'), 'percentunit'))
+    .withPanel(statPanel('Scored answers', quality('sum(scored) AS scored'), 'short'))
     .withPanel(
-      statPanel('Mean answer relevance', scored('avg(answer_relevance) AS answer_relevance'), 'percentunit'),
+      statPanel(
+        'Mean groundedness',
+        quality('sum(groundedness_sum) / sum(grounded_scored) AS groundedness'),
+        'percentunit',
+      ),
+    )
+    .withPanel(
+      statPanel(
+        'Mean answer relevance',
+        quality('sum(answer_relevance_sum) / sum(relevance_scored) AS answer_relevance'),
+        'percentunit',
+      ),
     )
     .withPanel(
       timeSeriesPanel(
         'Hallucination rate by model',
-        scored('$__timeInterval(timestamp) AS time', MODEL, 'avg(hallucinated) AS rate')
+        quality('$__timeInterval(hour) AS time', 'model', 'sum(hallucinated) / sum(scored) AS rate')
           .groupBy('time', 'model')
           .orderBy('time', 'model'),
         'percentunit',
@@ -46,7 +61,7 @@ export function hallucination(): dashboard.DashboardBuilder {
     .withPanel(
       timeSeriesPanel(
         'Hallucination rate by service',
-        scored('$__timeInterval(timestamp) AS time', 'service_name', 'avg(hallucinated) AS rate')
+        quality('$__timeInterval(hour) AS time', 'service_name', 'sum(hallucinated) / sum(scored) AS rate')
           .groupBy('time', 'service_name')
           .orderBy('time', 'service_name'),
         'percentunit',
@@ -56,20 +71,17 @@ export function hallucination(): dashboard.DashboardBuilder {
       tablePanel(
         'Hallucination rate by topic',
         select(
-          's.topic_id AS topic_id',
-          "if(any(t.label) != '', any(t.label), toString(s.topic_id)) AS topic",
-          'count() AS answers',
-          'sum(s.hallucinated) AS hallucinated',
-          'avg(s.hallucinated) AS rate',
+          'q.topic_id AS topic_id',
+          "if(any(t.label) != '', any(t.label), toString(q.topic_id)) AS topic",
+          'sum(q.scored) AS answers',
+          'sum(q.hallucinated) AS hallucinated_answers',
+          'hallucinated_answers / answers AS rate',
         )
-          .from('llm_spans', 's')
-          .join(
-            'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = s.topic_id',
-          )
+          .from('llm_quality_hourly', 'q')
+          .join(TOPIC_LABELS)
           .inRange()
           .vars('project', 'service', 'model', 'topic')
-          .where('s.hallucinated IS NOT NULL')
-          .groupBy('s.topic_id')
+          .groupBy('q.topic_id')
           .orderBy('rate DESC', 'topic_id'),
         12,
       ),
@@ -77,9 +89,10 @@ export function hallucination(): dashboard.DashboardBuilder {
     .withPanel(
       barPanel(
         'Groundedness distribution',
-        scored('floor(groundedness * 10) / 10 AS bucket', 'count() AS answers')
-          .where('groundedness IS NOT NULL')
-          .groupBy('bucket')
+        select('(decile - 1) / 10 AS bucket', 'answers')
+          .fromQuery(quality('sumForEachMerge(groundedness_deciles) AS deciles'), 'd')
+          .join('ARRAY JOIN deciles AS answers, arrayEnumerate(deciles) AS decile')
+          .where('answers > 0')
           .orderBy('bucket'),
         'bucket',
       ),
