@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Grafana's ${__data.fields.x} link syntax, not a template
 /**
  * The stack as files: docker-compose.yml, the ClickHouse server config and
  * users, Grafana's provisioning and the generated dashboards. Every path,
@@ -327,6 +328,32 @@ describe('generated dashboards', () => {
           expect(defined, text).toContain(a ?? b);
     },
   );
+
+  it('links trace ids to the trace view over otel_traces', () => {
+    let links = 0;
+    for (const build of Object.values(DASHBOARDS))
+      for (const panel of build().build().panels ?? []) {
+        const overrides = 'fieldConfig' in panel ? (panel.fieldConfig?.overrides ?? []) : [];
+        for (const o of overrides) {
+          const property = o.properties.find((p) => p.id === 'links');
+          if (!property) continue;
+          links++;
+          expect(o.matcher).toEqual({ id: 'byName', options: 'trace_id' });
+          const [link] = property.value as { url: string }[];
+          const url = (link?.url ?? '').replace(
+            '${__data.fields.trace_id}',
+            '4bf92f3577b34da6a3ce929d0e0e4736',
+          );
+          const left = JSON.parse(url.slice('/explore?left='.length));
+          expect(left.datasource).toBe(DATASOURCE_UID);
+          expect(left.queries[0].builderOptions).toMatchObject({
+            table: 'otel_traces',
+            meta: { isTraceIdMode: true, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' },
+          });
+        }
+      }
+    expect(links).toBeGreaterThanOrEqual(4);
+  });
 
   it('gives every dashboard its own uid and title', () => {
     const boards = Object.values(DASHBOARDS).map((build) => build().build());

@@ -63,7 +63,7 @@ export function variables(): dashboard.QueryVariableBuilder[] {
 }
 
 /** Grafana's trace view over otel_traces for the clicked trace id (the plugin's trace-id mode). */
-export function traceLink(field = 'trace_id'): dashboard.DashboardLinkBuilder {
+export function traceLink(field = 'trace_id'): { title: string; url: string; targetBlank: boolean } {
   const explore = {
     datasource: DATASOURCE_UID,
     queries: [
@@ -83,9 +83,8 @@ export function traceLink(field = 'trace_id'): dashboard.DashboardLinkBuilder {
     ],
     range: { from: 'now-30d', to: 'now' },
   };
-  return new dashboard.DashboardLinkBuilder('Open trace')
-    .url(`/explore?left=${JSON.stringify(explore)}`)
-    .targetBlank(true);
+  // A field data link (not a dashboard link): Grafana fills ${__data.fields.x} per row.
+  return { title: 'Open trace', url: `/explore?left=${JSON.stringify(explore)}`, targetBlank: true };
 }
 
 /** The model expression on llm_spans rows, aliased as the roll-up names it. */

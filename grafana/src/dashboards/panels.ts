@@ -46,8 +46,7 @@ export function tablePanel(title: string, sql: Select, width = 24, traceField?: 
     .span(width)
     .height(9);
   if (traceField) {
-    const link = traceLink(traceField).build();
-    panel.overrideByName(traceField, [{ id: 'links', value: [link] }]);
+    panel.overrideByName(traceField, [{ id: 'links', value: [traceLink(traceField)] }]);
   }
   return panel;
 }
