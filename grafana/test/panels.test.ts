@@ -125,12 +125,12 @@ describe('hallucination dashboard', () => {
   it('bins groundedness into the seeded buckets', async () => {
     const rows = await run('oversight-hallucination', 'Groundedness distribution');
     expect(rows).toEqual([
-      { bucket: 0.1, answers: N / 12 },
-      { bucket: 0.2, answers: N / 12 },
-      { bucket: 0.3, answers: N / 12 },
-      { bucket: 0.7, answers: N / 4 },
-      { bucket: 0.8, answers: N / 4 },
-      { bucket: 0.9, answers: N / 4 },
+      { bucket: '0.1', answers: N / 12 },
+      { bucket: '0.2', answers: N / 12 },
+      { bucket: '0.3', answers: N / 12 },
+      { bucket: '0.7', answers: N / 4 },
+      { bucket: '0.8', answers: N / 4 },
+      { bucket: '0.9', answers: N / 4 },
     ]);
   });
 
@@ -217,8 +217,8 @@ describe('knowledge-base gaps dashboard', () => {
 
   it('bins top retrieval scores and counts gap signals', async () => {
     expect(await run('oversight-kb-gaps', 'Top retrieval score distribution')).toEqual([
-      { bucket: 0.2, retrievals: N / 4 },
-      { bucket: 0.8, retrievals: (3 * N) / 4 },
+      { bucket: '0.2', retrievals: N / 4 },
+      { bucket: '0.8', retrievals: (3 * N) / 4 },
     ]);
     expect(await run('oversight-kb-gaps', 'Why answers were gaps')).toEqual([
       { signal: 'low_retrieval_score', answers: N / 4 },

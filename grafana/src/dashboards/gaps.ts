@@ -102,7 +102,7 @@ export function gaps(): dashboard.DashboardBuilder {
     .withPanel(
       barPanel(
         'Top retrieval score distribution',
-        select('floor(score * 10) / 10 AS bucket', 'count() AS retrievals')
+        select('toString(floor(score * 10) / 10) AS bucket', 'count() AS retrievals')
           .from('retrieval_documents')
           .inRange()
           .vars('project')

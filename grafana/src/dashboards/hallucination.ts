@@ -89,7 +89,7 @@ export function hallucination(): dashboard.DashboardBuilder {
     .withPanel(
       barPanel(
         'Groundedness distribution',
-        select('(decile - 1) / 10 AS bucket', 'answers')
+        select('toString((decile - 1) / 10) AS bucket', 'answers')
           .fromQuery(quality('sumForEachMerge(groundedness_deciles) AS deciles'), 'd')
           .join('ARRAY JOIN deciles AS answers, arrayEnumerate(deciles) AS decile')
           .where('answers > 0')

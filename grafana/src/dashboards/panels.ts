@@ -51,6 +51,7 @@ export function tablePanel(title: string, sql: Select, width = 24, traceField?: 
   return panel;
 }
 
+/** A bar chart; Grafana's bar chart wants a string (or time) x field, so buckets come as text. */
 export function barPanel(title: string, sql: Select, xField: string, width = 12): barchart.PanelBuilder {
   return new barchart.PanelBuilder()
     .title(title)
