@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { diagnoseOnce, errorName } from './safe.ts';
 import type { TextScorer } from './scorers/types.ts';
+import { siblingModule } from './sibling-module.ts';
 
 /**
  * What the SDK does with prompt and completion text. Capture is on by default
@@ -113,7 +114,10 @@ function loadPiiMasker(): Masker | undefined {
   try {
     // Synchronous on purpose (require of ESM, Node >= 22.12): the first captured
     // prompt must already be masked. The scorers module is optional.
-    const mod = createRequire(import.meta.url)('./scorers/index.ts') as Record<string, unknown>;
+    const mod = createRequire(import.meta.url)(siblingModule('./scorers/index', import.meta.url)) as Record<
+      string,
+      unknown
+    >;
     const scorer = findPiiScorer(mod);
     if (scorer) return maskWith(scorer);
   } catch (error) {

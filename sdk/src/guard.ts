@@ -10,6 +10,7 @@ import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry
 import { z } from 'zod';
 import { contentId } from './rag.ts';
 import type { Evidence, TextScorer } from './scorers/types.ts';
+import { siblingModule } from './sibling-module.ts';
 
 export const GUARD_CATEGORIES = ['pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal'] as const;
 export type GuardCategory = (typeof GUARD_CATEGORIES)[number];
@@ -201,7 +202,10 @@ export function defaultGuardScorers(): Defaults {
   if (defaults) return defaults;
   const found: Defaults = { scorers: {}, maskPii: undefined };
   try {
-    const mod = createRequire(import.meta.url)('./scorers/index.ts') as Record<string, unknown>;
+    const mod = createRequire(import.meta.url)(siblingModule('./scorers/index', import.meta.url)) as Record<
+      string,
+      unknown
+    >;
     for (const category of GUARD_CATEGORIES) {
       const scorer = mod[SCORER_EXPORTS[category]];
       if (isScorer(scorer)) found.scorers[category] = scorer;
