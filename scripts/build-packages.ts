@@ -191,27 +191,33 @@ function conditionPairs(value: unknown, found: { esm: string; cjs: string; cjsTy
 }
 
 /**
- * Writes the `require` entries: each re-exports the ESM module of the same
- * export (require(esm)), and its `.d.cts` re-exports that module's types.
+ * Writes the `require` entries. A hand-written CommonJS entry in src/ (same
+ * path, `.cjs`) is copied with its `.ts` requires pointed at the built `.js`;
+ * otherwise the entry re-exports the ESM module of the same export through
+ * require(esm). Either way its `.d.cts` re-exports that module's types.
  */
 function writeCjsEntries(w: Workspace): number {
   const pairs: { esm: string; cjs: string; cjsTypes?: string }[] = [];
   conditionPairs(publishedExports(w), pairs);
+  const dist = path.join(w.dir, 'dist');
   for (const { esm, cjs, cjsTypes } of pairs) {
     const cjsFile = path.join(w.dir, cjs);
     const esmFile = path.join(w.dir, esm);
     if (!existsSync(esmFile)) throw new Error(`${w.name}: exports target ${esm} was not built`);
     let rel = path.relative(path.dirname(cjsFile), esmFile).split(path.sep).join('/');
     if (!rel.startsWith('.')) rel = `./${rel}`;
+    const handWritten = path.join(w.dir, 'src', path.relative(dist, cjsFile));
     mkdirSync(path.dirname(cjsFile), { recursive: true });
-    writeFileSync(
-      cjsFile,
-      `'use strict';\n// CommonJS entry: the ESM build, loaded with require(esm) (Node >= 22.12).\nmodule.exports = require('${rel}');\n`,
-    );
-    if (cjsTypes) {
-      const typesFile = path.join(w.dir, cjsTypes);
-      writeFileSync(typesFile, `export * from '${rel}';\n`);
+    if (cjsFile.startsWith(dist + path.sep) && existsSync(handWritten)) {
+      const source = readFileSync(handWritten, 'utf8');
+      writeFileSync(cjsFile, source.replace(/(require\(\s*['"]\.{1,2}\/[^'"]*)\.ts(['"])/g, '$1.js$2'));
+    } else {
+      writeFileSync(
+        cjsFile,
+        `'use strict';\n// CommonJS entry: the ESM build, loaded with require(esm) (Node >= 22.12).\nmodule.exports = require('${rel}');\n`,
+      );
     }
+    if (cjsTypes) writeFileSync(path.join(w.dir, cjsTypes), `export * from '${rel}';\n`);
   }
   return pairs.length;
 }
