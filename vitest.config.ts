@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['sdk/test/**/*.test.ts', 'collector/test/**/*.test.ts', 'examples/**/*.test.ts'],
+    include: ['sdk/test/**/*.test.ts', 'collector/test/**/*.test.ts', 'examples/**/*.test.ts', 'test/**/*.test.ts'],
     // chdb sessions are heavy (~270 MB each) and the machine has 2 cores.
     maxWorkers: 2,
     testTimeout: 30_000,
