@@ -271,7 +271,7 @@ describe('the packed packages', () => {
         for (const v of VARIANTS) {
           const bare = await runApp(node, v.bare, {});
           expect(bare.stdout).toMatch(/anthropic stream: \S/);
-          for (const env of [{}, { OVERSIGHT_ENDPOINT: down }]) {
+          for (const env of [{}, { OVERSIGHT_ENDPOINT: down }] as Record<string, string>[]) {
             const traced = await runApp(node, v.traced, env);
             expect(traced.stdout, `${v.name} ${JSON.stringify(env)}`).toBe(bare.stdout);
             // At most one line of its own saying spans could not be sent; the rest is the app's.
