@@ -6,6 +6,7 @@
  *
  *   node scripts/build-packages.ts            every published workspace
  *   node scripts/build-packages.ts sdk        one (a workspace dir or name)
+ *   node scripts/build-packages.ts --list     `-w <dir>` per published workspace, for npm pack
  *
  * Plain `tsc`, not a bundler: it keeps the source tree's layout, so code that
  * finds files relative to itself (`new URL('./models/', import.meta.url)`, the
@@ -266,6 +267,11 @@ function restoreManifest(w: Workspace): void {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
+  if (args.includes('--list')) {
+    // For `npm pack $(... --list)` (the Dockerfile): one `-w <dir>` per published workspace.
+    for (const w of publishedWorkspaces()) console.log(`-w ${path.relative(ROOT, w.dir)}`);
+    process.exit(0);
+  }
   const mode = args.includes('--prepack') ? 'prepack' : args.includes('--postpack') ? 'postpack' : 'build';
   const names = args.filter((a) => !a.startsWith('--'));
   const wanted = names.map((a) => path.resolve(a));
