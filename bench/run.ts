@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import type { Figures, Section } from './section.ts';
 import { freshness } from './sections/freshness.ts';
 import { guard } from './sections/guard.ts';
+import { importCost } from './sections/import-cost.ts';
 import { ingest } from './sections/ingest.ts';
 import { DEFAULT_LOAD, loadSection } from './sections/load.ts';
 import { decode, sdkOverhead, wal } from './sections/modules.ts';
@@ -44,6 +45,7 @@ const sections: Section[] = [
   decode,
   wal,
   sdkOverhead,
+  importCost,
 ];
 
 if (values.help) {
