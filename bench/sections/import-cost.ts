@@ -101,7 +101,10 @@ export const importCost: Section = {
         figures[`${where}.bare_rss_mb`] = bareMb;
         figures[`${where}.auto_rss_mb`] = autoMb;
         figures[`${where}.added_rss_mb`] = autoMb - bareMb;
-        rows.push([where, ...[bareMs, autoMs, autoMs - bareMs, bareMb, autoMb, autoMb - bareMb].map((n) => round(n, 1))]);
+        rows.push([
+          where,
+          ...[bareMs, autoMs, autoMs - bareMs, bareMb, autoMb, autoMb - bareMb].map((n) => round(n, 1)),
+        ]);
       }
       printTable(
         `import-cost: node ${node === process.execPath ? process.version : 'v24'}, median of ${rounds} interleaved runs (goal: ≤ 60 ms, ≤ 20 MB added)`,
