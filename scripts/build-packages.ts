@@ -17,6 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -242,11 +243,12 @@ const BACKUP = 'package.json.repo';
  * back. In the repo the packages keep exporting src/*.ts, so tests, scripts
  * and examples run from source with no build and no flags.
  */
-function writePublishedManifest(w: Workspace): void {
-  const file = path.join(w.dir, 'package.json');
-  const original = readFileSync(file, 'utf8');
-  writeFileSync(path.join(w.dir, BACKUP), original);
-  const manifest = JSON.parse(original) as Record<string, unknown>;
+/** The package.json as published: publishConfig's fields at the top level, no dev-only scripts. */
+export function publishedManifest(w: Workspace, keep: readonly string[] = []): Record<string, unknown> {
+  const manifest = JSON.parse(readFileSync(path.join(w.dir, 'package.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const { publishConfig = {}, ...rest } = manifest as { publishConfig?: Record<string, unknown> };
   // npm's own publishConfig keys (registry, access, tag...) stay where npm reads them.
   const npmKeys = new Set(['registry', 'access', 'tag', 'provenance']);
@@ -254,8 +256,33 @@ function writePublishedManifest(w: Workspace): void {
   const published: Record<string, unknown> = { ...rest };
   for (const [k, v] of Object.entries(publishConfig)) if (!npmKeys.has(k)) published[k] = v;
   if (Object.keys(kept).length) published.publishConfig = kept;
-  delete (published.scripts as Record<string, string> | undefined)?.build;
-  writeFileSync(file, `${JSON.stringify(published, null, 2)}\n`);
+  const scripts = { ...(published.scripts as Record<string, string> | undefined) };
+  for (const name of ['build', 'prepack', 'postpack']) if (!keep.includes(name)) delete scripts[name];
+  if (Object.keys(scripts).length) published.scripts = scripts;
+  else delete published.scripts;
+  return published;
+}
+
+function writePublishedManifest(w: Workspace): void {
+  const file = path.join(w.dir, 'package.json');
+  // A pack that failed after prepack never ran postpack: start from the repo's manifest again.
+  restoreManifest(w);
+  writeFileSync(path.join(w.dir, BACKUP), readFileSync(file, 'utf8'));
+  // postpack stays: npm runs it from this manifest, and it puts the repo's one back.
+  writeFileSync(file, `${JSON.stringify(publishedManifest(w, ['postpack']), null, 2)}\n`);
+}
+
+/**
+ * A copy of a built workspace as it would be packed (published package.json,
+ * README, dist), for `npm pack <dir> --ignore-scripts`: packing from it never
+ * rewrites the repo's own package.json, which tests running from source read.
+ */
+export function stage(w: Workspace, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(publishedManifest(w), null, 2)}\n`);
+  for (const file of readdirSync(w.dir))
+    if (/^(README|LICEN[CS]E)/i.test(file)) copyFileSync(path.join(w.dir, file), path.join(dir, file));
+  cpSync(path.join(w.dir, 'dist'), path.join(dir, 'dist'), { recursive: true });
 }
 
 function restoreManifest(w: Workspace): void {

@@ -28,7 +28,8 @@ const run = promisify(execFile);
 const BODY = `import OpenAI from 'openai';
 const client = new OpenAI({ apiKey: 'sk-bench', baseURL: 'http://127.0.0.1:9/v1' });
 if (!client.chat.completions) throw new Error('no client');
-process.stdout.write(JSON.stringify({ rss: process.memoryUsage().rss }));
+const cpu = process.cpuUsage();
+process.stdout.write(JSON.stringify({ rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 }));
 `;
 
 function writeApps(dir: string): void {
@@ -37,7 +38,11 @@ function writeApps(dir: string): void {
   writeFileSync(path.join(dir, 'auto.mjs'), `import '@oversight/sdk/auto';\n${BODY}`);
 }
 
-async function once(node: string, dir: string, file: string): Promise<{ ms: number; rss: number }> {
+async function once(
+  node: string,
+  dir: string,
+  file: string,
+): Promise<{ ms: number; rss: number; cpuMs: number }> {
   const started = performance.now();
   const { stdout } = await run(node, [file], {
     cwd: dir,
@@ -45,7 +50,8 @@ async function once(node: string, dir: string, file: string): Promise<{ ms: numb
     timeout: 60_000,
   });
   const ms = performance.now() - started;
-  return { ms, rss: (JSON.parse(stdout) as { rss: number }).rss };
+  const { rss, cpuMs } = JSON.parse(stdout) as { rss: number; cpuMs: number };
+  return { ms, rss, cpuMs };
 }
 
 export const importCost: Section = {
@@ -71,30 +77,34 @@ export const importCost: Section = {
         ['packed', packed],
         ['source', source],
       ] as const;
-      const samples: Record<string, { ms: number[]; rss: number[] }> = {};
+      const samples: Record<string, { ms: number[]; rss: number[]; cpu: number[] }> = {};
       for (const [where] of setups)
-        for (const app of ['bare', 'auto']) samples[`${where}.${app}`] = { ms: [], rss: [] };
+        for (const app of ['bare', 'auto']) samples[`${where}.${app}`] = { ms: [], rss: [], cpu: [] };
       // One warm-up each fills the OS file cache; then interleave.
       for (const [, dir] of setups) for (const app of ['bare', 'auto']) await once(node, dir, `${app}.mjs`);
       for (let i = 0; i < rounds; i++) {
         for (const [where, dir] of setups) {
           for (const app of ['bare', 'auto']) {
             const r = await once(node, dir, `${app}.mjs`);
-            const s = samples[`${where}.${app}`] as { ms: number[]; rss: number[] };
+            const s = samples[`${where}.${app}`] as { ms: number[]; rss: number[]; cpu: number[] };
             s.ms.push(r.ms);
             s.rss.push(r.rss);
+            s.cpu.push(r.cpuMs);
           }
         }
       }
       const figures: Figures = {};
       const rows: (string | number)[][] = [];
       for (const [where] of setups) {
-        const bare = samples[`${where}.bare`] as { ms: number[]; rss: number[] };
-        const auto = samples[`${where}.auto`] as { ms: number[]; rss: number[] };
+        const bare = samples[`${where}.bare`] as { ms: number[]; rss: number[]; cpu: number[] };
+        const auto = samples[`${where}.auto`] as { ms: number[]; rss: number[]; cpu: number[] };
         const bareMs = median(bare.ms);
         const autoMs = median(auto.ms);
         const bareMb = median(bare.rss) / 2 ** 20;
         const autoMb = median(auto.rss) / 2 ** 20;
+        const bareCpu = median(bare.cpu);
+        const autoCpu = median(auto.cpu);
+        figures[`${where}.added_cpu_ms`] = autoCpu - bareCpu;
         figures[`${where}.bare_ms`] = bareMs;
         figures[`${where}.auto_ms`] = autoMs;
         figures[`${where}.added_ms`] = autoMs - bareMs;
@@ -108,7 +118,7 @@ export const importCost: Section = {
       }
       printTable(
         `import-cost: node ${node === process.execPath ? process.version : 'v24'}, median of ${rounds} interleaved runs (goal: ≤ 60 ms, ≤ 20 MB added)`,
-        ['install', 'bare ms', 'auto ms', '+ms', 'bare MB', 'auto MB', '+MB'],
+        ['install', 'bare ms', 'auto ms', '+ms', '+cpu ms', 'bare MB', 'auto MB', '+MB'],
         rows,
       );
       return figures;

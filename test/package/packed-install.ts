@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { publishedWorkspaces } from '../../scripts/build-packages.ts';
+import { publishedWorkspaces, stage } from '../../scripts/build-packages.ts';
 
 const run = promisify(execFile);
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,33 +37,51 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   return { ...env, ...extra };
 }
 
-/** `npm pack` of every published workspace (prepack builds each once). */
+/**
+ * Builds every published workspace once, then `npm pack`s a staged copy of
+ * each (published package.json, README, dist): the same tarball as `npm pack`
+ * in the workspace, without rewriting the repo's package.json while other
+ * tests read it.
+ */
 export async function packWorkspaces(dest: string): Promise<Tarball[]> {
   mkdirSync(dest, { recursive: true });
-  const workspaces = publishedWorkspaces(ROOT);
-  const args = ['pack', '--json', '--pack-destination', dest, ...workspaces.flatMap((w) => ['-w', w.dir])];
-  const { stdout } = await run('npm', args, {
+  const node = path.join(ROOT, 'node_modules', '.bin', 'node');
+  await run(node, [path.join(ROOT, 'scripts', 'build-packages.ts')], {
     cwd: ROOT,
     env: cleanEnv(),
-    maxBuffer: 64 * 1024 * 1024,
     timeout: 240_000,
   });
-  // prepack's build output precedes npm's JSON on stdout.
-  const json = stdout.slice(stdout.indexOf('\n[') + 1 || stdout.indexOf('['));
-  const packed = JSON.parse(json) as {
-    name: string;
-    filename: string;
-    size: number;
-    unpackedSize: number;
-    entryCount: number;
-  }[];
-  return packed.map((p) => ({
-    name: p.name,
-    file: path.join(dest, p.filename),
-    size: p.size,
-    unpackedSize: p.unpackedSize,
-    entryCount: p.entryCount,
-  }));
+  const tarballs: Tarball[] = [];
+  for (const w of publishedWorkspaces(ROOT)) {
+    const staged = path.join(dest, 'staged', path.basename(w.dir));
+    stage(w, staged);
+    const { stdout } = await run(
+      'npm',
+      ['pack', staged, '--json', '--ignore-scripts', '--pack-destination', dest],
+      {
+        cwd: dest,
+        env: cleanEnv(),
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 120_000,
+      },
+    );
+    const [p] = JSON.parse(stdout) as {
+      name: string;
+      filename: string;
+      size: number;
+      unpackedSize: number;
+      entryCount: number;
+    }[];
+    if (!p) throw new Error(`npm pack ${w.name} reported nothing`);
+    tarballs.push({
+      name: p.name,
+      file: path.join(dest, p.filename),
+      size: p.size,
+      unpackedSize: p.unpackedSize,
+      entryCount: p.entryCount,
+    });
+  }
+  return tarballs;
 }
 
 /** The version of a package installed in the repo, so the app gets the same one offline from npm's cache. */
