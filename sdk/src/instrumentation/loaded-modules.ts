@@ -41,13 +41,14 @@ interface PackageJson {
   peerDependencies?: Record<string, string>;
 }
 
-/** The module definitions an instrumentation patches (OTel keeps them in `_modules`). */
+/** The module definitions an instrumentation patches. */
 function definitionsOf(instrumentation: Instrumentation): InstrumentationModuleDefinition[] {
   const i = instrumentation as Instrumentation & {
     getModuleDefinitions?: () => InstrumentationModuleDefinition[];
     _modules?: InstrumentationModuleDefinition[];
   };
-  return i.getModuleDefinitions?.() ?? i._modules ?? [];
+  // `_modules` first: the instance's own list, which disable() walks (getModuleDefinitions() builds new ones).
+  return i._modules ?? i.getModuleDefinitions?.() ?? [];
 }
 
 /** The main script when there is one (`node app.mjs`), else a file in the cwd (REPL, `-e`). */
