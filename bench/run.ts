@@ -21,6 +21,7 @@ import { exportSection } from './sections/export.ts';
 import { freshness } from './sections/freshness.ts';
 import { groundednessSection } from './sections/groundedness.ts';
 import { guard } from './sections/guard.ts';
+import { importCost } from './sections/import-cost.ts';
 import { ingest } from './sections/ingest.ts';
 import { DEFAULT_LOAD, loadSection } from './sections/load.ts';
 import { decode, sdkOverhead, wal } from './sections/modules.ts';
@@ -52,6 +53,7 @@ const sections: Section[] = [
   sdkOverhead,
   exportSection,
   dashboards,
+  importCost,
 ];
 
 if (values.help) {
