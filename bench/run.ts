@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Figures, Section } from './section.ts';
 import { exportSection } from './sections/export.ts';
+import { feedbackSection } from './sections/feedback.ts';
 import { freshness } from './sections/freshness.ts';
 import { groundednessSection } from './sections/groundedness.ts';
 import { guard } from './sections/guard.ts';
@@ -50,6 +51,7 @@ const sections: Section[] = [
   wal,
   sdkOverhead,
   exportSection,
+  feedbackSection,
 ];
 
 if (values.help) {
