@@ -41,6 +41,7 @@ const { values } = parseArgs({
 
 const sections: Section[] = [
   ingest,
+  feedbackSection,
   freshness,
   loadSection({ evaluators: values['load-evaluators'], spansPerSecond: Number(values['load-rate']) }),
   guard,
@@ -51,7 +52,6 @@ const sections: Section[] = [
   wal,
   sdkOverhead,
   exportSection,
-  feedbackSection,
 ];
 
 if (values.help) {
