@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { type Feedback, FeedbackSchema, feedbackKind } from '@oversight/conventions';
 import type { Handler } from 'hono';
 import type { z } from 'zod';
-import type { CollectorMetrics } from '../metrics.ts';
 import { type FeedbackEntry, IngestClosedError, WalClosedError, WalFullError } from '../pipeline/index.ts';
 import type { AuthEnv } from './auth.ts';
 import type { JsonBodyEnv } from './json-body.ts';
@@ -20,7 +19,6 @@ export const issuesText = (error: z.ZodError) =>
   error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
 
 export interface FeedbackRouteOptions {
-  metrics: CollectorMetrics;
   /** Resolves once the feedback is durable (in the write-ahead log). */
   ingestFeedback(projectId: string, feedback: FeedbackEntry[]): Promise<void>;
   now?: () => number;
