@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import type { Figures, Section } from './section.ts';
 import { dashboards } from './sections/dashboards.ts';
 import { exportSection } from './sections/export.ts';
+import { feedbackSection } from './sections/feedback.ts';
 import { freshness } from './sections/freshness.ts';
 import { groundednessSection } from './sections/groundedness.ts';
 import { guard } from './sections/guard.ts';
@@ -42,6 +43,7 @@ const { values } = parseArgs({
 
 const sections: Section[] = [
   ingest,
+  feedbackSection,
   freshness,
   loadSection({ evaluators: values['load-evaluators'], spansPerSecond: Number(values['load-rate']) }),
   guard,

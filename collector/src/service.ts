@@ -14,12 +14,9 @@ import { createYieldingBatchTransform } from './pipeline/transform/batch-transfo
 import { defaultTransformWorkers, startTransformWorkers } from './pipeline/transform/worker-pool.ts';
 import { createApiKeyResolver, parseApiKeys } from './receive/api-keys.ts';
 import { createApp } from './receive/app.ts';
-import { feedbackRow } from './receive/feedback.ts';
 import { createRateLimiter } from './receive/rate-limit.ts';
-import { createBatchWriter } from './store/batch-writer.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
-import { FEEDBACK } from './store/tables.ts';
 
 /** The write-ahead log lives beside the chdb data dir, never inside it (chdb owns that tree). */
 export function walDirFor(config: Config): string {
@@ -139,7 +136,6 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     await store.close();
     throw error;
   });
-  const feedbackWriter = createBatchWriter(measuredStore, { maxDelayMs: 50 });
   metrics.observe(() => {
     const health = ingest.health();
     return {
@@ -160,8 +156,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       maxDecompressedBytes: config.maxDecompressedBytes,
     },
     ingest: (projectId, spans) => ingest.ingest(projectId, spans),
-    recordFeedback: (projectId, feedback) =>
-      feedbackWriter.write(FEEDBACK, [feedbackRow(projectId, feedback)]),
+    ingestFeedback: (projectId, feedback) => ingest.ingestFeedback(projectId, feedback),
     async readiness() {
       if (closing) return { ready: false, reason: 'shutting down' };
       const health = ingest.health();
@@ -195,7 +190,6 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
         await ingest.stop();
         // Only after the drain's last round: closing rejects a transform in progress.
         await transformWorkers?.close();
-        await feedbackWriter.close();
         await rm(controlFile, { force: true });
         await store.close();
       })();
