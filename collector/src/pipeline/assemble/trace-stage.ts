@@ -19,6 +19,7 @@
  *     read back and scored the same way.
  * Work runs one batch at a time, so two flushes never race on one trace.
  */
+import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
 import type { TraceEnricher, TraceGeneration } from '../../enrich/trace-enricher.ts';
@@ -98,7 +99,12 @@ interface Pending {
   links: SpanLink[];
   /** Read the trace back and supersede old rows. */
   rescore: boolean;
+  /** Failed writes so far; a trace that keeps failing is dropped, not retried forever. */
+  attempts?: number;
 }
+
+/** Writes of one trace at most before it is dropped (counted, reported). */
+const MAX_ATTEMPTS = 8;
 
 export function createTraceStage(options: TraceStageOptions): TraceStage {
   const { store, enrichers } = options;
@@ -210,7 +216,9 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       await supersede(store, projectId, rescoreIds, spanIds, evaluatorNames);
     }
     for (const [table, list] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      await store.insert(table, list);
+      // A unique token: ClickHouse drops a block identical to a recent one, and a re-score's rows
+      // often are identical to the ones it just deleted.
+      await store.insert(table, list, { deduplicationToken: `trace-stage:${randomUUID()}` });
     }
     const findings: SpanFindings[] = generations.map((g) => ({ spanId: g.span.spanId, found: g.found }));
     await updateQualityColumns(
@@ -256,8 +264,21 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         retryAt = now() + Math.min(retryMax, retryInitial * 2 ** (failures - 1));
         report(new Error(`trace stage: scoring ${batch.length} traces failed, will retry: ${error.message}`));
         // Whatever half-happened is superseded on the retry.
-        for (const t of batch) t.rescore = true;
-        enqueue(batches.slice(b).flatMap(([, list]) => list));
+        for (const t of batch) {
+          t.rescore = true;
+          t.attempts = (t.attempts ?? 0) + 1;
+        }
+        const giveUp = batch.filter((t) => (t.attempts ?? 0) >= MAX_ATTEMPTS);
+        if (giveUp.length > 0) {
+          counters.droppedTraces += giveUp.length;
+          report(
+            new Error(`trace stage: ${giveUp.length} traces dropped after ${MAX_ATTEMPTS} failed writes`),
+          );
+        }
+        enqueue([
+          ...batch.filter((t) => (t.attempts ?? 0) < MAX_ATTEMPTS),
+          ...batches.slice(b + 1).flatMap(([, list]) => list),
+        ]);
         return;
       }
     }

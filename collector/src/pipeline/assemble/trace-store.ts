@@ -154,7 +154,7 @@ export async function updateQualityColumns(
         ${pick('answer_relevance', 'ar', 'Float32')},
         ${pick('context_relevance', 'cr', 'Float32')},
         ${pick('kb_gap', 'kb', 'UInt8')},
-        ${pick('topic_id', 'topic', 'UInt64')},
+        topic_id = if(mapContains({topic:Map(String, String)}, span_id), toUInt64({topic:Map(String, String)}[span_id]), topic_id),
         ${pick('gap_signals', 'signals', 'Array(String)')}
       WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
         AND span_id IN {spans:Array(String)}`,
