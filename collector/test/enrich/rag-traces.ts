@@ -31,17 +31,23 @@ interface OtlpSpan {
   kind: number;
   startTimeUnixNano: string;
   endTimeUnixNano: string;
-  attributes: { key: string; value: Record<string, Value> }[];
+  attributes: { key: string; value: OtlpValue }[];
   events: {
     name: string;
     timeUnixNano: string;
-    attributes: { key: string; value: Record<string, Value> }[];
+    attributes: { key: string; value: OtlpValue }[];
   }[];
   status: { code: number };
 }
 
-function attrs(record: Record<string, Value>) {
-  return Object.entries(record).map(([key, v]) => ({
+type OtlpValue =
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { intValue: string }
+  | { doubleValue: number };
+
+function attrs(record: Record<string, Value>): { key: string; value: OtlpValue }[] {
+  return Object.entries(record).map(([key, v]): { key: string; value: OtlpValue } => ({
     key,
     value:
       typeof v === 'string'

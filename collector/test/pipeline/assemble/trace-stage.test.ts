@@ -62,7 +62,8 @@ function ragSpans(answer = ANSWER): { traceId: string; generationId: string; spa
 }
 
 const transform = createBatchTransform({ maxTextChars: 100_000, scorers: [] });
-const rowsOf = (spans: SpanRecord[]) => transform([{ projectId: 'p1', spans, position: 0 }]);
+const rowsOf = (spans: SpanRecord[]) =>
+  transform([{ projectId: 'p1', spans, position: 0, receivedAt: Date.now() }]);
 
 async function store_(store: Store, tables: Map<string, Row[]>) {
   for (const [table, rows] of tables) await store.insert(table, rows);
