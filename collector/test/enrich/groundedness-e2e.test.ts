@@ -5,7 +5,13 @@
  * answer; a retrieval arriving after its generation was scored re-scores it,
  * leaving one row per (span, evaluator) and the llm_spans columns in step.
  */
-import { answerRelevance, contextRelevance, groundedness } from '@oversight/scorers';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { answerRelevance, contextRelevance, groundedness, piiScorer } from '@oversight/scorers';
+import { createGuard } from '@oversight/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
 import { ANSWER, CONVENTIONS, DOCUMENTS, post, QUESTION, ragTrace } from './rag-traces.ts';
@@ -152,6 +158,46 @@ describe('trace stage through a running collector', () => {
       return c?.hallucinated !== null && c?.hallucinated !== undefined ? c : null;
     });
     expect(columns.hallucinated).toBe(0);
+  });
+
+  it('stores the SDK guard.output verdict as a groundedness evaluation of the guard span', async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'guarded-bot' }),
+      spanProcessors: [
+        new SimpleSpanProcessor({
+          exporter: new OTLPTraceExporter({
+            url: `${collector.url}/v1/traces`,
+            headers: { authorization: `Bearer ${TEST_KEY}` },
+          }),
+        }),
+      ],
+    });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      const guard = createGuard({ scorers: { pii: piiScorer } });
+      const verdict = guard.output(ANSWER, { context: DOCUMENTS, question: QUESTION });
+      expect(verdict.decision).toBe('flagged');
+      await provider.forceFlush();
+      const rows = await waitFor(async () => {
+        const got = await collector.store.query<EvalRow & { trace_id: string }>(
+          `SELECT span_id, evaluator, target, score, label, explanation, source FROM evaluations
+            WHERE evaluator IN ('groundedness', 'hallucination') AND source IN ('sdk', 'app') ORDER BY evaluator`,
+        );
+        return got.length >= 2 ? got : null;
+      });
+      expect(rows.map((r) => [r.evaluator, r.label, r.source])).toEqual([
+        ['groundedness', 'hallucinated', 'app'],
+        ['hallucination', 'flagged', 'sdk'],
+      ]);
+      expect(rows[0]?.score).toBeCloseTo(expected.groundedness.score, 9);
+      expect(rows[1]?.score).toBeCloseTo(1 - expected.groundedness.score, 9);
+      expect(rows[0]?.explanation).toContain('30 business days');
+    } finally {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+    }
   });
 
   it('exports the assembler and stage counters on /metrics', async () => {
