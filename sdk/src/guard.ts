@@ -11,7 +11,7 @@
  */
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import * as C from '@oversight/conventions';
-import type { Evidence, TextScorer } from '@oversight/scorers';
+import type { ContextIndex, Evidence, TextScorer } from '@oversight/scorers';
 import { loadScorers } from '@oversight/scorers/lazy';
 import { z } from 'zod';
 import { contentId } from './rag/documents.ts';
@@ -111,11 +111,18 @@ export interface GuardResult {
 
 /** What `output()` checks the answer against. */
 export interface OutputGrounding {
-  /** The documents the answer was generated from. */
-  context: string | readonly string[];
+  /**
+   * The documents the answer was generated from, or `guard.prepareContext(documents)`:
+   * indexing 2,000 words costs a few milliseconds, which an app can spend while
+   * the model is still generating instead of after it.
+   */
+  context: string | readonly string[] | PreparedContext;
   /** The question, so its own words in the answer need no support. */
   question?: string;
 }
+
+/** Documents indexed for groundedness checks; reusable for every answer drawn from them. */
+export type PreparedContext = ContextIndex;
 
 export interface GroundednessVerdict {
   /** 1 = every claim supported by the context, 0 = none. */
@@ -173,6 +180,11 @@ export interface Guard {
   input(text: string): GuardResult;
   /** With `grounding`, also whether the answer is supported by the context it came from. */
   output(text: string, grounding?: OutputGrounding): GuardResult;
+  /**
+   * Indexes documents for `output(answer, { context })` ahead of time. Never
+   * throws: if the scorers cannot load, the documents come back as they are.
+   */
+  prepareContext(documents: string | readonly string[]): PreparedContext | readonly string[];
   /** Checks the input, calls `fn` with the (redacted) input unless blocked, then checks the output. */
   call<T>(
     input: string,
@@ -321,7 +333,8 @@ function checkGroundedness(
   violations: GuardViolation[],
 ): { verdict: GroundednessVerdict; version: string; decision: GuardDecision } {
   const s = loadScorers();
-  const context = typeof grounding.context === 'string' ? [grounding.context] : [...grounding.context];
+  const raw = grounding.context;
+  const context = typeof raw === 'string' || 'postings' in raw ? raw : [...(raw as readonly string[])];
   const g = s.groundedness(text, context, grounding.question ? { question: grounding.question } : {});
   const verdict: GroundednessVerdict = {
     score: g.score,
@@ -593,6 +606,15 @@ export function createGuard(options: GuardOptions = {}): Guard {
   return {
     input: (text) => check('input', text),
     output: (text, grounding) => check('output', text, grounding),
+    prepareContext(documents) {
+      const list = typeof documents === 'string' ? [documents] : documents;
+      try {
+        return loadScorers().indexContext(list);
+      } catch (error) {
+        reportInternal('indexing guard context', error);
+        return list;
+      }
+    },
     call,
     wrap:
       <T>(fn: (safeInput: string) => T | Promise<T>, callOptions?: CallOptions<T>) =>

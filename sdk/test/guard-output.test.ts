@@ -88,6 +88,15 @@ describe('guard.output with context', () => {
     expect(span.events[0]?.attributes?.['gen_ai.evaluation.score.label']).toBe('grounded');
   });
 
+  it('a context prepared ahead gives the same verdict', () => {
+    const guard = createGuard(quiet);
+    const prepared = guard.prepareContext(CONTEXT);
+    const ahead = guard.output(WRONG, { context: prepared, question: QUESTION });
+    const inline = guard.output(WRONG, { context: CONTEXT, question: QUESTION });
+    expect(ahead.groundedness).toEqual(inline.groundedness);
+    expect(ahead.decision).toBe('flagged');
+  });
+
   it('a refusal is not a hallucination', () => {
     const result = createGuard(quiet).output("I don't know, the documents do not say.", {
       context: CONTEXT,
