@@ -23,6 +23,7 @@ import { ingest } from './sections/ingest.ts';
 import { DEFAULT_LOAD, loadSection } from './sections/load.ts';
 import { decode, sdkOverhead, wal } from './sections/modules.ts';
 import { scoring } from './sections/scoring.ts';
+import { traceQuality } from './sections/trace-quality.ts';
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
@@ -43,6 +44,7 @@ const sections: Section[] = [
   guard,
   scoring,
   groundednessSection,
+  traceQuality,
   decode,
   wal,
   sdkOverhead,

@@ -25,6 +25,8 @@ export const GROUNDEDNESS_EVALUATORS = ['groundedness', 'answer_relevance', 'con
 /** Relevance is lexical coverage of the question's key terms; its version moves with the groundedness tokenizer. */
 export const RELEVANCE_VERSION = `coverage-${GROUNDEDNESS_VERSION}`;
 
+const SLICE_MS = 10;
+
 /** Explanations stay short enough to read in a table cell. */
 const MAX_EXPLANATION_CHARS = 2_000;
 
@@ -123,7 +125,16 @@ export function createGroundednessEnricher(options: GroundednessEnricherOptions 
     name: 'groundedness',
     async enrich(generations): Promise<TraceEnrichment> {
       const rows: Row[] = [];
-      for (const g of generations) scoreOne(g, rows);
+      // About a millisecond per generation on the collector's event loop: hand it back every
+      // slice so exporters, probes and scrapes are answered while a large batch is scored.
+      let sliceEnd = performance.now() + SLICE_MS;
+      for (const g of generations) {
+        scoreOne(g, rows);
+        if (performance.now() >= sliceEnd) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceEnd = performance.now() + SLICE_MS;
+        }
+      }
       return { rows: { evaluations: rows } };
     },
   };

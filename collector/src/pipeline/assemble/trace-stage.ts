@@ -53,7 +53,11 @@ export interface TraceStageOptions {
   enrichers: readonly TraceEnricher[];
   assembler?: Omit<AssemblerOptions, 'now'>;
   now?: () => number;
-  /** How often ready traces are collected (default 250 ms). */
+  /**
+   * How often ready traces are collected and written (default 1 000 ms). Each
+   * write batch costs a few round trips and one UPDATE mutation whatever its
+   * size, so fewer, larger batches are cheaper; scores wait for the grace period anyway.
+   */
   pollMs?: number;
   /** Traces per write batch (default 500). */
   maxBatchTraces?: number;
@@ -298,7 +302,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
 
   const timer = setInterval(() => {
     if (!closed) void tick();
-  }, options.pollMs ?? 250);
+  }, options.pollMs ?? 1_000);
   timer.unref();
 
   return {
