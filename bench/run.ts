@@ -28,6 +28,7 @@ import { DEFAULT_LOAD, loadSection } from './sections/load.ts';
 import { decode, sdkOverhead, wal } from './sections/modules.ts';
 import { scoring } from './sections/scoring.ts';
 import { topics } from './sections/topics.ts';
+import { traceQuality } from './sections/trace-quality.ts';
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
@@ -50,6 +51,7 @@ const sections: Section[] = [
   scoring,
   groundednessSection,
   topics,
+  traceQuality,
   decode,
   wal,
   sdkOverhead,

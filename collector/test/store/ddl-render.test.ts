@@ -16,6 +16,7 @@ describe('DDL templates', () => {
       '6_feedback',
       '7_rollups',
       '8_quality',
+      '9_trace_quality',
       '11_quality_rollup',
       '12_feedback_agreement',
     ]);
