@@ -266,7 +266,8 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         counters.failedBatches++;
         failures++;
         retryAt = now() + Math.min(retryMax, retryInitial * 2 ** (failures - 1));
-        report(new Error(`trace stage: scoring ${batch.length} traces failed, will retry: ${error.message}`));
+        // No counts in the message: an outage repeats it, and the log reporter drops repeats.
+        report(new Error(`trace stage: scoring failed, will retry: ${error.message}`));
         // Whatever half-happened is superseded on the retry.
         for (const t of batch) {
           t.rescore = true;
@@ -288,8 +289,9 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     }
   }
 
+  /** Queues `task` after the ones before it; a bug in one is reported, never thrown into the timer or the drain. */
   function run(task: () => Promise<void>): Promise<void> {
-    queue = queue.then(task, task);
+    queue = queue.then(task).catch((err) => report(err instanceof Error ? err : new Error(String(err))));
     return queue;
   }
 
@@ -328,7 +330,15 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       let found = 0;
       return run(async () => {
         const window = options.recoverWindowMs ?? 3_600_000;
-        const traces = await unscoredTraces(store, window, options.recoverMaxTraces ?? 20_000);
+        let traces: { projectId: string; traceId: string }[];
+        try {
+          traces = await unscoredTraces(store, window, options.recoverMaxTraces ?? 20_000);
+        } catch (err) {
+          // ClickHouse is down at start: what it holds unscored waits for the next start.
+          const message = err instanceof Error ? err.message : String(err);
+          report(new Error(`trace stage: recovery skipped, reading unscored traces failed: ${message}`));
+          return;
+        }
         found = traces.length;
         counters.recovered += found;
         enqueue(traces.map((t) => ({ ...t, spans: [], links: [], rescore: true })));
