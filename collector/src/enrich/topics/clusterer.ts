@@ -197,6 +197,12 @@ export class TopicClusterer {
   private readonly embedders = new Map<string, HashedEmbedder>();
   /** Merged-away topic id → surviving id, per project, so late rows still resolve. */
   private readonly aliases = new Map<string, string>();
+  /**
+   * Rows for topics merged away or evicted since the last snapshot: size 0 and
+   * a later last_seen, so `topics FINAL` keeps the tombstone and a restart does
+   * not bring the topic back.
+   */
+  private tombstones: TopicRow[] = [];
 
   constructor(options: ClustererOptions = {}) {
     this.assignThreshold = options.assignThreshold ?? 0.22;
@@ -504,6 +510,7 @@ export class TopicClusterer {
     keep.dirty = true;
     removeTopic(s, drop);
     s.byId.delete(drop.id);
+    this.bury(s, drop);
     this.aliases.set(`${s.projectId}\u0000${drop.id}`, keep.id);
     this.onMerge?.(s.projectId, drop.id, keep.id);
   }
@@ -518,6 +525,24 @@ export class TopicClusterer {
     if (!victim) return;
     removeTopic(s, victim);
     s.byId.delete(victim.id);
+    this.bury(s, victim);
+  }
+
+  private bury(s: Space, t: Topic): void {
+    const at = new Date(Math.max(this.now().getTime(), t.lastSeen.getTime() + 1));
+    this.tombstones.push({
+      project_id: s.projectId,
+      topic_id: t.id,
+      label: '',
+      top_terms: [],
+      size: 0,
+      first_seen: formatDate(t.firstSeen),
+      last_seen: formatDate(at),
+      representative: t.representative,
+      embedder: s.embedderId,
+      centroid: Array.from(t.sum, (x) => x / Math.max(1, t.size)),
+      gap_count: 0,
+    });
   }
 
   /** The id a topic is known by now (after merges), or undefined if the project never had it. */
@@ -532,15 +557,19 @@ export class TopicClusterer {
     return undefined;
   }
 
-  /** Counts a knowledge-base gap against a topic (after `assign`, once the gap signals are known). */
-  recordGap(projectId: string, topicId: string): void {
+  /**
+   * Counts a knowledge-base gap against a topic (after `assign`, once the gap
+   * signals are known); `delta` -1 takes one back when a re-scored trace turns
+   * out not to be a gap after all.
+   */
+  recordGap(projectId: string, topicId: string, delta = 1): void {
     const id = this.resolve(projectId, topicId);
     if (!id) return;
     for (const s of this.spaces.values()) {
       if (s.projectId !== projectId) continue;
       const t = s.byId.get(id);
       if (t) {
-        t.gapCount++;
+        t.gapCount = Math.max(0, t.gapCount + delta);
         t.dirty = true;
         return;
       }
@@ -584,7 +613,8 @@ export class TopicClusterer {
 
   /** Topic rows for the `topics` table; `changedOnly` gives those touched since the last snapshot. */
   snapshot(options: { changedOnly?: boolean } = {}): TopicRow[] {
-    const rows: TopicRow[] = [];
+    const rows: TopicRow[] = this.tombstones;
+    this.tombstones = [];
     for (const s of this.spaces.values()) {
       for (const t of s.topics) {
         if (options.changedOnly && !t.dirty) continue;
@@ -610,7 +640,8 @@ export class TopicClusterer {
 
   /**
    * Rebuilds topics from `topics` rows (the newest per id wins). A bad row is
-   * reported and skipped; the others load.
+   * reported and skipped; the others load. A size-0 row is a tombstone (the
+   * topic was merged away or evicted) and keeps the topic out.
    */
   restore(rows: readonly TopicRowInput[]): { restored: number; errors: string[] } {
     const errors: string[] = [];
@@ -630,6 +661,7 @@ export class TopicClusterer {
     });
     let restored = 0;
     for (const r of newest.values()) {
+      if (r.size === 0) continue;
       let s: Space;
       try {
         s = this.space(r.project_id, r.embedder, r.centroid.length);

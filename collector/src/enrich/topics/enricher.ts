@@ -1,0 +1,297 @@
+/**
+ * The topics and knowledge-base gaps enricher of the trace stage: per
+ * generation it places the question in a topic, derives the gap signals from
+ * what the trace and the earlier enrichers found, and returns the topics it
+ * changed as `topics` rows (the clusterer's state, so a restart resumes it).
+ *
+ * The vector for a question is, first choice, the query embedding the app
+ * computed for its own retrieval (free and semantic, one space per project and
+ * width); else the configured embedder (built-in hashed n-grams, an
+ * OpenAI-compatible endpoint, or a local ONNX model). An external embedder
+ * that fails is reported once and the built-in one takes over for that batch,
+ * so topics never stop because an endpoint is down.
+ *
+ * Negative feedback is not known here (it arrives later through /v1/feedback);
+ * the `kb_gaps` view joins it by trace (see docs/schema.md).
+ */
+import {
+  type Embedder,
+  OnnxEmbedder,
+  OpenAIEmbedder,
+  type SuppliedEmbedding,
+  suppliedEmbedding,
+} from '@oversight/scorers/embed';
+import { z } from 'zod';
+import type { LlmSpan } from '../../normalize/index.ts';
+import type { Row, Store } from '../../store/store.ts';
+import { qualifiedTable, TOPICS } from '../../store/tables.ts';
+import type { TraceEnricher, TraceEnrichment, TraceGeneration } from '../trace-enricher.ts';
+import { type ClustererOptions, TopicClusterer } from './clusterer.ts';
+import {
+  DEFAULT_GAP_THRESHOLDS,
+  type GapThresholds,
+  GapTracker,
+  gapSignals,
+  RetrievalCalibrator,
+} from './gaps.ts';
+import type { TopicRowInput } from './types.ts';
+
+/** Where question vectors come from when the app sent none. */
+export const topicsEmbedderSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('builtin') }),
+  z.object({
+    kind: z.literal('openai'),
+    baseURL: z.url(),
+    model: z.string().min(1),
+    apiKey: z.string().optional(),
+    dimension: z.number().int().positive().optional(),
+  }),
+  z.object({ kind: z.literal('onnx'), dir: z.string().min(1) }),
+]);
+export type TopicsEmbedderConfig = z.infer<typeof topicsEmbedderSchema>;
+
+export interface TopicsEnricherOptions {
+  /** Read at creation (`restoreTopics`); rows go back through the trace stage's writer. */
+  store: Pick<Store, 'query' | 'database'>;
+  embedder?: TopicsEmbedderConfig;
+  /** An embedder instance instead of `embedder` (tests, or one shared with other stages). */
+  embedderInstance?: Embedder;
+  clusterer?: ClustererOptions;
+  /** Calibration of top retrieval scores per project (see RetrievalCalibrator). */
+  calibrator?: { capacity?: number; minSamples?: number; spread?: number };
+  thresholds?: { contextRelevance?: number; groundedness?: number };
+  /** Generations remembered so a re-scored trace does not count its questions twice (default 20,000). */
+  rememberGenerations?: number;
+  now?: () => Date;
+  /** One line per distinct problem (a failing endpoint, a bad supplied embedding). */
+  onWarning?: (message: string) => void;
+}
+
+export interface TopicsEnricher extends TraceEnricher {
+  readonly clusterer: TopicClusterer;
+  readonly gaps: GapTracker;
+  /** What `restoreTopics` loaded at creation. */
+  readonly restored: { restored: number; errors: string[] };
+  close(): Promise<void>;
+}
+
+/** Latest row per topic: ReplacingMergeTree(last_seen) keeps the newest, FINAL applies it now. */
+function topicsQuery(database: string): string {
+  return `SELECT project_id, toString(topic_id) AS topic_id, label, top_terms, size, first_seen, last_seen,
+       representative, embedder, centroid, gap_count
+FROM ${qualifiedTable(database, TOPICS)} FINAL`;
+}
+
+/**
+ * Loads the stored topics into `clusterer` (a fresh one by default), so topic
+ * ids, sizes, labels and gap counts carry on across a restart. Bad rows are
+ * reported and skipped.
+ */
+export async function restoreTopics(
+  store: Pick<Store, 'query' | 'database'>,
+  clusterer: TopicClusterer = new TopicClusterer(),
+): Promise<{ clusterer: TopicClusterer; restored: number; errors: string[] }> {
+  const rows = await store.query<TopicRowInput>(topicsQuery(store.database));
+  return { clusterer, ...clusterer.restore(rows) };
+}
+
+function makeEmbedder(config: TopicsEmbedderConfig | undefined): Embedder | undefined {
+  if (!config || config.kind === 'builtin') return undefined;
+  if (config.kind === 'openai')
+    return new OpenAIEmbedder({
+      baseURL: config.baseURL,
+      model: config.model,
+      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+      ...(config.dimension ? { dimension: config.dimension } : {}),
+    });
+  return new OnnxEmbedder({ dir: config.dir });
+}
+
+/** The retrieval spans' evidence: documents returned and the best score, reranker output preferred. */
+function retrievalEvidence(retrievals: readonly LlmSpan[]): {
+  documents: number | undefined;
+  topScore: number | undefined;
+  scale: string;
+} {
+  if (retrievals.length === 0) return { documents: undefined, topScore: undefined, scale: '' };
+  // A rerank replaces what it reranked, and its scores are on its own scale.
+  const reranks = retrievals.filter((r) => r.operation === 'rerank');
+  const used = reranks.length > 0 ? reranks : retrievals;
+  let documents = 0;
+  let topScore: number | undefined;
+  for (const r of used) {
+    documents += r.documents.length;
+    for (const d of r.documents)
+      if (d.score != null && Number.isFinite(d.score) && (topScore === undefined || d.score > topScore))
+        topScore = d.score;
+  }
+  return { documents, topScore, scale: reranks.length > 0 ? 'rerank' : 'retrieval' };
+}
+
+function appEmbedding(retrievals: readonly LlmSpan[]): { values: number[]; model: string } | undefined {
+  for (const r of retrievals)
+    if (r.queryEmbedding && r.queryEmbedding.length > 0)
+      return { values: r.queryEmbedding, model: r.requestModel };
+  return undefined;
+}
+
+/** Bounded insertion-ordered memory of recent generations (oldest forgotten first). */
+class Recent<V> {
+  private readonly map = new Map<string, V>();
+  private readonly capacity: number;
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
+  }
+}
+
+export async function createTopicsEnricher(options: TopicsEnricherOptions): Promise<TopicsEnricher> {
+  const embedderConfig = options.embedder ? topicsEmbedderSchema.parse(options.embedder) : undefined;
+  const gaps = new GapTracker();
+  const now = options.now ?? (() => new Date());
+  const clusterer = new TopicClusterer({
+    now,
+    ...options.clusterer,
+    onMerge: (projectId, from, into) => {
+      gaps.merge(projectId, from, into);
+      options.clusterer?.onMerge?.(projectId, from, into);
+    },
+  });
+  const { restored, errors } = await restoreTopics(options.store, clusterer);
+  const external = options.embedderInstance ?? makeEmbedder(embedderConfig);
+  const calibrators = new Map<string, RetrievalCalibrator>();
+  const seen = new Recent<{ topicId: string; gap: boolean }>(options.rememberGenerations ?? 20_000);
+  const thresholds = { ...DEFAULT_GAP_THRESHOLDS, ...options.thresholds };
+  const warned = new Set<string>();
+  const warn = (key: string, message: string) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    (options.onWarning ?? ((m: string) => console.error(`[oversight] ${m}`)))(message);
+  };
+  if (errors.length > 0)
+    warn('restore', `topics: ${errors.length} stored topic rows skipped at restore (${errors[0]})`);
+
+  const calibrator = (projectId: string, scale: string) => {
+    const key = `${projectId}\u0000${scale}`;
+    let c = calibrators.get(key);
+    if (!c) {
+      c = new RetrievalCalibrator(options.calibrator);
+      calibrators.set(key, c);
+    }
+    return c;
+  };
+
+  /** External vectors for the questions that have no app embedding, in one batch; undefined when unavailable. */
+  async function externalVectors(questions: string[]): Promise<Float32Array[] | undefined> {
+    if (!external || questions.length === 0) return undefined;
+    try {
+      const vectors = await external.embed(questions);
+      if (vectors.length !== questions.length)
+        throw new Error(`returned ${vectors.length} vectors for ${questions.length} texts`);
+      // Back up: the next outage is worth a line again.
+      warned.delete('embedder');
+      return vectors;
+    } catch (error) {
+      warn(
+        'embedder',
+        `topics: embedder ${external.id} failed, using the built-in one meanwhile: ${(error as Error).message}`,
+      );
+      return undefined;
+    }
+  }
+
+  // `rescore` is not needed: the memory of recent generations tells a re-scored
+  // span from a new one, even when the trace stage cannot (a WAL replay).
+  async function enrich(generations: TraceGeneration[]): Promise<TraceEnrichment> {
+    const asked = generations.filter((g) => g.pair.question.trim() !== '');
+    const supplied = new Map<TraceGeneration, SuppliedEmbedding>();
+    for (const g of asked) {
+      const app = appEmbedding(g.retrievals);
+      if (!app) continue;
+      try {
+        supplied.set(g, suppliedEmbedding(app.values, app.model));
+      } catch (error) {
+        warn(
+          `supplied:${g.projectId}`,
+          `topics: project ${g.projectId} sent an unusable query embedding, using the configured embedder: ${(error as Error).message}`,
+        );
+      }
+    }
+    const needVector = asked.filter(
+      (g) => !supplied.has(g) && !seen.get(`${g.projectId}\u0000${g.span.spanId}`),
+    );
+    const vectors = await externalVectors(needVector.map((g) => g.pair.question));
+    const embedded = new Map(needVector.map((g, i) => [g, vectors?.[i]]));
+
+    for (const g of generations) {
+      const key = `${g.projectId}\u0000${g.span.spanId}`;
+      const before = seen.get(key);
+      let topicId: string | undefined;
+      if (g.pair.question.trim() !== '') {
+        if (before) {
+          // Already counted (a re-scored trace, or the same span twice): keep
+          // its topic, under its current id, rather than adding it twice.
+          topicId = clusterer.resolve(g.projectId, before.topicId) ?? before.topicId;
+        } else {
+          const app = supplied.get(g);
+          const vector = embedded.get(g);
+          topicId = app
+            ? clusterer.assign(g.projectId, g.pair.question, app.vector, app.embedder)
+            : vector && external
+              ? clusterer.assign(g.projectId, g.pair.question, vector, external.id)
+              : clusterer.assign(g.projectId, g.pair.question);
+        }
+        g.found.topicId = BigInt(topicId);
+      }
+
+      const evidence = retrievalEvidence(g.retrievals);
+      let retrieval: GapThresholds | undefined;
+      if (evidence.topScore !== undefined) {
+        const c = calibrator(g.projectId, evidence.scale);
+        retrieval = c.thresholds(evidence.topScore);
+        if (!before) c.add(evidence.topScore);
+      }
+      const result = gapSignals(
+        {
+          documents: evidence.documents ?? null,
+          topScore: evidence.topScore ?? null,
+          contextRelevance: g.found.contextRelevance ?? null,
+          refusal: g.found.refusal ?? null,
+          groundedness: g.found.groundedness ?? null,
+        },
+        { ...thresholds, ...retrieval },
+      );
+      if (result.kbGap !== null) {
+        g.found.kbGap = result.kbGap;
+        g.found.gapSignals = [...result.signals];
+      }
+      if (topicId === undefined) continue;
+      const gap = result.kbGap === true;
+      if (!before) {
+        if (gap) clusterer.recordGap(g.projectId, topicId);
+        gaps.record(g.projectId, topicId, g.pair.question, result, now().getTime());
+      } else if (before.gap !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
+      seen.set(key, { topicId, gap });
+    }
+    const rows = clusterer.snapshot({ changedOnly: true }) as unknown as Row[];
+    return { rows: rows.length > 0 ? { [TOPICS]: rows } : {} };
+  }
+
+  return {
+    name: 'topics',
+    clusterer,
+    gaps,
+    restored: { restored, errors },
+    enrich,
+    async close() {
+      await external?.close?.();
+    },
+  };
+}

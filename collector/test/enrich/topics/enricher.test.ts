@@ -1,0 +1,410 @@
+/**
+ * The topics enricher end to end on the real parts: spans built as OTLP records
+ * and read by the real normalize adapters, paired by the real pairing, the
+ * refusal flag from the real refusal scorer, and every row written to and read
+ * back from a real chdb store (topics, llm_spans, the kb_gaps view).
+ */
+
+import { refusalScorer } from '@oversight/scorers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTopicsEnricher,
+  restoreTopics,
+  type TopicsEnricher,
+} from '../../../src/enrich/topics/enricher.ts';
+import type { TraceGeneration } from '../../../src/enrich/trace-enricher.ts';
+import { type LlmSpan, normalizeSpan } from '../../../src/normalize/index.ts';
+import { pairGenerations } from '../../../src/pipeline/assemble/pairing.ts';
+import { toLlmSpanRow } from '../../../src/pipeline/transform/llm-rows.ts';
+import type { Row, Store } from '../../../src/store/store.ts';
+import { LLM_SPANS, TOPICS } from '../../../src/store/tables.ts';
+import { storeBackends } from '../../helpers/store-backends.ts';
+import { spanWith } from '../../normalize/span-fixture.ts';
+
+const backend = storeBackends()[0];
+if (!backend) throw new Error('no embedded store backend');
+let store: Store;
+
+beforeAll(async () => {
+  store = await backend.open();
+  await store.migrate();
+}, 60_000);
+afterAll(async () => {
+  await backend.cleanup();
+});
+
+let counter = 0;
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+const t0 = 1_764_000_000_000_000_000n;
+
+interface Turn {
+  question: string;
+  answer: string;
+  /** Retrieved documents with scores; null for a trace without a retrieval step. */
+  docs: { content: string; score: number }[] | null;
+  /** The app's own query embedding, sent on the retrieval span. */
+  embedding?: number[];
+}
+
+function norm(
+  attributes: Record<string, string | number>,
+  step: Partial<Parameters<typeof spanWith>[1]>,
+): LlmSpan {
+  const span = normalizeSpan(spanWith(attributes, step));
+  if (!span) throw new Error('not an LLM span');
+  return span;
+}
+
+/** One trace (retrieval then chat) through normalize and pairing, as the trace stage hands it over. */
+function generation(projectId: string, turn: Turn): TraceGeneration {
+  counter++;
+  const traceId = hex(counter, 32);
+  const at = t0 + BigInt(counter) * 1_000_000_000n;
+  const root = hex(counter * 4, 16);
+  const spans: LlmSpan[] = [];
+  if (turn.docs) {
+    spans.push(
+      norm(
+        {
+          'gen_ai.operation.name': 'retrieval',
+          'gen_ai.retrieval.query.text': turn.question,
+          'gen_ai.retrieval.documents': JSON.stringify(
+            turn.docs.map((d, i) => ({ id: `d${i}`, score: d.score, content: d.content })),
+          ),
+          ...(turn.embedding
+            ? { 'oversight.retrieval.query.embedding': JSON.stringify(turn.embedding) }
+            : {}),
+        },
+        {
+          traceId,
+          spanId: hex(counter * 4 + 1, 16),
+          parentSpanId: root,
+          startTimeUnixNano: at,
+          endTimeUnixNano: at + 10_000_000n,
+        },
+      ),
+    );
+  }
+  const chat = norm(
+    {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.input.messages': JSON.stringify([
+        { role: 'user', parts: [{ type: 'text', content: turn.question }] },
+      ]),
+      'gen_ai.output.messages': JSON.stringify([
+        { role: 'assistant', parts: [{ type: 'text', content: turn.answer }], finish_reason: 'stop' },
+      ]),
+    },
+    {
+      traceId,
+      spanId: hex(counter * 4 + 2, 16),
+      parentSpanId: root,
+      startTimeUnixNano: at + 20_000_000n,
+      endTimeUnixNano: at + 900_000_000n,
+    },
+  );
+  spans.push(chat);
+  const pair = pairGenerations(spans).find((p) => p.spanId === chat.spanId);
+  if (!pair) throw new Error('no pair for the generation');
+  const refusal = refusalScorer.score(turn.answer).score >= refusalScorer.threshold;
+  return {
+    projectId,
+    traceId,
+    span: chat,
+    pair,
+    retrievals: spans.filter((s) => s.operation === 'retrieval'),
+    // What the groundedness enricher, running first, would have found.
+    found: { refusal },
+  };
+}
+
+/** Writes what the trace stage writes: the enricher's rows, and llm_spans with the quality columns. */
+async function flush(gens: TraceGeneration[], rows: Partial<Record<string, Row[]>>): Promise<void> {
+  for (const [table, list] of Object.entries(rows))
+    if (list && list.length > 0) await store.insert(table, list);
+  await store.insert(
+    LLM_SPANS,
+    gens.map((g) => ({
+      ...toLlmSpanRow(g.span, g.projectId, { topicId: g.found.topicId ?? 0n }),
+      kb_gap: g.found.kbGap === undefined ? null : g.found.kbGap ? 1 : 0,
+      gap_signals: g.found.gapSignals ?? [],
+    })),
+  );
+}
+
+const KNOWN: Record<string, { questions: string[]; doc: string; answer: string }> = {
+  card: {
+    questions: [
+      'my card payment was declined',
+      'why was my card payment declined at the shop',
+      'card payment declined, what do I do',
+      'the shop declined my card payment again',
+      'card payment keeps getting declined',
+    ],
+    doc: 'A card payment can be declined when the card is frozen, the limit is reached or the merchant is blocked.',
+    answer: 'Your card payment was declined because the card limit was reached; raise it in the app.',
+  },
+  fx: {
+    questions: [
+      'what exchange rate do you use for euros',
+      'exchange rate for euros to dollars',
+      'is the euro exchange rate fair',
+      'which exchange rate applies when I pay in euros',
+      'how is the exchange rate for euros set',
+    ],
+    doc: 'We convert euros at the interbank exchange rate plus 0.5 % on weekdays.',
+    answer: 'Euros are converted at the interbank exchange rate plus 0.5 % on weekdays.',
+  },
+  pin: {
+    questions: [
+      'how do I change my card pin',
+      'where can I change the pin of my card',
+      'I want to change my pin',
+      'change pin for my new card',
+      'can I change my card pin at an atm',
+    ],
+    doc: 'You can change your PIN at any ATM of the network or in the app under Card settings.',
+    answer: 'Change your PIN at any ATM or in the app under Card settings.',
+  },
+};
+
+const CRYPTO = [
+  'can I buy bitcoin with my account',
+  'do you support buying bitcoin',
+  'how do I buy bitcoin in the app',
+  'is bitcoin trading available',
+  'where do I buy bitcoin',
+  'can I sell bitcoin here',
+  'bitcoin purchase not possible in app',
+  'buy bitcoin with card balance',
+];
+const IDK = "I'm sorry, I don't have any information about that.";
+
+function knownTurns(rounds: number, score = 0.82): Turn[] {
+  const turns: Turn[] = [];
+  for (let r = 0; r < rounds; r++)
+    for (const topic of Object.values(KNOWN))
+      turns.push({
+        question: topic.questions[r % topic.questions.length] as string,
+        answer: topic.answer,
+        docs: [{ content: topic.doc, score: score + 0.01 * ((r * 7) % 5) }],
+      });
+  return turns;
+}
+
+describe('topics enricher', () => {
+  it('keeps topic ids across a restart: snapshot → topics table → new state → same ids', async () => {
+    const first = await createTopicsEnricher({ store });
+    expect(first.restored).toEqual({ restored: 0, errors: [] });
+    const gens = knownTurns(5).map((t) => generation('restart', t));
+    const { rows } = await first.enrich(gens, { rescore: false });
+    const topicRows = rows[TOPICS] ?? [];
+    expect(topicRows.map((r) => r.project_id)).toEqual(topicRows.map(() => 'restart'));
+    await flush(gens, rows);
+    const idsBefore = new Map(gens.map((g) => [g.pair.question, g.found.topicId]));
+    expect(new Set(idsBefore.values()).size).toBe(3);
+    for (const g of gens) expect(typeof g.found.topicId).toBe('bigint');
+
+    // A new collector: nothing in memory, everything from the table.
+    const second = await createTopicsEnricher({ store });
+    expect(second.restored.errors).toEqual([]);
+    expect(second.restored.restored).toBeGreaterThanOrEqual(3);
+    expect(
+      second.clusterer
+        .topics('restart')
+        .map((t) => t.topicId)
+        .sort(),
+    ).toEqual(
+      first.clusterer
+        .topics('restart')
+        .map((t) => t.topicId)
+        .sort(),
+    );
+    const again = [
+      { question: 'my card payment got declined today', key: 'card' },
+      { question: 'what exchange rate applies to euros', key: 'fx' },
+      { question: 'how can I change the pin on my card', key: 'pin' },
+    ].map(({ question, key }) => ({
+      key,
+      g: generation('restart', {
+        question,
+        answer: KNOWN[key]?.answer as string,
+        docs: [{ content: KNOWN[key]?.doc as string, score: 0.8 }],
+      }),
+    }));
+    const after = await second.enrich(
+      again.map((a) => a.g),
+      { rescore: false },
+    );
+    for (const { key, g } of again)
+      expect(g.found.topicId).toBe(idsBefore.get(KNOWN[key]?.questions[0] as string));
+    // The grown topics go back with their sizes carried on from before the restart.
+    const grown = (after.rows[TOPICS] ?? []).map((r) => Number(r.size));
+    expect(grown).toHaveLength(3);
+    for (const size of grown) expect(size).toBe(6);
+  });
+
+  it('ranks a burst of questions the knowledge base lacks as the top gap topic in kb_gaps, in one flush', async () => {
+    const enricher = await createTopicsEnricher({ store, calibrator: { minSamples: 20 } });
+    const turns: Turn[] = knownTurns(10);
+    // Bitcoin: retrieval finds nothing or only weak, unrelated matches, and the app says it does not know.
+    CRYPTO.forEach((question, i) =>
+      turns.push({
+        question,
+        answer: IDK,
+        docs: i % 2 === 0 ? [] : [{ content: KNOWN.fx?.doc as string, score: 0.21 }],
+      }),
+    );
+    // One unlucky known question: a gap, but one in fifteen must not outrank the burst.
+    turns.push({ question: 'card payment declined twice', answer: IDK, docs: [] });
+    const gens = turns.map((t) => generation('gaps', t));
+    const { rows } = await enricher.enrich(gens, { rescore: false });
+    await flush(gens, rows);
+
+    const crypto = gens.filter((g) => CRYPTO.includes(g.pair.question));
+    const cryptoTopic = crypto[0]?.found.topicId;
+    expect(new Set(crypto.map((g) => g.found.topicId))).toEqual(new Set([cryptoTopic]));
+    for (const g of crypto) {
+      expect(g.found.kbGap).toBe(true);
+      expect(g.found.gapSignals).toContain('refusal');
+    }
+    expect(crypto.filter((g) => g.found.gapSignals?.includes('no_documents'))).toHaveLength(4);
+    expect(crypto.filter((g) => g.found.gapSignals?.includes('low_retrieval_score'))).toHaveLength(4);
+    const known = gens.filter((g) => !CRYPTO.includes(g.pair.question) && g.pair.answer !== IDK);
+    expect(known.every((g) => g.found.kbGap === false)).toBe(true);
+
+    const ranked = await store.query<{
+      topic_id: string;
+      label: string;
+      questions: number;
+      gaps: number;
+      sample_questions: string[];
+    }>(
+      `SELECT toString(topic_id) AS topic_id, label, questions, gaps, sample_questions
+       FROM ${store.database}.kb_gaps WHERE project_id = 'gaps' ORDER BY gap_score DESC`,
+    );
+    expect(ranked[0]).toMatchObject({ topic_id: String(cryptoTopic), questions: 8, gaps: 8 });
+    expect(ranked[0]?.label).toMatch(/bitcoin/);
+    expect(CRYPTO).toEqual(expect.arrayContaining(ranked[0]?.sample_questions ?? []));
+    // The stored topic row carries the gap count, and the live tracker agrees with the view.
+    const [topicRow] = await store.query<{ gap_count: number; size: number }>(
+      `SELECT gap_count, size FROM ${store.database}.topics FINAL WHERE project_id = 'gaps' AND topic_id = {id:UInt64}`,
+      { params: { id: String(cryptoTopic) } },
+    );
+    expect(topicRow).toEqual({ gap_count: 8, size: 8 });
+    expect(enricher.gaps.ranked('gaps')[0]?.topicId).toBe(String(cryptoTopic));
+  });
+
+  it('prefers the app-supplied query embedding over the text when the trace carries one', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const done = 'Your card is frozen now; unfreeze it any time in the app.';
+    const axis = (i: number) => Array.from({ length: 8 }, (_, j) => (j === i ? 1 : 0.05));
+    const turns: Turn[] = [
+      // Worded apart, one direction: the app's embedding says they are the same question.
+      {
+        question: 'freeze my card please',
+        answer: done,
+        docs: [{ content: 'x', score: 0.9 }],
+        embedding: axis(0),
+      },
+      {
+        question: 'stop all payments on the plastic',
+        answer: done,
+        docs: [{ content: 'x', score: 0.9 }],
+        embedding: axis(0),
+      },
+      // Worded alike, two directions: the embedding keeps them apart.
+      {
+        question: 'freeze my card please',
+        answer: done,
+        docs: [{ content: 'x', score: 0.9 }],
+        embedding: axis(3),
+      },
+    ];
+    const gens = turns.map((t) => generation('app-emb', t));
+    const { rows } = await enricher.enrich(gens, { rescore: false });
+    expect(gens[0]?.found.topicId).toBe(gens[1]?.found.topicId);
+    expect(gens[2]?.found.topicId).not.toBe(gens[0]?.found.topicId);
+    expect(new Set((rows[TOPICS] ?? []).map((r) => r.embedder))).toEqual(new Set(['app:8']));
+
+    // The same question without an embedding goes to the built-in embedder's own space.
+    const plain = generation('app-emb', { question: 'freeze my card please', answer: done, docs: null });
+    const more = await enricher.enrich([plain], { rescore: false });
+    expect([gens[0]?.found.topicId, gens[2]?.found.topicId]).not.toContain(plain.found.topicId);
+    expect((more.rows[TOPICS] ?? []).map((r) => r.embedder)).toEqual(['builtin:hashed-v1:1024']);
+    // No retrieval step and a real answer: evidence against a gap, and no signal.
+    expect(plain.found.kbGap).toBe(false);
+    expect(plain.found.gapSignals).toEqual([]);
+  });
+
+  it('never lets a project see another project’s topics, in ids, rows or kb_gaps', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const turns = knownTurns(3);
+    const a = turns.map((t) => generation('tenant-a', t));
+    const b = turns.map((t) => generation('tenant-b', t));
+    const ra = await enricher.enrich(a, { rescore: false });
+    await flush(a, ra.rows);
+    const rb = await enricher.enrich(b, { rescore: false });
+    await flush(b, rb.rows);
+    const idsA = new Set(a.map((g) => g.found.topicId));
+    const idsB = new Set(b.map((g) => g.found.topicId));
+    expect(idsA.size).toBe(3);
+    expect(idsB.size).toBe(3);
+    for (const id of idsB) expect(idsA.has(id)).toBe(false);
+    expect(new Set((rb.rows[TOPICS] ?? []).map((r) => r.project_id))).toEqual(new Set(['tenant-b']));
+
+    const stored = await store.query<{ project_id: string; topic_id: string }>(
+      `SELECT project_id, toString(topic_id) AS topic_id FROM ${store.database}.topics FINAL
+       WHERE project_id IN ('tenant-a', 'tenant-b')`,
+    );
+    for (const r of stored)
+      expect((r.project_id === 'tenant-a' ? idsA : idsB).has(BigInt(r.topic_id))).toBe(true);
+    const leaked = await store.query(
+      `SELECT topic_id FROM ${store.database}.kb_gaps WHERE project_id = 'tenant-b'
+       AND topic_id IN (SELECT topic_id FROM ${store.database}.topics WHERE project_id = 'tenant-a')`,
+    );
+    expect(leaked).toEqual([]);
+
+    // After a restart, a question of project b still lands in b's own topic.
+    const { clusterer } = await restoreTopics(store);
+    expect(clusterer.topics('tenant-a').every((t) => idsA.has(BigInt(t.topicId)))).toBe(true);
+    const id = clusterer.assign('tenant-b', 'my card payment was declined');
+    expect(idsB.has(BigInt(id))).toBe(true);
+  });
+
+  it('counts a re-scored trace once, and moves its gap count when the verdict changes', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const turn: Turn = { question: 'how do I change my card pin', answer: IDK, docs: [] };
+    const g = generation('rescore', turn);
+    await enricher.enrich([g], { rescore: false });
+    expect(g.found.kbGap).toBe(true);
+    // A late retrieval span arrived: documents after all, and a real answer.
+    const late = { ...g, retrievals: [], found: { refusal: false } };
+    const { rows } = await enricher.enrich([late], { rescore: true });
+    expect(late.found.topicId).toBe(g.found.topicId);
+    expect(rows[TOPICS]).toEqual([expect.objectContaining({ size: 1, gap_count: 0 })]);
+  });
+
+  it('falls back to the built-in embedder when the configured endpoint fails, saying so once', async () => {
+    const warnings: string[] = [];
+    const enricher: TopicsEnricher = await createTopicsEnricher({
+      store,
+      // Port 9 (discard) on loopback: nothing listens, so every request fails for real.
+      embedder: { kind: 'openai', baseURL: 'http://127.0.0.1:9/v1', model: 'text-embedding-3-small' },
+      onWarning: (m) => warnings.push(m),
+    });
+    for (let i = 0; i < 2; i++) {
+      const g = generation('fallback', { question: 'card payment declined', answer: 'ok', docs: null });
+      await enricher.enrich([g], { rescore: false });
+      expect(typeof g.found.topicId).toBe('bigint');
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/embedder openai:text-embedding-3-small.* failed, using the built-in one/);
+    expect(enricher.clusterer.topics('fallback').map((t) => [t.embedder, t.size])).toEqual([
+      ['builtin:hashed-v1:1024', 2],
+    ]);
+    await enricher.close();
+  });
+});
