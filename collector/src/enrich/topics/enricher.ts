@@ -22,6 +22,7 @@ import {
   suppliedEmbedding,
 } from '@oversight/scorers/embed';
 import { z } from 'zod';
+import type { Config } from '../../config.ts';
 import type { LlmSpan } from '../../normalize/index.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { qualifiedTable, TOPICS } from '../../store/tables.ts';
@@ -294,4 +295,47 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       await external?.close?.();
     },
   };
+}
+
+type TopicsConfig = Pick<
+  Config,
+  | 'topicsEmbedder'
+  | 'topicsEmbedderUrl'
+  | 'topicsEmbedderModel'
+  | 'topicsEmbedderApiKey'
+  | 'topicsEmbedderDir'
+>;
+
+/** The embedder the collector's flags ask for; undefined for `none` (topics off). Throws one line on a missing flag. */
+export function topicsEmbedderFromConfig(config: TopicsConfig): TopicsEmbedderConfig | undefined {
+  switch (config.topicsEmbedder) {
+    case 'none':
+      return undefined;
+    case 'builtin':
+      return { kind: 'builtin' };
+    case 'openai':
+      if (!config.topicsEmbedderUrl || !config.topicsEmbedderModel)
+        throw new Error('--topics-embedder openai needs --topics-embedder-url and --topics-embedder-model');
+      return {
+        kind: 'openai',
+        baseURL: config.topicsEmbedderUrl,
+        model: config.topicsEmbedderModel,
+        ...(config.topicsEmbedderApiKey ? { apiKey: config.topicsEmbedderApiKey } : {}),
+      };
+    case 'onnx':
+      if (!config.topicsEmbedderDir) throw new Error('--topics-embedder onnx needs --topics-embedder-dir');
+      return { kind: 'onnx', dir: config.topicsEmbedderDir };
+  }
+}
+
+/**
+ * The enricher as the collector configures it, or undefined when topics are
+ * off: `const topics = await topicsEnricherFromConfig(store, config)` in service.ts.
+ */
+export async function topicsEnricherFromConfig(
+  store: Pick<Store, 'query' | 'database'>,
+  config: TopicsConfig,
+): Promise<TopicsEnricher | undefined> {
+  const embedder = topicsEmbedderFromConfig(config);
+  return embedder ? createTopicsEnricher({ store, embedder }) : undefined;
 }

@@ -7,10 +7,12 @@
 
 import { refusalScorer } from '@oversight/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../src/config.ts';
 import {
   createTopicsEnricher,
   restoreTopics,
   type TopicsEnricher,
+  topicsEmbedderFromConfig,
 } from '../../../src/enrich/topics/enricher.ts';
 import type { TraceGeneration } from '../../../src/enrich/trace-enricher.ts';
 import { type LlmSpan, normalizeSpan } from '../../../src/normalize/index.ts';
@@ -250,13 +252,12 @@ describe('topics enricher', () => {
     const enricher = await createTopicsEnricher({ store, calibrator: { minSamples: 20 } });
     const turns: Turn[] = knownTurns(10);
     // Bitcoin: retrieval finds nothing or only weak, unrelated matches, and the app says it does not know.
-    CRYPTO.forEach((question, i) =>
+    for (const [i, question] of CRYPTO.entries())
       turns.push({
         question,
         answer: IDK,
         docs: i % 2 === 0 ? [] : [{ content: KNOWN.fx?.doc as string, score: 0.21 }],
-      }),
-    );
+      });
     // One unlucky known question: a gap, but one in fifteen must not outrank the burst.
     turns.push({ question: 'card payment declined twice', answer: IDK, docs: [] });
     const gens = turns.map((t) => generation('gaps', t));
@@ -381,7 +382,7 @@ describe('topics enricher', () => {
     await enricher.enrich([g], { rescore: false });
     expect(g.found.kbGap).toBe(true);
     // A late retrieval span arrived: documents after all, and a real answer.
-    const late = { ...g, retrievals: [], found: { refusal: false } };
+    const late: TraceGeneration = { ...g, retrievals: [], found: { refusal: false } };
     const { rows } = await enricher.enrich([late], { rescore: true });
     expect(late.found.topicId).toBe(g.found.topicId);
     expect(rows[TOPICS]).toEqual([expect.objectContaining({ size: 1, gap_count: 0 })]);
@@ -406,5 +407,23 @@ describe('topics enricher', () => {
       ['builtin:hashed-v1:1024', 2],
     ]);
     await enricher.close();
+  });
+
+  it('reads its embedder from the collector flags, with a one-line error for a missing one', () => {
+    expect(topicsEmbedderFromConfig(resolveConfig({}))).toEqual({ kind: 'builtin' });
+    expect(topicsEmbedderFromConfig(resolveConfig({ topicsEmbedder: 'none' }))).toBeUndefined();
+    expect(
+      topicsEmbedderFromConfig(
+        resolveConfig({
+          topicsEmbedder: 'openai',
+          topicsEmbedderUrl: 'http://127.0.0.1:8080/v1',
+          topicsEmbedderModel: 'bge-small',
+        }),
+      ),
+    ).toEqual({ kind: 'openai', baseURL: 'http://127.0.0.1:8080/v1', model: 'bge-small' });
+    expect(() => topicsEmbedderFromConfig(resolveConfig({ topicsEmbedder: 'onnx' }))).toThrow(
+      '--topics-embedder onnx needs --topics-embedder-dir',
+    );
+    expect(() => resolveConfig({ topicsEmbedder: 'word2vec' as 'none' })).toThrow(/topicsEmbedder/);
   });
 });
