@@ -16,6 +16,7 @@ describe('DDL templates', () => {
       '6_feedback',
       '7_rollups',
       '8_quality',
+      '10_kb_gaps_feedback',
       '12_feedback_agreement',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);

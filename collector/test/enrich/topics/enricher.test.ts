@@ -18,8 +18,9 @@ import type { TraceGeneration } from '../../../src/enrich/trace-enricher.ts';
 import { type LlmSpan, normalizeSpan } from '../../../src/normalize/index.ts';
 import { pairGenerations } from '../../../src/pipeline/assemble/pairing.ts';
 import { toLlmSpanRow } from '../../../src/pipeline/transform/llm-rows.ts';
+import { feedbackRow } from '../../../src/receive/feedback.ts';
 import type { Row, Store } from '../../../src/store/store.ts';
-import { LLM_SPANS, TOPICS } from '../../../src/store/tables.ts';
+import { FEEDBACK, LLM_SPANS, TOPICS } from '../../../src/store/tables.ts';
 import { storeBackends } from '../../helpers/store-backends.ts';
 import { spanWith } from '../../normalize/span-fixture.ts';
 
@@ -425,5 +426,49 @@ describe('topics enricher', () => {
       '--topics-embedder onnx needs --topics-embedder-dir',
     );
     expect(() => resolveConfig({ topicsEmbedder: 'word2vec' as 'none' })).toThrow(/topicsEmbedder/);
+  });
+
+  it('counts answers users thumbed down as gaps in kb_gaps, joined when the feedback arrives', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const gens = knownTurns(4).map((t) => generation('feedback', t));
+    const { rows } = await enricher.enrich(gens, { rescore: false });
+    await flush(gens, rows);
+    expect(gens.every((g) => g.found.kbGap === false)).toBe(true);
+    const fx = gens.filter((g) => KNOWN.fx?.questions.includes(g.pair.question));
+    const fxTopic = String(fx[0]?.found.topicId);
+    const byTopic = async () =>
+      Object.fromEntries(
+        (
+          await store.query<{ topic_id: string; questions: number; gaps: number; negative_feedback: number }>(
+            `SELECT toString(topic_id) AS topic_id, questions, gaps, negative_feedback
+             FROM ${store.database}.kb_gaps WHERE project_id = 'feedback'`,
+          )
+        ).map((r) => [r.topic_id, r]),
+      );
+    expect((await byTopic())[fxTopic]).toMatchObject({ questions: 4, gaps: 0, negative_feedback: 0 });
+
+    const thumbs = (g: TraceGeneration | undefined, value: 'up' | 'down', userId: string, spanId = true) =>
+      feedbackRow('feedback', {
+        traceId: g?.traceId as string,
+        ...(spanId ? { spanId: g?.span.spanId } : {}),
+        kind: 'thumbs',
+        value,
+        userId,
+      });
+    await store.insert(FEEDBACK, [
+      thumbs(fx[0], 'down', 'u1'),
+      // Without a span id: the trace's last generation.
+      thumbs(fx[1], 'down', 'u2', false),
+      // Outvoted: one down, two up is not a negative verdict.
+      thumbs(fx[2], 'down', 'u3'),
+      thumbs(fx[2], 'up', 'u4'),
+      thumbs(fx[2], 'up', 'u5'),
+      // Another project's feedback on this trace id is not this project's.
+      feedbackRow('other-project', { traceId: fx[3]?.traceId as string, kind: 'thumbs', value: 'down' }),
+    ]);
+    const after = await byTopic();
+    expect(after[fxTopic]).toMatchObject({ questions: 4, gaps: 2, negative_feedback: 2 });
+    const others = Object.entries(after).filter(([id]) => id !== fxTopic);
+    expect(others.map(([, r]) => r.gaps)).toEqual([0, 0]);
   });
 });
