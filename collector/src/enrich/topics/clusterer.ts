@@ -41,6 +41,8 @@ export interface ClustererOptions {
   now?: () => Date;
   /** Told when a topic is merged into another (gap counters, caches keyed by topic follow it). */
   onMerge?: (projectId: string, from: string, into: string) => void;
+  /** Told when a topic is evicted to bound memory (state kept per topic elsewhere can go too). */
+  onEvict?: (projectId: string, topicId: string) => void;
 }
 
 export interface Assignment {
@@ -65,6 +67,8 @@ export interface TopicView {
   gapCount: number;
 }
 
+/** Merged-away ids remembered for `resolve`; the oldest are forgotten first (late rows are rarely old). */
+const ALIAS_CAP = 100_000;
 const TERM_CAP = 64;
 const TERM_KEEP = 32;
 const VOCAB_CAP = 50_000;
@@ -193,6 +197,7 @@ export class TopicClusterer {
   private readonly dimension: number;
   private readonly now: () => Date;
   private readonly onMerge: ((projectId: string, from: string, into: string) => void) | undefined;
+  private readonly onEvict: ((projectId: string, topicId: string) => void) | undefined;
   private readonly spaces = new Map<string, Space>();
   private readonly embedders = new Map<string, HashedEmbedder>();
   /** Merged-away topic id → surviving id, per project, so late rows still resolve. */
@@ -214,6 +219,7 @@ export class TopicClusterer {
     this.dimension = options.dimension ?? 1024;
     this.now = options.now ?? (() => new Date());
     this.onMerge = options.onMerge;
+    this.onEvict = options.onEvict;
   }
 
   /** The built-in embedder of a project (its IDF table is the project's own). */
@@ -512,6 +518,7 @@ export class TopicClusterer {
     s.byId.delete(drop.id);
     this.bury(s, drop);
     this.aliases.set(`${s.projectId}\u0000${drop.id}`, keep.id);
+    if (this.aliases.size > ALIAS_CAP) this.aliases.delete(this.aliases.keys().next().value as string);
     this.onMerge?.(s.projectId, drop.id, keep.id);
   }
 
@@ -526,10 +533,13 @@ export class TopicClusterer {
     removeTopic(s, victim);
     s.byId.delete(victim.id);
     this.bury(s, victim);
+    this.onEvict?.(s.projectId, victim.id);
   }
 
   private bury(s: Space, t: Topic): void {
-    const at = new Date(Math.max(this.now().getTime(), t.lastSeen.getTime() + 1));
+    // Just past the topic's own last row, so FINAL keeps the tombstone, yet
+    // before any later row of a topic founded again under the same id.
+    const at = new Date(t.lastSeen.getTime() + 1);
     this.tombstones.push({
       project_id: s.projectId,
       topic_id: t.id,

@@ -164,6 +164,10 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       gaps.merge(projectId, from, into);
       options.clusterer?.onMerge?.(projectId, from, into);
     },
+    onEvict: (projectId, topicId) => {
+      gaps.forget(projectId, topicId);
+      options.clusterer?.onEvict?.(projectId, topicId);
+    },
   });
   const { restored, errors } = await restoreTopics(options.store, clusterer);
   const external = options.embedderInstance ?? makeEmbedder(embedderConfig);

@@ -471,4 +471,43 @@ describe('topics enricher', () => {
     const others = Object.entries(after).filter(([id]) => id !== fxTopic);
     expect(others.map(([, r]) => r.gaps)).toEqual([0, 0]);
   });
+
+  it('keeps state per live topic: evicted topics leave the tracker and stay out after a restart', async () => {
+    const enricher = await createTopicsEnricher({ store, clusterer: { maxTopics: 3 } });
+    const subjects = [
+      'mortgage',
+      'pension',
+      'insurance',
+      'stocks',
+      'lottery',
+      'weather',
+      'football',
+      'recipes',
+    ];
+    const gens = subjects.map((w) =>
+      generation('bounded', {
+        question: `tell me about ${w}`,
+        answer: IDK,
+        docs: [],
+      }),
+    );
+    const { rows } = await enricher.enrich(gens, { rescore: false });
+    await flush(gens, rows);
+    expect(enricher.clusterer.topics('bounded')).toHaveLength(3);
+    expect(enricher.gaps.ranked('bounded')).toHaveLength(3);
+    const tombstones = (rows[TOPICS] ?? []).filter((r) => Number(r.size) === 0);
+    expect(tombstones).toHaveLength(subjects.length - 3);
+    const { clusterer } = await restoreTopics(store);
+    expect(
+      clusterer
+        .topics('bounded')
+        .map((t) => t.topicId)
+        .sort(),
+    ).toEqual(
+      enricher.clusterer
+        .topics('bounded')
+        .map((t) => t.topicId)
+        .sort(),
+    );
+  });
 });
