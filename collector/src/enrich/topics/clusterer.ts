@@ -208,6 +208,8 @@ export class TopicClusterer {
    * not bring the topic back.
    */
   private tombstones: TopicRow[] = [];
+  /** Topics changed since the last snapshot: a snapshot costs what changed, not every topic of every project. */
+  private readonly changed = new Map<Topic, Space>();
 
   constructor(options: ClustererOptions = {}) {
     this.assignThreshold = options.assignThreshold ?? 0.22;
@@ -427,7 +429,7 @@ export class TopicClusterer {
     t.size++;
     t.lastSeq = s.seq;
     if (at > t.lastSeen) t.lastSeen = at;
-    t.dirty = true;
+    this.touch(s, t);
     // The best-fitting question seen so far, with a slow decay so it can follow a drifting centroid.
     let dot = 0;
     for (let i = 0; i < q.length; i++) dot += (q[i] as number) * (sum[i] as number);
@@ -513,7 +515,7 @@ export class TopicClusterer {
     if (drop.firstSeen < keep.firstSeen) keep.firstSeen = drop.firstSeen;
     if (drop.lastSeen > keep.lastSeen) keep.lastSeen = drop.lastSeen;
     for (const [w, c] of drop.terms) keep.terms.set(w, (keep.terms.get(w) ?? 0) + c);
-    keep.dirty = true;
+    this.touch(s, keep);
     removeTopic(s, drop);
     s.byId.delete(drop.id);
     this.bury(s, drop);
@@ -580,7 +582,7 @@ export class TopicClusterer {
       const t = s.byId.get(id);
       if (t) {
         t.gapCount = Math.max(0, t.gapCount + delta);
-        t.dirty = true;
+        this.touch(s, t);
         return;
       }
     }
@@ -621,31 +623,39 @@ export class TopicClusterer {
     };
   }
 
+  private touch(s: Space, t: Topic): void {
+    t.dirty = true;
+    this.changed.set(t, s);
+  }
+
   /** Topic rows for the `topics` table; `changedOnly` gives those touched since the last snapshot. */
   snapshot(options: { changedOnly?: boolean } = {}): TopicRow[] {
     const rows: TopicRow[] = this.tombstones;
     this.tombstones = [];
-    for (const s of this.spaces.values()) {
-      for (const t of s.topics) {
-        if (options.changedOnly && !t.dirty) continue;
-        t.dirty = false;
-        const v = this.view(s, t);
-        rows.push({
-          project_id: s.projectId,
-          topic_id: t.id,
-          label: v.label,
-          top_terms: v.topTerms,
-          size: t.size,
-          first_seen: formatDate(t.firstSeen),
-          last_seen: formatDate(t.lastSeen),
-          representative: t.representative,
-          embedder: s.embedderId,
-          centroid: Array.from(t.sum, (x) => x / t.size),
-          gap_count: t.gapCount,
-        });
-      }
-    }
+    if (options.changedOnly) {
+      // Merged-away and evicted topics are gone from their space; their tombstones stand for them.
+      for (const [t, s] of this.changed) if (t.dirty && s.byId.get(t.id) === t) rows.push(this.row(s, t));
+    } else for (const s of this.spaces.values()) for (const t of s.topics) rows.push(this.row(s, t));
+    this.changed.clear();
     return rows;
+  }
+
+  private row(s: Space, t: Topic): TopicRow {
+    t.dirty = false;
+    const v = this.view(s, t);
+    return {
+      project_id: s.projectId,
+      topic_id: t.id,
+      label: v.label,
+      top_terms: v.topTerms,
+      size: t.size,
+      first_seen: formatDate(t.firstSeen),
+      last_seen: formatDate(t.lastSeen),
+      representative: t.representative,
+      embedder: s.embedderId,
+      centroid: Array.from(t.sum, (x) => x / t.size),
+      gap_count: t.gapCount,
+    };
   }
 
   /**

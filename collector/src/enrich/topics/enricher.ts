@@ -247,11 +247,22 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         } else {
           const app = supplied.get(g);
           const vector = embedded.get(g);
-          topicId = app
-            ? clusterer.assign(g.projectId, g.pair.question, app.vector, app.embedder)
-            : vector && external
-              ? clusterer.assign(g.projectId, g.pair.question, vector, external.id)
-              : clusterer.assign(g.projectId, g.pair.question);
+          try {
+            topicId = app
+              ? clusterer.assign(g.projectId, g.pair.question, app.vector, app.embedder)
+              : vector && external
+                ? clusterer.assign(g.projectId, g.pair.question, vector, external.id)
+                : clusterer.assign(g.projectId, g.pair.question);
+          } catch (error) {
+            // A vector the clusterer refuses (zero, non-finite, another width
+            // under the same name) costs this question its preferred space, not
+            // the batch: it goes to the built-in embedder's.
+            warn(
+              `assign:${g.projectId}`,
+              `topics: project ${g.projectId}: ${(error as Error).message}; using the built-in embedder`,
+            );
+            topicId = clusterer.assign(g.projectId, g.pair.question);
+          }
         }
         g.found.topicId = BigInt(topicId);
       }

@@ -5,6 +5,7 @@
  * back from a real chdb store (topics, llm_spans, the kb_gaps view).
  */
 
+import { type MockLlm, startMockLlm } from '@oversight/mock-llm';
 import { refusalScorer } from '@oversight/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config.ts';
@@ -509,5 +510,53 @@ describe('topics enricher', () => {
         .map((t) => t.topicId)
         .sort(),
     );
+  });
+
+  it('embeds through an OpenAI-compatible endpoint, batched per round, and keeps app embeddings first', async () => {
+    const mock: MockLlm = await startMockLlm();
+    try {
+      const enricher = await createTopicsEnricher({
+        store,
+        embedder: { kind: 'openai', baseURL: `${mock.url}/v1`, model: 'text-embedding-3-small' },
+        onWarning: (m) => {
+          throw new Error(`unexpected warning: ${m}`);
+        },
+      });
+      const turns: Turn[] = [
+        { question: 'card payment declined', answer: 'ok', docs: null },
+        { question: 'card payment declined', answer: 'ok', docs: null },
+        { question: 'euro exchange rate', answer: 'ok', docs: null },
+        {
+          question: 'card payment declined',
+          answer: 'ok',
+          docs: [{ content: 'x', score: 0.9 }],
+          embedding: [1, 0, 0, 0],
+        },
+      ];
+      const gens = turns.map((t) => generation('endpoint', t));
+      const { rows } = await enricher.enrich(gens, { rescore: false });
+      const calls = mock.requests.filter((r) => r.path === '/v1/embeddings');
+      // One request for the three questions without an app embedding.
+      expect(calls).toHaveLength(1);
+      expect(gens[0]?.found.topicId).toBe(gens[1]?.found.topicId);
+      expect(gens[2]?.found.topicId).not.toBe(gens[0]?.found.topicId);
+      expect(gens[3]?.found.topicId).not.toBe(gens[0]?.found.topicId);
+      expect(
+        enricher.clusterer
+          .topics('endpoint')
+          .map((t) => [t.embedder, t.size])
+          .sort(),
+      ).toEqual([
+        ['app:4', 1],
+        ['openai:text-embedding-3-small:1536', 1],
+        ['openai:text-embedding-3-small:1536', 2],
+      ]);
+      expect((rows[TOPICS] ?? []).map((r) => (r.centroid as number[]).length).sort()).toEqual([
+        1536, 1536, 4,
+      ]);
+      await enricher.close();
+    } finally {
+      await mock.close();
+    }
   });
 });
