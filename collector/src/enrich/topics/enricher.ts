@@ -61,6 +61,8 @@ export interface TopicsEnricherOptions {
   /** Calibration of top retrieval scores per project (see RetrievalCalibrator). */
   calibrator?: { capacity?: number; minSamples?: number; spread?: number };
   thresholds?: { contextRelevance?: number; groundedness?: number };
+  /** Milliseconds the external embedder is skipped after it failed (default 30 s; the built-in one stands in). */
+  embedderRetryAfterMs?: number;
   /** Generations remembered so a re-scored trace does not count its questions twice (default 20,000). */
   rememberGenerations?: number;
   now?: () => Date;
@@ -102,6 +104,8 @@ function makeEmbedder(config: TopicsEmbedderConfig | undefined): Embedder | unde
     return new OpenAIEmbedder({
       baseURL: config.baseURL,
       model: config.model,
+      // The trace stage waits for it: a slow endpoint must not stall the drain for long.
+      timeoutMs: 5_000,
       ...(config.apiKey ? { apiKey: config.apiKey } : {}),
       ...(config.dimension ? { dimension: config.dimension } : {}),
     });
@@ -193,9 +197,15 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     return c;
   };
 
+  // After a failure the endpoint is left alone for a while: each call to a
+  // dead one would hold the trace stage for its whole timeout.
+  const retryAfterMs = options.embedderRetryAfterMs ?? 30_000;
+  let externalDownUntil = 0;
+
   /** External vectors for the questions that have no app embedding, in one batch; undefined when unavailable. */
   async function externalVectors(questions: string[]): Promise<Float32Array[] | undefined> {
     if (!external || questions.length === 0) return undefined;
+    if (now().getTime() < externalDownUntil) return undefined;
     try {
       const vectors = await external.embed(questions);
       if (vectors.length !== questions.length)
@@ -204,6 +214,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       warned.delete('embedder');
       return vectors;
     } catch (error) {
+      externalDownUntil = now().getTime() + retryAfterMs;
       warn(
         'embedder',
         `topics: embedder ${external.id} failed, using the built-in one meanwhile: ${(error as Error).message}`,

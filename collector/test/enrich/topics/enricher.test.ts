@@ -5,6 +5,8 @@
  * back from a real chdb store (topics, llm_spans, the kb_gaps view).
  */
 
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type MockLlm, startMockLlm } from '@oversight/mock-llm';
 import { refusalScorer } from '@oversight/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -391,24 +393,47 @@ describe('topics enricher', () => {
   });
 
   it('falls back to the built-in embedder when the configured endpoint fails, saying so once', async () => {
-    const warnings: string[] = [];
-    const enricher: TopicsEnricher = await createTopicsEnricher({
-      store,
-      // Port 9 (discard) on loopback: nothing listens, so every request fails for real.
-      embedder: { kind: 'openai', baseURL: 'http://127.0.0.1:9/v1', model: 'text-embedding-3-small' },
-      onWarning: (m) => warnings.push(m),
+    // A real endpoint that is down: every request gets a 503.
+    let requests = 0;
+    const down = createServer((_req, res) => {
+      requests++;
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"overloaded"}');
     });
-    for (let i = 0; i < 2; i++) {
-      const g = generation('fallback', { question: 'card payment declined', answer: 'ok', docs: null });
-      await enricher.enrich([g], { rescore: false });
-      expect(typeof g.found.topicId).toBe('bigint');
+    await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+    const { port } = down.address() as AddressInfo;
+    try {
+      const warnings: string[] = [];
+      let clock = Date.UTC(2026, 0, 1);
+      const enricher: TopicsEnricher = await createTopicsEnricher({
+        store,
+        embedder: { kind: 'openai', baseURL: `http://127.0.0.1:${port}/v1`, model: 'text-embedding-3-small' },
+        embedderRetryAfterMs: 60_000,
+        now: () => new Date(clock),
+        onWarning: (m) => warnings.push(m),
+      });
+      const ask = async () => {
+        const g = generation('fallback', { question: 'card payment declined', answer: 'ok', docs: null });
+        await enricher.enrich([g], { rescore: false });
+        expect(typeof g.found.topicId).toBe('bigint');
+      };
+      await ask();
+      await ask();
+      // The second round left the failed endpoint alone.
+      expect(requests).toBe(1);
+      clock += 61_000;
+      await ask();
+      expect(requests).toBe(2);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /embedder openai:text-embedding-3-small.* failed, using the built-in one meanwhile: .*HTTP 503/,
+      );
+      expect(enricher.clusterer.topics('fallback').map((t) => [t.embedder, t.size])).toEqual([
+        ['builtin:hashed-v1:1024', 3],
+      ]);
+      await enricher.close();
+    } finally {
+      await new Promise((resolve) => down.close(resolve));
     }
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/embedder openai:text-embedding-3-small.* failed, using the built-in one/);
-    expect(enricher.clusterer.topics('fallback').map((t) => [t.embedder, t.size])).toEqual([
-      ['builtin:hashed-v1:1024', 2],
-    ]);
-    await enricher.close();
   });
 
   it('reads its embedder from the collector flags, with a one-line error for a missing one', () => {
