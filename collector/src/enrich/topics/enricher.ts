@@ -78,11 +78,19 @@ export interface TopicsEnricher extends TraceEnricher {
   close(): Promise<void>;
 }
 
-/** Latest row per topic: ReplacingMergeTree(last_seen) keeps the newest, FINAL applies it now. */
-function topicsQuery(database: string): string {
-  return `SELECT project_id, toString(topic_id) AS topic_id, label, top_terms, size, first_seen, last_seen,
-       representative, embedder, centroid, gap_count
-FROM ${qualifiedTable(database, TOPICS)} FINAL`;
+/**
+ * Latest row per topic: ReplacingMergeTree(last_seen) keeps the newest, FINAL
+ * applies it now. Read in pages by sort key (a filter on the sort key is safe
+ * with FINAL), so a large table never sits in memory as one JSON answer.
+ */
+function topicsPage(database: string): string {
+  // The output is named topic_id (a string: JSON numbers lose precision past 2^53); t.topic_id is the column.
+  return `SELECT t.project_id AS project_id, toString(t.topic_id) AS topic_id, label, top_terms, size, first_seen,
+       last_seen, representative, embedder, centroid, gap_count
+FROM ${qualifiedTable(database, TOPICS)} AS t FINAL
+WHERE (t.project_id, t.topic_id) > ({project:String}, {topic:UInt64})
+ORDER BY t.project_id, t.topic_id
+LIMIT {limit:UInt32}`;
 }
 
 /**
@@ -93,9 +101,23 @@ FROM ${qualifiedTable(database, TOPICS)} FINAL`;
 export async function restoreTopics(
   store: Pick<Store, 'query' | 'database'>,
   clusterer: TopicClusterer = new TopicClusterer(),
+  pageSize = 1_000,
 ): Promise<{ clusterer: TopicClusterer; restored: number; errors: string[] }> {
-  const rows = await store.query<TopicRowInput>(topicsQuery(store.database));
-  return { clusterer, ...clusterer.restore(rows) };
+  let restored = 0;
+  const errors: string[] = [];
+  let after = { project: '', topic: '0' };
+  for (;;) {
+    const rows = await store.query<TopicRowInput & { topic_id: string }>(topicsPage(store.database), {
+      params: { ...after, limit: pageSize },
+    });
+    const page = clusterer.restore(rows);
+    restored += page.restored;
+    errors.push(...page.errors);
+    const last = rows.at(-1);
+    if (!last || rows.length < pageSize) break;
+    after = { project: last.project_id, topic: last.topic_id };
+  }
+  return { clusterer, restored, errors };
 }
 
 function makeEmbedder(config: TopicsEmbedderConfig | undefined): Embedder | undefined {

@@ -246,6 +246,21 @@ describe('topics enricher', () => {
     );
     for (const { key, g } of again)
       expect(g.found.topicId).toBe(idsBefore.get(KNOWN[key]?.questions[0] as string));
+    // Read in pages of two rows: the same topics as in one go.
+    const paged = await restoreTopics(store, undefined, 2);
+    expect(paged.errors).toEqual([]);
+    expect(paged.restored).toBe(second.restored.restored);
+    expect(
+      paged.clusterer
+        .topics('restart')
+        .map((t) => [t.topicId, t.size])
+        .sort(),
+    ).toEqual(
+      first.clusterer
+        .topics('restart')
+        .map((t) => [t.topicId, t.size])
+        .sort(),
+    );
     // The grown topics go back with their sizes carried on from before the restart.
     const grown = (after.rows[TOPICS] ?? []).map((r) => Number(r.size));
     expect(grown).toHaveLength(3);
