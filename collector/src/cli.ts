@@ -138,6 +138,35 @@ withStoreOptions(
       new Option('--trace-recover-minutes <m>', 'on start, score unscored generations this recent').env(
         'OVERSIGHT_TRACE_RECOVER_MINUTES',
       ),
+    )
+    .addOption(
+      new Option(
+        '--topics-embedder <kind>',
+        'question vectors for topics when the app sent none: builtin, openai, onnx, or none (no topics)',
+      )
+        .choices(['builtin', 'openai', 'onnx', 'none'])
+        .env('OVERSIGHT_TOPICS_EMBEDDER'),
+    )
+    .addOption(
+      new Option(
+        '--topics-embedder-url <url>',
+        'OpenAI-compatible embeddings base URL, e.g. http://host/v1',
+      ).env('OVERSIGHT_TOPICS_EMBEDDER_URL'),
+    )
+    .addOption(
+      new Option('--topics-embedder-model <name>', 'embedding model name for --topics-embedder openai').env(
+        'OVERSIGHT_TOPICS_EMBEDDER_MODEL',
+      ),
+    )
+    .addOption(
+      new Option('--topics-embedder-api-key <key>', 'API key for the embeddings endpoint').env(
+        'OVERSIGHT_TOPICS_EMBEDDER_API_KEY',
+      ),
+    )
+    .addOption(
+      new Option('--topics-embedder-dir <dir>', 'ONNX model directory (model.onnx + vocab.txt)').env(
+        'OVERSIGHT_TOPICS_EMBEDDER_DIR',
+      ),
     ),
 ).action(async (options) => {
   const { startCollector } = await import('./service.ts');

@@ -75,6 +75,19 @@ export const ConfigSchema = z.object({
     .default(64 * 1024 ** 2),
   /** On start, generations this many minutes old or newer that carry no score are scored (crash recovery). */
   traceRecoverMinutes: z.coerce.number().min(0).default(60),
+  /**
+   * Where question vectors for topics come from when a trace carries no
+   * query embedding of the app's own: `builtin` (no download), `openai` (any
+   * OpenAI-compatible /embeddings endpoint), `onnx` (a local model directory),
+   * or `none` (no topics or knowledge-base gap signals at all).
+   */
+  topicsEmbedder: z.enum(['builtin', 'openai', 'onnx', 'none']).default('builtin'),
+  /** Base URL of the embeddings endpoint, up to the version (`https://api.openai.com/v1`). */
+  topicsEmbedderUrl: z.url().optional(),
+  topicsEmbedderModel: z.string().min(1).optional(),
+  topicsEmbedderApiKey: z.string().optional(),
+  /** Directory with `model.onnx` and `vocab.txt`. */
+  topicsEmbedderDir: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -8,6 +8,7 @@ import { scorers as allScorers, type TextScorer } from '@oversight/scorers';
 import type { Config } from './config.ts';
 import { createGroundednessEnricher } from './enrich/groundedness.ts';
 import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
+import { topicsEnricherFromConfig } from './enrich/topics/enricher.ts';
 import type { TraceEnricher } from './enrich/trace-enricher.ts';
 import { createMetrics } from './metrics.ts';
 import {
@@ -128,7 +129,9 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       : undefined;
 
   // Per-trace enrichers, in order: each sees what the earlier ones found about a generation.
-  const traceEnrichers: TraceEnricher[] = [createGroundednessEnricher()];
+  // Topics run after groundedness: their gap signals read its refusal and relevance findings.
+  const topics = config.traceQuality ? await topicsEnricherFromConfig(store, config) : undefined;
+  const traceEnrichers: TraceEnricher[] = [createGroundednessEnricher(), ...(topics ? [topics] : [])];
   const traceStage = config.traceQuality
     ? createTraceStage({
         store,

@@ -17,6 +17,7 @@ describe('DDL templates', () => {
       '7_rollups',
       '8_quality',
       '9_trace_quality',
+      '10_kb_gaps_feedback',
       '11_quality_rollup',
       '12_feedback_agreement',
     ]);

@@ -41,6 +41,8 @@ export interface ClustererOptions {
   now?: () => Date;
   /** Told when a topic is merged into another (gap counters, caches keyed by topic follow it). */
   onMerge?: (projectId: string, from: string, into: string) => void;
+  /** Told when a topic is evicted to bound memory (state kept per topic elsewhere can go too). */
+  onEvict?: (projectId: string, topicId: string) => void;
 }
 
 export interface Assignment {
@@ -65,6 +67,8 @@ export interface TopicView {
   gapCount: number;
 }
 
+/** Merged-away ids remembered for `resolve`; the oldest are forgotten first (late rows are rarely old). */
+const ALIAS_CAP = 100_000;
 const TERM_CAP = 64;
 const TERM_KEEP = 32;
 const VOCAB_CAP = 50_000;
@@ -193,10 +197,19 @@ export class TopicClusterer {
   private readonly dimension: number;
   private readonly now: () => Date;
   private readonly onMerge: ((projectId: string, from: string, into: string) => void) | undefined;
+  private readonly onEvict: ((projectId: string, topicId: string) => void) | undefined;
   private readonly spaces = new Map<string, Space>();
   private readonly embedders = new Map<string, HashedEmbedder>();
   /** Merged-away topic id → surviving id, per project, so late rows still resolve. */
   private readonly aliases = new Map<string, string>();
+  /**
+   * Rows for topics merged away or evicted since the last snapshot: size 0 and
+   * a later last_seen, so `topics FINAL` keeps the tombstone and a restart does
+   * not bring the topic back.
+   */
+  private tombstones: TopicRow[] = [];
+  /** Topics changed since the last snapshot: a snapshot costs what changed, not every topic of every project. */
+  private readonly changed = new Map<Topic, Space>();
 
   constructor(options: ClustererOptions = {}) {
     this.assignThreshold = options.assignThreshold ?? 0.22;
@@ -208,6 +221,7 @@ export class TopicClusterer {
     this.dimension = options.dimension ?? 1024;
     this.now = options.now ?? (() => new Date());
     this.onMerge = options.onMerge;
+    this.onEvict = options.onEvict;
   }
 
   /** The built-in embedder of a project (its IDF table is the project's own). */
@@ -415,7 +429,7 @@ export class TopicClusterer {
     t.size++;
     t.lastSeq = s.seq;
     if (at > t.lastSeen) t.lastSeen = at;
-    t.dirty = true;
+    this.touch(s, t);
     // The best-fitting question seen so far, with a slow decay so it can follow a drifting centroid.
     let dot = 0;
     for (let i = 0; i < q.length; i++) dot += (q[i] as number) * (sum[i] as number);
@@ -501,10 +515,12 @@ export class TopicClusterer {
     if (drop.firstSeen < keep.firstSeen) keep.firstSeen = drop.firstSeen;
     if (drop.lastSeen > keep.lastSeen) keep.lastSeen = drop.lastSeen;
     for (const [w, c] of drop.terms) keep.terms.set(w, (keep.terms.get(w) ?? 0) + c);
-    keep.dirty = true;
+    this.touch(s, keep);
     removeTopic(s, drop);
     s.byId.delete(drop.id);
+    this.bury(s, drop);
     this.aliases.set(`${s.projectId}\u0000${drop.id}`, keep.id);
+    if (this.aliases.size > ALIAS_CAP) this.aliases.delete(this.aliases.keys().next().value as string);
     this.onMerge?.(s.projectId, drop.id, keep.id);
   }
 
@@ -518,6 +534,27 @@ export class TopicClusterer {
     if (!victim) return;
     removeTopic(s, victim);
     s.byId.delete(victim.id);
+    this.bury(s, victim);
+    this.onEvict?.(s.projectId, victim.id);
+  }
+
+  private bury(s: Space, t: Topic): void {
+    // Just past the topic's own last row, so FINAL keeps the tombstone, yet
+    // before any later row of a topic founded again under the same id.
+    const at = new Date(t.lastSeen.getTime() + 1);
+    this.tombstones.push({
+      project_id: s.projectId,
+      topic_id: t.id,
+      label: '',
+      top_terms: [],
+      size: 0,
+      first_seen: formatDate(t.firstSeen),
+      last_seen: formatDate(at),
+      representative: t.representative,
+      embedder: s.embedderId,
+      centroid: Array.from(t.sum, (x) => x / Math.max(1, t.size)),
+      gap_count: 0,
+    });
   }
 
   /** The id a topic is known by now (after merges), or undefined if the project never had it. */
@@ -532,16 +569,20 @@ export class TopicClusterer {
     return undefined;
   }
 
-  /** Counts a knowledge-base gap against a topic (after `assign`, once the gap signals are known). */
-  recordGap(projectId: string, topicId: string): void {
+  /**
+   * Counts a knowledge-base gap against a topic (after `assign`, once the gap
+   * signals are known); `delta` -1 takes one back when a re-scored trace turns
+   * out not to be a gap after all.
+   */
+  recordGap(projectId: string, topicId: string, delta = 1): void {
     const id = this.resolve(projectId, topicId);
     if (!id) return;
     for (const s of this.spaces.values()) {
       if (s.projectId !== projectId) continue;
       const t = s.byId.get(id);
       if (t) {
-        t.gapCount++;
-        t.dirty = true;
+        t.gapCount = Math.max(0, t.gapCount + delta);
+        this.touch(s, t);
         return;
       }
     }
@@ -582,35 +623,45 @@ export class TopicClusterer {
     };
   }
 
+  private touch(s: Space, t: Topic): void {
+    t.dirty = true;
+    this.changed.set(t, s);
+  }
+
   /** Topic rows for the `topics` table; `changedOnly` gives those touched since the last snapshot. */
   snapshot(options: { changedOnly?: boolean } = {}): TopicRow[] {
-    const rows: TopicRow[] = [];
-    for (const s of this.spaces.values()) {
-      for (const t of s.topics) {
-        if (options.changedOnly && !t.dirty) continue;
-        t.dirty = false;
-        const v = this.view(s, t);
-        rows.push({
-          project_id: s.projectId,
-          topic_id: t.id,
-          label: v.label,
-          top_terms: v.topTerms,
-          size: t.size,
-          first_seen: formatDate(t.firstSeen),
-          last_seen: formatDate(t.lastSeen),
-          representative: t.representative,
-          embedder: s.embedderId,
-          centroid: Array.from(t.sum, (x) => x / t.size),
-          gap_count: t.gapCount,
-        });
-      }
-    }
+    const rows: TopicRow[] = this.tombstones;
+    this.tombstones = [];
+    if (options.changedOnly) {
+      // Merged-away and evicted topics are gone from their space; their tombstones stand for them.
+      for (const [t, s] of this.changed) if (t.dirty && s.byId.get(t.id) === t) rows.push(this.row(s, t));
+    } else for (const s of this.spaces.values()) for (const t of s.topics) rows.push(this.row(s, t));
+    this.changed.clear();
     return rows;
+  }
+
+  private row(s: Space, t: Topic): TopicRow {
+    t.dirty = false;
+    const v = this.view(s, t);
+    return {
+      project_id: s.projectId,
+      topic_id: t.id,
+      label: v.label,
+      top_terms: v.topTerms,
+      size: t.size,
+      first_seen: formatDate(t.firstSeen),
+      last_seen: formatDate(t.lastSeen),
+      representative: t.representative,
+      embedder: s.embedderId,
+      centroid: Array.from(t.sum, (x) => x / t.size),
+      gap_count: t.gapCount,
+    };
   }
 
   /**
    * Rebuilds topics from `topics` rows (the newest per id wins). A bad row is
-   * reported and skipped; the others load.
+   * reported and skipped; the others load. A size-0 row is a tombstone (the
+   * topic was merged away or evicted) and keeps the topic out.
    */
   restore(rows: readonly TopicRowInput[]): { restored: number; errors: string[] } {
     const errors: string[] = [];
@@ -630,6 +681,7 @@ export class TopicClusterer {
     });
     let restored = 0;
     for (const r of newest.values()) {
+      if (r.size === 0) continue;
       let s: Space;
       try {
         s = this.space(r.project_id, r.embedder, r.centroid.length);

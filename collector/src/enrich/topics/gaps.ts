@@ -283,6 +283,11 @@ export class GapTracker {
     return out.sort((a, b) => b[by] - a[by] || b.questions - a.questions);
   }
 
+  /** Drops an evicted topic's counters: the tracker holds state per live topic only. */
+  forget(projectId: string, topicId: string): void {
+    this.topics.delete(`${projectId}\u0000${topicId}`);
+  }
+
   /** Folds a merged-away topic's counts into the survivor. */
   merge(projectId: string, from: string, into: string): void {
     const a = this.topics.get(`${projectId}\u0000${from}`);

@@ -128,6 +128,27 @@ describe('TopicClusterer', () => {
     expect(c.topics('p1')[0]?.size).toBe(CARD.length * 2);
   });
 
+  it('leaves a tombstone for a merged-away topic, so a restart does not bring it back', () => {
+    const c = new TopicClusterer({ assignThreshold: 0.95, mergeThreshold: 0.3, mergeEvery: 1_000_000 });
+    for (const q of CARD) c.assign('p1', q);
+    const first = c.snapshot();
+    expect(first.length).toBeGreaterThan(1);
+    c.maintain({ final: true });
+    const second = c.snapshot({ changedOnly: true });
+    const dead = second.filter((r) => r.size === 0);
+    expect(dead.length).toBe(first.length - 1);
+    // Each tombstone is newer than the topic's last row, so `topics FINAL` keeps it.
+    for (const d of dead) {
+      const was = first.find((r) => r.topic_id === d.topic_id);
+      expect(d.last_seen > (was?.last_seen ?? '')).toBe(true);
+    }
+    const restarted = new TopicClusterer();
+    const { restored, errors } = restarted.restore(JSON.parse(JSON.stringify([...first, ...second])));
+    expect(errors).toEqual([]);
+    expect(restored).toBe(1);
+    expect(restarted.topics('p1').map((t) => t.size)).toEqual([CARD.length]);
+  });
+
   it('bounds state: topics past maxTopics are evicted, smallest and stalest first', () => {
     const c = new TopicClusterer({ maxTopics: 3, absorbThreshold: 2 });
     const ids = ['alpha bravo', 'charlie delta', 'echo foxtrot', 'golf hotel', 'india juliet'].map((q) =>

@@ -1,0 +1,389 @@
+/**
+ * The topics and knowledge-base gaps enricher of the trace stage: per
+ * generation it places the question in a topic, derives the gap signals from
+ * what the trace and the earlier enrichers found, and returns the topics it
+ * changed as `topics` rows (the clusterer's state, so a restart resumes it).
+ *
+ * The vector for a question is, first choice, the query embedding the app
+ * computed for its own retrieval (free and semantic, one space per project and
+ * width); else the configured embedder (built-in hashed n-grams, an
+ * OpenAI-compatible endpoint, or a local ONNX model). An external embedder
+ * that fails is reported once and the built-in one takes over for that batch,
+ * so topics never stop because an endpoint is down.
+ *
+ * Negative feedback is not known here (it arrives later through /v1/feedback);
+ * the `kb_gaps` view joins it by trace (see docs/schema.md).
+ */
+import {
+  type Embedder,
+  OnnxEmbedder,
+  OpenAIEmbedder,
+  type SuppliedEmbedding,
+  suppliedEmbedding,
+} from '@oversight/scorers/embed';
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import type { LlmSpan } from '../../normalize/index.ts';
+import type { Row, Store } from '../../store/store.ts';
+import { qualifiedTable, TOPICS } from '../../store/tables.ts';
+import type { TraceEnricher, TraceEnrichment, TraceGeneration } from '../trace-enricher.ts';
+import { type ClustererOptions, TopicClusterer } from './clusterer.ts';
+import {
+  DEFAULT_GAP_THRESHOLDS,
+  type GapThresholds,
+  GapTracker,
+  gapSignals,
+  RetrievalCalibrator,
+} from './gaps.ts';
+import type { TopicRowInput } from './types.ts';
+
+/** Where question vectors come from when the app sent none. */
+export const topicsEmbedderSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('builtin') }),
+  z.object({
+    kind: z.literal('openai'),
+    baseURL: z.url(),
+    model: z.string().min(1),
+    apiKey: z.string().optional(),
+    dimension: z.number().int().positive().optional(),
+  }),
+  z.object({ kind: z.literal('onnx'), dir: z.string().min(1) }),
+]);
+export type TopicsEmbedderConfig = z.infer<typeof topicsEmbedderSchema>;
+
+export interface TopicsEnricherOptions {
+  /** Read at creation (`restoreTopics`); rows go back through the trace stage's writer. */
+  store: Pick<Store, 'query' | 'database'>;
+  embedder?: TopicsEmbedderConfig;
+  /** An embedder instance instead of `embedder` (tests, or one shared with other stages). */
+  embedderInstance?: Embedder;
+  clusterer?: ClustererOptions;
+  /** Calibration of top retrieval scores per project (see RetrievalCalibrator). */
+  calibrator?: { capacity?: number; minSamples?: number; spread?: number };
+  thresholds?: { contextRelevance?: number; groundedness?: number };
+  /** Milliseconds the external embedder is skipped after it failed (default 30 s; the built-in one stands in). */
+  embedderRetryAfterMs?: number;
+  /** Generations remembered so a re-scored trace does not count its questions twice (default 20,000). */
+  rememberGenerations?: number;
+  now?: () => Date;
+  /** One line per distinct problem (a failing endpoint, a bad supplied embedding). */
+  onWarning?: (message: string) => void;
+}
+
+export interface TopicsEnricher extends TraceEnricher {
+  readonly clusterer: TopicClusterer;
+  readonly gaps: GapTracker;
+  /** What `restoreTopics` loaded at creation. */
+  readonly restored: { restored: number; errors: string[] };
+  close(): Promise<void>;
+}
+
+/**
+ * Latest row per topic: ReplacingMergeTree(last_seen) keeps the newest, FINAL
+ * applies it now. Read in pages by sort key (a filter on the sort key is safe
+ * with FINAL), so a large table never sits in memory as one JSON answer.
+ */
+function topicsPage(database: string): string {
+  // The output is named topic_id (a string: JSON numbers lose precision past 2^53); t.topic_id is the column.
+  return `SELECT t.project_id AS project_id, toString(t.topic_id) AS topic_id, label, top_terms, size, first_seen,
+       last_seen, representative, embedder, centroid, gap_count
+FROM ${qualifiedTable(database, TOPICS)} AS t FINAL
+WHERE (t.project_id, t.topic_id) > ({project:String}, {topic:UInt64})
+ORDER BY t.project_id, t.topic_id
+LIMIT {limit:UInt32}`;
+}
+
+/**
+ * Loads the stored topics into `clusterer` (a fresh one by default), so topic
+ * ids, sizes, labels and gap counts carry on across a restart. Bad rows are
+ * reported and skipped.
+ */
+export async function restoreTopics(
+  store: Pick<Store, 'query' | 'database'>,
+  clusterer: TopicClusterer = new TopicClusterer(),
+  pageSize = 1_000,
+): Promise<{ clusterer: TopicClusterer; restored: number; errors: string[] }> {
+  let restored = 0;
+  const errors: string[] = [];
+  let after = { project: '', topic: '0' };
+  for (;;) {
+    const rows = await store.query<TopicRowInput & { topic_id: string }>(topicsPage(store.database), {
+      params: { ...after, limit: pageSize },
+    });
+    const page = clusterer.restore(rows);
+    restored += page.restored;
+    errors.push(...page.errors);
+    const last = rows.at(-1);
+    if (!last || rows.length < pageSize) break;
+    after = { project: last.project_id, topic: last.topic_id };
+  }
+  return { clusterer, restored, errors };
+}
+
+function makeEmbedder(config: TopicsEmbedderConfig | undefined): Embedder | undefined {
+  if (!config || config.kind === 'builtin') return undefined;
+  if (config.kind === 'openai')
+    return new OpenAIEmbedder({
+      baseURL: config.baseURL,
+      model: config.model,
+      // The trace stage waits for it: a slow endpoint must not stall the drain for long.
+      timeoutMs: 5_000,
+      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+      ...(config.dimension ? { dimension: config.dimension } : {}),
+    });
+  return new OnnxEmbedder({ dir: config.dir });
+}
+
+/** The retrieval spans' evidence: documents returned and the best score, reranker output preferred. */
+function retrievalEvidence(retrievals: readonly LlmSpan[]): {
+  documents: number | undefined;
+  topScore: number | undefined;
+  scale: string;
+} {
+  if (retrievals.length === 0) return { documents: undefined, topScore: undefined, scale: '' };
+  // A rerank replaces what it reranked, and its scores are on its own scale.
+  const reranks = retrievals.filter((r) => r.operation === 'rerank');
+  const used = reranks.length > 0 ? reranks : retrievals;
+  let documents = 0;
+  let topScore: number | undefined;
+  for (const r of used) {
+    documents += r.documents.length;
+    for (const d of r.documents)
+      if (d.score != null && Number.isFinite(d.score) && (topScore === undefined || d.score > topScore))
+        topScore = d.score;
+  }
+  return { documents, topScore, scale: reranks.length > 0 ? 'rerank' : 'retrieval' };
+}
+
+function appEmbedding(retrievals: readonly LlmSpan[]): { values: number[]; model: string } | undefined {
+  for (const r of retrievals)
+    if (r.queryEmbedding && r.queryEmbedding.length > 0)
+      return { values: r.queryEmbedding, model: r.requestModel };
+  return undefined;
+}
+
+/** Bounded insertion-ordered memory of recent generations (oldest forgotten first). */
+class Recent<V> {
+  private readonly map = new Map<string, V>();
+  private readonly capacity: number;
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
+  }
+}
+
+export async function createTopicsEnricher(options: TopicsEnricherOptions): Promise<TopicsEnricher> {
+  const embedderConfig = options.embedder ? topicsEmbedderSchema.parse(options.embedder) : undefined;
+  const gaps = new GapTracker();
+  const now = options.now ?? (() => new Date());
+  const clusterer = new TopicClusterer({
+    now,
+    ...options.clusterer,
+    onMerge: (projectId, from, into) => {
+      gaps.merge(projectId, from, into);
+      options.clusterer?.onMerge?.(projectId, from, into);
+    },
+    onEvict: (projectId, topicId) => {
+      gaps.forget(projectId, topicId);
+      options.clusterer?.onEvict?.(projectId, topicId);
+    },
+  });
+  const { restored, errors } = await restoreTopics(options.store, clusterer);
+  const external = options.embedderInstance ?? makeEmbedder(embedderConfig);
+  const calibrators = new Map<string, RetrievalCalibrator>();
+  const seen = new Recent<{ topicId: string; gap: boolean }>(options.rememberGenerations ?? 20_000);
+  const thresholds = { ...DEFAULT_GAP_THRESHOLDS, ...options.thresholds };
+  const warned = new Set<string>();
+  const warn = (key: string, message: string) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    (options.onWarning ?? ((m: string) => console.error(`[oversight] ${m}`)))(message);
+  };
+  if (errors.length > 0)
+    warn('restore', `topics: ${errors.length} stored topic rows skipped at restore (${errors[0]})`);
+
+  const calibrator = (projectId: string, scale: string) => {
+    const key = `${projectId}\u0000${scale}`;
+    let c = calibrators.get(key);
+    if (!c) {
+      c = new RetrievalCalibrator(options.calibrator);
+      calibrators.set(key, c);
+    }
+    return c;
+  };
+
+  // After a failure the endpoint is left alone for a while: each call to a
+  // dead one would hold the trace stage for its whole timeout.
+  const retryAfterMs = options.embedderRetryAfterMs ?? 30_000;
+  let externalDownUntil = 0;
+
+  /** External vectors for the questions that have no app embedding, in one batch; undefined when unavailable. */
+  async function externalVectors(questions: string[]): Promise<Float32Array[] | undefined> {
+    if (!external || questions.length === 0) return undefined;
+    if (now().getTime() < externalDownUntil) return undefined;
+    try {
+      const vectors = await external.embed(questions);
+      if (vectors.length !== questions.length)
+        throw new Error(`returned ${vectors.length} vectors for ${questions.length} texts`);
+      // Back up: the next outage is worth a line again.
+      warned.delete('embedder');
+      return vectors;
+    } catch (error) {
+      externalDownUntil = now().getTime() + retryAfterMs;
+      warn(
+        'embedder',
+        `topics: embedder ${external.id} failed, using the built-in one meanwhile: ${(error as Error).message}`,
+      );
+      return undefined;
+    }
+  }
+
+  // `rescore` is not needed: the memory of recent generations tells a re-scored
+  // span from a new one, even when the trace stage cannot (a WAL replay).
+  async function enrich(generations: TraceGeneration[]): Promise<TraceEnrichment> {
+    const asked = generations.filter((g) => g.pair.question.trim() !== '');
+    const supplied = new Map<TraceGeneration, SuppliedEmbedding>();
+    for (const g of asked) {
+      const app = appEmbedding(g.retrievals);
+      if (!app) continue;
+      try {
+        supplied.set(g, suppliedEmbedding(app.values, app.model));
+      } catch (error) {
+        warn(
+          `supplied:${g.projectId}`,
+          `topics: project ${g.projectId} sent an unusable query embedding, using the configured embedder: ${(error as Error).message}`,
+        );
+      }
+    }
+    const needVector = asked.filter(
+      (g) => !supplied.has(g) && !seen.get(`${g.projectId}\u0000${g.span.spanId}`),
+    );
+    const vectors = await externalVectors(needVector.map((g) => g.pair.question));
+    const embedded = new Map(needVector.map((g, i) => [g, vectors?.[i]]));
+
+    for (const g of generations) {
+      const key = `${g.projectId}\u0000${g.span.spanId}`;
+      const before = seen.get(key);
+      let topicId: string | undefined;
+      if (g.pair.question.trim() !== '') {
+        if (before) {
+          // Already counted (a re-scored trace, or the same span twice): keep
+          // its topic, under its current id, rather than adding it twice.
+          topicId = clusterer.resolve(g.projectId, before.topicId) ?? before.topicId;
+        } else {
+          const app = supplied.get(g);
+          const vector = embedded.get(g);
+          try {
+            topicId = app
+              ? clusterer.assign(g.projectId, g.pair.question, app.vector, app.embedder)
+              : vector && external
+                ? clusterer.assign(g.projectId, g.pair.question, vector, external.id)
+                : clusterer.assign(g.projectId, g.pair.question);
+          } catch (error) {
+            // A vector the clusterer refuses (zero, non-finite, another width
+            // under the same name) costs this question its preferred space, not
+            // the batch: it goes to the built-in embedder's.
+            warn(
+              `assign:${g.projectId}`,
+              `topics: project ${g.projectId}: ${(error as Error).message}; using the built-in embedder`,
+            );
+            topicId = clusterer.assign(g.projectId, g.pair.question);
+          }
+        }
+        g.found.topicId = BigInt(topicId);
+      }
+
+      const evidence = retrievalEvidence(g.retrievals);
+      let retrieval: GapThresholds | undefined;
+      if (evidence.topScore !== undefined) {
+        const c = calibrator(g.projectId, evidence.scale);
+        retrieval = c.thresholds(evidence.topScore);
+        if (!before) c.add(evidence.topScore);
+      }
+      const result = gapSignals(
+        {
+          documents: evidence.documents ?? null,
+          topScore: evidence.topScore ?? null,
+          contextRelevance: g.found.contextRelevance ?? null,
+          refusal: g.found.refusal ?? null,
+          groundedness: g.found.groundedness ?? null,
+        },
+        { ...thresholds, ...retrieval },
+      );
+      if (result.kbGap !== null) {
+        g.found.kbGap = result.kbGap;
+        g.found.gapSignals = [...result.signals];
+      }
+      if (topicId === undefined) continue;
+      const gap = result.kbGap === true;
+      if (!before) {
+        if (gap) clusterer.recordGap(g.projectId, topicId);
+        gaps.record(g.projectId, topicId, g.pair.question, result, now().getTime());
+      } else if (before.gap !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
+      seen.set(key, { topicId, gap });
+    }
+    const rows = clusterer.snapshot({ changedOnly: true }) as unknown as Row[];
+    return { rows: rows.length > 0 ? { [TOPICS]: rows } : {} };
+  }
+
+  return {
+    name: 'topics',
+    clusterer,
+    gaps,
+    restored: { restored, errors },
+    enrich,
+    async close() {
+      await external?.close?.();
+    },
+  };
+}
+
+type TopicsConfig = Pick<
+  Config,
+  | 'topicsEmbedder'
+  | 'topicsEmbedderUrl'
+  | 'topicsEmbedderModel'
+  | 'topicsEmbedderApiKey'
+  | 'topicsEmbedderDir'
+>;
+
+/** The embedder the collector's flags ask for; undefined for `none` (topics off). Throws one line on a missing flag. */
+export function topicsEmbedderFromConfig(config: TopicsConfig): TopicsEmbedderConfig | undefined {
+  switch (config.topicsEmbedder) {
+    case 'none':
+      return undefined;
+    case 'builtin':
+      return { kind: 'builtin' };
+    case 'openai':
+      if (!config.topicsEmbedderUrl || !config.topicsEmbedderModel)
+        throw new Error('--topics-embedder openai needs --topics-embedder-url and --topics-embedder-model');
+      return {
+        kind: 'openai',
+        baseURL: config.topicsEmbedderUrl,
+        model: config.topicsEmbedderModel,
+        ...(config.topicsEmbedderApiKey ? { apiKey: config.topicsEmbedderApiKey } : {}),
+      };
+    case 'onnx':
+      if (!config.topicsEmbedderDir) throw new Error('--topics-embedder onnx needs --topics-embedder-dir');
+      return { kind: 'onnx', dir: config.topicsEmbedderDir };
+  }
+}
+
+/**
+ * The enricher as the collector configures it, or undefined when topics are
+ * off: `const topics = await topicsEnricherFromConfig(store, config)` in service.ts.
+ */
+export async function topicsEnricherFromConfig(
+  store: Pick<Store, 'query' | 'database'>,
+  config: TopicsConfig,
+): Promise<TopicsEnricher | undefined> {
+  const embedder = topicsEmbedderFromConfig(config);
+  return embedder ? createTopicsEnricher({ store, embedder }) : undefined;
+}

@@ -1,0 +1,607 @@
+/**
+ * The topics enricher end to end on the real parts: spans built as OTLP records
+ * and read by the real normalize adapters, paired by the real pairing, the
+ * refusal flag from the real refusal scorer, and every row written to and read
+ * back from a real chdb store (topics, llm_spans, the kb_gaps view).
+ */
+
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type FeedbackInput, FeedbackSchema } from '@oversight/conventions';
+import { type MockLlm, startMockLlm } from '@oversight/mock-llm';
+import { refusalScorer } from '@oversight/scorers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../src/config.ts';
+import {
+  createTopicsEnricher,
+  restoreTopics,
+  type TopicsEnricher,
+  topicsEmbedderFromConfig,
+} from '../../../src/enrich/topics/enricher.ts';
+import type { TraceGeneration } from '../../../src/enrich/trace-enricher.ts';
+import { type LlmSpan, normalizeSpan } from '../../../src/normalize/index.ts';
+import { pairGenerations } from '../../../src/pipeline/assemble/pairing.ts';
+import { toLlmSpanRow } from '../../../src/pipeline/transform/llm-rows.ts';
+import { toFeedbackRow } from '../../../src/pipeline/transform/record-rows.ts';
+import { feedbackEntry } from '../../../src/receive/feedback.ts';
+import type { Row, Store } from '../../../src/store/store.ts';
+import { FEEDBACK, LLM_SPANS, TOPICS } from '../../../src/store/tables.ts';
+import { storeBackends } from '../../helpers/store-backends.ts';
+import { spanWith } from '../../normalize/span-fixture.ts';
+
+const backend = storeBackends()[0];
+if (!backend) throw new Error('no embedded store backend');
+let store: Store;
+
+beforeAll(async () => {
+  store = await backend.open();
+  await store.migrate();
+}, 60_000);
+afterAll(async () => {
+  await backend.cleanup();
+});
+
+let counter = 0;
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+const t0 = 1_764_000_000_000_000_000n;
+
+interface Turn {
+  question: string;
+  answer: string;
+  /** Retrieved documents with scores; null for a trace without a retrieval step. */
+  docs: { content: string; score: number }[] | null;
+  /** The app's own query embedding, sent on the retrieval span. */
+  embedding?: number[];
+}
+
+function norm(
+  attributes: Record<string, string | number>,
+  step: Partial<Parameters<typeof spanWith>[1]>,
+): LlmSpan {
+  const span = normalizeSpan(spanWith(attributes, step));
+  if (!span) throw new Error('not an LLM span');
+  return span;
+}
+
+/** One trace (retrieval then chat) through normalize and pairing, as the trace stage hands it over. */
+function generation(projectId: string, turn: Turn): TraceGeneration {
+  counter++;
+  const traceId = hex(counter, 32);
+  const at = t0 + BigInt(counter) * 1_000_000_000n;
+  const root = hex(counter * 4, 16);
+  const spans: LlmSpan[] = [];
+  if (turn.docs) {
+    spans.push(
+      norm(
+        {
+          'gen_ai.operation.name': 'retrieval',
+          'gen_ai.retrieval.query.text': turn.question,
+          'gen_ai.retrieval.documents': JSON.stringify(
+            turn.docs.map((d, i) => ({ id: `d${i}`, score: d.score, content: d.content })),
+          ),
+          ...(turn.embedding
+            ? { 'oversight.retrieval.query.embedding': JSON.stringify(turn.embedding) }
+            : {}),
+        },
+        {
+          traceId,
+          spanId: hex(counter * 4 + 1, 16),
+          parentSpanId: root,
+          startTimeUnixNano: at,
+          endTimeUnixNano: at + 10_000_000n,
+        },
+      ),
+    );
+  }
+  const chat = norm(
+    {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.input.messages': JSON.stringify([
+        { role: 'user', parts: [{ type: 'text', content: turn.question }] },
+      ]),
+      'gen_ai.output.messages': JSON.stringify([
+        { role: 'assistant', parts: [{ type: 'text', content: turn.answer }], finish_reason: 'stop' },
+      ]),
+    },
+    {
+      traceId,
+      spanId: hex(counter * 4 + 2, 16),
+      parentSpanId: root,
+      startTimeUnixNano: at + 20_000_000n,
+      endTimeUnixNano: at + 900_000_000n,
+    },
+  );
+  spans.push(chat);
+  const pair = pairGenerations(spans).find((p) => p.spanId === chat.spanId);
+  if (!pair) throw new Error('no pair for the generation');
+  const refusal = refusalScorer.score(turn.answer).score >= refusalScorer.threshold;
+  return {
+    projectId,
+    traceId,
+    span: chat,
+    pair,
+    retrievals: spans.filter((s) => s.operation === 'retrieval'),
+    // What the groundedness enricher, running first, would have found.
+    found: { refusal },
+  };
+}
+
+/** Writes what the trace stage writes: the enricher's rows, and llm_spans with the quality columns. */
+async function flush(gens: TraceGeneration[], rows: Partial<Record<string, Row[]>>): Promise<void> {
+  for (const [table, list] of Object.entries(rows))
+    if (list && list.length > 0) await store.insert(table, list);
+  await store.insert(
+    LLM_SPANS,
+    gens.map((g) => ({
+      ...toLlmSpanRow(g.span, g.projectId, { topicId: g.found.topicId ?? 0n }),
+      kb_gap: g.found.kbGap === undefined ? null : g.found.kbGap ? 1 : 0,
+      gap_signals: g.found.gapSignals ?? [],
+    })),
+  );
+}
+
+const KNOWN: Record<string, { questions: string[]; doc: string; answer: string }> = {
+  card: {
+    questions: [
+      'my card payment was declined',
+      'why was my card payment declined at the shop',
+      'card payment declined, what do I do',
+      'the shop declined my card payment again',
+      'card payment keeps getting declined',
+    ],
+    doc: 'A card payment can be declined when the card is frozen, the limit is reached or the merchant is blocked.',
+    answer: 'Your card payment was declined because the card limit was reached; raise it in the app.',
+  },
+  fx: {
+    questions: [
+      'what exchange rate do you use for euros',
+      'exchange rate for euros to dollars',
+      'is the euro exchange rate fair',
+      'which exchange rate applies when I pay in euros',
+      'how is the exchange rate for euros set',
+    ],
+    doc: 'We convert euros at the interbank exchange rate plus 0.5 % on weekdays.',
+    answer: 'Euros are converted at the interbank exchange rate plus 0.5 % on weekdays.',
+  },
+  pin: {
+    questions: [
+      'how do I change my card pin',
+      'where can I change the pin of my card',
+      'I want to change my pin',
+      'change pin for my new card',
+      'can I change my card pin at an atm',
+    ],
+    doc: 'You can change your PIN at any ATM of the network or in the app under Card settings.',
+    answer: 'Change your PIN at any ATM or in the app under Card settings.',
+  },
+};
+
+const CRYPTO = [
+  'can I buy bitcoin with my account',
+  'do you support buying bitcoin',
+  'how do I buy bitcoin in the app',
+  'is bitcoin trading available',
+  'where do I buy bitcoin',
+  'can I sell bitcoin here',
+  'bitcoin purchase not possible in app',
+  'buy bitcoin with card balance',
+];
+const IDK = "I'm sorry, I don't have any information about that.";
+
+function knownTurns(rounds: number, score = 0.82): Turn[] {
+  const turns: Turn[] = [];
+  for (let r = 0; r < rounds; r++)
+    for (const topic of Object.values(KNOWN))
+      turns.push({
+        question: topic.questions[r % topic.questions.length] as string,
+        answer: topic.answer,
+        docs: [{ content: topic.doc, score: score + 0.01 * ((r * 7) % 5) }],
+      });
+  return turns;
+}
+
+describe('topics enricher', () => {
+  it('keeps topic ids across a restart: snapshot → topics table → new state → same ids', async () => {
+    const first = await createTopicsEnricher({ store });
+    expect(first.restored).toEqual({ restored: 0, errors: [] });
+    const gens = knownTurns(5).map((t) => generation('restart', t));
+    const { rows } = await first.enrich(gens, { rescore: false });
+    const topicRows = rows[TOPICS] ?? [];
+    expect(topicRows.map((r) => r.project_id)).toEqual(topicRows.map(() => 'restart'));
+    await flush(gens, rows);
+    const idsBefore = new Map(gens.map((g) => [g.pair.question, g.found.topicId]));
+    expect(new Set(idsBefore.values()).size).toBe(3);
+    for (const g of gens) expect(typeof g.found.topicId).toBe('bigint');
+
+    // A new collector: nothing in memory, everything from the table.
+    const second = await createTopicsEnricher({ store });
+    expect(second.restored.errors).toEqual([]);
+    expect(second.restored.restored).toBeGreaterThanOrEqual(3);
+    expect(
+      second.clusterer
+        .topics('restart')
+        .map((t) => t.topicId)
+        .sort(),
+    ).toEqual(
+      first.clusterer
+        .topics('restart')
+        .map((t) => t.topicId)
+        .sort(),
+    );
+    const again = [
+      { question: 'my card payment got declined today', key: 'card' },
+      { question: 'what exchange rate applies to euros', key: 'fx' },
+      { question: 'how can I change the pin on my card', key: 'pin' },
+    ].map(({ question, key }) => ({
+      key,
+      g: generation('restart', {
+        question,
+        answer: KNOWN[key]?.answer as string,
+        docs: [{ content: KNOWN[key]?.doc as string, score: 0.8 }],
+      }),
+    }));
+    const after = await second.enrich(
+      again.map((a) => a.g),
+      { rescore: false },
+    );
+    for (const { key, g } of again)
+      expect(g.found.topicId).toBe(idsBefore.get(KNOWN[key]?.questions[0] as string));
+    // Read in pages of two rows: the same topics as in one go.
+    const paged = await restoreTopics(store, undefined, 2);
+    expect(paged.errors).toEqual([]);
+    expect(paged.restored).toBe(second.restored.restored);
+    expect(
+      paged.clusterer
+        .topics('restart')
+        .map((t) => [t.topicId, t.size])
+        .sort(),
+    ).toEqual(
+      first.clusterer
+        .topics('restart')
+        .map((t) => [t.topicId, t.size])
+        .sort(),
+    );
+    // The grown topics go back with their sizes carried on from before the restart.
+    const grown = (after.rows[TOPICS] ?? []).map((r) => Number(r.size));
+    expect(grown).toHaveLength(3);
+    for (const size of grown) expect(size).toBe(6);
+  });
+
+  it('ranks a burst of questions the knowledge base lacks as the top gap topic in kb_gaps, in one flush', async () => {
+    const enricher = await createTopicsEnricher({ store, calibrator: { minSamples: 20 } });
+    const turns: Turn[] = knownTurns(10);
+    // Bitcoin: retrieval finds nothing or only weak, unrelated matches, and the app says it does not know.
+    for (const [i, question] of CRYPTO.entries())
+      turns.push({
+        question,
+        answer: IDK,
+        docs: i % 2 === 0 ? [] : [{ content: KNOWN.fx?.doc as string, score: 0.21 }],
+      });
+    // One unlucky known question: a gap, but one in fifteen must not outrank the burst.
+    turns.push({ question: 'card payment declined twice', answer: IDK, docs: [] });
+    const gens = turns.map((t) => generation('gaps', t));
+    const { rows } = await enricher.enrich(gens, { rescore: false });
+    await flush(gens, rows);
+
+    const crypto = gens.filter((g) => CRYPTO.includes(g.pair.question));
+    const cryptoTopic = crypto[0]?.found.topicId;
+    expect(new Set(crypto.map((g) => g.found.topicId))).toEqual(new Set([cryptoTopic]));
+    for (const g of crypto) {
+      expect(g.found.kbGap).toBe(true);
+      expect(g.found.gapSignals).toContain('refusal');
+    }
+    expect(crypto.filter((g) => g.found.gapSignals?.includes('no_documents'))).toHaveLength(4);
+    expect(crypto.filter((g) => g.found.gapSignals?.includes('low_retrieval_score'))).toHaveLength(4);
+    const known = gens.filter((g) => !CRYPTO.includes(g.pair.question) && g.pair.answer !== IDK);
+    expect(known.every((g) => g.found.kbGap === false)).toBe(true);
+
+    const ranked = await store.query<{
+      topic_id: string;
+      label: string;
+      questions: number;
+      gaps: number;
+      sample_questions: string[];
+    }>(
+      `SELECT toString(topic_id) AS topic_id, label, questions, gaps, sample_questions
+       FROM ${store.database}.kb_gaps WHERE project_id = 'gaps' ORDER BY gap_score DESC`,
+    );
+    expect(ranked[0]).toMatchObject({ topic_id: String(cryptoTopic), questions: 8, gaps: 8 });
+    expect(ranked[0]?.label).toMatch(/bitcoin/);
+    expect(CRYPTO).toEqual(expect.arrayContaining(ranked[0]?.sample_questions ?? []));
+    // The stored topic row carries the gap count, and the live tracker agrees with the view.
+    const [topicRow] = await store.query<{ gap_count: number; size: number }>(
+      `SELECT gap_count, size FROM ${store.database}.topics FINAL WHERE project_id = 'gaps' AND topic_id = {id:UInt64}`,
+      { params: { id: String(cryptoTopic) } },
+    );
+    expect(topicRow).toEqual({ gap_count: 8, size: 8 });
+    expect(enricher.gaps.ranked('gaps')[0]?.topicId).toBe(String(cryptoTopic));
+  });
+
+  it('prefers the app-supplied query embedding over the text when the trace carries one', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const done = 'Your card is frozen now; unfreeze it any time in the app.';
+    const axis = (i: number) => Array.from({ length: 8 }, (_, j) => (j === i ? 1 : 0.05));
+    const turns: Turn[] = [
+      // Worded apart, one direction: the app's embedding says they are the same question.
+      {
+        question: 'freeze my card please',
+        answer: done,
+        docs: [{ content: 'x', score: 0.9 }],
+        embedding: axis(0),
+      },
+      {
+        question: 'stop all payments on the plastic',
+        answer: done,
+        docs: [{ content: 'x', score: 0.9 }],
+        embedding: axis(0),
+      },
+      // Worded alike, two directions: the embedding keeps them apart.
+      {
+        question: 'freeze my card please',
+        answer: done,
+        docs: [{ content: 'x', score: 0.9 }],
+        embedding: axis(3),
+      },
+    ];
+    const gens = turns.map((t) => generation('app-emb', t));
+    const { rows } = await enricher.enrich(gens, { rescore: false });
+    expect(gens[0]?.found.topicId).toBe(gens[1]?.found.topicId);
+    expect(gens[2]?.found.topicId).not.toBe(gens[0]?.found.topicId);
+    expect(new Set((rows[TOPICS] ?? []).map((r) => r.embedder))).toEqual(new Set(['app:8']));
+
+    // The same question without an embedding goes to the built-in embedder's own space.
+    const plain = generation('app-emb', { question: 'freeze my card please', answer: done, docs: null });
+    const more = await enricher.enrich([plain], { rescore: false });
+    expect([gens[0]?.found.topicId, gens[2]?.found.topicId]).not.toContain(plain.found.topicId);
+    expect((more.rows[TOPICS] ?? []).map((r) => r.embedder)).toEqual(['builtin:hashed-v1:1024']);
+    // No retrieval step and a real answer: evidence against a gap, and no signal.
+    expect(plain.found.kbGap).toBe(false);
+    expect(plain.found.gapSignals).toEqual([]);
+  });
+
+  it('never lets a project see another project’s topics, in ids, rows or kb_gaps', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const turns = knownTurns(3);
+    const a = turns.map((t) => generation('tenant-a', t));
+    const b = turns.map((t) => generation('tenant-b', t));
+    const ra = await enricher.enrich(a, { rescore: false });
+    await flush(a, ra.rows);
+    const rb = await enricher.enrich(b, { rescore: false });
+    await flush(b, rb.rows);
+    const idsA = new Set(a.map((g) => g.found.topicId));
+    const idsB = new Set(b.map((g) => g.found.topicId));
+    expect(idsA.size).toBe(3);
+    expect(idsB.size).toBe(3);
+    for (const id of idsB) expect(idsA.has(id)).toBe(false);
+    expect(new Set((rb.rows[TOPICS] ?? []).map((r) => r.project_id))).toEqual(new Set(['tenant-b']));
+
+    const stored = await store.query<{ project_id: string; topic_id: string }>(
+      `SELECT project_id, toString(topic_id) AS topic_id FROM ${store.database}.topics FINAL
+       WHERE project_id IN ('tenant-a', 'tenant-b')`,
+    );
+    for (const r of stored)
+      expect((r.project_id === 'tenant-a' ? idsA : idsB).has(BigInt(r.topic_id))).toBe(true);
+    const leaked = await store.query(
+      `SELECT topic_id FROM ${store.database}.kb_gaps WHERE project_id = 'tenant-b'
+       AND topic_id IN (SELECT topic_id FROM ${store.database}.topics WHERE project_id = 'tenant-a')`,
+    );
+    expect(leaked).toEqual([]);
+
+    // After a restart, a question of project b still lands in b's own topic.
+    const { clusterer } = await restoreTopics(store);
+    expect(clusterer.topics('tenant-a').every((t) => idsA.has(BigInt(t.topicId)))).toBe(true);
+    const id = clusterer.assign('tenant-b', 'my card payment was declined');
+    expect(idsB.has(BigInt(id))).toBe(true);
+  });
+
+  it('counts a re-scored trace once, and moves its gap count when the verdict changes', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const turn: Turn = { question: 'how do I change my card pin', answer: IDK, docs: [] };
+    const g = generation('rescore', turn);
+    await enricher.enrich([g], { rescore: false });
+    expect(g.found.kbGap).toBe(true);
+    // A late retrieval span arrived: documents after all, and a real answer.
+    const late: TraceGeneration = { ...g, retrievals: [], found: { refusal: false } };
+    const { rows } = await enricher.enrich([late], { rescore: true });
+    expect(late.found.topicId).toBe(g.found.topicId);
+    expect(rows[TOPICS]).toEqual([expect.objectContaining({ size: 1, gap_count: 0 })]);
+  });
+
+  it('falls back to the built-in embedder when the configured endpoint fails, saying so once', async () => {
+    // A real endpoint that is down: every request gets a 503.
+    let requests = 0;
+    const down = createServer((_req, res) => {
+      requests++;
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"overloaded"}');
+    });
+    await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+    const { port } = down.address() as AddressInfo;
+    try {
+      const warnings: string[] = [];
+      let clock = Date.UTC(2026, 0, 1);
+      const enricher: TopicsEnricher = await createTopicsEnricher({
+        store,
+        embedder: { kind: 'openai', baseURL: `http://127.0.0.1:${port}/v1`, model: 'text-embedding-3-small' },
+        embedderRetryAfterMs: 60_000,
+        now: () => new Date(clock),
+        onWarning: (m) => warnings.push(m),
+      });
+      const ask = async () => {
+        const g = generation('fallback', { question: 'card payment declined', answer: 'ok', docs: null });
+        await enricher.enrich([g], { rescore: false });
+        expect(typeof g.found.topicId).toBe('bigint');
+      };
+      await ask();
+      await ask();
+      // The second round left the failed endpoint alone.
+      expect(requests).toBe(1);
+      clock += 61_000;
+      await ask();
+      expect(requests).toBe(2);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /embedder openai:text-embedding-3-small.* failed, using the built-in one meanwhile: .*HTTP 503/,
+      );
+      expect(enricher.clusterer.topics('fallback').map((t) => [t.embedder, t.size])).toEqual([
+        ['builtin:hashed-v1:1024', 3],
+      ]);
+      await enricher.close();
+    } finally {
+      await new Promise((resolve) => down.close(resolve));
+    }
+  });
+
+  it('reads its embedder from the collector flags, with a one-line error for a missing one', () => {
+    expect(topicsEmbedderFromConfig(resolveConfig({}))).toEqual({ kind: 'builtin' });
+    expect(topicsEmbedderFromConfig(resolveConfig({ topicsEmbedder: 'none' }))).toBeUndefined();
+    expect(
+      topicsEmbedderFromConfig(
+        resolveConfig({
+          topicsEmbedder: 'openai',
+          topicsEmbedderUrl: 'http://127.0.0.1:8080/v1',
+          topicsEmbedderModel: 'bge-small',
+        }),
+      ),
+    ).toEqual({ kind: 'openai', baseURL: 'http://127.0.0.1:8080/v1', model: 'bge-small' });
+    expect(() => topicsEmbedderFromConfig(resolveConfig({ topicsEmbedder: 'onnx' }))).toThrow(
+      '--topics-embedder onnx needs --topics-embedder-dir',
+    );
+    expect(() => resolveConfig({ topicsEmbedder: 'word2vec' as 'none' })).toThrow(/topicsEmbedder/);
+  });
+
+  it('counts answers users thumbed down as gaps in kb_gaps, joined when the feedback arrives', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const gens = knownTurns(4).map((t) => generation('feedback', t));
+    const { rows } = await enricher.enrich(gens, { rescore: false });
+    await flush(gens, rows);
+    expect(gens.every((g) => g.found.kbGap === false)).toBe(true);
+    const fx = gens.filter((g) => KNOWN.fx?.questions.includes(g.pair.question));
+    const fxTopic = String(fx[0]?.found.topicId);
+    const byTopic = async () =>
+      Object.fromEntries(
+        (
+          await store.query<{ topic_id: string; questions: number; gaps: number; negative_feedback: number }>(
+            `SELECT toString(topic_id) AS topic_id, questions, gaps, negative_feedback
+             FROM ${store.database}.kb_gaps WHERE project_id = 'feedback'`,
+          )
+        ).map((r) => [r.topic_id, r]),
+      );
+    expect((await byTopic())[fxTopic]).toMatchObject({ questions: 4, gaps: 0, negative_feedback: 0 });
+
+    // The row /v1/feedback would write: validated, settled at receipt, filed under the key's project.
+    const feedbackRow = (projectId: string, input: FeedbackInput) =>
+      toFeedbackRow({ ...feedbackEntry(FeedbackSchema.parse(input), Date.now()), projectId });
+    const thumbs = (g: TraceGeneration | undefined, value: 'up' | 'down', userId: string, spanId = true) =>
+      feedbackRow('feedback', {
+        traceId: g?.traceId as string,
+        ...(spanId ? { spanId: g?.span.spanId } : {}),
+        kind: 'thumbs',
+        value,
+        userId,
+      });
+    await store.insert(FEEDBACK, [
+      thumbs(fx[0], 'down', 'u1'),
+      // Without a span id: the trace's last generation.
+      thumbs(fx[1], 'down', 'u2', false),
+      // Outvoted: one down, two up is not a negative verdict.
+      thumbs(fx[2], 'down', 'u3'),
+      thumbs(fx[2], 'up', 'u4'),
+      thumbs(fx[2], 'up', 'u5'),
+      // Another project's feedback on this trace id is not this project's.
+      feedbackRow('other-project', { traceId: fx[3]?.traceId as string, kind: 'thumbs', value: 'down' }),
+    ]);
+    const after = await byTopic();
+    expect(after[fxTopic]).toMatchObject({ questions: 4, gaps: 2, negative_feedback: 2 });
+    const others = Object.entries(after).filter(([id]) => id !== fxTopic);
+    expect(others.map(([, r]) => r.gaps)).toEqual([0, 0]);
+  });
+
+  it('keeps state per live topic: evicted topics leave the tracker and stay out after a restart', async () => {
+    const enricher = await createTopicsEnricher({ store, clusterer: { maxTopics: 3 } });
+    const subjects = [
+      'mortgage',
+      'pension',
+      'insurance',
+      'stocks',
+      'lottery',
+      'weather',
+      'football',
+      'recipes',
+    ];
+    const gens = subjects.map((w) =>
+      generation('bounded', {
+        question: `tell me about ${w}`,
+        answer: IDK,
+        docs: [],
+      }),
+    );
+    const { rows } = await enricher.enrich(gens, { rescore: false });
+    await flush(gens, rows);
+    expect(enricher.clusterer.topics('bounded')).toHaveLength(3);
+    expect(enricher.gaps.ranked('bounded')).toHaveLength(3);
+    const tombstones = (rows[TOPICS] ?? []).filter((r) => Number(r.size) === 0);
+    expect(tombstones).toHaveLength(subjects.length - 3);
+    const { clusterer } = await restoreTopics(store);
+    expect(
+      clusterer
+        .topics('bounded')
+        .map((t) => t.topicId)
+        .sort(),
+    ).toEqual(
+      enricher.clusterer
+        .topics('bounded')
+        .map((t) => t.topicId)
+        .sort(),
+    );
+  });
+
+  it('embeds through an OpenAI-compatible endpoint, batched per round, and keeps app embeddings first', async () => {
+    const mock: MockLlm = await startMockLlm();
+    try {
+      const enricher = await createTopicsEnricher({
+        store,
+        embedder: { kind: 'openai', baseURL: `${mock.url}/v1`, model: 'text-embedding-3-small' },
+        onWarning: (m) => {
+          throw new Error(`unexpected warning: ${m}`);
+        },
+      });
+      const turns: Turn[] = [
+        { question: 'card payment declined', answer: 'ok', docs: null },
+        { question: 'card payment declined', answer: 'ok', docs: null },
+        { question: 'euro exchange rate', answer: 'ok', docs: null },
+        {
+          question: 'card payment declined',
+          answer: 'ok',
+          docs: [{ content: 'x', score: 0.9 }],
+          embedding: [1, 0, 0, 0],
+        },
+      ];
+      const gens = turns.map((t) => generation('endpoint', t));
+      const { rows } = await enricher.enrich(gens, { rescore: false });
+      const calls = mock.requests.filter((r) => r.path === '/v1/embeddings');
+      // One request for the three questions without an app embedding.
+      expect(calls).toHaveLength(1);
+      expect(gens[0]?.found.topicId).toBe(gens[1]?.found.topicId);
+      expect(gens[2]?.found.topicId).not.toBe(gens[0]?.found.topicId);
+      expect(gens[3]?.found.topicId).not.toBe(gens[0]?.found.topicId);
+      expect(
+        enricher.clusterer
+          .topics('endpoint')
+          .map((t) => [t.embedder, t.size])
+          .sort(),
+      ).toEqual([
+        ['app:4', 1],
+        ['openai:text-embedding-3-small:1536', 1],
+        ['openai:text-embedding-3-small:1536', 2],
+      ]);
+      expect((rows[TOPICS] ?? []).map((r) => (r.centroid as number[]).length).sort()).toEqual([
+        1536, 1536, 4,
+      ]);
+      await enricher.close();
+    } finally {
+      await mock.close();
+    }
+  });
+});
