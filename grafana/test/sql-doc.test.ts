@@ -95,7 +95,8 @@ describe('docs/sql.md', () => {
     expect(ranked.map((r) => [r.topic, r.gap_rate])).toEqual([
       ['crypto payments', 0.5],
       ['passwords', 0.25],
-      ['billing', 0],
+      // kb_gaps counts a thumbed-down answer as a gap: billing's ungrounded answers (1 in 24) were thumbed down.
+      ['billing', 0.0417],
     ]);
   });
 
