@@ -41,8 +41,8 @@ if (wordVecs.length !== W * D || sentVecs.length !== S * D)
 
 function meanOf(x: Float32Array, n: number): Float64Array {
   const m = new Float64Array(D);
-  for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) m[j] += x[i * D + j] as number;
-  for (let j = 0; j < D; j++) m[j] /= n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) m[j] = (m[j] as number) + (x[i * D + j] as number);
+  for (let j = 0; j < D; j++) m[j] = (m[j] as number) / n;
   return m;
 }
 
@@ -54,7 +54,7 @@ for (let i = 0; i < S; i++) {
   for (let j = 0; j < D; j++) row[j] = (sentVecs[i * D + j] as number) - (muS[j] as number);
   for (let a = 0; a < D; a++) {
     const x = row[a] as number;
-    for (let b = a; b < D; b++) cov[a * D + b] += x * (row[b] as number);
+    for (let b = a; b < D; b++) cov[a * D + b] = (cov[a * D + b] as number) + x * (row[b] as number);
   }
 }
 const m = new Matrix(D, D);
@@ -119,14 +119,15 @@ function apply(x: Float64Array, out: Float64Array) {
     for (let p = rowStart[s] as number; p < (rowStart[s + 1] as number); p++) {
       const c = cols[p] as number;
       const v = vals[p] as number;
-      for (let k = 0; k < K; k++) tmp[s * K + k] += v * (x[c * K + k] as number);
+      for (let k = 0; k < K; k++) tmp[s * K + k] = (tmp[s * K + k] as number) + v * (x[c * K + k] as number);
     }
   for (let i = 0; i < out.length; i++) out[i] = lambda * (x[i] as number);
   for (let s = 0; s < S; s++)
     for (let p = rowStart[s] as number; p < (rowStart[s + 1] as number); p++) {
       const c = cols[p] as number;
       const v = vals[p] as number;
-      for (let k = 0; k < K; k++) out[c * K + k] += v * (tmp[s * K + k] as number);
+      for (let k = 0; k < K; k++)
+        out[c * K + k] = (out[c * K + k] as number) + v * (tmp[s * K + k] as number);
     }
 }
 // b = AᵀY + λV0; start from the prior.
@@ -135,9 +136,9 @@ for (let s = 0; s < S; s++)
   for (let p = rowStart[s] as number; p < (rowStart[s + 1] as number); p++) {
     const c = cols[p] as number;
     const v = vals[p] as number;
-    for (let k = 0; k < K; k++) b[c * K + k] += v * (Y[s * K + k] as number);
+    for (let k = 0; k < K; k++) b[c * K + k] = (b[c * K + k] as number) + v * (Y[s * K + k] as number);
   }
-for (let i = 0; i < b.length; i++) b[i] += lambda * (V0[i] as number);
+for (let i = 0; i < b.length; i++) b[i] = (b[i] as number) + lambda * (V0[i] as number);
 const V = Float64Array.from(V0);
 const r = new Float64Array(W * K);
 const q = new Float64Array(W * K);
@@ -146,7 +147,8 @@ for (let i = 0; i < r.length; i++) r[i] = (b[i] as number) - (q[i] as number);
 const p = Float64Array.from(r);
 const colDot = (x: Float64Array, y: Float64Array) => {
   const out = new Float64Array(K);
-  for (let i = 0; i < x.length; i++) out[i % K] += (x[i] as number) * (y[i] as number);
+  for (let i = 0; i < x.length; i++)
+    out[i % K] = (out[i % K] as number) + (x[i] as number) * (y[i] as number);
   return out;
 };
 let rr = colDot(r, r);
@@ -156,8 +158,8 @@ for (let it = 0; it < iterations; it++) {
   const pq = colDot(p, q);
   for (let i = 0; i < V.length; i++) {
     const a = (rr[i % K] as number) / ((pq[i % K] as number) || 1);
-    V[i] += a * (p[i] as number);
-    r[i] -= a * (q[i] as number);
+    V[i] = (V[i] as number) + a * (p[i] as number);
+    r[i] = (r[i] as number) - a * (q[i] as number);
   }
   const next = colDot(r, r);
   for (let i = 0; i < p.length; i++)
@@ -172,7 +174,8 @@ let cosSum = 0;
 for (let s = 0; s < S; s++) {
   const pred = new Float64Array(K);
   for (let p2 = rowStart[s] as number; p2 < (rowStart[s + 1] as number); p2++)
-    for (let k = 0; k < K; k++) pred[k] += (vals[p2] as number) * (V[(cols[p2] as number) * K + k] as number);
+    for (let k = 0; k < K; k++)
+      pred[k] = (pred[k] as number) + (vals[p2] as number) * (V[(cols[p2] as number) * K + k] as number);
   let dot = 0;
   let na = 0;
   let nb = 0;

@@ -71,7 +71,8 @@ report('mix 0.5', mixed);
     return d.map((x) => x / n);
   });
   const mu = new Float32Array(table.components);
-  for (const d of parts) for (let i = 0; i < mu.length; i++) mu[i] += (d[i] as number) / parts.length;
+  for (const d of parts)
+    for (let i = 0; i < mu.length; i++) mu[i] = (mu[i] as number) + (d[i] as number) / parts.length;
   const centred = parts.map((d) => d.map((x, i) => x - (mu[i] as number)));
   report('words only, centred', centred);
   for (const share of [0.2, 0.35, 0.5]) {

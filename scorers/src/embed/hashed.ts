@@ -9,6 +9,11 @@
  * ("transfer"/"transferred"), the IDF table lets a project's own vocabulary
  * decide what is distinctive ("card" in a bank's traffic). The IDF state is a
  * fixed-size counter table (2^16 buckets), so memory does not grow with text.
+ *
+ * A word-vector table (word-table.ts) can be appended. One distilled from the
+ * Universal Sentence Encoder (tools/embed/) separated same-intent pairs better
+ * on its own terms but clustered worse online on held-out intents, so the
+ * default stays hashed-only (figures in tools/embed/sweep.ts's header).
  */
 import type { SyncEmbedder } from './types.ts';
 import type { WordTable } from './word-table.ts';
@@ -97,6 +102,8 @@ export interface HashedEmbedderOptions {
   wordTable?: WordTable | null;
   /** Share of the cosine carried by the word vectors, 0..1 (default 0.5). */
   wordShare?: number;
+  /** Centre the word part on the running mean of the texts seen (default true). */
+  centreWords?: boolean;
   /** Weight of each character 3–5-gram relative to a word (default 0.25). */
   charWeight?: number;
   /** Weight of a pair of adjacent content words relative to a word (default 0.5). */
@@ -121,6 +128,7 @@ export class HashedEmbedder implements SyncEmbedder {
   private readonly bigramWeight: number;
   private readonly wordMean: Float64Array;
   private wordSeen = 0;
+  private readonly centreWords: boolean;
   private readonly df = new Uint32Array(DF_SIZE);
   private docs = 0;
   private readonly seen = new Uint32Array(DF_SIZE);
@@ -143,6 +151,7 @@ export class HashedEmbedder implements SyncEmbedder {
     this.learn = options.learn ?? true;
     this.table = options.wordTable ?? null;
     this.wordMean = new Float64Array(this.table?.components ?? 0);
+    this.centreWords = options.centreWords ?? true;
     // Each part is unit length before scaling, so the cosine of two texts is
     // share × word cosine + (1 − share) × hashed cosine.
     this.wordScale = Math.sqrt(share);
@@ -154,7 +163,7 @@ export class HashedEmbedder implements SyncEmbedder {
         : `:c${this.charWeight}b${this.bigramWeight}`;
     if (this.table) {
       this.dimension = this.hashedDimension + this.table.components;
-      this.id = `builtin:hashed-words-v1:${this.hashedDimension}+${this.table.components}:${share}${weights}`;
+      this.id = `builtin:hashed-words-v1:${this.hashedDimension}+${this.table.components}:${share}${this.centreWords ? '' : ':raw'}${weights}`;
     } else {
       this.dimension = this.hashedDimension;
       this.id = `builtin:hashed-v1:${this.dimension}${weights}`;
@@ -195,7 +204,7 @@ export class HashedEmbedder implements SyncEmbedder {
     const n = norm(v, at, at + k);
     if (n === 0) return;
     const mean = this.wordMean;
-    if (learn) {
+    if (learn && this.centreWords) {
       // A running mean that turns into a slow moving average past MEAN_WINDOW texts.
       this.wordSeen = Math.min(this.wordSeen + 1, MEAN_WINDOW);
       const rate = 1 / this.wordSeen;

@@ -93,6 +93,23 @@ describe('HashedEmbedder with word vectors appended', () => {
   });
 });
 
+describe('HashedEmbedder word-part centring', () => {
+  // Two words dominated by one shared direction, as a domain's words are.
+  const table = WordTable.parse(encodeWordTable(['alpha', 'omega'], [10, 1, 10, -1], 2));
+
+  it('removes the direction every text shares, learned from the texts seen', () => {
+    const centred = new HashedEmbedder({ wordTable: table, wordShare: 1 });
+    const raw = new HashedEmbedder({ wordTable: table, wordShare: 1, centreWords: false });
+    for (const e of [centred, raw]) {
+      e.observe('alpha');
+      e.observe('omega');
+    }
+    expect(cosine(raw.embedOne('alpha', false), raw.embedOne('omega', false))).toBeGreaterThan(0.97);
+    expect(cosine(centred.embedOne('alpha', false), centred.embedOne('omega', false))).toBeCloseTo(-1, 3);
+    expect(raw.id).toBe('builtin:hashed-words-v1:1024+2:1:raw');
+  });
+});
+
 describe('HashedEmbedder feature weights', () => {
   it('keeps the v1 id at the default weights and names other weightings', () => {
     expect(new HashedEmbedder({ charWeight: 0.25, bigramWeight: 0.5 }).id).toBe('builtin:hashed-v1:1024');
