@@ -13,6 +13,8 @@
  *   hashed only (v1)         held NMI 0.719 ARI 0.420, all NMI 0.650 ARI 0.281 124/77, gap 0.775
  *   + words, share 0.2       held NMI 0.701 ARI 0.390, all NMI 0.614 ARI 0.226  89/77, gap 0.775
  *   + words, share 0.35      held NMI 0.697 ARI 0.391, all NMI 0.602 ARI 0.203  83/77, gap 0.775
+ *   + words, 0.2, merge 0.6  held NMI 0.702 ARI 0.394, all NMI 0.620 ARI 0.241  91/77, gap 0.775
+ *   + words, 0.35, merge 0.7 held NMI 0.702 ARI 0.402, all NMI 0.618 ARI 0.241  93/77, gap 0.775
  *   + words, share 0.5       held NMI 0.680 ARI 0.354, all NMI 0.602 ARI 0.199 102/77, gap 0.772
  *   + raw words, share 0.2   held NMI 0.624 ARI 0.105 (assign at grid edge 0.34), gap 0.788
  *   + raw words, share 0.35  held NMI 0.555 ARI 0.066 (assign at grid edge 0.42), gap 0.797
