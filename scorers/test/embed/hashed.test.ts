@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HashedEmbedder, stem, words } from '../../src/embed/hashed.ts';
 import { cosine } from '../../src/embed/types.ts';
+import { encodeWordTable, WordTable } from '../../src/embed/word-table.ts';
 
 describe('HashedEmbedder (built-in)', () => {
   it('gives unit vectors of the configured width, deterministically', () => {
@@ -49,7 +50,80 @@ describe('HashedEmbedder (built-in)', () => {
     expect(stem('topped')).toBe('topp');
   });
 
-  it('rejects a width too small to be useful', () => {
+  it('rejects a width too small to be useful, and a word share outside 0..1', () => {
     expect(() => new HashedEmbedder({ dimension: 4 })).toThrow(/dimension/);
+    expect(() => new HashedEmbedder({ wordShare: 1.5 })).toThrow(/wordShare/);
+    expect(() => new HashedEmbedder({ wordShare: Number.NaN })).toThrow(/wordShare/);
+  });
+});
+
+describe('HashedEmbedder with word vectors appended', () => {
+  // Two words with identical vectors: only the hashed part tells them apart.
+  const table = WordTable.parse(encodeWordTable(['alpha', 'omega', 'refund'], [1, 2, 1, 2, -2, 1], 2));
+
+  it('appends the table after the hashed slots and names the space after both', () => {
+    const e = new HashedEmbedder({ learn: false, wordTable: table, wordShare: 0.4 });
+    expect(e.dimension).toBe(1026);
+    expect(e.hashedDimension).toBe(1024);
+    expect(e.id).toBe('builtin:hashed-words-v1:1024+2:0.4');
+    const v = e.embedOne('alpha refund');
+    expect(cosine(v, v)).toBeCloseTo(1, 5);
+    expect(v.subarray(1024).some((x) => x !== 0)).toBe(true);
+  });
+
+  it('splits the cosine between the parts by wordShare', () => {
+    const cos = (share: number) => {
+      const e = new HashedEmbedder({ learn: false, wordTable: table, wordShare: share });
+      return cosine(e.embedOne('alpha'), e.embedOne('omega'));
+    };
+    const hashedOnly = new HashedEmbedder({ learn: false });
+    const h = cosine(hashedOnly.embedOne('alpha'), hashedOnly.embedOne('omega'));
+    expect(cos(0.3)).toBeCloseTo(0.3 + 0.7 * h, 4);
+    expect(cos(1)).toBeCloseTo(1, 4);
+  });
+
+  it('falls back to the stem, and to the hashed part alone when no word is known', () => {
+    const e = new HashedEmbedder({ learn: false, wordTable: table });
+    const stemmed = e.embedOne('refunds');
+    expect(stemmed[1024]).toBeLessThan(0);
+    expect(stemmed[1025]).toBeGreaterThan(0);
+    const unknown = e.embedOne('zzyzx qwerty');
+    expect(Array.from(unknown.subarray(1024))).toEqual([0, 0]);
+    expect(cosine(unknown, unknown)).toBeCloseTo(1, 5);
+  });
+});
+
+describe('HashedEmbedder word-part centring', () => {
+  // Two words dominated by one shared direction, as a domain's words are.
+  const table = WordTable.parse(encodeWordTable(['alpha', 'omega'], [10, 1, 10, -1], 2));
+
+  it('removes the direction every text shares, learned from the texts seen', () => {
+    const centred = new HashedEmbedder({ wordTable: table, wordShare: 1 });
+    const raw = new HashedEmbedder({ wordTable: table, wordShare: 1, centreWords: false });
+    for (const e of [centred, raw]) {
+      e.observe('alpha');
+      e.observe('omega');
+    }
+    expect(cosine(raw.embedOne('alpha', false), raw.embedOne('omega', false))).toBeGreaterThan(0.97);
+    expect(cosine(centred.embedOne('alpha', false), centred.embedOne('omega', false))).toBeCloseTo(-1, 3);
+    expect(raw.id).toBe('builtin:hashed-words-v1:1024+2:1:raw');
+  });
+});
+
+describe('HashedEmbedder feature weights', () => {
+  it('keeps the v1 id at the default weights and names other weightings', () => {
+    expect(new HashedEmbedder({ charWeight: 0.25, bigramWeight: 0.5 }).id).toBe('builtin:hashed-v1:1024');
+    expect(new HashedEmbedder({ charWeight: 0.1, bigramWeight: 1 }).id).toBe('builtin:hashed-v1:1024:c0.1b1');
+    expect(() => new HashedEmbedder({ charWeight: -1 })).toThrow(/charWeight/);
+    expect(() => new HashedEmbedder({ bigramWeight: Number.POSITIVE_INFINITY })).toThrow(/bigramWeight/);
+  });
+
+  it('character n-grams are what tie inflections the stemmer misses', () => {
+    // "topped" stems to "topp", so only the character n-grams link it to "top".
+    const sim = (charWeight: number) => {
+      const e = new HashedEmbedder({ learn: false, charWeight });
+      return cosine(e.embedOne('topped up'), e.embedOne('top up'));
+    };
+    expect(sim(0.5)).toBeGreaterThan(sim(0));
   });
 });
