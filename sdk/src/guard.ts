@@ -6,7 +6,7 @@
  * (fail open) and the failure is recorded on the span.
  */
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import * as C from '@oversight/conventions';
+import * as C from '@oversight/conventions/attributes';
 import type { Evidence, TextScorer } from '@oversight/scorers';
 import { loadScorers } from '@oversight/scorers/lazy';
 import { z } from 'zod';

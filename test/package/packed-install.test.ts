@@ -81,7 +81,7 @@ const VARIANTS: Variant[] = [
   { name: 'ts-first-line', traced: ['first-line.ts'], bare: ['bare.ts'] },
 ];
 
-async function runApp(node: string, args: string[], env: Record<string, string>) {
+async function runApp(node: string, args: string[], env: Record<string, string> = {}) {
   const { stdout, stderr } = await run(node, args, {
     cwd: app,
     env: cleanEnv({ MOCK_LLM_URL: mock.url, ...env }),
