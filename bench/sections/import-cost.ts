@@ -119,7 +119,7 @@ export const importCost: Section = {
         ]);
       }
       printTable(
-        `import-cost: node ${(await run(node, ['--version'])).stdout.trim()}, median of ${rounds} interleaved runs, load average ${os.loadavg()[0].toFixed(1)} (goal: ≤ 60 ms, ≤ 20 MB added)`,
+        `import-cost: node ${(await run(node, ['--version'])).stdout.trim()}, median of ${rounds} interleaved runs, load average ${(os.loadavg()[0] ?? 0).toFixed(1)} (goal: ≤ 60 ms, ≤ 20 MB added)`,
         ['install', 'bare ms', 'auto ms', '+ms', '+cpu ms', 'bare MB', 'auto MB', '+MB'],
         rows,
       );
