@@ -194,6 +194,9 @@ describe('docker-compose.yml against the Dockerfile', () => {
       `${entry} copied by ${copied}`,
     ).toBe(true);
     expect(existsSync(path.join(ROOT, entry as string))).toBe(true);
+    // Compose may spell the command out; it must run the same file.
+    const composed = (compose.services.demo as { entrypoint?: string[] } | undefined)?.entrypoint;
+    if (composed) expect(composed.slice(0, 2)).toEqual([bin, entry]);
     // Every workspace the demo imports is installed in that stage (as a tarball or a copied folder).
     const demoManifest = JSON.parse(
       readFileSync(path.join(ROOT, 'examples/rag-demo/package.json'), 'utf8'),
