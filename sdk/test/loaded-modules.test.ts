@@ -12,8 +12,10 @@ import {
   patchLoadedModules,
   versionSatisfies,
 } from '../src/instrumentation/loaded-modules.ts';
-import { OPENAI_SUPPORTED_VERSIONS } from '../src/instrumentation/openai/instrumentation.ts';
-import { OpenAIInstrumentation } from '../src/instrumentation/openai/instrumentation.ts';
+import {
+  OPENAI_SUPPORTED_VERSIONS,
+  OpenAIInstrumentation,
+} from '../src/instrumentation/openai/instrumentation.ts';
 import { resetDiagnostics } from '../src/safe.ts';
 
 const REPO_FILE = fileURLToPath(import.meta.url);
