@@ -113,11 +113,13 @@ export const importCost: Section = {
         figures[`${where}.added_rss_mb`] = autoMb - bareMb;
         rows.push([
           where,
-          ...[bareMs, autoMs, autoMs - bareMs, bareMb, autoMb, autoMb - bareMb].map((n) => round(n, 1)),
+          ...[bareMs, autoMs, autoMs - bareMs, autoCpu - bareCpu, bareMb, autoMb, autoMb - bareMb].map((n) =>
+            round(n, 1),
+          ),
         ]);
       }
       printTable(
-        `import-cost: node ${node === process.execPath ? process.version : 'v24'}, median of ${rounds} interleaved runs (goal: ≤ 60 ms, ≤ 20 MB added)`,
+        `import-cost: node ${(await run(node, ['--version'])).stdout.trim()}, median of ${rounds} interleaved runs, load average ${(os.loadavg()[0] ?? 0).toFixed(1)} (goal: ≤ 60 ms, ≤ 20 MB added)`,
         ['install', 'bare ms', 'auto ms', '+ms', '+cpu ms', 'bare MB', 'auto MB', '+MB'],
         rows,
       );

@@ -15,7 +15,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import * as C from '@oversight/conventions';
+import * as C from '@oversight/conventions/attributes';
 import { reportInternal } from './safe.ts';
 
 export type MetadataValue = string | number | boolean;

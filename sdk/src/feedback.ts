@@ -15,24 +15,18 @@ import {
   feedbackKind,
 } from '@oversight/conventions';
 import { z } from 'zod';
+import { configuredFeedback, configureFeedback, type FeedbackOptions } from './feedback-config.ts';
 
-export { FEEDBACK_KINDS, type Feedback, type FeedbackInput, type FeedbackKind, FeedbackSchema, feedbackKind };
-
-export interface FeedbackOptions {
-  /** Collector base URL; `OVERSIGHT_ENDPOINT`, then `http://127.0.0.1:4318`. */
-  endpoint?: string;
-  /** Sent as `Authorization: Bearer <key>`; `OVERSIGHT_API_KEY` by default. */
-  apiKey?: string;
-  /** Give up on one attempt after this long; feedback is never worth a hung request handler. */
-  timeoutMs?: number;
-  /** Further attempts after a 429 or 503 (default 3); 0 sends once. */
-  retries?: number;
-  /**
-   * Longest total wait between attempts (default 15 s). A `Retry-After` that
-   * would overrun it ends the retries at once rather than holding the caller.
-   */
-  retryBudgetMs?: number;
-}
+export {
+  configureFeedback,
+  FEEDBACK_KINDS,
+  type Feedback,
+  type FeedbackInput,
+  type FeedbackKind,
+  type FeedbackOptions,
+  FeedbackSchema,
+  feedbackKind,
+};
 
 export interface FeedbackResult {
   ok: boolean;
@@ -66,19 +60,13 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }
 
-let configured: FeedbackOptions = {};
-
-/** Called by `init` with the endpoint and key it was given, so `feedback()` needs no options. */
-export function configureFeedback(options: FeedbackOptions): void {
-  configured = { ...options };
-}
-
 function resolve(options: FeedbackOptions | undefined): Required<
   Pick<FeedbackOptions, 'endpoint' | 'timeoutMs' | 'retries' | 'retryBudgetMs'>
 > & {
   apiKey: string | undefined;
 } {
   const env = globalThis.process?.env ?? {};
+  const configured = configuredFeedback();
   const endpoint = options?.endpoint ?? configured.endpoint ?? env.OVERSIGHT_ENDPOINT ?? DEFAULT_ENDPOINT;
   return {
     endpoint: endpoint.replace(/\/+$/, ''),

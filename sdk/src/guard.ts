@@ -10,7 +10,7 @@
  * flag an unsupported answer before the user sees it.
  */
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import * as C from '@oversight/conventions';
+import * as C from '@oversight/conventions/attributes';
 import type { ContextIndex, Evidence, TextScorer } from '@oversight/scorers';
 import { loadScorers } from '@oversight/scorers/lazy';
 import { z } from 'zod';

@@ -20,15 +20,15 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { z } from 'zod';
 import { type ContentOptions, ContentPolicy, contentOptionsFromEnv, parseBool } from './content.ts';
 import { OversightContextSpanProcessor } from './context.ts';
-import { configureFeedback } from './feedback.ts';
+import { configureFeedback } from './feedback-config.ts';
 import { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
 import { setDefaultTelemetry } from './instrumentation/llm-span.ts';
 import { OpenAIInstrumentation } from './instrumentation/openai/instrumentation.ts';
 import { LazyExporter } from './lazy-exporter.ts';
-import { type PriceOverrides, PriceTable, priceOverridesSchema } from './pricing.ts';
+import { CHECKED_INIT_OPTIONS, optionSchemas } from './option-checks.ts';
+import { type PriceOverrides, PriceTable } from './pricing.ts';
 import { QuietExporter } from './quiet-exporter.ts';
 import { diagnoseOnce, errorName } from './safe.ts';
 import { SDK_NAME, SDK_VERSION } from './version.ts';
@@ -65,14 +65,6 @@ export interface InitOptions extends ContentOptions {
   /** Flush on `beforeExit` so short scripts lose no spans. Default true. */
   flushOnExit?: boolean;
 }
-
-const initOptionsSchema = z.object({
-  endpoint: z.string().url().optional(),
-  apiKey: z.string().optional(),
-  serviceName: z.string().min(1).optional(),
-  prices: priceOverridesSchema.optional(),
-  maxContentLength: z.number().positive().optional(),
-});
 
 export interface OversightHandle {
   /** True when Oversight registered its own global tracer provider; false when the app already had one. */
@@ -121,7 +113,8 @@ function setup(options: InitOptions): OversightHandle {
   const opts: InitOptions = { ...contentOptionsFromEnv(env), ...stripUndefined(options) };
   if (opts.disabled ?? (parseBool(env.OVERSIGHT_DISABLED) || parseBool(env.OTEL_SDK_DISABLED)))
     return inertHandle();
-  initOptionsSchema.parse(opts);
+  if (CHECKED_INIT_OPTIONS.some((key) => opts[key] !== undefined))
+    optionSchemas().initOptionsSchema.parse(opts);
 
   const content = new ContentPolicy(opts);
   const prices = new PriceTable(opts.prices ?? {});

@@ -1,16 +1,9 @@
-import { z } from 'zod';
+import { optionSchemas } from './option-checks.ts';
+import type { PriceOverrides } from './options-schema.ts';
 import { DEFAULT_PRICES, type ModelPrice } from './price-table.ts';
 
+export type { PriceOverrides } from './options-schema.ts';
 export type { ModelPrice } from './price-table.ts';
-
-export const modelPriceSchema = z.object({
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
-  cacheRead: z.number().nonnegative().optional(),
-  cacheWrite: z.number().nonnegative().optional(),
-});
-export const priceOverridesSchema = z.record(z.string().min(1), modelPriceSchema);
-export type PriceOverrides = z.infer<typeof priceOverridesSchema>;
 
 /**
  * Token counts in the GenAI conventions' sense: `inputTokens` counts every
@@ -34,7 +27,9 @@ export class PriceTable {
   readonly #memo = new Map<string, ModelPrice | null>();
 
   constructor(overrides: PriceOverrides = {}) {
-    const parsed = priceOverridesSchema.parse(overrides);
+    // No overrides (the usual case, and auto's): nothing to check, so zod stays unloaded.
+    const parsed =
+      Object.keys(overrides).length === 0 ? {} : optionSchemas().priceOverridesSchema.parse(overrides);
     this.#prices = new Map(
       Object.entries({ ...DEFAULT_PRICES, ...parsed }).map(([k, v]) => [k.toLowerCase(), v]),
     );

@@ -2,10 +2,20 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import OpenAI from 'openai';
+import satisfies from 'semver/functions/satisfies.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { autoPreloaded, patchLoadedModules } from '../src/instrumentation/loaded-modules.ts';
-import { OpenAIInstrumentation } from '../src/instrumentation/openai/instrumentation.ts';
+import { ANTHROPIC_SUPPORTED_VERSIONS } from '../src/instrumentation/anthropic/instrumentation.ts';
+import {
+  autoPreloaded,
+  patchLoadedModules,
+  versionSatisfies,
+} from '../src/instrumentation/loaded-modules.ts';
+import {
+  OPENAI_SUPPORTED_VERSIONS,
+  OpenAIInstrumentation,
+} from '../src/instrumentation/openai/instrumentation.ts';
 import { resetDiagnostics } from '../src/safe.ts';
 
 const REPO_FILE = fileURLToPath(import.meta.url);
@@ -24,6 +34,45 @@ describe('autoPreloaded', () => {
     expect(autoPreloaded(['--import', 'tsx'])).toBe(false);
     expect(autoPreloaded(['--conditions', '@oversight/sdk/auto'])).toBe(false);
     expect(autoPreloaded(['--enable-source-maps', 'app.mjs'])).toBe(false);
+  });
+});
+
+describe('versionSatisfies', () => {
+  const part = fc.integer({ min: 0, max: 12 });
+  const triple = fc.tuple(part, part, part).map((t) => t.join('.'));
+  const prerelease = fc.constantFrom('', '-beta.1', '-rc.0', '-alpha', '+build.5');
+  const range = fc.oneof(
+    fc.constantFrom(
+      ...OPENAI_SUPPORTED_VERSIONS,
+      ...ANTHROPIC_SUPPORTED_VERSIONS,
+      '^4.2.0',
+      '4.x || 6.1.0',
+      '*',
+    ),
+    fc.tuple(triple, part).map(([low, high]) => `>=${low} <${high}`),
+    fc.tuple(triple, triple).map(([low, high]) => `>=${low} <${high}`),
+  );
+
+  it("agrees with semver's satisfies (prereleases included) on every version and range", () => {
+    fc.assert(
+      fc.property(triple, prerelease, range, (v, pre, r) => {
+        const version = `${v}${pre}`;
+        expect(versionSatisfies(version, r), `${version} ${r}`).toBe(
+          satisfies(version, r, { includePrerelease: true }),
+        );
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('takes the supported ranges at their edges', () => {
+    expect(versionSatisfies('4.0.0', '>=4.0.0 <8')).toBe(true);
+    expect(versionSatisfies('7.99.99', '>=4.0.0 <8')).toBe(true);
+    expect(versionSatisfies('8.0.0', '>=4.0.0 <8')).toBe(false);
+    expect(versionSatisfies('3.9.9', '>=4.0.0 <8')).toBe(false);
+    // A prerelease of the excluded major is outside, as semver has it (`<8` is `<8.0.0-0`).
+    expect(versionSatisfies('8.0.0-beta.1', '>=4.0.0 <8')).toBe(false);
+    expect(versionSatisfies('7.0.0-beta.1', '>=4.0.0 <8')).toBe(true);
   });
 });
 

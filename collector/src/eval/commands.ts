@@ -24,7 +24,7 @@ import {
   runTopicTask,
   TOPIC_TASKS,
 } from './topic-tasks.ts';
-import { train } from './train.ts';
+import { handMadeRowsInstalled, NO_HAND_MADE_ROWS, train } from './train.ts';
 
 interface EvalFlags {
   task?: string;
@@ -83,6 +83,7 @@ export async function runEval(
     return;
   }
   if (flags.all !== undefined) {
+    if (!handMadeRowsInstalled()) progress(NO_HAND_MADE_ROWS);
     const { reports, skipped, groundedness } = await evaluateAll(flags.all, {
       cv: foldsFlag(flags.cv, 5),
       onProgress: progress,
@@ -121,7 +122,10 @@ export async function runEval(
   };
   if (flags.threshold !== undefined) options.threshold = Number(flags.threshold);
   const cv = foldsFlag(flags.cv, 0);
-  if (cv > 0) options.cv = cv;
+  if (cv > 0) {
+    options.cv = cv;
+    if (!handMadeRowsInstalled()) progress(NO_HAND_MADE_ROWS);
+  }
   const report = await evaluateTask(options);
   print(flags.json ? formatReportJson(report) : formatReportTable([report]));
 }
@@ -169,6 +173,7 @@ export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWi
     .option('--aux-dir <dir>', 'directory of other labelled sets to borrow negatives from')
     .action(async (task: string, file: string, flags: { out?: string; auxDir?: string }) => {
       const options = flags.auxDir !== undefined ? { auxDir: flags.auxDir } : {};
+      if (!handMadeRowsInstalled()) process.stderr.write(`${NO_HAND_MADE_ROWS}\n`);
       const { model, out } = await train(task, file, flags.out, options);
       process.stdout.write(
         `trained ${model.task} model ${model.version} (threshold ${model.threshold}) → ${out}\n`,

@@ -97,6 +97,18 @@ export function handMadeRows(name: string): string | undefined {
   }
 }
 
+/**
+ * Whether the repo's hand-made rows are installed. A collector installed from
+ * npm has none (training rows are never published): training and
+ * cross-validation then use only the rows the user passes, and the CLI says so.
+ */
+export function handMadeRowsInstalled(): boolean {
+  return handMadeRows('ordinary.jsonl') !== undefined;
+}
+
+export const NO_HAND_MADE_ROWS =
+  'oversight: the hand-made training rows (@oversight/tools) ship only with the repository, not the npm package; training uses only the rows you pass (and --aux-dir)';
+
 /** Hand-made rows for a task (`data/<task>.extra.jsonl` in @oversight/tools), empty when there are none. */
 export async function extraRows(task: TaskName): Promise<LabelledRow[]> {
   const file = handMadeRows(`${task}.extra.jsonl`);

@@ -1,4 +1,4 @@
-import { ATTR_OVERSIGHT_REQUEST_RETRIED } from '@oversight/conventions';
+import { ATTR_OVERSIGHT_REQUEST_RETRIED } from '@oversight/conventions/attributes';
 import type { LlmCall } from './llm-span.ts';
 
 interface StainlessPromise {

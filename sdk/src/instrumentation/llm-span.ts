@@ -7,7 +7,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import * as A from '@oversight/conventions';
+import * as A from '@oversight/conventions/attributes';
 import { ContentPolicy } from '../content.ts';
 import { defaultPriceTable, type PriceTable, type TokenUsage } from '../pricing.ts';
 import { errorName, reportInternal, safeJson } from '../safe.ts';

@@ -14,7 +14,6 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Instrumentation, InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import { legacy, exports as resolveExports } from 'resolve.exports';
-import satisfies from 'semver/functions/satisfies.js';
 import { diagnoseOnce, errorName } from '../safe.ts';
 
 export type LoadedModuleStatus = 'patched' | 'not-installed' | 'not-a-dependency' | 'unsupported' | 'failed';
@@ -81,6 +80,38 @@ function preloadArgs(): string[] {
   return [...process.execArgv, ...fromEnv];
 }
 
+const PLAIN_VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
+const SIMPLE_RANGE = /^>=\s*(\d+)\.(\d+)\.(\d+)\s+<\s*(\d+)(?:\.(\d+)\.(\d+))?$/;
+
+/**
+ * semver's `satisfies` (prereleases included), with a fast path for what it
+ * meets on every app start: a release version against one of our own
+ * `>=a.b.c <d` ranges. Loading semver (its regex tables, Range, Comparator)
+ * costs about 20 ms of the start budget, so it loads only for anything else.
+ */
+export function versionSatisfies(version: string, range: string): boolean {
+  const v = PLAIN_VERSION.exec(version);
+  const r = SIMPLE_RANGE.exec(range.trim());
+  if (v && r) {
+    const at = v.slice(1, 4).map(Number);
+    const low = r.slice(1, 4).map(Number);
+    const high = [Number(r[4]), Number(r[5] ?? 0), Number(r[6] ?? 0)];
+    return compareTriples(at, low) >= 0 && compareTriples(at, high) < 0;
+  }
+  const satisfies = createRequire(import.meta.url)('semver/functions/satisfies.js') as (
+    version: string,
+    range: string,
+    options: { includePrerelease: boolean },
+  ) => boolean;
+  return satisfies(version, range, { includePrerelease: true });
+}
+
+function compareTriples(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < 3; i++)
+    if ((a[i] as number) !== (b[i] as number)) return (a[i] as number) - (b[i] as number);
+  return 0;
+}
+
 /** The package directory `name` resolves to from `from`, as Node's lookup would find it. */
 function packageDir(name: string, from: string): string | undefined {
   const lookup = createRequire(from).resolve.paths(name) ?? [];
@@ -125,10 +156,7 @@ async function patchOne(
   if (!declaredByApp(name, from)) return { module: name, status: 'not-a-dependency' };
   const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as PackageJson;
   const version = pkg.version;
-  if (
-    !version ||
-    !definition.supportedVersions.some((range) => satisfies(version, range, { includePrerelease: true }))
-  )
+  if (!version || !definition.supportedVersions.some((range) => versionSatisfies(version, range)))
     return { module: name, status: 'unsupported', ...(version ? { version } : {}) };
   const entry = esmEntry(dir, pkg);
   if (!entry) return { module: name, status: 'failed', version };

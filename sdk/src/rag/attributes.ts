@@ -3,7 +3,7 @@
  * and tests read spans by these keys); the names come from the shared
  * conventions so the collector reads exactly what is written here.
  */
-import * as C from '@oversight/conventions';
+import * as C from '@oversight/conventions/attributes';
 
 export const RAG_ATTRIBUTES = {
   operationName: C.ATTR_GEN_AI_OPERATION_NAME,

@@ -5,7 +5,7 @@
  * span-runner.ts for the guarantees to the app).
  */
 import { context, SpanKind } from '@opentelemetry/api';
-import { GEN_AI_OPERATION, OVERSIGHT_OPERATION } from '@oversight/conventions';
+import { GEN_AI_OPERATION, OVERSIGHT_OPERATION } from '@oversight/conventions/attributes';
 import { getDefaultTelemetry } from '../instrumentation/llm-span.ts';
 import { withEmbeddingsStep } from '../instrumentation/step-context.ts';
 import { RAG_ATTRIBUTES } from './attributes.ts';

@@ -16,3 +16,16 @@ export async function collector(): Promise<void> {
   const running = await startCollector(config);
   void running;
 }
+
+// The other published packages and entries: types resolve and match their use.
+export async function packages(): Promise<string> {
+  const { loadScorers } = await import('@oversight/scorers/lazy');
+  const { HashedEmbedder } = await import('@oversight/scorers/embed');
+  const { evaluateTask } = await import('@oversight/collector/eval');
+  const { ATTR_GEN_AI_REQUEST_MODEL, FeedbackSchema } = await import('@oversight/conventions');
+  const masked: string = loadScorers().maskPii('ada@example.com');
+  const vector = await new HashedEmbedder().embed(['hello']);
+  void evaluateTask;
+  void FeedbackSchema.parse({ traceId: '0'.repeat(32), value: 'up' });
+  return `${ATTR_GEN_AI_REQUEST_MODEL} ${masked} ${vector.length}`;
+}

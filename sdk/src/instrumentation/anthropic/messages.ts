@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import * as A from '@oversight/conventions';
+import * as A from '@oversight/conventions/attributes';
 import type { TokenUsage } from '../../pricing.ts';
 import { type LlmCall, type Message, num, type Part, parseArguments, scrub, str } from '../llm-span.ts';
 import type { StreamObserver } from '../stream-tap.ts';

@@ -8,7 +8,7 @@
  */
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import { type Attributes, type Context, context, type Span, SpanKind, trace } from '@opentelemetry/api';
-import * as C from '@oversight/conventions';
+import * as C from '@oversight/conventions/attributes';
 import {
   RAG_ATTRIBUTES as A,
   captureText,

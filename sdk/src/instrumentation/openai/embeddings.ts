@@ -1,4 +1,4 @@
-import * as A from '@oversight/conventions';
+import * as A from '@oversight/conventions/attributes';
 import { type LlmCall, num, str } from '../llm-span.ts';
 
 type Obj = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { type Attributes, context } from '@opentelemetry/api';
-import * as A from '@oversight/conventions';
+import * as A from '@oversight/conventions/attributes';
 import {
   type CallPlan,
   type Obj,

@@ -1,0 +1,30 @@
+/**
+ * The defaults `init` hands to `feedback()`. Apart from feedback.ts so that
+ * init, on every app's startup path, does not load the feedback schema (zod).
+ */
+export interface FeedbackOptions {
+  /** Collector base URL; `OVERSIGHT_ENDPOINT`, then `http://127.0.0.1:4318`. */
+  endpoint?: string;
+  /** Sent as `Authorization: Bearer <key>`; `OVERSIGHT_API_KEY` by default. */
+  apiKey?: string;
+  /** Give up on one attempt after this long; feedback is never worth a hung request handler. */
+  timeoutMs?: number;
+  /** Further attempts after a 429 or 503 (default 3); 0 sends once. */
+  retries?: number;
+  /**
+   * Longest total wait between attempts (default 15 s). A `Retry-After` that
+   * would overrun it ends the retries at once rather than holding the caller.
+   */
+  retryBudgetMs?: number;
+}
+
+let configured: FeedbackOptions = {};
+
+/** Called by `init` with the endpoint and key it was given, so `feedback()` needs no options. */
+export function configureFeedback(options: FeedbackOptions): void {
+  configured = { ...options };
+}
+
+export function configuredFeedback(): FeedbackOptions {
+  return configured;
+}
