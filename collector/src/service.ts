@@ -132,6 +132,8 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
 
   // Per-trace enrichers, in order: each sees what the earlier ones found about a generation.
   const traceEnrichers: TraceEnricher[] = [createGroundednessEnricher()];
+  // Bound once the pipeline is open: the stage waits while the drain's inserts fail.
+  let storeFailing = () => false;
   const traceStage = config.traceQuality
     ? createTraceStage({
         store,
@@ -143,6 +145,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
           maxOpenBytes: config.traceMaxOpenBytes,
         },
         recoverWindowMs: config.traceRecoverMinutes * 60_000,
+        paused: () => storeFailing(),
         onError: reportDrainError(),
       })
     : undefined;
@@ -171,6 +174,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     await store.close();
     throw error;
   });
+  storeFailing = () => !ingest.health().storeHealthy;
   // Traces a previous process left open (it died before scoring them) are read back and scored.
   void traceStage?.recover();
   const feedbackWriter = createBatchWriter(measuredStore, { maxDelayMs: 50 });
