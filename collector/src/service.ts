@@ -132,6 +132,8 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   // Topics run after groundedness: their gap signals read its refusal and relevance findings.
   const topics = config.traceQuality ? await topicsEnricherFromConfig(store, config) : undefined;
   const traceEnrichers: TraceEnricher[] = [createGroundednessEnricher(), ...(topics ? [topics] : [])];
+  // Bound once the pipeline is open: the stage waits while the drain's inserts fail.
+  let storeFailing = () => false;
   const traceStage = config.traceQuality
     ? createTraceStage({
         store,
@@ -143,6 +145,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
           maxOpenBytes: config.traceMaxOpenBytes,
         },
         recoverWindowMs: config.traceRecoverMinutes * 60_000,
+        paused: () => storeFailing(),
         onError: reportDrainError(),
       })
     : undefined;
@@ -171,6 +174,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     await store.close();
     throw error;
   });
+  storeFailing = () => !ingest.health().storeHealthy;
   // Traces a previous process left open (it died before scoring them) are read back and scored.
   void traceStage?.recover();
   metrics.observe(() => {

@@ -33,7 +33,7 @@ import {
   TraceAssembler,
 } from './assembler.ts';
 import { rebuildTraces } from './from-rows.ts';
-import { pairGenerations, type SpanLink } from './pairing.ts';
+import { isGeneration, pairGenerations, type SpanLink } from './pairing.ts';
 import {
   readTraces,
   type SpanFindings,
@@ -68,6 +68,12 @@ export interface TraceStageOptions {
   /** Traces waiting for a write retry at most; beyond it the oldest are dropped, counted (default 50 000). */
   maxPendingTraces?: number;
   retryMs?: { initial?: number; max?: number };
+  /**
+   * True while the stage should write nothing (the drain's inserts are failing):
+   * span rows come first, and a struggling ClickHouse gets no extra queries.
+   * Ready traces wait in the pending queue meanwhile.
+   */
+  paused?: () => boolean;
   /** Told about failed writes (retried) and dropped traces; the stage never throws into the drain. */
   onError?: (error: Error) => void;
 }
@@ -153,13 +159,21 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   }
 
   /** One batch of one project: read back what needs it, enrich, write. */
-  async function processBatch(projectId: string, batch: Pending[]): Promise<void> {
+  async function processBatch(projectId: string, all: Pending[]): Promise<void> {
     const evaluatorNames = [...ALWAYS_SUPERSEDED];
+    // A trace seen whole for the first time without a generation (HTTP-only traces, embeddings
+    // jobs) needs no read and no write at all.
+    const batch = all.filter((t) => t.rescore || t.spans.some(isGeneration));
+    if (batch.length === 0) return;
     const fresh = batch.filter((t) => !t.rescore).map((t) => t.traceId);
+    let withRows = new Set<string>();
     if (fresh.length > 0) {
-      const scored = await tracesWithScores(store, projectId, fresh, evaluatorNames);
-      for (const t of batch) if (scored.has(t.traceId)) t.rescore = true;
+      withRows = await tracesWithScores(store, projectId, fresh, evaluatorNames);
+      for (const t of batch) if (withRows.has(t.traceId)) t.rescore = true;
     }
+    const unknown = batch.filter((t) => t.rescore && !withRows.has(t.traceId)).map((t) => t.traceId);
+    if (unknown.length > 0)
+      for (const id of await tracesWithScores(store, projectId, unknown, evaluatorNames)) withRows.add(id);
     const rescoreIds = batch.filter((t) => t.rescore).map((t) => t.traceId);
     if (rescoreIds.length > 0) {
       const stored = rebuildTraces(await readTraces(store, projectId, rescoreIds));
@@ -211,13 +225,17 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       }
     }
 
-    if (rescoreIds.length > 0) {
+    // Only traces that have rows to supersede pay for the two mutations: a columns-set span
+    // always has rows (they are inserted first), so one without rows has nothing to undo.
+    const supersededIds = rescoreIds.filter((id) => withRows.has(id));
+    if (supersededIds.length > 0) {
       for (const r of rows.get('evaluations') ?? []) {
         const name = String(r.evaluator);
         if (!evaluatorNames.includes(name)) evaluatorNames.push(name);
       }
-      const spanIds = generations.filter((g) => rescored.has(g.traceId)).map((g) => g.span.spanId);
-      await supersede(store, projectId, rescoreIds, spanIds, evaluatorNames);
+      const superseded = new Set(supersededIds);
+      const spanIds = generations.filter((g) => superseded.has(g.traceId)).map((g) => g.span.spanId);
+      await supersede(store, projectId, supersededIds, spanIds, evaluatorNames);
     }
     for (const [table, list] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       // A unique token: ClickHouse drops a block identical to a recent one, and a re-score's rows
@@ -238,7 +256,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
 
   /** Writes what is pending, batch by batch; a failed batch is retried later as a re-score. */
   async function drainPending(): Promise<void> {
-    if (pending.length === 0 || now() < retryAt) return;
+    if (pending.length === 0 || now() < retryAt || options.paused?.()) return;
     const taken = pending;
     pending = [];
     const byProject = new Map<string, Pending[]>();
