@@ -172,7 +172,7 @@ if (!values.demo) {
 } else {
   const [{ startMockLlm }, { runDemo }, { getOversight }] = await Promise.all([
     import('@oversight/mock-llm'),
-    import('@oversight/rag-demo'),
+    import('@oversight/rag-support-bot'),
     import('@oversight/sdk'),
   ]);
   if (!values['llm-url']) mock = await startMockLlm({ latencyMs: 60, chunkDelayMs: 12 });
