@@ -21,9 +21,11 @@ export async function runExample(
   file: string,
   env: Record<string, string>,
 ): Promise<ExampleRun> {
+  // No real provider keys leak in from the developer's shell: examples fall back to the mock.
+  const { OPENAI_API_KEY: _key, OPENAI_BASE_URL: _url, ...inherited } = process.env;
   const child = spawn(process.execPath, [file], {
     cwd: path.join(EXAMPLES_DIR, example),
-    env: { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '', ...env },
+    env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
