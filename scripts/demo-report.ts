@@ -146,7 +146,7 @@ export async function readReport(query: Query, sinceMs: number): Promise<DemoRep
       SELECT toString(topic_id) AS topic_id, any(label) AS label, sum(questions) AS questions, sum(gaps) AS gaps,
              max(gap_score) AS gap_score,
              arraySlice(arrayDistinct(arrayFlatten(groupArray(sample_questions))), 1, 3) AS samples
-        FROM kb_gaps WHERE ${since(sinceMs, 'day')} OR day = toStartOfDay(fromUnixTimestamp64Milli(toInt64(${Math.floor(sinceMs)})))
+        FROM kb_gaps WHERE day >= toStartOfDay(fromUnixTimestamp64Milli(toInt64(${Math.floor(sinceMs)})))
        GROUP BY topic_id HAVING gaps > 0
        ORDER BY gap_score DESC, gaps DESC, topic_id LIMIT 3`),
     'kb gap',
@@ -248,7 +248,8 @@ export function formatReport(report: DemoReport, options: FormatOptions): string
     `  npx oversight sql${options.dataDirFlag} "SELECT operation, count() AS spans, round(sum(cost_usd), 6) AS usd FROM llm_spans GROUP BY operation"`,
     `  npx oversight sql${options.dataDirFlag} "SELECT completion_text, groundedness FROM llm_spans WHERE hallucinated = 1 LIMIT 5"`,
     `  npx oversight sql${options.dataDirFlag} "SELECT label, questions, gaps, sample_questions FROM kb_gaps ORDER BY gap_score DESC LIMIT 5"`,
-    'Dashboards: `docker compose up`, then open Grafana at http://localhost:3000 (see docs/sql.md for the tables).',
+    'Dashboards: `docker compose up` starts ClickHouse, a collector and Grafana at http://localhost:3000',
+    '(admin / admin); stop this one first, both listen on :4318. The tables and more queries: docs/sql.md.',
     '',
   );
   return lines.join('\n');
