@@ -60,7 +60,12 @@ export async function readResults(file = RESULTS_FILE): Promise<Results | undefi
 }
 
 export async function writeResults(results: Results, file = RESULTS_FILE): Promise<void> {
-  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  // Short number arrays (load averages) on one line, as the repository's formatter wants them.
+  const text = JSON.stringify(results, null, 2).replace(
+    /\[\n\s+([-\d.e+,\s]+?)\n\s+\]/g,
+    (_, items: string) => `[${items.split(/,\s*/).join(', ')}]`,
+  );
+  await writeFile(file, `${text}\n`);
 }
 
 function formatNumber(value: number): string {

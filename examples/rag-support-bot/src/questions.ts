@@ -82,9 +82,9 @@ export const QUESTIONS: readonly Question[] = [
   },
 ];
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The mock LLM's script: each unsupported question gets its wrong answer, every time. */
 export const MOCK_SCRIPT: readonly { question: RegExp; answer: string }[] = QUESTIONS.filter(
   (q) => q.wrongAnswer !== undefined,
-).map((q) => ({ question: new RegExp(`^${escape(q.text)}$`), answer: q.wrongAnswer as string }));
+).map((q) => ({ question: new RegExp(`^${escapeRegExp(q.text)}$`), answer: q.wrongAnswer as string }));
