@@ -102,6 +102,30 @@ console.log(
 const previous = await readResults();
 const results: Record<string, SectionResult> = {};
 const runStarted = performance.now();
+
+/**
+ * Writes results.json and BENCHMARKS.md; called after every section, so a run
+ * cut short (a slow, shared machine) still leaves the figures it measured.
+ * Sections in their run order; ones this run skipped keep their last figures.
+ */
+async function save(): Promise<void> {
+  const order = sections.map((s) => s.name);
+  const merged: Record<string, SectionResult> = {};
+  for (const name of order) {
+    const section = results[name] ?? previous?.sections[name];
+    if (section) merged[name] = section;
+  }
+  const file = {
+    schema: 1 as const,
+    date: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine,
+    sections: merged,
+  };
+  await writeResults(file);
+  await writeMarkdown(file, order);
+}
+
 for (const section of selected) {
   console.log(`\n== ${section.name}: ${section.description}`);
   const started = performance.now();
@@ -129,6 +153,7 @@ for (const section of selected) {
     ...(error ? { error } : {}),
   };
   console.log(`  (${seconds} s)`);
+  await save();
 }
 
 const rows = Object.entries(results).flatMap(([name, r]) =>
@@ -150,22 +175,6 @@ printTable(
   rows,
 );
 
-// Sections in their run order; ones this run skipped keep their last figures.
-const order = sections.map((s) => s.name);
-const merged: Record<string, SectionResult> = {};
-for (const name of order) {
-  const section = results[name] ?? previous?.sections[name];
-  if (section) merged[name] = section;
-}
-const file = {
-  schema: 1 as const,
-  date: new Date().toISOString(),
-  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-  machine,
-  sections: merged,
-};
-await writeResults(file);
-await writeMarkdown(file, order);
 console.log(
   `\nbench done in ${Math.round((performance.now() - runStarted) / 1000)} s; figures in ` +
     `${path.relative(process.cwd(), RESULTS_FILE)} and ${path.relative(process.cwd(), BENCHMARKS_MD)}`,
