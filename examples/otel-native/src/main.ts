@@ -39,6 +39,13 @@ try {
     console.log(`Q: ${question}\nA: ${await answer(llm, question)}`);
   }
 } finally {
-  await provider.shutdown();
+  // The last batch is sent here; an unreachable collector is the likely failure, so say which.
+  await provider.shutdown().catch((error: Error) => {
+    const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318';
+    console.error(
+      `otel-native: could not send the traces to ${endpoint} (${error.message}); is the collector running?`,
+    );
+    process.exitCode = 1;
+  });
   await mock?.close();
 }
