@@ -8,6 +8,8 @@ export default defineConfig({
       'sdk/test/**/*.test.ts',
       'collector/test/**/*.test.ts',
       'examples/**/*.test.ts',
+      'grafana/test/**/*.test.ts',
+      'test/**/*.test.ts',
     ],
     // chdb sessions are heavy (~270 MB each) and the machine has 2 cores.
     maxWorkers: 2,

@@ -23,6 +23,8 @@ const config = resolveConfig({
   insecureDev: true,
   evaluators,
   ...(workers === undefined || workers === '' ? {} : { transformWorkers: Number(workers) }),
+  // The trace stage (groundedness) is on by default; the trace-quality section compares it off.
+  ...(process.env.OVERSIGHT_TRACE_QUALITY ? { traceQuality: process.env.OVERSIGHT_TRACE_QUALITY } : {}),
 });
 const collector = await startCollector(config);
 console.log(collector.url);

@@ -27,15 +27,19 @@ import {
   writeResults,
 } from './results-file.ts';
 import type { Section } from './section.ts';
+import { dashboards } from './sections/dashboards.ts';
 import { exportSection } from './sections/export.ts';
+import { feedbackSection } from './sections/feedback.ts';
 import { freshness } from './sections/freshness.ts';
 import { groundednessSection } from './sections/groundedness.ts';
 import { guard } from './sections/guard.ts';
+import { importCost } from './sections/import-cost.ts';
 import { ingest } from './sections/ingest.ts';
 import { DEFAULT_LOAD, loadSection } from './sections/load.ts';
 import { decode, sdkOverhead, wal } from './sections/modules.ts';
 import { scoring } from './sections/scoring.ts';
 import { topics } from './sections/topics.ts';
+import { traceQuality } from './sections/trace-quality.ts';
 
 const { values } = parseArgs({
   options: {
@@ -49,16 +53,20 @@ const { values } = parseArgs({
 
 const sections: Section[] = [
   ingest,
+  feedbackSection,
   freshness,
   loadSection({ evaluators: values['load-evaluators'], spansPerSecond: Number(values['load-rate']) }),
   guard,
   scoring,
   groundednessSection,
   topics,
+  traceQuality,
   decode,
   wal,
   sdkOverhead,
   exportSection,
+  dashboards,
+  importCost,
 ];
 
 if (values.help) {

@@ -2,6 +2,8 @@
  * Guardrail latency on the request path: `guard.input()` / `guard.output()`
  * on 2 KB texts with every category switched on, beside the same loop calling
  * a trivial function (what the timing itself costs), then each scorer alone.
+ * `guard.output(answer, { context, question })` adds the groundedness check:
+ * timed on RAG-sized inputs (an 80-word answer against 2,000 words of context).
  */
 
 import { scorers } from '@oversight/scorers';
@@ -12,6 +14,10 @@ import type { Figures, Section, SectionOptions } from '../section.ts';
 import { median, quantile, round } from '../stats.ts';
 
 const TEXT_CHARS = 2048;
+const CONTEXT_WORDS = 2_000;
+const ANSWER_WORDS = 80;
+
+const firstWords = (text: string, n: number) => text.split(/\s+/).slice(0, n).join(' ');
 
 /** Per-call times in µs of `fn` over `inputs`, cycled for `calls` calls. */
 function timeCalls(fn: (text: string) => unknown, inputs: readonly string[], calls: number): number[] {
@@ -48,10 +54,41 @@ export const guard: Section = {
     const trivial = (text: string) => text.length > 0;
 
     for (const fn of [g.input, g.output, trivial]) timeCalls(fn, inputs, Math.min(200, calls));
+    // Answers drawn from their own context (mostly supported), as a RAG app's would be.
+    const contexts = texts(50, CONTEXT_WORDS * 7, 21).map((t) => firstWords(t, CONTEXT_WORDS));
+    const answers = contexts.map((c, i) =>
+      firstWords(
+        c
+          .split(/(?<=[.!?])\s+/)
+          .slice(i % 5)
+          .join(' '),
+        ANSWER_WORDS,
+      ),
+    );
+    const grounded = createGuard({ output: allOn(probe.outputPolicy) });
+    let call = 0;
+    const withContext = (answer: string) => {
+      const i = call++ % contexts.length;
+      return grounded.output(answer, { context: contexts[i] as string, question: 'what does it say?' });
+    };
+    const prepared = contexts.map((c) => grounded.prepareContext(c));
+    let preparedCall = 0;
+    const withPrepared = (answer: string) => {
+      const i = preparedCall++ % prepared.length;
+      return grounded.output(answer, { context: prepared[i] as string[], question: 'what does it say?' });
+    };
+    const rag = answers.map((_, i) => answers[i % answers.length] as string);
+    timeCalls(withContext, rag, Math.min(100, calls));
+    timeCalls(withPrepared, rag, Math.min(100, calls));
     const cases: [string, number[]][] = [
       ['baseline: trivial function', timeCalls(trivial, inputs, calls)],
       ['guard.input(), all categories', timeCalls(g.input, inputs, calls)],
       ['guard.output(), all categories', timeCalls(g.output, outputs, calls)],
+      [
+        `guard.output(answer, { context }), ${ANSWER_WORDS} vs ${CONTEXT_WORDS} words`,
+        timeCalls(withContext, rag, calls),
+      ],
+      ['same, context from guard.prepareContext()', timeCalls(withPrepared, rag, calls)],
     ];
     const scorerCases: [string, number[]][] = Object.values(scorers).map((s) => {
       const score = (text: string) => s.score(text);
@@ -80,6 +117,8 @@ export const guard: Section = {
       ['baseline', cases[0]?.[1]],
       ['input', cases[1]?.[1]],
       ['output', cases[2]?.[1]],
+      ['output_with_context', cases[3]?.[1]],
+      ['output_with_prepared_context', cases[4]?.[1]],
       ...scorerCases.map(([name, s]) => [`scorer.${name}`, s] as const),
     ] as const) {
       figures[`${key}.median_us`] = round(median(samples ?? []));

@@ -117,6 +117,27 @@ withStoreOptions(
         '--transform-workers <n>',
         'worker threads for normalizing and scoring; 0 = on the main thread (default: 1 on ≥ 2 cores)',
       ).env('OVERSIGHT_TRANSFORM_WORKERS'),
+    )
+    .addOption(
+      new Option(
+        '--trace-quality <on>',
+        'score groundedness and relevance per assembled trace (true/false)',
+      ).env('OVERSIGHT_TRACE_QUALITY'),
+    )
+    .addOption(
+      new Option('--trace-grace-ms <ms>', 'wait after a trace root ends before scoring it').env(
+        'OVERSIGHT_TRACE_GRACE_MS',
+      ),
+    )
+    .addOption(
+      new Option('--trace-idle-ms <ms>', 'score a trace after this long without a new span').env(
+        'OVERSIGHT_TRACE_IDLE_MS',
+      ),
+    )
+    .addOption(
+      new Option('--trace-recover-minutes <m>', 'on start, score unscored generations this recent').env(
+        'OVERSIGHT_TRACE_RECOVER_MINUTES',
+      ),
     ),
 ).action(async (options) => {
   const { startCollector } = await import('./service.ts');

@@ -59,6 +59,22 @@ export const ConfigSchema = z.object({
    * the event loop (in slices). Unset: 1 on a machine with two or more cores.
    */
   transformWorkers: z.coerce.number().int().min(0).max(64).optional(),
+  /** The trace stage: groundedness, answer and context relevance per generation of each assembled trace. */
+  traceQuality: z.union([z.boolean(), z.stringbool()]).default(true),
+  /** Milliseconds after a trace's root span arrives before it is scored. */
+  traceGraceMs: z.coerce.number().int().min(0).default(2_000),
+  /** Milliseconds without a new span after which a trace is scored anyway. */
+  traceIdleMs: z.coerce.number().int().min(1).default(30_000),
+  /** Traces assembled at once at most; beyond it the oldest is scored early. */
+  traceMaxOpen: z.coerce.number().int().min(1).default(10_000),
+  /** Estimated bytes of open traces at most; beyond it the oldest is scored early. */
+  traceMaxOpenBytes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(64 * 1024 ** 2),
+  /** On start, generations this many minutes old or newer that carry no score are scored (crash recovery). */
+  traceRecoverMinutes: z.coerce.number().min(0).default(60),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -6,20 +6,24 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { scorers as allScorers, type TextScorer } from '@oversight/scorers';
 import type { Config } from './config.ts';
+import { createGroundednessEnricher } from './enrich/groundedness.ts';
 import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
+import type { TraceEnricher } from './enrich/trace-enricher.ts';
 import { createMetrics } from './metrics.ts';
+import {
+  createTraceStage,
+  registerTraceStageMetrics,
+  type TraceStage,
+} from './pipeline/assemble/trace-stage.ts';
 import { replayCheckFor } from './pipeline/drain/natural-keys.ts';
 import { openPipeline } from './pipeline/index.ts';
 import { createYieldingBatchTransform } from './pipeline/transform/batch-transform.ts';
 import { defaultTransformWorkers, startTransformWorkers } from './pipeline/transform/worker-pool.ts';
 import { createApiKeyResolver, parseApiKeys } from './receive/api-keys.ts';
 import { createApp } from './receive/app.ts';
-import { feedbackRow } from './receive/feedback.ts';
 import { createRateLimiter } from './receive/rate-limit.ts';
-import { createBatchWriter } from './store/batch-writer.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
-import { FEEDBACK } from './store/tables.ts';
 
 /** The write-ahead log lives beside the chdb data dir, never inside it (chdb owns that tree). */
 export function walDirFor(config: Config): string {
@@ -76,6 +80,8 @@ export interface RunningCollector {
   url: string;
   storeDescription: string;
   store: Store;
+  /** Groundedness and relevance per assembled trace; absent with `traceQuality: false`. */
+  traceStage: TraceStage | undefined;
   /** Stops intake, drains the log into ClickHouse (bounded), closes everything. */
   close(): Promise<void>;
 }
@@ -121,6 +127,24 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
         })
       : undefined;
 
+  // Per-trace enrichers, in order: each sees what the earlier ones found about a generation.
+  const traceEnrichers: TraceEnricher[] = [createGroundednessEnricher()];
+  const traceStage = config.traceQuality
+    ? createTraceStage({
+        store,
+        enrichers: traceEnrichers,
+        assembler: {
+          graceMs: config.traceGraceMs,
+          idleMs: config.traceIdleMs,
+          maxOpenTraces: config.traceMaxOpen,
+          maxOpenBytes: config.traceMaxOpenBytes,
+        },
+        recoverWindowMs: config.traceRecoverMinutes * 60_000,
+        onError: reportDrainError(),
+      })
+    : undefined;
+  if (traceStage) registerTraceStageMetrics(metrics.registry, traceStage);
+
   const walDir = walDirFor(config);
   const pipeline = openPipeline({
     wal: {
@@ -132,14 +156,20 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     },
     store: measuredStore,
     toRows: transformWorkers ? transformWorkers.toRows : createYieldingBatchTransform(transformOptions),
-    drain: { onError: reportDrainError(), ...replayCheckFor(store) },
+    drain: {
+      onError: reportDrainError(),
+      ...replayCheckFor(store),
+      ...(traceStage ? { onCommitted: (tables) => traceStage.add(tables) } : {}),
+    },
   });
   const { ingest } = await pipeline.catch(async (error) => {
+    await traceStage?.close(0);
     await transformWorkers?.close();
     await store.close();
     throw error;
   });
-  const feedbackWriter = createBatchWriter(measuredStore, { maxDelayMs: 50 });
+  // Traces a previous process left open (it died before scoring them) are read back and scored.
+  void traceStage?.recover();
   metrics.observe(() => {
     const health = ingest.health();
     return {
@@ -160,8 +190,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       maxDecompressedBytes: config.maxDecompressedBytes,
     },
     ingest: (projectId, spans) => ingest.ingest(projectId, spans),
-    recordFeedback: (projectId, feedback) =>
-      feedbackWriter.write(FEEDBACK, [feedbackRow(projectId, feedback)]),
+    ingestFeedback: (projectId, feedback) => ingest.ingestFeedback(projectId, feedback),
     async readiness() {
       if (closing) return { ready: false, reason: 'shutting down' };
       const health = ingest.health();
@@ -189,13 +218,15 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     storeDescription:
       store.kind === 'embedded' ? `embedded chdb in ${path.resolve(config.dataDir)}` : 'ClickHouse server',
     store,
+    traceStage,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await ingest.stop();
+        // After the drain's last round, so its spans are assembled too.
+        await traceStage?.close();
         // Only after the drain's last round: closing rejects a transform in progress.
         await transformWorkers?.close();
-        await feedbackWriter.close();
         await rm(controlFile, { force: true });
         await store.close();
       })();

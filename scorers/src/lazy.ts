@@ -6,12 +6,13 @@
  * the first guarded or masked text must already be scored.
  */
 import { createRequire } from 'node:module';
+import { siblingModule } from './sibling-module.ts';
 
 export type Scorers = typeof import('./index.ts');
 
 let loaded: Scorers | undefined;
 
 export function loadScorers(): Scorers {
-  loaded ??= createRequire(import.meta.url)('./index.ts') as Scorers;
+  loaded ??= createRequire(import.meta.url)(siblingModule('./index', import.meta.url)) as Scorers;
   return loaded;
 }

@@ -4,10 +4,14 @@
  * text is allowed, flagged, redacted or blocked. Each check is recorded as an
  * `apply_guardrail` span. A guard never throws: a scorer that fails is skipped
  * (fail open) and the failure is recorded on the span.
+ *
+ * Given the context the answer was generated from, `output` also checks
+ * groundedness (the collector's trace-stage scorer), so an app can withhold or
+ * flag an unsupported answer before the user sees it.
  */
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import * as C from '@oversight/conventions';
-import type { Evidence, TextScorer } from '@oversight/scorers';
+import type { ContextIndex, Evidence, TextScorer } from '@oversight/scorers';
 import { loadScorers } from '@oversight/scorers/lazy';
 import { z } from 'zod';
 import { contentId } from './rag/documents.ts';
@@ -15,6 +19,8 @@ import { reportInternal } from './safe.ts';
 
 export const GUARD_CATEGORIES = ['pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal'] as const;
 export type GuardCategory = (typeof GUARD_CATEGORIES)[number];
+/** What a violation is about: a text scorer's category, or an answer the context does not support. */
+export type GuardCheck = GuardCategory | 'groundedness';
 export type GuardAction = 'block' | 'flag' | 'redact' | 'off';
 export type GuardStage = 'input' | 'output';
 /** The decision for one text, most severe action that fired. */
@@ -33,6 +39,12 @@ export const GuardPolicySchema = z.object({
   jailbreak: RuleSchema.optional(),
   toxicity: RuleSchema.optional(),
   refusal: RuleSchema.optional(),
+  /**
+   * Output only, when `output()` is given context. The violation score is the
+   * hallucination risk, 1 − groundedness; without a threshold the scorer's
+   * label decides.
+   */
+  groundedness: RuleSchema.optional(),
 });
 export type GuardPolicy = z.infer<typeof GuardPolicySchema>;
 
@@ -48,6 +60,7 @@ export const DEFAULT_OUTPUT_POLICY: GuardPolicy = {
   toxicity: { action: 'flag' },
   // A refusal is not harmful, but refusals mark questions the knowledge base cannot answer.
   refusal: { action: 'flag' },
+  groundedness: { action: 'flag' },
 };
 
 export type PiiMasker = (text: string, evidence: readonly Evidence[]) => string;
@@ -75,7 +88,7 @@ export function piiMaskerFrom<F>(maskPii: (text: string, findings?: readonly F[]
 }
 
 export interface GuardViolation {
-  category: GuardCategory;
+  category: GuardCheck;
   action: Exclude<GuardAction, 'off'>;
   score: number;
   threshold: number;
@@ -91,7 +104,34 @@ export interface GuardResult {
   /** The text with every `redact` violation masked; the input text when nothing was redacted. */
   redacted: string;
   /** Categories whose scorer is missing or failed; they were not checked. */
-  skipped: GuardCategory[];
+  skipped: GuardCheck[];
+  /** The groundedness verdict, when `output()` was given context. */
+  groundedness?: GroundednessVerdict;
+}
+
+/** What `output()` checks the answer against. */
+export interface OutputGrounding {
+  /**
+   * The documents the answer was generated from, or `guard.prepareContext(documents)`:
+   * indexing 2,000 words costs a few milliseconds, which an app can spend while
+   * the model is still generating instead of after it.
+   */
+  context: string | readonly string[] | PreparedContext;
+  /** The question, so its own words in the answer need no support. */
+  question?: string;
+}
+
+/** Documents indexed for groundedness checks; reusable for every answer drawn from them. */
+export type PreparedContext = ContextIndex;
+
+export interface GroundednessVerdict {
+  /** 1 = every claim supported by the context, 0 = none. */
+  score: number;
+  label: 'grounded' | 'hallucinated';
+  /** The answer declines or says it does not know: not a hallucination. */
+  refusal: boolean;
+  /** Claims the context does not support, worst first. */
+  unsupported: { claim: string; reasons: string[]; missing: string[] }[];
 }
 
 export interface GuardOptions {
@@ -132,11 +172,19 @@ export interface CallOptions<T> {
   blockedMessage?: string;
   /** Reads the completion text out of the function's result; default: the result itself, or its `text`/`content`. */
   outputText?: (result: T) => string;
+  /** Checks the completion's groundedness against this context (see `Guard.output`). */
+  grounding?: OutputGrounding;
 }
 
 export interface Guard {
   input(text: string): GuardResult;
-  output(text: string): GuardResult;
+  /** With `grounding`, also whether the answer is supported by the context it came from. */
+  output(text: string, grounding?: OutputGrounding): GuardResult;
+  /**
+   * Indexes documents for `output(answer, { context })` ahead of time. Never
+   * throws: if the scorers cannot load, the documents come back as they are.
+   */
+  prepareContext(documents: string | readonly string[]): PreparedContext | readonly string[];
   /** Checks the input, calls `fn` with the (redacted) input unless blocked, then checks the output. */
   call<T>(
     input: string,
@@ -168,6 +216,11 @@ const ATTR = {
   violations: C.ATTR_OVERSIGHT_GUARDRAIL_VIOLATIONS,
   skipped: C.ATTR_OVERSIGHT_GUARDRAIL_SKIPPED,
   errorType: C.ATTR_ERROR_TYPE,
+  evaluationName: C.ATTR_GEN_AI_EVALUATION_NAME,
+  evaluationScore: C.ATTR_GEN_AI_EVALUATION_SCORE_VALUE,
+  evaluationLabel: C.ATTR_GEN_AI_EVALUATION_SCORE_LABEL,
+  evaluationExplanation: C.ATTR_GEN_AI_EVALUATION_EXPLANATION,
+  evaluationVersion: C.ATTR_OVERSIGHT_EVALUATION_VERSION,
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -258,6 +311,61 @@ const DECISION_OF: Record<Exclude<GuardAction, 'off'>, GuardDecision> = {
 interface Check {
   result: GuardResult;
   errors: string[];
+  groundedness?: { verdict: GroundednessVerdict; version: string; decision: GuardDecision };
+}
+
+/** Where each unsupported claim sits in the answer, so `redact` can mask it. */
+function claimEvidence(text: string, claims: readonly { claim: string; risk: number }[]): Evidence[] {
+  const evidence: Evidence[] = [];
+  for (const c of claims) {
+    const start = text.indexOf(c.claim);
+    if (start >= 0)
+      evidence.push({ kind: 'UNSUPPORTED', start, end: start + c.claim.length, weight: c.risk });
+    else evidence.push({ kind: 'UNSUPPORTED', weight: c.risk });
+  }
+  return evidence;
+}
+
+function checkGroundedness(
+  text: string,
+  grounding: OutputGrounding,
+  rule: GuardRule,
+  violations: GuardViolation[],
+): { verdict: GroundednessVerdict; version: string; decision: GuardDecision } {
+  const s = loadScorers();
+  const raw = grounding.context;
+  const context = typeof raw === 'string' || 'postings' in raw ? raw : [...(raw as readonly string[])];
+  const g = s.groundedness(text, context, grounding.question ? { question: grounding.question } : {});
+  const verdict: GroundednessVerdict = {
+    score: g.score,
+    label: g.label,
+    refusal: g.refusal,
+    unsupported: g.unsupported.map((u) => ({ claim: u.claim, reasons: [...u.reasons], missing: u.missing })),
+  };
+  const risk = 1 - g.score;
+  const threshold = rule.threshold ?? 1 - s.GROUNDEDNESS_THRESHOLD;
+  const violated = rule.threshold === undefined ? g.label === 'hallucinated' : risk >= threshold;
+  if (!violated || rule.action === 'off')
+    return { verdict, version: s.GROUNDEDNESS_VERSION, decision: 'allowed' };
+  violations.push({
+    category: 'groundedness',
+    action: rule.action,
+    score: risk,
+    threshold,
+    evidence: claimEvidence(text, g.unsupported),
+    explanation: unsupportedText(verdict),
+  });
+  return { verdict, version: s.GROUNDEDNESS_VERSION, decision: DECISION_OF[rule.action] };
+}
+
+function unsupportedText(verdict: GroundednessVerdict): string {
+  return verdict.unsupported
+    .map(
+      (u) =>
+        `"${u.claim}" [${u.reasons.join(', ')}${u.missing.length ? `; missing: ${u.missing.join(', ')}` : ''}]`,
+    )
+    .join('\n')
+    .slice(0, 2_000);
 }
 
 function evaluate(
@@ -265,9 +373,10 @@ function evaluate(
   policy: GuardPolicy,
   scorers: Partial<Record<GuardCategory, TextScorer>>,
   maskPii: PiiMasker | undefined,
+  grounding?: OutputGrounding,
 ): Check {
   const violations: GuardViolation[] = [];
-  const skipped: GuardCategory[] = [];
+  const skipped: GuardCheck[] = [];
   const errors: string[] = [];
   let decision: GuardDecision = 'allowed';
   for (const category of GUARD_CATEGORIES) {
@@ -297,6 +406,17 @@ function evaluate(
       errors.push(err instanceof Error ? err.constructor.name || 'Error' : '_OTHER');
     }
   }
+  let grounded: Check['groundedness'];
+  const groundingRule = policy.groundedness;
+  if (grounding && groundingRule && groundingRule.action !== 'off') {
+    try {
+      grounded = checkGroundedness(text, grounding, groundingRule, violations);
+      if (SEVERITY[grounded.decision] > SEVERITY[decision]) decision = grounded.decision;
+    } catch (err) {
+      skipped.push('groundedness');
+      errors.push(err instanceof Error ? err.constructor.name || 'Error' : '_OTHER');
+    }
+  }
   let redacted = text;
   const toRedact = violations.filter((v) => v.action === 'redact');
   if (toRedact.length > 0) {
@@ -318,10 +438,9 @@ function evaluate(
       );
     }
   }
-  return {
-    result: { allowed: decision !== 'blocked', decision, violations, redacted, skipped },
-    errors,
-  };
+  const result: GuardResult = { allowed: decision !== 'blocked', decision, violations, redacted, skipped };
+  if (grounded) result.groundedness = grounded.verdict;
+  return { result, errors, ...(grounded ? { groundedness: grounded } : {}) };
 }
 
 function reasonOf(violations: readonly GuardViolation[]): string {
@@ -371,10 +490,22 @@ function record(
     .startSpan(`apply_guardrail ${component}`, { kind: SpanKind.INTERNAL, attributes });
   for (const v of result.violations) {
     span.addEvent(C.EVENT_GEN_AI_GUARDRAIL_RESULT, {
-      [ATTR.riskCategory]: v.category,
+      // The risk of an unsupported answer is a hallucination; `groundedness` names the score below.
+      [ATTR.riskCategory]: v.category === 'groundedness' ? 'hallucination' : v.category,
       [ATTR.riskScore]: v.score,
       [ATTR.resultType]: 'action',
       [ATTR.resultValue]: DECISION_OF[v.action],
+    });
+  }
+  const g = check.groundedness;
+  if (g) {
+    // Stored by the collector as an `evaluations` row, shaped like its own groundedness rows.
+    span.addEvent(C.EVENT_GEN_AI_EVALUATION_RESULT, {
+      [ATTR.evaluationName]: 'groundedness',
+      [ATTR.evaluationScore]: g.verdict.score,
+      [ATTR.evaluationLabel]: g.verdict.label,
+      [ATTR.evaluationExplanation]: g.verdict.refusal ? 'refusal' : unsupportedText(g.verdict),
+      [ATTR.evaluationVersion]: g.version,
     });
   }
   if (errors.length > 0) {
@@ -417,11 +548,12 @@ export function createGuard(options: GuardOptions = {}): Guard {
     return { scorers: d.scorers, maskPii: options.maskPii ?? d.maskPii };
   };
 
-  const check = (stage: GuardStage, raw: unknown): GuardResult => {
+  const check = (stage: GuardStage, raw: unknown, grounding?: OutputGrounding): GuardResult => {
     const text = typeof raw === 'string' ? raw : textOf(raw);
     try {
       const { scorers, maskPii } = resolve();
-      const outcome = evaluate(text, stage === 'input' ? inputPolicy : outputPolicy, scorers, maskPii);
+      const policy = stage === 'input' ? inputPolicy : outputPolicy;
+      const outcome = evaluate(text, policy, scorers, maskPii, stage === 'output' ? grounding : undefined);
       if (recordSpans) {
         try {
           record(component, stage, policyId, policyVersion, outcome);
@@ -457,7 +589,7 @@ export function createGuard(options: GuardOptions = {}): Guard {
       reportInternal('guard outputText', error);
       completion = textOf(result);
     }
-    const outputResult = check('output', completion);
+    const outputResult = check('output', completion, callOptions.grounding);
     if (!outputResult.allowed) {
       return {
         text: blockedMessage,
@@ -473,7 +605,16 @@ export function createGuard(options: GuardOptions = {}): Guard {
 
   return {
     input: (text) => check('input', text),
-    output: (text) => check('output', text),
+    output: (text, grounding) => check('output', text, grounding),
+    prepareContext(documents) {
+      const list = typeof documents === 'string' ? [documents] : documents;
+      try {
+        return loadScorers().indexContext(list);
+      } catch (error) {
+        reportInternal('indexing guard context', error);
+        return list;
+      }
+    },
     call,
     wrap:
       <T>(fn: (safeInput: string) => T | Promise<T>, callOptions?: CallOptions<T>) =>

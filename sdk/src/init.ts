@@ -7,7 +7,6 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -28,6 +27,7 @@ import { configureFeedback } from './feedback.ts';
 import { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
 import { setDefaultTelemetry } from './instrumentation/llm-span.ts';
 import { OpenAIInstrumentation } from './instrumentation/openai/instrumentation.ts';
+import { LazyExporter } from './lazy-exporter.ts';
 import { type PriceOverrides, PriceTable, priceOverridesSchema } from './pricing.ts';
 import { QuietExporter } from './quiet-exporter.ts';
 import { diagnoseOnce, errorName } from './safe.ts';
@@ -251,7 +251,7 @@ function otlpExporter(
   const apiKey = opts.apiKey ?? env.OVERSIGHT_API_KEY;
   const headers: Record<string, string> = { ...opts.headers };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-  return new OTLPTraceExporter({
+  const config = {
     // Without an Oversight endpoint the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT itself.
     ...(base ? { url: `${base.replace(/\/+$/, '')}/v1/traces` } : {}),
     ...(Object.keys(headers).length ? { headers } : {}),
@@ -259,6 +259,10 @@ function otlpExporter(
     ...(env.OTEL_EXPORTER_OTLP_COMPRESSION || env.OTEL_EXPORTER_OTLP_TRACES_COMPRESSION
       ? {}
       : { compression: 'gzip' as never }),
+  };
+  return new LazyExporter(async () => {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+    return new OTLPTraceExporter(config);
   });
 }
 

@@ -1,13 +1,39 @@
 import { deserialize, serialize } from 'node:v8';
+import { FEEDBACK_KINDS, type FeedbackKind } from '@oversight/conventions';
 import { z } from 'zod';
 import type { AttributeValue, SpanRecord } from '../otlp/span-record.ts';
 
-/** One accepted OTLP request, as the write-ahead log keeps it. */
+/**
+ * One user feedback document as `/v1/feedback` accepted it, settled at
+ * receipt (id, time, numeric value): a replay of the log entry must write the
+ * very same row, and the feedback table collapses rows by id.
+ */
+export interface FeedbackEntry {
+  id: string;
+  /** Unix milliseconds at which the collector accepted it. */
+  timestamp: number;
+  traceId: string;
+  spanId?: string;
+  userId?: string;
+  kind: FeedbackKind;
+  value: number;
+  comment?: string;
+  correction?: string;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * One accepted request, as the write-ahead log keeps it: the spans of an OTLP
+ * request, or (with no spans) the feedback of a `/v1/feedback` request, which
+ * so shares the spans' group commit, drain, deduplication tokens and replay.
+ */
 export interface IngestBatch {
   projectId: string;
   /** Unix milliseconds at which the collector accepted the request. */
   receivedAt: number;
   spans: SpanRecord[];
+  /** Absent from span requests, and from logs written before feedback went through the log. */
+  feedback?: FeedbackEntry[];
 }
 
 /**
@@ -28,7 +54,12 @@ export class BatchDecodeError extends Error {
 }
 
 export function encodeBatch(batch: IngestBatch): Buffer {
-  const body = serialize({ projectId: batch.projectId, receivedAt: batch.receivedAt, spans: batch.spans });
+  const body = serialize({
+    projectId: batch.projectId,
+    receivedAt: batch.receivedAt,
+    spans: batch.spans,
+    ...(batch.feedback ? { feedback: batch.feedback } : {}),
+  });
   const out = Buffer.allocUnsafe(1 + body.byteLength);
   out[0] = FORMAT_V8;
   out.set(body, 1);
@@ -70,10 +101,24 @@ const spanRecord = z.object({
   statusMessage: z.string(),
 });
 
+const feedbackEntry = z.object({
+  id: z.string().min(1),
+  timestamp: z.number(),
+  traceId: z.string(),
+  spanId: z.string().optional(),
+  userId: z.string().optional(),
+  kind: z.enum(FEEDBACK_KINDS),
+  value: z.number(),
+  comment: z.string().optional(),
+  correction: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+
 const ingestBatch = z.object({
   projectId: z.string().min(1),
   receivedAt: z.number(),
   spans: z.array(spanRecord),
+  feedback: z.array(feedbackEntry).optional(),
 });
 
 /** Exact inverse of `encodeBatch`; throws `BatchDecodeError` on bytes it did not write. */

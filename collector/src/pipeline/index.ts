@@ -1,4 +1,4 @@
-export type { IngestBatch } from './batch-codec.ts';
+export type { FeedbackEntry, IngestBatch } from './batch-codec.ts';
 export { BatchDecodeError, decodeBatch, encodeBatch } from './batch-codec.ts';
 export type { Drain, DrainHealth, DrainOptions, DrainStats, PositionedBatch, ToRows } from './drain/drain.ts';
 export { deduplicationToken, startDrain } from './drain/drain.ts';

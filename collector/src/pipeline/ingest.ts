@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SpanRecord } from '../otlp/span-record.ts';
-import { encodeBatch } from './batch-codec.ts';
+import { encodeBatch, type FeedbackEntry, type IngestBatch } from './batch-codec.ts';
 import type { Drain, DrainHealth } from './drain/drain.ts';
 import { WalFullError } from './wal/errors.ts';
 import type { Wal, WalStats } from './wal/wal.ts';
@@ -27,6 +27,8 @@ export interface IngestHealth extends DrainHealth {
 export interface Ingest {
   /** Resolves once the spans are durable in the log; rejects with `WalFullError` or `IngestClosedError`. */
   ingest(projectId: string, spans: SpanRecord[]): Promise<void>;
+  /** The same for a feedback request: one log entry with no spans, durable when this resolves. */
+  ingestFeedback(projectId: string, feedback: FeedbackEntry[]): Promise<void>;
   health(): IngestHealth;
   /**
    * Stops intake, waits for appends in flight, gives the drain up to
@@ -53,22 +55,26 @@ export function createIngest({ wal, drain, now = Date.now }: IngestOptions): Ing
   const inFlight = new Set<Promise<unknown>>();
   let stopped: Promise<{ drained: boolean }> | null = null;
 
+  async function append(batch: IngestBatch): Promise<void> {
+    if (!accepting) throw new IngestClosedError();
+    const appended = wal.append(encodeBatch(batch));
+    inFlight.add(appended);
+    try {
+      await appended;
+      fullAtCommitted = null;
+    } catch (err) {
+      if (err instanceof WalFullError) fullAtCommitted = wal.committedPosition;
+      throw err;
+    } finally {
+      inFlight.delete(appended);
+    }
+    drain.wake();
+  }
+
   return {
-    async ingest(projectId, spans) {
-      if (!accepting) throw new IngestClosedError();
-      const append = wal.append(encodeBatch({ projectId, receivedAt: now(), spans }));
-      inFlight.add(append);
-      try {
-        await append;
-        fullAtCommitted = null;
-      } catch (err) {
-        if (err instanceof WalFullError) fullAtCommitted = wal.committedPosition;
-        throw err;
-      } finally {
-        inFlight.delete(append);
-      }
-      drain.wake();
-    },
+    ingest: (projectId, spans) => append({ projectId, receivedAt: now(), spans }),
+
+    ingestFeedback: (projectId, feedback) => append({ projectId, receivedAt: now(), spans: [], feedback }),
 
     health() {
       const walStats = wal.stats();

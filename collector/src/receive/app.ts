@@ -5,12 +5,12 @@
  * CLI wire it alike. Auth, rate limits and JSON bodies are the middleware of
  * this folder, in front of the routes that need them.
  */
-import type { Feedback } from '@oversight/conventions';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { CollectorMetrics } from '../metrics.ts';
 import type { DecodeLimits } from '../otlp/index.ts';
 import type { SpanRecord } from '../otlp/span-record.ts';
+import type { FeedbackEntry } from '../pipeline/index.ts';
 import type { ApiKeyResolver } from './api-keys.ts';
 import { adminTokenAuth, apiKeyAuth } from './auth.ts';
 import { feedbackRoute, issuesText } from './feedback.ts';
@@ -25,7 +25,8 @@ export interface AppDeps {
   limits: { maxBodyBytes: number; maxDecompressedBytes: number; decode?: Partial<DecodeLimits> };
   /** Resolves once the spans are durable (in the write-ahead log). */
   ingest(projectId: string, spans: SpanRecord[]): Promise<void>;
-  recordFeedback(projectId: string, feedback: Feedback): Promise<void>;
+  /** Resolves once the feedback is durable (in the write-ahead log). */
+  ingestFeedback(projectId: string, feedback: FeedbackEntry[]): Promise<void>;
   readiness(): Promise<{ ready: boolean; reason?: string }>;
   /** Read-only SQL for `oversight sql` while this process holds the embedded data dir. */
   sql?: { token: string; run(query: string, format: string): Promise<string> };
@@ -78,7 +79,7 @@ export function createApp(deps: AppDeps) {
     apiKeyAuth({ resolver: deps.apiKeys }),
     rateLimit({ limiter: deps.rateLimiter, cost: 1 }),
     jsonBody({ maxBytes: FEEDBACK_MAX_BYTES }),
-    feedbackRoute(deps.recordFeedback),
+    feedbackRoute(deps),
   );
 
   app.post(

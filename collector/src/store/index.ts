@@ -1,14 +1,5 @@
 /** The store's public surface (ClickHouse only: row builders live in pipeline/transform/). */
 export {
-  type BatchWriter,
-  type BatchWriterOptions,
-  type BatchWriterStats,
-  createBatchWriter,
-  DEFAULT_MAX_DELAY_MS,
-  DEFAULT_MAX_ROWS,
-  type WriteOptions,
-} from './batch-writer.ts';
-export {
   DEFAULT_DATA_DIR,
   type EmbeddedStore,
   type EmbeddedStoreOptions,

@@ -396,6 +396,7 @@ describe('the doc matches the schema', () => {
       'evaluations',
       'evaluations_hourly',
       'feedback',
+      'llm_quality_hourly',
       'llm_spans',
       'llm_spans_hourly',
       'otel_traces',
@@ -437,7 +438,7 @@ describe('the doc matches the schema', () => {
       `SELECT name, engine, sorting_key, partition_key FROM system.tables
        WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'schema_migrations'`,
     );
-    expect(tables).toHaveLength(9);
+    expect(tables).toHaveLength(10);
     for (const { name, engine, sorting_key, partition_key } of tables) {
       const section = sections.get(name) ?? '';
       const key = sorting_key.replace(/^\((.*)\)$/, '$1');

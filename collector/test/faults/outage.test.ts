@@ -112,17 +112,17 @@ describe('ClickHouse outage', () => {
     // is the table whose insert ClickHouse commits while the collector, never told, keeps the range.
     await waitFor(
       async () => (await rowsFor('llm_spans', 'span_id', ids)).size === ids.length,
-      15_000,
+      45_000,
       'rows landed',
     );
-    await waitFor(async () => proxy.lostResponses >= 2, 10_000, 'a retried insert whose answer was lost');
+    await waitFor(async () => proxy.lostResponses >= 2, 30_000, 'a retried insert whose answer was lost');
     expect((await rowsFor('otel_traces', 'SpanId', ids)).size).toBe(0);
     expect(metricValue(await scrape(), 'oversight_queue_depth')).toBeGreaterThan(0);
 
     await proxy.restore();
     await waitFor(
       async () => metricValue(await scrape(), 'oversight_queue_depth') === 0,
-      25_000,
+      45_000,
       'the log to drain',
     );
     // The llm_spans range went in at least twice more (lost answers, then the replay after the
@@ -133,5 +133,6 @@ describe('ClickHouse outage', () => {
       expect(counts.size).toBe(ids.length);
       expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(ids.length);
     }
-  });
+    // Deadlines, not speed assertions: a loaded 2-core machine retries slowly.
+  }, 150_000);
 });

@@ -37,3 +37,41 @@ describe('batch codec', () => {
     expect(() => decodeBatch(wrong)).toThrow(/malformed batch/);
   });
 });
+
+describe('batch codec: feedback entries', () => {
+  const feedback = [
+    {
+      id: 'fb-1',
+      timestamp: 1_760_000_000_123.5,
+      traceId: 'ab'.repeat(16),
+      spanId: 'cd'.repeat(8),
+      userId: 'u-1',
+      kind: 'edit' as const,
+      value: 0,
+      comment: 'too long',
+      correction: 'Thirty days.',
+      metadata: { page: 'faq', 'x.y': 'é' },
+    },
+    { id: 'fb-2', timestamp: 1, traceId: 'ef'.repeat(16), kind: 'thumbs' as const, value: 1 },
+  ];
+
+  it('round-trips a feedback request as an entry with no spans', () => {
+    const batch = { projectId: 'proj-1', receivedAt: 1_760_000_000_123, spans: [], feedback };
+    expect(decodeBatch(encodeBatch(batch))).toEqual(batch);
+  });
+
+  it('leaves span batches as they were: no feedback key, same bytes as before', () => {
+    const batch = { projectId: 'p', receivedAt: 5, spans: [span('a')] };
+    const decoded = decodeBatch(encodeBatch(batch));
+    expect('feedback' in decoded).toBe(false);
+    expect(encodeBatch(batch)).toEqual(encodeBatch({ ...batch, feedback: undefined }));
+  });
+
+  it('rejects a feedback entry of an unknown kind or without an id', () => {
+    const base = { projectId: 'p', receivedAt: 1, spans: [] };
+    const unknownKind = encodeBatch({ ...base, feedback: [{ ...feedback[1], kind: 'like' }] as never });
+    expect(() => decodeBatch(unknownKind)).toThrow(/malformed batch/);
+    const noId = encodeBatch({ ...base, feedback: [{ ...feedback[1], id: '' }] as never });
+    expect(() => decodeBatch(noId)).toThrow(/malformed batch/);
+  });
+});

@@ -12,10 +12,16 @@ import { createBatchTransform } from '../../src/pipeline/transform/batch-transfo
 import { Wal } from '../../src/pipeline/wal/wal.ts';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../src/store/tables.ts';
+import {
+  EVALUATIONS,
+  FEEDBACK,
+  LLM_SPANS,
+  OTEL_TRACES,
+  RETRIEVAL_DOCUMENTS,
+} from '../../src/store/tables.ts';
 import { spanWith } from '../normalize/span-fixture.ts';
 
-const TABLES = [EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS];
+const TABLES = [EVALUATIONS, FEEDBACK, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS];
 const messages = (role: string, content: string) =>
   JSON.stringify([{ role, parts: [{ type: 'text', content }] }]);
 
@@ -101,6 +107,20 @@ describe('crash replay into the real tables', () => {
       const position = await wal.append(encodeBatch(batch));
       batches.push({ ...batch, position });
     }
+    // A feedback request is an entry with no spans; its rows replay like theirs.
+    const feedbackBatch = {
+      projectId: 'project-0',
+      receivedAt: 1_700_000_000_000,
+      spans: [],
+      feedback: [0, 1, 2].map((i) => ({
+        id: `fb-${i}`,
+        timestamp: 1_700_000_000_000 + i,
+        traceId: `${i}`.padStart(32, 'a'),
+        kind: 'thumbs' as const,
+        value: i % 2,
+      })),
+    };
+    batches.push({ ...feedbackBatch, position: await wal.append(encodeBatch(feedbackBatch)) });
     const expected = toRows(batches);
     for (const table of TABLES) expect(expected.get(table)?.length, table).toBeGreaterThan(0);
 
@@ -141,6 +161,8 @@ describe('crash replay into the real tables', () => {
       `SELECT document_id, rank FROM ${RETRIEVAL_DOCUMENTS} ORDER BY document_id`,
     );
     expect(documents.map((d) => d.document_id)).toEqual(['d0', 'd1', 'd2', 'e0', 'e1', 'e2']);
+    const feedback = await store.query<{ id: string }>(`SELECT id FROM ${FEEDBACK} ORDER BY id`);
+    expect(feedback.map((f) => f.id)).toEqual(['fb-0', 'fb-1', 'fb-2']);
   });
 
   it('is left off for a server, which outlives the collector and keeps its parts', () => {

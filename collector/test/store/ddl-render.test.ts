@@ -16,6 +16,8 @@ describe('DDL templates', () => {
       '6_feedback',
       '7_rollups',
       '8_quality',
+      '9_trace_quality',
+      '11_quality_rollup',
       '12_feedback_agreement',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
@@ -92,6 +94,7 @@ describe('DDL templates', () => {
       'llm_spans',
       'topics',
       'feedback',
+      'llm_quality_hourly',
     ]);
     const rebuilt = statements.indexOf('DROP TABLE IF EXISTS `obs`.`llm_spans` ON CLUSTER `prod` SYNC');
     const altered = statements.findIndex((s) =>

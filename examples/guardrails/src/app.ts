@@ -7,7 +7,7 @@
  * Every decision is a guardrail span in the trace, so the dashboards count
  * what was blocked and withheld.
  */
-import { createGuard, type GuardResult, workflow } from '@oversight/sdk';
+import { createGuard, workflow } from '@oversight/sdk';
 import type OpenAI from 'openai';
 
 export const ARTICLES: Record<string, string> = {
@@ -18,12 +18,6 @@ export const ARTICLES: Record<string, string> = {
 };
 
 export const BLOCKED = "Sorry, I can't help with that request.";
-
-/** What `guard.output` returns when given the context: the decision plus the groundedness verdict. */
-export interface GroundedOutput extends GuardResult {
-  groundedness?: { score: number; label: string; unsupported: { claim: string }[] };
-}
-type OutputCheck = (text: string, options: { context: string[]; question: string }) => GroundedOutput;
 
 export type Verdict = 'answered' | 'blocked' | 'withheld';
 
@@ -39,8 +33,9 @@ export function createAnswerer(openai: OpenAI) {
     name: 'support-guard',
     policyId: 'support-v1',
     input: { prompt_injection: { action: 'block' }, jailbreak: { action: 'block' } },
+    // An answer its context does not support never reaches the user (the default only flags it).
+    output: { groundedness: { action: 'block' } },
   });
-  const checkOutput = guard.output.bind(guard) as unknown as OutputCheck;
 
   return async function answer(question: string, articleIds: string[]): Promise<Answer> {
     return workflow({ name: 'guarded-answer' }, async () => {
@@ -55,9 +50,9 @@ export function createAnswerer(openai: OpenAI) {
         ],
       });
       const text = completion.choices[0]?.message.content ?? '';
-      const shown = checkOutput(text, { context, question: checked.redacted });
+      const shown = guard.output(text, { context, question: checked.redacted });
       const unsupported = shown.groundedness?.unsupported.map((u) => u.claim) ?? [];
-      if (!shown.allowed || shown.groundedness?.label === 'hallucinated') {
+      if (!shown.allowed) {
         return {
           verdict: 'withheld',
           text: `I'm not certain about that. From our help centre: ${context[0] ?? 'no article found.'}`,

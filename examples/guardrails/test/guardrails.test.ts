@@ -28,7 +28,6 @@ describe('examples/guardrails', () => {
     );
   });
 
-  // Needs guard.output(answer, { context, question }) with its groundedness verdict (issue 10).
   it('withholds the answer that contradicts its article and names the unsupported sentence', () => {
     expect(run.stdout).toContain(
       "Q: How long do refunds take to reach my card?\n   withheld: I'm not certain about that. From our help centre: Items can be returned",

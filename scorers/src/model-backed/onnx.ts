@@ -55,7 +55,15 @@ export function createOnnxScorer(options: OnnxScorerOptions): AsyncTextScorer {
 
   function load() {
     ready ??= (async () => {
-      const ort = await import('onnxruntime-node');
+      const ort = await import('onnxruntime-node').catch((error: unknown) => {
+        // An optional peer: say what to install instead of a bare module-not-found.
+        throw new Error(
+          `${options.name}: ONNX scorers need onnxruntime-node (npm install onnxruntime-node)`,
+          {
+            cause: error,
+          },
+        );
+      });
       const session = await ort.InferenceSession.create(options.modelPath);
       return { ort, session };
     })();

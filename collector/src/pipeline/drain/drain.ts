@@ -43,6 +43,7 @@ export function startDrain(options: DrainOptions): Drain {
     deadLetterPath: options.deadLetterPath ?? join(wal.dir, 'dead-letter.jsonl'),
     fsync: options.fsync ?? true,
     onCommit: notifyProgress,
+    onCommitted: options.onCommitted,
   });
 
   const hasBacklog = () => wal.endPosition > wal.committedPosition;

@@ -21,6 +21,8 @@ export interface RoundOptions {
   fsync: boolean;
   /** Called after every commit. */
   onCommit: () => void;
+  /** Given each committed round's rows (the trace stage assembles traces from them). */
+  onCommitted?: ((tables: ReadonlyMap<string, Row[]>) => void) | undefined;
 }
 
 /** Runs one round per call; resolves without doing anything when the log holds nothing new. */
@@ -137,6 +139,7 @@ export function createRound(options: RoundOptions): () => Promise<void> {
     await wal.commit(range.to);
     state.counters.entriesCommitted += wal.stats().committedEntries - before;
     state.consecutiveFailures = 0;
+    options.onCommitted?.(tables);
     options.onCommit();
   };
 }

@@ -43,6 +43,11 @@ export interface DrainOptions {
   rowKey?: RowKey;
   /** Where the rows go, read by that check; tables are the names the drain inserts into. */
   reader?: KeyReader;
+  /**
+   * Given each round's rows once they are stored and the round committed
+   * (a replayed round too). Must not throw or block: the trace stage queues them.
+   */
+  onCommitted?: (tables: ReadonlyMap<string, Row[]>) => void;
 }
 
 export interface DrainHealth {

@@ -6,10 +6,10 @@ import { createSafetyEnricher } from '../../enrich/safety.ts';
 import { normalizeSpan } from '../../normalize/index.ts';
 import type { SpanRecord } from '../../otlp/span-record.ts';
 import type { Row } from '../../store/store.ts';
-import { EVALUATIONS, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
-import type { PositionedBatch } from '../index.ts';
+import { EVALUATIONS, FEEDBACK, LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
+import type { FeedbackEntry, PositionedBatch } from '../index.ts';
 import { toLlmSpanRow, toRetrievalDocumentRows } from './llm-rows.ts';
-import { toEvaluationRow } from './record-rows.ts';
+import { toEvaluationRow, toFeedbackRow } from './record-rows.ts';
 import { toTraceRow } from './trace-row.ts';
 
 /**
@@ -32,6 +32,7 @@ function createRowSink(options: TransformOptions) {
     const llmSpans: Row[] = [];
     const documents: Row[] = [];
     const evaluations: Row[] = [];
+    const feedback: Row[] = [];
     const addEvaluations = (projectId: string, found: Evaluation[]) => {
       for (const e of found) {
         if (e.score === null) continue;
@@ -63,12 +64,16 @@ function createRowSink(options: TransformOptions) {
         addEvaluations(projectId, guardrailEvaluations(llm));
         addEvaluations(projectId, scoreSpan(llm));
       },
+      addFeedback(projectId: string, entries: readonly FeedbackEntry[]) {
+        for (const entry of entries) feedback.push(toFeedbackRow({ ...entry, projectId }));
+      },
       tables(): Map<string, Row[]> {
         const tables = new Map<string, Row[]>([
           [OTEL_TRACES, traces],
           [LLM_SPANS, llmSpans],
           [RETRIEVAL_DOCUMENTS, documents],
           [EVALUATIONS, evaluations],
+          [FEEDBACK, feedback],
         ]);
         for (const [table, rows] of tables) if (rows.length === 0) tables.delete(table);
         return tables;
@@ -81,7 +86,10 @@ export function createBatchTransform(options: TransformOptions) {
   const newSink = createRowSink(options);
   return function toRows(batches: readonly PositionedBatch[]): Map<string, Row[]> {
     const sink = newSink();
-    for (const { projectId, spans } of batches) for (const span of spans) sink.add(projectId, span);
+    for (const { projectId, spans, feedback } of batches) {
+      for (const span of spans) sink.add(projectId, span);
+      if (feedback) sink.addFeedback(projectId, feedback);
+    }
     return sink.tables();
   };
 }
@@ -96,7 +104,7 @@ export function createYieldingBatchTransform(options: TransformOptions, sliceMs 
   return async function toRows(batches: readonly PositionedBatch[]): Promise<Map<string, Row[]>> {
     const sink = newSink();
     let sliceEnd = performance.now() + sliceMs;
-    for (const { projectId, spans } of batches) {
+    for (const { projectId, spans, feedback } of batches) {
       for (const span of spans) {
         sink.add(projectId, span);
         if (performance.now() >= sliceEnd) {
@@ -104,6 +112,7 @@ export function createYieldingBatchTransform(options: TransformOptions, sliceMs 
           sliceEnd = performance.now() + sliceMs;
         }
       }
+      if (feedback) sink.addFeedback(projectId, feedback);
     }
     return sink.tables();
   };

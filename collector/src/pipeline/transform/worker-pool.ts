@@ -153,7 +153,9 @@ export async function startTransformWorkers(
   const chunkSpans = Math.max(1, settings.chunkSpans ?? 256);
   const inFlightPerWorker = Math.max(1, settings.inFlightPerWorker ?? 2);
   const crashRetries = Math.max(0, settings.crashRetries ?? 1);
-  const entry = settings.entry ?? new URL('./worker-thread.ts', import.meta.url);
+  const entry =
+    settings.entry ??
+    new URL(import.meta.url.endsWith('.ts') ? './worker-thread.ts' : './worker-thread.js', import.meta.url);
   const warn = settings.onWarning ?? (() => {});
   const workerData: TransformWorkerOptions = {
     maxTextChars: options.maxTextChars,

@@ -1,0 +1,419 @@
+/**
+ * The trace stage: after each drain round commits, its span rows feed the
+ * TraceAssembler; ready traces are paired (question, answer, context per
+ * generation), run through the trace enrichers in order, and their results
+ * written: rows inserted (evaluations, topics, …) and the llm_spans quality
+ * columns set by one lightweight UPDATE per project and flush batch.
+ *
+ * Span rows never wait for this: they are stored by the drain round before the
+ * stage sees them, so freshness is the drain's. Scores follow a trace's grace
+ * period (or idle timeout).
+ *
+ * One score per (span, evaluator), whatever happens:
+ *   - a trace seen before (a late span, a WAL replay, a retry after a failed
+ *     write, or one already carrying collector scores) is read back whole from
+ *     ClickHouse, re-scored, and its old rows superseded (quality columns back
+ *     to NULL, old rows deleted, new rows inserted, columns set);
+ *   - on start, generations of the last `recoverWindowMs` that carry no score
+ *     (their trace was open in a process that died, or it died mid-write) are
+ *     read back and scored the same way.
+ * Work runs one batch at a time, so two flushes never race on one trace.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import type { TraceEnricher, TraceGeneration } from '../../enrich/trace-enricher.ts';
+import type { LlmSpan } from '../../normalize/index.ts';
+import type { Row } from '../../store/store.ts';
+import { LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
+import {
+  type AssembledTrace,
+  type AssemblerCounters,
+  type AssemblerOptions,
+  TraceAssembler,
+} from './assembler.ts';
+import { rebuildTraces } from './from-rows.ts';
+import { pairGenerations, type SpanLink } from './pairing.ts';
+import {
+  readTraces,
+  type SpanFindings,
+  supersede,
+  type TraceStore,
+  tracesWithScores,
+  unscoredTraces,
+  updateQualityColumns,
+} from './trace-store.ts';
+
+/** Evaluators whose old rows a re-score deletes, besides any the enrichers return. */
+const ALWAYS_SUPERSEDED = ['groundedness', 'answer_relevance', 'context_relevance'];
+
+export interface TraceStageOptions {
+  store: TraceStore;
+  /** Run in order; each sees what the earlier ones found. */
+  enrichers: readonly TraceEnricher[];
+  assembler?: Omit<AssemblerOptions, 'now'>;
+  now?: () => number;
+  /**
+   * How often ready traces are collected and written (default 1 000 ms). Each
+   * write batch costs a few round trips and one UPDATE mutation whatever its
+   * size, so fewer, larger batches are cheaper; scores wait for the grace period anyway.
+   */
+  pollMs?: number;
+  /** Traces per write batch (default 500). */
+  maxBatchTraces?: number;
+  /** Recovery on start looks back this far (default 1 h). */
+  recoverWindowMs?: number;
+  /** Recovery re-scores at most this many traces (default 20 000). */
+  recoverMaxTraces?: number;
+  /** Traces waiting for a write retry at most; beyond it the oldest are dropped, counted (default 50 000). */
+  maxPendingTraces?: number;
+  retryMs?: { initial?: number; max?: number };
+  /** Told about failed writes (retried) and dropped traces; the stage never throws into the drain. */
+  onError?: (error: Error) => void;
+}
+
+export interface TraceStageCounters extends AssemblerCounters {
+  tracesScored: number;
+  tracesRescored: number;
+  generationsScored: number;
+  recovered: number;
+  failedBatches: number;
+  droppedTraces: number;
+  pendingTraces: number;
+  /** Rows of committed rounds the stage could not read (counted, skipped). */
+  skippedRows: number;
+}
+
+export interface TraceStage {
+  /** The drain's `onCommitted`: a committed round's rows. Never throws. */
+  add(tables: ReadonlyMap<string, Row[]>): void;
+  /** Scores what a previous process left unscored; runs in the stage's queue. */
+  recover(): Promise<number>;
+  /** Collects ready traces now and resolves when they and everything queued before are written. */
+  flush(): Promise<void>;
+  metrics(): TraceStageCounters;
+  /** Scores every open trace (bounded by `timeoutMs`) and stops. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+interface Pending {
+  projectId: string;
+  traceId: string;
+  spans: LlmSpan[];
+  links: SpanLink[];
+  /** Read the trace back and supersede old rows. */
+  rescore: boolean;
+  /** Failed writes so far; a trace that keeps failing is dropped, not retried forever. */
+  attempts?: number;
+}
+
+/** Writes of one trace at most before it is dropped (counted, reported). */
+const MAX_ATTEMPTS = 8;
+
+export function createTraceStage(options: TraceStageOptions): TraceStage {
+  const { store, enrichers } = options;
+  const now = options.now ?? Date.now;
+  const assembler = new TraceAssembler({ ...options.assembler, now });
+  const maxBatch = options.maxBatchTraces ?? 500;
+  const maxPending = options.maxPendingTraces ?? 50_000;
+  const retryInitial = options.retryMs?.initial ?? 500;
+  const retryMax = options.retryMs?.max ?? 30_000;
+  const report = options.onError ?? (() => {});
+  const counters = {
+    tracesScored: 0,
+    tracesRescored: 0,
+    generationsScored: 0,
+    recovered: 0,
+    failedBatches: 0,
+    droppedTraces: 0,
+    skippedRows: 0,
+  };
+  let pending: Pending[] = [];
+  let queue: Promise<void> = Promise.resolve();
+  let failures = 0;
+  let retryAt = 0;
+  let closed = false;
+
+  const fromAssembled = (t: AssembledTrace): Pending => ({
+    projectId: t.projectId,
+    traceId: t.traceId,
+    spans: t.spans,
+    links: t.links,
+    rescore: t.late,
+  });
+
+  function enqueue(traces: Pending[]): void {
+    pending.push(...traces);
+    if (pending.length > maxPending) {
+      const dropped = pending.length - maxPending;
+      pending = pending.slice(dropped);
+      counters.droppedTraces += dropped;
+      report(new Error(`trace stage: ${dropped} traces dropped unscored (write backlog over ${maxPending})`));
+    }
+  }
+
+  /** One batch of one project: read back what needs it, enrich, write. */
+  async function processBatch(projectId: string, batch: Pending[]): Promise<void> {
+    const evaluatorNames = [...ALWAYS_SUPERSEDED];
+    const fresh = batch.filter((t) => !t.rescore).map((t) => t.traceId);
+    if (fresh.length > 0) {
+      const scored = await tracesWithScores(store, projectId, fresh, evaluatorNames);
+      for (const t of batch) if (scored.has(t.traceId)) t.rescore = true;
+    }
+    const rescoreIds = batch.filter((t) => t.rescore).map((t) => t.traceId);
+    if (rescoreIds.length > 0) {
+      const stored = rebuildTraces(await readTraces(store, projectId, rescoreIds));
+      counters.skippedRows += stored.skipped;
+      for (const t of batch) {
+        if (!t.rescore) continue;
+        const s = stored.traces.get(`${projectId}\u0000${t.traceId}`);
+        if (!s) continue;
+        const spans = new Map(t.spans.map((x) => [x.spanId, x]));
+        for (const x of s.spans) spans.set(x.spanId, x);
+        const links = new Map(t.links.map((x) => [x.spanId, x]));
+        for (const x of s.links) links.set(x.spanId, x);
+        t.spans = [...spans.values()].sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+        t.links = [...links.values()];
+      }
+    }
+
+    const generations: TraceGeneration[] = [];
+    for (const t of batch) {
+      const byId = new Map(t.spans.map((s) => [s.spanId, s]));
+      for (const pair of pairGenerations(t.spans, t.links)) {
+        const span = byId.get(pair.spanId) as LlmSpan;
+        generations.push({
+          projectId,
+          traceId: t.traceId,
+          span,
+          pair,
+          retrievals: pair.contextSpanIds.map((id) => byId.get(id)).filter((s) => s !== undefined),
+          found: {},
+        });
+      }
+    }
+    if (generations.length === 0) return;
+
+    const rows = new Map<string, Row[]>();
+    const rescored = new Set(rescoreIds);
+    const groups = [
+      { rescore: false, generations: generations.filter((g) => !rescored.has(g.traceId)) },
+      { rescore: true, generations: generations.filter((g) => rescored.has(g.traceId)) },
+    ];
+    for (const enricher of enrichers) {
+      for (const group of groups) {
+        if (group.generations.length === 0) continue;
+        const got = await enricher.enrich(group.generations, { rescore: group.rescore });
+        for (const [table, list] of Object.entries(got.rows)) {
+          if (!list || list.length === 0) continue;
+          rows.set(table, [...(rows.get(table) ?? []), ...list]);
+        }
+      }
+    }
+
+    if (rescoreIds.length > 0) {
+      for (const r of rows.get('evaluations') ?? []) {
+        const name = String(r.evaluator);
+        if (!evaluatorNames.includes(name)) evaluatorNames.push(name);
+      }
+      const spanIds = generations.filter((g) => rescored.has(g.traceId)).map((g) => g.span.spanId);
+      await supersede(store, projectId, rescoreIds, spanIds, evaluatorNames);
+    }
+    for (const [table, list] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      // A unique token: ClickHouse drops a block identical to a recent one, and a re-score's rows
+      // often are identical to the ones it just deleted.
+      await store.insert(table, list, { deduplicationToken: `trace-stage:${randomUUID()}` });
+    }
+    const findings: SpanFindings[] = generations.map((g) => ({ spanId: g.span.spanId, found: g.found }));
+    await updateQualityColumns(
+      store,
+      projectId,
+      batch.map((t) => t.traceId),
+      findings,
+    );
+    counters.tracesScored += batch.length - rescoreIds.length;
+    counters.tracesRescored += rescoreIds.length;
+    counters.generationsScored += generations.length;
+  }
+
+  /** Writes what is pending, batch by batch; a failed batch is retried later as a re-score. */
+  async function drainPending(): Promise<void> {
+    if (pending.length === 0 || now() < retryAt) return;
+    const taken = pending;
+    pending = [];
+    const byProject = new Map<string, Pending[]>();
+    for (const t of taken) {
+      // A trace flushed twice in one batch (late spans) is scored once, from storage.
+      const list = byProject.get(t.projectId) ?? [];
+      const same = list.find((x) => x.traceId === t.traceId);
+      if (same) {
+        same.rescore = true;
+        same.spans.push(...t.spans);
+        same.links.push(...t.links);
+      } else list.push(t);
+      byProject.set(t.projectId, list);
+    }
+    const batches: [string, Pending[]][] = [];
+    for (const [projectId, list] of byProject)
+      for (let i = 0; i < list.length; i += maxBatch) batches.push([projectId, list.slice(i, i + maxBatch)]);
+    for (let b = 0; b < batches.length; b++) {
+      const [projectId, batch] = batches[b] as [string, Pending[]];
+      try {
+        await processBatch(projectId, batch);
+        failures = 0;
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        counters.failedBatches++;
+        failures++;
+        retryAt = now() + Math.min(retryMax, retryInitial * 2 ** (failures - 1));
+        report(new Error(`trace stage: scoring ${batch.length} traces failed, will retry: ${error.message}`));
+        // Whatever half-happened is superseded on the retry.
+        for (const t of batch) {
+          t.rescore = true;
+          t.attempts = (t.attempts ?? 0) + 1;
+        }
+        const giveUp = batch.filter((t) => (t.attempts ?? 0) >= MAX_ATTEMPTS);
+        if (giveUp.length > 0) {
+          counters.droppedTraces += giveUp.length;
+          report(
+            new Error(`trace stage: ${giveUp.length} traces dropped after ${MAX_ATTEMPTS} failed writes`),
+          );
+        }
+        enqueue([
+          ...batch.filter((t) => (t.attempts ?? 0) < MAX_ATTEMPTS),
+          ...batches.slice(b + 1).flatMap(([, list]) => list),
+        ]);
+        return;
+      }
+    }
+  }
+
+  function run(task: () => Promise<void>): Promise<void> {
+    queue = queue.then(task, task);
+    return queue;
+  }
+
+  function tick(): Promise<void> {
+    return run(async () => {
+      enqueue(assembler.poll().map(fromAssembled));
+      await drainPending();
+    });
+  }
+
+  const timer = setInterval(() => {
+    if (!closed) void tick();
+  }, options.pollMs ?? 1_000);
+  timer.unref();
+
+  return {
+    add(tables) {
+      if (closed) return;
+      try {
+        const rebuilt = rebuildTraces({
+          llmSpans: tables.get(LLM_SPANS),
+          documents: tables.get(RETRIEVAL_DOCUMENTS),
+          traces: tables.get(OTEL_TRACES),
+        });
+        counters.skippedRows += rebuilt.skipped;
+        for (const t of rebuilt.traces.values()) {
+          for (const link of t.links) assembler.addLink(t.projectId, t.traceId, link);
+          for (const span of t.spans) assembler.add(t.projectId, span);
+        }
+      } catch (err) {
+        // A bug here must not stop the drain: the rows are stored; recovery scores them on the next start.
+        report(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+    recover() {
+      let found = 0;
+      return run(async () => {
+        const window = options.recoverWindowMs ?? 3_600_000;
+        const traces = await unscoredTraces(store, window, options.recoverMaxTraces ?? 20_000);
+        found = traces.length;
+        counters.recovered += found;
+        enqueue(traces.map((t) => ({ ...t, spans: [], links: [], rescore: true })));
+        await drainPending();
+      }).then(() => found);
+    },
+    flush() {
+      retryAt = 0;
+      return tick();
+    },
+    metrics() {
+      return { ...assembler.metrics(), ...counters, pendingTraces: pending.length };
+    },
+    async close(timeoutMs = 10_000) {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      const last = run(async () => {
+        enqueue(assembler.flushAll().map(fromAssembled));
+        retryAt = 0;
+        await drainPending();
+      });
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([
+        last,
+        new Promise<void>((resolve) => {
+          timeout = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timeout);
+      if (pending.length > 0)
+        report(
+          new Error(`trace stage: ${pending.length} traces left unscored at shutdown (recovered on start)`),
+        );
+    },
+  };
+}
+
+/** /metrics: the assembler's bounds and the stage's work, read at scrape time. */
+export function registerTraceStageMetrics(registry: Registry, stage: TraceStage): void {
+  const gauge = (name: string, help: string, read: (m: TraceStageCounters) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read(stage.metrics()));
+      },
+    });
+  gauge('oversight_trace_open', 'Traces being assembled', (m) => m.openTraces);
+  gauge('oversight_trace_open_bytes', 'Estimated bytes of the spans of open traces', (m) => m.openBytes);
+  gauge('oversight_trace_pending', 'Ready traces waiting to be scored and written', (m) => m.pendingTraces);
+  // Counters mirror cumulative totals: each scrape adds what changed since the last.
+  const seen = new Map<string, number>();
+  const counter = (name: string, help: string, read: (m: TraceStageCounters) => Record<string, number>) => {
+    const labelNames = ['kind'];
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        for (const [kind, value] of Object.entries(read(stage.metrics()))) {
+          const k = `${name}/${kind}`;
+          const delta = value - (seen.get(k) ?? 0);
+          if (delta > 0) this.inc({ kind }, delta);
+          seen.set(k, value);
+        }
+      },
+    });
+  };
+  counter('oversight_trace_flushed_total', 'Traces handed to scoring, by why they were ready', (m) => ({
+    ...m.tracesFlushed,
+  }));
+  counter('oversight_trace_spans_total', 'Spans through the trace stage', (m) => ({
+    in: m.spansIn,
+    late: m.lateSpans,
+    duplicate: m.duplicateSpans,
+  }));
+  counter('oversight_trace_scored_total', 'Trace stage work', (m) => ({
+    traces: m.tracesScored,
+    rescored: m.tracesRescored,
+    generations: m.generationsScored,
+    recovered: m.recovered,
+    failed_batches: m.failedBatches,
+    dropped: m.droppedTraces,
+  }));
+}

@@ -1,0 +1,199 @@
+/**
+ * What the trace stage reads from and writes to ClickHouse: whole traces read
+ * back (re-scores, crash recovery), which traces already carry scores, the
+ * supersede of old scores, and the one lightweight UPDATE of the llm_spans
+ * quality columns per flush batch. Every value travels as a bound query
+ * parameter; only table names (checked identifiers) are spliced.
+ */
+import type { GenerationFindings } from '../../enrich/trace-enricher.ts';
+import type { Row, Store } from '../../store/store.ts';
+import {
+  EVALUATIONS,
+  LLM_SPANS,
+  OTEL_TRACES,
+  qualifiedTable,
+  RETRIEVAL_DOCUMENTS,
+} from '../../store/tables.ts';
+
+export type TraceStore = Pick<Store, 'database' | 'query' | 'command' | 'insert'>;
+
+const GENERATION_OPERATIONS = ['chat', 'text_completion', 'generate_content'];
+
+export interface TraceRows {
+  llmSpans: Row[];
+  documents: Row[];
+  traces: Row[];
+}
+
+/** Every stored row of the traces, in the shapes `rebuildTraces` reads. */
+export async function readTraces(
+  store: TraceStore,
+  projectId: string,
+  traceIds: readonly string[],
+): Promise<TraceRows> {
+  const db = store.database;
+  const params = { project: projectId, traces: traceIds };
+  const [llmSpans, documents, traces] = await Promise.all([
+    store.query(
+      `SELECT project_id, trace_id, span_id, parent_span_id,
+              toString(toUnixTimestamp64Nano(timestamp)) AS timestamp_ns, toString(duration_ns) AS duration_ns,
+              convention, operation, name, service_name, input_messages, output_messages,
+              system_instructions, tool_result, retrieval_query, session_id, user_id
+         FROM ${qualifiedTable(db, LLM_SPANS)}
+        WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
+        LIMIT 1 BY trace_id, span_id`,
+      { params },
+    ),
+    store.query(
+      `SELECT trace_id, span_id, document_id, rank, score, content
+         FROM ${qualifiedTable(db, RETRIEVAL_DOCUMENTS)}
+        WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
+        LIMIT 1 BY trace_id, span_id, rank`,
+      { params },
+    ),
+    store.query(
+      `SELECT ProjectId, TraceId, SpanId, ParentSpanId,
+              toString(toUnixTimestamp64Nano(Timestamp)) AS timestamp_ns, toString(Duration) AS Duration
+         FROM ${qualifiedTable(db, OTEL_TRACES)}
+        WHERE ProjectId = {project:String} AND TraceId IN {traces:Array(String)}
+        LIMIT 1 BY TraceId, SpanId`,
+      { params },
+    ),
+  ]);
+  return { llmSpans, documents, traces };
+}
+
+/** Of `traceIds`, those with collector rows of `evaluators` already stored (a replay, a re-score). */
+export async function tracesWithScores(
+  store: TraceStore,
+  projectId: string,
+  traceIds: readonly string[],
+  evaluators: readonly string[],
+): Promise<Set<string>> {
+  const rows = await store.query<{ trace_id: string }>(
+    `SELECT DISTINCT trace_id FROM ${qualifiedTable(store.database, EVALUATIONS)}
+      WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
+        AND evaluator IN {evaluators:Array(String)} AND source = 'collector'`,
+    { params: { project: projectId, traces: traceIds, evaluators } },
+  );
+  return new Set(rows.map((r) => r.trace_id));
+}
+
+/**
+ * Before old scores are deleted, the spans' quality columns go back to NULL:
+ * a crash between the delete and the new insert then leaves the spans looking
+ * unscored, and recovery scores them again instead of leaving them without rows.
+ */
+export async function supersede(
+  store: TraceStore,
+  projectId: string,
+  traceIds: readonly string[],
+  spanIds: readonly string[],
+  evaluators: readonly string[],
+): Promise<void> {
+  if (spanIds.length === 0) return;
+  const params = { project: projectId, traces: traceIds, spans: spanIds, evaluators };
+  await store.command(
+    `UPDATE ${qualifiedTable(store.database, LLM_SPANS)}
+        SET groundedness = NULL, hallucinated = NULL, answer_relevance = NULL, context_relevance = NULL
+      WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
+        AND span_id IN {spans:Array(String)}`,
+    { params },
+  );
+  await store.command(
+    `DELETE FROM ${qualifiedTable(store.database, EVALUATIONS)}
+      WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
+        AND span_id IN {spans:Array(String)} AND evaluator IN {evaluators:Array(String)}
+        AND source = 'collector'`,
+    { params },
+  );
+}
+
+export interface SpanFindings {
+  spanId: string;
+  found: GenerationFindings;
+}
+
+/**
+ * One lightweight UPDATE for a project's batch: each column takes its value
+ * from a span-id-keyed map bound as a parameter, and keeps its value for spans
+ * the map lacks (an enricher that found nothing about a span leaves it alone).
+ */
+export async function updateQualityColumns(
+  store: TraceStore,
+  projectId: string,
+  traceIds: readonly string[],
+  findings: readonly SpanFindings[],
+): Promise<number> {
+  const g: Record<string, number> = {};
+  const h: Record<string, number> = {};
+  const ar: Record<string, number> = {};
+  const cr: Record<string, number> = {};
+  const kb: Record<string, number> = {};
+  const topic: Record<string, string> = {};
+  const signals: Record<string, string[]> = {};
+  const touched = new Set<string>();
+  for (const { spanId, found } of findings) {
+    if (found.groundedness !== undefined) g[spanId] = found.groundedness;
+    if (found.hallucinated !== undefined) h[spanId] = found.hallucinated ? 1 : 0;
+    if (found.answerRelevance !== undefined) ar[spanId] = found.answerRelevance;
+    if (found.contextRelevance !== undefined) cr[spanId] = found.contextRelevance;
+    if (found.kbGap !== undefined) kb[spanId] = found.kbGap ? 1 : 0;
+    if (found.topicId !== undefined) topic[spanId] = found.topicId.toString();
+    if (found.gapSignals !== undefined) signals[spanId] = found.gapSignals;
+    const set = [g, h, ar, cr, kb, topic, signals].some((m) => spanId in m);
+    if (set) touched.add(spanId);
+  }
+  if (touched.size === 0) return 0;
+  const pick = (column: string, param: string, type: string) =>
+    `${column} = if(mapContains({${param}:Map(String, ${type})}, span_id), {${param}:Map(String, ${type})}[span_id], ${column})`;
+  await store.command(
+    `UPDATE ${qualifiedTable(store.database, LLM_SPANS)} SET
+        ${pick('groundedness', 'g', 'Float32')},
+        ${pick('hallucinated', 'h', 'UInt8')},
+        ${pick('answer_relevance', 'ar', 'Float32')},
+        ${pick('context_relevance', 'cr', 'Float32')},
+        ${pick('kb_gap', 'kb', 'UInt8')},
+        topic_id = if(mapContains({topic:Map(String, String)}, span_id), toUInt64({topic:Map(String, String)}[span_id]), topic_id),
+        ${pick('gap_signals', 'signals', 'Array(String)')}
+      WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
+        AND span_id IN {spans:Array(String)}`,
+    {
+      params: {
+        project: projectId,
+        traces: traceIds,
+        spans: [...touched],
+        g,
+        h,
+        ar,
+        cr,
+        kb,
+        topic,
+        signals,
+      },
+    },
+  );
+  return touched.size;
+}
+
+/**
+ * Generations of the last `windowMs` that no enricher scored: their traces were
+ * open in a process that died. Newest first, at most `limit` traces.
+ */
+export async function unscoredTraces(
+  store: TraceStore,
+  windowMs: number,
+  limit: number,
+): Promise<{ projectId: string; traceId: string }[]> {
+  const rows = await store.query<{ project_id: string; trace_id: string }>(
+    `SELECT project_id, trace_id FROM ${qualifiedTable(store.database, LLM_SPANS)}
+      WHERE timestamp >= now64(9) - toIntervalMillisecond({window:UInt64})
+        AND operation IN {operations:Array(String)}
+        AND groundedness IS NULL AND answer_relevance IS NULL AND completion_text != ''
+      GROUP BY project_id, trace_id
+      ORDER BY max(timestamp) DESC
+      LIMIT {limit:UInt32}`,
+    { params: { window: windowMs, operations: GENERATION_OPERATIONS, limit } },
+  );
+  return rows.map((r) => ({ projectId: r.project_id, traceId: r.trace_id }));
+}

@@ -1,0 +1,196 @@
+/**
+ * Alert rules in Grafana's file-provisioning format: a ClickHouse (or
+ * Prometheus) query A, reduced to one value per series (B), compared with a
+ * threshold (C). Table-format queries with string columns give one alert
+ * instance per project / service.
+ */
+import { DATASOURCE_UID, PLUGIN_ID, PROMETHEUS_UID, select } from './clickhouse.ts';
+
+interface Threshold {
+  op: 'gt' | 'lt';
+  value: number;
+}
+
+interface RuleSpec {
+  uid: string;
+  title: string;
+  /** Seconds of history query A sees (Grafana's relativeTimeRange.from). */
+  lookbackSeconds: number;
+  query: { kind: 'clickhouse'; sql: string } | { kind: 'prometheus'; expr: string };
+  threshold: Threshold;
+  for: string;
+  summary: string;
+  severity: 'warning' | 'critical';
+}
+
+/** Answers scored in the last hour whose hallucination rate tops 10 % (20 answers at least), from the roll-up. */
+export const HALLUCINATION_RATE_SQL = select(
+  'project_id',
+  'service_name',
+  'sum(hallucinated) / sum(scored) AS value',
+)
+  .from('llm_quality_hourly')
+  .inRange()
+  .groupBy('project_id', 'service_name')
+  .having('sum(scored) >= 20')
+  .orderBy('project_id', 'service_name')
+  .toSql();
+
+/**
+ * Injection attempts in the last full hour over the hourly mean of the hours
+ * before it in the week (a baseline of at least one per hour, so a quiet
+ * project's first few attempts do not page).
+ */
+export const INJECTION_SPIKE_SQL = `SELECT project_id,
+       sumIf(count, hour = toStartOfHour($__toTime) - INTERVAL 1 HOUR) AS last_hour,
+       sumIf(count, hour < toStartOfHour($__toTime) - INTERVAL 1 HOUR)
+         / greatest(uniqExactIf(hour, hour < toStartOfHour($__toTime) - INTERVAL 1 HOUR), 1) AS hourly_baseline,
+       last_hour / greatest(hourly_baseline, 1) AS value
+FROM evaluations_hourly
+WHERE $__timeFilter(hour) AND evaluator = 'prompt_injection' AND label = 'injection' AND source = 'collector'
+GROUP BY project_id
+ORDER BY project_id`;
+
+/** Topics first seen in the last day whose answers were knowledge-base gaps more than 40 % of the time (10 questions at least). */
+export const NEW_TOPIC_GAP_SQL = `SELECT q.project_id AS project_id,
+       any(n.label) AS topic,
+       sum(q.gaps) / sum(q.gap_checked) AS value
+FROM llm_quality_hourly AS q
+INNER JOIN (
+  SELECT project_id, topic_id, argMax(label, last_seen) AS label
+  FROM topics
+  GROUP BY project_id, topic_id
+  HAVING min(first_seen) >= $__fromTime
+) AS n ON n.project_id = q.project_id AND n.topic_id = q.topic_id
+WHERE $__timeFilter(q.hour)
+GROUP BY q.project_id, q.topic_id
+HAVING sum(q.gap_checked) >= 10
+ORDER BY project_id, topic`;
+
+/** The collector's write-ahead log growing for 15 minutes with a real backlog. */
+export const BACKLOG_EXPR = 'oversight_queue_depth > 100 and deriv(oversight_wal_bytes[15m]) > 0';
+
+export const RULES: RuleSpec[] = [
+  {
+    uid: 'oversight-hallucination-rate',
+    title: 'Hallucination rate above 10 %',
+    lookbackSeconds: 3600,
+    query: { kind: 'clickhouse', sql: HALLUCINATION_RATE_SQL },
+    threshold: { op: 'gt', value: 0.1 },
+    for: '10m',
+    summary:
+      '{{ $labels.service_name }} in {{ $labels.project_id }}: {{ humanizePercentage $values.B.Value }} of scored answers hallucinated in the last hour',
+    severity: 'warning',
+  },
+  {
+    uid: 'oversight-injection-spike',
+    title: 'Prompt-injection attempts spiking',
+    lookbackSeconds: 7 * 86_400,
+    query: { kind: 'clickhouse', sql: INJECTION_SPIKE_SQL },
+    threshold: { op: 'gt', value: 5 },
+    for: '0s',
+    summary:
+      '{{ $labels.project_id }}: injection attempts in the last hour are {{ $values.B.Value | printf "%.1f" }}× the hourly baseline',
+    severity: 'critical',
+  },
+  {
+    uid: 'oversight-new-topic-gap',
+    title: 'New topic the knowledge base cannot answer',
+    lookbackSeconds: 86_400,
+    query: { kind: 'clickhouse', sql: NEW_TOPIC_GAP_SQL },
+    threshold: { op: 'gt', value: 0.4 },
+    for: '0s',
+    summary:
+      '{{ $labels.project_id }}: new topic "{{ $labels.topic }}" is a knowledge-base gap {{ humanizePercentage $values.B.Value }} of the time',
+    severity: 'warning',
+  },
+  {
+    uid: 'oversight-collector-backlog',
+    title: 'Collector backlog growing',
+    lookbackSeconds: 900,
+    query: { kind: 'prometheus', expr: BACKLOG_EXPR },
+    threshold: { op: 'gt', value: 0 },
+    for: '5m',
+    summary:
+      'The collector write-ahead log holds {{ $values.B.Value }} requests and keeps growing: is ClickHouse reachable?',
+    severity: 'critical',
+  },
+];
+
+function queryA(rule: RuleSpec): Record<string, unknown> {
+  const relativeTimeRange = { from: rule.lookbackSeconds, to: 0 };
+  if (rule.query.kind === 'prometheus')
+    return {
+      refId: 'A',
+      relativeTimeRange,
+      datasourceUid: PROMETHEUS_UID,
+      model: { refId: 'A', expr: rule.query.expr, instant: true, intervalMs: 60_000, maxDataPoints: 43_200 },
+    };
+  return {
+    refId: 'A',
+    relativeTimeRange,
+    datasourceUid: DATASOURCE_UID,
+    model: {
+      refId: 'A',
+      datasource: { type: PLUGIN_ID, uid: DATASOURCE_UID },
+      editorType: 'sql',
+      format: 1,
+      queryType: 'table',
+      rawSql: rule.query.sql,
+      intervalMs: 60_000,
+      maxDataPoints: 43_200,
+    },
+  };
+}
+
+/** The provisioning document Grafana reads from provisioning/alerting/. */
+export function alertRules(): Record<string, unknown> {
+  return {
+    apiVersion: 1,
+    groups: [
+      {
+        orgId: 1,
+        name: 'oversight',
+        folder: 'Oversight',
+        interval: '1m',
+        rules: RULES.map((rule) => ({
+          uid: rule.uid,
+          title: rule.title,
+          condition: 'C',
+          data: [
+            queryA(rule),
+            {
+              refId: 'B',
+              relativeTimeRange: { from: 0, to: 0 },
+              datasourceUid: '__expr__',
+              model: {
+                refId: 'B',
+                type: 'reduce',
+                expression: 'A',
+                reducer: 'last',
+                settings: { mode: 'dropNN' },
+              },
+            },
+            {
+              refId: 'C',
+              relativeTimeRange: { from: 0, to: 0 },
+              datasourceUid: '__expr__',
+              model: {
+                refId: 'C',
+                type: 'threshold',
+                expression: 'B',
+                conditions: [{ evaluator: { type: rule.threshold.op, params: [rule.threshold.value] } }],
+              },
+            },
+          ],
+          noDataState: 'OK',
+          execErrState: 'Error',
+          for: rule.for,
+          annotations: { summary: rule.summary },
+          labels: { team: 'oversight', severity: rule.severity },
+          isPaused: false,
+        })),
+      },
+    ],
+  };
+}

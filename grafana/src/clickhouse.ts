@@ -1,0 +1,327 @@
+/**
+ * The ClickHouse side of the dashboards: the provisioned data source, a panel
+ * target type for the `grafana-clickhouse-datasource` plugin (the foundation
+ * SDK has none) and a small typed SELECT builder whose filters are written
+ * with the plugin's own macros, so Grafana expands them exactly as the tests do.
+ */
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import type * as common from '@grafana/grafana-foundation-sdk/common';
+
+export const PLUGIN_ID = 'grafana-clickhouse-datasource';
+/** Pinned: the provisioning, the compose file and the macro tests all assume this version. */
+export const PLUGIN_VERSION = '4.20.0';
+export const DATASOURCE_UID = 'oversight-clickhouse';
+export const PROMETHEUS_UID = 'oversight-prometheus';
+export const DATASOURCE: common.DataSourceRef = { type: PLUGIN_ID, uid: DATASOURCE_UID };
+
+/** The plugin's `format` field: how the backend shapes the frame. */
+export const Format = { TimeSeries: 0, Table: 1, Logs: 2, Trace: 3 } as const;
+export type Format = (typeof Format)[keyof typeof Format];
+
+/** A panel target as the plugin stores it (editorType `sql`). */
+export interface ClickHouseTarget extends cog.Dataquery {
+  refId: string;
+  datasource: common.DataSourceRef;
+  editorType: 'sql';
+  rawSql: string;
+  format: Format;
+  queryType: 'table' | 'timeseries' | 'traces';
+}
+
+export class ClickHouseQuery implements cog.Builder<cog.Dataquery> {
+  private readonly target: Omit<ClickHouseTarget, '_implementsDataqueryVariant'>;
+
+  constructor(sql: string | Select, format: Format = Format.Table) {
+    this.target = {
+      refId: 'A',
+      datasource: DATASOURCE,
+      editorType: 'sql',
+      rawSql: typeof sql === 'string' ? sql : sql.toSql(),
+      format,
+      queryType: format === Format.TimeSeries ? 'timeseries' : format === Format.Trace ? 'traces' : 'table',
+    };
+  }
+
+  refId(refId: string): this {
+    this.target.refId = refId;
+    return this;
+  }
+
+  build(): cog.Dataquery {
+    // The SDK's Dataquery is a marker interface; Grafana stores plain JSON.
+    return { ...this.target } as unknown as cog.Dataquery;
+  }
+}
+
+/** Tables the dashboards read, with the columns they use: a typo fails to compile. */
+export interface Tables {
+  llm_spans:
+    | 'project_id'
+    | 'timestamp'
+    | 'trace_id'
+    | 'span_id'
+    | 'service_name'
+    | 'operation'
+    | 'request_model'
+    | 'response_model'
+    | 'status'
+    | 'duration_ns'
+    | 'ttft_ms'
+    | 'input_tokens'
+    | 'output_tokens'
+    | 'cost_usd'
+    | 'session_id'
+    | 'user_id'
+    | 'metadata'
+    | 'prompt_text'
+    | 'completion_text'
+    | 'topic_id'
+    | 'groundedness'
+    | 'hallucinated'
+    | 'answer_relevance'
+    | 'context_relevance'
+    | 'kb_gap'
+    | 'gap_signals';
+  llm_quality_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'service_name'
+    | 'model'
+    | 'topic_id'
+    | 'scored'
+    | 'hallucinated'
+    | 'grounded_scored'
+    | 'groundedness_sum'
+    | 'groundedness_deciles'
+    | 'relevance_scored'
+    | 'answer_relevance_sum'
+    | 'gap_checked'
+    | 'gaps';
+  llm_spans_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'service_name'
+    | 'provider'
+    | 'model'
+    | 'operation'
+    | 'calls'
+    | 'errors'
+    | 'input_tokens'
+    | 'output_tokens'
+    | 'cost_usd'
+    | 'duration_ms_quantiles'
+    | 'ttft_ms_quantiles';
+  evaluations:
+    | 'project_id'
+    | 'timestamp'
+    | 'trace_id'
+    | 'span_id'
+    | 'evaluator'
+    | 'label'
+    | 'score'
+    | 'explanation'
+    | 'source';
+  evaluations_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'evaluator'
+    | 'target'
+    | 'label'
+    | 'source'
+    | 'count'
+    | 'score_sum';
+  retrieval_documents: 'project_id' | 'timestamp' | 'trace_id' | 'span_id' | 'score' | 'document_id' | 'rank';
+  feedback: 'project_id' | 'timestamp' | 'trace_id' | 'kind' | 'value' | 'comment' | 'correction' | 'user_id';
+  topics:
+    | 'project_id'
+    | 'topic_id'
+    | 'label'
+    | 'first_seen'
+    | 'last_seen'
+    | 'size'
+    | 'gap_count'
+    | 'representative';
+  kb_gaps:
+    | 'project_id'
+    | 'topic_id'
+    | 'label'
+    | 'day'
+    | 'questions'
+    | 'gaps'
+    | 'gap_rate'
+    | 'gap_score'
+    | 'sample_questions';
+}
+export type TableName = keyof Tables;
+
+/** The model a row belongs to, the same expression as `llm_spans_hourly.model`. */
+export const MODEL_OF_SPAN = "if(response_model != '', response_model, request_model)";
+
+/** Dashboard variables every filter may refer to. */
+export type VariableName = 'project' | 'service' | 'model' | 'topic';
+
+/**
+ * `column IN (values)` unless the variable is "All" (or empty), in which case
+ * the plugin's `$__conditionalAll` turns the condition into `1=1` and the
+ * query never lists every value.
+ */
+export function varFilter(expression: string, variable: VariableName): string {
+  return `$__conditionalAll(${expression} IN (\${${variable}:singlequote}), $${variable})`;
+}
+
+/** Per-table column expressions the standard variables filter on. */
+const VARIABLE_COLUMNS: Partial<Record<TableName, Partial<Record<VariableName, string>>>> = {
+  llm_spans: { project: 'project_id', service: 'service_name', model: MODEL_OF_SPAN, topic: 'topic_id' },
+  llm_spans_hourly: { project: 'project_id', service: 'service_name', model: 'model' },
+  llm_quality_hourly: { project: 'project_id', service: 'service_name', model: 'model', topic: 'topic_id' },
+  evaluations: { project: 'project_id' },
+  evaluations_hourly: { project: 'project_id' },
+  retrieval_documents: { project: 'project_id' },
+  feedback: { project: 'project_id' },
+  topics: { project: 'project_id', topic: 'topic_id' },
+  kb_gaps: { project: 'project_id', topic: 'topic_id' },
+};
+
+const TIME_COLUMNS: Record<TableName, string | null> = {
+  llm_spans: 'timestamp',
+  llm_spans_hourly: 'hour',
+  llm_quality_hourly: 'hour',
+  evaluations: 'timestamp',
+  evaluations_hourly: 'hour',
+  retrieval_documents: 'timestamp',
+  feedback: 'timestamp',
+  topics: null,
+  kb_gaps: 'day',
+};
+
+/**
+ * A SELECT over one table (optionally aliased, with joins as raw text) whose
+ * WHERE starts with the dashboard's time range and variables.
+ */
+export class Select<T extends TableName = TableName> {
+  private readonly columns: string[];
+  private source = '';
+  private alias = '';
+  private readonly joins: string[] = [];
+  private readonly conditions: string[] = [];
+  private groups: string[] = [];
+  private havings: string[] = [];
+  private orders: string[] = [];
+  private limitRows: number | null = null;
+  private finalModifier = false;
+  private withs: string[] = [];
+
+  constructor(columns: string[]) {
+    this.columns = columns;
+  }
+
+  static of(...columns: string[]): Select {
+    return new Select(columns);
+  }
+
+  with(...expressions: string[]): this {
+    this.withs = expressions;
+    return this;
+  }
+
+  from<U extends T>(table: U, alias = ''): Select<U> {
+    const self = this as unknown as Select<U>;
+    self.source = table;
+    self.alias = alias;
+    return self;
+  }
+
+  /** A subquery as the source; the time range and variables belong inside it. */
+  fromQuery(inner: Select, alias: string): this {
+    this.source = `(\n${inner.toSql()}\n)`;
+    this.alias = alias;
+    return this;
+  }
+
+  /** FINAL: for ReplacingMergeTree tables whose duplicates have not merged yet. */
+  final(): this {
+    this.finalModifier = true;
+    return this;
+  }
+
+  join(clause: string): this {
+    this.joins.push(clause);
+    return this;
+  }
+
+  /** The time-range macro on the table's time column. */
+  inRange(): this {
+    const column = TIME_COLUMNS[this.source as TableName];
+    if (!column) throw new Error(`${this.source} has no time column`);
+    this.conditions.push(`$__timeFilter(${this.qualified(column)})`);
+    return this;
+  }
+
+  /** Filters for the given dashboard variables, on this table's columns. */
+  vars(...variables: VariableName[]): this {
+    for (const variable of variables) {
+      const expression = VARIABLE_COLUMNS[this.source as TableName]?.[variable];
+      if (!expression) throw new Error(`${this.source} cannot be filtered by $${variable}`);
+      this.conditions.push(varFilter(this.qualified(expression), variable));
+    }
+    return this;
+  }
+
+  where(...conditions: string[]): this {
+    this.conditions.push(...conditions);
+    return this;
+  }
+
+  /** Equality on a column of the table, with the value as a SQL literal. */
+  eq(column: Tables[T], value: string | number): this {
+    const literal = typeof value === 'number' ? String(value) : `'${value.replaceAll("'", "\\'")}'`;
+    this.conditions.push(`${this.qualified(column)} = ${literal}`);
+    return this;
+  }
+
+  groupBy(...expressions: string[]): this {
+    this.groups = expressions;
+    return this;
+  }
+
+  having(...conditions: string[]): this {
+    this.havings = conditions;
+    return this;
+  }
+
+  orderBy(...expressions: string[]): this {
+    this.orders = expressions;
+    return this;
+  }
+
+  limit(rows: number): this {
+    this.limitRows = rows;
+    return this;
+  }
+
+  private qualified(column: string): string {
+    return this.alias && /^[a-z_]+$/.test(column) ? `${this.alias}.${column}` : column;
+  }
+
+  toSql(): string {
+    if (!this.source) throw new Error('Select without from()');
+    const lines: string[] = [];
+    if (this.withs.length > 0) lines.push(`WITH ${this.withs.join(',\n     ')}`);
+    lines.push(`SELECT ${this.columns.join(',\n       ')}`);
+    lines.push(
+      `FROM ${this.source}${this.alias ? ` AS ${this.alias}` : ''}${this.finalModifier ? ' FINAL' : ''}`,
+    );
+    lines.push(...this.joins);
+    if (this.conditions.length > 0) lines.push(`WHERE ${this.conditions.join('\n  AND ')}`);
+    if (this.groups.length > 0) lines.push(`GROUP BY ${this.groups.join(', ')}`);
+    if (this.havings.length > 0) lines.push(`HAVING ${this.havings.join(' AND ')}`);
+    if (this.orders.length > 0) lines.push(`ORDER BY ${this.orders.join(', ')}`);
+    if (this.limitRows !== null) lines.push(`LIMIT ${this.limitRows}`);
+    return lines.join('\n');
+  }
+}
+
+/** Shorthand: `select('a', 'b').from('llm_spans')`. */
+export function select(...columns: string[]): Select {
+  return new Select(columns);
+}

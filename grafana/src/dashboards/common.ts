@@ -1,0 +1,91 @@
+/** Pieces every Oversight dashboard shares: variables, the trace link, panel defaults. */
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { DATASOURCE, DATASOURCE_UID, MODEL_OF_SPAN, PLUGIN_ID, varFilter } from '../clickhouse.ts';
+
+/** Steps that produce an answer (the rest are retrieval, tools, guardrails, …). */
+export const GENERATION_OPS = "operation IN ('chat', 'text_completion', 'generate_content')";
+
+/** The collector's safety evaluators with the label each flags, as `evaluations` stores them. */
+export const SAFETY_LABELS = {
+  pii: 'pii',
+  prompt_injection: 'injection',
+  jailbreak: 'jailbreak',
+  toxicity: 'toxic',
+  refusal: 'refusal',
+} as const;
+
+/** `(evaluator, label) IN (...)`: the rows where a safety scorer flagged the text. */
+export const FLAGGED = `(evaluator, label) IN (${Object.entries(SAFETY_LABELS)
+  .map(([evaluator, label]) => `('${evaluator}', '${label}')`)
+  .join(', ')})`;
+
+function queryVariable(name: string, label: string, sql: string): dashboard.QueryVariableBuilder {
+  return new dashboard.QueryVariableBuilder(name)
+    .label(label)
+    .datasource(DATASOURCE)
+    .query(sql)
+    .definition(sql)
+    .multi(true)
+    .includeAll(true)
+    .current({ text: 'All', value: '$__all', selected: true })
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.AlphabeticalAsc);
+}
+
+/**
+ * project → service → model → topic, each narrowed by the ones before it.
+ * Values come from the hourly roll-up (cheap over 30 days); topics from the
+ * topics table, id as value and label as text.
+ */
+export function variables(): dashboard.QueryVariableBuilder[] {
+  return [
+    queryVariable(
+      'project',
+      'Project',
+      'SELECT DISTINCT project_id FROM llm_spans_hourly WHERE $__timeFilter(hour) ORDER BY project_id',
+    ),
+    queryVariable(
+      'service',
+      'Service',
+      `SELECT DISTINCT service_name FROM llm_spans_hourly WHERE $__timeFilter(hour) AND ${varFilter('project_id', 'project')} ORDER BY service_name`,
+    ),
+    queryVariable(
+      'model',
+      'Model',
+      `SELECT DISTINCT model FROM llm_spans_hourly WHERE $__timeFilter(hour) AND ${varFilter('project_id', 'project')} AND ${varFilter('service_name', 'service')} AND model != '' ORDER BY model`,
+    ),
+    queryVariable(
+      'topic',
+      'Topic',
+      `SELECT topic_id, argMax(label, last_seen) AS label FROM topics WHERE ${varFilter('project_id', 'project')} GROUP BY topic_id ORDER BY label`,
+    ),
+  ];
+}
+
+/** Grafana's trace view over otel_traces for the clicked trace id (the plugin's trace-id mode). */
+export function traceLink(field = 'trace_id'): { title: string; url: string; targetBlank: boolean } {
+  const explore = {
+    datasource: DATASOURCE_UID,
+    queries: [
+      {
+        refId: 'A',
+        datasource: { type: PLUGIN_ID, uid: DATASOURCE_UID },
+        editorType: 'builder',
+        queryType: 'traces',
+        format: 3,
+        builderOptions: {
+          database: 'oversight',
+          table: 'otel_traces',
+          queryType: 'traces',
+          meta: { isTraceIdMode: true, traceId: `\${__data.fields.${field}}` },
+        },
+      },
+    ],
+    range: { from: 'now-30d', to: 'now' },
+  };
+  // A field data link (not a dashboard link): Grafana fills ${__data.fields.x} per row.
+  return { title: 'Open trace', url: `/explore?left=${JSON.stringify(explore)}`, targetBlank: true };
+}
+
+/** The model expression on llm_spans rows, aliased as the roll-up names it. */
+export const MODEL = `${MODEL_OF_SPAN} AS model`;

@@ -1,0 +1,128 @@
+/**
+ * Knowledge-base gaps: which topics retrieval cannot answer, from the hourly
+ * quality roll-up (the kb_gaps view's figures, cheap over 30 days). Gap score
+ * is the 95 % Wilson lower bound of the gap rate over the whole range, as the
+ * view computes it per day, so a busy topic outranks a one-question one.
+ */
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { select, varFilter } from '../clickhouse.ts';
+import { variables } from './common.ts';
+import { barPanel, row, tablePanel, timeSeriesPanel } from './panels.ts';
+
+const TOPIC_LABELS =
+  'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = q.topic_id';
+
+/** Five unanswered questions per topic from the range's last day: raw text only for those rows. */
+const RECENT_GAP_QUESTIONS = `LEFT JOIN (
+  SELECT topic_id, groupArray(5)(prompt_text) AS sample_questions
+  FROM llm_spans
+  WHERE timestamp >= $__toTime - INTERVAL 1 DAY AND $__timeFilter(timestamp) AND kb_gap = 1
+    AND ${varFilter('project_id', 'project')}
+  GROUP BY topic_id
+) AS x ON x.topic_id = q.topic_id`;
+
+const WILSON =
+  '(gaps / questions + 1.9208 / questions - 1.96 * sqrt((gaps / questions * (1 - gaps / questions) + 0.9604 / questions) / questions)) / (1 + 3.8416 / questions)';
+
+export function gaps(): dashboard.DashboardBuilder {
+  const builder = new dashboard.DashboardBuilder('Oversight: Knowledge-base gaps')
+    .uid('oversight-kb-gaps')
+    .tags(['oversight', 'rag', 'quality'])
+    .time({ from: 'now-30d', to: 'now' })
+    .refresh('15m')
+    .timezone('browser');
+  for (const v of variables()) builder.withVariable(v);
+  return builder
+    .withRow(row('Topics'))
+    .withPanel(
+      tablePanel(
+        'Topics ranked by gap score',
+        select(
+          'q.topic_id AS topic_id',
+          "if(any(t.label) != '', any(t.label), toString(q.topic_id)) AS topic",
+          'sum(q.gap_checked) AS questions',
+          'sum(q.gaps) AS gaps',
+          'gaps / questions AS gap_rate',
+          `${WILSON} AS gap_score`,
+          'any(x.sample_questions) AS sample_questions',
+        )
+          .from('llm_quality_hourly', 'q')
+          .join(TOPIC_LABELS)
+          .join(RECENT_GAP_QUESTIONS)
+          .inRange()
+          .vars('project', 'service', 'model', 'topic')
+          .groupBy('q.topic_id')
+          .having('questions > 0')
+          .orderBy('gap_score DESC', 'topic_id')
+          .limit(50),
+        24,
+      ),
+    )
+    .withPanel(
+      tablePanel(
+        'New topics',
+        select(
+          'topic_id',
+          'argMax(label, last_seen) AS topic',
+          'min(first_seen) AS first_seen',
+          'argMax(size, last_seen) AS questions',
+          'argMax(gap_count, last_seen) AS gaps',
+          'argMax(representative, last_seen) AS representative',
+        )
+          .from('topics')
+          .vars('project', 'topic')
+          .groupBy('topic_id')
+          .where(
+            'topic_id IN (SELECT topic_id FROM topics GROUP BY topic_id HAVING $__timeFilter(min(first_seen)))',
+          )
+          .orderBy('first_seen DESC', 'topic_id')
+          .limit(50),
+        12,
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Gap rate by topic',
+        select(
+          '$__timeInterval(q.hour) AS time',
+          "if(any(t.label) != '', any(t.label), toString(q.topic_id)) AS topic",
+          'sum(q.gaps) / sum(q.gap_checked) AS gap_rate',
+        )
+          .from('llm_quality_hourly', 'q')
+          .join(TOPIC_LABELS)
+          .inRange()
+          .vars('project', 'service', 'model', 'topic')
+          .where('q.gap_checked > 0')
+          .groupBy('time', 'q.topic_id')
+          .orderBy('time', 'topic'),
+        'percentunit',
+      ),
+    )
+    .withRow(row('Retrieval'))
+    .withPanel(
+      barPanel(
+        'Top retrieval score distribution',
+        select('toString(floor(score * 10) / 10) AS bucket', 'count() AS retrievals')
+          .from('retrieval_documents')
+          .inRange()
+          .vars('project')
+          .where('rank = 1', 'score IS NOT NULL')
+          .groupBy('bucket')
+          .orderBy('bucket'),
+        'bucket',
+      ),
+    )
+    .withPanel(
+      barPanel(
+        'Why answers were gaps',
+        select('arrayJoin(gap_signals) AS signal', 'count() AS answers')
+          .from('llm_spans')
+          .inRange()
+          .vars('project', 'service', 'model', 'topic')
+          .where('kb_gap = 1')
+          .groupBy('signal')
+          .orderBy('answers DESC', 'signal'),
+        'signal',
+      ),
+    );
+}

@@ -1,0 +1,127 @@
+/**
+ * Hallucination: rate over time by model, service and topic and the
+ * groundedness distribution, from the hourly quality roll-up
+ * (llm_quality_hourly, migration 011); the worst recent answers from raw rows.
+ */
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { select } from '../clickhouse.ts';
+import { MODEL, variables } from './common.ts';
+import { barPanel, row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
+
+const quality = (...columns: string[]) =>
+  select(...columns)
+    .from('llm_quality_hourly')
+    .inRange()
+    .vars('project', 'service', 'model', 'topic');
+
+const TOPIC_LABELS =
+  'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = q.topic_id';
+
+export function hallucination(): dashboard.DashboardBuilder {
+  const builder = new dashboard.DashboardBuilder('Oversight: Hallucination')
+    .uid('oversight-hallucination')
+    .tags(['oversight', 'llm', 'quality'])
+    .time({ from: 'now-7d', to: 'now' })
+    .refresh('5m')
+    .timezone('browser');
+  for (const v of variables()) builder.withVariable(v);
+  return builder
+    .withRow(row('Rate'))
+    .withPanel(
+      statPanel(
+        'Hallucination rate',
+        quality('sum(hallucinated) / sum(scored) AS hallucination_rate'),
+        'percentunit',
+      ),
+    )
+    .withPanel(statPanel('Scored answers', quality('sum(scored) AS scored'), 'short'))
+    .withPanel(
+      statPanel(
+        'Mean groundedness',
+        quality('sum(groundedness_sum) / sum(grounded_scored) AS groundedness'),
+        'percentunit',
+      ),
+    )
+    .withPanel(
+      statPanel(
+        'Mean answer relevance',
+        quality('sum(answer_relevance_sum) / sum(relevance_scored) AS answer_relevance'),
+        'percentunit',
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Hallucination rate by model',
+        quality('$__timeInterval(hour) AS time', 'model', 'sum(hallucinated) / sum(scored) AS rate')
+          .groupBy('time', 'model')
+          .orderBy('time', 'model'),
+        'percentunit',
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Hallucination rate by service',
+        quality('$__timeInterval(hour) AS time', 'service_name', 'sum(hallucinated) / sum(scored) AS rate')
+          .groupBy('time', 'service_name')
+          .orderBy('time', 'service_name'),
+        'percentunit',
+      ),
+    )
+    .withPanel(
+      tablePanel(
+        'Hallucination rate by topic',
+        select(
+          'q.topic_id AS topic_id',
+          "if(any(t.label) != '', any(t.label), toString(q.topic_id)) AS topic",
+          'sum(q.scored) AS answers',
+          'sum(q.hallucinated) AS hallucinated_answers',
+          'hallucinated_answers / answers AS rate',
+        )
+          .from('llm_quality_hourly', 'q')
+          .join(TOPIC_LABELS)
+          .inRange()
+          .vars('project', 'service', 'model', 'topic')
+          .groupBy('q.topic_id')
+          .orderBy('rate DESC', 'topic_id'),
+        12,
+      ),
+    )
+    .withPanel(
+      barPanel(
+        'Groundedness distribution',
+        select('toString((decile - 1) / 10) AS bucket', 'answers')
+          .fromQuery(quality('sumForEachMerge(groundedness_deciles) AS deciles'), 'd')
+          .join('ARRAY JOIN deciles AS answers, arrayEnumerate(deciles) AS decile')
+          .where('answers > 0')
+          .orderBy('bucket'),
+        'bucket',
+      ),
+    )
+    .withRow(row('Answers'))
+    .withPanel(
+      tablePanel(
+        'Worst recent answers',
+        select(
+          's.timestamp AS timestamp',
+          's.trace_id AS trace_id',
+          's.service_name AS service_name',
+          MODEL,
+          's.groundedness AS groundedness',
+          's.prompt_text AS question',
+          's.completion_text AS answer',
+          'e.explanation AS unsupported',
+        )
+          .from('llm_spans', 's')
+          .join(
+            "LEFT JOIN (SELECT span_id, argMax(explanation, timestamp) AS explanation FROM evaluations WHERE evaluator = 'groundedness' AND $__timeFilter(timestamp) GROUP BY span_id) AS e ON e.span_id = s.span_id",
+          )
+          .inRange()
+          .vars('project', 'service', 'model', 'topic')
+          .where('s.hallucinated = 1')
+          .orderBy('s.groundedness ASC', 's.timestamp DESC')
+          .limit(20),
+        24,
+        'trace_id',
+      ),
+    );
+}

@@ -1,0 +1,116 @@
+/** Overview: traffic, errors, latency, time to first token, tokens and cost, all from the hourly roll-up. */
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { select } from '../clickhouse.ts';
+import { GENERATION_OPS, MODEL, variables } from './common.ts';
+import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
+
+const hourly = (...columns: string[]) =>
+  select(...columns)
+    .from('llm_spans_hourly')
+    .inRange()
+    .vars('project', 'service', 'model')
+    .where(GENERATION_OPS);
+
+export function overview(): dashboard.DashboardBuilder {
+  const builder = new dashboard.DashboardBuilder('Oversight: Overview')
+    .uid('oversight-overview')
+    .tags(['oversight', 'llm'])
+    .time({ from: 'now-24h', to: 'now' })
+    .refresh('1m')
+    .timezone('browser');
+  for (const v of variables()) builder.withVariable(v);
+  return builder
+    .withRow(row('Traffic'))
+    .withPanel(statPanel('Requests', hourly('sum(calls) AS requests'), 'short'))
+    .withPanel(statPanel('Error rate', hourly('sum(errors) / sum(calls) AS error_rate'), 'percentunit'))
+    .withPanel(statPanel('Cost', hourly('sum(cost_usd) AS cost_usd'), 'currencyUSD'))
+    .withPanel(statPanel('Tokens', hourly('sum(input_tokens) + sum(output_tokens) AS tokens'), 'short'))
+    .withPanel(
+      timeSeriesPanel(
+        'Requests and errors',
+        hourly('$__timeInterval(hour) AS time', 'sum(calls) AS requests', 'sum(errors) AS errors')
+          .groupBy('time')
+          .orderBy('time'),
+        'short',
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Latency p50 / p95 / p99',
+        hourly(
+          '$__timeInterval(hour) AS time',
+          'quantilesTDigestMerge(0.5, 0.95, 0.99)(duration_ms_quantiles) AS q',
+          'q[1] AS p50',
+          'q[2] AS p95',
+          'q[3] AS p99',
+        )
+          .groupBy('time')
+          .orderBy('time'),
+        'ms',
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Time to first token p50 / p95',
+        hourly(
+          '$__timeInterval(hour) AS time',
+          'quantilesTDigestMerge(0.5, 0.95)(ttft_ms_quantiles) AS q',
+          'q[1] AS ttft_p50',
+          'q[2] AS ttft_p95',
+        )
+          .groupBy('time')
+          .orderBy('time'),
+        'ms',
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Tokens by model',
+        hourly('$__timeInterval(hour) AS time', 'model', 'sum(input_tokens) + sum(output_tokens) AS tokens')
+          .groupBy('time', 'model')
+          .orderBy('time', 'model'),
+        'short',
+      ),
+    )
+    .withRow(row('Cost'))
+    .withPanel(
+      tablePanel(
+        'Cost and tokens by model and service',
+        hourly(
+          'model',
+          'service_name',
+          'sum(calls) AS requests',
+          'sum(input_tokens) AS input_tokens',
+          'sum(output_tokens) AS output_tokens',
+          'sum(cost_usd) AS cost_usd',
+          'sum(errors) / sum(calls) AS error_rate',
+        )
+          .groupBy('model', 'service_name')
+          .orderBy('cost_usd DESC', 'model', 'service_name'),
+        24,
+      ),
+    )
+    .withRow(row('Recent errors'))
+    .withPanel(
+      tablePanel(
+        'Recent failed calls',
+        select(
+          'timestamp',
+          'trace_id',
+          'service_name',
+          MODEL,
+          'error_type',
+          'status_message',
+          'duration_ns / 1e6 AS duration_ms',
+        )
+          .from('llm_spans')
+          .inRange()
+          .vars('project', 'service', 'model')
+          .where("status = 'error'")
+          .orderBy('timestamp DESC')
+          .limit(50),
+        24,
+        'trace_id',
+      ),
+    );
+}

@@ -1,0 +1,67 @@
+/** Panel shorthands: each takes a title, a query and a width, the dashboard lays them out. */
+import * as barchart from '@grafana/grafana-foundation-sdk/barchart';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { ClickHouseQuery, DATASOURCE, Format, type Select } from '../clickhouse.ts';
+import { traceLink } from './common.ts';
+
+export function statPanel(title: string, sql: Select, unit: string, width = 6): stat.PanelBuilder {
+  return new stat.PanelBuilder()
+    .title(title)
+    .datasource(DATASOURCE)
+    .withTarget(new ClickHouseQuery(sql, Format.Table))
+    .unit(unit)
+    .graphMode(common.BigValueGraphMode.None)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+    .span(width)
+    .height(4);
+}
+
+export function timeSeriesPanel(
+  title: string,
+  sql: Select,
+  unit: string,
+  width = 12,
+): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title(title)
+    .datasource(DATASOURCE)
+    .withTarget(new ClickHouseQuery(sql, Format.TimeSeries))
+    .unit(unit)
+    .lineWidth(1)
+    .fillOpacity(10)
+    .span(width)
+    .height(8);
+}
+
+/** A table; `traceField` names the column whose cells open Grafana's trace view. */
+export function tablePanel(title: string, sql: Select, width = 24, traceField?: string): table.PanelBuilder {
+  const panel = new table.PanelBuilder()
+    .title(title)
+    .datasource(DATASOURCE)
+    .withTarget(new ClickHouseQuery(sql, Format.Table))
+    .span(width)
+    .height(9);
+  if (traceField) {
+    panel.overrideByName(traceField, [{ id: 'links', value: [traceLink(traceField)] }]);
+  }
+  return panel;
+}
+
+/** A bar chart; Grafana's bar chart wants a string (or time) x field, so buckets come as text. */
+export function barPanel(title: string, sql: Select, xField: string, width = 12): barchart.PanelBuilder {
+  return new barchart.PanelBuilder()
+    .title(title)
+    .datasource(DATASOURCE)
+    .withTarget(new ClickHouseQuery(sql, Format.Table))
+    .xField(xField)
+    .span(width)
+    .height(8);
+}
+
+export function row(title: string): dashboard.RowBuilder {
+  return new dashboard.RowBuilder(title);
+}

@@ -1,0 +1,121 @@
+/**
+ * Safety: how often each collector scorer flags traffic (from the hourly
+ * evaluation roll-up), the traces flagged most, and the SDK guard's decisions.
+ */
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { select } from '../clickhouse.ts';
+import { FLAGGED, SAFETY_LABELS, variables } from './common.ts';
+import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
+
+const EVALUATORS = `evaluator IN (${Object.keys(SAFETY_LABELS)
+  .map((e) => `'${e}'`)
+  .join(', ')})`;
+
+const collectorScores = (...columns: string[]) =>
+  select(...columns)
+    .from('evaluations_hourly')
+    .inRange()
+    .vars('project')
+    .where("source = 'collector'", EVALUATORS);
+
+function rateStat(evaluator: keyof typeof SAFETY_LABELS, title: string) {
+  return statPanel(
+    title,
+    collectorScores(`sumIf(count, label = '${SAFETY_LABELS[evaluator]}') / sum(count) AS rate`).eq(
+      'evaluator',
+      evaluator,
+    ),
+    'percentunit',
+    4,
+  );
+}
+
+export function safety(): dashboard.DashboardBuilder {
+  const builder = new dashboard.DashboardBuilder('Oversight: Safety')
+    .uid('oversight-safety')
+    .tags(['oversight', 'llm', 'safety'])
+    .time({ from: 'now-24h', to: 'now' })
+    .refresh('1m')
+    .timezone('browser');
+  for (const v of variables()) builder.withVariable(v);
+  return builder
+    .withRow(row('Flag rates'))
+    .withPanel(rateStat('pii', 'PII'))
+    .withPanel(rateStat('prompt_injection', 'Prompt injection'))
+    .withPanel(rateStat('jailbreak', 'Jailbreak'))
+    .withPanel(rateStat('toxicity', 'Toxicity'))
+    .withPanel(rateStat('refusal', 'Refusal'))
+    .withPanel(
+      statPanel(
+        'Guard blocks',
+        select("sumIf(count, label = 'blocked') AS blocked")
+          .from('evaluations_hourly')
+          .inRange()
+          .vars('project')
+          .where("source = 'sdk'"),
+        'short',
+        4,
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Flag rate by scorer',
+        collectorScores(
+          '$__timeInterval(hour) AS time',
+          'evaluator',
+          `sumIf(count, ${FLAGGED}) / sum(count) AS rate`,
+        )
+          .groupBy('time', 'evaluator')
+          .orderBy('time', 'evaluator'),
+        'percentunit',
+      ),
+    )
+    .withPanel(
+      timeSeriesPanel(
+        'Guard decisions',
+        select('$__timeInterval(hour) AS time', 'label AS decision', 'sum(count) AS decisions')
+          .from('evaluations_hourly')
+          .inRange()
+          .vars('project')
+          .where("source = 'sdk'", "label IN ('blocked', 'redacted', 'flagged')")
+          .groupBy('time', 'decision')
+          .orderBy('time', 'decision'),
+        'short',
+      ),
+    )
+    .withRow(row('Offenders'))
+    .withPanel(
+      tablePanel(
+        'Top offending traces',
+        select(
+          'trace_id',
+          'min(timestamp) AS first_seen',
+          'count() AS flags',
+          'groupUniqArray(evaluator) AS scorers',
+          'max(score) AS max_score',
+        )
+          .from('evaluations')
+          .inRange()
+          .vars('project')
+          .where("source = 'collector'", FLAGGED)
+          .groupBy('trace_id')
+          .orderBy('flags DESC', 'max_score DESC', 'trace_id')
+          .limit(25),
+        14,
+        'trace_id',
+      ),
+    )
+    .withPanel(
+      tablePanel(
+        'Guard decisions by category',
+        select('evaluator AS category', 'label AS decision', 'sum(count) AS decisions')
+          .from('evaluations_hourly')
+          .inRange()
+          .vars('project')
+          .where("source = 'sdk'")
+          .groupBy('category', 'decision')
+          .orderBy('decisions DESC', 'category', 'decision'),
+        10,
+      ),
+    );
+}

@@ -1,0 +1,342 @@
+/**
+ * Every panel of every dashboard and every alert query, expanded as Grafana and
+ * the ClickHouse plugin would and run on chdb against traffic with known rates
+ * (grafana/test/seed.ts): the values on screen are the seeded ones.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { GRAFANA_DIR } from '../src/generate.ts';
+import { context, openSeededStore, runPanel, type SeededStore, type Selection } from './harness.ts';
+import { ANSWERS_PER_HOUR, GUARD_DECISIONS, SAFETY, TOPICS } from './seed.ts';
+
+const START = new Date('2026-11-01T00:00:00Z');
+// 75 hours: N = 7,200 answers, a multiple of every period in the seed (5 × 20, 16, 24 × 3, 96).
+const HOURS = 75;
+const END = new Date(START.getTime() + HOURS * 3_600_000);
+const N = ANSWERS_PER_HOUR * HOURS;
+const OTHER = 480;
+
+interface Target {
+  rawSql: string;
+  format: number;
+}
+interface Panel {
+  type: string;
+  title: string;
+  targets?: Target[];
+}
+interface Dashboard {
+  uid: string;
+  panels: Panel[];
+  templating: { list: { name: string; query: string }[] };
+}
+
+const DASHBOARDS = ['overview', 'hallucination', 'kb-gaps', 'safety', 'feedback'].map(
+  (name) => JSON.parse(readFileSync(join(GRAFANA_DIR, 'dashboards', `${name}.json`), 'utf8')) as Dashboard,
+);
+
+function sqlOf(uid: string, title: string): string {
+  const board = DASHBOARDS.find((d) => d.uid === uid);
+  const panel = board?.panels.find((p) => p.title === title);
+  const sql = panel?.targets?.[0]?.rawSql;
+  if (!sql) throw new Error(`no panel "${title}" in ${uid}`);
+  return sql;
+}
+
+let seeded: SeededStore;
+
+beforeAll(async () => {
+  seeded = await openSeededStore({ start: START, hours: HOURS, otherProjectAnswers: OTHER });
+});
+
+afterAll(async () => {
+  await seeded?.close();
+});
+
+type Row = Record<string, unknown>;
+const run = (uid: string, title: string, selection: Selection = { project: 'default' }) =>
+  runPanel<Row>(seeded.store, sqlOf(uid, title), context(START, END, selection));
+
+const panels = DASHBOARDS.flatMap((d) =>
+  d.panels.filter((p) => p.targets?.length).map((p) => [`${d.uid}: ${p.title}`, d.uid, p.title] as const),
+);
+const variableQueries = DASHBOARDS.flatMap((d) =>
+  d.templating.list.map((v) => [`${d.uid}: $${v.name}`, v.query] as const),
+);
+
+describe('every panel query runs and returns rows', () => {
+  it.each(panels)('%s (all variables "All")', async (_name, uid, title) => {
+    expect((await run(uid, title, {})).length).toBeGreaterThan(0);
+  });
+  it.each(panels)('%s (multi-value selection)', async (_name, uid, title) => {
+    const rows = await run(uid, title, {
+      project: ['default'],
+      service: ['support-bot', 'search-api'],
+      model: ['gpt-4o-mini', 'gpt-4o'],
+      topic: ['102', '103'],
+    });
+    expect(rows.length).toBeGreaterThan(0);
+  });
+  it.each(variableQueries)('variable %s', async (_name, sql) => {
+    const rows = await runPanel<Row>(seeded.store, sql, context(START, END, {}));
+    expect(rows.length).toBeGreaterThan(0);
+  });
+});
+
+describe('hallucination dashboard', () => {
+  it('reads the seeded 1-in-4 hallucination rate as 25 %, and the other project apart', async () => {
+    expect(await run('oversight-hallucination', 'Hallucination rate')).toEqual([
+      { hallucination_rate: 0.25 },
+    ]);
+    expect(await run('oversight-hallucination', 'Scored answers')).toEqual([{ scored: N }]);
+    const [all] = await run('oversight-hallucination', 'Hallucination rate', {});
+    expect(all?.hallucination_rate).toBeCloseTo((N / 4 + OTHER) / (N + OTHER), 12);
+    const [other] = await run('oversight-hallucination', 'Hallucination rate', { project: 'acme-internal' });
+    expect(other?.hallucination_rate).toBe(1);
+  });
+
+  it('is 25 % in every hour for every model and every service', async () => {
+    const byModel = await run('oversight-hallucination', 'Hallucination rate by model');
+    expect(byModel).toHaveLength(HOURS * 3);
+    expect(new Set(byModel.map((r) => r.rate))).toEqual(new Set([0.25]));
+    const byService = await run('oversight-hallucination', 'Hallucination rate by service', {
+      project: 'default',
+      service: 'search-api',
+    });
+    expect(byService).toHaveLength(HOURS);
+    expect(byService.every((r) => r.service_name === 'search-api' && r.rate === 0.25)).toBe(true);
+  });
+
+  it('narrows to a multi-value model selection', async () => {
+    const rows = await run('oversight-hallucination', 'Scored answers', {
+      project: 'default',
+      model: ['gpt-4o', 'claude-sonnet-4-5'],
+    });
+    expect(rows).toEqual([{ scored: (N * 2) / 3 }]);
+  });
+
+  it('labels topics with their newest label', async () => {
+    const rows = await run('oversight-hallucination', 'Hallucination rate by topic');
+    expect(rows.map((r) => [r.topic, r.answers, r.rate])).toEqual(TOPICS.map((t) => [t.label, N / 3, 0.25]));
+  });
+
+  it('bins groundedness into the seeded buckets', async () => {
+    const rows = await run('oversight-hallucination', 'Groundedness distribution');
+    expect(rows).toEqual([
+      { bucket: '0.1', answers: N / 12 },
+      { bucket: '0.2', answers: N / 12 },
+      { bucket: '0.3', answers: N / 12 },
+      { bucket: '0.7', answers: N / 4 },
+      { bucket: '0.8', answers: N / 4 },
+      { bucket: '0.9', answers: N / 4 },
+    ]);
+  });
+
+  it('lists the worst answers with their unsupported sentences', async () => {
+    const rows = await run('oversight-hallucination', 'Worst recent answers');
+    expect(rows).toHaveLength(20);
+    for (const r of rows) {
+      expect(r.groundedness).toBeCloseTo(0.15, 6);
+      expect(r.unsupported).toBe(`unsupported: "claim ${String(r.question).split(' ')[1]}"`);
+    }
+  });
+});
+
+describe('overview dashboard', () => {
+  const errors = N / 16;
+  it('counts requests, errors, tokens and cost from the hourly roll-up', async () => {
+    expect(await run('oversight-overview', 'Requests')).toEqual([{ requests: N + errors }]);
+    const [rate] = await run('oversight-overview', 'Error rate');
+    expect(rate?.error_rate).toBeCloseTo(errors / (N + errors), 12);
+    const [cost] = await run('oversight-overview', 'Cost');
+    expect(cost?.cost_usd).toBeCloseTo(N * 0.001, 9);
+    // input 100 + i % 7, output 50
+    let input = 0;
+    for (let i = 0; i < N; i++) input += 100 + (i % 7);
+    expect(await run('oversight-overview', 'Tokens')).toEqual([{ tokens: input + 50 * N }]);
+  });
+
+  it('puts latency quantiles where the seeded durations are', async () => {
+    const rows = await run('oversight-overview', 'Latency p50 / p95 / p99');
+    expect(rows).toHaveLength(HOURS);
+    for (const r of rows) {
+      // answers take 200..1190 ms (uniform), failed calls 500 ms
+      expect(r.p50).toBeGreaterThan(550);
+      expect(r.p50).toBeLessThan(800);
+      expect(r.p99).toBeGreaterThan(1100);
+      expect(r.p99).toBeLessThanOrEqual(1190);
+    }
+    const ttft = await run('oversight-overview', 'Time to first token p50 / p95');
+    for (const r of ttft) {
+      expect(r.ttft_p50).toBeGreaterThan(115);
+      expect(r.ttft_p50).toBeLessThan(135);
+    }
+  });
+
+  it('splits cost by model and service, and lists failed calls with their trace', async () => {
+    const rows = await run('oversight-overview', 'Cost and tokens by model and service');
+    expect(rows).toHaveLength(6);
+    expect(rows.reduce((s, r) => s + Number(r.requests), 0)).toBe(N + errors);
+    const failed = await run('oversight-overview', 'Recent failed calls', {
+      project: 'default',
+      service: 'support-bot',
+    });
+    expect(failed).toHaveLength(50);
+    expect(failed.every((r) => r.error_type === 'overloaded_error' && r.service_name === 'support-bot')).toBe(
+      true,
+    );
+  });
+});
+
+describe('knowledge-base gaps dashboard', () => {
+  it('ranks topics by gap score with their sample questions', async () => {
+    const rows = await run('oversight-kb-gaps', 'Topics ranked by gap score');
+    expect(rows.map((r) => [r.topic, r.questions, r.gaps, r.gap_rate])).toEqual([
+      ['crypto payments', N / 3, N / 6, 0.5],
+      ['passwords', N / 3, N / 12, 0.25],
+      ['billing', N / 3, 0, 0],
+    ]);
+    const top = rows[0] as Row;
+    expect(Number(top.gap_score)).toBeGreaterThan(0.47);
+    expect(Number(top.gap_score)).toBeLessThan(0.5);
+    expect((top.sample_questions as string[]).every((q) => q.endsWith('about crypto payments'))).toBe(true);
+  });
+
+  it('shows only the topic first seen in the range as new', async () => {
+    const rows = await run('oversight-kb-gaps', 'New topics');
+    expect(rows.map((r) => r.topic)).toEqual(['crypto payments']);
+  });
+
+  it('gives each topic a gap-rate series', async () => {
+    const rows = await run('oversight-kb-gaps', 'Gap rate by topic', { project: 'default', topic: '102' });
+    expect(rows).toHaveLength(HOURS);
+    expect(rows.every((r) => r.topic === 'passwords' && r.gap_rate === 0.25)).toBe(true);
+  });
+
+  it('bins top retrieval scores and counts gap signals', async () => {
+    expect(await run('oversight-kb-gaps', 'Top retrieval score distribution')).toEqual([
+      { bucket: '0.2', retrievals: N / 4 },
+      { bucket: '0.8', retrievals: (3 * N) / 4 },
+    ]);
+    expect(await run('oversight-kb-gaps', 'Why answers were gaps')).toEqual([
+      { signal: 'low_retrieval_score', answers: N / 4 },
+      { signal: 'refusal', answers: N / 4 },
+    ]);
+  });
+});
+
+describe('safety dashboard', () => {
+  it.each(SAFETY.map((s) => [s.evaluator, s.rate] as const))(
+    '%s flag rate reads %s',
+    async (evaluator, rate) => {
+      const title = {
+        pii: 'PII',
+        prompt_injection: 'Prompt injection',
+        jailbreak: 'Jailbreak',
+        toxicity: 'Toxicity',
+        refusal: 'Refusal',
+      }[evaluator];
+      const [row] = await run('oversight-safety', title);
+      expect(row?.rate).toBeCloseTo(rate, 12);
+    },
+  );
+
+  it('counts guard decisions', async () => {
+    const guards = N / 8;
+    expect(await run('oversight-safety', 'Guard blocks')).toEqual([{ blocked: guards / 4 }]);
+    const rows = await run('oversight-safety', 'Guard decisions by category');
+    const byDecision = new Map<string, number>();
+    for (const r of rows)
+      byDecision.set(String(r.decision), (byDecision.get(String(r.decision)) ?? 0) + Number(r.decisions));
+    expect(Object.fromEntries(byDecision)).toEqual(
+      Object.fromEntries(GUARD_DECISIONS.filter((d) => d !== 'allowed').map((d) => [d, guards / 4])),
+    );
+    const series = await run('oversight-safety', 'Guard decisions');
+    expect(series.reduce((s, r) => s + Number(r.decisions), 0)).toBe((3 * guards) / 4);
+  });
+
+  it('ranks offending traces', async () => {
+    const rows = await run('oversight-safety', 'Top offending traces');
+    expect(rows).toHaveLength(25);
+    expect(rows.every((r) => r.flags === 1 && r.max_score === 0.95)).toBe(true);
+  });
+});
+
+describe('feedback dashboard', () => {
+  it('reads the thumbs-up rate once per feedback id (FINAL) as 75 %', async () => {
+    expect(await run('oversight-feedback', 'Thumbs given')).toEqual([{ thumbs: N / 6 }]);
+    expect(await run('oversight-feedback', 'Thumbs-up rate')).toEqual([{ thumbs_up_rate: 0.75 }]);
+    expect(await run('oversight-feedback', 'Edited answers')).toEqual([{ edits: N / 24 }]);
+  });
+
+  it('splits thumbs by the model and topic of the answer', async () => {
+    const byModel = await run('oversight-feedback', 'Thumbs-up rate by model');
+    expect(byModel.map((r) => [r.model, r.thumbs_up_rate])).toEqual([
+      ['gpt-4o-mini', 0.5],
+      ['claude-sonnet-4-5', 1],
+      ['gpt-4o', 1],
+    ]);
+    const byTopic = await run('oversight-feedback', 'Thumbs-up rate by topic');
+    expect(byTopic.map((r) => r.thumbs_up_rate)).toEqual([0.75, 0.75, 0.75]);
+  });
+
+  it('lists comments and corrections, newest first', async () => {
+    const rows = await run('oversight-feedback', 'Recent comments and corrections');
+    expect(rows).toHaveLength(50);
+    expect(
+      rows.every((r) => r.comment === 'wrong answer' || String(r.correction).startsWith('corrected answer')),
+    ).toBe(true);
+  });
+});
+
+describe('alert rules', () => {
+  const rules = parse(readFileSync(join(GRAFANA_DIR, 'provisioning/alerting/rules.yaml'), 'utf8')) as {
+    groups: {
+      rules: {
+        uid: string;
+        data: { refId: string; relativeTimeRange: { from: number }; model: Record<string, unknown> }[];
+      }[];
+    }[];
+  };
+  const ruleSql = (uid: string) => {
+    const rule = rules.groups[0]?.rules.find((r) => r.uid === uid);
+    const a = rule?.data.find((d) => d.refId === 'A');
+    if (!a) throw new Error(`no rule ${uid}`);
+    return { sql: String(a.model.rawSql), lookback: a.relativeTimeRange.from };
+  };
+  const evaluate = async (uid: string, at: Date) => {
+    const { sql, lookback } = ruleSql(uid);
+    return runPanel<Row>(
+      seeded.store,
+      sql,
+      context(new Date(at.getTime() - lookback * 1000), at, {}, 60_000),
+    );
+  };
+
+  it('hallucination rate: one instance per project and service', async () => {
+    // The other project's 480 answers fill the first five hours. The plugin's
+    // range is inclusive at both ends: a second off the hour keeps 96 answers in it.
+    expect(
+      await evaluate('oversight-hallucination-rate', new Date(START.getTime() + 2 * 3_600_000 - 1000)),
+    ).toEqual([
+      { project_id: 'acme-internal', service_name: 'support-bot', value: 1 },
+      { project_id: 'default', service_name: 'search-api', value: 0.25 },
+      { project_id: 'default', service_name: 'support-bot', value: 0.25 },
+    ]);
+  });
+
+  it('injection spike: steady traffic stays near 1× its baseline', async () => {
+    const rows = await evaluate('oversight-injection-spike', END);
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0]?.value)).toBeGreaterThan(0.5);
+    expect(Number(rows[0]?.value)).toBeLessThan(2);
+  });
+
+  it('new topic gap: finds the new half-unanswered topic', async () => {
+    expect(await evaluate('oversight-new-topic-gap', END)).toEqual([
+      { project_id: 'default', topic: 'crypto payments', value: 0.5 },
+    ]);
+  });
+});

@@ -1,0 +1,327 @@
+/**
+ * Builds every published workspace (the non-private ones listed in the root
+ * package.json) to `dist/`: compiled ESM, `.d.ts`, source maps, the runtime
+ * assets that sit next to the sources (DDL, model files), and CommonJS entry
+ * files for the `require` condition of the package's `exports`.
+ *
+ *   node scripts/build-packages.ts            every published workspace
+ *   node scripts/build-packages.ts sdk        one (a workspace dir or name)
+ *   node scripts/build-packages.ts --list     `-w <dir>` per published workspace, for npm pack
+ *
+ * Plain `tsc`, not a bundler: it keeps the source tree's layout, so code that
+ * finds files relative to itself (`new URL('./models/', import.meta.url)`, the
+ * DDL directory, the transform worker's entry) finds them in dist unchanged.
+ * The CommonJS entries load the ESM build through require(esm) (Node >= 22.12),
+ * so ESM and CJS users share one module instance and one SDK state.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Files under src/ that are not part of a package: dev tools, tests, training rows, dev-only shims. */
+const EXCLUDED_DIRS = new Set(['dev', 'test', 'tests', 'bench', '__tests__']);
+const isExcludedFile = (name: string) =>
+  /\.(test|spec|bench)\.ts$/.test(name) || name.endsWith('.jsonl') || name.endsWith('.cjs');
+
+export interface Workspace {
+  dir: string;
+  name: string;
+  manifest: PackageJson;
+}
+
+interface PackageJson {
+  name: string;
+  private?: boolean;
+  workspaces?: string[];
+  exports?: unknown;
+  /** The published form: fields here replace the top-level ones in the tarball (see prepack). */
+  publishConfig?: Record<string, unknown>;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
+
+/** The published workspaces, dependencies before their dependents. */
+export function publishedWorkspaces(root = ROOT): Workspace[] {
+  const patterns = readJson(path.join(root, 'package.json')).workspaces ?? [];
+  const dirs = patterns.flatMap((pattern) => {
+    if (!pattern.endsWith('/*')) return [path.join(root, pattern)];
+    const parent = path.join(root, pattern.slice(0, -2));
+    return existsSync(parent)
+      ? readdirSync(parent, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => path.join(parent, e.name))
+      : [];
+  });
+  const all = dirs
+    .filter((dir) => existsSync(path.join(dir, 'package.json')))
+    .map((dir) => ({ dir, manifest: readJson(path.join(dir, 'package.json')) }))
+    .filter(({ manifest }) => !manifest.private)
+    .map(({ dir, manifest }) => ({ dir, name: manifest.name, manifest }));
+  const byName = new Map(all.map((w) => [w.name, w]));
+  const ordered: Workspace[] = [];
+  const visit = (w: Workspace, trail: string[]) => {
+    if (ordered.includes(w)) return;
+    if (trail.includes(w.name))
+      throw new Error(`workspace dependency cycle: ${[...trail, w.name].join(' -> ')}`);
+    const deps = { ...w.manifest.dependencies, ...w.manifest.peerDependencies };
+    for (const dep of Object.keys(deps)) {
+      const other = byName.get(dep);
+      if (other) visit(other, [...trail, w.name]);
+    }
+    ordered.push(w);
+  };
+  for (const w of all) visit(w, []);
+  return ordered;
+}
+
+/** Published exports of a workspace: its publishConfig form when it has one. */
+const publishedExports = (w: Workspace): unknown => w.manifest.publishConfig?.exports ?? w.manifest.exports;
+
+/**
+ * `paths` from each sibling workspace's import specifiers to its built `.d.ts`:
+ * a dependent compiles against what its dependency publishes, not its sources.
+ */
+function siblingTypePaths(w: Workspace, all: Workspace[]): Record<string, string[]> {
+  const paths: Record<string, string[]> = {};
+  const deps = { ...w.manifest.dependencies, ...w.manifest.peerDependencies };
+  for (const other of all) {
+    if (!(other.name in deps)) continue;
+    const exports = publishedExports(other);
+    if (!exports || typeof exports !== 'object') continue;
+    for (const [subpath, target] of Object.entries(exports as Record<string, unknown>)) {
+      const types = findTypes(target);
+      if (types) paths[path.posix.join(other.name, subpath)] = [path.join(other.dir, types)];
+    }
+  }
+  return paths;
+}
+
+function findTypes(target: unknown): string | undefined {
+  if (!target || typeof target !== 'object') return undefined;
+  const t = target as Record<string, unknown>;
+  if (typeof t.types === 'string') return t.types;
+  for (const inner of Object.values(t)) {
+    const found = findTypes(inner);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function compile(w: Workspace, all: Workspace[]): void {
+  const src = path.join(w.dir, 'src');
+  const dist = path.join(w.dir, 'dist');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'oversight-build-'));
+  const config = path.join(tmp, 'tsconfig.json');
+  const exclude = [...EXCLUDED_DIRS].map((d) => path.join(src, `**/${d}/**`));
+  exclude.push(path.join(src, '**/*.test.ts'));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      extends: path.join(ROOT, 'tsconfig.json'),
+      compilerOptions: {
+        rootDir: src,
+        outDir: dist,
+        noEmit: false,
+        declaration: true,
+        declarationMap: true,
+        sourceMap: true,
+        // The maps carry the sources: src/ is not in the tarball.
+        inlineSources: true,
+        paths: siblingTypePaths(w, all),
+        typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+      },
+      include: [src],
+      exclude,
+    }),
+  );
+  const tsc = path.join(ROOT, 'node_modules', '.bin', 'tsc');
+  const run = spawnSync(tsc, ['-p', config], { stdio: 'inherit' });
+  rmSync(tmp, { recursive: true, force: true });
+  if (run.status !== 0) throw new Error(`tsc failed for ${w.name} (exit ${run.status})`);
+}
+
+/** Non-TypeScript files the code loads at run time (DDL, models), copied beside the compiled JS. */
+function copyAssets(from: string, to: string): number {
+  let copied = 0;
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    const target = path.join(to, entry.name);
+    if (entry.isDirectory()) {
+      if (!EXCLUDED_DIRS.has(entry.name)) copied += copyAssets(source, target);
+    } else if (!entry.name.endsWith('.ts') && !isExcludedFile(entry.name)) {
+      mkdirSync(to, { recursive: true });
+      copyFileSync(source, target);
+      copied++;
+    }
+  }
+  return copied;
+}
+
+/** Collects `{ import, require }` leaf pairs of an exports map, whatever the nesting of `types`. */
+function conditionPairs(value: unknown, found: { esm: string; cjs: string; cjsTypes?: string }[]): void {
+  if (!value || typeof value !== 'object') return;
+  const v = value as Record<string, unknown>;
+  const leaf = (x: unknown, key: 'default' | 'types'): string | undefined =>
+    typeof x === 'string'
+      ? key === 'default'
+        ? x
+        : undefined
+      : ((x as Record<string, string>)?.[key] ?? undefined);
+  if ('import' in v && 'require' in v) {
+    const esm = leaf(v.import, 'default');
+    const cjs = leaf(v.require, 'default');
+    if (esm && cjs) found.push({ esm, cjs, cjsTypes: leaf(v.require, 'types') });
+    return;
+  }
+  for (const [key, inner] of Object.entries(v)) if (key !== 'development') conditionPairs(inner, found);
+}
+
+/**
+ * Writes the `require` entries. A hand-written CommonJS entry in src/ (same
+ * path, `.cjs`) is copied with its `.ts` requires pointed at the built `.js`;
+ * otherwise the entry re-exports the ESM module of the same export through
+ * require(esm). Either way its `.d.cts` re-exports that module's types.
+ */
+function writeCjsEntries(w: Workspace): number {
+  const pairs: { esm: string; cjs: string; cjsTypes?: string }[] = [];
+  conditionPairs(publishedExports(w), pairs);
+  const dist = path.join(w.dir, 'dist');
+  for (const { esm, cjs, cjsTypes } of pairs) {
+    const cjsFile = path.join(w.dir, cjs);
+    const esmFile = path.join(w.dir, esm);
+    if (!existsSync(esmFile)) throw new Error(`${w.name}: exports target ${esm} was not built`);
+    let rel = path.relative(path.dirname(cjsFile), esmFile).split(path.sep).join('/');
+    if (!rel.startsWith('.')) rel = `./${rel}`;
+    const handWritten = path.join(w.dir, 'src', path.relative(dist, cjsFile));
+    mkdirSync(path.dirname(cjsFile), { recursive: true });
+    if (cjsFile.startsWith(dist + path.sep) && existsSync(handWritten)) {
+      const source = readFileSync(handWritten, 'utf8');
+      writeFileSync(cjsFile, source.replace(/(require\(\s*['"]\.{1,2}\/[^'"]*)\.ts(['"])/g, '$1.js$2'));
+    } else {
+      writeFileSync(
+        cjsFile,
+        `'use strict';\n// CommonJS entry: the ESM build, loaded with require(esm) (Node >= 22.12).\nmodule.exports = require('${rel}');\n`,
+      );
+    }
+    if (cjsTypes) writeFileSync(path.join(w.dir, cjsTypes), `export * from '${rel}';\n`);
+  }
+  return pairs.length;
+}
+
+export function build(w: Workspace, all: Workspace[]): void {
+  const started = performance.now();
+  rmSync(path.join(w.dir, 'dist'), { recursive: true, force: true });
+  compile(w, all);
+  const assets = copyAssets(path.join(w.dir, 'src'), path.join(w.dir, 'dist'));
+  const entries = writeCjsEntries(w);
+  const ms = Math.round(performance.now() - started);
+  console.log(`built ${w.name}: ${assets} assets, ${entries} CommonJS entries, ${ms} ms`);
+}
+
+const BACKUP = 'package.json.repo';
+
+/**
+ * npm reads the tarball's package.json from disk after `prepack`, so prepack
+ * writes the published form (publishConfig's fields at the top level: dist
+ * exports, the built bin) and postpack puts the repo's source-pointing one
+ * back. In the repo the packages keep exporting src/*.ts, so tests, scripts
+ * and examples run from source with no build and no flags.
+ */
+/** The package.json as published: publishConfig's fields at the top level, no dev-only scripts. */
+export function publishedManifest(w: Workspace, keep: readonly string[] = []): Record<string, unknown> {
+  const manifest = JSON.parse(readFileSync(path.join(w.dir, 'package.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const { publishConfig = {}, ...rest } = manifest as { publishConfig?: Record<string, unknown> };
+  // npm's own publishConfig keys (registry, access, tag...) stay where npm reads them.
+  const npmKeys = new Set(['registry', 'access', 'tag', 'provenance']);
+  const kept = Object.fromEntries(Object.entries(publishConfig).filter(([k]) => npmKeys.has(k)));
+  const published: Record<string, unknown> = { ...rest };
+  for (const [k, v] of Object.entries(publishConfig)) if (!npmKeys.has(k)) published[k] = v;
+  if (Object.keys(kept).length) published.publishConfig = kept;
+  const scripts = { ...(published.scripts as Record<string, string> | undefined) };
+  for (const name of ['build', 'prepack', 'postpack']) if (!keep.includes(name)) delete scripts[name];
+  if (Object.keys(scripts).length) published.scripts = scripts;
+  else delete published.scripts;
+  return published;
+}
+
+function writePublishedManifest(w: Workspace): void {
+  const file = path.join(w.dir, 'package.json');
+  // A pack that failed after prepack never ran postpack: start from the repo's manifest again.
+  restoreManifest(w);
+  writeFileSync(path.join(w.dir, BACKUP), readFileSync(file, 'utf8'));
+  // postpack stays: npm runs it from this manifest, and it puts the repo's one back.
+  writeFileSync(file, `${JSON.stringify(publishedManifest(w, ['postpack']), null, 2)}\n`);
+}
+
+/**
+ * A copy of a built workspace as it would be packed (published package.json,
+ * README, dist), for `npm pack <dir> --ignore-scripts`: packing from it never
+ * rewrites the repo's own package.json, which tests running from source read.
+ */
+export function stage(w: Workspace, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(publishedManifest(w), null, 2)}\n`);
+  for (const file of readdirSync(w.dir))
+    if (/^(README|LICEN[CS]E)/i.test(file)) copyFileSync(path.join(w.dir, file), path.join(dir, file));
+  cpSync(path.join(w.dir, 'dist'), path.join(dir, 'dist'), { recursive: true });
+}
+
+function restoreManifest(w: Workspace): void {
+  const backup = path.join(w.dir, BACKUP);
+  if (!existsSync(backup)) return;
+  copyFileSync(backup, path.join(w.dir, 'package.json'));
+  rmSync(backup);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  if (args.includes('--list')) {
+    // For `npm pack $(... --list)` (the Dockerfile): one `-w <dir>` per published workspace.
+    for (const w of publishedWorkspaces()) console.log(`-w ${path.relative(ROOT, w.dir)}`);
+    process.exit(0);
+  }
+  const mode = args.includes('--prepack') ? 'prepack' : args.includes('--postpack') ? 'postpack' : 'build';
+  const names = args.filter((a) => !a.startsWith('--'));
+  const wanted = names.map((a) => path.resolve(a));
+  const all = publishedWorkspaces();
+  const chosen = names.length ? all.filter((w) => wanted.includes(w.dir) || names.includes(w.name)) : all;
+  if (names.length && chosen.length === 0) {
+    console.error(`no published workspace matches ${names.join(', ')}`);
+    process.exit(1);
+  }
+  for (const w of chosen) {
+    if (mode === 'postpack') {
+      restoreManifest(w);
+      continue;
+    }
+    // A dependent compiles against its siblings' dist: build those first when missing.
+    if (mode === 'prepack' || names.length) {
+      for (const dep of all) {
+        if (dep === w || !(dep.name in { ...w.manifest.dependencies, ...w.manifest.peerDependencies }))
+          continue;
+        if (!existsSync(path.join(dep.dir, 'dist'))) build(dep, all);
+      }
+    }
+    build(w, all);
+    if (mode === 'prepack') writePublishedManifest(w);
+  }
+}
