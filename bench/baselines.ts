@@ -17,7 +17,13 @@ const RULES: Record<string, Rule[]> = {
   freshness: [[/^visible_(p50|p99)_ms$/, 'ack_$1_ms']],
   load: [[/^(accepted|stored|stored_llm_spans|lost)$/, 'offered']],
   // guard and export name their baselines `baseline.<figure>`.
-  guard: [[/^(?!baseline\.)(?:input|output|scorer\.[a-z_]+)\.(median_us|p99_us)$/, 'baseline.$1']],
+  feedback: [[/^feedback_(req_per_s|ack_p50_ms|ack_p99_ms)$/, 'traces_one_span_$1']],
+  // guard.output with context is read against guard.output without it.
+  guard: [
+    [/^output_with_(?:prepared_)?context\.(median_us|p99_us)$/, 'output.$1'],
+    [/^(?!baseline\.)(?:input|output|scorer\.[a-z_]+)\.(median_us|p99_us)$/, 'baseline.$1'],
+  ],
+  'trace-quality': [[/^on_(spans_per_s|cpu_s|peak_rss_mb)$/, 'off_$1']],
   export: [[/^(?:kto|dpo)\.(seconds|feedback_rows_per_s|peak_rss_mb)$/, 'baseline.$1']],
   scoring: [[/^all_(spans_per_s|spans_per_cpu_s)$/, 'none_$1']],
   groundedness: [[/^(groundedness|allThree)PairsPerCoreS$/, 'overlapPairsPerCoreS']],
