@@ -118,7 +118,7 @@ export function renderMarkdown(
       '',
     );
     if (s.error) {
-      out.push(`Failed: ${s.error}`, '');
+      out.push('Failed:', '', '```text', ...s.error.trim().split('\n').slice(0, 12), '```', '');
       continue;
     }
     const paired = Object.entries(s.baselines);
