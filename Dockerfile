@@ -30,7 +30,7 @@ RUN npm ci --no-audit --no-fund \
  && npm pack --pack-destination /tarballs $(node scripts/build-packages.ts --list)
 
 # The demo app of docker-compose.yml (`target: demo`): the RAG chatbot of
-# examples/rag-demo on its built-in mock LLM, run from its TypeScript sources
+# examples/rag-support-bot on its built-in mock LLM, run from its TypeScript sources
 # (Node 24 strips types outside node_modules) against the SDK installed from the
 # same tarballs. Not the default target: `docker build .` builds the collector.
 FROM node:24-slim AS demo
@@ -38,17 +38,17 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /tarballs /tmp/tarballs
 COPY examples/mock-llm examples/mock-llm
-COPY examples/rag-demo examples/rag-demo
+COPY examples/rag-support-bot examples/rag-support-bot
 # Only the SDK and what it depends on; no collector (chdb), no optional ONNX runtime.
 RUN echo '{"name":"oversight-demo-image","private":true,"type":"module"}' > package.json \
  && npm install --omit=dev --omit=optional --no-audit --no-fund \
       /tmp/tarballs/oversight-sdk-*.tgz /tmp/tarballs/oversight-conventions-*.tgz \
       /tmp/tarballs/oversight-scorers-*.tgz ./examples/mock-llm \
-      "openai@$(node -p "require('./examples/rag-demo/package.json').dependencies.openai")" \
+      "openai@$(node -p "require('./examples/rag-support-bot/package.json').dependencies.openai")" \
  && rm -rf /tmp/tarballs \
  && npm cache clean --force
 USER node
-CMD ["node", "examples/rag-demo/src/main.ts", "--forever", "--interval-ms", "2000"]
+CMD ["node", "examples/rag-support-bot/src/main.ts", "--forever", "--interval-ms", "2000"]
 
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production \

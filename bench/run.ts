@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: every benchmark section in turn, each printing its own
- * table, the figures also written to bench/results/latest.json.
+ * table; then each figure beside its same-run baseline, written to
+ * bench/results.json (stable keys, machine, load average) and rendered into
+ * BENCHMARKS.md. A partial run (`--only`) replaces just its sections there.
  *
  *   npm run bench                      all sections (≈ 5 min on 2 cores)
  *   npm run bench -- --quick           shorter runs, rougher figures
@@ -10,12 +12,21 @@
  * Figures are printed, never asserted: the machine is shared and noisy, so
  * each section measures its own baseline in the same run.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Figures, Section } from './section.ts';
+import { baselinesOf } from './baselines.ts';
+import { printTable } from './report.ts';
+import {
+  BENCHMARKS_MD,
+  type Machine,
+  RESULTS_FILE,
+  readResults,
+  type SectionResult,
+  writeMarkdown,
+  writeResults,
+} from './results-file.ts';
+import type { Section } from './section.ts';
 import { dashboards } from './sections/dashboards.ts';
 import { exportSection } from './sections/export.ts';
 import { feedbackSection } from './sections/feedback.ts';
@@ -29,8 +40,6 @@ import { decode, sdkOverhead, wal } from './sections/modules.ts';
 import { scoring } from './sections/scoring.ts';
 import { topics } from './sections/topics.ts';
 import { traceQuality } from './sections/trace-quality.ts';
-
-const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 
 const { values } = parseArgs({
   options: {
@@ -79,48 +88,102 @@ if (unknown.length > 0) {
 }
 const selected = wanted.length > 0 ? sections.filter((s) => wanted.includes(s.name)) : sections;
 
+const loadAverage = (): [number, number, number] => {
+  const [one = 0, five = 0, fifteen = 0] = os.loadavg();
+  return [one, five, fifteen].map((l) => Math.round(l * 100) / 100) as [number, number, number];
+};
+const machine: Machine = {
+  node: process.version,
+  platform: os.platform(),
+  arch: os.arch(),
+  cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+  cores: os.cpus().length,
+  memory_gib: Math.round(os.totalmem() / 2 ** 30),
+  load_average: loadAverage(),
+};
+
 console.log(
-  `oversight bench${values.quick ? ' (quick)' : ''}: node ${process.version}, ${os.cpus().length} cores, ` +
-    `${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
+  `oversight bench${values.quick ? ' (quick)' : ''}: node ${machine.node}, ${machine.cores} cores, ` +
+    `${machine.memory_gib} GiB, load average ${machine.load_average.map((l) => l.toFixed(1)).join(' ')}`,
 );
 
-const results: Record<string, Figures | { error: string }> = {};
-const seconds: Record<string, number> = {};
+const previous = await readResults();
+const results: Record<string, SectionResult> = {};
 const runStarted = performance.now();
+
+/**
+ * Writes results.json and BENCHMARKS.md; called after every section, so a run
+ * cut short (a slow, shared machine) still leaves the figures it measured.
+ * Sections in their run order; ones this run skipped keep their last figures.
+ */
+async function save(): Promise<void> {
+  const order = sections.map((s) => s.name);
+  const merged: Record<string, SectionResult> = {};
+  for (const name of order) {
+    const section = results[name] ?? previous?.sections[name];
+    if (section) merged[name] = section;
+  }
+  const file = {
+    schema: 1 as const,
+    date: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine,
+    sections: merged,
+  };
+  await writeResults(file);
+  await writeMarkdown(file, order);
+}
+
 for (const section of selected) {
   console.log(`\n== ${section.name}: ${section.description}`);
   const started = performance.now();
+  const date = new Date().toISOString();
+  const load = loadAverage();
+  let figures: Record<string, number> = {};
+  let error: string | undefined;
   try {
-    results[section.name] = await section.run({ quick: values.quick });
-  } catch (error) {
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    figures = await section.run({ quick: values.quick });
+  } catch (caught) {
+    const message = caught instanceof Error ? (caught.stack ?? caught.message) : String(caught);
     console.error(`section ${section.name} failed: ${message}`);
-    results[section.name] = { error: error instanceof Error ? error.message : String(error) };
+    error = caught instanceof Error ? caught.message : String(caught);
     process.exitCode = 1;
   }
-  seconds[section.name] = Math.round((performance.now() - started) / 100) / 10;
-  console.log(`  (${seconds[section.name]} s)`);
+  const seconds = Math.round((performance.now() - started) / 100) / 10;
+  results[section.name] = {
+    description: section.description,
+    date,
+    quick: values.quick,
+    seconds,
+    load_average: load,
+    figures,
+    baselines: baselinesOf(section.name, figures),
+    ...(error ? { error } : {}),
+  };
+  console.log(`  (${seconds} s)`);
+  await save();
 }
 
-await mkdir(path.dirname(RESULTS), { recursive: true });
-await writeFile(
-  RESULTS,
-  `${JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      quick: values.quick,
-      node: process.version,
-      cores: os.cpus().length,
-      seconds,
-      sections: results,
-    },
-    null,
-    2,
-  )}\n`,
+const rows = Object.entries(results).flatMap(([name, r]) =>
+  Object.entries(r.baselines).map(([figure, baseline]) => {
+    const value = r.figures[figure] as number;
+    const base = r.figures[baseline] as number;
+    return [
+      `${name}: ${figure}`,
+      value,
+      baseline,
+      base,
+      base !== 0 ? Math.round((value / base) * 100) / 100 : 'n/a',
+    ];
+  }),
 );
+printTable(
+  'each figure next to its same-run baseline',
+  ['figure', 'value', 'baseline', 'baseline value', 'ratio'],
+  rows,
+);
+
 console.log(
-  `\nbench done in ${Math.round((performance.now() - runStarted) / 1000)} s; figures in ${path.relative(process.cwd(), RESULTS)}`,
+  `\nbench done in ${Math.round((performance.now() - runStarted) / 1000)} s; figures in ` +
+    `${path.relative(process.cwd(), RESULTS_FILE)} and ${path.relative(process.cwd(), BENCHMARKS_MD)}`,
 );

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the collector (embedded ClickHouse, no API key needed), the
- * mock LLM and the RAG demo app sending it traffic, until Ctrl-C.
+ * mock LLM and the RAG support bot sending it traffic; once the conversations
+ * are done, a report of what Oversight found, read back from ClickHouse. The
+ * collector then keeps running until Ctrl-C (`--once`, or CI=true: exit).
  *
  * The collector runs as a child process so that `npx oversight sql` can query
  * the same data directory meanwhile (chdb allows one process per directory;
@@ -15,6 +17,10 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { MultiBar, Presets } from 'cli-progress';
+import { resolveConfig } from '../collector/src/config.ts';
+import { runReadOnlySql } from '../collector/src/sql.ts';
+import { formatReport, progressFingerprint, type Query, readReport, storedCounts } from './demo-report.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_DATA_DIR = '.oversight/data';
@@ -25,9 +31,11 @@ const USAGE = `npm start [-- options]
   --port <port>         collector port (default 4318, the OTLP/HTTP port)
   --data-dir <dir>      embedded ClickHouse data directory (default ${DEFAULT_DATA_DIR})
   --conversations <n>   demo conversations before the demo stops (default 30)
-  --forever             demo keeps talking until Ctrl-C
-  --interval-ms <ms>    pause between demo turns (default 1000)
-  --llm-url <url>       OpenAI-compatible server for the demo (default: a local mock LLM)
+  --forever             demo keeps talking until Ctrl-C (no report)
+  --interval-ms <ms>    pause between demo turns (default 1000; 0 with --once)
+  --once                exit after the report (the default when CI=true)
+  --llm-url <url>       OpenAI-compatible server for the demo (default: the OpenAI API
+                        when OPENAI_API_KEY is set, else a local mock LLM)
 `;
 
 const { values } = parseArgs({
@@ -38,7 +46,8 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: process.env.OVERSIGHT_DATA_DIR ?? DEFAULT_DATA_DIR },
     conversations: { type: 'string', default: '30' },
     forever: { type: 'boolean', default: false },
-    'interval-ms': { type: 'string', default: '1000' },
+    'interval-ms': { type: 'string' },
+    once: { type: 'boolean', default: false },
     'llm-url': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -60,8 +69,16 @@ function wholeNumber(name: string, raw: string): number {
 
 const port = wholeNumber('port', values.port);
 const conversations = wholeNumber('conversations', values.conversations);
-const intervalMs = wholeNumber('interval-ms', values['interval-ms']);
+const ci = process.env.CI === 'true' || process.env.CI === '1';
+const exitAfterReport = (values.once || ci) && !values.forever;
+// Pauses between turns only make a live trickle for dashboards; a one-shot run wants its report.
+const intervalMs = wholeNumber('interval-ms', values['interval-ms'] ?? (exitAfterReport ? '0' : '1000'));
 const dataDir = values['data-dir'];
+const dataDirFlag = dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${dataDir}`;
+/** How long the report waits for the collector to store and score the run before printing what it has. */
+const SETTLE_TIMEOUT_MS = 90_000;
+/** Scores unchanged this long count as done: longer than the collector's 2 s trace grace period plus a write. */
+const SETTLED_AFTER_MS = 5_000;
 
 /** Starts the collector and resolves with its URL once it listens; rejects with its output if it dies first. */
 async function startCollectorProcess(): Promise<{ child: ChildProcess; url: string }> {
@@ -99,15 +116,14 @@ async function startCollectorProcess(): Promise<{ child: ChildProcess; url: stri
   return { child, url };
 }
 
-function banner(url: string, llmUrl: string | undefined): string {
-  const dirFlag = dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${dataDir}`;
-  const sql = (query: string) => `    npx oversight sql${dirFlag} "${query}"`;
+function banner(url: string, llm: string | undefined): string {
+  const sql = (query: string) => `    npx oversight sql${dataDirFlag} "${query}"`;
   return [
     '',
     'Oversight is running.',
     `  collector      ${url}  (OTLP/HTTP: ${url}/v1/traces, feedback: ${url}/v1/feedback, metrics: ${url}/metrics)`,
     `  data           embedded ClickHouse in ${path.resolve(dataDir)}`,
-    llmUrl ? `  mock LLM       ${llmUrl}/v1  (OpenAI and Anthropic wire protocols, no key)` : '',
+    llm ? `  LLM            ${llm}` : '',
     '',
     `  Point any app at it:  OVERSIGHT_ENDPOINT=${url}  and  import '@oversight/sdk/auto'`,
     '  Try, in another terminal:',
@@ -144,6 +160,14 @@ let demoDone: Promise<void> = Promise.resolve();
 const collectorExited = once(collector, 'exit');
 
 async function stop(signal: string): Promise<void> {
+  if (signal === 'done') {
+    stopping = true;
+    console.log('[start] --once: stopping the collector…');
+    collector.kill('SIGTERM');
+    await collectorExited;
+    await mock?.close();
+    process.exit(process.exitCode ?? 0);
+  }
   if (stopping) {
     // A second Ctrl-C: stop waiting for the demo; the collector still drains on its own.
     collector.kill('SIGTERM');
@@ -167,22 +191,105 @@ void collectorExited.then(([code, signal]) => {
   process.exit(typeof code === 'number' && code !== 0 ? code : 1);
 });
 
+const query: Query = async (sql) => {
+  const text = await runReadOnlySql(resolveConfig({ dataDir }), sql, 'json');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+};
+
+/**
+ * Progress bars on a terminal (lines logged above them); plain lines in a CI
+ * log or a pipe, where redrawn bars would only be noise.
+ */
+function progress(label: string, total: number) {
+  const tty = process.stdout.isTTY === true;
+  const bars = tty
+    ? new MultiBar(
+        { format: `${label} [{bar}] {value}/{total} {status}`, hideCursor: true, clearOnComplete: true },
+        Presets.shades_classic,
+      )
+    : undefined;
+  const bar = bars?.create(total, 0, { status: '' });
+  return {
+    log(line: string) {
+      if (bars) bars.log(`${line}\n`);
+      else console.log(line);
+    },
+    update(value: number, status = '') {
+      bar?.update(Math.min(value, total), { status });
+    },
+    stop() {
+      bars?.stop();
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until the collector holds every trace and feedback of the run, then
+ * until its scores (groundedness, topics, gaps) stop changing: they follow a
+ * trace's grace period, so "stored" is not yet "scored".
+ */
+async function waitForCollector(
+  expected: { traces: number; feedback: number },
+  sinceMs: number,
+): Promise<void> {
+  const bar = progress('[report] storing and scoring', expected.traces);
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  try {
+    let stored = { traces: 0, feedback: 0 };
+    while (Date.now() < deadline) {
+      stored = await storedCounts(query, sinceMs);
+      bar.update(stored.traces, `traces, ${stored.feedback}/${expected.feedback} feedback`);
+      if (stored.traces >= expected.traces && stored.feedback >= expected.feedback) break;
+      await sleep(250);
+    }
+    let last = '';
+    let stableSince = Date.now();
+    while (Date.now() < deadline) {
+      const now = await progressFingerprint(query, sinceMs);
+      if (now !== last) {
+        last = now;
+        stableSince = Date.now();
+      } else if (Date.now() - stableSince >= SETTLED_AFTER_MS) {
+        return;
+      }
+      bar.update(stored.traces, 'scores settling');
+      await sleep(500);
+    }
+    bar.log('[report] the collector is still busy; reporting what it has so far');
+  } finally {
+    bar.stop();
+  }
+}
+
 if (!values.demo) {
   console.log(banner(url, undefined));
 } else {
-  const [{ startMockLlm }, { runDemo }, { getOversight }] = await Promise.all([
+  const [{ startMockLlm }, { runDemo, llmTarget, MOCK_SCRIPT }, { getOversight }] = await Promise.all([
     import('@oversight/mock-llm'),
-    import('@oversight/rag-demo'),
+    import('@oversight/rag-support-bot'),
     import('@oversight/sdk'),
   ]);
-  if (!values['llm-url']) mock = await startMockLlm({ latencyMs: 60, chunkDelayMs: 12 });
-  const llmUrl = values['llm-url'] ?? (mock as { url: string }).url;
-  console.log(banner(url, llmUrl));
+  const target = llmTarget(values['llm-url'] ? { llmUrl: values['llm-url'] } : {});
+  if (!target.url) mock = await startMockLlm({ latencyMs: 60, chunkDelayMs: 12, script: MOCK_SCRIPT });
+  const llmUrl = target.url ?? (mock as { url: string }).url;
+  const llmNote = target.url
+    ? process.env.OPENAI_API_KEY && !values['llm-url']
+      ? `${llmUrl}/v1  (the OpenAI API, OPENAI_API_KEY is set)`
+      : `${llmUrl}/v1`
+    : `${llmUrl}/v1  (local mock: OpenAI and Anthropic wire protocols, no key)`;
+  console.log(banner(url, llmNote));
   console.log(
     values.forever
       ? '[demo] simulated users chatting until Ctrl-C:'
       : `[demo] ${conversations} simulated conversations (--forever for more):`,
   );
+  const startedMs = Date.now();
+  const bar = values.forever ? undefined : progress('[demo] conversations', conversations);
   demoDone = runDemo({
     endpoint: url,
     llmUrl,
@@ -190,20 +297,41 @@ if (!values.demo) {
     forever: values.forever,
     intervalMs,
     signal: controller.signal,
-    log: (line) => console.log(`[demo] ${line}`),
+    log: (line) => (bar ? bar.log(`[demo] ${line}`) : console.log(`[demo] ${line}`)),
+    onTurn: (turn) => bar?.update(turn.conversation),
   }).then(
     async (run) => {
+      bar?.update(conversations);
+      bar?.stop();
       await getOversight()?.shutdown();
       const o = run.outcomes;
       console.log(
         `[demo] done: ${run.turns} turns (answered ${o.answered}, don't know ${o.unknown}, tool ${o.tool}, blocked ${o.blocked}), ` +
-          `feedback ${run.feedback.up} up / ${run.feedback.down} down.`,
+          `feedback ${run.feedback.up} up / ${run.feedback.down} down / ${run.feedback.edits} edits.`,
       );
+      if (stopping) return;
+      const sent = run.feedback.up + run.feedback.down + run.feedback.edits;
+      try {
+        await waitForCollector({ traces: run.turns, feedback: sent }, startedMs);
+        console.log(formatReport(await readReport(query, startedMs), { dataDirFlag }));
+      } catch (error) {
+        console.error(`[report] failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exitCode = 1;
+      }
+      if (exitAfterReport) {
+        await stop('done');
+        return;
+      }
       if (!stopping)
         console.log('[start] the collector keeps running: query it, point your app at it, Ctrl-C to stop.');
     },
     (error: unknown) => {
+      bar?.stop();
       console.error(`[demo] stopped: ${error instanceof Error ? error.message : String(error)}`);
+      if (exitAfterReport) {
+        process.exitCode = 1;
+        void stop('done');
+      }
     },
   );
 }

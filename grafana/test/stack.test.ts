@@ -132,7 +132,7 @@ describe('docker-compose.yml', () => {
   it("runs the demo's real entry point with the variables it reads", () => {
     const [, file] = service('demo').entrypoint ?? [];
     expect(existsSync(join(ROOT, file ?? ''))).toBe(true);
-    const demo = read('examples/rag-demo/src/run-demo.ts');
+    const demo = read('examples/rag-support-bot/src/run-demo.ts');
     for (const name of Object.keys(service('demo').environment))
       expect(demo).toContain(`process.env.${name}`);
   });

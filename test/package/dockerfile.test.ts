@@ -199,7 +199,7 @@ describe('docker-compose.yml against the Dockerfile', () => {
     if (composed) expect(composed.slice(0, 2)).toEqual([bin, entry]);
     // Every workspace the demo imports is installed in that stage (as a tarball or a copied folder).
     const demoManifest = JSON.parse(
-      readFileSync(path.join(ROOT, 'examples/rag-demo/package.json'), 'utf8'),
+      readFileSync(path.join(ROOT, 'examples/rag-support-bot/package.json'), 'utf8'),
     ) as {
       dependencies: Record<string, string>;
     };

@@ -123,6 +123,8 @@ export async function messages(ctx: HandlerContext): Promise<void> {
     anthropicTools(body.tools),
     anthropicToolChoice(body.tool_choice),
     numberOrUndefined(body.max_tokens),
+
+    ctx.script,
   );
   const usage = usageFor(ctx, all, reply);
   const base = { id: nextId('msg_'), type: 'message', role: 'assistant', model: String(body.model) };

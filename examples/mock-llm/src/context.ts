@@ -1,11 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { PromptCache } from './prompt-cache.ts';
+import type { ScriptedAnswer } from './reply.ts';
 
 export interface HandlerContext {
   body: Record<string, unknown>;
   res: ServerResponse;
   chunkDelayMs: number;
   cache: PromptCache;
+  script: readonly ScriptedAnswer[];
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

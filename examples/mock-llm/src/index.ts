@@ -15,6 +15,9 @@ import { readBody, sendJson, sleep } from './http.ts';
 import { chatCompletions } from './openai-chat.ts';
 import { responses } from './openai-responses.ts';
 import { PromptCache } from './prompt-cache.ts';
+import type { ScriptedAnswer } from './reply.ts';
+
+export type { ScriptedAnswer } from './reply.ts';
 
 export interface MockLlmOptions {
   /** 0 (default) picks a free port. */
@@ -24,6 +27,8 @@ export interface MockLlmOptions {
   latencyMs?: number;
   /** Delay between stream events. */
   chunkDelayMs?: number;
+  /** Fixed answers by question, checked before the usual rules (first match wins). */
+  script?: readonly ScriptedAnswer[];
 }
 
 export interface RecordedRequest {
@@ -146,7 +151,13 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
       sendError(res, route.dialect, failure);
       return;
     }
-    const handled = await route.handler({ body: fields, res, chunkDelayMs, cache });
+    const handled = await route.handler({
+      body: fields,
+      res,
+      chunkDelayMs,
+      cache,
+      script: options.script ?? [],
+    });
     if (handled === false) sendError(res, route.dialect, 400, `Invalid '${route.required}'.`, route.required);
   }
 

@@ -94,7 +94,13 @@ export async function chatCompletions(ctx: HandlerContext): Promise<void> {
   const model = String(body.model);
   const turns = chatTurns(asArray(body.messages));
   const maxTokens = numberOrUndefined(body.max_completion_tokens) ?? numberOrUndefined(body.max_tokens);
-  const reply = decideReply(turns, chatTools(body.tools), openaiToolChoice(body.tool_choice), maxTokens);
+  const reply = decideReply(
+    turns,
+    chatTools(body.tools),
+    openaiToolChoice(body.tool_choice),
+    maxTokens,
+    ctx.script,
+  );
   const usage = openaiUsage(ctx, turns, reply, model);
   const base = {
     id: nextId('chatcmpl-'),

@@ -71,6 +71,8 @@ export async function responses(ctx: HandlerContext): Promise<void> {
     chatTools(body.tools),
     openaiToolChoice(body.tool_choice),
     numberOrUndefined(body.max_output_tokens),
+
+    ctx.script,
   );
   const usage = openaiUsage(ctx, turns, reply, model);
   const itemId = reply.kind === 'tool' ? nextId('fc_') : nextId('msg_');

@@ -18,7 +18,23 @@ export type Reply =
   | { kind: 'text'; text: string; truncated: boolean; outputTokens: number }
   | { kind: 'tool'; callId: string; name: string; arguments: string; outputTokens: number };
 
-export function decideReply(turns: Turn[], tools: ToolSpec[], choice: ToolChoice, maxTokens?: number): Reply {
+/**
+ * A fixed answer for questions matching `question` (tested against the last
+ * user message), so a demo or test can make the mock answer wrongly on cue:
+ * a real model's mistakes are not reproducible, these are.
+ */
+export interface ScriptedAnswer {
+  question: RegExp;
+  answer: string;
+}
+
+export function decideReply(
+  turns: Turn[],
+  tools: ToolSpec[],
+  choice: ToolChoice,
+  maxTokens?: number,
+  script: readonly ScriptedAnswer[] = [],
+): Reply {
   const last = turns.at(-1);
   const lastUserText = last?.role === 'user' ? last.text : null;
   const tool = chooseTool(tools, choice, lastUserText);
@@ -37,7 +53,9 @@ export function decideReply(turns: Turn[], tools: ToolSpec[], choice: ToolChoice
     answer = toolResultAnswer(last.toolName ?? '', last.text);
   } else {
     const userText = [...turns].reverse().find((t) => t.role === 'user')?.text ?? '';
-    answer = answerFor(userText, turns.map((t) => t.text).join('\n'));
+    answer =
+      script.find((s) => s.question.test(userText))?.answer ??
+      answerFor(userText, turns.map((t) => t.text).join('\n'));
   }
   const limited = limitTokens(answer, maxTokens);
   return {

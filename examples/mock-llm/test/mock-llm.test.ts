@@ -357,3 +357,40 @@ describe('errors and retries', () => {
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
   });
 });
+
+describe('scripted answers', () => {
+  it('answers a matching question with its scripted text on every endpoint, others by the usual rules', async () => {
+    const scripted = await startMockLlm({
+      script: [{ question: /team plan cost/i, answer: 'The Team plan costs $15 per user per month.' }],
+    });
+    try {
+      const client = new OpenAI({ baseURL: `${scripted.url}/v1`, apiKey: 'test-key' });
+      const claude = new Anthropic({ baseURL: scripted.url, apiKey: 'test-key' });
+      const messages = [
+        { role: 'system' as const, content: 'Context: Team is $12 per user per month.' },
+        { role: 'user' as const, content: 'How much does the Team plan cost?' },
+      ];
+      const chat = await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+      expect(chat.choices[0]?.message.content).toBe('The Team plan costs $15 per user per month.');
+      expect(chat.usage?.completion_tokens).toBe(9);
+      const response = await client.responses.create({ model: 'gpt-4o-mini', input: messages });
+      expect(response.output_text).toBe('The Team plan costs $15 per user per month.');
+      const msg = await claude.messages.create({
+        model: 'claude-sonnet-5-5',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'What does the team plan cost?' }],
+      });
+      expect(msg.content[0]).toMatchObject({
+        type: 'text',
+        text: 'The Team plan costs $15 per user per month.',
+      });
+      const other = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [messages[0] as OpenAI.ChatCompletionMessageParam, { role: 'user', content: 'Refunds?' }],
+      });
+      expect(other.choices[0]?.message.content).toBe('Team is $12 per user per month.');
+    } finally {
+      await scripted.close();
+    }
+  });
+});

@@ -17,7 +17,9 @@ const lines: string[] = [];
 
 const byKind = (kind: string) => QUESTIONS.find((q) => q.kind === kind) as (typeof QUESTIONS)[number];
 // One of each kind, in this order, so a short run covers them all.
-const SCRIPT = ['answerable', 'unanswerable', 'injection', 'pii', 'tool', 'jailbreak'].map(byKind);
+const SCRIPT = ['answerable', 'unsupported', 'unanswerable', 'injection', 'pii', 'tool', 'jailbreak'].map(
+  byKind,
+);
 
 beforeAll(async () => {
   collector = await startTestCollector();
@@ -63,7 +65,7 @@ function turnOf(kind: string): TurnLine {
   return turn;
 }
 
-describe('rag-demo', () => {
+describe('rag-support-bot', () => {
   it('runs every scripted question and prints one line per turn', () => {
     expect(run.conversations).toBe(SCRIPT.length);
     expect(run.turns).toBeGreaterThanOrEqual(SCRIPT.length);
@@ -73,7 +75,15 @@ describe('rag-demo', () => {
     expect(turnOf('tool').result.outcome).toBe('tool');
     expect(turnOf('jailbreak').result).toMatchObject({ outcome: 'blocked', answer: BLOCKED_ANSWER });
     expect(turnOf('pii').result.input).toBe('redacted');
-    expect(turnOf('injection').result.input).toBe('flagged');
+    expect(turnOf('injection').result).toMatchObject({ outcome: 'blocked', input: 'blocked' });
+    // The mock slips on cue: the unsupported question gets its scripted wrong answer, and the user fixes it.
+    const unsupported = turnOf('unsupported');
+    expect(unsupported.result).toMatchObject({
+      outcome: 'answered',
+      answer: byKind('unsupported').wrongAnswer,
+    });
+    expect(unsupported.edited).toBe(true);
+    expect(unsupported.feedback).not.toBe('up');
     // No PII in what the demo prints.
     expect(lines.join('\n')).not.toContain('maria.lopez@gmail.com');
   });
@@ -149,17 +159,17 @@ describe('rag-demo', () => {
     expect(answered.result.documents[0]).toBe(reranked[0]?.document_id);
   });
 
-  it('flags the prompt injection and the refusal in evaluations', async () => {
+  it('records the blocked prompt injection and the refusal in evaluations', async () => {
     const injection = turnOf('injection');
-    const flagged = await rowsWhen(
-      `SELECT e.label AS label, e.score AS score FROM evaluations e JOIN llm_spans s ON s.span_id = e.span_id
-        WHERE e.trace_id = {id:String} AND s.operation = 'chat'
+    const blocked = await rowsWhen(
+      `SELECT e.label AS label, e.score AS score, e.source AS source FROM evaluations e JOIN llm_spans s ON s.span_id = e.span_id
+        WHERE e.trace_id = {id:String} AND s.operation = 'apply_guardrail'
           AND e.evaluator = 'prompt_injection' AND e.target = 'input'`,
       1,
       { id: injection.result.traceId as string },
     );
-    expect(flagged).toEqual([{ label: 'injection', score: expect.any(Number) }]);
-    expect(flagged[0]?.score).toBeGreaterThanOrEqual(0.5);
+    expect(blocked).toEqual([{ label: 'blocked', score: expect.any(Number), source: 'sdk' }]);
+    expect(blocked[0]?.score).toBeGreaterThanOrEqual(0.5);
 
     const refusal = await rowsWhen(
       `SELECT e.label AS label FROM evaluations e JOIN llm_spans s ON s.span_id = e.span_id
@@ -192,7 +202,7 @@ describe('rag-demo', () => {
     expect(given.length).toBeGreaterThan(0);
     expect(run.feedback.failed).toBe(0);
     const stored = await rowsWhen(
-      'SELECT trace_id, user_id, kind, value FROM feedback ORDER BY trace_id',
+      "SELECT trace_id, user_id, kind, value FROM feedback WHERE kind = 'thumbs' ORDER BY trace_id",
       given.length,
     );
     const expected = given
@@ -204,5 +214,17 @@ describe('rag-demo', () => {
       }))
       .sort((a, b) => String(a.trace_id).localeCompare(String(b.trace_id)));
     expect(stored).toEqual(expected);
+
+    const edited = turns.filter((t) => t.edited);
+    expect(edited.map((t) => t.result.question)).toContain(byKind('unsupported').text);
+    const edits = await rowsWhen(
+      "SELECT trace_id, correction FROM feedback WHERE kind = 'edit' ORDER BY trace_id",
+      edited.length,
+    );
+    expect(edits).toEqual(
+      edited
+        .map((t) => ({ trace_id: t.result.traceId, correction: byKind('unsupported').correction }))
+        .sort((a, b) => String(a.trace_id).localeCompare(String(b.trace_id))),
+    );
   });
 });

@@ -3,16 +3,17 @@ import { parseArgs } from 'node:util';
 import { getOversight } from '@oversight/sdk';
 import { runDemo } from './run-demo.ts';
 
-const USAGE = `rag-demo: a RAG chatbot for a fictional note-taking app, instrumented with Oversight
+const USAGE = `rag-support-bot: a RAG chatbot for a fictional note-taking app, instrumented with Oversight
 
-  node examples/rag-demo/src/main.ts [options]
+  node examples/rag-support-bot/src/main.ts [options]
 
   --conversations <n>   simulated user sessions to run (default 30)
   --forever             keep going until Ctrl-C
   --interval-ms <ms>    pause between turns (default 1000)
   --endpoint <url>      collector URL (default $OVERSIGHT_ENDPOINT, else http://127.0.0.1:4318)
   --api-key <key>       collector API key (default $OVERSIGHT_API_KEY)
-  --llm-url <url>       OpenAI-compatible server (default $MOCK_LLM_URL, else a mock started here)
+  --llm-url <url>       OpenAI-compatible server (default $MOCK_LLM_URL; the OpenAI API when
+                        OPENAI_API_KEY is set; else a mock started here)
   --seed <n>            replay a run exactly
 `;
 
@@ -37,7 +38,7 @@ if (values.help) {
 function count(name: string, raw: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) {
-    process.stderr.write(`rag-demo: --${name} must be a whole number, got "${raw}"\n${USAGE}`);
+    process.stderr.write(`rag-support-bot: --${name} must be a whole number, got "${raw}"\n${USAGE}`);
     process.exit(2);
   }
   return n;
@@ -67,7 +68,7 @@ const summary = await runDemo({
 await getOversight()?.shutdown();
 const { outcomes, feedback } = summary;
 console.log(
-  `rag-demo: ${summary.conversations} conversations, ${summary.turns} turns ` +
+  `rag-support-bot: ${summary.conversations} conversations, ${summary.turns} turns ` +
     `(answered ${outcomes.answered}, unknown ${outcomes.unknown}, tool ${outcomes.tool}, blocked ${outcomes.blocked}); ` +
-    `feedback up ${feedback.up}, down ${feedback.down}${feedback.failed ? `, ${feedback.failed} not delivered` : ''}`,
+    `feedback up ${feedback.up}, down ${feedback.down}, edits ${feedback.edits}${feedback.failed ? `, ${feedback.failed} not delivered` : ''}`,
 );

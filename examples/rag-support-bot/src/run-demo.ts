@@ -3,7 +3,7 @@ import { createGuard, getOversight, init, instrument } from '@oversight/sdk';
 import OpenAI from 'openai';
 import { createChatbot, type TurnResult } from './chatbot.ts';
 import { KnowledgeBase } from './knowledge-base.ts';
-import type { Question } from './questions.ts';
+import { MOCK_SCRIPT, type Question } from './questions.ts';
 import { seededRandom } from './random.ts';
 import { runSimulation, type SimulationSummary, type TurnLine } from './simulation.ts';
 
@@ -12,8 +12,13 @@ export interface DemoOptions {
   endpoint?: string;
   /** Default `OVERSIGHT_API_KEY`; a collector started with `--insecure-dev` needs none. */
   apiKey?: string;
-  /** An OpenAI-compatible server; default: a mock LLM started in this process. */
+  /**
+   * An OpenAI-compatible server; default: the OpenAI API when `openaiApiKey`
+   * (default `OPENAI_API_KEY`) is set, else a mock LLM started in this process.
+   */
   llmUrl?: string;
+  /** Key for `llmUrl` or the OpenAI API; default `OPENAI_API_KEY`. */
+  openaiApiKey?: string;
   conversations?: number;
   forever?: boolean;
   intervalMs?: number;
@@ -31,6 +36,18 @@ export interface DemoOptions {
 
 export interface DemoRun extends SimulationSummary {
   llmUrl: string;
+}
+
+export const OPENAI_API_URL = 'https://api.openai.com';
+
+/** Where the bot's model runs: a given server, the real OpenAI API when a key is set, else the local mock. */
+export function llmTarget(options: { llmUrl?: string; openaiApiKey?: string } = {}): {
+  url: string | undefined;
+  apiKey: string;
+} {
+  const key = options.openaiApiKey ?? process.env.OPENAI_API_KEY;
+  const url = options.llmUrl ?? process.env.MOCK_LLM_URL ?? (key ? OPENAI_API_URL : undefined);
+  return { url, apiKey: key || 'sk-demo-no-key-needed' };
 }
 
 /**
@@ -51,15 +68,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
       resourceAttributes: { 'deployment.environment': 'demo' },
     });
 
-  const givenUrl = options.llmUrl ?? process.env.MOCK_LLM_URL;
-  const mock: MockLlm | undefined = givenUrl
+  const target = llmTarget(options);
+  const mock: MockLlm | undefined = target.url
     ? undefined
-    : await startMockLlm(options.mockLatency ?? { latencyMs: 40, chunkDelayMs: 8 });
-  const llmUrl = givenUrl ?? (mock as MockLlm).url;
+    : await startMockLlm({
+        ...(options.mockLatency ?? { latencyMs: 40, chunkDelayMs: 8 }),
+        script: MOCK_SCRIPT,
+      });
+  const llmUrl = target.url ?? (mock as MockLlm).url;
   try {
     const openai = instrument(
       new OpenAI({
-        apiKey: 'sk-demo-no-key-needed',
+        apiKey: target.apiKey,
         baseURL: `${llmUrl.replace(/\/+$/, '')}/v1`,
         maxRetries: 1,
       }),
@@ -69,9 +89,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
       name: 'lumen-help',
       policyId: 'lumen-help-v1',
       input: {
-        // Injections are flagged, not blocked: the model only answers from retrieved
-        // context, and the flags show on the safety dashboard for review.
-        prompt_injection: { action: 'flag' },
+        // An injection never reaches the model: it is refused and shows on the safety dashboard.
+        prompt_injection: { action: 'block' },
         // Only a clear jailbreak is refused outright, so ordinary questions never are.
         jailbreak: { action: 'block', threshold: 0.9 },
       },
@@ -102,10 +121,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
-export function formatTurn({ sessionId, userId, result, feedback, ms }: TurnLine): string {
+export function formatTurn({ sessionId, userId, result, feedback, edited, ms }: TurnLine): string {
   const docs = result.documents.length > 0 ? ` [${result.documents.join(', ')}]` : '';
   const flags = guardNote(result);
-  const thumbs = feedback ? `  feedback: ${feedback}` : '';
+  const given = [feedback, edited ? 'edit' : undefined].filter(Boolean).join(', ');
+  const thumbs = given ? `  feedback: ${given}` : '';
   return (
     `${sessionId} ${userId.padEnd(11)} ${result.outcome.padEnd(8)} ` +
     `"${clip(result.asked || result.question, 60)}" → "${clip(result.answer, 70)}"${docs}${flags} ${Math.round(ms)} ms${thumbs}`

@@ -28,6 +28,8 @@ export interface TurnLine {
   userId: string;
   result: TurnResult;
   feedback: 'up' | 'down' | undefined;
+  /** The user rewrote the answer (`edit` feedback with the correction). */
+  edited: boolean;
   ms: number;
 }
 
@@ -35,7 +37,7 @@ export interface SimulationSummary {
   conversations: number;
   turns: number;
   outcomes: Record<Outcome, number>;
-  feedback: { up: number; down: number; failed: number };
+  feedback: { up: number; down: number; edits: number; failed: number };
 }
 
 const USERS = [
@@ -69,7 +71,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     conversations: 0,
     turns: 0,
     outcomes: { answered: 0, unknown: 0, tool: 0, blocked: 0 },
-    feedback: { up: 0, down: 0, failed: 0 },
+    feedback: { up: 0, down: 0, edits: 0, failed: 0 },
   };
   let deck: Question[] = [];
   const draw = (): Question => {
@@ -85,14 +87,22 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const turns = 1 + random.int(3);
     const history: Turn[] = [];
     summary.conversations += 1;
-    await withContext({ sessionId, userId, metadata: { app: 'rag-demo' } }, async () => {
+    await withContext({ sessionId, userId, metadata: { app: 'rag-support-bot' } }, async () => {
       for (let t = 0; t < turns && !stopped(); t++) {
         const started = performance.now();
-        const result = await bot.ask(draw().text, history.slice(-2));
+        const question = draw();
+        const result = await bot.ask(question.text, history.slice(-2));
         history.push({ asked: result.asked, answer: result.answer });
         summary.turns += 1;
         summary.outcomes[result.outcome] += 1;
-        const value = await leaveFeedback(result, userId, random, options.feedback);
+        // A user who spots the wrong detail fixes it, and does not press thumbs up.
+        const wrong = question.correction !== undefined && result.answer === question.wrongAnswer;
+        const edit = wrong
+          ? await sendEdit(result, userId, question.correction as string, options.feedback)
+          : undefined;
+        if (edit === 'failed') summary.feedback.failed += 1;
+        else if (edit) summary.feedback.edits += 1;
+        const value = await leaveFeedback(result, userId, random, options.feedback, wrong);
         if (value === 'failed') summary.feedback.failed += 1;
         else if (value) summary.feedback[value] += 1;
         options.onTurn?.({
@@ -101,6 +111,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           userId,
           result,
           feedback: value === 'failed' ? undefined : value,
+          edited: edit === 'edit',
           ms: performance.now() - started,
         });
         if (options.intervalMs > 0 && !stopped()) {
@@ -117,13 +128,25 @@ async function leaveFeedback(
   userId: string,
   random: Random,
   target: FeedbackOptions,
+  wrong: boolean,
 ): Promise<'up' | 'down' | 'failed' | undefined> {
   if (!result.traceId || !random.chance(FEEDBACK_RATE)) return undefined;
-  const value = random.chance(THUMBS_UP[result.outcome]) ? 'up' : 'down';
+  const value = !wrong && random.chance(THUMBS_UP[result.outcome]) ? 'up' : 'down';
   const comment = random.chance(0.5) ? random.pick(COMMENTS[value]) : undefined;
   const sent = await feedback(
     { traceId: result.traceId, value, userId, ...(comment ? { comment } : {}) },
     target,
   );
   return sent.ok ? value : 'failed';
+}
+
+async function sendEdit(
+  result: TurnResult,
+  userId: string,
+  correction: string,
+  target: FeedbackOptions,
+): Promise<'edit' | 'failed' | undefined> {
+  if (!result.traceId) return undefined;
+  const sent = await feedback({ traceId: result.traceId, kind: 'edit', correction, userId }, target);
+  return sent.ok ? 'edit' : 'failed';
 }
