@@ -16,7 +16,24 @@ const ROW_PII_TYPES = new Set([
 
 import type { EvalReport, SkippedSet } from './evaluate.ts';
 
-const fixed = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
+export const fixed = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
+
+/**
+ * Header, rule and body lines of a table with columns two spaces apart: the
+ * first `textColumns` columns left-aligned, the figures after them right-aligned.
+ */
+export function tableLines(
+  header: readonly string[],
+  body: readonly string[][],
+  textColumns: number,
+): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i >= textColumns ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+      .join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+}
 
 function modeLabel(r: EvalReport): string {
   if (r.mode === 'cv') return `${r.folds}-fold CV`;
@@ -55,13 +72,7 @@ export function formatReportTable(
     fixed(r.auroc),
     r.ordinaryFpr === undefined ? '' : fixed(r.ordinaryFpr),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
-  const numeric = (i: number) => i >= 3;
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (numeric(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
-      .join('  ');
-  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+  const out = tableLines(header, body, 3);
   for (const r of reports) {
     if (r.perEntity) {
       out.push(
