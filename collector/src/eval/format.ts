@@ -15,8 +15,19 @@ const ROW_PII_TYPES = new Set([
 ]);
 
 import type { EvalReport, SkippedSet } from './evaluate.ts';
+import type { BinaryMetrics } from './metrics.ts';
 
 export const fixed = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
+
+/** The binary-classification columns every eval table shows, in this order. */
+export const METRIC_HEADER = ['precision', 'recall', 'F1', 'FPR', 'AUROC'] as const;
+export const metricCells = (m: BinaryMetrics): string[] => [
+  fixed(m.precision),
+  fixed(m.recall),
+  fixed(m.f1),
+  fixed(m.fpr),
+  fixed(m.auroc),
+];
 
 /**
  * Header, rule and body lines of a table with columns two spaces apart: the
@@ -44,20 +55,7 @@ export function formatReportTable(
   reports: readonly EvalReport[],
   skipped: readonly SkippedSet[] = [],
 ): string {
-  const header = [
-    'task',
-    'data',
-    'figures',
-    'rows',
-    'pos',
-    'thr',
-    'precision',
-    'recall',
-    'F1',
-    'FPR',
-    'AUROC',
-    'ordFPR',
-  ];
+  const header = ['task', 'data', 'figures', 'rows', 'pos', 'thr', ...METRIC_HEADER, 'ordFPR'];
   const body = reports.map((r) => [
     r.task,
     basename(r.file),
@@ -65,11 +63,7 @@ export function formatReportTable(
     String(r.rows),
     String(r.positives),
     String(r.threshold),
-    fixed(r.precision),
-    fixed(r.recall),
-    fixed(r.f1),
-    fixed(r.fpr),
-    fixed(r.auroc),
+    ...metricCells(r),
     r.ordinaryFpr === undefined ? '' : fixed(r.ordinaryFpr),
   ]);
   const out = tableLines(header, body, 3);

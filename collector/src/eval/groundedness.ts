@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { GROUNDEDNESS_THRESHOLD, GROUNDEDNESS_VERSION, groundedness } from '@oversight/scorers';
 import { z } from 'zod';
-import { fixed, tableLines } from './format.ts';
+import { fixed, METRIC_HEADER, metricCells, tableLines } from './format.ts';
 import { parseJsonl } from './jsonl.ts';
 import { type BinaryMetrics, binaryMetrics } from './metrics.ts';
 
@@ -138,32 +138,14 @@ export function isGroundednessFile(name: string): boolean {
 }
 
 export function formatGroundednessTable(reports: readonly GroundednessReport[]): string {
-  const header = [
-    'task',
-    'data',
-    'rows',
-    'pos',
-    'thr',
-    'precision',
-    'recall',
-    'F1',
-    'FPR',
-    'AUROC',
-    'lenAUROC',
-    'pairs',
-    'ms/row',
-  ];
+  const header = ['task', 'data', 'rows', 'pos', 'thr', ...METRIC_HEADER, 'lenAUROC', 'pairs', 'ms/row'];
   const body = reports.map((r) => [
     r.task,
     basename(r.file),
     String(r.rows),
     String(r.positives),
     String(r.threshold),
-    fixed(r.precision),
-    fixed(r.recall),
-    fixed(r.f1),
-    fixed(r.fpr),
-    fixed(r.auroc),
+    ...metricCells(r),
     fixed(r.lengthMatchedAuroc),
     String(r.lengthMatchedPairs),
     r.msPerRow.toFixed(2),
