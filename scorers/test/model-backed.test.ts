@@ -1,110 +1,33 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJudgeScorer, parseVerdict } from '../src/model-backed/judge.ts';
 import { createOnnxScorer, hashedVector } from '../src/model-backed/onnx.ts';
+import { encodeModel, FLOAT, ortInstalled } from './helpers/tiny-onnx.ts';
 
-// protobufjs is a collector dependency; the test borrows it to write ONNX bytes.
-const protobuf = createRequire(new URL('../../collector/package.json', import.meta.url))('protobufjs') as {
-  Root: { fromJSON(json: object): { lookupType(name: string): ProtoType } };
-};
-interface ProtoType {
-  fromObject(o: object): unknown;
-  encode(m: unknown): { finish(): Uint8Array };
-}
-
-/** The part of onnx.proto a logistic-regression graph needs (field numbers from the ONNX spec). */
-const onnxSchema = {
-  nested: {
-    ModelProto: {
-      fields: {
-        irVersion: { type: 'int64', id: 1 },
-        opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
-        producerName: { type: 'string', id: 2 },
-        graph: { type: 'GraphProto', id: 7 },
-      },
-    },
-    OperatorSetIdProto: { fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } } },
-    GraphProto: {
-      fields: {
-        node: { rule: 'repeated', type: 'NodeProto', id: 1 },
-        name: { type: 'string', id: 2 },
-        initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
-        input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
-        output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
-      },
-    },
-    NodeProto: {
-      fields: {
-        input: { rule: 'repeated', type: 'string', id: 1 },
-        output: { rule: 'repeated', type: 'string', id: 2 },
-        name: { type: 'string', id: 3 },
-        opType: { type: 'string', id: 4 },
-      },
-    },
-    TensorProto: {
-      fields: {
-        dims: { rule: 'repeated', type: 'int64', id: 1 },
-        dataType: { type: 'int32', id: 2 },
-        floatData: { rule: 'repeated', type: 'float', id: 4, options: { packed: true } },
-        name: { type: 'string', id: 8 },
-      },
-    },
-    ValueInfoProto: { fields: { name: { type: 'string', id: 1 }, type: { type: 'TypeProto', id: 2 } } },
-    TypeProto: { fields: { tensorType: { type: 'TypeProtoTensor', id: 1 } } },
-    TypeProtoTensor: {
-      fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } },
-    },
-    TensorShapeProto: { fields: { dim: { rule: 'repeated', type: 'Dimension', id: 1 } } },
-    Dimension: { fields: { dimValue: { type: 'int64', id: 1 } } },
-  },
-};
-
-const FLOAT = 1;
 const WIDTH = 256;
 
 /** sigmoid(x·W + b) with W lighting up on the buckets of the word "zorblax". */
 function logisticModel(): Uint8Array {
   const marker = hashedVector('zorblax', WIDTH);
   const weights = Array.from(marker, (v) => (v !== 0 ? Math.sign(v) * 40 : 0));
-  const tensorType = (dims: number[]) => ({
-    tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } },
+  return encodeModel({
+    name: 'logreg',
+    nodes: [
+      { opType: 'MatMul', input: ['x', 'W'], output: ['xw'], name: 'matmul' },
+      { opType: 'Add', input: ['xw', 'b'], output: ['z'], name: 'add' },
+      { opType: 'Sigmoid', input: ['z'], output: ['p'], name: 'sigmoid' },
+    ],
+    initializers: [
+      { name: 'W', dims: [WIDTH, 1], floatData: weights },
+      { name: 'b', dims: [1], floatData: [-3] },
+    ],
+    inputs: [{ name: 'x', elemType: FLOAT, dims: [1, WIDTH] }],
+    outputs: [{ name: 'p', elemType: FLOAT, dims: [1, 1] }],
   });
-  const root = protobuf.Root.fromJSON(onnxSchema);
-  const Model = root.lookupType('ModelProto');
-  const model = {
-    irVersion: 8,
-    producerName: 'oversight-test',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'logreg',
-      node: [
-        { opType: 'MatMul', input: ['x', 'W'], output: ['xw'], name: 'matmul' },
-        { opType: 'Add', input: ['xw', 'b'], output: ['z'], name: 'add' },
-        { opType: 'Sigmoid', input: ['z'], output: ['p'], name: 'sigmoid' },
-      ],
-      initializer: [
-        { name: 'W', dataType: FLOAT, dims: [WIDTH, 1], floatData: weights },
-        { name: 'b', dataType: FLOAT, dims: [1], floatData: [-3] },
-      ],
-      input: [{ name: 'x', type: tensorType([1, WIDTH]) }],
-      output: [{ name: 'p', type: tensorType([1, 1]) }],
-    },
-  };
-  return Model.encode(Model.fromObject(model)).finish();
-}
-
-function ortInstalled(): boolean {
-  try {
-    createRequire(import.meta.url).resolve('onnxruntime-node');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe.skipIf(!ortInstalled())(

@@ -53,6 +53,11 @@ export function explainUnsupported(unsupported: readonly UnsupportedClaim[]): st
   return lines.join('\n');
 }
 
+/** The question's key terms the relevance scorers found no trace of. */
+function explainMissing(missing: readonly string[]): string {
+  return missing.length > 0 ? `missing: ${missing.join(', ')}` : '';
+}
+
 export function createGroundednessEnricher(options: GroundednessEnricherOptions = {}): TraceEnricher {
   const threshold = options.groundednessThreshold ?? GROUNDEDNESS_THRESHOLD;
   const relevanceThreshold = options.relevanceThreshold ?? RELEVANCE_THRESHOLD;
@@ -60,64 +65,52 @@ export function createGroundednessEnricher(options: GroundednessEnricherOptions 
   function scoreOne(g: TraceGeneration, rows: Row[]): void {
     const { answer, question, context } = g.pair;
     if (answer.trim() === '') return;
-    const base = {
-      projectId: g.projectId,
-      timestamp: g.span.endTimeUnixNano,
-      traceId: g.traceId,
-      spanId: g.span.spanId,
-      source: 'collector' as const,
-    };
+    const push = (
+      evaluator: (typeof GROUNDEDNESS_EVALUATORS)[number],
+      target: 'output' | 'span',
+      verdict: { score: number; label: string },
+      explanation: string,
+      evaluatorVersion: string,
+    ) =>
+      rows.push(
+        toEvaluationRow({
+          projectId: g.projectId,
+          timestamp: g.span.endTimeUnixNano,
+          traceId: g.traceId,
+          spanId: g.span.spanId,
+          source: 'collector',
+          evaluator,
+          target,
+          score: verdict.score,
+          label: verdict.label,
+          explanation,
+          evaluatorVersion,
+        }),
+      );
     g.found.refusal = isRefusal(answer);
     if (context.length > 0) {
       const index = indexContext(context);
       const verdict = groundedness(answer, index, { question, threshold });
       g.found.groundedness = verdict.score;
       g.found.hallucinated = verdict.label === 'hallucinated';
-      rows.push(
-        toEvaluationRow({
-          ...base,
-          evaluator: 'groundedness',
-          target: 'output',
-          score: verdict.score,
-          label: verdict.label,
-          explanation: verdict.refusal ? 'refusal' : explainUnsupported(verdict.unsupported),
-          evaluatorVersion: GROUNDEDNESS_VERSION,
-        }),
+      push(
+        'groundedness',
+        'output',
+        verdict,
+        verdict.refusal ? 'refusal' : explainUnsupported(verdict.unsupported),
+        GROUNDEDNESS_VERSION,
       );
       if (question !== '') {
         const relevance = contextRelevance(question, index, relevanceThreshold);
         g.found.contextRelevance = relevance.score;
-        rows.push(
-          toEvaluationRow({
-            ...base,
-            evaluator: 'context_relevance',
-            target: 'span',
-            score: relevance.score,
-            label: relevance.label,
-            explanation: relevance.missing.length > 0 ? `missing: ${relevance.missing.join(', ')}` : '',
-            evaluatorVersion: RELEVANCE_VERSION,
-          }),
-        );
+        push('context_relevance', 'span', relevance, explainMissing(relevance.missing), RELEVANCE_VERSION);
       }
     }
     if (question !== '') {
       const relevance = answerRelevance(question, answer, relevanceThreshold);
       g.found.answerRelevance = relevance.score;
-      rows.push(
-        toEvaluationRow({
-          ...base,
-          evaluator: 'answer_relevance',
-          target: 'output',
-          score: relevance.score,
-          label: relevance.label,
-          explanation: g.found.refusal
-            ? 'refusal'
-            : relevance.missing.length > 0
-              ? `missing: ${relevance.missing.join(', ')}`
-              : '',
-          evaluatorVersion: RELEVANCE_VERSION,
-        }),
-      );
+      const explanation = g.found.refusal ? 'refusal' : explainMissing(relevance.missing);
+      push('answer_relevance', 'output', relevance, explanation, RELEVANCE_VERSION);
     }
   }
 

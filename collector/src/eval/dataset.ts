@@ -1,6 +1,7 @@
 /** Labelled JSONL rows for the eval and the trainer, validated as they are read. */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { parseJsonl } from './jsonl.ts';
 
 export type EvalTask = 'pii' | 'jailbreak' | 'injection' | 'toxicity' | 'refusal';
 export const EVAL_TASKS: readonly EvalTask[] = ['pii', 'jailbreak', 'injection', 'toxicity', 'refusal'];
@@ -37,23 +38,9 @@ export interface LabelledRow {
 
 export function parseRows(content: string, task: EvalTask, source = 'input'): LabelledRow[] {
   const positive = POSITIVE_LABEL[task];
-  const rows: LabelledRow[] = [];
-  const lines = content.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] as string).trim();
-    if (line === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${source}:${i + 1}: not JSON (${(err as Error).message})`);
-    }
-    const parsed = rowSchema.safeParse(json);
-    if (!parsed.success)
-      throw new Error(`${source}:${i + 1}: ${parsed.error.issues[0]?.message ?? 'invalid row'}`);
-    const r = parsed.data;
+  return parseJsonl(content, rowSchema, source).map(({ line, row: r }) => {
     const row: LabelledRow = {
-      id: String(r.id ?? i + 1),
+      id: String(r.id ?? line),
       text: r.text,
       label: r.label,
       positive: r.label === positive,
@@ -61,9 +48,8 @@ export function parseRows(content: string, task: EvalTask, source = 'input'): La
     const group = r.item_id ?? r.template_id;
     if (group !== undefined) row.group = String(group);
     if (r.spans) row.spans = r.spans.map((s) => ({ start: s.start, end: s.end, entity_type: s.entity_type }));
-    rows.push(row);
-  }
-  return rows;
+    return row;
+  });
 }
 
 export async function readRows(file: string, task: EvalTask): Promise<LabelledRow[]> {

@@ -15,8 +15,36 @@ const ROW_PII_TYPES = new Set([
 ]);
 
 import type { EvalReport, SkippedSet } from './evaluate.ts';
+import type { BinaryMetrics } from './metrics.ts';
 
-const fixed = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
+export const fixed = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
+
+/** The binary-classification columns every eval table shows, in this order. */
+export const METRIC_HEADER = ['precision', 'recall', 'F1', 'FPR', 'AUROC'] as const;
+export const metricCells = (m: BinaryMetrics): string[] => [
+  fixed(m.precision),
+  fixed(m.recall),
+  fixed(m.f1),
+  fixed(m.fpr),
+  fixed(m.auroc),
+];
+
+/**
+ * Header, rule and body lines of a table with columns two spaces apart: the
+ * first `textColumns` columns left-aligned, the figures after them right-aligned.
+ */
+export function tableLines(
+  header: readonly string[],
+  body: readonly string[][],
+  textColumns: number,
+): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i >= textColumns ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+      .join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+}
 
 function modeLabel(r: EvalReport): string {
   if (r.mode === 'cv') return `${r.folds}-fold CV`;
@@ -27,20 +55,7 @@ export function formatReportTable(
   reports: readonly EvalReport[],
   skipped: readonly SkippedSet[] = [],
 ): string {
-  const header = [
-    'task',
-    'data',
-    'figures',
-    'rows',
-    'pos',
-    'thr',
-    'precision',
-    'recall',
-    'F1',
-    'FPR',
-    'AUROC',
-    'ordFPR',
-  ];
+  const header = ['task', 'data', 'figures', 'rows', 'pos', 'thr', ...METRIC_HEADER, 'ordFPR'];
   const body = reports.map((r) => [
     r.task,
     basename(r.file),
@@ -48,20 +63,10 @@ export function formatReportTable(
     String(r.rows),
     String(r.positives),
     String(r.threshold),
-    fixed(r.precision),
-    fixed(r.recall),
-    fixed(r.f1),
-    fixed(r.fpr),
-    fixed(r.auroc),
+    ...metricCells(r),
     r.ordinaryFpr === undefined ? '' : fixed(r.ordinaryFpr),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
-  const numeric = (i: number) => i >= 3;
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (numeric(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
-      .join('  ');
-  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
+  const out = tableLines(header, body, 3);
   for (const r of reports) {
     if (r.perEntity) {
       out.push(

@@ -9,6 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { GROUNDEDNESS_THRESHOLD, GROUNDEDNESS_VERSION, groundedness } from '@oversight/scorers';
 import { z } from 'zod';
+import { fixed, METRIC_HEADER, metricCells, tableLines } from './format.ts';
+import { parseJsonl } from './jsonl.ts';
 import { type BinaryMetrics, binaryMetrics } from './metrics.ts';
 
 export const GROUNDEDNESS_TASK = 'groundedness';
@@ -49,34 +51,13 @@ export interface GroundednessReport extends BinaryMetrics {
 }
 
 export function parseGroundednessRows(content: string, source = 'input'): GroundednessRow[] {
-  const rows: GroundednessRow[] = [];
-  const lines = content.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] as string).trim();
-    if (line === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${source}:${i + 1}: not JSON (${(err as Error).message})`);
-    }
-    const parsed = rowSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(
-        `${source}:${i + 1}: ${issue?.path.join('.') || 'row'}: ${issue?.message ?? 'invalid row'}`,
-      );
-    }
-    const r = parsed.data;
-    rows.push({
-      id: String(r.id ?? i + 1),
-      question: r.question,
-      context: r.context,
-      answer: r.answer,
-      positive: r.label === POSITIVE,
-    });
-  }
-  return rows;
+  return parseJsonl(content, rowSchema, source).map(({ line, row: r }) => ({
+    id: String(r.id ?? line),
+    question: r.question,
+    context: r.context,
+    answer: r.answer,
+    positive: r.label === POSITIVE,
+  }));
 }
 
 /** Mann–Whitney AUROC restricted to pairs whose answer lengths are within `tolerance` of each other. */
@@ -156,48 +137,21 @@ export function isGroundednessFile(name: string): boolean {
   return name.endsWith('.jsonl') && (name.startsWith('halueval') || name.startsWith('summedits'));
 }
 
-const fixed = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
-
 export function formatGroundednessTable(reports: readonly GroundednessReport[]): string {
-  const header = [
-    'task',
-    'data',
-    'rows',
-    'pos',
-    'thr',
-    'precision',
-    'recall',
-    'F1',
-    'FPR',
-    'AUROC',
-    'lenAUROC',
-    'pairs',
-    'ms/row',
-  ];
+  const header = ['task', 'data', 'rows', 'pos', 'thr', ...METRIC_HEADER, 'lenAUROC', 'pairs', 'ms/row'];
   const body = reports.map((r) => [
     r.task,
     basename(r.file),
     String(r.rows),
     String(r.positives),
     String(r.threshold),
-    fixed(r.precision),
-    fixed(r.recall),
-    fixed(r.f1),
-    fixed(r.fpr),
-    fixed(r.auroc),
+    ...metricCells(r),
     fixed(r.lengthMatchedAuroc),
     String(r.lengthMatchedPairs),
     r.msPerRow.toFixed(2),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] as string).length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i >= 2 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
-      .join('  ');
   return [
-    line(header),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...body.map(line),
+    ...tableLines(header, body, 2),
     '',
     `Positive label: hallucinated; flagged when 1 − groundedness ≥ thr. lenAUROC: AUROC over the pairs whose answers differ in length by ≤ 10 % (pairs counted).`,
   ].join('\n');

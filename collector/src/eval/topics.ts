@@ -3,10 +3,10 @@
  * through the online clusterer (one project, built-in embedder, not told how
  * many intents there are), scored against the intents.
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { type ClustererOptions, TopicClusterer } from '../enrich/topics/clusterer.ts';
 import { ari, nmi } from './cluster-metrics.ts';
+import { parseJsonl, readJsonl } from './jsonl.ts';
 
 export interface IntentRow {
   text: string;
@@ -16,29 +16,14 @@ export interface IntentRow {
 const intentRowSchema = z.object({ text: z.string(), intent: z.string().min(1) });
 
 export function parseIntentRows(content: string, source = 'input'): IntentRow[] {
-  const rows: IntentRow[] = [];
-  const lines = content.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] as string).trim();
-    if (line === '') continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${source}:${i + 1}: not JSON (${(err as Error).message})`);
-    }
-    const parsed = intentRowSchema.safeParse(json);
-    if (!parsed.success)
-      throw new Error(
-        `${source}:${i + 1}: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
-      );
-    rows.push({ text: parsed.data.text, intent: parsed.data.intent });
-  }
-  return rows;
+  return parseJsonl(content, intentRowSchema, source).map(({ row }) => ({
+    text: row.text,
+    intent: row.intent,
+  }));
 }
 
 export async function readIntentRows(file: string): Promise<IntentRow[]> {
-  return parseIntentRows(await readFile(file, 'utf8'), file);
+  return (await readJsonl(file, intentRowSchema)).map(({ row }) => ({ text: row.text, intent: row.intent }));
 }
 
 export interface TopicsReport {

@@ -4,7 +4,7 @@
  * JSON that `parseModel` reads.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +19,10 @@ import {
   type TrainOptions,
   trainLinearModel,
 } from '@oversight/scorers';
+import { z } from 'zod';
 import { blendModels } from './blend.ts';
 import { type LabelledRow, readRows } from './dataset.ts';
+import { readJsonl } from './jsonl.ts';
 
 /** Options used for the shipped models and for cross-validation alike. */
 export const TRAIN_OPTIONS: TrainOptions = {
@@ -162,12 +164,11 @@ export function isHeldOutOrdinary(id: string): boolean {
   return (createHash('sha256').update(`ordinary:${id}`).digest()[0] as number) % 2 === 0;
 }
 
+// These sets are used loosely (a field or two each); only the JSON itself is checked.
+const looseObject = z.record(z.string(), z.unknown());
+
 async function jsonlObjects(file: string): Promise<Record<string, unknown>[]> {
-  const content = await readFile(file, 'utf8');
-  return content
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return (await readJsonl(file, looseObject)).map(({ row }) => row);
 }
 
 function spread<T>(items: readonly T[], n: number): T[] {

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { Store } from '../store/store.ts';
-import { assertIdentifier } from '../store/tables.ts';
+import { FEEDBACK, LLM_SPANS, qualifiedTable } from '../store/tables.ts';
 
 export interface PreferenceFilter {
   /** Only this project's rows; an export never mixes projects unless none is given. */
@@ -68,27 +68,31 @@ export const RatedGenerationSchema = z.object({
 });
 export type RatedGeneration = z.infer<typeof RatedGenerationSchema>;
 
+/** Feedback rows the filter selects: its project (or every one) and its time window. */
+const IN_FILTER_WINDOW = `({project:String} = '' OR project_id = {project:String})
+      AND timestamp >= {since:DateTime64(9)} AND timestamp < {until:DateTime64(9)}`;
+
 /**
  * `scope` narrows the feedback read (a page of traces, or nothing); `order`
  * and `after` are the keyset the caller pages by.
  */
 function ratedGenerationsSql(database: string, scope: string, tail: string): string {
-  const db = `\`${assertIdentifier(database, 'database')}\``;
+  const feedback = qualifiedTable(database, FEEDBACK);
+  const spans = qualifiedTable(database, LLM_SPANS);
   return `
 WITH
 fb AS (
     SELECT project_id, trace_id, span_id, if(user_id = '', id, user_id) AS voter, kind, value, correction, timestamp
-    FROM ${db}.feedback FINAL
+    FROM ${feedback} FINAL
     WHERE kind IN ('thumbs', 'edit', 'regenerate', 'copy')
-      AND ({project:String} = '' OR project_id = {project:String})
-      AND timestamp >= {since:DateTime64(9)} AND timestamp < {until:DateTime64(9)}
+      AND ${IN_FILTER_WINDOW}
       ${scope}
 ),
 gens AS (
     SELECT project_id, trace_id, span_id, timestamp,
            if(response_model != '', response_model, request_model) AS model,
            topic_id, input_messages, prompt_text, completion_text, groundedness, hallucinated
-    FROM ${db}.llm_spans
+    FROM ${spans}
     WHERE completion_text != ''
       AND ({project:String} = '' OR project_id = {project:String})
       AND (project_id, trace_id) IN (SELECT project_id, trace_id FROM fb)
@@ -160,15 +164,14 @@ export async function* ratedByTrace(
 ): AsyncGenerator<RatedGeneration[]> {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const params = filterParams(filter);
-  const db = `\`${assertIdentifier(store.database, 'database')}\``;
+  const feedback = qualifiedTable(store.database, FEEDBACK);
   let after = { p: '', t: '' };
   for (;;) {
     const [upper] = await store.query<{ project_id: string; trace_id: string }>(
       `SELECT project_id, trace_id FROM (
-         SELECT DISTINCT project_id, trace_id FROM ${db}.feedback
+         SELECT DISTINCT project_id, trace_id FROM ${feedback}
          WHERE (project_id, trace_id) > ({afterProject:String}, {afterTrace:String})
-           AND ({project:String} = '' OR project_id = {project:String})
-           AND timestamp >= {since:DateTime64(9)} AND timestamp < {until:DateTime64(9)}
+           AND ${IN_FILTER_WINDOW}
          ORDER BY project_id, trace_id LIMIT {pageSize:UInt32})
        ORDER BY project_id DESC, trace_id DESC LIMIT 1`,
       { params: { ...params, afterProject: after.p, afterTrace: after.t, pageSize }, readonly: true },
@@ -248,11 +251,10 @@ export async function* ratedByPrompt(
 
 /** How many feedback rows the filter selects: the progress bar's total. */
 export async function countFeedback(store: Store, filter: PreferenceFilter): Promise<number> {
-  const db = `\`${assertIdentifier(store.database, 'database')}\``;
+  const feedback = qualifiedTable(store.database, FEEDBACK);
   const [row] = await store.query<{ n: number }>(
-    `SELECT count() AS n FROM ${db}.feedback
-     WHERE ({project:String} = '' OR project_id = {project:String})
-       AND timestamp >= {since:DateTime64(9)} AND timestamp < {until:DateTime64(9)}`,
+    `SELECT count() AS n FROM ${feedback}
+     WHERE ${IN_FILTER_WINDOW}`,
     { params: filterParams(filter), readonly: true },
   );
   return Number(row?.n ?? 0);

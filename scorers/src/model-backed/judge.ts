@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { AsyncTextScorer, ScoreResult } from '../types.ts';
+import { chatComplete, parseJsonVerdict } from './openai-chat.ts';
 
 export interface JudgeScorerOptions {
   name: string;
@@ -25,31 +26,16 @@ export interface JudgeScorerOptions {
 const SYSTEM =
   'You are a strict evaluator. Reply with only a JSON object {"score": <number from 0 to 1>, "label": <short label>, "explanation": <one sentence>}.';
 
-const completionSchema = z.object({
-  choices: z.array(z.object({ message: z.object({ content: z.string().nullable() }) })).min(1),
-});
 const verdictSchema = z.object({
   score: z.coerce.number().min(0).max(1),
   label: z.string().optional(),
   explanation: z.string().optional(),
 });
 
-function chatUrl(baseURL: string): string {
-  const base = baseURL.replace(/\/+$/, '');
-  return base.endsWith('/v1') ? `${base}/chat/completions` : `${base}/v1/chat/completions`;
-}
-
 /** The judge's verdict from its reply: a JSON object (possibly fenced), else a bare number. */
 export function parseVerdict(content: string): z.infer<typeof verdictSchema> {
-  const json = content.match(/\{[\s\S]*\}/)?.[0];
-  if (json !== undefined) {
-    try {
-      const parsed = verdictSchema.safeParse(JSON.parse(json));
-      if (parsed.success) return parsed.data;
-    } catch {
-      // fall through to the bare-number form
-    }
-  }
+  const verdict = parseJsonVerdict(content, verdictSchema);
+  if (verdict.ok) return verdict.value;
   const n = content.trim().match(/^(?:score\s*[:=]\s*)?(0(?:\.\d+)?|1(?:\.0+)?)\b/i);
   if (n) return { score: Number(n[1]) };
   throw new Error(`judge reply has no score: ${content.slice(0, 200)}`);
@@ -57,7 +43,6 @@ export function parseVerdict(content: string): z.infer<typeof verdictSchema> {
 
 export function createJudgeScorer(options: JudgeScorerOptions): AsyncTextScorer {
   const threshold = options.threshold ?? 0.5;
-  const url = chatUrl(options.baseURL);
   const version = options.version ?? `judge:${options.model}`;
   return {
     name: options.name,
@@ -67,27 +52,12 @@ export function createJudgeScorer(options: JudgeScorerOptions): AsyncTextScorer 
       const user = options.prompt.includes('{{text}}')
         ? options.prompt.replaceAll('{{text}}', text)
         : `${options.prompt}\n\n${text}`;
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-      const res = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
-          model: options.model,
-          temperature: 0,
-          messages: [
-            { role: 'system', content: SYSTEM },
-            { role: 'user', content: user },
-          ],
-        }),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+      const reply = await chatComplete(options, {
+        system: SYSTEM,
+        user,
+        errorPrefix: `${options.name}: judge answered`,
       });
-      if (!res.ok)
-        throw new Error(
-          `${options.name}: judge answered HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`,
-        );
-      const completion = completionSchema.parse(await res.json());
-      const verdict = parseVerdict(completion.choices[0]?.message.content ?? '');
+      const verdict = parseVerdict(reply.content);
       const flagged = verdict.score >= threshold;
       return {
         name: options.name,

@@ -1,7 +1,20 @@
 import { ibanValid, ipv4Valid, ipv6Valid, luhnValid, ssnValid } from './checksums.ts';
 import { after, before } from './context.ts';
 import { allMatches, hasDigit } from './matches.ts';
-import type { Detector, PiiFinding } from './types.ts';
+import type { Detector, PiiFinding, PiiType } from './types.ts';
+
+/** The finding for `value` matched at `start`; `validator` names the check it passed, if any. */
+function finding(
+  type: PiiType,
+  start: number,
+  value: string,
+  confidence: number,
+  validator?: string,
+): PiiFinding {
+  const f: PiiFinding = { type, start, end: start + value.length, text: value, confidence };
+  if (validator !== undefined) f.validator = validator;
+  return f;
+}
 
 // All patterns are compiled once; `allMatches` resets their lastIndex. Detectors of numbers skip digit-free text.
 
@@ -67,13 +80,7 @@ function mayHoldEmail(text: string): boolean {
 export const detectEmails: Detector = (text, out) => {
   if (!text.includes('@') || !mayHoldEmail(text)) return;
   for (const { index, value } of emailMatches(text)) {
-    out.push({
-      type: 'EMAIL_ADDRESS',
-      start: index,
-      end: index + value.length,
-      text: value,
-      confidence: PLACEHOLDER_EMAIL_DOMAIN.test(value) ? 0.45 : 0.95,
-    });
+    out.push(finding('EMAIL_ADDRESS', index, value, PLACEHOLDER_EMAIL_DOMAIN.test(value) ? 0.45 : 0.95));
   }
 };
 
@@ -101,14 +108,7 @@ export const detectCreditCards: Detector = (text, out) => {
     if (digits.length < (ctx ? 12 : 13) || digits.length > 19) continue;
     if (!luhnValid(digits) || !cardNetworkPlausible(digits)) continue;
     if (/^(\d)\1+$/.test(digits)) continue;
-    out.push({
-      type: 'CREDIT_CARD',
-      start: m.index,
-      end: m.index + raw.length,
-      text: raw,
-      confidence: ctx ? 0.97 : 0.85,
-      validator: 'luhn',
-    });
+    out.push(finding('CREDIT_CARD', m.index, raw, ctx ? 0.97 : 0.85, 'luhn'));
   }
 };
 
@@ -123,14 +123,7 @@ export const detectSsns: Detector = (text, out) => {
     const ctx = SSN_CONTEXT.test(before(text, m.index, 50));
     // Nine bare digits or space-separated groups are far more often something else.
     if (sep !== '-' && !ctx) continue;
-    out.push({
-      type: 'US_SSN',
-      start: m.index,
-      end: m.index + raw.length,
-      text: raw,
-      confidence: ctx ? 0.95 : 0.8,
-      validator: 'ssn_ranges',
-    });
+    out.push(finding('US_SSN', m.index, raw, ctx ? 0.95 : 0.8, 'ssn_ranges'));
   }
 };
 
@@ -143,14 +136,7 @@ export const detectIbans: Detector = (text, out) => {
     // A space-separated IBAN may swallow the next word; shrink until the checksum holds.
     for (;;) {
       if (ibanValid(raw.replace(/ /g, ''))) {
-        out.push({
-          type: 'IBAN_CODE',
-          start: m.index,
-          end: m.index + raw.length,
-          text: raw,
-          confidence: 0.97,
-          validator: 'iban_mod97',
-        });
+        out.push(finding('IBAN_CODE', m.index, raw, 0.97, 'iban_mod97'));
         break;
       }
       const cut = raw.lastIndexOf(' ');
@@ -212,14 +198,7 @@ const detectIpv4: Detector = (text, out) => {
     const ctx =
       IP_CONTEXT.test(pre) || /^\s*(?::\d{1,5}|\/\d{1,2})/.test(after(text, m.index + raw.length, 6));
     const confidence = small ? (ctx ? 0.7 : 0.3) : ctx ? 0.95 : 0.85;
-    out.push({
-      type: 'IP_ADDRESS',
-      start: m.index,
-      end: m.index + raw.length,
-      text: raw,
-      confidence,
-      validator: 'ipv4',
-    });
+    out.push(finding('IP_ADDRESS', m.index, raw, confidence, 'ipv4'));
   }
 };
 
@@ -230,14 +209,7 @@ const detectIpv6: Detector = (text, out) => {
     // Times such as 12:30:45 never reach here (no `::`, too few groups); `a::b` alone is too weak.
     const groups = raw.split(':').filter(Boolean).length;
     const confidence = groups >= 4 ? 0.9 : raw === '::1' ? 0.7 : 0.5;
-    out.push({
-      type: 'IP_ADDRESS',
-      start: m.index,
-      end: m.index + raw.length,
-      text: raw,
-      confidence,
-      validator: 'ipv6',
-    });
+    out.push(finding('IP_ADDRESS', m.index, raw, confidence, 'ipv6'));
   }
 };
 
@@ -271,13 +243,7 @@ export const detectPhones: Detector = (text, out) => {
     if (international && digits.length >= 9) confidence = 0.85;
     else if (nanp) confidence = 0.75;
     if (ctx) confidence = Math.min(0.95, confidence + 0.45);
-    out.push({
-      type: 'PHONE_NUMBER',
-      start: m.index,
-      end: m.index + raw.length,
-      text: raw,
-      confidence,
-    });
+    out.push(finding('PHONE_NUMBER', m.index, raw, confidence));
   }
 };
 
@@ -291,13 +257,7 @@ export const detectDriverLicenses: Detector = (text, out) => {
     const value = m[1] ?? m[2];
     if (!value) continue;
     const start = m.index + m[0].lastIndexOf(value);
-    out.push({
-      type: 'US_DRIVER_LICENSE',
-      start,
-      end: start + value.length,
-      text: value,
-      confidence: 0.8,
-    });
+    out.push(finding('US_DRIVER_LICENSE', start, value, 0.8));
   }
 };
 

@@ -1,69 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxEmbedder, WordPiece } from '../../src/embed/onnx.ts';
 import { cosine } from '../../src/embed/types.ts';
+import { encodeModel, FLOAT, INT64, ortInstalled } from '../helpers/tiny-onnx.ts';
 
-// protobufjs is a collector dependency; the test borrows it to write ONNX bytes.
-const protobuf = createRequire(new URL('../../../collector/package.json', import.meta.url))('protobufjs') as {
-  Root: { fromJSON(json: object): { lookupType(name: string): ProtoType } };
-};
-interface ProtoType {
-  fromObject(o: object): unknown;
-  encode(m: unknown): { finish(): Uint8Array };
-}
-
-/** The part of onnx.proto an embedding-lookup graph needs (field numbers from the ONNX spec). */
-const onnxSchema = {
-  nested: {
-    ModelProto: {
-      fields: {
-        irVersion: { type: 'int64', id: 1 },
-        opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
-        producerName: { type: 'string', id: 2 },
-        graph: { type: 'GraphProto', id: 7 },
-      },
-    },
-    OperatorSetIdProto: { fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } } },
-    GraphProto: {
-      fields: {
-        node: { rule: 'repeated', type: 'NodeProto', id: 1 },
-        name: { type: 'string', id: 2 },
-        initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
-        input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
-        output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
-      },
-    },
-    NodeProto: {
-      fields: {
-        input: { rule: 'repeated', type: 'string', id: 1 },
-        output: { rule: 'repeated', type: 'string', id: 2 },
-        name: { type: 'string', id: 3 },
-        opType: { type: 'string', id: 4 },
-      },
-    },
-    TensorProto: {
-      fields: {
-        dims: { rule: 'repeated', type: 'int64', id: 1 },
-        dataType: { type: 'int32', id: 2 },
-        floatData: { rule: 'repeated', type: 'float', id: 4, options: { packed: true } },
-        name: { type: 'string', id: 8 },
-      },
-    },
-    ValueInfoProto: { fields: { name: { type: 'string', id: 1 }, type: { type: 'TypeProto', id: 2 } } },
-    TypeProto: { fields: { tensorType: { type: 'TypeProtoTensor', id: 1 } } },
-    TypeProtoTensor: {
-      fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } },
-    },
-    TensorShapeProto: { fields: { dim: { rule: 'repeated', type: 'Dimension', id: 1 } } },
-    Dimension: { fields: { dimValue: { type: 'int64', id: 1 }, dimParam: { type: 'string', id: 2 } } },
-  },
-};
-
-const FLOAT = 1;
-const INT64 = 7;
 const VOCAB = [
   '[PAD]',
   '[UNK]',
@@ -94,50 +36,15 @@ const TABLE: number[][] = [
 
 /** last_hidden_state = Gather(table, input_ids): a token-embedding "encoder" of width 3. */
 function lookupModel(): Uint8Array {
-  const root = protobuf.Root.fromJSON(onnxSchema);
-  const Model = root.lookupType('ModelProto');
-  const model = {
-    irVersion: 8,
-    producerName: 'oversight-test',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'lookup',
-      node: [
-        { opType: 'Gather', input: ['table', 'input_ids'], output: ['last_hidden_state'], name: 'gather' },
-      ],
-      initializer: [{ name: 'table', dataType: FLOAT, dims: [TABLE.length, 3], floatData: TABLE.flat() }],
-      input: [
-        {
-          name: 'input_ids',
-          type: {
-            tensorType: { elemType: INT64, shape: { dim: [{ dimValue: 1 }, { dimParam: 'tokens' }] } },
-          },
-        },
-      ],
-      output: [
-        {
-          name: 'last_hidden_state',
-          type: {
-            tensorType: {
-              elemType: FLOAT,
-              shape: { dim: [{ dimValue: 1 }, { dimParam: 'tokens' }, { dimValue: 3 }] },
-            },
-          },
-        },
-      ],
-    },
-  };
-  return Model.encode(Model.fromObject(model)).finish();
-}
-
-function ortInstalled(): boolean {
-  try {
-    createRequire(import.meta.url).resolve('onnxruntime-node');
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return false;
-    throw err;
-  }
+  return encodeModel({
+    name: 'lookup',
+    nodes: [
+      { opType: 'Gather', input: ['table', 'input_ids'], output: ['last_hidden_state'], name: 'gather' },
+    ],
+    initializers: [{ name: 'table', dims: [TABLE.length, 3], floatData: TABLE.flat() }],
+    inputs: [{ name: 'input_ids', elemType: INT64, dims: [1, 'tokens'] }],
+    outputs: [{ name: 'last_hidden_state', elemType: FLOAT, dims: [1, 'tokens', 3] }],
+  });
 }
 
 describe('WordPiece', () => {

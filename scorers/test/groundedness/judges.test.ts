@@ -1,6 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,61 +11,7 @@ import {
   parseJudgeReply,
   WordPieceTokenizer,
 } from '../../src/groundedness/judges/index.ts';
-
-// protobufjs is a collector dependency; the test borrows it to write ONNX bytes.
-const protobuf = createRequire(new URL('../../../collector/package.json', import.meta.url))('protobufjs') as {
-  Root: { fromJSON(json: object): { lookupType(name: string): ProtoType } };
-};
-interface ProtoType {
-  fromObject(o: object): unknown;
-  encode(m: unknown): { finish(): Uint8Array };
-}
-
-/** The part of onnx.proto this graph needs (field numbers from the ONNX spec). */
-const onnxSchema = {
-  nested: {
-    ModelProto: {
-      fields: {
-        irVersion: { type: 'int64', id: 1 },
-        opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
-        graph: { type: 'GraphProto', id: 7 },
-      },
-    },
-    OperatorSetIdProto: { fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } } },
-    GraphProto: {
-      fields: {
-        node: { rule: 'repeated', type: 'NodeProto', id: 1 },
-        name: { type: 'string', id: 2 },
-        initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
-        input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
-        output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
-      },
-    },
-    NodeProto: {
-      fields: {
-        input: { rule: 'repeated', type: 'string', id: 1 },
-        output: { rule: 'repeated', type: 'string', id: 2 },
-        name: { type: 'string', id: 3 },
-        opType: { type: 'string', id: 4 },
-      },
-    },
-    TensorProto: {
-      fields: {
-        dims: { rule: 'repeated', type: 'int64', id: 1 },
-        dataType: { type: 'int32', id: 2 },
-        floatData: { rule: 'repeated', type: 'float', id: 4, options: { packed: true } },
-        name: { type: 'string', id: 8 },
-      },
-    },
-    ValueInfoProto: { fields: { name: { type: 'string', id: 1 }, type: { type: 'TypeProto', id: 2 } } },
-    TypeProto: { fields: { tensorType: { type: 'TypeProtoTensor', id: 1 } } },
-    TypeProtoTensor: {
-      fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } },
-    },
-    TensorShapeProto: { fields: { dim: { rule: 'repeated', type: 'Dimension', id: 1 } } },
-    Dimension: { fields: { dimValue: { type: 'int64', id: 1 }, dimParam: { type: 'string', id: 2 } } },
-  },
-};
+import { encodeModel, FLOAT, INT64, ortInstalled } from '../helpers/tiny-onnx.ts';
 
 const VOCAB = [
   '[PAD]',
@@ -89,49 +34,20 @@ const WEIGHTS = VOCAB.map((t) => (t === 'london' || t === 'ber' || t === '##lin'
 
 /** logits = [s, −s] with s = Σ weight[input_ids]: a cross-encoder's shape with a readable rule. */
 function tinyCrossEncoder(): Uint8Array {
-  const FLOAT = 1;
-  const INT64 = 7;
-  const root = protobuf.Root.fromJSON(onnxSchema);
-  const Model = root.lookupType('ModelProto');
-  return Model.encode(
-    Model.fromObject({
-      irVersion: 8,
-      opsetImport: [{ domain: '', version: 13 }],
-      graph: {
-        name: 'tiny-nli',
-        node: [
-          { opType: 'Gather', input: ['E', 'input_ids'], output: ['e'], name: 'embed' },
-          { opType: 'ReduceSum', input: ['e'], output: ['s'], name: 'sum' },
-          { opType: 'MatMul', input: ['s', 'M'], output: ['logits'], name: 'head' },
-        ],
-        initializer: [
-          { name: 'E', dataType: FLOAT, dims: [VOCAB.length], floatData: WEIGHTS },
-          { name: 'M', dataType: FLOAT, dims: [1, 2], floatData: [1, -1] },
-        ],
-        input: [
-          {
-            name: 'input_ids',
-            type: { tensorType: { elemType: INT64, shape: { dim: [{ dimValue: 1 }, { dimParam: 'seq' }] } } },
-          },
-        ],
-        output: [
-          {
-            name: 'logits',
-            type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimValue: 1 }, { dimValue: 2 }] } } },
-          },
-        ],
-      },
-    }),
-  ).finish();
-}
-
-function ortInstalled(): boolean {
-  try {
-    createRequire(import.meta.url).resolve('onnxruntime-node');
-    return true;
-  } catch {
-    return false;
-  }
+  return encodeModel({
+    name: 'tiny-nli',
+    nodes: [
+      { opType: 'Gather', input: ['E', 'input_ids'], output: ['e'], name: 'embed' },
+      { opType: 'ReduceSum', input: ['e'], output: ['s'], name: 'sum' },
+      { opType: 'MatMul', input: ['s', 'M'], output: ['logits'], name: 'head' },
+    ],
+    initializers: [
+      { name: 'E', dims: [VOCAB.length], floatData: WEIGHTS },
+      { name: 'M', dims: [1, 2], floatData: [1, -1] },
+    ],
+    inputs: [{ name: 'input_ids', elemType: INT64, dims: [1, 'seq'] }],
+    outputs: [{ name: 'logits', elemType: FLOAT, dims: [1, 2] }],
+  });
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
