@@ -14,6 +14,8 @@
  *      system prompt long enough to be documents rather than instructions.
  *   3. tool: results of tool calls fed to the model (tool-role messages), or of
  *      execute_tool spans preceding it in scope.
+ * Tool-role messages in the generation's input join a retrieval or inline
+ * context too: the model saw them beside the documents.
  * Question: the last user message (without an inline context block), else the
  * retrieval query.
  */
@@ -240,6 +242,16 @@ function pairOne(gen: LlmSpan, byId: Map<string, LlmSpan>, tree: Tree): Generati
         pair.source = 'tool';
         pair.contextSpanIds = toolMessages.length > 0 ? [] : toolSpans.map((s) => s.spanId);
       }
+    }
+  }
+  // Tool results in the generation's own messages were put in front of the model too: an answer
+  // that reports a tool's output after a retrieval is supported by it, not a hallucination.
+  if (pair.source === 'retrieval' || pair.source === 'inline') {
+    const seen = new Set(pair.context);
+    for (const m of gen.inputMessages) {
+      if (m.role !== 'tool' || m.content === '' || seen.has(m.content)) continue;
+      seen.add(m.content);
+      pair.context.push(m.content);
     }
   }
   if (pair.question === '')

@@ -339,6 +339,19 @@ describe('pairing rules', () => {
     });
   });
 
+  it('adds the tool results among the generation messages to its retrieved context', () => {
+    const invoice = '{"id":"INV-1042","plan":"Plus annual","amountUsd":60,"status":"paid"}';
+    const asm = new TraceAssembler({ now: () => 0 });
+    asm.add('p', retr(s('r1', 'root', 1), [DOCS[1] as string]));
+    const withTool = gen(s('g1', 'root', 10), 'Can you pull up invoice INV-1042?');
+    asm.add('p', {
+      ...withTool,
+      inputMessages: [...withTool.inputMessages, { role: 'tool', content: invoice }],
+    });
+    const [pair] = asm.flushAll().flatMap((t) => t.pairs);
+    expect(pair).toMatchObject({ source: 'retrieval', context: [DOCS[1], invoice], contextSpanIds: ['r1'] });
+  });
+
   it('takes inline context from a marked user block or a long system prompt, and the question outside it', () => {
     const asm = new TraceAssembler({ now: () => 0 });
     asm.add('p', gen(s('g1', '', 0), `Context:\n${DOCS[0]}\n\n${DOCS[1]}\n\nQuestion: ${QUESTION}`));
