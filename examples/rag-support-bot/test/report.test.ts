@@ -217,7 +217,12 @@ describe('the demo report', () => {
   });
 
   it('ranks the gap topic with its sample questions', () => {
-    expect(report.gaps).toHaveLength(1);
+    // Payment methods first (both questions unanswerable); billing follows because its wrong answer
+    // was thumbed down, which kb_gaps counts as a gap.
+    expect(report.gaps.map((g) => [g.topic_id, g.questions, g.gaps])).toEqual([
+      ['9', 2, 2],
+      ['7', 2, 1],
+    ]);
     expect(report.gaps[0]).toMatchObject({ topic_id: '9', label: 'payment methods', questions: 2, gaps: 2 });
     expect([...(report.gaps[0]?.samples ?? [])].sort()).toEqual([
       'Can I pay with Bitcoin?',
