@@ -122,7 +122,11 @@ describe('trace stage through a running collector', () => {
     // Scored without context: answer relevance only.
     const first = await scored(t.traceId, 1);
     expect(first.map((r) => r.evaluator)).toEqual(['answer_relevance']);
-    const [before] = await qualityColumns(t.generationId);
+    // The columns are set by the UPDATE after the evaluation rows are inserted: wait for it.
+    const before = await waitFor(async () => {
+      const [c] = await qualityColumns(t.generationId);
+      return c?.answer_relevance !== null && c?.answer_relevance !== undefined ? c : null;
+    });
     expect(before?.groundedness).toBeNull();
     expect(before?.answer_relevance).toBeCloseTo(expected.answer.score, 5);
 

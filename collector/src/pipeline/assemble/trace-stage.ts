@@ -214,6 +214,9 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       }
     }
 
+    // What the roll-up counts now, read for every trace of the batch (fresh ones too: a crash can
+    // leave ledger rows behind a trace with no evaluations yet).
+    const ledger = await qualityLedgerRows(projectId, batch, generations);
     if (rescoreIds.length > 0) {
       for (const r of rows.get('evaluations') ?? []) {
         const name = String(r.evaluator);
@@ -222,17 +225,15 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       const spanIds = generations.filter((g) => rescored.has(g.traceId)).map((g) => g.span.spanId);
       await supersede(store, projectId, rescoreIds, spanIds, evaluatorNames);
     }
+    // The ledger goes in after the supersede and before the columns are set: a crash in between
+    // leaves the spans unscored (NULL), so recovery re-scores them and reads the ledger back.
+    if (ledger.length > 0)
+      await store.insert(QUALITY_EVENTS, ledger, { deduplicationToken: `trace-stage:${randomUUID()}` });
     for (const [table, list] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       // A unique token: ClickHouse drops a block identical to a recent one, and a re-score's rows
       // often are identical to the ones it just deleted.
       await store.insert(table, list, { deduplicationToken: `trace-stage:${randomUUID()}` });
     }
-    // The roll-up's ledger goes in before the columns are set: a crash in between leaves the spans
-    // unscored, so recovery re-scores them and reads the ledger back (every trace of the batch,
-    // fresh ones too, since a crash can leave ledger rows behind a trace with no evaluations).
-    const ledger = await qualityLedgerRows(projectId, batch, generations);
-    if (ledger.length > 0)
-      await store.insert(QUALITY_EVENTS, ledger, { deduplicationToken: `trace-stage:${randomUUID()}` });
     const findings: SpanFindings[] = generations.map((g) => ({ spanId: g.span.spanId, found: g.found }));
     await updateQualityColumns(
       store,

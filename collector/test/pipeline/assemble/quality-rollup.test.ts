@@ -250,5 +250,6 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
     expect(await rollup('rollup-crash')).toMatchObject({ scored: 2, hallucinated: 1 });
     expect(await stage([createGroundednessEnricher()]).recover()).toBeGreaterThanOrEqual(1);
     expect(await rollup('rollup-crash')).toMatchObject({ scored: 2, hallucinated: 1, grounded_scored: 2 });
-  });
+    // Two stages, a recovery over the shared store and the HTTP backend: slow on a loaded machine.
+  }, 90_000);
 });
