@@ -15,6 +15,7 @@
  *   index + 1: 5 %, 10 %, 15 %, 20 % and 25 %;
  * - feedback on i % 24 in {0, 7, 14, 21} (thumbs up unless hallucinated: 75 %),
  *   regenerate / copy / edit on 3 / 9 / 15.
+ * The answers' scores also go to quality_events, as the trace stage writes them.
  * Plus one failed call per 16 answers (unscored), one guardrail step per 8
  * answers (blocked / redacted / flagged / allowed in turn), and a second
  * project `acme-internal` whose answers all hallucinate.
@@ -86,6 +87,15 @@ FROM numbers(${count})`;
   const statements = [answers(PROJECT, n, false, 0)];
   if (options.otherProjectAnswers)
     statements.push(answers(OTHER_PROJECT, options.otherProjectAnswers, true, 1 << 30));
+  // The trace stage sets the quality columns by UPDATE and writes the same scores to the roll-up's
+  // ledger (quality_events, sign +1); the seed does the same so llm_quality_hourly sees them.
+  statements.push(`
+INSERT INTO quality_events (project_id, timestamp, trace_id, span_id, service_name, model, topic_id, sign,
+  groundedness, hallucinated, answer_relevance, kb_gap)
+SELECT project_id, timestamp, trace_id, span_id, service_name, if(response_model != '', response_model, request_model),
+  topic_id, 1, groundedness, hallucinated, answer_relevance, kb_gap
+FROM llm_spans
+WHERE isNotNull(hallucinated) OR isNotNull(groundedness) OR isNotNull(answer_relevance) OR isNotNull(kb_gap)`);
 
   // Failed calls: unscored, no tokens; i' = 16j + j % 6 walks every service/model cell.
   statements.push(`

@@ -10,6 +10,8 @@ export const RETRIEVAL_DOCUMENTS = 'retrieval_documents';
 export const EVALUATIONS = 'evaluations';
 export const TOPICS = 'topics';
 export const FEEDBACK = 'feedback';
+/** The trace stage's ledger of quality scores; feeds llm_quality_hourly. */
+export const QUALITY_EVENTS = 'quality_events';
 export const LLM_SPANS_HOURLY = 'llm_spans_hourly';
 export const EVALUATIONS_HOURLY = 'evaluations_hourly';
 export const SCHEMA_MIGRATIONS = 'schema_migrations';
@@ -22,6 +24,7 @@ export const WRITABLE_TABLES = [
   EVALUATIONS,
   TOPICS,
   FEEDBACK,
+  QUALITY_EVENTS,
 ] as const;
 export type WritableTable = (typeof WRITABLE_TABLES)[number];
 

@@ -401,6 +401,7 @@ describe('the doc matches the schema', () => {
       'llm_spans_hourly',
       'otel_traces',
       'otel_traces_trace_id_ts',
+      'quality_events',
       'retrieval_documents',
       'topics',
     ]);
@@ -438,7 +439,7 @@ describe('the doc matches the schema', () => {
       `SELECT name, engine, sorting_key, partition_key FROM system.tables
        WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'schema_migrations'`,
     );
-    expect(tables).toHaveLength(10);
+    expect(tables).toHaveLength(11);
     for (const { name, engine, sorting_key, partition_key } of tables) {
       const section = sections.get(name) ?? '';
       const key = sorting_key.replace(/^\((.*)\)$/, '$1');

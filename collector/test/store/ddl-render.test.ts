@@ -95,6 +95,7 @@ describe('DDL templates', () => {
       'llm_spans',
       'topics',
       'feedback',
+      'quality_events',
       'llm_quality_hourly',
     ]);
     const rebuilt = statements.indexOf('DROP TABLE IF EXISTS `obs`.`llm_spans` ON CLUSTER `prod` SYNC');

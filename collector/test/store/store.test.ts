@@ -48,6 +48,7 @@ describe.each(storeBackends())('store on $name', (backend) => {
         'llm_spans_hourly',
         'llm_spans_hourly_mv',
         'evaluations_hourly',
+        'quality_events',
         'llm_quality_hourly',
         'llm_quality_hourly_mv',
       ]),

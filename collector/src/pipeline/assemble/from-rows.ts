@@ -30,6 +30,9 @@ const llmRowSchema = z.object({
   operation: text,
   name: text,
   service_name: text,
+  // The quality roll-up is keyed by model: a re-score must count under the model the first score did.
+  request_model: text,
+  response_model: text,
   input_messages: text,
   output_messages: text,
   system_instructions: text,
@@ -201,6 +204,8 @@ export function rebuildTraces(rows: {
       operation: row.operation as Operation,
       name: row.name,
       serviceName: row.service_name,
+      requestModel: row.request_model,
+      responseModel: row.response_model,
       sessionId: row.session_id,
       userId: row.user_id,
     };

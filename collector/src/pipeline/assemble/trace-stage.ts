@@ -25,7 +25,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { TraceEnricher, TraceGeneration } from '../../enrich/trace-enricher.ts';
 import type { LlmSpan } from '../../normalize/index.ts';
 import type { Row } from '../../store/store.ts';
-import { LLM_SPANS, OTEL_TRACES, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
+import { LLM_SPANS, OTEL_TRACES, QUALITY_EVENTS, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
 import {
   type AssembledTrace,
   type AssemblerCounters,
@@ -35,6 +35,9 @@ import {
 import { rebuildTraces } from './from-rows.ts';
 import { isGeneration, pairGenerations, type SpanLink } from './pairing.ts';
 import {
+  outstandingQuality,
+  type QualityState,
+  qualityDelta,
   readTraces,
   type SpanFindings,
   supersede,
@@ -225,6 +228,9 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       }
     }
 
+    // What the roll-up counts now, read for every trace of the batch (fresh ones too: a crash can
+    // leave ledger rows behind a trace with no evaluations yet).
+    const ledger = await qualityLedgerRows(projectId, batch, generations);
     // Only traces that have rows to supersede pay for the two mutations: a columns-set span
     // always has rows (they are inserted first), so one without rows has nothing to undo.
     const supersededIds = rescoreIds.filter((id) => withRows.has(id));
@@ -237,6 +243,10 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       const spanIds = generations.filter((g) => superseded.has(g.traceId)).map((g) => g.span.spanId);
       await supersede(store, projectId, supersededIds, spanIds, evaluatorNames);
     }
+    // The ledger goes in after the supersede and before the columns are set: a crash in between
+    // leaves the spans unscored (NULL), so recovery re-scores them and reads the ledger back.
+    if (ledger.length > 0)
+      await store.insert(QUALITY_EVENTS, ledger, { deduplicationToken: `trace-stage:${randomUUID()}` });
     for (const [table, list] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       // A unique token: ClickHouse drops a block identical to a recent one, and a re-score's rows
       // often are identical to the ones it just deleted.
@@ -252,6 +262,47 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     counters.tracesScored += batch.length - rescoreIds.length;
     counters.tracesRescored += rescoreIds.length;
     counters.generationsScored += generations.length;
+  }
+
+  /** quality_events rows that take the roll-up from what it counts now to this scoring. */
+  async function qualityLedgerRows(
+    projectId: string,
+    batch: Pending[],
+    generations: TraceGeneration[],
+  ): Promise<Row[]> {
+    const outstanding = await outstandingQuality(
+      store,
+      projectId,
+      batch.map((t) => t.traceId),
+    );
+    const rows: Row[] = [];
+    for (const g of generations) {
+      const was = outstanding.get(`${g.traceId}\u0000${g.span.spanId}`) ?? [];
+      const prev = was.find((o) => o.net > 0)?.state;
+      const f = g.found;
+      // As in llm_spans: supersede clears groundedness/hallucinated/relevance, while kb_gap and
+      // topic_id keep their value when no enricher says otherwise.
+      const kbGap = f.kbGap !== undefined ? Number(f.kbGap) : (prev?.kbGap ?? null);
+      const next: QualityState = {
+        traceId: g.traceId,
+        spanId: g.span.spanId,
+        timestampNs: g.span.startTimeUnixNano,
+        serviceName: g.span.serviceName,
+        model: g.span.responseModel !== '' ? g.span.responseModel : g.span.requestModel,
+        topicId: f.topicId ?? prev?.topicId ?? 0n,
+        groundedness: f.groundedness ?? null,
+        hallucinated: f.hallucinated === undefined ? null : Number(f.hallucinated),
+        answerRelevance: f.answerRelevance ?? null,
+        kbGap,
+      };
+      const scored =
+        next.groundedness !== null ||
+        next.hallucinated !== null ||
+        next.answerRelevance !== null ||
+        next.kbGap !== null;
+      rows.push(...qualityDelta(projectId, was, scored ? next : undefined));
+    }
+    return rows;
   }
 
   /** Writes what is pending, batch by batch; a failed batch is retried later as a re-score. */

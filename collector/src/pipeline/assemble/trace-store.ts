@@ -5,12 +5,14 @@
  * quality columns per flush batch. Every value travels as a bound query
  * parameter; only table names (checked identifiers) are spliced.
  */
+import { z } from 'zod';
 import type { GenerationFindings } from '../../enrich/trace-enricher.ts';
 import type { Row, Store } from '../../store/store.ts';
 import {
   EVALUATIONS,
   LLM_SPANS,
   OTEL_TRACES,
+  QUALITY_EVENTS,
   qualifiedTable,
   RETRIEVAL_DOCUMENTS,
 } from '../../store/tables.ts';
@@ -37,7 +39,7 @@ export async function readTraces(
     store.query(
       `SELECT project_id, trace_id, span_id, parent_span_id,
               toString(toUnixTimestamp64Nano(timestamp)) AS timestamp_ns, toString(duration_ns) AS duration_ns,
-              convention, operation, name, service_name, input_messages, output_messages,
+              convention, operation, name, service_name, request_model, response_model, input_messages, output_messages,
               system_instructions, tool_result, retrieval_query, session_id, user_id
          FROM ${qualifiedTable(db, LLM_SPANS)}
         WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
@@ -174,6 +176,131 @@ export async function updateQualityColumns(
     },
   );
   return touched.size;
+}
+
+/** One generation's quality as the roll-up counts it (a quality_events row without its sign). */
+export interface QualityState {
+  traceId: string;
+  spanId: string;
+  /** Nanoseconds since the epoch, the generation's start. */
+  timestampNs: bigint;
+  serviceName: string;
+  model: string;
+  topicId: bigint;
+  groundedness: number | null;
+  hallucinated: number | null;
+  answerRelevance: number | null;
+  kbGap: number | null;
+}
+
+const outstandingRow = z.object({
+  trace_id: z.string(),
+  span_id: z.string(),
+  timestamp_ns: z.string(),
+  service_name: z.string(),
+  model: z.string(),
+  topic_id: z.coerce.string(),
+  groundedness: z.number().nullable(),
+  hallucinated: z.number().nullable(),
+  answer_relevance: z.number().nullable(),
+  kb_gap: z.number().nullable(),
+  net: z.number().int(),
+});
+
+/**
+ * What the roll-up currently counts for the traces' spans: the quality_events
+ * rows whose signs do not cancel, with their multiplicity. Read from the ledger
+ * itself rather than the llm_spans columns, because those are NULLed by
+ * `supersede` and set by a later UPDATE: after a crash between the ledger insert
+ * and that UPDATE they disagree with what was counted, the ledger never does.
+ */
+export async function outstandingQuality(
+  store: TraceStore,
+  projectId: string,
+  traceIds: readonly string[],
+): Promise<Map<string, { state: QualityState; net: number }[]>> {
+  const rows = await store.query(
+    `SELECT trace_id, span_id, toString(toUnixTimestamp64Nano(timestamp)) AS timestamp_ns, service_name, model,
+            toString(topic_id) AS topic_id, groundedness, hallucinated, answer_relevance, kb_gap,
+            toInt32(sum(sign)) AS net
+       FROM ${qualifiedTable(store.database, QUALITY_EVENTS)}
+      WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
+      GROUP BY trace_id, span_id, timestamp, service_name, model, topic_id,
+               groundedness, hallucinated, answer_relevance, kb_gap
+     HAVING net != 0`,
+    { params: { project: projectId, traces: traceIds } },
+  );
+  const out = new Map<string, { state: QualityState; net: number }[]>();
+  for (const raw of rows) {
+    const r = outstandingRow.parse(raw);
+    const state: QualityState = {
+      traceId: r.trace_id,
+      spanId: r.span_id,
+      timestampNs: BigInt(r.timestamp_ns),
+      serviceName: r.service_name,
+      model: r.model,
+      topicId: BigInt(r.topic_id),
+      groundedness: r.groundedness,
+      hallucinated: r.hallucinated,
+      answerRelevance: r.answer_relevance,
+      kbGap: r.kb_gap,
+    };
+    const key = `${r.trace_id}\u0000${r.span_id}`;
+    out.set(key, [...(out.get(key) ?? []), { state, net: r.net }]);
+  }
+  return out;
+}
+
+// Float32 columns: a score read back prints as its float32 value, so both sides compare as float32.
+const f32 = (x: number | null) => (x === null ? null : Math.fround(x));
+const sameState = (a: QualityState, b: QualityState) =>
+  a.timestampNs === b.timestampNs &&
+  a.serviceName === b.serviceName &&
+  a.model === b.model &&
+  a.topicId === b.topicId &&
+  f32(a.groundedness) === f32(b.groundedness) &&
+  a.hallucinated === b.hallucinated &&
+  f32(a.answerRelevance) === f32(b.answerRelevance) &&
+  a.kbGap === b.kbGap;
+
+/**
+ * The ledger rows that move the roll-up from `outstanding` to `next` for one
+ * span: the outstanding rows taken back (sign −net) and `next` added (+1). An
+ * unchanged score writes nothing, so replays and re-scores that agree cost no rows.
+ */
+export function qualityDelta(
+  projectId: string,
+  outstanding: readonly { state: QualityState; net: number }[],
+  next: QualityState | undefined,
+): Row[] {
+  const only = outstanding.length === 1 ? outstanding[0] : undefined;
+  if (next && only && only.net === 1 && sameState(only.state, next)) return [];
+  if (!next && outstanding.length === 0) return [];
+  const row = (q: QualityState, sign: number): Row => ({
+    project_id: projectId,
+    timestamp: q.timestampNs,
+    trace_id: q.traceId,
+    span_id: q.spanId,
+    service_name: q.serviceName,
+    model: q.model,
+    topic_id: q.topicId,
+    sign,
+    groundedness: q.groundedness,
+    hallucinated: q.hallucinated,
+    answer_relevance: q.answerRelevance,
+    kb_gap: q.kbGap,
+  });
+  const rows: Row[] = [];
+  for (const o of outstanding) {
+    // sign is Int8: a (pathological) multiplicity beyond it is taken back in steps.
+    for (let left = o.net; left !== 0; ) {
+      const step = Math.max(-127, Math.min(127, left));
+      rows.push(row(o.state, -step));
+      left -= step;
+    }
+  }
+  if (next) rows.push(row(next, 1));
+  return rows;
 }
 
 /**

@@ -1,0 +1,255 @@
+/**
+ * The quality roll-up (llm_quality_hourly, migration 011) fed by the real
+ * trace stage on both store backends: the stage sets llm_spans' quality
+ * columns with an UPDATE no materialized view sees, so the roll-up reads its
+ * ledger, quality_events. Scores, re-scores, a topic change and a crash
+ * between the ledger insert and the UPDATE must all leave it exact.
+ */
+import { groundedness } from '@oversight/scorers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGroundednessEnricher } from '../../../src/enrich/groundedness.ts';
+import type { TraceEnricher } from '../../../src/enrich/trace-enricher.ts';
+import type { SpanRecord } from '../../../src/otlp/span-record.ts';
+import { createTraceStage, type TraceStage } from '../../../src/pipeline/assemble/trace-stage.ts';
+import { createBatchTransform } from '../../../src/pipeline/transform/batch-transform.ts';
+import type { Row, Store } from '../../../src/store/store.ts';
+import { storeBackends } from '../../helpers/store-backends.ts';
+import { spanWith } from '../../normalize/span-fixture.ts';
+
+const QUESTION = 'When was the bridge opened to traffic?';
+const DOCS = ['The Millau bridge was opened to traffic on 16 December 2004.', 'It is 343 metres tall.'];
+const WRONG = 'The bridge was opened to traffic in 1998.';
+const RIGHT = 'The Millau bridge was opened to traffic on 16 December 2004.';
+
+let counter = 0;
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+
+/** A retrieval and a generation under one root, as SpanRecords. */
+function ragSpans(answer: string): { traceId: string; spans: SpanRecord[] } {
+  counter++;
+  const traceId = hex(Date.now(), 20) + hex(counter + 5_000, 12);
+  const [root, retrieval, generation] = [1, 2, 3].map((k) => hex((counter + 5_000) * 16 + k, 16)) as [
+    string,
+    string,
+    string,
+  ];
+  const t0 = BigInt(Date.now()) * 1_000_000n;
+  const at = (ms: number) => t0 + BigInt(ms) * 1_000_000n;
+  const base = { traceId, parentSpanId: root };
+  return {
+    traceId,
+    spans: [
+      spanWith({}, { traceId, spanId: root, name: 'ask', startTimeUnixNano: at(0), endTimeUnixNano: at(50) }),
+      spanWith(
+        {
+          'gen_ai.operation.name': 'retrieval',
+          'gen_ai.retrieval.query.text': QUESTION,
+          'gen_ai.retrieval.documents': JSON.stringify(DOCS.map((content, i) => ({ id: `d${i}`, content }))),
+        },
+        { ...base, spanId: retrieval, startTimeUnixNano: at(1), endTimeUnixNano: at(5) },
+      ),
+      spanWith(
+        {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.input.messages': JSON.stringify([
+            { role: 'user', parts: [{ type: 'text', content: QUESTION }] },
+          ]),
+          'gen_ai.output.messages': JSON.stringify([
+            { role: 'assistant', parts: [{ type: 'text', content: answer }] },
+          ]),
+        },
+        { ...base, spanId: generation, startTimeUnixNano: at(6), endTimeUnixNano: at(40) },
+      ),
+    ],
+  };
+}
+
+const transform = createBatchTransform({ maxTextChars: 100_000, scorers: [] });
+const rowsOf = (projectId: string, spans: SpanRecord[]) =>
+  transform([{ projectId, spans, position: 0, receivedAt: Date.now() }]);
+
+interface Rollup {
+  scored: number;
+  hallucinated: number;
+  grounded_scored: number;
+  groundedness_sum: number;
+  deciles: number[];
+  gap_checked: number;
+  gaps: number;
+}
+
+describe.each(storeBackends())('quality roll-up through the trace stage on $name', (backend) => {
+  let store: Store;
+  let clock = Date.now();
+  const stages: TraceStage[] = [];
+  const stage = (enrichers: TraceEnricher[], s: Store = store) => {
+    const created = createTraceStage({
+      store: s,
+      enrichers,
+      now: () => clock,
+      pollMs: 60_000,
+      assembler: { graceMs: 1_000, idleMs: 5_000 },
+      retryMs: { initial: 0, max: 0 },
+      onError: () => {},
+    });
+    stages.push(created);
+    return created;
+  };
+  /** Stores a trace's rows as the drain would, hands them to the stage, and lets the grace period pass. */
+  const score = async (s: TraceStage, tables: Map<string, Row[]>) => {
+    for (const [table, rows] of tables) await store.insert(table, rows);
+    s.add(tables);
+    clock += 1_500;
+    await s.flush();
+  };
+
+  beforeAll(async () => {
+    store = await backend.open();
+    await store.migrate();
+  });
+  afterAll(async () => {
+    for (const s of stages) await s.close(1_000);
+    await backend.cleanup();
+  });
+
+  const rollup = async (project: string, topic?: number): Promise<Rollup> => {
+    const [row] = await store.query<Rollup>(
+      `SELECT toInt32(sum(scored)) AS scored, toInt32(sum(hallucinated)) AS hallucinated,
+              toInt32(sum(grounded_scored)) AS grounded_scored, sum(groundedness_sum) AS groundedness_sum,
+              arrayMap(x -> toInt32(x), sumForEachMerge(groundedness_deciles)) AS deciles,
+              toInt32(sum(gap_checked)) AS gap_checked, toInt32(sum(gaps)) AS gaps
+         FROM llm_quality_hourly
+        WHERE project_id = {p:String} AND ({topic:Int64} < 0 OR topic_id = {topic:Int64})`,
+      { params: { p: project, topic: topic ?? -1 } },
+    );
+    return row as Rollup;
+  };
+  const ledgerRows = async (project: string) =>
+    Number(
+      (
+        await store.query<{ n: string }>(
+          'SELECT toString(count()) AS n FROM quality_events WHERE project_id = {p:String}',
+          { params: { p: project } },
+        )
+      )[0]?.n,
+    );
+  const decile = (score: number) => Math.min(Math.floor(score * 10), 9);
+
+  it('reads the hallucination rate of scored traces back from llm_quality_hourly', async () => {
+    const s = stage([createGroundednessEnricher()]);
+    const tables = [ragSpans(WRONG), ragSpans(RIGHT), ragSpans(RIGHT), ragSpans(RIGHT)].map((t) =>
+      rowsOf('rollup-rate', t.spans),
+    );
+    for (const t of tables) {
+      for (const [table, rows] of t) await store.insert(table, rows);
+      s.add(t);
+    }
+    clock += 1_500;
+    await s.flush();
+    const wrong = groundedness(WRONG, DOCS, { question: QUESTION }).score;
+    const right = groundedness(RIGHT, DOCS, { question: QUESTION }).score;
+    const r = await rollup('rollup-rate');
+    expect(r.scored).toBe(4);
+    expect(r.hallucinated / r.scored).toBe(0.25);
+    expect(r.grounded_scored).toBe(4);
+    expect(r.groundedness_sum).toBeCloseTo(wrong + 3 * right, 5);
+    const deciles = Array<number>(10).fill(0);
+    deciles[decile(wrong)] = (deciles[decile(wrong)] ?? 0) + 1;
+    deciles[decile(right)] = (deciles[decile(right)] ?? 0) + 3;
+    expect(r.deciles).toEqual(deciles);
+    // The dimensions the dashboards group by come from the span.
+    const cells = await store.query<{ service_name: string; model: string }>(
+      `SELECT DISTINCT service_name, model FROM llm_quality_hourly WHERE project_id = 'rollup-rate'`,
+    );
+    expect(cells).toEqual([{ service_name: expect.any(String), model: 'gpt-4o-mini' }]);
+    expect(cells[0]?.service_name).not.toBe('');
+  });
+
+  it('a re-score replaces the counted score: verdict and topic change, totals stay exact', async () => {
+    let verdict = true;
+    let topic = 7n;
+    const judge: TraceEnricher = {
+      name: 'judge',
+      async enrich(generations) {
+        for (const g of generations) {
+          g.found.hallucinated = verdict;
+          g.found.kbGap = verdict;
+          g.found.topicId = topic;
+        }
+        return { rows: {} };
+      },
+    };
+    const s = stage([createGroundednessEnricher(), judge]);
+    const tables = rowsOf('rollup-rescore', ragSpans(WRONG).spans);
+    await score(s, tables);
+    expect(await rollup('rollup-rescore')).toMatchObject({
+      scored: 1,
+      hallucinated: 1,
+      gap_checked: 1,
+      gaps: 1,
+    });
+
+    // A replay of the same spans: the trace carries scores, so it is re-scored; nothing changed, no ledger rows.
+    const before = await ledgerRows('rollup-rescore');
+    s.add(tables);
+    clock += 1_500;
+    await s.flush();
+    expect(s.metrics().tracesRescored).toBe(1);
+    expect(await ledgerRows('rollup-rescore')).toBe(before);
+
+    // Re-scored with another verdict and topic: the old row is taken back from topic 7, the new one counts in 8.
+    verdict = false;
+    topic = 8n;
+    s.add(tables);
+    clock += 1_500;
+    await s.flush();
+    expect(s.metrics().tracesRescored).toBe(2);
+    const all = await rollup('rollup-rescore');
+    expect(all).toMatchObject({ scored: 1, hallucinated: 0, grounded_scored: 1, gap_checked: 1, gaps: 0 });
+    expect(all.groundedness_sum).toBeCloseTo(groundedness(WRONG, DOCS, { question: QUESTION }).score, 5);
+    expect(all.deciles.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await rollup('rollup-rescore', 7)).toMatchObject({ scored: 0, hallucinated: 0, gaps: 0 });
+    expect(await rollup('rollup-rescore', 8)).toMatchObject({ scored: 1, hallucinated: 0, gaps: 0 });
+    const [span] = await store.query<{ hallucinated: number; topic_id: string }>(
+      `SELECT hallucinated, toString(topic_id) AS topic_id FROM llm_spans
+        WHERE project_id = 'rollup-rescore' AND operation = 'chat'`,
+    );
+    expect(span).toEqual({ hallucinated: 0, topic_id: '8' });
+  });
+
+  it('a crash between the ledger insert and the UPDATE does not double count', async () => {
+    let failNextUpdate = true;
+    const flaky: Store = Object.create(store);
+    flaky.command = async (sql, options) => {
+      if (failNextUpdate && sql.trimStart().startsWith('UPDATE') && sql.includes('mapContains')) {
+        failNextUpdate = false;
+        throw new Error('connection reset');
+      }
+      return store.command(sql, options);
+    };
+    const s = stage([createGroundednessEnricher()], flaky);
+    await score(s, rowsOf('rollup-crash', ragSpans(WRONG).spans));
+    expect(s.metrics().failedBatches).toBe(1);
+    // The ledger was written before the failed UPDATE: the roll-up already counts the answer once.
+    expect(await rollup('rollup-crash')).toMatchObject({ scored: 1, hallucinated: 1 });
+    await s.flush();
+    expect(s.metrics()).toMatchObject({ pendingTraces: 0, tracesRescored: 1 });
+    expect(await rollup('rollup-crash')).toMatchObject({ scored: 1, hallucinated: 1, grounded_scored: 1 });
+
+    // A process that dies after the ledger insert; the next one recovers the unscored span from llm_spans.
+    const dying: Store = Object.create(store);
+    dying.command = async (sql, options) => {
+      if (sql.trimStart().startsWith('UPDATE') && sql.includes('mapContains')) throw new Error('killed');
+      return store.command(sql, options);
+    };
+    const d = stage([createGroundednessEnricher()], dying);
+    await score(d, rowsOf('rollup-crash', ragSpans(RIGHT).spans));
+    await d.close(0);
+    expect(await rollup('rollup-crash')).toMatchObject({ scored: 2, hallucinated: 1 });
+    expect(await stage([createGroundednessEnricher()]).recover()).toBeGreaterThanOrEqual(1);
+    expect(await rollup('rollup-crash')).toMatchObject({ scored: 2, hallucinated: 1, grounded_scored: 2 });
+    // Two stages, a recovery over the shared store and the HTTP backend: slow on a loaded machine.
+  }, 90_000);
+});
