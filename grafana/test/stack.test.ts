@@ -151,7 +151,15 @@ describe('ClickHouse server configuration', () => {
     const collectorPasswordVar = /from_env="(\w+)"/.exec(collectorUser)?.[1] as string;
     expect(clickhouseEnv[collectorPasswordVar]).toBe(collector.CLICKHOUSE_PASSWORD);
     expect(collectorUser).toContain('GRANT INSERT, SELECT ON oversight.*');
-    expect(collectorUser).not.toMatch(/GRANT ALL|DROP|TRUNCATE|ALTER DELETE|ALTER UPDATE/);
+    expect(collectorUser).not.toMatch(/GRANT ALL|DROP|TRUNCATE/);
+    // Mutations only where the trace stage needs them: quality columns and superseded scores.
+    const mutations = [
+      ...collectorUser.matchAll(/GRANT ([^<]*ALTER (?:UPDATE|DELETE)[^<]*) ON ([^<]+)</g),
+    ].map((m) => `${m[1]} ON ${m[2]}`);
+    expect(mutations).toEqual([
+      'ALTER UPDATE, ALTER DELETE ON oversight.llm_spans',
+      'ALTER DELETE ON oversight.evaluations',
+    ]);
 
     const grafana = userBlock('grafana');
     expect(grafana).toContain('<profile>oversight_reader</profile>');
