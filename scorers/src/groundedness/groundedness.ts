@@ -17,7 +17,7 @@
 import { opposites } from './antonyms.ts';
 import { type ContextIndex, forEachNumberNeighbour, indexContext } from './context-index.ts';
 import { isRefusal } from './refusal.ts';
-import { claims, isContent, type Token, tokenize } from './text.ts';
+import { bigramKey, claims, isContent, type Token, tokenize } from './text.ts';
 
 export type GroundednessLabel = 'grounded' | 'hallucinated';
 
@@ -104,16 +104,31 @@ function numberInContext(value: number, numbers: readonly number[]): boolean {
   return false;
 }
 
+/** Index of the first id ≥ `x` in the ascending list `ids`. */
+function lowerBound(ids: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ids[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Whether sentence `id` lies in the window centred on `centre` (it and its neighbours, same document). */
 function inWindow(index: ContextIndex, ids: readonly number[], centre: number): boolean {
-  const doc = index.sentences[centre]?.doc;
-  for (const id of ids) {
-    if (id < centre - 1) continue;
+  const doc = index.docOf[centre];
+  for (let k = lowerBound(ids, centre - 1); k < ids.length; k++) {
+    const id = ids[k] as number;
     if (id > centre + 1) return false;
-    if (index.sentences[id]?.doc === doc) return true;
+    if (index.docOf[id] === doc) return true;
   }
   return false;
 }
+
+const holds = (ids: readonly number[] | undefined, id: number): boolean =>
+  ids !== undefined && ids[lowerBound(ids, id)] === id;
 
 /** Whether two sorted posting lists share a window: sentences at most two apart in one document. */
 function meet(index: ContextIndex, a: readonly number[], b: readonly number[]): boolean {
@@ -122,7 +137,7 @@ function meet(index: ContextIndex, a: readonly number[], b: readonly number[]): 
   while (i < a.length && j < b.length) {
     const x = a[i] as number;
     const y = b[j] as number;
-    if (Math.abs(x - y) <= 2 && index.sentences[x]?.doc === index.sentences[y]?.doc) return true;
+    if (Math.abs(x - y) <= 2 && index.docOf[x] === index.docOf[y]) return true;
     if (x < y) i++;
     else j++;
   }
@@ -161,11 +176,12 @@ function scoreClaim(
     tokenIds.push(ids);
     if (ids === undefined) return;
     const w = tokenWeight(t);
+    const docOf = index.docOf;
     for (const id of ids) {
       sentenceScore[id] = (sentenceScore[id] as number) + w;
-      const doc = index.sentences[id]?.doc;
+      const doc = docOf[id];
       for (let c = id - 1; c <= id + 1; c++) {
-        if (c < 0 || c >= n || stamp[c] === k + 1 || index.sentences[c]?.doc !== doc) continue;
+        if (c < 0 || c >= n || stamp[c] === k + 1 || docOf[c] !== doc) continue;
         stamp[c] = k + 1;
         windowScore[c] = (windowScore[c] as number) + w;
       }
@@ -213,7 +229,7 @@ function scoreClaim(
     }
     if (best >= 0) {
       for (const o of opposites(t.lower)) {
-        if (o !== t.stem && index.postings.get(o)?.includes(best)) {
+        if (o !== t.stem && holds(index.postings.get(o), best)) {
           opposite++;
           reasons.add('opposite');
           break;
@@ -269,7 +285,11 @@ function scoreClaim(
     const a = all[i] as Token;
     const b = all[i + 1] as Token;
     if (!a.entity || !b.entity) continue;
-    if (index.postings.has(a.stem) && index.postings.has(b.stem) && !index.bigrams.has(`${a.stem} ${b.stem}`))
+    if (
+      index.postings.has(a.stem) &&
+      index.postings.has(b.stem) &&
+      !index.bigrams.has(bigramKey(a.key, b.key))
+    )
       misordered++;
   }
   if (misordered > 0) {

@@ -152,6 +152,37 @@ describe('text helpers', () => {
     expect(t.filter((x) => x.number !== undefined).map((x) => x.number)).toEqual([5e6, 12, 1200]);
   });
 
+  it('cuts words as the word pattern does: ordinals, decades, decimals, apostrophes', () => {
+    const t = tokenize("In the 1990s O’Brien's 3rd bid rose 2.5 percent to 1,200.75; it didn't.");
+    expect(t.map((x) => x.lower)).toEqual([
+      'in',
+      'the',
+      '1990s',
+      "o’brien's",
+      '3rd',
+      'bid',
+      'rose',
+      '2.5',
+      'percent',
+      'to',
+      '1,200.75',
+      'it',
+      "didn't",
+    ]);
+    expect(t.map((x) => x.number).filter((n) => n !== undefined)).toEqual([1990, 3, 2.5, 1200.75]);
+    expect(t.find((x) => x.lower === "didn't")?.negation).toBe(true);
+    expect(t.find((x) => x.lower === "o’brien's")?.entity).toBe(true);
+  });
+
+  it('analyses words the same after its word table has filled and restarted', () => {
+    const before = tokenize('Maria Lopez founded Acme in Austin.');
+    // Far more distinct words than the table holds, so it starts over at least once.
+    const letters = (i: number) =>
+      i.toString(26).replace(/./g, (d) => String.fromCharCode(97 + parseInt(d, 26)));
+    tokenize(Array.from({ length: 80_000 }, (_, i) => `q${letters(i)}`).join(' '));
+    expect(tokenize('Maria Lopez founded Acme in Austin.')).toEqual(before);
+  });
+
   it('cuts long sentences into clauses', () => {
     const long =
       'The committee reviewed the quarterly budget proposal in great detail over several long meetings held in March, ' +
