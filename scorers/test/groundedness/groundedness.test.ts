@@ -62,6 +62,26 @@ describe('groundedness', () => {
     expect(bad.score).toBeLessThan(ok.score);
   });
 
+  it('flags a name taken from the neighbouring sentence of a short context', () => {
+    const ctx = [
+      'Nordwind was founded in 1998 by Clara Weiss in Hamburg. Its chief executive since 2004 has been Jonas Berg.',
+    ];
+    const ok = groundedness('Nordwind was founded in 1998 by Clara Weiss in Hamburg.', ctx);
+    const bad = groundedness('Nordwind was founded in 1998 by Jonas Berg in Hamburg.', ctx, { threshold: 1 });
+    expect(ok.label).toBe('grounded');
+    expect(bad.score).toBeLessThan(ok.score - 0.15);
+    expect(bad.unsupported[0]?.reasons).toContain('entity_elsewhere');
+  });
+
+  it('flags two names of one sentence put in reverse roles', () => {
+    const ctx = ['In March, Halden Systems acquired Brightwater Labs for an undisclosed sum.'];
+    const ok = groundedness('Halden Systems acquired Brightwater Labs in March.', ctx);
+    const bad = groundedness('Brightwater Labs acquired Halden Systems in March.', ctx, { threshold: 1 });
+    // Mild on its own: a passive paraphrase reverses names too.
+    expect(bad.score).toBeLessThan(ok.score);
+    expect(bad.unsupported[0]?.reasons).toContain('entity_relation');
+  });
+
   it('flags an invented name', () => {
     const r = groundedness('The company was founded in 1987 by Peter Novak.', CONTEXT);
     expect(r.label).toBe('hallucinated');
