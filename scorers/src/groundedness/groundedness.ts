@@ -324,6 +324,17 @@ function scoreClaim(
     if (claimNegated && !index.sentences[best]?.negated) {
       extra += strongNegation ? NEGATION_PENALTY : NEGATION_PENALTY / 2;
       reasons.add('negation_mismatch');
+    } else if (strongNegation) {
+      // The sentence negates something else: count "not"s, a claim adding one flips a statement.
+      const strong = (text: string) => {
+        let k = 0;
+        for (const t of tokenize(text)) if (t.negation && STRONG_NEGATION.test(t.lower)) k++;
+        return k;
+      };
+      if (strong(claim) > strong(index.sentences[best]?.text ?? '')) {
+        extra += NEGATION_PENALTY;
+        reasons.add('negation_mismatch');
+      }
     }
   } else if (claimNegated) {
     extra += NEGATION_PENALTY / 2;

@@ -46,6 +46,20 @@ describe('groundedness', () => {
     expect(bad.unsupported[0]?.reasons).toContain('negation_mismatch');
   });
 
+  it('flags a negation added to a sentence that already negates something else', () => {
+    const ctx = ['Acme does not sell directly to consumers, and its partners handle returns in Europe.'];
+    const ok = groundedness(
+      'Acme does not sell directly to consumers, and its partners handle returns.',
+      ctx,
+    );
+    const bad = groundedness(
+      "Acme does not sell directly to consumers, and its partners don't handle returns.",
+      ctx,
+    );
+    expect(ok.label).toBe('grounded');
+    expect(bad.unsupported[0]?.reasons).toContain('negation_mismatch');
+  });
+
   it('flags a flipped direction (increase → decrease)', () => {
     const ok = groundedness('Revenue for 2023 was an increase of 12 percent over the prior year.', CONTEXT);
     const bad = groundedness('Revenue for 2023 was a decrease of 12 percent over the prior year.', CONTEXT);
