@@ -62,7 +62,7 @@ export interface GroundednessOptions {
 }
 
 export const GROUNDEDNESS_THRESHOLD = 0.5;
-export const GROUNDEDNESS_VERSION = 'lexalign-1';
+export const GROUNDEDNESS_VERSION = 'lexalign-2';
 
 // Weights and penalties: set from the error kinds, not fitted to a data set.
 const W_NUMBER = 3;
