@@ -9,7 +9,9 @@
  * answers have about the same length, so length cannot separate them.
  *
  * This set measures whether a change to the scorer generalises beyond the dev
- * sets; it is never used to fit anything.
+ * sets; it is never used to fit anything. The docs part follows the docs, so a
+ * rebuild after they change gives a different set: the committed
+ * tools/data/groundedness-synth.jsonl is the one the README's figures are on.
  *
  *   npx node tools/src/groundedness-synth.ts [out.jsonl]
  */
