@@ -1,34 +1,14 @@
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
 import { groundedness, piiScorer } from '@oversight/scorers';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGuard } from '../src/guard.ts';
+import { guardTracing } from './guard-fixture.ts';
 
 /**
  * guard.output(answer, { context, question }): the groundedness verdict in the
  * request path, decided by the output policy and recorded on the guard span as
  * a hallucination risk (when it fires) and a groundedness evaluation (always).
  */
-const exporter = new InMemorySpanExporter();
-let provider: TracerProvider;
-
-beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  trace.setGlobalTracerProvider(provider);
-});
-afterAll(async () => {
-  await provider.shutdown();
-  trace.disable();
-  context.disable();
-});
-beforeEach(() => exporter.reset());
+const { exporter, onlySpan } = guardTracing();
 
 const CONTEXT = [
   'The Eiffel Tower was completed in 1889 for the World Fair in Paris.',
@@ -40,12 +20,6 @@ const RIGHT = 'The Eiffel Tower was completed in 1889, for the World Fair in Par
 
 // Injected scorers keep the text categories quiet, so only groundedness decides.
 const quiet = { scorers: { pii: piiScorer } };
-
-function onlySpan(): ReadableSpan {
-  const spans = exporter.getFinishedSpans();
-  expect(spans).toHaveLength(1);
-  return spans[0] as ReadableSpan;
-}
 
 describe('guard.output with context', () => {
   it('flags an unsupported answer by default, with the unsupported claim and the scorer’s score', () => {

@@ -1,13 +1,6 @@
-import { context, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { type Evidence, maskPii, piiScorer, type TextScorer } from '@oversight/scorers';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createGuard,
   DEFAULT_BLOCKED_MESSAGE,
@@ -17,23 +10,9 @@ import {
   piiMaskerFrom,
 } from '../src/guard.ts';
 import { workflow } from '../src/rag/index.ts';
+import { guardTracing } from './guard-fixture.ts';
 
-const exporter = new InMemorySpanExporter();
-let provider: TracerProvider;
-
-beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  trace.setGlobalTracerProvider(provider);
-});
-
-afterAll(async () => {
-  await provider.shutdown();
-  trace.disable();
-  context.disable();
-});
-
-beforeEach(() => exporter.reset());
+const { exporter, onlySpan } = guardTracing();
 
 /** A phrase scorer: score 0.95 and the phrase's offsets when the phrase occurs. */
 function phraseScorer(name: string, phrase: string, calls = { n: 0 }): TextScorer {
@@ -81,12 +60,6 @@ function scorers(
     refusal: phraseScorer('refusal', "i can't help"),
     ...extra,
   };
-}
-
-function onlySpan(): ReadableSpan {
-  const spans = exporter.getFinishedSpans();
-  expect(spans).toHaveLength(1);
-  return spans[0] as ReadableSpan;
 }
 
 describe('guard.input / guard.output', () => {

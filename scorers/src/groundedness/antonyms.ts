@@ -89,12 +89,20 @@ for (const [a, b] of PAIRS) {
 
 const PREFIXES = ['in', 'im', 'il', 'ir', 'un', 'dis', 'mis', 'non'];
 
+// Every answer word off its aligned window asks; words repeat, so the answers are kept.
+const CACHE = new Map<string, readonly string[]>();
+const CACHE_MAX = 20_000;
+
 /** Stems that mean the opposite of `lower` (a lowercased word). */
-export function opposites(lower: string): string[] {
+export function opposites(lower: string): readonly string[] {
+  const cached = CACHE.get(lower);
+  if (cached !== undefined) return cached;
   const out = [...(OPPOSITES.get(stem(lower)) ?? [])];
   for (const p of PREFIXES) {
     if (lower.length > p.length + 3 && lower.startsWith(p)) out.push(stem(lower.slice(p.length)));
     out.push(stem(p + lower));
   }
+  if (CACHE.size >= CACHE_MAX) CACHE.clear();
+  CACHE.set(lower, out);
   return out;
 }

@@ -4,7 +4,7 @@
  * per trace with `indexContext` and pass it to `groundedness` or
  * `contextRelevance` as many times as needed.
  */
-import { isContent, sentences, type Token, tokenize } from './text.ts';
+import { bigramKey, type Scan, scanText, sentences, type Token } from './text.ts';
 
 export interface ContextSentence {
   text: string;
@@ -14,13 +14,15 @@ export interface ContextSentence {
 
 export interface ContextIndex {
   readonly sentences: readonly ContextSentence[];
+  /** Document number of each sentence (windows never cross documents). */
+  readonly docOf: Int32Array;
   /** stem → ids of sentences holding it, ascending. */
   readonly postings: ReadonlyMap<string, readonly number[]>;
   readonly numbers: readonly number[];
   /** Content stem → numbers written next to it ("Tier 1", "3 percent"): a changed figure keeps its word. */
   readonly numbersBeside: ReadonlyMap<string, ReadonlySet<number>>;
-  /** Adjacent stem pairs, for multi-word names. */
-  readonly bigrams: ReadonlySet<string>;
+  /** Adjacent pairs of word stems (neither a stop word nor a number), as `bigramKey`s: for multi-word names. */
+  readonly bigrams: ReadonlySet<number>;
   /** Content-token count, for the relevance scorers. */
   readonly contentTokens: number;
 }
@@ -30,34 +32,57 @@ export function indexContext(context: readonly string[] | string): ContextIndex 
   const out: ContextSentence[] = [];
   const postings = new Map<string, number[]>();
   const numbers = new Set<number>();
-  const bigrams = new Set<string>();
+  const bigrams = new Set<number>();
   const numbersBeside = new Map<string, Set<number>>();
+  const addBeside = (word: string, n: number) => {
+    const set = numbersBeside.get(word);
+    if (set === undefined) numbersBeside.set(word, new Set([n]));
+    else set.add(n);
+  };
   let contentTokens = 0;
-  docs.forEach((doc, d) => {
-    for (const text of sentences(doc)) {
+  for (let d = 0; d < docs.length; d++) {
+    for (const text of sentences(docs[d] as string)) {
       const id = out.length;
-      const tokens = tokenize(text);
+      const words: Scan = scanText(text);
       let negated = false;
-      for (let i = 0; i + 1 < tokens.length; i++)
-        bigrams.add(`${(tokens[i] as Token).stem} ${(tokens[i + 1] as Token).stem}`);
-      forEachNumberNeighbour(tokens, (word, n) => {
-        const set = numbersBeside.get(word);
-        if (set === undefined) numbersBeside.set(word, new Set([n]));
-        else set.add(n);
-      });
-      for (const t of tokens) {
-        if (t.negation) negated = true;
-        if (t.number !== undefined) numbers.add(t.number);
-        if (!isContent(t)) continue;
+      let prevWord = false;
+      let prevKey = 0;
+      for (let k = 0; k < words.count; k++) {
+        const w = words.word(k);
+        const value = words.number(k);
+        const isNumber = !Number.isNaN(value);
+        // Bigrams of word stems only: a name's parts are never stop words or numbers.
+        const isWord = !w.stop && !isNumber;
+        if (isWord && prevWord) bigrams.add(bigramKey(prevKey, w.key));
+        prevWord = isWord;
+        prevKey = w.key;
+        if (w.negation) negated = true;
+        let s = w.stem;
+        if (isNumber) {
+          numbers.add(value);
+          // A scale word folded in ("5 million") changes the value and so the stem.
+          if (value !== w.number) s = String(value);
+          // The content words right before and after a number.
+          if (k > 0) {
+            const p = words.word(k - 1);
+            if (Number.isNaN(words.number(k - 1)) && !p.stop && p.lower.length > 1) addBeside(p.stem, value);
+          }
+          if (k + 1 < words.count) {
+            const q = words.word(k + 1);
+            if (Number.isNaN(words.number(k + 1)) && !q.stop && q.lower.length > 1) addBeside(q.stem, value);
+          }
+        } else if ((w.stop || w.lower.length <= 1) && !w.negation && !w.qualifier) continue; // as `isContent`
         contentTokens++;
-        const list = postings.get(t.stem);
-        if (list === undefined) postings.set(t.stem, [id]);
+        const list = postings.get(s);
+        if (list === undefined) postings.set(s, [id]);
         else if (list[list.length - 1] !== id) list.push(id);
       }
       out.push({ text, doc: d, negated });
     }
-  });
-  return { sentences: out, postings, numbers: [...numbers], numbersBeside, bigrams, contentTokens };
+  }
+  const docOf = new Int32Array(out.length);
+  for (let i = 0; i < out.length; i++) docOf[i] = (out[i] as ContextSentence).doc;
+  return { sentences: out, docOf, postings, numbers: [...numbers], numbersBeside, bigrams, contentTokens };
 }
 
 /** Calls `fn(word, number)` for each number and the content word right before and after it. */

@@ -17,7 +17,7 @@
 import { opposites } from './antonyms.ts';
 import { type ContextIndex, forEachNumberNeighbour, indexContext } from './context-index.ts';
 import { isRefusal } from './refusal.ts';
-import { claims, isContent, type Token, tokenize } from './text.ts';
+import { bigramKey, claims, isContent, type Token, tokenize } from './text.ts';
 
 export type GroundednessLabel = 'grounded' | 'hallucinated';
 
@@ -62,7 +62,7 @@ export interface GroundednessOptions {
 }
 
 export const GROUNDEDNESS_THRESHOLD = 0.5;
-export const GROUNDEDNESS_VERSION = 'lexalign-1';
+export const GROUNDEDNESS_VERSION = 'lexalign-2';
 
 // Weights and penalties: set from the error kinds, not fitted to a data set.
 const W_NUMBER = 3;
@@ -72,12 +72,15 @@ const W_CONTENT = 1;
 const P_ELSEWHERE_KEY = 0.5;
 const P_ELSEWHERE = 0.25;
 const P_QUESTION_ONLY = 0.3;
+const P_NEIGHBOUR_KEY = 0.35;
+const SUPPORT_SHARE = 0.5;
 const P_CONTENT_MISSING = 0.15;
 const NEGATION_PENALTY = 2;
 const STRONG_NEGATION = /^(?:not|no|never|none|nobody|nothing|neither|nor|cannot)$|n['’]t$/;
 const RELATION_PENALTY = 1.5;
 const OPPOSITE_PENALTY = 2;
 const NAME_ORDER_PENALTY = 1;
+const SWAP_PENALTY = 0.5;
 const RISK_SCALE = 1.2;
 const MAX_SHARE = 0.7;
 const EXTRA_SCALE = 0.5;
@@ -104,16 +107,31 @@ function numberInContext(value: number, numbers: readonly number[]): boolean {
   return false;
 }
 
+/** Index of the first id ≥ `x` in the ascending list `ids`. */
+function lowerBound(ids: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ids[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Whether sentence `id` lies in the window centred on `centre` (it and its neighbours, same document). */
 function inWindow(index: ContextIndex, ids: readonly number[], centre: number): boolean {
-  const doc = index.sentences[centre]?.doc;
-  for (const id of ids) {
-    if (id < centre - 1) continue;
+  const doc = index.docOf[centre];
+  for (let k = lowerBound(ids, centre - 1); k < ids.length; k++) {
+    const id = ids[k] as number;
     if (id > centre + 1) return false;
-    if (index.sentences[id]?.doc === doc) return true;
+    if (index.docOf[id] === doc) return true;
   }
   return false;
 }
+
+const holds = (ids: readonly number[] | undefined, id: number): boolean =>
+  ids !== undefined && ids[lowerBound(ids, id)] === id;
 
 /** Whether two sorted posting lists share a window: sentences at most two apart in one document. */
 function meet(index: ContextIndex, a: readonly number[], b: readonly number[]): boolean {
@@ -122,7 +140,7 @@ function meet(index: ContextIndex, a: readonly number[], b: readonly number[]): 
   while (i < a.length && j < b.length) {
     const x = a[i] as number;
     const y = b[j] as number;
-    if (Math.abs(x - y) <= 2 && index.sentences[x]?.doc === index.sentences[y]?.doc) return true;
+    if (Math.abs(x - y) <= 2 && index.docOf[x] === index.docOf[y]) return true;
     if (x < y) i++;
     else j++;
   }
@@ -154,6 +172,8 @@ function scoreClaim(
   const n = index.sentences.length;
   const windowScore = new Float64Array(n);
   const sentenceScore = new Float64Array(n);
+  // The same without names and figures: what a sentence shares of the claim besides them.
+  const sentenceWords = new Float64Array(n);
   const stamp = new Int32Array(n);
   const tokenIds: (readonly number[] | undefined)[] = [];
   tokens.forEach((t, k) => {
@@ -161,11 +181,14 @@ function scoreClaim(
     tokenIds.push(ids);
     if (ids === undefined) return;
     const w = tokenWeight(t);
+    const plain = t.number === undefined && !t.entity;
+    const docOf = index.docOf;
     for (const id of ids) {
       sentenceScore[id] = (sentenceScore[id] as number) + w;
-      const doc = index.sentences[id]?.doc;
+      if (plain) sentenceWords[id] = (sentenceWords[id] as number) + w;
+      const doc = docOf[id];
       for (let c = id - 1; c <= id + 1; c++) {
-        if (c < 0 || c >= n || stamp[c] === k + 1 || index.sentences[c]?.doc !== doc) continue;
+        if (c < 0 || c >= n || stamp[c] === k + 1 || docOf[c] !== doc) continue;
         stamp[c] = k + 1;
         windowScore[c] = (windowScore[c] as number) + w;
       }
@@ -194,6 +217,17 @@ function scoreClaim(
   }
   // Prefer the best sentence's own window when it ties with the best window.
   if (best >= 0 && (windowScore[best] as number) >= bestWindowScore) bestWindow = best;
+  // The sentences of the window that share a real part of the claim's other words: a name or a
+  // figure must come from one of them. A neighbour that shares little besides the name is where
+  // it was taken from, which is how a moved entity ("founded by" the chief executive) reads in a
+  // short context.
+  const supportFloor = best >= 0 ? SUPPORT_SHARE * (sentenceWords[best] as number) : 0;
+  const supports = (ids: readonly number[]): boolean => {
+    for (let c = bestWindow - 1; c <= bestWindow + 1; c++)
+      if (c >= 0 && c < n && (c === best || (sentenceWords[c] as number) >= supportFloor) && holds(ids, c))
+        return true;
+    return false;
+  };
 
   let weight = 0;
   let mass = 0;
@@ -209,11 +243,15 @@ function scoreClaim(
     const key = t.number !== undefined || t.entity;
     if (windows !== undefined && bestWindow >= 0 && inWindow(index, windows, bestWindow)) {
       if (key) present.push(i);
+      if (!key || supports(windows)) return;
+      reasons.add(t.entity ? 'entity_elsewhere' : 'number_mismatch');
+      missing.push(t.lower);
+      mass += w * P_NEIGHBOUR_KEY;
       return;
     }
     if (best >= 0) {
       for (const o of opposites(t.lower)) {
-        if (o !== t.stem && index.postings.get(o)?.includes(best)) {
+        if (o !== t.stem && holds(index.postings.get(o), best)) {
           opposite++;
           reasons.add('opposite');
           break;
@@ -269,7 +307,11 @@ function scoreClaim(
     const a = all[i] as Token;
     const b = all[i + 1] as Token;
     if (!a.entity || !b.entity) continue;
-    if (index.postings.has(a.stem) && index.postings.has(b.stem) && !index.bigrams.has(`${a.stem} ${b.stem}`))
+    if (
+      index.postings.has(a.stem) &&
+      index.postings.has(b.stem) &&
+      !index.bigrams.has(bigramKey(a.key, b.key))
+    )
       misordered++;
   }
   if (misordered > 0) {
@@ -282,9 +324,63 @@ function scoreClaim(
     if (claimNegated && !index.sentences[best]?.negated) {
       extra += strongNegation ? NEGATION_PENALTY : NEGATION_PENALTY / 2;
       reasons.add('negation_mismatch');
+    } else if (strongNegation) {
+      // The sentence negates something else: count "not"s, a claim adding one flips a statement.
+      const strong = (text: string) => {
+        let k = 0;
+        for (const t of tokenize(text)) if (t.negation && STRONG_NEGATION.test(t.lower)) k++;
+        return k;
+      };
+      if (strong(claim) > strong(index.sentences[best]?.text ?? '')) {
+        extra += NEGATION_PENALTY;
+        reasons.add('negation_mismatch');
+      }
     }
   } else if (claimNegated) {
     extra += NEGATION_PENALTY / 2;
+  }
+
+  // Two names of the aligned sentence in the reverse order: "A acquired B" where it says "B acquired A".
+  const supportText = index.sentences[best]?.text;
+  if (supportText !== undefined && SWAP_PENALTY > 0) {
+    const names: number[] = [];
+    all.forEach((t, k) => {
+      if (t.entity) names.push(k);
+    });
+    if (names.length >= 2) {
+      const at = new Map<string, number>();
+      const twice = new Set<string>();
+      tokenize(supportText).forEach((t, k) => {
+        if (at.has(t.stem)) twice.add(t.stem);
+        else at.set(t.stem, k);
+      });
+      // Reversed around a word both put between them ("acquired"); a date moved to the front is not.
+      const reversedAround = (i: number, j: number, from: number, to: number): boolean => {
+        for (let k = i + 1; k < j; k++) {
+          const t = all[k] as Token;
+          if (t.stop || t.entity) continue;
+          const p = at.get(t.stem);
+          if (p !== undefined && p > from && p < to) return true;
+        }
+        return false;
+      };
+      let swapped = 0;
+      for (let a = 0; a < names.length && swapped === 0; a++)
+        for (let b = a + 1; b < names.length; b++) {
+          const i = names[a] as number;
+          const j = names[b] as number;
+          const x = (all[i] as Token).stem;
+          const y = (all[j] as Token).stem;
+          if (x === y || twice.has(x) || twice.has(y)) continue;
+          const px = at.get(x);
+          const py = at.get(y);
+          if (px !== undefined && py !== undefined && px > py + 1 && reversedAround(i, j, py, px)) swapped++;
+        }
+      if (swapped > 0) {
+        extra += SWAP_PENALTY;
+        reasons.add('entity_relation');
+      }
+    }
   }
 
   // Entity relation: two names or numbers the context has, but never within one window.

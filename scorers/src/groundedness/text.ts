@@ -9,6 +9,8 @@ export interface Token {
   lower: string;
   /** Matching key: a crude prefix stem, so "increased"/"increases" meet and "decreased" does not. */
   stem: string;
+  /** `stemKey(stem)`, for numeric bigram keys. */
+  key: number;
   /** Capitalised and not sentence-initial (or an acronym): names, places, titles. */
   entity: boolean;
   /** Parsed numeric value when the token is a number (digits or a number word). */
@@ -159,11 +161,74 @@ const SCALE = new Map<string, number>(
   }),
 );
 
-// Letters by explicit ranges (Latin, Greek to Ethiopic, CJK, Hangul) rather than \p{L}: the
-// Unicode-property class costs about twice as much per character in V8, and this runs on every context.
-const L =
-  'A-Za-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02AF\\u0300-\\u036F\\u0370-\\u1FFF\\u3040-\\u9FFF\\uAC00-\\uD7AF';
-const WORD_RE = new RegExp(`\\d+(?:[.,]\\d+)*(?:st|nd|rd|th|s)?|[${L}]+(?:['’][${L}]+)*`, 'g');
+// Letters by explicit ranges (Latin, Greek to Ethiopic, CJK, Hangul), tested on char codes: the
+// scanner below replaces a global regex whose match objects and `toLowerCase` copies were most of
+// the cost of indexing a context.
+function isLetter(c: number): boolean {
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+  return (
+    (c >= 0xc0 && c <= 0xd6) ||
+    (c >= 0xd8 && c <= 0xf6) ||
+    (c >= 0xf8 && c <= 0x2af) ||
+    (c >= 0x300 && c <= 0x36f) ||
+    (c >= 0x370 && c <= 0x1fff) ||
+    (c >= 0x3040 && c <= 0x9fff) ||
+    (c >= 0xac00 && c <= 0xd7af)
+  );
+}
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+const APOSTROPHE = 39;
+const RIGHT_QUOTE = 0x2019;
+
+/** FNV-1a of the last word `wordEnd` measured, computed in the same pass over its characters. */
+let wordHash = 0;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 16777619;
+
+/** End of the word starting at `i` (a letter or digit), as `\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?|L+(?:['’]L+)*`. */
+function wordEnd(text: string, i: number, digit: boolean): number {
+  const n = text.length;
+  let h = Math.imul(FNV_OFFSET ^ text.charCodeAt(i), FNV_PRIME);
+  let j = i + 1;
+  if (digit) {
+    for (;;) {
+      for (let c = text.charCodeAt(j); j < n && isDigitCode(c); c = text.charCodeAt(++j))
+        h = Math.imul(h ^ c, FNV_PRIME);
+      const c = text.charCodeAt(j);
+      if ((c === 46 || c === 44) && isDigitCode(text.charCodeAt(j + 1))) {
+        h = Math.imul(h ^ c, FNV_PRIME);
+        j++;
+      } else break;
+    }
+    const a = text.charCodeAt(j);
+    const b = text.charCodeAt(j + 1);
+    let end = j;
+    // st | nd | rd | th, else a lone s ("1990s").
+    if (
+      (a === 115 && b === 116) ||
+      (a === 110 && b === 100) ||
+      (a === 114 && b === 100) ||
+      (a === 116 && b === 104)
+    )
+      end = j + 2;
+    else if (a === 115) end = j + 1;
+    for (let k = j; k < end; k++) h = Math.imul(h ^ text.charCodeAt(k), FNV_PRIME);
+    wordHash = h;
+    return end;
+  }
+  for (;;) {
+    for (let c = text.charCodeAt(j); j < n && isLetter(c); c = text.charCodeAt(++j))
+      h = Math.imul(h ^ c, FNV_PRIME);
+    const c = text.charCodeAt(j);
+    if ((c === APOSTROPHE || c === RIGHT_QUOTE) && isLetter(text.charCodeAt(j + 1))) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      j++;
+    } else {
+      wordHash = h;
+      return j;
+    }
+  }
+}
 
 export function stem(lower: string): string {
   let w = lower;
@@ -195,70 +260,216 @@ function afterBoundary(text: string, start: number, floor: number): boolean {
 }
 
 interface WordInfo {
+  surface: string;
+  lower: string;
   stem: string;
+  key: number;
   stop: boolean;
   negation: boolean;
   qualifier: boolean;
   number: number | undefined;
   scale: number | undefined;
+  /** Starts with a capital letter. */
+  capital: boolean;
+  acronym: boolean;
 }
 
-// Per-word analysis, cached: word frequencies are Zipfian, so most tokens of a context are hits.
-const WORDS = new Map<string, WordInfo>();
-const WORD_CACHE_MAX = 50_000;
+// Per-surface analysis, cached: word frequencies are Zipfian, so most tokens of a context are hits.
+// An open-addressing table keyed by a hash computed from the char codes in place: a hit allocates
+// nothing (no slice, no lowercase copy, no string hashing), which made up most of indexing's cost.
+const TABLE_BITS = 16;
+const TABLE_SIZE = 1 << TABLE_BITS;
+const TABLE_MAX = TABLE_SIZE >> 1;
+let tableHashes = new Int32Array(TABLE_SIZE);
+let tableInfos: (WordInfo | undefined)[] = new Array(TABLE_SIZE);
+let tableCount = 0;
 
-function wordInfo(lower: string, surface: string, isDigit: boolean): WordInfo {
-  const cached = WORDS.get(lower);
-  if (cached !== undefined) return cached;
+function sameRange(surface: string, text: string, start: number, end: number): boolean {
+  if (surface.length !== end - start) return false;
+  for (let i = 0; i < surface.length; i++)
+    if (surface.charCodeAt(i) !== text.charCodeAt(start + i)) return false;
+  return true;
+}
+
+/** A 26-bit hash of a stem, for bigram keys. */
+export function stemKey(stem: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < stem.length; i++) h = Math.imul(h ^ stem.charCodeAt(i), FNV_PRIME);
+  return (h >>> 6) & 0x3ffffff;
+}
+
+/**
+ * One small integer for the adjacent pair (a, b) of stem keys. 30 bits keep it a V8 small
+ * integer (a 52-bit key made every Set insert allocate a heap number); a collision, about one
+ * in a million look-ups for a 2,000-word context, only spares a misordered name its penalty.
+ */
+export const bigramKey = (a: number, b: number): number => (Math.imul(a, 0x9e3779b1) ^ b) & 0x3fffffff;
+
+function analyse(surface: string, isDigit: boolean): WordInfo {
+  const lower = surface.toLowerCase();
   const number = isDigit ? parseNumber(surface) : NUMBER_WORDS.get(lower);
-  const info: WordInfo = {
-    stem: number !== undefined ? String(number) : stem(lower),
+  const capital = !isDigit && surface[0] !== lower[0];
+  const s = number !== undefined ? String(number) : stem(lower);
+  return {
+    surface,
+    lower,
+    stem: s,
+    key: stemKey(s),
     stop: number === undefined && STOP.has(lower),
     negation: NEGATION.has(lower) || (lower.endsWith('t') && /n['’]t$/.test(lower)),
     qualifier: QUALIFIERS.has(lower),
     number,
     scale: SCALE.get(lower),
+    capital,
+    acronym: capital && surface.length > 1 && surface === surface.toUpperCase(),
   };
-  if (WORDS.size >= WORD_CACHE_MAX) WORDS.clear();
-  WORDS.set(lower, info);
+}
+
+/** The analysis of `text[start, end)`, whose hash `wordEnd` just computed. */
+function wordInfo(text: string, start: number, end: number, isDigit: boolean): WordInfo {
+  // 0 marks an empty slot.
+  const h = wordHash === 0 ? 1 : wordHash;
+  const mask = TABLE_SIZE - 1;
+  let slot = h & mask;
+  for (;;) {
+    const at = tableHashes[slot] as number;
+    if (at === 0) break;
+    if (at === h) {
+      const info = tableInfos[slot] as WordInfo;
+      if (sameRange(info.surface, text, start, end)) return info;
+    }
+    slot = (slot + 1) & mask;
+  }
+  const info = analyse(text.slice(start, end), isDigit);
+  if (tableCount >= TABLE_MAX) {
+    // Full (a stream of unseen words): start over rather than grow without bound.
+    tableHashes = new Int32Array(TABLE_SIZE);
+    tableInfos = new Array(TABLE_SIZE);
+    tableCount = 0;
+    slot = h & mask;
+  }
+  tableHashes[slot] = h;
+  tableInfos[slot] = info;
+  tableCount++;
   return info;
 }
 
-export function tokenize(text: string): Token[] {
-  const out: Token[] = [];
+// The words of the last `scan`, in parallel arrays reused from call to call: indexing a context
+// reads them in place instead of allocating a Token per word.
+let scanInfos: WordInfo[] = [];
+let scanEntity = new Uint8Array(256);
+/** The word's value with a following scale word folded in ("5 million"); NaN when not a number. */
+let scanNumber = new Float64Array(256);
+
+function grow(): void {
+  const entity = new Uint8Array(scanEntity.length * 2);
+  entity.set(scanEntity);
+  scanEntity = entity;
+  const number = new Float64Array(scanNumber.length * 2);
+  number.set(scanNumber);
+  scanNumber = number;
+}
+
+/** Cuts `text` into words; returns their count, the words themselves in the scan buffers. */
+function scan(text: string): number {
+  // A long text's words are not kept alive by the buffer after the next call.
+  if (scanInfos.length > 4096) scanInfos = [];
+  let count = 0;
   let prevEnd = 0;
-  const re = new RegExp(WORD_RE.source, 'g');
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    const surface = m[0];
-    const start = m.index;
-    const sentenceInitial = out.length === 0 || afterBoundary(text, start, prevEnd);
-    prevEnd = start + surface.length;
-    const lower = surface.toLowerCase();
-    const first = surface.charCodeAt(0);
-    const isDigit = first >= 48 && first <= 57;
-    const info = wordInfo(lower, surface, isDigit);
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    const isDigit = isDigitCode(c);
+    if (!isDigit && !isLetter(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    i = wordEnd(text, start, isDigit);
+    const info = wordInfo(text, start, i, isDigit);
+    const sentenceInitial = count === 0 || afterBoundary(text, start, prevEnd);
+    prevEnd = i;
     if (info.number !== undefined) {
       // "5 million" is 5e6: fold a following scale word into the number before it.
-      const prev = out[out.length - 1];
-      if (info.scale !== undefined && prev?.number !== undefined && prev.number < 1000) {
-        prev.number *= info.scale;
-        prev.stem = String(prev.number);
+      const prev = count - 1;
+      const prevNumber = count > 0 ? (scanNumber[prev] as number) : Number.NaN;
+      if (info.scale !== undefined && !Number.isNaN(prevNumber) && prevNumber < 1000) {
+        scanNumber[prev] = prevNumber * info.scale;
         continue;
       }
     }
-    const capital = !isDigit && surface[0] !== lower[0];
-    const acronym = capital && surface.length > 1 && surface === surface.toUpperCase();
-    out.push({
-      lower,
-      stem: info.stem,
-      entity: !info.stop && info.number === undefined && (acronym || (capital && !sentenceInitial)),
-      stop: info.stop,
-      negation: info.negation,
-      qualifier: info.qualifier,
-      number: info.number,
-    });
+    if (count === scanEntity.length) grow();
+    scanInfos[count] = info;
+    scanEntity[count] =
+      !info.stop && info.number === undefined && (info.acronym || (info.capital && !sentenceInitial)) ? 1 : 0;
+    scanNumber[count] = info.number ?? Number.NaN;
+    count++;
   }
+  return count;
+}
+
+/** A token of the scan buffers, with the stem of a folded number. */
+function tokenAt(k: number): Token {
+  const info = scanInfos[k] as WordInfo;
+  const value = scanNumber[k] as number;
+  const number = Number.isNaN(value) ? undefined : value;
+  const folded = number !== undefined && number !== info.number;
+  const s = folded ? String(number) : info.stem;
+  return {
+    lower: info.lower,
+    stem: s,
+    key: folded ? stemKey(s) : info.key,
+    entity: scanEntity[k] === 1,
+    stop: info.stop,
+    negation: info.negation,
+    qualifier: info.qualifier,
+    number,
+  };
+}
+
+export function tokenize(text: string): Token[] {
+  const count = scan(text);
+  const out: Token[] = new Array(count);
+  for (let k = 0; k < count; k++) out[k] = tokenAt(k);
   return out;
+}
+
+/** What a word is, shared by every occurrence of its surface form. */
+export interface ScannedWord {
+  readonly lower: string;
+  readonly stem: string;
+  readonly key: number;
+  readonly stop: boolean;
+  readonly negation: boolean;
+  readonly qualifier: boolean;
+  /** The value of the word alone, before a scale word is folded in. */
+  readonly number: number | undefined;
+}
+
+/** The words of one text, read in place: the context indexer's path, which builds no Token objects. */
+export interface Scan {
+  count: number;
+  word(k: number): ScannedWord;
+  /** The word's number (scale folded in), or NaN. */
+  number(k: number): number;
+  entity(k: number): boolean;
+  /** The token at `k`, built on demand. */
+  token(k: number): Token;
+}
+
+const SCAN: Scan = {
+  count: 0,
+  word: (k) => scanInfos[k] as WordInfo,
+  number: (k) => scanNumber[k] as number,
+  entity: (k) => scanEntity[k] === 1,
+  token: tokenAt,
+};
+
+/** Scans `text` into shared buffers, valid until the next call of `scanText` or `tokenize`. */
+export function scanText(text: string): Scan {
+  SCAN.count = scan(text);
+  return SCAN;
 }
 
 /** Content tokens: what a claim asserts, without the glue words. */
