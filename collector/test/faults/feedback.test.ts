@@ -93,7 +93,7 @@ async function queueDepth(url: string): Promise<number | null> {
 }
 
 describe('feedback through a ClickHouse outage and a SIGKILL', () => {
-  it('stores every acknowledged feedback exactly once after the restart', { timeout: 240_000 }, async () => {
+  it('stores every acknowledged feedback exactly once after the restart', { timeout: 420_000 }, async () => {
     const dataDir = join(dir, 'data');
     const args = ['--clickhouse-url', proxy.url, '--database', DATABASE];
     const first = await startCliCollector(dataDir, args);
@@ -104,14 +104,14 @@ describe('feedback through a ClickHouse outage and a SIGKILL', () => {
     // ClickHouse up: the ordinary path, acknowledged and drained.
     const before = Array.from({ length: 10 }, newFeedback);
     expect(await postAll(first.url, before)).toEqual(Array(10).fill(202));
-    await waitFor(async () => (await rawCounts(before.map((f) => f.id))).size === 10, 30_000, 'rows');
+    await waitFor(async () => (await rawCounts(before.map((f) => f.id))).size === 10, 90_000, 'rows');
 
     // ClickHouse down: still acknowledged, once durable in the log; one id is sent twice (a client retry).
     await proxy.cut();
     const during = Array.from({ length: 40 }, newFeedback);
     const resent = during[0] as SentFeedback;
     expect(await postAll(first.url, [...during, resent])).toEqual(Array(41).fill(202));
-    await waitFor(async () => ((await queueDepth(first.url)) ?? 0) >= 41, 30_000, 'queued feedback');
+    await waitFor(async () => ((await queueDepth(first.url)) ?? 0) >= 41, 90_000, 'queued feedback');
     expect((await rawCounts(during.map((f) => f.id))).size).toBe(0);
 
     // ClickHouse back but its answers lost: the drain's insert lands, the collector never learns it.
@@ -119,10 +119,10 @@ describe('feedback through a ClickHouse outage and a SIGKILL', () => {
     await waitFor(
       async () => (await rawCounts(during.map((f) => f.id))).size === during.length,
       // Generous: the drain backs off up to 5 s, and the shared test machine can be slow.
-      60_000,
+      120_000,
       'the outage backlog landed',
     );
-    await waitFor(async () => proxy.lostResponses >= 1, 30_000, 'an insert whose answer was lost');
+    await waitFor(async () => proxy.lostResponses >= 1, 90_000, 'an insert whose answer was lost');
 
     // Clients keep posting; the kill cuts some requests off unanswered.
     const sent: SentFeedback[] = [];
@@ -138,7 +138,7 @@ describe('feedback through a ClickHouse outage and a SIGKILL', () => {
       }
     };
     const clients = Promise.all(Array.from({ length: 4 }, client));
-    await waitFor(async () => acked.size >= 40, 30_000, 'acks before the kill');
+    await waitFor(async () => acked.size >= 40, 90_000, 'acks before the kill');
     first.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     stopping = true;
@@ -150,7 +150,7 @@ describe('feedback through a ClickHouse outage and a SIGKILL', () => {
     await proxy.restore();
     const second = await startCliCollector(dataDir, args);
     children.push(second);
-    await waitFor(async () => (await queueDepth(second.url)) === 0, 60_000, 'the replayed log to drain');
+    await waitFor(async () => (await queueDepth(second.url)) === 0, 120_000, 'the replayed log to drain');
 
     const ackedIds = [...before, ...during].map((f) => f.id).concat([...acked]);
     const counts = await rawCounts(sent.map((f) => f.id).concat(ackedIds));

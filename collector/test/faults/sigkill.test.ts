@@ -34,7 +34,7 @@ async function scrape(url: string): Promise<string> {
 }
 
 describe('SIGKILL of the collector mid-ingest', () => {
-  it('delivers every acknowledged span exactly once after a restart', { timeout: 60_000 }, async () => {
+  it('delivers every acknowledged span exactly once after a restart', { timeout: 240_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'oversight-sigkill-'));
     dirs.push(dir);
     const dataDir = join(dir, 'data');
@@ -54,7 +54,7 @@ describe('SIGKILL of the collector mid-ingest', () => {
       async () =>
         (metricValue(await scrape(first.url), 'oversight_rows_written_total', 'table="otel_traces"') ?? 0) >
         0,
-      15_000,
+      60_000,
       'rows written before the kill',
     );
     await sender.waitForAcks(sender.acked.size + 200);
@@ -76,7 +76,7 @@ describe('SIGKILL of the collector mid-ingest', () => {
     children.push(second);
     await waitFor(
       async () => metricValue(await scrape(second.url), 'oversight_queue_depth') === 0,
-      30_000,
+      120_000,
       'the replayed log to drain',
     );
 
