@@ -11,7 +11,7 @@
 import { basename } from 'node:path';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { TopicClusterer } from '../enrich/topics/clusterer.ts';
-import { GapTracker, gapSignals, RetrievalCalibrator } from '../enrich/topics/gaps.ts';
+import { GapTracker, gapSignals, RetrievalCalibrator, topicInformedScore } from '../enrich/topics/gaps.ts';
 import { auroc } from './metrics.ts';
 import type { IntentRow } from './topics.ts';
 
@@ -36,8 +36,10 @@ export interface KbGapsReport {
   questions: number;
   gapQuestions: number;
   gapIntents: string[];
-  /** AUROC of the per-question gap score. */
+  /** AUROC of the per-question gap score (its own retrieval evidence blended with its topic's, online). */
   auroc: number;
+  /** AUROC of each signal alone: the question's own retrieval score, its topic's mean score so far. */
+  signalAuroc: { retrieval: number; topic: number };
   /** Share of the top-k gap topics' questions that are gap questions. */
   topicPrecision: number;
   k: number;
@@ -81,6 +83,8 @@ export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGa
 
   const calibrator = new RetrievalCalibrator();
   const scores: number[] = [];
+  const ownScores: number[] = [];
+  const topicScores: number[] = [];
   const positives: boolean[] = [];
   const topicOf: string[] = [];
   let flagged = 0;
@@ -98,10 +102,15 @@ export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGa
     const result = gapSignals({ documents: top.length, topScore }, calibrator.thresholds(topScore));
     calibrator.add(topScore);
     const topicId = clusterer.assign(projectId, r.text);
-    tracker.record(projectId, topicId, r.text, result);
-    const positive = gapIntents.has(r.intent);
     // Before the calibrator has a distribution the graded score is the raw similarity's complement.
-    scores.push(result.score !== null && result.score > 0 ? result.score : 1 - topScore);
+    const own = result.score !== null && result.score > 0 ? result.score : 1 - topScore;
+    tracker.record(projectId, topicId, r.text, { ...result, score: own });
+    const positive = gapIntents.has(r.intent);
+    // Online: the topic as it stands when the question arrives (this question included), not as it ends.
+    const topicMean = tracker.stats(projectId, topicId)?.meanScore;
+    ownScores.push(own);
+    topicScores.push(topicMean ?? own);
+    scores.push(topicInformedScore(own, topicMean));
     positives.push(positive);
     topicOf.push(topicId);
     if (result.kbGap) {
@@ -140,6 +149,7 @@ export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGa
     gapQuestions: nGap,
     gapIntents: [...gapIntents],
     auroc: auroc(scores, positives),
+    signalAuroc: { retrieval: auroc(ownScores, positives), topic: auroc(topicScores, positives) },
     topicPrecision: inTop > 0 ? gapInTop / inTop : 0,
     k,
     topics: members.size,
