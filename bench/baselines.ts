@@ -27,7 +27,10 @@ const RULES: Record<string, Rule[]> = {
   export: [[/^(?:kto|dpo)\.(seconds|feedback_rows_per_s|peak_rss_mb)$/, 'baseline.$1']],
   scoring: [[/^all_(spans_per_s|spans_per_cpu_s)$/, 'none_$1']],
   groundedness: [[/^(groundedness|allThree)PairsPerCoreS$/, 'overlapPairsPerCoreS']],
-  topics: [[/^(assign_qps_100_topics|assign_qps_10k_topics|stream_qps)$/, 'embed_only_qps']],
+  topics: [
+    [/^(assign_qps_100_topics|assign_qps_10k_topics|stream_qps)$/, 'embed_only_qps'],
+    [/^heap_mib_(after_stream|quarter_stream)$/, 'heap_mib_embedders_only'],
+  ],
   decode: [[/^otlp\.decode\.json\.(.+)$/, 'otlp.decode.protobuf.$1']],
   wal: [[/^wal\.(small_4kb\.)?group_commit\.appends_per_s$/, 'wal.$1serial.appends_per_s']],
   'sdk-overhead': [[/^(.+)\.(?:oversight|openllmetry)_(median_us|p99_us|cpu_us)$/, '$1.bare_$2']],

@@ -48,7 +48,8 @@ export function formatTopicReports(reports: readonly TopicTaskReport[]): string 
     } else {
       lines.push(
         `kb-gaps  ${r.file}: ${r.documents} documents, ${r.questions} questions (${r.gapQuestions} gap), ` +
-          `gap AUROC ${f3(r.auroc)}, top-${r.k} topic precision ${f3(r.topicPrecision)}, ` +
+          `gap AUROC ${f3(r.auroc)} (alone: retrieval ${f3(r.signalAuroc.retrieval)}, context relevance ` +
+          `${f3(r.signalAuroc.contextRelevance)}, both ${f3(r.signalAuroc.retrievalAndRelevance)}, topic ${f3(r.signalAuroc.topic)}), top-${r.k} topic precision ${f3(r.topicPrecision)}, ` +
           `flagged ${(r.flaggedRate * 100).toFixed(1)}% (gap recall ${(r.gapRecall * 100).toFixed(1)}%, ` +
           `non-gap flagged ${(r.falseGapRate * 100).toFixed(1)}%)`,
       );

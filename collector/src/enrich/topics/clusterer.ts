@@ -104,11 +104,15 @@ interface Space {
   seq: number;
   candidates: Set<string>;
   /**
-   * Unit centroids stored column-wise (one array per dimension, one entry per
+   * Centroid sums stored column-wise (one array per dimension, one entry per
    * topic slot), built once a space is large: the coarse pass then reads
    * memory in order instead of hopping between 10k separate vectors.
    */
   columns: Float32Array[] | undefined;
+  /** 1 / norm of each slot's sum: the columns hold raw sums, so a sparse question rewrites only its own slots. */
+  invNorms: Float32Array | undefined;
+  /** Scratch for the coarse scores, reused so a question allocates nothing per topic. */
+  coarse: Float32Array | undefined;
 }
 
 /** Spaces with more topics than this are searched through a coarse prefilter. */
@@ -153,11 +157,16 @@ function ensureColumns(s: Space): Float32Array[] {
     if (old) col.set(old[j] as Float32Array);
     return col;
   });
+  const norms = new Float32Array(capacity);
+  if (s.invNorms) norms.set(s.invNorms);
+  s.invNorms = norms;
+  s.coarse = new Float32Array(capacity);
   if (!old) for (const t of s.topics) writeColumn(s, t);
   return s.columns;
 }
 
-function writeColumn(s: Space, t: Topic): void {
+/** Writes a topic's slot in the columns: every dimension, or only `dims` (the ones a sparse question changed). */
+function writeColumn(s: Space, t: Topic, dims?: readonly number[]): void {
   const cols = s.columns;
   if (!cols || t.slot < 0) return;
   if (t.slot >= (cols[0]?.length ?? 0)) {
@@ -165,8 +174,10 @@ function writeColumn(s: Space, t: Topic): void {
     writeColumn(s, t);
     return;
   }
-  const inv = t.sqNorm > 0 ? 1 / Math.sqrt(t.sqNorm) : 0;
-  for (let j = 0; j < cols.length; j++) (cols[j] as Float32Array)[t.slot] = (t.sum[j] as number) * inv;
+  (s.invNorms as Float32Array)[t.slot] = t.sqNorm > 0 ? 1 / Math.sqrt(t.sqNorm) : 0;
+  const sum = t.sum;
+  if (dims) for (const j of dims) (cols[j] as Float32Array)[t.slot] = sum[j] as number;
+  else for (let j = 0; j < cols.length; j++) (cols[j] as Float32Array)[t.slot] = sum[j] as number;
 }
 
 function canonical(question: string): string {
@@ -250,6 +261,8 @@ export class TopicClusterer {
         seq: 0,
         candidates: new Set(),
         columns: undefined,
+        invNorms: undefined,
+        coarse: undefined,
       };
       this.spaces.set(key, s);
     } else if (s.dimension !== dimension) {
@@ -344,7 +357,8 @@ export class TopicClusterer {
       created = true;
       if (best && bestSim >= this.mergeThreshold) s.candidates.add(`${best.id} ${topic.id}`);
     }
-    this.add(s, topic, question, q, terms, at);
+    // A new topic's slot is written whole: it may reuse a slot another topic left.
+    this.add(s, topic, question, q, terms, at, created ? undefined : dims);
     if (++s.sinceMerge >= this.mergeEvery) this.mergeSpace(s);
     if (created && s.topics.length > this.maxTopics) this.evict(s, topic);
     return { topicId: topic.id, created, similarity: created ? 1 : bestSim, embedder: s.embedderId };
@@ -356,16 +370,19 @@ export class TopicClusterer {
       .slice(0, PREFILTER_DIMS);
     const cols = ensureColumns(s);
     const n = s.topics.length;
-    const coarse = new Float32Array(n);
+    const coarse = s.coarse as Float32Array;
+    const invNorms = s.invNorms as Float32Array;
+    coarse.fill(0, 0, n);
     for (const i of heavy) {
       const col = cols[i] as Float32Array;
       const w = q[i] as number;
       for (let k = 0; k < n; k++) coarse[k] = (coarse[k] as number) + w * (col[k] as number);
     }
+    for (let k = 0; k < n; k++) coarse[k] = (coarse[k] as number) * (invNorms[k] as number);
     // The PREFILTER_KEEP best by a min-heap: most topics fall below its root and cost one comparison.
     const heap: number[] = [];
     const less = (a: number, b: number) => (coarse[a] as number) < (coarse[b] as number);
-    for (let k = 0; k < coarse.length; k++) {
+    for (let k = 0; k < n; k++) {
       if (heap.length < PREFILTER_KEEP) {
         heap.push(k);
         for (let c = heap.length - 1; c > 0; ) {
@@ -416,7 +433,15 @@ export class TopicClusterer {
     return t;
   }
 
-  private add(s: Space, t: Topic, question: string, q: Float32Array, terms: string[], at: Date): void {
+  private add(
+    s: Space,
+    t: Topic,
+    question: string,
+    q: Float32Array,
+    terms: string[],
+    at: Date,
+    dims?: readonly number[],
+  ): void {
     let sq = 0;
     const sum = t.sum;
     for (let i = 0; i < q.length; i++) {
@@ -425,7 +450,7 @@ export class TopicClusterer {
       sq += v * v;
     }
     t.sqNorm = sq;
-    writeColumn(s, t);
+    writeColumn(s, t, dims);
     t.size++;
     t.lastSeq = s.seq;
     if (at > t.lastSeen) t.lastSeen = at;

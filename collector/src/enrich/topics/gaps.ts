@@ -191,6 +191,20 @@ export function wilsonLower(successes: number, n: number, z = 1.96): number {
 /** Pseudo-questions at the project's mean score a topic's mean is shrunk with. */
 const SHRINK = 5;
 
+/**
+ * A question's gap score informed by its topic: the even blend of its own
+ * score and its topic's shrunk mean (`TopicGapStats.meanScore`, which counts
+ * the question itself). A knowledge base lacks subjects, not sentences: one
+ * question about a missing subject can still retrieve a lexically close
+ * document, while its neighbours' scores pool the evidence. Even weights are
+ * the prior, not a fitted value. Measured on the kb-gaps protocol with the
+ * figures in README.md ("Topics and knowledge-base gaps").
+ */
+export function topicInformedScore(own: number, topicMean: number | undefined): number {
+  if (topicMean === undefined || !Number.isFinite(topicMean)) return own;
+  return 0.5 * own + 0.5 * topicMean;
+}
+
 /** Gap statistics of each topic, bounded: counters, two trend windows and five samples per topic. */
 export class GapTracker {
   private readonly topics = new Map<

@@ -197,3 +197,30 @@ describe('a burst of questions the knowledge base lacks', () => {
     expect(top?.samples.some((s) => burst.includes(s))).toBe(true);
   });
 });
+
+describe('TopicClusterer past the coarse prefilter (thousands of topics in one space)', () => {
+  // Made-up words, so every question's features are its own.
+  const syllables = ['ka', 'lo', 'mi', 'nu', 'pe', 'ri', 'so', 'ta', 'vu', 'ze', 'bo', 'du'];
+  const word = (i: number) => [1, 12, 144, 1728].map((base) => syllables[Math.floor(i / base) % 12]).join('');
+  const question = (i: number) => `${word(3 * i)} ${word(3 * i + 1)} ${word(3 * i + 2)}`;
+
+  it('finds each question’s own topic among 3,000, after its sums were updated in place', () => {
+    const n = 3_000;
+    const c = new TopicClusterer({ assignThreshold: 0.9, mergeEvery: Number.MAX_SAFE_INTEGER });
+    const founded = Array.from({ length: n }, (_, i) => c.assignDetailed('p', question(i)));
+    expect(founded.every((a) => a.created)).toBe(true);
+    expect(c.size).toBe(n);
+    // Asked twice more: the second time reads the column slots the first one rewrote.
+    for (const round of [1, 2]) {
+      for (let i = 0; i < n; i += 7) {
+        const again = c.assignDetailed('p', question(i));
+        expect({ round, i, created: again.created, topicId: again.topicId }).toEqual({
+          round,
+          i,
+          created: false,
+          topicId: founded[i]?.topicId,
+        });
+      }
+    }
+  });
+});

@@ -68,6 +68,12 @@ describe('topics and kb-gaps evaluation', () => {
     expect(r.documents).toBe(4 * 5);
     expect(r.questions).toBe(rows().length - 20);
     expect(r.auroc).toBeGreaterThan(0.8);
+    // Each signal alone is reported too, and the blend is not worse than retrieval alone here.
+    expect(r.signalAuroc.retrieval).toBeGreaterThan(0.5);
+    expect(r.signalAuroc.topic).toBeGreaterThan(0.5);
+    expect(r.signalAuroc.contextRelevance).toBeGreaterThan(0.5);
+    expect(r.signalAuroc.retrievalAndRelevance).toBeGreaterThan(0.5);
+    expect(r.auroc).toBeGreaterThanOrEqual(r.signalAuroc.retrieval - 0.05);
   });
 
   it('runs from the CLI and rejects malformed rows with their line number', async () => {
@@ -88,7 +94,9 @@ describe('topics and kb-gaps evaluation', () => {
         rows: rows().length,
       });
       await runEval({ task: 'kb-gaps', data: file }, (s) => printed.push(s));
-      expect(printed[1]).toMatch(/gap AUROC \d\.\d{3}/);
+      expect(printed[1]).toMatch(
+        /gap AUROC \d\.\d{3} \(alone: retrieval \d\.\d{3}, context relevance \d\.\d{3}, both \d\.\d{3}, topic \d\.\d{3}\)/,
+      );
       expect(() => parseIntentRows('{"text":"a","intent":"x"}\n{"text":"b"}', 'bad.jsonl')).toThrow(
         /bad.jsonl:2: intent/,
       );

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { GapTracker, gapSignals, RetrievalCalibrator, wilsonLower } from '../../../src/enrich/topics/gaps.ts';
+import {
+  GapTracker,
+  gapSignals,
+  RetrievalCalibrator,
+  topicInformedScore,
+  wilsonLower,
+} from '../../../src/enrich/topics/gaps.ts';
 
 describe('gapSignals', () => {
   it('is null without evidence, and false when every signal is healthy', () => {
@@ -116,5 +122,28 @@ describe('GapTracker', () => {
     expect(t.stats('p', 'gappy')?.questions).toBe(7);
     expect(t.stats('p', 'one-gap')).toBeUndefined();
     expect(t.ranked('p', 'meanScore')[0]?.topicId).toBe('gappy');
+  });
+});
+
+describe('topicInformedScore', () => {
+  it('blends a question with its topic evenly, and stands alone without a topic', () => {
+    expect(topicInformedScore(0.2, 0.8)).toBeCloseTo(0.5, 10);
+    expect(topicInformedScore(0.3, undefined)).toBe(0.3);
+    expect(topicInformedScore(0.3, Number.NaN)).toBe(0.3);
+  });
+
+  it('lifts a lexically lucky question of a lacking topic above a healthy topic’s unlucky one', () => {
+    const t = new GapTracker();
+    const at = (score: number) => ({ kbGap: score > 0.5, signals: [], score });
+    // A topic the knowledge base lacks: its questions mostly retrieve badly…
+    for (const s of [0.9, 0.85, 0.8, 0.9]) t.record('p', 'lacking', 'q', at(s));
+    // …and a covered one whose questions mostly retrieve well.
+    for (const s of [0.1, 0.15, 0.1, 0.05]) t.record('p', 'covered', 'q', at(s));
+    t.record('p', 'lacking', 'lucky', at(0.35));
+    t.record('p', 'covered', 'unlucky', at(0.45));
+    const lucky = topicInformedScore(0.35, t.stats('p', 'lacking')?.meanScore);
+    const unlucky = topicInformedScore(0.45, t.stats('p', 'covered')?.meanScore);
+    // Alone the unlucky covered question scores higher; with its topic the lacking one does.
+    expect(lucky).toBeGreaterThan(unlucky);
   });
 });

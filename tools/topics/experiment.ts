@@ -1,0 +1,148 @@
+/**
+ * Embedding variants for topic clustering, judged like sweep.ts: the
+ * clusterer's thresholds are picked on half of a labelled set's intents
+ * (even-numbered), reported on the other half ("held") and on the whole file
+ * ("all", the README's figure). Vectors go through the clusterer as supplied
+ * embeddings, so a variant needs no change to the shipped embedder.
+ *
+ * Usage: npx node tools/topics/experiment.ts <file.jsonl> <variant,...> [use.f32]
+ * (use.f32 from tools/embed/encode-rows.ts, for the variants with "use").
+ * Env: ASSIGN, MERGE (comma lists), ABSORB, VERBOSE=1.
+ *
+ * Measured 2026-12-03 on banking77.dev (held = odd intents):
+ *   hashed (shipped v1)                held NMI 0.719 ARI 0.420,  all NMI 0.650 ARI 0.281 124/77
+ *   hashed, centred on the running     held NMI 0.737 ARI 0.447,  all NMI 0.671 ARI 0.291 175/77
+ *     mean (first PC removed, online)    (> 2× topics; absorb 0.05: all 0.660 / 0.293, 148/77)
+ *   hashed, IDF warmed on 200 first    held NMI 0.721 ARI 0.420,  all NMI 0.648 ARI 0.286 105/77
+ *   hashed, IDF from the whole file    held NMI 0.720 ARI 0.419,  all NMI 0.655 ARI 0.276 155/77
+ *   USE-lite sentence encoder, centred held NMI 0.697 ARI 0.369,  all NMI 0.627 ARI 0.231  90/77
+ *   hashed + centred USE, share 0.3    held NMI 0.765 ARI 0.507,  all NMI 0.675 ARI 0.274  77/77
+ *   centred hashed + centred USE, 0.5  held NMI 0.775 ARI 0.512,  all NMI 0.687 ARI 0.279  88/77
+ * The encoder helps only next to the hashed features, and costs ≈ 10 ms a
+ * question idle (≈ 100 ms at load 15), three orders of magnitude over the
+ * 2,000 questions/s goal; centring the hashed part alone gains ~0.01–0.02 at
+ * the price of dense vectors (and a new embedder id, orphaning stored
+ * topics). The same centring done inside the clusterer on topic means
+ * (sum · μ kept per topic) measured worse: tune NMI 0.659 ARI 0.337 at the
+ * tune half's 2× limit vs 0.675 / 0.358 uncentred. None of these ships.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { HashedEmbedder } from '@oversight/scorers/embed';
+import { type ClustererOptions, TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
+import { ari, nmi } from '../../collector/src/eval/cluster-metrics.ts';
+import { type IntentRow, readIntentRows } from '../../collector/src/eval/topics.ts';
+
+const [file, variantsArg, useFile] = process.argv.slice(2);
+if (!file) throw new Error('usage: experiment.ts <file.jsonl> <variant,...> [use.f32]');
+const rows = await readIntentRows(file);
+
+function unit(v: Float32Array): Float32Array {
+  let s = 0;
+  for (const x of v) s += x * x;
+  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+  return v.map((x) => x * inv);
+}
+
+/** Each vector centred on the running mean of the unit vectors before it (online, no labels). */
+function centred(vs: Float32Array[]): Float32Array[] {
+  const mu = new Float64Array(vs[0]?.length ?? 0);
+  let n = 0;
+  return vs.map((v) => {
+    const u = unit(v);
+    const out = n === 0 ? u : unit(u.map((x, i) => x - (mu[i] as number)));
+    n++;
+    for (let i = 0; i < u.length; i++) mu[i] = (mu[i] as number) + ((u[i] as number) - (mu[i] as number)) / n;
+    return out;
+  });
+}
+
+/** Two unit parts side by side; `share` of the cosine comes from the second. */
+function concat(a: Float32Array[], b: Float32Array[], share: number): Float32Array[] {
+  return a.map((x, i) => {
+    const ux = unit(x);
+    const uy = unit(b[i] as Float32Array);
+    const out = new Float32Array(ux.length + uy.length);
+    for (let k = 0; k < ux.length; k++) out[k] = (ux[k] as number) * Math.sqrt(1 - share);
+    for (let k = 0; k < uy.length; k++) out[ux.length + k] = (uy[k] as number) * Math.sqrt(share);
+    return out;
+  });
+}
+
+function hashed(part: readonly IntentRow[]): Float32Array[] {
+  const e = new HashedEmbedder();
+  return part.map((r) => e.embedOne(r.text));
+}
+
+/** IDF counted on the first `n` texts before any is embedded (n = all: the upper bound of a warm-up). */
+function hashedPre(part: readonly IntentRow[], n: number): Float32Array[] {
+  const e = new HashedEmbedder();
+  for (const r of part.slice(0, n)) e.observe(r.text);
+  return part.map((r, i) => e.embedOne(r.text, i >= n));
+}
+
+const use =
+  useFile && existsSync(useFile) ? new Float32Array(new Uint8Array(readFileSync(useFile)).buffer) : undefined;
+const rowIndex = new Map(rows.map((r, i) => [r, i]));
+function useVectors(part: readonly IntentRow[]): Float32Array[] {
+  if (!use) throw new Error('this variant needs the use.f32 argument (tools/embed/encode-rows.ts)');
+  return part.map((r) => {
+    const at = (rowIndex.get(r) as number) * 512;
+    return use.slice(at, at + 512);
+  });
+}
+
+const variants: Record<string, (p: readonly IntentRow[]) => Float32Array[]> = {
+  hashed,
+  'hashed-centred': (p) => centred(hashed(p)),
+  'hashed-idf200': (p) => hashedPre(p, 200),
+  'hashed-idfall': (p) => hashedPre(p, p.length),
+  'use-centred': (p) => centred(useVectors(p)),
+  'hashed+use-centred.3': (p) => concat(hashed(p), centred(useVectors(p)), 0.3),
+  'hashed-centred+use-centred.5': (p) => concat(centred(hashed(p)), centred(useVectors(p)), 0.5),
+};
+
+function cluster(part: readonly IntentRow[], vectors: Float32Array[], o: ClustererOptions) {
+  const c = new TopicClusterer(o);
+  const ids = part.map((r, i) => c.assign('p', r.text, vectors[i], 'experiment'));
+  c.maintain({ final: true });
+  const pred = ids.map((id) => c.resolve('p', id) ?? id);
+  const gold = part.map((r) => r.intent);
+  const topics = new Set(pred).size;
+  const intents = new Set(gold).size;
+  return { nmi: nmi(pred, gold), ari: ari(pred, gold), topics, intents, perIntent: topics / intents };
+}
+
+const intents = [...new Set(rows.map((r) => r.intent))].sort();
+const tuneSet = new Set(intents.filter((_, i) => i % 2 === 0));
+const tune = rows.filter((r) => tuneSet.has(r.intent));
+const held = rows.filter((r) => !tuneSet.has(r.intent));
+const fmt = (r: ReturnType<typeof cluster>) =>
+  `nmi ${r.nmi.toFixed(3)} ari ${r.ari.toFixed(3)} ${r.topics}/${r.intents}`;
+const list = (name: string, d: string) => (process.env[name] ?? d).split(',').map(Number);
+
+for (const name of (variantsArg ?? 'hashed').split(',')) {
+  const embed = variants[name];
+  if (!embed) throw new Error(`unknown variant ${name}; known: ${Object.keys(variants).join(', ')}`);
+  const vt = embed(tune);
+  const vh = embed(held);
+  const va = embed(rows);
+  let best: { o: ClustererOptions; score: number; line: string } | undefined;
+  for (const a of list('ASSIGN', '0.18,0.22,0.26,0.3,0.34,0.38,0.42,0.46,0.5'))
+    for (const m of list('MERGE', '0.5,0.6,0.7')) {
+      const o = {
+        assignThreshold: a,
+        mergeThreshold: Math.max(m, a),
+        absorbThreshold: Number(process.env.ABSORB ?? 0.12),
+      };
+      const r = cluster(tune, vt, o);
+      // Over 2× as many topics as intents fails the goal whatever the scores.
+      const score = r.ari + r.nmi - (r.perIntent > 2 ? 1 : 0);
+      if (process.env.VERBOSE) console.log(`   ${name} assign ${a} merge ${m}: tune ${fmt(r)}`);
+      if (!best || score > best.score)
+        best = { o, score, line: `assign ${a} merge ${o.mergeThreshold}: ${fmt(r)}` };
+    }
+  if (!best) continue;
+  console.log(
+    `${name}: tune ${best.line} | held ${fmt(cluster(held, vh, best.o))} | all ${fmt(cluster(rows, va, best.o))}`,
+  );
+}
