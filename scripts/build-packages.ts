@@ -270,28 +270,33 @@ function dedupe(w: Workspace): Plugin {
   };
 }
 
-/** The licenses of third-party code copied into the bundle (Apache-2.0 asks that they travel with it). */
+/**
+ * The licenses of third-party code copied into the bundle (Apache-2.0 asks that
+ * they travel with it): each package with its version, each license text once.
+ */
 function writeNotices(dist: string, packageDirs: Set<string>): void {
-  const parts: string[] = [];
+  const byText = new Map<string, string[]>();
   for (const dir of [...packageDirs].sort()) {
     const manifest = readJson(path.join(dir, 'package.json')) as PackageJson & {
       version?: string;
       license?: string;
     };
     const licenseFile = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
-    parts.push(
-      `## ${manifest.name}@${manifest.version ?? '?'} (${manifest.license ?? 'see package'})\n\n${
-        licenseFile
-          ? readFileSync(path.join(dir, licenseFile), 'utf8').trim()
-          : '(no license file in the package)'
-      }\n`,
-    );
+    const text = licenseFile
+      ? readFileSync(path.join(dir, licenseFile), 'utf8').trim()
+      : `${manifest.license ?? 'no license'} (the package ships no license file)`;
+    const names = byText.get(text) ?? [];
+    names.push(`${manifest.name}@${manifest.version ?? '?'} (${manifest.license ?? 'no license field'})`);
+    byText.set(text, names);
   }
-  if (parts.length)
-    writeFileSync(
-      path.join(dist, 'THIRD-PARTY-NOTICES.md'),
-      `# Third-party code bundled in this package's JavaScript\n\n${parts.join('\n')}`,
-    );
+  if (byText.size === 0) return;
+  const sections = [...byText].map(
+    ([text, names]) => `${names.map((n) => `- ${n}`).join('\n')}\n\n${text}\n`,
+  );
+  writeFileSync(
+    path.join(dist, 'THIRD-PARTY-NOTICES.md'),
+    `# Third-party code bundled in this package's JavaScript\n\n${sections.join('\n')}`,
+  );
 }
 
 /** Non-TypeScript files the code loads at run time (DDL, models), copied beside the compiled JS. */
