@@ -291,7 +291,11 @@ function writeNotices(dist: string, packageDirs: Set<string>): void {
   }
   if (byText.size === 0) return;
   const sections = [...byText].map(
-    ([text, names]) => `${names.map((n) => `- ${n}`).join('\n')}\n\n${text}\n`,
+    ([text, names]) =>
+      `${names
+        .sort()
+        .map((n) => `- ${n}`)
+        .join('\n')}\n\n${text}\n`,
   );
   writeFileSync(
     path.join(dist, 'THIRD-PARTY-NOTICES.md'),
