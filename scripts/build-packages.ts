@@ -13,6 +13,11 @@
  * DDL directory, the transform worker's entry) finds them in dist unchanged.
  * The CommonJS entries load the ESM build through require(esm) (Node >= 22.12),
  * so ESM and CJS users share one module instance and one SDK state.
+ *
+ * Except the SDK's JavaScript, which rolldown bundles (see BUNDLED): an app
+ * pays for every file it loads at start, and `import '@oversight/sdk/auto'`
+ * loaded ~200 (the OpenTelemetry SDK packages are many small modules). tsc
+ * still writes its `.d.ts` files, layout unchanged.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -29,6 +34,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { OutputChunk, Plugin } from 'rolldown';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -123,7 +129,7 @@ function findTypes(target: unknown): string | undefined {
   return undefined;
 }
 
-function compile(w: Workspace, all: Workspace[]): void {
+function compile(w: Workspace, all: Workspace[], declarationsOnly = false): void {
   const src = path.join(w.dir, 'src');
   const dist = path.join(w.dir, 'dist');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'oversight-build-'));
@@ -139,6 +145,7 @@ function compile(w: Workspace, all: Workspace[]): void {
         outDir: dist,
         noEmit: false,
         declaration: true,
+        emitDeclarationOnly: declarationsOnly,
         declarationMap: true,
         sourceMap: true,
         // The maps carry the sources: src/ is not in the tarball.
@@ -154,6 +161,146 @@ function compile(w: Workspace, all: Workspace[]): void {
   const run = spawnSync(tsc, ['-p', config], { stdio: 'inherit' });
   rmSync(tmp, { recursive: true, force: true });
   if (run.status !== 0) throw new Error(`tsc failed for ${w.name} (exit ${run.status})`);
+}
+
+interface BundleSpec {
+  /** Modules (src-relative) loaded by path at run time, not imported: each needs a file of its own. */
+  extraEntries: string[];
+  /** Bare imports copied into the bundle; every other one stays an import of the installed package. */
+  inline: (specifier: string) => boolean;
+  /** Modules (src-relative) that find siblings by relative path, so their chunk must sit at dist's top. */
+  topLevel: string[];
+}
+
+/** Workspaces whose ESM JavaScript ships bundled: one file per export, plus shared chunks. */
+const BUNDLED: Record<string, BundleSpec> = {
+  '@oversight/sdk': {
+    // auto.cjs requires auto-setup (the synchronous half of auto); option-checks requires
+    // options-schema by path, so zod loads only when there are options to check.
+    extraEntries: ['auto-setup.ts', 'options-schema.ts'],
+    // The OpenTelemetry SDK packages under the SDK (~150 small modules, tree-shaken here to
+    // what it uses) and the conventions' constants. Not @opentelemetry/api: a peer, one
+    // instance per app. Not the OTLP exporter: imported on the first export, never at start.
+    inline: (id) =>
+      (id.startsWith('@opentelemetry/') &&
+        !/^@opentelemetry\/(api|exporter-trace-otlp-proto)(\/|$)/.test(id)) ||
+      /^@oversight\/conventions(\/|$)/.test(id),
+    topLevel: ['option-checks.ts'],
+  },
+};
+
+/**
+ * Bundles a workspace's ESM entries with rolldown: the export targets, named as
+ * today (dist/auto.js, dist/instrumentation/langchain/index.js, ...), with code
+ * they share in chunks beside them, so every entry sees one instance of each
+ * module (one SDK state for `@oversight/sdk`, `/auto` and the CommonJS entries).
+ * Chunks hold no top-level await, so require(esm) can load every entry but auto.js.
+ */
+async function bundle(w: Workspace, spec: BundleSpec): Promise<number> {
+  const { rolldown } = await import('rolldown');
+  const src = path.join(w.dir, 'src');
+  const dist = path.join(w.dir, 'dist');
+  const pairs: { esm: string; cjs: string }[] = [];
+  conditionPairs(publishedExports(w), pairs);
+  const input: Record<string, string> = {};
+  const entry = (srcRelative: string) => {
+    input[srcRelative.replace(/\.ts$/, '')] = path.join(src, srcRelative);
+  };
+  for (const { esm } of pairs) entry(path.relative(dist, path.join(w.dir, esm)).replace(/\.js$/, '.ts'));
+  for (const extra of spec.extraEntries) entry(extra);
+  for (const file of Object.values(input))
+    if (!existsSync(file))
+      throw new Error(`${w.name}: bundle entry ${path.relative(w.dir, file)} is missing`);
+
+  const build = await rolldown({
+    input,
+    platform: 'node',
+    cwd: w.dir,
+    // Bare package names only: `#platform` and the like are a package's own imports map.
+    external: (id) => /^(@[\w.-]+\/)?[a-z0-9]/i.test(id) && !path.isAbsolute(id) && !spec.inline(id),
+    plugins: [dedupe(w)],
+    // The OTel packages mark themselves side-effect free; our entries (auto-setup) are not.
+    treeshake: { moduleSideEffects: (id, external) => !external && !id.includes('/node_modules/') },
+  });
+  const inlined = new Set<string>();
+  try {
+    const { output } = await build.write({
+      dir: dist,
+      format: 'esm',
+      entryFileNames: '[name].js',
+      chunkFileNames: 'chunk-[hash].js',
+      sourcemap: true,
+      // OpenTelemetry's Apache-2.0 headers are plain comments: the notices file carries the licenses.
+      comments: { legal: true, annotation: true, jsdoc: false },
+    });
+    for (const item of output) {
+      if (item.type !== 'chunk') continue;
+      const chunk = item as OutputChunk;
+      for (const id of chunk.moduleIds) {
+        // The package's own directory (the last node_modules level), for its version and license.
+        const m = /^(.*node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)/.exec(id);
+        if (m?.[1]) inlined.add(m[1]);
+        const rel = path.relative(src, id);
+        if (spec.topLevel.includes(rel) && path.dirname(chunk.fileName) !== '.')
+          throw new Error(`${w.name}: ${rel} landed in ${chunk.fileName}; it must sit at dist's top level`);
+      }
+    }
+  } finally {
+    await build.close();
+  }
+  writeNotices(dist, inlined);
+  return Object.keys(input).length;
+}
+
+/**
+ * Resolves the workspace's own dependencies from the workspace, whoever imports
+ * them: one copy of `@opentelemetry/core` in the bundle, as npm's dedupe gives an
+ * app, where the repo's node_modules nests a copy under each OTel package.
+ */
+function dedupe(w: Workspace): Plugin {
+  const own = new Set(Object.keys(w.manifest.dependencies ?? {}));
+  const from = path.join(w.dir, 'package.json');
+  return {
+    name: 'oversight-dedupe',
+    async resolveId(id, importer) {
+      const name = /^(@[^/]+\/[^/]+|[^./#][^/]*)/.exec(id)?.[1];
+      if (!name || !own.has(name) || importer === from) return null;
+      return this.resolve(id, from, { skipSelf: true });
+    },
+  };
+}
+
+/**
+ * The licenses of third-party code copied into the bundle (Apache-2.0 asks that
+ * they travel with it): each package with its version, each license text once.
+ */
+function writeNotices(dist: string, packageDirs: Set<string>): void {
+  const byText = new Map<string, string[]>();
+  for (const dir of [...packageDirs].sort()) {
+    const manifest = readJson(path.join(dir, 'package.json')) as PackageJson & {
+      version?: string;
+      license?: string;
+    };
+    const licenseFile = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
+    const text = licenseFile
+      ? readFileSync(path.join(dir, licenseFile), 'utf8').trim()
+      : `${manifest.license ?? 'no license'} (the package ships no license file)`;
+    const names = byText.get(text) ?? [];
+    names.push(`${manifest.name}@${manifest.version ?? '?'} (${manifest.license ?? 'no license field'})`);
+    byText.set(text, names);
+  }
+  if (byText.size === 0) return;
+  const sections = [...byText].map(
+    ([text, names]) =>
+      `${names
+        .sort()
+        .map((n) => `- ${n}`)
+        .join('\n')}\n\n${text}\n`,
+  );
+  writeFileSync(
+    path.join(dist, 'THIRD-PARTY-NOTICES.md'),
+    `# Third-party code bundled in this package's JavaScript\n\n${sections.join('\n')}`,
+  );
 }
 
 /** Non-TypeScript files the code loads at run time (DDL, models), copied beside the compiled JS. */
@@ -224,14 +371,18 @@ function writeCjsEntries(w: Workspace): number {
   return pairs.length;
 }
 
-export function build(w: Workspace, all: Workspace[]): void {
+export async function build(w: Workspace, all: Workspace[]): Promise<void> {
   const started = performance.now();
   rmSync(path.join(w.dir, 'dist'), { recursive: true, force: true });
-  compile(w, all);
+  const spec = BUNDLED[w.name];
+  compile(w, all, spec !== undefined);
+  const bundled = spec ? await bundle(w, spec) : 0;
   const assets = copyAssets(path.join(w.dir, 'src'), path.join(w.dir, 'dist'));
   const entries = writeCjsEntries(w);
   const ms = Math.round(performance.now() - started);
-  console.log(`built ${w.name}: ${assets} assets, ${entries} CommonJS entries, ${ms} ms`);
+  console.log(
+    `built ${w.name}: ${bundled ? `${bundled} bundled entries, ` : ''}${assets} assets, ${entries} CommonJS entries, ${ms} ms`,
+  );
 }
 
 const BACKUP = 'package.json.repo';
@@ -318,10 +469,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       for (const dep of all) {
         if (dep === w || !(dep.name in { ...w.manifest.dependencies, ...w.manifest.peerDependencies }))
           continue;
-        if (!existsSync(path.join(dep.dir, 'dist'))) build(dep, all);
+        if (!existsSync(path.join(dep.dir, 'dist'))) await build(dep, all);
       }
     }
-    build(w, all);
+    await build(w, all);
     if (mode === 'prepack') writePublishedManifest(w);
   }
 }

@@ -32,10 +32,34 @@ const cpu = process.cpuUsage();
 process.stdout.write(JSON.stringify({ rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 }));
 `;
 
+/**
+ * Counts the module files a run loads (ESM and CommonJS alike: `registerHooks`
+ * sees both), written to stderr as the process exits. A separate run from the
+ * timed ones: the hook itself costs time.
+ */
+const COUNTER = `import { registerHooks } from 'node:module';
+import { writeSync } from 'node:fs';
+let files = 0;
+registerHooks({ load(url, context, next) { if (url.startsWith('file:')) files++; return next(url, context); } });
+process.on('exit', () => writeSync(2, \`oversight-files=\${files}\\n\`));
+`;
+
 function writeApps(dir: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'bare.mjs'), BODY);
   writeFileSync(path.join(dir, 'auto.mjs'), `import '@oversight/sdk/auto';\n${BODY}`);
+  writeFileSync(path.join(dir, 'count-files.mjs'), COUNTER);
+}
+
+async function filesLoaded(node: string, dir: string, file: string): Promise<number> {
+  const { stderr } = await run(node, ['--import', './count-files.mjs', file], {
+    cwd: dir,
+    env: cleanEnv({ OVERSIGHT_ENDPOINT: 'http://127.0.0.1:9' }),
+    timeout: 60_000,
+  });
+  const count = /oversight-files=(\d+)/.exec(stderr)?.[1];
+  if (count === undefined) throw new Error(`no file count from ${file}: ${stderr}`);
+  return Number(count);
 }
 
 async function once(
@@ -95,7 +119,7 @@ export const importCost: Section = {
       }
       const figures: Figures = {};
       const rows: (string | number)[][] = [];
-      for (const [where] of setups) {
+      for (const [where, dir] of setups) {
         const bare = samples[`${where}.bare`] as { ms: number[]; rss: number[]; cpu: number[] };
         const auto = samples[`${where}.auto`] as { ms: number[]; rss: number[]; cpu: number[] };
         const bareMs = median(bare.ms);
@@ -111,16 +135,21 @@ export const importCost: Section = {
         figures[`${where}.bare_rss_mb`] = bareMb;
         figures[`${where}.auto_rss_mb`] = autoMb;
         figures[`${where}.added_rss_mb`] = autoMb - bareMb;
+        // Files the SDK line adds: the same app with and without it.
+        const addedFiles =
+          (await filesLoaded(node, dir, 'auto.mjs')) - (await filesLoaded(node, dir, 'bare.mjs'));
+        figures[`${where}.added_files`] = addedFiles;
         rows.push([
           where,
           ...[bareMs, autoMs, autoMs - bareMs, autoCpu - bareCpu, bareMb, autoMb, autoMb - bareMb].map((n) =>
             round(n, 1),
           ),
+          addedFiles,
         ]);
       }
       printTable(
         `import-cost: node ${(await run(node, ['--version'])).stdout.trim()}, median of ${rounds} interleaved runs, load average ${(os.loadavg()[0] ?? 0).toFixed(1)} (goal: ≤ 60 ms, ≤ 20 MB added)`,
-        ['install', 'bare ms', 'auto ms', '+ms', '+cpu ms', 'bare MB', 'auto MB', '+MB'],
+        ['install', 'bare ms', 'auto ms', '+ms', '+cpu ms', 'bare MB', 'auto MB', '+MB', '+files'],
         rows,
       );
       return figures;

@@ -1,6 +1,6 @@
 import type { TextScorer } from '@oversight/scorers';
-import { loadScorers } from '@oversight/scorers/lazy';
 import { diagnoseOnce, errorName } from './safe.ts';
+import { loadScorers } from './scorers-loader.ts';
 
 /**
  * What the SDK does with prompt and completion text. Capture is on by default

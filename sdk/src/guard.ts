@@ -12,10 +12,10 @@
 import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import * as C from '@oversight/conventions/attributes';
 import type { ContextIndex, Evidence, TextScorer } from '@oversight/scorers';
-import { loadScorers } from '@oversight/scorers/lazy';
 import { z } from 'zod';
 import { contentId } from './rag/documents.ts';
 import { reportInternal } from './safe.ts';
+import { loadScorers } from './scorers-loader.ts';
 
 export const GUARD_CATEGORIES = ['pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal'] as const;
 export type GuardCategory = (typeof GUARD_CATEGORIES)[number];
