@@ -270,3 +270,28 @@ describe('the default guard', () => {
     expect(answer.redacted).toContain('<EMAIL_ADDRESS>');
   });
 });
+
+describe('guard.warm', () => {
+  it('loads the built-in scorers off the request path, once', async () => {
+    const g = createGuard({ warm: false, record: false });
+    const first = g.warm();
+    expect(g.warm()).toBe(first);
+    await first;
+    expect(Object.keys(defaultGuardScorers().scorers).sort()).toEqual([
+      'jailbreak',
+      'pii',
+      'prompt_injection',
+      'refusal',
+      'toxicity',
+    ]);
+  });
+
+  it('never calls custom scorers to warm up', async () => {
+    const calls = { n: 0 };
+    const g = createGuard({ scorers: { pii: phraseScorer('pii', 'secret', calls) }, record: false });
+    await g.warm();
+    expect(calls.n).toBe(0);
+    g.input('no secret here');
+    expect(calls.n).toBe(1);
+  });
+});
