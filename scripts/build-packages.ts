@@ -12,7 +12,8 @@
  * point at dist, and the repo reaches src/*.ts through the `oversight:source`
  * condition that comes first in every export (vitest, tsconfig and the
  * `node-options` of .npmrc turn it on). So `npm pack`, with or without
- * scripts, ships the package.json of the repo; `prepack` only builds.
+ * scripts, ships the package.json of the repo; packing only builds (`prepack`,
+ * and the collector's `prepare`, which npm ci also runs before linking its bin).
  *
  * Plain `tsc`, not a bundler: it keeps the source tree's layout, so code that
  * finds files relative to itself (`new URL('./models/', import.meta.url)`, the

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { publishedWorkspaces } from '../../scripts/build-packages.ts';
+import { publishedWorkspaces, SOURCE_CONDITION } from '../../scripts/build-packages.ts';
 
 const run = promisify(execFile);
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -106,7 +106,7 @@ export function publishedTargets(manifest: Record<string, unknown>): {
     else if (Array.isArray(value)) for (const v of value) walk(v, where);
     else if (value && typeof value === 'object')
       for (const [key, inner] of Object.entries(value)) {
-        if (key === 'oversight:source') continue;
+        if (key === SOURCE_CONDITION) continue;
         if (key.startsWith('.')) walk(inner, key);
         else if (PUBLISHED_CONDITIONS.has(key)) walk(inner, where);
         else unknown.push(`${where}: ${key}`);
