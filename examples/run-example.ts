@@ -23,7 +23,7 @@ export async function runExample(
 ): Promise<ExampleRun> {
   // No real provider keys leak in from the developer's shell: examples fall back to the mock.
   const { OPENAI_API_KEY: _key, OPENAI_BASE_URL: _url, ...inherited } = process.env;
-  const child = spawn(process.execPath, [file], {
+  const child = spawn(process.execPath, ['--conditions=oversight:source', file], {
     cwd: path.join(EXAMPLES_DIR, example),
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

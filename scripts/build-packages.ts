@@ -8,6 +8,13 @@
  *   node scripts/build-packages.ts sdk        one (a workspace dir or name)
  *   node scripts/build-packages.ts --list     `-w <dir>` per published workspace, for npm pack
  *
+ * The manifests are the published ones as they stand: `exports` and `bin`
+ * point at dist, and the repo reaches src/*.ts through the `oversight:source`
+ * condition that comes first in every export (vitest, tsconfig and the
+ * `node-options` of .npmrc turn it on). So `npm pack`, with or without
+ * scripts, ships the package.json of the repo; packing only builds (`prepack`,
+ * and the collector's `prepare`, which npm ci also runs before linking its bin).
+ *
  * Plain `tsc`, not a bundler: it keeps the source tree's layout, so code that
  * finds files relative to itself (`new URL('./models/', import.meta.url)`, the
  * DDL directory, the transform worker's entry) finds them in dist unchanged.
@@ -21,8 +28,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   copyFileSync,
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -54,8 +61,7 @@ interface PackageJson {
   private?: boolean;
   workspaces?: string[];
   exports?: unknown;
-  /** The published form: fields here replace the top-level ones in the tarball (see prepack). */
-  publishConfig?: Record<string, unknown>;
+  bin?: string | Record<string, string>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
 }
@@ -96,8 +102,18 @@ export function publishedWorkspaces(root = ROOT): Workspace[] {
   return ordered;
 }
 
-/** Published exports of a workspace: its publishConfig form when it has one. */
-const publishedExports = (w: Workspace): unknown => w.manifest.publishConfig?.exports ?? w.manifest.exports;
+/** The condition under which the repo resolves a workspace to its sources instead of dist. */
+export const SOURCE_CONDITION = 'oversight:source';
+
+/** An exports map with the source condition taken out: what Node resolves for a user. */
+export function publishedExports(exports: unknown): unknown {
+  if (!exports || typeof exports !== 'object' || Array.isArray(exports)) return exports;
+  return Object.fromEntries(
+    Object.entries(exports as Record<string, unknown>)
+      .filter(([key]) => key !== SOURCE_CONDITION)
+      .map(([key, value]) => [key, publishedExports(value)]),
+  );
+}
 
 /**
  * `paths` from each sibling workspace's import specifiers to its built `.d.ts`:
@@ -108,7 +124,7 @@ function siblingTypePaths(w: Workspace, all: Workspace[]): Record<string, string
   const deps = { ...w.manifest.dependencies, ...w.manifest.peerDependencies };
   for (const other of all) {
     if (!(other.name in deps)) continue;
-    const exports = publishedExports(other);
+    const exports = publishedExports(other.manifest.exports);
     if (!exports || typeof exports !== 'object') continue;
     for (const [subpath, target] of Object.entries(exports as Record<string, unknown>)) {
       const types = findTypes(target);
@@ -151,6 +167,8 @@ function compile(w: Workspace, all: Workspace[], declarationsOnly = false): void
         // The maps carry the sources: src/ is not in the tarball.
         inlineSources: true,
         paths: siblingTypePaths(w, all),
+        // The repo's tsconfig resolves siblings to their sources; a package compiles against their dist.
+        customConditions: [],
         typeRoots: [path.join(ROOT, 'node_modules', '@types')],
       },
       include: [src],
@@ -201,7 +219,7 @@ async function bundle(w: Workspace, spec: BundleSpec): Promise<number> {
   const src = path.join(w.dir, 'src');
   const dist = path.join(w.dir, 'dist');
   const pairs: { esm: string; cjs: string }[] = [];
-  conditionPairs(publishedExports(w), pairs);
+  conditionPairs(publishedExports(w.manifest.exports), pairs);
   const input: Record<string, string> = {};
   const entry = (srcRelative: string) => {
     input[srcRelative.replace(/\.ts$/, '')] = path.join(src, srcRelative);
@@ -336,7 +354,7 @@ function conditionPairs(value: unknown, found: { esm: string; cjs: string; cjsTy
     if (esm && cjs) found.push({ esm, cjs, cjsTypes: leaf(v.require, 'types') });
     return;
   }
-  for (const [key, inner] of Object.entries(v)) if (key !== 'development') conditionPairs(inner, found);
+  for (const inner of Object.values(v)) conditionPairs(inner, found);
 }
 
 /**
@@ -347,7 +365,7 @@ function conditionPairs(value: unknown, found: { esm: string; cjs: string; cjsTy
  */
 function writeCjsEntries(w: Workspace): number {
   const pairs: { esm: string; cjs: string; cjsTypes?: string }[] = [];
-  conditionPairs(publishedExports(w), pairs);
+  conditionPairs(publishedExports(w.manifest.exports), pairs);
   const dist = path.join(w.dir, 'dist');
   for (const { esm, cjs, cjsTypes } of pairs) {
     const cjsFile = path.join(w.dir, cjs);
@@ -371,6 +389,21 @@ function writeCjsEntries(w: Workspace): number {
   return pairs.length;
 }
 
+/**
+ * Makes the `bin` targets executable: tsc writes 0644, and the repo's
+ * node_modules/.bin links (made by `npm ci` before `prepare` built them) run
+ * them directly. npm sets the mode itself when it installs a tarball.
+ */
+function markBins(w: Workspace): void {
+  const { bin } = w.manifest;
+  const targets = typeof bin === 'string' ? [bin] : Object.values(bin ?? {});
+  for (const target of targets) {
+    const file = path.join(w.dir, target);
+    if (!existsSync(file)) throw new Error(`${w.name}: bin ${target} was not built`);
+    chmodSync(file, 0o755);
+  }
+}
+
 export async function build(w: Workspace, all: Workspace[]): Promise<void> {
   const started = performance.now();
   rmSync(path.join(w.dir, 'dist'), { recursive: true, force: true });
@@ -379,68 +412,11 @@ export async function build(w: Workspace, all: Workspace[]): Promise<void> {
   const bundled = spec ? await bundle(w, spec) : 0;
   const assets = copyAssets(path.join(w.dir, 'src'), path.join(w.dir, 'dist'));
   const entries = writeCjsEntries(w);
+  markBins(w);
   const ms = Math.round(performance.now() - started);
   console.log(
     `built ${w.name}: ${bundled ? `${bundled} bundled entries, ` : ''}${assets} assets, ${entries} CommonJS entries, ${ms} ms`,
   );
-}
-
-const BACKUP = 'package.json.repo';
-
-/**
- * npm reads the tarball's package.json from disk after `prepack`, so prepack
- * writes the published form (publishConfig's fields at the top level: dist
- * exports, the built bin) and postpack puts the repo's source-pointing one
- * back. In the repo the packages keep exporting src/*.ts, so tests, scripts
- * and examples run from source with no build and no flags.
- */
-/** The package.json as published: publishConfig's fields at the top level, no dev-only scripts. */
-export function publishedManifest(w: Workspace, keep: readonly string[] = []): Record<string, unknown> {
-  const manifest = JSON.parse(readFileSync(path.join(w.dir, 'package.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-  const { publishConfig = {}, ...rest } = manifest as { publishConfig?: Record<string, unknown> };
-  // npm's own publishConfig keys (registry, access, tag...) stay where npm reads them.
-  const npmKeys = new Set(['registry', 'access', 'tag', 'provenance']);
-  const kept = Object.fromEntries(Object.entries(publishConfig).filter(([k]) => npmKeys.has(k)));
-  const published: Record<string, unknown> = { ...rest };
-  for (const [k, v] of Object.entries(publishConfig)) if (!npmKeys.has(k)) published[k] = v;
-  if (Object.keys(kept).length) published.publishConfig = kept;
-  const scripts = { ...(published.scripts as Record<string, string> | undefined) };
-  for (const name of ['build', 'prepack', 'postpack']) if (!keep.includes(name)) delete scripts[name];
-  if (Object.keys(scripts).length) published.scripts = scripts;
-  else delete published.scripts;
-  return published;
-}
-
-function writePublishedManifest(w: Workspace): void {
-  const file = path.join(w.dir, 'package.json');
-  // A pack that failed after prepack never ran postpack: start from the repo's manifest again.
-  restoreManifest(w);
-  writeFileSync(path.join(w.dir, BACKUP), readFileSync(file, 'utf8'));
-  // postpack stays: npm runs it from this manifest, and it puts the repo's one back.
-  writeFileSync(file, `${JSON.stringify(publishedManifest(w, ['postpack']), null, 2)}\n`);
-}
-
-/**
- * A copy of a built workspace as it would be packed (published package.json,
- * README, dist), for `npm pack <dir> --ignore-scripts`: packing from it never
- * rewrites the repo's own package.json, which tests running from source read.
- */
-export function stage(w: Workspace, dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(publishedManifest(w), null, 2)}\n`);
-  for (const file of readdirSync(w.dir))
-    if (/^(README|LICEN[CS]E)/i.test(file)) copyFileSync(path.join(w.dir, file), path.join(dir, file));
-  cpSync(path.join(w.dir, 'dist'), path.join(dir, 'dist'), { recursive: true });
-}
-
-function restoreManifest(w: Workspace): void {
-  const backup = path.join(w.dir, BACKUP);
-  if (!existsSync(backup)) return;
-  copyFileSync(backup, path.join(w.dir, 'package.json'));
-  rmSync(backup);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -450,7 +426,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     for (const w of publishedWorkspaces()) console.log(`-w ${path.relative(ROOT, w.dir)}`);
     process.exit(0);
   }
-  const mode = args.includes('--prepack') ? 'prepack' : args.includes('--postpack') ? 'postpack' : 'build';
+  const prepack = args.includes('--prepack');
   const names = args.filter((a) => !a.startsWith('--'));
   const wanted = names.map((a) => path.resolve(a));
   const all = publishedWorkspaces();
@@ -460,12 +436,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(1);
   }
   for (const w of chosen) {
-    if (mode === 'postpack') {
-      restoreManifest(w);
-      continue;
-    }
     // A dependent compiles against its siblings' dist: build those first when missing.
-    if (mode === 'prepack' || names.length) {
+    if (prepack || names.length) {
       for (const dep of all) {
         if (dep === w || !(dep.name in { ...w.manifest.dependencies, ...w.manifest.peerDependencies }))
           continue;
@@ -473,6 +445,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       }
     }
     await build(w, all);
-    if (mode === 'prepack') writePublishedManifest(w);
   }
 }

@@ -85,6 +85,8 @@ async function startCollectorProcess(): Promise<{ child: ChildProcess; url: stri
   const child = spawn(
     process.execPath,
     [
+      // The collector's sources, also when this script runs outside npm (exports default to dist).
+      '--conditions=oversight:source',
       path.join(ROOT, 'collector/src/cli.ts'),
       'start',
       '--insecure-dev',

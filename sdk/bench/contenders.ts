@@ -55,9 +55,13 @@ const MOCK_MAIN = fileURLToPath(new URL('./mock-process.ts', import.meta.url));
 
 /** Starts the mock LLM in a child process (same Node binary) and resolves with its URL. */
 export async function startMockProcess(): Promise<{ url: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [MOCK_MAIN, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--conditions=oversight:source', MOCK_MAIN, '--port', '0'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (b: Buffer) => {

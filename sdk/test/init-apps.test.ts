@@ -10,6 +10,8 @@ import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts
 const run = promisify(execFile);
 const appsDir = fileURLToPath(new URL('./apps/', import.meta.url));
 const node = fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url));
+// The apps run the repo's sources: @oversight/* resolve to src/ under this condition (exports default to dist).
+const SOURCE = '--conditions=oversight:source';
 
 interface Received {
   headers: Record<string, string | string[] | undefined>;
@@ -46,7 +48,7 @@ async function closedPort(): Promise<string> {
 }
 
 async function runApp(args: string[], env: Record<string, string>) {
-  const { stdout, stderr } = await run(node, args, {
+  const { stdout, stderr } = await run(node, [SOURCE, ...args], {
     cwd: appsDir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MOCK_LLM_URL: mock.url, ...env },
     timeout: 20_000,

@@ -70,7 +70,7 @@ describe('Dockerfile', () => {
     expect(cmd?.getJSONStrings().map((a) => a.getJSONValue())).toEqual(['oversight', 'start']);
     // `oversight` is the installed collector's bin, which is its built CLI with a shebang.
     const collector = publishedWorkspaces(ROOT).find((w) => w.name === '@oversight/collector');
-    const bin = (collector?.manifest.publishConfig?.bin as Record<string, string> | undefined)?.oversight;
+    const bin = (collector?.manifest.bin as Record<string, string> | undefined)?.oversight;
     expect(bin).toBe('./dist/cli.js');
     expect(
       readFileSync(path.join(ROOT, 'collector/src/cli.ts'), 'utf8').startsWith('#!/usr/bin/env node\n'),

@@ -20,6 +20,7 @@ import {
   installApp,
   nodeBinary,
   packWorkspaces,
+  publishedTargets,
   ROOT,
   repoVersion,
   type Tarball,
@@ -210,6 +211,41 @@ describe('the packed packages', () => {
       console.log(
         `${t.name}: ${(t.size / 1024).toFixed(0)} kB packed, ${(t.unpackedSize / 1024).toFixed(0)} kB unpacked, ${t.entryCount} files`,
       );
+    }
+  });
+
+  it('have manifests that resolve only to built files inside the tarball', async () => {
+    for (const t of tarballs) {
+      const files = new Set(
+        (await run('tar', ['-tzf', t.file])).stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((f) => f.replace(/^package\//, '')),
+      );
+      const manifest = JSON.parse(
+        (await run('tar', ['-xzOf', t.file, 'package/package.json'])).stdout,
+      ) as Record<string, unknown>;
+      // The manifest is the repo's own: the dist exports, with the source condition first for development.
+      expect(manifest, t.name).not.toHaveProperty('publishConfig');
+      const { targets, unknown } = publishedTargets(manifest);
+      expect(unknown, t.name).toEqual([]);
+      expect(targets.length, t.name).toBeGreaterThan(2);
+      for (const target of targets) {
+        const file = path.posix.normalize(target);
+        expect(file, `${t.name} ${target}`).not.toMatch(/^(src\/|\.\.)/);
+        expect(file, `${t.name} ${target}`).not.toMatch(/(?<!\.d)\.[cm]?ts$/);
+        if (!file.includes('*'))
+          expect(files.has(file), `${t.name} ${target} is not in the tarball`).toBe(true);
+        else {
+          const [head = '', tail = ''] = file.split('*');
+          expect(
+            [...files].some((f) => f.startsWith(head) && f.endsWith(tail)),
+            `${t.name} ${target} matches no file in the tarball`,
+          ).toBe(true);
+        }
+      }
+      if (t.name === '@oversight/collector')
+        expect(manifest.bin, t.name).toEqual({ oversight: './dist/cli.js' });
     }
   });
 

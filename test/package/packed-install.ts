@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { publishedWorkspaces, stage } from '../../scripts/build-packages.ts';
+import { publishedWorkspaces, SOURCE_CONDITION } from '../../scripts/build-packages.ts';
 
 const run = promisify(execFile);
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,10 +38,9 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
 }
 
 /**
- * Builds every published workspace once, then `npm pack`s a staged copy of
- * each (published package.json, README, dist): the same tarball as `npm pack`
- * in the workspace, without rewriting the repo's package.json while other
- * tests read it.
+ * Builds every published workspace once, then `npm pack --ignore-scripts`
+ * each workspace as it is: the manifests are the published ones (no prepack
+ * rewrite), so this is also what a publish that skips scripts would ship.
  */
 export async function packWorkspaces(dest: string): Promise<Tarball[]> {
   mkdirSync(dest, { recursive: true });
@@ -53,11 +52,9 @@ export async function packWorkspaces(dest: string): Promise<Tarball[]> {
   });
   const tarballs: Tarball[] = [];
   for (const w of publishedWorkspaces(ROOT)) {
-    const staged = path.join(dest, 'staged', path.basename(w.dir));
-    stage(w, staged);
     const { stdout } = await run(
       'npm',
-      ['pack', staged, '--json', '--ignore-scripts', '--pack-destination', dest],
+      ['pack', w.dir, '--json', '--ignore-scripts', '--pack-destination', dest],
       {
         cwd: dest,
         env: cleanEnv(),
@@ -82,6 +79,41 @@ export async function packWorkspaces(dest: string): Promise<Tarball[]> {
     });
   }
   return tarballs;
+}
+
+/** The conditions Node and TypeScript resolve a package with for its users. */
+const PUBLISHED_CONDITIONS = new Set(['types', 'import', 'require', 'node', 'default']);
+
+/**
+ * Every file a manifest can resolve to for a user: `main`, `types`, `bin` and
+ * each target of `exports` under the standard conditions. The repo-only
+ * `oversight:source` branch is skipped (no user's Node enables it); any other
+ * condition is reported, since it would be an untested way in.
+ */
+export function publishedTargets(manifest: Record<string, unknown>): {
+  targets: string[];
+  unknown: string[];
+} {
+  const targets: string[] = [];
+  const unknown: string[] = [];
+  for (const field of ['main', 'types', 'typings', 'module'])
+    if (typeof manifest[field] === 'string') targets.push(manifest[field] as string);
+  const { bin } = manifest;
+  if (typeof bin === 'string') targets.push(bin);
+  else if (bin && typeof bin === 'object') targets.push(...(Object.values(bin) as string[]));
+  const walk = (value: unknown, where: string) => {
+    if (typeof value === 'string') targets.push(value);
+    else if (Array.isArray(value)) for (const v of value) walk(v, where);
+    else if (value && typeof value === 'object')
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === SOURCE_CONDITION) continue;
+        if (key.startsWith('.')) walk(inner, key);
+        else if (PUBLISHED_CONDITIONS.has(key)) walk(inner, where);
+        else unknown.push(`${where}: ${key}`);
+      }
+  };
+  walk(manifest.exports, '.');
+  return { targets, unknown };
 }
 
 /** The version of a package installed in the repo, so the app gets the same one offline from npm's cache. */

@@ -13,8 +13,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { canonicalize, detectPii, maskPii, scorers } from '@oversight/scorers';
-import { textFeatures } from '@oversight/scorers/internal/linear/features';
-import { decodePayloads } from '@oversight/scorers/internal/text/decode-payloads';
+// Internals the package does not export: this dev tool reads them from the sources.
+import { textFeatures } from '../../scorers/src/linear/features.ts';
+import { decodePayloads } from '../../scorers/src/text/decode-payloads.ts';
 import { adversarialTexts, benchDocs, evalTexts } from './corpus.ts';
 
 const TOLERANCE = 1e-12;

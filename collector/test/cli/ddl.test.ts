@@ -9,9 +9,11 @@ import { openEmbeddedStore } from '../../src/store/chdb-store.ts';
 /** `oversight ddl`: the schema a DBA reviews or applies by hand, single node or cluster. */
 const run = promisify(execFile);
 const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
+// The child runs the repo's sources: @oversight/* resolve to src/ under this condition (exports default to dist).
+const SOURCE = '--conditions=oversight:source';
 const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 const ddl = async (...args: string[]) =>
-  (await run(NODE, [CLI, 'ddl', ...args], { env: { PATH: process.env.PATH ?? '' } })).stdout
+  (await run(NODE, [SOURCE, CLI, 'ddl', ...args], { env: { PATH: process.env.PATH ?? '' } })).stdout
     .split(/;\n(?:\n|$)/)
     .map((s) => s.trim())
     .filter(Boolean);

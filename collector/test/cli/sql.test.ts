@@ -12,6 +12,8 @@ import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
  */
 const run = promisify(execFile);
 const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
+// The child runs the repo's sources: @oversight/* resolve to src/ under this condition (exports default to dist).
+const SOURCE = '--conditions=oversight:source';
 const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 
 let collector: Awaited<ReturnType<typeof startTestCollector>>;
@@ -19,7 +21,7 @@ let dataDir: string;
 const traceId = '5e'.repeat(16);
 
 const sql = (query: string, ...args: string[]) =>
-  run(NODE, [CLI, 'sql', query, '--data-dir', dataDir, ...args], {
+  run(NODE, [SOURCE, CLI, 'sql', query, '--data-dir', dataDir, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
   });
 
@@ -117,7 +119,7 @@ describe('oversight sql', () => {
 
 describe('oversight --help', () => {
   it('documents every start setting with its environment variable', async () => {
-    const { stdout } = await run(NODE, [CLI, 'start', '--help']);
+    const { stdout } = await run(NODE, [SOURCE, CLI, 'start', '--help']);
     for (const flag of [
       '--port',
       '--host',

@@ -14,6 +14,8 @@ import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
  */
 const run = promisify(execFile);
 const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
+// The child runs the repo's sources: @oversight/* resolve to src/ under this condition (exports default to dist).
+const SOURCE = '--conditions=oversight:source';
 const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 
 let collector: Awaited<ReturnType<typeof startTestCollector>>;
@@ -116,6 +118,7 @@ describe('oversight export-preferences', () => {
     const { stderr } = await run(
       NODE,
       [
+        SOURCE,
         CLI,
         'export-preferences',
         '--format',
@@ -152,7 +155,7 @@ describe('oversight export-preferences', () => {
   it('streams KTO to stdout', async () => {
     const { stdout } = await run(
       NODE,
-      [CLI, 'export-preferences', '--format', 'kto', '--data-dir', dataDir],
+      [SOURCE, CLI, 'export-preferences', '--format', 'kto', '--data-dir', dataDir],
       {
         env,
       },
@@ -167,12 +170,22 @@ describe('oversight export-preferences', () => {
 
   it('refuses a bad flag with a clear error', async () => {
     await expect(
-      run(NODE, [CLI, 'export-preferences', '--format', 'orpo', '--data-dir', dataDir], { env }),
+      run(NODE, [SOURCE, CLI, 'export-preferences', '--format', 'orpo', '--data-dir', dataDir], { env }),
     ).rejects.toMatchObject({ stderr: expect.stringContaining("argument 'orpo' is invalid") });
     await expect(
       run(
         NODE,
-        [CLI, 'export-preferences', '--format', 'sft', '--min-groundedness', '2', '--data-dir', dataDir],
+        [
+          SOURCE,
+          CLI,
+          'export-preferences',
+          '--format',
+          'sft',
+          '--min-groundedness',
+          '2',
+          '--data-dir',
+          dataDir,
+        ],
         { env },
       ),
     ).rejects.toMatchObject({ stderr: expect.stringContaining('minGroundedness') });

@@ -11,6 +11,8 @@ import { countsById } from './spans.ts';
  */
 const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
 const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
+// The child runs the repo's sources: @oversight/* resolve to src/ under this condition (exports default to dist).
+const SOURCE = '--conditions=oversight:source';
 
 export const CLI_KEY = 'fault-test-key-0001';
 export const CLI_PROJECT = 'faults';
@@ -40,6 +42,7 @@ export async function startCliCollector(dataDir: string, extraArgs: string[] = [
   const child: ChildProcessByStdio<null, Readable, Readable> = spawn(
     NODE,
     [
+      SOURCE,
       CLI,
       'start',
       '--port',
@@ -92,7 +95,7 @@ export async function startCliCollector(dataDir: string, extraArgs: string[] = [
 
 /** `oversight sql --format json`: through the running collector when one holds the data dir, else directly. */
 export async function cliSql<T>(dataDir: string, query: string): Promise<T[]> {
-  const child = spawn(NODE, [CLI, 'sql', '--data-dir', dataDir, '--format', 'json', query], {
+  const child = spawn(NODE, [SOURCE, CLI, 'sql', '--data-dir', dataDir, '--format', 'json', query], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: cleanEnv(),
   });

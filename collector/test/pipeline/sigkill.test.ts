@@ -10,6 +10,8 @@ import { openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import { ROWS_TABLE, toTestRows } from './fixtures/spans.ts';
 
 const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
+// The child runs the repo's sources: @oversight/* resolve to src/ under this condition (exports default to dist).
+const SOURCE = '--conditions=oversight:source';
 const CHILD = resolve(import.meta.dirname, 'fixtures/ingest-child.ts');
 const SPANS_PER_REQUEST = 5;
 
@@ -20,7 +22,7 @@ afterAll(async () => {
 
 /** Runs the child until it has acknowledged `minAcks` requests and committed some, then SIGKILLs it. */
 async function ingestThenKill(walDir: string, dataDir: string, minAcks: number): Promise<Set<string>> {
-  const child = spawn(NODE, [CHILD, walDir, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [SOURCE, CHILD, walDir, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += d;

@@ -53,10 +53,14 @@ describe('embedded data directory held by another process', () => {
       process.stdout.write('opened\\n');
       process.stdin.on('end', () => { session.close(); process.exit(0); });
       process.stdin.resume();`;
-    holder = spawn(process.execPath, ['--input-type=module', '-e', script, dir], {
-      cwd: process.cwd(),
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    holder = spawn(
+      process.execPath,
+      ['--conditions=oversight:source', '--input-type=module', '-e', script, dir],
+      {
+        cwd: process.cwd(),
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       holder?.stdout?.on('data', (data: Buffer) => {
         if (data.toString().includes('opened')) resolve();
