@@ -91,6 +91,8 @@ export interface TraceStageCounters extends AssemblerCounters {
   pendingTraces: number;
   /** Rows of committed rounds the stage could not read (counted, skipped). */
   skippedRows: number;
+  /** quality_events read-backs: one per batch with re-scored traces, none for fresh ones. */
+  ledgerReads: number;
 }
 
 export interface TraceStage {
@@ -136,6 +138,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     failedBatches: 0,
     droppedTraces: 0,
     skippedRows: 0,
+    ledgerReads: 0,
   };
   let pending: Pending[] = [];
   let queue: Promise<void> = Promise.resolve();
@@ -228,9 +231,12 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       }
     }
 
-    // What the roll-up counts now, read for every trace of the batch (fresh ones too: a crash can
-    // leave ledger rows behind a trace with no evaluations yet).
-    const ledger = await qualityLedgerRows(projectId, batch, generations);
+    // What the roll-up counts now, read back only for re-scored traces. A fresh one (never flushed
+    // by this process, no collector scores stored) has no ledger rows: the ledger is written only
+    // for spans a stage got from a committed drain round, and a committed round is never replayed,
+    // so its generations reach a stage once. A half-written flush of this process retries as a
+    // re-score; one a dead process left behind has NULL columns, which recovery (a re-score) finds.
+    const ledger = await qualityLedgerRows(projectId, rescoreIds, generations);
     // Only traces that have rows to supersede pay for the two mutations: a columns-set span
     // always has rows (they are inserted first), so one without rows has nothing to undo.
     const supersededIds = rescoreIds.filter((id) => withRows.has(id));
@@ -267,14 +273,12 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   /** quality_events rows that take the roll-up from what it counts now to this scoring. */
   async function qualityLedgerRows(
     projectId: string,
-    batch: Pending[],
+    rescoreIds: string[],
     generations: TraceGeneration[],
   ): Promise<Row[]> {
-    const outstanding = await outstandingQuality(
-      store,
-      projectId,
-      batch.map((t) => t.traceId),
-    );
+    const outstanding: Awaited<ReturnType<typeof outstandingQuality>> =
+      rescoreIds.length > 0 ? await outstandingQuality(store, projectId, rescoreIds) : new Map();
+    counters.ledgerReads += rescoreIds.length > 0 ? 1 : 0;
     const rows: Row[] = [];
     for (const g of generations) {
       const was = outstanding.get(`${g.traceId}\u0000${g.span.spanId}`) ?? [];
