@@ -121,6 +121,39 @@ interface Pending {
 /** Writes of one trace at most before it is dropped (counted, reported). */
 const MAX_ATTEMPTS = 8;
 
+/**
+ * Generations per enricher call, and traces per rebuild of a committed round's
+ * rows: between two, the event loop is handed back, so a batch of 500 traces
+ * (topics placing each question, ≈ 0.3 ms) or a round of thousands of rows
+ * (a zod parse and a JSON.parse per row) never holds it for long.
+ */
+const SLICE_GENERATIONS = 64;
+const SLICE_TRACES = 200;
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+type RoundRows = { llmSpans: Row[]; documents: Row[]; traces: Row[] };
+
+/** A committed round's rows, split into groups of whole traces, in order of first appearance. */
+function sliceByTrace(tables: ReadonlyMap<string, Row[]>, tracesPerSlice: number): RoundRows[] {
+  const sliceOf = new Map<string, number>();
+  const slices: RoundRows[] = [];
+  const into = (traceId: unknown): RoundRows => {
+    const id = String(traceId ?? '');
+    let i = sliceOf.get(id);
+    if (i === undefined) {
+      i = Math.floor(sliceOf.size / tracesPerSlice);
+      sliceOf.set(id, i);
+    }
+    slices[i] ??= { llmSpans: [], documents: [], traces: [] };
+    return slices[i] as RoundRows;
+  };
+  for (const r of tables.get(LLM_SPANS) ?? []) into(r.trace_id).llmSpans.push(r);
+  for (const r of tables.get(OTEL_TRACES) ?? []) into(r.TraceId).traces.push(r);
+  for (const r of tables.get(RETRIEVAL_DOCUMENTS) ?? []) into(r.trace_id).documents.push(r);
+  return slices.filter((x) => x !== undefined);
+}
+
 export function createTraceStage(options: TraceStageOptions): TraceStage {
   const { store, enrichers } = options;
   const now = options.now ?? Date.now;
@@ -142,6 +175,9 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   };
   let pending: Pending[] = [];
   let queue: Promise<void> = Promise.resolve();
+  // Committed rounds being rebuilt into spans, apart from `queue`: a slow write never holds them
+  // back, so the assembler's caps keep bounding what waits.
+  let adding: Promise<void> = Promise.resolve();
   let failures = 0;
   let retryAt = 0;
   let closed = false;
@@ -222,11 +258,16 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     ];
     for (const enricher of enrichers) {
       for (const group of groups) {
-        if (group.generations.length === 0) continue;
-        const got = await enricher.enrich(group.generations, { rescore: group.rescore });
-        for (const [table, list] of Object.entries(got.rows)) {
-          if (!list || list.length === 0) continue;
-          rows.set(table, [...(rows.get(table) ?? []), ...list]);
+        for (let i = 0; i < group.generations.length; i += SLICE_GENERATIONS) {
+          const slice = group.generations.slice(i, i + SLICE_GENERATIONS);
+          const got = await enricher.enrich(slice, { rescore: group.rescore });
+          for (const [table, list] of Object.entries(got.rows)) {
+            if (!list || list.length === 0) continue;
+            const into = rows.get(table) ?? [];
+            for (const row of list) into.push(row);
+            rows.set(table, into);
+          }
+          await yieldToLoop();
         }
       }
     }
@@ -368,8 +409,22 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     return queue;
   }
 
+  /** Rebuilds a committed round's spans into the assembler, a slice of traces at a time. */
+  async function addRows(tables: ReadonlyMap<string, Row[]>, at: number): Promise<void> {
+    for (const slice of sliceByTrace(tables, SLICE_TRACES)) {
+      const rebuilt = rebuildTraces(slice);
+      counters.skippedRows += rebuilt.skipped;
+      for (const t of rebuilt.traces.values()) {
+        for (const link of t.links) assembler.addLink(t.projectId, t.traceId, link, at);
+        for (const span of t.spans) assembler.add(t.projectId, span, at);
+      }
+      await yieldToLoop();
+    }
+  }
+
   function tick(): Promise<void> {
     return run(async () => {
+      await adding;
       enqueue(assembler.poll().map(fromAssembled));
       await drainPending();
     });
@@ -383,21 +438,15 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   return {
     add(tables) {
       if (closed) return;
-      try {
-        const rebuilt = rebuildTraces({
-          llmSpans: tables.get(LLM_SPANS),
-          documents: tables.get(RETRIEVAL_DOCUMENTS),
-          traces: tables.get(OTEL_TRACES),
+      // Rebuilt after the drain's call returns, arrival time as of now: a large round costs the
+      // event loop a slice at a time, and the drain never waits for it.
+      const at = now();
+      adding = adding
+        .then(() => addRows(tables, at))
+        .catch((err) => {
+          // A bug here must not stop the drain: the rows are stored; recovery scores them on the next start.
+          report(err instanceof Error ? err : new Error(String(err)));
         });
-        counters.skippedRows += rebuilt.skipped;
-        for (const t of rebuilt.traces.values()) {
-          for (const link of t.links) assembler.addLink(t.projectId, t.traceId, link);
-          for (const span of t.spans) assembler.add(t.projectId, span);
-        }
-      } catch (err) {
-        // A bug here must not stop the drain: the rows are stored; recovery scores them on the next start.
-        report(err instanceof Error ? err : new Error(String(err)));
-      }
     },
     recover() {
       let found = 0;
@@ -430,6 +479,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       closed = true;
       clearInterval(timer);
       const last = run(async () => {
+        await adding;
         enqueue(assembler.flushAll().map(fromAssembled));
         retryAt = 0;
         await drainPending();

@@ -17,6 +17,7 @@ import {
   DOCS,
   failingCommands,
   QUESTION,
+  RIGHT,
   ragSpans,
   rowsOf,
   useTraceStageHarness,
@@ -118,7 +119,46 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     } finally {
       await workers.close();
     }
-  });
+    // Starting a worker loads the scorers: slow on a loaded machine.
+  }, 90_000);
+
+  it('hands a large round and a large batch to the enrichers a slice at a time, all of it written', async () => {
+    const calls: number[] = [];
+    const counting: TraceEnricher = {
+      name: 'counting',
+      async enrich(generations) {
+        calls.push(generations.length);
+        return { rows: {} };
+      },
+    };
+    const errors: string[] = [];
+    const s = stage([createGroundednessEnricher(), counting], h.store, {
+      onError: (e) => errors.push(e.message),
+    });
+    const traces = Array.from({ length: 150 }, (_, i) => ragSpans(i % 2 === 0 ? WRONG : RIGHT));
+    const tables = rowsOf(traces.flatMap((t) => t.spans));
+    await h.storeRows(tables);
+    s.add(tables);
+    // The drain's call returns at once; the round is rebuilt into the assembler afterwards.
+    expect(s.metrics().spansIn).toBe(0);
+    h.advance(1_500);
+    await s.flush();
+    expect(errors).toEqual([]);
+    expect(s.metrics()).toMatchObject({ spansIn: 300, tracesScored: 150, generationsScored: 150 });
+    expect(calls).toEqual([64, 64, 22]);
+    const [counts] = await h.store.query<{ rows: number; spans: number; hallucinated: number }>(
+      `SELECT toUInt32(count()) AS rows, toUInt32(uniqExact(span_id)) AS spans,
+              toUInt32(countIf(evaluator = 'groundedness' AND label = 'hallucinated')) AS hallucinated
+         FROM evaluations WHERE trace_id IN {t:Array(String)}`,
+      { params: { t: traces.map((t) => t.traceId) } },
+    );
+    expect(counts).toEqual({ rows: 450, spans: 150, hallucinated: 75 });
+    const [set] = await h.store.query<{ n: number }>(
+      `SELECT toUInt32(countIf(groundedness IS NOT NULL)) AS n FROM llm_spans WHERE span_id IN {s:Array(String)}`,
+      { params: { s: traces.map((t) => t.generationId) } },
+    );
+    expect(set?.n).toBe(150);
+  }, 90_000);
 
   it('reads the quality ledger back for re-scored traces only', async () => {
     const ledgerQueries: string[] = [];
