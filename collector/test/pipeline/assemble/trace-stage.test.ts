@@ -9,6 +9,7 @@
 import { groundedness } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { createGroundednessEnricher } from '../../../src/enrich/groundedness.ts';
+import { createTopicsEnricher } from '../../../src/enrich/topics/enricher.ts';
 import type { TraceEnricher } from '../../../src/enrich/trace-enricher.ts';
 import { startTransformWorkers } from '../../../src/pipeline/transform/worker-pool.ts';
 import type { Row, Store } from '../../../src/store/store.ts';
@@ -158,6 +159,36 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
       { params: { s: traces.map((t) => t.generationId) } },
     );
     expect(set?.n).toBe(150);
+  }, 90_000);
+
+  it('writes a topic that several enricher slices touched once, in its final state', async () => {
+    const project = `topics-${backend.name}`;
+    const topics = await createTopicsEnricher({ store: h.store, embedder: { kind: 'builtin' } });
+    // Counted as handed to the store: ClickHouse collapses a block's duplicates on insert anyway,
+    // but each carries a whole centroid to serialise and send.
+    const topicRowsSent: number[] = [];
+    const counting: Store = Object.create(h.store);
+    counting.insert = (table, rows, options) => {
+      if (table === 'topics') topicRowsSent.push(rows.length);
+      return h.store.insert(table, rows, options);
+    };
+    const s = stage([createGroundednessEnricher(), topics], counting);
+    // One question, asked 150 times: one topic, changed in each of the three slices.
+    const traces = Array.from({ length: 150 }, () => ragSpans());
+    await h.score(
+      s,
+      rowsOf(
+        traces.flatMap((t) => t.spans),
+        project,
+      ),
+    );
+    expect(s.metrics()).toMatchObject({ generationsScored: 150 });
+    const rows = await h.store.query<{ size: number }>(
+      'SELECT toUInt32(size) AS size FROM topics WHERE project_id = {p:String}',
+      { params: { p: project } },
+    );
+    expect(rows).toEqual([{ size: 150 }]);
+    expect(topicRowsSent).toEqual([1]);
   }, 90_000);
 
   it('reads the quality ledger back for re-scored traces only', async () => {
