@@ -18,6 +18,11 @@
  *     (their trace was open in a process that died, or it died mid-write) are
  *     read back and scored the same way.
  * Work runs one batch at a time, so two flushes never race on one trace.
+ *
+ * The main event loop keeps assembly, state and writes, in slices (rounds
+ * rebuilt 200 traces at a time, enrichers called with 64 generations at most)
+ * with the loop handed back between; the groundedness enricher's scoring runs
+ * wherever its scorer puts it (the transform workers, in the collector).
  */
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
