@@ -154,9 +154,13 @@ async function run(spans: ReadableSpan[], generations: number, traceQuality: boo
     const storedSeconds = (performance.now() - started) / 1000;
     let scoredSeconds: number | null = null;
     if (traceQuality) {
-      const scored = () => collector.count('llm_spans', 'groundedness IS NOT NULL');
+      // Watched on /metrics, not by SQL: a query every 50 ms over llm_spans, which applies the
+      // UPDATE's patch parts, would cost the collector more CPU than the stage itself.
+      const scored = () => collector.metric('oversight_trace_scored_total{kind="generations"}');
       if (!(await waitUntil(scored, generations))) throw new Error('generations stopped being scored');
       scoredSeconds = (performance.now() - started) / 1000;
+      const set = await collector.count('llm_spans', 'groundedness IS NOT NULL');
+      if (set !== generations) throw new Error(`${set} of ${generations} generations carry a score`);
     }
     const after = await collector.stats();
     await sender.shutdown();
