@@ -349,9 +349,7 @@ export async function startChdbHttpServer(options: ChdbHttpServerOptions): Promi
     }
   };
 
-  // Bound query parameters travel in the URL: ClickHouse takes URIs up to 1 MiB (http_max_uri_size),
-  // Node's default header limit of 16 KiB would refuse a trace-stage batch of a hundred traces.
-  const server = createServer({ maxHeaderSize: 1 << 20 }, (request, response) => {
+  const server = createServer((request, response) => {
     const done = handle(request, response).finally(() => inFlight.delete(done));
     inFlight.add(done);
   });
