@@ -23,7 +23,7 @@ const RULES: Record<string, Rule[]> = {
     [/^output_with_(?:prepared_)?context\.(median_us|p99_us)$/, 'output.$1'],
     [/^(?!baseline\.)(?:input|output|scorer\.[a-z_]+)\.(median_us|p99_us)$/, 'baseline.$1'],
   ],
-  'trace-quality': [[/^on_(spans_per_s|cpu_s|peak_rss_mb)$/, 'off_$1']],
+  'trace-quality': [[/^on_(spans_per_s|cpu_s|peak_rss_mb|loop_delay_p99_ms|loop_stall_max_ms)$/, 'off_$1']],
   export: [[/^(?:kto|dpo)\.(seconds|feedback_rows_per_s|peak_rss_mb)$/, 'baseline.$1']],
   scoring: [[/^all_(spans_per_s|spans_per_cpu_s)$/, 'none_$1']],
   groundedness: [[/^(groundedness|allThree)PairsPerCoreS$/, 'overlapPairsPerCoreS']],

@@ -5,7 +5,10 @@
  * from them) exported by the real OTel SDK to a collector in its own process.
  * Spans/s is received → queryable (the span rows, which the stage never
  * delays); "scored" is until every generation carries its groundedness, which
- * includes the assembler's grace period (2 s after the root).
+ * includes the assembler's grace period (2 s after the root). The event-loop
+ * delay (p99, longest stall) is what an exporter or a health probe could wait:
+ * from the first export to stored (off) or to every generation scored (on, so
+ * the stage's whole work is in its window).
  */
 import { context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -105,6 +108,8 @@ interface RunResult {
   scoredSeconds: number | null;
   cpuSeconds: number;
   peakRssMb: number;
+  loopDelayP99Ms: number;
+  loopStallMaxMs: number;
 }
 
 async function start(traceQuality: boolean): Promise<CollectorProcess> {
@@ -135,6 +140,7 @@ async function run(spans: ReadableSpan[], generations: number, traceQuality: boo
   try {
     const sender = createSender(collector.url);
     const before = await collector.stats();
+    collector.resetLoopDelay();
     const started = performance.now();
     const batches = chunk(spans, BATCH);
     let next = 0;
@@ -148,9 +154,13 @@ async function run(spans: ReadableSpan[], generations: number, traceQuality: boo
     const storedSeconds = (performance.now() - started) / 1000;
     let scoredSeconds: number | null = null;
     if (traceQuality) {
-      const scored = () => collector.count('llm_spans', 'groundedness IS NOT NULL');
+      // Watched on /metrics, not by SQL: a query every 50 ms over llm_spans, which applies the
+      // UPDATE's patch parts, would cost the collector more CPU than the stage itself.
+      const scored = () => collector.metric('oversight_trace_scored_total{kind="generations"}');
       if (!(await waitUntil(scored, generations))) throw new Error('generations stopped being scored');
       scoredSeconds = (performance.now() - started) / 1000;
+      const set = await collector.count('llm_spans', 'groundedness IS NOT NULL');
+      if (set !== generations) throw new Error(`${set} of ${generations} generations carry a score`);
     }
     const after = await collector.stats();
     await sender.shutdown();
@@ -161,6 +171,8 @@ async function run(spans: ReadableSpan[], generations: number, traceQuality: boo
       scoredSeconds,
       cpuSeconds: (after.cpuMs - before.cpuMs) / 1000,
       peakRssMb: final.peakRssMb,
+      loopDelayP99Ms: after.loopDelayP99Ms,
+      loopStallMaxMs: after.loopDelayMaxMs,
     };
   } finally {
     await collector.stop();
@@ -184,15 +196,29 @@ export const traceQuality: Section = {
     ];
     printTable(
       'trace quality: RAG spans received → queryable, and → every generation scored',
-      ['run', 'spans', 'stored s', 'spans/s', 'scored s', 'CPU s', 'peak RSS MB'],
+      [
+        'run',
+        'spans',
+        'stored s',
+        'spans/s',
+        'scored s',
+        'generations/s',
+        'CPU s',
+        'peak RSS MB',
+        'loop p99 ms',
+        'loop stall max ms',
+      ],
       rows.map(([label, r]) => [
         label,
         r.spans,
         round(r.storedSeconds),
         Math.round(r.spans / r.storedSeconds),
         r.scoredSeconds === null ? '–' : round(r.scoredSeconds),
+        r.scoredSeconds === null ? '–' : Math.round(traces / r.scoredSeconds),
         round(r.cpuSeconds),
         r.peakRssMb,
+        r.loopDelayP99Ms,
+        r.loopStallMaxMs,
       ]),
     );
     return {
@@ -207,6 +233,10 @@ export const traceQuality: Section = {
       on_cpu_s: round(on.cpuSeconds),
       off_peak_rss_mb: off.peakRssMb,
       on_peak_rss_mb: on.peakRssMb,
+      off_loop_delay_p99_ms: off.loopDelayP99Ms,
+      on_loop_delay_p99_ms: on.loopDelayP99Ms,
+      off_loop_stall_max_ms: off.loopStallMaxMs,
+      on_loop_stall_max_ms: on.loopStallMaxMs,
     };
   },
 };

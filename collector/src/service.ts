@@ -131,7 +131,11 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   // Per-trace enrichers, in order: each sees what the earlier ones found about a generation.
   // Topics run after groundedness: their gap signals read its refusal and relevance findings.
   const topics = config.traceQuality ? await topicsEnricherFromConfig(store, config) : undefined;
-  const traceEnrichers: TraceEnricher[] = [createGroundednessEnricher(), ...(topics ? [topics] : [])];
+  // Groundedness scoring runs on the transform workers where there are any (rows first, scoring
+  // in between), so the event loop keeps only assembly, state and writes. Topics stay here: their
+  // clusterer is per-topic state, and placing a question costs far more than embedding it.
+  const groundedness = createGroundednessEnricher(transformWorkers ? { scorer: transformWorkers.score } : {});
+  const traceEnrichers: TraceEnricher[] = [groundedness, ...(topics ? [topics] : [])];
   // Bound once the pipeline is open: the stage waits while the drain's inserts fail.
   let storeFailing = () => false;
   const traceStage = config.traceQuality

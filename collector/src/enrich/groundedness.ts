@@ -34,6 +34,12 @@ export interface GroundednessEnricherOptions {
   /** Groundedness below this is `hallucinated` (default: the scorer's shipped threshold). */
   groundednessThreshold?: number;
   relevanceThreshold?: number;
+  /**
+   * Where the scoring runs (default: this thread, yielding every 10 ms). The
+   * collector passes its transform workers' `score`, so the main event loop
+   * keeps only the rows and column values.
+   */
+  scorer?: GenerationScorer;
 }
 
 /** `"claim" [reasons; missing: a, b]`, one per line, worst first. */
@@ -58,18 +64,106 @@ function explainMissing(missing: readonly string[]): string {
   return missing.length > 0 ? `missing: ${missing.join(', ')}` : '';
 }
 
-export function createGroundednessEnricher(options: GroundednessEnricherOptions = {}): TraceEnricher {
-  const threshold = options.groundednessThreshold ?? GROUNDEDNESS_THRESHOLD;
-  const relevanceThreshold = options.relevanceThreshold ?? RELEVANCE_THRESHOLD;
+/** What scoring one generation reads: plain data, so it can be scored on a worker thread. */
+export interface GenerationText {
+  answer: string;
+  question: string;
+  context: string[];
+}
 
-  function scoreOne(g: TraceGeneration, rows: Row[]): void {
-    const { answer, question, context } = g.pair;
-    if (answer.trim() === '') return;
+export interface Verdict {
+  score: number;
+  label: string;
+  explanation: string;
+}
+
+/** One generation's verdicts; none at all for an empty answer. */
+export interface GenerationScores {
+  refusal?: boolean;
+  groundedness?: Verdict;
+  contextRelevance?: Verdict;
+  answerRelevance?: Verdict;
+}
+
+export interface GroundednessThresholds {
+  groundedness: number;
+  relevance: number;
+}
+
+/**
+ * Runs the scoring of a batch somewhere: on the transform workers
+ * (`TransformWorkers.score`), or on this thread (`scoreYielding`). Same
+ * verdicts either way, in input order.
+ */
+export type GenerationScorer = (
+  generations: readonly GenerationText[],
+  thresholds: GroundednessThresholds,
+) => Promise<GenerationScores[]>;
+
+/** The pure scoring of one generation: what the enricher turns into rows and column values. */
+export function scoreGenerationText(g: GenerationText, thresholds: GroundednessThresholds): GenerationScores {
+  const { answer, question, context } = g;
+  if (answer.trim() === '') return {};
+  const out: GenerationScores = { refusal: isRefusal(answer) };
+  if (context.length > 0) {
+    const index = indexContext(context);
+    const verdict = groundedness(answer, index, { question, threshold: thresholds.groundedness });
+    out.groundedness = {
+      score: verdict.score,
+      label: verdict.label,
+      explanation: verdict.refusal ? 'refusal' : explainUnsupported(verdict.unsupported),
+    };
+    if (question !== '') {
+      const relevance = contextRelevance(question, index, thresholds.relevance);
+      out.contextRelevance = {
+        score: relevance.score,
+        label: relevance.label,
+        explanation: explainMissing(relevance.missing),
+      };
+    }
+  }
+  if (question !== '') {
+    const relevance = answerRelevance(question, answer, thresholds.relevance);
+    out.answerRelevance = {
+      score: relevance.score,
+      label: relevance.label,
+      explanation: out.refusal ? 'refusal' : explainMissing(relevance.missing),
+    };
+  }
+  return out;
+}
+
+/**
+ * Scores on the calling thread, handing the event loop back every slice: about
+ * a millisecond per generation, so exporters, probes and scrapes are still
+ * answered while a large batch is scored. The collector's fallback where no
+ * transform worker runs.
+ */
+export const scoreYielding: GenerationScorer = async (generations, thresholds) => {
+  const out: GenerationScores[] = [];
+  let sliceEnd = performance.now() + SLICE_MS;
+  for (const g of generations) {
+    out.push(scoreGenerationText(g, thresholds));
+    if (performance.now() >= sliceEnd) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceEnd = performance.now() + SLICE_MS;
+    }
+  }
+  return out;
+};
+
+export function createGroundednessEnricher(options: GroundednessEnricherOptions = {}): TraceEnricher {
+  const thresholds: GroundednessThresholds = {
+    groundedness: options.groundednessThreshold ?? GROUNDEDNESS_THRESHOLD,
+    relevance: options.relevanceThreshold ?? RELEVANCE_THRESHOLD,
+  };
+  const score = options.scorer ?? scoreYielding;
+
+  function apply(g: TraceGeneration, scores: GenerationScores, rows: Row[]): void {
     const push = (
       evaluator: (typeof GROUNDEDNESS_EVALUATORS)[number],
       target: 'output' | 'span',
-      verdict: { score: number; label: string },
-      explanation: string,
+      verdict: Verdict,
       evaluatorVersion: string,
     ) =>
       rows.push(
@@ -83,51 +177,44 @@ export function createGroundednessEnricher(options: GroundednessEnricherOptions 
           target,
           score: verdict.score,
           label: verdict.label,
-          explanation,
+          explanation: verdict.explanation,
           evaluatorVersion,
         }),
       );
-    g.found.refusal = isRefusal(answer);
-    if (context.length > 0) {
-      const index = indexContext(context);
-      const verdict = groundedness(answer, index, { question, threshold });
-      g.found.groundedness = verdict.score;
-      g.found.hallucinated = verdict.label === 'hallucinated';
-      push(
-        'groundedness',
-        'output',
-        verdict,
-        verdict.refusal ? 'refusal' : explainUnsupported(verdict.unsupported),
-        GROUNDEDNESS_VERSION,
-      );
-      if (question !== '') {
-        const relevance = contextRelevance(question, index, relevanceThreshold);
-        g.found.contextRelevance = relevance.score;
-        push('context_relevance', 'span', relevance, explainMissing(relevance.missing), RELEVANCE_VERSION);
-      }
+    if (scores.refusal === undefined) return;
+    g.found.refusal = scores.refusal;
+    if (scores.groundedness) {
+      g.found.groundedness = scores.groundedness.score;
+      g.found.hallucinated = scores.groundedness.label === 'hallucinated';
+      push('groundedness', 'output', scores.groundedness, GROUNDEDNESS_VERSION);
     }
-    if (question !== '') {
-      const relevance = answerRelevance(question, answer, relevanceThreshold);
-      g.found.answerRelevance = relevance.score;
-      const explanation = g.found.refusal ? 'refusal' : explainMissing(relevance.missing);
-      push('answer_relevance', 'output', relevance, explanation, RELEVANCE_VERSION);
+    if (scores.contextRelevance) {
+      g.found.contextRelevance = scores.contextRelevance.score;
+      push('context_relevance', 'span', scores.contextRelevance, RELEVANCE_VERSION);
+    }
+    if (scores.answerRelevance) {
+      g.found.answerRelevance = scores.answerRelevance.score;
+      push('answer_relevance', 'output', scores.answerRelevance, RELEVANCE_VERSION);
     }
   }
 
   return {
     name: 'groundedness',
     async enrich(generations): Promise<TraceEnrichment> {
+      const scores = await score(
+        generations.map((g) => ({
+          answer: g.pair.answer,
+          question: g.pair.question,
+          context: g.pair.context,
+        })),
+        thresholds,
+      );
+      if (scores.length !== generations.length)
+        throw new Error(`groundedness: ${scores.length} verdicts for ${generations.length} generations`);
       const rows: Row[] = [];
-      // About a millisecond per generation on the collector's event loop: hand it back every
-      // slice so exporters, probes and scrapes are answered while a large batch is scored.
-      let sliceEnd = performance.now() + SLICE_MS;
-      for (const g of generations) {
-        scoreOne(g, rows);
-        if (performance.now() >= sliceEnd) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          sliceEnd = performance.now() + SLICE_MS;
-        }
-      }
+      generations.forEach((g, i) => {
+        apply(g, scores[i] as GenerationScores, rows);
+      });
       return { rows: { evaluations: rows } };
     },
   };

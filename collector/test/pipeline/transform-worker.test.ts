@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { scorers } from '@oversight/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.ts';
+import {
+  type GenerationText,
+  type GroundednessThresholds,
+  scoreGenerationText,
+} from '../../src/enrich/groundedness.ts';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';
 import { encodeBatch } from '../../src/pipeline/batch-codec.ts';
 import { type PositionedBatch, startDrain } from '../../src/pipeline/drain/drain.ts';
@@ -162,6 +167,30 @@ afterAll(async () => {
 async function freshMarkers(): Promise<void> {
   await rm(join(fixtureDir, 'crashed'), { force: true });
   await rm(join(fixtureDir, 'broken'), { force: true });
+  await rm(join(fixtureDir, 'crashed-score'), { force: true });
+}
+
+const SCORE_THRESHOLDS: GroundednessThresholds = { groundedness: 0.5, relevance: 0.3 };
+
+/** Generations of every shape the groundedness enricher meets: grounded, changed numbers, refusals, no context, no question, no answer. */
+function generationTexts(n: number, crashAt = -1): GenerationText[] {
+  const context = [
+    'Orders ship within 3 business days. International orders can be returned within 30 days of delivery.',
+    'Refunds reach the card in 5 to 10 days. The support line is open from 9 am to 5 pm on weekdays.',
+  ];
+  const answers = [
+    'International orders can be returned within 30 days of delivery.',
+    'Orders ship within 9 business days, and refunds take 2 days.',
+    "I'm sorry, I don't know the answer to that.",
+    'The support line is open on weekends from 8 am.',
+    '',
+  ];
+  return Array.from({ length: n }, (_, i) => ({
+    answer: answers[i % answers.length] as string,
+    question:
+      i === crashAt ? 'crash-score-once' : i % 7 === 3 ? '' : `How long do refunds take for order ${i}?`,
+    context: i % 6 === 5 ? [] : context,
+  }));
 }
 
 describe('transform workers', () => {
@@ -304,6 +333,49 @@ describe('transform workers', () => {
     expect(resolveConfig({ transformWorkers: '2' as unknown as number }).transformWorkers).toBe(2);
     expect(() => resolveConfig({ transformWorkers: -1 })).toThrow(/transformWorkers/);
     expect(() => resolveConfig({ transformWorkers: 1.5 })).toThrow(/transformWorkers/);
+  });
+});
+
+describe('trace-stage scoring on the transform workers', () => {
+  it('score generations as this thread does, in order, and hand rows chunks out first', async () => {
+    const generations = generationTexts(70);
+    const expected = generations.map((g) => scoreGenerationText(g, SCORE_THRESHOLDS));
+    expect(expected.filter((e) => e.groundedness?.label === 'hallucinated').length).toBeGreaterThan(0);
+    expect(expected.filter((e) => e.refusal).length).toBeGreaterThan(0);
+    const workers = await pool({ maxTextChars: 100_000, evaluators: ALL }, { scoreChunk: 8 });
+    const done: string[] = [];
+    const scored = workers.score(generations, SCORE_THRESHOLDS).then((r) => {
+      done.push('score');
+      return r;
+    });
+    // Asked after the nine scoring chunks: the drain's rows still come back first.
+    const rows = workers.toRows(entries).then((r) => {
+      done.push('rows');
+      return r;
+    });
+    expect(await scored).toEqual(expected);
+    expect((await rows).get(OTEL_TRACES)).toHaveLength(entries.reduce((n, e) => n + e.spans.length, 0));
+    expect(done).toEqual(['rows', 'score']);
+    expect(workers.stats()).toMatchObject({ scoreChunks: 9, crashes: 0, inProcess: false });
+    expect(await workers.score([], SCORE_THRESHOLDS)).toEqual([]);
+  });
+
+  it('replace a worker that dies mid-scoring and score the chunk again', async () => {
+    await freshMarkers();
+    const generations = generationTexts(20, 13);
+    const expected = generations.map((g) => scoreGenerationText(g, SCORE_THRESHOLDS));
+    const warnings: string[] = [];
+    const workers = await pool(
+      { maxTextChars: 100_000, evaluators: [] },
+      { entry: FIXTURE, scoreChunk: 8, onWarning: (m) => warnings.push(m) },
+    );
+    expect(await workers.score(generations, SCORE_THRESHOLDS)).toEqual(expected);
+    expect(workers.stats()).toMatchObject({ workers: 1, crashes: 1, scoreChunks: 4 });
+    expect(warnings).toEqual([expect.stringMatching(/transform worker died \(exit code 3\)/)]);
+    await workers.close();
+    await expect(workers.score(generations, SCORE_THRESHOLDS)).rejects.toThrow(
+      'transform workers are closed',
+    );
   });
 });
 

@@ -110,9 +110,12 @@ export class TraceAssembler {
       throw new Error('TraceAssembler: maxOpenTraces and maxOpenBytes must be ≥ 1');
   }
 
-  /** Adds a canonical span of project `projectId`. */
-  add(projectId: string, span: LlmSpan): void {
-    const t = this.traceFor(projectId, span.traceId);
+  /**
+   * Adds a canonical span of project `projectId`. `at` is when it arrived
+   * (default now): a caller that hands spans over later passes the time it got them.
+   */
+  add(projectId: string, span: LlmSpan, at = this.now()): void {
+    const t = this.traceFor(projectId, span.traceId, at);
     this.counters.spansIn++;
     if (t.late) this.counters.lateSpans++;
     const previous = t.spans.get(span.spanId);
@@ -122,16 +125,16 @@ export class TraceAssembler {
     }
     t.spans.set(span.spanId, span);
     this.resize(t, estimateSpanBytes(span));
-    this.touch(t, span.parentSpanId === '');
+    this.touch(t, span.parentSpanId === '', at);
     this.enforceCaps(t);
   }
 
   /** Adds a non-LLM span's place in the tree, so parent chains through it are followed. */
-  addLink(projectId: string, traceId: string, link: SpanLink): void {
-    const t = this.traceFor(projectId, traceId);
+  addLink(projectId: string, traceId: string, link: SpanLink, at = this.now()): void {
+    const t = this.traceFor(projectId, traceId, at);
     if (!t.links.has(link.spanId)) this.resize(t, 128);
     t.links.set(link.spanId, link);
-    this.touch(t, link.parentSpanId === '');
+    this.touch(t, link.parentSpanId === '', at);
     this.enforceCaps(t);
   }
 
@@ -163,11 +166,10 @@ export class TraceAssembler {
     };
   }
 
-  private traceFor(projectId: string, traceId: string): OpenTrace {
+  private traceFor(projectId: string, traceId: string, now: number): OpenTrace {
     const k = key(projectId, traceId);
     let t = this.open.get(k);
     if (t === undefined) {
-      const now = this.now();
       t = {
         projectId,
         traceId,
@@ -185,9 +187,8 @@ export class TraceAssembler {
     return t;
   }
 
-  private touch(t: OpenTrace, isRoot: boolean): void {
-    const now = this.now();
-    t.lastArrival = now;
+  private touch(t: OpenTrace, isRoot: boolean, now: number): void {
+    t.lastArrival = Math.max(t.lastArrival, now);
     if (isRoot && t.rootArrival === undefined) t.rootArrival = now;
   }
 

@@ -18,6 +18,11 @@
  *     (their trace was open in a process that died, or it died mid-write) are
  *     read back and scored the same way.
  * Work runs one batch at a time, so two flushes never race on one trace.
+ *
+ * The main event loop keeps assembly, state and writes, in slices (rounds
+ * rebuilt 200 traces at a time, enrichers called with 64 generations at most)
+ * with the loop handed back between; the groundedness enricher's scoring runs
+ * wherever its scorer puts it (the transform workers, in the collector).
  */
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
@@ -25,7 +30,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { TraceEnricher, TraceGeneration } from '../../enrich/trace-enricher.ts';
 import type { LlmSpan } from '../../normalize/index.ts';
 import type { Row } from '../../store/store.ts';
-import { LLM_SPANS, OTEL_TRACES, QUALITY_EVENTS, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
+import { LLM_SPANS, OTEL_TRACES, QUALITY_EVENTS, RETRIEVAL_DOCUMENTS, TOPICS } from '../../store/tables.ts';
 import {
   type AssembledTrace,
   type AssemblerCounters,
@@ -91,6 +96,8 @@ export interface TraceStageCounters extends AssemblerCounters {
   pendingTraces: number;
   /** Rows of committed rounds the stage could not read (counted, skipped). */
   skippedRows: number;
+  /** quality_events read-backs: one per batch with re-scored traces, none for fresh ones. */
+  ledgerReads: number;
 }
 
 export interface TraceStage {
@@ -119,6 +126,60 @@ interface Pending {
 /** Writes of one trace at most before it is dropped (counted, reported). */
 const MAX_ATTEMPTS = 8;
 
+/**
+ * Generations per enricher call, and traces per rebuild of a committed round's
+ * rows: between two, the event loop is handed back, so a batch of 500 traces
+ * (topics placing each question, ≈ 0.3 ms) or a round of thousands of rows
+ * (a zod parse and a JSON.parse per row) never holds it for long.
+ */
+const SLICE_GENERATIONS = 64;
+const SLICE_TRACES = 200;
+
+/**
+ * Tables that keep only a key's latest row (ReplacingMergeTree): of the rows
+ * the enricher slices of one batch return for a key, only the last is written.
+ * Topics snapshot what changed per call, so a topic touched in several slices
+ * would otherwise be written (with its whole centroid) once per slice.
+ */
+const LATEST_ROW_WINS: Record<string, readonly string[]> = { [TOPICS]: ['project_id', 'topic_id'] };
+
+function latestPerKey(table: string, rows: Row[]): Row[] {
+  const key = LATEST_ROW_WINS[table];
+  if (!key) return rows;
+  const latest = new Map<string, Row>();
+  for (const row of rows) {
+    const k = key.map((c) => String(row[c])).join('\u0000');
+    // Re-inserted so the map's order is each key's last appearance, as the rows came.
+    latest.delete(k);
+    latest.set(k, row);
+  }
+  return [...latest.values()];
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+type RoundRows = { llmSpans: Row[]; documents: Row[]; traces: Row[] };
+
+/** A committed round's rows, split into groups of whole traces, in order of first appearance. */
+function sliceByTrace(tables: ReadonlyMap<string, Row[]>, tracesPerSlice: number): RoundRows[] {
+  const sliceOf = new Map<string, number>();
+  const slices: RoundRows[] = [];
+  const into = (traceId: unknown): RoundRows => {
+    const id = String(traceId ?? '');
+    let i = sliceOf.get(id);
+    if (i === undefined) {
+      i = Math.floor(sliceOf.size / tracesPerSlice);
+      sliceOf.set(id, i);
+    }
+    slices[i] ??= { llmSpans: [], documents: [], traces: [] };
+    return slices[i] as RoundRows;
+  };
+  for (const r of tables.get(LLM_SPANS) ?? []) into(r.trace_id).llmSpans.push(r);
+  for (const r of tables.get(OTEL_TRACES) ?? []) into(r.TraceId).traces.push(r);
+  for (const r of tables.get(RETRIEVAL_DOCUMENTS) ?? []) into(r.trace_id).documents.push(r);
+  return slices.filter((x) => x !== undefined);
+}
+
 export function createTraceStage(options: TraceStageOptions): TraceStage {
   const { store, enrichers } = options;
   const now = options.now ?? Date.now;
@@ -136,9 +197,13 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     failedBatches: 0,
     droppedTraces: 0,
     skippedRows: 0,
+    ledgerReads: 0,
   };
   let pending: Pending[] = [];
   let queue: Promise<void> = Promise.resolve();
+  // Committed rounds being rebuilt into spans, apart from `queue`: a slow write never holds them
+  // back, so the assembler's caps keep bounding what waits.
+  let adding: Promise<void> = Promise.resolve();
   let failures = 0;
   let retryAt = 0;
   let closed = false;
@@ -219,18 +284,26 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     ];
     for (const enricher of enrichers) {
       for (const group of groups) {
-        if (group.generations.length === 0) continue;
-        const got = await enricher.enrich(group.generations, { rescore: group.rescore });
-        for (const [table, list] of Object.entries(got.rows)) {
-          if (!list || list.length === 0) continue;
-          rows.set(table, [...(rows.get(table) ?? []), ...list]);
+        for (let i = 0; i < group.generations.length; i += SLICE_GENERATIONS) {
+          const slice = group.generations.slice(i, i + SLICE_GENERATIONS);
+          const got = await enricher.enrich(slice, { rescore: group.rescore });
+          for (const [table, list] of Object.entries(got.rows)) {
+            if (!list || list.length === 0) continue;
+            const into = rows.get(table) ?? [];
+            for (const row of list) into.push(row);
+            rows.set(table, into);
+          }
+          await yieldToLoop();
         }
       }
     }
 
-    // What the roll-up counts now, read for every trace of the batch (fresh ones too: a crash can
-    // leave ledger rows behind a trace with no evaluations yet).
-    const ledger = await qualityLedgerRows(projectId, batch, generations);
+    // What the roll-up counts now, read back only for re-scored traces. A fresh one (never flushed
+    // by this process, no collector scores stored) has no ledger rows: the ledger is written only
+    // for spans a stage got from a committed drain round, and a committed round is never replayed,
+    // so its generations reach a stage once. A half-written flush of this process retries as a
+    // re-score; one a dead process left behind has NULL columns, which recovery (a re-score) finds.
+    const ledger = await qualityLedgerRows(projectId, rescoreIds, generations);
     // Only traces that have rows to supersede pay for the two mutations: a columns-set span
     // always has rows (they are inserted first), so one without rows has nothing to undo.
     const supersededIds = rescoreIds.filter((id) => withRows.has(id));
@@ -247,7 +320,8 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     // leaves the spans unscored (NULL), so recovery re-scores them and reads the ledger back.
     if (ledger.length > 0)
       await store.insert(QUALITY_EVENTS, ledger, { deduplicationToken: `trace-stage:${randomUUID()}` });
-    for (const [table, list] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [table, all] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const list = latestPerKey(table, all);
       // A unique token: ClickHouse drops a block identical to a recent one, and a re-score's rows
       // often are identical to the ones it just deleted.
       await store.insert(table, list, { deduplicationToken: `trace-stage:${randomUUID()}` });
@@ -267,14 +341,12 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   /** quality_events rows that take the roll-up from what it counts now to this scoring. */
   async function qualityLedgerRows(
     projectId: string,
-    batch: Pending[],
+    rescoreIds: string[],
     generations: TraceGeneration[],
   ): Promise<Row[]> {
-    const outstanding = await outstandingQuality(
-      store,
-      projectId,
-      batch.map((t) => t.traceId),
-    );
+    const outstanding: Awaited<ReturnType<typeof outstandingQuality>> =
+      rescoreIds.length > 0 ? await outstandingQuality(store, projectId, rescoreIds) : new Map();
+    counters.ledgerReads += rescoreIds.length > 0 ? 1 : 0;
     const rows: Row[] = [];
     for (const g of generations) {
       const was = outstanding.get(`${g.traceId}\u0000${g.span.spanId}`) ?? [];
@@ -364,8 +436,22 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     return queue;
   }
 
+  /** Rebuilds a committed round's spans into the assembler, a slice of traces at a time. */
+  async function addRows(tables: ReadonlyMap<string, Row[]>, at: number): Promise<void> {
+    for (const slice of sliceByTrace(tables, SLICE_TRACES)) {
+      const rebuilt = rebuildTraces(slice);
+      counters.skippedRows += rebuilt.skipped;
+      for (const t of rebuilt.traces.values()) {
+        for (const link of t.links) assembler.addLink(t.projectId, t.traceId, link, at);
+        for (const span of t.spans) assembler.add(t.projectId, span, at);
+      }
+      await yieldToLoop();
+    }
+  }
+
   function tick(): Promise<void> {
     return run(async () => {
+      await adding;
       enqueue(assembler.poll().map(fromAssembled));
       await drainPending();
     });
@@ -379,21 +465,15 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   return {
     add(tables) {
       if (closed) return;
-      try {
-        const rebuilt = rebuildTraces({
-          llmSpans: tables.get(LLM_SPANS),
-          documents: tables.get(RETRIEVAL_DOCUMENTS),
-          traces: tables.get(OTEL_TRACES),
+      // Rebuilt after the drain's call returns, arrival time as of now: a large round costs the
+      // event loop a slice at a time, and the drain never waits for it.
+      const at = now();
+      adding = adding
+        .then(() => addRows(tables, at))
+        .catch((err) => {
+          // A bug here must not stop the drain: the rows are stored; recovery scores them on the next start.
+          report(err instanceof Error ? err : new Error(String(err)));
         });
-        counters.skippedRows += rebuilt.skipped;
-        for (const t of rebuilt.traces.values()) {
-          for (const link of t.links) assembler.addLink(t.projectId, t.traceId, link);
-          for (const span of t.spans) assembler.add(t.projectId, span);
-        }
-      } catch (err) {
-        // A bug here must not stop the drain: the rows are stored; recovery scores them on the next start.
-        report(err instanceof Error ? err : new Error(String(err)));
-      }
     },
     recover() {
       let found = 0;
@@ -426,6 +506,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       closed = true;
       clearInterval(timer);
       const last = run(async () => {
+        await adding;
         enqueue(assembler.flushAll().map(fromAssembled));
         retryAt = 0;
         await drainPending();

@@ -13,10 +13,21 @@
  * cannot even start means the thread environment itself is broken: rejecting
  * would dead-letter good data, so the pool falls back to the in-process
  * transform and says so.
+ *
+ * The trace stage's groundedness scoring runs here too (`score`), so the main
+ * event loop keeps only assembly, state and writes. Rows come first: a
+ * scoring chunk is handed out only when no rows chunk waits, and a worker has
+ * one scoring chunk at a time, so the drain waits for one at most.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { scorers as registry } from '@oversight/scorers';
+import {
+  type GenerationScores,
+  type GenerationText,
+  type GroundednessThresholds,
+  scoreYielding,
+} from '../../enrich/groundedness.ts';
 import type { Row } from '../../store/store.ts';
 import type { PositionedBatch } from '../drain/drain.ts';
 import { createYieldingBatchTransform } from './batch-transform.ts';
@@ -39,6 +50,8 @@ export interface TransformWorkersSettings {
   inFlightPerWorker?: number;
   /** Fresh workers a chunk may be retried on after its worker died under it (default 1). */
   crashRetries?: number;
+  /** Generations per scoring message (default 32: tens of milliseconds of work, so rows never wait long). */
+  scoreChunk?: number;
   /** Told when a worker dies or the pool falls back to in-process work. */
   onWarning?: (message: string) => void;
   /** Worker entry module (default `worker-thread.ts` beside this file). */
@@ -48,6 +61,8 @@ export interface TransformWorkersSettings {
 export interface TransformWorkerStats {
   workers: number;
   chunks: number;
+  /** Of `chunks`, those that scored generations for the trace stage. */
+  scoreChunks: number;
   crashes: number;
   /** Workers could not be started again: chunks run on the calling thread. */
   inProcess: boolean;
@@ -56,21 +71,39 @@ export interface TransformWorkerStats {
 export interface TransformWorkers {
   /** The drain's `toRows`. Rejects with the transform's own error for a batch it cannot convert. */
   toRows(batches: readonly PositionedBatch[]): Promise<Map<string, Row[]>>;
+  /**
+   * The groundedness enricher's scoring (a `GenerationScorer`): verdicts in
+   * input order. A chunk that kills its worker every time rejects the call, and
+   * the trace stage retries the batch later, as it does a failed write.
+   */
+  score(
+    generations: readonly GenerationText[],
+    thresholds: GroundednessThresholds,
+  ): Promise<GenerationScores[]>;
   stats(): TransformWorkerStats;
   /** Terminates the workers; calls still pending reject. */
   close(): Promise<void>;
 }
 
-/** Main thread → worker. */
+/** Main thread → worker: batches to transform. */
 export interface ChunkRequest {
   id: number;
   batches: readonly PositionedBatch[];
 }
 
+/** Main thread → worker: generations of assembled traces to score. */
+export interface ScoreRequest {
+  id: number;
+  score: { generations: readonly GenerationText[]; thresholds: GroundednessThresholds };
+}
+
+export type WorkerRequest = ChunkRequest | ScoreRequest;
+
 /** Worker → main thread. */
 export type ChunkReply =
   | { type: 'ready' }
   | { type: 'rows'; id: number; tables: Map<string, Row[]> }
+  | { type: 'scores'; id: number; scores: GenerationScores[] }
   | { type: 'error'; id: number; name: string; message: string; stack: string };
 
 /** One worker by default where a second core exists; the transform stays in-process on one core. */
@@ -78,11 +111,17 @@ export function defaultTransformWorkers(cores = availableParallelism()): number 
   return cores >= 2 ? 1 : 0;
 }
 
+type Task =
+  | { kind: 'rows'; batches: readonly PositionedBatch[] }
+  | { kind: 'score'; generations: readonly GenerationText[]; thresholds: GroundednessThresholds };
+
+type Result = Map<string, Row[]> | GenerationScores[];
+
 interface Call {
-  results: (Map<string, Row[]> | undefined)[];
+  results: (Result | undefined)[];
   remaining: number;
   done: boolean;
-  resolve: (tables: Map<string, Row[]>) => void;
+  resolve: (results: (Result | undefined)[]) => void;
   reject: (error: Error) => void;
 }
 
@@ -90,9 +129,14 @@ interface Job {
   id: number;
   call: Call;
   index: number;
-  batches: readonly PositionedBatch[];
+  task: Task;
   crashes: number;
 }
+
+const request = (job: Job): WorkerRequest =>
+  job.task.kind === 'rows'
+    ? { id: job.id, batches: job.task.batches }
+    : { id: job.id, score: { generations: job.task.generations, thresholds: job.task.thresholds } };
 
 interface Slot {
   worker: Worker;
@@ -119,10 +163,10 @@ function chunk(batches: readonly PositionedBatch[], maxSpans: number): Positione
   return chunks;
 }
 
-function mergeInOrder(results: readonly (Map<string, Row[]> | undefined)[]): Map<string, Row[]> {
+function mergeInOrder(results: readonly (Result | undefined)[]): Map<string, Row[]> {
   const merged = new Map<string, Row[]>();
   for (const tables of results) {
-    if (!tables) continue;
+    if (!(tables instanceof Map)) continue;
     for (const [table, rows] of tables) {
       const into = merged.get(table);
       // A loop, not push(...rows): a spread of 100k rows overflows the stack.
@@ -153,6 +197,7 @@ export async function startTransformWorkers(
   const chunkSpans = Math.max(1, settings.chunkSpans ?? 256);
   const inFlightPerWorker = Math.max(1, settings.inFlightPerWorker ?? 2);
   const crashRetries = Math.max(0, settings.crashRetries ?? 1);
+  const scoreChunk = Math.max(1, settings.scoreChunk ?? 32);
   const entry =
     settings.entry ??
     new URL(import.meta.url.endsWith('.ts') ? './worker-thread.ts' : './worker-thread.js', import.meta.url);
@@ -167,6 +212,7 @@ export async function startTransformWorkers(
   let nextJobId = 0;
   let crashes = 0;
   let chunks = 0;
+  let scoreChunks = 0;
   let started = false;
   let inProcess: ReturnType<typeof createYieldingBatchTransform> | undefined;
   let inProcessChain: Promise<void> = Promise.resolve();
@@ -183,14 +229,14 @@ export async function startTransformWorkers(
     call.reject(error);
   };
 
-  const complete = (job: Job, tables: Map<string, Row[]>) => {
+  const complete = (job: Job, result: Result) => {
     const { call } = job;
     if (call.done) return;
-    call.results[job.index] = tables;
+    call.results[job.index] = result;
     if (--call.remaining > 0) return;
     call.done = true;
     pending.delete(call);
-    call.resolve(mergeInOrder(call.results));
+    call.resolve(call.results);
   };
 
   // An idle worker must not keep the process alive; a busy one must.
@@ -200,7 +246,13 @@ export async function startTransformWorkers(
     inProcessChain = inProcessChain.then(async () => {
       if (job.call.done || closed) return;
       try {
-        complete(job, await (inProcess as NonNullable<typeof inProcess>)(job.batches as PositionedBatch[]));
+        const { task } = job;
+        complete(
+          job,
+          task.kind === 'rows'
+            ? await (inProcess as NonNullable<typeof inProcess>)(task.batches as PositionedBatch[])
+            : await scoreYielding(task.generations, task.thresholds),
+        );
       } catch (err) {
         fail(job.call, err instanceof Error ? err : new Error(String(err)));
       }
@@ -214,15 +266,20 @@ export async function startTransformWorkers(
       return;
     }
     while (queue.length > 0) {
+      // Rows first: the drain waits for them; trace scoring takes what is left.
+      const rowsAt = queue.findIndex((j) => j.task.kind === 'rows');
+      const at = rowsAt === -1 ? 0 : rowsAt;
+      const scoring = rowsAt === -1;
       let target: Slot | undefined;
       for (const slot of slots) {
         if (slot.inFlight.size >= inFlightPerWorker) continue;
+        if (scoring && [...slot.inFlight.values()].some((j) => j.task.kind === 'score')) continue;
         if (!target || slot.inFlight.size < target.inFlight.size) target = slot;
       }
       if (!target) return;
-      const job = queue.shift() as Job;
+      const job = queue.splice(at, 1)[0] as Job;
       try {
-        target.worker.postMessage({ id: job.id, batches: job.batches } satisfies ChunkRequest);
+        target.worker.postMessage(request(job));
       } catch (err) {
         // Nothing a worker could do about a batch that cannot be cloned: it is the batch's fault.
         fail(job.call, err instanceof Error ? err : new Error(String(err)));
@@ -230,6 +287,7 @@ export async function startTransformWorkers(
       }
       target.inFlight.set(job.id, job);
       chunks++;
+      if (scoring) scoreChunks++;
       updateRef(target);
     }
   };
@@ -268,6 +326,7 @@ export async function startTransformWorkers(
       if (!job) return;
       slot.inFlight.delete(reply.id);
       if (reply.type === 'rows') complete(job, reply.tables);
+      else if (reply.type === 'scores') complete(job, reply.scores);
       else fail(job.call, workerError(reply));
       updateRef(slot);
       pump();
@@ -312,28 +371,42 @@ export async function startTransformWorkers(
   started = true;
   for (const slot of slots) updateRef(slot);
 
-  return {
-    toRows(batches) {
-      if (closed) return Promise.reject(new Error('transform workers are closed'));
-      if (batches.length === 0) return Promise.resolve(new Map());
-      return new Promise((resolve, reject) => {
-        const parts = chunk(batches, chunkSpans);
-        const call: Call = {
-          results: new Array(parts.length),
-          remaining: parts.length,
-          done: false,
-          resolve,
-          reject,
-        };
-        pending.add(call);
-        parts.forEach((part, index) => {
-          queue.push({ id: nextJobId++, call, index, batches: part, crashes: 0 });
-        });
-        pump();
+  /** Queues one call's tasks; resolves with their results in task order. */
+  const submit = (tasks: Task[]): Promise<(Result | undefined)[]> =>
+    new Promise((resolve, reject) => {
+      const call: Call = {
+        results: new Array(tasks.length),
+        remaining: tasks.length,
+        done: false,
+        resolve,
+        reject,
+      };
+      pending.add(call);
+      tasks.forEach((task, index) => {
+        queue.push({ id: nextJobId++, call, index, task, crashes: 0 });
       });
+      pump();
+    });
+
+  return {
+    async toRows(batches) {
+      if (closed) throw new Error('transform workers are closed');
+      if (batches.length === 0) return new Map();
+      const parts = chunk(batches, chunkSpans);
+      return mergeInOrder(await submit(parts.map((part) => ({ kind: 'rows', batches: part }))));
+    },
+    async score(generations, thresholds) {
+      if (closed) throw new Error('transform workers are closed');
+      if (generations.length === 0) return [];
+      const tasks: Task[] = [];
+      for (let i = 0; i < generations.length; i += scoreChunk)
+        tasks.push({ kind: 'score', generations: generations.slice(i, i + scoreChunk), thresholds });
+      const out: GenerationScores[] = [];
+      for (const part of await submit(tasks)) for (const s of part as GenerationScores[]) out.push(s);
+      return out;
     },
     stats() {
-      return { workers: slots.length, chunks, crashes, inProcess: inProcess !== undefined };
+      return { workers: slots.length, chunks, scoreChunks, crashes, inProcess: inProcess !== undefined };
     },
     async close() {
       if (closed) return;

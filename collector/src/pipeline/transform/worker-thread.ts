@@ -2,12 +2,14 @@
  * Worker-thread entry of `worker-pool.ts`: builds the same batch transform
  * the collector would run in-process, from options that survive a structured
  * clone (scorers travel by name), and answers each chunk of batches with its
- * rows per table, or with the error the transform threw.
+ * rows per table, or with the error the transform threw. Generations the trace
+ * stage sends are scored with the groundedness enricher's own pure function.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { scorers as registry } from '@oversight/scorers';
+import { scoreGenerationText } from '../../enrich/groundedness.ts';
 import { createBatchTransform } from './batch-transform.ts';
-import type { ChunkReply, ChunkRequest, TransformWorkerOptions } from './worker-pool.ts';
+import type { ChunkReply, TransformWorkerOptions, WorkerRequest } from './worker-pool.ts';
 
 const port = parentPort;
 if (!port) throw new Error('worker-thread.ts runs as a worker thread, started by worker-pool.ts');
@@ -23,10 +25,14 @@ const toRows = createBatchTransform({
   thresholds: options.thresholds ?? {},
 });
 
-port.on('message', ({ id, batches }: ChunkRequest) => {
+port.on('message', (message: WorkerRequest) => {
   let reply: ChunkReply;
+  const { id } = message;
   try {
-    reply = { type: 'rows', id, tables: toRows(batches) };
+    if ('score' in message) {
+      const { generations, thresholds } = message.score;
+      reply = { type: 'scores', id, scores: generations.map((g) => scoreGenerationText(g, thresholds)) };
+    } else reply = { type: 'rows', id, tables: toRows(message.batches) };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     reply = { type: 'error', id, name: error.name, message: error.message, stack: error.stack ?? '' };

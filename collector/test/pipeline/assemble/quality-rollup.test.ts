@@ -6,69 +6,24 @@
  * between the ledger insert and the UPDATE must all leave it exact.
  */
 import { groundedness } from '@oversight/scorers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGroundednessEnricher } from '../../../src/enrich/groundedness.ts';
 import type { TraceEnricher } from '../../../src/enrich/trace-enricher.ts';
 import type { SpanRecord } from '../../../src/otlp/span-record.ts';
-import { createTraceStage, type TraceStage } from '../../../src/pipeline/assemble/trace-stage.ts';
-import { createBatchTransform } from '../../../src/pipeline/transform/batch-transform.ts';
-import type { Row, Store } from '../../../src/store/store.ts';
 import { storeBackends } from '../../helpers/store-backends.ts';
-import { spanWith } from '../../normalize/span-fixture.ts';
+import {
+  DOCS,
+  failingCommands,
+  isColumnsUpdate,
+  QUESTION,
+  RIGHT,
+  ragSpans,
+  rowsOf as rowsIn,
+  useTraceStageHarness,
+  WRONG,
+} from '../../helpers/trace-stage-harness.ts';
 
-const QUESTION = 'When was the bridge opened to traffic?';
-const DOCS = ['The Millau bridge was opened to traffic on 16 December 2004.', 'It is 343 metres tall.'];
-const WRONG = 'The bridge was opened to traffic in 1998.';
-const RIGHT = 'The Millau bridge was opened to traffic on 16 December 2004.';
-
-let counter = 0;
-const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
-
-/** A retrieval and a generation under one root, as SpanRecords. */
-function ragSpans(answer: string): { traceId: string; spans: SpanRecord[] } {
-  counter++;
-  const traceId = hex(Date.now(), 20) + hex(counter + 5_000, 12);
-  const [root, retrieval, generation] = [1, 2, 3].map((k) => hex((counter + 5_000) * 16 + k, 16)) as [
-    string,
-    string,
-    string,
-  ];
-  const t0 = BigInt(Date.now()) * 1_000_000n;
-  const at = (ms: number) => t0 + BigInt(ms) * 1_000_000n;
-  const base = { traceId, parentSpanId: root };
-  return {
-    traceId,
-    spans: [
-      spanWith({}, { traceId, spanId: root, name: 'ask', startTimeUnixNano: at(0), endTimeUnixNano: at(50) }),
-      spanWith(
-        {
-          'gen_ai.operation.name': 'retrieval',
-          'gen_ai.retrieval.query.text': QUESTION,
-          'gen_ai.retrieval.documents': JSON.stringify(DOCS.map((content, i) => ({ id: `d${i}`, content }))),
-        },
-        { ...base, spanId: retrieval, startTimeUnixNano: at(1), endTimeUnixNano: at(5) },
-      ),
-      spanWith(
-        {
-          'gen_ai.operation.name': 'chat',
-          'gen_ai.provider.name': 'openai',
-          'gen_ai.request.model': 'gpt-4o-mini',
-          'gen_ai.input.messages': JSON.stringify([
-            { role: 'user', parts: [{ type: 'text', content: QUESTION }] },
-          ]),
-          'gen_ai.output.messages': JSON.stringify([
-            { role: 'assistant', parts: [{ type: 'text', content: answer }] },
-          ]),
-        },
-        { ...base, spanId: generation, startTimeUnixNano: at(6), endTimeUnixNano: at(40) },
-      ),
-    ],
-  };
-}
-
-const transform = createBatchTransform({ maxTextChars: 100_000, scorers: [] });
-const rowsOf = (projectId: string, spans: SpanRecord[]) =>
-  transform([{ projectId, spans, position: 0, receivedAt: Date.now() }]);
+const rowsOf = (projectId: string, spans: SpanRecord[]) => rowsIn(spans, projectId);
 
 interface Rollup {
   scored: number;
@@ -81,41 +36,11 @@ interface Rollup {
 }
 
 describe.each(storeBackends())('quality roll-up through the trace stage on $name', (backend) => {
-  let store: Store;
-  let clock = Date.now();
-  const stages: TraceStage[] = [];
-  const stage = (enrichers: TraceEnricher[], s: Store = store) => {
-    const created = createTraceStage({
-      store: s,
-      enrichers,
-      now: () => clock,
-      pollMs: 60_000,
-      assembler: { graceMs: 1_000, idleMs: 5_000 },
-      retryMs: { initial: 0, max: 0 },
-      onError: () => {},
-    });
-    stages.push(created);
-    return created;
-  };
-  /** Stores a trace's rows as the drain would, hands them to the stage, and lets the grace period pass. */
-  const score = async (s: TraceStage, tables: Map<string, Row[]>) => {
-    for (const [table, rows] of tables) await store.insert(table, rows);
-    s.add(tables);
-    clock += 1_500;
-    await s.flush();
-  };
-
-  beforeAll(async () => {
-    store = await backend.open();
-    await store.migrate();
-  });
-  afterAll(async () => {
-    for (const s of stages) await s.close(1_000);
-    await backend.cleanup();
-  });
+  const h = useTraceStageHarness(backend);
+  const { stage, score } = h;
 
   const rollup = async (project: string, topic?: number): Promise<Rollup> => {
-    const [row] = await store.query<Rollup>(
+    const [row] = await h.store.query<Rollup>(
       `SELECT toInt32(sum(scored)) AS scored, toInt32(sum(hallucinated)) AS hallucinated,
               toInt32(sum(grounded_scored)) AS grounded_scored, sum(groundedness_sum) AS groundedness_sum,
               arrayMap(x -> toInt32(x), sumForEachMerge(groundedness_deciles)) AS deciles,
@@ -129,7 +54,7 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
   const ledgerRows = async (project: string) =>
     Number(
       (
-        await store.query<{ n: string }>(
+        await h.store.query<{ n: string }>(
           'SELECT toString(count()) AS n FROM quality_events WHERE project_id = {p:String}',
           { params: { p: project } },
         )
@@ -143,10 +68,10 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
       rowsOf('rollup-rate', t.spans),
     );
     for (const t of tables) {
-      for (const [table, rows] of t) await store.insert(table, rows);
+      await h.storeRows(t);
       s.add(t);
     }
-    clock += 1_500;
+    h.advance(1_500);
     await s.flush();
     const wrong = groundedness(WRONG, DOCS, { question: QUESTION }).score;
     const right = groundedness(RIGHT, DOCS, { question: QUESTION }).score;
@@ -160,7 +85,7 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
     deciles[decile(right)] = (deciles[decile(right)] ?? 0) + 3;
     expect(r.deciles).toEqual(deciles);
     // The dimensions the dashboards group by come from the span.
-    const cells = await store.query<{ service_name: string; model: string }>(
+    const cells = await h.store.query<{ service_name: string; model: string }>(
       `SELECT DISTINCT service_name, model FROM llm_quality_hourly WHERE project_id = 'rollup-rate'`,
     );
     expect(cells).toEqual([{ service_name: expect.any(String), model: 'gpt-4o-mini' }]);
@@ -194,7 +119,7 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
     // A replay of the same spans: the trace carries scores, so it is re-scored; nothing changed, no ledger rows.
     const before = await ledgerRows('rollup-rescore');
     s.add(tables);
-    clock += 1_500;
+    h.advance(1_500);
     await s.flush();
     expect(s.metrics().tracesRescored).toBe(1);
     expect(await ledgerRows('rollup-rescore')).toBe(before);
@@ -203,7 +128,7 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
     verdict = false;
     topic = 8n;
     s.add(tables);
-    clock += 1_500;
+    h.advance(1_500);
     await s.flush();
     expect(s.metrics().tracesRescored).toBe(2);
     const all = await rollup('rollup-rescore');
@@ -212,44 +137,58 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
     expect(all.deciles.reduce((a, b) => a + b, 0)).toBe(1);
     expect(await rollup('rollup-rescore', 7)).toMatchObject({ scored: 0, hallucinated: 0, gaps: 0 });
     expect(await rollup('rollup-rescore', 8)).toMatchObject({ scored: 1, hallucinated: 0, gaps: 0 });
-    const [span] = await store.query<{ hallucinated: number; topic_id: string }>(
+    const [span] = await h.store.query<{ hallucinated: number; topic_id: string }>(
       `SELECT hallucinated, toString(topic_id) AS topic_id FROM llm_spans
         WHERE project_id = 'rollup-rescore' AND operation = 'chat'`,
     );
     expect(span).toEqual({ hallucinated: 0, topic_id: '8' });
   });
 
-  it('a crash between the ledger insert and the UPDATE does not double count', async () => {
+  it('a crash between the ledger insert and the UPDATE does not double count, and ends with the columns set', async () => {
+    const columns = (traceId: string) =>
+      h.store.query<{ groundedness: number | null; hallucinated: number | null }>(
+        `SELECT groundedness, hallucinated FROM llm_spans
+          WHERE project_id = 'rollup-crash' AND trace_id = {t:String} AND operation = 'chat'`,
+        { params: { t: traceId } },
+      );
     let failNextUpdate = true;
-    const flaky: Store = Object.create(store);
-    flaky.command = async (sql, options) => {
-      if (failNextUpdate && sql.trimStart().startsWith('UPDATE') && sql.includes('mapContains')) {
+    const flaky = failingCommands(
+      h.store,
+      (sql) => {
+        if (!failNextUpdate || !isColumnsUpdate(sql)) return false;
         failNextUpdate = false;
-        throw new Error('connection reset');
-      }
-      return store.command(sql, options);
-    };
+        return true;
+      },
+      'connection reset',
+    );
     const s = stage([createGroundednessEnricher()], flaky);
-    await score(s, rowsOf('rollup-crash', ragSpans(WRONG).spans));
+    const wrong = ragSpans(WRONG);
+    await score(s, rowsOf('rollup-crash', wrong.spans));
     expect(s.metrics().failedBatches).toBe(1);
+    expect(await columns(wrong.traceId)).toEqual([{ groundedness: null, hallucinated: null }]);
     // The ledger was written before the failed UPDATE: the roll-up already counts the answer once.
     expect(await rollup('rollup-crash')).toMatchObject({ scored: 1, hallucinated: 1 });
     await s.flush();
     expect(s.metrics()).toMatchObject({ pendingTraces: 0, tracesRescored: 1 });
     expect(await rollup('rollup-crash')).toMatchObject({ scored: 1, hallucinated: 1, grounded_scored: 1 });
+    const wrongScore = groundedness(WRONG, DOCS, { question: QUESTION }).score;
+    const [afterRetry] = await columns(wrong.traceId);
+    expect(afterRetry?.hallucinated).toBe(1);
+    expect(afterRetry?.groundedness).toBeCloseTo(wrongScore, 5);
 
     // A process that dies after the ledger insert; the next one recovers the unscored span from llm_spans.
-    const dying: Store = Object.create(store);
-    dying.command = async (sql, options) => {
-      if (sql.trimStart().startsWith('UPDATE') && sql.includes('mapContains')) throw new Error('killed');
-      return store.command(sql, options);
-    };
+    const dying = failingCommands(h.store, isColumnsUpdate, 'killed');
     const d = stage([createGroundednessEnricher()], dying);
-    await score(d, rowsOf('rollup-crash', ragSpans(RIGHT).spans));
+    const right = ragSpans(RIGHT);
+    await score(d, rowsOf('rollup-crash', right.spans));
     await d.close(0);
     expect(await rollup('rollup-crash')).toMatchObject({ scored: 2, hallucinated: 1 });
+    expect(await columns(right.traceId)).toEqual([{ groundedness: null, hallucinated: null }]);
     expect(await stage([createGroundednessEnricher()]).recover()).toBeGreaterThanOrEqual(1);
     expect(await rollup('rollup-crash')).toMatchObject({ scored: 2, hallucinated: 1, grounded_scored: 2 });
+    const [recovered] = await columns(right.traceId);
+    expect(recovered?.hallucinated).toBe(0);
+    expect(recovered?.groundedness).toBeCloseTo(groundedness(RIGHT, DOCS, { question: QUESTION }).score, 5);
     // Two stages, a recovery over the shared store and the HTTP backend: slow on a loaded machine.
   }, 90_000);
 });
