@@ -93,6 +93,8 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
 
   const session = openSession(dataDir, []);
   let readonlySession: Session | undefined;
+  /** Connections of streams still being read, closed with the store. */
+  const streamSessions = new Set<Session>();
   let closed = false;
 
   // Unqualified table names in user SQL resolve to the oversight database.
@@ -163,6 +165,27 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
       return run(sql, format, queryOptions);
     },
 
+    async *stream<T = Row>(sql: string, queryOptions?: QueryOptions): AsyncGenerator<T[]> {
+      if (closed) throw new Error('store is closed');
+      const readonly = queryOptions?.readonly === true;
+      // Any query on a session cancels that session's open stream, so each stream
+      // gets a connection of its own (cheap: the engine is shared per directory).
+      const connection = openSession(dataDir, readonly ? ['--readonly=1'] : []);
+      streamSessions.add(connection);
+      try {
+        await connection.queryAsync(`USE \`${database}\``);
+        const chunks = hasParams(queryOptions)
+          ? connection.queryStreamBind(sql, queryOptions.params, { format: 'JSONEachRow' })
+          : connection.queryStream(sql, { format: 'JSONEachRow' });
+        for await (const chunk of chunks) yield chunk.rows<T>();
+      } catch (error) {
+        throw toStoreError(error, { readonly });
+      } finally {
+        streamSessions.delete(connection);
+        connection.close();
+      }
+    },
+
     async command(sql: string, queryOptions?: QueryOptions): Promise<void> {
       await run(sql, 'TabSeparated', queryOptions);
     },
@@ -180,6 +203,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
     async close() {
       if (closed) return;
       closed = true;
+      for (const connection of streamSessions) connection.close();
       readonlySession?.close();
       session.close();
       // A later session on another directory must wait until this one is really gone.
