@@ -80,6 +80,28 @@ function openSession(dataDir: string, extraArgs: string[]): Session {
   }
 }
 
+/**
+ * Rows parsed per batch a stream yields. The engine hands over blocks of up to
+ * 65 409 rows (tens of MB of text); parsing a block at once would hold all of
+ * its objects, so the text is parsed and handed on a slice at a time.
+ */
+const STREAM_BATCH_ROWS = 2_000;
+
+function* splitRows<T>(text: string): Generator<T[]> {
+  let batch: T[] = [];
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end > start) batch.push(JSON.parse(text.slice(start, end)) as T);
+    start = end + 1;
+    if (batch.length === STREAM_BATCH_ROWS) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
 function hasParams(
   options: QueryOptions | undefined,
 ): options is QueryOptions & { params: Record<string, unknown> } {
@@ -177,7 +199,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
         const chunks = hasParams(queryOptions)
           ? connection.queryStreamBind(sql, queryOptions.params, { format: 'JSONEachRow' })
           : connection.queryStream(sql, { format: 'JSONEachRow' });
-        for await (const chunk of chunks) yield chunk.rows<T>();
+        for await (const chunk of chunks) yield* splitRows<T>(chunk.text());
       } catch (error) {
         throw toStoreError(error, { readonly });
       } finally {
