@@ -4,7 +4,7 @@
  * beside a same-run baseline that reads the same feedback rows with one plain
  * SELECT into /dev/null. Each phase runs in its own process, so every peak
  * RSS is that phase's own; the exporter's should stay flat as N grows (the
- * store works on one slice of at most 50 000 feedback rows at a time and
+ * store works on one slice of at most 50 000 rated traces at a time and
  * streams it), the baseline's grows with N. Goal: within 1.5× the baseline.
  */
 import { fork } from 'node:child_process';

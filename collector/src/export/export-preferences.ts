@@ -31,7 +31,7 @@ export interface ExportOptions extends PreferenceFilter, BuildOptions {
   format: ExportFormat;
   /** Rated generations turned into records per write to the output (default 2 000). */
   pageSize?: number;
-  /** Feedback rows per slice the store works on at a time (see DEFAULT_SLICE_ROWS). */
+  /** Traces with feedback per slice the store works on at a time (see DEFAULT_SLICE_ROWS). */
   sliceRows?: number;
   /** Called after each batch with rated generations read so far and the feedback-row total. */
   onProgress?: (generations: number, total: number) => void;

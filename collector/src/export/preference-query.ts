@@ -157,9 +157,10 @@ ORDER BY ${slice.order}`;
 }
 
 /**
- * Feedback rows per slice: the engine's memory for a slice's aggregation,
- * join and sort grows with it, and every slice scans llm_spans once, so this
- * trades memory (≈ 0.3 GB a slice at 50 000) against passes.
+ * Traces with feedback per slice (by prompt: about as many generations): the
+ * engine's memory for a slice's aggregation, join and sort grows with it, and
+ * every slice scans llm_spans once, so this trades memory (≈ 0.3 GB a slice
+ * at 50 000) against passes.
  */
 export const DEFAULT_SLICE_ROWS = 50_000;
 
@@ -190,7 +191,7 @@ async function* streamSlice(
 /**
  * Rated generations by trace, slice by slice along the feedback table's
  * primary key (project_id, trace_id): each slice is one key range of at most
- * `sliceRows` feedback rows, so the engine's memory is bounded by the slice,
+ * `sliceRows` traces, so the engine's memory is bounded by the slice,
  * and each slice is streamed, so this process holds one batch.
  */
 export function ratedByTrace(
