@@ -56,17 +56,16 @@ function mounts(name: string) {
 
 /** Each `OVERSIGHT_*` / `CLICKHOUSE_*` variable the CLI reads, with the config key it sets. */
 function cliVariables(): Map<string, string> {
+  // cli.ts declares its options as table rows: { flag: '--data-dir <dir>', env: 'OVERSIGHT_DATA_DIR', … }.
   const cli = read('collector/src/cli.ts');
   const found = new Map<string, string>();
-  for (const match of cli.matchAll(/\.env\(\s*'([A-Z_]+)'/g)) {
-    const before = cli.slice(0, match.index);
-    const flag = [...before.matchAll(/new Option\(\s*'--([a-z-]+)/g)].at(-1)?.[1];
-    if (!flag) throw new Error(`no option before .env('${match[1]}')`);
+  for (const match of cli.matchAll(/flag: '--([a-z-]+)[^']*',\s*env: '([A-Z_]+)'/g)) {
     found.set(
-      match[1] as string,
-      flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()),
+      match[2] as string,
+      (match[1] as string).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()),
     );
   }
+  if (found.size === 0) throw new Error('no options with env variables found in collector/src/cli.ts');
   return found;
 }
 

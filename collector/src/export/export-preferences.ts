@@ -1,13 +1,14 @@
 /**
- * `oversight export-preferences`: streams rated generations out of the store
- * page by page and writes one JSONL record per line, so an export of millions
- * of feedback rows runs in the memory of one page.
+ * `oversight export-preferences`: rated generations read from the store one
+ * bounded slice at a time, each slice streamed, and written one JSONL record a
+ * line through a stream pipeline: the reading advances only as fast as the
+ * output takes records, so an export of millions of feedback rows runs in the
+ * memory of one slice (plus one DPO prompt group).
  */
 
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { Readable, type Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import type { Store } from '../store/store.ts';
 import {
   type BuildOptions,
@@ -20,17 +21,19 @@ import {
 } from './formats.ts';
 import {
   countFeedback,
-  type PageOptions,
   type PreferenceFilter,
-  type RatedGeneration,
   ratedByPrompt,
   ratedByTrace,
+  type SliceOptions,
 } from './preference-query.ts';
 
 export interface ExportOptions extends PreferenceFilter, BuildOptions {
   format: ExportFormat;
+  /** Rated generations turned into records per write to the output (default 2 000). */
   pageSize?: number;
-  /** Called after each page with rated generations read so far and the feedback-row total. */
+  /** Traces with feedback per slice the store works on at a time (see DEFAULT_SLICE_ROWS). */
+  sliceRows?: number;
+  /** Called after each batch with rated generations read so far and the feedback-row total. */
   onProgress?: (generations: number, total: number) => void;
 }
 
@@ -39,31 +42,44 @@ export type ExportSummary = ReturnType<ExportTally['toJSON']> & {
   feedbackRows: number;
 };
 
-async function* records(
+/** Small enough that a batch of long conversations stays a few MB, large enough to amortise a write. */
+const DEFAULT_PAGE_SIZE = 2_000;
+
+/** The export as JSONL text, one chunk per page of rated generations. */
+async function* jsonl(
   store: Store,
   options: ExportOptions,
   tally: ExportTally,
-  page: PageOptions,
-): AsyncGenerator<ExportRecord[]> {
-  if (options.format === 'dpo') {
-    const pairer = new DpoPairer(options, tally);
-    for await (const rows of ratedByPrompt(store, options, page)) {
-      const out: ExportRecord[] = [];
-      for (const row of rows) out.push(...pairer.push(row));
-      yield out;
-    }
-    yield [...pairer.flush()];
-    return;
-  }
+  onRows: (n: number) => void,
+): AsyncGenerator<string> {
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const dpo = options.format === 'dpo' ? new DpoPairer(options, tally) : undefined;
   const build = options.format === 'kto' ? ktoRecords : sftRecords;
-  for await (const rows of ratedByTrace(store, options, page)) {
-    const out: ExportRecord[] = [];
-    for (const row of rows as RatedGeneration[]) out.push(...build(row, options, tally));
-    yield out;
+  const lines = (records: Iterable<ExportRecord>): string => {
+    let chunk = '';
+    for (const record of records) chunk += `${JSON.stringify(record)}\n`;
+    return chunk;
+  };
+  const slices: SliceOptions = {
+    onRows,
+    ...(options.sliceRows !== undefined ? { sliceRows: options.sliceRows } : {}),
+  };
+  const rated = dpo ? ratedByPrompt(store, options, slices) : ratedByTrace(store, options, slices);
+  for await (const batch of rated) {
+    for (let i = 0; i < batch.length; i += pageSize) {
+      let chunk = '';
+      for (const row of batch.slice(i, i + pageSize))
+        chunk += lines(dpo ? dpo.push(row) : build(row, options, tally));
+      if (chunk !== '') yield chunk;
+    }
+  }
+  if (dpo) {
+    const rest = lines(dpo.flush());
+    if (rest !== '') yield rest;
   }
 }
 
-/** Writes the export to `out` (JSONL, one record a line) and resolves with the summary. */
+/** Writes the export to `out` (JSONL, one record a line; `out` is left open) and resolves with the summary. */
 export async function exportPreferences(
   store: Store,
   out: Writable,
@@ -72,20 +88,13 @@ export async function exportPreferences(
   const tally = new ExportTally();
   const feedbackRows = await countFeedback(store, options);
   let read = 0;
-  const page: PageOptions = {
-    ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
-    onPage: (n) => {
-      read += n;
-      options.onProgress?.(read, feedbackRows);
-    },
+  const onRows = (n: number) => {
+    read += n;
+    options.onProgress?.(read, feedbackRows);
   };
-  for await (const batch of records(store, options, tally, page)) {
-    if (batch.length === 0) continue;
-    let chunk = '';
-    for (const record of batch) chunk += `${JSON.stringify(record)}\n`;
-    // Backpressure: a slow disk or pipe holds the next page back instead of buffering it.
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
+  // highWaterMark 1: one chunk waits while the output drains; a slow disk or pipe holds the query back.
+  const source = Readable.from(jsonl(store, options, tally, onRows), { highWaterMark: 1 });
+  await pipeline(source, out, { end: false });
   return { format: options.format, feedbackRows, ...tally.toJSON() };
 }
 

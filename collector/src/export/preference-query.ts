@@ -1,6 +1,6 @@
 /**
  * The preference store: user feedback joined to the generation it rates, as
- * SQL the exporter pages through. One result row is one rated generation (an
+ * SQL the exporter streams. One result row is one rated generation (an
  * LLM span with a completion) with its votes summed up.
  *
  * Feedback that names no span rates the trace's last generation. Votes are
@@ -73,20 +73,39 @@ const IN_FILTER_WINDOW = `({project:String} = '' OR project_id = {project:String
       AND timestamp >= {since:DateTime64(9)} AND timestamp < {until:DateTime64(9)}`;
 
 /**
- * `scope` narrows the feedback read (a page of traces, or nothing); `order`
- * and `after` are the keyset the caller pages by.
+ * Equal keys mean the same question up to case, punctuation and spacing; the
+ * exporter refines near-identical neighbours with the scorers' canonical form
+ * and shingles. `g` is the llm_spans alias (with its dot) or ''.
  */
-function ratedGenerationsSql(database: string, scope: string, tail: string): string {
+const promptKey = (
+  g: string,
+) => `trimBoth(replaceRegexpAll(lowerUTF8(if(${g}input_messages = '', ${g}prompt_text,
+    arrayStringConcat(arrayMap(m -> concat(JSONExtractString(m, 'role'), ' ', JSONExtractString(m, 'content')),
+                               JSONExtractArrayRaw(${g}input_messages)), ' '))), '[^\\\\p{L}\\\\p{N}]+', ' '))`;
+
+interface SliceSql {
+  /** CTEs placed before the others. */
+  with?: string;
+  /** Narrows the feedback read: the slice. */
+  scope: string;
+  /** Filters the rated generations. */
+  where?: string;
+  order: string;
+}
+
+/** Rated generations of the feedback `scope` selects. */
+function ratedGenerationsSql(database: string, slice: SliceSql): string {
   const feedback = qualifiedTable(database, FEEDBACK);
   const spans = qualifiedTable(database, LLM_SPANS);
   return `
 WITH
+${slice.with ?? ''}
 fb AS (
     SELECT project_id, trace_id, span_id, if(user_id = '', id, user_id) AS voter, kind, value, correction, timestamp
     FROM ${feedback} FINAL
     WHERE kind IN ('thumbs', 'edit', 'regenerate', 'copy')
       AND ${IN_FILTER_WINDOW}
-      ${scope}
+      AND ${slice.scope}
 ),
 gens AS (
     SELECT project_id, trace_id, span_id, timestamp,
@@ -125,11 +144,7 @@ SELECT * FROM (
            g.trace_id != '' AS found,
            g.model AS model, toString(g.topic_id) AS topic_id,
            g.input_messages AS input_messages, g.prompt_text AS prompt_text, g.completion_text AS completion_text,
-           -- Equal keys mean the same question up to case, punctuation and spacing; the exporter
-           -- refines near-identical neighbours with the scorers' canonical form and shingles.
-           trimBoth(replaceRegexpAll(lowerUTF8(if(g.input_messages = '', g.prompt_text, arrayStringConcat(
-               arrayMap(m -> concat(JSONExtractString(m, 'role'), ' ', JSONExtractString(m, 'content')),
-                        JSONExtractArrayRaw(g.input_messages)), ' '))), '[^\\\\p{L}\\\\p{N}]+', ' ')) AS prompt_key,
+           ${promptKey('g.')} AS prompt_key,
            g.groundedness AS groundedness, g.hallucinated AS hallucinated,
            r.ups AS ups, r.downs AS downs, r.copies AS copies, r.regenerates AS regenerates,
            r.correction AS correction
@@ -137,32 +152,63 @@ SELECT * FROM (
     LEFT JOIN gens AS g ON g.project_id = r.project_id AND g.trace_id = r.trace_id AND g.span_id = r.span_id
     WHERE {topic:String} = '' OR toString(g.topic_id) = {topic:String}
 )
-${tail}`;
+${slice.where ? `WHERE ${slice.where}` : ''}
+ORDER BY ${slice.order}`;
 }
 
 /**
- * Rows per page: memory grows with it, and so does the share of the
- * generations table each page's join reads (a page's traces are scattered
- * through it), so fewer, larger pages export faster.
+ * Traces with feedback per slice (by prompt: about as many generations): the
+ * engine's memory for a slice's aggregation, join and sort grows with it, and
+ * every slice scans llm_spans once, so this trades memory (≈ 0.3 GB a slice
+ * at 50 000) against passes.
  */
-export const DEFAULT_PAGE_SIZE = 50_000;
+export const DEFAULT_SLICE_ROWS = 50_000;
 
-export interface PageOptions {
-  pageSize?: number;
-  onPage?: (rows: number) => void;
+export interface SliceOptions {
+  sliceRows?: number;
+  /** Called after each batch with the rated generations in it. */
+  onRows?: (rows: number) => void;
+}
+
+const TRACE_ORDER = 'project_id, trace_id, span_id';
+const PROMPT_ORDER = 'project_id, prompt_key, trace_id, span_id';
+/** Generations that can form DPO pairs: a thumb either way, or an edit. */
+const PAIRABLE = `(ups + downs > 0 OR correction != '')`;
+
+/** One slice's rated generations, streamed batch by batch as the engine produces them. */
+async function* streamSlice(
+  store: Store,
+  sql: string,
+  params: Record<string, unknown>,
+  options: SliceOptions,
+): AsyncGenerator<RatedGeneration[]> {
+  for await (const batch of store.stream(sql, { params, readonly: true })) {
+    options.onRows?.(batch.length);
+    yield batch.map((row) => RatedGenerationSchema.parse(row));
+  }
 }
 
 /**
- * Rated generations page by page along the feedback table's primary key
- * (project_id, trace_id): each page reads one key range of feedback, so memory
- * is bounded by the page, not the export. The order is by trace.
+ * Rated generations by trace, slice by slice along the feedback table's
+ * primary key (project_id, trace_id): each slice is one key range of at most
+ * `sliceRows` traces, so the engine's memory is bounded by the slice,
+ * and each slice is streamed, so this process holds one batch.
  */
-export async function* ratedByTrace(
+export function ratedByTrace(
   store: Store,
   filter: PreferenceFilter,
-  options: PageOptions = {},
+  options: SliceOptions = {},
 ): AsyncGenerator<RatedGeneration[]> {
-  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  return traceSlices(store, filter, options);
+}
+
+async function* traceSlices(
+  store: Store,
+  filter: PreferenceFilter,
+  options: SliceOptions,
+  where?: string,
+): AsyncGenerator<RatedGeneration[]> {
+  const sliceRows = options.sliceRows ?? DEFAULT_SLICE_ROWS;
   const params = filterParams(filter);
   const feedback = qualifiedTable(store.database, FEEDBACK);
   let after = { p: '', t: '' };
@@ -172,80 +218,99 @@ export async function* ratedByTrace(
          SELECT DISTINCT project_id, trace_id FROM ${feedback}
          WHERE (project_id, trace_id) > ({afterProject:String}, {afterTrace:String})
            AND ${IN_FILTER_WINDOW}
-         ORDER BY project_id, trace_id LIMIT {pageSize:UInt32})
+         ORDER BY project_id, trace_id LIMIT {sliceRows:UInt32})
        ORDER BY project_id DESC, trace_id DESC LIMIT 1`,
-      { params: { ...params, afterProject: after.p, afterTrace: after.t, pageSize }, readonly: true },
+      { params: { ...params, afterProject: after.p, afterTrace: after.t, sliceRows }, readonly: true },
     );
     if (!upper) return;
-    const rows = await store.query(
-      ratedGenerationsSql(
-        store.database,
-        `AND (project_id, trace_id) > ({afterProject:String}, {afterTrace:String})
-         AND (project_id, trace_id) <= ({upperProject:String}, {upperTrace:String})`,
-        'ORDER BY project_id, trace_id, span_id',
-      ),
+    yield* streamSlice(
+      store,
+      ratedGenerationsSql(store.database, {
+        scope: `(project_id, trace_id) > ({afterProject:String}, {afterTrace:String})
+            AND (project_id, trace_id) <= ({upperProject:String}, {upperTrace:String})`,
+        ...(where ? { where } : {}),
+        order: TRACE_ORDER,
+      }),
       {
-        params: {
-          ...params,
-          afterProject: after.p,
-          afterTrace: after.t,
-          upperProject: upper.project_id,
-          upperTrace: upper.trace_id,
-        },
-        readonly: true,
+        ...params,
+        afterProject: after.p,
+        afterTrace: after.t,
+        upperProject: upper.project_id,
+        upperTrace: upper.trace_id,
       },
+      options,
     );
     after = { p: upper.project_id, t: upper.trace_id };
-    options.onPage?.(rows.length);
-    yield rows.map((row) => RatedGenerationSchema.parse(row));
   }
 }
 
 /**
- * Rated generations that can form DPO pairs (a thumb either way, or an edit),
- * ordered by (project, prompt key) so equal and near-identical prompts arrive
- * next to each other; paged by that keyset. Each page re-runs the join, so
- * this costs more than the by-trace order; it reads only thumbs and edits.
+ * Rated generations that can form DPO pairs, ordered by (project, prompt key)
+ * so equal and near-identical prompts arrive next to each other and the
+ * pairer holds one group. Sliced by prompt-key range: the bounds come from a
+ * sample of the keys (about 32 per slice), and a slice reads the feedback of
+ * the traces with a generation in its range. Generations that are not in
+ * llm_spans have no prompt; they come first, from the by-trace slices.
  */
 export async function* ratedByPrompt(
   store: Store,
   filter: PreferenceFilter,
-  options: PageOptions = {},
+  options: SliceOptions = {},
 ): AsyncGenerator<RatedGeneration[]> {
-  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const sliceRows = options.sliceRows ?? DEFAULT_SLICE_ROWS;
   const params = filterParams(filter);
-  let after = { p: '', k: '', t: '', s: '' };
-  for (;;) {
-    const rows = (
-      await store.query(
-        ratedGenerationsSql(
-          store.database,
-          '',
-          `WHERE (ups + downs > 0 OR correction != '')
-             AND (project_id, prompt_key, trace_id, span_id) >
-                 ({afterProject:String}, {afterKey:String}, {afterTrace:String}, {afterSpan:String})
-           ORDER BY project_id, prompt_key, trace_id, span_id
-           LIMIT {pageSize:UInt32}`,
-        ),
-        {
-          params: {
-            ...params,
-            afterProject: after.p,
-            afterKey: after.k,
-            afterTrace: after.t,
-            afterSpan: after.s,
-            pageSize,
-          },
-          readonly: true,
-        },
-      )
-    ).map((row) => RatedGenerationSchema.parse(row));
-    if (rows.length === 0) return;
-    const last = rows[rows.length - 1] as RatedGeneration;
-    after = { p: last.project_id, k: last.prompt_key, t: last.trace_id, s: last.span_id };
-    options.onPage?.(rows.length);
-    yield rows;
-    if (rows.length < pageSize) return;
+  const feedback = qualifiedTable(store.database, FEEDBACK);
+  const spans = qualifiedTable(store.database, LLM_SPANS);
+  const ratedTraces = `(project_id, trace_id) IN (
+        SELECT project_id, trace_id FROM ${feedback}
+        WHERE kind IN ('thumbs', 'edit') AND ${IN_FILTER_WINDOW})`;
+  const spansOfRatedTraces = `${spans}
+      WHERE completion_text != ''
+        AND ({project:String} = '' OR project_id = {project:String})
+        AND ${ratedTraces}`;
+
+  // Not in llm_spans: nothing to pair, but counted in the summary.
+  yield* traceSlices(store, filter, options, `NOT found AND ${PAIRABLE}`);
+
+  const perSample = Math.min(32, sliceRows);
+  const modulo = Math.max(1, Math.floor(sliceRows / perSample));
+  const sample = await store.query<{ project_id: string; prompt_key: string }>(
+    `SELECT project_id, ${promptKey('')} AS prompt_key FROM ${spansOfRatedTraces}
+       AND cityHash64(trace_id) % {modulo:UInt32} = 0
+     ORDER BY project_id, prompt_key`,
+    { params: { ...params, modulo }, readonly: true },
+  );
+  const bounds: { project_id: string; prompt_key: string }[] = [];
+  for (let i = perSample; i < sample.length; i += perSample)
+    bounds.push(sample[i] as (typeof sample)[number]);
+
+  for (let i = 0; i <= bounds.length; i++) {
+    const lo = bounds[i - 1];
+    const hi = bounds[i];
+    const range = [
+      lo ? `(project_id, prompt_key) > ({loProject:String}, {loKey:String})` : '',
+      hi ? `(project_id, prompt_key) <= ({hiProject:String}, {hiKey:String})` : '',
+    ].filter(Boolean);
+    const inRange = range.length > 0 ? range.join(' AND ') : '1';
+    yield* streamSlice(
+      store,
+      ratedGenerationsSql(store.database, {
+        with: `keyed AS (
+    SELECT DISTINCT project_id, trace_id FROM (
+        SELECT project_id, trace_id, ${promptKey('')} AS prompt_key FROM ${spansOfRatedTraces})
+    WHERE ${inRange}
+),`,
+        scope: '(project_id, trace_id) IN (SELECT project_id, trace_id FROM keyed)',
+        where: `found AND ${PAIRABLE} AND ${inRange}`,
+        order: PROMPT_ORDER,
+      }),
+      {
+        ...params,
+        ...(lo ? { loProject: lo.project_id, loKey: lo.prompt_key } : {}),
+        ...(hi ? { hiProject: hi.project_id, hiKey: hi.prompt_key } : {}),
+      },
+      options,
+    );
   }
 }
 

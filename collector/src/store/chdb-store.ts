@@ -80,6 +80,28 @@ function openSession(dataDir: string, extraArgs: string[]): Session {
   }
 }
 
+/**
+ * Rows parsed per batch a stream yields. The engine hands over blocks of up to
+ * 65 409 rows (tens of MB of text); parsing a block at once would hold all of
+ * its objects, so the text is parsed and handed on a slice at a time.
+ */
+const STREAM_BATCH_ROWS = 2_000;
+
+function* splitRows<T>(text: string): Generator<T[]> {
+  let batch: T[] = [];
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end > start) batch.push(JSON.parse(text.slice(start, end)) as T);
+    start = end + 1;
+    if (batch.length === STREAM_BATCH_ROWS) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
 function hasParams(
   options: QueryOptions | undefined,
 ): options is QueryOptions & { params: Record<string, unknown> } {
@@ -93,6 +115,8 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
 
   const session = openSession(dataDir, []);
   let readonlySession: Session | undefined;
+  /** Connections of streams still being read, closed with the store. */
+  const streamSessions = new Set<Session>();
   let closed = false;
 
   // Unqualified table names in user SQL resolve to the oversight database.
@@ -163,6 +187,27 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
       return run(sql, format, queryOptions);
     },
 
+    async *stream<T = Row>(sql: string, queryOptions?: QueryOptions): AsyncGenerator<T[]> {
+      if (closed) throw new Error('store is closed');
+      const readonly = queryOptions?.readonly === true;
+      // Any query on a session cancels that session's open stream, so each stream
+      // gets a connection of its own (cheap: the engine is shared per directory).
+      const connection = openSession(dataDir, readonly ? ['--readonly=1'] : []);
+      streamSessions.add(connection);
+      try {
+        await connection.queryAsync(`USE \`${database}\``);
+        const chunks = hasParams(queryOptions)
+          ? connection.queryStreamBind(sql, queryOptions.params, { format: 'JSONEachRow' })
+          : connection.queryStream(sql, { format: 'JSONEachRow' });
+        for await (const chunk of chunks) yield* splitRows<T>(chunk.text());
+      } catch (error) {
+        throw toStoreError(error, { readonly });
+      } finally {
+        streamSessions.delete(connection);
+        connection.close();
+      }
+    },
+
     async command(sql: string, queryOptions?: QueryOptions): Promise<void> {
       await run(sql, 'TabSeparated', queryOptions);
     },
@@ -180,6 +225,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
     async close() {
       if (closed) return;
       closed = true;
+      for (const connection of streamSessions) connection.close();
       readonlySession?.close();
       session.close();
       // A later session on another directory must wait until this one is really gone.

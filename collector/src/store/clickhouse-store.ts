@@ -160,6 +160,28 @@ export function openServerStore(options: ServerStoreOptions): ServerStore {
       }
     },
 
+    async *stream<T = Row>(sql: string, queryOptions?: QueryOptions): AsyncGenerator<T[]> {
+      guard();
+      const readonly = queryOptions?.readonly === true;
+      try {
+        const result = await client.query({
+          query: sql,
+          format: 'JSONEachRow',
+          query_params: paramsFor(queryOptions),
+          clickhouse_settings: settingsFor(queryOptions),
+        });
+        try {
+          // The socket is read only as fast as this loop runs: TCP holds the server back.
+          for await (const rows of result.stream<T>()) yield rows.map((row) => row.json<T>());
+        } finally {
+          // A caller that stops early ends the request instead of leaving the socket half read.
+          result.close();
+        }
+      } catch (error) {
+        throw toStoreError(error, { readonly });
+      }
+    },
+
     async command(sql: string, queryOptions?: QueryOptions): Promise<void> {
       guard();
       try {

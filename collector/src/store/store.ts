@@ -33,6 +33,13 @@ export interface Store {
    * DateTime64 as `YYYY-MM-DD hh:mm:ss.fffffffff` in UTC.
    */
   query<T = Row>(sql: string, options?: QueryOptions): Promise<T[]>;
+  /**
+   * Rows of a result as the engine produces them, in its batches, with the
+   * same row shape as `query`: memory holds a batch, not the result, and the
+   * query runs only as fast as the caller consumes (breaking out of the loop
+   * cancels it). An error part-way arrives after the rows before it.
+   */
+  stream<T = Row>(sql: string, options?: QueryOptions): AsyncIterable<T[]>;
   /** Result in a ClickHouse output format (`PrettyCompact`, `CSVWithNames`, `JSONEachRow`, …). */
   queryText(sql: string, format: string, options?: QueryOptions): Promise<string>;
   /** A statement whose result is not needed (DDL, `ALTER … UPDATE`, `OPTIMIZE`, `INSERT … SELECT`). */
