@@ -20,15 +20,16 @@ import { median } from '../stats.ts';
 const DAYS = 30;
 const GOAL_MS = 500;
 
-interface Query {
+export interface DashboardQuery {
   name: string;
   sql: string;
   /** Alert queries see their own look-back, panels the dashboard range. */
   lookbackSeconds?: number;
 }
 
-function queries(): Query[] {
-  const out: Query[] = [];
+/** Every panel target and ClickHouse alert query A, named `<dashboard>: <panel>` / `alert: <rule>`. */
+export function dashboardQueries(): DashboardQuery[] {
+  const out: DashboardQuery[] = [];
   for (const file of readdirSync(join(GRAFANA_DIR, 'dashboards')).sort()) {
     const board = JSON.parse(readFileSync(join(GRAFANA_DIR, 'dashboards', file), 'utf8')) as {
       uid: string;
@@ -60,7 +61,7 @@ function queries(): Query[] {
 
 async function timeAt(
   answers: number,
-  list: Query[],
+  list: DashboardQuery[],
 ): Promise<{ seedS: number; baselineMs: number; ms: number[] }> {
   const end = new Date('2026-12-01T00:00:00Z');
   const start = new Date(end.getTime() - DAYS * 86_400_000);
@@ -101,7 +102,7 @@ export const dashboards: Section = {
   description: 'every Grafana panel and alert query on chdb at 1M and 10M spans (goal < 500 ms each)',
   async run(options: SectionOptions): Promise<Figures> {
     const sizes = options.quick ? [100_000, 1_000_000] : [1_000_000, 10_000_000];
-    const list = queries();
+    const list = dashboardQueries();
     const results: Awaited<ReturnType<typeof timeAt>>[] = [];
     const label = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
     for (const size of sizes) {

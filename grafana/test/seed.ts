@@ -185,5 +185,7 @@ ${[
   topicRow(102, 'passwords', startMs - 10 * 86_400_000, end, perTopic, Math.floor(perTopic / 4)),
   topicRow(103, 'crypto payments', end - 86_400_000, end, perTopic, Math.floor(perTopic / 2)),
 ].join(',\n')}`);
+  // The feedback roll-up (migration 013) is refreshed on a timer; bring it up to date now.
+  statements.push('SYSTEM REFRESH VIEW feedback_hourly_mv', 'SYSTEM WAIT VIEW feedback_hourly_mv');
   return statements;
 }

@@ -396,6 +396,7 @@ describe('the doc matches the schema', () => {
       'evaluations',
       'evaluations_hourly',
       'feedback',
+      'feedback_hourly',
       'llm_quality_hourly',
       'llm_spans',
       'llm_spans_hourly',
@@ -439,7 +440,7 @@ describe('the doc matches the schema', () => {
       `SELECT name, engine, sorting_key, partition_key FROM system.tables
        WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'schema_migrations'`,
     );
-    expect(tables).toHaveLength(11);
+    expect(tables).toHaveLength(12);
     for (const { name, engine, sorting_key, partition_key } of tables) {
       const section = sections.get(name) ?? '';
       const key = sorting_key.replace(/^\((.*)\)$/, '$1');

@@ -4,7 +4,7 @@
  * (llm_quality_hourly, migration 011); the worst recent answers from raw rows.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { select } from '../clickhouse.ts';
+import { select, varFilter } from '../clickhouse.ts';
 import { MODEL, variables } from './common.ts';
 import { barPanel, row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
@@ -13,6 +13,29 @@ const quality = (...columns: string[]) =>
     .from('llm_quality_hourly')
     .inRange()
     .vars('project', 'service', 'model', 'topic');
+
+/**
+ * The 20 least grounded hallucinated answers. The sort reads only the narrow
+ * columns (ClickHouse materializes the text columns for the 20 rows it
+ * keeps); their groundedness explanations are then looked up by trace id
+ * (a bloom-filter index), not grouped over every verdict in the range.
+ */
+const WORST = select(
+  'timestamp',
+  'trace_id',
+  'span_id',
+  'service_name',
+  MODEL,
+  'groundedness',
+  'prompt_text',
+  'completion_text',
+)
+  .from('llm_spans')
+  .inRange()
+  .vars('project', 'service', 'model', 'topic')
+  .where('hallucinated = 1')
+  .orderBy('groundedness ASC', 'timestamp DESC')
+  .limit(20);
 
 const TOPIC_LABELS =
   'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = q.topic_id';
@@ -102,24 +125,27 @@ export function hallucination(): dashboard.DashboardBuilder {
       tablePanel(
         'Worst recent answers',
         select(
-          's.timestamp AS timestamp',
-          's.trace_id AS trace_id',
-          's.service_name AS service_name',
-          MODEL,
-          's.groundedness AS groundedness',
-          's.prompt_text AS question',
-          's.completion_text AS answer',
+          'w.timestamp AS timestamp',
+          'w.trace_id AS trace_id',
+          'w.service_name AS service_name',
+          'w.model AS model',
+          'w.groundedness AS groundedness',
+          'w.prompt_text AS question',
+          'w.completion_text AS answer',
           'e.explanation AS unsupported',
         )
-          .from('llm_spans', 's')
+          .with(`worst AS (\n${WORST.toSql()}\n)`)
+          .fromCte('worst', 'w')
           .join(
-            "LEFT JOIN (SELECT span_id, argMax(explanation, timestamp) AS explanation FROM evaluations WHERE evaluator = 'groundedness' AND $__timeFilter(timestamp) GROUP BY span_id) AS e ON e.span_id = s.span_id",
+            `LEFT JOIN (
+  SELECT span_id, argMax(explanation, timestamp) AS explanation
+  FROM evaluations
+  WHERE evaluator = 'groundedness' AND $__timeFilter(timestamp) AND ${varFilter('project_id', 'project')}
+    AND trace_id IN (SELECT trace_id FROM worst)
+  GROUP BY span_id
+) AS e ON e.span_id = w.span_id`,
           )
-          .inRange()
-          .vars('project', 'service', 'model', 'topic')
-          .where('s.hallucinated = 1')
-          .orderBy('s.groundedness ASC', 's.timestamp DESC')
-          .limit(20),
+          .orderBy('w.groundedness ASC', 'w.timestamp DESC'),
         24,
         'trace_id',
       ),

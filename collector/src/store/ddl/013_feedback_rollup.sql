@@ -1,0 +1,79 @@
+-- Hourly feedback for dashboards: events and value sums per project, hour,
+-- kind and the answer the feedback is about (service, model and topic of its
+-- trace's last generation step), so a 30-day thumbs-up panel reads hours
+-- instead of joining every feedback row to its answer.
+--
+-- An insert-time view cannot build it: feedback arrives after its answer, an
+-- SDK retry resends the same id (only a per-id dedup collapses it), and the
+-- answer's topic is set later by the trace stage's UPDATE, which no view
+-- sees. So a refreshable materialized view recomputes, every 5 minutes, the
+-- hours since the last day (all hours on the first run, or after a gap) from
+-- the raw rows, and appends them with the refresh time; ReplacingMergeTree
+-- keeps the newest version of each row, so read with FINAL and sum(). A group
+-- that an hour no longer has (its answer moved topic) is re-emitted with zero
+-- counts, so nothing is counted twice. Feedback on an answer more than a day
+-- older than the recomputed window counts as not answered (`answered = 0`).
+--
+-- On a cluster it reads the shard's local tables (feedback and llm_spans are
+-- both sharded by trace_id, so a trace's feedback and spans meet on one
+-- shard) into a plain table on every replica: each replica refreshes its own
+-- copy from its replicated sources, and the Distributed table reads one.
+CREATE TABLE IF NOT EXISTS {{db}}.{{local feedback_hourly}} {{on_cluster}} (
+    project_id LowCardinality(String),
+    hour DateTime,
+    kind LowCardinality(String),
+    answered UInt8,
+    service_name LowCardinality(String),
+    model LowCardinality(String),
+    topic_id UInt64,
+    events UInt64,
+    value_sum Float64,
+    refreshed_at DateTime
+) ENGINE = ReplacingMergeTree(refreshed_at)
+PARTITION BY toYYYYMM(hour)
+ORDER BY (project_id, hour, kind, answered, service_name, model, topic_id)
+{{rollup_ttl hour}}
+SETTINGS index_granularity = 8192;
+
+{{distributed feedback_hourly rand()}};
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{{local feedback_hourly_mv}} {{on_cluster}}
+REFRESH EVERY 5 MINUTE APPEND
+TO {{db}}.{{local feedback_hourly}}
+AS
+WITH
+    (SELECT least(toStartOfHour(now()) - INTERVAL 1 DAY, max(hour)) FROM {{db}}.{{local feedback_hourly}}) AS since,
+    -- DateTime wraps below 1970: the first run starts at 0 and must not.
+    toDateTime(greatest(toUInt32(since), 86400) - 86400) AS answers_since,
+    fb AS (
+        SELECT project_id, trace_id, argMax(kind, timestamp) AS fb_kind, argMax(value, timestamp) AS fb_value,
+               max(timestamp) AS at
+        FROM {{db}}.{{local feedback}}
+        WHERE timestamp >= since
+        GROUP BY project_id, trace_id, id
+    ),
+    answers AS (
+        SELECT project_id, trace_id,
+               argMax(service_name, timestamp) AS answer_service,
+               argMax(if(response_model != '', response_model, request_model), timestamp) AS answer_model,
+               argMax(topic_id, timestamp) AS answer_topic
+        FROM {{db}}.{{local llm_spans}}
+        WHERE timestamp >= answers_since
+          AND operation IN ('chat', 'text_completion', 'generate_content')
+          AND trace_id IN (SELECT trace_id FROM {{db}}.{{local feedback}} WHERE timestamp >= since)
+        GROUP BY project_id, trace_id
+    )
+SELECT project_id, hour, kind, answered, service_name, model, topic_id,
+       sum(n) AS events, sum(v) AS value_sum, now() AS refreshed_at
+FROM (
+    SELECT fb.project_id AS project_id, toStartOfHour(fb.at) AS hour, fb.fb_kind AS kind,
+           toUInt8(a.trace_id != '') AS answered, a.answer_service AS service_name, a.answer_model AS model,
+           a.answer_topic AS topic_id, toUInt64(1) AS n, fb.fb_value AS v
+    FROM fb
+    LEFT JOIN answers AS a ON a.project_id = fb.project_id AND a.trace_id = fb.trace_id
+    UNION ALL
+    SELECT project_id, hour, kind, answered, service_name, model, topic_id, toUInt64(0) AS n, 0 AS v
+    FROM {{db}}.{{local feedback_hourly}} FINAL
+    WHERE hour >= since
+)
+GROUP BY project_id, hour, kind, answered, service_name, model, topic_id;
