@@ -340,3 +340,49 @@ describe('alert rules', () => {
     ]);
   });
 });
+
+// Last: it changes the seeded data. The roll-up's refresh recomputes the newest hours from the raw rows.
+describe('feedback roll-up refresh', () => {
+  const refresh = async () => {
+    await seeded.store.command('SYSTEM REFRESH VIEW feedback_hourly_mv');
+    await seeded.store.command('SYSTEM WAIT VIEW feedback_hourly_mv');
+  };
+  const byTopic = async () =>
+    Object.fromEntries(
+      (await run('oversight-feedback', 'Thumbs-up rate by topic')).map((r) => [
+        r.topic,
+        [Number(r.thumbs), r.thumbs_up_rate],
+      ]),
+    );
+
+  it('gives the same figures after another refresh', async () => {
+    const before = await byTopic();
+    expect(before).toEqual(Object.fromEntries(TOPICS.map((t) => [t.label, [N / 18, 0.75]])));
+    await refresh();
+    expect(await byTopic()).toEqual(before);
+    expect(await run('oversight-feedback', 'Thumbs given')).toEqual([{ thumbs: N / 6 }]);
+  });
+
+  it('moves a thumb with its answer when the answer changes topic, counting it once', async () => {
+    // Answer N - 96 opens the last hour, is thumbed down (i % 24 = 0, hallucinated) and is about
+    // topic 103; the trace stage re-assigns topics with a lightweight UPDATE, as here.
+    const move = async (topic: number) => {
+      await seeded.store.command(
+        `UPDATE llm_spans SET topic_id = ${topic} WHERE project_id = 'default' AND trace_id = lower(hex(toUInt128(${N - 96})))`,
+      );
+      await refresh();
+    };
+    await move(101);
+    let after = await byTopic();
+    expect(after.billing).toEqual([N / 18 + 1, N / 24 / (N / 18 + 1)]);
+    expect(after['crypto payments']).toEqual([N / 18 - 1, N / 24 / (N / 18 - 1)]);
+    expect(after.passwords).toEqual([N / 18, 0.75]);
+    // A topic of its own, then back: the hour's group for topic 999 vanishes and must not linger.
+    await move(999);
+    expect((await byTopic())['999']).toEqual([1, 0]);
+    await move(103);
+    after = await byTopic();
+    expect(after).toEqual(Object.fromEntries(TOPICS.map((t) => [t.label, [N / 18, 0.75]])));
+    expect(await run('oversight-feedback', 'Thumbs given')).toEqual([{ thumbs: N / 6 }]);
+  });
+});

@@ -14,7 +14,10 @@ import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 const TOPIC_LABELS =
   'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = f.topic_id';
 
-/** ReplacingMergeTree keeps each refresh's newest row: FINAL, then sum. */
+/**
+ * ReplacingMergeTree keeps each refresh's newest row: FINAL, then sum. A
+ * group an hour lost stays as a zero row, so grouped panels drop empty groups.
+ */
 const rollup = (...columns: string[]) =>
   select(...columns)
     .from('feedback_hourly', 'f')
@@ -70,6 +73,7 @@ export function feedback(): dashboard.DashboardBuilder {
         'Thumbs-up rate by model',
         thumbs('f.model AS model', 'sum(f.events) AS thumbs', 'sum(f.value_sum) / thumbs AS thumbs_up_rate')
           .groupBy('model')
+          .having('thumbs > 0')
           .orderBy('thumbs_up_rate', 'model'),
         12,
       ),
@@ -85,6 +89,7 @@ export function feedback(): dashboard.DashboardBuilder {
         )
           .join(TOPIC_LABELS)
           .groupBy('f.topic_id')
+          .having('thumbs > 0')
           .orderBy('thumbs_up_rate', 'topic_id'),
         12,
       ),
