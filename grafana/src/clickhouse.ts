@@ -130,6 +130,15 @@ export interface Tables {
     | 'source'
     | 'count'
     | 'score_sum';
+  flagged_traces_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'trace_id'
+    | 'flags'
+    | 'max_score'
+    | 'first_seen'
+    | 'scorers'
+    | 'refreshed_at';
   retrieval_documents: 'project_id' | 'timestamp' | 'trace_id' | 'span_id' | 'score' | 'document_id' | 'rank';
   feedback:
     | 'id'
@@ -199,6 +208,7 @@ const VARIABLE_COLUMNS: Partial<Record<TableName, Partial<Record<VariableName, s
   retrieval_documents: { project: 'project_id' },
   feedback: { project: 'project_id' },
   feedback_hourly: { project: 'project_id', service: 'service_name', model: 'model', topic: 'topic_id' },
+  flagged_traces_hourly: { project: 'project_id' },
   topics: { project: 'project_id', topic: 'topic_id' },
   kb_gaps: { project: 'project_id', topic: 'topic_id' },
 };
@@ -212,6 +222,7 @@ const TIME_COLUMNS: Record<TableName, string | null> = {
   retrieval_documents: 'timestamp',
   feedback: 'timestamp',
   feedback_hourly: 'hour',
+  flagged_traces_hourly: 'hour',
   topics: null,
   kb_gaps: 'day',
 };

@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { FLAGGED } from '../src/dashboards/common.ts';
 import { GRAFANA_DIR } from '../src/generate.ts';
 import { context, openSeededStore, runPanel, type SeededStore, type Selection } from './harness.ts';
-import { ANSWERS_PER_HOUR, GUARD_DECISIONS, SAFETY, TOPICS } from './seed.ts';
+import { ANSWERS_PER_HOUR, GUARD_DECISIONS, REFRESHED_VIEWS, SAFETY, TOPICS } from './seed.ts';
 
 const START = new Date('2026-11-01T00:00:00Z');
 // 75 hours: N = 7,200 answers, a multiple of every period in the seed (5 × 20, 16, 24 × 3, 96).
@@ -342,10 +343,12 @@ describe('alert rules', () => {
 });
 
 // Last: it changes the seeded data. The roll-up's refresh recomputes the newest hours from the raw rows.
-describe('feedback roll-up refresh', () => {
+describe('refreshed roll-ups', () => {
   const refresh = async () => {
-    await seeded.store.command('SYSTEM REFRESH VIEW feedback_hourly_mv');
-    await seeded.store.command('SYSTEM WAIT VIEW feedback_hourly_mv');
+    for (const view of REFRESHED_VIEWS) {
+      await seeded.store.command(`SYSTEM REFRESH VIEW ${view}`);
+      await seeded.store.command(`SYSTEM WAIT VIEW ${view}`);
+    }
   };
   const byTopic = async () =>
     Object.fromEntries(
@@ -384,5 +387,50 @@ describe('feedback roll-up refresh', () => {
     after = await byTopic();
     expect(after).toEqual(Object.fromEntries(TOPICS.map((t) => [t.label, [N / 18, 0.75]])));
     expect(await run('oversight-feedback', 'Thumbs given')).toEqual([{ thumbs: N / 6 }]);
+  });
+
+  it('ranks the traces flagged most first, from the hourly top traces', async () => {
+    // The seed flags each trace at most once; two traces of the last hour get more flags now.
+    const at = (i: number) => `fromUnixTimestamp64Milli(toInt64(${START.getTime()} + ${i} * 37500), 'UTC')`;
+    const flag = (i: number, evaluator: string, label: string, score: number) =>
+      `('default', ${at(i)}, lower(hex(toUInt128(${i}))), lower(hex(toUInt64(${i}))), '${evaluator}', 'input', ${score}, '${label}', '', 'v1', 'collector')`;
+    await seeded.store.command(`INSERT INTO evaluations (project_id, timestamp, trace_id, span_id, evaluator, target, score, label,
+      explanation, evaluator_version, source) VALUES ${[
+        flag(N - 50, 'jailbreak', 'jailbreak', 0.99),
+        flag(N - 50, 'toxicity', 'toxic', 0.8),
+        flag(N - 50, 'prompt_injection', 'injection', 0.9),
+        flag(N - 40, 'pii', 'pii', 0.9),
+        flag(N - 40, 'pii', 'no_pii', 0.1),
+        flag(N - 40, 'refusal', 'refusal', 0.7),
+      ].join(', ')}`);
+    await refresh();
+    const rows = await run('oversight-safety', 'Top offending traces');
+    expect(rows).toHaveLength(25);
+    const [first, second, third] = rows;
+    expect([first?.flags, first?.max_score, (first?.scorers as string[]).sort()]).toEqual([
+      3,
+      0.99,
+      ['jailbreak', 'prompt_injection', 'toxicity'],
+    ]);
+    expect([second?.flags, second?.max_score, (second?.scorers as string[]).sort()]).toEqual([
+      2,
+      0.9,
+      ['pii', 'refusal'],
+    ]);
+    expect([third?.flags, third?.max_score]).toEqual([1, 0.95]);
+    const [[a], [b]] = await Promise.all(
+      [N - 50, N - 40].map((i) =>
+        seeded.store.query<{ t: string }>(`SELECT lower(hex(toUInt128(${i}))) AS t`),
+      ),
+    );
+    expect([first?.trace_id, second?.trace_id]).toEqual([a?.t, b?.t]);
+  });
+
+  it('flags the same labels as the dashboards', () => {
+    const ddl = readFileSync(
+      join(GRAFANA_DIR, '../collector/src/store/ddl/013_refreshed_rollups.sql'),
+      'utf8',
+    );
+    expect(ddl).toContain(FLAGGED);
   });
 });

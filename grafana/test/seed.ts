@@ -42,6 +42,9 @@ export const SAFETY = [
 export const GUARD_DECISIONS = ['blocked', 'redacted', 'flagged', 'allowed'] as const;
 export const GUARD_CATEGORIES = ['prompt_injection', 'pii', 'jailbreak', 'toxicity'] as const;
 
+/** Materialized views that refresh on a timer rather than on insert (migration 013). */
+export const REFRESHED_VIEWS = ['feedback_hourly_mv', 'flagged_traces_hourly_mv'] as const;
+
 export interface SeedOptions {
   /** First answer's time. */
   start: Date;
@@ -185,7 +188,8 @@ ${[
   topicRow(102, 'passwords', startMs - 10 * 86_400_000, end, perTopic, Math.floor(perTopic / 4)),
   topicRow(103, 'crypto payments', end - 86_400_000, end, perTopic, Math.floor(perTopic / 2)),
 ].join(',\n')}`);
-  // The feedback roll-up (migration 013) is refreshed on a timer; bring it up to date now.
-  statements.push('SYSTEM REFRESH VIEW feedback_hourly_mv', 'SYSTEM WAIT VIEW feedback_hourly_mv');
+  // The refreshed roll-ups (migration 013) run on a timer; bring them up to date now.
+  for (const view of REFRESHED_VIEWS)
+    statements.push(`SYSTEM REFRESH VIEW ${view}`, `SYSTEM WAIT VIEW ${view}`);
   return statements;
 }

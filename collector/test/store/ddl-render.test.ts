@@ -20,7 +20,7 @@ describe('DDL templates', () => {
       '10_kb_gaps_feedback',
       '11_quality_rollup',
       '12_feedback_agreement',
-      '13_feedback_rollup',
+      '13_refreshed_rollups',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -99,6 +99,7 @@ describe('DDL templates', () => {
       'quality_events',
       'llm_quality_hourly',
       'feedback_hourly',
+      'flagged_traces_hourly',
     ]);
     // The refreshed feedback roll-up: every replica computes its own copy from its shard's local tables.
     const feedbackHourly = statements.find((s) => s.includes('`obs`.feedback_hourly_local ON CLUSTER'));

@@ -53,6 +53,8 @@ describe.each(storeBackends())('store on $name', (backend) => {
         'llm_quality_hourly_mv',
         'feedback_hourly',
         'feedback_hourly_mv',
+        'flagged_traces_hourly',
+        'flagged_traces_hourly_mv',
       ]),
     );
   });

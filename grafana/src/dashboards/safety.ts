@@ -1,6 +1,7 @@
 /**
  * Safety: how often each collector scorer flags traffic (from the hourly
- * evaluation roll-up), the traces flagged most, and the SDK guard's decisions.
+ * evaluation roll-up), the traces flagged most (from the hourly top traces,
+ * flagged_traces_hourly), and the SDK guard's decisions.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { select } from '../clickhouse.ts';
@@ -17,6 +18,17 @@ const collectorScores = (...columns: string[]) =>
     .inRange()
     .vars('project')
     .where("source = 'collector'", EVALUATORS);
+
+/**
+ * Each hour's rows of flagged_traces_hourly from its newest refresh (migration
+ * 013): the 25 most flagged traces of every hour, so a 30-day ranking reads
+ * 25 rows an hour, not every flagged evaluation grouped by trace.
+ */
+const NEWEST_REFRESH = select('project_id', 'hour', 'max(refreshed_at)')
+  .from('flagged_traces_hourly')
+  .inRange()
+  .vars('project')
+  .groupBy('project_id', 'hour');
 
 function rateStat(evaluator: keyof typeof SAFETY_LABELS, title: string) {
   return statPanel(
@@ -89,15 +101,15 @@ export function safety(): dashboard.DashboardBuilder {
         'Top offending traces',
         select(
           'trace_id',
-          'min(timestamp) AS first_seen',
-          'count() AS flags',
-          'groupUniqArray(evaluator) AS scorers',
-          'max(score) AS max_score',
+          'min(first_seen) AS first_seen',
+          'sum(flags) AS flags',
+          'groupUniqArrayArray(scorers) AS scorers',
+          'max(max_score) AS max_score',
         )
-          .from('evaluations')
+          .from('flagged_traces_hourly')
           .inRange()
           .vars('project')
-          .where("source = 'collector'", FLAGGED)
+          .where(`(project_id, hour, refreshed_at) IN (\n${NEWEST_REFRESH.toSql()}\n)`)
           .groupBy('trace_id')
           .orderBy('flags DESC', 'max_score DESC', 'trace_id')
           .limit(25),

@@ -1,3 +1,7 @@
+-- Two refreshed roll-ups for the Grafana panels that cannot read an
+-- insert-time one: feedback per hour and answer, and the most flagged traces
+-- of every hour.
+--
 -- Hourly feedback for dashboards: events and value sums per project, hour,
 -- kind and the answer the feedback is about (service, model and topic of its
 -- trace's last generation step), so a 30-day thumbs-up panel reads hours
@@ -77,3 +81,45 @@ FROM (
     WHERE hour >= since
 )
 GROUP BY project_id, hour, kind, answered, service_name, model, topic_id;
+
+-- The 25 traces of each project and hour that the collector's safety scorers
+-- flagged most (ties: higher score, then trace id), for the "top offending
+-- traces" table: its 30-day ranking reads at most 25 rows per hour instead of
+-- grouping every flagged evaluation by trace. Exact for traces within one
+-- hour: a trace outside its hour's 25 has 25 others above it in the range
+-- too. The same refresh scheme as feedback_hourly; readers take each hour's
+-- rows from its newest refresh only (traces that dropped out of an hour's 25
+-- keep their old row under an older refreshed_at).
+CREATE TABLE IF NOT EXISTS {{db}}.{{local flagged_traces_hourly}} {{on_cluster}} (
+    project_id LowCardinality(String),
+    hour DateTime,
+    trace_id String CODEC(ZSTD(1)),
+    flags UInt64,
+    max_score Float64,
+    first_seen DateTime64(9),
+    scorers Array(LowCardinality(String)),
+    refreshed_at DateTime
+) ENGINE = ReplacingMergeTree(refreshed_at)
+PARTITION BY toYYYYMM(hour)
+ORDER BY (project_id, hour, trace_id)
+{{rollup_ttl hour}}
+SETTINGS index_granularity = 8192;
+
+{{distributed flagged_traces_hourly rand()}};
+
+-- The flagged labels are grafana/src/dashboards/common.ts FLAGGED (a test compares them).
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{{local flagged_traces_hourly_mv}} {{on_cluster}}
+REFRESH EVERY 5 MINUTE APPEND
+TO {{db}}.{{local flagged_traces_hourly}}
+AS
+WITH (SELECT least(toStartOfHour(now()) - INTERVAL 1 DAY, max(hour)) FROM {{db}}.{{local flagged_traces_hourly}}) AS since
+SELECT project_id, toStartOfHour(timestamp) AS hour, trace_id,
+       count() AS flags, max(score) AS max_score, min(timestamp) AS first_seen,
+       groupUniqArray(evaluator) AS scorers, now() AS refreshed_at
+FROM {{db}}.{{local evaluations}}
+WHERE timestamp >= since AND source = 'collector'
+  AND evaluator IN ('pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal')
+  AND (evaluator, label) IN (('pii', 'pii'), ('prompt_injection', 'injection'), ('jailbreak', 'jailbreak'), ('toxicity', 'toxic'), ('refusal', 'refusal'))
+GROUP BY project_id, hour, trace_id
+ORDER BY flags DESC, max_score DESC, trace_id
+LIMIT 25 BY project_id, hour;
