@@ -1,8 +1,11 @@
 /** Opens a chdb store seeded with grafana/test/seed.ts and runs panel SQL the way Grafana would. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EmbeddedStore, openEmbeddedStore } from '../../collector/src/store/chdb-store.ts';
+import { loadMigrations } from '../../collector/src/store/ddl-render.ts';
 import { expand, type QueryContext, type Variable } from './expand.ts';
 import {
   MODELS,
@@ -19,17 +22,38 @@ export interface SeededStore {
   close(): Promise<void>;
 }
 
-export async function openSeededStore(options: SeedOptions): Promise<SeededStore> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'oversight-grafana-'));
+/**
+ * A chdb store migrated and seeded. With `keepIn`, the store lives in a
+ * directory named after the seed statements and the migrations, and a later
+ * call with the same seed and schema reuses it instead of seeding again
+ * (seeding 10M answers takes minutes); without it, a temporary directory.
+ */
+export async function openSeededStore(
+  options: SeedOptions,
+  keepIn?: string,
+): Promise<SeededStore & { seeded: boolean }> {
+  const statements = seedStatements(options);
+  const key = createHash('sha256')
+    .update(JSON.stringify([statements, loadMigrations().map((m) => m.checksum)]))
+    .digest('hex')
+    .slice(0, 16);
+  const dataDir = keepIn ? join(keepIn, key) : await mkdtemp(join(tmpdir(), 'oversight-grafana-'));
+  const done = join(dataDir, 'seeded');
+  const reuse = keepIn !== undefined && existsSync(done);
+  if (keepIn) await mkdir(dataDir, { recursive: true });
   // Seeded dates are fixed: no TTL may drop them.
   const store = await openEmbeddedStore({ dataDir, ttlDays: 0, rollupTtlDays: 0 });
   await store.migrate();
-  for (const statement of seedStatements(options)) await store.command(statement);
+  if (!reuse) {
+    for (const statement of statements) await store.command(statement);
+    if (keepIn) await writeFile(done, `${new Date().toISOString()}\n`);
+  }
   return {
     store,
+    seeded: !reuse,
     async close() {
       await store.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!keepIn) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -407,23 +407,21 @@ describe('refreshed roll-ups', () => {
     const rows = await run('oversight-safety', 'Top offending traces');
     expect(rows).toHaveLength(25);
     const [first, second, third] = rows;
-    expect([first?.flags, first?.max_score, (first?.scorers as string[]).sort()]).toEqual([
+    expect([first?.flags, first?.max_score, [...((first?.scorers as string[]) ?? [])].sort()]).toEqual([
       3,
       0.99,
       ['jailbreak', 'prompt_injection', 'toxicity'],
     ]);
-    expect([second?.flags, second?.max_score, (second?.scorers as string[]).sort()]).toEqual([
+    expect([second?.flags, second?.max_score, [...((second?.scorers as string[]) ?? [])].sort()]).toEqual([
       2,
       0.9,
       ['pii', 'refusal'],
     ]);
     expect([third?.flags, third?.max_score]).toEqual([1, 0.95]);
-    const [[a], [b]] = await Promise.all(
-      [N - 50, N - 40].map((i) =>
-        seeded.store.query<{ t: string }>(`SELECT lower(hex(toUInt128(${i}))) AS t`),
-      ),
+    const ids = await seeded.store.query<{ t: string }>(
+      `SELECT lower(hex(toUInt128(arrayJoin([${N - 50}, ${N - 40}])))) AS t`,
     );
-    expect([first?.trace_id, second?.trace_id]).toEqual([a?.t, b?.t]);
+    expect([first?.trace_id, second?.trace_id]).toEqual(ids.map((r) => r.t));
   });
 
   it('flags the same labels as the dashboards', () => {

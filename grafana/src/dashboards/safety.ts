@@ -22,7 +22,8 @@ const collectorScores = (...columns: string[]) =>
 /**
  * Each hour's rows of flagged_traces_hourly from its newest refresh (migration
  * 013): the 25 most flagged traces of every hour, so a 30-day ranking reads
- * 25 rows an hour, not every flagged evaluation grouped by trace.
+ * 25 rows an hour, not every flagged evaluation grouped by trace. FINAL as
+ * well: two refreshes in one millisecond would share a refreshed_at.
  */
 const NEWEST_REFRESH = select('project_id', 'hour', 'max(refreshed_at)')
   .from('flagged_traces_hourly')
@@ -107,6 +108,7 @@ export function safety(): dashboard.DashboardBuilder {
           'max(max_score) AS max_score',
         )
           .from('flagged_traces_hourly')
+          .final()
           .inRange()
           .vars('project')
           .where(`(project_id, hour, refreshed_at) IN (\n${NEWEST_REFRESH.toSql()}\n)`)

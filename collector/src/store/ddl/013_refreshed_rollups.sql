@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local feedback_hourly}} {{on_cluster}} (
     topic_id UInt64,
     events UInt64,
     value_sum Float64,
-    refreshed_at DateTime
+    refreshed_at DateTime64(3)
 ) ENGINE = ReplacingMergeTree(refreshed_at)
 PARTITION BY toYYYYMM(hour)
 ORDER BY (project_id, hour, kind, answered, service_name, model, topic_id)
@@ -68,7 +68,7 @@ WITH
         GROUP BY project_id, trace_id
     )
 SELECT project_id, hour, kind, answered, service_name, model, topic_id,
-       sum(n) AS events, sum(v) AS value_sum, now() AS refreshed_at
+       sum(n) AS events, sum(v) AS value_sum, now64(3) AS refreshed_at
 FROM (
     SELECT fb.project_id AS project_id, toStartOfHour(fb.at) AS hour, fb.fb_kind AS kind,
            toUInt8(a.trace_id != '') AS answered, a.answer_service AS service_name, a.answer_model AS model,
@@ -88,7 +88,7 @@ GROUP BY project_id, hour, kind, answered, service_name, model, topic_id;
 -- grouping every flagged evaluation by trace. Exact for traces within one
 -- hour: a trace outside its hour's 25 has 25 others above it in the range
 -- too. The same refresh scheme as feedback_hourly; readers take each hour's
--- rows from its newest refresh only (traces that dropped out of an hour's 25
+-- rows from its newest refresh only, with FINAL (traces that dropped out of an hour's 25
 -- keep their old row under an older refreshed_at).
 CREATE TABLE IF NOT EXISTS {{db}}.{{local flagged_traces_hourly}} {{on_cluster}} (
     project_id LowCardinality(String),
@@ -98,7 +98,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local flagged_traces_hourly}} {{on_cluster}}
     max_score Float64,
     first_seen DateTime64(9),
     scorers Array(LowCardinality(String)),
-    refreshed_at DateTime
+    refreshed_at DateTime64(3)
 ) ENGINE = ReplacingMergeTree(refreshed_at)
 PARTITION BY toYYYYMM(hour)
 ORDER BY (project_id, hour, trace_id)
@@ -115,7 +115,7 @@ AS
 WITH (SELECT least(toStartOfHour(now()) - INTERVAL 1 DAY, max(hour)) FROM {{db}}.{{local flagged_traces_hourly}}) AS since
 SELECT project_id, toStartOfHour(timestamp) AS hour, trace_id,
        count() AS flags, max(score) AS max_score, min(timestamp) AS first_seen,
-       groupUniqArray(evaluator) AS scorers, now() AS refreshed_at
+       groupUniqArray(evaluator) AS scorers, now64(3) AS refreshed_at
 FROM {{db}}.{{local evaluations}}
 WHERE timestamp >= since AND source = 'collector'
   AND evaluator IN ('pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal')
