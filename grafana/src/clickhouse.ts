@@ -139,6 +139,15 @@ export interface Tables {
     | 'first_seen'
     | 'scorers'
     | 'refreshed_at';
+  gap_signals_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'service_name'
+    | 'model'
+    | 'topic_id'
+    | 'signal'
+    | 'answers'
+    | 'refreshed_at';
   retrieval_documents: 'project_id' | 'timestamp' | 'trace_id' | 'span_id' | 'score' | 'document_id' | 'rank';
   feedback:
     | 'id'
@@ -209,6 +218,7 @@ const VARIABLE_COLUMNS: Partial<Record<TableName, Partial<Record<VariableName, s
   feedback: { project: 'project_id' },
   feedback_hourly: { project: 'project_id', service: 'service_name', model: 'model', topic: 'topic_id' },
   flagged_traces_hourly: { project: 'project_id' },
+  gap_signals_hourly: { project: 'project_id', service: 'service_name', model: 'model', topic: 'topic_id' },
   topics: { project: 'project_id', topic: 'topic_id' },
   kb_gaps: { project: 'project_id', topic: 'topic_id' },
 };
@@ -223,6 +233,7 @@ const TIME_COLUMNS: Record<TableName, string | null> = {
   feedback: 'timestamp',
   feedback_hourly: 'hour',
   flagged_traces_hourly: 'hour',
+  gap_signals_hourly: 'hour',
   topics: null,
   kb_gaps: 'day',
 };

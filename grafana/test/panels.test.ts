@@ -431,4 +431,16 @@ describe('refreshed roll-ups', () => {
     );
     expect(ddl).toContain(FLAGGED);
   });
+
+  it('drops an answer from the gap signals when a re-score clears its gap', async () => {
+    // Answer N - 96 (topic 103, h = 0) was a gap with both signals.
+    await seeded.store.command(
+      `UPDATE llm_spans SET kb_gap = 0, gap_signals = [] WHERE project_id = 'default' AND trace_id = lower(hex(toUInt128(${N - 96}))) AND kb_gap = 1`,
+    );
+    await refresh();
+    expect(await run('oversight-kb-gaps', 'Why answers were gaps')).toEqual([
+      { signal: 'low_retrieval_score', answers: N / 4 - 1 },
+      { signal: 'refusal', answers: N / 4 - 1 },
+    ]);
+  });
 });

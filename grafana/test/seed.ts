@@ -43,7 +43,11 @@ export const GUARD_DECISIONS = ['blocked', 'redacted', 'flagged', 'allowed'] as 
 export const GUARD_CATEGORIES = ['prompt_injection', 'pii', 'jailbreak', 'toxicity'] as const;
 
 /** Materialized views that refresh on a timer rather than on insert (migration 013). */
-export const REFRESHED_VIEWS = ['feedback_hourly_mv', 'flagged_traces_hourly_mv'] as const;
+export const REFRESHED_VIEWS = [
+  'feedback_hourly_mv',
+  'flagged_traces_hourly_mv',
+  'gap_signals_hourly_mv',
+] as const;
 
 export interface SeedOptions {
   /** First answer's time. */

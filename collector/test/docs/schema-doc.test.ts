@@ -398,6 +398,7 @@ describe('the doc matches the schema', () => {
       'feedback',
       'feedback_hourly',
       'flagged_traces_hourly',
+      'gap_signals_hourly',
       'llm_quality_hourly',
       'llm_spans',
       'llm_spans_hourly',
@@ -441,7 +442,7 @@ describe('the doc matches the schema', () => {
       `SELECT name, engine, sorting_key, partition_key FROM system.tables
        WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'schema_migrations'`,
     );
-    expect(tables).toHaveLength(13);
+    expect(tables).toHaveLength(14);
     for (const { name, engine, sorting_key, partition_key } of tables) {
       const section = sections.get(name) ?? '';
       const key = sorting_key.replace(/^\((.*)\)$/, '$1');

@@ -100,6 +100,7 @@ describe('DDL templates', () => {
       'llm_quality_hourly',
       'feedback_hourly',
       'flagged_traces_hourly',
+      'gap_signals_hourly',
     ]);
     // The refreshed feedback roll-up: every replica computes its own copy from its shard's local tables.
     const feedbackHourly = statements.find((s) => s.includes('`obs`.feedback_hourly_local ON CLUSTER'));

@@ -55,6 +55,8 @@ describe.each(storeBackends())('store on $name', (backend) => {
         'feedback_hourly_mv',
         'flagged_traces_hourly',
         'flagged_traces_hourly_mv',
+        'gap_signals_hourly',
+        'gap_signals_hourly_mv',
       ]),
     );
   });

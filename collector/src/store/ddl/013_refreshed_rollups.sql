@@ -1,6 +1,6 @@
--- Two refreshed roll-ups for the Grafana panels that cannot read an
--- insert-time one: feedback per hour and answer, and the most flagged traces
--- of every hour.
+-- Three refreshed roll-ups for the Grafana panels that cannot read an
+-- insert-time one: feedback per hour and answer, the most flagged traces of
+-- every hour, and knowledge-base gap signals per hour.
 --
 -- Hourly feedback for dashboards: events and value sums per project, hour,
 -- kind and the answer the feedback is about (service, model and topic of its
@@ -123,3 +123,43 @@ WHERE timestamp >= since AND source = 'collector'
 GROUP BY project_id, hour, trace_id
 ORDER BY flags DESC, max_score DESC, trace_id
 LIMIT 25 BY project_id, hour;
+
+-- Answers that were knowledge-base gaps, per project, hour, service, model,
+-- topic and gap signal, for the "why answers were gaps" panel. kb_gap and
+-- gap_signals are set by the trace stage's UPDATE (and change on a
+-- re-score), so this is refreshed like feedback_hourly, zero rows included.
+CREATE TABLE IF NOT EXISTS {{db}}.{{local gap_signals_hourly}} {{on_cluster}} (
+    project_id LowCardinality(String),
+    hour DateTime,
+    service_name LowCardinality(String),
+    model LowCardinality(String),
+    topic_id UInt64,
+    signal LowCardinality(String),
+    answers UInt64,
+    refreshed_at DateTime64(3)
+) ENGINE = ReplacingMergeTree(refreshed_at)
+PARTITION BY toYYYYMM(hour)
+ORDER BY (project_id, hour, service_name, model, topic_id, signal)
+{{rollup_ttl hour}}
+SETTINGS index_granularity = 8192;
+
+{{distributed gap_signals_hourly rand()}};
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{{local gap_signals_hourly_mv}} {{on_cluster}}
+REFRESH EVERY 5 MINUTE APPEND
+TO {{db}}.{{local gap_signals_hourly}}
+AS
+WITH (SELECT least(toStartOfHour(now()) - INTERVAL 1 DAY, max(hour)) FROM {{db}}.{{local gap_signals_hourly}}) AS since
+SELECT project_id, hour, service_name, model, topic_id, signal, sum(n) AS answers, now64(3) AS refreshed_at
+FROM (
+    SELECT project_id, toStartOfHour(timestamp) AS hour, service_name,
+           if(response_model != '', response_model, request_model) AS model, topic_id,
+           arrayJoin(gap_signals) AS signal, toUInt64(1) AS n
+    FROM {{db}}.{{local llm_spans}}
+    WHERE timestamp >= since AND kb_gap = 1
+    UNION ALL
+    SELECT project_id, hour, service_name, model, topic_id, signal, toUInt64(0) AS n
+    FROM {{db}}.{{local gap_signals_hourly}} FINAL
+    WHERE hour >= since
+)
+GROUP BY project_id, hour, service_name, model, topic_id, signal;
