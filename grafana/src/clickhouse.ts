@@ -148,6 +148,17 @@ export interface Tables {
     | 'signal'
     | 'answers'
     | 'refreshed_at';
+  worst_answers_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'service_name'
+    | 'model'
+    | 'topic_id'
+    | 'timestamp'
+    | 'trace_id'
+    | 'span_id'
+    | 'groundedness'
+    | 'refreshed_at';
   retrieval_documents: 'project_id' | 'timestamp' | 'trace_id' | 'span_id' | 'score' | 'document_id' | 'rank';
   feedback:
     | 'id'
@@ -219,6 +230,7 @@ const VARIABLE_COLUMNS: Partial<Record<TableName, Partial<Record<VariableName, s
   feedback_hourly: { project: 'project_id', service: 'service_name', model: 'model', topic: 'topic_id' },
   flagged_traces_hourly: { project: 'project_id' },
   gap_signals_hourly: { project: 'project_id', service: 'service_name', model: 'model', topic: 'topic_id' },
+  worst_answers_hourly: { project: 'project_id', service: 'service_name', model: 'model', topic: 'topic_id' },
   topics: { project: 'project_id', topic: 'topic_id' },
   kb_gaps: { project: 'project_id', topic: 'topic_id' },
 };
@@ -234,6 +246,7 @@ const TIME_COLUMNS: Record<TableName, string | null> = {
   feedback_hourly: 'hour',
   flagged_traces_hourly: 'hour',
   gap_signals_hourly: 'hour',
+  worst_answers_hourly: 'hour',
   topics: null,
   kb_gaps: 'day',
 };

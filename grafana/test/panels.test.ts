@@ -145,6 +145,33 @@ describe('hallucination dashboard', () => {
   });
 });
 
+describe('worst answers from their roll-up', () => {
+  it('ranks the same 20 answers as a scan of llm_spans, for a selection and a range off the hour', async () => {
+    const from = new Date(START.getTime() + 90 * 60_000);
+    const to = new Date(END.getTime() - 10 * 60_000);
+    const models = ['gpt-4o', 'claude-sonnet-4-5'];
+    const rows = await runPanel<Row>(
+      seeded.store,
+      sqlOf('oversight-hallucination', 'Worst recent answers'),
+      context(from, to, { project: 'default', model: models }),
+    );
+    const scan = await seeded.store.query<Row>(
+      `SELECT trace_id, groundedness FROM llm_spans
+       WHERE project_id = 'default' AND hallucinated = 1
+         AND timestamp >= toDateTime(${from.getTime() / 1000}) AND timestamp <= toDateTime(${to.getTime() / 1000})
+         AND if(response_model != '', response_model, request_model) IN ('${models.join("', '")}')
+       ORDER BY groundedness ASC, timestamp DESC LIMIT 20`,
+    );
+    expect(scan).toHaveLength(20);
+    expect(rows.map((r) => [r.trace_id, r.groundedness])).toEqual(
+      scan.map((r) => [r.trace_id, r.groundedness]),
+    );
+    expect(
+      rows.every((r) => r.model === 'claude-sonnet-4-5' && String(r.question).startsWith('question ')),
+    ).toBe(true);
+  });
+});
+
 describe('overview dashboard', () => {
   const errors = N / 16;
   it('counts requests, errors, tokens and cost from the hourly roll-up', async () => {

@@ -47,6 +47,7 @@ export const REFRESHED_VIEWS = [
   'feedback_hourly_mv',
   'flagged_traces_hourly_mv',
   'gap_signals_hourly_mv',
+  'worst_answers_hourly_mv',
 ] as const;
 
 export interface SeedOptions {

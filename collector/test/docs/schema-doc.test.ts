@@ -407,6 +407,7 @@ describe('the doc matches the schema', () => {
       'quality_events',
       'retrieval_documents',
       'topics',
+      'worst_answers_hourly',
     ]);
     for (const [table, columns] of tables) {
       const section = sections.get(table);
@@ -442,7 +443,7 @@ describe('the doc matches the schema', () => {
       `SELECT name, engine, sorting_key, partition_key FROM system.tables
        WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'schema_migrations'`,
     );
-    expect(tables).toHaveLength(14);
+    expect(tables).toHaveLength(15);
     for (const { name, engine, sorting_key, partition_key } of tables) {
       const section = sections.get(name) ?? '';
       const key = sorting_key.replace(/^\((.*)\)$/, '$1');

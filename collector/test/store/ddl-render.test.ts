@@ -101,6 +101,7 @@ describe('DDL templates', () => {
       'feedback_hourly',
       'flagged_traces_hourly',
       'gap_signals_hourly',
+      'worst_answers_hourly',
     ]);
     // The refreshed feedback roll-up: every replica computes its own copy from its shard's local tables.
     const feedbackHourly = statements.find((s) => s.includes('`obs`.feedback_hourly_local ON CLUSTER'));

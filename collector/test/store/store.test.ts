@@ -57,6 +57,8 @@ describe.each(storeBackends())('store on $name', (backend) => {
         'flagged_traces_hourly_mv',
         'gap_signals_hourly',
         'gap_signals_hourly_mv',
+        'worst_answers_hourly',
+        'worst_answers_hourly_mv',
       ]),
     );
   });

@@ -1,11 +1,12 @@
 /**
  * Hallucination: rate over time by model, service and topic and the
  * groundedness distribution, from the hourly quality roll-up
- * (llm_quality_hourly, migration 011); the worst recent answers from raw rows.
+ * (llm_quality_hourly, migration 011); the worst recent answers ranked from
+ * worst_answers_hourly (migration 013), their text from raw rows.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { select, varFilter } from '../clickhouse.ts';
-import { MODEL, variables } from './common.ts';
+import { variables } from './common.ts';
 import { barPanel, row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
 const quality = (...columns: string[]) =>
@@ -15,25 +16,24 @@ const quality = (...columns: string[]) =>
     .vars('project', 'service', 'model', 'topic');
 
 /**
- * The 20 least grounded hallucinated answers. The sort reads only the narrow
- * columns (ClickHouse materializes the text columns for the 20 rows it
- * keeps); their groundedness explanations are then looked up by trace id
- * (a bloom-filter index), not grouped over every verdict in the range.
+ * The 20 least grounded hallucinated answers, ranked from worst_answers_hourly
+ * (migration 013: the worst 20 of every hour, service, model and topic, each
+ * hour from its newest refresh), not from every scored answer of the range.
+ * The hour bound keeps the range's first partial hour; the timestamp filter
+ * makes the edges exact.
  */
-const WORST = select(
-  'timestamp',
-  'trace_id',
-  'span_id',
-  'service_name',
-  MODEL,
-  'groundedness',
-  'prompt_text',
-  'completion_text',
-)
-  .from('llm_spans')
-  .inRange()
+const WORST = select('timestamp', 'trace_id', 'span_id', 'service_name', 'model', 'groundedness')
+  .from('worst_answers_hourly')
+  .final()
+  .where('hour >= toStartOfHour($__fromTime)', 'hour <= $__toTime', '$__timeFilter(timestamp)')
   .vars('project', 'service', 'model', 'topic')
-  .where('hallucinated = 1')
+  .where(
+    `(project_id, hour, refreshed_at) IN (
+  SELECT project_id, hour, max(refreshed_at) FROM worst_answers_hourly
+  WHERE hour >= toStartOfHour($__fromTime) AND hour <= $__toTime AND ${varFilter('project_id', 'project')}
+  GROUP BY project_id, hour
+)`,
+  )
   .orderBy('groundedness ASC', 'timestamp DESC')
   .limit(20);
 
@@ -130,12 +130,21 @@ export function hallucination(): dashboard.DashboardBuilder {
           'w.service_name AS service_name',
           'w.model AS model',
           'w.groundedness AS groundedness',
-          'w.prompt_text AS question',
-          'w.completion_text AS answer',
+          's.prompt_text AS question',
+          's.completion_text AS answer',
           'e.explanation AS unsupported',
         )
           .with(`worst AS (\n${WORST.toSql()}\n)`)
           .fromCte('worst', 'w')
+          .join(
+            // Only the 20 rows' text, found by trace id (a bloom-filter index).
+            `LEFT JOIN (
+  SELECT trace_id, span_id, prompt_text, completion_text
+  FROM llm_spans
+  WHERE $__timeFilter(timestamp) AND ${varFilter('project_id', 'project')}
+    AND trace_id IN (SELECT trace_id FROM worst)
+) AS s ON s.trace_id = w.trace_id AND s.span_id = w.span_id`,
+          )
           .join(
             `LEFT JOIN (
   SELECT span_id, argMax(explanation, timestamp) AS explanation

@@ -1,6 +1,7 @@
--- Three refreshed roll-ups for the Grafana panels that cannot read an
+-- Four refreshed roll-ups for the Grafana panels that cannot read an
 -- insert-time one: feedback per hour and answer, the most flagged traces of
--- every hour, and knowledge-base gap signals per hour.
+-- every hour, knowledge-base gap signals per hour, and the least grounded
+-- answers of every hour.
 --
 -- Hourly feedback for dashboards: events and value sums per project, hour,
 -- kind and the answer the feedback is about (service, model and topic of its
@@ -163,3 +164,48 @@ FROM (
     WHERE hour >= since
 )
 GROUP BY project_id, hour, service_name, model, topic_id, signal;
+
+-- The 20 least grounded hallucinated answers (ties: newest first) of each
+-- project, hour, service, model and topic, for the "worst recent answers"
+-- table: its ranking reads these instead of every scored answer of the range,
+-- then fetches the text of its 20 rows from llm_spans. Exact for the same
+-- reason as flagged_traces_hourly (an answer left out has 20 others above it
+-- in its own group and hour); no text is copied here, so nothing outlives the
+-- raw rows' TTL but ids and scores. The quality columns are set by UPDATE, so
+-- this is refreshed like the others; read each hour's newest refresh, FINAL.
+CREATE TABLE IF NOT EXISTS {{db}}.{{local worst_answers_hourly}} {{on_cluster}} (
+    project_id LowCardinality(String),
+    hour DateTime,
+    service_name LowCardinality(String),
+    model LowCardinality(String),
+    topic_id UInt64,
+    timestamp DateTime64(9),
+    trace_id String CODEC(ZSTD(1)),
+    span_id String CODEC(ZSTD(1)),
+    groundedness Float32,
+    refreshed_at DateTime64(3)
+) ENGINE = ReplacingMergeTree(refreshed_at)
+PARTITION BY toYYYYMM(hour)
+ORDER BY (project_id, hour, service_name, model, topic_id, trace_id, span_id)
+{{rollup_ttl hour}}
+SETTINGS index_granularity = 8192;
+
+{{distributed worst_answers_hourly rand()}};
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{{local worst_answers_hourly_mv}} {{on_cluster}}
+REFRESH EVERY 5 MINUTE APPEND
+TO {{db}}.{{local worst_answers_hourly}}
+AS
+WITH (SELECT least(toStartOfHour(now()) - INTERVAL 1 DAY, max(hour)) FROM {{db}}.{{local worst_answers_hourly}}) AS since
+SELECT project_id, toStartOfHour(timestamp) AS hour, service_name,
+       if(response_model != '', response_model, request_model) AS model, topic_id,
+       timestamp, trace_id, span_id, assumeNotNull(g) AS groundedness, now64(3) AS refreshed_at
+FROM (
+    -- An answer without a groundedness score sorts last in the panel: it cannot be among the worst 20.
+    SELECT project_id, timestamp, service_name, response_model, request_model, topic_id, trace_id, span_id,
+           groundedness AS g
+    FROM {{db}}.{{local llm_spans}}
+    WHERE timestamp >= since AND hallucinated = 1 AND groundedness IS NOT NULL
+)
+ORDER BY groundedness ASC, timestamp DESC
+LIMIT 20 BY project_id, hour, service_name, model, topic_id;
