@@ -138,6 +138,7 @@ export interface Tables {
     | 'max_score'
     | 'first_seen'
     | 'scorers'
+    | 'current'
     | 'refreshed_at';
   gap_signals_hourly:
     | 'project_id'
@@ -158,6 +159,7 @@ export interface Tables {
     | 'trace_id'
     | 'span_id'
     | 'groundedness'
+    | 'current'
     | 'refreshed_at';
   retrieval_documents: 'project_id' | 'timestamp' | 'trace_id' | 'span_id' | 'score' | 'document_id' | 'rank';
   feedback:

@@ -11,6 +11,7 @@ import {
   MODELS,
   OTHER_PROJECT,
   PROJECT,
+  REFRESHED_VIEWS,
   SERVICES,
   type SeedOptions,
   seedStatements,
@@ -46,6 +47,7 @@ export async function openSeededStore(
   await store.migrate();
   if (!reuse) {
     for (const statement of statements) await store.command(statement);
+    await refreshViews(store);
     if (keepIn) await writeFile(done, `${new Date().toISOString()}\n`);
   }
   return {
@@ -56,6 +58,36 @@ export async function openSeededStore(
       if (!keepIn) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Brings the refreshed roll-ups up to date, as their 5-minute timer would, and
+ * returns once each has finished a refresh that started after this call.
+ * `SYSTEM REFRESH VIEW` only schedules one and `SYSTEM WAIT VIEW` returns at
+ * once if it has not started yet, so this waits on system.view_refreshes;
+ * its times have second resolution, so the refreshes start on a fresh second.
+ */
+export async function refreshViews(store: EmbeddedStore, timeoutMs = 600_000): Promise<void> {
+  for (const view of REFRESHED_VIEWS) await store.command(`SYSTEM WAIT VIEW ${view}`);
+  await sleep(1005 - (Date.now() % 1000));
+  const [start] = await store.query<{ t: string }>('SELECT toString(now()) AS t');
+  for (const view of REFRESHED_VIEWS) await store.command(`SYSTEM REFRESH VIEW ${view}`);
+  const names = REFRESHED_VIEWS.map((v) => `'${v}'`).join(', ');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await store.query<{ view: string; done: number; exception: string }>(
+      `SELECT view, last_success_time >= toDateTime('${start?.t}') AND status != 'Running' AS done, exception
+       FROM system.view_refreshes WHERE database = currentDatabase() AND view IN (${names})`,
+    );
+    const failed = rows.find((r) => r.exception !== '');
+    if (failed) throw new Error(`refresh of ${failed.view} failed: ${failed.exception}`);
+    if (rows.length === REFRESHED_VIEWS.length && rows.every((r) => Number(r.done) === 1)) return;
+    if (Date.now() > deadline)
+      throw new Error(`refreshed views not done after ${timeoutMs} ms: ${JSON.stringify(rows)}`);
+    await sleep(50);
+  }
 }
 
 export type Selection = Partial<Record<'project' | 'service' | 'model' | 'topic', string | string[]>>;

@@ -9,8 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FLAGGED } from '../src/dashboards/common.ts';
 import { GRAFANA_DIR } from '../src/generate.ts';
-import { context, openSeededStore, runPanel, type SeededStore, type Selection } from './harness.ts';
-import { ANSWERS_PER_HOUR, GUARD_DECISIONS, REFRESHED_VIEWS, SAFETY, TOPICS } from './seed.ts';
+import {
+  context,
+  openSeededStore,
+  refreshViews,
+  runPanel,
+  type SeededStore,
+  type Selection,
+} from './harness.ts';
+import { ANSWERS_PER_HOUR, GUARD_DECISIONS, SAFETY, TOPICS } from './seed.ts';
 
 const START = new Date('2026-11-01T00:00:00Z');
 // 75 hours: N = 7,200 answers, a multiple of every period in the seed (5 × 20, 16, 24 × 3, 96).
@@ -371,12 +378,7 @@ describe('alert rules', () => {
 
 // Last: it changes the seeded data. The roll-up's refresh recomputes the newest hours from the raw rows.
 describe('refreshed roll-ups', () => {
-  const refresh = async () => {
-    for (const view of REFRESHED_VIEWS) {
-      await seeded.store.command(`SYSTEM REFRESH VIEW ${view}`);
-      await seeded.store.command(`SYSTEM WAIT VIEW ${view}`);
-    }
-  };
+  const refresh = () => refreshViews(seeded.store);
   const byTopic = async () =>
     Object.fromEntries(
       (await run('oversight-feedback', 'Thumbs-up rate by topic')).map((r) => [
@@ -449,6 +451,24 @@ describe('refreshed roll-ups', () => {
       `SELECT lower(hex(toUInt128(arrayJoin([${N - 50}, ${N - 40}])))) AS t`,
     );
     expect([first?.trace_id, second?.trace_id]).toEqual(ids.map((r) => r.t));
+    // A re-score deletes the first trace's flags (the trace stage deletes superseded scores): it
+    // leaves the ranking, and its row in the last hour stays only as no longer current.
+    await seeded.store.command(
+      `DELETE FROM evaluations WHERE project_id = 'default' AND trace_id = '${ids[0]?.t}' AND source = 'collector'`,
+    );
+    await refresh();
+    const after = await run('oversight-safety', 'Top offending traces');
+    expect([after[0]?.trace_id, after[0]?.flags]).toEqual([ids[1]?.t, 2]);
+    expect(after.some((r) => r.trace_id === ids[0]?.t)).toBe(false);
+    const lastHour = `toDateTime(${(END.getTime() - 3_600_000) / 1000})`;
+    const current = await seeded.store.query<{ current: number; n: number }>(
+      `SELECT current, count() AS n FROM flagged_traces_hourly FINAL WHERE hour = ${lastHour} GROUP BY current ORDER BY current`,
+    );
+    expect(current.map((r) => [r.current, r.n])).toEqual([
+      [0, 1],
+      [1, current[1]?.n],
+    ]);
+    expect(after).toHaveLength(25);
   });
 
   it('flags the same labels as the dashboards', () => {

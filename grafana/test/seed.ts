@@ -42,7 +42,7 @@ export const SAFETY = [
 export const GUARD_DECISIONS = ['blocked', 'redacted', 'flagged', 'allowed'] as const;
 export const GUARD_CATEGORIES = ['prompt_injection', 'pii', 'jailbreak', 'toxicity'] as const;
 
-/** Materialized views that refresh on a timer rather than on insert (migration 013). */
+/** Materialized views that refresh on a timer rather than on insert (migration 013): see refreshViews(). */
 export const REFRESHED_VIEWS = [
   'feedback_hourly_mv',
   'flagged_traces_hourly_mv',
@@ -193,8 +193,5 @@ ${[
   topicRow(102, 'passwords', startMs - 10 * 86_400_000, end, perTopic, Math.floor(perTopic / 4)),
   topicRow(103, 'crypto payments', end - 86_400_000, end, perTopic, Math.floor(perTopic / 2)),
 ].join(',\n')}`);
-  // The refreshed roll-ups (migration 013) run on a timer; bring them up to date now.
-  for (const view of REFRESHED_VIEWS)
-    statements.push(`SYSTEM REFRESH VIEW ${view}`, `SYSTEM WAIT VIEW ${view}`);
   return statements;
 }

@@ -17,8 +17,8 @@ const quality = (...columns: string[]) =>
 
 /**
  * The 20 least grounded hallucinated answers, ranked from worst_answers_hourly
- * (migration 013: the worst 20 of every hour, service, model and topic, each
- * hour from its newest refresh), not from every scored answer of the range.
+ * (migration 013: the worst 20 of every hour, service, model and topic; FINAL
+ * and current = 1 for the newest refresh), not from every scored answer of the range.
  * The hour bound keeps the range's first partial hour; the timestamp filter
  * makes the edges exact.
  */
@@ -27,13 +27,7 @@ const WORST = select('timestamp', 'trace_id', 'span_id', 'service_name', 'model'
   .final()
   .where('hour >= toStartOfHour($__fromTime)', 'hour <= $__toTime', '$__timeFilter(timestamp)')
   .vars('project', 'service', 'model', 'topic')
-  .where(
-    `(project_id, hour, refreshed_at) IN (
-  SELECT project_id, hour, max(refreshed_at) FROM worst_answers_hourly
-  WHERE hour >= toStartOfHour($__fromTime) AND hour <= $__toTime AND ${varFilter('project_id', 'project')}
-  GROUP BY project_id, hour
-)`,
-  )
+  .where('current = 1')
   .orderBy('groundedness ASC', 'timestamp DESC')
   .limit(20);
 

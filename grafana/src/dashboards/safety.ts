@@ -19,18 +19,6 @@ const collectorScores = (...columns: string[]) =>
     .vars('project')
     .where("source = 'collector'", EVALUATORS);
 
-/**
- * Each hour's rows of flagged_traces_hourly from its newest refresh (migration
- * 013): the 25 most flagged traces of every hour, so a 30-day ranking reads
- * 25 rows an hour, not every flagged evaluation grouped by trace. FINAL as
- * well: two refreshes in one millisecond would share a refreshed_at.
- */
-const NEWEST_REFRESH = select('project_id', 'hour', 'max(refreshed_at)')
-  .from('flagged_traces_hourly')
-  .inRange()
-  .vars('project')
-  .groupBy('project_id', 'hour');
-
 function rateStat(evaluator: keyof typeof SAFETY_LABELS, title: string) {
   return statPanel(
     title,
@@ -107,11 +95,13 @@ export function safety(): dashboard.DashboardBuilder {
           'groupUniqArrayArray(scorers) AS scorers',
           'max(max_score) AS max_score',
         )
+          // The 25 most flagged traces of every hour (migration 013), so a 30-day ranking
+          // reads 25 rows an hour, not every flagged evaluation grouped by trace.
           .from('flagged_traces_hourly')
           .final()
           .inRange()
           .vars('project')
-          .where(`(project_id, hour, refreshed_at) IN (\n${NEWEST_REFRESH.toSql()}\n)`)
+          .where('current = 1')
           .groupBy('trace_id')
           .orderBy('flags DESC', 'max_score DESC', 'trace_id')
           .limit(25),

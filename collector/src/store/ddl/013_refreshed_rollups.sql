@@ -88,9 +88,10 @@ GROUP BY project_id, hour, kind, answered, service_name, model, topic_id;
 -- traces" table: its 30-day ranking reads at most 25 rows per hour instead of
 -- grouping every flagged evaluation by trace. Exact for traces within one
 -- hour: a trace outside its hour's 25 has 25 others above it in the range
--- too. The same refresh scheme as feedback_hourly; readers take each hour's
--- rows from its newest refresh only, with FINAL (traces that dropped out of an hour's 25
--- keep their old row under an older refreshed_at).
+-- too. The same refresh scheme as feedback_hourly; a trace that drops out of
+-- its hour's 25 is written again with current = 0. Read with FINAL and
+-- current = 1: per row, so it holds on a cluster too, where each shard
+-- refreshes at its own times.
 CREATE TABLE IF NOT EXISTS {{db}}.{{local flagged_traces_hourly}} {{on_cluster}} (
     project_id LowCardinality(String),
     hour DateTime,
@@ -99,6 +100,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local flagged_traces_hourly}} {{on_cluster}}
     max_score Float64,
     first_seen DateTime64(9),
     scorers Array(LowCardinality(String)),
+    current UInt8,
     refreshed_at DateTime64(3)
 ) ENGINE = ReplacingMergeTree(refreshed_at)
 PARTITION BY toYYYYMM(hour)
@@ -114,16 +116,31 @@ REFRESH EVERY 5 MINUTE APPEND
 TO {{db}}.{{local flagged_traces_hourly}}
 AS
 WITH (SELECT least(toStartOfHour(now()) - INTERVAL 1 DAY, max(hour)) FROM {{db}}.{{local flagged_traces_hourly}}) AS since
-SELECT project_id, toStartOfHour(timestamp) AS hour, trace_id,
-       count() AS flags, max(score) AS max_score, min(timestamp) AS first_seen,
-       groupUniqArray(evaluator) AS scorers, now64(3) AS refreshed_at
-FROM {{db}}.{{local evaluations}}
-WHERE timestamp >= since AND source = 'collector'
-  AND evaluator IN ('pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal')
-  AND (evaluator, label) IN (('pii', 'pii'), ('prompt_injection', 'injection'), ('jailbreak', 'jailbreak'), ('toxicity', 'toxic'), ('refusal', 'refusal'))
-GROUP BY project_id, hour, trace_id
-ORDER BY flags DESC, max_score DESC, trace_id
-LIMIT 25 BY project_id, hour;
+-- New top rows (c = 1) and the stored current ones (c = 0) meet in one GROUP BY:
+-- a trace in both keeps its new row, one only stored is written back with current = 0.
+SELECT project_id, hour, trace_id,
+       argMax(n_flags, c) AS flags, argMax(n_max_score, c) AS max_score, argMax(n_first_seen, c) AS first_seen,
+       argMax(n_scorers, c) AS scorers, max(c) AS current, now64(3) AS refreshed_at
+FROM (
+    SELECT * FROM (
+        SELECT project_id, toStartOfHour(timestamp) AS hour, trace_id,
+               count() AS n_flags, max(score) AS n_max_score, min(timestamp) AS n_first_seen,
+               groupUniqArray(evaluator) AS n_scorers, toUInt8(1) AS c
+        FROM {{db}}.{{local evaluations}}
+        WHERE timestamp >= since AND source = 'collector'
+          AND evaluator IN ('pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal')
+          AND (evaluator, label) IN (('pii', 'pii'), ('prompt_injection', 'injection'), ('jailbreak', 'jailbreak'), ('toxicity', 'toxic'), ('refusal', 'refusal'))
+        GROUP BY project_id, hour, trace_id
+        ORDER BY n_flags DESC, n_max_score DESC, trace_id
+        LIMIT 25 BY project_id, hour
+    )
+    UNION ALL
+    SELECT project_id, hour, trace_id, flags AS n_flags, max_score AS n_max_score, first_seen AS n_first_seen,
+           scorers AS n_scorers, toUInt8(0) AS c
+    FROM {{db}}.{{local flagged_traces_hourly}} FINAL
+    WHERE hour >= since AND current = 1
+)
+GROUP BY project_id, hour, trace_id;
 
 -- Answers that were knowledge-base gaps, per project, hour, service, model,
 -- topic and gap signal, for the "why answers were gaps" panel. kb_gap and
@@ -172,7 +189,8 @@ GROUP BY project_id, hour, service_name, model, topic_id, signal;
 -- reason as flagged_traces_hourly (an answer left out has 20 others above it
 -- in its own group and hour); no text is copied here, so nothing outlives the
 -- raw rows' TTL but ids and scores. The quality columns are set by UPDATE, so
--- this is refreshed like the others; read each hour's newest refresh, FINAL.
+-- this is refreshed like the others, with current = 0 rows for answers that
+-- left their group's 20, as in flagged_traces_hourly: read FINAL, current = 1.
 CREATE TABLE IF NOT EXISTS {{db}}.{{local worst_answers_hourly}} {{on_cluster}} (
     project_id LowCardinality(String),
     hour DateTime,
@@ -183,6 +201,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{local worst_answers_hourly}} {{on_cluster}} 
     trace_id String CODEC(ZSTD(1)),
     span_id String CODEC(ZSTD(1)),
     groundedness Float32,
+    current UInt8,
     refreshed_at DateTime64(3)
 ) ENGINE = ReplacingMergeTree(refreshed_at)
 PARTITION BY toYYYYMM(hour)
@@ -197,15 +216,26 @@ REFRESH EVERY 5 MINUTE APPEND
 TO {{db}}.{{local worst_answers_hourly}}
 AS
 WITH (SELECT least(toStartOfHour(now()) - INTERVAL 1 DAY, max(hour)) FROM {{db}}.{{local worst_answers_hourly}}) AS since
-SELECT project_id, toStartOfHour(timestamp) AS hour, service_name,
-       if(response_model != '', response_model, request_model) AS model, topic_id,
-       timestamp, trace_id, span_id, assumeNotNull(g) AS groundedness, now64(3) AS refreshed_at
+-- As in flagged_traces_hourly: new (c = 1) and stored current (c = 0) rows meet in one GROUP BY.
+SELECT project_id, hour, service_name, model, topic_id, trace_id, span_id,
+       argMax(n_timestamp, c) AS timestamp, argMax(n_groundedness, c) AS groundedness,
+       max(c) AS current, now64(3) AS refreshed_at
 FROM (
-    -- An answer without a groundedness score sorts last in the panel: it cannot be among the worst 20.
-    SELECT project_id, timestamp, service_name, response_model, request_model, topic_id, trace_id, span_id,
-           groundedness AS g
-    FROM {{db}}.{{local llm_spans}}
-    WHERE timestamp >= since AND hallucinated = 1 AND groundedness IS NOT NULL
+    SELECT * FROM (
+        SELECT project_id, toStartOfHour(timestamp) AS hour, service_name,
+               if(response_model != '', response_model, request_model) AS model, topic_id,
+               trace_id, span_id, timestamp AS n_timestamp, assumeNotNull(groundedness) AS n_groundedness,
+               toUInt8(1) AS c
+        FROM {{db}}.{{local llm_spans}}
+        -- An answer without a groundedness score sorts last in the panel: it cannot be among the worst 20.
+        WHERE timestamp >= since AND hallucinated = 1 AND groundedness IS NOT NULL
+        ORDER BY n_groundedness ASC, n_timestamp DESC
+        LIMIT 20 BY project_id, hour, service_name, model, topic_id
+    )
+    UNION ALL
+    SELECT project_id, hour, service_name, model, topic_id, trace_id, span_id,
+           timestamp AS n_timestamp, groundedness AS n_groundedness, toUInt8(0) AS c
+    FROM {{db}}.{{local worst_answers_hourly}} FINAL
+    WHERE hour >= since AND current = 1
 )
-ORDER BY groundedness ASC, timestamp DESC
-LIMIT 20 BY project_id, hour, service_name, model, topic_id;
+GROUP BY project_id, hour, service_name, model, topic_id, trace_id, span_id;
