@@ -130,8 +130,59 @@ export interface Tables {
     | 'source'
     | 'count'
     | 'score_sum';
+  flagged_traces_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'trace_id'
+    | 'flags'
+    | 'max_score'
+    | 'first_seen'
+    | 'scorers'
+    | 'current'
+    | 'refreshed_at';
+  gap_signals_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'service_name'
+    | 'model'
+    | 'topic_id'
+    | 'signal'
+    | 'answers'
+    | 'refreshed_at';
+  worst_answers_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'service_name'
+    | 'model'
+    | 'topic_id'
+    | 'timestamp'
+    | 'trace_id'
+    | 'span_id'
+    | 'groundedness'
+    | 'current'
+    | 'refreshed_at';
   retrieval_documents: 'project_id' | 'timestamp' | 'trace_id' | 'span_id' | 'score' | 'document_id' | 'rank';
-  feedback: 'project_id' | 'timestamp' | 'trace_id' | 'kind' | 'value' | 'comment' | 'correction' | 'user_id';
+  feedback:
+    | 'id'
+    | 'project_id'
+    | 'timestamp'
+    | 'trace_id'
+    | 'span_id'
+    | 'kind'
+    | 'value'
+    | 'comment'
+    | 'correction'
+    | 'user_id';
+  feedback_hourly:
+    | 'project_id'
+    | 'hour'
+    | 'kind'
+    | 'answered'
+    | 'service_name'
+    | 'model'
+    | 'topic_id'
+    | 'events'
+    | 'value_sum';
   topics:
     | 'project_id'
     | 'topic_id'
@@ -178,6 +229,10 @@ const VARIABLE_COLUMNS: Partial<Record<TableName, Partial<Record<VariableName, s
   evaluations_hourly: { project: 'project_id' },
   retrieval_documents: { project: 'project_id' },
   feedback: { project: 'project_id' },
+  feedback_hourly: { project: 'project_id', service: 'service_name', model: 'model', topic: 'topic_id' },
+  flagged_traces_hourly: { project: 'project_id' },
+  gap_signals_hourly: { project: 'project_id', service: 'service_name', model: 'model', topic: 'topic_id' },
+  worst_answers_hourly: { project: 'project_id', service: 'service_name', model: 'model', topic: 'topic_id' },
   topics: { project: 'project_id', topic: 'topic_id' },
   kb_gaps: { project: 'project_id', topic: 'topic_id' },
 };
@@ -190,6 +245,10 @@ const TIME_COLUMNS: Record<TableName, string | null> = {
   evaluations_hourly: 'hour',
   retrieval_documents: 'timestamp',
   feedback: 'timestamp',
+  feedback_hourly: 'hour',
+  flagged_traces_hourly: 'hour',
+  gap_signals_hourly: 'hour',
+  worst_answers_hourly: 'hour',
   topics: null,
   kb_gaps: 'day',
 };
@@ -234,6 +293,13 @@ export class Select<T extends TableName = TableName> {
   /** A subquery as the source; the time range and variables belong inside it. */
   fromQuery(inner: Select, alias: string): this {
     this.source = `(\n${inner.toSql()}\n)`;
+    this.alias = alias;
+    return this;
+  }
+
+  /** A common table expression of with() as the source; the time range and variables belong inside it. */
+  fromCte(name: string, alias: string): this {
+    this.source = name;
     this.alias = alias;
     return this;
   }

@@ -7,8 +7,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { FLAGGED } from '../src/dashboards/common.ts';
 import { GRAFANA_DIR } from '../src/generate.ts';
-import { context, openSeededStore, runPanel, type SeededStore, type Selection } from './harness.ts';
+import {
+  context,
+  openSeededStore,
+  refreshViews,
+  runPanel,
+  type SeededStore,
+  type Selection,
+} from './harness.ts';
 import { ANSWERS_PER_HOUR, GUARD_DECISIONS, SAFETY, TOPICS } from './seed.ts';
 
 const START = new Date('2026-11-01T00:00:00Z');
@@ -141,6 +149,33 @@ describe('hallucination dashboard', () => {
       expect(r.groundedness).toBeCloseTo(0.15, 6);
       expect(r.unsupported).toBe(`unsupported: "claim ${String(r.question).split(' ')[1]}"`);
     }
+  });
+});
+
+describe('worst answers from their roll-up', () => {
+  it('ranks the same 20 answers as a scan of llm_spans, for a selection and a range off the hour', async () => {
+    const from = new Date(START.getTime() + 90 * 60_000);
+    const to = new Date(END.getTime() - 10 * 60_000);
+    const models = ['gpt-4o', 'claude-sonnet-4-5'];
+    const rows = await runPanel<Row>(
+      seeded.store,
+      sqlOf('oversight-hallucination', 'Worst recent answers'),
+      context(from, to, { project: 'default', model: models }),
+    );
+    const scan = await seeded.store.query<Row>(
+      `SELECT trace_id, groundedness FROM llm_spans
+       WHERE project_id = 'default' AND hallucinated = 1
+         AND timestamp >= toDateTime(${from.getTime() / 1000}) AND timestamp <= toDateTime(${to.getTime() / 1000})
+         AND if(response_model != '', response_model, request_model) IN ('${models.join("', '")}')
+       ORDER BY groundedness ASC, timestamp DESC LIMIT 20`,
+    );
+    expect(scan).toHaveLength(20);
+    expect(rows.map((r) => [r.trace_id, r.groundedness])).toEqual(
+      scan.map((r) => [r.trace_id, r.groundedness]),
+    );
+    expect(
+      rows.every((r) => r.model === 'claude-sonnet-4-5' && String(r.question).startsWith('question ')),
+    ).toBe(true);
   });
 });
 
@@ -337,6 +372,122 @@ describe('alert rules', () => {
   it('new topic gap: finds the new half-unanswered topic', async () => {
     expect(await evaluate('oversight-new-topic-gap', END)).toEqual([
       { project_id: 'default', topic: 'crypto payments', value: 0.5 },
+    ]);
+  });
+});
+
+// Last: it changes the seeded data. The roll-up's refresh recomputes the newest hours from the raw rows.
+describe('refreshed roll-ups', () => {
+  const refresh = () => refreshViews(seeded.store);
+  const byTopic = async () =>
+    Object.fromEntries(
+      (await run('oversight-feedback', 'Thumbs-up rate by topic')).map((r) => [
+        r.topic,
+        [Number(r.thumbs), r.thumbs_up_rate],
+      ]),
+    );
+
+  it('gives the same figures after another refresh', async () => {
+    const before = await byTopic();
+    expect(before).toEqual(Object.fromEntries(TOPICS.map((t) => [t.label, [N / 18, 0.75]])));
+    await refresh();
+    expect(await byTopic()).toEqual(before);
+    expect(await run('oversight-feedback', 'Thumbs given')).toEqual([{ thumbs: N / 6 }]);
+  });
+
+  it('moves a thumb with its answer when the answer changes topic, counting it once', async () => {
+    // Answer N - 96 opens the last hour, is thumbed down (i % 24 = 0, hallucinated) and is about
+    // topic 103; the trace stage re-assigns topics with a lightweight UPDATE, as here.
+    const move = async (topic: number) => {
+      await seeded.store.command(
+        `UPDATE llm_spans SET topic_id = ${topic} WHERE project_id = 'default' AND trace_id = lower(hex(toUInt128(${N - 96})))`,
+      );
+      await refresh();
+    };
+    await move(101);
+    let after = await byTopic();
+    expect(after.billing).toEqual([N / 18 + 1, N / 24 / (N / 18 + 1)]);
+    expect(after['crypto payments']).toEqual([N / 18 - 1, N / 24 / (N / 18 - 1)]);
+    expect(after.passwords).toEqual([N / 18, 0.75]);
+    // A topic of its own, then back: the hour's group for topic 999 vanishes and must not linger.
+    await move(999);
+    expect((await byTopic())['999']).toEqual([1, 0]);
+    await move(103);
+    after = await byTopic();
+    expect(after).toEqual(Object.fromEntries(TOPICS.map((t) => [t.label, [N / 18, 0.75]])));
+    expect(await run('oversight-feedback', 'Thumbs given')).toEqual([{ thumbs: N / 6 }]);
+  });
+
+  it('ranks the traces flagged most first, from the hourly top traces', async () => {
+    // The seed flags each trace at most once; two traces of the last hour get more flags now.
+    const at = (i: number) => `fromUnixTimestamp64Milli(toInt64(${START.getTime()} + ${i} * 37500), 'UTC')`;
+    const flag = (i: number, evaluator: string, label: string, score: number) =>
+      `('default', ${at(i)}, lower(hex(toUInt128(${i}))), lower(hex(toUInt64(${i}))), '${evaluator}', 'input', ${score}, '${label}', '', 'v1', 'collector')`;
+    await seeded.store.command(`INSERT INTO evaluations (project_id, timestamp, trace_id, span_id, evaluator, target, score, label,
+      explanation, evaluator_version, source) VALUES ${[
+        flag(N - 50, 'jailbreak', 'jailbreak', 0.99),
+        flag(N - 50, 'toxicity', 'toxic', 0.8),
+        flag(N - 50, 'prompt_injection', 'injection', 0.9),
+        flag(N - 40, 'pii', 'pii', 0.9),
+        flag(N - 40, 'pii', 'no_pii', 0.1),
+        flag(N - 40, 'refusal', 'refusal', 0.7),
+      ].join(', ')}`);
+    await refresh();
+    const rows = await run('oversight-safety', 'Top offending traces');
+    expect(rows).toHaveLength(25);
+    const [first, second, third] = rows;
+    expect([first?.flags, first?.max_score, [...((first?.scorers as string[]) ?? [])].sort()]).toEqual([
+      3,
+      0.99,
+      ['jailbreak', 'prompt_injection', 'toxicity'],
+    ]);
+    expect([second?.flags, second?.max_score, [...((second?.scorers as string[]) ?? [])].sort()]).toEqual([
+      2,
+      0.9,
+      ['pii', 'refusal'],
+    ]);
+    expect([third?.flags, third?.max_score]).toEqual([1, 0.95]);
+    const ids = await seeded.store.query<{ t: string }>(
+      `SELECT lower(hex(toUInt128(arrayJoin([${N - 50}, ${N - 40}])))) AS t`,
+    );
+    expect([first?.trace_id, second?.trace_id]).toEqual(ids.map((r) => r.t));
+    // A re-score deletes the first trace's flags (the trace stage deletes superseded scores): it
+    // leaves the ranking, and its row in the last hour stays only as no longer current.
+    await seeded.store.command(
+      `DELETE FROM evaluations WHERE project_id = 'default' AND trace_id = '${ids[0]?.t}' AND source = 'collector'`,
+    );
+    await refresh();
+    const after = await run('oversight-safety', 'Top offending traces');
+    expect([after[0]?.trace_id, after[0]?.flags]).toEqual([ids[1]?.t, 2]);
+    expect(after.some((r) => r.trace_id === ids[0]?.t)).toBe(false);
+    const lastHour = `toDateTime(${(END.getTime() - 3_600_000) / 1000})`;
+    const current = await seeded.store.query<{ current: number; n: number }>(
+      `SELECT current, count() AS n FROM flagged_traces_hourly FINAL WHERE hour = ${lastHour} GROUP BY current ORDER BY current`,
+    );
+    expect(current.map((r) => [r.current, r.n])).toEqual([
+      [0, 1],
+      [1, current[1]?.n],
+    ]);
+    expect(after).toHaveLength(25);
+  });
+
+  it('flags the same labels as the dashboards', () => {
+    const ddl = readFileSync(
+      join(GRAFANA_DIR, '../collector/src/store/ddl/013_refreshed_rollups.sql'),
+      'utf8',
+    );
+    expect(ddl).toContain(FLAGGED);
+  });
+
+  it('drops an answer from the gap signals when a re-score clears its gap', async () => {
+    // Answer N - 96 (topic 103, h = 0) was a gap with both signals.
+    await seeded.store.command(
+      `UPDATE llm_spans SET kb_gap = 0, gap_signals = [] WHERE project_id = 'default' AND trace_id = lower(hex(toUInt128(${N - 96}))) AND kb_gap = 1`,
+    );
+    await refresh();
+    expect(await run('oversight-kb-gaps', 'Why answers were gaps')).toEqual([
+      { signal: 'low_retrieval_score', answers: N / 4 - 1 },
+      { signal: 'refusal', answers: N / 4 - 1 },
     ]);
   });
 });

@@ -42,6 +42,14 @@ export const SAFETY = [
 export const GUARD_DECISIONS = ['blocked', 'redacted', 'flagged', 'allowed'] as const;
 export const GUARD_CATEGORIES = ['prompt_injection', 'pii', 'jailbreak', 'toxicity'] as const;
 
+/** Materialized views that refresh on a timer rather than on insert (migration 013): see refreshViews(). */
+export const REFRESHED_VIEWS = [
+  'feedback_hourly_mv',
+  'flagged_traces_hourly_mv',
+  'gap_signals_hourly_mv',
+  'worst_answers_hourly_mv',
+] as const;
+
 export interface SeedOptions {
   /** First answer's time. */
   start: Date;

@@ -396,6 +396,9 @@ describe('the doc matches the schema', () => {
       'evaluations',
       'evaluations_hourly',
       'feedback',
+      'feedback_hourly',
+      'flagged_traces_hourly',
+      'gap_signals_hourly',
       'llm_quality_hourly',
       'llm_spans',
       'llm_spans_hourly',
@@ -404,6 +407,7 @@ describe('the doc matches the schema', () => {
       'quality_events',
       'retrieval_documents',
       'topics',
+      'worst_answers_hourly',
     ]);
     for (const [table, columns] of tables) {
       const section = sections.get(table);
@@ -439,7 +443,7 @@ describe('the doc matches the schema', () => {
       `SELECT name, engine, sorting_key, partition_key FROM system.tables
        WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'schema_migrations'`,
     );
-    expect(tables).toHaveLength(11);
+    expect(tables).toHaveLength(15);
     for (const { name, engine, sorting_key, partition_key } of tables) {
       const section = sections.get(name) ?? '';
       const key = sorting_key.replace(/^\((.*)\)$/, '$1');

@@ -20,6 +20,7 @@ describe('DDL templates', () => {
       '10_kb_gaps_feedback',
       '11_quality_rollup',
       '12_feedback_agreement',
+      '13_refreshed_rollups',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -97,7 +98,19 @@ describe('DDL templates', () => {
       'feedback',
       'quality_events',
       'llm_quality_hourly',
+      'feedback_hourly',
+      'flagged_traces_hourly',
+      'gap_signals_hourly',
+      'worst_answers_hourly',
     ]);
+    // The refreshed feedback roll-up: every replica computes its own copy from its shard's local tables.
+    const feedbackHourly = statements.find((s) => s.includes('`obs`.feedback_hourly_local ON CLUSTER'));
+    expect(feedbackHourly).toContain('ENGINE = ReplacingMergeTree(refreshed_at)');
+    const refresh = statements.find((s) => s.includes('feedback_hourly_mv_local ON CLUSTER `prod`'));
+    expect(refresh).toContain('REFRESH EVERY 5 MINUTE APPEND\nTO `obs`.feedback_hourly_local');
+    expect(refresh).toContain('FROM `obs`.feedback_local');
+    expect(refresh).toContain('FROM `obs`.llm_spans_local');
+    expect(refresh).not.toMatch(/`obs`\.(feedback|llm_spans)\b(?!_)/);
     const rebuilt = statements.indexOf('DROP TABLE IF EXISTS `obs`.`llm_spans` ON CLUSTER `prod` SYNC');
     const altered = statements.findIndex((s) =>
       s.startsWith('ALTER TABLE `obs`.llm_spans_local ON CLUSTER `prod`'),

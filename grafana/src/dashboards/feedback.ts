@@ -1,42 +1,50 @@
 /**
  * Feedback: explicit thumbs and scores plus implicit signals (regenerate,
- * copy, edit), joined to the answer they are about for model and topic.
- * feedback is a ReplacingMergeTree that SDK retries write twice: FINAL.
+ * copy, edit). Counts and rates come from the hourly roll-up feedback_hourly
+ * (migration 013: feedback deduplicated by id, each row with the service,
+ * model and topic of the answer it is about, refreshed every 5 minutes), so a
+ * 30-day view reads hours instead of joining every thumb to its answer. Only
+ * the comment list reads raw rows, for its 50 newest.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { select, varFilter } from '../clickhouse.ts';
-import { GENERATION_OPS, MODEL, variables } from './common.ts';
+import { select } from '../clickhouse.ts';
+import { variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
-/**
- * The answer each thumbed trace ended with: model, service and topic of its
- * last generation step. Only traces with feedback are read (feedback is a few
- * per cent of traffic; the trace_id bloom filter skips the rest).
- */
-const ANSWERS = `INNER JOIN (
-  SELECT trace_id, argMax(${MODEL.replace(' AS model', '')}, timestamp) AS model, argMax(service_name, timestamp) AS service_name, argMax(topic_id, timestamp) AS topic_id
-  FROM llm_spans
-  WHERE $__timeFilter(timestamp) AND ${GENERATION_OPS} AND ${varFilter('project_id', 'project')}
-    AND trace_id IN (SELECT trace_id FROM feedback WHERE $__timeFilter(timestamp) AND kind = 'thumbs' AND ${varFilter('project_id', 'project')})
-  GROUP BY trace_id
-) AS a ON a.trace_id = f.trace_id`;
-
 const TOPIC_LABELS =
-  'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = a.topic_id';
+  'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = f.topic_id';
 
-const thumbs = (...columns: string[]) =>
+/**
+ * ReplacingMergeTree keeps each refresh's newest row: FINAL, then sum. A
+ * group an hour lost stays as a zero row, so grouped panels drop empty groups.
+ */
+const rollup = (...columns: string[]) =>
   select(...columns)
-    .from('feedback', 'f')
+    .from('feedback_hourly', 'f')
     .final()
-    .join(ANSWERS)
     .inRange()
-    .vars('project')
-    .where(
-      "f.kind = 'thumbs'",
-      varFilter('a.service_name', 'service'),
-      varFilter('a.model', 'model'),
-      varFilter('a.topic_id', 'topic'),
-    );
+    .vars('project');
+
+/** Thumbs on traces with an answer, narrowed by the answer's service, model and topic. */
+const thumbs = (...columns: string[]) =>
+  rollup(...columns)
+    .where("f.kind = 'thumbs'", 'f.answered = 1')
+    .vars('service', 'model', 'topic');
+
+/**
+ * Candidates for the 50 newest feedback with text: the newest 100 such rows,
+ * found by a top-N sort (a LIMIT BY id here would sort every row), so up to 50
+ * resent ids still leave 50. Only their rows are then read whole, by primary
+ * key and FINAL, so a resent id shows once, as its newest version.
+ */
+const RECENT_WITH_TEXT = `(project_id, trace_id, id) IN (
+  SELECT project_id, trace_id, id
+  FROM feedback
+  WHERE $__timeFilter(timestamp) AND $__conditionalAll(project_id IN (\${project:singlequote}), $project)
+    AND (comment != '' OR correction != '')
+  ORDER BY timestamp DESC
+  LIMIT 100
+)`;
 
 export function feedback(): dashboard.DashboardBuilder {
   const builder = new dashboard.DashboardBuilder('Oversight: Feedback')
@@ -48,21 +56,24 @@ export function feedback(): dashboard.DashboardBuilder {
   for (const v of variables()) builder.withVariable(v);
   return builder
     .withRow(row('Thumbs'))
-    .withPanel(statPanel('Thumbs-up rate', thumbs('avg(f.value) AS thumbs_up_rate'), 'percentunit', 8))
-    .withPanel(statPanel('Thumbs given', thumbs('count() AS thumbs'), 'short', 8))
     .withPanel(
       statPanel(
-        'Edited answers',
-        select('count() AS edits').from('feedback').final().inRange().vars('project').where("kind = 'edit'"),
-        'short',
+        'Thumbs-up rate',
+        thumbs('sum(f.value_sum) / sum(f.events) AS thumbs_up_rate'),
+        'percentunit',
         8,
       ),
+    )
+    .withPanel(statPanel('Thumbs given', thumbs('sum(f.events) AS thumbs'), 'short', 8))
+    .withPanel(
+      statPanel('Edited answers', rollup('sum(f.events) AS edits').where("f.kind = 'edit'"), 'short', 8),
     )
     .withPanel(
       tablePanel(
         'Thumbs-up rate by model',
-        thumbs('a.model AS model', 'count() AS thumbs', 'avg(f.value) AS thumbs_up_rate')
+        thumbs('f.model AS model', 'sum(f.events) AS thumbs', 'sum(f.value_sum) / thumbs AS thumbs_up_rate')
           .groupBy('model')
+          .having('thumbs > 0')
           .orderBy('thumbs_up_rate', 'model'),
         12,
       ),
@@ -71,13 +82,14 @@ export function feedback(): dashboard.DashboardBuilder {
       tablePanel(
         'Thumbs-up rate by topic',
         thumbs(
-          'a.topic_id AS topic_id',
-          "if(any(t.label) != '', any(t.label), toString(a.topic_id)) AS topic",
-          'count() AS thumbs',
-          'avg(f.value) AS thumbs_up_rate',
+          'f.topic_id AS topic_id',
+          "if(any(t.label) != '', any(t.label), toString(f.topic_id)) AS topic",
+          'sum(f.events) AS thumbs',
+          'sum(f.value_sum) / thumbs AS thumbs_up_rate',
         )
           .join(TOPIC_LABELS)
-          .groupBy('a.topic_id')
+          .groupBy('f.topic_id')
+          .having('thumbs > 0')
           .orderBy('thumbs_up_rate', 'topic_id'),
         12,
       ),
@@ -85,11 +97,7 @@ export function feedback(): dashboard.DashboardBuilder {
     .withPanel(
       timeSeriesPanel(
         'Feedback by kind',
-        select('$__timeInterval(timestamp) AS time', 'kind', 'count() AS events')
-          .from('feedback')
-          .final()
-          .inRange()
-          .vars('project')
+        rollup('$__timeInterval(f.hour) AS time', 'f.kind AS kind', 'sum(f.events) AS events')
           .groupBy('time', 'kind')
           .orderBy('time', 'kind'),
         'short',
@@ -105,7 +113,7 @@ export function feedback(): dashboard.DashboardBuilder {
           .final()
           .inRange()
           .vars('project')
-          .where("(comment != '' OR correction != '')")
+          .where(RECENT_WITH_TEXT, "(comment != '' OR correction != '')")
           .orderBy('timestamp DESC')
           .limit(50),
         24,

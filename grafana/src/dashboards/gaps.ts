@@ -115,12 +115,14 @@ export function gaps(): dashboard.DashboardBuilder {
     .withPanel(
       barPanel(
         'Why answers were gaps',
-        select('arrayJoin(gap_signals) AS signal', 'count() AS answers')
-          .from('llm_spans')
+        // From the refreshed roll-up (migration 013): the signals are set by UPDATE, which no view sees.
+        select('signal', 'sum(answers) AS answers')
+          .from('gap_signals_hourly')
+          .final()
           .inRange()
           .vars('project', 'service', 'model', 'topic')
-          .where('kb_gap = 1')
           .groupBy('signal')
+          .having('answers > 0')
           .orderBy('answers DESC', 'signal'),
         'signal',
       ),

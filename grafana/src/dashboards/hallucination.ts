@@ -1,11 +1,12 @@
 /**
  * Hallucination: rate over time by model, service and topic and the
  * groundedness distribution, from the hourly quality roll-up
- * (llm_quality_hourly, migration 011); the worst recent answers from raw rows.
+ * (llm_quality_hourly, migration 011); the worst recent answers ranked from
+ * worst_answers_hourly (migration 013), their text from raw rows.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { select } from '../clickhouse.ts';
-import { MODEL, variables } from './common.ts';
+import { select, varFilter } from '../clickhouse.ts';
+import { variables } from './common.ts';
 import { barPanel, row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
 const quality = (...columns: string[]) =>
@@ -13,6 +14,22 @@ const quality = (...columns: string[]) =>
     .from('llm_quality_hourly')
     .inRange()
     .vars('project', 'service', 'model', 'topic');
+
+/**
+ * The 20 least grounded hallucinated answers, ranked from worst_answers_hourly
+ * (migration 013: the worst 20 of every hour, service, model and topic; FINAL
+ * and current = 1 for the newest refresh), not from every scored answer of the range.
+ * The hour bound keeps the range's first partial hour; the timestamp filter
+ * makes the edges exact.
+ */
+const WORST = select('timestamp', 'trace_id', 'span_id', 'service_name', 'model', 'groundedness')
+  .from('worst_answers_hourly')
+  .final()
+  .where('hour >= toStartOfHour($__fromTime)', 'hour <= $__toTime', '$__timeFilter(timestamp)')
+  .vars('project', 'service', 'model', 'topic')
+  .where('current = 1')
+  .orderBy('groundedness ASC', 'timestamp DESC')
+  .limit(20);
 
 const TOPIC_LABELS =
   'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = q.topic_id';
@@ -102,24 +119,36 @@ export function hallucination(): dashboard.DashboardBuilder {
       tablePanel(
         'Worst recent answers',
         select(
-          's.timestamp AS timestamp',
-          's.trace_id AS trace_id',
-          's.service_name AS service_name',
-          MODEL,
-          's.groundedness AS groundedness',
+          'w.timestamp AS timestamp',
+          'w.trace_id AS trace_id',
+          'w.service_name AS service_name',
+          'w.model AS model',
+          'w.groundedness AS groundedness',
           's.prompt_text AS question',
           's.completion_text AS answer',
           'e.explanation AS unsupported',
         )
-          .from('llm_spans', 's')
+          .with(`worst AS (\n${WORST.toSql()}\n)`)
+          .fromCte('worst', 'w')
           .join(
-            "LEFT JOIN (SELECT span_id, argMax(explanation, timestamp) AS explanation FROM evaluations WHERE evaluator = 'groundedness' AND $__timeFilter(timestamp) GROUP BY span_id) AS e ON e.span_id = s.span_id",
+            // Only the 20 rows' text, found by trace id (a bloom-filter index).
+            `LEFT JOIN (
+  SELECT trace_id, span_id, prompt_text, completion_text
+  FROM llm_spans
+  WHERE $__timeFilter(timestamp) AND ${varFilter('project_id', 'project')}
+    AND trace_id IN (SELECT trace_id FROM worst)
+) AS s ON s.trace_id = w.trace_id AND s.span_id = w.span_id`,
           )
-          .inRange()
-          .vars('project', 'service', 'model', 'topic')
-          .where('s.hallucinated = 1')
-          .orderBy('s.groundedness ASC', 's.timestamp DESC')
-          .limit(20),
+          .join(
+            `LEFT JOIN (
+  SELECT span_id, argMax(explanation, timestamp) AS explanation
+  FROM evaluations
+  WHERE evaluator = 'groundedness' AND $__timeFilter(timestamp) AND ${varFilter('project_id', 'project')}
+    AND trace_id IN (SELECT trace_id FROM worst)
+  GROUP BY span_id
+) AS e ON e.span_id = w.span_id`,
+          )
+          .orderBy('w.groundedness ASC', 'w.timestamp DESC'),
         24,
         'trace_id',
       ),

@@ -1,6 +1,7 @@
 /**
  * Safety: how often each collector scorer flags traffic (from the hourly
- * evaluation roll-up), the traces flagged most, and the SDK guard's decisions.
+ * evaluation roll-up), the traces flagged most (from the hourly top traces,
+ * flagged_traces_hourly), and the SDK guard's decisions.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { select } from '../clickhouse.ts';
@@ -89,15 +90,18 @@ export function safety(): dashboard.DashboardBuilder {
         'Top offending traces',
         select(
           'trace_id',
-          'min(timestamp) AS first_seen',
-          'count() AS flags',
-          'groupUniqArray(evaluator) AS scorers',
-          'max(score) AS max_score',
+          'min(first_seen) AS first_seen',
+          'sum(flags) AS flags',
+          'groupUniqArrayArray(scorers) AS scorers',
+          'max(max_score) AS max_score',
         )
-          .from('evaluations')
+          // The 25 most flagged traces of every hour (migration 013), so a 30-day ranking
+          // reads 25 rows an hour, not every flagged evaluation grouped by trace.
+          .from('flagged_traces_hourly')
+          .final()
           .inRange()
           .vars('project')
-          .where("source = 'collector'", FLAGGED)
+          .where('current = 1')
           .groupBy('trace_id')
           .orderBy('flags DESC', 'max_score DESC', 'trace_id')
           .limit(25),
