@@ -17,6 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HashedEmbedder, isStopword, words } from '@oversight/scorers/embed';
+import { CentroidIndex } from './centroid-index.ts';
 import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema } from './types.ts';
 
 export interface ClustererOptions {
@@ -43,6 +44,12 @@ export interface ClustererOptions {
   onMerge?: (projectId: string, from: string, into: string) => void;
   /** Told when a topic is evicted to bound memory (state kept per topic elsewhere can go too). */
   onEvict?: (projectId: string, topicId: string) => void;
+  /**
+   * `linear` scores every topic for every question, the reference the indexed
+   * search is tested and benchmarked against (default `auto`: the inverted
+   * index past a few hundred topics, same choices, far less work).
+   */
+  search?: 'auto' | 'linear';
 }
 
 export interface Assignment {
@@ -87,7 +94,7 @@ interface Topic {
   dirty: boolean;
   /** Space assignment counter when the topic last grew. */
   lastSeq: number;
-  /** Position in `Space.topics` (and column in the coarse index). */
+  /** Position in `Space.topics` (and slot in the centroid index). */
   slot: number;
 }
 
@@ -104,18 +111,16 @@ interface Space {
   seq: number;
   candidates: Set<string>;
   /**
-   * Centroid sums stored column-wise (one array per dimension, one entry per
-   * topic slot), built once a space is large: the coarse pass then reads
-   * memory in order instead of hopping between 10k separate vectors.
+   * The centroids laid out for search (centroid-index.ts), built once a space
+   * is large and kept in step from then on: with an inverted index when the
+   * space's questions are sparse (exact), else columns for the coarse pass.
    */
-  columns: Float32Array[] | undefined;
-  /** 1 / norm of each slot's sum: the columns hold raw sums, so a sparse question rewrites only its own slots. */
-  invNorms: Float32Array | undefined;
-  /** Scratch for the coarse scores, reused so a question allocates nothing per topic. */
-  coarse: Float32Array | undefined;
+  index: CentroidIndex | undefined;
 }
 
-/** Spaces with more topics than this are searched through a coarse prefilter. */
+/** Spaces with more sparse-question topics than this are searched through the inverted index. */
+const INDEX_MIN = 256;
+/** Dense spaces with more topics than this are searched through a coarse prefilter (approximate). */
 const PREFILTER_MIN = 2048;
 const PREFILTER_DIMS = 24;
 const PREFILTER_KEEP = 64;
@@ -137,10 +142,12 @@ function pushTopic(s: Space, t: Topic): void {
   s.topics.push(t);
 }
 
-/** Swap-remove: the last topic takes the freed slot, in the list and in the columns. */
+/** Swap-remove: the last topic takes the freed slot, in the list and in the index. */
 function removeTopic(s: Space, t: Topic): void {
   const last = s.topics.pop() as Topic;
+  s.index?.clear(t.slot);
   if (last !== t) {
+    s.index?.clear(last.slot);
     s.topics[t.slot] = last;
     last.slot = t.slot;
     writeColumn(s, last);
@@ -148,36 +155,16 @@ function removeTopic(s: Space, t: Topic): void {
   t.slot = -1;
 }
 
-function ensureColumns(s: Space): Float32Array[] {
-  if (s.columns && (s.columns[0]?.length ?? 0) >= s.topics.length) return s.columns;
-  const capacity = Math.max(1024, Math.ceil(s.topics.length * 1.25));
-  const old = s.columns;
-  s.columns = Array.from({ length: s.dimension }, (_, j) => {
-    const col = new Float32Array(capacity);
-    if (old) col.set(old[j] as Float32Array);
-    return col;
-  });
-  const norms = new Float32Array(capacity);
-  if (s.invNorms) norms.set(s.invNorms);
-  s.invNorms = norms;
-  s.coarse = new Float32Array(capacity);
-  if (!old) for (const t of s.topics) writeColumn(s, t);
-  return s.columns;
+function ensureIndex(s: Space, inverted: boolean): CentroidIndex {
+  if (s.index && (s.index.inverted || !inverted)) return s.index;
+  s.index = new CentroidIndex(s.dimension, inverted, s.topics.length);
+  for (const t of s.topics) writeColumn(s, t);
+  return s.index;
 }
 
-/** Writes a topic's slot in the columns: every dimension, or only `dims` (the ones a sparse question changed). */
+/** Writes a topic's slot in the index: every dimension, or only `dims` (the ones a sparse question changed). */
 function writeColumn(s: Space, t: Topic, dims?: readonly number[]): void {
-  const cols = s.columns;
-  if (!cols || t.slot < 0) return;
-  if (t.slot >= (cols[0]?.length ?? 0)) {
-    ensureColumns(s);
-    writeColumn(s, t);
-    return;
-  }
-  (s.invNorms as Float32Array)[t.slot] = t.sqNorm > 0 ? 1 / Math.sqrt(t.sqNorm) : 0;
-  const sum = t.sum;
-  if (dims) for (const j of dims) (cols[j] as Float32Array)[t.slot] = sum[j] as number;
-  else for (let j = 0; j < cols.length; j++) (cols[j] as Float32Array)[t.slot] = sum[j] as number;
+  if (s.index && t.slot >= 0) s.index.write(t.slot, t.sum, t.sqNorm, dims);
 }
 
 function canonical(question: string): string {
@@ -209,6 +196,7 @@ export class TopicClusterer {
   private readonly now: () => Date;
   private readonly onMerge: ((projectId: string, from: string, into: string) => void) | undefined;
   private readonly onEvict: ((projectId: string, topicId: string) => void) | undefined;
+  private readonly linear: boolean;
   private readonly spaces = new Map<string, Space>();
   private readonly embedders = new Map<string, HashedEmbedder>();
   /** Merged-away topic id → surviving id, per project, so late rows still resolve. */
@@ -233,6 +221,7 @@ export class TopicClusterer {
     this.now = options.now ?? (() => new Date());
     this.onMerge = options.onMerge;
     this.onEvict = options.onEvict;
+    this.linear = options.search === 'linear';
   }
 
   /** The built-in embedder of a project (its IDF table is the project's own). */
@@ -260,9 +249,7 @@ export class TopicClusterer {
         sinceMerge: 0,
         seq: 0,
         candidates: new Set(),
-        columns: undefined,
-        invNorms: undefined,
-        coarse: undefined,
+        index: undefined,
       };
       this.spaces.set(key, s);
     } else if (s.dimension !== dimension) {
@@ -320,26 +307,9 @@ export class TopicClusterer {
     for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
     const sparse = nz.length < q.length / 4;
     const dims = sparse ? nz : undefined;
-    // Past a few thousand topics, a coarse pass over the query's heaviest slots
-    // picks the candidates and only those are scored exactly: the scan is what
-    // costs, and the heaviest slots carry most of the cosine.
-    const pool = s.topics.length > PREFILTER_MIN ? this.candidatesFor(s, q, nz) : s.topics;
-    let best: Topic | undefined;
-    let bestSim = -Infinity;
-    let second: Topic | undefined;
-    let secondSim = -Infinity;
-    for (const t of pool) {
-      const sim = similarity(q, t, dims);
-      if (sim > bestSim) {
-        second = best;
-        secondSim = bestSim;
-        best = t;
-        bestSim = sim;
-      } else if (sim > secondSim) {
-        second = t;
-        secondSim = sim;
-      }
-    }
+    // Nothing below the lowest threshold acted on changes the outcome.
+    const floor = Math.min(this.assignThreshold, this.mergeThreshold);
+    const { best, bestSim, second, secondSim } = this.nearest(s, q, nz, sparse, floor);
     s.questions++;
     s.seq++;
     const terms = contentTerms(question);
@@ -364,48 +334,85 @@ export class TopicClusterer {
     return { topicId: topic.id, created, similarity: created ? 1 : bestSim, embedder: s.embedderId };
   }
 
+  /**
+   * The most similar topic and the runner-up (by cosine; ties go to the lower
+   * slot, as in a scan in list order), among those `eligible` admits. Callers
+   * act only on similarities ≥ `floor`.
+   *
+   * A sparse question in a large space goes through the inverted index when
+   * `floor` is positive: topics it does not reach have cosine 0, below the
+   * floor, and those it reaches get the linear scan's exact cosines, so the
+   * outcome is the scan's. A dense question past PREFILTER_MIN topics is
+   * scored exactly only on the coarse pass's best candidates.
+   */
+  private nearest(
+    s: Space,
+    q: Float32Array,
+    nz: number[],
+    sparse: boolean,
+    floor: number,
+    eligible?: (t: Topic) => boolean,
+  ): { best: Topic | undefined; bestSim: number; second: Topic | undefined; secondSim: number } {
+    let best: Topic | undefined;
+    let bestSim = -Infinity;
+    let second: Topic | undefined;
+    let secondSim = -Infinity;
+    if (!this.linear && sparse && floor > 0 && (s.topics.length > INDEX_MIN || s.index?.inverted)) {
+      const index = ensureIndex(s, true);
+      const n = index.candidates(q, nz, floor, s.topics.length);
+      const listed = index.listed;
+      for (let k = 0; k < n; k++) {
+        const slot = listed[k] as number;
+        const t = s.topics[slot] as Topic;
+        if (eligible && !eligible(t)) continue;
+        // The linear scan's own function, so the cosine is the scan's to the bit.
+        const sim = similarity(q, t, nz);
+        if (sim < floor || sim < secondSim) continue;
+        if (sim > bestSim || (sim === bestSim && slot < (best as Topic).slot)) {
+          second = best;
+          secondSim = bestSim;
+          best = t;
+          bestSim = sim;
+        } else if (sim > secondSim || (sim === secondSim && slot < (second as Topic).slot)) {
+          second = t;
+          secondSim = sim;
+        }
+      }
+      return { best, bestSim, second, secondSim };
+    }
+    // Past a few thousand topics, a coarse pass over the query's heaviest slots
+    // picks the candidates and only those are scored exactly: the scan is what
+    // costs, and the heaviest slots carry most of the cosine.
+    // (An inverted index has no columns: a dense question in a sparse space, which
+    // one embedder per space rules out, would be scanned in full.)
+    const pool =
+      !this.linear && s.topics.length > PREFILTER_MIN && !s.index?.inverted
+        ? this.candidatesFor(s, q, nz)
+        : s.topics;
+    const dims = sparse ? nz : undefined;
+    for (const t of pool) {
+      if (eligible && !eligible(t)) continue;
+      const sim = similarity(q, t, dims);
+      if (sim > bestSim) {
+        second = best;
+        secondSim = bestSim;
+        best = t;
+        bestSim = sim;
+      } else if (sim > secondSim) {
+        second = t;
+        secondSim = sim;
+      }
+    }
+    return { best, bestSim, second, secondSim };
+  }
+
   private candidatesFor(s: Space, q: Float32Array, nz: number[]): Topic[] {
     const heavy = (nz.length > 0 ? nz : Array.from(q.keys()))
       .sort((a, b) => Math.abs(q[b] as number) - Math.abs(q[a] as number))
       .slice(0, PREFILTER_DIMS);
-    const cols = ensureColumns(s);
-    const n = s.topics.length;
-    const coarse = s.coarse as Float32Array;
-    const invNorms = s.invNorms as Float32Array;
-    coarse.fill(0, 0, n);
-    for (const i of heavy) {
-      const col = cols[i] as Float32Array;
-      const w = q[i] as number;
-      for (let k = 0; k < n; k++) coarse[k] = (coarse[k] as number) + w * (col[k] as number);
-    }
-    for (let k = 0; k < n; k++) coarse[k] = (coarse[k] as number) * (invNorms[k] as number);
-    // The PREFILTER_KEEP best by a min-heap: most topics fall below its root and cost one comparison.
-    const heap: number[] = [];
-    const less = (a: number, b: number) => (coarse[a] as number) < (coarse[b] as number);
-    for (let k = 0; k < n; k++) {
-      if (heap.length < PREFILTER_KEEP) {
-        heap.push(k);
-        for (let c = heap.length - 1; c > 0; ) {
-          const p = (c - 1) >> 1;
-          if (!less(heap[c] as number, heap[p] as number)) break;
-          [heap[c], heap[p]] = [heap[p] as number, heap[c] as number];
-          c = p;
-        }
-      } else if (less(heap[0] as number, k)) {
-        heap[0] = k;
-        for (let p = 0; ; ) {
-          const l = 2 * p + 1;
-          const r = l + 1;
-          let m = p;
-          if (l < heap.length && less(heap[l] as number, heap[m] as number)) m = l;
-          if (r < heap.length && less(heap[r] as number, heap[m] as number)) m = r;
-          if (m === p) break;
-          [heap[m], heap[p]] = [heap[p] as number, heap[m] as number];
-          p = m;
-        }
-      }
-    }
-    return heap.map((k) => s.topics[k] as Topic);
+    return ensureIndex(s, false)
+      .coarse(q, heavy, s.topics.length, PREFILTER_KEEP)
+      .map((k) => s.topics[k] as Topic);
   }
 
   private found(s: Space, question: string, width: number, at: Date): Topic {
@@ -501,18 +508,14 @@ export class TopicClusterer {
       const q = Float32Array.from(small.sum, (x) => x / Math.sqrt(small.sqNorm));
       const nz: number[] = [];
       for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
-      const dims = nz.length < q.length / 4 ? nz : undefined;
-      const pool = s.topics.length > PREFILTER_MIN ? this.candidatesFor(s, q, nz) : s.topics;
-      let best: Topic | undefined;
-      let bestSim = -Infinity;
-      for (const t of pool) {
-        if (t === small || t.size <= this.smallSize) continue;
-        const sim = similarity(q, t, dims);
-        if (sim > bestSim) {
-          best = t;
-          bestSim = sim;
-        }
-      }
+      const { best, bestSim } = this.nearest(
+        s,
+        q,
+        nz,
+        nz.length < q.length / 4,
+        this.absorbThreshold,
+        (t) => t !== small && t.size > this.smallSize,
+      );
       if (best && bestSim >= this.absorbThreshold) this.absorb(s, best, small);
     }
   }
