@@ -24,7 +24,7 @@ import { readFileSync } from 'node:fs';
 import { HashedEmbedder, WordTable } from '@oversight/scorers/embed';
 import { type ClustererOptions, TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
 import { ari, nmi } from '../../collector/src/eval/cluster-metrics.ts';
-import { gapIntentsFor, KB_DOCS_PER_INTENT, TOP_K_DOCS } from '../../collector/src/eval/kb-gaps.ts';
+import { gapIntentsFor, splitKnowledgeBase, TOP_K_DOCS } from '../../collector/src/eval/kb-gaps.ts';
 import { auroc } from '../../collector/src/eval/metrics.ts';
 import { type IntentRow, readIntentRows } from '../../collector/src/eval/topics.ts';
 
@@ -61,16 +61,7 @@ function cluster(part: readonly IntentRow[], share: number, options: ClustererOp
 /** Retrieval half of the kb-gaps protocol: AUROC of 1 − mean top-3 similarity. */
 function gapAuroc(share: number): number {
   const gapIntents = gapIntentsFor(file as string, rows);
-  const taken = new Map<string, number>();
-  const docs: string[] = [];
-  const stream: IntentRow[] = [];
-  for (const r of rows) {
-    const n = taken.get(r.intent) ?? 0;
-    if (!gapIntents.has(r.intent) && n < KB_DOCS_PER_INTENT) {
-      taken.set(r.intent, n + 1);
-      docs.push(r.text);
-    } else stream.push(r);
-  }
+  const { docs, stream } = splitKnowledgeBase(rows, gapIntents);
   const e = embedderFor(share);
   for (const d of docs) e.observe(d);
   const dv = docs.map((d) => e.embedOne(d, false));

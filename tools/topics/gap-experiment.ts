@@ -18,24 +18,15 @@
  */
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
-import { gapIntentsFor, KB_DOCS_PER_INTENT } from '../../collector/src/eval/kb-gaps.ts';
+import { gapIntentsFor, splitKnowledgeBase } from '../../collector/src/eval/kb-gaps.ts';
 import { auroc } from '../../collector/src/eval/metrics.ts';
-import { type IntentRow, readIntentRows } from '../../collector/src/eval/topics.ts';
+import { readIntentRows } from '../../collector/src/eval/topics.ts';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: gap-experiment.ts <file.jsonl>');
 const rows = await readIntentRows(file);
 const gapIntents = gapIntentsFor(file, rows);
-const taken = new Map<string, number>();
-const docs: string[] = [];
-const stream: IntentRow[] = [];
-for (const r of rows) {
-  const n = taken.get(r.intent) ?? 0;
-  if (!gapIntents.has(r.intent) && n < KB_DOCS_PER_INTENT) {
-    taken.set(r.intent, n + 1);
-    docs.push(r.text);
-  } else stream.push(r);
-}
+const { docs, stream } = splitKnowledgeBase(rows, gapIntents);
 const positives = stream.map((r) => gapIntents.has(r.intent));
 
 function dot(a: Float32Array, b: Float32Array): number {

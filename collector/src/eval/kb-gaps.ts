@@ -71,10 +71,14 @@ export function gapIntentsFor(file: string, rows: readonly IntentRow[]): Set<str
   return new Set([...gap].filter((i) => present.has(i)));
 }
 
-export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGapsReport {
-  const gapIntents = gapIntentsFor(file, rows);
-  if (gapIntents.size === 0)
-    throw new Error(`${file}: no gap intent (oos, or a BANKING77 file) among the rows`);
+/**
+ * The protocol's knowledge base: the first KB_DOCS_PER_INTENT questions of each
+ * answerable intent become its documents; everything else is the question stream.
+ */
+export function splitKnowledgeBase(
+  rows: readonly IntentRow[],
+  gapIntents: ReadonlySet<string>,
+): { docs: string[]; stream: IntentRow[] } {
   const taken = new Map<string, number>();
   const docs: string[] = [];
   const stream: IntentRow[] = [];
@@ -85,6 +89,14 @@ export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGa
       docs.push(r.text);
     } else stream.push(r);
   }
+  return { docs, stream };
+}
+
+export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGapsReport {
+  const gapIntents = gapIntentsFor(file, rows);
+  if (gapIntents.size === 0)
+    throw new Error(`${file}: no gap intent (oos, or a BANKING77 file) among the rows`);
+  const { docs, stream } = splitKnowledgeBase(rows, gapIntents);
 
   const projectId = 'eval';
   const tracker = new GapTracker();
