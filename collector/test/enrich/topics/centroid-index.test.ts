@@ -1,16 +1,9 @@
+import { seededRandom } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { CentroidIndex } from '../../../src/enrich/topics/centroid-index.ts';
 import { TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+const rng = seededRandom;
 
 describe('CentroidIndex', () => {
   it('lists every slot whose cosine reaches the floor, through writes, partial updates and clears', () => {
