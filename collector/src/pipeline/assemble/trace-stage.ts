@@ -207,6 +207,8 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   let failures = 0;
   let retryAt = 0;
   let closed = false;
+  /** Set when close() has waited long enough: the batch in flight finishes, no other starts. */
+  let stopping = false;
 
   const fromAssembled = (t: AssembledTrace): Pending => ({
     projectId: t.projectId,
@@ -399,6 +401,10 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       for (let i = 0; i < list.length; i += maxBatch) batches.push([projectId, list.slice(i, i + maxBatch)]);
     for (let b = 0; b < batches.length; b++) {
       const [projectId, batch] = batches[b] as [string, Pending[]];
+      if (stopping) {
+        enqueue(batches.slice(b).flatMap(([, list]) => list));
+        return;
+      }
       try {
         await processBatch(projectId, batch);
         failures = 0;
@@ -519,6 +525,10 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         }),
       ]);
       clearTimeout(timeout);
+      // Out of time: let the batch in flight finish (the store and workers close after this
+      // returns) and leave the rest to the recovery on start.
+      stopping = true;
+      await last;
       if (pending.length > 0)
         report(
           new Error(`trace stage: ${pending.length} traces left unscored at shutdown (recovered on start)`),

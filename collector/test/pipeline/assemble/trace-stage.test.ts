@@ -284,4 +284,35 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     // Nothing left to recover: a second start reads nothing back.
     expect(await stage().recover()).toBe(0);
   });
+
+  it('at a close out of time, finishes the batch in flight and leaves the rest to recovery, quietly', async () => {
+    let started = 0;
+    const slow: TraceEnricher = {
+      name: 'slow',
+      async enrich() {
+        started++;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { rows: {} };
+      },
+    };
+    const errors: string[] = [];
+    const s = stage([createGroundednessEnricher(), slow], h.store, {
+      maxBatchTraces: 1,
+      onError: (e) => errors.push(e.message),
+    });
+    const traces = Array.from({ length: 4 }, () => ragSpans());
+    const tables = rowsOf(traces.flatMap((t) => t.spans));
+    await h.storeRows(tables);
+    s.add(tables);
+    await s.close(50);
+    // One batch was in flight when time ran out; it completed, and no other started.
+    expect(started).toBe(1);
+    expect(errors).toEqual(['trace stage: 3 traces left unscored at shutdown (recovered on start)']);
+    const scored = await h.store.query<{ n: number }>(
+      `SELECT toUInt32(uniqExact(trace_id)) AS n FROM evaluations WHERE trace_id IN {t:Array(String)}`,
+      { params: { t: traces.map((t) => t.traceId) } },
+    );
+    expect(scored[0]?.n).toBe(1);
+    expect(await stage().recover()).toBe(3);
+  });
 });
