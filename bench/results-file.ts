@@ -103,7 +103,7 @@ export function renderMarkdown(
       `load average at the start ${m.load_average.map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min).`,
     `Last run: ${results.date} (\`${results.command}\`).`,
     '',
-    'Reproduce: `npm ci && npm run bench` (every section, ≈ 13 min on 2 cores; `-- --quick` for a smoke run,',
+    'Reproduce: `npm ci && npm run bench` (every section, ≈ 11 min on 2 cores; `-- --quick` for a smoke run,',
     '`-- --only <section>` for one). It prints the tables, rewrites `bench/results.json` and this file.',
     '',
   ];
