@@ -93,34 +93,23 @@ interface SliceSql {
   order: string;
 }
 
-/** Rated generations of the feedback `scope` selects. */
-function ratedGenerationsSql(database: string, slice: SliceSql): string {
-  const feedback = qualifiedTable(database, FEEDBACK);
-  const spans = qualifiedTable(database, LLM_SPANS);
-  return `
-WITH
-${slice.with ?? ''}
-fb AS (
+const COMPLETED = 'notEmpty(completion_text)';
+const IN_PROJECT = `({project:String} = '' OR project_id = {project:String})`;
+
+/** Feedback rows that count as votes, narrowed to a slice by `scope`. */
+const feedbackCte = (feedback: string, scope: string) => `fb AS (
     SELECT project_id, trace_id, span_id, if(user_id = '', id, user_id) AS voter, kind, value, correction, timestamp
     FROM ${feedback} FINAL
     WHERE kind IN ('thumbs', 'edit', 'regenerate', 'copy')
       AND ${IN_FILTER_WINDOW}
-      AND ${slice.scope}
-),
-gens AS (
-    SELECT project_id, trace_id, span_id, timestamp,
-           if(response_model != '', response_model, request_model) AS model,
-           topic_id, input_messages, prompt_text, completion_text, groundedness, hallucinated
-    FROM ${spans}
-    WHERE completion_text != ''
-      AND ({project:String} = '' OR project_id = {project:String})
-      AND (project_id, trace_id) IN (SELECT project_id, trace_id FROM fb)
-),
-latest AS (
-    SELECT project_id, trace_id, argMax(span_id, timestamp) AS span_id
-    FROM gens GROUP BY project_id, trace_id
-),
-votes AS (
+      AND ${scope}
+)`;
+
+/**
+ * Votes summed per rated generation: `latest` names the generation that
+ * feedback without a span id rates (the trace's last one).
+ */
+const votesCtes = `votes AS (
     SELECT fb.project_id AS project_id, fb.trace_id AS trace_id,
            if(fb.span_id = '', latest.span_id, fb.span_id) AS gen_span_id,
            fb.voter AS voter, fb.kind AS kind,
@@ -138,7 +127,29 @@ rated AS (
            countIf(kind = 'regenerate') AS regenerates,
            argMaxIf(correction, at, kind = 'edit' AND correction != '') AS correction
     FROM votes GROUP BY project_id, trace_id, span_id
-)
+)`;
+
+/** Rated generations of the feedback `scope` selects (the DPO by-prompt slices). */
+function ratedGenerationsSql(database: string, slice: SliceSql): string {
+  const feedback = qualifiedTable(database, FEEDBACK);
+  const spans = qualifiedTable(database, LLM_SPANS);
+  return `
+WITH
+${slice.with ?? ''}
+${feedbackCte(feedback, slice.scope)},
+gens AS (
+    SELECT project_id, trace_id, span_id, timestamp,
+           if(response_model != '', response_model, request_model) AS model,
+           topic_id, input_messages, prompt_text, completion_text, groundedness, hallucinated
+    FROM ${spans}
+    WHERE ${COMPLETED} AND ${IN_PROJECT}
+      AND (project_id, trace_id) IN (SELECT project_id, trace_id FROM fb)
+),
+latest AS (
+    SELECT project_id, trace_id, argMax(span_id, timestamp) AS span_id
+    FROM gens GROUP BY project_id, trace_id
+),
+${votesCtes}
 SELECT * FROM (
     SELECT r.project_id AS project_id, r.trace_id AS trace_id, r.span_id AS span_id,
            g.trace_id != '' AS found,
@@ -157,10 +168,166 @@ ORDER BY ${slice.order}`;
 }
 
 /**
- * Traces with feedback per slice (by prompt: about as many generations): the
- * engine's memory for a slice's aggregation, join and sort grows with it, and
- * every slice scans llm_spans once, so this trades memory (≈ 0.3 GB a slice
- * at 50 000) against passes.
+ * Rated generations whose generation is not in llm_spans (expired, never
+ * sent, in another project): nothing to export, but counted in the summary.
+ * Reads only llm_spans' narrow columns (ids, time, the completion's length),
+ * so a pass over the whole table per feedback slice stays cheap.
+ */
+function missingGenerationsSql(database: string, scope: string, where?: string): string {
+  const feedback = qualifiedTable(database, FEEDBACK);
+  const spans = qualifiedTable(database, LLM_SPANS);
+  return `
+WITH
+${feedbackCte(feedback, scope)},
+gens AS (
+    SELECT project_id, trace_id, span_id, timestamp
+    FROM ${spans}
+    WHERE ${COMPLETED} AND ${IN_PROJECT}
+      AND (project_id, trace_id) IN (SELECT project_id, trace_id FROM fb)
+),
+latest AS (
+    SELECT project_id, trace_id, argMax(span_id, timestamp) AS span_id
+    FROM gens GROUP BY project_id, trace_id
+),
+${votesCtes}
+SELECT * FROM (
+    SELECT project_id, trace_id, span_id, 0 AS found, '' AS model, '0' AS topic_id,
+           '' AS input_messages, '' AS prompt_text, '' AS completion_text, '' AS prompt_key,
+           CAST(NULL, 'Nullable(Float64)') AS groundedness, CAST(NULL, 'Nullable(UInt8)') AS hallucinated,
+           ups, downs, copies, regenerates, correction
+    FROM rated
+    WHERE (project_id, trace_id, span_id) NOT IN (SELECT project_id, trace_id, span_id FROM gens)
+      -- A missing generation has topic 0.
+      AND ({topic:String} = '' OR {topic:String} = '0')
+)
+${where ? `WHERE ${where}` : ''}
+ORDER BY ${TRACE_ORDER}`;
+}
+
+/**
+ * llm_spans' sort key, then the ids, so every generation has its own place:
+ * a range of it is a run of contiguous granules.
+ */
+const SPAN_KEY = (g: string) =>
+  `${g}project_id, ${g}service_name, ${g}operation, toStartOfHour(${g}timestamp), ${g}timestamp, ${g}trace_id, ${g}span_id`;
+
+interface SpanBound {
+  project_id: string;
+  service_name: string;
+  operation: string;
+  /** The timestamp in ns, as text (beyond a double's precision). */
+  ns: string;
+  trace_id: string;
+  span_id: string;
+}
+
+const boundTuple = (p: string) =>
+  `({${p}p:String}, {${p}s:String}, {${p}o:String},
+    toStartOfHour(fromUnixTimestamp64Nano(toInt64({${p}ns:String}))), fromUnixTimestamp64Nano(toInt64({${p}ns:String})),
+    {${p}t:String}, {${p}sp:String})`;
+
+const boundParams = (p: string, b: SpanBound) => ({
+  [`${p}p`]: b.project_id,
+  [`${p}s`]: b.service_name,
+  [`${p}o`]: b.operation,
+  [`${p}ns`]: b.ns,
+  [`${p}t`]: b.trace_id,
+  [`${p}sp`]: b.span_id,
+});
+
+/**
+ * The generations after `lo` up to and including `hi` in llm_spans' order.
+ * The tuple comparison is exact; the plain conditions beside it restate what
+ * it implies on the key's leading columns, so the primary index and the
+ * partitions' time ranges skip the granules outside the range.
+ */
+function spanRange(
+  g: string,
+  lo?: SpanBound,
+  hi?: SpanBound,
+): { sql: string; params: Record<string, unknown> } {
+  const parts: string[] = [];
+  let params: Record<string, unknown> = {};
+  if (lo) {
+    parts.push(`(${SPAN_KEY(g)}) > ${boundTuple('lo')}`, `${g}project_id >= {lop:String}`);
+    params = { ...params, ...boundParams('lo', lo) };
+  }
+  if (hi) {
+    parts.push(`(${SPAN_KEY(g)}) <= ${boundTuple('hi')}`, `${g}project_id <= {hip:String}`);
+    params = { ...params, ...boundParams('hi', hi) };
+  }
+  if (
+    lo &&
+    hi &&
+    lo.project_id === hi.project_id &&
+    lo.service_name === hi.service_name &&
+    lo.operation === hi.operation
+  )
+    parts.push(
+      `${g}service_name = {los:String} AND ${g}operation = {loo:String}`,
+      `${g}timestamp BETWEEN fromUnixTimestamp64Nano(toInt64({lons:String})) AND fromUnixTimestamp64Nano(toInt64({hins:String}))`,
+    );
+  return { sql: parts.length > 0 ? parts.join(' AND ') : '1', params };
+}
+
+/**
+ * Rated generations found in llm_spans between two places in its order,
+ * ordered the same way: llm_spans is read once over all slices, contiguous
+ * granules per slice, and its wide columns only where rated generations are.
+ * The slice's feedback (narrow) comes in through a semi-join on its traces.
+ */
+function foundInRangeSql(database: string, range: string, withPromptKey: boolean, where?: string): string {
+  const feedback = qualifiedTable(database, FEEDBACK);
+  const spans = qualifiedTable(database, LLM_SPANS);
+  const sliceTraces = `(project_id, trace_id) IN (
+        SELECT project_id, trace_id FROM ${spans} AS g WHERE ${COMPLETED} AND ${IN_PROJECT} AND ${range})`;
+  return `
+WITH
+${feedbackCte(feedback, sliceTraces)},
+latest AS (
+    -- Traces with feedback that names no span: their last generation may lie outside the slice.
+    -- Read from the feedback table's narrow columns rather than from fb, which would run fb twice.
+    SELECT project_id, trace_id, argMax(span_id, timestamp) AS span_id
+    FROM ${spans}
+    WHERE ${COMPLETED} AND ${IN_PROJECT}
+      AND (project_id, trace_id) IN (
+        SELECT project_id, trace_id FROM ${feedback}
+        WHERE span_id = '' AND kind IN ('thumbs', 'edit', 'regenerate', 'copy')
+          AND ${IN_FILTER_WINDOW} AND ${sliceTraces})
+    GROUP BY project_id, trace_id
+),
+${votesCtes}
+SELECT project_id, trace_id, span_id, found, model, topic_id, input_messages, prompt_text, completion_text, prompt_key,
+       groundedness, hallucinated, ups, downs, copies, regenerates, correction
+FROM (
+    SELECT g.project_id AS project_id, g.trace_id AS trace_id, g.span_id AS span_id, 1 AS found,
+           if(g.response_model != '', g.response_model, g.request_model) AS model, toString(g.topic_id) AS topic_id,
+           g.input_messages AS input_messages, g.prompt_text AS prompt_text, g.completion_text AS completion_text,
+           ${withPromptKey ? promptKey('g.') : "''"} AS prompt_key,
+           g.groundedness AS groundedness, g.hallucinated AS hallucinated,
+           r.ups AS ups, r.downs AS downs, r.copies AS copies, r.regenerates AS regenerates,
+           r.correction AS correction,
+           ${SPAN_KEY('g.')
+             .split(', ')
+             .map((c, i) => `${c} AS k${i}`)
+             .join(', ')}
+    FROM ${spans} AS g
+    INNER JOIN rated AS r ON g.project_id = r.project_id AND g.trace_id = r.trace_id AND g.span_id = r.span_id
+    WHERE notEmpty(g.completion_text)
+      AND ({project:String} = '' OR g.project_id = {project:String})
+      AND ${range}
+      AND ({topic:String} = '' OR toString(g.topic_id) = {topic:String})
+)
+${where ? `WHERE ${where}` : ''}
+ORDER BY k0, k1, k2, k3, k4, k5, k6`;
+}
+
+/**
+ * Rows per slice: llm_spans rows by span order (so at most as many rated
+ * generations), feedback traces by trace, about as many generations by
+ * prompt. The engine's memory for a slice's aggregation, join and sort grows
+ * with it; by span order llm_spans is read once whatever the slice, so this
+ * bounds memory without costing passes there.
  */
 export const DEFAULT_SLICE_ROWS = 50_000;
 
@@ -182,33 +349,64 @@ async function* streamSlice(
   params: Record<string, unknown>,
   options: SliceOptions,
 ): AsyncGenerator<RatedGeneration[]> {
-  for await (const batch of store.stream(sql, { params, readonly: true })) {
+  for await (const batch of store.stream<Record<string, unknown>>(sql, { params, readonly: true })) {
     options.onRows?.(batch.length);
     yield batch.map((row) => RatedGenerationSchema.parse(row));
   }
 }
 
 /**
- * Rated generations by trace, slice by slice along the feedback table's
- * primary key (project_id, trace_id): each slice is one key range of at most
- * `sliceRows` traces, so the engine's memory is bounded by the slice,
- * and each slice is streamed, so this process holds one batch.
+ * Rated generations in llm_spans' order (the order its rows are stored in),
+ * then the rated generations that are not in llm_spans. Each slice is a range
+ * of at most `sliceRows` llm_spans rows found by walking the primary index,
+ * so the engine's memory is bounded by the slice and each slice is streamed,
+ * so this process holds one batch.
  */
-export function ratedByTrace(
+export async function* ratedByTrace(
   store: Store,
   filter: PreferenceFilter,
   options: SliceOptions = {},
 ): AsyncGenerator<RatedGeneration[]> {
-  return traceSlices(store, filter, options);
+  const sliceRows = options.sliceRows ?? DEFAULT_SLICE_ROWS;
+  const params = filterParams(filter);
+  const spans = qualifiedTable(store.database, LLM_SPANS);
+  let lo: SpanBound | undefined;
+  let done = false;
+  while (!done) {
+    const after = spanRange('', lo);
+    const [hi] = await store.query<SpanBound>(
+      `SELECT project_id, service_name, operation, toString(toUnixTimestamp64Nano(timestamp)) AS ns, trace_id, span_id
+       FROM ${spans}
+       WHERE ${IN_PROJECT} AND ${after.sql}
+       ORDER BY ${SPAN_KEY('')} LIMIT 1 OFFSET {skip:UInt32}`,
+      { params: { ...params, ...after.params, skip: sliceRows - 1 }, readonly: true },
+    );
+    // No row sliceRows on: the rest is the last slice.
+    done = hi === undefined;
+    const range = spanRange('g.', lo, hi);
+    yield* streamSlice(
+      store,
+      foundInRangeSql(store.database, range.sql, false),
+      { ...params, ...range.params },
+      options,
+    );
+    lo = hi;
+  }
+  yield* missingGenerations(store, filter, options);
 }
 
-async function* traceSlices(
+const MISSING_SLICE_FACTOR = 8;
+
+/** Rated generations not in llm_spans, slice by slice along the feedback table's primary key. */
+async function* missingGenerations(
   store: Store,
   filter: PreferenceFilter,
   options: SliceOptions,
   where?: string,
 ): AsyncGenerator<RatedGeneration[]> {
-  const sliceRows = options.sliceRows ?? DEFAULT_SLICE_ROWS;
+  // Narrow on both sides (ids and votes), so a slice can hold more traces; each slice still reads
+  // llm_spans' id columns in full, and fewer slices are fewer of those reads.
+  const sliceRows = (options.sliceRows ?? DEFAULT_SLICE_ROWS) * MISSING_SLICE_FACTOR;
   const params = filterParams(filter);
   const feedback = qualifiedTable(store.database, FEEDBACK);
   let after = { p: '', t: '' };
@@ -225,12 +423,12 @@ async function* traceSlices(
     if (!upper) return;
     yield* streamSlice(
       store,
-      ratedGenerationsSql(store.database, {
-        scope: `(project_id, trace_id) > ({afterProject:String}, {afterTrace:String})
+      missingGenerationsSql(
+        store.database,
+        `(project_id, trace_id) > ({afterProject:String}, {afterTrace:String})
             AND (project_id, trace_id) <= ({upperProject:String}, {upperTrace:String})`,
-        ...(where ? { where } : {}),
-        order: TRACE_ORDER,
-      }),
+        where,
+      ),
       {
         ...params,
         afterProject: after.p,
@@ -250,7 +448,7 @@ async function* traceSlices(
  * pairer holds one group. Sliced by prompt-key range: the bounds come from a
  * sample of the keys (about 32 per slice), and a slice reads the feedback of
  * the traces with a generation in its range. Generations that are not in
- * llm_spans have no prompt; they come first, from the by-trace slices.
+ * llm_spans have no prompt; they come first, from the feedback slices.
  */
 export async function* ratedByPrompt(
   store: Store,
@@ -265,12 +463,11 @@ export async function* ratedByPrompt(
         SELECT project_id, trace_id FROM ${feedback}
         WHERE kind IN ('thumbs', 'edit') AND ${IN_FILTER_WINDOW})`;
   const spansOfRatedTraces = `${spans}
-      WHERE completion_text != ''
-        AND ({project:String} = '' OR project_id = {project:String})
+      WHERE ${COMPLETED} AND ${IN_PROJECT}
         AND ${ratedTraces}`;
 
   // Not in llm_spans: nothing to pair, but counted in the summary.
-  yield* traceSlices(store, filter, options, `NOT found AND ${PAIRABLE}`);
+  yield* missingGenerations(store, filter, options, PAIRABLE);
 
   const perSample = Math.min(32, sliceRows);
   const modulo = Math.max(1, Math.floor(sliceRows / perSample));
