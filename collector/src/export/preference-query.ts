@@ -137,18 +137,7 @@ function ratedGenerationsSql(database: string, slice: SliceSql): string {
 WITH
 ${slice.with ?? ''}
 ${feedbackCte(feedback, slice.scope)},
-gens AS (
-    SELECT project_id, trace_id, span_id, timestamp,
-           if(response_model != '', response_model, request_model) AS model,
-           topic_id, input_messages, prompt_text, completion_text, groundedness, hallucinated
-    FROM ${spans}
-    WHERE ${COMPLETED} AND ${IN_PROJECT}
-      AND (project_id, trace_id) IN (SELECT project_id, trace_id FROM fb)
-),
-latest AS (
-    SELECT project_id, trace_id, argMax(span_id, timestamp) AS span_id
-    FROM gens GROUP BY project_id, trace_id
-),
+${generationCtes(spans, EXPORTED_COLUMNS)},
 ${votesCtes}
 SELECT * FROM (
     SELECT r.project_id AS project_id, r.trace_id AS trace_id, r.span_id AS span_id,
@@ -167,6 +156,28 @@ ${slice.where ? `WHERE ${slice.where}` : ''}
 ORDER BY ${slice.order}`;
 }
 
+/** What a record needs of its generation, beyond ids and time. */
+const EXPORTED_COLUMNS = `,
+           if(response_model != '', response_model, request_model) AS model,
+           topic_id, input_messages, prompt_text, completion_text, groundedness, hallucinated`;
+
+/**
+ * `gens`: the generations of the traces in `fb` (ids and time, plus `columns`);
+ * `latest`: each trace's last one, which feedback naming no span rates.
+ */
+function generationCtes(spans: string, columns: string): string {
+  return `gens AS (
+    SELECT project_id, trace_id, span_id, timestamp${columns}
+    FROM ${spans}
+    WHERE ${COMPLETED} AND ${IN_PROJECT}
+      AND (project_id, trace_id) IN (SELECT project_id, trace_id FROM fb)
+),
+latest AS (
+    SELECT project_id, trace_id, argMax(span_id, timestamp) AS span_id
+    FROM gens GROUP BY project_id, trace_id
+)`;
+}
+
 /**
  * Rated generations whose generation is not in llm_spans (expired, never
  * sent, in another project): nothing to export, but counted in the summary.
@@ -179,16 +190,7 @@ function missingGenerationsSql(database: string, scope: string, where?: string):
   return `
 WITH
 ${feedbackCte(feedback, scope)},
-gens AS (
-    SELECT project_id, trace_id, span_id, timestamp
-    FROM ${spans}
-    WHERE ${COMPLETED} AND ${IN_PROJECT}
-      AND (project_id, trace_id) IN (SELECT project_id, trace_id FROM fb)
-),
-latest AS (
-    SELECT project_id, trace_id, argMax(span_id, timestamp) AS span_id
-    FROM gens GROUP BY project_id, trace_id
-),
+${generationCtes(spans, '')},
 ${votesCtes}
 SELECT * FROM (
     SELECT project_id, trace_id, span_id, 0 AS found, '' AS model, '0' AS topic_id,
