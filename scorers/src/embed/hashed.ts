@@ -15,6 +15,7 @@
  * on its own terms but clustered worse online on held-out intents, so the
  * default stays hashed-only (figures in tools/embed/sweep.ts's header).
  */
+import { fmix } from '../text/hash.ts';
 import type { SyncEmbedder } from './types.ts';
 import type { WordTable } from './word-table.ts';
 
@@ -38,15 +39,6 @@ const STOPWORDS = new Set(
     'like thank thanks hi hello tell way'
   ).split(' '),
 );
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
-}
 
 function hashString(s: string, seed: number, from = 0, to = s.length): number {
   let h = seed ^ 0x811c9dc5;

@@ -9,6 +9,7 @@
  * decoded payload scored in between does not push the text itself out.
  */
 import { type CanonicalText, canonicalizeToScratch, charsToString } from '../text/canonicalize.ts';
+import { fmix } from '../text/hash.ts';
 
 export interface TextFeatures {
   norm: CanonicalText;
@@ -27,15 +28,6 @@ const WORD_SEED = 0x2f6b1a3d;
 const CHAR_SEED = 0x5bd1e995;
 const BIGRAM_SALT = 0x68e31da4;
 const SPACE = 32;
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
-}
 
 /** Upper bound of the features a canonical text of `length` characters gives. */
 function capacity(length: number): number {
