@@ -235,15 +235,15 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     // jobs) needs no read and no write at all.
     const batch = all.filter((t) => t.rescore || t.spans.some(isGeneration));
     if (batch.length === 0) return;
-    const fresh = batch.filter((t) => !t.rescore).map((t) => t.traceId);
-    let withRows = new Set<string>();
-    if (fresh.length > 0) {
-      withRows = await tracesWithScores(store, projectId, fresh, evaluatorNames);
-      for (const t of batch) if (withRows.has(t.traceId)) t.rescore = true;
-    }
-    const unknown = batch.filter((t) => t.rescore && !withRows.has(t.traceId)).map((t) => t.traceId);
-    if (unknown.length > 0)
-      for (const id of await tracesWithScores(store, projectId, unknown, evaluatorNames)) withRows.add(id);
+    // One read for the batch: a fresh trace with stored scores (a replay, a flush retried) is a
+    // re-score, and a re-score supersedes only what is stored.
+    const withRows = await tracesWithScores(
+      store,
+      projectId,
+      batch.map((t) => t.traceId),
+      evaluatorNames,
+    );
+    for (const t of batch) if (withRows.has(t.traceId)) t.rescore = true;
     const rescoreIds = batch.filter((t) => t.rescore).map((t) => t.traceId);
     if (rescoreIds.length > 0) {
       const stored = rebuildTraces(await readTraces(store, projectId, rescoreIds));
