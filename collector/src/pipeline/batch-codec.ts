@@ -9,6 +9,7 @@ import type { AttributeValue, SpanRecord } from '../otlp/span-record.ts';
  * very same row, and the feedback table collapses rows by id.
  */
 export interface FeedbackEntry {
+  /** Stable id from the sender: a resent feedback collapses into one row. */
   id: string;
   /** Unix milliseconds at which the collector accepted it. */
   timestamp: number;
@@ -16,8 +17,10 @@ export interface FeedbackEntry {
   spanId?: string;
   userId?: string;
   kind: FeedbackKind;
+  /** thumbs: 1 up / 0 down (or -1); score: the score; comment: 0. */
   value: number;
   comment?: string;
+  /** For an `edit`: the answer as the user corrected it. */
   correction?: string;
   metadata?: Record<string, string>;
 }

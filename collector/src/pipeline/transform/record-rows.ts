@@ -1,5 +1,6 @@
 /** Typed builders for the rows the collector produces itself: scores, user feedback, topics. */
 import type { Row } from '../../store/store.ts';
+import type { FeedbackEntry } from '../batch-codec.ts';
 import { type Instant, toDateTime64 } from './time.ts';
 
 export type EvaluationSource = 'collector' | 'sdk' | 'app' | 'human';
@@ -39,23 +40,10 @@ export function toEvaluationRow(record: EvaluationRecord): Row {
   };
 }
 
-export type FeedbackKind = 'thumbs' | 'score' | 'comment' | 'regenerate' | 'copy' | 'edit';
-
-export interface FeedbackRecord {
-  /** Stable id from the sender: a resent feedback collapses into one row. */
-  id: string;
+/** A feedback log entry, placed in its project: one row of the feedback table. */
+export interface FeedbackRecord extends Omit<FeedbackEntry, 'timestamp'> {
   projectId: string;
   timestamp: Instant;
-  traceId: string;
-  spanId?: string;
-  userId?: string;
-  kind: FeedbackKind;
-  /** thumbs: 1 up / 0 down (or -1); score: the score; comment: 0. */
-  value: number;
-  comment?: string;
-  /** For an `edit`: the answer as the user corrected it. */
-  correction?: string;
-  metadata?: Record<string, string>;
 }
 
 export function toFeedbackRow(record: FeedbackRecord): Row {
