@@ -1,11 +1,8 @@
 import { feedback } from '@oversight/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openServerStore, type ServerStore } from '../../src/store/clickhouse-store.ts';
-import { type ChdbHttpServer, startChdbHttpServer } from '../helpers/chdb-http-server.ts';
-import { startTestCollector, waitFor } from '../helpers/collector.ts';
-import { acquireChdbDataDir, releaseChdbDataDir } from '../helpers/store-backends.ts';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/collector.ts';
+import { useCollectorBehindProxy } from './behind-proxy.ts';
 import { metricValue } from './spans.ts';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 /**
  * The SDK's `feedback()` against a collector whose write-ahead log is full
@@ -17,37 +14,14 @@ const KEY = 'feedback-full-key-01';
 const DATABASE = `faults_feedback_full_${process.pid}`;
 const FEEDBACK_503 = 'route="/v1/feedback",status="503"';
 
-let clickhouse: ChdbHttpServer;
-let proxy: TcpProxy;
-let direct: ServerStore;
-let collector: Awaited<ReturnType<typeof startTestCollector>>;
-
-beforeAll(async () => {
-  clickhouse = await startChdbHttpServer({ dataDir: await acquireChdbDataDir() });
-  proxy = await startTcpProxy({ host: '127.0.0.1', port: clickhouse.port });
-  direct = openServerStore({ url: clickhouse.url, database: DATABASE });
-  collector = await startTestCollector({
-    clickhouseUrl: proxy.url,
-    database: DATABASE,
-    apiKeys: `${KEY}=project-fb`,
-    walMaxBytes: 64 * 1024,
-    walRetryAfterSeconds: 1,
-    evaluators: 'none',
-  });
-});
-
-afterAll(async () => {
-  await proxy?.restore();
-  await collector?.dispose();
-  await direct?.command(`DROP DATABASE IF EXISTS ${DATABASE}`);
-  await direct?.close();
-  await proxy?.close();
-  await clickhouse?.close();
-  await releaseChdbDataDir();
+const stack = useCollectorBehindProxy(DATABASE, {
+  apiKeys: `${KEY}=project-fb`,
+  walMaxBytes: 64 * 1024,
+  walRetryAfterSeconds: 1,
 });
 
 const post = (body: unknown) =>
-  fetch(`${collector.url}/v1/feedback`, {
+  fetch(`${stack.collector.url}/v1/feedback`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
     body: JSON.stringify(body),
@@ -55,7 +29,7 @@ const post = (body: unknown) =>
 
 describe('feedback when the write-ahead log is full', () => {
   it('is refused with Retry-After, retried by the SDK, and stored once', { timeout: 120_000 }, async () => {
-    await proxy.cut();
+    await stack.proxy.cut();
     const traceId = 'ab'.repeat(16);
     const filler: string[] = [];
     let refused: Response | undefined;
@@ -76,19 +50,19 @@ describe('feedback when the write-ahead log is full', () => {
     const started = Date.now();
     const sent = feedback(
       { id: 'fb-after-full', traceId, value: 'down', comment: 'late but kept' },
-      { endpoint: collector.url, apiKey: KEY, retries: 60, retryBudgetMs: 90_000 },
+      { endpoint: stack.collector.url, apiKey: KEY, retries: 60, retryBudgetMs: 90_000 },
     );
     // Refused at least once before ClickHouse is back.
     await waitFor(
       async () => {
-        const text = await (await fetch(`${collector.url}/metrics`)).text();
+        const text = await (await fetch(`${stack.collector.url}/metrics`)).text();
         const refusals = metricValue(text, 'oversight_http_requests_total', FEEDBACK_503) ?? 0;
         return refusals >= 2;
       },
       30_000,
       'the SDK refused again',
     );
-    await proxy.restore();
+    await stack.proxy.restore();
     const result = await sent;
     expect(result).toMatchObject({ ok: true, status: 202 });
     expect((result as { attempts: number }).attempts).toBeGreaterThan(1);
@@ -96,7 +70,7 @@ describe('feedback when the write-ahead log is full', () => {
 
     const rows = await waitFor(
       async () => {
-        const found = await direct.query<{ id: string; n: number | string }>(
+        const found = await stack.direct.query<{ id: string; n: number | string }>(
           'SELECT id, count() AS n FROM feedback WHERE trace_id = {t:String} GROUP BY id',
           { params: { t: traceId } },
         );

@@ -7,13 +7,10 @@ import {
   type SpanExporter,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openServerStore, type ServerStore } from '../../src/store/clickhouse-store.ts';
-import { type ChdbHttpServer, startChdbHttpServer } from '../helpers/chdb-http-server.ts';
-import { startTestCollector, waitFor } from '../helpers/collector.ts';
-import { acquireChdbDataDir, releaseChdbDataDir } from '../helpers/store-backends.ts';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/collector.ts';
+import { useCollectorBehindProxy } from './behind-proxy.ts';
 import { countsById, metricValue, postSpans, spanBatch } from './spans.ts';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 /**
  * ClickHouse is down and the write-ahead log reaches its cap: requests get 503
@@ -28,42 +25,15 @@ const SPANS_PER_REQUEST = 20;
 const EXPORT_SUCCESS = 0;
 const EXPORTED_SPANS = 50;
 
-let clickhouse: ChdbHttpServer;
-let proxy: TcpProxy;
-let direct: ServerStore;
-let collector: Awaited<ReturnType<typeof startTestCollector>>;
-let url: string;
-
-beforeAll(async () => {
-  clickhouse = await startChdbHttpServer({ dataDir: await acquireChdbDataDir() });
-  proxy = await startTcpProxy({ host: '127.0.0.1', port: clickhouse.port });
-  direct = openServerStore({ url: clickhouse.url, database: DATABASE });
-  // The real service, on the server backend behind the cuttable proxy, with a
-  // log small enough to fill and a short Retry-After the exporter can honour
-  // within its 10 s timeout.
-  collector = await startTestCollector({
-    clickhouseUrl: proxy.url,
-    database: DATABASE,
-    apiKeys: `${KEY}=project-full`,
-    walMaxBytes: 256 * 1024,
-    walRetryAfterSeconds: 1,
-    evaluators: 'none',
-  });
-  url = collector.url;
-});
-
-afterAll(async () => {
-  await proxy?.restore();
-  await collector?.dispose();
-  await direct?.command(`DROP DATABASE IF EXISTS ${DATABASE}`);
-  await direct?.close();
-  await proxy?.close();
-  await clickhouse?.close();
-  await releaseChdbDataDir();
+// A log small enough to fill and a short Retry-After the exporter can honour within its 10 s timeout.
+const stack = useCollectorBehindProxy(DATABASE, {
+  apiKeys: `${KEY}=project-full`,
+  walMaxBytes: 256 * 1024,
+  walRetryAfterSeconds: 1,
 });
 
 async function scrape(): Promise<string> {
-  return (await fetch(`${url}/metrics`)).text();
+  return (await fetch(`${stack.collector.url}/metrics`)).text();
 }
 
 const refusedRequests = async () =>
@@ -74,7 +44,7 @@ type ExportResult = Parameters<Parameters<SpanExporter['export']>[1]>[0];
 /** The real exporter, with every export's outcome recorded. */
 function recordingExporter(results: ExportResult[]): SpanExporter {
   const exporter = new OTLPTraceExporter({
-    url: `${url}/v1/traces`,
+    url: `${stack.collector.url}/v1/traces`,
     headers: { authorization: `Bearer ${KEY}` },
   });
   return {
@@ -93,20 +63,20 @@ describe('write-ahead log full', () => {
   it('answers 503 with Retry-After and the OTel exporter delivers once the log drains', {
     timeout: 30_000,
   }, async () => {
-    await proxy.cut();
+    await stack.proxy.cut();
 
     // Fill the log: every request is acknowledged until the cap, then refused.
     const acked: string[] = [];
     let refusal: Awaited<ReturnType<typeof postSpans>> | undefined;
     for (let i = 0; i < 200 && !refusal; i++) {
       const batch = spanBatch(SPANS_PER_REQUEST);
-      const result = await postSpans(url, KEY, batch);
+      const result = await postSpans(stack.collector.url, KEY, batch);
       if (result.status === 200) acked.push(...batch.spanIds);
       else refusal = result;
     }
     expect(refusal).toEqual({ status: 503, retryAfter: '1' });
     expect(acked.length).toBeGreaterThan(0);
-    const readyz = await fetch(`${url}/readyz`);
+    const readyz = await fetch(`${stack.collector.url}/readyz`);
     expect(readyz.status).toBe(503);
     expect(await readyz.text()).toMatch(/write-ahead log full/);
     expect(await refusedRequests()).toBe(1);
@@ -137,7 +107,7 @@ describe('write-ahead log full', () => {
     await waitFor(async () => (await refusedRequests()) >= 2, 10_000, 'the exporter to be refused');
     expect(results).toEqual([]);
 
-    await proxy.restore();
+    await stack.proxy.restore();
     await flushed;
     await provider.shutdown();
     expect(results.map((r) => r.code)).toEqual([EXPORT_SUCCESS]);
@@ -152,7 +122,7 @@ describe('write-ahead log full', () => {
       ['otel_traces', 'SpanId'],
       ['llm_spans', 'span_id'],
     ] as const) {
-      const rows = await direct.query<{ id: string; n: number }>(
+      const rows = await stack.direct.query<{ id: string; n: number }>(
         `SELECT ${idColumn} AS id, count() AS n FROM ${table} GROUP BY id`,
       );
       const counts = countsById(rows);
@@ -165,6 +135,6 @@ describe('write-ahead log full', () => {
     expect(
       metricValue(await scrape(), 'oversight_spans_rejected_total', 'reason="log_full"'),
     ).toBeGreaterThanOrEqual(SPANS_PER_REQUEST + EXPORTED_SPANS);
-    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${stack.collector.url}/readyz`)).status).toBe(200);
   });
 });

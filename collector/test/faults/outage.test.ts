@@ -1,10 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openServerStore, type ServerStore } from '../../src/store/clickhouse-store.ts';
-import { type ChdbHttpServer, startChdbHttpServer } from '../helpers/chdb-http-server.ts';
-import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
-import { acquireChdbDataDir, releaseChdbDataDir } from '../helpers/store-backends.ts';
+import { describe, expect, it } from 'vitest';
+import { TEST_KEY, waitFor } from '../helpers/collector.ts';
+import { useCollectorBehindProxy } from './behind-proxy.ts';
 import { countsById, metricValue, postSpans, spanBatch } from './spans.ts';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 /**
  * ClickHouse goes away under a running collector (server backend, real HTTP,
@@ -16,31 +13,10 @@ const DATABASE = `faults_outage_${process.pid}`;
 const REQUESTS = 20;
 const SPANS_PER_REQUEST = 25;
 
-type Collector = Awaited<ReturnType<typeof startTestCollector>>;
-let clickhouse: ChdbHttpServer;
-let proxy: TcpProxy;
-let collector: Collector;
-/** Straight to the engine, never through the proxy: the test's own view of what landed. */
-let direct: ServerStore;
-
-beforeAll(async () => {
-  clickhouse = await startChdbHttpServer({ dataDir: await acquireChdbDataDir() });
-  proxy = await startTcpProxy({ host: '127.0.0.1', port: clickhouse.port });
-  collector = await startTestCollector({ clickhouseUrl: proxy.url, database: DATABASE, evaluators: 'none' });
-  direct = openServerStore({ url: clickhouse.url, database: DATABASE });
-});
-
-afterAll(async () => {
-  await collector?.dispose();
-  await direct?.command(`DROP DATABASE IF EXISTS ${DATABASE}`);
-  await direct?.close();
-  await proxy?.close();
-  await clickhouse?.close();
-  await releaseChdbDataDir();
-});
+const stack = useCollectorBehindProxy(DATABASE);
 
 async function rowsFor(table: 'otel_traces' | 'llm_spans', idColumn: string, ids: string[]) {
-  const rows = await direct.query<{ id: string; n: number }>(
+  const rows = await stack.direct.query<{ id: string; n: number }>(
     `SELECT ${idColumn} AS id, count() AS n FROM ${table} WHERE ${idColumn} IN {ids:Array(String)} GROUP BY id`,
     { params: { ids } },
   );
@@ -48,16 +24,16 @@ async function rowsFor(table: 'otel_traces' | 'llm_spans', idColumn: string, ids
 }
 
 async function scrape(): Promise<string> {
-  return (await fetch(`${collector.url}/metrics`)).text();
+  return (await fetch(`${stack.collector.url}/metrics`)).text();
 }
 
 async function sendAll(batches: ReturnType<typeof spanBatch>[]) {
-  return Promise.all(batches.map((batch) => postSpans(collector.url, TEST_KEY, batch)));
+  return Promise.all(batches.map((batch) => postSpans(stack.collector.url, TEST_KEY, batch)));
 }
 
 describe('ClickHouse outage', () => {
   it('acknowledges into the log while ClickHouse is down and writes every span once when it returns', async () => {
-    await proxy.cut();
+    await stack.proxy.cut();
     const batches = Array.from({ length: REQUESTS }, () => spanBatch(SPANS_PER_REQUEST));
     const ids = batches.flatMap((b) => b.spanIds);
 
@@ -77,12 +53,12 @@ describe('ClickHouse outage', () => {
     expect(metricValue(metrics, 'oversight_spans_received_total', 'format="json"')).toBe(
       REQUESTS * SPANS_PER_REQUEST,
     );
-    const readyz = await fetch(`${collector.url}/readyz`);
+    const readyz = await fetch(`${stack.collector.url}/readyz`);
     expect(readyz.status).toBe(503);
     expect(await readyz.text()).toMatch(/ClickHouse|store unavailable/);
     expect((await rowsFor('otel_traces', 'SpanId', ids)).size).toBe(0);
 
-    await proxy.restore();
+    await stack.proxy.restore();
 
     await waitFor(
       async () => metricValue(await scrape(), 'oversight_queue_depth') === 0,
@@ -98,11 +74,11 @@ describe('ClickHouse outage', () => {
     const after = await scrape();
     expect(metricValue(after, 'oversight_store_up')).toBe(1);
     expect(metricValue(after, 'oversight_rows_written_total', 'table="otel_traces"')).toBe(ids.length);
-    expect((await fetch(`${collector.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${stack.collector.url}/readyz`)).status).toBe(200);
   }, 180_000);
 
   it('writes nothing twice when ClickHouse commits inserts but the answers are lost', async () => {
-    await proxy.loseResponses();
+    await stack.proxy.loseResponses();
     const batches = Array.from({ length: REQUESTS }, () => spanBatch(SPANS_PER_REQUEST));
     const ids = batches.flatMap((b) => b.spanIds);
     const results = await sendAll(batches);
@@ -115,11 +91,15 @@ describe('ClickHouse outage', () => {
       120_000,
       'rows landed',
     );
-    await waitFor(async () => proxy.lostResponses >= 2, 60_000, 'a retried insert whose answer was lost');
+    await waitFor(
+      async () => stack.proxy.lostResponses >= 2,
+      60_000,
+      'a retried insert whose answer was lost',
+    );
     expect((await rowsFor('otel_traces', 'SpanId', ids)).size).toBe(0);
     expect(metricValue(await scrape(), 'oversight_queue_depth')).toBeGreaterThan(0);
 
-    await proxy.restore();
+    await stack.proxy.restore();
     await waitFor(
       async () => metricValue(await scrape(), 'oversight_queue_depth') === 0,
       120_000,
