@@ -25,7 +25,8 @@ let written = 0;
 try {
   if (phase === 'seed') {
     await store.migrate();
-    // One generation per feedback row; 1 prompt in 20 repeats (number % (rows / 20)), so DPO finds groups.
+    // One generation per feedback row; each prompt (number % (rows / 20)) is asked 20 times and its k-th answer
+    // is disliked when k % 3 = 0, so every prompt has liked and disliked answers for DPO whatever N is.
     await store.command(`
       INSERT INTO llm_spans (project_id, timestamp, trace_id, span_id, operation, request_model, input_messages,
                              prompt_text, completion_text, groundedness, hallucinated)
@@ -40,7 +41,8 @@ try {
     await store.command(`
       INSERT INTO feedback (id, project_id, timestamp, trace_id, span_id, user_id, kind, value)
       SELECT toString(number), 'bench', now64(9) - toIntervalMicrosecond(number), lower(hex(MD5(toString(number)))),
-             substring(lower(hex(MD5(concat('s', toString(number))))), 1, 16), '', 'thumbs', if(number % 3 = 0, 0, 1)
+             substring(lower(hex(MD5(concat('s', toString(number))))), 1, 16), '', 'thumbs',
+             if(intDiv(number, ${Math.max(1, Math.floor(rows / 20))}) % 3 = 0, 0, 1)
       FROM numbers(${rows})`);
     await store.command('OPTIMIZE TABLE feedback FINAL');
     written = rows;

@@ -46,7 +46,7 @@ function runPhase(phase: string, dir: string, rows: number): Promise<PhaseResult
 export const exportSection: Section = {
   name: 'export',
   description:
-    'export-preferences KTO/DPO over 200k thumbs: records/s and peak RSS vs a plain SELECT; KTO RSS at 600k',
+    'export-preferences KTO/DPO over 200k thumbs: records/s and peak RSS vs a plain SELECT; again at 600k',
   async run({ quick }: SectionOptions): Promise<Figures> {
     // 200k keeps the section near a minute on a loaded 2-core machine; the growth run shows memory stays flat.
     const rows = quick ? 50_000 : 200_000;
@@ -89,7 +89,7 @@ export const exportSection: Section = {
         const growthDir = path.join(dir, 'growth');
         const growthSeed = await runPhase('seed', growthDir, growthRows);
         const growth: [string, PhaseResult][] = [];
-        for (const phase of ['baseline', 'kto'])
+        for (const phase of ['baseline', 'kto', 'dpo'])
           growth.push([phase, await runPhase(phase, growthDir, growthRows)]);
         table(growthRows, growthSeed.ms, growth);
         figures.growth_rows = growthRows;

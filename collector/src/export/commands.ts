@@ -1,8 +1,8 @@
 /**
  * The `export-preferences` subcommand's action: opens the configured store
- * read-only in spirit (only SELECTs run, each with readonly=1), streams the
- * export, draws a progress bar on a terminal and prints the summary to stderr
- * so stdout can be the JSONL itself.
+ * (its rows are only read, with readonly=1; DPO also writes and drops a work
+ * table of its own), streams the export, draws a progress bar on a terminal and
+ * prints the summary to stderr so stdout can be the JSONL itself.
  */
 import { SingleBar } from 'cli-progress';
 import { z } from 'zod';

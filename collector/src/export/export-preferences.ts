@@ -92,9 +92,17 @@ export async function exportPreferences(
     read += n;
     options.onProgress?.(read, feedbackRows);
   };
+  const records = jsonl(store, options, tally, onRows);
   // highWaterMark 1: one chunk waits while the output drains; a slow disk or pipe holds the query back.
-  const source = Readable.from(jsonl(store, options, tally, onRows), { highWaterMark: 1 });
-  await pipeline(source, out, { end: false });
+  const source = Readable.from(records, { highWaterMark: 1 });
+  try {
+    await pipeline(source, out, { end: false });
+  } catch (error) {
+    // A failed output rejects the pipeline while the reading may still be inside a store call; wait
+    // until it has stopped and cleaned up (DPO's work tables), so nothing of this export outlives it.
+    await records.return(undefined);
+    throw error;
+  }
   return { format: options.format, feedbackRows, ...tally.toJSON() };
 }
 

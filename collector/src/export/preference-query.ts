@@ -8,6 +8,7 @@
  * newest winning, so a user who changes a thumb from down to up counts as up.
  * `feedback FINAL` collapses resent ids.
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Store } from '../store/store.ts';
 import { FEEDBACK, LLM_SPANS, qualifiedTable } from '../store/tables.ts';
@@ -83,16 +84,6 @@ const promptKey = (
     arrayStringConcat(arrayMap(m -> concat(JSONExtractString(m, 'role'), ' ', JSONExtractString(m, 'content')),
                                JSONExtractArrayRaw(${g}input_messages)), ' '))), '[^\\\\p{L}\\\\p{N}]+', ' '))`;
 
-interface SliceSql {
-  /** CTEs placed before the others. */
-  with?: string;
-  /** Narrows the feedback read: the slice. */
-  scope: string;
-  /** Filters the rated generations. */
-  where?: string;
-  order: string;
-}
-
 const COMPLETED = 'notEmpty(completion_text)';
 const IN_PROJECT = `({project:String} = '' OR project_id = {project:String})`;
 
@@ -129,45 +120,13 @@ rated AS (
     FROM votes GROUP BY project_id, trace_id, span_id
 )`;
 
-/** Rated generations of the feedback `scope` selects (the DPO by-prompt slices). */
-function ratedGenerationsSql(database: string, slice: SliceSql): string {
-  const feedback = qualifiedTable(database, FEEDBACK);
-  const spans = qualifiedTable(database, LLM_SPANS);
-  return `
-WITH
-${slice.with ?? ''}
-${feedbackCte(feedback, slice.scope)},
-${generationCtes(spans, EXPORTED_COLUMNS)},
-${votesCtes}
-SELECT * FROM (
-    SELECT r.project_id AS project_id, r.trace_id AS trace_id, r.span_id AS span_id,
-           g.trace_id != '' AS found,
-           g.model AS model, toString(g.topic_id) AS topic_id,
-           g.input_messages AS input_messages, g.prompt_text AS prompt_text, g.completion_text AS completion_text,
-           ${promptKey('g.')} AS prompt_key,
-           g.groundedness AS groundedness, g.hallucinated AS hallucinated,
-           r.ups AS ups, r.downs AS downs, r.copies AS copies, r.regenerates AS regenerates,
-           r.correction AS correction
-    FROM rated AS r
-    LEFT JOIN gens AS g ON g.project_id = r.project_id AND g.trace_id = r.trace_id AND g.span_id = r.span_id
-    WHERE {topic:String} = '' OR toString(g.topic_id) = {topic:String}
-)
-${slice.where ? `WHERE ${slice.where}` : ''}
-ORDER BY ${slice.order}`;
-}
-
-/** What a record needs of its generation, beyond ids and time. */
-const EXPORTED_COLUMNS = `,
-           if(response_model != '', response_model, request_model) AS model,
-           topic_id, input_messages, prompt_text, completion_text, groundedness, hallucinated`;
-
 /**
- * `gens`: the generations of the traces in `fb` (ids and time, plus `columns`);
+ * `gens`: the generations of the traces in `fb` (ids and time);
  * `latest`: each trace's last one, which feedback naming no span rates.
  */
-function generationCtes(spans: string, columns: string): string {
+function generationCtes(spans: string): string {
   return `gens AS (
-    SELECT project_id, trace_id, span_id, timestamp${columns}
+    SELECT project_id, trace_id, span_id, timestamp
     FROM ${spans}
     WHERE ${COMPLETED} AND ${IN_PROJECT}
       AND (project_id, trace_id) IN (SELECT project_id, trace_id FROM fb)
@@ -190,7 +149,7 @@ function missingGenerationsSql(database: string, scope: string, where?: string):
   return `
 WITH
 ${feedbackCte(feedback, scope)},
-${generationCtes(spans, '')},
+${generationCtes(spans)},
 ${votesCtes}
 SELECT * FROM (
     SELECT project_id, trace_id, span_id, 0 AS found, '' AS model, '0' AS topic_id,
@@ -278,7 +237,11 @@ function spanRange(
  * granules per slice, and its wide columns only where rated generations are.
  * The slice's feedback (narrow) comes in through a semi-join on its traces.
  */
-function foundInRangeSql(database: string, range: string, withPromptKey: boolean, where?: string): string {
+function foundInRangeSql(
+  database: string,
+  range: string,
+  { withPromptKey, where, ordered }: { withPromptKey: boolean; where?: string; ordered: boolean },
+): string {
   const feedback = qualifiedTable(database, FEEDBACK);
   const spans = qualifiedTable(database, LLM_SPANS);
   const sliceTraces = `(project_id, trace_id) IN (
@@ -321,7 +284,7 @@ FROM (
       AND ({topic:String} = '' OR toString(g.topic_id) = {topic:String})
 )
 ${where ? `WHERE ${where}` : ''}
-ORDER BY k0, k1, k2, k3, k4, k5, k6`;
+${ordered ? 'ORDER BY k0, k1, k2, k3, k4, k5, k6' : ''}`;
 }
 
 /**
@@ -369,8 +332,26 @@ export async function* ratedByTrace(
   filter: PreferenceFilter,
   options: SliceOptions = {},
 ): AsyncGenerator<RatedGeneration[]> {
-  const sliceRows = options.sliceRows ?? DEFAULT_SLICE_ROWS;
   const params = filterParams(filter);
+  for await (const range of spanSlices(store, params, options.sliceRows ?? DEFAULT_SLICE_ROWS))
+    yield* streamSlice(
+      store,
+      foundInRangeSql(store.database, range.sql, { withPromptKey: false, ordered: true }),
+      { ...params, ...range.params },
+      options,
+    );
+  yield* missingGenerations(store, filter, options);
+}
+
+/**
+ * Ranges of llm_spans' order holding `sliceRows` rows each (the last one the
+ * rest), found by walking the primary index, as conditions on alias `g`.
+ */
+async function* spanSlices(
+  store: Store,
+  params: Record<string, unknown>,
+  sliceRows: number,
+): AsyncGenerator<{ sql: string; params: Record<string, unknown> }> {
   const spans = qualifiedTable(store.database, LLM_SPANS);
   let lo: SpanBound | undefined;
   let done = false;
@@ -385,16 +366,9 @@ export async function* ratedByTrace(
     );
     // No row sliceRows on: the rest is the last slice.
     done = hi === undefined;
-    const range = spanRange('g.', lo, hi);
-    yield* streamSlice(
-      store,
-      foundInRangeSql(store.database, range.sql, false),
-      { ...params, ...range.params },
-      options,
-    );
+    yield spanRange('g.', lo, hi);
     lo = hi;
   }
-  yield* missingGenerations(store, filter, options);
 }
 
 const MISSING_SLICE_FACTOR = 8;
@@ -445,12 +419,40 @@ async function* missingGenerations(
 }
 
 /**
+ * The DPO export's work tables are named `export_dpo_<unix seconds>_<random>`
+ * (and `…_bounds`): the time tells a table a killed export left behind from one
+ * an export is still using.
+ */
+const WORK_TABLE = /^export_dpo_(\d+)_[0-9a-f]+(?:_bounds)?$/;
+/** Far longer than any export runs; older work tables were left by an export that died. */
+const STALE_WORK_TABLE_S = 24 * 3600;
+
+async function dropStaleWorkTables(store: Store): Promise<void> {
+  const tables = await store.query<{ name: string }>(
+    `SELECT name FROM system.tables WHERE database = {db:String} AND startsWith(name, 'export_dpo_')`,
+    { params: { db: store.database }, readonly: true },
+  );
+  const now = Date.now() / 1000;
+  for (const { name } of tables) {
+    const created = Number(WORK_TABLE.exec(name)?.[1]);
+    if (Number.isFinite(created) && now - created > STALE_WORK_TABLE_S)
+      await store.command(`DROP TABLE IF EXISTS ${qualifiedTable(store.database, name)} SYNC`);
+  }
+}
+
+/**
  * Rated generations that can form DPO pairs, ordered by (project, prompt key)
  * so equal and near-identical prompts arrive next to each other and the
- * pairer holds one group. Sliced by prompt-key range: the bounds come from a
- * sample of the keys (about 32 per slice), and a slice reads the feedback of
- * the traces with a generation in its range. Generations that are not in
- * llm_spans have no prompt; they come first, from the feedback slices.
+ * pairer holds one group. Generations that are not in llm_spans have no
+ * prompt; they come first, from the feedback slices.
+ *
+ * Prompt order is unrelated to llm_spans' order, so a slice by prompt read
+ * from llm_spans would touch every granule. Instead one pass, in bounded
+ * slices of llm_spans' order, computes each pairable generation's prompt key
+ * once and writes the rows into a work table sorted by prompt; slices of that
+ * table, bounded by keys sampled from it (about 32 per slice), are then read
+ * in order, each only its own granules. The work tables are dropped when the
+ * export ends, however it ends.
  */
 export async function* ratedByPrompt(
   store: Store,
@@ -459,57 +461,82 @@ export async function* ratedByPrompt(
 ): AsyncGenerator<RatedGeneration[]> {
   const sliceRows = options.sliceRows ?? DEFAULT_SLICE_ROWS;
   const params = filterParams(filter);
-  const feedback = qualifiedTable(store.database, FEEDBACK);
-  const spans = qualifiedTable(store.database, LLM_SPANS);
-  const ratedTraces = `(project_id, trace_id) IN (
-        SELECT project_id, trace_id FROM ${feedback}
-        WHERE kind IN ('thumbs', 'edit') AND ${IN_FILTER_WINDOW})`;
-  const spansOfRatedTraces = `${spans}
-      WHERE ${COMPLETED} AND ${IN_PROJECT}
-        AND ${ratedTraces}`;
 
   // Not in llm_spans: nothing to pair, but counted in the summary.
   yield* missingGenerations(store, filter, options, PAIRABLE);
 
-  const perSample = Math.min(32, sliceRows);
-  const modulo = Math.max(1, Math.floor(sliceRows / perSample));
-  const sample = await store.query<{ project_id: string; prompt_key: string }>(
-    `SELECT project_id, ${promptKey('')} AS prompt_key FROM ${spansOfRatedTraces}
-       AND cityHash64(trace_id) % {modulo:UInt32} = 0
-     ORDER BY project_id, prompt_key`,
-    { params: { ...params, modulo }, readonly: true },
-  );
-  const bounds: { project_id: string; prompt_key: string }[] = [];
-  for (let i = perSample; i < sample.length; i += perSample)
-    bounds.push(sample[i] as (typeof sample)[number]);
-
-  for (let i = 0; i <= bounds.length; i++) {
-    const lo = bounds[i - 1];
-    const hi = bounds[i];
-    const range = [
-      lo ? `(project_id, prompt_key) > ({loProject:String}, {loKey:String})` : '',
-      hi ? `(project_id, prompt_key) <= ({hiProject:String}, {hiKey:String})` : '',
-    ].filter(Boolean);
-    const inRange = range.length > 0 ? range.join(' AND ') : '1';
-    yield* streamSlice(
-      store,
-      ratedGenerationsSql(store.database, {
-        with: `keyed AS (
-    SELECT DISTINCT project_id, trace_id FROM (
-        SELECT project_id, trace_id, ${promptKey('')} AS prompt_key FROM ${spansOfRatedTraces})
-    WHERE ${inRange}
-),`,
-        scope: '(project_id, trace_id) IN (SELECT project_id, trace_id FROM keyed)',
-        where: `found AND ${PAIRABLE} AND ${inRange}`,
-        order: PROMPT_ORDER,
-      }),
-      {
-        ...params,
-        ...(lo ? { loProject: lo.project_id, loKey: lo.prompt_key } : {}),
-        ...(hi ? { hiProject: hi.project_id, hiKey: hi.prompt_key } : {}),
-      },
-      options,
+  await dropStaleWorkTables(store);
+  const name = `export_dpo_${Math.floor(Date.now() / 1000)}_${randomBytes(6).toString('hex')}`;
+  const keyed = qualifiedTable(store.database, name);
+  const bounds = qualifiedTable(store.database, `${name}_bounds`);
+  const pairable = (range: string) =>
+    foundInRangeSql(store.database, range, { withPromptKey: true, where: PAIRABLE, ordered: false });
+  let failed = false;
+  try {
+    // Columns as the query that fills it makes them, so the two cannot drift apart.
+    await store.command(
+      `CREATE TABLE ${keyed} ENGINE = MergeTree ORDER BY (${PROMPT_ORDER}) EMPTY AS ${pairable('0')}`,
+      { params },
     );
+    for await (const range of spanSlices(store, params, sliceRows))
+      await store.command(`INSERT INTO ${keyed} ${pairable(range.sql)}`, {
+        params: { ...params, ...range.params },
+      });
+
+    // Bounds stay in the engine: a prompt key can be longer than a URL may carry as a parameter.
+    const perSample = Math.min(32, sliceRows);
+    await store.command(
+      `CREATE TABLE ${bounds} ENGINE = MergeTree ORDER BY (${PROMPT_ORDER}) AS
+       SELECT ${PROMPT_ORDER} FROM (
+         SELECT ${PROMPT_ORDER}, row_number() OVER (ORDER BY ${PROMPT_ORDER}) AS n
+         FROM ${keyed} WHERE cityHash64(trace_id) % {modulo:UInt32} = 0)
+       WHERE n > 1 AND (n - 1) % {perSample:UInt32} = 0`,
+      { params: { modulo: Math.max(1, Math.floor(sliceRows / perSample)), perSample } },
+    );
+    const [count] = await store.query<{ n: number }>(`SELECT count() AS n FROM ${bounds}`, {
+      readonly: true,
+    });
+    const boundCount = Number(count?.n ?? 0);
+    const bound = (param: string) =>
+      `(SELECT (${PROMPT_ORDER}) FROM ${bounds} ORDER BY ${PROMPT_ORDER} LIMIT 1 OFFSET {${param}:UInt32}) AS ${param}`;
+    for (let i = 0; i <= boundCount; i++) {
+      const lo = i > 0;
+      const hi = i < boundCount;
+      // The tuple comparison is exact; the index uses only the conditions on the leading columns beside it.
+      const where = [
+        lo
+          ? `(${PROMPT_ORDER}) > lo AND (project_id > lo.1 OR (project_id = lo.1 AND prompt_key >= lo.2))`
+          : '',
+        hi
+          ? `(${PROMPT_ORDER}) <= hi AND (project_id < hi.1 OR (project_id = hi.1 AND prompt_key <= hi.2))`
+          : '',
+      ].filter(Boolean);
+      const with_ = [lo ? bound('lo') : '', hi ? bound('hi') : ''].filter(Boolean);
+      yield* streamSlice(
+        store,
+        `${with_.length > 0 ? `WITH ${with_.join(', ')}` : ''}
+         SELECT * FROM ${keyed} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY ${PROMPT_ORDER}`,
+        { ...(lo ? { lo: i - 1 } : {}), ...(hi ? { hi: i } : {}) },
+        options,
+      );
+    }
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    await dropWorkTables(store, [bounds, keyed], failed);
+  }
+}
+
+async function dropWorkTables(store: Store, tables: string[], exportFailed: boolean): Promise<void> {
+  for (const table of tables) {
+    try {
+      await store.command(`DROP TABLE IF EXISTS ${table} SYNC`);
+    } catch (error) {
+      // After a failed export its own error is the one to report; a table left behind is dropped by a later export.
+      if (!exportFailed) throw error;
+    }
   }
 }
 
