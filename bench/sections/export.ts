@@ -2,11 +2,12 @@
  * `oversight export-preferences` over N thumbs on N generations (200k, or 50k
  * with --quick): KTO and DPO records per second and the process's peak RSS,
  * beside a same-run baseline that reads the same feedback rows with one plain
- * SELECT into /dev/null; then baseline and KTO again on a 600k store, for how
- * each one's peak RSS grows with N. Each phase runs in its own process, so
+ * SELECT into /dev/null; then all three again on a 600k store, for how each
+ * one's time and peak RSS grow with N. Each phase runs in its own process, so
  * every peak RSS is that phase's own; the exporter's should stay flat as N
  * grows (the store works on one slice of at most 50 000 llm_spans rows at a
- * time and streams it), the baseline's grows with N.
+ * time and streams it), the baseline's grows with N, and both exports' time
+ * should grow linearly (DPO sorts by prompt once, in a work table).
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
