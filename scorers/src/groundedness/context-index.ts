@@ -126,9 +126,11 @@ function reserve(id: number): void {
 
 // Recently indexed contexts, by content: the trace stage scores every generation of a trace and
 // an app often checks several answers against one retrieval, so the same documents come back.
-// Small on purpose: a context seen once costs only its fingerprint, and memory stays bounded.
-const CACHE_ENTRIES = 16;
-const CACHE_CHARS = 2_000_000;
+// Small on purpose: a context seen once costs only its fingerprint, and every cached index
+// (about 200 KB for 2,000 words) outlives the young generation, so a scavenge has to copy it:
+// a few entries keep those pauses, which land in the guard's request path, short.
+const CACHE_ENTRIES = 4;
+const CACHE_CHARS = 1_000_000;
 /** Longer contexts are indexed each time rather than evict everything else. */
 const CACHE_MAX_CONTEXT = 200_000;
 interface Cached {
