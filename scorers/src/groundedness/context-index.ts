@@ -222,6 +222,9 @@ function buildIndex(docs: readonly string[]): ContextIndex {
     }
     return list;
   };
+  // Whether the postings map may hold a stem not registered by stem id (a folded number's, or one
+  // added while ids were renumbered): until then a new stem id is a new stem, set without a get.
+  let unregistered = false;
   let generation = wordTableGeneration();
   let now = nextEpoch();
   let contentTokens = 0;
@@ -250,13 +253,12 @@ function buildIndex(docs: readonly string[]): ContextIndex {
         prevWord = isWord;
         prevKey = key;
         if ((flags & F_NEGATION) !== 0) negated = true;
-        let list: number[];
+        let folded: string | undefined;
         if (isNumber) {
           const value = words.number(k);
-          const w = words.word(k);
           numbers.add(value);
           // A scale word folded in ("5 million") changes the value and so the stem.
-          list = listFor(value !== w.number ? String(value) : w.stem, id);
+          if (value !== words.word(k).number) folded = String(value);
           // The content words right before and after a number.
           if (k > 0 && (words.flags(k - 1) & (F_NUMBER | F_STOP | F_SHORT)) === 0)
             addBeside(words.word(k - 1).stem, value);
@@ -264,14 +266,22 @@ function buildIndex(docs: readonly string[]): ContextIndex {
             addBeside(words.word(k + 1).stem, value);
         } else if ((flags & (F_STOP | F_SHORT)) !== 0 && (flags & (F_NEGATION | F_QUALIFIER)) === 0) {
           continue; // as `isContent`
-        } else if (renumbered) {
-          list = listFor(words.word(k).stem, id);
+        }
+        let list: number[];
+        if (folded !== undefined || renumbered) {
+          list = listFor(folded ?? words.word(k).stem, id);
+          unregistered = true;
         } else {
           const sid = words.stemId(k);
           reserve(sid);
           if (seen[sid] === now) list = lists[listOf[sid] as number] as number[];
           else {
-            list = listFor(words.word(k).stem, id);
+            const stem = words.word(k).stem;
+            if (unregistered) list = listFor(stem, id);
+            else {
+              list = [id];
+              postings.set(stem, list);
+            }
             seen[sid] = now;
             listOf[sid] = lists.length;
             lists.push(list);
