@@ -177,31 +177,50 @@ function isLetter(c: number): boolean {
   );
 }
 const isDigitCode = (c: number) => c >= 48 && c <= 57;
+// `isLetter` as a table over UTF-16 code units (64 KB): the scanner asks for every character.
+const LETTER = new Uint8Array(0x10000);
+for (let c = 0; c < LETTER.length; c++) LETTER[c] = isLetter(c) ? 1 : 0;
+/**
+ * The char code at `i`, 0 (neither letter, digit nor punctuation) past the end. Reading past the
+ * end (NaN, then an out-of-bounds typed-array index) made V8 deoptimise the scanner over and over.
+ */
+const codeAt = (text: string, i: number): number => (i < text.length ? text.charCodeAt(i) : 0);
 const APOSTROPHE = 39;
 const RIGHT_QUOTE = 0x2019;
 
-/** FNV-1a of the last word `wordEnd` measured, computed in the same pass over its characters. */
+/**
+ * Two independent 32-bit hashes of the last word `wordEnd` measured (FNV-1a and a multiplicative
+ * polynomial), computed in the same pass over its characters: together with the length they are
+ * the word table's key.
+ */
 let wordHash = 0;
+let wordHash2 = 0;
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 16777619;
+const POLY = 0x9e3779b1;
 
 /** End of the word starting at `i` (a letter or digit), as `\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?|L+(?:['’]L+)*`. */
 function wordEnd(text: string, i: number, digit: boolean): number {
   const n = text.length;
-  let h = Math.imul(FNV_OFFSET ^ text.charCodeAt(i), FNV_PRIME);
+  const first = text.charCodeAt(i);
+  let h = Math.imul(FNV_OFFSET ^ first, FNV_PRIME);
+  let h2 = first;
   let j = i + 1;
   if (digit) {
     for (;;) {
-      for (let c = text.charCodeAt(j); j < n && isDigitCode(c); c = text.charCodeAt(++j))
+      for (let c = codeAt(text, j); j < n && isDigitCode(c); c = codeAt(text, ++j)) {
         h = Math.imul(h ^ c, FNV_PRIME);
-      const c = text.charCodeAt(j);
-      if ((c === 46 || c === 44) && isDigitCode(text.charCodeAt(j + 1))) {
+        h2 = (Math.imul(h2, POLY) + c) | 0;
+      }
+      const c = codeAt(text, j);
+      if ((c === 46 || c === 44) && isDigitCode(codeAt(text, j + 1))) {
         h = Math.imul(h ^ c, FNV_PRIME);
+        h2 = (Math.imul(h2, POLY) + c) | 0;
         j++;
       } else break;
     }
-    const a = text.charCodeAt(j);
-    const b = text.charCodeAt(j + 1);
+    const a = codeAt(text, j);
+    const b = codeAt(text, j + 1);
     let end = j;
     // st | nd | rd | th, else a lone s ("1990s").
     if (
@@ -212,19 +231,28 @@ function wordEnd(text: string, i: number, digit: boolean): number {
     )
       end = j + 2;
     else if (a === 115) end = j + 1;
-    for (let k = j; k < end; k++) h = Math.imul(h ^ text.charCodeAt(k), FNV_PRIME);
+    for (let k = j; k < end; k++) {
+      const c = text.charCodeAt(k);
+      h = Math.imul(h ^ c, FNV_PRIME);
+      h2 = (Math.imul(h2, POLY) + c) | 0;
+    }
     wordHash = h;
+    wordHash2 = h2;
     return end;
   }
   for (;;) {
-    for (let c = text.charCodeAt(j); j < n && isLetter(c); c = text.charCodeAt(++j))
+    for (let c = codeAt(text, j); j < n && LETTER[c] === 1; c = codeAt(text, ++j)) {
       h = Math.imul(h ^ c, FNV_PRIME);
-    const c = text.charCodeAt(j);
-    if ((c === APOSTROPHE || c === RIGHT_QUOTE) && isLetter(text.charCodeAt(j + 1))) {
+      h2 = (Math.imul(h2, POLY) + c) | 0;
+    }
+    const c = codeAt(text, j);
+    if ((c === APOSTROPHE || c === RIGHT_QUOTE) && LETTER[codeAt(text, j + 1)] === 1) {
       h = Math.imul(h ^ c, FNV_PRIME);
+      h2 = (Math.imul(h2, POLY) + c) | 0;
       j++;
     } else {
       wordHash = h;
+      wordHash2 = h2;
       return j;
     }
   }
@@ -252,15 +280,16 @@ function parseNumber(surface: string): number | undefined {
 /** Whether the text before `start` ends a sentence (so a capital there is only grammatical). */
 function afterBoundary(text: string, start: number, floor: number): boolean {
   for (let i = start - 1; i >= floor; i--) {
-    const c = text[i] as string;
-    if (c === ' ' || c === '\t' || c === '"' || c === "'" || c === '“' || c === '(') continue;
-    return c === '.' || c === '!' || c === '?' || c === ':' || c === '\n';
+    const c = text.charCodeAt(i);
+    // space, tab, ", ', “, (
+    if (c === 32 || c === 9 || c === 34 || c === 39 || c === 0x201c || c === 40) continue;
+    // . ! ? : newline
+    return c === 46 || c === 33 || c === 63 || c === 58 || c === 10;
   }
   return floor === 0;
 }
 
 interface WordInfo {
-  surface: string;
   lower: string;
   stem: string;
   key: number;
@@ -272,24 +301,41 @@ interface WordInfo {
   /** Starts with a capital letter. */
   capital: boolean;
   acronym: boolean;
+  /** Numbers the stem among those the word table holds: equal stems, equal ids (see `Scan.stemId`). */
+  stemId: number;
 }
 
+/** Bits of `Scan.flags`: what a word is, read without touching its `WordInfo`. */
+export const F_STOP = 1;
+export const F_NEGATION = 2;
+export const F_QUALIFIER = 4;
+/** The word alone is a number (`ScannedWord.number` is set). */
+export const F_NUMBER = 8;
+const F_SCALE = 16;
+const F_CAPITAL = 32;
+const F_ACRONYM = 64;
+/** One character long ("a", "I"): never content unless a number, negation or qualifier. */
+export const F_SHORT = 128;
+
 // Per-surface analysis, cached: word frequencies are Zipfian, so most tokens of a context are hits.
-// An open-addressing table keyed by a hash computed from the char codes in place: a hit allocates
+// An open-addressing table keyed by hashes computed from the char codes in place: a hit allocates
 // nothing (no slice, no lowercase copy, no string hashing), which made up most of indexing's cost.
+// A slot holds both hashes and what the scanner and indexer read of the word, in one 16-byte
+// stretch of a typed array: a hit touches no object and no string. Indexing was bound by memory
+// loads (the stored word's characters read back to confirm a hit, then the WordInfo, then its
+// strings, each a likely cache miss), not by arithmetic. Two distinct words are taken for one only
+// if their length and both 32-bit hashes agree, about one in 10^19 per pair, far below the
+// bigram keys' one in a million.
 const TABLE_BITS = 16;
 const TABLE_SIZE = 1 << TABLE_BITS;
 const TABLE_MAX = TABLE_SIZE >> 1;
-let tableHashes = new Int32Array(TABLE_SIZE);
+/**
+ * Per slot, 4 ints: FNV-1a hash (0 marks an empty slot), second hash mixed with the length,
+ * flags | stemId << 8, stem key.
+ */
+let tableKeys = new Int32Array(4 * TABLE_SIZE);
 let tableInfos: (WordInfo | undefined)[] = new Array(TABLE_SIZE);
 let tableCount = 0;
-
-function sameRange(surface: string, text: string, start: number, end: number): boolean {
-  if (surface.length !== end - start) return false;
-  for (let i = 0; i < surface.length; i++)
-    if (surface.charCodeAt(i) !== text.charCodeAt(start + i)) return false;
-  return true;
-}
 
 /** A 26-bit hash of a stem, for bigram keys. */
 export function stemKey(stem: string): number {
@@ -305,13 +351,40 @@ export function stemKey(stem: string): number {
  */
 export const bigramKey = (a: number, b: number): number => (Math.imul(a, 0x9e3779b1) ^ b) & 0x3fffffff;
 
+// Stems of the word table's entries, numbered: the context indexer finds a word's posting list
+// by this integer instead of hashing the stem string. Reset with the table.
+let stemIds = new Map<string, number>();
+/** Bumped whenever the word table starts over (stem ids are then reassigned). */
+let tableGeneration = 0;
+
+function stemIdOf(s: string): number {
+  let id = stemIds.get(s);
+  if (id === undefined) {
+    id = stemIds.size;
+    stemIds.set(s, id);
+  }
+  return id;
+}
+
+function flagsOf(info: WordInfo): number {
+  return (
+    (info.stop ? F_STOP : 0) |
+    (info.negation ? F_NEGATION : 0) |
+    (info.qualifier ? F_QUALIFIER : 0) |
+    (info.number !== undefined ? F_NUMBER : 0) |
+    (info.scale !== undefined ? F_SCALE : 0) |
+    (info.capital ? F_CAPITAL : 0) |
+    (info.acronym ? F_ACRONYM : 0) |
+    (info.lower.length <= 1 ? F_SHORT : 0)
+  );
+}
+
 function analyse(surface: string, isDigit: boolean): WordInfo {
   const lower = surface.toLowerCase();
   const number = isDigit ? parseNumber(surface) : NUMBER_WORDS.get(lower);
   const capital = !isDigit && surface[0] !== lower[0];
   const s = number !== undefined ? String(number) : stem(lower);
   return {
-    surface,
     lower,
     stem: s,
     key: stemKey(s),
@@ -322,36 +395,40 @@ function analyse(surface: string, isDigit: boolean): WordInfo {
     scale: SCALE.get(lower),
     capital,
     acronym: capital && surface.length > 1 && surface === surface.toUpperCase(),
+    stemId: stemIdOf(s),
   };
 }
 
-/** The analysis of `text[start, end)`, whose hash `wordEnd` just computed. */
-function wordInfo(text: string, start: number, end: number, isDigit: boolean): WordInfo {
+/** The slot of `text[start, end)` in the word table (analysed on a miss); `wordEnd` just hashed it. */
+function wordSlot(text: string, start: number, end: number, isDigit: boolean): number {
   // 0 marks an empty slot.
   const h = wordHash === 0 ? 1 : wordHash;
+  const h2 = wordHash2 ^ Math.imul(end - start, FNV_PRIME);
   const mask = TABLE_SIZE - 1;
   let slot = h & mask;
   for (;;) {
-    const at = tableHashes[slot] as number;
+    const at = tableKeys[4 * slot] as number;
     if (at === 0) break;
-    if (at === h) {
-      const info = tableInfos[slot] as WordInfo;
-      if (sameRange(info.surface, text, start, end)) return info;
-    }
+    if (at === h && tableKeys[4 * slot + 1] === h2) return slot;
     slot = (slot + 1) & mask;
   }
-  const info = analyse(text.slice(start, end), isDigit);
   if (tableCount >= TABLE_MAX) {
     // Full (a stream of unseen words): start over rather than grow without bound.
-    tableHashes = new Int32Array(TABLE_SIZE);
+    tableKeys = new Int32Array(4 * TABLE_SIZE);
     tableInfos = new Array(TABLE_SIZE);
     tableCount = 0;
+    stemIds = new Map();
+    tableGeneration++;
     slot = h & mask;
   }
-  tableHashes[slot] = h;
+  const info = analyse(text.slice(start, end), isDigit);
+  tableKeys[4 * slot] = h;
+  tableKeys[4 * slot + 1] = h2;
+  tableKeys[4 * slot + 2] = flagsOf(info) | (info.stemId << 8);
+  tableKeys[4 * slot + 3] = info.key;
   tableInfos[slot] = info;
   tableCount++;
-  return info;
+  return slot;
 }
 
 // The words of the last `scan`, in parallel arrays reused from call to call: indexing a context
@@ -360,6 +437,9 @@ let scanInfos: WordInfo[] = [];
 let scanEntity = new Uint8Array(256);
 /** The word's value with a following scale word folded in ("5 million"); NaN when not a number. */
 let scanNumber = new Float64Array(256);
+/** Per word: flags | stemId << 8, and the stem key, copied from the word table's slot. */
+let scanPacked = new Int32Array(256);
+let scanKey = new Int32Array(256);
 
 function grow(): void {
   const entity = new Uint8Array(scanEntity.length * 2);
@@ -368,6 +448,12 @@ function grow(): void {
   const number = new Float64Array(scanNumber.length * 2);
   number.set(scanNumber);
   scanNumber = number;
+  const packed = new Int32Array(scanPacked.length * 2);
+  packed.set(scanPacked);
+  scanPacked = packed;
+  const key = new Int32Array(scanKey.length * 2);
+  key.set(scanKey);
+  scanKey = key;
 }
 
 /** Cuts `text` into words; returns their count, the words themselves in the scan buffers. */
@@ -381,29 +467,40 @@ function scan(text: string): number {
   while (i < n) {
     const c = text.charCodeAt(i);
     const isDigit = isDigitCode(c);
-    if (!isDigit && !isLetter(c)) {
+    if (!isDigit && LETTER[c] !== 1) {
       i++;
       continue;
     }
     const start = i;
     i = wordEnd(text, start, isDigit);
-    const info = wordInfo(text, start, i, isDigit);
-    const sentenceInitial = count === 0 || afterBoundary(text, start, prevEnd);
+    const slot = wordSlot(text, start, i, isDigit);
+    const packed = tableKeys[4 * slot + 2] as number;
+    const from = prevEnd;
     prevEnd = i;
-    if (info.number !== undefined) {
+    let value = Number.NaN;
+    if ((packed & F_NUMBER) !== 0) {
+      const info = tableInfos[slot] as WordInfo;
+      value = info.number as number;
       // "5 million" is 5e6: fold a following scale word into the number before it.
       const prev = count - 1;
       const prevNumber = count > 0 ? (scanNumber[prev] as number) : Number.NaN;
-      if (info.scale !== undefined && !Number.isNaN(prevNumber) && prevNumber < 1000) {
-        scanNumber[prev] = prevNumber * info.scale;
+      if ((packed & F_SCALE) !== 0 && !Number.isNaN(prevNumber) && prevNumber < 1000) {
+        scanNumber[prev] = prevNumber * (info.scale as number);
         continue;
       }
     }
     if (count === scanEntity.length) grow();
-    scanInfos[count] = info;
+    scanInfos[count] = tableInfos[slot] as WordInfo;
+    scanPacked[count] = packed;
+    scanKey[count] = tableKeys[4 * slot + 3] as number;
+    // Whether a capital is only grammatical is asked only of capitalised words.
     scanEntity[count] =
-      !info.stop && info.number === undefined && (info.acronym || (info.capital && !sentenceInitial)) ? 1 : 0;
-    scanNumber[count] = info.number ?? Number.NaN;
+      (packed & (F_STOP | F_NUMBER)) === 0 &&
+      ((packed & F_ACRONYM) !== 0 ||
+        ((packed & F_CAPITAL) !== 0 && !(count === 0 || afterBoundary(text, start, from))))
+        ? 1
+        : 0;
+    scanNumber[count] = value;
     count++;
   }
   return count;
@@ -454,6 +551,17 @@ export interface Scan {
   /** The word's number (scale folded in), or NaN. */
   number(k: number): number;
   entity(k: number): boolean;
+  /** The word's `F_*` flags. */
+  flags(k: number): number;
+  /** The word's stem key (`Token.key` before a scale word is folded in). */
+  key(k: number): number;
+  /**
+   * A small integer per distinct stem, equal for equal stems while `generation` stays the same
+   * (the word table starting over renumbers them).
+   */
+  stemId(k: number): number;
+  /** The word table's generation when the scan ended. */
+  generation: number;
   /** The token at `k`, built on demand. */
   token(k: number): Token;
 }
@@ -463,12 +571,20 @@ const SCAN: Scan = {
   word: (k) => scanInfos[k] as WordInfo,
   number: (k) => scanNumber[k] as number,
   entity: (k) => scanEntity[k] === 1,
+  flags: (k) => (scanPacked[k] as number) & 0xff,
+  key: (k) => scanKey[k] as number,
+  stemId: (k) => (scanPacked[k] as number) >>> 8,
+  generation: 0,
   token: tokenAt,
 };
+
+/** The word table's generation now: compare with `Scan.generation` to know stem ids are still valid. */
+export const wordTableGeneration = (): number => tableGeneration;
 
 /** Scans `text` into shared buffers, valid until the next call of `scanText` or `tokenize`. */
 export function scanText(text: string): Scan {
   SCAN.count = scan(text);
+  SCAN.generation = tableGeneration;
   return SCAN;
 }
 
@@ -502,10 +618,38 @@ export function sentences(text: string): string[] {
  * Claims: sentences, with long ones cut at clause joins, so one unsupported
  * clause is not diluted by a supported one beside it.
  */
+/** Whether `c` is a char code `\s` matches (WhiteSpace or LineTerminator). */
+function isSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/** `text.split(/\s+/).length`, without building the array: runs of whitespace, plus one. */
+function splitCount(text: string): number {
+  let runs = 0;
+  let inRun = false;
+  for (let i = 0; i < text.length; i++) {
+    const space = isSpace(text.charCodeAt(i));
+    if (space && !inRun) runs++;
+    inRun = space;
+  }
+  return runs + 1;
+}
+
 export function claims(text: string): string[] {
   const out: string[] = [];
   for (const s of sentences(text)) {
-    const words = s.split(/\s+/).length;
+    const words = splitCount(s);
     if (words <= 24) {
       out.push(s);
       continue;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groundedness, indexContext, isRefusal } from '../../src/groundedness/index.ts';
-import { claims, sentences, tokenize } from '../../src/groundedness/text.ts';
+import { bigramKey, claims, sentences, tokenize } from '../../src/groundedness/text.ts';
 
 const CONTEXT = [
   'Acme Corp reported revenue of $4.2 billion for 2023, an increase of 12 percent over the prior year. ' +
@@ -222,5 +222,91 @@ describe('text helpers', () => {
       'The committee reviewed the quarterly budget proposal in great detail over several long meetings held in March, ' +
       'but the final vote on the remaining items was postponed until the following month for further review.';
     expect(claims(long).length).toBe(2);
+  });
+});
+
+describe('context index', () => {
+  const letters = (i: number) =>
+    i.toString(26).replace(/./g, (d) => String.fromCharCode(97 + parseInt(d, 26)));
+
+  it('indexes equal documents once, and keeps different documents and splits apart', () => {
+    const a = indexContext(['Acme was founded in 1987.', 'Maria Lopez leads it.']);
+    expect(indexContext(['Acme was founded in 1987.', 'Maria Lopez leads it.'])).toBe(a);
+    // The same text cut into documents differently: windows never cross documents, so not the same index.
+    const joined = indexContext(['Acme was founded in 1987. Maria Lopez leads it.']);
+    expect(joined).not.toBe(a);
+    expect([...a.docOf]).toEqual([0, 1]);
+    expect([...joined.docOf]).toEqual([0, 0]);
+    expect(indexContext(['ab', 'c'])).not.toBe(indexContext(['a', 'bc']));
+  });
+
+  it('does not hand back a stale index when the caller reuses its array', () => {
+    // A long document with one figure changed in its middle: most of its characters, and so its
+    // cache key, are the same.
+    const filler = 'The partners met every spring to review the accounts and plan the next season. '.repeat(
+      12,
+    );
+    const docs = [`${filler}Acme was founded in 1987 in Austin. ${filler}`];
+    const first = indexContext(docs);
+    docs[0] = (docs[0] as string).replace('1987', '1991');
+    const second = indexContext(docs);
+    expect(second).not.toBe(first);
+    expect(second.postings.has('1991')).toBe(true);
+    expect(second.postings.has('1987')).toBe(false);
+    expect(groundedness('Acme was founded in 1991.', docs).label).toBe('grounded');
+  });
+
+  it('keeps posting lists right when the word table starts over in the middle of a context', () => {
+    // 40,000 new distinct words between two sentences about Maria Lopez: the word table (32,768
+    // words) starts over while this context is indexed, renumbering the stems the index uses.
+    const flood: string[] = [];
+    for (let s = 0; s < 2_000; s++)
+      flood.push(`${Array.from({ length: 20 }, (_, w) => `zq${letters(s * 20 + w)}`).join(' ')}.`);
+    const context = [
+      'Acme Corp was founded in 1987 by Maria Lopez.',
+      ...flood,
+      'Maria Lopez later moved the company to Austin.',
+    ].join(' ');
+    const index = indexContext(context);
+    const last = index.sentences.length - 1;
+    expect(index.sentences[last]?.text).toBe('Maria Lopez later moved the company to Austin.');
+    expect(index.postings.get('maria')).toEqual([0, last]);
+    expect(index.postings.get('austin')).toEqual([last]);
+    expect(index.postings.get('acme')).toEqual([0]);
+    // No flood word's list picked up a sentence it is not in.
+    for (const [stem, ids] of index.postings)
+      if (stem.startsWith('zq')) expect(ids.every((id) => id >= 1 && id < last)).toBe(true);
+    expect(groundedness('Maria Lopez moved the company to Austin.', index).label).toBe('grounded');
+    expect(groundedness('Maria Lopez moved the company to Dallas.', index).label).toBe('hallucinated');
+  });
+
+  it('records every adjacent pair of words, however many a short-worded text has', () => {
+    // One-character words (CJK) in a scrambled order: more distinct word pairs per character than
+    // the bigram set is first sized for, so it has to grow past its first capacity.
+    const names = Array.from({ length: 3_000 }, (_, i) => String.fromCharCode(0x4e00 + i));
+    let seed = 12_345;
+    const next = () => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return seed >>> 8;
+    };
+    const words = Array.from({ length: 12_000 }, () => names[next() % names.length] as string);
+    const index = indexContext(`The list: ${words.join(' ')}.`);
+    const key = (a: string, b: string) =>
+      bigramKey(tokenize(`x ${a}`)[1]?.key ?? 0, tokenize(`x ${b}`)[1]?.key ?? 0);
+    const pairs = new Set<string>();
+    const keys = new Set<number>();
+    for (let i = 1; i < words.length; i++) {
+      pairs.add(`${words[i - 1]} ${words[i]}`);
+      keys.add(key(words[i - 1] as string, words[i] as string));
+    }
+    expect(keys.size).toBeGreaterThan(8_192);
+    // And "list" before the first name ("The" is a stop word).
+    expect(index.bigrams.size).toBe(keys.size + 1);
+    for (const pair of pairs) {
+      const [a, b] = pair.split(' ') as [string, string];
+      expect(index.bigrams.has(key(a, b))).toBe(true);
+      // Absent unless some present pair shares its 30-bit key (`bigramKey` accepts rare collisions).
+      if (!keys.has(key(b, a))) expect(index.bigrams.has(key(b, a))).toBe(false);
+    }
   });
 });
