@@ -188,6 +188,8 @@ interface BundleSpec {
   inline: (specifier: string) => boolean;
   /** Modules (src-relative) that find siblings by relative path, so their chunk must sit at dist's top. */
   topLevel: string[];
+  /** Bare imports (exact) served by a named export of a src module instead: `{ id: [module, export] }`. */
+  standIns?: Record<string, [string, string]>;
 }
 
 /** Workspaces whose ESM JavaScript ships bundled: one file per export, plus shared chunks. */
@@ -204,6 +206,12 @@ const BUNDLED: Record<string, BundleSpec> = {
         !/^@opentelemetry\/(api|exporter-trace-otlp-proto)(\/|$)/.test(id)) ||
       /^@oversight\/conventions(\/|$)/.test(id),
     topLevel: ['option-checks.ts'],
+    // The bundled InstrumentationBase's require/import hooks, made for real only when a
+    // watched package is first loaded: neither package (nor its lexers) loads at start.
+    standIns: {
+      'require-in-the-middle': ['lazy-hooks.ts', 'LazyRequireHook'],
+      'import-in-the-middle': ['lazy-hooks.ts', 'LazyImportHook'],
+    },
   },
 };
 
@@ -235,8 +243,12 @@ async function bundle(w: Workspace, spec: BundleSpec): Promise<number> {
     platform: 'node',
     cwd: w.dir,
     // Bare package names only: `#platform` and the like are a package's own imports map.
-    external: (id) => /^(@[\w.-]+\/)?[a-z0-9]/i.test(id) && !path.isAbsolute(id) && !spec.inline(id),
-    plugins: [dedupe(w)],
+    external: (id) =>
+      /^(@[\w.-]+\/)?[a-z0-9]/i.test(id) &&
+      !path.isAbsolute(id) &&
+      !spec.inline(id) &&
+      !(id in (spec.standIns ?? {})),
+    plugins: [dedupe(w), standIns(src, spec.standIns ?? {})],
     // The OTel packages mark themselves side-effect free; our entries (auto-setup) are not.
     treeshake: { moduleSideEffects: (id, external) => !external && !id.includes('/node_modules/') },
   });
@@ -268,6 +280,26 @@ async function bundle(w: Workspace, spec: BundleSpec): Promise<number> {
   }
   writeNotices(dist, inlined);
   return Object.keys(input).length;
+}
+
+/**
+ * Serves each stand-in id as a one-line module re-exporting `Hook` from the
+ * src module that replaces it. Only the exact id: subpaths (the SDK's own
+ * `import-in-the-middle/...` requires) stay what they are.
+ */
+function standIns(src: string, table: Record<string, [string, string]>): Plugin {
+  const PREFIX = '\0oversight-stand-in:';
+  return {
+    name: 'oversight-stand-ins',
+    resolveId(id) {
+      return id in table ? `${PREFIX}${id}` : null;
+    },
+    load(id) {
+      if (!id.startsWith(PREFIX)) return null;
+      const [file, name] = table[id.slice(PREFIX.length)] as [string, string];
+      return `export { ${name} as Hook } from ${JSON.stringify(path.join(src, file))};\n`;
+    },
+  };
 }
 
 /**
