@@ -3,7 +3,7 @@
  * import-in-the-middle inside the bundled OpenTelemetry `InstrumentationBase`
  * (scripts/build-packages.ts points those two imports here). Both packages,
  * with their lexers (es-module-lexer compiles WebAssembly at import), `debug`
- * and the rest, cost an app's start about a fifth of what the SDK adds, while
+ * and the rest, were about 15 % of what the SDK added to an app's start, while
  * most apps load the instrumented packages before the SDK line runs (patched
  * by instrumentation/loaded-modules.ts) or never load them at all.
  *
