@@ -38,6 +38,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import nodeModule from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,6 +189,10 @@ interface BundleSpec {
   inline: (specifier: string) => boolean;
   /** Modules (src-relative) that find siblings by relative path, so their chunk must sit at dist's top. */
   topLevel: string[];
+  /** Bare imports (exact) served by a named export of a src module instead: `{ id: [module, export] }`. */
+  standIns?: Record<string, [string, string]>;
+  /** Take Node builtins from `process.getBuiltinModule()` instead of importing them (see builtinsFromProcess). */
+  builtinsFromProcess?: boolean;
 }
 
 /** Workspaces whose ESM JavaScript ships bundled: one file per export, plus shared chunks. */
@@ -204,6 +209,13 @@ const BUNDLED: Record<string, BundleSpec> = {
         !/^@opentelemetry\/(api|exporter-trace-otlp-proto)(\/|$)/.test(id)) ||
       /^@oversight\/conventions(\/|$)/.test(id),
     topLevel: ['option-checks.ts'],
+    // The bundled InstrumentationBase's require/import hooks, made for real only when a
+    // watched package is first loaded: neither package (nor its lexers) loads at start.
+    standIns: {
+      'require-in-the-middle': ['lazy-hooks.ts', 'LazyRequireHook'],
+      'import-in-the-middle': ['lazy-hooks.ts', 'LazyImportHook'],
+    },
+    builtinsFromProcess: true,
   },
 };
 
@@ -235,8 +247,16 @@ async function bundle(w: Workspace, spec: BundleSpec): Promise<number> {
     platform: 'node',
     cwd: w.dir,
     // Bare package names only: `#platform` and the like are a package's own imports map.
-    external: (id) => /^(@[\w.-]+\/)?[a-z0-9]/i.test(id) && !path.isAbsolute(id) && !spec.inline(id),
-    plugins: [dedupe(w)],
+    external: (id) =>
+      /^(@[\w.-]+\/)?[a-z0-9]/i.test(id) &&
+      !path.isAbsolute(id) &&
+      !spec.inline(id) &&
+      !(id in (spec.standIns ?? {})),
+    plugins: [
+      dedupe(w),
+      standIns(src, spec.standIns ?? {}),
+      ...(spec.builtinsFromProcess ? [builtinsFromProcess()] : []),
+    ],
     // The OTel packages mark themselves side-effect free; our entries (auto-setup) are not.
     treeshake: { moduleSideEffects: (id, external) => !external && !id.includes('/node_modules/') },
   });
@@ -268,6 +288,76 @@ async function bundle(w: Workspace, spec: BundleSpec): Promise<number> {
   }
   writeNotices(dist, inlined);
   return Object.keys(input).length;
+}
+
+/**
+ * Serves each stand-in id as a one-line module re-exporting `Hook` from the
+ * src module that replaces it. Only the exact id: subpaths (the SDK's own
+ * `import-in-the-middle/...` requires) stay what they are.
+ */
+function standIns(src: string, table: Record<string, [string, string]>): Plugin {
+  const PREFIX = '\0oversight-stand-in:';
+  return {
+    name: 'oversight-stand-ins',
+    resolveId(id) {
+      return id in table ? `${PREFIX}${id}` : null;
+    },
+    load(id) {
+      if (!id.startsWith(PREFIX)) return null;
+      const [file, name] = table[id.slice(PREFIX.length)] as [string, string];
+      return `export { ${name} as Hook } from ${JSON.stringify(path.join(src, file))};\n`;
+    },
+  };
+}
+
+const IMPORT_LINE =
+  /^import\s+(?:(\w[\w$]*)\s*,?\s*)?(?:\*\s+as\s+(\w[\w$]*)|\{([^}]*)\})?\s*from\s+"([^"]+)";$/gm;
+
+/**
+ * Rewrites a chunk's imports of Node builtins to `process.getBuiltinModule()`
+ * (Node >= 22.3). Importing a builtin from ESM builds its namespace, which
+ * reads every export and so loads what Node keeps lazy: `fs` brings its
+ * streams and promises API, `util` its diff and parseArgs, about 45 internal
+ * modules in a bare process, for the few functions the SDK calls. One line
+ * stays one line, so the source maps still line up. The bindings become
+ * consts, so chunks that import each other in a cycle would see them in their
+ * temporal dead zone: the build refuses such cycles.
+ */
+function builtinsFromProcess(): Plugin {
+  return {
+    name: 'oversight-builtins-from-process',
+    renderChunk(code) {
+      let changed = false;
+      const out = code.replace(IMPORT_LINE, (line, def?: string, ns?: string, named?: string, from = '') => {
+        if (!nodeModule.isBuiltin(from)) return line;
+        changed = true;
+        const target = `process.getBuiltinModule(${JSON.stringify(from)})`;
+        const parts: string[] = [];
+        const base = def ?? ns;
+        if (base) parts.push(`const ${base} = ${target};`);
+        if (named?.trim()) {
+          const fields = named
+            .split(',')
+            .map((n) => n.trim())
+            .filter(Boolean)
+            .map((n) => n.replace(/^(\S+)\s+as\s+(\S+)$/, '$1: $2'));
+          parts.push(`const { ${fields.join(', ')} } = ${base ?? target};`);
+        }
+        return parts.join(' ');
+      });
+      return changed ? { code: out, map: null } : null;
+    },
+    generateBundle(_options, bundle) {
+      const imports = new Map<string, string[]>();
+      for (const item of Object.values(bundle))
+        if (item.type === 'chunk') imports.set(item.fileName, (item as OutputChunk).imports);
+      const visit = (file: string, trail: string[]) => {
+        if (trail.includes(file)) throw new Error(`chunk import cycle: ${[...trail, file].join(' -> ')}`);
+        for (const next of imports.get(file) ?? []) if (imports.has(next)) visit(next, [...trail, file]);
+      };
+      for (const file of imports.keys()) visit(file, []);
+    },
+  };
 }
 
 /**
