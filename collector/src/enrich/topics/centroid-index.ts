@@ -7,22 +7,52 @@
  * The inverted index makes the search exact and sublinear at once. A topic
  * that shares no non-zero dimension with the question has a dot product of
  * exactly 0 with it, so it can never clear a positive threshold; every other
- * topic is reached through the question's own dimensions and scored in full.
- * Contributions are added per topic in ascending dimension order in doubles,
- * the order the linear scan uses, so the cosines are bit-identical to it.
- * What it costs is the summed length of the question's posting lists (about a
- * tenth of the topics per dimension at 1024 dimensions), not topics × width.
+ * topic is reached through the question's own dimensions, and the few whose
+ * partial score could still reach the bar are listed, best first, for the
+ * caller to score with the linear scan's own function (so its choices are the
+ * scan's). Two bounds keep the work down (see `candidates`): the question's
+ * light, common dimensions are left unread while Cauchy–Schwarz caps what
+ * they can add, and the bar rises from the threshold to the runner-up's exact
+ * cosine among a few probed topics, so fewer lists need reading and fewer
+ * topics scoring. What it costs is part of the summed length of the
+ * question's posting lists (about a tenth of the topics per dimension at 1024
+ * dimensions), not topics × width.
  *
- * State is per topic slot (a column cell per dimension, at most one posting
- * entry per non-zero dimension), never per question.
+ * A posting is one 32-bit word: the slot's low 15 bits and the centroid's
+ * normalised value there (sum / ‖sum‖, so a partial is a cosine directly)
+ * rounded to 16 bits. Half the memory of an id array beside a float array and
+ * one load per posting; the rounding (at most 1/65,534 per dimension) is
+ * bounded and allowed for. Slots are grouped in pages of 32,768 (one set of
+ * lists per page), so the 15-bit slot field never limits the topic count and
+ * a slot's place in a list fits 16 bits.
+ *
+ * State is per topic slot (a 16-bit position per dimension, at most one
+ * posting per non-zero dimension), never per question.
  */
 
 const MIN_CAPACITY = 1024;
+/** Slots per page: the slot bits of a posting. */
+const PAGE_BITS = 15;
+const PAGE = 1 << PAGE_BITS;
+/** Normalised values are stored as round(value × QUANT): |value| ≤ 1 fits a signed 16-bit field. */
+const QUANT = 32_767;
 /**
- * Share of the floor that the skipped dimensions may add at most. Larger skips
- * more posting lists but lets more slots through to exact scoring.
+ * Share of the bar that the unread dimensions may add at most. Larger skips
+ * more posting lists but lets more slots through to exact scoring; 0.6 read
+ * the fewest postings per exact score saved at 10k topics (0.4: 1.6× the
+ * postings for a fifth of the exact scores, which cost ~170 postings each).
  */
-const SKIP_SHARE = 0.4;
+const SKIP_SHARE = 0.6;
+
+/** ‖q_rest‖ at which the best partials are probed: most of a question's weight is read by then. */
+const PROBE_REST = 0.5;
+/** Slots probed (exactly scored) to raise the bar. */
+const PROBE = 4;
+
+function quantise(x: number): number {
+  const v = Math.round(x);
+  return Math.min(QUANT, Math.max(-QUANT, v));
+}
 
 export class CentroidIndex {
   readonly dimension: number;
@@ -31,29 +61,27 @@ export class CentroidIndex {
   private capacity = 0;
   /** Dense spaces: raw centroid sums column-wise, a cell per dimension and slot. */
   private columns: Float32Array[] = [];
-  /** Sparse spaces: per dimension, the slots with a non-zero sum there and that sum, side by side. */
-  private ids: Int32Array[] = [];
-  private vals: Float32Array[] = [];
+  /** Sparse spaces: per page and dimension (`page × dimension + j`), the packed postings. */
+  private lists: Int32Array[] = [];
   private lengths: Int32Array = new Int32Array(0);
-  /** Per slot, where it sits in each dimension's list (−1: absent), so an update is O(1). */
-  private positions: (Int32Array | undefined)[] = [];
-  private sqNorms: Float64Array = new Float64Array(0);
   /**
-   * Scratch for a search: per-slot partial scores, and the slots listed. Single
-   * precision halves the cache the scattered adds touch (10k slots: 40 kB);
-   * the partials only decide who is scored exactly, with slack for rounding.
+   * Per slot and dimension (`slot × dimension + j`), where the slot sits in
+   * that list plus one (0: absent), so an update is O(1). A page's lists hold
+   * at most 2^15 postings, so 16 bits suffice: 2 kB per slot at 1024 wide.
    */
-  private scores: Float32Array = new Float32Array(0);
+  private positions: Uint16Array = new Uint16Array(0);
+  private sqNorms: Float64Array = new Float64Array(0);
+  /** Scratch for a search: per-slot partial cosines (inverted) or coarse scores (columns), and the slots listed. */
+  private scores: Float64Array = new Float64Array(0);
+  /** The last search's bound on what a slot's cosine can exceed its partial by. */
+  private slack = 0;
+  private coarseScores: Float32Array = new Float32Array(0);
   readonly listed: Int32Array = new Int32Array(0);
 
   constructor(dimension: number, inverted: boolean, capacity = MIN_CAPACITY) {
     this.dimension = dimension;
     this.inverted = inverted;
-    if (inverted) {
-      this.ids = Array.from({ length: dimension }, () => new Int32Array(16));
-      this.vals = Array.from({ length: dimension }, () => new Float32Array(16));
-      this.lengths = new Int32Array(dimension);
-    } else this.columns = Array.from({ length: dimension }, () => new Float32Array(0));
+    if (!inverted) this.columns = Array.from({ length: dimension }, () => new Float32Array(0));
     this.grow(capacity);
   }
 
@@ -66,67 +94,105 @@ export class CentroidIndex {
       col.set(old);
       return col;
     });
+    if (this.inverted) {
+      const pages = Math.ceil(capacity / PAGE);
+      for (let k = this.lists.length; k < pages * this.dimension; k++) this.lists.push(new Int32Array(16));
+      const lengths = new Int32Array(pages * this.dimension);
+      lengths.set(this.lengths);
+      this.lengths = lengths;
+      const positions = new Uint16Array(capacity * this.dimension);
+      positions.set(this.positions);
+      this.positions = positions;
+    }
     const sq = new Float64Array(capacity);
     sq.set(this.sqNorms);
     this.sqNorms = sq;
-    this.scores = new Float32Array(capacity);
+    if (this.inverted) this.scores = new Float64Array(capacity);
+    else this.coarseScores = new Float32Array(capacity);
     (this as { listed: Int32Array }).listed = new Int32Array(capacity);
     this.capacity = capacity;
   }
 
-  /** Writes a slot's sum: every dimension, or only `dims` (the ones a sparse question changed). */
+  /**
+   * Writes a slot's sum: every dimension, or only `dims` (the ones a sparse
+   * question changed). In the inverted index every posting of the slot holds
+   * sum / ‖sum‖, so a new norm rewrites all of them, whatever `dims` says.
+   */
   write(slot: number, sum: Float32Array, sqNorm: number, dims?: readonly number[]): void {
     this.grow(slot + 1);
-    this.sqNorms[slot] = sqNorm;
     if (!this.inverted) {
+      this.sqNorms[slot] = sqNorm;
       const cols = this.columns;
       if (dims) for (const j of dims) (cols[j] as Float32Array)[slot] = sum[j] as number;
       else for (let j = 0; j < this.dimension; j++) (cols[j] as Float32Array)[slot] = sum[j] as number;
       return;
     }
-    let pos = this.positions[slot];
-    if (!pos) this.positions[slot] = pos = new Int32Array(this.dimension).fill(-1);
-    if (dims) for (const j of dims) this.cell(pos, slot, j, sum[j] as number);
-    else for (let j = 0; j < this.dimension; j++) this.cell(pos, slot, j, sum[j] as number);
-  }
-
-  private cell(pos: Int32Array, slot: number, j: number, value: number): void {
-    const at = pos[j] as number;
-    if (at >= 0) {
-      if (value !== 0) (this.vals[j] as Float32Array)[at] = value;
-      else this.unpost(pos, j);
+    if (!(sqNorm > 0)) {
+      this.clear(slot);
       return;
     }
-    if (value === 0) return;
-    let ids = this.ids[j] as Int32Array;
-    let vals = this.vals[j] as Float32Array;
-    const n = this.lengths[j] as number;
-    if (n === ids.length) {
-      const moreIds = new Int32Array(n * 2);
-      moreIds.set(ids);
-      const moreVals = new Float32Array(n * 2);
-      moreVals.set(vals);
-      this.ids[j] = ids = moreIds;
-      this.vals[j] = vals = moreVals;
+    // |sum_j| ≤ ‖sum‖, so the value fits; the clamp only guards against a caller's inexact sqNorm.
+    const scale = QUANT / Math.sqrt(sqNorm);
+    if (dims && sqNorm === this.sqNorms[slot])
+      for (const j of dims) this.cell(slot, j, quantise((sum[j] as number) * scale));
+    else {
+      // Every posting (the norm moved): the common case, so the loop skips the
+      // zeros and rewrites present postings in place without a call.
+      const lists = this.lists;
+      const positions = this.positions;
+      const dim = this.dimension;
+      const row = (slot >>> PAGE_BITS) * dim;
+      const low = (slot & (PAGE - 1)) << 16;
+      const own = slot * dim;
+      for (let j = 0; j < dim; j++) {
+        const x = sum[j] as number;
+        const at = positions[own + j] as number;
+        if (x === 0 && at === 0) continue;
+        const v = quantise(x * scale);
+        if (at !== 0 && v !== 0) (lists[row + j] as Int32Array)[at - 1] = low | (v & 0xffff);
+        else this.cell(slot, j, v);
+      }
     }
-    ids[n] = slot;
-    vals[n] = value;
-    pos[j] = n;
-    this.lengths[j] = n + 1;
+    this.sqNorms[slot] = sqNorm;
   }
 
-  private unpost(pos: Int32Array, j: number): void {
-    const ids = this.ids[j] as Int32Array;
-    const vals = this.vals[j] as Float32Array;
-    const at = pos[j] as number;
-    const last = (this.lengths[j] as number) - 1;
+  /** Sets slot's posting in dimension j to the quantised value `v` (0: no posting). */
+  private cell(slot: number, j: number, v: number): void {
+    const own = slot * this.dimension + j;
+    const at = this.positions[own] as number;
+    const key = (slot >>> PAGE_BITS) * this.dimension + j;
+    const word = ((slot & (PAGE - 1)) << 16) | (v & 0xffff);
+    if (at !== 0) {
+      if (v !== 0) (this.lists[key] as Int32Array)[at - 1] = word;
+      else this.unpost(slot, j);
+      return;
+    }
+    if (v === 0) return;
+    let list = this.lists[key] as Int32Array;
+    const n = this.lengths[key] as number;
+    if (n === list.length) {
+      const more = new Int32Array(n * 2);
+      more.set(list);
+      this.lists[key] = list = more;
+    }
+    list[n] = word;
+    this.positions[own] = n + 1;
+    this.lengths[key] = n + 1;
+  }
+
+  private unpost(slot: number, j: number): void {
+    const dim = this.dimension;
+    const page = slot >>> PAGE_BITS;
+    const key = page * dim + j;
+    const list = this.lists[key] as Int32Array;
+    const at = (this.positions[slot * dim + j] as number) - 1;
+    const last = (this.lengths[key] as number) - 1;
     // Order within a list does not matter (scores are per slot), so the last entry fills the gap.
-    const moved = ids[last] as number;
-    ids[at] = moved;
-    vals[at] = vals[last] as number;
-    (this.positions[moved] as Int32Array)[j] = at;
-    pos[j] = -1;
-    this.lengths[j] = last;
+    const moved = list[last] as number;
+    list[at] = moved;
+    this.positions[((page << PAGE_BITS) | (moved >>> 16)) * dim + j] = at + 1;
+    this.positions[slot * dim + j] = 0;
+    this.lengths[key] = last;
   }
 
   /** Empties a slot (its topic left, or moved to another slot). */
@@ -137,67 +203,149 @@ export class CentroidIndex {
       for (const col of this.columns) col[slot] = 0;
       return;
     }
-    const pos = this.positions[slot];
-    if (!pos) return;
-    for (let j = 0; j < this.dimension; j++) if ((pos[j] as number) >= 0) this.unpost(pos, j);
+    const own = slot * this.dimension;
+    for (let j = 0; j < this.dimension; j++)
+      if ((this.positions[own + j] as number) !== 0) this.unpost(slot, j);
   }
 
   /**
    * The slots among the first `n` whose cosine with `q` (non-zero on `nz`)
-   * may reach `floor` > 0: returns how many, listed in `listed[0..count)`, for
-   * the caller to score exactly. No slot left out can reach `floor`.
+   * may reach `floor` > 0, and may be among the two best: returns how many,
+   * listed in `listed[0..count)` best partial first, for the caller to score
+   * exactly; `reach(k)` bounds the k-th one's cosine. `exact(slot)`, when
+   * given, is the caller's own cosine for a slot (−Infinity for one it would
+   * not pick); the few slots probed with it raise the bar to the runner-up's
+   * cosine. No slot left out can reach the bar, so none can be the best or
+   * the runner-up among those at or above `floor`.
    *
-   * Why it holds: the question's dimensions are split in two. The cheap-to-skip
-   * ones (small weight, long posting list: common n-grams) are not read; by
-   * Cauchy–Schwarz they add at most ‖q_skipped‖ to any cosine, and they are
-   * chosen so that ‖q_skipped‖ ≤ SKIP_SHARE × floor. The others are
-   * accumulated through their posting lists. A slot is listed when its partial
-   * cosine plus that bound reaches `floor`; a slot none of them reaches has a
-   * partial of 0 and a bound below `floor`.
+   * Why it holds: the question's dimensions are read through their posting
+   * lists in order of weight² per posting, and the rest are not read: by
+   * Cauchy–Schwarz they add at most ‖q_rest‖ to any cosine, and reading stops
+   * once ‖q_rest‖ ≤ SKIP_SHARE × the bar. Each stored value is off by at most
+   * 1 / (2 QUANT), so a partial is off by at most Σ|q_j| / (2 QUANT). A slot
+   * is listed when its partial plus both bounds reaches the bar; a slot none
+   * of the read lists reaches has a partial of 0 and bounds below it. The
+   * bar is `floor`, or the second-best exact cosine among the probed slots
+   * when that is higher: the true runner-up's cosine is at least that, so a
+   * slot whose bound is below it can be neither best nor runner-up (ties
+   * included, as the bound must be strictly below).
    */
-  candidates(q: Float32Array, nz: readonly number[], floor: number, n: number): number {
+  candidates(
+    q: Float32Array,
+    nz: readonly number[],
+    floor: number,
+    n: number,
+    exact?: (slot: number) => number,
+  ): number {
     if (!this.inverted) throw new Error('centroid index: candidates need the inverted index');
     if (!(floor > 0)) throw new Error(`centroid index: floor must be positive, got ${floor}`);
     this.grow(n);
+    const dim = this.dimension;
     const lengths = this.lengths;
-    const order = nz.slice().sort((a, b) => {
-      const qa = q[a] as number;
-      const qb = q[b] as number;
-      return (qa * qa) / ((lengths[a] as number) + 1) - (qb * qb) / ((lengths[b] as number) + 1);
-    });
-    const budget = (SKIP_SHARE * floor) ** 2;
-    let skipped = 0;
-    let cut = 0;
-    for (; cut < order.length; cut++) {
-      const w = q[order[cut] as number] as number;
-      if (skipped + w * w > budget) break;
-      skipped += w * w;
+    const pages = Math.ceil(n / PAGE);
+    const m = nz.length;
+    // Read order: most weight² per posting read first (rare n-grams before common ones).
+    const keys = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      const j = nz[i] as number;
+      let c = 1;
+      for (let p = 0; p < pages; p++) c += lengths[p * dim + j] as number;
+      keys[i] = (q[j] as number) ** 2 / c;
     }
-    // Slack for rounding: partials add in single precision, in another order than the exact score
-    // (each term's relative error is below 2⁻²³ ≈ 1.2e-7, and |partial| ≤ ‖q‖‖c‖).
-    const need = floor - Math.sqrt(skipped) - 1e-4;
+    const order = Array.from({ length: m }, (_, i) => i).sort(
+      (a, b) => (keys[b] as number) - (keys[a] as number),
+    );
+    // rest[o]: ‖q‖² over the dimensions from the o-th in read order on, summed
+    // smallest first so the bound carries no cancellation.
+    const rest = new Float64Array(m + 1);
+    for (let o = m - 1; o >= 0; o--)
+      rest[o] = (rest[o + 1] as number) + (q[nz[order[o] as number] as number] as number) ** 2;
     const scores = this.scores;
     scores.fill(0, 0, n);
-    for (let o = cut; o < order.length; o++) {
-      const j = order[o] as number;
-      const w = q[j] as number;
-      const ids = this.ids[j] as Int32Array;
-      const vals = this.vals[j] as Float32Array;
-      const len = lengths[j] as number;
-      for (let k = 0; k < len; k++) {
-        const slot = ids[k] as number;
-        scores[slot] = (scores[slot] as number) + w * (vals[k] as number);
-      }
+    let o = 0;
+    let l1 = 0;
+    let bar = floor;
+    if (exact) {
+      // Read the heaviest part, then score the best few partials exactly: the
+      // runner-up among them is a bar every other slot must clear.
+      for (; o < m && (rest[o] as number) > PROBE_REST ** 2; o++)
+        l1 += this.accumulate(q, nz[order[o] as number] as number, pages);
+      const runnerUp = this.probe(n, exact);
+      if (runnerUp > bar) bar = runnerUp;
     }
-    const sqNorms = this.sqNorms;
+    const budget = (SKIP_SHARE * bar) ** 2;
+    for (; o < m && (rest[o] as number) > budget; o++)
+      l1 += this.accumulate(q, nz[order[o] as number] as number, pages);
+    // Rounding: each stored value is within 1/(2 QUANT) of the exact one; the
+    // sums in doubles and the caller's own rounding are far below 1e-9.
+    const slack = Math.sqrt(rest[o] as number) + l1 / (2 * QUANT) + 1e-9;
+    this.slack = slack;
+    const need = bar - slack;
     const listed = this.listed;
     let count = 0;
+    if (need <= 0) {
+      // Nothing excluded: a bar this low against what was skipped.
+      for (let slot = 0; slot < n; slot++) if ((this.sqNorms[slot] as number) > 0) listed[count++] = slot;
+    } else for (let slot = 0; slot < n; slot++) if ((scores[slot] as number) >= need) listed[count++] = slot;
+    // Best partial first, so the caller can stop at the first slot whose reach
+    // is below what it must beat (ties by slot keep the order deterministic).
+    listed.subarray(0, count).sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
+    return count;
+  }
+
+  /** Adds dimension j's postings × q_j to the partials; returns |q_j| (for the rounding bound). */
+  private accumulate(q: Float32Array, j: number, pages: number): number {
+    const qj = q[j] as number;
+    const w = qj / QUANT;
+    const scores = this.scores;
+    for (let p = 0; p < pages; p++) {
+      const key = p * this.dimension + j;
+      const list = this.lists[key] as Int32Array;
+      const len = this.lengths[key] as number;
+      const base = p << PAGE_BITS;
+      for (let k = 0; k < len; k++) {
+        const word = list[k] as number;
+        const slot = base | (word >>> 16);
+        scores[slot] = (scores[slot] as number) + w * ((word << 16) >> 16);
+      }
+    }
+    return Math.abs(qj);
+  }
+
+  /** The second-best `exact` cosine among the PROBE slots of best partial (−Infinity when fewer than two). */
+  private probe(n: number, exact: (slot: number) => number): number {
+    const scores = this.scores;
+    const top: number[] = [];
+    let low = -Infinity;
     for (let slot = 0; slot < n; slot++) {
       const p = scores[slot] as number;
-      // Compared squared: no square root per slot (p ≥ need > 0 ⇔ p² ≥ need² × ‖c‖²).
-      if (p > 0 && p * p >= need * need * (sqNorms[slot] as number)) listed[count++] = slot;
+      if (p <= low) continue;
+      // A short sorted list, best first; most slots fail the test above.
+      let i = top.length < PROBE ? top.length : PROBE - 1;
+      while (i > 0 && (scores[top[i - 1] as number] as number) < p) i--;
+      top.splice(i, 0, slot);
+      if (top.length > PROBE) top.pop();
+      if (top.length === PROBE) low = scores[top[PROBE - 1] as number] as number;
     }
-    return count;
+    let best = -Infinity;
+    let second = -Infinity;
+    for (const slot of top) {
+      const c = exact(slot);
+      if (c > best) {
+        second = best;
+        best = c;
+      } else if (c > second) second = c;
+    }
+    return second;
+  }
+
+  /**
+   * The most the `k`-th listed slot's cosine can be (after `candidates`): its
+   * partial plus what was skipped and rounded. Falls with `k`, so a caller
+   * that needs a cosine above some value can stop at the first `k` below it.
+   */
+  reach(k: number): number {
+    return (this.scores[this.listed[k] as number] as number) + this.slack;
   }
 
   /**
@@ -208,7 +356,7 @@ export class CentroidIndex {
   coarse(q: Float32Array, heavy: readonly number[], n: number, keep: number): number[] {
     if (this.inverted) throw new Error('centroid index: the coarse pass needs the columns');
     this.grow(n);
-    const coarse = this.scores;
+    const coarse = this.coarseScores;
     coarse.fill(0, 0, n);
     for (const i of heavy) {
       const col = this.columns[i] as Float32Array;
@@ -252,7 +400,7 @@ export class CentroidIndex {
   /** Posting entries held (the inverted index's size), for memory figures and tests. */
   get entries(): number {
     let n = 0;
-    for (let j = 0; j < this.lengths.length; j++) n += this.lengths[j] as number;
+    for (let k = 0; k < this.lengths.length; k++) n += this.lengths[k] as number;
     return n;
   }
 }

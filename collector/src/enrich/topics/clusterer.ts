@@ -359,9 +359,14 @@ export class TopicClusterer {
     let secondSim = -Infinity;
     if (!this.linear && sparse && floor > 0 && (s.topics.length > INDEX_MIN || s.index?.inverted)) {
       const index = ensureIndex(s, true);
-      const n = index.candidates(q, nz, floor, s.topics.length);
+      const n = index.candidates(q, nz, floor, s.topics.length, (slot) => {
+        const t = s.topics[slot] as Topic;
+        return eligible && !eligible(t) ? -Infinity : similarity(q, t, nz);
+      });
       const listed = index.listed;
       for (let k = 0; k < n; k++) {
+        // Listed by partial score: once one cannot reach what it must beat, neither can the rest.
+        if (index.reach(k) < Math.max(secondSim, floor)) break;
         const slot = listed[k] as number;
         const t = s.topics[slot] as Topic;
         if (eligible && !eligible(t)) continue;

@@ -68,6 +68,119 @@ describe('CentroidIndex', () => {
     expect(checked).toBeGreaterThan(300 * 1_000);
   });
 
+  it('finds the best and the runner-up with a probe and an early stop, over several pages of slots', () => {
+    // 70,000 slots: three pages of 32,768, so slot bits and page offsets are exercised.
+    const dim = 96;
+    const r = rng(17);
+    const slots = 70_000;
+    const index = new CentroidIndex(dim, true, 16);
+    const sums: Float32Array[] = [];
+    const sparse = (nnz: number) => {
+      const v = new Float32Array(dim);
+      for (let k = 0; k < nnz; k++) v[Math.floor(r() * dim)] = r() * 2 - 1;
+      return v;
+    };
+    const sq = (v: Float32Array) => v.reduce((a, x) => a + x * x, 0);
+    // Slots gather around 400 centres, so a question has many close slots and
+    // the runner-up is a near tie with the best (where a wrong bar would show).
+    const centres = Array.from({ length: 400 }, () => sparse(8));
+    const near = (centre: Float32Array, noise: number) => {
+      const v = sparse(3);
+      for (let j = 0; j < dim; j++) v[j] = (centre[j] as number) + noise * (v[j] as number);
+      return v;
+    };
+    const norms2 = new Float64Array(slots);
+    for (let slot = 0; slot < slots; slot++) {
+      sums[slot] = near(centres[slot % centres.length] as Float32Array, 0.8);
+      norms2[slot] = sq(sums[slot] as Float32Array);
+      index.write(slot, sums[slot] as Float32Array, norms2[slot] as number);
+    }
+    const floor = 0.3;
+    // Every third slot is one the caller would not pick (as absorbs skip small topics).
+    const eligible = (slot: number) => slot % 3 !== 1;
+    let found = 0;
+    let lastPage = 0;
+    let scored = 0;
+    let listedTotal = 0;
+    for (let round = 0; round < 120; round++) {
+      const slot = Math.floor(r() * slots);
+      const sum = sums[slot] as Float32Array;
+      if (r() < 0.1) {
+        sum.fill(0);
+        norms2[slot] = 0;
+        index.clear(slot);
+      } else {
+        const add = sparse(3);
+        for (let j = 0; j < dim; j++) sum[j] = (sum[j] as number) + (add[j] as number);
+        norms2[slot] = sq(sum);
+        index.write(slot, sum, norms2[slot] as number);
+      }
+      const q = round % 4 === 0 ? sparse(12) : near(centres[Math.floor(r() * centres.length)] as Float32Array, 0.5);
+      const n = Math.sqrt(sq(q));
+      for (let j = 0; j < dim; j++) q[j] = (q[j] as number) / n;
+      const nz = [...q.keys()].filter((j) => q[j] !== 0);
+      const cosine = (s: number) => {
+        const c = sums[s] as Float32Array;
+        const norm2 = norms2[s] as number;
+        if (norm2 === 0) return 0;
+        let dot = 0;
+        for (const j of nz) dot += (q[j] as number) * (c[j] as number);
+        return dot / Math.sqrt(norm2);
+      };
+      // The reference: every eligible slot scored, ties to the lower slot.
+      let best = -1;
+      let second = -1;
+      let b = -Infinity;
+      let b2 = -Infinity;
+      for (let s = 0; s < slots; s++) {
+        if (!eligible(s)) continue;
+        const c = cosine(s);
+        if (c < floor) continue;
+        if (c > b) {
+          second = best;
+          b2 = b;
+          best = s;
+          b = c;
+        } else if (c > b2) {
+          second = s;
+          b2 = c;
+        }
+      }
+      // The index, driven as the clusterer drives it.
+      const count = index.candidates(q, nz, floor, slots, (s) => (eligible(s) ? cosine(s) : -Infinity));
+      listedTotal += count;
+      let gotBest = -1;
+      let gotSecond = -1;
+      let bestSim = -Infinity;
+      let secondSim = -Infinity;
+      for (let k = 0; k < count; k++) {
+        if (index.reach(k) < Math.max(secondSim, floor)) break;
+        const s = index.listed[k] as number;
+        if (!eligible(s)) continue;
+        const c = cosine(s);
+        scored++;
+        if (c < floor || c < secondSim) continue;
+        if (c > bestSim || (c === bestSim && s < gotBest)) {
+          gotSecond = gotBest;
+          secondSim = bestSim;
+          gotBest = s;
+          bestSim = c;
+        } else if (c > secondSim || (c === secondSim && s < gotSecond)) {
+          gotSecond = s;
+          secondSim = c;
+        }
+      }
+      expect({ round, best: gotBest, second: gotSecond }).toEqual({ round, best, second });
+      if (best >= 0) found++;
+      lastPage = Math.max(lastPage, best >> 15, second >> 15);
+      expect(count).toBeLessThan(slots / 4);
+    }
+    expect(found).toBeGreaterThan(60);
+    expect(lastPage).toBe(2);
+    // The early stop leaves listed slots unscored.
+    expect(scored).toBeLessThan(listedTotal * 0.8);
+  });
+
   it('refuses a floor at or below zero (topics it never reaches would then count)', () => {
     const index = new CentroidIndex(16, true);
     expect(() => index.candidates(new Float32Array(16), [], 0, 0)).toThrow(/floor must be positive/);
