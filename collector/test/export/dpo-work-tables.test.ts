@@ -4,12 +4,12 @@
  * away what an export killed long ago left.
  */
 import { PassThrough, Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exportPreferences } from '../../src/export/export-preferences.ts';
 import { ratedByPrompt } from '../../src/export/preference-query.ts';
 import type { Store } from '../../src/store/store.ts';
 import { storeBackends } from '../helpers/store-backends.ts';
-import { type Generation, seed, spanId, traceId, type Vote } from './seed.ts';
+import { type Generation, seededStore, spanId, traceId, type Vote } from './seed.ts';
 
 const QUESTIONS = ['How do I reset my password?', 'Cancel my subscription', 'Do you ship to Canada?'];
 
@@ -44,53 +44,47 @@ async function workTables(store: Store): Promise<string[]> {
 
 // The HTTP shim answers a query in ~0.5 s on a loaded machine, and a sliced DPO export runs dozens.
 describe.each(storeBackends())('DPO work tables on $name', (backend) => {
-  let store: Store;
-  beforeAll(async () => {
-    store = await backend.open();
-    await store.migrate();
-    await seed(store, generations, votes);
-  }, 60_000);
-  afterAll(() => backend.cleanup());
+  const seeded = seededStore(backend, generations, votes);
 
   it('are dropped after an export that succeeds', async () => {
-    const summary = await exportPreferences(store, new PassThrough().resume(), {
+    const summary = await exportPreferences(seeded.store, new PassThrough().resume(), {
       format: 'dpo',
       sliceRows: 4,
     });
     expect(summary.kinds).toEqual({ thumbs_pair: 15 });
-    expect(await workTables(store)).toEqual([]);
+    expect(await workTables(seeded.store)).toEqual([]);
   }, 120_000);
 
   it('are dropped when the reader stops early', async () => {
     let seen: string[] = [];
     let batches = 0;
-    for await (const batch of ratedByPrompt(store, {}, { sliceRows: 4 })) {
+    for await (const batch of ratedByPrompt(seeded.store, {}, { sliceRows: 4 })) {
       expect(batch.length).toBeGreaterThan(0);
       batches++;
-      seen = await workTables(store);
+      seen = await workTables(seeded.store);
       break;
     }
     expect(batches).toBe(1);
     // The first batch came from the sorted work table, so it existed while the export ran.
     expect(seen).toHaveLength(2);
-    expect(await workTables(store)).toEqual([]);
+    expect(await workTables(seeded.store)).toEqual([]);
   }, 120_000);
 
   it('are dropped when the output fails', async () => {
     let seen: string[] = [];
     const failing = new Writable({
       write(_chunk, _encoding, callback) {
-        workTables(store).then((names) => {
+        workTables(seeded.store).then((names) => {
           seen = names;
           callback(new Error('disk full'));
         }, callback);
       },
     });
-    await expect(exportPreferences(store, failing, { format: 'dpo', sliceRows: 4 })).rejects.toThrow(
+    await expect(exportPreferences(seeded.store, failing, { format: 'dpo', sliceRows: 4 })).rejects.toThrow(
       'disk full',
     );
     expect(seen).toHaveLength(2);
-    expect(await workTables(store)).toEqual([]);
+    expect(await workTables(seeded.store)).toEqual([]);
   }, 120_000);
 
   it("clears a killed export's tables older than a day, and leaves a running one's", async () => {
@@ -98,12 +92,12 @@ describe.each(storeBackends())('DPO work tables on $name', (backend) => {
     const stale = `export_dpo_${now - 2 * 86_400}_0123456789ab`;
     const running = `export_dpo_${now - 60}_ba9876543210`;
     for (const name of [stale, `${stale}_bounds`, running])
-      await store.command(
-        `CREATE TABLE \`${store.database}\`.\`${name}\` (x UInt8) ENGINE = MergeTree ORDER BY x`,
+      await seeded.store.command(
+        `CREATE TABLE \`${seeded.store.database}\`.\`${name}\` (x UInt8) ENGINE = MergeTree ORDER BY x`,
       );
-    const summary = await exportPreferences(store, new PassThrough().resume(), { format: 'dpo' });
+    const summary = await exportPreferences(seeded.store, new PassThrough().resume(), { format: 'dpo' });
     expect(summary.kinds).toEqual({ thumbs_pair: 15 });
-    expect(await workTables(store)).toEqual([running]);
-    await store.command(`DROP TABLE \`${store.database}\`.\`${running}\` SYNC`);
+    expect(await workTables(seeded.store)).toEqual([running]);
+    await seeded.store.command(`DROP TABLE \`${seeded.store.database}\`.\`${running}\` SYNC`);
   }, 120_000);
 });

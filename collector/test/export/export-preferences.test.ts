@@ -2,12 +2,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ExportOptions, exportPreferences, withOutput } from '../../src/export/export-preferences.ts';
 import { jaccard } from '../../src/export/formats.ts';
 import type { Store } from '../../src/store/store.ts';
 import { storeBackends } from '../helpers/store-backends.ts';
-import { type Generation, seed, spanId, traceId, type Vote } from './seed.ts';
+import { type Generation, seededStore, spanId, traceId, type Vote } from './seed.ts';
 
 const A = 'project-a';
 const B = 'project-b';
@@ -102,18 +102,10 @@ async function run(store: Store, options: ExportOptions) {
 }
 
 describe.each(storeBackends())('export-preferences on $name', (backend) => {
-  let store: Store;
-  beforeAll(async () => {
-    store = await backend.open();
-    await store.migrate();
-    await seed(store, generations, votes);
-  }, 60_000);
-  afterAll(async () => {
-    await backend.cleanup();
-  });
+  const seeded = seededStore(backend, generations, votes);
 
   it('KTO: one row per thumbed generation, PII masked, ties and missing generations skipped', async () => {
-    const { summary, records } = await run(store, { format: 'kto', project: A, pageSize: 3 }); // several pages
+    const { summary, records } = await run(seeded.store, { format: 'kto', project: A, pageSize: 3 }); // several pages
     expect(records).toEqual([
       {
         prompt: user('How do I reset my password?'),
@@ -155,14 +147,14 @@ describe.each(storeBackends())('export-preferences on $name', (backend) => {
   });
 
   it('KTO with --min-groundedness drops weakly grounded positives only', async () => {
-    const { summary, records } = await run(store, { format: 'kto', project: A, minGroundedness: 0.5 });
+    const { summary, records } = await run(seeded.store, { format: 'kto', project: A, minGroundedness: 0.5 });
     expect(records.map((r) => r.completion[0].content)).not.toContain('Yes, in 5 days.');
     expect(records.map((r) => r.completion[0].content)).toContain('Every day 9 to 5.');
     expect(summary.skipped).toMatchObject({ below_min_groundedness: 1 });
   });
 
   it('DPO: same and near-identical prompts paired, edits as pairs, PII masked, one project only', async () => {
-    const { summary, records } = await run(store, { format: 'dpo', project: A, pageSize: 3 }); // a group spans pages
+    const { summary, records } = await run(seeded.store, { format: 'dpo', project: A, pageSize: 3 }); // a group spans pages
     // Ordered by prompt: pairs come out grouped by question.
     expect(records).toEqual([
       {
@@ -186,7 +178,7 @@ describe.each(storeBackends())('export-preferences on $name', (backend) => {
   });
 
   it('DPO without a project filter still never pairs across projects', async () => {
-    const { records } = await run(store, { format: 'dpo' });
+    const { records } = await run(seeded.store, { format: 'dpo' });
     const chosen = records.map((r) => r.chosen[0].content);
     const rejected = records.map((r) => r.rejected[0].content);
     expect(chosen).toHaveLength(3);
@@ -194,7 +186,7 @@ describe.each(storeBackends())('export-preferences on $name', (backend) => {
   });
 
   it('SFT: liked, not hallucinated answers and user corrections', async () => {
-    const { summary, records } = await run(store, { format: 'sft', project: A, maskPii: false });
+    const { summary, records } = await run(seeded.store, { format: 'sft', project: A, maskPii: false });
     expect(records).toEqual([
       { messages: [...user('How do I reset my password?'), ...bot('Open Settings, then Security.')] },
       { messages: [...user('What are your opening hours on Sunday?'), ...bot('We open at 10 on Sundays.')] },
@@ -212,22 +204,24 @@ describe.each(storeBackends())('export-preferences on $name', (backend) => {
   });
 
   it("a project's export holds only its own rows", async () => {
-    const { records } = await run(store, { format: 'kto', project: B });
+    const { records } = await run(seeded.store, { format: 'kto', project: B });
     expect(records).toEqual([
       { prompt: user('How do I reset my password?'), completion: bot('Project B answer.'), label: false },
     ]);
   });
 
   it('filters by feedback time', async () => {
-    const { summary } = await run(store, { format: 'kto', project: A, since: '2027-01-02' });
+    const { summary } = await run(seeded.store, { format: 'kto', project: A, since: '2027-01-02' });
     expect(summary).toMatchObject({ feedbackRows: 0, written: 0 });
-    const { summary: all } = await run(store, { format: 'kto', project: A, until: '2027-01-02' });
+    const { summary: all } = await run(seeded.store, { format: 'kto', project: A, until: '2027-01-02' });
     expect(all.written).toBe(8);
   });
 
   it('rejects bad filters with a clear error', async () => {
-    await expect(run(store, { format: 'kto', since: 'yesterday' })).rejects.toThrow(/not a date: yesterday/);
-    await expect(run(store, { format: 'kto', topic: 'billing' })).rejects.toThrow(/numeric topic id/);
+    await expect(run(seeded.store, { format: 'kto', since: 'yesterday' })).rejects.toThrow(
+      /not a date: yesterday/,
+    );
+    await expect(run(seeded.store, { format: 'kto', topic: 'billing' })).rejects.toThrow(/numeric topic id/);
   });
 });
 

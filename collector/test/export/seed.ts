@@ -1,8 +1,11 @@
 /** Generations and feedback for the export and agreement tests, written through the real row builders. */
+
+import { afterAll, beforeAll } from 'vitest';
 import { toLlmSpanRow } from '../../src/pipeline/transform/llm-rows.ts';
 import { type FeedbackRecord, toFeedbackRow } from '../../src/pipeline/transform/record-rows.ts';
 import type { Store } from '../../src/store/store.ts';
 import { FEEDBACK, LLM_SPANS } from '../../src/store/tables.ts';
+import type { StoreBackend } from '../helpers/store-backends.ts';
 import { sampleLlmSpan } from '../store/fixtures.ts';
 
 export interface Generation {
@@ -56,4 +59,23 @@ export function voteRow(v: Vote) {
 export async function seed(store: Store, generations: Generation[], votes: Vote[]) {
   if (generations.length > 0) await store.insert(LLM_SPANS, generations.map(generationRow));
   if (votes.length > 0) await store.insert(FEEDBACK, votes.map(voteRow));
+}
+
+/**
+ * A store of `backend`, migrated and seeded once for the enclosing `describe`
+ * and cleaned up after it: tests read `.store`.
+ */
+export function seededStore(
+  backend: StoreBackend,
+  generations: Generation[],
+  votes: Vote[],
+): { store: Store } {
+  const seeded = {} as { store: Store };
+  beforeAll(async () => {
+    seeded.store = await backend.open();
+    await seeded.store.migrate();
+    await seed(seeded.store, generations, votes);
+  }, 60_000);
+  afterAll(() => backend.cleanup());
+  return seeded;
 }

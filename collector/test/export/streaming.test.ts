@@ -4,11 +4,11 @@
  * back. Slicing must not change a single exported byte.
  */
 import { PassThrough, Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ExportOptions, exportPreferences } from '../../src/export/export-preferences.ts';
 import type { QueryOptions, Store } from '../../src/store/store.ts';
 import { storeBackends } from '../helpers/store-backends.ts';
-import { type Generation, seed, spanId, traceId, type Vote } from './seed.ts';
+import { type Generation, seededStore, spanId, traceId, type Vote } from './seed.ts';
 
 const QUESTIONS = [
   'How do I reset my password?',
@@ -80,20 +80,14 @@ function counting(store: Store) {
 }
 
 describe.each(storeBackends())('export streaming on $name', (backend) => {
-  let store: Store;
-  beforeAll(async () => {
-    store = await backend.open();
-    await store.migrate();
-    await seed(store, generations, votes);
-  }, 60_000);
-  afterAll(() => backend.cleanup());
+  const seeded = seededStore(backend, generations, votes);
 
   for (const format of ['kto', 'sft', 'dpo'] as const) {
     it(`${format}: small slices give the same records and summary as one slice`, async () => {
-      const whole = await run(store, new PassThrough(), { format });
+      const whole = await run(seeded.store, new PassThrough(), { format });
       expect(whole.summary.written).toBeGreaterThan(3);
       for (const sliceRows of [12]) {
-        const { counted, slices } = counting(store);
+        const { counted, slices } = counting(seeded.store);
         const sliced = await run(counted, new PassThrough(), { format, sliceRows, pageSize: 2 });
         expect(sliced.text).toBe(whole.text);
         expect(sliced.summary).toEqual(whole.summary);
@@ -105,7 +99,7 @@ describe.each(storeBackends())('export streaming on $name', (backend) => {
   }
 
   it('a blocked output holds the reading back, and a released one gets every record', async () => {
-    const expected = await run(store, new PassThrough(), { format: 'kto' });
+    const expected = await run(seeded.store, new PassThrough(), { format: 'kto' });
     let release: (() => void) | undefined;
     const written: string[] = [];
     let firstWrite: () => void = () => {};
@@ -121,7 +115,7 @@ describe.each(storeBackends())('export streaming on $name', (backend) => {
         else release = callback;
       },
     });
-    const { counted, slices } = counting(store);
+    const { counted, slices } = counting(seeded.store);
     let read = 0;
     const exporting = exportPreferences(counted, blocked, {
       format: 'kto',
@@ -152,11 +146,11 @@ describe.each(storeBackends())('export streaming on $name', (backend) => {
         callback(new Error('disk full'));
       },
     });
-    const { counted, slices } = counting(store);
+    const { counted, slices } = counting(seeded.store);
     await expect(exportPreferences(counted, failing, { format: 'kto', sliceRows: 12 })).rejects.toThrow(
       'disk full',
     );
     expect(slices.length).toBeLessThanOrEqual(2);
-    expect(await store.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    expect(await seeded.store.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Tokens, sentences and numbers for the groundedness and relevance scorers.
- * Self-contained on purpose: these run per generation in the collector and in
- * the guard's request path, so everything is one pass of regexes and Sets.
+ * These run per generation in the collector and in the guard's request path,
+ * so a text is scanned once, into typed arrays.
  */
+import { isSpaceUnit } from '../text/code-units.ts';
 
 export interface Token {
   /** Lowercased surface form. */
@@ -618,28 +619,13 @@ export function sentences(text: string): string[] {
  * Claims: sentences, with long ones cut at clause joins, so one unsupported
  * clause is not diluted by a supported one beside it.
  */
-/** Whether `c` is a char code `\s` matches (WhiteSpace or LineTerminator). */
-function isSpace(c: number): boolean {
-  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
-  return (
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  );
-}
 
 /** `text.split(/\s+/).length`, without building the array: runs of whitespace, plus one. */
 function splitCount(text: string): number {
   let runs = 0;
   let inRun = false;
   for (let i = 0; i < text.length; i++) {
-    const space = isSpace(text.charCodeAt(i));
+    const space = isSpaceUnit(text.charCodeAt(i));
     if (space && !inRun) runs++;
     inRun = space;
   }

@@ -1,4 +1,4 @@
-import { codeUnitReader } from '../text/code-units.ts';
+import { codeUnitReader, isSpaceUnit } from '../text/code-units.ts';
 import {
   englishCommon,
   englishKnown,
@@ -10,7 +10,7 @@ import {
   places,
   titles,
 } from './lexicon.ts';
-import { isAllCaps, isCapitalised, isLetterUnit, isSpaceUnit } from './tokens.ts';
+import { isAllCaps, isCapitalised, isLetterUnit } from './tokens.ts';
 import type { Detector, PiiFinding } from './types.ts';
 
 /** Listed as a name and not an English word: "Sandra", "Hamaguchi". */

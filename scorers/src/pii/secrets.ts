@@ -1,6 +1,6 @@
+import { isSpaceUnit } from '../text/code-units.ts';
 import { shannonEntropy } from './checksums.ts';
 import { allMatches } from './matches.ts';
-import { isSpaceUnit } from './tokens.ts';
 import type { Detector } from './types.ts';
 
 interface SecretRule {

@@ -9,23 +9,6 @@ export interface Token {
 const letterClass = new Uint8Array(65536);
 const LETTER = /[\p{L}\p{M}]/u;
 
-/** JavaScript's `\s`. */
-export function isSpaceUnit(c: number): boolean {
-  return (
-    c === 32 ||
-    (c >= 9 && c <= 13) ||
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  );
-}
-
 export function isLetterUnit(code: number): boolean {
   if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
   let k = letterClass[code];

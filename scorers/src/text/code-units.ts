@@ -40,3 +40,20 @@ export function codeUnitReader(extra = 0): (text: string) => Uint16Array {
     return units;
   };
 }
+
+/** Whether `c` is a code unit JavaScript's `\s` matches (WhiteSpace or LineTerminator). */
+export function isSpaceUnit(c: number): boolean {
+  // Most units a scanner meets are ASCII: one range test settles them.
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}

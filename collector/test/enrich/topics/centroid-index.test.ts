@@ -5,18 +5,23 @@ import { TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 
 const rng = seededRandom;
 
+/** Vectors of `dim` with `nnz` random entries in [-1, 1) (collisions allowed). */
+const sparseVectors =
+  (r: () => number, dim: number) =>
+  (nnz: number): Float32Array => {
+    const v = new Float32Array(dim);
+    for (let k = 0; k < nnz; k++) v[Math.floor(r() * dim)] = r() * 2 - 1;
+    return v;
+  };
+const sq = (v: Float32Array) => v.reduce((a, x) => a + x * x, 0);
+
 describe('CentroidIndex', () => {
   it('lists every slot whose cosine reaches the floor, through writes, partial updates and clears', () => {
     const dim = 256;
     const r = rng(3);
     const index = new CentroidIndex(dim, true, 16);
     const sums: Float32Array[] = [];
-    const sparse = (nnz: number) => {
-      const v = new Float32Array(dim);
-      for (let k = 0; k < nnz; k++) v[Math.floor(r() * dim)] = r() * 2 - 1;
-      return v;
-    };
-    const sq = (v: Float32Array) => v.reduce((a, x) => a + x * x, 0);
+    const sparse = sparseVectors(r, dim);
     const slots = 1_500;
     for (let slot = 0; slot < slots; slot++) {
       sums[slot] = sparse(12);
@@ -75,12 +80,7 @@ describe('CentroidIndex', () => {
     const slots = 70_000;
     const index = new CentroidIndex(dim, true, 16);
     const sums: Float32Array[] = [];
-    const sparse = (nnz: number) => {
-      const v = new Float32Array(dim);
-      for (let k = 0; k < nnz; k++) v[Math.floor(r() * dim)] = r() * 2 - 1;
-      return v;
-    };
-    const sq = (v: Float32Array) => v.reduce((a, x) => a + x * x, 0);
+    const sparse = sparseVectors(r, dim);
     // Slots gather around 400 centres, so a question has many close slots and
     // the runner-up is a near tie with the best (where a wrong bar would show).
     const centres = Array.from({ length: 400 }, () => sparse(8));
@@ -115,7 +115,8 @@ describe('CentroidIndex', () => {
         norms2[slot] = sq(sum);
         index.write(slot, sum, norms2[slot] as number);
       }
-      const q = round % 4 === 0 ? sparse(12) : near(centres[Math.floor(r() * centres.length)] as Float32Array, 0.5);
+      const q =
+        round % 4 === 0 ? sparse(12) : near(centres[Math.floor(r() * centres.length)] as Float32Array, 0.5);
       const n = Math.sqrt(sq(q));
       for (let j = 0; j < dim; j++) q[j] = (q[j] as number) / n;
       const nz = [...q.keys()].filter((j) => q[j] !== 0);
