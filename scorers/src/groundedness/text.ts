@@ -442,19 +442,18 @@ let scanNumber = new Float64Array(256);
 let scanPacked = new Int32Array(256);
 let scanKey = new Int32Array(256);
 
+/** A copy of `a` twice as long, its contents at the front. */
+function doubled<T extends Uint8Array | Int32Array | Float64Array>(a: T): T {
+  const b = new (a.constructor as new (length: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 function grow(): void {
-  const entity = new Uint8Array(scanEntity.length * 2);
-  entity.set(scanEntity);
-  scanEntity = entity;
-  const number = new Float64Array(scanNumber.length * 2);
-  number.set(scanNumber);
-  scanNumber = number;
-  const packed = new Int32Array(scanPacked.length * 2);
-  packed.set(scanPacked);
-  scanPacked = packed;
-  const key = new Int32Array(scanKey.length * 2);
-  key.set(scanKey);
-  scanKey = key;
+  scanEntity = doubled(scanEntity);
+  scanNumber = doubled(scanNumber);
+  scanPacked = doubled(scanPacked);
+  scanKey = doubled(scanKey);
 }
 
 /** Cuts `text` into words; returns their count, the words themselves in the scan buffers. */
