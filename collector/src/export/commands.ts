@@ -31,23 +31,28 @@ export async function runExportPreferences(config: Config, flags: unknown): Prom
   if (!parsed.success) throw new Error(z.prettifyError(parsed.error));
   const { out, ...options } = parsed.data;
   const store = await openConfiguredStore(config);
+  // One bar for both phases: a DPO export first sorts prompts (spans), then reads rated generations.
   const bar = new SingleBar({
     stream: process.stderr,
-    format: 'exporting {bar} {value} rated generations read ({total} feedback rows) | {duration_formatted}',
+    format: '{phase} {bar} {value} {unit} | {duration_formatted}',
     hideCursor: true,
   });
   let started = false;
+  const show = (value: number, total: number, payload: { phase: string; unit: string }) => {
+    if (!started) {
+      bar.start(total, 0, payload);
+      started = true;
+    } else bar.setTotal(total);
+    bar.update(Math.min(value, total), payload);
+  };
   try {
     const summary = await withOutput(out, (sink) =>
       exportPreferences(store, sink, {
         ...options,
-        onProgress: (read, total) => {
-          if (!started) {
-            bar.start(total, 0);
-            started = true;
-          }
-          bar.update(Math.min(read, total));
-        },
+        onSorting: (spans, total) =>
+          show(spans, total, { phase: 'sorting prompts', unit: `of ${total} spans` }),
+        onProgress: (read, total) =>
+          show(read, total, { phase: 'exporting', unit: `rated generations read (${total} feedback rows)` }),
       }),
     );
     if (started) bar.stop();

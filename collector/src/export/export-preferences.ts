@@ -35,6 +35,8 @@ export interface ExportOptions extends PreferenceFilter, BuildOptions {
   sliceRows?: number;
   /** Called after each batch with rated generations read so far and the feedback-row total. */
   onProgress?: (generations: number, total: number) => void;
+  /** DPO: called as prompts are sorted, before the first pair, with spans covered and their total. */
+  onSorting?: (spans: number, total: number) => void;
 }
 
 export type ExportSummary = ReturnType<ExportTally['toJSON']> & {
@@ -63,6 +65,7 @@ async function* jsonl(
   const slices: SliceOptions = {
     onRows,
     ...(options.sliceRows !== undefined ? { sliceRows: options.sliceRows } : {}),
+    ...(options.onSorting ? { onSorting: options.onSorting } : {}),
   };
   const rated = dpo ? ratedByPrompt(store, options, slices) : ratedByTrace(store, options, slices);
   for await (const batch of rated) {

@@ -300,6 +300,12 @@ export interface SliceOptions {
   sliceRows?: number;
   /** Called after each batch with the rated generations in it. */
   onRows?: (rows: number) => void;
+  /**
+   * DPO only: called as the prompt-sorting pass works through llm_spans, with
+   * the spans it has covered and their total (the pass yields no rows, and
+   * takes tens of seconds at a million spans).
+   */
+  onSorting?: (spans: number, total: number) => void;
 }
 
 const TRACE_ORDER = 'project_id, trace_id, span_id';
@@ -478,10 +484,15 @@ export async function* ratedByPrompt(
       `CREATE TABLE ${keyed} ENGINE = MergeTree ORDER BY (${PROMPT_ORDER}) EMPTY AS ${pairable('0')}`,
       { params },
     );
-    for await (const range of spanSlices(store, params, sliceRows))
+    const spansTotal = options.onSorting ? await countSpans(store, params) : 0;
+    let sorted = 0;
+    for await (const range of spanSlices(store, params, sliceRows)) {
       await store.command(`INSERT INTO ${keyed} ${pairable(range.sql)}`, {
         params: { ...params, ...range.params },
       });
+      sorted = Math.min(sorted + sliceRows, spansTotal);
+      options.onSorting?.(sorted, spansTotal);
+    }
 
     // Bounds stay in the engine: a prompt key can be longer than a URL may carry as a parameter.
     const perSample = Math.min(32, sliceRows);
@@ -538,6 +549,15 @@ async function dropWorkTables(store: Store, tables: string[], exportFailed: bool
       if (!exportFailed) throw error;
     }
   }
+}
+
+/** The llm_spans rows the prompt-sorting pass walks (every span of the project filter). */
+async function countSpans(store: Store, params: Record<string, unknown>): Promise<number> {
+  const [row] = await store.query<{ n: number | string }>(
+    `SELECT count() AS n FROM ${qualifiedTable(store.database, LLM_SPANS)} WHERE ${IN_PROJECT}`,
+    { params, readonly: true },
+  );
+  return Number(row?.n ?? 0);
 }
 
 /** How many feedback rows the filter selects: the progress bar's total. */

@@ -46,6 +46,23 @@ async function workTables(store: Store): Promise<string[]> {
 describe.each(storeBackends())('DPO work tables on $name', (backend) => {
   const seeded = seededStore(backend, generations, votes);
 
+  it('report the prompt-sorting pass as it covers every span, before the first pair', async () => {
+    const events: string[] = [];
+    await exportPreferences(seeded.store, new PassThrough().resume(), {
+      format: 'dpo',
+      sliceRows: 4,
+      onSorting: (spans, total) => events.push(`sorting ${spans}/${total}`),
+      onProgress: (read) => events.push(`read ${read}`),
+    });
+    const sorting = events.filter((e) => e.startsWith('sorting'));
+    // 30 spans in slices of 4: 4, 8, …, 28, then the rest.
+    expect(sorting).toEqual([4, 8, 12, 16, 20, 24, 28, 30].map((n) => `sorting ${n}/30`));
+    // The generations come after the pass, not interleaved with it.
+    expect(events.indexOf('sorting 30/30')).toBeLessThan(
+      events.findIndex((e) => e.startsWith('read ') && e !== 'read 0'),
+    );
+  });
+
   it('are dropped after an export that succeeds', async () => {
     const summary = await exportPreferences(seeded.store, new PassThrough().resume(), {
       format: 'dpo',
