@@ -71,6 +71,14 @@ export function openServerStore(options: ServerStoreOptions): ServerStore {
   const guard = () => {
     if (closed) throw new Error('store is closed');
   };
+  // The client appends `FORMAT <format>` and streams the bytes back as they come.
+  const select = <F extends DataFormat>(sql: string, format: F, queryOptions?: QueryOptions) =>
+    client.query({
+      query: sql,
+      format,
+      query_params: paramsFor(queryOptions),
+      clickhouse_settings: settingsFor(queryOptions),
+    });
 
   const store: ServerStore = {
     kind: 'server',
@@ -132,12 +140,7 @@ export function openServerStore(options: ServerStoreOptions): ServerStore {
     async query<T = Row>(sql: string, queryOptions?: QueryOptions): Promise<T[]> {
       guard();
       try {
-        const result = await client.query({
-          query: sql,
-          format: 'JSONEachRow',
-          query_params: paramsFor(queryOptions),
-          clickhouse_settings: settingsFor(queryOptions),
-        });
+        const result = await select(sql, 'JSONEachRow', queryOptions);
         return await result.json<T>();
       } catch (error) {
         throw toStoreError(error, { readonly: queryOptions?.readonly === true });
@@ -147,13 +150,7 @@ export function openServerStore(options: ServerStoreOptions): ServerStore {
     async queryText(sql: string, format: string, queryOptions?: QueryOptions): Promise<string> {
       guard();
       try {
-        const result = await client.query({
-          query: sql,
-          // The client appends `FORMAT <format>` and streams the bytes back as they come.
-          format: format as DataFormat,
-          query_params: paramsFor(queryOptions),
-          clickhouse_settings: settingsFor(queryOptions),
-        });
+        const result = await select(sql, format as DataFormat, queryOptions);
         return await result.text();
       } catch (error) {
         throw toStoreError(error, { readonly: queryOptions?.readonly === true });
@@ -164,12 +161,7 @@ export function openServerStore(options: ServerStoreOptions): ServerStore {
       guard();
       const readonly = queryOptions?.readonly === true;
       try {
-        const result = await client.query({
-          query: sql,
-          format: 'JSONEachRow',
-          query_params: paramsFor(queryOptions),
-          clickhouse_settings: settingsFor(queryOptions),
-        });
+        const result = await select(sql, 'JSONEachRow', queryOptions);
         try {
           // The socket is read only as fast as this loop runs: TCP holds the server back.
           for await (const rows of result.stream<T>()) yield rows.map((row) => row.json<T>());
