@@ -22,11 +22,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { HashedEmbedder, WordTable } from '@oversight/scorers/embed';
-import { type ClustererOptions, TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
-import { ari, nmi } from '../../collector/src/eval/cluster-metrics.ts';
+import type { ClustererOptions } from '../../collector/src/enrich/topics/clusterer.ts';
 import { gapIntentsFor, splitKnowledgeBase, TOP_K_DOCS } from '../../collector/src/eval/kb-gaps.ts';
 import { auroc } from '../../collector/src/eval/metrics.ts';
-import { type IntentRow, readIntentRows } from '../../collector/src/eval/topics.ts';
+import {
+  clusterRows,
+  type IntentRow,
+  partitionFigures,
+  readIntentRows,
+} from '../../collector/src/eval/topics.ts';
 
 const [file, tableFile] = process.argv.slice(2);
 if (!file) throw new Error('usage: sweep.ts <file.jsonl> [table.bin]');
@@ -48,14 +52,8 @@ function embedderFor(share: number): HashedEmbedder {
 
 function cluster(part: readonly IntentRow[], share: number, options: ClustererOptions) {
   const e = embedderFor(share);
-  const c = new TopicClusterer(options);
-  const ids = part.map((r) => c.assign('p', r.text, e.embedOne(r.text), e.id));
-  c.maintain({ final: true });
-  const pred = ids.map((id) => c.resolve('p', id) ?? id);
-  const gold = part.map((r) => r.intent);
-  const topics = new Set(pred).size;
-  const intents = new Set(gold).size;
-  return { nmi: nmi(pred, gold), ari: ari(pred, gold), topics, intents, perIntent: topics / intents };
+  const embedding = { id: e.id, vector: (r: IntentRow) => e.embedOne(r.text) };
+  return partitionFigures(clusterRows(part, options, 'p', embedding).topicIds, part);
 }
 
 /** Retrieval half of the kb-gaps protocol: AUROC of 1 − mean top-3 similarity. */
@@ -90,7 +88,7 @@ for (const share of list('SHARE', table ? '0,0.5' : '0')) {
       for (const b of list('ABSORB', '0.12')) {
         const o = { assignThreshold: a, mergeThreshold: m, absorbThreshold: b };
         const r = cluster(tune, share, o);
-        const score = r.ari + r.nmi - (r.perIntent > 2 ? 1 : 0);
+        const score = r.ari + r.nmi - (r.topicsPerIntent > 2 ? 1 : 0);
         const line = `assign ${a} merge ${m} absorb ${b}: ${fmt(r)}`;
         if (process.env.VERBOSE) console.log(`  share ${share} tune ${line}`);
         if (!best || score > best.score) best = { o, score, line };

@@ -28,9 +28,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { HashedEmbedder } from '@oversight/scorers/embed';
-import { type ClustererOptions, TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
-import { ari, nmi } from '../../collector/src/eval/cluster-metrics.ts';
-import { type IntentRow, readIntentRows } from '../../collector/src/eval/topics.ts';
+import type { ClustererOptions } from '../../collector/src/enrich/topics/clusterer.ts';
+import {
+  clusterRows,
+  type IntentRow,
+  partitionFigures,
+  readIntentRows,
+} from '../../collector/src/eval/topics.ts';
 
 const [file, variantsArg, useFile] = process.argv.slice(2);
 if (!file) throw new Error('usage: experiment.ts <file.jsonl> <variant,...> [use.f32]');
@@ -102,14 +106,8 @@ const variants: Record<string, (p: readonly IntentRow[]) => Float32Array[]> = {
 };
 
 function cluster(part: readonly IntentRow[], vectors: Float32Array[], o: ClustererOptions) {
-  const c = new TopicClusterer(o);
-  const ids = part.map((r, i) => c.assign('p', r.text, vectors[i], 'experiment'));
-  c.maintain({ final: true });
-  const pred = ids.map((id) => c.resolve('p', id) ?? id);
-  const gold = part.map((r) => r.intent);
-  const topics = new Set(pred).size;
-  const intents = new Set(gold).size;
-  return { nmi: nmi(pred, gold), ari: ari(pred, gold), topics, intents, perIntent: topics / intents };
+  const embedding = { id: 'experiment', vector: (_: IntentRow, i: number) => vectors[i] as Float32Array };
+  return partitionFigures(clusterRows(part, o, 'p', embedding).topicIds, part);
 }
 
 const intents = [...new Set(rows.map((r) => r.intent))].sort();
@@ -136,7 +134,7 @@ for (const name of (variantsArg ?? 'hashed').split(',')) {
       };
       const r = cluster(tune, vt, o);
       // Over 2× as many topics as intents fails the goal whatever the scores.
-      const score = r.ari + r.nmi - (r.perIntent > 2 ? 1 : 0);
+      const score = r.ari + r.nmi - (r.topicsPerIntent > 2 ? 1 : 0);
       if (process.env.VERBOSE) console.log(`   ${name} assign ${a} merge ${m}: tune ${fmt(r)}`);
       if (!best || score > best.score)
         best = { o, score, line: `assign ${a} merge ${o.mergeThreshold}: ${fmt(r)}` };

@@ -43,13 +43,42 @@ export interface TopicsReport {
   embedder: string;
 }
 
-export function clusterRows(rows: readonly IntentRow[], options: ClustererOptions = {}, projectId = 'eval') {
+/** An embedding the caller computed for each row, under its embedder id (else the clusterer's built-in one). */
+export interface RowEmbedding {
+  id: string;
+  vector: (row: IntentRow, index: number) => ArrayLike<number>;
+}
+
+export function clusterRows(
+  rows: readonly IntentRow[],
+  options: ClustererOptions = {},
+  projectId = 'eval',
+  embedding?: RowEmbedding,
+) {
   const clusterer = new TopicClusterer(options);
-  const ids = rows.map((r) => clusterer.assign(projectId, r.text));
+  const ids = rows.map((r, i) =>
+    embedding
+      ? clusterer.assign(projectId, r.text, embedding.vector(r, i), embedding.id)
+      : clusterer.assign(projectId, r.text),
+  );
   clusterer.maintain({ final: true });
   // Merges rename topics after the fact; resolve every question to its final topic.
   const final = ids.map((id) => clusterer.resolve(projectId, id) ?? id);
   return { clusterer, topicIds: final };
+}
+
+/** How a partition of the rows compares with their intents. */
+export function partitionFigures(topicIds: readonly string[], rows: readonly IntentRow[]) {
+  const gold = rows.map((r) => r.intent);
+  const topics = new Set(topicIds).size;
+  const intents = new Set(gold).size;
+  return {
+    nmi: nmi(topicIds, gold),
+    ari: ari(topicIds, gold),
+    topics,
+    intents,
+    topicsPerIntent: topics / Math.max(1, intents),
+  };
 }
 
 export function evaluateTopics(
@@ -58,20 +87,14 @@ export function evaluateTopics(
   options: ClustererOptions = {},
 ): TopicsReport {
   const { clusterer, topicIds } = clusterRows(rows, options);
-  const gold = rows.map((r) => r.intent);
   const sizes = new Map<string, number>();
   for (const id of topicIds) sizes.set(id, (sizes.get(id) ?? 0) + 1);
   const singletons = [...sizes.values()].filter((c) => c === 1).length;
-  const intents = new Set(gold).size;
   return {
     task: 'topics',
     file,
     rows: rows.length,
-    nmi: nmi(topicIds, gold),
-    ari: ari(topicIds, gold),
-    topics: sizes.size,
-    intents,
-    topicsPerIntent: sizes.size / Math.max(1, intents),
+    ...partitionFigures(topicIds, rows),
     singletonShare: sizes.size > 0 ? singletons / sizes.size : 0,
     singletonQuestions: rows.length > 0 ? singletons / rows.length : 0,
     embedder: clusterer.topics('eval')[0]?.embedder ?? 'none',
