@@ -154,6 +154,36 @@ function strongNegations(tokens: readonly Token[]): number {
   return k;
 }
 
+/**
+ * Whether two of the claim's names (token positions `names`) stand in the
+ * reverse order of the support sentence, reversed around a word both put
+ * between them ("acquired"): a date moved to the front is not a swap.
+ */
+function namesSwapped(all: readonly Token[], names: readonly number[], support: SupportSentence): boolean {
+  const { at, twice } = support;
+  const reversedAround = (i: number, j: number, from: number, to: number): boolean => {
+    for (let k = i + 1; k < j; k++) {
+      const t = all[k] as Token;
+      if (t.stop || t.entity) continue;
+      const p = at.get(t.stem);
+      if (p !== undefined && p > from && p < to) return true;
+    }
+    return false;
+  };
+  for (let a = 0; a < names.length; a++)
+    for (let b = a + 1; b < names.length; b++) {
+      const i = names[a] as number;
+      const j = names[b] as number;
+      const x = (all[i] as Token).stem;
+      const y = (all[j] as Token).stem;
+      if (x === y || twice.has(x) || twice.has(y)) continue;
+      const px = at.get(x);
+      const py = at.get(y);
+      if (px !== undefined && py !== undefined && px > py + 1 && reversedAround(i, j, py, px)) return true;
+    }
+  return false;
+}
+
 /** What the claim checks read of an aligned context sentence: its stems' first positions and negations. */
 interface SupportSentence {
   /** Stem → position of its first occurrence. */
@@ -232,7 +262,8 @@ function scoreClaim(
   }
   const claimNegated = all.some((t) => t.negation);
   // "not", "never", "n't" flip a statement; "lack", "fail", "without" are often paraphrase.
-  const strongNegation = all.some((t) => t.negation && STRONG_NEGATION.test(t.lower));
+  const strongCount = strongNegations(all);
+  const strongNegation = strongCount > 0;
   if (tokens.length === 0 && !claimNegated) return undefined;
 
   // Align: the window with the most weighted content of this claim, and the single sentence
@@ -392,7 +423,7 @@ function scoreClaim(
       reasons.add('negation_mismatch');
     } else if (strongNegation) {
       // The sentence negates something else: count "not"s, a claim adding one flips a statement.
-      if (strongNegations(all) > supportOf(index, best).strongNegations) {
+      if (strongCount > supportOf(index, best).strongNegations) {
         extra += NEGATION_PENALTY;
         reasons.add('negation_mismatch');
       }
@@ -402,40 +433,15 @@ function scoreClaim(
   }
 
   // Two names of the aligned sentence in the reverse order: "A acquired B" where it says "B acquired A".
-  const supportText = index.sentences[best]?.text;
-  if (supportText !== undefined && SWAP_PENALTY > 0) {
+  if (best >= 0) {
     const names: number[] = [];
     all.forEach((t, k) => {
       if (t.entity) names.push(k);
     });
-    if (names.length >= 2) {
-      const { at, twice } = supportOf(index, best);
-      // Reversed around a word both put between them ("acquired"); a date moved to the front is not.
-      const reversedAround = (i: number, j: number, from: number, to: number): boolean => {
-        for (let k = i + 1; k < j; k++) {
-          const t = all[k] as Token;
-          if (t.stop || t.entity) continue;
-          const p = at.get(t.stem);
-          if (p !== undefined && p > from && p < to) return true;
-        }
-        return false;
-      };
-      let swapped = 0;
-      for (let a = 0; a < names.length && swapped === 0; a++)
-        for (let b = a + 1; b < names.length; b++) {
-          const i = names[a] as number;
-          const j = names[b] as number;
-          const x = (all[i] as Token).stem;
-          const y = (all[j] as Token).stem;
-          if (x === y || twice.has(x) || twice.has(y)) continue;
-          const px = at.get(x);
-          const py = at.get(y);
-          if (px !== undefined && py !== undefined && px > py + 1 && reversedAround(i, j, py, px)) swapped++;
-        }
-      if (swapped > 0) {
-        extra += SWAP_PENALTY;
-        reasons.add('entity_relation');
-      }
+    // supportOf tokenises the sentence: only when there are two names to compare.
+    if (names.length >= 2 && namesSwapped(all, names, supportOf(index, best))) {
+      extra += SWAP_PENALTY;
+      reasons.add('entity_relation');
     }
   }
 
