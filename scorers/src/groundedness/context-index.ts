@@ -172,7 +172,7 @@ export function indexContext(context: readonly string[] | string): ContextIndex 
   const docs = typeof context === 'string' ? [context] : context;
   let chars = 0;
   for (const d of docs) chars += d.length;
-  if (chars > CACHE_MAX_CONTEXT) return buildIndex(docs);
+  if (chars > CACHE_MAX_CONTEXT) return buildIndex(docs, chars);
   const key = fingerprint(docs);
   const hit = cache.get(key);
   if (hit !== undefined) {
@@ -185,7 +185,7 @@ export function indexContext(context: readonly string[] | string): ContextIndex 
       return hit.index;
     }
   }
-  const index = buildIndex(docs);
+  const index = buildIndex(docs, chars);
   // A copy of the list: the caller may reuse its array for other documents.
   cache.set(key, { docs: [...docs], index, chars });
   cachedChars += chars;
@@ -197,13 +197,12 @@ export function indexContext(context: readonly string[] | string): ContextIndex 
   return index;
 }
 
-function buildIndex(docs: readonly string[]): ContextIndex {
+/** `chars`: the documents' total length. */
+function buildIndex(docs: readonly string[], chars: number): ContextIndex {
   const out: ContextSentence[] = [];
   const postings = new Map<string, number[]>();
   const lists: number[][] = [];
   const numbers = new Set<number>();
-  let chars = 0;
-  for (const d of docs) chars += d.length;
   // About one bigram per six characters of English; the set grows if a text has more.
   const bigrams = new KeySet(chars / 6);
   const numbersBeside = new Map<string, Set<number>>();
@@ -231,11 +230,11 @@ function buildIndex(docs: readonly string[]): ContextIndex {
   for (let d = 0; d < docs.length; d++) {
     for (const text of sentences(docs[d] as string)) {
       const id = out.length;
-      const before = wordTableGeneration();
       const words: Scan = scanText(text);
-      // The word table started over during this scan or since the last: stem ids were renumbered,
-      // so this sentence finds its lists by stem string and later ones under a fresh epoch.
-      const renumbered = words.generation !== before || before !== generation;
+      // The word table started over during this scan (nothing else scans between two sentences):
+      // stem ids were renumbered, so this sentence finds its lists by stem string and later ones
+      // under a fresh epoch.
+      const renumbered = words.generation !== generation;
       if (renumbered) {
         generation = words.generation;
         now = nextEpoch();
