@@ -139,7 +139,7 @@ export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGa
     bothScores.push(
       thresholds.retrievalPercentile != null && both.score !== null
         ? both.score
-        : 1 - (1 - 0.7 * (1 - relevance)) * topScore,
+        : 1 - (1 - (gapSignals({ contextRelevance: relevance }).score ?? 0)) * topScore,
     );
     calibrator.add(topScore);
     const topicId = clusterer.assign(projectId, r.text);

@@ -56,11 +56,7 @@ export function clusterRows(
   embedding?: RowEmbedding,
 ) {
   const clusterer = new TopicClusterer(options);
-  const ids = rows.map((r, i) =>
-    embedding
-      ? clusterer.assign(projectId, r.text, embedding.vector(r, i), embedding.id)
-      : clusterer.assign(projectId, r.text),
-  );
+  const ids = rows.map((r, i) => clusterer.assign(projectId, r.text, embedding?.vector(r, i), embedding?.id));
   clusterer.maintain({ final: true });
   // Merges rename topics after the fact; resolve every question to its final topic.
   const final = ids.map((id) => clusterer.resolve(projectId, id) ?? id);
