@@ -339,7 +339,7 @@ let tableInfos: (WordInfo | undefined)[] = new Array(TABLE_SIZE);
 let tableCount = 0;
 
 /** A 26-bit hash of a stem, for bigram keys. */
-export function stemKey(stem: string): number {
+function stemKey(stem: string): number {
   let h = FNV_OFFSET;
   for (let i = 0; i < stem.length; i++) h = Math.imul(h ^ stem.charCodeAt(i), FNV_PRIME);
   return (h >>> 6) & 0x3ffffff;
@@ -532,14 +532,9 @@ export function tokenize(text: string): Token[] {
   return out;
 }
 
-/** What a word is, shared by every occurrence of its surface form. */
+/** What the indexer reads of a word, shared by every occurrence of its surface form (the rest is in the flags). */
 export interface ScannedWord {
-  readonly lower: string;
   readonly stem: string;
-  readonly key: number;
-  readonly stop: boolean;
-  readonly negation: boolean;
-  readonly qualifier: boolean;
   /** The value of the word alone, before a scale word is folded in. */
   readonly number: number | undefined;
 }
@@ -550,7 +545,6 @@ export interface Scan {
   word(k: number): ScannedWord;
   /** The word's number (scale folded in), or NaN. */
   number(k: number): number;
-  entity(k: number): boolean;
   /** The word's `F_*` flags. */
   flags(k: number): number;
   /** The word's stem key (`Token.key` before a scale word is folded in). */
@@ -562,20 +556,16 @@ export interface Scan {
   stemId(k: number): number;
   /** The word table's generation when the scan ended. */
   generation: number;
-  /** The token at `k`, built on demand. */
-  token(k: number): Token;
 }
 
 const SCAN: Scan = {
   count: 0,
   word: (k) => scanInfos[k] as WordInfo,
   number: (k) => scanNumber[k] as number,
-  entity: (k) => scanEntity[k] === 1,
   flags: (k) => (scanPacked[k] as number) & 0xff,
   key: (k) => scanKey[k] as number,
   stemId: (k) => (scanPacked[k] as number) >>> 8,
   generation: 0,
-  token: tokenAt,
 };
 
 /** The word table's generation now: compare with `Scan.generation` to know stem ids are still valid. */
@@ -614,11 +604,6 @@ export function sentences(text: string): string[] {
   return out;
 }
 
-/**
- * Claims: sentences, with long ones cut at clause joins, so one unsupported
- * clause is not diluted by a supported one beside it.
- */
-
 /** `text.split(/\s+/).length`, without building the array: runs of whitespace, plus one. */
 function splitCount(text: string): number {
   let runs = 0;
@@ -631,6 +616,10 @@ function splitCount(text: string): number {
   return runs + 1;
 }
 
+/**
+ * Claims: sentences, with long ones cut at clause joins, so one unsupported
+ * clause is not diluted by a supported one beside it.
+ */
 export function claims(text: string): string[] {
   const out: string[] = [];
   for (const s of sentences(text)) {
