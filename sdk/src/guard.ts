@@ -283,7 +283,9 @@ function warmUp(resolve: () => Defaults): Promise<void> {
         maskPii?.('warm-up', []);
         // The groundedness path (tokeniser tables, context index) compiles on
         // its first call too: ≈ 40 ms that would land on the first output().
-        loadScorers().groundedness('Warm-up: orders ship in 3 days.', ['Orders ship within 3 days of payment.']);
+        loadScorers().groundedness('Warm-up: orders ship in 3 days.', [
+          'Orders ship within 3 days of payment.',
+        ]);
       } catch (error) {
         // The guard still works; the first request pays the load instead.
         reportInternal('warming the guard scorers', error);

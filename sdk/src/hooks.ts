@@ -41,7 +41,7 @@ export function registerModuleHooks(packages: string[] = HOOKED_PACKAGES): void 
       nodeModule.register('import-in-the-middle/hook.mjs', import.meta.url, { data: { include: packages } });
     }
   } catch (error) {
-    diagnoseOnce('hooks', `ESM hooks unavailable (${errorName(error)}); use instrument(client) for ESM apps`);
+    hooksUnavailable(error);
   }
 }
 
@@ -72,10 +72,7 @@ function registerLazily(packages: string[]): void {
         hook = loaded;
         passThrough = false;
       } catch (error) {
-        diagnoseOnce(
-          'hooks',
-          `ESM hooks unavailable (${errorName(error)}); use instrument(client) for ESM apps`,
-        );
+        hooksUnavailable(error);
         return next(specifier, context);
       }
       return hook.resolveSync(specifier, context, next);
@@ -97,4 +94,8 @@ function loadImportInTheMiddle(packages: string[]): IitmHook {
   });
   hook.applyOptions({ include: packages });
   return hook;
+}
+
+function hooksUnavailable(error: unknown): void {
+  diagnoseOnce('hooks', `ESM hooks unavailable (${errorName(error)}); use instrument(client) for ESM apps`);
 }

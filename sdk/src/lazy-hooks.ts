@@ -45,23 +45,30 @@ function watch(modules: readonly string[] | null | undefined): void {
 /** One hook whose real counterpart is made on activation, with the arguments it was given. */
 class Deferred {
   real: RealHook | undefined;
-  unhooked = false;
+  /** Where it waits for activation; an unhooked one leaves it, so it is never made. */
+  readonly pending: Set<Deferred>;
   readonly modules: string[] | null;
   readonly options: HookOptions | null;
   readonly onRequire: OnRequire;
 
-  constructor(modules: string[] | null, options: HookOptions | null, onRequire: OnRequire) {
+  constructor(
+    pending: Set<Deferred>,
+    modules: string[] | null,
+    options: HookOptions | null,
+    onRequire: OnRequire,
+  ) {
+    this.pending = pending;
     this.modules = modules;
     this.options = options;
     this.onRequire = onRequire;
   }
 
   activate(Real: HookClass): void {
-    if (!this.real && !this.unhooked) this.real = new Real(this.modules, this.options, this.onRequire);
+    this.real ??= new Real(this.modules, this.options, this.onRequire);
   }
 
   unhook(): void {
-    this.unhooked = true;
+    this.pending.delete(this);
     this.real?.unhook();
   }
 }
@@ -110,7 +117,7 @@ export class LazyRequireHook {
   readonly #hook: Deferred;
 
   constructor(modules: string[] | null, options: HookOptions | null, onRequire: OnRequire) {
-    this.#hook = new Deferred(modules, options, onRequire);
+    this.#hook = new Deferred(pendingRequire, modules, options, onRequire);
     watch(modules);
     if (RealRequireHook || modules?.some((m) => m.startsWith('/') || /^[a-z]:[\\/]/i.test(m))) {
       // Absolute file paths cannot be matched by name before resolution: hook now.
@@ -123,7 +130,6 @@ export class LazyRequireHook {
   }
 
   unhook(): void {
-    pendingRequire.delete(this.#hook);
     this.#hook.unhook();
   }
 }
@@ -155,7 +161,7 @@ export class LazyImportHook {
   readonly #hook: Deferred;
 
   constructor(modules: string[] | null, options: HookOptions | null, onRequire: OnRequire) {
-    this.#hook = new Deferred(modules, options, onRequire);
+    this.#hook = new Deferred(pendingImport, modules, options, onRequire);
     watch(modules);
     if (deferImports && !RealImportHook) pendingImport.add(this.#hook);
     else {
@@ -165,7 +171,6 @@ export class LazyImportHook {
   }
 
   unhook(): void {
-    pendingImport.delete(this.#hook);
     this.#hook.unhook();
   }
 }
