@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import type { DdlOptions } from './ddl-render.ts';
 import { DataDirLockedError, toStoreError } from './errors.ts';
-import { parseJsonEachRow, toJsonEachRow } from './json-each-row.ts';
+import { parseJsonEachRow, parseJsonEachRowBatches, toJsonEachRow } from './json-each-row.ts';
 import { applyMigrations } from './migrations.ts';
 import type { InsertOptions, QueryOptions, Row, Store } from './store.ts';
 import { assertIdentifier, DEFAULT_DATABASE } from './tables.ts';
@@ -86,21 +86,6 @@ function openSession(dataDir: string, extraArgs: string[]): Session {
  * its objects, so the text is parsed and handed on a slice at a time.
  */
 const STREAM_BATCH_ROWS = 2_000;
-
-function* splitRows<T>(text: string): Generator<T[]> {
-  let batch: T[] = [];
-  for (let start = 0; start < text.length; ) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    if (end > start) batch.push(JSON.parse(text.slice(start, end)) as T);
-    start = end + 1;
-    if (batch.length === STREAM_BATCH_ROWS) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
-}
 
 function hasParams(
   options: QueryOptions | undefined,
@@ -199,7 +184,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
         const chunks = hasParams(queryOptions)
           ? connection.queryStreamBind(sql, queryOptions.params, { format: 'JSONEachRow' })
           : connection.queryStream(sql, { format: 'JSONEachRow' });
-        for await (const chunk of chunks) yield* splitRows<T>(chunk.text());
+        for await (const chunk of chunks) yield* parseJsonEachRowBatches<T>(chunk.text(), STREAM_BATCH_ROWS);
       } catch (error) {
         throw toStoreError(error, { readonly });
       } finally {

@@ -12,9 +12,22 @@ export function toJsonEachRow(rows: readonly Row[]): string {
 }
 
 export function parseJsonEachRow<T>(text: string): T[] {
-  const rows: T[] = [];
-  for (const line of text.split('\n')) {
-    if (line.length > 0) rows.push(JSON.parse(line) as T);
+  const [rows] = parseJsonEachRowBatches<T>(text, Number.POSITIVE_INFINITY);
+  return rows ?? [];
+}
+
+/** The rows of `text` in batches of `size`, parsed one batch at a time (a stream's block can hold 65k rows). */
+export function* parseJsonEachRowBatches<T>(text: string, size: number): Generator<T[]> {
+  let batch: T[] = [];
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end > start) batch.push(JSON.parse(text.slice(start, end)) as T);
+    start = end + 1;
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
   }
-  return rows;
+  if (batch.length > 0) yield batch;
 }
