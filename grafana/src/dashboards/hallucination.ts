@@ -128,7 +128,11 @@ export function hallucination(): dashboard.DashboardBuilder {
           's.completion_text AS answer',
           'e.explanation AS unsupported',
         )
-          .with(`worst AS (\n${WORST.toSql()}\n)`)
+          .with(
+            `worst AS (\n${WORST.toSql()}\n)`,
+            // A CTE is run again wherever it is named; a scalar subquery once per query.
+            '(SELECT groupUniqArray(trace_id) FROM worst) AS worst_traces',
+          )
           .fromCte('worst', 'w')
           .join(
             // Only the 20 rows' text, found by trace id (a bloom-filter index).
@@ -136,7 +140,7 @@ export function hallucination(): dashboard.DashboardBuilder {
   SELECT trace_id, span_id, prompt_text, completion_text
   FROM llm_spans
   WHERE $__timeFilter(timestamp) AND ${varFilter('project_id', 'project')}
-    AND trace_id IN (SELECT trace_id FROM worst)
+    AND trace_id IN (SELECT arrayJoin(worst_traces))
 ) AS s ON s.trace_id = w.trace_id AND s.span_id = w.span_id`,
           )
           .join(
@@ -144,7 +148,7 @@ export function hallucination(): dashboard.DashboardBuilder {
   SELECT span_id, argMax(explanation, timestamp) AS explanation
   FROM evaluations
   WHERE evaluator = 'groundedness' AND $__timeFilter(timestamp) AND ${varFilter('project_id', 'project')}
-    AND trace_id IN (SELECT trace_id FROM worst)
+    AND trace_id IN (SELECT arrayJoin(worst_traces))
   GROUP BY span_id
 ) AS e ON e.span_id = w.span_id`,
           )
