@@ -46,7 +46,14 @@ export interface TraceEnricher {
    * Enrich the generations of one or more ready traces. Mutates each
    * generation's `found` with its findings; returns rows to insert.
    * `rescore` is true when a trace was scored before (a late span arrived, or a
-   * crash replay): rows it returns supersede the earlier ones.
+   * crash replay): rows it returns supersede the earlier ones. `more` is true
+   * when further calls for the same flush follow (the stage slices a batch to
+   * hand the event loop back): state snapshots can wait for the last call.
    */
-  enrich(generations: TraceGeneration[], context: { rescore: boolean }): Promise<TraceEnrichment>;
+  enrich(generations: TraceGeneration[], context: EnrichContext): Promise<TraceEnrichment>;
+}
+
+export interface EnrichContext {
+  rescore: boolean;
+  more?: boolean;
 }

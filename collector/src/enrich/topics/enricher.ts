@@ -26,7 +26,7 @@ import type { Config } from '../../config.ts';
 import type { LlmSpan } from '../../normalize/index.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { qualifiedTable, TOPICS } from '../../store/tables.ts';
-import type { TraceEnricher, TraceEnrichment, TraceGeneration } from '../trace-enricher.ts';
+import type { EnrichContext, TraceEnricher, TraceEnrichment, TraceGeneration } from '../trace-enricher.ts';
 import { type ClustererOptions, TopicClusterer } from './clusterer.ts';
 import {
   DEFAULT_GAP_THRESHOLDS,
@@ -247,7 +247,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
 
   // `rescore` is not needed: the memory of recent generations tells a re-scored
   // span from a new one, even when the trace stage cannot (a WAL replay).
-  async function enrich(generations: TraceGeneration[]): Promise<TraceEnrichment> {
+  async function enrich(generations: TraceGeneration[], context?: EnrichContext): Promise<TraceEnrichment> {
     const asked = generations.filter((g) => g.pair.question.trim() !== '');
     const supplied = new Map<TraceGeneration, SuppliedEmbedding>();
     for (const g of asked) {
@@ -329,6 +329,9 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       } else if (before.gap !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
       seen.set(key, { topicId, gap });
     }
+    // A topic row carries its whole centroid and only its latest state counts: while more calls
+    // of this flush follow, the changed topics keep accumulating for the last one to write.
+    if (context?.more) return { rows: {} };
     const rows = clusterer.snapshot({ changedOnly: true }) as unknown as Row[];
     return { rows: rows.length > 0 ? { [TOPICS]: rows } : {} };
   }

@@ -30,7 +30,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { TraceEnricher, TraceGeneration } from '../../enrich/trace-enricher.ts';
 import type { LlmSpan } from '../../normalize/index.ts';
 import type { Row } from '../../store/store.ts';
-import { LLM_SPANS, OTEL_TRACES, QUALITY_EVENTS, RETRIEVAL_DOCUMENTS, TOPICS } from '../../store/tables.ts';
+import { LLM_SPANS, OTEL_TRACES, QUALITY_EVENTS, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
 import {
   type AssembledTrace,
   type AssemblerCounters,
@@ -134,27 +134,6 @@ const MAX_ATTEMPTS = 8;
  */
 const SLICE_GENERATIONS = 64;
 const SLICE_TRACES = 200;
-
-/**
- * Tables that keep only a key's latest row (ReplacingMergeTree): of the rows
- * the enricher slices of one batch return for a key, only the last is written.
- * Topics snapshot what changed per call, so a topic touched in several slices
- * would otherwise be written (with its whole centroid) once per slice.
- */
-const LATEST_ROW_WINS: Record<string, readonly string[]> = { [TOPICS]: ['project_id', 'topic_id'] };
-
-function latestPerKey(table: string, rows: Row[]): Row[] {
-  const key = LATEST_ROW_WINS[table];
-  if (!key) return rows;
-  const latest = new Map<string, Row>();
-  for (const row of rows) {
-    const k = key.map((c) => String(row[c])).join('\u0000');
-    // Re-inserted so the map's order is each key's last appearance, as the rows came.
-    latest.delete(k);
-    latest.set(k, row);
-  }
-  return [...latest.values()];
-}
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -284,19 +263,20 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       { rescore: false, generations: generations.filter((g) => !rescored.has(g.traceId)) },
       { rescore: true, generations: generations.filter((g) => rescored.has(g.traceId)) },
     ];
+    const calls: { rescore: boolean; slice: TraceGeneration[] }[] = [];
+    for (const group of groups)
+      for (let i = 0; i < group.generations.length; i += SLICE_GENERATIONS)
+        calls.push({ rescore: group.rescore, slice: group.generations.slice(i, i + SLICE_GENERATIONS) });
     for (const enricher of enrichers) {
-      for (const group of groups) {
-        for (let i = 0; i < group.generations.length; i += SLICE_GENERATIONS) {
-          const slice = group.generations.slice(i, i + SLICE_GENERATIONS);
-          const got = await enricher.enrich(slice, { rescore: group.rescore });
-          for (const [table, list] of Object.entries(got.rows)) {
-            if (!list || list.length === 0) continue;
-            const into = rows.get(table) ?? [];
-            for (const row of list) into.push(row);
-            rows.set(table, into);
-          }
-          await yieldToLoop();
+      for (const [k, call] of calls.entries()) {
+        const got = await enricher.enrich(call.slice, { rescore: call.rescore, more: k < calls.length - 1 });
+        for (const [table, list] of Object.entries(got.rows)) {
+          if (!list || list.length === 0) continue;
+          const into = rows.get(table) ?? [];
+          for (const row of list) into.push(row);
+          rows.set(table, into);
         }
+        await yieldToLoop();
       }
     }
 
@@ -322,8 +302,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     // leaves the spans unscored (NULL), so recovery re-scores them and reads the ledger back.
     if (ledger.length > 0)
       await store.insert(QUALITY_EVENTS, ledger, { deduplicationToken: `trace-stage:${randomUUID()}` });
-    for (const [table, all] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      const list = latestPerKey(table, all);
+    for (const [table, list] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       // A unique token: ClickHouse drops a block identical to a recent one, and a re-score's rows
       // often are identical to the ones it just deleted.
       await store.insert(table, list, { deduplicationToken: `trace-stage:${randomUUID()}` });
