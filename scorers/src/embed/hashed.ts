@@ -15,7 +15,7 @@
  * on its own terms but clustered worse online on held-out intents, so the
  * default stays hashed-only (figures in tools/embed/sweep.ts's header).
  */
-import { fmix } from '../text/hash.ts';
+import { fmix, fnv1a } from '../text/hash.ts';
 import type { SyncEmbedder } from './types.ts';
 import type { WordTable } from './word-table.ts';
 
@@ -41,9 +41,7 @@ const STOPWORDS = new Set(
 );
 
 function hashString(s: string, seed: number, from = 0, to = s.length): number {
-  let h = seed ^ 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return fmix(h);
+  return fmix(fnv1a(s, seed, from, to));
 }
 
 function norm(v: Float32Array, from: number, to: number): number {

@@ -4,6 +4,7 @@
  * so a text is scanned once, into typed arrays.
  */
 import { isSpaceUnit } from '../text/code-units.ts';
+import { FNV_OFFSET, FNV_PRIME, fnv1a } from '../text/hash.ts';
 
 export interface Token {
   /** Lowercased surface form. */
@@ -196,8 +197,6 @@ const RIGHT_QUOTE = 0x2019;
  */
 let wordHash = 0;
 let wordHash2 = 0;
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 16777619;
 const POLY = 0x9e3779b1;
 
 /** End of the word starting at `i` (a letter or digit), as `\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?|L+(?:['’]L+)*`. */
@@ -340,9 +339,7 @@ let tableCount = 0;
 
 /** A 26-bit hash of a stem, for bigram keys. */
 function stemKey(stem: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < stem.length; i++) h = Math.imul(h ^ stem.charCodeAt(i), FNV_PRIME);
-  return (h >>> 6) & 0x3ffffff;
+  return (fnv1a(stem) >>> 6) & 0x3ffffff;
 }
 
 /**

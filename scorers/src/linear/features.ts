@@ -9,7 +9,7 @@
  * decoded payload scored in between does not push the text itself out.
  */
 import { type CanonicalText, canonicalizeToScratch, charsToString } from '../text/canonicalize.ts';
-import { fmix } from '../text/hash.ts';
+import { FNV_OFFSET, FNV_PRIME, fmix } from '../text/hash.ts';
 
 export interface TextFeatures {
   norm: CanonicalText;
@@ -22,8 +22,6 @@ export interface TextFeatures {
   memo: Map<object, unknown>;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 const WORD_SEED = 0x2f6b1a3d;
 const CHAR_SEED = 0x5bd1e995;
 const BIGRAM_SALT = 0x68e31da4;

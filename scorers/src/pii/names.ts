@@ -1,4 +1,5 @@
 import { codeUnitReader, isSpaceUnit } from '../text/code-units.ts';
+import { FNV_OFFSET, FNV_PRIME } from '../text/hash.ts';
 import {
   englishCommon,
   englishKnown,
@@ -262,8 +263,6 @@ function asciiFlags(text: string, units: Uint16Array, start: number, end: number
 }
 
 const readUnits = codeUnitReader();
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 // What the scan learns of a word's code units, for `wordAt`.
 const NON_ASCII = 1;
 const HAS_UPPER = 2;

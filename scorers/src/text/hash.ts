@@ -1,3 +1,14 @@
+/** FNV-1a's 32-bit offset basis and prime: the rolling hash under the scorers' word and n-gram features. */
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
+
+/** FNV-1a of `s[from, to)`, started from the offset basis xor `seed`. */
+export function fnv1a(s: string, seed = 0, from = 0, to = s.length): number {
+  let h = seed ^ FNV_OFFSET;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
 /**
  * MurmurHash3's 32-bit finaliser: mixes a word's rolling hash so that its low
  * bits (the feature slot) and its sign bit are both well spread. Shared by the
