@@ -4,16 +4,21 @@
  * Each question is embedded (the app's own query embedding when it sent one,
  * else the built-in hashed embedder) and joins the most similar topic if the
  * cosine to that topic's centroid clears `assignThreshold`; otherwise it
- * founds a new topic. State is per topic (a running vector sum, a capped term
+ * founds a new topic. The bar is high, so topics start small and pure, and
+ * merging by average linkage (the mean similarity between their questions,
+ * as agglomerative clustering uses) decides what belongs together: on
+ * banking77 this keeps the offline average-linkage clustering's quality
+ * (tools/topics/experiment.ts). State is per topic (a running vector sum, a capped term
  * table, counters), never per question, and a project's topics live in their
  * own spaces, one per embedder, so projects never see each other's topics.
  *
  * Topic ids are 64-bit hashes of project, embedder and the founding question:
  * deterministic, so a replay after a crash names topics the same way, and kept
  * across restarts through `snapshot()` / `restore()` (the `topics` table).
- * Near-duplicate topics are merged every `mergeEvery` assignments: pairs found
- * as best and runner-up for the same question are the only candidates, so
- * merging costs nothing like the all-pairs comparison it replaces.
+ * Topics are merged every `mergeEvery` assignments, closest pairs first:
+ * pairs found as best and runner-up for the same question (or a new topic and
+ * the nearest it did not join) are the only candidates, so merging costs
+ * nothing like the all-pairs comparison it replaces.
  */
 import { createHash } from 'node:crypto';
 import { HashedEmbedder, isStopword, words } from '@oversight/scorers/embed';
@@ -21,10 +26,23 @@ import { CentroidIndex } from './centroid-index.ts';
 import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema } from './types.ts';
 
 export interface ClustererOptions {
-  /** Cosine to a centroid needed to join a topic (default 0.22). */
+  /**
+   * Cosine to a centroid needed to join a topic (default 0.4): high, so
+   * topics start small and pure and merging decides what belongs together.
+   */
   assignThreshold?: number;
-  /** Cosine between two centroids at which they merge (default 0.5). */
+  /**
+   * Average linkage at which two topics merge: the mean cosine between a
+   * question of one and a question of the other (default 0.12, for the
+   * built-in embedder's sparse vectors; denser geometries need more).
+   */
   mergeThreshold?: number;
+  /**
+   * Thresholds for one embedder's space, when its geometry is not the
+   * built-in one's (e.g. an embedder's own `topicThresholds`); the two above
+   * apply to the rest.
+   */
+  thresholdsFor?: (embedderId: string) => TopicThresholds | undefined;
   /** Assignments per space between merge passes (default 256). */
   mergeEvery?: number;
   /**
@@ -50,6 +68,14 @@ export interface ClustererOptions {
    * index past a few hundred topics, same choices, far less work).
    */
   search?: 'auto' | 'linear';
+}
+
+/** What counts as the same topic in one vector space. */
+export interface TopicThresholds {
+  /** Cosine to a centroid needed to join a topic. */
+  assign: number;
+  /** Average linkage at which two topics merge. */
+  merge: number;
 }
 
 export interface Assignment {
@@ -102,6 +128,8 @@ interface Space {
   projectId: string;
   embedderId: string;
   dimension: number;
+  assign: number;
+  merge: number;
   topics: Topic[];
   byId: Map<string, Topic>;
   /** Question counts per word across the space, for distinguishing label terms. */
@@ -135,6 +163,20 @@ function similarity(q: Float32Array, t: Topic, dims: number[] | undefined): numb
   if (dims) for (const i of dims) dot += (q[i] as number) * (sum[i] as number);
   else for (let i = 0; i < q.length; i++) dot += (q[i] as number) * (sum[i] as number);
   return dot / Math.sqrt(t.sqNorm);
+}
+
+/**
+ * Average linkage: the mean cosine between a question of one topic and a
+ * question of the other, from the running sums alone (questions are unit
+ * vectors). Unlike the cosine of the two centroids, it stays low for a pair
+ * of loose topics, so merging does not chain diffuse topics together.
+ */
+function linkage(a: Topic, b: Topic): number {
+  let dot = 0;
+  const x = a.sum;
+  const y = b.sum;
+  for (let i = 0; i < x.length; i++) dot += (x[i] as number) * (y[i] as number);
+  return dot / (a.size * b.size);
 }
 
 function pushTopic(s: Space, t: Topic): void {
@@ -197,6 +239,7 @@ export class TopicClusterer {
   private readonly onMerge: ((projectId: string, from: string, into: string) => void) | undefined;
   private readonly onEvict: ((projectId: string, topicId: string) => void) | undefined;
   private readonly linear: boolean;
+  private readonly thresholdsFor: ((embedderId: string) => TopicThresholds | undefined) | undefined;
   private readonly spaces = new Map<string, Space>();
   private readonly embedders = new Map<string, HashedEmbedder>();
   /** Merged-away topic id → surviving id, per project, so late rows still resolve. */
@@ -211,8 +254,9 @@ export class TopicClusterer {
   private readonly changed = new Map<Topic, Space>();
 
   constructor(options: ClustererOptions = {}) {
-    this.assignThreshold = options.assignThreshold ?? 0.22;
-    this.mergeThreshold = options.mergeThreshold ?? 0.5;
+    this.assignThreshold = options.assignThreshold ?? 0.4;
+    this.mergeThreshold = options.mergeThreshold ?? 0.12;
+    this.thresholdsFor = options.thresholdsFor;
     this.mergeEvery = options.mergeEvery ?? 256;
     this.maxTopics = options.maxTopics ?? 20_000;
     this.absorbThreshold = options.absorbThreshold ?? 0.12;
@@ -242,6 +286,7 @@ export class TopicClusterer {
         projectId,
         embedderId,
         dimension,
+        ...(this.thresholdsFor?.(embedderId) ?? { assign: this.assignThreshold, merge: this.mergeThreshold }),
         topics: [],
         byId: new Map(),
         vocab: new Map(),
@@ -308,7 +353,7 @@ export class TopicClusterer {
     const sparse = nz.length < q.length / 4;
     const dims = sparse ? nz : undefined;
     // Nothing below the lowest threshold acted on changes the outcome.
-    const floor = Math.min(this.assignThreshold, this.mergeThreshold);
+    const floor = Math.min(s.assign, s.merge);
     const { best, bestSim, second, secondSim } = this.nearest(s, q, nz, sparse, floor);
     s.questions++;
     s.seq++;
@@ -318,14 +363,13 @@ export class TopicClusterer {
 
     let topic: Topic;
     let created = false;
-    if (best && bestSim >= this.assignThreshold) {
+    if (best && bestSim >= s.assign) {
       topic = best;
-      if (second && secondSim >= Math.min(this.assignThreshold, this.mergeThreshold))
-        s.candidates.add(`${best.id} ${second.id}`);
+      if (second && secondSim >= floor) s.candidates.add(`${best.id} ${second.id}`);
     } else {
       topic = this.found(s, question, q.length, at);
       created = true;
-      if (best && bestSim >= this.mergeThreshold) s.candidates.add(`${best.id} ${topic.id}`);
+      if (best && bestSim >= s.merge) s.candidates.add(`${best.id} ${topic.id}`);
     }
     // A new topic's slot is written whole: it may reuse a slot another topic left.
     this.add(s, topic, question, q, terms, at, created ? undefined : dims);
@@ -485,16 +529,23 @@ export class TopicClusterer {
 
   private mergeSpace(s: Space): void {
     s.sinceMerge = 0;
-    const pairs = [...s.candidates];
-    s.candidates.clear();
-    for (const pair of pairs) {
-      // A topic merged earlier in this pass is looked up under its survivor.
-      const [a, b] = pair.split(' ').map((id) => s.byId.get(this.resolve(s.projectId, id as string) ?? ''));
+    // A topic merged earlier in this pass is looked up under its survivor.
+    const live = (id: string) => s.byId.get(this.resolve(s.projectId, id) ?? '');
+    const scored: { sim: number; a: string; b: string }[] = [];
+    for (const pair of s.candidates) {
+      const [a, b] = pair.split(' ').map((id) => live(id as string));
       if (!a || !b || a === b) continue;
-      let dot = 0;
-      for (let i = 0; i < a.sum.length; i++) dot += (a.sum[i] as number) * (b.sum[i] as number);
-      const sim = dot / Math.sqrt(a.sqNorm * b.sqNorm);
-      if (sim < this.mergeThreshold) continue;
+      const sim = linkage(a, b);
+      if (sim >= s.merge) scored.push({ sim, a: a.id, b: b.id });
+    }
+    s.candidates.clear();
+    // Closest pairs first, as agglomerative clustering would take them; a pair
+    // is scored again when it comes up, since earlier merges changed its sums.
+    scored.sort((x, y) => y.sim - x.sim);
+    for (const { a: idA, b: idB } of scored) {
+      const a = live(idA);
+      const b = live(idB);
+      if (!a || !b || a === b || linkage(a, b) < s.merge) continue;
       const [keep, drop] = a.size >= b.size ? [a, b] : [b, a];
       this.absorb(s, keep, drop);
     }
@@ -525,9 +576,14 @@ export class TopicClusterer {
     }
   }
 
-  /** Runs a merge pass in every space now (the drain calls it at flush). */
-  maintain(options: { final?: boolean } = {}): void {
+  /**
+   * Runs a merge pass now, in every space or in the given projects' (the
+   * topics enricher calls it after each batch, so the rows it writes carry
+   * the ids topics have after merging).
+   */
+  maintain(options: { final?: boolean; projects?: ReadonlySet<string> } = {}): void {
     for (const s of this.spaces.values()) {
+      if (options.projects && !options.projects.has(s.projectId)) continue;
       // At the end of a stream every small topic is stale: there is nothing more to wait for.
       if (options.final) s.seq += this.mergeEvery;
       this.mergeSpace(s);

@@ -329,6 +329,17 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       } else if (before.gap !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
       seen.set(key, { topicId, gap });
     }
+    // Topics start small and merge (clusterer.ts): merging before the rows are
+    // written keeps a burst of one subject under one id in llm_spans.
+    const projects = new Set(asked.map((g) => g.projectId));
+    if (projects.size > 0) {
+      clusterer.maintain({ projects });
+      for (const g of asked) {
+        if (g.found.topicId === undefined) continue;
+        const id = clusterer.resolve(g.projectId, String(g.found.topicId));
+        if (id !== undefined) g.found.topicId = BigInt(id);
+      }
+    }
     // A topic row carries its whole centroid and only its latest state counts: while more calls
     // of this flush follow, the changed topics keep accumulating for the last one to write.
     if (context?.more) return { rows: {} };

@@ -128,6 +128,42 @@ describe('TopicClusterer', () => {
     expect(c.topics('p1')[0]?.size).toBe(CARD.length * 2);
   });
 
+  it('merges by average linkage: two loose topics with aligned centroids stay apart, tight ones merge', () => {
+    // Unit vectors in 4-d: each topic's two questions spread ±60° around its axis.
+    const spread = (axis: number[], other: number[], sign: number) =>
+      axis.map((x, i) => 0.5 * x + sign * 0.866 * (other[i] as number));
+    const x = [1, 0, 0, 0];
+    const run = (loose: boolean) => {
+      const c = new TopicClusterer({ assignThreshold: 0.99, mergeThreshold: 0.5, mergeEvery: 1_000_000 });
+      const tilt = loose ? 1 : 0.05;
+      // Topic A: two questions around x; topic B: two questions around x too, in another plane.
+      const qs = [
+        spread(x, [0, tilt, 0, 0], 1),
+        spread(x, [0, tilt, 0, 0], -1),
+        spread(x, [0, 0, tilt, 0], 1),
+        spread(x, [0, 0, tilt, 0], -1),
+      ];
+      const ids = qs.map((q, i) => c.assign('p', `q${i}`, q));
+      c.maintain({ final: true });
+      return new Set(ids.map((id) => c.resolve('p', id))).size;
+    };
+    // Loose: centroids coincide (cosine 1), yet the questions of A and B are 60–90° apart on average.
+    expect(run(true)).toBeGreaterThan(1);
+    expect(run(false)).toBe(1);
+  });
+
+  it('uses an embedder’s own thresholds in its space and the defaults elsewhere', () => {
+    const c = new TopicClusterer({
+      assignThreshold: 0.9,
+      thresholdsFor: (id) => (id === 'loose-model' ? { assign: 0.5, merge: 0.4 } : undefined),
+    });
+    const a = [1, 0, 0];
+    const b = [0.7, 0.71, 0];
+    // Cosine 0.70: joins under the embedder's 0.5, founds a topic under the default 0.9.
+    expect(c.assign('p', 'one', b, 'loose-model')).toBe(c.assign('p', 'zero', a, 'loose-model'));
+    expect(c.assign('p', 'one', b, 'strict-model')).not.toBe(c.assign('p', 'zero', a, 'strict-model'));
+  });
+
   it('leaves a tombstone for a merged-away topic, so a restart does not bring it back', () => {
     const c = new TopicClusterer({ assignThreshold: 0.95, mergeThreshold: 0.3, mergeEvery: 1_000_000 });
     for (const q of CARD) c.assign('p1', q);
