@@ -179,6 +179,29 @@ function linkage(a: Topic, b: Topic): number {
   return dot / (a.size * b.size);
 }
 
+interface Nearest {
+  best: Topic | undefined;
+  bestSim: number;
+  second: Topic | undefined;
+  secondSim: number;
+}
+
+/**
+ * Keeps the best two; ties go to the lower slot, the order a scan of the list
+ * meets them in, so every search path picks what the linear scan picks.
+ */
+function consider(top: Nearest, t: Topic, sim: number): void {
+  if (sim > top.bestSim || (sim === top.bestSim && t.slot < (top.best as Topic).slot)) {
+    top.second = top.best;
+    top.secondSim = top.bestSim;
+    top.best = t;
+    top.bestSim = sim;
+  } else if (sim > top.secondSim || (sim === top.secondSim && t.slot < (top.second as Topic).slot)) {
+    top.second = t;
+    top.secondSim = sim;
+  }
+}
+
 function pushTopic(s: Space, t: Topic): void {
   t.slot = s.topics.length;
   s.topics.push(t);
@@ -396,11 +419,8 @@ export class TopicClusterer {
     sparse: boolean,
     floor: number,
     eligible?: (t: Topic) => boolean,
-  ): { best: Topic | undefined; bestSim: number; second: Topic | undefined; secondSim: number } {
-    let best: Topic | undefined;
-    let bestSim = -Infinity;
-    let second: Topic | undefined;
-    let secondSim = -Infinity;
+  ): Nearest {
+    const top: Nearest = { best: undefined, bestSim: -Infinity, second: undefined, secondSim: -Infinity };
     if (!this.linear && sparse && floor > 0 && (s.topics.length > INDEX_MIN || s.index?.inverted)) {
       const index = ensureIndex(s, true);
       const n = index.candidates(q, nz, floor, s.topics.length, (slot) => {
@@ -410,24 +430,14 @@ export class TopicClusterer {
       const listed = index.listed;
       for (let k = 0; k < n; k++) {
         // Listed by partial score: once one cannot reach what it must beat, neither can the rest.
-        if (index.reach(k) < Math.max(secondSim, floor)) break;
-        const slot = listed[k] as number;
-        const t = s.topics[slot] as Topic;
+        if (index.reach(k) < Math.max(top.secondSim, floor)) break;
+        const t = s.topics[listed[k] as number] as Topic;
         if (eligible && !eligible(t)) continue;
         // The linear scan's own function, so the cosine is the scan's to the bit.
         const sim = similarity(q, t, nz);
-        if (sim < floor || sim < secondSim) continue;
-        if (sim > bestSim || (sim === bestSim && slot < (best as Topic).slot)) {
-          second = best;
-          secondSim = bestSim;
-          best = t;
-          bestSim = sim;
-        } else if (sim > secondSim || (sim === secondSim && slot < (second as Topic).slot)) {
-          second = t;
-          secondSim = sim;
-        }
+        if (sim >= floor) consider(top, t, sim);
       }
-      return { best, bestSim, second, secondSim };
+      return top;
     }
     // Past a few thousand topics, a coarse pass over the query's heaviest slots
     // picks the candidates and only those are scored exactly: the scan is what
@@ -439,20 +449,8 @@ export class TopicClusterer {
         ? this.candidatesFor(s, q, nz)
         : s.topics;
     const dims = sparse ? nz : undefined;
-    for (const t of pool) {
-      if (eligible && !eligible(t)) continue;
-      const sim = similarity(q, t, dims);
-      if (sim > bestSim) {
-        second = best;
-        secondSim = bestSim;
-        best = t;
-        bestSim = sim;
-      } else if (sim > secondSim) {
-        second = t;
-        secondSim = sim;
-      }
-    }
-    return { best, bestSim, second, secondSim };
+    for (const t of pool) if (!eligible || eligible(t)) consider(top, t, similarity(q, t, dims));
+    return top;
   }
 
   private candidatesFor(s: Space, q: Float32Array, nz: number[]): Topic[] {
