@@ -114,9 +114,9 @@ export class CentroidIndex {
   }
 
   /**
-   * Writes a slot's sum: every dimension, or only `dims` (the ones a sparse
-   * question changed). In the inverted index every posting of the slot holds
-   * sum / ‖sum‖, so a new norm rewrites all of them, whatever `dims` says.
+   * Writes a slot's sum: every dimension, or in the columns only `dims` (the
+   * ones a sparse question changed). The inverted index ignores `dims`: every
+   * posting of the slot holds sum / ‖sum‖, and adding a question moves the norm.
    */
   write(slot: number, sum: Float32Array, sqNorm: number, dims?: readonly number[]): void {
     this.grow(slot + 1);
@@ -133,25 +133,20 @@ export class CentroidIndex {
     }
     // |sum_j| ≤ ‖sum‖, so the value fits; the clamp only guards against a caller's inexact sqNorm.
     const scale = QUANT / Math.sqrt(sqNorm);
-    if (dims && sqNorm === this.sqNorms[slot])
-      for (const j of dims) this.cell(slot, j, quantise((sum[j] as number) * scale));
-    else {
-      // Every posting (the norm moved): the common case, so the loop skips the
-      // zeros and rewrites present postings in place without a call.
-      const lists = this.lists;
-      const positions = this.positions;
-      const dim = this.dimension;
-      const row = (slot >>> PAGE_BITS) * dim;
-      const low = (slot & (PAGE - 1)) << 16;
-      const own = slot * dim;
-      for (let j = 0; j < dim; j++) {
-        const x = sum[j] as number;
-        const at = positions[own + j] as number;
-        if (x === 0 && at === 0) continue;
-        const v = quantise(x * scale);
-        if (at !== 0 && v !== 0) (lists[row + j] as Int32Array)[at - 1] = low | (v & 0xffff);
-        else this.cell(slot, j, v);
-      }
+    // The loop skips the zeros and rewrites present postings in place without a call.
+    const lists = this.lists;
+    const positions = this.positions;
+    const dim = this.dimension;
+    const row = (slot >>> PAGE_BITS) * dim;
+    const low = (slot & (PAGE - 1)) << 16;
+    const own = slot * dim;
+    for (let j = 0; j < dim; j++) {
+      const x = sum[j] as number;
+      const at = positions[own + j] as number;
+      if (x === 0 && at === 0) continue;
+      const v = quantise(x * scale);
+      if (at !== 0 && v !== 0) (lists[row + j] as Int32Array)[at - 1] = low | (v & 0xffff);
+      else this.cell(slot, j, v);
     }
     this.sqNorms[slot] = sqNorm;
   }
