@@ -64,6 +64,10 @@ async function* jsonl(
   };
   const slices: SliceOptions = {
     onRows,
+    onMissing: (n) => {
+      tally.generations += n;
+      tally.skip('generation_not_found', n);
+    },
     ...(options.sliceRows !== undefined ? { sliceRows: options.sliceRows } : {}),
     ...(options.onSorting ? { onSorting: options.onSorting } : {}),
   };

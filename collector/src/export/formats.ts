@@ -112,20 +112,12 @@ function groundedEnough(row: RatedGeneration, options: BuildOptions): boolean {
   return row.groundedness !== null && row.groundedness >= options.minGroundedness;
 }
 
-/** Common reasons a rated generation yields nothing; undefined when it can be used. */
-function unusable(row: RatedGeneration): string | undefined {
-  if (!row.found) return 'generation_not_found';
-  return undefined;
-}
-
 export function* ktoRecords(
   row: RatedGeneration,
   options: BuildOptions,
   tally: ExportTally,
 ): Generator<KtoRecord> {
   tally.generations++;
-  const why = unusable(row);
-  if (why) return tally.skip(why);
   if (row.ups + row.downs === 0) return tally.skip('no_thumbs');
   if (row.ups === row.downs) return tally.skip('tied_votes');
   const label = row.ups > row.downs;
@@ -141,8 +133,6 @@ export function* sftRecords(
   tally: ExportTally,
 ): Generator<SftRecord> {
   tally.generations++;
-  const why = unusable(row);
-  if (why) return tally.skip(why);
   const mask = textMasker(options);
   // The user's own correction is the best answer we have for that prompt.
   if (row.correction !== '') {
@@ -198,8 +188,6 @@ export class DpoPairer {
 
   *push(row: RatedGeneration): Generator<DpoRecord> {
     this.tally.generations++;
-    const why = unusable(row);
-    if (why) return this.tally.skip(why);
     if (!this.belongs(row) || this.group.length >= MAX_GROUP) yield* this.flush();
     if (!this.anchor) {
       const canonical = canonicalize(row.prompt_key).text;

@@ -51,8 +51,6 @@ export const RatedGenerationSchema = z.object({
   project_id: z.string(),
   trace_id: z.string(),
   span_id: z.string(),
-  /** 0 when the rated generation is not in llm_spans (expired, never sent, or in another project). */
-  found: z.coerce.number(),
   model: z.string(),
   topic_id: z.coerce.string(),
   input_messages: z.string(),
@@ -138,10 +136,10 @@ latest AS (
 }
 
 /**
- * Rated generations whose generation is not in llm_spans (expired, never
- * sent, in another project): nothing to export, but counted in the summary.
- * Reads only llm_spans' narrow columns (ids, time, the completion's length),
- * so a pass over the whole table per feedback slice stays cheap.
+ * How many rated generations are not in llm_spans (expired, never sent, in
+ * another project): nothing to export, but counted in the summary. Reads only
+ * llm_spans' narrow columns (ids, time, the completion's length), so a pass
+ * over the whole table per feedback slice stays cheap.
  */
 function missingGenerationsSql(database: string, scope: string, where?: string): string {
   const feedback = qualifiedTable(database, FEEDBACK);
@@ -151,18 +149,12 @@ WITH
 ${feedbackCte(feedback, scope)},
 ${generationCtes(spans)},
 ${votesCtes}
-SELECT * FROM (
-    SELECT project_id, trace_id, span_id, 0 AS found, '' AS model, '0' AS topic_id,
-           '' AS input_messages, '' AS prompt_text, '' AS completion_text, '' AS prompt_key,
-           CAST(NULL, 'Nullable(Float64)') AS groundedness, CAST(NULL, 'Nullable(UInt8)') AS hallucinated,
-           ups, downs, copies, regenerates, correction
-    FROM rated
-    WHERE (project_id, trace_id, span_id) NOT IN (SELECT project_id, trace_id, span_id FROM gens)
-      -- A missing generation has topic 0.
-      AND ({topic:String} = '' OR {topic:String} = '0')
-)
-${where ? `WHERE ${where}` : ''}
-ORDER BY ${TRACE_ORDER}`;
+SELECT count() AS missing
+FROM rated
+WHERE (project_id, trace_id, span_id) NOT IN (SELECT project_id, trace_id, span_id FROM gens)
+  -- A missing generation has topic 0.
+  AND ({topic:String} = '' OR {topic:String} = '0')
+  ${where ? `AND ${where}` : ''}`;
 }
 
 /**
@@ -262,10 +254,10 @@ latest AS (
     GROUP BY project_id, trace_id
 ),
 ${votesCtes}
-SELECT project_id, trace_id, span_id, found, model, topic_id, input_messages, prompt_text, completion_text, prompt_key,
+SELECT project_id, trace_id, span_id, model, topic_id, input_messages, prompt_text, completion_text, prompt_key,
        groundedness, hallucinated, ups, downs, copies, regenerates, correction
 FROM (
-    SELECT g.project_id AS project_id, g.trace_id AS trace_id, g.span_id AS span_id, 1 AS found,
+    SELECT g.project_id AS project_id, g.trace_id AS trace_id, g.span_id AS span_id,
            if(g.response_model != '', g.response_model, g.request_model) AS model, toString(g.topic_id) AS topic_id,
            g.input_messages AS input_messages, g.prompt_text AS prompt_text, g.completion_text AS completion_text,
            ${withPromptKey ? promptKey('g.') : "''"} AS prompt_key,
@@ -306,6 +298,8 @@ export interface SliceOptions {
    * takes tens of seconds at a million spans).
    */
   onSorting?: (spans: number, total: number) => void;
+  /** Called with the rated generations not in llm_spans, a count per feedback slice (they yield no rows). */
+  onMissing?: (generations: number) => void;
 }
 
 const TRACE_ORDER = 'project_id, trace_id, span_id';
@@ -328,7 +322,7 @@ async function* streamSlice(
 
 /**
  * Rated generations in llm_spans' order (the order its rows are stored in),
- * then the rated generations that are not in llm_spans. Each slice is a range
+ * then a count of the rated generations that are not in llm_spans. Each slice is a range
  * of at most `sliceRows` llm_spans rows found by walking the primary index,
  * so the engine's memory is bounded by the slice and each slice is streamed,
  * so this process holds one batch.
@@ -346,7 +340,7 @@ export async function* ratedByTrace(
       { ...params, ...range.params },
       options,
     );
-  yield* missingGenerations(store, filter, options);
+  await countMissing(store, filter, options);
 }
 
 /**
@@ -379,13 +373,13 @@ async function* spanSlices(
 
 const MISSING_SLICE_FACTOR = 8;
 
-/** Rated generations not in llm_spans, slice by slice along the feedback table's primary key. */
-async function* missingGenerations(
+/** Counts rated generations not in llm_spans, slice by slice along the feedback table's primary key. */
+async function countMissing(
   store: Store,
   filter: PreferenceFilter,
   options: SliceOptions,
   where?: string,
-): AsyncGenerator<RatedGeneration[]> {
+): Promise<void> {
   // Narrow on both sides (ids and votes), so a slice can hold more traces; each slice still reads
   // llm_spans' id columns in full, and fewer slices are fewer of those reads.
   const sliceRows = (options.sliceRows ?? DEFAULT_SLICE_ROWS) * MISSING_SLICE_FACTOR;
@@ -403,8 +397,7 @@ async function* missingGenerations(
       { params: { ...params, afterProject: after.p, afterTrace: after.t, sliceRows }, readonly: true },
     );
     if (!upper) return;
-    yield* streamSlice(
-      store,
+    const [counted] = await store.query<{ missing: number | string }>(
       missingGenerationsSql(
         store.database,
         `(project_id, trace_id) > ({afterProject:String}, {afterTrace:String})
@@ -412,14 +405,19 @@ async function* missingGenerations(
         where,
       ),
       {
-        ...params,
-        afterProject: after.p,
-        afterTrace: after.t,
-        upperProject: upper.project_id,
-        upperTrace: upper.trace_id,
+        params: {
+          ...params,
+          afterProject: after.p,
+          afterTrace: after.t,
+          upperProject: upper.project_id,
+          upperTrace: upper.trace_id,
+        },
+        readonly: true,
       },
-      options,
     );
+    const missing = Number(counted?.missing ?? 0);
+    options.onRows?.(missing);
+    options.onMissing?.(missing);
     after = { p: upper.project_id, t: upper.trace_id };
   }
 }
@@ -469,7 +467,7 @@ export async function* ratedByPrompt(
   const params = filterParams(filter);
 
   // Not in llm_spans: nothing to pair, but counted in the summary.
-  yield* missingGenerations(store, filter, options, PAIRABLE);
+  await countMissing(store, filter, options, PAIRABLE);
 
   await dropStaleWorkTables(store);
   const name = `export_dpo_${Math.floor(Date.now() / 1000)}_${randomBytes(6).toString('hex')}`;
