@@ -302,7 +302,6 @@ export interface SliceOptions {
   onMissing?: (generations: number) => void;
 }
 
-const TRACE_ORDER = 'project_id, trace_id, span_id';
 const PROMPT_ORDER = 'project_id, prompt_key, trace_id, span_id';
 /** Generations that can form DPO pairs: a thumb either way, or an edit. */
 const PAIRABLE = `(ups + downs > 0 OR correction != '')`;
