@@ -104,4 +104,39 @@ describe('topics and kb-gaps evaluation', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('runs both tasks with --topics-embedder use: USE-lite vectors retrieve and cluster', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oversight-topics-use-'));
+    try {
+      const file = join(dir, 'set.jsonl');
+      await writeFile(
+        file,
+        rows()
+          .map((r) => JSON.stringify(r))
+          .join('\n'),
+      );
+      const printed: string[] = [];
+      await runEval({ task: 'topics', data: file, json: true, topicsEmbedder: 'use' }, (s) =>
+        printed.push(s),
+      );
+      const topics = JSON.parse(printed[0] as string);
+      expect(topics).toMatchObject({ task: 'topics', embedder: 'builtin:hashed-use-v1:1024+512:0.5' });
+      expect(topics.ari).toBeGreaterThan(0.3);
+      await runEval({ task: 'kb-gaps', data: file, json: true, topicsEmbedder: 'use' }, (s) =>
+        printed.push(s),
+      );
+      const gaps = JSON.parse(printed[1] as string);
+      expect(gaps).toMatchObject({ task: 'kb-gaps', embedder: 'builtin:hashed-use-v1:1024+512:0.5' });
+      // The out-of-scope questions share nothing with the banking documents.
+      expect(gaps.auroc).toBeGreaterThan(0.8);
+      // The default stays the hashed embedder, and a kind the eval does not know is refused.
+      await runEval({ task: 'kb-gaps', data: file, json: true }, (s) => printed.push(s));
+      expect(JSON.parse(printed[2] as string).embedder).toBe('builtin:hashed-v1:1024');
+      await expect(
+        runEval({ task: 'topics', data: file, topicsEmbedder: 'openai' }, (s) => printed.push(s)),
+      ).rejects.toThrow('--topics-embedder takes builtin or use for the eval, got openai');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
