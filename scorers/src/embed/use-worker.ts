@@ -22,6 +22,13 @@ interface UseModel {
   embed(texts: string[]): Promise<unknown>;
 }
 
+/**
+ * Characters of a text the encoder reads: a question's topic is in its
+ * opening, and the forward pass grows with the length (a pasted document
+ * would hold the worker for seconds).
+ */
+const MAX_CHARS = 2_000;
+
 const settings = dataSchema.parse(workerData);
 const port = parentPort;
 if (!port) throw new Error('use-worker.ts runs as a worker thread (UseEmbedder starts it)');
@@ -80,20 +87,25 @@ port.on('message', (message: unknown) => {
     try {
       model ??= load();
       const m = await model;
+      // An empty text makes the model throw (no tokens); it gets the zero vector instead.
+      const kept = texts.flatMap((t, i) => (t.trim() === '' ? [] : [i]));
       const parts: Float32Array[] = [];
       let width = 0;
-      for (let i = 0; i < texts.length; i += settings.batchSize) {
-        const batch = texts.slice(i, i + settings.batchSize);
+      for (let i = 0; i < kept.length; i += settings.batchSize) {
+        const batch = kept
+          .slice(i, i + settings.batchSize)
+          .map((k) => (texts[k] as string).slice(0, MAX_CHARS));
         const out = flatten(await m.embed(batch), batch.length);
         width = out.width;
         parts.push(out.data);
       }
+      // All empty: no forward pass told the width; USE-lite's is 512.
+      width ||= 512;
       const data = new Float32Array(texts.length * width);
-      let at = 0;
-      for (const p of parts) {
-        data.set(p, at);
-        at += p.length;
-      }
+      let row = 0;
+      for (const p of parts)
+        for (let j = 0; j < p.length / width; j++, row++)
+          data.set(p.subarray(j * width, (j + 1) * width), (kept[row] as number) * width);
       port.postMessage({ id, data, width }, [data.buffer]);
     } catch (error) {
       port.postMessage({

@@ -107,6 +107,11 @@ describe('UseEmbedder (USE-lite in a worker)', () => {
         ...frozen.fromParts('refund please', raw[2] as Float32Array),
       ]);
       expect(() => e.fromParts('x', new Float32Array(3))).toThrow(/width 3, expected 512/);
+      // An empty text (which the model itself refuses) gets the zero vector; the batch goes through.
+      const [empty, ok] = await encoder.encode(['', 'card declined']);
+      expect(norm(empty as Float32Array)).toBe(0);
+      expect([...(ok as Float32Array)]).toEqual([...r0]);
+      expect(norm(new UseEmbedder({ encoder }).fromParts('', empty as Float32Array))).toBe(0);
       expect(() => new UseEmbedder({ share: 2 })).toThrow(/share must be in 0..1/);
     } finally {
       await encoder.close();
