@@ -645,7 +645,8 @@ describe('topics enricher with --topics-embedder use (USE-lite on a worker threa
       });
       const ms = performance.now() - t0;
       delay.disable();
-      expect(delay.max / 1e6).toBeLessThan(Math.max(100, ms / 2));
+      // Loose on purpose: a shared machine stalls any loop by 100–200 ms now and then (bench: idle max 192 ms).
+      expect(delay.max / 1e6).toBeLessThan(Math.max(250, ms / 2));
       await flush([...gens, ...para.map((p) => p.g), ...other], rows);
 
       const id = 'builtin:hashed-use-v1:1024+512:0.5';
