@@ -40,6 +40,12 @@ export interface UseEncoderOptions {
   batchSize?: number;
   /** Modules the worker loads, default USE_PACKAGES (tests name missing ones). */
   modules?: { embeddings?: string; model?: string };
+  /**
+   * How long a request may take before the worker is presumed stuck and
+   * replaced: `base` ms plus `perText` ms a text (default 30,000 + 500, some
+   * 50× the idle cost, so a loaded machine's slow batch still finishes).
+   */
+  timeout?: { base?: number; perText?: number };
 }
 
 export interface UseEmbedderOptions extends UseEncoderOptions {
@@ -60,6 +66,7 @@ interface Pending {
   resolve: (v: Float32Array[]) => void;
   reject: (e: Error) => void;
   count: number;
+  timer: ReturnType<typeof setTimeout>;
 }
 
 interface Reply {
@@ -82,6 +89,8 @@ function unitInPlace(v: Float32Array | Float64Array): number {
 export class UseEncoder {
   private readonly batchSize: number;
   private readonly modules: { embeddings: string; model: string };
+  private readonly timeoutBase: number;
+  private readonly timeoutPerText: number;
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
@@ -97,6 +106,8 @@ export class UseEncoder {
       embeddings: options.modules?.embeddings ?? USE_PACKAGES[0],
       model: options.modules?.model ?? USE_PACKAGES[1],
     };
+    this.timeoutBase = options.timeout?.base ?? 30_000;
+    this.timeoutPerText = options.timeout?.perText ?? 500;
   }
 
   /** Whether the worker thread is running (it starts on the first encode). */
@@ -123,9 +134,9 @@ export class UseEncoder {
     });
     worker.on('message', (reply: Reply) => this.settle(reply));
     const fail = (error: Error) => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const p of this.pending.values()) p.reject(error);
-      this.pending.clear();
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.failPending(error);
     };
     // A crashed worker fails what it held; the next encode starts a new one.
     worker.on('error', (error) => fail(new Error(`USE worker failed: ${error.message}`)));
@@ -135,10 +146,28 @@ export class UseEncoder {
     return worker;
   }
 
+  private failPending(error: Error): void {
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(error);
+    }
+    this.pending.clear();
+  }
+
+  /** A request past its time: the worker serves in order, so everything behind it fails too, and a new one starts next. */
+  private timedOut(id: number, ms: number): void {
+    if (!this.pending.has(id)) return;
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failPending(new Error(`USE embedder: no answer from the worker in ${ms} ms; restarting it`));
+    void worker?.terminate();
+  }
+
   private settle(reply: Reply): void {
     const p = this.pending.get(reply.id);
     if (!p) return;
     this.pending.delete(reply.id);
+    clearTimeout(p.timer);
     // Idle, the worker does not keep the process alive (a forgotten close() hangs nothing).
     if (this.pending.size === 0) this.worker?.unref();
     if (reply.error !== undefined) {
@@ -167,8 +196,11 @@ export class UseEncoder {
     this.worker ??= this.start();
     this.worker.ref();
     const id = this.nextId++;
+    const ms = this.timeoutBase + this.timeoutPerText * texts.length;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, count: texts.length });
+      const timer = setTimeout(() => this.timedOut(id, ms), ms);
+      timer.unref();
+      this.pending.set(id, { resolve, reject, count: texts.length, timer });
       (this.worker as Worker).postMessage({ id, texts: [...texts] });
     });
   }
@@ -178,8 +210,7 @@ export class UseEncoder {
     this.closed = true;
     const worker = this.worker;
     this.worker = undefined;
-    for (const p of this.pending.values()) p.reject(new Error('USE embedder: closed'));
-    this.pending.clear();
+    this.failPending(new Error('USE embedder: closed'));
     if (worker) await worker.terminate();
   }
 }

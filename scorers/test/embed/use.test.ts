@@ -163,6 +163,20 @@ describe('UseEmbedder (USE-lite in a worker)', () => {
     expect(ms).toBeLessThan(15_000);
   }, 40_000);
 
+  it('replaces a worker that does not answer in time, failing what it held', async () => {
+    // 50 ms: not even the model loads in that time, so the first request is late.
+    const encoder = new UseEncoder({ timeout: { base: 50, perText: 0 } });
+    try {
+      const first = encoder.encode(['card declined']);
+      const second = encoder.encode(['exchange rate']);
+      await expect(first).rejects.toThrow('USE embedder: no answer from the worker in 50 ms; restarting it');
+      await expect(second).rejects.toThrow(/no answer from the worker/);
+      expect(encoder.running).toBe(false);
+    } finally {
+      await encoder.close();
+    }
+  }, 30_000);
+
   it('fails with one line naming the packages to install when they are missing, every call alike', async () => {
     const e = new UseEmbedder({ modules: { embeddings: '@energetic-ai/no-such-package' } });
     try {
