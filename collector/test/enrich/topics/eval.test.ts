@@ -1,10 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ari, nmi } from '../../../src/eval/cluster-metrics.ts';
 import { runEval } from '../../../src/eval/commands.ts';
 import { evaluateKbGaps } from '../../../src/eval/kb-gaps.ts';
+import { evaluateTopicSets } from '../../../src/eval/topic-tasks.ts';
 import { evaluateTopics, parseIntentRows } from '../../../src/eval/topics.ts';
 
 describe('clustering metrics', () => {
@@ -135,6 +136,17 @@ describe('topics and kb-gaps evaluation', () => {
       await expect(
         runEval({ task: 'topics', data: file, topicsEmbedder: 'openai' }, (s) => printed.push(s)),
       ).rejects.toThrow('--topics-embedder takes builtin or use for the eval, got openai');
+      // npm run eval (--all): every banking77 set with both embedders, the rows encoded once.
+      await writeFile(join(dir, 'banking77.tiny.jsonl'), await readFile(file, 'utf8'));
+      const progress: string[] = [];
+      const all = await evaluateTopicSets(dir, (m) => progress.push(m));
+      expect(all.map((r) => [r.task, r.embedder])).toEqual([
+        ['topics', 'builtin:hashed-v1:1024'],
+        ['kb-gaps', 'builtin:hashed-v1:1024'],
+        ['topics', 'builtin:hashed-use-v1:1024+512:0.5'],
+        ['kb-gaps', 'builtin:hashed-use-v1:1024+512:0.5'],
+      ]);
+      expect(progress.filter((m) => m.startsWith('encoding '))).toHaveLength(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
