@@ -14,14 +14,22 @@
  * the same run's linear scan over all 10k topics). Its baseline is the memory
  * of the same 100 projects' built-in embedders with no topic yet.
  *
+ * The `use` embedder (hashed features + USE-lite, the encoder on a worker
+ * thread) is measured the way the topics enricher drives it: batches of 64
+ * questions embedded, then assigned on the main thread. Its questions/s are
+ * per CPU-second of the whole process (main thread and worker), read against
+ * the same run's hashed assign() figure; the main thread's event-loop delay
+ * while it runs is read against the same timer left idle for as long.
+ *
  * Questions are synthetic: "intents" of three words from an English word
  * list, asked through a few templates with a random extra word, so there are
  * as many distinct topics as the section needs.
  */
 import { createRequire } from 'node:module';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { encodeWordTable, HashedEmbedder, WordTable } from '@oversight/scorers/embed';
+import { encodeWordTable, HashedEmbedder, UseEmbedder, WordTable } from '@oversight/scorers/embed';
 import { TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
 import { printTable } from '../report.ts';
 import type { Figures, Section, SectionOptions } from '../section.ts';
@@ -91,6 +99,62 @@ const heapMiB = () => {
   return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
 };
 
+/** The main thread's event-loop delay (ms) while `work` runs, sampled every 10 ms. */
+async function loopDelayWhile<T>(work: () => Promise<T>): Promise<{ result: T; p99: number; max: number }> {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  try {
+    const result = await work();
+    return { result, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
+  } finally {
+    h.disable();
+  }
+}
+
+/**
+ * `count` questions through the `use` embedder and a clusterer of ~100
+ * topics, 64 at a time as the trace stage hands them over: questions/s of
+ * wall time and per CPU-second (all threads), and the main thread's
+ * event-loop delay meanwhile, beside the same timer over an idle wait as long.
+ */
+async function useThroughput(count: number) {
+  const embedder = new UseEmbedder();
+  try {
+    const source = questionSource(100, 13);
+    const clusterer = new TopicClusterer();
+    // The model loads and the topics form before the clock starts.
+    const warm = Array.from({ length: 256 }, source);
+    for (const [i, v] of (await embedder.embed(warm)).entries())
+      clusterer.assign('p', warm[i] as string, v, embedder.id);
+    const questions = Array.from({ length: count }, source);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const run = await loopDelayWhile(async () => {
+      for (let i = 0; i < count; i += 64) {
+        const batch = questions.slice(i, i + 64);
+        const vectors = await embedder.embed(batch);
+        for (const [j, v] of vectors.entries()) clusterer.assign('p', batch[j] as string, v, embedder.id);
+      }
+    });
+    const wallS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuS = (cpu.user + cpu.system) / 1e6;
+    const idle = await loopDelayWhile(() => new Promise((r) => setTimeout(r, Math.min(wallS * 1000, 5_000))));
+    return {
+      qpsWall: count / wallS,
+      qpsPerCore: count / cpuS,
+      msPerQuestionCpu: (cpuS * 1000) / count,
+      loopP99: run.p99,
+      loopMax: run.max,
+      idleP99: idle.p99,
+      idleMax: idle.max,
+      topics: clusterer.size,
+    };
+  } finally {
+    await embedder.close();
+  }
+}
+
 const PROJECTS = 100;
 const BLOCK = 500;
 
@@ -129,7 +193,7 @@ function streamProjects(target: number) {
 export const topics: Section = {
   name: 'topics',
   description:
-    'topic clustering: questions/s per core (built-in embedder) at ~100 / 10k topics; memory at 1M questions, 10k topics',
+    'topic clustering: questions/s per core (built-in embedder) at ~100 / 10k topics; memory at 1M questions, 10k topics; the use embedder (USE-lite worker): questions/s per core, main-thread loop delay',
   async run({ quick }: SectionOptions): Promise<Figures> {
     const timed = quick ? 3_000 : 20_000;
     const timed10k = quick ? 1_000 : 2_000;
@@ -188,6 +252,9 @@ export const topics: Section = {
     const topics10k = big.size;
     const heapAt10k = heapMiB() - heapBefore;
 
+    const useCount = quick ? 256 : 1_024;
+    const use = await useThroughput(useCount);
+
     printTable(
       'topic assignment, one core',
       ['case', 'topics', 'questions', 'questions/s'],
@@ -203,6 +270,25 @@ export const topics: Section = {
         ],
         ['assign(), 10k topics in one project (inverted index)', topics10k, timed10k, Math.round(at10k)],
         [`assign(), ${PROJECTS} projects × ~100 topics`, topicsAtEnd, target, Math.round(stream.qps)],
+        [
+          'use embedder (hashed + USE-lite worker) + assign(), ~100 topics, per CPU-second',
+          use.topics,
+          useCount,
+          Math.round(use.qpsPerCore),
+        ],
+        ['  the same, per wall-clock second', use.topics, useCount, Math.round(use.qpsWall)],
+      ],
+    );
+    printTable(
+      'main-thread event-loop delay while the use embedder runs (ms)',
+      ['case', 'p99', 'max'],
+      [
+        ['baseline: idle wait, same length', round(use.idleP99, 1), round(use.idleMax, 1)],
+        [
+          `use embedder + assign(), ${useCount} questions in batches of 64`,
+          round(use.loopP99, 1),
+          round(use.loopMax, 1),
+        ],
       ],
     );
     printTable(
@@ -230,6 +316,13 @@ export const topics: Section = {
       heap_mib_after_stream: round(heapAtEnd, 1),
       heap_mib_quarter_stream: round(stream.checkpoints[0]?.[2] ?? 0, 1),
       heap_mib_10k_topics: round(heapAt10k, 1),
+      use_assign_qps_per_core: Math.round(use.qpsPerCore),
+      use_assign_qps_wall: Math.round(use.qpsWall),
+      use_cpu_ms_per_question: round(use.msPerQuestionCpu, 2),
+      use_loop_delay_p99_ms: round(use.loopP99, 1),
+      use_loop_delay_max_ms: round(use.loopMax, 1),
+      idle_loop_delay_p99_ms: round(use.idleP99, 1),
+      idle_loop_delay_max_ms: round(use.idleMax, 1),
     };
   },
 };

@@ -186,8 +186,8 @@ const START_OPTIONS: OptionTable = {
     flag: '--topics-embedder <kind>',
     env: 'OVERSIGHT_TOPICS_EMBEDDER',
     description:
-      'question vectors for topics when the app sent none: builtin, openai, onnx, or none (no topics)',
-    choices: ['builtin', 'openai', 'onnx', 'none'],
+      'question vectors for topics when the app sent none: builtin, use (builtin + sentence encoder, ≈ 10 ms a question on a worker thread), openai, onnx, or none (no topics)',
+    choices: ['builtin', 'use', 'openai', 'onnx', 'none'],
   },
   topicsEmbedderUrl: {
     flag: '--topics-embedder-url <url>',

@@ -174,6 +174,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   });
   const { ingest } = await pipeline.catch(async (error) => {
     await traceStage?.close(0);
+    await topics?.close();
     await transformWorkers?.close();
     await store.close();
     throw error;
@@ -236,6 +237,8 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
         await ingest.stop();
         // After the drain's last round, so its spans are assembled too.
         await traceStage?.close();
+        // After the stage's last batch: ends the topics embedder's worker thread (--topics-embedder use).
+        await topics?.close();
         // Only after the drain's last round: closing rejects a transform in progress.
         await transformWorkers?.close();
         await rm(controlFile, { force: true });

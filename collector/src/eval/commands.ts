@@ -18,6 +18,7 @@ import {
 import { formatReportJson, formatReportTable } from './format.ts';
 import { evaluateGroundedness, formatGroundednessTable, GROUNDEDNESS_TASK } from './groundedness.ts';
 import {
+  evalTopicsEmbedder,
   evaluateTopicSets,
   formatTopicReports,
   isTopicTask,
@@ -35,6 +36,7 @@ interface EvalFlags {
   threshold?: string;
   project?: string;
   by?: string;
+  topicsEmbedder?: string;
 }
 
 /** Not a labelled-set task: it scores the scorers against users' feedback in a store. */
@@ -88,7 +90,12 @@ export async function runEval(
       cv: foldsFlag(flags.cv, 5),
       onProgress: progress,
     });
-    const topics = await evaluateTopicSets(flags.all, progress);
+    // --all runs both embedders unless one is named.
+    const topics = await evaluateTopicSets(
+      flags.all,
+      progress,
+      flags.topicsEmbedder !== undefined ? [evalTopicsEmbedder(flags.topicsEmbedder)] : undefined,
+    );
     if (flags.json) print(JSON.stringify({ reports, groundedness, topics, skipped }));
     else {
       print(formatReportTable(reports, skipped));
@@ -106,7 +113,12 @@ export async function runEval(
     return;
   }
   if (isTopicTask(flags.task)) {
-    const report = await runTopicTask(flags.task, flags.data);
+    const report = await runTopicTask(
+      flags.task,
+      flags.data,
+      evalTopicsEmbedder(flags.topicsEmbedder),
+      progress,
+    );
     print(flags.json ? JSON.stringify(report) : formatTopicReports([report]));
     return;
   }
@@ -156,7 +168,11 @@ export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWi
     .option('--cv [folds]', 'k-fold cross-validation of a freshly trained model instead of the shipped one')
     .option('--threshold <x>', 'override the shipped threshold')
     .option('--project <id>', 'feedback-agreement: one project only')
-    .option('--by <groups>', 'feedback-agreement: also split by model, topic or model,topic');
+    .option('--by <groups>', 'feedback-agreement: also split by model, topic or model,topic')
+    .option(
+      '--topics-embedder <kind>',
+      'topics, kb-gaps: builtin (default) or use (builtin + USE-lite, ≈ 10 ms a question); --all: both unless one is named',
+    );
   storeWiring?.addStoreOptions(evalCommand);
   evalCommand.action(async (flags: EvalFlags & Record<string, unknown>) => {
     await runEval(flags, undefined, storeWiring ? () => storeWiring.openStore(flags) : undefined);

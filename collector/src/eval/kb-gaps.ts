@@ -3,7 +3,8 @@
  * intents are gaps (`oos`, and for BANKING77 eight named ones); every other
  * intent contributes its first five rows as knowledge-base documents. The
  * remaining rows stream in file order as questions: each retrieves its top 3
- * documents with the built-in embedder, gets its retrieval gap signal (the
+ * documents with the built-in embedder (or, given the rows' USE-lite vectors,
+ * with the `use` embedder's vectors, which also cluster the questions), gets its retrieval gap signal (the
  * score calibrated as the project's own), and joins a topic. The context
  * relevance of the three documents, which the trace stage adds in
  * production, is measured alone and combined but left out of the headline
@@ -14,7 +15,7 @@
  */
 import { basename } from 'node:path';
 import { contextRelevance } from '@oversight/scorers';
-import { HashedEmbedder } from '@oversight/scorers/embed';
+import { HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
 import { TopicClusterer } from '../enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator, topicInformedScore } from '../enrich/topics/gaps.ts';
 import { auroc } from './metrics.ts';
@@ -62,6 +63,16 @@ export interface KbGapsReport {
   flaggedRate: number;
   gapRecall: number;
   falseGapRate: number;
+  /** The embedder that retrieved and clustered (its id). */
+  embedder: string;
+}
+
+export interface KbGapsOptions {
+  /**
+   * Each row text's raw USE-lite vector (UseEncoder.encode): retrieval and
+   * topics then use the `use` embedder's vectors instead of the hashed ones.
+   */
+  useVectors?: ReadonlyMap<string, Float32Array>;
 }
 
 export function gapIntentsFor(file: string, rows: readonly IntentRow[]): Set<string> {
@@ -92,7 +103,29 @@ export function splitKnowledgeBase(
   return { docs, stream };
 }
 
-export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGapsReport {
+/** The retrieval embedder: indexed on the documents once, then queried without learning. */
+function retrieverFor(docs: readonly string[], useVectors: ReadonlyMap<string, Float32Array> | undefined) {
+  if (!useVectors) {
+    const hashed = new HashedEmbedder();
+    for (const d of docs) hashed.observe(d);
+    return { id: hashed.id, embed: (text: string) => hashed.embedOne(text, false) };
+  }
+  const vectorOf = (text: string) => {
+    const v = useVectors.get(text);
+    if (!v) throw new Error(`no USE vector for row text ${JSON.stringify(text.slice(0, 60))}`);
+    return v;
+  };
+  // Never encodes (the vectors are given), so it starts no worker.
+  const use = new UseEmbedder({ learn: false });
+  for (const d of docs) use.observe(d, vectorOf(d));
+  return { id: use.id, embed: (text: string) => use.fromParts(text, vectorOf(text), false) };
+}
+
+export function evaluateKbGaps(
+  rows: readonly IntentRow[],
+  file = 'input',
+  options: KbGapsOptions = {},
+): KbGapsReport {
   const gapIntents = gapIntentsFor(file, rows);
   if (gapIntents.size === 0)
     throw new Error(`${file}: no gap intent (oos, or a BANKING77 file) among the rows`);
@@ -102,10 +135,12 @@ export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGa
   const tracker = new GapTracker();
   const clusterer = new TopicClusterer({ onMerge: (p, from, into) => tracker.merge(p, from, into) });
   // Retrieval has its own embedder: the knowledge base is indexed once with
-  // IDF learned from the documents, and queries must not shift it afterwards.
-  const retriever = new HashedEmbedder();
-  for (const d of docs) retriever.observe(d);
-  const docVectors = docs.map((d) => retriever.embedOne(d, false));
+  // IDF (and the encoder mean) learned from the documents, and queries must
+  // not shift it afterwards.
+  const retriever = retrieverFor(docs, options.useVectors);
+  const docVectors = docs.map((d) => retriever.embed(d));
+  // The topics' embedder learns online from the questions, as in the collector.
+  const topicsUse = options.useVectors ? new UseEmbedder() : undefined;
 
   const calibrator = new RetrievalCalibrator();
   const scores: number[] = [];
@@ -118,7 +153,7 @@ export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGa
   let flagged = 0;
   let flaggedGap = 0;
   for (const r of stream) {
-    const q = retriever.embedOne(r.text, false);
+    const q = retriever.embed(r.text);
     const sims = docVectors.map((d) => {
       let dot = 0;
       for (let i = 0; i < q.length; i++) dot += (q[i] as number) * (d[i] as number);
@@ -142,7 +177,14 @@ export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGa
         : 1 - (1 - (gapSignals({ contextRelevance: relevance }).score ?? 0)) * topScore,
     );
     calibrator.add(topScore);
-    const topicId = clusterer.assign(projectId, r.text);
+    const topicId = topicsUse
+      ? clusterer.assign(
+          projectId,
+          r.text,
+          topicsUse.fromParts(r.text, options.useVectors?.get(r.text) as Float32Array),
+          topicsUse.id,
+        )
+      : clusterer.assign(projectId, r.text);
     // Before the calibrator has a distribution the graded score is the raw similarity's complement.
     const own = result.score !== null && result.score > 0 ? result.score : 1 - topScore;
     tracker.record(projectId, topicId, r.text, { ...result, score: own });
@@ -202,5 +244,6 @@ export function evaluateKbGaps(rows: readonly IntentRow[], file = 'input'): KbGa
     flaggedRate: stream.length > 0 ? flagged / stream.length : 0,
     gapRecall: nGap > 0 ? flaggedGap / nGap : 0,
     falseGapRate: stream.length - nGap > 0 ? (flagged - flaggedGap) / (stream.length - nGap) : 0,
+    embedder: retriever.id,
   };
 }

@@ -1,8 +1,9 @@
 /** The `topics` and `kb-gaps` eval tasks, for the eval dispatcher: run, find their sets in a directory, print. */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UseEmbedder, UseEncoder } from '@oversight/scorers/embed';
 import { evaluateKbGaps, type KbGapsReport } from './kb-gaps.ts';
-import { evaluateTopics, readIntentRows, type TopicsReport } from './topics.ts';
+import { evaluateTopics, type IntentRow, readIntentRows, type TopicsReport } from './topics.ts';
 
 export const TOPIC_TASKS = ['topics', 'kb-gaps'] as const;
 export type TopicTask = (typeof TOPIC_TASKS)[number];
@@ -12,23 +13,86 @@ export function isTopicTask(task: string): task is TopicTask {
   return (TOPIC_TASKS as readonly string[]).includes(task);
 }
 
-export async function runTopicTask(task: TopicTask, file: string): Promise<TopicTaskReport> {
-  const rows = await readIntentRows(file);
-  if (rows.length === 0) throw new Error(`${file}: no rows`);
-  return task === 'topics' ? evaluateTopics(rows, file) : evaluateKbGaps(rows, file);
+/** `--topics-embedder` of the eval: the collector's built-in embedder, or it plus USE-lite (`use`). */
+export const EVAL_TOPICS_EMBEDDERS = ['builtin', 'use'] as const;
+export type EvalTopicsEmbedder = (typeof EVAL_TOPICS_EMBEDDERS)[number];
+
+export function evalTopicsEmbedder(kind: string | undefined): EvalTopicsEmbedder {
+  if (kind === undefined) return 'builtin';
+  if (!(EVAL_TOPICS_EMBEDDERS as readonly string[]).includes(kind))
+    throw new Error(
+      `--topics-embedder takes ${EVAL_TOPICS_EMBEDDERS.join(' or ')} for the eval, got ${kind}`,
+    );
+  return kind as EvalTopicsEmbedder;
 }
 
-/** Both tasks on every `{text, intent}` set of a directory (today: banking77.*.jsonl). */
+/** Every distinct row text's raw USE-lite vector, encoded on the worker thread (≈ 10 ms a text). */
+async function encodeRows(
+  rows: readonly IntentRow[],
+  onProgress?: (message: string) => void,
+): Promise<Map<string, Float32Array>> {
+  const texts = [...new Set(rows.map((r) => r.text))];
+  onProgress?.(`encoding ${texts.length} texts with USE-lite (a worker thread, ≈ 10 ms each)`);
+  const encoder = new UseEncoder();
+  try {
+    const t0 = performance.now();
+    const vectors = await encoder.encode(texts);
+    const ms = performance.now() - t0;
+    onProgress?.(`encoded in ${(ms / 1000).toFixed(1)} s (${(ms / texts.length).toFixed(1)} ms a text)`);
+    return new Map(texts.map((t, i) => [t, vectors[i] as Float32Array]));
+  } finally {
+    await encoder.close();
+  }
+}
+
+function evaluate(
+  task: TopicTask,
+  rows: readonly IntentRow[],
+  file: string,
+  useVectors: ReadonlyMap<string, Float32Array> | undefined,
+): TopicTaskReport {
+  if (task === 'kb-gaps') return evaluateKbGaps(rows, file, useVectors ? { useVectors } : {});
+  if (!useVectors) return evaluateTopics(rows, file);
+  // In file order through one embedder: each vector sees only the texts before it, as online.
+  const use = new UseEmbedder();
+  const vectors = rows.map((r) => use.fromParts(r.text, useVectors.get(r.text) as Float32Array));
+  return evaluateTopics(rows, file, {}, { id: use.id, vector: (_, i) => vectors[i] as Float32Array });
+}
+
+export async function runTopicTask(
+  task: TopicTask,
+  file: string,
+  embedder: EvalTopicsEmbedder = 'builtin',
+  onProgress?: (message: string) => void,
+): Promise<TopicTaskReport> {
+  const rows = await readIntentRows(file);
+  if (rows.length === 0) throw new Error(`${file}: no rows`);
+  const useVectors = embedder === 'use' ? await encodeRows(rows, onProgress) : undefined;
+  return evaluate(task, rows, file, useVectors);
+}
+
+/**
+ * Both tasks on every `{text, intent}` set of a directory (today:
+ * banking77.*.jsonl), with each embedder asked for (default: the built-in
+ * one, then `use`; the rows are encoded once per set for both tasks).
+ */
 export async function evaluateTopicSets(
   dir: string,
   onProgress?: (message: string) => void,
+  embedders: readonly EvalTopicsEmbedder[] = EVAL_TOPICS_EMBEDDERS,
 ): Promise<TopicTaskReport[]> {
   const files = (await readdir(dir)).filter((f) => f.startsWith('banking77') && f.endsWith('.jsonl')).sort();
   const out: TopicTaskReport[] = [];
   for (const name of files) {
-    for (const task of TOPIC_TASKS) {
-      onProgress?.(`evaluating ${name} (${task})`);
-      out.push(await runTopicTask(task, join(dir, name)));
+    const file = join(dir, name);
+    const rows = await readIntentRows(file);
+    if (rows.length === 0) throw new Error(`${file}: no rows`);
+    for (const embedder of embedders) {
+      const useVectors = embedder === 'use' ? await encodeRows(rows, onProgress) : undefined;
+      for (const task of TOPIC_TASKS) {
+        onProgress?.(`evaluating ${name} (${task}, ${embedder})`);
+        out.push(evaluate(task, rows, file, useVectors));
+      }
     }
   }
   return out;
@@ -51,7 +115,7 @@ export function formatTopicReports(reports: readonly TopicTaskReport[]): string 
           `gap AUROC ${f3(r.auroc)} (alone: retrieval ${f3(r.signalAuroc.retrieval)}, context relevance ` +
           `${f3(r.signalAuroc.contextRelevance)}, both ${f3(r.signalAuroc.retrievalAndRelevance)}, topic ${f3(r.signalAuroc.topic)}), top-${r.k} topic precision ${f3(r.topicPrecision)}, ` +
           `flagged ${(r.flaggedRate * 100).toFixed(1)}% (gap recall ${(r.gapRecall * 100).toFixed(1)}%, ` +
-          `non-gap flagged ${(r.falseGapRate * 100).toFixed(1)}%)`,
+          `non-gap flagged ${(r.falseGapRate * 100).toFixed(1)}%) (${r.embedder})`,
       );
     }
   }

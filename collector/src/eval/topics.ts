@@ -1,7 +1,8 @@
 /**
  * `oversight eval --task topics`: rows `{text, intent}` streamed in file order
- * through the online clusterer (one project, built-in embedder, not told how
- * many intents there are), scored against the intents.
+ * through the online clusterer (one project, not told how many intents there
+ * are), scored against the intents. The vectors are the clusterer's built-in
+ * embedder's, or a `RowEmbedding` the caller computed (topic-tasks.ts: USE).
  */
 import { z } from 'zod';
 import { type ClustererOptions, TopicClusterer } from '../enrich/topics/clusterer.ts';
@@ -81,8 +82,9 @@ export function evaluateTopics(
   rows: readonly IntentRow[],
   file = 'input',
   options: ClustererOptions = {},
+  embedding?: RowEmbedding,
 ): TopicsReport {
-  const { clusterer, topicIds } = clusterRows(rows, options);
+  const { clusterer, topicIds } = clusterRows(rows, options, 'eval', embedding);
   const sizes = new Map<string, number>();
   for (const id of topicIds) sizes.set(id, (sizes.get(id) ?? 0) + 1);
   const singletons = [...sizes.values()].filter((c) => c === 1).length;

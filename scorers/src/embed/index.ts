@@ -3,4 +3,12 @@ export { OnnxEmbedder, type OnnxEmbedderOptions, WordPiece } from './onnx.ts';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.ts';
 export { type SuppliedEmbedding, suppliedEmbedding } from './supplied.ts';
 export { cosine, type Embedder, isSyncEmbedder, normalizeInPlace, type SyncEmbedder } from './types.ts';
+export {
+  USE_PACKAGES,
+  USE_WIDTH,
+  UseEmbedder,
+  type UseEmbedderOptions,
+  UseEncoder,
+  type UseEncoderOptions,
+} from './use.ts';
 export { encodeWordTable, WordTable } from './word-table.ts';

