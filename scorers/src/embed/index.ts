@@ -2,6 +2,12 @@ export { HashedEmbedder, type HashedEmbedderOptions, isStopword, stem, words } f
 export { OnnxEmbedder, type OnnxEmbedderOptions, WordPiece } from './onnx.ts';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.ts';
 export { type SuppliedEmbedding, suppliedEmbedding } from './supplied.ts';
+export {
+  builtinTopicThresholds,
+  HASHED_TOPIC_THRESHOLDS,
+  type TopicThresholds,
+  USE_TOPIC_THRESHOLDS,
+} from './topic-thresholds.ts';
 export { cosine, type Embedder, isSyncEmbedder, normalizeInPlace, type SyncEmbedder } from './types.ts';
 export {
   USE_PACKAGES,

@@ -21,7 +21,14 @@
  * nothing like the all-pairs comparison it replaces.
  */
 import { createHash } from 'node:crypto';
-import { HashedEmbedder, isStopword, words } from '@oversight/scorers/embed';
+import {
+  builtinTopicThresholds,
+  HASHED_TOPIC_THRESHOLDS,
+  HashedEmbedder,
+  isStopword,
+  type TopicThresholds,
+  words,
+} from '@oversight/scorers/embed';
 import { CentroidIndex } from './centroid-index.ts';
 import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema } from './types.ts';
 
@@ -38,9 +45,10 @@ export interface ClustererOptions {
    */
   mergeThreshold?: number;
   /**
-   * Thresholds for one embedder's space, when its geometry is not the
-   * built-in one's (e.g. an embedder's own `topicThresholds`); the two above
-   * apply to the rest.
+   * Thresholds for one embedder's space, when its geometry is not the hashed
+   * one's. Built-in geometries bring their own (`builtinTopicThresholds`,
+   * e.g. the USE-lite one); the two above apply to the rest, app embeddings
+   * included.
    */
   thresholdsFor?: (embedderId: string) => TopicThresholds | undefined;
   /** Assignments per space between merge passes (default 256). */
@@ -68,14 +76,6 @@ export interface ClustererOptions {
    * index past a few hundred topics, same choices, far less work).
    */
   search?: 'auto' | 'linear';
-}
-
-/** What counts as the same topic in one vector space. */
-export interface TopicThresholds {
-  /** Cosine to a centroid needed to join a topic. */
-  assign: number;
-  /** Average linkage at which two topics merge. */
-  merge: number;
 }
 
 export interface Assignment {
@@ -166,17 +166,35 @@ function similarity(q: Float32Array, t: Topic, dims: number[] | undefined): numb
 }
 
 /**
+ * Share of two topics' own cohesion their linkage must reach to merge. Picked
+ * on half of banking77's intents (tools/topics/experiment.ts: 0.3 over 0 and
+ * 0.5); it is what keeps two tight topics that share a word ("card payment
+ * declined", "change card pin") apart while a project's vocabulary is young.
+ */
+const COHESION_SHARE = 0.3;
+
+/**
  * Average linkage: the mean cosine between a question of one topic and a
  * question of the other, from the running sums alone (questions are unit
  * vectors). Unlike the cosine of the two centroids, it stays low for a pair
- * of loose topics, so merging does not chain diffuse topics together.
+ * of loose topics, so merging does not chain diffuse topics together. Two
+ * topics whose questions are far more alike within each than across score
+ * -1: they are distinct however high the plain linkage.
  */
 function linkage(a: Topic, b: Topic): number {
   let dot = 0;
   const x = a.sum;
   const y = b.sum;
   for (let i = 0; i < x.length; i++) dot += (x[i] as number) * (y[i] as number);
-  return dot / (a.size * b.size);
+  const between = dot / (a.size * b.size);
+  if (a.size > 1 && b.size > 1) {
+    // Mean cosine between two different questions of one topic: ‖sum‖² counts each question with itself once.
+    const within = (t: Topic) => (t.sqNorm - t.size) / (t.size * (t.size - 1));
+    const wa = within(a);
+    const wb = within(b);
+    if (wa > 0 && wb > 0 && between < COHESION_SHARE * Math.sqrt(wa * wb)) return -1;
+  }
+  return between;
 }
 
 interface Nearest {
@@ -277,8 +295,8 @@ export class TopicClusterer {
   private readonly changed = new Map<Topic, Space>();
 
   constructor(options: ClustererOptions = {}) {
-    this.assignThreshold = options.assignThreshold ?? 0.4;
-    this.mergeThreshold = options.mergeThreshold ?? 0.12;
+    this.assignThreshold = options.assignThreshold ?? HASHED_TOPIC_THRESHOLDS.assign;
+    this.mergeThreshold = options.mergeThreshold ?? HASHED_TOPIC_THRESHOLDS.merge;
     this.thresholdsFor = options.thresholdsFor;
     this.mergeEvery = options.mergeEvery ?? 256;
     this.maxTopics = options.maxTopics ?? 20_000;
@@ -309,7 +327,8 @@ export class TopicClusterer {
         projectId,
         embedderId,
         dimension,
-        ...(this.thresholdsFor?.(embedderId) ?? { assign: this.assignThreshold, merge: this.mergeThreshold }),
+        ...(this.thresholdsFor?.(embedderId) ??
+          builtinTopicThresholds(embedderId) ?? { assign: this.assignThreshold, merge: this.mergeThreshold }),
         topics: [],
         byId: new Map(),
         vocab: new Map(),

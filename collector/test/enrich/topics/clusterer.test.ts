@@ -152,6 +152,23 @@ describe('TopicClusterer', () => {
     expect(run(false)).toBe(1);
   });
 
+  it('keeps two tight topics apart when they share only a little, above the merge bar', () => {
+    const c = new TopicClusterer({ assignThreshold: 0.99, mergeThreshold: 0.12, mergeEvery: 1_000_000 });
+    // Each pair nearly identical; across pairs cosine ≈ 0.17 (a shared word), over the 0.12 bar.
+    const vs = [
+      [1, 0, 0.45],
+      [1, 0.02, 0.45],
+      [0, 1, 0.45],
+      [0.02, 1, 0.45],
+    ];
+    const ids = vs.map((v, i) => c.assign('p', `q${i}`, v));
+    c.maintain({ final: true });
+    const final = ids.map((id) => c.resolve('p', id));
+    expect(final[0]).toBe(final[1]);
+    expect(final[2]).toBe(final[3]);
+    expect(final[0]).not.toBe(final[2]);
+  });
+
   it('uses an embedder’s own thresholds in its space and the defaults elsewhere', () => {
     const c = new TopicClusterer({
       assignThreshold: 0.9,
@@ -162,6 +179,9 @@ describe('TopicClusterer', () => {
     // Cosine 0.70: joins under the embedder's 0.5, founds a topic under the default 0.9.
     expect(c.assign('p', 'one', b, 'loose-model')).toBe(c.assign('p', 'zero', a, 'loose-model'));
     expect(c.assign('p', 'one', b, 'strict-model')).not.toBe(c.assign('p', 'zero', a, 'strict-model'));
+    // The USE-lite geometry brings its own bar (0.4), whatever the defaults say.
+    const useId = 'builtin:hashed-use-v1:1024+512:0.5';
+    expect(c.assign('p', 'one', b, useId)).toBe(c.assign('p', 'zero', a, useId));
   });
 
   it('leaves a tombstone for a merged-away topic, so a restart does not bring it back', () => {
