@@ -56,14 +56,18 @@ function mounts(name: string) {
 
 /** Each `OVERSIGHT_*` / `CLICKHOUSE_*` variable the CLI reads, with the config key it sets. */
 function cliVariables(): Map<string, string> {
-  // cli.ts declares its options as table rows: { flag: '--data-dir <dir>', env: 'OVERSIGHT_DATA_DIR', … }.
+  // cli.ts declares its options as `new Option('--data-dir <dir>', …).env('OVERSIGHT_DATA_DIR')`:
+  // each piece between two `new Option(` holds one flag and at most one variable.
   const cli = read('collector/src/cli.ts');
   const found = new Map<string, string>();
-  for (const match of cli.matchAll(/flag: '--([a-z-]+)[^']*',\s*env: '([A-Z_]+)'/g)) {
-    found.set(
-      match[2] as string,
-      (match[1] as string).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()),
-    );
+  for (const piece of cli.split('new Option(').slice(1)) {
+    const flag = /^\s*'--([a-z-]+)/.exec(piece)?.[1];
+    const env = /\.env\(\s*'([A-Z0-9_]+)'/.exec(piece)?.[1];
+    if (flag && env)
+      found.set(
+        env,
+        flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()),
+      );
   }
   if (found.size === 0) throw new Error('no options with env variables found in collector/src/cli.ts');
   return found;

@@ -120,11 +120,11 @@ function stageInstructions(name: string | undefined): Instruction[] {
     );
 }
 
-/** Every variable the collector CLI reads (`env: 'NAME'` in its option tables). */
+/** Every variable the collector CLI reads (`.env('NAME')` on its options). */
 const collectorEnv = new Set(
-  [...readFileSync(path.join(ROOT, 'collector/src/cli.ts'), 'utf8').matchAll(/\benv: '([A-Z0-9_]+)'/g)].map(
-    (m) => m[1],
-  ),
+  [
+    ...readFileSync(path.join(ROOT, 'collector/src/cli.ts'), 'utf8').matchAll(/\.env\(\s*'([A-Z0-9_]+)'/g),
+  ].map((m) => m[1]),
 );
 
 /** `${NAME:-default}` → default; anything else as is. */
