@@ -32,7 +32,8 @@
  * the price of dense vectors (and a new embedder id, orphaning stored
  * topics). The same centring done inside the clusterer on topic means
  * (sum · μ kept per topic) measured worse: tune NMI 0.659 ARI 0.337 at the
- * tune half's 2× limit vs 0.675 / 0.358 uncentred. None of these ships.
+ * tune half's 2× limit vs 0.675 / 0.358 uncentred. Of these, hashed + centred USE
+ * (share 0.5) ships, as `--topics-embedder use` (scorers/src/embed/use.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { HashedEmbedder } from '@oversight/scorers/embed';
