@@ -55,6 +55,23 @@ function rows(): { text: string; intent: string }[] {
   return out;
 }
 
+/** Runs `fn` with the rows written as `set.jsonl` in a fresh directory, removed afterwards. */
+async function withSetFile(prefix: string, fn: (file: string, dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    const file = join(dir, 'set.jsonl');
+    await writeFile(
+      file,
+      rows()
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    await fn(file, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('topics and kb-gaps evaluation', () => {
   it('clusters a small labelled set well above chance', () => {
     const r = evaluateTopics(rows().filter((x) => x.intent !== 'oos'));
@@ -78,15 +95,7 @@ describe('topics and kb-gaps evaluation', () => {
   });
 
   it('runs from the CLI and rejects malformed rows with their line number', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'oversight-topics-'));
-    try {
-      const file = join(dir, 'set.jsonl');
-      await writeFile(
-        file,
-        rows()
-          .map((r) => JSON.stringify(r))
-          .join('\n'),
-      );
+    await withSetFile('oversight-topics-', async (file) => {
       const printed: string[] = [];
       await runEval({ task: 'topics', data: file, json: true }, (s) => printed.push(s));
       expect(JSON.parse(printed[0] as string)).toMatchObject({
@@ -101,21 +110,11 @@ describe('topics and kb-gaps evaluation', () => {
       expect(() => parseIntentRows('{"text":"a","intent":"x"}\n{"text":"b"}', 'bad.jsonl')).toThrow(
         /bad.jsonl:2: intent/,
       );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('runs both tasks with --topics-embedder use: USE-lite vectors retrieve and cluster', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'oversight-topics-use-'));
-    try {
-      const file = join(dir, 'set.jsonl');
-      await writeFile(
-        file,
-        rows()
-          .map((r) => JSON.stringify(r))
-          .join('\n'),
-      );
+    await withSetFile('oversight-topics-use-', async (file, dir) => {
       const printed: string[] = [];
       await runEval({ task: 'topics', data: file, json: true, topicsEmbedder: 'use' }, (s) =>
         printed.push(s),
@@ -147,8 +146,6 @@ describe('topics and kb-gaps evaluation', () => {
         ['kb-gaps', 'builtin:hashed-use-v1:1024+512:0.5'],
       ]);
       expect(progress.filter((m) => m.startsWith('encoding '))).toHaveLength(1);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 });
