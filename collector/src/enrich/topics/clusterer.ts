@@ -658,7 +658,8 @@ export class TopicClusterer {
       last_seen: formatDate(at),
       representative: t.representative,
       embedder: s.embedderId,
-      centroid: Array.from(t.sum, (x) => x / Math.max(1, t.size)),
+      // Nothing is rebuilt from a tombstone; a merge pass can bury dozens.
+      centroid: [],
       gap_count: 0,
     });
   }

@@ -23,21 +23,27 @@ const uint = z.union([z.number(), z.string(), z.bigint()]).transform((v, ctx) =>
   return n;
 });
 
-export const topicRowSchema = z.object({
-  project_id: z.string().min(1),
-  topic_id: z
-    .union([z.string().regex(/^[1-9][0-9]*$/), z.bigint(), z.number().int().positive()])
-    .transform(String),
-  label: z.string(),
-  top_terms: z.array(z.string()),
-  size: uint,
-  first_seen: dateLike,
-  last_seen: dateLike,
-  representative: z.string(),
-  embedder: z.string().min(1),
-  centroid: z.array(z.number().refine(Number.isFinite, 'centroid values must be finite')).min(1),
-  gap_count: uint.default(0),
-});
+export const topicRowSchema = z
+  .object({
+    project_id: z.string().min(1),
+    topic_id: z
+      .union([z.string().regex(/^[1-9][0-9]*$/), z.bigint(), z.number().int().positive()])
+      .transform(String),
+    label: z.string(),
+    top_terms: z.array(z.string()),
+    size: uint,
+    first_seen: dateLike,
+    last_seen: dateLike,
+    representative: z.string(),
+    embedder: z.string().min(1),
+    centroid: z.array(z.number().refine(Number.isFinite, 'centroid values must be finite')),
+    gap_count: uint.default(0),
+  })
+  // A tombstone (size 0) needs no centre: nothing is rebuilt from it.
+  .refine((r) => r.size === 0 || r.centroid.length > 0, {
+    path: ['centroid'],
+    message: 'a live topic needs a centroid',
+  });
 
 /** What `restore()` accepts (dates as strings, ids as strings or numbers). */
 export type TopicRowInput = z.input<typeof topicRowSchema>;
