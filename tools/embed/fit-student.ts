@@ -14,7 +14,7 @@
  * target. The last 3% of the sentences are held out and reported.
  *
  * Usage: npx node tools/embed/fit-student.ts <vocab.f32> <out.bin> <corpus.f32>...
- * Env: K (96), HIDDEN (256), BUCKETS (pair rows, 16384), EPOCHS (4), LR (0.002),
+ * Env: K (output components, 96), INPUT (row width, K), HIDDEN (256), BUCKETS (pair rows, 16384), EPOCHS (4), LR (0.002),
  *      STOP (stop-word weight, 0.3), DECAY (1e-4), MINCOUNT (new words, 3), BATCH (32).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,11 +26,15 @@ if (!vocabFile || !output || corpora.length === 0)
   throw new Error('usage: fit-student.ts <vocab.f32> <out.bin> <corpus.f32>...');
 const env = (name: string, d: number) => Number(process.env[name] ?? d);
 const K = env('K', 96);
+// Input width of the word rows (≤ K): the rows dominate the file size.
+const E = Math.min(env('INPUT', K), K);
 const H = env('HIDDEN', 256);
 const B = env('BUCKETS', 16384);
 const EPOCHS = env('EPOCHS', 4);
 const LR = env('LR', 0.002);
-const STOP = env('STOP', 0.3);
+const STOP = env('STOP', 1);
+const SIF = env('SIF', 1e-3);
+const PAIRGATE = env('PAIRGATE', 0.3);
 const DECAY = env('DECAY', 1e-4);
 const MINCOUNT = env('MINCOUNT', 3);
 const BATCH = env('BATCH', 32);
@@ -113,9 +117,9 @@ function rms(x: Float32Array, n: number): number {
   for (let i = 0; i < n; i++) s += (x[i] as number) ** 2;
   return Math.sqrt(s / n);
 }
-function project(x: Float32Array, i: number, mu: Float64Array, out: Float32Array, o: number) {
+function project(x: Float32Array, i: number, mu: Float64Array, out: Float32Array, o: number, comps = K) {
   for (let j = 0; j < D; j++) row[j] = (x[i * D + j] as number) - (mu[j] as number);
-  for (let c = 0; c < K; c++) {
+  for (let c = 0; c < comps; c++) {
     const e = basis[c] as Float64Array;
     let dot = 0;
     for (let j = 0; j < D; j++) dot += (row[j] as number) * (e[j] as number);
@@ -139,61 +143,82 @@ const allWords = [...vocab, ...extra];
 const V = allWords.length;
 const N = V + B;
 const muW = meanOf(wordVecs, vocab.length);
-const prior = new Float32Array(N * K);
-for (let i = 0; i < vocab.length; i++) project(wordVecs, i, muW, prior, i * K);
-const priorScale = rms(Y, Y.length) / rms(prior, vocab.length * K);
-for (let i = 0; i < vocab.length * K; i++) prior[i] = (prior[i] as number) * priorScale;
+const prior = new Float32Array(N * E);
+for (let i = 0; i < vocab.length; i++) project(wordVecs, i, muW, prior, i * E, E);
+const priorScale = rms(Y, Y.length) / rms(prior, vocab.length * E);
+for (let i = 0; i < vocab.length * E; i++) prior[i] = (prior[i] as number) * priorScale;
 console.log(`${V} words (${extra.length} from the corpus without a prior), ${B} pair buckets, hidden ${H}`);
 
 // Parameters.
 const rows = Float32Array.from(prior);
-const w1 = new Float32Array(H * K);
-for (let i = 0; i < w1.length; i++) w1[i] = ((r() * 2 - 1) * Math.sqrt(3)) / Math.sqrt(K);
+const w1 = new Float32Array(H * E);
+for (let i = 0; i < w1.length; i++) w1[i] = ((r() * 2 - 1) * Math.sqrt(3)) / Math.sqrt(E);
 const b1 = new Float32Array(H);
 const w2 = new Float32Array(K * H);
 const b2 = new Float32Array(K);
-const p = new Float32Array(K * K);
-for (let i = 0; i < K; i++) p[i * K + i] = 1;
+const p = new Float32Array(K * E);
+for (let i = 0; i < E; i++) p[i * E + i] = 1;
 const dense = [w1, b1, w2, b2, p];
 const adamM = dense.map((a) => new Float32Array(a.length));
 const adamV = dense.map((a) => new Float32Array(a.length));
 const grads = dense.map((a) => new Float32Array(a.length));
-const rowM = new Float32Array(N * K);
-const rowV = new Float32Array(N * K);
+const rowM = new Float32Array(N * E);
+const rowV = new Float32Array(N * E);
+// Log-gates: a row's weight in the average is exp(g). Words start at the SIF
+// weight a / (a + p(word)) (frequent words count less), pairs at PAIRGATE.
+const logGate = new Float32Array(N);
+const gatePrior = new Float32Array(N);
+const gateM = new Float32Array(N);
+const gateV = new Float32Array(N);
 
-// A student over the current weights, for the tokenization (the same code path as run time).
-const shape = { words: V, input: K, hidden: H, output: K, buckets: B, stopWeight: STOP };
-const snapshot = () => encodeStudent({ shape, words: allWords, rows, w1, b1, w2, b2, p });
-const student0 = SentenceStudent.parse(snapshot(), 'initial');
+// A student with unit gates, for the tokenization (the same code path as run time).
+const shape = { words: V, input: E, hidden: H, output: K, buckets: B, stopWeight: STOP };
+const snapshot = (gates: Float32Array) =>
+  encodeStudent({ shape, words: allWords, gates, rows, w1, b1, w2, b2, p });
+const student0 = SentenceStudent.parse(snapshot(new Float32Array(N).fill(1)), 'initial');
 const toks = sentences.map((s) => student0.tokens(s, tokenizer));
+{
+  const freq = new Float64Array(N);
+  let totalTokens = 0;
+  for (const ts of toks)
+    for (const t of ts)
+      if (t.row < V) {
+        freq[t.row] = (freq[t.row] as number) + 1;
+        totalTokens++;
+      }
+  for (let i = 0; i < N; i++)
+    logGate[i] = i < V ? Math.log(SIF / (SIF + (freq[i] as number) / totalTokens)) : Math.log(PAIRGATE);
+  gatePrior.set(logGate);
+}
 
-const x = new Float32Array(K);
+const x = new Float32Array(E);
 const a1 = new Float32Array(H);
 const h = new Float32Array(H);
 const y = new Float32Array(K);
 const gy = new Float32Array(K);
 const gh = new Float32Array(H);
-const gx = new Float32Array(K);
+const gx = new Float32Array(E);
 function forward(i: number): number {
   const ts = toks[i] as { row: number; weight: number }[];
   x.fill(0);
   let tw = 0;
   for (const t of ts) {
-    for (let c = 0; c < K; c++) x[c] = (x[c] as number) + t.weight * (rows[t.row * K + c] as number);
-    tw += t.weight;
+    const w = t.weight * Math.exp(logGate[t.row] as number);
+    for (let c = 0; c < E; c++) x[c] = (x[c] as number) + w * (rows[t.row * E + c] as number);
+    tw += w;
   }
   if (tw === 0) return 0;
-  for (let c = 0; c < K; c++) x[c] = (x[c] as number) / tw;
+  for (let c = 0; c < E; c++) x[c] = (x[c] as number) / tw;
   for (let j = 0; j < H; j++) {
     let s = b1[j] as number;
-    for (let c = 0; c < K; c++) s += (w1[j * K + c] as number) * (x[c] as number);
+    for (let c = 0; c < E; c++) s += (w1[j * E + c] as number) * (x[c] as number);
     a1[j] = s;
     h[j] = Math.tanh(s);
   }
   for (let o = 0; o < K; o++) {
     let s = b2[o] as number;
     for (let j = 0; j < H; j++) s += (w2[o * H + j] as number) * (h[j] as number);
-    for (let c = 0; c < K; c++) s += (p[o * K + c] as number) * (x[c] as number);
+    for (let c = 0; c < E; c++) s += (p[o * E + c] as number) * (x[c] as number);
     y[o] = s;
   }
   return tw;
@@ -263,28 +288,34 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
           gw2[o * H + j] = (gw2[o * H + j] as number) + g * (h[j] as number);
           gh[j] = (gh[j] as number) + g * (w2[o * H + j] as number);
         }
-        for (let c = 0; c < K; c++) {
-          gp[o * K + c] = (gp[o * K + c] as number) + g * (x[c] as number);
-          gx[c] = (gx[c] as number) + g * (p[o * K + c] as number);
+        for (let c = 0; c < E; c++) {
+          gp[o * E + c] = (gp[o * E + c] as number) + g * (x[c] as number);
+          gx[c] = (gx[c] as number) + g * (p[o * E + c] as number);
         }
       }
       for (let j = 0; j < H; j++) {
         const ga = (gh[j] as number) * (1 - (h[j] as number) ** 2);
         if (ga === 0) continue;
         gb1[j] = (gb1[j] as number) + ga;
-        for (let c = 0; c < K; c++) {
-          gw1[j * K + c] = (gw1[j * K + c] as number) + ga * (x[c] as number);
-          gx[c] = (gx[c] as number) + ga * (w1[j * K + c] as number);
+        for (let c = 0; c < E; c++) {
+          gw1[j * E + c] = (gw1[j * E + c] as number) + ga * (x[c] as number);
+          gx[c] = (gx[c] as number) + ga * (w1[j * E + c] as number);
         }
       }
       for (const t of toks[i] as { row: number; weight: number }[]) {
         let g = rowGrad.get(t.row);
         if (!g) {
-          g = new Float32Array(K);
+          g = new Float32Array(E + 1);
           rowGrad.set(t.row, g);
         }
-        const f = t.weight / tw;
-        for (let c = 0; c < K; c++) g[c] = (g[c] as number) + f * (gx[c] as number);
+        const f = (t.weight * Math.exp(logGate[t.row] as number)) / tw;
+        // x = Σ w e / Σ w: ∂x/∂e = w/W, ∂x/∂g = w (e − x)/W.
+        let ge = 0;
+        for (let c = 0; c < E; c++) {
+          g[c] = (g[c] as number) + f * (gx[c] as number);
+          ge += (gx[c] as number) * ((rows[t.row * E + c] as number) - (x[c] as number));
+        }
+        g[E] = (g[E] as number) + f * ge;
       }
     }
     step++;
@@ -303,8 +334,8 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
     });
     // Lazy Adam on the rows a batch touched, plus the pull towards the prior.
     for (const [ri, g] of rowGrad) {
-      for (let c = 0; c < K; c++) {
-        const q = ri * K + c;
+      for (let c = 0; c < E; c++) {
+        const q = ri * E + c;
         const gg = (g[c] as number) + DECAY * ((rows[q] as number) - (prior[q] as number));
         rowM[q] = b1a * (rowM[q] as number) + (1 - b1a) * gg;
         rowV[q] = b2a * (rowV[q] as number) + (1 - b2a) * gg * gg;
@@ -312,6 +343,12 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
           (rows[q] as number) -
           (lr * ((rowM[q] as number) / c1)) / (Math.sqrt((rowV[q] as number) / c2) + 1e-8);
       }
+      const gg = (g[E] as number) + DECAY * ((logGate[ri] as number) - (gatePrior[ri] as number));
+      gateM[ri] = b1a * (gateM[ri] as number) + (1 - b1a) * gg;
+      gateV[ri] = b2a * (gateV[ri] as number) + (1 - b2a) * gg * gg;
+      logGate[ri] =
+        (logGate[ri] as number) -
+        (lr * ((gateM[ri] as number) / c1)) / (Math.sqrt((gateV[ri] as number) / c2) + 1e-8);
     }
   }
   console.log(
@@ -320,7 +357,7 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
   );
 }
 
-const bytes = snapshot();
+const bytes = snapshot(logGate.map(Math.exp));
 const student = SentenceStudent.parse(bytes, output);
 // After int8 rounding of the rows: the cosine the runtime will see.
 let cq = 0;

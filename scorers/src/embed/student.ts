@@ -1,7 +1,8 @@
 /**
  * A small sentence encoder distilled from the Universal Sentence Encoder
  * (lite) on real English sentences (tools/embed/fit-student.ts): a deep
- * averaging network. The mean of the sentence's word vectors (plus hashed
+ * averaging network. The weighted mean (learned weight per row) of the
+ * sentence's word vectors (plus hashed
  * vectors of adjacent content-word pairs, so "card declined" is not just
  * "card" + "declined") goes through one tanh layer, added to a linear map of
  * the same mean. Tens of thousands of multiply-adds a sentence, where the
@@ -31,10 +32,15 @@ const headerSchema = z.object({
 });
 export type StudentShape = Omit<z.infer<typeof headerSchema>, 'magic'>;
 
-/** Dense parameters in file order; `rows` = words then pair buckets, int8 with one scale per row. */
+/**
+ * Dense parameters in file order; `rows` = words then pair buckets, int8 with
+ * one scale per row; `gates` = each row's weight in the average (learned, so
+ * "the" and "how" count for less than "refund").
+ */
 export interface StudentWeights {
   shape: StudentShape;
   words: readonly string[];
+  gates: ArrayLike<number>;
   rows: ArrayLike<number>;
   w1: ArrayLike<number>;
   b1: ArrayLike<number>;
@@ -57,6 +63,10 @@ export interface StudentToken {
   weight: number;
 }
 
+/** The student shipped with the package (tools/embed/fit-student.ts, figures in its header). */
+export const SHIPPED_STUDENT_URL: URL = new URL('../models/student-en.bin', import.meta.url);
+let shipped: SentenceStudent | undefined;
+
 export class SentenceStudent {
   readonly shape: StudentShape;
   /** Output width, the number of columns the hashed embedder appends. */
@@ -65,6 +75,7 @@ export class SentenceStudent {
   readonly tag: string;
   private readonly index: Map<string, number>;
   private readonly scales: Float32Array;
+  private readonly gates: Float32Array;
   private readonly rows: Int8Array;
   private readonly w1: Float32Array;
   private readonly b1: Float32Array;
@@ -79,6 +90,7 @@ export class SentenceStudent {
     words: string[],
     parts: {
       scales: Float32Array;
+      gates: Float32Array;
       rows: Int8Array;
       w1: Float32Array;
       b1: Float32Array;
@@ -92,6 +104,7 @@ export class SentenceStudent {
     this.components = shape.output;
     this.index = new Map(words.map((w, i) => [w, i]));
     this.scales = parts.scales;
+    this.gates = parts.gates;
     this.rows = parts.rows;
     this.w1 = parts.w1;
     this.b1 = parts.b1;
@@ -133,6 +146,7 @@ export class SentenceStudent {
     rows.set(new Int8Array(bytes.buffer, bytes.byteOffset + sizes.rowsAt, n * shape.input));
     const parts = {
       scales: floats(HEADER_BYTES, n),
+      gates: floats(HEADER_BYTES + 4 * n, n),
       rows,
       w1: floats(sizes.w1At, shape.hidden * shape.input),
       b1: floats(sizes.b1At, shape.hidden),
@@ -141,8 +155,9 @@ export class SentenceStudent {
       p: floats(sizes.pAt, shape.output * shape.input),
     };
     for (const [name, a] of Object.entries(parts))
-      for (const v of a as ArrayLike<number>)
+      for (const v of a as Float32Array)
         if (!Number.isFinite(v)) throw new Error(`${source}: non-finite value in ${name}`);
+    if (parts.gates.some((g) => g < 0)) throw new Error(`${source}: negative gate`);
     const words = new TextDecoder().decode(bytes.subarray(sizes.textAt)).split('\n');
     if (words.length !== shape.words)
       throw new Error(`${source}: header says ${shape.words} words, text has ${words.length}`);
@@ -156,6 +171,12 @@ export class SentenceStudent {
     return SentenceStudent.parse(readFileSync(url), url.pathname);
   }
 
+  /** The shipped English student, read once (≈ 6 MB, ≈ 30 ms) on first use. */
+  static shipped(): SentenceStudent {
+    shipped ??= SentenceStudent.load(SHIPPED_STUDENT_URL);
+    return shipped;
+  }
+
   /** The rows a text averages (words, else their stem; then pairs of adjacent content words). */
   tokens(text: string, t: Tokenizer): StudentToken[] {
     const out: StudentToken[] = [];
@@ -165,10 +186,13 @@ export class SentenceStudent {
       const stop = t.isStopword(raw);
       const s = t.stem(raw);
       const row = this.index.get(raw) ?? this.index.get(s);
-      if (row !== undefined && (!stop || stopWeight > 0)) out.push({ row, weight: stop ? stopWeight : 1 });
+      if (row !== undefined && (!stop || stopWeight > 0))
+        out.push({ row, weight: (stop ? stopWeight : 1) * (this.gates[row] as number) });
       if (stop) continue;
-      if (buckets > 0 && prev !== undefined)
-        out.push({ row: nWords + pairBucket(prev, s, buckets), weight: 1 });
+      if (buckets > 0 && prev !== undefined) {
+        const row = nWords + pairBucket(prev, s, buckets);
+        out.push({ row, weight: this.gates[row] as number });
+      }
       prev = s;
     }
     return out;
@@ -192,7 +216,7 @@ export class SentenceStudent {
       for (let c = 0; c < E; c++) x[c] = (x[c] as number) + w * (this.rows[base + c] as number);
       total += weight;
     }
-    if (known === 0) return false;
+    if (known === 0 || total <= 0) return false;
     for (let c = 0; c < E; c++) x[c] = (x[c] as number) / total;
     const h = this.h;
     for (let j = 0; j < H; j++) {
@@ -219,7 +243,7 @@ export function pairBucket(a: string, b: string, buckets: number): number {
 
 function layout(s: StudentShape) {
   const n = s.words + s.buckets;
-  const rowsAt = HEADER_BYTES + 4 * n;
+  const rowsAt = HEADER_BYTES + 8 * n;
   const w1At = rowsAt + n * s.input + ((4 - ((n * s.input) % 4)) % 4);
   const b1At = w1At + 4 * s.hidden * s.input;
   const w2At = b1At + 4 * s.hidden;
@@ -232,7 +256,7 @@ function layout(s: StudentShape) {
 /**
  * The binary form `SentenceStudent.parse` reads, little endian: "OVS1", uint32
  * words, input, hidden, output, buckets, float32 stop-word weight; float32
- * scale[words + buckets]; int8 rows[(words + buckets) × input] (padded to 4
+ * scale[words + buckets]; float32 gate[words + buckets]; int8 rows[(words + buckets) × input] (padded to 4
  * bytes); float32 w1[hidden × input], b1[hidden], w2[output × hidden],
  * b2[output], p[output × input]; then the words as UTF-8 joined by "\n".
  */
@@ -244,6 +268,7 @@ export function encodeStudent(weights: StudentWeights): Uint8Array {
   for (const w of words)
     if (w.length === 0 || w.includes('\n')) throw new Error(`encodeStudent: bad word ${JSON.stringify(w)}`);
   const expect: [string, ArrayLike<number>, number][] = [
+    ['gates', weights.gates, n],
     ['rows', weights.rows, n * shape.input],
     ['w1', weights.w1, shape.hidden * shape.input],
     ['b1', weights.b1, shape.hidden],
@@ -272,6 +297,7 @@ export function encodeStudent(weights: StudentWeights): Uint8Array {
   const put = (at: number, a: ArrayLike<number>) => {
     for (let i = 0; i < a.length; i++) view.setFloat32(at + 4 * i, a[i] as number, true);
   };
+  put(HEADER_BYTES + 4 * n, weights.gates);
   put(sizes.w1At, weights.w1);
   put(sizes.b1At, weights.b1);
   put(sizes.w2At, weights.w2);

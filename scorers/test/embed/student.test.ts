@@ -9,6 +9,7 @@ function tiny(overrides: Partial<StudentWeights> = {}, buckets = 0): StudentWeig
   return {
     shape: { words: 2, input: 2, hidden: 1, output: 2, buckets, stopWeight: 0 },
     words: ['card', 'lost'],
+    gates: new Array(2 + buckets).fill(1),
     rows: [1, 0, 0, 1, ...new Array(2 * buckets).fill(0)],
     w1: [1, 1],
     b1: [0],
@@ -30,6 +31,15 @@ describe('SentenceStudent', () => {
     expect(out[1]).toBeCloseTo(2 * Math.tanh(1) + 0.5, 5);
     expect(out[2]).toBeCloseTo(1, 5);
     expect(out[3]).toBe(0);
+  });
+
+  it('weighs each row by its gate', () => {
+    const s = SentenceStudent.parse(encodeStudent(tiny({ gates: [3, 1] })));
+    const out = new Float32Array(2);
+    s.encodeInto('lost card', tokenizer, out);
+    // x = (3·e0 + e1) / 4
+    expect(out[0]).toBeCloseTo(2 * Math.tanh(1) + 0.75, 5);
+    expect(out[1]).toBeCloseTo(0.25 + 0.5, 5);
   });
 
   it('writes nothing for a text without a known word', () => {
