@@ -13,7 +13,7 @@
  * fair sample, then encoded with the Universal Sentence Encoder (lite) with
  * checkpoints, like encode-corpus.ts.
  *
- * Usage: npx node tools/embed/wordnet-corpus.ts <out.f32> [max] [--questions] [--text-only]
+ * Usage: npx node tools/embed/wordnet-corpus.ts <out.f32> [max] [--questions] [--from=N] [--text-only]
  * Writes <out.f32> (n × 512 float32, little endian) and <out.f32>.sentences.txt.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -149,7 +149,9 @@ for (let i = all.length - 1; i > 0; i--) {
   const j = Math.floor(r() * (i + 1));
   [all[i], all[j]] = [all[j] as string, all[i] as string];
 }
-const chosen = all.slice(0, max);
+// --from=N: encode only sentences N.. of the same order (resuming a stopped run into a second file).
+const from = Number(flags.find((f) => f.startsWith('--from='))?.slice(7) ?? 0);
+const chosen = all.slice(from, max);
 console.log(`${all.length} sentences, encoding ${chosen.length}, e.g. ${chosen.slice(0, 4).join(' | ')}`);
 if (flags.includes('--text-only')) {
   writeFileSync(`${out}.sentences.txt`, `${chosen.join('\n')}\n`);

@@ -205,36 +205,44 @@ export class SentenceStudent {
   encodeInto(text: string, t: Tokenizer, out: Float32Array, offset = 0): boolean {
     const tokens = this.tokens(text, t);
     const { input: E, hidden: H, output: O, words: nWords } = this.shape;
-    const x = this.x;
+    // Locals, not this.*, inside the loops: V8 then keeps the arrays in registers.
+    const { x, h, rows, scales, w1, b1, w2, b2, p } = this;
     x.fill(0);
     let total = 0;
     let known = 0;
     for (const { row, weight } of tokens) {
       if (row < nWords) known++;
-      const w = weight * (this.scales[row] as number);
+      const w = weight * (scales[row] as number);
       const base = row * E;
-      for (let c = 0; c < E; c++) x[c] = (x[c] as number) + w * (this.rows[base + c] as number);
+      for (let c = 0; c < E; c++) x[c] = (x[c] as number) + w * (rows[base + c] as number);
       total += weight;
     }
     if (known === 0 || total <= 0) return false;
-    for (let c = 0; c < E; c++) x[c] = (x[c] as number) / total;
-    const h = this.h;
-    for (let j = 0; j < H; j++) {
-      let s = this.b1[j] as number;
-      const base = j * E;
-      for (let c = 0; c < E; c++) s += (this.w1[base + c] as number) * (x[c] as number);
-      h[j] = Math.tanh(s);
-    }
-    for (let o = 0; o < O; o++) {
-      let s = this.b2[o] as number;
-      const bh = o * H;
-      for (let j = 0; j < H; j++) s += (this.w2[bh + j] as number) * (h[j] as number);
-      const bp = o * E;
-      for (let c = 0; c < E; c++) s += (this.p[bp + c] as number) * (x[c] as number);
-      out[offset + o] = (out[offset + o] as number) + s;
-    }
+    const inv = 1 / total;
+    for (let c = 0; c < E; c++) x[c] = (x[c] as number) * inv;
+    for (let j = 0; j < H; j++) h[j] = Math.tanh((b1[j] as number) + dot(w1, j * E, x, E));
+    for (let o = 0; o < O; o++)
+      out[offset + o] =
+        (out[offset + o] as number) + (b2[o] as number) + dot(w2, o * H, h, H) + dot(p, o * E, x, E);
     return true;
   }
+}
+
+/** dot(m[at, at + n), v[0, n)), four accumulators so the multiply-adds overlap. */
+function dot(m: Float32Array, at: number, v: Float32Array, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let c = 0;
+  for (; c + 3 < n; c += 4) {
+    s0 += (m[at + c] as number) * (v[c] as number);
+    s1 += (m[at + c + 1] as number) * (v[c + 1] as number);
+    s2 += (m[at + c + 2] as number) * (v[c + 2] as number);
+    s3 += (m[at + c + 3] as number) * (v[c + 3] as number);
+  }
+  for (; c < n; c++) s0 += (m[at + c] as number) * (v[c] as number);
+  return s0 + s1 + s2 + s3;
 }
 
 export function pairBucket(a: string, b: string, buckets: number): number {
