@@ -8,14 +8,47 @@
  * K principal directions (as fit-word-table.ts). Word rows start from the
  * word's own single-word encoding projected the same way (embed-vocabulary.ts),
  * so the words the corpus never shows still point somewhere sensible, and are
- * pulled back towards that start (L2, `DECAY`). The linear path starts as the
- * identity, the tanh layer at zero output: training starts from the static
- * word table and learns the interactions on top. Loss: 1 − cosine to the
- * target. The last 3% of the sentences are held out and reported.
+ * pulled back towards that start (L2, `DECAY`); each row's weight in the
+ * average is learned too, from the SIF weight a / (a + p(word)). The linear
+ * path starts as the identity, the tanh layer at zero output: training starts
+ * from a static word table and learns the interactions on top. Loss: 1 −
+ * cosine to the target. A seeded random 3% of the sentences is held out.
  *
  * Usage: npx node tools/embed/fit-student.ts <vocab.f32> <out.bin> <corpus.f32>...
- * Env: K (output components, 96), INPUT (row width, K), HIDDEN (256), BUCKETS (pair rows, 16384), EPOCHS (4), LR (0.002),
- *      STOP (stop-word weight, 0.3), DECAY (1e-4), MINCOUNT (new words, 3), BATCH (32).
+ * Env: K (output components, 96), INPUT (row width, K), HIDDEN (128),
+ *      BUCKETS (pair rows, 0), EPOCHS (6), LR (0.002), STOP (stop-word factor, 1),
+ *      SIF (1e-3), PAIRGATE (0.3), DECAY (1e-4), MINCOUNT (new words, 3), BATCH (32).
+ *
+ * Shipped scorers/src/models/student-en.bin (2026-12-03): HIDDEN 128, no pair
+ * rows, 6 epochs on 125,000 sentences: WordNet 3.1 glosses and examples
+ * (wordnet-corpus.ts, first 100,000 of its seeded order: /tmp wn.f32 0–56,320
+ * then wn2.f32 --from=56320) and 25,000 WordNet requests (--questions);
+ * 48,946 words × 96, 5.4 MiB. Held-out cosine to the encoder 0.849 (the
+ * start, a static table of single-word encodings, 0.594). Cost ≈ 50–70 µs a
+ * question over the hashed part's 10–13 µs (best of 8 passes over 3,000
+ * questions at load ~2.5 on 2 cores; the encoder: ≈ 10 ms); bench/sections/
+ * topics.ts prints it next to the hashed baseline.
+ *
+ * Judged by tools/embed/student-harness.ts on banking77.dev (micro-topics +
+ * average linkage; share and assign picked on the even intents, grid share
+ * 0.4/0.5/0.6 × assign 0.5–0.65; NMI/ARI at 2×, 1.6×, 1.3×, 1× the intents):
+ *                         all rows: 154        123        100        77     | held (odd): 76  61  49  38            | gap AUROC
+ *   hashed only (assign 0.4)  0.674/0.310 0.659/0.296 0.644/0.284 0.622/0.244 | 0.736/0.467 0.720/0.425 .713/.425 .677/.359 | 0.775
+ *   + f96 table (synthetic)   0.682/0.311 0.667/0.285 0.651/0.246 0.624/0.223 | 0.743/0.485 0.724/0.438 .708/.408 .704/.402 | 0.775
+ *   + this student            0.717/0.352 0.706/0.327 0.696/0.308 0.674/0.278 | 0.761/0.489 0.753/0.467 .751/.464 .727/.434 | 0.782
+ *   + real USE (ceiling; share 0.5 assign 0.4)
+ *                             0.746/0.400 0.733/0.373 0.727/0.362 0.709/0.335 | 0.781/0.529 0.775/0.525 .747/.455 .728/.431 | –
+ * (student: share 0.4 assign 0.65, the grid's edge, 1,889 micro-topics for
+ * 3,000 questions; capped at assign 0.55 (1,342 micro-topics): 0.707/0.329
+ * 0.699/0.309 | held 0.756/0.491 0.744/0.460; f96 capped 0.681/0.304
+ * 0.669/0.284. Hashed picked assign 0.4 on a 0.4–0.55 grid.)
+ * Also tried, same protocol: pair rows (BUCKETS 8192: tune tie, held worse,
+ * +0.8 MiB: all 0.704/0.320 at 154); HIDDEN 256/512 (same held-out cosine as
+ * 128 at 2× the cost); the linear word table (fit-word-table.ts) refitted on
+ * 36k real sentences: worse than the synthetic f96 (0.657/0.273 at 154,
+ * share 0.5 assign 0.4); the encoder projected on the corpus's top 96
+ * components loses little (0.739/0.391 at 154), so the gap left is the
+ * student's fidelity on question text, not the width.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { encodeStudent, isStopword, SentenceStudent, stem, words } from '@oversight/scorers/embed';
@@ -28,9 +61,9 @@ const env = (name: string, d: number) => Number(process.env[name] ?? d);
 const K = env('K', 96);
 // Input width of the word rows (≤ K): the rows dominate the file size.
 const E = Math.min(env('INPUT', K), K);
-const H = env('HIDDEN', 256);
-const B = env('BUCKETS', 16384);
-const EPOCHS = env('EPOCHS', 4);
+const H = env('HIDDEN', 128);
+const B = env('BUCKETS', 0);
+const EPOCHS = env('EPOCHS', 6);
 const LR = env('LR', 0.002);
 const STOP = env('STOP', 1);
 const SIF = env('SIF', 1e-3);

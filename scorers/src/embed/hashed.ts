@@ -13,7 +13,11 @@
  * A word-vector table (word-table.ts) can be appended. One distilled from the
  * Universal Sentence Encoder (tools/embed/) separated same-intent pairs better
  * on its own terms but clustered worse online on held-out intents, so the
- * default stays hashed-only (figures in tools/embed/sweep.ts's header).
+ * default stays hashed-only (figures in tools/embed/sweep.ts's header). The
+ * shipped sentence student (student.ts, `wordTable: SentenceStudent.shipped()`),
+ * distilled from the same encoder on real English sentences, clusters better
+ * than both in the micro-topic + average-linkage simulation (figures in
+ * tools/embed/fit-student.ts) at ≈ 50 µs more per question; it is opt-in.
  */
 import { fmix, fnv1a } from '../text/hash.ts';
 import { SentenceStudent } from './student.ts';
@@ -89,11 +93,12 @@ export interface HashedEmbedderOptions {
   /**
    * Word vectors appended to the hashed features (default none). A table
    * distilled from the Universal Sentence Encoder (tools/embed/) did not beat
-   * the hashed features on held-out intents, so none ships; the option stays
-   * for a project's own table (e.g. one distilled from its own encoder).
+   * the hashed features on held-out intents, so no table ships; the option
+   * stays for a project's own table (e.g. one distilled from its own encoder).
    * A `SentenceStudent` (student.ts, a small network distilled from the same
-   * encoder on real sentences) takes the same place: its vector of the whole
-   * text is appended instead of a sum of word vectors.
+   * encoder on real sentences; `SentenceStudent.shipped()`) takes the same
+   * place: its vector of the whole text is appended instead of a sum of word
+   * vectors, and the embedder id says `hashed-student-v1` and its weights' tag.
    */
   wordTable?: WordTable | SentenceStudent | null;
   /** Share of the cosine carried by the word vectors, 0..1 (default 0.5). */

@@ -97,3 +97,47 @@ describe('SentenceStudent', () => {
     expect(n).toBeCloseTo(1, 5);
   });
 });
+
+describe('the shipped sentence student', () => {
+  const student = SentenceStudent.shipped();
+  const vec = (text: string) => {
+    const out = new Float32Array(student.components);
+    expect(student.encodeInto(text, tokenizer, out)).toBe(true);
+    return out;
+  };
+  const cos = (a: Float32Array, b: Float32Array) => {
+    let d = 0;
+    let x = 0;
+    let y = 0;
+    for (let i = 0; i < a.length; i++) {
+      d += (a[i] as number) * (b[i] as number);
+      x += (a[i] as number) ** 2;
+      y += (b[i] as number) ** 2;
+    }
+    return d / Math.sqrt(x * y);
+  };
+
+  it('loads once, 96 components wide, and widens the hashed embedder by as much', () => {
+    expect(SentenceStudent.shipped()).toBe(student);
+    expect(student.components).toBe(96);
+    expect(student.shape.words).toBeGreaterThan(40_000);
+    const e = new HashedEmbedder({ wordTable: student });
+    expect(e.dimension).toBe(1024 + 96);
+    expect(e.id).toBe(`builtin:hashed-student-v1:1024+96:0.5:${student.tag}`);
+  });
+
+  // Paraphrases share no content word with each other, so only the student's
+  // meaning (not the hashed words) can bring them together.
+  it.each([
+    ['i want my money back for this order', 'how do i ask for a refund', 'what is the weather like in paris'],
+    ['my parcel has not arrived yet', 'where is my delivery', 'can i change the colour of my profile'],
+    [
+      'i forgot my password',
+      'how do i reset my login credentials',
+      'which dog breeds are good with children',
+    ],
+  ])('puts "%s" nearer its paraphrase than an unrelated question', (text, paraphrase, unrelated) => {
+    const v = vec(text);
+    expect(cos(v, vec(paraphrase))).toBeGreaterThan(cos(v, vec(unrelated)) + 0.2);
+  });
+});
