@@ -49,7 +49,7 @@ export interface StudentWeights {
 }
 
 // The same tokenizer, stop list and stemmer as the hashed embedder, passed in
-// to avoid an import cycle (hashed.ts imports this file's type).
+// to avoid an import cycle (hashed.ts imports this file).
 export interface Tokenizer {
   words(text: string): string[];
   stem(word: string): string;
