@@ -29,7 +29,13 @@ import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { encodeWordTable, HashedEmbedder, UseEmbedder, WordTable } from '@oversight/scorers/embed';
+import {
+  encodeWordTable,
+  HashedEmbedder,
+  SentenceStudent,
+  UseEmbedder,
+  WordTable,
+} from '@oversight/scorers/embed';
 import { TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
 import { printTable } from '../report.ts';
 import type { Figures, Section, SectionOptions } from '../section.ts';
@@ -211,12 +217,16 @@ export const topics: Section = {
     // Both embedders are warmed first, so neither pays for the other's JIT.
     const tableWords = wordTable(45_000, 96);
     const withWords = new HashedEmbedder({ wordTable: tableWords });
+    // The optional distilled sentence student (scorers/src/embed/student.ts), shipped weights.
+    const withStudent = new HashedEmbedder({ wordTable: SentenceStudent.shipped() });
     for (let i = 0; i < 1_000; i++) {
       embedder.embedOne(embedQs[i % timed] as string);
       withWords.embedOne(embedQs[i % timed] as string);
+      withStudent.embedOne(embedQs[i % timed] as string);
     }
     const embedOnly = bestRate(timed, (i) => embedder.embedOne(embedQs[i] as string));
     const embedWords = bestRate(timed, (i) => withWords.embedOne(embedQs[i] as string));
+    const embedStudent = bestRate(timed, (i) => withStudent.embedOne(embedQs[i] as string));
 
     // A project with ~100 topics: a typical support app.
     const small = new TopicClusterer();
@@ -261,6 +271,7 @@ export const topics: Section = {
       [
         ['baseline: built-in embedding only', '–', timed, Math.round(embedOnly)],
         ['embedding + 96-d word table (optional)', '–', timed, Math.round(embedWords)],
+        ['embedding + distilled sentence student (optional)', '–', timed, Math.round(embedStudent)],
         ['assign(), ~100 topics', small.size, timed, Math.round(at100)],
         [
           'reference: assign(), 10k topics in one project, linear scan',
@@ -306,6 +317,7 @@ export const topics: Section = {
     return {
       embed_only_qps: Math.round(embedOnly),
       embed_with_word_table_qps: Math.round(embedWords),
+      embed_with_student_qps: Math.round(embedStudent),
       assign_qps_100_topics: Math.round(at100),
       assign_qps_10k_topics: Math.round(at10k),
       assign_qps_10k_topics_linear: Math.round(at10kLinear),

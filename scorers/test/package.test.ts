@@ -33,11 +33,12 @@ describe('@oversight/scorers', () => {
     expect(devImports).toEqual([]);
   });
 
-  it('ships the four linear models and the generated lexicons', () => {
+  it('ships the four linear models, the sentence student and the generated lexicons', () => {
     expect(all.filter((f) => f.startsWith('models/')).sort()).toEqual([
       'models/injection.json',
       'models/jailbreak.json',
       'models/refusal.json',
+      'models/student-en.bin',
       'models/toxicity.json',
     ]);
     expect(all).toContain('pii/data/lexicons.ts');

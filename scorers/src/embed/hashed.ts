@@ -13,9 +13,14 @@
  * A word-vector table (word-table.ts) can be appended. One distilled from the
  * Universal Sentence Encoder (tools/embed/) separated same-intent pairs better
  * on its own terms but clustered worse online on held-out intents, so the
- * default stays hashed-only (figures in tools/embed/sweep.ts's header).
+ * default stays hashed-only (figures in tools/embed/sweep.ts's header). The
+ * shipped sentence student (student.ts, `wordTable: SentenceStudent.shipped()`),
+ * distilled from the same encoder on real English sentences, clusters better
+ * than both in the micro-topic + average-linkage simulation (figures in
+ * tools/embed/fit-student.ts) at ≈ 50 µs more per question; it is opt-in.
  */
 import { fmix, fnv1a } from '../text/hash.ts';
+import { SentenceStudent } from './student.ts';
 import type { SyncEmbedder } from './types.ts';
 import type { WordTable } from './word-table.ts';
 
@@ -78,6 +83,8 @@ export function isStopword(w: string): boolean {
   return STOPWORDS.has(w);
 }
 
+const TOKENIZER = { words, stem, isStopword };
+
 export interface HashedEmbedderOptions {
   /** Output width (default 1024). */
   dimension?: number;
@@ -86,10 +93,14 @@ export interface HashedEmbedderOptions {
   /**
    * Word vectors appended to the hashed features (default none). A table
    * distilled from the Universal Sentence Encoder (tools/embed/) did not beat
-   * the hashed features on held-out intents, so none ships; the option stays
-   * for a project's own table (e.g. one distilled from its own encoder).
+   * the hashed features on held-out intents, so no table ships; the option
+   * stays for a project's own table (e.g. one distilled from its own encoder).
+   * A `SentenceStudent` (student.ts, a small network distilled from the same
+   * encoder on real sentences; `SentenceStudent.shipped()`) takes the same
+   * place: its vector of the whole text is appended instead of a sum of word
+   * vectors, and the embedder id says `hashed-student-v1` and its weights' tag.
    */
-  wordTable?: WordTable | null;
+  wordTable?: WordTable | SentenceStudent | null;
   /** Share of the cosine carried by the word vectors, 0..1 (default 0.5). */
   wordShare?: number;
   /** Centre the word part on the running mean of the texts seen (default true). */
@@ -111,7 +122,7 @@ export class HashedEmbedder implements SyncEmbedder {
   /** Width of the hashed part; the word vectors follow it. */
   readonly hashedDimension: number;
   private readonly learn: boolean;
-  private readonly table: WordTable | null;
+  private readonly table: WordTable | SentenceStudent | null;
   private readonly hashedScale: number;
   private readonly wordScale: number;
   private readonly charWeight: number;
@@ -151,7 +162,10 @@ export class HashedEmbedder implements SyncEmbedder {
       this.charWeight === 0.25 && this.bigramWeight === 0.5
         ? ''
         : `:c${this.charWeight}b${this.bigramWeight}`;
-    if (this.table) {
+    if (this.table instanceof SentenceStudent) {
+      this.dimension = this.hashedDimension + this.table.components;
+      this.id = `builtin:hashed-student-v1:${this.hashedDimension}+${this.table.components}:${share}:${this.table.tag}${this.centreWords ? '' : ':raw'}${weights}`;
+    } else if (this.table) {
       this.dimension = this.hashedDimension + this.table.components;
       this.id = `builtin:hashed-words-v1:${this.hashedDimension}+${this.table.components}:${share}${this.centreWords ? '' : ':raw'}${weights}`;
     } else {
@@ -179,16 +193,19 @@ export class HashedEmbedder implements SyncEmbedder {
    * because the table was fitted that way.
    */
   private addWordPart(text: string, v: Float32Array, at: number, learn: boolean): void {
-    const table = this.table as WordTable;
+    const table = this.table as WordTable | SentenceStudent;
     let known = 0;
-    for (const raw of words(text)) {
-      const weight = STOPWORDS.has(raw) ? 0.1 : 1;
-      if (table.addTo(raw, weight, v, at)) known++;
-      else {
-        const w = stem(raw);
-        if (w !== raw && table.addTo(w, weight, v, at)) known++;
+    if (table instanceof SentenceStudent) {
+      if (table.encodeInto(text, TOKENIZER, v, at)) known++;
+    } else
+      for (const raw of words(text)) {
+        const weight = STOPWORDS.has(raw) ? 0.1 : 1;
+        if (table.addTo(raw, weight, v, at)) known++;
+        else {
+          const w = stem(raw);
+          if (w !== raw && table.addTo(w, weight, v, at)) known++;
+        }
       }
-    }
     if (known === 0) return;
     const k = table.components;
     const n = norm(v, at, at + k);

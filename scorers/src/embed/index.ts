@@ -1,6 +1,13 @@
 export { HashedEmbedder, type HashedEmbedderOptions, isStopword, stem, words } from './hashed.ts';
 export { OnnxEmbedder, type OnnxEmbedderOptions, WordPiece } from './onnx.ts';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.ts';
+export {
+  encodeStudent,
+  SentenceStudent,
+  SHIPPED_STUDENT_URL,
+  type StudentShape,
+  type StudentWeights,
+} from './student.ts';
 export { type SuppliedEmbedding, suppliedEmbedding } from './supplied.ts';
 export {
   builtinTopicThresholds,

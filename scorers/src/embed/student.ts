@@ -1,0 +1,315 @@
+/**
+ * A small sentence encoder distilled from the Universal Sentence Encoder
+ * (lite) on real English sentences (tools/embed/fit-student.ts): a deep
+ * averaging network. The weighted mean (a learned weight per row) of the
+ * sentence's word vectors, optionally with hashed rows for adjacent
+ * content-word pairs, goes through one tanh layer, added to a linear map of
+ * the same mean. About 35k multiply-adds a sentence for the shipped shape
+ * (≈ 50 µs, where the encoder it imitates costs ≈ 10 ms); the hashed embedder
+ * appends its output as the `wordTable` part.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { fmix, fnv1a } from '../text/hash.ts';
+
+const MAGIC = 0x3153564f; // "OVS1"
+const PAIR_SEED = 0x1b873593;
+const HEADER_BYTES = 28;
+
+const headerSchema = z.object({
+  magic: z.literal(MAGIC, { message: 'not a sentence student (bad magic number)' }),
+  words: z.number().int().positive(),
+  input: z.number().int().positive().max(1024),
+  hidden: z.number().int().positive().max(4096),
+  output: z.number().int().positive().max(1024),
+  buckets: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(1 << 20),
+  stopWeight: z.number().min(0).max(1),
+});
+export type StudentShape = Omit<z.infer<typeof headerSchema>, 'magic'>;
+
+/**
+ * Dense parameters in file order; `rows` = words then pair buckets, int8 with
+ * one scale per row; `gates` = each row's weight in the average (learned, so
+ * "the" and "how" count for less than "refund").
+ */
+export interface StudentWeights {
+  shape: StudentShape;
+  words: readonly string[];
+  gates: ArrayLike<number>;
+  rows: ArrayLike<number>;
+  w1: ArrayLike<number>;
+  b1: ArrayLike<number>;
+  w2: ArrayLike<number>;
+  b2: ArrayLike<number>;
+  p: ArrayLike<number>;
+}
+
+// The same tokenizer, stop list and stemmer as the hashed embedder, passed in
+// to avoid an import cycle (hashed.ts imports this file).
+export interface Tokenizer {
+  words(text: string): string[];
+  stem(word: string): string;
+  isStopword(word: string): boolean;
+}
+
+/** One input of the averaging layer: a row of the table and its weight. */
+export interface StudentToken {
+  row: number;
+  weight: number;
+}
+
+/** The student shipped with the package (tools/embed/fit-student.ts, figures in its header). */
+export const SHIPPED_STUDENT_URL: URL = new URL('../models/student-en.bin', import.meta.url);
+let shipped: SentenceStudent | undefined;
+
+export class SentenceStudent {
+  readonly shape: StudentShape;
+  /** Output width, the number of columns the hashed embedder appends. */
+  readonly components: number;
+  /** Short content tag (FNV of the weights' bytes), part of the embedder id. */
+  readonly tag: string;
+  private readonly index: Map<string, number>;
+  private readonly scales: Float32Array;
+  private readonly gates: Float32Array;
+  private readonly rows: Int8Array;
+  private readonly w1: Float32Array;
+  private readonly b1: Float32Array;
+  private readonly w2: Float32Array;
+  private readonly b2: Float32Array;
+  private readonly p: Float32Array;
+  private readonly x: Float32Array;
+  private readonly h: Float32Array;
+
+  private constructor(
+    shape: StudentShape,
+    words: string[],
+    parts: {
+      scales: Float32Array;
+      gates: Float32Array;
+      rows: Int8Array;
+      w1: Float32Array;
+      b1: Float32Array;
+      w2: Float32Array;
+      b2: Float32Array;
+      p: Float32Array;
+    },
+    tag: string,
+  ) {
+    this.shape = shape;
+    this.components = shape.output;
+    this.index = new Map(words.map((w, i) => [w, i]));
+    this.scales = parts.scales;
+    this.gates = parts.gates;
+    this.rows = parts.rows;
+    this.w1 = parts.w1;
+    this.b1 = parts.b1;
+    this.w2 = parts.w2;
+    this.b2 = parts.b2;
+    this.p = parts.p;
+    this.tag = tag;
+    this.x = new Float32Array(shape.input);
+    this.h = new Float32Array(shape.hidden);
+  }
+
+  /** Parses the binary format of `encodeStudent`. */
+  static parse(bytes: Uint8Array, source = 'sentence student'): SentenceStudent {
+    if (bytes.length < HEADER_BYTES)
+      throw new Error(`${source}: ${bytes.length} bytes, too short for a header`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const header = headerSchema.safeParse({
+      magic: view.getUint32(0, true),
+      words: view.getUint32(4, true),
+      input: view.getUint32(8, true),
+      hidden: view.getUint32(12, true),
+      output: view.getUint32(16, true),
+      buckets: view.getUint32(20, true),
+      stopWeight: view.getFloat32(24, true),
+    });
+    if (!header.success) throw new Error(`${source}: ${header.error.issues[0]?.message}`);
+    const { magic: _, ...shape } = header.data;
+    const n = shape.words + shape.buckets;
+    const sizes = layout(shape);
+    if (bytes.length < sizes.textAt)
+      throw new Error(`${source}: truncated (${bytes.length} bytes, need ${sizes.textAt}+)`);
+    // Copies, so every typed array is aligned whatever the buffer's offset.
+    const floats = (at: number, count: number) => {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getFloat32(at + 4 * i, true);
+      return out;
+    };
+    const rows = new Int8Array(n * shape.input);
+    rows.set(new Int8Array(bytes.buffer, bytes.byteOffset + sizes.rowsAt, n * shape.input));
+    const parts = {
+      scales: floats(HEADER_BYTES, n),
+      gates: floats(HEADER_BYTES + 4 * n, n),
+      rows,
+      w1: floats(sizes.w1At, shape.hidden * shape.input),
+      b1: floats(sizes.b1At, shape.hidden),
+      w2: floats(sizes.w2At, shape.output * shape.hidden),
+      b2: floats(sizes.b2At, shape.output),
+      p: floats(sizes.pAt, shape.output * shape.input),
+    };
+    for (const [name, a] of Object.entries(parts))
+      for (const v of a as Float32Array)
+        if (!Number.isFinite(v)) throw new Error(`${source}: non-finite value in ${name}`);
+    if (parts.gates.some((g) => g < 0)) throw new Error(`${source}: negative gate`);
+    const words = new TextDecoder().decode(bytes.subarray(sizes.textAt)).split('\n');
+    if (words.length !== shape.words)
+      throw new Error(`${source}: header says ${shape.words} words, text has ${words.length}`);
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < sizes.textAt; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
+    const tag = (hash >>> 0).toString(16).padStart(8, '0');
+    return new SentenceStudent(shape, words, parts, tag);
+  }
+
+  static load(url: URL): SentenceStudent {
+    return SentenceStudent.parse(readFileSync(url), url.pathname);
+  }
+
+  /** The shipped English student, read once (≈ 6 MB, ≈ 30 ms) on first use. */
+  static shipped(): SentenceStudent {
+    shipped ??= SentenceStudent.load(SHIPPED_STUDENT_URL);
+    return shipped;
+  }
+
+  /** The rows a text averages (words, else their stem; then pairs of adjacent content words). */
+  tokens(text: string, t: Tokenizer): StudentToken[] {
+    const out: StudentToken[] = [];
+    const { words: nWords, buckets, stopWeight } = this.shape;
+    let prev: string | undefined;
+    for (const raw of t.words(text)) {
+      const stop = t.isStopword(raw);
+      const s = t.stem(raw);
+      const row = this.index.get(raw) ?? this.index.get(s);
+      if (row !== undefined && (!stop || stopWeight > 0))
+        out.push({ row, weight: (stop ? stopWeight : 1) * (this.gates[row] as number) });
+      if (stop) continue;
+      if (buckets > 0 && prev !== undefined) {
+        const row = nWords + pairBucket(prev, s, buckets);
+        out.push({ row, weight: this.gates[row] as number });
+      }
+      prev = s;
+    }
+    return out;
+  }
+
+  /**
+   * Adds the text's vector into `out` at `offset` (unnormalised); false, and
+   * nothing written, when no word of the text is known.
+   */
+  encodeInto(text: string, t: Tokenizer, out: Float32Array, offset = 0): boolean {
+    const tokens = this.tokens(text, t);
+    const { input: E, hidden: H, output: O, words: nWords } = this.shape;
+    // Locals, not this.*, inside the loops: V8 then keeps the arrays in registers.
+    const { x, h, rows, scales, w1, b1, w2, b2, p } = this;
+    x.fill(0);
+    let total = 0;
+    let known = 0;
+    for (const { row, weight } of tokens) {
+      if (row < nWords) known++;
+      const w = weight * (scales[row] as number);
+      const base = row * E;
+      for (let c = 0; c < E; c++) x[c] = (x[c] as number) + w * (rows[base + c] as number);
+      total += weight;
+    }
+    if (known === 0 || total <= 0) return false;
+    const inv = 1 / total;
+    for (let c = 0; c < E; c++) x[c] = (x[c] as number) * inv;
+    for (let j = 0; j < H; j++) h[j] = Math.tanh((b1[j] as number) + dot(w1, j * E, x, E));
+    for (let o = 0; o < O; o++)
+      out[offset + o] =
+        (out[offset + o] as number) + (b2[o] as number) + dot(w2, o * H, h, H) + dot(p, o * E, x, E);
+    return true;
+  }
+}
+
+/** dot(m[at, at + n), v[0, n)), four accumulators so the multiply-adds overlap. */
+function dot(m: Float32Array, at: number, v: Float32Array, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let c = 0;
+  for (; c + 3 < n; c += 4) {
+    s0 += (m[at + c] as number) * (v[c] as number);
+    s1 += (m[at + c + 1] as number) * (v[c + 1] as number);
+    s2 += (m[at + c + 2] as number) * (v[c + 2] as number);
+    s3 += (m[at + c + 3] as number) * (v[c + 3] as number);
+  }
+  for (; c < n; c++) s0 += (m[at + c] as number) * (v[c] as number);
+  return s0 + s1 + s2 + s3;
+}
+
+export function pairBucket(a: string, b: string, buckets: number): number {
+  return (fmix(fnv1a(`${a} ${b}`, PAIR_SEED)) >>> 0) % buckets;
+}
+
+function layout(s: StudentShape) {
+  const n = s.words + s.buckets;
+  const rowsAt = HEADER_BYTES + 8 * n;
+  const w1At = rowsAt + n * s.input + ((4 - ((n * s.input) % 4)) % 4);
+  const b1At = w1At + 4 * s.hidden * s.input;
+  const w2At = b1At + 4 * s.hidden;
+  const b2At = w2At + 4 * s.output * s.hidden;
+  const pAt = b2At + 4 * s.output;
+  const textAt = pAt + 4 * s.output * s.input;
+  return { rowsAt, w1At, b1At, w2At, b2At, pAt, textAt };
+}
+
+/**
+ * The binary form `SentenceStudent.parse` reads, little endian: "OVS1", uint32
+ * words, input, hidden, output, buckets, float32 stop-word weight; float32
+ * scale[words + buckets]; float32 gate[words + buckets]; int8 rows[(words + buckets) × input] (padded to 4
+ * bytes); float32 w1[hidden × input], b1[hidden], w2[output × hidden],
+ * b2[output], p[output × input]; then the words as UTF-8 joined by "\n".
+ */
+export function encodeStudent(weights: StudentWeights): Uint8Array {
+  const { shape, words } = weights;
+  const n = shape.words + shape.buckets;
+  if (words.length !== shape.words)
+    throw new Error(`encodeStudent: ${words.length} words, shape says ${shape.words}`);
+  for (const w of words)
+    if (w.length === 0 || w.includes('\n')) throw new Error(`encodeStudent: bad word ${JSON.stringify(w)}`);
+  const expect: [string, ArrayLike<number>, number][] = [
+    ['gates', weights.gates, n],
+    ['rows', weights.rows, n * shape.input],
+    ['w1', weights.w1, shape.hidden * shape.input],
+    ['b1', weights.b1, shape.hidden],
+    ['w2', weights.w2, shape.output * shape.hidden],
+    ['b2', weights.b2, shape.output],
+    ['p', weights.p, shape.output * shape.input],
+  ];
+  for (const [name, a, len] of expect)
+    if (a.length !== len) throw new Error(`encodeStudent: ${name} has ${a.length} values, expected ${len}`);
+  const sizes = layout(shape);
+  const text = new TextEncoder().encode(words.join('\n'));
+  const out = new Uint8Array(sizes.textAt + text.length);
+  const view = new DataView(out.buffer);
+  for (const [i, v] of [MAGIC, shape.words, shape.input, shape.hidden, shape.output, shape.buckets].entries())
+    view.setUint32(4 * i, v, true);
+  view.setFloat32(24, shape.stopWeight, true);
+  const values = new Int8Array(out.buffer, sizes.rowsAt, n * shape.input);
+  const E = shape.input;
+  for (let i = 0; i < n; i++) {
+    let maxAbs = 0;
+    for (let c = 0; c < E; c++) maxAbs = Math.max(maxAbs, Math.abs(weights.rows[i * E + c] as number));
+    const scale = maxAbs / 127 || 1;
+    view.setFloat32(HEADER_BYTES + 4 * i, scale, true);
+    for (let c = 0; c < E; c++) values[i * E + c] = Math.round((weights.rows[i * E + c] as number) / scale);
+  }
+  const put = (at: number, a: ArrayLike<number>) => {
+    for (let i = 0; i < a.length; i++) view.setFloat32(at + 4 * i, a[i] as number, true);
+  };
+  put(HEADER_BYTES + 4 * n, weights.gates);
+  put(sizes.w1At, weights.w1);
+  put(sizes.b1At, weights.b1);
+  put(sizes.w2At, weights.w2);
+  put(sizes.b2At, weights.b2);
+  put(sizes.pAt, weights.p);
+  out.set(text, sizes.textAt);
+  return out;
+}

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { HashedEmbedder, isStopword, stem, words } from '../../src/embed/hashed.ts';
+import { encodeStudent, pairBucket, SentenceStudent, type StudentWeights } from '../../src/embed/student.ts';
+
+const tokenizer = { words, stem, isStopword };
+
+/** card = e0, lost = e1; one tanh unit reading both; output 0 = 2·tanh + x0, output 1 = x1 + 0.5. */
+function tiny(overrides: Partial<StudentWeights> = {}, buckets = 0): StudentWeights {
+  return {
+    shape: { words: 2, input: 2, hidden: 1, output: 2, buckets, stopWeight: 0 },
+    words: ['card', 'lost'],
+    gates: new Array(2 + buckets).fill(1),
+    rows: [1, 0, 0, 1, ...new Array(2 * buckets).fill(0)],
+    w1: [1, 1],
+    b1: [0],
+    w2: [2, 0],
+    b2: [0, 0.5],
+    p: [1, 0, 0, 1],
+    ...overrides,
+  };
+}
+
+describe('SentenceStudent', () => {
+  it('computes mean → tanh layer + linear path, after the stem fallback', () => {
+    const s = SentenceStudent.parse(encodeStudent(tiny()));
+    expect(s.components).toBe(2);
+    const out = new Float32Array(4);
+    // "the" is a stop word at weight 0, "cards" falls back to its stem.
+    expect(s.encodeInto('Lost the cards', tokenizer, out, 1)).toBe(true);
+    expect(out[0]).toBe(0);
+    expect(out[1]).toBeCloseTo(2 * Math.tanh(1) + 0.5, 5);
+    expect(out[2]).toBeCloseTo(1, 5);
+    expect(out[3]).toBe(0);
+  });
+
+  it('weighs each row by its gate', () => {
+    const s = SentenceStudent.parse(encodeStudent(tiny({ gates: [3, 1] })));
+    const out = new Float32Array(2);
+    s.encodeInto('lost card', tokenizer, out);
+    // x = (3·e0 + e1) / 4
+    expect(out[0]).toBeCloseTo(2 * Math.tanh(1) + 0.75, 5);
+    expect(out[1]).toBeCloseTo(0.25 + 0.5, 5);
+  });
+
+  it('writes nothing for a text without a known word', () => {
+    const s = SentenceStudent.parse(encodeStudent(tiny()));
+    const out = new Float32Array(2).fill(7);
+    expect(s.encodeInto('what about the weather', tokenizer, out)).toBe(false);
+    expect(Array.from(out)).toEqual([7, 7]);
+  });
+
+  it('adds the row of a pair of adjacent content words', () => {
+    const buckets = 8;
+    const weights = tiny({}, buckets);
+    const rows = Array.from(weights.rows);
+    const b = pairBucket('lost', 'card', buckets);
+    rows[(2 + b) * 2] = 1;
+    const s = SentenceStudent.parse(encodeStudent({ ...weights, rows }));
+    expect(s.tokens('lost card', tokenizer)).toEqual([
+      { row: 1, weight: 1 },
+      { row: 0, weight: 1 },
+      { row: 2 + b, weight: 1 },
+    ]);
+    const out = new Float32Array(2);
+    s.encodeInto('lost card', tokenizer, out);
+    // x = (e1 + e0 + e0) / 3
+    expect(out[1]).toBeCloseTo(1 / 3 + 0.5, 5);
+    expect(out[0]).toBeCloseTo(2 * Math.tanh(1) + 2 / 3, 5);
+  });
+
+  it('rejects bad, truncated and inconsistent input with a clear error', () => {
+    const good = encodeStudent(tiny());
+    const bad = good.slice();
+    bad[0] = 0;
+    expect(() => SentenceStudent.parse(bad, 's.bin')).toThrow(/s\.bin: not a sentence student/);
+    expect(() => SentenceStudent.parse(good.subarray(0, 40), 's.bin')).toThrow(/truncated/);
+    expect(() => SentenceStudent.parse(new Uint8Array(8))).toThrow(/too short/);
+    expect(() => encodeStudent(tiny({ w1: [1] }))).toThrow(/w1 has 1 values, expected 2/);
+    expect(() => encodeStudent(tiny({ words: ['card', 'lo\nst'] }))).toThrow(/bad word/);
+    expect(() => SentenceStudent.parse(encodeStudent(tiny({ b2: [0, Number.NaN] })))).toThrow(
+      /non-finite value in b2/,
+    );
+  });
+
+  it('names its weights in the hashed embedder id and widens its vectors', () => {
+    const a = SentenceStudent.parse(encodeStudent(tiny()));
+    const b = SentenceStudent.parse(encodeStudent(tiny({ b2: [0, 0.25] })));
+    const ea = new HashedEmbedder({ dimension: 64, wordTable: a, wordShare: 0.4 });
+    const eb = new HashedEmbedder({ dimension: 64, wordTable: b, wordShare: 0.4 });
+    expect(ea.dimension).toBe(66);
+    expect(ea.id).toMatch(/^builtin:hashed-student-v1:64\+2:0\.4:[0-9a-f]{8}$/);
+    expect(ea.id).not.toBe(eb.id);
+    const v = ea.embedOne('lost card');
+    expect(v).toHaveLength(66);
+    let n = 0;
+    for (const x of v) n += x * x;
+    expect(n).toBeCloseTo(1, 5);
+  });
+});
+
+describe('the shipped sentence student', () => {
+  const student = SentenceStudent.shipped();
+  const vec = (text: string) => {
+    const out = new Float32Array(student.components);
+    expect(student.encodeInto(text, tokenizer, out)).toBe(true);
+    return out;
+  };
+  const cos = (a: Float32Array, b: Float32Array) => {
+    let d = 0;
+    let x = 0;
+    let y = 0;
+    for (let i = 0; i < a.length; i++) {
+      d += (a[i] as number) * (b[i] as number);
+      x += (a[i] as number) ** 2;
+      y += (b[i] as number) ** 2;
+    }
+    return d / Math.sqrt(x * y);
+  };
+
+  it('loads once, 96 components wide, and widens the hashed embedder by as much', () => {
+    expect(SentenceStudent.shipped()).toBe(student);
+    expect(student.components).toBe(96);
+    expect(student.shape.words).toBeGreaterThan(40_000);
+    const e = new HashedEmbedder({ wordTable: student });
+    expect(e.dimension).toBe(1024 + 96);
+    expect(e.id).toBe(`builtin:hashed-student-v1:1024+96:0.5:${student.tag}`);
+  });
+
+  // Paraphrases share no content word with each other, so only the student's
+  // meaning (not the hashed words) can bring them together.
+  it.each([
+    ['i want my money back for this order', 'how do i ask for a refund', 'what is the weather like in paris'],
+    ['my parcel has not arrived yet', 'where is my delivery', 'can i change the colour of my profile'],
+    [
+      'i forgot my password',
+      'how do i reset my login credentials',
+      'which dog breeds are good with children',
+    ],
+  ])('puts "%s" nearer its paraphrase than an unrelated question', (text, paraphrase, unrelated) => {
+    const v = vec(text);
+    expect(cos(v, vec(paraphrase))).toBeGreaterThan(cos(v, vec(unrelated)) + 0.2);
+  });
+});
