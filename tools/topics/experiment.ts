@@ -23,6 +23,10 @@
  *   hashed (assign 0.4, merge 0.12)    held NMI 0.735 ARI 0.470,  all NMI 0.651 ARI 0.290 125/77
  *   hashed + centred USE, share 0.5    held NMI 0.780 ARI 0.529,  all NMI 0.721 ARI 0.368 123/77
  *     (assign 0.4, merge 0.23)
+ *   hashed + distilled student, 0.4    held NMI 0.757 ARI 0.492,  all NMI 0.674 ARI 0.312 129/77
+ *     (assign 0.5, merge 0.2; SentenceStudent, tools/embed/fit-student.ts)
+ *   (offering every pair of a space as a merge candidate, not only best and
+ *   runner-up pairs, measured worse: all NMI 0.599 with the student)
  * The offline bound (average linkage over all 3,000 questions, cut at 124
  * topics): hashed 0.656 / 0.280, hashed + USE 0.746 / 0.396; so the online
  * clusterer now sits at what the features allow, and the features decide.
@@ -36,7 +40,7 @@
  * (share 0.5) ships, as `--topics-embedder use` (scorers/src/embed/use.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { HashedEmbedder } from '@oversight/scorers/embed';
+import { HashedEmbedder, SentenceStudent } from '@oversight/scorers/embed';
 import type { ClustererOptions } from '../../collector/src/enrich/topics/clusterer.ts';
 import {
   clusterRows,
@@ -104,8 +108,14 @@ function useVectors(part: readonly IntentRow[]): Float32Array[] {
   });
 }
 
+function hashedStudent(part: readonly IntentRow[]): Float32Array[] {
+  const e = new HashedEmbedder({ wordTable: SentenceStudent.shipped(), wordShare: 0.4 });
+  return part.map((r) => e.embedOne(r.text));
+}
+
 const variants: Record<string, (p: readonly IntentRow[]) => Float32Array[]> = {
   hashed,
+  'hashed+student.4': hashedStudent,
   'hashed-centred': (p) => centred(hashed(p)),
   'hashed-idf200': (p) => hashedPre(p, 200),
   'hashed-idfall': (p) => hashedPre(p, p.length),
