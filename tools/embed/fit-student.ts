@@ -69,7 +69,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { encodeStudent, isStopword, SentenceStudent, stem, words } from '@oversight/scorers/embed';
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { meanOf, principalDirections, rng } from './shared.ts';
 
 const [vocabFile, output, ...corpora] = process.argv.slice(2);
 if (!vocabFile || !output || corpora.length === 0)
@@ -112,15 +112,6 @@ for (const p of parts) {
   at += p.length;
 }
 // Seeded shuffle of the sentence order (the corpora are concatenated).
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 const r = rng(777);
 const order = Array.from({ length: S }, (_, i) => i);
 for (let i = S - 1; i > 0; i--) {
@@ -131,42 +122,17 @@ const nVal = Math.floor(S * 0.03);
 const trainIdx = order.slice(0, S - nVal);
 const valIdx = order.slice(S - nVal);
 
-function meanOf(x: Float32Array, n: number): Float64Array {
-  const m = new Float64Array(D);
-  for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) m[j] = (m[j] as number) + (x[i * D + j] as number);
-  for (let j = 0; j < D; j++) m[j] = (m[j] as number) / n;
-  return m;
-}
-const muS = meanOf(sentVecs, S);
-const cov = new Float64Array(D * D);
-const row = new Float64Array(D);
-for (let i = 0; i < S; i++) {
-  for (let j = 0; j < D; j++) row[j] = (sentVecs[i * D + j] as number) - (muS[j] as number);
-  for (let a = 0; a < D; a++) {
-    const x = row[a] as number;
-    if (x === 0) continue;
-    for (let b = a; b < D; b++) cov[a * D + b] = (cov[a * D + b] as number) + x * (row[b] as number);
-  }
-}
-const m = new Matrix(D, D);
-for (let a = 0; a < D; a++)
-  for (let b = a; b < D; b++) {
-    m.set(a, b, (cov[a * D + b] as number) / S);
-    m.set(b, a, (cov[a * D + b] as number) / S);
-  }
-const eig = new EigenvalueDecomposition(m, { assumeSymmetric: true });
-const eigOrder = eig.realEigenvalues.map((v, i) => [v, i] as const).sort((x, y) => y[0] - x[0]);
-const total = eigOrder.reduce((a, [v]) => a + v, 0);
-const kept = eigOrder.slice(0, K).reduce((a, [v]) => a + v, 0);
+const { mean: muS, basis, kept } = principalDirections(sentVecs, S, D, K);
 console.log(
-  `${S} sentences (${nVal} held out); ${K} components keep ${((100 * kept) / total).toFixed(1)}% of variance`,
+  `${S} sentences (${nVal} held out); ${K} components keep ${(100 * kept).toFixed(1)}% of variance`,
 );
-const basis = eigOrder.slice(0, K).map(([, i]) => Float64Array.from(eig.eigenvectorMatrix.getColumn(i)));
 function rms(x: Float32Array, n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += (x[i] as number) ** 2;
   return Math.sqrt(s / n);
 }
+/** Scratch row for project(). */
+const row = new Float64Array(D);
 function project(x: Float32Array, i: number, mu: Float64Array, out: Float32Array, o: number, comps = K) {
   for (let j = 0; j < D; j++) row[j] = (x[i * D + j] as number) - (mu[j] as number);
   for (let c = 0; c < comps; c++) {
@@ -192,7 +158,7 @@ const extra = [...counts]
 const allWords = [...vocab, ...extra];
 const V = allWords.length;
 const N = V + B;
-const muW = meanOf(wordVecs, vocab.length);
+const muW = meanOf(wordVecs, vocab.length, D);
 const prior = new Float32Array(N * E);
 for (let i = 0; i < vocab.length; i++) project(wordVecs, i, muW, prior, i * E, E);
 const priorScale = rms(Y, Y.length) / rms(prior, vocab.length * E);

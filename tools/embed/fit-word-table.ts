@@ -17,7 +17,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { encodeWordTable, isStopword, stem, words } from '@oversight/scorers/embed';
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { meanOf, principalDirections } from './shared.ts';
 
 const [vocabFile, corpusFile, output, kArg, lambdaArg, iterArg] = process.argv.slice(2);
 if (!vocabFile || !corpusFile || !output)
@@ -39,39 +39,13 @@ const S = sentences.length;
 if (wordVecs.length !== W * D || sentVecs.length !== S * D)
   throw new Error('vector files do not match their text files');
 
-function meanOf(x: Float32Array, n: number): Float64Array {
-  const m = new Float64Array(D);
-  for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) m[j] = (m[j] as number) + (x[i * D + j] as number);
-  for (let j = 0; j < D; j++) m[j] = (m[j] as number) / n;
-  return m;
-}
-
-// Principal directions of the sentence space.
-const muS = meanOf(sentVecs, S);
-const cov = new Float64Array(D * D);
-const row = new Float64Array(D);
-for (let i = 0; i < S; i++) {
-  for (let j = 0; j < D; j++) row[j] = (sentVecs[i * D + j] as number) - (muS[j] as number);
-  for (let a = 0; a < D; a++) {
-    const x = row[a] as number;
-    for (let b = a; b < D; b++) cov[a * D + b] = (cov[a * D + b] as number) + x * (row[b] as number);
-  }
-}
-const m = new Matrix(D, D);
-for (let a = 0; a < D; a++)
-  for (let b = a; b < D; b++) {
-    m.set(a, b, (cov[a * D + b] as number) / S);
-    m.set(b, a, (cov[a * D + b] as number) / S);
-  }
-const eig = new EigenvalueDecomposition(m, { assumeSymmetric: true });
-const order = eig.realEigenvalues.map((v, i) => [v, i] as const).sort((x, y) => y[0] - x[0]);
-const total = order.reduce((a, [v]) => a + v, 0);
-const kept = order.slice(0, K).reduce((a, [v]) => a + v, 0);
+const { mean: muS, basis, kept } = principalDirections(sentVecs, S, D, K);
 console.log(
-  `${S} sentences, ${W} words; ${K} components keep ${((100 * kept) / total).toFixed(1)}% of sentence variance`,
+  `${S} sentences, ${W} words; ${K} components keep ${(100 * kept).toFixed(1)}% of sentence variance`,
 );
-const basis = order.slice(0, K).map(([, i]) => Float64Array.from(eig.eigenvectorMatrix.getColumn(i)));
 
+/** Scratch row for project(). */
+const row = new Float64Array(D);
 function project(x: Float32Array, i: number, mu: Float64Array, out: Float64Array, at: number) {
   for (let j = 0; j < D; j++) row[j] = (x[i * D + j] as number) - (mu[j] as number);
   for (let c = 0; c < K; c++) {
@@ -84,7 +58,7 @@ function project(x: Float32Array, i: number, mu: Float64Array, out: Float64Array
 const Y = new Float64Array(S * K);
 for (let i = 0; i < S; i++) project(sentVecs, i, muS, Y, i * K);
 // Prior: single-word encodings, centred on their own mean, rescaled to the targets' spread.
-const muW = meanOf(wordVecs, W);
+const muW = meanOf(wordVecs, W, D);
 const V0 = new Float64Array(W * K);
 for (let i = 0; i < W; i++) project(wordVecs, i, muW, V0, i * K);
 const rms = (x: Float64Array) => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length);

