@@ -69,7 +69,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { encodeStudent, isStopword, SentenceStudent, stem, words } from '@oversight/scorers/embed';
-import { meanOf, principalDirections, rng } from './shared.ts';
+import { meanOf, principalDirections, projectRow, rng } from './shared.ts';
 
 const [vocabFile, output, ...corpora] = process.argv.slice(2);
 if (!vocabFile || !output || corpora.length === 0)
@@ -131,17 +131,8 @@ function rms(x: Float32Array, n: number): number {
   for (let i = 0; i < n; i++) s += (x[i] as number) ** 2;
   return Math.sqrt(s / n);
 }
-/** Scratch row for project(). */
-const row = new Float64Array(D);
-function project(x: Float32Array, i: number, mu: Float64Array, out: Float32Array, o: number, comps = K) {
-  for (let j = 0; j < D; j++) row[j] = (x[i * D + j] as number) - (mu[j] as number);
-  for (let c = 0; c < comps; c++) {
-    const e = basis[c] as Float64Array;
-    let dot = 0;
-    for (let j = 0; j < D; j++) dot += (row[j] as number) * (e[j] as number);
-    out[o + c] = dot;
-  }
-}
+const project = (x: Float32Array, i: number, mu: Float64Array, out: Float32Array, o: number, comps = K) =>
+  projectRow(x, i, D, mu, basis, comps, out, o);
 const Y = new Float32Array(S * K);
 for (let i = 0; i < S; i++) project(sentVecs, i, muS, Y, i * K);
 // Unit spread per component, so Adam's step sizes mean the same for every part.

@@ -17,7 +17,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { encodeWordTable, isStopword, stem, words } from '@oversight/scorers/embed';
-import { meanOf, principalDirections } from './shared.ts';
+import { meanOf, principalDirections, projectRow } from './shared.ts';
 
 const [vocabFile, corpusFile, output, kArg, lambdaArg, iterArg] = process.argv.slice(2);
 if (!vocabFile || !corpusFile || !output)
@@ -44,17 +44,8 @@ console.log(
   `${S} sentences, ${W} words; ${K} components keep ${(100 * kept).toFixed(1)}% of sentence variance`,
 );
 
-/** Scratch row for project(). */
-const row = new Float64Array(D);
-function project(x: Float32Array, i: number, mu: Float64Array, out: Float64Array, at: number) {
-  for (let j = 0; j < D; j++) row[j] = (x[i * D + j] as number) - (mu[j] as number);
-  for (let c = 0; c < K; c++) {
-    const e = basis[c] as Float64Array;
-    let dot = 0;
-    for (let j = 0; j < D; j++) dot += (row[j] as number) * (e[j] as number);
-    out[at + c] = dot;
-  }
-}
+const project = (x: Float32Array, i: number, mu: Float64Array, out: Float64Array, at: number) =>
+  projectRow(x, i, D, mu, basis, K, out, at);
 const Y = new Float64Array(S * K);
 for (let i = 0; i < S; i++) project(sentVecs, i, muS, Y, i * K);
 // Prior: single-word encodings, centred on their own mean, rescaled to the targets' spread.

@@ -58,3 +58,25 @@ export function principalDirections(
   const basis = order.slice(0, k).map(([, i]) => Float64Array.from(eig.eigenvectorMatrix.getColumn(i)));
   return { mean, basis, kept };
 }
+
+/**
+ * Writes row `i` of `x` (width `d`), centred on `mean`, projected on the first
+ * `k` directions of `basis`, to `out[at..at + k)`.
+ */
+export function projectRow(
+  x: Float32Array,
+  i: number,
+  d: number,
+  mean: Float64Array,
+  basis: readonly Float64Array[],
+  k: number,
+  out: Float32Array | Float64Array,
+  at: number,
+): void {
+  for (let c = 0; c < k; c++) {
+    const e = basis[c] as Float64Array;
+    let dot = 0;
+    for (let j = 0; j < d; j++) dot += ((x[i * d + j] as number) - (mean[j] as number)) * (e[j] as number);
+    out[at + c] = dot;
+  }
+}

@@ -17,9 +17,8 @@
 import { readFileSync } from 'node:fs';
 import { HashedEmbedder, SentenceStudent, WordTable } from '@oversight/scorers/embed';
 import { ari, nmi } from '../../collector/src/eval/cluster-metrics.ts';
-import { gapIntentsFor, splitKnowledgeBase, TOP_K_DOCS } from '../../collector/src/eval/kb-gaps.ts';
-import { auroc } from '../../collector/src/eval/metrics.ts';
 import { clusterRows, type IntentRow, readIntentRows } from '../../collector/src/eval/topics.ts';
+import { intentHalves, retrievalGapAuroc } from '../topics/protocol.ts';
 
 const [file, ...variants] = process.argv.slice(2);
 if (!file || variants.length === 0) throw new Error('usage: student-harness.ts <file.jsonl> <variant>...');
@@ -166,26 +165,10 @@ function micro(part: readonly IntentRow[], vs: Float32Array[], assign: number) {
 
 function gapAuroc(variant: string, share: number): number {
   if (variant.startsWith('use')) return Number.NaN;
-  const gapIntents = gapIntentsFor(file as string, rows);
-  const { docs, stream } = splitKnowledgeBase(rows, gapIntents);
-  const e = embedderFor(variant, share);
-  for (const d of docs) e.observe(d);
-  const dv = docs.map((d) => e.embedOne(d, false));
-  const scores = stream.map((r) => {
-    const q = e.embedOne(r.text, false);
-    const sims = dv.map((d) => d.reduce((a, x, i) => a + x * (q[i] as number), 0)).sort((a, b) => b - a);
-    return 1 - sims.slice(0, TOP_K_DOCS).reduce((a, b) => a + b, 0) / TOP_K_DOCS;
-  });
-  return auroc(
-    scores,
-    stream.map((r) => gapIntents.has(r.intent)),
-  );
+  return retrievalGapAuroc(file as string, rows, embedderFor(variant, share));
 }
 
-const intents = [...new Set(rows.map((r) => r.intent))].sort();
-const tuneSet = new Set(intents.filter((_, i) => i % 2 === 0));
-const tune = rows.filter((r) => tuneSet.has(r.intent));
-const held = rows.filter((r) => !tuneSet.has(r.intent));
+const { tune, held } = intentHalves(rows);
 const fmt = (res: ReturnType<typeof micro>) =>
   res.cuts.map((c) => `${c}: ${res.at.get(c)?.nmi.toFixed(3)}/${res.at.get(c)?.ari.toFixed(3)}`).join('  ');
 

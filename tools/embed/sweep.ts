@@ -23,14 +23,13 @@
 import { readFileSync } from 'node:fs';
 import { HashedEmbedder, WordTable } from '@oversight/scorers/embed';
 import type { ClustererOptions } from '../../collector/src/enrich/topics/clusterer.ts';
-import { gapIntentsFor, splitKnowledgeBase, TOP_K_DOCS } from '../../collector/src/eval/kb-gaps.ts';
-import { auroc } from '../../collector/src/eval/metrics.ts';
 import {
   clusterRows,
   type IntentRow,
   partitionFigures,
   readIntentRows,
 } from '../../collector/src/eval/topics.ts';
+import { intentHalves, retrievalGapAuroc } from '../topics/protocol.ts';
 
 const [file, tableFile] = process.argv.slice(2);
 if (!file) throw new Error('usage: sweep.ts <file.jsonl> [table.bin]');
@@ -58,26 +57,10 @@ function cluster(part: readonly IntentRow[], share: number, options: ClustererOp
 
 /** Retrieval half of the kb-gaps protocol: AUROC of 1 − mean top-3 similarity. */
 function gapAuroc(share: number): number {
-  const gapIntents = gapIntentsFor(file as string, rows);
-  const { docs, stream } = splitKnowledgeBase(rows, gapIntents);
-  const e = embedderFor(share);
-  for (const d of docs) e.observe(d);
-  const dv = docs.map((d) => e.embedOne(d, false));
-  const scores = stream.map((r) => {
-    const q = e.embedOne(r.text, false);
-    const sims = dv.map((d) => d.reduce((a, x, i) => a + x * (q[i] as number), 0)).sort((a, b) => b - a);
-    return 1 - sims.slice(0, TOP_K_DOCS).reduce((a, b) => a + b, 0) / TOP_K_DOCS;
-  });
-  return auroc(
-    scores,
-    stream.map((r) => gapIntents.has(r.intent)),
-  );
+  return retrievalGapAuroc(file as string, rows, embedderFor(share));
 }
 
-const intents = [...new Set(rows.map((r) => r.intent))].sort();
-const tuneSet = new Set(intents.filter((_, i) => i % 2 === 0));
-const tune = rows.filter((r) => tuneSet.has(r.intent));
-const held = rows.filter((r) => !tuneSet.has(r.intent));
+const { tune, held } = intentHalves(rows);
 const fmt = (r: ReturnType<typeof cluster>) =>
   `nmi ${r.nmi.toFixed(3)} ari ${r.ari.toFixed(3)} topics ${r.topics}/${r.intents}`;
 

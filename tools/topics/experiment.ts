@@ -48,6 +48,7 @@ import {
   partitionFigures,
   readIntentRows,
 } from '../../collector/src/eval/topics.ts';
+import { intentHalves } from './protocol.ts';
 
 const [file, variantsArg, useFile] = process.argv.slice(2);
 if (!file) throw new Error('usage: experiment.ts <file.jsonl> <variant,...> [use.f32]');
@@ -130,10 +131,7 @@ function cluster(part: readonly IntentRow[], vectors: Float32Array[], o: Cluster
   return partitionFigures(clusterRows(part, o, 'p', embedding).topicIds, part);
 }
 
-const intents = [...new Set(rows.map((r) => r.intent))].sort();
-const tuneSet = new Set(intents.filter((_, i) => i % 2 === 0));
-const tune = rows.filter((r) => tuneSet.has(r.intent));
-const held = rows.filter((r) => !tuneSet.has(r.intent));
+const { tune, held } = intentHalves(rows);
 const fmt = (r: ReturnType<typeof cluster>) =>
   `nmi ${r.nmi.toFixed(3)} ari ${r.ari.toFixed(3)} ${r.topics}/${r.intents}`;
 const list = (name: string, d: string) => (process.env[name] ?? d).split(',').map(Number);

@@ -4,14 +4,12 @@
  * they are judged on. Usage: npx node tools/topics/sweep.ts <file.jsonl>
  */
 import { evaluateTopics, readIntentRows } from '../../collector/src/eval/topics.ts';
+import { intentHalves } from './protocol.ts';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: sweep.ts <file.jsonl>');
 const rows = await readIntentRows(file);
-const intents = [...new Set(rows.map((r) => r.intent))].sort();
-const tuneSet = new Set(intents.filter((_, i) => i % 2 === 0));
-const tune = rows.filter((r) => tuneSet.has(r.intent));
-const held = rows.filter((r) => !tuneSet.has(r.intent));
+const { tune, held } = intentHalves(rows);
 const assigns = (process.env.ASSIGN ?? '0.24,0.28,0.32,0.36,0.40').split(',').map(Number);
 const merges = (process.env.MERGE ?? '0.45,0.55,0.65').split(',').map(Number);
 const absorbs = (process.env.ABSORB ?? '0.12').split(',').map(Number);
