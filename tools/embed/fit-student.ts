@@ -328,34 +328,30 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
     step++;
     const c1 = 1 - b1a ** step;
     const c2 = 1 - b2a ** step;
+    /** One Adam update of w[q] by gradient g, its moments in m[q] and v[q]. */
+    const adam = (w: Float32Array, m: Float32Array, v: Float32Array, q: number, g: number) => {
+      m[q] = b1a * (m[q] as number) + (1 - b1a) * g;
+      v[q] = b2a * (v[q] as number) + (1 - b2a) * g * g;
+      w[q] = (w[q] as number) - (lr * ((m[q] as number) / c1)) / (Math.sqrt((v[q] as number) / c2) + 1e-8);
+    };
     dense.forEach((w, k) => {
       const g = grads[k] as Float32Array;
-      const mm = adamM[k] as Float32Array;
-      const vv = adamV[k] as Float32Array;
-      for (let q = 0; q < w.length; q++) {
-        mm[q] = b1a * (mm[q] as number) + (1 - b1a) * (g[q] as number);
-        vv[q] = b2a * (vv[q] as number) + (1 - b2a) * (g[q] as number) ** 2;
-        w[q] =
-          (w[q] as number) - (lr * ((mm[q] as number) / c1)) / (Math.sqrt((vv[q] as number) / c2) + 1e-8);
-      }
+      for (let q = 0; q < w.length; q++)
+        adam(w, adamM[k] as Float32Array, adamV[k] as Float32Array, q, g[q] as number);
     });
     // Lazy Adam on the rows a batch touched, plus the pull towards the prior.
     for (const [ri, g] of rowGrad) {
       for (let c = 0; c < E; c++) {
         const q = ri * E + c;
-        const gg = (g[c] as number) + DECAY * ((rows[q] as number) - (prior[q] as number));
-        rowM[q] = b1a * (rowM[q] as number) + (1 - b1a) * gg;
-        rowV[q] = b2a * (rowV[q] as number) + (1 - b2a) * gg * gg;
-        rows[q] =
-          (rows[q] as number) -
-          (lr * ((rowM[q] as number) / c1)) / (Math.sqrt((rowV[q] as number) / c2) + 1e-8);
+        adam(rows, rowM, rowV, q, (g[c] as number) + DECAY * ((rows[q] as number) - (prior[q] as number)));
       }
-      const gg = (g[E] as number) + DECAY * ((logGate[ri] as number) - (gatePrior[ri] as number));
-      gateM[ri] = b1a * (gateM[ri] as number) + (1 - b1a) * gg;
-      gateV[ri] = b2a * (gateV[ri] as number) + (1 - b2a) * gg * gg;
-      logGate[ri] =
-        (logGate[ri] as number) -
-        (lr * ((gateM[ri] as number) / c1)) / (Math.sqrt((gateV[ri] as number) / c2) + 1e-8);
+      adam(
+        logGate,
+        gateM,
+        gateV,
+        ri,
+        (g[E] as number) + DECAY * ((logGate[ri] as number) - (gatePrior[ri] as number)),
+      );
     }
   }
   console.log(
