@@ -282,6 +282,8 @@ export class TopicClusterer {
   private readonly linear: boolean;
   private readonly thresholdsFor: ((embedderId: string) => TopicThresholds | undefined) | undefined;
   private readonly spaces = new Map<string, Space>();
+  /** The same spaces by project: lookups by project id run per question and per batch. */
+  private readonly byProject = new Map<string, Space[]>();
   private readonly embedders = new Map<string, HashedEmbedder>();
   /** Merged-away topic id → surviving id, per project, so late rows still resolve. */
   private readonly aliases = new Map<string, string>();
@@ -339,6 +341,9 @@ export class TopicClusterer {
         index: undefined,
       };
       this.spaces.set(key, s);
+      const own = this.byProject.get(projectId);
+      if (own) own.push(s);
+      else this.byProject.set(projectId, [s]);
     } else if (s.dimension !== dimension) {
       throw new Error(`embedder ${embedderId} gave width ${dimension}, earlier ${s.dimension}`);
     }
@@ -599,8 +604,10 @@ export class TopicClusterer {
    * the ids topics have after merging).
    */
   maintain(options: { final?: boolean; projects?: ReadonlySet<string> } = {}): void {
-    for (const s of this.spaces.values()) {
-      if (options.projects && !options.projects.has(s.projectId)) continue;
+    const spaces = options.projects
+      ? [...options.projects].flatMap((p) => this.byProject.get(p) ?? [])
+      : this.spaces.values();
+    for (const s of spaces) {
       // At the end of a stream every small topic is stale: there is nothing more to wait for.
       if (options.final) s.seq += this.mergeEvery;
       this.mergeSpace(s);
@@ -671,9 +678,7 @@ export class TopicClusterer {
     for (let next = alias; next !== undefined; next = this.aliases.get(`${projectId}\u0000${next}`))
       alias = next;
     if (alias) return alias;
-    for (const s of this.spaces.values())
-      if (s.projectId === projectId && s.byId.has(topicId)) return topicId;
-    return undefined;
+    return this.find(projectId, topicId) ? topicId : undefined;
   }
 
   /**
@@ -683,16 +688,19 @@ export class TopicClusterer {
    */
   recordGap(projectId: string, topicId: string, delta = 1): void {
     const id = this.resolve(projectId, topicId);
-    if (!id) return;
-    for (const s of this.spaces.values()) {
-      if (s.projectId !== projectId) continue;
-      const t = s.byId.get(id);
-      if (t) {
-        t.gapCount = Math.max(0, t.gapCount + delta);
-        this.touch(s, t);
-        return;
-      }
+    const found = id === undefined ? undefined : this.find(projectId, id);
+    if (!found) return;
+    found.t.gapCount = Math.max(0, found.t.gapCount + delta);
+    this.touch(found.s, found.t);
+  }
+
+  /** A live topic of the project under this very id (no alias followed). */
+  private find(projectId: string, topicId: string): { s: Space; t: Topic } | undefined {
+    for (const s of this.byProject.get(projectId) ?? []) {
+      const t = s.byId.get(topicId);
+      if (t) return { s, t };
     }
+    return undefined;
   }
 
   private label(s: Space, t: Topic, n = 3): string[] {
@@ -707,10 +715,7 @@ export class TopicClusterer {
 
   topics(projectId: string): TopicView[] {
     const out: TopicView[] = [];
-    for (const s of this.spaces.values()) {
-      if (s.projectId !== projectId) continue;
-      for (const t of s.topics) out.push(this.view(s, t));
-    }
+    for (const s of this.byProject.get(projectId) ?? []) for (const t of s.topics) out.push(this.view(s, t));
     return out.sort((a, b) => b.size - a.size);
   }
 
