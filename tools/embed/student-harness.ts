@@ -93,7 +93,8 @@ function micro(part: readonly IntentRow[], vs: Float32Array[], assign: number) {
   const cuts = [2, 1.6, 1.3, 1].map((f) => Math.round(f * k0));
   const { topicIds } = clusterRows(
     part,
-    { assignThreshold: assign, mergeThreshold: 2, absorbThreshold: 2 },
+    // Taken as they are: the vectors arrive as app embeddings, which would otherwise be calibrated.
+    { thresholdsFor: () => ({ assign, merge: 2 }), absorbThreshold: 2 },
     'p',
     {
       id: 'v',

@@ -145,17 +145,16 @@ for (const name of (variantsArg ?? 'hashed').split(',')) {
   let best: { o: ClustererOptions; score: number; line: string } | undefined;
   for (const a of list('ASSIGN', '0.18,0.22,0.26,0.3,0.34,0.38,0.42,0.46,0.5'))
     for (const m of list('MERGE', '0.5,0.6,0.7')) {
+      // Taken as they are: the vectors arrive as app embeddings, which would otherwise be calibrated.
       const o = {
-        assignThreshold: a,
-        mergeThreshold: m,
+        thresholdsFor: () => ({ assign: a, merge: m }),
         absorbThreshold: Number(process.env.ABSORB ?? 0.12),
       };
       const r = cluster(tune, vt, o);
       // Over 2× as many topics as intents fails the goal whatever the scores.
       const score = r.ari + r.nmi - (r.topicsPerIntent > 2 ? 1 : 0);
       if (process.env.VERBOSE) console.log(`   ${name} assign ${a} merge ${m}: tune ${fmt(r)}`);
-      if (!best || score > best.score)
-        best = { o, score, line: `assign ${a} merge ${o.mergeThreshold}: ${fmt(r)}` };
+      if (!best || score > best.score) best = { o, score, line: `assign ${a} merge ${m}: ${fmt(r)}` };
     }
   if (!best) continue;
   console.log(

@@ -11,6 +11,7 @@ export {
 export { type SuppliedEmbedding, suppliedEmbedding } from './supplied.ts';
 export {
   builtinTopicThresholds,
+  CALIBRATED_TOPIC_THRESHOLDS,
   HASHED_TOPIC_THRESHOLDS,
   type TopicThresholds,
   USE_TOPIC_THRESHOLDS,

@@ -11,6 +11,8 @@
  * (tools/topics/experiment.ts). State is per topic (a running vector sum, a capped term
  * table, counters), never per question, and a project's topics live in their
  * own spaces, one per embedder, so projects never see each other's topics.
+ * A space whose geometry is not one of ours (an app's embeddings) is judged on
+ * its own baseline, the mean cosine between two of its questions.
  *
  * Topic ids are 64-bit hashes of project, embedder and the founding question:
  * deterministic, so a replay after a crash names topics the same way, and kept
@@ -23,6 +25,7 @@
 import { createHash } from 'node:crypto';
 import {
   builtinTopicThresholds,
+  CALIBRATED_TOPIC_THRESHOLDS,
   HASHED_TOPIC_THRESHOLDS,
   HashedEmbedder,
   isStopword,
@@ -34,23 +37,34 @@ import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema 
 
 export interface ClustererOptions {
   /**
-   * Cosine to a centroid needed to join a topic (default 0.4): high, so
-   * topics start small and pure and merging decides what belongs together.
+   * In the built-in hashed embedder's spaces, the cosine to a centroid needed
+   * to join a topic (default 0.4): high, so topics start small and pure and
+   * merging decides what belongs together.
    */
   assignThreshold?: number;
   /**
-   * Average linkage at which two topics merge: the mean cosine between a
-   * question of one and a question of the other (default 0.12, for the
-   * built-in embedder's sparse vectors; denser geometries need more).
+   * In the built-in hashed embedder's spaces, the average linkage at which
+   * two topics merge: the mean cosine between a question of one and a
+   * question of the other (default 0.12, for sparse vectors).
    */
   mergeThreshold?: number;
   /**
-   * Thresholds for one embedder's space, when its geometry is not the hashed
-   * one's. Built-in geometries bring their own (`builtinTopicThresholds`,
-   * e.g. the USE-lite one); the two above apply to the rest, app embeddings
-   * included.
+   * Thresholds for one embedder's space, taken as they are. Built-in
+   * geometries bring their own (`builtinTopicThresholds`: the two above for
+   * the hashed embedder, the USE-lite one's for `use`); any other space (app
+   * embeddings, an embeddings endpoint, an ONNX model) is calibrated, see
+   * `calibratedThresholds`.
    */
   thresholdsFor?: (embedderId: string) => TopicThresholds | undefined;
+  /**
+   * Thresholds for a space of unknown geometry, on the scale of its own
+   * baseline: with b the mean cosine between two of the space's questions,
+   * a threshold t acts as b + (1 − b) t, so an embedder whose unrelated
+   * questions already sit at cosine 0.4 (dense sentence encoders, commercial
+   * embeddings) is judged as one whose sit at 0 (default
+   * CALIBRATED_TOPIC_THRESHOLDS).
+   */
+  calibratedThresholds?: TopicThresholds;
   /** Assignments per space between merge passes (default 256). */
   mergeEvery?: number;
   /**
@@ -124,6 +138,17 @@ interface Topic {
   slot: number;
 }
 
+/**
+ * A space's thresholds for now. `base` is 0 for a space whose thresholds are
+ * fixed, else the calibration's baseline cosine.
+ */
+interface Bars {
+  assign: number;
+  merge: number;
+  absorb: number;
+  base: number;
+}
+
 interface Space {
   projectId: string;
   embedderId: string;
@@ -139,12 +164,43 @@ interface Space {
   seq: number;
   candidates: Set<string>;
   /**
+   * Calibrated spaces (unknown geometry): the sum of every question's unit
+   * vector and how many, whose squared norm gives the mean cosine between two
+   * questions exactly (see `baseline`). Restored topics' sums add up to it,
+   * so a restart recovers it without storing it.
+   */
+  calibration: { total: Float64Array; totalSq: number; count: number } | undefined;
+  /**
    * The centroids laid out for search (centroid-index.ts), built once a space
    * is large and kept in step from then on: with an inverted index when the
    * space's questions are sparse (exact), else columns for the coarse pass.
    */
   index: CentroidIndex | undefined;
 }
+
+/**
+ * Questions a calibrated space sees before its baseline is trusted: until
+ * then a question joins a topic only at WARMUP_ASSIGN, near-duplicates in any
+ * geometry (over-splitting is undone by merging; a wrong join is not), and
+ * merging uses the baseline of the time.
+ */
+const CALIBRATION_MIN = 16;
+const WARMUP_ASSIGN = 0.98;
+
+/**
+ * The mean cosine between two different questions of a calibrated space:
+ * ‖Σ q‖² counts each unit question with itself once. Clamped to [0, 0.95]:
+ * below 0 the space is spread wider than random, and a baseline near 1 would
+ * squeeze every threshold into nothing.
+ */
+function baseline(c: NonNullable<Space['calibration']>): number {
+  if (c.count < 2) return 0;
+  const b = (c.totalSq - c.count) / (c.count * (c.count - 1));
+  return Math.min(0.95, Math.max(0, b));
+}
+
+/** A threshold on the calibrated scale, as a cosine of the space. */
+const onBase = (base: number, t: number) => base + (1 - base) * t;
 
 /** Spaces with more sparse-question topics than this are searched through the inverted index. */
 const INDEX_MIN = 256;
@@ -181,18 +237,19 @@ const COHESION_SHARE = 0.3;
  * topics whose questions are far more alike within each than across score
  * -1: they are distinct however high the plain linkage.
  */
-function linkage(a: Topic, b: Topic): number {
+function linkage(a: Topic, b: Topic, base = 0): number {
   let dot = 0;
   const x = a.sum;
   const y = b.sum;
   for (let i = 0; i < x.length; i++) dot += (x[i] as number) * (y[i] as number);
   const between = dot / (a.size * b.size);
   if (a.size > 1 && b.size > 1) {
-    // Mean cosine between two different questions of one topic: ‖sum‖² counts each question with itself once.
-    const within = (t: Topic) => (t.sqNorm - t.size) / (t.size * (t.size - 1));
+    // Mean cosine between two different questions of one topic: ‖sum‖² counts
+    // each question with itself once. Cohesion is compared above the space's baseline.
+    const within = (t: Topic) => (t.sqNorm - t.size) / (t.size * (t.size - 1)) - base;
     const wa = within(a);
     const wb = within(b);
-    if (wa > 0 && wb > 0 && between < COHESION_SHARE * Math.sqrt(wa * wb)) return -1;
+    if (wa > 0 && wb > 0 && between - base < COHESION_SHARE * Math.sqrt(wa * wb)) return -1;
   }
   return between;
 }
@@ -218,6 +275,19 @@ function consider(top: Nearest, t: Topic, sim: number): void {
     top.second = t;
     top.secondSim = sim;
   }
+}
+
+/** Adds `count` questions whose unit vectors sum to `v` to a calibrated space's total. */
+function calibrate(c: NonNullable<Space['calibration']>, v: Float32Array, count = 1): void {
+  const total = c.total;
+  let sq = 0;
+  for (let i = 0; i < total.length; i++) {
+    const x = (total[i] as number) + (v[i] as number);
+    total[i] = x;
+    sq += x * x;
+  }
+  c.totalSq = sq;
+  c.count += count;
 }
 
 function pushTopic(s: Space, t: Topic): void {
@@ -274,6 +344,7 @@ export class TopicClusterer {
   readonly mergeEvery: number;
   readonly maxTopics: number;
   readonly absorbThreshold: number;
+  readonly calibratedThresholds: TopicThresholds;
   readonly smallSize: number;
   private readonly dimension: number;
   private readonly now: () => Date;
@@ -303,6 +374,7 @@ export class TopicClusterer {
     this.mergeEvery = options.mergeEvery ?? 256;
     this.maxTopics = options.maxTopics ?? 20_000;
     this.absorbThreshold = options.absorbThreshold ?? 0.12;
+    this.calibratedThresholds = options.calibratedThresholds ?? CALIBRATED_TOPIC_THRESHOLDS;
     this.smallSize = options.smallSize ?? 1;
     this.dimension = options.dimension ?? 1024;
     this.now = options.now ?? (() => new Date());
@@ -325,12 +397,15 @@ export class TopicClusterer {
     const key = `${projectId}\u0000${embedderId}`;
     let s = this.spaces.get(key);
     if (!s) {
+      const fixed =
+        this.thresholdsFor?.(embedderId) ??
+        builtinTopicThresholds(embedderId, { assign: this.assignThreshold, merge: this.mergeThreshold });
       s = {
         projectId,
         embedderId,
         dimension,
-        ...(this.thresholdsFor?.(embedderId) ??
-          builtinTopicThresholds(embedderId) ?? { assign: this.assignThreshold, merge: this.mergeThreshold }),
+        ...(fixed ?? this.calibratedThresholds),
+        calibration: fixed ? undefined : { total: new Float64Array(dimension), totalSq: 0, count: 0 },
         topics: [],
         byId: new Map(),
         vocab: new Map(),
@@ -399,8 +474,9 @@ export class TopicClusterer {
     for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
     const sparse = nz.length < q.length / 4;
     const dims = sparse ? nz : undefined;
+    const bars = this.bars(s);
     // Nothing below the lowest threshold acted on changes the outcome.
-    const floor = Math.min(s.assign, s.merge);
+    const floor = Math.min(bars.assign, bars.merge);
     const { best, bestSim, second, secondSim } = this.nearest(s, q, nz, sparse, floor);
     s.questions++;
     s.seq++;
@@ -410,14 +486,15 @@ export class TopicClusterer {
 
     let topic: Topic;
     let created = false;
-    if (best && bestSim >= s.assign) {
+    if (best && bestSim >= bars.assign) {
       topic = best;
       if (second && secondSim >= floor) s.candidates.add(`${best.id} ${second.id}`);
     } else {
       topic = this.found(s, question, q.length, at);
       created = true;
-      if (best && bestSim >= s.merge) s.candidates.add(`${best.id} ${topic.id}`);
+      if (best && bestSim >= bars.merge) s.candidates.add(`${best.id} ${topic.id}`);
     }
+    if (s.calibration) calibrate(s.calibration, q);
     // A new topic's slot is written whole: it may reuse a slot another topic left.
     this.add(s, topic, question, q, terms, at, created ? undefined : dims);
     if (++s.sinceMerge >= this.mergeEvery) this.mergeSpace(s);
@@ -549,16 +626,34 @@ export class TopicClusterer {
     }
   }
 
+  /** The space's thresholds for now: fixed, or on its calibrated baseline. */
+  private bars(s: Space): Bars {
+    const c = s.calibration;
+    if (!c) return { assign: s.assign, merge: s.merge, absorb: this.absorbThreshold, base: 0 };
+    const base = baseline(c);
+    // Warming up: near-duplicates join, and any nearest topic is a merge candidate for the pass to judge.
+    if (c.count < CALIBRATION_MIN) return { assign: WARMUP_ASSIGN, merge: -1, absorb: Infinity, base };
+    return {
+      assign: onBase(base, s.assign),
+      merge: onBase(base, s.merge),
+      absorb: onBase(base, this.absorbThreshold),
+      base,
+    };
+  }
+
   private mergeSpace(s: Space): void {
     s.sinceMerge = 0;
+    // Merging judges with a warmed-up baseline even while assignment still waits for one.
+    const base = s.calibration ? baseline(s.calibration) : 0;
+    const bar = s.calibration ? onBase(base, s.merge) : s.merge;
     // A topic merged earlier in this pass is looked up under its survivor.
     const live = (id: string) => s.byId.get(this.resolve(s.projectId, id) ?? '');
     const scored: { sim: number; a: string; b: string }[] = [];
     for (const pair of s.candidates) {
       const [a, b] = pair.split(' ').map((id) => live(id as string));
       if (!a || !b || a === b) continue;
-      const sim = linkage(a, b);
-      if (sim >= s.merge) scored.push({ sim, a: a.id, b: b.id });
+      const sim = linkage(a, b, base);
+      if (sim >= bar) scored.push({ sim, a: a.id, b: b.id });
     }
     s.candidates.clear();
     // Closest pairs first, as agglomerative clustering would take them; a pair
@@ -567,14 +662,14 @@ export class TopicClusterer {
     for (const { a: idA, b: idB } of scored) {
       const a = live(idA);
       const b = live(idB);
-      if (!a || !b || a === b || linkage(a, b) < s.merge) continue;
+      if (!a || !b || a === b || linkage(a, b, base) < bar) continue;
       const [keep, drop] = a.size >= b.size ? [a, b] : [b, a];
       this.absorb(s, keep, drop);
     }
-    this.absorbSmall(s);
+    this.absorbSmall(s, s.calibration ? onBase(base, this.absorbThreshold) : this.absorbThreshold);
   }
 
-  private absorbSmall(s: Space): void {
+  private absorbSmall(s: Space, bar: number): void {
     const stale = s.topics.filter((t) => t.size <= this.smallSize && s.seq - t.lastSeq >= this.mergeEvery);
     // A bounded batch per pass, oldest first, keeps a pass's cost flat when
     // thousands of one-off questions are waiting; the rest wait for the next pass.
@@ -591,10 +686,10 @@ export class TopicClusterer {
         q,
         nz,
         nz.length < q.length / 4,
-        this.absorbThreshold,
+        bar,
         (t) => t !== small && t.size > this.smallSize,
       );
-      if (best && bestSim >= this.absorbThreshold) this.absorb(s, best, small);
+      if (best && bestSim >= bar) this.absorb(s, best, small);
     }
   }
 
@@ -829,6 +924,7 @@ export class TopicClusterer {
       pushTopic(s, t);
       writeColumn(s, t);
       s.byId.set(t.id, t);
+      if (s.calibration) calibrate(s.calibration, sum, size);
       // The IDF table is not stored; one question per topic gives a restarted
       // embedder the project's vocabulary back before traffic resumes.
       if (r.embedder === this.builtinEmbedder(r.project_id).id)

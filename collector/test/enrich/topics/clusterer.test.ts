@@ -16,6 +16,19 @@ const FX = [
   'which exchange rate applies to euros',
 ];
 
+/** Thresholds taken as they are, in every space (no calibration). */
+const literal = (assign: number, merge: number) => () => ({ assign, merge });
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
 function fixedClock(start = Date.UTC(2026, 0, 1)) {
   let t = start;
   return () => {
@@ -134,7 +147,7 @@ describe('TopicClusterer', () => {
       axis.map((x, i) => 0.5 * x + sign * 0.866 * (other[i] as number));
     const x = [1, 0, 0, 0];
     const run = (loose: boolean) => {
-      const c = new TopicClusterer({ assignThreshold: 0.99, mergeThreshold: 0.5, mergeEvery: 1_000_000 });
+      const c = new TopicClusterer({ thresholdsFor: literal(0.99, 0.5), mergeEvery: 1_000_000 });
       const tilt = loose ? 1 : 0.05;
       // Topic A: two questions around x; topic B: two questions around x too, in another plane.
       const qs = [
@@ -153,7 +166,7 @@ describe('TopicClusterer', () => {
   });
 
   it('keeps two tight topics apart when they share only a little, above the merge bar', () => {
-    const c = new TopicClusterer({ assignThreshold: 0.99, mergeThreshold: 0.12, mergeEvery: 1_000_000 });
+    const c = new TopicClusterer({ thresholdsFor: literal(0.99, 0.12), mergeEvery: 1_000_000 });
     // Each pair nearly identical; across pairs cosine ≈ 0.17 (a shared word), over the 0.12 bar.
     const vs = [
       [1, 0, 0.45],
@@ -169,16 +182,17 @@ describe('TopicClusterer', () => {
     expect(final[0]).not.toBe(final[2]);
   });
 
-  it('uses an embedder’s own thresholds in its space and the defaults elsewhere', () => {
+  it('uses an embedder’s own thresholds in its space and the built-in ones in built-in spaces', () => {
     const c = new TopicClusterer({
       assignThreshold: 0.9,
       thresholdsFor: (id) => (id === 'loose-model' ? { assign: 0.5, merge: 0.4 } : undefined),
     });
     const a = [1, 0, 0];
     const b = [0.7, 0.71, 0];
-    // Cosine 0.70: joins under the embedder's 0.5, founds a topic under the default 0.9.
+    // Cosine 0.70: joins under the embedder's 0.5, founds a topic under the hashed embedder's 0.9.
     expect(c.assign('p', 'one', b, 'loose-model')).toBe(c.assign('p', 'zero', a, 'loose-model'));
-    expect(c.assign('p', 'one', b, 'strict-model')).not.toBe(c.assign('p', 'zero', a, 'strict-model'));
+    const hashedId = 'builtin:hashed-v1:1024';
+    expect(c.assign('p', 'one', b, hashedId)).not.toBe(c.assign('p', 'zero', a, hashedId));
     // The USE-lite geometry brings its own bar (0.4), whatever the defaults say.
     const useId = 'builtin:hashed-use-v1:1024+512:0.5';
     expect(c.assign('p', 'one', b, useId)).toBe(c.assign('p', 'zero', a, useId));
@@ -278,5 +292,65 @@ describe('TopicClusterer past the coarse prefilter (thousands of topics in one s
         });
       }
     }
+  });
+});
+
+describe('TopicClusterer in a space of unknown geometry (calibrated)', () => {
+  // An app's embeddings that sit high, as commercial ones do: every vector
+  // shares a large offset, so two questions about different things still
+  // have cosine ≈ 0.8, above any fixed threshold for the hashed embedder.
+  const width = 32;
+  const r = rng(11);
+  const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+  const unit = (v: number[]) => {
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  };
+  const offset = unit(Array.from({ length: width }, gauss));
+  const axes = Array.from({ length: 4 }, () => unit(Array.from({ length: width }, gauss)));
+  const ask = (intent: number) =>
+    unit(offset.map((o, j) => 2 * o + 0.9 * (axes[intent]?.[j] ?? 0) + 0.12 * gauss()));
+  const stream = Array.from({ length: 240 }, (_, i) => ({ intent: (i * 7) % 4, v: ask((i * 7) % 4) }));
+  const run = (c: TopicClusterer, project = 'p') => {
+    const ids = stream.map((q, i) => c.assign(project, `q${i}`, q.v, 'app-model'));
+    c.maintain({ final: true });
+    return ids.map((id) => c.resolve(project, id) as string);
+  };
+
+  it('judges it on its own baseline: one topic per intent where fixed thresholds make one in all', () => {
+    const cos = (a: number[], b: number[]) => a.reduce((s, x, j) => s + x * (b[j] as number), 0);
+    // Different intents really are close in raw cosine.
+    expect(cos(stream[0]?.v ?? [], stream[1]?.v ?? [])).toBeGreaterThan(0.6);
+    const calibrated = run(new TopicClusterer());
+    const topicsOf = (ids: string[]) => new Set(ids).size;
+    // Pure: no topic holds two intents; and not shattered.
+    const intentsPerTopic = new Map<string, Set<number>>();
+    calibrated.forEach((id, i) => {
+      const set = intentsPerTopic.get(id) ?? new Set();
+      set.add(stream[i]?.intent as number);
+      intentsPerTopic.set(id, set);
+    });
+    expect([...intentsPerTopic.values()].every((s) => s.size === 1)).toBe(true);
+    expect(topicsOf(calibrated)).toBeGreaterThanOrEqual(4);
+    expect(topicsOf(calibrated)).toBeLessThanOrEqual(8);
+    // The same vectors under the hashed embedder's thresholds taken as cosines: all in one.
+    expect(topicsOf(run(new TopicClusterer({ thresholdsFor: literal(0.4, 0.12) })))).toBe(1);
+  });
+
+  it('gets its baseline back from the topics table after a restart', () => {
+    const before = new TopicClusterer({ now: fixedClock() });
+    run(before);
+    const rows = JSON.parse(JSON.stringify(before.snapshot()));
+    const after = new TopicClusterer({ now: fixedClock() });
+    after.restore(rows);
+    // New questions, including a fifth intent: same choices with and without the restart.
+    const extra = Array.from({ length: 40 }, (_, i) =>
+      i % 2 ? ask(i % 4) : unit(offset.map((o, j) => 2 * o + 0.9 * (offset[(j + 5) % width] ?? 0))),
+    );
+    const a = extra.map((v, i) => before.assignDetailed('p', `x${i}`, v, 'app-model'));
+    const b = extra.map((v, i) => after.assignDetailed('p', `x${i}`, v, 'app-model'));
+    expect(b.map((x) => [x.topicId, x.created])).toEqual(a.map((x) => [x.topicId, x.created]));
+    expect(a.filter((x) => x.created).length).toBeGreaterThan(0);
+    expect(a.filter((x) => !x.created).length).toBeGreaterThan(20);
   });
 });
