@@ -21,6 +21,7 @@ describe('DDL templates', () => {
       '11_quality_rollup',
       '12_feedback_agreement',
       '13_refreshed_rollups',
+      '14_topic_merges',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -102,6 +103,8 @@ describe('DDL templates', () => {
       'flagged_traces_hourly',
       'gap_signals_hourly',
       'worst_answers_hourly',
+      // 014 adds merged_into to topics_local
+      'topics',
     ]);
     // The refreshed feedback roll-up: every replica computes its own copy from its shard's local tables.
     const feedbackHourly = statements.find((s) => s.includes('`obs`.feedback_hourly_local ON CLUSTER'));

@@ -277,6 +277,28 @@ function consider(top: Nearest, t: Topic, sim: number): void {
   }
 }
 
+/**
+ * A size-0 row: the topic left (merged into `mergedInto`, or evicted), so
+ * `topics FINAL` keeps it out and a restart does not bring it back.
+ */
+function tombstone(s: Space, id: string, at: Date, mergedInto = '0'): TopicRow {
+  return {
+    project_id: s.projectId,
+    topic_id: id,
+    label: '',
+    top_terms: [],
+    size: 0,
+    first_seen: formatDate(at),
+    last_seen: formatDate(at),
+    representative: '',
+    embedder: s.embedderId,
+    // Nothing is rebuilt from a tombstone; a merge pass can bury dozens.
+    centroid: [],
+    gap_count: 0,
+    merged_into: mergedInto,
+  };
+}
+
 /** Adds `count` questions whose unit vectors sum to `v` to a calibrated space's total. */
 function calibrate(c: NonNullable<Space['calibration']>, v: Float32Array, count = 1): void {
   const total = c.total;
@@ -356,8 +378,20 @@ export class TopicClusterer {
   /** The same spaces by project: lookups by project id run per question and per batch. */
   private readonly byProject = new Map<string, Space[]>();
   private readonly embedders = new Map<string, HashedEmbedder>();
-  /** Merged-away topic id → surviving id, per project, so late rows still resolve. */
+  /**
+   * Merged-away topic id → surviving id, per project, so late rows still
+   * resolve. Kept flat: when a survivor is merged away in turn, the ids that
+   * pointed at it are pointed at the new survivor (see `absorbed`).
+   */
   private readonly aliases = new Map<string, string>();
+  /**
+   * Survivor → the ids merged into it (directly or through a chain), each with
+   * its tombstone's time: when the survivor is merged away too, their aliases
+   * and tombstones are rewritten to name the new one, so `merged_into` in the
+   * `topics` table is always one step from a live topic and SQL needs no
+   * recursion. Bounded with the aliases (ALIAS_CAP).
+   */
+  private readonly absorbed = new Map<string, { id: string; at: number }[]>();
   /**
    * Rows for topics merged away or evicted since the last snapshot: size 0 and
    * a later last_seen, so `topics FINAL` keeps the tombstone and a restart does
@@ -726,10 +760,35 @@ export class TopicClusterer {
     this.touch(s, keep);
     removeTopic(s, drop);
     s.byId.delete(drop.id);
-    this.bury(s, drop);
-    this.aliases.set(`${s.projectId}\u0000${drop.id}`, keep.id);
-    if (this.aliases.size > ALIAS_CAP) this.aliases.delete(this.aliases.keys().next().value as string);
+    const key = (id: string) => `${s.projectId}\u0000${id}`;
+    const moved = this.absorbed.get(key(drop.id)) ?? [];
+    this.absorbed.delete(key(drop.id));
+    // Earlier merges into `drop` now end at `keep`: a newer tombstone for each says so.
+    for (const m of moved) {
+      this.aliases.set(key(m.id), keep.id);
+      m.at += 1;
+      this.tombstones.push(tombstone(s, m.id, new Date(m.at), keep.id));
+    }
+    moved.push({ id: drop.id, at: this.bury(s, drop, keep.id) });
+    this.aliases.set(key(drop.id), keep.id);
+    const into = this.absorbed.get(key(keep.id));
+    if (into) into.push(...moved);
+    else this.absorbed.set(key(keep.id), moved);
+    this.forgetOldAliases();
     this.onMerge?.(s.projectId, drop.id, keep.id);
+  }
+
+  /** Past ALIAS_CAP the oldest merges are forgotten (late rows are rarely old). */
+  private forgetOldAliases(): void {
+    while (this.aliases.size > ALIAS_CAP) {
+      const [oldest, into] = this.aliases.entries().next().value as [string, string];
+      this.aliases.delete(oldest);
+      const project = oldest.slice(0, oldest.indexOf('\u0000'));
+      const id = oldest.slice(project.length + 1);
+      const list = this.absorbed.get(`${project}\u0000${into}`);
+      const at = list?.findIndex((m) => m.id === id) ?? -1;
+      if (list && at >= 0) list.splice(at, 1);
+    }
   }
 
   private evict(s: Space, spare: Topic): void {
@@ -743,27 +802,30 @@ export class TopicClusterer {
     removeTopic(s, victim);
     s.byId.delete(victim.id);
     this.bury(s, victim);
+    // What merged into it keeps naming it; nothing will move those rows again.
+    this.absorbed.delete(`${s.projectId}\u0000${victim.id}`);
     this.onEvict?.(s.projectId, victim.id);
   }
 
-  private bury(s: Space, t: Topic): void {
+  /** Queues the topic's tombstone (naming the topic that took its questions, if merged); returns its time. */
+  private bury(s: Space, t: Topic, mergedInto?: string): number {
     // Just past the topic's own last row, so FINAL keeps the tombstone, yet
     // before any later row of a topic founded again under the same id.
-    const at = new Date(t.lastSeen.getTime() + 1);
-    this.tombstones.push({
-      project_id: s.projectId,
-      topic_id: t.id,
-      label: '',
-      top_terms: [],
-      size: 0,
-      first_seen: formatDate(t.firstSeen),
-      last_seen: formatDate(at),
-      representative: t.representative,
-      embedder: s.embedderId,
-      // Nothing is rebuilt from a tombstone; a merge pass can bury dozens.
-      centroid: [],
-      gap_count: 0,
-    });
+    const at = t.lastSeen.getTime() + 1;
+    const row = tombstone(s, t.id, new Date(at), mergedInto);
+    row.first_seen = formatDate(t.firstSeen);
+    row.representative = t.representative;
+    this.tombstones.push(row);
+    return at;
+  }
+
+  private remember(projectId: string, id: string, into: string, at: number): void {
+    this.aliases.set(`${projectId}\u0000${id}`, into);
+    const key = `${projectId}\u0000${into}`;
+    const list = this.absorbed.get(key);
+    if (list) list.push({ id, at });
+    else this.absorbed.set(key, [{ id, at }]);
+    this.forgetOldAliases();
   }
 
   /** The id a topic is known by now (after merges), or undefined if the project never had it. */
@@ -862,6 +924,7 @@ export class TopicClusterer {
       embedder: s.embedderId,
       centroid: Array.from(t.sum, (x) => x / t.size),
       gap_count: t.gapCount,
+      merged_into: '0',
     };
   }
 
@@ -888,7 +951,12 @@ export class TopicClusterer {
     });
     let restored = 0;
     for (const r of newest.values()) {
-      if (r.size === 0) continue;
+      if (r.size === 0) {
+        // A merge's tombstone names where its questions went: late rows still resolve after a restart.
+        if (r.merged_into !== '0')
+          this.remember(r.project_id, r.topic_id, r.merged_into, r.last_seen.getTime());
+        continue;
+      }
       let s: Space;
       try {
         s = this.space(r.project_id, r.embedder, r.centroid.length);

@@ -38,6 +38,11 @@ export const topicRowSchema = z
     embedder: z.string().min(1),
     centroid: z.array(z.number().refine(Number.isFinite, 'centroid values must be finite')),
     gap_count: uint.default(0),
+    /** On a merge's tombstone, the live topic that holds its questions now; '0' otherwise (schema 014). */
+    merged_into: z
+      .union([z.string().regex(/^[0-9]+$/), z.bigint(), z.number().int().nonnegative()])
+      .transform(String)
+      .default('0'),
   })
   // A tombstone (size 0) needs no centre: nothing is rebuilt from it.
   .refine((r) => r.size === 0 || r.centroid.length > 0, {
@@ -65,4 +70,6 @@ export interface TopicRow {
   /** Mean of the member embeddings (not normalised), so size × centroid restores the running sum. */
   centroid: number[];
   gap_count: number;
+  /** UInt64 text: on a merge's tombstone, the live topic that holds its questions now; '0' otherwise. */
+  merged_into: string;
 }

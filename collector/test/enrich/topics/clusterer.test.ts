@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
+import type { TopicRow } from '../../../src/enrich/topics/types.ts';
 
 const CARD = [
   'my card payment was declined',
@@ -206,17 +207,59 @@ describe('TopicClusterer', () => {
     c.maintain({ final: true });
     const second = c.snapshot({ changedOnly: true });
     const dead = second.filter((r) => r.size === 0);
-    expect(dead.length).toBe(first.length - 1);
+    const deadIds = [...new Set(dead.map((r) => r.topic_id))];
+    expect(deadIds.length).toBe(first.length - 1);
+    const survivor = c.topics('p1')[0]?.topicId as string;
     // Each tombstone is newer than the topic's last row, so `topics FINAL` keeps it.
     for (const d of dead) {
       const was = first.find((r) => r.topic_id === d.topic_id);
       expect(d.last_seen > (was?.last_seen ?? '')).toBe(true);
+    }
+    // The newest tombstone of each names the live topic its questions are in,
+    // even where a chain of merges ran through a topic merged away later.
+    for (const id of deadIds) {
+      const newest = dead
+        .filter((r) => r.topic_id === id)
+        .sort((a, b) => (a.last_seen < b.last_seen ? 1 : -1))[0];
+      expect(newest?.merged_into).toBe(survivor);
     }
     const restarted = new TopicClusterer();
     const { restored, errors } = restarted.restore(JSON.parse(JSON.stringify([...first, ...second])));
     expect(errors).toEqual([]);
     expect(restored).toBe(1);
     expect(restarted.topics('p1').map((t) => t.size)).toEqual([CARD.length]);
+    // Late rows of merged-away topics still resolve after the restart.
+    expect(deadIds.map((id) => restarted.resolve('p1', id))).toEqual(deadIds.map(() => survivor));
+  });
+
+  it('points earlier merges at the new survivor when a survivor is merged away in turn', () => {
+    const rows: TopicRow[] = [];
+    // Only identical vectors join (assign 0.9999); merging does the rest.
+    const c = new TopicClusterer({
+      thresholdsFor: literal(0.9999, 0.5),
+      mergeEvery: 1_000_000,
+      now: fixedClock(),
+    });
+    // a merges into b (larger, cosine 0.95)...
+    const a = c.assign('p', 'a', [1, 0, 0]);
+    const b = c.assign('p', 'b', [0.9, 0.3, 0]);
+    c.assign('p', 'b again', [0.9, 0.3, 0]);
+    c.maintain({ final: true });
+    expect(c.resolve('p', a)).toBe(b);
+    rows.push(...c.snapshot());
+    // ...then b into c, larger still (average linkage 0.69).
+    const cId = c.assign('p', 'c', [0.5, 0.8, 0]);
+    for (let i = 0; i < 4; i++) c.assign('p', `c again ${i}`, [0.5, 0.8, 0]);
+    c.maintain({ final: true });
+    rows.push(...c.snapshot({ changedOnly: true }));
+    expect(c.topics('p').map((t) => t.topicId)).toEqual([cId]);
+    expect([c.resolve('p', a), c.resolve('p', b)]).toEqual([cId, cId]);
+    // What SQL reads, the newest row per topic: each dead one names the live topic directly.
+    const newest = new Map<string, TopicRow>();
+    for (const r of rows)
+      if ((newest.get(r.topic_id)?.last_seen ?? '') < r.last_seen) newest.set(r.topic_id, r);
+    expect([a, b, cId].map((id) => newest.get(id)?.merged_into)).toEqual([cId, cId, '0']);
+    expect([a, b, cId].map((id) => newest.get(id)?.size)).toEqual([0, 0, 8]);
   });
 
   it('bounds state: topics past maxTopics are evicted, smallest and stalest first', () => {

@@ -321,6 +321,51 @@ describe('topics enricher', () => {
     expect(enricher.gaps.ranked('gaps')[0]?.topicId).toBe(String(cryptoTopic));
   });
 
+  it('counts a merged-away topic’s earlier rows under the topic it merged into, in kb_gaps', async () => {
+    // App embeddings with fixed thresholds, so which topics form and merge is exact:
+    // only identical vectors join, and merging is by average linkage ≥ 0.5.
+    const enricher = await createTopicsEnricher({
+      store,
+      clusterer: { thresholdsFor: () => ({ assign: 0.9999, merge: 0.5 }) },
+    });
+    const ask = (question: string, embedding: number[]): Turn => ({
+      question,
+      answer: IDK,
+      docs: [],
+      embedding,
+    });
+    // Flush 1: a lone question, its own topic (a gap: nothing retrieved).
+    const first = [generation('merges', ask('can I hold bitcoin', [0.9, 0.3, 0, 0]))];
+    await flush(first, (await enricher.enrich(first, { rescore: false })).rows);
+    const early = first[0]?.found.topicId;
+    // Flush 2: a larger topic close to it; the merge pass folds the early topic in.
+    const second = [1, 2, 3].map((i) => generation('merges', ask(`bitcoin wallet ${i}`, [1, 0, 0, 0])));
+    await flush(second, (await enricher.enrich(second, { rescore: false })).rows);
+    const survivor = second[0]?.found.topicId;
+    expect(survivor).not.toBe(early);
+    expect(enricher.clusterer.resolve('merges', String(early))).toBe(String(survivor));
+    // llm_spans keeps the early row's id; the view counts it under the survivor, with its label.
+    const ids = await store.query<{ topic_id: string }>(
+      `SELECT DISTINCT toString(topic_id) AS topic_id FROM ${store.database}.llm_spans WHERE project_id = 'merges' ORDER BY topic_id`,
+    );
+    expect(ids.map((r) => r.topic_id).sort()).toEqual([String(early), String(survivor)].sort());
+    const gaps = await store.query<{ topic_id: string; label: string; questions: number; gaps: number }>(
+      `SELECT toString(topic_id) AS topic_id, any(label) AS label, sum(questions) AS questions, sum(gaps) AS gaps
+       FROM ${store.database}.kb_gaps WHERE project_id = 'merges' GROUP BY topic_id`,
+    );
+    expect(gaps).toEqual([
+      { topic_id: String(survivor), label: expect.stringMatching(/bitcoin|wallet/), questions: 4, gaps: 4 },
+    ]);
+    const map = await store.query<{ topic_id: string; current: string }>(
+      `SELECT toString(topic_id) AS topic_id, toString(current_topic_id) AS current
+       FROM ${store.database}.topic_map WHERE project_id = 'merges' ORDER BY topic_id`,
+    );
+    expect(Object.fromEntries(map.map((r) => [r.topic_id, r.current]))).toEqual({
+      [String(early)]: String(survivor),
+      [String(survivor)]: String(survivor),
+    });
+  });
+
   it('prefers the app-supplied query embedding over the text when the trace carries one', async () => {
     const enricher = await createTopicsEnricher({ store });
     const done = 'Your card is frozen now; unfreeze it any time in the app.';
