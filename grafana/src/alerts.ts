@@ -60,7 +60,8 @@ INNER JOIN (
   SELECT project_id, topic_id, argMax(label, last_seen) AS label
   FROM topics
   GROUP BY project_id, topic_id
-  HAVING min(first_seen) >= $__fromTime
+  -- Live topics: one merged away since ends in a size-0 tombstone.
+  HAVING min(first_seen) >= $__fromTime AND argMax(size, last_seen) > 0
 ) AS n ON n.project_id = q.project_id AND n.topic_id = q.topic_id
 WHERE $__timeFilter(q.hour)
 GROUP BY q.project_id, q.topic_id

@@ -217,8 +217,27 @@ export type VariableName = 'project' | 'service' | 'model' | 'topic';
  * query never lists every value.
  */
 export function varFilter(expression: string, variable: VariableName): string {
-  return `$__conditionalAll(${expression} IN (\${${variable}:singlequote}), $${variable})`;
+  // A topic picked stands for every id merged into it since (topic_map, migration 014).
+  const values =
+    variable === 'topic'
+      ? `SELECT topic_id FROM topic_map WHERE current_topic_id IN (\${topic:singlequote})`
+      : `\${${variable}:singlequote}`;
+  return `$__conditionalAll(${expression} IN (${values}), $${variable})`;
 }
+
+/**
+ * Rows carry the topic id that was current when they were written; a later
+ * merge folds a topic into another (topics.merged_into). By-topic panels join
+ * `topic_map` as `t` on the row's id (`alias`.topic_id) and group by the topic
+ * it belongs to now, labelled with that topic's label.
+ */
+export const topicMapJoin = (alias: string) => `LEFT JOIN topic_map AS t ON t.topic_id = ${alias}.topic_id`;
+/** The topic a row's topic id belongs to now (itself when the topics table has not seen it yet). */
+export const currentTopic = (alias: string) =>
+  `if(t.current_topic_id != 0, t.current_topic_id, ${alias}.topic_id)`;
+/** The current topic's label, or its id where it has none yet (with `currentTopic` as a grouping key). */
+export const topicLabel = (alias: string) =>
+  `if(any(t.label) != '', any(t.label), toString(${currentTopic(alias)}))`;
 
 /** Per-table column expressions the standard variables filter on. */
 const VARIABLE_COLUMNS: Partial<Record<TableName, Partial<Record<VariableName, string>>>> = {

@@ -130,6 +130,60 @@ describe('hallucination dashboard', () => {
     expect(rows.map((r) => [r.topic, r.answers, r.rate])).toEqual(TOPICS.map((t) => [t.label, N / 3, 0.25]));
   });
 
+  it('folds a merged-away topic into the topic it joined: panels, the topic filter and the variable', async () => {
+    const ms = (x: number) => `fromUnixTimestamp64Milli(toInt64(${x}), 'UTC')`;
+    const topicRow = (
+      label: string,
+      firstSeen: number,
+      at: number,
+      size: number,
+      gaps: number,
+      into: number,
+    ) =>
+      `('default', 103, '${label}', ${ms(firstSeen)}, ${ms(at)}, ${size}, ${gaps}, '${label && `a question about ${label}`}', ${into})`;
+    const insert = (values: string) =>
+      seeded.store.command(
+        `INSERT INTO topics (project_id, topic_id, label, first_seen, last_seen, size, gap_count, representative, merged_into) VALUES ${values}`,
+      );
+    // The clusterer merged 103 into 102: a tombstone newer than 103's last row names 102.
+    await insert(topicRow('', END.getTime() + 1000, END.getTime() + 1000, 0, 0, 102));
+    try {
+      const byTopic = await run('oversight-hallucination', 'Hallucination rate by topic');
+      expect(byTopic.map((r) => [String(r.topic_id), r.topic, r.answers, r.rate])).toEqual([
+        ['101', 'billing', N / 3, 0.25],
+        ['102', 'passwords', (N * 2) / 3, 0.25],
+      ]);
+      // Picking 102 takes in the rows still carrying 103.
+      expect(
+        await run('oversight-hallucination', 'Scored answers', { project: 'default', topic: '102' }),
+      ).toEqual([{ scored: (N * 2) / 3 }]);
+      const ranked = await run('oversight-kb-gaps', 'Topics ranked by gap score');
+      expect(ranked.map((r) => r.topic)).not.toContain('crypto payments');
+      expect(ranked.find((r) => r.topic === 'passwords')?.questions).toBe(
+        byTopic.find((r) => r.topic === 'passwords')?.answers,
+      );
+      const variable = DASHBOARDS[0]?.templating.list.find((v) => v.name === 'topic')?.query ?? '';
+      const live = await runPanel<Row>(seeded.store, variable, context(START, END, { project: 'default' }));
+      expect(live.map((r) => r.label)).toEqual(['billing', 'passwords']);
+    } finally {
+      // 103 back, as the newest row: what the seed had.
+      const perTopic = Math.floor(N / 3);
+      await insert(
+        topicRow(
+          'crypto payments',
+          END.getTime() - 86_400_000,
+          END.getTime() + 2000,
+          perTopic,
+          Math.floor(perTopic / 2),
+          0,
+        ),
+      );
+    }
+    expect((await run('oversight-hallucination', 'Hallucination rate by topic')).map((r) => r.topic)).toEqual(
+      TOPICS.map((t) => t.label),
+    );
+  });
+
   it('bins groundedness into the seeded buckets', async () => {
     const rows = await run('oversight-hallucination', 'Groundedness distribution');
     expect(rows).toEqual([

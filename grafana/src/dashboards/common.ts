@@ -57,7 +57,8 @@ export function variables(): dashboard.QueryVariableBuilder[] {
     queryVariable(
       'topic',
       'Topic',
-      `SELECT topic_id, argMax(label, last_seen) AS label FROM topics WHERE ${varFilter('project_id', 'project')} GROUP BY topic_id ORDER BY label`,
+      // Live topics: a merged-away one is folded into the topic it joined.
+      `SELECT topic_id, label FROM topic_map WHERE topic_id = current_topic_id AND ${varFilter('project_id', 'project')} ORDER BY label`,
     ),
   ];
 }

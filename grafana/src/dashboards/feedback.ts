@@ -7,12 +7,9 @@
  * the comment list reads raw rows, for its 50 newest.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { select } from '../clickhouse.ts';
+import { currentTopic, select, topicLabel, topicMapJoin } from '../clickhouse.ts';
 import { variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
-
-const TOPIC_LABELS =
-  'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = f.topic_id';
 
 /**
  * ReplacingMergeTree keeps each refresh's newest row: FINAL, then sum. A
@@ -82,13 +79,13 @@ export function feedback(): dashboard.DashboardBuilder {
       tablePanel(
         'Thumbs-up rate by topic',
         thumbs(
-          'f.topic_id AS topic_id',
-          "if(any(t.label) != '', any(t.label), toString(f.topic_id)) AS topic",
+          `${currentTopic('f')} AS topic_id`,
+          `${topicLabel('f')} AS topic`,
           'sum(f.events) AS thumbs',
           'sum(f.value_sum) / thumbs AS thumbs_up_rate',
         )
-          .join(TOPIC_LABELS)
-          .groupBy('f.topic_id')
+          .join(topicMapJoin('f'))
+          .groupBy('topic_id')
           .having('thumbs > 0')
           .orderBy('thumbs_up_rate', 'topic_id'),
         12,

@@ -5,12 +5,9 @@
  * view computes it per day, so a busy topic outranks a one-question one.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { select, varFilter } from '../clickhouse.ts';
+import { currentTopic, select, topicLabel, topicMapJoin, varFilter } from '../clickhouse.ts';
 import { variables } from './common.ts';
 import { barPanel, row, tablePanel, timeSeriesPanel } from './panels.ts';
-
-const TOPIC_LABELS =
-  'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = q.topic_id';
 
 /** Five unanswered questions per topic from the range's last day: raw text only for those rows. */
 const RECENT_GAP_QUESTIONS = `LEFT JOIN (
@@ -38,20 +35,21 @@ export function gaps(): dashboard.DashboardBuilder {
       tablePanel(
         'Topics ranked by gap score',
         select(
-          'q.topic_id AS topic_id',
-          "if(any(t.label) != '', any(t.label), toString(q.topic_id)) AS topic",
+          `${currentTopic('q')} AS topic_id`,
+          `${topicLabel('q')} AS topic`,
           'sum(q.gap_checked) AS questions',
           'sum(q.gaps) AS gaps',
           'gaps / questions AS gap_rate',
           `${WILSON} AS gap_score`,
-          'any(x.sample_questions) AS sample_questions',
+          // Samples of every id folded into the topic.
+          'arraySlice(groupUniqArrayArray(x.sample_questions), 1, 5) AS sample_questions',
         )
           .from('llm_quality_hourly', 'q')
-          .join(TOPIC_LABELS)
+          .join(topicMapJoin('q'))
           .join(RECENT_GAP_QUESTIONS)
           .inRange()
           .vars('project', 'service', 'model', 'topic')
-          .groupBy('q.topic_id')
+          .groupBy('topic_id')
           .having('questions > 0')
           .orderBy('gap_score DESC', 'topic_id')
           .limit(50),
@@ -72,6 +70,8 @@ export function gaps(): dashboard.DashboardBuilder {
           .from('topics')
           .vars('project', 'topic')
           .groupBy('topic_id')
+          // Live topics only: a merged-away or evicted one ends in a size-0 tombstone.
+          .having('questions > 0')
           .where(
             'topic_id IN (SELECT topic_id FROM topics GROUP BY topic_id HAVING $__timeFilter(min(first_seen)))',
           )
@@ -85,15 +85,15 @@ export function gaps(): dashboard.DashboardBuilder {
         'Gap rate by topic',
         select(
           '$__timeInterval(q.hour) AS time',
-          "if(any(t.label) != '', any(t.label), toString(q.topic_id)) AS topic",
+          `${topicLabel('q')} AS topic`,
           'sum(q.gaps) / sum(q.gap_checked) AS gap_rate',
         )
           .from('llm_quality_hourly', 'q')
-          .join(TOPIC_LABELS)
+          .join(topicMapJoin('q'))
           .inRange()
           .vars('project', 'service', 'model', 'topic')
           .where('q.gap_checked > 0')
-          .groupBy('time', 'q.topic_id')
+          .groupBy('time', currentTopic('q'))
           .orderBy('time', 'topic'),
         'percentunit',
       ),

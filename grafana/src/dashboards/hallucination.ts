@@ -5,7 +5,7 @@
  * worst_answers_hourly (migration 013), their text from raw rows.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { select, varFilter } from '../clickhouse.ts';
+import { currentTopic, select, topicLabel, topicMapJoin, varFilter } from '../clickhouse.ts';
 import { variables } from './common.ts';
 import { barPanel, row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
@@ -30,9 +30,6 @@ const WORST = select('timestamp', 'trace_id', 'span_id', 'service_name', 'model'
   .where('current = 1')
   .orderBy('groundedness ASC', 'timestamp DESC')
   .limit(20);
-
-const TOPIC_LABELS =
-  'LEFT JOIN (SELECT topic_id, argMax(label, last_seen) AS label FROM topics GROUP BY topic_id) AS t ON t.topic_id = q.topic_id';
 
 export function hallucination(): dashboard.DashboardBuilder {
   const builder = new dashboard.DashboardBuilder('Oversight: Hallucination')
@@ -88,17 +85,17 @@ export function hallucination(): dashboard.DashboardBuilder {
       tablePanel(
         'Hallucination rate by topic',
         select(
-          'q.topic_id AS topic_id',
-          "if(any(t.label) != '', any(t.label), toString(q.topic_id)) AS topic",
+          `${currentTopic('q')} AS topic_id`,
+          `${topicLabel('q')} AS topic`,
           'sum(q.scored) AS answers',
           'sum(q.hallucinated) AS hallucinated_answers',
           'hallucinated_answers / answers AS rate',
         )
           .from('llm_quality_hourly', 'q')
-          .join(TOPIC_LABELS)
+          .join(topicMapJoin('q'))
           .inRange()
           .vars('project', 'service', 'model', 'topic')
-          .groupBy('q.topic_id')
+          .groupBy('topic_id')
           .orderBy('rate DESC', 'topic_id'),
         12,
       ),
