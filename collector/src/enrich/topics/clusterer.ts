@@ -704,11 +704,19 @@ export class TopicClusterer {
   }
 
   private absorbSmall(s: Space, bar: number): void {
-    const stale = s.topics.filter((t) => t.size <= this.smallSize && s.seq - t.lastSeq >= this.mergeEvery);
     // A bounded batch per pass, oldest first, keeps a pass's cost flat when
-    // thousands of one-off questions are waiting; the rest wait for the next pass.
-    stale.sort((a, b) => a.lastSeq - b.lastSeq);
-    for (const small of stale.slice(0, ABSORB_BATCH)) {
+    // thousands of one-off questions are waiting; the rest wait for the next
+    // pass. Picked in one scan (ties in list order, as a stable sort would),
+    // not by sorting every stale topic of the space each pass.
+    const batch: Topic[] = [];
+    for (const t of s.topics) {
+      if (t.size > this.smallSize || s.seq - t.lastSeq < this.mergeEvery) continue;
+      if (batch.length === ABSORB_BATCH && t.lastSeq >= (batch[ABSORB_BATCH - 1] as Topic).lastSeq) continue;
+      let at = batch.length < ABSORB_BATCH ? batch.length : ABSORB_BATCH - 1;
+      for (; at > 0 && (batch[at - 1] as Topic).lastSeq > t.lastSeq; at--) batch[at] = batch[at - 1] as Topic;
+      batch[at] = t;
+    }
+    for (const small of batch) {
       if (!s.byId.has(small.id)) continue;
       // Checked now: not again before another period has passed.
       small.lastSeq = s.seq;
