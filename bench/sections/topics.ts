@@ -100,6 +100,9 @@ const gc = vm.runInNewContext('gc') as () => void;
 
 /** JS heap plus ArrayBuffer memory (centroids and the column index live in typed arrays, outside heapUsed). */
 const heapMiB = () => {
+  // Twice: V8 frees typed arrays' memory after a collection, and the count one
+  // gc() leaves still holds some just freed (a 77 MiB clusterer read as 44).
+  gc();
   gc();
   const m = process.memoryUsage();
   return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
@@ -239,7 +242,6 @@ export const topics: Section = {
     // question each, as rows from the topics table would be), then a fixed
     // sample of questions about those intents.
     const next = questionSource(10_000, 7);
-    const heapBefore = heapMiB();
     let rows = (() => {
       const seeder = new TopicClusterer({ assignThreshold: 2, mergeEvery: Number.MAX_SAFE_INTEGER });
       for (let i = 0; i < 10_000; i++) seeder.assign('p', next());
@@ -255,7 +257,7 @@ export const topics: Section = {
       linear.restore(rows);
       return rate(linearCount, (i) => linear.assign('p', questions[i] as string));
     })();
-    const big = new TopicClusterer({ maxTopics: 12_000 });
+    let big: TopicClusterer | undefined = new TopicClusterer({ maxTopics: 12_000 });
     // Once per start, not per question: the restore and the first question,
     // which builds the inverted index over the restored topics (timed apart,
     // so the sample measures the steady state a running collector sees).
@@ -264,11 +266,16 @@ export const topics: Section = {
     big.assign('p', next());
     const restoreMs = performance.now() - t0;
     rows = [];
-    const at10k = rate(timed10k, (i) => big.assign('p', questions[i] as string));
-    const heapAt10k = heapMiB() - heapBefore;
-    // Read after the heap figure: `big` must still be live when it is taken, or
-    // V8 may collect it first (a 60 MiB reading once came out as 3 MiB).
+    const at10k = rate(timed10k, (i) => big?.assign('p', questions[i] as string));
+    // Its memory is the heap with it less the heap once it is let go, both read
+    // here: a baseline read earlier also held objects (the ~100-topic project,
+    // the word tables) that V8 may collect once they are dead, which made this
+    // figure anything from 60 MiB to negative.
+    const heapWith = heapMiB();
+    // Read after that figure, so `big` is still live when it is taken.
     const topics10k = big.size;
+    big = undefined;
+    const heapAt10k = heapWith - heapMiB();
 
     const useCount = quick ? 256 : 1_024;
     const use = await useThroughput(useCount);
