@@ -108,6 +108,23 @@ const heapMiB = () => {
   return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
 };
 
+/**
+ * heapMiB once it has settled: after a large release V8 frees typed arrays'
+ * memory in the background, and two collections in a row were not always
+ * enough (a 80 MiB clusterer once read as 0.1 MiB). Reads until two readings
+ * 20 ms apart agree to within 0.5 MiB.
+ */
+async function settledHeapMiB(): Promise<number> {
+  let last = heapMiB();
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = heapMiB();
+    if (Math.abs(now - last) < 0.5) return now;
+    last = now;
+  }
+  return last;
+}
+
 /** The main thread's event-loop delay (ms) while `work` runs, sampled every 10 ms. */
 async function loopDelayWhile<T>(work: () => Promise<T>): Promise<{ result: T; p99: number; max: number }> {
   const h = monitorEventLoopDelay({ resolution: 10 });
@@ -271,11 +288,11 @@ export const topics: Section = {
     // here: a baseline read earlier also held objects (the ~100-topic project,
     // the word tables) that V8 may collect once they are dead, which made this
     // figure anything from 60 MiB to negative.
-    const heapWith = heapMiB();
+    const heapWith = await settledHeapMiB();
     // Read after that figure, so `big` is still live when it is taken.
     const topics10k = big.size;
     big = undefined;
-    const heapAt10k = heapWith - heapMiB();
+    const heapAt10k = heapWith - (await settledHeapMiB());
 
     const useCount = quick ? 256 : 1_024;
     const use = await useThroughput(useCount);
