@@ -973,9 +973,14 @@ export class TopicClusterer {
         continue;
       }
       const size = Math.max(1, r.size);
-      const sum = Float32Array.from(r.centroid, (x) => x * size);
+      // A plain loop: Float32Array.from with a mapping function was most of a 10k-topic restore.
+      const sum = new Float32Array(r.centroid.length);
       let sq = 0;
-      for (const x of sum) sq += x * x;
+      for (let i = 0; i < sum.length; i++) {
+        const x = (r.centroid[i] as number) * size;
+        sum[i] = x;
+        sq += x * x;
+      }
       const existing = s.byId.get(r.topic_id);
       if (existing) {
         removeTopic(s, existing);

@@ -36,7 +36,8 @@ export const topicRowSchema = z
     last_seen: dateLike,
     representative: z.string(),
     embedder: z.string().min(1),
-    centroid: z.array(z.number().refine(Number.isFinite, 'centroid values must be finite')),
+    // zod 4's number() already refuses NaN and ±Infinity; a per-value refine cost a second a 10k-topic restore.
+    centroid: z.array(z.number()),
     gap_count: uint.default(0),
     /** On a merge's tombstone, the live topic that holds its questions now; '0' otherwise (schema 014). */
     merged_into: z

@@ -91,11 +91,13 @@ describe('TopicClusterer', () => {
     for (const q of CARD) c.assign('p1', q);
     const good = c.snapshot();
     const bad = { ...good[0], topic_id: 'x', centroid: [] };
+    const infinite = { ...good[0], topic_id: '7', centroid: [0.5, Number.POSITIVE_INFINITY] };
     const fresh = new TopicClusterer();
-    const { restored, errors } = fresh.restore([bad as never, ...good]);
+    const { restored, errors } = fresh.restore([bad as never, infinite as never, ...good]);
     expect(restored).toBe(1);
-    expect(errors).toHaveLength(1);
+    expect(errors).toHaveLength(2);
     expect(errors[0]).toMatch(/topics row 0: topic_id/);
+    expect(errors[1]).toMatch(/topics row 1: centroid\.1 /);
   });
 
   it('never lets a project see another project’s topics', () => {
