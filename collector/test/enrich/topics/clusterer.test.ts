@@ -20,16 +20,6 @@ const FX = [
 /** Thresholds taken as they are, in every space (no calibration). */
 const literal = (assign: number, merge: number) => () => ({ assign, merge });
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
-
 function fixedClock(start = Date.UTC(2026, 0, 1)) {
   let t = start;
   return () => {
@@ -345,17 +335,16 @@ describe('TopicClusterer in a space of unknown geometry (calibrated)', () => {
   // shares a large offset, so two questions about different things still
   // have cosine ≈ 0.8, above any fixed threshold for the hashed embedder.
   const width = 32;
-  const r = rng(11);
-  const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
   const unit = (v: number[]) => {
     const n = Math.hypot(...v);
     return v.map((x) => x / n);
   };
-  const offset = unit(Array.from({ length: width }, gauss));
-  const axes = Array.from({ length: 4 }, () => unit(Array.from({ length: width }, gauss)));
-  const ask = (intent: number) =>
-    unit(offset.map((o, j) => 2 * o + 0.9 * (axes[intent]?.[j] ?? 0) + 0.12 * gauss()));
-  const stream = Array.from({ length: 240 }, (_, i) => ({ intent: (i * 7) % 4, v: ask((i * 7) % 4) }));
+  // Deterministic and spread out enough: the offset is the all-ones direction,
+  // each intent a basis direction, and noise a fixed pattern of sines.
+  const offset = unit(Array.from({ length: width }, () => 1));
+  const ask = (intent: number, i = 0) =>
+    unit(offset.map((o, j) => 2 * o + (j === intent ? 0.9 : 0) + 0.12 * Math.sin(i * 12.9898 + j * 78.233)));
+  const stream = Array.from({ length: 240 }, (_, i) => ({ intent: (i * 7) % 4, v: ask((i * 7) % 4, i) }));
   const run = (c: TopicClusterer, project = 'p') => {
     const ids = stream.map((q, i) => c.assign(project, `q${i}`, q.v, 'app-model'));
     c.maintain({ final: true });
@@ -390,7 +379,7 @@ describe('TopicClusterer in a space of unknown geometry (calibrated)', () => {
     after.restore(rows);
     // New questions, including a fifth intent: same choices with and without the restart.
     const extra = Array.from({ length: 40 }, (_, i) =>
-      i % 2 ? ask(i % 4) : unit(offset.map((o, j) => 2 * o + 0.9 * (offset[(j + 5) % width] ?? 0))),
+      i % 2 ? ask(i % 4, 1000 + i) : ask(4 + (i % 3), 1000 + i),
     );
     const a = extra.map((v, i) => before.assignDetailed('p', `x${i}`, v, 'app-model'));
     const b = extra.map((v, i) => after.assignDetailed('p', `x${i}`, v, 'app-model'));
