@@ -61,7 +61,7 @@ describe.each(storeBackends())('DPO work tables on $name', (backend) => {
     expect(events.indexOf('sorting 30/30')).toBeLessThan(
       events.findIndex((e) => e.startsWith('read ') && e !== 'read 0'),
     );
-  });
+  }, 120_000);
 
   it('are dropped after an export that succeeds', async () => {
     const summary = await exportPreferences(seeded.store, new PassThrough().resume(), {
