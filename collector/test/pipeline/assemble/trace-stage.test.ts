@@ -66,7 +66,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     expect(c?.groundedness).toBeCloseTo(expected, 5);
     expect(c?.hallucinated).toBe(1);
     expect(s.metrics()).toMatchObject({ tracesScored: 1, generationsScored: 1, openTraces: 0 });
-  });
+  }, 90_000);
 
   it('runs later enrichers on what earlier ones found, and writes their columns too', async () => {
     const seen: (number | undefined)[] = [];
@@ -94,7 +94,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
       topic_id: '42',
       hallucinated: 1,
     });
-  });
+  }, 90_000);
 
   it('scores on the transform workers exactly as on this thread', async () => {
     const workers = await startTransformWorkers({ maxTextChars: 100_000, evaluators: [] });
@@ -223,7 +223,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     expect(s.metrics()).toMatchObject({ tracesRescored: 1, ledgerReads: 1 });
     expect(ledgerQueries).toHaveLength(1);
     expect(await ledger()).toEqual([{ sign: 1 }]);
-  });
+  }, 90_000);
 
   it('a failed write is retried as a re-score: one row per evaluator in the end', async () => {
     let failNextUpdate = true;
@@ -253,7 +253,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     ]);
     const [c] = await columns(t.generationId);
     expect(c?.hallucinated).toBe(1);
-  });
+  }, 90_000);
 
   it('recovers what a dead process left unscored, half-written rows included, once', async () => {
     // Stored by the drain, never scored: the process died with the trace open.
@@ -283,7 +283,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     }
     // Nothing left to recover: a second start reads nothing back.
     expect(await stage().recover()).toBe(0);
-  });
+  }, 90_000);
 
   it('at a close out of time, finishes the batch in flight and leaves the rest to recovery, quietly', async () => {
     let started = 0;
@@ -314,5 +314,5 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     );
     expect(scored[0]?.n).toBe(1);
     expect(await stage().recover()).toBe(3);
-  });
+  }, 90_000);
 });
