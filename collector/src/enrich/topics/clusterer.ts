@@ -780,7 +780,8 @@ export class TopicClusterer {
     moved.push({ id: drop.id, at: this.bury(s, drop, keep.id) });
     this.aliases.set(key(drop.id), keep.id);
     const into = this.absorbed.get(key(keep.id));
-    if (into) into.push(...moved);
+    // One at a time: a long-lived topic can have absorbed more ids than a call takes arguments.
+    if (into) for (const m of moved) into.push(m);
     else this.absorbed.set(key(keep.id), moved);
     this.forgetOldAliases();
     this.onMerge?.(s.projectId, drop.id, keep.id);
