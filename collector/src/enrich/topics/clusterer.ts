@@ -828,6 +828,7 @@ export class TopicClusterer {
     return at;
   }
 
+  /** A merge read back from its tombstone at `at` (restore): the alias, and the survivor's list. */
   private remember(projectId: string, id: string, into: string, at: number): void {
     this.aliases.set(`${projectId}\u0000${id}`, into);
     const key = `${projectId}\u0000${into}`;
