@@ -52,20 +52,28 @@ GROUP BY project_id
 ORDER BY project_id`;
 
 /** Topics first seen in the last day whose answers were knowledge-base gaps more than 40 % of the time (10 questions at least). */
-export const NEW_TOPIC_GAP_SQL = `SELECT q.project_id AS project_id,
+export const NEW_TOPIC_GAP_SQL = `SELECT r.project_id AS project_id,
        any(n.label) AS topic,
-       sum(q.gaps) / sum(q.gap_checked) AS value
-FROM llm_quality_hourly AS q
+       sum(r.gaps) / sum(r.gap_checked) AS value
+FROM (
+  -- Hours of topics merged away since count with the topic they joined (topic_map).
+  SELECT q.project_id AS project_id,
+         if(t.current_topic_id != 0, t.current_topic_id, q.topic_id) AS topic_id,
+         q.gaps AS gaps,
+         q.gap_checked AS gap_checked
+  FROM llm_quality_hourly AS q
+  LEFT JOIN topic_map AS t ON t.topic_id = q.topic_id
+  WHERE $__timeFilter(q.hour)
+) AS r
 INNER JOIN (
   SELECT project_id, topic_id, argMax(label, last_seen) AS label
   FROM topics
   GROUP BY project_id, topic_id
   -- Live topics: one merged away since ends in a size-0 tombstone.
   HAVING min(first_seen) >= $__fromTime AND argMax(size, last_seen) > 0
-) AS n ON n.project_id = q.project_id AND n.topic_id = q.topic_id
-WHERE $__timeFilter(q.hour)
-GROUP BY q.project_id, q.topic_id
-HAVING sum(q.gap_checked) >= 10
+) AS n ON n.project_id = r.project_id AND n.topic_id = r.topic_id
+GROUP BY r.project_id, r.topic_id
+HAVING sum(r.gap_checked) >= 10
 ORDER BY project_id, topic`;
 
 /** The collector's write-ahead log growing for 15 minutes with a real backlog. */

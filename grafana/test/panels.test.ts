@@ -428,6 +428,32 @@ describe('alert rules', () => {
       { project_id: 'default', topic: 'crypto payments', value: 0.5 },
     ]);
   });
+
+  it('new topic gap: counts the hours of a topic merged into the new one', async () => {
+    const ms = (x: number) => `fromUnixTimestamp64Milli(toInt64(${x}), 'UTC')`;
+    const insert = (row: string) =>
+      seeded.store.command(
+        `INSERT INTO topics (project_id, topic_id, label, first_seen, last_seen, size, gap_count, representative, merged_into) VALUES ${row}`,
+      );
+    // 102 (passwords, a gap a quarter of the time) merged into the new 103 (half).
+    await insert(
+      `('default', 102, '', ${ms(END.getTime() + 1000)}, ${ms(END.getTime() + 1000)}, 0, 0, '', 103)`,
+    );
+    try {
+      expect(await evaluate('oversight-new-topic-gap', END)).toEqual([
+        { project_id: 'default', topic: 'crypto payments', value: 0.375 },
+      ]);
+    } finally {
+      const perTopic = Math.floor(N / 3);
+      const tenDays = START.getTime() - 10 * 86_400_000;
+      await insert(
+        `('default', 102, 'passwords', ${ms(tenDays)}, ${ms(END.getTime() + 2000)}, ${perTopic}, ${Math.floor(perTopic / 4)}, 'a question about passwords', 0)`,
+      );
+    }
+    expect(await evaluate('oversight-new-topic-gap', END)).toEqual([
+      { project_id: 'default', topic: 'crypto payments', value: 0.5 },
+    ]);
+  });
 });
 
 // Last: it changes the seeded data. The roll-up's refresh recomputes the newest hours from the raw rows.
