@@ -59,6 +59,21 @@ function evaluate(
   return evaluateTopics(rows, file, {}, { id: use.id, vector: (_, i) => vectors[i] as Float32Array });
 }
 
+/**
+ * The same USE-lite vectors sent as an app's own query embeddings would be:
+ * a space of a geometry the clusterer has no thresholds for, so it is
+ * calibrated on its own baseline (CALIBRATED_TOPIC_THRESHOLDS). What an app
+ * that sends its retrieval embeddings gets, measured on every eval run.
+ */
+function evaluateAsAppEmbeddings(
+  rows: readonly IntentRow[],
+  file: string,
+  useVectors: ReadonlyMap<string, Float32Array>,
+): TopicsReport {
+  const vector = (r: IntentRow) => useVectors.get(r.text) as Float32Array;
+  return evaluateTopics(rows, file, {}, { id: `app:${vector(rows[0] as IntentRow).length}`, vector });
+}
+
 export async function runTopicTask(
   task: TopicTask,
   file: string,
@@ -92,6 +107,10 @@ export async function evaluateTopicSets(
       for (const task of TOPIC_TASKS) {
         onProgress?.(`evaluating ${name} (${task}, ${embedder})`);
         out.push(evaluate(task, rows, file, useVectors));
+      }
+      if (useVectors) {
+        onProgress?.(`evaluating ${name} (topics, USE-lite vectors as app embeddings)`);
+        out.push(evaluateAsAppEmbeddings(rows, file, useVectors));
       }
     }
   }
