@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { fmix, fnv1a } from '../text/hash.ts';
+import { fmix, fnv1a, fnv1aBytes } from '../text/hash.ts';
 
 const MAGIC = 0x3153564f; // "OVS1"
 const PAIR_SEED = 0x1b873593;
@@ -160,9 +160,7 @@ export class SentenceStudent {
     const words = new TextDecoder().decode(bytes.subarray(sizes.textAt)).split('\n');
     if (words.length !== shape.words)
       throw new Error(`${source}: header says ${shape.words} words, text has ${words.length}`);
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < sizes.textAt; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
-    const tag = (hash >>> 0).toString(16).padStart(8, '0');
+    const tag = (fnv1aBytes(bytes, 0, sizes.textAt) >>> 0).toString(16).padStart(8, '0');
     return new SentenceStudent(shape, words, parts, tag);
   }
 

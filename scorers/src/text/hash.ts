@@ -9,6 +9,13 @@ export function fnv1a(s: string, seed = 0, from = 0, to = s.length): number {
   return h;
 }
 
+/** FNV-1a of `bytes[from, to)`, from the offset basis (content tags of binary weights). */
+export function fnv1aBytes(bytes: Uint8Array, from = 0, to = bytes.length): number {
+  let h = FNV_OFFSET;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ (bytes[i] as number), FNV_PRIME);
+  return h;
+}
+
 /**
  * MurmurHash3's 32-bit finaliser: mixes a word's rolling hash so that its low
  * bits (the feature slot) and its sign bit are both well spread. Shared by the
