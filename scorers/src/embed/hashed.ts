@@ -162,12 +162,12 @@ export class HashedEmbedder implements SyncEmbedder {
       this.charWeight === 0.25 && this.bigramWeight === 0.5
         ? ''
         : `:c${this.charWeight}b${this.bigramWeight}`;
-    if (this.table instanceof SentenceStudent) {
+    if (this.table) {
       this.dimension = this.hashedDimension + this.table.components;
-      this.id = `builtin:hashed-student-v1:${this.hashedDimension}+${this.table.components}:${share}:${this.table.tag}${this.centreWords ? '' : ':raw'}${weights}`;
-    } else if (this.table) {
-      this.dimension = this.hashedDimension + this.table.components;
-      this.id = `builtin:hashed-words-v1:${this.hashedDimension}+${this.table.components}:${share}${this.centreWords ? '' : ':raw'}${weights}`;
+      // A student's weights change its geometry, so its content tag is part of the id.
+      const kind = this.table instanceof SentenceStudent ? 'student-v1' : 'words-v1';
+      const tag = this.table instanceof SentenceStudent ? `:${this.table.tag}` : '';
+      this.id = `builtin:hashed-${kind}:${this.hashedDimension}+${this.table.components}:${share}${tag}${this.centreWords ? '' : ':raw'}${weights}`;
     } else {
       this.dimension = this.hashedDimension;
       this.id = `builtin:hashed-v1:${this.dimension}${weights}`;
