@@ -255,8 +255,10 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     return e;
   };
 
-  async function embedQuestions(asked: readonly TraceGeneration[]): Promise<Float32Array[]> {
-    const questions = asked.map((g) => g.pair.question);
+  async function embedQuestions(
+    asked: readonly TraceGeneration[],
+    questions: string[],
+  ): Promise<Float32Array[]> {
     if (!use) return (external as Embedder).embed(questions);
     const encoded = await use.encode(questions);
     return asked.map((g, i) =>
@@ -270,7 +272,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     if (now().getTime() < externalDownUntil) return undefined;
     const questions = asked.map((g) => g.pair.question);
     try {
-      const vectors = await embedQuestions(asked);
+      const vectors = await embedQuestions(asked, questions);
       if (vectors.length !== questions.length)
         throw new Error(`returned ${vectors.length} vectors for ${questions.length} texts`);
       // Back up: the next outage is worth a line again.
