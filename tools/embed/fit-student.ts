@@ -68,8 +68,8 @@
  * student's fidelity on question text, not the width.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { encodeStudent, isStopword, SentenceStudent, stem, words } from '@oversight/scorers/embed';
-import { meanOf, principalDirections, projectRow, rng } from './shared.ts';
+import { cosine, encodeStudent, isStopword, SentenceStudent, stem, words } from '@oversight/scorers/embed';
+import { meanOf, principalDirections, projectRow, rng, shuffleInPlace } from './shared.ts';
 
 const [vocabFile, output, ...corpora] = process.argv.slice(2);
 if (!vocabFile || !output || corpora.length === 0)
@@ -113,11 +113,10 @@ for (const p of parts) {
 }
 // Seeded shuffle of the sentence order (the corpora are concatenated).
 const r = rng(777);
-const order = Array.from({ length: S }, (_, i) => i);
-for (let i = S - 1; i > 0; i--) {
-  const j = Math.floor(r() * (i + 1));
-  [order[i], order[j]] = [order[j] as number, order[i] as number];
-}
+const order = shuffleInPlace(
+  Array.from({ length: S }, (_, i) => i),
+  r,
+);
 const nVal = Math.floor(S * 0.03);
 const trainIdx = order.slice(0, S - nVal);
 const valIdx = order.slice(S - nVal);
@@ -260,10 +259,7 @@ const b2a = 0.999;
 const rowGrad = new Map<number, Float32Array>();
 const t0 = performance.now();
 for (let epoch = 0; epoch < EPOCHS; epoch++) {
-  for (let i = trainIdx.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [trainIdx[i], trainIdx[j]] = [trainIdx[j] as number, trainIdx[i] as number];
-  }
+  shuffleInPlace(trainIdx, r);
   const lr = LR * (epoch === EPOCHS - 1 && EPOCHS > 1 ? 0.3 : 1);
   let lossSum = 0;
   for (let start = 0; start < trainIdx.length; start += BATCH) {
@@ -368,15 +364,7 @@ const out = new Float32Array(K);
 for (const i of valIdx) {
   out.fill(0);
   student.encodeInto(sentences[i] as string, tokenizer, out);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let c = 0; c < K; c++) {
-    dot += (out[c] as number) * (Y[i * K + c] as number);
-    na += (out[c] as number) ** 2;
-    nb += (Y[i * K + c] as number) ** 2;
-  }
-  cq += na && nb ? dot / Math.sqrt(na * nb) : 0;
+  cq += cosine(out, Y.subarray(i * K, (i + 1) * K));
 }
 console.log(`held-out cosine through the int8 runtime: ${(cq / valIdx.length).toFixed(4)}`);
 writeFileSync(output, bytes);

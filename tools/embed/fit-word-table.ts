@@ -16,7 +16,7 @@
  * Output: the int8 table format of scorers/src/embed/word-table.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { encodeWordTable, isStopword, stem, words } from '@oversight/scorers/embed';
+import { cosine, encodeWordTable, isStopword, stem, words } from '@oversight/scorers/embed';
 import { meanOf, principalDirections, projectRow } from './shared.ts';
 
 const [vocabFile, corpusFile, output, kArg, lambdaArg, iterArg] = process.argv.slice(2);
@@ -141,15 +141,7 @@ for (let s = 0; s < S; s++) {
   for (let p2 = rowStart[s] as number; p2 < (rowStart[s + 1] as number); p2++)
     for (let k = 0; k < K; k++)
       pred[k] = (pred[k] as number) + (vals[p2] as number) * (V[(cols[p2] as number) * K + k] as number);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let k = 0; k < K; k++) {
-    dot += (pred[k] as number) * (Y[s * K + k] as number);
-    na += (pred[k] as number) ** 2;
-    nb += (Y[s * K + k] as number) ** 2;
-  }
-  cosSum += na && nb ? dot / Math.sqrt(na * nb) : 0;
+  cosSum += cosine(pred, Y.subarray(s * K, (s + 1) * K));
 }
 console.log(`mean cosine to the encoder on the corpus: ${(cosSum / S).toFixed(3)}`);
 

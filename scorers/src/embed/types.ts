@@ -32,7 +32,7 @@ export function normalizeInPlace(v: Float32Array): Float32Array {
   return v;
 }
 
-export function cosine(a: Float32Array, b: Float32Array): number {
+export function cosine(a: Float32Array | Float64Array, b: Float32Array | Float64Array): number {
   if (a.length !== b.length) throw new Error(`cosine of vectors of width ${a.length} and ${b.length}`);
   let dot = 0;
   let na = 0;
