@@ -130,13 +130,9 @@ const startOptions = (): Option[] => [
   ),
 ];
 
-const ddlOptions = (): Option[] => [
-  new Option('--database <name>', 'database').env('OVERSIGHT_DATABASE').default('oversight'),
-  new Option('--cluster <name>', 'render ON CLUSTER with Replicated + Distributed tables').env(
-    'OVERSIGHT_CLUSTER',
-  ),
-  new Option('--ttl-days <days>', 'raw-row TTL in days; 0 keeps them').env('OVERSIGHT_TTL_DAYS'),
-];
+/** What the DDL depends on: the store's database, cluster and TTL, without a connection. */
+const ddlOptions = (): Option[] =>
+  storeOptions().filter((o) => ['database', 'cluster', 'ttlDays'].includes(o.attributeName()));
 
 const sqlOptions = (): Option[] => [
   new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
