@@ -139,8 +139,9 @@ interface Topic {
 }
 
 /**
- * A space's thresholds for now. `base` is 0 for a space whose thresholds are
- * fixed, else the calibration's baseline cosine.
+ * A space's thresholds as cosines, now. `base` is 0 for a space whose
+ * thresholds are fixed (they then act as they are), else the calibration's
+ * baseline cosine.
  */
 interface Bars {
   assign: number;
@@ -165,11 +166,11 @@ interface Space {
   candidates: Set<string>;
   /**
    * Calibrated spaces (unknown geometry): the sum of every question's unit
-   * vector and how many, whose squared norm gives the mean cosine between two
-   * questions exactly (see `baseline`). Restored topics' sums add up to it,
-   * so a restart recovers it without storing it.
+   * vector (`questions` of them), whose squared norm gives the mean cosine
+   * between two questions exactly (see `baseline`). Restored topics' sums add
+   * up to it, so a restart recovers it without storing it.
    */
-  calibration: { total: Float64Array; totalSq: number; count: number } | undefined;
+  calibration: { total: Float64Array; totalSq: number } | undefined;
   /**
    * The centroids laid out for search (centroid-index.ts), built once a space
    * is large and kept in step from then on: with an inverted index when the
@@ -193,9 +194,10 @@ const WARMUP_ASSIGN = 0.98;
  * below 0 the space is spread wider than random, and a baseline near 1 would
  * squeeze every threshold into nothing.
  */
-function baseline(c: NonNullable<Space['calibration']>): number {
-  if (c.count < 2) return 0;
-  const b = (c.totalSq - c.count) / (c.count * (c.count - 1));
+function baseline(s: Space): number {
+  const n = s.questions;
+  if (!s.calibration || n < 2) return 0;
+  const b = (s.calibration.totalSq - n) / (n * (n - 1));
   return Math.min(0.95, Math.max(0, b));
 }
 
@@ -299,8 +301,8 @@ function tombstone(s: Space, id: string, at: Date, mergedInto = '0'): TopicRow {
   };
 }
 
-/** Adds `count` questions whose unit vectors sum to `v` to a calibrated space's total. */
-function calibrate(c: NonNullable<Space['calibration']>, v: Float32Array, count = 1): void {
+/** Adds questions' unit vectors (`v`, their sum) to a calibrated space's total; `questions` counts them. */
+function calibrate(c: NonNullable<Space['calibration']>, v: Float32Array): void {
   const total = c.total;
   let sq = 0;
   for (let i = 0; i < total.length; i++) {
@@ -309,7 +311,6 @@ function calibrate(c: NonNullable<Space['calibration']>, v: Float32Array, count 
     sq += x * x;
   }
   c.totalSq = sq;
-  c.count += count;
 }
 
 function pushTopic(s: Space, t: Topic): void {
@@ -439,7 +440,7 @@ export class TopicClusterer {
         embedderId,
         dimension,
         ...(fixed ?? this.calibratedThresholds),
-        calibration: fixed ? undefined : { total: new Float64Array(dimension), totalSq: 0, count: 0 },
+        calibration: fixed ? undefined : { total: new Float64Array(dimension), totalSq: 0 },
         topics: [],
         byId: new Map(),
         vocab: new Map(),
@@ -509,6 +510,11 @@ export class TopicClusterer {
     const sparse = nz.length < q.length / 4;
     const dims = sparse ? nz : undefined;
     const bars = this.bars(s);
+    // Warming up: near-duplicates join, and any nearest topic is a merge candidate for the pass to judge.
+    if (s.calibration && s.questions < CALIBRATION_MIN) {
+      bars.assign = WARMUP_ASSIGN;
+      bars.merge = -1;
+    }
     // Nothing below the lowest threshold acted on changes the outcome.
     const floor = Math.min(bars.assign, bars.merge);
     const { best, bestSim, second, secondSim } = this.nearest(s, q, nz, sparse, floor);
@@ -660,13 +666,9 @@ export class TopicClusterer {
     }
   }
 
-  /** The space's thresholds for now: fixed, or on its calibrated baseline. */
+  /** The space's thresholds for now: fixed (base 0), or on its calibrated baseline. */
   private bars(s: Space): Bars {
-    const c = s.calibration;
-    if (!c) return { assign: s.assign, merge: s.merge, absorb: this.absorbThreshold, base: 0 };
-    const base = baseline(c);
-    // Warming up: near-duplicates join, and any nearest topic is a merge candidate for the pass to judge.
-    if (c.count < CALIBRATION_MIN) return { assign: WARMUP_ASSIGN, merge: -1, absorb: Infinity, base };
+    const base = baseline(s);
     return {
       assign: onBase(base, s.assign),
       merge: onBase(base, s.merge),
@@ -677,9 +679,8 @@ export class TopicClusterer {
 
   private mergeSpace(s: Space): void {
     s.sinceMerge = 0;
-    // Merging judges with a warmed-up baseline even while assignment still waits for one.
-    const base = s.calibration ? baseline(s.calibration) : 0;
-    const bar = s.calibration ? onBase(base, s.merge) : s.merge;
+    // Merging judges with the baseline of the time even while assignment still waits for one.
+    const { base, merge: bar, absorb } = this.bars(s);
     // A topic merged earlier in this pass is looked up under its survivor.
     const live = (id: string) => s.byId.get(this.resolve(s.projectId, id) ?? '');
     const scored: { sim: number; a: string; b: string }[] = [];
@@ -700,7 +701,7 @@ export class TopicClusterer {
       const [keep, drop] = a.size >= b.size ? [a, b] : [b, a];
       this.absorb(s, keep, drop);
     }
-    this.absorbSmall(s, s.calibration ? onBase(base, this.absorbThreshold) : this.absorbThreshold);
+    this.absorbSmall(s, absorb);
   }
 
   private absorbSmall(s: Space, bar: number): void {
@@ -1007,7 +1008,7 @@ export class TopicClusterer {
       pushTopic(s, t);
       writeColumn(s, t);
       s.byId.set(t.id, t);
-      if (s.calibration) calibrate(s.calibration, sum, size);
+      if (s.calibration) calibrate(s.calibration, sum);
       // The IDF table is not stored; one question per topic gives a restarted
       // embedder the project's vocabulary back before traffic resumes.
       if (r.embedder === this.builtinEmbedder(r.project_id).id)
