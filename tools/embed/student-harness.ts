@@ -15,7 +15,7 @@
  * Env: SHARE, ASSIGN (comma lists).
  */
 import { readFileSync } from 'node:fs';
-import { HashedEmbedder, SentenceStudent, WordTable } from '@oversight/scorers/embed';
+import { HashedEmbedder, normalizeInPlace, SentenceStudent, WordTable } from '@oversight/scorers/embed';
 import { ari, nmi } from '../../collector/src/eval/cluster-metrics.ts';
 import { clusterRows, type IntentRow, readIntentRows } from '../../collector/src/eval/topics.ts';
 import { intentHalves, retrievalGapAuroc } from '../topics/protocol.ts';
@@ -24,13 +24,6 @@ const [file, ...variants] = process.argv.slice(2);
 if (!file || variants.length === 0) throw new Error('usage: student-harness.ts <file.jsonl> <variant>...');
 const rows = await readIntentRows(file);
 const list = (name: string, dflt: string) => (process.env[name] ?? dflt).split(',').map(Number);
-
-const unit = (v: Float32Array) => {
-  let s = 0;
-  for (const x of v) s += x * x;
-  const k = 1 / Math.sqrt(s || 1);
-  return v.map((x) => x * k);
-};
 
 /** An embedder factory per variant and share; `use` is handled apart (fixed vectors). */
 function embedderFor(variant: string, share: number): HashedEmbedder {
@@ -68,8 +61,8 @@ function vectorsFor(variant: string, share: number, part: readonly IntentRow[]):
   const h = new HashedEmbedder();
   return part.map((r) => {
     const i = at.get(r) as number;
-    const u = unit(raw.slice(i * 512, i * 512 + 512));
-    const c = seen === 0 ? u : unit(u.map((x, j) => x - (mu[j] as number)));
+    const u = normalizeInPlace(raw.slice(i * 512, i * 512 + 512));
+    const c = seen === 0 ? u : normalizeInPlace(u.map((x, j) => x - (mu[j] as number)));
     seen++;
     for (let j = 0; j < 512; j++) mu[j] = (mu[j] as number) + ((u[j] as number) - (mu[j] as number)) / seen;
     const hv = h.embedOne(r.text);

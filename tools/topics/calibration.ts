@@ -28,6 +28,7 @@ import { readFileSync } from 'node:fs';
 import {
   HASHED_TOPIC_THRESHOLDS,
   HashedEmbedder,
+  normalizeInPlace,
   SentenceStudent,
   type TopicThresholds,
 } from '@oversight/scorers/embed';
@@ -49,26 +50,21 @@ if (use.length !== rows.length * 512)
   throw new Error(`${useFile}: ${use.length / 512} vectors for ${rows.length} rows`);
 const rowIndex = new Map(rows.map((r, i) => [r, i]));
 
-function unit(v: Float32Array): Float32Array {
-  let s = 0;
-  for (const x of v) s += x * x;
-  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-  return v.map((x) => x * inv);
-}
 const useOf = (r: IntentRow) => {
   const at = (rowIndex.get(r) as number) * 512;
-  return unit(use.slice(at, at + 512));
+  return normalizeInPlace(use.slice(at, at + 512));
 };
 const r = rng(9);
-const offset = unit(Float32Array.from({ length: 512 }, () => r() - 0.5));
+const offset = normalizeInPlace(Float32Array.from({ length: 512 }, () => r() - 0.5));
 
 const geometries: Record<string, (part: readonly IntentRow[]) => Float32Array[]> = {
   use: (part) => part.map(useOf),
-  'use+bias': (part) => part.map((row) => unit(useOf(row).map((x, j) => x + 0.8 * (offset[j] as number)))),
+  'use+bias': (part) =>
+    part.map((row) => normalizeInPlace(useOf(row).map((x, j) => x + 0.8 * (offset[j] as number)))),
   student: (part) => {
     const e = new HashedEmbedder({ wordTable: SentenceStudent.shipped(), wordShare: 1 });
     return part.map((row) => {
-      const v = unit(e.embedOne(row.text).slice(e.hashedDimension));
+      const v = normalizeInPlace(e.embedOne(row.text).slice(e.hashedDimension));
       // A question of only unknown words: any fixed direction will do.
       if (!v.some((x) => x !== 0)) v[0] = 1;
       return v;

@@ -40,7 +40,7 @@
  * (share 0.5) ships, as `--topics-embedder use` (scorers/src/embed/use.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { HashedEmbedder, SentenceStudent } from '@oversight/scorers/embed';
+import { HashedEmbedder, normalizeInPlace, SentenceStudent } from '@oversight/scorers/embed';
 import type { ClustererOptions } from '../../collector/src/enrich/topics/clusterer.ts';
 import {
   clusterRows,
@@ -54,20 +54,13 @@ const [file, variantsArg, useFile] = process.argv.slice(2);
 if (!file) throw new Error('usage: experiment.ts <file.jsonl> <variant,...> [use.f32]');
 const rows = await readIntentRows(file);
 
-function unit(v: Float32Array): Float32Array {
-  let s = 0;
-  for (const x of v) s += x * x;
-  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-  return v.map((x) => x * inv);
-}
-
 /** Each vector centred on the running mean of the unit vectors before it (online, no labels). */
 function centred(vs: Float32Array[]): Float32Array[] {
   const mu = new Float64Array(vs[0]?.length ?? 0);
   let n = 0;
   return vs.map((v) => {
-    const u = unit(v);
-    const out = n === 0 ? u : unit(u.map((x, i) => x - (mu[i] as number)));
+    const u = normalizeInPlace(Float32Array.from(v));
+    const out = n === 0 ? u : normalizeInPlace(u.map((x, i) => x - (mu[i] as number)));
     n++;
     for (let i = 0; i < u.length; i++) mu[i] = (mu[i] as number) + ((u[i] as number) - (mu[i] as number)) / n;
     return out;
@@ -77,8 +70,8 @@ function centred(vs: Float32Array[]): Float32Array[] {
 /** Two unit parts side by side; `share` of the cosine comes from the second. */
 function concat(a: Float32Array[], b: Float32Array[], share: number): Float32Array[] {
   return a.map((x, i) => {
-    const ux = unit(x);
-    const uy = unit(b[i] as Float32Array);
+    const ux = normalizeInPlace(Float32Array.from(x));
+    const uy = normalizeInPlace(Float32Array.from(b[i] as Float32Array));
     const out = new Float32Array(ux.length + uy.length);
     for (let k = 0; k < ux.length; k++) out[k] = (ux[k] as number) * Math.sqrt(1 - share);
     for (let k = 0; k < uy.length; k++) out[ux.length + k] = (uy[k] as number) * Math.sqrt(share);
