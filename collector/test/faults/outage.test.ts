@@ -78,6 +78,20 @@ describe('ClickHouse outage', () => {
   }, 180_000);
 
   it('writes nothing twice when ClickHouse commits inserts but the answers are lost', async () => {
+    // The first test's traces are scored a grace period after they end. Scored while answers are
+    // lost, they fail the round before its llm_spans insert, which this test watches (a loaded
+    // machine once timed out that way): start with the trace stage idle.
+    await waitFor(
+      async () => {
+        const text = await scrape();
+        return (
+          metricValue(text, 'oversight_trace_open') === 0 &&
+          metricValue(text, 'oversight_trace_pending') === 0
+        );
+      },
+      60_000,
+      'the trace stage to be idle',
+    );
     await stack.proxy.loseResponses();
     const batches = Array.from({ length: REQUESTS }, () => spanBatch(SPANS_PER_REQUEST));
     const ids = batches.flatMap((b) => b.spanIds);
