@@ -158,6 +158,51 @@ describe('TopicClusterer', () => {
     expect(run(false)).toBe(1);
   });
 
+  // Three one-question topics in 3-d with chosen cosines: C–B is the closest
+  // pair, A's closest is B. Assign at 0.99 keeps every question on its own,
+  // merge at 0.3 (so "far above the bar" is 0.6).
+  const triple = (ab: number, ac: number, bc: number) => {
+    const c = [1, 0, 0];
+    const b = [bc, Math.sqrt(1 - bc * bc), 0];
+    const y = (ab - bc * ac) / (b[1] as number);
+    const a = [ac, y, Math.sqrt(1 - ac * ac - y * y)];
+    // No absorbing of one-question topics (absorbThreshold 2): only merging joins them.
+    const clusterer = new TopicClusterer({
+      thresholdsFor: literal(0.99, 0.3),
+      mergeEvery: 1_000_000,
+      absorbThreshold: 2,
+    });
+    // In this order each new topic names its nearest as a merge candidate: (C, B), then (B, A).
+    const [idC, idB, idA] = [c, b, a].map((v, i) => clusterer.assign('p', `q${i}`, v));
+    const topicOf = (id: string) => clusterer.resolve('p', id);
+    return { clusterer, topicOf, idA: idA as string, idB: idB as string, idC: idC as string };
+  };
+
+  it('merges mutual best pairs; a pair whose topic has a closer partner waits for the next pass', () => {
+    // A–B 0.4 clears the bar, but B's closest is C (0.55); A–(B+C) is 0.35, over the bar too.
+    const { clusterer, topicOf, idA, idB, idC } = triple(0.4, 0.3, 0.55);
+    clusterer.maintain();
+    expect(topicOf(idB)).toBe(topicOf(idC));
+    expect(topicOf(idA)).toBe(idA);
+    clusterer.maintain();
+    expect(topicOf(idA)).toBe(topicOf(idC));
+    expect(clusterer.topics('p')).toHaveLength(1);
+  });
+
+  it('merges a pair far above the bar at once, mutual or not', () => {
+    // A–B 0.65 is past twice the bar although B's closest is C (0.7).
+    const { clusterer, topicOf, idA, idC } = triple(0.65, 0.4, 0.7);
+    clusterer.maintain();
+    expect(topicOf(idA)).toBe(topicOf(idC));
+    expect(clusterer.topics('p')).toHaveLength(1);
+  });
+
+  it('runs passes at the end of a stream until no pair waits', () => {
+    const { clusterer } = triple(0.4, 0.3, 0.55);
+    clusterer.maintain({ final: true });
+    expect(clusterer.topics('p')).toHaveLength(1);
+  });
+
   it('keeps two tight topics apart when they share only a little, above the merge bar', () => {
     const c = new TopicClusterer({ thresholdsFor: literal(0.99, 0.12), mergeEvery: 1_000_000 });
     // Each pair nearly identical; across pairs cosine ≈ 0.17 (a shared word), over the 0.12 bar.
