@@ -32,6 +32,8 @@ export interface GenerationFindings {
   refusal?: boolean;
   topicId?: bigint;
   kbGap?: boolean;
+  /** Graded gap score in [0, 1] (schema 015): the question's own evidence blended with its topic's. */
+  kbGapScore?: number;
   gapSignals?: string[];
 }
 

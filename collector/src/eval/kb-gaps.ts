@@ -17,7 +17,13 @@ import { basename } from 'node:path';
 import { contextRelevance } from '@oversight/scorers';
 import { HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
 import { TopicClusterer } from '../enrich/topics/clusterer.ts';
-import { GapTracker, gapSignals, RetrievalCalibrator, topicInformedScore } from '../enrich/topics/gaps.ts';
+import {
+  GapTracker,
+  gapSignals,
+  ownGapScore,
+  RetrievalCalibrator,
+  topicInformedScore,
+} from '../enrich/topics/gaps.ts';
 import { auroc } from './metrics.ts';
 import type { IntentRow } from './topics.ts';
 
@@ -185,8 +191,7 @@ export function evaluateKbGaps(
           topicsUse.id,
         )
       : clusterer.assign(projectId, r.text);
-    // Before the calibrator has a distribution the graded score is the raw similarity's complement.
-    const own = result.score !== null && result.score > 0 ? result.score : 1 - topScore;
+    const own = ownGapScore(result, topScore, thresholds) ?? 0;
     tracker.record(projectId, topicId, r.text, { ...result, score: own });
     const positive = gapIntents.has(r.intent);
     // Online: the topic as it stands when the question arrives (this question included), not as it ends.

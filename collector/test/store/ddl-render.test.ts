@@ -22,6 +22,7 @@ describe('DDL templates', () => {
       '12_feedback_agreement',
       '13_refreshed_rollups',
       '14_topic_merges',
+      '15_kb_gap_score',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -105,6 +106,8 @@ describe('DDL templates', () => {
       'worst_answers_hourly',
       // 014 adds merged_into to topics_local
       'topics',
+      // 015 adds kb_gap_score to llm_spans_local
+      'llm_spans',
     ]);
     // The refreshed feedback roll-up: every replica computes its own copy from its shard's local tables.
     const feedbackHourly = statements.find((s) => s.includes('`obs`.feedback_hourly_local ON CLUSTER'));

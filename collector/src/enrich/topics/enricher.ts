@@ -35,7 +35,9 @@ import {
   type GapThresholds,
   GapTracker,
   gapSignals,
+  ownGapScore,
   RetrievalCalibrator,
+  topicInformedScore,
 } from './gaps.ts';
 import type { TopicRowInput } from './types.ts';
 
@@ -350,6 +352,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         retrieval = c.thresholds(evidence.topScore);
         if (!before) c.add(evidence.topScore);
       }
+      const judged = { ...thresholds, ...retrieval };
       const result = gapSignals(
         {
           documents: evidence.documents ?? null,
@@ -358,18 +361,25 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
           refusal: g.found.refusal ?? null,
           groundedness: g.found.groundedness ?? null,
         },
-        { ...thresholds, ...retrieval },
+        judged,
       );
       if (result.kbGap !== null) {
         g.found.kbGap = result.kbGap;
         g.found.gapSignals = [...result.signals];
       }
-      if (topicId === undefined) continue;
+      const own = ownGapScore(result, evidence.topScore, judged);
+      if (topicId === undefined) {
+        if (own !== null) g.found.kbGapScore = own;
+        continue;
+      }
       const gap = result.kbGap === true;
       if (!before) {
         if (gap) clusterer.recordGap(g.projectId, topicId);
-        gaps.record(g.projectId, topicId, g.pair.question, result, now().getTime());
+        gaps.record(g.projectId, topicId, g.pair.question, { ...result, score: own }, now().getTime());
       } else if (before.gap !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
+      // The score the kb-gaps eval ranks questions by: its own evidence and its topic's so far.
+      if (own !== null)
+        g.found.kbGapScore = topicInformedScore(own, gaps.stats(g.projectId, topicId)?.meanScore);
       seen.set(key, { topicId, gap });
     }
     // Topics start small and merge (clusterer.ts): merging before the rows are

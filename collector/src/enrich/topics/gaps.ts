@@ -188,6 +188,25 @@ export function wilsonLower(successes: number, n: number, z = 1.96): number {
   return (p + z2 / (2 * n) - z * Math.sqrt((p * (1 - p) + z2 / (4 * n)) / n)) / (1 + z2 / n);
 }
 
+/**
+ * A question's own graded gap score: the signals' noisy-OR once the project's
+ * retrieval scores have a distribution to place its top score in. Before
+ * that, a question no signal flagged would score 0 whatever it retrieved, so
+ * a top score that reads as a similarity in [0, 1] stands in through its
+ * complement (a project's first questions are often the ones its knowledge
+ * base was not built for).
+ */
+export function ownGapScore(
+  result: GapResult,
+  topScore: number | null | undefined,
+  thresholds: GapThresholds,
+): number | null {
+  if (result.score === null) return null;
+  const early = thresholds.retrievalPercentile == null && result.signals.length === 0;
+  if (early && topScore != null && topScore >= 0 && topScore <= 1) return 1 - topScore;
+  return result.score;
+}
+
 /** Pseudo-questions at the project's mean score a topic's mean is shrunk with. */
 const SHRINK = 5;
 

@@ -132,6 +132,7 @@ export async function updateQualityColumns(
   const ar: Record<string, number> = {};
   const cr: Record<string, number> = {};
   const kb: Record<string, number> = {};
+  const ks: Record<string, number> = {};
   const topic: Record<string, string> = {};
   const signals: Record<string, string[]> = {};
   const touched = new Set<string>();
@@ -141,9 +142,10 @@ export async function updateQualityColumns(
     if (found.answerRelevance !== undefined) ar[spanId] = found.answerRelevance;
     if (found.contextRelevance !== undefined) cr[spanId] = found.contextRelevance;
     if (found.kbGap !== undefined) kb[spanId] = found.kbGap ? 1 : 0;
+    if (found.kbGapScore !== undefined) ks[spanId] = found.kbGapScore;
     if (found.topicId !== undefined) topic[spanId] = found.topicId.toString();
     if (found.gapSignals !== undefined) signals[spanId] = found.gapSignals;
-    const set = [g, h, ar, cr, kb, topic, signals].some((m) => spanId in m);
+    const set = [g, h, ar, cr, kb, ks, topic, signals].some((m) => spanId in m);
     if (set) touched.add(spanId);
   }
   if (touched.size === 0) return 0;
@@ -156,6 +158,7 @@ export async function updateQualityColumns(
         ${pick('answer_relevance', 'ar', 'Float32')},
         ${pick('context_relevance', 'cr', 'Float32')},
         ${pick('kb_gap', 'kb', 'UInt8')},
+        ${pick('kb_gap_score', 'ks', 'Float32')},
         topic_id = if(mapContains({topic:Map(String, String)}, span_id), toUInt64({topic:Map(String, String)}[span_id]), topic_id),
         ${pick('gap_signals', 'signals', 'Array(String)')}
       WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
@@ -170,6 +173,7 @@ export async function updateQualityColumns(
         ar,
         cr,
         kb,
+        ks,
         topic,
         signals,
       },

@@ -139,6 +139,7 @@ async function flush(gens: TraceGeneration[], rows: Partial<Record<string, Row[]
     gens.map((g) => ({
       ...toLlmSpanRow(g.span, g.projectId, { topicId: g.found.topicId ?? 0n }),
       kb_gap: g.found.kbGap === undefined ? null : g.found.kbGap ? 1 : 0,
+      kb_gap_score: g.found.kbGapScore ?? null,
       gap_signals: g.found.gapSignals ?? [],
     })),
   );
@@ -319,6 +320,23 @@ describe('topics enricher', () => {
     );
     expect(topicRow).toEqual({ gap_count: 8, size: 8 });
     expect(enricher.gaps.ranked('gaps')[0]?.topicId).toBe(String(cryptoTopic));
+    // The graded score is stored per question, and ranks every burst question
+    // above every known one (the unlucky known question included: its topic pulls it down).
+    const scores = await store.query<{ question: string; score: number | null }>(
+      `SELECT prompt_text AS question, kb_gap_score AS score FROM ${store.database}.llm_spans
+        WHERE project_id = 'gaps' AND topic_id != 0`,
+    );
+    expect(scores).toHaveLength(gens.length);
+    for (const g of gens) expect(g.found.kbGapScore).toBeTypeOf('number');
+    const stored = (q: string) => scores.find((r) => r.question === q)?.score as number;
+    const burst = CRYPTO.map(stored);
+    const others = gens
+      .map((g) => g.pair.question)
+      .filter((q) => !CRYPTO.includes(q))
+      .map(stored);
+    expect(Math.min(...burst)).toBeGreaterThan(Math.max(...others));
+    expect(Math.max(...burst)).toBeLessThanOrEqual(1);
+    expect(Math.min(...others)).toBeGreaterThanOrEqual(0);
   });
 
   it('counts a merged-away topic’s earlier rows under the topic it merged into, in kb_gaps', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   GapTracker,
   gapSignals,
+  ownGapScore,
   RetrievalCalibrator,
   topicInformedScore,
   wilsonLower,
@@ -145,5 +146,29 @@ describe('topicInformedScore', () => {
     const unlucky = topicInformedScore(0.45, t.stats('p', 'covered')?.meanScore);
     // Alone the unlucky covered question scores higher; with its topic the lacking one does.
     expect(lucky).toBeGreaterThan(unlucky);
+  });
+});
+
+describe('ownGapScore', () => {
+  it('is the signals’ score once the project is calibrated, and null without evidence', () => {
+    const c = new RetrievalCalibrator({ minSamples: 4 });
+    for (const x of [0.5, 0.6, 0.7, 0.8]) c.add(x);
+    const t = c.thresholds(0.55);
+    const r = gapSignals({ documents: 3, topScore: 0.55 }, t);
+    expect(ownGapScore(r, 0.55, t)).toBe(r.score);
+    expect(ownGapScore(r, 0.55, t)).toBeCloseTo(0.8 * (1 - 0.25), 9);
+    expect(ownGapScore(gapSignals({}), undefined, {})).toBeNull();
+  });
+
+  it('before calibration, grades an unflagged question by its similarity’s complement, on a [0, 1] scale only', () => {
+    const early = new RetrievalCalibrator().thresholds(0.3);
+    const quiet = gapSignals({ documents: 3, topScore: 0.3 }, early);
+    expect(quiet.score).toBe(0);
+    expect(ownGapScore(quiet, 0.3, early)).toBeCloseTo(0.7, 9);
+    // A reranker's logit says nothing on its own: no stand-in.
+    expect(ownGapScore(gapSignals({ documents: 3, topScore: 7.5 }, early), 7.5, early)).toBe(0);
+    // A fired signal speaks for itself.
+    const empty = gapSignals({ documents: 0 }, early);
+    expect(ownGapScore(empty, undefined, early)).toBeCloseTo(0.95, 9);
   });
 });

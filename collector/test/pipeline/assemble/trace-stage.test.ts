@@ -39,7 +39,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     );
   const columns = (spanId: string) =>
     h.store.query<Row>(
-      `SELECT groundedness, hallucinated, answer_relevance, context_relevance, kb_gap, gap_signals, toString(topic_id) AS topic_id
+      `SELECT groundedness, hallucinated, answer_relevance, context_relevance, kb_gap, kb_gap_score, gap_signals, toString(topic_id) AS topic_id
          FROM llm_spans WHERE span_id = {s:String}`,
       { params: { s: spanId } },
     );
@@ -76,6 +76,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
         for (const g of generations) {
           seen.push(g.found.groundedness);
           g.found.kbGap = g.found.hallucinated === true;
+          g.found.kbGapScore = 0.625;
           g.found.gapSignals = ['low_groundedness'];
           g.found.topicId = 42n;
         }
@@ -90,6 +91,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     const [c] = await columns(t.generationId);
     expect(c).toMatchObject({
       kb_gap: 1,
+      kb_gap_score: 0.625,
       gap_signals: ['low_groundedness'],
       topic_id: '42',
       hallucinated: 1,
