@@ -142,8 +142,16 @@ function makeEmbedder(config: TopicsEmbedderConfig | undefined): Embedder | unde
   return new OnnxEmbedder({ dir: config.dir });
 }
 
-/** The retrieval spans' evidence: documents returned and the best score, reranker output preferred. */
-function retrievalEvidence(retrievals: readonly LlmSpan[]): {
+/**
+ * Documents whose scores make a question's retrieval score: the mean of the
+ * best three says whether retrieval found support, where the single best
+ * can be one lucky lexical match (kb-gaps eval on banking77, hashed
+ * retrieval: AUROC 0.780 for the mean of three, 0.763 for the best alone).
+ */
+const TOP_DOCUMENTS = 3;
+
+/** The retrieval spans' evidence: documents returned and their top score, reranker output preferred. */
+export function retrievalEvidence(retrievals: readonly LlmSpan[]): {
   documents: number | undefined;
   topScore: number | undefined;
   scale: string;
@@ -153,13 +161,13 @@ function retrievalEvidence(retrievals: readonly LlmSpan[]): {
   const reranks = retrievals.filter((r) => r.operation === 'rerank');
   const used = reranks.length > 0 ? reranks : retrievals;
   let documents = 0;
-  let topScore: number | undefined;
+  const scores: number[] = [];
   for (const r of used) {
     documents += r.documents.length;
-    for (const d of r.documents)
-      if (d.score != null && Number.isFinite(d.score) && (topScore === undefined || d.score > topScore))
-        topScore = d.score;
+    for (const d of r.documents) if (d.score != null && Number.isFinite(d.score)) scores.push(d.score);
   }
+  const best = scores.sort((a, b) => b - a).slice(0, TOP_DOCUMENTS);
+  const topScore = best.length > 0 ? best.reduce((a, b) => a + b, 0) / best.length : undefined;
   return { documents, topScore, scale: reranks.length > 0 ? 'rerank' : 'retrieval' };
 }
 

@@ -17,6 +17,7 @@ import { resolveConfig } from '../../../src/config.ts';
 import {
   createTopicsEnricher,
   restoreTopics,
+  retrievalEvidence,
   type TopicsEnricher,
   topicsEmbedderFromConfig,
 } from '../../../src/enrich/topics/enricher.ts';
@@ -204,6 +205,25 @@ function knownTurns(rounds: number, score = 0.82): Turn[] {
       });
   return turns;
 }
+
+describe('retrieval evidence', () => {
+  const docs = (scores: number[]): Turn => ({
+    question: 'q',
+    answer: 'a',
+    docs: scores.map((score, i) => ({ content: `doc ${i}`, score })),
+  });
+  it('scores retrieval by the mean of its best three documents, not one lucky match', () => {
+    const lucky = retrievalEvidence(generation('ev', docs([0.1, 0.9, 0.1, 0.05])).retrievals);
+    const solid = retrievalEvidence(generation('ev', docs([0.5, 0.5, 0.45])).retrievals);
+    expect(lucky.documents).toBe(4);
+    expect(lucky.topScore).toBeCloseTo((0.9 + 0.1 + 0.1) / 3, 9);
+    expect(solid.topScore).toBeCloseTo(1.45 / 3, 9);
+    expect(solid.topScore).toBeGreaterThan(lucky.topScore as number);
+    expect(retrievalEvidence(generation('ev', docs([0.7])).retrievals).topScore).toBeCloseTo(0.7, 9);
+    expect(retrievalEvidence(generation('ev', docs([])).retrievals)).toMatchObject({ documents: 0 });
+    expect(retrievalEvidence([])).toEqual({ documents: undefined, topScore: undefined, scale: '' });
+  });
+});
 
 describe('topics enricher', () => {
   it('keeps topic ids across a restart: snapshot → topics table → new state → same ids', async () => {
