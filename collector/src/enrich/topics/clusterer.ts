@@ -25,8 +25,11 @@
  * the pairs far above the bar; the rest wait for a later pass, when their
  * topics have more questions and closer partners have merged first. Merging
  * every pair as soon as it clears the bar locks in early, noisy choices: on
- * banking77 waiting raised NMI from 0.647 to 0.663 and ARI from 0.287 to
- * 0.304 at the same thresholds (README, "Topics and knowledge-base gaps").
+ * banking77 waiting raised NMI from 0.647 to 0.658 and ARI from 0.287 to
+ * 0.298 at the same thresholds (README, "Topics and knowledge-base gaps").
+ * The collector also asks for a flush pass after every batch; it merges only
+ * what is sure and the mutual pairs of topics the flush founded (a burst),
+ * so the figures hold at any request rate (tools/topics/flush-cadence.ts).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -138,6 +141,8 @@ interface Topic {
   terms: Map<string, number>;
   gapCount: number;
   dirty: boolean;
+  /** Space assignment counter when the topic was founded (restored: when it came back). */
+  bornSeq: number;
   /** Space assignment counter when the topic last grew. */
   lastSeq: number;
   /** Position in `Space.topics` (and slot in the centroid index). */
@@ -168,6 +173,8 @@ interface Space {
   vocab: Map<string, number>;
   questions: number;
   sinceMerge: number;
+  /** Assignment counter at the last flush pass: topics born after it are this flush's. */
+  flushSeq: number;
   seq: number;
   candidates: Set<string>;
   /**
@@ -464,6 +471,7 @@ export class TopicClusterer {
         vocab: new Map(),
         questions: 0,
         sinceMerge: 0,
+        flushSeq: 0,
         seq: 0,
         candidates: new Set(),
         index: undefined,
@@ -638,6 +646,7 @@ export class TopicClusterer {
       terms: new Map(),
       gapCount: 0,
       dirty: true,
+      bornSeq: s.seq,
       lastSeq: s.seq,
       slot: -1,
     };
@@ -695,8 +704,18 @@ export class TopicClusterer {
     };
   }
 
-  private mergeSpace(s: Space): void {
-    s.sinceMerge = 0;
+  /**
+   * A merge pass over the candidate pairs that clear the bar, closest first.
+   * A pair merges when it is sure (far above the bar), or mutual (each the
+   * other's closest) and either the pass is a scheduled one (every
+   * `mergeEvery` assignments, or asked for) or both topics were founded since
+   * the last flush pass (a burst of one new subject). The rest wait. Flush
+   * passes come after every batch, as often as every question: merging on
+   * each would judge on thin evidence again, so they leave older pairs, and
+   * the stale small topics, to the scheduled passes.
+   */
+  private mergeSpace(s: Space, scheduled = true): void {
+    if (scheduled) s.sinceMerge = 0;
     // Merging judges with the baseline of the time even while assignment still waits for one.
     const { base, merge: bar, absorb } = this.bars(s);
     // A topic merged earlier in this pass is looked up under its survivor.
@@ -713,7 +732,8 @@ export class TopicClusterer {
       const sim = linkage(a, b, base);
       if (sim >= bar) scored.push({ sim, a: a.id, b: b.id });
     }
-    s.candidates.clear();
+    // A flush pass leaves every candidate for the next scheduled pass to judge.
+    if (scheduled) s.candidates.clear();
     // Closest pairs first, as agglomerative clustering would take them.
     scored.sort((x, y) => y.sim - x.sim);
     const closest = new Map<string, string>();
@@ -723,11 +743,15 @@ export class TopicClusterer {
     }
     const waiting = WAITING_PERIODS * this.mergeEvery;
     const sure = base + SURE_FACTOR * (bar - base);
+    const flushSeq = s.flushSeq;
+    const fresh = (id: string) => (live(id)?.bornSeq ?? 0) > flushSeq;
+    if (!scheduled) s.flushSeq = s.seq;
     for (const { a: idA, b: idB, sim } of scored) {
       const mutual = closest.get(idA) === idB && closest.get(idB) === idA;
-      if (!mutual && sim < sure) {
-        // Not yet: one of the two has a closer partner. Judged again next pass.
-        if (s.candidates.size < waiting) s.candidates.add(`${idA} ${idB}`);
+      const now = sim >= sure || (mutual && (scheduled || (fresh(idA) && fresh(idB))));
+      if (!now) {
+        // Not yet: one of the two has a closer partner, or the evidence is older than this flush.
+        if (scheduled && s.candidates.size < waiting) s.candidates.add(`${idA} ${idB}`);
         continue;
       }
       const a = live(idA);
@@ -737,7 +761,7 @@ export class TopicClusterer {
       const [keep, drop] = a.size >= b.size ? [a, b] : [b, a];
       this.absorb(s, keep, drop);
     }
-    this.absorbSmall(s, absorb);
+    if (scheduled) this.absorbSmall(s, absorb);
   }
 
   private absorbSmall(s: Space, bar: number): void {
@@ -773,11 +797,12 @@ export class TopicClusterer {
   }
 
   /**
-   * Runs a merge pass now, in every space or in the given projects' (the
-   * topics enricher calls it after each batch, so the rows it writes carry
-   * the ids topics have after merging).
+   * Runs a merge pass now, in every space or in the given projects'. With
+   * `flush` (the topics enricher, after each batch, so the rows it writes
+   * carry the ids of the merges that are plain) only sure pairs merge; with
+   * `final` (the end of a stream) passes run until no pair waits.
    */
-  maintain(options: { final?: boolean; projects?: ReadonlySet<string> } = {}): void {
+  maintain(options: { final?: boolean; flush?: boolean; projects?: ReadonlySet<string> } = {}): void {
     const spaces = options.projects
       ? [...options.projects].flatMap((p) => this.byProject.get(p) ?? [])
       : this.spaces.values();
@@ -785,7 +810,7 @@ export class TopicClusterer {
       // At the end of a stream every small topic is stale, and no pair waits
       // for more questions: passes run until no candidate pair is left.
       if (options.final) s.seq += this.mergeEvery;
-      this.mergeSpace(s);
+      this.mergeSpace(s, !options.flush || options.final === true);
       for (let pass = 0; options.final && s.candidates.size > 0 && pass < FINAL_PASSES; pass++)
         this.mergeSpace(s);
     }
@@ -1041,6 +1066,7 @@ export class TopicClusterer {
         terms,
         gapCount: r.gap_count,
         dirty: false,
+        bornSeq: s.seq,
         lastSeq: s.seq,
         slot: -1,
       };

@@ -394,7 +394,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     // written keeps a burst of one subject under one id in llm_spans.
     const projects = new Set(asked.map((g) => g.projectId));
     if (projects.size > 0) {
-      clusterer.maintain({ projects });
+      clusterer.maintain({ projects, flush: true });
       for (const g of asked) {
         if (g.found.topicId === undefined) continue;
         const id = clusterer.resolve(g.projectId, String(g.found.topicId));

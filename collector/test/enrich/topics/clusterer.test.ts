@@ -197,6 +197,28 @@ describe('TopicClusterer', () => {
     expect(clusterer.topics('p')).toHaveLength(1);
   });
 
+  it('merges a burst’s new topics at a flush, and leaves older pairs to the scheduled pass', () => {
+    const c = new TopicClusterer({
+      thresholdsFor: literal(0.99, 0.3),
+      mergeEvery: 1_000_000,
+      absorbThreshold: 2,
+    });
+    // C and B: cosine 0.55 (over the bar, under twice it), B arriving a flush after C.
+    const idC = c.assign('p', 'c', [1, 0, 0, 0]);
+    c.maintain({ flush: true });
+    const idB = c.assign('p', 'b', [0.55, Math.sqrt(1 - 0.55 ** 2), 0, 0]);
+    // D and E: a new subject, both in this flush, cosine 0.5.
+    const idD = c.assign('p', 'd', [0, 0, 1, 0]);
+    const idE = c.assign('p', 'e', [0, 0, 0.5, Math.sqrt(0.75)]);
+    c.maintain({ flush: true });
+    expect(c.resolve('p', idE)).toBe(c.resolve('p', idD));
+    expect(c.resolve('p', idB)).toBe(idB);
+    expect(c.topics('p')).toHaveLength(3);
+    c.maintain();
+    expect(c.resolve('p', idB)).toBe(c.resolve('p', idC));
+    expect(c.topics('p')).toHaveLength(2);
+  });
+
   it('runs passes at the end of a stream until no pair waits', () => {
     const { clusterer } = triple(0.4, 0.3, 0.55);
     clusterer.maintain({ final: true });

@@ -364,7 +364,8 @@ describe('topics enricher', () => {
     // only identical vectors join, and merging is by average linkage ≥ 0.5.
     const enricher = await createTopicsEnricher({
       store,
-      clusterer: { thresholdsFor: () => ({ assign: 0.9999, merge: 0.5 }) },
+      // A scheduled merge pass every 4 questions: the 4th is the last of flush 2.
+      clusterer: { thresholdsFor: () => ({ assign: 0.9999, merge: 0.5 }), mergeEvery: 4 },
     });
     const ask = (question: string, embedding: number[]): Turn => ({
       question,
@@ -376,7 +377,7 @@ describe('topics enricher', () => {
     const first = [generation('merges', ask('can I hold bitcoin', [0.9, 0.3, 0, 0]))];
     await flush(first, (await enricher.enrich(first, { rescore: false })).rows);
     const early = first[0]?.found.topicId;
-    // Flush 2: a larger topic close to it; the merge pass folds the early topic in.
+    // Flush 2: a larger topic close to it; the scheduled pass folds the early topic in.
     const second = [1, 2, 3].map((i) => generation('merges', ask(`bitcoin wallet ${i}`, [1, 0, 0, 0])));
     await flush(second, (await enricher.enrich(second, { rescore: false })).rows);
     const survivor = second[0]?.found.topicId;
