@@ -175,6 +175,12 @@ interface Space {
   sinceMerge: number;
   /** Assignment counter at the last flush pass: topics born after it are this flush's. */
   flushSeq: number;
+  /**
+   * Candidates a pass has judged already (the first ones in the set's order):
+   * a flush pass scores only the pairs named since, so its cost follows the
+   * batch, not the pairs waiting for the scheduled pass.
+   */
+  judged: number;
   seq: number;
   candidates: Set<string>;
   /**
@@ -472,6 +478,7 @@ export class TopicClusterer {
         questions: 0,
         sinceMerge: 0,
         flushSeq: 0,
+        judged: 0,
         seq: 0,
         candidates: new Set(),
         index: undefined,
@@ -722,7 +729,12 @@ export class TopicClusterer {
     const live = (id: string) => s.byId.get(this.resolve(s.projectId, id) ?? '');
     const scored: { sim: number; a: string; b: string }[] = [];
     const seen = new Set<string>();
+    let skip = scheduled ? 0 : s.judged;
     for (const pair of s.candidates) {
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
       const [a, b] = pair.split(' ').map((id) => live(id as string));
       if (!a || !b || a === b) continue;
       // A pair named twice (or again under a survivor's id) is judged once.
@@ -762,6 +774,7 @@ export class TopicClusterer {
       this.absorb(s, keep, drop);
     }
     if (scheduled) this.absorbSmall(s, absorb);
+    s.judged = s.candidates.size;
   }
 
   private absorbSmall(s: Space, bar: number): void {
