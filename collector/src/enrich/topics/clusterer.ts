@@ -812,7 +812,8 @@ export class TopicClusterer {
   /**
    * Runs a merge pass now, in every space or in the given projects'. With
    * `flush` (the topics enricher, after each batch, so the rows it writes
-   * carry the ids of the merges that are plain) only sure pairs merge; with
+   * carry the ids of the merges that are plain) only sure pairs and bursts
+   * among the pairs named since the last pass merge (see `mergeSpace`); with
    * `final` (the end of a stream) passes run until no pair waits.
    */
   maintain(options: { final?: boolean; flush?: boolean; projects?: ReadonlySet<string> } = {}): void {
