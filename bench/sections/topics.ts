@@ -29,14 +29,8 @@ import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import {
-  encodeWordTable,
-  HashedEmbedder,
-  SentenceStudent,
-  UseEmbedder,
-  WordTable,
-} from '@oversight/scorers/embed';
-import { TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
+import { encodeWordTable, HashedEmbedder, UseEmbedder, WordTable } from '@oversight/scorers/embed';
+import { BUILTIN_EMBEDDERS, TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
 import { printTable } from '../report.ts';
 import type { Figures, Section, SectionOptions } from '../section.ts';
 import { round } from '../stats.ts';
@@ -237,8 +231,9 @@ export const topics: Section = {
     // Both embedders are warmed first, so neither pays for the other's JIT.
     const tableWords = wordTable(45_000, 96);
     const withWords = new HashedEmbedder({ wordTable: tableWords });
-    // The optional distilled sentence student (scorers/src/embed/student.ts), shipped weights.
-    const withStudent = new HashedEmbedder({ wordTable: SentenceStudent.shipped() });
+    // The distilled sentence student (scorers/src/embed/student.ts, shipped
+    // weights): the `--topics-embedder student` embedder.
+    const withStudent = HashedEmbedder.withStudent();
     for (let i = 0; i < 1_000; i++) {
       embedder.embedOne(embedQs[i % timed] as string);
       withWords.embedOne(embedQs[i % timed] as string);
@@ -254,6 +249,13 @@ export const topics: Section = {
     for (let i = 0; i < 2_000; i++) small.assign('p', fewIntents());
     const fewQs = Array.from({ length: timed }, fewIntents);
     const at100 = rate(timed, (i) => small.assign('p', fewQs[i] as string));
+    // The same with `--topics-embedder student`: its 96 dense components are
+    // read for every topic (posting lists as long as the topic list), so its
+    // cost grows with the topics of a space; measured at ~100 and at 10k.
+    const student = new TopicClusterer({ builtinEmbedder: BUILTIN_EMBEDDERS.student });
+    const fewStudent = questionSource(100, 11);
+    for (let i = 0; i < 2_000; i++) student.assign('p', fewStudent());
+    const studentAt100 = rate(timed, (i) => student.assign('p', fewQs[i] as string));
 
     // 10k topics in one project: seeded through restore() (one founding
     // question each, as rows from the topics table would be), then a fixed
@@ -294,6 +296,21 @@ export const topics: Section = {
     big = undefined;
     const heapAt10k = heapWith - (await settledHeapMiB());
 
+    const studentAt10k = (() => {
+      const from = questionSource(10_000, 7);
+      const seeder = new TopicClusterer({
+        builtinEmbedder: BUILTIN_EMBEDDERS.student,
+        thresholdsFor: () => ({ assign: 2, merge: 2 }),
+        mergeEvery: Number.MAX_SAFE_INTEGER,
+      });
+      for (let i = 0; i < 10_000; i++) seeder.assign('p', from());
+      const c = new TopicClusterer({ builtinEmbedder: BUILTIN_EMBEDDERS.student, maxTopics: 12_000 });
+      c.restore(seeder.snapshot());
+      c.assign('p', from());
+      const sample = Array.from({ length: quick ? 200 : 500 }, from);
+      return rate(sample.length, (i) => c.assign('p', sample[i] as string));
+    })();
+
     const useCount = quick ? 256 : 1_024;
     const use = await useThroughput(useCount);
 
@@ -303,8 +320,14 @@ export const topics: Section = {
       [
         ['baseline: built-in embedding only', '–', timed, Math.round(embedOnly)],
         ['embedding + 96-d word table (optional)', '–', timed, Math.round(embedWords)],
-        ['embedding + distilled sentence student (optional)', '–', timed, Math.round(embedStudent)],
+        [
+          'embedding + distilled sentence student (--topics-embedder student)',
+          '–',
+          timed,
+          Math.round(embedStudent),
+        ],
         ['assign(), ~100 topics', small.size, timed, Math.round(at100)],
+        ['student embedder + assign(), ~100 topics', student.size, timed, Math.round(studentAt100)],
         [
           'reference: assign(), 10k topics in one project, linear scan',
           topics10k,
@@ -312,6 +335,12 @@ export const topics: Section = {
           Math.round(at10kLinear),
         ],
         ['assign(), 10k topics in one project (inverted index)', topics10k, timed10k, Math.round(at10k)],
+        [
+          'student embedder + assign(), 10k topics in one project',
+          '~10k',
+          quick ? 200 : 500,
+          Math.round(studentAt10k),
+        ],
         [`assign(), ${PROJECTS} projects × ~100 topics`, topicsAtEnd, target, Math.round(stream.qps)],
         [
           'use embedder (hashed + USE-lite worker) + assign(), ~100 topics, per CPU-second',
@@ -362,6 +391,8 @@ export const topics: Section = {
       embed_with_student_qps: Math.round(embedStudent),
       assign_qps_100_topics: Math.round(at100),
       assign_qps_10k_topics: Math.round(at10k),
+      student_assign_qps_100_topics: Math.round(studentAt100),
+      student_assign_qps_10k_topics: Math.round(studentAt10k),
       assign_qps_10k_topics_linear: Math.round(at10kLinear),
       restore_ms_10k_topics: Math.round(restoreMs),
       stream_qps: Math.round(stream.qps),

@@ -77,13 +77,15 @@ export const ConfigSchema = z.object({
   traceRecoverMinutes: z.coerce.number().min(0).default(60),
   /**
    * Where question vectors for topics come from when a trace carries no
-   * query embedding of the app's own: `builtin` (no download), `use` (the
+   * query embedding of the app's own: `builtin` (no download), `student` (the
+   * built-in features plus a small distilled sentence network shipped in the
+   * package, ≈ 70 µs a question), `use` (the
    * built-in features plus the Universal Sentence Encoder lite shipped in npm,
    * ≈ 10 ms a question in a worker thread), `openai` (any OpenAI-compatible
    * /embeddings endpoint), `onnx` (a local model directory), or `none` (no
    * topics or knowledge-base gap signals at all).
    */
-  topicsEmbedder: z.enum(['builtin', 'use', 'openai', 'onnx', 'none']).default('builtin'),
+  topicsEmbedder: z.enum(['builtin', 'student', 'use', 'openai', 'onnx', 'none']).default('builtin'),
   /** Base URL of the embeddings endpoint, up to the version (`https://api.openai.com/v1`). */
   topicsEmbedderUrl: z.url().optional(),
   topicsEmbedderModel: z.string().min(1).optional(),

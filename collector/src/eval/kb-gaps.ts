@@ -15,8 +15,8 @@
  */
 import { basename } from 'node:path';
 import { contextRelevance } from '@oversight/scorers';
-import { HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
-import { TopicClusterer } from '../enrich/topics/clusterer.ts';
+import { type HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
+import { BUILTIN_EMBEDDERS, TopicClusterer } from '../enrich/topics/clusterer.ts';
 import {
   GapTracker,
   gapSignals,
@@ -39,6 +39,8 @@ export const BANKING77_GAP_INTENTS = [
 ];
 
 export const KB_DOCS_PER_INTENT = 5;
+/** Width of the built-in embedder's hashed part, the clusterer's default. */
+const BUILTIN_WIDTH = 1024;
 export const TOP_K_DOCS = 3;
 
 export interface KbGapsReport {
@@ -74,6 +76,8 @@ export interface KbGapsReport {
 }
 
 export interface KbGapsOptions {
+  /** The built-in embedder that retrieves and clusters (default the hashed n-grams; `student` for the student). */
+  builtinEmbedder?: (dimension: number) => HashedEmbedder;
   /**
    * Each row text's raw USE-lite vector (UseEncoder.encode): retrieval and
    * topics then use the `use` embedder's vectors instead of the hashed ones.
@@ -110,9 +114,13 @@ export function splitKnowledgeBase(
 }
 
 /** The retrieval embedder: indexed on the documents once, then queried without learning. */
-function retrieverFor(docs: readonly string[], useVectors: ReadonlyMap<string, Float32Array> | undefined) {
+function retrieverFor(
+  docs: readonly string[],
+  useVectors: ReadonlyMap<string, Float32Array> | undefined,
+  builtin: (dimension: number) => HashedEmbedder,
+) {
   if (!useVectors) {
-    const hashed = new HashedEmbedder();
+    const hashed = builtin(BUILTIN_WIDTH);
     for (const d of docs) hashed.observe(d);
     return { id: hashed.id, embed: (text: string) => hashed.embedOne(text, false) };
   }
@@ -139,11 +147,15 @@ export function evaluateKbGaps(
 
   const projectId = 'eval';
   const tracker = new GapTracker();
-  const clusterer = new TopicClusterer({ onMerge: (p, from, into) => tracker.merge(p, from, into) });
+  const builtin = options.builtinEmbedder ?? BUILTIN_EMBEDDERS.builtin;
+  const clusterer = new TopicClusterer({
+    builtinEmbedder: builtin,
+    onMerge: (p, from, into) => tracker.merge(p, from, into),
+  });
   // Retrieval has its own embedder: the knowledge base is indexed once with
   // IDF (and the encoder mean) learned from the documents, and queries must
   // not shift it afterwards.
-  const retriever = retrieverFor(docs, options.useVectors);
+  const retriever = retrieverFor(docs, options.useVectors, builtin);
   const docVectors = docs.map((d) => retriever.embed(d));
   // The topics' embedder learns online from the questions, as in the collector.
   const topicsUse = options.useVectors ? new UseEmbedder() : undefined;

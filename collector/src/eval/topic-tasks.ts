@@ -2,6 +2,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UseEmbedder, UseEncoder } from '@oversight/scorers/embed';
+import { BUILTIN_EMBEDDERS } from '../enrich/topics/clusterer.ts';
 import { evaluateKbGaps, type KbGapsReport } from './kb-gaps.ts';
 import { evaluateTopics, type IntentRow, readIntentRows, type TopicsReport } from './topics.ts';
 
@@ -13,16 +14,14 @@ export function isTopicTask(task: string): task is TopicTask {
   return (TOPIC_TASKS as readonly string[]).includes(task);
 }
 
-/** `--topics-embedder` of the eval: the collector's built-in embedder, or it plus USE-lite (`use`). */
-export const EVAL_TOPICS_EMBEDDERS = ['builtin', 'use'] as const;
+/** `--topics-embedder` of the eval: the collector's built-in embedder, it plus the student, or it plus USE-lite (`use`). */
+export const EVAL_TOPICS_EMBEDDERS = ['builtin', 'student', 'use'] as const;
 export type EvalTopicsEmbedder = (typeof EVAL_TOPICS_EMBEDDERS)[number];
 
 export function evalTopicsEmbedder(kind: string | undefined): EvalTopicsEmbedder {
   if (kind === undefined) return 'builtin';
   if (!(EVAL_TOPICS_EMBEDDERS as readonly string[]).includes(kind))
-    throw new Error(
-      `--topics-embedder takes ${EVAL_TOPICS_EMBEDDERS.join(' or ')} for the eval, got ${kind}`,
-    );
+    throw new Error(`--topics-embedder takes ${EVAL_TOPICS_EMBEDDERS.join(', ')} for the eval, got ${kind}`);
   return kind as EvalTopicsEmbedder;
 }
 
@@ -49,10 +48,12 @@ function evaluate(
   task: TopicTask,
   rows: readonly IntentRow[],
   file: string,
+  embedder: EvalTopicsEmbedder,
   useVectors: ReadonlyMap<string, Float32Array> | undefined,
 ): TopicTaskReport {
-  if (task === 'kb-gaps') return evaluateKbGaps(rows, file, useVectors ? { useVectors } : {});
-  if (!useVectors) return evaluateTopics(rows, file);
+  const builtin = embedder === 'student' ? { builtinEmbedder: BUILTIN_EMBEDDERS.student } : {};
+  if (task === 'kb-gaps') return evaluateKbGaps(rows, file, useVectors ? { useVectors } : builtin);
+  if (!useVectors) return evaluateTopics(rows, file, builtin);
   // In file order through one embedder: each vector sees only the texts before it, as online.
   const use = new UseEmbedder();
   const vectors = rows.map((r) => use.fromParts(r.text, useVectors.get(r.text) as Float32Array));
@@ -83,7 +84,7 @@ export async function runTopicTask(
   const rows = await readIntentRows(file);
   if (rows.length === 0) throw new Error(`${file}: no rows`);
   const useVectors = embedder === 'use' ? await encodeRows(rows, onProgress) : undefined;
-  return evaluate(task, rows, file, useVectors);
+  return evaluate(task, rows, file, embedder, useVectors);
 }
 
 /**
@@ -106,7 +107,7 @@ export async function evaluateTopicSets(
       const useVectors = embedder === 'use' ? await encodeRows(rows, onProgress) : undefined;
       for (const task of TOPIC_TASKS) {
         onProgress?.(`evaluating ${name} (${task}, ${embedder})`);
-        out.push(evaluate(task, rows, file, useVectors));
+        out.push(evaluate(task, rows, file, embedder, useVectors));
       }
       if (useVectors) {
         onProgress?.(`evaluating ${name} (topics, USE-lite vectors as app embeddings)`);

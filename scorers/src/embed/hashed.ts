@@ -85,6 +85,9 @@ export function isStopword(w: string): boolean {
 
 const TOKENIZER = { words, stem, isStopword };
 
+/** Share of the cosine the shipped student carries in `HashedEmbedder.withStudent()`. */
+const STUDENT_SHARE = 0.4;
+
 export interface HashedEmbedderOptions {
   /** Output width (default 1024). */
   dimension?: number;
@@ -134,6 +137,15 @@ export class HashedEmbedder implements SyncEmbedder {
   private docs = 0;
   private readonly seen = new Uint32Array(DF_SIZE);
   private stamp = 0;
+
+  /**
+   * The hashed features beside the shipped sentence student, which carries
+   * 0.4 of the cosine (the share picked on half of banking77's intents,
+   * tools/embed/fit-student.ts): `--topics-embedder student`.
+   */
+  static withStudent(options: Omit<HashedEmbedderOptions, 'wordTable' | 'wordShare'> = {}): HashedEmbedder {
+    return new HashedEmbedder({ ...options, wordTable: SentenceStudent.shipped(), wordShare: STUDENT_SHARE });
+  }
 
   constructor(options: HashedEmbedderOptions = {}) {
     this.hashedDimension = options.dimension ?? 1024;

@@ -13,6 +13,7 @@ export {
   builtinTopicThresholds,
   CALIBRATED_TOPIC_THRESHOLDS,
   HASHED_TOPIC_THRESHOLDS,
+  STUDENT_TOPIC_THRESHOLDS,
   type TopicThresholds,
   USE_TOPIC_THRESHOLDS,
 } from './topic-thresholds.ts';

@@ -44,6 +44,12 @@ import {
 import { CentroidIndex } from './centroid-index.ts';
 import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema } from './types.ts';
 
+/** The built-in embedders a project can get (`--topics-embedder builtin | student`), by width. */
+export const BUILTIN_EMBEDDERS = {
+  builtin: (dimension: number) => new HashedEmbedder({ dimension }),
+  student: (dimension: number) => HashedEmbedder.withStudent({ dimension }),
+} as const;
+
 export interface ClustererOptions {
   /**
    * In the built-in hashed embedder's spaces, the cosine to a centroid needed
@@ -88,6 +94,12 @@ export interface ClustererOptions {
   maxTopics?: number;
   /** Width of the built-in embedder (default 1024). */
   dimension?: number;
+  /**
+   * The built-in embedder each project gets (its IDF table is the project's
+   * own): the hashed n-grams by default, `HashedEmbedder.withStudent` for
+   * `--topics-embedder student`. Called once per project, given `dimension`.
+   */
+  builtinEmbedder?: (dimension: number) => HashedEmbedder;
   now?: () => Date;
   /** Told when a topic is merged into another (gap counters, caches keyed by topic follow it). */
   onMerge?: (projectId: string, from: string, into: string) => void;
@@ -410,6 +422,7 @@ export class TopicClusterer {
   /** The same spaces by project: lookups by project id run per question and per batch. */
   private readonly byProject = new Map<string, Space[]>();
   private readonly embedders = new Map<string, HashedEmbedder>();
+  private readonly makeBuiltin: (dimension: number) => HashedEmbedder;
   /**
    * Merged-away topic id → surviving id, per project, so late rows still
    * resolve. Kept flat: when a survivor is merged away in turn, the ids that
@@ -447,13 +460,14 @@ export class TopicClusterer {
     this.onMerge = options.onMerge;
     this.onEvict = options.onEvict;
     this.linear = options.search === 'linear';
+    this.makeBuiltin = options.builtinEmbedder ?? BUILTIN_EMBEDDERS.builtin;
   }
 
   /** The built-in embedder of a project (its IDF table is the project's own). */
   builtinEmbedder(projectId: string): HashedEmbedder {
     let e = this.embedders.get(projectId);
     if (!e) {
-      e = new HashedEmbedder({ dimension: this.dimension });
+      e = this.makeBuiltin(this.dimension);
       this.embedders.set(projectId, e);
     }
     return e;

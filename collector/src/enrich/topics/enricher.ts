@@ -29,7 +29,7 @@ import type { LlmSpan } from '../../normalize/index.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { qualifiedTable, TOPICS } from '../../store/tables.ts';
 import type { EnrichContext, TraceEnricher, TraceEnrichment, TraceGeneration } from '../trace-enricher.ts';
-import { type ClustererOptions, TopicClusterer } from './clusterer.ts';
+import { BUILTIN_EMBEDDERS, type ClustererOptions, TopicClusterer } from './clusterer.ts';
 import {
   DEFAULT_GAP_THRESHOLDS,
   type GapThresholds,
@@ -44,6 +44,8 @@ import type { TopicRowInput } from './types.ts';
 /** Where question vectors come from when the app sent none. */
 export const topicsEmbedderSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('builtin') }),
+  /** The built-in hashed features beside the distilled sentence student, on the main thread. */
+  z.object({ kind: z.literal('student') }),
   /** Hashed features ⊕ USE-lite; `share` of the cosine from the encoder (default 0.5). */
   z.object({ kind: z.literal('use'), share: z.number().min(0).max(1).optional() }),
   z.object({
@@ -127,7 +129,8 @@ export async function restoreTopics(
 }
 
 function makeEmbedder(config: TopicsEmbedderConfig | undefined): Embedder | undefined {
-  if (!config || config.kind === 'builtin') return undefined;
+  // The student is a built-in embedder: the clusterer makes one per project.
+  if (!config || config.kind === 'builtin' || config.kind === 'student') return undefined;
   if (config.kind === 'use')
     return new UseEmbedder(config.share !== undefined ? { share: config.share } : {});
   if (config.kind === 'openai')
@@ -201,6 +204,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const now = options.now ?? (() => new Date());
   const clusterer = new TopicClusterer({
     now,
+    ...(embedderConfig?.kind === 'student' ? { builtinEmbedder: BUILTIN_EMBEDDERS.student } : {}),
     ...options.clusterer,
     onMerge: (projectId, from, into) => {
       gaps.merge(projectId, from, into);
@@ -436,6 +440,8 @@ export function topicsEmbedderFromConfig(config: TopicsConfig): TopicsEmbedderCo
       return undefined;
     case 'builtin':
       return { kind: 'builtin' };
+    case 'student':
+      return { kind: 'student' };
     case 'use':
       return { kind: 'use' };
     case 'openai':

@@ -256,6 +256,13 @@ describe('TopicClusterer', () => {
     // The USE-lite geometry brings its own bar (0.4), whatever the defaults say.
     const useId = 'builtin:hashed-use-v1:1024+512:0.5';
     expect(c.assign('p', 'one', b, useId)).toBe(c.assign('p', 'zero', a, useId));
+    // So does the student's (0.5): 0.70 joins; 0.45 does not, though it clears the hashed 0.4.
+    const studentId = 'builtin:hashed-student-v1:1024+96:0.4:c0b0b774';
+    expect(c.assign('p', 'one', b, studentId)).toBe(c.assign('p', 'zero', a, studentId));
+    const d = new TopicClusterer();
+    const far = [0.45, Math.sqrt(1 - 0.45 ** 2), 0];
+    expect(d.assign('p', 'one', far, studentId)).not.toBe(d.assign('p', 'zero', a, studentId));
+    expect(d.assign('p', 'one', far, hashedId)).toBe(d.assign('p', 'zero', a, hashedId));
   });
 
   it('leaves a tombstone for a merged-away topic, so a restart does not bring it back', () => {

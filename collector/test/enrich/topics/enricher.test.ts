@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type FeedbackInput, FeedbackSchema } from '@oversight/conventions';
 import { type MockLlm, startMockLlm } from '@oversight/mock-llm';
 import { refusalScorer } from '@oversight/scorers';
-import { UseEmbedder } from '@oversight/scorers/embed';
+import { HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config.ts';
 import {
@@ -555,6 +555,29 @@ describe('topics enricher', () => {
       '--topics-embedder onnx needs --topics-embedder-dir',
     );
     expect(() => resolveConfig({ topicsEmbedder: 'word2vec' as 'none' })).toThrow(/topicsEmbedder/);
+  });
+
+  it('clusters in the student’s space with --topics-embedder student, one embedder per project', async () => {
+    const config = topicsEmbedderFromConfig(resolveConfig({ topicsEmbedder: 'student' }));
+    expect(config).toEqual({ kind: 'student' });
+    const enricher = await createTopicsEnricher({ store, ...(config ? { embedder: config } : {}) });
+    const gens = [
+      ...knownTurns(5).map((t) => generation('student-a', t)),
+      generation('student-b', knownTurns(1)[0] as Turn),
+    ];
+    await enricher.enrich(gens, { rescore: false });
+    expect(gens.every((g) => g.found.topicId !== undefined)).toBe(true);
+    const id = HashedEmbedder.withStudent().id;
+    expect(enricher.clusterer.topics('student-a').map((t) => t.embedder)).toEqual(
+      expect.arrayContaining([id]),
+    );
+    expect(new Set(enricher.clusterer.topics('student-a').map((t) => t.embedder))).toEqual(new Set([id]));
+    // Each project learns its own IDF table.
+    expect(enricher.clusterer.builtinEmbedder('student-a')).not.toBe(
+      enricher.clusterer.builtinEmbedder('student-b'),
+    );
+    expect(enricher.clusterer.builtinEmbedder('student-b').id).toBe(id);
+    await enricher.close();
   });
 
   it('counts answers users thumbed down as gaps in kb_gaps, joined when the feedback arrives', async () => {

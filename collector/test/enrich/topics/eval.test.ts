@@ -1,12 +1,15 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
 import { ari, nmi } from '../../../src/eval/cluster-metrics.ts';
 import { runEval } from '../../../src/eval/commands.ts';
 import { evaluateKbGaps } from '../../../src/eval/kb-gaps.ts';
 import { evaluateTopicSets } from '../../../src/eval/topic-tasks.ts';
 import { evaluateTopics, parseIntentRows } from '../../../src/eval/topics.ts';
+
+const STUDENT_ID = HashedEmbedder.withStudent().id;
 
 describe('clustering metrics', () => {
   it('match hand-computed values', () => {
@@ -113,6 +116,19 @@ describe('topics and kb-gaps evaluation', () => {
     });
   });
 
+  it('runs both tasks with --topics-embedder student: the student retrieves and clusters', async () => {
+    await withSetFile('oversight-topics-student-', async (file) => {
+      const printed: string[] = [];
+      for (const task of ['topics', 'kb-gaps'] as const)
+        await runEval({ task, data: file, json: true, topicsEmbedder: 'student' }, (s) => printed.push(s));
+      const [topics, gaps] = printed.map((p) => JSON.parse(p));
+      expect(topics).toMatchObject({ task: 'topics', embedder: STUDENT_ID, intents: 5 });
+      expect(topics.nmi).toBeGreaterThan(0.5);
+      expect(gaps).toMatchObject({ task: 'kb-gaps', embedder: STUDENT_ID });
+      expect(gaps.auroc).toBeGreaterThan(0.8);
+    });
+  });
+
   it('runs both tasks with --topics-embedder use: USE-lite vectors retrieve and cluster', async () => {
     await withSetFile('oversight-topics-use-', async (file, dir) => {
       const printed: string[] = [];
@@ -134,20 +150,22 @@ describe('topics and kb-gaps evaluation', () => {
       expect(JSON.parse(printed[2] as string).embedder).toBe('builtin:hashed-v1:1024');
       await expect(
         runEval({ task: 'topics', data: file, topicsEmbedder: 'openai' }, (s) => printed.push(s)),
-      ).rejects.toThrow('--topics-embedder takes builtin or use for the eval, got openai');
-      // npm run eval (--all): every banking77 set with both embedders, the rows encoded once.
+      ).rejects.toThrow('--topics-embedder takes builtin, student, use for the eval, got openai');
+      // npm run eval (--all): every banking77 set with each embedder, the rows encoded once.
       await writeFile(join(dir, 'banking77.tiny.jsonl'), await readFile(file, 'utf8'));
       const progress: string[] = [];
       const all = await evaluateTopicSets(dir, (m) => progress.push(m));
       expect(all.map((r) => [r.task, r.embedder])).toEqual([
         ['topics', 'builtin:hashed-v1:1024'],
         ['kb-gaps', 'builtin:hashed-v1:1024'],
+        ['topics', STUDENT_ID],
+        ['kb-gaps', STUDENT_ID],
         ['topics', 'builtin:hashed-use-v1:1024+512:0.5'],
         ['kb-gaps', 'builtin:hashed-use-v1:1024+512:0.5'],
         // The same vectors as an app's query embeddings: a calibrated space.
         ['topics', 'app:512'],
       ]);
-      const app = all[4] as { nmi: number; topics: number };
+      const app = all[6] as { nmi: number; topics: number };
       // USE-lite's unrelated questions sit at cosine ≈ 0.4: under fixed thresholds these
       // 35 questions of 5 intents made 4 topics (NMI 0.43); calibrated, 9 (NMI 0.89).
       expect(app.topics).toBeGreaterThanOrEqual(5);
