@@ -126,6 +126,20 @@ describe('the shipped sentence student', () => {
     expect(e.id).toBe(`builtin:hashed-student-v1:1024+96:0.5:${student.tag}`);
   });
 
+  it('is the --topics-embedder student embedder through HashedEmbedder.withStudent (share 0.4)', () => {
+    const e = HashedEmbedder.withStudent();
+    expect(e.id).toBe(`builtin:hashed-student-v1:1024+96:0.4:${student.tag}`);
+    const narrow = HashedEmbedder.withStudent({ dimension: 256, learn: false });
+    expect([narrow.hashedDimension, narrow.dimension]).toEqual([256, 256 + 96]);
+    // The student carries 0.4 of the cosine: its part of a unit vector has norm² 0.4
+    // (once the running mean it is centred on has seen another text).
+    e.embedOne('where is my delivery');
+    const v = e.embedOne('how do i ask for a refund');
+    let tail = 0;
+    for (let i = 1024; i < v.length; i++) tail += (v[i] as number) ** 2;
+    expect(tail).toBeCloseTo(0.4, 5);
+  });
+
   // Paraphrases share no content word with each other, so only the student's
   // meaning (not the hashed words) can bring them together.
   it.each([
