@@ -390,8 +390,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         gaps.record(g.projectId, topicId, g.pair.question, { ...result, score: own }, now().getTime());
       } else if (before.gap !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
       // The score the kb-gaps eval ranks questions by: its own evidence and its topic's so far.
-      if (own !== null)
-        g.found.kbGapScore = topicInformedScore(own, gaps.stats(g.projectId, topicId)?.meanScore);
+      if (own !== null) g.found.kbGapScore = topicInformedScore(own, gaps.meanScore(g.projectId, topicId));
       seen.set(key, { topicId, gap });
     }
     // Topics start small and merge (clusterer.ts): merging before the rows are

@@ -284,17 +284,31 @@ export class GapTracker {
     const t = this.topics.get(`${projectId}\u0000${topicId}`);
     if (!t) return undefined;
     const rate = (p: [number, number]) => (p[0] > 0 ? p[1] / p[0] : 0);
-    const ps = this.projectScore.get(projectId) ?? [0, 0];
-    const prior = ps[1] > 0 ? ps[0] / ps[1] : 0;
     return {
       questions: t.questions,
       gaps: t.gaps,
       gapRate: t.questions > 0 ? t.gaps / t.questions : 0,
       gapScore: wilsonLower(t.gaps, t.questions),
       trend: t.before[0] > 0 ? rate(t.recent) - rate(t.before) : 0,
-      meanScore: (t.scoreSum + SHRINK * prior) / (t.questions + SHRINK),
+      meanScore: this.shrunkMean(projectId, t),
       samples: [...t.samples],
     };
+  }
+
+  /**
+   * The topic's `meanScore` alone: what each question's graded score blends
+   * in (`topicInformedScore`), read per generation, so without the rest of
+   * `stats()` and its copy of the samples.
+   */
+  meanScore(projectId: string, topicId: string): number | undefined {
+    const t = this.topics.get(`${projectId}\u0000${topicId}`);
+    return t ? this.shrunkMean(projectId, t) : undefined;
+  }
+
+  private shrunkMean(projectId: string, t: { questions: number; scoreSum: number }): number {
+    const ps = this.projectScore.get(projectId) ?? [0, 0];
+    const prior = ps[1] > 0 ? ps[0] / ps[1] : 0;
+    return (t.scoreSum + SHRINK * prior) / (t.questions + SHRINK);
   }
 
   /**
