@@ -207,7 +207,7 @@ export function evaluateKbGaps(
     tracker.record(projectId, topicId, r.text, { ...result, score: own });
     const positive = gapIntents.has(r.intent);
     // Online: the topic as it stands when the question arrives (this question included), not as it ends.
-    const topicMean = tracker.stats(projectId, topicId)?.meanScore;
+    const topicMean = tracker.meanScore(projectId, topicId);
     ownScores.push(own);
     topicScores.push(topicMean ?? own);
     scores.push(topicInformedScore(own, topicMean));
