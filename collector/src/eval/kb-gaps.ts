@@ -16,7 +16,7 @@
 import { basename } from 'node:path';
 import { contextRelevance } from '@oversight/scorers';
 import { type HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
-import { BUILTIN_EMBEDDERS, TopicClusterer } from '../enrich/topics/clusterer.ts';
+import { BUILTIN_DIMENSION, BUILTIN_EMBEDDERS, TopicClusterer } from '../enrich/topics/clusterer.ts';
 import {
   GapTracker,
   gapSignals,
@@ -39,8 +39,6 @@ export const BANKING77_GAP_INTENTS = [
 ];
 
 export const KB_DOCS_PER_INTENT = 5;
-/** Width of the built-in embedder's hashed part, the clusterer's default. */
-const BUILTIN_WIDTH = 1024;
 export const TOP_K_DOCS = 3;
 
 export interface KbGapsReport {
@@ -120,7 +118,7 @@ function retrieverFor(
   builtin: (dimension: number) => HashedEmbedder,
 ) {
   if (!useVectors) {
-    const hashed = builtin(BUILTIN_WIDTH);
+    const hashed = builtin(BUILTIN_DIMENSION);
     for (const d of docs) hashed.observe(d);
     return { id: hashed.id, embed: (text: string) => hashed.embedOne(text, false) };
   }

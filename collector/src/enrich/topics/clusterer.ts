@@ -44,6 +44,9 @@ import {
 import { CentroidIndex } from './centroid-index.ts';
 import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema } from './types.ts';
 
+/** Width of the built-in embedder's hashed part, unless `ClustererOptions.dimension` says otherwise. */
+export const BUILTIN_DIMENSION = 1024;
+
 /** The built-in embedders a project can get (`--topics-embedder builtin | student`), by width. */
 export const BUILTIN_EMBEDDERS = {
   builtin: (dimension: number) => new HashedEmbedder({ dimension }),
@@ -455,7 +458,7 @@ export class TopicClusterer {
     this.absorbThreshold = options.absorbThreshold ?? 0.12;
     this.calibratedThresholds = options.calibratedThresholds ?? CALIBRATED_TOPIC_THRESHOLDS;
     this.smallSize = options.smallSize ?? 1;
-    this.dimension = options.dimension ?? 1024;
+    this.dimension = options.dimension ?? BUILTIN_DIMENSION;
     this.now = options.now ?? (() => new Date());
     this.onMerge = options.onMerge;
     this.onEvict = options.onEvict;
