@@ -30,7 +30,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { encodeWordTable, HashedEmbedder, UseEmbedder, WordTable } from '@oversight/scorers/embed';
-import { BUILTIN_EMBEDDERS, TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
+import {
+  BUILTIN_EMBEDDERS,
+  type ClustererOptions,
+  TopicClusterer,
+} from '../../collector/src/enrich/topics/clusterer.ts';
 import { printTable } from '../report.ts';
 import type { Figures, Section, SectionOptions } from '../section.ts';
 import { round } from '../stats.ts';
@@ -75,6 +79,20 @@ function wordTable(size: number, components: number): WordTable {
   const r = rng(5);
   const values = Float32Array.from({ length: size * components }, () => r() * 2 - 1);
   return WordTable.parse(encodeWordTable(ws, values, components));
+}
+
+/**
+ * 10k topics in one project as rows of the topics table (what a restart
+ * restores): every question founds its own, the join bar being out of reach.
+ */
+function tenThousandTopicRows(next: () => string, builtinEmbedder?: ClustererOptions['builtinEmbedder']) {
+  const seeder = new TopicClusterer({
+    ...(builtinEmbedder ? { builtinEmbedder } : {}),
+    thresholdsFor: () => ({ assign: 2, merge: 2 }),
+    mergeEvery: Number.MAX_SAFE_INTEGER,
+  });
+  for (let i = 0; i < 10_000; i++) seeder.assign('p', next());
+  return seeder.snapshot();
 }
 
 function rate(count: number, fn: (i: number) => void): number {
@@ -261,11 +279,7 @@ export const topics: Section = {
     // question each, as rows from the topics table would be), then a fixed
     // sample of questions about those intents.
     const next = questionSource(10_000, 7);
-    let rows = (() => {
-      const seeder = new TopicClusterer({ assignThreshold: 2, mergeEvery: Number.MAX_SAFE_INTEGER });
-      for (let i = 0; i < 10_000; i++) seeder.assign('p', next());
-      return seeder.snapshot();
-    })();
+    let rows = tenThousandTopicRows(next);
     const questions = Array.from({ length: timed10k }, next);
     // The same-run reference: the same topics and questions scored against every
     // topic (what the inverted index replaces; same choices, see centroid-index.ts).
@@ -298,14 +312,9 @@ export const topics: Section = {
 
     const studentAt10k = (() => {
       const from = questionSource(10_000, 7);
-      const seeder = new TopicClusterer({
-        builtinEmbedder: BUILTIN_EMBEDDERS.student,
-        thresholdsFor: () => ({ assign: 2, merge: 2 }),
-        mergeEvery: Number.MAX_SAFE_INTEGER,
-      });
-      for (let i = 0; i < 10_000; i++) seeder.assign('p', from());
-      const c = new TopicClusterer({ builtinEmbedder: BUILTIN_EMBEDDERS.student, maxTopics: 12_000 });
-      c.restore(seeder.snapshot());
+      const builtinEmbedder = BUILTIN_EMBEDDERS.student;
+      const c = new TopicClusterer({ builtinEmbedder, maxTopics: 12_000 });
+      c.restore(tenThousandTopicRows(from, builtinEmbedder));
       c.assign('p', from());
       const sample = Array.from({ length: quick ? 200 : 500 }, from);
       return rate(sample.length, (i) => c.assign('p', sample[i] as string));
