@@ -107,6 +107,13 @@ describe('probes and metrics', () => {
     const answer = await postTraces(url, body('json', spans as never), 'json', { key: METRICS_KEY });
     expect(answer.status).toBe(200);
     await waitForTrace(collector.store, traceId, 2);
+    // The rows are readable a moment before the drain's insert returns and counts them.
+    const written = 'oversight_rows_written_total{table="otel_traces"}';
+    await waitFor(
+      async () => metricValue(await scrape(), written) - metricValue(before, written) >= 2,
+      15_000,
+      'the insert counted',
+    );
 
     const after = await scrape();
     const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
