@@ -18,6 +18,7 @@ import {
 import { formatReportJson, formatReportTable } from './format.ts';
 import { evaluateGroundedness, formatGroundednessTable, GROUNDEDNESS_TASK } from './groundedness.ts';
 import {
+  drawsFlag,
   evalTopicsEmbedder,
   evaluateTopicSets,
   formatTopicReports,
@@ -37,6 +38,7 @@ interface EvalFlags {
   project?: string;
   by?: string;
   topicsEmbedder?: string;
+  draws?: string;
 }
 
 /** Not a labelled-set task: it scores the scorers against users' feedback in a store. */
@@ -95,6 +97,7 @@ export async function runEval(
       flags.all,
       progress,
       flags.topicsEmbedder !== undefined ? [evalTopicsEmbedder(flags.topicsEmbedder)] : undefined,
+      drawsFlag(flags.draws),
     );
     if (flags.json) print(JSON.stringify({ reports, groundedness, topics, skipped }));
     else {
@@ -118,6 +121,7 @@ export async function runEval(
       flags.data,
       evalTopicsEmbedder(flags.topicsEmbedder),
       progress,
+      drawsFlag(flags.draws),
     );
     print(flags.json ? JSON.stringify(report) : formatTopicReports([report]));
     return;
@@ -172,6 +176,10 @@ export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWi
     .option(
       '--topics-embedder <kind>',
       'topics, kb-gaps: builtin (default), student (builtin + a distilled sentence network, ≈ 70 µs a question) or use (builtin + USE-lite, ≈ 10 ms a question); --all: each unless one is named',
+    )
+    .option(
+      '--draws <n>',
+      'kb-gaps: also rerun the protocol over n seeded random draws of gap intents and print the spread',
     );
   storeWiring?.addStoreOptions(evalCommand);
   evalCommand.action(async (flags: EvalFlags & Record<string, unknown>) => {

@@ -9,12 +9,14 @@
  * relevance of the three documents, which the trace stage adds in
  * production, is measured alone and combined but left out of the headline
  * score: with today's weights it lowers the ranking on this protocol, whose
- * documents are one-line questions (README, "Topics and knowledge-base gaps"). Reported: AUROC of the per-question gap score (positive = gap
+ * documents are one-line questions (README, "Topics and knowledge-base
+ * gaps"). Reported: AUROC of the per-question gap score (positive = gap
  * intent) and the precision of the top-k topics by gap score, k = number of
- * gap intents.
+ * gap intents; `evaluateKbGapDraws` reruns the protocol with seeded draws of
+ * other gap intents.
  */
 import { basename } from 'node:path';
-import { contextRelevance } from '@oversight/scorers';
+import { contextRelevance, seededRandom } from '@oversight/scorers';
 import { type HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
 import { BUILTIN_DIMENSION, BUILTIN_EMBEDDERS, TopicClusterer } from '../enrich/topics/clusterer.ts';
 import {
@@ -71,7 +73,38 @@ export interface KbGapsReport {
   falseGapRate: number;
   /** The embedder that retrieved and clustered (its id). */
   embedder: string;
+  /** The same protocol over seeded random draws of the gap intents (`--draws`). */
+  draws?: KbGapsDraws;
 }
+
+/** A figure's spread over draws. */
+export interface Spread {
+  mean: number;
+  sd: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * The protocol rerun with other gap intents. The fixed set names subjects
+ * unlike the rest of the file; a draw also picks intents whose neighbours
+ * stay in the knowledge base (a card's arrival beside its delivery
+ * estimate), where a lexically close document answers nearly. So the spread
+ * shows how much of the headline belongs to the choice of gaps.
+ */
+export interface KbGapsDraws {
+  draws: number;
+  /** Intents drawn as gaps each time: as many as the fixed set names (`oos`, when present, stays a gap in every draw). */
+  gapIntents: number;
+  seed: number;
+  auroc: Spread;
+  /** The question's topic alone (`signalAuroc.topic`). */
+  topicAuroc: Spread;
+  topicPrecision: Spread;
+}
+
+/** Seed of the draws: fixed, so every run and every embedder sees the same gap sets. */
+export const GAP_DRAW_SEED = 20261204;
 
 export interface KbGapsOptions {
   /** The built-in embedder that retrieves and clusters (default the hashed n-grams; `student` for the student). */
@@ -81,6 +114,8 @@ export interface KbGapsOptions {
    * topics then use the `use` embedder's vectors instead of the hashed ones.
    */
   useVectors?: ReadonlyMap<string, Float32Array>;
+  /** The gap intents, instead of the protocol's (`gapIntentsFor`). */
+  gapIntents?: ReadonlySet<string>;
 }
 
 export function gapIntentsFor(file: string, rows: readonly IntentRow[]): Set<string> {
@@ -138,7 +173,7 @@ export function evaluateKbGaps(
   file = 'input',
   options: KbGapsOptions = {},
 ): KbGapsReport {
-  const gapIntents = gapIntentsFor(file, rows);
+  const gapIntents = options.gapIntents ?? gapIntentsFor(file, rows);
   if (gapIntents.size === 0)
     throw new Error(`${file}: no gap intent (oos, or a BANKING77 file) among the rows`);
   const { docs, stream } = splitKnowledgeBase(rows, gapIntents);
@@ -260,5 +295,65 @@ export function evaluateKbGaps(
     gapRecall: nGap > 0 ? flaggedGap / nGap : 0,
     falseGapRate: stream.length - nGap > 0 ? (flagged - flaggedGap) / (stream.length - nGap) : 0,
     embedder: retriever.id,
+  };
+}
+
+/**
+ * `draws` seeded sets of gap intents, each as large as the fixed protocol's:
+ * its named intents are replaced by as many drawn from the file's other
+ * intents (at least one), and `oos` stays in every set when the file has it.
+ */
+export function drawGapIntents(
+  rows: readonly IntentRow[],
+  file: string,
+  draws: number,
+  seed = GAP_DRAW_SEED,
+): Set<string>[] {
+  const fixed = gapIntentsFor(file, rows);
+  const named = Math.max(1, fixed.size - (fixed.has('oos') ? 1 : 0));
+  const pool = [...new Set(rows.map((r) => r.intent))].filter((i) => i !== 'oos').sort();
+  if (pool.length <= named)
+    throw new Error(
+      `${file}: ${pool.length} intents cannot leave a knowledge base after drawing ${named} gaps`,
+    );
+  const random = seededRandom(seed);
+  return Array.from({ length: draws }, () => {
+    // A partial Fisher–Yates shuffle: the first `named` places are the draw.
+    const order = [...pool];
+    for (let i = 0; i < named; i++) {
+      const j = i + Math.floor(random() * (order.length - i));
+      [order[i], order[j]] = [order[j] as string, order[i] as string];
+    }
+    const set = new Set(order.slice(0, named));
+    if (fixed.has('oos')) set.add('oos');
+    return set;
+  });
+}
+
+function spread(values: readonly number[]): Spread {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance =
+    values.length > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, sd: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
+}
+
+/** The protocol over `draws` seeded draws of gap intents (`drawGapIntents`), each run as `evaluateKbGaps`. */
+export function evaluateKbGapDraws(
+  rows: readonly IntentRow[],
+  file: string,
+  options: Omit<KbGapsOptions, 'gapIntents'>,
+  draws: number,
+  seed = GAP_DRAW_SEED,
+): KbGapsDraws {
+  if (!Number.isInteger(draws) || draws < 1) throw new Error(`draws must be an integer ≥ 1, got ${draws}`);
+  const sets = drawGapIntents(rows, file, draws, seed);
+  const reports = sets.map((gapIntents) => evaluateKbGaps(rows, file, { ...options, gapIntents }));
+  return {
+    draws,
+    gapIntents: sets[0]?.size ?? 0,
+    seed,
+    auroc: spread(reports.map((r) => r.auroc)),
+    topicAuroc: spread(reports.map((r) => r.signalAuroc.topic)),
+    topicPrecision: spread(reports.map((r) => r.topicPrecision)),
   };
 }

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UseEmbedder, UseEncoder } from '@oversight/scorers/embed';
 import { BUILTIN_EMBEDDERS } from '../enrich/topics/clusterer.ts';
-import { evaluateKbGaps, type KbGapsReport } from './kb-gaps.ts';
+import { evaluateKbGapDraws, evaluateKbGaps, type KbGapsReport, type Spread } from './kb-gaps.ts';
 import { evaluateTopics, type IntentRow, readIntentRows, type TopicsReport } from './topics.ts';
 
 export const TOPIC_TASKS = ['topics', 'kb-gaps'] as const;
@@ -50,9 +50,14 @@ function evaluate(
   file: string,
   embedder: EvalTopicsEmbedder,
   useVectors: ReadonlyMap<string, Float32Array> | undefined,
+  draws = 0,
 ): TopicTaskReport {
   const builtin = embedder === 'student' ? { builtinEmbedder: BUILTIN_EMBEDDERS.student } : {};
-  if (task === 'kb-gaps') return evaluateKbGaps(rows, file, useVectors ? { useVectors } : builtin);
+  if (task === 'kb-gaps') {
+    const options = useVectors ? { useVectors } : builtin;
+    const report = evaluateKbGaps(rows, file, options);
+    return draws > 0 ? { ...report, draws: evaluateKbGapDraws(rows, file, options, draws) } : report;
+  }
   if (!useVectors) return evaluateTopics(rows, file, builtin);
   // In file order through one embedder: each vector sees only the texts before it, as online.
   const use = new UseEmbedder();
@@ -75,16 +80,25 @@ function evaluateAsAppEmbeddings(
   return evaluateTopics(rows, file, {}, { id: `app:${vector(rows[0] as IntentRow).length}`, vector });
 }
 
+/** `--draws`: kb-gaps also reruns its protocol over this many seeded draws of gap intents. */
+export function drawsFlag(draws: string | undefined): number {
+  if (draws === undefined) return 0;
+  const n = Number(draws);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--draws needs an integer ≥ 0, got ${draws}`);
+  return n;
+}
+
 export async function runTopicTask(
   task: TopicTask,
   file: string,
   embedder: EvalTopicsEmbedder = 'builtin',
   onProgress?: (message: string) => void,
+  draws = 0,
 ): Promise<TopicTaskReport> {
   const rows = await readIntentRows(file);
   if (rows.length === 0) throw new Error(`${file}: no rows`);
   const useVectors = embedder === 'use' ? await encodeRows(rows, onProgress) : undefined;
-  return evaluate(task, rows, file, embedder, useVectors);
+  return evaluate(task, rows, file, embedder, useVectors, draws);
 }
 
 /**
@@ -96,6 +110,7 @@ export async function evaluateTopicSets(
   dir: string,
   onProgress?: (message: string) => void,
   embedders: readonly EvalTopicsEmbedder[] = EVAL_TOPICS_EMBEDDERS,
+  draws = 0,
 ): Promise<TopicTaskReport[]> {
   const files = (await readdir(dir)).filter((f) => f.startsWith('banking77') && f.endsWith('.jsonl')).sort();
   const out: TopicTaskReport[] = [];
@@ -107,7 +122,7 @@ export async function evaluateTopicSets(
       const useVectors = embedder === 'use' ? await encodeRows(rows, onProgress) : undefined;
       for (const task of TOPIC_TASKS) {
         onProgress?.(`evaluating ${name} (${task}, ${embedder})`);
-        out.push(evaluate(task, rows, file, embedder, useVectors));
+        out.push(evaluate(task, rows, file, embedder, useVectors, task === 'kb-gaps' ? draws : 0));
       }
       if (useVectors) {
         onProgress?.(`evaluating ${name} (topics, USE-lite vectors as app embeddings)`);
@@ -119,6 +134,7 @@ export async function evaluateTopicSets(
 }
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+const spread3 = (s: Spread) => `${f3(s.mean)} ± ${f3(s.sd)} (${f3(s.min)}–${f3(s.max)})`;
 
 export function formatTopicReports(reports: readonly TopicTaskReport[]): string {
   const lines: string[] = [];
@@ -137,6 +153,12 @@ export function formatTopicReports(reports: readonly TopicTaskReport[]): string 
           `flagged ${(r.flaggedRate * 100).toFixed(1)}% (gap recall ${(r.gapRecall * 100).toFixed(1)}%, ` +
           `non-gap flagged ${(r.falseGapRate * 100).toFixed(1)}%) (${r.embedder})`,
       );
+      if (r.draws)
+        lines.push(
+          `         other gap intents, ${r.draws.draws} seeded draws of ${r.draws.gapIntents}: ` +
+            `gap AUROC ${spread3(r.draws.auroc)}, topic alone ${spread3(r.draws.topicAuroc)}, ` +
+            `top-${r.draws.gapIntents} topic precision ${spread3(r.draws.topicPrecision)}`,
+        );
     }
   }
   return lines.join('\n');

@@ -5,7 +5,7 @@ import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
 import { ari, nmi } from '../../../src/eval/cluster-metrics.ts';
 import { runEval } from '../../../src/eval/commands.ts';
-import { evaluateKbGaps } from '../../../src/eval/kb-gaps.ts';
+import { drawGapIntents, evaluateKbGapDraws, evaluateKbGaps } from '../../../src/eval/kb-gaps.ts';
 import { evaluateTopicSets } from '../../../src/eval/topic-tasks.ts';
 import { evaluateTopics, parseIntentRows } from '../../../src/eval/topics.ts';
 
@@ -97,6 +97,38 @@ describe('topics and kb-gaps evaluation', () => {
     expect(r.auroc).toBeGreaterThanOrEqual(r.signalAuroc.retrieval - 0.05);
   });
 
+  it('reruns the protocol over seeded draws of gap intents', () => {
+    const all = rows();
+    const sets = drawGapIntents(all, 'tiny.jsonl', 6);
+    // The fixed set is oos alone: each draw names one other intent beside it.
+    for (const set of sets) {
+      expect(set.size).toBe(2);
+      expect(set.has('oos')).toBe(true);
+    }
+    // Seeded: the same draws each run, and not the same intent every time.
+    expect(drawGapIntents(all, 'tiny.jsonl', 6)).toEqual(sets);
+    expect(new Set(sets.map((s) => [...s].sort().join())).size).toBeGreaterThan(1);
+    expect(drawGapIntents(all, 'tiny.jsonl', 6, 7)).not.toEqual(sets);
+
+    const first = evaluateKbGaps(all, 'tiny.jsonl', { gapIntents: sets[0] as Set<string> });
+    expect(new Set(first.gapIntents)).toEqual(sets[0]);
+    // The drawn intent's rows are questions now, none of them a document.
+    expect(first.documents).toBe(3 * 5);
+    const draws = evaluateKbGapDraws(all, 'tiny.jsonl', {}, 6);
+    // Each draw is the protocol run with that set of gaps.
+    const each = sets.map((gapIntents) => evaluateKbGaps(all, 'tiny.jsonl', { gapIntents }).auroc);
+    expect(draws.auroc.mean).toBeCloseTo(each.reduce((a, b) => a + b, 0) / each.length, 12);
+    expect(draws.auroc.min).toBe(Math.min(...each));
+    expect(draws.auroc.max).toBe(Math.max(...each));
+    expect(draws).toMatchObject({ draws: 6, gapIntents: 2 });
+    expect(draws.topicPrecision.mean).toBeGreaterThan(0);
+    expect(() => evaluateKbGapDraws(all, 'tiny.jsonl', {}, 0)).toThrow('draws must be an integer ≥ 1, got 0');
+    const two = all.filter((r) => r.intent === 'oos' || r.intent === 'top_up');
+    expect(() => drawGapIntents(two, 'two.jsonl', 1)).toThrow(
+      'two.jsonl: 1 intents cannot leave a knowledge base after drawing 1 gaps',
+    );
+  });
+
   it('runs from the CLI and rejects malformed rows with their line number', async () => {
     await withSetFile('oversight-topics-', async (file) => {
       const printed: string[] = [];
@@ -109,6 +141,14 @@ describe('topics and kb-gaps evaluation', () => {
       await runEval({ task: 'kb-gaps', data: file }, (s) => printed.push(s));
       expect(printed[1]).toMatch(
         /gap AUROC \d\.\d{3} \(alone: retrieval \d\.\d{3}, context relevance \d\.\d{3}, both \d\.\d{3}, topic \d\.\d{3}\)/,
+      );
+      // --draws adds the spread over other gap intents; a bad count is refused.
+      await runEval({ task: 'kb-gaps', data: file, draws: '3' }, (s) => printed.push(s));
+      expect(printed[2]).toMatch(
+        /\n {9}other gap intents, 3 seeded draws of 2: gap AUROC \d\.\d{3} ± \d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\), topic alone .+, top-2 topic precision \d\.\d{3} ± /,
+      );
+      await expect(runEval({ task: 'kb-gaps', data: file, draws: '-1' }, () => {})).rejects.toThrow(
+        '--draws needs an integer ≥ 0, got -1',
       );
       expect(() => parseIntentRows('{"text":"a","intent":"x"}\n{"text":"b"}', 'bad.jsonl')).toThrow(
         /bad.jsonl:2: intent/,
