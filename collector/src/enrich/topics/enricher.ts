@@ -22,6 +22,7 @@ import {
   type SuppliedEmbedding,
   suppliedEmbedding,
   UseEmbedder,
+  VectorCache,
 } from '@oversight/scorers/embed';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
@@ -59,6 +60,9 @@ export const topicsEmbedderSchema = z.discriminatedUnion('kind', [
 ]);
 export type TopicsEmbedderConfig = z.infer<typeof topicsEmbedderSchema>;
 
+/** Repeated questions whose external vectors are kept: ≈ 8 MiB of USE-lite vectors, 24 MiB at 1,536 components. */
+export const DEFAULT_EMBEDDER_CACHE = 4096;
+
 export interface TopicsEnricherOptions {
   /** Read at creation (`restoreTopics`); rows go back through the trace stage's writer. */
   store: Pick<Store, 'query' | 'database'>;
@@ -71,6 +75,11 @@ export interface TopicsEnricherOptions {
   thresholds?: { contextRelevance?: number; groundedness?: number };
   /** Milliseconds the external embedder is skipped after it failed (default 30 s; the built-in one stands in). */
   embedderRetryAfterMs?: number;
+  /**
+   * Questions whose external vectors (the USE encoder's, an endpoint's or a
+   * model's) are kept for repeats, most recent first (default 4,096; 0: none).
+   */
+  embedderCache?: number;
   /** Generations remembered so a re-scored trace does not count its questions twice (default 20,000). */
   rememberGenerations?: number;
   now?: () => Date;
@@ -249,6 +258,9 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   // built-in embedder does, so one app's traffic never shapes another's
   // vectors. One worker thread (the template's) encodes for all of them.
   const use = external instanceof UseEmbedder ? external : undefined;
+  // Keyed by the text alone: the USE path caches the encoder's raw vectors,
+  // which the per-project parts (IDF, centring) are then added to as usual.
+  const cache = new VectorCache(options.embedderCache ?? DEFAULT_EMBEDDER_CACHE);
   const useByProject = new Map<string, UseEmbedder>();
   const useFor = (template: UseEmbedder, projectId: string): UseEmbedder => {
     let e = useByProject.get(projectId);
@@ -273,8 +285,8 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     asked: readonly TraceGeneration[],
     questions: string[],
   ): Promise<Float32Array[]> {
-    if (!use) return (external as Embedder).embed(questions);
-    const encoded = await use.encode(questions);
+    if (!use) return cache.through(questions, (texts) => (external as Embedder).embed(texts));
+    const encoded = await cache.through(questions, (texts) => use.encode(texts));
     return asked.map((g, i) =>
       useFor(use, g.projectId).fromParts(questions[i] as string, encoded[i] as Float32Array),
     );

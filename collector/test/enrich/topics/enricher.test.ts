@@ -12,7 +12,7 @@ import { type FeedbackInput, FeedbackSchema } from '@oversight/conventions';
 import { type MockLlm, startMockLlm } from '@oversight/mock-llm';
 import { refusalScorer } from '@oversight/scorers';
 import { HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../../src/config.ts';
 import {
   createTopicsEnricher,
@@ -690,8 +690,12 @@ describe('topics enricher', () => {
       const gens = turns.map((t) => generation('endpoint', t));
       const { rows } = await enricher.enrich(gens, { rescore: false });
       const calls = mock.requests.filter((r) => r.path === '/v1/embeddings');
-      // One request for the three questions without an app embedding.
+      // One request for the three questions without an app embedding, each distinct text once.
       expect(calls).toHaveLength(1);
+      expect((calls[0]?.body as { input?: string[] } | undefined)?.input).toEqual([
+        'card payment declined',
+        'euro exchange rate',
+      ]);
       expect(gens[0]?.found.topicId).toBe(gens[1]?.found.topicId);
       expect(gens[2]?.found.topicId).not.toBe(gens[0]?.found.topicId);
       expect(gens[3]?.found.topicId).not.toBe(gens[0]?.found.topicId);
@@ -708,6 +712,11 @@ describe('topics enricher', () => {
       expect((rows[TOPICS] ?? []).map((r) => (r.centroid as number[]).length).sort()).toEqual([
         1536, 1536, 4,
       ]);
+      // A question asked again later costs no request: its vector is cached, and it joins the same topic.
+      const again = generation('endpoint', { question: 'euro exchange rate', answer: 'ok', docs: null });
+      await enricher.enrich([again], { rescore: false });
+      expect(mock.requests.filter((r) => r.path === '/v1/embeddings')).toHaveLength(1);
+      expect(again.found.topicId).toBe(gens[2]?.found.topicId);
       await enricher.close();
     } finally {
       await mock.close();
@@ -800,6 +809,32 @@ describe('topics enricher with --topics-embedder use (USE-lite on a worker threa
       }
     } finally {
       await enricher.close();
+    }
+  }, 60_000);
+
+  it('sends the worker each distinct question once, and a repeat asked later not at all', async () => {
+    const use = new UseEmbedder();
+    const encode = vi.spyOn(use.encoder, 'encode');
+    const enricher = await createTopicsEnricher({ store, embedderInstance: use });
+    try {
+      const ask = (question: string) =>
+        generation('use-cache', { question, answer: 'ok', docs: null }) as TraceGeneration;
+      const first = [
+        ask('new pin for my card please'),
+        ask('euro exchange rate'),
+        ask('new pin for my card please'),
+      ];
+      await enricher.enrich(first, { rescore: false });
+      const later = ask('euro exchange rate');
+      await enricher.enrich([later], { rescore: false });
+      expect(encode.mock.calls.map(([texts]) => [...texts])).toEqual([
+        ['new pin for my card please', 'euro exchange rate'],
+      ]);
+      expect(first[2]?.found.topicId).toBe(first[0]?.found.topicId);
+      expect(later.found.topicId).toBe(first[1]?.found.topicId);
+    } finally {
+      await enricher.close();
+      await use.close();
     }
   }, 60_000);
 
