@@ -31,6 +31,8 @@ const RULES: Record<string, Rule[]> = {
     [/^(assign_qps_100_topics|assign_qps_10k_topics|stream_qps)$/, 'embed_only_qps'],
     [/^heap_mib_(after_stream|quarter_stream)$/, 'heap_mib_embedders_only'],
     [/^use_(assign_qps_per_core|assign_qps_wall)$/, 'assign_qps_100_topics'],
+    // A repeat is read against the same questions' first, encoded pass.
+    [/^use_repeat_qps_per_core$/, 'use_assign_qps_per_core'],
     [/^student_assign_qps_100_topics$/, 'assign_qps_100_topics'],
     [/^student_assign_qps_10k_topics$/, 'assign_qps_10k_topics'],
     [/^use_loop_delay_(p99|max)_ms$/, 'idle_loop_delay_$1_ms'],
