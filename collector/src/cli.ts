@@ -128,6 +128,10 @@ const startOptions = (): Option[] => [
   new Option('--topics-embedder-dir <dir>', 'ONNX model directory (model.onnx + vocab.txt)').env(
     'OVERSIGHT_TOPICS_EMBEDDER_DIR',
   ),
+  new Option(
+    '--topics-embedder-cache <n>',
+    'distinct questions whose use, openai or onnx vectors are kept for repeats (default 4096; 0: none)',
+  ).env('OVERSIGHT_TOPICS_EMBEDDER_CACHE'),
 ];
 
 /** What the DDL depends on: the store's database, cluster and TTL, without a connection. */

@@ -92,6 +92,12 @@ export const ConfigSchema = z.object({
   topicsEmbedderApiKey: z.string().optional(),
   /** Directory with `model.onnx` and `vocab.txt`. */
   topicsEmbedderDir: z.string().min(1).optional(),
+  /**
+   * Distinct questions whose `use`, `openai` or `onnx` vectors are kept, so a
+   * repeated question is not embedded again (0: none; default the
+   * enricher's, `DEFAULT_VECTOR_CACHE`).
+   */
+  topicsEmbedderCache: z.coerce.number().int().min(0).optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -8,6 +8,9 @@
  * features, whose IDF moves with traffic. Bounded by entries, one vector
  * each (≈ 2 kB for USE-lite, 6 kB at 1,536 components).
  */
+/** Entries kept unless told otherwise: ≈ 8 MiB of USE-lite vectors, 24 MiB at 1,536 components. */
+export const DEFAULT_VECTOR_CACHE = 4096;
+
 export class VectorCache {
   readonly capacity: number;
   private readonly entries = new Map<string, Float32Array>();
@@ -15,7 +18,7 @@ export class VectorCache {
   hits = 0;
   misses = 0;
 
-  constructor(capacity: number) {
+  constructor(capacity = DEFAULT_VECTOR_CACHE) {
     if (!Number.isInteger(capacity) || capacity < 0)
       throw new Error(`vector cache: capacity must be an integer ≥ 0, got ${capacity}`);
     this.capacity = capacity;

@@ -1,4 +1,4 @@
-export { VectorCache } from './cache.ts';
+export { DEFAULT_VECTOR_CACHE, VectorCache } from './cache.ts';
 export { HashedEmbedder, type HashedEmbedderOptions, isStopword, stem, words } from './hashed.ts';
 export { OnnxEmbedder, type OnnxEmbedderOptions, WordPiece } from './onnx.ts';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.ts';

@@ -60,9 +60,6 @@ export const topicsEmbedderSchema = z.discriminatedUnion('kind', [
 ]);
 export type TopicsEmbedderConfig = z.infer<typeof topicsEmbedderSchema>;
 
-/** Repeated questions whose external vectors are kept: ≈ 8 MiB of USE-lite vectors, 24 MiB at 1,536 components. */
-export const DEFAULT_EMBEDDER_CACHE = 4096;
-
 export interface TopicsEnricherOptions {
   /** Read at creation (`restoreTopics`); rows go back through the trace stage's writer. */
   store: Pick<Store, 'query' | 'database'>;
@@ -77,7 +74,8 @@ export interface TopicsEnricherOptions {
   embedderRetryAfterMs?: number;
   /**
    * Questions whose external vectors (the USE encoder's, an endpoint's or a
-   * model's) are kept for repeats, most recent first (default 4,096; 0: none).
+   * model's) are kept for repeats, most recent first (default
+   * `DEFAULT_VECTOR_CACHE`, 4,096; 0: none).
    */
   embedderCache?: number;
   /** Generations remembered so a re-scored trace does not count its questions twice (default 20,000). */
@@ -260,7 +258,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const use = external instanceof UseEmbedder ? external : undefined;
   // Keyed by the text alone: the USE path caches the encoder's raw vectors,
   // which the per-project parts (IDF, centring) are then added to as usual.
-  const cache = new VectorCache(options.embedderCache ?? DEFAULT_EMBEDDER_CACHE);
+  const cache = new VectorCache(options.embedderCache);
   const useByProject = new Map<string, UseEmbedder>();
   const useFor = (template: UseEmbedder, projectId: string): UseEmbedder => {
     let e = useByProject.get(projectId);
@@ -442,6 +440,7 @@ type TopicsConfig = Pick<
   | 'topicsEmbedderModel'
   | 'topicsEmbedderApiKey'
   | 'topicsEmbedderDir'
+  | 'topicsEmbedderCache'
 >;
 
 /** The embedder the collector's flags ask for; undefined for `none` (topics off). Throws one line on a missing flag. */
@@ -479,5 +478,11 @@ export async function topicsEnricherFromConfig(
   config: TopicsConfig,
 ): Promise<TopicsEnricher | undefined> {
   const embedder = topicsEmbedderFromConfig(config);
-  return embedder ? createTopicsEnricher({ store, embedder }) : undefined;
+  return embedder
+    ? createTopicsEnricher({
+        store,
+        embedder,
+        ...(config.topicsEmbedderCache !== undefined ? { embedderCache: config.topicsEmbedderCache } : {}),
+      })
+    : undefined;
 }

@@ -20,6 +20,7 @@ import {
   retrievalEvidence,
   type TopicsEnricher,
   topicsEmbedderFromConfig,
+  topicsEnricherFromConfig,
 } from '../../../src/enrich/topics/enricher.ts';
 import type { TraceGeneration } from '../../../src/enrich/trace-enricher.ts';
 import { type LlmSpan, normalizeSpan } from '../../../src/normalize/index.ts';
@@ -718,6 +719,27 @@ describe('topics enricher', () => {
       expect(mock.requests.filter((r) => r.path === '/v1/embeddings')).toHaveLength(1);
       expect(again.found.topicId).toBe(gens[2]?.found.topicId);
       await enricher.close();
+
+      // --topics-embedder-cache 0 (a string, as from the command line or the environment): every repeat goes out.
+      const uncached = await topicsEnricherFromConfig(
+        store,
+        resolveConfig({
+          topicsEmbedder: 'openai',
+          topicsEmbedderUrl: `${mock.url}/v1`,
+          topicsEmbedderModel: 'text-embedding-3-small',
+          topicsEmbedderCache: '0' as unknown as number,
+        }),
+      );
+      for (let round = 0; round < 2; round++)
+        await uncached?.enrich(
+          [generation('uncached', { question: 'euro exchange rate', answer: 'ok', docs: null })],
+          {
+            rescore: false,
+          },
+        );
+      expect(mock.requests.filter((r) => r.path === '/v1/embeddings')).toHaveLength(3);
+      await uncached?.close();
+      expect(() => resolveConfig({ topicsEmbedderCache: -1 })).toThrow(/topicsEmbedderCache/);
     } finally {
       await mock.close();
     }
