@@ -157,7 +157,8 @@ export function formatTopicReports(reports: readonly TopicTaskReport[]): string 
         lines.push(
           `         other gap intents, ${r.draws.draws} seeded draws of ${r.draws.gapIntents}: ` +
             `gap AUROC ${spread3(r.draws.auroc)}, topic alone ${spread3(r.draws.topicAuroc)}, ` +
-            `top-${r.draws.gapIntents} topic precision ${spread3(r.draws.topicPrecision)}`,
+            // k as each run's protocol sets it (with oos, the topics whose majority is oos).
+            `top-k topic precision ${spread3(r.draws.topicPrecision)}`,
         );
     }
   }

@@ -145,7 +145,7 @@ describe('topics and kb-gaps evaluation', () => {
       // --draws adds the spread over other gap intents; a bad count is refused.
       await runEval({ task: 'kb-gaps', data: file, draws: '3' }, (s) => printed.push(s));
       expect(printed[2]).toMatch(
-        /\n {9}other gap intents, 3 seeded draws of 2: gap AUROC \d\.\d{3} ± \d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\), topic alone .+, top-2 topic precision \d\.\d{3} ± /,
+        /\n {9}other gap intents, 3 seeded draws of 2: gap AUROC \d\.\d{3} ± \d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\), topic alone .+, top-k topic precision \d\.\d{3} ± /,
       );
       await expect(runEval({ task: 'kb-gaps', data: file, draws: '-1' }, () => {})).rejects.toThrow(
         '--draws needs an integer ≥ 0, got -1',
