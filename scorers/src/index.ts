@@ -27,6 +27,7 @@ export {
   promptInjectionModel,
   promptInjectionScorer,
 } from './prompt-injection.ts';
+export { RecentMap } from './recent-map.ts';
 export { createRefusalScorer, refusalModel, refusalScorer } from './refusal.ts';
 export { TASK_SPECS, TASKS, type TaskName, type TaskSpec, taskInputs } from './tasks.ts';
 export { type CanonicalText, canonicalize } from './text/canonicalize.ts';

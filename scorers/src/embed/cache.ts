@@ -1,3 +1,8 @@
+import { RecentMap } from '../recent-map.ts';
+
+/** Entries kept unless told otherwise: ≈ 8 MiB of USE-lite vectors, 24 MiB at 1,536 components. */
+export const DEFAULT_VECTOR_CACHE = 4096;
+
 /**
  * The vectors of recently embedded texts, least recently used out first.
  * Chat apps hear the same questions again and again (suggested prompts,
@@ -8,12 +13,9 @@
  * features, whose IDF moves with traffic. Bounded by entries, one vector
  * each (≈ 2 kB for USE-lite, 6 kB at 1,536 components).
  */
-/** Entries kept unless told otherwise: ≈ 8 MiB of USE-lite vectors, 24 MiB at 1,536 components. */
-export const DEFAULT_VECTOR_CACHE = 4096;
-
 export class VectorCache {
   readonly capacity: number;
-  private readonly entries = new Map<string, Float32Array>();
+  private readonly entries: RecentMap<string, Float32Array>;
   /** Texts answered without embedding them (cached, or repeated within a call), and texts embedded. */
   hits = 0;
   misses = 0;
@@ -22,6 +24,7 @@ export class VectorCache {
     if (!Number.isInteger(capacity) || capacity < 0)
       throw new Error(`vector cache: capacity must be an integer ≥ 0, got ${capacity}`);
     this.capacity = capacity;
+    this.entries = new RecentMap(capacity);
   }
 
   get size(): number {
@@ -38,7 +41,7 @@ export class VectorCache {
     texts: readonly string[],
     embed: (texts: readonly string[]) => Promise<Float32Array[]>,
   ): Promise<Float32Array[]> {
-    const found = texts.map((t) => this.take(t));
+    const found = texts.map((t) => this.entries.use(t));
     const missing = [...new Set(texts.filter((_, i) => found[i] === undefined))];
     this.hits += texts.length - missing.length;
     this.misses += missing.length;
@@ -50,28 +53,11 @@ export class VectorCache {
       missing.forEach((t, i) => {
         const v = vectors[i] as Float32Array;
         fresh.set(t, v);
-        this.put(t, v);
+        // A copy: the USE worker's vectors are views of one buffer per batch,
+        // which an entry would otherwise keep alive whole.
+        this.entries.set(t, Float32Array.from(v));
       });
     }
     return texts.map((t, i) => Float32Array.from(found[i] ?? (fresh.get(t) as Float32Array)));
-  }
-
-  /** A cached vector, marked as just used (a Map iterates in insertion order: re-inserting moves it last). */
-  private take(text: string): Float32Array | undefined {
-    const v = this.entries.get(text);
-    if (v === undefined) return undefined;
-    this.entries.delete(text);
-    this.entries.set(text, v);
-    return v;
-  }
-
-  private put(text: string, vector: Float32Array): void {
-    if (this.capacity === 0) return;
-    this.entries.delete(text);
-    this.entries.set(text, Float32Array.from(vector));
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
   }
 }

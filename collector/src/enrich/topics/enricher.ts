@@ -15,6 +15,7 @@
  * Negative feedback is not known here (it arrives later through /v1/feedback);
  * the `kb_gaps` view joins it by trace (see docs/schema.md).
  */
+import { RecentMap } from '@oversight/scorers';
 import {
   type Embedder,
   OnnxEmbedder,
@@ -188,23 +189,6 @@ function appEmbedding(retrievals: readonly LlmSpan[]): { values: number[]; model
   return undefined;
 }
 
-/** Bounded insertion-ordered memory of recent generations (oldest forgotten first). */
-class Recent<V> {
-  private readonly map = new Map<string, V>();
-  private readonly capacity: number;
-  constructor(capacity: number) {
-    this.capacity = capacity;
-  }
-  get(key: string): V | undefined {
-    return this.map.get(key);
-  }
-  set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
-  }
-}
-
 export async function createTopicsEnricher(options: TopicsEnricherOptions): Promise<TopicsEnricher> {
   const embedderConfig = options.embedder ? topicsEmbedderSchema.parse(options.embedder) : undefined;
   const gaps = new GapTracker();
@@ -225,7 +209,10 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const { restored, errors } = await restoreTopics(options.store, clusterer);
   const external = options.embedderInstance ?? makeEmbedder(embedderConfig);
   const calibrators = new Map<string, RetrievalCalibrator>();
-  const seen = new Recent<{ topicId: string; gap: boolean }>(options.rememberGenerations ?? 20_000);
+  // Recent generations, oldest forgotten first (a lookup leaves the order alone).
+  const seen = new RecentMap<string, { topicId: string; gap: boolean }>(
+    options.rememberGenerations ?? 20_000,
+  );
   const thresholds = { ...DEFAULT_GAP_THRESHOLDS, ...options.thresholds };
   const warned = new Set<string>();
   const warn = (key: string, message: string) => {
