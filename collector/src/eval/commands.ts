@@ -18,7 +18,6 @@ import {
 import { formatReportJson, formatReportTable } from './format.ts';
 import { evaluateGroundedness, formatGroundednessTable, GROUNDEDNESS_TASK } from './groundedness.ts';
 import {
-  drawsFlag,
   evalTopicsEmbedder,
   evaluateTopicSets,
   formatTopicReports,
@@ -54,12 +53,21 @@ function parseBy(by: string | undefined): AgreementGroup[] {
   });
 }
 
+function integerFlag(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} needs an integer ≥ ${min}, got ${value}`);
+  return n;
+}
+
 function foldsFlag(cv: string | boolean | undefined, fallback: number): number {
   if (cv === undefined || cv === false) return fallback;
   if (cv === true) return 5;
-  const k = Number(cv);
-  if (!Number.isInteger(k) || k < 2) throw new Error(`--cv needs an integer ≥ 2, got ${cv}`);
-  return k;
+  return integerFlag('--cv', cv, 2);
+}
+
+/** `--draws`: kb-gaps also reruns its protocol over this many seeded draws of gap intents. */
+function drawsFlag(draws: string | undefined): number {
+  return draws === undefined ? 0 : integerFlag('--draws', draws, 0);
 }
 
 const progress = (message: string) => process.stderr.write(`${message}\n`);

@@ -80,14 +80,6 @@ function evaluateAsAppEmbeddings(
   return evaluateTopics(rows, file, {}, { id: `app:${vector(rows[0] as IntentRow).length}`, vector });
 }
 
-/** `--draws`: kb-gaps also reruns its protocol over this many seeded draws of gap intents. */
-export function drawsFlag(draws: string | undefined): number {
-  if (draws === undefined) return 0;
-  const n = Number(draws);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--draws needs an integer ≥ 0, got ${draws}`);
-  return n;
-}
-
 export async function runTopicTask(
   task: TopicTask,
   file: string,
