@@ -110,8 +110,11 @@ export function gapSignals(input: GapInput, thresholds: GapThresholds = {}): Gap
  */
 export class RetrievalCalibrator {
   private readonly sample: number[] = [];
+  // The same scores in order, kept so as they come: every question reads a
+  // percentile and the threshold, and re-sorting the reservoir for each one
+  // cost half a millisecond a question.
+  private readonly sorted: number[] = [];
   private seen = 0;
-  private sorted: number[] | undefined;
 
   private readonly capacity: number;
   private readonly minSamples: number;
@@ -129,20 +132,16 @@ export class RetrievalCalibrator {
     if (this.sample.length < this.capacity) this.sample.push(score);
     else {
       // Deterministic stride replacement keeps the reservoir recent without a random source.
-      this.sample[this.seen % this.capacity] = score;
+      const at = this.seen % this.capacity;
+      this.sorted.splice(this.below(this.sample[at] as number), 1);
+      this.sample[at] = score;
     }
-    this.sorted = undefined;
+    this.sorted.splice(this.below(score), 0, score);
   }
 
-  private view(): number[] {
-    this.sorted ??= [...this.sample].sort((a, b) => a - b);
-    return this.sorted;
-  }
-
-  /** Share of recent scores below `score` (0 = worst seen), or null before enough were seen. */
-  percentile(score: number): number | null {
-    const s = this.view();
-    if (s.length < this.minSamples) return null;
+  /** How many recent scores are below `score`. */
+  private below(score: number): number {
+    const s = this.sorted;
     let lo = 0;
     let hi = s.length;
     while (lo < hi) {
@@ -150,16 +149,39 @@ export class RetrievalCalibrator {
       if ((s[mid] as number) < score) lo = mid + 1;
       else hi = mid;
     }
-    return lo / s.length;
+    return lo;
+  }
+
+  /** Share of recent scores below `score` (0 = worst seen), or null before enough were seen. */
+  percentile(score: number): number | null {
+    const n = this.sorted.length;
+    return n < this.minSamples ? null : this.below(score) / n;
   }
 
   threshold(): number | null {
-    const s = this.view();
-    if (s.length < this.minSamples) return null;
-    const median = s[s.length >> 1] as number;
-    const dev = s.map((x) => Math.abs(x - median)).sort((a, b) => a - b);
-    const mad = (dev[dev.length >> 1] as number) * 1.4826;
-    return median - this.spread * mad;
+    const s = this.sorted;
+    const n = s.length;
+    if (n < this.minSamples) return null;
+    const m = n >> 1;
+    const median = s[m] as number;
+    // The median absolute deviation without sorting the deviations: those of
+    // the scores below the median grow leftwards from it, those above
+    // rightwards, so merging the two runs reaches the middle one in n/2 steps.
+    let lo = m - 1;
+    let hi = m;
+    let dev = 0;
+    for (let k = 0; k <= m; k++) {
+      const left = lo >= 0 ? median - (s[lo] as number) : Number.POSITIVE_INFINITY;
+      const right = hi < n ? (s[hi] as number) - median : Number.POSITIVE_INFINITY;
+      if (left <= right) {
+        dev = left;
+        lo--;
+      } else {
+        dev = right;
+        hi++;
+      }
+    }
+    return median - this.spread * dev * 1.4826;
   }
 
   thresholds(score: number): GapThresholds {

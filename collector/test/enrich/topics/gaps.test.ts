@@ -1,3 +1,4 @@
+import { seededRandom } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import {
   GapTracker,
@@ -80,6 +81,28 @@ describe('RetrievalCalibrator', () => {
     expect(gapSignals({ documents: 3, topScore: 8 }, bm25.thresholds(8)).kbGap).toBe(false);
     expect(cosine.percentile(0.3)).toBe(0);
     expect(cosine.percentile(2)).toBe(1);
+  });
+
+  it('gives the sorted reservoir’s percentile and MAD threshold as it keeps turning over', () => {
+    const capacity = 64;
+    const c = new RetrievalCalibrator({ capacity, minSamples: 5 });
+    const random = seededRandom(7);
+    // What the reservoir holds: the last `capacity` scores by stride replacement, as add() documents.
+    const held: number[] = [];
+    for (let seen = 1; seen <= 500; seen++) {
+      // Ties and a skewed spread, as retrieval scores have.
+      const score = Math.round(random() ** 2 * 40) / 40;
+      c.add(score);
+      if (held.length < capacity) held.push(score);
+      else held[seen % capacity] = score;
+      if (held.length < 5) continue;
+      const sorted = [...held].sort((a, b) => a - b);
+      const median = sorted[sorted.length >> 1] as number;
+      const mad = sorted.map((x) => Math.abs(x - median)).sort((a, b) => a - b)[sorted.length >> 1] as number;
+      expect(c.threshold()).toBeCloseTo(median - 1.5 * 1.4826 * mad, 12);
+      const probe = random();
+      expect(c.percentile(probe)).toBe(sorted.filter((x) => x < probe).length / sorted.length);
+    }
   });
 
   it('stays silent before it has seen enough scores', () => {
