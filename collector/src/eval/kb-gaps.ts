@@ -20,10 +20,11 @@ import { contextRelevance, seededRandom } from '@oversight/scorers';
 import { type HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
 import { BUILTIN_DIMENSION, BUILTIN_EMBEDDERS, TopicClusterer } from '../enrich/topics/clusterer.ts';
 import {
+  GapCalibrator,
   GapTracker,
   gapSignals,
   ownGapScore,
-  RetrievalCalibrator,
+  PeerNearness,
   topicInformedScore,
 } from '../enrich/topics/gaps.ts';
 import { auroc } from './metrics.ts';
@@ -193,7 +194,8 @@ export function evaluateKbGaps(
   // The topics' embedder learns online from the questions, as in the collector.
   const topicsUse = options.useVectors ? new UseEmbedder() : undefined;
 
-  const calibrator = new RetrievalCalibrator();
+  const calibrator = new GapCalibrator();
+  const nearness = new PeerNearness();
   const scores: number[] = [];
   const relevanceScores: number[] = [];
   const bothScores: number[] = [];
@@ -213,7 +215,17 @@ export function evaluateKbGaps(
     const ranked = sims.map((sim, i) => [sim, i] as const).sort((a, b) => b[0] - a[0]);
     const top = ranked.slice(0, TOP_K_DOCS);
     const topScore = top.reduce((a, [sim]) => a + sim, 0) / Math.max(1, top.length);
-    const thresholds = calibrator.thresholds(topScore);
+    const assigned = topicsUse
+      ? clusterer.assignDetailed(
+          projectId,
+          r.text,
+          topicsUse.fromParts(r.text, options.useVectors?.get(r.text) as Float32Array),
+          topicsUse.id,
+        )
+      : clusterer.assignDetailed(projectId, r.text);
+    const topicId = assigned.topicId;
+    const peers = nearness.percentile(projectId, assigned.embedder, assigned.nearest);
+    const thresholds = calibrator.judge(topScore, peers);
     const relevance = contextRelevance(
       r.text,
       top.map(([, i]) => docs[i] as string),
@@ -227,15 +239,6 @@ export function evaluateKbGaps(
         ? both.score
         : 1 - (1 - (gapSignals({ contextRelevance: relevance }).score ?? 0)) * topScore,
     );
-    calibrator.add(topScore);
-    const topicId = topicsUse
-      ? clusterer.assign(
-          projectId,
-          r.text,
-          topicsUse.fromParts(r.text, options.useVectors?.get(r.text) as Float32Array),
-          topicsUse.id,
-        )
-      : clusterer.assign(projectId, r.text);
     const own = ownGapScore(result, topScore, thresholds) ?? 0;
     tracker.record(projectId, topicId, r.text, { ...result, score: own });
     const positive = gapIntents.has(r.intent);

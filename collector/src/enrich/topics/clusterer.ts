@@ -122,6 +122,12 @@ export interface Assignment {
   created: boolean;
   /** Cosine between the question and the topic's centroid before it joined (1 for a new topic). */
   similarity: number;
+  /**
+   * Cosine to the nearest topic's centroid before the question joined, new
+   * topic or not: how close the project's earlier questions come to this one.
+   * Nearness below the search's floor is not measured, so it reads as the floor.
+   */
+  nearest: number;
   embedder: string;
 }
 
@@ -589,7 +595,13 @@ export class TopicClusterer {
     this.add(s, topic, question, q, terms, at, created ? undefined : dims);
     if (++s.sinceMerge >= this.mergeEvery) this.mergeSpace(s);
     if (created && s.topics.length > this.maxTopics) this.evict(s, topic);
-    return { topicId: topic.id, created, similarity: created ? 1 : bestSim, embedder: s.embedderId };
+    return {
+      topicId: topic.id,
+      created,
+      similarity: created ? 1 : bestSim,
+      nearest: Math.max(bestSim, floor),
+      embedder: s.embedderId,
+    };
   }
 
   /**

@@ -31,14 +31,15 @@ import type { LlmSpan } from '../../normalize/index.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { qualifiedTable, TOPICS } from '../../store/tables.ts';
 import type { EnrichContext, TraceEnricher, TraceEnrichment, TraceGeneration } from '../trace-enricher.ts';
-import { BUILTIN_EMBEDDERS, type ClustererOptions, TopicClusterer } from './clusterer.ts';
+import { type Assignment, BUILTIN_EMBEDDERS, type ClustererOptions, TopicClusterer } from './clusterer.ts';
 import {
   DEFAULT_GAP_THRESHOLDS,
+  GapCalibrator,
   type GapThresholds,
   GapTracker,
   gapSignals,
   ownGapScore,
-  RetrievalCalibrator,
+  PeerNearness,
   topicInformedScore,
 } from './gaps.ts';
 import type { TopicRowInput } from './types.ts';
@@ -208,7 +209,8 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   });
   const { restored, errors } = await restoreTopics(options.store, clusterer);
   const external = options.embedderInstance ?? makeEmbedder(embedderConfig);
-  const calibrators = new Map<string, RetrievalCalibrator>();
+  const calibrators = new Map<string, GapCalibrator>();
+  const nearness = new PeerNearness(options.calibrator);
   // Recent generations, oldest forgotten first (a lookup leaves the order alone).
   const seen = new RecentMap<string, { topicId: string; gap: boolean }>(
     options.rememberGenerations ?? 20_000,
@@ -227,7 +229,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     const key = `${projectId}\u0000${scale}`;
     let c = calibrators.get(key);
     if (!c) {
-      c = new RetrievalCalibrator(options.calibrator);
+      c = new GapCalibrator(options.calibrator);
       calibrators.set(key, c);
     }
     return c;
@@ -326,6 +328,8 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       const key = `${g.projectId}\u0000${g.span.spanId}`;
       const before = seen.get(key);
       let topicId: string | undefined;
+      // The nearness percentile of a question placed now (null for one placed before).
+      let peers: number | null = null;
       if (g.pair.question.trim() !== '') {
         if (before) {
           // Already counted (a re-scored trace, or the same span twice): keep
@@ -334,12 +338,13 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         } else {
           const app = supplied.get(g);
           const vector = embedded.get(g);
+          let assigned: Assignment;
           try {
-            topicId = app
-              ? clusterer.assign(g.projectId, g.pair.question, app.vector, app.embedder)
+            assigned = app
+              ? clusterer.assignDetailed(g.projectId, g.pair.question, app.vector, app.embedder)
               : vector && external
-                ? clusterer.assign(g.projectId, g.pair.question, vector, external.id)
-                : clusterer.assign(g.projectId, g.pair.question);
+                ? clusterer.assignDetailed(g.projectId, g.pair.question, vector, external.id)
+                : clusterer.assignDetailed(g.projectId, g.pair.question);
           } catch (error) {
             // A vector the clusterer refuses (zero, non-finite, another width
             // under the same name) costs this question its preferred space, not
@@ -348,8 +353,10 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
               `assign:${g.projectId}`,
               `topics: project ${g.projectId}: ${(error as Error).message}; using the built-in embedder`,
             );
-            topicId = clusterer.assign(g.projectId, g.pair.question);
+            assigned = clusterer.assignDetailed(g.projectId, g.pair.question);
           }
+          topicId = assigned.topicId;
+          peers = nearness.percentile(g.projectId, assigned.embedder, assigned.nearest);
         }
         g.found.topicId = BigInt(topicId);
       }
@@ -357,9 +364,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       const evidence = retrievalEvidence(g.retrievals);
       let retrieval: GapThresholds | undefined;
       if (evidence.topScore !== undefined) {
-        const c = calibrator(g.projectId, evidence.scale);
-        retrieval = c.thresholds(evidence.topScore);
-        if (!before) c.add(evidence.topScore);
+        retrieval = calibrator(g.projectId, evidence.scale).judge(evidence.topScore, peers, !before);
       }
       const judged = { ...thresholds, ...retrieval };
       const result = gapSignals(

@@ -189,6 +189,84 @@ export class RetrievalCalibrator {
   }
 }
 
+/**
+ * Weight of the peers' nearness against the top score's percentile in
+ * `GapCalibrator`: the even prior, not a fitted value (README, "Topics and
+ * knowledge-base gaps", has the figures for 0.25–0.75).
+ */
+export const PEER_WEIGHT = 0.5;
+
+type CalibratorOptions = ConstructorParameters<typeof RetrievalCalibrator>[0];
+
+/**
+ * A project's retrieval evidence, judged against how near its earlier
+ * questions come to each new one. A top score is low or high partly because
+ * of the question: a generic, wordy one sits near many documents and many
+ * questions alike, a terse one near few of either. What says "the knowledge
+ * base lacks this" is retrieval weak for a question the traffic knows well:
+ * its top score's percentile minus PEER_WEIGHT × its nearness percentile
+ * (`PeerNearness`), itself placed in the project's distribution. Both are
+ * percentiles, so the app's retrieval scale (cosine, BM25, a reranker's
+ * logit) never meets the topic space's cosine. Without a nearness the
+ * percentile of the top score stands alone, as does the flag's threshold
+ * (`retrievalScore`) always.
+ */
+export class GapCalibrator {
+  private readonly top: RetrievalCalibrator;
+  private readonly relative: RetrievalCalibrator;
+
+  constructor(options: CalibratorOptions = {}) {
+    this.top = new RetrievalCalibrator(options);
+    this.relative = new RetrievalCalibrator(options);
+  }
+
+  /**
+   * The thresholds to judge `topScore` by, given the question's nearness
+   * percentile (null when unknown); with `learn`, both then join the
+   * distributions (a question scored again must not count twice).
+   */
+  judge(topScore: number, peers: number | null, learn = true): GapThresholds {
+    const own = this.top.thresholds(topScore);
+    const relative =
+      peers != null && own.retrievalPercentile != null
+        ? own.retrievalPercentile - PEER_WEIGHT * peers
+        : undefined;
+    const percentile = relative === undefined ? null : this.relative.percentile(relative);
+    if (learn) {
+      this.top.add(topScore);
+      if (relative !== undefined) this.relative.add(relative);
+    }
+    return percentile == null ? own : { ...own, retrievalPercentile: percentile };
+  }
+}
+
+/**
+ * How near each question's nearest topic was when it arrived
+ * (`Assignment.nearest`), as a percentile of its project's questions in the
+ * same topic space: each embedder's cosines have their own scale.
+ */
+export class PeerNearness {
+  private readonly spaces = new Map<string, RetrievalCalibrator>();
+  private readonly options: CalibratorOptions;
+
+  constructor(options: CalibratorOptions = {}) {
+    this.options = options;
+  }
+
+  /** The percentile of `nearest` (null before the space has a distribution); with `learn`, it then joins it. */
+  percentile(projectId: string, space: string, nearest: number, learn = true): number | null {
+    const key = `${projectId}\u0000${space}`;
+    let c = this.spaces.get(key);
+    if (!c) {
+      c = new RetrievalCalibrator(this.options);
+      this.spaces.set(key, c);
+    }
+    const p = c.percentile(nearest);
+    if (learn) c.add(nearest);
+    return p;
+  }
+}
+
 /** Per-topic roll-up of gap results: what `kb_gaps` computes in SQL, kept live for ranking at flush. */
 export interface TopicGapStats {
   questions: number;

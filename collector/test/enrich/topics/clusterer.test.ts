@@ -111,6 +111,18 @@ describe('TopicClusterer', () => {
     expect(b.created).toBe(false);
     // Same words, orthogonal vector: the app's embedding decides, not the text.
     expect(d.topicId).not.toBe(a.topicId);
+    // How near the earlier questions came, joined or not: the nearest centroid's cosine.
+    const unit = (v: number[]) => v.map((x) => x / Math.hypot(...v));
+    const sum = unit([1, 0, 0.1]).map((x, i) => x + (unit([0.9, 0.05, 0.1])[i] as number));
+    expect(b.nearest).toBe(b.similarity);
+    expect(b.nearest).toBeCloseTo(
+      unit([1, 0, 0.1]).reduce((acc, x, i) => acc + x * (unit([0.9, 0.05, 0.1])[i] as number), 0),
+      6,
+    );
+    expect(d.created).toBe(true);
+    expect(d.nearest).toBeCloseTo((sum[1] as number) / Math.hypot(...sum), 6);
+    // The first question had no earlier one: the lowest cosine there is.
+    expect(a.nearest).toBe(-1);
     expect(() => c.assign('p1', 'x', [0, 0, 0])).toThrow(/zero vector/);
     expect(() => c.assign('p1', 'x', [1, Number.NaN, 0])).toThrow(/non-finite/);
   });

@@ -360,6 +360,27 @@ describe('topics enricher', () => {
     expect(Math.min(...others)).toBeGreaterThanOrEqual(0);
   });
 
+  it('reads the same weak retrieval as more of a gap for a question the traffic knows well', async () => {
+    const enricher = await createTopicsEnricher({ store, calibrator: { minSamples: 20 } });
+    // Two projects with the same history; then each hears one more card
+    // question, retrieved at the same score, low among the project's.
+    const probe = async (project: string, question: string) => {
+      const gens = knownTurns(20).map((t) => generation(project, t));
+      const weak = { content: KNOWN.card?.doc as string, score: 0.825 };
+      gens.push(generation(project, { question, answer: 'Please check the app.', docs: [weak] }));
+      await enricher.enrich(gens, { rescore: false });
+      const [first, last] = [gens[0]?.found, gens.at(-1)?.found];
+      // Both join the card topic, so its mean weighs the same in both scores.
+      expect(last?.topicId).toBe(first?.topicId);
+      return last?.kbGapScore as number;
+    };
+    // Asked before word for word: the traffic knows it well, so retrieval should have found it.
+    const familiar = await probe('peers-familiar', 'card payment keeps getting declined');
+    // Still about a declined card, but only just near enough to join its topic.
+    const unusual = await probe('peers-unusual', 'declined card payment in a hotel');
+    expect(familiar).toBeGreaterThan(unusual);
+  });
+
   it('counts a merged-away topic’s earlier rows under the topic it merged into, in kb_gaps', async () => {
     // App embeddings with fixed thresholds, so which topics form and merge is exact:
     // only identical vectors join, and merging is by average linkage ≥ 0.5.

@@ -1,9 +1,12 @@
 import { seededRandom } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import {
+  GapCalibrator,
   GapTracker,
   gapSignals,
   ownGapScore,
+  PEER_WEIGHT,
+  PeerNearness,
   RetrievalCalibrator,
   topicInformedScore,
   wilsonLower,
@@ -113,6 +116,75 @@ describe('RetrievalCalibrator', () => {
     expect(c.threshold()).toBeNull();
     c.add(0.5);
     expect(c.threshold()).toBe(0.5);
+  });
+});
+
+describe('GapCalibrator', () => {
+  // A project's history: top scores spread over 0.40–0.79, nearness percentiles over 0–0.95.
+  function warmed(): GapCalibrator {
+    const c = new GapCalibrator({ minSamples: 20 });
+    for (let i = 0; i < 200; i++) c.judge(0.4 + (i % 40) / 100, ((i * 7) % 20) / 20);
+    return c;
+  }
+
+  it('judges the same top score as weaker evidence of coverage when the traffic knows the question well', () => {
+    const c = warmed();
+    const familiar = c.judge(0.6, 0.95, false).retrievalPercentile as number;
+    const stray = c.judge(0.6, 0.05, false).retrievalPercentile as number;
+    const alone = c.judge(0.6, null, false).retrievalPercentile as number;
+    expect(familiar).toBeLessThan(alone);
+    expect(stray).toBeGreaterThan(alone);
+    // The top score alone is its percentile among the project's top scores.
+    expect(alone).toBeCloseTo(0.5, 1);
+    const scored = (t: ReturnType<GapCalibrator['judge']>) =>
+      gapSignals({ documents: 3, topScore: 0.6 }, t).score as number;
+    expect(scored(c.judge(0.6, 0.95, false))).toBeGreaterThan(scored(c.judge(0.6, 0.05, false)));
+  });
+
+  it('places the relative score in its own distribution, so the strength stays a percentile', () => {
+    const c = warmed();
+    // A top score above every one seen, from a question no earlier one came near:
+    // the best case, level only with the history's own best cases.
+    expect(c.judge(2, 0, false).retrievalPercentile).toBeGreaterThan(0.99);
+    expect(c.judge(-1, 1, false).retrievalPercentile).toBe(0);
+    // The relative score is the top score's percentile minus PEER_WEIGHT × the nearness's.
+    const a = c.judge(0.6, 0.2, false).retrievalPercentile as number;
+    const b = c.judge(0.6, 0.2 + 0.1 / PEER_WEIGHT, false).retrievalPercentile as number;
+    expect(a).toBeGreaterThan(b);
+  });
+
+  it('leaves the flag’s threshold to the top score alone, and learns only when told to', () => {
+    const c = warmed();
+    const plain = new RetrievalCalibrator({ minSamples: 20 });
+    for (let i = 0; i < 200; i++) plain.add(0.4 + (i % 40) / 100);
+    expect(c.judge(0.3, 0.9, false).retrievalScore).toBe(plain.threshold());
+    const before = c.judge(0.6, 0.5, false);
+    for (let i = 0; i < 50; i++) c.judge(0.45, 0.5, false);
+    expect(c.judge(0.6, 0.5, false)).toEqual(before);
+    for (let i = 0; i < 50; i++) c.judge(0.45, 0.5);
+    expect(c.judge(0.6, 0.5, false).retrievalPercentile).toBeGreaterThan(
+      before.retrievalPercentile as number,
+    );
+  });
+
+  it('says nothing graded before the project has a distribution', () => {
+    const c = new GapCalibrator({ minSamples: 20 });
+    expect(c.judge(0.6, 0.5)).toEqual({ retrievalScore: null, retrievalPercentile: null });
+  });
+});
+
+describe('PeerNearness', () => {
+  it('places a nearness among its own project’s and space’s, which never mix', () => {
+    const n = new PeerNearness({ minSamples: 10 });
+    for (let i = 0; i < 100; i++) {
+      n.percentile('a', 'builtin', i / 100);
+      // Another embedder's cosines sit higher: its own scale.
+      n.percentile('a', 'app:512', 0.5 + i / 200);
+    }
+    expect(n.percentile('a', 'builtin', 0.5, false)).toBeCloseTo(0.5, 2);
+    expect(n.percentile('a', 'app:512', 0.5, false)).toBe(0);
+    expect(n.percentile('b', 'builtin', 0.5, false)).toBeNull();
+    expect(n.percentile('a', 'builtin', 0.5, false)).toBeCloseTo(0.5, 2);
   });
 });
 
