@@ -34,6 +34,8 @@ const RULES: Record<string, Rule[]> = {
     // A repeat is read against the same questions' first, encoded pass.
     [/^use_repeat_qps_per_core$/, 'use_assign_qps_per_core'],
     [/^student_assign_qps_100_topics$/, 'assign_qps_100_topics'],
+    // What the enricher's gap part adds per question, beside the assign() it runs with.
+    [/^gap_scoring_qps$/, 'assign_qps_100_topics'],
     [/^student_assign_qps_10k_topics$/, 'assign_qps_10k_topics'],
     [/^use_loop_delay_(p99|max)_ms$/, 'idle_loop_delay_$1_ms'],
   ],

@@ -43,6 +43,13 @@ import {
   type ClustererOptions,
   TopicClusterer,
 } from '../../collector/src/enrich/topics/clusterer.ts';
+import {
+  GapCalibrator,
+  GapTracker,
+  gapSignals,
+  PeerNearness,
+  topicInformedScore,
+} from '../../collector/src/enrich/topics/gaps.ts';
 import { printTable } from '../report.ts';
 import type { Figures, Section, SectionOptions } from '../section.ts';
 import { round } from '../stats.ts';
@@ -210,6 +217,30 @@ async function useThroughput(count: number) {
   }
 }
 
+/**
+ * What the topics enricher adds per question for knowledge-base gaps, once the
+ * project's reservoirs are full: the retrieval score judged against the
+ * question's nearness (GapCalibrator, PeerNearness: three reservoirs of
+ * 2,048 scores), the signals, and the topic's tracker. Read against the same
+ * run's assign() at ~100 topics, which the enricher runs beside it.
+ */
+function gapScoringRate(count: number): number {
+  const calibrator = new GapCalibrator();
+  const nearness = new PeerNearness();
+  const tracker = new GapTracker();
+  const r = rng(17);
+  const step = (i: number) => {
+    const topic = `t${i % 100}`;
+    const topScore = r();
+    const thresholds = calibrator.judge(topScore, nearness.percentile('p', 'builtin', r()));
+    const result = gapSignals({ documents: 3, topScore }, thresholds);
+    tracker.record('p', topic, 'q', result);
+    topicInformedScore(result.score ?? 0, tracker.meanScore('p', topic));
+  };
+  for (let i = 0; i < 5_000; i++) step(i);
+  return bestRate(count, step);
+}
+
 const PROJECTS = 100;
 const BLOCK = 500;
 
@@ -291,6 +322,7 @@ export const topics: Section = {
     const fewStudent = questionSource(100, 11);
     for (let i = 0; i < 2_000; i++) student.assign('p', fewStudent());
     const studentAt100 = rate(timed, (i) => student.assign('p', fewQs[i] as string));
+    const gapQps = gapScoringRate(timed);
 
     // 10k topics in one project: seeded through restore() (one founding
     // question each, as rows from the topics table would be), then a fixed
@@ -354,6 +386,12 @@ export const topics: Section = {
         ],
         ['assign(), ~100 topics', small.size, timed, Math.round(at100)],
         ['student embedder + assign(), ~100 topics', student.size, timed, Math.round(studentAt100)],
+        [
+          'gap scoring per question (calibrated retrieval + nearness, tracker)',
+          '100',
+          timed,
+          Math.round(gapQps),
+        ],
         [
           'reference: assign(), 10k topics in one project, linear scan',
           topics10k,
@@ -424,6 +462,7 @@ export const topics: Section = {
       assign_qps_100_topics: Math.round(at100),
       assign_qps_10k_topics: Math.round(at10k),
       student_assign_qps_100_topics: Math.round(studentAt100),
+      gap_scoring_qps: Math.round(gapQps),
       student_assign_qps_10k_topics: Math.round(studentAt10k),
       assign_qps_10k_topics_linear: Math.round(at10kLinear),
       restore_ms_10k_topics: Math.round(restoreMs),
