@@ -15,6 +15,9 @@
  *     shrink 5: weight 0.5 0.808, 0.7 0.813, 1 (topic only) 0.787
  *   Shipped: the even blend with the tracker's shrink 5 (the prior, not the
  *   best cell); the eval prints 0.817 with the calibrated percentile score.
+ *   Since 2026-12-04 the own evidence is the top score judged against the
+ *   question's nearness to earlier questions (peer-nearness.ts): the eval
+ *   prints 0.855.
  */
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
