@@ -212,7 +212,9 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const calibrators = new Map<string, GapCalibrator>();
   const nearness = new PeerNearness(options.calibrator);
   // Recent generations, oldest forgotten first (a lookup leaves the order alone).
-  const seen = new RecentMap<string, { topicId: string; gap: boolean }>(
+  // `peers`: the question's nearness percentile when it was placed, so a
+  // re-scored trace is judged as it was the first time.
+  const seen = new RecentMap<string, { topicId: string; gap: boolean; peers: number | null }>(
     options.rememberGenerations ?? 20_000,
   );
   const thresholds = { ...DEFAULT_GAP_THRESHOLDS, ...options.thresholds };
@@ -328,8 +330,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       const key = `${g.projectId}\u0000${g.span.spanId}`;
       const before = seen.get(key);
       let topicId: string | undefined;
-      // The nearness percentile of a question placed now (null for one placed before).
-      let peers: number | null = null;
+      let peers = before?.peers ?? null;
       if (g.pair.question.trim() !== '') {
         if (before) {
           // Already counted (a re-scored trace, or the same span twice): keep
@@ -393,7 +394,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       } else if (before.gap !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
       // The score the kb-gaps eval ranks questions by: its own evidence and its topic's so far.
       if (own !== null) g.found.kbGapScore = topicInformedScore(own, gaps.meanScore(g.projectId, topicId));
-      seen.set(key, { topicId, gap });
+      seen.set(key, { topicId, gap, peers });
     }
     // Topics start small and merge (clusterer.ts): merging before the rows are
     // written keeps a burst of one subject under one id in llm_spans.

@@ -360,7 +360,7 @@ describe('topics enricher', () => {
     expect(Math.min(...others)).toBeGreaterThanOrEqual(0);
   });
 
-  it('reads the same weak retrieval as more of a gap for a question the traffic knows well', async () => {
+  it('reads the same weak retrieval as more of a gap for a question the traffic knows well, and again on a replay', async () => {
     const enricher = await createTopicsEnricher({ store, calibrator: { minSamples: 20 } });
     // Two projects with the same history; then each hears one more card
     // question, retrieved at the same score, low among the project's.
@@ -372,6 +372,11 @@ describe('topics enricher', () => {
       const [first, last] = [gens[0]?.found, gens.at(-1)?.found];
       // Both join the card topic, so its mean weighs the same in both scores.
       expect(last?.topicId).toBe(first?.topicId);
+      // Scored again (a replay): judged against the nearness it had when placed,
+      // so the score moves only as far as the distributions did (without it: 0.1).
+      const again: TraceGeneration = { ...(gens.at(-1) as TraceGeneration), found: { refusal: false } };
+      await enricher.enrich([again], { rescore: true });
+      expect(again.found.kbGapScore).toBeCloseTo(last?.kbGapScore as number, 1);
       return last?.kbGapScore as number;
     };
     // Asked before word for word: the traffic knows it well, so retrieval should have found it.
