@@ -96,7 +96,9 @@ export interface Tables {
     | 'relevance_scored'
     | 'answer_relevance_sum'
     | 'gap_checked'
-    | 'gaps';
+    | 'gaps'
+    | 'gap_scored'
+    | 'gap_score_sum';
   llm_spans_hourly:
     | 'project_id'
     | 'hour'

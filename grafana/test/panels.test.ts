@@ -157,7 +157,7 @@ describe('hallucination dashboard', () => {
       expect(
         await run('oversight-hallucination', 'Scored answers', { project: 'default', topic: '102' }),
       ).toEqual([{ scored: (N * 2) / 3 }]);
-      const ranked = await run('oversight-kb-gaps', 'Topics ranked by gap score');
+      const ranked = await run('oversight-kb-gaps', 'Topics ranked by mean gap score');
       expect(ranked.map((r) => r.topic)).not.toContain('crypto payments');
       expect(ranked.find((r) => r.topic === 'passwords')?.questions).toBe(
         byTopic.find((r) => r.topic === 'passwords')?.answers,
@@ -280,13 +280,19 @@ describe('overview dashboard', () => {
 });
 
 describe('knowledge-base gaps dashboard', () => {
-  it('ranks topics by gap score with their sample questions', async () => {
-    const rows = await run('oversight-kb-gaps', 'Topics ranked by gap score');
-    expect(rows.map((r) => [r.topic, r.questions, r.gaps, r.gap_rate])).toEqual([
-      ['crypto payments', N / 3, N / 6, 0.5],
-      ['passwords', N / 3, N / 12, 0.25],
-      ['billing', N / 3, 0, 0],
+  it('ranks topics by their mean graded gap score, with flag counts and sample questions', async () => {
+    const rows = await run('oversight-kb-gaps', 'Topics ranked by mean gap score');
+    // Billing has no flagged gap but ranks second: its answers' graded scores say retrieval was weak.
+    expect(rows.map((r) => [r.topic, r.questions, r.gaps, r.gap_rate, r.graded])).toEqual([
+      ['crypto payments', N / 3, N / 6, 0.5, N / 3],
+      ['billing', N / 3, 0, 0, N / 3],
+      ['passwords', N / 3, N / 12, 0.25, N / 3],
     ]);
+    // Each topic's mean (0.6, 0.5, 0.4) shrunk by five answers at the range's mean (0.5).
+    const shrunk = (mean: number) => (mean * (N / 3) + 5 * 0.5) / (N / 3 + 5);
+    expect(rows.map((r) => Number(r.mean_gap_score))).toEqual(
+      [0.6, 0.5, 0.4].map((m) => expect.closeTo(shrunk(m), 5)),
+    );
     const top = rows[0] as Row;
     expect(Number(top.gap_score)).toBeGreaterThan(0.47);
     expect(Number(top.gap_score)).toBeLessThan(0.5);

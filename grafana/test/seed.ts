@@ -73,11 +73,15 @@ export function seedStatements(options: SeedOptions): string[] {
   const t = 'intDiv(number, 24) % 3';
   const topicId = `toUInt64(101 + ${t})`;
   const gap = `toUInt8(${h} < ${t})`;
+  // Graded gap scores whose topic means (billing 0.5, passwords 0.4, crypto 0.6) rank
+  // otherwise than the flags do: billing has no flagged gap, but weak retrieval throughout.
+  const gapScore = `toFloat32(multiIf(${t} = 0, 0.5, ${t} = 1, 0.3, 0.4) + 0.4 * ${gap})`;
   const model = `${arr(MODELS)}[number % 3 + 1]`;
   const answers = (project: string, count: number, allHallucinate: boolean, idBase: number) => `
 INSERT INTO llm_spans (project_id, timestamp, trace_id, span_id, service_name, convention, operation, name, provider,
   request_model, response_model, input_tokens, output_tokens, cost_usd, duration_ns, ttft_ms, status, session_id, user_id,
-  metadata, prompt_text, completion_text, topic_id, groundedness, hallucinated, answer_relevance, context_relevance, kb_gap, gap_signals)
+  metadata, prompt_text, completion_text, topic_id, groundedness, hallucinated, answer_relevance, context_relevance, kb_gap,
+  kb_gap_score, gap_signals)
 SELECT '${project}', ${at('number')}, lower(hex(toUInt128(number + ${idBase}))), lower(hex(toUInt64(number + ${idBase}))),
   ${allHallucinate ? `'${SERVICES[0]}'` : `${arr(SERVICES)}[number % 2 + 1]`}, 'otel_genai', 'chat', 'chat',
   ${allHallucinate ? `'${PROVIDERS[0]}'` : `${arr(PROVIDERS)}[number % 3 + 1]`},
@@ -89,6 +93,7 @@ SELECT '${project}', ${at('number')}, lower(hex(toUInt128(number + ${idBase}))),
   concat('answer ', toString(number)), ${topicId},
   ${allHallucinate ? 'toFloat32(0.15)' : `toFloat32(if(${h} = 0, 0.15, 0.75) + (number % 3) * 0.1)`},
   ${allHallucinate ? 'toUInt8(1)' : `toUInt8(${h} = 0)`}, toFloat32(0.9), toFloat32(if(${gap} = 1, 0.3, 0.8)), ${gap},
+  ${gapScore},
   if(${gap} = 1, ['low_retrieval_score', 'refusal'], [])
 FROM numbers(${count})`;
 
@@ -99,9 +104,9 @@ FROM numbers(${count})`;
   // ledger (quality_events, sign +1); the seed does the same so llm_quality_hourly sees them.
   statements.push(`
 INSERT INTO quality_events (project_id, timestamp, trace_id, span_id, service_name, model, topic_id, sign,
-  groundedness, hallucinated, answer_relevance, kb_gap)
+  groundedness, hallucinated, answer_relevance, kb_gap, kb_gap_score)
 SELECT project_id, timestamp, trace_id, span_id, service_name, if(response_model != '', response_model, request_model),
-  topic_id, 1, groundedness, hallucinated, answer_relevance, kb_gap
+  topic_id, 1, groundedness, hallucinated, answer_relevance, kb_gap, kb_gap_score
 FROM llm_spans
 WHERE isNotNull(hallucinated) OR isNotNull(groundedness) OR isNotNull(answer_relevance) OR isNotNull(kb_gap)`);
 

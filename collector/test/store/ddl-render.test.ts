@@ -23,6 +23,7 @@ describe('DDL templates', () => {
       '13_refreshed_rollups',
       '14_topic_merges',
       '15_kb_gap_score',
+      '16_gap_score_rollup',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -108,7 +109,16 @@ describe('DDL templates', () => {
       'topics',
       // 015 adds kb_gap_score to llm_spans_local
       'llm_spans',
+      // 016 adds the graded gap score to the quality ledger and its roll-up
+      'quality_events',
+      'llm_quality_hourly',
     ]);
+    // The roll-up's view reads the ledger's new column on each shard's local tables.
+    const modified = statements.find((s) =>
+      s.includes('llm_quality_hourly_mv_local ON CLUSTER `prod` MODIFY QUERY'),
+    );
+    expect(modified).toContain('AS gap_score_sum');
+    expect(modified).toContain('FROM `obs`.quality_events_local');
     // The refreshed feedback roll-up: every replica computes its own copy from its shard's local tables.
     const feedbackHourly = statements.find((s) => s.includes('`obs`.feedback_hourly_local ON CLUSTER'));
     expect(feedbackHourly).toContain('ENGINE = ReplacingMergeTree(refreshed_at)');

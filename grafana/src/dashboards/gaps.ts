@@ -1,8 +1,13 @@
 /**
  * Knowledge-base gaps: which topics retrieval cannot answer, from the hourly
- * quality roll-up (the kb_gaps view's figures, cheap over 30 days). Gap score
- * is the 95 % Wilson lower bound of the gap rate over the whole range, as the
- * view computes it per day, so a busy topic outranks a one-question one.
+ * quality roll-up (the kb_gaps view's figures, cheap over 30 days). Topics
+ * rank by the mean graded gap score of their answers (llm_spans.kb_gap_score,
+ * rolled up since migration 016), shrunk towards the range's mean as the
+ * collector's GapTracker shrinks it, so a one-question topic cannot top the
+ * list on one unlucky answer: the ranking `oversight eval --task kb-gaps`
+ * measures. Gap score is the 95 % Wilson lower bound of the flagged rate, as
+ * the view computes it per day; it breaks ties, as on hours rolled up before
+ * the graded score was.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { currentTopic, select, topicLabel, topicMapJoin, varFilter } from '../clickhouse.ts';
@@ -17,6 +22,10 @@ const RECENT_GAP_QUESTIONS = `LEFT JOIN (
     AND ${varFilter('project_id', 'project')}
   GROUP BY topic_id
 ) AS x ON x.topic_id = q.topic_id`;
+
+// Pseudo-answers at the range's mean score a topic's mean is shrunk with: GapTracker's SHRINK (collector, gaps.ts).
+const SHRUNK_MEAN =
+  '(sum(q.gap_score_sum) + 5 * (sum(sum(q.gap_score_sum)) OVER () / sum(sum(q.gap_scored)) OVER ())) / (graded + 5)';
 
 const WILSON =
   '(gaps / questions + 1.9208 / questions - 1.96 * sqrt((gaps / questions * (1 - gaps / questions) + 0.9604 / questions) / questions)) / (1 + 3.8416 / questions)';
@@ -33,7 +42,7 @@ export function gaps(): dashboard.DashboardBuilder {
     .withRow(row('Topics'))
     .withPanel(
       tablePanel(
-        'Topics ranked by gap score',
+        'Topics ranked by mean gap score',
         select(
           `${currentTopic('q')} AS topic_id`,
           `${topicLabel('q')} AS topic`,
@@ -41,6 +50,8 @@ export function gaps(): dashboard.DashboardBuilder {
           'sum(q.gaps) AS gaps',
           'gaps / questions AS gap_rate',
           `${WILSON} AS gap_score`,
+          'sum(q.gap_scored) AS graded',
+          `if(graded > 0, ${SHRUNK_MEAN}, NULL) AS mean_gap_score`,
           // Samples of every id folded into the topic.
           'arraySlice(groupUniqArrayArray(x.sample_questions), 1, 5) AS sample_questions',
         )
@@ -51,7 +62,7 @@ export function gaps(): dashboard.DashboardBuilder {
           .vars('project', 'service', 'model', 'topic')
           .groupBy('topic_id')
           .having('questions > 0')
-          .orderBy('gap_score DESC', 'topic_id')
+          .orderBy('mean_gap_score DESC', 'gap_score DESC', 'topic_id')
           .limit(50),
         24,
       ),

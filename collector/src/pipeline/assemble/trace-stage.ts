@@ -336,6 +336,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       // As in llm_spans: supersede clears groundedness/hallucinated/relevance, while kb_gap and
       // topic_id keep their value when no enricher says otherwise.
       const kbGap = f.kbGap !== undefined ? Number(f.kbGap) : (prev?.kbGap ?? null);
+      const kbGapScore = f.kbGapScore !== undefined ? f.kbGapScore : (prev?.kbGapScore ?? null);
       const next: QualityState = {
         traceId: g.traceId,
         spanId: g.span.spanId,
@@ -347,12 +348,14 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         hallucinated: f.hallucinated === undefined ? null : Number(f.hallucinated),
         answerRelevance: f.answerRelevance ?? null,
         kbGap,
+        kbGapScore,
       };
       const scored =
         next.groundedness !== null ||
         next.hallucinated !== null ||
         next.answerRelevance !== null ||
-        next.kbGap !== null;
+        next.kbGap !== null ||
+        next.kbGapScore !== null;
       rows.push(...qualityDelta(projectId, was, scored ? next : undefined));
     }
     return rows;

@@ -195,6 +195,7 @@ export interface QualityState {
   hallucinated: number | null;
   answerRelevance: number | null;
   kbGap: number | null;
+  kbGapScore: number | null;
 }
 
 const outstandingRow = z.object({
@@ -208,6 +209,7 @@ const outstandingRow = z.object({
   hallucinated: z.number().nullable(),
   answer_relevance: z.number().nullable(),
   kb_gap: z.number().nullable(),
+  kb_gap_score: z.number().nullable(),
   net: z.number().int(),
 });
 
@@ -226,11 +228,11 @@ export async function outstandingQuality(
   const rows = await store.query(
     `SELECT trace_id, span_id, toString(toUnixTimestamp64Nano(timestamp)) AS timestamp_ns, service_name, model,
             toString(topic_id) AS topic_id, groundedness, hallucinated, answer_relevance, kb_gap,
-            toInt32(sum(sign)) AS net
+            kb_gap_score, toInt32(sum(sign)) AS net
        FROM ${qualifiedTable(store.database, QUALITY_EVENTS)}
       WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
       GROUP BY trace_id, span_id, timestamp, service_name, model, topic_id,
-               groundedness, hallucinated, answer_relevance, kb_gap
+               groundedness, hallucinated, answer_relevance, kb_gap, kb_gap_score
      HAVING net != 0`,
     { params: { project: projectId, traces: traceIds } },
   );
@@ -248,6 +250,7 @@ export async function outstandingQuality(
       hallucinated: r.hallucinated,
       answerRelevance: r.answer_relevance,
       kbGap: r.kb_gap,
+      kbGapScore: r.kb_gap_score,
     };
     const key = `${r.trace_id}\u0000${r.span_id}`;
     out.set(key, [...(out.get(key) ?? []), { state, net: r.net }]);
@@ -265,7 +268,8 @@ const sameState = (a: QualityState, b: QualityState) =>
   f32(a.groundedness) === f32(b.groundedness) &&
   a.hallucinated === b.hallucinated &&
   f32(a.answerRelevance) === f32(b.answerRelevance) &&
-  a.kbGap === b.kbGap;
+  a.kbGap === b.kbGap &&
+  f32(a.kbGapScore) === f32(b.kbGapScore);
 
 /**
  * The ledger rows that move the roll-up from `outstanding` to `next` for one
@@ -293,6 +297,7 @@ export function qualityDelta(
     hallucinated: q.hallucinated,
     answer_relevance: q.answerRelevance,
     kb_gap: q.kbGap,
+    kb_gap_score: q.kbGapScore,
   });
   const rows: Row[] = [];
   for (const o of outstanding) {

@@ -33,6 +33,8 @@ interface Rollup {
   deciles: number[];
   gap_checked: number;
   gaps: number;
+  gap_scored: number;
+  gap_score_sum: number;
 }
 
 describe.each(storeBackends())('quality roll-up through the trace stage on $name', (backend) => {
@@ -44,7 +46,8 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
       `SELECT toInt32(sum(scored)) AS scored, toInt32(sum(hallucinated)) AS hallucinated,
               toInt32(sum(grounded_scored)) AS grounded_scored, sum(groundedness_sum) AS groundedness_sum,
               arrayMap(x -> toInt32(x), sumForEachMerge(groundedness_deciles)) AS deciles,
-              toInt32(sum(gap_checked)) AS gap_checked, toInt32(sum(gaps)) AS gaps
+              toInt32(sum(gap_checked)) AS gap_checked, toInt32(sum(gaps)) AS gaps,
+              toInt32(sum(gap_scored)) AS gap_scored, sum(gap_score_sum) AS gap_score_sum
          FROM llm_quality_hourly
         WHERE project_id = {p:String} AND ({topic:Int64} < 0 OR topic_id = {topic:Int64})`,
       { params: { p: project, topic: topic ?? -1 } },
@@ -101,6 +104,7 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
         for (const g of generations) {
           g.found.hallucinated = verdict;
           g.found.kbGap = verdict;
+          g.found.kbGapScore = verdict ? 0.75 : 0.25;
           g.found.topicId = topic;
         }
         return { rows: {} };
@@ -114,6 +118,8 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
       hallucinated: 1,
       gap_checked: 1,
       gaps: 1,
+      gap_scored: 1,
+      gap_score_sum: 0.75,
     });
 
     // A replay of the same spans: the trace carries scores, so it is re-scored; nothing changed, no ledger rows.
@@ -133,10 +139,22 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
     expect(s.metrics().tracesRescored).toBe(2);
     const all = await rollup('rollup-rescore');
     expect(all).toMatchObject({ scored: 1, hallucinated: 0, grounded_scored: 1, gap_checked: 1, gaps: 0 });
+    // The graded gap score moved with it: the mean a topic ranks by counts the new score once.
+    expect(all).toMatchObject({ gap_scored: 1, gap_score_sum: 0.25 });
     expect(all.groundedness_sum).toBeCloseTo(groundedness(WRONG, DOCS, { question: QUESTION }).score, 5);
     expect(all.deciles.reduce((a, b) => a + b, 0)).toBe(1);
-    expect(await rollup('rollup-rescore', 7)).toMatchObject({ scored: 0, hallucinated: 0, gaps: 0 });
-    expect(await rollup('rollup-rescore', 8)).toMatchObject({ scored: 1, hallucinated: 0, gaps: 0 });
+    expect(await rollup('rollup-rescore', 7)).toMatchObject({
+      scored: 0,
+      hallucinated: 0,
+      gaps: 0,
+      gap_scored: 0,
+    });
+    expect(await rollup('rollup-rescore', 8)).toMatchObject({
+      scored: 1,
+      hallucinated: 0,
+      gaps: 0,
+      gap_scored: 1,
+    });
     const [span] = await h.store.query<{ hallucinated: number; topic_id: string }>(
       `SELECT hallucinated, toString(topic_id) AS topic_id FROM llm_spans
         WHERE project_id = 'rollup-rescore' AND operation = 'chat'`,
