@@ -28,6 +28,11 @@
  *   nearest 0.25 / 0.5   blend 0.856 | 0.723,  0.860 | 0.736
  *   pct 0.25 / 0.5 / 0.75  own 0.813 / 0.833 / 0.832 | 0.695 / 0.709 / 0.713
  *                        blend 0.843 / 0.857 / 0.855 | 0.714 / 0.728 / 0.732
+ *   The best per-topic state can do, measured with a scratch variant: ten
+ *   slots filled from every topic's mean cosine to its members (q·S/n, all
+ *   topics scanned, best first) blend 0.860 | 0.734, the nearest topic's
+ *   mean cosine to its members alone 0.856 | 0.718: no better than the
+ *   centroid's cosine. What nn10 adds needs the questions themselves.
  * Every draw gains under every form and weight above. (The collector's
  * percentile falls back to the top score's alone until each reservoir holds
  * 50 values, which this tool's "pct" does not; `npm run eval` prints the
