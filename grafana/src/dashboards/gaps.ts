@@ -10,6 +10,7 @@
  * the graded score was.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { GAP_SCORE_SHRINK } from '../../../collector/src/enrich/topics/gaps.ts';
 import { currentTopic, select, topicLabel, topicMapJoin, varFilter } from '../clickhouse.ts';
 import { variables } from './common.ts';
 import { barPanel, row, tablePanel, timeSeriesPanel } from './panels.ts';
@@ -23,9 +24,8 @@ const RECENT_GAP_QUESTIONS = `LEFT JOIN (
   GROUP BY topic_id
 ) AS x ON x.topic_id = q.topic_id`;
 
-// Pseudo-answers at the range's mean score a topic's mean is shrunk with: GapTracker's SHRINK (collector, gaps.ts).
-const SHRUNK_MEAN =
-  '(sum(q.gap_score_sum) + 5 * (sum(sum(q.gap_score_sum)) OVER () / sum(sum(q.gap_scored)) OVER ())) / (graded + 5)';
+// A topic's mean shrunk by answers at the range's mean, as the collector's GapTracker shrinks it.
+const SHRUNK_MEAN = `(sum(q.gap_score_sum) + ${GAP_SCORE_SHRINK} * (sum(sum(q.gap_score_sum)) OVER () / sum(sum(q.gap_scored)) OVER ())) / (graded + ${GAP_SCORE_SHRINK})`;
 
 const WILSON =
   '(gaps / questions + 1.9208 / questions - 1.96 * sqrt((gaps / questions * (1 - gaps / questions) + 0.9604 / questions) / questions)) / (1 + 3.8416 / questions)';

@@ -307,8 +307,11 @@ export function ownGapScore(
   return result.score;
 }
 
-/** Pseudo-questions at the project's mean score a topic's mean is shrunk with. */
-const SHRINK = 5;
+/**
+ * Pseudo-questions at the project's mean score a topic's mean is shrunk with
+ * (the gaps dashboard shrinks its ranking with the same number).
+ */
+export const GAP_SCORE_SHRINK = 5;
 
 /**
  * A question's gap score informed by its topic: the even blend of its own
@@ -408,7 +411,7 @@ export class GapTracker {
   private shrunkMean(projectId: string, t: { questions: number; scoreSum: number }): number {
     const ps = this.projectScore.get(projectId) ?? [0, 0];
     const prior = ps[1] > 0 ? ps[0] / ps[1] : 0;
-    return (t.scoreSum + SHRINK * prior) / (t.questions + SHRINK);
+    return (t.scoreSum + GAP_SCORE_SHRINK * prior) / (t.questions + GAP_SCORE_SHRINK);
   }
 
   /**
