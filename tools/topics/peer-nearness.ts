@@ -16,8 +16,9 @@
  *            (`Assignment.nearest`), subtracted as a cosine;
  *   pct      the same nearness as a percentile, subtracted from the top
  *            score's percentile: scale-free, so an app's BM25 never meets the
- *            topic space's cosine. What the collector ships (`GapCalibrator`,
- *            weight PEER_WEIGHT = 0.5, the prior).
+ *            topic space's cosine. What the collector ships, run through its
+ *            own `GapCalibrator` and `PeerNearness` at the swept weight
+ *            (PEER_WEIGHT = 0.5, the prior).
  *   none     the top score alone (weight ignored): the collector before.
  *
  * Usage: MODE=pct WEIGHTS=0.25,0.5,0.75 DRAWS=5 npx node tools/topics/peer-nearness.ts <file.jsonl> [builtin|student]
@@ -26,17 +27,16 @@
  *   none                 own 0.780 | 0.678    blend 0.820 | 0.698
  *   nn10 0.5             own 0.831 | 0.744    blend 0.858 | 0.761
  *   nearest 0.25 / 0.5   blend 0.856 | 0.723,  0.860 | 0.736
- *   pct 0.25 / 0.5 / 0.75  own 0.813 / 0.833 / 0.832 | 0.695 / 0.709 / 0.713
- *                        blend 0.843 / 0.857 / 0.855 | 0.714 / 0.728 / 0.732
+ *   pct 0.25 / 0.5 / 0.75  own 0.812 / 0.830 / 0.828 | 0.695 / 0.706 / 0.710
+ *                        blend 0.843 / 0.855 / 0.852 | 0.712 / 0.724 / 0.728
  *   The best per-topic state can do, measured with a scratch variant: ten
  *   slots filled from every topic's mean cosine to its members (q·S/n, all
  *   topics scanned, best first) blend 0.860 | 0.734, the nearest topic's
  *   mean cosine to its members alone 0.856 | 0.718: no better than the
  *   centroid's cosine. What nn10 adds needs the questions themselves.
- * Every draw gains under every form and weight above. (The collector's
- * percentile falls back to the top score's alone until each reservoir holds
- * 50 values, which this tool's "pct" does not; `npm run eval` prints the
- * shipped path: 0.855, draws 0.735.)
+ * Every draw gains under every form and weight above. "pct 0.5" is the
+ * fixed-set figure `npm run eval` prints (0.855); the eval's draws are ten,
+ * not these five (0.735).
  */
 import {
   BUILTIN_DIMENSION,
@@ -44,9 +44,12 @@ import {
   TopicClusterer,
 } from '../../collector/src/enrich/topics/clusterer.ts';
 import {
+  GapCalibrator,
+  type GapThresholds,
   GapTracker,
   gapSignals,
   ownGapScore,
+  PeerNearness,
   RetrievalCalibrator,
   topicInformedScore,
 } from '../../collector/src/enrich/topics/gaps.ts';
@@ -89,8 +92,9 @@ function run(gapIntents: ReadonlySet<string>, weight: number): [number, number] 
     onMerge: (p, from, into) => tracker.merge(p, from, into),
   });
   const evidence = new RetrievalCalibrator();
-  const tops = new RetrievalCalibrator();
-  const nearness = new RetrievalCalibrator();
+  // The shipped path, at the swept weight.
+  const shipped = new GapCalibrator({ peerWeight: weight });
+  const nearness = new PeerNearness();
   const earlier: Float32Array[] = [];
   const positives: boolean[] = [];
   const own: number[] = [];
@@ -103,19 +107,19 @@ function run(gapIntents: ReadonlySet<string>, weight: number): [number, number] 
     );
     const assigned = clusterer.assignDetailed('p', r.text);
     let score = top;
+    let thresholds: GapThresholds | undefined;
     if (mode === 'nn10') {
       const sims = earlier.map((e) => dot(q, e));
       score = top - weight * (sims.length >= 10 ? topMean(sims, 10) : top);
       earlier.push(q);
     } else if (mode === 'nearest') score = top - weight * assigned.nearest;
-    else if (mode === 'pct') {
-      score = (tops.percentile(top) ?? 0.5) - weight * (nearness.percentile(assigned.nearest) ?? 0.5);
-      tops.add(top);
-      nearness.add(assigned.nearest);
+    else if (mode === 'pct')
+      thresholds = shipped.judge(top, nearness.percentile('p', assigned.embedder, assigned.nearest));
+    if (!thresholds) {
+      thresholds = evidence.thresholds(score);
+      evidence.add(score);
     }
-    const thresholds = evidence.thresholds(score);
     const result = gapSignals({ documents: TOP_K_DOCS, topScore: score }, thresholds);
-    evidence.add(score);
     const mine = ownGapScore(result, top, thresholds) ?? 0;
     tracker.record('p', assigned.topicId, r.text, { ...result, score: mine });
     own.push(mine);

@@ -214,10 +214,14 @@ type CalibratorOptions = ConstructorParameters<typeof RetrievalCalibrator>[0];
 export class GapCalibrator {
   private readonly top: RetrievalCalibrator;
   private readonly relative: RetrievalCalibrator;
+  private readonly peerWeight: number;
 
-  constructor(options: CalibratorOptions = {}) {
-    this.top = new RetrievalCalibrator(options);
-    this.relative = new RetrievalCalibrator(options);
+  /** `peerWeight`: PEER_WEIGHT unless an experiment sweeps it (tools/topics/peer-nearness.ts). */
+  constructor(options: CalibratorOptions & { peerWeight?: number } = {}) {
+    const { peerWeight = PEER_WEIGHT, ...reservoir } = options;
+    this.top = new RetrievalCalibrator(reservoir);
+    this.relative = new RetrievalCalibrator(reservoir);
+    this.peerWeight = peerWeight;
   }
 
   /**
@@ -229,7 +233,7 @@ export class GapCalibrator {
     const own = this.top.thresholds(topScore);
     const relative =
       peers != null && own.retrievalPercentile != null
-        ? own.retrievalPercentile - PEER_WEIGHT * peers
+        ? own.retrievalPercentile - this.peerWeight * peers
         : undefined;
     const percentile = relative === undefined ? null : this.relative.percentile(relative);
     if (learn) {
