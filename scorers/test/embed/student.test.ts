@@ -68,6 +68,17 @@ describe('SentenceStudent', () => {
     expect(out[0]).toBeCloseTo(2 * Math.tanh(1) + 2 / 3, 5);
   });
 
+  it('gives back its weights, which encode to the same bytes', () => {
+    const bytes = encodeStudent(tiny({ gates: [3, 0.5], rows: [0.25, -1, 2, 0.5] }));
+    const w = SentenceStudent.parse(bytes).weights();
+    expect(w.words).toEqual(['card', 'lost']);
+    expect(Array.from(w.gates)).toEqual([3, 0.5]);
+    // int8 rows with one scale each: the largest value of a row comes back exactly.
+    expect(w.rows[1]).toBe(-1);
+    expect(w.rows[2]).toBe(2);
+    expect(encodeStudent(w)).toEqual(bytes);
+  });
+
   it('rejects bad, truncated and inconsistent input with a clear error', () => {
     const good = encodeStudent(tiny());
     const bad = good.slice();
@@ -138,6 +149,17 @@ describe('the shipped sentence student', () => {
     let tail = 0;
     for (let i = 1024; i < v.length; i++) tail += (v[i] as number) ** 2;
     expect(tail).toBeCloseTo(0.4, 5);
+  });
+
+  // Words of current English that SCOWL and WordNet lack (tools/embed/extend-vocabulary.ts):
+  // known, so the sentence part of a question about them is not its other words alone.
+  it('knows current words and puts them near their meaning', () => {
+    for (const w of ['app', 'online', 'login', 'smartphone', 'website'])
+      expect(student.tokens(w, tokenizer).length, w).toBe(1);
+    const phone = vec('the app on my smartphone');
+    expect(cos(phone, vec('the program on my mobile phone'))).toBeGreaterThan(
+      cos(phone, vec('the apple in my lunch box')) + 0.1,
+    );
   });
 
   // Paraphrases share no content word with each other, so only the student's

@@ -1,3 +1,4 @@
+import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
 import { TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
@@ -268,8 +269,8 @@ describe('TopicClusterer', () => {
     // The USE-lite geometry brings its own bar (0.4), whatever the defaults say.
     const useId = 'builtin:hashed-use-v1:1024+512:0.5';
     expect(c.assign('p', 'one', b, useId)).toBe(c.assign('p', 'zero', a, useId));
-    // So does the student's (0.5): 0.70 joins; 0.45 does not, though it clears the hashed 0.4.
-    const studentId = 'builtin:hashed-student-v1:1024+96:0.4:c0b0b774';
+    // So does the student's (0.55): 0.70 joins; 0.45 does not, though it clears the hashed 0.4.
+    const studentId = HashedEmbedder.withStudent().id;
     expect(c.assign('p', 'one', b, studentId)).toBe(c.assign('p', 'zero', a, studentId));
     const d = new TopicClusterer();
     const far = [0.45, Math.sqrt(1 - 0.45 ** 2), 0];
