@@ -97,16 +97,16 @@ function wordTable(size: number, components: number): WordTable {
 }
 
 /**
- * 10k topics in one project as rows of the topics table (what a restart
+ * `count` topics in one project as rows of the topics table (what a restart
  * restores): every question founds its own, the join bar being out of reach.
  */
-function tenThousandTopicRows(next: () => string, builtinEmbedder?: ClustererOptions['builtinEmbedder']) {
+function topicRows(count: number, next: () => string, builtinEmbedder?: ClustererOptions['builtinEmbedder']) {
   const seeder = new TopicClusterer({
     ...(builtinEmbedder ? { builtinEmbedder } : {}),
     thresholdsFor: () => ({ assign: 2, merge: 2 }),
     mergeEvery: Number.MAX_SAFE_INTEGER,
   });
-  for (let i = 0; i < 10_000; i++) seeder.assign('p', next());
+  for (let i = 0; i < count; i++) seeder.assign('p', next());
   return seeder.snapshot();
 }
 
@@ -328,7 +328,7 @@ export const topics: Section = {
     // question each, as rows from the topics table would be), then a fixed
     // sample of questions about those intents.
     const next = questionSource(10_000, 7);
-    let rows = tenThousandTopicRows(next);
+    let rows = topicRows(10_000, next);
     const questions = Array.from({ length: timed10k }, next);
     // The same-run reference: the same topics and questions scored against every
     // topic (what the inverted index replaces; same choices, see centroid-index.ts).
@@ -359,15 +359,18 @@ export const topics: Section = {
     big = undefined;
     const heapAt10k = heapWith - (await settledHeapMiB());
 
-    const studentAt10k = (() => {
-      const from = questionSource(10_000, 7);
+    // The student's cost grows with the topics of a space: where does it cross the goal?
+    const studentAt = (topics: number) => {
+      const from = questionSource(topics, 7);
       const builtinEmbedder = BUILTIN_EMBEDDERS.student;
       const c = new TopicClusterer({ builtinEmbedder, maxTopics: 12_000 });
-      c.restore(tenThousandTopicRows(from, builtinEmbedder));
+      c.restore(topicRows(topics, from, builtinEmbedder));
       c.assign('p', from());
       const sample = Array.from({ length: quick ? 200 : 500 }, from);
       return rate(sample.length, (i) => c.assign('p', sample[i] as string));
-    })();
+    };
+    const studentAt1k = studentAt(1_000);
+    const studentAt10k = studentAt(10_000);
 
     const useCount = quick ? 256 : 1_024;
     const use = await useThroughput(useCount);
@@ -399,6 +402,12 @@ export const topics: Section = {
           Math.round(at10kLinear),
         ],
         ['assign(), 10k topics in one project (inverted index)', topics10k, timed10k, Math.round(at10k)],
+        [
+          'student embedder + assign(), 1k topics in one project',
+          '~1k',
+          quick ? 200 : 500,
+          Math.round(studentAt1k),
+        ],
         [
           'student embedder + assign(), 10k topics in one project',
           '~10k',
@@ -463,6 +472,7 @@ export const topics: Section = {
       assign_qps_10k_topics: Math.round(at10k),
       student_assign_qps_100_topics: Math.round(studentAt100),
       gap_scoring_qps: Math.round(gapQps),
+      student_assign_qps_1k_topics: Math.round(studentAt1k),
       student_assign_qps_10k_topics: Math.round(studentAt10k),
       assign_qps_10k_topics_linear: Math.round(at10kLinear),
       restore_ms_10k_topics: Math.round(restoreMs),
