@@ -26,8 +26,15 @@
  * lists per page), so the 15-bit slot field never limits the topic count and
  * a slot's place in a list fits 16 bits.
  *
- * State is per topic slot (a 16-bit position per dimension, at most one
- * posting per non-zero dimension), never per question.
+ * A space can also end in a dense block (`denseFrom`: the distilled
+ * student's components after the hashed n-grams), where every topic has a
+ * value in every dimension, so a posting list would hold every topic and
+ * reading it would cost a decode and a scattered add per topic. Those
+ * dimensions are kept as columns instead (a float per slot), read in the same
+ * order and under the same bounds as the lists, each in one contiguous loop.
+ *
+ * State is per topic slot (a 16-bit position per posting dimension, at most
+ * one posting per non-zero dimension, and the dense block), never per question.
  */
 
 const MIN_CAPACITY = 1024;
@@ -49,6 +56,13 @@ const PROBE_REST = 0.5;
 /** Slots probed (exactly scored) to raise the bar. */
 const PROBE = 4;
 
+/**
+ * The dense block keeps float32 copies of values |v| ≤ 1, each within 2^-24
+ * of the value the caller's own cosine uses; 2^-22 per unit of Σ|q_j| leaves
+ * a margin for the products' own rounding.
+ */
+const DENSE_ROUNDING = 2 ** -22;
+
 function quantise(x: number): number {
   const v = Math.round(x);
   return Math.min(QUANT, Math.max(-QUANT, v));
@@ -56,6 +70,12 @@ function quantise(x: number): number {
 
 export class CentroidIndex {
   readonly dimension: number;
+  /** Dimensions from here on are the dense block (inverted index only); before it, posting lists. */
+  readonly denseFrom: number;
+  /** Width of the dense block. */
+  private readonly denseWidth: number;
+  /** The dense block, a column per dimension: each slot's normalised value there (sum / ‖sum‖). */
+  private dense: Float32Array[] = [];
   /** Keeps posting lists (sparse spaces); without them only the column scan is available. */
   readonly inverted: boolean;
   private capacity = 0;
@@ -78,9 +98,14 @@ export class CentroidIndex {
   private coarseScores: Float32Array = new Float32Array(0);
   readonly listed: Int32Array = new Int32Array(0);
 
-  constructor(dimension: number, inverted: boolean, capacity = MIN_CAPACITY) {
+  constructor(dimension: number, inverted: boolean, capacity = MIN_CAPACITY, denseFrom = dimension) {
+    if (!(Number.isInteger(denseFrom) && denseFrom >= 0 && denseFrom <= dimension))
+      throw new Error(`centroid index: denseFrom must be in 0..${dimension}, got ${denseFrom}`);
     this.dimension = dimension;
     this.inverted = inverted;
+    // Columns already hold every dimension densely; the block is the inverted index's.
+    this.denseFrom = inverted ? denseFrom : dimension;
+    this.denseWidth = this.dimension - this.denseFrom;
     if (!inverted) this.columns = Array.from({ length: dimension }, () => new Float32Array(0));
     this.grow(capacity);
   }
@@ -95,14 +120,20 @@ export class CentroidIndex {
       return col;
     });
     if (this.inverted) {
+      const lists = this.denseFrom;
       const pages = Math.ceil(capacity / PAGE);
-      for (let k = this.lists.length; k < pages * this.dimension; k++) this.lists.push(new Int32Array(16));
-      const lengths = new Int32Array(pages * this.dimension);
+      for (let k = this.lists.length; k < pages * lists; k++) this.lists.push(new Int32Array(16));
+      const lengths = new Int32Array(pages * lists);
       lengths.set(this.lengths);
       this.lengths = lengths;
-      const positions = new Uint16Array(capacity * this.dimension);
+      const positions = new Uint16Array(capacity * lists);
       positions.set(this.positions);
       this.positions = positions;
+      this.dense = Array.from({ length: this.denseWidth }, (_, c) => {
+        const col = new Float32Array(capacity);
+        if (this.dense[c]) col.set(this.dense[c] as Float32Array);
+        return col;
+      });
     }
     const sq = new Float64Array(capacity);
     sq.set(this.sqNorms);
@@ -136,10 +167,13 @@ export class CentroidIndex {
     // The loop skips the zeros and rewrites present postings in place without a call.
     const lists = this.lists;
     const positions = this.positions;
-    const dim = this.dimension;
+    const dim = this.denseFrom;
     const row = (slot >>> PAGE_BITS) * dim;
     const low = (slot & (PAGE - 1)) << 16;
     const own = slot * dim;
+    const dw = this.denseWidth;
+    const inv = 1 / Math.sqrt(sqNorm);
+    for (let c = 0; c < dw; c++) (this.dense[c] as Float32Array)[slot] = (sum[dim + c] as number) * inv;
     for (let j = 0; j < dim; j++) {
       const x = sum[j] as number;
       const at = positions[own + j] as number;
@@ -153,9 +187,9 @@ export class CentroidIndex {
 
   /** Sets slot's posting in dimension j to the quantised value `v` (0: no posting). */
   private cell(slot: number, j: number, v: number): void {
-    const own = slot * this.dimension + j;
+    const own = slot * this.denseFrom + j;
     const at = this.positions[own] as number;
-    const key = (slot >>> PAGE_BITS) * this.dimension + j;
+    const key = (slot >>> PAGE_BITS) * this.denseFrom + j;
     const word = ((slot & (PAGE - 1)) << 16) | (v & 0xffff);
     if (at !== 0) {
       if (v !== 0) (this.lists[key] as Int32Array)[at - 1] = word;
@@ -176,7 +210,7 @@ export class CentroidIndex {
   }
 
   private unpost(slot: number, j: number): void {
-    const dim = this.dimension;
+    const dim = this.denseFrom;
     const page = slot >>> PAGE_BITS;
     const key = page * dim + j;
     const list = this.lists[key] as Int32Array;
@@ -198,9 +232,10 @@ export class CentroidIndex {
       for (const col of this.columns) col[slot] = 0;
       return;
     }
-    const own = slot * this.dimension;
-    for (let j = 0; j < this.dimension; j++)
+    const own = slot * this.denseFrom;
+    for (let j = 0; j < this.denseFrom; j++)
       if ((this.positions[own + j] as number) !== 0) this.unpost(slot, j);
+    for (const col of this.dense) col[slot] = 0;
   }
 
   /**
@@ -217,7 +252,9 @@ export class CentroidIndex {
    * lists in order of weight² per posting, and the rest are not read: by
    * Cauchy–Schwarz they add at most ‖q_rest‖ to any cosine, and reading stops
    * once ‖q_rest‖ ≤ SKIP_SHARE × the bar. Each stored value is off by at most
-   * 1 / (2 QUANT), so a partial is off by at most Σ|q_j| / (2 QUANT). A slot
+   * 1 / (2 QUANT), so a partial is off by at most Σ|q_j| / (2 QUANT) over
+   * the lists read (DENSE_ROUNDING per unit for the dense block's float32
+   * columns). A slot
    * is listed when its partial plus both bounds reaches the bar; a slot none
    * of the read lists reaches has a partial of 0 and bounds below it. The
    * bar is `floor`, or the second-best exact cosine among the probed slots
@@ -235,7 +272,7 @@ export class CentroidIndex {
     if (!this.inverted) throw new Error('centroid index: candidates need the inverted index');
     if (!(floor > 0)) throw new Error(`centroid index: floor must be positive, got ${floor}`);
     this.grow(n);
-    const dim = this.dimension;
+    const dim = this.denseFrom;
     const lengths = this.lengths;
     const pages = Math.ceil(n / PAGE);
     const m = nz.length;
@@ -244,7 +281,8 @@ export class CentroidIndex {
     for (let i = 0; i < m; i++) {
       const j = nz[i] as number;
       let c = 1;
-      for (let p = 0; p < pages; p++) c += lengths[p * dim + j] as number;
+      if (j >= dim) c += n;
+      else for (let p = 0; p < pages; p++) c += lengths[p * dim + j] as number;
       keys[i] = (q[j] as number) ** 2 / c;
     }
     const order = Array.from({ length: m }, (_, i) => i).sort(
@@ -264,16 +302,16 @@ export class CentroidIndex {
       // Read the heaviest part, then score the best few partials exactly: the
       // runner-up among them is a bar every other slot must clear.
       for (; o < m && (rest[o] as number) > PROBE_REST ** 2; o++)
-        l1 += this.accumulate(q, nz[order[o] as number] as number, pages);
+        l1 += this.accumulate(q, nz[order[o] as number] as number, pages, n);
       const runnerUp = this.probe(n, exact);
       if (runnerUp > bar) bar = runnerUp;
     }
     const budget = (SKIP_SHARE * bar) ** 2;
     for (; o < m && (rest[o] as number) > budget; o++)
-      l1 += this.accumulate(q, nz[order[o] as number] as number, pages);
+      l1 += this.accumulate(q, nz[order[o] as number] as number, pages, n);
     // Rounding: each stored value is within 1/(2 QUANT) of the exact one; the
     // sums in doubles and the caller's own rounding are far below 1e-9.
-    const slack = Math.sqrt(rest[o] as number) + l1 / (2 * QUANT) + 1e-9;
+    const slack = Math.sqrt(rest[o] as number) + l1 + 1e-9;
     this.slack = slack;
     const need = bar - slack;
     const listed = this.listed;
@@ -288,13 +326,23 @@ export class CentroidIndex {
     return count;
   }
 
-  /** Adds dimension j's postings × q_j to the partials; returns |q_j| (for the rounding bound). */
-  private accumulate(q: Float32Array, j: number, pages: number): number {
+  /**
+   * Adds dimension j's values × q_j to the first `n` partials (a posting list,
+   * or a column of the dense block); returns what the stored values' rounding
+   * can add to a partial (for the bound).
+   */
+  private accumulate(q: Float32Array, j: number, pages: number, n: number): number {
     const qj = q[j] as number;
-    const w = qj / QUANT;
     const scores = this.scores;
+    if (j >= this.denseFrom) {
+      const col = this.dense[j - this.denseFrom] as Float32Array;
+      for (let slot = 0; slot < n; slot++)
+        scores[slot] = (scores[slot] as number) + qj * (col[slot] as number);
+      return Math.abs(qj) * DENSE_ROUNDING;
+    }
+    const w = qj / QUANT;
     for (let p = 0; p < pages; p++) {
-      const key = p * this.dimension + j;
+      const key = p * this.denseFrom + j;
       const list = this.lists[key] as Int32Array;
       const len = this.lengths[key] as number;
       const base = p << PAGE_BITS;
@@ -304,7 +352,7 @@ export class CentroidIndex {
         scores[slot] = (scores[slot] as number) + w * ((word << 16) >> 16);
       }
     }
-    return Math.abs(qj);
+    return Math.abs(qj) / (2 * QUANT);
   }
 
   /** The second-best `exact` cosine among the PROBE slots of best partial (−Infinity when fewer than two). */

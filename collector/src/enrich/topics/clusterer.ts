@@ -383,9 +383,10 @@ function removeTopic(s: Space, t: Topic): void {
   t.slot = -1;
 }
 
-function ensureIndex(s: Space, inverted: boolean): CentroidIndex {
+/** `denseFrom`: where the space's dense block starts (the student's components), for the inverted index. */
+function ensureIndex(s: Space, inverted: boolean, denseFrom = s.dimension): CentroidIndex {
   if (s.index && (s.index.inverted || !inverted)) return s.index;
-  s.index = new CentroidIndex(s.dimension, inverted, s.topics.length);
+  s.index = new CentroidIndex(s.dimension, inverted, s.topics.length, denseFrom);
   for (const t of s.topics) writeColumn(s, t);
   return s.index;
 }
@@ -625,7 +626,7 @@ export class TopicClusterer {
   ): Nearest {
     const top: Nearest = { best: undefined, bestSim: -Infinity, second: undefined, secondSim: -Infinity };
     if (!this.linear && sparse && floor > 0 && (s.topics.length > INDEX_MIN || s.index?.inverted)) {
-      const index = ensureIndex(s, true);
+      const index = ensureIndex(s, true, this.denseFrom(s));
       const n = index.candidates(q, nz, floor, s.topics.length, (slot) => {
         const t = s.topics[slot] as Topic;
         return eligible && !eligible(t) ? -Infinity : similarity(q, t, nz);
@@ -654,6 +655,16 @@ export class TopicClusterer {
     const dims = sparse ? nz : undefined;
     for (const t of pool) if (!eligible || eligible(t)) consider(top, t, similarity(q, t, dims));
     return top;
+  }
+
+  /**
+   * Where the dense part of a space's vectors starts: the built-in embedder's
+   * word part (the student's components, non-zero for every topic) follows its
+   * hashed n-grams; any other space has none.
+   */
+  private denseFrom(s: Space): number {
+    const e = this.embedders.get(s.projectId);
+    return e && e.id === s.embedderId ? e.hashedDimension : s.dimension;
   }
 
   private candidatesFor(s: Space, q: Float32Array, nz: number[]): Topic[] {

@@ -1,7 +1,12 @@
 import { seededRandom } from '@oversight/scorers';
+import { HashedEmbedder, SentenceStudent } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
 import { CentroidIndex } from '../../../src/enrich/topics/centroid-index.ts';
-import { TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
+import {
+  BUILTIN_EMBEDDERS,
+  type ClustererOptions,
+  TopicClusterer,
+} from '../../../src/enrich/topics/clusterer.ts';
 
 const rng = seededRandom;
 
@@ -182,6 +187,86 @@ describe('CentroidIndex', () => {
     expect(scored).toBeLessThan(listedTotal * 0.8);
   });
 
+  it('keeps a dense block in columns and still finds the best and the runner-up', () => {
+    // 160 wide: 128 sparse dimensions (hashed n-grams) then 32 dense ones (a student's
+    // components), non-zero for every slot, so posting lists there would hold every slot.
+    const sparseDim = 128;
+    const dim = 160;
+    const r = rng(29);
+    const slots = 3_000;
+    const index = new CentroidIndex(dim, true, 16, sparseDim);
+    const sparse = sparseVectors(r, sparseDim);
+    const withDense = (nnz: number, dense: Float32Array) => {
+      const v = new Float32Array(dim);
+      v.set(sparse(nnz));
+      v.set(dense, sparseDim);
+      return v;
+    };
+    const centres = Array.from({ length: 60 }, () => Float32Array.from({ length: 32 }, () => r() * 2 - 1));
+    const noisy = (c: Float32Array, noise: number) => c.map((x) => x + noise * (r() * 2 - 1));
+    const sums: Float32Array[] = [];
+    for (let slot = 0; slot < slots; slot++) {
+      sums[slot] = withDense(10, noisy(centres[slot % centres.length] as Float32Array, 0.6));
+      index.write(slot, sums[slot] as Float32Array, sq(sums[slot] as Float32Array));
+    }
+    // The dense block holds no postings: only the sparse dimensions' non-zeros are listed.
+    const sparseNonZeros = sums.reduce(
+      (a, v) => a + v.subarray(0, sparseDim).filter((x) => x !== 0).length,
+      0,
+    );
+    expect(index.entries).toBe(sparseNonZeros);
+    const floor = 0.2;
+    let found = 0;
+    let listedTotal = 0;
+    for (let round = 0; round < 150; round++) {
+      const slot = Math.floor(r() * slots);
+      const sum = sums[slot] as Float32Array;
+      if (r() < 0.1) {
+        sum.fill(0);
+        index.clear(slot);
+      } else {
+        const add = withDense(4, noisy(centres[Math.floor(r() * centres.length)] as Float32Array, 0.3));
+        for (let j = 0; j < dim; j++) sum[j] = (sum[j] as number) + (add[j] as number);
+        index.write(slot, sum, sq(sum));
+      }
+      const q = withDense(14, noisy(centres[Math.floor(r() * centres.length)] as Float32Array, 0.4));
+      const n = Math.sqrt(sq(q));
+      for (let j = 0; j < dim; j++) q[j] = (q[j] as number) / n;
+      const nz = [...q.keys()].filter((j) => q[j] !== 0);
+      const cosine = (s: number) => {
+        const c = sums[s] as Float32Array;
+        const norm2 = sq(c);
+        if (norm2 === 0) return 0;
+        let dot = 0;
+        for (const j of nz) dot += (q[j] as number) * (c[j] as number);
+        return dot / Math.sqrt(norm2);
+      };
+      const ranked = [...sums.keys()]
+        .map((s) => [s, cosine(s)] as const)
+        .filter(([, c]) => c >= floor)
+        .sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      const count = index.candidates(q, nz, floor, slots, cosine);
+      listedTotal += count;
+      const got: (readonly [number, number])[] = [];
+      for (let k = 0; k < count; k++) {
+        const s = index.listed[k] as number;
+        const c = cosine(s);
+        // What `reach` promises: no listed slot's cosine exceeds it.
+        expect(c).toBeLessThanOrEqual(index.reach(k) + 1e-12);
+        if (c >= floor) got.push([s, c]);
+      }
+      got.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      expect({ round, top: got.slice(0, 2).map(([s]) => s) }).toEqual({
+        round,
+        top: ranked.slice(0, 2).map(([s]) => s),
+      });
+      if (ranked.length > 0) found++;
+    }
+    expect(found).toBeGreaterThan(100);
+    // The bounds still leave most slots out.
+    expect(listedTotal / 150).toBeLessThan(slots / 4);
+  });
+
   it('refuses a floor at or below zero (topics it never reaches would then count)', () => {
     const index = new CentroidIndex(16, true);
     expect(() => index.candidates(new Float32Array(16), [], 0, 0)).toThrow(/floor must be positive/);
@@ -201,9 +286,9 @@ describe('TopicClusterer: indexed search equals the linear scan', () => {
     (a: string, b: string, c: string, x: string) => `${c} ${b} problem cannot ${a} with ${x}`,
   ];
   /** `count` questions; the first `intents` ask each intent once, in order, the rest at random. */
-  function stream(intents: number, count: number, seed: number): string[] {
+  function stream(intents: number, count: number, seed: number, words: readonly string[] = vocab): string[] {
     const r = rng(seed);
-    const pick = () => vocab[Math.floor(r() * vocab.length)] as string;
+    const pick = () => words[Math.floor(r() * words.length)] as string;
     const triples = Array.from({ length: intents }, () => [pick(), pick(), pick()] as const);
     return Array.from({ length: count }, (_, i) => {
       const [a, b, c] = triples[i < intents ? i : Math.floor(r() * intents)] as readonly [
@@ -215,12 +300,19 @@ describe('TopicClusterer: indexed search equals the linear scan', () => {
     });
   }
 
-  it('chooses the same topic for every question among thousands, through merges and absorbs', () => {
-    // 3,000 topics seeded as the bench does (one founding question each, through
-    // restore, as from the topics table), then questions on those intents.
-    const next = stream(3_000, 5_000, 5);
+  /**
+   * 3,000 topics seeded as the bench does (one founding question each, through
+   * restore, as from the topics table), then questions on those intents, through
+   * the linear scan and through the index.
+   */
+  function compare(next: string[], builtinEmbedder?: ClustererOptions['builtinEmbedder']) {
+    const embedder = builtinEmbedder ? { builtinEmbedder } : {};
     const rows = (() => {
-      const seeder = new TopicClusterer({ assignThreshold: 2, mergeEvery: Number.MAX_SAFE_INTEGER });
+      const seeder = new TopicClusterer({
+        ...embedder,
+        thresholdsFor: () => ({ assign: 2, merge: 2 }),
+        mergeEvery: Number.MAX_SAFE_INTEGER,
+      });
       for (const q of next.slice(0, 3_000)) seeder.assign('p', q);
       return seeder.snapshot();
     })();
@@ -228,6 +320,7 @@ describe('TopicClusterer: indexed search equals the linear scan', () => {
     const run = (search: 'auto' | 'linear') => {
       let t = Date.UTC(2026, 0, 2);
       const c = new TopicClusterer({
+        ...embedder,
         search,
         mergeEvery: 128,
         now: () => {
@@ -241,8 +334,10 @@ describe('TopicClusterer: indexed search equals the linear scan', () => {
       c.maintain({ final: true });
       return { c, out, peak, rows: c.snapshot() };
     };
-    const linear = run('linear');
-    const indexed = run('auto');
+    return { linear: run('linear'), indexed: run('auto'), questions };
+  }
+
+  function expectSame({ linear, indexed, questions }: ReturnType<typeof compare>) {
     // Thousands of topics in one space (the index takes over past a few hundred),
     // and real joins, so both the founding and the joining branches are compared.
     expect(linear.peak).toBeGreaterThan(2_500);
@@ -261,5 +356,20 @@ describe('TopicClusterer: indexed search equals the linear scan', () => {
     expect(key(indexed.rows)).toEqual(key(linear.rows));
     // Merged-away and absorbed topics leave tombstones: the removal paths ran.
     expect(indexed.rows.filter((r) => r.size === 0).length).toBeGreaterThan(100);
+  }
+
+  it('chooses the same topic for every question among thousands, through merges and absorbs', () => {
+    expectSame(compare(stream(3_000, 5_000, 5)));
+  }, 120_000);
+
+  it('does the same with the student, whose dense components the index keeps as columns', () => {
+    // Words the student knows, so every question has its dense part.
+    const known = SentenceStudent.shipped()
+      .weights()
+      .words.filter((w) => /^[a-z]{4,}$/.test(w))
+      .slice(0, 20_000);
+    const result = compare(stream(3_000, 5_000, 9, known), BUILTIN_EMBEDDERS.student);
+    expect(result.linear.c.topics('p')[0]?.embedder).toBe(HashedEmbedder.withStudent().id);
+    expectSame(result);
   }, 120_000);
 });
