@@ -20,6 +20,41 @@ const sparseVectors =
   };
 const sq = (v: Float32Array) => v.reduce((a, x) => a + x * x, 0);
 
+/**
+ * Empties a random slot (one time in ten) or grows it by `add()`, in `sums`
+ * and in the index; `partial` rewrites only the dimensions `add` changed.
+ */
+function churn(
+  index: CentroidIndex,
+  sums: Float32Array[],
+  r: () => number,
+  add: () => Float32Array,
+  partial: boolean,
+) {
+  const slot = Math.floor(r() * sums.length);
+  const sum = sums[slot] as Float32Array;
+  if (r() < 0.1) {
+    sum.fill(0);
+    index.clear(slot);
+    return;
+  }
+  const dims: number[] = [];
+  add().forEach((x, j) => {
+    if (x !== 0) {
+      sum[j] = (sum[j] as number) + x;
+      dims.push(j);
+    }
+  });
+  index.write(slot, sum, sq(sum), partial ? dims : undefined);
+}
+
+/** Scales `q` to unit length in place; returns its non-zero dimensions. */
+function unit(q: Float32Array): number[] {
+  const n = Math.sqrt(sq(q));
+  for (let j = 0; j < q.length; j++) q[j] = (q[j] as number) / n;
+  return [...q.keys()].filter((j) => q[j] !== 0);
+}
+
 describe('CentroidIndex', () => {
   it('lists every slot whose cosine reaches the floor, through writes, partial updates and clears', () => {
     const dim = 256;
@@ -36,26 +71,9 @@ describe('CentroidIndex', () => {
     let reached = 0;
     for (let round = 0; round < 300; round++) {
       // Grow a slot by a sparse vector (only its dimensions rewritten), or empty one.
-      const slot = Math.floor(r() * slots);
-      const sum = sums[slot] as Float32Array;
-      if (r() < 0.1) {
-        sum.fill(0);
-        index.clear(slot);
-      } else {
-        const add = sparse(6);
-        const dims: number[] = [];
-        add.forEach((x, j) => {
-          if (x !== 0) {
-            sum[j] = (sum[j] as number) + x;
-            dims.push(j);
-          }
-        });
-        index.write(slot, sum, sq(sum), dims);
-      }
+      churn(index, sums, r, () => sparse(6), true);
       const q = sparse(20);
-      const n = Math.sqrt(sq(q));
-      for (let j = 0; j < dim; j++) q[j] = (q[j] as number) / n;
-      const nz = [...q.keys()].filter((j) => q[j] !== 0);
+      const nz = unit(q);
       const floor = 0.2;
       const count = index.candidates(q, nz, floor, slots);
       const listed = new Set(index.listed.subarray(0, count));
@@ -219,20 +237,15 @@ describe('CentroidIndex', () => {
     let found = 0;
     let listedTotal = 0;
     for (let round = 0; round < 150; round++) {
-      const slot = Math.floor(r() * slots);
-      const sum = sums[slot] as Float32Array;
-      if (r() < 0.1) {
-        sum.fill(0);
-        index.clear(slot);
-      } else {
-        const add = withDense(4, noisy(centres[Math.floor(r() * centres.length)] as Float32Array, 0.3));
-        for (let j = 0; j < dim; j++) sum[j] = (sum[j] as number) + (add[j] as number);
-        index.write(slot, sum, sq(sum));
-      }
+      churn(
+        index,
+        sums,
+        r,
+        () => withDense(4, noisy(centres[Math.floor(r() * centres.length)] as Float32Array, 0.3)),
+        false,
+      );
       const q = withDense(14, noisy(centres[Math.floor(r() * centres.length)] as Float32Array, 0.4));
-      const n = Math.sqrt(sq(q));
-      for (let j = 0; j < dim; j++) q[j] = (q[j] as number) / n;
-      const nz = [...q.keys()].filter((j) => q[j] !== 0);
+      const nz = unit(q);
       const cosine = (s: number) => {
         const c = sums[s] as Float32Array;
         const norm2 = sq(c);
