@@ -65,7 +65,7 @@ function foldsFlag(cv: string | boolean | undefined, fallback: number): number {
   return integerFlag('--cv', cv, 2);
 }
 
-/** `--draws`: kb-gaps also reruns its protocol over this many seeded draws of gap intents. */
+/** `--draws`: kb-gaps also reruns its protocol over this many seeded draws of gap intents, topics over as many orders. */
 function drawsFlag(draws: string | undefined): number {
   return draws === undefined ? 0 : integerFlag('--draws', draws, 0);
 }
@@ -183,11 +183,11 @@ export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWi
     .option('--by <groups>', 'feedback-agreement: also split by model, topic or model,topic')
     .option(
       '--topics-embedder <kind>',
-      'topics, kb-gaps: builtin (default), student (builtin + a distilled sentence network, ≈ 70 µs a question) or use (builtin + USE-lite, ≈ 10 ms a question); --all: each unless one is named',
+      'topics, kb-gaps: builtin (default), student (builtin + a distilled sentence network, ≈ 55 µs a question) or use (builtin + USE-lite, ≈ 10 ms a question); --all: each unless one is named',
     )
     .option(
       '--draws <n>',
-      'kb-gaps: also rerun the protocol over n seeded random draws of gap intents and print the spread',
+      'kb-gaps: also rerun the protocol over n seeded random draws of gap intents; topics: also cluster n seeded shuffles of the rows; print the spread',
     );
   storeWiring?.addStoreOptions(evalCommand);
   evalCommand.action(async (flags: EvalFlags & Record<string, unknown>) => {

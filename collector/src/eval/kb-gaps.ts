@@ -27,7 +27,7 @@ import {
   PeerNearness,
   topicInformedScore,
 } from '../enrich/topics/gaps.ts';
-import { auroc } from './metrics.ts';
+import { auroc, type Spread, spread } from './metrics.ts';
 import type { IntentRow } from './topics.ts';
 
 export const BANKING77_GAP_INTENTS = [
@@ -76,14 +76,6 @@ export interface KbGapsReport {
   embedder: string;
   /** The same protocol over seeded random draws of the gap intents (`--draws`). */
   draws?: KbGapsDraws;
-}
-
-/** A figure's spread over draws. */
-export interface Spread {
-  mean: number;
-  sd: number;
-  min: number;
-  max: number;
 }
 
 /**
@@ -331,13 +323,6 @@ export function drawGapIntents(
     if (fixed.has('oos')) set.add('oos');
     return set;
   });
-}
-
-function spread(values: readonly number[]): Spread {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const variance =
-    values.length > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1) : 0;
-  return { mean, sd: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
 }
 
 /** The protocol over `draws` seeded draws of gap intents (`drawGapIntents`), each run as `evaluateKbGaps`. */

@@ -61,3 +61,18 @@ export function binaryMetrics(
   const fpr = fp + tn > 0 ? fp / (fp + tn) : 0;
   return { tp, fp, tn, fn, precision, recall, f1, fpr, auroc: auroc(scores, positives) };
 }
+
+/** A figure's spread over seeded draws (other gap intents, other question orders). */
+export interface Spread {
+  mean: number;
+  sd: number;
+  min: number;
+  max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance =
+    values.length > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, sd: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
+}

@@ -3,8 +3,16 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UseEmbedder, UseEncoder } from '@oversight/scorers/embed';
 import { BUILTIN_EMBEDDERS } from '../enrich/topics/clusterer.ts';
-import { evaluateKbGapDraws, evaluateKbGaps, type KbGapsReport, type Spread } from './kb-gaps.ts';
-import { evaluateTopics, type IntentRow, readIntentRows, type TopicsReport } from './topics.ts';
+import { evaluateKbGapDraws, evaluateKbGaps, type KbGapsReport } from './kb-gaps.ts';
+import type { Spread } from './metrics.ts';
+import {
+  evaluateTopicDraws,
+  evaluateTopics,
+  type IntentRow,
+  type RowEmbedding,
+  readIntentRows,
+  type TopicsReport,
+} from './topics.ts';
 
 export const TOPIC_TASKS = ['topics', 'kb-gaps'] as const;
 export type TopicTask = (typeof TOPIC_TASKS)[number];
@@ -58,11 +66,16 @@ function evaluate(
     const report = evaluateKbGaps(rows, file, options);
     return draws > 0 ? { ...report, draws: evaluateKbGapDraws(rows, file, options, draws) } : report;
   }
-  if (!useVectors) return evaluateTopics(rows, file, builtin);
-  // In file order through one embedder: each vector sees only the texts before it, as online.
-  const use = new UseEmbedder();
-  const vectors = rows.map((r) => use.fromParts(r.text, useVectors.get(r.text) as Float32Array));
-  return evaluateTopics(rows, file, {}, { id: use.id, vector: (_, i) => vectors[i] as Float32Array });
+  // In the rows' order through one embedder: each vector sees only the texts before it, as online.
+  const embedding = useVectors
+    ? (ordered: readonly IntentRow[]): RowEmbedding => {
+        const use = new UseEmbedder();
+        const vectors = ordered.map((r) => use.fromParts(r.text, useVectors.get(r.text) as Float32Array));
+        return { id: use.id, vector: (_, i) => vectors[i] as Float32Array };
+      }
+    : undefined;
+  const report = evaluateTopics(rows, file, builtin, embedding?.(rows));
+  return draws > 0 ? { ...report, draws: evaluateTopicDraws(rows, draws, builtin, embedding) } : report;
 }
 
 /**
@@ -114,7 +127,7 @@ export async function evaluateTopicSets(
       const useVectors = embedder === 'use' ? await encodeRows(rows, onProgress) : undefined;
       for (const task of TOPIC_TASKS) {
         onProgress?.(`evaluating ${name} (${task}, ${embedder})`);
-        out.push(evaluate(task, rows, file, embedder, useVectors, task === 'kb-gaps' ? draws : 0));
+        out.push(evaluate(task, rows, file, embedder, useVectors, draws));
       }
       if (useVectors) {
         onProgress?.(`evaluating ${name} (topics, USE-lite vectors as app embeddings)`);
@@ -137,6 +150,11 @@ export function formatTopicReports(reports: readonly TopicTaskReport[]): string 
           `${r.topics} topics for ${r.intents} intents (${r.topicsPerIntent.toFixed(2)}×), ` +
           `singleton topics ${(r.singletonShare * 100).toFixed(1)}% (${r.embedder}, online, k not given)`,
       );
+      if (r.draws)
+        lines.push(
+          `         other orders, ${r.draws.draws} seeded shuffles: NMI ${spread3(r.draws.nmi)}, ` +
+            `ARI ${spread3(r.draws.ari)}, topics per intent ${spread3(r.draws.topicsPerIntent)}`,
+        );
     } else {
       lines.push(
         `kb-gaps  ${r.file}: ${r.documents} documents, ${r.questions} questions (${r.gapQuestions} gap), ` +

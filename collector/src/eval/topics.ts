@@ -4,10 +4,12 @@
  * are), scored against the intents. The vectors are the clusterer's built-in
  * embedder's, or a `RowEmbedding` the caller computed (topic-tasks.ts: USE).
  */
+import { seededRandom } from '@oversight/scorers';
 import { z } from 'zod';
 import { type ClustererOptions, TopicClusterer } from '../enrich/topics/clusterer.ts';
 import { ari, nmi } from './cluster-metrics.ts';
 import { parseJsonl, readJsonl } from './jsonl.ts';
+import { type Spread, spread } from './metrics.ts';
 
 export interface IntentRow {
   text: string;
@@ -42,7 +44,26 @@ export interface TopicsReport {
   /** Share of questions that sit in a singleton topic. */
   singletonQuestions: number;
   embedder: string;
+  /** The same rows in other orders (`--draws`). */
+  draws?: TopicsDraws;
 }
+
+/**
+ * The clustering's spread over seeded shuffles of the rows' order. The
+ * clusterer is online: which questions found topics, and which merges are
+ * made early, follow the order questions arrive in, and the file's order is
+ * one of many a collector could see.
+ */
+export interface TopicsDraws {
+  draws: number;
+  seed: number;
+  nmi: Spread;
+  ari: Spread;
+  topicsPerIntent: Spread;
+}
+
+/** Seed of the order draws: fixed, so every run and every embedder sees the same orders. */
+export const ORDER_DRAW_SEED = 20261205;
 
 /** An embedding the caller computed for each row, under its embedder id (else the clusterer's built-in one). */
 export interface RowEmbedding {
@@ -96,5 +117,43 @@ export function evaluateTopics(
     singletonShare: sizes.size > 0 ? singletons / sizes.size : 0,
     singletonQuestions: rows.length > 0 ? singletons / rows.length : 0,
     embedder: clusterer.topics('eval')[0]?.embedder ?? 'none',
+  };
+}
+
+/** `draws` seeded shuffles of `rows` (Fisher–Yates). */
+export function shuffledOrders<R>(rows: readonly R[], draws: number, seed = ORDER_DRAW_SEED): R[][] {
+  const random = seededRandom(seed);
+  return Array.from({ length: draws }, () => {
+    const order = [...rows];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j] as R, order[i] as R];
+    }
+    return order;
+  });
+}
+
+/**
+ * The rows clustered in `draws` seeded orders, each as `evaluateTopics`.
+ * `embedding` gives the vectors for one order (an online embedder's state
+ * follows the order it sees); without it the clusterer's built-in embedder.
+ */
+export function evaluateTopicDraws(
+  rows: readonly IntentRow[],
+  draws: number,
+  options: ClustererOptions = {},
+  embedding?: (ordered: readonly IntentRow[]) => RowEmbedding,
+  seed = ORDER_DRAW_SEED,
+): TopicsDraws {
+  if (!Number.isInteger(draws) || draws < 1) throw new Error(`draws must be an integer ≥ 1, got ${draws}`);
+  const runs = shuffledOrders(rows, draws, seed).map((ordered) =>
+    partitionFigures(clusterRows(ordered, options, 'eval', embedding?.(ordered)).topicIds, ordered),
+  );
+  return {
+    draws,
+    seed,
+    nmi: spread(runs.map((r) => r.nmi)),
+    ari: spread(runs.map((r) => r.ari)),
+    topicsPerIntent: spread(runs.map((r) => r.topicsPerIntent)),
   };
 }

@@ -7,7 +7,14 @@ import { ari, nmi } from '../../../src/eval/cluster-metrics.ts';
 import { runEval } from '../../../src/eval/commands.ts';
 import { drawGapIntents, evaluateKbGapDraws, evaluateKbGaps } from '../../../src/eval/kb-gaps.ts';
 import { evaluateTopicSets } from '../../../src/eval/topic-tasks.ts';
-import { evaluateTopics, parseIntentRows } from '../../../src/eval/topics.ts';
+import {
+  clusterRows,
+  evaluateTopicDraws,
+  evaluateTopics,
+  parseIntentRows,
+  partitionFigures,
+  shuffledOrders,
+} from '../../../src/eval/topics.ts';
 
 const STUDENT_ID = HashedEmbedder.withStudent().id;
 
@@ -129,6 +136,27 @@ describe('topics and kb-gaps evaluation', () => {
     );
   });
 
+  it('clusters the rows again in seeded shuffles of their order', () => {
+    const all = rows().filter((x) => x.intent !== 'oos');
+    const orders = shuffledOrders(all, 5);
+    // Every order holds the same rows; seeded, so the same orders each run, and not the file's.
+    for (const o of orders)
+      expect([...o].sort((a, b) => a.text.localeCompare(b.text))).toEqual(
+        [...all].sort((a, b) => a.text.localeCompare(b.text)),
+      );
+    expect(shuffledOrders(all, 5)).toEqual(orders);
+    expect(orders.some((o) => o.some((r, i) => r !== all[i]))).toBe(true);
+    expect(shuffledOrders(all, 5, 7)).not.toEqual(orders);
+    const draws = evaluateTopicDraws(all, 5);
+    // Each draw is the online clustering of that order, scored as the file's order is.
+    const each = orders.map((o) => partitionFigures(clusterRows(o).topicIds, o));
+    expect(draws.nmi.mean).toBeCloseTo(each.reduce((a, r) => a + r.nmi, 0) / each.length, 12);
+    expect(draws.ari.min).toBe(Math.min(...each.map((r) => r.ari)));
+    expect(draws.topicsPerIntent.max).toBe(Math.max(...each.map((r) => r.topicsPerIntent)));
+    expect(draws).toMatchObject({ draws: 5 });
+    expect(() => evaluateTopicDraws(all, 0)).toThrow('draws must be an integer ≥ 1, got 0');
+  });
+
   it('runs from the CLI and rejects malformed rows with their line number', async () => {
     await withSetFile('oversight-topics-', async (file) => {
       const printed: string[] = [];
@@ -146,6 +174,11 @@ describe('topics and kb-gaps evaluation', () => {
       await runEval({ task: 'kb-gaps', data: file, draws: '3' }, (s) => printed.push(s));
       expect(printed[2]).toMatch(
         /\n {9}other gap intents, 3 seeded draws of 2: gap AUROC \d\.\d{3} ± \d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\), topic alone .+, top-k topic precision \d\.\d{3} ± /,
+      );
+      // For topics, --draws adds the spread over other orders of the rows.
+      await runEval({ task: 'topics', data: file, draws: '3' }, (s) => printed.push(s));
+      expect(printed[3]).toMatch(
+        /\n {9}other orders, 3 seeded shuffles: NMI \d\.\d{3} ± \d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\), ARI .+, topics per intent \d\.\d{3} ± /,
       );
       await expect(runEval({ task: 'kb-gaps', data: file, draws: '-1' }, () => {})).rejects.toThrow(
         '--draws needs an integer ≥ 0, got -1',
