@@ -29,7 +29,8 @@
  * 0.298 at the same thresholds (README, "Topics and knowledge-base gaps").
  * The collector also asks for a flush pass after every batch; it merges only
  * what is sure and the mutual pairs of topics the flush founded (a burst),
- * so the figures hold at any request rate (tools/topics/flush-cadence.ts).
+ * round after round as those merge, so the figures hold at any request rate
+ * (tools/topics/flush-cadence.ts).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -179,6 +180,8 @@ interface Bars {
   assign: number;
   merge: number;
   absorb: number;
+  /** A pair at or above this merges at once (`mergeSpace`). */
+  sure: number;
   base: number;
 }
 
@@ -188,6 +191,8 @@ interface Space {
   dimension: number;
   assign: number;
   merge: number;
+  /** The geometry's own sure bar, when it names one (`TopicThresholds.sure`). */
+  sure?: number;
   topics: Topic[];
   byId: Map<string, Topic>;
   /** Question counts per word across the space, for distinguishing label terms. */
@@ -256,10 +261,11 @@ const ABSORB_BATCH = 32;
 const WAITING_PERIODS = 4;
 /**
  * A pair whose linkage clears the merge bar this many times over (above the
- * space's baseline) merges at once, mutual or not: the evidence is plain, and
- * a burst of questions on one new subject must become one topic within the
- * flush that brought it (of 2, 2.5 and 3, only 2 passes the burst tests of
- * clusterer.test.ts and enricher.test.ts; the larger, the more pairs wait).
+ * space's baseline) merges at once, mutual or not: the evidence is plain.
+ * The default of the hashed geometry and of calibrated ones; a geometry may
+ * name its own (`TopicThresholds.sure`: the student's is 3×). 2 scored best
+ * for the hashed embedder on the tune half under flush passes (2.5 and 3
+ * scored lower; the larger, the more pairs wait).
  */
 const SURE_FACTOR = 2;
 /** Merge passes at most at the end of a stream (`maintain({ final })`); each merges at least one pair. */
@@ -746,6 +752,7 @@ export class TopicClusterer {
     return {
       assign: onBase(base, s.assign),
       merge: onBase(base, s.merge),
+      sure: onBase(base, s.sure ?? SURE_FACTOR * s.merge),
       absorb: onBase(base, this.absorbThreshold),
       base,
     };
@@ -764,7 +771,7 @@ export class TopicClusterer {
   private mergeSpace(s: Space, scheduled = true): void {
     if (scheduled) s.sinceMerge = 0;
     // Merging judges with the baseline of the time even while assignment still waits for one.
-    const { base, merge: bar, absorb } = this.bars(s);
+    const { base, merge: bar, absorb, sure } = this.bars(s);
     // A topic merged earlier in this pass is looked up under its survivor.
     const live = (id: string) => s.byId.get(this.resolve(s.projectId, id) ?? '');
     const scored: { sim: number; a: string; b: string }[] = [];
@@ -794,24 +801,62 @@ export class TopicClusterer {
       if (!closest.has(b)) closest.set(b, a);
     }
     const waiting = WAITING_PERIODS * this.mergeEvery;
-    const sure = base + SURE_FACTOR * (bar - base);
     const flushSeq = s.flushSeq;
     const fresh = (id: string) => (live(id)?.bornSeq ?? 0) > flushSeq;
     if (!scheduled) s.flushSeq = s.seq;
+    /** Merges the pair if it still clears the bar (a merge earlier in this pass may have changed either side). */
+    const grew = new Set<string>();
+    const merge = (idA: string, idB: string): boolean => {
+      const a = live(idA);
+      const b = live(idB);
+      if (!a || !b || a === b || linkage(a, b, base) < bar) return false;
+      const [keep, drop] = a.size >= b.size ? [a, b] : [b, a];
+      this.absorb(s, keep, drop);
+      grew.add(keep.id);
+      return true;
+    };
+    let burst: { a: string; b: string }[] = [];
     for (const { a: idA, b: idB, sim } of scored) {
       const mutual = closest.get(idA) === idB && closest.get(idB) === idA;
       const now = sim >= sure || (mutual && (scheduled || (fresh(idA) && fresh(idB))));
       if (!now) {
         // Not yet: one of the two has a closer partner, or the evidence is older than this flush.
         if (scheduled && s.candidates.size < waiting) s.candidates.add(`${idA} ${idB}`);
+        else if (!scheduled && fresh(idA) && fresh(idB)) burst.push({ a: idA, b: idB });
         continue;
       }
-      const a = live(idA);
-      const b = live(idB);
-      // Scored again: a merge earlier in this pass may have changed either side.
-      if (!a || !b || a === b || linkage(a, b, base) < bar) continue;
-      const [keep, drop] = a.size >= b.size ? [a, b] : [b, a];
-      this.absorb(s, keep, drop);
+      merge(idA, idB);
+    }
+    // A burst on one new subject founds several topics in one flush, and a
+    // pair that was not mutual only because one side's closest partner was
+    // another of them may be once those two have merged: pairs of the flush's
+    // own topics with a side that grew in this pass are judged again, mutual
+    // pairs merging, round after round, so the burst is one topic when the
+    // flush's rows are written. Other pairs still wait for the scheduled pass.
+    while (burst.length > 0) {
+      const round: { sim: number; a: string; b: string }[] = [];
+      const judged = new Set<string>();
+      for (const { a: idA, b: idB } of burst) {
+        const a = live(idA);
+        const b = live(idB);
+        if (!a || !b || a === b || !fresh(a.id) || !fresh(b.id)) continue;
+        const key = a.id < b.id ? `${a.id} ${b.id}` : `${b.id} ${a.id}`;
+        if (judged.has(key)) continue;
+        judged.add(key);
+        const sim = linkage(a, b, base);
+        if (sim >= bar) round.push({ sim, a: a.id, b: b.id });
+      }
+      round.sort((x, y) => y.sim - x.sim);
+      const nearest = new Map<string, string>();
+      for (const { a, b } of round) {
+        if (!nearest.has(a)) nearest.set(a, b);
+        if (!nearest.has(b)) nearest.set(b, a);
+      }
+      const mutual = round.filter(
+        ({ a, b }) => (grew.has(a) || grew.has(b)) && nearest.get(a) === b && nearest.get(b) === a,
+      );
+      if (!mutual.some(({ a, b }) => merge(a, b))) break;
+      burst = round;
     }
     if (scheduled) this.absorbSmall(s, absorb);
     s.judged = s.candidates.size;

@@ -174,14 +174,14 @@ describe('TopicClusterer', () => {
   // Three one-question topics in 3-d with chosen cosines: C–B is the closest
   // pair, A's closest is B. Assign at 0.99 keeps every question on its own,
   // merge at 0.3 (so "far above the bar" is 0.6).
-  const triple = (ab: number, ac: number, bc: number) => {
+  const triple = (ab: number, ac: number, bc: number, sure?: number) => {
     const c = [1, 0, 0];
     const b = [bc, Math.sqrt(1 - bc * bc), 0];
     const y = (ab - bc * ac) / (b[1] as number);
     const a = [ac, y, Math.sqrt(1 - ac * ac - y * y)];
     // No absorbing of one-question topics (absorbThreshold 2): only merging joins them.
     const clusterer = new TopicClusterer({
-      thresholdsFor: literal(0.99, 0.3),
+      thresholdsFor: sure === undefined ? literal(0.99, 0.3) : () => ({ assign: 0.99, merge: 0.3, sure }),
       mergeEvery: 1_000_000,
       absorbThreshold: 2,
     });
@@ -210,6 +210,15 @@ describe('TopicClusterer', () => {
     expect(clusterer.topics('p')).toHaveLength(1);
   });
 
+  it('takes a geometry’s own sure bar: under it, the same pair waits its turn', () => {
+    // As above, but this geometry's sure bar is 0.9 (3× the bar): A–B 0.65 is not sure.
+    const { clusterer, topicOf, idA, idB, idC } = triple(0.65, 0.4, 0.7, 0.9);
+    clusterer.maintain();
+    expect(topicOf(idB)).toBe(topicOf(idC));
+    expect(topicOf(idA)).toBe(idA);
+    expect(clusterer.topics('p')).toHaveLength(2);
+  });
+
   it('merges a burst’s new topics at a flush, and leaves older pairs to the scheduled pass', () => {
     const c = new TopicClusterer({
       thresholdsFor: literal(0.99, 0.3),
@@ -230,6 +239,25 @@ describe('TopicClusterer', () => {
     c.maintain();
     expect(c.resolve('p', idB)).toBe(c.resolve('p', idC));
     expect(c.topics('p')).toHaveLength(2);
+  });
+
+  it('keeps merging a burst’s own topics within the flush once a partner merged', () => {
+    const c = new TopicClusterer({
+      thresholdsFor: literal(0.99, 0.3),
+      mergeEvery: 1_000_000,
+      absorbThreshold: 2,
+    });
+    // A–B 0.6 (mutual); C's closest is B (0.45), but B's is A, so C–B is not mutual at first.
+    const x = 0.3;
+    const y = (0.45 - 0.6 * x) / 0.8;
+    const idA = c.assign('p', 'a', [1, 0, 0, 0]);
+    const idB = c.assign('p', 'b', [0.6, 0.8, 0, 0]);
+    const idC = c.assign('p', 'c', [x, y, Math.sqrt(1 - x * x - y * y), 0]);
+    c.maintain({ flush: true });
+    // Once A and B are one topic, its linkage with C is (0.3 + 0.45) / 2, over the bar and mutual.
+    expect(c.resolve('p', idB)).toBe(c.resolve('p', idA));
+    expect(c.resolve('p', idC)).toBe(c.resolve('p', idA));
+    expect(c.topics('p')).toHaveLength(1);
   });
 
   it('runs passes at the end of a stream until no pair waits', () => {

@@ -293,72 +293,85 @@ describe('topics enricher', () => {
     for (const size of grown) expect(size).toBe(6);
   });
 
-  it('ranks a burst of questions the knowledge base lacks as the top gap topic in kb_gaps, in one flush', async () => {
-    const enricher = await createTopicsEnricher({ store, calibrator: { minSamples: 20 } });
-    const turns: Turn[] = knownTurns(10);
-    // Bitcoin: retrieval finds nothing or only weak, unrelated matches, and the app says it does not know.
-    for (const [i, question] of CRYPTO.entries())
-      turns.push({
-        question,
-        answer: IDK,
-        docs: i % 2 === 0 ? [] : [{ content: KNOWN.fx?.doc as string, score: 0.21 }],
+  it.each([
+    ['the built-in embedder', 'gaps', undefined],
+    // The student's geometry merges a burst within the flush too (its own sure bar, 3× its merge bar).
+    ['the student', 'gaps-student', { kind: 'student' } as const],
+  ])(
+    'ranks a burst of questions the knowledge base lacks as the top gap topic in kb_gaps, in one flush, with %s',
+    async (_, project, embedder) => {
+      const enricher = await createTopicsEnricher({
+        store,
+        calibrator: { minSamples: 20 },
+        ...(embedder ? { embedder } : {}),
       });
-    // One unlucky known question: a gap, but one in fifteen must not outrank the burst.
-    turns.push({ question: 'card payment declined twice', answer: IDK, docs: [] });
-    const gens = turns.map((t) => generation('gaps', t));
-    const { rows } = await enricher.enrich(gens, { rescore: false });
-    await flush(gens, rows);
+      const turns: Turn[] = knownTurns(10);
+      // Bitcoin: retrieval finds nothing or only weak, unrelated matches, and the app says it does not know.
+      for (const [i, question] of CRYPTO.entries())
+        turns.push({
+          question,
+          answer: IDK,
+          docs: i % 2 === 0 ? [] : [{ content: KNOWN.fx?.doc as string, score: 0.21 }],
+        });
+      // One unlucky known question: a gap, but one in fifteen must not outrank the burst.
+      turns.push({ question: 'card payment declined twice', answer: IDK, docs: [] });
+      const gens = turns.map((t) => generation(project, t));
+      const { rows } = await enricher.enrich(gens, { rescore: false });
+      await flush(gens, rows);
 
-    const crypto = gens.filter((g) => CRYPTO.includes(g.pair.question));
-    const cryptoTopic = crypto[0]?.found.topicId;
-    expect(new Set(crypto.map((g) => g.found.topicId))).toEqual(new Set([cryptoTopic]));
-    for (const g of crypto) {
-      expect(g.found.kbGap).toBe(true);
-      expect(g.found.gapSignals).toContain('refusal');
-    }
-    expect(crypto.filter((g) => g.found.gapSignals?.includes('no_documents'))).toHaveLength(4);
-    expect(crypto.filter((g) => g.found.gapSignals?.includes('low_retrieval_score'))).toHaveLength(4);
-    const known = gens.filter((g) => !CRYPTO.includes(g.pair.question) && g.pair.answer !== IDK);
-    expect(known.every((g) => g.found.kbGap === false)).toBe(true);
+      const crypto = gens.filter((g) => CRYPTO.includes(g.pair.question));
+      const cryptoTopic = crypto[0]?.found.topicId;
+      expect(new Set(crypto.map((g) => g.found.topicId))).toEqual(new Set([cryptoTopic]));
+      for (const g of crypto) {
+        expect(g.found.kbGap).toBe(true);
+        expect(g.found.gapSignals).toContain('refusal');
+      }
+      expect(crypto.filter((g) => g.found.gapSignals?.includes('no_documents'))).toHaveLength(4);
+      expect(crypto.filter((g) => g.found.gapSignals?.includes('low_retrieval_score'))).toHaveLength(4);
+      const known = gens.filter((g) => !CRYPTO.includes(g.pair.question) && g.pair.answer !== IDK);
+      expect(known.every((g) => g.found.kbGap === false)).toBe(true);
 
-    const ranked = await store.query<{
-      topic_id: string;
-      label: string;
-      questions: number;
-      gaps: number;
-      sample_questions: string[];
-    }>(
-      `SELECT toString(topic_id) AS topic_id, label, questions, gaps, sample_questions
-       FROM ${store.database}.kb_gaps WHERE project_id = 'gaps' ORDER BY gap_score DESC`,
-    );
-    expect(ranked[0]).toMatchObject({ topic_id: String(cryptoTopic), questions: 8, gaps: 8 });
-    expect(ranked[0]?.label).toMatch(/bitcoin/);
-    expect(CRYPTO).toEqual(expect.arrayContaining(ranked[0]?.sample_questions ?? []));
-    // The stored topic row carries the gap count, and the live tracker agrees with the view.
-    const [topicRow] = await store.query<{ gap_count: number; size: number }>(
-      `SELECT gap_count, size FROM ${store.database}.topics FINAL WHERE project_id = 'gaps' AND topic_id = {id:UInt64}`,
-      { params: { id: String(cryptoTopic) } },
-    );
-    expect(topicRow).toEqual({ gap_count: 8, size: 8 });
-    expect(enricher.gaps.ranked('gaps')[0]?.topicId).toBe(String(cryptoTopic));
-    // The graded score is stored per question, and ranks every burst question
-    // above every known one (the unlucky known question included: its topic pulls it down).
-    const scores = await store.query<{ question: string; score: number | null }>(
-      `SELECT prompt_text AS question, kb_gap_score AS score FROM ${store.database}.llm_spans
-        WHERE project_id = 'gaps' AND topic_id != 0`,
-    );
-    expect(scores).toHaveLength(gens.length);
-    for (const g of gens) expect(g.found.kbGapScore).toBeTypeOf('number');
-    const stored = (q: string) => scores.find((r) => r.question === q)?.score as number;
-    const burst = CRYPTO.map(stored);
-    const others = gens
-      .map((g) => g.pair.question)
-      .filter((q) => !CRYPTO.includes(q))
-      .map(stored);
-    expect(Math.min(...burst)).toBeGreaterThan(Math.max(...others));
-    expect(Math.max(...burst)).toBeLessThanOrEqual(1);
-    expect(Math.min(...others)).toBeGreaterThanOrEqual(0);
-  });
+      const ranked = await store.query<{
+        topic_id: string;
+        label: string;
+        questions: number;
+        gaps: number;
+        sample_questions: string[];
+      }>(
+        `SELECT toString(topic_id) AS topic_id, label, questions, gaps, sample_questions
+       FROM ${store.database}.kb_gaps WHERE project_id = {project:String} ORDER BY gap_score DESC`,
+        { params: { project } },
+      );
+      expect(ranked[0]).toMatchObject({ topic_id: String(cryptoTopic), questions: 8, gaps: 8 });
+      expect(ranked[0]?.label).toMatch(/bitcoin/);
+      expect(CRYPTO).toEqual(expect.arrayContaining(ranked[0]?.sample_questions ?? []));
+      // The stored topic row carries the gap count, and the live tracker agrees with the view.
+      const [topicRow] = await store.query<{ gap_count: number; size: number }>(
+        `SELECT gap_count, size FROM ${store.database}.topics FINAL WHERE project_id = {project:String} AND topic_id = {id:UInt64}`,
+        { params: { project, id: String(cryptoTopic) } },
+      );
+      expect(topicRow).toEqual({ gap_count: 8, size: 8 });
+      expect(enricher.gaps.ranked(project)[0]?.topicId).toBe(String(cryptoTopic));
+      // The graded score is stored per question, and ranks every burst question
+      // above every known one (the unlucky known question included: its topic pulls it down).
+      const scores = await store.query<{ question: string; score: number | null }>(
+        `SELECT prompt_text AS question, kb_gap_score AS score FROM ${store.database}.llm_spans
+        WHERE project_id = {project:String} AND topic_id != 0`,
+        { params: { project } },
+      );
+      expect(scores).toHaveLength(gens.length);
+      for (const g of gens) expect(g.found.kbGapScore).toBeTypeOf('number');
+      const stored = (q: string) => scores.find((r) => r.question === q)?.score as number;
+      const burst = CRYPTO.map(stored);
+      const others = gens
+        .map((g) => g.pair.question)
+        .filter((q) => !CRYPTO.includes(q))
+        .map(stored);
+      expect(Math.min(...burst)).toBeGreaterThan(Math.max(...others));
+      expect(Math.max(...burst)).toBeLessThanOrEqual(1);
+      expect(Math.min(...others)).toBeGreaterThanOrEqual(0);
+    },
+  );
 
   it('reads the same weak retrieval as more of a gap for a question the traffic knows well, and again on a replay', async () => {
     const enricher = await createTopicsEnricher({ store, calibrator: { minSamples: 20 } });
