@@ -280,9 +280,13 @@ describe('CentroidIndex', () => {
     expect(listedTotal / 150).toBeLessThan(slots / 4);
   });
 
-  it('refuses a floor at or below zero (topics it never reaches would then count)', () => {
+  it('refuses a floor at or below zero (topics it never reaches would then count), and a dense block past the end', () => {
     const index = new CentroidIndex(16, true);
     expect(() => index.candidates(new Float32Array(16), [], 0, 0)).toThrow(/floor must be positive/);
+    // A dense block cannot start past the vector's end.
+    expect(() => new CentroidIndex(16, true, 16, 17)).toThrow(
+      'centroid index: denseFrom must be in 0..16, got 17',
+    );
   });
 });
 
