@@ -81,7 +81,10 @@
  * mix, same protocol: K 64 tune 1.115 (held 0.745/0.482), K 48 1.109
  * (0.741/0.492), against 1.128 at 96. Weighting the student's average by
  * the project's own IDF (idf^0.5, idf^1) instead of the learnt gates alone:
- * tune 1.123 and 1.080 against 1.131. None shipped.
+ * tune 1.123 and 1.080 against 1.131. Averaging students of one target
+ * basis (60k + 25k mix, seeds 777 / 101 / 202, each extended; the student's
+ * sure bar 3×): alone 1.136 / 1.129 / 1.140, two 1.134, three 1.129; the
+ * seeds differ as much as the mixes do, and averaging gains nothing. None shipped.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cosine, encodeStudent, isStopword, SentenceStudent, stem, words } from '@oversight/scorers/embed';
