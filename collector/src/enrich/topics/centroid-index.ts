@@ -63,6 +63,15 @@ const PROBE = 4;
  */
 const DENSE_ROUNDING = 2 ** -22;
 
+/** The same columns, `capacity` slots long, the old cells kept. */
+function widened(columns: readonly Float32Array[], capacity: number): Float32Array[] {
+  return columns.map((old) => {
+    const col = new Float32Array(capacity);
+    col.set(old);
+    return col;
+  });
+}
+
 function quantise(x: number): number {
   const v = Math.round(x);
   return Math.min(QUANT, Math.max(-QUANT, v));
@@ -107,6 +116,7 @@ export class CentroidIndex {
     this.denseFrom = inverted ? denseFrom : dimension;
     this.denseWidth = this.dimension - this.denseFrom;
     if (!inverted) this.columns = Array.from({ length: dimension }, () => new Float32Array(0));
+    this.dense = Array.from({ length: this.denseWidth }, () => new Float32Array(0));
     this.grow(capacity);
   }
 
@@ -114,26 +124,19 @@ export class CentroidIndex {
   private grow(needed: number): void {
     if (needed <= this.capacity) return;
     const capacity = Math.max(MIN_CAPACITY, Math.ceil(needed * 1.25));
-    this.columns = this.columns.map((old) => {
-      const col = new Float32Array(capacity);
-      col.set(old);
-      return col;
-    });
+    this.columns = widened(this.columns, capacity);
+    this.dense = widened(this.dense, capacity);
     if (this.inverted) {
-      const lists = this.denseFrom;
+      // Posting lists for the dimensions before the dense block only.
+      const listDims = this.denseFrom;
       const pages = Math.ceil(capacity / PAGE);
-      for (let k = this.lists.length; k < pages * lists; k++) this.lists.push(new Int32Array(16));
-      const lengths = new Int32Array(pages * lists);
+      for (let k = this.lists.length; k < pages * listDims; k++) this.lists.push(new Int32Array(16));
+      const lengths = new Int32Array(pages * listDims);
       lengths.set(this.lengths);
       this.lengths = lengths;
-      const positions = new Uint16Array(capacity * lists);
+      const positions = new Uint16Array(capacity * listDims);
       positions.set(this.positions);
       this.positions = positions;
-      this.dense = Array.from({ length: this.denseWidth }, (_, c) => {
-        const col = new Float32Array(capacity);
-        if (this.dense[c]) col.set(this.dense[c] as Float32Array);
-        return col;
-      });
     }
     const sq = new Float64Array(capacity);
     sq.set(this.sqNorms);
@@ -162,8 +165,10 @@ export class CentroidIndex {
       this.clear(slot);
       return;
     }
+    const norm = Math.sqrt(sqNorm);
     // |sum_j| ≤ ‖sum‖, so the value fits; the clamp only guards against a caller's inexact sqNorm.
-    const scale = QUANT / Math.sqrt(sqNorm);
+    const scale = QUANT / norm;
+    const inv = 1 / norm;
     // The loop skips the zeros and rewrites present postings in place without a call.
     const lists = this.lists;
     const positions = this.positions;
@@ -172,7 +177,6 @@ export class CentroidIndex {
     const low = (slot & (PAGE - 1)) << 16;
     const own = slot * dim;
     const dw = this.denseWidth;
-    const inv = 1 / Math.sqrt(sqNorm);
     for (let c = 0; c < dw; c++) (this.dense[c] as Float32Array)[slot] = (sum[dim + c] as number) * inv;
     for (let j = 0; j < dim; j++) {
       const x = sum[j] as number;
@@ -309,8 +313,8 @@ export class CentroidIndex {
     const budget = (SKIP_SHARE * bar) ** 2;
     for (; o < m && (rest[o] as number) > budget; o++)
       l1 += this.accumulate(q, nz[order[o] as number] as number, pages, n);
-    // Rounding: each stored value is within 1/(2 QUANT) of the exact one; the
-    // sums in doubles and the caller's own rounding are far below 1e-9.
+    // Rounding: `l1` is what the stored values' rounding can add (see
+    // `accumulate`); the sums in doubles and the caller's own rounding are far below 1e-9.
     const slack = Math.sqrt(rest[o] as number) + l1 + 1e-9;
     this.slack = slack;
     const need = bar - slack;
