@@ -389,10 +389,14 @@ function removeTopic(s: Space, t: Topic): void {
   t.slot = -1;
 }
 
-/** `denseFrom`: where the space's dense block starts (the student's components), for the inverted index. */
-function ensureIndex(s: Space, inverted: boolean, denseFrom = s.dimension): CentroidIndex {
+/**
+ * The space's index, built on first need. `denseFrom` says where the space's
+ * dense block starts (the student's components), asked only when an inverted
+ * index is built.
+ */
+function ensureIndex(s: Space, inverted: boolean, denseFrom = () => s.dimension): CentroidIndex {
   if (s.index && (s.index.inverted || !inverted)) return s.index;
-  s.index = new CentroidIndex(s.dimension, inverted, s.topics.length, denseFrom);
+  s.index = new CentroidIndex(s.dimension, inverted, s.topics.length, inverted ? denseFrom() : s.dimension);
   for (const t of s.topics) writeColumn(s, t);
   return s.index;
 }
@@ -632,7 +636,7 @@ export class TopicClusterer {
   ): Nearest {
     const top: Nearest = { best: undefined, bestSim: -Infinity, second: undefined, secondSim: -Infinity };
     if (!this.linear && sparse && floor > 0 && (s.topics.length > INDEX_MIN || s.index?.inverted)) {
-      const index = ensureIndex(s, true, this.denseFrom(s));
+      const index = ensureIndex(s, true, () => this.denseFrom(s));
       const n = index.candidates(q, nz, floor, s.topics.length, (slot) => {
         const t = s.topics[slot] as Topic;
         return eligible && !eligible(t) ? -Infinity : similarity(q, t, nz);
@@ -774,38 +778,47 @@ export class TopicClusterer {
     const { base, merge: bar, absorb, sure } = this.bars(s);
     // A topic merged earlier in this pass is looked up under its survivor.
     const live = (id: string) => s.byId.get(this.resolve(s.projectId, id) ?? '');
-    const scored: { sim: number; a: string; b: string }[] = [];
-    const seen = new Set<string>();
-    let skip = scheduled ? 0 : s.judged;
-    for (const pair of s.candidates) {
-      if (skip > 0) {
-        skip--;
-        continue;
+    /**
+     * The pairs that clear the bar, each judged once under its topics'
+     * current ids, closest first (as agglomerative clustering takes them), and
+     * each topic's closest partner among them.
+     */
+    const rank = (pairs: Iterable<readonly [string, string]>, admit?: (a: Topic, b: Topic) => boolean) => {
+      const scored: { sim: number; a: string; b: string }[] = [];
+      const seen = new Set<string>();
+      for (const [idA, idB] of pairs) {
+        const a = live(idA);
+        const b = live(idB);
+        if (!a || !b || a === b || (admit && !admit(a, b))) continue;
+        // A pair named twice (or again under a survivor's id) is judged once.
+        const key = a.id < b.id ? `${a.id} ${b.id}` : `${b.id} ${a.id}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const sim = linkage(a, b, base);
+        if (sim >= bar) scored.push({ sim, a: a.id, b: b.id });
       }
-      const [a, b] = pair.split(' ').map((id) => live(id as string));
-      if (!a || !b || a === b) continue;
-      // A pair named twice (or again under a survivor's id) is judged once.
-      const key = a.id < b.id ? `${a.id} ${b.id}` : `${b.id} ${a.id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const sim = linkage(a, b, base);
-      if (sim >= bar) scored.push({ sim, a: a.id, b: b.id });
-    }
+      scored.sort((x, y) => y.sim - x.sim);
+      const closest = new Map<string, string>();
+      for (const { a, b } of scored) {
+        if (!closest.has(a)) closest.set(a, b);
+        if (!closest.has(b)) closest.set(b, a);
+      }
+      const mutual = (a: string, b: string) => closest.get(a) === b && closest.get(b) === a;
+      return { scored, mutual };
+    };
+    // A flush pass judges only the pairs named since the last pass.
+    const named = [...s.candidates]
+      .slice(scheduled ? 0 : s.judged)
+      .map((pair) => pair.split(' ') as [string, string]);
+    const { scored, mutual } = rank(named);
     // A flush pass leaves every candidate for the next scheduled pass to judge.
     if (scheduled) s.candidates.clear();
-    // Closest pairs first, as agglomerative clustering would take them.
-    scored.sort((x, y) => y.sim - x.sim);
-    const closest = new Map<string, string>();
-    for (const { a, b } of scored) {
-      if (!closest.has(a)) closest.set(a, b);
-      if (!closest.has(b)) closest.set(b, a);
-    }
     const waiting = WAITING_PERIODS * this.mergeEvery;
     const flushSeq = s.flushSeq;
     const fresh = (id: string) => (live(id)?.bornSeq ?? 0) > flushSeq;
     if (!scheduled) s.flushSeq = s.seq;
-    /** Merges the pair if it still clears the bar (a merge earlier in this pass may have changed either side). */
     const grew = new Set<string>();
+    /** Merges the pair if it still clears the bar (a merge earlier in this pass may have changed either side). */
     const merge = (idA: string, idB: string): boolean => {
       const a = live(idA);
       const b = live(idB);
@@ -815,14 +828,13 @@ export class TopicClusterer {
       grew.add(keep.id);
       return true;
     };
-    let burst: { a: string; b: string }[] = [];
+    let burst: (readonly [string, string])[] = [];
     for (const { a: idA, b: idB, sim } of scored) {
-      const mutual = closest.get(idA) === idB && closest.get(idB) === idA;
-      const now = sim >= sure || (mutual && (scheduled || (fresh(idA) && fresh(idB))));
+      const now = sim >= sure || (mutual(idA, idB) && (scheduled || (fresh(idA) && fresh(idB))));
       if (!now) {
         // Not yet: one of the two has a closer partner, or the evidence is older than this flush.
         if (scheduled && s.candidates.size < waiting) s.candidates.add(`${idA} ${idB}`);
-        else if (!scheduled && fresh(idA) && fresh(idB)) burst.push({ a: idA, b: idB });
+        else if (!scheduled && fresh(idA) && fresh(idB)) burst.push([idA, idB]);
         continue;
       }
       merge(idA, idB);
@@ -830,33 +842,15 @@ export class TopicClusterer {
     // A burst on one new subject founds several topics in one flush, and a
     // pair that was not mutual only because one side's closest partner was
     // another of them may be once those two have merged: pairs of the flush's
-    // own topics with a side that grew in this pass are judged again, mutual
-    // pairs merging, round after round, so the burst is one topic when the
-    // flush's rows are written. Other pairs still wait for the scheduled pass.
+    // own topics with a side that grew in this pass are judged again, and the
+    // closest mutual one merges, round after round, so the burst is one topic
+    // when the flush's rows are written. Other pairs still wait for the
+    // scheduled pass.
     while (burst.length > 0) {
-      const round: { sim: number; a: string; b: string }[] = [];
-      const judged = new Set<string>();
-      for (const { a: idA, b: idB } of burst) {
-        const a = live(idA);
-        const b = live(idB);
-        if (!a || !b || a === b || !fresh(a.id) || !fresh(b.id)) continue;
-        const key = a.id < b.id ? `${a.id} ${b.id}` : `${b.id} ${a.id}`;
-        if (judged.has(key)) continue;
-        judged.add(key);
-        const sim = linkage(a, b, base);
-        if (sim >= bar) round.push({ sim, a: a.id, b: b.id });
-      }
-      round.sort((x, y) => y.sim - x.sim);
-      const nearest = new Map<string, string>();
-      for (const { a, b } of round) {
-        if (!nearest.has(a)) nearest.set(a, b);
-        if (!nearest.has(b)) nearest.set(b, a);
-      }
-      const mutual = round.filter(
-        ({ a, b }) => (grew.has(a) || grew.has(b)) && nearest.get(a) === b && nearest.get(b) === a,
-      );
-      if (!mutual.some(({ a, b }) => merge(a, b))) break;
-      burst = round;
+      const round = rank(burst, (a, b) => fresh(a.id) && fresh(b.id));
+      const next = round.scored.find(({ a, b }) => (grew.has(a) || grew.has(b)) && round.mutual(a, b));
+      if (!next || !merge(next.a, next.b)) break;
+      burst = round.scored.map(({ a, b }) => [a, b] as const);
     }
     if (scheduled) this.absorbSmall(s, absorb);
     s.judged = s.candidates.size;
