@@ -24,6 +24,7 @@ describe('DDL templates', () => {
       '14_topic_merges',
       '15_kb_gap_score',
       '16_gap_score_rollup',
+      '17_kb_gaps_graded',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });

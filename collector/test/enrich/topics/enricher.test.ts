@@ -370,6 +370,23 @@ describe('topics enricher', () => {
       expect(Math.min(...burst)).toBeGreaterThan(Math.max(...others));
       expect(Math.max(...burst)).toBeLessThanOrEqual(1);
       expect(Math.min(...others)).toBeGreaterThanOrEqual(0);
+      // kb_gaps carries the graded score too: ranked by its mean, the burst tops the list again,
+      // and the view's sum and mean are those of the stored scores.
+      const graded = await store.query<{
+        topic_id: string;
+        graded: number;
+        gap_score_sum: number;
+        mean_gap_score: number | null;
+      }>(
+        `SELECT toString(topic_id) AS topic_id, graded, gap_score_sum, mean_gap_score
+         FROM ${store.database}.kb_gaps WHERE project_id = {project:String} ORDER BY mean_gap_score DESC`,
+        { params: { project } },
+      );
+      const burstSum = burst.reduce((a, b) => a + b, 0);
+      expect(graded[0]).toMatchObject({ topic_id: String(cryptoTopic), graded: 8 });
+      expect(graded[0]?.gap_score_sum).toBeCloseTo(burstSum, 5);
+      expect(graded[0]?.mean_gap_score).toBeCloseTo(burstSum / 8, 5);
+      expect(graded.reduce((a, r) => a + r.graded, 0)).toBe(gens.length);
     },
   );
 
