@@ -33,9 +33,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { encodeStudent, SentenceStudent, stem, words } from '@oversight/scorers/embed';
-import { Matrix, solve } from 'ml-matrix';
 import { words as popular } from 'popular-english-words';
-import { ENCODER_WIDTH, encodeTexts, generalVocabulary, rng, shuffleInPlace } from './shared.ts';
+import { encodingDesign, recoverStartMap } from './shared.ts';
 
 const [input, output, nArg] = process.argv.slice(2);
 if (!input || !output) throw new Error('usage: extend-vocabulary.ts <student.bin> <out.bin> [N]');
@@ -53,17 +52,6 @@ if (w.shape.buckets > 0) throw new Error(`${input}: a student with pair buckets 
 const E = w.shape.input;
 const V = w.shape.words;
 const index = new Map(w.words.map((word, i) => [word, i]));
-const stored = Float32Array.from(w.rows);
-const rowOf = (i: number) => stored.subarray(i * E, (i + 1) * E);
-
-// Words of the general list that kept their start: gate exactly 1, as fit-student.ts sets for an unseen word.
-const untouched = [...generalVocabulary()].filter(([key]) => {
-  const i = index.get(key);
-  return i !== undefined && w.gates[i] === 1;
-});
-const sample = shuffleInPlace(untouched, rng(11)).slice(0, FIT + CHECK);
-if (sample.length < FIT + CHECK)
-  throw new Error(`only ${sample.length} untrained words; need ${FIT + CHECK}`);
 
 const fresh = new Map<string, string>();
 for (const spelling of popular.getMostPopular(N)) {
@@ -74,54 +62,23 @@ for (const spelling of popular.getMostPopular(N)) {
   if (index.has(key) || index.has(stem(key)) || fresh.has(key)) continue;
   fresh.set(key, spelling.toLowerCase());
 }
-console.log(
-  `${untouched.length} untrained words (fitting on ${FIT}, checking on ${CHECK}); ${fresh.size} new words`,
-);
 
-// Batches of 256 words, as the vocabulary was encoded (embed-vocabulary.ts).
-const texts = [...sample.map(([, spelling]) => spelling), ...fresh.values()];
 const t0 = performance.now();
-const encoded = await encodeTexts(texts, 256);
-console.log(`encoded ${texts.length} words in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-
-/** The encodings of rows [from, to) of `encoded`, with a constant column for the offset. */
-function design(from: number, to: number): Matrix {
-  const m = new Matrix(to - from, ENCODER_WIDTH + 1);
-  for (let r = from; r < to; r++) {
-    for (let d = 0; d < ENCODER_WIDTH; d++) m.set(r - from, d, encoded[r * ENCODER_WIDTH + d] as number);
-    m.set(r - from, ENCODER_WIDTH, 1);
-  }
-  return m;
-}
-const targets = new Matrix(sample.slice(0, FIT).map(([key]) => Array.from(rowOf(index.get(key) as number))));
-const map = solve(design(0, FIT), targets);
-
-const mapped = design(FIT, FIT + CHECK).mmul(map);
-let cosines = 0;
-for (const [r, [key]] of sample.slice(FIT).entries()) {
-  const stored = rowOf(index.get(key) as number);
-  const got = mapped.getRow(r);
-  let dot = 0;
-  let a = 0;
-  let b = 0;
-  for (let c = 0; c < E; c++) {
-    dot += (stored[c] as number) * (got[c] as number);
-    a += (stored[c] as number) ** 2;
-    b += (got[c] as number) ** 2;
-  }
-  cosines += dot / Math.sqrt(a * b);
-}
-const cosine = cosines / CHECK;
+const { map, cosine, sampled, extraEncoded } = await recoverStartMap(w, FIT, CHECK, [...fresh.values()]);
+console.log(
+  `${sampled} untrained words (fitting on ${FIT}, checking on ${CHECK}); ${fresh.size} new words; ` +
+    `encoded in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+);
 console.log(`mapped start rows vs stored, held out: mean cosine ${cosine.toFixed(4)}`);
 if (cosine < MIN_COSINE)
   throw new Error(
     `the untrained rows are not an affine image of their encodings (cosine ${cosine.toFixed(4)})`,
   );
 
-const newRows = design(FIT + CHECK, texts.length).mmul(map);
+const newRows = encodingDesign(extraEncoded, 0, fresh.size).mmul(map);
 const total = V + fresh.size;
 const rows = new Float32Array(total * E);
-rows.set(stored);
+rows.set(w.rows);
 for (let r = 0; r < fresh.size; r++) rows.set(newRows.getRow(r), (V + r) * E);
 const gates = new Float32Array(total).fill(1);
 gates.set(Array.from(w.gates).slice(0, V));

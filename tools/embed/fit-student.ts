@@ -87,7 +87,16 @@
  * seeds differ as much as the mixes do, and averaging gains nothing. None shipped.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cosine, encodeStudent, isStopword, SentenceStudent, stem, words } from '@oversight/scorers/embed';
+import {
+  cosine,
+  encodeStudent,
+  isStopword,
+  SentenceStudent,
+  type StudentToken,
+  stem,
+  words,
+} from '@oversight/scorers/embed';
+import { DanTrainer } from './dan.ts';
 import { meanOf, principalDirections, projectRow, rng, shuffleInPlace } from './shared.ts';
 
 const [vocabFile, output, ...corpora] = process.argv.slice(2);
@@ -183,18 +192,9 @@ const w2 = new Float32Array(K * H);
 const b2 = new Float32Array(K);
 const p = new Float32Array(K * E);
 for (let i = 0; i < E; i++) p[i * E + i] = 1;
-const dense = [w1, b1, w2, b2, p];
-const adamM = dense.map((a) => new Float32Array(a.length));
-const adamV = dense.map((a) => new Float32Array(a.length));
-const grads = dense.map((a) => new Float32Array(a.length));
-const rowM = new Float32Array(N * E);
-const rowV = new Float32Array(N * E);
 // Log-gates: a row's weight in the average is exp(g). Words start at the SIF
 // weight a / (a + p(word)) (frequent words count less), pairs at PAIRGATE.
 const logGate = new Float32Array(N);
-const gatePrior = new Float32Array(N);
-const gateM = new Float32Array(N);
-const gateV = new Float32Array(N);
 
 // A student with unit gates, for the tokenization (the same code path as run time).
 const shape = { words: V, input: E, hidden: H, output: K, buckets: B, stopWeight: STOP };
@@ -213,41 +213,12 @@ const toks = sentences.map((s) => student0.tokens(s, tokenizer));
       }
   for (let i = 0; i < N; i++)
     logGate[i] = i < V ? Math.log(SIF / (SIF + (freq[i] as number) / totalTokens)) : Math.log(PAIRGATE);
-  gatePrior.set(logGate);
 }
+// Rows and gates are pulled back towards these starts.
+const dan = new DanTrainer({ input: E, hidden: H, output: K }, { rows, logGate, w1, b1, w2, b2, p }, DECAY);
 
-const x = new Float32Array(E);
-const a1 = new Float32Array(H);
-const h = new Float32Array(H);
 const y = new Float32Array(K);
 const gy = new Float32Array(K);
-const gh = new Float32Array(H);
-const gx = new Float32Array(E);
-function forward(i: number): number {
-  const ts = toks[i] as { row: number; weight: number }[];
-  x.fill(0);
-  let tw = 0;
-  for (const t of ts) {
-    const w = t.weight * Math.exp(logGate[t.row] as number);
-    for (let c = 0; c < E; c++) x[c] = (x[c] as number) + w * (rows[t.row * E + c] as number);
-    tw += w;
-  }
-  if (tw === 0) return 0;
-  for (let c = 0; c < E; c++) x[c] = (x[c] as number) / tw;
-  for (let j = 0; j < H; j++) {
-    let s = b1[j] as number;
-    for (let c = 0; c < E; c++) s += (w1[j * E + c] as number) * (x[c] as number);
-    a1[j] = s;
-    h[j] = Math.tanh(s);
-  }
-  for (let o = 0; o < K; o++) {
-    let s = b2[o] as number;
-    for (let j = 0; j < H; j++) s += (w2[o * H + j] as number) * (h[j] as number);
-    for (let c = 0; c < E; c++) s += (p[o * E + c] as number) * (x[c] as number);
-    y[o] = s;
-  }
-  return tw;
-}
 function cosineToTarget(i: number): { cos: number; ny: number; nt: number; dot: number } {
   let dot = 0;
   let ny = 0;
@@ -265,28 +236,23 @@ function cosineToTarget(i: number): { cos: number; ny: number; nt: number; dot: 
 function validate(): number {
   let s = 0;
   for (const i of valIdx) {
-    forward(i);
+    dan.forward(toks[i] as StudentToken[], y);
     s += cosineToTarget(i).cos;
   }
   return s / valIdx.length;
 }
 console.log(`start: held-out cosine ${validate().toFixed(4)} (the static word table alone)`);
 
-let step = 0;
-const b1a = 0.9;
-const b2a = 0.999;
-const rowGrad = new Map<number, Float32Array>();
 const t0 = performance.now();
 for (let epoch = 0; epoch < EPOCHS; epoch++) {
   shuffleInPlace(trainIdx, r);
   const lr = LR * (epoch === EPOCHS - 1 && EPOCHS > 1 ? 0.3 : 1);
   let lossSum = 0;
   for (let start = 0; start < trainIdx.length; start += BATCH) {
-    for (const g of grads) g.fill(0);
-    rowGrad.clear();
     const batch = trainIdx.slice(start, start + BATCH);
     for (const i of batch) {
-      const tw = forward(i);
+      const ts = toks[i] as StudentToken[];
+      const tw = dan.forward(ts, y);
       if (tw === 0) continue;
       const { cos, ny, nt } = cosineToTarget(i);
       if (ny === 0 || nt === 0) continue;
@@ -294,80 +260,9 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
       // d(1 − cos)/dy = −(t/(|y||t|) − cos · y/|y|²)
       for (let c = 0; c < K; c++)
         gy[c] = -((Y[i * K + c] as number) / (ny * nt) - (cos * (y[c] as number)) / (ny * ny)) / batch.length;
-      const [gw1, gb1, gw2, gb2, gp] = grads as [
-        Float32Array,
-        Float32Array,
-        Float32Array,
-        Float32Array,
-        Float32Array,
-      ];
-      gh.fill(0);
-      gx.fill(0);
-      for (let o = 0; o < K; o++) {
-        const g = gy[o] as number;
-        gb2[o] = (gb2[o] as number) + g;
-        for (let j = 0; j < H; j++) {
-          gw2[o * H + j] = (gw2[o * H + j] as number) + g * (h[j] as number);
-          gh[j] = (gh[j] as number) + g * (w2[o * H + j] as number);
-        }
-        for (let c = 0; c < E; c++) {
-          gp[o * E + c] = (gp[o * E + c] as number) + g * (x[c] as number);
-          gx[c] = (gx[c] as number) + g * (p[o * E + c] as number);
-        }
-      }
-      for (let j = 0; j < H; j++) {
-        const ga = (gh[j] as number) * (1 - (h[j] as number) ** 2);
-        if (ga === 0) continue;
-        gb1[j] = (gb1[j] as number) + ga;
-        for (let c = 0; c < E; c++) {
-          gw1[j * E + c] = (gw1[j * E + c] as number) + ga * (x[c] as number);
-          gx[c] = (gx[c] as number) + ga * (w1[j * E + c] as number);
-        }
-      }
-      for (const t of toks[i] as { row: number; weight: number }[]) {
-        let g = rowGrad.get(t.row);
-        if (!g) {
-          g = new Float32Array(E + 1);
-          rowGrad.set(t.row, g);
-        }
-        const f = (t.weight * Math.exp(logGate[t.row] as number)) / tw;
-        // x = Σ w e / Σ w: ∂x/∂e = w/W, ∂x/∂g = w (e − x)/W.
-        let ge = 0;
-        for (let c = 0; c < E; c++) {
-          g[c] = (g[c] as number) + f * (gx[c] as number);
-          ge += (gx[c] as number) * ((rows[t.row * E + c] as number) - (x[c] as number));
-        }
-        g[E] = (g[E] as number) + f * ge;
-      }
+      dan.backward(ts, tw, gy);
     }
-    step++;
-    const c1 = 1 - b1a ** step;
-    const c2 = 1 - b2a ** step;
-    /** One Adam update of w[q] by gradient g, its moments in m[q] and v[q]. */
-    const adam = (w: Float32Array, m: Float32Array, v: Float32Array, q: number, g: number) => {
-      m[q] = b1a * (m[q] as number) + (1 - b1a) * g;
-      v[q] = b2a * (v[q] as number) + (1 - b2a) * g * g;
-      w[q] = (w[q] as number) - (lr * ((m[q] as number) / c1)) / (Math.sqrt((v[q] as number) / c2) + 1e-8);
-    };
-    dense.forEach((w, k) => {
-      const g = grads[k] as Float32Array;
-      for (let q = 0; q < w.length; q++)
-        adam(w, adamM[k] as Float32Array, adamV[k] as Float32Array, q, g[q] as number);
-    });
-    // Lazy Adam on the rows a batch touched, plus the pull towards the prior.
-    for (const [ri, g] of rowGrad) {
-      for (let c = 0; c < E; c++) {
-        const q = ri * E + c;
-        adam(rows, rowM, rowV, q, (g[c] as number) + DECAY * ((rows[q] as number) - (prior[q] as number)));
-      }
-      adam(
-        logGate,
-        gateM,
-        gateV,
-        ri,
-        (g[E] as number) + DECAY * ((logGate[ri] as number) - (gatePrior[ri] as number)),
-      );
-    }
+    dan.step(lr);
   }
   console.log(
     `epoch ${epoch + 1}: train loss ${(lossSum / trainIdx.length).toFixed(4)}, held-out cosine ${validate().toFixed(4)} ` +

@@ -1,13 +1,14 @@
 /**
  * Pieces every distillation step in tools/embed uses: a seeded generator and
  * shuffle (so corpora and splits are the same on every run), the general
- * word list, the encoding of texts (a corpus with checkpoints), and the principal directions of a set of encoder
- * vectors (the targets are projected on them).
+ * word list, the encoding of texts (a corpus with checkpoints), the principal directions of a set of encoder
+ * vectors (the targets are projected on them), and the map from an encoding
+ * back to a trained student's rows.
  */
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { words } from '@oversight/scorers/embed';
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { type StudentWeights, words } from '@oversight/scorers/embed';
+import { EigenvalueDecomposition, Matrix, solve } from 'ml-matrix';
 
 /** Xorshift32, seeded: uniform in [0, 1). */
 export function rng(seed: number): () => number {
@@ -165,4 +166,67 @@ export function projectRow(
     for (let j = 0; j < d; j++) dot += ((x[i * d + j] as number) - (mean[j] as number)) * (e[j] as number);
     out[at + c] = dot;
   }
+}
+
+/**
+ * The affine map from an encoding to a trained student's row space: a
+ * vocabulary word its corpus never showed keeps its starting row, its
+ * single-word encoding centred and projected as fit-student.ts does, with
+ * gate 1 (no gradient reaches it). Fitted by least squares on `fit` such
+ * words of the general list (seeded sample) and checked on `check` others:
+ * `cosine` is the mean cosine between mapped and stored rows there. `extra`
+ * texts are encoded in the same run (`extraEncoded`), for callers that map
+ * them. `map` is (513 × input): the encoding, then a 1 for the offset.
+ */
+export async function recoverStartMap(
+  w: StudentWeights,
+  fit: number,
+  check: number,
+  extra: readonly string[] = [],
+): Promise<{ map: Matrix; cosine: number; sampled: number; extraEncoded: Float32Array }> {
+  const E = w.shape.input;
+  const index = new Map(w.words.map((word, i) => [word, i]));
+  const stored = Float32Array.from(w.rows);
+  const rowOf = (i: number) => stored.subarray(i * E, (i + 1) * E);
+  const untouched = [...generalVocabulary()].filter(([key]) => {
+    const i = index.get(key);
+    return i !== undefined && w.gates[i] === 1;
+  });
+  const sample = shuffleInPlace(untouched, rng(11)).slice(0, fit + check);
+  if (sample.length < fit + check)
+    throw new Error(`only ${sample.length} untrained words; need ${fit + check}`);
+  // Batches of 256 words, as the vocabulary was encoded (embed-vocabulary.ts).
+  const encoded = await encodeTexts([...sample.map(([, spelling]) => spelling), ...extra], 256);
+  const rowsOf = (from: number, to: number) => encodingDesign(encoded, from, to);
+  const targets = new Matrix(
+    sample.slice(0, fit).map(([key]) => Array.from(rowOf(index.get(key) as number))),
+  );
+  const map = solve(rowsOf(0, fit), targets);
+  const mapped = rowsOf(fit, fit + check).mmul(map);
+  let cosines = 0;
+  for (const [r, [key]] of sample.slice(fit).entries()) {
+    const want = rowOf(index.get(key) as number);
+    const got = mapped.getRow(r);
+    let dot = 0;
+    let a = 0;
+    let b = 0;
+    for (let c = 0; c < E; c++) {
+      dot += (want[c] as number) * (got[c] as number);
+      a += (want[c] as number) ** 2;
+      b += (got[c] as number) ** 2;
+    }
+    cosines += dot / Math.sqrt(a * b);
+  }
+  const extraEncoded = encoded.slice((fit + check) * ENCODER_WIDTH);
+  return { map, cosine: cosines / check, sampled: untouched.length, extraEncoded };
+}
+
+/** Rows [from, to) of n × 512 encodings as a design matrix, with a constant column for the offset. */
+export function encodingDesign(encoded: Float32Array, from: number, to: number): Matrix {
+  const m = new Matrix(to - from, ENCODER_WIDTH + 1);
+  for (let r = from; r < to; r++) {
+    for (let d = 0; d < ENCODER_WIDTH; d++) m.set(r - from, d, encoded[r * ENCODER_WIDTH + d] as number);
+    m.set(r - from, ENCODER_WIDTH, 1);
+  }
+  return m;
 }

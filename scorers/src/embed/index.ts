@@ -7,6 +7,7 @@ export {
   SentenceStudent,
   SHIPPED_STUDENT_URL,
   type StudentShape,
+  type StudentToken,
   type StudentWeights,
 } from './student.ts';
 export { type SuppliedEmbedding, suppliedEmbedding } from './supplied.ts';
