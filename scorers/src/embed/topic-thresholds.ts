@@ -28,21 +28,24 @@ export const HASHED_TOPIC_THRESHOLDS: TopicThresholds = { assign: 0.4, merge: 0.
 
 /**
  * Hashed features beside the distilled sentence student
- * (`HashedEmbedder.withStudent()`): picked on the even-numbered half of
- * banking77's intents under mutual-best merging (tools/topics/experiment.ts,
- * `hashed+student.4`, grid assign 0.4–0.65 × merge 0.12–0.26), re-picked when
- * the student learnt current English words (tools/embed/extend-vocabulary.ts):
- * tune NMI 0.717 / ARI 0.414, held-out 0.753 / 0.485, all 0.700 / 0.332 at
- * 140 topics (before: 0.5 / 0.17, all 0.673 / 0.307 at 117). Its sure bar,
- * 3× the merge bar where the hashed geometry's is 2×, was picked on the tune
- * half under the collector's flush passes (flush-cadence.ts; mean NMI + ARI
- * over a flush every 1, 16 and 128 questions and none: 1.139 against 1.127
- * at 2×): the student's dense part puts two questions of different intents
- * at 2× the bar often enough that merging such pairs at once, in every
- * flush, cost up to 0.02 NMI. With it: all 0.697 / 0.337 at 136 topics, and
- * 0.692–0.699 under flush passes.
+ * (`HashedEmbedder.withStudent()`), re-picked when the student was tuned on
+ * centred cosines (tools/embed/tune-student.ts): on the even-numbered half of
+ * banking77's intents, by mean NMI + ARI over the file's order and four
+ * shuffled orders of that half, at most 2× its intents in each
+ * (tools/embed/judge-student.ts; grid assign 0.45–0.7 × merge 0.12–0.22,
+ * sure bar 3× the merge bar). Over several orders because one order's pick
+ * moves between neighbouring cells from one student to the next. Tune 1.164,
+ * held-out 0.764 / 0.517, all 0.689 / 0.319 at 118 topics, 0.695 / 0.324
+ * over ten other orders (the student before, under the same protocol: tune
+ * 1.117, held-out 0.761 / 0.508, all 0.690 / 0.313, orders 0.685 / 0.308).
+ * The sure bar, 3× the merge bar where the hashed geometry's is 2×, was
+ * picked on the tune half under the collector's flush passes
+ * (flush-cadence.ts; mean NMI + ARI over a flush every 1, 16 and 128
+ * questions and none: 1.139 against 1.127 at 2×): the student's dense part
+ * puts two questions of different intents at 2× the bar often enough that
+ * merging such pairs at once, in every flush, cost up to 0.02 NMI.
  */
-export const STUDENT_TOPIC_THRESHOLDS: TopicThresholds = { assign: 0.55, merge: 0.18, sure: 0.54 };
+export const STUDENT_TOPIC_THRESHOLDS: TopicThresholds = { assign: 0.6, merge: 0.16, sure: 0.48 };
 
 /** Hashed features beside centred USE-lite vectors (UseEmbedder, share 0.5). */
 export const USE_TOPIC_THRESHOLDS: TopicThresholds = { assign: 0.4, merge: 0.23 };

@@ -297,7 +297,7 @@ describe('TopicClusterer', () => {
     // The USE-lite geometry brings its own bar (0.4), whatever the defaults say.
     const useId = 'builtin:hashed-use-v1:1024+512:0.5';
     expect(c.assign('p', 'one', b, useId)).toBe(c.assign('p', 'zero', a, useId));
-    // So does the student's (0.55): 0.70 joins; 0.45 does not, though it clears the hashed 0.4.
+    // So does the student's (0.6): 0.70 joins; 0.45 does not, though it clears the hashed 0.4.
     const studentId = HashedEmbedder.withStudent().id;
     expect(c.assign('p', 'one', b, studentId)).toBe(c.assign('p', 'zero', a, studentId));
     const d = new TopicClusterer();

@@ -1,0 +1,73 @@
+/**
+ * Judges a sentence student the way its thresholds are picked: online
+ * through the clusterer, hashed features beside the student (share 0.4, as
+ * `HashedEmbedder.withStudent()`), assign and merge bars picked on the
+ * even-numbered half of a labelled set's intents (tools/topics/protocol.ts)
+ * by mean NMI + ARI over the file's order and four seeded shuffles of that
+ * half, any order over 2× the half's intents scoring −1; then NMI / ARI /
+ * topics on the held-out half, on the whole file, and over ten shuffled
+ * orders of it (`shuffledOrders`, the eval's `--draws`). The sure bar is 3×
+ * the merge bar (topic-thresholds.ts). Several orders, because the clusterer
+ * is online and one order's pick moves between neighbouring cells from one
+ * student to the next.
+ *
+ * Usage: npx node tools/embed/judge-student.ts <file.jsonl> [student.bin]
+ * Env: ASSIGN, MERGE (comma lists; 0.45–0.7 and 0.12–0.22 by default).
+ */
+import { readFileSync } from 'node:fs';
+import { HashedEmbedder, SentenceStudent } from '@oversight/scorers/embed';
+import {
+  clusterRows,
+  type IntentRow,
+  partitionFigures,
+  readIntentRows,
+  shuffledOrders,
+} from '../../collector/src/eval/topics.ts';
+import { intentHalves } from '../topics/protocol.ts';
+
+const [file, studentFile] = process.argv.slice(2);
+if (!file) throw new Error('usage: judge-student.ts <file.jsonl> [student.bin]');
+const rows = await readIntentRows(file);
+const student = studentFile
+  ? SentenceStudent.parse(readFileSync(studentFile), studentFile)
+  : SentenceStudent.shipped();
+const SURE_FACTOR = 3;
+const TUNE_ORDERS = 4;
+const ALL_ORDERS = 10;
+
+function figures(part: readonly IntentRow[], assign: number, merge: number) {
+  // A fresh embedder per pass: its IDF table and running mean are the stream's own.
+  const e = new HashedEmbedder({ wordTable: student, wordShare: 0.4 });
+  const embedding = { id: 'judge', vector: (r: IntentRow) => e.embedOne(r.text) };
+  const options = { thresholdsFor: () => ({ assign, merge, sure: SURE_FACTOR * merge }) };
+  return partitionFigures(clusterRows(part, options, 'p', embedding).topicIds, part);
+}
+const list = (name: string, d: string) => (process.env[name] ?? d).split(',').map(Number);
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const fmt = (r: { nmi: number; ari: number; topics: number }) =>
+  `${r.nmi.toFixed(3)} / ${r.ari.toFixed(3)} (${Math.round(r.topics)})`;
+
+const { tune, held } = intentHalves(rows);
+const tuneOrders = [tune, ...shuffledOrders(tune, TUNE_ORDERS)];
+let best: { assign: number; merge: number; score: number } | undefined;
+for (const assign of list('ASSIGN', '0.45,0.5,0.55,0.6,0.65,0.7'))
+  for (const merge of list('MERGE', '0.12,0.14,0.16,0.18,0.2,0.22')) {
+    const score = mean(
+      tuneOrders.map((o) => {
+        const r = figures(o, assign, merge);
+        return r.nmi + r.ari - (r.topicsPerIntent > 2 ? 1 : 0);
+      }),
+    );
+    if (!best || score > best.score) best = { assign, merge, score };
+  }
+if (!best) throw new Error('empty grid');
+const { assign, merge, score } = best;
+const others = shuffledOrders(rows, ALL_ORDERS).map((o) => figures(o, assign, merge));
+console.log(
+  `${studentFile ?? 'shipped student'}: assign ${assign}, merge ${merge}, tune score ${score.toFixed(3)}`,
+);
+console.log(`  held-out half      ${fmt(figures(held, assign, merge))}`);
+console.log(`  all, file order    ${fmt(figures(rows, assign, merge))}`);
+console.log(
+  `  all, ${ALL_ORDERS} orders     ${fmt({ nmi: mean(others.map((r) => r.nmi)), ari: mean(others.map((r) => r.ari)), topics: mean(others.map((r) => r.topics)) })}`,
+);

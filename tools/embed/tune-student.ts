@@ -1,0 +1,327 @@
+/**
+ * Step 4 of the distillation: fine-tunes a trained student on what the
+ * clusterer actually compares. At run time the student's vectors are centred
+ * on the running mean of one project's questions (hashed.ts), so two
+ * questions of one app are told apart by what is left once their shared
+ * domain is taken out; fit-student.ts only asks each vector to point where
+ * the encoder's does, and small errors there become large ones in that
+ * remainder (on banking77 the pairwise cosines of the shipped student and the
+ * encoder correlate at 0.70 as they come, 0.62 once both are centred).
+ *
+ * So batches here hold related sentences (one k-means cluster of the
+ * encoder's vectors, a stand-in for one app's traffic), and the loss adds to
+ * fit-student.ts's 1 − cosine the same for both sides' unit vectors centred
+ * on the batch's mean, weighted `CENTRED`. The targets are the encoder's
+ * vectors in the student's output space: the map from an encoding to the
+ * student's rows (shared.ts `recoverStartMap`, exact for untrained rows),
+ * then one scale and a per-component offset, fitted by least squares to the
+ * student's own outputs, for the difference between the rows' centring and
+ * the sentences'. Rows and gates are pulled back towards the student's. Nothing comes from an
+ * evaluation set.
+ *
+ * Usage: npx node tools/embed/tune-student.ts <student.bin> <out.bin> <corpus.f32>...
+ * Env: CENTRED (0.8), CLUSTERS (500), EPOCHS (12), LR (0.001), BATCH (32),
+ *      DECAY (1e-4), SEED (777).
+ *
+ * Shipped scorers/src/models/student-en.bin (2026-12-04): the extended
+ * student of extend-vocabulary.ts tuned with the defaults and SEED 778 on
+ * 65,000 sentences (wordnet-corpus.ts: the first 40,000 of its seeded order,
+ * and 25,000 --questions requests; 3 min). Held-out batches: cosine 0.873 →
+ * 0.881, centred 0.711 → 0.740. On banking77 (a check, not a pick): the
+ * student's pairwise cosines correlate with the encoder's at 0.74 (was 0.70),
+ * 0.66 centred (was 0.62); same-intent pairs rank above others at AUROC 0.862
+ * (was 0.848; the encoder 0.898). Judged by judge-student.ts (thresholds
+ * picked per student on the tune half over five orders; NMI / ARI (topics)):
+ *                              tune score  held-out            all, file order     all, 10 orders
+ *   before (extended student)  1.117       0.761/0.508 (74)    0.690/0.313 (117)   0.685/0.308 (113)
+ *   plain loss only (λ 1, 6 epochs, 200 clusters)
+ *                              1.127       0.761/0.518 (75)    0.692/0.319 (121)   0.687/0.319 (112)
+ *   SEED 777                   1.160       0.766/0.520 (73)    0.693/0.339 (117)   0.696/0.333 (121)
+ *   SEED 778 (SHIPPED)         1.164       0.764/0.517 (75)    0.689/0.319 (118)   0.695/0.324 (119)
+ * Both seeds picked assign 0.6, merge 0.16 (the student before: 0.55, 0.16).
+ * At any one pair of thresholds the tuned students cluster better; at the
+ * previously shipped 0.55 / 0.18, for instance, seed 778 gives 0.700 / 0.337
+ * (126) on the file's order and 0.705 / 0.345 over the orders, against
+ * 0.697 / 0.337 (136) and 0.696 / 0.330 before. The picks land on fewer
+ * topics, so the whole-file figures at the picked thresholds stay level
+ * while the tune and held-out halves gain.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import {
+  encodeStudent,
+  isStopword,
+  SentenceStudent,
+  type StudentToken,
+  stem,
+  words,
+} from '@oversight/scorers/embed';
+import { DanTrainer } from './dan.ts';
+import { ENCODER_WIDTH, recoverStartMap, rng, shuffleInPlace } from './shared.ts';
+
+const [input, output, ...corpora] = process.argv.slice(2);
+if (!input || !output || corpora.length === 0)
+  throw new Error('usage: tune-student.ts <student.bin> <out.bin> <corpus.f32>...');
+const env = (name: string, d: number) => Number(process.env[name] ?? d);
+const CENTRED = env('CENTRED', 0.8);
+const CLUSTERS = env('CLUSTERS', 500);
+const EPOCHS = env('EPOCHS', 12);
+const LR = env('LR', 0.001);
+const BATCH = env('BATCH', 32);
+const DECAY = env('DECAY', 1e-4);
+/** Smallest batch trained on: the centred loss needs a mean of several sentences. */
+const MIN_BATCH = 8;
+const D = ENCODER_WIDTH;
+const tokenizer = { words, stem, isStopword };
+const r = rng(env('SEED', 777));
+
+const student = SentenceStudent.parse(readFileSync(input), input);
+const w0 = student.weights();
+const { input: E, hidden: H, output: K } = w0.shape;
+if (E !== K) throw new Error(`${input}: rows of width ${E} but ${K} outputs; the start map needs them equal`);
+
+const { map, cosine: mapCosine } = await recoverStartMap(w0, 3_000, 500);
+console.log(`start map: held-out rows at mean cosine ${mapCosine.toFixed(4)}`);
+if (mapCosine < 0.999) throw new Error(`the untrained rows are not an affine image of their encodings`);
+const A = map.to2DArray();
+
+// Corpora, their encodings mapped to the row space.
+const sentences: string[] = [];
+const mapped: Float64Array[] = [];
+for (const c of corpora) {
+  const s = readFileSync(`${c}.sentences.txt`, 'utf8').split('\n').filter(Boolean);
+  const v = new Float32Array(new Uint8Array(readFileSync(c)).buffer);
+  const n = Math.min(s.length, v.length / D);
+  for (let i = 0; i < n; i++) {
+    const out = Float64Array.from(A[D] as number[]);
+    for (let d = 0; d < D; d++) {
+      const x = v[i * D + d] as number;
+      const row = A[d] as number[];
+      for (let k = 0; k < K; k++) out[k] = (out[k] as number) + x * (row[k] as number);
+    }
+    sentences.push(s[i] as string);
+    mapped.push(out);
+  }
+}
+const S = sentences.length;
+// Tokenized with unit gates (the stop-word factor alone): the trainer applies its own.
+const ungated = SentenceStudent.parse(
+  encodeStudent({ ...w0, gates: new Float32Array(w0.gates.length).fill(1) }),
+);
+const toks: StudentToken[][] = sentences.map((s) => ungated.tokens(s, tokenizer));
+
+// Targets in the output frame: y ≈ mean_y + a (m − mean_m), a shared, fitted on the student's outputs.
+const outputs = sentences.map((s) => {
+  const y = new Float32Array(K);
+  student.encodeInto(s, tokenizer, y);
+  return y;
+});
+const meanM = new Float64Array(K);
+const meanY = new Float64Array(K);
+for (let i = 0; i < S; i++)
+  for (let k = 0; k < K; k++) {
+    meanM[k] = (meanM[k] as number) + (mapped[i]?.[k] as number) / S;
+    meanY[k] = (meanY[k] as number) + (outputs[i]?.[k] as number) / S;
+  }
+let num = 0;
+let den = 0;
+for (let i = 0; i < S; i++)
+  for (let k = 0; k < K; k++) {
+    const dm = (mapped[i]?.[k] as number) - (meanM[k] as number);
+    num += dm * ((outputs[i]?.[k] as number) - (meanY[k] as number));
+    den += dm * dm;
+  }
+const scale = num / den;
+const Y = new Float32Array(S * K);
+for (let i = 0; i < S; i++)
+  for (let k = 0; k < K; k++)
+    Y[i * K + k] = (meanY[k] as number) + scale * ((mapped[i]?.[k] as number) - (meanM[k] as number));
+
+function unit(v: ArrayLike<number>): Float32Array {
+  let n = 0;
+  for (let k = 0; k < v.length; k++) n += (v[k] as number) ** 2;
+  n = Math.sqrt(n) || 1;
+  return Float32Array.from(v, (x) => x / n);
+}
+
+/** Spherical k-means of the targets centred on the corpus mean: groups of related sentences. */
+function clusters(): number[][] {
+  const U = Array.from({ length: S }, (_, i) =>
+    unit(Y.subarray(i * K, (i + 1) * K).map((v, k) => v - (meanY[k] as number))),
+  );
+  const seeds = shuffleInPlace(
+    Array.from({ length: S }, (_, i) => i),
+    r,
+  );
+  let centres: Float32Array[] = seeds.slice(0, CLUSTERS).map((i) => Float32Array.from(U[i] as Float32Array));
+  const assigned = new Int32Array(S);
+  for (let round = 0; round < 12; round++) {
+    for (let i = 0; i < S; i++) {
+      const u = U[i] as Float32Array;
+      let best = -Infinity;
+      for (const [c, centre] of centres.entries()) {
+        let dot = 0;
+        for (let k = 0; k < K; k++) dot += (u[k] as number) * (centre[k] as number);
+        if (dot > best) {
+          best = dot;
+          assigned[i] = c;
+        }
+      }
+    }
+    const sums = centres.map(() => new Float32Array(K));
+    for (let i = 0; i < S; i++) {
+      const sum = sums[assigned[i] as number] as Float32Array;
+      const u = U[i] as Float32Array;
+      for (let k = 0; k < K; k++) sum[k] = (sum[k] as number) + (u[k] as number);
+    }
+    centres = sums.map(unit);
+  }
+  const out: number[][] = centres.map(() => []);
+  for (let i = 0; i < S; i++) out[assigned[i] as number]?.push(i);
+  return out;
+}
+const groups = clusters();
+const batchesOf = (exclude?: Set<number>): number[][] => {
+  const out: number[][] = [];
+  for (const g of groups) {
+    const xs = shuffleInPlace(
+      g.filter((i) => !exclude?.has(i)),
+      r,
+    );
+    for (let s = 0; s + MIN_BATCH <= xs.length; s += BATCH) out.push(xs.slice(s, s + BATCH));
+  }
+  return shuffleInPlace(out, r);
+};
+// A seeded 3% of the batches is held out.
+const first = batchesOf();
+const held = first.slice(0, Math.floor(first.length * 0.03));
+const heldOut = new Set(held.flat());
+console.log(
+  `${S} sentences in ${CLUSTERS} clusters (${Math.min(...groups.map((g) => g.length))}–${Math.max(...groups.map((g) => g.length))}); ${heldOut.size} held out; target scale ${scale.toFixed(3)}`,
+);
+
+const dan = new DanTrainer(
+  { input: E, hidden: H, output: K },
+  {
+    rows: Float32Array.from(w0.rows),
+    logGate: Float32Array.from(w0.gates, (g) => (g > 0 ? Math.log(g) : -30)),
+    w1: Float32Array.from(w0.w1),
+    b1: Float32Array.from(w0.b1),
+    w2: Float32Array.from(w0.w2),
+    b2: Float32Array.from(w0.b2),
+    p: Float32Array.from(w0.p),
+  },
+  DECAY,
+);
+
+/**
+ * The batch's plain and centred losses; with `gys`, each sentence's dL/dy
+ * (already divided by the batch size). A sentence with no known word has
+ * output 0 and neither loss nor gradient.
+ */
+function batchLoss(batch: readonly number[], ys: readonly Float32Array[], gys?: Float32Array[]) {
+  const B = batch.length;
+  const norms = ys.map((y) => Math.hypot(...y));
+  const us = ys.map(unit);
+  const ts = batch.map((i) => unit(Y.subarray(i * K, (i + 1) * K)));
+  const uBar = new Float32Array(K);
+  const tBar = new Float32Array(K);
+  for (let b = 0; b < B; b++)
+    for (let k = 0; k < K; k++) {
+      uBar[k] = (uBar[k] as number) + (us[b]?.[k] as number) / B;
+      tBar[k] = (tBar[k] as number) + (ts[b]?.[k] as number) / B;
+    }
+  let plain = 0;
+  let centred = 0;
+  // dL/du for the centred part, before the centring's own Jacobian.
+  const gc = us.map(() => new Float32Array(K));
+  for (let b = 0; b < B; b++) {
+    const u = us[b] as Float32Array;
+    const t = ts[b] as Float32Array;
+    const uc = u.map((v, k) => v - (uBar[k] as number));
+    const tc = t.map((v, k) => v - (tBar[k] as number));
+    const nu = Math.hypot(...uc) || 1;
+    const nt = Math.hypot(...tc) || 1;
+    let dot = 0;
+    let direct = 0;
+    for (let k = 0; k < K; k++) {
+      dot += (uc[k] as number) * (tc[k] as number);
+      direct += (u[k] as number) * (t[k] as number);
+    }
+    const cc = dot / (nu * nt);
+    centred += 1 - cc;
+    plain += 1 - direct;
+    const g = gc[b] as Float32Array;
+    for (let k = 0; k < K; k++)
+      g[k] = -((tc[k] as number) / (nu * nt) - (cc * (uc[k] as number)) / (nu * nu));
+  }
+  if (gys) {
+    // uc_b = u_b − mean(u): dL/du_k = gc_k − mean(gc).
+    const meanGc = new Float32Array(K);
+    for (const g of gc) for (let k = 0; k < K; k++) meanGc[k] = (meanGc[k] as number) + (g[k] as number) / B;
+    for (let b = 0; b < B; b++) {
+      const u = us[b] as Float32Array;
+      const t = ts[b] as Float32Array;
+      const gu = new Float32Array(K);
+      for (let k = 0; k < K; k++)
+        gu[k] = CENTRED * ((gc[b]?.[k] as number) - (meanGc[k] as number)) - (1 - CENTRED) * (t[k] as number);
+      // u = y/|y|: dL/dy = (gu − (gu·u) u)/|y|.
+      let along = 0;
+      for (let k = 0; k < K; k++) along += (gu[k] as number) * (u[k] as number);
+      const gy = gys[b] as Float32Array;
+      const n = norms[b] as number;
+      for (let k = 0; k < K; k++) gy[k] = n > 0 ? ((gu[k] as number) - along * (u[k] as number)) / n / B : 0;
+    }
+  }
+  return { plain: plain / B, centred: centred / B };
+}
+
+function outputsOf(batch: readonly number[]): Float32Array[] {
+  return batch.map((i) => {
+    const y = new Float32Array(K);
+    dan.forward(toks[i] as StudentToken[], y);
+    return y;
+  });
+}
+
+function validate(): string {
+  let plain = 0;
+  let centred = 0;
+  for (const batch of held) {
+    const l = batchLoss(batch, outputsOf(batch));
+    plain += l.plain;
+    centred += l.centred;
+  }
+  return `cosine ${(1 - plain / held.length).toFixed(4)}, centred ${(1 - centred / held.length).toFixed(4)}`;
+}
+console.log(`start: held out ${validate()}`);
+
+const t0 = performance.now();
+const y = new Float32Array(K);
+for (let epoch = 0; epoch < EPOCHS; epoch++) {
+  const batches = epoch === 0 ? first.slice(held.length) : batchesOf(heldOut);
+  const lr = LR * (epoch === EPOCHS - 1 && EPOCHS > 1 ? 0.3 : 1);
+  let plain = 0;
+  let centred = 0;
+  for (const batch of batches) {
+    const gys = batch.map(() => new Float32Array(K));
+    const l = batchLoss(batch, outputsOf(batch), gys);
+    plain += l.plain;
+    centred += l.centred;
+    for (const [b, i] of batch.entries()) {
+      const ts = toks[i] as StudentToken[];
+      // Again, so the trainer holds this sentence's activations for its backward pass.
+      const tw = dan.forward(ts, y);
+      if (tw > 0) dan.backward(ts, tw, gys[b] as Float32Array);
+    }
+    dan.step(lr);
+  }
+  console.log(
+    `epoch ${epoch + 1}: train cosine ${(1 - plain / batches.length).toFixed(4)}, centred ${(1 - centred / batches.length).toFixed(4)}; ` +
+      `held out ${validate()} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+  );
+}
+
+const { rows, logGate, w1, b1, w2, b2, p } = dan.params;
+const bytes = encodeStudent({ ...w0, gates: logGate.map(Math.exp), rows, w1, b1, w2, b2, p });
+writeFileSync(output, bytes);
+console.log(`wrote ${output}: ${(bytes.length / 2 ** 20).toFixed(2)} MiB`);
