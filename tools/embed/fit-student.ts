@@ -97,7 +97,7 @@ import {
   words,
 } from '@oversight/scorers/embed';
 import { DanTrainer } from './dan.ts';
-import { meanOf, principalDirections, projectRow, rng, shuffleInPlace } from './shared.ts';
+import { meanOf, principalDirections, projectRow, readCorpora, rng, shuffleInPlace } from './shared.ts';
 
 const [vocabFile, output, ...corpora] = process.argv.slice(2);
 if (!vocabFile || !output || corpora.length === 0)
@@ -122,23 +122,8 @@ const tokenizer = { words, stem, isStopword };
 const floats = (f: string) => new Float32Array(new Uint8Array(readFileSync(f)).buffer);
 const vocab = readFileSync(`${vocabFile}.words.txt`, 'utf8').split('\n').filter(Boolean);
 const wordVecs = floats(vocabFile);
-const sentences: string[] = [];
-const parts: Float32Array[] = [];
-for (const c of corpora) {
-  const s = readFileSync(`${c}.sentences.txt`, 'utf8').split('\n').filter(Boolean);
-  const v = floats(c);
-  // A checkpointed file may hold fewer vectors than sentences were planned.
-  const n = Math.min(s.length, v.length / D);
-  sentences.push(...s.slice(0, n));
-  parts.push(v.subarray(0, n * D));
-}
+const { sentences, vectors: sentVecs } = readCorpora(corpora);
 const S = sentences.length;
-const sentVecs = new Float32Array(S * D);
-let at = 0;
-for (const p of parts) {
-  sentVecs.set(p, at);
-  at += p.length;
-}
 // Seeded shuffle of the sentence order (the corpora are concatenated).
 const r = rng(777);
 const order = shuffleInPlace(

@@ -5,7 +5,7 @@
  * vectors (the targets are projected on them), and the map from an encoding
  * back to a trained student's rows.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type StudentWeights, words } from '@oversight/scorers/embed';
 import { EigenvalueDecomposition, Matrix, solve } from 'ml-matrix';
@@ -229,4 +229,28 @@ export function encodingDesign(encoded: Float32Array, from: number, to: number):
     m.set(r - from, ENCODER_WIDTH, 1);
   }
   return m;
+}
+
+/**
+ * Encoded corpora (encodeWithCheckpoints' files) concatenated: the sentences
+ * and their vectors (n × 512). A checkpointed file may hold fewer vectors
+ * than sentences were planned; only the encoded ones are read.
+ */
+export function readCorpora(files: readonly string[]): { sentences: string[]; vectors: Float32Array } {
+  const sentences: string[] = [];
+  const parts: Float32Array[] = [];
+  for (const f of files) {
+    const s = readFileSync(`${f}.sentences.txt`, 'utf8').split('\n').filter(Boolean);
+    const v = new Float32Array(new Uint8Array(readFileSync(f)).buffer);
+    const n = Math.min(s.length, v.length / ENCODER_WIDTH);
+    sentences.push(...s.slice(0, n));
+    parts.push(v.subarray(0, n * ENCODER_WIDTH));
+  }
+  const vectors = new Float32Array(sentences.length * ENCODER_WIDTH);
+  let at = 0;
+  for (const p of parts) {
+    vectors.set(p, at);
+    at += p.length;
+  }
+  return { sentences, vectors };
 }

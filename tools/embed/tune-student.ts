@@ -56,7 +56,7 @@ import {
   words,
 } from '@oversight/scorers/embed';
 import { DanTrainer } from './dan.ts';
-import { ENCODER_WIDTH, recoverStartMap, rng, shuffleInPlace } from './shared.ts';
+import { ENCODER_WIDTH, readCorpora, recoverStartMap, rng, shuffleInPlace } from './shared.ts';
 
 const [input, output, ...corpora] = process.argv.slice(2);
 if (!input || !output || corpora.length === 0)
@@ -85,23 +85,16 @@ if (mapCosine < 0.999) throw new Error(`the untrained rows are not an affine ima
 const A = map.to2DArray();
 
 // Corpora, their encodings mapped to the row space.
-const sentences: string[] = [];
-const mapped: Float64Array[] = [];
-for (const c of corpora) {
-  const s = readFileSync(`${c}.sentences.txt`, 'utf8').split('\n').filter(Boolean);
-  const v = new Float32Array(new Uint8Array(readFileSync(c)).buffer);
-  const n = Math.min(s.length, v.length / D);
-  for (let i = 0; i < n; i++) {
-    const out = Float64Array.from(A[D] as number[]);
-    for (let d = 0; d < D; d++) {
-      const x = v[i * D + d] as number;
-      const row = A[d] as number[];
-      for (let k = 0; k < K; k++) out[k] = (out[k] as number) + x * (row[k] as number);
-    }
-    sentences.push(s[i] as string);
-    mapped.push(out);
+const { sentences, vectors } = readCorpora(corpora);
+const mapped = sentences.map((_, i) => {
+  const out = Float64Array.from(A[D] as number[]);
+  for (let d = 0; d < D; d++) {
+    const x = vectors[i * D + d] as number;
+    const row = A[d] as number[];
+    for (let k = 0; k < K; k++) out[k] = (out[k] as number) + x * (row[k] as number);
   }
-}
+  return out;
+});
 const S = sentences.length;
 // Tokenized with unit gates (the stop-word factor alone): the trainer applies its own.
 const ungated = SentenceStudent.parse(
