@@ -7,7 +7,8 @@
  *
  * Usage: npx node tools/topics/experiment.ts <file.jsonl> <variant,...> [use.f32]
  * (use.f32 from tools/embed/encode-rows.ts, for the variants with "use").
- * Env: ASSIGN, MERGE (comma lists), ABSORB, VERBOSE=1.
+ * Env: ASSIGN, MERGE (comma lists), ABSORB, SURE (the sure bar as a multiple
+ * of the merge bar, 2), STUDENT (a student.bin for the student variants), VERBOSE=1.
  *
  * Measured 2026-12-03 on banking77.dev (held = odd intents):
  *   hashed (shipped v1)                held NMI 0.719 ARI 0.420,  all NMI 0.650 ARI 0.281 124/77
@@ -48,9 +49,24 @@
  * (sum · μ kept per topic) measured worse: tune NMI 0.659 ARI 0.337 at the
  * tune half's 2× limit vs 0.675 / 0.358 uncentred. Of these, hashed + centred USE
  * (share 0.5) ships, as `--topics-embedder use` (scorers/src/embed/use.ts).
+ *
+ * 2026-12-04, the student before tools/embed/tune-student.ts (STUDENT=
+ * that student.bin, SURE=3 its sure bar, ASSIGN 0.5–0.6 × MERGE 0.14–0.22):
+ *   hashed+student.4             held NMI 0.760 ARI 0.495,  all NMI 0.697 ARI 0.337 136/77
+ *   hashed-centred+student.4     held NMI 0.755 ARI 0.508,  all NMI 0.686 ARI 0.318 111/77
+ *   hashed+student.4-whitened    held NMI 0.763 ARI 0.504,  all NMI 0.688 ARI 0.321 120/77
+ *     (the student's part whitened by the covariance of the questions so
+ *     far, α 0.25; at α 0.5 every cell of the grid splits the tune half
+ *     past 2×: stronger whitening needs higher bars, not explored)
+ * Every variant trades NMI for topics along one curve: over the same grid
+ * on all rows, hashed+student.4 gives 0.683/0.317 at 105 topics and 0.698 /
+ * 0.326 at 144; hashed-centred+student.4 0.681/0.320 at 103 and 0.706/0.350
+ * at 155, the same curve.
+ * None of them moves the curve; tuning the student did (tune-student.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { HashedEmbedder, normalizeInPlace, SentenceStudent } from '@oversight/scorers/embed';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { ClustererOptions } from '../../collector/src/enrich/topics/clusterer.ts';
 import {
   clusterRows,
@@ -112,14 +128,68 @@ function useVectors(part: readonly IntentRow[]): Float32Array[] {
   });
 }
 
+// STUDENT=<student.bin>: another student than the shipped one.
+const student = process.env.STUDENT
+  ? SentenceStudent.parse(readFileSync(process.env.STUDENT), process.env.STUDENT)
+  : SentenceStudent.shipped();
 function hashedStudent(part: readonly IntentRow[]): Float32Array[] {
-  const e = new HashedEmbedder({ wordTable: SentenceStudent.shipped(), wordShare: 0.4 });
+  const e = new HashedEmbedder({ wordTable: student, wordShare: 0.4 });
   return part.map((r) => e.embedOne(r.text));
+}
+
+/** The first `hashed` components centred on their running mean (as `centred`), at their own length; the rest kept. */
+function hashedPartCentred(vs: Float32Array[], hashed = 1024): Float32Array[] {
+  const head = centred(vs.map((v) => v.slice(0, hashed)));
+  return vs.map((v, i) => {
+    const out = Float32Array.from(v);
+    const h = head[i] as Float32Array;
+    const length = Math.hypot(...v.subarray(0, hashed));
+    for (let k = 0; k < hashed; k++) out[k] = (h[k] as number) * length;
+    return out;
+  });
+}
+
+/**
+ * The part after `hashed` whitened by Σ^(−α/2), Σ the covariance of the unit
+ * parts seen so far (refreshed every 64 questions, 5 % of the mean eigenvalue
+ * added to each), at the part's own length.
+ */
+function tailWhitened(vs: Float32Array[], alpha: number, hashed = 1024): Float32Array[] {
+  const k = (vs[0]?.length ?? hashed) - hashed;
+  const cov = new Float64Array(k * k);
+  let w: Matrix | undefined;
+  return vs.map((v, n) => {
+    const part = v.subarray(hashed);
+    const length = Math.hypot(...part);
+    if (length === 0) return v;
+    const u = Array.from(part, (x) => x / length);
+    for (let a = 0; a < k; a++)
+      for (let b = 0; b < k; b++)
+        cov[a * k + b] = (cov[a * k + b] as number) + (u[a] as number) * (u[b] as number);
+    if ((n + 1) % 64 === 0) {
+      const c = new Matrix(k, k);
+      for (let a = 0; a < k; a++)
+        for (let b = 0; b < k; b++) c.set(a, b, (cov[a * k + b] as number) / (n + 1));
+      const eig = new EigenvalueDecomposition(c, { assumeSymmetric: true });
+      const mean = eig.realEigenvalues.reduce((x, y) => x + y, 0) / k;
+      const scales = eig.realEigenvalues.map((l) => ((Math.max(l, 0) + 0.05 * mean) / mean) ** (-alpha / 2));
+      const basis = eig.eigenvectorMatrix;
+      w = basis.mmul(Matrix.diag(scales)).mmul(basis.transpose());
+    }
+    if (!w) return v;
+    const out = Float32Array.from(v);
+    const white = w.mmul(Matrix.columnVector(u)).getColumn(0);
+    const norm = Math.hypot(...white);
+    for (let a = 0; a < k; a++) out[hashed + a] = ((white[a] as number) / norm) * length;
+    return out;
+  });
 }
 
 const variants: Record<string, (p: readonly IntentRow[]) => Float32Array[]> = {
   hashed,
   'hashed+student.4': hashedStudent,
+  'hashed-centred+student.4': (p) => hashedPartCentred(hashedStudent(p)),
+  'hashed+student.4-whitened': (p) => tailWhitened(hashedStudent(p), 0.25),
   'hashed-centred': (p) => centred(hashed(p)),
   'hashed-idf200': (p) => hashedPre(p, 200),
   'hashed-idfall': (p) => hashedPre(p, p.length),
@@ -150,7 +220,7 @@ for (const name of (variantsArg ?? 'hashed').split(',')) {
     for (const m of list('MERGE', '0.5,0.6,0.7')) {
       // Taken as they are: the vectors arrive as app embeddings, which would otherwise be calibrated.
       const o = {
-        thresholdsFor: () => ({ assign: a, merge: m }),
+        thresholdsFor: () => ({ assign: a, merge: m, sure: Number(process.env.SURE ?? 2) * m }),
         absorbThreshold: Number(process.env.ABSORB ?? 0.12),
       };
       const r = cluster(tune, vt, o);
