@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { type StudentWeights, words } from '@oversight/scorers/embed';
+import { cosine, type StudentWeights, words } from '@oversight/scorers/embed';
 import { EigenvalueDecomposition, Matrix, solve } from 'ml-matrix';
 
 /** Xorshift32, seeded: uniform in [0, 1). */
@@ -204,19 +204,8 @@ export async function recoverStartMap(
   const map = solve(rowsOf(0, fit), targets);
   const mapped = rowsOf(fit, fit + check).mmul(map);
   let cosines = 0;
-  for (const [r, [key]] of sample.slice(fit).entries()) {
-    const want = rowOf(index.get(key) as number);
-    const got = mapped.getRow(r);
-    let dot = 0;
-    let a = 0;
-    let b = 0;
-    for (let c = 0; c < E; c++) {
-      dot += (want[c] as number) * (got[c] as number);
-      a += (want[c] as number) ** 2;
-      b += (got[c] as number) ** 2;
-    }
-    cosines += dot / Math.sqrt(a * b);
-  }
+  for (const [r, [key]] of sample.slice(fit).entries())
+    cosines += cosine(rowOf(index.get(key) as number), Float64Array.from(mapped.getRow(r)));
   const extraEncoded = encoded.slice((fit + check) * ENCODER_WIDTH);
   return { map, cosine: cosines / check, sampled: untouched.length, extraEncoded };
 }

@@ -55,6 +55,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import {
   encodeStudent,
   isStopword,
+  normalizeInPlace,
   SentenceStudent,
   type StudentToken,
   stem,
@@ -89,18 +90,19 @@ console.log(`start map: held-out rows at mean cosine ${mapCosine.toFixed(4)}`);
 if (mapCosine < 0.999) throw new Error(`the untrained rows are not an affine image of their encodings`);
 const A = map.to2DArray();
 
-// Corpora, their encodings mapped to the row space.
+// Corpora, their encodings mapped to the row space (row by row: the design
+// matrix of every sentence at once would be S × 513 doubles).
 const { sentences, vectors } = readCorpora(corpora);
-const mapped = sentences.map((_, i) => {
-  const out = Float64Array.from(A[D] as number[]);
+const S = sentences.length;
+const mapped = new Float64Array(S * K);
+for (let i = 0; i < S; i++) {
+  mapped.set(A[D] as number[], i * K);
   for (let d = 0; d < D; d++) {
     const x = vectors[i * D + d] as number;
     const row = A[d] as number[];
-    for (let k = 0; k < K; k++) out[k] = (out[k] as number) + x * (row[k] as number);
+    for (let k = 0; k < K; k++) mapped[i * K + k] = (mapped[i * K + k] as number) + x * (row[k] as number);
   }
-  return out;
-});
-const S = sentences.length;
+}
 // Tokenized with unit gates (the stop-word factor alone): the trainer applies its own.
 const ungated = SentenceStudent.parse(
   encodeStudent({ ...w0, gates: new Float32Array(w0.gates.length).fill(1) }),
@@ -108,38 +110,31 @@ const ungated = SentenceStudent.parse(
 const toks: StudentToken[][] = sentences.map((s) => ungated.tokens(s, tokenizer));
 
 // Targets in the output frame: y ≈ mean_y + a (m − mean_m), a shared, fitted on the student's outputs.
-const outputs = sentences.map((s) => {
-  const y = new Float32Array(K);
-  student.encodeInto(s, tokenizer, y);
-  return y;
-});
+const outputs = new Float32Array(S * K);
+for (const [i, s] of sentences.entries()) student.encodeInto(s, tokenizer, outputs, i * K);
+// Each term divided by S (not meanOf's sum, then divide): the shipped student was tuned on these bits.
 const meanM = new Float64Array(K);
 const meanY = new Float64Array(K);
 for (let i = 0; i < S; i++)
   for (let k = 0; k < K; k++) {
-    meanM[k] = (meanM[k] as number) + (mapped[i]?.[k] as number) / S;
-    meanY[k] = (meanY[k] as number) + (outputs[i]?.[k] as number) / S;
+    meanM[k] = (meanM[k] as number) + (mapped[i * K + k] as number) / S;
+    meanY[k] = (meanY[k] as number) + (outputs[i * K + k] as number) / S;
   }
 let num = 0;
 let den = 0;
 for (let i = 0; i < S; i++)
   for (let k = 0; k < K; k++) {
-    const dm = (mapped[i]?.[k] as number) - (meanM[k] as number);
-    num += dm * ((outputs[i]?.[k] as number) - (meanY[k] as number));
+    const dm = (mapped[i * K + k] as number) - (meanM[k] as number);
+    num += dm * ((outputs[i * K + k] as number) - (meanY[k] as number));
     den += dm * dm;
   }
 const scale = num / den;
 const Y = new Float32Array(S * K);
 for (let i = 0; i < S; i++)
   for (let k = 0; k < K; k++)
-    Y[i * K + k] = (meanY[k] as number) + scale * ((mapped[i]?.[k] as number) - (meanM[k] as number));
+    Y[i * K + k] = (meanY[k] as number) + scale * ((mapped[i * K + k] as number) - (meanM[k] as number));
 
-function unit(v: ArrayLike<number>): Float32Array {
-  let n = 0;
-  for (let k = 0; k < v.length; k++) n += (v[k] as number) ** 2;
-  n = Math.sqrt(n) || 1;
-  return Float32Array.from(v, (x) => x / n);
-}
+const unit = (v: ArrayLike<number>): Float32Array => normalizeInPlace(Float32Array.from(v));
 
 /** Spherical k-means of the targets centred on the corpus mean: groups of related sentences. */
 function clusters(): number[][] {
