@@ -123,6 +123,23 @@ describe.each(storeBackends())('feedback agreement on $name', (backend) => {
     expect(view[0]?.kappa).toBeCloseTo(gpt?.kappa as number, 6);
   });
 
+  it('reads its votes from answer_votes: one row per voter, the newest thumb, span-less thumbs on the last answer', async () => {
+    const rows = await store.query<{ trace_id: string; span_id: string; voter: string; value: number }>(
+      `SELECT trace_id, span_id, voter, value FROM answer_votes
+       WHERE project_id = {p:String} ORDER BY trace_id, voter`,
+      { params: { p: A } },
+    );
+    // Ten thumbs in project A from nine traces: u1's two on trace 5 are one row.
+    expect(rows).toHaveLength(10);
+    const of = (n: number) => rows.filter((r) => r.trace_id === traceId(n));
+    expect(of(5)).toEqual([{ trace_id: traceId(5), span_id: spanId(5), voter: 'u1', value: 1 }]);
+    expect(of(9).map((r) => [r.voter, r.value])).toEqual([
+      ['u1', 1],
+      ['u2', 0],
+    ]);
+    // No user id: the feedback id is the voter. No span id: the trace's last generation, not its draft.
+    expect(of(10)).toEqual([{ trace_id: traceId(10), span_id: spanId(10), voter: 'v-10-true-', value: 1 }]);
+  });
   it('keeps projects apart', async () => {
     const rows = await feedbackAgreement(store, { project: 'project-b' });
     expect(rows).toEqual([

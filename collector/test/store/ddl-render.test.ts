@@ -25,6 +25,7 @@ describe('DDL templates', () => {
       '15_kb_gap_score',
       '16_gap_score_rollup',
       '17_kb_gaps_graded',
+      '18_answer_votes',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });

@@ -30,7 +30,9 @@ describe.each(storeBackends())('store on $name', (backend) => {
     const ledger = await store.query<{ version: number; n: number }>(
       `SELECT version, count() AS n FROM ${SCHEMA_MIGRATIONS} GROUP BY version ORDER BY version`,
     );
-    expect(ledger.map((row) => row.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
+    expect(ledger.map((row) => row.version)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+    ]);
     expect(ledger.every((row) => row.n === 1)).toBe(true);
     const tables = await store.query<{ name: string }>(
       'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
@@ -61,6 +63,8 @@ describe.each(storeBackends())('store on $name', (backend) => {
         'worst_answers_hourly_mv',
         'topic_map',
         'kb_gaps',
+        'feedback_agreement',
+        'answer_votes',
       ]),
     );
   });
