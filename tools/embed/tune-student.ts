@@ -23,8 +23,9 @@
  * Env: CENTRED (0.8), CLUSTERS (500), EPOCHS (12), LR (0.001), BATCH (32),
  *      DECAY (1e-4), SEED (777).
  *
- * Shipped scorers/src/models/student-en.bin (2026-12-04): the extended
- * student of extend-vocabulary.ts tuned with the defaults and SEED 778 on
+ * Shipped scorers/src/models/student-en.bin (2026-12-04, until
+ * soup-student.ts averaged SEEDs 777–780, whose figures are in its header):
+ * the extended student of extend-vocabulary.ts tuned with the defaults and SEED 778 on
  * 65,000 sentences (wordnet-corpus.ts: the first 40,000 of its seeded order,
  * and 25,000 --questions requests; 3 min). Held-out batches: cosine 0.873 →
  * 0.881, centred 0.711 → 0.740. On banking77 (a check, not a pick): the

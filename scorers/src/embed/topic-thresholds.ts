@@ -38,6 +38,9 @@ export const HASHED_TOPIC_THRESHOLDS: TopicThresholds = { assign: 0.4, merge: 0.
  * held-out 0.764 / 0.517, all 0.689 / 0.319 at 118 topics, 0.695 / 0.324
  * over ten other orders (the student before, under the same protocol: tune
  * 1.117, held-out 0.761 / 0.508, all 0.690 / 0.313, orders 0.685 / 0.308).
+ * The shipped soup of four tuning runs (tools/embed/soup-student.ts) picks
+ * the same cell: tune 1.168, held-out 0.770 / 0.531, all 0.692 / 0.328 at
+ * 113 topics, orders 0.696 / 0.324.
  * The sure bar, 3× the merge bar where the hashed geometry's is 2×, was
  * picked on the tune half under the collector's flush passes
  * (flush-cadence.ts; mean NMI + ARI over a flush every 1, 16 and 128
