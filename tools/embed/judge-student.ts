@@ -12,7 +12,8 @@
  * student to the next.
  *
  * Usage: npx node tools/embed/judge-student.ts <file.jsonl> [student.bin]
- * Env: ASSIGN, MERGE (comma lists; 0.45–0.7 and 0.12–0.22 by default).
+ * Env: ASSIGN, MERGE (comma lists; 0.45–0.7 and 0.12–0.22 by default),
+ *      SHARE (the student's share of the cosine, 0.4 as shipped).
  */
 import { readFileSync } from 'node:fs';
 import { HashedEmbedder, SentenceStudent } from '@oversight/scorers/embed';
@@ -32,12 +33,13 @@ const student = studentFile
   ? SentenceStudent.parse(readFileSync(studentFile), studentFile)
   : SentenceStudent.shipped();
 const SURE_FACTOR = 3;
+const SHARE = Number(process.env.SHARE ?? 0.4);
 const TUNE_ORDERS = 4;
 const ALL_ORDERS = 10;
 
 function figures(part: readonly IntentRow[], assign: number, merge: number) {
   // A fresh embedder per pass: its IDF table and running mean are the stream's own.
-  const e = new HashedEmbedder({ wordTable: student, wordShare: 0.4 });
+  const e = new HashedEmbedder({ wordTable: student, wordShare: SHARE });
   const embedding = { id: 'judge', vector: (r: IntentRow) => e.embedOne(r.text) };
   const options = { thresholdsFor: () => ({ assign, merge, sure: SURE_FACTOR * merge }) };
   return partitionFigures(clusterRows(part, options, 'p', embedding).topicIds, part);
