@@ -13,10 +13,15 @@
  *
  * Usage: npx node tools/embed/judge-student.ts <file.jsonl> [student.bin]
  * Env: ASSIGN, MERGE (comma lists; 0.45–0.7 and 0.12–0.22 by default),
- *      SHARE (the student's share of the cosine, 0.4 as shipped).
+ *      SHARE (the student's share of the cosine, STUDENT_SHARE as shipped).
  */
 import { readFileSync } from 'node:fs';
-import { HashedEmbedder, SentenceStudent } from '@oversight/scorers/embed';
+import {
+  HashedEmbedder,
+  SentenceStudent,
+  STUDENT_SHARE,
+  STUDENT_TOPIC_THRESHOLDS,
+} from '@oversight/scorers/embed';
 import {
   clusterRows,
   type IntentRow,
@@ -32,8 +37,10 @@ const rows = await readIntentRows(file);
 const student = studentFile
   ? SentenceStudent.parse(readFileSync(studentFile), studentFile)
   : SentenceStudent.shipped();
-const SURE_FACTOR = 3;
-const SHARE = Number(process.env.SHARE ?? 0.4);
+// The shipped geometry: the student's share of the cosine and its sure bar as a multiple of the merge bar.
+const SHARE = Number(process.env.SHARE ?? STUDENT_SHARE);
+const { merge: shippedMerge, sure: shippedSure = 2 * shippedMerge } = STUDENT_TOPIC_THRESHOLDS;
+const SURE_FACTOR = shippedSure / shippedMerge;
 const TUNE_ORDERS = 4;
 const ALL_ORDERS = 10;
 

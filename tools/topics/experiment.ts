@@ -65,7 +65,7 @@
  * None of them moves the curve; tuning the student did (tune-student.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { HashedEmbedder, normalizeInPlace, SentenceStudent } from '@oversight/scorers/embed';
+import { HashedEmbedder, normalizeInPlace, SentenceStudent, STUDENT_SHARE } from '@oversight/scorers/embed';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { ClustererOptions } from '../../collector/src/enrich/topics/clusterer.ts';
 import {
@@ -133,7 +133,7 @@ const student = process.env.STUDENT
   ? SentenceStudent.parse(readFileSync(process.env.STUDENT), process.env.STUDENT)
   : SentenceStudent.shipped();
 function hashedStudent(part: readonly IntentRow[]): Float32Array[] {
-  const e = new HashedEmbedder({ wordTable: student, wordShare: 0.4 });
+  const e = new HashedEmbedder({ wordTable: student, wordShare: STUDENT_SHARE });
   return part.map((r) => e.embedOne(r.text));
 }
 

@@ -1,5 +1,12 @@
 export { DEFAULT_VECTOR_CACHE, VectorCache } from './cache.ts';
-export { HashedEmbedder, type HashedEmbedderOptions, isStopword, stem, words } from './hashed.ts';
+export {
+  HashedEmbedder,
+  type HashedEmbedderOptions,
+  isStopword,
+  STUDENT_SHARE,
+  stem,
+  words,
+} from './hashed.ts';
 export { OnnxEmbedder, type OnnxEmbedderOptions, WordPiece } from './onnx.ts';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.ts';
 export {
