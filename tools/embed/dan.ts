@@ -26,13 +26,18 @@ export interface DanParams {
   p: Float32Array;
 }
 
+/** One forward pass's activations, which its backward pass reads: the averaged rows and the tanh layer. */
+export interface Activations {
+  x: Float32Array;
+  h: Float32Array;
+}
+
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 
 export class DanTrainer {
-  /** The last forward pass's activations (read by `backward`). */
-  readonly x: Float32Array;
-  readonly h: Float32Array;
+  /** The activations a pass writes when the caller keeps none of its own. */
+  private readonly last: Activations;
   private readonly gh: Float32Array;
   private readonly gx: Float32Array;
   private readonly dense: Float32Array[];
@@ -57,8 +62,7 @@ export class DanTrainer {
     this.params = params;
     this.decay = decay;
     const { input: E, hidden: H } = shape;
-    this.x = new Float32Array(E);
-    this.h = new Float32Array(H);
+    this.last = this.activations();
     this.gh = new Float32Array(H);
     this.gx = new Float32Array(E);
     this.dense = [params.w1, params.b1, params.w2, params.b2, params.p];
@@ -73,11 +77,19 @@ export class DanTrainer {
     this.priorGates = Float32Array.from(params.logGate);
   }
 
-  /** Writes the output for `tokens` to `y`; returns the total weight (0: nothing known, `y` untouched). */
-  forward(tokens: readonly StudentToken[], y: Float32Array): number {
+  /** Buffers for one pass, for a caller that runs several passes before their backward passes. */
+  activations(): Activations {
+    return { x: new Float32Array(this.shape.input), h: new Float32Array(this.shape.hidden) };
+  }
+
+  /**
+   * Writes the output for `tokens` to `y` and the activations to `act`;
+   * returns the total weight (0: nothing known, `y` untouched).
+   */
+  forward(tokens: readonly StudentToken[], y: Float32Array, act: Activations = this.last): number {
     const { input: E, hidden: H, output: K } = this.shape;
     const { rows, logGate, w1, b1, w2, b2, p } = this.params;
-    const { x, h } = this;
+    const { x, h } = act;
     x.fill(0);
     let tw = 0;
     for (const t of tokens) {
@@ -103,12 +115,18 @@ export class DanTrainer {
 
   /**
    * Adds the gradients of a loss whose derivative by the output is `gy` to
-   * the batch's, for the tokens of the last `forward` (total weight `tw`).
+   * the batch's, for the `forward` of `tokens` that wrote `act` (total weight `tw`).
    */
-  backward(tokens: readonly StudentToken[], tw: number, gy: Float32Array): void {
+  backward(
+    tokens: readonly StudentToken[],
+    tw: number,
+    gy: Float32Array,
+    act: Activations = this.last,
+  ): void {
     const { input: E, hidden: H, output: K } = this.shape;
     const { rows, logGate, w1, w2, p } = this.params;
-    const { x, h, gh, gx } = this;
+    const { x, h } = act;
+    const { gh, gx } = this;
     const [gw1, gb1, gw2, gb2, gp] = this.grads as [
       Float32Array,
       Float32Array,

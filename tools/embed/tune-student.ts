@@ -79,7 +79,7 @@ import {
   stem,
   words,
 } from '@oversight/scorers/embed';
-import { DanTrainer } from './dan.ts';
+import { type Activations, DanTrainer } from './dan.ts';
 import { ENCODER_WIDTH, readCorpora, recoverStartMap, rng, shuffleInPlace } from './shared.ts';
 
 const [input, output, ...corpora] = process.argv.slice(2);
@@ -286,11 +286,12 @@ function batchLoss(batch: readonly number[], ys: readonly Float32Array[], gys?: 
   return { plain: plain / B, centred: centred / B };
 }
 
-function outputsOf(batch: readonly number[]): Float32Array[] {
+/** The batch's forward passes, each with its own activations for its backward pass. */
+function passesOf(batch: readonly number[]): { y: Float32Array; tw: number; act: Activations }[] {
   return batch.map((i) => {
     const y = new Float32Array(K);
-    dan.forward(toks[i] as StudentToken[], y);
-    return y;
+    const act = dan.activations();
+    return { y, tw: dan.forward(toks[i] as StudentToken[], y, act), act };
   });
 }
 
@@ -298,7 +299,7 @@ function validate(): string {
   let plain = 0;
   let centred = 0;
   for (const batch of held) {
-    const l = batchLoss(batch, outputsOf(batch));
+    const l = batchLoss(batch, passesOf(batch).map((pass) => pass.y));
     plain += l.plain;
     centred += l.centred;
   }
@@ -307,7 +308,6 @@ function validate(): string {
 console.log(`start: held out ${validate()}`);
 
 const t0 = performance.now();
-const y = new Float32Array(K);
 for (let epoch = 0; epoch < EPOCHS; epoch++) {
   const batches = epoch === 0 ? first.slice(held.length) : batchesOf(heldOut);
   const lr = LR * (epoch === EPOCHS - 1 && EPOCHS > 1 ? 0.3 : 1);
@@ -315,14 +315,13 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
   let centred = 0;
   for (const batch of batches) {
     const gys = batch.map(() => new Float32Array(K));
-    const l = batchLoss(batch, outputsOf(batch), gys);
+    const passes = passesOf(batch);
+    const l = batchLoss(batch, passes.map((pass) => pass.y), gys);
     plain += l.plain;
     centred += l.centred;
     for (const [b, i] of batch.entries()) {
-      const ts = toks[i] as StudentToken[];
-      // Again, so the trainer holds this sentence's activations for its backward pass.
-      const tw = dan.forward(ts, y);
-      if (tw > 0) dan.backward(ts, tw, gys[b] as Float32Array);
+      const { tw, act } = passes[b] as (typeof passes)[number];
+      if (tw > 0) dan.backward(toks[i] as StudentToken[], tw, gys[b] as Float32Array, act);
     }
     dan.step(lr);
   }
