@@ -10,7 +10,7 @@ import { Wal } from '../../src/pipeline/wal/wal.ts';
 import type { EmbeddedStore } from '../../src/store/chdb-store.ts';
 import { openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import type { Row, Store } from '../../src/store/store.ts';
-import { EVENTS_TABLE, ROWS_TABLE, span, testTablesDdl, toTestRows } from './fixtures/spans.ts';
+import { EVENTS_TABLE, ROWS_TABLE, span, testRowKey, testTablesDdl, toTestRows } from './fixtures/spans.ts';
 
 let dataDir: string;
 let store: EmbeddedStore;
@@ -50,8 +50,7 @@ const toRows = (batches: PositionedBatch[]) => {
 };
 
 /** A span's row is (project, id); its event rows are told apart by their time. */
-const bothKeyed = (table: string) =>
-  table === rowsTable ? ['project', 'id'] : table === eventsTable ? ['project', 'id', 'start'] : undefined;
+const bothKeyed = (table: string) => testRowKey(`_${testNo}`)(table);
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
