@@ -62,6 +62,8 @@ const SKIP_SHARE = 0.4;
 const PROBE_REST = 0.5;
 /** Slots probed (exactly scored) to raise the bar. */
 const PROBE = 4;
+/** How many times PROBE slots a probe looks at, in partial order, to find PROBE the caller would pick. */
+const PROBE_SPAN = 4;
 
 /**
  * The dense block keeps float32 copies of values |v| ≤ 1, each within 2^-24
@@ -259,13 +261,14 @@ export class CentroidIndex {
 
   /**
    * The slots among the first `n` whose cosine with `q` (non-zero on `nz`)
-   * may reach `floor` > 0, and may be among the two best: returns how many,
-   * listed in `listed[0..count)` best partial first, for the caller to score
-   * exactly; `reach(k)` bounds the k-th one's cosine. `exact(slot)`, when
-   * given, is the caller's own cosine for a slot (−Infinity for one it would
-   * not pick); the few slots probed with it raise the bar to the runner-up's
-   * cosine. No slot left out can reach the bar, so none can be the best or
-   * the runner-up among those at or above `floor`.
+   * may reach `floor` > 0, and may be among the `places` best (two: the best
+   * and the runner-up; one: the best alone): returns how many, listed in
+   * `listed[0..count)` best partial first, for the caller to score exactly;
+   * `reach(k)` bounds the k-th one's cosine. `exact(slot)`, when given, is
+   * the caller's own cosine for a slot (−Infinity for one it would not pick);
+   * the few slots probed with it raise the bar to the `places`-th best
+   * cosine among them. No slot left out can reach the bar, so none can be
+   * among the `places` best of those at or above `floor`.
    *
    * Why it holds: the question's dimensions are read through their posting
    * lists in order of weight² per posting, and the rest are not read: by
@@ -276,9 +279,9 @@ export class CentroidIndex {
    * columns). A slot
    * is listed when its partial plus both bounds reaches the bar; a slot none
    * of the read lists reaches has a partial of 0 and bounds below it. The
-   * bar is `floor`, or the second-best exact cosine among the probed slots
-   * when that is higher: the true runner-up's cosine is at least that, so a
-   * slot whose bound is below it can be neither best nor runner-up (ties
+   * bar is `floor`, or the `places`-th best exact cosine among the probed
+   * slots when that is higher: the true `places`-th best is at least that, so
+   * a slot whose bound is below it cannot be among the `places` best (ties
    * included, as the bound must be strictly below).
    */
   candidates(
@@ -287,6 +290,7 @@ export class CentroidIndex {
     floor: number,
     n: number,
     exact?: (slot: number) => number,
+    places: 1 | 2 = 2,
   ): number {
     if (!this.inverted) throw new Error('centroid index: candidates need the inverted index');
     if (!(floor > 0)) throw new Error(`centroid index: floor must be positive, got ${floor}`);
@@ -323,8 +327,8 @@ export class CentroidIndex {
       const to = readUpTo(rest, o, PROBE_REST ** 2);
       l1 += this.read(q, nz, order, o, to, pages, n);
       o = to;
-      const runnerUp = this.probe(n, exact);
-      if (runnerUp > bar) bar = runnerUp;
+      const probed = this.probe(n, exact, places);
+      if (probed > bar) bar = probed;
     }
     const budget = (SKIP_SHARE * bar) ** 2;
     const to = readUpTo(rest, o, budget);
@@ -427,8 +431,37 @@ export class CentroidIndex {
     return Math.abs(qj) / (2 * QUANT);
   }
 
-  /** The second-best `exact` cosine among the PROBE slots of best partial (−Infinity when fewer than two). */
-  private probe(n: number, exact: (slot: number) => number): number {
+  /**
+   * The `places`-th best `exact` cosine among the PROBE slots of best partial
+   * that the caller would pick (−Infinity when fewer than `places`). When it
+   * would not pick some (`exact` −Infinity: a search among eligible topics
+   * only), the next best partials stand in, up to PROBE × PROBE_SPAN slots
+   * looked at: with few eligible topics, the first PROBE are often none.
+   */
+  private probe(n: number, exact: (slot: number) => number, places: 1 | 2): number {
+    let best = -Infinity;
+    let second = -Infinity;
+    let scored = 0;
+    let looked = 0;
+    for (const span of [PROBE, PROBE * PROBE_SPAN]) {
+      const top = this.best(n, span);
+      for (const slot of top.slice(looked)) {
+        const c = exact(slot);
+        if (c === -Infinity) continue;
+        if (c > best) {
+          second = best;
+          best = c;
+        } else if (c > second) second = c;
+        if (++scored === PROBE) break;
+      }
+      if (scored === PROBE || top.length < span) break;
+      looked = top.length;
+    }
+    return places === 1 ? best : second;
+  }
+
+  /** The `k` slots of best partial, best first (ties by slot). */
+  private best(n: number, k: number): number[] {
     const scores = this.scores;
     const top: number[] = [];
     let low = -Infinity;
@@ -436,22 +469,13 @@ export class CentroidIndex {
       const p = scores[slot] as number;
       if (p <= low) continue;
       // A short sorted list, best first; most slots fail the test above.
-      let i = top.length < PROBE ? top.length : PROBE - 1;
+      let i = top.length < k ? top.length : k - 1;
       while (i > 0 && (scores[top[i - 1] as number] as number) < p) i--;
       top.splice(i, 0, slot);
-      if (top.length > PROBE) top.pop();
-      if (top.length === PROBE) low = scores[top[PROBE - 1] as number] as number;
+      if (top.length > k) top.pop();
+      if (top.length === k) low = scores[top[k - 1] as number] as number;
     }
-    let best = -Infinity;
-    let second = -Infinity;
-    for (const slot of top) {
-      const c = exact(slot);
-      if (c > best) {
-        second = best;
-        best = c;
-      } else if (c > second) second = c;
-    }
-    return second;
+    return top;
   }
 
   /**

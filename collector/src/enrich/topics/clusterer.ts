@@ -255,6 +255,12 @@ const INDEX_MIN = 256;
 const PREFILTER_MIN = 2048;
 const PREFILTER_DIMS = 24;
 const PREFILTER_KEEP = 64;
+/**
+ * A search whose eligible topics are at most 1 / FEW_SHARE of the space's
+ * scores just those (an exact score costs about what a posting list's pass
+ * over every topic does).
+ */
+const FEW_SHARE = 16;
 /** Stale small topics examined per merge pass. */
 const ABSORB_BATCH = 32;
 /** Candidate pairs kept waiting between passes, per space, in merge periods (the closest are kept). */
@@ -624,7 +630,11 @@ export class TopicClusterer {
    * `floor` is positive: topics it does not reach have cosine 0, below the
    * floor, and those it reaches get the linear scan's exact cosines, so the
    * outcome is the scan's. A dense question past PREFILTER_MIN topics is
-   * scored exactly only on the coarse pass's best candidates.
+   * scored exactly only on the coarse pass's best candidates. A caller that
+   * knows only `eligibleCount` topics are eligible, few of the space's, gets
+   * the scan of those; one that needs the best alone (`places` 1) lets the
+   * index drop what can only be the runner-up, whose similarity is then not
+   * to be trusted.
    */
   private nearest(
     s: Space,
@@ -633,18 +643,34 @@ export class TopicClusterer {
     sparse: boolean,
     floor: number,
     eligible?: (t: Topic) => boolean,
+    eligibleCount = s.topics.length,
+    places: 1 | 2 = 2,
   ): Nearest {
     const top: Nearest = { best: undefined, bestSim: -Infinity, second: undefined, secondSim: -Infinity };
+    // Few eligible topics: scoring just those beats any index.
+    const few = eligibleCount * FEW_SHARE <= s.topics.length;
+    if (few) {
+      const dims = sparse ? nz : undefined;
+      for (const t of s.topics) if (!eligible || eligible(t)) consider(top, t, similarity(q, t, dims));
+      return top;
+    }
     if (!this.linear && sparse && floor > 0 && (s.topics.length > INDEX_MIN || s.index?.inverted)) {
       const index = ensureIndex(s, true, () => this.denseFrom(s));
-      const n = index.candidates(q, nz, floor, s.topics.length, (slot) => {
-        const t = s.topics[slot] as Topic;
-        return eligible && !eligible(t) ? -Infinity : similarity(q, t, nz);
-      });
+      const n = index.candidates(
+        q,
+        nz,
+        floor,
+        s.topics.length,
+        (slot) => {
+          const t = s.topics[slot] as Topic;
+          return eligible && !eligible(t) ? -Infinity : similarity(q, t, nz);
+        },
+        places,
+      );
       const listed = index.listed;
       for (let k = 0; k < n; k++) {
         // Listed by partial score: once one cannot reach what it must beat, neither can the rest.
-        if (index.reach(k) < Math.max(top.secondSim, floor)) break;
+        if (index.reach(k) < Math.max(places === 1 ? top.bestSim : top.secondSim, floor)) break;
         const t = s.topics[listed[k] as number] as Topic;
         if (eligible && !eligible(t)) continue;
         // The linear scan's own function, so the cosine is the scan's to the bit.
@@ -869,10 +895,18 @@ export class TopicClusterer {
       for (; at > 0 && (batch[at - 1] as Topic).lastSeq > t.lastSeq; at--) batch[at] = batch[at - 1] as Topic;
       batch[at] = t;
     }
+    // Only topics past `smallSize` take others in. Absorbing neither adds nor
+    // removes one (the host is one already; the small topic never was), so
+    // they are counted once: with none the searches are skipped, and with few
+    // a scan of those few is cheaper than the index, whose bound at this low
+    // bar lists thousands of topics only to turn them away.
+    let hosts = 0;
+    for (const t of s.topics) if (t.size > this.smallSize) hosts++;
     for (const small of batch) {
       if (!s.byId.has(small.id)) continue;
       // Checked now: not again before another period has passed.
       small.lastSeq = s.seq;
+      if (hosts === 0) continue;
       const q = Float32Array.from(small.sum, (x) => x / Math.sqrt(small.sqNorm));
       const nz: number[] = [];
       for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
@@ -883,6 +917,8 @@ export class TopicClusterer {
         nz.length < q.length / 4,
         bar,
         (t) => t !== small && t.size > this.smallSize,
+        hosts,
+        1,
       );
       if (best && bestSim >= bar) this.absorb(s, best, small);
     }
