@@ -299,7 +299,10 @@ function validate(): string {
   let plain = 0;
   let centred = 0;
   for (const batch of held) {
-    const l = batchLoss(batch, passesOf(batch).map((pass) => pass.y));
+    const l = batchLoss(
+      batch,
+      passesOf(batch).map((pass) => pass.y),
+    );
     plain += l.plain;
     centred += l.centred;
   }
@@ -316,7 +319,11 @@ for (let epoch = 0; epoch < EPOCHS; epoch++) {
   for (const batch of batches) {
     const gys = batch.map(() => new Float32Array(K));
     const passes = passesOf(batch);
-    const l = batchLoss(batch, passes.map((pass) => pass.y), gys);
+    const l = batchLoss(
+      batch,
+      passes.map((pass) => pass.y),
+      gys,
+    );
     plain += l.plain;
     centred += l.centred;
     for (const [b, i] of batch.entries()) {
