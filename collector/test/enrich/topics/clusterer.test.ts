@@ -1,3 +1,4 @@
+import { seededRandom } from '@oversight/scorers';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
 import { TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
@@ -418,7 +419,7 @@ describe('a burst of questions the knowledge base lacks', () => {
   });
 });
 
-describe('TopicClusterer past the coarse prefilter (thousands of topics in one space)', () => {
+describe('TopicClusterer past the inverted index threshold (thousands of topics in one space)', () => {
   // Made-up words, so every question's features are its own.
   const syllables = ['ka', 'lo', 'mi', 'nu', 'pe', 'ri', 'so', 'ta', 'vu', 'ze', 'bo', 'du'];
   const word = (i: number) => [1, 12, 144, 1728].map((base) => syllables[Math.floor(i / base) % 12]).join('');
@@ -442,6 +443,48 @@ describe('TopicClusterer past the coarse prefilter (thousands of topics in one s
         });
       }
     }
+  });
+});
+
+describe('TopicClusterer past the coarse prefilter (an app’s dense embeddings, thousands of topics)', () => {
+  it('picks what the linear scan picks for questions near many similar topics', () => {
+    // App embeddings as sentence encoders make them: a shared offset, most of
+    // the rest in a few dozen directions, so many topics sit near a question.
+    // A coarse pass over the question's 16 heaviest of 256 dimensions keeping
+    // 64 topics (the setting before) put 12 of these 300 in another topic.
+    const r = seededRandom(41);
+    const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+    const width = 256;
+    const rank = 32;
+    const offset = Float64Array.from({ length: width }, () => gauss() / Math.sqrt(width));
+    const basis = Array.from({ length: rank }, () =>
+      Float64Array.from({ length: width }, () => gauss() / Math.sqrt(width)),
+    );
+    const point = () => {
+      const v = new Float32Array(width);
+      for (const b of basis) {
+        const w = gauss() / Math.sqrt(rank);
+        for (let j = 0; j < width; j++) v[j] = (v[j] as number) + w * (b[j] as number);
+      }
+      for (let j = 0; j < width; j++)
+        v[j] = (v[j] as number) + 0.6 * (offset[j] as number) + (0.3 * gauss()) / Math.sqrt(width);
+      return v;
+    };
+    // 3,000 topics of one question each, past the prefilter's 2,048.
+    const seeder = new TopicClusterer({ thresholdsFor: literal(2, 2), mergeEvery: Number.MAX_SAFE_INTEGER });
+    for (let i = 0; i < 3_000; i++) seeder.assign('p', `t${i}`, point(), 'app-model');
+    const rows = seeder.snapshot();
+    const questions = Array.from({ length: 300 }, point);
+    const run = (search: 'auto' | 'linear') => {
+      const c = new TopicClusterer({ search, mergeEvery: Number.MAX_SAFE_INTEGER });
+      c.restore(rows);
+      return questions.map((v, i) => c.assignDetailed('p', `q${i}`, v, 'app-model'));
+    };
+    const auto = run('auto');
+    const linear = run('linear');
+    // Most join a topic (271), so the search had a best to find.
+    expect(linear.filter((a) => !a.created).length).toBeGreaterThan(200);
+    expect(auto).toEqual(linear);
   });
 });
 
