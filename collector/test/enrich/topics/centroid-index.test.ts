@@ -20,6 +20,18 @@ const sparseVectors =
   };
 const sq = (v: Float32Array) => v.reduce((a, x) => a + x * x, 0);
 
+/** Sparse vectors around `count` sparse centres: `near(centre, noise)` adds noise on three random dimensions. */
+function clustered(r: () => number, dim: number, count: number) {
+  const sparse = sparseVectors(r, dim);
+  const centres = Array.from({ length: count }, () => sparse(8));
+  const near = (centre: Float32Array, noise: number) => {
+    const v = sparse(3);
+    for (let j = 0; j < dim; j++) v[j] = (centre[j] as number) + noise * (v[j] as number);
+    return v;
+  };
+  return { sparse, centres, near };
+}
+
 /**
  * Empties a random slot (one time in ten) or grows it by `add()`, in `sums`
  * and in the index; `partial` rewrites only the dimensions `add` changed.
@@ -103,15 +115,9 @@ describe('CentroidIndex', () => {
     const slots = 70_000;
     const index = new CentroidIndex(dim, true, 16);
     const sums: Float32Array[] = [];
-    const sparse = sparseVectors(r, dim);
     // Slots gather around 400 centres, so a question has many close slots and
     // the runner-up is a near tie with the best (where a wrong bar would show).
-    const centres = Array.from({ length: 400 }, () => sparse(8));
-    const near = (centre: Float32Array, noise: number) => {
-      const v = sparse(3);
-      for (let j = 0; j < dim; j++) v[j] = (centre[j] as number) + noise * (v[j] as number);
-      return v;
-    };
+    const { sparse, centres, near } = clustered(r, dim, 400);
     const norms2 = new Float64Array(slots);
     for (let slot = 0; slot < slots; slot++) {
       sums[slot] = near(centres[slot % centres.length] as Float32Array, 0.8);
@@ -211,13 +217,7 @@ describe('CentroidIndex', () => {
     const r = rng(23);
     const slots = 20_000;
     const index = new CentroidIndex(dim, true, 16);
-    const sparse = sparseVectors(r, dim);
-    const centres = Array.from({ length: 200 }, () => sparse(8));
-    const near = (centre: Float32Array, noise: number) => {
-      const v = sparse(3);
-      for (let j = 0; j < dim; j++) v[j] = (centre[j] as number) + noise * (v[j] as number);
-      return v;
-    };
+    const { centres, near } = clustered(r, dim, 200);
     const sums = Array.from({ length: slots }, (_, slot) =>
       near(centres[slot % centres.length] as Float32Array, 0.8),
     );
