@@ -1,8 +1,8 @@
 /**
- * The topic centroids of one space, laid out for search: the running sums
- * column-wise (one array per dimension, one cell per topic slot) and, for
- * spaces of sparse vectors (the built-in embedder's hashed n-grams), an
- * inverted index from each dimension to the slots whose sum is non-zero there.
+ * The topic centroids of a space of sparse vectors (the built-in embedder's
+ * hashed n-grams), laid out for search: an inverted index from each
+ * dimension to the slots whose sum is non-zero there. Dense spaces (an app's
+ * own embeddings) have projected-index.ts.
  *
  * The inverted index makes the search exact and sublinear at once. A topic
  * that shares no non-zero dimension with the question has a dot product of
@@ -37,6 +37,8 @@
  * one posting per non-zero dimension, and the dense block), never per question.
  */
 
+import { addColumn, addColumns4, listReaching, probe } from './bounded-search.ts';
+
 const MIN_CAPACITY = 1024;
 /** Slots per page: the slot bits of a posting. */
 const PAGE_BITS = 15;
@@ -60,10 +62,6 @@ const SKIP_SHARE = 0.4;
 
 /** ‖q_rest‖ at which the best partials are probed: most of a question's weight is read by then. */
 const PROBE_REST = 0.5;
-/** Slots probed (exactly scored) to raise the bar. */
-const PROBE = 4;
-/** How many times PROBE slots a probe looks at, in partial order, to find PROBE the caller would pick. */
-const PROBE_SPAN = 4;
 
 /**
  * The dense block keeps float32 copies of values |v| ≤ 1, each within 2^-24
@@ -96,18 +94,14 @@ function readUpTo(rest: Float64Array, from: number, budget: number): number {
 
 export class CentroidIndex {
   readonly dimension: number;
-  /** Dimensions from here on are the dense block (inverted index only); before it, posting lists. */
+  /** Dimensions from here on are the dense block; before it, posting lists. */
   readonly denseFrom: number;
   /** Width of the dense block. */
   private readonly denseWidth: number;
   /** The dense block, a column per dimension: each slot's normalised value there (sum / ‖sum‖). */
   private dense: Float32Array[] = [];
-  /** Keeps posting lists (sparse spaces); without them only the column scan is available. */
-  readonly inverted: boolean;
   private capacity = 0;
-  /** Dense spaces: raw centroid sums column-wise, a cell per dimension and slot. */
-  private columns: Float32Array[] = [];
-  /** Sparse spaces: per page and dimension (`page × dimension + j`), the packed postings. */
+  /** Per page and dimension (`page × dimension + j`), the packed postings. */
   private lists: Int32Array[] = [];
   private lengths: Int32Array = new Int32Array(0);
   /**
@@ -117,22 +111,18 @@ export class CentroidIndex {
    */
   private positions: Uint16Array = new Uint16Array(0);
   private sqNorms: Float64Array = new Float64Array(0);
-  /** Scratch for a search: per-slot partial cosines (inverted) or coarse scores (columns), and the slots listed. */
+  /** Scratch for a search: per-slot partial cosines, and the slots listed. */
   private scores: Float64Array = new Float64Array(0);
   /** The last search's bound on what a slot's cosine can exceed its partial by. */
   private slack = 0;
-  private coarseScores: Float32Array = new Float32Array(0);
   readonly listed: Int32Array = new Int32Array(0);
 
-  constructor(dimension: number, inverted: boolean, capacity = MIN_CAPACITY, denseFrom = dimension) {
+  constructor(dimension: number, capacity = MIN_CAPACITY, denseFrom = dimension) {
     if (!(Number.isInteger(denseFrom) && denseFrom >= 0 && denseFrom <= dimension))
       throw new Error(`centroid index: denseFrom must be in 0..${dimension}, got ${denseFrom}`);
     this.dimension = dimension;
-    this.inverted = inverted;
-    // Columns already hold every dimension densely; the block is the inverted index's.
-    this.denseFrom = inverted ? denseFrom : dimension;
+    this.denseFrom = denseFrom;
     this.denseWidth = this.dimension - this.denseFrom;
-    if (!inverted) this.columns = Array.from({ length: dimension }, () => new Float32Array(0));
     this.dense = Array.from({ length: this.denseWidth }, () => new Float32Array(0));
     this.grow(capacity);
   }
@@ -141,43 +131,31 @@ export class CentroidIndex {
   private grow(needed: number): void {
     if (needed <= this.capacity) return;
     const capacity = Math.max(MIN_CAPACITY, Math.ceil(needed * 1.25));
-    this.columns = widened(this.columns, capacity);
     this.dense = widened(this.dense, capacity);
-    if (this.inverted) {
-      // Posting lists for the dimensions before the dense block only.
-      const listDims = this.denseFrom;
-      const pages = Math.ceil(capacity / PAGE);
-      for (let k = this.lists.length; k < pages * listDims; k++) this.lists.push(new Int32Array(16));
-      const lengths = new Int32Array(pages * listDims);
-      lengths.set(this.lengths);
-      this.lengths = lengths;
-      const positions = new Uint16Array(capacity * listDims);
-      positions.set(this.positions);
-      this.positions = positions;
-    }
+    // Posting lists for the dimensions before the dense block only.
+    const listDims = this.denseFrom;
+    const pages = Math.ceil(capacity / PAGE);
+    for (let k = this.lists.length; k < pages * listDims; k++) this.lists.push(new Int32Array(16));
+    const lengths = new Int32Array(pages * listDims);
+    lengths.set(this.lengths);
+    this.lengths = lengths;
+    const positions = new Uint16Array(capacity * listDims);
+    positions.set(this.positions);
+    this.positions = positions;
     const sq = new Float64Array(capacity);
     sq.set(this.sqNorms);
     this.sqNorms = sq;
-    if (this.inverted) this.scores = new Float64Array(capacity);
-    else this.coarseScores = new Float32Array(capacity);
+    this.scores = new Float64Array(capacity);
     (this as { listed: Int32Array }).listed = new Int32Array(capacity);
     this.capacity = capacity;
   }
 
   /**
-   * Writes a slot's sum: every dimension, or in the columns only `dims` (the
-   * ones a sparse question changed). The inverted index ignores `dims`: every
-   * posting of the slot holds sum / ‖sum‖, and adding a question moves the norm.
+   * Writes a slot's sum, every dimension: each posting holds sum / ‖sum‖,
+   * and adding a question moves the norm.
    */
-  write(slot: number, sum: Float32Array, sqNorm: number, dims?: readonly number[]): void {
+  write(slot: number, sum: Float32Array, sqNorm: number): void {
     this.grow(slot + 1);
-    if (!this.inverted) {
-      this.sqNorms[slot] = sqNorm;
-      const cols = this.columns;
-      if (dims) for (const j of dims) (cols[j] as Float32Array)[slot] = sum[j] as number;
-      else for (let j = 0; j < this.dimension; j++) (cols[j] as Float32Array)[slot] = sum[j] as number;
-      return;
-    }
     if (!(sqNorm > 0)) {
       this.clear(slot);
       return;
@@ -249,10 +227,6 @@ export class CentroidIndex {
   clear(slot: number): void {
     if (slot >= this.capacity) return;
     this.sqNorms[slot] = 0;
-    if (!this.inverted) {
-      for (const col of this.columns) col[slot] = 0;
-      return;
-    }
     const own = slot * this.denseFrom;
     for (let j = 0; j < this.denseFrom; j++)
       if ((this.positions[own + j] as number) !== 0) this.unpost(slot, j);
@@ -292,7 +266,6 @@ export class CentroidIndex {
     exact?: (slot: number) => number,
     places: 1 | 2 = 2,
   ): number {
-    if (!this.inverted) throw new Error('centroid index: candidates need the inverted index');
     if (!(floor > 0)) throw new Error(`centroid index: floor must be positive, got ${floor}`);
     this.grow(n);
     const dim = this.denseFrom;
@@ -327,7 +300,7 @@ export class CentroidIndex {
       const to = readUpTo(rest, o, PROBE_REST ** 2);
       l1 += this.read(q, nz, order, o, to, pages, n);
       o = to;
-      const probed = this.probe(n, exact, places);
+      const probed = probe(scores, n, exact, places);
       if (probed > bar) bar = probed;
     }
     const budget = (SKIP_SHARE * bar) ** 2;
@@ -339,16 +312,9 @@ export class CentroidIndex {
     const slack = Math.sqrt(rest[o] as number) + l1 + 1e-9;
     this.slack = slack;
     const need = bar - slack;
-    const listed = this.listed;
-    let count = 0;
-    if (need <= 0) {
-      // Nothing excluded: a bar this low against what was skipped.
-      for (let slot = 0; slot < n; slot++) if ((this.sqNorms[slot] as number) > 0) listed[count++] = slot;
-    } else for (let slot = 0; slot < n; slot++) if ((scores[slot] as number) >= need) listed[count++] = slot;
     // Best partial first, so the caller can stop at the first slot whose reach
     // is below what it must beat (ties by slot keep the order deterministic).
-    listed.subarray(0, count).sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
-    return count;
+    return listReaching(scores, this.sqNorms, n, need, this.listed);
   }
 
   /**
@@ -387,18 +353,8 @@ export class CentroidIndex {
     const q1 = q[j1] as number;
     const q2 = q[j2] as number;
     const q3 = q[j3] as number;
-    const c0 = this.dense[j0 - this.denseFrom] as Float32Array;
-    const c1 = this.dense[j1 - this.denseFrom] as Float32Array;
-    const c2 = this.dense[j2 - this.denseFrom] as Float32Array;
-    const c3 = this.dense[j3 - this.denseFrom] as Float32Array;
-    const scores = this.scores;
-    for (let slot = 0; slot < n; slot++)
-      scores[slot] =
-        (scores[slot] as number) +
-        (q0 * (c0[slot] as number) +
-          q1 * (c1[slot] as number) +
-          q2 * (c2[slot] as number) +
-          q3 * (c3[slot] as number));
+    const col = (j: number) => this.dense[j - this.denseFrom] as Float32Array;
+    addColumns4(this.scores, n, [col(j0), col(j1), col(j2), col(j3)], [q0, q1, q2, q3]);
     return (Math.abs(q0) + Math.abs(q1) + Math.abs(q2) + Math.abs(q3)) * DENSE_ROUNDING;
   }
 
@@ -411,9 +367,7 @@ export class CentroidIndex {
     const qj = q[j] as number;
     const scores = this.scores;
     if (j >= this.denseFrom) {
-      const col = this.dense[j - this.denseFrom] as Float32Array;
-      for (let slot = 0; slot < n; slot++)
-        scores[slot] = (scores[slot] as number) + qj * (col[slot] as number);
+      addColumn(scores, n, this.dense[j - this.denseFrom] as Float32Array, qj);
       return Math.abs(qj) * DENSE_ROUNDING;
     }
     const w = qj / QUANT;
@@ -432,108 +386,12 @@ export class CentroidIndex {
   }
 
   /**
-   * The `places`-th best `exact` cosine among the PROBE slots of best partial
-   * that the caller would pick (−Infinity when fewer than `places`). When it
-   * would not pick some (`exact` −Infinity: a search among eligible topics
-   * only), the next best partials stand in, up to PROBE × PROBE_SPAN slots
-   * looked at: with few eligible topics, the first PROBE are often none.
-   */
-  private probe(n: number, exact: (slot: number) => number, places: 1 | 2): number {
-    let best = -Infinity;
-    let second = -Infinity;
-    let scored = 0;
-    let looked = 0;
-    for (const span of [PROBE, PROBE * PROBE_SPAN]) {
-      const top = this.best(n, span);
-      for (const slot of top.slice(looked)) {
-        const c = exact(slot);
-        if (c === -Infinity) continue;
-        if (c > best) {
-          second = best;
-          best = c;
-        } else if (c > second) second = c;
-        if (++scored === PROBE) break;
-      }
-      if (scored === PROBE || top.length < span) break;
-      looked = top.length;
-    }
-    return places === 1 ? best : second;
-  }
-
-  /** The `k` slots of best partial, best first (ties by slot). */
-  private best(n: number, k: number): number[] {
-    const scores = this.scores;
-    const top: number[] = [];
-    let low = -Infinity;
-    for (let slot = 0; slot < n; slot++) {
-      const p = scores[slot] as number;
-      if (p <= low) continue;
-      // A short sorted list, best first; most slots fail the test above.
-      let i = top.length < k ? top.length : k - 1;
-      while (i > 0 && (scores[top[i - 1] as number] as number) < p) i--;
-      top.splice(i, 0, slot);
-      if (top.length > k) top.pop();
-      if (top.length === k) low = scores[top[k - 1] as number] as number;
-    }
-    return top;
-  }
-
-  /**
    * The most the `k`-th listed slot's cosine can be (after `candidates`): its
    * partial plus what was skipped and rounded. Falls with `k`, so a caller
    * that needs a cosine above some value can stop at the first `k` below it.
    */
   reach(k: number): number {
     return (this.scores[this.listed[k] as number] as number) + this.slack;
-  }
-
-  /**
-   * A coarse score for each of the first `n` slots over the `heavy` dimensions
-   * only (dense vectors, where posting lists would hold every topic): the
-   * `keep` best slots, for exact re-ranking by the caller. Approximate.
-   */
-  coarse(q: Float32Array, heavy: readonly number[], n: number, keep: number): number[] {
-    if (this.inverted) throw new Error('centroid index: the coarse pass needs the columns');
-    this.grow(n);
-    const coarse = this.coarseScores;
-    coarse.fill(0, 0, n);
-    for (const i of heavy) {
-      const col = this.columns[i] as Float32Array;
-      const w = q[i] as number;
-      for (let k = 0; k < n; k++) coarse[k] = (coarse[k] as number) + w * (col[k] as number);
-    }
-    const sqNorms = this.sqNorms;
-    for (let k = 0; k < n; k++) {
-      const sq = sqNorms[k] as number;
-      coarse[k] = sq > 0 ? (coarse[k] as number) / Math.sqrt(sq) : 0;
-    }
-    // The `keep` best by a min-heap: most slots fall below its root and cost one comparison.
-    const heap: number[] = [];
-    const less = (a: number, b: number) => (coarse[a] as number) < (coarse[b] as number);
-    for (let k = 0; k < n; k++) {
-      if (heap.length < keep) {
-        heap.push(k);
-        for (let c = heap.length - 1; c > 0; ) {
-          const p = (c - 1) >> 1;
-          if (!less(heap[c] as number, heap[p] as number)) break;
-          [heap[c], heap[p]] = [heap[p] as number, heap[c] as number];
-          c = p;
-        }
-      } else if (less(heap[0] as number, k)) {
-        heap[0] = k;
-        for (let p = 0; ; ) {
-          const l = 2 * p + 1;
-          const r = l + 1;
-          let m = p;
-          if (l < heap.length && less(heap[l] as number, heap[m] as number)) m = l;
-          if (r < heap.length && less(heap[r] as number, heap[m] as number)) m = r;
-          if (m === p) break;
-          [heap[m], heap[p]] = [heap[p] as number, heap[m] as number];
-          p = m;
-        }
-      }
-    }
-    return heap;
   }
 
   /** Posting entries held (the inverted index's size), for memory figures and tests. */

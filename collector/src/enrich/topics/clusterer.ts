@@ -43,6 +43,7 @@ import {
   words,
 } from '@oversight/scorers/embed';
 import { CentroidIndex } from './centroid-index.ts';
+import { ProjectedIndex } from './projected-index.ts';
 import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema } from './types.ts';
 
 /** Width of the built-in embedder's hashed part, unless `ClustererOptions.dimension` says otherwise. */
@@ -217,11 +218,12 @@ interface Space {
    */
   calibration: { total: Float64Array; totalSq: number } | undefined;
   /**
-   * The centroids laid out for search (centroid-index.ts), built once a space
-   * is large and kept in step from then on: with an inverted index when the
-   * space's questions are sparse (exact), else columns for the coarse pass.
+   * The centroids laid out for search, built once a space is large and kept
+   * in step from then on: an inverted index when the space's questions are
+   * sparse (centroid-index.ts), else their projections on the space's
+   * principal directions (projected-index.ts). Both are exact.
    */
-  index: CentroidIndex | undefined;
+  index: CentroidIndex | ProjectedIndex | undefined;
 }
 
 /**
@@ -251,22 +253,8 @@ const onBase = (base: number, t: number) => base + (1 - base) * t;
 
 /** Spaces with more sparse-question topics than this are searched through the inverted index. */
 const INDEX_MIN = 256;
-/** Dense spaces with more topics than this are searched through a coarse prefilter (approximate). */
-const PREFILTER_MIN = 2048;
-/**
- * The coarse pass reads the question's heaviest width / PREFILTER_SHARE
- * dimensions and keeps PREFILTER_KEEP topics for exact scoring. Measured on
- * Universal Sentence Encoder vectors (512 wide) of 5,953 questions of the
- * eval sets, 400 asked against the other 5,553 as topics
- * (tools/topics/coarse-recall.ts): the 24 heaviest and 64 kept missed the
- * true best 14 times in the 361 questions whose best reached the calibrated
- * merge bar, and the best or the runner-up 29 times in 324 (342 µs a
- * question); width / 6 (86) and 128 kept missed neither (750 µs; the linear
- * scan: 5.0 ms). A share of the width, not a count, because a wider
- * embedding spreads a question's weight over more dimensions.
- */
-export const PREFILTER_SHARE = 6;
-export const PREFILTER_KEEP = 128;
+/** Spaces with more dense-question topics than this are searched through the projected index. */
+const DENSE_INDEX_MIN = 2048;
 /**
  * A search whose eligible topics are at most 1 / FEW_SHARE of the space's
  * scores just those (an exact score costs about what a posting list's pass
@@ -408,20 +396,27 @@ function removeTopic(s: Space, t: Topic): void {
 }
 
 /**
- * The space's index, built on first need. `denseFrom` says where the space's
- * dense block starts (the student's components), asked only when an inverted
- * index is built.
+ * The space's inverted index, built on first need. `denseFrom` says where
+ * the space's dense block starts (the student's components).
  */
-function ensureIndex(s: Space, inverted: boolean, denseFrom = () => s.dimension): CentroidIndex {
-  if (s.index && (s.index.inverted || !inverted)) return s.index;
-  s.index = new CentroidIndex(s.dimension, inverted, s.topics.length, inverted ? denseFrom() : s.dimension);
+function invertedIndex(s: Space, denseFrom: () => number): CentroidIndex {
+  if (s.index instanceof CentroidIndex) return s.index;
+  s.index = new CentroidIndex(s.dimension, s.topics.length, denseFrom());
   for (const t of s.topics) writeColumn(s, t);
   return s.index;
 }
 
-/** Writes a topic's slot in the index: every dimension, or only `dims` (the ones a sparse question changed). */
-function writeColumn(s: Space, t: Topic, dims?: readonly number[]): void {
-  if (s.index && t.slot >= 0) s.index.write(t.slot, t.sum, t.sqNorm, dims);
+/** The space's projected index (dense questions), built on first need. */
+function projectedIndex(s: Space): ProjectedIndex {
+  if (s.index instanceof ProjectedIndex) return s.index;
+  s.index = new ProjectedIndex(s.dimension, (slot) => s.topics[slot]?.sum, s.topics.length);
+  for (const t of s.topics) writeColumn(s, t);
+  return s.index;
+}
+
+/** Writes a topic's slot in the index. */
+function writeColumn(s: Space, t: Topic): void {
+  if (s.index && t.slot >= 0) s.index.write(t.slot, t.sum, t.sqNorm);
 }
 
 function canonical(question: string): string {
@@ -593,7 +588,6 @@ export class TopicClusterer {
     const nz: number[] = [];
     for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
     const sparse = nz.length < q.length / 4;
-    const dims = sparse ? nz : undefined;
     const bars = this.bars(s);
     // Warming up: near-duplicates join, and any nearest topic is a merge candidate for the pass to judge.
     if (s.calibration && s.questions < CALIBRATION_MIN) {
@@ -621,7 +615,7 @@ export class TopicClusterer {
     }
     if (s.calibration) calibrate(s.calibration, q);
     // A new topic's slot is written whole: it may reuse a slot another topic left.
-    this.add(s, topic, question, q, terms, at, created ? undefined : dims);
+    this.add(s, topic, question, q, terms, at);
     if (++s.sinceMerge >= this.mergeEvery) this.mergeSpace(s);
     if (created && s.topics.length > this.maxTopics) this.evict(s, topic);
     return {
@@ -641,8 +635,8 @@ export class TopicClusterer {
    * A sparse question in a large space goes through the inverted index when
    * `floor` is positive: topics it does not reach have cosine 0, below the
    * floor, and those it reaches get the linear scan's exact cosines, so the
-   * outcome is the scan's. A dense question past PREFILTER_MIN topics is
-   * scored exactly only on the coarse pass's best candidates. A caller that
+   * outcome is the scan's. A dense question past DENSE_INDEX_MIN topics goes
+   * through the projected index, whose bound is as exact. A caller that
    * knows only `eligibleCount` topics are eligible, few of the space's, gets
    * the scan of those; one that needs the best alone (`places` 1) lets the
    * index drop what can only be the runner-up, whose similarity is then not
@@ -661,48 +655,49 @@ export class TopicClusterer {
     const top: Nearest = { best: undefined, bestSim: -Infinity, second: undefined, secondSim: -Infinity };
     // Few eligible topics: scoring just those beats any index.
     const few = eligibleCount * FEW_SHARE <= s.topics.length;
+    const dims = sparse ? nz : undefined;
     if (few) {
-      const dims = sparse ? nz : undefined;
       for (const t of s.topics) if (!eligible || eligible(t)) consider(top, t, similarity(q, t, dims));
       return top;
     }
-    if (!this.linear && sparse && floor > 0 && (s.topics.length > INDEX_MIN || s.index?.inverted)) {
-      const index = ensureIndex(s, true, () => this.denseFrom(s));
-      const n = index.candidates(
-        q,
-        nz,
-        floor,
-        s.topics.length,
-        (slot) => {
-          const t = s.topics[slot] as Topic;
-          return eligible && !eligible(t) ? -Infinity : similarity(q, t, nz);
-        },
-        places,
-      );
+    const index = this.linear ? undefined : this.indexFor(s, sparse, floor);
+    if (index) {
+      const exact = (slot: number) => {
+        const t = s.topics[slot] as Topic;
+        return eligible && !eligible(t) ? -Infinity : similarity(q, t, dims);
+      };
+      const n =
+        index instanceof CentroidIndex
+          ? index.candidates(q, nz, floor, s.topics.length, exact, places)
+          : index.candidates(q, floor, s.topics.length, exact, places);
       const listed = index.listed;
       for (let k = 0; k < n; k++) {
-        // Listed by partial score: once one cannot reach what it must beat, neither can the rest.
+        // Listed by bound: once one cannot reach what it must beat, neither can the rest.
         if (index.reach(k) < Math.max(places === 1 ? top.bestSim : top.secondSim, floor)) break;
         const t = s.topics[listed[k] as number] as Topic;
         if (eligible && !eligible(t)) continue;
         // The linear scan's own function, so the cosine is the scan's to the bit.
-        const sim = similarity(q, t, nz);
+        const sim = similarity(q, t, dims);
         if (sim >= floor) consider(top, t, sim);
       }
       return top;
     }
-    // Past a few thousand topics, a coarse pass over the query's heaviest slots
-    // picks the candidates and only those are scored exactly: the scan is what
-    // costs, and the heaviest slots carry most of the cosine.
-    // (An inverted index has no columns: a dense question in a sparse space, which
-    // one embedder per space rules out, would be scanned in full.)
-    const pool =
-      !this.linear && s.topics.length > PREFILTER_MIN && !s.index?.inverted
-        ? this.candidatesFor(s, q, nz)
-        : s.topics;
-    const dims = sparse ? nz : undefined;
-    for (const t of pool) if (!eligible || eligible(t)) consider(top, t, similarity(q, t, dims));
+    for (const t of s.topics) if (!eligible || eligible(t)) consider(top, t, similarity(q, t, dims));
     return top;
+  }
+
+  /**
+   * The index a search of this space goes through, if any: the inverted one
+   * for sparse questions past INDEX_MIN topics with a positive floor (a
+   * topic it does not reach has cosine 0), the projected one for dense
+   * questions past DENSE_INDEX_MIN. Once built, an index stays in use.
+   */
+  private indexFor(s: Space, sparse: boolean, floor: number): CentroidIndex | ProjectedIndex | undefined {
+    if (s.index instanceof ProjectedIndex) return s.index;
+    if (sparse && floor > 0 && (s.topics.length > INDEX_MIN || s.index))
+      return invertedIndex(s, () => this.denseFrom(s));
+    if (!sparse && !s.index && s.topics.length > DENSE_INDEX_MIN) return projectedIndex(s);
+    return undefined;
   }
 
   /**
@@ -713,15 +708,6 @@ export class TopicClusterer {
   private denseFrom(s: Space): number {
     const e = this.embedders.get(s.projectId);
     return e && e.id === s.embedderId ? e.hashedDimension : s.dimension;
-  }
-
-  private candidatesFor(s: Space, q: Float32Array, nz: number[]): Topic[] {
-    const heavy = (nz.length > 0 ? nz : Array.from(q.keys()))
-      .sort((a, b) => Math.abs(q[b] as number) - Math.abs(q[a] as number))
-      .slice(0, Math.ceil(q.length / PREFILTER_SHARE));
-    return ensureIndex(s, false)
-      .coarse(q, heavy, s.topics.length, PREFILTER_KEEP)
-      .map((k) => s.topics[k] as Topic);
   }
 
   private found(s: Space, question: string, width: number, at: Date): Topic {
@@ -750,15 +736,7 @@ export class TopicClusterer {
     return t;
   }
 
-  private add(
-    s: Space,
-    t: Topic,
-    question: string,
-    q: Float32Array,
-    terms: string[],
-    at: Date,
-    dims?: readonly number[],
-  ): void {
+  private add(s: Space, t: Topic, question: string, q: Float32Array, terms: string[], at: Date): void {
     let sq = 0;
     const sum = t.sum;
     for (let i = 0; i < q.length; i++) {
@@ -767,7 +745,7 @@ export class TopicClusterer {
       sq += v * v;
     }
     t.sqNorm = sq;
-    writeColumn(s, t, dims);
+    writeColumn(s, t);
     t.size++;
     t.lastSeq = s.seq;
     if (at > t.lastSeen) t.lastSeen = at;

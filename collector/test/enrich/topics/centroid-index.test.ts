@@ -32,16 +32,12 @@ function clustered(r: () => number, dim: number, count: number) {
   return { sparse, centres, near };
 }
 
-/**
- * Empties a random slot (one time in ten) or grows it by `add()`, in `sums`
- * and in the index; `partial` rewrites only the dimensions `add` changed.
- */
+/** Empties a random slot (one time in ten) or grows it by `add()`, in `sums` and in the index. */
 function churn(
-  index: CentroidIndex,
+  index: { write(slot: number, sum: Float32Array, sqNorm: number): void; clear(slot: number): void },
   sums: Float32Array[],
   r: () => number,
   add: () => Float32Array,
-  partial: boolean,
 ) {
   const slot = Math.floor(r() * sums.length);
   const sum = sums[slot] as Float32Array;
@@ -50,14 +46,10 @@ function churn(
     index.clear(slot);
     return;
   }
-  const dims: number[] = [];
   add().forEach((x, j) => {
-    if (x !== 0) {
-      sum[j] = (sum[j] as number) + x;
-      dims.push(j);
-    }
+    sum[j] = (sum[j] as number) + x;
   });
-  index.write(slot, sum, sq(sum), partial ? dims : undefined);
+  index.write(slot, sum, sq(sum));
 }
 
 /** Scales `q` to unit length in place; returns its non-zero dimensions. */
@@ -68,10 +60,10 @@ function unit(q: Float32Array): number[] {
 }
 
 describe('CentroidIndex', () => {
-  it('lists every slot whose cosine reaches the floor, through writes, partial updates and clears', () => {
+  it('lists every slot whose cosine reaches the floor, through writes and clears', () => {
     const dim = 256;
     const r = rng(3);
-    const index = new CentroidIndex(dim, true, 16);
+    const index = new CentroidIndex(dim, 16);
     const sums: Float32Array[] = [];
     const sparse = sparseVectors(r, dim);
     const slots = 1_500;
@@ -83,7 +75,7 @@ describe('CentroidIndex', () => {
     let reached = 0;
     for (let round = 0; round < 300; round++) {
       // Grow a slot by a sparse vector (only its dimensions rewritten), or empty one.
-      churn(index, sums, r, () => sparse(6), true);
+      churn(index, sums, r, () => sparse(6));
       const q = sparse(20);
       const nz = unit(q);
       const floor = 0.2;
@@ -113,7 +105,7 @@ describe('CentroidIndex', () => {
     const dim = 96;
     const r = rng(17);
     const slots = 70_000;
-    const index = new CentroidIndex(dim, true, 16);
+    const index = new CentroidIndex(dim, 16);
     const sums: Float32Array[] = [];
     // Slots gather around 400 centres, so a question has many close slots and
     // the runner-up is a near tie with the best (where a wrong bar would show).
@@ -216,7 +208,7 @@ describe('CentroidIndex', () => {
     const dim = 96;
     const r = rng(23);
     const slots = 20_000;
-    const index = new CentroidIndex(dim, true, 16);
+    const index = new CentroidIndex(dim, 16);
     const { centres, near } = clustered(r, dim, 200);
     const sums = Array.from({ length: slots }, (_, slot) =>
       near(centres[slot % centres.length] as Float32Array, 0.8),
@@ -280,7 +272,7 @@ describe('CentroidIndex', () => {
     const dim = 160;
     const r = rng(29);
     const slots = 3_000;
-    const index = new CentroidIndex(dim, true, 16, sparseDim);
+    const index = new CentroidIndex(dim, 16, sparseDim);
     const sparse = sparseVectors(r, sparseDim);
     const withDense = (nnz: number, dense: Float32Array) => {
       const v = new Float32Array(dim);
@@ -305,12 +297,8 @@ describe('CentroidIndex', () => {
     let found = 0;
     let listedTotal = 0;
     for (let round = 0; round < 150; round++) {
-      churn(
-        index,
-        sums,
-        r,
-        () => withDense(4, noisy(centres[Math.floor(r() * centres.length)] as Float32Array, 0.3)),
-        false,
+      churn(index, sums, r, () =>
+        withDense(4, noisy(centres[Math.floor(r() * centres.length)] as Float32Array, 0.3)),
       );
       const q = withDense(14, noisy(centres[Math.floor(r() * centres.length)] as Float32Array, 0.4));
       const nz = unit(q);
@@ -349,12 +337,10 @@ describe('CentroidIndex', () => {
   });
 
   it('refuses a floor at or below zero (topics it never reaches would then count), and a dense block past the end', () => {
-    const index = new CentroidIndex(16, true);
+    const index = new CentroidIndex(16);
     expect(() => index.candidates(new Float32Array(16), [], 0, 0)).toThrow(/floor must be positive/);
     // A dense block cannot start past the vector's end.
-    expect(() => new CentroidIndex(16, true, 16, 17)).toThrow(
-      'centroid index: denseFrom must be in 0..16, got 17',
-    );
+    expect(() => new CentroidIndex(16, 16, 17)).toThrow('centroid index: denseFrom must be in 0..16, got 17');
   });
 });
 

@@ -446,12 +446,13 @@ describe('TopicClusterer past the inverted index threshold (thousands of topics 
   });
 });
 
-describe('TopicClusterer past the coarse prefilter (an app’s dense embeddings, thousands of topics)', () => {
+describe('TopicClusterer through the projected index (an app’s dense embeddings, thousands of topics)', () => {
   it('picks what the linear scan picks for questions near many similar topics', () => {
     // App embeddings as sentence encoders make them: a shared offset, most of
     // the rest in a few dozen directions, so many topics sit near a question.
-    // A coarse pass over the question's 16 heaviest of 256 dimensions keeping
-    // 64 topics (the setting before) put 12 of these 300 in another topic.
+    // The approximate coarse pass this index replaced (the question's 16
+    // heaviest of 256 dimensions, 64 topics kept) put 12 of these 300 in
+    // another topic.
     const r = seededRandom(41);
     const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
     const width = 256;
@@ -470,7 +471,7 @@ describe('TopicClusterer past the coarse prefilter (an app’s dense embeddings,
         v[j] = (v[j] as number) + 0.6 * (offset[j] as number) + (0.3 * gauss()) / Math.sqrt(width);
       return v;
     };
-    // 3,000 topics of one question each, past the prefilter's 2,048.
+    // 3,000 topics of one question each, past the 2,048 where the index takes over.
     const seeder = new TopicClusterer({ thresholdsFor: literal(2, 2), mergeEvery: Number.MAX_SAFE_INTEGER });
     for (let i = 0; i < 3_000; i++) seeder.assign('p', `t${i}`, point(), 'app-model');
     const rows = seeder.snapshot();

@@ -1,0 +1,278 @@
+/**
+ * The topic centroids of a dense space (an app's own embeddings, an
+ * embeddings endpoint's, an ONNX model's), laid out for an exact search that
+ * reads a fraction of each centroid.
+ *
+ * Every topic is non-zero in every dimension, so an inverted index would
+ * list every topic everywhere. Instead each centroid t (unit length) is kept
+ * as its coordinates on HEAD orthonormal directions fitted to the space's own
+ * centroids, h = P t, one column per direction, and the length of the rest,
+ * ‖t − Pᵀh‖. For a unit question q with head P q and rest r_q,
+ *   q · t = (P q) · h + (q − PᵀPq) · (t − Pᵀh) ≤ (P q) · h + ‖r_q‖ ‖t − Pᵀh‖
+ * (Cauchy–Schwarz on the parts outside the head). The head columns are read
+ * for every topic; the bound then rules out every topic that cannot reach the
+ * bar, which rises to the runner-up's exact cosine among the best few probed
+ * (bounded-search.ts), and the rest are listed, best bound first, for the caller to
+ * score with the linear scan's own function: its choices are the scan's.
+ *
+ * The directions are the principal ones of the centroids (subspace
+ * iteration on a sample of them), so the head holds most of every cosine and
+ * the rest is short. They are fitted when the space is first searched and
+ * again each time it has grown fourfold; a fit reads the centroids through
+ * the caller's `rowOf`. A space no wider than HEAD keeps its own axes, and
+ * the rest is empty.
+ *
+ * State is per topic slot (HEAD floats and the rest's length), never per question.
+ */
+import { addColumn, addColumns4, listReaching, probe } from './bounded-search.ts';
+
+/** Directions read for every topic. */
+export const HEAD = 96;
+/** Centroids sampled for a fit (evenly over the slots). */
+const FIT_SAMPLE = 1024;
+/** Rounds of subspace iteration per fit: enough to find the directions that carry most weight. */
+const FIT_ROUNDS = 3;
+const MIN_CAPACITY = 1024;
+/**
+ * What rounding can add to a bound, per search: head cells are float32 (each
+ * within 2^-24 of a value ≤ 1, so Σ|Pq_c| 2^-24 ≤ √HEAD 2^-24 over the head),
+ * the rest's length comes from a difference of squares in doubles. 1e-6 is
+ * far above both and far below anything that moves a choice.
+ */
+const SLACK = 1e-6;
+
+export class ProjectedIndex {
+  readonly dimension: number;
+  /** Head width: HEAD, or the space's own width when that is smaller. */
+  readonly head: number;
+  private readonly rowOf: (slot: number) => Float32Array | undefined;
+  /** HEAD × dimension, row-major: the fitted directions; undefined before the first fit (or never: narrow spaces). */
+  private basis: Float64Array | undefined;
+  private fittedAt = 0;
+  private capacity = 0;
+  private columns: Float32Array[] = [];
+  private rests: Float32Array = new Float32Array(0);
+  private sqNorms: Float64Array = new Float64Array(0);
+  private scores: Float64Array = new Float64Array(0);
+  /** Scratch for one head (a question's, or a centroid's being written). */
+  private readonly scratch: Float64Array;
+  readonly listed: Int32Array = new Int32Array(0);
+
+  /** `rowOf(slot)`: the slot's running sum, for a fit of the directions (the index keeps only projections). */
+  constructor(dimension: number, rowOf: (slot: number) => Float32Array | undefined, capacity = MIN_CAPACITY) {
+    this.dimension = dimension;
+    this.head = Math.min(HEAD, dimension);
+    this.rowOf = rowOf;
+    this.scratch = new Float64Array(this.head);
+    this.columns = Array.from({ length: this.head }, () => new Float32Array(0));
+    this.grow(capacity);
+  }
+
+  private get fitted(): boolean {
+    return this.basis !== undefined || this.head === this.dimension;
+  }
+
+  private grow(needed: number): void {
+    if (needed <= this.capacity) return;
+    const capacity = Math.max(MIN_CAPACITY, Math.ceil(needed * 1.25));
+    const widen = <T extends Float32Array | Float64Array>(old: T, make: (n: number) => T): T => {
+      const next = make(capacity);
+      next.set(old);
+      return next;
+    };
+    this.columns = this.columns.map((c) => widen(c, (n) => new Float32Array(n)));
+    this.rests = widen(this.rests, (n) => new Float32Array(n));
+    this.sqNorms = widen(this.sqNorms, (n) => new Float64Array(n));
+    this.scores = new Float64Array(capacity);
+    (this as { listed: Int32Array }).listed = new Int32Array(capacity);
+    this.capacity = capacity;
+  }
+
+  /** Writes a slot's sum (its head and rest; before the first fit, only its norm). */
+  write(slot: number, sum: Float32Array, sqNorm: number): void {
+    this.grow(slot + 1);
+    if (!(sqNorm > 0)) {
+      this.clear(slot);
+      return;
+    }
+    this.sqNorms[slot] = sqNorm;
+    if (this.fitted) this.project(slot, sum, 1 / Math.sqrt(sqNorm));
+  }
+
+  /** Empties a slot (its topic left, or moved to another slot). */
+  clear(slot: number): void {
+    if (slot >= this.capacity) return;
+    this.sqNorms[slot] = 0;
+    this.project(slot, undefined, 0);
+  }
+
+  /** The head and rest of sum × inv in the slot's cells (zeros without a sum). */
+  private project(slot: number, sum: Float32Array | undefined, inv: number): void {
+    const k = this.head;
+    const h = this.scratch;
+    const rest = sum ? this.headOf(sum, inv, h) : 0;
+    for (let c = 0; c < k; c++) (this.columns[c] as Float32Array)[slot] = sum ? (h[c] as number) : 0;
+    this.rests[slot] = rest;
+  }
+
+  /** Writes the head of v × scale to `out`; returns the length of its rest, rounded up. */
+  private headOf(v: Float32Array, scale: number, out: Float64Array): number {
+    const k = this.head;
+    const d = this.dimension;
+    const P = this.basis;
+    let total = 0;
+    for (let j = 0; j < d; j++) total += ((v[j] as number) * scale) ** 2;
+    let held = 0;
+    for (let c = 0; c < k; c++) {
+      let x = 0;
+      if (P) {
+        const at = c * d;
+        for (let j = 0; j < d; j++) x += (P[at + j] as number) * (v[j] as number);
+        x *= scale;
+      } else x = (v[c] as number) * scale;
+      out[c] = x;
+      held += x * x;
+    }
+    return Math.sqrt(Math.max(0, total - held) + 1e-12);
+  }
+
+  /**
+   * The slots among the first `n` whose cosine with the unit vector `q` may
+   * reach `floor` and be among the `places` best: returns how many, listed in
+   * `listed[0..count)` best bound first; `reach(k)` bounds the k-th one's
+   * cosine. `exact(slot)` is the caller's own cosine (−Infinity for a slot it
+   * would not pick); the best few partials are probed with it to raise the bar.
+   */
+  candidates(
+    q: Float32Array,
+    floor: number,
+    n: number,
+    exact: (slot: number) => number,
+    places: 1 | 2 = 2,
+  ): number {
+    this.grow(n);
+    let live = 0;
+    for (let slot = 0; slot < n; slot++) if ((this.sqNorms[slot] as number) > 0) live++;
+    if (this.head < this.dimension && (this.basis === undefined || live >= 4 * this.fittedAt))
+      this.fit(n, live);
+    const k = this.head;
+    const qh = this.scratch;
+    const qRest = this.headOf(q, 1, qh);
+    const scores = this.scores;
+    scores.fill(0, 0, n);
+    const cols = this.columns;
+    let c = 0;
+    for (; c + 3 < k; c += 4)
+      addColumns4(
+        scores,
+        n,
+        [cols[c], cols[c + 1], cols[c + 2], cols[c + 3]] as [
+          Float32Array,
+          Float32Array,
+          Float32Array,
+          Float32Array,
+        ],
+        [qh[c], qh[c + 1], qh[c + 2], qh[c + 3]] as [number, number, number, number],
+      );
+    for (; c < k; c++) addColumn(scores, n, cols[c] as Float32Array, qh[c] as number);
+    const rests = this.rests;
+    for (let slot = 0; slot < n; slot++)
+      scores[slot] = (scores[slot] as number) + qRest * (rests[slot] as number) + SLACK;
+    // The bounds are what the probe orders by: a slot with a long rest may be the best.
+    const bar = Math.max(floor, probe(scores, n, exact, places));
+    return listReaching(scores, this.sqNorms, n, bar, this.listed);
+  }
+
+  /** The most the `k`-th listed slot's cosine can be (after `candidates`); falls with `k`. */
+  reach(k: number): number {
+    return this.scores[this.listed[k] as number] as number;
+  }
+
+  /**
+   * Fits the directions to the live centroids among the first `n` (a sample
+   * of FIT_SAMPLE) by subspace iteration from a fixed start, then projects
+   * every centroid on them.
+   */
+  private fit(n: number, live: number): void {
+    const d = this.dimension;
+    const k = this.head;
+    const slots: number[] = [];
+    const stride = Math.max(1, Math.floor(live / FIT_SAMPLE));
+    for (let slot = 0, seen = 0; slot < n; slot++)
+      if ((this.sqNorms[slot] as number) > 0 && seen++ % stride === 0) slots.push(slot);
+    const rows = slots.flatMap((slot) => {
+      const sum = this.rowOf(slot);
+      if (!sum) return [];
+      const inv = 1 / Math.sqrt(this.sqNorms[slot] as number);
+      return [Float64Array.from(sum, (x) => x * inv)];
+    });
+    // A fixed start (a seeded generator), so a restart fits the same directions.
+    let seed = 0x9e3779b9;
+    const next = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32 - 0.5;
+    };
+    const V = Float64Array.from({ length: k * d }, next);
+    orthonormalise(V, k, d);
+    const w = new Float64Array(rows.length * k);
+    for (let round = 0; round < FIT_ROUNDS; round++) {
+      // w = A Vᵀ, then V = wᵀ A: one power step for all k directions at once.
+      rows.forEach((row, i) => {
+        for (let c = 0; c < k; c++) {
+          let x = 0;
+          const at = c * d;
+          for (let j = 0; j < d; j++) x += (V[at + j] as number) * (row[j] as number);
+          w[i * k + c] = x;
+        }
+      });
+      V.fill(0);
+      rows.forEach((row, i) => {
+        for (let c = 0; c < k; c++) {
+          const x = w[i * k + c] as number;
+          const at = c * d;
+          for (let j = 0; j < d; j++) V[at + j] = (V[at + j] as number) + x * (row[j] as number);
+        }
+      });
+      orthonormalise(V, k, d);
+    }
+    this.basis = V;
+    this.fittedAt = live;
+    for (let slot = 0; slot < n; slot++) {
+      const sq = this.sqNorms[slot] as number;
+      const sum = sq > 0 ? this.rowOf(slot) : undefined;
+      this.project(slot, sum, sum ? 1 / Math.sqrt(sq) : 0);
+    }
+  }
+}
+
+/**
+ * Gram–Schmidt on the k rows of `m` (k × d), each row orthogonalised twice
+ * against those before it so the rows are orthonormal to rounding. A row
+ * that (nearly) vanishes, because the sample spans fewer directions, is
+ * replaced by the first unit axis that survives the same treatment: with
+ * k ≤ d one always does.
+ */
+function orthonormalise(m: Float64Array, k: number, d: number): void {
+  const reduce = (at: number, rows: number) => {
+    for (let twice = 0; twice < 2; twice++)
+      for (let p = 0; p < rows; p++) {
+        const bt = p * d;
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += (m[at + j] as number) * (m[bt + j] as number);
+        for (let j = 0; j < d; j++) m[at + j] = (m[at + j] as number) - dot * (m[bt + j] as number);
+      }
+    let norm = 0;
+    for (let j = 0; j < d; j++) norm += (m[at + j] as number) ** 2;
+    return Math.sqrt(norm);
+  };
+  for (let c = 0; c < k; c++) {
+    const at = c * d;
+    let norm = reduce(at, c);
+    for (let axis = 0; norm < 1e-6 && axis < d; axis++) {
+      m.fill(0, at, at + d);
+      m[at + axis] = 1;
+      norm = reduce(at, c);
+    }
+    for (let j = 0; j < d; j++) m[at + j] = (m[at + j] as number) / norm;
+  }
+}

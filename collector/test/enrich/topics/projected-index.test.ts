@@ -1,0 +1,183 @@
+import { seededRandom } from '@oversight/scorers';
+import { describe, expect, it } from 'vitest';
+import { HEAD, ProjectedIndex } from '../../../src/enrich/topics/projected-index.ts';
+
+const sq = (v: Float32Array) => v.reduce((a, x) => a + x * x, 0);
+
+/**
+ * Dense vectors as sentence encoders make them: a shared offset, most of the
+ * rest in `rank` directions, a little everywhere else.
+ */
+function encoderLike(seed: number, width: number, rank: number) {
+  const r = seededRandom(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+  const offset = Float64Array.from({ length: width }, () => gauss() / Math.sqrt(width));
+  const basis = Array.from({ length: rank }, () =>
+    Float64Array.from({ length: width }, () => gauss() / Math.sqrt(width)),
+  );
+  const point = (noise = 0.3) => {
+    const v = new Float32Array(width);
+    for (const b of basis) {
+      const w = gauss() / Math.sqrt(rank);
+      for (let j = 0; j < width; j++) v[j] = (v[j] as number) + w * (b[j] as number);
+    }
+    for (let j = 0; j < width; j++)
+      v[j] = (v[j] as number) + 0.6 * (offset[j] as number) + (noise * gauss()) / Math.sqrt(width);
+    const n = Math.sqrt(sq(v));
+    return v.map((x) => x / n);
+  };
+  return { r, point };
+}
+
+/**
+ * Asks `rounds` questions of the index and of a brute-force scan over `sums`
+ * (growing or emptying a random slot before each) and expects the same best
+ * and runner-up at or above `floor`, with every listed cosine within its reach.
+ */
+function agreesWithScan(
+  index: ProjectedIndex,
+  sums: Float32Array[],
+  point: () => Float32Array,
+  r: () => number,
+  floor: number,
+  rounds: number,
+) {
+  let listedTotal = 0;
+  let found = 0;
+  for (let round = 0; round < rounds; round++) {
+    const slot = Math.floor(r() * sums.length);
+    const sum = sums[slot] as Float32Array;
+    if (r() < 0.1) {
+      sum.fill(0);
+      index.clear(slot);
+    } else {
+      const add = point();
+      for (let j = 0; j < sum.length; j++) sum[j] = (sum[j] as number) + (add[j] as number);
+      index.write(slot, sum, sq(sum));
+    }
+    const q = point();
+    const cosine = (s: number) => {
+      const c = sums[s] as Float32Array;
+      const norm2 = sq(c);
+      if (norm2 === 0) return 0;
+      let dot = 0;
+      for (let j = 0; j < q.length; j++) dot += (q[j] as number) * (c[j] as number);
+      return dot / Math.sqrt(norm2);
+    };
+    const ranked = [...sums.keys()]
+      .map((s) => [s, cosine(s)] as const)
+      .filter(([, c]) => c >= floor)
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    const count = index.candidates(q, floor, sums.length, cosine);
+    listedTotal += count;
+    const got: (readonly [number, number])[] = [];
+    for (let k = 0; k < count; k++) {
+      const s = index.listed[k] as number;
+      const c = cosine(s);
+      // What `reach` promises: no listed slot's cosine exceeds it.
+      expect(c).toBeLessThanOrEqual(index.reach(k));
+      if (c >= floor) got.push([s, c]);
+    }
+    got.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    expect({ round, top: got.slice(0, 2).map(([s]) => s) }).toEqual({
+      round,
+      top: ranked.slice(0, 2).map(([s]) => s),
+    });
+    if (ranked.length > 1) found++;
+  }
+  return { listedPerQuestion: listedTotal / rounds, found };
+}
+
+describe('ProjectedIndex', () => {
+  it('finds the best and the runner-up of a wide space from a head of fitted directions', () => {
+    const width = 256;
+    const { r, point } = encoderLike(5, width, 128);
+    const slots = 3_000;
+    const sums = Array.from({ length: slots }, () => point());
+    const index = new ProjectedIndex(width, (slot) => sums[slot]);
+    for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
+    // Rank 128, more than the head's 96 directions: the rest carries part of every cosine.
+    const { listedPerQuestion, found } = agreesWithScan(index, sums, point, r, 0.35, 150);
+    expect(index.head).toBe(HEAD);
+    expect(found).toBeGreaterThan(100);
+    // The bound leaves almost every topic out (83 listed of 3,000): the head holds most of each cosine.
+    expect(listedPerQuestion).toBeLessThan(slots / 20);
+  });
+
+  it('finds a topic that lies outside the fitted directions (a subject new since the fit)', () => {
+    const width = 256;
+    const { r, point } = encoderLike(13, width, 32);
+    const sums = Array.from({ length: 2_500 }, () => point());
+    const index = new ProjectedIndex(width, (slot) => sums[slot]);
+    for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
+    const cosine = (q: Float32Array, s: number) => {
+      const c = sums[s] as Float32Array;
+      let dot = 0;
+      for (let j = 0; j < width; j++) dot += (q[j] as number) * (c[j] as number);
+      return dot / Math.sqrt(sq(c));
+    };
+    const first = point();
+    index.candidates(first, 0.3, sums.length, (s) => cosine(first, s));
+    // A direction of its own, then questions close to it: their cosine with it
+    // lies almost all outside the head the fit chose.
+    const own = Float32Array.from({ length: width }, () => r() * 2 - 1);
+    for (let round = 0; round < 5; round++) {
+      sums.push(own.map((x) => x + 0.1 * (r() * 2 - 1)));
+      index.write(sums.length - 1, sums.at(-1) as Float32Array, sq(sums.at(-1) as Float32Array));
+    }
+    for (let round = 0; round < 20; round++) {
+      const q = own.map((x) => x + 0.3 * (r() * 2 - 1));
+      const n = Math.sqrt(sq(q));
+      for (let j = 0; j < width; j++) q[j] = (q[j] as number) / n;
+      const scan = [...sums.keys()].sort((a, b) => cosine(q, b) - cosine(q, a) || a - b).slice(0, 2);
+      const count = index.candidates(q, 0.3, sums.length, (s) => cosine(q, s));
+      const listed = [...index.listed.subarray(0, count)].sort(
+        (a, b) => cosine(q, b) - cosine(q, a) || a - b,
+      );
+      expect(scan.every((s) => s >= 2_500)).toBe(true);
+      expect(listed.slice(0, 2)).toEqual(scan);
+    }
+  });
+
+  it('keeps a narrow space on its own axes, with nothing left over', () => {
+    const width = 48;
+    const { r, point } = encoderLike(7, width, 12);
+    const sums = Array.from({ length: 1_500 }, () => point());
+    const index = new ProjectedIndex(width, () => {
+      throw new Error('a narrow space is never fitted');
+    });
+    for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
+    expect(index.head).toBe(width);
+    const { listedPerQuestion } = agreesWithScan(index, sums, point, r, 0.6, 100);
+    // The partial is the whole cosine: only ties with the bar's margin are listed.
+    expect(listedPerQuestion).toBeLessThan(40);
+  });
+
+  it('stays exact when the centroids span fewer directions than the head, and after growing fourfold', () => {
+    // Rank 8 with no noise: the fit finds 8 directions and must make up 88 more.
+    const width = 160;
+    const { r, point } = encoderLike(9, width, 8);
+    const exact = () => point(0);
+    const sums = Array.from({ length: 600 }, () => exact());
+    // A fit reads centroids through rowOf; nothing else does.
+    let reads = 0;
+    const index = new ProjectedIndex(width, (slot) => {
+      reads++;
+      return sums[slot];
+    });
+    for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
+    expect(reads).toBe(0);
+    agreesWithScan(index, sums, exact, r, 0.5, 40);
+    const firstFit = reads;
+    expect(firstFit).toBeGreaterThan(600);
+    // Four times the slots since the fit: the next search fits again, on them all.
+    for (let k = 0; k < 2_000; k++) {
+      const v = point();
+      sums.push(v);
+      index.write(sums.length - 1, v, sq(v));
+    }
+    expect(reads).toBe(firstFit);
+    agreesWithScan(index, sums, point, r, 0.5, 40);
+    expect(reads).toBeGreaterThan(firstFit + 2_600);
+  });
+});
