@@ -40,6 +40,8 @@ const RULES: Record<string, Rule[]> = {
     // Where the student's cost per topic starts to tell, against its own ~100-topic figure.
     [/^student_assign_qps_1k_topics$/, 'student_assign_qps_100_topics'],
     [/^use_loop_delay_(p99|max)_ms$/, 'idle_loop_delay_$1_ms'],
+    // The projected index against the scan it replaces, same topics and questions.
+    [/^dense_assign_qps_5k_topics$/, 'dense_assign_qps_5k_topics_linear'],
   ],
   decode: [[/^otlp\.decode\.json\.(.+)$/, 'otlp.decode.protobuf.$1']],
   wal: [[/^wal\.(small_4kb\.)?group_commit\.appends_per_s$/, 'wal.$1serial.appends_per_s']],

@@ -14,6 +14,11 @@
  * the same run's linear scan over all 10k topics). Its baseline is the memory
  * of the same 100 projects' built-in embedders with no topic yet.
  *
+ * An app's own embeddings (dense; synthetic, 384 wide) in one space of 5k
+ * topics go through the projected index: questions/s beside the same run's
+ * linear scan over the same topics and questions, and the fit of the
+ * index's directions, which the first search past 2,048 topics pays once.
+ *
  * The `use` embedder (hashed features + USE-lite, the encoder on a worker
  * thread) is measured the way the topics enricher drives it: batches of 64
  * questions embedded, then assigned on the main thread. Its questions/s are
@@ -108,6 +113,58 @@ function topicRows(count: number, next: () => string, builtinEmbedder?: Clustere
   });
   for (let i = 0; i < count; i++) seeder.assign('p', next());
   return seeder.snapshot();
+}
+
+/**
+ * An app's own embeddings, as sentence encoders make them (384 wide, the
+ * width of the common small local models): a shared offset, most of the rest
+ * in 48 directions, a little everywhere. Synthetic, so how much the projected
+ * index prunes here says little about a given model; tools/topics/dense-index.ts
+ * measures it on USE vectors of real questions.
+ */
+function encoderLike(width: number, seed: number) {
+  const r = rng(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+  const offset = Float64Array.from({ length: width }, () => gauss() / Math.sqrt(width));
+  const basis = Array.from({ length: 48 }, () =>
+    Float64Array.from({ length: width }, () => gauss() / Math.sqrt(width)),
+  );
+  return () => {
+    const v = new Float32Array(width);
+    for (const b of basis) {
+      const w = gauss() / Math.sqrt(48);
+      for (let j = 0; j < width; j++) v[j] = (v[j] as number) + w * (b[j] as number);
+    }
+    for (let j = 0; j < width; j++)
+      v[j] = (v[j] as number) + 0.6 * (offset[j] as number) + (0.3 * gauss()) / Math.sqrt(width);
+    return v;
+  };
+}
+
+/**
+ * assign() in one project's dense space of `topics` topics (an app's
+ * embeddings): questions/s through the projected index and through the
+ * linear scan, and the first search's fit of the index's directions (ms).
+ */
+function denseSpace(topics: number, sample: number) {
+  const next = encoderLike(384, 17);
+  const seeder = new TopicClusterer({
+    thresholdsFor: () => ({ assign: 2, merge: 2 }),
+    mergeEvery: Number.MAX_SAFE_INTEGER,
+  });
+  for (let i = 0; i < topics; i++) seeder.assign('p', `t${i}`, next(), 'app');
+  const rows = seeder.snapshot();
+  const questions = Array.from({ length: sample + 1 }, next);
+  const run = (search: 'auto' | 'linear') => {
+    const c = new TopicClusterer({ search, maxTopics: 2 * topics });
+    c.restore(rows);
+    const t0 = performance.now();
+    c.assign('p', 'q0', questions[0], 'app');
+    const firstMs = performance.now() - t0;
+    return { firstMs, qps: rate(sample, (i) => c.assign('p', `q${i + 1}`, questions[i + 1], 'app')) };
+  };
+  const indexed = run('auto');
+  return { fitMs: indexed.firstMs, qps: indexed.qps, linearQps: run('linear').qps };
 }
 
 function rate(count: number, fn: (i: number) => void): number {
@@ -279,7 +336,7 @@ function streamProjects(target: number) {
 export const topics: Section = {
   name: 'topics',
   description:
-    'topic clustering: questions/s per core (built-in embedder) at ~100 / 10k topics; memory at 1M questions, 10k topics; the use embedder (USE-lite worker): questions/s per core, main-thread loop delay',
+    'topic clustering: questions/s per core (built-in embedder) at ~100 / 10k topics; memory at 1M questions, 10k topics; an app embedding space of 5k topics (projected index vs scan); the use embedder (USE-lite worker): questions/s per core, main-thread loop delay',
   async run({ quick }: SectionOptions): Promise<Figures> {
     const timed = quick ? 3_000 : 20_000;
     const timed10k = quick ? 1_000 : 2_000;
@@ -371,6 +428,7 @@ export const topics: Section = {
     };
     const studentAt1k = studentAt(1_000);
     const studentAt10k = studentAt(10_000);
+    const dense = denseSpace(5_000, quick ? 200 : 500);
 
     const useCount = quick ? 256 : 1_024;
     const use = await useThroughput(useCount);
@@ -414,6 +472,13 @@ export const topics: Section = {
           quick ? 200 : 500,
           Math.round(studentAt10k),
         ],
+        [
+          'app embeddings (384 wide, synthetic) + assign(), 5k topics in one project (projected index)',
+          5_000,
+          quick ? 200 : 500,
+          Math.round(dense.qps),
+        ],
+        ['  the same, linear scan', 5_000, quick ? 200 : 500, Math.round(dense.linearQps)],
         [`assign(), ${PROJECTS} projects × ~100 topics`, topicsAtEnd, target, Math.round(stream.qps)],
         [
           'use embedder (hashed + USE-lite worker) + assign(), ~100 topics, per CPU-second',
@@ -437,6 +502,10 @@ export const topics: Section = {
         [
           'restore() of 10k topic rows + the first question (builds the inverted index)',
           Math.round(restoreMs),
+        ],
+        [
+          'the first question past 2,048 topics in a dense space (fits the projected index; 5k topics, 384 wide)',
+          Math.round(dense.fitMs),
         ],
       ],
     );
@@ -474,6 +543,9 @@ export const topics: Section = {
       gap_scoring_qps: Math.round(gapQps),
       student_assign_qps_1k_topics: Math.round(studentAt1k),
       student_assign_qps_10k_topics: Math.round(studentAt10k),
+      dense_assign_qps_5k_topics: Math.round(dense.qps),
+      dense_assign_qps_5k_topics_linear: Math.round(dense.linearQps),
+      dense_fit_ms_5k_topics: Math.round(dense.fitMs),
       assign_qps_10k_topics_linear: Math.round(at10kLinear),
       restore_ms_10k_topics: Math.round(restoreMs),
       stream_qps: Math.round(stream.qps),
