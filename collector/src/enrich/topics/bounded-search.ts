@@ -1,9 +1,72 @@
 /**
  * What the two topic indexes (centroid-index.ts for sparse spaces,
- * projected-index.ts for dense ones) share: adding columns of per-slot
- * values into the partial scores, raising the bar by probing the best
- * partials exactly, and listing the slots that can still reach it, best first.
+ * projected-index.ts for dense ones) share: the per-slot state of a search
+ * (`SlotIndex`), adding columns of per-slot values into the partial scores,
+ * raising the bar by probing the best partials exactly, and listing the
+ * slots that can still reach it, best first.
  */
+
+const MIN_CAPACITY = 1024;
+
+/** The same columns, `capacity` slots long, the old cells kept. */
+export function widened(columns: readonly Float32Array[], capacity: number): Float32Array[] {
+  return columns.map((old) => {
+    const col = new Float32Array(capacity);
+    col.set(old);
+    return col;
+  });
+}
+
+/**
+ * The per-slot state both indexes keep for a search: each slot's squared
+ * norm (0: empty), the partial scores of the last search, the slots it
+ * listed and how far a listed slot's cosine may exceed its score. A subclass
+ * adds its own per-slot arrays (`widen`) and writes a slot's sum (`place`).
+ */
+export abstract class SlotIndex {
+  protected capacity = 0;
+  protected sqNorms: Float64Array = new Float64Array(0);
+  protected scores: Float64Array = new Float64Array(0);
+  /** What a listed slot's cosine may exceed its score by, after the last search. */
+  protected slack = 0;
+  readonly listed: Int32Array = new Int32Array(0);
+
+  /** The subclass's own per-slot arrays, `capacity` slots long, the old cells kept. */
+  protected abstract widen(capacity: number): void;
+  /** Writes a slot's sum, its squared norm positive. */
+  protected abstract place(slot: number, sum: Float32Array, sqNorm: number): void;
+  /** Empties a slot (its topic left, or moved to another slot). */
+  abstract clear(slot: number): void;
+
+  /** Cells for slots up to `needed`, growing by a quarter so appends stay amortised O(1). */
+  protected grow(needed: number): void {
+    if (needed <= this.capacity) return;
+    const capacity = Math.max(MIN_CAPACITY, Math.ceil(needed * 1.25));
+    this.widen(capacity);
+    const sq = new Float64Array(capacity);
+    sq.set(this.sqNorms);
+    this.sqNorms = sq;
+    this.scores = new Float64Array(capacity);
+    (this as { listed: Int32Array }).listed = new Int32Array(capacity);
+    this.capacity = capacity;
+  }
+
+  /** Writes a slot's running sum (an empty one, sqNorm 0, clears it). */
+  write(slot: number, sum: Float32Array, sqNorm: number): void {
+    this.grow(slot + 1);
+    if (sqNorm > 0) this.place(slot, sum, sqNorm);
+    else this.clear(slot);
+  }
+
+  /**
+   * The most the `k`-th listed slot's cosine can be (after a search). Falls
+   * with `k`, so a caller that needs a cosine above some value can stop at
+   * the first `k` below it.
+   */
+  reach(k: number): number {
+    return (this.scores[this.listed[k] as number] as number) + this.slack;
+  }
+}
 
 /** Slots probed (exactly scored) to raise the bar. */
 export const PROBE = 4;

@@ -37,9 +37,8 @@
  * one posting per non-zero dimension, and the dense block), never per question.
  */
 
-import { addColumn, addColumns4, listReaching, probe } from './bounded-search.ts';
+import { addColumn, addColumns4, listReaching, probe, SlotIndex, widened } from './bounded-search.ts';
 
-const MIN_CAPACITY = 1024;
 /** Slots per page: the slot bits of a posting. */
 const PAGE_BITS = 15;
 const PAGE = 1 << PAGE_BITS;
@@ -70,15 +69,6 @@ const PROBE_REST = 0.5;
  */
 const DENSE_ROUNDING = 2 ** -22;
 
-/** The same columns, `capacity` slots long, the old cells kept. */
-function widened(columns: readonly Float32Array[], capacity: number): Float32Array[] {
-  return columns.map((old) => {
-    const col = new Float32Array(capacity);
-    col.set(old);
-    return col;
-  });
-}
-
 function quantise(x: number): number {
   const v = Math.round(x);
   return Math.min(QUANT, Math.max(-QUANT, v));
@@ -92,7 +82,7 @@ function readUpTo(rest: Float64Array, from: number, budget: number): number {
   return o;
 }
 
-export class CentroidIndex {
+export class CentroidIndex extends SlotIndex {
   readonly dimension: number;
   /** Dimensions from here on are the dense block; before it, posting lists. */
   readonly denseFrom: number;
@@ -100,7 +90,6 @@ export class CentroidIndex {
   private readonly denseWidth: number;
   /** The dense block, a column per dimension: each slot's normalised value there (sum / ‖sum‖). */
   private dense: Float32Array[] = [];
-  private capacity = 0;
   /** Per page and dimension (`page × dimension + j`), the packed postings. */
   private lists: Int32Array[] = [];
   private lengths: Int32Array = new Int32Array(0);
@@ -110,14 +99,8 @@ export class CentroidIndex {
    * at most 2^15 postings, so 16 bits suffice: 2 kB per slot at 1024 wide.
    */
   private positions: Uint16Array = new Uint16Array(0);
-  private sqNorms: Float64Array = new Float64Array(0);
-  /** Scratch for a search: per-slot partial cosines, and the slots listed. */
-  private scores: Float64Array = new Float64Array(0);
-  /** The last search's bound on what a slot's cosine can exceed its partial by. */
-  private slack = 0;
-  readonly listed: Int32Array = new Int32Array(0);
-
-  constructor(dimension: number, capacity = MIN_CAPACITY, denseFrom = dimension) {
+  constructor(dimension: number, capacity = 1024, denseFrom = dimension) {
+    super();
     if (!(Number.isInteger(denseFrom) && denseFrom >= 0 && denseFrom <= dimension))
       throw new Error(`centroid index: denseFrom must be in 0..${dimension}, got ${denseFrom}`);
     this.dimension = dimension;
@@ -127,10 +110,7 @@ export class CentroidIndex {
     this.grow(capacity);
   }
 
-  /** Cells for slots up to `needed`, growing by a quarter so appends stay amortised O(1). */
-  private grow(needed: number): void {
-    if (needed <= this.capacity) return;
-    const capacity = Math.max(MIN_CAPACITY, Math.ceil(needed * 1.25));
+  protected widen(capacity: number): void {
     this.dense = widened(this.dense, capacity);
     // Posting lists for the dimensions before the dense block only.
     const listDims = this.denseFrom;
@@ -142,24 +122,13 @@ export class CentroidIndex {
     const positions = new Uint16Array(capacity * listDims);
     positions.set(this.positions);
     this.positions = positions;
-    const sq = new Float64Array(capacity);
-    sq.set(this.sqNorms);
-    this.sqNorms = sq;
-    this.scores = new Float64Array(capacity);
-    (this as { listed: Int32Array }).listed = new Int32Array(capacity);
-    this.capacity = capacity;
   }
 
   /**
-   * Writes a slot's sum, every dimension: each posting holds sum / ‖sum‖,
-   * and adding a question moves the norm.
+   * Every dimension of the slot: each posting holds sum / ‖sum‖, and adding a
+   * question moves the norm.
    */
-  write(slot: number, sum: Float32Array, sqNorm: number): void {
-    this.grow(slot + 1);
-    if (!(sqNorm > 0)) {
-      this.clear(slot);
-      return;
-    }
+  protected place(slot: number, sum: Float32Array, sqNorm: number): void {
     const norm = Math.sqrt(sqNorm);
     // |sum_j| ≤ ‖sum‖, so the value fits; the clamp only guards against a caller's inexact sqNorm.
     const scale = QUANT / norm;
@@ -383,15 +352,6 @@ export class CentroidIndex {
       }
     }
     return Math.abs(qj) / (2 * QUANT);
-  }
-
-  /**
-   * The most the `k`-th listed slot's cosine can be (after `candidates`): its
-   * partial plus what was skipped and rounded. Falls with `k`, so a caller
-   * that needs a cosine above some value can stop at the first `k` below it.
-   */
-  reach(k: number): number {
-    return (this.scores[this.listed[k] as number] as number) + this.slack;
   }
 
   /** Posting entries held (the inverted index's size), for memory figures and tests. */

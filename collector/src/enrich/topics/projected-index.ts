@@ -24,7 +24,7 @@
  *
  * State is per topic slot (HEAD floats and the rest's length), never per question.
  */
-import { addColumn, addColumns4, listReaching, probe } from './bounded-search.ts';
+import { addColumn, addColumns4, listReaching, probe, SlotIndex, widened } from './bounded-search.ts';
 
 /** Directions read for every topic. */
 export const HEAD = 96;
@@ -32,7 +32,6 @@ export const HEAD = 96;
 const FIT_SAMPLE = 1024;
 /** Rounds of subspace iteration per fit: enough to find the directions that carry most weight. */
 const FIT_ROUNDS = 3;
-const MIN_CAPACITY = 1024;
 /**
  * What rounding can add to a bound, per search: head cells are float32 (each
  * within 2^-24 of a value ≤ 1, so Σ|Pq_c| 2^-24 ≤ √HEAD 2^-24 over the head),
@@ -41,7 +40,7 @@ const MIN_CAPACITY = 1024;
  */
 const SLACK = 1e-6;
 
-export class ProjectedIndex {
+export class ProjectedIndex extends SlotIndex {
   readonly dimension: number;
   /** Head width: HEAD, or the space's own width when that is smaller. */
   readonly head: number;
@@ -49,17 +48,14 @@ export class ProjectedIndex {
   /** HEAD × dimension, row-major: the fitted directions; undefined before the first fit (or never: narrow spaces). */
   private basis: Float64Array | undefined;
   private fittedAt = 0;
-  private capacity = 0;
   private columns: Float32Array[] = [];
   private rests: Float32Array = new Float32Array(0);
-  private sqNorms: Float64Array = new Float64Array(0);
-  private scores: Float64Array = new Float64Array(0);
   /** Scratch for one head (a question's, or a centroid's being written). */
   private readonly scratch: Float64Array;
-  readonly listed: Int32Array = new Int32Array(0);
 
   /** `rowOf(slot)`: the slot's running sum, for a fit of the directions (the index keeps only projections). */
-  constructor(dimension: number, rowOf: (slot: number) => Float32Array | undefined, capacity = MIN_CAPACITY) {
+  constructor(dimension: number, rowOf: (slot: number) => Float32Array | undefined, capacity = 1024) {
+    super();
     this.dimension = dimension;
     this.head = Math.min(HEAD, dimension);
     this.rowOf = rowOf;
@@ -72,29 +68,13 @@ export class ProjectedIndex {
     return this.basis !== undefined || this.head === this.dimension;
   }
 
-  private grow(needed: number): void {
-    if (needed <= this.capacity) return;
-    const capacity = Math.max(MIN_CAPACITY, Math.ceil(needed * 1.25));
-    const widen = <T extends Float32Array | Float64Array>(old: T, make: (n: number) => T): T => {
-      const next = make(capacity);
-      next.set(old);
-      return next;
-    };
-    this.columns = this.columns.map((c) => widen(c, (n) => new Float32Array(n)));
-    this.rests = widen(this.rests, (n) => new Float32Array(n));
-    this.sqNorms = widen(this.sqNorms, (n) => new Float64Array(n));
-    this.scores = new Float64Array(capacity);
-    (this as { listed: Int32Array }).listed = new Int32Array(capacity);
-    this.capacity = capacity;
+  protected widen(capacity: number): void {
+    this.columns = widened(this.columns, capacity);
+    [this.rests] = widened([this.rests], capacity) as [Float32Array];
   }
 
-  /** Writes a slot's sum (its head and rest; before the first fit, only its norm). */
-  write(slot: number, sum: Float32Array, sqNorm: number): void {
-    this.grow(slot + 1);
-    if (!(sqNorm > 0)) {
-      this.clear(slot);
-      return;
-    }
+  /** The slot's head and rest; before the first fit, only its norm (the fit projects it). */
+  protected place(slot: number, sum: Float32Array, sqNorm: number): void {
     this.sqNorms[slot] = sqNorm;
     if (this.fitted) this.project(slot, sum, 1 / Math.sqrt(sqNorm));
   }
@@ -181,11 +161,6 @@ export class ProjectedIndex {
     // The bounds are what the probe orders by: a slot with a long rest may be the best.
     const bar = Math.max(floor, probe(scores, n, exact, places));
     return listReaching(scores, this.sqNorms, n, bar, this.listed);
-  }
-
-  /** The most the `k`-th listed slot's cosine can be (after `candidates`); falls with `k`. */
-  reach(k: number): number {
-    return this.scores[this.listed[k] as number] as number;
   }
 
   /**
