@@ -19,6 +19,7 @@ export {
 } from './student.ts';
 export { type SuppliedEmbedding, suppliedEmbedding } from './supplied.ts';
 export {
+  builtinHashedWidth,
   builtinTopicThresholds,
   CALIBRATED_TOPIC_THRESHOLDS,
   HASHED_TOPIC_THRESHOLDS,

@@ -83,3 +83,15 @@ export function builtinTopicThresholds(
   if (embedderId.startsWith('builtin:hashed-student-')) return STUDENT_TOPIC_THRESHOLDS;
   return embedderId.startsWith(BUILTIN_EMBEDDER_PREFIX) ? hashed : undefined;
 }
+
+/**
+ * Width of the hashed n-gram part that a built-in embedder's vectors start
+ * with (`builtin:hashed-v1:<h>`, `builtin:hashed-student-v1:<h>+<k>:…`,
+ * `builtin:hashed-use-v1:<h>+<k>:…`; any dense part follows it), or
+ * undefined for any other embedder. A topic index keeps posting lists for
+ * that part and columns for the rest.
+ */
+export function builtinHashedWidth(embedderId: string): number | undefined {
+  const m = /^builtin:hashed-(?:[a-z]+-)?v1:(\d+)(?:\+\d+)?(?::|$)/.exec(embedderId);
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { HashedEmbedder, stem, words } from '../../src/embed/hashed.ts';
+import { builtinHashedWidth } from '../../src/embed/topic-thresholds.ts';
 import { cosine } from '../../src/embed/types.ts';
+import { UseEmbedder } from '../../src/embed/use.ts';
 import { encodeWordTable, WordTable } from '../../src/embed/word-table.ts';
 
 describe('HashedEmbedder (built-in)', () => {
@@ -125,5 +127,22 @@ describe('HashedEmbedder feature weights', () => {
       return cosine(e.embedOne('topped up'), e.embedOne('top up'));
     };
     expect(sim(0.5)).toBeGreaterThan(sim(0));
+  });
+
+  it('names the width of its hashed part in its id, for the topic index', async () => {
+    const use = new UseEmbedder({ dimension: 512 });
+    try {
+      const cases = [
+        [new HashedEmbedder().id, 1024],
+        [new HashedEmbedder({ dimension: 256 }).id, 256],
+        [HashedEmbedder.withStudent().id, 1024],
+        [use.id, 512],
+        ['app:512', undefined],
+        ['openai:text-embedding-3-small', undefined],
+      ] as const;
+      expect(cases.map(([id]) => builtinHashedWidth(id))).toEqual(cases.map(([, width]) => width));
+    } finally {
+      await use.close();
+    }
   });
 });

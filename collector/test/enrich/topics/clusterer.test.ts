@@ -489,6 +489,48 @@ describe('TopicClusterer through the projected index (an app’s dense embedding
   });
 });
 
+describe('TopicClusterer in a built-in space whose questions are not sparse (hashed part + USE-lite)', () => {
+  it('searches it through the inverted index, posting lists for the hashed part, and picks what the scan picks', () => {
+    // The use embedder's layout, smaller: 128 hashed dimensions (a few
+    // non-zero) then 64 dense ones, each part half the cosine. Too many
+    // non-zeros to count as sparse, so only the id says where the hashed part ends.
+    const id = 'builtin:hashed-use-v1:128+64:0.5';
+    const r = seededRandom(43);
+    const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+    const centre = () => {
+      const v = new Float32Array(192);
+      for (let k = 0; k < 6; k++) v[Math.floor(r() * 128)] = r() + 0.5;
+      for (let j = 128; j < 192; j++) v[j] = gauss();
+      return v;
+    };
+    const centres = Array.from({ length: 1_500 }, centre);
+    const ask = (c: Float32Array) => {
+      const v = Float32Array.from(c);
+      for (let k = 0; k < 2; k++) v[Math.floor(r() * 128)] = r();
+      for (let j = 128; j < 192; j++) v[j] = (v[j] as number) + 0.6 * gauss();
+      const part = (from: number, to: number) => Math.hypot(...v.subarray(from, to));
+      const [h, d] = [part(0, 128), part(128, 192)];
+      for (let j = 0; j < 192; j++) v[j] = ((v[j] as number) * Math.SQRT1_2) / (j < 128 ? h : d);
+      return v;
+    };
+    const questions = Array.from({ length: 3_000 }, (_, i) =>
+      ask(centres[i < centres.length ? i : Math.floor(r() * centres.length)] as Float32Array),
+    );
+    expect(questions[0]?.filter((x) => x !== 0).length).toBeGreaterThan(192 / 4);
+    const run = (search: 'auto' | 'linear') => {
+      const c = new TopicClusterer({ search, mergeEvery: 64 });
+      const out = questions.map((v, i) => c.assignDetailed('p', `q${i}`, v, id));
+      return { out, size: c.size };
+    };
+    const linear = run('linear');
+    const indexed = run('auto');
+    // Past the index's 256 topics, with joins as well as new topics.
+    expect(linear.size).toBeGreaterThan(300);
+    expect(linear.out.filter((a) => !a.created).length).toBeGreaterThan(1_000);
+    expect(indexed.out).toEqual(linear.out);
+  });
+});
+
 describe('TopicClusterer in a space of unknown geometry (calibrated)', () => {
   // An app's embeddings that sit high, as commercial ones do: every vector
   // shares a large offset, so two questions about different things still
