@@ -27,7 +27,7 @@
  * a slot's place in a list fits 16 bits.
  *
  * A space can also end in a dense block (`denseFrom`: the distilled
- * student's components after the hashed n-grams), where every topic has a
+ * student's components, or USE-lite's, after the hashed n-grams), where every topic has a
  * value in every dimension, so a posting list would hold every topic and
  * reading it would cost a decode and a scattered add per topic. Those
  * dimensions are kept as columns instead (a float per slot), read in the same

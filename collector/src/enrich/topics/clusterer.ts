@@ -640,11 +640,10 @@ export class TopicClusterer {
    * slot, as in a scan in list order), among those `eligible` admits. Callers
    * act only on similarities ≥ `floor`.
    *
-   * A sparse question (or any in a built-in space) in a large space goes
-   * through the inverted index when `floor` is positive: topics it does not reach have cosine 0, below the
-   * floor, and those it reaches get the linear scan's exact cosines, so the
-   * outcome is the scan's. A dense question past DENSE_INDEX_MIN topics goes
-   * through the projected index, whose bound is as exact. A caller that
+   * In a large space a question goes through an index (`indexFor`) whose
+   * bounds leave out only topics that cannot reach the floor or the
+   * runner-up; the topics it lists get the linear scan's exact cosines, so
+   * the outcome is the scan's. A caller that
    * knows only `eligibleCount` topics are eligible, few of the space's, gets
    * the scan of those; one that needs the best alone (`places` 1) lets the
    * index drop what can only be the runner-up, whose similarity is then not
@@ -696,9 +695,10 @@ export class TopicClusterer {
 
   /**
    * The index a search of this space goes through, if any: the inverted one
-   * for sparse questions past INDEX_MIN topics with a positive floor (a
-   * topic it does not reach has cosine 0), the projected one for dense
-   * questions past DENSE_INDEX_MIN. Once built, an index stays in use.
+   * past INDEX_MIN topics for sparse questions or a built-in space's, with a
+   * positive floor (a topic no list reaches has no cosine from them), the
+   * projected one past DENSE_INDEX_MIN for other dense questions. Once built,
+   * an index stays in use.
    */
   private indexFor(s: Space, sparse: boolean, floor: number): CentroidIndex | ProjectedIndex | undefined {
     if (s.index instanceof ProjectedIndex) return s.index;
