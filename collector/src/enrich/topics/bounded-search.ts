@@ -33,8 +33,8 @@ export abstract class SlotIndex {
 
   /** The subclass's own per-slot arrays, `capacity` slots long, the old cells kept. */
   protected abstract widen(capacity: number): void;
-  /** Writes a slot's sum, its squared norm positive. */
-  protected abstract place(slot: number, sum: Float32Array, sqNorm: number): void;
+  /** Writes a slot's sum, its squared norm positive; `added`: see `write`. */
+  protected abstract place(slot: number, sum: Float32Array, sqNorm: number, added?: Float32Array): void;
   /** Empties a slot (its topic left, or moved to another slot). */
   abstract clear(slot: number): void;
 
@@ -51,10 +51,14 @@ export abstract class SlotIndex {
     this.capacity = capacity;
   }
 
-  /** Writes a slot's running sum (an empty one, sqNorm 0, clears it). */
-  write(slot: number, sum: Float32Array, sqNorm: number): void {
+  /**
+   * Writes a slot's running sum (an empty one, sqNorm 0, clears it).
+   * `added`, when given, is the vector the sum just grew by: an index may
+   * update the slot from it instead of reading the whole sum.
+   */
+  write(slot: number, sum: Float32Array, sqNorm: number, added?: Float32Array): void {
     this.grow(slot + 1);
-    if (sqNorm > 0) this.place(slot, sum, sqNorm);
+    if (sqNorm > 0) this.place(slot, sum, sqNorm, added);
     else this.clear(slot);
   }
 

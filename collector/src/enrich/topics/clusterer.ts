@@ -422,9 +422,9 @@ function projectedIndex(s: Space): ProjectedIndex {
   return s.index;
 }
 
-/** Writes a topic's slot in the index. */
-function writeColumn(s: Space, t: Topic): void {
-  if (s.index && t.slot >= 0) s.index.write(t.slot, t.sum, t.sqNorm);
+/** Writes a topic's slot in the index; `added`: the question its sum just grew by. */
+function writeColumn(s: Space, t: Topic, added?: Float32Array): void {
+  if (s.index && t.slot >= 0) s.index.write(t.slot, t.sum, t.sqNorm, added);
 }
 
 function canonical(question: string): string {
@@ -746,7 +746,7 @@ export class TopicClusterer {
       sq += v * v;
     }
     t.sqNorm = sq;
-    writeColumn(s, t);
+    writeColumn(s, t, q);
     t.size++;
     t.lastSeq = s.seq;
     if (at > t.lastSeen) t.lastSeen = at;

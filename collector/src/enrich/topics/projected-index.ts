@@ -39,6 +39,17 @@ const FIT_ROUNDS = 3;
  * far above both and far below anything that moves a choice.
  */
 const SLACK = 1e-6;
+/**
+ * A topic that grows by the question just searched for is updated from that
+ * question's head, not projected again: its stored head × ‖sum‖ plus the
+ * question's. Each such step can move the head from the sum's true one by
+ * the rounding of the float32 sum and of the stored head, each at most
+ * 2^-24 of the larger norm; DRIFT_STEP is twice that. The drift is kept per
+ * slot and allowed for in its bound, and once it reaches MAX_DRIFT of the
+ * sum's norm the slot is projected afresh.
+ */
+const DRIFT_STEP = 2 ** -22;
+const MAX_DRIFT = 1e-4;
 
 export class ProjectedIndex extends SlotIndex {
   readonly dimension: number;
@@ -50,8 +61,15 @@ export class ProjectedIndex extends SlotIndex {
   private fittedAt = 0;
   private columns: Float32Array[] = [];
   private rests: Float32Array = new Float32Array(0);
+  /** Per slot: how far the stored head may be from its sum's true head, in the sum's units (0: projected afresh). */
+  private drifts: Float64Array = new Float64Array(0);
+  /** Per slot: the same as a share of the sum's norm, what a partial may be off by (rounded up). */
+  private pads: Float32Array = new Float32Array(0);
   /** Scratch for one head (a question's, or a centroid's being written). */
   private readonly scratch: Float64Array;
+  /** The last question searched for, and its head, for a write that adds it. */
+  private lastQuery: Float32Array | undefined;
+  private readonly lastHead: Float64Array;
 
   /** `rowOf(slot)`: the slot's running sum, for a fit of the directions (the index keeps only projections). */
   constructor(dimension: number, rowOf: (slot: number) => Float32Array | undefined, capacity = 1024) {
@@ -60,6 +78,7 @@ export class ProjectedIndex extends SlotIndex {
     this.head = Math.min(HEAD, dimension);
     this.rowOf = rowOf;
     this.scratch = new Float64Array(this.head);
+    this.lastHead = new Float64Array(this.head);
     this.columns = Array.from({ length: this.head }, () => new Float32Array(0));
     this.grow(capacity);
   }
@@ -70,19 +89,67 @@ export class ProjectedIndex extends SlotIndex {
 
   protected widen(capacity: number): void {
     this.columns = widened(this.columns, capacity);
-    [this.rests] = widened([this.rests], capacity) as [Float32Array];
+    [this.rests, this.pads] = widened([this.rests, this.pads], capacity) as [Float32Array, Float32Array];
+    const drifts = new Float64Array(capacity);
+    drifts.set(this.drifts);
+    this.drifts = drifts;
   }
 
-  /** The slot's head and rest; before the first fit, only its norm (the fit projects it). */
-  protected place(slot: number, sum: Float32Array, sqNorm: number): void {
+  /**
+   * The slot's head and rest; before the first fit, only its norm (the fit
+   * projects it). A sum that grew by the question just searched for is
+   * updated from that question's head (k operations, not k × width).
+   */
+  protected place(slot: number, sum: Float32Array, sqNorm: number, added?: Float32Array): void {
+    const old = this.sqNorms[slot] as number;
     this.sqNorms[slot] = sqNorm;
-    if (this.fitted) this.project(slot, sum, 1 / Math.sqrt(sqNorm));
+    // The last question's head serves one write, the one that adds it.
+    const fromLast = added !== undefined && added === this.lastQuery;
+    this.lastQuery = undefined;
+    if (!this.fitted) return;
+    const norm = Math.sqrt(sqNorm);
+    if (fromLast) {
+      const before = old > 0 ? Math.sqrt(old) : 0;
+      const drift = (this.drifts[slot] as number) + DRIFT_STEP * Math.max(before, norm);
+      if (drift <= MAX_DRIFT * norm) {
+        this.grown(slot, before, norm, drift);
+        return;
+      }
+    }
+    this.drifts[slot] = 0;
+    this.pads[slot] = 0;
+    this.project(slot, sum, 1 / norm);
+  }
+
+  /**
+   * The slot's head moved to (head × before + the last question's head) /
+   * norm, its drift to `drift`. The rest is bounded from the head's length
+   * less the drift: the true head may be that much shorter.
+   */
+  private grown(slot: number, before: number, norm: number, drift: number): void {
+    const k = this.head;
+    const inv = 1 / norm;
+    const last = this.lastHead;
+    let held = 0;
+    for (let c = 0; c < k; c++) {
+      const col = this.columns[c] as Float32Array;
+      const h = ((col[slot] as number) * before + (last[c] as number)) * inv;
+      col[slot] = h;
+      held += h * h;
+    }
+    const pad = drift * inv + 2 ** -24;
+    const shortest = Math.max(0, Math.sqrt(held) - pad);
+    this.rests[slot] = Math.sqrt(Math.max(0, 1 - shortest * shortest) + 1e-12);
+    this.drifts[slot] = drift;
+    this.pads[slot] = Math.fround(pad * (1 + 2 ** -20));
   }
 
   /** Empties a slot (its topic left, or moved to another slot). */
   clear(slot: number): void {
     if (slot >= this.capacity) return;
     this.sqNorms[slot] = 0;
+    this.drifts[slot] = 0;
+    this.pads[slot] = 0;
     this.project(slot, undefined, 0);
   }
 
@@ -138,6 +205,11 @@ export class ProjectedIndex extends SlotIndex {
     const k = this.head;
     const qh = this.scratch;
     const qRest = this.headOf(q, 1, qh);
+    this.lastHead.set(qh);
+    this.lastQuery = q;
+    let qHeld = 0;
+    for (let c = 0; c < k; c++) qHeld += (qh[c] as number) ** 2;
+    const qHead = Math.sqrt(qHeld);
     const scores = this.scores;
     scores.fill(0, 0, n);
     const cols = this.columns;
@@ -156,8 +228,10 @@ export class ProjectedIndex extends SlotIndex {
       );
     for (; c < k; c++) addColumn(scores, n, cols[c] as Float32Array, qh[c] as number);
     const rests = this.rests;
+    const pads = this.pads;
     for (let slot = 0; slot < n; slot++)
-      scores[slot] = (scores[slot] as number) + qRest * (rests[slot] as number) + SLACK;
+      scores[slot] =
+        (scores[slot] as number) + qRest * (rests[slot] as number) + qHead * (pads[slot] as number) + SLACK;
     // The bounds are what the probe orders by: a slot with a long rest may be the best.
     const bar = Math.max(floor, probe(scores, n, exact, places));
     return listReaching(scores, this.sqNorms, n, bar, this.listed);
@@ -212,6 +286,10 @@ export class ProjectedIndex extends SlotIndex {
     }
     this.basis = V;
     this.fittedAt = live;
+    // Heads from before the fit are in other directions.
+    this.lastQuery = undefined;
+    this.drifts.fill(0);
+    this.pads.fill(0);
     for (let slot = 0; slot < n; slot++) {
       const sq = this.sqNorms[slot] as number;
       const sum = sq > 0 ? this.rowOf(slot) : undefined;

@@ -139,6 +139,48 @@ describe('ProjectedIndex', () => {
     }
   });
 
+  it('stays exact while topics grow by the questions searched for, a few thousand times over', () => {
+    // As the clusterer drives it: search, then add the question to a topic and
+    // write that topic with the question, so the index updates it from the
+    // question's head. 40 topics take every question, so their drift adds up.
+    const width = 256;
+    const { r, point } = encoderLike(17, width, 128);
+    const sums = Array.from({ length: 2_500 }, () => point());
+    const index = new ProjectedIndex(width, (slot) => sums[slot]);
+    for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
+    for (let round = 0; round < 3_000; round++) {
+      const q = point();
+      const cosine = (s: number) => {
+        const c = sums[s] as Float32Array;
+        let dot = 0;
+        for (let j = 0; j < width; j++) dot += (q[j] as number) * (c[j] as number);
+        return dot / Math.sqrt(sq(c));
+      };
+      const count = index.candidates(q, 0.3, sums.length, cosine);
+      if (round % 10 === 0) {
+        const scan = [...sums.keys()]
+          .map((s) => [s, cosine(s)] as const)
+          .filter(([, c]) => c >= 0.3)
+          .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+          .slice(0, 2)
+          .map(([s]) => s);
+        const listed = [...index.listed.subarray(0, count)]
+          .map((s) => [s, cosine(s)] as const)
+          .filter(([, c]) => c >= 0.3)
+          .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+          .slice(0, 2)
+          .map(([s]) => s);
+        for (let k = 0; k < count; k++)
+          expect(cosine(index.listed[k] as number)).toBeLessThanOrEqual(index.reach(k));
+        expect({ round, listed }).toEqual({ round, listed: scan });
+      }
+      const slot = Math.floor(r() * 40);
+      const sum = sums[slot] as Float32Array;
+      for (let j = 0; j < width; j++) sum[j] = (sum[j] as number) + (q[j] as number);
+      index.write(slot, sum, sq(sum), q);
+    }
+  });
+
   it('keeps a narrow space on its own axes, with nothing left over', () => {
     const width = 48;
     const { r, point } = encoderLike(7, width, 12);
