@@ -4,6 +4,22 @@ import { HEAD, ProjectedIndex } from '../../../src/enrich/topics/projected-index
 
 const sq = (v: Float32Array) => v.reduce((a, x) => a + x * x, 0);
 
+/** The cosine of a unit question with a running sum (0 for an empty one), as the clusterer scores it. */
+function cosineOf(q: Float32Array, sum: Float32Array): number {
+  const norm2 = sq(sum);
+  if (norm2 === 0) return 0;
+  let dot = 0;
+  for (let j = 0; j < q.length; j++) dot += (q[j] as number) * (sum[j] as number);
+  return dot / Math.sqrt(norm2);
+}
+
+/** An index over `sums` (each slot written whole), fitting through them. */
+function indexOver(width: number, sums: Float32Array[]): ProjectedIndex {
+  const index = new ProjectedIndex(width, (slot) => sums[slot]);
+  for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
+  return index;
+}
+
 /**
  * Dense vectors as sentence encoders make them: a shared offset, most of the
  * rest in `rank` directions, a little everywhere else.
@@ -56,14 +72,7 @@ function agreesWithScan(
       index.write(slot, sum, sq(sum));
     }
     const q = point();
-    const cosine = (s: number) => {
-      const c = sums[s] as Float32Array;
-      const norm2 = sq(c);
-      if (norm2 === 0) return 0;
-      let dot = 0;
-      for (let j = 0; j < q.length; j++) dot += (q[j] as number) * (c[j] as number);
-      return dot / Math.sqrt(norm2);
-    };
+    const cosine = (s: number) => cosineOf(q, sums[s] as Float32Array);
     const ranked = [...sums.keys()]
       .map((s) => [s, cosine(s)] as const)
       .filter(([, c]) => c >= floor)
@@ -94,8 +103,7 @@ describe('ProjectedIndex', () => {
     const { r, point } = encoderLike(5, width, 128);
     const slots = 3_000;
     const sums = Array.from({ length: slots }, () => point());
-    const index = new ProjectedIndex(width, (slot) => sums[slot]);
-    for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
+    const index = indexOver(width, sums);
     // Rank 128, more than the head's 96 directions: the rest carries part of every cosine.
     const { listedPerQuestion, found } = agreesWithScan(index, sums, point, r, 0.35, 150);
     expect(index.head).toBe(HEAD);
@@ -108,14 +116,8 @@ describe('ProjectedIndex', () => {
     const width = 256;
     const { r, point } = encoderLike(13, width, 32);
     const sums = Array.from({ length: 2_500 }, () => point());
-    const index = new ProjectedIndex(width, (slot) => sums[slot]);
-    for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
-    const cosine = (q: Float32Array, s: number) => {
-      const c = sums[s] as Float32Array;
-      let dot = 0;
-      for (let j = 0; j < width; j++) dot += (q[j] as number) * (c[j] as number);
-      return dot / Math.sqrt(sq(c));
-    };
+    const index = indexOver(width, sums);
+    const cosine = (q: Float32Array, s: number) => cosineOf(q, sums[s] as Float32Array);
     const first = point();
     index.candidates(first, 0.3, sums.length, (s) => cosine(first, s));
     // A direction of its own, then questions close to it: their cosine with it
@@ -146,16 +148,10 @@ describe('ProjectedIndex', () => {
     const width = 256;
     const { r, point } = encoderLike(17, width, 128);
     const sums = Array.from({ length: 2_500 }, () => point());
-    const index = new ProjectedIndex(width, (slot) => sums[slot]);
-    for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
+    const index = indexOver(width, sums);
     for (let round = 0; round < 3_000; round++) {
       const q = point();
-      const cosine = (s: number) => {
-        const c = sums[s] as Float32Array;
-        let dot = 0;
-        for (let j = 0; j < width; j++) dot += (q[j] as number) * (c[j] as number);
-        return dot / Math.sqrt(sq(c));
-      };
+      const cosine = (s: number) => cosineOf(q, sums[s] as Float32Array);
       const count = index.candidates(q, 0.3, sums.length, cosine);
       if (round % 10 === 0) {
         const scan = [...sums.keys()]
