@@ -12,6 +12,8 @@ export interface CollectorBehindProxy {
   readonly collector: Awaited<ReturnType<typeof startTestCollector>>;
   /** Straight to the engine, never through the proxy: the test's own view of what landed. */
   readonly direct: ServerStore;
+  /** The engine's last error answers, lost or not (for a test's failure message). */
+  readonly engineErrors: () => readonly string[];
 }
 
 /**
@@ -26,6 +28,8 @@ export function useCollectorBehindProxy(database: string, overrides: ConfigInput
     clickhouse = await startChdbHttpServer({ dataDir: await acquireChdbDataDir() });
     stack.proxy = await startTcpProxy({ host: '127.0.0.1', port: clickhouse.port });
     stack.direct = openServerStore({ url: clickhouse.url, database });
+    const engine = clickhouse;
+    stack.engineErrors = () => engine.recentErrors;
     stack.collector = await startTestCollector({
       clickhouseUrl: stack.proxy.url,
       database,

@@ -100,11 +100,19 @@ describe('ClickHouse outage', () => {
 
     // A round inserts table by table in name order and stops at the first failure, so llm_spans
     // is the table whose insert ClickHouse commits while the collector, never told, keeps the range.
+    // Polled twice a second, not every 50 ms: each look is a query of its own
+    // on the engine the drain is inserting into. A time-out names what the
+    // engine answered, since the collector heard none of it.
     await waitFor(
-      async () => (await rowsFor('llm_spans', 'span_id', ids)).size === ids.length,
+      async () => {
+        await new Promise((r) => setTimeout(r, 450));
+        return (await rowsFor('llm_spans', 'span_id', ids)).size === ids.length;
+      },
       120_000,
       'rows landed',
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; the engine's last errors: ${JSON.stringify(stack.engineErrors())}`);
+    });
     await waitFor(
       async () => stack.proxy.lostResponses >= 2,
       60_000,

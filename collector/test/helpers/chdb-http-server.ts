@@ -32,6 +32,12 @@ export interface ChdbHttpServer {
   readonly port: number;
   /** Requests served so far, for tests that check a call reached the server. */
   readonly requestCount: number;
+  /**
+   * The last errors the engine answered with (newest last, at most 20), each
+   * with the start of its statement: what a client behind a proxy that loses
+   * the answers never sees.
+   */
+  readonly recentErrors: readonly string[];
   close(): Promise<void>;
 }
 
@@ -281,12 +287,14 @@ function errorOf(error: unknown): HttpError {
 export async function startChdbHttpServer(options: ChdbHttpServerOptions): Promise<ChdbHttpServer> {
   let requestCount = 0;
   const inFlight = new Set<Promise<void>>();
+  const recentErrors: string[] = [];
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     requestCount++;
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const queryId = url.searchParams.get('query_id') ?? randomUUID();
     let session: Session | undefined;
+    let statement = '';
     try {
       if ((request.method === 'GET' || request.method === 'HEAD') && url.pathname === '/ping') {
         response.writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8' }).end('Ok.\n');
@@ -295,6 +303,7 @@ export async function startChdbHttpServer(options: ChdbHttpServerOptions): Promi
       if (url.pathname !== '/') throw new HttpError(1002, `There is no handle ${url.pathname}`, 404);
       authenticate(request, url, options);
       const { sql, params } = await parseRequest(request, url);
+      statement = sql.trim().slice(0, 80);
       if (sql.trim().length === 0) {
         response.writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8' }).end('Ok.\n');
         return;
@@ -337,6 +346,8 @@ export async function startChdbHttpServer(options: ChdbHttpServerOptions): Promi
       response.writeHead(200, headers).end(body);
     } catch (error) {
       const failure = errorOf(error);
+      recentErrors.push(`${failure.code} ${failure.message.slice(0, 200)} [${statement}]`);
+      if (recentErrors.length > 20) recentErrors.shift();
       response
         .writeHead(failure.status, {
           'Content-Type': 'text/plain; charset=UTF-8',
@@ -365,6 +376,7 @@ export async function startChdbHttpServer(options: ChdbHttpServerOptions): Promi
     get requestCount() {
       return requestCount;
     },
+    recentErrors,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
