@@ -19,13 +19,16 @@ export function widened(columns: readonly Float32Array[], capacity: number): Flo
 
 /**
  * The per-slot state both indexes keep for a search: each slot's squared
- * norm (0: empty), the partial scores of the last search, the slots it
- * listed and how far a listed slot's cosine may exceed its score. A subclass
- * adds its own per-slot arrays (`widen`) and writes a slot's sum (`place`).
+ * norm (0: empty) and how many are live, the partial scores of the last
+ * search, the slots it listed and how far a listed slot's cosine may exceed
+ * its score. A subclass adds its own per-slot arrays (`widen`), writes a
+ * slot's sum (`place`) and empties a slot (`empty`).
  */
 export abstract class SlotIndex {
   protected capacity = 0;
   protected sqNorms: Float64Array = new Float64Array(0);
+  /** Slots with a positive norm. */
+  protected live = 0;
   protected scores: Float64Array = new Float64Array(0);
   /** What a listed slot's cosine may exceed its score by, after the last search. */
   protected slack = 0;
@@ -33,10 +36,19 @@ export abstract class SlotIndex {
 
   /** The subclass's own per-slot arrays, `capacity` slots long, the old cells kept. */
   protected abstract widen(capacity: number): void;
-  /** Writes a slot's sum, its squared norm positive; `added`: see `write`. */
-  protected abstract place(slot: number, sum: Float32Array, sqNorm: number, added?: Float32Array): void;
-  /** Empties a slot (its topic left, or moved to another slot). */
-  abstract clear(slot: number): void;
+  /**
+   * Writes a slot's sum, its squared norm positive; `before` is the slot's
+   * squared norm until now (0: it was empty), `added`: see `write`.
+   */
+  protected abstract place(
+    slot: number,
+    sum: Float32Array,
+    sqNorm: number,
+    before: number,
+    added?: Float32Array,
+  ): void;
+  /** Empties the subclass's cells of a slot. */
+  protected abstract empty(slot: number): void;
 
   /** Cells for slots up to `needed`, growing by a quarter so appends stay amortised O(1). */
   protected grow(needed: number): void {
@@ -58,8 +70,22 @@ export abstract class SlotIndex {
    */
   write(slot: number, sum: Float32Array, sqNorm: number, added?: Float32Array): void {
     this.grow(slot + 1);
-    if (sqNorm > 0) this.place(slot, sum, sqNorm, added);
-    else this.clear(slot);
+    if (!(sqNorm > 0)) {
+      this.clear(slot);
+      return;
+    }
+    const before = this.sqNorms[slot] as number;
+    if (!(before > 0)) this.live++;
+    this.place(slot, sum, sqNorm, before, added);
+    this.sqNorms[slot] = sqNorm;
+  }
+
+  /** Empties a slot (its topic left, or moved to another slot). */
+  clear(slot: number): void {
+    if (slot >= this.capacity) return;
+    if ((this.sqNorms[slot] as number) > 0) this.live--;
+    this.sqNorms[slot] = 0;
+    this.empty(slot);
   }
 
   /**
@@ -73,12 +99,12 @@ export abstract class SlotIndex {
 }
 
 /** Slots probed (exactly scored) to raise the bar. */
-export const PROBE = 4;
+const PROBE = 4;
 /** How many times PROBE slots a probe looks at, in partial order, to find PROBE the caller would pick. */
 const PROBE_SPAN = 4;
 
 /** The `k` slots of best score among the first `n`, best first (ties by slot). */
-export function bestSlots(scores: Float64Array, n: number, k: number): number[] {
+function bestSlots(scores: Float64Array, n: number, k: number): number[] {
   const top: number[] = [];
   let low = -Infinity;
   for (let slot = 0; slot < n; slot++) {

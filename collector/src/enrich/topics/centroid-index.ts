@@ -150,7 +150,6 @@ export class CentroidIndex extends SlotIndex {
       if (at !== 0 && v !== 0) (lists[row + j] as Int32Array)[at - 1] = low | (v & 0xffff);
       else this.cell(slot, j, v);
     }
-    this.sqNorms[slot] = sqNorm;
   }
 
   /** Sets slot's posting in dimension j to the quantised value `v` (0: no posting). */
@@ -192,10 +191,7 @@ export class CentroidIndex extends SlotIndex {
     this.lengths[key] = last;
   }
 
-  /** Empties a slot (its topic left, or moved to another slot). */
-  clear(slot: number): void {
-    if (slot >= this.capacity) return;
-    this.sqNorms[slot] = 0;
+  protected empty(slot: number): void {
     const own = slot * this.denseFrom;
     for (let j = 0; j < this.denseFrom; j++)
       if ((this.positions[own + j] as number) !== 0) this.unpost(slot, j);
@@ -277,7 +273,7 @@ export class CentroidIndex extends SlotIndex {
     l1 += this.read(q, nz, order, o, to, pages, n);
     o = to;
     // Rounding: `l1` is what the stored values' rounding can add (see
-    // `accumulate`); the sums in doubles and the caller's own rounding are far below 1e-9.
+    // `accumulate`, `readDense`); the sums in doubles and the caller's own rounding are far below 1e-9.
     const slack = Math.sqrt(rest[o] as number) + l1 + 1e-9;
     this.slack = slack;
     const need = bar - slack;
@@ -305,40 +301,39 @@ export class CentroidIndex extends SlotIndex {
     const group: number[] = [];
     for (let o = from; o < to; o++) {
       const j = nz[order[o] as number] as number;
-      if (j < this.denseFrom) l1 += this.accumulate(q, j, pages, n);
+      if (j < this.denseFrom) l1 += this.accumulate(q, j, pages);
       else if (group.push(j) === 4) {
-        l1 += this.accumulateDense4(q, group, n);
+        l1 += this.readDense(q, group, n);
         group.length = 0;
       }
     }
-    for (const j of group) l1 += this.accumulate(q, j, pages, n);
-    return l1;
-  }
-
-  /** `accumulate` for four dense-block dimensions in one pass over the slots. */
-  private accumulateDense4(q: Float32Array, dims: readonly number[], n: number): number {
-    const [j0, j1, j2, j3] = dims as [number, number, number, number];
-    const q0 = q[j0] as number;
-    const q1 = q[j1] as number;
-    const q2 = q[j2] as number;
-    const q3 = q[j3] as number;
-    const col = (j: number) => this.dense[j - this.denseFrom] as Float32Array;
-    addColumns4(this.scores, n, [col(j0), col(j1), col(j2), col(j3)], [q0, q1, q2, q3]);
-    return (Math.abs(q0) + Math.abs(q1) + Math.abs(q2) + Math.abs(q3)) * DENSE_ROUNDING;
+    return l1 + this.readDense(q, group, n);
   }
 
   /**
-   * Adds dimension j's values × q_j to the first `n` partials (a posting list,
-   * or a column of the dense block); returns what the stored values' rounding
-   * can add to a partial (for the bound).
+   * Adds up to four dense-block columns × their weights to the first `n`
+   * partials (four in one pass over the slots); returns what the float32
+   * columns' rounding can add.
    */
-  private accumulate(q: Float32Array, j: number, pages: number, n: number): number {
+  private readDense(q: Float32Array, dims: readonly number[], n: number): number {
+    const col = (j: number) => this.dense[j - this.denseFrom] as Float32Array;
+    const w = (j: number) => q[j] as number;
+    if (dims.length === 4) {
+      const [j0, j1, j2, j3] = dims as [number, number, number, number];
+      addColumns4(this.scores, n, [col(j0), col(j1), col(j2), col(j3)], [w(j0), w(j1), w(j2), w(j3)]);
+    } else for (const j of dims) addColumn(this.scores, n, col(j), w(j));
+    let l1 = 0;
+    for (const j of dims) l1 += Math.abs(w(j));
+    return l1 * DENSE_ROUNDING;
+  }
+
+  /**
+   * Adds posting list j's values × q_j to the partials; returns
+   * what the stored values' rounding can add to a partial (for the bound).
+   */
+  private accumulate(q: Float32Array, j: number, pages: number): number {
     const qj = q[j] as number;
     const scores = this.scores;
-    if (j >= this.denseFrom) {
-      addColumn(scores, n, this.dense[j - this.denseFrom] as Float32Array, qj);
-      return Math.abs(qj) * DENSE_ROUNDING;
-    }
     const w = qj / QUANT;
     for (let p = 0; p < pages; p++) {
       const key = p * this.denseFrom + j;

@@ -663,11 +663,7 @@ export class TopicClusterer {
     // Few eligible topics: scoring just those beats any index.
     const few = eligibleCount * FEW_SHARE <= s.topics.length;
     const dims = sparse ? nz : undefined;
-    if (few) {
-      for (const t of s.topics) if (!eligible || eligible(t)) consider(top, t, similarity(q, t, dims));
-      return top;
-    }
-    const index = this.linear ? undefined : this.indexFor(s, sparse, floor);
+    const index = this.linear || few ? undefined : this.indexFor(s, sparse, floor);
     if (index) {
       const exact = (slot: number) => {
         const t = s.topics[slot] as Topic;

@@ -45,8 +45,8 @@ const SLACK = 1e-6;
  * question's. Each such step can move the head from the sum's true one by
  * the rounding of the float32 sum and of the stored head, each at most
  * 2^-24 of the larger norm; DRIFT_STEP is twice that. The drift is kept per
- * slot and allowed for in its bound, and once it reaches MAX_DRIFT of the
- * sum's norm the slot is projected afresh.
+ * slot, as a share of the norm (its pad), and allowed for in its bound; once
+ * it reaches MAX_DRIFT of the norm the slot is projected afresh.
  */
 const DRIFT_STEP = 2 ** -22;
 const MAX_DRIFT = 1e-4;
@@ -61,9 +61,11 @@ export class ProjectedIndex extends SlotIndex {
   private fittedAt = 0;
   private columns: Float32Array[] = [];
   private rests: Float32Array = new Float32Array(0);
-  /** Per slot: how far the stored head may be from its sum's true head, in the sum's units (0: projected afresh). */
-  private drifts: Float64Array = new Float64Array(0);
-  /** Per slot: the same as a share of the sum's norm, what a partial may be off by (rounded up). */
+  /**
+   * Per slot: how far the stored head may be from its sum's true head, as a
+   * share of the sum's norm, and so what a partial may be off by (rounded
+   * up; 0: projected afresh).
+   */
   private pads: Float32Array = new Float32Array(0);
   /** Scratch for one head (a question's, or a centroid's being written). */
   private readonly scratch: Float64Array;
@@ -90,9 +92,6 @@ export class ProjectedIndex extends SlotIndex {
   protected widen(capacity: number): void {
     this.columns = widened(this.columns, capacity);
     [this.rests, this.pads] = widened([this.rests, this.pads], capacity) as [Float32Array, Float32Array];
-    const drifts = new Float64Array(capacity);
-    drifts.set(this.drifts);
-    this.drifts = drifts;
   }
 
   /**
@@ -100,9 +99,7 @@ export class ProjectedIndex extends SlotIndex {
    * projects it). A sum that grew by the question just searched for is
    * updated from that question's head (k operations, not k × width).
    */
-  protected place(slot: number, sum: Float32Array, sqNorm: number, added?: Float32Array): void {
-    const old = this.sqNorms[slot] as number;
-    this.sqNorms[slot] = sqNorm;
+  protected place(slot: number, sum: Float32Array, sqNorm: number, old: number, added?: Float32Array): void {
     // The last question's head serves one write, the one that adds it.
     const fromLast = added !== undefined && added === this.lastQuery;
     this.lastQuery = undefined;
@@ -110,20 +107,21 @@ export class ProjectedIndex extends SlotIndex {
     const norm = Math.sqrt(sqNorm);
     if (fromLast) {
       const before = old > 0 ? Math.sqrt(old) : 0;
-      const drift = (this.drifts[slot] as number) + DRIFT_STEP * Math.max(before, norm);
+      // The drift so far, in the sum's units, from its pad (which rounds it up).
+      const so = Math.max(0, (this.pads[slot] as number) - 2 ** -24) * before;
+      const drift = so + DRIFT_STEP * Math.max(before, norm);
       if (drift <= MAX_DRIFT * norm) {
         this.grown(slot, before, norm, drift);
         return;
       }
     }
-    this.drifts[slot] = 0;
     this.pads[slot] = 0;
     this.project(slot, sum, 1 / norm);
   }
 
   /**
    * The slot's head moved to (head × before + the last question's head) /
-   * norm, its drift to `drift`. The rest is bounded from the head's length
+   * norm, its pad to `drift` / norm. The rest is bounded from the head's length
    * less the drift: the true head may be that much shorter.
    */
   private grown(slot: number, before: number, norm: number, drift: number): void {
@@ -140,15 +138,10 @@ export class ProjectedIndex extends SlotIndex {
     const pad = drift * inv + 2 ** -24;
     const shortest = Math.max(0, Math.sqrt(held) - pad);
     this.rests[slot] = Math.sqrt(Math.max(0, 1 - shortest * shortest) + 1e-12);
-    this.drifts[slot] = drift;
     this.pads[slot] = Math.fround(pad * (1 + 2 ** -20));
   }
 
-  /** Empties a slot (its topic left, or moved to another slot). */
-  clear(slot: number): void {
-    if (slot >= this.capacity) return;
-    this.sqNorms[slot] = 0;
-    this.drifts[slot] = 0;
+  protected empty(slot: number): void {
     this.pads[slot] = 0;
     this.project(slot, undefined, 0);
   }
@@ -198,10 +191,8 @@ export class ProjectedIndex extends SlotIndex {
     places: 1 | 2 = 2,
   ): number {
     this.grow(n);
-    let live = 0;
-    for (let slot = 0; slot < n; slot++) if ((this.sqNorms[slot] as number) > 0) live++;
-    if (this.head < this.dimension && (this.basis === undefined || live >= 4 * this.fittedAt))
-      this.fit(n, live);
+    if (this.head < this.dimension && (this.basis === undefined || this.live >= 4 * this.fittedAt))
+      this.fit(n, this.live);
     const k = this.head;
     const qh = this.scratch;
     const qRest = this.headOf(q, 1, qh);
@@ -288,7 +279,6 @@ export class ProjectedIndex extends SlotIndex {
     this.fittedAt = live;
     // Heads from before the fit are in other directions.
     this.lastQuery = undefined;
-    this.drifts.fill(0);
     this.pads.fill(0);
     for (let slot = 0; slot < n; slot++) {
       const sq = this.sqNorms[slot] as number;
