@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TopicRow } from '../../../src/enrich/topics/types.ts';
+import { encoderLike, gaussian } from './encoder-like.ts';
 
 const CARD = [
   'my card payment was declined',
@@ -453,29 +454,12 @@ describe('TopicClusterer through the projected index (an app’s dense embedding
     // The approximate coarse pass this index replaced (the question's 16
     // heaviest of 256 dimensions, 64 topics kept) put 12 of these 300 in
     // another topic.
-    const r = seededRandom(41);
-    const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
-    const width = 256;
-    const rank = 32;
-    const offset = Float64Array.from({ length: width }, () => gauss() / Math.sqrt(width));
-    const basis = Array.from({ length: rank }, () =>
-      Float64Array.from({ length: width }, () => gauss() / Math.sqrt(width)),
-    );
-    const point = () => {
-      const v = new Float32Array(width);
-      for (const b of basis) {
-        const w = gauss() / Math.sqrt(rank);
-        for (let j = 0; j < width; j++) v[j] = (v[j] as number) + w * (b[j] as number);
-      }
-      for (let j = 0; j < width; j++)
-        v[j] = (v[j] as number) + 0.6 * (offset[j] as number) + (0.3 * gauss()) / Math.sqrt(width);
-      return v;
-    };
+    const { point } = encoderLike(41, 256, 32);
     // 3,000 topics of one question each, past the 2,048 where the index takes over.
     const seeder = new TopicClusterer({ thresholdsFor: literal(2, 2), mergeEvery: Number.MAX_SAFE_INTEGER });
     for (let i = 0; i < 3_000; i++) seeder.assign('p', `t${i}`, point(), 'app-model');
     const rows = seeder.snapshot();
-    const questions = Array.from({ length: 300 }, point);
+    const questions = Array.from({ length: 300 }, () => point());
     const run = (search: 'auto' | 'linear') => {
       const c = new TopicClusterer({ search, mergeEvery: Number.MAX_SAFE_INTEGER });
       c.restore(rows);
@@ -496,7 +480,7 @@ describe('TopicClusterer in a built-in space whose questions are not sparse (has
     // non-zeros to count as sparse, so only the id says where the hashed part ends.
     const id = 'builtin:hashed-use-v1:128+64:0.5';
     const r = seededRandom(43);
-    const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+    const gauss = gaussian(r);
     const centre = () => {
       const v = new Float32Array(192);
       for (let k = 0; k < 6; k++) v[Math.floor(r() * 128)] = r() + 0.5;

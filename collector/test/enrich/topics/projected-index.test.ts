@@ -1,6 +1,6 @@
-import { seededRandom } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { HEAD, ProjectedIndex } from '../../../src/enrich/topics/projected-index.ts';
+import { encoderLike } from './encoder-like.ts';
 
 const sq = (v: Float32Array) => v.reduce((a, x) => a + x * x, 0);
 
@@ -20,25 +20,11 @@ function indexOver(width: number, sums: Float32Array[]): ProjectedIndex {
   return index;
 }
 
-/**
- * Dense vectors as sentence encoders make them: a shared offset, most of the
- * rest in `rank` directions, a little everywhere else.
- */
-function encoderLike(seed: number, width: number, rank: number) {
-  const r = seededRandom(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
-  const offset = Float64Array.from({ length: width }, () => gauss() / Math.sqrt(width));
-  const basis = Array.from({ length: rank }, () =>
-    Float64Array.from({ length: width }, () => gauss() / Math.sqrt(width)),
-  );
+/** `encoderLike`'s vectors at unit length, as the clusterer hands them on. */
+function unitEncoderLike(seed: number, width: number, rank: number) {
+  const { r, point: raw } = encoderLike(seed, width, rank);
   const point = (noise = 0.3) => {
-    const v = new Float32Array(width);
-    for (const b of basis) {
-      const w = gauss() / Math.sqrt(rank);
-      for (let j = 0; j < width; j++) v[j] = (v[j] as number) + w * (b[j] as number);
-    }
-    for (let j = 0; j < width; j++)
-      v[j] = (v[j] as number) + 0.6 * (offset[j] as number) + (noise * gauss()) / Math.sqrt(width);
+    const v = raw(noise);
     const n = Math.sqrt(sq(v));
     return v.map((x) => x / n);
   };
@@ -100,7 +86,7 @@ function agreesWithScan(
 describe('ProjectedIndex', () => {
   it('finds the best and the runner-up of a wide space from a head of fitted directions', () => {
     const width = 256;
-    const { r, point } = encoderLike(5, width, 128);
+    const { r, point } = unitEncoderLike(5, width, 128);
     const slots = 3_000;
     const sums = Array.from({ length: slots }, () => point());
     const index = indexOver(width, sums);
@@ -114,7 +100,7 @@ describe('ProjectedIndex', () => {
 
   it('finds a topic that lies outside the fitted directions (a subject new since the fit)', () => {
     const width = 256;
-    const { r, point } = encoderLike(13, width, 32);
+    const { r, point } = unitEncoderLike(13, width, 32);
     const sums = Array.from({ length: 2_500 }, () => point());
     const index = indexOver(width, sums);
     const cosine = (q: Float32Array, s: number) => cosineOf(q, sums[s] as Float32Array);
@@ -146,7 +132,7 @@ describe('ProjectedIndex', () => {
     // write that topic with the question, so the index updates it from the
     // question's head. 40 topics take every question, so their drift adds up.
     const width = 256;
-    const { r, point } = encoderLike(17, width, 128);
+    const { r, point } = unitEncoderLike(17, width, 128);
     const sums = Array.from({ length: 2_500 }, () => point());
     const index = indexOver(width, sums);
     for (let round = 0; round < 3_000; round++) {
@@ -179,7 +165,7 @@ describe('ProjectedIndex', () => {
 
   it('keeps a narrow space on its own axes, with nothing left over', () => {
     const width = 48;
-    const { r, point } = encoderLike(7, width, 12);
+    const { r, point } = unitEncoderLike(7, width, 12);
     const sums = Array.from({ length: 1_500 }, () => point());
     const index = new ProjectedIndex(width, () => {
       throw new Error('a narrow space is never fitted');
@@ -194,7 +180,7 @@ describe('ProjectedIndex', () => {
   it('stays exact when the centroids span fewer directions than the head, and after growing fourfold', () => {
     // Rank 8 with no noise: the fit finds 8 directions and must make up 88 more.
     const width = 160;
-    const { r, point } = encoderLike(9, width, 8);
+    const { r, point } = unitEncoderLike(9, width, 8);
     const exact = () => point(0);
     const sums = Array.from({ length: 600 }, () => exact());
     // A fit reads centroids through rowOf; nothing else does.
