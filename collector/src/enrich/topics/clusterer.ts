@@ -40,6 +40,7 @@ import {
   HASHED_TOPIC_THRESHOLDS,
   HashedEmbedder,
   isStopword,
+  stem,
   type TopicThresholds,
   words,
 } from '@oversight/scorers/embed';
@@ -437,8 +438,122 @@ function hashId(...parts: string[]): string {
   return (id === 0n ? 1n : id).toString();
 }
 
+function isContent(w: string): boolean {
+  return w.length > 1 && !isStopword(w) && !/^\d+$/.test(w);
+}
+
+/**
+ * A question's label terms: its content words, and each pair of content words
+ * next to each other within a clause ("google pay", "direct debit"), so a
+ * label can name a thing whose words alone name something else.
+ */
 function contentTerms(question: string): string[] {
-  return [...new Set(words(question).filter((w) => w.length > 1 && !isStopword(w) && !/^\d+$/.test(w)))];
+  const terms = new Set<string>();
+  for (const clause of question.split(/[.,;:!?()[\]"]+/)) {
+    const ws = words(clause);
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i] as string;
+      if (!isContent(w)) continue;
+      terms.add(w);
+      const next = ws[i + 1];
+      if (next !== undefined && isContent(next)) terms.add(`${w} ${next}`);
+    }
+  }
+  return [...terms];
+}
+
+/**
+ * A picked word grows into a phrase when at least this share of the topic's
+ * questions that use it use the phrase, and of the project's questions that
+ * use the phrase's rarer word: the word then mostly means the phrase
+ * ("google" in "google pay") wherever it is asked, and the label should say so.
+ */
+const PHRASE_SHARE = 0.5;
+/** Questions of the topic that must use a pair before it can be a label phrase: one is a coincidence. */
+const PHRASE_MIN = 2;
+/** Words in a label phrase at most. */
+const PHRASE_WORDS = 4;
+
+/**
+ * The first `n` label terms from the topic's terms in order of merit: its
+ * words, each grown into the phrase of the topic's questions that it mostly
+ * stands in (PHRASE_SHARE, PHRASE_MIN), on either side, word by word. A word
+ * whose stem an earlier pick holds is not picked again, alone or in a phrase.
+ */
+export function labelTerms(
+  ranked: readonly string[],
+  counts: ReadonlyMap<string, number>,
+  projectCounts: ReadonlyMap<string, number>,
+  n: number,
+): string[] {
+  // The pairs each word starts and ends, most used first (ties in rank order).
+  const starts = new Map<string, string[]>();
+  const ends = new Map<string, string[]>();
+  for (const term of ranked) {
+    const [a, b] = term.split(' ');
+    if (a === undefined || b === undefined) continue;
+    starts.set(a, [...(starts.get(a) ?? []), b]);
+    ends.set(b, [...(ends.get(b) ?? []), a]);
+  }
+  const count = (term: string) => counts.get(term) ?? 0;
+  // Word stems a phrase holds: "rates" after "exchange rate" would name it twice.
+  const held = (p: readonly string[]) => new Set(p.map(stem));
+  // A restored topic's terms carry no project counts: its own stand in.
+  const inProject = (term: string) => projectCounts.get(term) ?? count(term);
+  const picked: string[][] = [];
+  // The word beside `w` that most of w's uses have, on the side `side` lists,
+  // if any: never one the phrase or an earlier pick holds.
+  const partner = (w: string, side: Map<string, string[]>, pair: (x: string) => string, used: string[]) => {
+    let best: string | undefined;
+    const stems = held([...used, ...picked.flat()]);
+    for (const x of side.get(w) ?? [])
+      if (!stems.has(stem(x)) && (best === undefined || count(pair(x)) > count(pair(best)))) best = x;
+    if (best === undefined) return undefined;
+    const phrase = pair(best);
+    const rarer = Math.min(inProject(w), inProject(best));
+    const uses = count(phrase);
+    return uses >= PHRASE_MIN && uses >= PHRASE_SHARE * count(w) && inProject(phrase) >= PHRASE_SHARE * rarer
+      ? best
+      : undefined;
+  };
+  for (const term of ranked) {
+    if (picked.length >= n) break;
+    if (term.includes(' ') || picked.some((p) => held(p).has(stem(term)))) continue;
+    const phrase = [term];
+    while (phrase.length < PHRASE_WORDS) {
+      const last = phrase.at(-1) as string;
+      const first = phrase[0] as string;
+      const next = partner(last, starts, (x) => `${last} ${x}`, phrase);
+      if (next !== undefined) {
+        phrase.push(next);
+        continue;
+      }
+      const prev = partner(first, ends, (x) => `${x} ${first}`, phrase);
+      if (prev === undefined) break;
+      phrase.unshift(prev);
+    }
+    picked.push(phrase);
+  }
+  return picked.slice(0, n).map((p) => p.join(' '));
+}
+
+/**
+ * A restored topic's term counts. They are not stored; ranks stand in for
+ * them so labels survive, and a label phrase comes back as its words and
+ * adjacent pairs, from which labelTerms grows it again.
+ */
+function restoredTerms(topTerms: readonly string[], size: number): Map<string, number> {
+  const terms = new Map<string, number>();
+  const set = (term: string, c: number) => terms.set(term, Math.max(terms.get(term) ?? 0, c));
+  topTerms.forEach((term, rank) => {
+    const c = Math.max(1, Math.round(size / (rank + 1)));
+    const ws = term.split(' ');
+    ws.forEach((w, i) => {
+      set(w, c);
+      if (i > 0) set(`${ws[i - 1]} ${w}`, c);
+    });
+  });
+  return terms;
 }
 
 function formatDate(d: Date): string {
@@ -1058,7 +1173,12 @@ export class TopicClusterer {
       return [w, (c / t.size) * Math.log((1 + s.questions) / (1 + df))] as const;
     });
     scored.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    return scored.slice(0, n).map(([w]) => w);
+    return labelTerms(
+      scored.map(([w]) => w),
+      t.terms,
+      s.vocab,
+      n,
+    );
   }
 
   topics(projectId: string): TopicView[] {
@@ -1168,8 +1288,7 @@ export class TopicClusterer {
       if (existing) {
         removeTopic(s, existing);
       }
-      // Term counts are not stored; ranks stand in for them so labels survive.
-      const terms = new Map(r.top_terms.map((w, i) => [w, Math.max(1, Math.round(size / (i + 1)))] as const));
+      const terms = restoredTerms(r.top_terms, size);
       const t: Topic = {
         id: r.topic_id,
         sum,

@@ -1,7 +1,7 @@
 import { seededRandom } from '@oversight/scorers';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
-import { TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
+import { labelTerms, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TopicRow } from '../../../src/enrich/topics/types.ts';
 import { encoderLike, gaussian } from './encoder-like.ts';
@@ -42,9 +42,71 @@ describe('TopicClusterer', () => {
     const topics = c.topics('p1');
     const cardTopic = topics.find((t) => t.topicId === card[0]);
     expect(cardTopic?.size).toBe(CARD.length);
-    expect(cardTopic?.topTerms).toEqual(expect.arrayContaining(['card', 'declined']));
-    expect(cardTopic?.label).toMatch(/card|declined|payment/);
+    // Every question says "card payment", and "card" only in it: the label names the phrase.
+    expect(cardTopic?.topTerms).toEqual(expect.arrayContaining(['card payment', 'declined']));
+    expect(cardTopic?.topTerms).not.toContain('card');
+    expect(cardTopic?.topTerms).not.toContain('payment');
+    expect(cardTopic?.label.split(', ').slice(0, 2).sort()).toEqual(['card payment', 'declined']);
     expect(CARD).toContain(cardTopic?.representative);
+  });
+
+  it('labels with the phrases a topic repeats, not with words that merely sit side by side', () => {
+    const c = new TopicClusterer({ thresholdsFor: literal(0.2, 2), now: fixedClock() });
+    // The project's other subjects, so what the pay questions share is what sets them apart.
+    for (const q of [...FX, ...FX, ...CARD]) c.assign('p1', q);
+    const pay = [
+      'how do I add my card to google pay',
+      'google pay is not working for me',
+      'can I use google pay abroad',
+      'google pay keeps rejecting my card',
+      'is google pay supported in shops',
+    ];
+    const ids = pay.map((q) => c.assign('p1', q));
+    expect(new Set(ids).size).toBe(1);
+    const topic = c.topics('p1').find((t) => t.topicId === ids[0]);
+    expect(topic?.label.startsWith('google pay')).toBe(true);
+    // "keeps rejecting" is said once: a coincidence, not a phrase (PHRASE_MIN).
+    expect(topic?.topTerms).toContain('rejecting');
+    expect(topic?.topTerms.some((t) => t.includes(' ') && t !== 'google pay')).toBe(false);
+  });
+
+  it('grows a word into its phrase only where most of its uses are that phrase', () => {
+    const topic = new Map([
+      ['virtual', 6],
+      ['cards', 6],
+      ['disposable', 5],
+      ['virtual cards', 6],
+      ['disposable virtual', 5],
+      ['card', 2],
+      ['fees', 4],
+      ['fees apply', 1],
+      ['apply', 1],
+    ]);
+    const ranked = [
+      'disposable',
+      'virtual',
+      'fees',
+      'cards',
+      'card',
+      'apply',
+      'virtual cards',
+      'disposable virtual',
+      'fees apply',
+    ];
+    // Chained on both sides, word by word; "card" is the stem of a word the phrase holds.
+    expect(labelTerms(ranked, topic, topic, 3)).toEqual(['disposable virtual cards', 'fees', 'apply']);
+    // The same pair is rare for the project's own "virtual": not a phrase there.
+    const project = new Map([...topic, ['virtual', 40], ['cards', 60], ['disposable', 30]]);
+    expect(labelTerms(ranked, topic, project, 3)).toEqual(['disposable', 'virtual', 'fees']);
+    // "card" is broader than "virtual card" and picked first: the phrase may not take it again.
+    const broad = ['card', 'fees', 'virtual', 'virtual card'];
+    const counts = new Map([
+      ['card', 20],
+      ['fees', 3],
+      ['virtual', 6],
+      ['virtual card', 6],
+    ]);
+    expect(labelTerms(broad, counts, counts, 3)).toEqual(['card', 'fees', 'virtual']);
   });
 
   it('derives ids from project and founding question, so a replay names topics identically', () => {
@@ -77,6 +139,21 @@ describe('TopicClusterer', () => {
     const fx = after.topics('p1').find((t) => t.topicId === fxId);
     expect(fx?.size).toBe(FX.length + 1);
     expect(fx?.gapCount).toBe(1);
+  });
+
+  it('keeps label phrases across a restart', () => {
+    const before = new TopicClusterer({ thresholdsFor: literal(0.2, 2), now: fixedClock() });
+    const ids = [
+      'can I get a disposable virtual card',
+      'how many disposable virtual cards can I have',
+      'where do I find my disposable virtual card',
+    ].map((q) => before.assign('p1', q));
+    for (const q of FX) before.assign('p1', q);
+    const label = before.topics('p1').find((t) => t.topicId === ids[0])?.label;
+    expect(label).toMatch(/^disposable virtual card/);
+    const after = new TopicClusterer({ thresholdsFor: literal(0.2, 2) });
+    after.restore(JSON.parse(JSON.stringify(before.snapshot())));
+    expect(after.topics('p1').find((t) => t.topicId === ids[0])?.label).toBe(label);
   });
 
   it('reports bad rows on restore and loads the rest', () => {
