@@ -153,6 +153,11 @@ const ALIAS_CAP = 100_000;
 const TERM_CAP = 64;
 const TERM_KEEP = 32;
 const VOCAB_CAP = 50_000;
+/**
+ * Adjacent pairs a project counts at most (for label phrases). Far more pairs
+ * than words occur once, and a pair said once is never a phrase (PHRASE_MIN).
+ */
+const PAIR_CAP = 16_384;
 
 interface Topic {
   id: string;
@@ -200,6 +205,8 @@ interface Space {
   byId: Map<string, Topic>;
   /** Question counts per word across the space, for distinguishing label terms. */
   vocab: Map<string, number>;
+  /** The same per adjacent pair of content words ("google pay"), for label phrases. */
+  pairs: Map<string, number>;
   questions: number;
   sinceMerge: number;
   /** Assignment counter at the last flush pass: topics born after it are this flush's. */
@@ -483,7 +490,7 @@ const PHRASE_WORDS = 4;
 export function labelTerms(
   ranked: readonly string[],
   counts: ReadonlyMap<string, number>,
-  projectCounts: ReadonlyMap<string, number>,
+  projectCount: (term: string) => number | undefined,
   n: number,
 ): string[] {
   // The pairs each word starts and ends, most used first (ties in rank order).
@@ -498,8 +505,8 @@ export function labelTerms(
   const count = (term: string) => counts.get(term) ?? 0;
   // Word stems a phrase holds: "rates" after "exchange rate" would name it twice.
   const held = (p: readonly string[]) => new Set(p.map(stem));
-  // A restored topic's terms carry no project counts: its own stand in.
-  const inProject = (term: string) => projectCounts.get(term) ?? count(term);
+  // A term the project forgot (or never counted, in a restored topic): the topic's own count stands in.
+  const inProject = (term: string) => projectCount(term) ?? count(term);
   const picked: string[][] = [];
   // The word beside `w` that most of w's uses have, on the side `side` lists,
   // if any: never one the phrase or an earlier pick holds.
@@ -535,6 +542,34 @@ export function labelTerms(
     picked.push(phrase);
   }
   return picked.slice(0, n).map((p) => p.join(' '));
+}
+
+/** Questions of the space that used a label term (a word or a pair), if the space still counts it. */
+function projectCount(s: Space, term: string): number | undefined {
+  return (term.includes(' ') ? s.pairs : s.vocab).get(term);
+}
+
+/** Adds `n` to a label term's count in its space. */
+function countTerm(s: Space, term: string, n: number): void {
+  const pair = term.includes(' ');
+  const counts = pair ? s.pairs : s.vocab;
+  counts.set(term, (counts.get(term) ?? 0) + n);
+  const cap = pair ? PAIR_CAP : VOCAB_CAP;
+  if (counts.size > cap) forgetRarest(counts, Math.floor(cap * 0.75));
+}
+
+/**
+ * Keeps the `keep` most used terms; on ties, those first counted later (a
+ * project's newer vocabulary). Runs once per quarter of the cap's new terms,
+ * so its sort costs O(log n) per term.
+ */
+export function forgetRarest(counts: Map<string, number>, keep: number): void {
+  const floor = [...counts.values()].sort((a, b) => b - a)[keep - 1] as number;
+  for (const [term, c] of counts) if (c < floor) counts.delete(term);
+  for (const [term, c] of counts) {
+    if (counts.size <= keep) break;
+    if (c === floor) counts.delete(term);
+  }
 }
 
 /**
@@ -645,6 +680,7 @@ export class TopicClusterer {
         topics: [],
         byId: new Map(),
         vocab: new Map(),
+        pairs: new Map(),
         questions: 0,
         sinceMerge: 0,
         flushSeq: 0,
@@ -723,8 +759,7 @@ export class TopicClusterer {
     s.questions++;
     s.seq++;
     const terms = contentTerms(question);
-    for (const w of terms) s.vocab.set(w, (s.vocab.get(w) ?? 0) + 1);
-    if (s.vocab.size > VOCAB_CAP) for (const [w, c] of s.vocab) if (c <= 1) s.vocab.delete(w);
+    for (const term of terms) countTerm(s, term, 1);
 
     let topic: Topic;
     let created = false;
@@ -1169,14 +1204,14 @@ export class TopicClusterer {
   private label(s: Space, t: Topic, n = 3): string[] {
     // Frequent in the topic, rare in the project: tf × idf over the space's questions.
     const scored = [...t.terms].map(([w, c]) => {
-      const df = s.vocab.get(w) ?? c;
+      const df = projectCount(s, w) ?? c;
       return [w, (c / t.size) * Math.log((1 + s.questions) / (1 + df))] as const;
     });
     scored.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     return labelTerms(
       scored.map(([w]) => w),
       t.terms,
-      s.vocab,
+      (term) => projectCount(s, term),
       n,
     );
   }
@@ -1314,7 +1349,7 @@ export class TopicClusterer {
       if (r.embedder === this.builtinEmbedder(r.project_id).id)
         this.builtinEmbedder(r.project_id).observe(r.representative);
       s.questions += size;
-      for (const [w, c] of terms) s.vocab.set(w, (s.vocab.get(w) ?? 0) + c);
+      for (const [term, c] of terms) countTerm(s, term, c);
       restored++;
     }
     return { restored, errors };

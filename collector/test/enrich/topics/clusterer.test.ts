@@ -1,7 +1,7 @@
 import { seededRandom } from '@oversight/scorers';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
-import { labelTerms, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
+import { forgetRarest, labelTerms, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TopicRow } from '../../../src/enrich/topics/types.ts';
 import { encoderLike, gaussian } from './encoder-like.ts';
@@ -94,10 +94,14 @@ describe('TopicClusterer', () => {
       'fees apply',
     ];
     // Chained on both sides, word by word; "card" is the stem of a word the phrase holds.
-    expect(labelTerms(ranked, topic, topic, 3)).toEqual(['disposable virtual cards', 'fees', 'apply']);
+    expect(labelTerms(ranked, topic, (w) => topic.get(w), 3)).toEqual([
+      'disposable virtual cards',
+      'fees',
+      'apply',
+    ]);
     // The same pair is rare for the project's own "virtual": not a phrase there.
     const project = new Map([...topic, ['virtual', 40], ['cards', 60], ['disposable', 30]]);
-    expect(labelTerms(ranked, topic, project, 3)).toEqual(['disposable', 'virtual', 'fees']);
+    expect(labelTerms(ranked, topic, (w) => project.get(w), 3)).toEqual(['disposable', 'virtual', 'fees']);
     // "card" is broader than "virtual card" and picked first: the phrase may not take it again.
     const broad = ['card', 'fees', 'virtual', 'virtual card'];
     const counts = new Map([
@@ -106,7 +110,28 @@ describe('TopicClusterer', () => {
       ['virtual', 6],
       ['virtual card', 6],
     ]);
-    expect(labelTerms(broad, counts, counts, 3)).toEqual(['card', 'fees', 'virtual']);
+    expect(labelTerms(broad, counts, (w) => counts.get(w), 3)).toEqual(['card', 'fees', 'virtual']);
+  });
+
+  it("bounds a project's label counts by forgetting the least used terms, the newer kept on ties", () => {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 100; i++) counts.set(`w${i}`, i % 10 === 0 ? 5 : i % 3 === 0 ? 2 : 1);
+    forgetRarest(counts, 20);
+    expect(counts.size).toBe(20);
+    // The ten counted 5 times, then the last ten of those counted twice (none of those counted once).
+    expect([...counts.values()].filter((c) => c === 5)).toHaveLength(10);
+    expect([...counts.entries()].filter(([, c]) => c === 2).map(([w]) => w)).toEqual([
+      'w69',
+      'w72',
+      'w75',
+      'w78',
+      'w81',
+      'w84',
+      'w87',
+      'w93',
+      'w96',
+      'w99',
+    ]);
   });
 
   it('derives ids from project and founding question, so a replay names topics identically', () => {
