@@ -37,6 +37,7 @@ const RULES: Record<string, Rule[]> = {
     // What the enricher's gap part adds per question, beside the assign() it runs with.
     [/^gap_scoring_qps$/, 'assign_qps_100_topics'],
     [/^student_assign_qps_10k_topics$/, 'assign_qps_10k_topics'],
+    [/^student_stream_qps$/, 'stream_qps'],
     // Where the student's cost per topic starts to tell, against its own ~100-topic figure.
     [/^student_assign_qps_1k_topics$/, 'student_assign_qps_100_topics'],
     [/^use_loop_delay_(p99|max)_ms$/, 'idle_loop_delay_$1_ms'],

@@ -309,10 +309,10 @@ type Checkpoint = [questions: number, topics: number, heapMiB: number];
  * then stay in cache). The clusterer is gone when this returns, so later cases
  * see none of its memory.
  */
-function streamProjects(target: number) {
+function streamProjects(target: number, builtinEmbedder?: ClustererOptions['builtinEmbedder']) {
   const sources = Array.from({ length: PROJECTS }, (_, p) => questionSource(100, 1_000 + p));
   const heapEmpty = heapMiB();
-  const clusterer = new TopicClusterer({ maxTopics: 1_000 });
+  const clusterer = new TopicClusterer({ maxTopics: 1_000, ...(builtinEmbedder ? { builtinEmbedder } : {}) });
   // The baseline: every project's built-in embedder (its IDF table), no topic yet.
   for (let p = 0; p < PROJECTS; p++) clusterer.builtinEmbedder(`p${p}`);
   const heapEmbedders = heapMiB() - heapEmpty;
@@ -427,6 +427,10 @@ export const topics: Section = {
       return rate(sample.length, (i) => c.assign('p', sample[i] as string));
     };
     const studentAt1k = studentAt(1_000);
+    // The deployment shape the 1M stream measures (many projects of ~100
+    // topics), with the student: a fifth of the questions, the rate is steady by then.
+    const studentStream = streamProjects(quick ? 20_000 : 200_000, BUILTIN_EMBEDDERS.student);
+    const [studentStreamed, studentStreamTopics] = studentStream.checkpoints.at(-1) as Checkpoint;
     const studentAt10k = studentAt(10_000);
     const dense = denseSpace(5_000, quick ? 200 : 500);
 
@@ -480,6 +484,12 @@ export const topics: Section = {
         ],
         ['  the same, linear scan', 5_000, quick ? 200 : 500, Math.round(dense.linearQps)],
         [`assign(), ${PROJECTS} projects × ~100 topics`, topicsAtEnd, target, Math.round(stream.qps)],
+        [
+          `student embedder + assign(), ${PROJECTS} projects × ~100 topics`,
+          studentStreamTopics,
+          studentStreamed,
+          Math.round(studentStream.qps),
+        ],
         [
           'use embedder (hashed + USE-lite worker) + assign(), ~100 topics, per CPU-second',
           use.topics,
@@ -549,6 +559,7 @@ export const topics: Section = {
       assign_qps_10k_topics_linear: Math.round(at10kLinear),
       restore_ms_10k_topics: Math.round(restoreMs),
       stream_qps: Math.round(stream.qps),
+      student_stream_qps: Math.round(studentStream.qps),
       topics_after_stream: topicsAtEnd,
       questions_streamed: target,
       heap_mib_embedders_only: round(stream.heapEmbedders, 1),
