@@ -43,6 +43,8 @@ const RULES: Record<string, Rule[]> = {
     [/^use_loop_delay_(p99|max)_ms$/, 'idle_loop_delay_$1_ms'],
     // The projected index against the scan it replaces, same topics and questions.
     [/^dense_assign_qps_5k_topics$/, 'dense_assign_qps_5k_topics_linear'],
+    // A question that also carries a step of the fit, against one the scan answers.
+    [/^dense_fit_slowest_ms_5k_topics$/, 'dense_linear_ms_5k_topics'],
   ],
   decode: [[/^otlp\.decode\.json\.(.+)$/, 'otlp.decode.protobuf.$1']],
   wal: [[/^wal\.(small_4kb\.)?group_commit\.appends_per_s$/, 'wal.$1serial.appends_per_s']],

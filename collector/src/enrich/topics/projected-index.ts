@@ -19,8 +19,13 @@
  * iteration on a sample of them), so the head holds most of every cosine and
  * the rest is short. They are fitted when the space is first searched and
  * again each time it has grown fourfold; a fit reads the centroids through
- * the caller's `rowOf`. A space no wider than HEAD keeps its own axes, and
- * the rest is empty.
+ * the caller's `rowOf`. A fit and the projection of every centroid on its
+ * directions cost seconds of CPU in a wide space, so each search does a
+ * step of that work (FIT_STEP): until the first fit is done a search lists
+ * every topic (the scan), and during a later one it goes on with the
+ * directions it has. Either way its choices are the scan's, and the event
+ * loop never stalls for a fit. A space no wider than HEAD keeps its own axes, and the rest is
+ * empty.
  *
  * State is per topic slot (HEAD floats and the rest's length), never per question.
  */
@@ -32,6 +37,14 @@ export const HEAD = 96;
 const FIT_SAMPLE = 1024;
 /** Rounds of subspace iteration per fit: enough to find the directions that carry most weight. */
 const FIT_ROUNDS = 3;
+/**
+ * Multiply-adds of fit work one search does: this many (about a
+ * millisecond), or one scan's worth (topics × width) when that is more, so a
+ * search during a fit costs at most about two scans. A first fit at 1,536
+ * wide and 2,048 topics (≈ 1.3 billion) then spreads over some 400 searches,
+ * which the scan serves, instead of stalling the loop for a second or two.
+ */
+export const FIT_STEP = 1 << 20;
 /**
  * What rounding can add to a bound, per search: head cells are float32 (each
  * within 2^-24 of a value ≤ 1, so Σ|Pq_c| 2^-24 ≤ √HEAD 2^-24 over the head),
@@ -51,6 +64,25 @@ const SLACK = 1e-6;
 const DRIFT_STEP = 2 ** -22;
 const MAX_DRIFT = 1e-4;
 
+/** A fit under way: subspace iteration, then the projection of every slot on its directions. */
+interface Fit {
+  /** The sampled centroids at unit length, copied when the fit starts. */
+  rows: Float64Array[];
+  /** The directions (k × d), and the next round's being summed. */
+  V: Float64Array;
+  next: Float64Array;
+  /** Rounds done; rows of this round summed; directions of its sum made orthonormal. */
+  round: number;
+  row: number;
+  ortho: number;
+  /** Live slots when it started: the fit after it is due at four times this. */
+  live: number;
+  /** Once the directions are final: each slot's head and rest on them, slots below `projected` written. */
+  columns: Float32Array[];
+  rests: Float32Array;
+  projected: number;
+}
+
 export class ProjectedIndex extends SlotIndex {
   readonly dimension: number;
   /** Head width: HEAD, or the space's own width when that is smaller. */
@@ -59,6 +91,8 @@ export class ProjectedIndex extends SlotIndex {
   /** HEAD × dimension, row-major: the fitted directions; undefined before the first fit (or never: narrow spaces). */
   private basis: Float64Array | undefined;
   private fittedAt = 0;
+  /** The fit under way, if any. */
+  private fit: Fit | undefined;
   private columns: Float32Array[] = [];
   private rests: Float32Array = new Float32Array(0);
   /**
@@ -89,9 +123,19 @@ export class ProjectedIndex extends SlotIndex {
     return this.basis !== undefined || this.head === this.dimension;
   }
 
+  /** True while a fit is under way (searches carry it on, FIT_STEP at a time). */
+  get fitting(): boolean {
+    return this.fit !== undefined;
+  }
+
   protected widen(capacity: number): void {
     this.columns = widened(this.columns, capacity);
     [this.rests, this.pads] = widened([this.rests, this.pads], capacity) as [Float32Array, Float32Array];
+    const fit = this.fit;
+    if (fit) {
+      fit.columns = widened(fit.columns, capacity);
+      fit.rests = widened([fit.rests], capacity)[0] as Float32Array;
+    }
   }
 
   /**
@@ -103,6 +147,10 @@ export class ProjectedIndex extends SlotIndex {
     // The last question's head serves one write, the one that adds it.
     const fromLast = added !== undefined && added === this.lastQuery;
     this.lastQuery = undefined;
+    // A slot the fit under way has projected already is projected again on its directions.
+    const fit = this.fit;
+    if (fit && slot < fit.projected)
+      this.projectInto(fit.columns, fit.rests, fit.V, slot, sum, 1 / Math.sqrt(sqNorm));
     if (!this.fitted) return;
     const norm = Math.sqrt(sqNorm);
     if (fromLast) {
@@ -144,22 +192,35 @@ export class ProjectedIndex extends SlotIndex {
   protected empty(slot: number): void {
     this.pads[slot] = 0;
     this.project(slot, undefined, 0);
+    const fit = this.fit;
+    if (fit && slot < fit.projected) this.projectInto(fit.columns, fit.rests, fit.V, slot, undefined, 0);
   }
 
   /** The head and rest of sum × inv in the slot's cells (zeros without a sum). */
   private project(slot: number, sum: Float32Array | undefined, inv: number): void {
-    const k = this.head;
-    const h = this.scratch;
-    const rest = sum ? this.headOf(sum, inv, h) : 0;
-    for (let c = 0; c < k; c++) (this.columns[c] as Float32Array)[slot] = sum ? (h[c] as number) : 0;
-    this.rests[slot] = rest;
+    this.projectInto(this.columns, this.rests, this.basis, slot, sum, inv);
   }
 
-  /** Writes the head of v × scale to `out`; returns the length of its rest, rounded up. */
-  private headOf(v: Float32Array, scale: number, out: Float64Array): number {
+  /** The same into `columns` and `rests`, on the directions `P`. */
+  private projectInto(
+    columns: Float32Array[],
+    rests: Float32Array,
+    P: Float64Array | undefined,
+    slot: number,
+    sum: Float32Array | undefined,
+    inv: number,
+  ): void {
+    const k = this.head;
+    const h = this.scratch;
+    const rest = sum ? this.headOf(sum, inv, h, P) : 0;
+    for (let c = 0; c < k; c++) (columns[c] as Float32Array)[slot] = sum ? (h[c] as number) : 0;
+    rests[slot] = rest;
+  }
+
+  /** Writes the head of v × scale on the directions `P` to `out`; returns the length of its rest, rounded up. */
+  private headOf(v: Float32Array, scale: number, out: Float64Array, P = this.basis): number {
     const k = this.head;
     const d = this.dimension;
-    const P = this.basis;
     let total = 0;
     for (let j = 0; j < d; j++) total += ((v[j] as number) * scale) ** 2;
     let held = 0;
@@ -191,8 +252,12 @@ export class ProjectedIndex extends SlotIndex {
     places: 1 | 2 = 2,
   ): number {
     this.grow(n);
-    if (this.head < this.dimension && (this.basis === undefined || this.live >= 4 * this.fittedAt))
-      this.fit(n, this.live);
+    if (this.head < this.dimension) {
+      if (!this.fit && (this.basis === undefined || this.live >= 4 * this.fittedAt)) this.startFit(n);
+      this.fitStep(n);
+    }
+    if (!this.fitted) return this.everyLive(n);
+    this.slack = 0;
     const k = this.head;
     const qh = this.scratch;
     const qRest = this.headOf(q, 1, qh);
@@ -229,13 +294,26 @@ export class ProjectedIndex extends SlotIndex {
   }
 
   /**
-   * Fits the directions to the live centroids among the first `n` (a sample
-   * of FIT_SAMPLE) by subspace iteration from a fixed start, then projects
-   * every centroid on them.
+   * Before the first fit: every live slot, in slot order, each able to reach
+   * anything (the caller scores them all, as the scan does).
    */
-  private fit(n: number, live: number): void {
+  private everyLive(n: number): number {
+    this.scores.fill(0, 0, n);
+    this.slack = Number.POSITIVE_INFINITY;
+    let count = 0;
+    for (let slot = 0; slot < n; slot++) if ((this.sqNorms[slot] as number) > 0) this.listed[count++] = slot;
+    return count;
+  }
+
+  /**
+   * Starts a fit of the directions to the live centroids among the first `n`:
+   * a sample of FIT_SAMPLE, spread evenly over them, copied at unit length,
+   * and a fixed start (a seeded generator), so a restart fits the same directions.
+   */
+  private startFit(n: number): void {
     const d = this.dimension;
     const k = this.head;
+    const live = this.live;
     const slots: number[] = [];
     const stride = Math.max(1, Math.floor(live / FIT_SAMPLE));
     for (let slot = 0, seen = 0; slot < n; slot++)
@@ -244,9 +322,10 @@ export class ProjectedIndex extends SlotIndex {
       const sum = this.rowOf(slot);
       if (!sum) return [];
       const inv = 1 / Math.sqrt(this.sqNorms[slot] as number);
-      return [Float64Array.from(sum, (x) => x * inv)];
+      const row = new Float64Array(d);
+      for (let j = 0; j < d; j++) row[j] = (sum[j] as number) * inv;
+      return [row];
     });
-    // A fixed start (a seeded generator), so a restart fits the same directions.
     let seed = 0x9e3779b9;
     const next = () => {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -254,37 +333,76 @@ export class ProjectedIndex extends SlotIndex {
     };
     const V = Float64Array.from({ length: k * d }, next);
     orthonormalise(V, k, d);
-    const w = new Float64Array(rows.length * k);
-    for (let round = 0; round < FIT_ROUNDS; round++) {
-      // w = A Vᵀ, then V = wᵀ A: one power step for all k directions at once.
-      rows.forEach((row, i) => {
+    this.fit = {
+      rows,
+      V,
+      next: new Float64Array(k * d),
+      round: 0,
+      row: 0,
+      ortho: 0,
+      live,
+      columns: Array.from({ length: k }, () => new Float32Array(this.capacity)),
+      rests: new Float32Array(this.capacity),
+      projected: 0,
+    };
+  }
+
+  /**
+   * Carries the fit on by a step (FIT_STEP) of multiply-adds. A round of subspace
+   * iteration sums w_i row_i over the sample (w_i = V row_i, one power step
+   * for all k directions at once), then makes the sum's rows orthonormal, one
+   * direction at a time; after FIT_ROUNDS rounds every slot up to `n` is
+   * projected on the directions, and the index takes them.
+   */
+  private fitStep(n: number): void {
+    const fit = this.fit;
+    if (!fit) return;
+    const d = this.dimension;
+    const k = this.head;
+    const w = this.scratch;
+    let budget = Math.max(FIT_STEP, n * d);
+    while (budget > 0 && fit.round < FIT_ROUNDS) {
+      if (fit.row < fit.rows.length) {
+        const row = fit.rows[fit.row++] as Float64Array;
+        const { V, next } = fit;
         for (let c = 0; c < k; c++) {
           let x = 0;
           const at = c * d;
           for (let j = 0; j < d; j++) x += (V[at + j] as number) * (row[j] as number);
-          w[i * k + c] = x;
+          w[c] = x;
         }
-      });
-      V.fill(0);
-      rows.forEach((row, i) => {
         for (let c = 0; c < k; c++) {
-          const x = w[i * k + c] as number;
+          const x = w[c] as number;
           const at = c * d;
-          for (let j = 0; j < d; j++) V[at + j] = (V[at + j] as number) + x * (row[j] as number);
+          for (let j = 0; j < d; j++) next[at + j] = (next[at + j] as number) + x * (row[j] as number);
         }
-      });
-      orthonormalise(V, k, d);
+        budget -= 2 * k * d;
+      } else if (fit.ortho < k) {
+        budget -= orthonormaliseRow(fit.next, fit.ortho++, d);
+      } else {
+        [fit.V, fit.next] = [fit.next, fit.V];
+        fit.next.fill(0);
+        fit.round++;
+        fit.row = 0;
+        fit.ortho = 0;
+      }
     }
-    this.basis = V;
-    this.fittedAt = live;
-    // Heads from before the fit are in other directions.
-    this.lastQuery = undefined;
-    this.pads.fill(0);
-    for (let slot = 0; slot < n; slot++) {
+    for (; budget > 0 && fit.projected < n; fit.projected++) {
+      const slot = fit.projected;
       const sq = this.sqNorms[slot] as number;
       const sum = sq > 0 ? this.rowOf(slot) : undefined;
-      this.project(slot, sum, sum ? 1 / Math.sqrt(sq) : 0);
+      this.projectInto(fit.columns, fit.rests, fit.V, slot, sum, sum ? 1 / Math.sqrt(sq) : 0);
+      budget -= k * d;
     }
+    if (fit.round < FIT_ROUNDS || fit.projected < n) return;
+    this.basis = fit.V;
+    this.columns = fit.columns;
+    this.rests = fit.rests;
+    this.fittedAt = fit.live;
+    this.fit = undefined;
+    // Heads from before are in other directions, and pads were drift from them.
+    this.lastQuery = undefined;
+    this.pads.fill(0);
   }
 }
 
@@ -296,9 +414,16 @@ export class ProjectedIndex extends SlotIndex {
  * k ≤ d one always does.
  */
 function orthonormalise(m: Float64Array, k: number, d: number): void {
-  const reduce = (at: number, rows: number) => {
+  for (let c = 0; c < k; c++) orthonormaliseRow(m, c, d);
+}
+
+/** Row c of `orthonormalise` (rows before it done); returns the multiply-adds it took. */
+function orthonormaliseRow(m: Float64Array, c: number, d: number): number {
+  const at = c * d;
+  let work = 0;
+  const reduce = () => {
     for (let twice = 0; twice < 2; twice++)
-      for (let p = 0; p < rows; p++) {
+      for (let p = 0; p < c; p++) {
         const bt = p * d;
         let dot = 0;
         for (let j = 0; j < d; j++) dot += (m[at + j] as number) * (m[bt + j] as number);
@@ -306,16 +431,15 @@ function orthonormalise(m: Float64Array, k: number, d: number): void {
       }
     let norm = 0;
     for (let j = 0; j < d; j++) norm += (m[at + j] as number) ** 2;
+    work += (4 * c + 1) * d;
     return Math.sqrt(norm);
   };
-  for (let c = 0; c < k; c++) {
-    const at = c * d;
-    let norm = reduce(at, c);
-    for (let axis = 0; norm < 1e-6 && axis < d; axis++) {
-      m.fill(0, at, at + d);
-      m[at + axis] = 1;
-      norm = reduce(at, c);
-    }
-    for (let j = 0; j < d; j++) m[at + j] = (m[at + j] as number) / norm;
+  let norm = reduce();
+  for (let axis = 0; norm < 1e-6 && axis < d; axis++) {
+    m.fill(0, at, at + d);
+    m[at + axis] = 1;
+    norm = reduce();
   }
+  for (let j = 0; j < d; j++) m[at + j] = (m[at + j] as number) / norm;
+  return work + d;
 }

@@ -20,6 +20,18 @@ function indexOver(width: number, sums: Float32Array[]): ProjectedIndex {
   return index;
 }
 
+/** Searches (for nothing any slot can reach) until the fit a search starts or carries on is done; returns how many. */
+function settle(index: ProjectedIndex, n: number): number {
+  const q = new Float32Array(index.dimension);
+  q[0] = 1;
+  let searches = 0;
+  do {
+    index.candidates(q, 1.5, n, () => Number.NEGATIVE_INFINITY);
+    searches++;
+  } while (index.fitting);
+  return searches;
+}
+
 /** `encoderLike`'s vectors at unit length, as the clusterer hands them on. */
 function unitEncoderLike(seed: number, width: number, rank: number) {
   const { r, point: raw } = encoderLike(seed, width, rank);
@@ -90,6 +102,7 @@ describe('ProjectedIndex', () => {
     const slots = 3_000;
     const sums = Array.from({ length: slots }, () => point());
     const index = indexOver(width, sums);
+    settle(index, slots);
     // Rank 128, more than the head's 96 directions: the rest carries part of every cosine.
     const { listedPerQuestion, found } = agreesWithScan(index, sums, point, r, 0.35, 150);
     expect(index.head).toBe(HEAD);
@@ -104,8 +117,7 @@ describe('ProjectedIndex', () => {
     const sums = Array.from({ length: 2_500 }, () => point());
     const index = indexOver(width, sums);
     const cosine = (q: Float32Array, s: number) => cosineOf(q, sums[s] as Float32Array);
-    const first = point();
-    index.candidates(first, 0.3, sums.length, (s) => cosine(first, s));
+    settle(index, sums.length);
     // A direction of its own, then questions close to it: their cosine with it
     // lies almost all outside the head the fit chose.
     const own = Float32Array.from({ length: width }, () => r() * 2 - 1);
@@ -135,6 +147,7 @@ describe('ProjectedIndex', () => {
     const { r, point } = unitEncoderLike(17, width, 128);
     const sums = Array.from({ length: 2_500 }, () => point());
     const index = indexOver(width, sums);
+    settle(index, sums.length);
     for (let round = 0; round < 3_000; round++) {
       const q = point();
       const cosine = (s: number) => cosineOf(q, sums[s] as Float32Array);
@@ -192,6 +205,7 @@ describe('ProjectedIndex', () => {
     for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
     expect(reads).toBe(0);
     agreesWithScan(index, sums, exact, r, 0.5, 40);
+    settle(index, sums.length);
     const firstFit = reads;
     expect(firstFit).toBeGreaterThan(600);
     // Four times the slots since the fit: the next search fits again, on them all.
@@ -201,7 +215,43 @@ describe('ProjectedIndex', () => {
       index.write(sums.length - 1, v, sq(v));
     }
     expect(reads).toBe(firstFit);
+    // The refit runs a step a search; until it is done the old directions serve, exactly.
     agreesWithScan(index, sums, point, r, 0.5, 40);
+    expect(index.fitting).toBe(true);
+    settle(index, sums.length);
     expect(reads).toBeGreaterThan(firstFit + 2_600);
+    agreesWithScan(index, sums, point, r, 0.5, 40);
+  });
+
+  it('spreads a fit over searches, a step each, exact all along', () => {
+    const width = 384;
+    const { r, point } = unitEncoderLike(21, width, 96);
+    const slots = 2_400;
+    const sums = Array.from({ length: slots }, () => point());
+    // Slots projected a search: rowOf is read for the fit's sample at its start, then once per slot projected.
+    let reads = 0;
+    const index = new ProjectedIndex(width, (slot) => {
+      reads++;
+      return sums[slot];
+    });
+    for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
+    const perSearch: number[] = [];
+    let searches = 0;
+    // Before the first fit is done a search lists every topic; exact either way.
+    while (searches === 0 || index.fitting) {
+      const before = reads;
+      const { listedPerQuestion } = agreesWithScan(index, sums, point, r, 0.4, 1);
+      if (index.fitting) expect(listedPerQuestion).toBeGreaterThan(slots * 0.85);
+      perSearch.push(reads - before);
+      searches++;
+    }
+    // 3 rounds over a sample of 1,024 at 2 × 96 × 384 multiply-adds a row, then 2,400 projections
+    // at 96 × 384: ≈ 315 million, ≈ 300 steps of 2^20 (more than the scan's 2,400 × 384).
+    expect(searches).toBeGreaterThan(250);
+    // The sample's copy at the start, then at most a step's worth of projections (2^20 / (96 × 384) = 28).
+    expect(perSearch[0]).toBeGreaterThanOrEqual(1_024);
+    expect(Math.max(...perSearch.slice(1))).toBeLessThanOrEqual(29);
+    const { listedPerQuestion } = agreesWithScan(index, sums, point, r, 0.4, 30);
+    expect(listedPerQuestion).toBeLessThan(slots / 10);
   });
 });
