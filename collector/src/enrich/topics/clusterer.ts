@@ -493,7 +493,7 @@ export function labelTerms(
   projectCount: (term: string) => number | undefined,
   n: number,
 ): string[] {
-  // The pairs each word starts and ends, most used first (ties in rank order).
+  // The pairs each word starts and ends, in rank order (`partner` picks the most used).
   const starts = new Map<string, string[]>();
   const ends = new Map<string, string[]>();
   for (const term of ranked) {
@@ -541,7 +541,7 @@ export function labelTerms(
     }
     picked.push(phrase);
   }
-  return picked.slice(0, n).map((p) => p.join(' '));
+  return picked.map((p) => p.join(' '));
 }
 
 /** Questions of the space that used a label term (a word or a pair), if the space still counts it. */
