@@ -24,8 +24,8 @@
  * step of that work (FIT_STEP): until the first fit is done a search lists
  * every topic (the scan), and during a later one it goes on with the
  * directions it has. Either way its choices are the scan's, and the event
- * loop never stalls for a fit. A space no wider than HEAD keeps its own axes, and the rest is
- * empty.
+ * loop never stalls for a fit. A space no wider than HEAD keeps its own
+ * axes, and the rest is empty.
  *
  * State is per topic slot (HEAD floats and the rest's length), never per question.
  */
