@@ -78,13 +78,15 @@ function agreesWithScan(
     const count = index.candidates(q, floor, sums.length, cosine);
     listedTotal += count;
     const got: (readonly [number, number])[] = [];
+    // What `reach` promises: no listed slot's cosine exceeds it (one assertion a round, not one a slot).
+    let over = Number.NEGATIVE_INFINITY;
     for (let k = 0; k < count; k++) {
       const s = index.listed[k] as number;
       const c = cosine(s);
-      // What `reach` promises: no listed slot's cosine exceeds it.
-      expect(c).toBeLessThanOrEqual(index.reach(k));
+      over = Math.max(over, c - index.reach(k));
       if (c >= floor) got.push([s, c]);
     }
+    expect({ round, over: over <= 0 }).toEqual({ round, over: true });
     got.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     expect({ round, top: got.slice(0, 2).map(([s]) => s) }).toEqual({
       round,
@@ -223,7 +225,8 @@ describe('ProjectedIndex', () => {
     agreesWithScan(index, sums, point, r, 0.5, 40);
   });
 
-  it('spreads a fit over searches, a step each, exact all along', () => {
+  // ≈ 300 searches, each checked against a brute-force scan: slow on a loaded machine.
+  it('spreads a fit over searches, a step each, exact all along', { timeout: 120_000 }, () => {
     const width = 384;
     const { r, point } = unitEncoderLike(21, width, 96);
     const slots = 2_400;
