@@ -187,12 +187,22 @@ describe('TopicClusterer', () => {
     const good = c.snapshot();
     const bad = { ...good[0], topic_id: 'x', centroid: [] };
     const infinite = { ...good[0], topic_id: '7', centroid: [0.5, Number.POSITIVE_INFINITY] };
+    const text = { ...good[0], topic_id: '8', centroid: [0.5, 0.25, '0.1'] };
+    const flat = { ...good[0], topic_id: '9', centroid: '0.5,0.25' };
     const fresh = new TopicClusterer();
-    const { restored, errors } = fresh.restore([bad as never, infinite as never, ...good]);
+    const { restored, errors } = fresh.restore([
+      bad as never,
+      infinite as never,
+      text as never,
+      flat as never,
+      ...good,
+    ]);
     expect(restored).toBe(1);
-    expect(errors).toHaveLength(2);
+    expect(errors).toHaveLength(4);
     expect(errors[0]).toMatch(/topics row 0: topic_id/);
-    expect(errors[1]).toMatch(/topics row 1: centroid\.1 /);
+    expect(errors[1]).toMatch(/topics row 1: centroid\.1 .*Infinity/);
+    expect(errors[2]).toMatch(/topics row 2: centroid\.2 .*got 0\.1/);
+    expect(errors[3]).toMatch(/topics row 3: centroid .*array of numbers/);
   });
 
   it('never lets a project see another project’s topics', () => {
