@@ -80,6 +80,16 @@ export abstract class SlotIndex {
     this.sqNorms[slot] = sqNorm;
   }
 
+  /**
+   * Moves a topic from slot `from` to the empty slot `to` (a swap-remove puts
+   * the last topic in the freed slot); `sum` and `sqNorm` are the topic's.
+   * Here it is written afresh; an index that can copy its cells does.
+   */
+  move(from: number, to: number, sum: Float32Array, sqNorm: number): void {
+    this.clear(from);
+    this.write(to, sum, sqNorm);
+  }
+
   /** Empties a slot (its topic left, or moved to another slot). */
   clear(slot: number): void {
     if (slot >= this.capacity) return;

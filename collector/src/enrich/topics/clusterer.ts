@@ -403,10 +403,9 @@ function removeTopic(s: Space, t: Topic): void {
   const last = s.topics.pop() as Topic;
   s.index?.clear(t.slot);
   if (last !== t) {
-    s.index?.clear(last.slot);
     s.topics[t.slot] = last;
+    s.index?.move(last.slot, t.slot, last.sum, last.sqNorm);
     last.slot = t.slot;
-    writeColumn(s, last);
   }
   t.slot = -1;
 }

@@ -189,6 +189,26 @@ export class ProjectedIndex extends SlotIndex {
     this.pads[slot] = Math.fround(pad * (1 + 2 ** -20));
   }
 
+  /** The topic's head, rest and pad copied, not projected again: k copies against k × width. */
+  override move(from: number, to: number, sum: Float32Array, sqNorm: number): void {
+    const movable = from < this.capacity && (this.sqNorms[from] as number) > 0 && sqNorm > 0;
+    if (!movable || (this.sqNorms[to] as number) > 0) {
+      super.move(from, to, sum, sqNorm);
+      return;
+    }
+    for (const col of this.columns) col[to] = col[from] as number;
+    this.rests[to] = this.rests[from] as number;
+    this.pads[to] = this.pads[from] as number;
+    // A fit under way that has projected `to` already projects the topic there (rarely: the
+    // last slot moves down, mostly past the fit's progress, and then nothing is needed).
+    const fit = this.fit;
+    if (fit && to < fit.projected)
+      this.projectInto(fit.columns, fit.rests, fit.V, to, sum, 1 / Math.sqrt(sqNorm));
+    this.clear(from);
+    this.sqNorms[to] = sqNorm;
+    this.live++;
+  }
+
   protected empty(slot: number): void {
     this.pads[slot] = 0;
     this.project(slot, undefined, 0);

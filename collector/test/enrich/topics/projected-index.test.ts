@@ -178,6 +178,68 @@ describe('ProjectedIndex', () => {
     }
   });
 
+  it('moves a topic to a freed slot by copying its cells, fitted or mid-fit', { timeout: 120_000 }, () => {
+    const width = 256;
+    const { r, point } = unitEncoderLike(23, width, 96);
+    const sums: Float32Array[] = Array.from({ length: 2_600 }, () => point());
+    let reads = 0;
+    const index = new ProjectedIndex(width, (slot) => {
+      reads++;
+      return sums[slot];
+    });
+    for (const [slot, sum] of sums.entries()) index.write(slot, sum, sq(sum));
+    // A swap-remove, as the clusterer's merges and evictions do: the last topic takes the freed slot.
+    const moved = new Set<Float32Array>();
+    const removeAt = (slot: number) => {
+      const last = sums.length - 1;
+      index.clear(slot);
+      moved.delete(sums[slot] as Float32Array);
+      if (slot !== last) {
+        sums[slot] = sums[last] as Float32Array;
+        moved.add(sums[slot] as Float32Array);
+        index.move(last, slot, sums[slot] as Float32Array, sq(sums[slot] as Float32Array));
+      }
+      sums.pop();
+    };
+    /** Every moved topic is found by a question along its own centroid: its cells came with it. */
+    const movedFound = () => {
+      for (const sum of moved) {
+        const slot = sums.indexOf(sum);
+        const q = sum.map((x) => x / Math.sqrt(sq(sum)));
+        const count = index.candidates(q, 0.35, sums.length, (s) => cosineOf(q, sums[s] as Float32Array));
+        const listed = [...index.listed.subarray(0, count)];
+        expect({ slot, listed: listed.includes(slot) }).toEqual({ slot, listed: true });
+      }
+    };
+    settle(index, sums.length);
+    const before = reads;
+    for (let k = 0; k < 50; k++) removeAt(Math.floor(r() * sums.length));
+    // Copied, not projected: no centroid was read.
+    expect(reads).toBe(before);
+    movedFound();
+    agreesWithScan(index, sums, point, r, 0.35, 20);
+    moved.clear();
+    // Mid-fit (fourfold growth starts a refit): moves between slots the fit has and has not projected yet.
+    for (let k = 0; k < 8_000; k++) {
+      sums.push(point());
+      index.write(sums.length - 1, sums.at(-1) as Float32Array, sq(sums.at(-1) as Float32Array));
+    }
+    const nothing = new Float32Array(width);
+    nothing[0] = 1;
+    const step = () => index.candidates(nothing, 1.5, sums.length, () => Number.NEGATIVE_INFINITY);
+    step();
+    expect(index.fitting).toBe(true);
+    for (let round = 0; index.fitting; round++) {
+      for (let k = 0; k < 5; k++) removeAt(Math.floor(r() * sums.length));
+      // Each search carries the fit a step on; every tenth is checked against brute force.
+      if (round % 10 === 0) agreesWithScan(index, sums, point, r, 0.35, 1);
+      else step();
+    }
+    expect(moved.size).toBeGreaterThan(200);
+    movedFound();
+    agreesWithScan(index, sums, point, r, 0.35, 20);
+  });
+
   it('keeps a narrow space on its own axes, with nothing left over', () => {
     const width = 48;
     const { r, point } = unitEncoderLike(7, width, 12);
