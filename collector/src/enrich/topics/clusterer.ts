@@ -492,39 +492,48 @@ export function labelTerms(
   projectCount: (term: string) => number | undefined,
   n: number,
 ): string[] {
-  // The pairs each word starts and ends, in rank order (`partner` picks the most used).
+  // The pairs each word starts and ends (`partner` picks the most used; ties in list order).
   const starts = new Map<string, string[]>();
   const ends = new Map<string, string[]>();
   for (const term of ranked) {
-    const [a, b] = term.split(' ');
-    if (a === undefined || b === undefined) continue;
-    starts.set(a, [...(starts.get(a) ?? []), b]);
-    ends.set(b, [...(ends.get(b) ?? []), a]);
+    const space = term.indexOf(' ');
+    if (space < 0) continue;
+    const a = term.slice(0, space);
+    const b = term.slice(space + 1);
+    const after = starts.get(a);
+    if (after) after.push(b);
+    else starts.set(a, [b]);
+    const before = ends.get(b);
+    if (before) before.push(a);
+    else ends.set(b, [a]);
   }
   const count = (term: string) => counts.get(term) ?? 0;
-  // Word stems a phrase holds: "rates" after "exchange rate" would name it twice.
-  const held = (p: readonly string[]) => new Set(p.map(stem));
   // A term the project forgot (or never counted, in a restored topic): the topic's own count stands in.
   const inProject = (term: string) => projectCount(term) ?? count(term);
-  const picked: string[][] = [];
+  // Stems the picks hold: "rates" after "exchange rate" would name it twice.
+  const taken = new Set<string>();
+  const picked: string[] = [];
   // The word beside `w` that most of w's uses have, on the side `side` lists,
   // if any: never one the phrase or an earlier pick holds.
-  const partner = (w: string, side: Map<string, string[]>, pair: (x: string) => string, used: string[]) => {
+  const partner = (w: string, side: Map<string, string[]>, pair: (x: string) => string, phrase: string[]) => {
     let best: string | undefined;
-    const stems = held([...used, ...picked.flat()]);
-    for (const x of side.get(w) ?? [])
-      if (!stems.has(stem(x)) && (best === undefined || count(pair(x)) > count(pair(best)))) best = x;
+    for (const x of side.get(w) ?? []) {
+      const root = stem(x);
+      if (taken.has(root) || phrase.some((p) => stem(p) === root)) continue;
+      if (best === undefined || count(pair(x)) > count(pair(best))) best = x;
+    }
     if (best === undefined) return undefined;
-    const phrase = pair(best);
+    const uses = count(pair(best));
     const rarer = Math.min(inProject(w), inProject(best));
-    const uses = count(phrase);
-    return uses >= PHRASE_MIN && uses >= PHRASE_SHARE * count(w) && inProject(phrase) >= PHRASE_SHARE * rarer
+    return uses >= PHRASE_MIN &&
+      uses >= PHRASE_SHARE * count(w) &&
+      inProject(pair(best)) >= PHRASE_SHARE * rarer
       ? best
       : undefined;
   };
   for (const term of ranked) {
     if (picked.length >= n) break;
-    if (term.includes(' ') || picked.some((p) => held(p).has(stem(term)))) continue;
+    if (term.includes(' ') || taken.has(stem(term))) continue;
     const phrase = [term];
     while (phrase.length < PHRASE_WORDS) {
       const last = phrase.at(-1) as string;
@@ -538,9 +547,10 @@ export function labelTerms(
       if (prev === undefined) break;
       phrase.unshift(prev);
     }
-    picked.push(phrase);
+    for (const w of phrase) taken.add(stem(w));
+    picked.push(phrase.join(' '));
   }
-  return picked.map((p) => p.join(' '));
+  return picked;
 }
 
 /** Questions of the space that used a label term (a word or a pair), if the space still counts it. */
@@ -1201,18 +1211,16 @@ export class TopicClusterer {
   }
 
   private label(s: Space, t: Topic, n = 3): string[] {
-    // Frequent in the topic, rare in the project: tf × idf over the space's questions.
-    const scored = [...t.terms].map(([w, c]) => {
-      const df = projectCount(s, w) ?? c;
-      return [w, (c / t.size) * Math.log((1 + s.questions) / (1 + df))] as const;
-    });
+    // Words frequent in the topic, rare in the project: tf × idf over the
+    // space's questions. Pairs are not ranked: they only grow picked words.
+    const scored: [string, number][] = [];
+    const pairs: string[] = [];
+    for (const [w, c] of t.terms) {
+      if (w.includes(' ')) pairs.push(w);
+      else scored.push([w, (c / t.size) * Math.log((1 + s.questions) / (1 + (s.vocab.get(w) ?? c)))]);
+    }
     scored.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    return labelTerms(
-      scored.map(([w]) => w),
-      t.terms,
-      (term) => projectCount(s, term),
-      n,
-    );
+    return labelTerms([...scored.map(([w]) => w), ...pairs], t.terms, (term) => projectCount(s, term), n);
   }
 
   topics(projectId: string): TopicView[] {
