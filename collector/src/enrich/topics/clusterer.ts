@@ -414,9 +414,9 @@ function removeTopic(s: Space, t: Topic): void {
  * The space's inverted index, built on first need. `denseFrom` says where
  * the space's dense block starts (the student's components).
  */
-function invertedIndex(s: Space, denseFrom: () => number): CentroidIndex {
+function invertedIndex(s: Space, denseFrom: number): CentroidIndex {
   if (s.index instanceof CentroidIndex) return s.index;
-  s.index = new CentroidIndex(s.dimension, s.topics.length, denseFrom());
+  s.index = new CentroidIndex(s.dimension, s.topics.length, denseFrom);
   for (const t of s.topics) writeColumn(s, t);
   return s.index;
 }
@@ -857,13 +857,16 @@ export class TopicClusterer {
    */
   private indexFor(s: Space, sparse: boolean, floor: number): CentroidIndex | ProjectedIndex | undefined {
     if (s.index instanceof ProjectedIndex) return s.index;
+    // An inverted index needs a positive floor: a topic no list reaches has no cosine from them.
+    if (s.index) return floor > 0 ? s.index : undefined;
+    if (s.topics.length <= INDEX_MIN) return undefined;
     // A built-in space's hashed part is sparse whatever follows it (the
-    // student's or USE-lite's dense components): posting lists for it, columns for the rest.
+    // student's or USE-lite's dense components): posting lists for it, columns
+    // for the rest. The id is read once, when the index is built.
     const hashed = builtinHashedWidth(s.embedderId);
-    if ((sparse || hashed !== undefined) && floor > 0 && (s.topics.length > INDEX_MIN || s.index))
-      return invertedIndex(s, () => Math.min(hashed ?? s.dimension, s.dimension));
-    if (!sparse && !s.index && s.topics.length > DENSE_INDEX_MIN) return projectedIndex(s);
-    return undefined;
+    if ((sparse || hashed !== undefined) && floor > 0)
+      return invertedIndex(s, Math.min(hashed ?? s.dimension, s.dimension));
+    return !sparse && s.topics.length > DENSE_INDEX_MIN ? projectedIndex(s) : undefined;
   }
 
   private found(s: Space, question: string, width: number, at: Date): Topic {
