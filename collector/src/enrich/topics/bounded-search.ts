@@ -185,27 +185,34 @@ export function listReaching(
 }
 
 /**
- * scores[slot] += Σ wᵢ colᵢ[slot] over four columns for the first `n` slots,
- * in one pass: each score is loaded and stored once per four columns.
+ * scores[slot] += Σ wᵢ colᵢ[slot] over the given columns for the first `n`
+ * slots: four columns a pass (each score loaded and stored once per four), the
+ * last few one a pass. The columns are what costs at many topics.
  */
-export function addColumns4(
+export function addColumns(
   scores: Float64Array,
   n: number,
-  cols: readonly [Float32Array, Float32Array, Float32Array, Float32Array],
-  ws: readonly [number, number, number, number],
+  cols: readonly Float32Array[],
+  ws: ArrayLike<number>,
 ): void {
-  const [c0, c1, c2, c3] = cols;
-  const [w0, w1, w2, w3] = ws;
-  for (let slot = 0; slot < n; slot++)
-    scores[slot] =
-      (scores[slot] as number) +
-      (w0 * (c0[slot] as number) +
-        w1 * (c1[slot] as number) +
-        w2 * (c2[slot] as number) +
-        w3 * (c3[slot] as number));
-}
-
-/** scores[slot] += w col[slot] for the first `n` slots. */
-export function addColumn(scores: Float64Array, n: number, col: Float32Array, w: number): void {
-  for (let slot = 0; slot < n; slot++) scores[slot] = (scores[slot] as number) + w * (col[slot] as number);
+  let c = 0;
+  for (; c + 3 < cols.length; c += 4) {
+    const [c0, c1, c2, c3] = cols.slice(c, c + 4) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const w0 = ws[c] as number;
+    const w1 = ws[c + 1] as number;
+    const w2 = ws[c + 2] as number;
+    const w3 = ws[c + 3] as number;
+    for (let slot = 0; slot < n; slot++)
+      scores[slot] =
+        (scores[slot] as number) +
+        (w0 * (c0[slot] as number) +
+          w1 * (c1[slot] as number) +
+          w2 * (c2[slot] as number) +
+          w3 * (c3[slot] as number));
+  }
+  for (; c < cols.length; c++) {
+    const col = cols[c] as Float32Array;
+    const w = ws[c] as number;
+    for (let slot = 0; slot < n; slot++) scores[slot] = (scores[slot] as number) + w * (col[slot] as number);
+  }
 }

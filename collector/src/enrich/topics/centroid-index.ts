@@ -37,7 +37,7 @@
  * one posting per non-zero dimension, and the dense block), never per question.
  */
 
-import { addColumn, addColumns4, listReaching, probe, SlotIndex, widened } from './bounded-search.ts';
+import { addColumns, listReaching, probe, SlotIndex, widened } from './bounded-search.ts';
 
 /** Slots per page: the slot bits of a posting. */
 const PAGE_BITS = 15;
@@ -284,9 +284,8 @@ export class CentroidIndex extends SlotIndex {
 
   /**
    * Reads the dimensions `order[from..to)` of `nz` into the partials; returns
-   * what the stored values' rounding can add. The dense block's columns go
-   * four at a time, each partial loaded and stored once per four columns
-   * instead of once per column: the block is what costs at many topics.
+   * what the stored values' rounding can add. The dense block's columns among
+   * them are read together (`addColumns`: four a pass over the slots).
    */
   private read(
     q: Float32Array,
@@ -298,32 +297,28 @@ export class CentroidIndex extends SlotIndex {
     n: number,
   ): number {
     let l1 = 0;
-    const group: number[] = [];
+    const dense: number[] = [];
     for (let o = from; o < to; o++) {
       const j = nz[order[o] as number] as number;
       if (j < this.denseFrom) l1 += this.accumulate(q, j, pages);
-      else if (group.push(j) === 4) {
-        l1 += this.readDense(q, group, n);
-        group.length = 0;
-      }
+      else dense.push(j);
     }
-    return l1 + this.readDense(q, group, n);
+    return l1 + this.readDense(q, dense, n);
   }
 
   /**
-   * Adds up to four dense-block columns × their weights to the first `n`
-   * partials (four in one pass over the slots); returns what the float32
-   * columns' rounding can add.
+   * Adds dense-block columns × their weights to the first `n` partials;
+   * returns what the float32 columns' rounding can add.
    */
   private readDense(q: Float32Array, dims: readonly number[], n: number): number {
-    const col = (j: number) => this.dense[j - this.denseFrom] as Float32Array;
-    const w = (j: number) => q[j] as number;
-    if (dims.length === 4) {
-      const [j0, j1, j2, j3] = dims as [number, number, number, number];
-      addColumns4(this.scores, n, [col(j0), col(j1), col(j2), col(j3)], [w(j0), w(j1), w(j2), w(j3)]);
-    } else for (const j of dims) addColumn(this.scores, n, col(j), w(j));
+    addColumns(
+      this.scores,
+      n,
+      dims.map((j) => this.dense[j - this.denseFrom] as Float32Array),
+      dims.map((j) => q[j] as number),
+    );
     let l1 = 0;
-    for (const j of dims) l1 += Math.abs(w(j));
+    for (const j of dims) l1 += Math.abs(q[j] as number);
     return l1 * DENSE_ROUNDING;
   }
 

@@ -29,7 +29,7 @@
  *
  * State is per topic slot (HEAD floats and the rest's length), never per question.
  */
-import { addColumn, addColumns4, listReaching, probe, SlotIndex, widened } from './bounded-search.ts';
+import { addColumns, listReaching, probe, SlotIndex, widened } from './bounded-search.ts';
 
 /** Directions read for every topic. */
 export const HEAD = 96;
@@ -288,21 +288,7 @@ export class ProjectedIndex extends SlotIndex {
     const qHead = Math.sqrt(qHeld);
     const scores = this.scores;
     scores.fill(0, 0, n);
-    const cols = this.columns;
-    let c = 0;
-    for (; c + 3 < k; c += 4)
-      addColumns4(
-        scores,
-        n,
-        [cols[c], cols[c + 1], cols[c + 2], cols[c + 3]] as [
-          Float32Array,
-          Float32Array,
-          Float32Array,
-          Float32Array,
-        ],
-        [qh[c], qh[c + 1], qh[c + 2], qh[c + 3]] as [number, number, number, number],
-      );
-    for (; c < k; c++) addColumn(scores, n, cols[c] as Float32Array, qh[c] as number);
+    addColumns(scores, n, this.columns, qh);
     const rests = this.rests;
     const pads = this.pads;
     for (let slot = 0; slot < n; slot++)
