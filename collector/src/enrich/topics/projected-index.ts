@@ -147,10 +147,7 @@ export class ProjectedIndex extends SlotIndex {
     // The last question's head serves one write, the one that adds it.
     const fromLast = added !== undefined && added === this.lastQuery;
     this.lastQuery = undefined;
-    // A slot the fit under way has projected already is projected again on its directions.
-    const fit = this.fit;
-    if (fit && slot < fit.projected)
-      this.projectInto(fit.columns, fit.rests, fit.V, slot, sum, 1 / Math.sqrt(sqNorm));
+    this.intoFit(slot, sum, 1 / Math.sqrt(sqNorm));
     if (!this.fitted) return;
     const norm = Math.sqrt(sqNorm);
     if (fromLast) {
@@ -199,11 +196,8 @@ export class ProjectedIndex extends SlotIndex {
     for (const col of this.columns) col[to] = col[from] as number;
     this.rests[to] = this.rests[from] as number;
     this.pads[to] = this.pads[from] as number;
-    // A fit under way that has projected `to` already projects the topic there (rarely: the
-    // last slot moves down, mostly past the fit's progress, and then nothing is needed).
-    const fit = this.fit;
-    if (fit && to < fit.projected)
-      this.projectInto(fit.columns, fit.rests, fit.V, to, sum, 1 / Math.sqrt(sqNorm));
+    // Rarely needed: the last slot moves down, mostly past the fit's progress.
+    this.intoFit(to, sum, 1 / Math.sqrt(sqNorm));
     this.clear(from);
     this.sqNorms[to] = sqNorm;
     this.live++;
@@ -212,8 +206,13 @@ export class ProjectedIndex extends SlotIndex {
   protected empty(slot: number): void {
     this.pads[slot] = 0;
     this.project(slot, undefined, 0);
+    this.intoFit(slot, undefined, 0);
+  }
+
+  /** A slot the fit under way has projected already is projected again on its directions. */
+  private intoFit(slot: number, sum: Float32Array | undefined, inv: number): void {
     const fit = this.fit;
-    if (fit && slot < fit.projected) this.projectInto(fit.columns, fit.rests, fit.V, slot, undefined, 0);
+    if (fit && slot < fit.projected) this.projectInto(fit.columns, fit.rests, fit.V, slot, sum, inv);
   }
 
   /** The head and rest of sum × inv in the slot's cells (zeros without a sum). */
@@ -304,7 +303,7 @@ export class ProjectedIndex extends SlotIndex {
    * anything (the caller scores them all, as the scan does).
    */
   private everyLive(n: number): number {
-    this.scores.fill(0, 0, n);
+    // Whatever the scores hold, an infinite slack makes every reach infinite.
     this.slack = Number.POSITIVE_INFINITY;
     let count = 0;
     for (let slot = 0; slot < n; slot++) if ((this.sqNorms[slot] as number) > 0) this.listed[count++] = slot;
