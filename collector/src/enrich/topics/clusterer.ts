@@ -517,13 +517,14 @@ export function labelTerms(
   // if any: never one the phrase or an earlier pick holds.
   const partner = (w: string, side: Map<string, string[]>, pair: (x: string) => string, phrase: string[]) => {
     let best: string | undefined;
+    let uses = 0;
     for (const x of side.get(w) ?? []) {
       const root = stem(x);
       if (taken.has(root) || phrase.some((p) => stem(p) === root)) continue;
-      if (best === undefined || count(pair(x)) > count(pair(best))) best = x;
+      const c = count(pair(x));
+      if (best === undefined || c > uses) [best, uses] = [x, c];
     }
     if (best === undefined) return undefined;
-    const uses = count(pair(best));
     const rarer = Math.min(inProject(w), inProject(best));
     return uses >= PHRASE_MIN &&
       uses >= PHRASE_SHARE * count(w) &&
