@@ -39,12 +39,10 @@ import {
   CALIBRATED_TOPIC_THRESHOLDS,
   HASHED_TOPIC_THRESHOLDS,
   HashedEmbedder,
-  isStopword,
-  stem,
   type TopicThresholds,
-  words,
 } from '@oversight/scorers/embed';
 import { CentroidIndex } from './centroid-index.ts';
+import { contentTerms, countTopicTerms, ProjectTerms, restoredTerms, topicLabel } from './labels.ts';
 import { ProjectedIndex } from './projected-index.ts';
 import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema } from './types.ts';
 
@@ -150,14 +148,6 @@ export interface TopicView {
 
 /** Merged-away ids remembered for `resolve`; the oldest are forgotten first (late rows are rarely old). */
 const ALIAS_CAP = 100_000;
-const TERM_CAP = 64;
-const TERM_KEEP = 32;
-const VOCAB_CAP = 50_000;
-/**
- * Adjacent pairs a project counts at most (for label phrases). Far more pairs
- * than words occur once, and a pair said once is never a phrase (PHRASE_MIN).
- */
-const PAIR_CAP = 16_384;
 
 interface Topic {
   id: string;
@@ -203,10 +193,8 @@ interface Space {
   sure?: number;
   topics: Topic[];
   byId: Map<string, Topic>;
-  /** Question counts per word across the space, for distinguishing label terms. */
-  vocab: Map<string, number>;
-  /** The same per adjacent pair of content words ("google pay"), for label phrases. */
-  pairs: Map<string, number>;
+  /** How many of the space's questions said each label term: a label's idf, and its phrases. */
+  vocabulary: ProjectTerms;
   questions: number;
   sinceMerge: number;
   /** Assignment counter at the last flush pass: topics born after it are this flush's. */
@@ -444,163 +432,6 @@ function hashId(...parts: string[]): string {
   return (id === 0n ? 1n : id).toString();
 }
 
-function isContent(w: string): boolean {
-  return w.length > 1 && !isStopword(w) && !/^\d+$/.test(w);
-}
-
-/**
- * A question's label terms: its content words, and each pair of content words
- * next to each other within a clause ("google pay", "direct debit"), so a
- * label can name a thing whose words alone name something else.
- */
-function contentTerms(question: string): string[] {
-  const terms = new Set<string>();
-  for (const clause of question.split(/[.,;:!?()[\]"]+/)) {
-    const ws = words(clause);
-    for (let i = 0; i < ws.length; i++) {
-      const w = ws[i] as string;
-      if (!isContent(w)) continue;
-      terms.add(w);
-      const next = ws[i + 1];
-      if (next !== undefined && isContent(next)) terms.add(`${w} ${next}`);
-    }
-  }
-  return [...terms];
-}
-
-/**
- * A picked word grows into a phrase when at least this share of the topic's
- * questions that use it use the phrase, and of the project's questions that
- * use the phrase's rarer word: the word then mostly means the phrase
- * ("google" in "google pay") wherever it is asked, and the label should say so.
- */
-const PHRASE_SHARE = 0.5;
-/** Questions of the topic that must use a pair before it can be a label phrase: one is a coincidence. */
-const PHRASE_MIN = 2;
-/** Words in a label phrase at most. */
-const PHRASE_WORDS = 4;
-
-/**
- * The first `n` label terms from the topic's terms in order of merit: its
- * words, each grown into the phrase of the topic's questions that it mostly
- * stands in (PHRASE_SHARE, PHRASE_MIN), on either side, word by word. A word
- * whose stem an earlier pick holds is not picked again, alone or in a phrase.
- */
-export function labelTerms(
-  ranked: readonly string[],
-  counts: ReadonlyMap<string, number>,
-  projectCount: (term: string) => number | undefined,
-  n: number,
-): string[] {
-  // The pairs each word starts and ends (`partner` picks the most used; ties in list order).
-  const starts = new Map<string, string[]>();
-  const ends = new Map<string, string[]>();
-  for (const term of ranked) {
-    const space = term.indexOf(' ');
-    if (space < 0) continue;
-    const a = term.slice(0, space);
-    const b = term.slice(space + 1);
-    const after = starts.get(a);
-    if (after) after.push(b);
-    else starts.set(a, [b]);
-    const before = ends.get(b);
-    if (before) before.push(a);
-    else ends.set(b, [a]);
-  }
-  const count = (term: string) => counts.get(term) ?? 0;
-  // A term the project forgot (or never counted, in a restored topic): the topic's own count stands in.
-  const inProject = (term: string) => projectCount(term) ?? count(term);
-  // Stems the picks hold: "rates" after "exchange rate" would name it twice.
-  const taken = new Set<string>();
-  const picked: string[] = [];
-  // The word beside `w` that most of w's uses have, on the side `side` lists,
-  // if any: never one the phrase or an earlier pick holds.
-  const partner = (w: string, side: Map<string, string[]>, pair: (x: string) => string, phrase: string[]) => {
-    let best: string | undefined;
-    let uses = 0;
-    for (const x of side.get(w) ?? []) {
-      const root = stem(x);
-      if (taken.has(root) || phrase.some((p) => stem(p) === root)) continue;
-      const c = count(pair(x));
-      if (best === undefined || c > uses) [best, uses] = [x, c];
-    }
-    if (best === undefined) return undefined;
-    const rarer = Math.min(inProject(w), inProject(best));
-    return uses >= PHRASE_MIN &&
-      uses >= PHRASE_SHARE * count(w) &&
-      inProject(pair(best)) >= PHRASE_SHARE * rarer
-      ? best
-      : undefined;
-  };
-  for (const term of ranked) {
-    if (picked.length >= n) break;
-    if (term.includes(' ') || taken.has(stem(term))) continue;
-    const phrase = [term];
-    while (phrase.length < PHRASE_WORDS) {
-      const last = phrase.at(-1) as string;
-      const first = phrase[0] as string;
-      const next = partner(last, starts, (x) => `${last} ${x}`, phrase);
-      if (next !== undefined) {
-        phrase.push(next);
-        continue;
-      }
-      const prev = partner(first, ends, (x) => `${x} ${first}`, phrase);
-      if (prev === undefined) break;
-      phrase.unshift(prev);
-    }
-    for (const w of phrase) taken.add(stem(w));
-    picked.push(phrase.join(' '));
-  }
-  return picked;
-}
-
-/** Questions of the space that used a label term (a word or a pair), if the space still counts it. */
-function projectCount(s: Space, term: string): number | undefined {
-  return (term.includes(' ') ? s.pairs : s.vocab).get(term);
-}
-
-/** Adds `n` to a label term's count in its space. */
-function countTerm(s: Space, term: string, n: number): void {
-  const pair = term.includes(' ');
-  const counts = pair ? s.pairs : s.vocab;
-  counts.set(term, (counts.get(term) ?? 0) + n);
-  const cap = pair ? PAIR_CAP : VOCAB_CAP;
-  if (counts.size > cap) forgetRarest(counts, Math.floor(cap * 0.75));
-}
-
-/**
- * Keeps the `keep` most used terms; on ties, those first counted later (a
- * project's newer vocabulary). Runs once per quarter of the cap's new terms,
- * so its sort costs O(log n) per term.
- */
-export function forgetRarest(counts: Map<string, number>, keep: number): void {
-  const floor = [...counts.values()].sort((a, b) => b - a)[keep - 1] as number;
-  for (const [term, c] of counts) if (c < floor) counts.delete(term);
-  for (const [term, c] of counts) {
-    if (counts.size <= keep) break;
-    if (c === floor) counts.delete(term);
-  }
-}
-
-/**
- * A restored topic's term counts. They are not stored; ranks stand in for
- * them so labels survive, and a label phrase comes back as its words and
- * adjacent pairs, from which labelTerms grows it again.
- */
-function restoredTerms(topTerms: readonly string[], size: number): Map<string, number> {
-  const terms = new Map<string, number>();
-  const set = (term: string, c: number) => terms.set(term, Math.max(terms.get(term) ?? 0, c));
-  topTerms.forEach((term, rank) => {
-    const c = Math.max(1, Math.round(size / (rank + 1)));
-    const ws = term.split(' ');
-    ws.forEach((w, i) => {
-      set(w, c);
-      if (i > 0) set(`${ws[i - 1]} ${w}`, c);
-    });
-  });
-  return terms;
-}
-
 function formatDate(d: Date): string {
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }
@@ -689,8 +520,7 @@ export class TopicClusterer {
         calibration: fixed ? undefined : { total: new Float64Array(dimension), totalSq: 0 },
         topics: [],
         byId: new Map(),
-        vocab: new Map(),
-        pairs: new Map(),
+        vocabulary: new ProjectTerms(),
         questions: 0,
         sinceMerge: 0,
         flushSeq: 0,
@@ -769,7 +599,7 @@ export class TopicClusterer {
     s.questions++;
     s.seq++;
     const terms = contentTerms(question);
-    for (const term of terms) countTerm(s, term, 1);
+    for (const term of terms) s.vocabulary.add(term, 1);
 
     let topic: Topic;
     let created = false;
@@ -919,11 +749,7 @@ export class TopicClusterer {
       t.repSim = sim;
       t.representative = question;
     }
-    for (const w of terms) t.terms.set(w, (t.terms.get(w) ?? 0) + 1);
-    if (t.terms.size > TERM_CAP) {
-      const kept = [...t.terms].sort((a, b) => b[1] - a[1]).slice(0, TERM_KEEP);
-      t.terms = new Map(kept);
-    }
+    t.terms = countTopicTerms(t.terms, terms);
   }
 
   /** The space's thresholds for now: fixed (base 0), or on its calibrated baseline. */
@@ -1215,16 +1041,7 @@ export class TopicClusterer {
   }
 
   private label(s: Space, t: Topic, n = 3): string[] {
-    // Words frequent in the topic, rare in the project: tf × idf over the
-    // space's questions. Pairs are not ranked: they only grow picked words.
-    const scored: [string, number][] = [];
-    const pairs: string[] = [];
-    for (const [w, c] of t.terms) {
-      if (w.includes(' ')) pairs.push(w);
-      else scored.push([w, (c / t.size) * Math.log((1 + s.questions) / (1 + (s.vocab.get(w) ?? c)))]);
-    }
-    scored.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    return labelTerms([...scored.map(([w]) => w), ...pairs], t.terms, (term) => projectCount(s, term), n);
+    return topicLabel(t.terms, t.size, s.vocabulary, s.questions, n);
   }
 
   topics(projectId: string): TopicView[] {
@@ -1360,7 +1177,7 @@ export class TopicClusterer {
       if (r.embedder === this.builtinEmbedder(r.project_id).id)
         this.builtinEmbedder(r.project_id).observe(r.representative);
       s.questions += size;
-      for (const [term, c] of terms) countTerm(s, term, c);
+      for (const [term, c] of terms) s.vocabulary.add(term, c);
       restored++;
     }
     return { restored, errors };

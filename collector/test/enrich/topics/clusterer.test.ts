@@ -1,7 +1,7 @@
 import { seededRandom } from '@oversight/scorers';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
-import { forgetRarest, labelTerms, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
+import { TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TopicRow } from '../../../src/enrich/topics/types.ts';
 import { encoderLike, gaussian } from './encoder-like.ts';
@@ -68,70 +68,6 @@ describe('TopicClusterer', () => {
     // "keeps rejecting" is said once: a coincidence, not a phrase (PHRASE_MIN).
     expect(topic?.topTerms).toContain('rejecting');
     expect(topic?.topTerms.some((t) => t.includes(' ') && t !== 'google pay')).toBe(false);
-  });
-
-  it('grows a word into its phrase only where most of its uses are that phrase', () => {
-    const topic = new Map([
-      ['virtual', 6],
-      ['cards', 6],
-      ['disposable', 5],
-      ['virtual cards', 6],
-      ['disposable virtual', 5],
-      ['card', 2],
-      ['fees', 4],
-      ['fees apply', 1],
-      ['apply', 1],
-    ]);
-    const ranked = [
-      'disposable',
-      'virtual',
-      'fees',
-      'cards',
-      'card',
-      'apply',
-      'virtual cards',
-      'disposable virtual',
-      'fees apply',
-    ];
-    // Chained on both sides, word by word; "card" is the stem of a word the phrase holds.
-    expect(labelTerms(ranked, topic, (w) => topic.get(w), 3)).toEqual([
-      'disposable virtual cards',
-      'fees',
-      'apply',
-    ]);
-    // The same pair is rare for the project's own "virtual": not a phrase there.
-    const project = new Map([...topic, ['virtual', 40], ['cards', 60], ['disposable', 30]]);
-    expect(labelTerms(ranked, topic, (w) => project.get(w), 3)).toEqual(['disposable', 'virtual', 'fees']);
-    // "card" is broader than "virtual card" and picked first: the phrase may not take it again.
-    const broad = ['card', 'fees', 'virtual', 'virtual card'];
-    const counts = new Map([
-      ['card', 20],
-      ['fees', 3],
-      ['virtual', 6],
-      ['virtual card', 6],
-    ]);
-    expect(labelTerms(broad, counts, (w) => counts.get(w), 3)).toEqual(['card', 'fees', 'virtual']);
-  });
-
-  it("bounds a project's label counts by forgetting the least used terms, the newer kept on ties", () => {
-    const counts = new Map<string, number>();
-    for (let i = 0; i < 100; i++) counts.set(`w${i}`, i % 10 === 0 ? 5 : i % 3 === 0 ? 2 : 1);
-    forgetRarest(counts, 20);
-    expect(counts.size).toBe(20);
-    // The ten counted 5 times, then the last ten of those counted twice (none of those counted once).
-    expect([...counts.values()].filter((c) => c === 5)).toHaveLength(10);
-    expect([...counts.entries()].filter(([, c]) => c === 2).map(([w]) => w)).toEqual([
-      'w69',
-      'w72',
-      'w75',
-      'w78',
-      'w81',
-      'w84',
-      'w87',
-      'w93',
-      'w96',
-      'w99',
-    ]);
   });
 
   it('derives ids from project and founding question, so a replay names topics identically', () => {

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import {
+  contentTerms,
+  countTopicTerms,
+  forgetRarest,
+  labelTerms,
+  ProjectTerms,
+  restoredTerms,
+  topicLabel,
+} from '../../../src/enrich/topics/labels.ts';
+
+describe('topic labels', () => {
+  it('takes content words and adjacent pairs of them within a clause', () => {
+    // "up" is a stop word: "top up" is not a pair, and "top" pairs with nothing after it.
+    expect(contentTerms('Why was my Google Pay top-up declined? Card payment, again')).toEqual([
+      'google',
+      'google pay',
+      'pay',
+      'pay top',
+      'top',
+      'declined',
+      'card',
+      'card payment',
+      'payment',
+      'again',
+    ]);
+    // Stop words and numbers break a pair; a clause boundary does too.
+    expect(contentTerms('send 20 euros to the bank, transfer fees')).toEqual([
+      'send',
+      'euros',
+      'bank',
+      'transfer',
+      'transfer fees',
+      'fees',
+    ]);
+  });
+
+  it('grows a word into its phrase only where most of its uses are that phrase', () => {
+    const topic = new Map([
+      ['virtual', 6],
+      ['cards', 6],
+      ['disposable', 5],
+      ['virtual cards', 6],
+      ['disposable virtual', 5],
+      ['card', 2],
+      ['fees', 4],
+      ['fees apply', 1],
+      ['apply', 1],
+    ]);
+    const ranked = [
+      'disposable',
+      'virtual',
+      'fees',
+      'cards',
+      'card',
+      'apply',
+      'virtual cards',
+      'disposable virtual',
+      'fees apply',
+    ];
+    // Chained on both sides, word by word; "card" is the stem of a word the phrase holds.
+    expect(labelTerms(ranked, topic, (w) => topic.get(w), 3)).toEqual([
+      'disposable virtual cards',
+      'fees',
+      'apply',
+    ]);
+    // The same pair is rare for the project's own "virtual": not a phrase there.
+    const project = new Map([...topic, ['virtual', 40], ['cards', 60], ['disposable', 30]]);
+    expect(labelTerms(ranked, topic, (w) => project.get(w), 3)).toEqual(['disposable', 'virtual', 'fees']);
+    // "card" is broader than "virtual card" and picked first: the phrase may not take it again.
+    const broad = ['card', 'fees', 'virtual', 'virtual card'];
+    const counts = new Map([
+      ['card', 20],
+      ['fees', 3],
+      ['virtual', 6],
+      ['virtual card', 6],
+    ]);
+    expect(labelTerms(broad, counts, (w) => counts.get(w), 3)).toEqual(['card', 'fees', 'virtual']);
+  });
+
+  it("bounds a project's label counts by forgetting the least used terms, the newer kept on ties", () => {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 100; i++) counts.set(`w${i}`, i % 10 === 0 ? 5 : i % 3 === 0 ? 2 : 1);
+    forgetRarest(counts, 20);
+    expect(counts.size).toBe(20);
+    // The ten counted 5 times, then the last ten of those counted twice (none of those counted once).
+    expect([...counts.values()].filter((c) => c === 5)).toHaveLength(10);
+    expect([...counts.entries()].filter(([, c]) => c === 2).map(([w]) => w)).toEqual([
+      'w69',
+      'w72',
+      'w75',
+      'w78',
+      'w81',
+      'w84',
+      'w87',
+      'w93',
+      'w96',
+      'w99',
+    ]);
+  });
+
+  it("bounds a topic's term table: past 64 terms its 32 most used stay", () => {
+    let counts = new Map<string, number>();
+    for (let i = 0; i < 64; i++) counts = countTopicTerms(counts, i < 10 ? [`w${i}`, `w${i}`] : [`w${i}`]);
+    expect(counts.size).toBe(64);
+    const before = counts;
+    counts = countTopicTerms(counts, ['w0']);
+    expect(counts).toBe(before);
+    counts = countTopicTerms(counts, ['new']);
+    expect(counts.size).toBe(32);
+    expect(counts.get('w0')).toBe(3);
+    for (let i = 1; i < 10; i++) expect(counts.get(`w${i}`)).toBe(2);
+  });
+
+  it("counts a project's words and pairs apart, each under its own cap", () => {
+    const project = new ProjectTerms();
+    project.add('google pay', 3);
+    project.add('google', 5);
+    for (let i = 0; i < 16_384; i++) project.add(`pair ${i}`, 1);
+    // The pairs passed their cap (16,384): the most used three quarters stay, the words are untouched.
+    expect(project.get('google pay')).toBe(3);
+    expect(project.get('google')).toBe(5);
+    expect(project.get('pair 0')).toBeUndefined();
+    expect(project.get('pair 16383')).toBe(1);
+  });
+
+  it('ranks words by tf × idf and grows them into phrases; restored counts give the label back', () => {
+    const project = new ProjectTerms();
+    const questions = [
+      'google pay is not working',
+      'can i use google pay abroad',
+      'google pay rejected my card',
+      'card declined abroad',
+      'card payment declined',
+      'my card was declined',
+    ];
+    let counts = new Map<string, number>();
+    for (const q of questions) {
+      const terms = contentTerms(q);
+      for (const t of terms) project.add(t, 1);
+      if (q.includes('google')) counts = countTopicTerms(counts, terms);
+    }
+    const label = topicLabel(counts, 3, project, questions.length, 3);
+    // "google" and "pay" are the topic's in every question, and always side by side.
+    expect(label[0]).toBe('google pay');
+    // "abroad" is said by two of the project's six questions, "rejected" and "use" by one.
+    expect(label.slice(1).sort()).toEqual(['rejected', 'use']);
+    // Restored ranks stand in for the counts: the same terms, the phrase grown again.
+    const restored = restoredTerms(label, 3);
+    expect(restored.get('google pay')).toBe(3);
+    expect(topicLabel(restored, 3, project, questions.length, 3).sort()).toEqual([...label].sort());
+  });
+});
