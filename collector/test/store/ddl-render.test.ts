@@ -26,6 +26,7 @@ describe('DDL templates', () => {
       '16_gap_score_rollup',
       '17_kb_gaps_graded',
       '18_answer_votes',
+      '19_topic_term_counts',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -114,6 +115,8 @@ describe('DDL templates', () => {
       // 016 adds the graded gap score to the quality ledger and its roll-up
       'quality_events',
       'llm_quality_hourly',
+      // 019 adds term_counts to topics_local
+      'topics',
     ]);
     // The roll-up's view reads the ledger's new column on each shard's local tables.
     const modified = statements.find((s) =>

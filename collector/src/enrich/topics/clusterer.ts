@@ -365,6 +365,7 @@ function tombstone(s: Space, id: string, at: Date, mergedInto = '0'): TopicRow {
     // Nothing is rebuilt from a tombstone; a merge pass can bury dozens.
     centroid: [],
     gap_count: 0,
+    term_counts: {},
     merged_into: mergedInto,
   };
 }
@@ -1098,6 +1099,7 @@ export class TopicClusterer {
       embedder: s.embedderId,
       centroid: Array.from(t.sum, (x) => x / t.size),
       gap_count: t.gapCount,
+      term_counts: Object.fromEntries(t.terms),
       merged_into: '0',
     };
   }
@@ -1151,7 +1153,8 @@ export class TopicClusterer {
       if (existing) {
         removeTopic(s, existing);
       }
-      const terms = restoredTerms(r.top_terms, size);
+      // Rows written before term_counts was stored have only the label's terms, by rank.
+      const terms = r.term_counts.size > 0 ? r.term_counts : restoredTerms(r.top_terms, size);
       const t: Topic = {
         id: r.topic_id,
         sum,

@@ -103,7 +103,8 @@ export interface TopicsEnricher extends TraceEnricher {
 function topicsPage(database: string): string {
   // The output is named topic_id (a string: JSON numbers lose precision past 2^53); t.topic_id is the column.
   return `SELECT t.project_id AS project_id, toString(t.topic_id) AS topic_id, label, top_terms, size, first_seen,
-       last_seen, representative, embedder, centroid, gap_count, toString(merged_into) AS merged_into
+       last_seen, representative, embedder, centroid, gap_count, term_counts,
+       toString(merged_into) AS merged_into
 FROM ${qualifiedTable(database, TOPICS)} AS t FINAL
 WHERE (t.project_id, t.topic_id) > ({project:String}, {topic:UInt64})
 ORDER BY t.project_id, t.topic_id

@@ -40,6 +40,27 @@ const vector = z
     }
   });
 
+/**
+ * A topic's label counts as ClickHouse gives a Map(String, UInt32) in JSON (an
+ * object), read into a Map in one loop, as the centroid is: a topic has up to
+ * 64 of them. A bad count is named by its term.
+ */
+const termCounts = z
+  .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+    message: 'expected an object of term counts',
+  })
+  .transform((v, ctx) => {
+    const counts = new Map<string, number>();
+    for (const [term, c] of Object.entries(v)) {
+      if (typeof c !== 'number' || !Number.isInteger(c) || c < 0) {
+        ctx.addIssue({ code: 'custom', path: [term], message: `expected a count, got ${String(c)}` });
+        return z.NEVER;
+      }
+      counts.set(term, c);
+    }
+    return counts;
+  });
+
 export const topicRowSchema = z
   .object({
     project_id: z.string().min(1),
@@ -55,6 +76,8 @@ export const topicRowSchema = z
     embedder: z.string().min(1),
     centroid: vector,
     gap_count: uint.default(0),
+    /** How many of the topic's questions said each label term (schema 019); empty before it. */
+    term_counts: termCounts.default(() => new Map<string, number>()),
     /** On a merge's tombstone, the live topic that holds its questions now; '0' otherwise (schema 014). */
     merged_into: z
       .union([z.string().regex(/^[0-9]+$/), z.bigint(), z.number().int().nonnegative()])
@@ -87,6 +110,8 @@ export interface TopicRow {
   /** Mean of the member embeddings (not normalised), so size × centroid restores the running sum. */
   centroid: number[];
   gap_count: number;
+  /** Questions of the topic that said each label term (word or adjacent pair): what its label is read from. */
+  term_counts: Record<string, number>;
   /** UInt64 text: on a merge's tombstone, the live topic that holds its questions now; '0' otherwise. */
   merged_into: string;
 }

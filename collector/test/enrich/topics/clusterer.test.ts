@@ -113,8 +113,48 @@ describe('TopicClusterer', () => {
     const label = before.topics('p1').find((t) => t.topicId === ids[0])?.label;
     expect(label).toMatch(/^disposable virtual card/);
     const after = new TopicClusterer({ thresholdsFor: literal(0.2, 2) });
-    after.restore(JSON.parse(JSON.stringify(before.snapshot())));
+    // A row written before term_counts was stored: the label's terms by rank stand in for the counts.
+    const rows = JSON.parse(JSON.stringify(before.snapshot()));
+    for (const r of rows) delete r.term_counts;
+    after.restore(rows);
     expect(after.topics('p1').find((t) => t.topicId === ids[0])?.label).toBe(label);
+  });
+
+  it('labels every topic after a restart as before it, from the stored term counts', () => {
+    // Subjects sharing a pool of words, so a label's order rests on the counts and the project's idf.
+    const rand = seededRandom(7);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)] as T;
+    const subjects = [
+      ['card', 'delivery'],
+      ['exchange', 'rate'],
+      ['top', 'up'],
+      ['refund', 'merchant'],
+      ['pin', 'blocked'],
+      ['transfer', 'pending'],
+      ['atm', 'cash'],
+      ['virtual', 'card'],
+      ['account', 'verify'],
+      ['fee', 'charged'],
+    ];
+    const shared = ['status', 'wrong', 'still', 'again', 'late', 'failed', 'missing', 'app', 'today', 'help'];
+    const before = new TopicClusterer({ now: fixedClock() });
+    for (let i = 0; i < 600; i++) {
+      const [a, b] = pick(subjects);
+      before.assign('p1', `${a} ${b} ${pick(shared)} ${pick(shared)} ${rand() < 0.5 ? pick(shared) : ''}`);
+    }
+    before.maintain({ final: true });
+    const labels = new Map(before.topics('p1').map((t) => [t.topicId, t.topTerms]));
+    expect(labels.size).toBeGreaterThan(5);
+    const after = new TopicClusterer();
+    after.restore(JSON.parse(JSON.stringify(before.snapshot())));
+    expect(new Map(after.topics('p1').map((t) => [t.topicId, t.topTerms]))).toEqual(labels);
+    // And on from there: the same questions label the same topics alike.
+    for (let i = 0; i < 50; i++) {
+      const [a, b] = pick(subjects);
+      const q = `${a} ${b} ${pick(shared)} ${pick(shared)}`;
+      expect(after.assign('p1', q)).toBe(before.assign('p1', q));
+    }
+    expect(after.topics('p1').map((t) => t.label)).toEqual(before.topics('p1').map((t) => t.label));
   });
 
   it('reports bad rows on restore and loads the rest', () => {
@@ -125,20 +165,26 @@ describe('TopicClusterer', () => {
     const infinite = { ...good[0], topic_id: '7', centroid: [0.5, Number.POSITIVE_INFINITY] };
     const text = { ...good[0], topic_id: '8', centroid: [0.5, 0.25, '0.1'] };
     const flat = { ...good[0], topic_id: '9', centroid: '0.5,0.25' };
+    const negative = { ...good[0], topic_id: '10', term_counts: { card: 5, payment: -1 } };
+    const listed = { ...good[0], topic_id: '11', term_counts: [['card', 5]] };
     const fresh = new TopicClusterer();
     const { restored, errors } = fresh.restore([
       bad as never,
       infinite as never,
       text as never,
       flat as never,
+      negative as never,
+      listed as never,
       ...good,
     ]);
     expect(restored).toBe(1);
-    expect(errors).toHaveLength(4);
+    expect(errors).toHaveLength(6);
     expect(errors[0]).toMatch(/topics row 0: topic_id/);
     expect(errors[1]).toMatch(/topics row 1: centroid\.1 .*Infinity/);
     expect(errors[2]).toMatch(/topics row 2: centroid\.2 .*got 0\.1/);
     expect(errors[3]).toMatch(/topics row 3: centroid .*array of numbers/);
+    expect(errors[4]).toMatch(/topics row 4: term_counts\.payment .*got -1/);
+    expect(errors[5]).toMatch(/topics row 5: term_counts .*object of term counts/);
   });
 
   it('never lets a project see another project’s topics', () => {

@@ -254,6 +254,27 @@ describe('topics enricher', () => {
         .map((t) => t.topicId)
         .sort(),
     );
+    // Each topic's label counts come back from the table (term_counts), so its label does too.
+    const stored = await store.query<{ size: string | number; term_counts: Record<string, number> }>(
+      `SELECT size, term_counts FROM ${store.database}.topics FINAL WHERE project_id = 'restart' AND size > 0`,
+    );
+    expect(stored.length).toBe(3);
+    for (const r of stored) {
+      const counts = Object.values(r.term_counts);
+      expect(counts.length).toBeGreaterThan(3);
+      expect(Math.max(...counts)).toBeLessThanOrEqual(Number(r.size));
+    }
+    const counts = (c: typeof first.clusterer) =>
+      new Map(
+        c
+          .snapshot()
+          .filter((r) => r.size > 0)
+          .map((r) => [r.topic_id, r.term_counts]),
+      );
+    expect(counts((await restoreTopics(store)).clusterer)).toEqual(counts(first.clusterer));
+    const labels = (c: typeof first.clusterer) =>
+      new Map(c.topics('restart').map((t) => [t.topicId, t.topTerms.join(', ')]));
+    expect(labels(second.clusterer)).toEqual(labels(first.clusterer));
     const again = [
       { question: 'my card payment got declined today', key: 'card' },
       { question: 'what exchange rate applies to euros', key: 'fx' },
