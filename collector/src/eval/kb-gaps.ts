@@ -9,8 +9,8 @@
  * relevance of the three documents, which the trace stage adds in
  * production, is measured alone and combined but left out of the headline
  * score: with today's weights it lowers the ranking on this protocol, whose
- * documents are one-line questions (README, "Topics and knowledge-base
- * gaps"). Reported: AUROC of the per-question gap score (positive = gap
+ * documents are one-line questions (docs/topics.md, "The gap score").
+ * Reported: AUROC of the per-question gap score (positive = gap
  * intent) and the precision of the top-k topics by gap score, k = number of
  * gap intents; `evaluateKbGapDraws` reruns the protocol with seeded draws of
  * other gap intents.

@@ -26,7 +26,7 @@
  * topics have more questions and closer partners have merged first. Merging
  * every pair as soon as it clears the bar locks in early, noisy choices: on
  * banking77 waiting raised NMI from 0.647 to 0.658 and ARI from 0.287 to
- * 0.298 at the same thresholds (README, "Topics and knowledge-base gaps").
+ * 0.298 at the same thresholds (docs/topics.md).
  * The collector also asks for a flush pass after every batch; it merges only
  * what is sure and the mutual pairs of topics the flush founded (a burst),
  * round after round as those merge, so the figures hold at any request rate

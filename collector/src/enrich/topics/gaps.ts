@@ -191,8 +191,8 @@ export class RetrievalCalibrator {
 
 /**
  * Weight of the peers' nearness against the top score's percentile in
- * `GapCalibrator`: the even prior, not a fitted value (README, "Topics and
- * knowledge-base gaps", has the figures for 0.25–0.75).
+ * `GapCalibrator`: the even prior, not a fitted value (docs/topics.md, "The
+ * gap score", has the figures for 0.25–0.75).
  */
 export const PEER_WEIGHT = 0.5;
 
@@ -324,7 +324,7 @@ export const GAP_SCORE_SHRINK = 5;
  * question about a missing subject can still retrieve a lexically close
  * document, while its neighbours' scores pool the evidence. Even weights are
  * the prior, not a fitted value. Measured on the kb-gaps protocol with the
- * figures in README.md ("Topics and knowledge-base gaps").
+ * figures in docs/topics.md ("Measured on banking77").
  */
 export function topicInformedScore(own: number, topicMean: number | undefined): number {
   if (topicMean === undefined || !Number.isFinite(topicMean)) return own;
