@@ -18,8 +18,24 @@ const VOCAB_CAP = 50_000;
  */
 const PAIR_CAP = 16_384;
 
+/**
+ * Contractions of two stop words that are not also words ("didn't", "what's";
+ * not "we'll", "she'll"): `words()` drops the apostrophe, so each arrives as
+ * one word the stop list does not hold, and labels read "make, didnt, app".
+ * For labels only: as embedding features they changed no clustering or gap
+ * figure beyond the spread over orders and draws, and changing features would
+ * move every stored topic's space.
+ */
+const CONTRACTIONS = new Set(
+  (
+    'didnt doesnt isnt wasnt arent werent wont couldnt shouldnt wouldnt havent hasnt hadnt neednt mustnt mightnt ' +
+    'shant aint shouldve couldve wouldve mightve mustve whats thats theres heres hows wheres whos whens whys ' +
+    'youre youve youll youd theyre theyve theyll theyd weve shes hes itll'
+  ).split(' '),
+);
+
 function isContent(w: string): boolean {
-  return w.length > 1 && !isStopword(w) && !/^\d+$/.test(w);
+  return w.length > 1 && !isStopword(w) && !CONTRACTIONS.has(w) && !/^\d+$/.test(w);
 }
 
 /**

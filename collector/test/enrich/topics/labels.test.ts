@@ -24,6 +24,17 @@ describe('topic labels', () => {
       'payment',
       'again',
     ]);
+    // A contraction of two stop words is not a label word ("didn't", "what's" arrive without the
+    // apostrophe); one that spells a word ("well") is.
+    expect(contentTerms("Why didn't my card arrive? What's wrong, it worked well")).toEqual([
+      'card',
+      'card arrive',
+      'arrive',
+      'wrong',
+      'worked',
+      'worked well',
+      'well',
+    ]);
     // Stop words and numbers break a pair; a clause boundary does too.
     expect(contentTerms('send 20 euros to the bank, transfer fees')).toEqual([
       'send',
