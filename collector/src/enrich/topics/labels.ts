@@ -34,6 +34,13 @@ const CONTRACTIONS = new Set(
   ).split(' '),
 );
 
+/**
+ * The particles of phrasal verbs and nouns ("top up", "log in", "sign out"):
+ * stop words, so never label words alone, but a pair may end in one, and a
+ * label then says "top up" where the word alone says "top".
+ */
+const PARTICLES = new Set(['up', 'out', 'in', 'on', 'off', 'down', 'back', 'over']);
+
 function isContent(w: string): boolean {
   return w.length > 1 && !isStopword(w) && !CONTRACTIONS.has(w) && !/^\d+$/.test(w);
 }
@@ -52,7 +59,7 @@ export function contentTerms(question: string): string[] {
       if (!isContent(w)) continue;
       terms.add(w);
       const next = ws[i + 1];
-      if (next !== undefined && isContent(next)) terms.add(`${w} ${next}`);
+      if (next !== undefined && (isContent(next) || PARTICLES.has(next))) terms.add(`${w} ${next}`);
     }
   }
   return [...terms];
@@ -170,7 +177,8 @@ export function restoredTerms(topTerms: readonly string[], size: number): Map<st
     const c = Math.max(1, Math.round(size / (rank + 1)));
     const ws = term.split(' ');
     ws.forEach((w, i) => {
-      set(w, c);
+      // A phrase's particle ("top up") is a pair's end, never a word of its own.
+      if (isContent(w)) set(w, c);
       if (i > 0) set(`${ws[i - 1]} ${w}`, c);
     });
   });

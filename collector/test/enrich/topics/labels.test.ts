@@ -11,13 +11,14 @@ import {
 
 describe('topic labels', () => {
   it('takes content words and adjacent pairs of them within a clause', () => {
-    // "up" is a stop word: "top up" is not a pair, and "top" pairs with nothing after it.
+    // "up" is a stop word, never a label word alone, but a particle a pair may end in ("top up").
     expect(contentTerms('Why was my Google Pay top-up declined? Card payment, again')).toEqual([
       'google',
       'google pay',
       'pay',
       'pay top',
       'top',
+      'top up',
       'declined',
       'card',
       'card payment',
@@ -133,6 +134,38 @@ describe('topic labels', () => {
     expect(project.get('google')).toBe(5);
     expect(project.get('pair 0')).toBeUndefined();
     expect(project.get('pair 16383')).toBe(1);
+  });
+
+  it('grows a word into the phrasal verb its questions say ("top up"), and never labels with a particle', () => {
+    const project = new ProjectTerms();
+    const topic = [
+      'my top up failed',
+      'why did my top up fail',
+      'top up by bank transfer',
+      'how long does a top up take',
+    ];
+    const others = [
+      'card payment declined',
+      'exchange rate for euros',
+      'where is my card',
+      'sign in to the app',
+    ];
+    let counts = new Map<string, number>();
+    for (const q of [...topic, ...others]) {
+      const terms = contentTerms(q);
+      for (const t of terms) project.add(t, 1);
+      if (topic.includes(q)) counts = countTopicTerms(counts, terms);
+    }
+    const label = topicLabel(counts, topic.length, project, topic.length + others.length, 5);
+    expect(label[0]).toBe('top up');
+    expect(label).not.toContain('up');
+    expect(label.some((t) => t.split(' ').includes('top') && t !== 'top up')).toBe(false);
+    // Read back from the label alone (a row from before term_counts), the particle is no word.
+    const restored = restoredTerms(label, topic.length);
+    expect(restored.has('up')).toBe(false);
+    const relabelled = topicLabel(restored, topic.length, project, topic.length + others.length, 5);
+    expect(relabelled).toContain('top up');
+    expect(relabelled).not.toContain('up');
   });
 
   it('ranks words by tf × idf and grows them into phrases; restored counts give the label back', () => {
