@@ -27,7 +27,15 @@ export {
   type TopicThresholds,
   USE_TOPIC_THRESHOLDS,
 } from './topic-thresholds.ts';
-export { cosine, type Embedder, isSyncEmbedder, normalizeInPlace, type SyncEmbedder } from './types.ts';
+export {
+  cosine,
+  type Embedder,
+  isSyncEmbedder,
+  normalizeInPlace,
+  QUESTION_CHARS,
+  questionText,
+  type SyncEmbedder,
+} from './types.ts';
 export {
   USE_PACKAGES,
   USE_WIDTH,

@@ -12,6 +12,21 @@ export interface Embedder {
   close?(): Promise<void>;
 }
 
+/**
+ * Characters of a question that topics read: its opening, where its subject
+ * is. A document pasted as the user's message would otherwise cost in
+ * proportion to its length: the hashed embedder and the clusterer ≈ 50 ms of
+ * the collector's event loop at 100,000 characters, the sentence encoder
+ * seconds, an endpoint its token limit, and every `topics` row that keeps it
+ * as the representative question its size.
+ */
+export const QUESTION_CHARS = 2_000;
+
+/** The part of a question that topics read (`QUESTION_CHARS`). */
+export function questionText(text: string): string {
+  return text.length > QUESTION_CHARS ? text.slice(0, QUESTION_CHARS) : text;
+}
+
 /** An embedder cheap enough to call inline, one text at a time, on the drain. */
 export interface SyncEmbedder extends Embedder {
   embedOne(text: string): Float32Array;

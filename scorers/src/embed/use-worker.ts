@@ -10,6 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
+import { questionText } from './types.ts';
 
 const dataSchema = z.object({
   embeddingsModule: z.string().min(1),
@@ -21,13 +22,6 @@ const requestSchema = z.object({ id: z.number().int(), texts: z.array(z.string()
 interface UseModel {
   embed(texts: string[]): Promise<unknown>;
 }
-
-/**
- * Characters of a text the encoder reads: a question's topic is in its
- * opening, and the forward pass grows with the length (a pasted document
- * would hold the worker for seconds).
- */
-const MAX_CHARS = 2_000;
 
 const settings = dataSchema.parse(workerData);
 const port = parentPort;
@@ -94,7 +88,8 @@ port.on('message', (message: unknown) => {
       for (let i = 0; i < kept.length; i += settings.batchSize) {
         const batch = kept
           .slice(i, i + settings.batchSize)
-          .map((k) => (texts[k] as string).slice(0, MAX_CHARS));
+          // The forward pass grows with the length: a pasted document would hold the worker for seconds.
+          .map((k) => questionText(texts[k] as string));
         const out = flatten(await m.embed(batch), batch.length);
         width = out.width;
         parts.push(out.data);

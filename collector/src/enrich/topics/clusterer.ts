@@ -39,6 +39,7 @@ import {
   CALIBRATED_TOPIC_THRESHOLDS,
   HASHED_TOPIC_THRESHOLDS,
   HashedEmbedder,
+  questionText,
   type TopicThresholds,
 } from '@oversight/scorers/embed';
 import { CentroidIndex } from './centroid-index.ts';
@@ -561,6 +562,8 @@ export class TopicClusterer {
     embedderId?: string,
   ): Assignment {
     if (projectId === '') throw new Error('assign: empty project id');
+    // Its opening, as the enricher embeds it: terms, label and representative come from the same text.
+    const text = questionText(question);
     let vector: Float32Array;
     let spaceId: string;
     if (embedding != null && embedding.length > 0) {
@@ -576,10 +579,10 @@ export class TopicClusterer {
       spaceId = embedderId ?? `app:${vector.length}`;
     } else {
       const e = this.builtinEmbedder(projectId);
-      vector = e.embedOne(question);
+      vector = e.embedOne(text);
       spaceId = e.id;
     }
-    return this.place(this.space(projectId, spaceId, vector.length), question, vector);
+    return this.place(this.space(projectId, spaceId, vector.length), text, vector);
   }
 
   private place(s: Space, question: string, q: Float32Array): Assignment {

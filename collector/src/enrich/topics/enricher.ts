@@ -20,6 +20,7 @@ import {
   type Embedder,
   OnnxEmbedder,
   OpenAIEmbedder,
+  questionText,
   type SuppliedEmbedding,
   suppliedEmbedding,
   UseEmbedder,
@@ -286,7 +287,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   async function externalVectors(asked: readonly TraceGeneration[]): Promise<Float32Array[] | undefined> {
     if (!external || asked.length === 0) return undefined;
     if (now().getTime() < externalDownUntil) return undefined;
-    const questions = asked.map((g) => g.pair.question);
+    const questions = asked.map((g) => questionText(g.pair.question));
     try {
       const vectors = await embedQuestions(asked, questions);
       if (vectors.length !== questions.length)
@@ -307,7 +308,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   // `rescore` is not needed: the memory of recent generations tells a re-scored
   // span from a new one, even when the trace stage cannot (a WAL replay).
   async function enrich(generations: TraceGeneration[], context?: EnrichContext): Promise<TraceEnrichment> {
-    const asked = generations.filter((g) => g.pair.question.trim() !== '');
+    const asked = generations.filter((g) => questionText(g.pair.question).trim() !== '');
     const supplied = new Map<TraceGeneration, SuppliedEmbedding>();
     for (const g of asked) {
       const app = appEmbedding(g.retrievals);
@@ -332,7 +333,8 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       const before = seen.get(key);
       let topicId: string | undefined;
       let peers = before?.peers ?? null;
-      if (g.pair.question.trim() !== '') {
+      const question = questionText(g.pair.question);
+      if (question.trim() !== '') {
         if (before) {
           // Already counted (a re-scored trace, or the same span twice): keep
           // its topic, under its current id, rather than adding it twice.
@@ -343,10 +345,10 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
           let assigned: Assignment;
           try {
             assigned = app
-              ? clusterer.assignDetailed(g.projectId, g.pair.question, app.vector, app.embedder)
+              ? clusterer.assignDetailed(g.projectId, question, app.vector, app.embedder)
               : vector && external
-                ? clusterer.assignDetailed(g.projectId, g.pair.question, vector, external.id)
-                : clusterer.assignDetailed(g.projectId, g.pair.question);
+                ? clusterer.assignDetailed(g.projectId, question, vector, external.id)
+                : clusterer.assignDetailed(g.projectId, question);
           } catch (error) {
             // A vector the clusterer refuses (zero, non-finite, another width
             // under the same name) costs this question its preferred space, not
@@ -355,7 +357,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
               `assign:${g.projectId}`,
               `topics: project ${g.projectId}: ${(error as Error).message}; using the built-in embedder`,
             );
-            assigned = clusterer.assignDetailed(g.projectId, g.pair.question);
+            assigned = clusterer.assignDetailed(g.projectId, question);
           }
           topicId = assigned.topicId;
           peers = nearness.percentile(g.projectId, assigned.embedder, assigned.nearest);
@@ -391,7 +393,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       const gap = result.kbGap === true;
       if (!before) {
         if (gap) clusterer.recordGap(g.projectId, topicId);
-        gaps.record(g.projectId, topicId, g.pair.question, { ...result, score: own }, now().getTime());
+        gaps.record(g.projectId, topicId, question, { ...result, score: own }, now().getTime());
       } else if (before.gap !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
       // The score the kb-gaps eval ranks questions by: its own evidence and its topic's so far.
       if (own !== null) g.found.kbGapScore = topicInformedScore(own, gaps.meanScore(g.projectId, topicId));

@@ -187,6 +187,19 @@ describe('TopicClusterer', () => {
     expect(errors[5]).toMatch(/topics row 5: term_counts .*object of term counts/);
   });
 
+  it('reads a question’s opening only: a pasted document costs and stores no more than 2,000 characters', () => {
+    const c = new TopicClusterer({ now: fixedClock() });
+    for (const q of CARD) c.assign('p1', q);
+    // The card question, then a long document whose words come only after the opening.
+    const long = `${CARD[0]} ${' '.repeat(2_000)}${'quarterly revenue spreadsheet '.repeat(3_000)}`;
+    expect(long.length).toBeGreaterThan(90_000);
+    const id = c.assign('p1', long);
+    const topic = c.topics('p1').find((t) => t.topicId === id);
+    expect(id).toBe(c.assign('p1', CARD[1] as string));
+    expect(topic?.topTerms.some((t) => /revenue|spreadsheet|quarterly/.test(t))).toBe(false);
+    expect(c.snapshot().every((r) => r.representative.length <= 2_000)).toBe(true);
+  });
+
   it('never lets a project see another project’s topics', () => {
     const c = new TopicClusterer();
     const p1 = CARD.map((q) => c.assign('p1', q));

@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type FeedbackInput, FeedbackSchema } from '@oversight/conventions';
 import { type MockLlm, startMockLlm } from '@oversight/mock-llm';
 import { refusalScorer } from '@oversight/scorers';
-import { HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
+import { HashedEmbedder, QUESTION_CHARS, UseEmbedder } from '@oversight/scorers/embed';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../../src/config.ts';
 import {
@@ -790,10 +790,22 @@ describe('topics enricher', () => {
       expect((rows[TOPICS] ?? []).map((r) => (r.centroid as number[]).length).sort()).toEqual([
         1536, 1536, 4,
       ]);
+      // A pasted document goes out as its opening only, as the clusterer reads it (QUESTION_CHARS).
+      const pasted = generation('endpoint', {
+        question: `summarise ${'the annual report '.repeat(9_000)}`,
+        answer: 'ok',
+        docs: null,
+      });
+      await enricher.enrich([pasted], { rescore: false });
+      const sent = mock.requests.filter((r) => r.path === '/v1/embeddings').at(-1)?.body as {
+        input?: string[];
+      };
+      expect(sent.input?.map((t) => t.length)).toEqual([QUESTION_CHARS]);
+      const calls0 = mock.requests.filter((r) => r.path === '/v1/embeddings').length;
       // A question asked again later costs no request: its vector is cached, and it joins the same topic.
       const again = generation('endpoint', { question: 'euro exchange rate', answer: 'ok', docs: null });
       await enricher.enrich([again], { rescore: false });
-      expect(mock.requests.filter((r) => r.path === '/v1/embeddings')).toHaveLength(1);
+      expect(mock.requests.filter((r) => r.path === '/v1/embeddings')).toHaveLength(calls0);
       expect(again.found.topicId).toBe(gens[2]?.found.topicId);
       await enricher.close();
 
@@ -814,7 +826,7 @@ describe('topics enricher', () => {
             rescore: false,
           },
         );
-      expect(mock.requests.filter((r) => r.path === '/v1/embeddings')).toHaveLength(3);
+      expect(mock.requests.filter((r) => r.path === '/v1/embeddings')).toHaveLength(calls0 + 2);
       await uncached?.close();
       expect(() => resolveConfig({ topicsEmbedderCache: -1 })).toThrow(/topicsEmbedderCache/);
     } finally {
