@@ -19,15 +19,17 @@ const VOCAB_CAP = 50_000;
 const PAIR_CAP = 16_384;
 
 /**
- * Contractions of two stop words that are not also words ("didn't", "what's";
- * not "we'll", "she'll"): `words()` drops the apostrophe, so each arrives as
- * one word the stop list does not hold, and labels read "make, didnt, app".
- * For labels only: as embedding features they changed no clustering or gap
- * figure beyond the spread over orders and draws, and changing features would
- * move every stored topic's space.
+ * Function words the embedder's stop list lacks, never a topic: the pronouns
+ * it leaves out ("delivered, us"), and contractions of two stop words that
+ * are not also words ("didn't", "what's"; not "we'll", "she'll"), which
+ * `words()`, dropping the apostrophe, turns into one word ("make, didnt,
+ * app"). For labels only: contractions as embedding features changed no
+ * clustering or gap figure beyond the spread over orders and draws, and
+ * changing features would move every stored topic's space.
  */
-const CONTRACTIONS = new Set(
+const FUNCTION_WORDS = new Set(
   (
+    'us him her his hers ours yours theirs myself yourself himself herself itself ourselves yourselves themselves ' +
     'didnt doesnt isnt wasnt arent werent wont couldnt shouldnt wouldnt havent hasnt hadnt neednt mustnt mightnt ' +
     'shant aint shouldve couldve wouldve mightve mustve whats thats theres heres hows wheres whos whens whys ' +
     'youre youve youll youd theyre theyve theyll theyd weve shes hes itll'
@@ -42,7 +44,7 @@ const CONTRACTIONS = new Set(
 const PARTICLES = new Set(['up', 'out', 'in', 'on', 'off', 'down', 'back', 'over']);
 
 function isContent(w: string): boolean {
-  return w.length > 1 && !isStopword(w) && !CONTRACTIONS.has(w) && !/^\d+$/.test(w);
+  return w.length > 1 && !isStopword(w) && !FUNCTION_WORDS.has(w) && !/^\d+$/.test(w);
 }
 
 /**

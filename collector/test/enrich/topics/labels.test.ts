@@ -36,6 +36,8 @@ describe('topic labels', () => {
       'worked well',
       'well',
     ]);
+    // Nor is a pronoun the stop list leaves out.
+    expect(contentTerms('Has my card been delivered to us or to him')).toEqual(['card', 'delivered']);
     // Stop words and numbers break a pair; a clause boundary does too.
     expect(contentTerms('send 20 euros to the bank, transfer fees')).toEqual([
       'send',
