@@ -1,6 +1,6 @@
 /**
- * Topic labels: the terms a question brings (its content words and each
- * adjacent pair of them), the counts a topic and its project keep of those
+ * Topic labels: the terms a question brings (its content words, each
+ * adjacent pair of them, and a word with the particle after it), the counts a topic and its project keep of those
  * terms (bounded), and the label read from the counts: words frequent in the
  * topic and rare in the project (tf × idf), each grown into the phrase the
  * topic's questions mostly say ("google pay", "direct debit").
@@ -49,8 +49,9 @@ function isContent(w: string): boolean {
 
 /**
  * A question's label terms: its content words, and each pair of content words
- * next to each other within a clause ("google pay", "direct debit"), so a
- * label can name a thing whose words alone name something else.
+ * next to each other within a clause ("google pay", "direct debit") or of a
+ * content word and the particle after it ("top up"), so a label can name a
+ * thing whose words alone name something else.
  */
 export function contentTerms(question: string): string[] {
   const terms = new Set<string>();
