@@ -9,6 +9,18 @@ import {
   topicLabel,
 } from '../../../src/enrich/topics/labels.ts';
 
+/** A project's counts over all its questions, and one topic's over `topic`, as the clusterer keeps them. */
+function counted(topic: readonly string[], others: readonly string[]) {
+  const project = new ProjectTerms();
+  let counts = new Map<string, number>();
+  for (const q of [...topic, ...others]) {
+    const terms = contentTerms(q);
+    for (const t of terms) project.add(t, 1);
+    if (topic.includes(q)) counts = countTopicTerms(counts, terms);
+  }
+  return { project, counts, questions: topic.length + others.length };
+}
+
 describe('topic labels', () => {
   it('takes content words and adjacent pairs of them within a clause', () => {
     // "up" is a stop word, never a label word alone, but a particle a pair may end in ("top up").
@@ -139,7 +151,6 @@ describe('topic labels', () => {
   });
 
   it('grows a word into the phrasal verb its questions say ("top up"), and never labels with a particle', () => {
-    const project = new ProjectTerms();
     const topic = [
       'my top up failed',
       'why did my top up fail',
@@ -152,41 +163,25 @@ describe('topic labels', () => {
       'where is my card',
       'sign in to the app',
     ];
-    let counts = new Map<string, number>();
-    for (const q of [...topic, ...others]) {
-      const terms = contentTerms(q);
-      for (const t of terms) project.add(t, 1);
-      if (topic.includes(q)) counts = countTopicTerms(counts, terms);
-    }
-    const label = topicLabel(counts, topic.length, project, topic.length + others.length, 5);
+    const { project, counts, questions } = counted(topic, others);
+    const label = topicLabel(counts, topic.length, project, questions, 5);
     expect(label[0]).toBe('top up');
     expect(label).not.toContain('up');
     expect(label.some((t) => t.split(' ').includes('top') && t !== 'top up')).toBe(false);
     // Read back from the label alone (a row from before term_counts), the particle is no word.
     const restored = restoredTerms(label, topic.length);
     expect(restored.has('up')).toBe(false);
-    const relabelled = topicLabel(restored, topic.length, project, topic.length + others.length, 5);
+    const relabelled = topicLabel(restored, topic.length, project, questions, 5);
     expect(relabelled).toContain('top up');
     expect(relabelled).not.toContain('up');
   });
 
   it('ranks words by tf × idf and grows them into phrases; restored counts give the label back', () => {
-    const project = new ProjectTerms();
-    const questions = [
-      'google pay is not working',
-      'can i use google pay abroad',
-      'google pay rejected my card',
-      'card declined abroad',
-      'card payment declined',
-      'my card was declined',
-    ];
-    let counts = new Map<string, number>();
-    for (const q of questions) {
-      const terms = contentTerms(q);
-      for (const t of terms) project.add(t, 1);
-      if (q.includes('google')) counts = countTopicTerms(counts, terms);
-    }
-    const label = topicLabel(counts, 3, project, questions.length, 3);
+    const { project, counts, questions } = counted(
+      ['google pay is not working', 'can i use google pay abroad', 'google pay rejected my card'],
+      ['card declined abroad', 'card payment declined', 'my card was declined'],
+    );
+    const label = topicLabel(counts, 3, project, questions, 3);
     // "google" and "pay" are the topic's in every question, and always side by side.
     expect(label[0]).toBe('google pay');
     // "abroad" is said by two of the project's six questions, "rejected" and "use" by one.
@@ -194,6 +189,6 @@ describe('topic labels', () => {
     // Restored ranks stand in for the counts: the same terms, the phrase grown again.
     const restored = restoredTerms(label, 3);
     expect(restored.get('google pay')).toBe(3);
-    expect(topicLabel(restored, 3, project, questions.length, 3).sort()).toEqual([...label].sort());
+    expect(topicLabel(restored, 3, project, questions, 3).sort()).toEqual([...label].sort());
   });
 });
