@@ -197,7 +197,10 @@ export function addColumns(
 ): void {
   let c = 0;
   for (; c + 3 < cols.length; c += 4) {
-    const [c0, c1, c2, c3] = cols.slice(c, c + 4) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const c0 = cols[c] as Float32Array;
+    const c1 = cols[c + 1] as Float32Array;
+    const c2 = cols[c + 2] as Float32Array;
+    const c3 = cols[c + 3] as Float32Array;
     const w0 = ws[c] as number;
     const w1 = ws[c + 1] as number;
     const w2 = ws[c + 2] as number;

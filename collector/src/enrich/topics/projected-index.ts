@@ -147,7 +147,7 @@ export class ProjectedIndex extends SlotIndex {
     // The last question's head serves one write, the one that adds it.
     const fromLast = added !== undefined && added === this.lastQuery;
     this.lastQuery = undefined;
-    this.intoFit(slot, sum, 1 / Math.sqrt(sqNorm));
+    this.intoFit(slot, sum, sqNorm);
     if (!this.fitted) return;
     const norm = Math.sqrt(sqNorm);
     if (fromLast) {
@@ -197,7 +197,7 @@ export class ProjectedIndex extends SlotIndex {
     this.rests[to] = this.rests[from] as number;
     this.pads[to] = this.pads[from] as number;
     // Rarely needed: the last slot moves down, mostly past the fit's progress.
-    this.intoFit(to, sum, 1 / Math.sqrt(sqNorm));
+    this.intoFit(to, sum, sqNorm);
     this.clear(from);
     this.sqNorms[to] = sqNorm;
     this.live++;
@@ -210,9 +210,10 @@ export class ProjectedIndex extends SlotIndex {
   }
 
   /** A slot the fit under way has projected already is projected again on its directions. */
-  private intoFit(slot: number, sum: Float32Array | undefined, inv: number): void {
+  private intoFit(slot: number, sum: Float32Array | undefined, sqNorm: number): void {
     const fit = this.fit;
-    if (fit && slot < fit.projected) this.projectInto(fit.columns, fit.rests, fit.V, slot, sum, inv);
+    if (fit && slot < fit.projected)
+      this.projectInto(fit.columns, fit.rests, fit.V, slot, sum, sum ? 1 / Math.sqrt(sqNorm) : 0);
   }
 
   /** The head and rest of sum × inv in the slot's cells (zeros without a sum). */
