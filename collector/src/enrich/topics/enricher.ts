@@ -283,11 +283,16 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     );
   }
 
-  /** External vectors for the questions that have no app embedding, in one batch; undefined when unavailable. */
-  async function externalVectors(asked: readonly TraceGeneration[]): Promise<Float32Array[] | undefined> {
+  /**
+   * External vectors for the questions (`questions[i]` is what `asked[i]`
+   * asks) that have no app embedding, in one batch; undefined when unavailable.
+   */
+  async function externalVectors(
+    asked: readonly TraceGeneration[],
+    questions: string[],
+  ): Promise<Float32Array[] | undefined> {
     if (!external || asked.length === 0) return undefined;
     if (now().getTime() < externalDownUntil) return undefined;
-    const questions = asked.map((g) => questionText(g.pair.question));
     try {
       const vectors = await embedQuestions(asked, questions);
       if (vectors.length !== questions.length)
@@ -308,7 +313,9 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   // `rescore` is not needed: the memory of recent generations tells a re-scored
   // span from a new one, even when the trace stage cannot (a WAL replay).
   async function enrich(generations: TraceGeneration[], context?: EnrichContext): Promise<TraceEnrichment> {
-    const asked = generations.filter((g) => questionText(g.pair.question).trim() !== '');
+    // What topics read of each question (its opening), cut once.
+    const questionOf = new Map(generations.map((g) => [g, questionText(g.pair.question)]));
+    const asked = generations.filter((g) => questionOf.get(g)?.trim() !== '');
     const supplied = new Map<TraceGeneration, SuppliedEmbedding>();
     for (const g of asked) {
       const app = appEmbedding(g.retrievals);
@@ -325,7 +332,10 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     const needVector = asked.filter(
       (g) => !supplied.has(g) && !seen.get(`${g.projectId}\u0000${g.span.spanId}`),
     );
-    const vectors = await externalVectors(needVector);
+    const vectors = await externalVectors(
+      needVector,
+      needVector.map((g) => questionOf.get(g) as string),
+    );
     const embedded = new Map(needVector.map((g, i) => [g, vectors?.[i]]));
 
     for (const g of generations) {
@@ -333,7 +343,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       const before = seen.get(key);
       let topicId: string | undefined;
       let peers = before?.peers ?? null;
-      const question = questionText(g.pair.question);
+      const question = questionOf.get(g) as string;
       if (question.trim() !== '') {
         if (before) {
           // Already counted (a re-scored trace, or the same span twice): keep
