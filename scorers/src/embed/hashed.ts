@@ -30,11 +30,11 @@ const WORD_SEED = 0x2f6b1a3d;
 const CHAR_SEED = 0x5bd1e995;
 const BIGRAM_SEED = 0x68e31da4;
 
-// Function words carry no topic; they still count a little so a question made
-// only of them ("how do i do it") is not the zero vector.
 /** Texts after which the word-vector mean becomes a moving average (old traffic fades). */
 const MEAN_WINDOW = 10_000;
 
+// Function words carry no topic; they still count a little so a question made
+// only of them ("how do i do it") is not the zero vector.
 const STOPWORDS = new Set(
   (
     'a an the i me my mine we our you your he she it its they them their this that these those is am are was were be been ' +
@@ -81,6 +81,28 @@ export function words(text: string): string[] {
 
 export function isStopword(w: string): boolean {
   return STOPWORDS.has(w);
+}
+
+/**
+ * Function words the stop list lacks: the pronouns it leaves out, and
+ * contractions of two stop words that are not also words ("didn't", "what's";
+ * not "we'll", "she'll"), which `words()`, dropping the apostrophe, turns into
+ * one word. Not stop words for the features: as features they changed no
+ * clustering or gap figure beyond the spread over orders and draws, and
+ * changing the features would move every stored topic's space.
+ */
+const MORE_FUNCTION_WORDS = new Set(
+  (
+    'us him her his hers ours yours theirs myself yourself himself herself itself ourselves yourselves themselves ' +
+    'didnt doesnt isnt wasnt arent werent wont couldnt shouldnt wouldnt havent hasnt hadnt neednt mustnt mightnt ' +
+    'shant aint shouldve couldve wouldve mightve mustve whats thats theres heres hows wheres whos whens whys ' +
+    'youre youve youll youd theyre theyve theyll theyd weve shes hes itll'
+  ).split(' '),
+);
+
+/** A word that names no topic: a stop word, or one of the function words the stop list lacks (topic labels). */
+export function isFunctionWord(w: string): boolean {
+  return STOPWORDS.has(w) || MORE_FUNCTION_WORDS.has(w);
 }
 
 const TOKENIZER = { words, stem, isStopword };

@@ -5,7 +5,7 @@
  * topic and rare in the project (tf × idf), each grown into the phrase the
  * topic's questions mostly say ("google pay", "direct debit").
  */
-import { isStopword, stem, words } from '@oversight/scorers/embed';
+import { isFunctionWord, stem, words } from '@oversight/scorers/embed';
 
 /** Terms a topic counts at most; past it, its TERM_KEEP most used stay. */
 const TERM_CAP = 64;
@@ -19,24 +19,6 @@ const VOCAB_CAP = 50_000;
 const PAIR_CAP = 16_384;
 
 /**
- * Function words the embedder's stop list lacks, never a topic: the pronouns
- * it leaves out ("delivered, us"), and contractions of two stop words that
- * are not also words ("didn't", "what's"; not "we'll", "she'll"), which
- * `words()`, dropping the apostrophe, turns into one word ("make, didnt,
- * app"). For labels only: contractions as embedding features changed no
- * clustering or gap figure beyond the spread over orders and draws, and
- * changing features would move every stored topic's space.
- */
-const FUNCTION_WORDS = new Set(
-  (
-    'us him her his hers ours yours theirs myself yourself himself herself itself ourselves yourselves themselves ' +
-    'didnt doesnt isnt wasnt arent werent wont couldnt shouldnt wouldnt havent hasnt hadnt neednt mustnt mightnt ' +
-    'shant aint shouldve couldve wouldve mightve mustve whats thats theres heres hows wheres whos whens whys ' +
-    'youre youve youll youd theyre theyve theyll theyd weve shes hes itll'
-  ).split(' '),
-);
-
-/**
  * The particles of phrasal verbs and nouns ("top up", "log in", "sign out"):
  * stop words, so never label words alone, but a pair may end in one, and a
  * label then says "top up" where the word alone says "top".
@@ -44,7 +26,7 @@ const FUNCTION_WORDS = new Set(
 const PARTICLES = new Set(['up', 'out', 'in', 'on', 'off', 'down', 'back', 'over']);
 
 function isContent(w: string): boolean {
-  return w.length > 1 && !isStopword(w) && !FUNCTION_WORDS.has(w) && !/^\d+$/.test(w);
+  return w.length > 1 && !isFunctionWord(w) && !/^\d+$/.test(w);
 }
 
 /**
