@@ -151,9 +151,10 @@ export function forgetRarest(counts: Map<string, number>, keep: number): void {
 }
 
 /**
- * A restored topic's term counts. They are not stored; ranks stand in for
- * them so labels survive, and a label phrase comes back as its words and
- * adjacent pairs, from which labelTerms grows it again.
+ * A restored topic's term counts from a row written before they were stored
+ * (migration 019): the label's ranks stand in for them so labels survive, and
+ * a label phrase comes back as its words and adjacent pairs, from which
+ * labelTerms grows it again.
  */
 export function restoredTerms(topTerms: readonly string[], size: number): Map<string, number> {
   const terms = new Map<string, number>();
