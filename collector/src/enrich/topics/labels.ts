@@ -6,6 +6,7 @@
  * topic's questions mostly say ("google pay", "direct debit").
  */
 import { isFunctionWord, stem, words } from '@oversight/scorers/embed';
+import irregularVerbs from 'english-verbs-irregular/dist/verbs.json' with { type: 'json' };
 
 /** Terms a topic counts at most; past it, its TERM_KEEP most used stay. */
 const TERM_CAP = 64;
@@ -24,6 +25,33 @@ const PAIR_CAP = 16_384;
  * label then says "top up" where the word alone says "top".
  */
 const PARTICLES = new Set(['up', 'out', 'in', 'on', 'off', 'down', 'back', 'over']);
+
+/**
+ * The past forms of English irregular verbs, each to its base ("gone",
+ * "went" → "go"; "withdrawn" → "withdraw"), and of the verbs that double a
+ * consonant ("topped" → "top"), which `stem()`'s suffix rules cannot reach.
+ * A form that is itself a verb's base ("lay", "found") keeps its own meaning.
+ */
+const IRREGULAR = new Map<string, string>();
+for (const [base, forms] of Object.entries(irregularVerbs as Record<string, string[][]>))
+  for (const form of forms.flat())
+    if (form !== base && !Object.hasOwn(irregularVerbs, form) && !IRREGULAR.has(form))
+      IRREGULAR.set(form, base);
+
+/**
+ * What a label must not name twice: a word's stem, through its base when it
+ * is a form of an irregular verb, and a three-letter plural's singular
+ * ("ups" after "top up"; `stem()` keeps words that short whole, for the
+ * embedder's features).
+ */
+export function labelRoot(w: string): string {
+  const base = IRREGULAR.get(w);
+  if (base !== undefined) return stem(base);
+  // "going", "seeing": too short for stem()'s -ing rule, which would cut "bring" and "thing".
+  if (w.endsWith('ing') && Object.hasOwn(irregularVerbs, w.slice(0, -3))) return w.slice(0, -3);
+  if (w.length === 3 && w.endsWith('s') && !w.endsWith('ss')) return w.slice(0, 2);
+  return stem(w);
+}
 
 function isContent(w: string): boolean {
   return w.length > 1 && !isFunctionWord(w) && !/^\d+$/.test(w);
@@ -66,7 +94,8 @@ const PHRASE_WORDS = 4;
  * The first `n` label terms from the topic's terms in order of merit: its
  * words, each grown into the phrase of the topic's questions that it mostly
  * stands in (PHRASE_SHARE, PHRASE_MIN), on either side, word by word. A word
- * whose stem an earlier pick holds is not picked again, alone or in a phrase.
+ * whose root an earlier pick holds (`labelRoot`: "gone" after "go through")
+ * is not picked again, alone or in a phrase.
  */
 export function labelTerms(
   ranked: readonly string[],
@@ -92,7 +121,7 @@ export function labelTerms(
   const count = (term: string) => counts.get(term) ?? 0;
   // A term the project forgot (or never counted, in a restored topic): the topic's own count stands in.
   const inProject = (term: string) => projectCount(term) ?? count(term);
-  // Stems the picks hold: "rates" after "exchange rate" would name it twice.
+  // Roots the picks hold: "rates" after "exchange rate" would name it twice.
   const taken = new Set<string>();
   const picked: string[] = [];
   // The word beside `w` that most of w's uses have, on the side `side` lists,
@@ -101,8 +130,8 @@ export function labelTerms(
     let best: string | undefined;
     let uses = 0;
     for (const x of side.get(w) ?? []) {
-      const root = stem(x);
-      if (taken.has(root) || phrase.some((p) => stem(p) === root)) continue;
+      const root = labelRoot(x);
+      if (taken.has(root) || phrase.some((p) => labelRoot(p) === root)) continue;
       const c = count(pair(x));
       if (best === undefined || c > uses) [best, uses] = [x, c];
     }
@@ -116,7 +145,7 @@ export function labelTerms(
   };
   for (const term of ranked) {
     if (picked.length >= n) break;
-    if (term.includes(' ') || taken.has(stem(term))) continue;
+    if (term.includes(' ') || taken.has(labelRoot(term))) continue;
     const phrase = [term];
     while (phrase.length < PHRASE_WORDS) {
       const last = phrase.at(-1) as string;
@@ -130,7 +159,7 @@ export function labelTerms(
       if (prev === undefined) break;
       phrase.unshift(prev);
     }
-    for (const w of phrase) taken.add(stem(w));
+    for (const w of phrase) taken.add(labelRoot(w));
     picked.push(phrase.join(' '));
   }
   return picked;

@@ -3,6 +3,7 @@ import {
   contentTerms,
   countTopicTerms,
   forgetRarest,
+  labelRoot,
   labelTerms,
   ProjectTerms,
   restoredTerms,
@@ -174,6 +175,41 @@ describe('topic labels', () => {
     const relabelled = topicLabel(restored, topic.length, project, questions, 5);
     expect(relabelled).toContain('top up');
     expect(relabelled).not.toContain('up');
+  });
+
+  it("names a verb once, whatever its form: an irregular verb's past forms and a short plural share its root", () => {
+    expect(['go', 'going', 'gone', 'went'].map(labelRoot)).toEqual(['go', 'go', 'go', 'go']);
+    expect(['withdraw', 'withdrawn', 'withdrew', 'withdrawing'].map(labelRoot)).toEqual(
+      Array(4).fill('withdraw'),
+    );
+    expect(labelRoot('paid')).toBe(labelRoot('pay'));
+    expect(labelRoot('ups')).toBe('up');
+    // A form that is another verb's base keeps its meaning ("lay" is not "lie"); regular words keep their stem.
+    expect(labelRoot('lay')).toBe('lay');
+    expect(labelRoot('transfers')).toBe('transfer');
+    expect(labelRoot('gas')).toBe('ga');
+    expect(labelRoot('bus')).not.toBe(labelRoot('but'));
+
+    const topic = [
+      'my transfer did not go through',
+      'why has my transfer not gone through',
+      'what is going on with my transfer',
+      'the transfer went nowhere and did not go through',
+      'my money has gone',
+      'my top ups went through but transfers have not gone through',
+    ];
+    const others = ['card payment declined', 'exchange rate for euros', 'where is my card', 'top up by card'];
+    const { project, counts, questions } = counted(topic, others);
+    const label = topicLabel(counts, topic.length, project, questions, 4);
+    const roots = label.flatMap((t) =>
+      t
+        .split(' ')
+        .filter((w) => w !== 'through' && w !== 'on')
+        .map(labelRoot),
+    );
+    // "go", "gone", "going" and "went" are the topic's most frequent word and count as one.
+    expect(roots.filter((r) => r === 'go')).toHaveLength(1);
+    expect(new Set(roots).size).toBe(roots.length);
   });
 
   it('ranks words by tf × idf and grows them into phrases; restored counts give the label back', () => {
