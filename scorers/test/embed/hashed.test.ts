@@ -52,6 +52,26 @@ describe('HashedEmbedder (built-in)', () => {
     expect(stem('topped')).toBe('topp');
   });
 
+  it('splits scripts written without spaces into their words, and leaves spaced text as it was', () => {
+    expect(words('我的银行卡还没有寄到？')).toEqual(['我的', '银行', '卡', '还', '没有', '寄到']);
+    expect(words('パスワードを変更したい')).toEqual(['パスワード', 'を', '変更', 'した', 'い']);
+    expect(words('บัตรของฉันจะมาถึงเมื่อไหร่')).toEqual(['บัตร', 'ของ', 'ฉัน', 'จะ', 'มา', 'ถึง', 'เมื่อ', 'ไหร่']);
+    // Mixed text: the Latin words stay whole, in place.
+    expect(words('我的Apple Pay不能用')).toEqual(['我的', 'apple', 'pay', '不能', '用']);
+    expect(words('내 카드는 언제 도착하나요?')).toEqual(['내', '카드는', '언제', '도착하나요']);
+    // Vowel signs are marks, not letters: they stay inside their words.
+    expect(words('मेरा कार्ड कब आएगा?')).toEqual(['मेरा', 'कार्ड', 'कब', 'आएगा']);
+    expect(words('Wann kommt meine Karte an?')).toEqual(['wann', 'kommt', 'meine', 'karte', 'an']);
+  });
+
+  it('gives paraphrases in an unspaced script a cosine from the words they share', () => {
+    const e = new HashedEmbedder({ learn: false });
+    const a = e.embedOne('我的转账失败了');
+    // Shares 转账 and 失败 with the first; before words were split there, no feature but the n-grams inside one "word".
+    expect(cosine(a, e.embedOne('转账为什么失败'))).toBeGreaterThan(0.4);
+    expect(cosine(a, e.embedOne('今天的汇率是多少'))).toBeLessThan(0.1);
+  });
+
   it('rejects a width too small to be useful, and a word share outside 0..1', () => {
     expect(() => new HashedEmbedder({ dimension: 4 })).toThrow(/dimension/);
     expect(() => new HashedEmbedder({ wordShare: 1.5 })).toThrow(/wordShare/);

@@ -50,6 +50,44 @@ describe('TopicClusterer', () => {
     expect(CARD).toContain(cardTopic?.representative);
   });
 
+  it('clusters and labels questions in a script written without spaces (Chinese) by their words', () => {
+    const intents = {
+      arrival: [
+        '我的卡什么时候到？',
+        '我的新卡什么时候能寄到？',
+        '卡片什么时候寄到',
+        '银行卡还没有寄到，什么时候到？',
+        '新卡多久能寄到',
+      ],
+      password: ['如何修改密码？', '我想修改我的密码', '密码修改失败', '怎么修改登录密码', '修改密码在哪里'],
+      rate: ['今天的汇率是多少？', '美元汇率是多少', '汇率为什么变了', '换钱的汇率怎么算', '欧元兑换汇率'],
+      transfer: ['我的转账失败了', '转账为什么失败', '转账没有到账', '给朋友转账失败怎么办', '转账一直失败'],
+    };
+    const rows = Object.entries(intents).flatMap(([intent, qs]) => qs.map((q) => ({ intent, q })));
+    // Interleaved, as traffic arrives.
+    const order = rows.map((_, i) => rows[(i * 7) % rows.length] as (typeof rows)[number]);
+    const c = new TopicClusterer({ now: fixedClock() });
+    const ids = order.map(({ q }) => c.assign('p1', q));
+    c.maintain({ final: true });
+    const topicOf = new Map<string, string>();
+    order.forEach(({ intent }, i) => {
+      const id = c.resolve('p1', ids[i] as string) ?? (ids[i] as string);
+      // One topic per intent, none shared.
+      expect(topicOf.get(intent) ?? id).toBe(id);
+      topicOf.set(intent, id);
+    });
+    expect(new Set(topicOf.values()).size).toBe(4);
+    const label = (intent: string) =>
+      c.topics('p1').find((t) => t.topicId === topicOf.get(intent))?.topTerms ?? [];
+    // Labels are the intents' words (汇率: exchange rate; 转账, 失败: transfer, failed), not whole questions.
+    expect(label('rate')[0]).toBe('汇率');
+    expect(label('transfer').slice(0, 2).sort()).toEqual(['失败', '转账']);
+    expect(label('password').join(' ')).toContain('修改');
+    for (const terms of Object.keys(intents).map(label))
+      for (const t of terms)
+        expect(rows.map((r) => r.q.replace(/[？，]/g, ''))).not.toContain(t.replaceAll(' ', ''));
+  });
+
   it('labels with the phrases a topic repeats, not with words that merely sit side by side', () => {
     const c = new TopicClusterer({ thresholdsFor: literal(0.2, 2), now: fixedClock() });
     // The project's other subjects, so what the pay questions share is what sets them apart.
