@@ -316,6 +316,31 @@ const F_CAPITAL = 32;
 const F_ACRONYM = 64;
 /** One character long ("a", "I"): never content unless a number, negation or qualifier. */
 export const F_SHORT = 128;
+/**
+ * Letters of a script written without spaces between words (Chinese, Japanese kana, Thai, Lao,
+ * Burmese, Khmer), more than one: a phrase or a sentence, which the scanner cuts into its words.
+ * Kept in the word table only, above the flags `Scan.flags` reads.
+ */
+const F_RUN = 256;
+/** Where the stem id starts in a slot's packed int. */
+const STEM_SHIFT = 9;
+
+/** A letter of an unspaced script; words of other scripts take the first test only. */
+function isUnspaced(c: number): boolean {
+  return (
+    c >= 0x0e00 &&
+    (c <= 0x0eff ||
+      (c >= 0x1000 && c <= 0x109f) ||
+      (c >= 0x1780 && c <= 0x17ff) ||
+      (c >= 0x3040 && c <= 0x30ff) ||
+      (c >= 0x3400 && c <= 0x4dbf) ||
+      (c >= 0x4e00 && c <= 0x9fff))
+  );
+}
+
+/** Whether a word the scanner measured is a run of an unspaced script (its first or last letter tells). */
+const isRun = (w: string): boolean =>
+  w.length > 1 && (isUnspaced(w.charCodeAt(0)) || isUnspaced(w.charCodeAt(w.length - 1)));
 
 // Per-surface analysis, cached: word frequencies are Zipfian, so most tokens of a context are hits.
 // An open-addressing table keyed by hashes computed from the char codes in place: a hit allocates
@@ -331,7 +356,7 @@ const TABLE_SIZE = 1 << TABLE_BITS;
 const TABLE_MAX = TABLE_SIZE >> 1;
 /**
  * Per slot, 4 ints: FNV-1a hash (0 marks an empty slot), second hash mixed with the length,
- * flags | stemId << 8, stem key.
+ * flags | stemId << STEM_SHIFT, stem key.
  */
 let tableKeys = new Int32Array(4 * TABLE_SIZE);
 let tableInfos: (WordInfo | undefined)[] = new Array(TABLE_SIZE);
@@ -422,7 +447,8 @@ function wordSlot(text: string, start: number, end: number, isDigit: boolean): n
   const info = analyse(text.slice(start, end), isDigit);
   tableKeys[4 * slot] = h;
   tableKeys[4 * slot + 1] = h2;
-  tableKeys[4 * slot + 2] = flagsOf(info) | (info.stemId << 8);
+  tableKeys[4 * slot + 2] =
+    flagsOf(info) | (!isDigit && isRun(info.lower) ? F_RUN : 0) | (info.stemId << STEM_SHIFT);
   tableKeys[4 * slot + 3] = info.key;
   tableInfos[slot] = info;
   tableCount++;
@@ -435,7 +461,7 @@ let scanInfos: WordInfo[] = [];
 let scanEntity = new Uint8Array(256);
 /** The word's value with a following scale word folded in ("5 million"); NaN when not a number. */
 let scanNumber = new Float64Array(256);
-/** Per word: flags | stemId << 8, and the stem key, copied from the word table's slot. */
+/** Per word: flags | stemId << STEM_SHIFT, and the stem key, copied from the word table's slot. */
 let scanPacked = new Int32Array(256);
 let scanKey = new Int32Array(256);
 
@@ -451,6 +477,44 @@ function grow(): void {
   scanNumber = doubled(scanNumber);
   scanPacked = doubled(scanPacked);
   scanKey = doubled(scanKey);
+}
+
+/** ICU's word breaker, built into Node (dictionary-based for those scripts); a fixed locale, so scores do not follow the machine's. */
+let segmenter: Intl.Segmenter | undefined;
+
+/**
+ * Appends the words of `text[start, end)`, a run of an unspaced script (F_RUN), cut by the word
+ * breaker, to the scan buffers after `count` words; returns the new count. Such words have no
+ * case and are not numbers the scanner reads, so none is an entity or folds into a number.
+ */
+function scanRun(text: string, start: number, end: number, count: number): number {
+  segmenter ??= new Intl.Segmenter('en', { granularity: 'word' });
+  let k = count;
+  for (const seg of segmenter.segment(text.slice(start, end))) {
+    if (!seg.isWordLike) continue;
+    const a = start + seg.index;
+    const b = a + seg.segment.length;
+    // The hashes `wordEnd` computes for the words it measures.
+    let h = Math.imul(FNV_OFFSET ^ text.charCodeAt(a), FNV_PRIME);
+    let h2 = text.charCodeAt(a);
+    for (let j = a + 1; j < b; j++) {
+      const c = text.charCodeAt(j);
+      h = Math.imul(h ^ c, FNV_PRIME);
+      h2 = (Math.imul(h2, POLY) + c) | 0;
+    }
+    wordHash = h;
+    wordHash2 = h2;
+    const slot = wordSlot(text, a, b, false);
+    if (k === scanEntity.length) grow();
+    scanInfos[k] = tableInfos[slot] as WordInfo;
+    // A word of the run may itself carry F_RUN (it is two letters or more); it is a word here.
+    scanPacked[k] = (tableKeys[4 * slot + 2] as number) & ~F_RUN;
+    scanKey[k] = tableKeys[4 * slot + 3] as number;
+    scanEntity[k] = 0;
+    scanNumber[k] = Number.NaN;
+    k++;
+  }
+  return k;
 }
 
 /** Cuts `text` into words; returns their count, the words themselves in the scan buffers. */
@@ -475,7 +539,12 @@ function scan(text: string): number {
     const from = prevEnd;
     prevEnd = i;
     let value = Number.NaN;
-    if ((packed & F_NUMBER) !== 0) {
+    // One test for the two rare kinds of word, numbers and runs of an unspaced script.
+    if ((packed & (F_NUMBER | F_RUN)) !== 0) {
+      if ((packed & F_RUN) !== 0) {
+        count = scanRun(text, start, i, count);
+        continue;
+      }
       const info = tableInfos[slot] as WordInfo;
       value = info.number as number;
       // "5 million" is 5e6: fold a following scale word into the number before it.
@@ -561,7 +630,7 @@ const SCAN: Scan = {
   number: (k) => scanNumber[k] as number,
   flags: (k) => (scanPacked[k] as number) & 0xff,
   key: (k) => scanKey[k] as number,
-  stemId: (k) => (scanPacked[k] as number) >>> 8,
+  stemId: (k) => (scanPacked[k] as number) >>> STEM_SHIFT,
   generation: 0,
 };
 
@@ -582,10 +651,11 @@ export function isContent(t: Token): boolean {
 
 const ABBREV = /\b(?:mr|mrs|ms|dr|prof|st|jr|sr|inc|ltd|co|corp|vs|etc|e\.g|i\.e|u\.s|no|fig|approx)\.$/i;
 
-/** Sentence split that survives "U.S.", "Dr." and the missing space in "1993.The". */
+/** Sentence split that survives "U.S.", "Dr." and the missing space in "1993.The", and splits at "。". */
 export function sentences(text: string): string[] {
   const out: string[] = [];
-  const re = /[.!?]+["'”’)]*(?=\s+|$|(?=[A-Z"“]))|\n+/g;
+  // CJK full stops end a sentence with no space after them.
+  const re = /[.!?]+["'”’)]*(?=\s+|$|(?=[A-Z"“]))|[。！？]+[」』”’）)]*|\n+/g;
   let start = 0;
   for (const m of text.matchAll(re)) {
     const end = (m.index ?? 0) + m[0].length;

@@ -181,6 +181,57 @@ describe('text helpers', () => {
     ]);
   });
 
+  it('splits sentences at CJK full stops, which no space follows', () => {
+    expect(sentences('我的卡丢了。请帮我冻结！谢谢。 OK. Done')).toEqual([
+      '我的卡丢了。',
+      '请帮我冻结！',
+      '谢谢。',
+      'OK.',
+      'Done',
+    ]);
+  });
+
+  it('cuts a run of an unspaced script into its words, and words of other scripts around it', () => {
+    expect(tokenize('我的转账为什么失败了？').map((x) => x.lower)).toEqual([
+      '我的',
+      '转账',
+      '为什么',
+      '失败',
+      '了',
+    ]);
+    expect(tokenize('パスワードを変更したい').map((x) => x.lower)).toEqual([
+      'パスワード',
+      'を',
+      '変更',
+      'した',
+      'い',
+    ]);
+    expect(tokenize('บัตรของฉันจะมาถึงเมื่อไหร่').map((x) => x.lower)).toEqual([
+      'บัตร',
+      'ของ',
+      'ฉัน',
+      'จะ',
+      'มา',
+      'ถึง',
+      'เมื่อ',
+      'ไหร่',
+    ]);
+    expect(tokenize('iPhone手机坏了').map((x) => x.lower)).toEqual(['iphone', '手机', '坏', '了']);
+    // Numbers and names around a run keep what the scanner reads of them.
+    const t = tokenize('I paid 5 million yuan to 张三 on Monday');
+    expect(t.map((x) => x.lower)).toEqual(['i', 'paid', '5', 'yuan', 'to', '张三', 'on', 'monday']);
+    expect(t[2]?.number).toBe(5e6);
+    expect(t.at(-1)?.entity).toBe(true);
+    // Twice, so the second scan reads the words from the word table.
+    expect(tokenize('我的转账为什么失败了？').map((x) => x.stem)).toEqual([
+      '我的',
+      '转账',
+      '为什么',
+      '失败',
+      '了',
+    ]);
+  });
+
   it('folds scale words into numbers and parses number words', () => {
     const t = tokenize('It raised 5 million dollars from twelve investors and 1,200 users.');
     expect(t.filter((x) => x.number !== undefined).map((x) => x.number)).toEqual([5e6, 12, 1200]);

@@ -17,6 +17,20 @@ describe('contextRelevance', () => {
     expect(off.missing).toEqual(expect.arrayContaining(['fee', 'wire', 'transfer']));
   });
 
+  it('reads a script written without spaces (Chinese) by its words', () => {
+    const docs = ['转账失败通常是因为账户余额不足或收款信息错误。', '国际转账需要一到三个工作日到账。'];
+    const on = contextRelevance('我的转账为什么失败了？', docs);
+    const off = contextRelevance('我的转账为什么失败了？', [
+      '今天的汇率是多少，欧元兑换美元。',
+      '新卡需要五个工作日寄到。',
+    ]);
+    // A question read as one word matched nothing: every Chinese question's retrieval was irrelevant.
+    expect(on.label).toBe('relevant');
+    expect(on.missing).not.toContain('转账');
+    expect(off.label).toBe('irrelevant');
+    expect(off.missing).toEqual(expect.arrayContaining(['转账', '失败']));
+  });
+
   it('gives 0 for no documents and accepts a prebuilt index', () => {
     expect(contextRelevance('How do I reset my password?', []).score).toBe(0);
     const index = indexContext(DOCS);
