@@ -20,6 +20,7 @@
  * tools/embed/fit-student.ts) at ≈ 50 µs more per question; it is opt-in.
  */
 import { fmix, fnv1a } from '../text/hash.ts';
+import { hasUnspaced, unspacedWords } from '../text/unspaced.ts';
 import { SentenceStudent } from './student.ts';
 import type { SyncEmbedder } from './types.ts';
 import type { WordTable } from './word-table.ts';
@@ -70,24 +71,11 @@ export function stem(w: string): string {
 }
 
 /**
- * Scripts written without spaces between words (Chinese, Japanese, Thai, Lao,
- * Khmer, Burmese): split on non-letters alone, a whole sentence of them is one
- * "word", and two questions share a feature only when they are the same text.
- */
-const UNSPACED =
-  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
-/**
- * ICU's word breaker (dictionary-based for those scripts), built into Node.
- * A fixed locale: the features must not follow the machine's; the breaker's
- * dictionaries do not depend on it.
- */
-let segmenter: Intl.Segmenter | undefined;
-
-/**
  * Lower-cased words with apostrophes dropped ("don't" → "dont"), split on
  * anything not a letter, mark or digit (Thai vowels and Devanagari vowel
- * signs are marks, inside their words), and runs of an unspaced script into
- * their words ("我的银行卡还没有寄到" → 我的, 银行, 卡, 还, 没有, 寄到).
+ * signs are marks, inside their words), and runs of a script written without
+ * spaces into their words ("我的银行卡还没有寄到" → 我的, 银行, 卡, 还, 没有,
+ * 寄到; text/unspaced.ts).
  */
 export function words(text: string): string[] {
   const ws = text
@@ -96,12 +84,11 @@ export function words(text: string): string[] {
     .replace(/['’`]/g, '')
     .split(/[^\p{L}\p{M}\p{N}]+/u)
     .filter((w) => w.length > 0);
-  if (!UNSPACED.test(text)) return ws;
-  segmenter ??= new Intl.Segmenter('en', { granularity: 'word' });
+  if (!hasUnspaced(text)) return ws;
   const out: string[] = [];
   for (const w of ws) {
-    if (!UNSPACED.test(w)) out.push(w);
-    else for (const s of segmenter.segment(w)) if (s.isWordLike) out.push(s.segment);
+    if (!hasUnspaced(w)) out.push(w);
+    else for (const { word } of unspacedWords(w)) out.push(word);
   }
   return out;
 }

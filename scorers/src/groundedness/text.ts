@@ -5,6 +5,7 @@
  */
 import { isSpaceUnit } from '../text/code-units.ts';
 import { FNV_OFFSET, FNV_PRIME, fnv1a } from '../text/hash.ts';
+import { isUnspacedUnit, unspacedWords } from '../text/unspaced.ts';
 
 export interface Token {
   /** Lowercased surface form. */
@@ -325,22 +326,9 @@ const F_RUN = 256;
 /** Where the stem id starts in a slot's packed int. */
 const STEM_SHIFT = 9;
 
-/** A letter of an unspaced script; words of other scripts take the first test only. */
-function isUnspaced(c: number): boolean {
-  return (
-    c >= 0x0e00 &&
-    (c <= 0x0eff ||
-      (c >= 0x1000 && c <= 0x109f) ||
-      (c >= 0x1780 && c <= 0x17ff) ||
-      (c >= 0x3040 && c <= 0x30ff) ||
-      (c >= 0x3400 && c <= 0x4dbf) ||
-      (c >= 0x4e00 && c <= 0x9fff))
-  );
-}
-
 /** Whether a word the scanner measured is a run of an unspaced script (its first or last letter tells). */
 const isRun = (w: string): boolean =>
-  w.length > 1 && (isUnspaced(w.charCodeAt(0)) || isUnspaced(w.charCodeAt(w.length - 1)));
+  w.length > 1 && (isUnspacedUnit(w.charCodeAt(0)) || isUnspacedUnit(w.charCodeAt(w.length - 1)));
 
 // Per-surface analysis, cached: word frequencies are Zipfian, so most tokens of a context are hits.
 // An open-addressing table keyed by hashes computed from the char codes in place: a hit allocates
@@ -479,21 +467,16 @@ function grow(): void {
   scanKey = doubled(scanKey);
 }
 
-/** ICU's word breaker, built into Node (dictionary-based for those scripts); a fixed locale, so scores do not follow the machine's. */
-let segmenter: Intl.Segmenter | undefined;
-
 /**
  * Appends the words of `text[start, end)`, a run of an unspaced script (F_RUN), cut by the word
  * breaker, to the scan buffers after `count` words; returns the new count. Such words have no
  * case and are not numbers the scanner reads, so none is an entity or folds into a number.
  */
 function scanRun(text: string, start: number, end: number, count: number): number {
-  segmenter ??= new Intl.Segmenter('en', { granularity: 'word' });
   let k = count;
-  for (const seg of segmenter.segment(text.slice(start, end))) {
-    if (!seg.isWordLike) continue;
-    const a = start + seg.index;
-    const b = a + seg.segment.length;
+  for (const { word, index } of unspacedWords(text.slice(start, end))) {
+    const a = start + index;
+    const b = a + word.length;
     // The hashes `wordEnd` computes for the words it measures.
     let h = Math.imul(FNV_OFFSET ^ text.charCodeAt(a), FNV_PRIME);
     let h2 = text.charCodeAt(a);
