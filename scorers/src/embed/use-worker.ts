@@ -52,6 +52,20 @@ async function load(): Promise<UseModel> {
 
 let model: Promise<UseModel> | undefined;
 
+/**
+ * Whether USE-lite can read a text: its vocabulary is English sentence pieces,
+ * so a text mostly in another script (Chinese, Cyrillic, Arabic, ...) is
+ * unknown pieces to it, and those texts' vectors lie close together whatever
+ * they say ("我的转账失败了" and "パスワードを変更したい" at cosine 0.5 once
+ * centred). Readable: half of its letters at least are Latin.
+ */
+function readable(text: string): boolean {
+  const t = questionText(text);
+  const letters = t.match(/\p{L}/gu)?.length ?? 0;
+  const latin = t.match(/\p{Script=Latin}/gu)?.length ?? 0;
+  return letters === 0 || latin * 2 >= letters;
+}
+
 /** The model's rows (number[][]) as one flat array, checked. */
 function flatten(out: unknown, count: number): { data: Float32Array; width: number } {
   if (!Array.isArray(out) || out.length !== count)
@@ -81,8 +95,9 @@ port.on('message', (message: unknown) => {
     try {
       model ??= load();
       const m = await model;
-      // An empty text makes the model throw (no tokens); it gets the zero vector instead.
-      const kept = texts.flatMap((t, i) => (t.trim() === '' ? [] : [i]));
+      // An empty text makes the model throw (no tokens), and one the model cannot read would take
+      // its time to say nothing: both get the zero vector, which the embedder reads as no encoder part.
+      const kept = texts.flatMap((t, i) => (t.trim() === '' || !readable(t) ? [] : [i]));
       const parts: Float32Array[] = [];
       let width = 0;
       for (let i = 0; i < kept.length; i += settings.batchSize) {

@@ -81,6 +81,35 @@ describe('UseEmbedder (USE-lite in a worker)', () => {
     expect(para).toBeGreaterThan(hashedPara);
   }, 60_000);
 
+  it('gives a text mostly in a script USE-lite cannot read its hashed part alone', async () => {
+    const encoder = new UseEncoder();
+    try {
+      const texts = [
+        '我的转账失败了',
+        'パスワードを変更したい',
+        'Моя карта не работает',
+        'my card payment was declined',
+      ];
+      const raw = await encoder.encode(texts);
+      // Unknown pieces to the model: no forward pass, the zero vector.
+      expect(raw.slice(0, 3).map(norm)).toEqual([0, 0, 0]);
+      expect(norm(raw[3] as Float32Array)).toBeGreaterThan(0);
+      const e = new UseEmbedder({ encoder });
+      for (const w of WARM) e.fromParts(w, (await encoder.encode([w]))[0] as Float32Array);
+      const [zh, ja] = texts.map((t, i) => e.fromParts(t, raw[i] as Float32Array));
+      expect(norm((zh as Float32Array).subarray(1024))).toBe(0);
+      expect(norm(zh as Float32Array)).toBeCloseTo(1, 5);
+      // Two questions that share no word share nothing: before, their encoder parts put them at 0.5.
+      expect(cosine(zh as Float32Array, ja as Float32Array)).toBeLessThan(0.05);
+      // Latin script in another language keeps its encoder part, as do a few foreign words in English.
+      const [es, mixed] = await encoder.encode(['¿Cuándo llegará mi tarjeta?', 'my card 卡 has not arrived']);
+      expect(norm(es as Float32Array)).toBeGreaterThan(0);
+      expect(norm(mixed as Float32Array)).toBeGreaterThan(0);
+    } finally {
+      await encoder.close();
+    }
+  }, 60_000);
+
   it('centres the encoder part on the running mean, and a share of 0 or 1 keeps one part only', async () => {
     const encoder = new UseEncoder();
     try {
