@@ -35,6 +35,11 @@ let segmenter: Intl.Segmenter | undefined;
 
 /** The words of `run` as ICU's word breaker cuts it (punctuation and spaces left out), each with its offset. */
 export function* unspacedWords(run: string): Generator<{ word: string; index: number }> {
+  // A Node built without Intl (no official build is) reads a run as one word, as before the breaker.
+  if (typeof Intl === 'undefined' || typeof Intl.Segmenter !== 'function') {
+    yield { word: run, index: 0 };
+    return;
+  }
   segmenter ??= new Intl.Segmenter('en', { granularity: 'word' });
   for (const s of segmenter.segment(run)) if (s.isWordLike) yield { word: s.segment, index: s.index };
 }
