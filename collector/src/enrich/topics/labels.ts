@@ -65,7 +65,8 @@ function isContent(w: string): boolean {
  */
 export function contentTerms(question: string): string[] {
   const terms = new Set<string>();
-  for (const clause of question.split(/[.,;:!?()[\]"]+/)) {
+  // Full-width punctuation ends a clause too: Chinese and Japanese put no space after it.
+  for (const clause of question.split(/[.,;:!?()[\]"。，、；：！？（）「」『』]+/)) {
     const ws = words(clause);
     for (let i = 0; i < ws.length; i++) {
       const w = ws[i] as string;

@@ -62,6 +62,16 @@ describe('topic labels', () => {
     ]);
   });
 
+  it('ends a clause at full-width punctuation, so no pair spans it', () => {
+    expect(contentTerms('银行卡还没有寄到，什么时候到？')).toEqual([
+      '银行',
+      '没有',
+      '没有 寄到',
+      '寄到',
+      '什么时候',
+    ]);
+  });
+
   it('grows a word into its phrase only where most of its uses are that phrase', () => {
     const topic = new Map([
       ['virtual', 6],
