@@ -124,6 +124,32 @@ describe('groundedness', () => {
     expect(isRefusal('Acme was founded in 1987.')).toBe(false);
   });
 
+  it('knows a refusal in other languages, and an answer that only sounds like one', () => {
+    for (const a of [
+      'Lo siento, no lo sé.',
+      'No hay información sobre el director financiero en los documentos.',
+      'Não sei.',
+      'Je ne peux pas répondre à cette question avec ce contexte.',
+      "Ce n'est pas mentionné dans les documents.",
+      'Ich weiß es nicht.',
+      'Dazu gibt es keine Informationen in den bereitgestellten Dokumenten.',
+      'Non lo so.',
+      '抱歉，我不知道。',
+      '文档中没有提到首席财务官。',
+      '申し訳ありませんが、わかりません。',
+      '資料には記載されていません。',
+    ])
+      expect(isRefusal(a), a).toBe(true);
+    for (const a of [
+      'No sé si te ayuda, pero el límite diario es de 500 €.',
+      'Wir speichern keine Daten über Ihre Zahlungen.',
+      '我们不能提供退款，但可以更换商品。',
+      'La tarjeta llega en cinco días hábiles.',
+      '新卡将在五个工作日内寄到。',
+    ])
+      expect(isRefusal(a), a).toBe(false);
+  });
+
   it('checks a bare yes against what the question asked', () => {
     const ok = groundedness('Yes', CONTEXT, { question: 'Was Acme founded in Austin by Maria Lopez?' });
     const bad = groundedness('Yes', CONTEXT, { question: 'Was Acme founded in Seattle by Bill Gates?' });
