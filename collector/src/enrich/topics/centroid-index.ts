@@ -285,7 +285,7 @@ export class CentroidIndex extends SlotIndex {
   /**
    * Reads the dimensions `order[from..to)` of `nz` into the partials; returns
    * what the stored values' rounding can add. The dense block's columns among
-   * them are read together (`addColumns`: four a pass over the slots).
+   * them are read together (`addColumns`: eight a pass over the slots).
    */
   private read(
     q: Float32Array,
