@@ -60,9 +60,10 @@ let model: Promise<UseModel> | undefined;
  * centred). Readable: half of its letters at least are Latin.
  */
 function readable(text: string): boolean {
-  const t = questionText(text);
-  const letters = t.match(/\p{L}/gu)?.length ?? 0;
-  const latin = t.match(/\p{Script=Latin}/gu)?.length ?? 0;
+  // ASCII (most traffic) needs no count.
+  if (!/[\u0080-\uffff]/.test(text)) return true;
+  const letters = text.replace(/\P{L}/gu, '').length;
+  const latin = text.replace(/\P{Script=Latin}/gu, '').length;
   return letters === 0 || latin * 2 >= letters;
 }
 
@@ -97,14 +98,13 @@ port.on('message', (message: unknown) => {
       const m = await model;
       // An empty text makes the model throw (no tokens), and one the model cannot read would take
       // its time to say nothing: both get the zero vector, which the embedder reads as no encoder part.
-      const kept = texts.flatMap((t, i) => (t.trim() === '' || !readable(t) ? [] : [i]));
+      // The forward pass grows with the length: a pasted document would hold the worker for seconds.
+      const cut = texts.map(questionText);
+      const kept = cut.flatMap((t, i) => (t.trim() === '' || !readable(t) ? [] : [i]));
       const parts: Float32Array[] = [];
       let width = 0;
       for (let i = 0; i < kept.length; i += settings.batchSize) {
-        const batch = kept
-          .slice(i, i + settings.batchSize)
-          // The forward pass grows with the length: a pasted document would hold the worker for seconds.
-          .map((k) => questionText(texts[k] as string));
+        const batch = kept.slice(i, i + settings.batchSize).map((k) => cut[k] as string);
         const out = flatten(await m.embed(batch), batch.length);
         width = out.width;
         parts.push(out.data);
