@@ -20,8 +20,8 @@
  * evaluation set.
  *
  * Usage: npx node tools/embed/tune-student.ts <student.bin> <out.bin> <corpus.f32>...
- * Env: CENTRED (0.8), RELATIONAL (0), CLUSTERS (500), EPOCHS (12), LR (0.001),
- *      BATCH (32), DECAY (1e-4), SEED (777).
+ * Env: CENTRED (0.8), CLUSTERS (500), EPOCHS (12), LR (0.001), BATCH (32),
+ *      DECAY (1e-4), SEED (777).
  *
  * Shipped scorers/src/models/student-en.bin (2026-12-04, until
  * soup-student.ts averaged SEEDs 777–780, whose figures are in its header):
@@ -69,9 +69,10 @@
  * maximum over some twenty students is not a pick. EPOCHS 24 (seed 777,
  * CENTRED 0.8): tune 1.163 against 1.160, held-out 0.770 / 0.524.
  *
- * RELATIONAL adds the batch's pairwise centred cosines, the numbers the
- * clusterer compares, against the encoder's: the mean over ordered pairs of
- * (ŝ_b·ŝ_c − t̂_b·t̂_c)². Tried 2026-12-04 on the shipped soup, re-tuned
+ * A relational term, tried 2026-12-04 (code not kept; 0a30ea1 has it as
+ * RELATIONAL): the batch's pairwise centred cosines, the numbers the
+ * clusterer compares, against the encoder's, the mean over ordered pairs of
+ * (ŝ_b·ŝ_c − t̂_b·t̂_c)², added to the loss. Tried on the shipped soup, re-tuned
  * (SEED 777, 12 epochs, the same 65,000 sentences encoded afresh): held-out
  * batches' RMS pairwise error 0.170 → 0.165 at RELATIONAL 5 (the student's
  * width, not the loss, seems to hold it), centred cosine 0.789 → 0.782.
@@ -112,8 +113,6 @@ if (!input || !output || corpora.length === 0)
   throw new Error('usage: tune-student.ts <student.bin> <out.bin> <corpus.f32>...');
 const env = (name: string, d: number) => Number(process.env[name] ?? d);
 const CENTRED = env('CENTRED', 0.8);
-/** Weight of the relational term: the batch's pairwise centred cosines against the encoder's (0: off). */
-const RELATIONAL = env('RELATIONAL', 0);
 const CLUSTERS = env('CLUSTERS', 500);
 const EPOCHS = env('EPOCHS', 12);
 const LR = env('LR', 0.001);
@@ -272,10 +271,6 @@ function batchLoss(batch: readonly number[], ys: readonly Float32Array[], gys?: 
   let centred = 0;
   // dL/du for the centred part, before the centring's own Jacobian.
   const gc = us.map(() => new Float32Array(K));
-  // The centred unit vectors (both sides) and the student's centred norms, for the relational term.
-  const sh: Float32Array[] = [];
-  const th: Float32Array[] = [];
-  const nus: number[] = [];
   for (let b = 0; b < B; b++) {
     const u = us[b] as Float32Array;
     const t = ts[b] as Float32Array;
@@ -290,59 +285,22 @@ function batchLoss(batch: readonly number[], ys: readonly Float32Array[], gys?: 
       direct += (u[k] as number) * (t[k] as number);
     }
     const cc = dot / (nu * nt);
-    sh.push(uc.map((v) => v / nu));
-    th.push(tc.map((v) => v / nt));
-    nus.push(nu);
     centred += 1 - cc;
     plain += 1 - direct;
     const g = gc[b] as Float32Array;
     for (let k = 0; k < K; k++)
       g[k] = -((tc[k] as number) / (nu * nt) - (cc * (uc[k] as number)) / (nu * nu));
   }
-  // Relational: mean over ordered pairs of (ŝ_b·ŝ_c − t̂_b·t̂_c)², what the clusterer compares
-  // (cosines between one app's questions, centred on their mean). gr: its dL/duc.
-  let relational = 0;
-  const gr = us.map(() => new Float32Array(K));
-  if (RELATIONAL > 0 && B > 1) {
-    const pairs = B * (B - 1);
-    const dots = (xs: Float32Array[], b: number, c: number) => {
-      let d = 0;
-      for (let k = 0; k < K; k++) d += (xs[b]?.[k] as number) * (xs[c]?.[k] as number);
-      return d;
-    };
-    for (let b = 0; b < B; b++) {
-      const gs = new Float32Array(K);
-      for (let c = 0; c < B; c++) {
-        if (c === b) continue;
-        const diff = dots(sh, b, c) - dots(th, b, c);
-        relational += (diff * diff) / pairs;
-        const shc = sh[c] as Float32Array;
-        for (let k = 0; k < K; k++) gs[k] = (gs[k] as number) + (4 / pairs) * diff * (shc[k] as number);
-      }
-      // ŝ = uc/|uc|: dL/duc = (gs − (gs·ŝ) ŝ)/|uc|.
-      const shb = sh[b] as Float32Array;
-      let along = 0;
-      for (let k = 0; k < K; k++) along += (gs[k] as number) * (shb[k] as number);
-      const g = gr[b] as Float32Array;
-      for (let k = 0; k < K; k++)
-        g[k] = ((gs[k] as number) - along * (shb[k] as number)) / (nus[b] as number);
-    }
-  }
   if (gys) {
     // uc_b = u_b − mean(u): dL/du_k = gc_k − mean(gc).
     const meanGc = new Float32Array(K);
     for (const g of gc) for (let k = 0; k < K; k++) meanGc[k] = (meanGc[k] as number) + (g[k] as number) / B;
-    const meanGr = new Float32Array(K);
-    for (const g of gr) for (let k = 0; k < K; k++) meanGr[k] = (meanGr[k] as number) + (g[k] as number) / B;
     for (let b = 0; b < B; b++) {
       const u = us[b] as Float32Array;
       const t = ts[b] as Float32Array;
       const gu = new Float32Array(K);
       for (let k = 0; k < K; k++)
-        gu[k] =
-          CENTRED * ((gc[b]?.[k] as number) - (meanGc[k] as number)) +
-          RELATIONAL * B * ((gr[b]?.[k] as number) - (meanGr[k] as number)) -
-          (1 - CENTRED) * (t[k] as number);
+        gu[k] = CENTRED * ((gc[b]?.[k] as number) - (meanGc[k] as number)) - (1 - CENTRED) * (t[k] as number);
       // u = y/|y|: dL/dy = (gu − (gu·u) u)/|y|.
       let along = 0;
       for (let k = 0; k < K; k++) along += (gu[k] as number) * (u[k] as number);
@@ -351,7 +309,7 @@ function batchLoss(batch: readonly number[], ys: readonly Float32Array[], gys?: 
       for (let k = 0; k < K; k++) gy[k] = n > 0 ? ((gu[k] as number) - along * (u[k] as number)) / n / B : 0;
     }
   }
-  return { plain: plain / B, centred: centred / B, relational };
+  return { plain: plain / B, centred: centred / B };
 }
 
 /** The batch's forward passes, each with its own activations for its backward pass. */
@@ -366,7 +324,6 @@ function passesOf(batch: readonly number[]): { y: Float32Array; tw: number; act:
 function validate(): string {
   let plain = 0;
   let centred = 0;
-  let relational = 0;
   for (const batch of held) {
     const l = batchLoss(
       batch,
@@ -374,9 +331,8 @@ function validate(): string {
     );
     plain += l.plain;
     centred += l.centred;
-    relational += l.relational;
   }
-  return `cosine ${(1 - plain / held.length).toFixed(4)}, centred ${(1 - centred / held.length).toFixed(4)}, pairwise error ${Math.sqrt(relational / held.length).toFixed(4)}`;
+  return `cosine ${(1 - plain / held.length).toFixed(4)}, centred ${(1 - centred / held.length).toFixed(4)}`;
 }
 console.log(`start: held out ${validate()}`);
 
