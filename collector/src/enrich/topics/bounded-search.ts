@@ -1,10 +1,11 @@
 /**
  * What the two topic indexes (centroid-index.ts for sparse spaces,
  * projected-index.ts for dense ones) share: the per-slot state of a search
- * (`SlotIndex`), adding columns of per-slot values into the partial scores,
- * raising the bar by probing the best partials exactly, and listing the
- * slots that can still reach it, best first.
+ * (`SlotIndex`, its columns and partial scores in a `ColumnBlock`), raising
+ * the bar by probing the best partials exactly, and listing the slots that
+ * can still reach it, best first.
  */
+import { ColumnBlock } from './column-block.ts';
 
 const MIN_CAPACITY = 1024;
 
@@ -19,20 +20,31 @@ export function widened(columns: readonly Float32Array[], capacity: number): Flo
 
 /**
  * The per-slot state both indexes keep for a search: each slot's squared
- * norm (0: empty) and how many are live, the partial scores of the last
- * search, the slots it listed and how far a listed slot's cosine may exceed
- * its score. A subclass adds its own per-slot arrays (`widen`), writes a
- * slot's sum (`place`) and empties a slot (`empty`).
+ * norm (0: empty) and how many are live, the block of per-slot columns a
+ * search reads and the partial scores it adds them into, the slots it listed
+ * and how far a listed slot's cosine may exceed its score. A subclass adds
+ * its own per-slot arrays (`widen`), writes a slot's sum (`place`) and
+ * empties a slot (`empty`).
  */
 export abstract class SlotIndex {
   protected capacity = 0;
   protected sqNorms: Float64Array = new Float64Array(0);
   /** Slots with a positive norm. */
   protected live = 0;
-  protected scores: Float64Array = new Float64Array(0);
+  /** The columns every search reads (`width` of them, maybe none), and the partial scores. */
+  protected block: ColumnBlock;
   /** What a listed slot's cosine may exceed its score by, after the last search. */
   protected slack = 0;
   readonly listed: Int32Array = new Int32Array(0);
+
+  constructor(width: number) {
+    this.block = new ColumnBlock(width);
+  }
+
+  /** The partial scores of the last search (the block's: a resize moves them). */
+  protected get scores(): Float64Array {
+    return this.block.scores;
+  }
 
   /** The subclass's own per-slot arrays, `capacity` slots long, the old cells kept. */
   protected abstract widen(capacity: number): void;
@@ -54,11 +66,11 @@ export abstract class SlotIndex {
   protected grow(needed: number): void {
     if (needed <= this.capacity) return;
     const capacity = Math.max(MIN_CAPACITY, Math.ceil(needed * 1.25));
+    this.block.resize(capacity);
     this.widen(capacity);
     const sq = new Float64Array(capacity);
     sq.set(this.sqNorms);
     this.sqNorms = sq;
-    this.scores = new Float64Array(capacity);
     (this as { listed: Int32Array }).listed = new Int32Array(capacity);
     this.capacity = capacity;
   }
@@ -182,53 +194,4 @@ export function listReaching(
   } else for (let slot = 0; slot < n; slot++) if ((scores[slot] as number) >= need) listed[count++] = slot;
   listed.subarray(0, count).sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
   return count;
-}
-
-/** A column of zeros, padding a last pass of fewer than eight columns (grown as slots grow). */
-let zeros = new Float32Array(0);
-
-/**
- * scores[slot] += Σ wᵢ colᵢ[slot] over the given columns for the first `n`
- * slots: eight columns a pass (each score loaded and stored once per eight;
- * 4 % more questions/s for the student at 10k topics than four a pass), the
- * last pass padded with zero columns. The columns are what costs at many topics.
- */
-export function addColumns(
-  scores: Float64Array,
-  n: number,
-  cols: readonly Float32Array[],
-  ws: ArrayLike<number>,
-): void {
-  if (zeros.length < n) zeros = new Float32Array(Math.max(n, 2 * zeros.length));
-  const col = (c: number) => (c < cols.length ? (cols[c] as Float32Array) : zeros);
-  const w = (c: number) => (c < cols.length ? (ws[c] as number) : 0);
-  for (let c = 0; c < cols.length; c += 8) {
-    const c0 = col(c);
-    const c1 = col(c + 1);
-    const c2 = col(c + 2);
-    const c3 = col(c + 3);
-    const c4 = col(c + 4);
-    const c5 = col(c + 5);
-    const c6 = col(c + 6);
-    const c7 = col(c + 7);
-    const w0 = w(c);
-    const w1 = w(c + 1);
-    const w2 = w(c + 2);
-    const w3 = w(c + 3);
-    const w4 = w(c + 4);
-    const w5 = w(c + 5);
-    const w6 = w(c + 6);
-    const w7 = w(c + 7);
-    for (let slot = 0; slot < n; slot++)
-      scores[slot] =
-        (scores[slot] as number) +
-        (w0 * (c0[slot] as number) +
-          w1 * (c1[slot] as number) +
-          w2 * (c2[slot] as number) +
-          w3 * (c3[slot] as number) +
-          (w4 * (c4[slot] as number) +
-            w5 * (c5[slot] as number) +
-            w6 * (c6[slot] as number) +
-            w7 * (c7[slot] as number)));
-  }
 }

@@ -30,14 +30,15 @@
  * student's components, or USE-lite's, after the hashed n-grams), where every topic has a
  * value in every dimension, so a posting list would hold every topic and
  * reading it would cost a decode and a scattered add per topic. Those
- * dimensions are kept as columns instead (a float per slot), read in the same
- * order and under the same bounds as the lists, each in one contiguous loop.
+ * dimensions are kept as columns instead (a float per slot, column-block.ts),
+ * read in the same order and under the same bounds as the lists, by one SIMD
+ * pass over the slots.
  *
  * State is per topic slot (a 16-bit position per posting dimension, at most
  * one posting per non-zero dimension, and the dense block), never per question.
  */
 
-import { addColumns, listReaching, probe, SlotIndex, widened } from './bounded-search.ts';
+import { listReaching, probe, SlotIndex } from './bounded-search.ts';
 
 /** Slots per page: the slot bits of a posting. */
 const PAGE_BITS = 15;
@@ -64,10 +65,10 @@ const PROBE_REST = 0.5;
 
 /**
  * The dense block keeps float32 copies of values |v| ≤ 1, each within 2^-24
- * of the value the caller's own cosine uses; 2^-22 per unit of Σ|q_j| leaves
- * a margin for the products' own rounding.
+ * of the value the caller's own cosine uses: 2^-23 per unit of Σ|q_j| leaves
+ * a margin. The kernel's own arithmetic is bounded apart (`ColumnBlock.add`).
  */
-const DENSE_ROUNDING = 2 ** -22;
+const DENSE_ROUNDING = 2 ** -23;
 
 function quantise(x: number): number {
   const v = Math.round(x);
@@ -86,10 +87,8 @@ export class CentroidIndex extends SlotIndex {
   readonly dimension: number;
   /** Dimensions from here on are the dense block; before it, posting lists. */
   readonly denseFrom: number;
-  /** Width of the dense block. */
+  /** Width of the dense block (the column block's columns: each slot's normalised value there, sum / ‖sum‖). */
   private readonly denseWidth: number;
-  /** The dense block, a column per dimension: each slot's normalised value there (sum / ‖sum‖). */
-  private dense: Float32Array[] = [];
   /** Per page and dimension (`page × dimension + j`), the packed postings. */
   private lists: Int32Array[] = [];
   private lengths: Int32Array = new Int32Array(0);
@@ -100,18 +99,16 @@ export class CentroidIndex extends SlotIndex {
    */
   private positions: Uint16Array = new Uint16Array(0);
   constructor(dimension: number, capacity = 1024, denseFrom = dimension) {
-    super();
     if (!(Number.isInteger(denseFrom) && denseFrom >= 0 && denseFrom <= dimension))
       throw new Error(`centroid index: denseFrom must be in 0..${dimension}, got ${denseFrom}`);
+    super(dimension - denseFrom);
     this.dimension = dimension;
     this.denseFrom = denseFrom;
     this.denseWidth = this.dimension - this.denseFrom;
-    this.dense = Array.from({ length: this.denseWidth }, () => new Float32Array(0));
     this.grow(capacity);
   }
 
   protected widen(capacity: number): void {
-    this.dense = widened(this.dense, capacity);
     // Posting lists for the dimensions before the dense block only.
     const listDims = this.denseFrom;
     const pages = Math.ceil(capacity / PAGE);
@@ -141,7 +138,8 @@ export class CentroidIndex extends SlotIndex {
     const low = (slot & (PAGE - 1)) << 16;
     const own = slot * dim;
     const dw = this.denseWidth;
-    for (let c = 0; c < dw; c++) (this.dense[c] as Float32Array)[slot] = (sum[dim + c] as number) * inv;
+    const dense = this.block.columns;
+    for (let c = 0; c < dw; c++) (dense[c] as Float32Array)[slot] = (sum[dim + c] as number) * inv;
     for (let j = 0; j < dim; j++) {
       const x = sum[j] as number;
       const at = positions[own + j] as number;
@@ -195,7 +193,7 @@ export class CentroidIndex extends SlotIndex {
     const own = slot * this.denseFrom;
     for (let j = 0; j < this.denseFrom; j++)
       if ((this.positions[own + j] as number) !== 0) this.unpost(slot, j);
-    for (const col of this.dense) col[slot] = 0;
+    for (const col of this.block.columns) col[slot] = 0;
   }
 
   /**
@@ -285,7 +283,7 @@ export class CentroidIndex extends SlotIndex {
   /**
    * Reads the dimensions `order[from..to)` of `nz` into the partials; returns
    * what the stored values' rounding can add. The dense block's columns among
-   * them are read together (`addColumns`: eight a pass over the slots).
+   * them are read together, by the column block's kernel.
    */
   private read(
     q: Float32Array,
@@ -311,15 +309,16 @@ export class CentroidIndex extends SlotIndex {
    * returns what the float32 columns' rounding can add.
    */
   private readDense(q: Float32Array, dims: readonly number[], n: number): number {
-    addColumns(
-      this.scores,
+    const from = this.denseFrom;
+    const ws = dims.map((j) => q[j] as number);
+    const kernel = this.block.add(
       n,
-      dims.map((j) => this.dense[j - this.denseFrom] as Float32Array),
-      dims.map((j) => q[j] as number),
+      dims.map((j) => j - from),
+      ws,
     );
     let l1 = 0;
-    for (const j of dims) l1 += Math.abs(q[j] as number);
-    return l1 * DENSE_ROUNDING;
+    for (const w of ws) l1 += Math.abs(w);
+    return l1 * DENSE_ROUNDING + kernel;
   }
 
   /**

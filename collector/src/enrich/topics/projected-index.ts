@@ -29,7 +29,8 @@
  *
  * State is per topic slot (HEAD floats and the rest's length), never per question.
  */
-import { addColumns, listReaching, probe, SlotIndex, widened } from './bounded-search.ts';
+import { listReaching, probe, SlotIndex, widened } from './bounded-search.ts';
+import { ColumnBlock } from './column-block.ts';
 
 /** Directions read for every topic. */
 export const HEAD = 96;
@@ -49,7 +50,8 @@ export const FIT_STEP = 1 << 20;
  * What rounding can add to a bound, per search: head cells are float32 (each
  * within 2^-24 of a value ≤ 1, so Σ|Pq_c| 2^-24 ≤ √HEAD 2^-24 over the head),
  * the rest's length comes from a difference of squares in doubles. 1e-6 is
- * far above both and far below anything that moves a choice.
+ * far above both and far below anything that moves a choice. The column
+ * kernel's own arithmetic is bounded apart (`ColumnBlock.add`).
  */
 const SLACK = 1e-6;
 /**
@@ -78,7 +80,7 @@ interface Fit {
   /** Live slots when it started: the fit after it is due at four times this. */
   live: number;
   /** Once the directions are final: each slot's head and rest on them, slots below `projected` written. */
-  columns: Float32Array[];
+  block: ColumnBlock;
   rests: Float32Array;
   projected: number;
 }
@@ -93,7 +95,6 @@ export class ProjectedIndex extends SlotIndex {
   private fittedAt = 0;
   /** The fit under way, if any. */
   private fit: Fit | undefined;
-  private columns: Float32Array[] = [];
   private rests: Float32Array = new Float32Array(0);
   /**
    * Per slot: how far the stored head may be from its sum's true head, as a
@@ -109,13 +110,12 @@ export class ProjectedIndex extends SlotIndex {
 
   /** `rowOf(slot)`: the slot's running sum, for a fit of the directions (the index keeps only projections). */
   constructor(dimension: number, rowOf: (slot: number) => Float32Array | undefined, capacity = 1024) {
-    super();
+    super(Math.min(HEAD, dimension));
     this.dimension = dimension;
     this.head = Math.min(HEAD, dimension);
     this.rowOf = rowOf;
     this.scratch = new Float64Array(this.head);
     this.lastHead = new Float64Array(this.head);
-    this.columns = Array.from({ length: this.head }, () => new Float32Array(0));
     this.grow(capacity);
   }
 
@@ -129,11 +129,10 @@ export class ProjectedIndex extends SlotIndex {
   }
 
   protected widen(capacity: number): void {
-    this.columns = widened(this.columns, capacity);
     [this.rests, this.pads] = widened([this.rests, this.pads], capacity) as [Float32Array, Float32Array];
     const fit = this.fit;
     if (fit) {
-      fit.columns = widened(fit.columns, capacity);
+      fit.block.resize(capacity);
       fit.rests = widened([fit.rests], capacity)[0] as Float32Array;
     }
   }
@@ -174,8 +173,9 @@ export class ProjectedIndex extends SlotIndex {
     const inv = 1 / norm;
     const last = this.lastHead;
     let held = 0;
+    const columns = this.block.columns;
     for (let c = 0; c < k; c++) {
-      const col = this.columns[c] as Float32Array;
+      const col = columns[c] as Float32Array;
       const h = ((col[slot] as number) * before + (last[c] as number)) * inv;
       col[slot] = h;
       held += h * h;
@@ -193,7 +193,7 @@ export class ProjectedIndex extends SlotIndex {
       super.move(from, to, sum, sqNorm);
       return;
     }
-    for (const col of this.columns) col[to] = col[from] as number;
+    for (const col of this.block.columns) col[to] = col[from] as number;
     this.rests[to] = this.rests[from] as number;
     this.pads[to] = this.pads[from] as number;
     // Rarely needed: the last slot moves down, mostly past the fit's progress.
@@ -213,12 +213,12 @@ export class ProjectedIndex extends SlotIndex {
   private intoFit(slot: number, sum: Float32Array | undefined, sqNorm: number): void {
     const fit = this.fit;
     if (fit && slot < fit.projected)
-      this.projectInto(fit.columns, fit.rests, fit.V, slot, sum, sum ? 1 / Math.sqrt(sqNorm) : 0);
+      this.projectInto(fit.block.columns, fit.rests, fit.V, slot, sum, sum ? 1 / Math.sqrt(sqNorm) : 0);
   }
 
   /** The head and rest of sum × inv in the slot's cells (zeros without a sum). */
   private project(slot: number, sum: Float32Array | undefined, inv: number): void {
-    this.projectInto(this.columns, this.rests, this.basis, slot, sum, inv);
+    this.projectInto(this.block.columns, this.rests, this.basis, slot, sum, inv);
   }
 
   /** The same into `columns` and `rests`, on the directions `P`. */
@@ -288,12 +288,12 @@ export class ProjectedIndex extends SlotIndex {
     const qHead = Math.sqrt(qHeld);
     const scores = this.scores;
     scores.fill(0, 0, n);
-    addColumns(scores, n, this.columns, qh);
+    const slack = SLACK + this.block.add(n, undefined, qh);
     const rests = this.rests;
     const pads = this.pads;
     for (let slot = 0; slot < n; slot++)
       scores[slot] =
-        (scores[slot] as number) + qRest * (rests[slot] as number) + qHead * (pads[slot] as number) + SLACK;
+        (scores[slot] as number) + qRest * (rests[slot] as number) + qHead * (pads[slot] as number) + slack;
     // The bounds are what the probe orders by: a slot with a long rest may be the best.
     const bar = Math.max(floor, probe(scores, n, exact, places));
     return listReaching(scores, this.sqNorms, n, bar, this.listed);
@@ -347,7 +347,7 @@ export class ProjectedIndex extends SlotIndex {
       row: 0,
       ortho: 0,
       live,
-      columns: Array.from({ length: k }, () => new Float32Array(this.capacity)),
+      block: new ColumnBlock(k, this.capacity),
       rests: new Float32Array(this.capacity),
       projected: 0,
     };
@@ -397,12 +397,12 @@ export class ProjectedIndex extends SlotIndex {
       const slot = fit.projected;
       const sq = this.sqNorms[slot] as number;
       const sum = sq > 0 ? this.rowOf(slot) : undefined;
-      this.projectInto(fit.columns, fit.rests, fit.V, slot, sum, sum ? 1 / Math.sqrt(sq) : 0);
+      this.projectInto(fit.block.columns, fit.rests, fit.V, slot, sum, sum ? 1 / Math.sqrt(sq) : 0);
       budget -= k * d;
     }
     if (fit.round < FIT_ROUNDS || fit.projected < n) return;
     this.basis = fit.V;
-    this.columns = fit.columns;
+    this.block = fit.block;
     this.rests = fit.rests;
     this.fittedAt = fit.live;
     this.fit = undefined;

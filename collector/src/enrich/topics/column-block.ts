@@ -1,0 +1,125 @@
+/**
+ * Per-slot columns of float32 values, and the float64 partial scores a
+ * search adds them into, kept in one WebAssembly memory so that columns.wasm
+ * can read them: a SIMD pass, four slots a lane and eight columns at a time.
+ * This is the loop that touches every topic of a space on every question
+ * (the student's dense block in centroid-index.ts, the fitted head in
+ * projected-index.ts), and in plain JavaScript it was most of a question's
+ * time at 10k topics; the kernel does the same reads about six times faster.
+ *
+ * The columns and scores are views of the memory. A resize moves them to a
+ * new memory (and a new instance of the kernel), so a caller re-reads
+ * `columns` and `scores` after a resize rather than keeping them.
+ */
+import { readFileSync } from 'node:fs';
+
+type AddKernel = (scores: number, n: number, cols: number, ws: number, count: number) => void;
+
+/** Columns a pass of the kernel reads; a call is padded to a multiple with weight-0 columns. */
+const PASS = 8;
+/**
+ * What the kernel's float32 arithmetic can add to a score, per unit of Σ|w|
+ * over the columns read, for column values of at most 1 in magnitude: the
+ * weights rounded to float32 (2^-24 of each), the products (2^-24), and the
+ * pass's balanced sum of eight (three roundings deep, 3 × 2^-24); the
+ * float64 sum the passes go into adds far less. 5 × 2^-24 in all, rounded up.
+ */
+export const KERNEL_ROUNDING = 2 ** -21;
+
+let compiled: WebAssembly.Module | undefined;
+/** The kernel's module, compiled once per process on first use. */
+function kernelModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(new URL('./columns.wasm', import.meta.url)));
+  return compiled;
+}
+
+export class ColumnBlock {
+  readonly width: number;
+  /** Slots each column holds: a multiple of four, the kernel's lanes. */
+  capacity = 0;
+  /** The partial scores of a search, one per slot. */
+  scores: Float64Array = new Float64Array(0);
+  /** The columns, each `capacity` values. */
+  columns: Float32Array[] = [];
+  private kernel: AddKernel | undefined;
+  /** Byte offsets in the memory: each column's, the scores', and the call's column and weight lists. */
+  private columnAt: number[] = [];
+  private scoresAt = 0;
+  private colsAt = 0;
+  private wsAt = 0;
+  private colList: Int32Array = new Int32Array(0);
+  private weightList: Float32Array = new Float32Array(0);
+
+  constructor(width: number, capacity = 0) {
+    if (!(Number.isInteger(width) && width >= 0))
+      throw new Error(`column block: width must be a whole number, got ${width}`);
+    this.width = width;
+    this.resize(capacity);
+  }
+
+  /**
+   * Cells for at least `capacity` slots, the old cells kept (scores too: a
+   * write may grow the block between a search and the reads of its scores).
+   */
+  resize(capacity: number): void {
+    const cap = Math.ceil(capacity / 4) * 4;
+    if (cap <= this.capacity) return;
+    const oldColumns = this.columns;
+    const oldScores = this.scores;
+    if (this.width === 0) {
+      // Scores alone: no kernel call ever reads them, so no memory of its own.
+      this.scores = new Float64Array(cap);
+    } else {
+      const listed = Math.ceil(this.width / PASS) * PASS;
+      this.colsAt = 0;
+      this.wsAt = listed * 4;
+      this.scoresAt = Math.ceil((2 * listed * 4) / 16) * 16;
+      const first = this.scoresAt + cap * 8;
+      const bytes = first + this.width * cap * 4;
+      const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65_536) });
+      const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
+      this.kernel = instance.exports.add as AddKernel;
+      const buffer = memory.buffer;
+      this.colList = new Int32Array(buffer, this.colsAt, listed);
+      this.weightList = new Float32Array(buffer, this.wsAt, listed);
+      this.scores = new Float64Array(buffer, this.scoresAt, cap);
+      this.columnAt = Array.from({ length: this.width }, (_, c) => first + c * cap * 4);
+      this.columns = this.columnAt.map((at) => new Float32Array(buffer, at, cap));
+      this.columns.forEach((col, c) => {
+        const old = oldColumns[c];
+        if (old) col.set(old);
+      });
+    }
+    this.scores.set(oldScores);
+    this.capacity = cap;
+  }
+
+  /**
+   * scores[slot] += Σᵢ ws[i] × columns[which[i]][slot] for the first `n`
+   * slots (every column in order when `which` is undefined); returns the
+   * most the kernel's rounding can have added to a score (KERNEL_ROUNDING ×
+   * Σ|ws|), for a caller's bound. Column values must be at most 1 in magnitude.
+   */
+  add(n: number, which: ArrayLike<number> | undefined, ws: ArrayLike<number>): number {
+    const count = which ? which.length : this.width;
+    if (count === 0 || n === 0) return 0;
+    if (!this.kernel) throw new Error('column block: no columns to add');
+    if (n > this.capacity) throw new Error(`column block: ${n} slots asked, ${this.capacity} held`);
+    const cols = this.colList;
+    const weights = this.weightList;
+    let l1 = 0;
+    for (let i = 0; i < count; i++) {
+      cols[i] = this.columnAt[which ? (which[i] as number) : i] as number;
+      const w = ws[i] as number;
+      weights[i] = w;
+      l1 += Math.abs(w);
+    }
+    const padded = Math.ceil(count / PASS) * PASS;
+    for (let i = count; i < padded; i++) {
+      cols[i] = this.columnAt[0] as number;
+      weights[i] = 0;
+    }
+    this.kernel(this.scoresAt, n, this.colsAt, this.wsAt, padded);
+    return l1 * KERNEL_ROUNDING;
+  }
+}
