@@ -33,6 +33,7 @@ export { TASK_SPECS, TASKS, type TaskName, type TaskSpec, taskInputs } from './t
 export { type CanonicalText, canonicalize } from './text/canonicalize.ts';
 export { createToxicityScorer, toxicityModel, toxicityScorer } from './toxicity.ts';
 export * from './types.ts';
+export { type Kernel, wasmKernel } from './wasm.ts';
 
 /** Scorers by evaluator name. */
 export const scorers: Record<string, TextScorer> = {

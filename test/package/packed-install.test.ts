@@ -200,7 +200,10 @@ describe('the packed packages', () => {
           expect(files).toContain(`package/dist/models/${model}.json`);
         expect(files.filter((f) => /tools|train(ing)?-?rows|\.extra\./.test(f))).toEqual([]);
       }
-      if (t.name === '@oversight/collector') expect(files).toContain('package/dist/eval/index.js');
+      if (t.name === '@oversight/collector') {
+        expect(files).toContain('package/dist/eval/index.js');
+        expect(files).toContain('package/dist/enrich/topics/columns.wasm');
+      }
       expect(files).toContain('package/package.json');
       expect(files).toContain('package/README.md');
       expect(
@@ -316,6 +319,33 @@ describe('the packed packages', () => {
 
   for (const major of RUNTIMES) {
     describe(`on Node ${major}`, () => {
+      it('cluster questions with the student, its index read by the shipped WebAssembly pass', async () => {
+        const node = nodes.get(major) as string;
+        // 400 unrelated questions (made-up words): more than 256 topics, so
+        // the search goes through the centroid index and its column pass.
+        let seed = 7;
+        const next = () => {
+          seed = (seed * 16_807) % 2_147_483_647;
+          return seed / 2_147_483_647;
+        };
+        const pick = (letters: string) => letters[Math.floor(next() * letters.length)];
+        const word = () =>
+          Array.from({ length: 3 }, () => `${pick('bcdfghjklmnprstvz')}${pick('aeiou')}`).join('');
+        const data = path.join(app, `topics-${major}.jsonl`);
+        const rows = Array.from({ length: 400 }, (_, i) => ({
+          text: `how do I ${word()} the ${word()}`,
+          intent: `i${i}`,
+        }));
+        writeFileSync(data, rows.map((row) => JSON.stringify(row)).join('\n'));
+        const cli = path.join(app, 'node_modules', '@oversight', 'collector', 'dist', 'cli.js');
+        const args = ['eval', '--task', 'topics', '--data', data, '--topics-embedder', 'student', '--json'];
+        const { stdout } = await run(node, [cli, ...args], { cwd: app, env: cleanEnv(), timeout: 120_000 });
+        const report = JSON.parse(stdout) as { rows: number; topics: number; embedder: string };
+        expect(report.rows).toBe(400);
+        expect(report.embedder).toMatch(/^builtin:hashed-student-/);
+        expect(report.topics).toBeGreaterThan(256);
+      }, 120_000);
+
       it('trace each call of every app exactly once, with model and tokens', async () => {
         const node = nodes.get(major) as string;
         const { stdout: version } = await run(node, ['--version']);

@@ -11,6 +11,7 @@ import wabt from 'wabt';
 /** Every kernel's text source. */
 export const KERNELS = [
   fileURLToPath(new URL('../../collector/src/enrich/topics/columns.wat', import.meta.url)),
+  fileURLToPath(new URL('../../scorers/src/embed/student.wat', import.meta.url)),
 ];
 
 /** The binary of one `.wat` file (SIMD on, as Node has had it since 16). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HashedEmbedder, isStopword, stem, words } from '../../src/embed/hashed.ts';
 import { encodeStudent, pairBucket, SentenceStudent, type StudentWeights } from '../../src/embed/student.ts';
+import { seededRandom } from '../../src/linear/train.ts';
 
 const tokenizer = { words, stem, isStopword };
 
@@ -66,6 +67,45 @@ describe('SentenceStudent', () => {
     // x = (e1 + e0 + e0) / 3
     expect(out[1]).toBeCloseTo(1 / 3 + 0.5, 5);
     expect(out[0]).toBeCloseTo(2 * Math.tanh(1) + 2 / 3, 5);
+  });
+
+  it('multiplies as the network does at any width (the kernel steps 16, then 4, then 1 value at a time)', () => {
+    const r = seededRandom(9);
+    const shape = { words: 3, input: 21, hidden: 37, output: 6, buckets: 0, stopWeight: 0 };
+    const { input: E, hidden: H, output: O } = shape;
+    const values = (n: number) => Array.from({ length: n }, () => r() * 2 - 1);
+    const weights: StudentWeights = {
+      shape,
+      words: ['card', 'lost', 'pin'],
+      gates: [1, 2, 0.5],
+      rows: values(3 * E),
+      w1: values(H * E),
+      b1: values(H),
+      w2: values(O * H),
+      b2: values(O),
+      p: values(O * E),
+    };
+    const s = SentenceStudent.parse(encodeStudent(weights));
+    // The reference in doubles, from the rows as stored (int8, one scale a row).
+    const rows = s.weights().rows;
+    const x = Array.from(
+      { length: E },
+      (_, c) => (2 * (rows[E + c] as number) + 0.5 * (rows[2 * E + c] as number)) / 2.5,
+    );
+    const dot = (m: ArrayLike<number>, at: number, v: number[]) =>
+      v.reduce((a, vi, c) => a + (m[at + c] as number) * vi, 0);
+    const h = Array.from({ length: H }, (_, j) =>
+      Math.tanh((weights.b1[j] as number) + dot(weights.w1, j * E, x)),
+    );
+    const want = Array.from(
+      { length: O },
+      (_, o) => (weights.b2[o] as number) + dot(weights.w2, o * H, h) + dot(weights.p, o * E, x),
+    );
+    const out = new Float32Array(O);
+    expect(s.encodeInto('lost pin', tokenizer, out)).toBe(true);
+    const worst = Math.max(...Array.from(out, (v, o) => Math.abs(v - (want[o] as number))));
+    expect(worst).toBeLessThan(1e-5);
+    expect(Math.max(...want.map(Math.abs))).toBeGreaterThan(0.5);
   });
 
   it('gives back its weights, which encode to the same bytes', () => {

@@ -11,9 +11,10 @@
  * new memory (and a new instance of the kernel), so a caller re-reads
  * `columns` and `scores` after a resize rather than keeping them.
  */
-import { readFileSync } from 'node:fs';
+import { wasmKernel } from '@oversight/scorers';
 
 type AddKernel = (scores: number, n: number, cols: number, ws: number, count: number) => void;
+const KERNEL_URL = new URL('./columns.wasm', import.meta.url);
 
 /** Columns a pass of the kernel reads; a call is padded to a multiple with weight-0 columns. */
 const PASS = 8;
@@ -25,13 +26,6 @@ const PASS = 8;
  * float64 sum the passes go into adds far less. 5 × 2^-24 in all, rounded up.
  */
 export const KERNEL_ROUNDING = 2 ** -21;
-
-let compiled: WebAssembly.Module | undefined;
-/** The kernel's module, compiled once per process on first use. */
-function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(readFileSync(new URL('./columns.wasm', import.meta.url)));
-  return compiled;
-}
 
 export class ColumnBlock {
   readonly width: number;
@@ -76,10 +70,8 @@ export class ColumnBlock {
       this.scoresAt = Math.ceil((2 * listed * 4) / 16) * 16;
       const first = this.scoresAt + cap * 8;
       const bytes = first + this.width * cap * 4;
-      const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65_536) });
-      const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
-      this.kernel = instance.exports.add as AddKernel;
-      const buffer = memory.buffer;
+      const { exports, buffer } = wasmKernel<{ add: AddKernel }>(KERNEL_URL, bytes);
+      this.kernel = exports.add;
       this.colList = new Int32Array(buffer, this.colsAt, listed);
       this.weightList = new Float32Array(buffer, this.wsAt, listed);
       this.scores = new Float64Array(buffer, this.scoresAt, cap);

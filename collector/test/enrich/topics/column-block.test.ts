@@ -1,10 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { seededRandom } from '@oversight/scorers';
-import { compileKernel } from '@oversight/tools/kernels';
 import { describe, expect, it } from 'vitest';
 import { ColumnBlock, KERNEL_ROUNDING } from '../../../src/enrich/topics/column-block.ts';
-
-const WAT = new URL('../../../src/enrich/topics/columns.wat', import.meta.url);
 
 /** A block of `width` columns over `slots` slots, values in [-1, 1]. */
 function filled(width: number, slots: number, r: () => number): ColumnBlock {
@@ -25,11 +21,6 @@ function reference(block: ColumnBlock, n: number, which: number[], ws: number[],
 }
 
 describe('ColumnBlock', () => {
-  it('ships columns.wasm compiled from columns.wat as it stands', async () => {
-    const shipped = readFileSync(new URL('columns.wasm', WAT));
-    expect(Buffer.from(await compileKernel(WAT.pathname)).equals(shipped)).toBe(true);
-  });
-
   it('adds any subset of columns, for any slot count, within the bound it returns', () => {
     const r = seededRandom(11);
     const block = filled(21, 203, r);

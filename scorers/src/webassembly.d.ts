@@ -1,5 +1,5 @@
 /**
- * The part of the WebAssembly JS API the collector uses (column-block.ts).
+ * The part of the WebAssembly JS API that wasm.ts uses.
  * TypeScript declares it only in its DOM libraries, and @types/node not at
  * all; Node has had all of it since v8.
  */
