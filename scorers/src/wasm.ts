@@ -21,6 +21,10 @@ export interface Kernel<Exports> {
  * memory of at least `bytes`. Its exported functions are typed by the caller.
  */
 export function wasmKernel<Exports>(url: URL, bytes: number): Kernel<Exports> {
+  if (typeof WebAssembly === 'undefined')
+    throw new Error(
+      `${url.pathname.split('/').at(-1)}: this Node runs without WebAssembly (started with --jitless?), which the sentence student and the topic indexes' column pass need`,
+    );
   let module = modules.get(url.href);
   if (!module) {
     module = new WebAssembly.Module(readFileSync(url));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { compileKernel, KERNELS } from '@oversight/tools/kernels';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { wasmKernel } from '../src/wasm.ts';
 
 describe('the WebAssembly kernels', () => {
@@ -21,5 +21,17 @@ describe('the WebAssembly kernels', () => {
     expect(b.buffer.byteLength).toBe(65_536);
     expect(a.buffer).not.toBe(b.buffer);
     expect(new Uint8Array(a.buffer).every((x) => x === 0)).toBe(true);
+  });
+
+  it('say what is missing when Node runs without WebAssembly (node --jitless)', () => {
+    vi.stubGlobal('WebAssembly', undefined);
+    try {
+      expect(() => wasmKernel(new URL('../src/embed/student.wasm', import.meta.url), 1)).toThrow(
+        "student.wasm: this Node runs without WebAssembly (started with --jitless?), which the sentence student and the topic indexes' column pass need",
+      );
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(typeof WebAssembly).toBe('object');
   });
 });
