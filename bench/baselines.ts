@@ -38,6 +38,8 @@ const RULES: Record<string, Rule[]> = {
     [/^gap_scoring_qps$/, 'assign_qps_100_topics'],
     [/^student_assign_qps_10k_topics$/, 'assign_qps_10k_topics'],
     [/^student_stream_qps$/, 'stream_qps'],
+    // The student's 10k-topic space (its dense columns too) against the hashed one's.
+    [/^student_heap_mib_10k_topics$/, 'heap_mib_10k_topics'],
     // Where the student's cost per topic starts to tell, against its own ~100-topic figure.
     [/^student_assign_qps_1k_topics$/, 'student_assign_qps_100_topics'],
     [/^use_loop_delay_(p99|max)_ms$/, 'idle_loop_delay_$1_ms'],

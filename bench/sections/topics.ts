@@ -196,14 +196,19 @@ function bestRate(count: number, fn: (i: number) => void): number {
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-/** JS heap plus ArrayBuffer memory (centroids and the column index live in typed arrays, outside heapUsed). */
+/**
+ * JS heap plus the memory outside it: typed arrays (centroids, posting
+ * lists) and WebAssembly memories (the dense columns of an index with a
+ * dense block, column-block.ts), which `external` counts and `arrayBuffers`
+ * does not.
+ */
 const heapMiB = () => {
   // Twice: V8 frees typed arrays' memory after a collection, and the count one
   // gc() leaves still holds some just freed (a 77 MiB clusterer read as 44).
   gc();
   gc();
   const m = process.memoryUsage();
-  return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
+  return (m.heapUsed + m.external) / 2 ** 20;
 };
 
 /**
@@ -438,14 +443,20 @@ export const topics: Section = {
       c.restore(topicRows(topics, from, builtinEmbedder));
       c.assign('p', from());
       const sample = Array.from({ length: quick ? 200 : 500 }, from);
-      return rate(sample.length, (i) => c.assign('p', sample[i] as string));
+      return { qps: rate(sample.length, (i) => c.assign('p', sample[i] as string)), clusterer: c };
     };
-    const studentAt1k = studentAt(1_000);
+    const studentAt1k = studentAt(1_000).qps;
     // The deployment shape the 1M stream measures (many projects of ~100
     // topics), with the student: a fifth of the questions, the rate is steady by then.
     const studentStream = streamProjects(quick ? 20_000 : 200_000, BUILTIN_EMBEDDERS.student);
     const [studentStreamed, studentStreamTopics] = studentStream.checkpoints.at(-1) as Checkpoint;
-    const studentAt10k = studentAt(10_000);
+    let student10k: ReturnType<typeof studentAt> | undefined = studentAt(10_000);
+    const studentAt10k = student10k.qps;
+    // Its memory, as the hashed one's above: the dense block's columns are in a WebAssembly memory.
+    const studentHeapWith = await settledHeapMiB();
+    const studentTopics10k = student10k.clusterer.size;
+    student10k = undefined;
+    const studentHeapAt10k = studentHeapWith - (await settledHeapMiB());
     const dense = denseSpace(5_000, quick ? 200 : 500);
 
     const useCount = quick ? 256 : 1_024;
@@ -547,7 +558,7 @@ export const topics: Section = {
       ],
     );
     printTable(
-      'heap + typed arrays after a full gc (restored rows excluded)',
+      'heap, typed arrays and WebAssembly memory after a full gc (restored rows excluded)',
       ['point', 'MiB'],
       [
         [`baseline: ${PROJECTS} projects' built-in embedders, no topic`, round(stream.heapEmbedders, 1)],
@@ -556,6 +567,10 @@ export const topics: Section = {
             [`${PROJECTS} projects, ${t} topics, ${n.toLocaleString('en')} questions`, round(h, 1)] as const,
         ),
         [`one project, ${topics10k} topics (inverted index included)`, round(heapAt10k, 1)],
+        [
+          `  the same with the student, ${studentTopics10k} topics (its dense columns included)`,
+          round(studentHeapAt10k, 1),
+        ],
       ],
     );
     return {
@@ -582,6 +597,7 @@ export const topics: Section = {
       heap_mib_after_stream: round(heapAtEnd, 1),
       heap_mib_quarter_stream: round(stream.checkpoints[0]?.[2] ?? 0, 1),
       heap_mib_10k_topics: round(heapAt10k, 1),
+      student_heap_mib_10k_topics: round(studentHeapAt10k, 1),
       use_assign_qps_per_core: Math.round(use.qpsPerCore),
       use_assign_qps_wall: Math.round(use.qpsWall),
       use_cpu_ms_per_question: round(use.msPerQuestionCpu, 2),
