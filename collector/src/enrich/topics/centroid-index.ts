@@ -63,13 +63,6 @@ const SKIP_SHARE = 0.4;
 /** ‖q_rest‖ at which the best partials are probed: most of a question's weight is read by then. */
 const PROBE_REST = 0.5;
 
-/**
- * The dense block keeps float32 copies of values |v| ≤ 1, each within 2^-24
- * of the value the caller's own cosine uses: 2^-23 per unit of Σ|q_j| leaves
- * a margin. The kernel's own arithmetic is bounded apart (`ColumnBlock.add`).
- */
-const DENSE_ROUNDING = 2 ** -23;
-
 function quantise(x: number): number {
   const v = Math.round(x);
   return Math.min(QUANT, Math.max(-QUANT, v));
@@ -212,8 +205,8 @@ export class CentroidIndex extends SlotIndex {
    * Cauchy–Schwarz they add at most ‖q_rest‖ to any cosine, and reading stops
    * once ‖q_rest‖ ≤ SKIP_SHARE × the bar. Each stored value is off by at most
    * 1 / (2 QUANT), so a partial is off by at most Σ|q_j| / (2 QUANT) over
-   * the lists read (DENSE_ROUNDING per unit for the dense block's float32
-   * columns). A slot
+   * the lists read (KERNEL_ROUNDING per unit for the dense block's float32
+   * columns, column-block.ts). A slot
    * is listed when its partial plus both bounds reaches the bar; a slot none
    * of the read lists reaches has a partial of 0 and bounds below it. The
    * bar is `floor`, or the `places`-th best exact cosine among the probed
@@ -306,19 +299,15 @@ export class CentroidIndex extends SlotIndex {
 
   /**
    * Adds dense-block columns × their weights to the first `n` partials;
-   * returns what the float32 columns' rounding can add.
+   * returns what float32 rounding (the stored columns', the kernel's) can add.
    */
   private readDense(q: Float32Array, dims: readonly number[], n: number): number {
     const from = this.denseFrom;
-    const ws = dims.map((j) => q[j] as number);
-    const kernel = this.block.add(
+    return this.block.add(
       n,
       dims.map((j) => j - from),
-      ws,
+      dims.map((j) => q[j] as number),
     );
-    let l1 = 0;
-    for (const w of ws) l1 += Math.abs(w);
-    return l1 * DENSE_ROUNDING + kernel;
   }
 
   /**

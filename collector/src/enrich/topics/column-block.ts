@@ -19,11 +19,12 @@ const KERNEL_URL = new URL('./columns.wasm', import.meta.url);
 /** Columns a pass of the kernel reads; a call is padded to a multiple with weight-0 columns. */
 const PASS = 8;
 /**
- * What the kernel's float32 arithmetic can add to a score, per unit of Σ|w|
- * over the columns read, for column values of at most 1 in magnitude: the
- * weights rounded to float32 (2^-24 of each), the products (2^-24), and the
- * pass's balanced sum of eight (three roundings deep, 3 × 2^-24); the
- * float64 sum the passes go into adds far less. 5 × 2^-24 in all, rounded up.
+ * What float32 can add to a score, per unit of Σ|w| over the columns read,
+ * for column values of at most 1 in magnitude: each value rounded when the
+ * caller stored it (2^-24 of it), the weights rounded (2^-24), the products
+ * (2^-24), and the pass's balanced sum of eight (three roundings deep,
+ * 3 × 2^-24); the float64 sum the passes go into adds far less. 6 × 2^-24 in
+ * all, rounded up.
  */
 export const KERNEL_ROUNDING = 2 ** -21;
 
@@ -89,8 +90,10 @@ export class ColumnBlock {
   /**
    * scores[slot] += Σᵢ ws[i] × columns[which[i]][slot] for the first `n`
    * slots (every column in order when `which` is undefined); returns the
-   * most the kernel's rounding can have added to a score (KERNEL_ROUNDING ×
-   * Σ|ws|), for a caller's bound. Column values must be at most 1 in magnitude.
+   * most float32 rounding, the stored columns' and the kernel's, can have
+   * moved a score from the same sum over the caller's own values in doubles
+   * (KERNEL_ROUNDING × Σ|ws|), for the caller's bound. Column values must be
+   * at most 1 in magnitude.
    */
   add(n: number, which: ArrayLike<number> | undefined, ws: ArrayLike<number>): number {
     const count = which ? which.length : this.width;

@@ -47,11 +47,10 @@ const FIT_ROUNDS = 3;
  */
 export const FIT_STEP = 1 << 20;
 /**
- * What rounding can add to a bound, per search: head cells are float32 (each
- * within 2^-24 of a value ≤ 1, so Σ|Pq_c| 2^-24 ≤ √HEAD 2^-24 over the head),
+ * What rounding outside the head's columns can add to a bound, per search:
  * the rest's length comes from a difference of squares in doubles. 1e-6 is
- * far above both and far below anything that moves a choice. The column
- * kernel's own arithmetic is bounded apart (`ColumnBlock.add`).
+ * far above it and far below anything that moves a choice. The head cells'
+ * float32 rounding, stored and summed, is what `ColumnBlock.add` returns.
  */
 const SLACK = 1e-6;
 /**
