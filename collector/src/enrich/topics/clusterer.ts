@@ -86,7 +86,11 @@ export interface ClustererOptions {
    * CALIBRATED_TOPIC_THRESHOLDS).
    */
   calibratedThresholds?: TopicThresholds;
-  /** Assignments per space between merge passes (default 256). */
+  /**
+   * Assignments per space between merge passes (default 256). For the
+   * student (judge-student.ts, 2026-12-05): 128 scores 1.138 on the tune
+   * half, 512 scores 1.161, against 1.168 at 256.
+   */
   mergeEvery?: number;
   /**
    * Cosine at which a topic that stayed at `smallSize` questions for a whole
@@ -297,6 +301,8 @@ function similarity(q: Float32Array, t: Topic, dims: number[] | undefined): numb
  * on half of banking77's intents (tools/topics/experiment.ts: 0.3 over 0 and
  * 0.5); it is what keeps two tight topics that share a word ("card payment
  * declined", "change card pin") apart while a project's vocabulary is young.
+ * For the student's geometry (judge-student.ts, 2026-12-05) 0.2 ties with
+ * 0.3 (tune score 1.168) and 0.4 scores 1.146, so one share serves both.
  */
 const COHESION_SHARE = 0.3;
 
