@@ -32,10 +32,12 @@
  * reading it would cost a decode and a scattered add per topic. Those
  * dimensions are kept as columns instead (a float per slot, column-block.ts),
  * read in the same order and under the same bounds as the lists, by one SIMD
- * pass over the slots.
+ * pass over the slots. A hashed dimension whose lists grow crowded (a common
+ * word, past an eighth of the slots: CONVERT_SHARE) moves to a column too,
+ * where a cell costs a lane of that pass instead of a scattered add.
  *
  * State is per topic slot (a 16-bit position per posting dimension, at most
- * one posting per non-zero dimension, and the dense block), never per question.
+ * one posting per non-zero dimension, and a float per column), never per question.
  */
 
 import { listReaching, probe, SlotIndex } from './bounded-search.ts';
@@ -60,6 +62,17 @@ const QUANT = 32_767;
  */
 const SKIP_SHARE = 0.4;
 
+/**
+ * A hashed dimension whose posting list (in a page) holds more than this
+ * share of the slots is read as a column instead, by the SIMD pass: a
+ * posting costs a scattered add (≈ 1.2 ns), a column's cell a lane of the
+ * pass (≈ 0.1 ns), so a list past about a tenth of the slots is dearer than
+ * the column. Common n-grams ("how", "card") get there first.
+ */
+const CONVERT_SHARE = 0.125;
+/** Live slots below which no dimension is converted: small spaces keep their lists (and their memory). */
+const CONVERT_MIN = 2048;
+
 /** ‖q_rest‖ at which the best partials are probed: most of a question's weight is read by then. */
 const PROBE_REST = 0.5;
 
@@ -82,6 +95,14 @@ export class CentroidIndex extends SlotIndex {
   readonly denseFrom: number;
   /** Width of the dense block (the column block's columns: each slot's normalised value there, sum / ‖sum‖). */
   private readonly denseWidth: number;
+  /**
+   * Per dimension, its column in the block, −1 while it has posting lists:
+   * the dense block's from the start, a hashed one's once its lists grew
+   * crowded (CONVERT_SHARE).
+   */
+  private readonly columnOf: Int32Array;
+  /** Hashed dimensions whose lists grew crowded, converted at the next search (a write must not move the block). */
+  private readonly crowded = new Set<number>();
   /** Per page and dimension (`page × dimension + j`), the packed postings. */
   private lists: Int32Array[] = [];
   private lengths: Int32Array = new Int32Array(0);
@@ -98,6 +119,8 @@ export class CentroidIndex extends SlotIndex {
     this.dimension = dimension;
     this.denseFrom = denseFrom;
     this.denseWidth = this.dimension - this.denseFrom;
+    this.columnOf = new Int32Array(dimension).fill(-1);
+    for (let j = denseFrom; j < dimension; j++) this.columnOf[j] = j - denseFrom;
     this.grow(capacity);
   }
 
@@ -132,9 +155,15 @@ export class CentroidIndex extends SlotIndex {
     const own = slot * dim;
     const dw = this.denseWidth;
     const dense = this.block.columns;
+    const columnOf = this.columnOf;
     for (let c = 0; c < dw; c++) (dense[c] as Float32Array)[slot] = (sum[dim + c] as number) * inv;
     for (let j = 0; j < dim; j++) {
       const x = sum[j] as number;
+      const column = columnOf[j] as number;
+      if (column >= 0) {
+        (dense[column] as Float32Array)[slot] = x * inv;
+        continue;
+      }
       const at = positions[own + j] as number;
       if (x === 0 && at === 0) continue;
       const v = quantise(x * scale);
@@ -165,6 +194,32 @@ export class CentroidIndex extends SlotIndex {
     list[n] = word;
     this.positions[own] = n + 1;
     this.lengths[key] = n + 1;
+    if (n + 1 > CONVERT_SHARE * Math.min(this.capacity, PAGE) && this.live >= CONVERT_MIN)
+      this.crowded.add(j);
+  }
+
+  /**
+   * Moves hashed dimension j from its posting lists to a new column of the
+   * block. The column takes the postings' rounded values, so a read of it
+   * is charged the postings' rounding (`read`), whatever later writes make exact.
+   */
+  private convert(j: number): void {
+    const dim = this.denseFrom;
+    const c = this.block.addColumn();
+    const column = this.block.columns[c] as Float32Array;
+    for (let key = j; key < this.lists.length; key += dim) {
+      const list = this.lists[key] as Int32Array;
+      const base = Math.floor(key / dim) << PAGE_BITS;
+      for (let k = 0; k < (this.lengths[key] as number); k++) {
+        const word = list[k] as number;
+        const slot = base | (word >>> 16);
+        column[slot] = ((word << 16) >> 16) / QUANT;
+        this.positions[slot * dim + j] = 0;
+      }
+      this.lists[key] = new Int32Array(0);
+      this.lengths[key] = 0;
+    }
+    this.columnOf[j] = c;
   }
 
   private unpost(slot: number, j: number): void {
@@ -224,8 +279,11 @@ export class CentroidIndex extends SlotIndex {
   ): number {
     if (!(floor > 0)) throw new Error(`centroid index: floor must be positive, got ${floor}`);
     this.grow(n);
+    for (const j of this.crowded) if ((this.columnOf[j] as number) < 0) this.convert(j);
+    this.crowded.clear();
     const dim = this.denseFrom;
     const lengths = this.lengths;
+    const columnOf = this.columnOf;
     const pages = Math.ceil(n / PAGE);
     const m = nz.length;
     // Read order: most weight² per posting read first (rare n-grams before common ones).
@@ -233,7 +291,7 @@ export class CentroidIndex extends SlotIndex {
     for (let i = 0; i < m; i++) {
       const j = nz[i] as number;
       let c = 1;
-      if (j >= dim) c += n;
+      if ((columnOf[j] as number) >= 0) c += n;
       else for (let p = 0; p < pages; p++) c += lengths[p * dim + j] as number;
       keys[i] = (q[j] as number) ** 2 / c;
     }
@@ -291,8 +349,12 @@ export class CentroidIndex extends SlotIndex {
     const dense: number[] = [];
     for (let o = from; o < to; o++) {
       const j = nz[order[o] as number] as number;
-      if (j < this.denseFrom) l1 += this.accumulate(q, j, pages);
-      else dense.push(j);
+      if ((this.columnOf[j] as number) < 0) l1 += this.accumulate(q, j, pages);
+      else {
+        dense.push(j);
+        // A converted hashed dimension's column may still hold its postings' rounded values.
+        if (j < this.denseFrom) l1 += Math.abs(q[j] as number) / (2 * QUANT);
+      }
     }
     return l1 + this.readDense(q, dense, n);
   }
@@ -302,10 +364,9 @@ export class CentroidIndex extends SlotIndex {
    * returns what float32 rounding (the stored columns', the kernel's) can add.
    */
   private readDense(q: Float32Array, dims: readonly number[], n: number): number {
-    const from = this.denseFrom;
     return this.block.add(
       n,
-      dims.map((j) => j - from),
+      dims.map((j) => this.columnOf[j] as number),
       dims.map((j) => q[j] as number),
     );
   }

@@ -3,9 +3,10 @@
  * search adds them into, kept in one WebAssembly memory so that columns.wasm
  * can read them: a SIMD pass, four slots a lane and eight columns at a time.
  * This is the loop that touches every topic of a space on every question
- * (the student's dense block in centroid-index.ts, the fitted head in
- * projected-index.ts), and in plain JavaScript it was most of a question's
- * time at 10k topics; the kernel does the same reads about six times faster.
+ * (the student's dense block and the crowded hashed dimensions in
+ * centroid-index.ts, the fitted head in projected-index.ts), and in plain
+ * JavaScript it was most of a question's time at 10k topics; the kernel does
+ * the same reads about six times faster.
  *
  * The columns and scores are views of the memory. A resize moves them to a
  * new memory (and a new instance of the kernel), so a caller re-reads
@@ -29,13 +30,18 @@ const PASS = 8;
 export const KERNEL_ROUNDING = 2 ** -21;
 
 export class ColumnBlock {
-  readonly width: number;
+  /** Columns in use. */
+  private used: number;
+  /** Columns the memory has room for (`addColumn` grows it). */
+  private reserved: number;
   /** Slots each column holds: a multiple of four, the kernel's lanes. */
   capacity = 0;
   /** The partial scores of a search, one per slot. */
   scores: Float64Array = new Float64Array(0);
-  /** The columns, each `capacity` values. */
+  /** The columns in use, each `capacity` values. */
   columns: Float32Array[] = [];
+  /** Every reserved column's view; the first `used` are `columns`. */
+  private views: Float32Array[] = [];
   private kernel: AddKernel | undefined;
   /** Byte offsets in the memory: each column's, the scores', and the call's column and weight lists. */
   private columnAt: number[] = [];
@@ -48,8 +54,14 @@ export class ColumnBlock {
   constructor(width: number, capacity = 0) {
     if (!(Number.isInteger(width) && width >= 0))
       throw new Error(`column block: width must be a whole number, got ${width}`);
-    this.width = width;
+    this.used = width;
+    this.reserved = width;
     this.resize(capacity);
+  }
+
+  /** Columns in use. */
+  get width(): number {
+    return this.used;
   }
 
   /**
@@ -58,33 +70,50 @@ export class ColumnBlock {
    */
   resize(capacity: number): void {
     const cap = Math.ceil(capacity / 4) * 4;
-    if (cap <= this.capacity) return;
+    if (cap > this.capacity) this.layout(cap, this.reserved);
+  }
+
+  /**
+   * One more column, all zeros; returns its index. Room is made a half
+   * again at a time, so a run of additions copies the block a few times, not
+   * once each. Views of the columns and scores move (see the header).
+   */
+  addColumn(): number {
+    if (this.used === this.reserved)
+      this.layout(this.capacity, Math.max(PASS, Math.ceil((this.reserved * 1.5) / PASS) * PASS));
+    this.columns.push(this.views[this.used] as Float32Array);
+    return this.used++;
+  }
+
+  /** Moves the block to a memory of `cap` slots and `reserved` columns, cells kept. */
+  private layout(cap: number, reserved: number): void {
     const oldColumns = this.columns;
     const oldScores = this.scores;
-    if (this.width === 0) {
+    if (reserved === 0) {
       // Scores alone: no kernel call ever reads them, so no memory of its own.
       this.scores = new Float64Array(cap);
     } else {
-      const listed = Math.ceil(this.width / PASS) * PASS;
+      const listed = Math.ceil(reserved / PASS) * PASS;
       this.colsAt = 0;
       this.wsAt = listed * 4;
       this.scoresAt = Math.ceil((2 * listed * 4) / 16) * 16;
       const first = this.scoresAt + cap * 8;
-      const bytes = first + this.width * cap * 4;
+      const bytes = first + reserved * cap * 4;
       const { exports, buffer } = wasmKernel<{ add: AddKernel }>(KERNEL_URL, bytes);
       this.kernel = exports.add;
       this.colList = new Int32Array(buffer, this.colsAt, listed);
       this.weightList = new Float32Array(buffer, this.wsAt, listed);
       this.scores = new Float64Array(buffer, this.scoresAt, cap);
-      this.columnAt = Array.from({ length: this.width }, (_, c) => first + c * cap * 4);
-      this.columns = this.columnAt.map((at) => new Float32Array(buffer, at, cap));
-      this.columns.forEach((col, c) => {
-        const old = oldColumns[c];
-        if (old) col.set(old);
+      this.columnAt = Array.from({ length: reserved }, (_, c) => first + c * cap * 4);
+      this.views = this.columnAt.map((at) => new Float32Array(buffer, at, cap));
+      oldColumns.forEach((old, c) => {
+        (this.views[c] as Float32Array).set(old);
       });
+      this.columns = this.views.slice(0, this.used);
     }
     this.scores.set(oldScores);
     this.capacity = cap;
+    this.reserved = reserved;
   }
 
   /**
@@ -96,7 +125,7 @@ export class ColumnBlock {
    * at most 1 in magnitude.
    */
   add(n: number, which: ArrayLike<number> | undefined, ws: ArrayLike<number>): number {
-    const count = which ? which.length : this.width;
+    const count = which ? which.length : this.used;
     if (count === 0 || n === 0) return 0;
     if (!this.kernel) throw new Error('column block: no columns to add');
     if (n > this.capacity) throw new Error(`column block: ${n} slots asked, ${this.capacity} held`);

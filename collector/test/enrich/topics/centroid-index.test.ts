@@ -100,6 +100,66 @@ describe('CentroidIndex', () => {
     expect(checked).toBeGreaterThan(300 * 1_000);
   });
 
+  it('reads a crowded dimension as a column once its lists pass an eighth of the slots, and lists the same slots', () => {
+    const dim = 128;
+    const r = rng(23);
+    const slots = 5_000;
+    const index = new CentroidIndex(dim, 16);
+    const sums: Float32Array[] = [];
+    const sparse = sparseVectors(r, dim);
+    // Dimensions 0 and 1 are in every slot (a common word), the rest sparse.
+    const withCommon = (nnz: number) => {
+      const v = sparse(nnz);
+      v[0] = 0.5 + r();
+      v[1] = r() - 0.5;
+      return v;
+    };
+    for (let slot = 0; slot < slots; slot++) {
+      sums[slot] = withCommon(10);
+      index.write(slot, sums[slot] as Float32Array, sq(sums[slot] as Float32Array));
+    }
+    const before = index.entries;
+    const check = (round: number) => {
+      const q = round % 2 ? withCommon(12) : sparse(16);
+      const nz = unit(q);
+      const floor = 0.25;
+      const count = index.candidates(q, nz, floor, slots);
+      const listed = new Set(index.listed.subarray(0, count));
+      let reached = 0;
+      for (let s = 0; s < slots; s++) {
+        const c = sums[s] as Float32Array;
+        const norm = Math.sqrt(sq(c));
+        if (norm === 0) continue;
+        let dot = 0;
+        for (const j of nz) dot += (q[j] as number) * (c[j] as number);
+        if (dot / norm >= floor) {
+          reached++;
+          expect({ round, s, listed: listed.has(s) }).toEqual({ round, s, listed: true });
+        }
+      }
+      return reached;
+    };
+    let reached = check(0);
+    // The search converted both crowded dimensions: their postings are gone, the others stay.
+    expect(before - index.entries).toBeGreaterThanOrEqual(2 * slots - 10);
+    expect(index.entries).toBeGreaterThan(slots * 5);
+    // Writes, clears and moves after the conversion keep the columns right.
+    for (let round = 1; round < 200; round++) {
+      if (round % 10 === 0) {
+        const from = Math.floor(r() * slots);
+        const to = Math.floor(r() * slots);
+        if (from !== to && sq(sums[to] as Float32Array) === 0 && sq(sums[from] as Float32Array) > 0) {
+          index.move(from, to, sums[from] as Float32Array, sq(sums[from] as Float32Array));
+          sums[to] = sums[from] as Float32Array;
+          sums[from] = new Float32Array(dim);
+        }
+      }
+      churn(index, sums, r, () => withCommon(4));
+      reached += check(round);
+    }
+    expect(reached).toBeGreaterThan(500);
+  });
+
   it('finds the best and the runner-up with a probe and an early stop, over several pages of slots', () => {
     // 70,000 slots: three pages of 32,768, so slot bits and page offsets are exercised.
     const dim = 96;

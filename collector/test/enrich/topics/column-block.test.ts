@@ -92,6 +92,25 @@ describe('ColumnBlock', () => {
     expect(block.scores[49]).toBeCloseTo(49 + 2 * (before[9]?.[49] as number), 6);
   });
 
+  it('adds columns, zeroed, keeping the others and the scores, from none at all', () => {
+    const block = new ColumnBlock(0, 30);
+    block.scores[29] = 7;
+    const first = block.addColumn();
+    expect(first).toBe(0);
+    (block.columns[0] as Float32Array).fill(0.5);
+    for (let c = 1; c < 20; c++) {
+      expect(block.addColumn()).toBe(c);
+      expect(block.width).toBe(c + 1);
+      expect((block.columns[c] as Float32Array).every((v) => v === 0)).toBe(true);
+      (block.columns[c] as Float32Array).fill(c / 100);
+    }
+    expect(block.columns).toHaveLength(20);
+    expect(block.scores[29]).toBe(7);
+    expect(block.columns[0]?.[29]).toBe(0.5);
+    block.add(30, [0, 19], [1, 2]);
+    expect(block.scores[29]).toBeCloseTo(7 + 0.5 + 2 * 0.19, 6);
+  });
+
   it('holds scores alone when it has no columns', () => {
     const block = new ColumnBlock(0, 10);
     expect(block.capacity).toBe(12);
