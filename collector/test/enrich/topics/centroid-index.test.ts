@@ -59,6 +59,38 @@ function unit(q: Float32Array): number[] {
   return [...q.keys()].filter((j) => q[j] !== 0);
 }
 
+/**
+ * Searches `index` for the unit question `q` (non-zero on `nz`) and checks
+ * that every live slot whose cosine reaches `floor` is listed; returns how
+ * many reach it and how many were checked.
+ */
+function expectListed(
+  index: CentroidIndex,
+  sums: Float32Array[],
+  q: Float32Array,
+  nz: number[],
+  floor: number,
+  round: number,
+): { reached: number; checked: number; count: number } {
+  const count = index.candidates(q, nz, floor, sums.length);
+  const listed = new Set(index.listed.subarray(0, count));
+  let reached = 0;
+  let checked = 0;
+  for (let s = 0; s < sums.length; s++) {
+    const c = sums[s] as Float32Array;
+    const norm = Math.sqrt(sq(c));
+    if (norm === 0) continue;
+    let dot = 0;
+    for (const j of nz) dot += (q[j] as number) * (c[j] as number);
+    if (dot / norm >= floor) {
+      reached++;
+      expect({ round, s, listed: listed.has(s) }).toEqual({ round, s, listed: true });
+    }
+    checked++;
+  }
+  return { reached, checked, count };
+}
+
 describe('CentroidIndex', () => {
   it('lists every slot whose cosine reaches the floor, through writes and clears', () => {
     const dim = 256;
@@ -77,24 +109,11 @@ describe('CentroidIndex', () => {
       // Grow a slot by a sparse vector (only its dimensions rewritten), or empty one.
       churn(index, sums, r, () => sparse(6));
       const q = sparse(20);
-      const nz = unit(q);
-      const floor = 0.2;
-      const count = index.candidates(q, nz, floor, slots);
-      const listed = new Set(index.listed.subarray(0, count));
-      for (let s = 0; s < slots; s++) {
-        const c = sums[s] as Float32Array;
-        const norm = Math.sqrt(sq(c));
-        if (norm === 0) continue;
-        let dot = 0;
-        for (const j of nz) dot += (q[j] as number) * (c[j] as number);
-        if (dot / norm >= floor) {
-          reached++;
-          expect({ round, s, listed: listed.has(s) }).toEqual({ round, s, listed: true });
-        }
-        checked++;
-      }
+      const found = expectListed(index, sums, q, unit(q), 0.2, round);
+      reached += found.reached;
+      checked += found.checked;
       // The filter must also leave most slots out, or it saves nothing.
-      expect(count).toBeLessThan(slots / 4);
+      expect(found.count).toBeLessThan(slots / 4);
     }
     expect(reached).toBeGreaterThan(100);
     expect(checked).toBeGreaterThan(300 * 1_000);
@@ -121,23 +140,7 @@ describe('CentroidIndex', () => {
     const before = index.entries;
     const check = (round: number) => {
       const q = round % 2 ? withCommon(12) : sparse(16);
-      const nz = unit(q);
-      const floor = 0.25;
-      const count = index.candidates(q, nz, floor, slots);
-      const listed = new Set(index.listed.subarray(0, count));
-      let reached = 0;
-      for (let s = 0; s < slots; s++) {
-        const c = sums[s] as Float32Array;
-        const norm = Math.sqrt(sq(c));
-        if (norm === 0) continue;
-        let dot = 0;
-        for (const j of nz) dot += (q[j] as number) * (c[j] as number);
-        if (dot / norm >= floor) {
-          reached++;
-          expect({ round, s, listed: listed.has(s) }).toEqual({ round, s, listed: true });
-        }
-      }
-      return reached;
+      return expectListed(index, sums, q, unit(q), 0.25, round).reached;
     };
     let reached = check(0);
     // The search converted both crowded dimensions: their postings are gone, the others stay.
