@@ -112,7 +112,7 @@ const startOptions = (): Option[] => [
   ),
   new Option(
     '--topics-embedder <kind>',
-    'question vectors for topics when the app sent none: builtin, student (builtin + a distilled sentence network, ≈ 55 µs a question), use (builtin + sentence encoder, ≈ 10 ms a question on a worker thread), openai, onnx, or none (no topics)',
+    'question vectors for topics when the app sent none: builtin, student (builtin + a distilled sentence network, ≈ 10 µs more a question), use (builtin + sentence encoder, ≈ 10 ms a question on a worker thread), openai, onnx, or none (no topics)',
   )
     .env('OVERSIGHT_TOPICS_EMBEDDER')
     .choices(['builtin', 'student', 'use', 'openai', 'onnx', 'none']),

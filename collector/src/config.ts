@@ -79,7 +79,7 @@ export const ConfigSchema = z.object({
    * Where question vectors for topics come from when a trace carries no
    * query embedding of the app's own: `builtin` (no download), `student` (the
    * built-in features plus a small distilled sentence network shipped in the
-   * package, ≈ 55 µs a question), `use` (the
+   * package, ≈ 10 µs more a question), `use` (the
    * built-in features plus the Universal Sentence Encoder lite shipped in npm,
    * ≈ 10 ms a question in a worker thread), `openai` (any OpenAI-compatible
    * /embeddings endpoint), `onnx` (a local model directory), or `none` (no
