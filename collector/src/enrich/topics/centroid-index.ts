@@ -93,12 +93,11 @@ export class CentroidIndex extends SlotIndex {
   readonly dimension: number;
   /** Dimensions from here on are the dense block; before it, posting lists. */
   readonly denseFrom: number;
-  /** Width of the dense block (the column block's columns: each slot's normalised value there, sum / ‖sum‖). */
-  private readonly denseWidth: number;
   /**
-   * Per dimension, its column in the block, −1 while it has posting lists:
-   * the dense block's from the start, a hashed one's once its lists grew
-   * crowded (CONVERT_SHARE).
+   * Per dimension, its column in the block (each slot's normalised value
+   * there, sum / ‖sum‖), −1 while it has posting lists: the dense block's
+   * from the start (columns 0 to dimension − denseFrom), a hashed one's once
+   * its lists grew crowded (CONVERT_SHARE).
    */
   private readonly columnOf: Int32Array;
   /** Hashed dimensions whose lists grew crowded, converted at the next search (a write must not move the block). */
@@ -118,7 +117,6 @@ export class CentroidIndex extends SlotIndex {
     super(dimension - denseFrom);
     this.dimension = dimension;
     this.denseFrom = denseFrom;
-    this.denseWidth = this.dimension - this.denseFrom;
     this.columnOf = new Int32Array(dimension).fill(-1);
     for (let j = denseFrom; j < dimension; j++) this.columnOf[j] = j - denseFrom;
     this.grow(capacity);
@@ -153,7 +151,7 @@ export class CentroidIndex extends SlotIndex {
     const row = (slot >>> PAGE_BITS) * dim;
     const low = (slot & (PAGE - 1)) << 16;
     const own = slot * dim;
-    const dw = this.denseWidth;
+    const dw = this.dimension - dim;
     const dense = this.block.columns;
     const columnOf = this.columnOf;
     for (let c = 0; c < dw; c++) (dense[c] as Float32Array)[slot] = (sum[dim + c] as number) * inv;
@@ -260,8 +258,9 @@ export class CentroidIndex extends SlotIndex {
    * Cauchy–Schwarz they add at most ‖q_rest‖ to any cosine, and reading stops
    * once ‖q_rest‖ ≤ SKIP_SHARE × the bar. Each stored value is off by at most
    * 1 / (2 QUANT), so a partial is off by at most Σ|q_j| / (2 QUANT) over
-   * the lists read (KERNEL_ROUNDING per unit for the dense block's float32
-   * columns, column-block.ts). A slot
+   * the lists read and the columns of converted hashed dimensions
+   * (KERNEL_ROUNDING per unit for the dense block's float32 columns,
+   * column-block.ts). A slot
    * is listed when its partial plus both bounds reaches the bar; a slot none
    * of the read lists reaches has a partial of 0 and bounds below it. The
    * bar is `floor`, or the `places`-th best exact cosine among the probed

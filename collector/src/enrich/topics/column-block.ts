@@ -43,10 +43,9 @@ export class ColumnBlock {
   /** Every reserved column's view; the first `used` are `columns`. */
   private views: Float32Array[] = [];
   private kernel: AddKernel | undefined;
-  /** Byte offsets in the memory: each column's, the scores', and the call's column and weight lists. */
+  /** Byte offsets in the memory: each column's, the scores', and the call's weight list (its column list is at 0). */
   private columnAt: number[] = [];
   private scoresAt = 0;
-  private colsAt = 0;
   private wsAt = 0;
   private colList: Int32Array = new Int32Array(0);
   private weightList: Float32Array = new Float32Array(0);
@@ -94,14 +93,13 @@ export class ColumnBlock {
       this.scores = new Float64Array(cap);
     } else {
       const listed = Math.ceil(reserved / PASS) * PASS;
-      this.colsAt = 0;
       this.wsAt = listed * 4;
       this.scoresAt = Math.ceil((2 * listed * 4) / 16) * 16;
       const first = this.scoresAt + cap * 8;
       const bytes = first + reserved * cap * 4;
       const { exports, buffer } = wasmKernel<{ add: AddKernel }>(KERNEL_URL, bytes);
       this.kernel = exports.add;
-      this.colList = new Int32Array(buffer, this.colsAt, listed);
+      this.colList = new Int32Array(buffer, 0, listed);
       this.weightList = new Float32Array(buffer, this.wsAt, listed);
       this.scores = new Float64Array(buffer, this.scoresAt, cap);
       this.columnAt = Array.from({ length: reserved }, (_, c) => first + c * cap * 4);
@@ -143,7 +141,7 @@ export class ColumnBlock {
       cols[i] = this.columnAt[0] as number;
       weights[i] = 0;
     }
-    this.kernel(this.scoresAt, n, this.colsAt, this.wsAt, padded);
+    this.kernel(this.scoresAt, n, 0, this.wsAt, padded);
     return l1 * KERNEL_ROUNDING;
   }
 }
