@@ -17,7 +17,8 @@
  * shipped sentence student (student.ts, `wordTable: SentenceStudent.shipped()`),
  * distilled from the same encoder on real English sentences, clusters better
  * than both in the micro-topic + average-linkage simulation (figures in
- * tools/embed/fit-student.ts) at ≈ 50 µs more per question; it is opt-in.
+ * tools/embed/fit-student.ts) at ≈ 10 µs more per question (its matrix
+ * products in WebAssembly SIMD); it is opt-in.
  */
 import { fmix, fnv1a } from '../text/hash.ts';
 import { hasUnspaced, unspacedWords } from '../text/unspaced.ts';
