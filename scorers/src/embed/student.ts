@@ -67,6 +67,12 @@ export interface StudentToken {
   weight: number;
 }
 
+/** How much of a text the student knows: its content words, and those with a row. */
+export interface StudentCoverage {
+  content: number;
+  known: number;
+}
+
 /** The student shipped with the package (tools/embed/fit-student.ts, figures in its header). */
 export const SHIPPED_STUDENT_URL: URL = new URL('../models/student-en.bin', import.meta.url);
 let shipped: SentenceStudent | undefined;
@@ -218,11 +224,16 @@ export class SentenceStudent {
     return { shape: { ...this.shape }, words: [...this.words], gates, rows, w1, b1, w2, b2, p };
   }
 
-  /** The rows a text averages (words, else their stem; then pairs of adjacent content words). */
-  tokens(text: string, t: Tokenizer): StudentToken[] {
+  /**
+   * The rows a text averages (words, else their stem; then pairs of adjacent
+   * content words); `coverage`, when given, is set to the text's counts.
+   */
+  tokens(text: string, t: Tokenizer, coverage?: StudentCoverage): StudentToken[] {
     const out: StudentToken[] = [];
     const { words: nWords, buckets, stopWeight } = this.shape;
     let prev: string | undefined;
+    let content = 0;
+    let known = 0;
     for (const raw of t.words(text)) {
       const stop = t.isStopword(raw);
       const s = t.stem(raw);
@@ -230,21 +241,27 @@ export class SentenceStudent {
       if (row !== undefined && (!stop || stopWeight > 0))
         out.push({ row, weight: (stop ? stopWeight : 1) * (this.gates[row] as number) });
       if (stop) continue;
+      content++;
+      if (row !== undefined) known++;
       if (buckets > 0 && prev !== undefined) {
         const row = nWords + pairBucket(prev, s, buckets);
         out.push({ row, weight: this.gates[row] as number });
       }
       prev = s;
     }
+    if (coverage) {
+      coverage.content = content;
+      coverage.known = known;
+    }
     return out;
   }
 
   /**
    * Adds the text's vector into `out` at `offset` (unnormalised); false, and
-   * nothing written, when no word of the text is known.
+   * nothing written, when no word of the text is known. `coverage` as `tokens`.
    */
-  encodeInto(text: string, t: Tokenizer, out: Float32Array, offset = 0): boolean {
-    const tokens = this.tokens(text, t);
+  encodeInto(text: string, t: Tokenizer, out: Float32Array, offset = 0, coverage?: StudentCoverage): boolean {
+    const tokens = this.tokens(text, t, coverage);
     const { input: E, hidden: H, output: O, words: nWords } = this.shape;
     // Locals, not this.*, inside the loops: V8 then keeps the arrays in registers.
     const { x, h, y, rows, scales, b1, b2, at, matvec } = this;

@@ -50,6 +50,16 @@ describe('SentenceStudent', () => {
     expect(Array.from(out)).toEqual([7, 7]);
   });
 
+  it('counts the content words it knows', () => {
+    const s = SentenceStudent.parse(encodeStudent(tiny()));
+    const coverage = { content: -1, known: -1 };
+    // Stop words ("the", "and", "a") do not count; "cards" is known by its stem, "wallet" is not.
+    s.encodeInto('the lost cards and a wallet', tokenizer, new Float32Array(2), 0, coverage);
+    expect(coverage).toEqual({ content: 3, known: 2 });
+    s.tokens('what about the weather', tokenizer, coverage);
+    expect(coverage).toEqual({ content: 1, known: 0 });
+  });
+
   it('adds the row of a pair of adjacent content words', () => {
     const buckets = 8;
     const weights = tiny({}, buckets);
@@ -215,5 +225,75 @@ describe('the shipped sentence student', () => {
   ])('puts "%s" nearer its paraphrase than an unrelated question', (text, paraphrase, unrelated) => {
     const v = vec(text);
     expect(cos(v, vec(paraphrase))).toBeGreaterThan(cos(v, vec(unrelated)) + 0.2);
+  });
+});
+
+describe('HashedEmbedder.embedTopic with the shipped student', () => {
+  // Two of a German bank's questions in five words the English student knows
+  // (it knows "ich", "ist", "die": the shares below 0.6 that matter here).
+  const GERMAN = [
+    'Wann wird meine Karte zugestellt?',
+    'Warum wurde meine Überweisung abgelehnt?',
+    'Ich habe meine Karte verloren.',
+    'Meine Überweisung ist fehlgeschlagen.',
+    'Welcher Wechselkurs gilt heute?',
+    'Der Wechselkurs war falsch berechnet.',
+  ];
+  const ENGLISH = [
+    'when will my new card arrive',
+    'why was my transfer declined',
+    'i lost my card',
+    'what is the exchange rate today',
+  ];
+  const maxDiff = (a: Float32Array, b: Float32Array) =>
+    a.reduce((m, x, i) => Math.max(m, Math.abs(x - (b[i] as number))), 0);
+
+  it("keeps a project the student reads in its own space, with embedOne's vectors", () => {
+    const e = HashedEmbedder.withStudent();
+    const twin = HashedEmbedder.withStudent();
+    expect(e.topicSpaces).toEqual([e.id, new HashedEmbedder().id]);
+    for (const q of [...ENGLISH, 'kyc aml ffs', ...ENGLISH]) {
+      const { id, vector } = e.embedTopic(q);
+      expect(id).toBe(e.id);
+      expect(Array.from(vector)).toEqual(Array.from(twin.embedOne(q)));
+    }
+  });
+
+  it("moves a project it cannot read to the plain hashed space, with that embedder's vectors", () => {
+    const e = HashedEmbedder.withStudent();
+    const plain = new HashedEmbedder();
+    for (const q of [...GERMAN, ...GERMAN]) {
+      const { id, vector } = e.embedTopic(q);
+      expect(id).toBe(plain.id);
+      expect(vector.length).toBe(1024);
+      expect(maxDiff(vector, plain.embedOne(q))).toBeLessThan(1e-6);
+    }
+  });
+
+  it('moves back only once most of the traffic is readable again (no flapping on a mixed stream)', () => {
+    const e = HashedEmbedder.withStudent();
+    const spaces = (qs: string[]) => qs.map((q) => (e.embedTopic(q).id === e.id ? 'student' : 'hashed'));
+    // English first: a German question or two do not move the project.
+    expect(spaces([...ENGLISH, ...GERMAN.slice(0, 2)])).toEqual([
+      ...ENGLISH.map(() => 'student'),
+      'student',
+      'student',
+    ]);
+    // A run of German does (the average of the shares falls below 0.6).
+    const run = spaces([...GERMAN, ...GERMAN]);
+    expect(run.at(-1)).toBe('hashed');
+    const left = run.indexOf('hashed');
+    expect(run.slice(left).every((s) => s === 'hashed')).toBe(true);
+    // Two readable questions to one unreadable (an average near 0.73) keep it where it is: one bar
+    // between the two would move it back and forth.
+    const mixed = spaces(
+      Array.from({ length: 300 }, (_, i) => (i % 3 === 2 ? GERMAN[i % 6] : ENGLISH[i % 4]) as string),
+    );
+    expect(new Set(mixed)).toEqual(new Set(['hashed']));
+    // English alone brings it back, once the average passes 0.8.
+    const back = spaces(Array.from({ length: 200 }, (_, i) => ENGLISH[i % 4] as string));
+    const returned = back.indexOf('student');
+    expect(returned).toBeGreaterThan(3);
+    expect(back.slice(returned).every((s) => s === 'student')).toBe(true);
   });
 });

@@ -584,9 +584,7 @@ export class TopicClusterer {
       for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) * inv;
       spaceId = embedderId ?? `app:${vector.length}`;
     } else {
-      const e = this.builtinEmbedder(projectId);
-      vector = e.embedOne(text);
-      spaceId = e.id;
+      ({ vector, id: spaceId } = this.builtinEmbedder(projectId).embedTopic(text));
     }
     return this.place(this.space(projectId, spaceId, vector.length), text, vector);
   }
@@ -1186,8 +1184,8 @@ export class TopicClusterer {
       if (s.calibration) calibrate(s.calibration, sum);
       // The IDF table is not stored; one question per topic gives a restarted
       // embedder the project's vocabulary back before traffic resumes.
-      if (r.embedder === this.builtinEmbedder(r.project_id).id)
-        this.builtinEmbedder(r.project_id).observe(r.representative);
+      const builtin = this.builtinEmbedder(r.project_id);
+      if (builtin.topicSpaces.includes(r.embedder)) builtin.observe(r.representative);
       s.questions += size;
       for (const [term, c] of terms) s.vocabulary.add(term, c);
       restored++;

@@ -88,6 +88,66 @@ describe('TopicClusterer', () => {
         expect(rows.map((r) => r.q.replace(/[？，]/g, ''))).not.toContain(t.replaceAll(' ', ''));
   });
 
+  it('clusters a language the student cannot read as the hashed embedder does, across a restart', () => {
+    const intents = {
+      arrival: [
+        'Wann kommt meine neue Karte an?',
+        'Wann wird meine Karte zugestellt?',
+        'Wo bleibt meine bestellte Karte?',
+        'Meine Karte ist noch nicht angekommen.',
+        'Die neue Bankkarte wurde noch nicht geliefert.',
+      ],
+      rate: [
+        'Welcher Wechselkurs gilt heute?',
+        'Der Wechselkurs war falsch berechnet.',
+        'Warum ist der Wechselkurs so schlecht?',
+        'Wie wird der Wechselkurs bestimmt?',
+        'Welchen Kurs bekomme ich beim Umtausch in Euro?',
+      ],
+      transfer: [
+        'Meine Überweisung ist fehlgeschlagen.',
+        'Warum wurde meine Überweisung abgelehnt?',
+        'Warum scheitert meine Überweisung immer?',
+        'Überweisung fehlgeschlagen, was nun?',
+        'Meine Überweisung ist nicht angekommen.',
+      ],
+      lost: [
+        'Ich habe meine Karte verloren.',
+        'Jemand hat meine Karte gestohlen.',
+        'Karte verloren, bitte sperren.',
+        'Wie sperre ich meine verlorene Karte?',
+        'Ich finde meine Bankkarte nicht mehr.',
+      ],
+    };
+    const qs = Object.values(intents).flat();
+    const order = qs.map((_, i) => qs[(i * 7) % qs.length] as string);
+    const student = new TopicClusterer({
+      builtinEmbedder: (d) => HashedEmbedder.withStudent({ dimension: d }),
+      now: fixedClock(),
+    });
+    const hashed = new TopicClusterer({ now: fixedClock() });
+    const run = (c: TopicClusterer) => {
+      const ids = order.map((q) => c.assign('p1', q));
+      c.maintain({ final: true });
+      return ids.map((id) => c.resolve('p1', id) ?? id);
+    };
+    // The same space (ids hash the embedder id), so the same topic ids for the same partition.
+    const final = run(student);
+    expect(final).toEqual(run(hashed));
+    const rows = student.snapshot();
+    expect(new Set(rows.map((r) => r.embedder))).toEqual(new Set([new HashedEmbedder().id]));
+    // A restart gives the project's embedder its vocabulary back from the hashed space's topics too.
+    const restarted = new TopicClusterer({
+      builtinEmbedder: (d) => HashedEmbedder.withStudent({ dimension: d }),
+    });
+    const live = new Set(final).size;
+    expect(restarted.restore(JSON.parse(JSON.stringify(rows))).restored).toBe(live);
+    expect(restarted.builtinEmbedder('p1').documents).toBe(live);
+    expect(restarted.assign('p1', 'Meine Überweisung wurde abgelehnt.')).toBe(
+      hashed.assign('p1', 'Meine Überweisung wurde abgelehnt.'),
+    );
+  });
+
   it('labels with the phrases a topic repeats, not with words that merely sit side by side', () => {
     const c = new TopicClusterer({ thresholdsFor: literal(0.2, 2), now: fixedClock() });
     // The project's other subjects, so what the pay questions share is what sets them apart.
