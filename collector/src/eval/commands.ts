@@ -175,7 +175,10 @@ export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWi
       '--data <file>',
       'labelled JSONL ({text, label} rows; groundedness: {question, context, answer, label}; topics, kb-gaps: {text, intent})',
     )
-    .option('--all <dir>', 'evaluate every known set in a directory (cross-validated and in-sample)')
+    .option(
+      '--all <dir>',
+      'evaluate every known set in a directory (cross-validated and in-sample; topics for any {text, intent} set)',
+    )
     .option('--json', 'print one JSON object')
     .option('--cv [folds]', 'k-fold cross-validation of a freshly trained model instead of the shipped one')
     .option('--threshold <x>', 'override the shipped threshold')

@@ -24,6 +24,7 @@ import { type EvalTask, type LabelledRow, readRows } from './dataset.ts';
 import { assignFolds } from './folds.ts';
 import { evaluateGroundedness, type GroundednessReport, isGroundednessFile } from './groundedness.ts';
 import { type BinaryMetrics, binaryMetrics } from './metrics.ts';
+import { isIntentSet } from './topics.ts';
 import {
   auxiliaryNegatives,
   extraRows,
@@ -244,6 +245,10 @@ function flaggedShare(texts: readonly string[], flagged: (text: string) => boole
   return texts.length > 0 ? n / texts.length : Number.NaN;
 }
 
+const UNKNOWN_SET = { skip: 'unknown set' };
+/** A set of another name whose rows are `{text, intent}` (`isIntentSet`). */
+const TOPIC_SET = { skip: 'topics (and kb-gaps, given oos rows) tasks, reported below' };
+
 /** Task for a file name in the eval directory, or why it is skipped. */
 export function taskForFile(name: string): EvalTask | { skip: string } | undefined {
   if (!name.endsWith('.jsonl')) return undefined;
@@ -257,7 +262,7 @@ export function taskForFile(name: string): EvalTask | { skip: string } | undefin
     return {
       skip: 'topics and kb-gaps tasks, reported below; its held-out half is the ordinary-traffic FPR column',
     };
-  return { skip: 'unknown set' };
+  return UNKNOWN_SET;
 }
 
 export interface EvaluateAllResult {
@@ -285,8 +290,9 @@ export async function evaluateAll(
       groundedness.push(await evaluateGroundedness(join(dir, name)));
       continue;
     }
-    const task = taskForFile(name);
+    let task = taskForFile(name);
     if (task === undefined) continue;
+    if (task === UNKNOWN_SET && (await isIntentSet(join(dir, name)))) task = TOPIC_SET;
     if (typeof task === 'object') skipped.push({ file: name, reason: task.skip });
     else jobs.push({ task, file: join(dir, name) });
   }

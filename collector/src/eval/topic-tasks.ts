@@ -3,12 +3,13 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UseEmbedder, UseEncoder } from '@oversight/scorers/embed';
 import { BUILTIN_EMBEDDERS } from '../enrich/topics/clusterer.ts';
-import { evaluateKbGapDraws, evaluateKbGaps, type KbGapsReport } from './kb-gaps.ts';
+import { evaluateKbGapDraws, evaluateKbGaps, gapIntentsFor, type KbGapsReport } from './kb-gaps.ts';
 import type { Spread } from './metrics.ts';
 import {
   evaluateTopicDraws,
   evaluateTopics,
   type IntentRow,
+  isIntentSet,
   type RowEmbedding,
   readIntentRows,
   type TopicsReport,
@@ -107,9 +108,10 @@ export async function runTopicTask(
 }
 
 /**
- * Both tasks on every `{text, intent}` set of a directory (today:
- * banking77.*.jsonl), with each embedder asked for (default: the built-in
- * one, then `use`; the rows are encoded once per set for both tasks).
+ * Both tasks on every `{text, intent}` set of a directory, found by its rows
+ * (`isIntentSet`), whatever its name, with each embedder asked for (the rows
+ * are encoded once per set for `use`). A set with no gap intent (no `oos`,
+ * not BANKING77) gets the topics task alone, and says so.
  */
 export async function evaluateTopicSets(
   dir: string,
@@ -117,15 +119,19 @@ export async function evaluateTopicSets(
   embedders: readonly EvalTopicsEmbedder[] = EVAL_TOPICS_EMBEDDERS,
   draws = 0,
 ): Promise<TopicTaskReport[]> {
-  const files = (await readdir(dir)).filter((f) => f.startsWith('banking77') && f.endsWith('.jsonl')).sort();
+  const names = (await readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
   const out: TopicTaskReport[] = [];
-  for (const name of files) {
+  for (const name of names) {
     const file = join(dir, name);
+    if (!(await isIntentSet(file))) continue;
     const rows = await readIntentRows(file);
     if (rows.length === 0) throw new Error(`${file}: no rows`);
+    const tasks = TOPIC_TASKS.filter((t) => t !== 'kb-gaps' || gapIntentsFor(file, rows).size > 0);
+    if (tasks.length < TOPIC_TASKS.length)
+      onProgress?.(`${name}: no gap intent (oos, or a BANKING77 file), so no kb-gaps task`);
     for (const embedder of embedders) {
       const useVectors = embedder === 'use' ? await encodeRows(rows, onProgress) : undefined;
-      for (const task of TOPIC_TASKS) {
+      for (const task of tasks) {
         onProgress?.(`evaluating ${name} (${task}, ${embedder})`);
         out.push(evaluate(task, rows, file, embedder, useVectors, draws));
       }

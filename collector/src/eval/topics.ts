@@ -4,6 +4,7 @@
  * are), scored against the intents. The vectors are the clusterer's built-in
  * embedder's, or a `RowEmbedding` the caller computed (topic-tasks.ts: USE).
  */
+import { open } from 'node:fs/promises';
 import { seededRandom } from '@oversight/scorers';
 import { z } from 'zod';
 import { type ClustererOptions, TopicClusterer } from '../enrich/topics/clusterer.ts';
@@ -23,6 +24,31 @@ export function parseIntentRows(content: string, source = 'input'): IntentRow[] 
     text: row.text,
     intent: row.intent,
   }));
+}
+
+/**
+ * Whether a JSONL file holds `{text, intent}` rows, judged by its first row:
+ * how `--all` finds topic sets by their content, whatever they are named.
+ */
+export async function isIntentSet(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    // The first row of a set is a short question; 64 KiB holds it with room to spare.
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(65_536), 0, 65_536, 0);
+    const first = buffer
+      .toString('utf8', 0, bytesRead)
+      .split('\n')
+      .find((l) => l.trim() !== '');
+    if (first === undefined) return false;
+    try {
+      return intentRowSchema.safeParse(JSON.parse(first)).success;
+    } catch (err) {
+      if (err instanceof SyntaxError) return false;
+      throw err;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function readIntentRows(file: string): Promise<IntentRow[]> {

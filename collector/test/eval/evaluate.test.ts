@@ -168,6 +168,26 @@ describe('evaluateAll and formatting', () => {
     expect(JSON.parse(formatReportJson(reports))).toHaveLength(reports.length);
   });
 
+  it('names a set of another name by its rows: {text, intent} is a topic set, anything else unknown', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'oversight-eval-sets-'));
+    try {
+      await writeFile(
+        join(own, 'clinc.test.jsonl'),
+        `\n${JSON.stringify({ text: 'set an alarm', intent: 'alarm' })}\n`,
+      );
+      await writeFile(join(own, 'mystery.jsonl'), JSON.stringify({ text: 'set an alarm', label: 'alarm' }));
+      await writeFile(join(own, 'broken.jsonl'), '{"text": ');
+      const { skipped } = await evaluateAll(own, { cv: 1 });
+      expect(skipped).toEqual([
+        { file: 'broken.jsonl', reason: 'unknown set' },
+        { file: 'clinc.test.jsonl', reason: 'topics (and kb-gaps, given oos rows) tasks, reported below' },
+        { file: 'mystery.jsonl', reason: 'unknown set' },
+      ]);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
   it('runs through the registered eval command and prints one JSON object', async () => {
     const program = new Command('oversight').exitOverride();
     registerEvalCommands(program);

@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
 import { ari, nmi } from '../../../src/eval/cluster-metrics.ts';
@@ -224,26 +224,37 @@ describe('topics and kb-gaps evaluation', () => {
       await expect(
         runEval({ task: 'topics', data: file, topicsEmbedder: 'openai' }, (s) => printed.push(s)),
       ).rejects.toThrow('--topics-embedder takes builtin, student, use for the eval, got openai');
-      // npm run eval (--all): every banking77 set with each embedder, the rows encoded once.
+      // npm run eval (--all): every {text, intent} set, whatever its name, with each embedder, the
+      // rows encoded once a set; a set without gap intents gets the topics task alone.
       await writeFile(join(dir, 'banking77.tiny.jsonl'), await readFile(file, 'utf8'));
+      const answerable = rows().filter((r) => r.intent !== 'oos');
+      await writeFile(join(dir, 'no-gaps.jsonl'), answerable.map((r) => JSON.stringify(r)).join('\n'));
+      await writeFile(join(dir, 'labels.jsonl'), JSON.stringify({ text: 'hello', label: 'toxic' }));
       const progress: string[] = [];
       const all = await evaluateTopicSets(dir, (m) => progress.push(m));
-      expect(all.map((r) => [r.task, r.embedder])).toEqual([
-        ['topics', 'builtin:hashed-v1:1024'],
-        ['kb-gaps', 'builtin:hashed-v1:1024'],
-        ['topics', STUDENT_ID],
-        ['kb-gaps', STUDENT_ID],
-        ['topics', 'builtin:hashed-use-v1:1024+512:0.5'],
-        ['kb-gaps', 'builtin:hashed-use-v1:1024+512:0.5'],
-        // The same vectors as an app's query embeddings: a calibrated space.
-        ['topics', 'app:512'],
+      const HASHED = 'builtin:hashed-v1:1024';
+      const USE = 'builtin:hashed-use-v1:1024+512:0.5';
+      const each = (withGaps: boolean) =>
+        [HASHED, STUDENT_ID, USE].flatMap((id) => [
+          ['topics', id],
+          ...(withGaps ? [['kb-gaps', id]] : []),
+          // The same vectors as an app's query embeddings: a calibrated space.
+          ...(id === USE ? [['topics', 'app:512']] : []),
+        ]);
+      expect(all.map((r) => [basename(r.file), r.task, r.embedder])).toEqual([
+        ...each(true).map((r) => ['banking77.tiny.jsonl', ...r]),
+        ...each(false).map((r) => ['no-gaps.jsonl', ...r]),
+        ...each(true).map((r) => ['set.jsonl', ...r]),
       ]);
+      expect(progress).toContain(
+        'no-gaps.jsonl: no gap intent (oos, or a BANKING77 file), so no kb-gaps task',
+      );
       const app = all[6] as { nmi: number; topics: number };
       // USE-lite's unrelated questions sit at cosine ≈ 0.4: under fixed thresholds these
       // 35 questions of 5 intents made 4 topics (NMI 0.43); calibrated, 9 (NMI 0.89).
       expect(app.topics).toBeGreaterThanOrEqual(5);
       expect(app.nmi).toBeGreaterThan(0.7);
-      expect(progress.filter((m) => m.startsWith('encoding '))).toHaveLength(1);
+      expect(progress.filter((m) => m.startsWith('encoding '))).toHaveLength(3);
     });
   }, 60_000);
 });
