@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { type ConfigInput, resolveConfig } from './config.ts';
+import { type ConfigInput, resolveConfig, TOPICS_EMBEDDERS } from './config.ts';
 
 /**
  * `oversight`: start the collector, migrate the schema, query the store, and
@@ -112,10 +112,10 @@ const startOptions = (): Option[] => [
   ),
   new Option(
     '--topics-embedder <kind>',
-    'question vectors for topics when the app sent none: builtin, student (builtin + a distilled sentence network, ≈ 10 µs more a question), use (builtin + sentence encoder, ≈ 10 ms a question on a worker thread), openai, onnx, or none (no topics)',
+    'question vectors for topics when the app sent none: student (default; hashed n-grams + a distilled sentence network, ≈ 20 µs a question), hashed (the n-grams alone, ≈ 10 µs), use (hashed + sentence encoder, ≈ 10 ms a question on a worker thread), openai, onnx, or none (no topics)',
   )
     .env('OVERSIGHT_TOPICS_EMBEDDER')
-    .choices(['builtin', 'student', 'use', 'openai', 'onnx', 'none']),
+    .choices(TOPICS_EMBEDDERS),
   new Option('--topics-embedder-url <url>', 'OpenAI-compatible embeddings base URL, e.g. http://host/v1').env(
     'OVERSIGHT_TOPICS_EMBEDDER_URL',
   ),

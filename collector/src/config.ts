@@ -4,6 +4,9 @@ import { z } from 'zod';
  * Every collector setting, validated once at start. The CLI maps each to a
  * flag and an `OVERSIGHT_*` environment variable; tests build it directly.
  */
+/** Where topics' question vectors come from when the app sent none (`--topics-embedder`). */
+export const TOPICS_EMBEDDERS = ['student', 'hashed', 'use', 'openai', 'onnx', 'none'] as const;
+
 export const ConfigSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   /** 4318 is the OTLP/HTTP port, so OTel exporters work with their defaults. */
@@ -77,15 +80,16 @@ export const ConfigSchema = z.object({
   traceRecoverMinutes: z.coerce.number().min(0).default(60),
   /**
    * Where question vectors for topics come from when a trace carries no
-   * query embedding of the app's own: `builtin` (no download), `student` (the
-   * built-in features plus a small distilled sentence network shipped in the
-   * package, ≈ 10 µs more a question), `use` (the
-   * built-in features plus the Universal Sentence Encoder lite shipped in npm,
+   * query embedding of the app's own: `student` (the default: hashed n-grams
+   * beside a small sentence network distilled from the Universal Sentence
+   * Encoder, shipped in the package, no download), `hashed` (the n-grams
+   * alone, ≈ 10 µs less a question, weaker topics), `use` (the
+   * hashed features plus the Universal Sentence Encoder lite shipped in npm,
    * ≈ 10 ms a question in a worker thread), `openai` (any OpenAI-compatible
    * /embeddings endpoint), `onnx` (a local model directory), or `none` (no
    * topics or knowledge-base gap signals at all).
    */
-  topicsEmbedder: z.enum(['builtin', 'student', 'use', 'openai', 'onnx', 'none']).default('builtin'),
+  topicsEmbedder: z.enum(TOPICS_EMBEDDERS).default('student'),
   /** Base URL of the embeddings endpoint, up to the version (`https://api.openai.com/v1`). */
   topicsEmbedderUrl: z.url().optional(),
   topicsEmbedderModel: z.string().min(1).optional(),

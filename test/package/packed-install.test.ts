@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { isStopword, SentenceStudent } from '@oversight/scorers/embed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import {
@@ -27,6 +28,11 @@ import {
 } from './packed-install.ts';
 
 const run = promisify(execFile);
+/** Plain words the shipped student knows (its rows), for questions it reads. */
+const STUDENT_WORDS = SentenceStudent.shipped()
+  .weights()
+  .words.filter((w) => /^[a-z]{6,10}$/.test(w) && !isStopword(w));
+
 const APPS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'apps');
 const RUNTIMES = [24, 22] as const;
 
@@ -321,19 +327,19 @@ describe('the packed packages', () => {
     describe(`on Node ${major}`, () => {
       it('cluster questions with the student, its index read by the shipped WebAssembly pass', async () => {
         const node = nodes.get(major) as string;
-        // 400 unrelated questions (made-up words): more than 256 topics, so
-        // the search goes through the centroid index and its column pass.
+        // 700 questions of two words drawn from the student's own vocabulary
+        // (made-up words would move the project to the hashed space: the
+        // student cannot read them): more than 256 topics, so the search
+        // goes through the centroid index and its column pass.
         let seed = 7;
         const next = () => {
           seed = (seed * 16_807) % 2_147_483_647;
           return seed / 2_147_483_647;
         };
-        const pick = (letters: string) => letters[Math.floor(next() * letters.length)];
-        const word = () =>
-          Array.from({ length: 3 }, () => `${pick('bcdfghjklmnprstvz')}${pick('aeiou')}`).join('');
+        const word = () => STUDENT_WORDS[Math.floor(next() * STUDENT_WORDS.length)] as string;
         const data = path.join(app, `topics-${major}.jsonl`);
-        const rows = Array.from({ length: 400 }, (_, i) => ({
-          text: `how do I ${word()} the ${word()}`,
+        const rows = Array.from({ length: 700 }, (_, i) => ({
+          text: `${word()} ${word()}`,
           intent: `i${i}`,
         }));
         writeFileSync(data, rows.map((row) => JSON.stringify(row)).join('\n'));
@@ -341,7 +347,7 @@ describe('the packed packages', () => {
         const args = ['eval', '--task', 'topics', '--data', data, '--topics-embedder', 'student', '--json'];
         const { stdout } = await run(node, [cli, ...args], { cwd: app, env: cleanEnv(), timeout: 120_000 });
         const report = JSON.parse(stdout) as { rows: number; topics: number; embedder: string };
-        expect(report.rows).toBe(400);
+        expect(report.rows).toBe(700);
         expect(report.embedder).toMatch(/^builtin:hashed-student-/);
         expect(report.topics).toBeGreaterThan(256);
       }, 120_000);

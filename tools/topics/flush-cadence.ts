@@ -29,16 +29,16 @@
  * / 0.291 against 0.655 / 0.294 (F 1–16 level). They are what turns a burst
  * into one topic within its flush in the student's space (enricher.test.ts).
  *
- * Usage: npx node tools/topics/flush-cadence.ts <file.jsonl> [F,...] [builtin|student]
+ * Usage: npx node tools/topics/flush-cadence.ts <file.jsonl> [F,...] [hashed|student]
  */
 
 import { BUILTIN_EMBEDDERS, TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
 import { ari, nmi } from '../../collector/src/eval/cluster-metrics.ts';
 import { readIntentRows } from '../../collector/src/eval/topics.ts';
 
-const [file, cadences = '0,1,4,16,64,128', kind = 'builtin'] = process.argv.slice(2);
-if (!file) throw new Error('usage: flush-cadence.ts <file.jsonl> [F,...] [builtin|student]');
-if (kind !== 'builtin' && kind !== 'student') throw new Error(`embedder: builtin or student, got ${kind}`);
+const [file, cadences = '0,1,4,16,64,128', kind = 'hashed'] = process.argv.slice(2);
+if (!file) throw new Error('usage: flush-cadence.ts <file.jsonl> [F,...] [hashed|student]');
+if (kind !== 'hashed' && kind !== 'student') throw new Error(`embedder: hashed or student, got ${kind}`);
 const rows = await readIntentRows(file);
 const gold = rows.map((r) => r.intent);
 const projects = new Set(['p']);

@@ -21,7 +21,7 @@
  *            (PEER_WEIGHT = 0.5, the prior).
  *   none     the top score alone (weight ignored): the collector before.
  *
- * Usage: MODE=pct WEIGHTS=0.25,0.5,0.75 DRAWS=5 npx node tools/topics/peer-nearness.ts <file.jsonl> [builtin|student]
+ * Usage: MODE=pct WEIGHTS=0.25,0.5,0.75 DRAWS=5 npx node tools/topics/peer-nearness.ts <file.jsonl> [hashed|student]
  *
  * Measured 2026-12-04 on banking77.dev, hashed (AUROC: fixed set | mean of 5 draws):
  *   none                 own 0.780 | 0.678    blend 0.820 | 0.698
@@ -63,8 +63,8 @@ import { auroc } from '../../collector/src/eval/metrics.ts';
 import { readIntentRows } from '../../collector/src/eval/topics.ts';
 
 const file = process.argv[2];
-if (!file) throw new Error('usage: peer-nearness.ts <file.jsonl> [builtin|student]');
-const embedder = (process.argv[3] ?? 'builtin') as keyof typeof BUILTIN_EMBEDDERS;
+if (!file) throw new Error('usage: peer-nearness.ts <file.jsonl> [hashed|student]');
+const embedder = (process.argv[3] ?? 'hashed') as keyof typeof BUILTIN_EMBEDDERS;
 const mode = process.env.MODE ?? 'pct';
 if (!['nn10', 'nearest', 'pct', 'none'].includes(mode))
   throw new Error(`MODE ${mode}: nn10, nearest, pct or none`);

@@ -186,7 +186,7 @@ export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWi
     .option('--by <groups>', 'feedback-agreement: also split by model, topic or model,topic')
     .option(
       '--topics-embedder <kind>',
-      'topics, kb-gaps: builtin (default), student (builtin + a distilled sentence network, ≈ 10 µs more a question) or use (builtin + USE-lite, ≈ 10 ms a question); --all: each unless one is named',
+      'topics, kb-gaps: student (default; hashed n-grams + a distilled sentence network), hashed (the n-grams alone, ≈ 10 µs less a question) or use (hashed + USE-lite, ≈ 10 ms a question); --all: each unless one is named',
     )
     .option(
       '--draws <n>',

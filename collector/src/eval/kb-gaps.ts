@@ -100,7 +100,7 @@ export interface KbGapsDraws {
 export const GAP_DRAW_SEED = 20261204;
 
 export interface KbGapsOptions {
-  /** The built-in embedder that retrieves and clusters (default the hashed n-grams; `student` for the student). */
+  /** The built-in embedder that retrieves and clusters (default the student, as the collector's; `hashed` for the n-grams alone). */
   builtinEmbedder?: (dimension: number) => HashedEmbedder;
   /**
    * Each row text's raw USE-lite vector (UseEncoder.encode): retrieval and
@@ -173,7 +173,7 @@ export function evaluateKbGaps(
 
   const projectId = 'eval';
   const tracker = new GapTracker();
-  const builtin = options.builtinEmbedder ?? BUILTIN_EMBEDDERS.builtin;
+  const builtin = options.builtinEmbedder ?? BUILTIN_EMBEDDERS.student;
   const clusterer = new TopicClusterer({
     builtinEmbedder: builtin,
     onMerge: (p, from, into) => tracker.merge(p, from, into),

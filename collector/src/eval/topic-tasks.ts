@@ -23,12 +23,15 @@ export function isTopicTask(task: string): task is TopicTask {
   return (TOPIC_TASKS as readonly string[]).includes(task);
 }
 
-/** `--topics-embedder` of the eval: the collector's built-in embedder, it plus the student, or it plus USE-lite (`use`). */
-export const EVAL_TOPICS_EMBEDDERS = ['builtin', 'student', 'use'] as const;
+/**
+ * `--topics-embedder` of the eval: the collector's default (hashed n-grams
+ * beside the student), the n-grams alone, or them beside USE-lite (`use`).
+ */
+export const EVAL_TOPICS_EMBEDDERS = ['student', 'hashed', 'use'] as const;
 export type EvalTopicsEmbedder = (typeof EVAL_TOPICS_EMBEDDERS)[number];
 
 export function evalTopicsEmbedder(kind: string | undefined): EvalTopicsEmbedder {
-  if (kind === undefined) return 'builtin';
+  if (kind === undefined) return 'student';
   if (!(EVAL_TOPICS_EMBEDDERS as readonly string[]).includes(kind))
     throw new Error(`--topics-embedder takes ${EVAL_TOPICS_EMBEDDERS.join(', ')} for the eval, got ${kind}`);
   return kind as EvalTopicsEmbedder;
@@ -61,7 +64,7 @@ function evaluate(
   useVectors: ReadonlyMap<string, Float32Array> | undefined,
   draws = 0,
 ): TopicTaskReport {
-  const builtin = embedder === 'student' ? { builtinEmbedder: BUILTIN_EMBEDDERS.student } : {};
+  const builtin = { builtinEmbedder: BUILTIN_EMBEDDERS[embedder === 'hashed' ? 'hashed' : 'student'] };
   if (task === 'kb-gaps') {
     const options = useVectors ? { useVectors } : builtin;
     const report = evaluateKbGaps(rows, file, options);
@@ -97,7 +100,7 @@ function evaluateAsAppEmbeddings(
 export async function runTopicTask(
   task: TopicTask,
   file: string,
-  embedder: EvalTopicsEmbedder = 'builtin',
+  embedder: EvalTopicsEmbedder = 'student',
   onProgress?: (message: string) => void,
   draws = 0,
 ): Promise<TopicTaskReport> {

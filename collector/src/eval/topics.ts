@@ -1,13 +1,14 @@
 /**
  * `oversight eval --task topics`: rows `{text, intent}` streamed in file order
  * through the online clusterer (one project, not told how many intents there
- * are), scored against the intents. The vectors are the clusterer's built-in
- * embedder's, or a `RowEmbedding` the caller computed (topic-tasks.ts: USE).
+ * are), scored against the intents. The vectors are the collector's default
+ * built-in embedder's (the student) unless the options name another, or a
+ * `RowEmbedding` the caller computed (topic-tasks.ts: USE).
  */
 import { open } from 'node:fs/promises';
 import { seededRandom } from '@oversight/scorers';
 import { z } from 'zod';
-import { type ClustererOptions, TopicClusterer } from '../enrich/topics/clusterer.ts';
+import { BUILTIN_EMBEDDERS, type ClustererOptions, TopicClusterer } from '../enrich/topics/clusterer.ts';
 import { ari, nmi } from './cluster-metrics.ts';
 import { parseJsonl, readJsonl } from './jsonl.ts';
 import { type Spread, spread } from './metrics.ts';
@@ -97,13 +98,20 @@ export interface RowEmbedding {
   vector: (row: IntentRow, index: number) => ArrayLike<number>;
 }
 
+/** Options as the collector's: its default built-in embedder, the student, unless `options` name one. */
+const asCollector = (options: ClustererOptions): ClustererOptions => ({
+  builtinEmbedder: BUILTIN_EMBEDDERS.student,
+  ...options,
+});
+
+/** The rows through one clusterer, in order; each row's final topic (after merges). */
 export function clusterRows(
   rows: readonly IntentRow[],
   options: ClustererOptions = {},
   projectId = 'eval',
   embedding?: RowEmbedding,
 ) {
-  const clusterer = new TopicClusterer(options);
+  const clusterer = new TopicClusterer(asCollector(options));
   const ids = rows.map((r, i) => clusterer.assign(projectId, r.text, embedding?.vector(r, i), embedding?.id));
   clusterer.maintain({ final: true });
   // Merges rename topics after the fact; resolve every question to its final topic.
@@ -162,7 +170,7 @@ export function shuffledOrders<R>(rows: readonly R[], draws: number, seed = ORDE
 /**
  * The rows clustered in `draws` seeded orders, each as `evaluateTopics`.
  * `embedding` gives the vectors for one order (an online embedder's state
- * follows the order it sees); without it the clusterer's built-in embedder.
+ * follows the order it sees); without it the collector's built-in embedder.
  */
 export function evaluateTopicDraws(
   rows: readonly IntentRow[],

@@ -50,9 +50,9 @@ import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema 
 /** Width of the built-in embedder's hashed part, unless `ClustererOptions.dimension` says otherwise. */
 export const BUILTIN_DIMENSION = 1024;
 
-/** The built-in embedders a project can get (`--topics-embedder builtin | student`), by width. */
+/** The built-in embedders a project can get (`--topics-embedder student | hashed`), by width. */
 export const BUILTIN_EMBEDDERS = {
-  builtin: (dimension: number) => new HashedEmbedder({ dimension }),
+  hashed: (dimension: number) => new HashedEmbedder({ dimension }),
   student: (dimension: number) => HashedEmbedder.withStudent({ dimension }),
 } as const;
 
@@ -106,8 +106,9 @@ export interface ClustererOptions {
   dimension?: number;
   /**
    * The built-in embedder each project gets (its IDF table is the project's
-   * own): the hashed n-grams by default, `HashedEmbedder.withStudent` for
-   * `--topics-embedder student`. Called once per project, given `dimension`.
+   * own): here the hashed n-grams unless told, which the thresholds above
+   * are for; the collector's enricher passes `HashedEmbedder.withStudent`,
+   * its default (`--topics-embedder student`). Called once per project, given `dimension`.
    */
   builtinEmbedder?: (dimension: number) => HashedEmbedder;
   now?: () => Date;
@@ -500,7 +501,7 @@ export class TopicClusterer {
     this.onMerge = options.onMerge;
     this.onEvict = options.onEvict;
     this.linear = options.search === 'linear';
-    this.makeBuiltin = options.builtinEmbedder ?? BUILTIN_EMBEDDERS.builtin;
+    this.makeBuiltin = options.builtinEmbedder ?? BUILTIN_EMBEDDERS.hashed;
   }
 
   /** The built-in embedder of a project (its IDF table is the project's own). */

@@ -47,9 +47,10 @@ import type { TopicRowInput } from './types.ts';
 
 /** Where question vectors come from when the app sent none. */
 export const topicsEmbedderSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('builtin') }),
-  /** The built-in hashed features beside the distilled sentence student, on the main thread. */
+  /** The hashed n-grams beside the distilled sentence student, on the main thread (the default). */
   z.object({ kind: z.literal('student') }),
+  /** The hashed n-grams alone: the cheapest. */
+  z.object({ kind: z.literal('hashed') }),
   /** Hashed features ⊕ USE-lite; `share` of the cosine from the encoder (default 0.5). */
   z.object({ kind: z.literal('use'), share: z.number().min(0).max(1).optional() }),
   z.object({
@@ -66,6 +67,7 @@ export type TopicsEmbedderConfig = z.infer<typeof topicsEmbedderSchema>;
 export interface TopicsEnricherOptions {
   /** Read at creation (`restoreTopics`); rows go back through the trace stage's writer. */
   store: Pick<Store, 'query' | 'database'>;
+  /** Default the student (`{ kind: 'student' }`), as the collector's `--topics-embedder`. */
   embedder?: TopicsEmbedderConfig;
   /** An embedder instance instead of `embedder` (tests, or one shared with other stages). */
   embedderInstance?: Embedder;
@@ -119,7 +121,7 @@ LIMIT {limit:UInt32}`;
  */
 export async function restoreTopics(
   store: Pick<Store, 'query' | 'database'>,
-  clusterer: TopicClusterer = new TopicClusterer(),
+  clusterer: TopicClusterer = new TopicClusterer({ builtinEmbedder: BUILTIN_EMBEDDERS.student }),
   pageSize = 1_000,
 ): Promise<{ clusterer: TopicClusterer; restored: number; errors: string[] }> {
   let restored = 0;
@@ -141,7 +143,7 @@ export async function restoreTopics(
 
 function makeEmbedder(config: TopicsEmbedderConfig | undefined): Embedder | undefined {
   // The student is a built-in embedder: the clusterer makes one per project.
-  if (!config || config.kind === 'builtin' || config.kind === 'student') return undefined;
+  if (!config || config.kind === 'hashed' || config.kind === 'student') return undefined;
   if (config.kind === 'use')
     return new UseEmbedder(config.share !== undefined ? { share: config.share } : {});
   if (config.kind === 'openai')
@@ -198,7 +200,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const now = options.now ?? (() => new Date());
   const clusterer = new TopicClusterer({
     now,
-    ...(embedderConfig?.kind === 'student' ? { builtinEmbedder: BUILTIN_EMBEDDERS.student } : {}),
+    builtinEmbedder: embedderConfig?.kind === 'hashed' ? BUILTIN_EMBEDDERS.hashed : BUILTIN_EMBEDDERS.student,
     ...options.clusterer,
     onMerge: (projectId, from, into) => {
       gaps.merge(projectId, from, into);
@@ -454,8 +456,8 @@ export function topicsEmbedderFromConfig(config: TopicsConfig): TopicsEmbedderCo
   switch (config.topicsEmbedder) {
     case 'none':
       return undefined;
-    case 'builtin':
-      return { kind: 'builtin' };
+    case 'hashed':
+      return { kind: 'hashed' };
     case 'student':
       return { kind: 'student' };
     case 'use':

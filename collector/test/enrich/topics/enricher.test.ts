@@ -33,6 +33,9 @@ import { FEEDBACK, LLM_SPANS, TOPICS } from '../../../src/store/tables.ts';
 import { storeBackends } from '../../helpers/store-backends.ts';
 import { spanWith } from '../../normalize/span-fixture.ts';
 
+/** The collector's default topic space (`--topics-embedder student`). */
+const STUDENT_ID = HashedEmbedder.withStudent().id;
+
 const backend = storeBackends()[0];
 if (!backend) throw new Error('no embedded store backend');
 let store: Store;
@@ -519,7 +522,7 @@ describe('topics enricher', () => {
     const plain = generation('app-emb', { question: 'freeze my card please', answer: done, docs: null });
     const more = await enricher.enrich([plain], { rescore: false });
     expect([gens[0]?.found.topicId, gens[2]?.found.topicId]).not.toContain(plain.found.topicId);
-    expect((more.rows[TOPICS] ?? []).map((r) => r.embedder)).toEqual(['builtin:hashed-v1:1024']);
+    expect((more.rows[TOPICS] ?? []).map((r) => r.embedder)).toEqual([STUDENT_ID]);
     // No retrieval step and a real answer: evidence against a gap, and no signal.
     expect(plain.found.kbGap).toBe(false);
     expect(plain.found.gapSignals).toEqual([]);
@@ -609,7 +612,7 @@ describe('topics enricher', () => {
         /embedder openai:text-embedding-3-small.* failed, using the built-in one meanwhile: .*HTTP 503/,
       );
       expect(enricher.clusterer.topics('fallback').map((t) => [t.embedder, t.size])).toEqual([
-        ['builtin:hashed-v1:1024', 3],
+        [STUDENT_ID, 3],
       ]);
       await enricher.close();
     } finally {
@@ -618,7 +621,10 @@ describe('topics enricher', () => {
   });
 
   it('reads its embedder from the collector flags, with a one-line error for a missing one', () => {
-    expect(topicsEmbedderFromConfig(resolveConfig({}))).toEqual({ kind: 'builtin' });
+    // The student is the default; the n-grams alone are `hashed` (`builtin`, their old name, is refused).
+    expect(topicsEmbedderFromConfig(resolveConfig({}))).toEqual({ kind: 'student' });
+    expect(topicsEmbedderFromConfig(resolveConfig({ topicsEmbedder: 'hashed' }))).toEqual({ kind: 'hashed' });
+    expect(() => resolveConfig({ topicsEmbedder: 'builtin' as 'none' })).toThrow(/topicsEmbedder/);
     expect(topicsEmbedderFromConfig(resolveConfig({ topicsEmbedder: 'none' }))).toBeUndefined();
     expect(
       topicsEmbedderFromConfig(
@@ -967,7 +973,7 @@ describe('topics enricher with --topics-embedder use (USE-lite on a worker threa
       // Every question went to the built-in embedder's space (how six questions of a brand-new
       // project group is the clusterer's business, tested there).
       const topics = enricher.clusterer.topics('use-missing');
-      expect(new Set(topics.map((t) => t.embedder))).toEqual(new Set(['builtin:hashed-v1:1024']));
+      expect(new Set(topics.map((t) => t.embedder))).toEqual(new Set([STUDENT_ID]));
       expect(topics.reduce((n, t) => n + t.size, 0)).toBe(6);
     } finally {
       await enricher.close();

@@ -189,16 +189,25 @@ describe('topics and kb-gaps evaluation', () => {
     });
   });
 
-  it('runs both tasks with --topics-embedder student: the student retrieves and clusters', async () => {
+  it('runs both tasks with the student by default, and with --topics-embedder hashed the n-grams alone', async () => {
     await withSetFile('oversight-topics-student-', async (file) => {
       const printed: string[] = [];
-      for (const task of ['topics', 'kb-gaps'] as const)
-        await runEval({ task, data: file, json: true, topicsEmbedder: 'student' }, (s) => printed.push(s));
-      const [topics, gaps] = printed.map((p) => JSON.parse(p));
+      for (const topicsEmbedder of [undefined, 'student', 'hashed'])
+        for (const task of ['topics', 'kb-gaps'] as const)
+          await runEval(
+            { task, data: file, json: true, ...(topicsEmbedder ? { topicsEmbedder } : {}) },
+            (s) => printed.push(s),
+          );
+      const [topics, gaps, ...rest] = printed.map((p) => JSON.parse(p));
       expect(topics).toMatchObject({ task: 'topics', embedder: STUDENT_ID, intents: 5 });
       expect(topics.nmi).toBeGreaterThan(0.5);
       expect(gaps).toMatchObject({ task: 'kb-gaps', embedder: STUDENT_ID });
       expect(gaps.auroc).toBeGreaterThan(0.8);
+      expect(rest.slice(0, 2)).toEqual([topics, gaps]);
+      expect(rest.slice(2).map((r) => r.embedder)).toEqual([
+        'builtin:hashed-v1:1024',
+        'builtin:hashed-v1:1024',
+      ]);
     });
   });
 
@@ -218,12 +227,10 @@ describe('topics and kb-gaps evaluation', () => {
       expect(gaps).toMatchObject({ task: 'kb-gaps', embedder: 'builtin:hashed-use-v1:1024+512:0.5' });
       // The out-of-scope questions share nothing with the banking documents.
       expect(gaps.auroc).toBeGreaterThan(0.8);
-      // The default stays the hashed embedder, and a kind the eval does not know is refused.
-      await runEval({ task: 'kb-gaps', data: file, json: true }, (s) => printed.push(s));
-      expect(JSON.parse(printed[2] as string).embedder).toBe('builtin:hashed-v1:1024');
+      // A kind the eval does not know is refused.
       await expect(
         runEval({ task: 'topics', data: file, topicsEmbedder: 'openai' }, (s) => printed.push(s)),
-      ).rejects.toThrow('--topics-embedder takes builtin, student, use for the eval, got openai');
+      ).rejects.toThrow('--topics-embedder takes student, hashed, use for the eval, got openai');
       // npm run eval (--all): every {text, intent} set, whatever its name, with each embedder, the
       // rows encoded once a set; a set without gap intents gets the topics task alone.
       await writeFile(join(dir, 'banking77.tiny.jsonl'), await readFile(file, 'utf8'));
@@ -235,7 +242,7 @@ describe('topics and kb-gaps evaluation', () => {
       const HASHED = 'builtin:hashed-v1:1024';
       const USE = 'builtin:hashed-use-v1:1024+512:0.5';
       const each = (withGaps: boolean) =>
-        [HASHED, STUDENT_ID, USE].flatMap((id) => [
+        [STUDENT_ID, HASHED, USE].flatMap((id) => [
           ['topics', id],
           ...(withGaps ? [['kb-gaps', id]] : []),
           // The same vectors as an app's query embeddings: a calibrated space.

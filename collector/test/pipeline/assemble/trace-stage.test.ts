@@ -169,7 +169,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     'writes a topic that several enricher slices touched once, in its final state',
     async () => {
       const project = `topics-${backend.name}`;
-      const topics = await createTopicsEnricher({ store: h.store, embedder: { kind: 'builtin' } });
+      const topics = await createTopicsEnricher({ store: h.store, embedder: { kind: 'hashed' } });
       // Counted as handed to the store: ClickHouse collapses a block's duplicates on insert anyway,
       // but each carries a whole centroid to serialise and send.
       const topicRowsSent: number[] = [];
