@@ -12,13 +12,13 @@
  *
  * A word-vector table (word-table.ts) can be appended. One distilled from the
  * Universal Sentence Encoder (tools/embed/) separated same-intent pairs better
- * on its own terms but clustered worse online on held-out intents, so the
- * default stays hashed-only (figures in tools/embed/sweep.ts's header). The
- * shipped sentence student (student.ts, `wordTable: SentenceStudent.shipped()`),
- * distilled from the same encoder on real English sentences, clusters better
- * than both in the micro-topic + average-linkage simulation (figures in
- * tools/embed/fit-student.ts) at ≈ 10 µs more per question (its matrix
- * products in WebAssembly SIMD); it is opt-in.
+ * on its own terms but clustered worse online on held-out intents, so no
+ * table ships (figures in tools/embed/sweep.ts's header). The shipped
+ * sentence student (student.ts, `HashedEmbedder.withStudent()`), distilled
+ * from the same encoder on real English sentences, clusters better than both
+ * (figures in tools/embed/fit-student.ts) at ≈ 10 µs more per question (its
+ * matrix products in WebAssembly SIMD): it is the collector's default topics
+ * embedder, and this class alone (`--topics-embedder hashed`) the cheapest.
  */
 import { fmix, fnv1a } from '../text/hash.ts';
 import { hasUnspaced, unspacedWords } from '../text/unspaced.ts';
