@@ -18,7 +18,7 @@
 import { basename } from 'node:path';
 import { contextRelevance, seededRandom } from '@oversight/scorers';
 import { type HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
-import { BUILTIN_DIMENSION, BUILTIN_EMBEDDERS, TopicClusterer } from '../enrich/topics/clusterer.ts';
+import { BUILTIN_DIMENSION, DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../enrich/topics/clusterer.ts';
 import {
   GapCalibrator,
   GapTracker,
@@ -173,7 +173,7 @@ export function evaluateKbGaps(
 
   const projectId = 'eval';
   const tracker = new GapTracker();
-  const builtin = options.builtinEmbedder ?? BUILTIN_EMBEDDERS.student;
+  const builtin = options.builtinEmbedder ?? DEFAULT_BUILTIN_EMBEDDER;
   const clusterer = new TopicClusterer({
     builtinEmbedder: builtin,
     onMerge: (p, from, into) => tracker.merge(p, from, into),

@@ -2,7 +2,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UseEmbedder, UseEncoder } from '@oversight/scorers/embed';
-import { BUILTIN_EMBEDDERS } from '../enrich/topics/clusterer.ts';
+import { BUILTIN_EMBEDDERS, DEFAULT_BUILTIN_EMBEDDER } from '../enrich/topics/clusterer.ts';
 import { evaluateKbGapDraws, evaluateKbGaps, gapIntentsFor, type KbGapsReport } from './kb-gaps.ts';
 import type { Spread } from './metrics.ts';
 import {
@@ -64,7 +64,9 @@ function evaluate(
   useVectors: ReadonlyMap<string, Float32Array> | undefined,
   draws = 0,
 ): TopicTaskReport {
-  const builtin = { builtinEmbedder: BUILTIN_EMBEDDERS[embedder === 'hashed' ? 'hashed' : 'student'] };
+  const builtin = {
+    builtinEmbedder: embedder === 'hashed' ? BUILTIN_EMBEDDERS.hashed : DEFAULT_BUILTIN_EMBEDDER,
+  };
   if (task === 'kb-gaps') {
     const options = useVectors ? { useVectors } : builtin;
     const report = evaluateKbGaps(rows, file, options);

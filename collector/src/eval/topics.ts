@@ -8,7 +8,11 @@
 import { open } from 'node:fs/promises';
 import { seededRandom } from '@oversight/scorers';
 import { z } from 'zod';
-import { BUILTIN_EMBEDDERS, type ClustererOptions, TopicClusterer } from '../enrich/topics/clusterer.ts';
+import {
+  type ClustererOptions,
+  DEFAULT_BUILTIN_EMBEDDER,
+  TopicClusterer,
+} from '../enrich/topics/clusterer.ts';
 import { ari, nmi } from './cluster-metrics.ts';
 import { parseJsonl, readJsonl } from './jsonl.ts';
 import { type Spread, spread } from './metrics.ts';
@@ -100,7 +104,7 @@ export interface RowEmbedding {
 
 /** Options as the collector's: its default built-in embedder, the student, unless `options` name one. */
 const asCollector = (options: ClustererOptions): ClustererOptions => ({
-  builtinEmbedder: BUILTIN_EMBEDDERS.student,
+  builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER,
   ...options,
 });
 

@@ -56,6 +56,13 @@ export const BUILTIN_EMBEDDERS = {
   student: (dimension: number) => HashedEmbedder.withStudent({ dimension }),
 } as const;
 
+/**
+ * The collector's built-in embedder unless `--topics-embedder hashed` says
+ * otherwise (the enricher, its restore, the eval). `TopicClusterer` alone
+ * defaults to the hashed features, which its threshold options describe.
+ */
+export const DEFAULT_BUILTIN_EMBEDDER = BUILTIN_EMBEDDERS.student;
+
 export interface ClustererOptions {
   /**
    * In the built-in hashed embedder's spaces, the cosine to a centroid needed

@@ -32,7 +32,13 @@ import type { LlmSpan } from '../../normalize/index.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { qualifiedTable, TOPICS } from '../../store/tables.ts';
 import type { EnrichContext, TraceEnricher, TraceEnrichment, TraceGeneration } from '../trace-enricher.ts';
-import { type Assignment, BUILTIN_EMBEDDERS, type ClustererOptions, TopicClusterer } from './clusterer.ts';
+import {
+  type Assignment,
+  BUILTIN_EMBEDDERS,
+  type ClustererOptions,
+  DEFAULT_BUILTIN_EMBEDDER,
+  TopicClusterer,
+} from './clusterer.ts';
 import {
   DEFAULT_GAP_THRESHOLDS,
   GapCalibrator,
@@ -121,7 +127,7 @@ LIMIT {limit:UInt32}`;
  */
 export async function restoreTopics(
   store: Pick<Store, 'query' | 'database'>,
-  clusterer: TopicClusterer = new TopicClusterer({ builtinEmbedder: BUILTIN_EMBEDDERS.student }),
+  clusterer: TopicClusterer = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER }),
   pageSize = 1_000,
 ): Promise<{ clusterer: TopicClusterer; restored: number; errors: string[] }> {
   let restored = 0;
@@ -200,7 +206,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const now = options.now ?? (() => new Date());
   const clusterer = new TopicClusterer({
     now,
-    builtinEmbedder: embedderConfig?.kind === 'hashed' ? BUILTIN_EMBEDDERS.hashed : BUILTIN_EMBEDDERS.student,
+    builtinEmbedder: embedderConfig?.kind === 'hashed' ? BUILTIN_EMBEDDERS.hashed : DEFAULT_BUILTIN_EMBEDDER,
     ...options.clusterer,
     onMerge: (projectId, from, into) => {
       gaps.merge(projectId, from, into);
