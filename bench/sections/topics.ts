@@ -53,6 +53,7 @@ import {
 import {
   BUILTIN_EMBEDDERS,
   type ClustererOptions,
+  DEFAULT_BUILTIN_EMBEDDER,
   TopicClusterer,
 } from '../../collector/src/enrich/topics/clusterer.ts';
 import {
@@ -363,7 +364,7 @@ export const topics: Section = {
     const timed10k = quick ? 1_000 : 2_000;
 
     // First, on a clean heap: 1M questions (quick: 50k) over 10k topics, with the default embedder.
-    const stream = streamProjects(quick ? 50_000 : 1_000_000, BUILTIN_EMBEDDERS.student);
+    const stream = streamProjects(quick ? 50_000 : 1_000_000, DEFAULT_BUILTIN_EMBEDDER);
     const [target, topicsAtEnd, heapAtEnd] = stream.checkpoints.at(-1) as Checkpoint;
 
     const embedder = new HashedEmbedder();
