@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { seededRandom } from '@oversight/scorers';
 import { isStopword, SentenceStudent } from '@oversight/scorers/embed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
@@ -331,11 +332,7 @@ describe('the packed packages', () => {
         // (made-up words would move the project to the hashed space: the
         // student cannot read them): more than 256 topics, so the search
         // goes through the centroid index and its column pass.
-        let seed = 7;
-        const next = () => {
-          seed = (seed * 16_807) % 2_147_483_647;
-          return seed / 2_147_483_647;
-        };
+        const next = seededRandom(7);
         const word = () => STUDENT_WORDS[Math.floor(next() * STUDENT_WORDS.length)] as string;
         const data = path.join(app, `topics-${major}.jsonl`);
         const rows = Array.from({ length: 700 }, (_, i) => ({
