@@ -1,3 +1,5 @@
+import { trimCourtesy } from '../text/courtesy.ts';
+
 /**
  * One interface for every way a question becomes a vector. Vectors from
  * different embedders (or the same one at another width) never meet: the
@@ -22,9 +24,12 @@ export interface Embedder {
  */
 export const QUESTION_CHARS = 2_000;
 
-/** The part of a question that topics read (`QUESTION_CHARS`). */
+/**
+ * The part of a question that topics read: its opening (`QUESTION_CHARS`)
+ * without the greeting before it or the thanks after it (`trimCourtesy`).
+ */
 export function questionText(text: string): string {
-  return text.length > QUESTION_CHARS ? text.slice(0, QUESTION_CHARS) : text;
+  return trimCourtesy(text.length > QUESTION_CHARS ? text.slice(0, QUESTION_CHARS) : text);
 }
 
 /** An embedder cheap enough to call inline, one text at a time, on the drain. */

@@ -1,7 +1,7 @@
 import { seededRandom } from '@oversight/scorers';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
-import { TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
+import { DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TopicRow } from '../../../src/enrich/topics/types.ts';
 import { encoderLike, gaussian } from './encoder-like.ts';
@@ -296,6 +296,23 @@ describe('TopicClusterer', () => {
     expect(id).toBe(c.assign('p1', CARD[1] as string));
     expect(topic?.topTerms.some((t) => /revenue|spreadsheet|quarterly/.test(t))).toBe(false);
     expect(c.snapshot().every((r) => r.representative.length <= 2_000)).toBe(true);
+  });
+
+  it('reads a question without the greeting and thanks around it', () => {
+    const chatty = (q: string) =>
+      `Hello there, I hope you are well! Sorry to bother you but ${q} Thanks so much :)`;
+    const questions = [...CARD, ...FX].map((q) => `${q}.`);
+    const plain = new TopicClusterer({ now: fixedClock(), builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER });
+    const chat = new TopicClusterer({ now: fixedClock(), builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER });
+    const plainIds = questions.map((q) => plain.assign('p1', q));
+    const chatIds = questions.map((q) => chat.assign('p1', chatty(q)));
+    // Ids derive from the founding question as topics read it: the same topics, the same names.
+    expect(chatIds).toEqual(plainIds);
+    expect(chat.topics('p1').map((t) => t.label)).toEqual(plain.topics('p1').map((t) => t.label));
+    expect(chat.topics('p1').map((t) => t.representative)).toEqual(
+      plain.topics('p1').map((t) => t.representative),
+    );
+    expect(new Set(plainIds).size).toBeGreaterThan(1);
   });
 
   it('never lets a project see another project’s topics', () => {

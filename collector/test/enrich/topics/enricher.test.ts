@@ -935,7 +935,7 @@ describe('topics enricher with --topics-embedder use (USE-lite on a worker threa
     }
   }, 60_000);
 
-  it('sends the worker each distinct question once, and a repeat asked later not at all', async () => {
+  it('sends the worker each distinct question once, without its courtesy, and a repeat asked later not at all', async () => {
     const use = new UseEmbedder();
     const encode = vi.spyOn(use.encoder, 'encode');
     const enricher = await createTopicsEnricher({ store, embedderInstance: use });
@@ -945,13 +945,13 @@ describe('topics enricher with --topics-embedder use (USE-lite on a worker threa
       const first = [
         ask('new pin for my card please'),
         ask('euro exchange rate'),
-        ask('new pin for my card please'),
+        ask('Hi! new pin for my card'),
       ];
       await enricher.enrich(first, { rescore: false });
       const later = ask('euro exchange rate');
       await enricher.enrich([later], { rescore: false });
       expect(encode.mock.calls.map(([texts]) => [...texts])).toEqual([
-        ['new pin for my card please', 'euro exchange rate'],
+        ['new pin for my card', 'euro exchange rate'],
       ]);
       expect(first[2]?.found.topicId).toBe(first[0]?.found.topicId);
       expect(later.found.topicId).toBe(first[1]?.found.topicId);
