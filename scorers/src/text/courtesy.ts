@@ -169,8 +169,9 @@ function trimOnce(text: string): string {
 
 const ALNUM = /^[\p{L}\p{N}]$/u;
 const APOSTROPHES = new Set(["'", '’']);
-// Characters a question may end with that no cut would take.
-const PLAIN_ENDS = new Set([...'.?!…"\'’”)]']);
+// Characters a question may end with that no cut would take (not ")", which ends ":)").
+const PLAIN_ENDS = new Set([...'.?!…"\'’”]']);
+const EMOTICON_EYES = new Set([':', ';', '-']);
 
 /**
  * Whether a cut could apply, from the first and last words and characters
@@ -191,6 +192,8 @@ function mayHaveCourtesy(text: string): boolean {
   let start = end;
   while (start > 0 && (ALNUM.test(text[start - 1] as string) || APOSTROPHES.has(text[start - 1] as string)))
     start--;
+  // ":D" and ":P" end in a letter.
+  if (start > 0 && EMOTICON_EYES.has(text[start - 1] as string)) return true;
   return isFiller({ text: text.slice(start, end).toLowerCase().replace(/['’]/g, ''), start, end });
 }
 

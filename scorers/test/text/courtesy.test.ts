@@ -16,6 +16,8 @@ describe('trimCourtesy', () => {
     ['settle my phone bill appreciate it', 'settle my phone bill'],
     ['is my flight delayed :)', 'is my flight delayed'],
     ['cancel my plan 🙏', 'cancel my plan'],
+    ['cancel my plan :)', 'cancel my plan'],
+    ['cancel my plan :D', 'cancel my plan'],
   ])('%j reads as %j', (message, question) => {
     expect(trimCourtesy(message)).toBe(question);
   });
