@@ -13,7 +13,9 @@
  *
  * Usage: npx node tools/embed/judge-student.ts <file.jsonl> [student.bin]
  * Env: ASSIGN, MERGE (comma lists; 0.45–0.7 and 0.12–0.22 by default),
- *      SHARE (the student's share of the cosine, STUDENT_SHARE as shipped).
+ *      SHARE (the student's share of the cosine, STUDENT_SHARE as shipped),
+ *      ALSO (comma list of other `{text, intent}` files, reported at the
+ *      picked bars: a check on data the pick never saw).
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -77,6 +79,17 @@ console.log(
 );
 console.log(`  held-out half      ${fmt(figures(held, assign, merge))}`);
 console.log(`  all, file order    ${fmt(figures(rows, assign, merge))}`);
-console.log(
-  `  all, ${ALL_ORDERS} orders     ${fmt({ nmi: mean(others.map((r) => r.nmi)), ari: mean(others.map((r) => r.ari)), topics: mean(others.map((r) => r.topics)) })}`,
-);
+const overOrders = (rs: readonly { nmi: number; ari: number; topics: number }[]) =>
+  fmt({
+    nmi: mean(rs.map((r) => r.nmi)),
+    ari: mean(rs.map((r) => r.ari)),
+    topics: mean(rs.map((r) => r.topics)),
+  });
+console.log(`  all, ${ALL_ORDERS} orders     ${overOrders(others)}`);
+for (const also of (process.env.ALSO ?? '').split(',').filter(Boolean)) {
+  const alsoRows = await readIntentRows(also);
+  const orders = shuffledOrders(alsoRows, ALL_ORDERS).map((o) => figures(o, assign, merge));
+  console.log(
+    `  ${also}: file order ${fmt(figures(alsoRows, assign, merge))}, ${ALL_ORDERS} orders ${overOrders(orders)}`,
+  );
+}
