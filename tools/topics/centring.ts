@@ -26,7 +26,7 @@
  * grid to 0.6 picked 0.6/0.3 for all four, with the same order.) Centring
  * gains +0.04–0.05 NMI and +0.08–0.15 ARI on banking77, one domain, and
  * makes the offset vanish; on the questions of sixteen domains
- * (tools/data/chat-intents*) it is level (−0.005 NMI), as a mean over many
+ * (tools/data/topics/chat-intents*) it is level (−0.005 NMI), as a mean over many
  * domains holds little of any one question.
  *
  * Not shipped yet: the clusterer stores each topic's sum of unit vectors,

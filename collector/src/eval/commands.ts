@@ -5,6 +5,7 @@
  *   oversight eval --task feedback-agreement [--project p] [--by model,topic] [--json]  (reads the store)
  *   oversight train <task> <file> [--out path] [--aux-dir dir]
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Store } from '../store/store.ts';
 import { EVAL_TASKS, type EvalTask } from './dataset.ts';
@@ -24,8 +25,9 @@ import {
   isTopicTask,
   runTopicTask,
   TOPIC_TASKS,
+  type TopicTaskReport,
 } from './topic-tasks.ts';
-import { handMadeRowsInstalled, NO_HAND_MADE_ROWS, train } from './train.ts';
+import { handMadeRowsInstalled, handMadeTopicSets, NO_HAND_MADE_ROWS, train } from './train.ts';
 
 interface EvalFlags {
   task?: string;
@@ -100,13 +102,15 @@ export async function runEval(
       cv: foldsFlag(flags.cv, 5),
       onProgress: progress,
     });
-    // --all runs both embedders unless one is named.
-    const topics = await evaluateTopicSets(
-      flags.all,
-      progress,
-      flags.topicsEmbedder !== undefined ? [evalTopicsEmbedder(flags.topicsEmbedder)] : undefined,
-      drawsFlag(flags.draws),
-    );
+    // --all runs every embedder unless one is named, on the directory's sets and on the
+    // repo's own (questions of many domains, where the directory may hold one domain only).
+    const embedders =
+      flags.topicsEmbedder !== undefined ? [evalTopicsEmbedder(flags.topicsEmbedder)] : undefined;
+    const own = handMadeTopicSets();
+    const dirs = own === undefined || resolve(own) === resolve(flags.all) ? [flags.all] : [flags.all, own];
+    const topics: TopicTaskReport[] = [];
+    for (const dir of dirs)
+      topics.push(...(await evaluateTopicSets(dir, progress, embedders, drawsFlag(flags.draws))));
     if (flags.json) print(JSON.stringify({ reports, groundedness, topics, skipped }));
     else {
       print(formatReportTable(reports, skipped));
@@ -177,7 +181,7 @@ export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWi
     )
     .option(
       '--all <dir>',
-      'evaluate every known set in a directory (cross-validated and in-sample; topics for any {text, intent} set)',
+      'evaluate every known set in a directory (cross-validated and in-sample; topics for any {text, intent} set, and for the repo’s own when installed)',
     )
     .option('--json', 'print one JSON object')
     .option('--cv [folds]', 'k-fold cross-validation of a freshly trained model instead of the shipped one')

@@ -100,6 +100,16 @@ export function handMadeRows(name: string): string | undefined {
 }
 
 /**
+ * The repo's own `{text, intent}` sets (`data/topics/` in @oversight/tools:
+ * questions of many domains, plain and with greetings and thanks), which
+ * `--all` clusters beside a directory's own sets; undefined when not installed.
+ */
+export function handMadeTopicSets(): string | undefined {
+  const file = handMadeRows('topics/chat-intents.jsonl');
+  return file === undefined ? undefined : dirname(file);
+}
+
+/**
  * Whether the repo's hand-made rows are installed. A collector installed from
  * npm has none (training rows are never published): training and
  * cross-validation then use only the rows the user passes, and the CLI says so.

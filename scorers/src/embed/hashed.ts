@@ -146,7 +146,7 @@ const TOKENIZER = { words, stem, isStopword };
  * 1.148 at 0.5. The hashed part's own weights, re-judged beside the student
  * the same way (2026-12-05): characters at 0.1 score 1.140 and at 0.5 1.147,
  * word pairs at 0.25 1.149 and at 1 1.161, against 1.168 at 0.25 and 0.5.
- * On questions of sixteen domains (tools/data/chat-intents.jsonl, ALSO=,
+ * On questions of sixteen domains (tools/data/topics/chat-intents.jsonl, ALSO=,
  * bars picked on banking77 as above; NMI / ARI over ten orders) a larger
  * share does better, 0.870 / 0.708 at 0.4 against 0.895 / 0.763 at 0.55,
  * where banking77, one domain, does worse (held-out 0.770 / 0.531 against
