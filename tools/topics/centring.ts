@@ -29,13 +29,11 @@
  * (tools/data/topics/chat-intents*) it is level (−0.005 NMI), as a mean over many
  * domains holds little of any one question.
  *
- * Not shipped yet: the clusterer stores each topic's sum of unit vectors,
- * and a restart rebuilds a calibrated space's total (its mean) from those
- * sums. Centred sums would no longer add up to it, and the mean moves as
- * questions arrive, so a centred space needs its mean stored beside its
- * topics (a column, a migration) and a rule for when the mean used stops
- * moving (the student's, in memory, is rebuilt from one representative
- * question per topic; an app's vectors are not stored).
+ * Not shipped yet (docs/topics.md has why): near-duplicates among a space's
+ * first questions point apart once centred on the mean of a few (the
+ * built-in vectors have a hashed part to hold them; an app's have none), a
+ * centred space needs an id of its own beside the stored uncentred ones,
+ * and a restart, where the mean starts again, wants measuring as `use`'s was.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
