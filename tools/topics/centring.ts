@@ -1,47 +1,42 @@
 /**
- * Would an app's own embeddings (and `openai` / `onnx` spaces) cluster
- * better centred on their space's running mean, as the student's part of
- * the built-in vectors is (hashed.ts)? Embedding models put every question
- * of one app in a narrow cone (USE-lite: unrelated questions at cosine
- * ≈ 0.41); the calibration (clusterer.ts, `baseline`) moves the thresholds
- * up that cone but keeps the raw cosines' order, where centring takes the
- * shared direction out and compares what is left. Vectors go through the
- * clusterer as app embeddings with calibrated thresholds, picked per
- * geometry on the even intents (tools/topics/protocol.ts); centring is
- * online: each vector minus the mean of the vectors so far (itself
- * included), renormalised.
+ * What centring a space of unknown geometry on its mean gives (an app's own
+ * embeddings, `openai`, `onnx`; clusterer.ts, `CENTRED`), against the same
+ * vectors as they come, which is how such spaces were clustered before.
+ * Embedding models put every question of one app in a narrow cone (USE-lite:
+ * unrelated questions at cosine ≈ 0.41); the calibration (clusterer.ts,
+ * `baseline`) moves the bars up that cone but keeps the raw cosines' order,
+ * where centring takes the shared direction out and compares what is left,
+ * as the built-in student's part is compared (hashed.ts). Vectors go through
+ * the clusterer as app embeddings: before, uncentred at the bars picked for
+ * that (assign 0.5, merge 0.35); after, centred at CALIBRATED_TOPIC_THRESHOLDS
+ * (re-picked by tools/topics/calibration.ts: 0.5 / 0.3).
  *
  * Usage: npx node --conditions oversight:source tools/topics/centring.ts
  *   <file.jsonl> <use.f32> [<other.jsonl> <other.use.f32>]...
- * (use.f32 from tools/embed/encode-rows.ts). Env: ASSIGN, MERGE (comma lists).
+ * (use.f32 from tools/embed/encode-rows.ts, which encodes the rows' text as
+ * it is: greetings included, as an app's embeddings would have them).
  *
- * Measured 2026-12-05 (ASSIGN 0.4–0.7, MERGE 0.15–0.4; NMI/ARI topics/intents;
- * "shipped" is the whole file at CALIBRATED_TOPIC_THRESHOLDS, 0.5 / 0.35):
- *                     pick      held (banking77 odd)  all banking77       shipped             chat-intents   courtesy-b
- *   use               0.6/0.3   0.663/0.229  79/38    0.610/0.189 108/77  0.623/0.212 111/77  0.958/0.899 21  0.879/0.732 27
- *   use centred       0.7/0.3   0.701/0.382  89/38    0.662/0.289 118/77  0.667/0.299 134/77  0.953/0.890 21  0.873/0.694 30
- *   use+bias          0.7/0.3   0.670/0.260  81/38    0.647/0.233 120/77  0.605/0.195  89/77  0.932/0.821 22  0.864/0.682 27
- *   use+bias centred  0.7/0.3   0.702/0.384  87/38    0.672/0.310 124/77  0.664/0.301 130/77  0.953/0.890 21  0.876/0.705 29
- * (use+bias: a shared offset, as commercial models sit higher still; the
- * grid to 0.6 picked 0.6/0.3 for all four, with the same order.) Centring
- * gains +0.04–0.05 NMI and +0.08–0.15 ARI on banking77, one domain, and
- * makes the offset vanish; on the questions of sixteen domains
- * (tools/data/topics/chat-intents*) it is level (−0.005 NMI), as a mean over many
- * domains holds little of any one question.
- *
- * Not shipped yet (docs/topics.md has why): near-duplicates among a space's
- * first questions point apart once centred on the mean of a few (the
- * built-in vectors have a hashed part to hold them; an app's have none), a
- * centred space needs an id of its own beside the stored uncentred ones,
- * and a restart, where the mean starts again, wants measuring as `use`'s was.
+ * Measured 2026-12-05 (NMI/ARI topics/intents; held: banking77's odd intents):
+ *                     held               all banking77        chat-intents    chat-intents.courtesy-b
+ *   use       before  0.654/0.249 86/38  0.623/0.212 111/77   0.936/0.833 23  0.874/0.712 28
+ *             after   0.681/0.369 75/38  0.644/0.273  96/77   0.954/0.888 20  0.865/0.667 28
+ *   use+bias  before  0.653/0.272 76/38  0.605/0.195  89/77   0.944/0.860 22  0.870/0.699 28
+ *             after   0.681/0.364 74/38  0.640/0.265 102/77   0.938/0.820 19  0.871/0.676 27
+ * (use+bias: a shared offset, as commercial models sit higher still.) One
+ * domain gains +0.02–0.04 NMI and +0.06–0.12 ARI, and the offset no longer
+ * matters; sixteen domains are level, as their mean holds little of any one
+ * question. Before the clusterer did it, the same centring done online in
+ * this script (each vector minus the running mean, renormalised) measured
+ * 0.667 / 0.299 on all of banking77 at the old bars; eased in over the first
+ * 16 questions 0.662 / 0.291, over 64 0.654 / 0.277. A restart keeps the
+ * frame: the clusterer stores raw sums and retakes the mean from them
+ * (restart after 500 or 1,500 of banking77's questions, snapshot to
+ * restore: 0.644 / 0.278 and 0.643 / 0.275 against 0.644 / 0.273 without).
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import {
-  CALIBRATED_TOPIC_THRESHOLDS,
-  normalizeInPlace,
-  type TopicThresholds,
-} from '@oversight/scorers/embed';
+import { CALIBRATED_TOPIC_THRESHOLDS, normalizeInPlace } from '@oversight/scorers/embed';
+import type { ClustererOptions } from '../../collector/src/enrich/topics/clusterer.ts';
 import {
   clusterRows,
   type IntentRow,
@@ -79,61 +74,31 @@ const r = rng(9);
 const offset = normalizeInPlace(Float32Array.from({ length: WIDTH }, () => r() - 0.5));
 const bias = (v: Float32Array) => normalizeInPlace(v.map((x, j) => x + 0.8 * (offset[j] as number)));
 
-/** Each vector minus the running mean of the stream so far, itself included; renormalised. */
-function centred(vectors: Float32Array[]): Float32Array[] {
-  const mean = new Float64Array(WIDTH);
-  return vectors.map((v, n) => {
-    const out = new Float32Array(WIDTH);
-    for (let j = 0; j < WIDTH; j++) {
-      mean[j] = (mean[j] as number) + ((v[j] as number) - (mean[j] as number)) / (n + 1);
-      out[j] = (v[j] as number) - (mean[j] as number);
-    }
-    normalizeInPlace(out);
-    // The first vector is its own mean: any fixed direction will do.
-    if (!out.some((x) => x !== 0)) out[0] = 1;
-    return out;
-  });
-}
-
 type Geometry = (set: Labelled, part: readonly IntentRow[]) => Float32Array[];
 const geometries: Record<string, Geometry> = {
   use: (set, part) => part.map(set.of),
-  'use centred': (set, part) => centred(part.map(set.of)),
   'use+bias': (set, part) => part.map((row) => bias(set.of(row))),
-  'use+bias centred': (set, part) => centred(part.map((row) => bias(set.of(row)))),
+};
+/** Before: as they come, at the bars picked for that; after: centred, as shipped. */
+const modes: Record<string, ClustererOptions> = {
+  before: { centre: false, calibratedThresholds: { assign: 0.5, merge: 0.35 } },
+  after: { centre: true, calibratedThresholds: CALIBRATED_TOPIC_THRESHOLDS },
 };
 
-function run(part: readonly IntentRow[], vectors: Float32Array[], name: string, t: TopicThresholds) {
+function run(part: readonly IntentRow[], vectors: Float32Array[], name: string, o: ClustererOptions) {
   const embedding = { id: `app:${name}`, vector: (_: IntentRow, i: number) => vectors[i] as Float32Array };
-  return partitionFigures(clusterRows(part, { calibratedThresholds: t }, 'p', embedding).topicIds, part);
+  return partitionFigures(clusterRows(part, o, 'p', embedding).topicIds, part);
 }
 const fmt = (f: ReturnType<typeof partitionFigures>) =>
   `${f.nmi.toFixed(3)}/${f.ari.toFixed(3)} ${f.topics}/${f.intents}`;
-const list = (name: string, d: string) => (process.env[name] ?? d).split(',').map(Number);
 
-const { tune, held } = intentHalves(main.rows);
-const grid: TopicThresholds[] = [];
-for (const assign of list('ASSIGN', '0.4,0.5,0.6,0.7'))
-  for (const merge of list('MERGE', '0.15,0.2,0.25,0.3,0.35,0.4'))
-    if (merge <= assign) grid.push({ assign, merge });
-
-for (const [name, geometry] of Object.entries(geometries)) {
-  const tuneVectors = geometry(main, tune);
-  let best: { t: TopicThresholds; score: number; figures: string } | undefined;
-  for (const t of grid) {
-    const f = run(tune, tuneVectors, name, t);
-    // Over 2× as many topics as intents fails the goal whatever the scores.
-    const score = f.nmi + f.ari - (f.topicsPerIntent > 2 ? 1 : 0);
-    if (!best || score > best.score) best = { t, score, figures: fmt(f) };
+const { held } = intentHalves(main.rows);
+for (const [name, geometry] of Object.entries(geometries))
+  for (const [mode, o] of Object.entries(modes)) {
+    const line = [
+      `${name} ${mode}: held ${fmt(run(held, geometry(main, held), name, o))}`,
+      `all ${fmt(run(main.rows, geometry(main, main.rows), name, o))}`,
+      ...extra.map((set) => `${set.name} ${fmt(run(set.rows, geometry(set, set.rows), name, o))}`),
+    ];
+    console.log(line.join(' | '));
   }
-  if (!best) throw new Error('empty grid');
-  const { t } = best;
-  const line = [
-    `${name}: picked ${t.assign}/${t.merge} (tune ${best.figures})`,
-    `held ${fmt(run(held, geometry(main, held), name, t))}`,
-    `all ${fmt(run(main.rows, geometry(main, main.rows), name, t))}`,
-    `shipped ${fmt(run(main.rows, geometry(main, main.rows), name, CALIBRATED_TOPIC_THRESHOLDS))}`,
-    ...extra.map((set) => `${set.name} ${fmt(run(set.rows, geometry(set, set.rows), name, t))}`),
-  ];
-  console.log(line.join(' | '));
-}

@@ -129,6 +129,13 @@ export interface ClustererOptions {
    * index past a few hundred topics, same choices, far less work).
    */
   search?: 'auto' | 'linear';
+  /**
+   * Whether a space of unknown geometry is centred on its mean (`CENTRED`;
+   * default true). false keeps its questions as they come, as spaces named
+   * before centring are: the reference tools/topics/centring.ts measures it
+   * against.
+   */
+  centre?: boolean;
 }
 
 export interface Assignment {
@@ -227,6 +234,8 @@ interface Space {
    * up to it, so a restart recovers it without storing it.
    */
   calibration: { total: Float64Array; totalSq: number } | undefined;
+  /** A centred space's frame (`Frame`): its questions and topic sums are centred on it. */
+  frame: Frame | undefined;
   /**
    * The centroids laid out for search, built once a space is large and kept
    * in step from then on: an inverted index when the space's questions are
@@ -244,6 +253,113 @@ interface Space {
  */
 const CALIBRATION_MIN = 16;
 const WARMUP_ASSIGN = 0.98;
+
+/**
+ * Suffix of a calibrated space's id: its questions are centred on the
+ * space's mean. An embedding model puts every question of one app in a
+ * narrow cone (USE-lite: unrelated questions at cosine ≈ 0.41); the
+ * calibrated bars move up that cone but keep the raw cosines' order, where
+ * centring takes the shared direction out and compares what is left, as the
+ * built-in student's part is compared (tools/topics/centring.ts). Spaces
+ * named before it hold uncentred sums and keep them as they are.
+ */
+export const CENTRED = ':centred';
+/** Questions after which a centred space's mean is first taken; it is retaken at twice as many, and so on. */
+const FRAME_FIRST = CALIBRATION_MIN;
+/** Past this many questions the mean is retaken every this many. */
+const FRAME_EVERY = 10_000;
+
+/**
+ * A centred space's frame: its questions are q' = (q − mean) · scale, with
+ * scale = 1 / √(1 − ‖mean‖²) so a question's expected ‖q'‖² stays 1, and a
+ * topic's sum is the sum of its questions' q', not renormalised one by one:
+ * sum' = (raw sum − size · mean) · scale, exactly. So the `topics` table
+ * keeps raw sums (a restart takes the mean back from them, and rebuilds the
+ * frame), and retaking the mean moves every sum at once (`reframe`). The mean
+ * is the first FRAME_FIRST questions' until then none (scale 1), and is
+ * retaken at doubling counts, then every FRAME_EVERY.
+ */
+interface Frame {
+  mean: Float32Array;
+  scale: number;
+  /** Sum and count of every raw unit question the space has heard (restored topics' included). */
+  rawTotal: Float64Array;
+  rawCount: number;
+  /** `rawCount` at which the mean is retaken. */
+  next: number;
+}
+
+function newFrame(dimension: number): Frame {
+  return {
+    mean: new Float32Array(dimension),
+    scale: 1,
+    rawTotal: new Float64Array(dimension),
+    rawCount: 0,
+    next: FRAME_FIRST,
+  };
+}
+
+/** A raw unit question in the frame (not renormalised: sums must stay linear). */
+function toFrame(f: Frame, q: Float32Array): Float32Array {
+  const out = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = ((q[i] as number) - (f.mean[i] as number)) * f.scale;
+  return out;
+}
+
+/** Counts `size` raw questions summing to `raw` into the frame's totals; `sign` −1 takes them out. */
+function hear(f: Frame, raw: ArrayLike<number>, size: number, sign: 1 | -1 = 1): void {
+  for (let i = 0; i < raw.length; i++) f.rawTotal[i] = (f.rawTotal[i] as number) + sign * (raw[i] as number);
+  f.rawCount += sign * size;
+}
+
+/** Below this, 1 − ‖mean‖² is taken as it: a space of one question over and over is not blown up. */
+const MIN_SPREAD = 0.05;
+
+/**
+ * Retakes a centred space's mean from every raw question it has heard and
+ * moves each topic's sum into the new frame; the index is rebuilt on its
+ * next search and the calibration total is summed again.
+ */
+function reframe(s: Space, f: Frame): void {
+  const mean = new Float32Array(f.mean.length);
+  let sq = 0;
+  for (let i = 0; i < mean.length; i++) {
+    const m = f.rawCount > 0 ? (f.rawTotal[i] as number) / f.rawCount : 0;
+    mean[i] = m;
+    sq += m * m;
+  }
+  const scale = 1 / Math.sqrt(Math.max(1 - sq, MIN_SPREAD));
+  const total = s.calibration ? new Float64Array(mean.length) : undefined;
+  for (const t of s.topics) {
+    let norm = 0;
+    for (let i = 0; i < mean.length; i++) {
+      const raw = (t.sum[i] as number) / f.scale + t.size * (f.mean[i] as number);
+      const v = (raw - t.size * (mean[i] as number)) * scale;
+      t.sum[i] = v;
+      norm += v * v;
+      if (total) total[i] = (total[i] as number) + v;
+    }
+    t.sqNorm = norm;
+  }
+  f.mean = mean;
+  f.scale = scale;
+  f.next = f.rawCount < FRAME_EVERY ? Math.max(FRAME_FIRST, 2 * f.rawCount) : f.rawCount + FRAME_EVERY;
+  s.index = undefined;
+  if (s.calibration && total) {
+    let totalSq = 0;
+    for (const x of total) totalSq += x * x;
+    s.calibration.total = total;
+    s.calibration.totalSq = totalSq;
+  }
+}
+
+/** A topic's raw sum from its sum in the frame. */
+function rawSum(f: Frame, t: { sum: Float32Array; size: number }): Float32Array {
+  const out = new Float32Array(t.sum.length);
+  for (let i = 0; i < out.length; i++)
+    out[i] = (t.sum[i] as number) / f.scale + t.size * (f.mean[i] as number);
+  return out;
+}
 
 /**
  * The mean cosine between two different questions of a calibrated space:
@@ -465,6 +581,7 @@ export class TopicClusterer {
   private readonly onMerge: ((projectId: string, from: string, into: string) => void) | undefined;
   private readonly onEvict: ((projectId: string, topicId: string) => void) | undefined;
   private readonly linear: boolean;
+  private readonly centre: boolean;
   private readonly thresholdsFor: ((embedderId: string) => TopicThresholds | undefined) | undefined;
   private readonly spaces = new Map<string, Space>();
   /** The same spaces by project: lookups by project id run per question and per batch. */
@@ -508,6 +625,7 @@ export class TopicClusterer {
     this.onMerge = options.onMerge;
     this.onEvict = options.onEvict;
     this.linear = options.search === 'linear';
+    this.centre = options.centre ?? true;
     this.makeBuiltin = options.builtinEmbedder ?? BUILTIN_EMBEDDERS.hashed;
   }
 
@@ -521,19 +639,26 @@ export class TopicClusterer {
     return e;
   }
 
+  /** A geometry's own bars, taken as they are; undefined for a space to calibrate. */
+  private fixedThresholds(embedderId: string): TopicThresholds | undefined {
+    return (
+      this.thresholdsFor?.(embedderId) ??
+      builtinTopicThresholds(embedderId, { assign: this.assignThreshold, merge: this.mergeThreshold })
+    );
+  }
+
   private space(projectId: string, embedderId: string, dimension: number): Space {
     const key = `${projectId}\u0000${embedderId}`;
     let s = this.spaces.get(key);
     if (!s) {
-      const fixed =
-        this.thresholdsFor?.(embedderId) ??
-        builtinTopicThresholds(embedderId, { assign: this.assignThreshold, merge: this.mergeThreshold });
+      const fixed = this.fixedThresholds(embedderId);
       s = {
         projectId,
         embedderId,
         dimension,
         ...(fixed ?? this.calibratedThresholds),
         calibration: fixed ? undefined : { total: new Float64Array(dimension), totalSq: 0 },
+        frame: !fixed && embedderId.endsWith(CENTRED) ? newFrame(dimension) : undefined,
         topics: [],
         byId: new Map(),
         vocabulary: new ProjectTerms(),
@@ -590,14 +715,27 @@ export class TopicClusterer {
       if (sq === 0) throw new Error('assign: embedding is the zero vector');
       const inv = 1 / Math.sqrt(sq);
       for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) * inv;
-      spaceId = embedderId ?? `app:${vector.length}`;
+      const named = embedderId ?? `app:${vector.length}`;
+      // A geometry nobody tuned bars for is calibrated, and centred.
+      spaceId = this.fixedThresholds(named) || !this.centre ? named : `${named}${CENTRED}`;
     } else {
       ({ vector, id: spaceId } = this.builtinEmbedder(projectId).embedTopic(text));
     }
-    return this.place(this.space(projectId, spaceId, vector.length), text, vector);
+    const s = this.space(projectId, spaceId, vector.length);
+    const f = s.frame;
+    if (!f) return this.place(s, text, vector);
+    hear(f, vector, 1);
+    if (f.rawCount >= f.next) reframe(s, f);
+    const centred = toFrame(f, vector);
+    let norm = 0;
+    for (const x of centred) norm += x * x;
+    // The question is searched as a unit vector and added as it is.
+    const query = norm > 1e-12 ? centred.map((x) => x / Math.sqrt(norm)) : vector;
+    return this.place(s, text, query, centred);
   }
 
-  private place(s: Space, question: string, q: Float32Array): Assignment {
+  /** `added`: what the topic's sum grows by, when not the unit query itself (a centred space's). */
+  private place(s: Space, question: string, q: Float32Array, added: Float32Array = q): Assignment {
     const at = this.now();
     // Sparse queries (the hashed embedder's) touch only their non-zero slots.
     const nz: number[] = [];
@@ -627,9 +765,9 @@ export class TopicClusterer {
       created = true;
       if (best && bestSim >= bars.merge) s.candidates.add(`${best.id} ${topic.id}`);
     }
-    if (s.calibration) calibrate(s.calibration, q);
+    if (s.calibration) calibrate(s.calibration, added);
     // A new topic's slot is written whole: it may reuse a slot another topic left.
-    this.add(s, topic, question, q, terms, at);
+    this.add(s, topic, question, added, terms, at);
     if (++s.sinceMerge >= this.mergeEvery) this.mergeSpace(s);
     if (created && s.topics.length > this.maxTopics) this.evict(s, topic);
     return {
@@ -1112,7 +1250,8 @@ export class TopicClusterer {
       last_seen: formatDate(t.lastSeen),
       representative: t.representative,
       embedder: s.embedderId,
-      centroid: Array.from(t.sum, (x) => x / t.size),
+      // Raw, in a centred space too: its frame is rebuilt from these after a restart.
+      centroid: Array.from(s.frame ? rawSum(s.frame, t) : t.sum, (x) => x / t.size),
       gap_count: t.gapCount,
       term_counts: Object.fromEntries(t.terms),
       merged_into: '0',
@@ -1125,6 +1264,8 @@ export class TopicClusterer {
    * topic was merged away or evicted) and keeps the topic out.
    */
   restore(rows: readonly TopicRowInput[]): { restored: number; errors: string[] } {
+    // Centred spaces that took rows: their frames are retaken from the raw sums once the rows are in.
+    const framed = new Set<Space>();
     const errors: string[] = [];
     const newest = new Map<string, ParsedTopicRow>();
     rows.forEach((raw, i) => {
@@ -1168,6 +1309,19 @@ export class TopicClusterer {
       if (existing) {
         removeTopic(s, existing);
       }
+      const f = s.frame;
+      if (f) {
+        // The stored sum is raw: it counts towards the mean, and joins the topics in the frame.
+        if (existing) hear(f, rawSum(f, existing), existing.size, -1);
+        hear(f, sum, size);
+        sq = 0;
+        for (let i = 0; i < sum.length; i++) {
+          const v = ((sum[i] as number) - size * (f.mean[i] as number)) * f.scale;
+          sum[i] = v;
+          sq += v * v;
+        }
+        framed.add(s);
+      }
       // Rows written before term_counts was stored have only the label's terms, by rank.
       const terms = r.term_counts.size > 0 ? r.term_counts : restoredTerms(r.top_terms, size);
       const t: Topic = {
@@ -1198,6 +1352,7 @@ export class TopicClusterer {
       for (const [term, c] of terms) s.vocabulary.add(term, c);
       restored++;
     }
+    for (const s of framed) if (s.frame) reframe(s, s.frame);
     return { restored, errors };
   }
 

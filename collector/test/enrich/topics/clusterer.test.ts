@@ -1,7 +1,7 @@
 import { seededRandom } from '@oversight/scorers';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
+import { CENTRED, DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TopicRow } from '../../../src/enrich/topics/types.ts';
 import { encoderLike, gaussian } from './encoder-like.ts';
@@ -331,7 +331,8 @@ describe('TopicClusterer', () => {
     const a = c.assignDetailed('p1', 'reset password', [1, 0, 0.1]);
     const b = c.assignDetailed('p1', 'I cannot log in', [0.9, 0.05, 0.1]);
     const d = c.assignDetailed('p1', 'reset password', [0, 1, 0]);
-    expect(a.embedder).toBe('app:3');
+    // A space of unknown geometry: calibrated, and centred on its mean.
+    expect(a.embedder).toBe(`app:3${CENTRED}`);
     expect(b.topicId).toBe(a.topicId);
     expect(b.created).toBe(false);
     // Same words, orthogonal vector: the app's embedding decides, not the text.
@@ -678,7 +679,11 @@ describe('TopicClusterer through the projected index (an app’s dense embedding
     // another topic.
     const { point } = encoderLike(41, 256, 32);
     // 3,000 topics of one question each, past the 2,048 where the index takes over.
-    const seeder = new TopicClusterer({ thresholdsFor: literal(2, 2), mergeEvery: Number.MAX_SAFE_INTEGER });
+    // A calibrated space, centred as the collector's; bars no cosine reaches, so none joins.
+    const seeder = new TopicClusterer({
+      calibratedThresholds: { assign: 2, merge: 2 },
+      mergeEvery: Number.MAX_SAFE_INTEGER,
+    });
     for (let i = 0; i < 3_000; i++) seeder.assign('p', `t${i}`, point(), 'app-model');
     const rows = seeder.snapshot();
     const questions = Array.from({ length: 300 }, () => point());
@@ -689,7 +694,7 @@ describe('TopicClusterer through the projected index (an app’s dense embedding
     };
     const auto = run('auto');
     const linear = run('linear');
-    // Most join a topic (271), so the search had a best to find.
+    // Most join a topic (277), so the search had a best to find.
     expect(linear.filter((a) => !a.created).length).toBeGreaterThan(200);
     expect(auto).toEqual(linear);
   });
@@ -776,6 +781,21 @@ describe('TopicClusterer in a space of unknown geometry (calibrated)', () => {
     expect(topicsOf(calibrated)).toBeLessThanOrEqual(8);
     // The same vectors under the hashed embedder's thresholds taken as cosines: all in one.
     expect(topicsOf(run(new TopicClusterer({ thresholdsFor: literal(0.4, 0.12) })))).toBe(1);
+  });
+
+  it('is centred on its mean, and stores each topic’s raw centroid', () => {
+    const c = new TopicClusterer({ now: fixedClock() });
+    const ids = stream.map((q, i) => c.assignDetailed('p', `q${i}`, q.v, 'app-model'));
+    expect(ids[0]?.embedder).toBe(`app-model${CENTRED}`);
+    // What is stored is the plain mean of the raw vectors each topic took, whatever frames came between.
+    for (const row of c.snapshot()) {
+      const members = stream.filter((_, i) => c.resolve('p', ids[i]?.topicId as string) === row.topic_id);
+      expect(members.length).toBe(row.size);
+      const mean = (j: number) => members.reduce((acc, m) => acc + (m.v[j] as number), 0) / members.length;
+      row.centroid.forEach((x, j) => {
+        expect(x).toBeCloseTo(mean(j), 4);
+      });
+    }
   });
 
   it('gets its baseline back from the topics table after a restart', () => {

@@ -14,6 +14,7 @@ import { refusalScorer } from '@oversight/scorers';
 import { HashedEmbedder, QUESTION_CHARS, UseEmbedder } from '@oversight/scorers/embed';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../../src/config.ts';
+import { CENTRED } from '../../../src/enrich/topics/clusterer.ts';
 import {
   createTopicsEnricher,
   restoreTopics,
@@ -516,7 +517,7 @@ describe('topics enricher', () => {
     const { rows } = await enricher.enrich(gens, { rescore: false });
     expect(gens[0]?.found.topicId).toBe(gens[1]?.found.topicId);
     expect(gens[2]?.found.topicId).not.toBe(gens[0]?.found.topicId);
-    expect(new Set((rows[TOPICS] ?? []).map((r) => r.embedder))).toEqual(new Set(['app:8']));
+    expect(new Set((rows[TOPICS] ?? []).map((r) => r.embedder))).toEqual(new Set([`app:8${CENTRED}`]));
 
     // The same question without an embedding goes to the built-in embedder's own space.
     const plain = generation('app-emb', { question: 'freeze my card please', answer: done, docs: null });
@@ -795,9 +796,9 @@ describe('topics enricher', () => {
           .map((t) => [t.embedder, t.size])
           .sort(),
       ).toEqual([
-        ['app:4', 1],
-        ['openai:text-embedding-3-small:1536', 1],
-        ['openai:text-embedding-3-small:1536', 2],
+        [`app:4${CENTRED}`, 1],
+        [`openai:text-embedding-3-small:1536${CENTRED}`, 1],
+        [`openai:text-embedding-3-small:1536${CENTRED}`, 2],
       ]);
       expect((rows[TOPICS] ?? []).map((r) => (r.centroid as number[]).length).sort()).toEqual([
         1536, 1536, 4,

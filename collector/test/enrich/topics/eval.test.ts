@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
+import { CENTRED } from '../../../src/enrich/topics/clusterer.ts';
 import { ari, nmi } from '../../../src/eval/cluster-metrics.ts';
 import { runEval } from '../../../src/eval/commands.ts';
 import { drawGapIntents, evaluateKbGapDraws, evaluateKbGaps } from '../../../src/eval/kb-gaps.ts';
@@ -246,7 +247,7 @@ describe('topics and kb-gaps evaluation', () => {
           ['topics', id],
           ...(withGaps ? [['kb-gaps', id]] : []),
           // The same vectors as an app's query embeddings: a calibrated space.
-          ...(id === USE ? [['topics', 'app:512']] : []),
+          ...(id === USE ? [['topics', `app:512${CENTRED}`]] : []),
         ]);
       expect(all.map((r) => [basename(r.file), r.task, r.embedder])).toEqual([
         ...each(true).map((r) => ['banking77.tiny.jsonl', ...r]),
