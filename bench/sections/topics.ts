@@ -158,8 +158,9 @@ function encoderLike(width: number, seed: number) {
  */
 function denseSpace(topics: number, sample: number) {
   const next = encoderLike(384, 17);
+  // Calibrated and centred, as the collector keeps an app's space; bars out of reach, so each question founds a topic.
   const seeder = new TopicClusterer({
-    thresholdsFor: () => ({ assign: 2, merge: 2 }),
+    calibratedThresholds: { assign: 2, merge: 2 },
     mergeEvery: Number.MAX_SAFE_INTEGER,
   });
   for (let i = 0; i < topics; i++) seeder.assign('p', `t${i}`, next(), 'app');
