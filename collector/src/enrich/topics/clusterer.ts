@@ -275,9 +275,11 @@ const FRAME_EVERY = 10_000;
  * topic's sum is the sum of its questions' q', not renormalised one by one:
  * sum' = (raw sum − size · mean) · scale, exactly. So the `topics` table
  * keeps raw sums (a restart takes the mean back from them, and rebuilds the
- * frame), and retaking the mean moves every sum at once (`reframe`). The mean
- * is the first FRAME_FIRST questions' until then none (scale 1), and is
- * retaken at doubling counts, then every FRAME_EVERY.
+ * frame), and retaking the mean moves every sum at once (`reframe`). Before
+ * FRAME_FIRST questions there is no mean (scale 1); it is taken then, and
+ * retaken at twice as many questions each time, then every FRAME_EVERY. An
+ * evicted topic's questions stay in the mean until a restart, which retakes
+ * it from the topics kept.
  */
 interface Frame {
   mean: Float32Array;
