@@ -281,14 +281,18 @@ const FRAME_EVERY = 10_000;
  * evicted topic's questions stay in the mean until a restart, which retakes
  * it from the topics kept.
  */
-interface Frame {
-  mean: Float32Array;
-  scale: number;
+interface Frame extends FrameAxes {
   /** Sum and count of every raw unit question the space has heard (restored topics' included). */
   rawTotal: Float64Array;
   rawCount: number;
   /** `rawCount` at which the mean is retaken. */
   next: number;
+}
+
+/** What a question is centred on and scaled by. */
+interface FrameAxes {
+  mean: Float32Array;
+  scale: number;
 }
 
 function newFrame(dimension: number): Frame {
@@ -301,10 +305,25 @@ function newFrame(dimension: number): Frame {
   };
 }
 
-/** A raw unit question in the frame (not renormalised: sums must stay linear). */
-function toFrame(f: Frame, q: Float32Array): Float32Array {
-  const out = new Float32Array(q.length);
-  for (let i = 0; i < q.length; i++) out[i] = ((q[i] as number) - (f.mean[i] as number)) * f.scale;
+/**
+ * `size` raw questions summing to `raw`, in the frame: (raw − size · mean) ·
+ * scale, not renormalised (sums must stay linear). Written to `out`, which
+ * may be `raw`; returns its squared norm.
+ */
+function intoFrame(f: FrameAxes, raw: ArrayLike<number>, size: number, out: Float32Array): number {
+  let sq = 0;
+  for (let i = 0; i < out.length; i++) {
+    const v = ((raw[i] as number) - size * (f.mean[i] as number)) * f.scale;
+    out[i] = v;
+    sq += v * v;
+  }
+  return sq;
+}
+
+/** A topic's raw sum from its sum in the frame, written to `out`. */
+function rawSum(f: FrameAxes, t: { sum: Float32Array; size: number }, out = new Float32Array(t.sum.length)) {
+  for (let i = 0; i < out.length; i++)
+    out[i] = (t.sum[i] as number) / f.scale + t.size * (f.mean[i] as number);
   return out;
 }
 
@@ -323,6 +342,7 @@ const MIN_SPREAD = 0.05;
  * next search and the calibration total is summed again.
  */
 function reframe(s: Space, f: Frame): void {
+  const old: FrameAxes = { mean: f.mean, scale: f.scale };
   const mean = new Float32Array(f.mean.length);
   let sq = 0;
   for (let i = 0; i < mean.length; i++) {
@@ -330,37 +350,22 @@ function reframe(s: Space, f: Frame): void {
     mean[i] = m;
     sq += m * m;
   }
-  const scale = 1 / Math.sqrt(Math.max(1 - sq, MIN_SPREAD));
-  const total = s.calibration ? new Float64Array(mean.length) : undefined;
-  for (const t of s.topics) {
-    let norm = 0;
-    for (let i = 0; i < mean.length; i++) {
-      const raw = (t.sum[i] as number) / f.scale + t.size * (f.mean[i] as number);
-      const v = (raw - t.size * (mean[i] as number)) * scale;
-      t.sum[i] = v;
-      norm += v * v;
-      if (total) total[i] = (total[i] as number) + v;
-    }
-    t.sqNorm = norm;
-  }
   f.mean = mean;
-  f.scale = scale;
+  f.scale = 1 / Math.sqrt(Math.max(1 - sq, MIN_SPREAD));
   f.next = f.rawCount < FRAME_EVERY ? Math.max(FRAME_FIRST, 2 * f.rawCount) : f.rawCount + FRAME_EVERY;
+  const raw = new Float32Array(mean.length);
+  const total = new Float64Array(mean.length);
+  for (const t of s.topics) {
+    t.sqNorm = intoFrame(f, rawSum(old, t, raw), t.size, t.sum);
+    for (let i = 0; i < total.length; i++) total[i] = (total[i] as number) + (t.sum[i] as number);
+  }
   s.index = undefined;
-  if (s.calibration && total) {
+  if (s.calibration) {
     let totalSq = 0;
     for (const x of total) totalSq += x * x;
     s.calibration.total = total;
     s.calibration.totalSq = totalSq;
   }
-}
-
-/** A topic's raw sum from its sum in the frame. */
-function rawSum(f: Frame, t: { sum: Float32Array; size: number }): Float32Array {
-  const out = new Float32Array(t.sum.length);
-  for (let i = 0; i < out.length; i++)
-    out[i] = (t.sum[i] as number) / f.scale + t.size * (f.mean[i] as number);
-  return out;
 }
 
 /**
@@ -728,11 +733,11 @@ export class TopicClusterer {
     if (!f) return this.place(s, text, vector);
     hear(f, vector, 1);
     if (f.rawCount >= f.next) reframe(s, f);
-    const centred = toFrame(f, vector);
-    let norm = 0;
-    for (const x of centred) norm += x * x;
+    const centred = new Float32Array(vector.length);
+    const centredSq = intoFrame(f, vector, 1, centred);
     // The question is searched as a unit vector and added as it is.
-    const query = norm > 1e-12 ? centred.map((x) => x / Math.sqrt(norm)) : vector;
+    const inv = 1 / Math.sqrt(centredSq);
+    const query = centredSq > 1e-12 ? centred.map((x) => x * inv) : vector;
     return this.place(s, text, query, centred);
   }
 
@@ -1316,12 +1321,7 @@ export class TopicClusterer {
         // The stored sum is raw: it counts towards the mean, and joins the topics in the frame.
         if (existing) hear(f, rawSum(f, existing), existing.size, -1);
         hear(f, sum, size);
-        sq = 0;
-        for (let i = 0; i < sum.length; i++) {
-          const v = ((sum[i] as number) - size * (f.mean[i] as number)) * f.scale;
-          sum[i] = v;
-          sq += v * v;
-        }
+        sq = intoFrame(f, sum, size, sum);
         framed.add(s);
       }
       // Rows written before term_counts was stored have only the label's terms, by rank.
