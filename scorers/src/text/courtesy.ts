@@ -173,10 +173,16 @@ const APOSTROPHES = new Set(["'", '’']);
 const PLAIN_ENDS = new Set([...'.?!…"\'’”]']);
 const EMOTICON_EYES = new Set([':', ';', '-']);
 
+/** A word a cut at an edge can begin with: a courtesy, or a filler that opens a message ("so"). */
+const mayBeCut = (w: string) => COURTESY.has(w) || OPENERS.has(w);
+
 /**
- * Whether a cut could apply, from the first and last words and characters
- * alone: most questions open and close with words of substance, and pay
- * for this check (a fraction of a microsecond) instead of a pass.
+ * Whether a cut could apply. A cut at an edge needs, counting from that
+ * edge, a courtesy word before any word of substance (function words may
+ * come first: "I hope you are well."), or an emoticon or a separator at the
+ * edge itself. Most questions open and close with words of substance within
+ * a word or two, and so does a question read once already (the enricher
+ * reads it, then the clusterer): they pay for this check, not for a pass.
  */
 function mayHaveCourtesy(text: string): boolean {
   const first = text[0];
@@ -184,17 +190,27 @@ function mayHaveCourtesy(text: string): boolean {
   if (first === undefined || last === undefined) return false;
   if (!ALNUM.test(first) || !(ALNUM.test(last) || PLAIN_ENDS.has(last))) return true;
   WORD.lastIndex = 0;
-  const head = WORD.exec(text);
-  if (isFiller(head ? word(head) : undefined)) return true;
-  // The last word: back over what follows it, then over its letters.
+  for (let m = WORD.exec(text); m !== null; m = WORD.exec(text)) {
+    const w = word(m).text;
+    if (mayBeCut(w)) return true;
+    if (!FUNCTION.has(w)) break;
+  }
+  // From the end, word by word: back over what follows a word, then over its letters.
   let end = text.length;
-  while (end > 0 && !ALNUM.test(text[end - 1] as string)) end--;
-  let start = end;
-  while (start > 0 && (ALNUM.test(text[start - 1] as string) || APOSTROPHES.has(text[start - 1] as string)))
-    start--;
-  // ":D" and ":P" end in a letter.
-  if (start > 0 && EMOTICON_EYES.has(text[start - 1] as string)) return true;
-  return isFiller({ text: text.slice(start, end).toLowerCase().replace(/['’]/g, ''), start, end });
+  for (let atEdge = true; end > 0; atEdge = false) {
+    while (end > 0 && !ALNUM.test(text[end - 1] as string)) end--;
+    let start = end;
+    while (start > 0 && (ALNUM.test(text[start - 1] as string) || APOSTROPHES.has(text[start - 1] as string)))
+      start--;
+    if (start === end) break;
+    // ":D" and ":P" end in a letter.
+    if (atEdge && start > 0 && EMOTICON_EYES.has(text[start - 1] as string)) return true;
+    const w = text.slice(start, end).toLowerCase().replace(/['’]/g, '');
+    if (mayBeCut(w)) return true;
+    if (!FUNCTION.has(w)) break;
+    end = start;
+  }
+  return false;
 }
 
 /**
