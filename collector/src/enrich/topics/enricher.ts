@@ -47,6 +47,7 @@ import {
   gapSignals,
   ownGapScore,
   PeerNearness,
+  RelevanceCalibrator,
   topicInformedScore,
 } from './gaps.ts';
 import type { TopicRowInput } from './types.ts';
@@ -221,6 +222,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const external = options.embedderInstance ?? makeEmbedder(embedderConfig);
   const calibrators = new Map<string, GapCalibrator>();
   const nearness = new PeerNearness(options.calibrator);
+  const relevances = new RelevanceCalibrator(options.calibrator);
   // Recent generations, oldest forgotten first (a lookup leaves the order alone).
   // `peers`: the question's nearness percentile when it was placed, so a
   // re-scored trace is judged as it was the first time.
@@ -388,12 +390,18 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       if (evidence.topScore !== undefined) {
         retrieval = calibrator(g.projectId, evidence.scale).judge(evidence.topScore, peers, !before);
       }
-      const judged = { ...thresholds, ...retrieval };
+      const relevance = g.found.contextRelevance;
+      const judged = {
+        ...thresholds,
+        ...retrieval,
+        contextRelevancePercentile:
+          relevance === undefined ? null : relevances.percentile(g.projectId, relevance, !before),
+      };
       const result = gapSignals(
         {
           documents: evidence.documents ?? null,
           topScore: evidence.topScore ?? null,
-          contextRelevance: g.found.contextRelevance ?? null,
+          contextRelevance: relevance ?? null,
           refusal: g.found.refusal ?? null,
           groundedness: g.found.groundedness ?? null,
         },

@@ -39,6 +39,8 @@ export interface GapThresholds {
   retrievalScore?: number | null;
   /** Where the top score sits in the project's distribution, 0 = lowest (from the calibrator); sharpens the score. */
   retrievalPercentile?: number | null;
+  /** Where the context relevance sits in the project's distribution, 0 = lowest (`RetrievalCalibrator` over relevances). */
+  contextRelevancePercentile?: number | null;
   contextRelevance?: number;
   groundedness?: number;
 }
@@ -76,18 +78,43 @@ export function gapSignals(input: GapInput, thresholds: GapThresholds = {}): Gap
     if (fired) signals.push(signal);
   };
 
+  const relevance =
+    input.contextRelevance != null && Number.isFinite(input.contextRelevance)
+      ? clamp01(input.contextRelevance)
+      : null;
+  // Both calibrated, the retrieval score and the context relevance are one
+  // piece of evidence read two ways (how near the documents came, and whether
+  // they say the question's words), so their percentiles are averaged into
+  // one term instead of counting twice in the noisy-OR: where one of them
+  // cannot tell (a knowledge base whose gaps share its vocabulary, documents
+  // shorter than the questions) it dilutes the other without drowning it.
+  const scored =
+    input.documents != null &&
+    input.documents > 0 &&
+    input.topScore != null &&
+    Number.isFinite(input.topScore);
+  const joined =
+    scored && t.retrievalPercentile != null && t.contextRelevancePercentile != null && relevance !== null;
   if (input.documents != null) {
     if (input.documents <= 0) add('no_documents', 1, true);
-    else if (input.topScore != null && Number.isFinite(input.topScore)) {
-      const fired = t.retrievalScore != null && input.topScore < t.retrievalScore;
+    else if (scored) {
+      const fired = t.retrievalScore != null && (input.topScore as number) < t.retrievalScore;
       // The percentile is the graded evidence; without a calibrated project, only the flag counts.
-      const strength = t.retrievalPercentile != null ? 1 - clamp01(t.retrievalPercentile) : fired ? 1 : 0;
-      add('low_retrieval_score', strength, fired);
+      const percentile =
+        t.retrievalPercentile == null
+          ? null
+          : joined
+            ? (clamp01(t.retrievalPercentile) + clamp01(t.contextRelevancePercentile as number)) / 2
+            : t.retrievalPercentile;
+      add('low_retrieval_score', percentile != null ? 1 - clamp01(percentile) : fired ? 1 : 0, fired);
     } else evidence = true;
   }
-  if (input.contextRelevance != null && Number.isFinite(input.contextRelevance)) {
-    const cr = clamp01(input.contextRelevance);
-    add('low_context_relevance', 1 - cr, cr < t.contextRelevance);
+  if (relevance !== null) {
+    // Low for this app's documents, once the project has a distribution of
+    // relevances; an absolute reading until then.
+    const strength =
+      t.contextRelevancePercentile != null ? 1 - clamp01(t.contextRelevancePercentile) : 1 - relevance;
+    add('low_context_relevance', joined ? 0 : strength, relevance < t.contextRelevance);
   }
   if (input.refusal != null) add('refusal', input.refusal ? 1 : 0, input.refusal);
   if (input.groundedness != null && Number.isFinite(input.groundedness)) {
@@ -244,30 +271,50 @@ export class GapCalibrator {
   }
 }
 
-/**
- * How near each question's nearest topic was when it arrived
- * (`Assignment.nearest`), as a percentile of its project's questions in the
- * same topic space: each embedder's cosines have their own scale.
- */
-export class PeerNearness {
-  private readonly spaces = new Map<string, RetrievalCalibrator>();
+/** Percentiles of values in per-key distributions (a reservoir each), learnt as the values arrive. */
+class KeyedPercentiles {
+  private readonly byKey = new Map<string, RetrievalCalibrator>();
   private readonly options: CalibratorOptions;
 
   constructor(options: CalibratorOptions = {}) {
     this.options = options;
   }
 
-  /** The percentile of `nearest` (null before the space has a distribution); with `learn`, it then joins it. */
-  percentile(projectId: string, space: string, nearest: number, learn = true): number | null {
-    const key = `${projectId}\u0000${space}`;
-    let c = this.spaces.get(key);
+  /** The percentile of `value` under `key` (null before its distribution exists); with `learn`, it then joins it. */
+  protected place(key: string, value: number, learn: boolean): number | null {
+    let c = this.byKey.get(key);
     if (!c) {
       c = new RetrievalCalibrator(this.options);
-      this.spaces.set(key, c);
+      this.byKey.set(key, c);
     }
-    const p = c.percentile(nearest);
-    if (learn) c.add(nearest);
+    const p = c.percentile(value);
+    if (learn) c.add(value);
     return p;
+  }
+}
+
+/**
+ * How near each question's nearest topic was when it arrived
+ * (`Assignment.nearest`), as a percentile of its project's questions in the
+ * same topic space: each embedder's cosines have their own scale.
+ */
+export class PeerNearness extends KeyedPercentiles {
+  /** The percentile of `nearest` (null before the space has a distribution); with `learn`, it then joins it. */
+  percentile(projectId: string, space: string, nearest: number, learn = true): number | null {
+    return this.place(`${projectId}\u0000${space}`, nearest, learn);
+  }
+}
+
+/**
+ * Each project's context relevances (`contextRelevancePercentile`): how much
+ * of a question's words its documents say depends on the app's documents
+ * (one-line FAQ entries against long pages) as much as on the question, so
+ * "low" is low for this app, as the retrieval score's is.
+ */
+export class RelevanceCalibrator extends KeyedPercentiles {
+  /** The percentile of `relevance` (null before the project has a distribution); with `learn`, it then joins it. */
+  percentile(projectId: string, relevance: number, learn = true): number | null {
+    return this.place(projectId, relevance, learn);
   }
 }
 

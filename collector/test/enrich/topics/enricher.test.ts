@@ -441,6 +441,35 @@ describe('topics enricher', () => {
     expect(familiar).toBeGreaterThan(unusual);
   });
 
+  it('judges context relevance against the project’s own, as it does the retrieval score', async () => {
+    const enricher = await createTopicsEnricher({ store, calibrator: { minSamples: 20 } });
+    // Two projects with the same questions and retrieval scores; the groundedness
+    // stage found low relevances in one (one-line documents), high in the other.
+    // Each then hears one more card question, its documents of relevance 0.3.
+    const probe = async (project: string, usual: number) => {
+      const gens = knownTurns(20).map((t) => generation(project, t));
+      gens.forEach((g, i) => {
+        g.found.contextRelevance = usual + 0.02 * (i % 5);
+      });
+      const card = KNOWN.card as { doc: string; answer: string };
+      const last = generation(project, {
+        question: 'card payment keeps getting declined',
+        answer: card.answer,
+        docs: [{ content: card.doc, score: 0.84 }],
+      });
+      last.found.contextRelevance = 0.3;
+      gens.push(last);
+      await enricher.enrich(gens, { rescore: false });
+      expect(last.found.gapSignals).toEqual([]);
+      return last.found.kbGapScore as number;
+    };
+    const terse = await probe('relevance-terse', 0.15);
+    const wordy = await probe('relevance-wordy', 0.75);
+    // Read as absolute relevances, 0.3 would weigh the same in both, and the terse
+    // project's higher topic mean would put it first.
+    expect(wordy).toBeGreaterThan(terse + 0.1);
+  });
+
   it('counts a merged-away topic’s earlier rows under the topic it merged into, in kb_gaps', async () => {
     // App embeddings with fixed thresholds, so which topics form and merge is exact:
     // only identical vectors join, and merging is by average linkage ≥ 0.5.

@@ -7,6 +7,7 @@ import {
   ownGapScore,
   PEER_WEIGHT,
   PeerNearness,
+  RelevanceCalibrator,
   RetrievalCalibrator,
   topicInformedScore,
   wilsonLower,
@@ -66,6 +67,32 @@ describe('gapSignals', () => {
 
   it('ignores a low retrieval score until the project is calibrated', () => {
     expect(gapSignals({ documents: 3, topScore: 0.01 }).signals).toEqual([]);
+  });
+
+  it('averages the calibrated retrieval and relevance percentiles into one term, and still flags each', () => {
+    const input = { documents: 3, topScore: 0.5, contextRelevance: 0.1 };
+    const calibrated = { retrievalScore: 0.2, retrievalPercentile: 0.9 };
+    // Absolute relevance before its distribution exists: a second noisy-OR term, 0.7 × (1 − 0.1).
+    const absolute = gapSignals(input, calibrated);
+    expect(absolute.score).toBeCloseTo(1 - (1 - 0.8 * 0.1) * (1 - 0.7 * 0.9), 12);
+    // Both calibrated: one term at the mean percentile, 0.8 × (1 − (0.9 + 0.1) / 2).
+    const joined = gapSignals(input, { ...calibrated, contextRelevancePercentile: 0.1 });
+    expect(joined.score).toBeCloseTo(0.8 * 0.5, 12);
+    // The flag stays the absolute, conservative one: 0.1 is under 0.3 either way.
+    expect(joined.signals).toEqual(['low_context_relevance']);
+    // Relevance that is low in absolute terms but usual for this app adds little.
+    const usual = gapSignals(
+      { documents: 3, topScore: 0.5, contextRelevance: 0.25 },
+      { ...calibrated, contextRelevancePercentile: 0.9 },
+    );
+    expect(usual.score).toBeCloseTo(0.8 * 0.1, 12);
+    expect(usual.signals).toEqual(['low_context_relevance']);
+    // Without a retrieval score, the relevance percentile is its own term.
+    expect(gapSignals({ contextRelevance: 0.25 }, { contextRelevancePercentile: 0.9 }).score).toBeCloseTo(
+      0.7 * 0.1,
+      12,
+    );
+    expect(gapSignals({ contextRelevance: 0.25 }).score).toBeCloseTo(0.7 * 0.75, 12);
   });
 });
 
@@ -185,6 +212,23 @@ describe('PeerNearness', () => {
     expect(n.percentile('a', 'app:512', 0.5, false)).toBe(0);
     expect(n.percentile('b', 'builtin', 0.5, false)).toBeNull();
     expect(n.percentile('a', 'builtin', 0.5, false)).toBeCloseTo(0.5, 2);
+  });
+});
+
+describe('RelevanceCalibrator', () => {
+  it('places a relevance among its own project’s: one-line documents say fewer of a question’s words', () => {
+    const r = new RelevanceCalibrator({ minSamples: 10 });
+    for (let i = 0; i < 100; i++) {
+      r.percentile('faq', 0.1 + i / 500);
+      r.percentile('manual', 0.5 + i / 200);
+    }
+    // 0.3 is as relevant as the FAQ's documents ever get, and low for the manual's.
+    expect(r.percentile('faq', 0.3, false)).toBe(1);
+    expect(r.percentile('manual', 0.3, false)).toBe(0);
+    expect(r.percentile('new', 0.3, false)).toBeNull();
+    // Without learning, a reading leaves the distribution alone.
+    expect(r.percentile('manual', 0.75, false)).toBeCloseTo(0.5, 2);
+    expect(r.percentile('manual', 0.75, false)).toBeCloseTo(0.5, 2);
   });
 });
 
