@@ -1,12 +1,13 @@
 /**
  * The `eval` and `train` subcommands, for the CLI to mount:
  *   oversight eval --task <t> --data <file> [--json] [--cv [k]] [--threshold x]
- *   oversight eval --all <dir> [--json] [--cv k]
+ *   oversight eval --all <dir> [--json] [--cv k] [--off-topic <file>]
  *   oversight eval --task feedback-agreement [--project p] [--by model,topic] [--json]  (reads the store)
  *   oversight train <task> <file> [--out path] [--aux-dir dir]
  */
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import type { Store } from '../store/store.ts';
 import { EVAL_TASKS, type EvalTask } from './dataset.ts';
 import { evaluateAll, evaluateTask } from './evaluate.ts';
@@ -18,16 +19,25 @@ import {
 } from './feedback-agreement.ts';
 import { formatReportJson, formatReportTable } from './format.ts';
 import { evaluateGroundedness, formatGroundednessTable, GROUNDEDNESS_TASK } from './groundedness.ts';
+import { readJsonl } from './jsonl.ts';
+import { OFF_TOPIC_INTENT } from './kb-gaps.ts';
 import {
   evalTopicsEmbedder,
   evaluateTopicSets,
   formatTopicReports,
   isTopicTask,
+  type OffTopic,
   runTopicTask,
   TOPIC_TASKS,
   type TopicTaskReport,
 } from './topic-tasks.ts';
-import { handMadeRowsInstalled, handMadeTopicSets, NO_HAND_MADE_ROWS, train } from './train.ts';
+import {
+  handMadeOffTopic,
+  handMadeRowsInstalled,
+  handMadeTopicSets,
+  NO_HAND_MADE_ROWS,
+  train,
+} from './train.ts';
 
 interface EvalFlags {
   task?: string;
@@ -40,6 +50,7 @@ interface EvalFlags {
   by?: string;
   topicsEmbedder?: string;
   draws?: string;
+  offTopic?: string;
 }
 
 /** Not a labelled-set task: it scores the scorers against users' feedback in a store. */
@@ -73,6 +84,21 @@ function drawsFlag(draws: string | undefined): number {
 }
 
 const progress = (message: string) => process.stderr.write(`${message}\n`);
+
+// Off-topic rows need only their text; an `intent` field, if any, is ignored.
+const offTopicRowSchema = z.object({ text: z.string().min(1) });
+
+/** `--off-topic <file>`, or for `--all` the repo's own off-topic questions when installed. */
+async function offTopicFlag(file: string | undefined, all: boolean): Promise<OffTopic | undefined> {
+  const path = file ?? (all ? handMadeOffTopic() : undefined);
+  if (path === undefined) return undefined;
+  const rows = (await readJsonl(path, offTopicRowSchema)).map(({ row }) => ({
+    text: row.text,
+    intent: OFF_TOPIC_INTENT,
+  }));
+  if (rows.length === 0) throw new Error(`${path}: no off-topic questions`);
+  return { name: basename(path), rows };
+}
 
 export async function runEval(
   flags: EvalFlags,
@@ -108,9 +134,10 @@ export async function runEval(
       flags.topicsEmbedder !== undefined ? [evalTopicsEmbedder(flags.topicsEmbedder)] : undefined;
     const own = handMadeTopicSets();
     const dirs = own === undefined || resolve(own) === resolve(flags.all) ? [flags.all] : [flags.all, own];
+    const offTopic = await offTopicFlag(flags.offTopic, true);
     const topics: TopicTaskReport[] = [];
     for (const dir of dirs)
-      topics.push(...(await evaluateTopicSets(dir, progress, embedders, drawsFlag(flags.draws))));
+      topics.push(...(await evaluateTopicSets(dir, progress, embedders, drawsFlag(flags.draws), offTopic)));
     if (flags.json) print(JSON.stringify({ reports, groundedness, topics, skipped }));
     else {
       print(formatReportTable(reports, skipped));
@@ -134,6 +161,7 @@ export async function runEval(
       evalTopicsEmbedder(flags.topicsEmbedder),
       progress,
       drawsFlag(flags.draws),
+      await offTopicFlag(flags.offTopic, false),
     );
     print(flags.json ? JSON.stringify(report) : formatTopicReports([report]));
     return;
@@ -195,6 +223,10 @@ export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWi
     .option(
       '--draws <n>',
       'kb-gaps: also rerun the protocol over n seeded random draws of gap intents; topics: also cluster n seeded shuffles of the rows; print the spread',
+    )
+    .option(
+      '--off-topic <file>',
+      'kb-gaps: mix these {text} questions into the set at seeded places as its only gaps (every intent keeps its documents); --all: the repo’s own when installed',
     );
   storeWiring?.addStoreOptions(evalCommand);
   evalCommand.action(async (flags: EvalFlags & Record<string, unknown>) => {

@@ -25,6 +25,7 @@ import {
   gapSignals,
   ownGapScore,
   PeerNearness,
+  RelevanceCalibrator,
   topicInformedScore,
 } from '../enrich/topics/gaps.ts';
 import { auroc, type Spread, spread } from './metrics.ts';
@@ -53,6 +54,12 @@ export interface KbGapsReport {
   gapIntents: string[];
   /** AUROC of the per-question gap score (its own retrieval evidence blended with its topic's, online). */
   auroc: number;
+  /**
+   * The same for traces that carry their documents' text, as production
+   * scores them: the context relevance joins the retrieval evidence
+   * (`gapSignals`), each calibrated on the project's own distribution.
+   */
+  aurocWithText: number;
   /**
    * AUROC of each signal alone: the retrieval score, the context relevance of
    * the retrieved documents, both combined as `gapSignals` does in the trace
@@ -139,6 +146,38 @@ export function splitKnowledgeBase(
   return { docs, stream };
 }
 
+/** The intent off-topic questions carry, and the one gap intent of a set they joined (`withOffTopic`). */
+export const OFF_TOPIC_INTENT = 'oos';
+
+/**
+ * A set with off-topic questions mixed in, as the eval README's protocol
+ * reads a set with `oos` rows: every intent of the set has documents, and the
+ * questions outside all of them (a banking assistant asked the height of a
+ * mountain) are the gaps. The off-topic rows go to seeded places in the
+ * set's order, each list keeping its own, so every run and embedder sees the
+ * same stream. The gap
+ * intents to pass `evaluateKbGaps` are just `oos`: a BANKING77 file's eight
+ * named gaps keep their documents here.
+ */
+export function withOffTopic(
+  rows: readonly IntentRow[],
+  offTopic: readonly IntentRow[],
+  seed = GAP_DRAW_SEED,
+): IntentRow[] {
+  const random = seededRandom(seed);
+  // How many of the set's rows come before each off-topic one; sorted, so
+  // both keep their own order.
+  const places = offTopic.map(() => Math.floor(random() * (rows.length + 1))).sort((a, b) => a - b);
+  const out: IntentRow[] = [];
+  let next = 0;
+  offTopic.forEach((r, i) => {
+    while (next < (places[i] as number)) out.push(rows[next++] as IntentRow);
+    out.push({ text: r.text, intent: OFF_TOPIC_INTENT });
+  });
+  while (next < rows.length) out.push(rows[next++] as IntentRow);
+  return out;
+}
+
 /** The retrieval embedder: indexed on the documents once, then queried without learning. */
 function retrieverFor(
   docs: readonly string[],
@@ -173,10 +212,16 @@ export function evaluateKbGaps(
 
   const projectId = 'eval';
   const tracker = new GapTracker();
+  // The same questions scored as traces that carry their documents' text are
+  // in production: with the context relevance, so with their own topic means.
+  const withText = new GapTracker();
   const builtin = options.builtinEmbedder ?? DEFAULT_BUILTIN_EMBEDDER;
   const clusterer = new TopicClusterer({
     builtinEmbedder: builtin,
-    onMerge: (p, from, into) => tracker.merge(p, from, into),
+    onMerge: (p, from, into) => {
+      tracker.merge(p, from, into);
+      withText.merge(p, from, into);
+    },
   });
   // Retrieval has its own embedder: the knowledge base is indexed once with
   // IDF (and the encoder mean) learned from the documents, and queries must
@@ -188,9 +233,11 @@ export function evaluateKbGaps(
 
   const calibrator = new GapCalibrator();
   const nearness = new PeerNearness();
+  const relevances = new RelevanceCalibrator();
   const scores: number[] = [];
   const relevanceScores: number[] = [];
   const bothScores: number[] = [];
+  const withTextScores: number[] = [];
   const ownScores: number[] = [];
   const topicScores: number[] = [];
   const positives: boolean[] = [];
@@ -223,14 +270,13 @@ export function evaluateKbGaps(
       top.map(([, i]) => docs[i] as string),
     ).score;
     const result = gapSignals({ documents: top.length, topScore }, thresholds);
-    const both = gapSignals({ documents: top.length, topScore, contextRelevance: relevance }, thresholds);
+    const judged = { ...thresholds, contextRelevancePercentile: relevances.percentile(projectId, relevance) };
+    const both = gapSignals({ documents: top.length, topScore, contextRelevance: relevance }, judged);
+    const ownBoth = ownGapScore(both, topScore, judged) ?? 0;
     relevanceScores.push(1 - relevance);
-    // Before the calibrator has a distribution, the raw similarity's complement stands in for the percentile.
-    bothScores.push(
-      thresholds.retrievalPercentile != null && both.score !== null
-        ? both.score
-        : 1 - (1 - (gapSignals({ contextRelevance: relevance }).score ?? 0)) * topScore,
-    );
+    bothScores.push(ownBoth);
+    withText.record(projectId, topicId, r.text, { ...both, score: ownBoth });
+    withTextScores.push(topicInformedScore(ownBoth, withText.meanScore(projectId, topicId)));
     const own = ownGapScore(result, topScore, thresholds) ?? 0;
     tracker.record(projectId, topicId, r.text, { ...result, score: own });
     const positive = gapIntents.has(r.intent);
@@ -277,6 +323,7 @@ export function evaluateKbGaps(
     gapQuestions: nGap,
     gapIntents: [...gapIntents],
     auroc: auroc(scores, positives),
+    aurocWithText: auroc(withTextScores, positives),
     signalAuroc: {
       retrieval: auroc(ownScores, positives),
       contextRelevance: auroc(relevanceScores, positives),

@@ -3,7 +3,14 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UseEmbedder, UseEncoder } from '@oversight/scorers/embed';
 import { BUILTIN_EMBEDDERS, DEFAULT_BUILTIN_EMBEDDER } from '../enrich/topics/clusterer.ts';
-import { evaluateKbGapDraws, evaluateKbGaps, gapIntentsFor, type KbGapsReport } from './kb-gaps.ts';
+import {
+  evaluateKbGapDraws,
+  evaluateKbGaps,
+  gapIntentsFor,
+  type KbGapsReport,
+  OFF_TOPIC_INTENT,
+  withOffTopic,
+} from './kb-gaps.ts';
 import type { Spread } from './metrics.ts';
 import {
   evaluateTopicDraws,
@@ -56,6 +63,16 @@ async function encodeRows(
   }
 }
 
+/** Off-topic questions to mix into a set for kb-gaps (`withOffTopic`), and what to call them in the report. */
+export interface OffTopic {
+  name: string;
+  rows: readonly IntentRow[];
+}
+
+function builtinFor(embedder: EvalTopicsEmbedder) {
+  return { builtinEmbedder: embedder === 'hashed' ? BUILTIN_EMBEDDERS.hashed : DEFAULT_BUILTIN_EMBEDDER };
+}
+
 function evaluate(
   task: TopicTask,
   rows: readonly IntentRow[],
@@ -64,9 +81,7 @@ function evaluate(
   useVectors: ReadonlyMap<string, Float32Array> | undefined,
   draws = 0,
 ): TopicTaskReport {
-  const builtin = {
-    builtinEmbedder: embedder === 'hashed' ? BUILTIN_EMBEDDERS.hashed : DEFAULT_BUILTIN_EMBEDDER,
-  };
+  const builtin = builtinFor(embedder);
   if (task === 'kb-gaps') {
     const options = useVectors ? { useVectors } : builtin;
     const report = evaluateKbGaps(rows, file, options);
@@ -99,16 +114,40 @@ function evaluateAsAppEmbeddings(
   return evaluateTopics(rows, file, {}, { id: `app:${vector(rows[0] as IntentRow).length}`, vector });
 }
 
+/**
+ * kb-gaps on a set with off-topic questions mixed in (`withOffTopic`): its
+ * one gap intent is theirs, and every intent of the set keeps its documents.
+ * Reported under "<file> + <off-topic name>".
+ */
+function evaluateOffTopic(
+  rows: readonly IntentRow[],
+  file: string,
+  offTopic: OffTopic,
+  embedder: EvalTopicsEmbedder,
+  useVectors: ReadonlyMap<string, Float32Array> | undefined,
+): KbGapsReport {
+  const mixed = withOffTopic(rows, offTopic.rows);
+  const options = useVectors ? { useVectors } : builtinFor(embedder);
+  return evaluateKbGaps(mixed, `${file} + ${offTopic.name}`, {
+    ...options,
+    gapIntents: new Set([OFF_TOPIC_INTENT]),
+  });
+}
+
 export async function runTopicTask(
   task: TopicTask,
   file: string,
   embedder: EvalTopicsEmbedder = 'student',
   onProgress?: (message: string) => void,
   draws = 0,
+  offTopic?: OffTopic,
 ): Promise<TopicTaskReport> {
   const rows = await readIntentRows(file);
   if (rows.length === 0) throw new Error(`${file}: no rows`);
-  const useVectors = embedder === 'use' ? await encodeRows(rows, onProgress) : undefined;
+  if (offTopic && task !== 'kb-gaps') throw new Error('--off-topic is for --task kb-gaps');
+  const encoded = offTopic ? [...rows, ...offTopic.rows] : rows;
+  const useVectors = embedder === 'use' ? await encodeRows(encoded, onProgress) : undefined;
+  if (offTopic) return evaluateOffTopic(rows, file, offTopic, embedder, useVectors);
   return evaluate(task, rows, file, embedder, useVectors, draws);
 }
 
@@ -116,13 +155,16 @@ export async function runTopicTask(
  * Both tasks on every `{text, intent}` set of a directory, found by its rows
  * (`isIntentSet`), whatever its name, with each embedder asked for (the rows
  * are encoded once per set for `use`). A set with no gap intent (no `oos`,
- * not BANKING77) gets the topics task alone, and says so.
+ * not BANKING77) gets the topics task alone, and says so. With `offTopic`,
+ * every set also gets kb-gaps with those questions mixed in
+ * (`evaluateOffTopic`).
  */
 export async function evaluateTopicSets(
   dir: string,
   onProgress?: (message: string) => void,
   embedders: readonly EvalTopicsEmbedder[] = EVAL_TOPICS_EMBEDDERS,
   draws = 0,
+  offTopic?: OffTopic,
 ): Promise<TopicTaskReport[]> {
   const names = (await readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
   const out: TopicTaskReport[] = [];
@@ -135,10 +177,15 @@ export async function evaluateTopicSets(
     if (tasks.length < TOPIC_TASKS.length)
       onProgress?.(`${name}: no gap intent (oos, or a BANKING77 file), so no kb-gaps task`);
     for (const embedder of embedders) {
-      const useVectors = embedder === 'use' ? await encodeRows(rows, onProgress) : undefined;
+      const encoded = offTopic ? [...rows, ...offTopic.rows] : rows;
+      const useVectors = embedder === 'use' ? await encodeRows(encoded, onProgress) : undefined;
       for (const task of tasks) {
         onProgress?.(`evaluating ${name} (${task}, ${embedder})`);
         out.push(evaluate(task, rows, file, embedder, useVectors, draws));
+      }
+      if (offTopic) {
+        onProgress?.(`evaluating ${name} + ${offTopic.name} (kb-gaps, ${embedder})`);
+        out.push(evaluateOffTopic(rows, file, offTopic, embedder, useVectors));
       }
       if (useVectors) {
         onProgress?.(`evaluating ${name} (topics, USE-lite vectors as app embeddings)`);
@@ -169,7 +216,7 @@ export function formatTopicReports(reports: readonly TopicTaskReport[]): string 
     } else {
       lines.push(
         `kb-gaps  ${r.file}: ${r.documents} documents, ${r.questions} questions (${r.gapQuestions} gap), ` +
-          `gap AUROC ${f3(r.auroc)} (alone: retrieval ${f3(r.signalAuroc.retrieval)}, context relevance ` +
+          `gap AUROC ${f3(r.auroc)} (with the documents' text ${f3(r.aurocWithText)}; alone: retrieval ${f3(r.signalAuroc.retrieval)}, context relevance ` +
           `${f3(r.signalAuroc.contextRelevance)}, both ${f3(r.signalAuroc.retrievalAndRelevance)}, topic ${f3(r.signalAuroc.topic)}), top-${r.k} topic precision ${f3(r.topicPrecision)}, ` +
           `flagged ${(r.flaggedRate * 100).toFixed(1)}% (gap recall ${(r.gapRecall * 100).toFixed(1)}%, ` +
           `non-gap flagged ${(r.falseGapRate * 100).toFixed(1)}%) (${r.embedder})`,

@@ -110,6 +110,16 @@ export function handMadeTopicSets(): string | undefined {
 }
 
 /**
+ * The repo's own off-topic questions (`data/off-topic.jsonl` in
+ * @oversight/tools: general-knowledge and household questions no banking or
+ * assistant set answers), which `--all` mixes into every set for kb-gaps;
+ * undefined when not installed.
+ */
+export function handMadeOffTopic(): string | undefined {
+  return handMadeRows('off-topic.jsonl');
+}
+
+/**
  * Whether the repo's hand-made rows are installed. A collector installed from
  * npm has none (training rows are never published): training and
  * cross-validation then use only the rows the user passes, and the CLI says so.

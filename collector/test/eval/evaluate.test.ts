@@ -188,21 +188,40 @@ describe('evaluateAll and formatting', () => {
     }
   });
 
-  it('--all clusters the repo’s own sets of many domains beside the directory’s, plain and chatty', async () => {
+  it('--all clusters the repo’s own sets of many domains beside the directory’s, plain and chatty, and mixes in off-topic questions', async () => {
     const own = await mkdtemp(join(tmpdir(), 'oversight-eval-all-'));
     try {
       await writeFile(join(own, 'toxicity.small.jsonl'), await readFile(join(dir, 'toxicity.small.jsonl')));
       const printed: string[] = [];
       await runEval({ all: own, json: true, cv: '2', topicsEmbedder: 'student' }, (s) => printed.push(s));
       const { topics } = JSON.parse(printed[0] as string) as {
-        topics: { file: string; task: string; nmi: number; topicsPerIntent: number; intents: number }[];
+        topics: {
+          file: string;
+          task: string;
+          nmi: number;
+          topicsPerIntent: number;
+          intents: number;
+          gapQuestions: number;
+          auroc: number;
+          aurocWithText: number;
+        }[];
       };
       const byName = new Map(topics.map((t) => [basename(t.file), t]));
-      expect([...byName.keys()]).toEqual([
-        'chat-intents.courtesy-a.jsonl',
-        'chat-intents.courtesy-b.jsonl',
-        'chat-intents.jsonl',
-      ]);
+      // Each set also gets kb-gaps with the repo's off-topic questions mixed in.
+      const sets = ['chat-intents.courtesy-a.jsonl', 'chat-intents.courtesy-b.jsonl', 'chat-intents.jsonl'];
+      expect(topics.map((t) => [basename(t.file), t.task])).toEqual(
+        sets.flatMap((name) => [
+          [name, 'topics'],
+          [`${name} + off-topic.jsonl`, 'kb-gaps'],
+        ]),
+      );
+      const offTopic = byName.get('chat-intents.jsonl + off-topic.jsonl');
+      expect(offTopic?.gapQuestions).toBe(96);
+      // Measured 0.936, and 0.922 with the documents' text. Context relevance read
+      // as an absolute second term, as it was, gave 0.786 here: three one-line
+      // documents say few of any question's words, so every question looked unanswered.
+      expect(offTopic?.auroc).toBeGreaterThan(0.85);
+      expect(offTopic?.aurocWithText).toBeGreaterThan(0.85);
       const plain = byName.get('chat-intents.jsonl');
       expect(plain).toMatchObject({ task: 'topics', intents: 16 });
       // The default embedder on sixteen domains: 0.881 with 24 topics when measured.

@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { CENTRED } from '../../../src/enrich/topics/clusterer.ts';
 import { ari, nmi } from '../../../src/eval/cluster-metrics.ts';
 import { runEval } from '../../../src/eval/commands.ts';
-import { drawGapIntents, evaluateKbGapDraws, evaluateKbGaps } from '../../../src/eval/kb-gaps.ts';
+import {
+  drawGapIntents,
+  evaluateKbGapDraws,
+  evaluateKbGaps,
+  OFF_TOPIC_INTENT,
+  withOffTopic,
+} from '../../../src/eval/kb-gaps.ts';
 import { evaluateTopicSets } from '../../../src/eval/topic-tasks.ts';
 import {
   clusterRows,
@@ -105,6 +111,51 @@ describe('topics and kb-gaps evaluation', () => {
     expect(r.auroc).toBeGreaterThanOrEqual(r.signalAuroc.retrieval - 0.05);
   });
 
+  it('mixes off-topic questions into a set as its only gaps, at seeded places', () => {
+    const known = rows().filter((r) => r.intent !== 'oos');
+    const offTopic = (SETS.oos as string[]).map((text) => ({ text, intent: 'whatever' }));
+    const mixed = withOffTopic(known, offTopic);
+    // Every row kept, the set's in its order, the off-topic ones relabelled and not all at one end.
+    expect(mixed).toHaveLength(known.length + offTopic.length);
+    expect(mixed.filter((r) => r.intent !== OFF_TOPIC_INTENT)).toEqual(known);
+    expect(mixed.filter((r) => r.intent === OFF_TOPIC_INTENT).map((r) => r.text)).toEqual(SETS.oos);
+    const at = mixed.flatMap((r, i) => (r.intent === OFF_TOPIC_INTENT ? [i] : []));
+    expect(at.some((i) => i > 0 && i < mixed.length - 1)).toBe(true);
+    expect(withOffTopic(known, offTopic)).toEqual(mixed);
+    expect(withOffTopic(known, offTopic, 7)).not.toEqual(mixed);
+    // Named as BANKING77, the set would have eight gap intents of its own; mixed, only oos.
+    const r = evaluateKbGaps(mixed, 'banking77.tiny.jsonl + off', {
+      gapIntents: new Set([OFF_TOPIC_INTENT]),
+    });
+    expect(r).toMatchObject({ gapIntents: ['oos'], documents: 4 * 5, gapQuestions: 4 });
+    expect(r.auroc).toBeGreaterThan(0.8);
+    expect(r.aurocWithText).toBeGreaterThan(0.8);
+  });
+
+  it('runs kb-gaps with --off-topic from the CLI, and only kb-gaps', async () => {
+    await withSetFile('oversight-off-topic-', async (file, dir) => {
+      const off = join(dir, 'off.jsonl');
+      // Only the text is needed: no intent, or any.
+      await writeFile(
+        off,
+        ['{"text":"how tall is mount kilimanjaro"}', '{"text":"why do cats purr","intent":"x"}'].join('\n'),
+      );
+      const printed: string[] = [];
+      await runEval({ task: 'kb-gaps', data: file, json: true, offTopic: off }, (s) => printed.push(s));
+      const r = JSON.parse(printed[0] as string);
+      expect(r).toMatchObject({ file: `${file} + off.jsonl`, gapIntents: ['oos'] });
+      // The set's own seven oos rows and the two off-topic questions are the gaps.
+      expect(r.gapQuestions).toBe(7 + 2);
+      await expect(runEval({ task: 'topics', data: file, offTopic: off }, () => {})).rejects.toThrow(
+        '--off-topic is for --task kb-gaps',
+      );
+      await writeFile(off, '');
+      await expect(runEval({ task: 'kb-gaps', data: file, offTopic: off }, () => {})).rejects.toThrow(
+        `${off}: no off-topic questions`,
+      );
+    });
+  });
+
   it('reruns the protocol over seeded draws of gap intents', () => {
     const all = rows();
     const sets = drawGapIntents(all, 'tiny.jsonl', 6);
@@ -169,7 +220,7 @@ describe('topics and kb-gaps evaluation', () => {
       });
       await runEval({ task: 'kb-gaps', data: file }, (s) => printed.push(s));
       expect(printed[1]).toMatch(
-        /gap AUROC \d\.\d{3} \(alone: retrieval \d\.\d{3}, context relevance \d\.\d{3}, both \d\.\d{3}, topic \d\.\d{3}\)/,
+        /gap AUROC \d\.\d{3} \(with the documents' text \d\.\d{3}; alone: retrieval \d\.\d{3}, context relevance \d\.\d{3}, both \d\.\d{3}, topic \d\.\d{3}\)/,
       );
       // --draws adds the spread over other gap intents; a bad count is refused.
       await runEval({ task: 'kb-gaps', data: file, draws: '3' }, (s) => printed.push(s));
