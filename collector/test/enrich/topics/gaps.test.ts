@@ -160,12 +160,22 @@ describe('GapCalibrator', () => {
     const stray = c.judge(0.6, 0.05, false).retrievalPercentile as number;
     const alone = c.judge(0.6, null, false).retrievalPercentile as number;
     expect(familiar).toBeLessThan(alone);
-    expect(stray).toBeGreaterThan(alone);
+    // A question no earlier one came near is not excused for it: its top score alone judges it.
+    expect(stray).toBe(alone);
     // The top score alone is its percentile among the project's top scores.
     expect(alone).toBeCloseTo(0.5, 1);
     const scored = (t: ReturnType<GapCalibrator['judge']>) =>
       gapSignals({ documents: 3, topScore: 0.6 }, t).score as number;
     expect(scored(c.judge(0.6, 0.95, false))).toBeGreaterThan(scored(c.judge(0.6, 0.05, false)));
+  });
+
+  it('reads retrieval weaker than every question’s as a gap, however strange the question', () => {
+    const c = warmed();
+    // Off-topic: the lowest top score yet, from a question no earlier one came near.
+    // Read against its peers alone, as before, it sat at the 16th percentile.
+    expect(c.judge(0.35, 0, false).retrievalPercentile).toBe(0);
+    // Familiar and as weakly retrieved: the same, the least covered of all.
+    expect(c.judge(0.35, 0.95, false).retrievalPercentile).toBe(0);
   });
 
   it('places the relative score in its own distribution, so the strength stays a percentile', () => {
