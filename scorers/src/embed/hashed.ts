@@ -22,7 +22,7 @@
  */
 import { fmix, fnv1a } from '../text/hash.ts';
 import { hasUnspaced, unspacedWords } from '../text/unspaced.ts';
-import { SentenceStudent, type StudentCoverage } from './student.ts';
+import { SentenceStudent, type StudentCoverage, type Tokenizer } from './student.ts';
 import type { SyncEmbedder } from './types.ts';
 import type { WordTable } from './word-table.ts';
 
@@ -211,6 +211,15 @@ export class HashedEmbedder implements SyncEmbedder {
   private coverage = 1;
   private coverageSeen = 0;
   private studentReads = true;
+  /**
+   * The student's tokenizer, with this project's word counts to respell slips
+   * by: how many of its texts said the word (its stem's document frequency).
+   */
+  private readonly tokenizer: Tokenizer = {
+    ...TOKENIZER,
+    isFunctionWord,
+    frequency: (w: string) => this.df[(hashString(stem(w), WORD_SEED) >>> 0) & (DF_SIZE - 1)] as number,
+  };
 
   /**
    * The hashed features beside the shipped sentence student, which carries
@@ -316,7 +325,7 @@ export class HashedEmbedder implements SyncEmbedder {
     const table = this.table as WordTable | SentenceStudent;
     let known = 0;
     if (table instanceof SentenceStudent) {
-      if (table.encodeInto(text, TOKENIZER, v, at, this.counts)) known++;
+      if (table.encodeInto(text, this.tokenizer, v, at, this.counts)) known++;
       if (learn) this.learnCoverage();
     } else
       for (const raw of words(text)) {
@@ -365,9 +374,24 @@ export class HashedEmbedder implements SyncEmbedder {
     const out: Feature[] = [];
     const ws = words(text);
     let prev: string | undefined;
-    for (const raw of ws) {
+    // With a student, a word it does not know is read as the known word one
+    // slip away (`SentenceStudent.respelled`) for the word and pair features
+    // too, so "paymnet" counts as "payment" in the IDF table; its character
+    // n-grams stay the word as written, and the word as written still counts
+    // (at weight 0) so a spelling the project keeps using stops being respelled.
+    // A project the student cannot read is in the plain hashed space, whose
+    // vectors are the plain embedder's.
+    const spelled =
+      this.table instanceof SentenceStudent && this.studentReads
+        ? this.table.spellings(ws, this.tokenizer)
+        : undefined;
+    for (let i = 0; i < ws.length; i++) {
+      const raw = ws[i] as string;
       const stop = STOPWORDS.has(raw);
-      const w = stem(raw);
+      const s = stem(raw);
+      const respelled = spelled?.[i];
+      const w = respelled === undefined ? s : stem(respelled);
+      if (w !== s) out.push({ hash: hashString(s, WORD_SEED), weight: 0 });
       out.push({ hash: hashString(w, WORD_SEED), weight: stop ? 0.1 : 1 });
       if (!stop) {
         const padded = ` ${raw} `;

@@ -59,7 +59,24 @@ export interface Tokenizer {
   words(text: string): string[];
   stem(word: string): string;
   isStopword(word: string): boolean;
+  /**
+   * How many of the project's texts so far said `word`: given, a word the
+   * student does not know is read as the known word one typing slip away
+   * that the project's users write most (`SentenceStudent.respelled`).
+   */
+  frequency?(word: string): number;
+  /** A function word the student lacks ("arent", "theyve") is not a slip. */
+  isFunctionWord?(word: string): boolean;
 }
+
+/** Shorter words are left as written: one slip from a three-letter word reaches too many others. */
+const MIN_RESPELL = 4;
+/** A word the project's texts said this often is its users' word (a brand, a product), not a slip. */
+const RECURRING = 3;
+const LETTERS = /^[a-z]+$/;
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
+/** Words whose candidates are kept (`neighbours`); past it the cache starts again. */
+const NEIGHBOUR_CACHE = 8192;
 
 /** One input of the averaging layer: a row of the table and its weight. */
 export interface StudentToken {
@@ -97,6 +114,7 @@ export class SentenceStudent {
   private readonly h: Float32Array;
   private readonly y: Float32Array;
   private readonly matvec: MatVec;
+  private readonly nearby = new Map<string, readonly string[]>();
   /** Byte offsets of the dense parameters and the scratch vectors in the kernel's memory. */
   private readonly at: Record<'w1' | 'w2' | 'p' | 'x' | 'h' | 'y', number>;
 
@@ -234,15 +252,22 @@ export class SentenceStudent {
     let prev: string | undefined;
     let content = 0;
     let known = 0;
-    for (const raw of t.words(text)) {
+    const ws = t.words(text);
+    const spelled = this.spellings(ws, t);
+    for (let i = 0; i < ws.length; i++) {
+      const raw = ws[i] as string;
       const stop = t.isStopword(raw);
       const s = t.stem(raw);
-      const row = this.index.get(raw) ?? this.index.get(s);
+      let row = this.index.get(raw) ?? this.index.get(s);
+      // Coverage counts the words known as written: a respelling is a guess.
+      const written = row !== undefined;
+      const respelled = spelled?.[i];
+      if (row === undefined && respelled !== undefined) row = this.index.get(respelled);
       if (row !== undefined && (!stop || stopWeight > 0))
         out.push({ row, weight: (stop ? stopWeight : 1) * (this.gates[row] as number) });
       if (stop) continue;
       content++;
-      if (row !== undefined) known++;
+      if (written) known++;
       if (buckets > 0 && prev !== undefined) {
         const row = nWords + pairBucket(prev, s, buckets);
         out.push({ row, weight: this.gates[row] as number });
@@ -253,6 +278,82 @@ export class SentenceStudent {
       coverage.content = content;
       coverage.known = known;
     }
+    return out;
+  }
+
+  /**
+   * The known word one slip from `word` (a letter dropped, added
+   * or changed, or two swapped) that the project says most, `frequency`
+   * telling; a swap first, then a dropped, an added and a changed letter on
+   * a tie. People type fast to a chatbot ("csot", "recieved", "withdrawl"),
+   * and a word the student does not know is a word its average lacks.
+   * Undefined without `frequency`, for a short, non-alphabetic or function
+   * word, one the project keeps saying, or one with no known word in reach.
+   */
+  respelled(word: string, t: Tokenizer): string | undefined {
+    const frequency = t.frequency;
+    if (
+      !frequency ||
+      word.length < MIN_RESPELL ||
+      !LETTERS.test(word) ||
+      t.isFunctionWord?.(word) ||
+      frequency(word) >= RECURRING
+    )
+      return undefined;
+    let best: string | undefined;
+    let most = -1;
+    for (const candidate of this.neighbours(word)) {
+      const f = frequency(candidate);
+      if (f > most) {
+        most = f;
+        best = candidate;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Each word's respelling (`respelled`), undefined where it stays as
+   * written; undefined for the whole text unless most of its content words
+   * are known as written: a slip is the odd word out of a sentence the
+   * student reads, not every word of a language it does not.
+   */
+  spellings(ws: readonly string[], t: Tokenizer): (string | undefined)[] | undefined {
+    if (!t.frequency) return undefined;
+    let content = 0;
+    let unknown = 0;
+    for (const w of ws) {
+      if (t.isStopword(w)) continue;
+      content++;
+      if (!this.knows(w, t.stem(w))) unknown++;
+    }
+    if (unknown === 0 || unknown * 2 > content) return undefined;
+    return ws.map((w) => (t.isStopword(w) || this.knows(w, t.stem(w)) ? undefined : this.respelled(w, t)));
+  }
+
+  /** Whether the student has a row for `word`, or for `stemmed`, its stem. */
+  knows(word: string, stemmed = word): boolean {
+    return this.index.has(word) || this.index.has(stemmed);
+  }
+
+  /** The known words one slip from `word`, in `respelled`'s order of preference (cached). */
+  neighbours(word: string): readonly string[] {
+    const cached = this.nearby.get(word);
+    if (cached) return cached;
+    const found = new Set<string>();
+    const add = (w: string) => {
+      if (this.index.has(w)) found.add(w);
+    };
+    for (let i = 0; i + 1 < word.length; i++)
+      add(word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2));
+    for (let i = 0; i < word.length; i++) add(word.slice(0, i) + word.slice(i + 1));
+    for (let i = 0; i <= word.length; i++)
+      for (const c of ALPHABET) add(word.slice(0, i) + c + word.slice(i));
+    for (let i = 0; i < word.length; i++)
+      for (const c of ALPHABET) if (c !== word[i]) add(word.slice(0, i) + c + word.slice(i + 1));
+    const out = [...found];
+    if (this.nearby.size >= NEIGHBOUR_CACHE) this.nearby.clear();
+    this.nearby.set(word, out);
     return out;
   }
 

@@ -159,6 +159,57 @@ describe('SentenceStudent', () => {
   });
 });
 
+describe('respelling a slip', () => {
+  // card, care, lost: "cari" is one changed letter from both card and care.
+  const s = SentenceStudent.parse(
+    encodeStudent(
+      tiny({
+        shape: { words: 3, input: 2, hidden: 1, output: 2, buckets: 0, stopWeight: 0 },
+        words: ['card', 'care', 'lost'],
+        gates: [1, 1, 1],
+        rows: [1, 0, 0.5, 0.5, 0, 1],
+      }),
+    ),
+  );
+  const counts = (said: Record<string, number>) => ({ ...tokenizer, frequency: (w: string) => said[w] ?? 0 });
+
+  it('finds the known words one swap, drop, addition or change away, swaps first', () => {
+    expect(s.neighbours('crad')).toEqual(['card']);
+    expect(s.neighbours('lots')).toEqual(['lost']);
+    expect(s.neighbours('carde')).toEqual(['care', 'card']);
+    expect(s.neighbours('cari')).toEqual(['card', 'care']);
+    expect(s.neighbours('cxyz')).toEqual([]);
+  });
+
+  it('takes the one the project says most, and leaves alone what it should', () => {
+    expect(s.respelled('cari', counts({}))).toBe('card');
+    expect(s.respelled('cari', counts({ care: 2 }))).toBe('care');
+    expect(s.respelled('cari', counts({ card: 3, care: 2 }))).toBe('card');
+    // Without counts, under four letters, with digits, a function word, or a spelling
+    // the project keeps using (a brand, a product): as written.
+    expect(s.respelled('cari', tokenizer)).toBeUndefined();
+    expect(s.respelled('car', counts({}))).toBeUndefined();
+    expect(s.respelled('car1', counts({}))).toBeUndefined();
+    expect(s.respelled('cari', { ...counts({}), isFunctionWord: () => true })).toBeUndefined();
+    expect(s.respelled('cari', counts({ cari: 3 }))).toBeUndefined();
+    expect(s.respelled('cari', counts({ cari: 2 }))).toBe('card');
+  });
+
+  it('reads a slip as its word only in a text it mostly reads, and counts it unknown', () => {
+    const t = counts({});
+    const coverage = { content: 0, known: 0 };
+    expect(s.tokens('lost crad', t, coverage)).toEqual(s.tokens('lost card', t));
+    expect(coverage).toEqual({ content: 2, known: 1 });
+    // Without counts there is nothing to respell by.
+    expect(s.tokens('lost crad', tokenizer)).toEqual(s.tokens('lost', tokenizer));
+    // Most words unknown: another language, not a slip.
+    expect(s.tokens('lost crad xyzzy', t)).toEqual(s.tokens('lost', t));
+    expect(s.spellings(['lost', 'crad', 'xyzzy'], t)).toBeUndefined();
+    expect(s.spellings(['lost', 'card'], t)).toBeUndefined();
+    expect(s.spellings(['the', 'lost', 'crad'], t)).toEqual([undefined, undefined, 'card']);
+  });
+});
+
 describe('the shipped sentence student', () => {
   const student = SentenceStudent.shipped();
   const vec = (text: string) => {
@@ -199,6 +250,27 @@ describe('the shipped sentence student', () => {
     let tail = 0;
     for (let i = 1024; i < v.length; i++) tail += (v[i] as number) ** 2;
     expect(tail).toBeCloseTo(0.4, 5);
+  });
+
+  it('reads a question with a slip as the question without it, once the project has said the word', () => {
+    const e = HashedEmbedder.withStudent();
+    for (const q of ['my payment was declined', 'a card payment failed', 'payment pending for days'])
+      e.embedOne(q);
+    const hd = e.hashedDimension;
+    const clean = e.embedOne('why was my payment declined', false);
+    const slip = e.embedOne('why was my paymnet declined', false);
+    // The student's part is the same; of the hashed part, only the character n-grams differ.
+    const student = (v: Float32Array) => Array.from(v.subarray(hd), (x) => Number(x.toFixed(6)));
+    expect(student(slip)).toEqual(student(clean));
+    const plain = new HashedEmbedder();
+    for (const q of ['my payment was declined', 'a card payment failed', 'payment pending for days'])
+      plain.embedOne(q);
+    const cosine = (a: Float32Array, b: Float32Array) => a.reduce((d, x, i) => d + x * (b[i] as number), 0);
+    const asWritten = cosine(
+      plain.embedOne('why was my paymnet declined', false),
+      plain.embedOne('why was my payment declined', false),
+    );
+    expect(cosine(slip, clean)).toBeGreaterThan(asWritten + 0.1);
   });
 
   // Words of current English that SCOWL and WordNet lack (tools/embed/extend-vocabulary.ts):
