@@ -188,7 +188,7 @@ describe('evaluateAll and formatting', () => {
     }
   });
 
-  it('--all clusters the repo’s own sets of many domains beside the directory’s, plain and chatty, and mixes in off-topic questions', async () => {
+  it('--all clusters the repo’s own sets of many domains beside the directory’s, plain, chatty and slipped, and mixes in off-topic questions', async () => {
     const own = await mkdtemp(join(tmpdir(), 'oversight-eval-all-'));
     try {
       await writeFile(join(own, 'toxicity.small.jsonl'), await readFile(join(dir, 'toxicity.small.jsonl')));
@@ -208,7 +208,12 @@ describe('evaluateAll and formatting', () => {
       };
       const byName = new Map(topics.map((t) => [basename(t.file), t]));
       // Each set also gets kb-gaps with the repo's off-topic questions mixed in.
-      const sets = ['chat-intents.courtesy-a.jsonl', 'chat-intents.courtesy-b.jsonl', 'chat-intents.jsonl'];
+      const sets = [
+        'chat-intents.courtesy-a.jsonl',
+        'chat-intents.courtesy-b.jsonl',
+        'chat-intents.jsonl',
+        'chat-intents.slips.jsonl',
+      ];
       expect(topics.map((t) => [basename(t.file), t.task])).toEqual(
         sets.flatMap((name) => [
           [name, 'topics'],
@@ -230,6 +235,9 @@ describe('evaluateAll and formatting', () => {
       // The same questions with greetings and thanks: 0.829 on the set whose phrases the
       // courtesy lists were not written from, 0.733 before questions lost them.
       expect(byName.get('chat-intents.courtesy-b.jsonl')?.nmi).toBeGreaterThan((plain?.nmi ?? 1) - 0.08);
+      // The same questions with typing slips in 52 of them (tools/topics/slips.ts): 0.895 when
+      // measured, 0.852 before a slip was read as the word one slip away.
+      expect(byName.get('chat-intents.slips.jsonl')?.nmi).toBeGreaterThan((plain?.nmi ?? 1) - 0.02);
     } finally {
       await rm(own, { recursive: true, force: true });
     }
