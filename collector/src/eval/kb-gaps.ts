@@ -5,12 +5,12 @@
  * remaining rows stream in file order as questions: each retrieves its top 3
  * documents with the built-in embedder (or, given the rows' USE-lite vectors,
  * with the `use` embedder's vectors, which also cluster the questions), gets its retrieval gap signal (the
- * score calibrated as the project's own), and joins a topic. The context
- * relevance of the three documents, which the trace stage adds in
- * production, is measured alone and combined but left out of the headline
- * score: with today's weights it lowers the ranking on this protocol, whose
- * documents are one-line questions (docs/topics.md, "The gap score").
- * Reported: AUROC of the per-question gap score (positive = gap
+ * score calibrated as the project's own), and joins a topic. The headline
+ * score is what a trace with retrieval scores gets; one that also carries
+ * its documents' text gets the context relevance of the three documents
+ * joined to the retrieval evidence, which is reported beside it
+ * (`aurocWithText`), as is each signal alone (docs/topics.md, "The gap
+ * score"). Reported: AUROC of the per-question gap score (positive = gap
  * intent) and the precision of the top-k topics by gap score, k = number of
  * gap intents; `evaluateKbGapDraws` reruns the protocol with seeded draws of
  * other gap intents.
@@ -155,9 +155,8 @@ export const OFF_TOPIC_INTENT = 'oos';
  * questions outside all of them (a banking assistant asked the height of a
  * mountain) are the gaps. The off-topic rows go to seeded places in the
  * set's order, each list keeping its own, so every run and embedder sees the
- * same stream. The gap
- * intents to pass `evaluateKbGaps` are just `oos`: a BANKING77 file's eight
- * named gaps keep their documents here.
+ * same stream. The gap intents to pass `evaluateKbGaps` are just `oos`: a
+ * BANKING77 file's eight named gaps keep their documents here.
  */
 export function withOffTopic(
   rows: readonly IntentRow[],

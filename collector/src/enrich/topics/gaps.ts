@@ -39,7 +39,7 @@ export interface GapThresholds {
   retrievalScore?: number | null;
   /** Where the top score sits in the project's distribution, 0 = lowest (from the calibrator); sharpens the score. */
   retrievalPercentile?: number | null;
-  /** Where the context relevance sits in the project's distribution, 0 = lowest (`RetrievalCalibrator` over relevances). */
+  /** Where the context relevance sits in the project's distribution, 0 = lowest (`RelevanceCalibrator`). */
   contextRelevancePercentile?: number | null;
   contextRelevance?: number;
   groundedness?: number;
