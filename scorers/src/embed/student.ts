@@ -71,6 +71,14 @@ export interface Tokenizer {
 
 /** Shorter words are left as written: one slip from a three-letter word reaches too many others. */
 const MIN_RESPELL = 4;
+/**
+ * Longer words are too: each letter costs 54 lookups of candidates, and no
+ * slip of an English word is this long, so a text cannot make the main
+ * thread search for long made-up words.
+ */
+const MAX_RESPELL = 20;
+/** Words respelled in one text at most: slips are few, and each search costs. */
+const MAX_SLIPS = 4;
 /** A word the project's texts said this often is its users' word (a brand, a product), not a slip. */
 const RECURRING = 3;
 const LETTERS = /^[a-z]+$/;
@@ -287,14 +295,16 @@ export class SentenceStudent {
    * telling; a swap first, then a dropped, an added and a changed letter on
    * a tie. People type fast to a chatbot ("csot", "recieved", "withdrawl"),
    * and a word the student does not know is a word its average lacks.
-   * Undefined without `frequency`, for a short, non-alphabetic or function
-   * word, one the project keeps saying, or one with no known word in reach.
+   * Undefined without `frequency`, for a word under four letters or over
+   * twenty, a non-alphabetic or function word, one the project keeps saying,
+   * or one with no known word in reach.
    */
   respelled(word: string, t: Tokenizer): string | undefined {
     const frequency = t.frequency;
     if (
       !frequency ||
       word.length < MIN_RESPELL ||
+      word.length > MAX_RESPELL ||
       !LETTERS.test(word) ||
       t.isFunctionWord?.(word) ||
       frequency(word) >= RECURRING
@@ -316,7 +326,8 @@ export class SentenceStudent {
    * Each word's respelling (`respelled`), undefined where it stays as
    * written; undefined for the whole text unless most of its content words
    * are known as written: a slip is the odd word out of a sentence the
-   * student reads, not every word of a language it does not.
+   * student reads, not every word of a language it does not. The first
+   * MAX_SLIPS unknown words are searched; the rest stay as written.
    */
   spellings(ws: readonly string[], t: Tokenizer): (string | undefined)[] | undefined {
     if (!t.frequency) return undefined;
@@ -328,7 +339,12 @@ export class SentenceStudent {
       if (!this.knows(w, t.stem(w))) unknown++;
     }
     if (unknown === 0 || unknown * 2 > content) return undefined;
-    return ws.map((w) => (t.isStopword(w) || this.knows(w, t.stem(w)) ? undefined : this.respelled(w, t)));
+    let searched = 0;
+    return ws.map((w) =>
+      t.isStopword(w) || this.knows(w, t.stem(w)) || searched++ >= MAX_SLIPS
+        ? undefined
+        : this.respelled(w, t),
+    );
   }
 
   /** Whether the student has a row for `word`, or for `stemmed`, its stem. */

@@ -164,10 +164,10 @@ describe('respelling a slip', () => {
   const s = SentenceStudent.parse(
     encodeStudent(
       tiny({
-        shape: { words: 3, input: 2, hidden: 1, output: 2, buckets: 0, stopWeight: 0 },
-        words: ['card', 'care', 'lost'],
-        gates: [1, 1, 1],
-        rows: [1, 0, 0.5, 0.5, 0, 1],
+        shape: { words: 4, input: 2, hidden: 1, output: 2, buckets: 0, stopWeight: 0 },
+        words: ['card', 'care', 'lost', 'counterrevolutionaries'],
+        gates: [1, 1, 1, 1],
+        rows: [1, 0, 0.5, 0.5, 0, 1, 1, 1],
       }),
     ),
   );
@@ -193,6 +193,23 @@ describe('respelling a slip', () => {
     expect(s.respelled('cari', { ...counts({}), isFunctionWord: () => true })).toBeUndefined();
     expect(s.respelled('cari', counts({ cari: 3 }))).toBeUndefined();
     expect(s.respelled('cari', counts({ cari: 2 }))).toBe('card');
+    // Nor a word over twenty letters, whose search costs 54 lookups a letter: even one swap
+    // from a known word, as here.
+    expect(s.neighbours('counterrevolutionaires')).toEqual(['counterrevolutionaries']);
+    expect(s.respelled('counterrevolutionaires', counts({}))).toBeUndefined();
+  });
+
+  it('searches at most four unknown words of a text', () => {
+    const t = counts({});
+    const many = ['lost', 'lost', 'lost', 'lost', 'lost', 'crad', 'crad', 'crad', 'crad', 'crad'];
+    expect(s.spellings(many, t)).toEqual([
+      ...new Array(5).fill(undefined),
+      'card',
+      'card',
+      'card',
+      'card',
+      undefined,
+    ]);
   });
 
   it('reads a slip as its word only in a text it mostly reads, and counts it unknown', () => {
