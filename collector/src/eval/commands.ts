@@ -20,7 +20,6 @@ import {
 import { formatReportJson, formatReportTable } from './format.ts';
 import { evaluateGroundedness, formatGroundednessTable, GROUNDEDNESS_TASK } from './groundedness.ts';
 import { readJsonl } from './jsonl.ts';
-import { OFF_TOPIC_INTENT } from './kb-gaps.ts';
 import {
   evalTopicsEmbedder,
   evaluateTopicSets,
@@ -31,6 +30,7 @@ import {
   TOPIC_TASKS,
   type TopicTaskReport,
 } from './topic-tasks.ts';
+import { OFF_TOPIC_INTENT } from './topics.ts';
 import {
   handMadeOffTopic,
   handMadeRowsInstalled,
@@ -226,7 +226,7 @@ export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWi
     )
     .option(
       '--off-topic <file>',
-      'kb-gaps: mix these {text} questions into the set at seeded places as its only gaps (every intent keeps its documents); --all: the repo’s own when installed',
+      'mix these {text} questions into the set at seeded places, as oos rows: its only gaps for kb-gaps (every intent keeps its documents), not scored but clustered for topics; --all: the repo’s own when installed',
     );
   storeWiring?.addStoreOptions(evalCommand);
   evalCommand.action(async (flags: EvalFlags & Record<string, unknown>) => {

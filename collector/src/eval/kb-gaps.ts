@@ -29,7 +29,7 @@ import {
   topicInformedScore,
 } from '../enrich/topics/gaps.ts';
 import { auroc, type Spread, spread } from './metrics.ts';
-import type { IntentRow } from './topics.ts';
+import { type IntentRow, OFF_TOPIC_INTENT } from './topics.ts';
 
 export const BANKING77_GAP_INTENTS = [
   'age_limit',
@@ -145,9 +145,6 @@ export function splitKnowledgeBase(
   }
   return { docs, stream };
 }
-
-/** The intent off-topic questions carry, and the one gap intent of a set they joined (`withOffTopic`). */
-export const OFF_TOPIC_INTENT = 'oos';
 
 /**
  * A set with off-topic questions mixed in, as the eval README's protocol

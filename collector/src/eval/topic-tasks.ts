@@ -8,7 +8,6 @@ import {
   evaluateKbGaps,
   gapIntentsFor,
   type KbGapsReport,
-  OFF_TOPIC_INTENT,
   withOffTopic,
 } from './kb-gaps.ts';
 import type { Spread } from './metrics.ts';
@@ -17,6 +16,7 @@ import {
   evaluateTopics,
   type IntentRow,
   isIntentSet,
+  OFF_TOPIC_INTENT,
   type RowEmbedding,
   readIntentRows,
   type TopicsReport,
@@ -115,23 +115,25 @@ function evaluateAsAppEmbeddings(
 }
 
 /**
- * kb-gaps on a set with off-topic questions mixed in (`withOffTopic`): its
- * one gap intent is theirs, and every intent of the set keeps its documents.
- * Reported under "<file> + <off-topic name>".
+ * A task on a set with off-topic questions mixed in (`withOffTopic`),
+ * reported under "<file> + <off-topic name>". kb-gaps: its one gap intent
+ * is theirs, and every intent of the set keeps its documents. topics: the
+ * report's `inScope` says how the set's own rows clustered among them, and
+ * how many of them joined a real topic.
  */
 function evaluateOffTopic(
+  task: TopicTask,
   rows: readonly IntentRow[],
   file: string,
   offTopic: OffTopic,
   embedder: EvalTopicsEmbedder,
   useVectors: ReadonlyMap<string, Float32Array> | undefined,
-): KbGapsReport {
+): TopicTaskReport {
   const mixed = withOffTopic(rows, offTopic.rows);
+  const name = `${file} + ${offTopic.name}`;
+  if (task === 'topics') return evaluate(task, mixed, name, embedder, useVectors);
   const options = useVectors ? { useVectors } : builtinFor(embedder);
-  return evaluateKbGaps(mixed, `${file} + ${offTopic.name}`, {
-    ...options,
-    gapIntents: new Set([OFF_TOPIC_INTENT]),
-  });
+  return evaluateKbGaps(mixed, name, { ...options, gapIntents: new Set([OFF_TOPIC_INTENT]) });
 }
 
 export async function runTopicTask(
@@ -144,10 +146,9 @@ export async function runTopicTask(
 ): Promise<TopicTaskReport> {
   const rows = await readIntentRows(file);
   if (rows.length === 0) throw new Error(`${file}: no rows`);
-  if (offTopic && task !== 'kb-gaps') throw new Error('--off-topic is for --task kb-gaps');
   const encoded = offTopic ? [...rows, ...offTopic.rows] : rows;
   const useVectors = embedder === 'use' ? await encodeRows(encoded, onProgress) : undefined;
-  if (offTopic) return evaluateOffTopic(rows, file, offTopic, embedder, useVectors);
+  if (offTopic) return evaluateOffTopic(task, rows, file, offTopic, embedder, useVectors);
   return evaluate(task, rows, file, embedder, useVectors, draws);
 }
 
@@ -156,7 +157,7 @@ export async function runTopicTask(
  * (`isIntentSet`), whatever its name, with each embedder asked for (the rows
  * are encoded once per set for `use`). A set with no gap intent (no `oos`,
  * not BANKING77) gets the topics task alone, and says so. With `offTopic`,
- * every set also gets kb-gaps with those questions mixed in
+ * every set also gets both tasks with those questions mixed in
  * (`evaluateOffTopic`).
  */
 export async function evaluateTopicSets(
@@ -183,10 +184,11 @@ export async function evaluateTopicSets(
         onProgress?.(`evaluating ${name} (${task}, ${embedder})`);
         out.push(evaluate(task, rows, file, embedder, useVectors, draws));
       }
-      if (offTopic) {
-        onProgress?.(`evaluating ${name} + ${offTopic.name} (kb-gaps, ${embedder})`);
-        out.push(evaluateOffTopic(rows, file, offTopic, embedder, useVectors));
-      }
+      if (offTopic)
+        for (const task of TOPIC_TASKS) {
+          onProgress?.(`evaluating ${name} + ${offTopic.name} (${task}, ${embedder})`);
+          out.push(evaluateOffTopic(task, rows, file, offTopic, embedder, useVectors));
+        }
       if (useVectors) {
         onProgress?.(`evaluating ${name} (topics, USE-lite vectors as app embeddings)`);
         out.push(evaluateAsAppEmbeddings(rows, file, useVectors));
@@ -208,6 +210,12 @@ export function formatTopicReports(reports: readonly TopicTaskReport[]): string 
           `${r.topics} topics for ${r.intents} intents (${r.topicsPerIntent.toFixed(2)}×), ` +
           `singleton topics ${(r.singletonShare * 100).toFixed(1)}% (${r.embedder}, online, k not given)`,
       );
+      if (r.inScope)
+        lines.push(
+          `         in scope (the ${r.rows - r.inScope.rows} oos rows clustered too, not scored): NMI ${f3(r.inScope.nmi)}, ` +
+            `ARI ${f3(r.inScope.ari)}, ${r.inScope.topics} topics for ${r.inScope.intents} intents ` +
+            `(${r.inScope.topicsPerIntent.toFixed(2)}×); oos rows in an in-scope topic ${(r.inScope.offTopicInInScope * 100).toFixed(1)}%`,
+        );
       if (r.draws)
         lines.push(
           `         other orders, ${r.draws.draws} seeded shuffles: NMI ${spread3(r.draws.nmi)}, ` +

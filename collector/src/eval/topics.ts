@@ -75,8 +75,60 @@ export interface TopicsReport {
   /** Share of questions that sit in a singleton topic. */
   singletonQuestions: number;
   embedder: string;
+  /** With `oos` rows: the figures over the other rows (`inScopeFigures`). */
+  inScope?: InScopeFigures;
   /** The same rows in other orders (`--draws`). */
   draws?: TopicsDraws;
+}
+
+/** The intent of questions outside every intent of a set (the eval README's `oos`). */
+export const OFF_TOPIC_INTENT = 'oos';
+
+/**
+ * A set's in-scope rows, clustered among all of them as a collector would:
+ * `oos` is no intent but their absence, so its rows landing in many small
+ * topics is right, and scoring them as one intent would count that as
+ * over-splitting. Beside the headline, which takes the rows as the file
+ * names them.
+ */
+export interface InScopeFigures {
+  rows: number;
+  nmi: number;
+  ari: number;
+  topics: number;
+  intents: number;
+  topicsPerIntent: number;
+  /** Share of the `oos` rows in a topic whose majority is an in-scope intent: off-topic questions mixed into real topics. */
+  offTopicInInScope: number;
+}
+
+export function inScopeFigures(
+  topicIds: readonly string[],
+  rows: readonly IntentRow[],
+): InScopeFigures | undefined {
+  const inScope = rows.flatMap((r, i) => (r.intent === OFF_TOPIC_INTENT ? [] : [i]));
+  const offTopic = rows.length - inScope.length;
+  if (offTopic === 0 || inScope.length === 0) return undefined;
+  const counts = new Map<string, Map<string, number>>();
+  rows.forEach((r, i) => {
+    const id = topicIds[i] as string;
+    const c = counts.get(id) ?? new Map<string, number>();
+    c.set(r.intent, (c.get(r.intent) ?? 0) + 1);
+    counts.set(id, c);
+  });
+  const majority = (id: string) =>
+    [...(counts.get(id) as Map<string, number>)].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  const mixed = rows.filter(
+    (r, i) => r.intent === OFF_TOPIC_INTENT && majority(topicIds[i] as string) !== OFF_TOPIC_INTENT,
+  );
+  return {
+    rows: inScope.length,
+    ...partitionFigures(
+      inScope.map((i) => topicIds[i] as string),
+      inScope.map((i) => rows[i] as IntentRow),
+    ),
+    offTopicInInScope: mixed.length / offTopic,
+  };
 }
 
 /**
@@ -147,6 +199,7 @@ export function evaluateTopics(
   const sizes = new Map<string, number>();
   for (const id of topicIds) sizes.set(id, (sizes.get(id) ?? 0) + 1);
   const singletons = [...sizes.values()].filter((c) => c === 1).length;
+  const inScope = inScopeFigures(topicIds, rows);
   return {
     task: 'topics',
     file,
@@ -155,6 +208,7 @@ export function evaluateTopics(
     singletonShare: sizes.size > 0 ? singletons / sizes.size : 0,
     singletonQuestions: rows.length > 0 ? singletons / rows.length : 0,
     embedder: clusterer.topics('eval')[0]?.embedder ?? 'none',
+    ...(inScope ? { inScope } : {}),
   };
 }
 

@@ -206,8 +206,8 @@ describe('evaluateAll and formatting', () => {
           aurocWithText: number;
         }[];
       };
-      const byName = new Map(topics.map((t) => [basename(t.file), t]));
-      // Each set also gets kb-gaps with the repo's off-topic questions mixed in.
+      const byName = new Map(topics.map((t) => [`${basename(t.file)} ${t.task}`, t]));
+      // Each set also gets both tasks with the repo's off-topic questions mixed in.
       const sets = [
         'chat-intents.courtesy-a.jsonl',
         'chat-intents.courtesy-b.jsonl',
@@ -217,27 +217,30 @@ describe('evaluateAll and formatting', () => {
       expect(topics.map((t) => [basename(t.file), t.task])).toEqual(
         sets.flatMap((name) => [
           [name, 'topics'],
+          [`${name} + off-topic.jsonl`, 'topics'],
           [`${name} + off-topic.jsonl`, 'kb-gaps'],
         ]),
       );
-      const offTopic = byName.get('chat-intents.jsonl + off-topic.jsonl');
+      const offTopic = byName.get('chat-intents.jsonl + off-topic.jsonl kb-gaps');
       expect(offTopic?.gapQuestions).toBe(96);
       // Measured 0.913, and 0.922 with the documents' text. Context relevance read
       // as an absolute second term, as it was, gave 0.798 here: five one-line
       // documents an intent say few of any question's words, so every question looked unanswered.
       expect(offTopic?.auroc).toBeGreaterThan(0.85);
       expect(offTopic?.aurocWithText).toBeGreaterThan(0.85);
-      const plain = byName.get('chat-intents.jsonl');
+      const plain = byName.get('chat-intents.jsonl topics');
       expect(plain).toMatchObject({ task: 'topics', intents: 16 });
       // The default embedder on sixteen domains: 0.881 with 24 topics when measured.
       expect(plain?.nmi).toBeGreaterThan(0.8);
       expect(plain?.topicsPerIntent).toBeLessThanOrEqual(2);
       // The same questions with greetings and thanks: 0.829 on the set whose phrases the
       // courtesy lists were not written from, 0.733 before questions lost them.
-      expect(byName.get('chat-intents.courtesy-b.jsonl')?.nmi).toBeGreaterThan((plain?.nmi ?? 1) - 0.08);
+      expect(byName.get('chat-intents.courtesy-b.jsonl topics')?.nmi).toBeGreaterThan(
+        (plain?.nmi ?? 1) - 0.08,
+      );
       // The same questions with typing slips in 52 of them (tools/topics/slips.ts): 0.895 when
       // measured, 0.852 before a slip was read as the word one slip away.
-      expect(byName.get('chat-intents.slips.jsonl')?.nmi).toBeGreaterThan((plain?.nmi ?? 1) - 0.02);
+      expect(byName.get('chat-intents.slips.jsonl topics')?.nmi).toBeGreaterThan((plain?.nmi ?? 1) - 0.02);
     } finally {
       await rm(own, { recursive: true, force: true });
     }

@@ -10,7 +10,6 @@ import {
   drawGapIntents,
   evaluateKbGapDraws,
   evaluateKbGaps,
-  OFF_TOPIC_INTENT,
   withOffTopic,
 } from '../../../src/eval/kb-gaps.ts';
 import { evaluateTopicSets } from '../../../src/eval/topic-tasks.ts';
@@ -18,6 +17,8 @@ import {
   clusterRows,
   evaluateTopicDraws,
   evaluateTopics,
+  inScopeFigures,
+  OFF_TOPIC_INTENT,
   parseIntentRows,
   partitionFigures,
   shuffledOrders,
@@ -111,6 +112,35 @@ describe('topics and kb-gaps evaluation', () => {
     expect(r.auroc).toBeGreaterThanOrEqual(r.signalAuroc.retrieval - 0.05);
   });
 
+  it('scores the in-scope rows of a set with oos rows apart, and says where the oos rows went', () => {
+    const set = [
+      { text: 'a1', intent: 'a' },
+      { text: 'a2', intent: 'a' },
+      { text: 'b1', intent: 'b' },
+      { text: 'b2', intent: 'b' },
+      { text: 'o1', intent: OFF_TOPIC_INTENT },
+      { text: 'o2', intent: OFF_TOPIC_INTENT },
+      { text: 'o3', intent: OFF_TOPIC_INTENT },
+    ];
+    // The in-scope rows perfectly split; one oos row joined topic a, two founded their own.
+    const f = inScopeFigures(['t1', 't1', 't2', 't2', 't1', 't3', 't4'], set);
+    expect(f).toEqual({
+      rows: 4,
+      nmi: 1,
+      ari: 1,
+      topics: 2,
+      intents: 2,
+      topicsPerIntent: 1,
+      offTopicInInScope: 1 / 3,
+    });
+    // Scored as one intent, the oos rows' own topics read as over-splitting.
+    expect(partitionFigures(['t1', 't1', 't2', 't2', 't1', 't3', 't4'], set).nmi).toBeLessThan(0.9);
+    expect(inScopeFigures(['t1', 't1', 't2', 't2'], set.slice(0, 4))).toBeUndefined();
+    const report = evaluateTopics(rows(), 'tiny.jsonl');
+    expect(report.inScope).toMatchObject({ rows: 28, intents: 4 });
+    expect(evaluateTopics(rows().filter((r) => r.intent !== 'oos')).inScope).toBeUndefined();
+  });
+
   it('mixes off-topic questions into a set as its only gaps, at seeded places', () => {
     const known = rows().filter((r) => r.intent !== 'oos');
     const offTopic = (SETS.oos as string[]).map((text) => ({ text, intent: 'whatever' }));
@@ -132,7 +162,7 @@ describe('topics and kb-gaps evaluation', () => {
     expect(r.aurocWithText).toBeGreaterThan(0.8);
   });
 
-  it('runs kb-gaps with --off-topic from the CLI, and only kb-gaps', async () => {
+  it('runs both tasks with --off-topic from the CLI', async () => {
     await withSetFile('oversight-off-topic-', async (file, dir) => {
       const off = join(dir, 'off.jsonl');
       // Only the text is needed: no intent, or any.
@@ -146,9 +176,11 @@ describe('topics and kb-gaps evaluation', () => {
       expect(r).toMatchObject({ file: `${file} + off.jsonl`, gapIntents: ['oos'] });
       // The set's own seven oos rows and the two off-topic questions are the gaps.
       expect(r.gapQuestions).toBe(7 + 2);
-      await expect(runEval({ task: 'topics', data: file, offTopic: off }, () => {})).rejects.toThrow(
-        '--off-topic is for --task kb-gaps',
-      );
+      // For topics, the off-topic rows are clustered with the set's, and its own rows scored apart.
+      await runEval({ task: 'topics', data: file, json: true, offTopic: off }, (s) => printed.push(s));
+      const topics = JSON.parse(printed[1] as string);
+      expect(topics).toMatchObject({ file: `${file} + off.jsonl`, rows: rows().length + 2 });
+      expect(topics.inScope).toMatchObject({ rows: 28, intents: 4 });
       await writeFile(off, '');
       await expect(runEval({ task: 'kb-gaps', data: file, offTopic: off }, () => {})).rejects.toThrow(
         `${off}: no off-topic questions`,
