@@ -60,16 +60,20 @@ export async function readIntentRows(file: string): Promise<IntentRow[]> {
   return (await readJsonl(file, intentRowSchema)).map(({ row }) => ({ text: row.text, intent: row.intent }));
 }
 
-export interface TopicsReport {
-  task: 'topics';
-  file: string;
-  rows: number;
+/** How a partition of rows compares with their intents (`partitionFigures`). */
+export interface PartitionFigures {
   nmi: number;
   ari: number;
   topics: number;
   intents: number;
   /** Topics per intent; the goal is ≤ 2. */
   topicsPerIntent: number;
+}
+
+export interface TopicsReport extends PartitionFigures {
+  task: 'topics';
+  file: string;
+  rows: number;
   /** Share of topics with a single question. */
   singletonShare: number;
   /** Share of questions that sit in a singleton topic. */
@@ -91,13 +95,8 @@ export const OFF_TOPIC_INTENT = 'oos';
  * over-splitting. Beside the headline, which takes the rows as the file
  * names them.
  */
-export interface InScopeFigures {
+export interface InScopeFigures extends PartitionFigures {
   rows: number;
-  nmi: number;
-  ari: number;
-  topics: number;
-  intents: number;
-  topicsPerIntent: number;
   /** Share of the `oos` rows in a topic whose majority is an in-scope intent: off-topic questions mixed into real topics. */
   offTopicInInScope: number;
 }
@@ -176,7 +175,7 @@ export function clusterRows(
 }
 
 /** How a partition of the rows compares with their intents. */
-export function partitionFigures(topicIds: readonly string[], rows: readonly IntentRow[]) {
+export function partitionFigures(topicIds: readonly string[], rows: readonly IntentRow[]): PartitionFigures {
   const gold = rows.map((r) => r.intent);
   const topics = new Set(topicIds).size;
   const intents = new Set(gold).size;
