@@ -16,9 +16,9 @@
  * it read a slip as the known word one slip away that the project says most
  * (scorers/src/embed/student.ts, `respelled`):
  *                               before                             after
- *   banking77.dev, slipped      0.663/0.284 (156); 0.668/0.288 2.02×   0.682/0.311 (145); 0.687/0.319 1.81×
+ *   banking77.dev, slipped      0.663/0.284 (156); 0.668/0.288 2.02×   0.681/0.312 (138); 0.688/0.321 1.83×
  *   chat-intents, slipped       0.852/0.670 (27); 0.856/0.662 1.86×    0.895/0.755 (27); 0.867/0.694 1.79×
- *   banking77.dev as it is      0.698/0.328 (120); 0.696/0.330 1.54×   0.689/0.323 (114); 0.697/0.328 1.56×
+ *   banking77.dev as it is      0.698/0.328 (120); 0.696/0.330 1.54×   0.688/0.320 (117); 0.696/0.327 1.56×
  * `hashed`, which respells nothing (it has no vocabulary): slipped
  * banking77 0.655 / 0.277 at 188 topics (2.44×), chat-intents 0.750 / 0.342
  * at 55 (3.4×).

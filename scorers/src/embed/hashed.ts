@@ -22,7 +22,7 @@
  */
 import { fmix, fnv1a } from '../text/hash.ts';
 import { hasUnspaced, unspacedWords } from '../text/unspaced.ts';
-import { SentenceStudent, type StudentCoverage, type Tokenizer } from './student.ts';
+import { type ReadText, SentenceStudent, type StudentCoverage, type Tokenizer } from './student.ts';
 import type { SyncEmbedder } from './types.ts';
 import type { WordTable } from './word-table.ts';
 
@@ -306,8 +306,20 @@ export class HashedEmbedder implements SyncEmbedder {
 
   /** Counts a text towards the IDF table (and the word-vector mean) without embedding it. */
   observe(text: string): void {
-    this.count(this.features(text));
-    if (this.table) this.addWordPart(text, new Float32Array(this.dimension), this.hashedDimension, true);
+    const r = this.read(text);
+    this.count(this.features(r));
+    if (this.table) this.addWordPart(r, new Float32Array(this.dimension), this.hashedDimension, true);
+  }
+
+  /**
+   * The text's words, and with a student their respellings, read once for
+   * the features and the student alike: both then read a slip the same way,
+   * judged by the counts from before this text.
+   */
+  private read(text: string): ReadText {
+    return this.table instanceof SentenceStudent
+      ? this.table.read(text, this.tokenizer)
+      : { words: words(text), spelled: undefined };
   }
 
   /**
@@ -321,14 +333,14 @@ export class HashedEmbedder implements SyncEmbedder {
    * half with the student (judge-student.ts, 2026-12-05: 1.154 at K 20, 1.136
    * at K 100, against 1.168).
    */
-  private addWordPart(text: string, v: Float32Array, at: number, learn: boolean): void {
+  private addWordPart(text: ReadText, v: Float32Array, at: number, learn: boolean): void {
     const table = this.table as WordTable | SentenceStudent;
     let known = 0;
     if (table instanceof SentenceStudent) {
       if (table.encodeInto(text, this.tokenizer, v, at, this.counts)) known++;
       if (learn) this.learnCoverage();
     } else
-      for (const raw of words(text)) {
+      for (const raw of text.words) {
         const weight = STOPWORDS.has(raw) ? 0.1 : 1;
         if (table.addTo(raw, weight, v, at)) known++;
         else {
@@ -370,9 +382,9 @@ export class HashedEmbedder implements SyncEmbedder {
     this.docs++;
   }
 
-  private features(text: string): Feature[] {
+  private features(text: ReadText): Feature[] {
     const out: Feature[] = [];
-    const ws = words(text);
+    const ws = text.words;
     let prev: string | undefined;
     // With a student, a word it does not know is read as the known word one
     // slip away (`SentenceStudent.respelled`) for the word and pair features
@@ -381,10 +393,7 @@ export class HashedEmbedder implements SyncEmbedder {
     // (at weight 0) so a spelling the project keeps using stops being respelled.
     // A project the student cannot read is in the plain hashed space, whose
     // vectors are the plain embedder's.
-    const spelled =
-      this.table instanceof SentenceStudent && this.studentReads
-        ? this.table.spellings(ws, this.tokenizer)
-        : undefined;
+    const spelled = this.studentReads ? text.spelled : undefined;
     for (let i = 0; i < ws.length; i++) {
       const raw = ws[i] as string;
       const stop = STOPWORDS.has(raw);
@@ -409,7 +418,8 @@ export class HashedEmbedder implements SyncEmbedder {
 
   /** `learn` overrides the constructor's choice for this text (false: embed against the table as it is). */
   embedOne(text: string, learn = this.learn): Float32Array {
-    const features = this.features(text);
+    const r = this.read(text);
+    const features = this.features(r);
     if (learn) this.count(features);
     const v = new Float32Array(this.dimension);
     const hd = this.hashedDimension;
@@ -425,7 +435,7 @@ export class HashedEmbedder implements SyncEmbedder {
       const n = norm(v, 0, hd);
       return scaleRange(v, 0, hd, n > 0 ? 1 / n : 0);
     }
-    this.addWordPart(text, v, hd, learn);
+    this.addWordPart(r, v, hd, learn);
     const hashedNorm = norm(v, 0, hd);
     const wordNorm = norm(v, hd, v.length);
     // A text with no known word keeps only its hashed part (and the reverse), still unit length.

@@ -86,6 +86,15 @@ const ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
 /** Words whose candidates are kept (`neighbours`); past it the cache starts again. */
 const NEIGHBOUR_CACHE = 8192;
 
+/**
+ * A text split into words, with each word's respelling (`spellings`): what
+ * the hashed embedder reads once and hands both its features and the student.
+ */
+export interface ReadText {
+  words: readonly string[];
+  spelled: readonly (string | undefined)[] | undefined;
+}
+
 /** One input of the averaging layer: a row of the table and its weight. */
 export interface StudentToken {
   row: number;
@@ -250,18 +259,24 @@ export class SentenceStudent {
     return { shape: { ...this.shape }, words: [...this.words], gates, rows, w1, b1, w2, b2, p };
   }
 
+  /** The text's words and their respellings under `t`. */
+  read(text: string, t: Tokenizer): ReadText {
+    const ws = t.words(text);
+    return { words: ws, spelled: this.spellings(ws, t) };
+  }
+
   /**
-   * The rows a text averages (words, else their stem; then pairs of adjacent
-   * content words); `coverage`, when given, is set to the text's counts.
+   * The rows a text averages (words, else their stem, else their respelling;
+   * then pairs of adjacent content words); `coverage`, when given, is set to
+   * the text's counts. The text as it comes, or already `read`.
    */
-  tokens(text: string, t: Tokenizer, coverage?: StudentCoverage): StudentToken[] {
+  tokens(text: string | ReadText, t: Tokenizer, coverage?: StudentCoverage): StudentToken[] {
     const out: StudentToken[] = [];
     const { words: nWords, buckets, stopWeight } = this.shape;
     let prev: string | undefined;
     let content = 0;
     let known = 0;
-    const ws = t.words(text);
-    const spelled = this.spellings(ws, t);
+    const { words: ws, spelled } = typeof text === 'string' ? this.read(text, t) : text;
     for (let i = 0; i < ws.length; i++) {
       const raw = ws[i] as string;
       const stop = t.isStopword(raw);
@@ -377,7 +392,13 @@ export class SentenceStudent {
    * Adds the text's vector into `out` at `offset` (unnormalised); false, and
    * nothing written, when no word of the text is known. `coverage` as `tokens`.
    */
-  encodeInto(text: string, t: Tokenizer, out: Float32Array, offset = 0, coverage?: StudentCoverage): boolean {
+  encodeInto(
+    text: string | ReadText,
+    t: Tokenizer,
+    out: Float32Array,
+    offset = 0,
+    coverage?: StudentCoverage,
+  ): boolean {
     const tokens = this.tokens(text, t, coverage);
     const { input: E, hidden: H, output: O, words: nWords } = this.shape;
     // Locals, not this.*, inside the loops: V8 then keeps the arrays in registers.
