@@ -63,16 +63,24 @@ async function encodeRows(
   }
 }
 
-/** Off-topic questions to mix into a set for kb-gaps (`withOffTopic`), and what to call them in the report. */
+/** Off-topic questions to mix into a set (`withOffTopic`), and what to call them in the report. */
 export interface OffTopic {
   name: string;
   rows: readonly IntentRow[];
 }
 
-function builtinFor(embedder: EvalTopicsEmbedder) {
-  return { builtinEmbedder: embedder === 'hashed' ? BUILTIN_EMBEDDERS.hashed : DEFAULT_BUILTIN_EMBEDDER };
+/** USE-lite vectors of a set's rows (and of the off-topic ones to mix in) for `use`; none for the others. */
+async function useVectorsFor(
+  embedder: EvalTopicsEmbedder,
+  rows: readonly IntentRow[],
+  offTopic: OffTopic | undefined,
+  onProgress?: (message: string) => void,
+): Promise<Map<string, Float32Array> | undefined> {
+  if (embedder !== 'use') return undefined;
+  return encodeRows(offTopic ? [...rows, ...offTopic.rows] : rows, onProgress);
 }
 
+/** `gapIntents`: kb-gaps' gaps instead of the protocol's (`gapIntentsFor`). */
 function evaluate(
   task: TopicTask,
   rows: readonly IntentRow[],
@@ -80,11 +88,14 @@ function evaluate(
   embedder: EvalTopicsEmbedder,
   useVectors: ReadonlyMap<string, Float32Array> | undefined,
   draws = 0,
+  gapIntents?: ReadonlySet<string>,
 ): TopicTaskReport {
-  const builtin = builtinFor(embedder);
+  const builtin = {
+    builtinEmbedder: embedder === 'hashed' ? BUILTIN_EMBEDDERS.hashed : DEFAULT_BUILTIN_EMBEDDER,
+  };
   if (task === 'kb-gaps') {
     const options = useVectors ? { useVectors } : builtin;
-    const report = evaluateKbGaps(rows, file, options);
+    const report = evaluateKbGaps(rows, file, { ...options, ...(gapIntents ? { gapIntents } : {}) });
     return draws > 0 ? { ...report, draws: evaluateKbGapDraws(rows, file, options, draws) } : report;
   }
   // In the rows' order through one embedder: each vector sees only the texts before it, as online.
@@ -131,9 +142,7 @@ function evaluateOffTopic(
 ): TopicTaskReport {
   const mixed = withOffTopic(rows, offTopic.rows);
   const name = `${file} + ${offTopic.name}`;
-  if (task === 'topics') return evaluate(task, mixed, name, embedder, useVectors);
-  const options = useVectors ? { useVectors } : builtinFor(embedder);
-  return evaluateKbGaps(mixed, name, { ...options, gapIntents: new Set([OFF_TOPIC_INTENT]) });
+  return evaluate(task, mixed, name, embedder, useVectors, 0, new Set([OFF_TOPIC_INTENT]));
 }
 
 export async function runTopicTask(
@@ -146,8 +155,7 @@ export async function runTopicTask(
 ): Promise<TopicTaskReport> {
   const rows = await readIntentRows(file);
   if (rows.length === 0) throw new Error(`${file}: no rows`);
-  const encoded = offTopic ? [...rows, ...offTopic.rows] : rows;
-  const useVectors = embedder === 'use' ? await encodeRows(encoded, onProgress) : undefined;
+  const useVectors = await useVectorsFor(embedder, rows, offTopic, onProgress);
   if (offTopic) return evaluateOffTopic(task, rows, file, offTopic, embedder, useVectors);
   return evaluate(task, rows, file, embedder, useVectors, draws);
 }
@@ -178,8 +186,7 @@ export async function evaluateTopicSets(
     if (tasks.length < TOPIC_TASKS.length)
       onProgress?.(`${name}: no gap intent (oos, or a BANKING77 file), so no kb-gaps task`);
     for (const embedder of embedders) {
-      const encoded = offTopic ? [...rows, ...offTopic.rows] : rows;
-      const useVectors = embedder === 'use' ? await encodeRows(encoded, onProgress) : undefined;
+      const useVectors = await useVectorsFor(embedder, rows, offTopic, onProgress);
       for (const task of tasks) {
         onProgress?.(`evaluating ${name} (${task}, ${embedder})`);
         out.push(evaluate(task, rows, file, embedder, useVectors, draws));
