@@ -102,8 +102,8 @@ export function handMadeRows(name: string): string | undefined {
 /**
  * The repo's own `{text, intent}` sets (`data/topics/` in @oversight/tools:
  * questions of many domains, plain, with greetings and thanks, and with
- * typing slips), which
- * `--all` clusters beside a directory's own sets; undefined when not installed.
+ * typing slips), which `--all` clusters beside a directory's own sets;
+ * undefined when not installed.
  */
 export function handMadeTopicSets(): string | undefined {
   const file = handMadeRows('topics/chat-intents.jsonl');
@@ -113,8 +113,8 @@ export function handMadeTopicSets(): string | undefined {
 /**
  * The repo's own off-topic questions (`data/off-topic.jsonl` in
  * @oversight/tools: general-knowledge and household questions no banking or
- * assistant set answers), which `--all` mixes into every set for kb-gaps;
- * undefined when not installed.
+ * assistant set answers), which `--all` mixes into every set for both
+ * tasks; undefined when not installed.
  */
 export function handMadeOffTopic(): string | undefined {
   return handMadeRows('off-topic.jsonl');
