@@ -1,4 +1,5 @@
 import { trimCourtesy } from '../text/courtesy.ts';
+import { requestOf } from './request.ts';
 
 /**
  * One interface for every way a question becomes a vector. Vectors from
@@ -26,10 +27,12 @@ export const QUESTION_CHARS = 2_000;
 
 /**
  * The part of a question that topics read: its opening (`QUESTION_CHARS`)
- * without the greeting before it or the thanks after it (`trimCourtesy`).
+ * without the greeting before it or the thanks after it (`trimCourtesy`),
+ * and of a message that tells before it asks, the request when it stands
+ * alone (`requestOf`).
  */
 export function questionText(text: string): string {
-  return trimCourtesy(text.length > QUESTION_CHARS ? text.slice(0, QUESTION_CHARS) : text);
+  return requestOf(trimCourtesy(text.length > QUESTION_CHARS ? text.slice(0, QUESTION_CHARS) : text));
 }
 
 /** An embedder cheap enough to call inline, one text at a time, on the drain. */

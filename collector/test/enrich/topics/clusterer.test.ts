@@ -50,6 +50,41 @@ describe('TopicClusterer', () => {
     expect(CARD).toContain(cardTopic?.representative);
   });
 
+  it('clusters questions told after a shared context by what they ask, not by the context', () => {
+    const contexts = [
+      'My husband and I are flying to Madrid for our anniversary next week.',
+      'I have been a loyal customer of yours for over ten years now.',
+      'My daughter is starting university in September and moving out.',
+    ];
+    const asks = {
+      abroad: ['Can I use my debit card abroad in Spain?', 'Can I use my debit card abroad in France?'],
+      address: [
+        'How do I change the postal address on my account?',
+        'How do I change the home address on my account?',
+      ],
+    };
+    const c = new TopicClusterer({ now: fixedClock() });
+    const seen = new Map<string, Set<string>>();
+    for (const context of contexts)
+      for (const [intent, questions] of Object.entries(asks))
+        for (const q of questions) {
+          const id = c.assign('p1', `${context} ${q}`);
+          seen.set(intent, (seen.get(intent) ?? new Set()).add(id));
+        }
+    c.maintain({ final: true });
+    const topicsOf = (intent: string) =>
+      new Set([...(seen.get(intent) ?? [])].map((id) => c.resolve('p1', id) ?? id));
+    expect(topicsOf('abroad').size).toBe(1);
+    expect(topicsOf('address').size).toBe(1);
+    // Read whole, the shared contexts made all twelve one topic.
+    expect([...topicsOf('abroad')]).not.toEqual([...topicsOf('address')]);
+    // A request that leans on its context is read whole: the context's words reach its topic's label.
+    const whole = c.assign('p1', `${contexts[0]} Can I use it there?`);
+    expect(
+      c.topics('p1').find((t) => t.topicId === (c.resolve('p1', whole) ?? whole))?.representative,
+    ).toContain('Madrid');
+  });
+
   it('clusters and labels questions in a script written without spaces (Chinese) by their words', () => {
     const intents = {
       arrival: [
