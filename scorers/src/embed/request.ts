@@ -47,10 +47,19 @@ export function requestOf(text: string): string {
   const all = words(text);
   if (all.filter(isFunctionWord).length < ENGLISH_SHARE * all.length) return text;
   const request = sentences[at] as string;
+  return namesItsSubject(request) ? request : text;
+}
+
+/**
+ * Whether a text names what it is about: three words that are neither
+ * function words nor pointers, and no pointer back at something said
+ * before it ("What about France?", "How do I fix this?" do not).
+ */
+export function namesItsSubject(text: string): boolean {
   let subject = 0;
-  for (const w of words(request)) {
-    if (POINTERS.has(w)) return text;
+  for (const w of words(text)) {
+    if (POINTERS.has(w)) return false;
     if (!isFunctionWord(w)) subject++;
   }
-  return subject >= SUBJECT_WORDS ? request : text;
+  return subject >= SUBJECT_WORDS;
 }

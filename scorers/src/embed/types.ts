@@ -1,5 +1,5 @@
 import { trimCourtesy } from '../text/courtesy.ts';
-import { requestOf } from './request.ts';
+import { namesItsSubject, requestOf } from './request.ts';
 
 /**
  * One interface for every way a question becomes a vector. Vectors from
@@ -29,10 +29,23 @@ export const QUESTION_CHARS = 2_000;
  * The part of a question that topics read: its opening (`QUESTION_CHARS`)
  * without the greeting before it or the thanks after it (`trimCourtesy`),
  * and of a message that tells before it asks, the request when it stands
- * alone (`requestOf`).
+ * alone (`requestOf`). A follow-up that does not name its subject ("What
+ * about France?") is read after the request of `earlier`, the user's
+ * message before it in the conversation, which it is about.
  */
-export function questionText(text: string): string {
-  return requestOf(trimCourtesy(text.length > QUESTION_CHARS ? text.slice(0, QUESTION_CHARS) : text));
+export function questionText(text: string, earlier?: string): string {
+  const question = readQuestion(text);
+  if (earlier === undefined || question === '' || namesItsSubject(question)) return question;
+  const before = readQuestion(earlier);
+  // Read again as one message, so that reading the result once more changes nothing.
+  return before === '' ? question : readQuestion(`${before} ${question}`);
+}
+
+function readQuestion(text: string): string {
+  const trimmed = trimCourtesy(text.length > QUESTION_CHARS ? text.slice(0, QUESTION_CHARS) : text);
+  const request = requestOf(trimmed);
+  // A request from the middle of a message may open with courtesy of its own ("Hello, is there…?").
+  return request === trimmed ? trimmed : trimCourtesy(request);
 }
 
 /** An embedder cheap enough to call inline, one text at a time, on the drain. */

@@ -99,7 +99,7 @@ port.on('message', (message: unknown) => {
       // An empty text makes the model throw (no tokens), and one the model cannot read would take
       // its time to say nothing: both get the zero vector, which the embedder reads as no encoder part.
       // The forward pass grows with the length: a pasted document would hold the worker for seconds.
-      const cut = texts.map(questionText);
+      const cut = texts.map((t) => questionText(t));
       const kept = cut.flatMap((t, i) => (t.trim() === '' || !readable(t) ? [] : [i]));
       const parts: Float32Array[] = [];
       let width = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestOf } from '../../src/embed/request.ts';
+import { namesItsSubject, requestOf } from '../../src/embed/request.ts';
 import { questionText } from '../../src/embed/types.ts';
 
 describe('requestOf', () => {
@@ -52,5 +52,47 @@ describe('requestOf', () => {
     expect(questionText("Hi! I'm moving house next month. How do I change my postal address? Thanks")).toBe(
       'How do I change my postal address?',
     );
+  });
+
+  it('tells a text that names its subject from one that leans on what came before', () => {
+    expect(namesItsSubject('Can I use my debit card abroad?')).toBe(true);
+    expect(namesItsSubject('How do I change my postal address?')).toBe(true);
+    expect(namesItsSubject('What about France?')).toBe(false);
+    expect(namesItsSubject('Can I use it in France and Germany?')).toBe(false);
+    expect(namesItsSubject('')).toBe(false);
+  });
+});
+
+describe('questionText with the message before', () => {
+  const spain = 'Hi! Can I use my debit card abroad in Spain? Thanks';
+  it.each([
+    ['Thanks! And how do I do that?', 'Can I use my debit card abroad in Spain? And how do I do that?'],
+    ['What about France?', 'Can I use my debit card abroad in Spain? What about France?'],
+    // Nothing of its own that asks: read with the message before, as one message.
+    ['and in france', 'Can I use my debit card abroad in Spain?'],
+    // A follow-up that names its subject is read as it is.
+    ['How do I change my postal address?', 'How do I change my postal address?'],
+  ])('%j after the question reads as %j', (followUp, read) => {
+    expect(questionText(followUp, spain)).toBe(read);
+  });
+
+  it('reads what it read the same way again, as the clusterer and the encoder read it after the enricher', () => {
+    for (const [text, earlier] of [
+      ['What about France?', spain],
+      ['and in france', spain],
+      ['Hello, is there any way to double check my card? It was declined this morning.', undefined],
+      ["I'm moving next month. Hi, how do I change my postal address?", undefined],
+      ['Why?', 'I entered a wrong PIN too many times. How can I fix this?'],
+    ] as const) {
+      const once = questionText(text, earlier);
+      expect(questionText(once)).toBe(once);
+    }
+  });
+
+  it('reads a first message, or one after nothing of substance, as it is', () => {
+    expect(questionText('What about France?')).toBe('What about France?');
+    // Courtesy alone says nothing a follow-up could be about.
+    expect(questionText('What about France?', 'thanks!')).toBe('What about France?');
+    expect(questionText('What about France?', '   ')).toBe('What about France?');
   });
 });

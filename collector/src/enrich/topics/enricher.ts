@@ -323,8 +323,8 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   // `rescore` is not needed: the memory of recent generations tells a re-scored
   // span from a new one, even when the trace stage cannot (a WAL replay).
   async function enrich(generations: TraceGeneration[], context?: EnrichContext): Promise<TraceEnrichment> {
-    // What topics read of each question (its opening), cut once.
-    const questionOf = new Map(generations.map((g) => [g, questionText(g.pair.question)]));
+    // What topics read of each question (its opening; a follow-up with the message before it), cut once.
+    const questionOf = new Map(generations.map((g) => [g, questionText(g.pair.question, g.pair.earlier)]));
     const asked = generations.filter((g) => questionOf.get(g)?.trim() !== '');
     const supplied = new Map<TraceGeneration, SuppliedEmbedding>();
     for (const g of asked) {

@@ -17,7 +17,8 @@
  * Tool-role messages in the generation's input join a retrieval or inline
  * context too: the model saw them beside the documents.
  * Question: the last user message (without an inline context block), else the
- * retrieval query.
+ * retrieval query; `earlier`, the user message before it, when the input
+ * carries the conversation.
  */
 import type { LlmSpan } from '../../normalize/index.ts';
 
@@ -27,6 +28,12 @@ export interface GenerationPair {
   /** The generation span. */
   spanId: string;
   question: string;
+  /**
+   * The user's message before `question` in the same conversation, as the
+   * generation's input carries it: what a follow-up ("What about France?")
+   * is about. Absent on a first turn, or when the app sends the last message alone.
+   */
+  earlier?: string;
   answer: string;
   context: string[];
   source: ContextSource;
@@ -191,16 +198,22 @@ function retrievalContext(found: readonly LlmSpan[]): { docs: string[]; ids: str
   return { docs, ids };
 }
 
+/** What a user message asks: without an inline context block, after a "Question:" label. */
+function askedIn(message: string): string {
+  const inline = splitInline(message);
+  const question = inline ? inline.rest : message;
+  const labelled = QUESTION_LABEL.exec(question);
+  return labelled ? (labelled[1] ?? '').trim() : question;
+}
+
 function pairOne(gen: LlmSpan, byId: Map<string, LlmSpan>, tree: Tree): GenerationPair {
   const users = gen.inputMessages.filter((m) => m.role === 'user');
   const lastUser = users[users.length - 1]?.content ?? '';
-  const inlineUser = splitInline(lastUser);
-  let question = inlineUser ? inlineUser.rest : lastUser;
-  const labelled = QUESTION_LABEL.exec(question);
-  if (labelled) question = (labelled[1] ?? '').trim();
+  const earlier = users.length > 1 ? askedIn(users[users.length - 2]?.content ?? '') : '';
   const pair: GenerationPair = {
     spanId: gen.spanId,
-    question,
+    question: askedIn(lastUser),
+    ...(earlier.trim() !== '' && { earlier }),
     answer: answerOf(gen),
     context: [],
     source: 'none',

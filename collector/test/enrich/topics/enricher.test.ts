@@ -60,6 +60,8 @@ interface Turn {
   docs: { content: string; score: number }[] | null;
   /** The app's own query embedding, sent on the retrieval span. */
   embedding?: number[];
+  /** Earlier user messages of the conversation, each answered, sent before `question`. */
+  history?: string[];
 }
 
 function norm(
@@ -107,6 +109,10 @@ function generation(projectId: string, turn: Turn): TraceGeneration {
       'gen_ai.provider.name': 'openai',
       'gen_ai.request.model': 'gpt-4o-mini',
       'gen_ai.input.messages': JSON.stringify([
+        ...(turn.history ?? []).flatMap((content) => [
+          { role: 'user', parts: [{ type: 'text', content }] },
+          { role: 'assistant', parts: [{ type: 'text', content: turn.answer }] },
+        ]),
         { role: 'user', parts: [{ type: 'text', content: turn.question }] },
       ]),
       'gen_ai.output.messages': JSON.stringify([
@@ -516,6 +522,33 @@ describe('topics enricher', () => {
       [String(early)]: String(survivor),
       [String(survivor)]: String(survivor),
     });
+  });
+
+  it('reads a follow-up that does not name its subject after the message it follows', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const answer = 'Yes, your card works in every country that takes Visa.';
+    const asked = (question: string, history?: string[]) =>
+      generation('follow-ups', { question, answer, docs: null, ...(history && { history }) });
+    const spain = 'Can I use my debit card abroad in Spain?';
+    const first = [
+      spain,
+      'Does my debit card work abroad in Spain?',
+      'How do I change the postal address on my account?',
+    ].map((q) => asked(q));
+    await enricher.enrich(first, { rescore: false });
+    const [follow, named, alone] = [
+      asked('Thanks! And how do I do that?', ['Hi', spain]),
+      // A follow-up that names its own subject is read as it is.
+      asked('How do I change the home address on my account?', [spain]),
+      // The same words as a first message: nothing to follow.
+      asked('And how do I do that?'),
+    ];
+    await enricher.enrich([follow, named, alone] as TraceGeneration[], { rescore: false });
+    expect(follow?.pair.earlier).toBe(spain);
+    expect(follow?.found.topicId).toBe(first[0]?.found.topicId);
+    expect(named?.found.topicId).toBe(first[2]?.found.topicId);
+    expect(alone?.pair.earlier).toBeUndefined();
+    expect(alone?.found.topicId).not.toBe(first[0]?.found.topicId);
   });
 
   it('prefers the app-supplied query embedding over the text when the trace carries one', async () => {

@@ -336,6 +336,8 @@ describe('pairing rules', () => {
       context: ['Doc B about shipping.'],
       contextSpanIds: ['rb'],
       question: 'Second question?',
+      // The user's message before it in the conversation, which a follow-up is about.
+      earlier: 'Earlier question?',
     });
   });
 
