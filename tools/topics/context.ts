@@ -17,8 +17,8 @@
  * seeded orders and topics per intent), before and after topics read a
  * request that stands alone without its context (scorers/src/embed/request.ts):
  *                               before                               after
- *   banking77.dev, fixed        0.529/0.159 (126); 0.533/0.162 1.71×   0.578/0.222 (126); 0.579/0.216 1.72×
- *   banking77.dev, varied       0.454/0.094 (115); 0.462/0.095 1.60×   0.522/0.151 (127); 0.531/0.163 1.65×
+ *   banking77.dev, fixed        0.529/0.159 (126); 0.533/0.162 1.71×   0.579/0.223 (129); 0.580/0.218 1.72×
+ *   banking77.dev, varied       0.454/0.094 (115); 0.462/0.095 1.60×   0.524/0.156 (128); 0.531/0.164 1.64×
  *   banking77.dev as it is      0.688/0.320 (117); 0.696/0.327 1.56×   0.691/0.326 (117); 0.696/0.331 1.56×
  *   chat-intents, varied        0.675/0.335 (30); 0.691/0.344 1.88×    the same: its requests do not ask with "?"
  *   chat-intents as it is       0.881/0.746 (24); 0.872/0.713 1.68×    the same
