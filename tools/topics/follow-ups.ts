@@ -10,10 +10,17 @@
  * then the mean of ten seeded orders of the conversations.
  *
  * Usage: npx node tools/topics/follow-ups.ts <file.jsonl>
- * Env: RATE (share of questions followed up, 0.3), SEED (11).
+ * Env: RATE (share of questions followed up, 0.3), SEED (11), OUT (a file
+ *      to write the conversations to, in order, each follow-up as
+ *      `{text, intent, earlier}`: the eval reads such a row as the collector
+ *      reads a follow-up).
+ *
+ * tools/data/topics/chat-intents.follow-ups.jsonl is OUT on chat-intents.jsonl
+ * with the defaults (`npm run eval` clusters it).
  *
  * Measured 2026-12-05 with the student: docs/topics.md, "Follow-ups".
  */
+import { writeFileSync } from 'node:fs';
 import { seededRandom } from '@oversight/scorers';
 import { questionText } from '@oversight/scorers/embed';
 import {
@@ -75,6 +82,17 @@ function figures(order: readonly Conversation[], withEarlier: boolean) {
       rows.filter((_, i) => isFirst[i]),
     ),
   };
+}
+
+if (process.env.OUT) {
+  const lines = conversations.flatMap(({ first, followUp }) => [
+    JSON.stringify({ text: first.text, intent: first.intent }),
+    ...(followUp === undefined
+      ? []
+      : [JSON.stringify({ text: followUp, intent: first.intent, earlier: first.text })]),
+  ]);
+  writeFileSync(process.env.OUT, `${lines.join('\n')}\n`);
+  console.log(`${lines.length} rows → ${process.env.OUT}`);
 }
 
 const orders = [conversations, ...shuffledOrders(conversations, 10)];

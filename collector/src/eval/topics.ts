@@ -1,5 +1,5 @@
 /**
- * `oversight eval --task topics`: rows `{text, intent}` streamed in file order
+ * `oversight eval --task topics`: rows `{text, intent[, earlier]}` streamed in file order
  * through the online clusterer (one project, not told how many intents there
  * are), scored against the intents. The vectors are the collector's default
  * built-in embedder's (the student) unless the options name another, or a
@@ -7,6 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import { seededRandom } from '@oversight/scorers';
+import { questionText } from '@oversight/scorers/embed';
 import { z } from 'zod';
 import {
   type ClustererOptions,
@@ -22,13 +23,25 @@ export interface IntentRow {
   intent: string;
 }
 
-const intentRowSchema = z.object({ text: z.string(), intent: z.string().min(1) });
+/**
+ * `earlier`, optional: the user's message before `text` in its conversation.
+ * Such a row is read as the collector reads a follow-up (`questionText`:
+ * after the message before when it does not name its subject), and the
+ * row's text is what topics read.
+ */
+const intentRowSchema = z.object({
+  text: z.string(),
+  intent: z.string().min(1),
+  earlier: z.string().optional(),
+});
+
+const asRow = ({ text, intent, earlier }: z.infer<typeof intentRowSchema>): IntentRow => ({
+  text: earlier === undefined ? text : questionText(text, earlier),
+  intent,
+});
 
 export function parseIntentRows(content: string, source = 'input'): IntentRow[] {
-  return parseJsonl(content, intentRowSchema, source).map(({ row }) => ({
-    text: row.text,
-    intent: row.intent,
-  }));
+  return parseJsonl(content, intentRowSchema, source).map(({ row }) => asRow(row));
 }
 
 /**
@@ -57,7 +70,7 @@ export async function isIntentSet(file: string): Promise<boolean> {
 }
 
 export async function readIntentRows(file: string): Promise<IntentRow[]> {
-  return (await readJsonl(file, intentRowSchema)).map(({ row }) => ({ text: row.text, intent: row.intent }));
+  return (await readJsonl(file, intentRowSchema)).map(({ row }) => asRow(row));
 }
 
 /** How a partition of rows compares with their intents (`partitionFigures`). */

@@ -211,6 +211,7 @@ describe('evaluateAll and formatting', () => {
       const sets = [
         'chat-intents.courtesy-a.jsonl',
         'chat-intents.courtesy-b.jsonl',
+        'chat-intents.follow-ups.jsonl',
         'chat-intents.jsonl',
         'chat-intents.slips.jsonl',
       ];
@@ -241,6 +242,11 @@ describe('evaluateAll and formatting', () => {
       // The same questions with typing slips in 52 of them (tools/topics/slips.ts): 0.895 when
       // measured, 0.852 before a slip was read as the word one slip away.
       expect(byName.get('chat-intents.slips.jsonl topics')?.nmi).toBeGreaterThan((plain?.nmi ?? 1) - 0.02);
+      // The same conversations with 28 generic follow-ups ("is that free?", tools/topics/follow-ups.ts),
+      // read after the question before them: 0.865 when measured, 0.744 read alone.
+      expect(byName.get('chat-intents.follow-ups.jsonl topics')?.nmi).toBeGreaterThan(
+        (plain?.nmi ?? 1) - 0.05,
+      );
     } finally {
       await rm(own, { recursive: true, force: true });
     }

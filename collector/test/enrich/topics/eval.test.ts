@@ -273,6 +273,30 @@ describe('topics and kb-gaps evaluation', () => {
     });
   });
 
+  it('reads a row with the message before it as the collector reads a follow-up', () => {
+    const rows = parseIntentRows(
+      [
+        { text: 'Can I use my debit card abroad in Spain?', intent: 'abroad' },
+        {
+          text: 'How long does that take?',
+          intent: 'abroad',
+          earlier: 'Can I use my debit card abroad in Spain?',
+        },
+        { text: 'How do I change my postal address?', intent: 'address', earlier: 'Hi there' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    expect(rows.map((r) => r.text)).toEqual([
+      'Can I use my debit card abroad in Spain?',
+      'Can I use my debit card abroad in Spain? How long does that take?',
+      'How do I change my postal address?',
+    ]);
+    expect(() => parseIntentRows('{"text":"a","intent":"x","earlier":3}', 'bad.jsonl')).toThrow(
+      /bad.jsonl:1: earlier/,
+    );
+  });
+
   it('runs both tasks with the student by default, and with --topics-embedder hashed the n-grams alone', async () => {
     await withSetFile('oversight-topics-student-', async (file) => {
       const printed: string[] = [];
