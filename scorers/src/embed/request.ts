@@ -16,8 +16,12 @@
  * pointer list of one language would read another's request as standing
  * alone.
  *
+ * The same test tells a follow-up that needs the message before it ("What
+ * about France?") from one that names its own subject (`questionText`).
+ *
  * Measured with context sentences put before banking77's questions, and on
- * banking77 as it is (docs/topics.md, "Context before the question").
+ * banking77 as it is (docs/topics.md, "Context before the question" and
+ * "Follow-ups").
  */
 import { isFunctionWord, words } from './hashed.ts';
 
@@ -31,7 +35,7 @@ const SUBJECT_WORDS = 3;
  * German, French, Spanish ones near 0.
  */
 const ENGLISH_SHARE = 0.25;
-/** Sentences end at . ? ! or … followed by a space; "4.50" and "e.g.x" stay whole. */
+/** Sentences end at . ? ! or … followed by a space, so "4.50" stays whole. */
 const SENTENCE_END = /(?<=[.?!…])\s+/u;
 const LETTER = /\p{L}/u;
 /** What may follow the question mark of a request: closing quotes and brackets. */
