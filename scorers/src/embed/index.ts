@@ -10,6 +10,7 @@ export {
 } from './hashed.ts';
 export { OnnxEmbedder, type OnnxEmbedderOptions, WordPiece } from './onnx.ts';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.ts';
+export { namesItsSubject, requestOf } from './request.ts';
 export {
   encodeStudent,
   SentenceStudent,

@@ -18,6 +18,7 @@
 import { RecentMap } from '@oversight/scorers';
 import {
   type Embedder,
+  namesItsSubject,
   OnnxEmbedder,
   OpenAIEmbedder,
   questionText,
@@ -173,13 +174,21 @@ function makeEmbedder(config: TopicsEmbedderConfig | undefined): Embedder | unde
  */
 const TOP_DOCUMENTS = 3;
 
-/** The retrieval spans' evidence: documents returned and their top score, reranker output preferred. */
-export function retrievalEvidence(retrievals: readonly LlmSpan[]): {
+interface RetrievalEvidence {
   documents: number | undefined;
   topScore: number | undefined;
   scale: string;
-} {
-  if (retrievals.length === 0) return { documents: undefined, topScore: undefined, scale: '' };
+}
+
+const NO_RETRIEVAL: RetrievalEvidence = Object.freeze({
+  documents: undefined,
+  topScore: undefined,
+  scale: '',
+});
+
+/** The retrieval spans' evidence: documents returned and their top score, reranker output preferred. */
+export function retrievalEvidence(retrievals: readonly LlmSpan[]): RetrievalEvidence {
+  if (retrievals.length === 0) return NO_RETRIEVAL;
   // A rerank replaces what it reranked, and its scores are on its own scale.
   const reranks = retrievals.filter((r) => r.operation === 'rerank');
   const used = reranks.length > 0 ? reranks : retrievals;
@@ -192,6 +201,19 @@ export function retrievalEvidence(retrievals: readonly LlmSpan[]): {
   const best = scores.sort((a, b) => b - a).slice(0, TOP_DOCUMENTS);
   const topScore = best.length > 0 ? best.reduce((a, b) => a + b, 0) / best.length : undefined;
   return { documents, topScore, scale: reranks.length > 0 ? 'rerank' : 'retrieval' };
+}
+
+/**
+ * Whether a follow-up's retrieval searched its own words alone ("is that
+ * free?"). Topics read it after the message before it, but its retrieval
+ * looked for no subject, so its scores say nothing of the knowledge base.
+ * An app that rewrites a follow-up into a question of its own before
+ * retrieving ("is a second card free?") keeps its evidence, and so does a
+ * retrieval whose query the trace does not carry: there is nothing to judge.
+ */
+export function searchedNoSubject(retrievals: readonly LlmSpan[]): boolean {
+  const queries = retrievals.map((r) => r.retrievalQuery).filter((q) => q.trim() !== '');
+  return queries.length > 0 && queries.every((q) => !namesItsSubject(questionText(q)));
 }
 
 function appEmbedding(retrievals: readonly LlmSpan[]): { values: number[]; model: string } | undefined {
@@ -325,6 +347,8 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   async function enrich(generations: TraceGeneration[], context?: EnrichContext): Promise<TraceEnrichment> {
     // What topics read of each question (its opening; a follow-up with the message before it), cut once.
     const questionOf = new Map(generations.map((g) => [g, questionText(g.pair.question, g.pair.earlier)]));
+    const followUp = (g: TraceGeneration) =>
+      g.pair.earlier !== undefined && questionOf.get(g) !== questionText(g.pair.question);
     const asked = generations.filter((g) => questionOf.get(g)?.trim() !== '');
     const supplied = new Map<TraceGeneration, SuppliedEmbedding>();
     for (const g of asked) {
@@ -385,12 +409,16 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         g.found.topicId = BigInt(topicId);
       }
 
-      const evidence = retrievalEvidence(g.retrievals);
+      const asksAfter = followUp(g);
+      const evidence =
+        asksAfter && searchedNoSubject(g.retrievals) ? NO_RETRIEVAL : retrievalEvidence(g.retrievals);
       let retrieval: GapThresholds | undefined;
       if (evidence.topScore !== undefined) {
         retrieval = calibrator(g.projectId, evidence.scale).judge(evidence.topScore, peers, !before);
       }
-      const relevance = g.found.contextRelevance;
+      // Context relevance is how many of the question's own key words the documents say: a
+      // follow-up's own words ("free") do not name what it asks about.
+      const relevance = asksAfter ? undefined : g.found.contextRelevance;
       const judged = {
         ...thresholds,
         ...retrieval,

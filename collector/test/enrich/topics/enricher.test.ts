@@ -19,6 +19,7 @@ import {
   createTopicsEnricher,
   restoreTopics,
   retrievalEvidence,
+  searchedNoSubject,
   type TopicsEnricher,
   topicsEmbedderFromConfig,
   topicsEnricherFromConfig,
@@ -62,6 +63,8 @@ interface Turn {
   embedding?: number[];
   /** Earlier user messages of the conversation, each answered, sent before `question`. */
   history?: string[];
+  /** What retrieval searched for, when the app rewrote the question first; `question` by default. */
+  query?: string;
 }
 
 function norm(
@@ -85,7 +88,7 @@ function generation(projectId: string, turn: Turn): TraceGeneration {
       norm(
         {
           'gen_ai.operation.name': 'retrieval',
-          'gen_ai.retrieval.query.text': turn.question,
+          'gen_ai.retrieval.query.text': turn.query ?? turn.question,
           'gen_ai.retrieval.documents': JSON.stringify(
             turn.docs.map((d, i) => ({ id: `d${i}`, score: d.score, content: d.content })),
           ),
@@ -549,6 +552,40 @@ describe('topics enricher', () => {
     expect(named?.found.topicId).toBe(first[2]?.found.topicId);
     expect(alone?.pair.earlier).toBeUndefined();
     expect(alone?.found.topicId).not.toBe(first[0]?.found.topicId);
+  });
+
+  it('takes no gap evidence from the retrieval or relevance of a follow-up that searched its own words', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    await enricher.enrich(
+      knownTurns(8).map((t) => generation('follow-gaps', t)),
+      { rescore: false },
+    );
+    const pin = KNOWN.pin?.questions[0] as string;
+    const weak = [{ content: 'Cards are made of recycled plastic.', score: 0.05 }];
+    const [bare, rewritten, first] = [
+      generation('follow-gaps', { question: 'is that free?', answer: 'Yes.', docs: weak, history: [pin] }),
+      // The app rewrote it into a question of its own before retrieving: its evidence counts.
+      generation('follow-gaps', {
+        question: 'is that free?',
+        answer: 'Yes.',
+        docs: weak,
+        history: [pin],
+        query: 'is changing my card pin free of charge',
+      }),
+      // Not a follow-up: the same words as a first message retrieved for what they say.
+      generation('follow-gaps', { question: 'is that free?', answer: 'Yes.', docs: weak }),
+    ] as [TraceGeneration, TraceGeneration, TraceGeneration];
+    // The documents say none of its words ("free"), as the groundedness stage would have found.
+    for (const g of [bare, rewritten, first]) g.found.contextRelevance = 0;
+    await enricher.enrich([bare, rewritten, first], { rescore: false });
+    // Its score rests on what else the trace says (an answer, no refusal), not on the weak
+    // retrieval, which puts the other two at the top of the project's distribution (0.07
+    // against 0.58 and 0.64 when written).
+    expect(bare.found.kbGapScore).toBeLessThan(0.2);
+    expect(rewritten.found.kbGapScore).toBeGreaterThan(0.4);
+    expect(first.found.kbGapScore).toBeGreaterThan(0.4);
+    expect(searchedNoSubject(bare.retrievals)).toBe(true);
+    expect(searchedNoSubject(rewritten.retrievals)).toBe(false);
   });
 
   it('prefers the app-supplied query embedding over the text when the trace carries one', async () => {
