@@ -30,15 +30,29 @@ export const QUESTION_CHARS = 2_000;
  * without the greeting before it or the thanks after it (`trimCourtesy`),
  * and of a message that tells before it asks, the request when it stands
  * alone (`requestOf`). A follow-up that does not name its subject ("What
- * about France?") is read after the request of `earlier`, the user's
- * message before it in the conversation, which it is about.
+ * about France?") is read after the request of the latest of `earlier` (the
+ * user's messages before it in the conversation, the latest first) that
+ * names one, else after the latest: a second follow-up ("and on
+ * weekends?") is about the question both follow.
  */
-export function questionText(text: string, earlier?: string): string {
+export function questionText(text: string, earlier?: string | readonly string[]): string {
   const question = readQuestion(text);
   if (earlier === undefined || question === '' || namesItsSubject(question)) return question;
-  const before = readQuestion(earlier);
+  const before = subjectOf(typeof earlier === 'string' ? [earlier] : earlier);
   // Read again as one message, so that reading the result once more changes nothing.
   return before === '' ? question : readQuestion(`${before} ${question}`);
+}
+
+/** The latest of the messages (the latest first) that names a subject, read; else the latest with words. */
+function subjectOf(earlier: readonly string[]): string {
+  let latest = '';
+  for (const message of earlier) {
+    const read = readQuestion(message);
+    if (read === '') continue;
+    if (namesItsSubject(read)) return read;
+    if (latest === '') latest = read;
+  }
+  return latest;
 }
 
 function readQuestion(text: string): string {

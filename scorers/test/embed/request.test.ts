@@ -89,6 +89,21 @@ describe('questionText with the message before', () => {
     }
   });
 
+  it('reads a follow-up of a follow-up after the question both follow', () => {
+    const earlier = [
+      'is that free?',
+      'Can I use my debit card abroad in Spain?',
+      'How do I change my address?',
+    ];
+    expect(questionText('and on weekends?', earlier)).toBe(
+      'Can I use my debit card abroad in Spain? and on weekends?',
+    );
+    // With no earlier message that names a subject, the latest.
+    expect(questionText('and on weekends?', ['is that free?', 'why?'])).toBe(
+      'is that free? and on weekends?',
+    );
+  });
+
   it('reads a first message, or one after nothing of substance, as it is', () => {
     expect(questionText('What about France?')).toBe('What about France?');
     // Courtesy alone says nothing a follow-up could be about.

@@ -17,8 +17,8 @@
  * Tool-role messages in the generation's input join a retrieval or inline
  * context too: the model saw them beside the documents.
  * Question: the last user message (without an inline context block), else the
- * retrieval query; `earlier`, the user message before it, when the input
- * carries the conversation.
+ * retrieval query; `earlier`, the user messages before it (the latest
+ * first, EARLIER_MESSAGES at most), when the input carries the conversation.
  */
 import type { LlmSpan } from '../../normalize/index.ts';
 
@@ -29,11 +29,12 @@ export interface GenerationPair {
   spanId: string;
   question: string;
   /**
-   * The user's message before `question` in the same conversation, as the
-   * generation's input carries it: what a follow-up ("What about France?")
-   * is about. Absent on a first turn, or when the app sends the last message alone.
+   * The user's messages before `question` in the same conversation, the
+   * latest first, as the generation's input carries them: what a follow-up
+   * ("What about France?") is about. Absent on a first turn, or when the
+   * app sends the last message alone.
    */
-  earlier?: string;
+  earlier?: string[];
   answer: string;
   context: string[];
   source: ContextSource;
@@ -198,6 +199,12 @@ function retrievalContext(found: readonly LlmSpan[]): { docs: string[]; ids: str
   return { docs, ids };
 }
 
+/**
+ * Earlier user messages kept for a follow-up: the one it follows, and a few
+ * more for a follow-up of a follow-up ("is that free?", then "and on weekends?").
+ */
+const EARLIER_MESSAGES = 4;
+
 /** What a user message asks: without an inline context block, after a "Question:" label. */
 function askedIn(message: string): string {
   const inline = splitInline(message);
@@ -209,11 +216,15 @@ function askedIn(message: string): string {
 function pairOne(gen: LlmSpan, byId: Map<string, LlmSpan>, tree: Tree): GenerationPair {
   const users = gen.inputMessages.filter((m) => m.role === 'user');
   const lastUser = users[users.length - 1]?.content ?? '';
-  const earlier = users.length > 1 ? askedIn(users[users.length - 2]?.content ?? '') : '';
+  const earlier = users
+    .slice(Math.max(0, users.length - 1 - EARLIER_MESSAGES), -1)
+    .map((m) => askedIn(m.content))
+    .filter((m) => m.trim() !== '')
+    .reverse();
   const pair: GenerationPair = {
     spanId: gen.spanId,
     question: askedIn(lastUser),
-    ...(earlier.trim() !== '' && { earlier }),
+    ...(earlier.length > 0 && { earlier }),
     answer: answerOf(gen),
     context: [],
     source: 'none',

@@ -547,7 +547,7 @@ describe('topics enricher', () => {
       asked('And how do I do that?'),
     ];
     await enricher.enrich([follow, named, alone] as TraceGeneration[], { rescore: false });
-    expect(follow?.pair.earlier).toBe(spain);
+    expect(follow?.pair.earlier).toEqual([spain, 'Hi']);
     expect(follow?.found.topicId).toBe(first[0]?.found.topicId);
     expect(named?.found.topicId).toBe(first[2]?.found.topicId);
     expect(alone?.pair.earlier).toBeUndefined();

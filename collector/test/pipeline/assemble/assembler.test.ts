@@ -337,8 +337,35 @@ describe('pairing rules', () => {
       contextSpanIds: ['rb'],
       question: 'Second question?',
       // The user's message before it in the conversation, which a follow-up is about.
-      earlier: 'Earlier question?',
+      earlier: ['Earlier question?'],
     });
+  });
+
+  it('keeps the latest four earlier user messages, the latest first, for a follow-up', () => {
+    const asked = ['one?', 'two?', 'three?', 'four?', 'five?', 'six?'];
+    const chat = norm(
+      record(
+        {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.input.messages': JSON.stringify(
+            asked.flatMap((content) => [
+              { role: 'user', parts: [{ type: 'text', content }] },
+              { role: 'assistant', parts: [{ type: 'text', content: 'Answered.' }] },
+            ]),
+          ),
+          'gen_ai.output.messages': JSON.stringify([
+            { role: 'assistant', parts: [{ type: 'text', content: ANSWER }] },
+          ]),
+        },
+        s('g1', '', 0),
+      ),
+    );
+    const asm = new TraceAssembler({ now: () => 0 });
+    asm.add('p', chat);
+    const [pair] = asm.flushAll().flatMap((t) => t.pairs);
+    expect(pair?.question).toBe('six?');
+    expect(pair?.earlier).toEqual(['five?', 'four?', 'three?', 'two?']);
   });
 
   it('adds the tool results among the generation messages to its retrieved context', () => {
