@@ -72,6 +72,7 @@ const out = lines.map((line) => {
   const row = JSON.parse(line) as { text: string; intent: string };
   if (random() >= rate) return JSON.stringify({ text: row.text, intent: row.intent });
   told++;
+  // Drawn in both modes, so both copies put a context before the same questions.
   const who = pick(WHO);
   const context = kind === 'fixed' ? pick(FIXED) : `${who} ${agree(who, pick(SITUATION))}.`;
   return JSON.stringify({ text: `${context} ${row.text}`, intent: row.intent });
