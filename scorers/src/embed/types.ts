@@ -1,4 +1,4 @@
-import { trimCourtesy } from '../text/courtesy.ts';
+import { isOnlyCourtesy, trimCourtesy } from '../text/courtesy.ts';
 import { namesItsSubject, requestOf } from './request.ts';
 
 /**
@@ -37,7 +37,9 @@ export const QUESTION_CHARS = 2_000;
  */
 export function questionText(text: string, earlier?: string | readonly string[]): string {
   const question = readQuestion(text);
-  if (earlier === undefined || question === '' || namesItsSubject(question)) return question;
+  // A message of courtesy alone ("thanks!") asks nothing, about the message before it or anything.
+  if (earlier === undefined || question === '' || namesItsSubject(question) || isOnlyCourtesy(question))
+    return question;
   const before = subjectOf(typeof earlier === 'string' ? [earlier] : earlier);
   // Read again as one message, so that reading the result once more changes nothing.
   return before === '' ? question : readQuestion(`${before} ${question}`);

@@ -213,6 +213,11 @@ function mayHaveCourtesy(text: string): boolean {
   return false;
 }
 
+/** Whether the message is nothing but courtesy ("thanks!", "ok, great, thank you"): it asks nothing. */
+export function isOnlyCourtesy(text: string): boolean {
+  return isCourtesy(wordsOf(text));
+}
+
 /**
  * The message without its courtesy edges, trimmed of white space; the
  * message itself when that would leave no word. Idempotent.

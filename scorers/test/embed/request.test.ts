@@ -104,6 +104,16 @@ describe('questionText with the message before', () => {
     );
   });
 
+  it('reads a message of courtesy alone as it is, not as a follow-up', () => {
+    expect(questionText('Thanks!', spain)).toBe('Thanks!');
+    expect(questionText('ok great, thank you', [spain])).toBe('thank you');
+    // Courtesy with words of its own about the answer is a follow-up, about the question before
+    // (which, as it does not ask, is all that is read of it).
+    expect(questionText('thanks, but that did not work', spain)).toBe(
+      'Can I use my debit card abroad in Spain?',
+    );
+  });
+
   it('reads a first message, or one after nothing of substance, as it is', () => {
     expect(questionText('What about France?')).toBe('What about France?');
     // Courtesy alone says nothing a follow-up could be about.
