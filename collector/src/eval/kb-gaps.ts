@@ -17,7 +17,7 @@
  */
 import { basename } from 'node:path';
 import { contextRelevance, seededRandom } from '@oversight/scorers';
-import { type HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
+import { type HashedEmbedder, questionText, UseEmbedder } from '@oversight/scorers/embed';
 import { BUILTIN_DIMENSION, DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../enrich/topics/clusterer.ts';
 import {
   GapCalibrator,
@@ -259,7 +259,13 @@ export function evaluateKbGaps(
         )
       : clusterer.assignDetailed(projectId, r.text);
     const topicId = assigned.topicId;
-    const peers = nearness.percentile(projectId, assigned.embedder, assigned.nearest);
+    const peers = nearness.percentile(
+      projectId,
+      assigned.embedder,
+      assigned.nearest,
+      true,
+      questionText(r.text),
+    );
     const thresholds = calibrator.judge(topScore, peers);
     const relevance = contextRelevance(
       r.text,

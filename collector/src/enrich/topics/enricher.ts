@@ -404,7 +404,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
             assigned = clusterer.assignDetailed(g.projectId, question);
           }
           topicId = assigned.topicId;
-          peers = nearness.percentile(g.projectId, assigned.embedder, assigned.nearest);
+          peers = nearness.percentile(g.projectId, assigned.embedder, assigned.nearest, true, question);
         }
         g.found.topicId = BigInt(topicId);
       }

@@ -8,6 +8,8 @@
  * was not given do not count either way; with none at all the flag is null
  * (the column stays NULL and `kb_gaps` skips the row).
  */
+import { createHash } from 'node:crypto';
+import { RecentMap } from '@oversight/scorers';
 
 export const GAP_SIGNALS = [
   'no_documents',
@@ -312,11 +314,34 @@ class KeyedPercentiles {
  * same topic space: each embedder's cosines have their own scale.
  */
 export class PeerNearness extends KeyedPercentiles {
-  /** The percentile of `nearest` (null before the space has a distribution); with `learn`, it then joins it. */
-  percentile(projectId: string, space: string, nearest: number, learn = true): number | null {
-    return this.place(`${projectId}\u0000${space}`, nearest, learn);
+  private readonly asked = new RecentMap<string, number>(REPEATS_REMEMBERED);
+
+  /**
+   * The percentile of `nearest` (null before the space has a distribution);
+   * with `learn`, it then joins it. Given the `question` as topics read it,
+   * a repeat of a recent question is read as that question was: its own
+   * earlier copy sits in the topic it is compared with, which makes every
+   * retry look like the most familiar question the project has.
+   */
+  percentile(
+    projectId: string,
+    space: string,
+    nearest: number,
+    learn = true,
+    question?: string,
+  ): number | null {
+    const key = `${projectId}\u0000${space}`;
+    if (question === undefined) return this.place(key, nearest, learn);
+    const id = createHash('sha1').update(key).update('\u0000').update(question).digest('base64');
+    const first = this.asked.use(id);
+    if (first !== undefined) return this.place(key, first, false);
+    if (learn) this.asked.set(id, nearest);
+    return this.place(key, nearest, learn);
   }
 }
+
+/** Recent questions, over all projects, whose first nearness their repeats are read by (≈ 1 MiB). */
+const REPEATS_REMEMBERED = 8_192;
 
 /**
  * Each project's context relevances (`contextRelevancePercentile`): how much

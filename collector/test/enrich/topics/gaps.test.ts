@@ -223,6 +223,21 @@ describe('PeerNearness', () => {
     expect(n.percentile('b', 'builtin', 0.5, false)).toBeNull();
     expect(n.percentile('a', 'builtin', 0.5, false)).toBeCloseTo(0.5, 2);
   });
+
+  it('reads a repeated question as it read the question the first time, not by its own copy', () => {
+    const n = new PeerNearness({ minSamples: 10 });
+    for (let i = 0; i < 100; i++) n.percentile('a', 'builtin', i / 100);
+    const asked = 'why was my card declined';
+    expect(n.percentile('a', 'builtin', 0.3, true, asked)).toBeCloseTo(0.3, 2);
+    const high = n.percentile('a', 'builtin', 0.985, false);
+    // Asked again, its first copy is in the topic it is compared with (nearness 0.99): it is
+    // placed by its first nearness instead, and does not join the distribution.
+    expect(n.percentile('a', 'builtin', 0.99, true, asked)).toBeCloseTo(0.3, 2);
+    expect(n.percentile('a', 'builtin', 0.985, false)).toBe(high);
+    // Another question as near is read as it comes; so are the same words in another project.
+    expect(n.percentile('a', 'builtin', 0.99, false, 'why was my transfer declined')).toBeGreaterThan(0.95);
+    expect(n.percentile('b', 'builtin', 0.99, true, asked)).toBeNull();
+  });
 });
 
 describe('RelevanceCalibrator', () => {
