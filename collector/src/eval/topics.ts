@@ -24,15 +24,16 @@ export interface IntentRow {
 }
 
 /**
- * `earlier`, optional: the user's message before `text` in its conversation.
- * Such a row is read as the collector reads a follow-up (`questionText`:
- * after the message before when it does not name its subject), and the
- * row's text is what topics read.
+ * `earlier`, optional: the user's message before `text` in its conversation,
+ * or its messages before it, the latest first, as pairing keeps them. Such a
+ * row is read as the collector reads a follow-up (`questionText`: after the
+ * latest earlier message that names a subject, when it names none itself),
+ * and the row's text is what topics read.
  */
 const intentRowSchema = z.object({
   text: z.string(),
   intent: z.string().min(1),
-  earlier: z.string().optional(),
+  earlier: z.union([z.string(), z.array(z.string())]).optional(),
 });
 
 const asRow = ({ text, intent, earlier }: z.infer<typeof intentRowSchema>): IntentRow => ({

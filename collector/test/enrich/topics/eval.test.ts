@@ -283,6 +283,12 @@ describe('topics and kb-gaps evaluation', () => {
           earlier: 'Can I use my debit card abroad in Spain?',
         },
         { text: 'How do I change my postal address?', intent: 'address', earlier: 'Hi there' },
+        // The messages before it, the latest first: read after the latest that names a subject.
+        {
+          text: 'and on weekends?',
+          intent: 'abroad',
+          earlier: ['is that free?', 'Can I use my debit card abroad in Spain?'],
+        },
       ]
         .map((r) => JSON.stringify(r))
         .join('\n'),
@@ -291,6 +297,7 @@ describe('topics and kb-gaps evaluation', () => {
       'Can I use my debit card abroad in Spain?',
       'Can I use my debit card abroad in Spain? How long does that take?',
       'How do I change my postal address?',
+      'Can I use my debit card abroad in Spain? and on weekends?',
     ]);
     expect(() => parseIntentRows('{"text":"a","intent":"x","earlier":3}', 'bad.jsonl')).toThrow(
       /bad.jsonl:1: earlier/,
