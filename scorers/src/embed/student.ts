@@ -347,19 +347,16 @@ export class SentenceStudent {
   spellings(ws: readonly string[], t: Tokenizer): (string | undefined)[] | undefined {
     if (!t.frequency) return undefined;
     let content = 0;
-    let unknown = 0;
-    for (const w of ws) {
-      if (t.isStopword(w)) continue;
+    const unknown: number[] = [];
+    ws.forEach((w, i) => {
+      if (t.isStopword(w)) return;
       content++;
-      if (!this.knows(w, t.stem(w))) unknown++;
-    }
-    if (unknown === 0 || unknown * 2 > content) return undefined;
-    let searched = 0;
-    return ws.map((w) =>
-      t.isStopword(w) || this.knows(w, t.stem(w)) || searched++ >= MAX_SLIPS
-        ? undefined
-        : this.respelled(w, t),
-    );
+      if (!this.knows(w, t.stem(w))) unknown.push(i);
+    });
+    if (unknown.length === 0 || unknown.length * 2 > content) return undefined;
+    const out: (string | undefined)[] = new Array(ws.length).fill(undefined);
+    for (const i of unknown.slice(0, MAX_SLIPS)) out[i] = this.respelled(ws[i] as string, t);
+    return out;
   }
 
   /** Whether the student has a row for `word`, or for `stemmed`, its stem. */
