@@ -35,6 +35,8 @@ export {
   isSyncEmbedder,
   normalizeInPlace,
   QUESTION_CHARS,
+  type QuestionReading,
+  questionReading,
   questionText,
   type SyncEmbedder,
 } from './types.ts';

@@ -36,13 +36,29 @@ export const QUESTION_CHARS = 2_000;
  * weekends?") is about the question both follow.
  */
 export function questionText(text: string, earlier?: string | readonly string[]): string {
+  return questionReading(text, earlier).text;
+}
+
+/**
+ * `questionText`, and whether the text read is more than the message's own:
+ * a follow-up read after an earlier message, whose own retrieval and
+ * relevance looked for no subject.
+ */
+export interface QuestionReading {
+  text: string;
+  followUp: boolean;
+}
+
+export function questionReading(text: string, earlier?: string | readonly string[]): QuestionReading {
   const question = readQuestion(text);
   // A message of courtesy alone ("thanks!") asks nothing, about the message before it or anything.
   if (earlier === undefined || question === '' || namesItsSubject(question) || isOnlyCourtesy(question))
-    return question;
+    return { text: question, followUp: false };
   const before = subjectOf(typeof earlier === 'string' ? [earlier] : earlier);
+  if (before === '') return { text: question, followUp: false };
   // Read again as one message, so that reading the result once more changes nothing.
-  return before === '' ? question : readQuestion(`${before} ${question}`);
+  const read = readQuestion(`${before} ${question}`);
+  return { text: read, followUp: read !== question };
 }
 
 /** The latest of the messages (the latest first) that names a subject, read; else the latest with words. */

@@ -21,6 +21,8 @@ import {
   namesItsSubject,
   OnnxEmbedder,
   OpenAIEmbedder,
+  type QuestionReading,
+  questionReading,
   questionText,
   type SuppliedEmbedding,
   suppliedEmbedding,
@@ -346,10 +348,9 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   // span from a new one, even when the trace stage cannot (a WAL replay).
   async function enrich(generations: TraceGeneration[], context?: EnrichContext): Promise<TraceEnrichment> {
     // What topics read of each question (its opening; a follow-up with the message before it), cut once.
-    const questionOf = new Map(generations.map((g) => [g, questionText(g.pair.question, g.pair.earlier)]));
-    const followUp = (g: TraceGeneration) =>
-      g.pair.earlier !== undefined && questionOf.get(g) !== questionText(g.pair.question);
-    const asked = generations.filter((g) => questionOf.get(g)?.trim() !== '');
+    const readingOf = new Map(generations.map((g) => [g, questionReading(g.pair.question, g.pair.earlier)]));
+    const readOf = (g: TraceGeneration) => readingOf.get(g) as QuestionReading;
+    const asked = generations.filter((g) => readOf(g).text.trim() !== '');
     const supplied = new Map<TraceGeneration, SuppliedEmbedding>();
     for (const g of asked) {
       const app = appEmbedding(g.retrievals);
@@ -368,7 +369,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     );
     const vectors = await externalVectors(
       needVector,
-      needVector.map((g) => questionOf.get(g) as string),
+      needVector.map((g) => readOf(g).text),
     );
     const embedded = new Map(needVector.map((g, i) => [g, vectors?.[i]]));
 
@@ -377,7 +378,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       const before = seen.get(key);
       let topicId: string | undefined;
       let peers = before?.peers ?? null;
-      const question = questionOf.get(g) as string;
+      const question = readOf(g).text;
       if (question.trim() !== '') {
         if (before) {
           // Already counted (a re-scored trace, or the same span twice): keep
@@ -409,7 +410,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         g.found.topicId = BigInt(topicId);
       }
 
-      const asksAfter = followUp(g);
+      const asksAfter = readOf(g).followUp;
       const evidence =
         asksAfter && searchedNoSubject(g.retrievals) ? NO_RETRIEVAL : retrievalEvidence(g.retrievals);
       let retrieval: GapThresholds | undefined;
