@@ -17,7 +17,7 @@
  */
 import { basename } from 'node:path';
 import { contextRelevance, seededRandom } from '@oversight/scorers';
-import { type HashedEmbedder, questionText, UseEmbedder } from '@oversight/scorers/embed';
+import { type HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
 import { BUILTIN_DIMENSION, DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../enrich/topics/clusterer.ts';
 import {
   GapCalibrator,
@@ -264,7 +264,7 @@ export function evaluateKbGaps(
       assigned.embedder,
       assigned.nearest,
       true,
-      questionText(r.text),
+      assigned.question,
     );
     const thresholds = calibrator.judge(topScore, peers);
     const relevance = contextRelevance(

@@ -151,6 +151,8 @@ export interface Assignment {
    */
   nearest: number;
   embedder: string;
+  /** The question as topics read it (`questionText`): its terms, label and repeats go by this text. */
+  question: string;
 }
 
 export interface TopicView {
@@ -783,6 +785,7 @@ export class TopicClusterer {
       similarity: created ? 1 : bestSim,
       nearest: Math.max(bestSim, floor),
       embedder: s.embedderId,
+      question,
     };
   }
 

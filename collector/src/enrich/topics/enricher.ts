@@ -405,7 +405,13 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
             assigned = clusterer.assignDetailed(g.projectId, question);
           }
           topicId = assigned.topicId;
-          peers = nearness.percentile(g.projectId, assigned.embedder, assigned.nearest, true, question);
+          peers = nearness.percentile(
+            g.projectId,
+            assigned.embedder,
+            assigned.nearest,
+            true,
+            assigned.question,
+          );
         }
         g.found.topicId = BigInt(topicId);
       }
