@@ -101,8 +101,8 @@ export function handMadeRows(name: string): string | undefined {
 
 /**
  * The repo's own `{text, intent}` sets (`data/topics/` in @oversight/tools:
- * questions of many domains, plain, with greetings and thanks, and with
- * typing slips), which `--all` clusters beside a directory's own sets;
+ * questions of many domains, plain, with greetings and thanks, with
+ * typing slips, and with follow-ups), which `--all` clusters beside a directory's own sets;
  * undefined when not installed.
  */
 export function handMadeTopicSets(): string | undefined {
