@@ -45,11 +45,12 @@ export function evalTopicsEmbedder(kind: string | undefined): EvalTopicsEmbedder
 }
 
 /** Every distinct row text's raw USE-lite vector, encoded on the worker thread (≈ 10 ms a text). */
-async function encodeRows(
+export async function encodeRows(
   rows: readonly IntentRow[],
   onProgress?: (message: string) => void,
 ): Promise<Map<string, Float32Array>> {
-  const texts = [...new Set(rows.map((r) => r.text))];
+  // A follow-up's message as it was sent too: what an app that retrieves with it embeds.
+  const texts = [...new Set(rows.flatMap((r) => (r.followed ? [r.text, r.followed.asked] : [r.text])))];
   onProgress?.(`encoding ${texts.length} texts with USE-lite (a worker thread, ≈ 10 ms each)`);
   const encoder = new UseEncoder();
   try {
@@ -113,16 +114,23 @@ function evaluate(
 /**
  * The same USE-lite vectors sent as an app's own query embeddings would be:
  * a space of a geometry the clusterer has no thresholds for, so it is
- * calibrated on its own baseline (CALIBRATED_TOPIC_THRESHOLDS). What an app
- * that sends its retrieval embeddings gets, measured on every eval run.
+ * calibrated on its own baseline (CALIBRATED_TOPIC_THRESHOLDS). Each is the
+ * vector of the message as the user sent it, as an app that retrieves with
+ * it embeds it (a follow-up's names no subject). What an app that sends its
+ * retrieval embeddings gets, measured on every eval run.
  */
 function evaluateAsAppEmbeddings(
   rows: readonly IntentRow[],
   file: string,
   useVectors: ReadonlyMap<string, Float32Array>,
 ): TopicsReport {
-  const vector = (r: IntentRow) => useVectors.get(r.text) as Float32Array;
-  return evaluateTopics(rows, file, {}, { id: `app:${vector(rows[0] as IntentRow).length}`, vector });
+  const vector = (r: IntentRow) => useVectors.get(r.followed?.asked ?? r.text) as Float32Array;
+  return evaluateTopics(
+    rows,
+    file,
+    {},
+    { id: `app:${vector(rows[0] as IntentRow).length}`, vector, asSent: true },
+  );
 }
 
 /**

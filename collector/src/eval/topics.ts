@@ -7,13 +7,14 @@
  */
 import { open } from 'node:fs/promises';
 import { seededRandom } from '@oversight/scorers';
-import { questionText } from '@oversight/scorers/embed';
+import { questionReading } from '@oversight/scorers/embed';
 import { z } from 'zod';
 import {
   type ClustererOptions,
   DEFAULT_BUILTIN_EMBEDDER,
   TopicClusterer,
 } from '../enrich/topics/clusterer.ts';
+import { PlacedQuestions } from '../enrich/topics/recent-questions.ts';
 import { ari, nmi } from './cluster-metrics.ts';
 import { parseJsonl, readJsonl } from './jsonl.ts';
 import { type Spread, spread } from './metrics.ts';
@@ -21,6 +22,12 @@ import { type Spread, spread } from './metrics.ts';
 export interface IntentRow {
   text: string;
   intent: string;
+  /**
+   * A row read as a follow-up (after an earlier message, as `text` is): the
+   * message as the user sent it, which an app that retrieves with it embeds,
+   * and the earlier message it was read after (`QuestionReading.after`).
+   */
+  followed?: { asked: string; after: string };
 }
 
 /**
@@ -36,10 +43,13 @@ const intentRowSchema = z.object({
   earlier: z.union([z.string(), z.array(z.string())]).optional(),
 });
 
-const asRow = ({ text, intent, earlier }: z.infer<typeof intentRowSchema>): IntentRow => ({
-  text: earlier === undefined ? text : questionText(text, earlier),
-  intent,
-});
+function asRow({ text, intent, earlier }: z.infer<typeof intentRowSchema>): IntentRow {
+  if (earlier === undefined) return { text, intent };
+  const { text: read, after } = questionReading(text, earlier);
+  return after === undefined
+    ? { text: read, intent }
+    : { text: read, intent, followed: { asked: text, after } };
+}
 
 export function parseIntentRows(content: string, source = 'input'): IntentRow[] {
   return parseJsonl(content, intentRowSchema, source).map(({ row }) => asRow(row));
@@ -165,6 +175,12 @@ export const ORDER_DRAW_SEED = 20261205;
 export interface RowEmbedding {
   id: string;
   vector: (row: IntentRow, index: number) => ArrayLike<number>;
+  /**
+   * The vectors are of each message as the user sent it, as an app embeds its
+   * retrieval query: a follow-up's names no subject, so it joins the topic of
+   * the question it follows, as in the collector (`PlacedQuestions`).
+   */
+  asSent?: boolean;
 }
 
 /** Options as the collector's: its default built-in embedder, the student, unless `options` name one. */
@@ -181,7 +197,17 @@ export function clusterRows(
   embedding?: RowEmbedding,
 ) {
   const clusterer = new TopicClusterer(asCollector(options));
-  const ids = rows.map((r, i) => clusterer.assign(projectId, r.text, embedding?.vector(r, i), embedding?.id));
+  const placed = new PlacedQuestions();
+  const resolve = (project: string, topicId: string) => clusterer.resolve(project, topicId);
+  const ids = rows.map((r, i) => {
+    if (embedding?.asSent && r.followed) {
+      // Or, once the question it follows is no longer known, the built-in embedder reads it.
+      return placed.topicOf(projectId, r.followed.after, resolve) ?? clusterer.assign(projectId, r.text);
+    }
+    const id = clusterer.assign(projectId, r.text, embedding?.vector(r, i), embedding?.id);
+    placed.place(projectId, r.text, id);
+    return id;
+  });
   clusterer.maintain({ final: true });
   // Merges rename topics after the fact; resolve every question to its final topic.
   const final = ids.map((id) => clusterer.resolve(projectId, id) ?? id);

@@ -47,6 +47,11 @@ export function questionText(text: string, earlier?: string | readonly string[])
 export interface QuestionReading {
   text: string;
   followUp: boolean;
+  /**
+   * A follow-up's: the earlier message it was read after, as that message
+   * reads alone (the question a collector placed when it was asked).
+   */
+  after?: string;
 }
 
 export function questionReading(text: string, earlier?: string | readonly string[]): QuestionReading {
@@ -58,7 +63,7 @@ export function questionReading(text: string, earlier?: string | readonly string
   if (before === '') return { text: question, followUp: false };
   // Read again as one message, so that reading the result once more changes nothing.
   const read = readQuestion(`${before} ${question}`);
-  return { text: read, followUp: read !== question };
+  return read === question ? { text: read, followUp: false } : { text: read, followUp: true, after: before };
 }
 
 /** The latest of the messages (the latest first) that names a subject, read; else the latest with words. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { namesItsSubject, requestOf } from '../../src/embed/request.ts';
-import { questionText } from '../../src/embed/types.ts';
+import { questionReading, questionText } from '../../src/embed/types.ts';
 
 describe('requestOf', () => {
   it.each([
@@ -102,6 +102,20 @@ describe('questionText with the message before', () => {
     expect(questionText('and on weekends?', ['is that free?', 'why?'])).toBe(
       'is that free? and on weekends?',
     );
+  });
+
+  it('names the earlier message a follow-up was read after, as that message reads alone', () => {
+    const earlier = ['is that free?', spain];
+    expect(questionReading('and on weekends?', earlier)).toEqual({
+      text: 'Can I use my debit card abroad in Spain? and on weekends?',
+      followUp: true,
+      after: questionText(spain),
+    });
+    expect(questionReading('How do I change my postal address?', earlier)).toEqual({
+      text: 'How do I change my postal address?',
+      followUp: false,
+    });
+    expect(questionReading('Thanks!', earlier)).toEqual({ text: 'Thanks!', followUp: false });
   });
 
   it('reads a message of courtesy alone as it is, not as a follow-up', () => {

@@ -53,6 +53,7 @@ import {
   RelevanceCalibrator,
   topicInformedScore,
 } from './gaps.ts';
+import { PlacedQuestions } from './recent-questions.ts';
 import type { TopicRowInput } from './types.ts';
 
 /** Where question vectors come from when the app sent none. */
@@ -253,6 +254,8 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const seen = new RecentMap<string, { topicId: string; gap: boolean; peers: number | null }>(
     options.rememberGenerations ?? 20_000,
   );
+  const placed = new PlacedQuestions();
+  const resolve = (projectId: string, topicId: string) => clusterer.resolve(projectId, topicId);
   const thresholds = { ...DEFAULT_GAP_THRESHOLDS, ...options.thresholds };
   const warned = new Set<string>();
   const warn = (key: string, message: string) => {
@@ -364,8 +367,25 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         );
       }
     }
+    // A follow-up the app embedded as it was sent ("is that free?") joins the
+    // topic of the question it follows (`PlacedQuestions`: that question may be
+    // in this very batch, so it is looked up when placed); one whose question is
+    // no longer known is embedded as the questions without an app embedding are.
+    const following = new Set<TraceGeneration>();
+    for (const g of supplied.keys()) {
+      if (!readOf(g).followUp || !searchedNoSubject(g.retrievals)) continue;
+      supplied.delete(g);
+      following.add(g);
+    }
+    const followedTopic = (g: TraceGeneration) => {
+      const after = following.has(g) ? readOf(g).after : undefined;
+      return after === undefined ? undefined : placed.topicOf(g.projectId, after, resolve);
+    };
     const needVector = asked.filter(
-      (g) => !supplied.has(g) && !seen.get(`${g.projectId}\u0000${g.span.spanId}`),
+      (g) =>
+        !supplied.has(g) &&
+        !seen.get(`${g.projectId}\u0000${g.span.spanId}`) &&
+        followedTopic(g) === undefined,
     );
     const vectors = await externalVectors(
       needVector,
@@ -379,11 +399,15 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       let topicId: string | undefined;
       let peers = before?.peers ?? null;
       const question = readOf(g).text;
+      const joined = before ? undefined : followedTopic(g);
       if (question.trim() !== '') {
         if (before) {
           // Already counted (a re-scored trace, or the same span twice): keep
           // its topic, under its current id, rather than adding it twice.
           topicId = clusterer.resolve(g.projectId, before.topicId) ?? before.topicId;
+        } else if (joined !== undefined) {
+          // Placed by what it follows, it has no nearness of its own (nor retrieval evidence).
+          topicId = joined;
         } else {
           const app = supplied.get(g);
           const vector = embedded.get(g);
@@ -405,6 +429,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
             assigned = clusterer.assignDetailed(g.projectId, question);
           }
           topicId = assigned.topicId;
+          placed.place(g.projectId, question, topicId);
           peers = nearness.percentile(
             g.projectId,
             assigned.embedder,

@@ -8,8 +8,7 @@
  * was not given do not count either way; with none at all the flag is null
  * (the column stays NULL and `kb_gaps` skips the row).
  */
-import { createHash } from 'node:crypto';
-import { RecentMap } from '@oversight/scorers';
+import { RecentQuestions } from './recent-questions.ts';
 
 export const GAP_SIGNALS = [
   'no_documents',
@@ -314,7 +313,7 @@ class KeyedPercentiles {
  * same topic space: each embedder's cosines have their own scale.
  */
 export class PeerNearness extends KeyedPercentiles {
-  private readonly asked = new RecentMap<string, number>(REPEATS_REMEMBERED);
+  private readonly asked = new RecentQuestions<number>(REPEATS_REMEMBERED);
 
   /**
    * The percentile of `nearest` (null before the space has a distribution);
@@ -332,10 +331,9 @@ export class PeerNearness extends KeyedPercentiles {
   ): number | null {
     const key = `${projectId}\u0000${space}`;
     if (question === undefined) return this.place(key, nearest, learn);
-    const id = createHash('sha1').update(key).update('\u0000').update(question).digest('base64');
-    const first = this.asked.use(id);
+    const first = this.asked.use(projectId, question, space);
     if (first !== undefined) return this.place(key, first, false);
-    if (learn) this.asked.set(id, nearest);
+    if (learn) this.asked.set(projectId, question, nearest, space);
     return this.place(key, nearest, learn);
   }
 }

@@ -633,6 +633,66 @@ describe('topics enricher', () => {
     expect(plain.found.gapSignals).toEqual([]);
   });
 
+  it('places a follow-up the app embedded as it was sent in the topic of the question it follows', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const answer = 'Yes, at no charge.';
+    const docs = [{ content: 'Fees and limits for cards.', score: 0.6 }];
+    const axis = (i: number) => Array.from({ length: 8 }, (_, j) => (j === i ? 1 : 0.05));
+    const asked = (question: string, embedding: number[], more: Partial<Turn> = {}) =>
+      generation('app-follow', { question, answer, docs, embedding, ...more });
+    const spain = 'Can I use my debit card abroad in Spain?';
+    const address = 'How do I change the postal address on my account?';
+    const first = [
+      asked(spain, axis(0)),
+      asked('Does my debit card work abroad in Spain?', axis(0)),
+      asked(address, axis(3)),
+      asked('Where do I update the home address on my account?', axis(3)),
+    ];
+    await enricher.enrich(first, { rescore: false });
+    const [abroad, moved] = [first[0]?.found.topicId, first[2]?.found.topicId];
+    expect(abroad).not.toBe(moved);
+
+    // One vector for the same bare words after either question: the app searched "is that free?".
+    const free = axis(5);
+    const spare = 'How do I order a spare card for my partner?';
+    const [afterSpain, afterAddress, rewritten, unknown, newSubject, afterNew] = [
+      asked('is that free?', free, { history: [spain] }),
+      asked('is that free?', free, { history: [address] }),
+      // Rewritten before retrieval, its vector names a subject: it is clustered by it.
+      asked('is that free?', axis(6), { history: [spain], query: 'is using my debit card in Spain free' }),
+      // It follows a question this collector never placed: read with it, in the built-in space.
+      asked('is that free?', free, { history: ['How do I close my savings account for good?'] }),
+      // It follows a question of the same batch.
+      asked(spare, axis(1)),
+      asked('is that free?', free, { history: [spare] }),
+    ] as [
+      TraceGeneration,
+      TraceGeneration,
+      TraceGeneration,
+      TraceGeneration,
+      TraceGeneration,
+      TraceGeneration,
+    ];
+    const { rows } = await enricher.enrich(
+      [afterSpain, afterAddress, rewritten, unknown, newSubject, afterNew],
+      {
+        rescore: false,
+      },
+    );
+    expect(afterSpain.found.topicId).toBe(abroad);
+    expect(afterAddress.found.topicId).toBe(moved);
+    expect(afterNew.found.topicId).toBe(newSubject.found.topicId);
+    expect([abroad, moved]).not.toContain(afterNew.found.topicId);
+    expect([abroad, moved]).not.toContain(rewritten.found.topicId);
+    expect([abroad, moved, rewritten.found.topicId]).not.toContain(unknown.found.topicId);
+    const embedderOf = new Map((rows[TOPICS] ?? []).map((r) => [String(r.topic_id), r.embedder]));
+    expect(embedderOf.get(String(rewritten.found.topicId))).toBe(`app:8${CENTRED}`);
+    expect(embedderOf.get(String(unknown.found.topicId))).toBe(STUDENT_ID);
+    // Joined without a vector, they leave the topics' centroids and sizes as they were.
+    const sizes = new Map(enricher.clusterer.topics('app-follow').map((t) => [t.topicId, t.size]));
+    expect([sizes.get(String(abroad)), sizes.get(String(moved))]).toEqual([2, 2]);
+  });
+
   it('never lets a project see another project’s topics, in ids, rows or kb_gaps', async () => {
     const enricher = await createTopicsEnricher({ store });
     const turns = knownTurns(3);

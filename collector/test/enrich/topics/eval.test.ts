@@ -299,9 +299,42 @@ describe('topics and kb-gaps evaluation', () => {
       'How do I change my postal address?',
       'Can I use my debit card abroad in Spain? and on weekends?',
     ]);
+    // A follow-up keeps the message as it was sent, and the question it was read after.
+    const spain = 'Can I use my debit card abroad in Spain?';
+    expect(rows.map((r) => r.followed)).toEqual([
+      undefined,
+      { asked: 'How long does that take?', after: spain },
+      undefined,
+      { asked: 'and on weekends?', after: spain },
+    ]);
     expect(() => parseIntentRows('{"text":"a","intent":"x","earlier":3}', 'bad.jsonl')).toThrow(
       /bad.jsonl:1: earlier/,
     );
+  });
+
+  it('places a follow-up embedded as it was sent in the topic of the question it follows', () => {
+    const spain = 'Can I use my debit card abroad in Spain?';
+    const address = 'How do I change my postal address?';
+    const rows = parseIntentRows(
+      [
+        { text: spain, intent: 'abroad' },
+        { text: address, intent: 'address' },
+        { text: 'is that free?', intent: 'abroad', earlier: spain },
+        { text: 'is that free?', intent: 'address', earlier: address },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    // An app's vectors of the messages as sent: both follow-ups the same words, the same vector.
+    const axis = (i: number) => Array.from({ length: 8 }, (_, j) => (j === i ? 1 : 0.05));
+    const sent = (r: (typeof rows)[number]) => axis(r.followed ? 5 : r.intent === 'abroad' ? 0 : 3);
+    const joined = clusterRows(rows, {}, 'eval', { id: 'app:8', vector: sent, asSent: true }).topicIds;
+    expect(joined).toEqual([joined[0], joined[1], joined[0], joined[1]]);
+    expect(joined[0]).not.toBe(joined[1]);
+    // Placed by their own vector, the two follow-ups are one topic of "is that free?".
+    const own = clusterRows(rows, {}, 'eval', { id: 'app:8', vector: sent }).topicIds;
+    expect(own[2]).toBe(own[3]);
+    expect([own[0], own[1]]).not.toContain(own[2]);
   });
 
   it('runs both tasks with the student by default, and with --topics-embedder hashed the n-grams alone', async () => {
