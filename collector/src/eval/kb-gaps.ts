@@ -127,7 +127,10 @@ export function gapIntentsFor(file: string, rows: readonly IntentRow[]): Set<str
 
 /**
  * The protocol's knowledge base: the first KB_DOCS_PER_INTENT questions of each
- * answerable intent become its documents; everything else is the question stream.
+ * answerable intent become its documents; everything else is the question
+ * stream. A follow-up ("…? is that free?") is no document: a knowledge base
+ * holds what answers questions, and one read with the question before it
+ * would be that question with a conversation's words added.
  */
 export function splitKnowledgeBase(
   rows: readonly IntentRow[],
@@ -138,7 +141,7 @@ export function splitKnowledgeBase(
   const stream: IntentRow[] = [];
   for (const r of rows) {
     const n = taken.get(r.intent) ?? 0;
-    if (!gapIntents.has(r.intent) && n < KB_DOCS_PER_INTENT) {
+    if (!gapIntents.has(r.intent) && n < KB_DOCS_PER_INTENT && r.followed === undefined) {
       taken.set(r.intent, n + 1);
       docs.push(r.text);
     } else stream.push(r);
@@ -265,6 +268,7 @@ export function evaluateKbGaps(
       assigned.nearest,
       true,
       assigned.question,
+      r.followed?.after,
     );
     const thresholds = calibrator.judge(topScore, peers);
     const relevance = contextRelevance(

@@ -436,6 +436,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
             assigned.nearest,
             true,
             assigned.question,
+            readOf(g).after,
           );
         }
         g.found.topicId = BigInt(topicId);

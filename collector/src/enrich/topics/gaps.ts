@@ -320,7 +320,10 @@ export class PeerNearness extends KeyedPercentiles {
    * with `learn`, it then joins it. Given the `question` as topics read it,
    * a repeat of a recent question is read as that question was: its own
    * earlier copy sits in the topic it is compared with, which makes every
-   * retry look like the most familiar question the project has.
+   * retry look like the most familiar question the project has. A
+   * follow-up, read after the question it follows (`followed`, as that
+   * reads alone), is near that question for the same reason, and is read
+   * as it was too, while it is remembered.
    */
   percentile(
     projectId: string,
@@ -328,8 +331,11 @@ export class PeerNearness extends KeyedPercentiles {
     nearest: number,
     learn = true,
     question?: string,
+    followed?: string,
   ): number | null {
     const key = `${projectId}\u0000${space}`;
+    const before = followed === undefined ? undefined : this.asked.use(projectId, followed, space);
+    if (before !== undefined) return this.place(key, before, false);
     if (question === undefined) return this.place(key, nearest, learn);
     const first = this.asked.use(projectId, question, space);
     if (first !== undefined) return this.place(key, first, false);

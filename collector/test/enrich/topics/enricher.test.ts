@@ -455,6 +455,35 @@ describe('topics enricher', () => {
     expect(familiar).toBeGreaterThan(unusual);
   });
 
+  it('reads a follow-up’s retrieval against how near the question it follows came, not itself', async () => {
+    const enricher = await createTopicsEnricher({ store, calibrator: { minSamples: 10 } });
+    const unusual = 'declined card payment in a hotel';
+    const weak = { content: KNOWN.card?.doc as string, score: 0.84 };
+    // The app rewrote each follow-up before retrieving, so its retrieval evidence counts.
+    const query = 'is a declined card payment in a hotel charged a fee';
+    const scored = async (project: string, history?: string[]) => {
+      const gens = knownTurns(20).map((t) => generation(project, t));
+      gens.push(generation(project, { question: unusual, answer: 'Please check the app.', docs: [weak] }));
+      const followUp = generation(project, {
+        question: 'is that free?',
+        answer: 'Please check the app.',
+        docs: [weak],
+        query,
+        ...(history && { history }),
+      });
+      // Read as one message when it does not follow: the same words, nothing to follow.
+      if (!history) followUp.pair.question = `${unusual}? is that free?`;
+      await enricher.enrich([...gens, followUp], { rescore: false });
+      return [gens.at(-1)?.found.kbGapScore, followUp.found.kbGapScore] as [number, number];
+    };
+    const [question, followUp] = await scored('follow-peers', [unusual]);
+    // The same text as a question of its own sits by its near-copy, the most familiar
+    // question the project has, so the same weak retrieval reads as more of a gap.
+    const [, alone] = await scored('follow-peers-alone');
+    expect(followUp).toBeCloseTo(question, 1);
+    expect(alone).toBeGreaterThan(followUp + 0.05);
+  });
+
   it('judges context relevance against the project’s own, as it does the retrieval score', async () => {
     const enricher = await createTopicsEnricher({ store, calibrator: { minSamples: 20 } });
     // Two projects with the same questions and retrieval scores; the groundedness

@@ -10,6 +10,7 @@ import {
   drawGapIntents,
   evaluateKbGapDraws,
   evaluateKbGaps,
+  splitKnowledgeBase,
   withOffTopic,
 } from '../../../src/eval/kb-gaps.ts';
 import { evaluateTopicSets } from '../../../src/eval/topic-tasks.ts';
@@ -310,6 +311,32 @@ describe('topics and kb-gaps evaluation', () => {
     expect(() => parseIntentRows('{"text":"a","intent":"x","earlier":3}', 'bad.jsonl')).toThrow(
       /bad.jsonl:1: earlier/,
     );
+  });
+
+  it('takes no follow-up into the knowledge base: documents answer questions', () => {
+    const first = [
+      'How do I freeze my card?',
+      'Can I freeze my card in the app?',
+      'Where is the freeze button?',
+    ];
+    const rows = parseIntentRows(
+      [
+        { text: first[0], intent: 'freeze' },
+        { text: 'is that free?', intent: 'freeze', earlier: first[0] },
+        { text: first[1], intent: 'freeze' },
+        { text: first[2], intent: 'freeze' },
+        ...['How old must I be?', 'Is there an age limit?'].map((text) => ({ text, intent: 'oos' })),
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const { docs, stream } = splitKnowledgeBase(rows, new Set([OFF_TOPIC_INTENT]));
+    expect(docs).toEqual(first);
+    expect(stream.map((r) => r.text)).toEqual([
+      'How do I freeze my card? is that free?',
+      'How old must I be?',
+      'Is there an age limit?',
+    ]);
   });
 
   it('places a follow-up embedded as it was sent in the topic of the question it follows', () => {

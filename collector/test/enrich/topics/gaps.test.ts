@@ -238,6 +238,23 @@ describe('PeerNearness', () => {
     expect(n.percentile('a', 'builtin', 0.99, false, 'why was my transfer declined')).toBeGreaterThan(0.95);
     expect(n.percentile('b', 'builtin', 0.99, true, asked)).toBeNull();
   });
+
+  it('reads a follow-up by the question it follows, while that question is remembered', () => {
+    const n = new PeerNearness({ minSamples: 10 });
+    for (let i = 0; i < 100; i++) n.percentile('a', 'builtin', i / 100);
+    const asked = 'can I use my card in spain';
+    n.percentile('a', 'builtin', 0.2, true, asked);
+    const high = n.percentile('a', 'builtin', 0.975, false);
+    // Read after it ("can I use my card in spain? is that free?"), it sits by its own question.
+    const followUp = `${asked}? is that free?`;
+    expect(n.percentile('a', 'builtin', 0.98, true, followUp, asked)).toBeCloseTo(0.2, 2);
+    expect(n.percentile('a', 'builtin', 0.975, false)).toBe(high);
+    // After a question it never placed (or in another space), its own nearness counts.
+    expect(n.percentile('a', 'builtin', 0.98, true, followUp, 'how do I close my account')).toBeGreaterThan(
+      0.95,
+    );
+    expect(n.percentile('a', 'app:8', 0.5, true, followUp, asked)).toBeNull();
+  });
 });
 
 describe('RelevanceCalibrator', () => {
