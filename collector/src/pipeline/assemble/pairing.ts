@@ -57,17 +57,38 @@ export function isGeneration(span: LlmSpan): boolean {
   return GENERATION.has(span.operation);
 }
 
-// A block that announces documents, up to the next blank-line-separated "Question:" or the end.
-const CONTEXT_BLOCK =
-  /<(context|documents?|sources?)>([\s\S]*?)<\/\1>|(?:^|\n)\s*(?:context|documents?|sources?|retrieved (?:documents|passages)|knowledge)\s*:\s*\n?([\s\S]*?)(?=\n\s*(?:question|query|user question)\s*:|$)/i;
+/** The line a template's question starts on. */
+const QUESTION_LINE = String.raw`\n\s*(?:question|query|user question)\s*:`;
+/**
+ * Where a prompt template puts its documents, as the common ones write it:
+ * a tagged block (<context>…</context>); a labelled one ("Context:"), up to
+ * a "Question:" label or the end; one between two rules of dashes or equals
+ * signs, as LlamaIndex's question-answering template sets them off ("Context
+ * information is below." then the rule); or, before a "Question:" label, the
+ * paragraphs after a line that announces "the following context", as
+ * LangChain's "stuff" template writes it. The alternatives are tried in
+ * that order at each place, the earliest place winning.
+ */
+const CONTEXT_BLOCK = new RegExp(
+  [
+    String.raw`<(context|documents?|sources?)>([\s\S]*?)<\/\1>`,
+    String.raw`(?:^|\n)\s*(?:context|documents?|sources?|retrieved (?:documents|passages)|knowledge)\s*:\s*\n?([\s\S]*?)(?=${QUESTION_LINE}|$)`,
+    String.raw`(?:^|\n)[ \t]*(?:-{5,}|={5,})[ \t]*\n([\s\S]*?)\n[ \t]*(?:-{5,}|={5,})[ \t]*(?=\n|$)`,
+    String.raw`(?:^|\n)[^\n]*\bthe following (?:pieces of )?(?:retrieved )?(?:context|documents?|information)\b[^\n]*\n\s*\n([\s\S]*?)(?=${QUESTION_LINE})`,
+  ].join('|'),
+  'i',
+);
 const QUESTION_LABEL = /(?:^|\n)\s*(?:question|query|user question)\s*:\s*([\s\S]*)$/i;
+/** The cue a template ends on for the model to answer after ("Answer:", "Helpful Answer:"): no part of the question. */
+const ANSWER_CUE = /\n[ \t]*(?:[a-z]+[ \t]+)?answer[ \t]*:[ \t]*$/i;
 /** A system prompt this long without a marker is taken as documents, not instructions. */
 const LONG_SYSTEM_WORDS = 120;
 
 function splitInline(text: string): { context: string; rest: string } | undefined {
   const m = CONTEXT_BLOCK.exec(text);
   if (!m) return undefined;
-  const context = (m[2] ?? m[3] ?? '').trim();
+  // A labelled block runs to the end when the question came first, and so takes the cue.
+  const context = (m[2] ?? m[3] ?? m[4] ?? m[5] ?? '').replace(ANSWER_CUE, '').trim();
   if (context === '') return undefined;
   const rest = (text.slice(0, m.index) + text.slice(m.index + m[0].length)).trim();
   return { context, rest };
@@ -210,7 +231,7 @@ function askedIn(message: string): string {
   const inline = splitInline(message);
   const question = inline ? inline.rest : message;
   const labelled = QUESTION_LABEL.exec(question);
-  return labelled ? (labelled[1] ?? '').trim() : question;
+  return (labelled ? (labelled[1] ?? '') : question).replace(ANSWER_CUE, '').trim();
 }
 
 function pairOne(gen: LlmSpan, byId: Map<string, LlmSpan>, tree: Tree): GenerationPair {

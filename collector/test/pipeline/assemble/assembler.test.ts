@@ -394,6 +394,44 @@ describe('pairing rules', () => {
     // Short instructions are not documents.
     expect(pairs.g3).toMatchObject({ source: 'none', context: [], question: QUESTION });
   });
+
+  describe('questions and documents in the common prompt templates', () => {
+    const docs = `${DOCS[0]}\n\n${DOCS[1]}`;
+    it.each([
+      [
+        // LangChain hub's rlm/rag-prompt: the question first, the documents after it, then the cue.
+        'question, then context',
+        `You are an assistant for question-answering tasks. Use the following pieces of retrieved context to answer the question.\nQuestion: ${QUESTION} \nContext: ${docs} \nAnswer:`,
+      ],
+      [
+        // LlamaIndex's question-answering template: documents between two rules.
+        'ruled block',
+        `Context information is below.\n---------------------\n${docs}\n---------------------\nGiven the context information and not prior knowledge, answer the query.\nQuery: ${QUESTION}\nAnswer: `,
+      ],
+      [
+        // LangChain's "stuff" template: the documents after a line that announces them.
+        'announced paragraphs',
+        `Use the following pieces of context to answer the question at the end. If you don't know the answer, just say that you don't know.\n\n${docs}\n\nQuestion: ${QUESTION}\nHelpful Answer:`,
+      ],
+    ])('reads the %s template: its documents as context, its question without the cue', (_, prompt) => {
+      const asm = new TraceAssembler({ now: () => 0 });
+      asm.add('p', gen(s('g1', '', 0), prompt));
+      const [pair] = asm.flushAll().flatMap((t) => t.pairs);
+      expect(pair).toMatchObject({ source: 'inline', context: DOCS, question: QUESTION });
+    });
+
+    it('leaves a message of the user’s own alone, rules and the word "answer" included', () => {
+      const own = 'I tried this:\n---\nstep one\n---\nWhy is my answer: wrong?';
+      const asm = new TraceAssembler({ now: () => 0 });
+      asm.add('p', gen(s('g1', '', 0), own));
+      const [pair] = asm.flushAll().flatMap((t) => t.pairs);
+      // Short rules are Markdown, not a template's, and a cue is a last line of its own.
+      expect(pair).toMatchObject({
+        source: 'none',
+        question: own,
+      });
+    });
+  });
 });
 
 describe('TraceAssembler bounds and late spans', () => {
