@@ -53,7 +53,7 @@ import {
   RelevanceCalibrator,
   topicInformedScore,
 } from './gaps.ts';
-import { PlacedQuestions } from './recent-questions.ts';
+import { PlacedQuestions, RecentQuestions } from './recent-questions.ts';
 import type { TopicRowInput } from './types.ts';
 
 /** Where question vectors come from when the app sent none. */
@@ -94,8 +94,8 @@ export interface TopicsEnricherOptions {
    * `DEFAULT_VECTOR_CACHE`, 4,096; 0: none).
    */
   embedderCache?: number;
-  /** Generations remembered so a re-scored trace does not count its questions twice (default 20,000). */
-  rememberGenerations?: number;
+  /** User turns remembered so a re-scored trace, or a turn of several calls, counts its question once (default 20,000). */
+  rememberTurns?: number;
   now?: () => Date;
   /** One line per distinct problem (a failing endpoint, a bad supplied embedding). */
   onWarning?: (message: string) => void;
@@ -248,12 +248,16 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const calibrators = new Map<string, GapCalibrator>();
   const nearness = new PeerNearness(options.calibrator);
   const relevances = new RelevanceCalibrator(options.calibrator);
-  // Recent generations, oldest forgotten first (a lookup leaves the order alone).
-  // `peers`: the question's nearness percentile when it was placed, so a
-  // re-scored trace is judged as it was the first time.
-  const seen = new RecentMap<string, { topicId: string; gap: boolean; peers: number | null }>(
-    options.rememberGenerations ?? 20_000,
+  // Recent user turns (a trace's question after its earlier messages), the
+  // oldest forgotten first: a turn is placed once, whichever of its
+  // generations comes first (an agent's tool call, its answer, or the same
+  // span scored again). `peers`: the question's nearness percentile when it
+  // was placed, so a re-scored trace is judged as it was the first time;
+  // `gap`: the verdict the turn's answer recorded, once it has.
+  const turns = new RecentQuestions<{ topicId: string; gap?: boolean; peers: number | null }>(
+    options.rememberTurns ?? 20_000,
   );
+  const turnOf = (g: TraceGeneration) => [g.pair.question, ...(g.pair.earlier ?? [])].join('\u0000');
   const placed = new PlacedQuestions();
   const resolve = (projectId: string, topicId: string) => clusterer.resolve(projectId, topicId);
   const thresholds = { ...DEFAULT_GAP_THRESHOLDS, ...options.thresholds };
@@ -381,29 +385,38 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       const after = following.has(g) ? readOf(g).after : undefined;
       return after === undefined ? undefined : placed.topicOf(g.projectId, after, resolve);
     };
-    const needVector = asked.filter(
-      (g) =>
-        !supplied.has(g) &&
-        !seen.get(`${g.projectId}\u0000${g.span.spanId}`) &&
-        followedTopic(g) === undefined,
-    );
+    // The generation that answers a turn first: it places the turn, with its
+    // retrieval's query embedding, before the calls it made on the way.
+    const order = [
+      ...generations.filter((g) => !g.pair.answeredLater),
+      ...generations.filter((g) => g.pair.answeredLater),
+    ];
+    const needVector: TraceGeneration[] = [];
+    const placing = new Set<string>();
+    for (const g of order) {
+      if (readOf(g).text.trim() === '' || supplied.has(g) || followedTopic(g) !== undefined) continue;
+      const turn = `${g.projectId}\u0000${g.traceId}\u0000${turnOf(g)}`;
+      if (placing.has(turn) || turns.use(g.projectId, turnOf(g), g.traceId)) continue;
+      placing.add(turn);
+      needVector.push(g);
+    }
     const vectors = await externalVectors(
       needVector,
       needVector.map((g) => readOf(g).text),
     );
     const embedded = new Map(needVector.map((g, i) => [g, vectors?.[i]]));
 
-    for (const g of generations) {
-      const key = `${g.projectId}\u0000${g.span.spanId}`;
-      const before = seen.get(key);
+    for (const g of order) {
+      const before = turns.use(g.projectId, turnOf(g), g.traceId);
       let topicId: string | undefined;
       let peers = before?.peers ?? null;
       const question = readOf(g).text;
       const joined = before ? undefined : followedTopic(g);
       if (question.trim() !== '') {
         if (before) {
-          // Already counted (a re-scored trace, or the same span twice): keep
-          // its topic, under its current id, rather than adding it twice.
+          // Already placed (another call of the turn, a re-scored trace, the
+          // same span twice): keep its topic, under its current id, rather
+          // than adding the question twice.
           topicId = clusterer.resolve(g.projectId, before.topicId) ?? before.topicId;
         } else if (joined !== undefined) {
           // Placed by what it follows, it has no nearness of its own (nor retrieval evidence).
@@ -441,13 +454,21 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         }
         g.found.topicId = BigInt(topicId);
       }
+      if (g.pair.answeredLater) {
+        // A call on the way to the answer: the answer's trace says whether the knowledge base had it.
+        if (!before && topicId !== undefined)
+          turns.set(g.projectId, turnOf(g), { topicId, peers }, g.traceId);
+        continue;
+      }
 
+      const recorded = before?.gap;
+      const first = recorded === undefined;
       const asksAfter = readOf(g).followUp;
       const evidence =
         asksAfter && searchedNoSubject(g.retrievals) ? NO_RETRIEVAL : retrievalEvidence(g.retrievals);
       let retrieval: GapThresholds | undefined;
       if (evidence.topScore !== undefined) {
-        retrieval = calibrator(g.projectId, evidence.scale).judge(evidence.topScore, peers, !before);
+        retrieval = calibrator(g.projectId, evidence.scale).judge(evidence.topScore, peers, first);
       }
       // Context relevance is how many of the question's own key words the documents say: a
       // follow-up's own words ("free") do not name what it asks about.
@@ -456,7 +477,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         ...thresholds,
         ...retrieval,
         contextRelevancePercentile:
-          relevance === undefined ? null : relevances.percentile(g.projectId, relevance, !before),
+          relevance === undefined ? null : relevances.percentile(g.projectId, relevance, first),
       };
       const result = gapSignals(
         {
@@ -478,13 +499,13 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         continue;
       }
       const gap = result.kbGap === true;
-      if (!before) {
+      if (first) {
         if (gap) clusterer.recordGap(g.projectId, topicId);
         gaps.record(g.projectId, topicId, question, { ...result, score: own }, now().getTime());
-      } else if (before.gap !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
+      } else if (recorded !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
       // The score the kb-gaps eval ranks questions by: its own evidence and its topic's so far.
       if (own !== null) g.found.kbGapScore = topicInformedScore(own, gaps.meanScore(g.projectId, topicId));
-      seen.set(key, { topicId, gap, peers });
+      turns.set(g.projectId, turnOf(g), { topicId, gap, peers }, g.traceId);
     }
     // Topics start small and merge (clusterer.ts): merging before the rows are
     // written keeps a burst of one subject under one id in llm_spans.

@@ -40,6 +40,13 @@ export interface GenerationPair {
   source: ContextSource;
   /** Spans the context came from (retrieval, rerank or tool spans). */
   contextSpanIds: string[];
+  /**
+   * Set when a later generation of the trace reads the same user turn (the
+   * same question after the same messages): an agent's calls before its
+   * answer, a tool call or a plan. A turn is one question to topics and gaps,
+   * judged by the generation that answers it.
+   */
+  answeredLater?: true;
 }
 
 /** Minimal span shape for the parent chain: non-LLM spans (HTTP handlers, chains) link LLM spans. */
@@ -152,7 +159,26 @@ export function pairGenerations(
     if (!isGeneration(gen)) continue;
     out.push(pairOne(gen, byId, tree));
   }
+  markAnsweredLater(out, byId);
   return out;
+}
+
+/** Marks every generation of a user turn but the one that starts last (`answeredLater`). */
+function markAnsweredLater(pairs: GenerationPair[], byId: Map<string, LlmSpan>): void {
+  const last = new Map<string, GenerationPair>();
+  const startOf = (p: GenerationPair) => byId.get(p.spanId)?.startTimeUnixNano ?? 0n;
+  for (const p of pairs) {
+    if (p.question === '') continue;
+    const turn = [p.question, ...(p.earlier ?? [])].join('\u0000');
+    const seen = last.get(turn);
+    if (!seen) {
+      last.set(turn, p);
+      continue;
+    }
+    const [earlier, later] = startOf(p) >= startOf(seen) ? [seen, p] : [p, seen];
+    earlier.answeredLater = true;
+    last.set(turn, later);
+  }
 }
 
 function precedes(tree: Tree, id: string, gen: LlmSpan): boolean {

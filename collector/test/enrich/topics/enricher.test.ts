@@ -145,6 +145,71 @@ function generation(projectId: string, turn: Turn): TraceGeneration {
   };
 }
 
+/**
+ * An agent's turn in one trace: a chat call that asks for the search tool, the
+ * search (a retrieval span), then a chat call that answers with its result.
+ * Both calls read the same last user message.
+ */
+function agentTurn(projectId: string, question: string, answer: string, doc: string): TraceGeneration[] {
+  counter++;
+  const traceId = hex(counter, 32);
+  const at = t0 + BigInt(counter) * 1_000_000_000n;
+  const root = hex(counter * 4, 16);
+  const user = { role: 'user', parts: [{ type: 'text', content: question }] };
+  const call = {
+    role: 'assistant',
+    parts: [{ type: 'tool_call', id: 'c1', name: 'search', arguments: { query: question } }],
+  };
+  const step = (n: number, input: object[], output: object, finish: string) =>
+    norm(
+      {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o-mini',
+        'gen_ai.input.messages': JSON.stringify(input),
+        'gen_ai.output.messages': JSON.stringify([{ ...output, finish_reason: finish }]),
+      },
+      {
+        traceId,
+        spanId: hex(counter * 4 + n, 16),
+        parentSpanId: root,
+        startTimeUnixNano: at + BigInt(n) * 100_000_000n,
+        endTimeUnixNano: at + BigInt(n) * 100_000_000n + 50_000_000n,
+      },
+    );
+  const spans = [
+    step(1, [user], call, 'tool_calls'),
+    norm(
+      {
+        'gen_ai.operation.name': 'retrieval',
+        'gen_ai.retrieval.query.text': question,
+        'gen_ai.retrieval.documents': JSON.stringify([{ id: 'd0', score: 0.8, content: doc }]),
+      },
+      {
+        traceId,
+        spanId: hex(counter * 4 + 2, 16),
+        parentSpanId: root,
+        startTimeUnixNano: at + 200_000_000n,
+        endTimeUnixNano: at + 250_000_000n,
+      },
+    ),
+    step(
+      3,
+      [user, call, { role: 'tool', parts: [{ type: 'tool_call_response', id: 'c1', response: doc }] }],
+      { role: 'assistant', parts: [{ type: 'text', content: answer }] },
+      'stop',
+    ),
+  ];
+  return pairGenerations(spans).map((pair) => ({
+    projectId,
+    traceId,
+    span: spans.find((x) => x.spanId === pair.spanId) as LlmSpan,
+    pair,
+    retrievals: spans.filter((x) => pair.contextSpanIds.includes(x.spanId)),
+    found: { refusal: false },
+  }));
+}
+
 /** Writes what the trace stage writes: the enricher's rows, and llm_spans with the quality columns. */
 async function flush(gens: TraceGeneration[], rows: Partial<Record<string, Row[]>>): Promise<void> {
   for (const [table, list] of Object.entries(rows))
@@ -720,6 +785,37 @@ describe('topics enricher', () => {
     // Joined without a vector, they leave the topics' centroids and sizes as they were.
     const sizes = new Map(enricher.clusterer.topics('app-follow').map((t) => [t.topicId, t.size]));
     expect([sizes.get(String(abroad)), sizes.get(String(moved))]).toEqual([2, 2]);
+  });
+
+  it('counts an agent’s turn once: its calls share the topic, and its answer is judged', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const project = 'agent-turns';
+    const question = 'Which countries can I send money to from my account?';
+    const doc = 'Transfers reach 40 countries, listed under Payments in the app.';
+    const answer = 'You can send money to 40 countries; the list is under Payments.';
+    const first = agentTurn(project, question, answer, doc);
+    expect(first.map((g) => g.pair.answeredLater)).toEqual([true, undefined]);
+    const [step, answered] = first as [TraceGeneration, TraceGeneration];
+    const { rows } = await enricher.enrich(first, { rescore: false });
+    expect(step.found.topicId).toBe(answered.found.topicId);
+    expect(answered.found.kbGap).toBe(false);
+    expect(answered.found.kbGapScore).toBeTypeOf('number');
+    // The tool call says nothing of the knowledge base: no verdict, so kb_gaps skips its row.
+    expect(step.found.kbGap).toBeUndefined();
+    expect(step.found.kbGapScore).toBeUndefined();
+    // Asked again in another trace, its calls handed over one call apart (the trace stage
+    // slices a batch): still one question more.
+    const again = agentTurn(project, question, answer, doc);
+    await enricher.enrich([again[0] as TraceGeneration], { rescore: false });
+    await enricher.enrich([again[1] as TraceGeneration], { rescore: false });
+    expect(again.map((g) => g.found.topicId)).toEqual([step.found.topicId, step.found.topicId]);
+    expect(enricher.clusterer.topics(project).map((t) => t.size)).toEqual([2]);
+    await flush([...first, ...again], rows);
+    const [day] = await store.query<{ questions: string | number }>(
+      `SELECT sum(questions) AS questions FROM ${store.database}.kb_gaps WHERE project_id = {project:String}`,
+      { params: { project } },
+    );
+    expect(Number(day?.questions)).toBe(2);
   });
 
   it('never lets a project see another project’s topics, in ids, rows or kb_gaps', async () => {

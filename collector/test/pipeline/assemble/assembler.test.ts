@@ -295,6 +295,23 @@ describe('pairing rules', () => {
     end,
   });
 
+  it('marks the calls of a user turn before the one that answers it', () => {
+    const asm = new TraceAssembler({ now: () => 0 });
+    // Handed over out of order: the answer (g3) starts last, whatever the order of arrival.
+    asm.add('p', gen(s('g3', '', 30), QUESTION));
+    asm.add('p', gen(s('g1', '', 10), QUESTION));
+    asm.add('p', gen(s('g2', '', 20), QUESTION));
+    // Another question in the same trace is a turn of its own.
+    asm.add('p', gen(s('g4', '', 15), 'Is shipping free?'));
+    const pairs = Object.fromEntries(asm.flushAll().flatMap((t) => t.pairs.map((p) => [p.spanId, p])));
+    expect(Object.fromEntries(Object.entries(pairs).map(([id, p]) => [id, p.answeredLater]))).toEqual({
+      g1: true,
+      g2: true,
+      g3: undefined,
+      g4: undefined,
+    });
+  });
+
   it('uses the nearest scope, ignores retrievals after the generation, and prefers a rerank output', () => {
     const c = clock();
     const asm = new TraceAssembler({ now: c.now });
