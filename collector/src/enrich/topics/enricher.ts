@@ -15,7 +15,6 @@
  * Negative feedback is not known here (it arrives later through /v1/feedback);
  * the `kb_gaps` view joins it by trace (see docs/schema.md).
  */
-import { RecentMap } from '@oversight/scorers';
 import {
   type Embedder,
   namesItsSubject,
