@@ -47,6 +47,14 @@ export interface GenerationPair {
    * judged by the generation that answers it.
    */
   answeredLater?: true;
+  /**
+   * Set when the next generation of the trace, or a retrieval before it,
+   * reads this one's answer: a question rewritten for retrieval, a
+   * hypothetical answer searched with, a classification. A step of the app's
+   * pipeline with a prompt of its own, not an answer to its user: topics and
+   * gaps leave it out.
+   */
+  feedsLater?: true;
 }
 
 /** Minimal span shape for the parent chain: non-LLM spans (HTTP handlers, chains) link LLM spans. */
@@ -160,7 +168,47 @@ export function pairGenerations(
     out.push(pairOne(gen, byId, tree));
   }
   markAnsweredLater(out, byId);
+  markFeedsLater(out, spans);
   return out;
+}
+
+/** Words an answer needs before another span quoting it is evidence it fed that span, not chance. */
+const FED_WORDS = 4;
+
+const squeezed = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * Marks the generations (of a prompt of their own) whose answer the next
+ * generation's prompt, or a retrieval between the two, reads (`feedsLater`).
+ * Only the next one is read, so a long agent trace costs its messages once.
+ */
+function markFeedsLater(pairs: GenerationPair[], spans: readonly LlmSpan[]): void {
+  const byStart = [...spans].sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+  const bySpan = new Map(pairs.map((p) => [p.spanId, p]));
+  byStart.forEach((span, i) => {
+    const pair = bySpan.get(span.spanId);
+    if (!pair || pair.answeredLater) return;
+    const answer = squeezed(pair.answer);
+    if (answer.split(' ').length < FED_WORDS) return;
+    for (const later of byStart.slice(i + 1)) {
+      if (later.startTimeUnixNano < span.endTimeUnixNano) continue;
+      // An answer the user saw comes back as the assistant's turn of a conversation:
+      // only a prompt's own text (user or system) or a search reads a step's output.
+      const read = isGeneration(later)
+        ? [
+            later.systemInstructions,
+            ...later.inputMessages.filter((m) => m.role !== 'assistant').map((m) => m.content),
+          ]
+        : RETRIEVAL.has(later.operation)
+          ? [later.retrievalQuery]
+          : [];
+      if (read.some((text) => squeezed(text).includes(answer))) {
+        pair.feedsLater = true;
+        return;
+      }
+      if (isGeneration(later)) return;
+    }
+  });
 }
 
 /** Marks every generation of a user turn but the one that starts last (`answeredLater`). */

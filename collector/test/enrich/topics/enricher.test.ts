@@ -818,6 +818,63 @@ describe('topics enricher', () => {
     expect(Number(day?.questions)).toBe(2);
   });
 
+  it('leaves out a step of the app’s own, a question rewritten for retrieval', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    counter++;
+    const traceId = hex(counter, 32);
+    const at = t0 + BigInt(counter) * 1_000_000_000n;
+    const standalone = 'Which countries can I send money to from my account?';
+    const text = (content: string) => [{ role: 'user', parts: [{ type: 'text', content }] }];
+    const out = (content: string) => [
+      { role: 'assistant', parts: [{ type: 'text', content }], finish_reason: 'stop' },
+    ];
+    const span = (n: number, attributes: Record<string, string>) =>
+      norm(attributes, {
+        traceId,
+        spanId: hex(counter * 4 + n, 16),
+        startTimeUnixNano: at + BigInt(n) * 100_000_000n,
+        endTimeUnixNano: at + BigInt(n) * 100_000_000n + 50_000_000n,
+      });
+    const spans = [
+      span(1, {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.input.messages': JSON.stringify(
+          text(
+            'Rephrase the follow up question as a standalone question.\nFollow Up Input: and where can I send it?\nStandalone question:',
+          ),
+        ),
+        'gen_ai.output.messages': JSON.stringify(out(standalone)),
+      }),
+      span(2, {
+        'gen_ai.operation.name': 'retrieval',
+        'gen_ai.retrieval.query.text': standalone,
+        'gen_ai.retrieval.documents': JSON.stringify([
+          { id: 'd0', score: 0.8, content: 'We send to 40 countries.' },
+        ]),
+      }),
+      span(3, {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.input.messages': JSON.stringify(text(standalone)),
+        'gen_ai.output.messages': JSON.stringify(out('You can send money to 40 countries.')),
+      }),
+    ];
+    const gens = pairGenerations(spans).map((pair) => ({
+      projectId: 'app-steps',
+      traceId,
+      span: spans.find((x) => x.spanId === pair.spanId) as LlmSpan,
+      pair,
+      retrievals: spans.filter((x) => pair.contextSpanIds.includes(x.spanId)),
+      found: { refusal: false },
+    }));
+    const [rewrite, answered] = gens as [TraceGeneration, TraceGeneration];
+    expect(rewrite.pair.feedsLater).toBe(true);
+    await enricher.enrich(gens, { rescore: false });
+    expect(rewrite.found).toEqual({ refusal: false });
+    expect(answered.found.topicId).toBeTypeOf('bigint');
+    expect(answered.found.kbGap).toBe(false);
+    expect(enricher.clusterer.topics('app-steps').map((t) => t.representative)).toEqual([standalone]);
+  });
+
   it('never lets a project see another project’s topics, in ids, rows or kb_gaps', async () => {
     const enricher = await createTopicsEnricher({ store });
     const turns = knownTurns(3);

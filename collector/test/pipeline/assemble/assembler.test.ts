@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { type LlmSpan, normalizeSpan } from '../../../src/normalize/index.ts';
 import type { Attributes, SpanRecord } from '../../../src/otlp/span-record.ts';
 import { TraceAssembler } from '../../../src/pipeline/assemble/index.ts';
+import { pairGenerations } from '../../../src/pipeline/assemble/pairing.ts';
 import { event, spanWith } from '../../normalize/span-fixture.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -310,6 +311,71 @@ describe('pairing rules', () => {
       g3: undefined,
       g4: undefined,
     });
+  });
+
+  it('marks a step whose output the next prompt or search reads, and not a conversation’s earlier answer', () => {
+    const chat = (step: Step, messages: [string, string][], answer: string) =>
+      norm(
+        record(
+          {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.input.messages': JSON.stringify(
+              messages.map(([role, content]) => ({ role, parts: [{ type: 'text', content }] })),
+            ),
+            'gen_ai.output.messages': JSON.stringify([
+              { role: 'assistant', parts: [{ type: 'text', content: answer }] },
+            ]),
+          },
+          step,
+        ),
+      );
+    const search = (step: Step, query: string) =>
+      norm(
+        record(
+          {
+            'gen_ai.operation.name': 'retrieval',
+            'gen_ai.retrieval.query.text': query,
+            'gen_ai.retrieval.documents': JSON.stringify([{ id: 'd0', content: DOCS[0] }]),
+          },
+          step,
+        ),
+      );
+    const standalone = 'How long do refunds take for a returned jacket?';
+    const condense = `Given the following conversation and a follow up question, rephrase the follow up question to be a standalone question.\n\nChat History:\nHuman: I returned a jacket.\nFollow Up Input: how long does that take?\nStandalone question:`;
+    const hypothetical = 'Refunds for returned items usually arrive within two weeks.';
+    const marks = (spans: LlmSpan[]) =>
+      Object.fromEntries(pairGenerations(spans).map((p) => [p.spanId, p.feedsLater]));
+    // A question rewritten before retrieval: the search and the answering prompt read it.
+    expect(
+      marks([
+        chat(s('rewrite', '', 0, 5), [['user', condense]], standalone),
+        search(s('r1', '', 6), standalone),
+        chat(s('answer', '', 20), [['user', `Context: ${DOCS[0]}\n\nQuestion: ${standalone}`]], ANSWER),
+      ]),
+    ).toEqual({ rewrite: true, answer: undefined });
+    // A hypothetical answer searched with (HyDE).
+    expect(
+      marks([
+        chat(s('hyde', '', 0, 5), [['user', `Write a passage that answers: ${QUESTION}`]], hypothetical),
+        search(s('r1', '', 6), hypothetical),
+        chat(s('answer', '', 20), [['user', QUESTION]], ANSWER),
+      ]),
+    ).toEqual({ hyde: true, answer: undefined });
+    // A conversation in one trace: the first answer comes back as the assistant's turn.
+    expect(
+      marks([
+        chat(s('turn1', '', 0, 5), [['user', QUESTION]], ANSWER),
+        chat(
+          s('turn2', '', 20),
+          [
+            ['user', QUESTION],
+            ['assistant', ANSWER],
+            ['user', 'Is shipping free?'],
+          ],
+          DOCS[1] as string,
+        ),
+      ]),
+    ).toEqual({ turn1: undefined, turn2: undefined });
   });
 
   it('uses the nearest scope, ignores retrievals after the generation, and prefers a rerank output', () => {
