@@ -350,7 +350,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     }
   }
 
-  // `rescore` is not needed: the memory of recent generations tells a re-scored
+  // `rescore` is not needed: the memory of recent turns tells a re-scored
   // span from a new one, even when the trace stage cannot (a WAL replay).
   async function enrich(delivered: TraceGeneration[], context?: EnrichContext): Promise<TraceEnrichment> {
     // A step of the app's own (a question rewritten for retrieval) asks nothing of its user.

@@ -190,7 +190,8 @@ function markFeedsLater(pairs: GenerationPair[], spans: readonly LlmSpan[]): voi
     if (!pair || pair.answeredLater) return;
     const answer = squeezed(pair.answer);
     if (answer.split(' ').length < FED_WORDS) return;
-    for (const later of byStart.slice(i + 1)) {
+    for (let j = i + 1; j < byStart.length; j++) {
+      const later = byStart[j] as LlmSpan;
       if (later.startTimeUnixNano < span.endTimeUnixNano) continue;
       // An answer the user saw comes back as the assistant's turn of a conversation:
       // only a prompt's own text (user or system) or a search reads a step's output.
