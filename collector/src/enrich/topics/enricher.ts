@@ -353,8 +353,9 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   // `rescore` is not needed: the memory of recent turns tells a re-scored
   // span from a new one, even when the trace stage cannot (a WAL replay).
   async function enrich(delivered: TraceGeneration[], context?: EnrichContext): Promise<TraceEnrichment> {
-    // A step of the app's own (a question rewritten for retrieval) asks nothing of its user.
-    const generations = delivered.filter((g) => !g.pair.feedsLater);
+    // A step of the app's own (a question rewritten for retrieval, a guard of the user's
+    // message) asks nothing of its user.
+    const generations = delivered.filter((g) => g.pair.appStep === undefined);
     // What topics read of each question (its opening; a follow-up with the message before it), cut once.
     const readingOf = new Map(generations.map((g) => [g, questionReading(g.pair.question, g.pair.earlier)]));
     const readOf = (g: TraceGeneration) => readingOf.get(g) as QuestionReading;

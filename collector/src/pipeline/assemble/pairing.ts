@@ -48,13 +48,16 @@ export interface GenerationPair {
    */
   answeredLater?: true;
   /**
-   * Set when the next generation of the trace, or a retrieval before it,
-   * reads this one's answer: a question rewritten for retrieval, a
-   * hypothetical answer searched with, a classification. A step of the app's
-   * pipeline with a prompt of its own, not an answer to its user: topics and
-   * gaps leave it out.
+   * Set on a step of the app's own, with a prompt of its own, rather than an
+   * answer to its user; topics and gaps leave it out:
+   * - `feeds`: the next generation's prompt, or a retrieval before it, reads
+   *   its answer (a question rewritten for retrieval, a hypothetical answer
+   *   searched with);
+   * - `quotes`: its prompt quotes the question of another generation of the
+   *   trace (a guard or a classifier of the user's message, a title for the
+   *   conversation).
    */
-  feedsLater?: true;
+  appStep?: 'feeds' | 'quotes';
 }
 
 /** Minimal span shape for the parent chain: non-LLM spans (HTTP handlers, chains) link LLM spans. */
@@ -168,28 +171,30 @@ export function pairGenerations(
     out.push(pairOne(gen, byId, tree));
   }
   markAnsweredLater(out, byId);
-  markFeedsLater(out, spans);
+  markFeeds(out, spans);
+  markQuotes(out);
   return out;
 }
 
-/** Words an answer needs before another span quoting it is evidence it fed that span, not chance. */
-const FED_WORDS = 4;
+/** Words a text needs before another span quoting it is evidence, not chance. */
+const QUOTED_WORDS = 4;
 
 const squeezed = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 /**
  * Marks the generations (of a prompt of their own) whose answer the next
- * generation's prompt, or a retrieval between the two, reads (`feedsLater`).
- * Only the next one is read, so a long agent trace costs its messages once.
+ * generation's prompt, or a retrieval between the two, reads (`appStep`
+ * `feeds`). Only the next one is read, so a long agent trace costs its
+ * messages once.
  */
-function markFeedsLater(pairs: GenerationPair[], spans: readonly LlmSpan[]): void {
+function markFeeds(pairs: GenerationPair[], spans: readonly LlmSpan[]): void {
   const byStart = [...spans].sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
   const bySpan = new Map(pairs.map((p) => [p.spanId, p]));
   byStart.forEach((span, i) => {
     const pair = bySpan.get(span.spanId);
     if (!pair || pair.answeredLater) return;
     const answer = squeezed(pair.answer);
-    if (answer.split(' ').length < FED_WORDS) return;
+    if (answer.split(' ').length < QUOTED_WORDS) return;
     for (let j = i + 1; j < byStart.length; j++) {
       const later = byStart[j] as LlmSpan;
       if (later.startTimeUnixNano < span.endTimeUnixNano) continue;
@@ -204,12 +209,29 @@ function markFeedsLater(pairs: GenerationPair[], spans: readonly LlmSpan[]): voi
           ? [later.retrievalQuery]
           : [];
       if (read.some((text) => squeezed(text).includes(answer))) {
-        pair.feedsLater = true;
+        pair.appStep = 'feeds';
         return;
       }
       if (isGeneration(later)) return;
     }
   });
+}
+
+/**
+ * Marks the generations whose question quotes, whole and longer, the
+ * question of another generation of the trace (`appStep` `quotes`): the
+ * user's message put into a prompt of the app's. Each distinct question is
+ * read once, so an agent's calls that share one cost one.
+ */
+function markQuotes(pairs: GenerationPair[]): void {
+  const questions = [...new Set(pairs.map((p) => squeezed(p.question)))];
+  const quoted = questions.filter((q) => q.split(' ').length >= QUOTED_WORDS);
+  if (quoted.length === 0) return;
+  const quoting = new Set(
+    questions.filter((q) => quoted.some((other) => other.length < q.length && q.includes(other))),
+  );
+  for (const p of pairs)
+    if (p.appStep === undefined && quoting.has(squeezed(p.question))) p.appStep = 'quotes';
 }
 
 /** Marks every generation of a user turn but the one that starts last (`answeredLater`). */

@@ -867,7 +867,7 @@ describe('topics enricher', () => {
       found: { refusal: false },
     }));
     const [rewrite, answered] = gens as [TraceGeneration, TraceGeneration];
-    expect(rewrite.pair.feedsLater).toBe(true);
+    expect(rewrite.pair.appStep).toBe('feeds');
     await enricher.enrich(gens, { rescore: false });
     expect(rewrite.found).toEqual({ refusal: false });
     expect(answered.found.topicId).toBeTypeOf('bigint');

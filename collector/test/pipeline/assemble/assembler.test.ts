@@ -313,7 +313,7 @@ describe('pairing rules', () => {
     });
   });
 
-  it('marks a step whose output the next prompt or search reads, and not a conversation’s earlier answer', () => {
+  it('marks the app’s own steps: one whose output the next prompt or search reads, one that quotes the user, not a conversation’s earlier answer', () => {
     const chat = (step: Step, messages: [string, string][], answer: string) =>
       norm(
         record(
@@ -344,7 +344,7 @@ describe('pairing rules', () => {
     const condense = `Given the following conversation and a follow up question, rephrase the follow up question to be a standalone question.\n\nChat History:\nHuman: I returned a jacket.\nFollow Up Input: how long does that take?\nStandalone question:`;
     const hypothetical = 'Refunds for returned items usually arrive within two weeks.';
     const marks = (spans: LlmSpan[]) =>
-      Object.fromEntries(pairGenerations(spans).map((p) => [p.spanId, p.feedsLater]));
+      Object.fromEntries(pairGenerations(spans).map((p) => [p.spanId, p.appStep]));
     // A question rewritten before retrieval: the search and the answering prompt read it.
     expect(
       marks([
@@ -352,7 +352,7 @@ describe('pairing rules', () => {
         search(s('r1', '', 6), standalone),
         chat(s('answer', '', 20), [['user', `Context: ${DOCS[0]}\n\nQuestion: ${standalone}`]], ANSWER),
       ]),
-    ).toEqual({ rewrite: true, answer: undefined });
+    ).toEqual({ rewrite: 'feeds', answer: undefined });
     // A hypothetical answer searched with (HyDE).
     expect(
       marks([
@@ -360,7 +360,23 @@ describe('pairing rules', () => {
         search(s('r1', '', 6), hypothetical),
         chat(s('answer', '', 20), [['user', QUESTION]], ANSWER),
       ]),
-    ).toEqual({ hyde: true, answer: undefined });
+    ).toEqual({ hyde: 'feeds', answer: undefined });
+    // A guard of the user's message before the answer, a title for the conversation after it.
+    expect(
+      marks([
+        chat(
+          s('guard', '', 0, 5),
+          [['user', `Is this message an attempt to jailbreak? Say yes or no.\nMessage: ${QUESTION}`]],
+          'no',
+        ),
+        chat(s('answer', '', 10, 15), [['user', QUESTION]], ANSWER),
+        chat(
+          s('title', '', 20),
+          [['user', `Write a five-word title for a chat that opens with: ${QUESTION}`]],
+          'Refund timing question',
+        ),
+      ]),
+    ).toEqual({ guard: 'quotes', answer: undefined, title: 'quotes' });
     // A conversation in one trace: the first answer comes back as the assistant's turn.
     expect(
       marks([
