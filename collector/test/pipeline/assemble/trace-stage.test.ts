@@ -10,7 +10,8 @@ import { groundedness } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { createGroundednessEnricher } from '../../../src/enrich/groundedness.ts';
 import { createTopicsEnricher } from '../../../src/enrich/topics/enricher.ts';
-import type { TraceEnricher } from '../../../src/enrich/trace-enricher.ts';
+import type { TraceEnricher, TraceGeneration } from '../../../src/enrich/trace-enricher.ts';
+import type { LlmSpan } from '../../../src/normalize/index.ts';
 import { startTransformWorkers } from '../../../src/pipeline/transform/worker-pool.ts';
 import type { Row, Store } from '../../../src/store/store.ts';
 import { storeBackends } from '../../helpers/store-backends.ts';
@@ -97,6 +98,30 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
       hallucinated: 1,
     });
   }, 90_000);
+
+  it('grounds the answers to the user, not the app’s own steps', async () => {
+    const generation = (spanId: string, appStep?: 'feeds' | 'quotes'): TraceGeneration => ({
+      projectId: 'p',
+      traceId: 't',
+      span: { spanId, endTimeUnixNano: 1n } as LlmSpan,
+      pair: {
+        spanId,
+        question: QUESTION,
+        answer: ANSWER,
+        context: DOCS,
+        source: 'retrieval',
+        contextSpanIds: [],
+        ...(appStep && { appStep }),
+      },
+      retrievals: [],
+      found: {},
+    });
+    const [answer, title] = [generation('answer'), generation('title', 'quotes')];
+    const { rows } = await createGroundednessEnricher().enrich([answer, title], { rescore: false });
+    expect(answer.found.hallucinated).toBe(true);
+    expect(title.found).toEqual({});
+    expect(new Set((rows.evaluations ?? []).map((r) => r.span_id))).toEqual(new Set(['answer']));
+  });
 
   it('scores on the transform workers exactly as on this thread', async () => {
     const workers = await startTransformWorkers({ maxTextChars: 100_000, evaluators: [] });
