@@ -49,13 +49,13 @@ export interface GenerationPair {
   answeredLater?: true;
   /**
    * Set on a step of the app's own, with a prompt of its own, rather than an
-   * answer to its user; topics and gaps leave it out:
-   * - `feeds`: the next generation's prompt, or a retrieval before it, reads
-   *   its answer (a question rewritten for retrieval, a hypothetical answer
-   *   searched with);
-   * - `quotes`: its prompt quotes the question of another generation of the
-   *   trace (a guard or a classifier of the user's message, a title for the
-   *   conversation).
+   * answer to its user; topics, gaps and groundedness leave it out:
+   * - `feeds`: the next generation asks its answer as its question, or a
+   *   retrieval before that searches with it (a question rewritten for
+   *   retrieval, a hypothetical answer searched with);
+   * - `quotes`: its question quotes the question or the answer of another
+   *   generation of the trace (a guard of the user's message or of the
+   *   answer, a classifier, a title for the conversation).
    */
   appStep?: 'feeds' | 'quotes';
 }
@@ -183,9 +183,8 @@ const squeezed = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 /**
  * Marks the generations (of a prompt of their own) whose answer the next
- * generation's prompt, or a retrieval between the two, reads (`appStep`
- * `feeds`). Only the next one is read, so a long agent trace costs its
- * messages once.
+ * generation asks as its question, or a retrieval between the two searches
+ * with (`appStep` `feeds`). Only the next one is read.
  */
 function markFeeds(pairs: GenerationPair[], spans: readonly LlmSpan[]): void {
   const byStart = [...spans].sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
@@ -198,40 +197,47 @@ function markFeeds(pairs: GenerationPair[], spans: readonly LlmSpan[]): void {
     for (let j = i + 1; j < byStart.length; j++) {
       const later = byStart[j] as LlmSpan;
       if (later.startTimeUnixNano < span.endTimeUnixNano) continue;
-      // An answer the user saw comes back as the assistant's turn of a conversation:
-      // only a prompt's own text (user or system) or a search reads a step's output.
-      const read = isGeneration(later)
-        ? [
-            later.systemInstructions,
-            ...later.inputMessages.filter((m) => m.role !== 'assistant').map((m) => m.content),
-          ]
-        : RETRIEVAL.has(later.operation)
-          ? [later.retrievalQuery]
-          : [];
-      if (read.some((text) => squeezed(text).includes(answer))) {
+      // A search with it, or the next call asking it as its question, makes a step of
+      // it. Not quoted anywhere in a prompt: an answer the user saw comes back as the
+      // assistant's turn of a conversation, and an output guard quotes the answer it checks.
+      if (isGeneration(later)) {
+        if (squeezed(bySpan.get(later.spanId)?.question ?? '') === answer) pair.appStep = 'feeds';
+        return;
+      }
+      if (RETRIEVAL.has(later.operation) && squeezed(later.retrievalQuery).includes(answer)) {
         pair.appStep = 'feeds';
         return;
       }
-      if (isGeneration(later)) return;
     }
   });
 }
 
 /**
+ * Words at most in the answer of a call that quotes another: a verdict, a
+ * label, a title. An app that packs the conversation into its prompt without
+ * a label quotes the earlier turns too, and answers its user at length.
+ */
+const VERDICT_WORDS = 12;
+
+/**
  * Marks the generations whose question quotes, whole and longer, the
- * question of another generation of the trace (`appStep` `quotes`): the
- * user's message put into a prompt of the app's. Each distinct question is
- * read once, so an agent's calls that share one cost one.
+ * question or the answer of another generation of the trace, and which
+ * answer in a few words (`appStep` `quotes`): the user's message, or the
+ * answer it got, put into a prompt of the app's.
  */
 function markQuotes(pairs: GenerationPair[]): void {
-  const questions = [...new Set(pairs.map((p) => squeezed(p.question)))];
-  const quoted = questions.filter((q) => q.split(' ').length >= QUOTED_WORDS);
-  if (quoted.length === 0) return;
-  const quoting = new Set(
-    questions.filter((q) => quoted.some((other) => other.length < q.length && q.includes(other))),
+  // What a step fed on is meant to be quoted: the call that asks a rewritten question is no step.
+  const texts = pairs.map((p) =>
+    p.appStep === 'feeds'
+      ? []
+      : [squeezed(p.question), squeezed(p.answer)].filter((t) => t.split(' ').length >= QUOTED_WORDS),
   );
-  for (const p of pairs)
-    if (p.appStep === undefined && quoting.has(squeezed(p.question))) p.appStep = 'quotes';
+  pairs.forEach((p, i) => {
+    if (p.appStep !== undefined || squeezed(p.answer).split(' ').length > VERDICT_WORDS) return;
+    const question = squeezed(p.question);
+    const quotes = (t: string) => t.length < question.length && question.includes(t);
+    if (texts.some((own, j) => j !== i && own.some(quotes))) p.appStep = 'quotes';
+  });
 }
 
 /** Marks every generation of a user turn but the one that starts last (`answeredLater`). */

@@ -353,6 +353,14 @@ describe('pairing rules', () => {
         chat(s('answer', '', 20), [['user', `Context: ${DOCS[0]}\n\nQuestion: ${standalone}`]], ANSWER),
       ]),
     ).toEqual({ rewrite: 'feeds', answer: undefined });
+    // The same, with a prompt that sets the rewritten question in no label: it quotes the step's output.
+    expect(
+      marks([
+        chat(s('rewrite', '', 0, 5), [['user', condense]], standalone),
+        search(s('r1', '', 6), standalone),
+        chat(s('answer', '', 20), [['user', `Answer from these notes: ${DOCS[0]}\n\n${standalone}`]], ANSWER),
+      ]),
+    ).toEqual({ rewrite: 'feeds', answer: undefined });
     // A hypothetical answer searched with (HyDE).
     expect(
       marks([
@@ -377,6 +385,29 @@ describe('pairing rules', () => {
         ),
       ]),
     ).toEqual({ guard: 'quotes', answer: undefined, title: 'quotes' });
+    // A guard of the answer: the answer is no step for being quoted, the guard is one.
+    expect(
+      marks([
+        chat(s('answer', '', 0, 5), [['user', QUESTION]], ANSWER),
+        chat(
+          s('guard', '', 10),
+          [['user', `Is this reply safe to send? Say yes or no.\nReply: ${ANSWER}`]],
+          'yes',
+        ),
+      ]),
+    ).toEqual({ answer: undefined, guard: 'quotes' });
+    // A prompt that packs the conversation in with no label quotes the earlier turn, and
+    // answers its user at length: no step.
+    expect(
+      marks([
+        chat(s('turn1', '', 0, 5), [['user', QUESTION]], ANSWER),
+        chat(
+          s('turn2', '', 10),
+          [['user', `User: ${QUESTION}\nAssistant: ${ANSWER}\nUser: Is shipping free?`]],
+          `${DOCS[1]} Orders under 50 euros pay a flat rate.`,
+        ),
+      ]),
+    ).toEqual({ turn1: undefined, turn2: undefined });
     // A conversation in one trace: the first answer comes back as the assistant's turn.
     expect(
       marks([
