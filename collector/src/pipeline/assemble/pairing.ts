@@ -171,28 +171,46 @@ export function pairGenerations(
     out.push(pairOne(gen, byId, tree));
   }
   markAnsweredLater(out, byId);
-  markFeeds(out, spans);
-  markQuotes(out);
+  const texts = new Map(out.map((p) => [p, { question: clipped(p.question), answer: clipped(p.answer) }]));
+  markFeeds(out, spans, texts);
+  markQuotes(out, texts);
   return out;
 }
 
 /** Words a text needs before another span quoting it is evidence, not chance. */
 const QUOTED_WORDS = 4;
+/**
+ * Characters of a question or an answer compared for quotes: a prompt
+ * quotes the user near its start, and a trace of long messages must not
+ * cost its length times its generations.
+ */
+const QUOTE_CHARS = 4_000;
 
-const squeezed = (text: string) => text.replace(/\s+/g, ' ').trim();
+type Texts = Map<GenerationPair, { question: string; answer: string }>;
+
+const clipped = (text: string) =>
+  text
+    .slice(0, 2 * QUOTE_CHARS)
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, QUOTE_CHARS);
 
 /**
  * Marks the generations (of a prompt of their own) whose answer the next
  * generation asks as its question, or a retrieval between the two searches
  * with (`appStep` `feeds`). Only the next one is read.
  */
-function markFeeds(pairs: GenerationPair[], spans: readonly LlmSpan[]): void {
+function markFeeds(pairs: GenerationPair[], spans: readonly LlmSpan[], texts: Texts): void {
   const byStart = [...spans].sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
   const bySpan = new Map(pairs.map((p) => [p.spanId, p]));
+  const questionOf = (spanId: string) => {
+    const p = bySpan.get(spanId);
+    return p ? texts.get(p)?.question : undefined;
+  };
   byStart.forEach((span, i) => {
     const pair = bySpan.get(span.spanId);
     if (!pair || pair.answeredLater) return;
-    const answer = squeezed(pair.answer);
+    const answer = texts.get(pair)?.answer ?? '';
     if (answer.split(' ').length < QUOTED_WORDS) return;
     for (let j = i + 1; j < byStart.length; j++) {
       const later = byStart[j] as LlmSpan;
@@ -201,10 +219,10 @@ function markFeeds(pairs: GenerationPair[], spans: readonly LlmSpan[]): void {
       // it. Not quoted anywhere in a prompt: an answer the user saw comes back as the
       // assistant's turn of a conversation, and an output guard quotes the answer it checks.
       if (isGeneration(later)) {
-        if (squeezed(bySpan.get(later.spanId)?.question ?? '') === answer) pair.appStep = 'feeds';
+        if (questionOf(later.spanId) === answer) pair.appStep = 'feeds';
         return;
       }
-      if (RETRIEVAL.has(later.operation) && squeezed(later.retrievalQuery).includes(answer)) {
+      if (RETRIEVAL.has(later.operation) && clipped(later.retrievalQuery).includes(answer)) {
         pair.appStep = 'feeds';
         return;
       }
@@ -225,18 +243,19 @@ const VERDICT_WORDS = 12;
  * answer in a few words (`appStep` `quotes`): the user's message, or the
  * answer it got, put into a prompt of the app's.
  */
-function markQuotes(pairs: GenerationPair[]): void {
+function markQuotes(pairs: GenerationPair[], texts: Texts): void {
+  const of = (p: GenerationPair) => texts.get(p) ?? { question: '', answer: '' };
   // What a step fed on is meant to be quoted: the call that asks a rewritten question is no step.
-  const texts = pairs.map((p) =>
+  const quotable = pairs.map((p) =>
     p.appStep === 'feeds'
       ? []
-      : [squeezed(p.question), squeezed(p.answer)].filter((t) => t.split(' ').length >= QUOTED_WORDS),
+      : [of(p).question, of(p).answer].filter((t) => t.split(' ').length >= QUOTED_WORDS),
   );
   pairs.forEach((p, i) => {
-    if (p.appStep !== undefined || squeezed(p.answer).split(' ').length > VERDICT_WORDS) return;
-    const question = squeezed(p.question);
+    if (p.appStep !== undefined || of(p).answer.split(' ').length > VERDICT_WORDS) return;
+    const question = of(p).question;
     const quotes = (t: string) => t.length < question.length && question.includes(t);
-    if (texts.some((own, j) => j !== i && own.some(quotes))) p.appStep = 'quotes';
+    if (quotable.some((own, j) => j !== i && own.some(quotes))) p.appStep = 'quotes';
   });
 }
 
