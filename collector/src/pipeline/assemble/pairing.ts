@@ -49,7 +49,9 @@ export interface GenerationPair {
   answeredLater?: true;
   /**
    * Set on a step of the app's own, with a prompt of its own, rather than an
-   * answer to its user; topics, gaps and groundedness leave it out:
+   * answer to its user; topics and gaps leave it out (groundedness still
+   * scores it: recovery takes a generation with a completion and neither
+   * groundedness nor relevance for one a dead process left unscored):
    * - `feeds`: the next generation asks its answer as its question, or a
    *   retrieval before that searches with it (a question rewritten for
    *   retrieval, a hypothetical answer searched with);

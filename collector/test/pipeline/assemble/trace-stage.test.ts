@@ -10,8 +10,9 @@ import { groundedness } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { createGroundednessEnricher } from '../../../src/enrich/groundedness.ts';
 import { createTopicsEnricher } from '../../../src/enrich/topics/enricher.ts';
-import type { TraceEnricher, TraceGeneration } from '../../../src/enrich/trace-enricher.ts';
-import type { LlmSpan } from '../../../src/normalize/index.ts';
+import type { TraceEnricher } from '../../../src/enrich/trace-enricher.ts';
+import type { SpanRecord } from '../../../src/otlp/span-record.ts';
+import { unscoredTraces } from '../../../src/pipeline/assemble/trace-store.ts';
 import { startTransformWorkers } from '../../../src/pipeline/transform/worker-pool.ts';
 import type { Row, Store } from '../../../src/store/store.ts';
 import { storeBackends } from '../../helpers/store-backends.ts';
@@ -25,6 +26,7 @@ import {
   useTraceStageHarness,
   WRONG,
 } from '../../helpers/trace-stage-harness.ts';
+import { spanWith } from '../../normalize/span-fixture.ts';
 
 const ANSWER = WRONG;
 
@@ -99,28 +101,35 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     });
   }, 90_000);
 
-  it('grounds the answers to the user, not the app’s own steps', async () => {
-    const generation = (spanId: string, appStep?: 'feeds' | 'quotes'): TraceGeneration => ({
-      projectId: 'p',
-      traceId: 't',
-      span: { spanId, endTimeUnixNano: 1n } as LlmSpan,
-      pair: {
-        spanId,
-        question: QUESTION,
-        answer: ANSWER,
-        context: DOCS,
-        source: 'retrieval',
-        contextSpanIds: [],
-        ...(appStep && { appStep }),
+  it('leaves no step of the app’s own looking unscored to recovery', async () => {
+    const t = ragSpans();
+    const answer = t.spans.at(-1) as SpanRecord;
+    // A title for the conversation after the answer: a step of the app's own (pairing's appStep).
+    const title = spanWith(
+      {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.input.messages': JSON.stringify([
+          {
+            role: 'user',
+            parts: [{ type: 'text', content: `Write a short title for a chat that opens with: ${QUESTION}` }],
+          },
+        ]),
+        'gen_ai.output.messages': JSON.stringify([
+          { role: 'assistant', parts: [{ type: 'text', content: 'Bridge opening date' }] },
+        ]),
       },
-      retrievals: [],
-      found: {},
-    });
-    const [answer, title] = [generation('answer'), generation('title', 'quotes')];
-    const { rows } = await createGroundednessEnricher().enrich([answer, title], { rescore: false });
-    expect(answer.found.hallucinated).toBe(true);
-    expect(title.found).toEqual({});
-    expect(new Set((rows.evaluations ?? []).map((r) => r.span_id))).toEqual(new Set(['answer']));
+      {
+        traceId: t.traceId,
+        spanId: 'f'.repeat(16),
+        parentSpanId: answer.parentSpanId,
+        startTimeUnixNano: answer.endTimeUnixNano + 1_000_000n,
+        endTimeUnixNano: answer.endTimeUnixNano + 5_000_000n,
+      },
+    );
+    await h.score(stage([createGroundednessEnricher()]), rowsOf([...t.spans, title]));
+    const unscored = await unscoredTraces(h.store, 3_600_000, 20_000);
+    expect(unscored.map((u) => u.traceId)).not.toContain(t.traceId);
   });
 
   it('scores on the transform workers exactly as on this thread', async () => {
