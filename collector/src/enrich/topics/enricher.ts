@@ -31,6 +31,7 @@ import {
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { LlmSpan } from '../../normalize/index.ts';
+import { turnOf } from '../../pipeline/assemble/pairing.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { qualifiedTable, TOPICS } from '../../store/tables.ts';
 import type { EnrichContext, TraceEnricher, TraceEnrichment, TraceGeneration } from '../trace-enricher.ts';
@@ -256,7 +257,6 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const turns = new RecentQuestions<{ topicId: string; gap?: boolean; peers: number | null }>(
     options.rememberTurns ?? 20_000,
   );
-  const turnOf = (g: TraceGeneration) => [g.pair.question, ...(g.pair.earlier ?? [])].join('\u0000');
   const placed = new PlacedQuestions();
   const resolve = (projectId: string, topicId: string) => clusterer.resolve(projectId, topicId);
   const thresholds = { ...DEFAULT_GAP_THRESHOLDS, ...options.thresholds };
@@ -359,6 +359,8 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     // What topics read of each question (its opening; a follow-up with the message before it), cut once.
     const readingOf = new Map(generations.map((g) => [g, questionReading(g.pair.question, g.pair.earlier)]));
     const readOf = (g: TraceGeneration) => readingOf.get(g) as QuestionReading;
+    const turnKeys = new Map(generations.map((g) => [g, turnOf(g.pair)]));
+    const turnKey = (g: TraceGeneration) => turnKeys.get(g) as string;
     const asked = generations.filter((g) => readOf(g).text.trim() !== '');
     const supplied = new Map<TraceGeneration, SuppliedEmbedding>();
     for (const g of asked) {
@@ -397,8 +399,8 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     const placing = new Set<string>();
     for (const g of order) {
       if (readOf(g).text.trim() === '' || supplied.has(g) || followedTopic(g) !== undefined) continue;
-      const turn = `${g.projectId}\u0000${g.traceId}\u0000${turnOf(g)}`;
-      if (placing.has(turn) || turns.use(g.projectId, turnOf(g), g.traceId)) continue;
+      const turn = `${g.projectId}\u0000${g.traceId}\u0000${turnKey(g)}`;
+      if (placing.has(turn) || turns.use(g.projectId, turnKey(g), g.traceId)) continue;
       placing.add(turn);
       needVector.push(g);
     }
@@ -409,7 +411,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     const embedded = new Map(needVector.map((g, i) => [g, vectors?.[i]]));
 
     for (const g of order) {
-      const before = turns.use(g.projectId, turnOf(g), g.traceId);
+      const before = turns.use(g.projectId, turnKey(g), g.traceId);
       let topicId: string | undefined;
       let peers = before?.peers ?? null;
       const question = readOf(g).text;
@@ -459,7 +461,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       if (g.pair.answeredLater) {
         // A call on the way to the answer: the answer's trace says whether the knowledge base had it.
         if (!before && topicId !== undefined)
-          turns.set(g.projectId, turnOf(g), { topicId, peers }, g.traceId);
+          turns.set(g.projectId, turnKey(g), { topicId, peers }, g.traceId);
         continue;
       }
 
@@ -507,7 +509,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       } else if (recorded !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
       // The score the kb-gaps eval ranks questions by: its own evidence and its topic's so far.
       if (own !== null) g.found.kbGapScore = topicInformedScore(own, gaps.meanScore(g.projectId, topicId));
-      turns.set(g.projectId, turnOf(g), { topicId, gap, peers }, g.traceId);
+      turns.set(g.projectId, turnKey(g), { topicId, gap, peers }, g.traceId);
     }
     // Topics start small and merge (clusterer.ts): merging before the rows are
     // written keeps a burst of one subject under one id in llm_spans.

@@ -261,13 +261,18 @@ function markQuotes(pairs: GenerationPair[], texts: Texts): void {
   });
 }
 
+/** The user turn a generation reads, within its trace: its question after the same earlier messages. */
+export function turnOf(pair: GenerationPair): string {
+  return [pair.question, ...(pair.earlier ?? [])].join('\u0000');
+}
+
 /** Marks every generation of a user turn but the one that starts last (`answeredLater`). */
 function markAnsweredLater(pairs: GenerationPair[], byId: Map<string, LlmSpan>): void {
   const last = new Map<string, GenerationPair>();
   const startOf = (p: GenerationPair) => byId.get(p.spanId)?.startTimeUnixNano ?? 0n;
   for (const p of pairs) {
     if (p.question === '') continue;
-    const turn = [p.question, ...(p.earlier ?? [])].join('\u0000');
+    const turn = turnOf(p);
     const seen = last.get(turn);
     if (!seen) {
       last.set(turn, p);
