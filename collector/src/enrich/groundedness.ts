@@ -203,7 +203,9 @@ export function createGroundednessEnricher(options: GroundednessEnricherOptions 
     async enrich(generations): Promise<TraceEnrichment> {
       const scores = await score(
         generations.map((g) => ({
-          answer: g.pair.answer,
+          // A step of the app's own (a title, a guard's verdict, a question rewritten for
+          // retrieval) answers no user: nothing of it is grounded or judged relevant.
+          answer: g.pair.appStep === undefined ? g.pair.answer : '',
           question: g.pair.question,
           context: g.pair.context,
         })),

@@ -27,6 +27,7 @@ describe('DDL templates', () => {
       '17_kb_gaps_graded',
       '18_answer_votes',
       '19_topic_term_counts',
+      '20_app_step',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -117,6 +118,8 @@ describe('DDL templates', () => {
       'llm_quality_hourly',
       // 019 adds term_counts to topics_local
       'topics',
+      // 020 adds app_step to llm_spans_local
+      'llm_spans',
     ]);
     // The roll-up's view reads the ledger's new column on each shard's local tables.
     const modified = statements.find((s) =>

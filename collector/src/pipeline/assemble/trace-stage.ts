@@ -307,7 +307,11 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       // often are identical to the ones it just deleted.
       await store.insert(table, list, { deduplicationToken: `trace-stage:${randomUUID()}` });
     }
-    const findings: SpanFindings[] = generations.map((g) => ({ spanId: g.span.spanId, found: g.found }));
+    const findings: SpanFindings[] = generations.map((g) => ({
+      spanId: g.span.spanId,
+      found: g.found,
+      appStep: g.pair.appStep ?? '',
+    }));
     await updateQualityColumns(
       store,
       projectId,

@@ -97,7 +97,8 @@ export async function supersede(
   const params = { project: projectId, traces: traceIds, spans: spanIds, evaluators };
   await store.command(
     `UPDATE ${qualifiedTable(store.database, LLM_SPANS)}
-        SET groundedness = NULL, hallucinated = NULL, answer_relevance = NULL, context_relevance = NULL
+        SET groundedness = NULL, hallucinated = NULL, answer_relevance = NULL, context_relevance = NULL,
+            app_step = ''
       WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
         AND span_id IN {spans:Array(String)}`,
     { params },
@@ -114,12 +115,16 @@ export async function supersede(
 export interface SpanFindings {
   spanId: string;
   found: GenerationFindings;
+  /** Pairing's `appStep` ('' for an answer to the user): written for every generation the stage saw. */
+  appStep: string;
 }
 
 /**
  * One lightweight UPDATE for a project's batch: each column takes its value
  * from a span-id-keyed map bound as a parameter, and keeps its value for spans
  * the map lacks (an enricher that found nothing about a span leaves it alone).
+ * `app_step` is pairing's, known for every generation, so it is always set: a
+ * late span can make a step an answer again, or the reverse.
  */
 export async function updateQualityColumns(
   store: TraceStore,
@@ -135,8 +140,9 @@ export async function updateQualityColumns(
   const ks: Record<string, number> = {};
   const topic: Record<string, string> = {};
   const signals: Record<string, string[]> = {};
-  const touched = new Set<string>();
-  for (const { spanId, found } of findings) {
+  const steps: Record<string, string> = {};
+  for (const { spanId, found, appStep } of findings) {
+    steps[spanId] = appStep;
     if (found.groundedness !== undefined) g[spanId] = found.groundedness;
     if (found.hallucinated !== undefined) h[spanId] = found.hallucinated ? 1 : 0;
     if (found.answerRelevance !== undefined) ar[spanId] = found.answerRelevance;
@@ -145,10 +151,8 @@ export async function updateQualityColumns(
     if (found.kbGapScore !== undefined) ks[spanId] = found.kbGapScore;
     if (found.topicId !== undefined) topic[spanId] = found.topicId.toString();
     if (found.gapSignals !== undefined) signals[spanId] = found.gapSignals;
-    const set = [g, h, ar, cr, kb, ks, topic, signals].some((m) => spanId in m);
-    if (set) touched.add(spanId);
   }
-  if (touched.size === 0) return 0;
+  if (findings.length === 0) return 0;
   const pick = (column: string, param: string, type: string) =>
     `${column} = if(mapContains({${param}:Map(String, ${type})}, span_id), {${param}:Map(String, ${type})}[span_id], ${column})`;
   await store.command(
@@ -160,14 +164,15 @@ export async function updateQualityColumns(
         ${pick('kb_gap', 'kb', 'UInt8')},
         ${pick('kb_gap_score', 'ks', 'Float32')},
         topic_id = if(mapContains({topic:Map(String, String)}, span_id), toUInt64({topic:Map(String, String)}[span_id]), topic_id),
-        ${pick('gap_signals', 'signals', 'Array(String)')}
+        ${pick('gap_signals', 'signals', 'Array(String)')},
+        app_step = {steps:Map(String, String)}[span_id]
       WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
         AND span_id IN {spans:Array(String)}`,
     {
       params: {
         project: projectId,
         traces: traceIds,
-        spans: [...touched],
+        spans: Object.keys(steps),
         g,
         h,
         ar,
@@ -176,10 +181,11 @@ export async function updateQualityColumns(
         ks,
         topic,
         signals,
+        steps,
       },
     },
   );
-  return touched.size;
+  return findings.length;
 }
 
 /** One generation's quality as the roll-up counts it (a quality_events row without its sign). */
@@ -314,7 +320,8 @@ export function qualityDelta(
 
 /**
  * Generations of the last `windowMs` that no enricher scored: their traces were
- * open in a process that died. Newest first, at most `limit` traces.
+ * open in a process that died. Newest first, at most `limit` traces. A step of
+ * the app's own is never scored; its `app_step` says the stage saw it.
  */
 export async function unscoredTraces(
   store: TraceStore,
@@ -325,7 +332,7 @@ export async function unscoredTraces(
     `SELECT project_id, trace_id FROM ${qualifiedTable(store.database, LLM_SPANS)}
       WHERE timestamp >= now64(9) - toIntervalMillisecond({window:UInt64})
         AND operation IN {operations:Array(String)}
-        AND groundedness IS NULL AND answer_relevance IS NULL AND completion_text != ''
+        AND groundedness IS NULL AND answer_relevance IS NULL AND app_step = '' AND completion_text != ''
       GROUP BY project_id, trace_id
       ORDER BY max(timestamp) DESC
       LIMIT {limit:UInt32}`,

@@ -10,9 +10,10 @@ import { groundedness } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { createGroundednessEnricher } from '../../../src/enrich/groundedness.ts';
 import { createTopicsEnricher } from '../../../src/enrich/topics/enricher.ts';
-import type { TraceEnricher } from '../../../src/enrich/trace-enricher.ts';
+import type { TraceEnricher, TraceGeneration } from '../../../src/enrich/trace-enricher.ts';
+import type { LlmSpan } from '../../../src/normalize/index.ts';
 import type { SpanRecord } from '../../../src/otlp/span-record.ts';
-import { unscoredTraces } from '../../../src/pipeline/assemble/trace-store.ts';
+import { supersede, unscoredTraces } from '../../../src/pipeline/assemble/trace-store.ts';
 import { startTransformWorkers } from '../../../src/pipeline/transform/worker-pool.ts';
 import type { Row, Store } from '../../../src/store/store.ts';
 import { storeBackends } from '../../helpers/store-backends.ts';
@@ -101,6 +102,30 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     });
   }, 90_000);
 
+  it('grounds the answers to the user, not the app’s own steps', async () => {
+    const generation = (spanId: string, appStep?: 'feeds' | 'quotes'): TraceGeneration => ({
+      projectId: 'p',
+      traceId: 't',
+      span: { spanId, endTimeUnixNano: 1n } as LlmSpan,
+      pair: {
+        spanId,
+        question: QUESTION,
+        answer: ANSWER,
+        context: DOCS,
+        source: 'retrieval',
+        contextSpanIds: [],
+        ...(appStep && { appStep }),
+      },
+      retrievals: [],
+      found: {},
+    });
+    const [answer, title] = [generation('answer'), generation('title', 'quotes')];
+    const { rows } = await createGroundednessEnricher().enrich([answer, title], { rescore: false });
+    expect(answer.found.hallucinated).toBe(true);
+    expect(title.found).toEqual({});
+    expect(new Set((rows.evaluations ?? []).map((r) => r.span_id))).toEqual(new Set(['answer']));
+  });
+
   it('leaves no step of the app’s own looking unscored to recovery', async () => {
     const t = ragSpans();
     const answer = t.spans.at(-1) as SpanRecord;
@@ -130,6 +155,26 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     await h.score(stage([createGroundednessEnricher()]), rowsOf([...t.spans, title]));
     const unscored = await unscoredTraces(h.store, 3_600_000, 20_000);
     expect(unscored.map((u) => u.traceId)).not.toContain(t.traceId);
+    // A title is unsupported by the documents by design: not grounded, so no hallucination.
+    const steps = await h.store.query<{ span_id: string; app_step: string; hallucinated: number | null }>(
+      `SELECT span_id, app_step, hallucinated FROM llm_spans WHERE trace_id = {t:String} AND app_step != ''
+         OR span_id = {a:String} ORDER BY span_id`,
+      { params: { t: t.traceId, a: answer.spanId } },
+    );
+    expect(steps).toEqual([
+      { span_id: answer.spanId, app_step: '', hallucinated: 1 },
+      { span_id: 'f'.repeat(16), app_step: 'quotes', hallucinated: null },
+    ]);
+    const evaluated = await h.store.query<{ span_id: string }>(
+      `SELECT DISTINCT span_id FROM evaluations WHERE trace_id = {t:String}`,
+      { params: { t: t.traceId } },
+    );
+    expect(evaluated.map((r) => r.span_id)).toEqual([answer.spanId]);
+    // Superseded for a re-score, the step looks unscored again until the re-score sets it:
+    // a crash in between leaves it to recovery.
+    await supersede(h.store, 'p1', [t.traceId], ['f'.repeat(16)], ['groundedness']);
+    const after = await unscoredTraces(h.store, 3_600_000, 20_000);
+    expect(after.map((u) => u.traceId)).toContain(t.traceId);
   });
 
   it('scores on the transform workers exactly as on this thread', async () => {
