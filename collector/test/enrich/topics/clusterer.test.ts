@@ -1,9 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { seededRandom } from '@oversight/scorers';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
 import { CENTRED, DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TopicRow } from '../../../src/enrich/topics/types.ts';
+import { readIntentRows } from '../../../src/eval/topics.ts';
 import { encoderLike, gaussian } from './encoder-like.ts';
 
 const CARD = [
@@ -21,6 +23,7 @@ const FX = [
 ];
 
 /** Thresholds taken as they are, in every space (no calibration). */
+const CHAT_INTENTS = '../../../../tools/data/topics/chat-intents.jsonl';
 const literal = (assign: number, merge: number) => () => ({ assign, merge });
 
 function fixedClock(start = Date.UTC(2026, 0, 1)) {
@@ -233,6 +236,21 @@ describe('TopicClusterer', () => {
     const fx = after.topics('p1').find((t) => t.topicId === fxId);
     expect(fx?.size).toBe(FX.length + 1);
     expect(fx?.gapCount).toBe(1);
+  });
+
+  it('merges after a restart what it would have merged without one', async () => {
+    // Pairs wait between merge passes and are not stored: the restarted clusterer names them again.
+    const rows = await readIntentRows(fileURLToPath(new URL(CHAT_INTENTS, import.meta.url)));
+    const live = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER, now: fixedClock() });
+    for (const r of rows.slice(0, 64)) live.assign('p1', r.text);
+    const restarted = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER, now: fixedClock() });
+    restarted.restore(JSON.parse(JSON.stringify(live.snapshot())));
+    const before = restarted.topics('p1').length;
+    live.maintain();
+    restarted.maintain();
+    const merged = live.topics('p1').length;
+    expect(merged).toBeLessThan(before - 10);
+    expect(restarted.topics('p1').length).toBeLessThanOrEqual(merged + 1);
   });
 
   it('keeps label phrases across a restart', () => {
