@@ -7,6 +7,18 @@
  *
  * Usage: npx node tools/topics/restarts.ts <file.jsonl> [student|hashed]
  *   [AT=',1500,2500,500;1000;1500;2000;2500']   (restart points; '' = none)
+ *        npx node tools/topics/restarts.ts --gaps <banking77 file> [DRAWS=5]
+ *
+ * --gaps: the kb-gaps protocol (eval README; the student, the collector's
+ * gap path) with restarts that lose the gap state (reservoirs and topic
+ * means, as before 2026-12-05) or keep it as gap_state and the topics' rows
+ * do: gap AUROC on the fixed gap intents and the mean over seeded draws.
+ * Measured 2026-12-05 (fixed | five draws):
+ *   no restart                      0.838 | 0.727
+ *   after 1,500, state lost / kept  0.833 | 0.723    0.839 | 0.727
+ *   every 500,   state lost / kept  0.814 | 0.716    0.836 | 0.727
+ * Keeping only the topics' means, or only the reservoirs: 0.830 | 0.723
+ * and 0.829 | 0.724 (every 500).
  *
  * Measured 2026-12-05 on banking77.dev (NMI / ARI, topics for 77 intents):
  *   restarted after   student: before          with nameNearest        hashed: before          with it
@@ -27,14 +39,116 @@
  * file order 0.679–0.691 NMI at 104–106 topics, ten orders 0.690–0.693
  * against 0.696; not shipped.
  */
-import { BUILTIN_EMBEDDERS, TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
+import {
+  BUILTIN_DIMENSION,
+  BUILTIN_EMBEDDERS,
+  DEFAULT_BUILTIN_EMBEDDER,
+  TopicClusterer,
+} from '../../collector/src/enrich/topics/clusterer.ts';
+import {
+  GapCalibrator,
+  GapTracker,
+  gapSignals,
+  ownGapScore,
+  PeerNearness,
+  topicInformedScore,
+} from '../../collector/src/enrich/topics/gaps.ts';
+import {
+  drawGapIntents,
+  gapIntentsFor,
+  splitKnowledgeBase,
+  TOP_K_DOCS,
+} from '../../collector/src/eval/kb-gaps.ts';
+import { auroc } from '../../collector/src/eval/metrics.ts';
 import { partitionFigures, readIntentRows } from '../../collector/src/eval/topics.ts';
 
-const file = process.argv[2];
-if (!file) throw new Error('usage: restarts.ts <file.jsonl> [student|hashed]');
-const name = (process.argv[3] ?? 'student') as keyof typeof BUILTIN_EMBEDDERS;
+const gapsMode = process.argv[2] === '--gaps';
+const file = process.argv[gapsMode ? 3 : 2];
+if (!file) throw new Error('usage: restarts.ts [--gaps] <file.jsonl> [student|hashed]');
+const name = ((gapsMode ? undefined : process.argv[3]) ?? 'student') as keyof typeof BUILTIN_EMBEDDERS;
 const rows = await readIntentRows(file);
 const fresh = () => new TopicClusterer({ builtinEmbedder: BUILTIN_EMBEDDERS[name] });
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** Gap AUROC on the kb-gaps protocol with restarts at `at`, the gap state kept through them or not. */
+function gapRun(gapIntents: ReadonlySet<string>, at: ReadonlySet<number>, keep: boolean): number {
+  const { docs, stream } = splitKnowledgeBase(rows, gapIntents);
+  const retriever = DEFAULT_BUILTIN_EMBEDDER(BUILTIN_DIMENSION);
+  for (const d of docs) retriever.observe(d);
+  const docVectors = docs.map((d) => retriever.embedOne(d, false));
+  let tracker = new GapTracker();
+  const make = () =>
+    new TopicClusterer({
+      builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER,
+      onMerge: (p, from, into) => tracker.merge(p, from, into),
+    });
+  let c = make();
+  let calibrator = new GapCalibrator();
+  let nearness = new PeerNearness();
+  const scores: number[] = [];
+  const positives: boolean[] = [];
+  stream.forEach((r, i) => {
+    if (at.has(i)) {
+      const snapshot = JSON.parse(JSON.stringify(c.snapshot()));
+      c = make();
+      c.restore(snapshot);
+      tracker = new GapTracker();
+      const [calibratorBefore, nearnessBefore] = [calibrator, nearness];
+      calibrator = new GapCalibrator();
+      nearness = new PeerNearness();
+      if (keep) {
+        // What gap_state and the topics' rows give a restarted collector.
+        for (const t of c.topics('p'))
+          tracker.seed('p', t.topicId, { questions: t.graded, gaps: t.gapCount, scoreSum: t.gapScoreSum });
+        calibrator.reservoirs.top.load(calibratorBefore.reservoirs.top.state());
+        calibrator.reservoirs.relative.load(calibratorBefore.reservoirs.relative.state());
+        for (const [key, reservoir] of nearnessBefore.entries())
+          nearness.reservoir(key).load(reservoir.state());
+      }
+    }
+    const q = retriever.embedOne(r.text, false);
+    const sims = docVectors
+      .map((d) => {
+        let dot = 0;
+        for (let k = 0; k < q.length; k++) dot += (q[k] as number) * (d[k] as number);
+        return dot;
+      })
+      .sort((a, b) => b - a);
+    const top = mean(sims.slice(0, TOP_K_DOCS));
+    const a = c.assignDetailed('p', r.text);
+    const thresholds = calibrator.judge(
+      top,
+      nearness.percentile('p', a.embedder, a.nearest, true, a.question),
+    );
+    const result = gapSignals({ documents: TOP_K_DOCS, topScore: top }, thresholds);
+    const own = ownGapScore(result, top, thresholds) ?? 0;
+    tracker.record('p', a.topicId, r.text, { ...result, score: own });
+    if (result.kbGap !== null) c.recordGapScore('p', a.topicId, own);
+    scores.push(topicInformedScore(own, tracker.meanScore('p', a.topicId)));
+    positives.push(gapIntents.has(r.intent));
+  });
+  return auroc(scores, positives);
+}
+
+if (gapsMode) {
+  const sets = [gapIntentsFor(file, rows), ...drawGapIntents(rows, file, Number(process.env.DRAWS ?? 5))];
+  for (const [points, keep] of [
+    ['', false],
+    ['1500', false],
+    ['1500', true],
+    ['500;1000;1500;2000;2500', false],
+    ['500;1000;1500;2000;2500', true],
+  ] as const) {
+    const at = new Set(points ? points.split(';').map(Number) : []);
+    const res = sets.map((set) => gapRun(set, at, keep));
+    console.log(
+      `restarted after [${points.replaceAll(';', ', ')}], gap state ${keep ? 'kept' : 'lost'}: ` +
+        `AUROC ${res[0]?.toFixed(3)} | draws ${mean(res.slice(1)).toFixed(3)}`,
+    );
+  }
+  process.exit(0);
+}
 
 for (const points of (process.env.AT ?? ',1500,2500,500;1000;1500;2000;2500').split(',')) {
   const at = new Set(points ? points.split(';').map(Number) : []);

@@ -9,6 +9,7 @@ export const LLM_SPANS = 'llm_spans';
 export const RETRIEVAL_DOCUMENTS = 'retrieval_documents';
 export const EVALUATIONS = 'evaluations';
 export const TOPICS = 'topics';
+export const GAP_STATE = 'gap_state';
 export const FEEDBACK = 'feedback';
 /** The trace stage's ledger of quality scores; feeds llm_quality_hourly. */
 export const QUALITY_EVENTS = 'quality_events';
@@ -23,6 +24,7 @@ export const WRITABLE_TABLES = [
   RETRIEVAL_DOCUMENTS,
   EVALUATIONS,
   TOPICS,
+  GAP_STATE,
   FEEDBACK,
   QUALITY_EVENTS,
 ] as const;

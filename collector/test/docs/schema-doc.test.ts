@@ -399,6 +399,7 @@ describe('the doc matches the schema', () => {
       'feedback_hourly',
       'flagged_traces_hourly',
       'gap_signals_hourly',
+      'gap_state',
       'llm_quality_hourly',
       'llm_spans',
       'llm_spans_hourly',
@@ -443,7 +444,7 @@ describe('the doc matches the schema', () => {
       `SELECT name, engine, sorting_key, partition_key FROM system.tables
        WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'schema_migrations'`,
     );
-    expect(tables).toHaveLength(15);
+    expect(tables).toHaveLength(16);
     for (const { name, engine, sorting_key, partition_key } of tables) {
       const section = sections.get(name) ?? '';
       const key = sorting_key.replace(/^\((.*)\)$/, '$1');

@@ -28,6 +28,7 @@ describe('DDL templates', () => {
       '18_answer_votes',
       '19_topic_term_counts',
       '20_app_step',
+      '21_gap_state',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -120,6 +121,9 @@ describe('DDL templates', () => {
       'topics',
       // 020 adds app_step to llm_spans_local
       'llm_spans',
+      // 021 makes gap_state, and adds the graded gap counts to topics_local
+      'gap_state',
+      'topics',
     ]);
     // The roll-up's view reads the ledger's new column on each shard's local tables.
     const modified = statements.find((s) =>

@@ -166,6 +166,9 @@ export interface TopicView {
   representative: string;
   embedder: string;
   gapCount: number;
+  /** Questions given a gap score (`recordGapScore`), and the sum of those scores. */
+  graded: number;
+  gapScoreSum: number;
 }
 
 /** Merged-away ids remembered for `resolve`; the oldest are forgotten first (late rows are rarely old). */
@@ -182,6 +185,9 @@ interface Topic {
   repSim: number;
   terms: Map<string, number>;
   gapCount: number;
+  /** Questions given a gap score, and the scores' sum: the topic's mean gap score, kept across a restart. */
+  graded: number;
+  gapScoreSum: number;
   dirty: boolean;
   /** Space assignment counter when the topic was founded (restored: when it came back). */
   bornSeq: number;
@@ -514,6 +520,8 @@ function tombstone(s: Space, id: string, at: Date, mergedInto = '0'): TopicRow {
     // Nothing is rebuilt from a tombstone; a merge pass can bury dozens.
     centroid: [],
     gap_count: 0,
+    graded: 0,
+    gap_score_sum: 0,
     term_counts: {},
     merged_into: mergedInto,
   };
@@ -890,6 +898,8 @@ export class TopicClusterer {
       repSim: -Infinity,
       terms: new Map(),
       gapCount: 0,
+      graded: 0,
+      gapScoreSum: 0,
       dirty: true,
       bornSeq: s.seq,
       lastSeq: s.seq,
@@ -1145,6 +1155,8 @@ export class TopicClusterer {
     writeColumn(s, keep);
     keep.size += drop.size;
     keep.gapCount += drop.gapCount;
+    keep.graded += drop.graded;
+    keep.gapScoreSum += drop.gapScoreSum;
     if (drop.firstSeen < keep.firstSeen) keep.firstSeen = drop.firstSeen;
     if (drop.lastSeen > keep.lastSeen) keep.lastSeen = drop.lastSeen;
     for (const [w, c] of drop.terms) keep.terms.set(w, (keep.terms.get(w) ?? 0) + c);
@@ -1244,6 +1256,25 @@ export class TopicClusterer {
     this.touch(found.s, found.t);
   }
 
+  /**
+   * Counts a question's graded gap score (`kb_gap_score`) into its topic, so
+   * the topic's mean score, which each new question's score blends in,
+   * survives a restart with the topic's row.
+   */
+  recordGapScore(projectId: string, topicId: string, score: number): void {
+    const id = this.resolve(projectId, topicId);
+    const found = id === undefined ? undefined : this.find(projectId, id);
+    if (!found || !Number.isFinite(score)) return;
+    found.t.graded++;
+    found.t.gapScoreSum += score;
+    this.touch(found.s, found.t);
+  }
+
+  /** Projects with topics. */
+  projects(): string[] {
+    return [...this.byProject.keys()];
+  }
+
   /** A live topic of the project under this very id (no alias followed). */
   private find(projectId: string, topicId: string): { s: Space; t: Topic } | undefined {
     for (const s of this.byProject.get(projectId) ?? []) {
@@ -1276,6 +1307,8 @@ export class TopicClusterer {
       representative: t.representative,
       embedder: s.embedderId,
       gapCount: t.gapCount,
+      graded: t.graded,
+      gapScoreSum: t.gapScoreSum,
     };
   }
 
@@ -1312,6 +1345,8 @@ export class TopicClusterer {
       // Raw, in a centred space too: its frame is rebuilt from these after a restart.
       centroid: Array.from(s.frame ? rawSum(s.frame, t) : t.sum, (x) => x / t.size),
       gap_count: t.gapCount,
+      graded: t.graded,
+      gap_score_sum: t.gapScoreSum,
       term_counts: Object.fromEntries(t.terms),
       merged_into: '0',
     };
@@ -1389,6 +1424,8 @@ export class TopicClusterer {
         repSim: 0,
         terms,
         gapCount: r.gap_count,
+        graded: r.graded,
+        gapScoreSum: r.gap_score_sum,
         dirty: false,
         bornSeq: s.seq,
         lastSeq: s.seq,

@@ -33,7 +33,7 @@ import type { Config } from '../../config.ts';
 import type { LlmSpan } from '../../normalize/index.ts';
 import { turnOf } from '../../pipeline/assemble/pairing.ts';
 import type { Row, Store } from '../../store/store.ts';
-import { qualifiedTable, TOPICS } from '../../store/tables.ts';
+import { GAP_STATE, qualifiedTable, TOPICS } from '../../store/tables.ts';
 import type { EnrichContext, TraceEnricher, TraceEnrichment, TraceGeneration } from '../trace-enricher.ts';
 import {
   type Assignment,
@@ -42,6 +42,7 @@ import {
   DEFAULT_BUILTIN_EMBEDDER,
   TopicClusterer,
 } from './clusterer.ts';
+import { GapStateWriter, restoreGapState } from './gap-state.ts';
 import {
   DEFAULT_GAP_THRESHOLDS,
   GapCalibrator,
@@ -117,7 +118,7 @@ export interface TopicsEnricher extends TraceEnricher {
 function topicsPage(database: string): string {
   // The output is named topic_id (a string: JSON numbers lose precision past 2^53); t.topic_id is the column.
   return `SELECT t.project_id AS project_id, toString(t.topic_id) AS topic_id, label, top_terms, size, first_seen,
-       last_seen, representative, embedder, centroid, gap_count, term_counts,
+       last_seen, representative, embedder, centroid, gap_count, graded, gap_score_sum, term_counts,
        toString(merged_into) AS merged_into
 FROM ${qualifiedTable(database, TOPICS)} AS t FINAL
 WHERE (t.project_id, t.topic_id) > ({project:String}, {topic:UInt64})
@@ -244,6 +245,9 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     },
   });
   const { restored, errors } = await restoreTopics(options.store, clusterer);
+  for (const projectId of clusterer.projects())
+    for (const t of clusterer.topics(projectId))
+      gaps.seed(projectId, t.topicId, { questions: t.graded, gaps: t.gapCount, scoreSum: t.gapScoreSum });
   const external = options.embedderInstance ?? makeEmbedder(embedderConfig);
   const calibrators = new Map<string, GapCalibrator>();
   const nearness = new PeerNearness(options.calibrator);
@@ -278,6 +282,14 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     }
     return c;
   };
+  const holders = { calibrators, calibrator, nearness, relevances };
+  const stateWriter = new GapStateWriter(holders);
+  const gapState = await restoreGapState(options.store, holders, stateWriter);
+  if (gapState.errors.length > 0)
+    warn(
+      'restore-gap-state',
+      `topics: ${gapState.errors.length} stored gap_state rows skipped at restore (${gapState.errors[0]})`,
+    );
 
   // After a failure the endpoint is left alone for a while: each call to a
   // dead one would hold the trace stage for its whole timeout.
@@ -506,6 +518,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       if (first) {
         if (gap) clusterer.recordGap(g.projectId, topicId);
         gaps.record(g.projectId, topicId, question, { ...result, score: own }, now().getTime());
+        if (result.kbGap !== null) clusterer.recordGapScore(g.projectId, topicId, own ?? 0);
       } else if (recorded !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
       // The score the kb-gaps eval ranks questions by: its own evidence and its topic's so far.
       if (own !== null) g.found.kbGapScore = topicInformedScore(own, gaps.meanScore(g.projectId, topicId));
@@ -526,7 +539,13 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     // of this flush follow, the changed topics keep accumulating for the last one to write.
     if (context?.more) return { rows: {} };
     const rows = clusterer.snapshot({ changedOnly: true }) as unknown as Row[];
-    return { rows: rows.length > 0 ? { [TOPICS]: rows } : {} };
+    const state = stateWriter.rows(now());
+    return {
+      rows: {
+        ...(rows.length > 0 && { [TOPICS]: rows }),
+        ...(state.length > 0 && { [GAP_STATE]: state }),
+      },
+    };
   }
 
   return {

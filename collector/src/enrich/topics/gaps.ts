@@ -215,6 +215,30 @@ export class RetrievalCalibrator {
   thresholds(score: number): GapThresholds {
     return { retrievalScore: this.threshold(), retrievalPercentile: this.percentile(score) };
   }
+
+  /** Scores seen so far (the reservoir holds the recent `capacity` of them). */
+  get count(): number {
+    return this.seen;
+  }
+
+  /** The reservoir as `load` takes it back (`gap_state`, so a restart does not start cold). */
+  state(): ReservoirState {
+    return { sample: [...this.sample], seen: this.seen };
+  }
+
+  /** Takes a stored reservoir in place of what this one holds. */
+  load(state: ReservoirState): void {
+    const sample = state.sample.filter(Number.isFinite).slice(-this.capacity);
+    this.sample.splice(0, this.sample.length, ...sample);
+    this.sorted.splice(0, this.sorted.length, ...[...sample].sort((a, b) => a - b));
+    this.seen = Math.max(state.seen, sample.length);
+  }
+}
+
+/** A reservoir of scores as `gap_state` stores it (migration 021). */
+export interface ReservoirState {
+  sample: number[];
+  seen: number;
 }
 
 /**
@@ -268,6 +292,11 @@ export class GapCalibrator {
    * percentile (null when unknown); with `learn`, both then join the
    * distributions (a question scored again must not count twice).
    */
+  /** The two reservoirs: the top scores, and the readings against the peers. */
+  get reservoirs(): { top: RetrievalCalibrator; relative: RetrievalCalibrator } {
+    return { top: this.top, relative: this.relative };
+  }
+
   judge(topScore: number, peers: number | null, learn = true): GapThresholds {
     const own = this.top.thresholds(topScore);
     const relative =
@@ -294,13 +323,24 @@ class KeyedPercentiles {
     this.options = options;
   }
 
-  /** The percentile of `value` under `key` (null before its distribution exists); with `learn`, it then joins it. */
-  protected place(key: string, value: number, learn: boolean): number | null {
+  /** Each key's reservoir. */
+  entries(): IterableIterator<[string, RetrievalCalibrator]> {
+    return this.byKey.entries();
+  }
+
+  /** The reservoir under `key`, made if new: a restart loads stored ones into it. */
+  reservoir(key: string): RetrievalCalibrator {
     let c = this.byKey.get(key);
     if (!c) {
       c = new RetrievalCalibrator(this.options);
       this.byKey.set(key, c);
     }
+    return c;
+  }
+
+  /** The percentile of `value` under `key` (null before its distribution exists); with `learn`, it then joins it. */
+  protected place(key: string, value: number, learn: boolean): number | null {
+    const c = this.reservoir(key);
     const p = c.percentile(value);
     if (learn) c.add(value);
     return p;
@@ -474,6 +514,34 @@ export class GapTracker {
       t.recent[1]++;
       if (t.samples.length < this.maxSamples) t.samples.push(question);
     }
+  }
+
+  /**
+   * A restored topic's counts (from its `topics` row: the questions given a
+   * score, the gaps among them, the scores' sum), so its mean score carries
+   * on after a restart instead of starting from the question that follows.
+   * The trend windows and samples start empty.
+   */
+  seed(
+    projectId: string,
+    topicId: string,
+    counts: { questions: number; gaps: number; scoreSum: number },
+  ): void {
+    const key = `${projectId}\u0000${topicId}`;
+    if (this.topics.has(key) || counts.questions <= 0) return;
+    const gaps = Math.min(counts.gaps, counts.questions);
+    this.topics.set(key, {
+      questions: counts.questions,
+      gaps,
+      scoreSum: counts.scoreSum,
+      recent: [0, 0],
+      before: [0, 0],
+      samples: [],
+    });
+    const p = this.projectScore.get(projectId) ?? [0, 0];
+    p[0] += counts.scoreSum;
+    p[1] += counts.questions;
+    this.projectScore.set(projectId, p);
   }
 
   stats(projectId: string, topicId: string): TopicGapStats | undefined {

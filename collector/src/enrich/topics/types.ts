@@ -76,6 +76,9 @@ export const topicRowSchema = z
     embedder: z.string().min(1),
     centroid: vector,
     gap_count: uint.default(0),
+    /** Questions given a gap score, and their sum (schema 021); 0 before it. */
+    graded: uint.default(0),
+    gap_score_sum: z.number().finite().nonnegative().default(0),
     /** How many of the topic's questions said each label term (schema 019); empty before it. */
     term_counts: termCounts.default(() => new Map<string, number>()),
     /** On a merge's tombstone, the live topic that holds its questions now; '0' otherwise (schema 014). */
@@ -110,6 +113,9 @@ export interface TopicRow {
   /** Mean of the member embeddings (not normalised), so size × centroid restores the running sum. */
   centroid: number[];
   gap_count: number;
+  /** Questions of the topic given a gap score, and the sum of their scores: its mean score across a restart. */
+  graded: number;
+  gap_score_sum: number;
   /** Questions of the topic that said each label term (word or adjacent pair): what its label is read from. */
   term_counts: Record<string, number>;
   /** UInt64 text: on a merge's tombstone, the live topic that holds its questions now; '0' otherwise. */

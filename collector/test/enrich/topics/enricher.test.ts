@@ -31,7 +31,7 @@ import { toLlmSpanRow } from '../../../src/pipeline/transform/llm-rows.ts';
 import { toFeedbackRow } from '../../../src/pipeline/transform/record-rows.ts';
 import { feedbackEntry } from '../../../src/receive/feedback.ts';
 import type { Row, Store } from '../../../src/store/store.ts';
-import { FEEDBACK, LLM_SPANS, TOPICS } from '../../../src/store/tables.ts';
+import { FEEDBACK, GAP_STATE, LLM_SPANS, TOPICS } from '../../../src/store/tables.ts';
 import { storeBackends } from '../../helpers/store-backends.ts';
 import { spanWith } from '../../normalize/span-fixture.ts';
 
@@ -488,6 +488,50 @@ describe('topics enricher', () => {
       expect(graded.reduce((a, r) => a + r.graded, 0)).toBe(gens.length);
     },
   );
+
+  it('judges gaps after a restart as before it: reservoirs from gap_state, topic means from their rows', async () => {
+    const project = 'restart-gaps';
+    const options = { store, calibrator: { minSamples: 10 } };
+    const live = await createTopicsEnricher(options);
+    const history = knownTurns(20).map((t) => generation(project, t));
+    const { rows } = await live.enrich(history, { rescore: false });
+    // Every reservoir the history filled, once: the retrieval scores and the readings against the
+    // peers (one scale), the nearness (one topic space) and the context relevances.
+    expect((rows[GAP_STATE] ?? []).map((r) => r.kind).sort()).toEqual(['nearness', 'relative', 'retrieval']);
+    for (const r of rows[GAP_STATE] ?? [])
+      expect(r).toMatchObject({ project_id: project, seen: expect.any(Number) });
+    // Graded topics carry their counts in their rows.
+    const graded = (rows[TOPICS] ?? []).reduce((n, r) => n + Number(r.graded), 0);
+    expect(graded).toBe(history.length);
+    await flush(history, rows);
+
+    // The same weak retrieval of a new card question (a repeat would be read by its first copy's
+    // nearness, which only the live state remembers), judged by the live state and by a restarted one.
+    const probe = () =>
+      generation(project, {
+        question: 'my card payment got declined at the supermarket',
+        answer: 'Please check the app.',
+        docs: [{ content: KNOWN.card?.doc as string, score: 0.83 }],
+      });
+    const judged = async (enricher: TopicsEnricher) => {
+      const g = probe();
+      await enricher.enrich([g], { rescore: false });
+      return g.found.kbGapScore as number;
+    };
+    const restarted = await createTopicsEnricher(options);
+    const before = await judged(live);
+    expect(before).toBeGreaterThan(0);
+    // Not to the bit: the built-in embedder's IDF table is not stored (a restart rebuilds it from
+    // one question a topic), so the question's nearness moves a little (0.553 against 0.579).
+    expect(Math.abs((await judged(restarted)) - before)).toBeLessThan(0.05);
+
+    // Without the stored reservoirs the restarted collector judges it cold, otherwise.
+    await store.command(`DELETE FROM ${store.database}.${GAP_STATE} WHERE project_id = {p:String}`, {
+      params: { p: project },
+    });
+    const cold = await judged(await createTopicsEnricher(options));
+    expect(Math.abs(cold - before)).toBeGreaterThan(0.2);
+  });
 
   it('reads the same weak retrieval as more of a gap for a question the traffic knows well, and again on a replay', async () => {
     // The history asks its 15 questions four times each, and a repeat is placed by its first
