@@ -24,6 +24,8 @@ import {
   topicsEmbedderFromConfig,
   topicsEnricherFromConfig,
 } from '../../../src/enrich/topics/enricher.ts';
+import { restoreGapState } from '../../../src/enrich/topics/gap-state.ts';
+import { GapCalibrator, PeerNearness, RelevanceCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TraceGeneration } from '../../../src/enrich/trace-enricher.ts';
 import { type LlmSpan, normalizeSpan } from '../../../src/normalize/index.ts';
 import { pairGenerations } from '../../../src/pipeline/assemble/pairing.ts';
@@ -531,6 +533,50 @@ describe('topics enricher', () => {
     });
     const cold = await judged(await createTopicsEnricher(options));
     expect(Math.abs(cold - before)).toBeGreaterThan(0.2);
+  });
+
+  it('skips a gap_state row it cannot read, says so once, and loads the others', async () => {
+    const at = '2026-12-05 00:00:00.000';
+    await store.insert(GAP_STATE, [
+      {
+        project_id: 'bad-state',
+        kind: 'retrieval',
+        key: 'retrieval',
+        sample: [0.5, 0.6],
+        seen: 2,
+        updated_at: at,
+      },
+      { project_id: 'bad-state', kind: 'bogus', key: '', sample: [0.1], seen: 1, updated_at: at },
+    ]);
+    const warnings: string[] = [];
+    try {
+      const enricher = await createTopicsEnricher({ store, onWarning: (m) => warnings.push(m) });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/1 stored gap_state rows skipped at restore \(gap_state row \d+: kind /);
+      expect(enricher.restored.errors).toEqual([]);
+      // The readable row loads: its two scores are the project's retrieval reservoir.
+      const calibrators = new Map<string, GapCalibrator>();
+      const calibrator = (projectId: string, scale: string) => {
+        const key = `${projectId}\u0000${scale}`;
+        const c = calibrators.get(key) ?? new GapCalibrator({ minSamples: 2 });
+        calibrators.set(key, c);
+        return c;
+      };
+      const holders = {
+        calibrators,
+        calibrator,
+        nearness: new PeerNearness(),
+        relevances: new RelevanceCalibrator(),
+      };
+      const { restored, errors } = await restoreGapState(store, holders);
+      expect(errors).toHaveLength(1);
+      expect(restored).toBeGreaterThanOrEqual(1);
+      const top = calibrator('bad-state', 'retrieval').reservoirs.top;
+      expect(top.count).toBe(2);
+      expect(top.percentile(0.55)).toBe(0.5);
+    } finally {
+      await store.command(`DELETE FROM ${store.database}.${GAP_STATE} WHERE project_id = 'bad-state'`);
+    }
   });
 
   it('reads the same weak retrieval as more of a gap for a question the traffic knows well, and again on a replay', async () => {
