@@ -1276,8 +1276,7 @@ export class TopicClusterer {
    * start, as the bench does to time it apart from the steady state.
    */
   nameRestored(): void {
-    for (const s of this.spaces.values())
-      while (s.unnamed !== false) this.nameNearest(s, this.bars(s).merge);
+    for (const s of this.spaces.values()) while (s.unnamed !== false) this.nameNearest(s, this.bars(s).merge);
   }
 
   /** Projects with topics. */
