@@ -65,8 +65,13 @@ function reservoirOf(
   return holders.relevances.reservoir(projectId);
 }
 
-/** How often a reservoir that takes values is written again: a crash loses at most this much of it. */
-export const GAP_STATE_EVERY_MS = 60_000;
+/**
+ * How often a reservoir that takes values is written again. A crash loses at
+ * most this much of it, a few minutes of a recent sample that barely moves in
+ * that time; more often would write each active project's samples (up to
+ * ≈ 130 KiB) every minute.
+ */
+export const GAP_STATE_EVERY_MS = 5 * 60_000;
 
 /** `gap_state` rows for the reservoirs that took values since they were last written, at most once every `everyMs`. */
 export class GapStateWriter {

@@ -4,7 +4,7 @@
 -- how near the project's earlier questions came to it, and its context
 -- relevance among the project's own: reservoirs of recent values (2,048 each,
 -- gaps.ts), which lived in memory alone. One row per reservoir, rewritten at
--- most once a minute while it takes values; the newest wins.
+-- most every five minutes while it takes values; the newest wins.
 --   kind: 'retrieval' (top scores, key = the score's scale: retrieval or
 --   rerank), 'relative' (the readings against the peers, key = scale),
 --   'nearness' (key = topic space), 'relevance' (key '').

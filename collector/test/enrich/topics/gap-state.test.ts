@@ -1,7 +1,7 @@
 /**
  * The gap reservoirs as gap_state keeps them: a stored reservoir loads back
  * to the same percentiles and threshold and carries on replacing as the live
- * one does, and the writer sends only what changed, at most once a minute.
+ * one does, and the writer sends only what changed, at most every five minutes.
  */
 import { describe, expect, it } from 'vitest';
 import { GAP_STATE_EVERY_MS, GapStateWriter } from '../../../src/enrich/topics/gap-state.ts';
@@ -34,7 +34,7 @@ describe('gap state', () => {
     expect(back.threshold()).toBe(live.threshold());
   });
 
-  it('writes each reservoir that took values, at most once a minute', () => {
+  it('writes each reservoir that took values, at most every five minutes', () => {
     const calibrators = new Map<string, GapCalibrator>();
     const calibrator = (projectId: string, scale: string) => {
       const key = `${projectId}\u0000${scale}`;
@@ -62,7 +62,7 @@ describe('gap state', () => {
       updated_at: '2026-12-05 00:00:00.000',
     });
     relevances.percentile('b', 0.5);
-    // Within the minute nothing is written; after it, only the reservoir that changed.
+    // Within the period nothing is written; after it, only the reservoir that changed.
     expect(writer.rows(new Date(at + GAP_STATE_EVERY_MS - 1))).toEqual([]);
     const next = writer.rows(new Date(at + GAP_STATE_EVERY_MS));
     expect(next.map((r) => [r.kind, r.seen])).toEqual([['relevance', 101]]);
