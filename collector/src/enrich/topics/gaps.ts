@@ -287,16 +287,16 @@ export class GapCalibrator {
     this.peerWeight = peerWeight;
   }
 
-  /**
-   * The thresholds to judge `topScore` by, given the question's nearness
-   * percentile (null when unknown); with `learn`, both then join the
-   * distributions (a question scored again must not count twice).
-   */
   /** The two reservoirs: the top scores, and the readings against the peers. */
   get reservoirs(): { top: RetrievalCalibrator; relative: RetrievalCalibrator } {
     return { top: this.top, relative: this.relative };
   }
 
+  /**
+   * The thresholds to judge `topScore` by, given the question's nearness
+   * percentile (null when unknown); with `learn`, both then join the
+   * distributions (a question scored again must not count twice).
+   */
   judge(topScore: number, peers: number | null, learn = true): GapThresholds {
     const own = this.top.thresholds(topScore);
     const relative =
