@@ -99,8 +99,7 @@ function gapRun(gapIntents: ReadonlySet<string>, at: ReadonlySet<number>, keep: 
       nearness = new PeerNearness();
       if (keep) {
         // What gap_state and the topics' rows give a restarted collector.
-        for (const t of c.topics('p'))
-          tracker.seed('p', t.topicId, { questions: t.graded, gaps: t.gapCount, scoreSum: t.gapScoreSum });
+        for (const counts of c.gapCounts()) tracker.seed(counts);
         calibrator.reservoirs.top.load(calibratorBefore.reservoirs.top.state());
         calibrator.reservoirs.relative.load(calibratorBefore.reservoirs.relative.state());
         for (const [key, reservoir] of nearnessBefore.entries())

@@ -166,9 +166,16 @@ export interface TopicView {
   representative: string;
   embedder: string;
   gapCount: number;
-  /** Questions given a gap score (`recordGapScore`), and the sum of those scores. */
-  graded: number;
-  gapScoreSum: number;
+}
+
+/** A live topic's gap counts, as its row keeps them: what a restarted gap tracker starts from. */
+export interface TopicGapCounts {
+  projectId: string;
+  topicId: string;
+  /** Questions given a gap score (`recordGapScore`), the gaps among them, and the scores' sum. */
+  questions: number;
+  gaps: number;
+  scoreSum: number;
 }
 
 /** Merged-away ids remembered for `resolve`; the oldest are forgotten first (late rows are rarely old). */
@@ -435,6 +442,13 @@ const SURE_FACTOR = 2;
 const FINAL_PASSES = 1000;
 
 /** Cosine between a unit query and a topic's centroid (its running sum), over `dims` when the query is sparse. */
+/** Sparse queries (the hashed embedder's) touch only their non-zero slots. */
+function nonZero(q: Float32Array): { nz: number[]; sparse: boolean } {
+  const nz: number[] = [];
+  for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
+  return { nz, sparse: nz.length < q.length / 4 };
+}
+
 function similarity(q: Float32Array, t: Topic, dims: number[] | undefined): number {
   if (t.sqNorm <= 0) return 0;
   const sum = t.sum;
@@ -764,10 +778,7 @@ export class TopicClusterer {
   /** `added`: what the topic's sum grows by, when not the unit query itself (a centred space's). */
   private place(s: Space, question: string, q: Float32Array, added: Float32Array = q): Assignment {
     const at = this.now();
-    // Sparse queries (the hashed embedder's) touch only their non-zero slots.
-    const nz: number[] = [];
-    for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
-    const sparse = nz.length < q.length / 4;
+    const { nz, sparse } = nonZero(q);
     const bars = this.bars(s);
     // Warming up: near-duplicates join, and any nearest topic is a merge candidate for the pass to judge.
     if (s.calibration && s.questions < CALIBRATION_MIN) {
@@ -1068,14 +1079,9 @@ export class TopicClusterer {
       // Checked now: not again before another period has passed.
       small.lastSeq = s.seq;
       if (hosts === 0) continue;
-      const q = Float32Array.from(small.sum, (x) => x / Math.sqrt(small.sqNorm));
-      const nz: number[] = [];
-      for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
-      const { best, bestSim } = this.nearest(
+      const { best, bestSim } = this.nearestTopic(
         s,
-        q,
-        nz,
-        nz.length < q.length / 4,
+        small,
         bar,
         (t) => t !== small && t.size > this.smallSize,
         hosts,
@@ -1127,13 +1133,7 @@ export class TopicClusterer {
       // The most recent first; a topic merged away since it was listed is skipped.
       const t = queue.pop() as Topic;
       if (t.sqNorm <= 0 || s.byId.get(t.id) !== t) continue;
-      const inv = 1 / Math.sqrt(t.sqNorm);
-      const q = t.sum.map((x) => x * inv);
-      const nz: number[] = [];
-      for (let i = 0; i < q.length; i++) if (q[i] !== 0) nz.push(i);
-      const other = (o: Topic) => o !== t;
-      const sparse = nz.length < q.length / 4;
-      const near = this.nearest(s, q, nz, sparse, bar, other, s.topics.length - 1);
+      const near = this.nearestTopic(s, t, bar, (o) => o !== t, s.topics.length - 1);
       // Its two nearest, as a question names the topic it joins and the runner-up.
       for (const [o, sim] of [
         [near.best, near.bestSim],
@@ -1142,6 +1142,20 @@ export class TopicClusterer {
         if (o && sim >= bar) s.candidates.add(`${o.id} ${t.id}`);
     }
     if (queue.length === 0) s.unnamed = false;
+  }
+
+  /** `nearest` searched from a topic's centroid, as from a question. */
+  private nearestTopic(
+    s: Space,
+    t: Topic,
+    floor: number,
+    eligible: (o: Topic) => boolean,
+    eligibleCount: number,
+    places: 1 | 2 = 2,
+  ): Nearest {
+    const q = Float32Array.from(t.sum, (x) => x / Math.sqrt(t.sqNorm));
+    const { nz, sparse } = nonZero(q);
+    return this.nearest(s, q, nz, sparse, floor, eligible, eligibleCount, places);
   }
 
   private absorb(s: Space, keep: Topic, drop: Topic): void {
@@ -1279,9 +1293,17 @@ export class TopicClusterer {
     for (const s of this.spaces.values()) while (s.unnamed !== false) this.nameNearest(s, this.bars(s).merge);
   }
 
-  /** Projects with topics. */
-  projects(): string[] {
-    return [...this.byProject.keys()];
+  /** Every live topic's gap counts (no label is read, unlike `topics()`). */
+  *gapCounts(): Generator<TopicGapCounts> {
+    for (const s of this.spaces.values())
+      for (const t of s.topics)
+        yield {
+          projectId: s.projectId,
+          topicId: t.id,
+          questions: t.graded,
+          gaps: t.gapCount,
+          scoreSum: t.gapScoreSum,
+        };
   }
 
   /** A live topic of the project under this very id (no alias followed). */
@@ -1316,8 +1338,6 @@ export class TopicClusterer {
       representative: t.representative,
       embedder: s.embedderId,
       gapCount: t.gapCount,
-      graded: t.graded,
-      gapScoreSum: t.gapScoreSum,
     };
   }
 

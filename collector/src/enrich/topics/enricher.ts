@@ -246,9 +246,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   });
   const { restored, errors } = await restoreTopics(options.store, clusterer);
   // Each topic's mean gap score, which every question's score blends in, carries on from its row.
-  for (const projectId of clusterer.projects())
-    for (const t of clusterer.topics(projectId))
-      gaps.seed(projectId, t.topicId, { questions: t.graded, gaps: t.gapCount, scoreSum: t.gapScoreSum });
+  for (const counts of clusterer.gapCounts()) gaps.seed(counts);
   const external = options.embedderInstance ?? makeEmbedder(embedderConfig);
   const calibrators = new Map<string, GapCalibrator>();
   const nearness = new PeerNearness(options.calibrator);

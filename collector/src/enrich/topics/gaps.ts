@@ -8,6 +8,8 @@
  * was not given do not count either way; with none at all the flag is null
  * (the column stays NULL and `kb_gaps` skips the row).
  */
+
+import type { TopicGapCounts } from './clusterer.ts';
 import { RecentQuestions } from './recent-questions.ts';
 
 export const GAP_SIGNALS = [
@@ -522,11 +524,8 @@ export class GapTracker {
    * on after a restart instead of starting from the question that follows.
    * The trend windows and samples start empty.
    */
-  seed(
-    projectId: string,
-    topicId: string,
-    counts: { questions: number; gaps: number; scoreSum: number },
-  ): void {
+  seed(counts: TopicGapCounts): void {
+    const { projectId, topicId } = counts;
     const key = `${projectId}\u0000${topicId}`;
     if (this.topics.has(key) || counts.questions <= 0) return;
     const gaps = Math.min(counts.gaps, counts.questions);
