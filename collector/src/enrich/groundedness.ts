@@ -200,12 +200,14 @@ export function createGroundednessEnricher(options: GroundednessEnricherOptions 
 
   return {
     name: 'groundedness',
-    async enrich(generations): Promise<TraceEnrichment> {
+    async enrich(delivered): Promise<TraceEnrichment> {
+      // A step of the app's own (a title, a guard's verdict, a question rewritten for
+      // retrieval) answers no user: nothing of it is grounded or judged relevant.
+      const generations = delivered.filter((g) => g.pair.appStep === undefined);
+      if (generations.length === 0) return { rows: { evaluations: [] } };
       const scores = await score(
         generations.map((g) => ({
-          // A step of the app's own (a title, a guard's verdict, a question rewritten for
-          // retrieval) answers no user: nothing of it is grounded or judged relevant.
-          answer: g.pair.appStep === undefined ? g.pair.answer : '',
+          answer: g.pair.answer,
           question: g.pair.question,
           context: g.pair.context,
         })),

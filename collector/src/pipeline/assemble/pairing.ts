@@ -49,9 +49,9 @@ export interface GenerationPair {
   answeredLater?: true;
   /**
    * Set on a step of the app's own, with a prompt of its own, rather than an
-   * answer to its user; topics and gaps leave it out (groundedness still
-   * scores it: recovery takes a generation with a completion and neither
-   * groundedness nor relevance for one a dead process left unscored):
+   * answer to its user; groundedness, topics and gaps leave it out, and the
+   * trace stage writes it to `llm_spans.app_step`, which tells recovery the
+   * step was seen though it has no scores:
    * - `feeds`: the next generation asks its answer as its question, or a
    *   retrieval before that searches with it (a question rewritten for
    *   retrieval, a hypothetical answer searched with);
