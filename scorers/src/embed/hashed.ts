@@ -181,6 +181,29 @@ export interface HashedEmbedderOptions {
   bigramWeight?: number;
 }
 
+/**
+ * What an embedder learnt from one project's texts (`HashedEmbedder.state()`),
+ * so a restarted collector embeds as the running one did: the IDF table's
+ * counts, the student part's running mean, and whether the student reads the
+ * project's language. Without it, a restart rebuilds the table from one
+ * question per topic, and every cosine, so every question's nearness, moves a
+ * little (docs/topics.md, "Restarts").
+ */
+export interface HashedEmbedderState {
+  /** Texts counted into the IDF table. */
+  documents: number;
+  /** The IDF table's non-zero slots, ascending, and how many texts said each. */
+  slots: number[];
+  counts: number[];
+  /** The student part's running mean, and how many texts it averages (capped at its window). */
+  mean: number[];
+  meanSeen: number;
+  /** Moving average of the share of content words the student knows, over `coverageSeen` texts. */
+  coverage: number;
+  coverageSeen: number;
+  studentReads: boolean;
+}
+
 interface Feature {
   hash: number;
   weight: number;
@@ -302,6 +325,61 @@ export class HashedEmbedder implements SyncEmbedder {
   /** Texts whose document frequencies are counted so far. */
   get documents(): number {
     return this.docs;
+  }
+
+  /** What this embedder learnt, as `load` takes it back. */
+  state(): HashedEmbedderState {
+    const slots: number[] = [];
+    const counts: number[] = [];
+    for (let b = 0; b < DF_SIZE; b++) {
+      const c = this.df[b] as number;
+      if (c === 0) continue;
+      slots.push(b);
+      counts.push(c);
+    }
+    return {
+      documents: this.docs,
+      slots,
+      counts,
+      mean: [...this.wordMean],
+      meanSeen: this.wordSeen,
+      coverage: this.coverage,
+      coverageSeen: this.coverageSeen,
+      studentReads: this.studentReads,
+    };
+  }
+
+  /**
+   * Takes a stored state in place of what this embedder learnt. Throws, and
+   * changes nothing, when the state cannot be this embedder's (a mean of
+   * another width, a slot outside the table).
+   */
+  load(state: HashedEmbedderState): void {
+    const { slots, counts, mean } = state;
+    if (slots.length !== counts.length)
+      throw new Error(`embedder state: ${slots.length} IDF slots but ${counts.length} counts`);
+    if (mean.length !== this.wordMean.length)
+      throw new Error(
+        `embedder state: a mean of ${mean.length} components, this embedder has ${this.wordMean.length}`,
+      );
+    const whole = (x: number, max: number) => Number.isInteger(x) && x >= 0 && x <= max;
+    const bad = slots.findIndex((b, i) => !whole(b, DF_SIZE - 1) || !whole(counts[i] as number, 0xffffffff));
+    if (bad >= 0)
+      throw new Error(`embedder state: IDF slot ${slots[bad]} (count ${counts[bad]}) is not in the table`);
+    if (!whole(state.documents, Number.MAX_SAFE_INTEGER))
+      throw new Error(`embedder state: documents must be a whole number, got ${state.documents}`);
+    if (!mean.every(Number.isFinite) || !Number.isFinite(state.coverage))
+      throw new Error('embedder state: the mean and coverage must be finite');
+    this.df.fill(0);
+    slots.forEach((b, i) => {
+      this.df[b] = counts[i] as number;
+    });
+    this.docs = state.documents;
+    this.wordMean.set(mean);
+    this.wordSeen = Math.min(Math.max(0, Math.floor(state.meanSeen)), MEAN_WINDOW);
+    this.coverage = state.coverage;
+    this.coverageSeen = Math.min(Math.max(0, Math.floor(state.coverageSeen)), COVERAGE_WINDOW);
+    this.studentReads = state.studentReads;
   }
 
   /** Counts a text towards the IDF table (and the word-vector mean) without embedding it. */

@@ -2,6 +2,7 @@ export { DEFAULT_VECTOR_CACHE, VectorCache } from './cache.ts';
 export {
   HashedEmbedder,
   type HashedEmbedderOptions,
+  type HashedEmbedderState,
   isFunctionWord,
   isStopword,
   STUDENT_SHARE,

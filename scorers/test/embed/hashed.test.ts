@@ -166,3 +166,55 @@ describe('HashedEmbedder feature weights', () => {
     }
   });
 });
+
+describe('HashedEmbedder state', () => {
+  const history = [
+    'how do i top up my card',
+    'my card payment was declined',
+    'where is my new card, it has not arrived',
+    'can i change my pin at an atm',
+    'why was i charged a fee for this transfer',
+    'my transfer has not arrived yet',
+    'is there a fee for topping up by bank transfer',
+    'i want to cancel a transfer i made by mistake',
+  ];
+  const probes = [
+    'my new card still has not come',
+    'transfer fee charged twice',
+    'paymnet declined at the shop',
+  ];
+
+  it('carries what a project taught it over a restart, through JSON, to the bit', () => {
+    const live = HashedEmbedder.withStudent();
+    for (let i = 0; i < 5; i++) for (const t of history) live.embedOne(`${t} ${i}`);
+    const stored = JSON.parse(JSON.stringify(live.state()));
+    expect(stored.documents).toBe(40);
+    expect(stored.slots.length).toBe(stored.counts.length);
+    expect(stored.slots.length).toBeGreaterThan(100);
+    const restarted = HashedEmbedder.withStudent();
+    restarted.load(stored);
+    // One question each: what a restart without the state teaches (a representative per topic).
+    const rebuilt = HashedEmbedder.withStudent();
+    for (const t of history) rebuilt.observe(t);
+    for (const p of probes) {
+      // Both go on learning from the same texts, and stay equal.
+      const a = live.embedOne(p);
+      expect([...restarted.embedOne(p)]).toEqual([...a]);
+      expect(cosine(rebuilt.embedOne(p), a)).toBeLessThan(0.999);
+    }
+    expect(restarted.state()).toEqual(live.state());
+  });
+
+  it('refuses a state that is not its own and keeps what it had', () => {
+    const e = HashedEmbedder.withStudent();
+    for (const t of history) e.observe(t);
+    const before = e.state();
+    const wrongWidth = { ...before, mean: before.mean.slice(1) };
+    expect(() => e.load(wrongWidth)).toThrow(/a mean of 95 components, this embedder has 96/);
+    expect(() => e.load({ ...before, slots: [1 << 16], counts: [1] })).toThrow(/IDF slot 65536/);
+    expect(() => e.load({ ...before, counts: before.counts.slice(1) })).toThrow(/slots but/);
+    // The plain hashed embedder has no student mean to take.
+    expect(() => new HashedEmbedder().load(before)).toThrow(/this embedder has 0/);
+    expect(e.state()).toEqual(before);
+  });
+});
