@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { clickHouseTime } from '../store/json-each-row.ts';
 import type { Store } from '../store/store.ts';
 import { FEEDBACK, LLM_SPANS, qualifiedTable } from '../store/tables.ts';
 
@@ -32,7 +33,7 @@ export function toClickHouseTime(value: string | undefined, fallback: string): s
   if (value === undefined || value === '') return fallback;
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (!Number.isFinite(ms)) throw new Error(`not a date: ${value} (use YYYY-MM-DD or an ISO date-time)`);
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  return clickHouseTime(new Date(ms));
 }
 
 export function filterParams(filter: PreferenceFilter): Record<string, unknown> {

@@ -5,6 +5,11 @@ function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
+/** A UTC `DateTime64(3)` literal (`2026-12-05 18:42:01.000`), as every timestamp column of ours takes it. */
+export function clickHouseTime(d: Date): string {
+  return d.toISOString().replace('T', ' ').replace('Z', '');
+}
+
 export function toJsonEachRow(rows: readonly Row[]): string {
   let out = '';
   for (const row of rows) out += `${JSON.stringify(row, replacer)}\n`;

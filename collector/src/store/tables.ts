@@ -10,6 +10,7 @@ export const RETRIEVAL_DOCUMENTS = 'retrieval_documents';
 export const EVALUATIONS = 'evaluations';
 export const TOPICS = 'topics';
 export const GAP_STATE = 'gap_state';
+export const EMBEDDER_STATE = 'embedder_state';
 export const FEEDBACK = 'feedback';
 /** The trace stage's ledger of quality scores; feeds llm_quality_hourly. */
 export const QUALITY_EVENTS = 'quality_events';
@@ -25,6 +26,7 @@ export const WRITABLE_TABLES = [
   EVALUATIONS,
   TOPICS,
   GAP_STATE,
+  EMBEDDER_STATE,
   FEEDBACK,
   QUALITY_EVENTS,
 ] as const;

@@ -393,6 +393,7 @@ describe('the doc matches the schema', () => {
   it('documents every table the DDL creates, and every column the DDL names', () => {
     const tables = ddlColumns(DDL_DIR);
     expect([...tables.keys()].sort()).toEqual([
+      'embedder_state',
       'evaluations',
       'evaluations_hourly',
       'feedback',
@@ -444,7 +445,7 @@ describe('the doc matches the schema', () => {
       `SELECT name, engine, sorting_key, partition_key FROM system.tables
        WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'schema_migrations'`,
     );
-    expect(tables).toHaveLength(16);
+    expect(tables).toHaveLength(17);
     for (const { name, engine, sorting_key, partition_key } of tables) {
       const section = sections.get(name) ?? '';
       const key = sorting_key.replace(/^\((.*)\)$/, '$1');

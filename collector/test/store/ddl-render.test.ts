@@ -29,6 +29,7 @@ describe('DDL templates', () => {
       '19_topic_term_counts',
       '20_app_step',
       '21_gap_state',
+      '22_embedder_state',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -124,6 +125,8 @@ describe('DDL templates', () => {
       // 021 makes gap_state, and adds the graded gap counts to topics_local
       'gap_state',
       'topics',
+      // 022 makes embedder_state
+      'embedder_state',
     ]);
     // The roll-up's view reads the ledger's new column on each shard's local tables.
     const modified = statements.find((s) =>

@@ -39,9 +39,11 @@ import {
   CALIBRATED_TOPIC_THRESHOLDS,
   HASHED_TOPIC_THRESHOLDS,
   HashedEmbedder,
+  type HashedEmbedderState,
   questionText,
   type TopicThresholds,
 } from '@oversight/scorers/embed';
+import { clickHouseTime } from '../../store/json-each-row.ts';
 import { CentroidIndex } from './centroid-index.ts';
 import { contentTerms, countTopicTerms, ProjectTerms, restoredTerms, topicLabel } from './labels.ts';
 import { ProjectedIndex } from './projected-index.ts';
@@ -527,8 +529,8 @@ function tombstone(s: Space, id: string, at: Date, mergedInto = '0'): TopicRow {
     label: '',
     top_terms: [],
     size: 0,
-    first_seen: formatDate(at),
-    last_seen: formatDate(at),
+    first_seen: clickHouseTime(at),
+    last_seen: clickHouseTime(at),
     representative: '',
     embedder: s.embedderId,
     // Nothing is rebuilt from a tombstone; a merge pass can bury dozens.
@@ -604,10 +606,6 @@ function hashId(...parts: string[]): string {
   return (id === 0n ? 1n : id).toString();
 }
 
-function formatDate(d: Date): string {
-  return d.toISOString().replace('T', ' ').replace('Z', '');
-}
-
 export class TopicClusterer {
   readonly assignThreshold: number;
   readonly mergeThreshold: number;
@@ -627,6 +625,8 @@ export class TopicClusterer {
   /** The same spaces by project: lookups by project id run per question and per batch. */
   private readonly byProject = new Map<string, Space[]>();
   private readonly embedders = new Map<string, HashedEmbedder>();
+  /** Projects whose built-in embedder took its stored state: a restore does not teach it again. */
+  private readonly learnt = new Set<string>();
   private readonly makeBuiltin: (dimension: number) => HashedEmbedder;
   /**
    * Merged-away topic id → surviving id, per project, so late rows still
@@ -677,6 +677,26 @@ export class TopicClusterer {
       this.embedders.set(projectId, e);
     }
     return e;
+  }
+
+  /** Every project's built-in embedder made so far. */
+  builtinEmbedders(): IterableIterator<[string, HashedEmbedder]> {
+    return this.embedders.entries();
+  }
+
+  /**
+   * Gives a project's built-in embedder what it learnt before a restart
+   * (`embedder_state`), before `restore()`: a restore then leaves it as it is
+   * instead of teaching it one question per topic. False, and nothing
+   * changes, when the state is another embedder's (another student's weights).
+   * Throws when the state cannot be read as this embedder's.
+   */
+  loadBuiltin(projectId: string, embedderId: string, state: HashedEmbedderState): boolean {
+    const e = this.builtinEmbedder(projectId);
+    if (e.id !== embedderId) return false;
+    e.load(state);
+    this.learnt.add(projectId);
+    return true;
   }
 
   /** A geometry's own bars, taken as they are; undefined for a space to calibrate. */
@@ -1231,7 +1251,7 @@ export class TopicClusterer {
     // before any later row of a topic founded again under the same id.
     const at = t.lastSeen.getTime() + 1;
     const row = tombstone(s, t.id, new Date(at), mergedInto);
-    row.first_seen = formatDate(t.firstSeen);
+    row.first_seen = clickHouseTime(t.firstSeen);
     row.representative = t.representative;
     this.tombstones.push(row);
     return at;
@@ -1367,8 +1387,8 @@ export class TopicClusterer {
       label: v.label,
       top_terms: v.topTerms,
       size: t.size,
-      first_seen: formatDate(t.firstSeen),
-      last_seen: formatDate(t.lastSeen),
+      first_seen: clickHouseTime(t.firstSeen),
+      last_seen: clickHouseTime(t.lastSeen),
       representative: t.representative,
       embedder: s.embedderId,
       // Raw, in a centred space too: its frame is rebuilt from these after a restart.
@@ -1464,10 +1484,12 @@ export class TopicClusterer {
       writeColumn(s, t);
       s.byId.set(t.id, t);
       if (s.calibration) calibrate(s.calibration, sum);
-      // The IDF table is not stored; one question per topic gives a restarted
-      // embedder the project's vocabulary back before traffic resumes.
-      const builtin = this.builtinEmbedder(r.project_id);
-      if (builtin.topicSpaces.includes(r.embedder)) builtin.observe(r.representative);
+      // Without its stored state (`loadBuiltin`), one question per topic gives a
+      // restarted embedder the project's vocabulary back before traffic resumes.
+      if (!this.learnt.has(r.project_id)) {
+        const builtin = this.builtinEmbedder(r.project_id);
+        if (builtin.topicSpaces.includes(r.embedder)) builtin.observe(r.representative);
+      }
       s.questions += size;
       for (const [term, c] of terms) s.vocabulary.add(term, c);
       s.unnamed = true;

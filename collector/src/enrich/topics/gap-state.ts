@@ -10,9 +10,11 @@
  * in their rows, were half of it; docs/topics.md, "Restarts").
  */
 import { z } from 'zod';
+import { clickHouseTime } from '../../store/json-each-row.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { GAP_STATE, qualifiedTable } from '../../store/tables.ts';
 import type { GapCalibrator, PeerNearness, RelevanceCalibrator, RetrievalCalibrator } from './gaps.ts';
+import { STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
 
 /** What holds the reservoirs: the topics enricher's calibrators, keyed as it keys them. */
 export interface GapStateHolders {
@@ -65,40 +67,27 @@ function reservoirOf(
   return holders.relevances.reservoir(projectId);
 }
 
-/**
- * How often a reservoir that takes values is written again. A crash loses at
- * most this much of it, a few minutes of a recent sample that barely moves in
- * that time; more often would write each active project's samples (up to
- * ≈ 130 KiB) every minute.
- */
-export const GAP_STATE_EVERY_MS = 5 * 60_000;
-
 /** `gap_state` rows for the reservoirs that took values since they were last written, at most once every `everyMs`. */
 export class GapStateWriter {
-  private readonly written = new WeakMap<RetrievalCalibrator, number>();
-  private last = Number.NEGATIVE_INFINITY;
-
+  private readonly rewrites: StateRewrites<RetrievalCalibrator>;
   private readonly holders: GapStateHolders;
-  private readonly everyMs: number;
 
-  constructor(holders: GapStateHolders, everyMs = GAP_STATE_EVERY_MS) {
+  constructor(holders: GapStateHolders, everyMs = STATE_EVERY_MS) {
     this.holders = holders;
-    this.everyMs = everyMs;
+    this.rewrites = new StateRewrites(everyMs);
   }
 
   /** Marks what a restore loaded as written: it is in the table already. */
   loaded(reservoir: RetrievalCalibrator): void {
-    this.written.set(reservoir, reservoir.count);
+    this.rewrites.loaded(reservoir, reservoir.count);
   }
 
   rows(at: Date): Row[] {
-    if (at.getTime() - this.last < this.everyMs) return [];
-    this.last = at.getTime();
-    const updated = at.toISOString().replace('T', ' ').replace('Z', '');
+    if (!this.rewrites.due(at)) return [];
+    const updated = clickHouseTime(at);
     const rows: Row[] = [];
     for (const { projectId, kind, key, reservoir } of located(this.holders)) {
-      if (this.written.get(reservoir) === reservoir.count) continue;
-      this.written.set(reservoir, reservoir.count);
+      if (!this.rewrites.take(reservoir, reservoir.count)) continue;
       const { sample, seen } = reservoir.state();
       rows.push({ project_id: projectId, kind, key, sample, seen, updated_at: updated });
     }

@@ -33,7 +33,7 @@ import { toLlmSpanRow } from '../../../src/pipeline/transform/llm-rows.ts';
 import { toFeedbackRow } from '../../../src/pipeline/transform/record-rows.ts';
 import { feedbackEntry } from '../../../src/receive/feedback.ts';
 import type { Row, Store } from '../../../src/store/store.ts';
-import { FEEDBACK, GAP_STATE, LLM_SPANS, TOPICS } from '../../../src/store/tables.ts';
+import { EMBEDDER_STATE, FEEDBACK, GAP_STATE, LLM_SPANS, TOPICS } from '../../../src/store/tables.ts';
 import { storeBackends } from '../../helpers/store-backends.ts';
 import { spanWith } from '../../normalize/span-fixture.ts';
 
@@ -520,12 +520,24 @@ describe('topics enricher', () => {
       await enricher.enrich([g], { rescore: false });
       return g.found.kbGapScore as number;
     };
+    // The project's built-in embedder is stored too, once, with what it learnt from the history.
+    expect((rows[EMBEDDER_STATE] ?? []).map((r) => [r.project_id, r.documents])).toEqual([
+      [project, history.length],
+    ]);
     const restarted = await createTopicsEnricher(options);
     const before = await judged(live);
     expect(before).toBeGreaterThan(0);
-    // Not to the bit: the built-in embedder's IDF table is not stored (a restart rebuilds it from
-    // one question a topic), so the question's nearness moves a little (0.553 against 0.579).
-    expect(Math.abs((await judged(restarted)) - before)).toBeLessThan(0.05);
+    // To the bit: the restarted embedder weighs the question's words as the live one does.
+    expect(await judged(restarted)).toBe(before);
+
+    // Without the embedder's state a restart rebuilds its IDF table from one question per topic:
+    // the question's nearness moves a little (0.579 against 0.553 live).
+    await store.command(`DELETE FROM ${store.database}.${EMBEDDER_STATE} WHERE project_id = {p:String}`, {
+      params: { p: project },
+    });
+    const relearnt = await judged(await createTopicsEnricher(options));
+    expect(relearnt).not.toBe(before);
+    expect(Math.abs(relearnt - before)).toBeLessThan(0.05);
 
     // Without the stored reservoirs the restarted collector judges it cold, otherwise.
     await store.command(`DELETE FROM ${store.database}.${GAP_STATE} WHERE project_id = {p:String}`, {
@@ -576,6 +588,49 @@ describe('topics enricher', () => {
       expect(top.percentile(0.55)).toBe(0.5);
     } finally {
       await store.command(`DELETE FROM ${store.database}.${GAP_STATE} WHERE project_id = 'bad-state'`);
+    }
+  });
+
+  it('skips an embedder_state row it cannot read, says so once, and loads the others', async () => {
+    const at = '2026-12-05 00:00:00.000';
+    const id = HashedEmbedder.withStudent().id;
+    const state = (project: string, embedder: string, mean: number[]) => ({
+      project_id: project,
+      embedder,
+      documents: 7,
+      df_slots: [5, 9],
+      df_counts: [7, 2],
+      mean,
+      mean_seen: 7,
+      coverage: 0.9,
+      coverage_seen: 7,
+      student_reads: true,
+      updated_at: at,
+    });
+    const mean = Array.from({ length: 96 }, (_, i) => i / 1000);
+    await store.insert(EMBEDDER_STATE, [
+      state('embedder-good', id, mean),
+      state('embedder-bad', id, [0.1, 0.2, 0.3]),
+      // Another student's: left alone, no error (its topics are in that student's space too).
+      state('embedder-other', 'builtin:hashed-student-v1:1024+96:0.4:old', mean),
+    ]);
+    const warnings: string[] = [];
+    try {
+      const enricher = await createTopicsEnricher({ store, onWarning: (m) => warnings.push(m) });
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /^topics: 1 stored embedder_state rows skipped at restore; .*\(embedder_state row \d+ \(project embedder-bad\): embedder state: a mean of 3 components, this embedder has 96\)$/,
+        ),
+      ]);
+      const good = enricher.clusterer.builtinEmbedder('embedder-good').state();
+      expect(good).toMatchObject({ documents: 7, slots: [5, 9], counts: [7, 2], meanSeen: 7, coverage: 0.9 });
+      expect(good.mean).toEqual(mean);
+      expect(enricher.clusterer.builtinEmbedder('embedder-bad').documents).toBe(0);
+      expect(enricher.clusterer.builtinEmbedder('embedder-other').documents).toBe(0);
+    } finally {
+      await store.command(
+        `DELETE FROM ${store.database}.${EMBEDDER_STATE} WHERE project_id LIKE 'embedder-%'`,
+      );
     }
   });
 

@@ -4,13 +4,14 @@
  * one does, and the writer sends only what changed, at most every five minutes.
  */
 import { describe, expect, it } from 'vitest';
-import { GAP_STATE_EVERY_MS, GapStateWriter } from '../../../src/enrich/topics/gap-state.ts';
+import { GapStateWriter } from '../../../src/enrich/topics/gap-state.ts';
 import {
   GapCalibrator,
   PeerNearness,
   RelevanceCalibrator,
   RetrievalCalibrator,
 } from '../../../src/enrich/topics/gaps.ts';
+import { STATE_EVERY_MS } from '../../../src/enrich/topics/state-rewrites.ts';
 
 const scores = (n: number, seed: number) =>
   Array.from({ length: n }, (_, i) => ((i * 7919 + seed) % 1000) / 1000);
@@ -63,8 +64,8 @@ describe('gap state', () => {
     });
     relevances.percentile('b', 0.5);
     // Within the period nothing is written; after it, only the reservoir that changed.
-    expect(writer.rows(new Date(at + GAP_STATE_EVERY_MS - 1))).toEqual([]);
-    const next = writer.rows(new Date(at + GAP_STATE_EVERY_MS));
+    expect(writer.rows(new Date(at + STATE_EVERY_MS - 1))).toEqual([]);
+    const next = writer.rows(new Date(at + STATE_EVERY_MS));
     expect(next.map((r) => [r.kind, r.seen])).toEqual([['relevance', 101]]);
   });
 });

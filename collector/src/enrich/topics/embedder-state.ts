@@ -1,0 +1,141 @@
+/**
+ * What each project's built-in topics embedder learnt from its questions (the
+ * IDF table of its hashed features, the running mean its student part is
+ * centred on, whether the student reads the project's language), kept in
+ * `embedder_state` (migration 022) so a restarted collector embeds a
+ * question as the running one did. Rebuilt from one question per topic
+ * instead, the table weighted words differently after a restart, and every
+ * question's nearness to its peers, which its gap score is read against,
+ * moved with it (the enricher's restart test: 0.579 against 0.553 live).
+ */
+import { z } from 'zod';
+import { clickHouseTime } from '../../store/json-each-row.ts';
+import type { Row, Store } from '../../store/store.ts';
+import { EMBEDDER_STATE, qualifiedTable } from '../../store/tables.ts';
+import type { TopicClusterer } from './clusterer.ts';
+import { STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
+
+type Holder = Pick<TopicClusterer, 'builtinEmbedders'>;
+type Embedder = ReturnType<TopicClusterer['builtinEmbedder']>;
+
+/** `embedder_state` rows for the embedders that learnt since they were last written, at most once every `everyMs`. */
+export class EmbedderStateWriter {
+  private readonly rewrites: StateRewrites<Embedder>;
+  private readonly clusterer: Holder;
+
+  constructor(clusterer: Holder, everyMs = STATE_EVERY_MS) {
+    this.clusterer = clusterer;
+    this.rewrites = new StateRewrites(everyMs);
+  }
+
+  /** Marks what a restore loaded as written: it is in the table already. */
+  loaded(embedder: Embedder): void {
+    this.rewrites.loaded(embedder, embedder.documents);
+  }
+
+  rows(at: Date): Row[] {
+    if (!this.rewrites.due(at)) return [];
+    const updated = clickHouseTime(at);
+    const rows: Row[] = [];
+    for (const [projectId, e] of this.clusterer.builtinEmbedders()) {
+      if (!this.rewrites.take(e, e.documents)) continue;
+      const s = e.state();
+      rows.push({
+        project_id: projectId,
+        embedder: e.id,
+        documents: s.documents,
+        df_slots: s.slots,
+        df_counts: s.counts,
+        mean: s.mean,
+        mean_seen: s.meanSeen,
+        coverage: s.coverage,
+        coverage_seen: s.coverageSeen,
+        student_reads: s.studentReads,
+        updated_at: updated,
+      });
+    }
+    return rows;
+  }
+}
+
+const count = z.union([z.number(), z.string()]).transform(Number).pipe(z.number().int().nonnegative());
+
+const embedderStateRow = z.object({
+  project_id: z.string().min(1),
+  embedder: z.string().min(1),
+  documents: count,
+  df_slots: z.array(z.number()),
+  df_counts: z.array(z.number()),
+  mean: z.array(z.number()),
+  mean_seen: count,
+  coverage: z.number(),
+  coverage_seen: count,
+  student_reads: z.union([z.boolean(), z.number()]).transform(Boolean),
+});
+
+/**
+ * Rows per page: a busy project's table fills most of its 65,536 slots, so a
+ * row can be half a MiB of JSON, and a page must not hold every project's.
+ */
+const PAGE = 64;
+
+/**
+ * Gives each project's built-in embedder its stored state, before the topics
+ * are restored (`TopicClusterer.loadBuiltin`). A row that cannot be read is
+ * reported and skipped, and its project relearns from its topics' questions;
+ * a row for another embedder (another student's weights) is left alone.
+ */
+export async function restoreEmbedderState(
+  store: Pick<Store, 'query' | 'database'>,
+  clusterer: Pick<TopicClusterer, 'loadBuiltin' | 'builtinEmbedder'>,
+  writer?: EmbedderStateWriter,
+): Promise<{ restored: number; other: number; errors: string[] }> {
+  const sql = `SELECT project_id, embedder, documents, df_slots, df_counts, mean, mean_seen, coverage,
+       coverage_seen, student_reads
+FROM ${qualifiedTable(store.database, EMBEDDER_STATE)} FINAL
+WHERE (project_id, embedder) > ({project:String}, {embedder:String})
+ORDER BY project_id, embedder
+LIMIT {limit:UInt32}`;
+  const errors: string[] = [];
+  let restored = 0;
+  let other = 0;
+  let after = { project: '', embedder: '' };
+  for (let read = 0; ; ) {
+    const rows = await store.query<Record<string, unknown>>(sql, { params: { ...after, limit: PAGE } });
+    for (const raw of rows) {
+      const at = read++;
+      const parsed = embedderStateRow.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        errors.push(`embedder_state row ${at}: ${issue?.path.join('.')} ${issue?.message}`);
+        continue;
+      }
+      const r = parsed.data;
+      try {
+        const state = {
+          documents: r.documents,
+          slots: r.df_slots,
+          counts: r.df_counts,
+          mean: r.mean,
+          meanSeen: r.mean_seen,
+          coverage: r.coverage,
+          coverageSeen: r.coverage_seen,
+          studentReads: r.student_reads,
+        };
+        if (!clusterer.loadBuiltin(r.project_id, r.embedder, state)) {
+          other++;
+          continue;
+        }
+      } catch (err) {
+        errors.push(`embedder_state row ${at} (project ${r.project_id}): ${(err as Error).message}`);
+        continue;
+      }
+      writer?.loaded(clusterer.builtinEmbedder(r.project_id));
+      restored++;
+    }
+    const last = rows.at(-1);
+    if (!last || rows.length < PAGE) break;
+    after = { project: String(last.project_id), embedder: String(last.embedder) };
+  }
+  return { restored, other, errors };
+}
