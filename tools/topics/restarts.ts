@@ -110,6 +110,7 @@ function gapRun(gapIntents: ReadonlySet<string>, at: ReadonlySet<number>, keep: 
     new TopicClusterer({
       builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER,
       onMerge: (p, from, into) => tracker.merge(p, from, into),
+      gapColumns: (p, t) => tracker.columns(p, t),
     });
   let c = make();
   let calibrator = new GapCalibrator();
@@ -122,14 +123,14 @@ function gapRun(gapIntents: ReadonlySet<string>, at: ReadonlySet<number>, keep: 
       const learnt = learntBy(c);
       c = make();
       if (keep === 'all') teach(c, learnt);
-      c.restore(snapshot);
+      const { gaps } = c.restore(snapshot);
       tracker = new GapTracker();
       const [calibratorBefore, nearnessBefore] = [calibrator, nearness];
       calibrator = new GapCalibrator();
       nearness = new PeerNearness();
       if (keep !== 'lost') {
         // What gap_state and the topics' rows give a restarted collector.
-        for (const counts of c.gapCounts()) tracker.seed(counts);
+        for (const g of gaps) tracker.seed(g.projectId, g.topicId, g.columns);
         calibrator.reservoirs.top.load(calibratorBefore.reservoirs.top.state());
         calibrator.reservoirs.relative.load(calibratorBefore.reservoirs.relative.state());
         for (const [key, reservoir] of nearnessBefore.entries())
@@ -153,7 +154,6 @@ function gapRun(gapIntents: ReadonlySet<string>, at: ReadonlySet<number>, keep: 
     const result = gapSignals({ documents: TOP_K_DOCS, topScore: top }, thresholds);
     const own = ownGapScore(result, top, thresholds) ?? 0;
     tracker.record('p', a.topicId, r.text, { ...result, score: own });
-    if (result.kbGap !== null) c.recordGapScore('p', a.topicId, own);
     scores.push(topicInformedScore(own, tracker.meanScore('p', a.topicId)));
     positives.push(gapIntents.has(r.intent));
   });

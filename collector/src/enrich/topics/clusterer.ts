@@ -47,7 +47,15 @@ import { clickHouseTime } from '../../store/json-each-row.ts';
 import { CentroidIndex } from './centroid-index.ts';
 import { contentTerms, countTopicTerms, ProjectTerms, restoredTerms, topicLabel } from './labels.ts';
 import { ProjectedIndex } from './projected-index.ts';
-import { type ParsedTopicRow, type TopicRow, type TopicRowInput, topicRowSchema } from './types.ts';
+import {
+  NO_GAPS,
+  type ParsedTopicRow,
+  type RestoredGaps,
+  type TopicGapColumns,
+  type TopicRow,
+  type TopicRowInput,
+  topicRowSchema,
+} from './types.ts';
 
 /** Width of the built-in embedder's hashed part, unless `ClustererOptions.dimension` says otherwise. */
 export const BUILTIN_DIMENSION = 1024;
@@ -126,6 +134,12 @@ export interface ClustererOptions {
   /** Told when a topic is evicted to bound memory (state kept per topic elsewhere can go too). */
   onEvict?: (projectId: string, topicId: string) => void;
   /**
+   * A topic's gap columns for its row. The gap tracker owns them (the
+   * enricher's, gaps.ts); the clusterer only writes them beside the topic,
+   * and hands them back from `restore()` to seed the tracker. Zero unless given.
+   */
+  gapColumns?: (projectId: string, topicId: string) => TopicGapColumns;
+  /**
    * `linear` scores every topic for every question, the reference the indexed
    * search is tested and benchmarked against (default `auto`: the inverted
    * index past a few hundred topics, same choices, far less work).
@@ -167,17 +181,6 @@ export interface TopicView {
   lastSeen: Date;
   representative: string;
   embedder: string;
-  gapCount: number;
-}
-
-/** A live topic's gap counts, as its row keeps them: what a restarted gap tracker starts from. */
-export interface TopicGapCounts {
-  projectId: string;
-  topicId: string;
-  /** Questions given a gap score (`recordGapScore`), the gaps among them, and the scores' sum. */
-  questions: number;
-  gaps: number;
-  scoreSum: number;
 }
 
 /** Merged-away ids remembered for `resolve`; the oldest are forgotten first (late rows are rarely old). */
@@ -193,10 +196,6 @@ interface Topic {
   representative: string;
   repSim: number;
   terms: Map<string, number>;
-  gapCount: number;
-  /** Questions given a gap score, and the scores' sum: the topic's mean gap score, kept across a restart. */
-  graded: number;
-  gapScoreSum: number;
   dirty: boolean;
   /** Space assignment counter when the topic was founded (restored: when it came back). */
   bornSeq: number;
@@ -535,9 +534,7 @@ function tombstone(s: Space, id: string, at: Date, mergedInto = '0'): TopicRow {
     embedder: s.embedderId,
     // Nothing is rebuilt from a tombstone; a merge pass can bury dozens.
     centroid: [],
-    gap_count: 0,
-    graded: 0,
-    gap_score_sum: 0,
+    ...NO_GAPS,
     term_counts: {},
     merged_into: mergedInto,
   };
@@ -618,6 +615,7 @@ export class TopicClusterer {
   private readonly now: () => Date;
   private readonly onMerge: ((projectId: string, from: string, into: string) => void) | undefined;
   private readonly onEvict: ((projectId: string, topicId: string) => void) | undefined;
+  private readonly gapColumns: ((projectId: string, topicId: string) => TopicGapColumns) | undefined;
   private readonly linear: boolean;
   private readonly centre: boolean;
   private readonly thresholdsFor: ((embedderId: string) => TopicThresholds | undefined) | undefined;
@@ -664,6 +662,7 @@ export class TopicClusterer {
     this.now = options.now ?? (() => new Date());
     this.onMerge = options.onMerge;
     this.onEvict = options.onEvict;
+    this.gapColumns = options.gapColumns;
     this.linear = options.search === 'linear';
     this.centre = options.centre ?? true;
     this.makeBuiltin = options.builtinEmbedder ?? BUILTIN_EMBEDDERS.hashed;
@@ -928,9 +927,6 @@ export class TopicClusterer {
       representative: question,
       repSim: -Infinity,
       terms: new Map(),
-      gapCount: 0,
-      graded: 0,
-      gapScoreSum: 0,
       dirty: true,
       bornSeq: s.seq,
       lastSeq: s.seq,
@@ -1188,9 +1184,6 @@ export class TopicClusterer {
     keep.sqNorm = sq;
     writeColumn(s, keep);
     keep.size += drop.size;
-    keep.gapCount += drop.gapCount;
-    keep.graded += drop.graded;
-    keep.gapScoreSum += drop.gapScoreSum;
     if (drop.firstSeen < keep.firstSeen) keep.firstSeen = drop.firstSeen;
     if (drop.lastSeen > keep.lastSeen) keep.lastSeen = drop.lastSeen;
     for (const [w, c] of drop.terms) keep.terms.set(w, (keep.terms.get(w) ?? 0) + c);
@@ -1278,30 +1271,13 @@ export class TopicClusterer {
   }
 
   /**
-   * Counts a knowledge-base gap against a topic (after `assign`, once the gap
-   * signals are known); `delta` -1 takes one back when a re-scored trace turns
-   * out not to be a gap after all.
+   * Marks a topic's row for the next snapshot: its gap columns, which the
+   * gap tracker owns (`ClustererOptions.gapColumns`), changed.
    */
-  recordGap(projectId: string, topicId: string, delta = 1): void {
+  gapsChanged(projectId: string, topicId: string): void {
     const id = this.resolve(projectId, topicId);
     const found = id === undefined ? undefined : this.find(projectId, id);
-    if (!found) return;
-    found.t.gapCount = Math.max(0, found.t.gapCount + delta);
-    this.touch(found.s, found.t);
-  }
-
-  /**
-   * Counts a question's graded gap score (`kb_gap_score`) into its topic, so
-   * the topic's mean score, which each new question's score blends in,
-   * survives a restart with the topic's row.
-   */
-  recordGapScore(projectId: string, topicId: string, score: number): void {
-    const id = this.resolve(projectId, topicId);
-    const found = id === undefined ? undefined : this.find(projectId, id);
-    if (!found || !Number.isFinite(score)) return;
-    found.t.graded++;
-    found.t.gapScoreSum += score;
-    this.touch(found.s, found.t);
+    if (found) this.touch(found.s, found.t);
   }
 
   /**
@@ -1311,19 +1287,6 @@ export class TopicClusterer {
    */
   nameRestored(): void {
     for (const s of this.spaces.values()) while (s.unnamed !== false) this.nameNearest(s, this.bars(s).merge);
-  }
-
-  /** Every live topic's gap counts (no label is read, unlike `topics()`). */
-  *gapCounts(): Generator<TopicGapCounts> {
-    for (const s of this.spaces.values())
-      for (const t of s.topics)
-        yield {
-          projectId: s.projectId,
-          topicId: t.id,
-          questions: t.graded,
-          gaps: t.gapCount,
-          scoreSum: t.gapScoreSum,
-        };
   }
 
   /** A live topic of the project under this very id (no alias followed). */
@@ -1357,7 +1320,6 @@ export class TopicClusterer {
       lastSeen: t.lastSeen,
       representative: t.representative,
       embedder: s.embedderId,
-      gapCount: t.gapCount,
     };
   }
 
@@ -1393,9 +1355,7 @@ export class TopicClusterer {
       embedder: s.embedderId,
       // Raw, in a centred space too: its frame is rebuilt from these after a restart.
       centroid: Array.from(s.frame ? rawSum(s.frame, t) : t.sum, (x) => x / t.size),
-      gap_count: t.gapCount,
-      graded: t.graded,
-      gap_score_sum: t.gapScoreSum,
+      ...(this.gapColumns?.(s.projectId, t.id) ?? NO_GAPS),
       term_counts: Object.fromEntries(t.terms),
       merged_into: '0',
     };
@@ -1406,7 +1366,7 @@ export class TopicClusterer {
    * reported and skipped; the others load. A size-0 row is a tombstone (the
    * topic was merged away or evicted) and keeps the topic out.
    */
-  restore(rows: readonly TopicRowInput[]): { restored: number; errors: string[] } {
+  restore(rows: readonly TopicRowInput[]): { restored: number; errors: string[]; gaps: RestoredGaps[] } {
     // Centred spaces that took rows: their frames are retaken from the raw sums once the rows are in.
     const framed = new Set<Space>();
     const errors: string[] = [];
@@ -1425,6 +1385,7 @@ export class TopicClusterer {
       if (!prev || prev.last_seen <= r.last_seen) newest.set(key, r);
     });
     let restored = 0;
+    const gaps: RestoredGaps[] = [];
     for (const r of newest.values()) {
       if (r.size === 0) {
         // A merge's tombstone names where its questions went: late rows still resolve after a restart.
@@ -1472,9 +1433,6 @@ export class TopicClusterer {
         representative: r.representative,
         repSim: 0,
         terms,
-        gapCount: r.gap_count,
-        graded: r.graded,
-        gapScoreSum: r.gap_score_sum,
         dirty: false,
         bornSeq: s.seq,
         lastSeq: s.seq,
@@ -1493,10 +1451,13 @@ export class TopicClusterer {
       s.questions += size;
       for (const [term, c] of terms) s.vocabulary.add(term, c);
       s.unnamed = true;
+      const { gap_count, graded, gap_score_sum } = r;
+      if (gap_count > 0 || graded > 0)
+        gaps.push({ projectId: r.project_id, topicId: t.id, columns: { gap_count, graded, gap_score_sum } });
       restored++;
     }
     for (const s of framed) if (s.frame) reframe(s, s.frame);
-    return { restored, errors };
+    return { restored, errors, gaps };
   }
 
   /** Number of topics across all projects and spaces. */

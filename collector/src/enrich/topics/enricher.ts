@@ -56,7 +56,7 @@ import {
   topicInformedScore,
 } from './gaps.ts';
 import { PlacedQuestions, RecentQuestions } from './recent-questions.ts';
-import type { TopicRowInput } from './types.ts';
+import type { RestoredGaps, TopicRowInput } from './types.ts';
 
 /** Where question vectors come from when the app sent none. */
 export const topicsEmbedderSchema = z.discriminatedUnion('kind', [
@@ -129,16 +129,17 @@ LIMIT {limit:UInt32}`;
 
 /**
  * Loads the stored topics into `clusterer` (a fresh one by default), so topic
- * ids, sizes, labels and gap counts carry on across a restart. Bad rows are
- * reported and skipped.
+ * ids, sizes and labels carry on across a restart, and gives back their gap
+ * counts for the gap tracker. Bad rows are reported and skipped.
  */
 export async function restoreTopics(
   store: Pick<Store, 'query' | 'database'>,
   clusterer: TopicClusterer = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER }),
   pageSize = 1_000,
-): Promise<{ clusterer: TopicClusterer; restored: number; errors: string[] }> {
+): Promise<{ clusterer: TopicClusterer; restored: number; errors: string[]; gaps: RestoredGaps[] }> {
   let restored = 0;
   const errors: string[] = [];
+  const gaps: RestoredGaps[] = [];
   let after = { project: '', topic: '0' };
   for (;;) {
     const rows = await store.query<TopicRowInput & { topic_id: string }>(topicsPage(store.database), {
@@ -147,11 +148,12 @@ export async function restoreTopics(
     const page = clusterer.restore(rows);
     restored += page.restored;
     errors.push(...page.errors);
+    gaps.push(...page.gaps);
     const last = rows.at(-1);
     if (!last || rows.length < pageSize) break;
     after = { project: last.project_id, topic: last.topic_id };
   }
-  return { clusterer, restored, errors };
+  return { clusterer, restored, errors, gaps };
 }
 
 function makeEmbedder(config: TopicsEmbedderConfig | undefined): Embedder | undefined {
@@ -244,13 +246,15 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       gaps.forget(projectId, topicId);
       options.clusterer?.onEvict?.(projectId, topicId);
     },
+    // The tracker owns each topic's gap counts; the topic's row carries them.
+    gapColumns: (projectId, topicId) => gaps.columns(projectId, topicId),
   });
   // The embedders first: a project's topics then do not teach it again.
   const embedderWriter = new EmbedderStateWriter(clusterer);
   const embedderState = await restoreEmbedderState(options.store, clusterer, embedderWriter);
-  const { restored, errors } = await restoreTopics(options.store, clusterer);
-  // Each topic's mean gap score, which every question's score blends in, carries on from its row.
-  for (const counts of clusterer.gapCounts()) gaps.seed(counts);
+  const { restored, errors, gaps: restoredGaps } = await restoreTopics(options.store, clusterer);
+  // Each topic's gaps and mean gap score, which every question's score blends in, carry on from its row.
+  for (const r of restoredGaps) gaps.seed(r.projectId, r.topicId, r.columns);
   const external = options.embedderInstance ?? makeEmbedder(embedderConfig);
   const calibrators = new Map<string, GapCalibrator>();
   const nearness = new PeerNearness(options.calibrator);
@@ -524,10 +528,12 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       }
       const gap = result.kbGap === true;
       if (first) {
-        if (gap) clusterer.recordGap(g.projectId, topicId);
         gaps.record(g.projectId, topicId, question, { ...result, score: own }, now().getTime());
-        if (result.kbGap !== null) clusterer.recordGapScore(g.projectId, topicId, own ?? 0);
-      } else if (recorded !== gap) clusterer.recordGap(g.projectId, topicId, gap ? 1 : -1);
+        if (result.kbGap !== null) clusterer.gapsChanged(g.projectId, topicId);
+      } else if (recorded !== gap) {
+        gaps.regrade(g.projectId, topicId, gap ? 1 : -1);
+        clusterer.gapsChanged(g.projectId, topicId);
+      }
       // The score the kb-gaps eval ranks questions by: its own evidence and its topic's so far.
       if (own !== null) g.found.kbGapScore = topicInformedScore(own, gaps.meanScore(g.projectId, topicId));
       turns.set(g.projectId, turnKey(g), { topicId, gap, peers }, g.traceId);

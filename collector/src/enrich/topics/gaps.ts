@@ -9,8 +9,8 @@
  * (the column stays NULL and `kb_gaps` skips the row).
  */
 
-import type { TopicGapCounts } from './clusterer.ts';
 import { RecentQuestions } from './recent-questions.ts';
+import { NO_GAPS, type TopicGapColumns } from './types.ts';
 
 export const GAP_SIGNALS = [
   'no_documents',
@@ -519,39 +519,56 @@ export class GapTracker {
   }
 
   /**
-   * A restored topic's counts (from its `topics` row: the questions given a
-   * score, the gaps among them, the scores' sum), so its mean score carries
-   * on after a restart instead of starting from the question that follows.
-   * The trend windows and samples start empty.
+   * A restored topic's counts, from its `topics` row (`TopicClusterer.restore`),
+   * so its mean score and its gaps carry on after a restart instead of
+   * starting from the question that follows. The trend windows and samples
+   * start empty. A row from before the graded counts (schema 021) has gaps
+   * and no graded questions: its gaps still count, its mean is the project's.
    */
-  seed(counts: TopicGapCounts): void {
-    const { projectId, topicId } = counts;
+  seed(projectId: string, topicId: string, columns: TopicGapColumns): void {
     const key = `${projectId}\u0000${topicId}`;
-    if (this.topics.has(key) || counts.questions <= 0) return;
-    const gaps = Math.min(counts.gaps, counts.questions);
+    if (this.topics.has(key) || (columns.graded <= 0 && columns.gap_count <= 0)) return;
     this.topics.set(key, {
-      questions: counts.questions,
-      gaps,
-      scoreSum: counts.scoreSum,
+      questions: columns.graded,
+      gaps: columns.gap_count,
+      scoreSum: columns.gap_score_sum,
       recent: [0, 0],
       before: [0, 0],
       samples: [],
     });
     const p = this.projectScore.get(projectId) ?? [0, 0];
-    p[0] += counts.scoreSum;
-    p[1] += counts.questions;
+    p[0] += columns.gap_score_sum;
+    p[1] += columns.graded;
     this.projectScore.set(projectId, p);
+  }
+
+  /**
+   * A question scored again (a re-scored trace) whose verdict changed:
+   * `delta` 1 counts it a gap now, −1 takes its gap back. Its graded score
+   * stays the first one, as the score stored for it does.
+   */
+  regrade(projectId: string, topicId: string, delta: 1 | -1): void {
+    const t = this.topics.get(`${projectId}\u0000${topicId}`);
+    if (t) t.gaps = Math.max(0, t.gaps + delta);
+  }
+
+  /** The topic's counts as its `topics` row carries them. */
+  columns(projectId: string, topicId: string): TopicGapColumns {
+    const t = this.topics.get(`${projectId}\u0000${topicId}`);
+    return t ? { gap_count: t.gaps, graded: t.questions, gap_score_sum: t.scoreSum } : NO_GAPS;
   }
 
   stats(projectId: string, topicId: string): TopicGapStats | undefined {
     const t = this.topics.get(`${projectId}\u0000${topicId}`);
     if (!t) return undefined;
     const rate = (p: [number, number]) => (p[0] > 0 ? p[1] / p[0] : 0);
+    // A restored row from before the graded counts can hold more gaps than graded questions.
+    const gaps = Math.min(t.gaps, t.questions);
     return {
       questions: t.questions,
       gaps: t.gaps,
-      gapRate: t.questions > 0 ? t.gaps / t.questions : 0,
-      gapScore: wilsonLower(t.gaps, t.questions),
+      gapRate: t.questions > 0 ? gaps / t.questions : 0,
+      gapScore: wilsonLower(gaps, t.questions),
       trend: t.before[0] > 0 ? rate(t.recent) - rate(t.before) : 0,
       meanScore: this.shrunkMean(projectId, t),
       samples: [...t.samples],

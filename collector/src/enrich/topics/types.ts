@@ -112,12 +112,33 @@ export interface TopicRow {
   embedder: string;
   /** Mean of the member embeddings (not normalised), so size × centroid restores the running sum. */
   centroid: number[];
+  /** The gap tracker's counts of the topic (`TopicGapColumns`). */
   gap_count: number;
-  /** Questions of the topic given a gap score, and the sum of their scores: its mean score across a restart. */
   graded: number;
   gap_score_sum: number;
   /** Questions of the topic that said each label term (word or adjacent pair): what its label is read from. */
   term_counts: Record<string, number>;
   /** UInt64 text: on a merge's tombstone, the live topic that holds its questions now; '0' otherwise. */
   merged_into: string;
+}
+
+/**
+ * A topic's gap counts as its row carries them: the knowledge-base gaps
+ * among its questions, the questions given a gap score, and the sum of those
+ * scores (its mean score, which each new question's score blends in). The
+ * gap tracker owns them; the row keeps them across a restart.
+ */
+export type TopicGapColumns = Pick<TopicRow, 'gap_count' | 'graded' | 'gap_score_sum'>;
+
+export const NO_GAPS: Readonly<TopicGapColumns> = Object.freeze({
+  gap_count: 0,
+  graded: 0,
+  gap_score_sum: 0,
+});
+
+/** A restored topic's gap columns (`TopicClusterer.restore`): what the gap tracker is seeded with. */
+export interface RestoredGaps {
+  projectId: string;
+  topicId: string;
+  columns: TopicGapColumns;
 }

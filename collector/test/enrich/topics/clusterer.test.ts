@@ -214,28 +214,49 @@ describe('TopicClusterer', () => {
     expect(a.assign('p1', CARD[0] as string)).toMatch(/^[1-9][0-9]*$/);
   });
 
-  it('keeps topic ids across a restart through snapshot() and restore()', () => {
-    const before = new TopicClusterer({ now: fixedClock() });
+  it('keeps topic ids across a restart through snapshot() and restore(), and the gap counts it was given', () => {
+    // The gap tracker owns the counts; the clusterer writes them in the topic's row and hands them back.
+    const gaps = new GapTracker();
+    const before = new TopicClusterer({ now: fixedClock(), gapColumns: (p, t) => gaps.columns(p, t) });
     const cardId = CARD.map((q) => before.assign('p1', q))[0] as string;
     const fxId = FX.map((q) => before.assign('p1', q))[0] as string;
-    before.recordGap('p1', fxId);
+    gaps.record('p1', fxId, FX[0] as string, { kbGap: true, signals: ['low_retrieval_score'], score: 0.75 });
+    gaps.record('p1', fxId, FX[1] as string, { kbGap: false, signals: [], score: 0.25 });
     // Through JSON, as the rows go to and come back from ClickHouse.
     const rows = JSON.parse(JSON.stringify(before.snapshot()));
     expect(rows).toHaveLength(2);
+    const fxColumns = { gap_count: 1, graded: 2, gap_score_sum: 1 };
     expect(rows.find((r: { topic_id: string }) => r.topic_id === fxId)).toMatchObject({
       project_id: 'p1',
       size: FX.length,
-      gap_count: 1,
+      ...fxColumns,
       embedder: 'builtin:hashed-v1:1024',
     });
+    expect(rows.find((r: { topic_id: string }) => r.topic_id === cardId)).toMatchObject({
+      gap_count: 0,
+      graded: 0,
+      gap_score_sum: 0,
+    });
+    // A regrade marks the row changed: the next snapshot of changes carries it.
+    gaps.regrade('p1', fxId, -1);
+    expect(before.snapshot({ changedOnly: true })).toEqual([]);
+    before.gapsChanged('p1', fxId);
+    expect(before.snapshot({ changedOnly: true })).toEqual([
+      expect.objectContaining({ topic_id: fxId, gap_count: 0, graded: 2 }),
+    ]);
 
     const after = new TopicClusterer();
-    expect(after.restore(rows)).toEqual({ restored: 2, errors: [] });
+    expect(after.restore(rows)).toEqual({
+      restored: 2,
+      errors: [],
+      gaps: [{ projectId: 'p1', topicId: fxId, columns: fxColumns }],
+    });
     expect(after.assign('p1', 'my card payment got declined again')).toBe(cardId);
     expect(after.assign('p1', 'euro exchange rate please')).toBe(fxId);
     const fx = after.topics('p1').find((t) => t.topicId === fxId);
     expect(fx?.size).toBe(FX.length + 1);
-    expect(fx?.gapCount).toBe(1);
+    // Without a tracker to own them, the restarted clusterer writes zeros.
+    expect(after.snapshot().find((r) => r.topic_id === fxId)).toMatchObject({ gap_count: 0, graded: 0 });
   });
 
   it('merges after a restart what it would have merged without one', async () => {
@@ -682,7 +703,6 @@ describe('a burst of questions the knowledge base lacks', () => {
       calibrator.add(score);
       const topic = c.assign('p1', q);
       tracker.record('p1', topic, q, result);
-      if (result.kbGap) c.recordGap('p1', topic);
       return topic;
     };
     for (let i = 0; i < 120; i++) ask(known[i % known.length] as string, 0.8 + ((i * 37) % 10) / 100);
