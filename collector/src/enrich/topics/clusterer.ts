@@ -827,8 +827,11 @@ export class TopicClusterer {
     this.add(s, topic, question, added, terms, at);
     if (++s.sinceMerge >= this.mergeEvery) this.mergeSpace(s);
     if (created && s.topics.length > this.maxTopics) this.evict(s, topic);
+    // The pass may have merged the question's topic away: it is in the survivor
+    // now, and state kept per topic (gap counts) must be recorded there.
+    const live = s.byId.get(topic.id) === topic ? topic.id : this.resolve(s.projectId, topic.id);
     return {
-      topicId: topic.id,
+      topicId: live ?? topic.id,
       created,
       similarity: created ? 1 : bestSim,
       nearest: Math.max(bestSim, floor),

@@ -206,6 +206,17 @@ describe('TopicClusterer', () => {
     expect(topic?.topTerms.some((t) => t.includes(' ') && t !== 'google pay')).toBe(false);
   });
 
+  it('names the topic a question is in when the pass it set off merged that topic away', () => {
+    // Every second question runs a merge pass; the second founds a topic of its own, which the pass folds
+    // into the first's. Its gap counts must go to the survivor, so its id is the survivor's.
+    const c = new TopicClusterer({ assignThreshold: 0.99, mergeThreshold: 0.1, mergeEvery: 2 });
+    const first = c.assignDetailed('p', 'my card was declined at the shop');
+    const second = c.assignDetailed('p', 'my card got declined at a shop today');
+    expect(second.created).toBe(true);
+    expect(second.topicId).toBe(first.topicId);
+    expect(c.topics('p').map((t) => [t.topicId, t.size])).toEqual([[first.topicId, 2]]);
+  });
+
   it('derives ids from project and founding question, so a replay names topics identically', () => {
     const a = new TopicClusterer();
     const b = new TopicClusterer();
