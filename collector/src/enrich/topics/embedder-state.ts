@@ -8,6 +8,7 @@
  * question's nearness to its peers, which its gap score is read against,
  * moved with it (the enricher's restart test: 0.579 against 0.553 live).
  */
+import type { HashedEmbedder } from '@oversight/scorers/embed';
 import { z } from 'zod';
 import { clickHouseTime } from '../../store/json-each-row.ts';
 import type { Row, Store } from '../../store/store.ts';
@@ -16,11 +17,10 @@ import type { TopicClusterer } from './clusterer.ts';
 import { STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
 
 type Holder = Pick<TopicClusterer, 'builtinEmbedders'>;
-type Embedder = ReturnType<TopicClusterer['builtinEmbedder']>;
 
 /** `embedder_state` rows for the embedders that learnt since they were last written, at most once every `everyMs`. */
 export class EmbedderStateWriter {
-  private readonly rewrites: StateRewrites<Embedder>;
+  private readonly rewrites: StateRewrites<HashedEmbedder>;
   private readonly clusterer: Holder;
 
   constructor(clusterer: Holder, everyMs = STATE_EVERY_MS) {
@@ -29,7 +29,7 @@ export class EmbedderStateWriter {
   }
 
   /** Marks what a restore loaded as written: it is in the table already. */
-  loaded(embedder: Embedder): void {
+  loaded(embedder: HashedEmbedder): void {
     this.rewrites.loaded(embedder, embedder.documents);
   }
 
