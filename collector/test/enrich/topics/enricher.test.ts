@@ -1065,7 +1065,9 @@ describe('topics enricher', () => {
     const late: TraceGeneration = { ...g, retrievals: [], found: { refusal: false } };
     const { rows } = await enricher.enrich([late], { rescore: true });
     expect(late.found.topicId).toBe(g.found.topicId);
-    expect(rows[TOPICS]).toEqual([expect.objectContaining({ size: 1, gap_count: 0 })]);
+    expect(rows[TOPICS]).toEqual([expect.objectContaining({ size: 1, gap_count: 0, graded: 1 })]);
+    // The row is the tracker's count: one owner, so what ranks topics and what is stored agree.
+    expect(enricher.gaps.stats('rescore', String(g.found.topicId))).toMatchObject({ questions: 1, gaps: 0 });
   });
 
   it('falls back to the built-in embedder when the configured endpoint fails, saying so once', async () => {
