@@ -21,25 +21,25 @@
  * Keeping only the topics' means, or only the reservoirs: 0.830 | 0.723
  * and 0.829 | 0.724 (every 500). Keeping the built-in embedders too, as
  * embedder_state does (the IDF table and student mean, rather than rebuilt
- * from one question per topic): 0.838 | 0.727 after 1,500, 0.836 | 0.726
- * every 500.
+ * from one question per topic): 0.838 | 0.727 after 1,500, 0.835 | 0.726
+ * every 500 (the same on the ticking clock below).
  *
  * EMBEDDERS=kept carries each project's embedder state over every restart
- * (topics mode). Measured 2026-12-05, student: after 1,500 0.701 / 0.345
- * (126 topics), after 2,500 0.690 / 0.324 (107), every 500 0.705 / 0.346
- * (121), against 0.699 / 0.345 (127), 0.689 / 0.323 (107) and 0.708 / 0.347
- * (116) rebuilt.
+ * (topics mode). Measured 2026-12-05 on the ticking clock, student: after
+ * 1,500 0.701 / 0.345 (125 topics), after 2,500 0.690 / 0.324 (107), every
+ * 500 0.705 / 0.346 (121), against 0.699 / 0.345 (127), 0.689 / 0.323 (107)
+ * and 0.705 / 0.350 (116) rebuilt.
  *
  * Measured 2026-12-05 on banking77.dev (NMI / ARI, topics for 77 intents):
  *   restarted after   student: before          with nameNearest        hashed: before          with it
  *   never             0.691 / 0.326, 117       the same                0.665 / 0.307, 152      the same
  *   1,500             0.700 / 0.333, 149       0.699 / 0.345, 127      0.661 / 0.302, 149      0.656 / 0.296, 136
  *   2,500             0.708 / 0.340, 176       0.689 / 0.323, 107      0.661 / 0.307, 153      0.659 / 0.301, 148
- *   every 500         0.710 / 0.295, 268       0.708 / 0.347, 116*      0.668 / 0.303, 163      0.655 / 0.288, 134
- * (* remeasured at 1b80503; between 188ed42 and 1b80503 the same row read
- * 0.702–0.709 / 0.332–0.349 at 116–119 topics, through changes meant to
- * leave clustering alone: this stream moves by that much on small changes
- * of order inside a restore.)
+ *   every 500         0.710 / 0.295, 268       0.705 / 0.350, 116*      0.668 / 0.303, 163      0.655 / 0.288, 134
+ * (* on the ticking clock, as every "with" figure here now is, and each
+ * reads the same again; on the wall clock this row read 0.702–0.709 /
+ * 0.332–0.355 at 116–119 topics from run to run, 0.709 / 0.355 when first
+ * measured. The other rows read as they did.)
  * Before, the pairs waiting for a later merge pass, and those named since
  * the last one, were lost with the process, and a pair is named only by a
  * question landing between its two topics: the restarted clusterer's first
@@ -83,7 +83,19 @@ const file = process.argv[gapsMode ? 3 : 2];
 if (!file) throw new Error('usage: restarts.ts [--gaps] <file.jsonl> [student|hashed]');
 const name = ((gapsMode ? undefined : process.argv[3]) ?? 'student') as keyof typeof BUILTIN_EMBEDDERS;
 const rows = await readIntentRows(file);
-const fresh = () => new TopicClusterer({ builtinEmbedder: BUILTIN_EMBEDDERS[name] });
+/**
+ * A clock a second a call, carried through each run's restarts. A restored
+ * clusterer names its most recently seen topics first, by their rows'
+ * last_seen: on the wall clock those times, and so the figures, followed how
+ * fast the machine ran (every 500: NMI 0.702–0.708 over three runs of one
+ * commit).
+ */
+let clockAt = 0;
+const tick = () => new Date((clockAt += 1000));
+const startClock = () => {
+  clockAt = Date.UTC(2026, 0, 1);
+};
+const fresh = () => new TopicClusterer({ builtinEmbedder: BUILTIN_EMBEDDERS[name], now: tick });
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
@@ -106,9 +118,11 @@ function gapRun(gapIntents: ReadonlySet<string>, at: ReadonlySet<number>, keep: 
   for (const d of docs) retriever.observe(d);
   const docVectors = docs.map((d) => retriever.embedOne(d, false));
   let tracker = new GapTracker();
+  startClock();
   const make = () =>
     new TopicClusterer({
       builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER,
+      now: tick,
       onMerge: (p, from, into) => tracker.merge(p, from, into),
       gapColumns: (p, t) => tracker.columns(p, t),
     });
@@ -184,6 +198,7 @@ if (gapsMode) {
 const keepEmbedders = process.env.EMBEDDERS === 'kept';
 for (const points of (process.env.AT ?? ',1500,2500,500;1000;1500;2000;2500').split(',')) {
   const at = new Set(points ? points.split(';').map(Number) : []);
+  startClock();
   let c = fresh();
   let ids: string[] = [];
   rows.forEach((r, i) => {
