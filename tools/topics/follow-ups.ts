@@ -30,28 +30,12 @@ import {
   readIntentRows,
   shuffledOrders,
 } from '../../collector/src/eval/topics.ts';
+import { FOLLOW_UPS } from './generic-follow-ups.ts';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: follow-ups.ts <file.jsonl>');
 const rate = Number(process.env.RATE ?? 0.3);
 const random = seededRandom(Number(process.env.SEED ?? 11));
-const FOLLOW_UPS = [
-  'how long does that take?',
-  'is that free?',
-  'why is that?',
-  'can you explain that again?',
-  "what if it doesn't work?",
-  'and how do I do that?',
-  'ok, and then what?',
-  'is it the same on weekends?',
-  'does that apply to my partner too?',
-  'how much does it cost?',
-  'are you sure?',
-  'can I do it online?',
-  'what about tomorrow?',
-  'where do I find that?',
-  'thanks! and if that fails?',
-];
 
 /** One conversation: a question, then maybe a follow-up about it. */
 interface Conversation {

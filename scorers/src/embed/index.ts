@@ -11,7 +11,7 @@ export {
 } from './hashed.ts';
 export { OnnxEmbedder, type OnnxEmbedderOptions, WordPiece } from './onnx.ts';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.ts';
-export { namesItsSubject, requestOf } from './request.ts';
+export { followsUp, namesItsSubject, requestOf } from './request.ts';
 export {
   encodeStudent,
   SentenceStudent,

@@ -57,7 +57,8 @@ export function requestOf(text: string): string {
 /**
  * Whether a text names what it is about: three words that are neither
  * function words nor pointers, and no pointer back at something said
- * before it ("What about France?", "How do I fix this?" do not).
+ * before it ("What about France?", "How do I fix this?" do not). The bar for
+ * a request to stand without the context told before it in one message.
  */
 export function namesItsSubject(text: string): boolean {
   let subject = 0;
@@ -66,4 +67,40 @@ export function namesItsSubject(text: string): boolean {
     if (!isFunctionWord(w)) subject++;
   }
   return subject >= SUBJECT_WORDS;
+}
+
+/** Words a message opens with when it carries on from the one before ("and on weekends?"). */
+const CARRIES_ON = new Set('and also or but plus'.split(' '));
+/** Two-word openings that ask about the subject before with another detail ("what about France?"). */
+const ASKS_ABOUT = new Set(['what about', 'how about']);
+/** Fillers a carrying-on message may open with first ("ok, and then what?"). */
+const FILLERS = new Set('ok okay so well right'.split(' '));
+/** Words of its own a question that points back needs to stand alone all the same. */
+const POINTING_SUBJECT_WORDS = 4;
+
+/**
+ * Whether a later message of a conversation asks about what was said before
+ * it, and so is read after it. It does when it opens by carrying on ("and on
+ * weekends?", "what about France?"), when it says too little of its own to
+ * stand alone ("why?", "how much?": one word of its own at most), or when it
+ * points back ("is that free?", "can I do it online?") without naming its
+ * own subject in POINTING_SUBJECT_WORDS words ("does it support handwriting
+ * recognition on tablets?" names it, "it" being the product). A new question
+ * of two words of its own ("Can I connect Slack?", "Is there a student
+ * discount?") stands alone: `namesItsSubject`'s bar of three read a third of
+ * the later questions of conversations made of banking77's questions as
+ * follow-ups of the unrelated question before them (tools/topics/conversations.ts).
+ */
+export function followsUp(text: string): boolean {
+  const ws = words(text);
+  let at = 0;
+  while (at < ws.length - 1 && FILLERS.has(ws[at] as string)) at++;
+  if (CARRIES_ON.has(ws[at] as string) || ASKS_ABOUT.has(`${ws[at]} ${ws[at + 1]}`)) return true;
+  let subject = 0;
+  let points = false;
+  for (const w of ws) {
+    if (POINTERS.has(w)) points = true;
+    else if (!isFunctionWord(w)) subject++;
+  }
+  return points ? subject < POINTING_SUBJECT_WORDS : subject < 2;
 }

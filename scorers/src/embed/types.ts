@@ -1,5 +1,5 @@
 import { isOnlyCourtesy, trimCourtesy } from '../text/courtesy.ts';
-import { namesItsSubject, requestOf } from './request.ts';
+import { followsUp, requestOf } from './request.ts';
 
 /**
  * One interface for every way a question becomes a vector. Vectors from
@@ -29,10 +29,10 @@ export const QUESTION_CHARS = 2_000;
  * The part of a question that topics read: its opening (`QUESTION_CHARS`)
  * without the greeting before it or the thanks after it (`trimCourtesy`),
  * and of a message that tells before it asks, the request when it stands
- * alone (`requestOf`). A follow-up that does not name its subject ("What
- * about France?") is read after the request of the latest of `earlier` (the
+ * alone (`requestOf`). A follow-up (`followsUp`: "What about France?",
+ * "is that free?") is read after the request of the latest of `earlier` (the
  * user's messages before it in the conversation, the latest first) that
- * names one, else after the latest: a second follow-up ("and on
+ * stands alone, else after the latest: a second follow-up ("and on
  * weekends?") is about the question both follow.
  */
 export function questionText(text: string, earlier?: string | readonly string[]): string {
@@ -57,7 +57,7 @@ export interface QuestionReading {
 export function questionReading(text: string, earlier?: string | readonly string[]): QuestionReading {
   const question = readQuestion(text);
   // A message of courtesy alone ("thanks!") asks nothing, about the message before it or anything.
-  if (earlier === undefined || question === '' || namesItsSubject(question) || isOnlyCourtesy(question))
+  if (earlier === undefined || question === '' || !followsUp(question) || isOnlyCourtesy(question))
     return { text: question, followUp: false };
   const before = subjectOf(typeof earlier === 'string' ? [earlier] : earlier);
   if (before === '') return { text: question, followUp: false };
@@ -66,13 +66,13 @@ export function questionReading(text: string, earlier?: string | readonly string
   return read === question ? { text: read, followUp: false } : { text: read, followUp: true, after: before };
 }
 
-/** The latest of the messages (the latest first) that names a subject, read; else the latest with words. */
+/** The latest of the messages (the latest first) that stands alone, read; else the latest with words. */
 function subjectOf(earlier: readonly string[]): string {
   let latest = '';
   for (const message of earlier) {
     const read = readQuestion(message);
     if (read === '') continue;
-    if (namesItsSubject(read)) return read;
+    if (!followsUp(read)) return read;
     if (latest === '') latest = read;
   }
   return latest;

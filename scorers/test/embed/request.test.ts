@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { namesItsSubject, requestOf } from '../../src/embed/request.ts';
+import { followsUp, namesItsSubject, requestOf } from '../../src/embed/request.ts';
 import { questionReading, questionText } from '../../src/embed/types.ts';
 
 describe('requestOf', () => {
@@ -63,6 +63,34 @@ describe('requestOf', () => {
   });
 });
 
+describe('followsUp', () => {
+  it.each([
+    'is that free?',
+    'how long does that take?',
+    'can I do it online?',
+    'does that apply to my partner too?',
+    'and on weekends?',
+    'ok, and then what?',
+    'What about France?',
+    'why?',
+    'How much?',
+  ])('reads %j as about what was said before', (text) => {
+    expect(followsUp(text)).toBe(true);
+  });
+
+  it.each([
+    // Two words of its own and no pointer: a new question, however short.
+    'Can I connect Slack?',
+    'Is there a student discount?',
+    'Who founded the company and when?',
+    // "it" is the product here, and the question names its own subject.
+    'Does it support handwriting recognition on tablets?',
+    'How do I change my postal address?',
+  ])('reads %j as a question of its own', (text) => {
+    expect(followsUp(text)).toBe(false);
+  });
+});
+
 describe('questionText with the message before', () => {
   const spain = 'Hi! Can I use my debit card abroad in Spain? Thanks';
   it.each([
@@ -72,6 +100,9 @@ describe('questionText with the message before', () => {
     ['and in france', 'Can I use my debit card abroad in Spain?'],
     // A follow-up that names its subject is read as it is.
     ['How do I change my postal address?', 'How do I change my postal address?'],
+    // So is a new question in two words of its own: read after the question before, the two
+    // unrelated subjects met in one topic.
+    ['Is there a student discount?', 'Is there a student discount?'],
   ])('%j after the question reads as %j', (followUp, read) => {
     expect(questionText(followUp, spain)).toBe(read);
   });
@@ -97,6 +128,10 @@ describe('questionText with the message before', () => {
     ];
     expect(questionText('and on weekends?', earlier)).toBe(
       'Can I use my debit card abroad in Spain? and on weekends?',
+    );
+    // The question it follows may be short: one that stands alone is the subject.
+    expect(questionText('is that free?', ['Can I connect Slack?', spain])).toBe(
+      'Can I connect Slack? is that free?',
     );
     // With no earlier message that names a subject, the latest.
     expect(questionText('and on weekends?', ['is that free?', 'why?'])).toBe(
