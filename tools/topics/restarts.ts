@@ -91,7 +91,10 @@ const rows = await readIntentRows(file);
  * commit).
  */
 let clockAt = 0;
-const tick = () => new Date((clockAt += 1000));
+const tick = () => {
+  clockAt += 1000;
+  return new Date(clockAt);
+};
 const startClock = () => {
   clockAt = Date.UTC(2026, 0, 1);
 };
