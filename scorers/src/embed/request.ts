@@ -23,18 +23,12 @@
  * banking77 as it is (docs/topics.md, "Context before the question" and
  * "Follow-ups").
  */
-import { isFunctionWord, words } from './hashed.ts';
+import { isFunctionWord, readsAsEnglish, words } from './hashed.ts';
 
 /** Words of a request that point at something said before it. */
 const POINTERS = new Set('it this that these those them they one such same'.split(' '));
 /** Words of its own a request needs to name its subject. */
 const SUBJECT_WORDS = 3;
-/**
- * Share of a message's words that are English function words, at least:
- * English questions sit at 0.29 and more (banking77's lowest hundredth),
- * German, French, Spanish ones near 0.
- */
-const ENGLISH_SHARE = 0.25;
 /** Sentences end at . ? ! or … followed by a space, so "4.50" stays whole. */
 const SENTENCE_END = /(?<=[.?!…])\s+/u;
 const LETTER = /\p{L}/u;
@@ -49,7 +43,7 @@ export function requestOf(text: string): string {
   while (at >= 0 && !ASKS.test(sentences[at] as string)) at--;
   if (at < 0) return text;
   const all = words(text);
-  if (all.filter(isFunctionWord).length < ENGLISH_SHARE * all.length) return text;
+  if (!readsAsEnglish(all)) return text;
   const request = sentences[at] as string;
   return namesItsSubject(request) ? request : text;
 }

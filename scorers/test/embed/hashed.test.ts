@@ -218,3 +218,17 @@ describe('HashedEmbedder state', () => {
     expect(e.state()).toEqual(before);
   });
 });
+
+describe('HashedEmbedder topic space', () => {
+  it('keeps an English project in the student space when its first questions name things the student lacks', () => {
+    const e = HashedEmbedder.withStudent();
+    // PayPal, PDF and Slack are names the student has no row for: in an English sentence.
+    for (const q of ['Can I pay with PayPal?', 'How do I export a notebook to PDF?', 'Can I connect Slack?'])
+      expect(e.embedTopic(q).id).toBe(e.id);
+  });
+
+  it('moves a project whose questions are in a language the student cannot read to the hashed space', () => {
+    const e = HashedEmbedder.withStudent();
+    expect(e.embedTopic('Wann kommt meine neue Karte an?').id).toBe(new HashedEmbedder().id);
+  });
+});
