@@ -1,3 +1,4 @@
+import { withoutMasks } from '../pii/mask.ts';
 import { isOnlyCourtesy, trimCourtesy } from '../text/courtesy.ts';
 import { followsUp, requestOf } from './request.ts';
 
@@ -27,7 +28,8 @@ export const QUESTION_CHARS = 2_000;
 
 /**
  * The part of a question that topics read: its opening (`QUESTION_CHARS`)
- * without the greeting before it or the thanks after it (`trimCourtesy`),
+ * without the masks of PII redaction (`withoutMasks`), the greeting before
+ * it or the thanks after it (`trimCourtesy`),
  * and of a message that tells before it asks, the request when it stands
  * alone (`requestOf`). A follow-up (`followsUp`: "What about France?",
  * "is that free?") is read after the request of the latest of `earlier` (the
@@ -79,7 +81,8 @@ function subjectOf(earlier: readonly string[]): string {
 }
 
 function readQuestion(text: string): string {
-  const trimmed = trimCourtesy(text.length > QUESTION_CHARS ? text.slice(0, QUESTION_CHARS) : text);
+  const opening = text.length > QUESTION_CHARS ? text.slice(0, QUESTION_CHARS) : text;
+  const trimmed = trimCourtesy(withoutMasks(opening));
   const request = requestOf(trimmed);
   // A request from the middle of a message may open with courtesy of its own ("Hello, is there…?").
   return request === trimmed ? trimmed : trimCourtesy(request);

@@ -1,5 +1,5 @@
 import { detectPii, resolveOverlaps } from './detect.ts';
-import type { DetectPiiOptions, PiiFinding } from './types.ts';
+import { type DetectPiiOptions, PII_TYPES, type PiiFinding } from './types.ts';
 
 export interface MaskPiiOptions extends DetectPiiOptions {
   /** Returns the replacement for one finding; default `<TYPE>`. */
@@ -51,4 +51,19 @@ export function maskPii(
     cursor = f.end;
   }
   return out + text.slice(cursor);
+}
+
+/** The masks `maskPii` writes by default, one per entity type. */
+const MASKS = new RegExp(`<(?:${PII_TYPES.join('|')})>`, 'g');
+
+/**
+ * `text` without the masks `maskPii` writes (`<PERSON>`, `<EMAIL_ADDRESS>`):
+ * each stands for a value, not for what is asked, and two unrelated
+ * questions that both carry one read alike ("I am <PERSON>. Why was my card
+ * declined?" and "I am <PERSON>. How do I reset my password?": cosine 0.83
+ * for the built-in embedder, over the student's bar to join one topic, 0.47
+ * without them).
+ */
+export function withoutMasks(text: string): string {
+  return text.includes('<') ? text.replace(MASKS, ' ').replace(/ {2,}/g, ' ').trim() : text;
 }
