@@ -65,5 +65,9 @@ const MASKS = new RegExp(`<(?:${PII_TYPES.join('|')})>`, 'g');
  * without them).
  */
 export function withoutMasks(text: string): string {
-  return text.includes('<') ? text.replace(MASKS, ' ').replace(/ {2,}/g, ' ').trim() : text;
+  if (!text.includes('<')) return text;
+  const out = text.replace(MASKS, ' ');
+  // Where a mask went, its neighbours close up: "I am <PERSON>, …" reads "I am, …" (a topic's
+  // representative question is shown as read).
+  return out === text ? text : out.replace(/ {2,}/g, ' ').replace(/ ([,.;:!?])/g, '$1').trim();
 }

@@ -178,7 +178,7 @@ describe('questionText of a redacted message', () => {
   const password = 'Hi, I am <PERSON>, my email is <EMAIL_ADDRESS>. How do I reset my password?';
 
   it('reads it without the masks, which stand for values, not for what is asked', () => {
-    expect(questionText(card)).toBe('I am , my email is . Why was my card declined?');
+    expect(questionText(card)).toBe('I am, my email is. Why was my card declined?');
     expect(questionText('<PERSON> here. Can I get a refund?')).not.toMatch(/PERSON|[<>]/);
     // Angle brackets that are no mask stay.
     expect(questionText('Is <b>bold</b> allowed in notes?')).toBe('Is <b>bold</b> allowed in notes?');
