@@ -69,5 +69,10 @@ export function withoutMasks(text: string): string {
   const out = text.replace(MASKS, ' ');
   // Where a mask went, its neighbours close up: "I am <PERSON>, …" reads "I am, …" (a topic's
   // representative question is shown as read).
-  return out === text ? text : out.replace(/ {2,}/g, ' ').replace(/ ([,.;:!?])/g, '$1').trim();
+  return out === text
+    ? text
+    : out
+        .replace(/ {2,}/g, ' ')
+        .replace(/ ([,.;:!?])/g, '$1')
+        .trim();
 }
