@@ -1055,6 +1055,25 @@ describe('topics enricher', () => {
     expect(idsB.has(BigInt(id))).toBe(true);
   });
 
+  it('reads a new question of a conversation alone, not after the unrelated question before it', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const project = 'conversation';
+    const ask = async (question: string, history: string[] = []) => {
+      const g = generation(project, { question, answer: 'Here is how.', docs: null, history });
+      await enricher.enrich([g], { rescore: false });
+      return clusterer().resolve(project, String(g.found.topicId));
+    };
+    const clusterer = () => enricher.clusterer;
+    // The project's traffic so far.
+    for (const t of knownTurns(12)) await ask(t.question);
+    const founded = await ask('Who founded the company and when?');
+    // Two words of its own after an unrelated question: a new subject, not a follow-up of it.
+    const slack = await ask('Can I connect Slack?', ['Who founded the company and when?']);
+    expect(slack).not.toBe(founded);
+    // The same question asked alone meets it; read after the first, it had not.
+    expect(await ask('Can I connect Slack?')).toBe(slack);
+  });
+
   it('counts a re-scored trace once, and moves its gap count when the verdict changes', async () => {
     const enricher = await createTopicsEnricher({ store });
     const turn: Turn = { question: 'how do I change my card pin', answer: IDK, docs: [] };
