@@ -17,7 +17,7 @@
  */
 import {
   type Embedder,
-  namesItsSubject,
+  followsUp,
   OnnxEmbedder,
   OpenAIEmbedder,
   type QuestionReading,
@@ -215,12 +215,14 @@ export function retrievalEvidence(retrievals: readonly LlmSpan[]): RetrievalEvid
  * free?"). Topics read it after the message before it, but its retrieval
  * looked for no subject, so its scores say nothing of the knowledge base.
  * An app that rewrites a follow-up into a question of its own before
- * retrieving ("is a second card free?") keeps its evidence, and so does a
- * retrieval whose query the trace does not carry: there is nothing to judge.
+ * retrieving ("is a second card free?", "Slack pricing") keeps its
+ * evidence, and so does a retrieval whose query the trace does not carry:
+ * there is nothing to judge. A query is judged as a message is
+ * (`followsUp`), so what stands alone as a question stands as a search.
  */
 export function searchedNoSubject(retrievals: readonly LlmSpan[]): boolean {
   const queries = retrievals.map((r) => r.retrievalQuery).filter((q) => q.trim() !== '');
-  return queries.length > 0 && queries.every((q) => !namesItsSubject(questionText(q)));
+  return queries.length > 0 && queries.every((q) => followsUp(questionText(q)));
 }
 
 function appEmbedding(retrievals: readonly LlmSpan[]): { values: number[]; model: string } | undefined {

@@ -828,6 +828,14 @@ describe('topics enricher', () => {
     expect(first.found.kbGapScore).toBeGreaterThan(0.4);
     expect(searchedNoSubject(bare.retrievals)).toBe(true);
     expect(searchedNoSubject(rewritten.retrievals)).toBe(false);
+    // A rewrite in two words of its own names a subject too, as a new question does.
+    const short = generation('follow-gaps', {
+      question: 'is that free?',
+      answer: 'Yes.',
+      docs: weak,
+      query: 'Slack pricing',
+    });
+    expect(searchedNoSubject(short.retrievals)).toBe(false);
   });
 
   it('prefers the app-supplied query embedding over the text when the trace carries one', async () => {
