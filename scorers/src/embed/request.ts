@@ -55,12 +55,19 @@ export function requestOf(text: string): string {
  * a request to stand without the context told before it in one message.
  */
 export function namesItsSubject(text: string): boolean {
+  const own = ownWords(words(text));
+  return !own.points && own.subject >= SUBJECT_WORDS;
+}
+
+/** How many of a text's words are its own (neither function words nor pointers), and whether it points back. */
+function ownWords(ws: readonly string[]): { subject: number; points: boolean } {
   let subject = 0;
-  for (const w of words(text)) {
-    if (POINTERS.has(w)) return false;
-    if (!isFunctionWord(w)) subject++;
+  let points = false;
+  for (const w of ws) {
+    if (POINTERS.has(w)) points = true;
+    else if (!isFunctionWord(w)) subject++;
   }
-  return subject >= SUBJECT_WORDS;
+  return { subject, points };
 }
 
 /** Words a message opens with when it carries on from the one before ("and on weekends?"). */
@@ -90,11 +97,6 @@ export function followsUp(text: string): boolean {
   let at = 0;
   while (at < ws.length - 1 && FILLERS.has(ws[at] as string)) at++;
   if (CARRIES_ON.has(ws[at] as string) || ASKS_ABOUT.has(`${ws[at]} ${ws[at + 1]}`)) return true;
-  let subject = 0;
-  let points = false;
-  for (const w of ws) {
-    if (POINTERS.has(w)) points = true;
-    else if (!isFunctionWord(w)) subject++;
-  }
+  const { subject, points } = ownWords(ws);
   return points ? subject < POINTING_SUBJECT_WORDS : subject < 2;
 }
