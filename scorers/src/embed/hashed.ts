@@ -332,7 +332,8 @@ export class HashedEmbedder implements SyncEmbedder {
   private learnCoverage(text: ReadText): void {
     const { content, known } = this.counts;
     if (content === 0) return;
-    const share = readsAsEnglish(text.words) ? 1 : known / content;
+    // Only a text with words the student lacks needs the English test, a pass over its words.
+    const share = known === content || readsAsEnglish(text.words) ? 1 : known / content;
     this.coverageSeen = Math.min(this.coverageSeen + 1, COVERAGE_WINDOW);
     this.coverage += (share - this.coverage) / this.coverageSeen;
     if (this.studentReads && this.coverage < COVERAGE_LEAVE) this.studentReads = false;
