@@ -686,16 +686,17 @@ export class TopicClusterer {
   /**
    * Gives a project's built-in embedder what it learnt before a restart
    * (`embedder_state`), before `restore()`: a restore then leaves it as it is
-   * instead of teaching it one question per topic. False, and nothing
-   * changes, when the state is another embedder's (another student's weights).
-   * Throws when the state cannot be read as this embedder's.
+   * instead of teaching it one question per topic. Gives back the embedder;
+   * undefined, and nothing changes, when the state is another embedder's
+   * (another student's weights). Throws when the state cannot be read as
+   * this embedder's.
    */
-  loadBuiltin(projectId: string, embedderId: string, state: HashedEmbedderState): boolean {
+  loadBuiltin(projectId: string, embedderId: string, state: HashedEmbedderState): HashedEmbedder | undefined {
     const e = this.builtinEmbedder(projectId);
-    if (e.id !== embedderId) return false;
+    if (e.id !== embedderId) return undefined;
     e.load(state);
     this.learnt.add(projectId);
-    return true;
+    return e;
   }
 
   /** A geometry's own bars, taken as they are; undefined for a space to calibrate. */

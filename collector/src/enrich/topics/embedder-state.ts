@@ -60,18 +60,33 @@ export class EmbedderStateWriter {
 
 const count = z.union([z.number(), z.string()]).transform(Number).pipe(z.number().int().nonnegative());
 
-const embedderStateRow = z.object({
-  project_id: z.string().min(1),
-  embedder: z.string().min(1),
-  documents: count,
-  df_slots: z.array(z.number()),
-  df_counts: z.array(z.number()),
-  mean: z.array(z.number()),
-  mean_seen: count,
-  coverage: z.number(),
-  coverage_seen: count,
-  student_reads: z.union([z.boolean(), z.number()]).transform(Boolean),
-});
+const embedderStateRow = z
+  .object({
+    project_id: z.string().min(1),
+    embedder: z.string().min(1),
+    documents: count,
+    df_slots: z.array(z.number()),
+    df_counts: z.array(z.number()),
+    mean: z.array(z.number()),
+    mean_seen: count,
+    coverage: z.number(),
+    coverage_seen: count,
+    student_reads: z.union([z.boolean(), z.number()]).transform(Boolean),
+  })
+  .transform((r) => ({
+    projectId: r.project_id,
+    embedder: r.embedder,
+    state: {
+      documents: r.documents,
+      slots: r.df_slots,
+      counts: r.df_counts,
+      mean: r.mean,
+      meanSeen: r.mean_seen,
+      coverage: r.coverage,
+      coverageSeen: r.coverage_seen,
+      studentReads: r.student_reads,
+    },
+  }));
 
 /**
  * Rows per page: a busy project's table fills most of its 65,536 slots, so a
@@ -87,7 +102,7 @@ const PAGE = 64;
  */
 export async function restoreEmbedderState(
   store: Pick<Store, 'query' | 'database'>,
-  clusterer: Pick<TopicClusterer, 'loadBuiltin' | 'builtinEmbedder'>,
+  clusterer: Pick<TopicClusterer, 'loadBuiltin'>,
   writer?: EmbedderStateWriter,
 ): Promise<{ restored: number; other: number; errors: string[] }> {
   const sql = `SELECT project_id, embedder, documents, df_slots, df_counts, mean, mean_seen, coverage,
@@ -110,27 +125,19 @@ LIMIT {limit:UInt32}`;
         errors.push(`embedder_state row ${at}: ${issue?.path.join('.')} ${issue?.message}`);
         continue;
       }
-      const r = parsed.data;
+      const { projectId, embedder, state } = parsed.data;
+      let loaded: HashedEmbedder | undefined;
       try {
-        const state = {
-          documents: r.documents,
-          slots: r.df_slots,
-          counts: r.df_counts,
-          mean: r.mean,
-          meanSeen: r.mean_seen,
-          coverage: r.coverage,
-          coverageSeen: r.coverage_seen,
-          studentReads: r.student_reads,
-        };
-        if (!clusterer.loadBuiltin(r.project_id, r.embedder, state)) {
-          other++;
-          continue;
-        }
+        loaded = clusterer.loadBuiltin(projectId, embedder, state);
       } catch (err) {
-        errors.push(`embedder_state row ${at} (project ${r.project_id}): ${(err as Error).message}`);
+        errors.push(`embedder_state row ${at} (project ${projectId}): ${(err as Error).message}`);
         continue;
       }
-      writer?.loaded(clusterer.builtinEmbedder(r.project_id));
+      if (!loaded) {
+        other++;
+        continue;
+      }
+      writer?.loaded(loaded);
       restored++;
     }
     const last = rows.at(-1);
