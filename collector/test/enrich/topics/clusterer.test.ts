@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { seededRandom } from '@oversight/scorers';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
-import { CENTRED, DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
+import { CENTRED, DEFAULT_BUILTIN_EMBEDDER, ESTABLISHED_SIZE, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TopicRow } from '../../../src/enrich/topics/types.ts';
 import { readIntentRows } from '../../../src/eval/topics.ts';
@@ -598,6 +598,38 @@ describe('TopicClusterer', () => {
     expect(final[0]).toBe(final[1]);
     expect(final[2]).toBe(final[3]);
     expect(final[0]).not.toBe(final[2]);
+  });
+
+  it('merges two established topics only when their pair is sure', () => {
+    // Two subjects at cosine `apart`, each asked `n` times in near-identical
+    // words (one topic each at assign 0.9); merge bar 0.3, sure bar 0.6.
+    const run = (n: number, apart: number) => {
+      const c = new TopicClusterer({
+        thresholdsFor: () => ({ assign: 0.9, merge: 0.3, sure: 0.6 }),
+        mergeEvery: 1_000_000,
+      });
+      const axes = [
+        [1, 0],
+        [apart, Math.sqrt(1 - apart * apart)],
+      ];
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++)
+        for (const [k, [x, y]] of axes.entries()) {
+          // A small wobble in a dimension of its own, so no two questions are the same vector.
+          const w = 0.05 * (i % 2 === 0 ? 1 : -1);
+          const v = [x as number, y as number, k === 0 ? w : 0, k === 1 ? w : 0];
+          ids.push(c.assign('p', `s${k} q${i}`, v));
+        }
+      expect(new Set(ids).size).toBe(2);
+      c.maintain({ final: true });
+      return new Set(ids.map((id) => c.resolve('p', id))).size;
+    };
+    // Over the merge bar, under the sure bar: small topics merge, established ones stay two subjects.
+    expect(run(3, 0.45)).toBe(1);
+    expect(run(ESTABLISHED_SIZE - 1, 0.45)).toBe(1);
+    expect(run(ESTABLISHED_SIZE, 0.45)).toBe(2);
+    // Over the sure bar they merge whatever their size.
+    expect(run(ESTABLISHED_SIZE, 0.65)).toBe(1);
   });
 
   it('uses an embedder’s own thresholds in its space and the built-in ones in built-in spaces', () => {
