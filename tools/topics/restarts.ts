@@ -30,6 +30,12 @@
  * 500 0.705 / 0.346 (121), against 0.699 / 0.345 (127), 0.689 / 0.323 (107)
  * and 0.705 / 0.350 (116) rebuilt.
  *
+ * Since two established topics merge only when sure (ESTABLISHED_SIZE,
+ * 2026-12-05 22:30), with nameNearest, never / 1,500 / 2,500 / every 500:
+ * student 0.697 / 0.344, 127; 0.699 / 0.341, 134; 0.698 / 0.335, 121;
+ * 0.705 / 0.350, 116. hashed 0.664 / 0.305, 154; 0.658 / 0.298, 138;
+ * 0.659 / 0.302, 150; 0.657 / 0.291, 136. Before that:
+ *
  * Measured 2026-12-05 on banking77.dev (NMI / ARI, topics for 77 intents):
  *   restarted after   student: before          with nameNearest        hashed: before          with it
  *   never             0.691 / 0.326, 117       the same                0.665 / 0.307, 152      the same
