@@ -30,7 +30,7 @@
  *   24        0.345 (0.338)  0.769/0.521 (80)  0.704/0.346 (148)  0.713/0.366 (151)
  *   16        0.130           0.771/0.516 (88)  0.713/0.355 (170)  0.719/0.362 (174)
  * (a score under 1 is an order over 2× the tune half's intents). With the
- * bars picked again for each limit, 48 and 32 keep 0.6 / 0.16, and 24 picks
+ * bars picked again for each limit, 48, 40 and 32 keep 0.6 / 0.16, and 24 picks
  * 0.5 / 0.12 (1.163; whole file 0.685/0.335, 105 topics).
  */
 import { readFileSync } from 'node:fs';
