@@ -455,7 +455,9 @@ const SURE_FACTOR = 2;
  * (`ESTABLISHED=… TUNE_ORDERS=15 tools/embed/judge-student.ts`): 40 and 48 score 1.093 and 1.092
  * against 1.088 with no limit; 32 and below put some orders over 2× the
  * intents. The hashed and `use` geometries rarely merge topics this large
- * below their sure bars, and their figures move by 0.001 at most.
+ * below their sure bars: `hashed` ends at 154 topics instead of 152 (NMI
+ * −0.001, ARI −0.002), `use` as before, an app's calibrated space at 101
+ * instead of 96 (−0.001, −0.003).
  */
 export const ESTABLISHED_SIZE = 40;
 /** Merge passes at most at the end of a stream (`maintain({ final })`); they stop at one that changed nothing. */
