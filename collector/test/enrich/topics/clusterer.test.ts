@@ -2,7 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { seededRandom } from '@oversight/scorers';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
-import { CENTRED, DEFAULT_BUILTIN_EMBEDDER, ESTABLISHED_SIZE, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
+import {
+  CENTRED,
+  DEFAULT_BUILTIN_EMBEDDER,
+  ESTABLISHED_SIZE,
+  TopicClusterer,
+} from '../../../src/enrich/topics/clusterer.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TopicRow } from '../../../src/enrich/topics/types.ts';
 import { readIntentRows } from '../../../src/eval/topics.ts';
