@@ -452,9 +452,9 @@ const SURE_FACTOR = 2;
  * 100 joined two intents (four orders, the student; their linkage against
  * their cohesion did not tell the other 15 apart, so size is the evidence).
  * Picked on the tune half over sixteen orders at the shipped bars
- * (`ESTABLISHED=… TUNE_ORDERS=15 tools/embed/judge-student.ts`): 40 and 48 score 1.093 and 1.092
- * against 1.088 with no limit; 32 and below put some orders over 2× the
- * intents. The hashed and `use` geometries rarely merge topics this large
+ * (`ESTABLISHED=… TUNE_ORDERS=15 tools/embed/judge-student.ts`): 40 and 48
+ * score 1.093 and 1.092 against 1.088 with no limit; 32 and below put some
+ * orders over 2× the intents. The hashed and `use` geometries rarely merge topics this large
  * below their sure bars: `hashed` ends at 154 topics instead of 152 (NMI
  * −0.001, ARI −0.002), `use` as before, an app's calibrated space at 101
  * instead of 96 (−0.001, −0.003).
@@ -1161,10 +1161,11 @@ export class TopicClusterer {
       : this.spaces.values();
     for (const s of spaces) {
       // At the end of a stream every small topic is stale, and no pair waits
-      // for more questions: passes run until no candidate pair is left.
+      // for more questions: passes run until no candidate pair is left, or
+      // until a pass changes nothing (the pairs left wait on established
+      // topics, and the next pass would judge them the same).
       if (options.final) s.seq += this.mergeEvery;
       this.mergeSpace(s, !options.flush || options.final === true);
-      // A pass that changed nothing leaves the next the same: the pairs left wait on established topics.
       for (let pass = 0; options.final && s.candidates.size > 0 && pass < FINAL_PASSES; pass++)
         if (!this.mergeSpace(s)) break;
     }
