@@ -6,17 +6,21 @@
  * to ≈ 117 questions), and cut to its first 15 or 25 questions an intent.
  * NMI / ARI / topics after the end-of-stream passes, per limit.
  *
- * Usage: npx node tools/topics/established.ts <file.jsonl> [SIZES=40,1e9]
+ * Usage: npx node tools/topics/established.ts <file.jsonl>
+ *   [LIMITS=40:1.5,40:0,1e9:0]   (establishedSize:establishedShare pairs)
  *
- * Measured 2026-12-05 on banking77.dev (the student), 40 against no limit:
- *   as it is, mean of 6 orders   0.700 / 0.344 / 130   0.693 / 0.327 / 119
- *   three times over             0.713 / 0.383 / 159   0.690 / 0.333 / 114
- *   15 an intent, mean of 8      0.718 / 0.308 / 98    the same
- *   25 an intent, mean of 8      0.713 / 0.334 / 111   0.709 / 0.317 / 110
- * A limit of 1.75× the space's mean topic size (measured once with the
- * clusterer patched; the tune half's pick): 0.697 / 0.339 / 124, three
- * times over 0.696 / 0.353 / 112, cut to 15 and 25 an intent 0.719 / 0.310
- * / 98 and 0.713 / 0.334 / 111.
+ * Measured 2026-12-05 on banking77.dev (the student):
+ *                                40 and 1.5× the mean  40 alone              no limit
+ *   as it is, mean of 6 orders   0.700 / 0.344 / 130   the same              0.693 / 0.327 / 119
+ *   three times over             0.703 / 0.367 / 124   0.713 / 0.383 / 159   0.690 / 0.333 / 114
+ *   15 an intent, mean of 8      0.718 / 0.308 / 98    the same              the same
+ *   25 an intent, mean of 8      0.713 / 0.334 / 111   the same              0.709 / 0.317 / 110
+ * With the share alone at 1.75× the mean (the tune half's pick for a purely
+ * relative limit, measured once with the clusterer patched): 0.697 / 0.339 /
+ * 124 as it is, 0.696 / 0.353 / 112 three times over. 40 with 1.75× the
+ * mean: one order of the six moves (0.690 / 0.331 → 0.688 / 0.328), three
+ * times over 0.700 / 0.358 / 121; with 2×, five of the six move (to 0.695
+ * on average), three times over 0.696 / 0.350 / 115.
  */
 import { DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
 import {
@@ -29,10 +33,14 @@ import {
 const [file] = process.argv.slice(2);
 if (!file) throw new Error('usage: established.ts <file.jsonl>');
 const all = await readIntentRows(file);
-const sizes = (process.env.SIZES ?? '40,1e9').split(',').map(Number);
+const limits = (process.env.LIMITS ?? '40:1.5,40:0,1e9:0').split(',').map((pair) => {
+  const [size, share] = pair.split(':').map(Number);
+  return { establishedSize: size as number, establishedShare: share ?? 0 };
+});
+type Limit = (typeof limits)[number];
 
-function figures(rows: readonly IntentRow[], establishedSize: number) {
-  const c = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER, establishedSize });
+function figures(rows: readonly IntentRow[], limit: Limit) {
+  const c = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER, ...limit });
   const ids = rows.map((r) => c.assign('eval', r.text));
   c.maintain({ final: true });
   return partitionFigures(
@@ -40,8 +48,8 @@ function figures(rows: readonly IntentRow[], establishedSize: number) {
     rows,
   );
 }
-function mean(sets: readonly (readonly IntentRow[])[], size: number): string {
-  const fs = sets.map((rows) => figures(rows, size));
+function mean(sets: readonly (readonly IntentRow[])[], limit: Limit): string {
+  const fs = sets.map((rows) => figures(rows, limit));
   const m = (k: 'nmi' | 'ari' | 'topics') => fs.reduce((a, f) => a + f[k], 0) / fs.length;
   return `${m('nmi').toFixed(3)} / ${m('ari').toFixed(3)} / ${Math.round(m('topics'))}`;
 }
@@ -60,10 +68,10 @@ const cut = (per: number) => {
   const rows = firstPerIntent(all, per);
   return [rows, ...shuffledOrders(rows, 7)];
 };
-for (const size of sizes) {
-  console.log(`established at ${size}:`);
-  console.log(`  as it is, mean of 6 orders   ${mean([all, ...shuffledOrders(all, 5)], size)}`);
-  console.log(`  three times over             ${mean([thrice], size)}`);
-  console.log(`  15 an intent, mean of 8      ${mean(cut(15), size)}`);
-  console.log(`  25 an intent, mean of 8      ${mean(cut(25), size)}`);
+for (const limit of limits) {
+  console.log(`established at ${limit.establishedSize}, ${limit.establishedShare}× the mean topic:`);
+  console.log(`  as it is, mean of 6 orders   ${mean([all, ...shuffledOrders(all, 5)], limit)}`);
+  console.log(`  three times over             ${mean([thrice], limit)}`);
+  console.log(`  15 an intent, mean of 8      ${mean(cut(15), limit)}`);
+  console.log(`  25 an intent, mean of 8      ${mean(cut(25), limit)}`);
 }

@@ -27,7 +27,8 @@
  * every pair as soon as it clears the bar locks in early, noisy choices: on
  * banking77 waiting raised NMI from 0.647 to 0.658 and ARI from 0.287 to
  * 0.298 at the same thresholds (docs/topics.md). Two established topics
- * (`ESTABLISHED_SIZE` questions each) merge only when sure.
+ * (`ESTABLISHED_SIZE` questions each, and `ESTABLISHED_SHARE` times the
+ * space's mean topic size) merge only when sure.
  * The collector also asks for a flush pass after every batch; it merges only
  * what is sure and the mutual pairs of topics the flush founded (a burst),
  * round after round as those merge, so the figures hold at any request rate
@@ -110,8 +111,13 @@ export interface ClustererOptions {
    * half, 512 scores 1.161, against 1.168 at 256.
    */
   mergeEvery?: number;
-  /** Size from which two topics merge only when their pair is sure (default `ESTABLISHED_SIZE`). */
+  /**
+   * Size from which two topics merge only when their pair is sure (default
+   * `ESTABLISHED_SIZE`), or `establishedShare` times the space's mean topic
+   * size if that is more (default `ESTABLISHED_SHARE`).
+   */
   establishedSize?: number;
+  establishedShare?: number;
   /**
    * Cosine at which a topic that stayed at `smallSize` questions for a whole
    * merge period joins its nearest topic (default 0.12): one-off phrasings of a
@@ -460,6 +466,19 @@ const SURE_FACTOR = 2;
  * instead of 96 (−0.001, −0.003).
  */
 export const ESTABLISHED_SIZE = 40;
+/**
+ * ... and this many times the space's mean topic size, so the limit grows
+ * with a project whose subjects are asked hundreds of times each. With the
+ * size alone, banking77 streamed three times over (each intent ≈ 117
+ * questions) ended in 159 topics for 77 intents (2.06×; 0.713 / 0.383):
+ * fragments of one subject that each passed 40 before they met stayed
+ * apart. With this share, 124 (1.61×; 0.703 / 0.367; none: 114 at 0.690 /
+ * 0.333). Where topics are of the size the limit was picked at, the size
+ * alone decides: banking77's mean topic ends near 24 questions (1.5× is
+ * 36), and its figures are the same to the last digit with the share or
+ * without it (`tools/topics/established.ts`); 1.75 and 2 begin to move them.
+ */
+export const ESTABLISHED_SHARE = 1.5;
 /** Merge passes at most at the end of a stream (`maintain({ final })`); they stop at one that changed nothing. */
 const FINAL_PASSES = 1000;
 
@@ -629,6 +648,7 @@ export class TopicClusterer {
   readonly mergeThreshold: number;
   readonly mergeEvery: number;
   readonly establishedSize: number;
+  readonly establishedShare: number;
   readonly maxTopics: number;
   readonly absorbThreshold: number;
   readonly calibratedThresholds: TopicThresholds;
@@ -677,6 +697,7 @@ export class TopicClusterer {
     this.thresholdsFor = options.thresholdsFor;
     this.mergeEvery = options.mergeEvery ?? 256;
     this.establishedSize = options.establishedSize ?? ESTABLISHED_SIZE;
+    this.establishedShare = options.establishedShare ?? ESTABLISHED_SHARE;
     this.maxTopics = options.maxTopics ?? 20_000;
     this.absorbThreshold = options.absorbThreshold ?? 0.12;
     this.calibratedThresholds = options.calibratedThresholds ?? CALIBRATED_TOPIC_THRESHOLDS;
@@ -1076,8 +1097,14 @@ export class TopicClusterer {
     };
     // An established pair below the sure bar still waits: it stays each
     // topic's closest, so neither takes in a third topic over its real neighbour.
+    let questions = 0;
+    for (const t of s.topics) questions += t.size;
+    const limit = Math.max(
+      this.establishedSize,
+      (this.establishedShare * questions) / Math.max(1, s.topics.length),
+    );
     const established = (idA: string, idB: string) =>
-      Math.min(live(idA)?.size ?? 0, live(idB)?.size ?? 0) >= this.establishedSize;
+      Math.min(live(idA)?.size ?? 0, live(idB)?.size ?? 0) >= limit;
     let burst: (readonly [string, string])[] = [];
     for (const { a: idA, b: idB, sim } of scored) {
       const now =

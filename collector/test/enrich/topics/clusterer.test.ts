@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CENTRED,
   DEFAULT_BUILTIN_EMBEDDER,
+  ESTABLISHED_SHARE,
   ESTABLISHED_SIZE,
   TopicClusterer,
 } from '../../../src/enrich/topics/clusterer.ts';
@@ -605,36 +606,47 @@ describe('TopicClusterer', () => {
     expect(final[0]).not.toBe(final[2]);
   });
 
+  /**
+   * Two subjects at cosine `apart`, each asked `n` times in near-identical
+   * words (one topic each at assign 0.9; merge bar 0.3, sure bar 0.6), then
+   * the end-of-stream passes: how many topics are left.
+   */
+  const twoSubjects = (n: number, apart: number, establishedShare: number) => {
+    const c = new TopicClusterer({
+      thresholdsFor: () => ({ assign: 0.9, merge: 0.3, sure: 0.6 }),
+      mergeEvery: 1_000_000,
+      establishedShare,
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      // A small wobble in a dimension of each subject's own, so no two questions are the same vector.
+      const w = 0.05 * (i % 2 === 0 ? 1 : -1);
+      ids.push(
+        c.assign('p', `a${i}`, [1, 0, w, 0]),
+        c.assign('p', `b${i}`, [apart, Math.sqrt(1 - apart * apart), 0, w]),
+      );
+    }
+    expect(new Set(ids).size).toBe(2);
+    c.maintain({ final: true });
+    return new Set(ids.map((id) => c.resolve('p', id))).size;
+  };
+
   it('merges two established topics only when their pair is sure', () => {
-    // Two subjects at cosine `apart`, each asked `n` times in near-identical
-    // words (one topic each at assign 0.9); merge bar 0.3, sure bar 0.6.
-    const run = (n: number, apart: number) => {
-      const c = new TopicClusterer({
-        thresholdsFor: () => ({ assign: 0.9, merge: 0.3, sure: 0.6 }),
-        mergeEvery: 1_000_000,
-      });
-      const axes = [
-        [1, 0],
-        [apart, Math.sqrt(1 - apart * apart)],
-      ];
-      const ids: string[] = [];
-      for (let i = 0; i < n; i++)
-        for (const [k, [x, y]] of axes.entries()) {
-          // A small wobble in a dimension of its own, so no two questions are the same vector.
-          const w = 0.05 * (i % 2 === 0 ? 1 : -1);
-          const v = [x as number, y as number, k === 0 ? w : 0, k === 1 ? w : 0];
-          ids.push(c.assign('p', `s${k} q${i}`, v));
-        }
-      expect(new Set(ids).size).toBe(2);
-      c.maintain({ final: true });
-      return new Set(ids.map((id) => c.resolve('p', id))).size;
-    };
-    // Over the merge bar, under the sure bar: small topics merge, established ones stay two subjects.
-    expect(run(3, 0.45)).toBe(1);
-    expect(run(ESTABLISHED_SIZE - 1, 0.45)).toBe(1);
-    expect(run(ESTABLISHED_SIZE, 0.45)).toBe(2);
+    // The fixed size alone (share 0). Between the bars: small topics merge, established ones stay two subjects.
+    expect(twoSubjects(3, 0.45, 0)).toBe(1);
+    expect(twoSubjects(ESTABLISHED_SIZE - 1, 0.45, 0)).toBe(1);
+    expect(twoSubjects(ESTABLISHED_SIZE, 0.45, 0)).toBe(2);
     // Over the sure bar they merge whatever their size.
-    expect(run(ESTABLISHED_SIZE, 0.65)).toBe(1);
+    expect(twoSubjects(ESTABLISHED_SIZE, 0.65, 0)).toBe(1);
+  });
+
+  it('raises the established size with the space’s mean topic size', () => {
+    // 60 questions each, past the fixed size; but where every topic holds
+    // 60, the limit is ESTABLISHED_SHARE × 60.
+    expect(60).toBeGreaterThan(ESTABLISHED_SIZE);
+    expect(ESTABLISHED_SHARE).toBeGreaterThan(1);
+    expect(twoSubjects(60, 0.45, ESTABLISHED_SHARE)).toBe(1);
+    expect(twoSubjects(60, 0.45, 0)).toBe(2);
   });
 
   it('uses an embedder’s own thresholds in its space and the built-in ones in built-in spaces', () => {
