@@ -1,5 +1,5 @@
 import { detectPii, resolveOverlaps } from './detect.ts';
-import { type DetectPiiOptions, PII_TYPES, type PiiFinding } from './types.ts';
+import { type DetectPiiOptions, PII_TYPES, type PiiFinding, type PiiType } from './types.ts';
 
 export interface MaskPiiOptions extends DetectPiiOptions {
   /** Returns the replacement for one finding; default `<TYPE>`. */
@@ -21,6 +21,9 @@ function keepLastFour(value: string): string {
   return chars.join('').replace(/[ -]/g, '');
 }
 
+/** The mask `maskPii` writes for an entity by default: `<PERSON>`. */
+const maskOf = (type: PiiType) => `<${type}>`;
+
 export function defaultReplacement(finding: PiiFinding, partial: boolean): string {
   if (
     partial &&
@@ -28,7 +31,7 @@ export function defaultReplacement(finding: PiiFinding, partial: boolean): strin
   ) {
     return keepLastFour(finding.text);
   }
-  return `<${finding.type}>`;
+  return maskOf(finding.type);
 }
 
 /**
@@ -54,7 +57,7 @@ export function maskPii(
 }
 
 /** The masks `maskPii` writes by default, one per entity type. */
-const MASKS = new RegExp(`<(?:${PII_TYPES.join('|')})>`, 'g');
+const MASKS = new RegExp(PII_TYPES.map(maskOf).join('|'), 'g');
 
 /**
  * `text` without the masks `maskPii` writes (`<PERSON>`, `<EMAIL_ADDRESS>`):
