@@ -22,8 +22,8 @@
  * times over 0.700 / 0.358 / 121; with 2×, five of the six move (to 0.695
  * on average), three times over 0.696 / 0.350 / 115.
  */
-import { DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../../collector/src/enrich/topics/clusterer.ts';
 import {
+  clusterRows,
   type IntentRow,
   partitionFigures,
   readIntentRows,
@@ -40,14 +40,9 @@ const limits = (process.env.LIMITS ?? '40:1.5,40:0,1e9:0').split(',').map((pair)
 type Limit = (typeof limits)[number];
 
 function figures(rows: readonly IntentRow[], limit: Limit) {
-  const c = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER, ...limit });
-  const ids = rows.map((r) => c.assign('eval', r.text));
-  c.maintain({ final: true });
-  return partitionFigures(
-    ids.map((id) => c.resolve('eval', id) ?? id),
-    rows,
-  );
+  return partitionFigures(clusterRows(rows, limit).topicIds, rows);
 }
+
 function mean(sets: readonly (readonly IntentRow[])[], limit: Limit): string {
   const fs = sets.map((rows) => figures(rows, limit));
   const m = (k: 'nmi' | 'ari' | 'topics') => fs.reduce((a, f) => a + f[k], 0) / fs.length;
