@@ -1097,12 +1097,8 @@ export class TopicClusterer {
     };
     // An established pair below the sure bar still waits: it stays each
     // topic's closest, so neither takes in a third topic over its real neighbour.
-    let questions = 0;
-    for (const t of s.topics) questions += t.size;
-    const limit = Math.max(
-      this.establishedSize,
-      (this.establishedShare * questions) / Math.max(1, s.topics.length),
-    );
+    // Taken as the pass starts, and only when it has a pair to judge: most flush passes have none.
+    const limit = scored.length > 0 ? this.establishedLimit(s) : Infinity;
     const established = (idA: string, idB: string) =>
       Math.min(live(idA)?.size ?? 0, live(idB)?.size ?? 0) >= limit;
     let burst: (readonly [string, string])[] = [];
@@ -1134,6 +1130,16 @@ export class TopicClusterer {
     const examined = scheduled ? this.absorbSmall(s, absorb) : 0;
     s.judged = s.candidates.size;
     return merged > 0 || examined > 0 || (scheduled && s.unnamed !== false);
+  }
+
+  /**
+   * Size from which two of the space's topics merge only when sure:
+   * `establishedSize`, or `establishedShare` times its mean topic if more.
+   */
+  private establishedLimit(s: Space): number {
+    let questions = 0;
+    for (const t of s.topics) questions += t.size;
+    return Math.max(this.establishedSize, (this.establishedShare * questions) / Math.max(1, s.topics.length));
   }
 
   /** Returns how many small topics it examined. */
