@@ -3,12 +3,12 @@ import { seededRandom } from '@oversight/scorers';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
 import {
-  CENTRED,
   DEFAULT_BUILTIN_EMBEDDER,
   ESTABLISHED_SHARE,
   ESTABLISHED_SIZE,
   TopicClusterer,
 } from '../../../src/enrich/topics/clusterer.ts';
+import { CENTRED } from '../../../src/enrich/topics/frame.ts';
 import { GapTracker, gapSignals, RetrievalCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TopicRow } from '../../../src/enrich/topics/types.ts';
 import { readIntentRows } from '../../../src/eval/topics.ts';

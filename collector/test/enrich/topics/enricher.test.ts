@@ -14,7 +14,6 @@ import { refusalScorer } from '@oversight/scorers';
 import { HashedEmbedder, QUESTION_CHARS, UseEmbedder } from '@oversight/scorers/embed';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../../src/config.ts';
-import { CENTRED } from '../../../src/enrich/topics/clusterer.ts';
 import {
   createTopicsEnricher,
   restoreTopics,
@@ -24,6 +23,7 @@ import {
   topicsEmbedderFromConfig,
   topicsEnricherFromConfig,
 } from '../../../src/enrich/topics/enricher.ts';
+import { CENTRED } from '../../../src/enrich/topics/frame.ts';
 import { restoreGapState } from '../../../src/enrich/topics/gap-state.ts';
 import { GapCalibrator, PeerNearness, RelevanceCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import type { TraceGeneration } from '../../../src/enrich/trace-enricher.ts';

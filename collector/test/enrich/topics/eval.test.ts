@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { HashedEmbedder } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
-import { CENTRED } from '../../../src/enrich/topics/clusterer.ts';
+import { CENTRED } from '../../../src/enrich/topics/frame.ts';
 import { ari, nmi } from '../../../src/eval/cluster-metrics.ts';
 import { runEval } from '../../../src/eval/commands.ts';
 import {
