@@ -12,9 +12,9 @@ import type { HashedEmbedder } from '@oversight/scorers/embed';
 import { z } from 'zod';
 import { clickHouseTime } from '../../store/json-each-row.ts';
 import type { Row, Store } from '../../store/store.ts';
-import { EMBEDDER_STATE, qualifiedTable } from '../../store/tables.ts';
+import { EMBEDDER_STATE } from '../../store/tables.ts';
 import type { TopicClusterer } from './clusterer.ts';
-import { STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
+import { embedderKeyedRows, STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
 
 type Holder = Pick<TopicClusterer, 'builtinEmbedders'>;
 
@@ -105,44 +105,40 @@ export async function restoreEmbedderState(
   clusterer: Pick<TopicClusterer, 'loadBuiltin'>,
   writer?: EmbedderStateWriter,
 ): Promise<{ restored: number; other: number; errors: string[] }> {
-  const sql = `SELECT project_id, embedder, documents, df_slots, df_counts, mean, mean_seen, coverage,
-       coverage_seen, student_reads
-FROM ${qualifiedTable(store.database, EMBEDDER_STATE)} FINAL
-WHERE (project_id, embedder) > ({project:String}, {embedder:String})
-ORDER BY project_id, embedder
-LIMIT {limit:UInt32}`;
   const errors: string[] = [];
   let restored = 0;
   let other = 0;
-  let after = { project: '', embedder: '' };
-  for (let read = 0; ; ) {
-    const rows = await store.query<Record<string, unknown>>(sql, { params: { ...after, limit: PAGE } });
-    for (const raw of rows) {
-      const at = read++;
-      const parsed = embedderStateRow.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        errors.push(`embedder_state row ${at}: ${issue?.path.join('.')} ${issue?.message}`);
-        continue;
-      }
-      const { projectId, embedder, state } = parsed.data;
-      let loaded: HashedEmbedder | undefined;
-      try {
-        loaded = clusterer.loadBuiltin(projectId, embedder, state);
-      } catch (err) {
-        errors.push(`embedder_state row ${at} (project ${projectId}): ${(err as Error).message}`);
-        continue;
-      }
-      if (!loaded) {
-        other++;
-        continue;
-      }
-      writer?.loaded(loaded);
-      restored++;
+  const columns = [
+    'documents',
+    'df_slots',
+    'df_counts',
+    'mean',
+    'mean_seen',
+    'coverage',
+    'coverage_seen',
+    'student_reads',
+  ];
+  for await (const { row, at } of embedderKeyedRows(store, EMBEDDER_STATE, columns, PAGE)) {
+    const parsed = embedderStateRow.safeParse(row);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      errors.push(`embedder_state row ${at}: ${issue?.path.join('.')} ${issue?.message}`);
+      continue;
     }
-    const last = rows.at(-1);
-    if (!last || rows.length < PAGE) break;
-    after = { project: String(last.project_id), embedder: String(last.embedder) };
+    const { projectId, embedder, state } = parsed.data;
+    let loaded: HashedEmbedder | undefined;
+    try {
+      loaded = clusterer.loadBuiltin(projectId, embedder, state);
+    } catch (err) {
+      errors.push(`embedder_state row ${at} (project ${projectId}): ${(err as Error).message}`);
+      continue;
+    }
+    if (!loaded) {
+      other++;
+      continue;
+    }
+    writer?.loaded(loaded);
+    restored++;
   }
   return { restored, other, errors };
 }

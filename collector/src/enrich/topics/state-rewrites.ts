@@ -3,8 +3,12 @@
  * since it was last written, in rounds at most `everyMs` apart. A crash loses
  * at most one round of it, minutes of a state that barely moves in that
  * time; writing every flush would rewrite each active project's state (up to
- * a few hundred KiB) every second.
+ * a few hundred KiB) every second. And how a table of such state, one row per
+ * project and embedder, is read back (`embedderKeyedRows`).
  */
+import type { Store } from '../../store/store.ts';
+import { qualifiedTable } from '../../store/tables.ts';
+
 export const STATE_EVERY_MS = 5 * 60_000;
 
 export class StateRewrites<T extends object> {
@@ -33,5 +37,33 @@ export class StateRewrites<T extends object> {
   /** What a restore loaded is in the table already. */
   loaded(item: T, learnt: number): void {
     this.written.set(item, learnt);
+  }
+}
+
+/**
+ * Every row of a state table kept one per (project_id, embedder), the newest
+ * of each (`FINAL`), `page` rows a query: a row can hold a busy project's
+ * whole table (hundreds of KiB of JSON), so a page must not hold every
+ * project's. Each row comes with its position in the read, for the error
+ * that names it.
+ */
+export async function* embedderKeyedRows(
+  store: Pick<Store, 'query' | 'database'>,
+  table: string,
+  columns: readonly string[],
+  page: number,
+): AsyncGenerator<{ row: Record<string, unknown>; at: number }> {
+  const sql = `SELECT ${['project_id', 'embedder', ...columns].join(', ')}
+FROM ${qualifiedTable(store.database, table)} FINAL
+WHERE (project_id, embedder) > ({project:String}, {embedder:String})
+ORDER BY project_id, embedder
+LIMIT {limit:UInt32}`;
+  let after = { project: '', embedder: '' };
+  for (let at = 0; ; ) {
+    const rows = await store.query<Record<string, unknown>>(sql, { params: { ...after, limit: page } });
+    for (const row of rows) yield { row, at: at++ };
+    const last = rows.at(-1);
+    if (!last || rows.length < page) return;
+    after = { project: String(last.project_id), embedder: String(last.embedder) };
   }
 }
