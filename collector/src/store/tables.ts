@@ -11,6 +11,7 @@ export const EVALUATIONS = 'evaluations';
 export const TOPICS = 'topics';
 export const GAP_STATE = 'gap_state';
 export const EMBEDDER_STATE = 'embedder_state';
+export const TOPIC_VOCABULARY = 'topic_vocabulary';
 export const FEEDBACK = 'feedback';
 /** The trace stage's ledger of quality scores; feeds llm_quality_hourly. */
 export const QUALITY_EVENTS = 'quality_events';
@@ -27,6 +28,7 @@ export const WRITABLE_TABLES = [
   TOPICS,
   GAP_STATE,
   EMBEDDER_STATE,
+  TOPIC_VOCABULARY,
   FEEDBACK,
   QUALITY_EVENTS,
 ] as const;

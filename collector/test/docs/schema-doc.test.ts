@@ -408,6 +408,7 @@ describe('the doc matches the schema', () => {
       'otel_traces_trace_id_ts',
       'quality_events',
       'retrieval_documents',
+      'topic_vocabulary',
       'topics',
       'worst_answers_hourly',
     ]);
@@ -445,7 +446,7 @@ describe('the doc matches the schema', () => {
       `SELECT name, engine, sorting_key, partition_key FROM system.tables
        WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'schema_migrations'`,
     );
-    expect(tables).toHaveLength(17);
+    expect(tables).toHaveLength(18);
     for (const { name, engine, sorting_key, partition_key } of tables) {
       const section = sections.get(name) ?? '';
       const key = sorting_key.replace(/^\((.*)\)$/, '$1');

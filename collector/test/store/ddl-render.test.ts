@@ -30,6 +30,7 @@ describe('DDL templates', () => {
       '20_app_step',
       '21_gap_state',
       '22_embedder_state',
+      '23_topic_vocabulary',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -127,6 +128,8 @@ describe('DDL templates', () => {
       'topics',
       // 022 makes embedder_state
       'embedder_state',
+      // 023 makes topic_vocabulary
+      'topic_vocabulary',
     ]);
     // The roll-up's view reads the ledger's new column on each shard's local tables.
     const modified = statements.find((s) =>

@@ -48,7 +48,14 @@ import {
 import { clickHouseTime } from '../../store/json-each-row.ts';
 import { CentroidIndex } from './centroid-index.ts';
 import { CENTRED, hear, intoFrame, newFrame, rawSum, reframe } from './frame.ts';
-import { contentTerms, countTopicTerms, ProjectTerms, restoredTerms, topicLabel } from './labels.ts';
+import {
+  contentTerms,
+  countTopicTerms,
+  ProjectTerms,
+  restoredTerms,
+  topicLabel,
+  type VocabularyState,
+} from './labels.ts';
 import { ProjectedIndex } from './projected-index.ts';
 import { consider, linkage, type Nearest, nonZero, similarity } from './similarity.ts';
 import {
@@ -313,6 +320,8 @@ export class TopicClusterer {
   private readonly embedders = new Map<string, HashedEmbedder>();
   /** Projects whose built-in embedder took its stored state: a restore does not teach it again. */
   private readonly learnt = new Set<string>();
+  /** Stored vocabularies of spaces not made yet (`loadVocabulary`): a space takes its own when made. */
+  private readonly keptVocabularies = new Map<string, ProjectTerms>();
   private readonly makeBuiltin: (dimension: number) => HashedEmbedder;
   /**
    * Merged-away topic id → surviving id, per project, so late rows still
@@ -389,6 +398,32 @@ export class TopicClusterer {
     return e;
   }
 
+  /**
+   * Gives a space the label vocabulary it had before a restart
+   * (`topic_vocabulary`), before `restore()`, which then counts none of its
+   * topics' terms again. Summed from the topics' term tables instead, a
+   * vocabulary lacks every term a topic trimmed from its table and every
+   * evicted topic's questions, and some labels read otherwise after a
+   * restart than before it. Gives back the vocabulary the space now keeps.
+   */
+  loadVocabulary(projectId: string, embedderId: string, state: VocabularyState): ProjectTerms {
+    const key = `${projectId}\u0000${embedderId}`;
+    const vocabulary = ProjectTerms.from(state);
+    const s = this.spaces.get(key);
+    if (!s) this.keptVocabularies.set(key, vocabulary);
+    else {
+      s.vocabulary = vocabulary;
+      s.vocabularyKept = true;
+    }
+    return vocabulary;
+  }
+
+  /** Every space's label vocabulary, by project and space. */
+  *vocabularies(): IterableIterator<{ projectId: string; embedderId: string; vocabulary: ProjectTerms }> {
+    for (const s of this.spaces.values())
+      yield { projectId: s.projectId, embedderId: s.embedderId, vocabulary: s.vocabulary };
+  }
+
   /** A geometry's own bars, taken as they are; undefined for a space to calibrate. */
   private fixedThresholds(embedderId: string): TopicThresholds | undefined {
     return (
@@ -402,6 +437,8 @@ export class TopicClusterer {
     let s = this.spaces.get(key);
     if (!s) {
       const fixed = this.fixedThresholds(embedderId);
+      const kept = this.keptVocabularies.get(key);
+      this.keptVocabularies.delete(key);
       s = {
         projectId,
         embedderId,
@@ -411,7 +448,8 @@ export class TopicClusterer {
         frame: !fixed && embedderId.endsWith(CENTRED) ? newFrame(dimension) : undefined,
         topics: [],
         byId: new Map(),
-        vocabulary: new ProjectTerms(),
+        vocabulary: kept ?? new ProjectTerms(),
+        vocabularyKept: kept !== undefined,
         questions: 0,
         sinceMerge: 0,
         flushSeq: 0,
@@ -501,7 +539,7 @@ export class TopicClusterer {
     s.questions++;
     s.seq++;
     const terms = contentTerms(question);
-    for (const term of terms) s.vocabulary.add(term, 1);
+    s.vocabulary.countQuestion(terms);
 
     let topic: Topic;
     let created = false;
@@ -1021,7 +1059,7 @@ export class TopicClusterer {
   }
 
   private label(s: Space, t: Topic, n = 3): string[] {
-    return topicLabel(t.terms, t.size, s.vocabulary, s.questions, n);
+    return topicLabel(t.terms, t.size, s.vocabulary, n);
   }
 
   topics(projectId: string): TopicView[] {
@@ -1171,7 +1209,8 @@ export class TopicClusterer {
         if (builtin.topicSpaces.includes(r.embedder)) builtin.observe(r.representative);
       }
       s.questions += size;
-      for (const [term, c] of terms) s.vocabulary.add(term, c);
+      // A space whose vocabulary was stored has these questions counted already.
+      if (!s.vocabularyKept) s.vocabulary.countQuestions(size, terms);
       s.unnamed = true;
       const { gap_count, graded, gap_score_sum } = r;
       if (gap_count > 0 || graded > 0)

@@ -33,7 +33,7 @@ import type { Config } from '../../config.ts';
 import type { LlmSpan } from '../../normalize/index.ts';
 import { turnOf } from '../../pipeline/assemble/pairing.ts';
 import type { Row, Store } from '../../store/store.ts';
-import { EMBEDDER_STATE, GAP_STATE, qualifiedTable, TOPICS } from '../../store/tables.ts';
+import { EMBEDDER_STATE, GAP_STATE, qualifiedTable, TOPIC_VOCABULARY, TOPICS } from '../../store/tables.ts';
 import type { EnrichContext, TraceEnricher, TraceEnrichment, TraceGeneration } from '../trace-enricher.ts';
 import {
   type Assignment,
@@ -57,6 +57,7 @@ import {
 } from './gaps.ts';
 import { PlacedQuestions, RecentQuestions } from './recent-questions.ts';
 import type { RestoredGaps, TopicRowInput } from './types.ts';
+import { restoreVocabularies, VocabularyStateWriter } from './vocabulary-state.ts';
 
 /** Where question vectors come from when the app sent none. */
 export const topicsEmbedderSchema = z.discriminatedUnion('kind', [
@@ -254,6 +255,9 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   // The embedders first: a project's topics then do not teach it again.
   const embedderWriter = new EmbedderStateWriter(clusterer);
   const embedderState = await restoreEmbedderState(options.store, clusterer, embedderWriter);
+  // The label vocabularies too: the topics' term tables then do not count into them again.
+  const vocabularyWriter = new VocabularyStateWriter(clusterer);
+  const vocabularies = await restoreVocabularies(options.store, clusterer, vocabularyWriter);
   const { restored, errors, gaps: restoredGaps } = await restoreTopics(options.store, clusterer);
   // Each topic's gaps and mean gap score, which every question's score blends in, carry on from its row.
   for (const r of restoredGaps) gaps.seed(r.projectId, r.topicId, r.columns);
@@ -285,6 +289,11 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     warn(
       'restore-embedder-state',
       `topics: ${embedderState.errors.length} stored embedder_state rows skipped at restore; those projects relearn from their topics (${embedderState.errors[0]})`,
+    );
+  if (vocabularies.errors.length > 0)
+    warn(
+      'restore-vocabulary',
+      `topics: ${vocabularies.errors.length} stored topic_vocabulary rows skipped at restore; those spaces count their topics' terms instead (${vocabularies.errors[0]})`,
     );
 
   const calibrator = (projectId: string, scale: string) => {
@@ -557,11 +566,13 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     const rows = clusterer.snapshot({ changedOnly: true }) as unknown as Row[];
     const state = stateWriter.rows(now());
     const learnt = embedderWriter.rows(now());
+    const vocabulary = vocabularyWriter.rows(now());
     return {
       rows: {
         ...(rows.length > 0 && { [TOPICS]: rows }),
         ...(state.length > 0 && { [GAP_STATE]: state }),
         ...(learnt.length > 0 && { [EMBEDDER_STATE]: learnt }),
+        ...(vocabulary.length > 0 && { [TOPIC_VOCABULARY]: vocabulary }),
       },
     };
   }

@@ -201,6 +201,13 @@ export function restoredTerms(topTerms: readonly string[], size: number): Map<st
   return terms;
 }
 
+/** A space's label vocabulary as `topic_vocabulary` stores it (migration 023). */
+export interface VocabularyState {
+  questions: number;
+  /** Words and adjacent pairs (a pair's words joined by a space), each with how many questions said it. */
+  termCounts: Record<string, number>;
+}
+
 /**
  * A project's label vocabulary (one per space): how many of its questions
  * said each word, and each adjacent pair. Past a cap the least used quarter
@@ -209,14 +216,52 @@ export function restoredTerms(topTerms: readonly string[], size: number): Map<st
 export class ProjectTerms {
   private readonly wordCounts = new Map<string, number>();
   private readonly pairCounts = new Map<string, number>();
+  private counted = 0;
+
+  /** A vocabulary as a stored state left it (`state()`). */
+  static from(state: VocabularyState): ProjectTerms {
+    const v = new ProjectTerms();
+    v.counted = state.questions;
+    for (const [term, c] of Object.entries(state.termCounts)) v.add(term, c);
+    return v;
+  }
+
+  /** Questions counted: the label's idf is read against them. */
+  get questions(): number {
+    return this.counted;
+  }
 
   /** Questions that said `term` (a word or a pair), if it is still counted. */
   get(term: string): number | undefined {
     return (term.includes(' ') ? this.pairCounts : this.wordCounts).get(term);
   }
 
-  /** Counts `n` more questions that said `term`. */
-  add(term: string, n: number): void {
+  /** Counts one more question, which said `terms` (`contentTerms`). */
+  countQuestion(terms: readonly string[]): void {
+    this.counted++;
+    for (const term of terms) this.add(term, 1);
+  }
+
+  /** Counts `size` more questions, which said terms as often as `counts` says (a restored topic's). */
+  countQuestions(size: number, counts: ReadonlyMap<string, number>): void {
+    this.counted += size;
+    for (const [term, c] of counts) this.add(term, c);
+  }
+
+  /**
+   * What `from` takes back. A term one question said is left out: the one
+   * topic that counts it reads the same count from its own table (`labelTerms`
+   * and `topicLabel` fall back to it), and most of a vocabulary is such
+   * terms, so the row is about half as large.
+   */
+  state(): VocabularyState {
+    const termCounts: Record<string, number> = {};
+    for (const counts of [this.wordCounts, this.pairCounts])
+      for (const [term, c] of counts) if (c > 1) termCounts[term] = c;
+    return { questions: this.counted, termCounts };
+  }
+
+  private add(term: string, n: number): void {
     const pair = term.includes(' ');
     const counts = pair ? this.pairCounts : this.wordCounts;
     counts.set(term, (counts.get(term) ?? 0) + n);
@@ -234,16 +279,16 @@ export function countTopicTerms(counts: Map<string, number>, terms: readonly str
 
 /**
  * A topic's first `n` label terms, from its term counts over its `size`
- * questions and its project's over `questions`. Only words are ranked
+ * questions and its project's. Only words are ranked
  * (tf × idf); pairs only grow picked words into phrases (`labelTerms`).
  */
 export function topicLabel(
   counts: ReadonlyMap<string, number>,
   size: number,
   project: ProjectTerms,
-  questions: number,
   n: number,
 ): string[] {
+  const questions = project.questions;
   const scored: [string, number][] = [];
   const pairs: string[] = [];
   for (const [w, c] of counts) {

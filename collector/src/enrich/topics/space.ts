@@ -56,6 +56,8 @@ export interface Space {
   byId: Map<string, Topic>;
   /** How many of the space's questions said each label term: a label's idf, and its phrases. */
   vocabulary: ProjectTerms;
+  /** Whether `vocabulary` came back from `topic_vocabulary`: a restore then leaves it as it is. */
+  vocabularyKept: boolean;
   questions: number;
   sinceMerge: number;
   /** Assignment counter at the last flush pass: topics born after it are this flush's. */

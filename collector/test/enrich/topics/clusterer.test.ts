@@ -353,6 +353,41 @@ describe('TopicClusterer', () => {
     expect(after.topics('p1').map((t) => t.label)).toEqual(before.topics('p1').map((t) => t.label));
   });
 
+  it('labels as before a restart from the stored vocabulary, evicted topics’ questions included', async () => {
+    const rows = await readIntentRows(fileURLToPath(new URL(CHAT_INTENTS, import.meta.url)));
+    // Bounded: topics past 32 are evicted, and their questions leave no topic's term table.
+    const options = { builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER, maxTopics: 32 };
+    const live = new TopicClusterer({ ...options, now: fixedClock() });
+    for (const r of rows) live.assign('p1', r.text);
+    live.maintain({ final: true });
+    const labels = (c: TopicClusterer) => new Map(c.topics('p1').map((t) => [t.topicId, t.topTerms]));
+    const snapshot = JSON.stringify(live.snapshot());
+    const [kept, ...others] = [...live.vocabularies()];
+    expect(others).toEqual([]);
+    expect(kept?.vocabulary.questions).toBe(rows.length);
+    const restarted = (vocabulary: boolean) => {
+      const c = new TopicClusterer(options);
+      for (const [p, e] of live.builtinEmbedders()) c.loadBuiltin(p, e.id, e.state());
+      if (vocabulary && kept)
+        c.loadVocabulary(
+          kept.projectId,
+          kept.embedderId,
+          JSON.parse(JSON.stringify(kept.vocabulary.state())),
+        );
+      c.restore(JSON.parse(snapshot));
+      return c;
+    };
+    const back = restarted(true);
+    expect(labels(back)).toEqual(labels(live));
+    // The topics' own tables do not count into a stored vocabulary again.
+    expect([...back.vocabularies()][0]?.vocabulary.state()).toEqual(kept?.vocabulary.state());
+    // Summed from the kept topics' tables, as a restart did before, most labels read otherwise.
+    const summed = restarted(false);
+    const moved = [...labels(summed)].filter(([id, terms]) => terms.join() !== labels(live).get(id)?.join());
+    expect(moved.length).toBeGreaterThan(labels(live).size / 3);
+    expect([...summed.vocabularies()][0]?.vocabulary.questions).toBeLessThan(rows.length);
+  });
+
   it('reports bad rows on restore and loads the rest', () => {
     const c = new TopicClusterer();
     for (const q of CARD) c.assign('p1', q);

@@ -33,7 +33,14 @@ import { toLlmSpanRow } from '../../../src/pipeline/transform/llm-rows.ts';
 import { toFeedbackRow } from '../../../src/pipeline/transform/record-rows.ts';
 import { feedbackEntry } from '../../../src/receive/feedback.ts';
 import type { Row, Store } from '../../../src/store/store.ts';
-import { EMBEDDER_STATE, FEEDBACK, GAP_STATE, LLM_SPANS, TOPICS } from '../../../src/store/tables.ts';
+import {
+  EMBEDDER_STATE,
+  FEEDBACK,
+  GAP_STATE,
+  LLM_SPANS,
+  TOPIC_VOCABULARY,
+  TOPICS,
+} from '../../../src/store/tables.ts';
 import { storeBackends } from '../../helpers/store-backends.ts';
 import { spanWith } from '../../normalize/span-fixture.ts';
 
@@ -355,6 +362,17 @@ describe('topics enricher', () => {
     const labels = (c: typeof first.clusterer) =>
       new Map(c.topics('restart').map((t) => [t.topicId, t.topTerms.join(', ')]));
     expect(labels(second.clusterer)).toEqual(labels(first.clusterer));
+    // The space's label vocabulary went to its table once, and came back as it was.
+    const vocabularyRows = rows[TOPIC_VOCABULARY] ?? [];
+    expect(vocabularyRows.map((r) => [r.project_id, r.questions])).toEqual([['restart', gens.length]]);
+    const vocabulary = (c: typeof first.clusterer) =>
+      [...c.vocabularies()].filter((v) => v.projectId === 'restart').map((v) => v.vocabulary.state());
+    expect(vocabularyRows[0]?.term_counts).toEqual(vocabulary(first.clusterer)[0]?.termCounts);
+    expect(vocabularyRows[0]?.term_counts).toMatchObject({
+      card: expect.any(Number),
+      exchange: expect.any(Number),
+    });
+    expect(vocabulary(second.clusterer)).toEqual(vocabulary(first.clusterer));
     const again = [
       { question: 'my card payment got declined today', key: 'card' },
       { question: 'what exchange rate applies to euros', key: 'fx' },
@@ -630,6 +648,40 @@ describe('topics enricher', () => {
     } finally {
       await store.command(
         `DELETE FROM ${store.database}.${EMBEDDER_STATE} WHERE project_id LIKE 'embedder-%'`,
+      );
+    }
+  });
+
+  it('skips a topic_vocabulary row it cannot read, says so once, and loads the others', async () => {
+    const at = '2026-12-05 00:00:00.000';
+    const id = HashedEmbedder.withStudent().id;
+    await store.insert(TOPIC_VOCABULARY, [
+      {
+        project_id: 'vocabulary-good',
+        embedder: id,
+        questions: 9,
+        term_counts: { refund: 4 },
+        updated_at: at,
+      },
+      // A space with no name: nothing to give it to.
+      { project_id: 'vocabulary-bad', embedder: '', questions: 3, term_counts: {}, updated_at: at },
+    ]);
+    const warnings: string[] = [];
+    try {
+      const enricher = await createTopicsEnricher({ store, onWarning: (m) => warnings.push(m) });
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /^topics: 1 stored topic_vocabulary rows skipped at restore; .*\(topic_vocabulary row \d+: embedder /,
+        ),
+      ]);
+      // The good space takes its vocabulary when its first question makes it, and counts on from there.
+      enricher.clusterer.assign('vocabulary-good', 'can I get a refund');
+      const [good] = [...enricher.clusterer.vocabularies()].filter((v) => v.projectId === 'vocabulary-good');
+      expect(good?.vocabulary.questions).toBe(10);
+      expect(good?.vocabulary.get('refund')).toBe(5);
+    } finally {
+      await store.command(
+        `DELETE FROM ${store.database}.${TOPIC_VOCABULARY} WHERE project_id LIKE 'vocabulary-%'`,
       );
     }
   });

@@ -1,0 +1,96 @@
+/**
+ * Each topic space's label vocabulary (labels.ts `ProjectTerms`), kept in
+ * `topic_vocabulary` (migration 023) so a restarted collector reads every
+ * topic's label as the running one did. Summed from the topics' own term
+ * tables instead, it lacked what big topics had trimmed from theirs and
+ * every evicted topic's questions: 17 of banking77's 127 topics' top terms
+ * read otherwise right after a restart, none with it kept (docs/topics.md,
+ * "Labels").
+ */
+import { z } from 'zod';
+import { clickHouseTime } from '../../store/json-each-row.ts';
+import type { Row, Store } from '../../store/store.ts';
+import { TOPIC_VOCABULARY } from '../../store/tables.ts';
+import type { TopicClusterer } from './clusterer.ts';
+import type { ProjectTerms } from './labels.ts';
+import { embedderKeyedRows, STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
+
+/** `topic_vocabulary` rows for the spaces that took questions since they were last written, at most once every `everyMs`. */
+export class VocabularyStateWriter {
+  private readonly rewrites: StateRewrites<ProjectTerms>;
+  private readonly clusterer: Pick<TopicClusterer, 'vocabularies'>;
+
+  constructor(clusterer: Pick<TopicClusterer, 'vocabularies'>, everyMs = STATE_EVERY_MS) {
+    this.clusterer = clusterer;
+    this.rewrites = new StateRewrites(everyMs);
+  }
+
+  rows(at: Date): Row[] {
+    if (!this.rewrites.due(at)) return [];
+    const updated = clickHouseTime(at);
+    const rows: Row[] = [];
+    for (const { projectId, embedderId, vocabulary } of this.clusterer.vocabularies()) {
+      // A stored vocabulary counts as written: a restore loads it with the count it was written at.
+      if (!this.rewrites.take(vocabulary, vocabulary.questions)) continue;
+      const { questions, termCounts } = vocabulary.state();
+      rows.push({
+        project_id: projectId,
+        embedder: embedderId,
+        questions,
+        term_counts: termCounts,
+        updated_at: updated,
+      });
+    }
+    return rows;
+  }
+
+  /** Marks what a restore loaded as written: it is in the table already. */
+  loaded(vocabulary: ProjectTerms): void {
+    this.rewrites.loaded(vocabulary, vocabulary.questions);
+  }
+}
+
+const vocabularyRow = z.object({
+  project_id: z.string().min(1),
+  embedder: z.string().min(1),
+  questions: z.union([z.number(), z.string()]).transform(Number).pipe(z.number().int().nonnegative()),
+  term_counts: z.record(z.string(), z.number().int().nonnegative()),
+});
+
+/** Rows per page: a project at its caps writes ≈ 0.5 MiB of terms. */
+const PAGE = 64;
+
+/**
+ * Gives each space its stored vocabulary, before the topics are restored
+ * (`TopicClusterer.loadVocabulary`). A row that cannot be read is reported
+ * and skipped; its space sums its topics' term tables as before.
+ */
+export async function restoreVocabularies(
+  store: Pick<Store, 'query' | 'database'>,
+  clusterer: Pick<TopicClusterer, 'loadVocabulary'>,
+  writer?: VocabularyStateWriter,
+): Promise<{ restored: number; errors: string[] }> {
+  const errors: string[] = [];
+  let restored = 0;
+  for await (const { row, at } of embedderKeyedRows(
+    store,
+    TOPIC_VOCABULARY,
+    ['questions', 'term_counts'],
+    PAGE,
+  )) {
+    const parsed = vocabularyRow.safeParse(row);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      errors.push(`topic_vocabulary row ${at}: ${issue?.path.join('.')} ${issue?.message}`);
+      continue;
+    }
+    const r = parsed.data;
+    const vocabulary = clusterer.loadVocabulary(r.project_id, r.embedder, {
+      questions: r.questions,
+      termCounts: r.term_counts,
+    });
+    writer?.loaded(vocabulary);
+    restored++;
+  }
+  return { restored, errors };
+}
