@@ -20,6 +20,13 @@ export interface TraceGeneration {
   retrievals: LlmSpan[];
   /** Filled by the enrichers that ran before this one. */
   found: GenerationFindings;
+  /**
+   * A re-scored generation's topic and gap verdict as the stored roll-up
+   * counts them from its earlier scoring (the quality ledger): an enricher
+   * whose own memory of it is gone (a restart, a late span long after) can
+   * tell it from a new one.
+   */
+  counted?: { topicId: bigint; kbGap: boolean | null };
 }
 
 /** The llm_spans quality columns of a generation (schema 008), as enrichers fill them in. */

@@ -386,7 +386,8 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   }
 
   // `rescore` is not needed: the memory of recent turns tells a re-scored
-  // span from a new one, even when the trace stage cannot (a WAL replay).
+  // span from a new one, even when the trace stage cannot (a WAL replay), and
+  // for a turn it forgot, `counted` does (the trace stage's quality ledger).
   async function enrich(delivered: TraceGeneration[], context?: EnrichContext): Promise<TraceEnrichment> {
     // A step of the app's own (a question rewritten for retrieval, a guard of the user's
     // message) asks nothing of its user.
@@ -430,6 +431,17 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       ...generations.filter((g) => !g.pair.answeredLater),
       ...generations.filter((g) => g.pair.answeredLater),
     ];
+    // A re-scored generation this process no longer remembers (a restart since, or a late span
+    // after its turn left memory) keeps what the roll-up counts for it: its topic, and the verdict
+    // its topic's gap count holds. Placed again, it would count in its topic twice. Its nearness
+    // is not kept, so its gap is judged again without its peers.
+    for (const g of order) {
+      const c = g.counted;
+      if (!c || c.topicId === 0n || turns.use(g.projectId, turnKey(g), g.traceId)) continue;
+      // A call on the way to the answer records no verdict; the answer comes first in `order`.
+      const verdict = g.pair.answeredLater ? {} : { gap: c.kbGap === true };
+      turns.set(g.projectId, turnKey(g), { topicId: String(c.topicId), peers: null, ...verdict }, g.traceId);
+    }
     const needVector: TraceGeneration[] = [];
     const placing = new Set<string>();
     for (const g of order) {

@@ -137,6 +137,16 @@ const SLICE_TRACES = 200;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** The quality ledger's outstanding states, by trace and span (`outstandingQuality`). */
+type Outstanding = Awaited<ReturnType<typeof outstandingQuality>>;
+
+const ledgerKey = (g: TraceGeneration) => `${g.traceId}\u0000${g.span.spanId}`;
+
+/** What the roll-up counts for the generation now, if anything. */
+function countedState(outstanding: Outstanding, g: TraceGeneration) {
+  return outstanding.get(ledgerKey(g))?.find((o) => o.net > 0)?.state;
+}
+
 type RoundRows = { llmSpans: Row[]; documents: Row[]; traces: Row[] };
 
 /** A committed round's rows, split into groups of whole traces, in order of first appearance. */
@@ -257,6 +267,21 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     }
     if (generations.length === 0) return;
 
+    // What the roll-up counts now, read back only for re-scored traces. A fresh one (never flushed
+    // by this process, no collector scores stored) has no ledger rows: the ledger is written only
+    // for spans a stage got from a committed drain round, and a committed round is never replayed,
+    // so its generations reach a stage once. A half-written flush of this process retries as a
+    // re-score; one a dead process left behind has NULL columns, which recovery (a re-score) finds.
+    // Read before the enrichers run: one that keeps state of its own (topics) learns from it what
+    // it counted before a restart.
+    const outstanding: Outstanding =
+      rescoreIds.length > 0 ? await outstandingQuality(store, projectId, rescoreIds) : new Map();
+    counters.ledgerReads += rescoreIds.length > 0 ? 1 : 0;
+    for (const g of generations) {
+      const prev = countedState(outstanding, g);
+      if (prev) g.counted = { topicId: prev.topicId, kbGap: prev.kbGap === null ? null : prev.kbGap === 1 };
+    }
+
     const rows = new Map<string, Row[]>();
     const rescored = new Set(rescoreIds);
     const groups = [
@@ -280,12 +305,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       }
     }
 
-    // What the roll-up counts now, read back only for re-scored traces. A fresh one (never flushed
-    // by this process, no collector scores stored) has no ledger rows: the ledger is written only
-    // for spans a stage got from a committed drain round, and a committed round is never replayed,
-    // so its generations reach a stage once. A half-written flush of this process retries as a
-    // re-score; one a dead process left behind has NULL columns, which recovery (a re-score) finds.
-    const ledger = await qualityLedgerRows(projectId, rescoreIds, generations);
+    const ledger = qualityLedgerRows(projectId, outstanding, generations);
     // Only traces that have rows to supersede pay for the two mutations: a columns-set span
     // always has rows (they are inserted first), so one without rows has nothing to undo.
     const supersededIds = rescoreIds.filter((id) => withRows.has(id));
@@ -324,18 +344,15 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   }
 
   /** quality_events rows that take the roll-up from what it counts now to this scoring. */
-  async function qualityLedgerRows(
+  function qualityLedgerRows(
     projectId: string,
-    rescoreIds: string[],
+    outstanding: Outstanding,
     generations: TraceGeneration[],
-  ): Promise<Row[]> {
-    const outstanding: Awaited<ReturnType<typeof outstandingQuality>> =
-      rescoreIds.length > 0 ? await outstandingQuality(store, projectId, rescoreIds) : new Map();
-    counters.ledgerReads += rescoreIds.length > 0 ? 1 : 0;
+  ): Row[] {
     const rows: Row[] = [];
     for (const g of generations) {
-      const was = outstanding.get(`${g.traceId}\u0000${g.span.spanId}`) ?? [];
-      const prev = was.find((o) => o.net > 0)?.state;
+      const was = outstanding.get(ledgerKey(g)) ?? [];
+      const prev = countedState(outstanding, g);
       const f = g.found;
       // As in llm_spans: supersede clears groundedness/hallucinated/relevance, while kb_gap and
       // topic_id keep their value when no enricher says otherwise.

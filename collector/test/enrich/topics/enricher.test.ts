@@ -1149,6 +1149,29 @@ describe('topics enricher', () => {
     expect(enricher.gaps.stats('rescore', String(g.found.topicId))).toMatchObject({ questions: 1, gaps: 0 });
   });
 
+  it('counts a generation re-scored after a restart once, by what the roll-up counted for it', async () => {
+    const project = 'rescore-restart';
+    const first = await createTopicsEnricher({ store });
+    const g = generation(project, { question: 'how do I change my card pin', answer: IDK, docs: [] });
+    const { rows } = await first.enrich([g], { rescore: false });
+    await flush([g], rows);
+    expect(g.found.kbGap).toBe(true);
+    const topicId = String(g.found.topicId);
+    // A restart, then a late span: a real answer after all. The ledger's topic and verdict stand
+    // in for the memory the restart lost.
+    const restarted = await createTopicsEnricher({ store });
+    const late: TraceGeneration = {
+      ...g,
+      retrievals: [],
+      found: { refusal: false },
+      counted: { topicId: g.found.topicId as bigint, kbGap: true },
+    };
+    const again = await restarted.enrich([late], { rescore: true });
+    expect(String(late.found.topicId)).toBe(topicId);
+    expect(again.rows[TOPICS]).toEqual([expect.objectContaining({ size: 1, gap_count: 0, graded: 1 })]);
+    expect(restarted.gaps.stats(project, topicId)).toMatchObject({ questions: 1, gaps: 0 });
+  });
+
   it('falls back to the built-in embedder when the configured endpoint fails, saying so once', async () => {
     // A real endpoint that is down: every request gets a 503.
     let requests = 0;

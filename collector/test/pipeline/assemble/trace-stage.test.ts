@@ -278,6 +278,38 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     90_000,
   );
 
+  it.skipIf(backend.name !== 'embedded')(
+    'counts a trace replayed after a restart once in its topic, as the ledger counted it',
+    async () => {
+      const project = `replayed-topic-${backend.name}`;
+      const t = ragSpans();
+      const tables = rowsOf(t.spans, project);
+      const first = await createTopicsEnricher({ store: h.store, embedder: { kind: 'hashed' } });
+      await h.score(stage([createGroundednessEnricher(), first]), tables);
+      const sizes = () =>
+        h.store.query<{ topic_id: string; size: number; graded: number }>(
+          `SELECT toString(topic_id) AS topic_id, toUInt32(size) AS size, toUInt32(graded) AS graded FROM topics FINAL
+            WHERE project_id = {p:String} AND size > 0`,
+          { params: { p: project } },
+        );
+      const [topic] = await sizes();
+      expect(topic).toMatchObject({ size: 1, graded: 1 });
+      // A restart (nothing in memory) and the same spans again, as a WAL replay sends them: the
+      // stored scores make it a re-score, and the ledger says which topic already counts it.
+      const restarted = await createTopicsEnricher({ store: h.store, embedder: { kind: 'hashed' } });
+      const s = stage([createGroundednessEnricher(), restarted]);
+      s.add(tables);
+      h.advance(1_500);
+      await s.flush();
+      expect(s.metrics()).toMatchObject({ tracesRescored: 1 });
+      expect(await sizes()).toEqual([{ topic_id: topic?.topic_id, size: 1, graded: 1 }]);
+      expect(restarted.gaps.stats(project, String(topic?.topic_id))).toMatchObject({ questions: 1 });
+      const [c] = await columns(t.generationId);
+      expect(c?.topic_id).toBe(topic?.topic_id);
+    },
+    90_000,
+  );
+
   it('reads the quality ledger back for re-scored traces only', async () => {
     const ledgerQueries: string[] = [];
     const watched: Store = Object.create(h.store);
