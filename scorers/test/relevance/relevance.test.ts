@@ -31,6 +31,21 @@ describe('contextRelevance', () => {
     expect(off.missing).toEqual(expect.arrayContaining(['转账', '失败']));
   });
 
+  it('reads what a question asks, not the masks of its redacted PII nor its greeting', () => {
+    const asked = contextRelevance('How do I reset my password?', DOCS);
+    const redacted = contextRelevance(
+      'Hi, I am <PERSON>, my email is <EMAIL_ADDRESS>. How do I reset my password? Thanks!',
+      DOCS,
+    );
+    // As written it scored 0.22, "irrelevant", missing hi, person, email, address and thanks.
+    expect(redacted.missing).toEqual(['email']);
+    expect(redacted.label).toBe('relevant');
+    expect(redacted.score).toBeCloseTo(2 / 3, 9);
+    expect(asked.score).toBe(1);
+    // A question about a person is still about one when the name is written out.
+    expect(contextRelevance('Who is Maria Lopez?', DOCS).missing).toEqual(['maria', 'lopez']);
+  });
+
   it('gives 0 for no documents and accepts a prebuilt index', () => {
     expect(contextRelevance('How do I reset my password?', []).score).toBe(0);
     const index = indexContext(DOCS);
