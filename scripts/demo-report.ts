@@ -5,6 +5,7 @@
  * user's dashboards would show.
  */
 import { z } from 'zod';
+import { GAP_SIGNALS, type GapSignal } from '../collector/src/enrich/topics/gaps.ts';
 
 /** Runs one read-only query and returns its rows (JSONEachRow, 64-bit numbers as strings). */
 export type Query = (sql: string) => Promise<Record<string, unknown>[]>;
@@ -51,8 +52,24 @@ const GapRow = z.object({
   questions: num,
   gaps: num,
   gap_score: num,
+  /** Of the gaps, answers users thumbed down (kb_gaps counts those without a flag too). */
+  thumbs_down: num,
   samples: z.array(z.string()),
 });
+const GapSignalRow = z.object({ topic_id: z.string(), signal: z.enum(GAP_SIGNALS), questions: num });
+
+/** Why a question counted as a gap, in the report's words. */
+const GAP_REASONS: Record<GapSignal, string> = {
+  no_documents: 'nothing retrieved',
+  low_retrieval_score: 'weak retrieval',
+  low_context_relevance: 'documents off the question',
+  refusal: '"I don\'t know"',
+  low_groundedness: 'unsupported answer',
+  negative_feedback: 'thumbs down',
+};
+
+/** A gap topic with how many of its gaps each reason flagged (a question may have several). */
+export type GapTopic = z.infer<typeof GapRow> & { reasons: [GapSignal, number][] };
 const FeedbackRow = z.object({ thumbs: num, up: num, edits: num });
 
 export interface SafetyKind {
@@ -69,7 +86,7 @@ export interface DemoReport {
   quality: z.infer<typeof QualityRow>;
   worst: z.infer<typeof WorstRow> | undefined;
   safety: SafetyKind[];
-  gaps: z.infer<typeof GapRow>[];
+  gaps: GapTopic[];
   feedback: z.infer<typeof FeedbackRow>;
 }
 
@@ -85,6 +102,9 @@ function parseRows<T>(schema: z.ZodType<T>, rows: Record<string, unknown>[], wha
 /** `timestamp >= …` for rows of this run only, so a reused data directory does not blur the figures. */
 const since = (sinceMs: number, column = 'timestamp') =>
   `${column} >= fromUnixTimestamp64Milli(toInt64(${Math.floor(sinceMs)}))`;
+/** The same from the run's day on: kb_gaps counts by day. */
+const sinceDay = (sinceMs: number, column: string) =>
+  `${column} >= toStartOfDay(fromUnixTimestamp64Milli(toInt64(${Math.floor(sinceMs)})))`;
 
 export async function readReport(query: Query, sinceMs: number): Promise<DemoReport> {
   const [overview] = parseRows(
@@ -140,17 +160,41 @@ export async function readReport(query: Query, sinceMs: number): Promise<DemoRep
        GROUP BY evaluator, source, label ORDER BY evaluator, source, label`),
     'safety',
   );
-  const gaps = parseRows(
+  const gapRows = parseRows(
     GapRow,
     await query(`
       SELECT toString(topic_id) AS topic_id, any(label) AS label, sum(questions) AS questions, sum(gaps) AS gaps,
-             max(gap_score) AS gap_score,
+             max(gap_score) AS gap_score, sum(negative_feedback) AS thumbs_down,
              arraySlice(arrayDistinct(arrayFlatten(groupArray(sample_questions))), 1, 3) AS samples
-        FROM kb_gaps WHERE day >= toStartOfDay(fromUnixTimestamp64Milli(toInt64(${Math.floor(sinceMs)})))
+        FROM kb_gaps WHERE ${sinceDay(sinceMs, 'day')}
        GROUP BY topic_id HAVING gaps > 0
        ORDER BY gap_score DESC, gaps DESC, topic_id LIMIT 3`),
     'kb gap',
   );
+  // The flags' reasons per topic, counted under the topic each question belongs to now, as kb_gaps counts it.
+  const signals = parseRows(
+    GapSignalRow,
+    await query(`
+      SELECT toString(if(t.current_topic_id != 0, t.current_topic_id, s.topic_id)) AS topic_id, signal,
+             count() AS questions
+        FROM llm_spans AS s ARRAY JOIN s.gap_signals AS signal
+        LEFT JOIN topic_map AS t ON t.project_id = s.project_id AND t.topic_id = s.topic_id
+       WHERE s.kb_gap = 1 AND s.topic_id != 0 AND ${sinceDay(sinceMs, 's.timestamp')}
+       GROUP BY topic_id, signal`),
+    'gap signal',
+  );
+  const gaps = gapRows.map((g): GapTopic => {
+    const counts = new Map<GapSignal, number>(
+      signals.filter((r) => r.topic_id === g.topic_id).map((r) => [r.signal, r.questions]),
+    );
+    // A thumb-down comes after the trace was scored: kb_gaps joins it, so it counts from there.
+    counts.set('negative_feedback', g.thumbs_down);
+    const reasons = GAP_SIGNALS.flatMap((signal): [GapSignal, number][] => {
+      const n = counts.get(signal) ?? 0;
+      return n > 0 ? [[signal, n]] : [];
+    });
+    return { ...g, reasons };
+  });
   const [feedback] = parseRows(
     FeedbackRow,
     await query(`
@@ -232,10 +276,11 @@ export function formatReport(report: DemoReport, options: FormatOptions): string
   if (gaps.length === 0) {
     lines.push('  knowledge-base gaps  none found yet');
   } else {
-    lines.push('  knowledge-base gaps (topics retrieval could not answer, worst first)');
+    lines.push('  knowledge-base gaps (topics the knowledge base could not answer, worst first)');
     for (const g of gaps) {
+      const why = g.reasons.map(([signal, n]) => `${GAP_REASONS[signal]} ${n}`).join(', ');
       lines.push(
-        `    ${clip(g.label || `topic ${g.topic_id}`, 50)}: ${g.gaps} of ${g.questions} questions unanswered`,
+        `    ${clip(g.label || `topic ${g.topic_id}`, 50)}: ${g.gaps} of ${g.questions} questions flagged${why ? ` (${why})` : ''}`,
       );
       for (const sample of g.samples) lines.push(`      "${clip(sample, 90)}"`);
     }

@@ -81,6 +81,7 @@ beforeAll(async () => {
       completion_text: "I don't know.",
       topic_id: 9,
       kb_gap: 1,
+      gap_signals: ['low_retrieval_score', 'refusal'],
     }),
     span(4, 40, { timestamp: at(3000), operation: 'invoke_workflow', duration_ns: 250e6 }),
     span(4, 41, {
@@ -94,6 +95,7 @@ beforeAll(async () => {
       completion_text: "I don't know.",
       topic_id: 9,
       kb_gap: 1,
+      gap_signals: ['refusal'],
     }),
   ]);
   const evaluation = (trace: number, spanId: number, fields: Record<string, unknown>) => ({
@@ -228,7 +230,16 @@ describe('the demo report', () => {
       'Can I pay with Bitcoin?',
       'Can I pay with PayPal?',
     ]);
-    expect(text).toContain('payment methods: 2 of 2 questions unanswered');
+    // Why: both refused, one of them after weak retrieval; billing's gap is the thumb-down alone.
+    expect(report.gaps.map((g) => g.reasons)).toEqual([
+      [
+        ['low_retrieval_score', 1],
+        ['refusal', 2],
+      ],
+      [['negative_feedback', 1]],
+    ]);
+    expect(text).toContain('payment methods: 2 of 2 questions flagged (weak retrieval 1, "I don\'t know" 2)');
+    expect(text).toContain('billing and account: 1 of 2 questions flagged (thumbs down 1)');
     expect(text).toContain('"Can I pay with Bitcoin?"');
   });
 
