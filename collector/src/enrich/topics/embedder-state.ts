@@ -14,7 +14,7 @@ import { clickHouseTime } from '../../store/json-each-row.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { EMBEDDER_STATE } from '../../store/tables.ts';
 import type { TopicClusterer } from './clusterer.ts';
-import { embedderKeyedRows, STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
+import { embedderKeyedRows, parseStateRow, STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
 
 type Holder = Pick<TopicClusterer, 'builtinEmbedders'>;
 
@@ -119,10 +119,9 @@ export async function restoreEmbedderState(
     'student_reads',
   ];
   for await (const { row, at } of embedderKeyedRows(store, EMBEDDER_STATE, columns, PAGE)) {
-    const parsed = embedderStateRow.safeParse(row);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      errors.push(`embedder_state row ${at}: ${issue?.path.join('.')} ${issue?.message}`);
+    const parsed = parseStateRow(embedderStateRow, row, EMBEDDER_STATE, at);
+    if ('error' in parsed) {
+      errors.push(parsed.error);
       continue;
     }
     const { projectId, embedder, state } = parsed.data;

@@ -14,7 +14,7 @@ import { clickHouseTime } from '../../store/json-each-row.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { GAP_STATE, qualifiedTable } from '../../store/tables.ts';
 import type { GapCalibrator, PeerNearness, RelevanceCalibrator, RetrievalCalibrator } from './gaps.ts';
-import { STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
+import { parseStateRow, STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
 
 /** What holds the reservoirs: the topics enricher's calibrators, keyed as it keys them. */
 export interface GapStateHolders {
@@ -118,10 +118,9 @@ export async function restoreGapState(
   const errors: string[] = [];
   let restored = 0;
   rows.forEach((raw, i) => {
-    const parsed = gapStateRow.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      errors.push(`gap_state row ${i}: ${issue?.path.join('.')} ${issue?.message}`);
+    const parsed = parseStateRow(gapStateRow, raw, GAP_STATE, i);
+    if ('error' in parsed) {
+      errors.push(parsed.error);
       return;
     }
     const r = parsed.data;

@@ -6,6 +6,7 @@
  * a few hundred KiB) every second. And how a table of such state, one row per
  * project and embedder, is read back (`embedderKeyedRows`).
  */
+import type { z } from 'zod';
 import type { Store } from '../../store/store.ts';
 import { qualifiedTable } from '../../store/tables.ts';
 
@@ -66,4 +67,17 @@ LIMIT {limit:UInt32}`;
     if (!last || rows.length < page) return;
     after = { project: String(last.project_id), embedder: String(last.embedder) };
   }
+}
+
+/** A stored state row read through `schema`, or the line that says what is wrong with it. */
+export function parseStateRow<T>(
+  schema: z.ZodType<T>,
+  row: unknown,
+  table: string,
+  at: number,
+): { data: T } | { error: string } {
+  const parsed = schema.safeParse(row);
+  if (parsed.success) return { data: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { error: `${table} row ${at}: ${issue?.path.join('.')} ${issue?.message}` };
 }

@@ -13,7 +13,7 @@ import type { Row, Store } from '../../store/store.ts';
 import { TOPIC_VOCABULARY } from '../../store/tables.ts';
 import type { TopicClusterer } from './clusterer.ts';
 import type { ProjectTerms } from './labels.ts';
-import { embedderKeyedRows, STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
+import { embedderKeyedRows, parseStateRow, STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
 
 /** `topic_vocabulary` rows for the spaces that took questions since they were last written, at most once every `everyMs`. */
 export class VocabularyStateWriter {
@@ -78,10 +78,9 @@ export async function restoreVocabularies(
     ['questions', 'term_counts'],
     PAGE,
   )) {
-    const parsed = vocabularyRow.safeParse(row);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      errors.push(`topic_vocabulary row ${at}: ${issue?.path.join('.')} ${issue?.message}`);
+    const parsed = parseStateRow(vocabularyRow, row, TOPIC_VOCABULARY, at);
+    if ('error' in parsed) {
+      errors.push(parsed.error);
       continue;
     }
     const r = parsed.data;
