@@ -57,7 +57,7 @@ const vocabularyRow = z.object({
   term_counts: z.record(z.string(), z.number().int().nonnegative()),
 });
 
-/** Rows per page: a project at its caps writes ≈ 0.5 MiB of terms. */
+/** Rows per page: a space near its caps (50,000 words, 16,384 pairs) writes up to about a MiB of terms. */
 const PAGE = 64;
 
 /**
