@@ -87,9 +87,9 @@ describe('docs/sql.md', () => {
 
   it('5. and 6. the crypto-payments topic is the biggest gap', async () => {
     const unanswered = await run(5);
-    expect(unanswered.map((r) => [r.topic, r.unanswered])).toEqual([
-      ['crypto payments', N / 6],
-      ['passwords', N / 12],
+    expect(unanswered.map((r) => [r.topic, r.unanswered, r.reasons])).toEqual([
+      ['crypto payments', N / 6, { low_retrieval_score: N / 6, refusal: N / 6 }],
+      ['passwords', N / 12, { low_retrieval_score: N / 12, refusal: N / 12 }],
     ]);
     const ranked = await run(6);
     // By the graded score's mean, billing's weak retrieval (0.5) outranks passwords' (0.4),
