@@ -140,12 +140,12 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** The quality ledger's outstanding states, by trace and span (`outstandingQuality`). */
 type Outstanding = Awaited<ReturnType<typeof outstandingQuality>>;
 
-const ledgerKey = (g: TraceGeneration) => `${g.traceId}\u0000${g.span.spanId}`;
+/** The generation's outstanding ledger rows (none for a fresh one). */
+const ledgerOf = (outstanding: Outstanding, g: TraceGeneration) =>
+  outstanding.get(`${g.traceId}\u0000${g.span.spanId}`) ?? [];
 
-/** What the roll-up counts for the generation now, if anything. */
-function countedState(outstanding: Outstanding, g: TraceGeneration) {
-  return outstanding.get(ledgerKey(g))?.find((o) => o.net > 0)?.state;
-}
+/** Of a generation's outstanding ledger rows, the state the roll-up counts now, if any. */
+const countedIn = (was: ReturnType<typeof ledgerOf>) => was.find((o) => o.net > 0)?.state;
 
 type RoundRows = { llmSpans: Row[]; documents: Row[]; traces: Row[] };
 
@@ -278,7 +278,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       rescoreIds.length > 0 ? await outstandingQuality(store, projectId, rescoreIds) : new Map();
     counters.ledgerReads += rescoreIds.length > 0 ? 1 : 0;
     for (const g of generations) {
-      const prev = countedState(outstanding, g);
+      const prev = countedIn(ledgerOf(outstanding, g));
       if (prev) g.counted = { topicId: prev.topicId, kbGap: prev.kbGap === null ? null : prev.kbGap === 1 };
     }
 
@@ -351,8 +351,8 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   ): Row[] {
     const rows: Row[] = [];
     for (const g of generations) {
-      const was = outstanding.get(ledgerKey(g)) ?? [];
-      const prev = countedState(outstanding, g);
+      const was = ledgerOf(outstanding, g);
+      const prev = countedIn(was);
       const f = g.found;
       // As in llm_spans: supersede clears groundedness/hallucinated/relevance, while kb_gap and
       // topic_id keep their value when no enricher says otherwise.
