@@ -14,7 +14,13 @@ import { clickHouseTime } from '../../store/json-each-row.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { EMBEDDER_STATE } from '../../store/tables.ts';
 import type { TopicClusterer } from './clusterer.ts';
-import { embedderKeyedRows, parseStateRow, STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
+import {
+  embedderKeyedRows,
+  parseStateRow,
+  STATE_EVERY_MS,
+  StateRewrites,
+  storedCount,
+} from './state-rewrites.ts';
 
 type Holder = Pick<TopicClusterer, 'builtinEmbedders'>;
 
@@ -58,19 +64,17 @@ export class EmbedderStateWriter {
   }
 }
 
-const count = z.union([z.number(), z.string()]).transform(Number).pipe(z.number().int().nonnegative());
-
 const embedderStateRow = z
   .object({
     project_id: z.string().min(1),
     embedder: z.string().min(1),
-    documents: count,
+    documents: storedCount,
     df_slots: z.array(z.number()),
     df_counts: z.array(z.number()),
     mean: z.array(z.number()),
-    mean_seen: count,
+    mean_seen: storedCount,
     coverage: z.number(),
-    coverage_seen: count,
+    coverage_seen: storedCount,
     student_reads: z.union([z.boolean(), z.number()]).transform(Boolean),
   })
   .transform((r) => ({

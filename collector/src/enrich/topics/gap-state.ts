@@ -14,7 +14,7 @@ import { clickHouseTime } from '../../store/json-each-row.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { GAP_STATE, qualifiedTable } from '../../store/tables.ts';
 import type { GapCalibrator, PeerNearness, RelevanceCalibrator, RetrievalCalibrator } from './gaps.ts';
-import { parseStateRow, STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
+import { parseStateRow, STATE_EVERY_MS, StateRewrites, storedCount } from './state-rewrites.ts';
 
 /** What holds the reservoirs: the topics enricher's calibrators, keyed as it keys them. */
 export interface GapStateHolders {
@@ -100,7 +100,7 @@ const gapStateRow = z.object({
   kind: z.enum(KINDS),
   key: z.string(),
   sample: z.array(z.number().finite()),
-  seen: z.union([z.number(), z.string()]).transform(Number).pipe(z.number().int().nonnegative()),
+  seen: storedCount,
 });
 
 /**

@@ -6,7 +6,7 @@
  * a few hundred KiB) every second. And how a table of such state, one row per
  * project and embedder, is read back (`embedderKeyedRows`).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Store } from '../../store/store.ts';
 import { qualifiedTable } from '../../store/tables.ts';
 
@@ -81,3 +81,9 @@ export function parseStateRow<T>(
   const issue = parsed.error.issues[0];
   return { error: `${table} row ${at}: ${issue?.path.join('.')} ${issue?.message}` };
 }
+
+/** A stored count as a store gives it back: a JSON number, or text (UInt64 from the server client). */
+export const storedCount = z
+  .union([z.number(), z.string()])
+  .transform(Number)
+  .pipe(z.number().int().nonnegative());

@@ -13,7 +13,13 @@ import type { Row, Store } from '../../store/store.ts';
 import { TOPIC_VOCABULARY } from '../../store/tables.ts';
 import type { TopicClusterer } from './clusterer.ts';
 import type { ProjectTerms } from './labels.ts';
-import { embedderKeyedRows, parseStateRow, STATE_EVERY_MS, StateRewrites } from './state-rewrites.ts';
+import {
+  embedderKeyedRows,
+  parseStateRow,
+  STATE_EVERY_MS,
+  StateRewrites,
+  storedCount,
+} from './state-rewrites.ts';
 
 /** `topic_vocabulary` rows for the spaces that took questions since they were last written, at most once every `everyMs`. */
 export class VocabularyStateWriter {
@@ -53,7 +59,7 @@ export class VocabularyStateWriter {
 const vocabularyRow = z.object({
   project_id: z.string().min(1),
   embedder: z.string().min(1),
-  questions: z.union([z.number(), z.string()]).transform(Number).pipe(z.number().int().nonnegative()),
+  questions: storedCount,
   term_counts: z.record(z.string(), z.number().int().nonnegative()),
 });
 
