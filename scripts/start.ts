@@ -38,20 +38,30 @@ const USAGE = `npm start [-- options]
                         when OPENAI_API_KEY is set, else a local mock LLM)
 `;
 
-const { values } = parseArgs({
-  allowNegative: true,
-  options: {
-    demo: { type: 'boolean', default: true },
-    port: { type: 'string', default: process.env.OVERSIGHT_PORT ?? '4318' },
-    'data-dir': { type: 'string', default: process.env.OVERSIGHT_DATA_DIR ?? DEFAULT_DATA_DIR },
-    conversations: { type: 'string', default: '30' },
-    forever: { type: 'boolean', default: false },
-    'interval-ms': { type: 'string' },
-    once: { type: 'boolean', default: false },
-    'llm-url': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+const OPTIONS = {
+  demo: { type: 'boolean', default: true },
+  port: { type: 'string', default: process.env.OVERSIGHT_PORT ?? '4318' },
+  'data-dir': { type: 'string', default: process.env.OVERSIGHT_DATA_DIR ?? DEFAULT_DATA_DIR },
+  conversations: { type: 'string', default: '30' },
+  forever: { type: 'boolean', default: false },
+  'interval-ms': { type: 'string' },
+  once: { type: 'boolean', default: false },
+  'llm-url': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function parseOptions() {
+  try {
+    return parseArgs({ allowNegative: true, options: OPTIONS });
+  } catch (e) {
+    // parseArgs's own errors ("Unknown option '--data'") are the user's to read, not a stack trace.
+    if (!(e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) throw e;
+    process.stderr.write(`start: ${e.message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const { values } = parseOptions();
 
 if (values.help) {
   process.stdout.write(USAGE);

@@ -94,3 +94,24 @@ describe('npm start -- --once', () => {
     ).toBe(true);
   });
 });
+
+describe('npm start with a bad option', () => {
+  it.each([
+    ['--data', '/tmp/x', "start: Unknown option '--data'"],
+    ['--port', 'eighty', 'start: --port must be a whole number, got "eighty"'],
+  ])('%s %s: one line and the usage, exit 2, nothing started', async (flag, value, line) => {
+    const child = spawn(process.execPath, ['scripts/start.ts', flag, value], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(line);
+    expect(stderr).toContain('--data-dir <dir>');
+    expect(stderr).not.toContain('    at ');
+  });
+});
