@@ -1,6 +1,7 @@
 /**
  * Topic labels: the terms a question brings (its content words, each
- * adjacent pair of them, and a word with the particle after it), the counts a topic and its project keep of those
+ * adjacent pair of them, and a word with the particle after it unless that
+ * particle is a preposition), the counts a topic and its project keep of those
  * terms (bounded), and the label read from the counts: words frequent in the
  * topic and rare in the project (tf × idf), each grown into the phrase the
  * topic's questions mostly say ("google pay", "direct debit").
@@ -25,6 +26,37 @@ const PAIR_CAP = 16_384;
  * label then says "top up" where the word alone says "top".
  */
 const PARTICLES = new Set(['up', 'out', 'in', 'on', 'off', 'down', 'back', 'over']);
+
+/** Words that open a noun phrase ("the", "my", "some"). */
+const DETERMINERS = new Set(
+  'the a an this that these those my your his her its our their some any every each no'.split(' '),
+);
+
+/**
+ * Nouns by their ending ("recognition", "payment", "balance"), which take no
+ * particle: a particle word after one is a preposition.
+ */
+const NOUN_ENDING = /.{3}(tion|sion|ment|ness|ity|ance|ence)$/;
+
+/**
+ * Whether the particle word at `i` is a preposition, by where it stands
+ * (there is no part-of-speech reading here): after a noun and before a noun
+ * phrase ("a fee on my card", "the limit on the Plus plan": the word before
+ * it follows a determiner or another content word, and a determiner follows
+ * it), or after a word whose ending makes it a noun ("handwriting
+ * recognition on tablets"). A phrasal verb's or noun's particle seldom
+ * stands there: "top up my card", "my top up failed", "the auto top up
+ * function" and "I can't log in" keep theirs. A label that ends in a
+ * preposition ("storage limit on") reads as cut off.
+ */
+function isPreposition(ws: readonly string[], i: number): boolean {
+  const noun = ws[i - 1] as string;
+  const before = ws[i - 2];
+  const after = ws[i + 1];
+  if (after === undefined) return false;
+  if (NOUN_ENDING.test(noun)) return true;
+  return before !== undefined && DETERMINERS.has(after) && (DETERMINERS.has(before) || isContent(before));
+}
 
 /**
  * The past forms of English irregular verbs, each to its base ("gone",
@@ -73,7 +105,8 @@ export function contentTerms(question: string): string[] {
       if (!isContent(w)) continue;
       terms.add(w);
       const next = ws[i + 1];
-      if (next !== undefined && (isContent(next) || PARTICLES.has(next))) terms.add(`${w} ${next}`);
+      if (next !== undefined && (isContent(next) || (PARTICLES.has(next) && !isPreposition(ws, i + 1))))
+        terms.add(`${w} ${next}`);
     }
   }
   return [...terms];

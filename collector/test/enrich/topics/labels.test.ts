@@ -62,6 +62,23 @@ describe('topic labels', () => {
     ]);
   });
 
+  it('pairs a word with a particle only where the particle is not a preposition', () => {
+    const particlePairs = (q: string) => contentTerms(q).filter((t) => / (up|on|in|out)$/.test(t));
+    // After a noun and before a noun phrase: a preposition, and "limit on" would end a label.
+    expect(particlePairs('What is the storage limit on the Plus plan?')).toEqual([]);
+    expect(particlePairs('Why did I get charged a fee on my card?')).toEqual([]);
+    expect(particlePairs('Does it support handwriting recognition on tablets?')).toEqual([]);
+    // A phrasal verb's or noun's particle, with or without an object after it.
+    expect(particlePairs('How do I top up my card?')).toEqual(['top up']);
+    expect(particlePairs('Why is my top up still pending')).toEqual(['top up']);
+    expect(particlePairs("I can't log in")).toEqual(['log in']);
+    expect(particlePairs('my card top up failed')).toEqual(['top up']);
+    expect(particlePairs('a Google Pay top-up for tablets')).toEqual(['top up']);
+    expect(particlePairs('where is the auto top up function')).toEqual(['top up']);
+    // A clause's last word: "what does it run on" strands its preposition, which still names the subject.
+    expect(particlePairs('Which platforms does it run on?')).toEqual(['run on']);
+  });
+
   it('ends a clause at full-width punctuation, so no pair spans it', () => {
     expect(contentTerms('银行卡还没有寄到，什么时候到？')).toEqual([
       '银行',
