@@ -276,7 +276,8 @@ export function formatReport(report: DemoReport, options: FormatOptions): string
   if (gaps.length === 0) {
     lines.push('  knowledge-base gaps  none found yet');
   } else {
-    lines.push('  knowledge-base gaps (topics the knowledge base could not answer, worst first)');
+    // kb_gaps counts by day, so a data directory used earlier today adds those runs' questions.
+    lines.push('  knowledge-base gaps (topics the knowledge base could not answer today, worst first)');
     for (const g of gaps) {
       const why = g.reasons.map(([signal, n]) => `${GAP_REASONS[signal]} ${n}`).join(', ');
       lines.push(
