@@ -82,6 +82,10 @@ const startOptions = (): Option[] => [
   new Option('--max-decompressed-bytes <bytes>', 'largest request body after gzip decompression').env(
     'OVERSIGHT_MAX_DECOMPRESSED_BYTES',
   ),
+  new Option(
+    '--max-in-flight-bytes <bytes>',
+    'request bodies held at once over every key; past it 503 with Retry-After (≥ --max-decompressed-bytes)',
+  ).env('OVERSIGHT_MAX_IN_FLIGHT_BYTES'),
   new Option('--rate-limit-spans-per-second <n>', 'per-API-key span rate; 0 = unlimited').env(
     'OVERSIGHT_RATE_LIMIT',
   ),

@@ -49,6 +49,16 @@ export const ConfigSchema = z.object({
     .int()
     .positive()
     .default(64 * 1024 ** 2),
+  /**
+   * Bytes the trace bodies being read at once may hold in all, over every
+   * key; past it a body is refused with 503 and Retry-After. At least
+   * `maxDecompressedBytes`, or the largest body allowed could never pass.
+   */
+  maxInFlightBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 ** 2),
   /** Spans per second per API key; 0 disables the limit. */
   rateLimitSpansPerSecond: z.coerce.number().nonnegative().default(0),
   /** Longest text kept per message/content field; longer text is truncated with a marker. */
@@ -113,5 +123,10 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
     throw new Error(`invalid configuration: ${issues.join('; ')}`);
   }
+  const { maxInFlightBytes, maxDecompressedBytes } = parsed.data;
+  if (maxInFlightBytes < maxDecompressedBytes)
+    throw new Error(
+      `invalid configuration: maxInFlightBytes (${maxInFlightBytes}) must be at least maxDecompressedBytes (${maxDecompressedBytes}), or the largest body allowed could never be read`,
+    );
   return parsed.data;
 }

@@ -12,14 +12,27 @@ export interface CollectorMetrics {
   readonly spansRejected: Counter<'reason'>;
   readonly rowsWritten: Counter<'table'>;
   readonly insertSeconds: Histogram<'table'>;
-  /** Register the scrape-time source of the queue-depth and log-size gauges. */
-  observe(source: () => { queueDepth: number; walBytes: number; storeHealthy: boolean }): void;
+  /** Register the scrape-time source of the queue-depth, log-size, store and in-flight gauges. */
+  observe(source: () => MetricsSource): void;
+}
+
+export interface MetricsSource {
+  queueDepth: number;
+  walBytes: number;
+  storeHealthy: boolean;
+  /** Bytes of trace bodies being read or answered now (`--max-in-flight-bytes` bounds it). */
+  inFlightBodyBytes: number;
 }
 
 export function createMetrics(): CollectorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'oversight_process_' });
-  let source = () => ({ queueDepth: 0, walBytes: 0, storeHealthy: true });
+  let source = (): MetricsSource => ({
+    queueDepth: 0,
+    walBytes: 0,
+    storeHealthy: true,
+    inFlightBodyBytes: 0,
+  });
   new Gauge({
     name: 'oversight_queue_depth',
     help: 'Accepted requests in the write-ahead log not yet written to ClickHouse',
@@ -34,6 +47,14 @@ export function createMetrics(): CollectorMetrics {
     registers: [registry],
     collect() {
       this.set(source().walBytes);
+    },
+  });
+  new Gauge({
+    name: 'oversight_in_flight_body_bytes',
+    help: 'Bytes of trace request bodies being read or answered now',
+    registers: [registry],
+    collect() {
+      this.set(source().inFlightBodyBytes);
     },
   });
   new Gauge({

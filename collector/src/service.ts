@@ -22,6 +22,7 @@ import { createYieldingBatchTransform } from './pipeline/transform/batch-transfo
 import { defaultTransformWorkers, startTransformWorkers } from './pipeline/transform/worker-pool.ts';
 import { createApiKeyResolver, parseApiKeys } from './receive/api-keys.ts';
 import { createApp } from './receive/app.ts';
+import { createBodyBudgetPool } from './receive/body-budget.ts';
 import { createRateLimiter } from './receive/rate-limit.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
@@ -182,12 +183,14 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   storeFailing = () => !ingest.health().storeHealthy;
   // Traces a previous process left open (it died before scoring them) are read back and scored.
   void traceStage?.recover();
+  const bodyBudget = createBodyBudgetPool(config.maxInFlightBytes);
   metrics.observe(() => {
     const health = ingest.health();
     return {
       queueDepth: health.wal.uncommittedEntries,
       walBytes: health.wal.bytesOnDisk,
       storeHealthy: health.storeHealthy,
+      inFlightBodyBytes: bodyBudget.held(),
     };
   });
 
@@ -196,6 +199,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   const app = createApp({
     apiKeys,
     rateLimiter: createRateLimiter(config.rateLimitSpansPerSecond),
+    bodyBudget,
     metrics,
     limits: {
       maxBodyBytes: config.maxBodyBytes,

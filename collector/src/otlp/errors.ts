@@ -3,11 +3,14 @@
  * server should answer with, so the server maps them without string matching.
  */
 export class OtlpRequestError extends Error {
-  readonly status: 400 | 413 | 415;
-  constructor(message: string, status: 400 | 413 | 415) {
+  readonly status: 400 | 413 | 415 | 503;
+  /** Sent as Retry-After: set when the same request may pass later. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, status: 400 | 413 | 415 | 503, retryAfterSeconds?: number) {
     super(message);
     this.name = new.target.name;
     this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -49,5 +52,19 @@ export class UnsupportedContentTypeError extends OtlpRequestError {
 export class InvalidBodyError extends OtlpRequestError {
   constructor(message: string) {
     super(message, 400);
+  }
+}
+
+/**
+ * The bodies being read at once already hold the collector's whole in-flight
+ * budget (503): nothing is wrong with this one, and it may pass in a moment.
+ */
+export class BodyBudgetExhaustedError extends OtlpRequestError {
+  constructor(budgetBytes: number, retryAfterSeconds: number) {
+    super(
+      `collector is busy: request bodies being read at once would exceed ${budgetBytes} bytes; retry later`,
+      503,
+      retryAfterSeconds,
+    );
   }
 }

@@ -3,6 +3,7 @@ export { formatFromContentType, responseContentType } from './content-type.ts';
 export { type DecodeResult, decodeTraceRequest, type OtlpFormat } from './decode.ts';
 export { MAX_TIME_NS, MIN_TIME_NS, type TruncationCounts } from './decode-report.ts';
 export {
+  BodyBudgetExhaustedError,
   BodyTooLargeError,
   InvalidBodyError,
   OtlpDecodeError,
@@ -12,6 +13,7 @@ export {
 } from './errors.ts';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits, resolveLimits } from './limits.ts';
 export {
+  type BodyBudget,
   type BodyLimits,
   type BodySource,
   DEFAULT_BODY_LIMITS,

@@ -6,7 +6,13 @@
 import { Buffer } from 'node:buffer';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createInflate, createInflateRaw } from 'node:zlib';
-import { BodyTooLargeError, InvalidBodyError, OtlpRequestError, UnsupportedEncodingError } from './errors.ts';
+import {
+  BodyBudgetExhaustedError,
+  BodyTooLargeError,
+  InvalidBodyError,
+  OtlpRequestError,
+  UnsupportedEncodingError,
+} from './errors.ts';
 
 export interface BodyLimits {
   /** Bytes on the wire (after transfer decoding, before Content-Encoding). */
@@ -15,9 +21,25 @@ export interface BodyLimits {
   maxDecompressedBytes: number;
 }
 
+/**
+ * Memory shared by every body being read at once (`receive/body-budget.ts`).
+ * The reader takes each chunk's bytes as it keeps them; the owner gives them
+ * back when the request is done.
+ */
+export interface BodyBudget {
+  /** False when the bytes would overdraw the budget: the read stops with `BodyBudgetExhaustedError`. */
+  take(bytes: number): boolean;
+  /** The budget's size, for the error message. */
+  readonly maxBytes: number;
+  /** Said to the client as Retry-After when the budget is overdrawn. */
+  readonly retryAfterSeconds: number;
+}
+
 export interface ReadBodyOptions extends Partial<BodyLimits> {
   /** The Content-Encoding header; taken from the Request when omitted. */
   contentEncoding?: string | null;
+  /** Shared with the other requests being read; none: only this body's own limits apply. */
+  budget?: BodyBudget;
 }
 
 export const DEFAULT_BODY_LIMITS: Readonly<BodyLimits> = Object.freeze({
@@ -74,15 +96,20 @@ class Collector {
   private total = 0;
   private readonly max: number;
   private readonly what: string;
+  private readonly budget: BodyBudget | undefined;
 
-  constructor(max: number, what: string) {
+  constructor(max: number, what: string, budget: BodyBudget | undefined) {
     this.max = max;
     this.what = what;
+    this.budget = budget;
   }
 
   add(chunk: Uint8Array): void {
     this.total += chunk.byteLength;
     if (this.total > this.max) throw tooLarge(this.what, this.max);
+    // What the body keeps is what it costs: a compressed chunk is gone once inflated.
+    if (this.budget && !this.budget.take(chunk.byteLength))
+      throw new BodyBudgetExhaustedError(this.budget.maxBytes, this.budget.retryAfterSeconds);
     this.chunks.push(chunk);
   }
 
@@ -145,11 +172,11 @@ export async function readRequestBody(
   const raw = limited(chunksOf(source), maxBodyBytes);
   try {
     if (encoding === 'identity') {
-      const out = new Collector(Math.min(maxBodyBytes, maxDecompressedBytes), 'request body');
+      const out = new Collector(Math.min(maxBodyBytes, maxDecompressedBytes), 'request body', options.budget);
       for await (const chunk of raw) out.add(chunk);
       return out.result();
     }
-    const out = new Collector(maxDecompressedBytes, `decompressed ${encoding} body`);
+    const out = new Collector(maxDecompressedBytes, `decompressed ${encoding} body`, options.budget);
     await inflateInto(raw, encoding, out);
     return out.result();
   } catch (error) {

@@ -13,6 +13,7 @@ import type { SpanRecord } from '../otlp/span-record.ts';
 import type { FeedbackEntry } from '../pipeline/index.ts';
 import type { ApiKeyResolver } from './api-keys.ts';
 import { adminTokenAuth, apiKeyAuth } from './auth.ts';
+import { type BodyBudgetPool, bodyBudget, createBodyBudgetPool } from './body-budget.ts';
 import { feedbackRoute, issuesText } from './feedback.ts';
 import { jsonBody } from './json-body.ts';
 import { type RateLimiter, rateLimit } from './rate-limit.ts';
@@ -23,6 +24,8 @@ export interface AppDeps {
   rateLimiter: RateLimiter;
   metrics: CollectorMetrics;
   limits: { maxBodyBytes: number; maxDecompressedBytes: number; decode?: Partial<DecodeLimits> };
+  /** What trace bodies being read at once may hold in all (`--max-in-flight-bytes`); none: no bound. */
+  bodyBudget?: BodyBudgetPool;
   /** Resolves once the spans are durable (in the write-ahead log). */
   ingest(projectId: string, spans: SpanRecord[]): Promise<void>;
   /** Resolves once the feedback is durable (in the write-ahead log). */
@@ -66,11 +69,13 @@ export function createApp(deps: AppDeps) {
   });
 
   // A throttled key is refused before its body is read or decoded; the route
-  // takes the batch's spans from the bucket once it knows how many there are.
+  // takes the batch's spans from the bucket once it knows how many there are,
+  // and its body's bytes from the budget shared by every key as it reads them.
   app.post(
     '/v1/traces',
     apiKeyAuth({ resolver: deps.apiKeys, refuse: refuseOtlp }),
     rateLimit({ limiter: deps.rateLimiter, refuse: refuseOtlp }),
+    bodyBudget({ pool: deps.bodyBudget ?? createBodyBudgetPool(Number.MAX_SAFE_INTEGER) }),
     tracesRoute(deps),
   );
 

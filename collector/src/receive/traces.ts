@@ -17,6 +17,7 @@ import {
 } from '../otlp/index.ts';
 import type { SpanRecord } from '../otlp/span-record.ts';
 import { IngestClosedError, WalClosedError, WalFullError } from '../pipeline/index.ts';
+import type { BodyBudgetEnv } from './body-budget.ts';
 import type { RateLimitEnv } from './rate-limit.ts';
 import { rateLimited } from './rate-limit.ts';
 import type { Refuse } from './refusal.ts';
@@ -25,7 +26,9 @@ import { encodeRpcStatus } from './rpc-status.ts';
 // A restarting collector is usually back within seconds.
 const RETRY_AFTER_CLOSING_SECONDS = 5;
 
-export type TracesEnv = { Variables: RateLimitEnv['Variables'] & { bodyRead?: boolean } };
+export type TracesEnv = {
+  Variables: RateLimitEnv['Variables'] & Partial<BodyBudgetEnv['Variables']> & { bodyRead?: boolean };
+};
 
 export interface TracesRouteOptions {
   metrics: CollectorMetrics;
@@ -67,12 +70,17 @@ export function tracesRoute(options: TracesRouteOptions): Handler<TracesEnv> {
           contentEncoding: c.req.header('content-encoding'),
           maxBodyBytes: limits.maxBodyBytes,
           maxDecompressedBytes: limits.maxDecompressedBytes,
+          budget: c.get('bodyBudget'),
         });
         c.set('bodyRead', true);
         decoded = decodeTraceRequest(body, format, limits.decode);
       } catch (error) {
         if (!(error instanceof OtlpRequestError)) throw error;
-        return refuseOtlp(c, { status: error.status, message: error.message });
+        return refuseOtlp(c, {
+          status: error.status,
+          message: error.message,
+          ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+        });
       }
 
       const spans = decoded.spans.length;

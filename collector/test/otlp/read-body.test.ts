@@ -4,12 +4,14 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
+  BodyBudgetExhaustedError,
   BodyTooLargeError,
   InvalidBodyError,
   parseContentEncoding,
   readRequestBody,
   UnsupportedEncodingError,
 } from '../../src/otlp/index.ts';
+import { createBodyBudgetPool } from '../../src/receive/body-budget.ts';
 
 const PAYLOAD = Buffer.from('{"resourceSpans":[]}'.repeat(100));
 
@@ -153,6 +155,35 @@ describe('readRequestBody', () => {
       (e: unknown) => e,
     );
     expect(empty).toEqual(new InvalidBodyError('empty gzip body'));
+  });
+
+  it('takes what it keeps from a shared budget, and stops a body that would overdraw it', async () => {
+    const pool = createBodyBudgetPool(PAYLOAD.length * 2 + 10);
+    const first = pool.account();
+    // gzip on the wire, counted as inflated: what the body holds in memory.
+    const inflated = await readRequestBody(gzipSync(PAYLOAD), { contentEncoding: 'gzip', budget: first });
+    expect(Buffer.from(inflated).equals(PAYLOAD)).toBe(true);
+    expect(pool.held()).toBe(PAYLOAD.length);
+    const second = pool.account();
+    expect(await readRequestBody(PAYLOAD, { budget: second })).toHaveLength(PAYLOAD.length);
+    expect(pool.held()).toBe(2 * PAYLOAD.length);
+
+    const third = pool.account();
+    const { source, pulled } = chunked(PAYLOAD, 64);
+    const refused = await readRequestBody(source, { contentEncoding: null, budget: third }).catch((e) => e);
+    expect(refused).toBeInstanceOf(BodyBudgetExhaustedError);
+    expect(refused).toMatchObject({ status: 503, retryAfterSeconds: 1 });
+    // It stopped at the chunk that did not fit, and what it had taken counts until released.
+    expect(pulled()).toBe(1);
+    expect(pool.held()).toBe(2 * PAYLOAD.length);
+    third.release();
+    first.release();
+    expect(pool.held()).toBe(PAYLOAD.length);
+    // Released once: a second release gives nothing back twice.
+    first.release();
+    expect(pool.held()).toBe(PAYLOAD.length);
+    second.release();
+    expect(pool.held()).toBe(0);
   });
 
   it('reads an absent body as empty', async () => {

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../src/config.ts';
+
+describe('resolveConfig', () => {
+  it('bounds the trace bodies held at once by 256 MiB unless told otherwise', () => {
+    expect(resolveConfig().maxInFlightBytes).toBe(256 * 1024 ** 2);
+    // Flags and environment variables arrive as text.
+    expect(resolveConfig({ maxInFlightBytes: '134217728' as unknown as number }).maxInFlightBytes).toBe(
+      128 * 1024 ** 2,
+    );
+  });
+
+  it('refuses an in-flight budget the largest allowed body could never fit in', () => {
+    expect(() => resolveConfig({ maxInFlightBytes: 1024 })).toThrow(
+      'invalid configuration: maxInFlightBytes (1024) must be at least maxDecompressedBytes (67108864), or the largest body allowed could never be read',
+    );
+    expect(resolveConfig({ maxInFlightBytes: 1024, maxDecompressedBytes: 1024 }).maxInFlightBytes).toBe(1024);
+    expect(() => resolveConfig({ maxInFlightBytes: 0 })).toThrow(
+      /^invalid configuration: maxInFlightBytes: /,
+    );
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * The in-flight budget shared by every key (`--max-in-flight-bytes`): while
+ * one large body is being read, another that would overdraw the budget is
+ * refused with 503 and Retry-After, a small one still passes, and both large
+ * ones are stored once the first is done and the second is sent again.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
+import { str } from '../otlp/requests.ts';
+import { body, freshSpan, metricValue, postTraces, waitForTrace } from './http.ts';
+
+const MiB = 1024 * 1024;
+const MAX_DECOMPRESSED = 4 * MiB;
+const BUDGET = 6 * MiB;
+
+type Collector = Awaited<ReturnType<typeof startTestCollector>>;
+let collector: Collector;
+let url: string;
+
+beforeAll(async () => {
+  collector = await startTestCollector({
+    maxBodyBytes: MAX_DECOMPRESSED,
+    maxDecompressedBytes: MAX_DECOMPRESSED,
+    maxInFlightBytes: BUDGET,
+    evaluators: 'none',
+    traceQuality: false,
+    topicsEmbedder: 'none',
+  });
+  url = collector.url;
+});
+afterAll(async () => {
+  await collector?.dispose();
+});
+
+const inFlight = async () =>
+  metricValue(await (await fetch(`${url}/metrics`)).text(), 'oversight_in_flight_body_bytes');
+
+/** A valid protobuf request of about `bytes`, in spans of one 512 KiB attribute each. */
+function largeRequest(bytes: number) {
+  const traceId = freshSpan().traceId;
+  const spans = Array.from({ length: Math.round(bytes / (512 * 1024)) }, () =>
+    freshSpan({ traceId, attributes: [str('payload', 'x'.repeat(512 * 1024 - 200))] }),
+  );
+  return { traceId, spans: spans.length, bytes: body('protobuf', spans) };
+}
+
+describe('in-flight body budget', () => {
+  it('refuses a body that would overdraw it with 503 and Retry-After, and takes it once the budget is back', async () => {
+    const held = largeRequest(3.5 * MiB);
+    const other = largeRequest(3 * MiB);
+    expect(held.bytes.length + other.bytes.length).toBeGreaterThan(BUDGET);
+
+    // The first body arrives all but its last 64 KiB, then waits for the test.
+    let finish: () => void = () => {};
+    const rest = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const cut = held.bytes.length - 64 * 1024;
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(held.bytes.subarray(0, cut));
+      },
+      async pull(controller) {
+        await rest;
+        controller.enqueue(held.bytes.subarray(cut));
+        controller.close();
+      },
+    });
+    const first = postTraces(url, stream, 'protobuf', { key: TEST_KEY });
+    await waitFor(async () => (await inFlight()) >= 3 * MiB, 10_000, 'the first body to be held');
+
+    const refused = await postTraces(url, other.bytes, 'protobuf', { key: TEST_KEY });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body).toEqual({
+      code: 14,
+      message: `collector is busy: request bodies being read at once would exceed ${BUDGET} bytes; retry later`,
+    });
+
+    // A small batch fits beside the held one.
+    const small = freshSpan();
+    expect((await postTraces(url, body('json', [small]), 'json', { key: TEST_KEY })).status).toBe(200);
+    expect(await waitForTrace(collector.store, small.traceId, 1)).toHaveLength(1);
+
+    finish();
+    expect((await first).status).toBe(200);
+    expect(await waitFor(async () => (await inFlight()) === 0, 10_000, 'the budget to be returned')).toBe(
+      true,
+    );
+
+    // Sent again as an exporter would after Retry-After: now it fits.
+    expect((await postTraces(url, other.bytes, 'protobuf', { key: TEST_KEY })).status).toBe(200);
+    for (const r of [held, other]) {
+      expect(await waitForTrace(collector.store, r.traceId, r.spans)).toHaveLength(r.spans);
+    }
+  }, 60_000);
+});
