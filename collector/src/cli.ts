@@ -86,6 +86,10 @@ const startOptions = (): Option[] => [
     '--max-in-flight-bytes <bytes>',
     'request bodies held at once over every key; past it 503 with Retry-After (≥ --max-decompressed-bytes)',
   ).env('OVERSIGHT_MAX_IN_FLIGHT_BYTES'),
+  new Option(
+    '--shutdown-delay-ms <ms>',
+    'on SIGTERM, answer /readyz 503 and keep serving this long before closing the listener (default 0)',
+  ).env('OVERSIGHT_SHUTDOWN_DELAY_MS'),
   new Option('--rate-limit-spans-per-second <n>', 'per-API-key span rate; 0 = unlimited').env(
     'OVERSIGHT_RATE_LIMIT',
   ),

@@ -59,6 +59,12 @@ export const ConfigSchema = z.object({
     .int()
     .positive()
     .default(256 * 1024 ** 2),
+  /**
+   * Milliseconds between the start of shutdown (readiness answers 503) and
+   * the listener closing, while intake still serves: long enough for a load
+   * balancer's readiness probe to notice. 0 closes at once.
+   */
+  shutdownDelayMs: z.coerce.number().int().min(0).max(300_000).default(0),
   /** Spans per second per API key; 0 disables the limit. */
   rateLimitSpansPerSecond: z.coerce.number().nonnegative().default(0),
   /** Longest text kept per message/content field; longer text is truncated with a marker. */

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import { scorers as allScorers, type TextScorer } from '@oversight/scorers';
 import type { Config } from './config.ts';
@@ -237,6 +238,9 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     traceStage,
     close() {
       closing ??= (async () => {
+        // Readiness answers 503 from here on while intake still serves, so a
+        // load balancer stops routing here before connections are refused.
+        if (config.shutdownDelayMs > 0) await sleep(config.shutdownDelayMs);
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await ingest.stop();
         // After the drain's last round, so its spans are assembled too.
