@@ -90,6 +90,34 @@ describe('retrieve', () => {
     expect(only().name).toBe('retrieval');
   });
 
+  it('runs a lazy thenable (a query builder) once, for the app and the span alike', async () => {
+    let runs = 0;
+    // Like a Mongoose query or a knex builder: each then() runs the query again.
+    const query = {
+      // biome-ignore lint/suspicious/noThenProperty: the shape under test is a thenable query builder.
+      then<R1, R2>(ok?: (v: typeof DOCS) => R1, fail?: (e: unknown) => R2) {
+        runs++;
+        return Promise.resolve(DOCS).then(ok, fail);
+      },
+    };
+    expect(await retrieve('q', () => query)).toBe(DOCS);
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toBe(1);
+    expect(docsOf(only())).toEqual(DOCS);
+
+    // One whose then() throws: the app's await sees the error, and the span records it.
+    exporter.reset();
+    const broken = {
+      // biome-ignore lint/suspicious/noThenProperty: as above.
+      then() {
+        throw new Error('connection closed');
+      },
+    };
+    await expect(tool('save', () => broken)).rejects.toThrow('connection closed');
+    await new Promise((r) => setImmediate(r));
+    expect(only().status).toEqual({ code: SpanStatusCode.ERROR, message: 'connection closed' });
+  });
+
   it('reads LangChain documents, [doc, score] pairs, Pinecone matches and bare strings', () => {
     retrieve('a', () => [
       [{ pageContent: 'alpha', metadata: { id: 'lc-1' } }, 0.8],

@@ -22,6 +22,13 @@ export interface StepSpec {
   attributes: Attributes;
 }
 
+/** One `then()` on a thenable, as one `await` of it would make; a `then()` that throws rejects. */
+function settleOnce(thenable: PromiseLike<unknown>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    thenable.then(resolve, reject);
+  });
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     (typeof value === 'object' || typeof value === 'function') &&
@@ -79,7 +86,10 @@ function endFailed(span: Span, err: unknown): void {
 
 /**
  * Runs `fn` in a new active span. Sync results end the span at once; a
- * returned promise ends it when it settles, and is handed back as is.
+ * returned promise ends it when it settles, and is handed back as is. Any
+ * other thenable (a Mongoose query, a knex builder) runs its work at each
+ * `then()`, so observing it beside the app's own `await` would run the query
+ * twice: it is settled once, and the app gets that promise instead.
  */
 export function runStep<T>(
   spec: StepSpec | (() => StepSpec),
@@ -106,17 +116,12 @@ export function runStep<T>(
     throw err;
   }
   if (isThenable(result)) {
-    try {
-      result.then(
-        (value) => endOk(span, value as Awaited<T>, onResult),
-        (err: unknown) => endFailed(span, err),
-      );
-    } catch (error) {
-      // A thenable whose then() throws: the app gets it back as it is, the span ends now.
-      reportInternal('observing a step promise', error);
-      endSpan(span);
-    }
-    return result;
+    const settled = result instanceof Promise ? result : settleOnce(result);
+    settled.then(
+      (value) => endOk(span, value as Awaited<T>, onResult),
+      (err: unknown) => endFailed(span, err),
+    );
+    return settled as T;
   }
   endOk(span, result as Awaited<T>, onResult);
   return result;
