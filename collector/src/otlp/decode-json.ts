@@ -30,8 +30,37 @@ function firstIssueMessage(error: z.ZodError, prefix: string): string {
   return `${where}: ${issue.message}${more}`;
 }
 
+/**
+ * Whether the body holds more than `max` objects, arrays and separated
+ * values, counted on its bytes before JSON.parse builds them. `{},` costs
+ * three bytes of JSON and about fifty of heap, so a body within the size
+ * limits could otherwise expand into gigabytes; the protobuf path bounds the
+ * same thing with `maxMessages`, and a JSON request holds about two of these
+ * per protobuf message. Strings are skipped, escapes and all.
+ */
+function tooManyValues(buffer: Buffer, max: number): boolean {
+  // Each counts at least one byte of its own.
+  if (buffer.length <= max) return false;
+  let count = 0;
+  let inString = false;
+  for (let i = 0; i < buffer.length; i++) {
+    const c = buffer[i];
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if ((c === 0x7b || c === 0x5b || c === 0x2c) && ++count > max) return true;
+  }
+  return false;
+}
+
 function parseJson(body: Uint8Array, report: DecodeReport): unknown {
   const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const maxValues = 2 * report.limits.maxMessages;
+  if (tooManyValues(buffer, maxValues))
+    throw new OtlpDecodeError(
+      `request holds more than ${maxValues} JSON objects, arrays and values (2 × maxMessages)`,
+    );
   if (!isUtf8(buffer)) report.counts.invalidUtf8++;
   try {
     return JSON.parse(buffer.toString('utf8'));

@@ -6,6 +6,6 @@ export type { Ingest, IngestHealth, IngestOptions } from './ingest.ts';
 export { createIngest, IngestClosedError } from './ingest.ts';
 export type { Pipeline, PipelineOptions } from './open-pipeline.ts';
 export { openPipeline } from './open-pipeline.ts';
-export { WalClosedError, WalFullError } from './wal/errors.ts';
+export { WalClosedError, WalFullError, WalRecordTooLargeError } from './wal/errors.ts';
 export type { WalEntry, WalOptions, WalPosition, WalRange, WalStats } from './wal/wal.ts';
 export { Wal } from './wal/wal.ts';

@@ -16,7 +16,12 @@ import {
   responseContentType,
 } from '../otlp/index.ts';
 import type { SpanRecord } from '../otlp/span-record.ts';
-import { IngestClosedError, WalClosedError, WalFullError } from '../pipeline/index.ts';
+import {
+  IngestClosedError,
+  WalClosedError,
+  WalFullError,
+  WalRecordTooLargeError,
+} from '../pipeline/index.ts';
 import type { BodyBudgetEnv } from './body-budget.ts';
 import type { RateLimitEnv } from './rate-limit.ts';
 import { rateLimited } from './rate-limit.ts';
@@ -100,6 +105,13 @@ export function tracesRoute(options: TracesRouteOptions): Handler<TracesEnv> {
               status: 503,
               message: 'collector is at capacity (write-ahead log full); retry later',
               retryAfterSeconds: error.retryAfterSeconds,
+            });
+          }
+          if (error instanceof WalRecordTooLargeError) {
+            metrics.spansRejected.inc({ reason: 'too_large' }, spans);
+            return refuseOtlp(c, {
+              status: 413,
+              message: `batch of ${spans} spans is ${error.bytes} bytes once decoded, over the log's ${error.limitBytes}; send smaller batches`,
             });
           }
           if (error instanceof IngestClosedError || error instanceof WalClosedError) {

@@ -256,6 +256,25 @@ describe('hostile protobuf input', () => {
     expect(decodeTraceRequest(body, 'protobuf', { maxMessages: 106 }).spans).toHaveLength(1);
   });
 
+  it('refuses a JSON request that would expand into more values than twice maxMessages, before parsing it', () => {
+    // Empty events cost three bytes of JSON each and far more as objects: what a JSON bomb is made of.
+    const request = jsonRequestObject([span()]) as {
+      resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[];
+    };
+    const first = request.resourceSpans[0]?.scopeSpans[0]?.spans[0] as Record<string, unknown>;
+    first.events = Array.from({ length: 1000 }, () => ({}));
+    const body = Buffer.from(JSON.stringify(request));
+    expect(() => decodeTraceRequest(body, 'json', { maxMessages: 500 })).toThrow(
+      new OtlpDecodeError('request holds more than 1000 JSON objects, arrays and values (2 × maxMessages)'),
+    );
+    expect(decodeTraceRequest(body, 'json', { maxMessages: 1100 }).spans).toHaveLength(1);
+    // A string full of braces and commas is one value.
+    const text = Buffer.from(
+      JSON.stringify(jsonRequestObject([span({ attributes: [str('k', '{,['.repeat(2000))] })])),
+    );
+    expect(decodeTraceRequest(text, 'json', { maxMessages: 100 }).spans).toHaveLength(1);
+  });
+
   it('decodes an empty body as an empty request', () => {
     expect(decodeTraceRequest(new Uint8Array(0), 'protobuf')).toMatchObject({ spans: [], rejectedSpans: 0 });
   });

@@ -2,7 +2,7 @@ import { mkdtemp, open, readdir, readFile, rm, stat, truncate } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WalFullError } from '../../src/pipeline/wal/errors.ts';
+import { WalFullError, WalRecordTooLargeError } from '../../src/pipeline/wal/errors.ts';
 import { HEADER_BYTES } from '../../src/pipeline/wal/record.ts';
 import type { WalEntry } from '../../src/pipeline/wal/wal.ts';
 import { Wal } from '../../src/pipeline/wal/wal.ts';
@@ -113,6 +113,16 @@ describe('Wal', () => {
     const entries = await readAll(wal);
     await wal.commit((entries[9] as WalEntry).next); // frees the first segment
     expect(await wal.append(new Uint8Array(92))).toBe(2000);
+    await wal.close();
+  });
+
+  it('refuses a record larger than the whole cap as too large, not full, and stays writable', async () => {
+    const wal = await Wal.open({ dir, segmentBytes: 1000, maxBytes: 1000 });
+    const refused = await wal.append(new Uint8Array(1000)).catch((err: unknown) => err);
+    // Header included, 1,008 bytes could never fit: retrying would never help.
+    expect(refused).toBeInstanceOf(WalRecordTooLargeError);
+    expect(refused).toMatchObject({ bytes: 1008, limitBytes: 1000 });
+    expect(await wal.append(new Uint8Array(92))).toBe(0);
     await wal.close();
   });
 

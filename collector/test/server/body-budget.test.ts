@@ -2,7 +2,8 @@
  * The in-flight budget shared by every key (`--max-in-flight-bytes`): while
  * one large body is being read, another that would overdraw the budget is
  * refused with 503 and Retry-After, a small one still passes, and both large
- * ones are stored once the first is done and the second is sent again.
+ * ones are stored once the first is done and the second is sent again. A
+ * batch larger than the whole log is refused with 413, which is not retried.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
@@ -13,26 +14,7 @@ const MiB = 1024 * 1024;
 const MAX_DECOMPRESSED = 4 * MiB;
 const BUDGET = 6 * MiB;
 
-type Collector = Awaited<ReturnType<typeof startTestCollector>>;
-let collector: Collector;
-let url: string;
-
-beforeAll(async () => {
-  collector = await startTestCollector({
-    maxBodyBytes: MAX_DECOMPRESSED,
-    maxDecompressedBytes: MAX_DECOMPRESSED,
-    maxInFlightBytes: BUDGET,
-    evaluators: 'none',
-    traceQuality: false,
-    topicsEmbedder: 'none',
-  });
-  url = collector.url;
-});
-afterAll(async () => {
-  await collector?.dispose();
-});
-
-const inFlight = async () =>
+const inFlight = async (url: string) =>
   metricValue(await (await fetch(`${url}/metrics`)).text(), 'oversight_in_flight_body_bytes');
 
 /** A valid protobuf request of about `bytes`, in spans of one 512 KiB attribute each. */
@@ -45,6 +27,25 @@ function largeRequest(bytes: number) {
 }
 
 describe('in-flight body budget', () => {
+  type Collector = Awaited<ReturnType<typeof startTestCollector>>;
+  let collector: Collector;
+  let url: string;
+
+  beforeAll(async () => {
+    collector = await startTestCollector({
+      maxBodyBytes: MAX_DECOMPRESSED,
+      maxDecompressedBytes: MAX_DECOMPRESSED,
+      maxInFlightBytes: BUDGET,
+      evaluators: 'none',
+      traceQuality: false,
+      topicsEmbedder: 'none',
+    });
+    url = collector.url;
+  });
+  afterAll(async () => {
+    await collector?.dispose();
+  });
+
   it('refuses a body that would overdraw it with 503 and Retry-After, and takes it once the budget is back', async () => {
     const held = largeRequest(3.5 * MiB);
     const other = largeRequest(3 * MiB);
@@ -67,7 +68,7 @@ describe('in-flight body budget', () => {
       },
     });
     const first = postTraces(url, stream, 'protobuf', { key: TEST_KEY });
-    await waitFor(async () => (await inFlight()) >= 3 * MiB, 10_000, 'the first body to be held');
+    await waitFor(async () => (await inFlight(url)) >= 3 * MiB, 10_000, 'the first body to be held');
 
     const refused = await postTraces(url, other.bytes, 'protobuf', { key: TEST_KEY });
     expect(refused.status).toBe(503);
@@ -84,7 +85,7 @@ describe('in-flight body budget', () => {
 
     finish();
     expect((await first).status).toBe(200);
-    expect(await waitFor(async () => (await inFlight()) === 0, 10_000, 'the budget to be returned')).toBe(
+    expect(await waitFor(async () => (await inFlight(url)) === 0, 10_000, 'the budget to be returned')).toBe(
       true,
     );
 
@@ -92,6 +93,30 @@ describe('in-flight body budget', () => {
     expect((await postTraces(url, other.bytes, 'protobuf', { key: TEST_KEY })).status).toBe(200);
     for (const r of [held, other]) {
       expect(await waitForTrace(collector.store, r.traceId, r.spans)).toHaveLength(r.spans);
+    }
+  }, 60_000);
+});
+
+describe('a batch larger than the whole log', () => {
+  it('gets 413, which an exporter does not retry, and leaves the collector ready', async () => {
+    const small = await startTestCollector({
+      walMaxBytes: 2 * MiB,
+      evaluators: 'none',
+      traceQuality: false,
+      topicsEmbedder: 'none',
+    });
+    try {
+      const big = largeRequest(3 * MiB);
+      const answer = await postTraces(small.url, big.bytes, 'protobuf', { key: TEST_KEY });
+      expect(answer.status).toBe(413);
+      expect(answer.body.message).toMatch(
+        new RegExp(
+          `^batch of ${big.spans} spans is \\d+ bytes once decoded, over the log's ${2 * MiB}; send smaller batches$`,
+        ),
+      );
+      expect((await fetch(`${small.url}/readyz`)).status).toBe(200);
+    } finally {
+      await small.dispose();
     }
   }, 60_000);
 });

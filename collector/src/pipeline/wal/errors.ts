@@ -15,3 +15,18 @@ export class WalClosedError extends Error {
     this.name = 'WalClosedError';
   }
 }
+
+/**
+ * One record larger than the log could ever hold (its record limit, or its
+ * whole cap): retrying cannot help, so the caller should answer 413.
+ */
+export class WalRecordTooLargeError extends Error {
+  readonly bytes: number;
+  readonly limitBytes: number;
+  constructor(bytes: number, limitBytes: number) {
+    super(`record of ${bytes} bytes exceeds the log's ${limitBytes}`);
+    this.name = 'WalRecordTooLargeError';
+    this.bytes = bytes;
+    this.limitBytes = limitBytes;
+  }
+}

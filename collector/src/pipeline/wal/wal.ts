@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import type { Checkpoint, WalRange } from './checkpoint.ts';
 import { freshCheckpoint, readCheckpoint, syncDir, writeCheckpoint } from './checkpoint.ts';
-import { WalClosedError, WalFullError } from './errors.ts';
+import { WalClosedError, WalFullError, WalRecordTooLargeError } from './errors.ts';
 import { frameSize, HEADER_BYTES, MAX_RECORD_BYTES, parseFrame, writeFrame } from './record.ts';
 import type { Segment } from './segments.ts';
 import { listSegments, readAt, segmentPath, writeAllAt } from './segments.ts';
@@ -222,12 +222,11 @@ export class Wal {
   append(payload: Uint8Array): Promise<WalPosition> {
     if (this.closed) return Promise.reject(new WalClosedError('WAL is closed'));
     if (this.failure) return Promise.reject(new WalClosedError(`WAL failed: ${this.failure.message}`));
-    if (payload.byteLength > MAX_RECORD_BYTES) {
-      return Promise.reject(
-        new RangeError(`record of ${payload.byteLength} bytes exceeds ${MAX_RECORD_BYTES}`),
-      );
-    }
+    if (payload.byteLength > MAX_RECORD_BYTES)
+      return Promise.reject(new WalRecordTooLargeError(payload.byteLength, MAX_RECORD_BYTES));
     const size = frameSize(payload.byteLength);
+    // Never fits, however far the log drains: a 503 would have the client retry it forever.
+    if (size > this.maxBytes) return Promise.reject(new WalRecordTooLargeError(size, this.maxBytes));
     if (this.endPosition - this.checkpoint.committed + this.queuedBytes + size > this.maxBytes) {
       return Promise.reject(
         new WalFullError(`WAL full (${this.maxBytes} bytes); retry later`, this.retryAfterSeconds),
