@@ -23,7 +23,12 @@ interface RuleSpec {
   severity: 'warning' | 'critical';
 }
 
-/** Answers scored in the last hour whose hallucination rate tops 10 % (20 answers at least), from the roll-up. */
+/**
+ * Answers scored in the last full hour and the one under way whose
+ * hallucination rate tops 10 % (20 answers at least), from the roll-up. The
+ * hour under way alone holds minutes of data as it starts: a firing alert
+ * would resolve at every hour's turn, and a quiet project never reach 20.
+ */
 export const HALLUCINATION_RATE_SQL = select(
   'project_id',
   'service_name',
@@ -31,6 +36,7 @@ export const HALLUCINATION_RATE_SQL = select(
 )
   .from('llm_quality_hourly')
   .inRange()
+  .where('hour >= toStartOfHour($__toTime) - INTERVAL 1 HOUR')
   .groupBy('project_id', 'service_name')
   .having('sum(scored) >= 20')
   .orderBy('project_id', 'service_name')
@@ -38,17 +44,22 @@ export const HALLUCINATION_RATE_SQL = select(
 
 /**
  * Injection attempts in the last full hour over the hourly mean of the hours
- * before it in the week (a baseline of at least one per hour, so a quiet
- * project's first few attempts do not page).
+ * before it in the week, quiet hours included (the roll-up has rows only for
+ * hours with a flag; a baseline of at least one per hour, so a quiet
+ * project's first few attempts do not page). One number per project: Grafana
+ * alerts on a table with exactly one numeric column.
  */
-export const INJECTION_SPIKE_SQL = `SELECT project_id,
-       sumIf(count, hour = toStartOfHour($__toTime) - INTERVAL 1 HOUR) AS last_hour,
-       sumIf(count, hour < toStartOfHour($__toTime) - INTERVAL 1 HOUR)
-         / greatest(uniqExactIf(hour, hour < toStartOfHour($__toTime) - INTERVAL 1 HOUR), 1) AS hourly_baseline,
-       last_hour / greatest(hourly_baseline, 1) AS value
-FROM evaluations_hourly
-WHERE $__timeFilter(hour) AND evaluator = 'prompt_injection' AND label = 'injection' AND source = 'collector'
-GROUP BY project_id
+export const INJECTION_SPIKE_SQL = `SELECT project_id, last_hour / greatest(hourly_baseline, 1) AS value
+FROM (
+  SELECT project_id,
+         sumIf(count, hour = toStartOfHour($__toTime) - INTERVAL 1 HOUR) AS last_hour,
+         sumIf(count, hour < toStartOfHour($__toTime) - INTERVAL 1 HOUR)
+           / greatest(dateDiff('hour', toStartOfHour($__fromTime), toStartOfHour($__toTime) - INTERVAL 1 HOUR), 1)
+           AS hourly_baseline
+  FROM evaluations_hourly
+  WHERE $__timeFilter(hour) AND evaluator = 'prompt_injection' AND label = 'injection' AND source = 'collector'
+  GROUP BY project_id
+)
 ORDER BY project_id`;
 
 /** Topics first seen in the last day whose answers were knowledge-base gaps more than 40 % of the time (10 questions at least). */
@@ -83,12 +94,12 @@ export const RULES: RuleSpec[] = [
   {
     uid: 'oversight-hallucination-rate',
     title: 'Hallucination rate above 10 %',
-    lookbackSeconds: 3600,
+    lookbackSeconds: 7200,
     query: { kind: 'clickhouse', sql: HALLUCINATION_RATE_SQL },
     threshold: { op: 'gt', value: 0.1 },
     for: '10m',
     summary:
-      '{{ $labels.service_name }} in {{ $labels.project_id }}: {{ humanizePercentage $values.B.Value }} of scored answers hallucinated in the last hour',
+      '{{ $labels.service_name }} in {{ $labels.project_id }}: {{ humanizePercentage $values.B.Value }} of scored answers hallucinated since the last full hour began',
     severity: 'warning',
   },
   {

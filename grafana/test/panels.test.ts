@@ -411,8 +411,7 @@ describe('alert rules', () => {
   };
 
   it('hallucination rate: one instance per project and service', async () => {
-    // The other project's 480 answers fill the first five hours. The plugin's
-    // range is inclusive at both ends: a second off the hour keeps 96 answers in it.
+    // The other project's 480 answers fill the first five hours.
     expect(
       await evaluate('oversight-hallucination-rate', new Date(START.getTime() + 2 * 3_600_000 - 1000)),
     ).toEqual([
@@ -422,11 +421,37 @@ describe('alert rules', () => {
     ]);
   });
 
-  it('injection spike: steady traffic stays near 1× its baseline', async () => {
+  it('hallucination rate: still reads the last full hour a few minutes into the next', async () => {
+    // Nothing is scored yet in the hour under way; the hour before holds 96 answers.
+    const rows = await evaluate('oversight-hallucination-rate', new Date(END.getTime() + 5 * 60_000));
+    expect(rows).toEqual([
+      { project_id: 'default', service_name: 'search-api', value: 0.25 },
+      { project_id: 'default', service_name: 'support-bot', value: 0.25 },
+    ]);
+  });
+
+  it('injection spike: steady traffic stays near 1× its baseline, one numeric column per project', async () => {
     const rows = await evaluate('oversight-injection-spike', END);
     expect(rows).toHaveLength(1);
+    // Grafana alerts on a table with exactly one numeric column; any other is an error each evaluation.
+    expect(Object.keys(rows[0] ?? {})).toEqual(['project_id', 'value']);
     expect(Number(rows[0]?.value)).toBeGreaterThan(0.5);
     expect(Number(rows[0]?.value)).toBeLessThan(2);
+  });
+
+  it('injection spike: quiet hours count in the baseline, so one old burst does not mask a new one', async () => {
+    const at = new Date(END.getTime() + 6 * 86_400_000);
+    const burst = (hour: number, count: number) =>
+      seeded.store.command(
+        `INSERT INTO evaluations_hourly (hour, project_id, evaluator, source, label, count)
+         VALUES (toDateTime(${Math.floor(hour / 1000)}, 'UTC'), 'quiet', 'prompt_injection', 'collector', 'injection', ${count})`,
+      );
+    // 60 attempts in one hour three days before, then 60 in the last full hour:
+    // against the hours that had a flag the baseline is 60 (1×); against every hour of the week, < 1.
+    await burst(at.getTime() - 3 * 86_400_000, 60);
+    await burst(at.getTime() - 3_600_000, 60);
+    const quiet = (await evaluate('oversight-injection-spike', at)).find((r) => r.project_id === 'quiet');
+    expect(Number(quiet?.value)).toBe(60);
   });
 
   it('new topic gap: finds the new half-unanswered topic', async () => {
