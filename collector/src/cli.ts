@@ -65,8 +65,10 @@ const startOptions = (): Option[] => [
     '--api-keys <spec>',
     'API keys: key=project,key2=project2 or a YAML/JSON file { keys: { <key>: <project> } }',
   ).env('OVERSIGHT_API_KEYS'),
+  // An optional value, so OVERSIGHT_INSECURE_DEV=false or 0 reaches the config
+  // as said: commander sets a plain flag whenever its variable exists at all.
   new Option(
-    '--insecure-dev',
+    '--insecure-dev [on]',
     'accept requests without an API key (project "default"); for local demos only',
   ).env('OVERSIGHT_INSECURE_DEV'),
   new Option('--wal-dir <dir>', 'write-ahead log directory (default: next to the data dir)').env(

@@ -38,7 +38,7 @@ export const ConfigSchema = z.object({
   /** `key=project,key2=project2`, or a path to a YAML/JSON file mapping keys to projects. */
   apiKeys: z.string().default(''),
   /** Accept requests without a key (project `default`): for the local demo only. */
-  insecureDev: z.coerce.boolean().default(false),
+  insecureDev: z.union([z.boolean(), z.stringbool()]).default(false),
   maxBodyBytes: z.coerce
     .number()
     .int()
