@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { OversightContextSpanProcessor, withContext } from '../src/context.ts';
 import { instrumentLangChain, OversightCallbackHandler } from '../src/instrumentation/langchain/index.ts';
+import { OpenAIInstrumentation } from '../src/instrumentation/openai/instrumentation.ts';
 import { workflow } from '../src/rag/index.ts';
 
 /** A real LangChain vector store (cosine over real embeddings), standing in for Pinecone & co. */
@@ -300,6 +301,28 @@ describe('OversightCallbackHandler', () => {
       expect(span.attributes['gen_ai.conversation.id']).toBe('sess-lc');
       expect(span.attributes['oversight.user.id']).toBe('user-lc');
     }
+  });
+
+  it('leaves a model call to the client instrumentation that records it: one chat span, not two', async () => {
+    const openai = new OpenAIInstrumentation();
+    openai.patchModule(await import('openai'));
+    try {
+      const handler = new OversightCallbackHandler();
+      const answer = await llm.invoke('Count me once', { callbacks: [handler] });
+      expect(answer.content).toBe('This is a mock answer to: Count me once');
+      const chats = spans().filter((s) => s.name === 'chat gpt-4o-mini');
+      expect(chats).toHaveLength(1);
+      // The client's span, with the API's usage and the server it called.
+      expect(chats[0]?.instrumentationScope.name).toBe('@oversight/instrumentation-openai');
+      expect(chats[0]?.attributes['gen_ai.usage.output_tokens']).toBe(9);
+      expect(handler.openRuns).toBe(0);
+    } finally {
+      openai.disable();
+    }
+    // Disabled, the client records nothing and the handler's span is back.
+    exporter.reset();
+    await llm.invoke('Count me once', { callbacks: [new OversightCallbackHandler()] });
+    expect(spans().map((s) => s.instrumentationScope.name)).toEqual(['@oversight/sdk']);
   });
 
   it('instruments every run once instrumentLangChain() is called', async () => {

@@ -20,6 +20,7 @@ import { errorName } from '../safe.ts';
 import { SDK_VERSION } from '../version.ts';
 import { invokeObserved } from './api-promise.ts';
 import { LlmCall, type StartOptions, type Telemetry, telemetryFor } from './llm-span.ts';
+import { markClientPatched } from './step-context.ts';
 
 export interface OversightInstrumentationConfig extends InstrumentationConfig {
   content?: ContentPolicy;
@@ -118,6 +119,7 @@ export abstract class OversightInstrumentationBase<
         Object.defineProperty(wrapped, OWNER, { value: this });
         return wrapped;
       });
+      markClientPatched(this.instrumentationName, this, true);
     }
   }
 
@@ -151,6 +153,7 @@ export abstract class OversightInstrumentationBase<
     super.disable();
     for (const classes of this.#manual) this.unpatchClasses(classes);
     this.#manual.clear();
+    markClientPatched(this.instrumentationName, this, false);
   }
 
   /** A method to wrap with `traced`: `what` names it in diag lines. */

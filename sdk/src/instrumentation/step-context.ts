@@ -15,3 +15,33 @@ export function withEmbeddingsStep(ctx: Context): Context {
 export function inEmbeddingsStep(ctx: Context): boolean {
   return ctx.getValue(EMBEDDINGS_STEP) === true;
 }
+
+/**
+ * The client instrumentations (by instrumentation name) that have wrapped a
+ * client class and are still enabled. A LangChain model whose client one of
+ * them wraps (ChatOpenAI calls `openai`) gets its chat span from the client,
+ * with the API's own usage, and the callback handler passes its run through:
+ * two `chat` spans for one call would double its tokens, cost and scores.
+ */
+const patching = new Map<string, Set<object>>();
+
+/** The client instrumentations' names, which LangChain's models are matched to. */
+export const CLIENT_INSTRUMENTATION = {
+  openai: '@oversight/instrumentation-openai',
+  anthropic: '@oversight/instrumentation-anthropic',
+} as const;
+
+export function markClientPatched(instrumentationName: string, by: object, patched: boolean): void {
+  let owners = patching.get(instrumentationName);
+  if (patched) {
+    if (!owners) patching.set(instrumentationName, (owners = new Set()));
+    owners.add(by);
+  } else {
+    owners?.delete(by);
+    if (owners?.size === 0) patching.delete(instrumentationName);
+  }
+}
+
+export function clientPatched(instrumentationName: string): boolean {
+  return patching.has(instrumentationName);
+}

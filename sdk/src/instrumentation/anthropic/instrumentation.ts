@@ -7,6 +7,7 @@ import {
   type PatchTarget,
 } from '../base.ts';
 import { serverOf } from '../llm-span.ts';
+import { CLIENT_INSTRUMENTATION } from '../step-context.ts';
 import { tapStream } from '../stream-tap.ts';
 import {
   anthropicInputMessages,
@@ -38,7 +39,7 @@ export class AnthropicInstrumentation extends OversightInstrumentationBase<
   AnthropicInstrumentationConfig
 > {
   constructor(config: AnthropicInstrumentationConfig = {}) {
-    super('@oversight/instrumentation-anthropic', config);
+    super(CLIENT_INSTRUMENTATION.anthropic, config);
     // @anthropic-ai/sdk >= 1.x traces itself once a global provider exists, which
     // would put a second LLM span (and double token counts) under ours. Its
     // documented switch is read when a client is constructed; an explicit

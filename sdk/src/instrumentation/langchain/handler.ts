@@ -19,6 +19,7 @@ import {
 } from '../../rag/index.ts';
 import { reportInternal } from '../../safe.ts';
 import { toJson } from '../llm-span.ts';
+import { CLIENT_INSTRUMENTATION, clientPatched } from '../step-context.ts';
 import { contentText, generationMessage, toGenAiMessage } from './messages.ts';
 
 const TRACER_NAME = '@oversight/sdk';
@@ -66,6 +67,21 @@ function className(serialized: unknown): string | undefined {
     if (typeof last === 'string') return last;
   }
   return str(s?.name);
+}
+
+/**
+ * LangChain's model classes that call a client Oversight instruments, by the
+ * class name LangChain serializes: their calls get the client's span.
+ */
+const CLIENT_OF_MODEL: readonly [RegExp, string][] = [
+  [/^(Azure)?(Chat)?OpenAI$/, CLIENT_INSTRUMENTATION.openai],
+  [/^ChatAnthropic(Messages)?$/, CLIENT_INSTRUMENTATION.anthropic],
+];
+
+/** Whether the model's own client call is already recorded by an enabled Oversight instrumentation. */
+function clientRecords(serialized: unknown): boolean {
+  const name = className(serialized) ?? '';
+  return CLIENT_OF_MODEL.some(([pattern, client]) => pattern.test(name) && clientPatched(client));
 }
 
 function providerOf(serialized: unknown, metadata: Loose | undefined): string {
@@ -211,6 +227,10 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     extraParams: Record<string, unknown> | undefined,
     metadata: Record<string, unknown> | undefined,
   ): void {
+    if (clientRecords(llm)) {
+      this.#passThrough(runId, parentRunId);
+      return;
+    }
     const params = rec(extraParams?.invocation_params) ?? {};
     const model =
       str(params.model) ?? str(params.model_name) ?? str(params.modelName) ?? str(metadata?.ls_model_name);

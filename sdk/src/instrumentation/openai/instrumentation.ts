@@ -8,7 +8,7 @@ import {
   type PatchTarget,
 } from '../base.ts';
 import { type LlmCall, num, type StartOptions, serverOf } from '../llm-span.ts';
-import { inEmbeddingsStep } from '../step-context.ts';
+import { CLIENT_INSTRUMENTATION, inEmbeddingsStep } from '../step-context.ts';
 import { tapStream } from '../stream-tap.ts';
 import {
   chatInputMessages,
@@ -44,7 +44,7 @@ export const OPENAI_SUPPORTED_VERSIONS = ['>=4.0.0 <8'];
  */
 export class OpenAIInstrumentation extends OversightInstrumentationBase<OpenAIClasses> {
   constructor(config: OversightInstrumentationConfig = {}) {
-    super('@oversight/instrumentation-openai', config);
+    super(CLIENT_INSTRUMENTATION.openai, config);
   }
 
   protected init() {
