@@ -32,14 +32,11 @@ export const CLIENT_INSTRUMENTATION = {
 } as const;
 
 export function markClientPatched(instrumentationName: string, by: object, patched: boolean): void {
-  let owners = patching.get(instrumentationName);
-  if (patched) {
-    if (!owners) patching.set(instrumentationName, (owners = new Set()));
-    owners.add(by);
-  } else {
-    owners?.delete(by);
-    if (owners?.size === 0) patching.delete(instrumentationName);
-  }
+  const owners = patching.get(instrumentationName) ?? new Set<object>();
+  if (patched) owners.add(by);
+  else owners.delete(by);
+  if (owners.size > 0) patching.set(instrumentationName, owners);
+  else patching.delete(instrumentationName);
 }
 
 export function clientPatched(instrumentationName: string): boolean {
