@@ -1,5 +1,6 @@
 import { Document, type DocumentInterface } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { StringOutputParser } from '@langchain/core/output_parsers';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { RunnablePassthrough, RunnableSequence } from '@langchain/core/runnables';
@@ -17,8 +18,10 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
+import { ContentPolicy } from '../src/content.ts';
 import { OversightContextSpanProcessor, withContext } from '../src/context.ts';
 import { instrumentLangChain, OversightCallbackHandler } from '../src/instrumentation/langchain/index.ts';
+import { getDefaultTelemetry, setDefaultTelemetry } from '../src/instrumentation/llm-span.ts';
 import { OpenAIInstrumentation } from '../src/instrumentation/openai/instrumentation.ts';
 import { workflow } from '../src/rag/index.ts';
 
@@ -301,6 +304,31 @@ describe('OversightCallbackHandler', () => {
       expect(span.attributes['gen_ai.conversation.id']).toBe('sess-lc');
       expect(span.attributes['oversight.user.id']).toBe('user-lc');
     }
+  });
+
+  it('caps and redacts each message text on its own, so the messages stay JSON', async () => {
+    const previous = getDefaultTelemetry();
+    setDefaultTelemetry({
+      ...previous,
+      content: new ContentPolicy({ maxContentLength: 200, redact: (t) => t.replaceAll('secret', '[S]') }),
+    });
+    const long = `secret ${'context '.repeat(5000)}`;
+    try {
+      await llm.invoke([new SystemMessage(long), new HumanMessage('What is the secret?')], {
+        callbacks: [new OversightCallbackHandler()],
+      });
+    } finally {
+      setDefaultTelemetry(previous);
+    }
+    const chat = named('chat gpt-4o-mini');
+    const input = JSON.parse(String(chat.attributes['gen_ai.input.messages']));
+    expect(input.map((m: { role: string }) => m.role)).toEqual(['system', 'user']);
+    expect(input[0].parts[0].content).toBe(`[S] ${'context '.repeat(5000)}`.slice(0, 200));
+    expect(input[1].parts[0].content).toBe('What is the [S]?');
+    expect(chat.attributes['oversight.content.truncated']).toBe(true);
+    expect(JSON.parse(String(chat.attributes['gen_ai.output.messages']))[0].parts[0].content).toMatch(
+      /^This is a mock answer to: What is the \[S\]\?/,
+    );
   });
 
   it('leaves a model call to the client instrumentation that records it: one chat span, not two', async () => {

@@ -20,9 +20,14 @@ export function contentCaptureEnabled(): boolean {
 
 /** The text as it may be recorded, or undefined when content capture is off. */
 export function captureText(text: string): string | undefined {
+  return capturePolicyText(text)?.text;
+}
+
+/** As `captureText`, and whether the size cap cut it. */
+export function capturePolicyText(text: string): { text: string; truncated: boolean } | undefined {
   if (!contentCaptureEnabled()) return undefined;
   try {
-    return getDefaultTelemetry().content.text(text).text;
+    return getDefaultTelemetry().content.text(text);
   } catch (error) {
     // A redact hook that throws must not leak the raw text: nothing is recorded.
     reportInternal('applying the content policy', error);

@@ -11,8 +11,10 @@ import { type Attributes, type Context, context, type Span, SpanKind, trace } fr
 import * as C from '@oversight/conventions/attributes';
 import {
   RAG_ATTRIBUTES as A,
+  capturePolicyText,
   captureText,
   captureValue,
+  contentCaptureEnabled,
   documentsAttribute,
   normalizeDocuments,
   recordError,
@@ -20,7 +22,7 @@ import {
 import { reportInternal } from '../../safe.ts';
 import { toJson } from '../llm-span.ts';
 import { CLIENT_INSTRUMENTATION, clientPatched } from '../step-context.ts';
-import { contentText, generationMessage, toGenAiMessage } from './messages.ts';
+import { contentText, type GenAiMessage, generationMessage, type Part, toGenAiMessage } from './messages.ts';
 
 const TRACER_NAME = '@oversight/sdk';
 /** Runs that never end (a crashed stream) must not grow the map forever. */
@@ -77,6 +79,44 @@ const CLIENT_OF_MODEL: readonly [RegExp, string][] = [
   [/^(Azure)?(Chat)?OpenAI$/, CLIENT_INSTRUMENTATION.openai],
   [/^ChatAnthropic(Messages)?$/, CLIENT_INSTRUMENTATION.anthropic],
 ];
+
+/**
+ * Messages as `gen_ai.*.messages` JSON, each text through the content policy
+ * on its own (redact, PII masks, size cap), as the client instrumentations
+ * do: capping the serialized whole would cut the JSON itself, and the
+ * collector could then read neither the question nor the context.
+ */
+function capturedMessages(
+  messages: readonly GenAiMessage[],
+): { json: string; truncated: boolean } | undefined {
+  if (!contentCaptureEnabled()) return undefined;
+  let truncated = false;
+  let failed = false;
+  // Every string inside, as the client instrumentations' scrub(): tool arguments and results too.
+  const scrub = (value: unknown, depth = 0): unknown => {
+    if (typeof value === 'string') {
+      const captured = capturePolicyText(value);
+      if (captured === undefined) failed = true;
+      else if (captured.truncated) truncated = true;
+      return captured?.text ?? '';
+    }
+    if (depth > 8 || value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, depth + 1)]));
+  };
+  const scrubbed = messages.map((m) => ({
+    ...m,
+    parts: m.parts.map((part): Part => {
+      if (part.type === 'text') return { ...part, content: scrub(part.content) as string };
+      if (part.type === 'tool_call') return { ...part, arguments: scrub(part.arguments) };
+      return { ...part, response: scrub(part.response) };
+    }),
+  }));
+  // A redact hook that threw must not leak the raw text: nothing is recorded.
+  if (failed) return undefined;
+  const json = toJson(scrubbed);
+  return json === undefined ? undefined : { json, truncated };
+}
 
 /** Whether the model's own client call is already recorded by an enabled Oversight instrumentation. */
 function clientRecords(serialized: unknown): boolean {
@@ -221,7 +261,7 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
   #startModel(
     operation: 'chat' | 'text_completion',
     llm: unknown,
-    inputMessages: unknown,
+    inputMessages: readonly GenAiMessage[],
     runId: string,
     parentRunId: string | undefined,
     extraParams: Record<string, unknown> | undefined,
@@ -252,9 +292,11 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) {
       attrs[C.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = stop as string[];
     }
-    const json = toJson(inputMessages);
-    const captured = json === undefined ? undefined : captureText(json);
-    if (captured !== undefined) attrs[C.ATTR_GEN_AI_INPUT_MESSAGES] = captured;
+    const captured = capturedMessages(inputMessages);
+    if (captured) {
+      attrs[C.ATTR_GEN_AI_INPUT_MESSAGES] = captured.json;
+      if (captured.truncated) attrs[C.ATTR_OVERSIGHT_CONTENT_TRUNCATED] = true;
+    }
     this.#start(runId, parentRunId, model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attrs);
   }
 
@@ -283,10 +325,9 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
   ): void {
     this.#safely(() => {
-      const input = (prompts ?? []).map((p) => ({
-        role: 'user',
-        parts: [{ type: 'text', content: String(p) }],
-      }));
+      const input = (prompts ?? []).map(
+        (p): GenAiMessage => ({ role: 'user', parts: [{ type: 'text', content: String(p) }] }),
+      );
       this.#startModel('text_completion', llm, input, runId, parentRunId, extraParams, metadata);
     });
   }
@@ -432,7 +473,9 @@ function describeLlmResult(span: Span, output: unknown): void {
   const messages = gens.map(generationMessage).filter((m) => m !== undefined);
   const reasons = messages.map((m) => m.finish_reason).filter((r): r is string => r !== undefined);
   if (reasons.length > 0) span.setAttribute(C.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, reasons);
-  const json = toJson(messages);
-  const captured = json === undefined ? undefined : captureText(json);
-  if (captured !== undefined) span.setAttribute(C.ATTR_GEN_AI_OUTPUT_MESSAGES, captured);
+  const captured = capturedMessages(messages);
+  if (captured) {
+    span.setAttribute(C.ATTR_GEN_AI_OUTPUT_MESSAGES, captured.json);
+    if (captured.truncated) span.setAttribute(C.ATTR_OVERSIGHT_CONTENT_TRUNCATED, true);
+  }
 }
