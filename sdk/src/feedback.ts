@@ -55,9 +55,14 @@ export function retryAfterMs(header: string | null | undefined, now = Date.now()
   return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
-/** Unref'd, so a pending retry never keeps the app's process alive on its own. */
+/**
+ * Keeps the process alive, as the request itself does: an app that awaits
+ * `feedback()` at the end of a script would otherwise exit in the pause
+ * between tries with its await unsettled (exit code 13). The retry budget
+ * bounds how long.
+ */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function resolve(options: FeedbackOptions | undefined): Required<

@@ -560,7 +560,14 @@ function textOf(value: unknown): string {
     if (typeof rec.text === 'string') return rec.text;
     if (typeof rec.content === 'string') return rec.content;
   }
-  return value === undefined || value === null ? '' : String(value);
+  if (value === undefined || value === null) return '';
+  try {
+    return String(value);
+  } catch (error) {
+    // A null-prototype object or a throwing toString(): nothing to read, and the guard never throws.
+    reportInternal('reading text to guard', error);
+    return '';
+  }
 }
 
 const ALLOW_ALL: GuardResult = {

@@ -20,11 +20,19 @@ export class LazyExporter implements SpanExporter {
   }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    this.#get().then(
-      (exporter) => exporter.export(spans, done),
-      // The export's error path reports it (QuietExporter: once); spans are dropped, the app goes on.
-      (error: unknown) => done({ code: 1, error: error instanceof Error ? error : new Error(String(error)) }),
-    );
+    let answered = false;
+    const once = (result: ExportResult) => {
+      if (answered) return;
+      answered = true;
+      done(result);
+    };
+    const failed = (error: unknown) =>
+      once({ code: 1, error: error instanceof Error ? error : new Error(String(error)) });
+    // Either way the export's error path reports it (QuietExporter: once); spans are dropped, the app goes on.
+    this.#get()
+      .then((exporter) => exporter.export(spans, once), failed)
+      // An exporter that throws instead of calling back: the same failure, not an unhandled rejection.
+      .catch(failed);
   }
 
   async forceFlush(): Promise<void> {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +55,30 @@ describe('feedback retries', () => {
     expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
     // Retry-After: 1 is honoured (timer granularity allows a few ms early).
     expect((arrivals[1] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(990);
+  });
+
+  it('keeps a script alive through the pause between tries, so its top-level await settles', async () => {
+    script = [{ status: 503, headers: { 'retry-after': '1' } }];
+    // A script whose last act is to await feedback: nothing else holds the event loop open.
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { feedback } from ${JSON.stringify(new URL('../src/feedback.ts', import.meta.url).href)};
+         const r = await feedback({ traceId: '${TRACE}', value: 'up' }, { endpoint: '${endpoint}' });
+         console.log(JSON.stringify(r));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual({ ok: true, status: 202, attempts: 2 });
+    expect(bodies).toHaveLength(2);
   });
 
   it('does not retry other errors', async () => {

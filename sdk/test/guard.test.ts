@@ -225,6 +225,16 @@ describe('guard.call / guard.wrap', () => {
     expect(out).toMatchObject({ blocked: true, blockedAt: 'output', text: 'Withheld.', result: 'you idiot' });
   });
 
+  it('hands back a result it cannot read as text, without throwing', async () => {
+    const guard = createGuard({ scorers: scorers() });
+    // No prototype, so no toString(): String() of it throws.
+    const odd = Object.assign(Object.create(null), { answer: 42 });
+    const out = await guard.call('hello', () => odd);
+    expect(out.blocked).toBe(false);
+    expect(out.result).toBe(odd);
+    expect(guard.output(odd).allowed).toBe(true);
+  });
+
   it('lets the model call error reach the app unchanged', async () => {
     const guard = createGuard({ scorers: scorers() });
     const boom = new Error('provider down');
