@@ -186,7 +186,13 @@ addOptions(
   console.log(`[oversight] collector listening on ${collector.url} (store: ${collector.storeDescription})`);
   const stop = async (signal: string) => {
     console.log(`[oversight] ${signal}: stopping intake, draining the log…`);
-    await collector.close();
+    try {
+      await collector.close();
+    } catch (error) {
+      // What the log holds is still on disk: the next start drains it.
+      console.error(`[oversight] shutdown did not finish cleanly: ${(error as Error).message}`);
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -310,6 +310,30 @@ describe('knowledge-base gaps dashboard', () => {
     expect(rows.every((r) => r.topic === 'passwords' && r.gap_rate === 0.25)).toBe(true);
   });
 
+  it('nets a re-score out of the gap rate before its take-back row merges', async () => {
+    // A re-scored gap answer not yet merged: the take-back row of the old score
+    // (one gap checked less, one gap less) and the new score's (checked, no gap).
+    const hour = `toDateTime(${Math.floor(START.getTime() / 1000)}, 'UTC')`;
+    const row = (checked: number, gaps: number) =>
+      `('default', ${hour}, 'support-bot', 'gpt-4o-mini', 102, ${checked}, ${gaps})`;
+    await seeded.store.command(
+      `INSERT INTO llm_quality_hourly (project_id, hour, service_name, model, topic_id, gap_checked, gaps) VALUES ${row(-1, -1)}, ${row(1, 0)}`,
+    );
+    try {
+      const rows = await run('oversight-kb-gaps', 'Gap rate by topic', { project: 'default', topic: '102' });
+      // 24 passwords questions in the hour, 6 gaps: now 5.
+      expect(rows[0]?.gap_rate).toBe(5 / 24);
+    } finally {
+      await seeded.store.command(
+        `INSERT INTO llm_quality_hourly (project_id, hour, service_name, model, topic_id, gap_checked, gaps) VALUES ${row(1, 1)}, ${row(-1, 0)}`,
+      );
+    }
+    expect(
+      (await run('oversight-kb-gaps', 'Gap rate by topic', { project: 'default', topic: '102' }))[0]
+        ?.gap_rate,
+    ).toBe(0.25);
+  });
+
   it('bins top retrieval scores and counts gap signals', async () => {
     expect(await run('oversight-kb-gaps', 'Top retrieval score distribution')).toEqual([
       { bucket: '0.2', retrievals: N / 4 },

@@ -103,8 +103,9 @@ export function gaps(): dashboard.DashboardBuilder {
           .join(topicMapJoin('q'))
           .inRange()
           .vars('project', 'service', 'model', 'topic')
-          .where('q.gap_checked > 0')
           .groupBy('time', currentTopic('q'))
+          // On the sums, not the rows: a re-score's take-back row (gap_checked −1) must net out before parts merge.
+          .having('sum(q.gap_checked) > 0')
           .orderBy('time', 'topic'),
         'percentunit',
       ),
