@@ -92,6 +92,17 @@ describe('chat completions', () => {
     );
   });
 
+  it('ends the span when the app takes the raw Response with asResponse()', async () => {
+    const response = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'raw' }] })
+      .asResponse();
+    expect(response.status).toBe(200);
+    // The app can still read the body the span never parsed.
+    expect(((await response.json()) as { object: string }).object).toBe('chat.completion');
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o-mini');
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
   it('streams: asks for usage, hides the extra chunk, records usage and time to first chunk', async () => {
     const stream = await client.chat.completions.create({
       model: 'gpt-4o-mini',

@@ -4,8 +4,18 @@ import type { LlmCall } from './llm-span.ts';
 interface StainlessPromise {
   _thenUnwrap?: (transform: (result: unknown, props: unknown) => unknown) => unknown;
   responsePromise?: Promise<unknown>;
+  asResponse?: (...args: unknown[]) => Promise<unknown>;
+  parse?: (...args: unknown[]) => Promise<unknown>;
   then: Promise<unknown>['then'];
 }
+
+/**
+ * How long after its response arrived a call's span waits for the app to
+ * read the body (`await`, which ends it with the usage) before it ends
+ * anyway, dated at the arrival: an app that takes `.asResponse()`, or never
+ * awaits, or whose body fails to parse, would otherwise leave it open.
+ */
+export const UNREAD_END_MS = 60_000;
 
 /**
  * Hooks the result of a Stainless-generated client call (openai, anthropic)
@@ -30,9 +40,19 @@ export function observeApiPromise(
     p.responsePromise &&
     typeof p.responsePromise.then === 'function'
   ) {
-    // Failures only: a success is seen in the transform below, which also gets the retry log id.
-    p.responsePromise.then(undefined, (error: unknown) => call.fail(error));
-    return p._thenUnwrap((result, props) => {
+    let read = false;
+    // Failures here; a success is seen in the transform below, which also gets the retry log id.
+    p.responsePromise.then(
+      () => {
+        const arrived = Date.now();
+        setTimeout(() => {
+          if (!read) call.end(arrived);
+        }, UNREAD_END_MS).unref?.();
+      },
+      (error: unknown) => call.fail(error),
+    );
+    const unwrapped = p._thenUnwrap((result, props) => {
+      read = true;
       try {
         if ((props as { retryOfRequestLogID?: unknown } | undefined)?.retryOfRequestLogID !== undefined) {
           call.set(ATTR_OVERSIGHT_REQUEST_RETRIED, true);
@@ -44,7 +64,29 @@ export function observeApiPromise(
         call.end();
         return result;
       }
-    });
+    }) as StainlessPromise;
+    // Taken alone, the raw Response is all the app will read: the span ends
+    // when it arrives. withResponse() and await parse the body as well (the
+    // SDKs' withResponse() calls asResponse() itself), and the read ends it.
+    const { asResponse, parse } = unwrapped ?? {};
+    if (typeof asResponse === 'function' && typeof parse === 'function') {
+      let parsing = false;
+      unwrapped.parse = function (this: unknown, ...args: unknown[]) {
+        parsing = true;
+        return parse.apply(this, args);
+      };
+      unwrapped.asResponse = function (this: unknown, ...args: unknown[]) {
+        const response = asResponse.apply(this, args);
+        response.then(
+          () => {
+            if (!parsing) call.end();
+          },
+          (error: unknown) => call.fail(error),
+        );
+        return response;
+      };
+    }
+    return unwrapped;
   }
   // Not an APIPromise (another client version): observe a plain promise.
   return p.then(

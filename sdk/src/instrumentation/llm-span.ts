@@ -234,7 +234,8 @@ export class LlmCall {
     this.end();
   }
 
-  end(): void {
+  /** Ends the span, now or at `at` (when the response arrived, for a body the app never read). */
+  end(at?: number): void {
     if (this.#ended) return;
     if (this.#firstChunkAt > 0) {
       this.span.setAttribute(
@@ -244,7 +245,7 @@ export class LlmCall {
     }
     if (this.#truncated) this.span.setAttribute(A.ATTR_OVERSIGHT_CONTENT_TRUNCATED, true);
     this.#ended = true;
-    this.span.end();
+    this.span.end(at);
   }
 
   get ended(): boolean {
