@@ -26,3 +26,17 @@ export const EVENT_GEN_AI_CONTENT_COMPLETION = 'gen_ai.content.completion';
 /** Prompt/completion: an attribute on the content events, a flattened prefix in OpenLLMetry. */
 export const ATTR_GEN_AI_PROMPT = 'gen_ai.prompt';
 export const ATTR_GEN_AI_COMPLETION = 'gen_ai.completion';
+
+/**
+ * The Vercel AI SDK's own `ai.*` attributes that carry prompt, answer or tool
+ * text (its telemetry before `@ai-sdk/otel`'s GenAI names).
+ */
+export const AI_SDK_CONTENT_ATTRIBUTES = [
+  'ai.prompt',
+  'ai.prompt.messages',
+  'ai.response.text',
+  'ai.response.object',
+  'ai.response.toolCalls',
+  'ai.toolCall.args',
+  'ai.toolCall.result',
+] as const;

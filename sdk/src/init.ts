@@ -21,6 +21,7 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { type ContentOptions, ContentPolicy, contentOptionsFromEnv, parseBool } from './content.ts';
+import { ContentPolicySpanProcessor } from './content-processor.ts';
 import { OversightContextSpanProcessor } from './context.ts';
 import { configureFeedback } from './feedback-config.ts';
 import { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
@@ -215,10 +216,12 @@ function buildPipeline(
   processor: SpanProcessor;
   exporter: SpanExporter | undefined;
 } {
-  // withContext() tags (session, user, metadata) are stamped on every span as it starts.
+  // withContext() tags (session, user, metadata) are stamped on every span as it starts;
+  // the content policy is applied to other libraries' spans (the AI SDK's) as they end.
   const tagging = new OversightContextSpanProcessor();
+  const contentPolicy = new ContentPolicySpanProcessor();
   if (opts.spanProcessors?.length)
-    return { processor: fanOut([tagging, ...opts.spanProcessors]), exporter: undefined };
+    return { processor: fanOut([tagging, contentPolicy, ...opts.spanProcessors]), exporter: undefined };
   const exporter =
     opts.exporter ??
     new QuietExporter(otlpExporter(opts, 10_000), otlpExporter(opts, FAST_EXPORT_TIMEOUT_MS));
@@ -229,7 +232,7 @@ function buildPipeline(
     scheduledDelayMillis: opts.batch?.scheduledDelayMillis ?? envNumber('OTEL_BSP_SCHEDULE_DELAY') ?? 1000,
     exportTimeoutMillis: opts.batch?.exportTimeoutMillis ?? envNumber('OTEL_BSP_EXPORT_TIMEOUT') ?? 10_000,
   });
-  return { processor: fanOut([tagging, processor]), exporter };
+  return { processor: fanOut([tagging, contentPolicy, processor]), exporter };
 }
 
 /** Below the OTLP retry loop's first backoff (1 s, -20 % jitter), so a dead collector is not retried. */

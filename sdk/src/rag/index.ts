@@ -21,7 +21,7 @@ import {
 import { dropUndefined, runStep, setAttr } from './span-runner.ts';
 
 export { RAG_ATTRIBUTES } from './attributes.ts';
-export { capturePolicyText, captureText, captureValue, contentCaptureEnabled } from './capture.ts';
+export { capturePolicyValue, captureText, captureValue } from './capture.ts';
 export {
   contentId,
   decodeEmbedding,

@@ -11,10 +11,9 @@ import { type Attributes, type Context, context, type Span, SpanKind, trace } fr
 import * as C from '@oversight/conventions/attributes';
 import {
   RAG_ATTRIBUTES as A,
-  capturePolicyText,
+  capturePolicyValue,
   captureText,
   captureValue,
-  contentCaptureEnabled,
   documentsAttribute,
   normalizeDocuments,
   recordError,
@@ -22,7 +21,7 @@ import {
 import { reportInternal } from '../../safe.ts';
 import { toJson } from '../llm-span.ts';
 import { CLIENT_INSTRUMENTATION, clientPatched } from '../step-context.ts';
-import { contentText, type GenAiMessage, generationMessage, type Part, toGenAiMessage } from './messages.ts';
+import { contentText, type GenAiMessage, generationMessage, toGenAiMessage } from './messages.ts';
 
 const TRACER_NAME = '@oversight/sdk';
 /** Runs that never end (a crashed stream) must not grow the map forever. */
@@ -80,42 +79,13 @@ const CLIENT_OF_MODEL: readonly [RegExp, string][] = [
   [/^ChatAnthropic(Messages)?$/, CLIENT_INSTRUMENTATION.anthropic],
 ];
 
-/**
- * Messages as `gen_ai.*.messages` JSON, each text through the content policy
- * on its own (redact, PII masks, size cap), as the client instrumentations
- * do: capping the serialized whole would cut the JSON itself, and the
- * collector could then read neither the question nor the context.
- */
+/** Messages as `gen_ai.*.messages` JSON, each text through the content policy on its own. */
 function capturedMessages(
   messages: readonly GenAiMessage[],
 ): { json: string; truncated: boolean } | undefined {
-  if (!contentCaptureEnabled()) return undefined;
-  let truncated = false;
-  let failed = false;
-  // Every string inside, as the client instrumentations' scrub(): tool arguments and results too.
-  const scrub = (value: unknown, depth = 0): unknown => {
-    if (typeof value === 'string') {
-      const captured = capturePolicyText(value);
-      if (captured === undefined) failed = true;
-      else if (captured.truncated) truncated = true;
-      return captured?.text ?? '';
-    }
-    if (depth > 8 || value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, depth + 1)]));
-  };
-  const scrubbed = messages.map((m) => ({
-    ...m,
-    parts: m.parts.map((part): Part => {
-      if (part.type === 'text') return { ...part, content: scrub(part.content) as string };
-      if (part.type === 'tool_call') return { ...part, arguments: scrub(part.arguments) };
-      return { ...part, response: scrub(part.response) };
-    }),
-  }));
-  // A redact hook that threw must not leak the raw text: nothing is recorded.
-  if (failed) return undefined;
-  const json = toJson(scrubbed);
-  return json === undefined ? undefined : { json, truncated };
+  const captured = capturePolicyValue(messages);
+  const json = captured === undefined ? undefined : toJson(captured.value);
+  return json === undefined ? undefined : { json, truncated: captured?.truncated ?? false };
 }
 
 /** Whether the model's own client call is already recorded by an enabled Oversight instrumentation. */

@@ -1,0 +1,74 @@
+import { createOpenAI } from '@ai-sdk/openai';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { generateText } from 'ai';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
+import { aiTelemetry, instrumentVercelAI } from '../src/instrumentation/vercel-ai/index.ts';
+import { initForTest } from './helpers.ts';
+
+/**
+ * The AI SDK writes prompts and answers through its own telemetry; init()'s
+ * pipeline puts them through the content policy before they are exported.
+ */
+const { handle, exporter } = initForTest({
+  redact: (text) => text.replaceAll('Oslo', '[CITY]'),
+  maxContentLength: 30,
+});
+let mock: MockLlm;
+let openai: ReturnType<typeof createOpenAI>;
+
+beforeAll(async () => {
+  mock = await startMockLlm();
+  openai = createOpenAI({ baseURL: `${mock.url}/v1`, apiKey: 'x' });
+  instrumentVercelAI();
+});
+afterAll(async () => {
+  await handle.shutdown();
+  await mock.close();
+});
+beforeEach(() => exporter.reset());
+afterEach(() => {
+  delete process.env.OVERSIGHT_CAPTURE_CONTENT;
+});
+
+const named = (name: string) => {
+  const span = (exporter.getFinishedSpans() as ReadableSpan[]).find((s) => s.name === name);
+  if (!span) throw new Error(`no span ${name}`);
+  return span;
+};
+
+describe('the content policy on AI SDK spans', () => {
+  it('redacts and caps each message text, and the messages stay JSON', async () => {
+    await generateText({ model: openai.chat('gpt-4o-mini'), prompt: 'Is it raining in Oslo?' });
+    const chat = named('chat gpt-4o-mini');
+    const input = JSON.parse(String(chat.attributes['gen_ai.input.messages']));
+    expect(JSON.stringify(input)).toContain('Is it raining in [CITY]?');
+    expect(JSON.stringify(input)).not.toContain('Oslo');
+    const output = JSON.parse(String(chat.attributes['gen_ai.output.messages']));
+    // "This is a mock answer to: Is it raining in [CITY]?" cut at 30 characters.
+    expect(JSON.stringify(output)).toContain('"This is a mock answer to: Is i"');
+    expect(chat.attributes['oversight.content.truncated']).toBe(true);
+  });
+
+  it("covers the AI SDK's own ai.* attributes too", async () => {
+    await generateText({
+      model: openai.chat('gpt-4o-mini'),
+      prompt: 'Oslo',
+      experimental_telemetry: aiTelemetry({ legacy: true }),
+    });
+    const outer = named('ai.generateText');
+    expect(JSON.parse(String(outer.attributes['ai.prompt']))).toEqual({
+      messages: [{ role: 'user', content: '[CITY]' }],
+    });
+    expect(outer.attributes['ai.response.text']).toBe('This is a mock answer to: [CIT');
+  });
+
+  it('drops the content when capture is off, whatever the AI SDK was told to record', async () => {
+    process.env.OVERSIGHT_CAPTURE_CONTENT = 'false';
+    await generateText({ model: openai.chat('gpt-4o-mini'), prompt: 'Is it raining in Oslo?' });
+    const chat = named('chat gpt-4o-mini');
+    expect(chat.attributes['gen_ai.input.messages']).toBeUndefined();
+    expect(chat.attributes['gen_ai.output.messages']).toBeUndefined();
+    expect(chat.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+  });
+});
