@@ -31,6 +31,7 @@ import type { TraceEnricher, TraceGeneration } from '../../enrich/trace-enricher
 import type { LlmSpan } from '../../normalize/index.ts';
 import type { Row } from '../../store/store.ts';
 import { LLM_SPANS, OTEL_TRACES, QUALITY_EVENTS, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
+import { isRefusedData } from '../drain/isolation.ts';
 import {
   type AssembledTrace,
   type AssemblerCounters,
@@ -125,6 +126,14 @@ interface Pending {
 
 /** Writes of one trace at most before it is dropped (counted, reported). */
 const MAX_ATTEMPTS = 8;
+
+/** An enricher threw: a bug or one trace's odd data, not the store being away. */
+class EnricherError extends Error {
+  constructor(enricher: string, cause: unknown) {
+    super(`${enricher}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'EnricherError';
+  }
+}
 
 /**
  * Generations per enricher call, and traces per rebuild of a committed round's
@@ -294,7 +303,12 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         calls.push({ rescore: group.rescore, slice: group.generations.slice(i, i + SLICE_GENERATIONS) });
     for (const enricher of enrichers) {
       for (const [k, call] of calls.entries()) {
-        const got = await enricher.enrich(call.slice, { rescore: call.rescore, more: k < calls.length - 1 });
+        let got: Awaited<ReturnType<TraceEnricher['enrich']>>;
+        try {
+          got = await enricher.enrich(call.slice, { rescore: call.rescore, more: k < calls.length - 1 });
+        } catch (error) {
+          throw new EnricherError(enricher.name, error);
+        }
         for (const [table, list] of Object.entries(got.rows)) {
           if (!list || list.length === 0) continue;
           const into = rows.get(table) ?? [];
@@ -382,6 +396,47 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     return rows;
   }
 
+  /**
+   * Processes `batch`, halving it on an error one trace can cause (an
+   * enricher's, or rows ClickHouse refuses as data) until that trace is
+   * alone, so it fails by itself and the rest are scored now. Returns the
+   * traces that failed alone; an error of the store itself (away, timing
+   * out) is thrown for the whole batch to wait out.
+   */
+  async function processIsolating(projectId: string, batch: Pending[]): Promise<Pending[]> {
+    try {
+      await processBatch(projectId, batch);
+      return [];
+    } catch (err) {
+      if (!(err instanceof EnricherError || isRefusedData(err))) throw err;
+      if (batch.length === 1) {
+        report(
+          new Error(`trace stage: a trace failed to score, will retry it alone: ${(err as Error).message}`),
+        );
+        return batch;
+      }
+      const half = batch.length >> 1;
+      return [
+        ...(await processIsolating(projectId, batch.slice(0, half))),
+        ...(await processIsolating(projectId, batch.slice(half))),
+      ];
+    }
+  }
+
+  /** Failed traces go back as re-scores (whatever half-happened is superseded), until MAX_ATTEMPTS. */
+  function retryLater(traces: Pending[]): Pending[] {
+    for (const t of traces) {
+      t.rescore = true;
+      t.attempts = (t.attempts ?? 0) + 1;
+    }
+    const giveUp = traces.filter((t) => (t.attempts ?? 0) >= MAX_ATTEMPTS);
+    if (giveUp.length > 0) {
+      counters.droppedTraces += giveUp.length;
+      report(new Error(`trace stage: ${giveUp.length} traces dropped after ${MAX_ATTEMPTS} failed writes`));
+    }
+    return traces.filter((t) => (t.attempts ?? 0) < MAX_ATTEMPTS);
+  }
+
   /** Writes what is pending, batch by batch; a failed batch is retried later as a re-score. */
   async function drainPending(): Promise<void> {
     if (pending.length === 0 || now() < retryAt || options.paused?.()) return;
@@ -409,8 +464,13 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         return;
       }
       try {
-        await processBatch(projectId, batch);
+        const failedAlone = await processIsolating(projectId, batch);
         failures = 0;
+        if (failedAlone.length > 0) {
+          counters.failedBatches++;
+          // Retried on a later drain, one trace's cost: the others and other projects go on now.
+          enqueue(retryLater(failedAlone));
+        }
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         counters.failedBatches++;
@@ -418,22 +478,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         retryAt = now() + Math.min(retryMax, retryInitial * 2 ** (failures - 1));
         // No counts in the message: an outage repeats it, and the log reporter drops repeats.
         report(new Error(`trace stage: scoring failed, will retry: ${error.message}`));
-        // Whatever half-happened is superseded on the retry.
-        for (const t of batch) {
-          t.rescore = true;
-          t.attempts = (t.attempts ?? 0) + 1;
-        }
-        const giveUp = batch.filter((t) => (t.attempts ?? 0) >= MAX_ATTEMPTS);
-        if (giveUp.length > 0) {
-          counters.droppedTraces += giveUp.length;
-          report(
-            new Error(`trace stage: ${giveUp.length} traces dropped after ${MAX_ATTEMPTS} failed writes`),
-          );
-        }
-        enqueue([
-          ...batch.filter((t) => (t.attempts ?? 0) < MAX_ATTEMPTS),
-          ...batches.slice(b + 1).flatMap(([, list]) => list),
-        ]);
+        enqueue([...retryLater(batch), ...batches.slice(b + 1).flatMap(([, list]) => list)]);
         return;
       }
     }

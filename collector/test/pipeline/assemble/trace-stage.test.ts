@@ -338,6 +338,38 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     expect(await ledger()).toEqual([{ sign: 1 }]);
   }, 90_000);
 
+  it('an enricher failing on one trace costs that trace alone: the rest of its batch is scored', async () => {
+    const traces = [ragSpans(), ragSpans(), ragSpans(), ragSpans(), ragSpans()];
+    const poisoned = traces[3]?.traceId;
+    const picky: TraceEnricher = {
+      name: 'picky',
+      async enrich(generations) {
+        if (generations.some((g) => g.traceId === poisoned)) throw new TypeError('cannot read this trace');
+        return { rows: {} };
+      },
+    };
+    const errors: string[] = [];
+    const s = stage([createGroundednessEnricher(), picky], undefined, {
+      onError: (e) => errors.push(e.message),
+    });
+    const tables = new Map<string, Row[]>();
+    for (const t of traces)
+      for (const [table, rows] of rowsOf(t.spans)) tables.set(table, [...(tables.get(table) ?? []), ...rows]);
+    await h.score(s, tables);
+    for (const t of traces) {
+      const scored = (await perEvaluator(t.traceId)).length;
+      expect(scored, t.traceId === poisoned ? 'the poisoned trace' : 'a healthy trace').toBe(
+        t.traceId === poisoned ? 0 : 3,
+      );
+    }
+    expect(errors).toEqual([
+      'trace stage: a trace failed to score, will retry it alone: picky: cannot read this trace',
+    ]);
+    // Retried alone on later flushes, with no backoff held over the others, then dropped.
+    for (let i = 0; i < 10; i++) await s.flush();
+    expect(s.metrics()).toMatchObject({ pendingTraces: 0, droppedTraces: 1 });
+  }, 90_000);
+
   it('a failed write is retried as a re-score: one row per evaluator in the end', async () => {
     let failNextUpdate = true;
     // Fails after the rows were inserted: the worst place, a plain retry would duplicate them.
