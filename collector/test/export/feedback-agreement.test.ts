@@ -53,6 +53,9 @@ const generations: Generation[] = [
   // Feedback without a span id rates the last generation of its trace (the final, not the draft).
   gen(10, 1, { span: spanId(110), at: 0n }),
   gen(10, 0),
+  // ...and the last answer to the user, not the title the app wrote after it.
+  gen(11, null, { at: 0n }),
+  gen(11, null, { span: spanId(111), at: 2_000n, appStep: 'quotes' }),
 ];
 const votes: Vote[] = [
   vote(1, false),
@@ -67,6 +70,7 @@ const votes: Vote[] = [
   vote(9, true, { userId: 'u1' }),
   vote(9, false, { userId: 'u2' }),
   { ...vote(10, true), spanId: undefined },
+  { ...vote(11, false), spanId: undefined },
 ];
 
 describe.each(storeBackends())('feedback agreement on $name', (backend) => {
@@ -129,8 +133,8 @@ describe.each(storeBackends())('feedback agreement on $name', (backend) => {
        WHERE project_id = {p:String} ORDER BY trace_id, voter`,
       { params: { p: A } },
     );
-    // Ten thumbs in project A from nine traces: u1's two on trace 5 are one row.
-    expect(rows).toHaveLength(10);
+    // Eleven thumbs in project A from ten traces: u1's two on trace 5 are one row.
+    expect(rows).toHaveLength(11);
     const of = (n: number) => rows.filter((r) => r.trace_id === traceId(n));
     expect(of(5)).toEqual([{ trace_id: traceId(5), span_id: spanId(5), voter: 'u1', value: 1 }]);
     expect(of(9).map((r) => [r.voter, r.value])).toEqual([
@@ -139,6 +143,8 @@ describe.each(storeBackends())('feedback agreement on $name', (backend) => {
     ]);
     // No user id: the feedback id is the voter. No span id: the trace's last generation, not its draft.
     expect(of(10)).toEqual([{ trace_id: traceId(10), span_id: spanId(10), voter: 'v-10-true-', value: 1 }]);
+    // The app's own step after the answer (a title: app_step 'quotes') is not what the user rated.
+    expect(of(11)).toEqual([{ trace_id: traceId(11), span_id: spanId(11), voter: 'v-11-false-', value: 0 }]);
   });
   it('keeps projects apart', async () => {
     const rows = await feedbackAgreement(store, { project: 'project-b' });

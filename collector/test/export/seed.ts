@@ -20,6 +20,8 @@ export interface Generation {
   topic?: number;
   groundedness?: number | null;
   hallucinated?: number | null;
+  /** The trace stage's reading of a generation that is the app's own step ('quotes': a title, a guard). */
+  appStep?: 'feeds' | 'quotes';
 }
 
 const START = 1_800_000_000_000_000_000n;
@@ -46,6 +48,7 @@ export function generationRow(g: Generation) {
     topic_id: String(g.topic ?? 0),
     groundedness: g.groundedness ?? null,
     hallucinated: g.hallucinated ?? null,
+    app_step: g.appStep ?? '',
   };
 }
 

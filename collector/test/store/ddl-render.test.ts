@@ -31,6 +31,7 @@ describe('DDL templates', () => {
       '21_gap_state',
       '22_embedder_state',
       '23_topic_vocabulary',
+      '24_answer_step',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
