@@ -344,6 +344,25 @@ describe('knowledge-base gaps dashboard', () => {
       { signal: 'refusal', answers: N / 4 },
     ]);
   });
+
+  it("leaves a reranker's scores out of the retrieval score distribution", async () => {
+    const at = `fromUnixTimestamp64Milli(toInt64(${START.getTime() + 3_600_000}), 'UTC')`;
+    await seeded.store.command(
+      `INSERT INTO llm_spans (project_id, timestamp, trace_id, span_id, operation) VALUES ('default', ${at}, 'rr', 'rerank-span', 'rerank')`,
+    );
+    await seeded.store.command(
+      `INSERT INTO retrieval_documents (project_id, timestamp, trace_id, span_id, document_id, rank, score) VALUES ('default', ${at}, 'rr', 'rerank-span', 'doc', 1, 0.97)`,
+    );
+    try {
+      expect(await run('oversight-kb-gaps', 'Top retrieval score distribution')).toEqual([
+        { bucket: '0.2', retrievals: N / 4 },
+        { bucket: '0.8', retrievals: (3 * N) / 4 },
+      ]);
+    } finally {
+      await seeded.store.command("DELETE FROM retrieval_documents WHERE span_id = 'rerank-span'");
+      await seeded.store.command("DELETE FROM llm_spans WHERE span_id = 'rerank-span'");
+    }
+  });
 });
 
 describe('safety dashboard', () => {

@@ -118,7 +118,12 @@ export function gaps(): dashboard.DashboardBuilder {
           .from('retrieval_documents')
           .inRange()
           .vars('project')
-          .where('rank = 1', 'score IS NOT NULL')
+          .where(
+            'rank = 1',
+            'score IS NOT NULL',
+            // A reranker's output is stored beside the retriever's, on its own scale.
+            "span_id NOT IN (SELECT span_id FROM llm_spans WHERE operation = 'rerank' AND $__timeFilter(timestamp))",
+          )
           .groupBy('bucket')
           .orderBy('bucket'),
         'bucket',
