@@ -89,6 +89,10 @@ const startOptions = (): Option[] => [
     'request bodies held at once over every key; past it 503 with Retry-After (≥ --max-decompressed-bytes)',
   ).env('OVERSIGHT_MAX_IN_FLIGHT_BYTES'),
   new Option(
+    '--request-timeout-ms <ms>',
+    'time a request has to arrive whole; a slow body past it gets 408 (default 60000)',
+  ).env('OVERSIGHT_REQUEST_TIMEOUT_MS'),
+  new Option(
     '--shutdown-delay-ms <ms>',
     'on SIGTERM, answer /readyz 503 and keep serving this long before closing the listener (default 0)',
   ).env('OVERSIGHT_SHUTDOWN_DELAY_MS'),

@@ -65,6 +65,12 @@ export const ConfigSchema = z.object({
    * balancer's readiness probe to notice. 0 closes at once.
    */
   shutdownDelayMs: z.coerce.number().int().min(0).max(300_000).default(0),
+  /**
+   * Milliseconds a request may take to arrive whole (Node's default is five
+   * minutes): a body trickled in slowly holds its part of the in-flight
+   * budget until then; past it the server answers 408 and the bytes return.
+   */
+  requestTimeoutMs: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
   /** Spans per second per API key; 0 disables the limit. */
   rateLimitSpansPerSecond: z.coerce.number().nonnegative().default(0),
   /** Longest text kept per message/content field; longer text is truncated with a marker. */

@@ -218,7 +218,16 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     sql: { token: sqlToken, run: (query, format) => store.queryText(query, format, { readonly: true }) },
   });
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  const server = serve({
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.host,
+    serverOptions: {
+      requestTimeout: config.requestTimeoutMs,
+      // Node looks for late requests every 30 s by default, which would stretch a short timeout.
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.requestTimeoutMs / 4)),
+    },
+  });
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

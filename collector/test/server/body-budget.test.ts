@@ -120,3 +120,40 @@ describe('a batch larger than the whole log', () => {
     }
   }, 60_000);
 });
+
+describe('a body that stalls', () => {
+  it('gets 408 once the request timeout passes, and gives its budget back', async () => {
+    const slow = await startTestCollector({
+      requestTimeoutMs: 1_000,
+      evaluators: 'none',
+      traceQuality: false,
+      topicsEmbedder: 'none',
+    });
+    try {
+      const held = largeRequest(1 * MiB);
+      // Half the body, then nothing more: a client trickling, or gone without closing.
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(held.bytes.subarray(0, held.bytes.length >> 1));
+        },
+      });
+      const answer = fetch(`${slow.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TEST_KEY}` },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit).then(
+        (r) => r.status,
+        () => 'closed',
+      );
+      await waitFor(async () => (await inFlight(slow.url)) > 0, 10_000, 'the half body to be held');
+      // Node answers 408 and closes the connection; either way the client learns it is over.
+      expect([408, 'closed']).toContain(await answer);
+      expect(await waitFor(async () => (await inFlight(slow.url)) === 0, 10_000, 'the budget back')).toBe(
+        true,
+      );
+    } finally {
+      await slow.dispose();
+    }
+  }, 60_000);
+});
