@@ -336,11 +336,19 @@ export class Select<T extends TableName = TableName> {
     return this;
   }
 
-  /** The time-range macro on the table's time column. */
+  /**
+   * The dashboard's range on the table's time column. An hourly roll-up's
+   * row is stamped with its hour's start, so the hour the range starts in is
+   * taken whole: `$__timeFilter` would drop it, and a range shorter than an
+   * hour would show only the hour under way.
+   */
   inRange(): this {
     const column = TIME_COLUMNS[this.source as TableName];
     if (!column) throw new Error(`${this.source} has no time column`);
-    this.conditions.push(`$__timeFilter(${this.qualified(column)})`);
+    const q = this.qualified(column);
+    this.conditions.push(
+      column === 'hour' ? `${q} >= toStartOfHour($__fromTime) AND ${q} <= $__toTime` : `$__timeFilter(${q})`,
+    );
     return this;
   }
 

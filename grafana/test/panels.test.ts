@@ -105,6 +105,18 @@ describe('hallucination dashboard', () => {
     expect(other?.hallucination_rate).toBe(1);
   });
 
+  it('reads a range shorter than an hour from the hour it falls in', async () => {
+    // 10:10–10:40 of the second hour: its roll-up row is stamped 10:00, before the range starts.
+    const from = new Date(START.getTime() + 3_600_000 + 10 * 60_000);
+    const to = new Date(START.getTime() + 3_600_000 + 40 * 60_000);
+    const scored = await runPanel<Row>(
+      seeded.store,
+      sqlOf('oversight-hallucination', 'Scored answers'),
+      context(from, to, { project: 'default' }),
+    );
+    expect(scored).toEqual([{ scored: ANSWERS_PER_HOUR }]);
+  });
+
   it('is 25 % in every hour for every model and every service', async () => {
     const byModel = await run('oversight-hallucination', 'Hallucination rate by model');
     expect(byModel).toHaveLength(HOURS * 3);
