@@ -276,6 +276,29 @@ describe('overview dashboard', () => {
     }
   });
 
+  it('counts what embeddings cost in the spend, not in the requests', async () => {
+    // In the second hour after the seeded traffic (whose range ends on the hour that follows it), so no other test sees it.
+    const at = `fromUnixTimestamp64Milli(toInt64(${END.getTime() + 5_400_000}), 'UTC')`;
+    await seeded.store.command(
+      `INSERT INTO llm_spans (project_id, timestamp, trace_id, span_id, service_name, operation, request_model, response_model, input_tokens, cost_usd, status)
+       VALUES ('default', ${at}, 'emb', 'emb-span', 'support-bot', 'embeddings', 'text-embedding-3-small', 'text-embedding-3-small', 4000, 0.5, 'ok')`,
+    );
+    const later = (title: string) =>
+      runPanel<Row>(
+        seeded.store,
+        sqlOf('oversight-overview', title),
+        context(new Date(END.getTime() + 3_600_000), new Date(END.getTime() + 7_200_000), {
+          project: 'default',
+        }),
+      );
+    expect(await later('Cost')).toEqual([{ cost_usd: 0.5 }]);
+    expect(await later('Tokens')).toEqual([{ tokens: 4000 }]);
+    expect(await later('Cost and tokens by model and service')).toEqual([
+      expect.objectContaining({ model: 'text-embedding-3-small', requests: 1, cost_usd: 0.5 }),
+    ]);
+    expect(await later('Requests')).toEqual([{ requests: 0 }]);
+  });
+
   it('splits cost by model and service, and lists failed calls with their trace', async () => {
     const rows = await run('oversight-overview', 'Cost and tokens by model and service');
     expect(rows).toHaveLength(6);

@@ -4,6 +4,9 @@ import { DATASOURCE, DATASOURCE_UID, MODEL_OF_SPAN, PLUGIN_ID, varFilter } from 
 
 /** Steps that produce an answer (the rest are retrieval, tools, guardrails, …). */
 export const GENERATION_OPS = "operation IN ('chat', 'text_completion', 'generate_content')";
+/** Calls a provider bills: the answers, and the embeddings and reranking around them. */
+export const MODEL_CALL_OPS =
+  "operation IN ('chat', 'text_completion', 'generate_content', 'embeddings', 'rerank')";
 
 /** The collector's safety evaluators with the label each flags, as `evaluations` stores them. */
 export const SAFETY_LABELS = {

@@ -1,15 +1,24 @@
-/** Overview: traffic, errors, latency, time to first token, tokens and cost, all from the hourly roll-up. */
+/**
+ * Overview: traffic, errors, latency, time to first token, tokens and cost,
+ * all from the hourly roll-up: traffic, errors and latency of the model's
+ * answers, tokens and cost of every priced call (embeddings and reranking too).
+ */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { select } from '../clickhouse.ts';
-import { GENERATION_OPS, MODEL, variables } from './common.ts';
+import { GENERATION_OPS, MODEL, MODEL_CALL_OPS, variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
-const hourly = (...columns: string[]) =>
+const rollup = (...columns: string[]) =>
   select(...columns)
     .from('llm_spans_hourly')
     .inRange()
-    .vars('project', 'service', 'model')
-    .where(GENERATION_OPS);
+    .vars('project', 'service', 'model');
+
+/** The model's answers: what requests, errors and latency are about. */
+const hourly = (...columns: string[]) => rollup(...columns).where(GENERATION_OPS);
+
+/** Every call a provider bills: embeddings and reranking cost money too. */
+const spend = (...columns: string[]) => rollup(...columns).where(MODEL_CALL_OPS);
 
 export function overview(): dashboard.DashboardBuilder {
   const builder = new dashboard.DashboardBuilder('Oversight: Overview')
@@ -23,8 +32,8 @@ export function overview(): dashboard.DashboardBuilder {
     .withRow(row('Traffic'))
     .withPanel(statPanel('Requests', hourly('sum(calls) AS requests'), 'short'))
     .withPanel(statPanel('Error rate', hourly('sum(errors) / sum(calls) AS error_rate'), 'percentunit'))
-    .withPanel(statPanel('Cost', hourly('sum(cost_usd) AS cost_usd'), 'currencyUSD'))
-    .withPanel(statPanel('Tokens', hourly('sum(input_tokens) + sum(output_tokens) AS tokens'), 'short'))
+    .withPanel(statPanel('Cost', spend('sum(cost_usd) AS cost_usd'), 'currencyUSD'))
+    .withPanel(statPanel('Tokens', spend('sum(input_tokens) + sum(output_tokens) AS tokens'), 'short'))
     .withPanel(
       timeSeriesPanel(
         'Requests and errors',
@@ -76,7 +85,7 @@ export function overview(): dashboard.DashboardBuilder {
     .withPanel(
       tablePanel(
         'Cost and tokens by model and service',
-        hourly(
+        spend(
           'model',
           'service_name',
           'sum(calls) AS requests',
