@@ -160,6 +160,7 @@ function setup(options: InitOptions): OversightHandle {
     prices,
     flush: () => guard(provider ? provider.forceFlush() : processor.forceFlush()),
     shutdown: async () => {
+      process.off('beforeExit', flushAtExit);
       for (const i of instrumentations) i.disable();
       await guard(provider ? provider.shutdown() : processor.shutdown());
       if (provider) {
@@ -171,14 +172,13 @@ function setup(options: InitOptions): OversightHandle {
       if (current === handle) current = undefined;
     },
   };
-  if (opts.flushOnExit ?? true) {
-    // beforeExit fires when the loop drains; flushing then keeps short scripts'
-    // spans without holding a live app open. The export's timers are unref'd.
-    process.once('beforeExit', () => {
-      if (exporter instanceof QuietExporter) exporter.exiting();
-      void handle.flush();
-    });
-  }
+  // beforeExit fires when the loop drains; flushing then keeps short scripts'
+  // spans without holding a live app open. The export's timers are unref'd.
+  const flushAtExit = () => {
+    if (exporter instanceof QuietExporter) exporter.exiting();
+    void handle.flush();
+  };
+  if (opts.flushOnExit ?? true) process.once('beforeExit', flushAtExit);
   return handle;
 }
 
@@ -298,8 +298,14 @@ function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
 export function hasAppTracerProvider(): boolean {
   const global: ApiTracerProvider = trace.getTracerProvider();
   const delegate = global instanceof ProxyTracerProvider ? global.getDelegate() : global;
-  return delegate.constructor?.name !== 'NoopTracerProvider';
+  // The API's no-op by identity: a minifier renames its class, and a name check
+  // alone would read it as the app's provider and register nothing. The name
+  // still tells another copy of the API's no-op.
+  return delegate !== NOOP_PROVIDER && delegate.constructor?.name !== 'NoopTracerProvider';
 }
+
+/** A proxy with nothing behind it hands back the API's own no-op provider. */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 
 function fanOut(processors: SpanProcessor[]): SpanProcessor {
   if (processors.length === 1 && processors[0]) return processors[0];

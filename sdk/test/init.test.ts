@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,16 +16,30 @@ afterAll(() => mock.close());
 describe('init', () => {
   it('registers a provider once, returns the same handle twice, and shuts down cleanly', async () => {
     const exporter = new InMemorySpanExporter();
-    const handle = init({ spanProcessors: [new SimpleSpanProcessor({ exporter })], flushOnExit: false });
+    const handle = init({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     expect(handle.registered).toBe(true);
     expect(init()).toBe(handle);
     expect(hasAppTracerProvider()).toBe(true);
     trace.getTracer('t').startSpan('manual').end();
     await handle.flush();
     expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['manual']);
+    const listeners = process.listenerCount('beforeExit');
     await handle.shutdown();
     expect(getOversight()).toBeUndefined();
     expect(hasAppTracerProvider()).toBe(false);
+    // Its exit flush goes with it: init() and shutdown() in a loop (tests, hot reload) leak no listeners.
+    expect(process.listenerCount('beforeExit')).toBe(listeners - 1);
+  });
+
+  it("tells the API's no-op provider apart when a minifier renamed its class", () => {
+    const noop = new ProxyTracerProvider().getDelegate().constructor;
+    const name = Object.getOwnPropertyDescriptor(noop, 'name');
+    Object.defineProperty(noop, 'name', { value: 'e' });
+    try {
+      expect(hasAppTracerProvider()).toBe(false);
+    } finally {
+      Object.defineProperty(noop, 'name', name as PropertyDescriptor);
+    }
   });
 
   it('never replaces an app tracer provider; the offered processor plugs into it', async () => {
