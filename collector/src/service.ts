@@ -132,7 +132,14 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
 
   // Per-trace enrichers, in order: each sees what the earlier ones found about a generation.
   // Topics run after groundedness: their gap signals read its refusal and relevance findings.
-  const topics = config.traceQuality ? await topicsEnricherFromConfig(store, config) : undefined;
+  const topics = config.traceQuality
+    ? await topicsEnricherFromConfig(store, config).catch(async (error: unknown) => {
+        // A bad embedder setting or unreadable topic state: nothing else is left running.
+        await transformWorkers?.close();
+        await store.close();
+        throw error;
+      })
+    : undefined;
   // Groundedness scoring runs on the transform workers where there are any (rows first, scoring
   // in between), so the event loop keeps only assembly, state and writes. Topics stay here: their
   // clusterer is per-topic state, and placing a question costs far more than embedding it.

@@ -232,19 +232,24 @@ describe('drain into chdb', () => {
         encodeBatch({ projectId: project as string, receivedAt: 1, spans: [span(id as string)] }),
       );
     }
+    // And in the same round, one that never decodes: lettered once, not again by the isolation.
+    const garbage = await wal.append(new TextEncoder().encode('not a batch'));
     const drain = startDrain({ wal, store: h.scoped, toRows, lingerMs: 0 });
     drain.wake();
     expect(await drain.waitForDrain(20_000)).toBe(true);
     expectExactlyOnce(await h.countsById(), ['ok-1', 'ok-2']);
     // The events table took the whole range before the rows table refused it: not written again.
     expectExactlyOnce(await h.countsById(EVENTS_TABLE), ['ok-1', 'bad', 'ok-2']);
-    expect(drain.stats().deadLettered).toBe(1);
+    expect(drain.stats().deadLettered).toBe(2);
     expect(drain.health().storeHealthy).toBe(true);
-    const [letter] = (await readFile(join(h.walDir, 'dead-letter.jsonl'), 'utf8'))
+    const letters = (await readFile(join(h.walDir, 'dead-letter.jsonl'), 'utf8'))
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(letter.reason).toMatch(/^refused by ClickHouse: .*Code: (72|27|6)\./s);
+    expect(letters).toHaveLength(2);
+    expect(letters.filter((l) => l.position === garbage)).toHaveLength(1);
+    const refused = letters.find((l) => l.position !== garbage);
+    expect(refused.reason).toMatch(/^refused by ClickHouse: .*Code: (72|27|6)\./s);
     await drain.stop();
     await wal.close();
   });

@@ -95,7 +95,10 @@ export async function isolateRefused(
   convert: Convert,
   write: WriteTable,
 ): Promise<void> {
+  // Entries the round's conversion already dead-lettered are letters already.
+  const lettered = new Set(poison.map((p) => p.position));
   for (const entry of entries) {
+    if (lettered.has(entry.position)) continue;
     const { tables, poison: entryPoison } = await convert([entry]);
     poison.push(...entryPoison);
     const range = { from: entry.position, to: entry.next };
