@@ -1,6 +1,8 @@
 /**
  * Knowledge-base gaps: which topics retrieval cannot answer, from the hourly
- * quality roll-up (the kb_gaps view's figures, cheap over 30 days). Topics
+ * quality roll-up (cheap over 30 days). Its gaps are the collector's flags
+ * (`kb_gap`); the kb_gaps view also counts an answer users thumbed down, which
+ * the roll-up, written when the answer is scored, cannot know yet. Topics
  * rank by the mean graded gap score of their answers (llm_spans.kb_gap_score,
  * rolled up since migration 016), shrunk towards the range's mean as the
  * collector's GapTracker shrinks it, so a one-question topic cannot top the
