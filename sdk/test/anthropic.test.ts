@@ -195,6 +195,28 @@ describe('anthropic messages', () => {
     });
   });
 
+  it('names the platform of a Bedrock or Vertex AI client, which share the Messages class', async () => {
+    // The platform SDKs' clients are Anthropic subclasses by these names.
+    class AnthropicBedrock extends Anthropic {}
+    class AnthropicVertex extends Anthropic {}
+    for (const [Client, provider] of [
+      [AnthropicBedrock, 'aws.bedrock'],
+      [AnthropicVertex, 'gcp.vertex_ai'],
+      [Anthropic, 'anthropic'],
+    ] as const) {
+      exporter.reset();
+      const platform = new Client({ apiKey: 'k', baseURL: mock.url, maxRetries: 0 });
+      await platform.messages.create({
+        model: MODEL,
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      expect(only(exporter.getFinishedSpans(), `chat ${MODEL}`).attributes['gen_ai.provider.name']).toBe(
+        provider,
+      );
+    }
+  });
+
   it('records API errors', async () => {
     const err = await client.messages
       .create({ model: 'mock-error-429', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })

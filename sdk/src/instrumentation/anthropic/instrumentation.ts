@@ -77,7 +77,7 @@ export class AnthropicInstrumentation extends OversightInstrumentationBase<
     return {
       start: {
         operation: A.GEN_AI_OPERATION.chat,
-        provider: A.GEN_AI_PROVIDER.anthropic,
+        provider: providerOf(client),
         model: typeof body.model === 'string' ? body.model : undefined,
         server: serverOf(client?.baseURL),
         attributes: messagesRequestAttributes(body),
@@ -100,6 +100,21 @@ export class AnthropicInstrumentation extends OversightInstrumentationBase<
         streamed ? tapStream(result, messageStreamObserver(c)) : recordMessage(c, result),
     };
   }
+}
+
+/**
+ * Bedrock's and Vertex AI's Anthropic clients share the Messages class, so
+ * the client says which platform billed the call: by its class, or by its
+ * host where a bundler renamed the class.
+ */
+function providerOf(client: { baseURL?: unknown; constructor?: { name?: string } } | undefined): string {
+  const name = client?.constructor?.name;
+  const host = typeof client?.baseURL === 'string' ? client.baseURL : '';
+  if (name === 'AnthropicBedrock' || /\bbedrock-runtime\.[^/]*amazonaws\.com/.test(host))
+    return A.GEN_AI_PROVIDER.awsBedrock;
+  if (name === 'AnthropicVertex' || /aiplatform\.googleapis\.com/.test(host))
+    return A.GEN_AI_PROVIDER.gcpVertexAi;
+  return A.GEN_AI_PROVIDER.anthropic;
 }
 
 export function messagesFromModule(moduleExports: unknown): { prototype: Obj } | undefined {
