@@ -86,7 +86,7 @@ const startOptions = (): Option[] => [
   ),
   new Option(
     '--max-in-flight-bytes <bytes>',
-    'request bodies held at once over every key; past it 503 with Retry-After (≥ --max-decompressed-bytes)',
+    'request bodies held at once over every key (one key: half, or --max-decompressed-bytes); past it 503',
   ).env('OVERSIGHT_MAX_IN_FLIGHT_BYTES'),
   new Option(
     '--request-timeout-ms <ms>',

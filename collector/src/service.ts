@@ -191,7 +191,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   storeFailing = () => !ingest.health().storeHealthy;
   // Traces a previous process left open (it died before scoring them) are read back and scored.
   void traceStage?.recover();
-  const bodyBudget = createBodyBudgetPool(config.maxInFlightBytes);
+  const bodyBudget = createBodyBudgetPool(config.maxInFlightBytes, config.maxDecompressedBytes);
   metrics.observe(() => {
     const health = ingest.health();
     return {

@@ -60,11 +60,8 @@ export class InvalidBodyError extends OtlpRequestError {
  * budget (503): nothing is wrong with this one, and it may pass in a moment.
  */
 export class BodyBudgetExhaustedError extends OtlpRequestError {
-  constructor(budgetBytes: number, retryAfterSeconds: number) {
-    super(
-      `collector is busy: request bodies being read at once would exceed ${budgetBytes} bytes; retry later`,
-      503,
-      retryAfterSeconds,
-    );
+  /** `overdrawn` names the budget: every key's, or this key's share of it. */
+  constructor(overdrawn: string, retryAfterSeconds: number) {
+    super(`collector is busy: ${overdrawn}; retry later`, 503, retryAfterSeconds);
   }
 }

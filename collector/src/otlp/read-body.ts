@@ -27,10 +27,11 @@ export interface BodyLimits {
  * back when the request is done.
  */
 export interface BodyBudget {
-  /** False when the bytes would overdraw the budget: the read stops with `BodyBudgetExhaustedError`. */
-  take(bytes: number): boolean;
-  /** The budget's size, for the error message. */
-  readonly maxBytes: number;
+  /**
+   * Takes the bytes, or says which budget they would overdraw (undefined
+   * when taken): the read then stops with `BodyBudgetExhaustedError`.
+   */
+  take(bytes: number): string | undefined;
   /** Said to the client as Retry-After when the budget is overdrawn. */
   readonly retryAfterSeconds: number;
 }
@@ -108,8 +109,9 @@ class Collector {
     this.total += chunk.byteLength;
     if (this.total > this.max) throw tooLarge(this.what, this.max);
     // What the body keeps is what it costs: a compressed chunk is gone once inflated.
-    if (this.budget && !this.budget.take(chunk.byteLength))
-      throw new BodyBudgetExhaustedError(this.budget.maxBytes, this.budget.retryAfterSeconds);
+    const overdrawn = this.budget?.take(chunk.byteLength);
+    if (overdrawn !== undefined)
+      throw new BodyBudgetExhaustedError(overdrawn, this.budget?.retryAfterSeconds ?? 1);
     this.chunks.push(chunk);
   }
 

@@ -10,38 +10,56 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { BodyBudget } from '../otlp/index.ts';
+import type { KeyIdentity } from './api-keys.ts';
 
 export interface BodyBudgetPool {
   /** Bytes the bodies being read or answered now hold. */
   held(): number;
   readonly maxBytes: number;
-  /** A request's own account: what it takes counts against the pool until `release`. */
-  account(): BodyBudget & { release(): void };
+  /** What one key's bodies may hold at once. */
+  readonly keyBytes: number;
+  /** A request's own account: what it takes counts against the pool and its key until `release`. */
+  account(key: string): BodyBudget & { release(): void };
 }
 
 /** Bodies are read and decoded in milliseconds: a second later the budget has usually turned over. */
 const RETRY_AFTER_SECONDS = 1;
 
-export function createBodyBudgetPool(maxBytes: number): BodyBudgetPool {
+/**
+ * `maxBytes` over every key, and half of it for any one key (never less than
+ * `largestBody`, so the largest body allowed can always pass): one key's
+ * burst of large batches leaves room for the others.
+ */
+export function createBodyBudgetPool(maxBytes: number, largestBody = 0): BodyBudgetPool {
   if (!Number.isInteger(maxBytes) || maxBytes <= 0)
     throw new Error(`body budget must be a positive whole number of bytes, got ${maxBytes}`);
+  const keyBytes = Math.min(maxBytes, Math.max(largestBody, Math.floor(maxBytes / 2)));
   let held = 0;
+  const byKey = new Map<string, number>();
   return {
     maxBytes,
+    keyBytes,
     held: () => held,
-    account() {
+    account(key) {
       let mine = 0;
       return {
-        maxBytes,
         retryAfterSeconds: RETRY_AFTER_SECONDS,
         take(bytes) {
-          if (held + bytes > maxBytes) return false;
+          if (held + bytes > maxBytes)
+            return `request bodies being read at once would exceed ${maxBytes} bytes`;
+          const keyHeld = byKey.get(key) ?? 0;
+          if (keyHeld + bytes > keyBytes)
+            return `this API key's request bodies being read at once would exceed its ${keyBytes} bytes`;
           held += bytes;
+          byKey.set(key, keyHeld + bytes);
           mine += bytes;
-          return true;
+          return undefined;
         },
         release() {
           held -= mine;
+          const left = (byKey.get(key) ?? 0) - mine;
+          if (left > 0) byKey.set(key, left);
+          else byKey.delete(key);
           mine = 0;
         },
       };
@@ -49,7 +67,7 @@ export function createBodyBudgetPool(maxBytes: number): BodyBudgetPool {
   };
 }
 
-export type BodyBudgetEnv = { Variables: { bodyBudget: BodyBudget } };
+export type BodyBudgetEnv = { Variables: { bodyBudget: BodyBudget; identity?: KeyIdentity } };
 
 /**
  * Gives the route an account on `pool` as `bodyBudget` for its body reader,
@@ -58,7 +76,8 @@ export type BodyBudgetEnv = { Variables: { bodyBudget: BodyBudget } };
  */
 export function bodyBudget(options: { pool: BodyBudgetPool }): MiddlewareHandler<BodyBudgetEnv> {
   return async (c, next) => {
-    const account = options.pool.account();
+    // After apiKeyAuth: a request without a key (dev mode) shares one account.
+    const account = options.pool.account(c.get('identity')?.keyId ?? '');
     c.set('bodyBudget', account);
     try {
       await next();

@@ -158,21 +158,25 @@ describe('readRequestBody', () => {
   });
 
   it('takes what it keeps from a shared budget, and stops a body that would overdraw it', async () => {
-    const pool = createBodyBudgetPool(PAYLOAD.length * 2 + 10);
-    const first = pool.account();
+    const pool = createBodyBudgetPool(PAYLOAD.length * 2 + 10, PAYLOAD.length);
+    const first = pool.account('a');
     // gzip on the wire, counted as inflated: what the body holds in memory.
     const inflated = await readRequestBody(gzipSync(PAYLOAD), { contentEncoding: 'gzip', budget: first });
     expect(Buffer.from(inflated).equals(PAYLOAD)).toBe(true);
     expect(pool.held()).toBe(PAYLOAD.length);
-    const second = pool.account();
+    const second = pool.account('b');
     expect(await readRequestBody(PAYLOAD, { budget: second })).toHaveLength(PAYLOAD.length);
     expect(pool.held()).toBe(2 * PAYLOAD.length);
 
-    const third = pool.account();
+    const third = pool.account('c');
     const { source, pulled } = chunked(PAYLOAD, 64);
     const refused = await readRequestBody(source, { contentEncoding: null, budget: third }).catch((e) => e);
     expect(refused).toBeInstanceOf(BodyBudgetExhaustedError);
-    expect(refused).toMatchObject({ status: 503, retryAfterSeconds: 1 });
+    expect(refused).toMatchObject({
+      status: 503,
+      retryAfterSeconds: 1,
+      message: `collector is busy: request bodies being read at once would exceed ${PAYLOAD.length * 2 + 10} bytes; retry later`,
+    });
     // It stopped at the chunk that did not fit, and what it had taken counts until released.
     expect(pulled()).toBe(1);
     expect(pool.held()).toBe(2 * PAYLOAD.length);
@@ -184,6 +188,23 @@ describe('readRequestBody', () => {
     expect(pool.held()).toBe(PAYLOAD.length);
     second.release();
     expect(pool.held()).toBe(0);
+  });
+
+  it('holds one key to its share of the budget, and leaves the rest to the others', async () => {
+    // 4,000 over every key; a key's share is half, or the largest body allowed (3,000) if more.
+    const pool = createBodyBudgetPool(4_000, 3_000);
+    expect(pool.keyBytes).toBe(3_000);
+    const a = pool.account('a');
+    expect(a.take(2_500)).toBeUndefined();
+    expect(pool.account('a').take(600)).toBe(
+      "this API key's request bodies being read at once would exceed its 3000 bytes",
+    );
+    expect(pool.account('b').take(1_500)).toBeUndefined();
+    a.release();
+    expect(pool.account('a').take(2_500)).toBeUndefined();
+    expect(pool.held()).toBe(4_000);
+    // Without a large body limit a key gets half.
+    expect(createBodyBudgetPool(4_000).keyBytes).toBe(2_000);
   });
 
   it('reads an absent body as empty', async () => {

@@ -6,7 +6,7 @@
  * batch larger than the whole log is refused with 413, which is not retried.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
+import { OTHER_KEY, startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
 import { str } from '../otlp/requests.ts';
 import { body, freshSpan, metricValue, postTraces, waitForTrace } from './http.ts';
 
@@ -70,13 +70,28 @@ describe('in-flight body budget', () => {
     const first = postTraces(url, stream, 'protobuf', { key: TEST_KEY });
     await waitFor(async () => (await inFlight(url)) >= 3 * MiB, 10_000, 'the first body to be held');
 
-    const refused = await postTraces(url, other.bytes, 'protobuf', { key: TEST_KEY });
+    // Another key's, within its own share: the budget over every key is what it would overdraw.
+    const refused = await postTraces(url, other.bytes, 'protobuf', { key: OTHER_KEY });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.body).toEqual({
       code: 14,
       message: `collector is busy: request bodies being read at once would exceed ${BUDGET} bytes; retry later`,
     });
+
+    // The held key's share is 4 MiB (the largest body allowed; half the budget is less):
+    // another MiB from it waits, while another key's 2 MiB fits beside.
+    const more = largeRequest(1 * MiB);
+    const keyRefused = await postTraces(url, more.bytes, 'protobuf', { key: TEST_KEY });
+    expect(keyRefused.status).toBe(503);
+    expect(keyRefused.body.message).toBe(
+      `collector is busy: this API key's request bodies being read at once would exceed its ${MAX_DECOMPRESSED} bytes; retry later`,
+    );
+    const otherKey = largeRequest(2 * MiB);
+    expect((await postTraces(url, otherKey.bytes, 'protobuf', { key: OTHER_KEY })).status).toBe(200);
+    expect(await waitForTrace(collector.store, otherKey.traceId, otherKey.spans)).toHaveLength(
+      otherKey.spans,
+    );
 
     // A small batch fits beside the held one.
     const small = freshSpan();
@@ -90,7 +105,7 @@ describe('in-flight body budget', () => {
     );
 
     // Sent again as an exporter would after Retry-After: now it fits.
-    expect((await postTraces(url, other.bytes, 'protobuf', { key: TEST_KEY })).status).toBe(200);
+    expect((await postTraces(url, other.bytes, 'protobuf', { key: OTHER_KEY })).status).toBe(200);
     for (const r of [held, other]) {
       expect(await waitForTrace(collector.store, r.traceId, r.spans)).toHaveLength(r.spans);
     }
