@@ -91,16 +91,32 @@ function tapIterator(
     if (value !== result.value) return { done: false, value };
     return result;
   };
+  const pull = (args: [] | [unknown]): Promise<IteratorResult<unknown>> => {
+    let pending: Promise<IteratorResult<unknown>>;
+    try {
+      pending = inner.next(...args);
+    } catch (error) {
+      fail(error);
+      return Promise.reject(error);
+    }
+    return pending.then(step, onError);
+  };
+  // The latest next() while it is unsettled. A next() called before the one
+  // before it settled waits for it: a hidden chunk's replacement is pulled
+  // then, and must not be overtaken by a pull made meanwhile.
+  let busy: Promise<unknown> | undefined;
   return {
     next(...args: [] | [unknown]) {
-      let pending: Promise<IteratorResult<unknown>>;
-      try {
-        pending = inner.next(...args);
-      } catch (error) {
-        fail(error);
-        return Promise.reject(error);
-      }
-      return pending.then(step, onError);
+      const result = busy ? busy.then(() => pull(args)) : pull(args);
+      const settled = result.then(
+        () => undefined,
+        () => undefined,
+      );
+      busy = settled;
+      void settled.then(() => {
+        if (busy === settled) busy = undefined;
+      });
+      return result;
     },
     async return(value?: unknown) {
       finish();
