@@ -8,7 +8,8 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import * as C from '@oversight/conventions';
-import { capturePolicyValue, policyKeepsAsIs } from './rag/capture.ts';
+import type { ContentPolicy } from './content.ts';
+import { activeContentPolicy, capturePolicyValue } from './rag/capture.ts';
 import { reportInternal } from './safe.ts';
 
 /** Attributes that carry message or tool text, as JSON or plain text. */
@@ -24,7 +25,7 @@ const CONTENT_ATTRIBUTES: readonly string[] = [
 /** Spans of these scopes went through the policy as they were written. */
 const OWN_SCOPE = '@oversight/';
 
-function policyApplied(raw: string): { text: string; truncated: boolean } | undefined {
+function policyApplied(policy: ContentPolicy, raw: string): { text: string; truncated: boolean } | undefined {
   let parsed: unknown = raw;
   try {
     // Message JSON: each text inside on its own, so the JSON stays whole.
@@ -33,7 +34,7 @@ function policyApplied(raw: string): { text: string; truncated: boolean } | unde
     // Not JSON after all: the policy reads it as one text.
     parsed = raw;
   }
-  const captured = capturePolicyValue(parsed);
+  const captured = capturePolicyValue(parsed, policy);
   if (captured === undefined) return undefined;
   const text = typeof captured.value === 'string' ? captured.value : JSON.stringify(captured.value);
   return { text, truncated: captured.truncated };
@@ -47,11 +48,14 @@ export class ContentPolicySpanProcessor implements SpanProcessor {
     // An ended span's attributes are still its own object: the exporter reads what is left here.
     const attributes = span.attributes as Record<string, unknown>;
     try {
+      // Read once a span; undefined when capture is off, and every content attribute goes.
+      const policy = activeContentPolicy();
       for (const key of CONTENT_ATTRIBUTES) {
         const value = attributes[key];
+        if (typeof value !== 'string') continue;
         // The common case costs a length check: no redaction, no masks, under the cap.
-        if (typeof value !== 'string' || policyKeepsAsIs(value.length)) continue;
-        const captured = policyApplied(value);
+        if (policy?.passthrough && value.length <= policy.maxLength) continue;
+        const captured = policy && policyApplied(policy, value);
         if (captured === undefined) delete attributes[key];
         else {
           attributes[key] = captured.text;

@@ -3,48 +3,41 @@
  * flag, redact hook, PII masking, size cap), the same one the OpenAI and
  * Anthropic instrumentations use.
  */
-import { parseBool } from '../content.ts';
+import { type ContentPolicy, parseBool } from '../content.ts';
 import { getDefaultTelemetry } from '../instrumentation/llm-span.ts';
 import { reportInternal, safeJson } from '../safe.ts';
 
-export function contentCaptureEnabled(): boolean {
+/** The content policy in force, or undefined when capture is off. */
+export function activeContentPolicy(): ContentPolicy | undefined {
   // The environment switch is a hard off, even before (or without) init().
-  if (parseBool(globalThis.process?.env?.OVERSIGHT_CAPTURE_CONTENT) === false) return false;
+  if (parseBool(globalThis.process?.env?.OVERSIGHT_CAPTURE_CONTENT) === false) return undefined;
   try {
-    return getDefaultTelemetry().content.capture;
+    const policy = getDefaultTelemetry().content;
+    return policy.capture ? policy : undefined;
   } catch (error) {
     reportInternal('reading the content policy', error);
-    return false;
+    return undefined;
   }
 }
 
-/** The text as it may be recorded, or undefined when content capture is off. */
-export function captureText(text: string): string | undefined {
-  return capturePolicyText(text)?.text;
+export function contentCaptureEnabled(): boolean {
+  return activeContentPolicy() !== undefined;
 }
 
-/** As `captureText`, and whether the size cap cut it. */
-export function capturePolicyText(text: string): { text: string; truncated: boolean } | undefined {
-  if (!contentCaptureEnabled()) return undefined;
+/** One text through `policy`; undefined when its redact hook threw, so the raw text is not recorded. */
+function policyText(policy: ContentPolicy, text: string): { text: string; truncated: boolean } | undefined {
   try {
-    return getDefaultTelemetry().content.text(text);
+    return policy.text(text);
   } catch (error) {
-    // A redact hook that throws must not leak the raw text: nothing is recorded.
     reportInternal('applying the content policy', error);
     return undefined;
   }
 }
 
-/** Whether the policy would hand a text of this length back unchanged (captured, no redaction, under the cap). */
-export function policyKeepsAsIs(length: number): boolean {
-  if (!contentCaptureEnabled()) return false;
-  try {
-    const policy = getDefaultTelemetry().content;
-    return policy.passthrough && length <= policy.maxLength;
-  } catch (error) {
-    reportInternal('reading the content policy', error);
-    return false;
-  }
+/** The text as it may be recorded, or undefined when content capture is off. */
+export function captureText(text: string): string | undefined {
+  const policy = activeContentPolicy();
+  return policy && policyText(policy, text)?.text;
 }
 
 /** Keys of message JSON that name its structure, not content: the policy leaves their values be. */
@@ -65,13 +58,16 @@ const STRUCTURAL_KEYS = new Set([
  * serialized whole would cut the JSON itself. Undefined when capture is off
  * or the policy failed on any of them: nothing raw is recorded.
  */
-export function capturePolicyValue(value: unknown): { value: unknown; truncated: boolean } | undefined {
-  if (!contentCaptureEnabled()) return undefined;
+export function capturePolicyValue(
+  value: unknown,
+  policy = activeContentPolicy(),
+): { value: unknown; truncated: boolean } | undefined {
+  if (!policy) return undefined;
   let truncated = false;
   let failed = false;
   const walk = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') {
-      const captured = capturePolicyText(v);
+      const captured = policyText(policy, v);
       if (captured === undefined) failed = true;
       else if (captured.truncated) truncated = true;
       return captured?.text ?? '';
