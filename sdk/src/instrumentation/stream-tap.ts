@@ -104,18 +104,16 @@ function tapIterator(
   // The latest next() while it is unsettled. A next() called before the one
   // before it settled waits for it: a hidden chunk's replacement is pulled
   // then, and must not be overtaken by a pull made meanwhile.
-  let busy: Promise<unknown> | undefined;
+  let busy: Promise<IteratorResult<unknown>> | undefined;
   return {
     next(...args: [] | [unknown]) {
-      const result = busy ? busy.then(() => pull(args)) : pull(args);
-      const settled = result.then(
-        () => undefined,
-        () => undefined,
-      );
-      busy = settled;
-      void settled.then(() => {
-        if (busy === settled) busy = undefined;
-      });
+      const run = () => pull(args);
+      const result = busy ? busy.then(run, run) : run();
+      busy = result;
+      const idle = () => {
+        if (busy === result) busy = undefined;
+      };
+      result.then(idle, idle);
       return result;
     },
     async return(value?: unknown) {
