@@ -109,9 +109,11 @@ class Collector {
     this.total += chunk.byteLength;
     if (this.total > this.max) throw tooLarge(this.what, this.max);
     // What the body keeps is what it costs: a compressed chunk is gone once inflated.
-    const overdrawn = this.budget?.take(chunk.byteLength);
-    if (overdrawn !== undefined)
-      throw new BodyBudgetExhaustedError(overdrawn, this.budget?.retryAfterSeconds ?? 1);
+    if (this.budget) {
+      const overdrawn = this.budget.take(chunk.byteLength);
+      if (overdrawn !== undefined)
+        throw new BodyBudgetExhaustedError(overdrawn, this.budget.retryAfterSeconds);
+    }
     this.chunks.push(chunk);
   }
 
