@@ -51,6 +51,7 @@ import { CENTRED, hear, intoFrame, newFrame, rawSum, reframe } from './frame.ts'
 import {
   contentTerms,
   countTopicTerms,
+  mergeTopicTerms,
   ProjectTerms,
   restoredTerms,
   topicLabel,
@@ -289,6 +290,9 @@ const FINAL_PASSES = 1000;
 function canonical(question: string): string {
   return question.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
+
+/** The founding key of a space's topic of wordless questions (`placeWordless`): no question's canonical text has a NUL. */
+const WORDLESS = '\u0000wordless';
 
 function hashId(...parts: string[]): string {
   const digest = createHash('sha256').update(parts.join('\u0000')).digest();
@@ -535,6 +539,7 @@ export class TopicClusterer {
     }
     // Nothing below the lowest threshold acted on changes the outcome.
     const floor = Math.min(bars.assign, bars.merge);
+    if (nz.length === 0) return this.placeWordless(s, question, q, at, floor);
     const { best, bestSim, second, secondSim } = this.nearest(s, q, nz, sparse, floor);
     s.questions++;
     s.seq++;
@@ -644,11 +649,39 @@ export class TopicClusterer {
     return !sparse && s.topics.length > DENSE_INDEX_MIN ? projectedIndex(s) : undefined;
   }
 
-  private found(s: Space, question: string, width: number, at: Date): Topic {
-    let id = hashId(s.projectId, s.embedderId, canonical(question));
+  /**
+   * A question the built-in embedder reads no word in ("👍", "???", "…") has
+   * the zero vector: nothing is near it and it is near nothing, so each one
+   * founded a topic that never joined or merged, and a stream of thumbs filled
+   * a space with one-question topics. They share one topic per space instead,
+   * under an id fixed by the space, so it is the same topic after a restart.
+   */
+  private placeWordless(s: Space, question: string, q: Float32Array, at: Date, floor: number): Assignment {
+    s.questions++;
+    s.seq++;
+    // Past ids of it that were evicted are aliases now: the live one is the first id that is not.
+    let id = hashId(s.projectId, s.embedderId, WORDLESS);
+    for (let salt = 1; !s.byId.has(id) && this.aliases.has(`${s.projectId}\u0000${id}`); salt++)
+      id = hashId(s.projectId, s.embedderId, WORDLESS, String(salt));
+    const live = s.byId.get(id);
+    const topic = live ?? this.found(s, question, q.length, at, WORDLESS);
+    this.add(s, topic, question, q, [], at);
+    if (!live && s.topics.length > this.maxTopics) this.evict(s, topic);
+    return {
+      topicId: topic.id,
+      created: !live,
+      similarity: live ? 0 : 1,
+      nearest: floor,
+      embedder: s.embedderId,
+      question,
+    };
+  }
+
+  private found(s: Space, question: string, width: number, at: Date, key = canonical(question)): Topic {
+    let id = hashId(s.projectId, s.embedderId, key);
     // The same founding question twice (after a merge or an eviction) must not reuse an id.
     for (let salt = 1; s.byId.has(id) || this.aliases.has(`${s.projectId}\u0000${id}`); salt++)
-      id = hashId(s.projectId, s.embedderId, canonical(question), String(salt));
+      id = hashId(s.projectId, s.embedderId, key, String(salt));
     const t: Topic = {
       id,
       sum: new Float32Array(width),
@@ -946,7 +979,7 @@ export class TopicClusterer {
     keep.size += drop.size;
     if (drop.firstSeen < keep.firstSeen) keep.firstSeen = drop.firstSeen;
     if (drop.lastSeen > keep.lastSeen) keep.lastSeen = drop.lastSeen;
-    for (const [w, c] of drop.terms) keep.terms.set(w, (keep.terms.get(w) ?? 0) + c);
+    keep.terms = mergeTopicTerms(keep.terms, drop.terms);
     this.touch(s, keep);
     removeTopic(s, drop);
     s.byId.delete(drop.id);

@@ -306,6 +306,19 @@ export class ProjectTerms {
 /** A topic's term counts after one more question's terms: the same map, or its most used terms past TERM_CAP. */
 export function countTopicTerms(counts: Map<string, number>, terms: readonly string[]): Map<string, number> {
   for (const w of terms) counts.set(w, (counts.get(w) ?? 0) + 1);
+  return capTopicTerms(counts);
+}
+
+/** A merge's survivor's term counts with the absorbed topic's added, under the same cap. */
+export function mergeTopicTerms(
+  counts: Map<string, number>,
+  absorbed: ReadonlyMap<string, number>,
+): Map<string, number> {
+  for (const [w, c] of absorbed) counts.set(w, (counts.get(w) ?? 0) + c);
+  return capTopicTerms(counts);
+}
+
+function capTopicTerms(counts: Map<string, number>): Map<string, number> {
   if (counts.size <= TERM_CAP) return counts;
   return new Map([...counts].sort((a, b) => b[1] - a[1]).slice(0, TERM_KEEP));
 }

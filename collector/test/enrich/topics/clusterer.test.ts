@@ -779,6 +779,43 @@ describe('TopicClusterer', () => {
     expect(c.size).toBeLessThanOrEqual(3);
     expect(new Set(ids).size).toBe(5);
   });
+
+  it('keeps at most 64 term counts a topic through merges, as through its own questions', () => {
+    const c = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER });
+    const words = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike'.split(' ');
+    // One subject, each question with two words of its own: merges bring many terms at once.
+    for (let i = 0; i < 600; i++)
+      c.assign(
+        'p',
+        `why was my card payment declined at ${words[i % 13]}${i} ${words[(i * 7) % 13]}x${i} shop`,
+      );
+    c.maintain({ final: true });
+    const rows = c.snapshot().filter((r) => r.size > 0);
+    expect(Math.max(...rows.map((r) => r.size))).toBeGreaterThan(100);
+    expect(Math.max(...rows.map((r) => Object.keys(r.term_counts).length))).toBeLessThanOrEqual(64);
+  });
+
+  it('puts the questions it reads no word in into one topic per space, the same after a restart', () => {
+    for (const builtinEmbedder of [undefined, DEFAULT_BUILTIN_EMBEDDER]) {
+      const c = new TopicClusterer({ now: fixedClock(), builtinEmbedder });
+      const wordless = ['👍', '???', '...', '🙏', '👍', '!!'];
+      const ids = wordless.map((q) => c.assign('p1', q));
+      expect(new Set(ids).size).toBe(1);
+      const card = CARD.map((q) => c.assign('p1', q));
+      expect(card.includes(ids[0] as string)).toBe(false);
+      c.maintain({ final: true });
+      const topics = c.topics('p1');
+      expect(topics.find((t) => t.topicId === ids[0])?.size).toBe(wordless.length);
+      expect(topics.length).toBe(2);
+      // Another project's thumbs are its own topic.
+      expect(c.assign('p2', '👍')).not.toBe(ids[0]);
+
+      const after = new TopicClusterer({ now: fixedClock(), builtinEmbedder });
+      after.restore(JSON.parse(JSON.stringify(c.snapshot())));
+      expect(after.assign('p1', '😀')).toBe(ids[0]);
+      expect(after.topics('p1').find((t) => t.topicId === ids[0])?.size).toBe(wordless.length + 1);
+    }
+  });
 });
 
 describe('a burst of questions the knowledge base lacks', () => {
