@@ -318,18 +318,27 @@ function warnOnce(message: string): void {
   }
 }
 
-/** Masks evidence ranges with `<KIND>`, for categories without a dedicated masker. */
+/**
+ * Masks evidence ranges with `<KIND>`, for categories without a dedicated
+ * masker. Overlapping ranges are masked as their union under the first one's
+ * kind: skipping the later range would leave its tail in clear.
+ */
 function maskEvidence(text: string, evidence: readonly Evidence[]): string {
   const ranges = evidence
     .filter((e) => e.start !== undefined && e.end !== undefined && (e.end as number) > (e.start as number))
-    .sort((a, b) => (a.start as number) - (b.start as number));
+    .map((e) => ({ kind: e.kind, start: e.start as number, end: e.end as number }))
+    .sort((a, b) => a.start - b.start);
+  const merged: { kind: string; start: number; end: number }[] = [];
+  for (const r of ranges) {
+    const last = merged.at(-1);
+    if (last && r.start < last.end) last.end = Math.max(last.end, r.end);
+    else merged.push({ ...r });
+  }
   let out = '';
   let at = 0;
-  for (const e of ranges) {
-    const start = e.start as number;
-    if (start < at) continue;
-    out += `${text.slice(at, start)}<${e.kind}>`;
-    at = e.end as number;
+  for (const r of merged) {
+    out += `${text.slice(at, r.start)}<${r.kind}>`;
+    at = r.end;
   }
   return out + text.slice(at);
 }

@@ -119,6 +119,35 @@ describe('guard.input / guard.output', () => {
     expect(result.redacted).toBe('You <TOXICITY>, write to <EMAIL_ADDRESS>');
   });
 
+  it('masks overlapping evidence ranges as their union', () => {
+    const overlapping: TextScorer = {
+      name: 'toxicity',
+      version: 'test-1',
+      threshold: 0.5,
+      score: (text) => ({
+        name: 'toxicity',
+        score: 0.9,
+        label: 'toxic',
+        flagged: true,
+        threshold: 0.5,
+        explanation: '',
+        version: 'test-1',
+        evidence: [
+          { kind: 'A', start: 0, end: 8 },
+          { kind: 'B', start: 4, end: text.length },
+          { kind: 'C', start: 2, end: 5 },
+        ],
+      }),
+    };
+    const guard = createGuard({
+      scorers: { toxicity: overlapping },
+      input: { toxicity: { action: 'redact' }, prompt_injection: { action: 'off' } },
+      record: false,
+    });
+    expect(guard.input('bad1 bad2 secret-insult-here').redacted).toBe('<A>');
+    expect(guard.input('bad1 bad2 secret-insult-here').decision).toBe('redacted');
+  });
+
   it('flags without changing the text, and the most severe action wins', () => {
     const guard = createGuard({ scorers: scorers() });
     const flagged = guard.input('you idiot');
