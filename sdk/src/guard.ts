@@ -42,7 +42,8 @@ export const GuardPolicySchema = z.object({
   /**
    * Output only, when `output()` is given context. The violation score is the
    * hallucination risk, 1 − groundedness; without a threshold the scorer's
-   * label decides.
+   * label decides. `redact` masks every occurrence of each unsupported
+   * sentence, and the whole answer when a claim is not in it word for word.
    */
   groundedness: RuleSchema.optional(),
 });
@@ -348,6 +349,23 @@ function confidentEvidence(v: GuardViolation): Evidence[] {
   return v.evidence.filter((e) => e.weight === undefined || e.weight >= v.threshold);
 }
 
+function located(e: Evidence): boolean {
+  return e.start !== undefined && e.end !== undefined && e.end > e.start;
+}
+
+/**
+ * What a `redact` violation masks: its confident evidence, or the whole text
+ * when some of that evidence is about the whole text (no offsets) or there is
+ * none to point at. A decision of `redacted` must never hand the text back as
+ * it was.
+ */
+function redactRanges(v: GuardViolation, length: number): Evidence[] {
+  const confident = confidentEvidence(v);
+  if (confident.length > 0 && confident.every(located)) return confident;
+  const kind = v.category === 'groundedness' ? UNSUPPORTED : v.category.toUpperCase();
+  return [{ kind, start: 0, end: length }];
+}
+
 const SEVERITY: Record<GuardDecision, number> = { allowed: 0, flagged: 1, redacted: 2, blocked: 3 };
 const DECISION_OF: Record<Exclude<GuardAction, 'off'>, GuardDecision> = {
   flag: 'flagged',
@@ -361,14 +379,27 @@ interface Check {
   groundedness?: { verdict: GroundednessVerdict; version: string; decision: GuardDecision };
 }
 
-/** Where each unsupported claim sits in the answer, so `redact` can mask it. */
+const UNSUPPORTED = 'UNSUPPORTED';
+
+/**
+ * Every place each unsupported claim sits in the answer, so `redact` masks a
+ * repeated sentence everywhere. A claim the scorer rewrote (a bare "Yes."
+ * is scored as the question it answers) has no place: its evidence has no
+ * offsets, i.e. it is about the whole answer.
+ */
 function claimEvidence(text: string, claims: readonly { claim: string; risk: number }[]): Evidence[] {
   const evidence: Evidence[] = [];
   for (const c of claims) {
-    const start = text.indexOf(c.claim);
-    if (start >= 0)
-      evidence.push({ kind: 'UNSUPPORTED', start, end: start + c.claim.length, weight: c.risk });
-    else evidence.push({ kind: 'UNSUPPORTED', weight: c.risk });
+    let found = false;
+    let from = 0;
+    while (c.claim.length > 0) {
+      const start = text.indexOf(c.claim, from);
+      if (start < 0) break;
+      found = true;
+      evidence.push({ kind: UNSUPPORTED, start, end: start + c.claim.length, weight: c.risk });
+      from = start + c.claim.length;
+    }
+    if (!found) evidence.push({ kind: UNSUPPORTED, weight: c.risk });
   }
   return evidence;
 }
@@ -469,20 +500,16 @@ function evaluate(
   if (toRedact.length > 0) {
     const pii = toRedact.find((v) => v.category === 'pii');
     const others = toRedact.filter((v) => v.category !== 'pii');
+    const ranges = (): Evidence[] => toRedact.flatMap((v) => redactRanges(v, text.length));
     try {
-      if (pii && others.length === 0 && maskPii) redacted = maskPii(text, confidentEvidence(pii));
-      else
-        redacted = maskEvidence(
-          text,
-          toRedact.flatMap((v) => confidentEvidence(v)),
-        );
+      const piiEvidence = pii && others.length === 0 ? confidentEvidence(pii) : [];
+      if (maskPii && piiEvidence.length > 0 && piiEvidence.every(located))
+        redacted = maskPii(text, piiEvidence);
+      else redacted = maskEvidence(text, ranges());
     } catch (error) {
       // The PII masker failed on this text: mask the evidence spans instead, never pass it raw.
       reportInternal('masking PII', error);
-      redacted = maskEvidence(
-        text,
-        toRedact.flatMap((v) => confidentEvidence(v)),
-      );
+      redacted = maskEvidence(text, ranges());
     }
   }
   const result: GuardResult = { allowed: decision !== 'blocked', decision, violations, redacted, skipped };

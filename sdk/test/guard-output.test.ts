@@ -100,6 +100,30 @@ describe('guard.output with context', () => {
     expect(redacted.redacted).toContain('<UNSUPPORTED>');
   });
 
+  it('redact masks every occurrence of an unsupported sentence', () => {
+    const redacting = createGuard({ ...quiet, output: { groundedness: { action: 'redact' } } });
+    const claim = 'The Eiffel Tower was completed in 1925.';
+    const result = redacting.output(`${claim}\nIt is 330 metres tall.\n${claim}`, { context: CONTEXT });
+    expect(result.groundedness?.unsupported.map((u) => u.claim)).toContain(claim);
+    expect(result.decision).toBe('redacted');
+    expect(result.redacted).toBe('<UNSUPPORTED>\nIt is 330 metres tall.\n<UNSUPPORTED>');
+  });
+
+  it('redact masks the whole answer when an unsupported claim is not in it verbatim', () => {
+    const redacting = createGuard({ ...quiet, output: { groundedness: { action: 'redact' } } });
+    // A bare "Yes." is scored as the question it answers, which the answer does not contain.
+    const result = redacting.output('Yes.', {
+      context: CONTEXT,
+      question: 'Was the Eiffel Tower completed in 1925?',
+    });
+    expect(result.groundedness?.label).toBe('hallucinated');
+    expect(result.groundedness?.unsupported.map((u) => u.claim)).toEqual([
+      'Was the Eiffel Tower completed in 1925?',
+    ]);
+    expect(result.decision).toBe('redacted');
+    expect(result.redacted).toBe('<UNSUPPORTED>');
+  });
+
   it('a threshold override decides on the risk; off and no context skip the check', () => {
     const lenient = createGuard({ ...quiet, output: { groundedness: { action: 'flag', threshold: 0.99 } } });
     expect(lenient.output(WRONG, { context: CONTEXT }).decision).toBe('allowed');

@@ -148,6 +148,30 @@ describe('guard.input / guard.output', () => {
     expect(guard.input('bad1 bad2 secret-insult-here').decision).toBe('redacted');
   });
 
+  it('masks the whole text when a redact violation has nothing to point at', () => {
+    const wholeText: TextScorer = {
+      name: 'toxicity',
+      version: 'test-1',
+      threshold: 0.5,
+      score: () => ({
+        name: 'toxicity',
+        score: 0.9,
+        label: 'toxic',
+        flagged: true,
+        threshold: 0.5,
+        explanation: '',
+        version: 'test-1',
+        evidence: [{ kind: 'model_score', weight: 0.9 }],
+      }),
+    };
+    const guard = createGuard({
+      scorers: { toxicity: wholeText },
+      input: { toxicity: { action: 'redact' }, prompt_injection: { action: 'off' } },
+      record: false,
+    });
+    expect(guard.input('you absolute worm')).toMatchObject({ decision: 'redacted', redacted: '<TOXICITY>' });
+  });
+
   it('flags without changing the text, and the most severe action wins', () => {
     const guard = createGuard({ scorers: scorers() });
     const flagged = guard.input('you idiot');
