@@ -14,13 +14,7 @@ import { clickHouseTime } from '../../store/json-each-row.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { EMBEDDER_STATE } from '../../store/tables.ts';
 import type { TopicClusterer } from './clusterer.ts';
-import {
-  embedderKeyedRows,
-  parseStateRow,
-  STATE_EVERY_MS,
-  StateRewrites,
-  storedCount,
-} from './state-rewrites.ts';
+import { keyedRows, parseStateRow, STATE_EVERY_MS, StateRewrites, storedCount } from './state-rewrites.ts';
 
 type Holder = Pick<TopicClusterer, 'builtinEmbedders'>;
 
@@ -122,7 +116,13 @@ export async function restoreEmbedderState(
     'coverage_seen',
     'student_reads',
   ];
-  for await (const { row, at } of embedderKeyedRows(store, EMBEDDER_STATE, columns, PAGE)) {
+  for await (const { row, at } of keyedRows(
+    store,
+    EMBEDDER_STATE,
+    ['project_id', 'embedder'],
+    columns,
+    PAGE,
+  )) {
     const parsed = parseStateRow(embedderStateRow, row, EMBEDDER_STATE, at);
     if ('error' in parsed) {
       errors.push(parsed.error);

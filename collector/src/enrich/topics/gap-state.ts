@@ -12,9 +12,9 @@
 import { z } from 'zod';
 import { clickHouseTime } from '../../store/json-each-row.ts';
 import type { Row, Store } from '../../store/store.ts';
-import { GAP_STATE, qualifiedTable } from '../../store/tables.ts';
+import { GAP_STATE } from '../../store/tables.ts';
 import type { GapCalibrator, PeerNearness, RelevanceCalibrator, RetrievalCalibrator } from './gaps.ts';
-import { parseStateRow, STATE_EVERY_MS, StateRewrites, storedCount } from './state-rewrites.ts';
+import { keyedRows, parseStateRow, STATE_EVERY_MS, StateRewrites, storedCount } from './state-rewrites.ts';
 
 /** What holds the reservoirs: the topics enricher's calibrators, keyed as it keys them. */
 export interface GapStateHolders {
@@ -103,6 +103,9 @@ const gapStateRow = z.object({
   seen: storedCount,
 });
 
+/** Rows a query: a row holds up to 2,048 numbers as JSON (≈ 40 KiB), a busy project several. */
+const PAGE = 256;
+
 /**
  * Loads every stored reservoir into `holders` (the newest row of each). A bad
  * row is reported and skipped; the others load.
@@ -112,22 +115,20 @@ export async function restoreGapState(
   holders: GapStateHolders,
   writer?: GapStateWriter,
 ): Promise<{ restored: number; errors: string[] }> {
-  const rows = await store.query<Record<string, unknown>>(
-    `SELECT project_id, kind, key, sample, seen FROM ${qualifiedTable(store.database, GAP_STATE)} FINAL`,
-  );
   const errors: string[] = [];
   let restored = 0;
-  rows.forEach((raw, i) => {
-    const parsed = parseStateRow(gapStateRow, raw, GAP_STATE, i);
+  const rows = keyedRows(store, GAP_STATE, ['project_id', 'kind', 'key'], ['sample', 'seen'], PAGE);
+  for await (const { row, at } of rows) {
+    const parsed = parseStateRow(gapStateRow, row, GAP_STATE, at);
     if ('error' in parsed) {
       errors.push(parsed.error);
-      return;
+      continue;
     }
     const r = parsed.data;
     const reservoir = reservoirOf(holders, r.project_id, r.kind, r.key);
     reservoir.load({ sample: r.sample, seen: r.seen });
     writer?.loaded(reservoir);
     restored++;
-  });
+  }
   return { restored, errors };
 }

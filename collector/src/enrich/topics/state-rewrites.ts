@@ -4,7 +4,7 @@
  * at most one round of it, minutes of a state that barely moves in that
  * time; writing every flush would rewrite each active project's state (up to
  * a few hundred KiB) every second. And how a table of such state, one row per
- * project and embedder, is read back (`embedderKeyedRows`).
+ * project and embedder, is read back (`keyedRows`).
  */
 import { z } from 'zod';
 import type { Store } from '../../store/store.ts';
@@ -42,30 +42,32 @@ export class StateRewrites<T extends object> {
 }
 
 /**
- * Every row of a state table kept one per (project_id, embedder), the newest
- * of each (`FINAL`), `page` rows a query: a row can hold a busy project's
- * whole table (hundreds of KiB of JSON), so a page must not hold every
- * project's. Each row comes with its position in the read, for the error
- * that names it.
+ * Every row of a state table, the newest of each key (`FINAL`), `page` rows
+ * a query in the order of `keys` (the table's sorting key: project_id, then
+ * embedder, or kind and key): a row can hold a busy project's whole table
+ * (hundreds of KiB of JSON), so a page must not hold every project's. Each
+ * row comes with its position in the read, for the error that names it.
  */
-export async function* embedderKeyedRows(
+export async function* keyedRows(
   store: Pick<Store, 'query' | 'database'>,
   table: string,
+  keys: readonly [string, ...string[]],
   columns: readonly string[],
   page: number,
 ): AsyncGenerator<{ row: Record<string, unknown>; at: number }> {
-  const sql = `SELECT ${['project_id', 'embedder', ...columns].join(', ')}
+  const after = keys.map((k) => `{${k}:String}`).join(', ');
+  const sql = `SELECT ${[...keys, ...columns].join(', ')}
 FROM ${qualifiedTable(store.database, table)} FINAL
-WHERE (project_id, embedder) > ({project:String}, {embedder:String})
-ORDER BY project_id, embedder
+WHERE (${keys.join(', ')}) > (${after})
+ORDER BY ${keys.join(', ')}
 LIMIT {limit:UInt32}`;
-  let after = { project: '', embedder: '' };
+  let last: Record<string, string> = Object.fromEntries(keys.map((k) => [k, '']));
   for (let at = 0; ; ) {
-    const rows = await store.query<Record<string, unknown>>(sql, { params: { ...after, limit: page } });
+    const rows = await store.query<Record<string, unknown>>(sql, { params: { ...last, limit: page } });
     for (const row of rows) yield { row, at: at++ };
-    const last = rows.at(-1);
-    if (!last || rows.length < page) return;
-    after = { project: String(last.project_id), embedder: String(last.embedder) };
+    const end = rows.at(-1);
+    if (!end || rows.length < page) return;
+    last = Object.fromEntries(keys.map((k) => [k, String(end[k])]));
   }
 }
 

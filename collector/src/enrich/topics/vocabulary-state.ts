@@ -13,13 +13,7 @@ import type { Row, Store } from '../../store/store.ts';
 import { TOPIC_VOCABULARY } from '../../store/tables.ts';
 import type { TopicClusterer } from './clusterer.ts';
 import type { ProjectTerms } from './labels.ts';
-import {
-  embedderKeyedRows,
-  parseStateRow,
-  STATE_EVERY_MS,
-  StateRewrites,
-  storedCount,
-} from './state-rewrites.ts';
+import { keyedRows, parseStateRow, STATE_EVERY_MS, StateRewrites, storedCount } from './state-rewrites.ts';
 
 /** `topic_vocabulary` rows for the spaces that took questions since they were last written, at most once every `everyMs`. */
 export class VocabularyStateWriter {
@@ -78,9 +72,10 @@ export async function restoreVocabularies(
 ): Promise<{ restored: number; errors: string[] }> {
   const errors: string[] = [];
   let restored = 0;
-  for await (const { row, at } of embedderKeyedRows(
+  for await (const { row, at } of keyedRows(
     store,
     TOPIC_VOCABULARY,
+    ['project_id', 'embedder'],
     ['questions', 'term_counts'],
     PAGE,
   )) {

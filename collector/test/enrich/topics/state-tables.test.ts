@@ -9,10 +9,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../../../src/enrich/topics/clusterer.ts';
 import { EmbedderStateWriter, restoreEmbedderState } from '../../../src/enrich/topics/embedder-state.ts';
+import { restoreGapState } from '../../../src/enrich/topics/gap-state.ts';
+import { GapCalibrator, PeerNearness, RelevanceCalibrator } from '../../../src/enrich/topics/gaps.ts';
 import { STATE_EVERY_MS } from '../../../src/enrich/topics/state-rewrites.ts';
 import { restoreVocabularies, VocabularyStateWriter } from '../../../src/enrich/topics/vocabulary-state.ts';
 import type { Store } from '../../../src/store/store.ts';
-import { EMBEDDER_STATE, TOPIC_VOCABULARY } from '../../../src/store/tables.ts';
+import { EMBEDDER_STATE, GAP_STATE, TOPIC_VOCABULARY } from '../../../src/store/tables.ts';
 import { storeBackends } from '../../helpers/store-backends.ts';
 
 const QUESTIONS = [
@@ -103,5 +105,62 @@ describe.each(storeBackends())('topics state tables on $name', (backend) => {
     const labels = (c: TopicClusterer) => new Map(c.topics('bank').map((t) => [t.topicId, t.topTerms]));
     expect(labels(restarted)).toEqual(labels(live));
     expect(restartedWriter.rows(new Date(at + 3 * STATE_EVERY_MS))).toEqual([]);
+  });
+
+  it('restores every gap reservoir, a page of rows at a time, each project’s its own', async () => {
+    // More rows than a page holds, so the read goes on past its first answers.
+    const projects = Array.from({ length: 300 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+    const updated = '2026-12-06 12:00:00.000';
+    const rows = projects.flatMap((project, i) => [
+      {
+        project_id: project,
+        kind: 'relevance',
+        key: '',
+        sample: [i / 1000, 0.5],
+        seen: 2,
+        updated_at: updated,
+      },
+      {
+        project_id: project,
+        kind: 'nearness',
+        key: 'builtin:x',
+        sample: [0.25],
+        seen: 7,
+        updated_at: updated,
+      },
+    ]);
+    await store.insert(GAP_STATE, rows);
+    const calibrators = new Map<string, GapCalibrator>();
+    const holders = {
+      calibrators,
+      calibrator(projectId: string, scale: string) {
+        const key = `${projectId}\u0000${scale}`;
+        const c = calibrators.get(key) ?? new GapCalibrator();
+        calibrators.set(key, c);
+        return c;
+      },
+      nearness: new PeerNearness(),
+      relevances: new RelevanceCalibrator(),
+    };
+    // Rows each answer held: no answer may hold every project's.
+    const answers: number[] = [];
+    const counting: Pick<Store, 'query' | 'database'> = {
+      database: store.database,
+      query: async (sql, options) => {
+        const got = await store.query(sql, options);
+        answers.push(got.length);
+        return got as never;
+      },
+    };
+    expect(await restoreGapState(counting, holders)).toEqual({ restored: rows.length, errors: [] });
+    expect(answers.length).toBeGreaterThan(2);
+    expect(Math.max(...answers)).toBeLessThan(rows.length / 2);
+    const relevance = new Map(holders.relevances.entries());
+    expect(relevance.size).toBe(projects.length);
+    expect(relevance.get('p123')?.state()).toEqual({ sample: [0.123, 0.5], seen: 2 });
+    expect(new Map(holders.nearness.entries()).get('p299\u0000builtin:x')?.state()).toEqual({
+      sample: [0.25],
+      seen: 7,
+    });
   });
 });
