@@ -14,7 +14,7 @@ import type { DdlOptions } from './ddl-render.ts';
 import { DataDirLockedError, toStoreError } from './errors.ts';
 import { parseJsonEachRow, parseJsonEachRowBatches, toJsonEachRow } from './json-each-row.ts';
 import { applyMigrations } from './migrations.ts';
-import type { InsertOptions, QueryOptions, Row, Store } from './store.ts';
+import { dedupSettings, type InsertOptions, type QueryOptions, type Row, type Store } from './store.ts';
 import { assertIdentifier, DEFAULT_DATABASE } from './tables.ts';
 
 export const DEFAULT_DATA_DIR = './.oversight/data';
@@ -149,9 +149,9 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
     async insert(table: string, rows: Row[], insertOptions?: InsertOptions) {
       if (rows.length === 0) return;
       if (closed) throw new Error('store is closed');
-      const settings: Record<string, string> = {};
-      if (insertOptions?.deduplicationToken)
-        settings.insert_deduplication_token = insertOptions.deduplicationToken;
+      const settings = insertOptions?.deduplicationToken
+        ? dedupSettings(insertOptions.deduplicationToken)
+        : {};
       try {
         await session.insert({
           table: `${database}.${assertIdentifier(table, 'table')}`,

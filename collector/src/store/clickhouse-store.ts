@@ -13,7 +13,7 @@ import {
 import type { DdlOptions } from './ddl-render.ts';
 import { toStoreError } from './errors.ts';
 import { applyMigrations } from './migrations.ts';
-import type { InsertOptions, QueryOptions, Row, Store } from './store.ts';
+import { dedupSettings, type InsertOptions, type QueryOptions, type Row, type Store } from './store.ts';
 import { assertIdentifier, DEFAULT_DATABASE, qualifiedTable } from './tables.ts';
 
 export interface ServerStoreOptions extends Omit<DdlOptions, 'database'> {
@@ -122,9 +122,9 @@ export function openServerStore(options: ServerStoreOptions): ServerStore {
     async insert(table: string, rows: Row[], insertOptions?: InsertOptions) {
       guard();
       if (rows.length === 0) return;
-      const settings: ClickHouseSettings = {};
-      if (insertOptions?.deduplicationToken)
-        settings.insert_deduplication_token = insertOptions.deduplicationToken;
+      const settings: ClickHouseSettings = insertOptions?.deduplicationToken
+        ? dedupSettings(insertOptions.deduplicationToken)
+        : {};
       try {
         await client.insert({
           table: qualifiedTable(database, table),

@@ -8,6 +8,9 @@ export interface InsertOptions {
   /**
    * ClickHouse `insert_deduplication_token`: the same token twice writes
    * once, so replaying a write-ahead-log batch after a crash is harmless.
+   * The insert also carries `deduplicate_blocks_in_dependent_materialized_views`:
+   * without it ClickHouse drops the repeat in the table but still pushes it
+   * through the table's materialized views, and the hourly roll-ups count it twice.
    */
   deduplicationToken?: string;
 }
@@ -47,4 +50,12 @@ export interface Store {
   /** True when the engine answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** The insert settings both backends send for a deduplication token (see `InsertOptions`). */
+export function dedupSettings(token: string): {
+  insert_deduplication_token: string;
+  deduplicate_blocks_in_dependent_materialized_views: 1;
+} {
+  return { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 };
 }

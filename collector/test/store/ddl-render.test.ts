@@ -32,6 +32,7 @@ describe('DDL templates', () => {
       '22_embedder_state',
       '23_topic_vocabulary',
       '24_answer_step',
+      '25_rollup_dedup',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -50,6 +51,30 @@ describe('DDL templates', () => {
     expect(rollup).toContain('TTL hour + toIntervalDay(90)');
     expect(statements.some((s) => /ON CLUSTER|Replicated|Distributed|_local/.test(s))).toBe(false);
     expect(statements.every((s) => !s.includes('{{'))).toBe(true);
+  });
+
+  it('give every table an insert-fed view writes to a deduplication window of its own', () => {
+    const rollupDedup = migrations.find((m) => m.name === 'rollup_dedup');
+    const viewTargets = renderAll({ database: 'oversight' })
+      .filter((s) => s.startsWith('CREATE MATERIALIZED VIEW') && !s.includes('REFRESH EVERY'))
+      .map((s) => /\nTO `oversight`\.(\w+)/.exec(s)?.[1])
+      .sort();
+    expect(viewTargets).toEqual([
+      'evaluations_hourly',
+      'llm_quality_hourly',
+      'llm_spans_hourly',
+      'otel_traces_trace_id_ts',
+    ]);
+    expect(
+      renderDdl(rollupDedup?.template ?? '', { database: 'oversight', dedupWindow: 500 }).sort(),
+    ).toEqual(
+      viewTargets.map(
+        (t) => `ALTER TABLE \`oversight\`.${t} MODIFY SETTING non_replicated_deduplication_window = 500`,
+      ),
+    );
+    expect(renderDdl(rollupDedup?.template ?? '', { database: 'obs', cluster: 'prod' })).toContain(
+      'ALTER TABLE `obs`.llm_spans_hourly_local ON CLUSTER `prod` MODIFY SETTING replicated_deduplication_window = 10000',
+    );
   });
 
   it('drop the TTL clause when ttlDays is 0', () => {
