@@ -13,6 +13,7 @@ import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry
 import * as C from '@oversight/conventions/attributes';
 import type { ContextIndex, Evidence, TextScorer } from '@oversight/scorers';
 import { z } from 'zod';
+import { activeContentPolicy, capturePolicyValue } from './rag/capture.ts';
 import { contentId } from './rag/documents.ts';
 import { reportInternal } from './safe.ts';
 import { loadScorers } from './scorers-loader.ts';
@@ -374,6 +375,8 @@ const DECISION_OF: Record<Exclude<GuardAction, 'off'>, GuardDecision> = {
 };
 
 interface Check {
+  /** The text checked, to find on the span the PII the guard masked in it. */
+  text: string;
   result: GuardResult;
   errors: string[];
   groundedness?: { verdict: GroundednessVerdict; version: string; decision: GuardDecision };
@@ -514,15 +517,85 @@ function evaluate(
   }
   const result: GuardResult = { allowed: decision !== 'blocked', decision, violations, redacted, skipped };
   if (grounded) result.groundedness = grounded.verdict;
-  return { result, errors, ...(grounded ? { groundedness: grounded } : {}) };
+  return { text, result, errors, ...(grounded ? { groundedness: grounded } : {}) };
 }
 
-function reasonOf(violations: readonly GuardViolation[]): string {
+// ---------------------------------------------------------------------------
+// What the span says about the text checked. The guard's spans are the SDK's
+// own scope, which ContentPolicySpanProcessor leaves alone, so the content
+// policy is applied here: capture off → kinds, reason codes and counts only;
+// capture on → quotes as the policy would export a prompt.
+
+/** A quote as it may be exported; undefined when the policy failed on it. */
+type Quote = (quoted: string) => string | undefined;
+
+/** Undefined when content capture is off: nothing the user or the model wrote goes on the span. */
+function quoterFor(text: string, violations: readonly GuardViolation[]): Quote | undefined {
+  const policy = activeContentPolicy();
+  if (!policy) return undefined;
+  const found: { value: string; mask: string }[] = [];
+  for (const v of violations) {
+    if (v.category !== 'pii') continue;
+    for (const e of v.evidence) {
+      if (!located(e)) continue;
+      const value = text.slice(e.start, e.end);
+      if (value.trim()) found.push({ value, mask: `<${e.kind}>` });
+    }
+  }
+  // Longest first: a finding inside a longer one would otherwise split it and leave its rest in clear.
+  found.sort((a, b) => b.value.length - a.value.length);
+  return (quoted) => {
+    let out = quoted;
+    // PII the guard itself found (and masked in `redacted`) stays masked even when the policy does not mask PII.
+    for (const f of found) out = out.replaceAll(f.value, f.mask);
+    const captured = capturePolicyValue(out, policy);
+    return typeof captured?.value === 'string' ? captured.value : undefined;
+  };
+}
+
+/** `PERSON ×2, rule:you_are_insult ×1`: a scorer's explanation may quote the matched text, its evidence kinds do not. */
+function evidenceSummary(v: GuardViolation): string {
+  const counts = new Map<string, number>();
+  for (const e of confidentEvidence(v)) counts.set(e.kind, (counts.get(e.kind) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => `${kind} ×${n}`).join(', ');
+}
+
+/** The unsupported claims quoted through `quote`; without it, their count and reason codes. */
+function unsupportedForSpan(verdict: GroundednessVerdict, quote: Quote | undefined): string {
+  const claims = verdict.unsupported;
+  if (claims.length === 0) return '';
+  if (!quote) {
+    const reasons = [...new Set(claims.flatMap((u) => u.reasons))];
+    const n = `${claims.length} unsupported claim${claims.length === 1 ? '' : 's'}`;
+    return reasons.length > 0 ? `${n} [${reasons.join(', ')}]` : n;
+  }
+  return claims
+    .map((u) => {
+      const reasons = u.reasons.join(', ');
+      const claim = quote(u.claim);
+      if (claim === undefined) return `[${reasons}]`;
+      // Missing terms are words of the answer: only those the quote itself still shows.
+      const shown = claim.toLowerCase();
+      const missing = u.missing.filter((m) => shown.includes(m.toLowerCase()));
+      return `"${claim}" [${reasons}${missing.length ? `; missing: ${missing.join(', ')}` : ''}]`;
+    })
+    .join('\n')
+    .slice(0, 2_000);
+}
+
+function reasonOf(
+  violations: readonly GuardViolation[],
+  quote: Quote | undefined,
+  unsupported: string,
+): string {
   return violations
-    .map(
-      (v) =>
-        `${v.category} ${v.score.toFixed(2)}>=${v.threshold} ${v.action}${v.explanation ? `: ${v.explanation}` : ''}`,
-    )
+    .map((v) => {
+      const detail =
+        v.category === 'groundedness'
+          ? unsupported
+          : ((quote && v.explanation ? quote(v.explanation) : undefined) ?? evidenceSummary(v));
+      return `${v.category} ${v.score.toFixed(2)}>=${v.threshold} ${v.action}${detail ? `: ${detail}` : ''}`;
+    })
     .join('; ')
     .slice(0, 1_000);
 }
@@ -535,6 +608,9 @@ function record(
   check: Check,
 ): void {
   const { result, errors } = check;
+  const quote =
+    result.violations.length > 0 || check.groundedness ? quoterFor(check.text, result.violations) : undefined;
+  const unsupported = check.groundedness ? unsupportedForSpan(check.groundedness.verdict, quote) : '';
   const attributes: Attributes = {
     [ATTR.operationName]: C.GEN_AI_OPERATION.applyGuardrail,
     [ATTR.componentName]: component,
@@ -546,7 +622,7 @@ function record(
     [ATTR.resultValue]: result.decision,
   };
   if (result.violations.length > 0) {
-    attributes[ATTR.resultReason] = reasonOf(result.violations);
+    attributes[ATTR.resultReason] = reasonOf(result.violations, quote, unsupported);
     attributes[ATTR.violations] = JSON.stringify(
       result.violations.map((v) => ({
         category: v.category,
@@ -578,7 +654,7 @@ function record(
       [ATTR.evaluationName]: 'groundedness',
       [ATTR.evaluationScore]: g.verdict.score,
       [ATTR.evaluationLabel]: g.verdict.label,
-      [ATTR.evaluationExplanation]: g.verdict.refusal ? 'refusal' : unsupportedText(g.verdict),
+      [ATTR.evaluationExplanation]: g.verdict.refusal ? 'refusal' : unsupported,
       [ATTR.evaluationVersion]: g.version,
     });
   }
