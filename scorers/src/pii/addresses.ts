@@ -83,16 +83,18 @@ function isAsciiLetter(c: number): boolean {
 }
 
 /**
- * Whether `NAMED_STREET_NUMBER` could match in `window`. Its number follows whitespace,
+ * Whether `NAMED_STREET_NUMBER` could match in `window` with its number starting before
+ * `numberEnd`. A match numbered by a later token is left to that token's own window: looking
+ * for it here too made every digit of a digit-dense line be walked back from some thirty
+ * times. Its number follows whitespace,
  * after either a word with a street ending or, up to four words earlier, a word ending
  * in a street prefix that starts after a non-letter. Each number after whitespace is
  * checked by walking back over those words; where they hold anything but ASCII the
  * answer is yes, since the case-insensitive Unicode pattern folds more than ASCII
  * lower-casing does.
  */
-function mayHoldNamedStreet(window: string): boolean {
-  const n = window.length;
-  for (let d = 1; d < n; d++) {
+function mayHoldNamedStreet(window: string, numberEnd: number): boolean {
+  for (let d = 1; d < numberEnd; d++) {
     const c = window.charCodeAt(d);
     if (c < 48 || c > 57) continue;
     const before = window.charCodeAt(d - 1);
@@ -191,13 +193,20 @@ export const detectAddresses: Detector = (text, out) => {
   // The named-street pattern starts with a word, so running it over the whole text would try it at every
   // letter; instead it runs on the short stretch of line before each number.
   let searchedTo = 0;
+  // Number tokens come in text order, so the line start only moves forward: asking
+  // `lastIndexOf` per token would rescan a long line from each one, quadratic in its length.
+  let lineStart = 0;
+  let nextNewline = text.indexOf('\n');
   for (const n of allMatches(NUMBER_TOKEN, text)) {
-    const lineStart = text.lastIndexOf('\n', n.index) + 1;
+    while (nextNewline !== -1 && nextNewline < n.index) {
+      lineStart = nextNewline + 1;
+      nextNewline = text.indexOf('\n', lineStart);
+    }
     const from = Math.max(lineStart, n.index - 60, searchedTo);
     const to = n.index + n[0].length;
     searchedTo = to;
     const window = text.slice(from, Math.min(text.length, to + 60));
-    if (!mayHoldNamedStreet(window)) continue;
+    if (!mayHoldNamedStreet(window, to - from)) continue;
     for (const m of allMatches(NAMED_STREET_NUMBER, window)) {
       if (from + m.index + m[0].length < to) continue;
       namedStreet(text, out, { index: from + m.index, 0: m[0] });

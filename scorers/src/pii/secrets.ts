@@ -1,7 +1,7 @@
 import { isSpaceUnit } from '../text/code-units.ts';
 import { shannonEntropy } from './checksums.ts';
 import { allMatches } from './matches.ts';
-import type { Detector } from './types.ts';
+import type { Detector, PiiFinding } from './types.ts';
 
 interface SecretRule {
   id: string;
@@ -112,14 +112,6 @@ const RULES: SecretRule[] = [
     minEntropy: 3.5,
   },
   {
-    id: 'private_key_block',
-    needs: ['-----BEGIN '],
-    pattern:
-      /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[\s\S]{20,}?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/g,
-    group: 0,
-    minEntropy: 0,
-  },
-  {
     id: 'credential_assignment',
     needs: ['=', ':'],
     pattern:
@@ -136,6 +128,59 @@ const RULES: SecretRule[] = [
     minEntropy: 3.5,
   },
 ];
+
+const PEM_HEADER = /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/g;
+const PEM_FOOTER = /-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/y;
+const FOOTER_START = '-----END ';
+/** Fewest characters between header and footer: a key body, not an empty template. */
+const MIN_PEM_BODY = 20;
+
+/**
+ * Private key blocks, header to footer. A block ends before the next header: a base64 body
+ * holds no "-----", so an earlier header without its footer was cut off. The footer search
+ * only moves forward, each "-----END " read once; a lazy `BEGIN[\s\S]*?END` pattern instead
+ * scanned to the end of the text for every header without a footer, quadratic in their number.
+ */
+function privateKeyBlocks(text: string, out: PiiFinding[]): void {
+  const headers = allMatches(PEM_HEADER, text);
+  // -2: not looked for yet; -1: none at or after the last place looked from.
+  let footer = -2;
+  let footerEnd = 0;
+  let blockEnd = 0;
+  for (let h = 0; h < headers.length; h++) {
+    const header = headers[h] as RegExpExecArray;
+    if (header.index < blockEnd) continue;
+    const bodyFrom = header.index + header[0].length + MIN_PEM_BODY;
+    if (footer < bodyFrom) {
+      footer = -1;
+      for (
+        let at = text.indexOf(FOOTER_START, bodyFrom);
+        at !== -1;
+        at = text.indexOf(FOOTER_START, at + 1)
+      ) {
+        PEM_FOOTER.lastIndex = at;
+        if (PEM_FOOTER.exec(text) !== null) {
+          footer = at;
+          footerEnd = PEM_FOOTER.lastIndex;
+          break;
+        }
+      }
+      // No footer after this header: none after any later one either.
+      if (footer === -1) return;
+    }
+    const next = headers[h + 1];
+    if (next !== undefined && next.index < footer) continue;
+    out.push({
+      type: 'SECRET',
+      start: header.index,
+      end: footerEnd,
+      text: text.slice(header.index, footerEnd),
+      confidence: 0.97,
+      validator: 'private_key_block',
+    });
+    blockEnd = footerEnd;
+  }
+}
 
 const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g;
 
@@ -166,19 +211,17 @@ export const detectSecrets: Detector = (text, out) => {
     for (const m of allMatches(rule.pattern, text)) {
       const secret = m[rule.group];
       if (secret === undefined) continue;
-      if (rule.id !== 'private_key_block') {
-        if (PLACEHOLDER.test(secret) || shannonEntropy(secret) < rule.minEntropy) continue;
-        // Assignment values must look machine-made: at least two character classes and not a plain word.
-        if (rule.id === 'credential_assignment') {
-          const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((r) => r.test(secret)).length;
-          if (
-            classes < 2 ||
-            /^[a-z]+$/i.test(secret) ||
-            /^\w+\(/.test(secret) ||
-            /^[a-z_]+\.[a-z_.]+$/i.test(secret)
-          )
-            continue;
-        }
+      if (PLACEHOLDER.test(secret) || shannonEntropy(secret) < rule.minEntropy) continue;
+      // Assignment values must look machine-made: at least two character classes and not a plain word.
+      if (rule.id === 'credential_assignment') {
+        const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((r) => r.test(secret)).length;
+        if (
+          classes < 2 ||
+          /^[a-z]+$/i.test(secret) ||
+          /^\w+\(/.test(secret) ||
+          /^[a-z_]+\.[a-z_.]+$/i.test(secret)
+        )
+          continue;
       }
       const start = m.index + (rule.group === 0 ? 0 : m[0].lastIndexOf(secret));
       out.push({
@@ -191,6 +234,7 @@ export const detectSecrets: Detector = (text, out) => {
       });
     }
   }
+  if (text.includes('-----BEGIN ')) privateKeyBlocks(text, out);
   if (!text.includes('eyJ')) return;
   for (const m of allMatches(JWT, text)) {
     const [headerPart = '', payloadPart = ''] = m[0].split('.');

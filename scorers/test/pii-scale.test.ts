@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { detectAddresses } from '../src/pii/addresses.ts';
+import { detectPii, type PiiFinding } from '../src/pii/index.ts';
+import { detectSecrets } from '../src/pii/secrets.ts';
+
+/**
+ * Characters that `indexOf` and `lastIndexOf` on strings walk over while `run` runs: the
+ * detectors' own scans, counted instead of timed so the figure does not depend on the machine.
+ */
+function charactersSearched(run: () => void): number {
+  let walked = 0;
+  const indexOf = String.prototype.indexOf;
+  const lastIndexOf = String.prototype.lastIndexOf;
+  vi.spyOn(String.prototype, 'indexOf').mockImplementation(function (this: string, search, from) {
+    const start = Math.max(0, Math.min(this.length, from ?? 0));
+    const at = indexOf.call(this, search, from);
+    walked += (at === -1 ? this.length : at) - start;
+    return at;
+  });
+  vi.spyOn(String.prototype, 'lastIndexOf').mockImplementation(function (this: string, search, from) {
+    const start = Math.max(0, Math.min(this.length, from ?? this.length));
+    const at = lastIndexOf.call(this, search, from);
+    walked += start - (at === -1 ? 0 : at);
+    return at;
+  });
+  run();
+  vi.restoreAllMocks();
+  return walked;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const header = '-----BEGIN RSA PRIVATE KEY-----\n';
+const key = `${header}MIIEpAIBAAKCAQEA7b3m9xqZ4t1Lw8\n-----END RSA PRIVATE KEY-----`;
+
+describe('PII detection on long text', () => {
+  it('finds the line start of each number without rescanning the line', () => {
+    // One 80k-character line of numbers: looking back to the line start from each number walked ~1.6e9 characters.
+    const text = `${'1 '.repeat(40_000)}Ich wohne in der Hauptstraße 5.`;
+    const out: PiiFinding[] = [];
+    const walked = charactersSearched(() => detectAddresses(text, out));
+    expect(walked).toBeLessThanOrEqual(2 * text.length);
+    expect(out.map((f) => [f.type, f.text])).toEqual([['STREET_ADDRESS', 'Hauptstraße 5']]);
+  });
+
+  it('still finds named streets among numbers on one line', () => {
+    const text = `${'7 '.repeat(500)}Rue de Rivoli 12 ${'3 '.repeat(500)}\n4 5 Hauptstraße 9 6`;
+    const out: PiiFinding[] = [];
+    detectAddresses(text, out);
+    // Other address forms match around them too; these two come from the named-street pass alone.
+    expect(out.map((f) => f.text)).toEqual(expect.arrayContaining(['Hauptstraße 9', 'Rue de Rivoli 12']));
+  });
+
+  it('ends a private key block at the next header and reads each footer once', () => {
+    // Thousands of headers without a footer: the lazy BEGIN…END pattern ran to the end of the text from each.
+    const text = `${header.repeat(3000)}${key}\nthen ${header.repeat(3000)}`;
+    const out: PiiFinding[] = [];
+    const walked = charactersSearched(() => detectSecrets(text, out));
+    expect(walked).toBeLessThanOrEqual(2 * text.length);
+    expect(out).toEqual([
+      {
+        type: 'SECRET',
+        start: header.length * 3000,
+        end: header.length * 3000 + key.length,
+        text: key,
+        confidence: 0.97,
+        validator: 'private_key_block',
+      },
+    ]);
+  });
+
+  it('finds every complete private key block and no cut-off one', () => {
+    const text = `first ${key}\n${header}cut off here\n${key}\n${header.repeat(2)}`;
+    const found = detectPii(text).filter((f) => f.validator === 'private_key_block');
+    expect(found.map((f) => [f.start, f.text])).toEqual([
+      [6, key],
+      [text.lastIndexOf(key), key],
+    ]);
+  });
+
+  it('takes no footer of another kind or one too close to the header', () => {
+    const text = `${header}short\n-----END RSA PRIVATE KEY-----\n${header}MIIEpAIBAAKCAQEA7b3m9xqZ4t1Lw8\n-----END CERTIFICATE-----`;
+    expect(detectPii(text).filter((f) => f.validator === 'private_key_block')).toEqual([]);
+  });
+});
