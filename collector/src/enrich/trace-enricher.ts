@@ -60,6 +60,15 @@ export interface TraceEnricher {
    * hand the event loop back): state snapshots can wait for the last call.
    */
   enrich(generations: TraceGeneration[], context: EnrichContext): Promise<TraceEnrichment>;
+  /**
+   * Told, after each batch, whether the rows its calls returned were written.
+   * An enricher whose rows are state it will not produce again (topics: a
+   * row per changed topic, written once) keeps them for its next rows when
+   * they were not: the batch's traces come back as re-scores, which change
+   * nothing the enricher remembers. `refused`: ClickHouse refused the batch's
+   * rows as data (not away), so the kept rows may be at fault.
+   */
+  written?(ok: boolean, refused?: boolean): void;
 }
 
 export interface EnrichContext {

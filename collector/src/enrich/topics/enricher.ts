@@ -575,19 +575,26 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     // A topic row carries its whole centroid and only its latest state counts: while more calls
     // of this flush follow, the changed topics keep accumulating for the last one to write.
     if (context?.more) return { rows: {} };
-    const rows = clusterer.snapshot({ changedOnly: true }) as unknown as Row[];
-    const state = stateWriter.rows(now());
-    const learnt = embedderWriter.rows(now());
-    const vocabulary = vocabularyWriter.rows(now());
-    return {
-      rows: {
-        ...(rows.length > 0 && { [TOPICS]: rows }),
-        ...(state.length > 0 && { [GAP_STATE]: state }),
-        ...(learnt.length > 0 && { [EMBEDDER_STATE]: learnt }),
-        ...(vocabulary.length > 0 && { [TOPIC_VOCABULARY]: vocabulary }),
-      },
+    const out: Record<string, Row[]> = {};
+    const add = (table: string, list: readonly Row[]) => {
+      if (list.length > 0) (out[table] ??= []).push(...list);
     };
+    // Rows a failed write left: older than this round's, so a newer row of the same key wins.
+    for (const { table, rows } of unwritten.rows) add(table, rows);
+    add(TOPICS, clusterer.snapshot({ changedOnly: true }) as unknown as Row[]);
+    add(GAP_STATE, stateWriter.rows(now()));
+    add(EMBEDDER_STATE, embedderWriter.rows(now()));
+    add(TOPIC_VOCABULARY, vocabularyWriter.rows(now()));
+    unwritten.sent(out);
+    return { rows: out };
   }
+
+  const unwritten = new UnwrittenRows((dropped) =>
+    warn(
+      'unwritten',
+      `topics: ${dropped} topics and state rows dropped after ClickHouse refused them ${UNWRITTEN_TRIES} times`,
+    ),
+  );
 
   return {
     name: 'topics',
@@ -595,6 +602,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     gaps,
     restored: { restored, errors },
     enrich,
+    written: (ok, refused) => unwritten.written(ok, refused),
     async close() {
       await external?.close?.();
     },
@@ -653,4 +661,49 @@ export async function topicsEnricherFromConfig(
         ...(config.topicsEmbedderCache !== undefined ? { embedderCache: config.topicsEmbedderCache } : {}),
       })
     : undefined;
+}
+
+/** Refusals (rows ClickHouse rejects as data) after which kept rows are given up: they may be the fault. */
+const UNWRITTEN_TRIES = 3;
+
+/**
+ * The rows the enricher last returned, until the trace stage says whether
+ * they were written. A topic's row, a tombstone and a state row are each
+ * produced once, when the topic or state changes (the clusterer marks them
+ * written as it snapshots them), and the batch's traces come back as
+ * re-scores that change nothing it remembers: rows of a failed write go out
+ * again with the next rows instead.
+ */
+class UnwrittenRows {
+  rows: { table: string; rows: Row[]; refusals: number }[] = [];
+  private pending: { table: string; rows: Row[]; refusals: number }[] = [];
+  private readonly onDrop: (rows: number) => void;
+
+  constructor(onDrop: (rows: number) => void) {
+    this.onDrop = onDrop;
+  }
+
+  /** What this round returned (the kept rows included): unconfirmed until `written`. */
+  sent(out: Record<string, Row[]>): void {
+    // A table's kept rows went out with its new ones: the new share their count of refusals.
+    this.pending = Object.entries(out).map(([table, rows]) => ({
+      table,
+      rows,
+      refusals: Math.max(0, ...this.rows.filter((r) => r.table === table).map((r) => r.refusals)),
+    }));
+    this.rows = [];
+  }
+
+  written(ok: boolean, refused = false): void {
+    const pending = this.pending;
+    this.pending = [];
+    if (ok) return;
+    let dropped = 0;
+    for (const p of pending) {
+      const refusals = p.refusals + (refused ? 1 : 0);
+      if (refusals >= UNWRITTEN_TRIES) dropped += p.rows.length;
+      else this.rows.push({ ...p, refusals });
+    }
+    if (dropped > 0) this.onDrop(dropped);
+  }
 }

@@ -406,8 +406,10 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   async function processIsolating(projectId: string, batch: Pending[]): Promise<Pending[]> {
     try {
       await processBatch(projectId, batch);
+      for (const e of enrichers) e.written?.(true);
       return [];
     } catch (err) {
+      for (const e of enrichers) e.written?.(false, isRefusedData(err));
       if (!(err instanceof EnricherError || isRefusedData(err))) throw err;
       if (batch.length === 1) {
         report(

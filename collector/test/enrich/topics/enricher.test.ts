@@ -1172,6 +1172,41 @@ describe('topics enricher', () => {
     expect(restarted.gaps.stats(project, topicId)).toMatchObject({ questions: 1, gaps: 0 });
   });
 
+  it('sends rows a failed write lost again with its next rows, and gives up rows refused three times', async () => {
+    const warnings: string[] = [];
+    const enricher = await createTopicsEnricher({ store, onWarning: (m) => warnings.push(m) });
+    const project = 'unwritten';
+    const docs = [{ content: 'New cards arrive within five working days.', score: 0.7 }];
+    const cards = ['where is my new card', 'my new card has not arrived yet', 'when will my new card arrive'];
+    const batch = cards.map((question) =>
+      generation(project, { question, answer: 'Within five days.', docs }),
+    );
+    const first = (await enricher.enrich(batch, { rescore: false })).rows[TOPICS] ?? [];
+    expect(first.length).toBeGreaterThan(0);
+    // The store was away: the traces come back as re-scores, which change nothing the
+    // enricher remembers, so its rows can only come from what it kept.
+    enricher.written?.(false);
+    const retry = await enricher.enrich(
+      batch.map((g) => ({ ...g, found: {} })),
+      { rescore: true },
+    );
+    expect(retry.rows[TOPICS]).toEqual(expect.arrayContaining(first));
+    enricher.written?.(true);
+    const password = generation(project, { question: 'how do I reset my password', answer: 'x', docs });
+    const next = (await enricher.enrich([password], { rescore: false })).rows[TOPICS] ?? [];
+    expect(next.map((r) => r.topic_id)).toEqual([String(password.found.topicId)]);
+
+    // Refused as data three times: given up (they may be what ClickHouse refuses), said once.
+    for (let i = 0; i < 3; i++) {
+      enricher.written?.(false, true);
+      const again = (await enricher.enrich([], { rescore: false })).rows[TOPICS] ?? [];
+      expect(again.map((r) => r.topic_id)).toEqual(i < 2 ? next.map((r) => r.topic_id) : []);
+    }
+    expect(warnings.filter((w) => w.includes('refused'))).toEqual([
+      'topics: 1 topics and state rows dropped after ClickHouse refused them 3 times',
+    ]);
+  });
+
   it('falls back to the built-in embedder when the configured endpoint fails, saying so once', async () => {
     // A real endpoint that is down: every request gets a 503.
     let requests = 0;

@@ -278,6 +278,33 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     90_000,
   );
 
+  it('writes a topic whose first write failed when the trace is retried', async () => {
+    const project = `topic-retried-${backend.name}`;
+    const topics = await createTopicsEnricher({ store: h.store, embedder: { kind: 'hashed' } });
+    let failTopics = true;
+    const flaky: Store = Object.create(h.store);
+    flaky.insert = (table, rows, options) => {
+      if (table === 'topics' && failTopics) {
+        failTopics = false;
+        return Promise.reject(new Error('connection reset'));
+      }
+      return h.store.insert(table, rows, options);
+    };
+    const s = stage([createGroundednessEnricher(), topics], flaky, { onError: () => {} });
+    const t = ragSpans();
+    await h.score(s, rowsOf(t.spans, project));
+    expect(s.metrics()).toMatchObject({ failedBatches: 1, pendingTraces: 1 });
+    await s.flush();
+    expect(s.metrics()).toMatchObject({ pendingTraces: 0, tracesRescored: 1 });
+    const rows = await h.store.query<{ topic_id: string; size: number }>(
+      `SELECT toString(topic_id) AS topic_id, toUInt32(size) AS size FROM topics FINAL
+        WHERE project_id = {p:String}`,
+      { params: { p: project } },
+    );
+    const [c] = await columns(t.generationId);
+    expect(rows).toEqual([{ topic_id: c?.topic_id, size: 1 }]);
+  }, 90_000);
+
   it.skipIf(backend.name !== 'embedded')(
     'counts a trace replayed after a restart once in its topic, as the ledger counted it',
     async () => {
