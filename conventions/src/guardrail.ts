@@ -18,3 +18,12 @@ export const ATTR_GEN_AI_GUARDRAIL_RISK_SCORE = 'gen_ai.guardrail.risk.score';
 
 /** Event name, one per risk category, carrying `risk.*` and `result.*`. */
 export const EVENT_GEN_AI_GUARDRAIL_RESULT = 'gen_ai.guardrail.result';
+
+/**
+ * The SDK guard's check of an answer against the context it came from: named
+ * `groundedness` in `oversight.guardrail.violations` and in each
+ * `result.reason` clause, reported as risk category `hallucination` (score
+ * 1 − groundedness) so it reads like the other risks, on the same scale.
+ */
+export const OVERSIGHT_GUARD_CHECK_GROUNDEDNESS = 'groundedness';
+export const GEN_AI_GUARDRAIL_RISK_HALLUCINATION = 'hallucination';

@@ -641,7 +641,10 @@ function record(
   for (const v of result.violations) {
     span.addEvent(C.EVENT_GEN_AI_GUARDRAIL_RESULT, {
       // The risk of an unsupported answer is a hallucination; `groundedness` names the score below.
-      [ATTR.riskCategory]: v.category === 'groundedness' ? 'hallucination' : v.category,
+      [ATTR.riskCategory]:
+        v.category === C.OVERSIGHT_GUARD_CHECK_GROUNDEDNESS
+          ? C.GEN_AI_GUARDRAIL_RISK_HALLUCINATION
+          : v.category,
       [ATTR.riskScore]: v.score,
       [ATTR.resultType]: 'action',
       [ATTR.resultValue]: DECISION_OF[v.action],

@@ -1,3 +1,4 @@
+import { reasonClause } from '../normalize/guardrail.ts';
 import type { LlmSpan } from '../normalize/llm-span.ts';
 import type { Evaluation } from './evaluation.ts';
 
@@ -15,11 +16,9 @@ export function guardrailEvaluations(span: LlmSpan): Evaluation[] {
   if (span.operation !== 'apply_guardrail' || !guardrail) return [];
   const target = guardrail.source === 'input' || guardrail.source === 'output' ? guardrail.source : 'span';
   const policy = [guardrail.policyId, guardrail.policyVersion].filter(Boolean).join('@');
-  const reasons = guardrail.reason.split('; ');
   return guardrail.categories.map((risk) => {
     const decision = risk.decision || guardrail.decision;
-    // The SDK writes one `<category> <score>>=<threshold> <action>: …` clause per violation.
-    const clause = reasons.find((r) => r.startsWith(`${risk.category} `));
+    const clause = reasonClause(guardrail.reason, risk.category);
     const by = guardrail.component ? `guardrail ${guardrail.component}` : 'guardrail';
     return {
       traceId: span.traceId,

@@ -70,14 +70,45 @@ function risksFromEvents(span: SpanRecord): GuardrailRisk[] {
   return risks;
 }
 
+/**
+ * The SDK names its groundedness check `groundedness` in the violations JSON
+ * and the reason, but reports it as a `hallucination` risk with score 1 −
+ * groundedness: stored under the check's name, that score would read as the
+ * opposite of the collector's own `groundedness` rows.
+ */
+const RISK_OF_SDK_CHECK: Record<string, string> = {
+  [C.OVERSIGHT_GUARD_CHECK_GROUNDEDNESS]: C.GEN_AI_GUARDRAIL_RISK_HALLUCINATION,
+};
+const SDK_CHECK_OF_RISK: Record<string, string> = Object.fromEntries(
+  Object.entries(RISK_OF_SDK_CHECK).map(([check, risk]) => [risk, check]),
+);
+
 function risksFromViolations(value: unknown): GuardrailRisk[] {
   const list = parseJson(value);
   if (!Array.isArray(list)) return [];
   return list.filter(isRecord).flatMap((v) => {
-    const category = asString(v.category);
-    if (!category) return [];
+    const check = asString(v.category);
+    if (!check) return [];
+    const category = Object.hasOwn(RISK_OF_SDK_CHECK, check) ? (RISK_OF_SDK_CHECK[check] as string) : check;
     return [{ category, score: asNumber(v.score), decision: canonicalDecision(asString(v.action)) }];
   });
+}
+
+/** The head of each clause the SDK writes: `<check> <score>>=<threshold> <action>`. */
+const SDK_CLAUSE_HEAD = /^\S+ \d+\.\d\d>=\S+ \S+/;
+/** A clause's details may hold `; ` themselves (`…; missing: 90`): split only before a head. */
+const SDK_CLAUSE_BREAK = /; (?=\S+ \d+\.\d\d>=)/;
+
+/**
+ * The reason's clause about one risk category: for the SDK's reasons the
+ * `<check> <score>>=<threshold> <action>: …` clause, found by the name the SDK
+ * gave the check; other emitters' reasons are split at every `; `.
+ */
+export function reasonClause(reason: string, category: string): string | undefined {
+  const names = [category];
+  if (Object.hasOwn(SDK_CHECK_OF_RISK, category)) names.push(SDK_CHECK_OF_RISK[category] as string);
+  const clauses = SDK_CLAUSE_HEAD.test(reason) ? reason.split(SDK_CLAUSE_BREAK) : reason.split('; ');
+  return clauses.find((clause) => names.some((name) => clause.startsWith(`${name} `)));
 }
 
 export function parseGuardrail(span: SpanRecord): Guardrail {

@@ -14,6 +14,8 @@ import {
   workflow,
 } from '@oversight/sdk';
 import { describe, expect, it } from 'vitest';
+import { guardrailEvaluations } from '../../src/enrich/guardrail-evaluations.ts';
+import { reasonClause } from '../../src/normalize/guardrail.ts';
 import { normalizeSpan } from '../../src/normalize/index.ts';
 import type { LlmSpan } from '../../src/normalize/llm-span.ts';
 import { parseEmbedding } from '../../src/normalize/mapping.ts';
@@ -87,6 +89,46 @@ describe('SDK guard spans', () => {
     expect(llm?.guardrail?.categories).toEqual([
       { category: 'pii', score: expect.any(Number), decision: 'redacted' },
     ]);
+  });
+
+  it('store a groundedness verdict as hallucination risk, with or without the events', async () => {
+    const guard = createGuard({ name: 'support', output: { groundedness: { action: 'flag' } } });
+    let risk = Number.NaN;
+    const [span] = await captureGlobal(() => {
+      const result = guard.output('Refunds are paid in cash at any Paris store within 90 days.', {
+        context: 'Our refund window is 30 days from delivery.',
+      });
+      risk = result.violations.find((v) => v.category === 'groundedness')?.score ?? Number.NaN;
+    });
+    expect(risk).toBeGreaterThan(0.5);
+    const record = span as SpanRecord;
+    const reason = String(record.attributes['gen_ai.guardrail.result.reason']);
+    expect(reason).toMatch(/^groundedness \d\.\d\d>=0\.5 flag: /);
+    const expected = {
+      evaluator: 'hallucination',
+      target: 'output',
+      score: risk,
+      label: 'flagged',
+      explanation: reason,
+      source: 'sdk',
+    };
+    for (const events of [record.events, []]) {
+      const llm = normalizeSpan({ ...record, events });
+      expect(llm?.guardrail?.categories).toEqual([
+        { category: 'hallucination', score: risk, decision: 'flagged' },
+      ]);
+      expect(llm && guardrailEvaluations(llm)).toEqual([expect.objectContaining(expected)]);
+    }
+  });
+
+  it("find a category's reason clause though details hold '; ' too", () => {
+    const reason =
+      'pii 0.90>=0.5 redact: PERSON ×1; toxicity 0.83>=0.5 flag: toxicity 0.83 ≥ 0.5: rule:insult "x"; model_term "y"';
+    expect(reasonClause(reason, 'toxicity')).toBe(
+      'toxicity 0.83>=0.5 flag: toxicity 0.83 ≥ 0.5: rule:insult "x"; model_term "y"',
+    );
+    expect(reasonClause(reason, 'pii')).toBe('pii 0.90>=0.5 redact: PERSON ×1');
+    expect(reasonClause('violence found; hate found', 'hate')).toBe('hate found');
   });
 
   it('are not guardrails unless the operation says so', async () => {
