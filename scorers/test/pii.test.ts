@@ -79,6 +79,35 @@ describe('structured entities', () => {
     expect(types('It cost $1 299 000 in 2019')).toEqual([]);
     expect(types('released on 2012-10-01')).toEqual([]);
   });
+  it('reads an unbroken run of digits as a phone number only right after a word for a phone', () => {
+    expect(types('my phone number is 4155550132')).toEqual(['PHONE_NUMBER:4155550132']);
+    expect(types('phone: 4155550132')).toEqual(['PHONE_NUMBER:4155550132']);
+    expect(types('text me on 07700900123 after six')).toEqual(['PHONE_NUMBER:07700900123']);
+    expect(types('call me: 0612345678')).toEqual(['PHONE_NUMBER:0612345678']);
+    expect(types('Telefon: 0301234567')).toEqual(['PHONE_NUMBER:0301234567']);
+    expect(detectPii('phone: 4155550132')[0]?.confidence).toBe(0.8);
+    // The same runs are order, tracking and account numbers as often.
+    expect(types('4155550132')).toEqual([]);
+    expect(types('Your order number is 4155550132')).toEqual([]);
+    expect(types('tracking number: 123456789012')).toEqual([]);
+    expect(types('the text is 1234567890 characters long')).toEqual([]);
+    expect(types('call me about invoice 4155550132')).toEqual([]);
+    expect(types('phone: 12345678901234')).toEqual([]);
+  });
+  it('takes no-break spaces and non-breaking hyphens as separators', () => {
+    expect(types('card 4111\u00a01111\u00a01111\u00a01111')).toEqual([
+      'CREDIT_CARD:4111\u00a01111\u00a01111\u00a01111',
+    ]);
+    expect(types('card 4111\u202f1111\u202f1111\u202f1111')).toEqual([
+      'CREDIT_CARD:4111\u202f1111\u202f1111\u202f1111',
+    ]);
+    // Hyphenated without a cue, as an ASCII-hyphenated SSN is.
+    expect(types('id 123\u201145\u20116789')).toEqual(['US_SSN:123\u201145\u20116789']);
+    expect(types('ssn 123\u00a045\u00a06789')).toEqual(['US_SSN:123\u00a045\u00a06789']);
+    expect(types('Tel. 030\u2011123\u20114567')).toEqual(['PHONE_NUMBER:030\u2011123\u20114567']);
+    // Still one kind of separator a number.
+    expect(types('4111\u00a01111-1111\u20111111')).toEqual([]);
+  });
   it('needs a cue for driver licences', () => {
     expect(types("my driver's license number is D1234567")).toEqual(['US_DRIVER_LICENSE:D1234567']);
     expect(types('part D1234567 is in stock')).toEqual([]);

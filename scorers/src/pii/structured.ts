@@ -16,6 +16,19 @@ function finding(
   return f;
 }
 
+/**
+ * Typed numbers carry no-break spaces (U+00A0, U+202F) and hyphens (U+2010 hyphen, U+2011
+ * non-breaking hyphen, U+2012 figure dash) where ASCII ones would do; the patterns take them as
+ * separators and the checks read them as the ASCII ones.
+ */
+const SPACE_SEPS = '\u00a0\u202f';
+const HYPHEN_SEPS = '\u2010\u2011\u2012';
+const SPACES = new RegExp(`[${SPACE_SEPS}]`, 'g');
+const HYPHENS = new RegExp(`[${HYPHEN_SEPS}]`, 'g');
+function asciiSeparators(raw: string): string {
+  return raw.replace(SPACES, ' ').replace(HYPHENS, '-');
+}
+
 // All patterns are compiled once; `allMatches` resets their lastIndex. Detectors of numbers skip digit-free text.
 
 const EMAIL =
@@ -85,7 +98,10 @@ export const detectEmails: Detector = (text, out) => {
 };
 
 // 13-19 digits, optionally in groups split by one consistent separator.
-const CARD = /(?<![\d.,-])\d{4}(?:([ -]?)\d{2,6}){1,4}(?![\d-])|(?<![\d.,-])\d{12,19}(?![\d-])/g;
+const CARD = new RegExp(
+  String.raw`(?<![\d.,\-${HYPHEN_SEPS}])\d{4}(?:[ \-${SPACE_SEPS}${HYPHEN_SEPS}]?\d{2,6}){1,4}(?![\d\-${HYPHEN_SEPS}])|(?<![\d.,\-${HYPHEN_SEPS}])\d{12,19}(?![\d\-${HYPHEN_SEPS}])`,
+  'g',
+);
 const CARD_CONTEXT =
   /\b(?:card|credit|debit|visa|mastercard|master card|amex|american express|discover|cc|cvv|expir|charge|payment)/;
 
@@ -100,9 +116,9 @@ export const detectCreditCards: Detector = (text, out) => {
   if (!hasDigit(text)) return;
   for (const m of allMatches(CARD, text)) {
     const raw = m[0];
-    const seps = raw.match(/[ -]/g);
+    const seps = asciiSeparators(raw).match(/[ -]/g);
     if (seps && new Set(seps).size > 1) continue;
-    const digits = raw.replace(/[ -]/g, '');
+    const digits = raw.replace(/\D/g, '');
     const ctx = CARD_CONTEXT.test(before(text, m.index, 40));
     // Maestro numbers may have 12 digits; that short, only a card word makes it a card.
     if (digits.length < (ctx ? 12 : 13) || digits.length > 19) continue;
@@ -112,7 +128,10 @@ export const detectCreditCards: Detector = (text, out) => {
   }
 };
 
-const SSN = /(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])/g;
+const SSN = new RegExp(
+  String.raw`(?<![\d\-${HYPHEN_SEPS}])(\d{3})([\- ${SPACE_SEPS}${HYPHEN_SEPS}]?)(\d{2})\2(\d{4})(?![\d\-${HYPHEN_SEPS}])`,
+  'g',
+);
 const SSN_CONTEXT = /\b(?:ssn|ss#|social security|social sec|tax ?id|taxpayer|itin)\b/;
 
 export const detectSsns: Detector = (text, out) => {
@@ -122,7 +141,7 @@ export const detectSsns: Detector = (text, out) => {
     if (!ssnValid(area, group, serial)) continue;
     const ctx = SSN_CONTEXT.test(before(text, m.index, 50));
     // Nine bare digits or space-separated groups are far more often something else.
-    if (sep !== '-' && !ctx) continue;
+    if (asciiSeparators(sep) !== '-' && !ctx) continue;
     out.push(finding('US_SSN', m.index, raw, ctx ? 0.95 : 0.8, 'ssn_ranges'));
   }
 };
@@ -213,11 +232,31 @@ const detectIpv6: Detector = (text, out) => {
   }
 };
 
-// Digits in 2-5 groups with one kind of separator, optional +country code and (area) part.
-const PHONE =
-  /(?<![\w+\-/.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,8}){1,4}(?![\w/]|[.-]\d)|(?<![\w+])\+\d{8,14}(?!\w)/g;
-const PHONE_CONTEXT =
-  /\b(?:phone|tel|telephone|mobile|cell|cellphone|call|called|calling|ring|fax|sms|text|texts|whatsapp|signal|number|no\.|nr\.?|contact|reach|reached|dial|messages|answering|registered|landline|hotline|extension|ext)\b[^\n]{0,25}$|(?:^|\n)\s*(?:p|t|m|ph|tel|phone|mobile|cell)\s*[:.]\s*$/;
+// Digits in 2-5 groups with one kind of separator, optional +country code and (area) part; or
+// 9-12 digits in one run, kept only after a word for a phone (`BARE_PHONE_CUE`).
+const SEP = String.raw`[ .\-${SPACE_SEPS}${HYPHEN_SEPS}]`;
+const PHONE = new RegExp(
+  String.raw`(?<![\w+\-/.${HYPHEN_SEPS}])(?:\+\d{1,3}${SEP}?)?(?:\(\d{1,4}\)${SEP}?)?\d{2,4}(?:${SEP}\d{2,8}){1,4}(?![\w/]|[.\-${HYPHEN_SEPS}]\d)|(?<![\w+])\+\d{8,14}(?!\w)|(?<![\w+\-/.,${HYPHEN_SEPS}])\d{9,12}(?![\w/]|[.,\-${HYPHEN_SEPS}]\d)`,
+  'g',
+);
+// Words for a telephone in the languages the other detectors read; "Telefon:" heads German, Nordic and Slavic forms.
+const PHONE_WORDS =
+  't[eé]l[eé]phone|tel[eé]fono|telefone|telefon(?:nummer)?|handy(?:nummer)?|rufnummer|m[oó]vil|celular|portable|cellulare';
+const PHONE_CONTEXT = new RegExp(
+  String.raw`\b(?:phone|tel|telephone|mobile|cell|cellphone|call|called|calling|ring|fax|sms|text|texts|whatsapp|signal|number|no\.|nr\.?|contact|reach|reached|dial|messages|answering|registered|landline|hotline|extension|ext)\b[^\n]{0,25}$|(?<![\p{L}\p{N}])(?:${PHONE_WORDS})(?![\p{L}\p{N}])[^\n]{0,25}$|(?:^|\n)\s*(?:p|t|m|ph|tel|phone|mobile|cell)\s*[:.]\s*$`,
+  'u',
+);
+/**
+ * What an unbroken run of digits needs just before it to be read as a phone number: a word
+ * for a phone, or a verb for using one with its object, then only linking words and
+ * punctuation ("my phone number is", "call me:", "text me on"). Such runs are just as often
+ * order, account or tracking numbers, so the wider `PHONE_CONTEXT` ("number", "contact",
+ * "registered") is not enough.
+ */
+const BARE_PHONE_CUE = new RegExp(
+  String.raw`(?<![\p{L}\p{N}])(?:(?:tele)?phone|tel|mobile|cell(?:phone)?|fax|sms|whatsapp|landline|hotline|call|dial|(?:text|ring) (?:me|us|him|her|them)|(?:my|your|his|her|our|their) number|${PHONE_WORDS})(?![\p{L}\p{N}])(?:[\s:.,#=()-]|(?<![\p{L}])(?:number|no|nr|num|is|was|es|est|ist|é|è|är|er|me|us|him|her|them|on|at)(?![\p{L}]))*$`,
+  'u',
+);
 const NOT_PHONE_CONTEXT =
   /(?:\$|€|£|¥|\busd|\beur|\bprice|\bcost|\btotal|\bamount|\bbalance|\bversion|\bv|\bisbn|\bid|\border|\binvoice|#)\s*$/;
 
@@ -227,18 +266,21 @@ export const detectPhones: Detector = (text, out) => {
     const raw = m[0];
     const digits = raw.replace(/\D/g, '');
     if (digits.length < 7 || digits.length > 15) continue;
-    const seps = raw.replace(/[\d()+]/g, '');
+    const bare = digits === raw;
+    const ascii = asciiSeparators(raw);
+    const seps = ascii.replace(/[\d()+]/g, '');
     const distinct = new Set(seps.replace(/ /g, ''));
     // Mixing '.' with '-' (or two kinds besides spaces) is a date, version or range, not a number.
     if (distinct.size > 1) continue;
-    if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(raw) || /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(raw))
+    if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(ascii) || /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(ascii))
       continue;
     if (distinct.has('.') && raw.split('.').length === 4 && ipv4Valid(raw)) continue;
     const pre = before(text, m.index, 45);
     if (NOT_PHONE_CONTEXT.test(pre)) continue;
+    if (bare && !BARE_PHONE_CUE.test(pre)) continue;
     const ctx = PHONE_CONTEXT.test(pre);
     const international = raw.startsWith('+');
-    const nanp = /^(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}$/.test(raw);
+    const nanp = /^(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}$/.test(ascii);
     let confidence = 0.35;
     if (international && digits.length >= 9) confidence = 0.85;
     else if (nanp) confidence = 0.75;
