@@ -530,10 +530,12 @@ function scan(text: string): number {
       }
       const info = tableInfos[slot] as WordInfo;
       value = info.number as number;
-      // "5 million" is 5e6: fold a following scale word into the number before it.
+      // "5 million" is 5e6: fold a following scale word into the number before it, whatever its
+      // size, so "4,213 million" meets "$4.2 billion" as 4.213e9 against 4.2e9 and the rounding
+      // tolerance of the comparison decides.
       const prev = count - 1;
       const prevNumber = count > 0 ? (scanNumber[prev] as number) : Number.NaN;
-      if ((packed & F_SCALE) !== 0 && !Number.isNaN(prevNumber) && prevNumber < 1000) {
+      if ((packed & F_SCALE) !== 0 && !Number.isNaN(prevNumber)) {
         scanNumber[prev] = prevNumber * (info.scale as number);
         continue;
       }

@@ -263,6 +263,27 @@ describe('text helpers', () => {
     expect(t.filter((x) => x.number !== undefined).map((x) => x.number)).toEqual([5e6, 12, 1200]);
   });
 
+  it('folds a scale word into a number of any size', () => {
+    const t = tokenize('It booked 4,213 million dollars and 1,200 thousand units.');
+    expect(t.filter((x) => x.number !== undefined).map((x) => x.number)).toEqual([4.213e9, 1.2e6]);
+  });
+
+  it('takes a rounded large figure in other units as support, a changed one not', () => {
+    const context = ['Revenue was $4.2 billion.'];
+    for (const answer of ['Revenue was 4,213 million dollars.', 'Revenue was 4,200 million dollars.']) {
+      const r = groundedness(answer, context);
+      expect(r.label).toBe('grounded');
+      expect(r.unsupported).toEqual([]);
+    }
+    expect(
+      groundedness('Revenue was $4.2 billion.', ['Revenue was 4,213 million dollars.']).unsupported,
+    ).toEqual([]);
+    const changed = groundedness('Revenue was 4,800 million dollars.', context);
+    expect(changed.label).toBe('hallucinated');
+    expect(changed.unsupported[0]?.reasons).toContain('number_missing');
+    expect(changed.unsupported[0]?.missing).toContain('4,800');
+  });
+
   it('cuts words as the word pattern does: ordinals, decades, decimals, apostrophes', () => {
     const t = tokenize("In the 1990s O’Brien's 3rd bid rose 2.5 percent to 1,200.75; it didn't.");
     expect(t.map((x) => x.lower)).toEqual([
