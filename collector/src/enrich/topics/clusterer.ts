@@ -291,6 +291,9 @@ function canonical(question: string): string {
   return question.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
+/** Below this share of its restored topics' questions, a kept state is stale (`dropStaleState`). */
+const STALE_STATE = 0.5;
+
 /** The founding key of a space's topic of wordless questions (`placeWordless`): no question's canonical text has a NUL. */
 const WORDLESS = '\u0000wordless';
 
@@ -324,6 +327,8 @@ export class TopicClusterer {
   private readonly embedders = new Map<string, HashedEmbedder>();
   /** Projects whose built-in embedder took its stored state: a restore does not teach it again. */
   private readonly learnt = new Set<string>();
+  /** Questions of each project's restored built-in topics, for `dropStaleState`. */
+  private readonly restoredSizes = new Map<string, number>();
   /** Stored vocabularies of spaces not made yet (`loadVocabulary`): a space takes its own when made. */
   private readonly keptVocabularies = new Map<string, ProjectTerms>();
   private readonly makeBuiltin: (dimension: number) => HashedEmbedder;
@@ -530,6 +535,8 @@ export class TopicClusterer {
   /** `added`: what the topic's sum grows by, when not the unit query itself (a centred space's). */
   private place(s: Space, question: string, q: Float32Array, added: Float32Array = q): Assignment {
     const at = this.now();
+    // Traffic means the restore is over: the kept vocabulary stood (`dropStaleState`).
+    s.fromTopics = undefined;
     const { nz, sparse } = nonZero(q);
     const bars = this.bars(s);
     // Warming up: near-duplicates join, and any nearest topic is a merge candidate for the pass to judge.
@@ -1237,13 +1244,15 @@ export class TopicClusterer {
       if (s.calibration) calibrate(s.calibration, sum);
       // Without its stored state (`loadBuiltin`), one question per topic gives a
       // restarted embedder the project's vocabulary back before traffic resumes.
-      if (!this.learnt.has(r.project_id)) {
-        const builtin = this.builtinEmbedder(r.project_id);
-        if (builtin.topicSpaces.includes(r.embedder)) builtin.observe(r.representative);
+      const builtin = this.builtinEmbedder(r.project_id);
+      if (builtin.topicSpaces.includes(r.embedder)) {
+        if (!this.learnt.has(r.project_id)) builtin.observe(r.representative);
+        this.restoredSizes.set(r.project_id, (this.restoredSizes.get(r.project_id) ?? 0) + size);
       }
       s.questions += size;
       // A space whose vocabulary was stored has these questions counted already.
       if (!s.vocabularyKept) s.vocabulary.countQuestions(size, terms);
+      else (s.fromTopics ??= new ProjectTerms()).countQuestions(size, terms);
       s.unnamed = true;
       const { gap_count, graded, gap_score_sum } = r;
       if (gap_count > 0 || graded > 0)
@@ -1251,7 +1260,38 @@ export class TopicClusterer {
       restored++;
     }
     for (const s of framed) if (s.frame) reframe(s, s.frame);
+    this.dropStaleState();
     return { restored, errors, gaps };
+  }
+
+  /**
+   * Stored state is written a round at a time (state-rewrites.ts), topics
+   * rows every flush: after a restart soon after a project's first round,
+   * its kept vocabulary and embedder had read a question or two of the
+   * hundreds its topics hold, and every label and cosine moved. State that
+   * read fewer than STALE_STATE of the restored topics' questions gives way
+   * to what the topics give (their summed term counts; one question each for
+   * the embedder). The rows come a page at a time, and the topics' totals
+   * only grow, so a verdict of one page holds for the rest.
+   */
+  private dropStaleState(): void {
+    for (const s of this.spaces.values()) {
+      const fromTopics = s.fromTopics;
+      if (!fromTopics || s.vocabulary.questions >= STALE_STATE * fromTopics.questions) continue;
+      s.vocabulary = fromTopics;
+      s.vocabularyKept = false;
+      s.fromTopics = undefined;
+    }
+    for (const [projectId, size] of this.restoredSizes) {
+      const e = this.embedders.get(projectId);
+      if (!e || !this.learnt.has(projectId) || e.documents >= STALE_STATE * size) continue;
+      this.learnt.delete(projectId);
+      const fresh = this.makeBuiltin(this.dimension);
+      this.embedders.set(projectId, fresh);
+      for (const s of this.spaces.values())
+        if (s.projectId === projectId && fresh.topicSpaces.includes(s.embedderId))
+          for (const t of s.topics) fresh.observe(t.representative);
+    }
   }
 
   /** Number of topics across all projects and spaces. */

@@ -58,6 +58,11 @@ export interface Space {
   vocabulary: ProjectTerms;
   /** Whether `vocabulary` came back from `topic_vocabulary`: a restore then leaves it as it is. */
   vocabularyKept: boolean;
+  /**
+   * While a restore reads a space whose vocabulary was kept: its topics'
+   * counts summed, in case the kept one turns out stale (`STALE_STATE`).
+   */
+  fromTopics?: ProjectTerms;
   questions: number;
   sinceMerge: number;
   /** Assignment counter at the last flush pass: topics born after it are this flush's. */

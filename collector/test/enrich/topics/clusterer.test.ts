@@ -388,6 +388,46 @@ describe('TopicClusterer', () => {
     expect([...summed.vocabularies()][0]?.vocabulary.questions).toBeLessThan(rows.length);
   });
 
+  it('restores from its topics what it kept too early: state that read a question of a burst', () => {
+    const options = { builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER };
+    const live = new TopicClusterer({ ...options, now: fixedClock() });
+    live.assign('p1', CARD[0] as string);
+    // The state a first round wrote, before the burst: one question read.
+    const early = {
+      embedder: [...live.builtinEmbedders()].map(([p, e]) => [p, e.id, e.state()] as const),
+      vocabulary: [...live.vocabularies()].map(
+        (v) => [v.projectId, v.embedderId, v.vocabulary.state()] as const,
+      ),
+    };
+    for (const q of [...CARD.slice(1), ...FX, ...CARD, ...FX]) live.assign('p1', q);
+    const snapshot = JSON.stringify(live.snapshot());
+    const labels = (c: TopicClusterer) => new Map(c.topics('p1').map((t) => [t.topicId, t.topTerms]));
+    const restarted = (state: typeof early) => {
+      const c = new TopicClusterer(options);
+      for (const [p, id, e] of state.embedder) c.loadBuiltin(p, id, JSON.parse(JSON.stringify(e)));
+      for (const [p, id, v] of state.vocabulary) c.loadVocabulary(p, id, JSON.parse(JSON.stringify(v)));
+      c.restore(JSON.parse(snapshot));
+      return c;
+    };
+    const back = restarted(early);
+    expect(labels(back)).toEqual(labels(live));
+    expect([...back.vocabularies()][0]?.vocabulary.questions).toBe(2 * (CARD.length + FX.length));
+    // The embedder relearnt one question a topic, as with no state at all.
+    expect(back.builtinEmbedder('p1').documents).toBe(live.topics('p1').length);
+    // State written after the burst stands as it was.
+    const current = {
+      embedder: [...live.builtinEmbedders()].map(([p, e]) => [p, e.id, e.state()] as const),
+      vocabulary: [...live.vocabularies()].map(
+        (v) => [v.projectId, v.embedderId, v.vocabulary.state()] as const,
+      ),
+    };
+    const kept = restarted(current);
+    expect(kept.builtinEmbedder('p1').state()).toEqual(live.builtinEmbedder('p1').state());
+    expect([...kept.vocabularies()][0]?.vocabulary.state()).toEqual(
+      [...live.vocabularies()][0]?.vocabulary.state(),
+    );
+  });
+
   it('reports bad rows on restore and loads the rest', () => {
     const c = new TopicClusterer();
     for (const q of CARD) c.assign('p1', q);
