@@ -10,16 +10,15 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
-import type { DdlOptions } from './ddl-render.ts';
 import { DataDirLockedError, toStoreError } from './errors.ts';
 import { parseJsonEachRow, parseJsonEachRowBatches, toJsonEachRow } from './json-each-row.ts';
-import { applyMigrations } from './migrations.ts';
+import { applyMigrations, type MigrateOptions } from './migrations.ts';
 import { dedupSettings, type InsertOptions, type QueryOptions, type Row, type Store } from './store.ts';
 import { assertIdentifier, DEFAULT_DATABASE } from './tables.ts';
 
 export const DEFAULT_DATA_DIR = './.oversight/data';
 
-export interface EmbeddedStoreOptions extends Omit<DdlOptions, 'database' | 'cluster'> {
+export interface EmbeddedStoreOptions extends Omit<MigrateOptions, 'database' | 'cluster'> {
   /** Default: `OVERSIGHT_DATA_DIR`, else `./.oversight/data`. */
   dataDir?: string;
   /** Default `oversight`. */

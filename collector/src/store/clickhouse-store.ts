@@ -10,13 +10,12 @@ import {
   createClient,
   type DataFormat,
 } from '@clickhouse/client';
-import type { DdlOptions } from './ddl-render.ts';
 import { toStoreError } from './errors.ts';
-import { applyMigrations } from './migrations.ts';
+import { applyMigrations, type MigrateOptions } from './migrations.ts';
 import { dedupSettings, type InsertOptions, type QueryOptions, type Row, type Store } from './store.ts';
 import { assertIdentifier, DEFAULT_DATABASE, qualifiedTable } from './tables.ts';
 
-export interface ServerStoreOptions extends Omit<DdlOptions, 'database'> {
+export interface ServerStoreOptions extends Omit<MigrateOptions, 'database'> {
   /** `http(s)://host:8123`. */
   url: string;
   username?: string;

@@ -144,6 +144,44 @@ export function renderDdl(template: string, options: DdlOptions): string[] {
     .filter((statement) => statement.length > 0);
 }
 
+/** The TTL a table's template gives it: `expression + toIntervalDay(days)`, none for 0 days. */
+export interface TtlRule {
+  /** As created: `name`, or `name_local` on a cluster. */
+  table: string;
+  expression: string;
+  days: number;
+}
+
+const TTL_TABLE =
+  /CREATE TABLE IF NOT EXISTS \{\{\s*db\s*\}\}\.\{\{\s*local\s+(\w+)\s*\}\}[\s\S]*?\{\{\s*(ttl|rollup_ttl)\s+([^}]*?)\s*\}\}/;
+
+/** Every table the templates create with a `{{ttl}}` or `{{rollup_ttl}}` clause, with its TTL under `options`. */
+export function ttlRules(options: DdlOptions, migrations: Migration[] = loadMigrations()): TtlRule[] {
+  const cluster = options.cluster !== undefined;
+  const rules: TtlRule[] = [];
+  for (const migration of migrations) {
+    const template = migration.template
+      .split('\n')
+      .filter((line) => !line.trimStart().startsWith('--'))
+      .join('\n');
+    for (const statement of template.split(/;\s*(?:\n|$)/)) {
+      const match = TTL_TABLE.exec(statement);
+      if (!match) continue;
+      const [, name, kind, expression] = match as unknown as [string, string, string, string];
+      const days =
+        kind === 'ttl'
+          ? (options.ttlDays ?? DEFAULT_TTL_DAYS)
+          : (options.rollupTtlDays ?? DEFAULT_ROLLUP_TTL_DAYS);
+      rules.push({
+        table: assertIdentifier(cluster ? `${name}_local` : name, 'table'),
+        expression,
+        days: Math.max(0, Math.floor(days)),
+      });
+    }
+  }
+  return rules;
+}
+
 const SCHEMA_MIGRATIONS_TEMPLATE = `
 CREATE TABLE IF NOT EXISTS {{db}}.schema_migrations {{on_cluster}} (
     version UInt32,

@@ -4,9 +4,24 @@
  * between a statement and its ledger row, leave the schema correct; the
  * `schema_migrations` ledger only saves work on the next start.
  */
-import { type DdlOptions, loadMigrations, type Migration, renderBootstrap, renderDdl } from './ddl-render.ts';
+import {
+  type DdlOptions,
+  loadMigrations,
+  type Migration,
+  renderBootstrap,
+  renderDdl,
+  type TtlRule,
+  ttlRules,
+} from './ddl-render.ts';
 import type { Row } from './store.ts';
-import { qualifiedTable, SCHEMA_MIGRATIONS } from './tables.ts';
+import { assertIdentifier, qualifiedTable, SCHEMA_MIGRATIONS } from './tables.ts';
+
+export interface MigrateOptions extends DdlOptions {
+  /** Told one line per change made to an existing table's settings (default: the console). */
+  log?: (line: string) => void;
+}
+
+const consoleLog = (line: string) => console.log(`[oversight] ${line}`);
 
 export interface MigrationTarget {
   command(sql: string): Promise<void>;
@@ -21,7 +36,7 @@ export interface MigrationResult {
 
 export async function applyMigrations(
   target: MigrationTarget,
-  options: DdlOptions,
+  options: MigrateOptions,
   migrations: Migration[] = loadMigrations(),
 ): Promise<MigrationResult> {
   for (const statement of renderBootstrap(options)) await target.command(statement);
@@ -50,7 +65,67 @@ export async function applyMigrations(
     ]);
     result.applied.push(migration.version);
   }
+  await syncTtl(target, options, migrations);
   return result;
+}
+
+/** The days a table's TTL clause keeps rows (0: no clause); NaN for a clause not of the templates' form. */
+function ttlDaysOf(engineFull: string): number {
+  const clause = /\bTTL (.+?)(?: SETTINGS |$)/.exec(engineFull)?.[1];
+  if (clause === undefined) return 0;
+  const days = /^.+ \+ toIntervalDay\((\d+)\)$/.exec(clause.trim())?.[1];
+  return days === undefined ? Number.NaN : Number(days);
+}
+
+const describeTtl = (days: number) =>
+  Number.isNaN(days) ? 'a TTL of its own' : days === 0 ? 'no TTL' : `TTL ${days} days`;
+
+/**
+ * A table's TTL is set by its CREATE TABLE IF NOT EXISTS, which does nothing
+ * once the table exists: a changed `--ttl-days` would never reach a database
+ * created before. So the TTL each table has is compared with the configured
+ * one and changed where they differ. Existing rows are judged by the new TTL
+ * at once (ClickHouse materializes a modified TTL in the background).
+ */
+export async function syncTtl(
+  target: MigrationTarget,
+  options: MigrateOptions,
+  migrations: Migration[] = loadMigrations(),
+): Promise<void> {
+  const rules = ttlRules(options, migrations);
+  if (rules.length === 0) return;
+  const database = assertIdentifier(options.database, 'database');
+  const cluster =
+    options.cluster === undefined ? '' : ` ON CLUSTER \`${assertIdentifier(options.cluster, 'cluster')}\``;
+  const current = async (tables: TtlRule[]) => {
+    const rows = await target.query<{ name: string; engine_full: string }>(
+      `SELECT name, engine_full FROM system.tables WHERE database = '${database}' AND name IN (${tables
+        .map((rule) => `'${rule.table}'`)
+        .join(', ')})`,
+    );
+    return new Map(rows.map((row) => [row.name, ttlDaysOf(row.engine_full)]));
+  };
+  const log = options.log ?? consoleLog;
+  const before = await current(rules);
+  for (const rule of rules) {
+    const days = before.get(rule.table);
+    if (days === undefined || days === rule.days) continue;
+    const table = `\`${database}\`.\`${rule.table}\`${cluster}`;
+    const sql =
+      rule.days > 0
+        ? `ALTER TABLE ${table} MODIFY TTL ${rule.expression} + toIntervalDay(${rule.days})`
+        : `ALTER TABLE ${table} REMOVE TTL`;
+    try {
+      await target.command(sql);
+    } catch (error) {
+      // Another collector starting at the same time may have made the same change first.
+      if ((await current([rule])).get(rule.table) === rule.days) continue;
+      throw new Error(`changing the TTL of ${rule.table} failed: ${(error as Error).message}\n${sql}`, {
+        cause: error,
+      });
+    }
+    log(`${rule.table}: ${describeTtl(days)} -> ${describeTtl(rule.days)}`);
+  }
 }
 
 /** Every statement `migrate()` would run, in order: for review, or to apply by hand. */

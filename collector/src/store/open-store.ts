@@ -22,6 +22,8 @@ export interface StoreConfig {
   ttlDays?: number;
   rollupTtlDays?: number;
   dedupWindow?: number;
+  /** Told one line per change `migrate()` makes to an existing table, such as a new TTL (default: the console). */
+  log?: (line: string) => void;
   /** Apply migrations before returning (default false). */
   migrate?: boolean;
   /** Environment to read defaults from (default `process.env`). */
@@ -36,6 +38,7 @@ export async function openStore(config: StoreConfig = {}): Promise<Store> {
     ...(config.ttlDays !== undefined ? { ttlDays: config.ttlDays } : {}),
     ...(config.rollupTtlDays !== undefined ? { rollupTtlDays: config.rollupTtlDays } : {}),
     ...(config.dedupWindow !== undefined ? { dedupWindow: config.dedupWindow } : {}),
+    ...(config.log !== undefined ? { log: config.log } : {}),
     ...(database !== undefined ? { database } : {}),
   };
   let store: Store;

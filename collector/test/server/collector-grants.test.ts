@@ -197,8 +197,12 @@ function uncovered(grants: Grant[], statements: string[]): string[] {
   return [...missing];
 }
 
-/** What `migrate()` sends a server with an empty ledger, in order, the ledger's read and writes included. */
-async function migrationStatements(): Promise<string[]> {
+/**
+ * What `migrate()` sends a server with an empty ledger, in order, the ledger's
+ * read and writes included, on a database whose tables keep rows 7 days: with
+ * other days configured it also brings each table's TTL to them.
+ */
+async function migrationStatements(ttlDays: number): Promise<string[]> {
   const sent: string[] = [];
   await applyMigrations(
     {
@@ -207,13 +211,18 @@ async function migrationStatements(): Promise<string[]> {
       },
       async query<T>(sql: string) {
         sent.push(sql);
-        return [] as T[];
+        const tables = /FROM system\.tables .* name IN \((.*)\)/.exec(sql)?.[1];
+        if (!tables) return [] as T[];
+        return [...tables.matchAll(/'(\w+)'/g)].map((m) => ({
+          name: m[1],
+          engine_full: 'MergeTree ORDER BY x TTL t + toIntervalDay(7) SETTINGS index_granularity = 8192',
+        })) as T[];
       },
       async insert(table) {
         sent.push(`INSERT INTO \`${DATABASE}\`.${table} FORMAT JSONEachRow`);
       },
     },
-    { database: DATABASE },
+    { database: DATABASE, ttlDays, log: () => {} },
   );
   return sent;
 }
@@ -252,13 +261,18 @@ describe('the collector user’s ClickHouse grants', () => {
     expect(normal(await docGrants())).toEqual(normal(await xmlGrants()));
   });
 
-  it('cover every statement of every migration', async () => {
-    const statements = await migrationStatements();
+  it('cover every statement of every migration, and the TTL changes migrate() makes', async () => {
+    const statements = [...(await migrationStatements(30)), ...(await migrationStatements(0))];
+    expect(statements).toContain(
+      `ALTER TABLE \`${DATABASE}\`.\`llm_spans\` MODIFY TTL toDateTime(timestamp) + toIntervalDay(30)`,
+    );
+    expect(statements).toContain(`ALTER TABLE \`${DATABASE}\`.\`llm_spans\` REMOVE TTL`);
     const needed = new Set(statements.flatMap((s) => needsOf(s).map((n) => n.privilege)));
     // The kinds the migrations hold today: a new one must be mapped above before this passes.
     expect([...needed].sort()).toEqual([
       'ALTER ADD COLUMN',
       'ALTER SETTINGS',
+      'ALTER TTL',
       'ALTER VIEW MODIFY QUERY',
       'CREATE DATABASE',
       'CREATE TABLE',
