@@ -16,7 +16,7 @@
  */
 import { opposites } from './antonyms.ts';
 import { type ContextIndex, forEachNumberNeighbour, indexContext } from './context-index.ts';
-import { isRefusal } from './refusal.ts';
+import { readRefusal } from './refusal.ts';
 import { bigramKey, claims, isContent, type Token, tokenize } from './text.ts';
 
 export type GroundednessLabel = 'grounded' | 'hallucinated';
@@ -52,6 +52,11 @@ export interface GroundednessResult {
   unsupported: UnsupportedClaim[];
   /** The answer declines or says the context lacks it: not a hallucination, a knowledge-base gap signal. */
   refusal: boolean;
+  /**
+   * The answer declines part of the question ("I'm not sure about gift cards") and answers the
+   * rest, whose claims make the score: a partial gap. True whenever `refusal` is.
+   */
+  hedged: boolean;
   claims: number;
 }
 
@@ -476,7 +481,10 @@ export function groundedness(
   options: GroundednessOptions = {},
 ): GroundednessResult {
   const threshold = options.threshold ?? GROUNDEDNESS_THRESHOLD;
-  if (isRefusal(answer)) return { score: 1, label: 'grounded', unsupported: [], refusal: true, claims: 0 };
+  const reading = readRefusal(answer);
+  if (reading.refusal)
+    return { score: 1, label: 'grounded', unsupported: [], refusal: true, hedged: true, claims: 0 };
+  const hedged = reading.hedged;
   const index = isIndex(context) ? context : indexContext(context);
   const questionStems = new Set<string>();
   if (options.question)
@@ -485,15 +493,16 @@ export function groundedness(
   const evaluated: ClaimEval[] = [];
   // A bare "yes"/"no" asserts the question itself: check that the context supports what was asked.
   const bare = /^\s*(yes|no)\b[\s.,!]*$/i.exec(answer);
+  // A declined part ("I'm not sure about gift cards") names what the context lacks: no claim to check.
   const claimTexts =
-    bare && options.question ? [options.question.replace(/\bnot\b|n['’]t\b/gi, '')] : claims(answer);
+    bare && options.question ? [options.question.replace(/\bnot\b|n['’]t\b/gi, '')] : claims(reading.rest);
   for (const c of claimTexts) {
     // When the claim is the question itself, its words get no credit for being in the question.
     const e = scoreClaim(c, index, bare ? new Set() : questionStems);
     if (e !== undefined) evaluated.push(e);
   }
   if (evaluated.length === 0)
-    return { score: 1, label: 'grounded', unsupported: [], refusal: false, claims: 0 };
+    return { score: 1, label: 'grounded', unsupported: [], refusal: false, hedged, claims: 0 };
   let worst = 0;
   let weighted = 0;
   let weights = 0;
@@ -513,6 +522,7 @@ export function groundedness(
     label: score < threshold ? 'hallucinated' : 'grounded',
     unsupported,
     refusal: false,
+    hedged,
     claims: evaluated.length,
   };
 }

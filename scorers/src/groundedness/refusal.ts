@@ -1,3 +1,5 @@
+import { isContent, sentences, tokenize } from './text.ts';
+
 /**
  * Answers that decline or say the context lacks the answer. They are not
  * hallucinations: they are knowledge-base gap signals, so the groundedness
@@ -27,8 +29,79 @@ const PATTERNS: readonly RegExp[] = [
   /わかりません|分かりません|答えられません|お答えできません|(?:情報|記載)が(?:ありません|見つかりません)|記載されていません/,
 ];
 
+// A hedge often shares its sentence with an answer: "I can't confirm the date, but it opened in 1995."
+const CLAUSE_BREAK =
+  /[,;:]\s*(?=(?:but|however|though|although|yet|pero|mais|aber|ma|mas)(?![\p{L}\p{N}]))/iu;
+
+// Sentences that assert nothing a context could support: thanks, apologies, offers of more help,
+// pointers elsewhere ("Please contact support") and what declining would spare ("Generating fake
+// reviews would mislead shoppers"), as refusals go on. Never with a figure in them.
+const COURTESY = [
+  /^(?:thanks?|thank you|sorry|apologies|good question|great question|hm+|well|hi|hello|hey|i apologi[sz]e|unfortunately|i hope (?:this|that) helps|hope (?:this|that) helps|sure|of course|certainly|ok(?:ay)?|lo siento|perd[oó]n|d[eé]sol[eé]|entschuldigung|es tut mir leid|mi dispiace|desculp[ea])(?![\p{L}\p{N}])/iu,
+  /^(?:(?:but|and|however),?\s+)?(?:i can|i could|i['’]ll|i will|let me) (?:point|direct|refer|connect|transfer|forward) you(?![\p{L}\p{N}])/iu,
+  /(?<![\p{L}])(?:would|could|might)(?![\p{L}])/iu,
+  /^(?:please|kindly|feel free|let me know|is there anything|anything else|if you (?:have|need|want|like|would like))(?![\p{L}\p{N}])/iu,
+  /^(?:you (?:may|might|can|could|should)(?: want to| wish to)?|i(?:['’]d| would)? (?:recommend|suggest)|i recommend|i suggest|try|consider)(?![\p{L}\p{N}]).{0,80}(?<![\p{L}])(?:contact|reach|ask|check|consult|call|email|e-mail|visit|look|refer|search|get in touch)/iu,
+];
+
+/**
+ * How many content words of an answer's other sentences still make it an answer: a short
+ * "Lo siento." or "Try the help center." does not, "Maria Lopez founded Acme." does.
+ */
+const CLAIM_WORDS = 4;
+
+export interface RefusalReading {
+  /** The answer only declines: no sentence besides its refusals and courtesies claims anything. */
+  refusal: boolean;
+  /** The answer declines at least part of the question. */
+  hedged: boolean;
+  /** The answer without its declining clauses: what is left to check against the context. */
+  rest: string;
+}
+
+function refuses(clause: string): boolean {
+  return PATTERNS.some((p) => p.test(clause));
+}
+
+/** Content words, and whether a figure or a name is among them: what a context could contradict. */
+function claimWeight(text: string): number {
+  let words = 0;
+  for (const t of tokenize(text)) {
+    if (t.number !== undefined || t.entity) return CLAIM_WORDS;
+    if (isContent(t)) words++;
+  }
+  return words;
+}
+
+/**
+ * Reads an answer for refusals, sentence by sentence and clause by clause. A refusal anywhere
+ * no longer makes the whole answer one: "The refund window is 90 days. I'm not sure about gift
+ * cards." answers, and its first sentence is checked like any other; only an answer whose other
+ * sentences are courtesies or too slight to check is a refusal, a knowledge-base gap signal.
+ */
+export function readRefusal(answer: string): RefusalReading {
+  if (!refuses(answer)) return { refusal: false, hedged: false, rest: answer };
+  const clauses: string[] = [];
+  for (const s of sentences(answer))
+    for (const c of s.split(CLAUSE_BREAK)) if (c.trim() !== '') clauses.push(c.trim());
+  const declining = clauses.map(refuses);
+  // A pattern may reach across a boundary ("No information. In the documents provided…").
+  if (!declining.includes(true))
+    for (let i = 0; i + 1 < clauses.length; i++)
+      if (refuses(`${clauses[i]} ${clauses[i + 1]}`)) declining[i] = declining[i + 1] = true;
+  const kept: string[] = [];
+  let weight = 0;
+  clauses.forEach((c, i) => {
+    if (declining[i]) return;
+    kept.push(c);
+    // A question asks the user something; it claims nothing.
+    if (c.endsWith('?') || (!/\d/.test(c) && COURTESY.some((p) => p.test(c)))) return;
+    weight += claimWeight(c);
+  });
+  if (!declining.includes(true)) return { refusal: false, hedged: false, rest: answer };
+  return { refusal: weight < CLAIM_WORDS, hedged: true, rest: kept.join(' ') };
+}
+
 export function isRefusal(answer: string): boolean {
-  // Long answers that merely mention a gap somewhere still assert things: only short ones count.
-  if (answer.length > 600) return PATTERNS.some((p) => p.test(answer.slice(0, 200)));
-  return PATTERNS.some((p) => p.test(answer));
+  return readRefusal(answer).refusal;
 }

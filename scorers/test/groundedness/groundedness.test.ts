@@ -124,6 +124,38 @@ describe('groundedness', () => {
     expect(isRefusal('Acme was founded in 1987.')).toBe(false);
   });
 
+  it('scores the claims of an answer that hedges only part of it', () => {
+    const context = [
+      'Refunds are accepted within 30 days of purchase at any store. Gift cards are sold at the till.',
+    ];
+    const answer = 'The refund window is 90 days at every store.';
+    const plain = groundedness(answer, context);
+    const hedged = groundedness(`${answer} I'm not sure about gift cards.`, context);
+    expect(plain).toMatchObject({ label: 'hallucinated', refusal: false, hedged: false });
+    expect(hedged).toMatchObject({ label: 'hallucinated', refusal: false, hedged: true, claims: 1 });
+    expect(hedged.score).toBeCloseTo(plain.score, 6);
+    expect(hedged.unsupported[0]?.missing).toContain('90');
+    // Within one sentence too, and a supported answer stays grounded with its hedge left out.
+    expect(isRefusal("I can't confirm the date, but the store opened in 1995.")).toBe(false);
+    const ok = groundedness("Refunds are accepted within 30 days. I'm not sure about gift cards.", context);
+    expect(ok).toMatchObject({ label: 'grounded', refusal: false, hedged: true, claims: 1, unsupported: [] });
+  });
+
+  it('still reads a refusal with courtesies or a pointer elsewhere as a refusal', () => {
+    for (const a of [
+      "I don't know. Please contact our support team for help.",
+      "I'm sorry, but I cannot find that in the documents. Is there anything else I can help with?",
+      'Unfortunately, the provided context does not mention gift cards. You may want to contact the store directly.',
+      "I'm not sure. Try the help center.",
+      'Lo siento. No lo sé.',
+    ]) {
+      expect(isRefusal(a), a).toBe(true);
+      expect(groundedness(a, CONTEXT), a).toMatchObject({ refusal: true, hedged: true, score: 1, claims: 0 });
+    }
+    expect(isRefusal("I'm not sure. Maria Lopez founded Acme in 1987.")).toBe(false);
+    expect(groundedness('Acme was founded in 1987.', CONTEXT).hedged).toBe(false);
+  });
+
   it('knows a refusal in other languages, and an answer that only sounds like one', () => {
     for (const a of [
       'Lo siento, no lo sé.',
