@@ -89,8 +89,18 @@ function textMasker(options: BuildOptions): (text: string) => string {
   return options.maskPii === false ? (text) => text : cachedMask;
 }
 
-/** The prompt as chat messages; an unreadable message list falls back to the prompt text. */
+/**
+ * The prompt as chat messages, led by the system prompt the answer was made
+ * under: the normalizer keeps it in `system_instructions`, apart from the
+ * conversation. An unreadable message list falls back to the prompt text.
+ */
 export function promptMessages(row: RatedGeneration, mask: (text: string) => string): ChatMessage[] {
+  const system: ChatMessage[] =
+    row.system_instructions !== '' ? [{ role: 'system', content: mask(row.system_instructions) }] : [];
+  return [...system, ...conversation(row, mask)];
+}
+
+function conversation(row: RatedGeneration, mask: (text: string) => string): ChatMessage[] {
   if (row.input_messages !== '') {
     let parsed: unknown;
     try {
@@ -170,15 +180,18 @@ const MAX_GROUP = 10_000;
 
 /**
  * Pairs DPO records from rated generations arriving ordered by (project,
- * prompt key). A group is a run of same-project rows whose prompts are equal
- * in canonical form or near-identical to the group's first prompt. In a group,
+ * system prompt, prompt key). A group is a run of rows of one project and one
+ * system prompt whose conversations are equal in canonical form or
+ * near-identical to the group's first one. In a group,
  * the i-th liked answer is paired with the i-th disliked one (each answer used
  * once, so a popular prompt does not dominate); an edited answer always makes
  * a pair (correction chosen, original rejected).
  */
 export class DpoPairer {
   private group: RatedGeneration[] = [];
-  private anchor: { project: string; key: string; canonical: string; shingles: Set<string> } | undefined;
+  private anchor:
+    | { project: string; system: string; key: string; canonical: string; shingles: Set<string> }
+    | undefined;
   private readonly options: BuildOptions;
   private readonly tally: ExportTally;
   constructor(options: BuildOptions, tally: ExportTally) {
@@ -193,6 +206,7 @@ export class DpoPairer {
       const canonical = canonicalize(row.prompt_key).text;
       this.anchor = {
         project: row.project_id,
+        system: row.system_key,
         key: row.prompt_key,
         canonical,
         shingles: shingles(canonical),
@@ -203,7 +217,8 @@ export class DpoPairer {
 
   private belongs(row: RatedGeneration): boolean {
     const anchor = this.anchor;
-    if (!anchor || anchor.project !== row.project_id) return false;
+    // The system prompt must match exactly: a long one shared by two different questions would make them look near-identical.
+    if (!anchor || anchor.project !== row.project_id || anchor.system !== row.system_key) return false;
     if (anchor.key === row.prompt_key) return true;
     const canonical = canonicalize(row.prompt_key).text;
     return (

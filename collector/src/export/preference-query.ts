@@ -55,9 +55,11 @@ export const RatedGenerationSchema = z.object({
   model: z.string(),
   topic_id: z.coerce.string(),
   input_messages: z.string(),
+  system_instructions: z.string(),
   prompt_text: z.string(),
   completion_text: z.string(),
   prompt_key: z.string(),
+  system_key: z.coerce.string(),
   groundedness: z.number().nullable(),
   hallucinated: z.coerce.number().nullable(),
   ups: z.coerce.number(),
@@ -72,16 +74,26 @@ export type RatedGeneration = z.infer<typeof RatedGenerationSchema>;
 const IN_FILTER_WINDOW = `({project:String} = '' OR project_id = {project:String})
       AND timestamp >= {since:DateTime64(9)} AND timestamp < {until:DateTime64(9)}`;
 
+/** Lowercase, runs of anything but letters and digits as one space: case, punctuation and spacing ignored. */
+const looseText = (text: string) =>
+  `trimBoth(replaceRegexpAll(lowerUTF8(${text}), '[^\\\\p{L}\\\\p{N}]+', ' '))`;
+
 /**
- * Equal keys mean the same question up to case, punctuation and spacing; the
- * exporter refines near-identical neighbours with the scorers' canonical form
- * and shingles. `g` is the llm_spans alias (with its dot) or ''.
+ * Equal keys mean the same conversation up to case, punctuation and spacing;
+ * the exporter refines near-identical neighbours with the scorers' canonical
+ * form and shingles. `g` is the llm_spans alias (with its dot) or ''.
  */
-const promptKey = (
-  g: string,
-) => `trimBoth(replaceRegexpAll(lowerUTF8(if(${g}input_messages = '', ${g}prompt_text,
+const promptKey = (g: string) =>
+  looseText(`if(${g}input_messages = '', ${g}prompt_text,
     arrayStringConcat(arrayMap(m -> concat(JSONExtractString(m, 'role'), ' ', JSONExtractString(m, 'content')),
-                               JSONExtractArrayRaw(${g}input_messages)), ' '))), '[^\\\\p{L}\\\\p{N}]+', ' '))`;
+                               JSONExtractArrayRaw(${g}input_messages)), ' '))`);
+
+/**
+ * The system prompt's key, apart from the conversation's: answers pair only
+ * under the same system prompt, which is compared exactly (up to case,
+ * punctuation and spacing), never by overlap.
+ */
+const systemKey = (g: string) => `toString(cityHash64(${looseText(`${g}system_instructions`)}))`;
 
 const COMPLETED = 'notEmpty(completion_text)';
 const IN_PROJECT = `({project:String} = '' OR project_id = {project:String})`;
@@ -255,13 +267,15 @@ latest AS (
     GROUP BY project_id, trace_id
 ),
 ${votesCtes}
-SELECT project_id, trace_id, span_id, model, topic_id, input_messages, prompt_text, completion_text, prompt_key,
-       groundedness, hallucinated, ups, downs, copies, regenerates, correction
+SELECT project_id, trace_id, span_id, model, topic_id, input_messages, system_instructions, prompt_text,
+       completion_text, prompt_key, system_key, groundedness, hallucinated, ups, downs, copies, regenerates, correction
 FROM (
     SELECT g.project_id AS project_id, g.trace_id AS trace_id, g.span_id AS span_id,
            if(g.response_model != '', g.response_model, g.request_model) AS model, toString(g.topic_id) AS topic_id,
-           g.input_messages AS input_messages, g.prompt_text AS prompt_text, g.completion_text AS completion_text,
+           g.input_messages AS input_messages, g.system_instructions AS system_instructions,
+           g.prompt_text AS prompt_text, g.completion_text AS completion_text,
            ${withPromptKey ? promptKey('g.') : "''"} AS prompt_key,
+           ${withPromptKey ? systemKey('g.') : "''"} AS system_key,
            g.groundedness AS groundedness, g.hallucinated AS hallucinated,
            r.ups AS ups, r.downs AS downs, r.copies AS copies, r.regenerates AS regenerates,
            r.correction AS correction,
@@ -303,7 +317,7 @@ export interface SliceOptions {
   onMissing?: (generations: number) => void;
 }
 
-const PROMPT_ORDER = 'project_id, prompt_key, trace_id, span_id';
+const PROMPT_ORDER = 'project_id, system_key, prompt_key, trace_id, span_id';
 /** Generations that can form DPO pairs: a thumb either way, or an edit. */
 const PAIRABLE = `(ups + downs > 0 OR correction != '')`;
 
@@ -445,8 +459,8 @@ async function dropStaleWorkTables(store: Store): Promise<void> {
 }
 
 /**
- * Rated generations that can form DPO pairs, ordered by (project, prompt key)
- * so equal and near-identical prompts arrive next to each other and the
+ * Rated generations that can form DPO pairs, ordered by (project, system
+ * prompt, prompt key) so equal and near-identical prompts arrive next to each other and the
  * pairer holds one group. Generations that are not in llm_spans have no
  * prompt; they come first, from the feedback slices.
  *
@@ -514,10 +528,12 @@ export async function* ratedByPrompt(
       // The tuple comparison is exact; the index uses only the conditions on the leading columns beside it.
       const where = [
         lo
-          ? `(${PROMPT_ORDER}) > lo AND (project_id > lo.1 OR (project_id = lo.1 AND prompt_key >= lo.2))`
+          ? `(${PROMPT_ORDER}) > lo AND (project_id > lo.1 OR (project_id = lo.1 AND
+               (system_key > lo.2 OR (system_key = lo.2 AND prompt_key >= lo.3))))`
           : '',
         hi
-          ? `(${PROMPT_ORDER}) <= hi AND (project_id < hi.1 OR (project_id = hi.1 AND prompt_key <= hi.2))`
+          ? `(${PROMPT_ORDER}) <= hi AND (project_id < hi.1 OR (project_id = hi.1 AND
+               (system_key < hi.2 OR (system_key = hi.2 AND prompt_key <= hi.3))))`
           : '',
       ].filter(Boolean);
       const with_ = [lo ? bound('lo') : '', hi ? bound('hi') : ''].filter(Boolean);

@@ -225,6 +225,55 @@ describe.each(storeBackends())('export-preferences on $name', (backend) => {
   });
 });
 
+describe.each(storeBackends())('system prompts on $name', (backend) => {
+  const S = 'project-system';
+  const question = 'How long is the refund window?';
+  const policy = 'You are ACME support. Answer from the policy pages only, cite the page, never guess.';
+  const inS = (g: Generation): Generation => ({ ...g, project: S });
+  const seeded = seededStore(
+    backend,
+    [
+      inS(gen(21, question, 'Thirty days from delivery.', { system: 'You are ACME support.' })),
+      inS(gen(22, question, 'Arr, no idea.', { system: 'You are a pirate.' })),
+      inS(gen(23, question, 'Two weeks.', { system: '' })),
+      // Under one long system prompt, different questions stay different.
+      inS(gen(24, 'Cancel my subscription', 'Done.', { system: policy })),
+      inS(gen(25, 'Do you ship to Canada?', 'No.', { system: policy })),
+    ],
+    [
+      { ...thumbs(21, true), project: S },
+      { ...thumbs(22, false), project: S },
+      { ...thumbs(23, false), project: S },
+      { ...thumbs(24, true), project: S },
+      { ...thumbs(25, false), project: S },
+    ],
+  );
+  const ask = (system: string) => [
+    ...(system !== '' ? [{ role: 'system', content: system }] : []),
+    { role: 'user', content: question },
+  ];
+
+  it('KTO and SFT prompts lead with the system prompt the answer was made under', async () => {
+    const kto = await run(seeded.store, { format: 'kto', project: S, maskPii: false });
+    expect(kto.records.slice(0, 3)).toEqual([
+      { prompt: ask('You are ACME support.'), completion: bot('Thirty days from delivery.'), label: true },
+      { prompt: ask('You are a pirate.'), completion: bot('Arr, no idea.'), label: false },
+      { prompt: ask(''), completion: bot('Two weeks.'), label: false },
+    ]);
+    const sft = await run(seeded.store, { format: 'sft', project: S, maskPii: false });
+    expect(sft.records[0]).toEqual({
+      messages: [...ask('You are ACME support.'), ...bot('Thirty days from delivery.')],
+    });
+  });
+
+  it('DPO pairs only answers to the same system prompt and question', async () => {
+    const { summary, records } = await run(seeded.store, { format: 'dpo', project: S });
+    expect(records).toEqual([]);
+    expect(summary.kinds).toEqual({});
+    expect(summary.skipped).toEqual({ unpaired: 5 });
+  });
+});
+
 describe('near-identical prompts', () => {
   it('measures word-bigram overlap', () => {
     const a = new Set(['a b', 'b c', 'c d']);

@@ -1,12 +1,17 @@
-/** Generations and feedback for the export and agreement tests, written through the real row builders. */
+/**
+ * Generations and feedback for the export and agreement tests, written through
+ * the real normalizer and row builders, so rows are shaped as the collector
+ * stores them (the system prompt in system_instructions, not in input_messages).
+ */
 
 import { afterAll, beforeAll } from 'vitest';
+import { normalizeSpan } from '../../src/normalize/index.ts';
 import { toLlmSpanRow } from '../../src/pipeline/transform/llm-rows.ts';
 import { type FeedbackRecord, toFeedbackRow } from '../../src/pipeline/transform/record-rows.ts';
 import type { Store } from '../../src/store/store.ts';
 import { FEEDBACK, LLM_SPANS } from '../../src/store/tables.ts';
 import type { StoreBackend } from '../helpers/store-backends.ts';
-import { sampleLlmSpan } from '../store/fixtures.ts';
+import { spanWith } from '../normalize/span-fixture.ts';
 
 export interface Generation {
   project: string;
@@ -22,6 +27,10 @@ export interface Generation {
   hallucinated?: number | null;
   /** The trace stage's reading of a generation that is the app's own step ('quotes': a title, a guard). */
   appStep?: 'feeds' | 'quotes';
+  /** Sent as a leading system message; '' for none. Default `Be brief.` */
+  system?: string;
+  /** OTel GenAI input messages after the question (an agent's tool calls and their results). */
+  turns?: unknown[];
 }
 
 const START = 1_800_000_000_000_000_000n;
@@ -29,20 +38,36 @@ export const hex = (n: number, width: number) => n.toString(16).padStart(width, 
 export const traceId = (n: number) => hex(n, 32);
 export const spanId = (n: number) => hex(n, 16);
 
+const text = (role: string, content: string) => ({ role, parts: [{ type: 'text', content }] });
+
 export function generationRow(g: Generation) {
-  const span = sampleLlmSpan({
-    traceId: g.trace,
-    spanId: g.span,
-    startTimeUnixNano: START + (g.at ?? 0n),
-    endTimeUnixNano: START + (g.at ?? 0n) + 1_000n,
-    requestModel: g.model ?? 'gpt-4o',
-    responseModel: g.model ?? 'gpt-4o',
-    inputMessages: [
-      { role: 'system', content: 'Be brief.' },
-      { role: 'user', content: g.question },
-    ],
-    outputMessages: [{ role: 'assistant', content: g.answer }],
-  });
+  const model = g.model ?? 'gpt-4o';
+  const system = g.system ?? 'Be brief.';
+  const span = normalizeSpan(
+    spanWith(
+      {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': model,
+        'gen_ai.response.model': model,
+        'gen_ai.input.messages': JSON.stringify([
+          ...(system !== '' ? [text('system', system)] : []),
+          text('user', g.question),
+          ...(g.turns ?? []),
+        ]),
+        'gen_ai.output.messages': JSON.stringify([{ ...text('assistant', g.answer), finish_reason: 'stop' }]),
+      },
+      {
+        traceId: g.trace,
+        spanId: g.span,
+        name: `chat ${model}`,
+        serviceName: 'support-bot',
+        startTimeUnixNano: START + (g.at ?? 0n),
+        endTimeUnixNano: START + (g.at ?? 0n) + 1_000n,
+      },
+    ),
+  );
+  if (!span) throw new Error(`generation ${g.span} did not normalize to an LLM span`);
   return {
     ...toLlmSpanRow(span, g.project),
     topic_id: String(g.topic ?? 0),
