@@ -1193,6 +1193,10 @@ export class TopicClusterer {
           this.remember(r.project_id, r.topic_id, r.merged_into, r.last_seen.getTime());
         continue;
       }
+      // A calibrated space is centred whenever this clusterer centres (`assignDetailed`): rows of
+      // its uncentred form (written before spaces were centred) are a space no question reaches,
+      // whose topics would be held, and restored at every start, for good.
+      if (this.centre && !r.embedder.endsWith(CENTRED) && !this.fixedThresholds(r.embedder)) continue;
       let s: Space;
       try {
         s = this.space(r.project_id, r.embedder, r.centroid.length);

@@ -1066,4 +1066,23 @@ describe('TopicClusterer in a space of unknown geometry (calibrated)', () => {
     expect(a.filter((x) => x.created).length).toBeGreaterThan(0);
     expect(a.filter((x) => !x.created).length).toBeGreaterThan(20);
   });
+
+  it('leaves out at a restart the rows of its uncentred form, a space no question reaches', () => {
+    const before = new TopicClusterer({ now: fixedClock() });
+    run(before);
+    const rows: TopicRow[] = JSON.parse(JSON.stringify(before.snapshot()));
+    // As written before calibrated spaces were centred.
+    const legacy = rows.map((r) => ({
+      ...r,
+      topic_id: `9${r.topic_id}`.slice(0, 19),
+      embedder: 'app-model',
+    }));
+    const after = new TopicClusterer({ now: fixedClock() });
+    const live = rows.filter((r) => r.size > 0).length;
+    expect(live).toBeGreaterThan(1);
+    expect(after.restore([...rows, ...legacy]).restored).toBe(live);
+    expect(new Set(after.topics('p').map((t) => t.embedder))).toEqual(new Set([`app-model${CENTRED}`]));
+    // Not centring, the uncentred form is the space it places in.
+    expect(new TopicClusterer({ centre: false }).restore(legacy).restored).toBe(live);
+  });
 });
