@@ -22,6 +22,7 @@ import {
   WalFullError,
   WalRecordTooLargeError,
 } from '../pipeline/index.ts';
+import { WalWriteError } from '../pipeline/wal/errors.ts';
 import type { BodyBudgetEnv } from './body-budget.ts';
 import type { RateLimitEnv } from './rate-limit.ts';
 import { rateLimited } from './rate-limit.ts';
@@ -112,6 +113,15 @@ export function tracesRoute(options: TracesRouteOptions): Handler<TracesEnv> {
             return refuseOtlp(c, {
               status: 413,
               message: `batch of ${spans} spans is ${error.bytes} bytes once decoded, over the log's ${error.limitBytes}; send smaller batches`,
+            });
+          }
+          // Before the closed case: the log refused this append only, and takes the retry.
+          if (error instanceof WalWriteError) {
+            metrics.spansRejected.inc({ reason: 'log_write_failed' }, spans);
+            return refuseOtlp(c, {
+              status: 503,
+              message: error.message,
+              retryAfterSeconds: error.retryAfterSeconds,
             });
           }
           if (error instanceof IngestClosedError || error instanceof WalClosedError) {

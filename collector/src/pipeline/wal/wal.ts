@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, stat, unlink } from 'node:fs/promises';
 import type { Checkpoint, WalRange } from './checkpoint.ts';
 import { freshCheckpoint, readCheckpoint, syncDir, writeCheckpoint } from './checkpoint.ts';
-import { WalClosedError, WalFullError, WalRecordTooLargeError } from './errors.ts';
+import { WalClosedError, WalFullError, WalRecordTooLargeError, WalWriteError } from './errors.ts';
 import { frameSize, HEADER_BYTES, MAX_RECORD_BYTES, parseFrame, writeFrame } from './record.ts';
 import type { Segment } from './segments.ts';
 import { listSegments, readAt, segmentPath, writeAllAt } from './segments.ts';
@@ -58,8 +58,10 @@ export interface WalStats {
   queuedAppends: number;
   /** Group commits (one write + one fsync each) since open. */
   groupCommits: number;
-  /** Why the log stopped taking writes (a failed write or fsync), else null. */
+  /** Why the log stopped taking writes (a failed fsync, or a write it could not undo), else null. */
   failed: string | null;
+  /** Appends refused since open because their bytes could not be written (the log went on). */
+  writeFailures: number;
 }
 
 interface QueuedAppend {
@@ -107,6 +109,7 @@ export class Wal {
   private appendedBytes = 0;
   private committedEntries = 0;
   private groupCommits = 0;
+  private writeFailures = 0;
   private failure: Error | null = null;
   private closed = false;
 
@@ -264,6 +267,10 @@ export class Wal {
         try {
           await this.roll();
         } catch (err) {
+          if (err instanceof WalWriteError) {
+            this.rejectFrom(group, i, err);
+            return;
+          }
           this.failure = err as Error;
           continue;
         }
@@ -289,13 +296,39 @@ export class Wal {
       }
       try {
         await writeAllAt(this.activeHandle, buf, active.size);
-        if (this.fsync) await this.activeHandle.datasync();
       } catch (err) {
-        // After a failed write or fsync the page cache and the disk may disagree: stop taking writes.
-        this.failure = err as Error;
-        await this.activeHandle.truncate(active.size).catch(() => {});
-        this.rejectFrom(group, i, new WalClosedError(`WAL write failed: ${(err as Error).message}`));
+        // None of the group is acknowledged: once its partial bytes are cut off
+        // (durably, or a crash could bring back whole records the clients were
+        // told failed), the log is as before and the next append may succeed.
+        const restored = await this.activeHandle
+          .truncate(active.size)
+          .then(() => (this.fsync ? this.activeHandle.datasync() : undefined))
+          .then(
+            () => true,
+            () => false,
+          );
+        if (!restored) this.failure = err as Error;
+        this.rejectFrom(
+          group,
+          i,
+          restored
+            ? new WalWriteError(err, this.retryAfterSeconds)
+            : new WalClosedError(`WAL write failed: ${(err as Error).message}`),
+        );
         return;
+      }
+      if (this.fsync) {
+        try {
+          await this.activeHandle.datasync();
+        } catch (err) {
+          // After a failed fsync the kernel may have dropped the dirty pages: what
+          // the file holds is unknown, so stop taking writes until a restart
+          // recovers the log from what is really on disk.
+          this.failure = err as Error;
+          await this.activeHandle.truncate(active.size).catch(() => {});
+          this.rejectFrom(group, i, new WalClosedError(`WAL write failed: ${(err as Error).message}`));
+          return;
+        }
       }
       active.size += bytes;
       this.groupCommits++;
@@ -313,6 +346,7 @@ export class Wal {
   }
 
   private rejectFrom(group: QueuedAppend[], from: number, err: Error): void {
+    if (err instanceof WalWriteError) this.writeFailures += group.length - from;
     for (let k = from; k < group.length; k++) {
       const entry = group[k] as QueuedAppend;
       this.queuedBytes -= frameSize(entry.payload.byteLength);
@@ -320,13 +354,28 @@ export class Wal {
     }
   }
 
+  /**
+   * Opens the next segment. A file that cannot be created changes nothing
+   * (`WalWriteError`: the append waiting for it is refused, the next tries
+   * again); a failure after it exists leaves the directory's state unknown.
+   */
   private async roll(): Promise<void> {
     const base = this.endPosition;
     const seg: Segment = { base, size: 0, path: segmentPath(this.dir, base) };
-    const fh = await open(seg.path, 'wx');
-    // The new file's directory entry must be durable before records in it are acknowledged.
-    if (this.fsync) await syncDir(this.dir);
-    await this.activeHandle.close();
+    let fh: FileHandle;
+    try {
+      fh = await open(seg.path, 'wx');
+    } catch (err) {
+      throw new WalWriteError(err, this.retryAfterSeconds);
+    }
+    try {
+      // The new file's directory entry must be durable before records in it are acknowledged.
+      if (this.fsync) await syncDir(this.dir);
+      await this.activeHandle.close();
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
+    }
     this.activeHandle = fh;
     this.segments.push(seg);
   }
@@ -469,6 +518,7 @@ export class Wal {
       queuedAppends: this.queue.length,
       groupCommits: this.groupCommits,
       failed: this.failure?.message ?? null,
+      writeFailures: this.writeFailures,
     };
   }
 
