@@ -9,6 +9,7 @@ import { type Feedback, FeedbackSchema, feedbackKind } from '@oversight/conventi
 import type { Handler } from 'hono';
 import type { z } from 'zod';
 import { type FeedbackEntry, IngestClosedError, WalClosedError, WalFullError } from '../pipeline/index.ts';
+import { WalWriteError } from '../pipeline/wal/errors.ts';
 import type { AuthEnv } from './auth.ts';
 import type { JsonBodyEnv } from './json-body.ts';
 
@@ -38,6 +39,11 @@ export function feedbackRoute(
       if (error instanceof WalFullError) {
         c.header('retry-after', String(error.retryAfterSeconds));
         return c.json({ error: 'collector is at capacity (write-ahead log full); retry later' }, 503);
+      }
+      // Before the closed case: the log refused this append only (a disk full), and takes the retry.
+      if (error instanceof WalWriteError) {
+        c.header('retry-after', String(error.retryAfterSeconds));
+        return c.json({ error: error.message }, 503);
       }
       if (error instanceof IngestClosedError || error instanceof WalClosedError) {
         c.header('retry-after', String(RETRY_AFTER_CLOSING_SECONDS));

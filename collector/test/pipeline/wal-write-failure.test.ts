@@ -186,6 +186,22 @@ describe('/v1/traces while the log cannot write', () => {
 
       expect((await post()).status).toBe(200);
       expect(await pipeline.wal.read(0, 10, 1 << 20)).toHaveLength(1);
+
+      // Feedback goes through the same log, and says the same.
+      const thumb = () =>
+        app.request('/v1/feedback', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer wal-failure-key-001' },
+          body: JSON.stringify({ traceId: 'ab'.repeat(16), value: 'up' }),
+        });
+      failNextWriteHalfway(pipeline.wal);
+      const feedback = await thumb();
+      expect(feedback.status).toBe(503);
+      expect(feedback.headers.get('retry-after')).toBe('4');
+      expect(await feedback.json()).toEqual({
+        error: 'log cannot write: ENOSPC: no space left on device, write; retry later',
+      });
+      expect((await thumb()).status).toBe(202);
     } finally {
       await pipeline.ingest.stop({ drainTimeoutMs: 50 });
       await store.close();
