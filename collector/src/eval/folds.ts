@@ -1,7 +1,8 @@
 /**
- * Grouped, label-stratified k-fold splits. Rows that share a group (an explicit
- * `item_id`/`template_id`, or a near-duplicate cluster) land in the same fold,
- * so a held-out fold never contains a near copy of a training row.
+ * Grouped, label-stratified k-fold splits. Rows linked by an explicit
+ * `item_id`/`template_id` or by near-duplicate text land in the same fold, and
+ * so does everything linked to them in turn, so a held-out fold never contains
+ * a near copy of a training row.
  */
 import { seededRandom } from '@oversight/scorers';
 import type { LabelledRow } from './dataset.ts';
@@ -24,7 +25,12 @@ function jaccard(a: Set<string>, b: Set<string>): number {
   return inter / (a.size + b.size - inter);
 }
 
-/** Group key per row: the row's own group, else its cluster of word-3-gram Jaccard ≥ threshold. */
+/**
+ * Group key per row: its connected component when rows sharing an explicit
+ * group and rows whose word-3-gram Jaccard is ≥ threshold are linked. An id
+ * alone cannot stand for the group: datasets give copies of one text different
+ * ids (or none), and those copies must not straddle a split either.
+ */
 export function groupKeys(rows: readonly LabelledRow[], threshold = 0.5): string[] {
   const parent = rows.map((_, i) => i);
   const find = (i: number): number => {
@@ -34,6 +40,13 @@ export function groupKeys(rows: readonly LabelledRow[], threshold = 0.5): string
     }
     return i;
   };
+  const firstOfGroup = new Map<string, number>();
+  rows.forEach((r, i) => {
+    if (r.group === undefined) return;
+    const first = firstOfGroup.get(r.group);
+    if (first === undefined) firstOfGroup.set(r.group, i);
+    else parent[find(i)] = find(first);
+  });
   const sets = rows.map((r) => shingles(r.text));
   for (let i = 0; i < rows.length; i++) {
     const si = sets[i] as Set<string>;
@@ -41,10 +54,10 @@ export function groupKeys(rows: readonly LabelledRow[], threshold = 0.5): string
       const sj = sets[j] as Set<string>;
       // Jaccard ≥ t needs the smaller set to be at least t times the larger.
       if (Math.min(si.size, sj.size) < threshold * Math.max(si.size, sj.size)) continue;
-      if (jaccard(si, sj) >= threshold) parent[find(i)] = find(j);
+      if (find(i) !== find(j) && jaccard(si, sj) >= threshold) parent[find(i)] = find(j);
     }
   }
-  return rows.map((r, i) => (r.group !== undefined ? `g:${r.group}` : `c:${find(i)}`));
+  return rows.map((_, i) => `c:${find(i)}`);
 }
 
 /** Fold index (0..k-1) per row. */
