@@ -1,7 +1,9 @@
 /**
  * Rated generations → fine-tuning records in the field names Hugging Face
- * TRL's trainers read, conversational form (lists of `{role, content}`), so
- * the system prompt and earlier turns travel with the question:
+ * TRL's trainers read, conversational form (lists of OpenAI chat messages:
+ * `{role, content}`, an assistant's `tool_calls`, a result's `tool_call_id`),
+ * so the system prompt and earlier turns, tool calls included, travel with
+ * the question:
  *   KTO  {prompt, completion, label}     KTOTrainer (unpaired, desirable or not)
  *   DPO  {prompt, chosen, rejected}      DPOTrainer (and ORPO, CPO, …)
  *   SFT  {messages}                      SFTTrainer
@@ -13,9 +15,23 @@ import type { RatedGeneration } from './preference-query.ts';
 export const EXPORT_FORMATS = ['kto', 'dpo', 'sft'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
+/** An OpenAI chat tool call: `arguments` is JSON text. */
+export interface ChatToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/**
+ * An OpenAI chat message. An assistant turn that only calls tools has no
+ * `content`, as in OpenAI's fine-tuning examples.
+ */
 export interface ChatMessage {
   role: string;
-  content: string;
+  content?: string;
+  tool_calls?: ChatToolCall[];
+  /** On a `tool` message: the call it answers. */
+  tool_call_id?: string;
 }
 
 export interface KtoRecord {
@@ -63,7 +79,26 @@ export class ExportTally {
   }
 }
 
-const StoredMessages = z.array(z.object({ role: z.string(), content: z.string().default('') }).loose());
+/** Messages as the normalizer stores them in `input_messages` (LlmSpan's Message). */
+const StoredMessages = z.array(
+  z
+    .object({
+      role: z.string(),
+      content: z.string().default(''),
+      toolCalls: z
+        .array(
+          z.object({
+            id: z.string().default(''),
+            name: z.string().default(''),
+            arguments: z.string().default(''),
+          }),
+        )
+        .optional(),
+      toolCallId: z.string().optional(),
+    })
+    .loose(),
+);
+type StoredMessage = z.infer<typeof StoredMessages>[number];
 
 /**
  * System prompts and popular questions repeat on most rows, and masking costs
@@ -109,10 +144,79 @@ function conversation(row: RatedGeneration, mask: (text: string) => string): Cha
       if (!(error instanceof SyntaxError)) throw error;
     }
     const messages = StoredMessages.safeParse(parsed);
-    if (messages.success && messages.data.length > 0)
-      return messages.data.map((m) => ({ role: m.role, content: mask(m.content) }));
+    if (messages.success && messages.data.length > 0) return transcript(messages.data, mask);
   }
   return [{ role: 'user', content: mask(row.prompt_text) }];
+}
+
+/** Prefix of the ids made up for calls and results their emitter gave none. */
+const MADE_UP_CALL_ID = 'call_oversight_';
+
+/**
+ * Stored messages as an OpenAI chat transcript, the shape fine-tuning
+ * accepts: an assistant's calls as `tool_calls`, each result naming the call
+ * it answers. Some emitters give calls and results no ids, and a transcript
+ * without them is rejected, so they get made-up ones, a result answering the
+ * oldest call not yet answered.
+ */
+function transcript(messages: StoredMessage[], mask: (text: string) => string): ChatMessage[] {
+  const unanswered: string[] = [];
+  let madeUp = 0;
+  const makeId = () => `${MADE_UP_CALL_ID}${++madeUp}`;
+  return messages.map((m): ChatMessage => {
+    if (m.role === 'tool') {
+      const id = m.toolCallId || unanswered[0] || makeId();
+      const at = unanswered.indexOf(id);
+      if (at >= 0) unanswered.splice(at, 1);
+      return { role: 'tool', content: mask(m.content), tool_call_id: id };
+    }
+    if (m.role !== 'assistant' || !m.toolCalls || m.toolCalls.length === 0)
+      return { role: m.role, content: mask(m.content) };
+    const calls = m.toolCalls.map((call): ChatToolCall => {
+      const id = call.id || makeId();
+      unanswered.push(id);
+      return {
+        id,
+        type: 'function',
+        function: { name: call.name, arguments: maskArguments(call.arguments, mask) },
+      };
+    });
+    return m.content === ''
+      ? { role: 'assistant', tool_calls: calls }
+      : { role: 'assistant', content: mask(m.content), tool_calls: calls };
+  });
+}
+
+/**
+ * Masks the strings inside a call's JSON arguments rather than the JSON text:
+ * a masked number or a placeholder across a quote would leave arguments that
+ * are not JSON. Text that is not JSON (an emitter's, or cut by truncation) is
+ * masked as text.
+ */
+function maskArguments(text: string, mask: (text: string) => string): string {
+  if (text === '') return '{}';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    return mask(text);
+  }
+  let changed = false;
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const masked = mask(value);
+      if (masked !== value) changed = true;
+      return masked;
+    }
+    if (Array.isArray(value)) return value.map(walk);
+    if (value !== null && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, walk(v)]));
+    return value;
+  };
+  const masked = walk(parsed);
+  // Unchanged arguments keep the model's own text.
+  return changed ? JSON.stringify(masked) : text;
 }
 
 const assistant = (content: string): ChatMessage[] => [{ role: 'assistant', content }];

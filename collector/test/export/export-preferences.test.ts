@@ -274,6 +274,96 @@ describe.each(storeBackends())('system prompts on $name', (backend) => {
   });
 });
 
+describe.each(storeBackends())('agent turns on $name', (backend) => {
+  const T = 'project-tools';
+  const call = (id: string | undefined, name: string, args: unknown) => ({
+    role: 'assistant',
+    parts: [{ type: 'tool_call', ...(id ? { id } : {}), name, arguments: args }],
+  });
+  const result = (id: string | undefined, response: string) => ({
+    role: 'tool',
+    parts: [{ type: 'tool_call_response', ...(id ? { id } : {}), response }],
+  });
+  const seeded = seededStore(
+    backend,
+    [
+      {
+        ...gen(31, 'Where is order 42?', 'It arrives Friday.', {
+          turns: [call('call_1', 'track_order', { id: 42 }), result('call_1', 'in transit, arrives Friday')],
+        }),
+        project: T,
+      },
+      // An emitter that gives calls and results no ids; PII in the arguments.
+      {
+        ...gen(32, 'Email my invoice', 'Sent.', {
+          turns: [
+            call(undefined, 'send_invoice', { to: 'jane.doe@example.com', copies: 1 }),
+            result(undefined, 'sent to jane.doe@example.com'),
+          ],
+        }),
+        project: T,
+      },
+    ],
+    [
+      { ...thumbs(31, true), project: T },
+      { ...thumbs(32, true), project: T },
+    ],
+  );
+
+  it('SFT records are OpenAI chat transcripts: tool_calls on the assistant, tool_call_id on the result', async () => {
+    const { records } = await run(seeded.store, { format: 'sft', project: T });
+    expect(records).toEqual([
+      {
+        messages: [
+          sys,
+          { role: 'user', content: 'Where is order 42?' },
+          {
+            role: 'assistant',
+            tool_calls: [
+              { id: 'call_1', type: 'function', function: { name: 'track_order', arguments: '{"id":42}' } },
+            ],
+          },
+          { role: 'tool', content: 'in transit, arrives Friday', tool_call_id: 'call_1' },
+          ...bot('It arrives Friday.'),
+        ],
+      },
+      {
+        messages: [
+          sys,
+          { role: 'user', content: 'Email my invoice' },
+          {
+            role: 'assistant',
+            tool_calls: [
+              {
+                id: 'call_oversight_1',
+                type: 'function',
+                function: { name: 'send_invoice', arguments: '{"to":"<EMAIL_ADDRESS>","copies":1}' },
+              },
+            ],
+          },
+          { role: 'tool', content: 'sent to <EMAIL_ADDRESS>', tool_call_id: 'call_oversight_1' },
+          ...bot('Sent.'),
+        ],
+      },
+    ]);
+  });
+
+  it('KTO prompts carry the same transcript', async () => {
+    const { records } = await run(seeded.store, { format: 'kto', project: T, maskPii: false });
+    expect(records[0].prompt[2]).toEqual({
+      role: 'assistant',
+      tool_calls: [
+        { id: 'call_1', type: 'function', function: { name: 'track_order', arguments: '{"id":42}' } },
+      ],
+    });
+    expect(records[0].prompt[3]).toEqual({
+      role: 'tool',
+      content: 'in transit, arrives Friday',
+      tool_call_id: 'call_1',
+    });
+  });
+});
+
 describe('near-identical prompts', () => {
   it('measures word-bigram overlap', () => {
     const a = new Set(['a b', 'b c', 'c d']);
