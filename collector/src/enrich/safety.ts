@@ -1,4 +1,17 @@
-import type { ScoreResult, TextScorer } from '@oversight/scorers';
+import {
+  createJailbreakScorer,
+  createPromptInjectionScorer,
+  createRefusalScorer,
+  createToxicityScorer,
+  jailbreakModel,
+  PII_SCORER_VERSION,
+  promptInjectionModel,
+  refusalModel,
+  type ScoreResult,
+  scorePii,
+  type TextScorer,
+  toxicityModel,
+} from '@oversight/scorers';
 import type { LlmSpan } from '../normalize/llm-span.ts';
 import { answerText, latestUserText } from '../normalize/text-views.ts';
 import type { Evaluation } from './evaluation.ts';
@@ -21,11 +34,59 @@ export interface SafetyEnricherOptions {
   thresholds?: Record<string, number>;
 }
 
+/**
+ * The shipped scorers, rebuilt at another threshold through their own options,
+ * so what depends on the threshold besides the label (the explanation's
+ * verdict, PII counting only confident findings) follows the override too.
+ */
+const AT_THRESHOLD: Record<string, (threshold: number) => TextScorer> = {
+  pii: (threshold) => ({
+    name: 'pii',
+    version: PII_SCORER_VERSION,
+    threshold,
+    score: (text) => scorePii(text, threshold),
+  }),
+  toxicity: (threshold) => createToxicityScorer(toxicityModel, { threshold }),
+  jailbreak: (threshold) => createJailbreakScorer(jailbreakModel, { threshold }),
+  prompt_injection: (threshold) => createPromptInjectionScorer(promptInjectionModel, { threshold }),
+  refusal: (threshold) => createRefusalScorer(refusalModel, { threshold }),
+};
+
+/** The scorer at `threshold` when it is a shipped one, known by its version (rules and weights). */
+function rebuiltAt(scorer: TextScorer, threshold: number): TextScorer | undefined {
+  const rebuilt = AT_THRESHOLD[scorer.name]?.(threshold);
+  return rebuilt && rebuilt.version === scorer.version ? rebuilt : undefined;
+}
+
+/** `toxicity 0.76 < 0.99`: the header the linear scorers open their explanation with. */
+function verdictHead(name: string, score: number, threshold: number): string {
+  return `${name} ${score.toFixed(2)} ${score >= threshold ? '≥' : '<'} ${threshold}`;
+}
+
+/**
+ * The explanation under the threshold in force: it opens with that threshold's
+ * verdict. A header stating the scorer's own threshold is replaced rather than
+ * kept, since it would contradict the stored label.
+ */
+function explainAt(name: string, result: ScoreResult, threshold: number): string {
+  const inForce = verdictHead(name, result.score, threshold);
+  const own = verdictHead(name, result.score, result.threshold);
+  const text = result.explanation;
+  const startsWith = (head: string) => text === head || text.startsWith(`${head}: `);
+  if (startsWith(inForce)) return text;
+  const body = startsWith(own) ? text.slice(own.length + 2) : text;
+  return body === '' ? inForce : `${inForce}: ${body}`;
+}
+
 export function createSafetyEnricher(scorers: readonly TextScorer[], options: SafetyEnricherOptions = {}) {
-  const inputScorers = scorers.filter((s) => INPUT_SCORERS.has(s.name));
-  const outputScorers = scorers.filter((s) => OUTPUT_SCORERS.has(s.name));
-  const labelBook = createLabelBook(scorers);
   const thresholds = options.thresholds ?? {};
+  const atThreshold = (scorer: TextScorer): TextScorer => {
+    const threshold = thresholds[scorer.name];
+    return threshold === undefined ? scorer : (rebuiltAt(scorer, threshold) ?? scorer);
+  };
+  const inputScorers = scorers.filter((s) => INPUT_SCORERS.has(s.name)).map(atThreshold);
+  const outputScorers = scorers.filter((s) => OUTPUT_SCORERS.has(s.name)).map(atThreshold);
+  const labelBook = createLabelBook(scorers);
 
   /** The scorer's own verdict, or the verdict at the configured threshold. */
   const labelFor = (scorer: TextScorer, result: ScoreResult): string => {
@@ -35,6 +96,11 @@ export function createSafetyEnricher(scorers: readonly TextScorer[], options: Sa
     const labels = labelBook.labels(scorer.name);
     if (!labels) return result.label;
     return result.score >= threshold ? labels.positive : labels.negative;
+  };
+
+  const explanationFor = (scorer: TextScorer, result: ScoreResult): string => {
+    const threshold = thresholds[scorer.name];
+    return threshold === undefined ? result.explanation : explainAt(scorer.name, result, threshold);
   };
 
   const run = (span: LlmSpan, target: 'input' | 'output', text: string, list: readonly TextScorer[]) =>
@@ -54,7 +120,7 @@ export function createSafetyEnricher(scorers: readonly TextScorer[], options: Sa
           target,
           score: result.score,
           label: labelFor(scorer, result),
-          explanation: result.explanation,
+          explanation: explanationFor(scorer, result),
           evaluatorVersion: result.version,
           source: 'collector',
           timeUnixNano: span.endTimeUnixNano,

@@ -183,6 +183,45 @@ describe('createSafetyEnricher', () => {
     expect(labels.pii).toBe('no_pii');
   });
 
+  it('explains the verdict of the configured threshold, not the shipped one', () => {
+    const span = step('chat', {
+      inputMessages: [{ role: 'user', content: 'you stupid idiot, I am John Smith, call 415-555-0132' }],
+      outputMessages: [],
+    });
+    const real = [shipped.toxicity, shipped.pii] as TextScorer[];
+    const byName = (rows: ReturnType<ReturnType<typeof createSafetyEnricher>>) =>
+      Object.fromEntries(rows.map((r) => [r.evaluator, r]));
+    const shippedRows = byName(createSafetyEnricher(real)(span));
+    expect(shippedRows.toxicity).toMatchObject({ label: 'toxic' });
+    expect(shippedRows.toxicity?.explanation).toMatch(/^toxicity 0\.76 ≥ 0\.5: rule:you_are_insult/);
+    expect(shippedRows.pii).toMatchObject({ label: 'pii', explanation: 'PERSON ×1, PHONE_NUMBER ×1' });
+
+    const strict = byName(createSafetyEnricher(real, { thresholds: { toxicity: 0.99, pii: 0.99 } })(span));
+    expect(strict.toxicity?.score).toBeCloseTo(0.758, 3);
+    expect(strict.toxicity?.label).toBe('non_toxic');
+    expect(strict.toxicity?.explanation).toBe('toxicity 0.76 < 0.99: rule:you_are_insult "you stupid idiot"');
+    expect(strict.pii?.score).toBeCloseTo(0.95, 3);
+    expect(strict.pii).toMatchObject({
+      label: 'no_pii',
+      explanation: 'pii 0.95 < 0.99: only low-confidence candidates',
+    });
+
+    // A scorer the collector cannot rebuild keeps its evidence under the threshold's verdict.
+    const custom = keywordScorer('toxicity', 'idiot', ['toxic', 'non_toxic']).scorer;
+    const [row] = createSafetyEnricher([custom], { thresholds: { toxicity: 0.95 } })(span);
+    expect(row).toMatchObject({
+      score: 0.9,
+      label: 'non_toxic',
+      explanation: 'toxicity 0.90 < 0.95: found "idiot"',
+    });
+    const linearLike: TextScorer = {
+      ...custom,
+      score: (text) => ({ ...custom.score(text), explanation: 'toxicity 0.90 ≥ 0.5: rule:x "idiot"' }),
+    };
+    const [relabelled] = createSafetyEnricher([linearLike], { thresholds: { toxicity: 0.95 } })(span);
+    expect(relabelled?.explanation).toBe('toxicity 0.90 < 0.95: rule:x "idiot"');
+  });
+
   it('learns labels of a scorer it knows nothing about from its results', () => {
     const custom = keywordScorer('custom_check', 'bad', ['bad_stuff', 'fine']).scorer;
     const book = createLabelBook([custom]);
