@@ -1,4 +1,4 @@
-import type { TextScorer } from '@oversight/scorers';
+import type { Evidence, TextScorer } from '@oversight/scorers';
 import { diagnoseOnce, errorName } from './safe.ts';
 import { loadScorers } from './scorers-loader.ts';
 
@@ -90,23 +90,38 @@ export function parseBool(value: string | undefined): boolean | undefined {
   return undefined;
 }
 
+/**
+ * Replaces each located evidence range with `render(kind)`. Overlapping ranges
+ * are masked as their union under the first one's kind: skipping the later
+ * range would leave its tail in clear.
+ */
+export function maskRanges(
+  text: string,
+  evidence: readonly Evidence[],
+  render: (kind: string) => string,
+): string {
+  const ranges = evidence
+    .filter((e) => e.start !== undefined && e.end !== undefined && (e.end as number) > (e.start as number))
+    .map((e) => ({ kind: e.kind, start: e.start as number, end: e.end as number }))
+    .sort((a, b) => a.start - b.start);
+  const merged: { kind: string; start: number; end: number }[] = [];
+  for (const r of ranges) {
+    const last = merged.at(-1);
+    if (last && r.start < last.end) last.end = Math.max(last.end, r.end);
+    else merged.push({ ...r });
+  }
+  let out = '';
+  let at = 0;
+  for (const r of merged) {
+    out += `${text.slice(at, r.start)}${render(r.kind)}`;
+    at = r.end;
+  }
+  return out + text.slice(at);
+}
+
 /** Replaces each piece of PII evidence with its kind, e.g. `[EMAIL_ADDRESS]`. */
 export function maskWith(scorer: TextScorer): Masker {
-  return (text) => {
-    const spans = scorer
-      .score(text)
-      .evidence.filter((e) => e.start !== undefined && e.end !== undefined && e.end > e.start)
-      .sort((a, b) => (a.start ?? 0) - (b.start ?? 0));
-    let out = '';
-    let at = 0;
-    for (const e of spans) {
-      const start = e.start ?? 0;
-      if (start < at) continue;
-      out += `${text.slice(at, start)}[${e.kind}]`;
-      at = e.end ?? start;
-    }
-    return out + text.slice(at);
-  };
+  return (text) => maskRanges(text, scorer.score(text).evidence, (kind) => `[${kind}]`);
 }
 
 function loadPiiMasker(): Masker | undefined {

@@ -13,6 +13,7 @@ import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry
 import * as C from '@oversight/conventions/attributes';
 import type { ContextIndex, Evidence, TextScorer } from '@oversight/scorers';
 import { z } from 'zod';
+import { maskRanges } from './content.ts';
 import { activeContentPolicy, capturePolicyValue } from './rag/capture.ts';
 import { contentId } from './rag/documents.ts';
 import { reportInternal } from './safe.ts';
@@ -320,29 +321,9 @@ function warnOnce(message: string): void {
   }
 }
 
-/**
- * Masks evidence ranges with `<KIND>`, for categories without a dedicated
- * masker. Overlapping ranges are masked as their union under the first one's
- * kind: skipping the later range would leave its tail in clear.
- */
+/** Masks evidence ranges with `<KIND>`, for categories without a dedicated masker. */
 function maskEvidence(text: string, evidence: readonly Evidence[]): string {
-  const ranges = evidence
-    .filter((e) => e.start !== undefined && e.end !== undefined && (e.end as number) > (e.start as number))
-    .map((e) => ({ kind: e.kind, start: e.start as number, end: e.end as number }))
-    .sort((a, b) => a.start - b.start);
-  const merged: { kind: string; start: number; end: number }[] = [];
-  for (const r of ranges) {
-    const last = merged.at(-1);
-    if (last && r.start < last.end) last.end = Math.max(last.end, r.end);
-    else merged.push({ ...r });
-  }
-  let out = '';
-  let at = 0;
-  for (const r of merged) {
-    out += `${text.slice(at, r.start)}<${r.kind}>`;
-    at = r.end;
-  }
-  return out + text.slice(at);
+  return maskRanges(text, evidence, (kind) => `<${kind}>`);
 }
 
 /** Evidence that carried the verdict: scorers also list near-threshold candidates for review. */

@@ -1,4 +1,4 @@
-import type { TextScorer } from '@oversight/scorers';
+import type { Evidence, TextScorer } from '@oversight/scorers';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
@@ -101,6 +101,34 @@ describe('PII masking', () => {
       },
     };
     expect(maskWith(fake)('mail bob@example.com now')).toBe('mail [EMAIL_ADDRESS] now');
+  });
+
+  it('masks overlapping evidence as the union of the ranges', () => {
+    const evidence: Evidence[] = [];
+    const fake: TextScorer = {
+      name: 'pii',
+      version: '1',
+      threshold: 0.5,
+      score: () => ({
+        name: 'pii',
+        score: 1,
+        label: 'pii',
+        flagged: true,
+        threshold: 0.5,
+        explanation: '',
+        version: '1',
+        evidence,
+      }),
+    };
+    const text = 'id 123-45-6789 and Jane Q Doe here';
+    // "123-45" and "45-6789" overlap; "Jane Q" is inside "Jane Q Doe", which starts at the same place.
+    evidence.push(
+      { kind: 'PHONE_NUMBER', start: 7, end: 14 },
+      { kind: 'US_SSN', start: 3, end: 9 },
+      { kind: 'PERSON', start: 19, end: 25 },
+      { kind: 'PERSON', start: 19, end: 29 },
+    );
+    expect(maskWith(fake)(text)).toBe('id [US_SSN] and [PERSON] here');
   });
 
   it('never leaks text when masking is on: masked by the scorers package, or withheld', () => {
