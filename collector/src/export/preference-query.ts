@@ -236,6 +236,11 @@ function spanRange(
   return { sql: parts.length > 0 ? parts.join(' AND ') : '1', params };
 }
 
+/** The llm_spans columns a rated generation is built from, its sort key among them. */
+const GENERATION_COLUMNS = `project_id, service_name, operation, timestamp, trace_id, span_id, request_model,
+               response_model, topic_id, input_messages, system_instructions, prompt_text, completion_text,
+               groundedness, hallucinated`;
+
 /**
  * Rated generations found in llm_spans between two places in its order,
  * ordered the same way: llm_spans is read once over all slices, contiguous
@@ -283,12 +288,19 @@ FROM (
              .split(', ')
              .map((c, i) => `${c} AS k${i}`)
              .join(', ')}
-    FROM ${spans} AS g
+    FROM (
+        -- One row per generation: llm_spans is a plain MergeTree, so a request an OTLP exporter resent after
+        -- the collector had accepted it is stored again, and every copy would join its votes. Copies share
+        -- their sort key, so they fall in the same slice.
+        SELECT ${GENERATION_COLUMNS}
+        FROM ${spans} AS g
+        WHERE notEmpty(g.completion_text)
+          AND ({project:String} = '' OR g.project_id = {project:String})
+          AND ${range}
+          AND ({topic:String} = '' OR toString(g.topic_id) = {topic:String})
+        LIMIT 1 BY project_id, trace_id, span_id
+    ) AS g
     INNER JOIN rated AS r ON g.project_id = r.project_id AND g.trace_id = r.trace_id AND g.span_id = r.span_id
-    WHERE notEmpty(g.completion_text)
-      AND ({project:String} = '' OR g.project_id = {project:String})
-      AND ${range}
-      AND ({topic:String} = '' OR toString(g.topic_id) = {topic:String})
 )
 ${where ? `WHERE ${where}` : ''}
 ${ordered ? 'ORDER BY k0, k1, k2, k3, k4, k5, k6' : ''}`;

@@ -364,6 +364,48 @@ describe.each(storeBackends())('agent turns on $name', (backend) => {
   });
 });
 
+describe.each(storeBackends())('spans delivered twice on $name', (backend) => {
+  const R = 'project-retry';
+  const inR = (g: Generation): Generation => ({ ...g, project: R });
+  const once = [
+    inR(gen(41, 'Is there a free trial?', 'Yes, 14 days.')),
+    inR(gen(42, 'Is there a free trial?', 'No.')),
+    inR(gen(43, 'Do you ship abroad?', 'Yes, to the EU.')),
+  ];
+  // An OTLP exporter resent a request the collector had accepted: every span is stored twice.
+  const seeded = seededStore(
+    backend,
+    [...once, ...once],
+    [
+      { ...thumbs(41, true), project: R },
+      { ...thumbs(42, false), project: R },
+      { ...thumbs(43, true), project: R, spanId: undefined },
+    ],
+  );
+
+  it('KTO and SFT write each generation once, in any slicing', async () => {
+    for (const sliceRows of [1, 50_000]) {
+      const kto = await run(seeded.store, { format: 'kto', project: R, sliceRows });
+      expect(kto.records.map((r) => [r.completion[0].content, r.label])).toEqual([
+        ['Yes, 14 days.', true],
+        ['No.', false],
+        ['Yes, to the EU.', true],
+      ]);
+      expect(kto.summary).toMatchObject({ generations: 3, written: 3 });
+      const sft = await run(seeded.store, { format: 'sft', project: R, sliceRows });
+      expect(sft.records.map((r) => r.messages.at(-1).content)).toEqual(['Yes, 14 days.', 'Yes, to the EU.']);
+    }
+  });
+
+  it('DPO uses each answer once', async () => {
+    const { summary, records } = await run(seeded.store, { format: 'dpo', project: R });
+    expect(records).toEqual([
+      { prompt: user('Is there a free trial?'), chosen: bot('Yes, 14 days.'), rejected: bot('No.') },
+    ]);
+    expect(summary).toMatchObject({ generations: 3, kinds: { thumbs_pair: 1 }, skipped: { unpaired: 1 } });
+  });
+});
+
 describe('near-identical prompts', () => {
   it('measures word-bigram overlap', () => {
     const a = new Set(['a b', 'b c', 'c d']);
