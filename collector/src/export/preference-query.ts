@@ -132,18 +132,25 @@ rated AS (
 )`;
 
 /**
+ * Which generation feedback naming no span rates: the trace's newest answer
+ * to the user, before the app's own steps after it (a title, a guard of the
+ * answer: app_step), as `answer_votes` takes it (migration 024).
+ */
+const ANSWER_FIRST = "(app_step = '', timestamp)";
+
+/**
  * `gens`: the generations of the traces in `fb` (ids and time);
- * `latest`: each trace's last one, which feedback naming no span rates.
+ * `latest`: each trace's newest answer (`ANSWER_FIRST`), which feedback naming no span rates.
  */
 function generationCtes(spans: string): string {
   return `gens AS (
-    SELECT project_id, trace_id, span_id, timestamp
+    SELECT project_id, trace_id, span_id, timestamp, app_step
     FROM ${spans}
     WHERE ${COMPLETED} AND ${IN_PROJECT}
       AND (project_id, trace_id) IN (SELECT project_id, trace_id FROM fb)
 ),
 latest AS (
-    SELECT project_id, trace_id, argMax(span_id, timestamp) AS span_id
+    SELECT project_id, trace_id, argMax(span_id, ${ANSWER_FIRST}) AS span_id
     FROM gens GROUP BY project_id, trace_id
 )`;
 }
@@ -262,7 +269,7 @@ ${feedbackCte(feedback, sliceTraces)},
 latest AS (
     -- Traces with feedback that names no span: their last generation may lie outside the slice.
     -- Read from the feedback table's narrow columns rather than from fb, which would run fb twice.
-    SELECT project_id, trace_id, argMax(span_id, timestamp) AS span_id
+    SELECT project_id, trace_id, argMax(span_id, ${ANSWER_FIRST}) AS span_id
     FROM ${spans}
     WHERE ${COMPLETED} AND ${IN_PROJECT}
       AND (project_id, trace_id) IN (

@@ -42,6 +42,12 @@ const generations: Generation[] = [
   gen(1, 'How do I reset my password?', 'Open Settings, then Security.'),
   // An earlier draft in the same trace: feedback without a span id rates the last generation, not this.
   gen(1, 'How do I reset my password?', 'draft answer', { span: spanId(101), at: 0n }),
+  // The app's own step after the answer (a title for the chat): newest, yet not what the user rated.
+  gen(1, 'Title this chat in three words.', 'Password reset help', {
+    span: spanId(201),
+    at: 2_000n,
+    appStep: 'quotes',
+  }),
   gen(2, 'how do i reset my PASSWORD', 'I cannot help with that.', { groundedness: 0.2, hallucinated: 1 }),
   // Near-identical (word-bigram Jaccard 0.9 of the canonical forms) → paired.
   gen(3, 'What are your opening hours on Sunday?', 'We open at 10 on Sundays.'),
