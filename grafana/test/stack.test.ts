@@ -154,7 +154,16 @@ describe('ClickHouse server configuration', () => {
     const collectorPasswordVar = /from_env="(\w+)"/.exec(collectorUser)?.[1] as string;
     expect(clickhouseEnv[collectorPasswordVar]).toBe(collector.CLICKHOUSE_PASSWORD);
     expect(collectorUser).toContain('GRANT INSERT, SELECT ON oversight.*');
-    expect(collectorUser).not.toMatch(/GRANT ALL|DROP|TRUNCATE/);
+    expect(collectorUser).not.toMatch(/GRANT ALL|TRUNCATE|DROP DATABASE/);
+    // Drops only where a statement needs one: views a migration replaces, the export's work tables.
+    const drops = [...collectorUser.matchAll(/GRANT ([^<]*DROP[^<]*) ON ([^<]+)</g)].map((m) => [
+      m[1]?.split(', ').filter((p) => p.startsWith('DROP')),
+      m[2],
+    ]);
+    expect(drops).toEqual([
+      [['DROP VIEW'], 'oversight.*'],
+      [['DROP TABLE'], 'oversight.export_dpo_*'],
+    ]);
     // Mutations only where the trace stage needs them: quality columns and superseded scores.
     const mutations = [
       ...collectorUser.matchAll(/GRANT ([^<]*ALTER (?:UPDATE|DELETE)[^<]*) ON ([^<]+)</g),
