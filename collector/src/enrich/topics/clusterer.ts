@@ -672,7 +672,10 @@ export class TopicClusterer {
       id = hashId(s.projectId, s.embedderId, WORDLESS, String(salt));
     const live = s.byId.get(id);
     const topic = live ?? this.found(s, question, q.length, at, WORDLESS);
-    this.add(s, topic, question, q, [], at);
+    // Counted as every question is, so the space's vocabulary and its topics agree on how many there were.
+    const terms = contentTerms(question);
+    s.vocabulary.countQuestion(terms);
+    this.add(s, topic, question, q, terms, at);
     if (!live && s.topics.length > this.maxTopics) this.evict(s, topic);
     return {
       topicId: topic.id,

@@ -847,6 +847,9 @@ describe('TopicClusterer', () => {
       const topics = c.topics('p1');
       expect(topics.find((t) => t.topicId === ids[0])?.size).toBe(wordless.length);
       expect(topics.length).toBe(2);
+      // Counted in the space's vocabulary as any question is.
+      const [space] = [...c.vocabularies()];
+      expect(space?.vocabulary.questions).toBe(wordless.length + CARD.length);
       // Another project's thumbs are its own topic.
       expect(c.assign('p2', '👍')).not.toBe(ids[0]);
 
