@@ -1259,7 +1259,10 @@ export class TopicClusterer {
       s.questions += size;
       // A space whose vocabulary was stored has these questions counted already.
       if (!s.vocabularyKept) s.vocabulary.countQuestions(size, terms);
-      else (s.fromTopics ??= new ProjectTerms()).countQuestions(size, terms);
+      else {
+        s.fromTopics ??= new ProjectTerms();
+        s.fromTopics.countQuestions(size, terms);
+      }
       s.unnamed = true;
       const { gap_count, graded, gap_score_sum } = r;
       if (gap_count > 0 || graded > 0)
