@@ -577,7 +577,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     if (context?.more) return { rows: {} };
     const out: Record<string, Row[]> = {};
     const add = (table: string, list: readonly Row[]) => {
-      if (list.length > 0) (out[table] ??= []).push(...list);
+      if (list.length > 0) out[table] = [...(out[table] ?? []), ...list];
     };
     // Rows a failed write left: older than this round's, so a newer row of the same key wins.
     for (const { table, rows } of unwritten.rows) add(table, rows);
