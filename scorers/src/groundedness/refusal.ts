@@ -99,7 +99,10 @@ export function readRefusal(answer: string): RefusalReading {
     weight += claimWeight(c);
   });
   if (!declining.includes(true)) return { refusal: false, hedged: false, rest: answer };
-  return { refusal: weight < CLAIM_WORDS, hedged: true, rest: kept.join(' ') };
+  // One clause a line: a clause cut at ", but" has no full stop, and joined by a space it would
+  // run into the next sentence as one claim that is nowhere in the answer (the guard could not
+  // point at it, and would mask the whole answer).
+  return { refusal: weight < CLAIM_WORDS, hedged: true, rest: kept.join('\n') };
 }
 
 export function isRefusal(answer: string): boolean {

@@ -139,6 +139,13 @@ describe('groundedness', () => {
     expect(isRefusal("I can't confirm the date, but the store opened in 1995.")).toBe(false);
     const ok = groundedness("Refunds are accepted within 30 days. I'm not sure about gift cards.", context);
     expect(ok).toMatchObject({ label: 'grounded', refusal: false, hedged: true, claims: 1, unsupported: [] });
+    // A clause cut before its hedge stays its own claim, as written in the answer.
+    const cut = groundedness(
+      "Refunds are accepted within 30 days at any store, but I'm not sure about gift cards. Shipping is free in Berlin.",
+      context,
+    );
+    expect(cut).toMatchObject({ hedged: true, refusal: false, claims: 2 });
+    expect(cut.unsupported.map((u) => u.claim)).toEqual(['Shipping is free in Berlin.']);
   });
 
   it('still reads a refusal with courtesies or a pointer elsewhere as a refusal', () => {
@@ -298,6 +305,18 @@ describe('text helpers', () => {
   it('folds a scale word into a number of any size', () => {
     const t = tokenize('It booked 4,213 million dollars and 1,200 thousand units.');
     expect(t.filter((x) => x.number !== undefined).map((x) => x.number)).toEqual([4.213e9, 1.2e6]);
+  });
+
+  it('folds only a scale word right after its number, not one across punctuation or a compound', () => {
+    const numbers = (text: string) =>
+      tokenize(text).flatMap((x) => (x.number === undefined ? [] : [x.number]));
+    expect(numbers('In 2021, billion-dollar deals rose 20%.')).toEqual([2021, 1e9, 20]);
+    expect(numbers('By 2030 billion-dollar rounds were rare.')).toEqual([2030, 1e9]);
+    expect(numbers('It raised 3\u00a0million.')).toEqual([3e6]);
+    const r = groundedness('In 2021, billion-dollar deals rose 20%.', [
+      'Billion-dollar deals rose 20% in 2021.',
+    ]);
+    expect(r).toMatchObject({ label: 'grounded', unsupported: [] });
   });
 
   it('takes a rounded large figure in other units as support, a changed one not', () => {
