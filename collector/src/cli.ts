@@ -51,9 +51,10 @@ const storeOptions = (): Option[] => [
     '--cluster <name>',
     'ClickHouse cluster: DDL ON CLUSTER with Replicated + Distributed tables',
   ).env('OVERSIGHT_CLUSTER'),
-  new Option('--ttl-days <days>', 'raw rows expire after this many days; 0 keeps them').env(
-    'OVERSIGHT_TTL_DAYS',
-  ),
+  new Option(
+    '--ttl-days <days>',
+    'raw rows expire after this many days; 0 keeps them (default: 30 for new tables; given, it changes existing ones)',
+  ).env('OVERSIGHT_TTL_DAYS'),
 ];
 
 const startOptions = (): Option[] => [
@@ -223,7 +224,7 @@ addOptions(
   const config = resolveConfig(toConfig(options));
   const statements = renderSchema({
     database: config.database,
-    ttlDays: config.ttlDays,
+    ...(config.ttlDays !== undefined ? { ttlDays: config.ttlDays } : {}),
     ...(config.cluster ? { cluster: config.cluster } : {}),
   });
   process.stdout.write(`${statements.join(';\n\n')};\n`);

@@ -33,8 +33,12 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier')
     .optional(),
-  /** Raw rows expire after this many days (0 keeps them); roll-ups keep 400 days. */
-  ttlDays: z.coerce.number().int().nonnegative().default(30),
+  /**
+   * Raw rows expire after this many days (0 keeps them); roll-ups keep 400
+   * days. Unset, new tables get 30 and existing tables keep theirs: only a
+   * value the operator gave changes a table that exists (`syncTtl`).
+   */
+  ttlDays: z.coerce.number().int().nonnegative().optional(),
   /** `key=project,key2=project2`, or a path to a YAML/JSON file mapping keys to projects. */
   apiKeys: z.string().default(''),
   /** Accept requests without a key (project `default`): for the local demo only. */

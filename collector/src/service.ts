@@ -49,7 +49,7 @@ export function openConfiguredStore(config: Config): Promise<Store> {
     password: config.clickhousePassword,
     database: config.database,
     dataDir: config.dataDir,
-    ttlDays: config.ttlDays,
+    ...(config.ttlDays !== undefined ? { ttlDays: config.ttlDays } : {}),
     ...(config.cluster ? { cluster: config.cluster } : {}),
   });
 }

@@ -150,6 +150,8 @@ export interface TtlRule {
   table: string;
   expression: string;
   days: number;
+  /** A roll-up's (`rollupTtlDays`), not a raw table's (`ttlDays`). */
+  rollup: boolean;
 }
 
 const TTL_TABLE =
@@ -176,6 +178,7 @@ export function ttlRules(options: DdlOptions, migrations: Migration[] = loadMigr
         table: assertIdentifier(cluster ? `${name}_local` : name, 'table'),
         expression,
         days: Math.max(0, Math.floor(days)),
+        rollup: kind !== 'ttl',
       });
     }
   }

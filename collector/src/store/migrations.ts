@@ -83,16 +83,22 @@ const describeTtl = (days: number) =>
 /**
  * A table's TTL is set by its CREATE TABLE IF NOT EXISTS, which does nothing
  * once the table exists: a changed `--ttl-days` would never reach a database
- * created before. So the TTL each table has is compared with the configured
- * one and changed where they differ. Existing rows are judged by the new TTL
- * at once (ClickHouse materializes a modified TTL in the background).
+ * created before. So where the operator gave the days (`ttlDays`, and
+ * `rollupTtlDays` for the roll-ups), each table's TTL is compared with them
+ * and changed where they differ. Only that: a default is no one's choice (an
+ * `oversight migrate` without the flag must not shorten a 90-day
+ * deployment), and a TTL not of the templates' form was written by hand and
+ * is left as it is. Existing rows are judged by the new TTL at once
+ * (ClickHouse materializes a modified TTL in the background), so a change
+ * that fails (a user without ALTER TTL) is said and the start goes on.
  */
 export async function syncTtl(
   target: MigrationTarget,
   options: MigrateOptions,
   migrations: Migration[] = loadMigrations(),
 ): Promise<void> {
-  const rules = ttlRules(options, migrations);
+  const given = (rule: TtlRule) => (rule.rollup ? options.rollupTtlDays : options.ttlDays) !== undefined;
+  const rules = ttlRules(options, migrations).filter(given);
   if (rules.length === 0) return;
   const database = assertIdentifier(options.database, 'database');
   const cluster =
@@ -110,6 +116,10 @@ export async function syncTtl(
   for (const rule of rules) {
     const days = before.get(rule.table);
     if (days === undefined || days === rule.days) continue;
+    if (Number.isNaN(days)) {
+      log(`${rule.table}: has a TTL of its own, left as it is (--ttl-days ${rule.days} not applied)`);
+      continue;
+    }
     const table = `\`${database}\`.\`${rule.table}\`${cluster}`;
     const sql =
       rule.days > 0
@@ -120,9 +130,10 @@ export async function syncTtl(
     } catch (error) {
       // Another collector starting at the same time may have made the same change first.
       if ((await current([rule])).get(rule.table) === rule.days) continue;
-      throw new Error(`changing the TTL of ${rule.table} failed: ${(error as Error).message}\n${sql}`, {
-        cause: error,
-      });
+      log(
+        `${rule.table}: keeps ${describeTtl(days)}, changing it to ${describeTtl(rule.days)} failed: ${(error as Error).message}`,
+      );
+      continue;
     }
     log(`${rule.table}: ${describeTtl(days)} -> ${describeTtl(rule.days)}`);
   }

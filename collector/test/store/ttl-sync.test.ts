@@ -33,17 +33,22 @@ afterAll(async () => {
 });
 
 /** Starts as the collector does (open, migrate) with these days; returns each table's TTL clause and the log. */
-async function start(ttlDays: number, rollupTtlDays?: number) {
+async function start(ttlDays: number | undefined, rollupTtlDays?: number, before?: string) {
   const lines: string[] = [];
   const store = await openStore({
     dataDir: join(dir, 'data'),
-    ttlDays,
+    ...(ttlDays !== undefined ? { ttlDays } : {}),
     ...(rollupTtlDays !== undefined ? { rollupTtlDays } : {}),
     migrate: true,
     log: (line) => lines.push(line),
     env: {},
   });
   try {
+    if (before) {
+      await store.command(before);
+      await store.close();
+      return start(ttlDays, rollupTtlDays);
+    }
     const rows = await store.query<{ name: string; ttl: string }>(
       `SELECT name, extract(engine_full, 'TTL (.+?)(?: SETTINGS |$)') AS ttl FROM system.tables
         WHERE database = 'oversight' AND name IN ({tables:Array(String)}) ORDER BY name`,
@@ -80,6 +85,7 @@ describe('--ttl-days on a database that exists', () => {
       table: 'llm_spans_local',
       expression: 'toDateTime(timestamp)',
       days: 0,
+      rollup: false,
     });
   });
 
@@ -107,5 +113,23 @@ describe('--ttl-days on a database that exists', () => {
         ...ROLLUPS.map((t) => `${t}: TTL 400 days -> TTL 90 days`),
       ].sort(),
     );
+  });
+
+  it('changes nothing it was not given, nor a TTL set by hand', async () => {
+    // No days given (a start or `oversight migrate` without --ttl-days): existing tables keep theirs.
+    const unset = await start(undefined);
+    expect(unset.ttl).toEqual({ ...expected(RAW, rawTtl(7)), ...expected(ROLLUPS, rollupTtl(90)) });
+    expect(unset.lines).toEqual([]);
+    // Three months, written by an operator: left as it is, and said.
+    const own = await start(
+      30,
+      undefined,
+      'ALTER TABLE oversight.llm_spans MODIFY TTL toDateTime(timestamp) + toIntervalMonth(3)',
+    );
+    expect(own.ttl.llm_spans).toBe('toDateTime(timestamp) + toIntervalMonth(3)');
+    expect(own.ttl.evaluations).toBe(rawTtl(30)('evaluations'));
+    expect(own.lines).toContain('llm_spans: has a TTL of its own, left as it is (--ttl-days 30 not applied)');
+    // The roll-ups kept 90 days: no roll-up days were given.
+    expect(own.ttl.llm_spans_hourly).toBe(rollupTtl(90)());
   });
 });
