@@ -86,11 +86,14 @@ export function createIngest({ wal, drain, now = Date.now }: IngestOptions): Ing
       if (!accepting) reasons.push('shutting down');
       if (walFull) reasons.push('write-ahead log full');
       if (walStats.failed) reasons.push(`write-ahead log failed: ${walStats.failed}`);
+      // Not ready while writes keep failing (a disk that stays full): a balancer should send the
+      // traffic elsewhere. The next write that succeeds clears it.
+      if (walStats.writeFailing) reasons.push(`write-ahead log cannot write: ${walStats.writeFailing}`);
       if (!drainHealth.storeHealthy)
         reasons.push(`store unavailable: ${drainHealth.lastError ?? 'unknown error'}`);
       return {
         ...drainHealth,
-        ready: accepting && !walFull && !walStats.failed,
+        ready: accepting && !walFull && !walStats.failed && !walStats.writeFailing,
         accepting,
         walFull,
         reasons,

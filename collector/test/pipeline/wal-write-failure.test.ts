@@ -183,8 +183,16 @@ describe('/v1/traces while the log cannot write', () => {
       const exposition = await metrics.registry.metrics();
       expect(metricValue(exposition, 'oversight_spans_rejected_total{reason="log_write_failed"}')).toBe(1);
       expect(metricValue(exposition, 'oversight_spans_rejected_total{reason="shutting_down"}')).toBe(0);
+      // Not ready while the disk refuses writes, so a balancer sends traffic elsewhere.
+      expect(pipeline.ingest.health()).toMatchObject({
+        ready: false,
+        reasons: expect.arrayContaining([
+          'write-ahead log cannot write: ENOSPC: no space left on device, write',
+        ]),
+      });
 
       expect((await post()).status).toBe(200);
+      expect(pipeline.ingest.health().ready).toBe(true);
       expect(await pipeline.wal.read(0, 10, 1 << 20)).toHaveLength(1);
 
       // Feedback goes through the same log, and says the same.

@@ -62,6 +62,8 @@ export interface WalStats {
   failed: string | null;
   /** Appends refused since open because their bytes could not be written (the log went on). */
   writeFailures: number;
+  /** Why the last write was refused, while no write has succeeded since (a disk that stays full); else null. */
+  writeFailing: string | null;
 }
 
 interface QueuedAppend {
@@ -110,6 +112,7 @@ export class Wal {
   private committedEntries = 0;
   private groupCommits = 0;
   private writeFailures = 0;
+  private writeFailing: string | null = null;
   private failure: Error | null = null;
   private closed = false;
 
@@ -331,6 +334,7 @@ export class Wal {
         }
       }
       active.size += bytes;
+      this.writeFailing = null;
       this.groupCommits++;
       this.queuedBytes -= bytes;
       this.appendedEntries += j - i;
@@ -346,7 +350,10 @@ export class Wal {
   }
 
   private rejectFrom(group: QueuedAppend[], from: number, err: Error): void {
-    if (err instanceof WalWriteError) this.writeFailures += group.length - from;
+    if (err instanceof WalWriteError) {
+      this.writeFailures += group.length - from;
+      this.writeFailing = err.cause instanceof Error ? err.cause.message : String(err.cause);
+    }
     for (let k = from; k < group.length; k++) {
       const entry = group[k] as QueuedAppend;
       this.queuedBytes -= frameSize(entry.payload.byteLength);
@@ -519,6 +526,7 @@ export class Wal {
       groupCommits: this.groupCommits,
       failed: this.failure?.message ?? null,
       writeFailures: this.writeFailures,
+      writeFailing: this.writeFailing,
     };
   }
 
