@@ -161,7 +161,10 @@ describe('ClickHouse server configuration', () => {
       m[2],
     ]);
     expect(drops).toEqual([
-      [['DROP VIEW'], 'oversight.*'],
+      ...['kb_gaps', 'topic_map', 'feedback_agreement', 'answer_votes', 'feedback_hourly_mv'].map((view) => [
+        ['DROP VIEW'],
+        `oversight.${view}`,
+      ]),
       [['DROP TABLE'], 'oversight.export_dpo_*'],
     ]);
     // Mutations only where the trace stage needs them: quality columns and superseded scores.
