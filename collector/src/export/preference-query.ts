@@ -3,7 +3,8 @@
  * SQL the exporter streams. One result row is one rated generation (an
  * LLM span with a completion) with its votes summed up.
  *
- * Feedback that names no span rates the trace's last generation. Votes are
+ * Feedback that names no span rates the trace's newest answer to the user
+ * (else its newest generation: `ANSWER_FIRST`). Votes are
  * counted once per voter (the user id, else the feedback id) and kind, the
  * newest winning, so a user who changes a thumb from down to up counts as up.
  * `feedback FINAL` collapses resent ids.
@@ -109,7 +110,7 @@ const feedbackCte = (feedback: string, scope: string) => `fb AS (
 
 /**
  * Votes summed per rated generation: `latest` names the generation that
- * feedback without a span id rates (the trace's last one).
+ * feedback without a span id rates (the trace's newest answer).
  */
 const votesCtes = `votes AS (
     SELECT fb.project_id AS project_id, fb.trace_id AS trace_id,
@@ -267,7 +268,7 @@ function foundInRangeSql(
 WITH
 ${feedbackCte(feedback, sliceTraces)},
 latest AS (
-    -- Traces with feedback that names no span: their last generation may lie outside the slice.
+    -- Traces with feedback that names no span: their newest answer may lie outside the slice.
     -- Read from the feedback table's narrow columns rather than from fb, which would run fb twice.
     SELECT project_id, trace_id, argMax(span_id, ${ANSWER_FIRST}) AS span_id
     FROM ${spans}
