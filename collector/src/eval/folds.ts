@@ -60,7 +60,12 @@ export function groupKeys(rows: readonly LabelledRow[], threshold = 0.5): string
   return rows.map((_, i) => `c:${find(i)}`);
 }
 
-/** Fold index (0..k-1) per row. */
+/**
+ * Fold index (0..k-1) per row. Throws when linked rows fill fewer than k
+ * folds (a chain of overlapping texts, or one id over most rows): a fold
+ * would train on nothing and another score nothing, and the figures would
+ * mean nothing.
+ */
 export function assignFolds(rows: readonly LabelledRow[], k: number, seed = 20250101): number[] {
   const keys = groupKeys(rows);
   const groups = new Map<string, number[]>();
@@ -84,6 +89,13 @@ export function assignFolds(rows: readonly LabelledRow[], k: number, seed = 2025
     for (const i of members) folds[i] = best;
     posCount[best] = (posCount[best] as number) + pos;
     negCount[best] = (negCount[best] as number) + members.length - pos;
+  }
+  const empty = posCount.filter((p, f) => p + (negCount[f] as number) === 0).length;
+  if (empty > 0) {
+    const largest = order[0]?.members.length ?? 0;
+    throw new Error(
+      `cross-validation needs ${k} folds, but near-duplicate texts and shared ids link the ${rows.length} rows into ${groups.size} groups (the largest ${largest} rows): ${empty} folds would be empty`,
+    );
   }
   return folds;
 }

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { parseModel } from '@oversight/scorers';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRows } from '../../src/eval/dataset.ts';
+import { type LabelledRow, parseRows } from '../../src/eval/dataset.ts';
 import { evaluateAll, evaluateTask, taskForFile } from '../../src/eval/evaluate.ts';
 import { assignFolds, groupKeys } from '../../src/eval/folds.ts';
 import { formatReportJson, formatReportTable } from '../../src/eval/format.ts';
@@ -201,6 +201,22 @@ describe('folds', () => {
     // Unlinked rows stay apart, so the folds still spread.
     expect(new Set(keys).size).toBe(1 + 1 + 20);
     expect(new Set(folds).size).toBe(5);
+  });
+
+  it('refuses folds that links would leave empty, saying why', () => {
+    // Overlapping windows of one text, each with an id of its own: a chain that links them all.
+    const words = Array.from({ length: 400 }, (_, i) => `w${i}`);
+    const rows: LabelledRow[] = Array.from({ length: 150 }, (_, i) => ({
+      id: `r${i}`,
+      group: `item-${i}`,
+      text: words.slice(2 * i, 2 * i + 12).join(' '),
+      label: i % 2 ? 'jailbreak' : 'benign',
+      positive: i % 2 === 1,
+    }));
+    expect(new Set(groupKeys(rows)).size).toBe(1);
+    expect(() => assignFolds(rows, 5)).toThrow(
+      'cross-validation needs 5 folds, but near-duplicate texts and shared ids link the 150 rows into 1 groups (the largest 150 rows): 4 folds would be empty',
+    );
   });
 });
 
