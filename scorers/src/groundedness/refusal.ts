@@ -30,8 +30,9 @@ const PATTERNS: readonly RegExp[] = [
 ];
 
 // A hedge often shares its sentence with an answer: "I can't confirm the date, but it opened in 1995."
+// "but" is often written without its comma: "I can't confirm the date but it opened in 1875."
 const CLAUSE_BREAK =
-  /[,;:]\s*(?=(?:but|however|though|although|yet|pero|mais|aber|ma|mas)(?![\p{L}\p{N}]))/iu;
+  /[,;:]\s*(?=(?:but|however|though|although|yet|pero|mais|aber|ma|mas)(?![\p{L}\p{N}]))|\s+(?=but\s)/iu;
 
 // Sentences that assert nothing a context could support: thanks, apologies, offers of more help,
 // pointers elsewhere ("Please contact support") and what declining would spare ("Generating fake
@@ -39,10 +40,13 @@ const CLAUSE_BREAK =
 const COURTESY = [
   /^(?:thanks?|thank you|sorry|apologies|good question|great question|hm+|well|hi|hello|hey|i apologi[sz]e|unfortunately|i hope (?:this|that) helps|hope (?:this|that) helps|sure|of course|certainly|ok(?:ay)?|lo siento|perd[oó]n|d[eé]sol[eé]|entschuldigung|es tut mir leid|mi dispiace|desculp[ea])(?![\p{L}\p{N}])/iu,
   /^(?:(?:but|and|however),?\s+)?(?:i can|i could|i['’]ll|i will|let me) (?:point|direct|refer|connect|transfer|forward) you(?![\p{L}\p{N}])/iu,
-  /(?<![\p{L}])(?:would|could|might)(?![\p{L}])/iu,
   /^(?:please|kindly|feel free|let me know|is there anything|anything else|if you (?:have|need|want|like|would like))(?![\p{L}\p{N}])/iu,
   /^(?:you (?:may|might|can|could|should)(?: want to| wish to)?|i(?:['’]d| would)? (?:recommend|suggest)|i recommend|i suggest|try|consider)(?![\p{L}\p{N}]).{0,80}(?<![\p{L}])(?:contact|reach|ask|check|consult|call|email|e-mail|visit|look|refer|search|get in touch)/iu,
 ];
+
+// What declining would spare ("Generating fake reviews would mislead shoppers"): a courtesy
+// only without a figure or a name, for "Acme might have been founded by John Smith" claims.
+const SPARING = /(?<![\p{L}])(?:would|could|might)(?![\p{L}])/iu;
 
 /**
  * How many content words of an answer's other sentences still make it an answer: a short
@@ -61,6 +65,10 @@ export interface RefusalReading {
 
 function refuses(clause: string): boolean {
   return PATTERNS.some((p) => p.test(clause));
+}
+
+function namesOrFigures(text: string): boolean {
+  return tokenize(text).some((t) => t.number !== undefined || t.entity);
 }
 
 /** Content words, and whether a figure or a name is among them: what a context could contradict. */
@@ -82,20 +90,35 @@ function claimWeight(text: string): number {
 export function readRefusal(answer: string): RefusalReading {
   if (!refuses(answer)) return { refusal: false, hedged: false, rest: answer };
   const clauses: string[] = [];
-  for (const s of sentences(answer))
-    for (const c of s.split(CLAUSE_BREAK)) if (c.trim() !== '') clauses.push(c.trim());
+  // The sentence of each clause: a refusal reaching over a sentence's end spares what follows.
+  const sentenceOf: number[] = [];
+  sentences(answer).forEach((s, n) => {
+    for (const c of s.split(CLAUSE_BREAK))
+      if (c.trim() !== '') {
+        clauses.push(c.trim());
+        sentenceOf.push(n);
+      }
+  });
   const declining = clauses.map(refuses);
-  // A pattern may reach across a boundary ("No information. In the documents provided…").
+  // A pattern may reach across a boundary: within a sentence ("I'm sorry, but I won't…") both
+  // clauses decline; over a sentence's end ("No information. In the documents provided…") the
+  // next sentence declines only if it claims nothing ("The context says refunds take 90 days"
+  // stays a claim).
   if (!declining.includes(true))
-    for (let i = 0; i + 1 < clauses.length; i++)
-      if (refuses(`${clauses[i]} ${clauses[i + 1]}`)) declining[i] = declining[i + 1] = true;
+    for (let i = 0; i + 1 < clauses.length; i++) {
+      if (!refuses(`${clauses[i]} ${clauses[i + 1]}`)) continue;
+      declining[i] = true;
+      if (sentenceOf[i] === sentenceOf[i + 1] || claimWeight(clauses[i + 1] as string) < CLAIM_WORDS)
+        declining[i + 1] = true;
+    }
   const kept: string[] = [];
   let weight = 0;
   clauses.forEach((c, i) => {
     if (declining[i]) return;
     kept.push(c);
     // A question asks the user something; it claims nothing.
-    if (c.endsWith('?') || (!/\d/.test(c) && COURTESY.some((p) => p.test(c)))) return;
+    if (c.endsWith('?')) return;
+    if (!/\d/.test(c) && (COURTESY.some((p) => p.test(c)) || (SPARING.test(c) && !namesOrFigures(c)))) return;
     weight += claimWeight(c);
   });
   if (!declining.includes(true)) return { refusal: false, hedged: false, rest: answer };

@@ -160,6 +160,18 @@ describe('groundedness', () => {
       expect(groundedness(a, CONTEXT), a).toMatchObject({ refusal: true, hedged: true, score: 1, claims: 0 });
     }
     expect(isRefusal("I'm not sure. Maria Lopez founded Acme in 1987.")).toBe(false);
+    // A claim beside the refusal stays a claim: with "might" and a name, after a bare "but",
+    // and after a refusal whose words reach into it.
+    for (const a of [
+      "I don't know the founding date. Acme might have been founded by John Smith in Paris.",
+      "I can't confirm the date but the store opened in 1875 in Paris.",
+      'There is no information about gift cards. The context says refunds take 90 days at the Paris store.',
+    ]) {
+      expect(isRefusal(a), a).toBe(false);
+      expect(groundedness(a, CONTEXT), a).toMatchObject({ refusal: false, hedged: true });
+      expect(groundedness(a, CONTEXT).claims, a).toBe(1);
+    }
+    expect(isRefusal("I can't help with fake reviews. Generating them would mislead shoppers.")).toBe(true);
     expect(groundedness('Acme was founded in 1987.', CONTEXT).hedged).toBe(false);
   });
 
