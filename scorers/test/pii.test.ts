@@ -93,6 +93,17 @@ describe('structured entities', () => {
     expect(types('the text is 1234567890 characters long')).toEqual([]);
     expect(types('call me about invoice 4155550132')).toEqual([]);
     expect(types('phone: 12345678901234')).toEqual([]);
+    // A list after the cue is phones too; an amount is not, whatever came before it.
+    expect(types('Phone: 0612345678, 0698765432')).toEqual([
+      'PHONE_NUMBER:0612345678',
+      'PHONE_NUMBER:0698765432',
+    ]);
+    expect(types('call me on 0612345678 or 0698765432')).toEqual([
+      'PHONE_NUMBER:0612345678',
+      'PHONE_NUMBER:0698765432',
+    ]);
+    expect(types('phone, 123456789 EUR')).toEqual([]);
+    expect(types('phone: 0612345678, paid 123456789 EUR')).toEqual(['PHONE_NUMBER:0612345678']);
   });
   it('takes no-break spaces and non-breaking hyphens as separators', () => {
     expect(types('card 4111\u00a01111\u00a01111\u00a01111')).toEqual([

@@ -260,8 +260,15 @@ const BARE_PHONE_CUE = new RegExp(
 const NOT_PHONE_CONTEXT =
   /(?:\$|€|£|¥|\busd|\beur|\bprice|\bcost|\btotal|\bamount|\bbalance|\bversion|\bv|\bisbn|\bid|\border|\binvoice|#)\s*$/;
 
+/** Between two numbers of one list of phones: "0612345678, 0698765432", "… or …", "… / …". */
+const PHONE_LIST_LINK = /^\s*(?:[,;/]|or|and|oder|ou|o)?\s*$/i;
+/** After a run of digits, an amount's unit: "123456789 EUR" is money whatever came before it. */
+const AMOUNT_AFTER = /^\s*(?:€|\$|£|¥|(?:eur|usd|gbp|chf|jpy|dollars?|euros?|pounds?)(?![\p{L}]))/iu;
+
 export const detectPhones: Detector = (text, out) => {
   if (!hasDigit(text)) return;
+  // Where the last phone number ended: a bare run listed after it is one too.
+  let lastPhoneEnd = -1;
   for (const m of allMatches(PHONE, text)) {
     const raw = m[0];
     const digits = raw.replace(/\D/g, '');
@@ -277,7 +284,15 @@ export const detectPhones: Detector = (text, out) => {
     if (distinct.has('.') && raw.split('.').length === 4 && ipv4Valid(raw)) continue;
     const pre = before(text, m.index, 45);
     if (NOT_PHONE_CONTEXT.test(pre)) continue;
-    if (bare && !BARE_PHONE_CUE.test(pre)) continue;
+    if (
+      bare &&
+      (AMOUNT_AFTER.test(text.slice(m.index + raw.length, m.index + raw.length + 12)) ||
+        !(
+          BARE_PHONE_CUE.test(pre) ||
+          (lastPhoneEnd >= 0 && PHONE_LIST_LINK.test(text.slice(lastPhoneEnd, m.index)))
+        ))
+    )
+      continue;
     const ctx = PHONE_CONTEXT.test(pre);
     const international = raw.startsWith('+');
     const nanp = /^(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}$/.test(ascii);
@@ -286,6 +301,7 @@ export const detectPhones: Detector = (text, out) => {
     else if (nanp) confidence = 0.75;
     if (ctx) confidence = Math.min(0.95, confidence + 0.45);
     out.push(finding('PHONE_NUMBER', m.index, raw, confidence));
+    lastPhoneEnd = m.index + raw.length;
   }
 };
 
