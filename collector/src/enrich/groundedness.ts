@@ -13,8 +13,8 @@ import {
   GROUNDEDNESS_VERSION,
   groundedness,
   indexContext,
-  isRefusal,
   RELEVANCE_THRESHOLD,
+  readRefusal,
   type UnsupportedClaim,
 } from '@oversight/scorers';
 import { toEvaluationRow } from '../pipeline/transform/record-rows.ts';
@@ -80,6 +80,8 @@ export interface Verdict {
 /** One generation's verdicts; none at all for an empty answer. */
 export interface GenerationScores {
   refusal?: boolean;
+  /** The answer declines part of the question and answers the rest (`readRefusal`). */
+  hedged?: boolean;
   groundedness?: Verdict;
   contextRelevance?: Verdict;
   answerRelevance?: Verdict;
@@ -104,7 +106,8 @@ export type GenerationScorer = (
 export function scoreGenerationText(g: GenerationText, thresholds: GroundednessThresholds): GenerationScores {
   const { answer, question, context } = g;
   if (answer.trim() === '') return {};
-  const out: GenerationScores = { refusal: isRefusal(answer) };
+  const reading = readRefusal(answer);
+  const out: GenerationScores = { refusal: reading.refusal, hedged: reading.hedged && !reading.refusal };
   if (context.length > 0) {
     const index = indexContext(context);
     const verdict = groundedness(answer, index, { question, threshold: thresholds.groundedness });
@@ -183,6 +186,7 @@ export function createGroundednessEnricher(options: GroundednessEnricherOptions 
       );
     if (scores.refusal === undefined) return;
     g.found.refusal = scores.refusal;
+    if (scores.hedged) g.found.hedged = true;
     if (scores.groundedness) {
       g.found.groundedness = scores.groundedness.score;
       g.found.hallucinated = scores.groundedness.label === 'hallucinated';

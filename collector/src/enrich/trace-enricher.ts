@@ -37,6 +37,12 @@ export interface GenerationFindings {
   contextRelevance?: number;
   /** The answer is a refusal or "I don't know": not a hallucination, a knowledge-base gap signal. */
   refusal?: boolean;
+  /**
+   * The answer says "I don't know" of part of the question and answers the
+   * rest: its claims are checked as any answer's, and for the knowledge
+   * base it is the refusal signal all the same (the part it lacked).
+   */
+  hedged?: boolean;
   topicId?: bigint;
   kbGap?: boolean;
   /** Graded gap score in [0, 1] (schema 015): the question's own evidence blended with its topic's. */

@@ -9,4 +9,4 @@ export {
   type UnsupportedClaim,
   type UnsupportedReason,
 } from './groundedness.ts';
-export { isRefusal } from './refusal.ts';
+export { isRefusal, type RefusalReading, readRefusal } from './refusal.ts';

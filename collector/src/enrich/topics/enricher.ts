@@ -535,7 +535,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
           documents: evidence.documents ?? null,
           topScore: evidence.topScore ?? null,
           contextRelevance: relevance ?? null,
-          refusal: g.found.refusal ?? null,
+          refusal: g.found.hedged === true ? true : (g.found.refusal ?? null),
           groundedness: g.found.groundedness ?? null,
         },
         judged,

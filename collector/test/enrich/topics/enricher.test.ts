@@ -10,10 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type FeedbackInput, FeedbackSchema } from '@oversight/conventions';
 import { type MockLlm, startMockLlm } from '@oversight/mock-llm';
-import { refusalScorer } from '@oversight/scorers';
+import { GROUNDEDNESS_THRESHOLD, RELEVANCE_THRESHOLD, refusalScorer } from '@oversight/scorers';
 import { HashedEmbedder, QUESTION_CHARS, UseEmbedder } from '@oversight/scorers/embed';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../../src/config.ts';
+import { scoreGenerationText } from '../../../src/enrich/groundedness.ts';
 import {
   createTopicsEnricher,
   restoreTopics,
@@ -1170,6 +1171,24 @@ describe('topics enricher', () => {
     expect(String(late.found.topicId)).toBe(topicId);
     expect(again.rows[TOPICS]).toEqual([expect.objectContaining({ size: 1, gap_count: 0, graded: 1 })]);
     expect(restarted.gaps.stats(project, topicId)).toMatchObject({ questions: 1, gaps: 0 });
+  });
+
+  it('takes an answer that says "I don\'t know" of part of the question as the refusal signal', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const answer = "Refunds take 30 days. I'm not sure whether gift cards can be refunded.";
+    const scores = scoreGenerationText(
+      { answer, question: 'can I refund a gift card', context: ['Refunds take 30 days.'] },
+      { groundedness: GROUNDEDNESS_THRESHOLD, relevance: RELEVANCE_THRESHOLD },
+    );
+    expect(scores).toMatchObject({ refusal: false, hedged: true });
+    const g = generation('hedged', { question: 'can I refund a gift card', answer, docs: [] });
+    g.found = { refusal: false, hedged: true };
+    await enricher.enrich([g], { rescore: false });
+    expect(g.found.gapSignals).toContain('refusal');
+    const plain = generation('hedged', { question: 'can I refund a store card', answer: 'Yes.', docs: [] });
+    plain.found = { refusal: false };
+    await enricher.enrich([plain], { rescore: false });
+    expect(plain.found.gapSignals).not.toContain('refusal');
   });
 
   it('sends rows a failed write lost again with its next rows, and gives up rows refused three times', async () => {
