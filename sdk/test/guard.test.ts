@@ -62,6 +62,25 @@ function scorers(
   };
 }
 
+/** A toxicity scorer that flags every text, with the evidence `evidence` gives for it. */
+function toxicityWith(evidence: (text: string) => Evidence[]): TextScorer {
+  return {
+    name: 'toxicity',
+    version: 'test-1',
+    threshold: 0.5,
+    score: (text) => ({
+      name: 'toxicity',
+      score: 0.9,
+      label: 'toxic',
+      flagged: true,
+      threshold: 0.5,
+      explanation: '',
+      version: 'test-1',
+      evidence: evidence(text),
+    }),
+  };
+}
+
 describe('guard.input / guard.output', () => {
   it('blocks a prompt injection and records an apply_guardrail span', () => {
     const guard = createGuard({ scorers: scorers(), policyId: 'support-bot', policyVersion: '7' });
@@ -120,25 +139,11 @@ describe('guard.input / guard.output', () => {
   });
 
   it('masks overlapping evidence ranges as their union', () => {
-    const overlapping: TextScorer = {
-      name: 'toxicity',
-      version: 'test-1',
-      threshold: 0.5,
-      score: (text) => ({
-        name: 'toxicity',
-        score: 0.9,
-        label: 'toxic',
-        flagged: true,
-        threshold: 0.5,
-        explanation: '',
-        version: 'test-1',
-        evidence: [
-          { kind: 'A', start: 0, end: 8 },
-          { kind: 'B', start: 4, end: text.length },
-          { kind: 'C', start: 2, end: 5 },
-        ],
-      }),
-    };
+    const overlapping = toxicityWith((text) => [
+      { kind: 'A', start: 0, end: 8 },
+      { kind: 'B', start: 4, end: text.length },
+      { kind: 'C', start: 2, end: 5 },
+    ]);
     const guard = createGuard({
       scorers: { toxicity: overlapping },
       input: { toxicity: { action: 'redact' }, prompt_injection: { action: 'off' } },
@@ -149,21 +154,7 @@ describe('guard.input / guard.output', () => {
   });
 
   it('masks the whole text when a redact violation has nothing to point at', () => {
-    const wholeText: TextScorer = {
-      name: 'toxicity',
-      version: 'test-1',
-      threshold: 0.5,
-      score: () => ({
-        name: 'toxicity',
-        score: 0.9,
-        label: 'toxic',
-        flagged: true,
-        threshold: 0.5,
-        explanation: '',
-        version: 'test-1',
-        evidence: [{ kind: 'model_score', weight: 0.9 }],
-      }),
-    };
+    const wholeText = toxicityWith(() => [{ kind: 'model_score', weight: 0.9 }]);
     const guard = createGuard({
       scorers: { toxicity: wholeText },
       input: { toxicity: { action: 'redact' }, prompt_injection: { action: 'off' } },
