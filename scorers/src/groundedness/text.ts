@@ -532,15 +532,21 @@ function scan(text: string): number {
       value = info.number as number;
       // "5 million" is 5e6: fold a following scale word into the number before it, whatever its
       // size, so "4,213 million" meets "$4.2 billion" as 4.213e9 against 4.2e9 and the rounding
-      // tolerance of the comparison decides. Only a scale word right after its number, and not
-      // one that starts a compound: "In 2021, billion-dollar deals" keeps its year.
+      // tolerance of the comparison decides. Only a scale word right after its number (a space of
+      // any width or a hyphen between: "$4.2-billion"), and not a year's before a compound:
+      // "By 2030 billion-dollar rounds" keeps its year, "a 3 million-dollar grant" is 3e6.
       const prev = count - 1;
       const prevNumber = count > 0 ? (scanNumber[prev] as number) : Number.NaN;
       if (
         (packed & F_SCALE) !== 0 &&
         !Number.isNaN(prevNumber) &&
-        /^[ \t\u00a0\u202f]+$/.test(text.slice(from, start)) &&
-        text.charCodeAt(i) !== 0x2d
+        /^[\s\u00a0\u2009\u202f-]+$/.test(text.slice(from, start)) &&
+        !(
+          text.charCodeAt(i) === 0x2d &&
+          Number.isInteger(prevNumber) &&
+          prevNumber >= 1000 &&
+          prevNumber < 3000
+        )
       ) {
         scanNumber[prev] = prevNumber * (info.scale as number);
         continue;

@@ -325,6 +325,9 @@ describe('text helpers', () => {
     expect(numbers('In 2021, billion-dollar deals rose 20%.')).toEqual([2021, 1e9, 20]);
     expect(numbers('By 2030 billion-dollar rounds were rare.')).toEqual([2030, 1e9]);
     expect(numbers('It raised 3\u00a0million.')).toEqual([3e6]);
+    expect(numbers('a $4.2-billion contract, a 3 million-dollar grant, 3\u2009million euros')).toEqual([
+      4.2e9, 3e6, 3e6,
+    ]);
     const r = groundedness('In 2021, billion-dollar deals rose 20%.', [
       'Billion-dollar deals rose 20% in 2021.',
     ]);
