@@ -76,6 +76,17 @@ async function payloads(wal: Wal): Promise<string[]> {
 }
 
 describe('a failed write to the log', () => {
+  it('reports the failure for its Retry-After, then lets it lapse, with no traffic to clear it', async () => {
+    const wal = await Wal.open({ dir, retryAfterSeconds: 0.2 });
+    await wal.append(text('one'));
+    failNextWriteHalfway(wal);
+    await wal.append(text('two, refused')).catch(() => {});
+    expect(wal.stats().writeFailing).toBe('ENOSPC: no space left on device, write');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(wal.stats().writeFailing).toBeNull();
+    await wal.close();
+  });
+
   it('refuses that append only: partial bytes cut off, the next append written where it would have been', async () => {
     const wal = await Wal.open({ dir, retryAfterSeconds: 3 });
     expect(await wal.append(text('one'))).toBe(0);

@@ -62,7 +62,11 @@ export interface WalStats {
   failed: string | null;
   /** Appends refused since open because their bytes could not be written (the log went on). */
   writeFailures: number;
-  /** Why the last write was refused, while no write has succeeded since (a disk that stays full); else null. */
+  /**
+   * Why the last write was refused, for the Retry-After it told clients and
+   * while no write has succeeded since (a disk that stays full); else null.
+   * It lapses by itself: not ready, a collector gets no traffic to try with.
+   */
   writeFailing: string | null;
 }
 
@@ -113,6 +117,7 @@ export class Wal {
   private groupCommits = 0;
   private writeFailures = 0;
   private writeFailing: string | null = null;
+  private writeFailedAt = 0;
   private failure: Error | null = null;
   private closed = false;
 
@@ -353,6 +358,7 @@ export class Wal {
     if (err instanceof WalWriteError) {
       this.writeFailures += group.length - from;
       this.writeFailing = err.cause instanceof Error ? err.cause.message : String(err.cause);
+      this.writeFailedAt = Date.now();
     }
     for (let k = from; k < group.length; k++) {
       const entry = group[k] as QueuedAppend;
@@ -526,7 +532,8 @@ export class Wal {
       groupCommits: this.groupCommits,
       failed: this.failure?.message ?? null,
       writeFailures: this.writeFailures,
-      writeFailing: this.writeFailing,
+      writeFailing:
+        Date.now() - this.writeFailedAt < this.retryAfterSeconds * 1000 ? this.writeFailing : null,
     };
   }
 
