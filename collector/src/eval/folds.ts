@@ -61,10 +61,10 @@ export function groupKeys(rows: readonly LabelledRow[], threshold = 0.5): string
 }
 
 /**
- * Fold index (0..k-1) per row. Throws when linked rows fill fewer than k
- * folds (a chain of overlapping texts, or one id over most rows): a fold
- * would train on nothing and another score nothing, and the figures would
- * mean nothing.
+ * Fold index (0..k-1) per row, every fold holding some. Throws when the rows
+ * form fewer than k groups (few rows, or a chain of overlapping texts that
+ * links them): a fold would score nothing, and the figures would mean
+ * nothing.
  */
 export function assignFolds(rows: readonly LabelledRow[], k: number, seed = 20250101): number[] {
   const keys = groupKeys(rows);
@@ -90,12 +90,21 @@ export function assignFolds(rows: readonly LabelledRow[], k: number, seed = 2025
     posCount[best] = (posCount[best] as number) + pos;
     negCount[best] = (negCount[best] as number) + members.length - pos;
   }
-  const empty = posCount.filter((p, f) => p + (negCount[f] as number) === 0).length;
-  if (empty > 0) {
+  if (groups.size < k) {
     const largest = order[0]?.members.length ?? 0;
     throw new Error(
-      `cross-validation needs ${k} folds, but near-duplicate texts and shared ids link the ${rows.length} rows into ${groups.size} groups (the largest ${largest} rows): ${empty} folds would be empty`,
+      `cross-validation needs ${k} folds, but the ${rows.length} rows form ${groups.size} groups (rows sharing an id or near-duplicate text stay together; the largest holds ${largest})`,
     );
+  }
+  // Few groups of a label fill the same first folds: a fold left empty takes the smallest group
+  // of the fold holding the most, so every fold trains on less and scores something.
+  const groupsIn = (f: number) => order.filter((g) => folds[g.members[0] as number] === f);
+  for (let f = 0; f < k; f++) {
+    if (groupsIn(f).length > 0) continue;
+    let donor = 0;
+    for (let d = 1; d < k; d++) if (groupsIn(d).length > groupsIn(donor).length) donor = d;
+    const moved = groupsIn(donor).at(-1);
+    for (const i of moved?.members ?? []) folds[i] = f;
   }
   return folds;
 }
