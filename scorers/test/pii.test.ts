@@ -103,6 +103,8 @@ describe('structured entities', () => {
       'PHONE_NUMBER:0698765432',
     ]);
     expect(types('phone, 123456789 EUR')).toEqual([]);
+    expect(types('Phone: 0612345678 and 1234567890 characters')).toEqual(['PHONE_NUMBER:0612345678']);
+    expect(types('Phone: 0612345678, 123456789 units shipped')).toEqual(['PHONE_NUMBER:0612345678']);
     expect(types('phone: 0612345678, paid 123456789 EUR')).toEqual(['PHONE_NUMBER:0612345678']);
   });
   it('takes no-break spaces and non-breaking hyphens as separators', () => {

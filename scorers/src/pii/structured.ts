@@ -262,13 +262,17 @@ const NOT_PHONE_CONTEXT =
 
 /** Between two numbers of one list of phones: "0612345678, 0698765432", "… or …", "… / …". */
 const PHONE_LIST_LINK = /^\s*(?:[,;/]|or|and|oder|ou|o)?\s*$/i;
+/** After a listed phone: the list's end or its next item, not a word ("1234567890 characters"). */
+const PHONE_LIST_END = /^\s*(?:$|[,;/.)!?]|or(?![\p{L}])|and(?![\p{L}]))/iu;
 /** After a run of digits, an amount's unit: "123456789 EUR" is money whatever came before it. */
 const AMOUNT_AFTER = /^\s*(?:€|\$|£|¥|(?:eur|usd|gbp|chf|jpy|dollars?|euros?|pounds?)(?![\p{L}]))/iu;
 
 export const detectPhones: Detector = (text, out) => {
   if (!hasDigit(text)) return;
-  // Where the last phone number ended: a bare run listed after it is one too.
+  // Where the last phone number ended, and its digits: a bare run listed after it, as long and
+  // ending the list or going on to its next item, is one too.
   let lastPhoneEnd = -1;
+  let lastPhoneDigits = 0;
   for (const m of allMatches(PHONE, text)) {
     const raw = m[0];
     const digits = raw.replace(/\D/g, '');
@@ -289,7 +293,10 @@ export const detectPhones: Detector = (text, out) => {
       (AMOUNT_AFTER.test(text.slice(m.index + raw.length, m.index + raw.length + 12)) ||
         !(
           BARE_PHONE_CUE.test(pre) ||
-          (lastPhoneEnd >= 0 && PHONE_LIST_LINK.test(text.slice(lastPhoneEnd, m.index)))
+          (lastPhoneEnd >= 0 &&
+            Math.abs(digits.length - lastPhoneDigits) <= 1 &&
+            PHONE_LIST_LINK.test(text.slice(lastPhoneEnd, m.index)) &&
+            PHONE_LIST_END.test(text.slice(m.index + raw.length)))
         ))
     )
       continue;
@@ -302,6 +309,7 @@ export const detectPhones: Detector = (text, out) => {
     if (ctx) confidence = Math.min(0.95, confidence + 0.45);
     out.push(finding('PHONE_NUMBER', m.index, raw, confidence));
     lastPhoneEnd = m.index + raw.length;
+    lastPhoneDigits = digits.length;
   }
 };
 
