@@ -666,11 +666,8 @@ export class TopicClusterer {
   private placeWordless(s: Space, question: string, q: Float32Array, at: Date, floor: number): Assignment {
     s.questions++;
     s.seq++;
-    // Past ids of it that were evicted are aliases now: the live one is the first id that is not.
-    let id = hashId(s.projectId, s.embedderId, WORDLESS);
-    for (let salt = 1; !s.byId.has(id) && this.aliases.has(`${s.projectId}\u0000${id}`); salt++)
-      id = hashId(s.projectId, s.embedderId, WORDLESS, String(salt));
-    const live = s.byId.get(id);
+    // Its id never becomes an alias (a zero sum merges with nothing), so it is always this one.
+    const live = s.byId.get(hashId(s.projectId, s.embedderId, WORDLESS));
     const topic = live ?? this.found(s, question, q.length, at, WORDLESS);
     // Counted as every question is, so the space's vocabulary and its topics agree on how many there were.
     const terms = contentTerms(question);
