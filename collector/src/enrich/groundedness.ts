@@ -106,11 +106,12 @@ export type GenerationScorer = (
 export function scoreGenerationText(g: GenerationText, thresholds: GroundednessThresholds): GenerationScores {
   const { answer, question, context } = g;
   if (answer.trim() === '') return {};
-  const reading = readRefusal(answer);
+  const index = context.length > 0 ? indexContext(context) : undefined;
+  const verdict = index && groundedness(answer, index, { question, threshold: thresholds.groundedness });
+  // The groundedness verdict has read the answer for refusals already.
+  const reading = verdict ?? readRefusal(answer);
   const out: GenerationScores = { refusal: reading.refusal, hedged: reading.hedged && !reading.refusal };
-  if (context.length > 0) {
-    const index = indexContext(context);
-    const verdict = groundedness(answer, index, { question, threshold: thresholds.groundedness });
+  if (index && verdict) {
     out.groundedness = {
       score: verdict.score,
       label: verdict.label,
