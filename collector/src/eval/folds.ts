@@ -100,11 +100,16 @@ export function assignFolds(rows: readonly LabelledRow[], k: number, seed = 2025
   // of the fold holding the most, so every fold trains on less and scores something.
   const groupsIn = (f: number) => order.filter((g) => folds[g.members[0] as number] === f);
   for (let f = 0; f < k; f++) {
-    if (groupsIn(f).length > 0) continue;
+    if ((posCount[f] as number) + (negCount[f] as number) > 0) continue;
     let donor = 0;
     for (let d = 1; d < k; d++) if (groupsIn(d).length > groupsIn(donor).length) donor = d;
-    const moved = groupsIn(donor).at(-1);
-    for (const i of moved?.members ?? []) folds[i] = f;
+    const moved = groupsIn(donor).at(-1)?.members ?? [];
+    const pos = moved.filter((i) => rows[i]?.positive).length;
+    for (const i of moved) folds[i] = f;
+    posCount[f] = pos;
+    negCount[f] = moved.length - pos;
+    posCount[donor] = (posCount[donor] as number) - pos;
+    negCount[donor] = (negCount[donor] as number) - (moved.length - pos);
   }
   return folds;
 }
