@@ -344,7 +344,7 @@ function located(e: Evidence): boolean {
 function redactRanges(v: GuardViolation, length: number): Evidence[] {
   const confident = confidentEvidence(v);
   if (confident.length > 0 && confident.every(located)) return confident;
-  const kind = v.category === 'groundedness' ? UNSUPPORTED : v.category.toUpperCase();
+  const kind = v.category === C.OVERSIGHT_GUARD_CHECK_GROUNDEDNESS ? UNSUPPORTED : v.category.toUpperCase();
   return [{ kind, start: 0, end: length }];
 }
 
@@ -572,7 +572,7 @@ function reasonOf(
   return violations
     .map((v) => {
       const detail =
-        v.category === 'groundedness'
+        v.category === C.OVERSIGHT_GUARD_CHECK_GROUNDEDNESS
           ? unsupported
           : ((quote && v.explanation ? quote(v.explanation) : undefined) ?? evidenceSummary(v));
       return `${v.category} ${v.score.toFixed(2)}>=${v.threshold} ${v.action}${detail ? `: ${detail}` : ''}`;
