@@ -10,6 +10,8 @@ export interface CollectorMetrics {
   readonly requests: Counter<'route' | 'status'>;
   readonly spansReceived: Counter<'format'>;
   readonly spansRejected: Counter<'reason'>;
+  /** Spans of requests that repeated one already accepted: answered, not stored again. */
+  readonly spansResent: Counter;
   readonly rowsWritten: Counter<'table'>;
   readonly insertSeconds: Histogram<'table'>;
   /** Register the scrape-time source of the queue-depth, log-size, store and in-flight gauges. */
@@ -83,6 +85,11 @@ export function createMetrics(): CollectorMetrics {
       name: 'oversight_spans_rejected_total',
       help: 'Spans refused, by reason',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    spansResent: new Counter({
+      name: 'oversight_spans_resent_total',
+      help: 'Spans of requests an exporter sent again after they were accepted; acknowledged, not stored twice',
       registers: [registry],
     }),
     rowsWritten: new Counter({

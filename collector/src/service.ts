@@ -213,7 +213,7 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       maxBodyBytes: config.maxBodyBytes,
       maxDecompressedBytes: config.maxDecompressedBytes,
     },
-    ingest: (projectId, spans) => ingest.ingest(projectId, spans),
+    ingest: (projectId, spans, digest) => ingest.ingest(projectId, spans, digest),
     ingestFeedback: (projectId, feedback) => ingest.ingestFeedback(projectId, feedback),
     async readiness() {
       if (closing) return { ready: false, reason: 'shutting down' };

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { SpanRecord } from '../otlp/span-record.ts';
 import { encodeBatch, type FeedbackEntry, type IngestBatch } from './batch-codec.ts';
 import type { Drain, DrainHealth } from './drain/drain.ts';
+import { ResentRequests } from './resent-requests.ts';
 import { WalFullError } from './wal/errors.ts';
 import type { Wal, WalStats } from './wal/wal.ts';
 
@@ -25,8 +26,12 @@ export interface IngestHealth extends DrainHealth {
 }
 
 export interface Ingest {
-  /** Resolves once the spans are durable in the log; rejects with `WalFullError` or `IngestClosedError`. */
-  ingest(projectId: string, spans: SpanRecord[]): Promise<void>;
+  /**
+   * Resolves once the spans are durable in the log; rejects with `WalFullError`
+   * or `IngestClosedError`. Given the request's digest (`ResentRequests.digest`),
+   * a request the log already took is not appended again: `'resent'`.
+   */
+  ingest(projectId: string, spans: SpanRecord[], digest?: string): Promise<'appended' | 'resent'>;
   /** The same for a feedback request: one log entry with no spans, durable when this resolves. */
   ingestFeedback(projectId: string, feedback: FeedbackEntry[]): Promise<void>;
   health(): IngestHealth;
@@ -42,12 +47,15 @@ export interface IngestOptions {
   wal: Wal;
   drain: Drain;
   now?: () => number;
+  /** How many accepted requests are remembered to recognise a resend (`ResentRequests`). */
+  resentWindow?: number;
 }
 
 const NEARLY_FULL = 0.95;
 
-export function createIngest({ wal, drain, now = Date.now }: IngestOptions): Ingest {
+export function createIngest({ wal, drain, now = Date.now, resentWindow }: IngestOptions): Ingest {
   let accepting = true;
+  const resent = new ResentRequests(resentWindow);
   // The committed position at the last refused append: the log counts as
   // full until the drain moves past it, so readiness recovers on its own
   // instead of waiting for a request that a load balancer would never send.
@@ -72,7 +80,14 @@ export function createIngest({ wal, drain, now = Date.now }: IngestOptions): Ing
   }
 
   return {
-    ingest: (projectId, spans) => append({ projectId, receivedAt: now(), spans }),
+    async ingest(projectId, spans, digest) {
+      const appendSpans = () => append({ projectId, receivedAt: now(), spans });
+      if (digest === undefined) {
+        await appendSpans();
+        return 'appended';
+      }
+      return resent.once(digest, appendSpans);
+    },
 
     ingestFeedback: (projectId, feedback) => append({ projectId, receivedAt: now(), spans: [], feedback }),
 

@@ -26,8 +26,11 @@ export interface AppDeps {
   limits: { maxBodyBytes: number; maxDecompressedBytes: number; decode?: Partial<DecodeLimits> };
   /** What trace bodies being read at once may hold in all (`--max-in-flight-bytes`); none: no bound. */
   bodyBudget?: BodyBudgetPool;
-  /** Resolves once the spans are durable (in the write-ahead log). */
-  ingest(projectId: string, spans: SpanRecord[]): Promise<void>;
+  /**
+   * Resolves once the spans are durable (in the write-ahead log), or, as
+   * `'resent'`, once the request with this digest was found taken before.
+   */
+  ingest(projectId: string, spans: SpanRecord[], digest: string): Promise<'appended' | 'resent'>;
   /** Resolves once the feedback is durable (in the write-ahead log). */
   ingestFeedback(projectId: string, feedback: FeedbackEntry[]): Promise<void>;
   readiness(): Promise<{ ready: boolean; reason?: string }>;

@@ -22,6 +22,7 @@ import {
   WalFullError,
   WalRecordTooLargeError,
 } from '../pipeline/index.ts';
+import { ResentRequests } from '../pipeline/resent-requests.ts';
 import { WalWriteError } from '../pipeline/wal/errors.ts';
 import type { BodyBudgetEnv } from './body-budget.ts';
 import type { RateLimitEnv } from './rate-limit.ts';
@@ -39,8 +40,11 @@ export type TracesEnv = {
 export interface TracesRouteOptions {
   metrics: CollectorMetrics;
   limits: { maxBodyBytes: number; maxDecompressedBytes: number; decode?: Partial<DecodeLimits> };
-  /** Resolves once the spans are durable (in the write-ahead log). */
-  ingest(projectId: string, spans: SpanRecord[]): Promise<void>;
+  /**
+   * Resolves once the spans are durable (in the write-ahead log), or once the
+   * same request (by its digest) was found taken before: `'resent'`.
+   */
+  ingest(projectId: string, spans: SpanRecord[], digest: string): Promise<'appended' | 'resent'>;
 }
 
 /** The encoding to answer in: the request's own, or JSON when it is not OTLP at all. */
@@ -70,6 +74,7 @@ export function tracesRoute(options: TracesRouteOptions): Handler<TracesEnv> {
     try {
       const identity = c.get('identity');
       let decoded: ReturnType<typeof decodeTraceRequest>;
+      let digest: string;
       try {
         formatFromContentType(c.req.header('content-type'));
         const body = await readRequestBody(c.req.raw, {
@@ -80,6 +85,7 @@ export function tracesRoute(options: TracesRouteOptions): Handler<TracesEnv> {
         });
         c.set('bodyRead', true);
         decoded = decodeTraceRequest(body, format, limits.decode);
+        digest = ResentRequests.digest(identity.projectId, body);
       } catch (error) {
         if (!(error instanceof OtlpRequestError)) throw error;
         return refuseOtlp(c, {
@@ -96,9 +102,10 @@ export function tracesRoute(options: TracesRouteOptions): Handler<TracesEnv> {
         return refuseOtlp(c, rateLimited(waitMs));
       }
 
+      let outcome: 'appended' | 'resent' = 'appended';
       if (spans > 0) {
         try {
-          await options.ingest(identity.projectId, decoded.spans);
+          outcome = await options.ingest(identity.projectId, decoded.spans, digest);
         } catch (error) {
           if (error instanceof WalFullError) {
             metrics.spansRejected.inc({ reason: 'log_full' }, spans);
@@ -135,8 +142,10 @@ export function tracesRoute(options: TracesRouteOptions): Handler<TracesEnv> {
           throw error;
         }
       }
-      metrics.spansReceived.inc({ format }, spans);
-      if (decoded.rejectedSpans > 0)
+      // A resend is acknowledged as its first copy was, and not stored again.
+      if (outcome === 'resent') metrics.spansResent.inc(spans);
+      else metrics.spansReceived.inc({ format }, spans);
+      if (outcome === 'appended' && decoded.rejectedSpans > 0)
         metrics.spansRejected.inc({ reason: 'invalid_span' }, decoded.rejectedSpans);
 
       c.header('content-type', responseContentType(format));

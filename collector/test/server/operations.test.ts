@@ -2,12 +2,15 @@
  * What an operator relies on: per-key rate limits with Retry-After, liveness
  * and readiness probes, and Prometheus counters that move with the traffic.
  */
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTHER_KEY, startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
 import { body, freshSpan, metricValue, postTraces, waitForTrace } from './http.ts';
 
 const METRICS_KEY = 'metrics-key-project-c';
 const LIMIT_KEY = 'limit-key-project-d';
+const RESEND_KEY = 'resend-key-project-e';
+const RESEND_OTHER_KEY = 'resend-key-project-f';
 // The bucket holds two seconds' worth: 20 spans.
 const SPANS_PER_SECOND = 10;
 
@@ -17,7 +20,14 @@ let url: string;
 
 beforeAll(async () => {
   collector = await startTestCollector({
-    apiKeys: `${TEST_KEY}=project-a,${OTHER_KEY}=project-b,${METRICS_KEY}=project-c,${LIMIT_KEY}=project-d`,
+    apiKeys: [
+      `${TEST_KEY}=project-a`,
+      `${OTHER_KEY}=project-b`,
+      `${METRICS_KEY}=project-c`,
+      `${LIMIT_KEY}=project-d`,
+      `${RESEND_KEY}=project-e`,
+      `${RESEND_OTHER_KEY}=project-f`,
+    ].join(','),
     rateLimitSpansPerSecond: SPANS_PER_SECOND,
     evaluators: 'none',
   });
@@ -82,6 +92,44 @@ describe('rate limit', () => {
   });
 });
 
+describe('an exporter resending a request it got no answer for', () => {
+  it('is answered as the first copy was, and its spans are stored once', async () => {
+    const before = await scrape();
+    const spans = [freshSpan(), freshSpan(), freshSpan()];
+    const sent = body('protobuf', spans);
+    const first = await postTraces(url, sent, 'protobuf', { key: RESEND_KEY });
+    const again = await postTraces(url, sent, 'protobuf', { key: RESEND_KEY });
+    // The same bytes gzipped, as an exporter with compression on sends them: the digest is of the request, not the wire.
+    const zipped = await postTraces(url, gzipSync(sent), 'protobuf', {
+      key: RESEND_KEY,
+      headers: { 'content-encoding': 'gzip' },
+    });
+    for (const answer of [first, again, zipped]) expect([answer.status, answer.body]).toEqual([200, {}]);
+    // Another project sending the same bytes is another request.
+    expect((await postTraces(url, sent, 'protobuf', { key: RESEND_OTHER_KEY })).status).toBe(200);
+
+    await waitFor(
+      async () => metricValue(await scrape(), 'oversight_queue_depth') === 0,
+      15_000,
+      'an empty queue',
+    );
+    const stored = await collector.store.query<{ ProjectId: string; SpanId: string; copies: string }>(
+      `SELECT ProjectId, SpanId, count() AS copies FROM otel_traces
+       WHERE TraceId IN {ids:Array(String)} GROUP BY ProjectId, SpanId ORDER BY ProjectId, SpanId`,
+      { params: { ids: spans.map((s) => s.traceId) } },
+    );
+    const ids = spans.map((s) => s.spanId).sort();
+    expect(stored.map((r) => [r.ProjectId, r.SpanId, Number(r.copies)])).toEqual([
+      ...ids.map((id) => ['project-e', id, 1]),
+      ...ids.map((id) => ['project-f', id, 1]),
+    ]);
+    const after = await scrape();
+    const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
+    expect(delta('oversight_spans_resent_total')).toBe(6);
+    expect(delta('oversight_spans_received_total{format="protobuf"}')).toBe(6);
+  });
+});
+
 describe('probes and metrics', () => {
   it('/healthz and /readyz answer 200 when the collector is up', async () => {
     const health = await fetch(`${url}/healthz`);
@@ -95,6 +143,7 @@ describe('probes and metrics', () => {
     for (const name of [
       'oversight_spans_received_total',
       'oversight_spans_rejected_total',
+      'oversight_spans_resent_total',
       'oversight_rows_written_total',
       'oversight_queue_depth',
       'oversight_insert_duration_seconds',
