@@ -142,8 +142,11 @@ export function recordChatCompletion(call: LlmCall, result: unknown): unknown {
   if (typeof result.id === 'string') a[A.ATTR_GEN_AI_RESPONSE_ID] = result.id;
   call.responseModel(result.model, a);
   const finishReasons: string[] = [];
-  for (const c of choices) if (isObj(c)) finishReasons.push(str(c.finish_reason) ?? '');
-  a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
+  for (const c of choices) {
+    const reason = isObj(c) ? str(c.finish_reason) : undefined;
+    if (reason) finishReasons.push(reason);
+  }
+  if (finishReasons.length) a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
   const usage = chatUsage(result.usage);
   if (usage) call.usageAttributes(usage, a);
   call.contentInto(a, A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => chatOutputMessages(call, choices));
@@ -222,7 +225,9 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
             const fn = isObj(tc.function) ? tc.function : {};
             const t = c.tools.get(i) ?? { name: '', args: '' };
             if (typeof tc.id === 'string') t.id = tc.id;
-            if (typeof fn.name === 'string') t.name += fn.name;
+            // Replaced, as the openai package's own accumulator does: OpenAI sends the name
+            // once, but compatible servers repeat it in every delta of the call.
+            if (typeof fn.name === 'string' && fn.name) t.name = fn.name;
             if (capture && typeof fn.arguments === 'string') t.args += fn.arguments;
             c.tools.set(i, t);
           }
@@ -247,7 +252,9 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
         choices.size > 1
           ? [...choices.entries()].sort((x, y) => x[0] - y[0]).map(([, c]) => c)
           : [...choices.values()];
-      if (sorted.length) a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = sorted.map((c) => c.finish);
+      // A stream the app broke off (or aborted) before the end has no finish reason: none is recorded.
+      const finishReasons = sorted.map((c) => c.finish).filter((f) => f !== '');
+      if (finishReasons.length) a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
       if (usage) call.usageAttributes(usage, a);
       call.contentInto(a, A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => streamedOutputMessages(call, sorted));
       call.setAll(a);

@@ -90,13 +90,18 @@ export function recordResponse(call: LlmCall, response: unknown): unknown {
   const output = Array.isArray(response.output) ? response.output.filter(isObj) : [];
   const calledTool = output.some((o) => o.type === 'function_call');
   const incomplete = isObj(response.incomplete_details) ? str(response.incomplete_details.reason) : undefined;
+  // A response still queued or in progress (a stream broken off before its terminal
+  // event) has not finished: its status is no finish reason.
+  const unfinished = response.status === 'in_progress' || response.status === 'queued';
   const finish =
     response.status === 'completed'
       ? calledTool
         ? 'tool_call'
         : 'stop'
-      : (incomplete ?? str(response.status) ?? '');
-  call.set(A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [finish]);
+      : unfinished
+        ? ''
+        : (incomplete ?? str(response.status) ?? '');
+  if (finish) call.set(A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [finish]);
   const usage = responsesUsage(response.usage);
   if (usage) call.usage(usage);
   call.content(A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => {

@@ -1,0 +1,127 @@
+/**
+ * Streams as OpenAI-compatible servers and impatient apps produce them: a
+ * local server answers each request with the SSE events a test scripts, and
+ * the real `openai` client reads them.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { instrument } from '../src/instrumentation/instrument.ts';
+import { initForTest, json, only } from './helpers.ts';
+
+let server: Server;
+let client: OpenAI;
+/** The SSE events the next request is answered with. */
+let events: unknown[] = [];
+const { handle, exporter } = initForTest();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const e of events) res.write(`data: ${JSON.stringify(e)}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  client = instrument(new OpenAI({ apiKey: 'k', baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 }));
+});
+afterAll(async () => {
+  await handle.shutdown();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+beforeEach(() => exporter.reset());
+
+const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+  id: 'chatcmpl-1',
+  object: 'chat.completion.chunk',
+  created: 1,
+  model: 'gpt-4o-2024-08-06',
+  choices: [{ index: 0, delta, finish_reason: finish }],
+});
+
+describe('streamed chat completions', () => {
+  it('keeps a tool name a compatible server repeats in every delta', async () => {
+    const call = (args: string, first = false) => ({
+      tool_calls: [
+        {
+          index: 0,
+          ...(first ? { id: 'call_1', type: 'function' } : {}),
+          function: { name: 'get_weather', arguments: args },
+        },
+      ],
+    });
+    events = [
+      chunk({ role: 'assistant', ...call('', true) }),
+      chunk(call('{"location":')),
+      chunk(call('"Rome"}')),
+      chunk({}, 'tool_calls'),
+    ];
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      stream: true,
+      messages: [{ role: 'user', content: 'Weather in Rome?' }],
+    });
+    for await (const _ of stream) {
+      // drain
+    }
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o');
+    expect(json(span, 'gen_ai.output.messages')).toEqual([
+      {
+        role: 'assistant',
+        parts: [{ type: 'tool_call', id: 'call_1', name: 'get_weather', arguments: { location: 'Rome' } }],
+        finish_reason: 'tool_calls',
+      },
+    ]);
+  });
+
+  it('records no finish reason for a stream the app broke off before it finished', async () => {
+    events = [
+      chunk({ role: 'assistant', content: 'Once' }),
+      chunk({ content: ' upon' }),
+      chunk({ content: ' a time.' }, 'stop'),
+    ];
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      stream: true,
+      messages: [{ role: 'user', content: 'A story' }],
+    });
+    let seen = 0;
+    for await (const _ of stream) if (++seen === 2) break;
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o');
+    expect(span.attributes['gen_ai.response.finish_reasons']).toBeUndefined();
+    expect(span.attributes['gen_ai.response.id']).toBe('chatcmpl-1');
+    expect((json(span, 'gen_ai.output.messages') as { parts: unknown[] }[])[0]?.parts).toEqual([
+      { type: 'text', content: 'Once upon' },
+    ]);
+  });
+});
+
+describe('streamed responses', () => {
+  const response = (status: string) => ({
+    id: 'resp_1',
+    object: 'response',
+    created_at: 1,
+    model: 'gpt-4o-2024-08-06',
+    status,
+    output: [],
+    usage: null,
+  });
+
+  it('records no finish reason for a stream broken off while the response was in progress', async () => {
+    events = [
+      { type: 'response.created', sequence_number: 0, response: response('in_progress') },
+      { type: 'response.in_progress', sequence_number: 1, response: response('in_progress') },
+      { type: 'response.completed', sequence_number: 2, response: response('completed') },
+    ];
+    const stream = await client.responses.create({ model: 'gpt-4o', input: 'A story', stream: true });
+    for await (const _ of stream) break;
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o');
+    expect(span.attributes['gen_ai.response.id']).toBe('resp_1');
+    expect(span.attributes['gen_ai.response.finish_reasons']).toBeUndefined();
+  });
+});
