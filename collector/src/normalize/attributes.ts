@@ -43,16 +43,37 @@ export function firstNumber(attrs: Attributes, keys: readonly string[]): number 
   return null;
 }
 
-/** JSON text parsed, other values returned as they are; unparsable text stays text. */
+/** A `\uD83D`-style escape of half a surrogate pair: JSON allows it alone, UTF-8 has no form for it. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return value.toWellFormed();
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key.toWellFormed()] = wellFormed(item);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * JSON text parsed, other values returned as they are; unparsable text stays
+ * text. An emitter that cut a string inside an emoji before serialising it
+ * leaves an escaped lone surrogate: parsed as is, it would reach ClickHouse,
+ * which refuses the whole insert, so it becomes U+FFFD here.
+ */
 export function parseJson(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const trimmed = value.trim();
   if (!(trimmed.startsWith('{') || trimmed.startsWith('[') || trimmed.startsWith('"'))) return value;
+  let parsed: unknown;
   try {
-    return JSON.parse(trimmed);
+    parsed = JSON.parse(trimmed);
   } catch {
     return value;
   }
+  return SURROGATE_ESCAPE.test(trimmed) ? wellFormed(parsed) : parsed;
 }
 
 /** Arrays, JSON arrays in a string, or a single string, as a list of strings. */

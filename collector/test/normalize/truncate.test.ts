@@ -2,10 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeSpan } from '../../src/normalize/index.ts';
 import { headOf, truncateText } from '../../src/normalize/truncate.ts';
-import { toLlmSpanRow } from '../../src/pipeline/transform/llm-rows.ts';
+import { toLlmSpanRow, toRetrievalDocumentRows } from '../../src/pipeline/transform/llm-rows.ts';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import { sampleLlmSpan } from '../store/fixtures.ts';
+import { spanWith } from './span-fixture.ts';
 
 describe('cutting text', () => {
   it('never splits a surrogate pair', () => {
@@ -45,5 +47,46 @@ describe('an emoji cut at the text cap', () => {
       { params: { id: span.spanId } },
     );
     expect(row?.n).toBe(32_767);
+  });
+
+  it('is stored when an emitter escaped half a pair inside JSON text', async () => {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    // What a client that cut "hi 😀" to four UTF-16 units and then serialised it sends.
+    const cut = JSON.stringify('hi 😀'.slice(0, 4));
+    const times = { startTimeUnixNano: now, endTimeUnixNano: now + 1_000n };
+    const chat = normalizeSpan(
+      spanWith(
+        {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.input.messages': `[{"role":"user","parts":[{"type":"text","content":${cut}}]}]`,
+        },
+        { ...times, spanId: 'c000000000000001' },
+      ),
+    );
+    const retrieval = normalizeSpan(
+      spanWith(
+        {
+          'gen_ai.operation.name': 'retrieval',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.retrieval.documents': `[{"id":${cut},"score":0.5,"content":${cut},"metadata":{${cut}:${cut}}}]`,
+        },
+        { ...times, spanId: 'c000000000000002' },
+      ),
+    );
+    if (!chat || !retrieval) throw new Error('not normalised');
+    await store.insert('llm_spans', [toLlmSpanRow(chat, 'p'), toLlmSpanRow(retrieval, 'p')]);
+    await store.insert('retrieval_documents', toRetrievalDocumentRows(retrieval, 'p'));
+    const [row] = await store.query<{ prompt: string }>(
+      'SELECT prompt_text AS prompt FROM llm_spans WHERE span_id = {id:String}',
+      { params: { id: chat.spanId } },
+    );
+    expect(row?.prompt).toBe('hi \uFFFD');
+    expect(chat.inputMessages).toEqual([{ role: 'user', content: 'hi \uFFFD' }]);
+    const [doc] = await store.query<{ id: string; content: string; meta: Record<string, string> }>(
+      'SELECT document_id AS id, content, metadata AS meta FROM retrieval_documents WHERE span_id = {id:String}',
+      { params: { id: retrieval.spanId } },
+    );
+    expect(doc).toEqual({ id: 'hi \uFFFD', content: 'hi \uFFFD', meta: { 'hi \uFFFD': 'hi \uFFFD' } });
   });
 });
