@@ -31,7 +31,7 @@ import { LazyExporter } from './lazy-exporter.ts';
 import { CHECKED_INIT_OPTIONS, optionSchemas } from './option-checks.ts';
 import { type PriceOverrides, PriceTable } from './pricing.ts';
 import { QuietExporter } from './quiet-exporter.ts';
-import { diagnoseOnce, errorName } from './safe.ts';
+import { diagnoseOnce, errorName, errorSummary } from './safe.ts';
 import { SDK_NAME, SDK_VERSION } from './version.ts';
 
 export interface InitOptions extends ContentOptions {
@@ -100,10 +100,7 @@ export function init(options: InitOptions = {}): OversightHandle {
   try {
     current = setup(options);
   } catch (error) {
-    diagnoseOnce(
-      'init',
-      `init failed (${errorName(error)}: ${(error as Error)?.message ?? ''}); tracing is off`,
-    );
+    diagnoseOnce('init', `init failed (${errorName(error)}: ${errorSummary(error)}); tracing is off`);
     current = inertHandle();
   }
   return current;
@@ -194,8 +191,17 @@ export function oversightSpanProcessor(
 
 /** The instrumentations `init()` would enable, for `registerInstrumentations()` in an app's own setup. */
 export function oversightInstrumentations(options: InitOptions = {}): Instrumentation[] {
-  const opts = { ...contentOptionsFromEnv(), ...stripUndefined(options) };
-  return createInstrumentations(opts, new ContentPolicy(opts), new PriceTable(opts.prices ?? {}));
+  try {
+    const opts = { ...contentOptionsFromEnv(), ...stripUndefined(options) };
+    return createInstrumentations(opts, new ContentPolicy(opts), new PriceTable(opts.prices ?? {}));
+  } catch (error) {
+    // Bad options (prices that do not validate) must not fail the app's own SDK setup.
+    diagnoseOnce(
+      'instrumentations',
+      `oversightInstrumentations() failed (${errorName(error)}: ${errorSummary(error)}); LLM calls are not traced`,
+    );
+    return [];
+  }
 }
 
 function createInstrumentations(

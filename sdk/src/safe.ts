@@ -15,7 +15,8 @@ export function diagnoseOnce(key: string, message: string): void {
   if (silenced || reported.has(key)) return;
   reported.add(key);
   try {
-    process.stderr.write(`[oversight] ${message}\n`);
+    // One line, whatever the message quotes (an error's stack, a validator's JSON).
+    process.stderr.write(`[oversight] ${message.replace(/\s*\n\s*/g, ' ')}\n`);
   } catch {
     // stderr closed: nothing sensible left to do.
   }
@@ -64,6 +65,30 @@ export function errorName(error: unknown): string {
     if (typeof name === 'string' && name) return name;
   }
   return typeof error === 'object' && error !== null ? 'Error' : '_OTHER';
+}
+
+/**
+ * What went wrong, for a diagnostic line: a validation error (zod) as
+ * `path: message` per issue, rather than the JSON dump its message is.
+ */
+export function errorSummary(error: unknown): string {
+  const issues = (error as { issues?: unknown } | null)?.issues;
+  if (Array.isArray(issues) && issues.length > 0) {
+    return issues
+      .map((i: { path?: unknown; message?: unknown }) => {
+        const path = Array.isArray(i?.path) ? i.path.map(String).join('.') : '';
+        return `${path || 'options'}: ${String(i?.message ?? 'invalid')}`;
+      })
+      .join('; ');
+  }
+  const message = (error as { message?: unknown } | null)?.message;
+  if (typeof message === 'string' && message) return message;
+  try {
+    return String(error);
+  } catch {
+    // A thrown value whose toString() throws: its kind is all there is to say.
+    return errorName(error);
+  }
 }
 
 /** JSON.stringify that survives cycles and BigInt instead of throwing. */

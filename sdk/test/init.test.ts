@@ -1,11 +1,17 @@
 import { ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
-import { getOversight, hasAppTracerProvider, init, oversightSpanProcessor } from '../src/init.ts';
+import {
+  getOversight,
+  hasAppTracerProvider,
+  init,
+  oversightInstrumentations,
+  oversightSpanProcessor,
+} from '../src/init.ts';
 import { instrument } from '../src/instrumentation/instrument.ts';
-import { silenceDiagnostics } from '../src/safe.ts';
+import { resetDiagnostics, silenceDiagnostics } from '../src/safe.ts';
 
 let mock: MockLlm;
 beforeAll(async () => {
@@ -77,6 +83,25 @@ describe('init', () => {
     expect(hasAppTracerProvider()).toBe(false);
   });
 
+  it('says what is wrong with the options in one line, naming each bad option', async () => {
+    const lines = stderrLines();
+    try {
+      const handle = init({
+        endpoint: 'not a url',
+        prices: { 'my-model': { input: -1, output: 1 } },
+        flushOnExit: false,
+      });
+      await handle.shutdown();
+      expect(oversightInstrumentations({ prices: { 'my-model': { input: 1, output: -2 } } })).toEqual([]);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(lines).toEqual([
+      '[oversight] init failed (ZodError: endpoint: Invalid URL; prices.my-model.input: Too small: expected number to be >=0); tracing is off\n',
+      '[oversight] oversightInstrumentations() failed (ZodError: my-model.output: Too small: expected number to be >=0); LLM calls are not traced\n',
+    ]);
+  });
+
   it('does nothing when disabled by OTEL_SDK_DISABLED', async () => {
     process.env.OTEL_SDK_DISABLED = 'true';
     try {
@@ -89,3 +114,14 @@ describe('init', () => {
     }
   });
 });
+
+/** What the SDK writes to stderr from now on, one entry per write, until `vi.restoreAllMocks()`. */
+function stderrLines(): string[] {
+  resetDiagnostics();
+  const lines: string[] = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  return lines;
+}
