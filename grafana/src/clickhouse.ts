@@ -275,6 +275,15 @@ const TIME_COLUMNS: Record<TableName, string | null> = {
 };
 
 /**
+ * The dashboard's range on an hourly roll-up's `hour` column. A row is
+ * stamped with its hour's start, so the hour the range starts in is taken
+ * whole: `$__timeFilter(hour)` would drop it, and a range shorter than an
+ * hour would find nothing but the hour under way, or nothing at all.
+ */
+export const hoursInRange = (column: string) =>
+  `${column} >= toStartOfHour($__fromTime) AND ${column} <= $__toTime`;
+
+/**
  * A SELECT over one table (optionally aliased, with joins as raw text) whose
  * WHERE starts with the dashboard's time range and variables.
  */
@@ -336,19 +345,12 @@ export class Select<T extends TableName = TableName> {
     return this;
   }
 
-  /**
-   * The dashboard's range on the table's time column. An hourly roll-up's
-   * row is stamped with its hour's start, so the hour the range starts in is
-   * taken whole: `$__timeFilter` would drop it, and a range shorter than an
-   * hour would show only the hour under way.
-   */
+  /** The dashboard's range on the table's time column (hoursInRange on a roll-up). */
   inRange(): this {
     const column = TIME_COLUMNS[this.source as TableName];
     if (!column) throw new Error(`${this.source} has no time column`);
     const q = this.qualified(column);
-    this.conditions.push(
-      column === 'hour' ? `${q} >= toStartOfHour($__fromTime) AND ${q} <= $__toTime` : `$__timeFilter(${q})`,
-    );
+    this.conditions.push(column === 'hour' ? hoursInRange(q) : `$__timeFilter(${q})`);
     return this;
   }
 

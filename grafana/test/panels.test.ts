@@ -33,6 +33,7 @@ interface Target {
 interface Panel {
   type: string;
   title: string;
+  description?: string;
   targets?: Target[];
 }
 interface Dashboard {
@@ -90,6 +91,47 @@ describe('every panel query runs and returns rows', () => {
   it.each(variableQueries)('variable %s', async (_name, sql) => {
     const rows = await runPanel<Row>(seeded.store, sql, context(START, END, {}));
     expect(rows.length).toBeGreaterThan(0);
+  });
+  it.each(variableQueries)('variable %s over a range within one hour', async (_name, sql) => {
+    // 10:10–10:40 of the second hour: the roll-up's row for it is stamped 10:00, before the range.
+    const from = new Date(START.getTime() + 3_600_000 + 10 * 60_000);
+    const to = new Date(START.getTime() + 3_600_000 + 40 * 60_000);
+    const rows = await runPanel<Row>(seeded.store, sql, context(from, to, {}));
+    expect(rows.length).toBeGreaterThan(0);
+  });
+});
+
+describe('dashboard variables', () => {
+  const referenced = (sql: string) =>
+    new Set([...sql.matchAll(/\$\{(\w+)(?::\w+)?\}|\$(?!__)(\w+)/g)].map(([, a, b]) => a ?? b));
+
+  it.each(DASHBOARDS.map((d) => [d.uid, d] as const))(
+    '%s: every variable it offers narrows each panel, or the panel says why not',
+    (_uid, board) => {
+      const offered = board.templating.list.map((v) => v.name);
+      for (const panel of board.panels.filter((p) => p.targets?.length)) {
+        const used = referenced(panel.targets?.map((t) => t.rawSql).join('\n') ?? '');
+        const ignored = offered.filter((name) => !used.has(name));
+        if (ignored.length === 0) continue;
+        expect(panel.description, `${panel.title} ignores ${ignored.join(', ')}`).toMatch(
+          /^Not narrowed by /,
+        );
+        for (const name of ignored) expect(panel.description, panel.title).toContain(name);
+      }
+    },
+  );
+
+  it('narrows feedback counts by the service of the answer they are about', async () => {
+    // Regenerate, copy and edit land on i % 24 = 3, 9, 15: odd i, all search-api answers.
+    const edits = (service: string) =>
+      run('oversight-feedback', 'Edited answers', { project: 'default', service });
+    expect(await edits('search-api')).toEqual([{ edits: N / 24 }]);
+    expect(await edits('support-bot')).toEqual([{ edits: 0 }]);
+    const kinds = await run('oversight-feedback', 'Feedback by kind', {
+      project: 'default',
+      service: 'support-bot',
+    });
+    expect(new Set(kinds.map((r) => r.kind))).toEqual(new Set(['thumbs']));
   });
 });
 
@@ -174,7 +216,10 @@ describe('hallucination dashboard', () => {
       expect(ranked.find((r) => r.topic === 'passwords')?.questions).toBe(
         byTopic.find((r) => r.topic === 'passwords')?.answers,
       );
-      const variable = DASHBOARDS[0]?.templating.list.find((v) => v.name === 'topic')?.query ?? '';
+      const variable =
+        DASHBOARDS.find((d) => d.uid === 'oversight-hallucination')?.templating.list.find(
+          (v) => v.name === 'topic',
+        )?.query ?? '';
       const live = await runPanel<Row>(seeded.store, variable, context(START, END, { project: 'default' }));
       expect(live.map((r) => r.label)).toEqual(['billing', 'passwords']);
     } finally {

@@ -1,6 +1,14 @@
 /** Pieces every Oversight dashboard shares: variables, the trace link, panel defaults. */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { DATASOURCE, DATASOURCE_UID, MODEL_OF_SPAN, PLUGIN_ID, varFilter } from '../clickhouse.ts';
+import {
+  DATASOURCE,
+  DATASOURCE_UID,
+  hoursInRange,
+  MODEL_OF_SPAN,
+  PLUGIN_ID,
+  type VariableName,
+  varFilter,
+} from '../clickhouse.ts';
 
 /** Steps that produce an answer (the rest are retrieval, tools, guardrails, …). */
 export const GENERATION_OPS = "operation IN ('chat', 'text_completion', 'generate_content')";
@@ -35,36 +43,53 @@ function queryVariable(name: string, label: string, sql: string): dashboard.Quer
     .sort(dashboard.VariableSort.AlphabeticalAsc);
 }
 
-/**
- * project → service → model → topic, each narrowed by the ones before it.
- * Values come from the hourly roll-up (cheap over 30 days); topics from the
- * topics table, id as value and label as text.
- */
-export function variables(): dashboard.QueryVariableBuilder[] {
-  return [
+const VARIABLES: Record<VariableName, () => dashboard.QueryVariableBuilder> = {
+  project: () =>
     queryVariable(
       'project',
       'Project',
-      'SELECT DISTINCT project_id FROM llm_spans_hourly WHERE $__timeFilter(hour) ORDER BY project_id',
+      `SELECT DISTINCT project_id FROM llm_spans_hourly WHERE ${hoursInRange('hour')} ORDER BY project_id`,
     ),
+  service: () =>
     queryVariable(
       'service',
       'Service',
-      `SELECT DISTINCT service_name FROM llm_spans_hourly WHERE $__timeFilter(hour) AND ${varFilter('project_id', 'project')} ORDER BY service_name`,
+      `SELECT DISTINCT service_name FROM llm_spans_hourly WHERE ${hoursInRange('hour')} AND ${varFilter('project_id', 'project')} ORDER BY service_name`,
     ),
+  model: () =>
     queryVariable(
       'model',
       'Model',
-      `SELECT DISTINCT model FROM llm_spans_hourly WHERE $__timeFilter(hour) AND ${varFilter('project_id', 'project')} AND ${varFilter('service_name', 'service')} AND model != '' ORDER BY model`,
+      `SELECT DISTINCT model FROM llm_spans_hourly WHERE ${hoursInRange('hour')} AND ${varFilter('project_id', 'project')} AND ${varFilter('service_name', 'service')} AND model != '' ORDER BY model`,
     ),
+  topic: () =>
     queryVariable(
       'topic',
       'Topic',
       // Live topics: a merged-away one is folded into the topic it joined.
       `SELECT topic_id, label FROM topic_map WHERE topic_id = current_topic_id AND ${varFilter('project_id', 'project')} ORDER BY label`,
     ),
-  ];
+};
+
+/**
+ * project → service → model → topic, each narrowed by the ones before it.
+ * Values come from the hourly roll-up (cheap over 30 days); topics from the
+ * topics table, id as value and label as text. A dashboard offers only the
+ * variables its panels can filter by: a picker that changes nothing reads as
+ * if the numbers were for the pick.
+ */
+export function variables(...names: VariableName[]): dashboard.QueryVariableBuilder[] {
+  const wanted = names.length > 0 ? names : (Object.keys(VARIABLES) as VariableName[]);
+  return wanted.map((name) => VARIABLES[name]());
 }
+
+/**
+ * A panel's description when it cannot apply some of its dashboard's
+ * variables (a test holds every other panel to all of them).
+ */
+export const NOT_NARROWED_BY = (names: VariableName[], why: string) =>
+  // Plain names: Grafana would fill in a `$service` in a description.
+  `Not narrowed by ${names.join(' or ')}: ${why}.`;
 
 /** Grafana's trace view over otel_traces for the clicked trace id (the plugin's trace-id mode). */
 export function traceLink(field = 'trace_id'): { title: string; url: string; targetBlank: boolean } {

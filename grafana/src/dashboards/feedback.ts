@@ -8,25 +8,24 @@
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { currentTopic, select, topicLabel, topicMapJoin } from '../clickhouse.ts';
-import { variables } from './common.ts';
+import { NOT_NARROWED_BY, variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
 /**
  * ReplacingMergeTree keeps each refresh's newest row: FINAL, then sum. A
  * group an hour lost stays as a zero row, so grouped panels drop empty groups.
+ * Narrowed by the service, model and topic of the answer the feedback is
+ * about; with "All", feedback on no known answer counts too.
  */
 const rollup = (...columns: string[]) =>
   select(...columns)
     .from('feedback_hourly', 'f')
     .final()
     .inRange()
-    .vars('project');
+    .vars('project', 'service', 'model', 'topic');
 
-/** Thumbs on traces with an answer, narrowed by the answer's service, model and topic. */
-const thumbs = (...columns: string[]) =>
-  rollup(...columns)
-    .where("f.kind = 'thumbs'", 'f.answered = 1')
-    .vars('service', 'model', 'topic');
+/** Thumbs on traces with an answer. */
+const thumbs = (...columns: string[]) => rollup(...columns).where("f.kind = 'thumbs'", 'f.answered = 1');
 
 /**
  * Candidates for the 50 newest feedback with text: the newest 100 such rows,
@@ -115,6 +114,6 @@ export function feedback(): dashboard.DashboardBuilder {
           .limit(50),
         24,
         'trace_id',
-      ),
+      ).description(NOT_NARROWED_BY(['service', 'model', 'topic'], 'raw feedback rows carry none of them')),
     );
 }

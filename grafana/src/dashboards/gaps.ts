@@ -14,7 +14,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { GAP_SCORE_SHRINK } from '../../../collector/src/enrich/topics/gaps.ts';
 import { currentTopic, select, topicLabel, topicMapJoin, varFilter } from '../clickhouse.ts';
-import { variables } from './common.ts';
+import { NOT_NARROWED_BY, variables } from './common.ts';
 import { barPanel, row, tablePanel, timeSeriesPanel } from './panels.ts';
 
 /** Five unanswered questions per topic from the range's last day: raw text only for those rows. */
@@ -91,7 +91,7 @@ export function gaps(): dashboard.DashboardBuilder {
           .orderBy('first_seen DESC', 'topic_id')
           .limit(50),
         12,
-      ),
+      ).description(NOT_NARROWED_BY(['service', 'model'], 'a topic spans every service and model')),
     )
     .withPanel(
       timeSeriesPanel(
@@ -129,6 +129,8 @@ export function gaps(): dashboard.DashboardBuilder {
           .groupBy('bucket')
           .orderBy('bucket'),
         'bucket',
+      ).description(
+        NOT_NARROWED_BY(['service', 'model', 'topic'], 'retrieved documents are stored without them'),
       ),
     )
     .withPanel(

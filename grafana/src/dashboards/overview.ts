@@ -27,7 +27,7 @@ export function overview(): dashboard.DashboardBuilder {
     .time({ from: 'now-24h', to: 'now' })
     .refresh('1m')
     .timezone('browser');
-  for (const v of variables()) builder.withVariable(v);
+  for (const v of variables('project', 'service', 'model')) builder.withVariable(v);
   return builder
     .withRow(row('Traffic'))
     .withPanel(statPanel('Requests', hourly('sum(calls) AS requests'), 'short'))

@@ -1,7 +1,8 @@
 /**
  * Safety: how often each collector scorer flags traffic (from the hourly
  * evaluation roll-up), the traces flagged most (from the hourly top traces,
- * flagged_traces_hourly), and the SDK guard's decisions.
+ * flagged_traces_hourly), and the SDK guard's decisions. Only the project
+ * picker: evaluations carry no service, model or topic to narrow by.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { select } from '../clickhouse.ts';
@@ -38,7 +39,7 @@ export function safety(): dashboard.DashboardBuilder {
     .time({ from: 'now-24h', to: 'now' })
     .refresh('1m')
     .timezone('browser');
-  for (const v of variables()) builder.withVariable(v);
+  for (const v of variables('project')) builder.withVariable(v);
   return builder
     .withRow(row('Flag rates'))
     .withPanel(rateStat('pii', 'PII'))
