@@ -7,7 +7,16 @@
 
 import * as C from '@oversight/conventions';
 import type { AttributeValue, SpanRecord } from '../otlp/span-record.ts';
-import { asNumber, asString, firstString, indexed, parseJson, stringMap, withPrefix } from './attributes.ts';
+import {
+  asNumber,
+  asString,
+  firstString,
+  indexed,
+  isRecord,
+  parseJson,
+  stringMap,
+  withPrefix,
+} from './attributes.ts';
 import type { Message, Operation, RetrievedDocument, ToolCall } from './llm-span.ts';
 import {
   type ConventionMapping,
@@ -17,7 +26,7 @@ import {
   parseEmbedding,
   requestParamsFrom,
 } from './mapping.ts';
-import { parseInstructions, parseMessages } from './messages.ts';
+import { parseInstructions, parseMessages, toMessages } from './messages.ts';
 import { genAiFields } from './otel-genai.ts';
 
 const byRequestType: Record<string, Operation> = {
@@ -81,20 +90,44 @@ function toolCalls(entry: Record<string, AttributeValue>): ToolCall[] {
   return calls;
 }
 
+/**
+ * A `content` the instrumentation serialised from a list of content blocks:
+ * OpenLLMetry writes `JSON.stringify(message.content)` for every non-string
+ * content (OpenAI multimodal parts; every Anthropic response, `tool_use` and
+ * `tool_result` blocks included). Only a list of typed parts counts: JSON a
+ * user typed stays text.
+ */
+function contentParts(value: AttributeValue | undefined): unknown[] | null {
+  const parsed = parseJson(value);
+  if (!Array.isArray(parsed) || parsed.length === 0) return null;
+  return parsed.every((part) => isRecord(part) && typeof part.type === 'string') ? parsed : null;
+}
+
 function flattenedMessages(
   attrs: Record<string, AttributeValue>,
   prefix: string,
   defaultRole: string,
 ): Message[] {
-  return indexed(attrs, prefix).map((entry) => {
-    const message: Message = { role: asString(entry.role) || defaultRole, content: asString(entry.content) };
+  return indexed(attrs, prefix).flatMap((entry) => {
+    const role = asString(entry.role) || defaultRole;
+    const parts = contentParts(entry.content);
+    const messages = parts
+      ? toMessages({ role, content: parts }, role)
+      : [{ role, content: asString(entry.content) }];
     const calls = toolCalls(entry);
-    if (calls.length > 0) message.toolCalls = calls;
     const callId = asString(entry.tool_call_id);
-    if (callId) message.toolCallId = callId;
     const finish = asString(entry.finish_reason);
-    if (finish) message.finishReason = finish;
-    return message;
+    let main = messages.find((m) => m.role === role);
+    if (!main && (calls.length > 0 || callId || finish)) {
+      main = { role, content: '' };
+      if (role === 'assistant') messages.unshift(main);
+      else messages.push(main);
+    }
+    if (!main) return messages;
+    if (calls.length > 0) main.toolCalls = [...(main.toolCalls ?? []), ...calls];
+    if (callId) main.toolCallId = callId;
+    if (finish) main.finishReason = finish;
+    return messages;
   });
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalProvider, normalizeSpan } from '../../src/normalize/index.ts';
+import { canonicalProvider, type LlmSpan, normalizeSpan } from '../../src/normalize/index.ts';
+import { toLlmSpanRow } from '../../src/pipeline/transform/llm-rows.ts';
 import { event, spanWith } from './span-fixture.ts';
 
 describe('OpenInference', () => {
@@ -162,6 +163,90 @@ describe('OpenLLMetry / Traceloop', () => {
       userId: 'alice',
       metadata: { session_id: 'chat-7', user_id: 'alice', plan: 'pro' },
     });
+  });
+
+  it('reads the content blocks the instrumentations serialise as JSON text', () => {
+    // @traceloop/instrumentation-anthropic: every non-string content is JSON.stringify(content),
+    // and the response is always JSON.stringify(result.content).
+    const anthropic = normalizeSpan(
+      spanWith(
+        {
+          'gen_ai.system': 'Anthropic',
+          'llm.request.type': 'chat',
+          'gen_ai.request.model': 'claude-3-5-sonnet-latest',
+          'gen_ai.prompt.0.role': 'user',
+          'gen_ai.prompt.0.content': 'Weather in Rome, and in Oslo?',
+          'gen_ai.prompt.1.role': 'assistant',
+          'gen_ai.prompt.1.content': JSON.stringify([
+            { type: 'text', text: 'Checking Rome.' },
+            { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Rome' } },
+          ]),
+          'gen_ai.prompt.2.role': 'user',
+          'gen_ai.prompt.2.content': JSON.stringify([
+            { type: 'tool_result', tool_use_id: 'toolu_1', content: '18C' },
+          ]),
+          'gen_ai.completion.0.finish_reason': 'tool_use',
+          'gen_ai.completion.0.role': 'assistant',
+          'gen_ai.completion.0.content': JSON.stringify([
+            { type: 'text', text: 'Rome is 18C. Now Oslo.' },
+            { type: 'tool_use', id: 'toolu_2', name: 'get_weather', input: { city: 'Oslo' } },
+          ]),
+          'gen_ai.usage.prompt_tokens': 310,
+          'gen_ai.usage.completion_tokens': 42,
+        },
+        { name: 'anthropic.chat' },
+      ),
+    );
+    expect(anthropic?.inputMessages).toEqual([
+      { role: 'user', content: 'Weather in Rome, and in Oslo?' },
+      {
+        role: 'assistant',
+        content: 'Checking Rome.',
+        toolCalls: [{ id: 'toolu_1', name: 'get_weather', arguments: '{"city":"Rome"}' }],
+      },
+      { role: 'tool', content: '18C', toolCallId: 'toolu_1' },
+    ]);
+    expect(anthropic?.outputMessages).toEqual([
+      {
+        role: 'assistant',
+        content: 'Rome is 18C. Now Oslo.',
+        toolCalls: [{ id: 'toolu_2', name: 'get_weather', arguments: '{"city":"Oslo"}' }],
+        finishReason: 'tool_use',
+      },
+    ]);
+    expect(anthropic?.toolCalls).toEqual([
+      { id: 'toolu_2', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+    ]);
+    const row = toLlmSpanRow(anthropic as LlmSpan, 'p');
+    expect(row.prompt_text).toBe('Weather in Rome, and in Oslo?');
+    expect(row.completion_text).toBe('Rome is 18C. Now Oslo.');
+
+    // @traceloop/instrumentation-openai: multimodal user content, and a user who typed JSON.
+    const openai = normalizeSpan(
+      spanWith(
+        {
+          'gen_ai.system': 'OpenAI',
+          'llm.request.type': 'chat',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.prompt.0.role': 'user',
+          'gen_ai.prompt.0.content': '[1, 2, 3]',
+          'gen_ai.prompt.1.role': 'user',
+          'gen_ai.prompt.1.content': JSON.stringify([
+            { type: 'text', text: 'What is in this image?' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+          ]),
+          'gen_ai.completion.0.role': 'assistant',
+          'gen_ai.completion.0.content': 'A cat.',
+          'gen_ai.completion.0.finish_reason': 'stop',
+        },
+        { name: 'openai.chat' },
+      ),
+    );
+    expect(openai?.inputMessages).toEqual([
+      { role: 'user', content: '[1, 2, 3]' },
+      { role: 'user', content: 'What is in this image?\n[image_url]' },
+    ]);
+    expect(openai?.outputMessages).toEqual([{ role: 'assistant', content: 'A cat.', finishReason: 'stop' }]);
   });
 
   it('maps vector-store spans with db.query.result events to retrieval', () => {
