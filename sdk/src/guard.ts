@@ -266,7 +266,10 @@ export function defaultGuardScorers(): Defaults {
     };
   } catch (error) {
     // Fail open like a failing scorer: every category reports itself skipped.
-    warnOnce(`guard scorers failed to load (${error instanceof Error ? error.message : String(error)})`);
+    warnOnce(
+      'scorers',
+      `guard scorers failed to load (${error instanceof Error ? error.message : String(error)}); every check is skipped`,
+    );
     defaults = { scorers: {}, maskPii: undefined };
   }
   return defaults;
@@ -300,21 +303,48 @@ function warmUp(resolve: () => Defaults): Promise<void> {
 
 // ---------------------------------------------------------------------------
 
-function parsePolicy(policy: unknown, fallback: GuardPolicy): GuardPolicy {
-  const parsed = GuardPolicySchema.safeParse(policy ?? {});
-  if (!parsed.success) {
-    warnOnce(`invalid guard policy ignored: ${z.prettifyError(parsed.error)}`);
-    return { ...fallback };
+/**
+ * The app's rules over the defaults, category by category: a rule that does
+ * not validate, or a category the guard does not know (a typo), is named in
+ * one warning and leaves that category's default in force; the other rules
+ * still apply.
+ */
+function parsePolicy(stage: GuardStage, policy: unknown, fallback: GuardPolicy): GuardPolicy {
+  const out: GuardPolicy = { ...fallback };
+  if (policy === undefined || policy === null) return out;
+  if (typeof policy !== 'object' || Array.isArray(policy)) {
+    warnOnce(`${stage}:not-an-object`, `${stage} guard policy ignored: not an object of rules`);
+    return out;
   }
-  return { ...fallback, ...parsed.data };
+  const problems: string[] = [];
+  for (const [category, rule] of Object.entries(policy)) {
+    if (!Object.hasOwn(GuardPolicySchema.shape, category)) {
+      problems.push(`${category}: unknown category (known: ${GUARD_CHECKS.join(', ')})`);
+      continue;
+    }
+    const parsed = RuleSchema.optional().safeParse(rule);
+    if (parsed.success) out[category as GuardCheck] = parsed.data;
+    else
+      problems.push(
+        parsed.error.issues.map((i) => `${[category, ...i.path].join('.')}: ${i.message}`).join('; '),
+      );
+  }
+  if (problems.length > 0) {
+    const list = problems.join('; ');
+    warnOnce(`${stage}:${list}`, `${stage} guard policy: ${list}; the default rule applies there`);
+  }
+  return out;
 }
 
-let warned = false;
-function warnOnce(message: string): void {
-  if (warned) return;
-  warned = true;
+const GUARD_CHECKS: readonly GuardCheck[] = [...GUARD_CATEGORIES, 'groundedness'];
+
+const warned = new Set<string>();
+/** One process warning per problem: a second, different problem is still said. */
+function warnOnce(key: string, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
   try {
-    process.emitWarning(message, { code: 'OVERSIGHT_GUARD' });
+    process.emitWarning(message.replace(/\s*\n\s*/g, ' '), { code: 'OVERSIGHT_GUARD' });
   } catch (error) {
     // A warning listener that throws is the app's; the guard keeps its fallback policy.
     reportInternal('emitting a guard warning', error);
@@ -675,8 +705,8 @@ const ALLOW_ALL: GuardResult = {
 };
 
 export function createGuard(options: GuardOptions = {}): Guard {
-  const inputPolicy = parsePolicy(options.input, DEFAULT_INPUT_POLICY);
-  const outputPolicy = parsePolicy(options.output, DEFAULT_OUTPUT_POLICY);
+  const inputPolicy = parsePolicy('input', options.input, DEFAULT_INPUT_POLICY);
+  const outputPolicy = parsePolicy('output', options.output, DEFAULT_OUTPUT_POLICY);
   const component = options.name ?? 'oversight';
   const policyId = options.policyId ?? 'oversight-default';
   const policyVersion =
