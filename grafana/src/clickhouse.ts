@@ -418,6 +418,13 @@ export class Select<T extends TableName = TableName> {
   }
 }
 
+/**
+ * `numerator / denominator`, NULL where nothing was counted: 0 / 0 is NaN in
+ * ClickHouse, which a stat shows as "NaN" and a series as a broken point;
+ * NULL reads as "No data".
+ */
+export const ratio = (numerator: string, denominator: string) => `${numerator} / nullIf(${denominator}, 0)`;
+
 /** Shorthand: `select('a', 'b').from('llm_spans')`. */
 export function select(...columns: string[]): Select {
   return new Select(columns);

@@ -342,6 +342,31 @@ describe('overview dashboard', () => {
       expect.objectContaining({ model: 'text-embedding-3-small', requests: 1, cost_usd: 0.5 }),
     ]);
     expect(await later('Requests')).toEqual([{ requests: 0 }]);
+    // The tokens a model burned, embeddings included: the series adds up to the Tokens stat.
+    expect((await later('Tokens by model')).map((r) => [r.model, r.tokens])).toEqual([
+      ['text-embedding-3-small', 4000],
+    ]);
+  });
+
+  it('shows no data, not NaN, for a rate over a range with nothing to count', async () => {
+    // JSON output writes NaN as null: ask ClickHouse which one the panel returned.
+    const nothing = async (uid: string, title: string, column: string) =>
+      runPanel<Row>(
+        seeded.store,
+        `SELECT isNull(${column}) AS is_null FROM (${sqlOf(uid, title)})`,
+        context(new Date(END.getTime() + 30 * 86_400_000), new Date(END.getTime() + 31 * 86_400_000), {
+          project: 'default',
+        }),
+      );
+    for (const [uid, title, column] of [
+      ['oversight-overview', 'Error rate', 'error_rate'],
+      ['oversight-hallucination', 'Hallucination rate', 'hallucination_rate'],
+      ['oversight-hallucination', 'Mean groundedness', 'groundedness'],
+      ['oversight-hallucination', 'Mean answer relevance', 'answer_relevance'],
+      ['oversight-safety', 'Prompt injection', 'rate'],
+      ['oversight-feedback', 'Thumbs-up rate', 'thumbs_up_rate'],
+    ] as const)
+      expect(await nothing(uid, title, column), `${uid}: ${title}`).toEqual([{ is_null: 1 }]);
   });
 
   it('splits cost by model and service, and lists failed calls with their trace', async () => {

@@ -7,7 +7,7 @@
  * the comment list reads raw rows, for its 50 newest.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { currentTopic, select, topicLabel, topicMapJoin } from '../clickhouse.ts';
+import { currentTopic, ratio, select, topicLabel, topicMapJoin } from '../clickhouse.ts';
 import { NOT_NARROWED_BY, variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
@@ -55,7 +55,7 @@ export function feedback(): dashboard.DashboardBuilder {
     .withPanel(
       statPanel(
         'Thumbs-up rate',
-        thumbs('sum(f.value_sum) / sum(f.events) AS thumbs_up_rate'),
+        thumbs(`${ratio('sum(f.value_sum)', 'sum(f.events)')} AS thumbs_up_rate`),
         'percentunit',
         8,
       ),

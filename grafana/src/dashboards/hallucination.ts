@@ -5,7 +5,7 @@
  * worst_answers_hourly (migration 013), their text from raw rows.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { currentTopic, select, topicLabel, topicMapJoin, varFilter } from '../clickhouse.ts';
+import { currentTopic, ratio, select, topicLabel, topicMapJoin, varFilter } from '../clickhouse.ts';
 import { variables } from './common.ts';
 import { barPanel, row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
@@ -44,7 +44,7 @@ export function hallucination(): dashboard.DashboardBuilder {
     .withPanel(
       statPanel(
         'Hallucination rate',
-        quality('sum(hallucinated) / sum(scored) AS hallucination_rate'),
+        quality(`${ratio('sum(hallucinated)', 'sum(scored)')} AS hallucination_rate`),
         'percentunit',
       ),
     )
@@ -52,21 +52,25 @@ export function hallucination(): dashboard.DashboardBuilder {
     .withPanel(
       statPanel(
         'Mean groundedness',
-        quality('sum(groundedness_sum) / sum(grounded_scored) AS groundedness'),
+        quality(`${ratio('sum(groundedness_sum)', 'sum(grounded_scored)')} AS groundedness`),
         'percentunit',
       ),
     )
     .withPanel(
       statPanel(
         'Mean answer relevance',
-        quality('sum(answer_relevance_sum) / sum(relevance_scored) AS answer_relevance'),
+        quality(`${ratio('sum(answer_relevance_sum)', 'sum(relevance_scored)')} AS answer_relevance`),
         'percentunit',
       ),
     )
     .withPanel(
       timeSeriesPanel(
         'Hallucination rate by model',
-        quality('$__timeInterval(hour) AS time', 'model', 'sum(hallucinated) / sum(scored) AS rate')
+        quality(
+          '$__timeInterval(hour) AS time',
+          'model',
+          `${ratio('sum(hallucinated)', 'sum(scored)')} AS rate`,
+        )
           .groupBy('time', 'model')
           .orderBy('time', 'model'),
         'percentunit',
@@ -75,7 +79,11 @@ export function hallucination(): dashboard.DashboardBuilder {
     .withPanel(
       timeSeriesPanel(
         'Hallucination rate by service',
-        quality('$__timeInterval(hour) AS time', 'service_name', 'sum(hallucinated) / sum(scored) AS rate')
+        quality(
+          '$__timeInterval(hour) AS time',
+          'service_name',
+          `${ratio('sum(hallucinated)', 'sum(scored)')} AS rate`,
+        )
           .groupBy('time', 'service_name')
           .orderBy('time', 'service_name'),
         'percentunit',
@@ -89,7 +97,7 @@ export function hallucination(): dashboard.DashboardBuilder {
           `${topicLabel('q')} AS topic`,
           'sum(q.scored) AS answers',
           'sum(q.hallucinated) AS hallucinated_answers',
-          'hallucinated_answers / answers AS rate',
+          `${ratio('hallucinated_answers', 'answers')} AS rate`,
         )
           .from('llm_quality_hourly', 'q')
           .join(topicMapJoin('q'))

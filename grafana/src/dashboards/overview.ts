@@ -4,7 +4,7 @@
  * answers, tokens and cost of every priced call (embeddings and reranking too).
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { select } from '../clickhouse.ts';
+import { ratio, select } from '../clickhouse.ts';
 import { GENERATION_OPS, MODEL, MODEL_CALL_OPS, variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
@@ -31,7 +31,9 @@ export function overview(): dashboard.DashboardBuilder {
   return builder
     .withRow(row('Traffic'))
     .withPanel(statPanel('Requests', hourly('sum(calls) AS requests'), 'short'))
-    .withPanel(statPanel('Error rate', hourly('sum(errors) / sum(calls) AS error_rate'), 'percentunit'))
+    .withPanel(
+      statPanel('Error rate', hourly(`${ratio('sum(errors)', 'sum(calls)')} AS error_rate`), 'percentunit'),
+    )
     .withPanel(statPanel('Cost', spend('sum(cost_usd) AS cost_usd'), 'currencyUSD'))
     .withPanel(statPanel('Tokens', spend('sum(input_tokens) + sum(output_tokens) AS tokens'), 'short'))
     .withPanel(
@@ -75,7 +77,7 @@ export function overview(): dashboard.DashboardBuilder {
     .withPanel(
       timeSeriesPanel(
         'Tokens by model',
-        hourly('$__timeInterval(hour) AS time', 'model', 'sum(input_tokens) + sum(output_tokens) AS tokens')
+        spend('$__timeInterval(hour) AS time', 'model', 'sum(input_tokens) + sum(output_tokens) AS tokens')
           .groupBy('time', 'model')
           .orderBy('time', 'model'),
         'short',

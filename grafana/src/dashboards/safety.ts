@@ -5,7 +5,7 @@
  * picker: evaluations carry no service, model or topic to narrow by.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { select } from '../clickhouse.ts';
+import { ratio, select } from '../clickhouse.ts';
 import { FLAGGED, SAFETY_LABELS, variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
@@ -23,10 +23,9 @@ const collectorScores = (...columns: string[]) =>
 function rateStat(evaluator: keyof typeof SAFETY_LABELS, title: string) {
   return statPanel(
     title,
-    collectorScores(`sumIf(count, label = '${SAFETY_LABELS[evaluator]}') / sum(count) AS rate`).eq(
-      'evaluator',
-      evaluator,
-    ),
+    collectorScores(
+      `${ratio(`sumIf(count, label = '${SAFETY_LABELS[evaluator]}')`, 'sum(count)')} AS rate`,
+    ).eq('evaluator', evaluator),
     'percentunit',
     4,
   );
@@ -65,7 +64,7 @@ export function safety(): dashboard.DashboardBuilder {
         collectorScores(
           '$__timeInterval(hour) AS time',
           'evaluator',
-          `sumIf(count, ${FLAGGED}) / sum(count) AS rate`,
+          `${ratio(`sumIf(count, ${FLAGGED})`, 'sum(count)')} AS rate`,
         )
           .groupBy('time', 'evaluator')
           .orderBy('time', 'evaluator'),
