@@ -48,6 +48,15 @@ export class PriceTable {
 
   #find(id: string): ModelPrice | undefined {
     const bare = id.includes('/') ? id.slice(id.lastIndexOf('/') + 1) : id;
+    const found = this.#match(bare);
+    if (found) return found;
+    // Bedrock names a model by vendor and, for inference profiles, region:
+    // `anthropic.claude-3-5-haiku-20241022-v1:0`, `us.anthropic.claude-sonnet-4-…`.
+    const vendorless = bare.replace(/^(?:[a-z]+\.)+(?=[a-z])/, '');
+    return vendorless === bare ? undefined : this.#match(vendorless);
+  }
+
+  #match(bare: string): ModelPrice | undefined {
     const exact = this.#prices.get(bare);
     if (exact) return exact;
     for (const key of this.#prefixes) {

@@ -14,6 +14,21 @@ describe('price table', () => {
     expect(table.lookup('unknown-model')).toBeUndefined();
   });
 
+  it('prices Bedrock model ids, with or without an inference profile region', () => {
+    const haiku = table.lookup('claude-3-5-haiku');
+    expect(haiku?.input).toBe(0.8);
+    expect(table.lookup('anthropic.claude-3-5-haiku-20241022-v1:0')).toEqual(haiku);
+    expect(table.lookup('us.anthropic.claude-sonnet-4-20250514-v1:0')?.input).toBe(3);
+    expect(
+      table.lookup(
+        'arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-3-5-haiku-20241022-v1:0',
+      ),
+    ).toEqual(haiku);
+    // A dot inside a model's own id is no vendor prefix.
+    expect(table.lookup('gpt-5.2-2025-12-11')?.input).toBe(1.75);
+    expect(table.lookup('acme.unknown-model')).toBeUndefined();
+  });
+
   it('prices cache reads and writes at their own rates, and reasoning as output', () => {
     // 1,000 input of which 600 read from cache and 100 written; 500 output incl. 200 reasoning.
     const usage = {
