@@ -17,8 +17,14 @@ import {
   stringMap,
   withPrefix,
 } from './attributes.ts';
-import type { Message, Operation, ToolCall } from './llm-span.ts';
-import { type ConventionMapping, type Extracted, type FieldTable, paramValue } from './mapping.ts';
+import type { Message, Operation, RetrievedDocument, ToolCall } from './llm-span.ts';
+import {
+  type ConventionMapping,
+  documentFrom,
+  type Extracted,
+  type FieldTable,
+  paramValue,
+} from './mapping.ts';
 import { parseMessages, toMessage } from './messages.ts';
 
 /** The provider call is the LLM step; the outer call is the agent loop around it. */
@@ -26,14 +32,14 @@ function operation(span: SpanRecord): Operation | null {
   const id = firstString(span.attributes, ['ai.operationId']) || span.name;
   if (
     firstString(span.attributes, [C.ATTR_OVERSIGHT_OPERATION_NAME]) === 'rerank' ||
-    id.startsWith('ai.rerank')
+    id === 'ai.rerank.doRerank'
   )
     return 'rerank';
   if (/\.do(Generate|Stream)$/.test(id)) return 'chat';
   if (/^ai\.(embed|embedMany)\.doEmbed$/.test(id)) return 'embeddings';
   if (id === 'ai.toolCall') return 'execute_tool';
   if (/^ai\.(generateText|streamText|generateObject|streamObject)$/.test(id)) return 'invoke_agent';
-  if (/^ai\.(embed|embedMany)$/.test(id)) return 'invoke_workflow';
+  if (/^ai\.(embed|embedMany|rerank)$/.test(id)) return 'invoke_workflow';
   return null;
 }
 
@@ -86,6 +92,43 @@ function toolCallsOf(value: unknown): ToolCall[] {
         ? asString(c.input ?? c.args)
         : JSON.stringify(c.input ?? c.args ?? {}),
   }));
+}
+
+/**
+ * `ai.values`, `ai.documents`, `ai.ranking`: lists whose items the SDK wrote
+ * as `JSON.stringify(item)`, so a text value arrives as `"text"` in quotes.
+ */
+function telemetryItems(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value.map(parseJson);
+  // One attribute holding one JSON value, or a JSON list whose items are values already.
+  const parsed = parseJson(value);
+  if (Array.isArray(parsed)) return parsed;
+  return parsed === undefined || parsed === null ? [] : [parsed];
+}
+
+const itemText = (item: unknown) => (typeof item === 'string' ? item : asString(item));
+
+function rerankDocuments(span: SpanRecord): { input: RetrievedDocument[]; output: RetrievedDocument[] } {
+  const input = telemetryItems(span.attributes['ai.documents']).map((item, i) =>
+    isRecord(item)
+      ? documentFrom(item, i + 1)
+      : { id: '', rank: i + 1, score: null, content: itemText(item) },
+  );
+  // Each ranking entry points into the documents sent: `{ index, relevanceScore }`.
+  const output = telemetryItems(span.attributes['ai.ranking'])
+    .filter(isRecord)
+    .map((entry, i): RetrievedDocument => {
+      const index = asNumber(entry.index ?? entry.originalIndex);
+      const source = index === null ? undefined : input[index];
+      return {
+        id: source?.id ?? '',
+        rank: i + 1,
+        score: asNumber(entry.relevanceScore ?? entry.score),
+        content: source?.content ?? '',
+        ...(source?.metadata ? { metadata: source.metadata } : {}),
+      };
+    });
+  return { input, output };
 }
 
 /** `ai.prompt` on the outer span: `{ system?, prompt?, messages? }`. */
@@ -143,10 +186,15 @@ function extract(span: SpanRecord, op: Operation): Extracted {
   );
   if (ttft !== null) extracted.timeToFirstTokenMs = ttft;
   if (op === 'embeddings' || op === 'invoke_workflow') {
-    extracted.inputMessages = stringList(a['ai.values'] ?? a['ai.value']).map((v) => ({
-      role: 'user',
-      content: v,
-    }));
+    extracted.inputMessages = telemetryItems(a['ai.values'] ?? a['ai.value'])
+      .map(itemText)
+      .filter((v) => v !== '')
+      .map((v) => ({ role: 'user', content: v }));
+  }
+  if (op === 'rerank') {
+    const ranked = rerankDocuments(span);
+    extracted.inputDocuments = ranked.input;
+    extracted.documents = ranked.output;
   }
   return extracted;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalProvider, type LlmSpan, normalizeSpan } from '../../src/normalize/index.ts';
-import { toLlmSpanRow } from '../../src/pipeline/transform/llm-rows.ts';
+import { toLlmSpanRow, toRetrievalDocumentRows } from '../../src/pipeline/transform/llm-rows.ts';
 import { event, spanWith } from './span-fixture.ts';
 
 describe('OpenInference', () => {
@@ -435,6 +435,98 @@ describe('Vercel AI SDK', () => {
       systemInstructions: 'S',
       inputMessages: [{ role: 'user', content: 'Hi' }],
     });
+  });
+});
+
+describe('Vercel AI SDK list attributes', () => {
+  // The SDK writes `ai.values` / `ai.documents` / `ai.ranking` as items.map((v) => JSON.stringify(v)).
+  it('reads embedded texts without the quotes JSON.stringify put around them', () => {
+    const inner = normalizeSpan(
+      spanWith(
+        {
+          'ai.operationId': 'ai.embedMany.doEmbed',
+          'ai.model.provider': 'openai.embedding',
+          'ai.model.id': 'text-embedding-3-small',
+          'ai.values': ['"sunny day at the beach"', '"say \\"cheese\\""'],
+          'ai.usage.tokens': 12,
+        },
+        { name: 'ai.embedMany.doEmbed' },
+      ),
+    );
+    expect(inner?.inputMessages).toEqual([
+      { role: 'user', content: 'sunny day at the beach' },
+      { role: 'user', content: 'say "cheese"' },
+    ]);
+    const outer = normalizeSpan(
+      spanWith(
+        {
+          'ai.operationId': 'ai.embed',
+          'ai.model.provider': 'openai.embedding',
+          'ai.model.id': 'text-embedding-3-small',
+          'ai.value': JSON.stringify('"quoted" on purpose'),
+        },
+        { name: 'ai.embed' },
+      ),
+    );
+    expect(outer).toMatchObject({ operation: 'invoke_workflow' });
+    expect(outer?.inputMessages).toEqual([{ role: 'user', content: '"quoted" on purpose' }]);
+  });
+
+  it('maps rerank: the model call with its ranked documents, the outer call as a workflow', () => {
+    const documents = ['Refunds take 5 days.', 'Shipping is free.', 'Returns need a receipt.'];
+    const common = {
+      'ai.model.provider': 'cohere.reranking',
+      'ai.model.id': 'rerank-v3.5',
+      'ai.documents': documents.map((d) => JSON.stringify(d)),
+    };
+    const outer = normalizeSpan(
+      spanWith({ ...common, 'ai.operationId': 'ai.rerank' }, { name: 'ai.rerank' }),
+    );
+    expect(outer).toMatchObject({ operation: 'invoke_workflow', documents: [] });
+    const inner = normalizeSpan(
+      spanWith(
+        {
+          ...common,
+          'ai.operationId': 'ai.rerank.doRerank',
+          'ai.ranking.type': 'text',
+          'ai.ranking': [
+            JSON.stringify({ index: 2, relevanceScore: 0.91 }),
+            JSON.stringify({ index: 0, relevanceScore: 0.35 }),
+          ],
+        },
+        { name: 'ai.rerank.doRerank' },
+      ),
+    );
+    expect(inner).toMatchObject({ operation: 'rerank', provider: 'cohere', requestModel: 'rerank-v3.5' });
+    expect(inner?.documents).toEqual([
+      { id: '', rank: 1, score: 0.91, content: 'Returns need a receipt.' },
+      { id: '', rank: 2, score: 0.35, content: 'Refunds take 5 days.' },
+    ]);
+    expect(inner?.inputDocuments.map((d) => [d.rank, d.content])).toEqual([
+      [1, 'Refunds take 5 days.'],
+      [2, 'Shipping is free.'],
+      [3, 'Returns need a receipt.'],
+    ]);
+    const rows = toRetrievalDocumentRows(inner as LlmSpan, 'p');
+    expect(rows.map((r) => [r.rank, r.score, r.content])).toEqual([
+      [1, 0.91, 'Returns need a receipt.'],
+      [2, 0.35, 'Refunds take 5 days.'],
+    ]);
+    // Object documents keep their own id.
+    const objects = normalizeSpan(
+      spanWith(
+        {
+          ...common,
+          'ai.operationId': 'ai.rerank.doRerank',
+          'ai.documents': [JSON.stringify({ id: 'kb-7', text: 'Refunds take 5 days.' })],
+          'ai.ranking': [JSON.stringify({ index: 0, relevanceScore: 0.8 })],
+        },
+        { name: 'ai.rerank.doRerank' },
+      ),
+    );
+    expect(objects?.documents).toEqual([
+      { id: 'kb-7', rank: 1, score: 0.8, content: 'Refunds take 5 days.' },
+    ]);
   });
 });
 
