@@ -167,10 +167,12 @@ export function pairGenerations(
 ): GenerationPair[] {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   const tree = new Tree([...links.filter((l) => !byId.has(l.spanId)), ...spans]);
+  const asked = new Map<string, string>();
+  for (const s of spans) if (isGeneration(s)) asked.set(s.spanId, askedIn(lastUserOf(s)));
   const out: GenerationPair[] = [];
   for (const gen of spans) {
     if (!isGeneration(gen)) continue;
-    out.push(pairOne(gen, byId, tree));
+    out.push(pairOne(gen, byId, tree, asked));
   }
   markAnsweredLater(out, byId);
   const texts = new Map(out.map((p) => [p, { question: clipped(p.question), answer: clipped(p.answer) }]));
@@ -289,15 +291,31 @@ function precedes(tree: Tree, id: string, gen: LlmSpan): boolean {
   return start <= gen.startTimeUnixNano && id !== gen.spanId;
 }
 
-/** Retrieval (or tool) spans in the nearest scope around `gen` that has any. */
+/**
+ * A step that fed `gen` had returned before it started: a search run beside
+ * it (a parallel branch of the app's) returned what another call read.
+ */
+const returnedBefore = (s: LlmSpan, gen: LlmSpan) => s.endTimeUnixNano <= gen.startTimeUnixNano;
+
+/**
+ * Retrieval (or tool) spans in the nearest scope around `gen` that has any.
+ * `earlierTurn` tells the generations that answered an earlier turn of
+ * `gen`'s conversation: what was searched before one of them in the scope
+ * was that turn's, when a chat app keeps its turns side by side in one trace.
+ */
 function scoped(
   gen: LlmSpan,
   byId: Map<string, LlmSpan>,
   tree: Tree,
   want: (s: LlmSpan) => boolean,
+  earlierTurn: (s: LlmSpan) => boolean,
 ): LlmSpan[] {
   let node = gen.spanId;
   const seen = new Set<string>();
+  const generationOf = (id: string) => {
+    const s = byId.get(id);
+    return s !== undefined && isGeneration(s) ? s : undefined;
+  };
   while (!seen.has(node)) {
     seen.add(node);
     const parent = tree.parent.get(node) ?? '';
@@ -305,23 +323,37 @@ function scoped(
     const self = byId.get(parent);
     if (self && want(self) && precedes(tree, parent, gen)) found.push(self);
     const siblings = parent === '' ? tree.roots() : (tree.children.get(parent) ?? []);
+    // Where the latest earlier turn in this scope began: what was searched before it fed it.
+    let turnBegan: bigint | undefined;
+    const turnAt = (g: LlmSpan | undefined) => {
+      if (g && g !== gen && earlierTurn(g) && !(turnBegan !== undefined && turnBegan >= g.startTimeUnixNano))
+        turnBegan = g.startTimeUnixNano;
+    };
     for (const sib of siblings) {
       if (sib === node || !precedes(tree, sib, gen)) continue;
       const s = byId.get(sib);
+      turnAt(generationOf(sib));
       if (s && want(s)) {
-        found.push(s);
+        if (returnedBefore(s, gen)) found.push(s);
         continue;
       }
       // Inside an earlier sibling (a retriever chain wrapping the search), but not a subtree
       // with a generation of its own: that one's retrievals fed that generation.
       const inside = tree.descendants(sib);
-      if (inside.some((id) => byId.get(id) !== undefined && isGeneration(byId.get(id) as LlmSpan))) continue;
+      const generations = inside.map(generationOf).filter((g) => g !== undefined);
+      if (generations.length > 0) {
+        for (const g of generations) if (g.startTimeUnixNano <= gen.startTimeUnixNano) turnAt(g);
+        continue;
+      }
       for (const id of inside) {
         const d = byId.get(id);
-        if (d && want(d) && d.startTimeUnixNano <= gen.startTimeUnixNano) found.push(d);
+        if (d && want(d) && returnedBefore(d, gen)) found.push(d);
       }
     }
-    if (found.length > 0) return found.sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
+    const ours = found.filter(
+      (s) => s === self || turnBegan === undefined || s.startTimeUnixNano >= turnBegan,
+    );
+    if (ours.length > 0) return ours.sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
     if (parent === '' || !tree.parent.has(parent)) break;
     node = parent;
   }
@@ -329,11 +361,12 @@ function scoped(
 }
 
 function retrievalContext(found: readonly LlmSpan[]): { docs: string[]; ids: string[] } {
-  // A rerank's output supersedes the retrieval it came after.
-  const lastRerank = [...found]
-    .reverse()
-    .find((s) => s.operation === 'rerank' && s.documents.some((d) => d.content));
-  const used = lastRerank ? [lastRerank] : found;
+  // A rerank's output supersedes the retrievals before it; a search after it (another
+  // question's, or a second hop's) was not reranked and stands beside it.
+  const lastRerank = found.findLastIndex(
+    (s) => s.operation === 'rerank' && s.documents.some((d) => d.content),
+  );
+  const used = lastRerank >= 0 ? found.slice(lastRerank) : found;
   const docs: string[] = [];
   const ids: string[] = [];
   const seen = new Set<string>();
@@ -363,9 +396,24 @@ function askedIn(message: string): string {
   return (labelled ? (labelled[1] ?? '') : question).replace(ANSWER_CUE, '').trim();
 }
 
-function pairOne(gen: LlmSpan, byId: Map<string, LlmSpan>, tree: Tree): GenerationPair {
+const lastUserOf = (span: LlmSpan) => span.inputMessages.findLast((m) => m.role === 'user')?.content ?? '';
+
+/**
+ * `asked`: what each generation of the trace asks (`askedIn` its last user
+ * message), so the generations of an earlier turn of `gen`'s conversation,
+ * whose question is among its earlier messages, are told apart.
+ */
+function pairOne(
+  gen: LlmSpan,
+  byId: Map<string, LlmSpan>,
+  tree: Tree,
+  asked: ReadonlyMap<string, string>,
+): GenerationPair {
   const users = gen.inputMessages.filter((m) => m.role === 'user');
   const lastUser = users[users.length - 1]?.content ?? '';
+  const before = new Set(users.slice(0, -1).map((m) => askedIn(m.content)));
+  before.delete('');
+  const earlierTurn = (g: LlmSpan) => before.has(asked.get(g.spanId) ?? '');
   const earlier = users
     .slice(Math.max(0, users.length - 1 - EARLIER_MESSAGES), -1)
     .map((m) => askedIn(m.content))
@@ -381,7 +429,7 @@ function pairOne(gen: LlmSpan, byId: Map<string, LlmSpan>, tree: Tree): Generati
     contextSpanIds: [],
   };
 
-  const retrievals = scoped(gen, byId, tree, (s) => RETRIEVAL.has(s.operation));
+  const retrievals = scoped(gen, byId, tree, (s) => RETRIEVAL.has(s.operation), earlierTurn);
   const fromRetrieval = retrievalContext(retrievals);
   if (fromRetrieval.docs.length > 0) {
     pair.context = fromRetrieval.docs;
@@ -410,7 +458,13 @@ function pairOne(gen: LlmSpan, byId: Map<string, LlmSpan>, tree: Tree): Generati
       const toolMessages = gen.inputMessages
         .filter((m) => m.role === 'tool' && m.content !== '')
         .map((m) => m.content);
-      const toolSpans = scoped(gen, byId, tree, (s) => s.operation === 'execute_tool' && s.toolResult !== '');
+      const toolSpans = scoped(
+        gen,
+        byId,
+        tree,
+        (s) => s.operation === 'execute_tool' && s.toolResult !== '',
+        earlierTurn,
+      );
       if (toolMessages.length > 0 || toolSpans.length > 0) {
         pair.context = toolMessages.length > 0 ? toolMessages : toolSpans.map((s) => s.toolResult);
         pair.source = 'tool';

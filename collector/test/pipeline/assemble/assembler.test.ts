@@ -471,6 +471,82 @@ describe('pairing rules', () => {
     });
   });
 
+  /** A chat call of a conversation: the user's messages so far, each answered but the last. */
+  const turn = (step: Step, users: string[], answer: string) =>
+    norm(
+      record(
+        {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.input.messages': JSON.stringify(
+            users.flatMap((content, i) => [
+              { role: 'user', parts: [{ type: 'text', content }] },
+              ...(i < users.length - 1
+                ? [{ role: 'assistant', parts: [{ type: 'text', content: 'Noted.' }] }]
+                : []),
+            ]),
+          ),
+          'gen_ai.output.messages': JSON.stringify([
+            { role: 'assistant', parts: [{ type: 'text', content: answer }] },
+          ]),
+        },
+        step,
+      ),
+    );
+  const SHIPPING_Q = 'Is shipping free?';
+  const SHIPPING = 'Shipping is free for orders over 50 euros.';
+
+  it('a chat kept in one trace: each turn is paired with its own search, not an earlier turn’s rerank', () => {
+    // root ─┬─ retrieve r1, rerank rr1, chat g1 (turn 1)
+    //       └─ retrieve r2, chat g2 (turn 2, the conversation so far in its input)
+    const spans = [
+      retr(s('root', '', 0, 1000), []),
+      retr(s('r1', 'root', 10), [DOCS[0] as string, 'Gift cards are not refundable.']),
+      retr(s('rr1', 'root', 20), [DOCS[0] as string], 'rerank'),
+      turn(s('g1', 'root', 30), [QUESTION], ANSWER),
+      retr(s('r2', 'root', 100), [SHIPPING]),
+      turn(s('g2', 'root', 110), [QUESTION, SHIPPING_Q], SHIPPING),
+    ];
+    const pairs = Object.fromEntries(pairGenerations(spans).map((p) => [p.spanId, p]));
+    expect(pairs.g1).toMatchObject({ context: [DOCS[0]], contextSpanIds: ['rr1'] });
+    expect(pairs.g2).toMatchObject({ question: SHIPPING_Q, context: [SHIPPING], contextSpanIds: ['r2'] });
+    const g2 = pairs.g2 as { answer: string; context: string[] };
+    expect(groundedness(g2.answer, g2.context).label).not.toBe('hallucinated');
+    // Without the rerank, turn 1's search is still turn 1's.
+    const plain = pairGenerations(spans.filter((x) => x.spanId !== 'rr1')).find((p) => p.spanId === 'g2');
+    expect(plain).toMatchObject({ context: [SHIPPING], contextSpanIds: ['r2'] });
+  });
+
+  it('an agent’s searches for one question all feed its answer, a rerank the ones before it', () => {
+    // root ─┬─ retrieve r1, rerank rr1, chat g1 (plans a second search)
+    //       └─ retrieve r2, chat g2 (answers): the same user turn throughout
+    const spans = [
+      retr(s('root', '', 0, 1000), []),
+      retr(s('r1', 'root', 10), [DOCS[0] as string, 'Gift cards are not refundable.']),
+      retr(s('rr1', 'root', 20), [DOCS[0] as string], 'rerank'),
+      turn(s('g1', 'root', 30), [QUESTION], 'I should also check the shipping policy.'),
+      retr(s('r2', 'root', 100), [SHIPPING]),
+      turn(s('g2', 'root', 110), [QUESTION], `${ANSWER} ${SHIPPING}`),
+    ];
+    const g2 = pairGenerations(spans).find((p) => p.spanId === 'g2');
+    expect(g2).toMatchObject({ context: [DOCS[0], SHIPPING], contextSpanIds: ['rr1', 'r2'] });
+  });
+
+  it('a search still running when a call starts did not feed it: parallel branches', () => {
+    // root ─┬─ retrieve rA 10–20 ── chat gA at 30
+    //       └─ retrieve rB 12–200 ── chat gB at 210
+    const spans = [
+      retr(s('root', '', 0, 1000), []),
+      retr(s('rA', 'root', 10, 20), [DOCS[0] as string]),
+      retr(s('rB', 'root', 12, 200), [SHIPPING]),
+      turn(s('gA', 'root', 30), [QUESTION], ANSWER),
+      turn(s('gB', 'root', 210), [SHIPPING_Q], SHIPPING),
+    ];
+    const pairs = Object.fromEntries(pairGenerations(spans).map((p) => [p.spanId, p]));
+    expect(pairs.gA).toMatchObject({ context: [DOCS[0]], contextSpanIds: ['rA'] });
+    expect(pairs.gB?.contextSpanIds).toContain('rB');
+  });
+
   it('keeps the latest four earlier user messages, the latest first, for a follow-up', () => {
     const asked = ['one?', 'two?', 'three?', 'four?', 'five?', 'six?'];
     const chat = norm(
