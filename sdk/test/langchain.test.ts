@@ -1,6 +1,6 @@
 import { Document, type DocumentInterface } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
-import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { StringOutputParser } from '@langchain/core/output_parsers';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { RunnablePassthrough, RunnableSequence } from '@langchain/core/runnables';
@@ -149,6 +149,37 @@ describe('OversightCallbackHandler', () => {
       ['chat gemini-2.0-flash', 'gcp.gemini'],
       ['chat gemini-2.0-flash', 'gcp.gemini'],
     ]);
+  });
+
+  it('prices a model call no client instrumentation records, from its usage', () => {
+    const handler = new OversightCallbackHandler();
+    const gemini = { id: ['langchain', 'chat_models', 'google_genai', 'ChatGoogleGenerativeAI'] };
+    handler.handleChatModelStart(
+      gemini,
+      [[]],
+      'run-priced',
+      undefined,
+      { invocation_params: { model: 'gemini-2.5-flash' } },
+      [],
+      { ls_provider: 'google_genai' },
+    );
+    const message = new AIMessage({
+      content: 'Paris.',
+      usage_metadata: {
+        input_tokens: 1_000,
+        output_tokens: 200,
+        total_tokens: 1_200,
+        input_token_details: { cache_read: 400 },
+      },
+    });
+    handler.handleLLMEnd({ generations: [[{ text: 'Paris.', message }]] }, 'run-priced');
+    const chat = named('chat gemini-2.5-flash');
+    expect(chat.attributes['gen_ai.usage.input_tokens']).toBe(1_000);
+    // 600 fresh input at 0.30, 400 cached at 0.03, 200 output at 2.50 (USD per million).
+    expect(chat.attributes['oversight.usage.cost_usd']).toBeCloseTo(
+      (600 * 0.3 + 400 * 0.03 + 200 * 2.5) / 1e6,
+      12,
+    );
   });
 
   it('turns a RAG chain into a workflow with retrieval and chat children', async () => {

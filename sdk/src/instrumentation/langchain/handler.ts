@@ -19,7 +19,7 @@ import {
   recordError,
 } from '../../rag/index.ts';
 import { reportInternal } from '../../safe.ts';
-import { toJson } from '../llm-span.ts';
+import { getDefaultTelemetry, toJson } from '../llm-span.ts';
 import { CLIENT_INSTRUMENTATION, clientPatched } from '../step-context.ts';
 import { contentText, type GenAiMessage, generationMessage, toGenAiMessage } from './messages.ts';
 
@@ -36,6 +36,8 @@ interface Run {
   ctx: Context;
   startedAt: number;
   firstTokenSeen: boolean;
+  /** A model run's requested model, priced when the answer names none. */
+  model?: string;
 }
 
 interface SerializedLike {
@@ -129,6 +131,7 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     name: string,
     kind: SpanKind,
     attributes: Attributes,
+    model?: string,
   ): void {
     if (this.#runs.size >= MAX_OPEN_RUNS) return;
     const parentCtx = this.#parentContext(parentRunId);
@@ -138,6 +141,7 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
       ctx: trace.setSpan(parentCtx, span),
       startedAt: performance.now(),
       firstTokenSeen: false,
+      ...(model ? { model } : {}),
     });
   }
 
@@ -151,13 +155,13 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     });
   }
 
-  #end(runId: string, describe?: (span: Span) => void): void {
+  #end(runId: string, describe?: (span: Span, run: Run) => void): void {
     const run = this.#runs.get(runId);
     if (!run) return;
     this.#runs.delete(runId);
     if (!run.span) return;
     try {
-      describe?.(run.span);
+      describe?.(run.span, run);
     } catch (error) {
       // The run's span still ends, without what could not be read.
       reportInternal('describing a LangChain run', error);
@@ -267,7 +271,14 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
       attrs[C.ATTR_GEN_AI_INPUT_MESSAGES] = captured.json;
       if (captured.truncated) attrs[C.ATTR_OVERSIGHT_CONTENT_TRUNCATED] = true;
     }
-    this.#start(runId, parentRunId, model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attrs);
+    this.#start(
+      runId,
+      parentRunId,
+      model ? `${operation} ${model}` : operation,
+      SpanKind.CLIENT,
+      attrs,
+      model,
+    );
   }
 
   override handleChatModelStart(
@@ -315,7 +326,7 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleLLMEnd(output: unknown, runId: string): void {
-    this.#safely(() => this.#end(runId, (span) => describeLlmResult(span, output)));
+    this.#safely(() => this.#end(runId, (span, run) => describeLlmResult(span, output, run.model)));
   }
 
   override handleLLMError(err: unknown, runId: string): void {
@@ -413,8 +424,8 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
   }
 }
 
-/** Tokens, response model/id, finish reasons and output messages from an `LLMResult`. */
-function describeLlmResult(span: Span, output: unknown): void {
+/** Tokens and their cost, response model/id, finish reasons and output messages from an `LLMResult`. */
+function describeLlmResult(span: Span, output: unknown, requestModel: string | undefined): void {
   const result = rec(output);
   const generations = Array.isArray(result?.generations) ? (result.generations[0] as unknown[]) : undefined;
   const gens = Array.isArray(generations) ? generations : [];
@@ -437,6 +448,16 @@ function describeLlmResult(span: Span, output: unknown): void {
   const meta = rec(firstMessage?.response_metadata);
   const responseModel = str(meta?.model_name) ?? str(meta?.model) ?? str(rec(result?.llmOutput)?.model_name);
   if (responseModel) span.setAttribute(A.responseModel, responseModel);
+  // Priced as the client instrumentations price their calls (the collector prices nothing):
+  // a model LangChain reaches through a client Oversight does not wrap (Gemini, Bedrock) has its cost too.
+  const cost = getDefaultTelemetry().prices.cost(responseModel ?? requestModel, {
+    inputTokens: input,
+    outputTokens,
+    cacheReadTokens: cacheRead,
+    cacheCreationTokens: cacheWrite,
+    reasoningTokens: reasoning,
+  });
+  if (cost !== undefined) span.setAttribute(C.ATTR_OVERSIGHT_USAGE_COST_USD, cost);
   const responseId = str(firstMessage?.id) ?? str(meta?.id);
   if (responseId) span.setAttribute(C.ATTR_GEN_AI_RESPONSE_ID, responseId);
 
