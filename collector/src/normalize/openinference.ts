@@ -27,7 +27,7 @@ const operations: Record<string, Operation> = {
 
 const fields: Partial<FieldTable> = {
   provider: ['llm.provider', 'llm.system'],
-  responseModel: ['llm.model_name', 'embedding.model_name', 'reranker.model_name'],
+  responseModel: ['llm.response.model_name', 'llm.model_name', 'embedding.model_name', 'reranker.model_name'],
   inputTokens: ['llm.token_count.prompt'],
   outputTokens: ['llm.token_count.completion'],
   cacheReadInputTokens: ['llm.token_count.prompt_details.cache_read'],
@@ -99,6 +99,27 @@ function documentsOf(attrs: Record<string, AttributeValue>, prefix: string): Ret
   );
 }
 
+/**
+ * The completions API's `llm.prompts.{i}.prompt.text` / `llm.choices.{i}.completion.text`;
+ * older instrumentations wrote `llm.prompts` as a plain list of strings.
+ */
+function completionTexts(
+  attrs: Record<string, AttributeValue>,
+  prefix: string,
+  textKey: string,
+  role: string,
+): Message[] {
+  const list = attrs[prefix];
+  const texts = Array.isArray(list)
+    ? list.map(asString)
+    : indexed(attrs, prefix).map((entry) => asString(entry[textKey] ?? entry['']));
+  return texts.filter(Boolean).map((content) => ({ role, content }));
+}
+
+const isCompletionsCall = (attrs: Record<string, AttributeValue>) =>
+  !Object.keys(attrs).some((k) => k.startsWith('llm.input_messages.')) &&
+  (attrs['llm.prompts'] !== undefined || Object.keys(attrs).some((k) => k.startsWith('llm.prompts.')));
+
 /** `input.value` / `output.value` as text: JSON bodies stay JSON text. */
 function ioValue(attrs: Record<string, AttributeValue>, key: 'input' | 'output'): string {
   return asString(attrs[`${key}.value`]);
@@ -118,6 +139,7 @@ function extract(span: SpanRecord, operation: Operation): Extracted {
   }
   const input = parseJson(a['input.value']);
   let inputMessages = messagesOf(a, 'llm.input_messages');
+  if (inputMessages.length === 0) inputMessages = completionTexts(a, 'llm.prompts', 'prompt.text', 'user');
   if (
     inputMessages.length === 0 &&
     operation === 'chat' &&
@@ -127,7 +149,13 @@ function extract(span: SpanRecord, operation: Operation): Extracted {
     inputMessages = parseMessages(input.messages);
   }
   let outputMessages = messagesOf(a, 'llm.output_messages');
-  if (outputMessages.length === 0 && operation === 'chat' && a['output.value'] !== undefined) {
+  if (outputMessages.length === 0)
+    outputMessages = completionTexts(a, 'llm.choices', 'completion.text', 'assistant');
+  if (
+    outputMessages.length === 0 &&
+    (operation === 'chat' || operation === 'text_completion') &&
+    a['output.value'] !== undefined
+  ) {
     outputMessages = [{ role: 'assistant', content: ioValue(a, 'output') }];
   }
   const output = parseJson(a['output.value']);
@@ -135,7 +163,13 @@ function extract(span: SpanRecord, operation: Operation): Extracted {
   const tags = a['tag.tags'];
   const extracted: Extracted = {
     requestModel:
-      requestModel || firstString(a, ['llm.model_name', 'embedding.model_name', 'reranker.model_name']),
+      requestModel ||
+      firstString(a, [
+        'llm.request.model_name',
+        'llm.model_name',
+        'embedding.model_name',
+        'reranker.model_name',
+      ]),
     responseId: isRecord(output) ? asString(output.id) : '',
     requestParams: params,
     inputMessages,
@@ -162,8 +196,11 @@ function extract(span: SpanRecord, operation: Operation): Extracted {
 
 export const openInference: ConventionMapping = {
   convention: 'openinference',
-  operation: (span) =>
-    operations[firstString(span.attributes, ['openinference.span.kind']).toUpperCase()] ?? null,
+  operation: (span) => {
+    const operation = operations[firstString(span.attributes, ['openinference.span.kind']).toUpperCase()];
+    if (operation === 'chat' && isCompletionsCall(span.attributes)) return 'text_completion';
+    return operation ?? null;
+  },
   fields,
   extract,
 };

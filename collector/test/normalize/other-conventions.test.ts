@@ -116,6 +116,65 @@ describe('OpenInference', () => {
   });
 });
 
+describe('OpenInference completions API and routed models', () => {
+  it('reads llm.prompts / llm.choices of a completions call', () => {
+    const s = normalizeSpan(
+      spanWith({
+        'openinference.span.kind': 'LLM',
+        'llm.provider': 'openai',
+        'llm.system': 'openai',
+        'llm.model_name': 'gpt-3.5-turbo-instruct',
+        'llm.invocation_parameters': JSON.stringify({ model: 'gpt-3.5-turbo-instruct', max_tokens: 16 }),
+        'llm.prompts.0.prompt.text': 'def fib(n):',
+        'llm.choices.0.completion.text': '\n    return n if n < 2 else fib(n-1) + fib(n-2)',
+        'input.value': JSON.stringify({ model: 'gpt-3.5-turbo-instruct', prompt: 'def fib(n):' }),
+        'input.mime_type': 'application/json',
+        'output.value': JSON.stringify({ id: 'cmpl-9', object: 'text_completion', choices: [{ index: 0 }] }),
+        'output.mime_type': 'application/json',
+        'llm.token_count.prompt': 4,
+        'llm.token_count.completion': 16,
+      }),
+    );
+    expect(s).toMatchObject({
+      operation: 'text_completion',
+      responseId: 'cmpl-9',
+      inputMessages: [{ role: 'user', content: 'def fib(n):' }],
+      outputMessages: [{ role: 'assistant', content: '\n    return n if n < 2 else fib(n-1) + fib(n-2)' }],
+    });
+    const row = toLlmSpanRow(s as LlmSpan, 'p');
+    expect(row.prompt_text).toBe('def fib(n):');
+    expect(row.completion_text).toBe('\n    return n if n < 2 else fib(n-1) + fib(n-2)');
+    // Older instrumentations: llm.prompts as a plain list.
+    const older = normalizeSpan(
+      spanWith({
+        'openinference.span.kind': 'LLM',
+        'llm.model_name': 'davinci-002',
+        'llm.prompts': ['Say hi'],
+      }),
+    );
+    expect(older).toMatchObject({
+      operation: 'text_completion',
+      inputMessages: [{ role: 'user', content: 'Say hi' }],
+    });
+  });
+
+  it('keeps the requested and the responding model apart when the provider rerouted', () => {
+    const s = normalizeSpan(
+      spanWith({
+        'openinference.span.kind': 'LLM',
+        'llm.provider': 'anthropic',
+        'llm.system': 'anthropic',
+        'llm.model_name': 'claude-opus-4-8',
+        'llm.request.model_name': 'claude-opus-5',
+        'llm.response.model_name': 'claude-opus-4-8',
+        'llm.input_messages.0.message.role': 'user',
+        'llm.input_messages.0.message.content': 'hi',
+      }),
+    );
+    expect(s).toMatchObject({ requestModel: 'claude-opus-5', responseModel: 'claude-opus-4-8' });
+  });
+});
+
 describe('OpenLLMetry / Traceloop', () => {
   it('maps flattened prompts and completions, usage and association properties', () => {
     const s = normalizeSpan(
