@@ -5,6 +5,7 @@
  * instance per project / service.
  */
 import { DATASOURCE_UID, PLUGIN_ID, PROMETHEUS_UID, select } from './clickhouse.ts';
+import { HALLUCINATION_ALERT_RATE } from './dashboards/hallucination.ts';
 
 interface Threshold {
   op: 'gt' | 'lt';
@@ -96,7 +97,7 @@ export const RULES: RuleSpec[] = [
     title: 'Hallucination rate above 10 %',
     lookbackSeconds: 7200,
     query: { kind: 'clickhouse', sql: HALLUCINATION_RATE_SQL },
-    threshold: { op: 'gt', value: 0.1 },
+    threshold: { op: 'gt', value: HALLUCINATION_ALERT_RATE },
     for: '10m',
     summary:
       '{{ $labels.service_name }} in {{ $labels.project_id }}: {{ humanizePercentage $values.B.Value }} of scored answers hallucinated since the last full hour began',

@@ -379,6 +379,41 @@ describe('generated dashboards', () => {
     expect(links).toBeGreaterThanOrEqual(4);
   });
 
+  it('colours a stat only by thresholds it sets, and the hallucination stat where its alert fires', () => {
+    // Unset, Grafana's default thresholds (green, red from 80) paint every count above 80 red
+    // and no rate (0–1) ever red.
+    const stats = Object.values(DASHBOARDS).flatMap((build) =>
+      (build().build().panels ?? []).filter((p) => 'type' in p && p.type === 'stat'),
+    ) as {
+      title: string;
+      options: { colorMode: string };
+      fieldConfig: { defaults: { unit?: string; thresholds?: { steps: { value: number | null }[] } } };
+    }[];
+    expect(stats.length).toBeGreaterThan(10);
+    for (const stat of stats) {
+      const steps = stat.fieldConfig.defaults.thresholds?.steps;
+      if (stat.options.colorMode === 'none') continue;
+      expect(stat.fieldConfig.defaults.unit, stat.title).toBe('percentunit');
+      expect(steps?.[0]?.value, stat.title).toBeNull();
+      const bounds = (steps ?? []).slice(1).map((s) => Number(s.value));
+      expect(bounds.length, stat.title).toBeGreaterThan(0);
+      expect(
+        bounds.every((b, i) => b > 0 && b < 1 && (i === 0 || b > (bounds[i - 1] as number))),
+        stat.title,
+      ).toBe(true);
+    }
+    const rate = stats.find((s) => s.title === 'Hallucination rate');
+    const rules = parse(read('grafana/provisioning/alerting/rules.yaml')) as {
+      groups: { rules: { uid: string; data: { refId: string; model: { conditions?: unknown } }[] }[] }[];
+    };
+    const condition = rules.groups[0]?.rules
+      .find((r) => r.uid === 'oversight-hallucination-rate')
+      ?.data.find((d) => d.refId === 'C')?.model.conditions as { evaluator: { params: number[] } }[];
+    expect(rate?.fieldConfig.defaults.thresholds?.steps.at(-1)?.value).toBe(
+      condition[0]?.evaluator.params[0],
+    );
+  });
+
   it('gives every dashboard its own uid and title', () => {
     const boards = Object.values(DASHBOARDS).map((build) => build().build());
     expect(new Set(boards.map((b) => b.uid)).size).toBe(boards.length);

@@ -9,6 +9,9 @@ import { currentTopic, ratio, select, topicLabel, topicMapJoin, varFilter } from
 import { variables } from './common.ts';
 import { barPanel, row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
+/** Above this share of hallucinated answers the stat turns red and the alert fires. */
+export const HALLUCINATION_ALERT_RATE = 0.1;
+
 const quality = (...columns: string[]) =>
   select(...columns)
     .from('llm_quality_hourly')
@@ -46,6 +49,8 @@ export function hallucination(): dashboard.DashboardBuilder {
         'Hallucination rate',
         quality(`${ratio('sum(hallucinated)', 'sum(scored)')} AS hallucination_rate`),
         'percentunit',
+        6,
+        { red: HALLUCINATION_ALERT_RATE },
       ),
     )
     .withPanel(statPanel('Scored answers', quality('sum(scored) AS scored'), 'short'))

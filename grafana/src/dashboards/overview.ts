@@ -32,7 +32,17 @@ export function overview(): dashboard.DashboardBuilder {
     .withRow(row('Traffic'))
     .withPanel(statPanel('Requests', hourly('sum(calls) AS requests'), 'short'))
     .withPanel(
-      statPanel('Error rate', hourly(`${ratio('sum(errors)', 'sum(calls)')} AS error_rate`), 'percentunit'),
+      // 1 % and 5 %: the usual bounds of an availability objective (99 %, 95 %).
+      statPanel(
+        'Error rate',
+        hourly(`${ratio('sum(errors)', 'sum(calls)')} AS error_rate`),
+        'percentunit',
+        6,
+        {
+          orange: 0.01,
+          red: 0.05,
+        },
+      ),
     )
     .withPanel(statPanel('Cost', spend('sum(cost_usd) AS cost_usd'), 'currencyUSD'))
     .withPanel(statPanel('Tokens', spend('sum(input_tokens) + sum(output_tokens) AS tokens'), 'short'))

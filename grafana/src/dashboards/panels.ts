@@ -8,8 +8,25 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { ClickHouseQuery, DATASOURCE, Format, type Select } from '../clickhouse.ts';
 import { traceLink } from './common.ts';
 
-export function statPanel(title: string, sql: Select, unit: string, width = 6): stat.PanelBuilder {
-  return new stat.PanelBuilder()
+/**
+ * Where a stat turns orange and red, lowest first: for a value that is worse
+ * the higher it is. Without it the stat is not coloured at all, since
+ * Grafana's default thresholds (red from 80) would paint any count above 80
+ * red and leave every rate (0–1) green however bad.
+ */
+export interface WorseAbove {
+  orange?: number;
+  red: number;
+}
+
+export function statPanel(
+  title: string,
+  sql: Select,
+  unit: string,
+  width = 6,
+  worseAbove?: WorseAbove,
+): stat.PanelBuilder {
+  const panel = new stat.PanelBuilder()
     .title(title)
     .datasource(DATASOURCE)
     .withTarget(new ClickHouseQuery(sql, Format.Table))
@@ -18,6 +35,13 @@ export function statPanel(title: string, sql: Select, unit: string, width = 6): 
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
     .span(width)
     .height(4);
+  if (!worseAbove) return panel.colorMode(common.BigValueColorMode.None);
+  const steps: dashboard.Threshold[] = [{ value: null, color: 'green' }];
+  if (worseAbove.orange !== undefined) steps.push({ value: worseAbove.orange, color: 'orange' });
+  steps.push({ value: worseAbove.red, color: 'red' });
+  return panel
+    .colorMode(common.BigValueColorMode.Value)
+    .thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps));
 }
 
 export function timeSeriesPanel(
