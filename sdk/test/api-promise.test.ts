@@ -29,7 +29,7 @@ function fakeCall() {
 }
 
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'Date'] });
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -60,5 +60,15 @@ describe('observeApiPromise', () => {
     vi.advanceTimersByTime(UNREAD_END_MS);
     // One end, the read's: the timer saw the body read and did nothing.
     expect(ends).toEqual([undefined]);
+  });
+
+  it('holds nothing once the body is read: no timer keeps the span for a minute', async () => {
+    const { promise, responsePromise } = apiPromise();
+    const { call } = fakeCall();
+    const observed = observeApiPromise(promise, call, (result) => result) as PromiseLike<unknown>;
+    await responsePromise;
+    expect(vi.getTimerCount()).toBe(1);
+    await observed;
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -41,18 +41,23 @@ export function observeApiPromise(
     typeof p.responsePromise.then === 'function'
   ) {
     let read = false;
+    let unread: ReturnType<typeof setTimeout> | undefined;
     // Failures here; a success is seen in the transform below, which also gets the retry log id.
     p.responsePromise.then(
       () => {
+        if (read) return;
         const arrived = Date.now();
-        setTimeout(() => {
+        unread = setTimeout(() => {
           if (!read) call.end(arrived);
-        }, UNREAD_END_MS).unref?.();
+        }, UNREAD_END_MS);
+        unread.unref?.();
       },
       (error: unknown) => call.fail(error),
     );
     const unwrapped = p._thenUnwrap((result, props) => {
       read = true;
+      // A pending timer would hold the call's span, content and all, for a minute after every call.
+      if (unread !== undefined) clearTimeout(unread);
       try {
         if ((props as { retryOfRequestLogID?: unknown } | undefined)?.retryOfRequestLogID !== undefined) {
           call.set(ATTR_OVERSIGHT_REQUEST_RETRIED, true);
