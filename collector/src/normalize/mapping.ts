@@ -194,7 +194,10 @@ export function buildLlmSpan(
   const systemMessages = inputMessages.filter((m) => m.role === 'system' || m.role === 'developer');
   if (systemMessages.length > 0) {
     inputMessages = inputMessages.filter((m) => m.role !== 'system' && m.role !== 'developer');
-    if (!systemInstructions) systemInstructions = systemMessages.map((m) => m.content).join('\n');
+    // Instructions given apart (Responses API `instructions`) and developer turns in the
+    // history are both in force; the same text sent both ways is one instruction.
+    const texts = [systemInstructions, ...systemMessages.map((m) => m.content)].filter(Boolean);
+    systemInstructions = [...new Set(texts)].join('\n');
   }
   const outputMessages = x.outputMessages ?? [];
   const tableFinish =

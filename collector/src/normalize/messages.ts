@@ -50,6 +50,10 @@ function readParts(parts: unknown[], out: PartsResult): void {
       case 'output_text':
         out.texts.push(asString(raw.content ?? raw.text));
         break;
+      // A refusal is the model's answer, in words; a placeholder would hide it from scoring.
+      case 'refusal':
+        out.texts.push(asString(raw.content ?? raw.refusal ?? raw.text));
+        break;
       case 'tool_call':
       case 'tool-call':
       case 'tool_use':

@@ -154,6 +154,54 @@ describe('OTel GenAI current conventions', () => {
     });
   });
 
+  it('keeps developer turns next to separately given instructions, each text once', () => {
+    // OpenAI Responses API: `instructions` → gen_ai.system_instructions, developer turns stay in the history.
+    const s = normalizeSpan(
+      spanWith({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.system_instructions': JSON.stringify([{ type: 'text', content: 'You are a support bot.' }]),
+        'gen_ai.input.messages': JSON.stringify([
+          { role: 'system', parts: [{ type: 'text', content: 'You are a support bot.' }] },
+          { role: 'developer', parts: [{ type: 'text', content: 'Answer in French.' }] },
+          { role: 'user', parts: [{ type: 'text', content: 'Where is my order?' }] },
+        ]),
+      }),
+    );
+    expect(s?.systemInstructions).toBe('You are a support bot.\nAnswer in French.');
+    expect(s?.inputMessages).toEqual([{ role: 'user', content: 'Where is my order?' }]);
+  });
+
+  it('reads a refusal part as what the model said', () => {
+    const s = normalizeSpan(
+      spanWith({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.output.messages': JSON.stringify([
+          {
+            role: 'assistant',
+            finish_reason: 'stop',
+            parts: [{ type: 'refusal', content: "I can't help with that." }],
+          },
+        ]),
+      }),
+    );
+    expect(s?.outputMessages).toEqual([
+      { role: 'assistant', content: "I can't help with that.", finishReason: 'stop' },
+    ]);
+    // The Responses API's own output item spells it `refusal`.
+    const responses = normalizeSpan(
+      spanWith({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.output.messages': JSON.stringify([
+          { role: 'assistant', content: [{ type: 'refusal', refusal: 'No.' }] },
+        ]),
+      }),
+    );
+    expect(responses?.outputMessages).toEqual([{ role: 'assistant', content: 'No.' }]);
+  });
+
   it('carries error status and type', () => {
     const s = normalizeSpan(
       spanWith(
