@@ -43,6 +43,8 @@ export const PROVIDER_ALIASES: Readonly<Record<string, GenAiProvider>> = {
   'azure-openai': P.azureAiOpenai,
   azure_openai: P.azureAiOpenai,
   azureopenai: P.azureAiOpenai,
+  // @traceloop/instrumentation-azure writes `gen_ai.system: "Azure OpenAI"`.
+  'azure openai': P.azureAiOpenai,
   'az.ai.openai': P.azureAiOpenai,
   'azure.ai.openai': P.azureAiOpenai,
   'azure.ai.inference': P.azureAiInference,

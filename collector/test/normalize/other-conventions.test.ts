@@ -596,6 +596,7 @@ describe('provider names', () => {
     ['azure.openai', 'azure.ai.openai'],
     ['azure-openai.chat', 'azure.ai.openai'],
     ['azure', 'azure.ai.openai'],
+    ['Azure OpenAI', 'azure.ai.openai'],
     ['google.vertex_ai', 'gcp.vertex_ai'],
     ['vertex', 'gcp.vertex_ai'],
     ['google.generative-ai', 'gcp.gemini'],
