@@ -9,7 +9,7 @@ export interface FeedbackOptions {
   apiKey?: string;
   /** Give up on one attempt after this long; feedback is never worth a hung request handler. */
   timeoutMs?: number;
-  /** Further attempts after a 429 or 503 (default 3); 0 sends once. */
+  /** Further attempts after a 429, a 503 or a refused or dropped connection (default 3); 0 sends once. */
   retries?: number;
   /**
    * Longest total wait between attempts (default 15 s). A `Retry-After` that

@@ -86,7 +86,8 @@ function resolve(options: FeedbackOptions | undefined): Required<
  * Sends one piece of feedback. Never throws and never rejects: a bad body, a
  * dead collector or a timeout come back as `{ ok: false, error }`. A 429 or
  * 503 is retried after the collector's `Retry-After` (else a doubling
- * backoff), a bounded number of times within `retryBudgetMs`; the id is fixed
+ * backoff), and a refused or dropped connection after the backoff, a
+ * bounded number of times within `retryBudgetMs`; the id is fixed
  * before the first attempt, so a retry the collector already stored is not
  * counted twice.
  */
@@ -101,25 +102,37 @@ export async function feedback(input: FeedbackInput, options?: FeedbackOptions):
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
     const body = JSON.stringify({ ...parsed.data, id: parsed.data.id ?? randomUUID() });
     const deadline = Date.now() + retryBudgetMs;
+    /** Waits before the next attempt when one is left and the budget allows; false when not. */
+    const pause = async (attempt: number, wait: number): Promise<boolean> => {
+      if (attempt > retries || Date.now() + wait > deadline) return false;
+      await sleep(wait);
+      return true;
+    };
     for (let attempt = 1; ; attempt++) {
-      const response = await fetch(`${endpoint}/v1/feedback`, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      let response: Response;
+      try {
+        response = await fetch(`${endpoint}/v1/feedback`, {
+          method: 'POST',
+          headers,
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        // A connection refused or reset (a collector restarting, a keep-alive socket it
+        // just closed) is retried like a 503: the fixed id keeps a stored one from counting
+        // twice. A timeout is not: the caller has waited its timeoutMs already.
+        if (!isTimeout(error) && (await pause(attempt, FIRST_BACKOFF_MS * 2 ** (attempt - 1)))) continue;
+        return { ok: false, attempts: attempt, error: describe(error) };
+      }
       if (response.ok) {
         await response.body?.cancel().catch(() => {});
         return { ok: true, status: response.status, attempts: attempt };
       }
       const text = await response.text().catch(() => '');
-      if (RETRYABLE_STATUS.has(response.status) && attempt <= retries) {
+      if (RETRYABLE_STATUS.has(response.status)) {
         const wait =
           retryAfterMs(response.headers.get('retry-after')) ?? FIRST_BACKOFF_MS * 2 ** (attempt - 1);
-        if (Date.now() + wait <= deadline) {
-          await sleep(wait);
-          continue;
-        }
+        if (await pause(attempt, wait)) continue;
       }
       return {
         ok: false,
@@ -129,6 +142,20 @@ export async function feedback(input: FeedbackInput, options?: FeedbackOptions):
       };
     }
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    return { ok: false, error: describe(err) };
   }
+}
+
+function isTimeout(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
+/** fetch() fails with a bare `TypeError: fetch failed`; what failed is its cause. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  const detail =
+    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
+  return `${error.name}: ${error.message}${detail ? ` (${detail})` : ''}`;
 }

@@ -9,6 +9,8 @@ const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 interface Answer {
   status: number;
   headers?: Record<string, string>;
+  /** Close the connection without answering, as a collector going down mid-request does. */
+  drop?: boolean;
 }
 
 let server: Server;
@@ -25,6 +27,10 @@ beforeAll(async () => {
       arrivals.push(Date.now());
       bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       const answer = script.shift() ?? { status: 202 };
+      if (answer.drop) {
+        req.socket.destroy();
+        return;
+      }
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
       res.end(answer.status === 202 ? '{"accepted":true}' : '{"error":"busy"}');
     });
@@ -78,6 +84,28 @@ describe('feedback retries', () => {
     const code = await new Promise<number | null>((r) => child.once('exit', r));
     expect(code).toBe(0);
     expect(JSON.parse(out)).toEqual({ ok: true, status: 202, attempts: 2 });
+    expect(bodies).toHaveLength(2);
+  });
+
+  it('retries a connection the collector dropped, with the same id', async () => {
+    script = [
+      { status: 0, drop: true },
+      { status: 0, drop: true },
+    ];
+    const result = await feedback({ traceId: TRACE, value: 'up' }, { endpoint });
+    expect(result).toEqual({ ok: true, status: 202, attempts: 3 });
+    expect(bodies).toHaveLength(3);
+    expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+  });
+
+  it('says why a dropped connection failed once the retries are spent', async () => {
+    script = [
+      { status: 0, drop: true },
+      { status: 0, drop: true },
+    ];
+    const result = await feedback({ traceId: TRACE, value: 'up' }, { endpoint, retries: 1 });
+    expect(result).toMatchObject({ ok: false, attempts: 2 });
+    expect(result.error).toMatch(/^TypeError: fetch failed \(\w+/);
     expect(bodies).toHaveLength(2);
   });
 

@@ -114,9 +114,12 @@ describe('feedback', () => {
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
     const port = (dead.address() as AddressInfo).port;
     await new Promise((r) => dead.close(r));
-    const result = await feedback({ traceId: TRACE, value: 'up' }, { endpoint: `http://127.0.0.1:${port}` });
-    expect(result.ok).toBe(false);
-    expect(result.error).toBeTruthy();
+    const result = await feedback(
+      { traceId: TRACE, value: 'up' },
+      { endpoint: `http://127.0.0.1:${port}`, retries: 1 },
+    );
+    expect(result).toMatchObject({ ok: false, attempts: 2 });
+    expect(result.error).toMatch(/ECONNREFUSED/);
   });
 
   it('resolves with an error when given something that is not an object at all', async () => {
