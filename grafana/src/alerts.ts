@@ -6,6 +6,7 @@
  */
 import { DATASOURCE_UID, PLUGIN_ID, PROMETHEUS_UID, select } from './clickhouse.ts';
 import { HALLUCINATION_ALERT_RATE } from './dashboards/hallucination.ts';
+import { panelLink } from './dashboards/index.ts';
 
 interface Threshold {
   op: 'gt' | 'lt';
@@ -21,6 +22,10 @@ interface RuleSpec {
   threshold: Threshold;
   for: string;
   summary: string;
+  /** What the one paged should look at and do: notifications carry it with the summary. */
+  description: string;
+  /** The panel to open (dashboard file name, panel title): Grafana links the alert to it. */
+  panel?: { dashboard: string; title: string };
   severity: 'warning' | 'critical';
 }
 
@@ -88,8 +93,13 @@ GROUP BY r.project_id, r.topic_id
 HAVING sum(r.gap_checked) >= 10
 ORDER BY project_id, topic`;
 
-/** The collector's write-ahead log growing for 15 minutes with a real backlog. */
-export const BACKLOG_EXPR = 'oversight_queue_depth > 100 and deriv(oversight_wal_bytes[15m]) > 0';
+/**
+ * A real backlog in the collector's write-ahead log that keeps growing, or
+ * that has filled the log: a full log stops growing (appends are refused with
+ * 503, counted as log_full rejections), which is when the alert matters most.
+ */
+export const BACKLOG_EXPR =
+  'oversight_queue_depth > 100 and (deriv(oversight_wal_bytes[15m]) > 0 or sum by (job, instance) (increase(oversight_spans_rejected_total{reason="log_full"}[15m])) > 0)';
 
 export const RULES: RuleSpec[] = [
   {
@@ -101,6 +111,9 @@ export const RULES: RuleSpec[] = [
     for: '10m',
     summary:
       '{{ $labels.service_name }} in {{ $labels.project_id }}: {{ humanizePercentage $values.B.Value }} of scored answers hallucinated since the last full hour began',
+    description:
+      'On the Hallucination dashboard, "Hallucination rate by service" and the rates by model and by topic show where it rose; pick the project and service and "Worst recent answers" lists the answers with the claims their context did not support. A rise that starts at a deploy points at the prompt or model change; one on a single topic at its knowledge-base documents.',
+    panel: { dashboard: 'hallucination', title: 'Hallucination rate by service' },
     severity: 'warning',
   },
   {
@@ -112,6 +125,9 @@ export const RULES: RuleSpec[] = [
     for: '0s',
     summary:
       '{{ $labels.project_id }}: injection attempts in the last hour are {{ $values.B.Value | printf "%.1f" }}× the hourly baseline',
+    description:
+      'On the Safety dashboard, "Top offending traces" lists the traces flagged most: open them for the users and sessions behind the attempts, and check in "Guard decisions" whether the SDK guard blocked them. A single source can be rate-limited or its key revoked.',
+    panel: { dashboard: 'safety', title: 'Top offending traces' },
     severity: 'critical',
   },
   {
@@ -123,17 +139,22 @@ export const RULES: RuleSpec[] = [
     for: '0s',
     summary:
       '{{ $labels.project_id }}: new topic "{{ $labels.topic }}" is a knowledge-base gap {{ humanizePercentage $values.B.Value }} of the time',
+    description:
+      'Users started asking about something the knowledge base does not answer. "Topics ranked by mean gap score" on the Knowledge-base gaps dashboard shows the topic\'s sample questions: add or fix the documents that answer them.',
+    panel: { dashboard: 'kb-gaps', title: 'Topics ranked by mean gap score' },
     severity: 'warning',
   },
   {
     uid: 'oversight-collector-backlog',
-    title: 'Collector backlog growing',
+    title: 'Collector backlog growing or log full',
     lookbackSeconds: 900,
     query: { kind: 'prometheus', expr: BACKLOG_EXPR },
     threshold: { op: 'gt', value: 0 },
     for: '5m',
     summary:
-      'The collector write-ahead log holds {{ $values.B.Value }} requests and keeps growing: is ClickHouse reachable?',
+      'The collector write-ahead log holds {{ $values.B.Value }} requests not yet in ClickHouse, and grows or is full',
+    description:
+      'ClickHouse is unreachable or slower than the traffic: check the clickhouse service and the collector log (oversight_store_up is 0 while inserts fail). Once the log is full the collector answers 503 and SDKs drop spans after their retries; the log drains by itself once ClickHouse takes inserts again.',
     severity: 'critical',
   },
 ];
@@ -204,10 +225,11 @@ export function alertRules(): Record<string, unknown> {
               },
             },
           ],
+          ...(rule.panel ? panelLink(rule.panel.dashboard, rule.panel.title) : {}),
           noDataState: 'OK',
           execErrState: 'Error',
           for: rule.for,
-          annotations: { summary: rule.summary },
+          annotations: { summary: rule.summary, description: rule.description },
           labels: { team: 'oversight', severity: rule.severity },
           isPaused: false,
         })),

@@ -8,24 +8,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { parse, stringify } from 'yaml';
 import { alertRules } from './alerts.ts';
-import { feedback } from './dashboards/feedback.ts';
-import { gaps } from './dashboards/gaps.ts';
-import { hallucination } from './dashboards/hallucination.ts';
-import { overview } from './dashboards/overview.ts';
-import { safety } from './dashboards/safety.ts';
+import { buildDashboard, DASHBOARDS } from './dashboards/index.ts';
+
+export { DASHBOARDS };
 
 export const GRAFANA_DIR = resolve(import.meta.dirname, '..');
-
-export const DASHBOARDS: Record<string, () => dashboard.DashboardBuilder> = {
-  overview,
-  hallucination,
-  'kb-gaps': gaps,
-  safety,
-  feedback,
-};
 
 export interface GeneratedFile {
   path: string;
@@ -35,8 +24,8 @@ export interface GeneratedFile {
 }
 
 export function generatedFiles(): GeneratedFile[] {
-  const files: GeneratedFile[] = Object.entries(DASHBOARDS).map(([name, build]) => {
-    const value = build().build();
+  const files: GeneratedFile[] = Object.keys(DASHBOARDS).map((name) => {
+    const value = buildDashboard(name);
     return {
       path: join(GRAFANA_DIR, 'dashboards', `${name}.json`),
       value,

@@ -232,6 +232,50 @@ describe('Grafana provisioning', () => {
     expect(scrape).toContain(`collector:${service('collector').environment.OVERSIGHT_PORT}`);
     const metrics = read('collector/src/metrics.ts');
     for (const [name] of BACKLOG_EXPR.matchAll(/oversight_\w+/g)) expect(metrics).toContain(`'${name}'`);
+    const reasons = [...BACKLOG_EXPR.matchAll(/reason="(\w+)"/g)].map(([, r]) => r);
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const reason of reasons)
+      expect(read('collector/src/receive/traces.ts')).toContain(`reason: '${reason}'`);
+  });
+
+  it('links each dashboard alert to the panel to open, and says what to do', () => {
+    const rules = parse(read('grafana/provisioning/alerting/rules.yaml')) as {
+      groups: {
+        rules: {
+          title: string;
+          dashboardUid?: string;
+          panelId?: number;
+          annotations: { summary: string; description?: string };
+          data: { datasourceUid: string }[];
+        }[];
+      }[];
+    };
+    const boards = readdirSync(join(GRAFANA_DIR, 'dashboards')).map(
+      (f) =>
+        JSON.parse(readFileSync(join(GRAFANA_DIR, 'dashboards', f), 'utf8')) as {
+          uid: string;
+          panels: { id: number; type: string; title: string }[];
+        },
+    );
+    for (const board of boards) {
+      const ids = board.panels.map((p) => p.id);
+      expect(new Set(ids).size, board.uid).toBe(ids.length);
+      expect(
+        ids.every((id) => Number.isInteger(id) && id > 0),
+        board.uid,
+      ).toBe(true);
+    }
+    const all = rules.groups.flatMap((g) => g.rules);
+    for (const rule of all) {
+      expect(rule.annotations.description?.length ?? 0, rule.title).toBeGreaterThan(80);
+      if (!rule.data.some((d) => d.datasourceUid === DATASOURCE_UID)) continue;
+      const panel = boards
+        .find((b) => b.uid === rule.dashboardUid)
+        ?.panels.find((p) => p.id === rule.panelId);
+      expect(panel, `${rule.title} → ${rule.dashboardUid} panel ${rule.panelId}`).toBeDefined();
+      expect(panel?.type).not.toBe('row');
+      expect(rule.annotations.description, rule.title).toContain(`"${panel?.title}"`);
+    }
   });
 
   it('loads the dashboards from where compose mounts them, alerts from provisioned sources', () => {
