@@ -103,7 +103,7 @@ function contentParts(value: AttributeValue | undefined): unknown[] | null {
   return parsed.every((part) => isRecord(part) && typeof part.type === 'string') ? parsed : null;
 }
 
-function flattenedMessages(
+export function flattenedMessages(
   attrs: Record<string, AttributeValue>,
   prefix: string,
   defaultRole: string,

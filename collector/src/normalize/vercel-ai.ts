@@ -26,6 +26,7 @@ import {
   paramValue,
 } from './mapping.ts';
 import { parseMessages, toMessage } from './messages.ts';
+import { flattenedMessages } from './openllmetry.ts';
 
 /** The provider call is the LLM step; the outer call is the agent loop around it. */
 function operation(span: SpanRecord): Operation | null {
@@ -44,9 +45,18 @@ function operation(span: SpanRecord): Operation | null {
 }
 
 const metadataKeys = (names: string[]) => names.map((n) => `ai.telemetry.metadata.${n}`);
+/** Where the Traceloop SDK moves `ai.telemetry.metadata.*` when it rewrites the SDK's spans. */
+const ASSOCIATION_PREFIX = 'traceloop.association.properties';
+const associationKeys = (names: string[]) => names.map((n) => `${ASSOCIATION_PREFIX}.${n}`);
+const sessionNames = ['sessionId', 'session_id', 'session.id', 'conversationId'];
+const userNames = ['userId', 'user_id', 'user.id'];
 
+/**
+ * The `ai.*` keys first; then the `gen_ai.*` names the Traceloop SDK puts in
+ * their place when it rewrites these spans on export (it keeps `ai.operationId`).
+ */
 const fields: Partial<FieldTable> = {
-  provider: ['ai.model.provider', C.ATTR_GEN_AI_SYSTEM],
+  provider: ['ai.model.provider', C.ATTR_GEN_AI_SYSTEM, C.ATTR_GEN_AI_PROVIDER_NAME],
   requestModel: ['ai.model.id', C.ATTR_GEN_AI_REQUEST_MODEL],
   responseModel: ['ai.response.model', C.ATTR_GEN_AI_RESPONSE_MODEL],
   responseId: ['ai.response.id', C.ATTR_GEN_AI_RESPONSE_ID],
@@ -57,16 +67,30 @@ const fields: Partial<FieldTable> = {
     C.ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ],
   outputTokens: ['ai.usage.outputTokens', 'ai.usage.completionTokens', C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS],
-  cacheReadInputTokens: ['ai.usage.inputTokenDetails.cacheReadTokens', 'ai.usage.cachedInputTokens'],
-  cacheCreationInputTokens: ['ai.usage.inputTokenDetails.cacheWriteTokens'],
-  reasoningOutputTokens: ['ai.usage.outputTokenDetails.reasoningTokens', 'ai.usage.reasoningTokens'],
+  cacheReadInputTokens: [
+    'ai.usage.inputTokenDetails.cacheReadTokens',
+    'ai.usage.cachedInputTokens',
+    C.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    C.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_LEGACY,
+  ],
+  cacheCreationInputTokens: [
+    'ai.usage.inputTokenDetails.cacheWriteTokens',
+    C.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    C.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_LEGACY,
+  ],
+  reasoningOutputTokens: [
+    'ai.usage.outputTokenDetails.reasoningTokens',
+    'ai.usage.reasoningTokens',
+    C.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    C.ATTR_GEN_AI_USAGE_REASONING_TOKENS_LEGACY,
+  ],
   finishReasons: ['ai.response.finishReason', C.ATTR_GEN_AI_RESPONSE_FINISH_REASONS],
   ttftMs: ['ai.response.msToFirstChunk', 'ai.stream.msToFirstChunk'],
-  sessionId: metadataKeys(['sessionId', 'session_id', 'session.id', 'conversationId']),
-  userId: metadataKeys(['userId', 'user_id', 'user.id']),
-  toolName: ['ai.toolCall.name'],
-  toolArguments: ['ai.toolCall.args', 'ai.toolCall.input'],
-  toolResult: ['ai.toolCall.result', 'ai.toolCall.output'],
+  sessionId: [...metadataKeys(sessionNames), ...associationKeys(sessionNames)],
+  userId: [...metadataKeys(userNames), ...associationKeys(userNames)],
+  toolName: ['ai.toolCall.name', C.ATTR_GEN_AI_TOOL_NAME],
+  toolArguments: ['ai.toolCall.args', 'ai.toolCall.input', C.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS],
+  toolResult: ['ai.toolCall.result', 'ai.toolCall.output', C.ATTR_GEN_AI_TOOL_CALL_RESULT],
 };
 
 const settingNames: Record<string, string> = {
@@ -131,6 +155,25 @@ function rerankDocuments(span: SpanRecord): { input: RetrievedDocument[]; output
   return { input, output };
 }
 
+const emptyRecord = (record: object) => Object.keys(record).length === 0;
+
+/**
+ * Messages of a span the Traceloop SDK rewrote on export: it deletes
+ * `ai.prompt.messages`, `ai.response.text` and `ai.response.toolCalls` and
+ * writes them as `gen_ai.prompt.{i}.*` / `gen_ai.completion.{i}.*` (and
+ * `gen_ai.input.messages` / `gen_ai.output.messages`).
+ */
+function rewritten(a: SpanRecord['attributes'], side: 'input' | 'output'): Message[] {
+  const flattened =
+    side === 'input'
+      ? flattenedMessages(a, C.ATTR_GEN_AI_PROMPT, 'user')
+      : flattenedMessages(a, C.ATTR_GEN_AI_COMPLETION, 'assistant');
+  if (flattened.length > 0) return flattened;
+  return side === 'input'
+    ? parseMessages(a[C.ATTR_GEN_AI_INPUT_MESSAGES])
+    : parseMessages(a[C.ATTR_GEN_AI_OUTPUT_MESSAGES], 'assistant');
+}
+
 /** `ai.prompt` on the outer span: `{ system?, prompt?, messages? }`. */
 function fromPrompt(value: unknown): { system: string; messages: Message[] } {
   const parsed = parseJson(value);
@@ -155,8 +198,9 @@ function extract(span: SpanRecord, op: Operation): Extracted {
     if (value !== null) requestParams[name] = value;
   }
   const prompt = fromPrompt(a['ai.prompt']);
-  const inputMessages =
+  let inputMessages =
     a['ai.prompt.messages'] !== undefined ? parseMessages(a['ai.prompt.messages']) : prompt.messages;
+  if (inputMessages.length === 0) inputMessages = rewritten(a, 'input');
   const text = asString(a['ai.response.text'] ?? a['ai.response.object']);
   const calls = toolCallsOf(a['ai.response.toolCalls']);
   const finish = stringList(a['ai.response.finishReason'])[0] ?? '';
@@ -170,7 +214,9 @@ function extract(span: SpanRecord, op: Operation): Extracted {
     if (finish) message.finishReason = finish;
     outputMessages.push(message);
   }
-  const metadata = withPrefix(a, 'ai.telemetry.metadata');
+  if (outputMessages.length === 0) outputMessages.push(...rewritten(a, 'output'));
+  const telemetryMetadata = withPrefix(a, 'ai.telemetry.metadata');
+  const metadata = emptyRecord(telemetryMetadata) ? withPrefix(a, ASSOCIATION_PREFIX) : telemetryMetadata;
   const functionId = a['ai.telemetry.functionId'];
   const extracted: Extracted = {
     requestParams,

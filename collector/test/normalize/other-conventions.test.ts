@@ -497,6 +497,121 @@ describe('Vercel AI SDK', () => {
   });
 });
 
+describe('Vercel AI SDK spans rewritten by the Traceloop SDK', () => {
+  // @traceloop/node-server-sdk rewrites spans of the `ai` tracer on export
+  // (ai-sdk-transformations.ts): it deletes ai.prompt.messages, ai.response.*,
+  // ai.usage.promptTokens, ai.model.*, ai.telemetry.metadata.* and ai.toolCall.*,
+  // writes gen_ai.* / traceloop.* in their place, and keeps ai.operationId.
+  it('reads the messages, usage, session and user from where the rewrite put them', () => {
+    const s = normalizeSpan(
+      spanWith(
+        {
+          'operation.name': 'ai.generateText.doGenerate weather-bot',
+          'ai.operationId': 'ai.generateText.doGenerate',
+          'ai.telemetry.functionId': 'weather-bot',
+          'ai.settings.maxRetries': 2,
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.system': 'OpenAI',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.prompt.0.role': 'system',
+          'gen_ai.prompt.0.content': 'You are a weather bot.',
+          'gen_ai.prompt.1.role': 'user',
+          'gen_ai.prompt.1.content': 'Weather in Lima?',
+          'gen_ai.input.messages': JSON.stringify([
+            { role: 'system', parts: [{ type: 'text', content: 'You are a weather bot.' }] },
+            { role: 'user', parts: [{ type: 'text', content: 'Weather in Lima?' }] },
+          ]),
+          'gen_ai.completion.0.role': 'assistant',
+          'gen_ai.completion.0.tool_calls.0.name': 'get_weather',
+          'gen_ai.completion.0.tool_calls.0.arguments': '{"city":"Lima"}',
+          'gen_ai.output.messages': JSON.stringify([
+            {
+              role: 'assistant',
+              parts: [
+                { type: 'tool_call', tool_call: { name: 'get_weather', arguments: '{"city":"Lima"}' } },
+              ],
+            },
+          ]),
+          'gen_ai.usage.input_tokens': 50,
+          'gen_ai.usage.output_tokens': 10,
+          'gen_ai.usage.cache_read_input_tokens': 32,
+          'llm.usage.total_tokens': 60,
+          'gen_ai.response.finish_reasons': ['tool-calls'],
+          'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
+          'gen_ai.response.id': 'chatcmpl-1',
+          'gen_ai.conversation.id': 'sess-v',
+          'traceloop.association.properties.sessionId': 'sess-v',
+          'traceloop.association.properties.userId': 'user-v',
+        },
+        { name: 'text.generate', scopeName: 'ai' },
+      ),
+    );
+    expect(s).toMatchObject({
+      convention: 'vercel-ai',
+      operation: 'chat',
+      provider: 'openai',
+      requestModel: 'gpt-4o-mini',
+      responseModel: 'gpt-4o-mini-2024-07-18',
+      inputTokens: 50,
+      outputTokens: 10,
+      cacheReadInputTokens: 32,
+      finishReasons: ['tool_calls'],
+      systemInstructions: 'You are a weather bot.',
+      inputMessages: [{ role: 'user', content: 'Weather in Lima?' }],
+      toolCalls: [{ id: '', name: 'get_weather', arguments: '{"city":"Lima"}' }],
+      sessionId: 'sess-v',
+      userId: 'user-v',
+      metadata: { sessionId: 'sess-v', userId: 'user-v', functionId: 'weather-bot' },
+    });
+    expect(toLlmSpanRow(s as LlmSpan, 'p').prompt_text).toBe('Weather in Lima?');
+
+    const answer = normalizeSpan(
+      spanWith(
+        {
+          'ai.operationId': 'ai.generateText.doGenerate',
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.system': 'OpenAI',
+          'gen_ai.prompt.0.role': 'user',
+          'gen_ai.prompt.0.content': 'Weather in Lima?',
+          'gen_ai.completion.0.role': 'assistant',
+          'gen_ai.completion.0.content': 'It is 18C in Lima.',
+        },
+        { name: 'text.generate', scopeName: 'ai' },
+      ),
+    );
+    expect(toLlmSpanRow(answer as LlmSpan, 'p').completion_text).toBe('It is 18C in Lima.');
+  });
+
+  it('reads a rewritten tool call', () => {
+    const tool = normalizeSpan(
+      spanWith(
+        {
+          'operation.name': 'ai.toolCall',
+          'ai.operationId': 'ai.toolCall',
+          'gen_ai.operation.name': 'execute_tool',
+          'gen_ai.tool.name': 'get_weather',
+          'gen_ai.tool.call.id': 'c1',
+          'gen_ai.tool.call.arguments': '{"city":"Lima"}',
+          'gen_ai.tool.call.result': '"18C"',
+          'traceloop.entity.input': '{"city":"Lima"}',
+          'traceloop.entity.output': '"18C"',
+          'traceloop.span.kind': 'tool',
+          'traceloop.entity.name': 'get_weather',
+        },
+        { name: 'get_weather.tool', scopeName: 'ai' },
+      ),
+    );
+    expect(tool).toMatchObject({
+      convention: 'vercel-ai',
+      operation: 'execute_tool',
+      toolName: 'get_weather',
+      toolArguments: '{"city":"Lima"}',
+      toolResult: '"18C"',
+    });
+  });
+});
+
 describe('Vercel AI SDK list attributes', () => {
   // The SDK writes `ai.values` / `ai.documents` / `ai.ranking` as items.map((v) => JSON.stringify(v)).
   it('reads embedded texts without the quotes JSON.stringify put around them', () => {
