@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { ContentPolicy } from '../src/content.ts';
 import { OversightContextSpanProcessor, withContext } from '../src/context.ts';
+import { MAX_OPEN_RUNS } from '../src/instrumentation/langchain/handler.ts';
 import { instrumentLangChain, OversightCallbackHandler } from '../src/instrumentation/langchain/index.ts';
 import { getDefaultTelemetry, setDefaultTelemetry } from '../src/instrumentation/llm-span.ts';
 import { OpenAIInstrumentation } from '../src/instrumentation/openai/instrumentation.ts';
@@ -180,6 +181,21 @@ describe('OversightCallbackHandler', () => {
       (600 * 0.3 + 400 * 0.03 + 200 * 2.5) / 1e6,
       12,
     );
+  });
+
+  it('keeps tracing new runs once broken-off streams filled the open runs: the oldest give way', async () => {
+    const handler = new OversightCallbackHandler();
+    // What stream() calls the app broke out of leave behind: runs LangChain never ends.
+    for (let i = 0; i < MAX_OPEN_RUNS; i++) handler.handleChainStart({ id: ['Abandoned'] }, {}, `lost-${i}`);
+    expect(spans()).toHaveLength(0);
+    const answer = await ragChain().invoke('How do I reset my password?', { callbacks: [handler] });
+    expect(answer).toBe('Reset your password from the account settings page.');
+    expect(named('chat gpt-4o-mini').attributes['gen_ai.usage.output_tokens']).toBe(8);
+    expect(named('retrieval help-center').attributes['gen_ai.data_source.id']).toBe('help-center');
+    // As many abandoned runs ended as the chain had open at once; its own all ended.
+    const abandoned = spans().filter((s) => s.name === 'invoke_workflow Abandoned');
+    expect(abandoned.length).toBeGreaterThan(0);
+    expect(handler.openRuns).toBe(MAX_OPEN_RUNS - abandoned.length);
   });
 
   it('turns a RAG chain into a workflow with retrieval and chat children', async () => {

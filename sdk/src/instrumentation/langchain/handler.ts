@@ -24,8 +24,12 @@ import { CLIENT_INSTRUMENTATION, clientPatched } from '../step-context.ts';
 import { contentText, type GenAiMessage, generationMessage, toGenAiMessage } from './messages.ts';
 
 const TRACER_NAME = '@oversight/sdk';
-/** Runs that never end (a crashed stream) must not grow the map forever. */
-const MAX_OPEN_RUNS = 10_000;
+/**
+ * Runs that never end must not grow the map forever: LangChain calls no end
+ * callback at all for a `stream()` the app broke out of, which leaves its
+ * chain, model and parser runs open.
+ */
+export const MAX_OPEN_RUNS = 10_000;
 
 type Loose = Record<string, unknown>;
 
@@ -35,6 +39,8 @@ interface Run {
   /** Context children start in. */
   ctx: Context;
   startedAt: number;
+  /** Epoch ms of the run's last callback: an abandoned run's span ends there. */
+  lastSeenAt: number;
   firstTokenSeen: boolean;
   /** A model run's requested model, priced when the answer names none. */
   model?: string;
@@ -133,26 +139,43 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     attributes: Attributes,
     model?: string,
   ): void {
-    if (this.#runs.size >= MAX_OPEN_RUNS) return;
+    this.#makeRoom();
     const parentCtx = this.#parentContext(parentRunId);
     const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes }, parentCtx);
     this.#runs.set(runId, {
       span,
       ctx: trace.setSpan(parentCtx, span),
       startedAt: performance.now(),
+      lastSeenAt: Date.now(),
       firstTokenSeen: false,
       ...(model ? { model } : {}),
     });
   }
 
   #passThrough(runId: string, parentRunId: string | undefined): void {
-    if (this.#runs.size >= MAX_OPEN_RUNS) return;
+    this.#makeRoom();
     this.#runs.set(runId, {
       span: undefined,
       ctx: this.#parentContext(parentRunId),
       startedAt: performance.now(),
+      lastSeenAt: Date.now(),
       firstTokenSeen: false,
     });
+  }
+
+  /**
+   * At the cap, the oldest open runs (the map keeps start order) give way to
+   * the new one: those are the abandoned ones, and refusing new runs instead
+   * would stop tracing for good once enough streams were broken off.
+   */
+  #makeRoom(): void {
+    while (this.#runs.size >= MAX_OPEN_RUNS) {
+      const oldest = this.#runs.entries().next();
+      if (oldest.done) return;
+      const [runId, run] = oldest.value;
+      this.#runs.delete(runId);
+      run.span?.end(run.lastSeenAt);
+    }
   }
 
   #end(runId: string, describe?: (span: Span, run: Run) => void): void {
@@ -316,7 +339,9 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
   override handleLLMNewToken(_token: string, _idx: unknown, runId: string): void {
     this.#safely(() => {
       const run = this.#runs.get(runId);
-      if (!run?.span || run.firstTokenSeen) return;
+      if (!run?.span) return;
+      run.lastSeenAt = Date.now();
+      if (run.firstTokenSeen) return;
       run.firstTokenSeen = true;
       run.span.setAttribute(
         C.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
