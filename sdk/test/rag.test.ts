@@ -222,6 +222,17 @@ describe('retrieve', () => {
     expect(s2?.events.map((e) => e.name)).toContain('exception');
   });
 
+  it('hands untyped code its query as it came, a null included, and still records the step', () => {
+    const seen: unknown[] = [];
+    const docs = retrieve(null as unknown as string, (q) => {
+      seen.push(q);
+      return ['a document'];
+    });
+    expect(docs).toEqual(['a document']);
+    expect(seen).toEqual([null]);
+    expect(only().name).toBe('retrieval');
+  });
+
   it('never throws its own error when the result cannot be described', () => {
     const weird = retrieve(
       {

@@ -53,7 +53,10 @@ export interface RetrieveOptions<T = unknown> {
  * `fn` receives the query; its result is returned untouched.
  */
 export function retrieve<T>(query: string | RetrieveOptions<T>, fn: (query: string) => T): T {
-  const options: RetrieveOptions<T> = typeof query === 'string' ? { query } : query;
+  // Anything but an options object is the query itself (a null from untyped code included):
+  // fn gets it as it came, and the span cannot throw reading it.
+  const options: RetrieveOptions<T> =
+    typeof query === 'object' && query !== null ? query : { query: query as string };
   return runStep(
     () => {
       const embedding = options.embedding;
