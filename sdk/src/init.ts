@@ -96,7 +96,10 @@ export function getOversight(): OversightHandle | undefined {
  * configuration yields one diagnostic line and a handle that does nothing.
  */
 export function init(options: InitOptions = {}): OversightHandle {
-  if (current) return current;
+  if (current) {
+    ignoredAgain(options);
+    return current;
+  }
   try {
     current = setup(options);
   } catch (error) {
@@ -104,6 +107,24 @@ export function init(options: InitOptions = {}): OversightHandle {
     current = inertHandle();
   }
   return current;
+}
+
+/**
+ * A second init() keeps the first setup, so options given to it do nothing:
+ * said once, since `--import @oversight/sdk/auto` plus an init({...}) in the
+ * app's code would otherwise drop the app's options without a word.
+ */
+function ignoredAgain(options: InitOptions): void {
+  try {
+    const keys = Object.keys(stripUndefined(options ?? {}));
+    if (keys.length === 0) return;
+    diagnoseOnce(
+      'init-again',
+      `init() was already called (by @oversight/sdk/auto or earlier code); the options of this call are ignored: ${keys.join(', ')}`,
+    );
+  } catch {
+    // Options that cannot even be listed: nothing to say about them.
+  }
 }
 
 function setup(options: InitOptions): OversightHandle {

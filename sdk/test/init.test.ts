@@ -102,6 +102,23 @@ describe('init', () => {
     ]);
   });
 
+  it('says once that a second init() ignores its options', async () => {
+    const exporter = new InMemorySpanExporter();
+    const handle = init({ spanProcessors: [new SimpleSpanProcessor({ exporter })], flushOnExit: false });
+    const lines = stderrLines();
+    try {
+      expect(init()).toBe(handle);
+      expect(init({ serviceName: 'checkout', apiKey: undefined, captureContent: false })).toBe(handle);
+      expect(init({ serviceName: 'checkout' })).toBe(handle);
+    } finally {
+      vi.restoreAllMocks();
+      await handle.shutdown();
+    }
+    expect(lines).toEqual([
+      '[oversight] init() was already called (by @oversight/sdk/auto or earlier code); the options of this call are ignored: serviceName, captureContent\n',
+    ]);
+  });
+
   it('does nothing when disabled by OTEL_SDK_DISABLED', async () => {
     process.env.OTEL_SDK_DISABLED = 'true';
     try {
