@@ -20,6 +20,8 @@ interface RuleSpec {
   lookbackSeconds: number;
   query: { kind: 'clickhouse'; sql: string } | { kind: 'prometheus'; expr: string };
   threshold: Threshold;
+  /** What no rows mean (default OK: a condition written as a filter returns none while all is well). */
+  noData?: 'OK' | 'Alerting';
   for: string;
   summary: string;
   /** What the one paged should look at and do: notifications carry it with the summary. */
@@ -101,6 +103,9 @@ ORDER BY project_id, topic`;
 export const BACKLOG_EXPR =
   'oversight_queue_depth > 100 and (deriv(oversight_wal_bytes[15m]) > 0 or sum by (job, instance) (increase(oversight_spans_rejected_total{reason="log_full"}[15m])) > 0)';
 
+/** The collector's scrape job in deploy/prometheus/prometheus.yml. */
+export const COLLECTOR_JOB = 'oversight-collector';
+
 export const RULES: RuleSpec[] = [
   {
     uid: 'oversight-hallucination-rate',
@@ -155,6 +160,21 @@ export const RULES: RuleSpec[] = [
       'The collector write-ahead log holds {{ $values.B.Value }} requests not yet in ClickHouse, and grows or is full',
     description:
       'ClickHouse is unreachable or slower than the traffic: check the clickhouse service and the collector log (oversight_store_up is 0 while inserts fail). Once the log is full the collector answers 503 and SDKs drop spans after their retries; the log drains by itself once ClickHouse takes inserts again.',
+    severity: 'critical',
+  },
+  {
+    // The backlog rule reads no data while the collector cannot be scraped, which it must take as OK.
+    uid: 'oversight-collector-down',
+    title: 'Collector down or not scraped',
+    lookbackSeconds: 300,
+    query: { kind: 'prometheus', expr: `up{job="${COLLECTOR_JOB}"}` },
+    threshold: { op: 'lt', value: 1 },
+    // No `up` series at all: Prometheus no longer scrapes the collector.
+    noData: 'Alerting',
+    for: '2m',
+    summary: 'Prometheus cannot scrape the collector at {{ $labels.instance }}',
+    description:
+      'The collector is down or unreachable, so it accepts no spans or feedback: senders retry, then drop what they hold. Check the collector service (its container state and log). On restart it replays its write-ahead log, so what it had accepted before it stopped still reaches ClickHouse.',
     severity: 'critical',
   },
 ];
@@ -226,7 +246,7 @@ export function alertRules(): Record<string, unknown> {
             },
           ],
           ...(rule.panel ? panelLink(rule.panel.dashboard, rule.panel.title) : {}),
-          noDataState: 'OK',
+          noDataState: rule.noData ?? 'OK',
           execErrState: 'Error',
           for: rule.for,
           annotations: { summary: rule.summary, description: rule.description },

@@ -1,47 +1,66 @@
 /**
- * The collector-backlog alert's PromQL, evaluated by Prometheus's own rule
- * tester (`promtool test rules`) over scraped series that play out an outage:
- * Debian's `prometheus` package ships promtool; without it these tests skip.
+ * The Prometheus alert rules as provisioned (rules.yaml: query A, compared with
+ * C's threshold), evaluated by Prometheus's own rule tester (`promtool test
+ * rules`) over scraped series that play out an outage. Debian's `prometheus`
+ * package ships promtool; without it these tests skip.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { BACKLOG_EXPR } from '../src/alerts.ts';
+import { parse, stringify } from 'yaml';
+import { COLLECTOR_JOB } from '../src/alerts.ts';
+import { GRAFANA_DIR } from '../src/generate.ts';
+
+interface Rule {
+  uid: string;
+  noDataState: string;
+  data: {
+    refId: string;
+    model: { expr?: string; conditions?: { evaluator: { type: string; params: number[] } }[] };
+  }[];
+}
+const RULES = (
+  parse(readFileSync(join(GRAFANA_DIR, 'provisioning/alerting/rules.yaml'), 'utf8')) as {
+    groups: { rules: Rule[] }[];
+  }
+).groups.flatMap((g) => g.rules);
+
+/** A rule's condition as one PromQL expression: query A, then C's threshold on its last value. */
+function promql(uid: string): string {
+  const rule = RULES.find((r) => r.uid === uid);
+  const expr = rule?.data.find((d) => d.refId === 'A')?.model.expr;
+  const evaluator = rule?.data.find((d) => d.refId === 'C')?.model.conditions?.[0]?.evaluator;
+  if (!expr || !evaluator) throw new Error(`no Prometheus rule ${uid}`);
+  return `(${expr}) ${{ gt: '>', lt: '<' }[evaluator.type]} ${evaluator.params[0]}`;
+}
 
 const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
 
 // As deploy/prometheus/prometheus.yml scrapes the collector.
-const TARGET = '{job="oversight-collector", instance="collector:4318"}';
-const FIRING = [{ exp_labels: { job: 'oversight-collector', instance: 'collector:4318' } }];
+const LABELS = `job="${COLLECTOR_JOB}", instance="collector:4318"`;
+const FIRING = [{ exp_labels: { job: COLLECTOR_JOB, instance: 'collector:4318' } }];
 
 interface Scenario {
-  queueDepth: string;
-  walBytes: string;
-  logFullRejections?: string;
-  /** Minute → whether the alert's expression holds then. */
+  rule: string;
+  /** Series name (with any extra labels) → samples, one a minute, in promtool's `a+bxN` notation. */
+  series: Record<string, string>;
+  /** Minute → whether the rule's condition holds then. */
   expect: Record<number, boolean>;
 }
 
-/** Runs promtool over one scenario (series in promtool's `a+bxN` notation, one sample a minute). */
+const withLabels = (name: string) =>
+  name.includes('{') ? name.replace('{', `{${LABELS}, `) : `${name}{${LABELS}}`;
+
 function promtool(s: Scenario): { ok: boolean; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'oversight-promtool-'));
   try {
     writeFileSync(
       join(dir, 'rules.yaml'),
-      stringify({ groups: [{ name: 'oversight', rules: [{ alert: 'Backlog', expr: BACKLOG_EXPR }] }] }),
+      stringify({ groups: [{ name: 'oversight', rules: [{ alert: 'Backlog', expr: promql(s.rule) }] }] }),
     );
-    const series = [
-      { series: `oversight_queue_depth${TARGET}`, values: s.queueDepth },
-      { series: `oversight_wal_bytes${TARGET}`, values: s.walBytes },
-    ];
-    if (s.logFullRejections)
-      series.push({
-        series: `oversight_spans_rejected_total${TARGET.replace('{', '{reason="log_full", ')}`,
-        values: s.logFullRejections,
-      });
+    const series = Object.entries(s.series).map(([name, values]) => ({ series: withLabels(name), values }));
     writeFileSync(
       join(dir, 'test.yaml'),
       stringify({
@@ -74,22 +93,27 @@ function promtool(s: Scenario): { ok: boolean; output: string } {
   }
 }
 
+const BACKLOG = 'oversight-collector-backlog';
+
 describe.skipIf(!hasPromtool)('collector backlog alert (promtool)', () => {
   it('stays quiet while a busy collector keeps up', () => {
     // 150 requests always in flight, the log's size steady, nothing refused.
     const run = promtool({
-      queueDepth: '150x60',
-      walBytes: '50000000x60',
+      rule: BACKLOG,
+      series: { oversight_queue_depth: '150x60', oversight_wal_bytes: '50000000x60' },
       expect: { 30: false, 60: false },
     });
     expect(run.ok, run.output).toBe(true);
   });
 
   it('fires while the log grows with ClickHouse away, and stops once it drains', () => {
+    // 30 minutes of growth, then ClickHouse is back and the log drains in 10.
     const run = promtool({
-      // 30 minutes of growth, then ClickHouse is back and the log drains in 10.
-      queueDepth: '0+20x30 600-60x10 0x20',
-      walBytes: '0+2000000x30 60000000-6000000x10 0x20',
+      rule: BACKLOG,
+      series: {
+        oversight_queue_depth: '0+20x30 600-60x10 0x20',
+        oversight_wal_bytes: '0+2000000x30 60000000-6000000x10 0x20',
+      },
       expect: { 20: true, 30: true, 60: false },
     });
     expect(run.ok, run.output).toBe(true);
@@ -98,10 +122,30 @@ describe.skipIf(!hasPromtool)('collector backlog alert (promtool)', () => {
   it('keeps firing once the log is full and refuses spans, though it no longer grows', () => {
     // Full after 20 minutes: the size stays at the cap and every append is refused (503).
     const run = promtool({
-      queueDepth: '0+30x20 600x60',
-      walBytes: '0+50000000x20 1000000000x60',
-      logFullRejections: '_x20 0+40x60',
+      rule: BACKLOG,
+      series: {
+        oversight_queue_depth: '0+30x20 600x60',
+        oversight_wal_bytes: '0+50000000x20 1000000000x60',
+        'oversight_spans_rejected_total{reason="log_full"}': '_x20 0+40x60',
+      },
       expect: { 15: true, 50: true, 80: true },
+    });
+    expect(run.ok, run.output).toBe(true);
+  });
+});
+
+describe('collector down alert', () => {
+  it('fires when no rows come back: Prometheus no longer scrapes the collector', () => {
+    expect(RULES.find((r) => r.uid === 'oversight-collector-down')?.noDataState).toBe('Alerting');
+    const scrape = readFileSync(join(GRAFANA_DIR, '../deploy/prometheus/prometheus.yml'), 'utf8');
+    expect(scrape).toContain(`job_name: ${COLLECTOR_JOB}`);
+  });
+
+  it.skipIf(!hasPromtool)('fires once a scrape fails, and only then', () => {
+    const run = promtool({
+      rule: 'oversight-collector-down',
+      series: { up: '1x10 0x10 1x10' },
+      expect: { 5: false, 15: true, 25: false },
     });
     expect(run.ok, run.output).toBe(true);
   });
