@@ -90,17 +90,45 @@ function toolCalls(entry: Record<string, AttributeValue>): ToolCall[] {
   return calls;
 }
 
+/** Content-block types of the APIs OpenLLMetry instruments (OpenAI, Anthropic, the AI SDK, OTel parts). */
+const PART_TYPES = new Set([
+  'text',
+  'image',
+  'image_url',
+  'input_text',
+  'output_text',
+  'input_image',
+  'input_audio',
+  'input_file',
+  'audio',
+  'file',
+  'document',
+  'refusal',
+  'thinking',
+  'redacted_thinking',
+  'reasoning',
+  'tool_use',
+  'tool_result',
+  'server_tool_use',
+  'tool-call',
+  'tool-result',
+  'tool_call',
+  'tool_call_response',
+  'blob',
+  'uri',
+]);
+
 /**
  * A `content` the instrumentation serialised from a list of content blocks:
  * OpenLLMetry writes `JSON.stringify(message.content)` for every non-string
  * content (OpenAI multimodal parts; every Anthropic response, `tool_use` and
- * `tool_result` blocks included). Only a list of typed parts counts: JSON a
- * user typed stays text.
+ * `tool_result` blocks included). Only a list of known block types counts:
+ * JSON a user typed or a tool returned (`[{"type":"order",…}]`) stays text.
  */
 function contentParts(value: AttributeValue | undefined): unknown[] | null {
   const parsed = parseJson(value);
   if (!Array.isArray(parsed) || parsed.length === 0) return null;
-  return parsed.every((part) => isRecord(part) && typeof part.type === 'string') ? parsed : null;
+  return parsed.every((part) => isRecord(part) && PART_TYPES.has(asString(part.type))) ? parsed : null;
 }
 
 export function flattenedMessages(

@@ -294,6 +294,9 @@ describe('OpenLLMetry / Traceloop', () => {
             { type: 'text', text: 'What is in this image?' },
             { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
           ]),
+          'gen_ai.prompt.2.role': 'tool',
+          'gen_ai.prompt.2.tool_call_id': 'call_1',
+          'gen_ai.prompt.2.content': '[{"type":"order","id":7,"status":"shipped"}]',
           'gen_ai.completion.0.role': 'assistant',
           'gen_ai.completion.0.content': 'A cat.',
           'gen_ai.completion.0.finish_reason': 'stop',
@@ -304,6 +307,8 @@ describe('OpenLLMetry / Traceloop', () => {
     expect(openai?.inputMessages).toEqual([
       { role: 'user', content: '[1, 2, 3]' },
       { role: 'user', content: 'What is in this image?\n[image_url]' },
+      // A tool's own JSON is its result, not content blocks.
+      { role: 'tool', content: '[{"type":"order","id":7,"status":"shipped"}]', toolCallId: 'call_1' },
     ]);
     expect(openai?.outputMessages).toEqual([{ role: 'assistant', content: 'A cat.', finishReason: 'stop' }]);
   });
