@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { ContentPolicy, maskWith } from '../src/content.ts';
 import { instrument } from '../src/instrumentation/instrument.ts';
+import { capturePolicyValue } from '../src/rag/capture.ts';
 import { silenceDiagnostics } from '../src/safe.ts';
 import { initForTest, only } from './helpers.ts';
 
@@ -62,6 +63,43 @@ describe('content capture', () => {
     const input = JSON.parse(span.attributes['gen_ai.input.messages'] as string);
     expect(input[0].parts[0].content).toBe('a very lon');
     expect(span.attributes['oversight.content.truncated']).toBe(true);
+  });
+
+  it('runs redact on strings however deep in tool arguments they sit', async () => {
+    // Ten levels of nesting, an account number at the bottom.
+    let deep: unknown = { account: '1234-5678' };
+    for (let i = 0; i < 10; i++) deep = { filter: deep };
+    const redact = (t: string) => t.replaceAll(/\d{4}-\d{4}/g, '[ACCOUNT]');
+    const { handle, exporter } = initForTest({ redact });
+    try {
+      const client = instrument(new OpenAI({ apiKey: 'k', baseURL: `${mock.url}/v1` }));
+      await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [
+          { role: 'user', content: 'find it' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'c1', type: 'function', function: { name: 'search', arguments: JSON.stringify(deep) } },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'c1', content: 'none found' },
+        ],
+      });
+      const input = String(
+        only(exporter.getFinishedSpans(), 'chat gpt-4o-mini').attributes['gen_ai.input.messages'],
+      );
+      expect(input).toContain('search');
+      expect(input).not.toContain('1234-5678');
+      expect(input).toContain('[ACCOUNT]');
+    } finally {
+      await handle.shutdown();
+    }
+    // The same walk for other libraries' message JSON (LangChain, the AI SDK).
+    const captured = JSON.stringify(capturePolicyValue([deep], new ContentPolicy({ redact })));
+    expect(captured).not.toContain('1234-5678');
+    expect(captured).toContain('[ACCOUNT]');
   });
 
   it('withholds content when redact throws, and the app call still succeeds', async () => {

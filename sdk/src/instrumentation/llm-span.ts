@@ -286,7 +286,9 @@ export function parseArguments(raw: unknown): unknown {
 /** Applies the content policy to every string inside a JSON-like value (tool arguments, results). */
 export function scrub(call: LlmCall, value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return call.text(value);
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than this, the rest goes through the policy as one JSON text: never past it unread.
+  if (depth > 8) return call.text(safeJson(value) ?? '');
   if (Array.isArray(value)) return value.map((v) => scrub(call, v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = scrub(call, v, depth + 1);

@@ -72,7 +72,9 @@ export function capturePolicyValue(
       else if (captured.truncated) truncated = true;
       return captured?.text ?? '';
     }
-    if (depth > 8 || v === null || typeof v !== 'object') return v;
+    if (v === null || typeof v !== 'object') return v;
+    // Deeper than this, the rest goes through the policy as one JSON text: never past it unread.
+    if (depth > 8) return walk(safeJson(v) ?? '', depth);
     if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
     return Object.fromEntries(
       Object.entries(v).map(([k, x]) => [k, STRUCTURAL_KEYS.has(k) ? x : walk(x, depth + 1)]),
