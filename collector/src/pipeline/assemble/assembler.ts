@@ -26,6 +26,8 @@ export interface AssembledTrace {
   reason: FlushReason;
   /** Some spans of this trace were flushed before: re-score the whole trace from storage. */
   late: boolean;
+  /** When its first span (in this process) arrived. */
+  firstArrival: number;
   /** Each generation with its question and context. */
   pairs: GenerationPair[];
 }
@@ -236,6 +238,7 @@ export class TraceAssembler {
       links,
       reason,
       late: t.late,
+      firstArrival: t.firstArrival,
       pairs: pairGenerations(spans, links),
     });
   }

@@ -120,6 +120,12 @@ interface Pending {
   links: SpanLink[];
   /** Read the trace back and supersede old rows. */
   rescore: boolean;
+  /**
+   * Read the trace's stored spans back before pairing (not a re-score): it
+   * was first seen so soon after start that spans of it may have reached
+   * the process before, whose open traces died with it.
+   */
+  readBack?: boolean;
   /** Failed writes so far; a trace that keeps failing is dropped, not retried forever. */
   attempts?: number;
 }
@@ -208,12 +214,19 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   /** Set when close() has waited long enough: the batch in flight finishes, no other starts. */
   let stopping = false;
 
+  const startedAt = now();
+  // A trace of a previous process could still be sending spans this long after the last one it
+  // got: past it, that process would have scored the trace and a span now would be late anyway.
+  const inheritedFor = options.assembler?.idleMs ?? 30_000;
   const fromAssembled = (t: AssembledTrace): Pending => ({
     projectId: t.projectId,
     traceId: t.traceId,
     spans: t.spans,
     links: t.links,
     rescore: t.late,
+    // A deploy or a crash splits the traces in flight: the retrieval stored by the last process,
+    // the generation arriving here. Paired without it, the answer would be judged with no context.
+    readBack: t.firstArrival - startedAt < inheritedFor,
   });
 
   function enqueue(traces: Pending[]): void {
@@ -230,8 +243,9 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   async function processBatch(projectId: string, all: Pending[]): Promise<void> {
     const evaluatorNames = [...ALWAYS_SUPERSEDED];
     // A trace seen whole for the first time without a generation (HTTP-only traces, embeddings
-    // jobs) needs no read and no write at all.
-    const batch = all.filter((t) => t.rescore || t.spans.some(isGeneration));
+    // jobs) needs no read and no write at all; one begun before a restart may have its generation
+    // stored, scored by the last process without the retrieval arriving now.
+    const batch = all.filter((t) => t.rescore || t.readBack || t.spans.some(isGeneration));
     if (batch.length === 0) return;
     // One read for the batch: a fresh trace with stored scores (a replay, a flush retried) is a
     // re-score, and a re-score supersedes only what is stored.
@@ -243,11 +257,12 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     );
     for (const t of batch) if (withRows.has(t.traceId)) t.rescore = true;
     const rescoreIds = batch.filter((t) => t.rescore).map((t) => t.traceId);
-    if (rescoreIds.length > 0) {
-      const stored = rebuildTraces(await readTraces(store, projectId, rescoreIds));
+    const readIds = batch.filter((t) => t.rescore || t.readBack).map((t) => t.traceId);
+    if (readIds.length > 0) {
+      const stored = rebuildTraces(await readTraces(store, projectId, readIds));
       counters.skippedRows += stored.skipped;
       for (const t of batch) {
-        if (!t.rescore) continue;
+        if (!t.rescore && !t.readBack) continue;
         const s = stored.traces.get(`${projectId}\u0000${t.traceId}`);
         if (!s) continue;
         const spans = new Map(t.spans.map((x) => [x.spanId, x]));

@@ -427,6 +427,39 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     expect(c?.hallucinated).toBe(1);
   }, 90_000);
 
+  it('a trace split by a restart is paired whole: what the last process stored feeds the answer', async () => {
+    const grounded = [
+      ['answer_relevance', 1],
+      ['context_relevance', 1],
+      ['groundedness', 1],
+    ];
+    // The retrieval reached the last process, the answer reaches the next (a deploy in between).
+    const before = ragSpans();
+    const [root, retrieval, generation] = before.spans as [SpanRecord, SpanRecord, SpanRecord];
+    const last = stage();
+    await h.score(last, rowsOf([retrieval]));
+    await last.close();
+    const next = stage();
+    await h.score(next, rowsOf([root, generation]));
+    expect((await perEvaluator(before.traceId)).map((r) => [r.evaluator, r.n])).toEqual(grounded);
+    expect((await columns(before.generationId))[0]?.hallucinated).toBe(1);
+
+    // The answer reached the last process, scored with no context; its retrieval comes after.
+    const after = ragSpans();
+    const [root2, retrieval2, generation2] = after.spans as [SpanRecord, SpanRecord, SpanRecord];
+    const last2 = stage();
+    await h.score(last2, rowsOf([root2, generation2]));
+    await last2.close();
+    expect((await perEvaluator(after.traceId)).map((r) => r.evaluator)).toEqual(['answer_relevance']);
+    const next2 = stage();
+    await h.score(next2, rowsOf([retrieval2]));
+    // No root comes with it: ready when idle.
+    h.advance(5_000);
+    await next2.flush();
+    expect((await perEvaluator(after.traceId)).map((r) => [r.evaluator, r.n])).toEqual(grounded);
+    expect((await columns(after.generationId))[0]?.hallucinated).toBe(1);
+  }, 90_000);
+
   it('recovers what a dead process left unscored, half-written rows included, once', async () => {
     // Stored by the drain, never scored: the process died with the trace open.
     const lost = ragSpans();
