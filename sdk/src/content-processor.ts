@@ -52,14 +52,26 @@ export class ContentPolicySpanProcessor implements SpanProcessor {
       const policy = activeContentPolicy();
       for (const key of CONTENT_ATTRIBUTES) {
         const value = attributes[key];
-        if (typeof value !== 'string') continue;
-        // The common case costs a length check: no redaction, no masks, under the cap.
-        if (policy?.passthrough && value.length <= policy.maxLength) continue;
-        const captured = policy && policyApplied(policy, value);
-        if (captured === undefined) delete attributes[key];
-        else {
-          attributes[key] = captured.text;
-          if (captured.truncated) attributes[C.ATTR_OVERSIGHT_CONTENT_TRUNCATED] = true;
+        if (typeof value === 'string') {
+          // The common case costs a length check: no redaction, no masks, under the cap.
+          if (policy?.passthrough && value.length <= policy.maxLength) continue;
+          const captured = policy && policyApplied(policy, value);
+          if (captured === undefined) delete attributes[key];
+          else {
+            attributes[key] = captured.text;
+            if (captured.truncated) attributes[C.ATTR_OVERSIGHT_CONTENT_TRUNCATED] = true;
+          }
+        } else if (Array.isArray(value)) {
+          // A list of texts (the AI SDK's `ai.values`, one per input embedded): each on its own.
+          const texts: string[] = [];
+          for (const item of value) {
+            const captured = policy && typeof item === 'string' ? policyApplied(policy, item) : undefined;
+            if (captured === undefined) break;
+            texts.push(captured.text);
+            if (captured.truncated) attributes[C.ATTR_OVERSIGHT_CONTENT_TRUNCATED] = true;
+          }
+          if (texts.length === value.length) attributes[key] = texts;
+          else delete attributes[key];
         }
       }
     } catch (error) {

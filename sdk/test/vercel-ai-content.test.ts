@@ -1,4 +1,5 @@
 import { createOpenAI } from '@ai-sdk/openai';
+import { trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { generateText } from 'ai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -61,6 +62,20 @@ describe('the content policy on AI SDK spans', () => {
       messages: [{ role: 'user', content: '[CITY]' }],
     });
     expect(outer.attributes['ai.response.text']).toBe('This is a mock answer to: [CIT');
+  });
+
+  it('puts each text of a list-valued content attribute through the policy, or drops the list', () => {
+    // A library writing its texts as a string array: no text may pass the policy unread.
+    const span = trace.getTracer('ai').startSpan('ai.custom');
+    span.setAttribute('ai.prompt.messages', ['Oslo in May', 'Bergen']);
+    span.end();
+    expect(named('ai.custom').attributes['ai.prompt.messages']).toEqual(['[CITY] in May', 'Bergen']);
+    exporter.reset();
+    process.env.OVERSIGHT_CAPTURE_CONTENT = 'false';
+    const off = trace.getTracer('ai').startSpan('ai.custom');
+    off.setAttribute('ai.prompt.messages', ['Oslo in May']);
+    off.end();
+    expect(named('ai.custom').attributes['ai.prompt.messages']).toBeUndefined();
   });
 
   it('drops the content when capture is off, whatever the AI SDK was told to record', async () => {
