@@ -147,6 +147,24 @@ function errorTypeOf(span: SpanRecord): string {
   return exception ? firstString(exception.attributes, ['exception.type']) : '';
 }
 
+/**
+ * Other names for the conventions' roles: LangChain's `human` / `ai`,
+ * Gemini's `model`, Cohere's `CHATBOT` / `USER`. Read as themselves, a user
+ * turn would not be the prompt and an answer would not be the answer.
+ */
+const ROLE_ALIASES: Record<string, string> = {
+  human: 'user',
+  ai: 'assistant',
+  model: 'assistant',
+  chatbot: 'assistant',
+};
+
+function withCanonicalRole(m: Message): Message {
+  const lower = m.role.toLowerCase();
+  const role = Object.hasOwn(ROLE_ALIASES, lower) ? (ROLE_ALIASES[lower] as string) : lower;
+  return role === m.role ? m : { ...m, role };
+}
+
 function truncateMessage(m: Message, max: number): Message {
   const out: Message = { ...m, content: truncateText(m.content, max) };
   if (m.toolCalls)
@@ -188,7 +206,7 @@ export function buildLlmSpan(
 
   const ttftSeconds = amount('ttftSeconds');
   const ttftTable = ttftSeconds !== null ? ttftSeconds * 1000 : amount('ttftMs');
-  let inputMessages = x.inputMessages ?? [];
+  let inputMessages = (x.inputMessages ?? []).map(withCanonicalRole);
   let systemInstructions = x.systemInstructions ?? '';
   // System prompts live in one place whatever the emitter did with them.
   const systemMessages = inputMessages.filter((m) => m.role === 'system' || m.role === 'developer');
@@ -199,7 +217,7 @@ export function buildLlmSpan(
     const texts = [systemInstructions, ...systemMessages.map((m) => m.content)].filter(Boolean);
     systemInstructions = [...new Set(texts)].join('\n');
   }
-  const outputMessages = x.outputMessages ?? [];
+  const outputMessages = (x.outputMessages ?? []).map(withCanonicalRole);
   const tableFinish =
     keysFor(t, 'finishReasons')
       .map((k) => stringList(a[k]))

@@ -64,7 +64,7 @@ function toolCallsOf(entry: Record<string, AttributeValue>): ToolCall[] {
   }));
 }
 
-function messagesOf(attrs: Record<string, AttributeValue>, prefix: string): Message[] {
+function messagesOf(attrs: Record<string, AttributeValue>, prefix: string, defaultRole: string): Message[] {
   return indexed(attrs, prefix).map((entry) => {
     let content = asString(entry['message.content']);
     if (!content) {
@@ -76,7 +76,7 @@ function messagesOf(attrs: Record<string, AttributeValue>, prefix: string): Mess
         .filter(Boolean)
         .join('\n');
     }
-    const message: Message = { role: asString(entry['message.role']) || 'user', content };
+    const message: Message = { role: asString(entry['message.role']) || defaultRole, content };
     const calls = toolCallsOf(entry);
     if (calls.length > 0) message.toolCalls = calls;
     const callId = asString(entry['message.tool_call_id']);
@@ -138,7 +138,7 @@ function extract(span: SpanRecord, operation: Operation): Extracted {
     }
   }
   const input = parseJson(a['input.value']);
-  let inputMessages = messagesOf(a, 'llm.input_messages');
+  let inputMessages = messagesOf(a, 'llm.input_messages', 'user');
   if (inputMessages.length === 0) inputMessages = completionTexts(a, 'llm.prompts', 'prompt.text', 'user');
   if (
     inputMessages.length === 0 &&
@@ -148,7 +148,7 @@ function extract(span: SpanRecord, operation: Operation): Extracted {
   ) {
     inputMessages = parseMessages(input.messages);
   }
-  let outputMessages = messagesOf(a, 'llm.output_messages');
+  let outputMessages = messagesOf(a, 'llm.output_messages', 'assistant');
   if (outputMessages.length === 0)
     outputMessages = completionTexts(a, 'llm.choices', 'completion.text', 'assistant');
   if (

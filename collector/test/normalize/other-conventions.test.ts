@@ -709,6 +709,54 @@ describe('Vercel AI SDK list attributes', () => {
   });
 });
 
+describe('role names', () => {
+  it("reads Gemini's model, LangChain's human / ai and Cohere's upper-case roles as the conventions' roles", () => {
+    const gemini = normalizeSpan(
+      spanWith({
+        'llm.request.type': 'chat',
+        'gen_ai.system': 'Gemini',
+        'gen_ai.prompt.0.role': 'user',
+        'gen_ai.prompt.0.content': 'Capital of France?',
+        'gen_ai.prompt.1.role': 'model',
+        'gen_ai.prompt.1.content': 'Paris.',
+        'gen_ai.prompt.2.role': 'user',
+        'gen_ai.prompt.2.content': 'And of Italy?',
+        'gen_ai.completion.0.role': 'model',
+        'gen_ai.completion.0.content': 'Rome.',
+      }),
+    );
+    expect(gemini?.inputMessages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(gemini?.outputMessages).toEqual([{ role: 'assistant', content: 'Rome.' }]);
+    const cohere = normalizeSpan(
+      spanWith({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'cohere',
+        'gen_ai.input.messages': JSON.stringify([
+          { role: 'SYSTEM', content: 'Be brief.' },
+          { role: 'USER', content: 'Hi' },
+          { role: 'CHATBOT', content: 'Hello!' },
+          { role: 'human', content: 'Bye' },
+        ]),
+      }),
+    );
+    expect(cohere?.systemInstructions).toBe('Be brief.');
+    expect(cohere?.inputMessages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(toLlmSpanRow(cohere as LlmSpan, 'p').prompt_text).toBe('Bye');
+  });
+
+  it('takes an OpenInference output message without a role as the answer', () => {
+    const s = normalizeSpan(
+      spanWith({
+        'openinference.span.kind': 'LLM',
+        'llm.input_messages.0.message.role': 'user',
+        'llm.input_messages.0.message.content': 'Hi',
+        'llm.output_messages.0.message.content': 'Hello!',
+      }),
+    );
+    expect(s?.outputMessages).toEqual([{ role: 'assistant', content: 'Hello!' }]);
+  });
+});
+
 describe('provider names', () => {
   it.each([
     ['openai.chat', 'openai'],
