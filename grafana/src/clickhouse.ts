@@ -396,6 +396,11 @@ export class Select<T extends TableName = TableName> {
     return this;
   }
 
+  /** The names the result's columns come under: an alias, or the column itself. */
+  columnNames(): string[] {
+    return this.columns.map((c) => /(?:^|\s)AS (\w+)$/.exec(c)?.[1] ?? c.replace(/^\w+\./, ''));
+  }
+
   private qualified(column: string): string {
     return this.alias && /^[a-z_]+$/.test(column) ? `${this.alias}.${column}` : column;
   }

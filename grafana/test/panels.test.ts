@@ -35,6 +35,9 @@ interface Panel {
   title: string;
   description?: string;
   targets?: Target[];
+  fieldConfig?: {
+    overrides: { matcher: { options: string }; properties: { id: string; value: unknown }[] }[];
+  };
 }
 interface Dashboard {
   uid: string;
@@ -99,6 +102,34 @@ describe('every panel query runs and returns rows', () => {
     const rows = await runPanel<Row>(seeded.store, sql, context(from, to, {}));
     expect(rows.length).toBeGreaterThan(0);
   });
+});
+
+describe('table units', () => {
+  const tables = DASHBOARDS.flatMap((d) =>
+    d.panels.filter((p) => p.type === 'table').map((p) => [`${d.uid}: ${p.title}`, d.uid, p] as const),
+  );
+  const expected = (column: string) =>
+    /(^|_)rate$/.test(column)
+      ? 'percentunit'
+      : column === 'cost_usd'
+        ? 'currencyUSD'
+        : column.endsWith('_ms')
+          ? 'ms'
+          : undefined;
+
+  it.each(tables)(
+    '%s shows rates as percentages, costs in dollars, durations in ms',
+    async (_n, uid, panel) => {
+      const [first] = await run(uid, panel.title, {});
+      const units = Object.fromEntries(
+        (panel.fieldConfig?.overrides ?? []).flatMap((o) =>
+          o.properties.filter((p) => p.id === 'unit').map((p) => [o.matcher.options, p.value]),
+        ),
+      );
+      for (const column of Object.keys(first ?? {}))
+        expect(units[column], `${panel.title}: ${column}`).toBe(expected(column));
+    },
+  );
 });
 
 describe('dashboard variables', () => {

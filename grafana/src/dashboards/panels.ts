@@ -61,6 +61,19 @@ export function timeSeriesPanel(
     .height(8);
 }
 
+/**
+ * Units of table columns, by the name a query gives them: a rate column with
+ * none shows 0.05 where the stats above it show 5 %.
+ */
+export const COLUMN_UNITS: Record<string, string> = {
+  rate: 'percentunit',
+  error_rate: 'percentunit',
+  gap_rate: 'percentunit',
+  thumbs_up_rate: 'percentunit',
+  cost_usd: 'currencyUSD',
+  duration_ms: 'ms',
+};
+
 /** A table; `traceField` names the column whose cells open Grafana's trace view. */
 export function tablePanel(title: string, sql: Select, width = 24, traceField?: string): table.PanelBuilder {
   const panel = new table.PanelBuilder()
@@ -69,6 +82,10 @@ export function tablePanel(title: string, sql: Select, width = 24, traceField?: 
     .withTarget(new ClickHouseQuery(sql, Format.Table))
     .span(width)
     .height(9);
+  for (const name of sql.columnNames()) {
+    const unit = COLUMN_UNITS[name];
+    if (unit) panel.overrideByName(name, [{ id: 'unit', value: unit }]);
+  }
   if (traceField) {
     panel.overrideByName(traceField, [{ id: 'links', value: [traceLink(traceField)] }]);
   }
