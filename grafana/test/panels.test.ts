@@ -346,6 +346,7 @@ describe('overview dashboard', () => {
       expect(r.p99).toBeLessThanOrEqual(1190);
     }
     const ttft = await run('oversight-overview', 'Time to first token p50 / p95');
+    expect(ttft).toHaveLength(HOURS);
     for (const r of ttft) {
       expect(r.ttft_p50).toBeGreaterThan(115);
       expect(r.ttft_p50).toBeLessThan(135);
