@@ -217,6 +217,29 @@ describe('anthropic messages', () => {
     }
   });
 
+  it('records calls through client.beta.messages, plain and streamed', async () => {
+    const m = await client.beta.messages.create({
+      model: MODEL,
+      max_tokens: 50,
+      betas: ['context-management-2025-06-27'],
+      messages: [{ role: 'user', content: 'Explain spans' }],
+    });
+    const plain = only(exporter.getFinishedSpans(), `chat ${MODEL}`);
+    expect(plain.attributes['gen_ai.response.id']).toBe(m.id);
+    expect(plain.attributes['gen_ai.usage.output_tokens']).toBe(m.usage.output_tokens);
+    expect(json(plain, 'gen_ai.input.messages')).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'Explain spans' }] },
+    ]);
+    exporter.reset();
+    const streamed = await client.beta.messages
+      .stream({ model: MODEL, max_tokens: 50, messages: [{ role: 'user', content: 'Stream spans' }] })
+      .finalMessage();
+    const span = only(exporter.getFinishedSpans(), `chat ${MODEL}`);
+    expect(span.attributes['gen_ai.request.stream']).toBe(true);
+    expect(span.attributes['gen_ai.usage.output_tokens']).toBe(streamed.usage.output_tokens);
+    expect(span.attributes['gen_ai.response.finish_reasons']).toEqual([streamed.stop_reason]);
+  });
+
   it('records API errors', async () => {
     const err = await client.messages
       .create({ model: 'mock-error-429', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })

@@ -24,9 +24,11 @@ export interface AnthropicInstrumentationConfig extends OversightInstrumentation
   nativeSpans?: boolean;
 }
 
-/** The class whose `create` the instrumentation wraps. */
+/** The classes whose `create` the instrumentation wraps. */
 export interface AnthropicClasses {
   messages?: { prototype: Obj };
+  /** `client.beta.messages`: the same call with beta features (tool runner, MCP servers, ...). */
+  betaMessages?: { prototype: Obj };
 }
 
 /**
@@ -54,16 +56,25 @@ export class AnthropicInstrumentation extends OversightInstrumentationBase<
   }
 
   protected classesFromModule(moduleExports: unknown): AnthropicClasses {
-    return { messages: messagesFromModule(moduleExports) };
+    return {
+      messages: messagesFromModule(moduleExports),
+      betaMessages: betaMessagesFromModule(moduleExports),
+    };
   }
 
   protected classesFromClient(client: unknown): AnthropicClasses {
-    return { messages: messagesFromClient(client) };
+    return {
+      messages: messagesFromClient(client),
+      betaMessages: messagesFromClient((client as { beta?: unknown } | null)?.beta),
+    };
   }
 
   protected targets(c: AnthropicClasses): PatchTarget[] {
     return [
       this.tracedMethod(c.messages?.prototype, 'create', 'anthropic messages.create', (self, args) =>
+        this.#messages(self, args),
+      ),
+      this.tracedMethod(c.betaMessages?.prototype, 'create', 'anthropic beta.messages.create', (self, args) =>
         this.#messages(self, args),
       ),
     ];
@@ -117,12 +128,18 @@ function providerOf(client: { baseURL?: unknown; constructor?: { name?: string }
   return A.GEN_AI_PROVIDER.anthropic;
 }
 
-export function messagesFromModule(moduleExports: unknown): { prototype: Obj } | undefined {
+function clientClass(moduleExports: unknown): Obj | undefined {
   const m = moduleExports as Obj | undefined;
-  const client = (m?.Anthropic ?? (m?.default as Obj | undefined)?.Anthropic ?? m?.default) as
-    | Obj
-    | undefined;
-  return client?.Messages as { prototype: Obj } | undefined;
+  return (m?.Anthropic ?? (m?.default as Obj | undefined)?.Anthropic ?? m?.default) as Obj | undefined;
+}
+
+export function messagesFromModule(moduleExports: unknown): { prototype: Obj } | undefined {
+  return clientClass(moduleExports)?.Messages as { prototype: Obj } | undefined;
+}
+
+export function betaMessagesFromModule(moduleExports: unknown): { prototype: Obj } | undefined {
+  const beta = clientClass(moduleExports)?.Beta as Obj | undefined;
+  return beta?.Messages as { prototype: Obj } | undefined;
 }
 
 export function messagesFromClient(client: unknown): { prototype: Obj } | undefined {
