@@ -89,10 +89,27 @@ const oversightFields: Partial<FieldTable> = {
   sessionId: [C.ATTR_OVERSIGHT_SESSION_ID],
   userId: [C.ATTR_OVERSIGHT_USER_ID],
 };
+/**
+ * The Traceloop SDK copies the app's association properties (`session_id`,
+ * `user_id`, …) onto every span it starts, whatever convention the
+ * instrumentation that made the span speaks.
+ */
+export const TRACELOOP_ASSOCIATION_PREFIX = 'traceloop.association.properties';
+export const associationKeys = (names: readonly string[]) =>
+  names.map((n) => `${TRACELOOP_ASSOCIATION_PREFIX}.${n}`);
+export const SESSION_KEY_NAMES = [
+  'session_id',
+  'sessionId',
+  'session.id',
+  'conversation_id',
+  'conversationId',
+];
+export const USER_KEY_NAMES = ['user_id', 'userId', 'user.id'];
+
 /** Generic keys read after the convention's own. */
 const genericFields: Partial<FieldTable> = {
-  sessionId: ['session.id', C.ATTR_GEN_AI_CONVERSATION_ID],
-  userId: ['user.id', 'enduser.id'],
+  sessionId: ['session.id', C.ATTR_GEN_AI_CONVERSATION_ID, ...associationKeys(SESSION_KEY_NAMES)],
+  userId: ['user.id', 'enduser.id', ...associationKeys(USER_KEY_NAMES)],
 };
 
 function keysFor(table: Partial<FieldTable>, field: keyof FieldTable): string[] {
@@ -224,7 +241,11 @@ export function buildLlmSpan(
       .find((list) => list.length > 0) ?? [];
   const messageFinish = outputMessages.map((m) => m.finishReason ?? '').filter(Boolean);
   // App tags from the SDK's withContext ride on spans of every convention; the convention's own metadata wins.
-  const metadata = { ...stringMap(withPrefix(a, C.OVERSIGHT_METADATA_PREFIX)), ...x.metadata };
+  const metadata = {
+    ...stringMap(withPrefix(a, TRACELOOP_ASSOCIATION_PREFIX)),
+    ...stringMap(withPrefix(a, C.OVERSIGHT_METADATA_PREFIX)),
+    ...x.metadata,
+  };
 
   const max = maxTextChars;
   return {

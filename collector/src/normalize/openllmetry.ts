@@ -19,12 +19,16 @@ import {
 } from './attributes.ts';
 import type { Message, Operation, RetrievedDocument, ToolCall } from './llm-span.ts';
 import {
+  associationKeys,
   type ConventionMapping,
   documentFrom,
   type Extracted,
   type FieldTable,
   parseEmbedding,
   requestParamsFrom,
+  SESSION_KEY_NAMES,
+  TRACELOOP_ASSOCIATION_PREFIX,
+  USER_KEY_NAMES,
 } from './mapping.ts';
 import { parseInstructions, parseMessages, toMessages } from './messages.ts';
 import { genAiFields } from './otel-genai.ts';
@@ -64,16 +68,13 @@ function operation(span: SpanRecord): Operation | null {
     : null;
 }
 
-const sessionKeys = ['session_id', 'sessionId', 'session.id', 'conversation_id'];
-const userKeys = ['user_id', 'userId', 'user.id'];
-
 const fields: Partial<FieldTable> = {
   ...genAiFields,
   provider: [C.ATTR_GEN_AI_SYSTEM, C.ATTR_GEN_AI_PROVIDER_NAME, 'db.system'],
   inputTokens: [C.ATTR_GEN_AI_USAGE_PROMPT_TOKENS, C.ATTR_GEN_AI_USAGE_INPUT_TOKENS],
   outputTokens: [C.ATTR_GEN_AI_USAGE_COMPLETION_TOKENS, C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS],
-  sessionId: sessionKeys.map((k) => `traceloop.association.properties.${k}`),
-  userId: userKeys.map((k) => `traceloop.association.properties.${k}`),
+  sessionId: associationKeys(SESSION_KEY_NAMES),
+  userId: associationKeys(USER_KEY_NAMES),
   dataSourceId: ['db.collection.name', 'db.vector.query.namespace', 'pinecone.query.namespace', 'db.system'],
 };
 
@@ -182,7 +183,7 @@ function documentsFromEvents(span: SpanRecord): RetrievedDocument[] {
 
 function extract(span: SpanRecord, op: Operation): Extracted {
   const a = span.attributes;
-  const association = withPrefix(a, 'traceloop.association.properties');
+  const association = withPrefix(a, TRACELOOP_ASSOCIATION_PREFIX);
   const inputMessages = flattenedMessages(a, C.ATTR_GEN_AI_PROMPT, 'user');
   const outputMessages = flattenedMessages(a, C.ATTR_GEN_AI_COMPLETION, 'assistant');
   const extracted: Extracted = {

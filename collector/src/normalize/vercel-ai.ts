@@ -45,9 +45,6 @@ function operation(span: SpanRecord): Operation | null {
 }
 
 const metadataKeys = (names: string[]) => names.map((n) => `ai.telemetry.metadata.${n}`);
-/** Where the Traceloop SDK moves `ai.telemetry.metadata.*` when it rewrites the SDK's spans. */
-const ASSOCIATION_PREFIX = 'traceloop.association.properties';
-const associationKeys = (names: string[]) => names.map((n) => `${ASSOCIATION_PREFIX}.${n}`);
 const sessionNames = ['sessionId', 'session_id', 'session.id', 'conversationId'];
 const userNames = ['userId', 'user_id', 'user.id'];
 
@@ -86,8 +83,9 @@ const fields: Partial<FieldTable> = {
   ],
   finishReasons: ['ai.response.finishReason', C.ATTR_GEN_AI_RESPONSE_FINISH_REASONS],
   ttftMs: ['ai.response.msToFirstChunk', 'ai.stream.msToFirstChunk'],
-  sessionId: [...metadataKeys(sessionNames), ...associationKeys(sessionNames)],
-  userId: [...metadataKeys(userNames), ...associationKeys(userNames)],
+  // The Traceloop SDK moves these to traceloop.association.properties.*, which every convention reads.
+  sessionId: metadataKeys(sessionNames),
+  userId: metadataKeys(userNames),
   toolName: ['ai.toolCall.name', C.ATTR_GEN_AI_TOOL_NAME],
   toolArguments: ['ai.toolCall.args', 'ai.toolCall.input', C.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS],
   toolResult: ['ai.toolCall.result', 'ai.toolCall.output', C.ATTR_GEN_AI_TOOL_CALL_RESULT],
@@ -155,8 +153,6 @@ function rerankDocuments(span: SpanRecord): { input: RetrievedDocument[]; output
   return { input, output };
 }
 
-const emptyRecord = (record: object) => Object.keys(record).length === 0;
-
 /**
  * Messages of a span the Traceloop SDK rewrote on export: it deletes
  * `ai.prompt.messages`, `ai.response.text` and `ai.response.toolCalls` and
@@ -215,8 +211,7 @@ function extract(span: SpanRecord, op: Operation): Extracted {
     outputMessages.push(message);
   }
   if (outputMessages.length === 0) outputMessages.push(...rewritten(a, 'output'));
-  const telemetryMetadata = withPrefix(a, 'ai.telemetry.metadata');
-  const metadata = emptyRecord(telemetryMetadata) ? withPrefix(a, ASSOCIATION_PREFIX) : telemetryMetadata;
+  const metadata = withPrefix(a, 'ai.telemetry.metadata');
   const functionId = a['ai.telemetry.functionId'];
   const extracted: Extracted = {
     requestParams,

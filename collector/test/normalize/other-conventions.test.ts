@@ -313,6 +313,36 @@ describe('OpenLLMetry / Traceloop', () => {
     expect(openai?.outputMessages).toEqual([{ role: 'assistant', content: 'A cat.', finishReason: 'stop' }]);
   });
 
+  it('reads the association properties the Traceloop SDK puts on spans of the OTel names', () => {
+    // @traceloop/instrumentation-openai on the GenAI 1.40 names: no llm.request.type, so the span is
+    // read as OTel GenAI; the SDK's span processor still adds traceloop.association.properties.*.
+    const s = normalizeSpan(
+      spanWith(
+        {
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.input.messages': JSON.stringify([
+            { role: 'user', parts: [{ type: 'text', content: 'Hi' }] },
+          ]),
+          'gen_ai.usage.input_tokens': 8,
+          'gen_ai.usage.output_tokens': 2,
+          'traceloop.workflow.name': 'support',
+          'traceloop.association.properties.session_id': 'sess-42',
+          'traceloop.association.properties.user_id': 'u-7',
+          'traceloop.association.properties.customer_id': 'acme',
+        },
+        { name: 'chat gpt-4o' },
+      ),
+    );
+    expect(s).toMatchObject({
+      convention: 'otel-genai',
+      sessionId: 'sess-42',
+      userId: 'u-7',
+      metadata: { session_id: 'sess-42', user_id: 'u-7', customer_id: 'acme' },
+    });
+  });
+
   it('maps vector-store spans with db.query.result events to retrieval', () => {
     const s = normalizeSpan(
       spanWith(
