@@ -762,6 +762,32 @@ describe('refreshed roll-ups', () => {
     expect(after).toHaveLength(25);
   });
 
+  it('counts a thumb whose answer it cannot find, unless a pick narrows by the answer', async () => {
+    // The refresh recomputes from the newest stored hour on: the thumb lands in the last hour.
+    const at = `fromUnixTimestamp64Milli(toInt64(${END.getTime() - 30 * 60_000}), 'UTC')`;
+    await seeded.store.command(
+      `INSERT INTO feedback (id, project_id, timestamp, trace_id, span_id, user_id, kind, value)
+       VALUES ('fb-no-answer', 'default', ${at}, 'no-such-trace', '', 'u1', 'thumbs', 1)`,
+    );
+    await refresh();
+    try {
+      expect(await run('oversight-feedback', 'Thumbs given')).toEqual([{ thumbs: N / 6 + 1 }]);
+      expect(await run('oversight-feedback', 'Thumbs-up rate')).toEqual([
+        { thumbs_up_rate: (N / 8 + 1) / (N / 6 + 1) },
+      ]);
+      // Thumbs on i % 24 = 0 and 14 are on support-bot's answers.
+      expect(
+        await run('oversight-feedback', 'Thumbs given', { project: 'default', service: 'support-bot' }),
+      ).toEqual([{ thumbs: N / 12 }]);
+      const byModel = await run('oversight-feedback', 'Thumbs-up rate by model');
+      expect(byModel.reduce((sum, r) => sum + Number(r.thumbs), 0)).toBe(N / 6);
+    } finally {
+      await seeded.store.command("DELETE FROM feedback WHERE id = 'fb-no-answer'");
+      await refresh();
+    }
+    expect(await run('oversight-feedback', 'Thumbs given')).toEqual([{ thumbs: N / 6 }]);
+  });
+
   it('flags the same labels as the dashboards', () => {
     const ddl = readFileSync(
       join(GRAFANA_DIR, '../collector/src/store/ddl/013_refreshed_rollups.sql'),

@@ -24,8 +24,15 @@ const rollup = (...columns: string[]) =>
     .inRange()
     .vars('project', 'service', 'model', 'topic');
 
-/** Thumbs on traces with an answer. */
-const thumbs = (...columns: string[]) => rollup(...columns).where("f.kind = 'thumbs'", 'f.answered = 1');
+/**
+ * Every thumb: one on a trace whose answer the roll-up did not find (a day
+ * or more late, or its spans never sent) still counts while nothing narrows
+ * by service, model or topic; a pick leaves it out, as it has none of them.
+ */
+const allThumbs = (...columns: string[]) => rollup(...columns).where("f.kind = 'thumbs'");
+
+/** Thumbs on traces with an answer: the breakdowns by the answer's model and topic. */
+const thumbs = (...columns: string[]) => allThumbs(...columns).where('f.answered = 1');
 
 /**
  * Candidates for the 50 newest feedback with text: the newest 100 such rows,
@@ -55,12 +62,12 @@ export function feedback(): dashboard.DashboardBuilder {
     .withPanel(
       statPanel(
         'Thumbs-up rate',
-        thumbs(`${ratio('sum(f.value_sum)', 'sum(f.events)')} AS thumbs_up_rate`),
+        allThumbs(`${ratio('sum(f.value_sum)', 'sum(f.events)')} AS thumbs_up_rate`),
         'percentunit',
         8,
       ),
     )
-    .withPanel(statPanel('Thumbs given', thumbs('sum(f.events) AS thumbs'), 'short', 8))
+    .withPanel(statPanel('Thumbs given', allThumbs('sum(f.events) AS thumbs'), 'short', 8))
     .withPanel(
       statPanel('Edited answers', rollup('sum(f.events) AS edits').where("f.kind = 'edit'"), 'short', 8),
     )
