@@ -25,7 +25,7 @@ import {
   type FieldTable,
   paramValue,
 } from './mapping.ts';
-import { parseMessages, toMessage } from './messages.ts';
+import { parseInstructions, parseMessages, toMessage } from './messages.ts';
 import { flattenedMessages } from './openllmetry.ts';
 
 /** The provider call is the LLM step; the outer call is the agent loop around it. */
@@ -182,7 +182,8 @@ function fromPrompt(value: unknown): { system: string; messages: Message[] } {
   const prompt = parsed.prompt;
   if (typeof prompt === 'string' && prompt) messages.push({ role: 'user', content: prompt });
   else if (Array.isArray(prompt)) messages.push(...parseMessages(prompt));
-  return { system: asString(parsed.system), messages };
+  // AI SDK 6 also takes `system` as one or more `{ role: 'system', content }` messages.
+  return { system: parseInstructions(parsed.system), messages };
 }
 
 function extract(span: SpanRecord, op: Operation): Extracted {

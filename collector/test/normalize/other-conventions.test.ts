@@ -647,6 +647,34 @@ describe('Vercel AI SDK spans rewritten by the Traceloop SDK', () => {
   });
 });
 
+describe('Vercel AI SDK system prompts', () => {
+  it('reads a system given as system messages (AI SDK 6, e.g. for Anthropic cache control)', () => {
+    const s = normalizeSpan(
+      spanWith(
+        {
+          'ai.operationId': 'ai.generateText',
+          'ai.model.provider': 'anthropic.messages',
+          'ai.model.id': 'claude-sonnet-4-5',
+          'ai.prompt': JSON.stringify({
+            system: [
+              {
+                role: 'system',
+                content: 'You are terse.',
+                providerOptions: { anthropic: { cacheControl: { type: 'ephemeral' } } },
+              },
+              { role: 'system', content: 'Answer in French.' },
+            ],
+            messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }],
+          }),
+        },
+        { name: 'ai.generateText' },
+      ),
+    );
+    expect(s?.systemInstructions).toBe('You are terse.\nAnswer in French.');
+    expect(s?.inputMessages).toEqual([{ role: 'user', content: 'Hi' }]);
+  });
+});
+
 describe('Vercel AI SDK list attributes', () => {
   // The SDK writes `ai.values` / `ai.documents` / `ai.ranking` as items.map((v) => JSON.stringify(v)).
   it('reads embedded texts without the quotes JSON.stringify put around them', () => {
