@@ -8,7 +8,12 @@ import {
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -292,14 +297,18 @@ function otlpExporter(
 function buildResource(opts: InitOptions) {
   const detected = detectResources({ detectors: [envDetector] });
   const serviceName = opts.serviceName ?? process.env.OTEL_SERVICE_NAME;
-  return detected.merge(
-    resourceFromAttributes({
-      ...(serviceName ? { 'service.name': serviceName } : {}),
-      'telemetry.distro.name': SDK_NAME,
-      'telemetry.distro.version': SDK_VERSION,
-      ...opts.resourceAttributes,
-    }),
-  );
+  // A provider given a resource uses it instead of the SDK's default one, whose
+  // `service.name` fallback (unknown_service:node) and telemetry.sdk.* every span needs.
+  return defaultResource()
+    .merge(detected)
+    .merge(
+      resourceFromAttributes({
+        ...(serviceName ? { 'service.name': serviceName } : {}),
+        'telemetry.distro.name': SDK_NAME,
+        'telemetry.distro.version': SDK_VERSION,
+        ...opts.resourceAttributes,
+      }),
+    );
 }
 
 function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {

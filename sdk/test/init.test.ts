@@ -37,6 +37,28 @@ describe('init', () => {
     expect(process.listenerCount('beforeExit')).toBe(listeners - 1);
   });
 
+  it('keeps the SDK default resource: a service.name fallback and telemetry.sdk.*', async () => {
+    const saved = process.env.OTEL_SERVICE_NAME;
+    delete process.env.OTEL_SERVICE_NAME;
+    try {
+      for (const [options, service] of [
+        [{}, /^unknown_service:/],
+        [{ serviceName: 'checkout' }, /^checkout$/],
+      ] as const) {
+        const exporter = new InMemorySpanExporter();
+        const handle = init({ ...options, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+        trace.getTracer('t').startSpan('manual').end();
+        const resource = exporter.getFinishedSpans()[0]?.resource.attributes ?? {};
+        await handle.shutdown();
+        expect(String(resource['service.name'])).toMatch(service);
+        expect(resource['telemetry.sdk.language']).toBe('nodejs');
+        expect(resource['telemetry.distro.name']).toBe('@oversight/sdk');
+      }
+    } finally {
+      if (saved !== undefined) process.env.OTEL_SERVICE_NAME = saved;
+    }
+  });
+
   it("tells the API's no-op provider apart when a minifier renamed its class", () => {
     const noop = new ProxyTracerProvider().getDelegate().constructor;
     const name = Object.getOwnPropertyDescriptor(noop, 'name');
