@@ -28,6 +28,7 @@ import {
 import { type ContentOptions, ContentPolicy, contentOptionsFromEnv, parseBool } from './content.ts';
 import { ContentPolicySpanProcessor } from './content-processor.ts';
 import { OversightContextSpanProcessor } from './context.ts';
+import { CostSpanProcessor } from './cost-processor.ts';
 import { configureFeedback } from './feedback-config.ts';
 import { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
 import { setDefaultTelemetry } from './instrumentation/llm-span.ts';
@@ -249,11 +250,15 @@ function buildPipeline(
   exporter: SpanExporter | undefined;
 } {
   // withContext() tags (session, user, metadata) are stamped on every span as it starts;
-  // the content policy is applied to other libraries' spans (the AI SDK's) as they end.
+  // other libraries' spans (the AI SDK's) get the content policy and their cost as they end.
   const tagging = new OversightContextSpanProcessor();
   const contentPolicy = new ContentPolicySpanProcessor();
+  const cost = new CostSpanProcessor();
   if (opts.spanProcessors?.length)
-    return { processor: fanOut([tagging, contentPolicy, ...opts.spanProcessors]), exporter: undefined };
+    return {
+      processor: fanOut([tagging, contentPolicy, cost, ...opts.spanProcessors]),
+      exporter: undefined,
+    };
   const exporter =
     opts.exporter ??
     new QuietExporter(otlpExporter(opts, 10_000), otlpExporter(opts, FAST_EXPORT_TIMEOUT_MS));
@@ -264,7 +269,7 @@ function buildPipeline(
     scheduledDelayMillis: opts.batch?.scheduledDelayMillis ?? envNumber('OTEL_BSP_SCHEDULE_DELAY') ?? 1000,
     exportTimeoutMillis: opts.batch?.exportTimeoutMillis ?? envNumber('OTEL_BSP_EXPORT_TIMEOUT') ?? 10_000,
   });
-  return { processor: fanOut([tagging, contentPolicy, processor]), exporter };
+  return { processor: fanOut([tagging, contentPolicy, cost, processor]), exporter };
 }
 
 /** Below the OTLP retry loop's first backoff (1 s, -20 % jitter), so a dead collector is not retried. */

@@ -1,7 +1,7 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { generateText } from 'ai';
+import { embed, generateText } from 'ai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { aiTelemetry, instrumentVercelAI } from '../src/instrumentation/vercel-ai/index.ts';
@@ -62,6 +62,30 @@ describe('the content policy on AI SDK spans', () => {
       messages: [{ role: 'user', content: '[CITY]' }],
     });
     expect(outer.attributes['ai.response.text']).toBe('This is a mock answer to: [CIT');
+  });
+
+  it("prices the AI SDK's model calls, not the agent span that repeats their totals", async () => {
+    await generateText({ model: openai.chat('gpt-4o-mini'), prompt: 'Price me' });
+    const chat = named('chat gpt-4o-mini').attributes;
+    expect(chat['gen_ai.response.model']).toBe('gpt-4o-mini-2025-06-01');
+    const input = chat['gen_ai.usage.input_tokens'] as number;
+    const output = chat['gen_ai.usage.output_tokens'] as number;
+    expect(output).toBeGreaterThan(0);
+    expect(chat['oversight.usage.cost_usd']).toBeCloseTo((input * 0.15 + output * 0.6) / 1e6, 12);
+    const agent = (exporter.getFinishedSpans() as ReadableSpan[]).find(
+      (s) => s.attributes['gen_ai.operation.name'] === 'invoke_agent',
+    );
+    expect(agent?.attributes['gen_ai.usage.output_tokens']).toBe(output);
+    expect(agent?.attributes['oversight.usage.cost_usd']).toBeUndefined();
+    exporter.reset();
+    await embed({ model: openai.embedding('text-embedding-3-small'), value: 'Price this too' });
+    const embeddings = (exporter.getFinishedSpans() as ReadableSpan[]).filter(
+      (s) => s.attributes['gen_ai.operation.name'] === 'embeddings',
+    );
+    const priced = embeddings.filter((s) => s.attributes['oversight.usage.cost_usd'] !== undefined);
+    expect(priced).toHaveLength(1);
+    const tokens = priced[0]?.attributes['gen_ai.usage.input_tokens'] as number;
+    expect(priced[0]?.attributes['oversight.usage.cost_usd']).toBeCloseTo((tokens * 0.02) / 1e6, 12);
   });
 
   it('puts each text of a list-valued content attribute through the policy, or drops the list', () => {

@@ -1,0 +1,71 @@
+/**
+ * Cost for model calls the SDK's own code did not record: the Vercel AI SDK's
+ * `chat` and `embeddings` spans (written by `@ai-sdk/otel`) and any other
+ * library's spans in the GenAI conventions carry token counts but no price,
+ * and the collector prices nothing. Runs as the span ends, before the batch
+ * processor hands it to the exporter.
+ */
+import type { Context } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import * as C from '@oversight/conventions/attributes';
+import { getDefaultTelemetry } from './instrumentation/llm-span.ts';
+import { reportInternal } from './safe.ts';
+
+/** Our own spans are priced as they are written. */
+const OWN_SCOPE = '@oversight/';
+
+/**
+ * One model call each. Agent and workflow spans repeat their calls' totals,
+ * so pricing them would count the cost twice.
+ */
+const MODEL_CALLS: ReadonlySet<unknown> = new Set([
+  C.GEN_AI_OPERATION.chat,
+  C.GEN_AI_OPERATION.textCompletion,
+  C.GEN_AI_OPERATION.generateContent,
+  C.GEN_AI_OPERATION.embeddings,
+]);
+
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export class CostSpanProcessor implements SpanProcessor {
+  onStart(_span: Span, _parentContext: Context): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (span.instrumentationScope.name.startsWith(OWN_SCOPE)) return;
+    // An ended span's attributes are still its own object: the exporter reads what is added here.
+    const a = span.attributes as Record<string, unknown>;
+    if (!MODEL_CALLS.has(a[C.ATTR_GEN_AI_OPERATION_NAME]) || a[C.ATTR_OVERSIGHT_USAGE_COST_USD] !== undefined)
+      return;
+    try {
+      const inputTokens = count(a[C.ATTR_GEN_AI_USAGE_INPUT_TOKENS]);
+      const outputTokens = count(a[C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]);
+      if (inputTokens === undefined && outputTokens === undefined) return;
+      const model = text(a[C.ATTR_GEN_AI_RESPONSE_MODEL]) ?? text(a[C.ATTR_GEN_AI_REQUEST_MODEL]);
+      const cost = getDefaultTelemetry().prices.cost(model, {
+        inputTokens,
+        outputTokens,
+        cacheReadTokens: count(a[C.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]),
+        cacheCreationTokens: count(a[C.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]),
+        reasoningTokens: count(a[C.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]),
+      });
+      if (cost !== undefined) a[C.ATTR_OVERSIGHT_USAGE_COST_USD] = cost;
+    } catch (error) {
+      // The span goes out without its cost.
+      reportInternal('pricing a span', error);
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
