@@ -195,6 +195,46 @@ describe('anthropic messages', () => {
     });
   });
 
+  it("names a tool result's image instead of copying its base64 data onto the span", async () => {
+    const data = Buffer.alloc(3_000, 7).toString('base64');
+    await client.messages.create({
+      model: MODEL,
+      max_tokens: 100,
+      messages: [
+        { role: 'user', content: 'Chart it' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'tu_2', name: 'chart', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'tu_2',
+              content: [
+                { type: 'text', text: 'Here is the chart.' },
+                { type: 'image', source: { type: 'base64', media_type: 'image/png', data } },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const span = only(exporter.getFinishedSpans(), `chat ${MODEL}`);
+    expect(String(span.attributes['gen_ai.input.messages'])).not.toContain(data.slice(0, 100));
+    expect((json(span, 'gen_ai.input.messages') as unknown[])[2]).toEqual({
+      role: 'tool',
+      parts: [
+        {
+          type: 'tool_call_response',
+          id: 'tu_2',
+          response: [
+            { type: 'text', content: 'Here is the chart.' },
+            { type: 'blob', modality: 'image', mime_type: 'image/png' },
+          ],
+        },
+      ],
+    });
+  });
+
   it('names the platform of a Bedrock or Vertex AI client, which share the Messages class', async () => {
     // The platform SDKs' clients are Anthropic subclasses by these names.
     class AnthropicBedrock extends Anthropic {}

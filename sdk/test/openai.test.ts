@@ -319,6 +319,40 @@ describe('responses API', () => {
     ]);
   });
 
+  it("names an image in a function call's output instead of copying its data URL onto the span", async () => {
+    const dataUrl = `data:image/png;base64,${Buffer.alloc(3_000, 7).toString('base64')}`;
+    await client.responses.create({
+      model: 'gpt-4o-mini',
+      input: [
+        { role: 'user', content: 'Chart it' },
+        { type: 'function_call', call_id: 'fc_1', name: 'chart', arguments: '{}' },
+        {
+          type: 'function_call_output',
+          call_id: 'fc_1',
+          output: [
+            { type: 'input_text', text: 'Here is the chart.' },
+            { type: 'input_image', image_url: dataUrl, detail: 'auto' },
+          ],
+        },
+      ],
+    });
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o-mini');
+    expect(String(span.attributes['gen_ai.input.messages'])).not.toContain(dataUrl.slice(0, 100));
+    expect((json(span, 'gen_ai.input.messages') as unknown[])[2]).toEqual({
+      role: 'tool',
+      parts: [
+        {
+          type: 'tool_call_response',
+          id: 'fc_1',
+          response: [
+            { type: 'text', content: 'Here is the chart.' },
+            { type: 'blob', modality: 'image', mime_type: 'image/png' },
+          ],
+        },
+      ],
+    });
+  });
+
   it('records a streamed response from its completed event', async () => {
     const stream = await client.responses.create({
       model: 'gpt-4o-mini',

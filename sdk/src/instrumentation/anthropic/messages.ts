@@ -71,7 +71,7 @@ function blocksToParts(call: LlmCall, content: unknown): Part[] {
         parts.push({
           type: 'tool_call_response',
           id: str(b.tool_use_id),
-          response: typeof b.content === 'string' ? call.text(b.content) : scrub(call, resultText(b.content)),
+          response: toolResult(call, b.content),
         });
         break;
       case 'image': {
@@ -89,12 +89,18 @@ function blocksToParts(call: LlmCall, content: unknown): Part[] {
   return parts;
 }
 
-function resultText(content: unknown): unknown {
-  if (!Array.isArray(content)) return content;
+/**
+ * A tool result: its text, or its blocks as parts when it holds more than
+ * text. An image or document is named, not copied: its base64 data would
+ * fill the span (and the PII masker would scan every byte of it).
+ */
+function toolResult(call: LlmCall, content: unknown): unknown {
+  if (typeof content === 'string') return call.text(content);
+  if (!Array.isArray(content)) return scrub(call, content);
   const texts = content
     .filter((c) => isObj(c) && typeof c.text === 'string')
     .map((c) => (c as Obj).text as string);
-  return texts.length === content.length ? texts.join('\n') : content;
+  return texts.length === content.length ? call.text(texts.join('\n')) : blocksToParts(call, content);
 }
 
 /**

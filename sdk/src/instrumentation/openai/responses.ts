@@ -41,7 +41,13 @@ export function responsesInputMessages(call: LlmCall, input: unknown): Message[]
         ],
       });
     } else if (item.type === 'function_call_output') {
-      const output = typeof item.output === 'string' ? call.text(item.output) : scrub(call, item.output);
+      // Output items (text, images, files) as parts: an image's data URL is not copied onto the span.
+      const output =
+        typeof item.output === 'string'
+          ? call.text(item.output)
+          : Array.isArray(item.output)
+            ? itemContentParts(call, item.output)
+            : scrub(call, item.output);
       out.push({
         role: 'tool',
         parts: [{ type: 'tool_call_response', id: str(item.call_id), response: output }],
