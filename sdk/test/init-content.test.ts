@@ -169,6 +169,37 @@ describe('PII masking', () => {
     expect(maskWith(fake)(text)).toBe('id [US_SSN] and [PERSON] here');
   });
 
+  it('hands redact and the masker no more than the cap keeps, plus a margin', () => {
+    const seen: number[] = [];
+    const policy = new ContentPolicy({
+      maxContentLength: 1_000,
+      redact: (t) => {
+        seen.push(t.length);
+        return t;
+      },
+    });
+    // A retrieved context far past the cap: what lies past it is never read.
+    const out = policy.text('x'.repeat(1_000_000));
+    expect(seen).toEqual([1_256]);
+    expect(out).toEqual({ text: 'x'.repeat(1_000), truncated: true });
+    // Just past the cap, or under it: read whole, cut as before.
+    expect(policy.text('y'.repeat(1_100))).toEqual({ text: 'y'.repeat(1_000), truncated: true });
+    expect(policy.text('z'.repeat(999))).toEqual({ text: 'z'.repeat(999), truncated: false });
+  });
+
+  it('masks an email the cap would split: the masker reads past the cap', () => {
+    silenceDiagnostics();
+    const policy = new ContentPolicy({ maskPii: true, maxContentLength: 200 });
+    silenceDiagnostics(false);
+    // The email starts at 199, and the text runs far past the cap.
+    const text = `${'a '.repeat(95)}write to jane.roe@example.com ${'d '.repeat(500)}`;
+    const out = policy.text(text);
+    expect(out.truncated).toBe(true);
+    expect(out.text.startsWith(`${'a '.repeat(95)}write`)).toBe(true);
+    expect(out.text).not.toMatch(/jane|roe@/);
+    expect(out.text.length).toBeLessThanOrEqual(200);
+  });
+
   it('never leaks text when masking is on: masked by the scorers package, or withheld', () => {
     silenceDiagnostics();
     const policy = new ContentPolicy({ maskPii: true });
