@@ -131,11 +131,12 @@ function telemetryItems(value: unknown): unknown[] {
 const itemText = (item: unknown) => (typeof item === 'string' ? item : asString(item));
 
 function rerankDocuments(span: SpanRecord): { input: RetrievedDocument[]; output: RetrievedDocument[] } {
-  const input = telemetryItems(span.attributes['ai.documents']).map((item, i) =>
-    isRecord(item)
-      ? documentFrom(item, i + 1)
-      : { id: '', rank: i + 1, score: null, content: itemText(item) },
-  );
+  const input = telemetryItems(span.attributes['ai.documents']).map((item, i): RetrievedDocument => {
+    if (!isRecord(item)) return { id: '', rank: i + 1, score: null, content: itemText(item) };
+    const doc = documentFrom(item, i + 1);
+    // An object document with no text field of the usual names is its JSON.
+    return doc.content ? doc : { ...doc, content: asString(item) };
+  });
   // Each ranking entry points into the documents sent: `{ index, relevanceScore }`.
   const output = telemetryItems(span.attributes['ai.ranking'])
     .filter(isRecord)

@@ -764,6 +764,18 @@ describe('Vercel AI SDK list attributes', () => {
     expect(objects?.documents).toEqual([
       { id: 'kb-7', rank: 1, score: 0.8, content: 'Refunds take 5 days.' },
     ]);
+    const fields = normalizeSpan(
+      spanWith(
+        {
+          ...common,
+          'ai.operationId': 'ai.rerank.doRerank',
+          'ai.documents': [JSON.stringify({ from: 'pay', subject: 'Invoice 12' })],
+          'ai.ranking': [JSON.stringify({ index: 0, relevanceScore: 0.7 })],
+        },
+        { name: 'ai.rerank.doRerank' },
+      ),
+    );
+    expect(fields?.documents[0]?.content).toBe('{"from":"pay","subject":"Invoice 12"}');
   });
 });
 
