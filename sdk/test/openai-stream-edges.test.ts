@@ -6,8 +6,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { instrument } from '../src/instrumentation/instrument.ts';
+import { UNREAD_STREAM_MS } from '../src/instrumentation/stream-tap.ts';
 import { initForTest, json, only } from './helpers.ts';
 
 let server: Server;
@@ -98,6 +99,59 @@ describe('streamed chat completions', () => {
     expect((json(span, 'gen_ai.output.messages') as { parts: unknown[] }[])[0]?.parts).toEqual([
       { type: 'text', content: 'Once upon' },
     ]);
+  });
+});
+
+describe('a stream the app never reads', () => {
+  it('ends its span as it is a while after the hand-over, dated at the hand-over', async () => {
+    events = [chunk({ role: 'assistant', content: 'Never read' }, 'stop')];
+    let startedAt = 0;
+    let after = 0;
+    // Fake from before the call: the timer is armed as the stream is handed over.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const before = Date.now();
+      await client.chat.completions.create({
+        model: 'gpt-4o',
+        stream: true,
+        messages: [{ role: 'user', content: 'Dropped' }],
+      });
+      after = Date.now();
+      startedAt = before;
+      vi.advanceTimersByTime(UNREAD_STREAM_MS - 1);
+      expect(exporter.getFinishedSpans()).toHaveLength(0);
+      vi.advanceTimersByTime(1);
+    } finally {
+      vi.useRealTimers();
+    }
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o');
+    const endedAt = span.endTime[0] * 1_000 + span.endTime[1] / 1e6;
+    expect(endedAt).toBeGreaterThanOrEqual(startedAt - 1);
+    expect(endedAt).toBeLessThanOrEqual(after + 1);
+  });
+
+  it('leaves the span to the stream once the app starts reading it', async () => {
+    events = [chunk({ role: 'assistant', content: 'Read' }, 'stop')];
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let iterator: AsyncIterator<unknown>;
+    try {
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o',
+        stream: true,
+        messages: [{ role: 'user', content: 'Kept' }],
+      });
+      iterator = stream[Symbol.asyncIterator]();
+      await iterator.next();
+      vi.advanceTimersByTime(UNREAD_STREAM_MS);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    while (!(await iterator.next()).done) {
+      // drain
+    }
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o');
+    expect(span.attributes['gen_ai.response.finish_reasons']).toEqual(['stop']);
   });
 });
 

@@ -254,6 +254,15 @@ export class LlmCall {
 }
 
 /**
+ * For a stream's observer: ends the span of a stream the app never read,
+ * dated when the stream was handed over.
+ */
+export function unreadEnd(call: LlmCall): () => void {
+  const handedAt = Date.now();
+  return () => call.end(handedAt);
+}
+
+/**
  * `error.type` as the conventions want it: the HTTP status for API errors
  * (low cardinality, comparable across providers), else the error class name.
  */

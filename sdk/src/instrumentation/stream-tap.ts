@@ -14,27 +14,55 @@ export interface StreamObserver {
   chunk(value: unknown): unknown;
   done(): void;
   error(error: unknown): void;
+  /** The app let `UNREAD_STREAM_MS` pass without starting to read the stream: end what it can. */
+  unread?(): void;
 }
+
+/**
+ * How long a stream handed to the app may go unread before its span ends as
+ * it is: an app that drops the stream (its client went away first) would
+ * otherwise leave the call's span open, and the call out of its trace.
+ */
+export const UNREAD_STREAM_MS = 60_000;
 
 const TAPPED = Symbol.for('oversight.stream.tapped');
 
 export function tapStream<S>(stream: S, observer: StreamObserver): S {
   const s = stream as Record<PropertyKey, unknown> | null;
   if (!s || typeof s !== 'object' || s[TAPPED]) return stream;
+  let unread: ReturnType<typeof setTimeout> | undefined;
+  const reading = () => {
+    if (unread !== undefined) clearTimeout(unread);
+    unread = undefined;
+  };
   if (typeof s.iterator === 'function') {
     const original = s.iterator as (...args: unknown[]) => AsyncIterator<unknown>;
     s.iterator = function tappedIterator(this: unknown, ...args: unknown[]) {
+      reading();
       return tapIterator(original.apply(this, args), observer);
     };
   } else if (typeof s[Symbol.asyncIterator] === 'function') {
     const original = s[Symbol.asyncIterator] as (...args: unknown[]) => AsyncIterator<unknown>;
     s[Symbol.asyncIterator] = function tappedAsyncIterator(this: unknown, ...args: unknown[]) {
+      reading();
       return tapIterator(original.apply(this, args), observer);
     };
   } else {
     return stream;
   }
   Object.defineProperty(s, TAPPED, { value: true });
+  if (observer.unread) {
+    const giveUp = observer.unread.bind(observer);
+    unread = setTimeout(() => {
+      unread = undefined;
+      try {
+        giveUp();
+      } catch (error) {
+        reportInternal('ending an unread stream span', error);
+      }
+    }, UNREAD_STREAM_MS);
+    unread.unref?.();
+  }
   return stream;
 }
 

@@ -1,7 +1,16 @@
 import type { Attributes } from '@opentelemetry/api';
 import * as A from '@oversight/conventions/attributes';
 import type { TokenUsage } from '../../pricing.ts';
-import { type LlmCall, type Message, num, type Part, parseArguments, scrub, str } from '../llm-span.ts';
+import {
+  type LlmCall,
+  type Message,
+  num,
+  type Part,
+  parseArguments,
+  scrub,
+  str,
+  unreadEnd,
+} from '../llm-span.ts';
 import type { StreamObserver } from '../stream-tap.ts';
 
 type Obj = Record<string, unknown>;
@@ -231,6 +240,7 @@ export function messageStreamObserver(call: LlmCall): StreamObserver {
     error(error) {
       call.fail(error);
     },
+    unread: unreadEnd(call),
   };
 }
 

@@ -1,7 +1,16 @@
 import type { Attributes } from '@opentelemetry/api';
 import * as A from '@oversight/conventions/attributes';
 import type { TokenUsage } from '../../pricing.ts';
-import { type LlmCall, type Message, num, type Part, parseArguments, scrub, str } from '../llm-span.ts';
+import {
+  type LlmCall,
+  type Message,
+  num,
+  type Part,
+  parseArguments,
+  scrub,
+  str,
+  unreadEnd,
+} from '../llm-span.ts';
 import type { StreamObserver } from '../stream-tap.ts';
 import { copyNum, imagePart } from './chat.ts';
 
@@ -167,5 +176,6 @@ export function responsesStreamObserver(call: LlmCall): StreamObserver {
     error(error) {
       call.fail(error);
     },
+    unread: unreadEnd(call),
   };
 }
