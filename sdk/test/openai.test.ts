@@ -9,11 +9,12 @@ import {
   trace,
 } from '@opentelemetry/api';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { ContentPolicy } from '../src/content.ts';
 import { instrument } from '../src/instrumentation/instrument.ts';
 import { OpenAIInstrumentation } from '../src/instrumentation/openai/instrumentation.ts';
+import { resetDiagnostics } from '../src/safe.ts';
 import { initForTest, json, only } from './helpers.ts';
 
 let mock: MockLlm;
@@ -432,6 +433,40 @@ describe('start-or-bypass', () => {
 });
 
 describe('manual patching', () => {
+  it("says once, in one line, that another vendor's wrapper is left in place", () => {
+    class Completions {
+      create() {
+        return 'original';
+      }
+    }
+    const original = Completions.prototype.create;
+    // What shimmer (OpenLLMetry, OTel contrib) leaves on a method it wrapped.
+    const theirs = Object.assign(
+      function (this: unknown) {
+        return original.call(this);
+      },
+      { __original: original, __unwrap: () => {}, __wrapped: true },
+    );
+    Completions.prototype.create = theirs;
+    const lines: string[] = [];
+    resetDiagnostics();
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const manual = new OpenAIInstrumentation({ enabled: false });
+      manual.patchModule({ OpenAI: { Chat: { Completions } } });
+      manual.patchModule({ OpenAI: { Chat: { Completions } } });
+    } finally {
+      write.mockRestore();
+    }
+    expect(Completions.prototype.create).toBe(theirs);
+    expect(lines).toEqual([
+      '[oversight] another instrumentation already wraps Completions.create() (@oversight/instrumentation-openai); Oversight leaves it be and records no spans for those calls\n',
+    ]);
+  });
+
   it('patchModule and unpatchModule are symmetric on a module the hooks did not patch for this instance', async () => {
     const registered = handle.instrumentations.find((i) => i instanceof OpenAIInstrumentation);
     if (!(registered instanceof OpenAIInstrumentation))

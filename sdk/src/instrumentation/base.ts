@@ -16,7 +16,7 @@ import {
 } from '@opentelemetry/instrumentation';
 import type { ContentPolicy } from '../content.ts';
 import type { PriceTable } from '../pricing.ts';
-import { errorName } from '../safe.ts';
+import { diagnoseOnce, errorName } from '../safe.ts';
 import { SDK_VERSION } from '../version.ts';
 import { invokeObserved } from './api-promise.ts';
 import { LlmCall, type StartOptions, type Telemetry, telemetryFor } from './llm-span.ts';
@@ -112,7 +112,14 @@ export abstract class OversightInstrumentationBase<
       const current = prototype[method];
       const owner = ownerOf(current);
       if (owner === this) continue;
-      if (owner === undefined && isWrapped(current)) continue;
+      if (owner === undefined && isWrapped(current)) {
+        // Another vendor's wrapper is left in place, so these calls get no Oversight span: say so.
+        diagnoseOnce(
+          `wrapped-by-other:${this.instrumentationName}`,
+          `another instrumentation already wraps ${(prototype.constructor as { name?: unknown } | undefined)?.name ?? 'its class'}.${method}() (${this.instrumentationName}); Oversight leaves it be and records no spans for those calls`,
+        );
+        continue;
+      }
       if (owner !== undefined) this._unwrap(prototype, method);
       this._wrap(prototype, method, (original) => {
         const wrapped = wrapper(original as Fn);
