@@ -4,7 +4,7 @@
  * `reranker.*`, `llm.token_count.*`, `session.id` / `user.id`.
  */
 import type { AttributeValue, SpanRecord } from '../otlp/span-record.ts';
-import { asString, firstString, indexed, isRecord, parseJson, stringMap } from './attributes.ts';
+import { asString, firstString, indexed, isRecord, parseJson, stringList, stringMap } from './attributes.ts';
 import type { Message, Operation, RetrievedDocument, ToolCall } from './llm-span.ts';
 import {
   type ConventionMapping,
@@ -81,6 +81,9 @@ function messagesOf(attrs: Record<string, AttributeValue>, prefix: string, defau
     if (calls.length > 0) message.toolCalls = calls;
     const callId = asString(entry['message.tool_call_id']);
     if (callId) message.toolCallId = callId;
+    // The Anthropic instrumentation records a user turn made of a `tool_result` block as a
+    // user message with the call's id: it is the tool's answer, not the user's question.
+    if (callId && message.role.toLowerCase() === 'user') message.role = 'tool';
     return message;
   });
 }
@@ -100,8 +103,7 @@ function documentsOf(attrs: Record<string, AttributeValue>, prefix: string): Ret
 }
 
 /**
- * The completions API's `llm.prompts.{i}.prompt.text` / `llm.choices.{i}.completion.text`;
- * older instrumentations wrote `llm.prompts` as a plain list of strings.
+ * The completions API's `llm.prompts.{i}.prompt.text` / `llm.choices.{i}.completion.text`.
  */
 function completionTexts(
   attrs: Record<string, AttributeValue>,
@@ -110,9 +112,11 @@ function completionTexts(
   role: string,
 ): Message[] {
   const list = attrs[prefix];
-  const texts = Array.isArray(list)
-    ? list.map(asString)
-    : indexed(attrs, prefix).map((entry) => asString(entry[textKey] ?? entry['']));
+  // Some instrumentations write `llm.prompts` whole: a list, or one JSON-encoded prompt.
+  const texts =
+    list !== undefined
+      ? stringList(list)
+      : indexed(attrs, prefix).map((entry) => asString(entry[textKey] ?? entry['']));
   return texts.filter(Boolean).map((content) => ({ role, content }));
 }
 

@@ -158,6 +158,43 @@ describe('OpenInference completions API and routed models', () => {
     });
   });
 
+  it("takes the Anthropic instrumentation's tool_result user turn as the tool's answer", () => {
+    // openinference-instrumentation-anthropic: a tool_result block becomes message.tool_call_id +
+    // message.content on a message whose role stays 'user'.
+    const s = normalizeSpan(
+      spanWith({
+        'openinference.span.kind': 'LLM',
+        'llm.provider': 'anthropic',
+        'llm.system': 'anthropic',
+        'llm.model_name': 'claude-sonnet-4-5',
+        'llm.input_messages.0.message.role': 'user',
+        'llm.input_messages.0.message.content': 'Weather in Rome?',
+        'llm.input_messages.1.message.role': 'assistant',
+        'llm.input_messages.1.message.tool_calls.0.tool_call.id': 'toolu_1',
+        'llm.input_messages.1.message.tool_calls.0.tool_call.function.name': 'get_weather',
+        'llm.input_messages.1.message.tool_calls.0.tool_call.function.arguments': '{"city": "Rome"}',
+        'llm.input_messages.2.message.role': 'user',
+        'llm.input_messages.2.message.tool_call_id': 'toolu_1',
+        'llm.input_messages.2.message.content': '18C and sunny',
+        'llm.output_messages.0.message.role': 'assistant',
+        'llm.output_messages.0.message.content': 'It is 18C and sunny in Rome.',
+        'llm.token_count.prompt': 420,
+        'llm.token_count.completion': 12,
+      }),
+    );
+    expect(s?.inputMessages[2]).toEqual({ role: 'tool', content: '18C and sunny', toolCallId: 'toolu_1' });
+    expect(toLlmSpanRow(s as LlmSpan, 'p').prompt_text).toBe('Weather in Rome?');
+    // The legacy completions call: llm.prompts is the JSON-encoded prompt.
+    const legacy = normalizeSpan(
+      spanWith({
+        'openinference.span.kind': 'LLM',
+        'llm.model_name': 'claude-2.1',
+        'llm.prompts': JSON.stringify('\n\nHuman: Say hi\n\nAssistant:'),
+      }),
+    );
+    expect(legacy?.inputMessages).toEqual([{ role: 'user', content: '\n\nHuman: Say hi\n\nAssistant:' }]);
+  });
+
   it('keeps the requested and the responding model apart when the provider rerouted', () => {
     const s = normalizeSpan(
       spanWith({
