@@ -121,7 +121,8 @@ export async function feedback(input: FeedbackInput, options?: FeedbackOptions):
         // A connection refused or reset (a collector restarting, a keep-alive socket it
         // just closed) is retried like a 503: the fixed id keeps a stored one from counting
         // twice. A timeout is not: the caller has waited its timeoutMs already.
-        if (!isTimeout(error) && (await pause(attempt, FIRST_BACKOFF_MS * 2 ** (attempt - 1)))) continue;
+        if (isConnectionFailure(error) && (await pause(attempt, FIRST_BACKOFF_MS * 2 ** (attempt - 1))))
+          continue;
         return { ok: false, attempts: attempt, error: describe(error) };
       }
       if (response.ok) {
@@ -146,9 +147,16 @@ export async function feedback(input: FeedbackInput, options?: FeedbackOptions):
   }
 }
 
-function isTimeout(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null)?.name;
-  return name === 'TimeoutError' || name === 'AbortError';
+/**
+ * A connection that failed (refused, reset, closed, a lookup that timed out):
+ * fetch's `TypeError` with a system or undici code as its cause. Not a bad
+ * URL, host or option (`ERR_INVALID_URL`, `ENOTFOUND`, a RangeError), which a
+ * retry cannot fix, nor a timeout.
+ */
+function isConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof TypeError)) return false;
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && !code.startsWith('ERR_') && code !== 'ENOTFOUND';
 }
 
 /** fetch() fails with a bare `TypeError: fetch failed`; what failed is its cause. */

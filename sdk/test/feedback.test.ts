@@ -122,6 +122,15 @@ describe('feedback', () => {
     expect(result.error).toMatch(/ECONNREFUSED/);
   });
 
+  it('does not retry what a retry cannot fix: a bad endpoint or option', async () => {
+    const bad = await feedback({ traceId: TRACE, value: 'up' }, { endpoint: 'not a url' });
+    expect(bad).toMatchObject({ ok: false, attempts: 1 });
+    expect(bad.error).toContain('ERR_INVALID_URL');
+    const negative = await feedback({ traceId: TRACE, value: 'up' }, { endpoint, timeoutMs: -1 });
+    expect(negative).toMatchObject({ ok: false, attempts: 1 });
+    expect(received).toHaveLength(0);
+  });
+
   it('resolves with an error when given something that is not an object at all', async () => {
     const result = await feedback(null as unknown as { traceId: string; value: 'up' }, { endpoint });
     expect(result.ok).toBe(false);
