@@ -285,6 +285,29 @@ describe('chat completions', () => {
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
   });
 
+  it('names the provider whose OpenAI-compatible API the client is pointed at', async () => {
+    // The request goes to the mock whatever host the client was given.
+    const toMock: typeof fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      return fetch(`${mock.url}/v1${url.pathname.slice(url.pathname.indexOf('/chat/'))}`, init);
+    };
+    for (const [baseURL, provider] of [
+      ['https://api.groq.com/openai/v1', 'groq'],
+      ['https://generativelanguage.googleapis.com/v1beta/openai', 'gcp.gemini'],
+      ['https://my-resource.openai.azure.com/openai/v1', 'azure.ai.openai'],
+      ['https://llm-proxy.internal.example/v1', 'openai'],
+    ] as const) {
+      exporter.reset();
+      const compatible = instrument(new OpenAI({ apiKey: 'k', baseURL, fetch: toMock, maxRetries: 0 }));
+      await compatible.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      const a = only(exporter.getFinishedSpans(), 'chat gpt-4o-mini').attributes;
+      expect([a['server.address'], a['gen_ai.provider.name']]).toEqual([new URL(baseURL).hostname, provider]);
+    }
+  });
+
   it('covers retries with one span', async () => {
     const r = await client.chat.completions.create({
       model: 'mock-flaky-1',

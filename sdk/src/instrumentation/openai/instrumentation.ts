@@ -81,13 +81,9 @@ export class OpenAIInstrumentation extends OversightInstrumentationBase<OpenAICl
     content?: (call: LlmCall, into: Attributes) => void,
   ): StartOptions {
     const client = (resource as Resource | null)?._client;
-    const provider =
-      client?.constructor?.name === 'AzureOpenAI'
-        ? A.GEN_AI_PROVIDER.azureAiOpenai
-        : A.GEN_AI_PROVIDER.openai;
     return {
       operation,
-      provider,
+      provider: providerOf(client),
       model: typeof model === 'string' ? model : undefined,
       server: serverOf(client?.baseURL),
       attributes,
@@ -161,6 +157,36 @@ export class OpenAIInstrumentation extends OversightInstrumentationBase<OpenAICl
       observe: (result, c) => recordEmbeddings(c, result),
     };
   }
+}
+
+/**
+ * Providers whose OpenAI-compatible API apps reach with the `openai` client,
+ * by the host of its base URL. Provider names and hosts are the providers'
+ * own (the GenAI conventions' well-known names).
+ */
+const COMPATIBLE_HOSTS: readonly [RegExp, string][] = [
+  [/\.openai\.azure\.com$|\.cognitiveservices\.azure\.com$/, A.GEN_AI_PROVIDER.azureAiOpenai],
+  [/^models\.inference\.ai\.azure\.com$|\.services\.ai\.azure\.com$/, A.GEN_AI_PROVIDER.azureAiInference],
+  [/^generativelanguage\.googleapis\.com$/, A.GEN_AI_PROVIDER.gcpGemini],
+  [/aiplatform\.googleapis\.com$/, A.GEN_AI_PROVIDER.gcpVertexAi],
+  [/^api\.groq\.com$/, A.GEN_AI_PROVIDER.groq],
+  [/^api\.deepseek\.com$/, A.GEN_AI_PROVIDER.deepseek],
+  [/^api\.x\.ai$/, A.GEN_AI_PROVIDER.xAi],
+  [/^api\.mistral\.ai$/, A.GEN_AI_PROVIDER.mistralAi],
+  [/^api\.perplexity\.ai$/, A.GEN_AI_PROVIDER.perplexity],
+  [/^api\.cohere\.(ai|com)$/, A.GEN_AI_PROVIDER.cohere],
+];
+
+/**
+ * The provider a call goes to: Azure for the AzureOpenAI client, the host's
+ * provider when the client is pointed at another provider's compatible API,
+ * else OpenAI (a proxy, a local server: best knowledge, as the conventions ask).
+ */
+function providerOf(client: Resource['_client']): string {
+  if (client?.constructor?.name === 'AzureOpenAI') return A.GEN_AI_PROVIDER.azureAiOpenai;
+  const host = serverOf(client?.baseURL)?.address;
+  if (host) for (const [pattern, provider] of COMPATIBLE_HOSTS) if (pattern.test(host)) return provider;
+  return A.GEN_AI_PROVIDER.openai;
 }
 
 /** The resource classes, from the module's exports (CJS object or ESM namespace). */
