@@ -9,6 +9,7 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import * as C from '@oversight/conventions/attributes';
 import { getDefaultTelemetry } from './instrumentation/llm-span.ts';
+import { CLIENT_INSTRUMENTATION } from './instrumentation/step-context.ts';
 import { reportInternal } from './safe.ts';
 
 /** Our own spans are priced as they are written. */
@@ -33,15 +34,30 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** Our client instrumentations' scopes: their spans are the calls themselves. */
+const CLIENT_SCOPES: ReadonlySet<string> = new Set(Object.values(CLIENT_INSTRUMENTATION));
+
 export class CostSpanProcessor implements SpanProcessor {
-  onStart(_span: Span, _parentContext: Context): void {}
+  /** Our client-call spans still open, by span id. */
+  readonly #openCalls = new Set<string>();
+
+  onStart(span: Span, _parentContext: Context): void {
+    if (CLIENT_SCOPES.has(span.instrumentationScope.name)) this.#openCalls.add(span.spanContext().spanId);
+  }
 
   onEnd(span: ReadableSpan): void {
-    if (span.instrumentationScope.name.startsWith(OWN_SCOPE)) return;
+    if (span.instrumentationScope.name.startsWith(OWN_SCOPE)) {
+      this.#openCalls.delete(span.spanContext().spanId);
+      return;
+    }
     // An ended span's attributes are still its own object: the exporter reads what is added here.
     const a = span.attributes as Record<string, unknown>;
     if (!MODEL_CALLS.has(a[C.ATTR_GEN_AI_OPERATION_NAME]) || a[C.ATTR_OVERSIGHT_USAGE_COST_USD] !== undefined)
       return;
+    // A client library's own span of a call we already priced (the Anthropic SDK's, kept with
+    // `nativeSpans`): the same call, so its cost is counted once.
+    const parent = span.parentSpanContext?.spanId;
+    if (parent !== undefined && this.#openCalls.has(parent)) return;
     try {
       const inputTokens = count(a[C.ATTR_GEN_AI_USAGE_INPUT_TOKENS]);
       const outputTokens = count(a[C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]);
