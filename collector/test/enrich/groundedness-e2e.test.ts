@@ -208,6 +208,7 @@ describe('trace stage through a running collector', () => {
     const text = await (await fetch(`${collector.url}/metrics`)).text();
     expect(text).toMatch(/^oversight_trace_open \d+/m);
     expect(text).toMatch(/^oversight_trace_open_bytes \d+/m);
+    expect(text).toMatch(/^oversight_trace_pending_bytes \d+/m);
     expect(text).toMatch(/^oversight_trace_flushed_total\{kind="root_ended"\} [1-9]\d*/m);
     expect(text).toMatch(/^oversight_trace_scored_total\{kind="rescored"\} [1-9]\d*/m);
   });

@@ -36,6 +36,7 @@ import {
   type AssembledTrace,
   type AssemblerCounters,
   type AssemblerOptions,
+  estimateSpanBytes,
   TraceAssembler,
 } from './assembler.ts';
 import { rebuildTraces } from './from-rows.ts';
@@ -46,9 +47,9 @@ import {
   qualityDelta,
   readTraces,
   type SpanFindings,
+  storedOfTraces,
   supersede,
   type TraceStore,
-  tracesWithScores,
   unscoredTraces,
   updateQualityColumns,
 } from './trace-store.ts';
@@ -76,6 +77,12 @@ export interface TraceStageOptions {
   recoverMaxTraces?: number;
   /** Traces waiting for a write retry at most; beyond it the oldest are dropped, counted (default 50 000). */
   maxPendingTraces?: number;
+  /**
+   * Estimated bytes of spans the traces waiting to be written may hold
+   * (default: the assembler's `maxOpenBytes`); beyond it the oldest let go
+   * of theirs and are read back from storage when written.
+   */
+  maxPendingBytes?: number;
   retryMs?: { initial?: number; max?: number };
   /**
    * True while the stage should write nothing (the drain's inserts are failing):
@@ -95,6 +102,8 @@ export interface TraceStageCounters extends AssemblerCounters {
   failedBatches: number;
   droppedTraces: number;
   pendingTraces: number;
+  /** Estimated bytes of the spans the pending traces hold. */
+  pendingBytes: number;
   /** Rows of committed rounds the stage could not read (counted, skipped). */
   skippedRows: number;
   /** quality_events read-backs: one per batch with re-scored traces, none for fresh ones. */
@@ -128,6 +137,21 @@ interface Pending {
   readBack?: boolean;
   /** Failed writes so far; a trace that keeps failing is dropped, not retried forever. */
   attempts?: number;
+  /** Estimated bytes of `spans`. */
+  bytes: number;
+}
+
+const spanBytes = (spans: readonly LlmSpan[]) => spans.reduce((n, s) => n + estimateSpanBytes(s), 0);
+
+/**
+ * Lets go of a pending trace's spans: they are stored (the stage sees committed rounds only),
+ * and read back when the trace is written.
+ */
+function spill(t: Pending): void {
+  t.spans = [];
+  t.links = [];
+  t.bytes = 0;
+  t.readBack = true;
 }
 
 /** Writes of one trace at most before it is dropped (counted, reported). */
@@ -190,6 +214,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   const assembler = new TraceAssembler({ ...options.assembler, now });
   const maxBatch = options.maxBatchTraces ?? 500;
   const maxPending = options.maxPendingTraces ?? 50_000;
+  const maxPendingBytes = options.maxPendingBytes ?? options.assembler?.maxOpenBytes ?? 64 * 2 ** 20;
   const retryInitial = options.retryMs?.initial ?? 500;
   const retryMax = options.retryMs?.max ?? 30_000;
   const report = options.onError ?? (() => {});
@@ -227,8 +252,10 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     // A deploy or a crash splits the traces in flight: the retrieval stored by the last process,
     // the generation arriving here. Paired without it, the answer would be judged with no context.
     readBack: t.firstArrival - startedAt < inheritedFor,
+    bytes: spanBytes(t.spans) + 128 * t.links.length,
   });
 
+  let pendingBytes = 0;
   function enqueue(traces: Pending[]): void {
     pending.push(...traces);
     if (pending.length > maxPending) {
@@ -236,6 +263,13 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       pending = pending.slice(dropped);
       counters.droppedTraces += dropped;
       report(new Error(`trace stage: ${dropped} traces dropped unscored (write backlog over ${maxPending})`));
+    }
+    // While writes fail, ready traces keep coming: the backlog keeps their ids, not their texts.
+    pendingBytes = pending.reduce((n, t) => n + t.bytes, 0);
+    for (const t of pending) {
+      if (pendingBytes <= maxPendingBytes) break;
+      pendingBytes -= t.bytes;
+      spill(t);
     }
   }
 
@@ -248,14 +282,21 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     const batch = all.filter((t) => t.rescore || t.readBack || t.spans.some(isGeneration));
     if (batch.length === 0) return;
     // One read for the batch: a fresh trace with stored scores (a replay, a flush retried) is a
-    // re-score, and a re-score supersedes only what is stored.
-    const withRows = await tracesWithScores(
+    // re-score, and a re-score supersedes only what is stored. Beside it, a trace begun before a
+    // restart (or let go of in the backlog) is read back only when it lacks spans that are stored.
+    const mayLack = batch.filter((t) => t.readBack && !t.rescore);
+    const { withScores: withRows, withOtherSpans: lacking } = await storedOfTraces(
       store,
       projectId,
       batch.map((t) => t.traceId),
       evaluatorNames,
+      mayLack.map((t) => t.traceId),
+      mayLack.flatMap((t) => t.spans.map((x) => x.spanId)),
     );
-    for (const t of batch) if (withRows.has(t.traceId)) t.rescore = true;
+    for (const t of batch) {
+      if (withRows.has(t.traceId)) t.rescore = true;
+      if (t.readBack && !lacking.has(t.traceId)) t.readBack = false;
+    }
     const rescoreIds = batch.filter((t) => t.rescore).map((t) => t.traceId);
     const readIds = batch.filter((t) => t.rescore || t.readBack).map((t) => t.traceId);
     if (readIds.length > 0) {
@@ -445,6 +486,8 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     for (const t of traces) {
       t.rescore = true;
       t.attempts = (t.attempts ?? 0) + 1;
+      // A re-score reads the trace back whole: what it holds is stored already.
+      spill(t);
     }
     const giveUp = traces.filter((t) => (t.attempts ?? 0) >= MAX_ATTEMPTS);
     if (giveUp.length > 0) {
@@ -459,6 +502,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     if (pending.length === 0 || now() < retryAt || options.paused?.()) return;
     const taken = pending;
     pending = [];
+    pendingBytes = 0;
     const byProject = new Map<string, Pending[]>();
     for (const t of taken) {
       // A trace flushed twice in one batch (late spans) is scored once, from storage.
@@ -561,7 +605,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         }
         found = traces.length;
         counters.recovered += found;
-        enqueue(traces.map((t) => ({ ...t, spans: [], links: [], rescore: true })));
+        enqueue(traces.map((t) => ({ ...t, spans: [], links: [], rescore: true, bytes: 0 })));
         await drainPending();
       }).then(() => found);
     },
@@ -570,7 +614,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       return tick();
     },
     metrics() {
-      return { ...assembler.metrics(), ...counters, pendingTraces: pending.length };
+      return { ...assembler.metrics(), ...counters, pendingTraces: pending.length, pendingBytes };
     },
     async close(timeoutMs = 10_000) {
       if (closed) return;
@@ -616,6 +660,11 @@ export function registerTraceStageMetrics(registry: Registry, stage: TraceStage)
   gauge('oversight_trace_open', 'Traces being assembled', (m) => m.openTraces);
   gauge('oversight_trace_open_bytes', 'Estimated bytes of the spans of open traces', (m) => m.openBytes);
   gauge('oversight_trace_pending', 'Ready traces waiting to be scored and written', (m) => m.pendingTraces);
+  gauge(
+    'oversight_trace_pending_bytes',
+    'Estimated bytes of the spans held by traces waiting to be written',
+    (m) => m.pendingBytes,
+  );
   // Counters mirror cumulative totals: each scrape adds what changed since the last.
   const seen = new Map<string, number>();
   const counter = (name: string, help: string, read: (m: TraceStageCounters) => Record<string, number>) => {

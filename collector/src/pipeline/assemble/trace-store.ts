@@ -65,20 +65,34 @@ export async function readTraces(
   return { llmSpans, documents, traces };
 }
 
-/** Of `traceIds`, those with collector rows of `evaluators` already stored (a replay, a re-score). */
-export async function tracesWithScores(
+/**
+ * What is stored of the traces, in one round trip: of `traceIds`, those with
+ * collector rows of `evaluators` (a replay, a re-score); of `mayLack`, those
+ * with LLM spans stored besides the `known` span ids (spans that reached
+ * another process, or this one before it let go of them).
+ */
+export async function storedOfTraces(
   store: TraceStore,
   projectId: string,
   traceIds: readonly string[],
   evaluators: readonly string[],
-): Promise<Set<string>> {
-  const rows = await store.query<{ trace_id: string }>(
-    `SELECT DISTINCT trace_id FROM ${qualifiedTable(store.database, EVALUATIONS)}
+  mayLack: readonly string[] = [],
+  known: readonly string[] = [],
+): Promise<{ withScores: Set<string>; withOtherSpans: Set<string> }> {
+  const db = store.database;
+  const rows = await store.query<{ trace_id: string; kind: string }>(
+    `SELECT DISTINCT trace_id, 'scores' AS kind FROM ${qualifiedTable(db, EVALUATIONS)}
       WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
-        AND evaluator IN {evaluators:Array(String)} AND source = 'collector'`,
-    { params: { project: projectId, traces: traceIds, evaluators } },
+        AND evaluator IN {evaluators:Array(String)} AND source = 'collector'
+     UNION ALL
+     SELECT DISTINCT trace_id, 'spans' AS kind FROM ${qualifiedTable(db, LLM_SPANS)}
+      WHERE project_id = {project:String} AND trace_id IN {mayLack:Array(String)}
+        AND span_id NOT IN {known:Array(String)}`,
+    { params: { project: projectId, traces: traceIds, evaluators, mayLack, known } },
   );
-  return new Set(rows.map((r) => r.trace_id));
+  const out = { withScores: new Set<string>(), withOtherSpans: new Set<string>() };
+  for (const r of rows) (r.kind === 'scores' ? out.withScores : out.withOtherSpans).add(r.trace_id);
+  return out;
 }
 
 /**

@@ -20,6 +20,7 @@ import { storeBackends } from '../../helpers/store-backends.ts';
 import {
   DOCS,
   failingCommands,
+  isColumnsUpdate,
   QUESTION,
   RIGHT,
   ragSpans,
@@ -425,6 +426,30 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     ]);
     const [c] = await columns(t.generationId);
     expect(c?.hallucinated).toBe(1);
+  }, 90_000);
+
+  it('while writes fail, the backlog holds at most its byte budget of spans, and every trace is scored after', async () => {
+    let failing = true;
+    const flaky = failingCommands(h.store, (sql) => failing && isColumnsUpdate(sql), 'too many mutations');
+    const budget = 4_000;
+    const s = stage([createGroundednessEnricher()], flaky, { maxBatchTraces: 2, maxPendingBytes: budget });
+    const traces = Array.from({ length: 10 }, () => ragSpans());
+    await h.score(s, rowsOf(traces.flatMap((t) => t.spans)));
+    // The first batch failed and the rest waits behind it: all ten pending, their texts let go of.
+    expect(s.metrics()).toMatchObject({ pendingTraces: 10 });
+    expect(s.metrics().pendingBytes).toBeGreaterThan(0);
+    expect(s.metrics().pendingBytes).toBeLessThanOrEqual(budget);
+    failing = false;
+    await s.flush();
+    expect(s.metrics()).toMatchObject({ pendingTraces: 0, pendingBytes: 0, droppedTraces: 0 });
+    for (const t of traces) {
+      expect((await perEvaluator(t.traceId)).map((r) => [r.evaluator, r.n])).toEqual([
+        ['answer_relevance', 1],
+        ['context_relevance', 1],
+        ['groundedness', 1],
+      ]);
+      expect((await columns(t.generationId))[0]?.hallucinated).toBe(1);
+    }
   }, 90_000);
 
   it('a trace split by a restart is paired whole: what the last process stored feeds the answer', async () => {
