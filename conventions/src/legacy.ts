@@ -39,4 +39,9 @@ export const AI_SDK_CONTENT_ATTRIBUTES = [
   'ai.response.toolCalls',
   'ai.toolCall.args',
   'ai.toolCall.result',
+  // embed/embedMany's input texts, rerank's documents, and the model's reasoning text.
+  'ai.value',
+  'ai.values',
+  'ai.documents',
+  'ai.response.reasoning',
 ] as const;

@@ -64,6 +64,34 @@ describe('the content policy on AI SDK spans', () => {
     expect(outer.attributes['ai.response.text']).toBe('This is a mock answer to: [CIT');
   });
 
+  it("puts embed()'s texts (ai.value, ai.values) through the policy, and drops them with capture off", async () => {
+    await embed({
+      model: openai.embedding('text-embedding-3-small'),
+      value: 'Oslo in May',
+      experimental_telemetry: aiTelemetry({ legacy: true }),
+    });
+    const spans = exporter.getFinishedSpans() as ReadableSpan[];
+    const values = spans.flatMap((s) => [s.attributes['ai.value'], s.attributes['ai.values']]);
+    // The AI SDK writes each text JSON-quoted: redacted inside the quotes.
+    expect(values.filter((v) => v !== undefined).map(String)).toEqual(
+      expect.arrayContaining([expect.stringContaining('[CITY] in May')]),
+    );
+    expect(JSON.stringify(values)).not.toContain('Oslo');
+    exporter.reset();
+    process.env.OVERSIGHT_CAPTURE_CONTENT = 'false';
+    await embed({
+      model: openai.embedding('text-embedding-3-small'),
+      value: 'Oslo in May',
+      experimental_telemetry: aiTelemetry({ legacy: true }),
+    });
+    const off = exporter.getFinishedSpans() as ReadableSpan[];
+    expect(off.length).toBeGreaterThan(0);
+    for (const s of off) {
+      expect(s.attributes['ai.value']).toBeUndefined();
+      expect(s.attributes['ai.values']).toBeUndefined();
+    }
+  });
+
   it("prices the AI SDK's model calls, not the agent span that repeats their totals", async () => {
     await generateText({ model: openai.chat('gpt-4o-mini'), prompt: 'Price me' });
     const chat = named('chat gpt-4o-mini').attributes;
