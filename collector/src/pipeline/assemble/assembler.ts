@@ -6,7 +6,9 @@
  * A trace is ready when its root span has arrived (ended) and `graceMs` has
  * passed since, so children exported after their parent still make it; or when
  * nothing arrived for `idleMs` (the root may be a non-LLM span the collector
- * never sees as an LlmSpan, and some exporters never send it). Open traces and
+ * never sees as an LlmSpan, and some exporters never send it); or when it has
+ * been open `maxAgeMs`, spans still coming (a chat session or a long agent
+ * run traced as one trace, its root ending with it). Open traces and
  * their bytes are capped; over a cap the oldest trace is flushed early. A span
  * for a trace already flushed opens it again marked `late`, so the consumer can
  * load the rest of the trace from storage and re-score, superseding the old
@@ -15,7 +17,7 @@
 import type { LlmSpan } from '../../normalize/index.ts';
 import { type GenerationPair, pairGenerations, type SpanLink } from './pairing.ts';
 
-export type FlushReason = 'root_ended' | 'idle' | 'evicted_traces' | 'evicted_bytes' | 'shutdown';
+export type FlushReason = 'root_ended' | 'idle' | 'max_age' | 'evicted_traces' | 'evicted_bytes' | 'shutdown';
 
 export interface AssembledTrace {
   projectId: string;
@@ -37,6 +39,12 @@ export interface AssemblerOptions {
   graceMs?: number;
   /** Milliseconds without a new span after which a trace is ready anyway (default 30 000). */
   idleMs?: number;
+  /**
+   * Milliseconds a trace stays open at most, spans still coming (default ten
+   * idle timeouts, 5 minutes at least): its answers are scored then, and
+   * later spans re-score it from storage.
+   */
+  maxAgeMs?: number;
   /** Open traces at most (default 10 000). */
   maxOpenTraces?: number;
   /** Estimated bytes of open spans at most (default 64 MiB). */
@@ -89,6 +97,7 @@ export class TraceAssembler {
   private readonly ready: AssembledTrace[] = [];
   private readonly graceMs: number;
   private readonly idleMs: number;
+  private readonly maxAgeMs: number;
   private readonly maxOpenTraces: number;
   private readonly maxOpenBytes: number;
   private readonly rememberFlushed: number;
@@ -96,7 +105,7 @@ export class TraceAssembler {
   private openBytes = 0;
   private readonly counters: Omit<AssemblerCounters, 'openTraces' | 'openBytes'> = {
     spansIn: 0,
-    tracesFlushed: { root_ended: 0, idle: 0, evicted_traces: 0, evicted_bytes: 0, shutdown: 0 },
+    tracesFlushed: { root_ended: 0, idle: 0, max_age: 0, evicted_traces: 0, evicted_bytes: 0, shutdown: 0 },
     lateSpans: 0,
     duplicateSpans: 0,
   };
@@ -104,6 +113,7 @@ export class TraceAssembler {
   constructor(options: AssemblerOptions) {
     this.graceMs = options.graceMs ?? 2_000;
     this.idleMs = options.idleMs ?? 30_000;
+    this.maxAgeMs = options.maxAgeMs ?? Math.max(10 * this.idleMs, 300_000);
     this.maxOpenTraces = options.maxOpenTraces ?? 10_000;
     this.maxOpenBytes = options.maxOpenBytes ?? 64 * 2 ** 20;
     this.rememberFlushed = options.rememberFlushed ?? 100_000;
@@ -146,6 +156,7 @@ export class TraceAssembler {
     for (const t of [...this.open.values()]) {
       if (t.rootArrival !== undefined && now - t.rootArrival >= this.graceMs) this.flush(t, 'root_ended');
       else if (now - t.lastArrival >= this.idleMs) this.flush(t, 'idle');
+      else if (now - t.firstArrival >= this.maxAgeMs) this.flush(t, 'max_age');
     }
     return this.ready.splice(0);
   }

@@ -665,6 +665,28 @@ describe('TraceAssembler bounds and late spans', () => {
     expect(t?.spans.map((x) => x.spanId)).toEqual(['s1', 's2']);
   });
 
+  it('scores a trace whose spans keep coming and whose root comes last after its maximum age', () => {
+    // A chat session traced as one trace: a turn every 20 s, the session's root at its end.
+    const c = clock();
+    const asm = new TraceAssembler({ now: c.now, idleMs: 30_000 });
+    for (let turn = 0; turn < 15; turn++) {
+      asm.add('p', tiny('session', `s${turn}`));
+      c.advance(20_000);
+      const flushed = asm.poll();
+      if (flushed.length > 0) {
+        // Ten idle timeouts (5 minutes) after its first span, with the turns so far.
+        expect(flushed.map((t) => [t.reason, t.late, t.spans.length])).toEqual([['max_age', false, 15]]);
+        expect(c.now()).toBe(300_000);
+        // The turns after it re-score the session from storage.
+        asm.add('p', tiny('session', 'next'));
+        c.advance(30_000);
+        expect(asm.poll().map((t) => [t.reason, t.late])).toEqual([['idle', true]]);
+        return;
+      }
+    }
+    throw new Error('the session was never flushed while its spans kept coming');
+  });
+
   it('keeps projects apart even with the same trace id', () => {
     const asm = new TraceAssembler({ now: () => 0 });
     asm.add('p1', tiny('t', 's1'));
