@@ -13,15 +13,16 @@ import {
   toxicityModel,
 } from '@oversight/scorers';
 import type { LlmSpan } from '../normalize/llm-span.ts';
-import { answerText, latestUserText } from '../normalize/text-views.ts';
+import { answerText } from '../normalize/text-views.ts';
 import type { Evaluation } from './evaluation.ts';
 import { createLabelBook } from './scorer-labels.ts';
 
 /**
  * Scores each generation step's input and output with the shared safety
- * scorers. Only the newest user turn counts as input: earlier turns were
- * scored when they were new, and rescoring the whole history every turn would
- * make the cost quadratic in conversation length.
+ * scorers. Only the newest user turn counts as input, on the call that reads
+ * it first: earlier turns were scored when they were new, and rescoring the
+ * whole history every turn would make the cost quadratic in conversation
+ * length.
  */
 const INPUT_SCORERS = new Set(['pii', 'prompt_injection', 'jailbreak', 'toxicity']);
 const OUTPUT_SCORERS = new Set(['pii', 'toxicity', 'refusal']);
@@ -78,6 +79,19 @@ function explainAt(name: string, result: ScoreResult, threshold: number): string
   return body === '' ? inForce : `${inForce}: ${body}`;
 }
 
+/**
+ * The user's newest message, when this call is the first of its turn: an
+ * agent's later calls carry the tool results after it, and scoring it on each
+ * would count one jailbreak (or one leaked card number) once per step.
+ */
+function newUserText(span: LlmSpan): string {
+  const messages = span.inputMessages;
+  const last = messages.findLastIndex((m) => m.role === 'user' && m.content !== '');
+  if (last < 0) return '';
+  if (messages.slice(last + 1).some((m) => m.role === 'tool')) return '';
+  return messages[last]?.content ?? '';
+}
+
 export function createSafetyEnricher(scorers: readonly TextScorer[], options: SafetyEnricherOptions = {}) {
   const thresholds = options.thresholds ?? {};
   const atThreshold = (scorer: TextScorer): TextScorer => {
@@ -130,7 +144,7 @@ export function createSafetyEnricher(scorers: readonly TextScorer[], options: Sa
 
   return function scoreSpan(span: LlmSpan): Evaluation[] {
     if (!SCORED_OPERATIONS.has(span.operation)) return [];
-    const input = latestUserText(span);
+    const input = newUserText(span);
     const output = answerText(span);
     return [
       ...(input ? run(span, 'input', input, inputScorers) : []),
