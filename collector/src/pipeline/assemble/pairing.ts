@@ -167,12 +167,22 @@ export function pairGenerations(
 ): GenerationPair[] {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   const tree = new Tree([...links.filter((l) => !byId.has(l.spanId)), ...spans]);
+  // A conversation repeats its messages in every call: each is read once per trace.
+  const read = new Map<string, string>();
+  const ask = (message: string) => {
+    let question = read.get(message);
+    if (question === undefined) {
+      question = askedIn(message);
+      read.set(message, question);
+    }
+    return question;
+  };
   const asked = new Map<string, string>();
-  for (const s of spans) if (isGeneration(s)) asked.set(s.spanId, askedIn(lastUserOf(s)));
+  for (const s of spans) if (isGeneration(s)) asked.set(s.spanId, ask(lastUserOf(s)));
   const out: GenerationPair[] = [];
   for (const gen of spans) {
     if (!isGeneration(gen)) continue;
-    out.push(pairOne(gen, byId, tree, asked));
+    out.push(pairOne(gen, byId, tree, asked, ask));
   }
   markAnsweredLater(out, byId);
   const texts = new Map(out.map((p) => [p, { question: clipped(p.question), answer: clipped(p.answer) }]));
@@ -401,27 +411,29 @@ const lastUserOf = (span: LlmSpan) => span.inputMessages.findLast((m) => m.role 
 /**
  * `asked`: what each generation of the trace asks (`askedIn` its last user
  * message), so the generations of an earlier turn of `gen`'s conversation,
- * whose question is among its earlier messages, are told apart.
+ * whose question is among its earlier messages, are told apart. `ask`:
+ * `askedIn`, read once per message of the trace.
  */
 function pairOne(
   gen: LlmSpan,
   byId: Map<string, LlmSpan>,
   tree: Tree,
   asked: ReadonlyMap<string, string>,
+  ask: (message: string) => string,
 ): GenerationPair {
   const users = gen.inputMessages.filter((m) => m.role === 'user');
   const lastUser = users[users.length - 1]?.content ?? '';
-  const before = new Set(users.slice(0, -1).map((m) => askedIn(m.content)));
+  const before = new Set(users.slice(0, -1).map((m) => ask(m.content)));
   before.delete('');
   const earlierTurn = (g: LlmSpan) => before.has(asked.get(g.spanId) ?? '');
   const earlier = users
     .slice(Math.max(0, users.length - 1 - EARLIER_MESSAGES), -1)
-    .map((m) => askedIn(m.content))
+    .map((m) => ask(m.content))
     .filter((m) => m.trim() !== '')
     .reverse();
   const pair: GenerationPair = {
     spanId: gen.spanId,
-    question: askedIn(lastUser),
+    question: ask(lastUser),
     ...(earlier.length > 0 && { earlier }),
     answer: answerOf(gen),
     context: [],
