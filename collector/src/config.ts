@@ -133,8 +133,21 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
+/**
+ * An empty value is an unset one. A deployment that templates its variables
+ * (`OVERSIGHT_TTL_DAYS: ${TTL:-}`) hands over '' for the ones it leaves out,
+ * and commander passes a variable on whenever it exists: read as a number,
+ * '' is 0, which would mean "keep rows forever" for `ttlDays` (and strip the
+ * TTL of existing tables), a random port, no rate limit.
+ */
+function withoutEmpty(input: ConfigInput): ConfigInput {
+  return Object.fromEntries(
+    Object.entries(input).filter(([, value]) => !(typeof value === 'string' && value.trim() === '')),
+  ) as ConfigInput;
+}
+
 export function resolveConfig(input: ConfigInput = {}): Config {
-  const parsed = ConfigSchema.safeParse(input);
+  const parsed = ConfigSchema.safeParse(withoutEmpty(input));
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
     throw new Error(`invalid configuration: ${issues.join('; ')}`);

@@ -19,4 +19,20 @@ describe('resolveConfig', () => {
       /^invalid configuration: maxInFlightBytes: /,
     );
   });
+
+  it('reads empty values (variables a deployment left blank) as unset, not as 0', () => {
+    const blank = resolveConfig({
+      port: '' as unknown as number,
+      ttlDays: '' as unknown as number,
+      rateLimitSpansPerSecond: ' ' as unknown as number,
+      transformWorkers: '' as unknown as number,
+      insecureDev: '',
+      dataDir: '',
+    });
+    expect(blank).toMatchObject({ port: 4318, rateLimitSpansPerSecond: 0, insecureDev: false });
+    expect(blank.dataDir).toBe('.oversight/data');
+    expect(blank.ttlDays).toBeUndefined();
+    expect(blank.transformWorkers).toBeUndefined();
+    expect(resolveConfig({ ttlDays: '0' as unknown as number }).ttlDays).toBe(0);
+  });
 });

@@ -12,6 +12,11 @@ const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
 // The child runs the repo's sources: @oversight/* resolve to src/ under this condition (exports default to dist).
 const SOURCE = '--conditions=oversight:source';
 const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
+const ddlWith = async (env: Record<string, string>, ...args: string[]) =>
+  (await run(NODE, [SOURCE, CLI, 'ddl', ...args], { env: { PATH: process.env.PATH ?? '', ...env } })).stdout
+    .split(/;\n(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 const ddl = async (...args: string[]) =>
   (await run(NODE, [SOURCE, CLI, 'ddl', ...args], { env: { PATH: process.env.PATH ?? '' } })).stdout
     .split(/;\n(?:\n|$)/)
@@ -47,6 +52,18 @@ describe('oversight ddl', () => {
       await store.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads an empty OVERSIGHT_TTL_DAYS as unset (30 days), not as 0 (keep rows forever)', async () => {
+    // What a compose file's `OVERSIGHT_TTL_DAYS: ${TTL:-}` hands over when TTL is left out.
+    const spans = (await ddlWith({ OVERSIGHT_TTL_DAYS: '' })).find((s) =>
+      /TABLE IF NOT EXISTS \S*llm_spans /.test(s),
+    );
+    expect(spans).toMatch(/TTL .*toIntervalDay\(30\)/);
+    const kept = (await ddlWith({ OVERSIGHT_TTL_DAYS: '0' })).find((s) =>
+      /TABLE IF NOT EXISTS \S*llm_spans /.test(s),
+    );
+    expect(kept).not.toMatch(/TTL /);
   });
 
   it('renders every statement ON CLUSTER with replicated local tables and distributed ones', async () => {
