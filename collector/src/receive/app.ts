@@ -38,8 +38,10 @@ export interface AppDeps {
   sql?: { token: string; run(query: string, format: string): Promise<string> };
 }
 
-// Feedback and admin SQL are small JSON documents; nobody needs megabytes there.
-const FEEDBACK_MAX_BYTES = 64 * 1024;
+// Feedback and admin SQL are small JSON documents. The largest feedback the
+// schema takes is an edit's 100,000-character correction beside a
+// 10,000-character comment: up to 330 KB in UTF-8, and more escaped.
+const FEEDBACK_MAX_BYTES = 1024 * 1024;
 const SQL_MAX_BYTES = 1024 * 1024;
 
 const SqlRequestSchema = z.object({
@@ -74,18 +76,22 @@ export function createApp(deps: AppDeps) {
   // A throttled key is refused before its body is read or decoded; the route
   // takes the batch's spans from the bucket once it knows how many there are,
   // and its body's bytes from the budget shared by every key as it reads them.
+  const bodies = deps.bodyBudget ?? createBodyBudgetPool(Number.MAX_SAFE_INTEGER);
   app.post(
     '/v1/traces',
     apiKeyAuth({ resolver: deps.apiKeys, refuse: refuseOtlp }),
     rateLimit({ limiter: deps.rateLimiter, refuse: refuseOtlp }),
-    bodyBudget({ pool: deps.bodyBudget ?? createBodyBudgetPool(Number.MAX_SAFE_INTEGER) }),
+    bodyBudget({ pool: bodies }),
     tracesRoute(deps),
   );
 
+  // Feedback bodies share the traces' budget: many slow ones from one key
+  // would otherwise hold memory no setting bounds.
   app.post(
     '/v1/feedback',
     apiKeyAuth({ resolver: deps.apiKeys }),
     rateLimit({ limiter: deps.rateLimiter, cost: 1 }),
+    bodyBudget({ pool: bodies }),
     jsonBody({ maxBytes: FEEDBACK_MAX_BYTES }),
     feedbackRoute(deps),
   );

@@ -1,9 +1,10 @@
 /** Body middleware for the collector's small JSON routes: size-limited (gzip too), parsed, set as `body`. */
 import type { MiddlewareHandler } from 'hono';
-import { OtlpRequestError, readRequestBody } from '../otlp/index.ts';
+import { type BodyBudget, OtlpRequestError, readRequestBody } from '../otlp/index.ts';
 import { type Refuse, refuseJson } from './refusal.ts';
 
-export type JsonBodyEnv = { Variables: { body: unknown } };
+/** `bodyBudget`, when a `bodyBudget` middleware runs first, is what the body's bytes are taken from. */
+export type JsonBodyEnv = { Variables: { body: unknown; bodyBudget?: BodyBudget } };
 
 export interface JsonBodyOptions {
   /** Bytes on the wire and after decompression alike. */
@@ -20,6 +21,7 @@ export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<JsonBodyEn
         contentEncoding: c.req.header('content-encoding'),
         maxBodyBytes: options.maxBytes,
         maxDecompressedBytes: options.maxBytes,
+        budget: c.get('bodyBudget'),
       });
       try {
         json = JSON.parse(new TextDecoder().decode(body));
@@ -28,7 +30,11 @@ export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<JsonBodyEn
       }
     } catch (error) {
       if (error instanceof OtlpRequestError)
-        return refuse(c, { status: error.status, message: error.message });
+        return refuse(c, {
+          status: error.status,
+          message: error.message,
+          ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+        });
       throw error;
     }
     c.set('body', json);

@@ -87,6 +87,23 @@ describe('in-flight body budget', () => {
     expect(keyRefused.body.message).toBe(
       `collector is busy: this API key's request bodies being read at once would exceed its ${MAX_DECOMPRESSED} bytes; retry later`,
     );
+    // Feedback bodies draw on the same budget: a large one from the held key waits too.
+    const feedback = await fetch(`${url}/v1/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': TEST_KEY },
+      // 100,000 control characters, each escaped to six bytes: 600 KB, within the schema and the route's limit.
+      body: JSON.stringify({
+        traceId: freshSpan().traceId,
+        kind: 'edit',
+        correction: '\u0007'.repeat(100_000),
+      }),
+    });
+    expect(feedback.status).toBe(503);
+    expect(feedback.headers.get('retry-after')).toBe('1');
+    expect(await feedback.json()).toEqual({
+      error: `collector is busy: this API key's request bodies being read at once would exceed its ${MAX_DECOMPRESSED} bytes; retry later`,
+    });
+
     const otherKey = largeRequest(2 * MiB);
     expect((await postTraces(url, otherKey.bytes, 'protobuf', { key: OTHER_KEY })).status).toBe(200);
     expect(await waitForTrace(collector.store, otherKey.traceId, otherKey.spans)).toHaveLength(

@@ -238,10 +238,36 @@ describe('/v1/feedback', () => {
     const badField = await send(JSON.stringify({ traceId: 'xyz', value: 'up' }), { 'x-api-key': TEST_KEY });
     expect(badField.status).toBe(400);
     expect(await badField.json()).toEqual({ error: 'traceId: traceId must be 32 hex characters' });
-    const huge = await send(JSON.stringify({ traceId, value: 'up', comment: 'x'.repeat(100_000) }), {
+    const huge = await send(
+      JSON.stringify({ traceId, value: 'up', metadata: { pad: 'x'.repeat(1024 ** 2) } }),
+      {
+        'x-api-key': TEST_KEY,
+      },
+    );
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toEqual({ error: 'request body exceeds the limit of 1048576 bytes' });
+  });
+
+  it('takes the largest edit the feedback schema allows, corrected answer and comment whole', async () => {
+    const { traceId } = freshSpan();
+    // 100,000 characters (the schema's most) of a reply in Japanese: 300 KB of UTF-8.
+    const correction = '丁寧な回答'.repeat(20_000);
+    const comment = 'もっと短く'.repeat(2_000);
+    const response = await send(JSON.stringify({ traceId, kind: 'edit', correction, comment }), {
       'x-api-key': TEST_KEY,
     });
-    expect(huge.status).toBe(413);
-    expect(await huge.json()).toEqual({ error: 'request body exceeds the limit of 65536 bytes' });
+    expect(response.status).toBe(202);
+    const rows = await waitFor(
+      async () => {
+        const found = await collector.store.query<{ correction: string; comment: string }>(
+          'SELECT correction, comment FROM feedback WHERE trace_id = {id:String}',
+          { params: { id: traceId } },
+        );
+        return found.length ? found : null;
+      },
+      15_000,
+      'the feedback row',
+    );
+    expect(rows).toEqual([{ correction, comment }]);
   });
 });
