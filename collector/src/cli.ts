@@ -122,6 +122,14 @@ const startOptions = (): Option[] => [
   new Option('--trace-idle-ms <ms>', 'score a trace after this long without a new span').env(
     'OVERSIGHT_TRACE_IDLE_MS',
   ),
+  new Option(
+    '--trace-max-open <n>',
+    'traces assembled at once at most; past it the oldest is scored early (default 10000)',
+  ).env('OVERSIGHT_TRACE_MAX_OPEN'),
+  new Option(
+    '--trace-max-open-bytes <bytes>',
+    'estimated bytes of open traces at most; past it the oldest is scored early (default 64 MiB)',
+  ).env('OVERSIGHT_TRACE_MAX_OPEN_BYTES'),
   new Option('--trace-recover-minutes <m>', 'on start, score unscored generations this recent').env(
     'OVERSIGHT_TRACE_RECOVER_MINUTES',
   ),
