@@ -503,21 +503,26 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     const taken = pending;
     pending = [];
     pendingBytes = 0;
-    const byProject = new Map<string, Pending[]>();
+    // By trace id, not a scan of the list: a backlog of 50 000 traces after an outage would
+    // cost a billion comparisons on the event loop.
+    const byProject = new Map<string, Map<string, Pending>>();
     for (const t of taken) {
       // A trace flushed twice in one batch (late spans) is scored once, from storage.
-      const list = byProject.get(t.projectId) ?? [];
-      const same = list.find((x) => x.traceId === t.traceId);
+      const traces = byProject.get(t.projectId) ?? new Map<string, Pending>();
+      const same = traces.get(t.traceId);
       if (same) {
         same.rescore = true;
         same.spans.push(...t.spans);
         same.links.push(...t.links);
-      } else list.push(t);
-      byProject.set(t.projectId, list);
+        same.bytes += t.bytes;
+      } else traces.set(t.traceId, t);
+      byProject.set(t.projectId, traces);
     }
     const batches: [string, Pending[]][] = [];
-    for (const [projectId, list] of byProject)
+    for (const [projectId, traces] of byProject) {
+      const list = [...traces.values()];
       for (let i = 0; i < list.length; i += maxBatch) batches.push([projectId, list.slice(i, i + maxBatch)]);
+    }
     for (let b = 0; b < batches.length; b++) {
       const [projectId, batch] = batches[b] as [string, Pending[]];
       if (stopping) {

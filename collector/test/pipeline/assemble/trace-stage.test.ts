@@ -6,6 +6,7 @@
  * retries and crash recovery end with exactly one row per (span, evaluator)
  * and the quality columns set.
  */
+import { randomBytes } from 'node:crypto';
 import { groundedness } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { createGroundednessEnricher } from '../../../src/enrich/groundedness.ts';
@@ -426,6 +427,69 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     ]);
     const [c] = await columns(t.generationId);
     expect(c?.hallucinated).toBe(1);
+  }, 90_000);
+
+  it('a chat kept in one trace: each turn’s answer is judged against its own search', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const id = () => randomBytes(8).toString('hex');
+    const [root, r1, rr1, g1, r2, g2] = [id(), id(), id(), id(), id(), id()];
+    const t0 = BigInt(Date.now()) * 1_000_000n;
+    const at = (ms: number) => t0 + BigInt(ms) * 1_000_000n;
+    const TOLL_Q = 'Is there a toll to cross it?';
+    const TOLL = 'Crossing the Millau bridge costs a toll of 10.40 euros for cars in summer.';
+    const user = (content: string) => ({ role: 'user', parts: [{ type: 'text', content }] });
+    const search = (spanId: string, op: string, docs: string[], start: number) =>
+      spanWith(
+        {
+          'gen_ai.operation.name': op,
+          'gen_ai.retrieval.documents': JSON.stringify(docs.map((content, i) => ({ id: `d${i}`, content }))),
+        },
+        { traceId, spanId, parentSpanId: root, startTimeUnixNano: at(start), endTimeUnixNano: at(start + 5) },
+      );
+    const chat = (spanId: string, messages: unknown[], answer: string, start: number) =>
+      spanWith(
+        {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.input.messages': JSON.stringify(messages),
+          'gen_ai.output.messages': JSON.stringify([
+            { role: 'assistant', parts: [{ type: 'text', content: answer }] },
+          ]),
+        },
+        {
+          traceId,
+          spanId,
+          parentSpanId: root,
+          startTimeUnixNano: at(start),
+          endTimeUnixNano: at(start + 20),
+        },
+      );
+    const spans = [
+      spanWith(
+        {},
+        { traceId, spanId: root, name: 'session', startTimeUnixNano: at(0), endTimeUnixNano: at(500) },
+      ),
+      search(r1, 'retrieval', DOCS, 10),
+      search(rr1, 'rerank', [DOCS[0] as string], 20),
+      chat(g1, [user(QUESTION)], RIGHT, 30),
+      search(r2, 'retrieval', [TOLL], 100),
+      chat(
+        g2,
+        [user(QUESTION), { role: 'assistant', parts: [{ type: 'text', content: RIGHT }] }, user(TOLL_Q)],
+        'Yes, crossing costs a toll of 10.40 euros for cars in summer.',
+        110,
+      ),
+    ];
+    await h.score(stage(), rowsOf(spans));
+    expect((await columns(g1))[0]?.hallucinated).toBe(0);
+    // Judged against turn 1's reranked documents, this right answer looked made up.
+    expect((await columns(g2))[0]?.hallucinated).toBe(0);
+    const rows = await h.store.query<{ span_id: string; n: number }>(
+      `SELECT span_id, toUInt32(count()) AS n FROM evaluations
+        WHERE trace_id = {t:String} AND evaluator = 'groundedness' GROUP BY span_id ORDER BY span_id`,
+      { params: { t: traceId } },
+    );
+    expect(rows).toEqual([g1, g2].sort().map((span_id) => ({ span_id, n: 1 })));
   }, 90_000);
 
   it('while writes fail, the backlog holds at most its byte budget of spans, and every trace is scored after', async () => {
