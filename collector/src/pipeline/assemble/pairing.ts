@@ -355,9 +355,12 @@ function scoped(
         for (const g of generations) if (g.startTimeUnixNano <= gen.startTimeUnixNano) turnAt(g);
         continue;
       }
+      // A subtree that had returned fed it whole: its search may run in another service, on a
+      // clock of its own that puts its end a little after the call's start.
+      const subtreeReturned = (tree.end.get(sib) ?? gen.endTimeUnixNano) <= gen.startTimeUnixNano;
       for (const id of inside) {
         const d = byId.get(id);
-        if (d && want(d) && returnedBefore(d, gen)) found.push(d);
+        if (d && want(d) && (subtreeReturned || returnedBefore(d, gen))) found.push(d);
       }
     }
     const ours = found.filter(

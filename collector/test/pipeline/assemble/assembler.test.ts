@@ -547,6 +547,17 @@ describe('pairing rules', () => {
     expect(pairs.gB?.contextSpanIds).toContain('rB');
   });
 
+  it('a search inside a call that had returned fed the next step, whatever the clock of its service', () => {
+    // root ─┬─ HTTP call 10–40 ── retrieve r1 in the search service, 12–41 on its own clock
+    //       └─ chat g1 at 40
+    const spans = [retr(s('root', '', 0, 1000), []), retr(s('r1', 'http', 12, 41), [DOCS[0] as string])];
+    const http = { spanId: 'http', parentSpanId: 'root', startTimeUnixNano: ms(10), endTimeUnixNano: ms(40) };
+    const g1 = turn(s('g1', 'root', 40), [QUESTION], ANSWER);
+    expect(pairGenerations([...spans, g1], [http]).find((p) => p.spanId === 'g1')).toMatchObject({
+      contextSpanIds: ['r1'],
+    });
+  });
+
   it('keeps the latest four earlier user messages, the latest first, for a follow-up', () => {
     const asked = ['one?', 'two?', 'three?', 'four?', 'five?', 'six?'];
     const chat = norm(
