@@ -9,9 +9,11 @@ import { z } from 'zod';
  */
 export const INSECURE_DEV_PROJECT = 'default';
 
-const KeyFileSchema = z.object({
-  keys: z.record(z.string().min(8, 'API keys must be at least 8 characters'), z.string().min(1)),
-});
+const MIN_KEY_CHARS = 8;
+
+// Key lengths are checked after parsing: zod reports a record key it refuses
+// only as "Invalid key in record", which would hide the reason.
+const KeyFileSchema = z.object({ keys: z.record(z.string(), z.string().min(1)) });
 
 export interface KeyIdentity {
   projectId: string;
@@ -34,14 +36,34 @@ const digest = (key: string) => createHash('sha256').update(key).digest('hex');
 export function parseApiKeys(spec: string): Map<string, string> {
   const trimmed = spec.trim();
   if (!trimmed) return new Map();
-  if (!trimmed.includes('=') && existsSync(trimmed)) {
-    const parsed = KeyFileSchema.safeParse(parseYaml(readFileSync(trimmed, 'utf8')));
+  if (!trimmed.includes('=')) {
+    // Inline keys always hold an '=': without one this can only be a file.
+    if (!existsSync(trimmed))
+      throw new Error(`API keys: "${trimmed}" is neither key=project pairs nor an existing key file`);
+    let document: unknown;
+    try {
+      document = parseYaml(readFileSync(trimmed, 'utf8'));
+    } catch (error) {
+      // The parser's own message spans several lines with a code frame (of key material).
+      const first = ((error as Error).message.split('\n')[0] ?? '').trim();
+      throw new Error(`API key file ${trimmed}: not YAML or JSON: ${first}`);
+    }
+    const parsed = KeyFileSchema.safeParse(document);
     if (!parsed.success) {
       throw new Error(
-        `API key file ${trimmed}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        `API key file ${trimmed}: ${parsed.error.issues
+          // A path under `keys` holds the key itself, which has no place in a log.
+          .map(
+            (i) =>
+              `${i.path.length > 1 && i.path[0] === 'keys' ? 'keys.<a key>' : i.path.join('.') || '(root)'}: ${i.message}`,
+          )
+          .join('; ')}`,
       );
     }
-    return new Map(Object.entries(parsed.data.keys));
+    const keys = Object.entries(parsed.data.keys);
+    if (keys.some(([key]) => key.length < MIN_KEY_CHARS))
+      throw new Error(`API key file ${trimmed}: keys must be at least ${MIN_KEY_CHARS} characters`);
+    return new Map(keys);
   }
   const keys = new Map<string, string>();
   for (const pair of trimmed.split(',')) {
@@ -49,7 +71,8 @@ export function parseApiKeys(spec: string): Map<string, string> {
     const key = pair.slice(0, at).trim();
     const project = pair.slice(at + 1).trim();
     if (at <= 0 || !project) throw new Error(`API keys: expected key=project, got "${pair.trim()}"`);
-    if (key.length < 8) throw new Error('API keys: keys must be at least 8 characters');
+    if (key.length < MIN_KEY_CHARS)
+      throw new Error(`API keys: keys must be at least ${MIN_KEY_CHARS} characters`);
     keys.set(key, project);
   }
   return keys;
