@@ -94,6 +94,10 @@ const startOptions = (): Option[] => [
     'time a request has to arrive whole; a slow body past it gets 408 (default 60000)',
   ).env('OVERSIGHT_REQUEST_TIMEOUT_MS'),
   new Option(
+    '--keep-alive-timeout-ms <ms>',
+    "idle keep-alive connections are closed after this long; keep it above the load balancer's idle timeout (default 65000)",
+  ).env('OVERSIGHT_KEEP_ALIVE_TIMEOUT_MS'),
+  new Option(
     '--shutdown-delay-ms <ms>',
     'on SIGTERM, answer /readyz 503 and keep serving this long before closing the listener (default 0)',
   ).env('OVERSIGHT_SHUTDOWN_DELAY_MS'),

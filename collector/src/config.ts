@@ -75,6 +75,13 @@ export const ConfigSchema = z.object({
    * budget until then; past it the server answers 408 and the bytes return.
    */
   requestTimeoutMs: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
+  /**
+   * Milliseconds an idle keep-alive connection stays open. Above the idle
+   * timeout of the load balancer in front (60 s on AWS ALB; Google's asks
+   * for over 620 s), or the balancer reuses a connection the collector has
+   * just closed and answers 502. Node's own 5 s is below every one of them.
+   */
+  keepAliveTimeoutMs: z.coerce.number().int().min(1_000).max(3_600_000).default(65_000),
   /** Spans per second per API key; 0 disables the limit. */
   rateLimitSpansPerSecond: z.coerce.number().nonnegative().default(0),
   /** Longest text kept per message/content field; longer text is truncated with a marker. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -226,7 +227,14 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   });
 
   const server = serve({
-    fetch: app.fetch,
+    async fetch(request, env) {
+      const response = await app.fetch(request, env);
+      // Once closing, every answer ends its connection: server.close() waits
+      // for connections that go idle after it was called, and a kept-alive
+      // one would hold it open for the whole keep-alive timeout.
+      if (closing) response.headers.set('connection', 'close');
+      return response;
+    },
     port: config.port,
     hostname: config.host,
     serverOptions: {
@@ -235,6 +243,8 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.requestTimeoutMs / 4)),
     },
   });
+  // An HTTP/1.1 server: `serve` makes one unless told to make HTTP/2.
+  (server as HttpServer).keepAliveTimeout = config.keepAliveTimeoutMs;
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -2,6 +2,7 @@
  * What an operator relies on: per-key rate limits with Retry-After, liveness
  * and readiness probes, and Prometheus counters that move with the traffic.
  */
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTHER_KEY, startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
@@ -127,6 +128,21 @@ describe('an exporter resending a request it got no answer for', () => {
     const delta = (series: string) => metricValue(after, series) - metricValue(before, series);
     expect(delta('oversight_spans_resent_total')).toBe(6);
     expect(delta('oversight_spans_received_total{format="protobuf"}')).toBe(6);
+  });
+});
+
+describe('behind a load balancer', () => {
+  it('keeps an idle connection longer than a balancer keeps its own (65 s), and says so', async () => {
+    // A balancer reuses its idle connection to the collector for up to its own idle
+    // timeout (60 s on AWS ALB); closed earlier by the collector, the reuse is a 502.
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const request = httpRequest(`${url}/healthz`, { agent: new Agent({ keepAlive: true }) }, resolve);
+      request.on('error', reject);
+      request.end();
+    });
+    response.resume();
+    expect(response.headers.connection).toBe('keep-alive');
+    expect(response.headers['keep-alive']).toBe('timeout=65');
   });
 });
 

@@ -31,7 +31,10 @@ describe('shutdown delay', () => {
     const ready = await fetch(`${url}/readyz`);
     expect([ready.status, await ready.text()]).toEqual([503, 'not ready: shutting down']);
     const late = freshSpan({ name: 'sent while shutting down' });
-    expect((await postTraces(url, body('protobuf', [late]), 'protobuf', { key: TEST_KEY })).status).toBe(200);
+    const lateAnswer = await postTraces(url, body('protobuf', [late]), 'protobuf', { key: TEST_KEY });
+    expect(lateAnswer.status).toBe(200);
+    // Kept alive, its connection would hold the listener's close open for the keep-alive timeout (65 s).
+    expect(lateAnswer.headers.get('connection')).toBe('close');
 
     await closed;
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
