@@ -30,11 +30,11 @@ export class BodyTooLargeError extends OtlpRequestError {
   }
 }
 
-/** Content-Encoding other than identity, gzip or deflate (415). */
+/** Content-Encoding other than identity, gzip, deflate (zlib) or zstd (415). */
 export class UnsupportedEncodingError extends OtlpRequestError {
   readonly encoding: string;
   constructor(encoding: string) {
-    super(`unsupported Content-Encoding "${encoding}": use gzip, deflate or none`, 415);
+    super(`unsupported Content-Encoding "${encoding}": use gzip, zstd, deflate or none`, 415);
     this.encoding = encoding;
   }
 }

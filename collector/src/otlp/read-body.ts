@@ -5,6 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { pipeline } from 'node:stream/promises';
+import * as zlib from 'node:zlib';
 import { createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import {
   BodyBudgetExhaustedError,
@@ -50,8 +51,17 @@ export const DEFAULT_BODY_LIMITS: Readonly<BodyLimits> = Object.freeze({
 
 export type BodySource = Request | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Uint8Array | null;
 
-type Encoding = 'identity' | 'gzip' | 'deflate';
+type Encoding = 'identity' | 'gzip' | 'deflate' | 'zstd';
 
+// Node 22.15 and 23.8 brought zstd; engines allow 22.12, where it stays a 415.
+const createZstdDecompress = (zlib as { createZstdDecompress?: () => NodeJS.ReadWriteStream })
+  .createZstdDecompress;
+
+/**
+ * The codings OTel exporters send: the SDKs gzip; the Collector's exporters
+ * can be set to zstd or zlib too (its `compression` setting, sent as the
+ * header's value), and a 415 makes them drop the batch.
+ */
 export function parseContentEncoding(header: string | null | undefined): Encoding {
   const codings = (header ?? '')
     .split(',')
@@ -61,7 +71,9 @@ export function parseContentEncoding(header: string | null | undefined): Encodin
   if (codings.length > 1) throw new UnsupportedEncodingError(codings.join(', '));
   const coding = codings[0] as string;
   if (coding === 'gzip' || coding === 'x-gzip') return 'gzip';
-  if (coding === 'deflate') return 'deflate';
+  // `zlib` is the Collector's name for RFC 1950 data, which is what HTTP calls deflate.
+  if (coding === 'deflate' || coding === 'zlib') return 'deflate';
+  if (coding === 'zstd' && createZstdDecompress) return 'zstd';
   throw new UnsupportedEncodingError(coding);
 }
 
@@ -133,13 +145,19 @@ function isZlibHeader(first: Uint8Array): boolean {
 
 async function inflateInto(
   raw: AsyncGenerator<Uint8Array>,
-  encoding: 'gzip' | 'deflate',
+  encoding: Exclude<Encoding, 'identity'>,
   out: Collector,
 ): Promise<void> {
   const first = await raw.next();
   if (first.done) throw new InvalidBodyError(`empty ${encoding} body`);
   const inflater =
-    encoding === 'gzip' ? createGunzip() : isZlibHeader(first.value) ? createInflate() : createInflateRaw();
+    encoding === 'gzip'
+      ? createGunzip()
+      : encoding === 'zstd'
+        ? (createZstdDecompress as () => NodeJS.ReadWriteStream)()
+        : isZlibHeader(first.value)
+          ? createInflate()
+          : createInflateRaw();
   async function* replay(): AsyncGenerator<Uint8Array> {
     yield first.value as Uint8Array;
     yield* raw;

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
+import { createGzip, deflateRawSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   BodyBudgetExhaustedError,
@@ -57,12 +57,16 @@ describe('readRequestBody', () => {
     expect(Buffer.from(await readRequestBody(post(PAYLOAD)))).toEqual(PAYLOAD);
   });
 
-  it('undoes gzip, zlib deflate and raw deflate', async () => {
+  it('undoes gzip, zlib deflate, raw deflate and zstd', async () => {
     for (const [encoding, body] of [
       ['gzip', gzipSync(PAYLOAD)],
       ['x-gzip', gzipSync(PAYLOAD)],
       ['deflate', deflateSync(PAYLOAD)],
       ['deflate', deflateRawSync(PAYLOAD)],
+      // What an OTel Collector exporter sends with `compression: zlib` or `zstd`.
+      ['zlib', deflateSync(PAYLOAD)],
+      ['zstd', zstdCompressSync(PAYLOAD)],
+      ['ZSTD', zstdCompressSync(PAYLOAD)],
     ] as const) {
       const read = await readRequestBody(post(body, { 'content-encoding': encoding }));
       expect(Buffer.from(read).equals(PAYLOAD), encoding).toBe(true);
@@ -130,11 +134,13 @@ describe('readRequestBody', () => {
     expect(pulled()).toBeLessThan(chunks / 20);
   });
 
-  it('answers 415 for encodings other than gzip and deflate', async () => {
+  it('answers 415 for encodings other than gzip, deflate and zstd', async () => {
     const error = await readRequestBody(post(PAYLOAD, { 'content-encoding': 'br' })).catch((e: unknown) => e);
     expect(error).toEqual(new UnsupportedEncodingError('br'));
     expect((error as UnsupportedEncodingError).status).toBe(415);
-    expect((error as Error).message).toBe('unsupported Content-Encoding "br": use gzip, deflate or none');
+    expect((error as Error).message).toBe(
+      'unsupported Content-Encoding "br": use gzip, zstd, deflate or none',
+    );
     expect(() => parseContentEncoding('gzip, br')).toThrow(UnsupportedEncodingError);
     expect(parseContentEncoding('identity')).toBe('identity');
     expect(parseContentEncoding(undefined)).toBe('identity');

@@ -6,7 +6,7 @@
  * and what was shortened is said in the answer and visible in the row.
  */
 import { Buffer } from 'node:buffer';
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DECODE_LIMITS, truncationMarker } from '../../src/otlp/index.ts';
 import { OTHER_KEY, startTestCollector, TEST_KEY } from '../helpers/collector.ts';
@@ -131,6 +131,35 @@ describe('refused requests', () => {
     expect(peakGrowth).toBeLessThan(256 * 1024 * 1024);
   });
 
+  it('zstd and zlib bodies, as an OTel Collector exporter set to either sends them: stored', async () => {
+    for (const [encoding, compress] of [
+      ['zstd', zstdCompressSync],
+      ['zlib', deflateSync],
+    ] as const) {
+      const sent = freshSpan({ name: `sent with ${encoding}` });
+      const answer = await postTraces(url, compress(body('protobuf', [sent])), 'protobuf', {
+        key: TEST_KEY,
+        headers: { 'content-encoding': encoding },
+      });
+      expect(answer.status, encoding).toBe(200);
+      expect(await waitForTrace(collector.store, sent.traceId, 1, 'SpanName')).toEqual([
+        { SpanName: `sent with ${encoding}` },
+      ]);
+    }
+    const bomb = await postTraces(url, zstdCompressSync(Buffer.alloc(64 * 1024 * 1024)), 'protobuf', {
+      key: TEST_KEY,
+      headers: { 'content-encoding': 'zstd' },
+    });
+    expect(bomb.status).toBe(413);
+    expect(bomb.body.message).toBe(`decompressed zstd body exceeds the limit of ${MAX_DECOMPRESSED} bytes`);
+    const corrupt = await postTraces(url, Buffer.from('definitely not zstd'), 'json', {
+      key: TEST_KEY,
+      headers: { 'content-encoding': 'zstd' },
+    });
+    expect(corrupt.status).toBe(400);
+    expect(corrupt.body.message).toMatch(/^invalid zstd body: /);
+  });
+
   it('corrupt gzip: 400; unknown Content-Encoding: 415', async () => {
     const corrupt = await postTraces(url, Buffer.from('definitely not gzip'), 'json', {
       key: TEST_KEY,
@@ -145,7 +174,7 @@ describe('refused requests', () => {
     expect(brotli.status).toBe(415);
     expect(brotli.body).toEqual({
       code: 12,
-      message: 'unsupported Content-Encoding "br": use gzip, deflate or none',
+      message: 'unsupported Content-Encoding "br": use gzip, zstd, deflate or none',
     });
   });
 
