@@ -1,7 +1,7 @@
 /**
  * zod schemas for OTLP/JSON (the protobuf JSON mapping with OTLP's changes:
  * lowerCamelCase keys, hex trace/span ids, integer enums). Proto3 JSON allows
- * null for any field and int64 as string or number, so both are accepted.
+ * null for any field and integers as string or number, so both are accepted.
  *
  * Nested array/kvlist contents are left as `unknown` here: the converter
  * validates them level by level so it can stop at the depth limit instead of
@@ -84,7 +84,19 @@ export const keyValueSchema = z.object({
 });
 
 const attributes = z.array(keyValueSchema).nullish();
-const count = z.number().int().nonnegative().nullish();
+// uint32 and fixed32 (dropped counts, flags): proto3 JSON writes numbers
+// but lets a decimal string stand for one, and a decoder must take both.
+// The collector reads none of them; refusing one would lose the batch.
+const COUNT_ERROR = 'expected an unsigned integer (number or decimal string)';
+const count = z
+  .union(
+    [
+      z.number().int({ error: COUNT_ERROR }).nonnegative({ error: COUNT_ERROR }),
+      z.string().regex(/^[0-9]{1,10}$/, { error: COUNT_ERROR }),
+    ],
+    { error: COUNT_ERROR },
+  )
+  .nullish();
 
 const eventSchema = z.object({
   timeUnixNano: uint64.nullish(),

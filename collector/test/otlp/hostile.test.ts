@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { decodeTraceRequest, OtlpDecodeError } from '../../src/otlp/index.ts';
-import { jsonRequestObject, request, span, str, T0, type TestValue } from './requests.ts';
+import { jsonRequestObject, request, span, str, T0, type TestValue, TRACE_ID } from './requests.ts';
 
 const SPAN_PATH = 'resourceSpans[0].scopeSpans[0].spans';
 
@@ -361,6 +361,31 @@ describe('hostile JSON input', () => {
       scopeName: '',
     });
     expect(record?.attributes).toEqual({ n: 7, s: '-9223372036854775808', nan: Number.NaN, empty: null });
+  });
+
+  it('accepts uint32 and fixed32 fields (dropped counts, flags) as numbers or decimal strings', () => {
+    const asStrings = { droppedAttributesCount: '3', flags: '257' };
+    const body = jsonRequestObject([span()]) as {
+      resourceSpans: { resource?: object; scopeSpans: { spans: Record<string, unknown>[] }[] }[];
+    };
+    const first = body.resourceSpans[0];
+    if (!first) throw new Error('no resourceSpans');
+    first.resource = { attributes: [], droppedAttributesCount: '1' };
+    const sent = first.scopeSpans[0]?.spans[0] ?? {};
+    Object.assign(sent, asStrings, {
+      droppedEventsCount: 2,
+      droppedLinksCount: '0',
+      events: [{ timeUnixNano: T0.toString(), name: 'e', droppedAttributesCount: '4' }],
+      links: [{ traceId: TRACE_ID, spanId: 'bbbbbbbbbbbbbbbb', flags: '1', droppedAttributesCount: '5' }],
+    });
+    const result = decodeObject(body);
+    expect(result.spans).toHaveLength(1);
+    expect(result.rejectedSpans).toBe(0);
+    expect(() =>
+      decodeObject({ resourceSpans: [{ scopeSpans: [{ spans: [{ ...sent, flags: '-1' }] }] }] }),
+    ).toThrow(
+      'resourceSpans[0].scopeSpans[0].spans[0].flags: expected an unsigned integer (number or decimal string)',
+    );
   });
 
   it('counts lone surrogates and invalid UTF-8 bytes', () => {
