@@ -79,7 +79,7 @@ const startOptions = (): Option[] => [
     'OVERSIGHT_WAL_MAX_BYTES',
   ),
   new Option('--wal-retry-after-seconds <s>', 'Retry-After sent with 503 when the log is full').env(
-    'OVERSIGHT_WAL_RETRY_AFTER',
+    'OVERSIGHT_WAL_RETRY_AFTER_SECONDS',
   ),
   new Option('--max-body-bytes <bytes>', 'largest accepted request body').env('OVERSIGHT_MAX_BODY_BYTES'),
   new Option('--max-decompressed-bytes <bytes>', 'largest request body after gzip decompression').env(
@@ -102,7 +102,7 @@ const startOptions = (): Option[] => [
     'on SIGTERM, answer /readyz 503 and keep serving this long before closing the listener (default 0)',
   ).env('OVERSIGHT_SHUTDOWN_DELAY_MS'),
   new Option('--rate-limit-spans-per-second <n>', 'per-API-key span rate; 0 = unlimited').env(
-    'OVERSIGHT_RATE_LIMIT',
+    'OVERSIGHT_RATE_LIMIT_SPANS_PER_SECOND',
   ),
   new Option('--max-text-chars <n>', 'longest prompt/completion text kept per field').env(
     'OVERSIGHT_MAX_TEXT_CHARS',
@@ -179,6 +179,19 @@ const exportOptions = (): Option[] => [
   new Option('--out <file>', 'write JSONL here instead of stdout'),
   new Option('--no-mask-pii', 'keep PII in the exported text (masked by default)'),
 ];
+
+/**
+ * Every variable is OVERSIGHT_ and its flag, but these two were first named
+ * shorter; the old names are still read, the flag's name winning.
+ */
+const FORMER_VARIABLES: Record<string, string> = {
+  OVERSIGHT_RATE_LIMIT: 'OVERSIGHT_RATE_LIMIT_SPANS_PER_SECOND',
+  OVERSIGHT_WAL_RETRY_AFTER: 'OVERSIGHT_WAL_RETRY_AFTER_SECONDS',
+};
+for (const [former, current] of Object.entries(FORMER_VARIABLES)) {
+  const value = process.env[former];
+  if (value !== undefined && process.env[current] === undefined) process.env[current] = value;
+}
 
 function withStoreOptions(command: Command): Command {
   return addOptions(command, storeOptions());

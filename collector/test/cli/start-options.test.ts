@@ -35,5 +35,34 @@ describe('oversight start --help', () => {
         ),
     );
     expect(missing).toEqual([]);
+    // Each variable is OVERSIGHT_ and its flag, so the name an operator derives from the flag is read.
+    const misnamed = entries.flatMap((entry) => {
+      const flag = /^--([a-z-]+)/.exec(entry)?.[1] ?? '';
+      const variable = /env: ([A-Z_]+)\)/.exec(entry)?.[1];
+      const expected = `OVERSIGHT_${flag.toUpperCase().replaceAll('-', '_')}`;
+      return variable && !variable.startsWith('CLICKHOUSE_') && variable !== expected ? [variable] : [];
+    });
+    expect(misnamed).toEqual([]);
+  });
+});
+
+describe('start settings from the environment', () => {
+  const start = (env: Record<string, string>) =>
+    run(NODE, [SOURCE, CLI, 'start'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      timeout: 30_000,
+    }).catch((error: { code: number; stderr: string }) => error);
+
+  it.each([
+    ['OVERSIGHT_RATE_LIMIT_SPANS_PER_SECOND', 'rateLimitSpansPerSecond'],
+    ['OVERSIGHT_RATE_LIMIT', 'rateLimitSpansPerSecond'],
+    ['OVERSIGHT_WAL_RETRY_AFTER_SECONDS', 'walRetryAfterSeconds'],
+    ['OVERSIGHT_WAL_RETRY_AFTER', 'walRetryAfterSeconds'],
+  ])('%s is read (a bad value is refused at start, naming %s)', async (variable, key) => {
+    const failed = await start({ [variable]: 'lots' });
+    expect(failed).toMatchObject({ code: 1 });
+    expect(String((failed as { stderr: string }).stderr)).toContain(
+      `oversight: invalid configuration: ${key}: `,
+    );
   });
 });
