@@ -81,10 +81,13 @@ const startOptions = (): Option[] => [
   new Option('--wal-retry-after-seconds <s>', 'Retry-After sent with 503 when the log is full').env(
     'OVERSIGHT_WAL_RETRY_AFTER_SECONDS',
   ),
-  new Option('--max-body-bytes <bytes>', 'largest accepted request body').env('OVERSIGHT_MAX_BODY_BYTES'),
-  new Option('--max-decompressed-bytes <bytes>', 'largest request body after gzip decompression').env(
-    'OVERSIGHT_MAX_DECOMPRESSED_BYTES',
+  new Option('--max-body-bytes <bytes>', 'largest accepted request body as sent (default 16 MiB)').env(
+    'OVERSIGHT_MAX_BODY_BYTES',
   ),
+  new Option(
+    '--max-decompressed-bytes <bytes>',
+    'largest request body once its gzip, zstd or deflate is undone (default 64 MiB)',
+  ).env('OVERSIGHT_MAX_DECOMPRESSED_BYTES'),
   new Option(
     '--max-in-flight-bytes <bytes>',
     'request bodies held at once over every key (one key: half, or --max-decompressed-bytes); past it 503',
