@@ -81,7 +81,7 @@ const startOptions = (): Option[] => [
   new Option('--wal-retry-after-seconds <s>', 'Retry-After sent with 503 when the log is full').env(
     'OVERSIGHT_WAL_RETRY_AFTER_SECONDS',
   ),
-  new Option('--max-body-bytes <bytes>', 'largest accepted request body as sent (default 16 MiB)').env(
+  new Option('--max-body-bytes <bytes>', 'largest accepted request body as sent (default 20 MiB)').env(
     'OVERSIGHT_MAX_BODY_BYTES',
   ),
   new Option(

@@ -43,11 +43,16 @@ export const ConfigSchema = z.object({
   apiKeys: z.string().default(''),
   /** Accept requests without a key (project `default`): for the local demo only. */
   insecureDev: z.union([z.boolean(), z.stringbool()]).default(false),
+  /**
+   * The OTLP spec has clients keep bodies, before compression, to 20 MiB by
+   * default: a smaller limit answers such a batch 413, which it forbids them
+   * to retry, and the batch is lost.
+   */
   maxBodyBytes: z.coerce
     .number()
     .int()
     .positive()
-    .default(16 * 1024 ** 2),
+    .default(20 * 1024 ** 2),
   maxDecompressedBytes: z.coerce
     .number()
     .int()

@@ -35,4 +35,11 @@ describe('resolveConfig', () => {
     expect(blank.transformWorkers).toBeUndefined();
     expect(resolveConfig({ ttlDays: '0' as unknown as number }).ttlDays).toBe(0);
   });
+
+  it('takes by default the uncompressed 20 MiB body OTLP exporters may send, and its inflated form', () => {
+    // OTLP/HTTP: clients SHOULD keep a body, before compression, to 20 MiB, and MUST NOT retry a 413.
+    const { maxBodyBytes, maxDecompressedBytes } = resolveConfig();
+    expect(maxBodyBytes).toBeGreaterThanOrEqual(20 * 1024 ** 2);
+    expect(maxDecompressedBytes).toBeGreaterThanOrEqual(20 * 1024 ** 2);
+  });
 });
