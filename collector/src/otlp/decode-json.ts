@@ -62,8 +62,12 @@ function parseJson(body: Uint8Array, report: DecodeReport): unknown {
       `request holds more than ${maxValues} JSON objects, arrays and values (2 × maxMessages)`,
     );
   if (!isUtf8(buffer)) report.counts.invalidUtf8++;
+  const text = buffer.toString('utf8');
+  // A request without telemetry is a success (OTLP/HTTP), and an empty body
+  // carries none: it is the empty protobuf message's JSON twin.
+  if (text.trim() === '') return {};
   try {
-    return JSON.parse(buffer.toString('utf8'));
+    return JSON.parse(text);
   } catch (error) {
     throw new OtlpDecodeError(`invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -277,6 +277,13 @@ describe('hostile protobuf input', () => {
 
   it('decodes an empty body as an empty request', () => {
     expect(decodeTraceRequest(new Uint8Array(0), 'protobuf')).toMatchObject({ spans: [], rejectedSpans: 0 });
+    // OTLP/HTTP: a request that carries no telemetry SHOULD be answered with success, in JSON too.
+    for (const body of ['', ' \r\n'])
+      expect(decodeTraceRequest(Buffer.from(body), 'json')).toMatchObject({
+        spans: [],
+        rejectedSpans: 0,
+        errorMessage: '',
+      });
   });
 });
 
