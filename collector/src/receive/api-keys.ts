@@ -38,8 +38,11 @@ export function parseApiKeys(spec: string): Map<string, string> {
   if (!trimmed) return new Map();
   if (!trimmed.includes('=')) {
     // Inline keys always hold an '=': without one this can only be a file.
-    if (!existsSync(trimmed))
-      throw new Error(`API keys: "${trimmed}" is neither key=project pairs nor an existing key file`);
+    if (!existsSync(trimmed)) {
+      // Named only when it looks like a path: a lone key pasted here must not reach the log.
+      const named = /[/\\]|\.(ya?ml|json)$/i.test(trimmed) ? `"${trimmed}" ` : '';
+      throw new Error(`API keys: ${named}is neither key=project pairs nor an existing key file`);
+    }
     let document: unknown;
     try {
       document = parseYaml(readFileSync(trimmed, 'utf8'));
@@ -66,13 +69,19 @@ export function parseApiKeys(spec: string): Map<string, string> {
     return new Map(keys);
   }
   const keys = new Map<string, string>();
-  for (const pair of trimmed.split(',')) {
+  // Pairs are named by position, never by their text: it holds the key.
+  for (const [index, pair] of trimmed.split(',').entries()) {
+    // An empty pair is what a template leaves (`k=p,${MORE}` with MORE unset).
+    if (pair.trim() === '') continue;
     const at = pair.indexOf('=');
     const key = pair.slice(0, at).trim();
     const project = pair.slice(at + 1).trim();
-    if (at <= 0 || !project) throw new Error(`API keys: expected key=project, got "${pair.trim()}"`);
+    if (at <= 0 || !project) throw new Error(`API keys: pair ${index + 1} is not key=project`);
     if (key.length < MIN_KEY_CHARS)
-      throw new Error(`API keys: keys must be at least ${MIN_KEY_CHARS} characters`);
+      throw new Error(`API keys: keys must be at least ${MIN_KEY_CHARS} characters (pair ${index + 1})`);
+    // The same key for two projects would file one app's spans under the other's, silently.
+    if (keys.has(key) && keys.get(key) !== project)
+      throw new Error(`API keys: pair ${index + 1} gives a key already given for another project`);
     keys.set(key, project);
   }
   return keys;

@@ -39,6 +39,36 @@ describe('parseApiKeys', () => {
     expect(() => parseApiKeys(missing)).toThrow(
       `API keys: "${missing}" is neither key=project pairs nor an existing key file`,
     );
+    // A lone key pasted in its place is not echoed.
+    expect(() => parseApiKeys('sk-live-secret-key')).toThrow(
+      /^API keys: is neither key=project pairs nor an existing key file$/,
+    );
+  });
+
+  it('names a bad inline pair by position, never by its text, and skips empty ones', () => {
+    const attempt = (spec: string) => {
+      try {
+        parseApiKeys(spec);
+        return 'accepted';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(attempt('k3y-payments=payments,secret-key-two:search')).toBe(
+      'API keys: pair 2 is not key=project',
+    );
+    expect(attempt('k3y-payments=payments,tiny=search')).toBe(
+      'API keys: keys must be at least 8 characters (pair 2)',
+    );
+    // A template's unset part leaves an empty pair behind.
+    expect(parseApiKeys('k3y-payments=payments,, ')).toEqual(new Map([['k3y-payments', 'payments']]));
+  });
+
+  it('refuses one key given for two projects, which would file one app under the other', () => {
+    expect(() => parseApiKeys('shared-secret-key=payments,shared-secret-key=search')).toThrow(
+      /^API keys: pair 2 gives a key already given for another project$/,
+    );
+    expect(parseApiKeys('shared-secret-key=payments,shared-secret-key=payments').size).toBe(1);
   });
 
   it('names the file of a YAML error in one line, without the lines of keys around it', async () => {
