@@ -220,7 +220,10 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       if (closing) return { ready: false, reason: 'shutting down' };
       const health = ingest.health();
       if (!health.ready) return { ready: false, reason: health.reasons.join('; ') };
-      if (!(await store.ping())) return { ready: false, reason: 'ClickHouse does not answer' };
+      // Still ready: riding out a ClickHouse outage is what the log is for, and a balancer that
+      // took every replica out of rotation at once would turn the outage into lost spans.
+      if (!(await store.ping()))
+        return { ready: true, reason: 'ClickHouse does not answer; spans wait in the write-ahead log' };
       return { ready: true };
     },
     sql: { token: sqlToken, run: (query, format) => store.queryText(query, format, { readonly: true }) },

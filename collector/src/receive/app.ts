@@ -33,6 +33,7 @@ export interface AppDeps {
   ingest(projectId: string, spans: SpanRecord[], digest: string): Promise<'appended' | 'resent'>;
   /** Resolves once the feedback is durable (in the write-ahead log). */
   ingestFeedback(projectId: string, feedback: FeedbackEntry[]): Promise<void>;
+  /** Not ready: 503 with the reason. Ready with a reason: 200, degraded (ClickHouse down while the log absorbs the load). */
   readiness(): Promise<{ ready: boolean; reason?: string }>;
   /** Read-only SQL for `oversight sql` while this process holds the embedded data dir. */
   sql?: { token: string; run(query: string, format: string): Promise<string> };
@@ -65,7 +66,8 @@ export function createApp(deps: AppDeps) {
 
   app.get('/readyz', async (c) => {
     const { ready, reason } = await deps.readiness();
-    return ready ? c.text('ready') : c.text(`not ready: ${reason ?? 'unknown'}`, 503);
+    if (!ready) return c.text(`not ready: ${reason ?? 'unknown'}`, 503);
+    return c.text(reason ? `ready (degraded: ${reason})` : 'ready');
   });
 
   app.get('/metrics', async (c) => {

@@ -6,7 +6,7 @@ import { countsById, metricValue, postSpans, spanBatch } from './spans.ts';
 /**
  * ClickHouse goes away under a running collector (server backend, real HTTP,
  * through a proxy the test cuts): the collector keeps acknowledging into its
- * log, says so on /readyz and /metrics, and once ClickHouse is back every
+ * log, says so on /readyz (still ready: degraded) and /metrics, and once ClickHouse is back every
  * acknowledged span is written exactly once.
  */
 const DATABASE = `faults_outage_${process.pid}`;
@@ -54,8 +54,9 @@ describe('ClickHouse outage', () => {
       REQUESTS * SPANS_PER_REQUEST,
     );
     const readyz = await fetch(`${stack.collector.url}/readyz`);
-    expect(readyz.status).toBe(503);
-    expect(await readyz.text()).toMatch(/ClickHouse|store unavailable/);
+    // Still in rotation: the log is taking the load.
+    expect(readyz.status).toBe(200);
+    expect(await readyz.text()).toMatch(/^ready \(degraded: ClickHouse does not answer/);
     expect((await rowsFor('otel_traces', 'SpanId', ids)).size).toBe(0);
 
     await stack.proxy.restore();
