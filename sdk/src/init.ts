@@ -220,7 +220,12 @@ export function oversightSpanProcessor(
 export function oversightInstrumentations(options: InitOptions = {}): Instrumentation[] {
   try {
     const opts = { ...contentOptionsFromEnv(), ...stripUndefined(options) };
-    return createInstrumentations(opts, new ContentPolicy(opts), new PriceTable(opts.prices ?? {}));
+    const content = new ContentPolicy(opts);
+    const prices = new PriceTable(opts.prices ?? {});
+    // Without init() these options are the app's only say: the RAG helpers, guard() and other
+    // libraries' spans (the AI SDK's) read the same policy and prices. After init(), its own stay.
+    if (!current) setDefaultTelemetry({ content, prices });
+    return createInstrumentations(opts, content, prices);
   } catch (error) {
     // Bad options (prices that do not validate) must not fail the app's own SDK setup.
     diagnoseOnce(
