@@ -59,7 +59,7 @@ export const ConfigSchema = z.object({
     .positive()
     .default(64 * 1024 ** 2),
   /**
-   * Bytes the trace bodies being read at once may hold in all, over every
+   * Bytes the trace and feedback bodies being read at once may hold in all, over every
    * key; past it a body is refused with 503 and Retry-After. At least
    * `maxDecompressedBytes`, or the largest body allowed could never pass.
    */

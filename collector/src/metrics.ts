@@ -22,7 +22,7 @@ export interface MetricsSource {
   queueDepth: number;
   walBytes: number;
   storeHealthy: boolean;
-  /** Bytes of trace bodies being read or answered now (`--max-in-flight-bytes` bounds it). */
+  /** Bytes of trace and feedback bodies being read or answered now (`--max-in-flight-bytes` bounds it). */
   inFlightBodyBytes: number;
 }
 
@@ -53,7 +53,7 @@ export function createMetrics(): CollectorMetrics {
   });
   new Gauge({
     name: 'oversight_in_flight_body_bytes',
-    help: 'Bytes of trace request bodies being read or answered now',
+    help: 'Bytes of trace and feedback request bodies being read or answered now',
     registers: [registry],
     collect() {
       this.set(source().inFlightBodyBytes);

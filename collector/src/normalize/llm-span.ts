@@ -93,7 +93,7 @@ export interface LlmSpan {
   cacheReadInputTokens: number | null;
   cacheCreationInputTokens: number | null;
   reasoningOutputTokens: number | null;
-  /** USD, when the emitter reported it or the collector could price it. */
+  /** USD, when the emitter reported it (the Oversight SDK prices its spans; the collector prices nothing). */
   costUsd: number | null;
   finishReasons: string[];
   /** Time to first token/chunk of a streamed response, milliseconds. */
