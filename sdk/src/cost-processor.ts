@@ -40,9 +40,21 @@ const CLIENT_SCOPES: ReadonlySet<string> = new Set(Object.values(CLIENT_INSTRUME
 export class CostSpanProcessor implements SpanProcessor {
   /** Our client-call spans still open, by span id. */
   readonly #openCalls = new Set<string>();
+  /**
+   * Other libraries' spans begun inside one of our client-call spans, by span id. Told
+   * at their start: the Anthropic SDK ends its own span after ours (it ends it once the
+   * body is parsed, which is when ours ends too, and after a stream's last chunk).
+   */
+  readonly #underCalls = new Set<string>();
 
   onStart(span: Span, _parentContext: Context): void {
-    if (CLIENT_SCOPES.has(span.instrumentationScope.name)) this.#openCalls.add(span.spanContext().spanId);
+    const scope = span.instrumentationScope.name;
+    if (CLIENT_SCOPES.has(scope)) this.#openCalls.add(span.spanContext().spanId);
+    else if (!scope.startsWith(OWN_SCOPE)) {
+      const parent = span.parentSpanContext?.spanId;
+      if (parent !== undefined && this.#openCalls.has(parent))
+        this.#underCalls.add(span.spanContext().spanId);
+    }
   }
 
   onEnd(span: ReadableSpan): void {
@@ -50,14 +62,13 @@ export class CostSpanProcessor implements SpanProcessor {
       this.#openCalls.delete(span.spanContext().spanId);
       return;
     }
+    // A client library's own span of a call we already priced (the Anthropic SDK's, kept with
+    // `nativeSpans`): the same call, so its cost is counted once.
+    if (this.#underCalls.delete(span.spanContext().spanId)) return;
     // An ended span's attributes are still its own object: the exporter reads what is added here.
     const a = span.attributes as Record<string, unknown>;
     if (!MODEL_CALLS.has(a[C.ATTR_GEN_AI_OPERATION_NAME]) || a[C.ATTR_OVERSIGHT_USAGE_COST_USD] !== undefined)
       return;
-    // A client library's own span of a call we already priced (the Anthropic SDK's, kept with
-    // `nativeSpans`): the same call, so its cost is counted once.
-    const parent = span.parentSpanContext?.spanId;
-    if (parent !== undefined && this.#openCalls.has(parent)) return;
     try {
       const inputTokens = count(a[C.ATTR_GEN_AI_USAGE_INPUT_TOKENS]);
       const outputTokens = count(a[C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]);

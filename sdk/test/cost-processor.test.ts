@@ -1,9 +1,19 @@
+import Anthropic from '@anthropic-ai/sdk';
 import { context, trace } from '@opentelemetry/api';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
+import { instrument } from '../src/instrumentation/instrument.ts';
 import { initForTest } from './helpers.ts';
 
 const { handle, exporter } = initForTest();
-afterAll(() => handle.shutdown());
+let mock: MockLlm;
+beforeAll(async () => {
+  mock = await startMockLlm();
+});
+afterAll(async () => {
+  await handle.shutdown();
+  await mock.close();
+});
 
 /** A model call as another library records it: GenAI attributes, token counts, no cost. */
 const call = {
@@ -30,5 +40,43 @@ describe('CostSpanProcessor', () => {
       .filter((s) => s.instrumentationScope.name === '@anthropic-ai/sdk')
       .map((s) => s.attributes['oversight.usage.cost_usd']);
     expect(costs).toEqual([undefined, (1_000 * 1 + 100 * 5) / 1e6]);
+  });
+
+  it('prices a real client call once when the client traces itself too', async () => {
+    // The Anthropic SDK's own spans, switched on by the app (as nativeSpans does): they end after ours.
+    const before = process.env.ANTHROPIC_OPEN_TELEMETRY;
+    process.env.ANTHROPIC_OPEN_TELEMETRY = 'true';
+    let client: Anthropic;
+    try {
+      client = instrument(new Anthropic({ apiKey: 'sk-ant-test', baseURL: mock.url, maxRetries: 0 }));
+    } finally {
+      if (before === undefined) delete process.env.ANTHROPIC_OPEN_TELEMETRY;
+      else process.env.ANTHROPIC_OPEN_TELEMETRY = before;
+    }
+    exporter.reset();
+    await client.messages.create({
+      model: 'claude-haiku-4-5',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const stream = await client.messages.create({
+      model: 'claude-haiku-4-5',
+      max_tokens: 50,
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    for await (const _ of stream) {
+      // read to the end
+    }
+    const spans = exporter.getFinishedSpans();
+    const native = spans.filter((s) => s.name === 'anthropic.messages.create');
+    const ours = spans.filter((s) => s.instrumentationScope.name === '@oversight/instrumentation-anthropic');
+    expect([native.length, ours.length]).toEqual([2, 2]);
+    expect(native.map((s) => s.attributes['gen_ai.usage.input_tokens'])).toEqual([
+      expect.any(Number),
+      expect.any(Number),
+    ]);
+    expect(native.map((s) => s.attributes['oversight.usage.cost_usd'])).toEqual([undefined, undefined]);
+    expect(ours.map((s) => typeof s.attributes['oversight.usage.cost_usd'])).toEqual(['number', 'number']);
   });
 });
