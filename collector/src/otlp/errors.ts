@@ -30,11 +30,22 @@ export class BodyTooLargeError extends OtlpRequestError {
   }
 }
 
-/** Content-Encoding other than identity, gzip, deflate (zlib) or zstd (415). */
+/**
+ * Content-Encoding other than identity, gzip, deflate (zlib) or zstd (415).
+ * `zstd: false` on a Node without zstd (before 22.15): the answer then names
+ * only the codings this process takes, not one it just refused.
+ */
 export class UnsupportedEncodingError extends OtlpRequestError {
   readonly encoding: string;
-  constructor(encoding: string) {
-    super(`unsupported Content-Encoding "${encoding}": use gzip, zstd, deflate or none`, 415);
+  constructor(encoding: string, { zstd = true }: { zstd?: boolean } = {}) {
+    const why =
+      !zstd && encoding === 'zstd'
+        ? ` (this collector runs on Node ${process.versions.node}, which has no zstd; Node 22.15+ has)`
+        : '';
+    super(
+      `unsupported Content-Encoding "${encoding}"${why}: use ${zstd ? 'gzip, zstd, deflate' : 'gzip, deflate'} or none`,
+      415,
+    );
     this.encoding = encoding;
   }
 }

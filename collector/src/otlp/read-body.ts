@@ -62,19 +62,22 @@ const createZstdDecompress = (zlib as { createZstdDecompress?: () => NodeJS.Read
  * can be set to zstd or zlib too (its `compression` setting, sent as the
  * header's value), and a 415 makes them drop the batch.
  */
-export function parseContentEncoding(header: string | null | undefined): Encoding {
+export function parseContentEncoding(
+  header: string | null | undefined,
+  zstd = createZstdDecompress !== undefined,
+): Encoding {
   const codings = (header ?? '')
     .split(',')
     .map((coding) => coding.trim().toLowerCase())
     .filter((coding) => coding !== '' && coding !== 'identity');
   if (codings.length === 0) return 'identity';
-  if (codings.length > 1) throw new UnsupportedEncodingError(codings.join(', '));
+  if (codings.length > 1) throw new UnsupportedEncodingError(codings.join(', '), { zstd });
   const coding = codings[0] as string;
   if (coding === 'gzip' || coding === 'x-gzip') return 'gzip';
   // `zlib` is the Collector's name for RFC 1950 data, which is what HTTP calls deflate.
   if (coding === 'deflate' || coding === 'zlib') return 'deflate';
-  if (coding === 'zstd' && createZstdDecompress) return 'zstd';
-  throw new UnsupportedEncodingError(coding);
+  if (coding === 'zstd' && zstd) return 'zstd';
+  throw new UnsupportedEncodingError(coding, { zstd });
 }
 
 function tooLarge(what: string, limit: number): BodyTooLargeError {

@@ -146,6 +146,25 @@ describe('readRequestBody', () => {
     expect(parseContentEncoding(undefined)).toBe('identity');
   });
 
+  it('on a Node without zstd (22.12–22.14) refuses it without telling the client to send zstd', () => {
+    // What an OTel Collector set to `compression: zstd` logs when its batch is dropped for good.
+    const refused = (() => {
+      try {
+        parseContentEncoding('zstd', false);
+      } catch (error) {
+        return error as UnsupportedEncodingError;
+      }
+      return undefined;
+    })();
+    expect(refused).toBeInstanceOf(UnsupportedEncodingError);
+    expect(refused?.status).toBe(415);
+    expect(refused?.message).toMatch(
+      /^unsupported Content-Encoding "zstd" \(.*Node 22\.15\+.*\): use gzip, deflate or none$/,
+    );
+    expect(() => parseContentEncoding('br', false)).toThrow('"br": use gzip, deflate or none');
+    expect(parseContentEncoding('gzip', false)).toBe('gzip');
+  });
+
   it('answers 400 for a corrupt or truncated gzip body', async () => {
     const corrupt = await readRequestBody(post(PAYLOAD, { 'content-encoding': 'gzip' })).catch(
       (e: unknown) => e,
