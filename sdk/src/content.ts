@@ -22,11 +22,11 @@ export interface ContentOptions {
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 32_000;
 const WITHHELD = '[oversight: content withheld]';
-/** Longer than any one item redact() or the masker replaces (an email, a card, an address line). */
+/** Longer than any one item the masker replaces (an email, a card, an address line). */
 const ITEM_MAX = 128;
 /**
  * Read past the cap: an item the cap would split is seen whole, and what
- * redact() and the masker shrink (a tag shorter than what it replaced) still
+ * the masker shrinks (a tag shorter than what it replaced) still
  * leaves the cap's worth before the end the slice may have split.
  */
 const CUT_MARGIN = 2 * ITEM_MAX;
@@ -56,13 +56,8 @@ export class ContentPolicy {
   text(raw: string): { text: string; truncated: boolean } {
     if (this.#withhold) return { text: WITHHELD, truncated: false };
     let text = raw;
-    // What lies past the cap is thrown away: cut it before redact() and the masker
-    // read it (the PII masker's cost grows faster than the text, ≈ 0.3 s for 200k
-    // characters on the request path). The margin lets them see whole an item the
-    // cut would split; the final cut then leaves out the margin's unread end.
-    const window = this.maxLength + CUT_MARGIN;
-    const sliced = (this.#redact !== undefined || this.#mask !== undefined) && text.length > window;
-    if (sliced) text = text.slice(0, window);
+    // redact() sees the whole text: the app's rule may need all of it (a secret block
+    // whose end lies past the cap, a JSON document), and what it keeps is its call.
     if (this.#redact) {
       try {
         const out = this.#redact(text);
@@ -72,6 +67,13 @@ export class ContentPolicy {
         return { text: WITHHELD, truncated: false };
       }
     }
+    // What lies past the cap is thrown away: cut it before the masker reads it (its
+    // cost grows faster than the text, ≈ 0.3 s for 200k characters on the request
+    // path). The margin lets it see whole an item the cut would split; the final cut
+    // then leaves out the margin's unread end.
+    const window = this.maxLength + CUT_MARGIN;
+    const sliced = this.#mask !== undefined && text.length > window;
+    if (sliced) text = text.slice(0, window);
     if (this.#mask) {
       try {
         text = this.#mask(text);

@@ -1,11 +1,12 @@
 import type { Evidence, TextScorer } from '@oversight/scorers';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import { ContentPolicy, maskWith } from '../src/content.ts';
 import { instrument } from '../src/instrumentation/instrument.ts';
 import { capturePolicyValue } from '../src/rag/capture.ts';
 import { silenceDiagnostics } from '../src/safe.ts';
+import { loadScorers } from '../src/scorers-loader.ts';
 import { initForTest, only } from './helpers.ts';
 
 let mock: MockLlm;
@@ -169,22 +170,39 @@ describe('PII masking', () => {
     expect(maskWith(fake)(text)).toBe('id [US_SSN] and [PERSON] here');
   });
 
-  it('hands redact and the masker no more than the cap keeps, plus a margin', () => {
+  it('hands the masker no more than the cap keeps, plus a margin', () => {
+    const scorer = loadScorers().piiScorer;
     const seen: number[] = [];
-    const policy = new ContentPolicy({
-      maxContentLength: 1_000,
-      redact: (t) => {
-        seen.push(t.length);
-        return t;
-      },
+    const score = vi.spyOn(scorer, 'score').mockImplementation((t: string) => {
+      seen.push(t.length);
+      return { score: 0, evidence: [] } as unknown as ReturnType<TextScorer['score']>;
     });
-    // A retrieved context far past the cap: what lies past it is never read.
-    const out = policy.text('x'.repeat(1_000_000));
-    expect(seen).toEqual([1_256]);
-    expect(out).toEqual({ text: 'x'.repeat(1_000), truncated: true });
-    // Just past the cap, or under it: read whole, cut as before.
-    expect(policy.text('y'.repeat(1_100))).toEqual({ text: 'y'.repeat(1_000), truncated: true });
-    expect(policy.text('z'.repeat(999))).toEqual({ text: 'z'.repeat(999), truncated: false });
+    try {
+      const policy = new ContentPolicy({ maxContentLength: 1_000, maskPii: true });
+      // A retrieved context far past the cap: what lies past it is never masked.
+      const out = policy.text('x'.repeat(1_000_000));
+      expect(seen).toEqual([1_256]);
+      expect(out).toEqual({ text: 'x'.repeat(1_000), truncated: true });
+      // Just past the cap, or under it: read whole, cut as before.
+      expect(policy.text('y'.repeat(1_100))).toEqual({ text: 'y'.repeat(1_000), truncated: true });
+      expect(policy.text('z'.repeat(999))).toEqual({ text: 'z'.repeat(999), truncated: false });
+    } finally {
+      score.mockRestore();
+    }
+  });
+
+  it('hands redact() the whole text: its rule may need what lies past the cap', () => {
+    // A secret block that begins before the cap and ends far past it.
+    const redact = (t: string) => t.replace(/<secret>[\s\S]*?<\/secret>/g, '[secret]');
+    const text = `${'a'.repeat(950)}<secret>${'k'.repeat(5_000)}</secret> tail`;
+    for (const maskPii of [false, true]) {
+      silenceDiagnostics();
+      const policy = new ContentPolicy({ maxContentLength: 1_000, redact, maskPii });
+      silenceDiagnostics(false);
+      const out = policy.text(text);
+      expect(out.text).toBe(`${'a'.repeat(950)}[secret] tail`);
+      expect(out.truncated).toBe(false);
+    }
   });
 
   it('masks an email the cap would split: the masker reads past the cap', () => {
