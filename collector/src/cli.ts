@@ -183,6 +183,13 @@ const exportOptions = (): Option[] => [
   new Option('--no-mask-pii', 'keep PII in the exported text (masked by default)'),
 ];
 
+// A blank variable is an unset one (what `X: ${X:-}` in a compose file hands
+// over), before commander sees it: it checks a variable's value against the
+// flag's choices and would stop the start on '', and the config's own
+// blank-as-unset comes after that.
+for (const [name, value] of Object.entries(process.env))
+  if (/^(OVERSIGHT|CLICKHOUSE)_/.test(name) && value?.trim() === '') delete process.env[name];
+
 /**
  * Every variable is OVERSIGHT_ and its flag, but these two were first named
  * shorter; the old names are still read, the flag's name winning.

@@ -65,4 +65,15 @@ describe('start settings from the environment', () => {
       `oversight: invalid configuration: ${key}: `,
     );
   });
+
+  it('reads a blank variable as unset: no choices error, and a former name still applies', async () => {
+    // A compose file's `OVERSIGHT_TOPICS_EMBEDDER: ${EMBEDDER:-}` left out: the default, not a refusal.
+    const blankChoice = await start({ OVERSIGHT_TOPICS_EMBEDDER: '' });
+    expect(String((blankChoice as { stderr: string }).stderr)).toContain('oversight: no API keys configured');
+    // The new name left blank does not hide the old one's value.
+    const former = await start({ OVERSIGHT_RATE_LIMIT_SPANS_PER_SECOND: ' ', OVERSIGHT_RATE_LIMIT: 'lots' });
+    expect(String((former as { stderr: string }).stderr)).toContain(
+      'oversight: invalid configuration: rateLimitSpansPerSecond: ',
+    );
+  });
 });
