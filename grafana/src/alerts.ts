@@ -99,9 +99,12 @@ ORDER BY project_id, topic`;
  * A real backlog in the collector's write-ahead log that keeps growing, or
  * that has filled the log: a full log stops growing (appends are refused with
  * 503, counted as log_full rejections), which is when the alert matters most.
+ * `without (reason)`, not `by (job, instance)`: `and` matches every label, and
+ * a target with more of them (Kubernetes' namespace and pod, an `env` added
+ * by relabelling) would never match a full log's refusals.
  */
 export const BACKLOG_EXPR =
-  'oversight_queue_depth > 100 and (deriv(oversight_wal_bytes[15m]) > 0 or sum by (job, instance) (increase(oversight_spans_rejected_total{reason="log_full"}[15m])) > 0)';
+  'oversight_queue_depth > 100 and (deriv(oversight_wal_bytes[15m]) > 0 or sum without (reason) (increase(oversight_spans_rejected_total{reason="log_full"}[15m])) > 0)';
 
 /** The collector's scrape job in deploy/prometheus/prometheus.yml. */
 export const COLLECTOR_JOB = 'oversight-collector';

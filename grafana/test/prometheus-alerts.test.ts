@@ -40,20 +40,24 @@ const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
 
 // As deploy/prometheus/prometheus.yml scrapes the collector.
 const LABELS = `job="${COLLECTOR_JOB}", instance="collector:4318"`;
-const FIRING = [{ exp_labels: { job: COLLECTOR_JOB, instance: 'collector:4318' } }];
+const FIRING_LABELS = { job: COLLECTOR_JOB, instance: 'collector:4318' };
 
 interface Scenario {
   rule: string;
+  /** Target labels beyond job and instance (Kubernetes' namespace, a relabelled env). */
+  extraLabels?: Record<string, string>;
   /** Series name (with any extra labels) → samples, one a minute, in promtool's `a+bxN` notation. */
   series: Record<string, string>;
   /** Minute → whether the rule's condition holds then. */
   expect: Record<number, boolean>;
 }
 
-const withLabels = (name: string) =>
-  name.includes('{') ? name.replace('{', `{${LABELS}, `) : `${name}{${LABELS}}`;
-
 function promtool(s: Scenario): { ok: boolean; output: string } {
+  const extra = Object.entries(s.extraLabels ?? {}).map(([k, v]) => `, ${k}="${v}"`);
+  const labels = `${LABELS}${extra.join('')}`;
+  const withLabels = (name: string) =>
+    name.includes('{') ? name.replace('{', `{${labels}, `) : `${name}{${labels}}`;
+  const alerts = [{ exp_labels: { ...FIRING_LABELS, ...s.extraLabels } }];
   const dir = mkdtempSync(join(tmpdir(), 'oversight-promtool-'));
   try {
     writeFileSync(
@@ -73,7 +77,7 @@ function promtool(s: Scenario): { ok: boolean; output: string } {
             alert_rule_test: Object.entries(s.expect).map(([minute, firing]) => ({
               eval_time: `${minute}m`,
               alertname: 'Backlog',
-              exp_alerts: firing ? FIRING : [],
+              exp_alerts: firing ? alerts : [],
             })),
           },
         ],
@@ -123,6 +127,21 @@ describe.skipIf(!hasPromtool)('collector backlog alert (promtool)', () => {
     // Full after 20 minutes: the size stays at the cap and every append is refused (503).
     const run = promtool({
       rule: BACKLOG,
+      series: {
+        oversight_queue_depth: '0+30x20 600x60',
+        oversight_wal_bytes: '0+50000000x20 1000000000x60',
+        'oversight_spans_rejected_total{reason="log_full"}': '_x20 0+40x60',
+      },
+      expect: { 15: true, 50: true, 80: true },
+    });
+    expect(run.ok, run.output).toBe(true);
+  });
+
+  it('keeps firing for a full log when the target carries more labels than job and instance', () => {
+    // Scraped through Kubernetes service discovery: namespace and pod come along.
+    const run = promtool({
+      rule: BACKLOG,
+      extraLabels: { namespace: 'observability', pod: 'collector-0' },
       series: {
         oversight_queue_depth: '0+30x20 600x60',
         oversight_wal_bytes: '0+50000000x20 1000000000x60',
