@@ -198,6 +198,28 @@ describe('OversightCallbackHandler', () => {
     expect(handler.openRuns).toBe(MAX_OPEN_RUNS - abandoned.length);
   });
 
+  it('at the cap ends abandoned runs, not a long agent run that started before them', () => {
+    const handler = new OversightCallbackHandler();
+    handler.handleChainStart({ id: ['Agent'] }, {}, 'agent');
+    handler.handleChainStart({ id: ['Step'] }, {}, 'step-1', 'agent');
+    for (let i = 0; i < MAX_OPEN_RUNS - 2; i++)
+      handler.handleChainStart({ id: ['Abandoned'] }, {}, `lost-${i}`);
+    // The agent goes on working: a step ends, the next starts and ends.
+    handler.handleChainEnd({}, 'step-1');
+    handler.handleChainStart({ id: ['Step'] }, {}, 'step-2', 'agent');
+    handler.handleChainEnd({}, 'step-2');
+    // More broken-off streams arrive at the cap.
+    for (let i = 0; i < 5; i++) handler.handleChainStart({ id: ['Abandoned'] }, {}, `later-${i}`);
+    expect(spans().filter((s) => s.name === 'invoke_workflow Agent')).toHaveLength(0);
+    handler.handleChainStart({ id: ['Step'] }, {}, 'step-3', 'agent');
+    handler.handleChainEnd({}, 'step-3');
+    handler.handleChainEnd({}, 'agent');
+    const agent = named('invoke_workflow Agent');
+    const steps = spans().filter((s) => s.name === 'invoke_workflow Step');
+    expect(steps.map((s) => s.parentSpanContext?.spanId)).toEqual(Array(3).fill(agent.spanContext().spanId));
+    expect(spans().filter((s) => s.name === 'invoke_workflow Abandoned').length).toBeGreaterThan(0);
+  });
+
   it('turns a RAG chain into a workflow with retrieval and chat children', async () => {
     const handler = new OversightCallbackHandler();
     const answer = await ragChain().invoke('How do I reset my password?', { callbacks: [handler] });

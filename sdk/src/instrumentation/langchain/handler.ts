@@ -41,6 +41,8 @@ interface Run {
   startedAt: number;
   /** Epoch ms of the run's last callback: an abandoned run's span ends there. */
   lastSeenAt: number;
+  /** The run it runs in, kept active while this one is. */
+  parentRunId?: string;
   firstTokenSeen: boolean;
   /** A model run's requested model, priced when the answer names none. */
   model?: string;
@@ -128,7 +130,27 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
 
   #parentContext(parentRunId: string | undefined): Context {
     const parent = parentRunId === undefined ? undefined : this.#runs.get(parentRunId);
+    if (parent) this.#touch(parentRunId);
     return parent?.ctx ?? context.active();
+  }
+
+  /**
+   * A run whose child starts or ends is alive, and so are the runs it runs in:
+   * each moves to the young end of the map, so that at the cap the runs that
+   * give way are those nothing happened in for longest (abandoned ones), not
+   * a long agent run that merely started first.
+   */
+  #touch(runId: string | undefined): void {
+    const now = Date.now();
+    // Bounded: a cycle of run ids from a misbehaving caller cannot hold the callback.
+    for (let depth = 0; runId !== undefined && depth < 64; depth++) {
+      const run = this.#runs.get(runId);
+      if (!run) return;
+      this.#runs.delete(runId);
+      this.#runs.set(runId, run);
+      run.lastSeenAt = now;
+      runId = run.parentRunId;
+    }
   }
 
   #start(
@@ -139,8 +161,9 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     attributes: Attributes,
     model?: string,
   ): void {
-    this.#makeRoom();
+    // The parent first: looking it up marks it alive, so making room does not end it.
     const parentCtx = this.#parentContext(parentRunId);
+    this.#makeRoom();
     const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes }, parentCtx);
     this.#runs.set(runId, {
       span,
@@ -148,25 +171,29 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
       startedAt: performance.now(),
       lastSeenAt: Date.now(),
       firstTokenSeen: false,
+      ...(parentRunId !== undefined ? { parentRunId } : {}),
       ...(model ? { model } : {}),
     });
   }
 
   #passThrough(runId: string, parentRunId: string | undefined): void {
+    const ctx = this.#parentContext(parentRunId);
     this.#makeRoom();
     this.#runs.set(runId, {
       span: undefined,
-      ctx: this.#parentContext(parentRunId),
+      ctx,
       startedAt: performance.now(),
       lastSeenAt: Date.now(),
       firstTokenSeen: false,
+      ...(parentRunId !== undefined ? { parentRunId } : {}),
     });
   }
 
   /**
-   * At the cap, the oldest open runs (the map keeps start order) give way to
-   * the new one: those are the abandoned ones, and refusing new runs instead
-   * would stop tracing for good once enough streams were broken off.
+   * At the cap, the least recently active open runs (the map's order, see
+   * `#touch`) give way to the new one: those are the abandoned ones, and
+   * refusing new runs instead would stop tracing for good once enough streams
+   * were broken off.
    */
   #makeRoom(): void {
     while (this.#runs.size >= MAX_OPEN_RUNS) {
@@ -182,6 +209,7 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     const run = this.#runs.get(runId);
     if (!run) return;
     this.#runs.delete(runId);
+    this.#touch(run.parentRunId);
     if (!run.span) return;
     try {
       describe?.(run.span, run);
@@ -196,6 +224,7 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     const run = this.#runs.get(runId);
     if (!run) return;
     this.#runs.delete(runId);
+    this.#touch(run.parentRunId);
     if (!run.span) return;
     recordError(run.span, err);
     run.span.end();
