@@ -177,8 +177,9 @@ export function pairGenerations(
     }
     return question;
   };
-  const asked = new Map<string, string>();
-  for (const s of spans) if (isGeneration(s)) asked.set(s.spanId, ask(lastUserOf(s)));
+  const asked = new Map<string, { question: string; users: number }>();
+  for (const s of spans)
+    if (isGeneration(s)) asked.set(s.spanId, { question: ask(lastUserOf(s)), users: userCountOf(s) });
   const out: GenerationPair[] = [];
   for (const gen of spans) {
     if (!isGeneration(gen)) continue;
@@ -410,25 +411,35 @@ function askedIn(message: string): string {
 }
 
 const lastUserOf = (span: LlmSpan) => span.inputMessages.findLast((m) => m.role === 'user')?.content ?? '';
+const userCountOf = (span: LlmSpan) => span.inputMessages.filter((m) => m.role === 'user').length;
 
 /**
  * `asked`: what each generation of the trace asks (`askedIn` its last user
- * message), so the generations of an earlier turn of `gen`'s conversation,
- * whose question is among its earlier messages, are told apart. `ask`:
+ * message) and after how many user messages, so the generations of an
+ * earlier turn of `gen`'s conversation, whose question is among its earlier
+ * messages (and, for the same question asked again, which read fewer of
+ * them: the agent's steps of the new turn are not earlier ones), are told
+ * apart. `ask`:
  * `askedIn`, read once per message of the trace.
  */
 function pairOne(
   gen: LlmSpan,
   byId: Map<string, LlmSpan>,
   tree: Tree,
-  asked: ReadonlyMap<string, string>,
+  asked: ReadonlyMap<string, { question: string; users: number }>,
   ask: (message: string) => string,
 ): GenerationPair {
   const users = gen.inputMessages.filter((m) => m.role === 'user');
   const lastUser = users[users.length - 1]?.content ?? '';
   const before = new Set(users.slice(0, -1).map((m) => ask(m.content)));
   before.delete('');
-  const earlierTurn = (g: LlmSpan) => before.has(asked.get(g.spanId) ?? '');
+  const question = ask(lastUser);
+  const earlierTurn = (g: LlmSpan) => {
+    const of = asked.get(g.spanId);
+    if (of === undefined || !before.has(of.question)) return false;
+    // Asked again: only a call that read fewer messages answered it before.
+    return of.question !== question || of.users < users.length;
+  };
   const earlier = users
     .slice(Math.max(0, users.length - 1 - EARLIER_MESSAGES), -1)
     .map((m) => ask(m.content))
@@ -436,7 +447,7 @@ function pairOne(
     .reverse();
   const pair: GenerationPair = {
     spanId: gen.spanId,
-    question: ask(lastUser),
+    question,
     ...(earlier.length > 0 && { earlier }),
     answer: answerOf(gen),
     context: [],

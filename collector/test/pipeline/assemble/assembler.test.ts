@@ -532,6 +532,33 @@ describe('pairing rules', () => {
     expect(g2).toMatchObject({ context: [DOCS[0], SHIPPING], contextSpanIds: ['rr1', 'r2'] });
   });
 
+  it('a question asked again: the agent steps of the new turn share its search, not the old turn’s', () => {
+    // root ─┬─ retrieve r1, chat g1 (turn 1)
+    //       └─ retrieve r2, chat g2a (plans), chat g2b (answers): turn 2 asks the same again
+    const spans = [
+      retr(s('root', '', 0, 1000), []),
+      retr(s('r1', 'root', 10, 20), ['Gift cards are not refundable.']),
+      turn(s('g1', 'root', 30, 90), [QUESTION], 'Gift cards are not refundable.'),
+      retr(s('r2', 'root', 100, 105), [DOCS[0] as string]),
+      turn(s('g2a', 'root', 110, 150), [QUESTION, QUESTION], 'Let me check the refund policy.'),
+      turn(s('g2b', 'root', 160, 200), [QUESTION, QUESTION], ANSWER),
+    ];
+    const pairs = Object.fromEntries(pairGenerations(spans).map((p) => [p.spanId, p]));
+    expect(pairs.g2b).toMatchObject({ source: 'retrieval', context: [DOCS[0]], contextSpanIds: ['r2'] });
+    expect(pairs.g2a).toMatchObject({ context: [DOCS[0]], contextSpanIds: ['r2'] });
+    // An app that sends a window of the latest messages: turn 1 is still turn 1.
+    const windowed = [
+      ...spans.slice(0, 2),
+      turn(s('g1', 'root', 30, 90), ['Hello', QUESTION], 'Gift cards are not refundable.'),
+      retr(s('r2', 'root', 100, 105), [SHIPPING]),
+      turn(s('g2', 'root', 110, 150), [QUESTION, SHIPPING_Q], SHIPPING),
+    ];
+    expect(pairGenerations(windowed).find((p) => p.spanId === 'g2')).toMatchObject({
+      context: [SHIPPING],
+      contextSpanIds: ['r2'],
+    });
+  });
+
   it('a search still running when a call starts did not feed it: parallel branches', () => {
     // root ─┬─ retrieve rA 10–20 ── chat gA at 30
     //       └─ retrieve rB 12–200 ── chat gB at 210
