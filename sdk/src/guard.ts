@@ -318,6 +318,8 @@ function parsePolicy(stage: GuardStage, policy: unknown, fallback: GuardPolicy):
   }
   const problems: string[] = [];
   for (const [category, rule] of Object.entries(policy)) {
+    // An unset rule (`pii: cond ? rule : undefined`) leaves the default, as an absent one does.
+    if (rule === undefined) continue;
     if (!Object.hasOwn(GuardPolicySchema.shape, category)) {
       problems.push(`${category}: unknown category (known: ${GUARD_CHECKS.join(', ')})`);
       continue;
