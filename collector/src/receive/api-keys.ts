@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, parse } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -39,8 +40,12 @@ export function parseApiKeys(spec: string): Map<string, string> {
   if (!trimmed.includes('=')) {
     // Inline keys always hold an '=': without one this can only be a file.
     if (!existsSync(trimmed)) {
-      // Named only when it looks like a path: a lone key pasted here must not reach the log.
-      const named = /[/\\]|\.(ya?ml|json)$/i.test(trimmed) ? `"${trimmed}" ` : '';
+      // Named only when it looks like a path: a lone key pasted here must not reach the log,
+      // and a base64 key holds a '/' as often as not, so the slash alone does not say "path".
+      const dir = dirname(trimmed);
+      const looksLikePath =
+        /\.(ya?ml|json)$/i.test(trimmed) || (dir !== '.' && dir !== parse(dir).root && existsSync(dir));
+      const named = looksLikePath ? `"${trimmed}" ` : '';
       throw new Error(`API keys: ${named}is neither key=project pairs nor an existing key file`);
     }
     let document: unknown;

@@ -43,6 +43,14 @@ describe('parseApiKeys', () => {
     expect(() => parseApiKeys('sk-live-secret-key')).toThrow(
       /^API keys: is neither key=project pairs nor an existing key file$/,
     );
+    // A base64 key (openssl rand -base64 24) often holds a '/': still not echoed.
+    for (const key of ['q7Zt/9kLm+2xWv0s/Hb4RyPe1cNa6uJd', '/7Zt9kLm+2xWv0sHb4RyPe1cNa6uJdQw'])
+      expect(() => parseApiKeys(key)).toThrow(
+        /^API keys: is neither key=project pairs nor an existing key file$/,
+      );
+    // A path without an extension, in a directory that exists, is named.
+    const bare = path.join(dir, 'keys');
+    expect(() => parseApiKeys(bare)).toThrow(`API keys: "${bare}" is neither`);
   });
 
   it('names a bad inline pair by position, never by its text, and skips empty ones', () => {
