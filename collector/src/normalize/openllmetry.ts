@@ -91,45 +91,75 @@ function toolCalls(entry: Record<string, AttributeValue>): ToolCall[] {
   return calls;
 }
 
-/** Content-block types of the APIs OpenLLMetry instruments (OpenAI, Anthropic, the AI SDK, OTel parts). */
-const PART_TYPES = new Set([
-  'text',
-  'image',
-  'image_url',
-  'input_text',
-  'output_text',
-  'input_image',
-  'input_audio',
-  'input_file',
-  'audio',
-  'file',
-  'document',
-  'refusal',
-  'thinking',
-  'redacted_thinking',
-  'reasoning',
-  'tool_use',
-  'tool_result',
-  'server_tool_use',
-  'tool-call',
-  'tool-result',
-  'tool_call',
-  'tool_call_response',
-  'blob',
-  'uri',
+/**
+ * Content-block types of the APIs OpenLLMetry instruments (OpenAI, Anthropic,
+ * the AI SDK, OTel parts), each with the fields it carries besides `type`.
+ */
+const PART_FIELDS: Record<string, readonly string[]> = {
+  text: ['text', 'content'],
+  input_text: ['text'],
+  output_text: ['text'],
+  refusal: ['refusal', 'content'],
+  image: ['source', 'image', 'url', 'mediaType', 'mimeType', 'mime_type', 'detail'],
+  image_url: ['image_url', 'detail'],
+  input_image: ['image_url', 'file_id', 'detail'],
+  input_audio: ['input_audio'],
+  input_file: ['file_id', 'file_data', 'file_url', 'filename'],
+  audio: ['audio', 'data', 'format', 'mediaType', 'mimeType'],
+  file: ['file', 'data', 'file_id', 'filename', 'mediaType', 'mimeType', 'modality', 'mime_type'],
+  document: ['source', 'title', 'context'],
+  thinking: ['thinking', 'signature', 'text'],
+  redacted_thinking: ['data'],
+  reasoning: ['text', 'content', 'summary', 'encrypted_content', 'signature'],
+  tool_use: ['name', 'input'],
+  server_tool_use: ['name', 'input'],
+  tool_result: ['tool_use_id', 'content', 'is_error'],
+  'tool-call': ['toolCallId', 'toolName', 'args', 'input', 'providerExecuted'],
+  'tool-result': ['toolCallId', 'toolName', 'result', 'output', 'isError', 'content'],
+  tool_call: ['name', 'arguments', 'tool_call'],
+  tool_call_response: ['response', 'result'],
+  blob: ['modality', 'mime_type', 'content'],
+  uri: ['modality', 'mime_type', 'uri'],
+};
+/** Fields any block may carry. */
+const ANY_PART_FIELDS = new Set([
+  'type',
+  'id',
+  'cache_control',
+  'citations',
+  'annotations',
+  'logprobs',
+  'providerOptions',
+  'providerMetadata',
+  'experimental_providerMetadata',
 ]);
+const TEXT_PARTS = new Set(['text', 'input_text', 'output_text', 'refusal']);
+
+/**
+ * A block of a known type with only the fields that type carries, its words
+ * in a string: a tool's JSON of the same look (`{"type":"document","body":…}`,
+ * `{"type":"text","value":…}`) would lose its data as a block.
+ */
+function isContentBlock(part: unknown): boolean {
+  if (!isRecord(part)) return false;
+  const type = asString(part.type);
+  const fields = Object.hasOwn(PART_FIELDS, type) ? PART_FIELDS[type] : undefined;
+  if (!fields) return false;
+  if (!Object.keys(part).every((k) => ANY_PART_FIELDS.has(k) || fields.includes(k))) return false;
+  return !TEXT_PARTS.has(type) || fields.some((k) => typeof part[k] === 'string');
+}
 
 /**
  * A `content` the instrumentation serialised from a list of content blocks:
  * OpenLLMetry writes `JSON.stringify(message.content)` for every non-string
  * content (OpenAI multimodal parts; every Anthropic response, `tool_use` and
- * `tool_result` blocks included). Only a list of known block types counts:
- * JSON a user typed or a tool returned (`[{"type":"order",…}]`) stays text.
+ * `tool_result` blocks included). Only a list of known blocks counts: JSON a
+ * user typed or a tool returned (`[{"type":"order",…}]`) stays text.
  */
 function contentParts(value: AttributeValue | undefined): unknown[] | null {
   const parsed = parseJson(value);
   if (!Array.isArray(parsed) || parsed.length === 0) return null;
-  return parsed.every((part) => isRecord(part) && PART_TYPES.has(asString(part.type))) ? parsed : null;
+  return parsed.every(isContentBlock) ? parsed : null;
 }
 
 export function flattenedMessages(

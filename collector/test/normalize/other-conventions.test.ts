@@ -334,6 +334,14 @@ describe('OpenLLMetry / Traceloop', () => {
           'gen_ai.prompt.2.role': 'tool',
           'gen_ai.prompt.2.tool_call_id': 'call_1',
           'gen_ai.prompt.2.content': '[{"type":"order","id":7,"status":"shipped"}]',
+          // A tool's JSON that only looks like blocks: a known type, fields of its own.
+          'gen_ai.prompt.3.role': 'tool',
+          'gen_ai.prompt.3.content': '[{"type":"document","title":"Refunds","body":"Refunds take 14 days."}]',
+          'gen_ai.prompt.4.role': 'tool',
+          'gen_ai.prompt.4.content': '[{"type":"text","value":"Order 7 shipped on May 2."}]',
+          // OpenAI takes a tool message's content as text parts too.
+          'gen_ai.prompt.5.role': 'tool',
+          'gen_ai.prompt.5.content': '[{"type":"text","text":"Order 8 is on its way."}]',
           'gen_ai.completion.0.role': 'assistant',
           'gen_ai.completion.0.content': 'A cat.',
           'gen_ai.completion.0.finish_reason': 'stop',
@@ -346,6 +354,9 @@ describe('OpenLLMetry / Traceloop', () => {
       { role: 'user', content: 'What is in this image?\n[image_url]' },
       // A tool's own JSON is its result, not content blocks.
       { role: 'tool', content: '[{"type":"order","id":7,"status":"shipped"}]', toolCallId: 'call_1' },
+      { role: 'tool', content: '[{"type":"document","title":"Refunds","body":"Refunds take 14 days."}]' },
+      { role: 'tool', content: '[{"type":"text","value":"Order 7 shipped on May 2."}]' },
+      { role: 'tool', content: 'Order 8 is on its way.' },
     ]);
     expect(openai?.outputMessages).toEqual([{ role: 'assistant', content: 'A cat.', finishReason: 'stop' }]);
   });
