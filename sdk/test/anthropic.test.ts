@@ -235,6 +235,52 @@ describe('anthropic messages', () => {
     });
   });
 
+  it("keeps a tool result's search results and blocks of other kinds beside a named image", async () => {
+    const data = Buffer.alloc(300, 7).toString('base64');
+    await client.messages.create({
+      model: MODEL,
+      max_tokens: 100,
+      messages: [
+        { role: 'user', content: 'How do I reset my password?' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'tu_3', name: 'search', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 'tu_3',
+              content: [
+                {
+                  type: 'search_result',
+                  source: 'https://help.example.com/reset',
+                  title: 'Password reset',
+                  content: [{ type: 'text', text: 'Open Settings, then Security.' }],
+                },
+                { type: 'image', source: { type: 'base64', media_type: 'image/png', data } },
+                { type: 'future_block', note: 'kept' },
+              ],
+            },
+          ],
+        },
+      ],
+    } as unknown as Anthropic.MessageCreateParamsNonStreaming);
+    const span = only(exporter.getFinishedSpans(), `chat ${MODEL}`);
+    expect((json(span, 'gen_ai.input.messages') as unknown[])[2]).toEqual({
+      role: 'tool',
+      parts: [
+        {
+          type: 'tool_call_response',
+          id: 'tu_3',
+          response: [
+            { type: 'text', content: 'Password reset\nOpen Settings, then Security.' },
+            { type: 'blob', modality: 'image', mime_type: 'image/png' },
+            { type: 'future_block', note: 'kept' },
+          ],
+        },
+      ],
+    });
+  });
+
   it('names the platform of a Bedrock or Vertex AI client, which share the Messages class', async () => {
     // The platform SDKs' clients are Anthropic subclasses by these names.
     class AnthropicBedrock extends Anthropic {}

@@ -93,6 +93,17 @@ function blocksToParts(call: LlmCall, content: unknown): Part[] {
       case 'document':
         parts.push({ type: 'blob', modality: 'file' });
         break;
+      case 'search_result': {
+        // A RAG tool's retrieved passage: its title and text are what the answer is grounded in.
+        const texts = Array.isArray(b.content)
+          ? b.content
+              .filter((c): c is Obj => isObj(c) && typeof c.text === 'string')
+              .map((c) => c.text as string)
+          : [];
+        const text = [str(b.title), ...texts].filter(Boolean).join('\n');
+        if (text) parts.push({ type: 'text', content: call.text(text) });
+        break;
+      }
     }
   }
   return parts;
@@ -109,7 +120,13 @@ function toolResult(call: LlmCall, content: unknown): unknown {
   const texts = content
     .filter((c) => isObj(c) && typeof c.text === 'string')
     .map((c) => (c as Obj).text as string);
-  return texts.length === content.length ? call.text(texts.join('\n')) : blocksToParts(call, content);
+  if (texts.length === content.length) return call.text(texts.join('\n'));
+  // A block of a kind not read as a part is kept as it came, through the policy: dropped, a
+  // result's content would be missing from the span.
+  return content.flatMap((b) => {
+    const parts = blocksToParts(call, [b]);
+    return parts.length > 0 ? parts : [scrub(call, b)];
+  });
 }
 
 /**
