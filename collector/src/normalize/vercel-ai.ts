@@ -183,8 +183,10 @@ function fromPrompt(value: unknown): { system: string; messages: Message[] } {
   const prompt = parsed.prompt;
   if (typeof prompt === 'string' && prompt) messages.push({ role: 'user', content: prompt });
   else if (Array.isArray(prompt)) messages.push(...parseMessages(prompt));
-  // AI SDK 6 also takes `system` as one or more `{ role: 'system', content }` messages.
-  return { system: parseInstructions(parsed.system), messages };
+  // AI SDK 6 also takes `system` as one or more `{ role: 'system', content }` messages; a string
+  // is the prompt as written, even one that reads as JSON.
+  const system = typeof parsed.system === 'string' ? parsed.system : parseInstructions(parsed.system);
+  return { system, messages };
 }
 
 function extract(span: SpanRecord, op: Operation): Extracted {

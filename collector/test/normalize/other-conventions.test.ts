@@ -721,6 +721,22 @@ describe('Vercel AI SDK system prompts', () => {
     expect(s?.systemInstructions).toBe('You are terse.\nAnswer in French.');
     expect(s?.inputMessages).toEqual([{ role: 'user', content: 'Hi' }]);
   });
+
+  it('keeps a system string as written, JSON text included', () => {
+    const system = '{"persona":"support agent","rules":["no refunds over 500 euros"]}';
+    const s = normalizeSpan(
+      spanWith(
+        {
+          'ai.operationId': 'ai.generateText',
+          'ai.model.provider': 'openai.chat',
+          'ai.model.id': 'gpt-4o',
+          'ai.prompt': JSON.stringify({ system, prompt: 'Can I get a refund?' }),
+        },
+        { name: 'ai.generateText' },
+      ),
+    );
+    expect(s?.systemInstructions).toBe(system);
+  });
 });
 
 describe('Vercel AI SDK list attributes', () => {
