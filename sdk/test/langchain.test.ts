@@ -220,6 +220,23 @@ describe('OversightCallbackHandler', () => {
     expect(spans().filter((s) => s.name === 'invoke_workflow Abandoned').length).toBeGreaterThan(0);
   });
 
+  it('at the cap keeps a model run whose tokens still stream', () => {
+    const handler = new OversightCallbackHandler();
+    const gemini = { id: ['langchain', 'chat_models', 'google_genai', 'ChatGoogleGenerativeAI'] };
+    handler.handleChatModelStart(gemini, [[]], 'streaming', undefined, {
+      invocation_params: { model: 'gemini-2.5-flash' },
+    });
+    for (let i = 0; i < MAX_OPEN_RUNS - 1; i++)
+      handler.handleChainStart({ id: ['Abandoned'] }, {}, `lost-${i}`);
+    handler.handleLLMNewToken('Par', undefined, 'streaming');
+    for (let i = 0; i < 5; i++) handler.handleChainStart({ id: ['Abandoned'] }, {}, `later-${i}`);
+    expect(spans().filter((s) => s.name === 'chat gemini-2.5-flash')).toHaveLength(0);
+    handler.handleLLMEnd({ generations: [[{ text: 'Paris.' }]] }, 'streaming');
+    expect(named('chat gemini-2.5-flash').attributes['gen_ai.response.time_to_first_chunk']).toBeTypeOf(
+      'number',
+    );
+  });
+
   it('turns a RAG chain into a workflow with retrieval and chat children', async () => {
     const handler = new OversightCallbackHandler();
     const answer = await ragChain().invoke('How do I reset my password?', { callbacks: [handler] });

@@ -369,7 +369,8 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     this.#safely(() => {
       const run = this.#runs.get(runId);
       if (!run?.span) return;
-      run.lastSeenAt = Date.now();
+      // A long stream is alive, and so is what it runs in.
+      this.#touch(runId);
       if (run.firstTokenSeen) return;
       run.firstTokenSeen = true;
       run.span.setAttribute(
