@@ -49,11 +49,11 @@ const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 function wellFormed(value: unknown): unknown {
   if (typeof value === 'string') return value.toWellFormed();
   if (Array.isArray(value)) return value.map(wellFormed);
-  if (isRecord(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key.toWellFormed()] = wellFormed(item);
-    return out;
-  }
+  // Own properties, as JSON.parse makes them: assigning a `__proto__` key would set the prototype.
+  if (isRecord(value))
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key.toWellFormed(), wellFormed(item)]),
+    );
   return value;
 }
 

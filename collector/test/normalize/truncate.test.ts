@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseJson } from '../../src/normalize/attributes.ts';
 import { normalizeSpan } from '../../src/normalize/index.ts';
 import { headOf, truncateText } from '../../src/normalize/truncate.ts';
 import { toLlmSpanRow, toRetrievalDocumentRows } from '../../src/pipeline/transform/llm-rows.ts';
@@ -17,6 +18,15 @@ describe('cutting text', () => {
     expect(headOf(text, 100)).toBe(text);
     expect(truncateText(text, 3)).toBe('ab…[truncated 6 chars]');
     for (let n = 1; n <= text.length; n++) expect(headOf(text, n).isWellFormed(), String(n)).toBe(true);
+  });
+});
+
+describe('parsing JSON text with half a surrogate pair', () => {
+  it('keeps every key, one named __proto__ included', () => {
+    const parsed = parseJson('{"__proto__":{"admin":true},"text":"cut \\ud83d"}') as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(['__proto__', 'text']);
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect(parsed.text).toBe('cut \ufffd');
   });
 });
 
