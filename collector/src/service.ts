@@ -29,6 +29,9 @@ import { createRateLimiter } from './receive/rate-limit.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 
+/** How long /readyz waits for ClickHouse's ping before it says "degraded": under any probe's timeout. */
+const READINESS_PING_MS = 500;
+
 /** The write-ahead log lives beside the chdb data dir, never inside it (chdb owns that tree). */
 export function walDirFor(config: Config): string {
   return config.walDir ?? path.join(path.dirname(path.resolve(config.dataDir)), 'wal');
@@ -221,8 +224,15 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       const health = ingest.health();
       if (!health.ready) return { ready: false, reason: health.reasons.join('; ') };
       // Still ready: riding out a ClickHouse outage is what the log is for, and a balancer that
-      // took every replica out of rotation at once would turn the outage into lost spans.
-      if (!(await store.ping()))
+      // took every replica out of rotation at once would turn the outage into lost spans. The
+      // wait is bounded: a ClickHouse that takes connections and never answers would hold the
+      // ping for the client's 30 s, past the probe's own timeout (1 s by default in Kubernetes,
+      // 3 s in docker-compose.yml), and a probe that times out fails as a 503 would.
+      const answered = await Promise.race([
+        store.ping().catch(() => false),
+        sleep(READINESS_PING_MS, false, { ref: false }),
+      ]);
+      if (!answered)
         return { ready: true, reason: 'ClickHouse does not answer; spans wait in the write-ahead log' };
       return { ready: true };
     },

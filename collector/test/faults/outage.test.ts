@@ -78,6 +78,26 @@ describe('ClickHouse outage', () => {
     expect((await fetch(`${stack.collector.url}/readyz`)).status).toBe(200);
   }, 180_000);
 
+  it("answers /readyz while ClickHouse takes connections and never answers, within a probe's timeout", async () => {
+    await stack.proxy.hang();
+    try {
+      // docker-compose.yml's probe gives /readyz 3 s (Kubernetes 1 s); the store client's own
+      // timeout is 30 s. A probe that times out fails as a 503 would: out of rotation.
+      const readyz = await fetch(`${stack.collector.url}/readyz`, { signal: AbortSignal.timeout(10_000) });
+      expect([readyz.status, await readyz.text()]).toEqual([
+        200,
+        'ready (degraded: ClickHouse does not answer; spans wait in the write-ahead log)',
+      ]);
+    } finally {
+      await stack.proxy.restore();
+    }
+    await waitFor(
+      async () => (await (await fetch(`${stack.collector.url}/readyz`)).text()) === 'ready',
+      30_000,
+      'ClickHouse answering again',
+    );
+  }, 60_000);
+
   it('writes nothing twice when ClickHouse commits inserts but the answers are lost', async () => {
     // The first test's traces are scored a grace period after they end: start with the trace
     // stage idle, so the answers the proxy loses are the drain's.

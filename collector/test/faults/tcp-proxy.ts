@@ -5,9 +5,11 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  * way a real outage does: `cut()` closes the listener (connections refused) and
  * resets every open connection; `loseResponses()` keeps forwarding requests but
  * resets the client's connection as soon as the server starts answering, so the
- * server has done the work and the client never hears of it.
+ * server has done the work and the client never hears of it. `hang()` takes
+ * connections and never answers on them, as a host gone from the network
+ * behind a load balancer or a firewall that drops packets does.
  */
-export type ProxyMode = 'up' | 'down' | 'lose-responses';
+export type ProxyMode = 'up' | 'down' | 'lose-responses' | 'hang';
 
 export interface TcpProxy {
   readonly url: string;
@@ -17,6 +19,7 @@ export interface TcpProxy {
   readonly lostResponses: number;
   cut(): Promise<void>;
   loseResponses(): Promise<void>;
+  hang(): Promise<void>;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -37,6 +40,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     track(client);
     if (mode === 'down') {
       client.resetAndDestroy();
+      return;
+    }
+    if (mode === 'hang') {
+      // Held open, read from, never answered.
+      client.on('error', () => {});
+      client.resume();
       return;
     }
     const upstream = createConnection(target);
@@ -111,7 +120,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       resetAll();
       if (!server) await listen();
     },
+    async hang() {
+      mode = 'hang';
+      // Open connections are reset, so the client's next request opens one that hangs.
+      resetAll();
+      if (!server) await listen();
+    },
     async restore() {
+      // Connections held by a hang would keep their requests waiting for the client's timeout.
+      if (mode === 'hang') resetAll();
       mode = 'up';
       if (!server) await listen();
     },
