@@ -295,6 +295,8 @@ describe('chat completions', () => {
       ['https://api.groq.com/openai/v1', 'groq'],
       ['https://generativelanguage.googleapis.com/v1beta/openai', 'gcp.gemini'],
       ['https://my-resource.openai.azure.com/openai/v1', 'azure.ai.openai'],
+      ['https://gov-resource.openai.azure.us/openai/v1', 'azure.ai.openai'],
+      ['https://cn-resource.cognitiveservices.azure.cn/openai/v1', 'azure.ai.openai'],
       ['https://llm-proxy.internal.example/v1', 'openai'],
     ] as const) {
       exporter.reset();

@@ -165,7 +165,8 @@ export class OpenAIInstrumentation extends OversightInstrumentationBase<OpenAICl
  * own (the GenAI conventions' well-known names).
  */
 const COMPATIBLE_HOSTS: readonly [RegExp, string][] = [
-  [/\.openai\.azure\.com$|\.cognitiveservices\.azure\.com$/, A.GEN_AI_PROVIDER.azureAiOpenai],
+  // Azure's public, US Government (.us) and China (.cn) clouds.
+  [/\.(openai|cognitiveservices)\.azure\.(com|us|cn)$/, A.GEN_AI_PROVIDER.azureAiOpenai],
   [/^models\.inference\.ai\.azure\.com$|\.services\.ai\.azure\.com$/, A.GEN_AI_PROVIDER.azureAiInference],
   [/^generativelanguage\.googleapis\.com$/, A.GEN_AI_PROVIDER.gcpGemini],
   [/aiplatform\.googleapis\.com$/, A.GEN_AI_PROVIDER.gcpVertexAi],
