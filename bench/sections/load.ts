@@ -5,6 +5,7 @@
  * assumed. The write-ahead log's backlog and the collector's peak memory show
  * what the rate costs.
  */
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { startCollectorProcess } from '../collector-process.ts';
 import { makeGenAiSpans } from '../genai-spans.ts';
 import { createSender, type SendResult } from '../otlp-sender.ts';
@@ -26,10 +27,25 @@ export const DEFAULT_LOAD: LoadOptions = {
   evaluators: 'none',
 };
 
-/** Distinct spans sent round-robin; enough that consecutive requests differ. */
+/** Distinct spans sent round-robin, each pass under its own trace ids (`onPass`). */
 const POOL_SPANS = 10_000;
 const NO_PROGRESS_MS = 15_000;
 const MAX_DRAIN_MS = 180_000;
+
+/**
+ * The pool's spans under trace ids of one pass over it: the collector answers
+ * a request whose bytes it already took as an exporter's resend, without
+ * storing it again, so a second pass of the same spans would count as lost.
+ * Every pool span is a trace's root, so the trace id is all there is to change.
+ */
+function onPass(batch: readonly ReadableSpan[], pass: number): ReadableSpan[] {
+  if (pass === 0) return [...batch];
+  const tag = pass.toString(16).padStart(8, '0');
+  return batch.map((span) => {
+    const context = { ...span.spanContext(), traceId: `${span.spanContext().traceId.slice(0, 24)}${tag}` };
+    return Object.create(span, { spanContext: { value: () => context } }) as ReadableSpan;
+  });
+}
 
 export function loadSection(settings: Partial<LoadOptions> = {}): Section {
   const options = { ...DEFAULT_LOAD, ...settings };
@@ -67,7 +83,7 @@ export function loadSection(settings: Partial<LoadOptions> = {}): Section {
         for (let i = 0; i < requests; i++) {
           const wait = started + i * intervalMs - performance.now();
           if (wait > 0) await sleep(wait);
-          const batch = pool[i % pool.length] as (typeof pool)[number];
+          const batch = onPass(pool[i % pool.length] as (typeof pool)[number], Math.floor(i / pool.length));
           inFlight.push(
             sender.send(batch).then((r) => {
               results.push(r);
