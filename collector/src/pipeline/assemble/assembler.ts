@@ -8,7 +8,8 @@
  * nothing arrived for `idleMs` (the root may be a non-LLM span the collector
  * never sees as an LlmSpan, and some exporters never send it); or when it has
  * been open `maxAgeMs`, spans still coming (a chat session or a long agent
- * run traced as one trace, its root ending with it). Open traces and
+ * run traced as one trace, its root ending with it), twice that after each
+ * such flush, as every one re-scores the whole trace. Open traces and
  * their bytes are capped; over a cap the oldest trace is flushed early. A span
  * for a trace already flushed opens it again marked `late`, so the consumer can
  * load the rest of the trace from storage and re-score, superseding the old
@@ -42,7 +43,7 @@ export interface AssemblerOptions {
   /**
    * Milliseconds a trace stays open at most, spans still coming (default ten
    * idle timeouts, 5 minutes at least): its answers are scored then, and
-   * later spans re-score it from storage.
+   * later spans re-score it from storage, twice as long open each time.
    */
   maxAgeMs?: number;
   /** Open traces at most (default 10 000). */
@@ -76,6 +77,8 @@ interface OpenTrace {
   lastArrival: number;
   rootArrival: number | undefined;
   late: boolean;
+  /** Times this trace was flushed for its age before: each one doubles how long it stays open. */
+  ageFlushes: number;
 }
 
 /** Rough in-memory size of a span: its texts dominate. */
@@ -93,7 +96,8 @@ const key = (projectId: string, traceId: string) => `${projectId}\u0000${traceId
 
 export class TraceAssembler {
   private readonly open = new Map<string, OpenTrace>();
-  private readonly flushedKeys = new Map<string, true>();
+  /** Traces flushed lately, with how many times for their age. */
+  private readonly flushedKeys = new Map<string, number>();
   private readonly ready: AssembledTrace[] = [];
   private readonly graceMs: number;
   private readonly idleMs: number;
@@ -156,7 +160,10 @@ export class TraceAssembler {
     for (const t of [...this.open.values()]) {
       if (t.rootArrival !== undefined && now - t.rootArrival >= this.graceMs) this.flush(t, 'root_ended');
       else if (now - t.lastArrival >= this.idleMs) this.flush(t, 'idle');
-      else if (now - t.firstArrival >= this.maxAgeMs) this.flush(t, 'max_age');
+      // Each flush for its age re-scores the trace whole from storage: a session that goes on
+      // for hours is re-scored a few times, not once per maximum age.
+      else if (now - t.firstArrival >= this.maxAgeMs * 2 ** Math.min(t.ageFlushes, 16))
+        this.flush(t, 'max_age');
     }
     return this.ready.splice(0);
   }
@@ -193,6 +200,7 @@ export class TraceAssembler {
         lastArrival: now,
         rootArrival: undefined,
         late: this.flushedKeys.has(k),
+        ageFlushes: this.flushedKeys.get(k) ?? 0,
       };
       // Map order is insertion order: the first entry is always the oldest open trace.
       this.open.set(k, t);
@@ -234,7 +242,7 @@ export class TraceAssembler {
     this.openBytes -= t.bytes;
     this.counters.tracesFlushed[reason]++;
     this.flushedKeys.delete(k);
-    this.flushedKeys.set(k, true);
+    this.flushedKeys.set(k, t.ageFlushes + (reason === 'max_age' ? 1 : 0));
     while (this.flushedKeys.size > this.rememberFlushed) {
       const oldest = this.flushedKeys.keys().next().value;
       if (oldest === undefined) break;

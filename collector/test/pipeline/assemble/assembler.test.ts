@@ -725,6 +725,23 @@ describe('TraceAssembler bounds and late spans', () => {
     throw new Error('the session was never flushed while its spans kept coming');
   });
 
+  it('a session that goes on for hours is re-scored a few times, not once per maximum age', () => {
+    // A turn every 20 s for two hours; each flush for its age re-scores the whole session.
+    const c = clock();
+    const asm = new TraceAssembler({ now: c.now, idleMs: 30_000 });
+    const flushedAt: number[] = [];
+    for (let turn = 0; turn < 360; turn++) {
+      asm.add('p', tiny('session', `s${turn}`));
+      c.advance(20_000);
+      for (const t of asm.poll()) {
+        expect(t.reason).toBe('max_age');
+        flushedAt.push(c.now() / 60_000);
+      }
+    }
+    // After 5 minutes, then each time open twice as long: 15, 35 and 75 minutes in.
+    expect(flushedAt).toEqual([5, 15, 35, 75]);
+  });
+
   it('keeps projects apart even with the same trace id', () => {
     const asm = new TraceAssembler({ now: () => 0 });
     asm.add('p1', tiny('t', 's1'));
