@@ -342,6 +342,17 @@ describe('OpenLLMetry / Traceloop', () => {
           // OpenAI takes a tool message's content as text parts too.
           'gen_ai.prompt.5.role': 'tool',
           'gen_ai.prompt.5.content': '[{"type":"text","text":"Order 8 is on its way."}]',
+          // An AI SDK 4 tool result, as the Traceloop SDK serialises it.
+          'gen_ai.prompt.6.role': 'tool',
+          'gen_ai.prompt.6.content': JSON.stringify([
+            {
+              type: 'tool-result',
+              toolCallId: 'c2',
+              toolName: 'weather',
+              result: '18C',
+              experimental_content: [{ type: 'text', text: '18C' }],
+            },
+          ]),
           'gen_ai.completion.0.role': 'assistant',
           'gen_ai.completion.0.content': 'A cat.',
           'gen_ai.completion.0.finish_reason': 'stop',
@@ -357,6 +368,7 @@ describe('OpenLLMetry / Traceloop', () => {
       { role: 'tool', content: '[{"type":"document","title":"Refunds","body":"Refunds take 14 days."}]' },
       { role: 'tool', content: '[{"type":"text","value":"Order 7 shipped on May 2."}]' },
       { role: 'tool', content: 'Order 8 is on its way.' },
+      { role: 'tool', content: '18C', toolCallId: 'c2' },
     ]);
     expect(openai?.outputMessages).toEqual([{ role: 'assistant', content: 'A cat.', finishReason: 'stop' }]);
   });
