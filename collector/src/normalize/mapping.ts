@@ -230,9 +230,11 @@ export function buildLlmSpan(
   if (systemMessages.length > 0) {
     inputMessages = inputMessages.filter((m) => m.role !== 'system' && m.role !== 'developer');
     // Instructions given apart (Responses API `instructions`) and developer turns in the
-    // history are both in force; the same text sent both ways is one instruction.
-    const texts = [systemInstructions, ...systemMessages.map((m) => m.content)].filter(Boolean);
-    systemInstructions = [...new Set(texts)].join('\n');
+    // history are both in force; a text sent both ways is one instruction, the instructions
+    // holding several turns' texts (joined) included.
+    const given = systemInstructions;
+    const turns = systemMessages.map((m) => m.content).filter((text) => text !== '' && !given.includes(text));
+    systemInstructions = [...new Set([given, ...turns].filter(Boolean))].join('\n');
   }
   const outputMessages = (x.outputMessages ?? []).map(withCanonicalRole);
   const tableFinish =

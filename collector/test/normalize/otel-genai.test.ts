@@ -172,6 +172,25 @@ describe('OTel GenAI current conventions', () => {
     expect(s?.inputMessages).toEqual([{ role: 'user', content: 'Where is my order?' }]);
   });
 
+  it('reads system turns given both ways once, when the instructions hold several', () => {
+    const s = normalizeSpan(
+      spanWith({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.system_instructions': JSON.stringify([
+          { type: 'text', content: 'You are a support bot.' },
+          { type: 'text', content: 'Answer in French.' },
+        ]),
+        'gen_ai.input.messages': JSON.stringify([
+          { role: 'system', parts: [{ type: 'text', content: 'You are a support bot.' }] },
+          { role: 'system', parts: [{ type: 'text', content: 'Answer in French.' }] },
+          { role: 'user', parts: [{ type: 'text', content: 'Where is my order?' }] },
+        ]),
+      }),
+    );
+    expect(s?.systemInstructions).toBe('You are a support bot.\nAnswer in French.');
+  });
+
   it('reads a refusal part as what the model said', () => {
     const s = normalizeSpan(
       spanWith({
