@@ -297,16 +297,10 @@ function markAnsweredLater(pairs: GenerationPair[], byId: Map<string, LlmSpan>):
   }
 }
 
-function precedes(tree: Tree, id: string, gen: LlmSpan): boolean {
+function precedes(tree: Tree, id: string, gen: LlmSpan, at: bigint): boolean {
   const start = tree.start.get(id) ?? 0n;
-  return start <= gen.startTimeUnixNano && id !== gen.spanId;
+  return start <= at && id !== gen.spanId;
 }
-
-/**
- * A step that fed `gen` had returned before it started: a search run beside
- * it (a parallel branch of the app's) returned what another call read.
- */
-const returnedBefore = (s: LlmSpan, gen: LlmSpan) => s.endTimeUnixNano <= gen.startTimeUnixNano;
 
 /**
  * Retrieval (or tool) spans in the nearest scope around `gen` that has any.
@@ -330,9 +324,17 @@ function scoped(
   while (!seen.has(node)) {
     seen.add(node);
     const parent = tree.parent.get(node) ?? '';
+    // When `gen` started, as the spans of this scope tell time: the call may run in another
+    // service (an LLM gateway) on a clock of its own, a little behind the app's, which started
+    // `node`, the branch `gen` is in, after its steps before it had returned.
+    const nodeStart = tree.start.get(node) ?? 0n;
+    const at = nodeStart > gen.startTimeUnixNano ? nodeStart : gen.startTimeUnixNano;
+    // A step that fed `gen` had returned before it started: a search run beside it (a parallel
+    // branch of the app's) returned what another call read.
+    const returnedBefore = (s: LlmSpan) => s.endTimeUnixNano <= at;
     const found: LlmSpan[] = [];
     const self = byId.get(parent);
-    if (self && want(self) && precedes(tree, parent, gen)) found.push(self);
+    if (self && want(self) && precedes(tree, parent, gen, at)) found.push(self);
     const siblings = parent === '' ? tree.roots() : (tree.children.get(parent) ?? []);
     // Where the latest earlier turn in this scope began: what was searched before it fed it.
     let turnBegan: bigint | undefined;
@@ -341,11 +343,11 @@ function scoped(
         turnBegan = g.startTimeUnixNano;
     };
     for (const sib of siblings) {
-      if (sib === node || !precedes(tree, sib, gen)) continue;
+      if (sib === node || !precedes(tree, sib, gen, at)) continue;
       const s = byId.get(sib);
       turnAt(generationOf(sib));
       if (s && want(s)) {
-        if (returnedBefore(s, gen)) found.push(s);
+        if (returnedBefore(s)) found.push(s);
         continue;
       }
       // Inside an earlier sibling (a retriever chain wrapping the search), but not a subtree
@@ -353,15 +355,15 @@ function scoped(
       const inside = tree.descendants(sib);
       const generations = inside.map(generationOf).filter((g) => g !== undefined);
       if (generations.length > 0) {
-        for (const g of generations) if (g.startTimeUnixNano <= gen.startTimeUnixNano) turnAt(g);
+        for (const g of generations) if (g.startTimeUnixNano <= at) turnAt(g);
         continue;
       }
       // A subtree that had returned fed it whole: its search may run in another service, on a
       // clock of its own that puts its end a little after the call's start.
-      const subtreeReturned = (tree.end.get(sib) ?? gen.endTimeUnixNano) <= gen.startTimeUnixNano;
+      const subtreeReturned = (tree.end.get(sib) ?? gen.endTimeUnixNano) <= at;
       for (const id of inside) {
         const d = byId.get(id);
-        if (d && want(d) && (subtreeReturned || returnedBefore(d, gen))) found.push(d);
+        if (d && want(d) && (subtreeReturned || returnedBefore(d))) found.push(d);
       }
     }
     const ours = found.filter(

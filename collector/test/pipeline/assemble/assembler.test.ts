@@ -585,6 +585,23 @@ describe('pairing rules', () => {
     });
   });
 
+  it('a call made through a gateway on a clock of its own is fed what returned before the app called it', () => {
+    // root ─┬─ retrieve r1 10–50
+    //       └─ HTTP call to the LLM gateway 51–500 ── chat g1 in the gateway, at 46 on its clock
+    const spans = [retr(s('root', '', 0, 1000), []), retr(s('r1', 'root', 10, 50), [DOCS[0] as string])];
+    const http = {
+      spanId: 'http',
+      parentSpanId: 'root',
+      startTimeUnixNano: ms(51),
+      endTimeUnixNano: ms(500),
+    };
+    const g1 = turn(s('g1', 'http', 46, 450), [QUESTION], ANSWER);
+    expect(pairGenerations([...spans, g1], [http]).find((p) => p.spanId === 'g1')).toMatchObject({
+      source: 'retrieval',
+      contextSpanIds: ['r1'],
+    });
+  });
+
   it('keeps the latest four earlier user messages, the latest first, for a follow-up', () => {
     const asked = ['one?', 'two?', 'three?', 'four?', 'five?', 'six?'];
     const chat = norm(
