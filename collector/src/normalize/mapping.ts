@@ -166,7 +166,8 @@ function errorTypeOf(span: SpanRecord): string {
 
 /**
  * Other names for the conventions' roles: LangChain's `human` / `ai`,
- * Gemini's `model`, Cohere's `CHATBOT` / `USER`. Read as themselves, a user
+ * Gemini's `model`, Cohere's `CHATBOT` / `USER`, the `function` turn of a
+ * function's result. Read as themselves, a user
  * turn would not be the prompt and an answer would not be the answer.
  */
 const ROLE_ALIASES: Record<string, string> = {
@@ -174,6 +175,8 @@ const ROLE_ALIASES: Record<string, string> = {
   ai: 'assistant',
   model: 'assistant',
   chatbot: 'assistant',
+  // OpenAI's legacy function calling and Gemini answer a call in a `function` turn.
+  function: 'tool',
 };
 
 function withCanonicalRole(m: Message): Message {

@@ -888,6 +888,19 @@ describe('role names', () => {
     expect(cohere?.systemInstructions).toBe('Be brief.');
     expect(cohere?.inputMessages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     expect(toLlmSpanRow(cohere as LlmSpan, 'p').prompt_text).toBe('Bye');
+    // OpenAI's legacy function calling: the function's result is a tool turn, not the user's.
+    const legacy = normalizeSpan(
+      spanWith({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.input.messages': JSON.stringify([
+          { role: 'user', content: 'Weather in Lima?' },
+          { role: 'assistant', content: '', function_call: { name: 'weather', arguments: '{}' } },
+          { role: 'function', name: 'weather', content: '18C' },
+        ]),
+      }),
+    );
+    expect(legacy?.inputMessages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
   });
 
   it('takes an OpenInference output message without a role as the answer', () => {
