@@ -8,7 +8,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import * as C from '@oversight/conventions/attributes';
-import { getDefaultTelemetry } from './instrumentation/llm-span.ts';
+import { getDefaultTelemetry, num } from './instrumentation/llm-span.ts';
 import { CLIENT_INSTRUMENTATION } from './instrumentation/step-context.ts';
 import { reportInternal } from './safe.ts';
 
@@ -25,10 +25,6 @@ const MODEL_CALLS: ReadonlySet<unknown> = new Set([
   C.GEN_AI_OPERATION.generateContent,
   C.GEN_AI_OPERATION.embeddings,
 ]);
-
-function count(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -70,16 +66,16 @@ export class CostSpanProcessor implements SpanProcessor {
     if (!MODEL_CALLS.has(a[C.ATTR_GEN_AI_OPERATION_NAME]) || a[C.ATTR_OVERSIGHT_USAGE_COST_USD] !== undefined)
       return;
     try {
-      const inputTokens = count(a[C.ATTR_GEN_AI_USAGE_INPUT_TOKENS]);
-      const outputTokens = count(a[C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]);
+      const inputTokens = num(a[C.ATTR_GEN_AI_USAGE_INPUT_TOKENS]);
+      const outputTokens = num(a[C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]);
       if (inputTokens === undefined && outputTokens === undefined) return;
       const model = text(a[C.ATTR_GEN_AI_RESPONSE_MODEL]) ?? text(a[C.ATTR_GEN_AI_REQUEST_MODEL]);
       const cost = getDefaultTelemetry().prices.cost(model, {
         inputTokens,
         outputTokens,
-        cacheReadTokens: count(a[C.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]),
-        cacheCreationTokens: count(a[C.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]),
-        reasoningTokens: count(a[C.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]),
+        cacheReadTokens: num(a[C.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]),
+        cacheCreationTokens: num(a[C.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]),
+        reasoningTokens: num(a[C.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]),
       });
       if (cost !== undefined) a[C.ATTR_OVERSIGHT_USAGE_COST_USD] = cost;
     } catch (error) {
