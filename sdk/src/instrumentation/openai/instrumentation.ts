@@ -81,11 +81,12 @@ export class OpenAIInstrumentation extends OversightInstrumentationBase<OpenAICl
     content?: (call: LlmCall, into: Attributes) => void,
   ): StartOptions {
     const client = (resource as Resource | null)?._client;
+    const server = serverOf(client?.baseURL);
     return {
       operation,
-      provider: providerOf(client),
+      provider: providerOf(client, server?.address),
       model: typeof model === 'string' ? model : undefined,
-      server: serverOf(client?.baseURL),
+      server,
       attributes,
       content,
     };
@@ -183,12 +184,19 @@ const COMPATIBLE_HOSTS: readonly [RegExp, string][] = [
  * provider when the client is pointed at another provider's compatible API,
  * else OpenAI (a proxy, a local server: best knowledge, as the conventions ask).
  */
-function providerOf(client: Resource['_client']): string {
+function providerOf(client: Resource['_client'], host: string | undefined): string {
   if (client?.constructor?.name === 'AzureOpenAI') return A.GEN_AI_PROVIDER.azureAiOpenai;
-  const host = serverOf(client?.baseURL)?.address;
-  if (host) for (const [pattern, provider] of COMPATIBLE_HOSTS) if (pattern.test(host)) return provider;
-  return A.GEN_AI_PROVIDER.openai;
+  if (!host) return A.GEN_AI_PROVIDER.openai;
+  // Per call otherwise: an app has a handful of hosts, so each is matched once.
+  let provider = providerByHost.get(host);
+  if (provider === undefined) {
+    provider = COMPATIBLE_HOSTS.find(([pattern]) => pattern.test(host))?.[1] ?? A.GEN_AI_PROVIDER.openai;
+    if (providerByHost.size < 100) providerByHost.set(host, provider);
+  }
+  return provider;
 }
+
+const providerByHost = new Map<string, string>();
 
 /** The resource classes, from the module's exports (CJS object or ESM namespace). */
 export function classesFromModule(moduleExports: unknown): OpenAIClasses {
