@@ -74,10 +74,10 @@ export function tracesRoute(options: TracesRouteOptions): Handler<TracesEnv> {
     try {
       const identity = c.get('identity');
       let decoded: ReturnType<typeof decodeTraceRequest>;
-      let digest: string;
+      let body: Uint8Array;
       try {
         formatFromContentType(c.req.header('content-type'));
-        const body = await readRequestBody(c.req.raw, {
+        body = await readRequestBody(c.req.raw, {
           contentEncoding: c.req.header('content-encoding'),
           maxBodyBytes: limits.maxBodyBytes,
           maxDecompressedBytes: limits.maxDecompressedBytes,
@@ -85,7 +85,6 @@ export function tracesRoute(options: TracesRouteOptions): Handler<TracesEnv> {
         });
         c.set('bodyRead', true);
         decoded = decodeTraceRequest(body, format, limits.decode);
-        digest = ResentRequests.digest(identity.projectId, body);
       } catch (error) {
         if (!(error instanceof OtlpRequestError)) throw error;
         return refuseOtlp(c, {
@@ -105,6 +104,8 @@ export function tracesRoute(options: TracesRouteOptions): Handler<TracesEnv> {
       let outcome: 'appended' | 'resent' = 'appended';
       if (spans > 0) {
         try {
+          // Hashed only for a request the log may take: not one refused above, nor one with no spans.
+          const digest = ResentRequests.digest(identity.projectId, body);
           outcome = await options.ingest(identity.projectId, decoded.spans, digest);
         } catch (error) {
           if (error instanceof WalFullError) {
