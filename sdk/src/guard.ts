@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { maskRanges } from './content.ts';
 import { activeContentPolicy, capturePolicyValue } from './rag/capture.ts';
 import { contentId } from './rag/documents.ts';
-import { reportInternal } from './safe.ts';
+import { oneLine, reportInternal } from './safe.ts';
 import { loadScorers } from './scorers-loader.ts';
 
 export const GUARD_CATEGORIES = ['pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal'] as const;
@@ -346,7 +346,7 @@ function warnOnce(key: string, message: string): void {
   if (warned.has(key)) return;
   warned.add(key);
   try {
-    process.emitWarning(message.replace(/\s*\n\s*/g, ' '), { code: 'OVERSIGHT_GUARD' });
+    process.emitWarning(oneLine(message), { code: 'OVERSIGHT_GUARD' });
   } catch (error) {
     // A warning listener that throws is the app's; the guard keeps its fallback policy.
     reportInternal('emitting a guard warning', error);

@@ -15,11 +15,15 @@ export function diagnoseOnce(key: string, message: string): void {
   if (silenced || reported.has(key)) return;
   reported.add(key);
   try {
-    // One line, whatever the message quotes (an error's stack, a validator's JSON).
-    process.stderr.write(`[oversight] ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.stderr.write(`[oversight] ${oneLine(message)}\n`);
   } catch {
     // stderr closed: nothing sensible left to do.
   }
+}
+
+/** One line, whatever the message quotes (an error's stack, a validator's JSON). */
+export function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ');
 }
 
 /** Tests and apps that own their logging can turn the diagnostic line off. */
