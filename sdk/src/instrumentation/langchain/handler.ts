@@ -161,31 +161,37 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     attributes: Attributes,
     model?: string,
   ): void {
+    this.#open(
+      runId,
+      parentRunId,
+      (parentCtx) => trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes }, parentCtx),
+      model,
+    );
+  }
+
+  #passThrough(runId: string, parentRunId: string | undefined): void {
+    this.#open(runId, parentRunId);
+  }
+
+  /** A run with its own span (`startSpan`), or one its children see through to the parent's. */
+  #open(
+    runId: string,
+    parentRunId: string | undefined,
+    startSpan?: (parentCtx: Context) => Span,
+    model?: string,
+  ): void {
     // The parent first: looking it up marks it alive, so making room does not end it.
     const parentCtx = this.#parentContext(parentRunId);
     this.#makeRoom();
-    const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes }, parentCtx);
+    const span = startSpan?.(parentCtx);
     this.#runs.set(runId, {
       span,
-      ctx: trace.setSpan(parentCtx, span),
+      ctx: span ? trace.setSpan(parentCtx, span) : parentCtx,
       startedAt: performance.now(),
       lastSeenAt: Date.now(),
       firstTokenSeen: false,
       ...(parentRunId !== undefined ? { parentRunId } : {}),
       ...(model ? { model } : {}),
-    });
-  }
-
-  #passThrough(runId: string, parentRunId: string | undefined): void {
-    const ctx = this.#parentContext(parentRunId);
-    this.#makeRoom();
-    this.#runs.set(runId, {
-      span: undefined,
-      ctx,
-      startedAt: performance.now(),
-      lastSeenAt: Date.now(),
-      firstTokenSeen: false,
-      ...(parentRunId !== undefined ? { parentRunId } : {}),
     });
   }
 
@@ -205,12 +211,18 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  #end(runId: string, describe?: (span: Span, run: Run) => void): void {
+  /** Closes the run's entry; what it ran in saw activity. */
+  #take(runId: string): Run | undefined {
     const run = this.#runs.get(runId);
-    if (!run) return;
+    if (!run) return undefined;
     this.#runs.delete(runId);
     this.#touch(run.parentRunId);
-    if (!run.span) return;
+    return run;
+  }
+
+  #end(runId: string, describe?: (span: Span, run: Run) => void): void {
+    const run = this.#take(runId);
+    if (!run?.span) return;
     try {
       describe?.(run.span, run);
     } catch (error) {
@@ -221,11 +233,8 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
   }
 
   #fail(runId: string, err: unknown): void {
-    const run = this.#runs.get(runId);
-    if (!run) return;
-    this.#runs.delete(runId);
-    this.#touch(run.parentRunId);
-    if (!run.span) return;
+    const run = this.#take(runId);
+    if (!run?.span) return;
     recordError(run.span, err);
     run.span.end();
   }
