@@ -576,8 +576,12 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     // of this flush follow, the changed topics keep accumulating for the last one to write.
     if (context?.more) return { rows: {} };
     const out: Record<string, Row[]> = {};
+    // Appended in place: copying the table's rows on every add would repeat the work per kind.
     const add = (table: string, list: readonly Row[]) => {
-      if (list.length > 0) out[table] = [...(out[table] ?? []), ...list];
+      if (list.length === 0) return;
+      const into = out[table] ?? [];
+      for (const row of list) into.push(row);
+      out[table] = into;
     };
     // Rows a failed write left: older than this round's, so a newer row of the same key wins.
     for (const { table, rows } of unwritten.rows) add(table, rows);
