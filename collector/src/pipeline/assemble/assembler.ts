@@ -31,8 +31,8 @@ export interface AssembledTrace {
   late: boolean;
   /** When its first span (in this process) arrived. */
   firstArrival: number;
-  /** Each generation with its question and context. */
-  pairs: GenerationPair[];
+  /** Each generation with its question and context (computed when first read). */
+  readonly pairs: GenerationPair[];
 }
 
 export interface AssemblerOptions {
@@ -250,6 +250,7 @@ export class TraceAssembler {
     }
     const spans = [...t.spans.values()].sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
     const links = [...t.links.values()];
+    let pairs: GenerationPair[] | undefined;
     this.ready.push({
       projectId: t.projectId,
       traceId: t.traceId,
@@ -258,7 +259,11 @@ export class TraceAssembler {
       reason,
       late: t.late,
       firstArrival: t.firstArrival,
-      pairs: pairGenerations(spans, links),
+      // Paired on first read: the trace stage pairs the trace itself, after any read-back.
+      get pairs() {
+        pairs ??= pairGenerations(spans, links);
+        return pairs;
+      },
     });
   }
 }
