@@ -16,7 +16,7 @@
  * scores. Flushed trace keys are remembered in a bounded set for that.
  */
 import type { LlmSpan } from '../../normalize/index.ts';
-import { type GenerationPair, pairGenerations, type SpanLink } from './pairing.ts';
+import type { SpanLink } from './pairing.ts';
 
 export type FlushReason = 'root_ended' | 'idle' | 'max_age' | 'evicted_traces' | 'evicted_bytes' | 'shutdown';
 
@@ -31,8 +31,6 @@ export interface AssembledTrace {
   late: boolean;
   /** When its first span (in this process) arrived. */
   firstArrival: number;
-  /** Each generation with its question and context (computed when first read). */
-  readonly pairs: GenerationPair[];
 }
 
 export interface AssemblerOptions {
@@ -250,7 +248,6 @@ export class TraceAssembler {
     }
     const spans = [...t.spans.values()].sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
     const links = [...t.links.values()];
-    let pairs: GenerationPair[] | undefined;
     this.ready.push({
       projectId: t.projectId,
       traceId: t.traceId,
@@ -259,11 +256,6 @@ export class TraceAssembler {
       reason,
       late: t.late,
       firstArrival: t.firstArrival,
-      // Paired on first read: the trace stage pairs the trace itself, after any read-back.
-      get pairs() {
-        pairs ??= pairGenerations(spans, links);
-        return pairs;
-      },
     });
   }
 }

@@ -7,9 +7,12 @@ import { groundedness } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { type LlmSpan, normalizeSpan } from '../../../src/normalize/index.ts';
 import type { Attributes, SpanRecord } from '../../../src/otlp/span-record.ts';
-import { TraceAssembler } from '../../../src/pipeline/assemble/index.ts';
+import { type AssembledTrace, TraceAssembler } from '../../../src/pipeline/assemble/index.ts';
 import { pairGenerations } from '../../../src/pipeline/assemble/pairing.ts';
 import { event, spanWith } from '../../normalize/span-fixture.ts';
+
+/** A flushed trace's generations paired, as the trace stage pairs them. */
+const pairsOf = (trace: AssembledTrace) => pairGenerations(trace.spans, trace.links);
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const DOCS = [
@@ -188,7 +191,7 @@ describe('TraceAssembler with pairing, in every convention', () => {
       expect(rest).toEqual([]);
       expect(trace).toMatchObject({ projectId: 'p1', traceId: TRACE, reason: 'root_ended', late: false });
       expect(trace?.spans).toHaveLength(3);
-      expect(trace?.pairs).toEqual([
+      expect(trace && pairsOf(trace)).toEqual([
         {
           spanId: generateStep.spanId,
           question: QUESTION,
@@ -198,7 +201,7 @@ describe('TraceAssembler with pairing, in every convention', () => {
           contextSpanIds: [retrieveStep.spanId],
         },
       ]);
-      const pair = trace?.pairs[0];
+      const pair = trace && pairsOf(trace)[0];
       const g = groundedness(pair?.answer ?? '', pair?.context ?? [], { question: pair?.question ?? '' });
       expect(g.label).toBe('grounded');
       scores[name] = g.score;
@@ -244,13 +247,13 @@ describe('TraceAssembler with pairing, in every convention', () => {
     );
     const [trace] = asm.flushAll();
     expect(trace?.reason).toBe('shutdown');
-    expect(trace?.pairs[0]).toMatchObject({
+    expect(trace && pairsOf(trace)[0]).toMatchObject({
       question: QUESTION,
       answer: WRONG,
       context: [DOCS[0]],
       source: 'tool',
     });
-    const pair = trace?.pairs[0];
+    const pair = trace && pairsOf(trace)[0];
     expect(groundedness(pair?.answer ?? '', pair?.context ?? []).label).toBe('hallucinated');
   });
 });
@@ -304,7 +307,7 @@ describe('pairing rules', () => {
     asm.add('p', gen(s('g2', '', 20), QUESTION));
     // Another question in the same trace is a turn of its own.
     asm.add('p', gen(s('g4', '', 15), 'Is shipping free?'));
-    const pairs = Object.fromEntries(asm.flushAll().flatMap((t) => t.pairs.map((p) => [p.spanId, p])));
+    const pairs = Object.fromEntries(asm.flushAll().flatMap((t) => pairsOf(t).map((p) => [p.spanId, p])));
     expect(Object.fromEntries(Object.entries(pairs).map(([id, p]) => [id, p.answeredLater]))).toEqual({
       g1: true,
       g2: true,
@@ -453,7 +456,7 @@ describe('pairing rules', () => {
     asm.add('p', gen(s('g2', 'step2', 210), 'Second question?'));
     asm.add('p', retr(s('rc', 'r0', 400), ['Doc C, later.']));
     const [trace] = asm.flushAll();
-    const byId = Object.fromEntries((trace?.pairs ?? []).map((p) => [p.spanId, p]));
+    const byId = Object.fromEntries((trace ? pairsOf(trace) : []).map((p) => [p.spanId, p]));
     expect(byId.g1).toMatchObject({
       context: ['Doc A two.'],
       source: 'retrieval',
@@ -624,7 +627,7 @@ describe('pairing rules', () => {
     );
     const asm = new TraceAssembler({ now: () => 0 });
     asm.add('p', chat);
-    const [pair] = asm.flushAll().flatMap((t) => t.pairs);
+    const [pair] = asm.flushAll().flatMap(pairsOf);
     expect(pair?.question).toBe('six?');
     expect(pair?.earlier).toEqual(['five?', 'four?', 'three?', 'two?']);
   });
@@ -638,7 +641,7 @@ describe('pairing rules', () => {
       ...withTool,
       inputMessages: [...withTool.inputMessages, { role: 'tool', content: invoice }],
     });
-    const [pair] = asm.flushAll().flatMap((t) => t.pairs);
+    const [pair] = asm.flushAll().flatMap(pairsOf);
     expect(pair).toMatchObject({ source: 'retrieval', context: [DOCS[1], invoice], contextSpanIds: ['r1'] });
   });
 
@@ -648,7 +651,7 @@ describe('pairing rules', () => {
     const longSystem = `You answer from these notes. ${'Refunds are processed by the billing team in Dublin. '.repeat(20)}`;
     asm.add('p', { ...gen(s('g2', '', 0), QUESTION, longSystem), traceId: 'other' });
     asm.add('p', { ...gen(s('g3', '', 0), QUESTION, 'Be brief and polite.'), traceId: 'third' });
-    const pairs = Object.fromEntries(asm.flushAll().flatMap((t) => t.pairs.map((p) => [p.spanId, p])));
+    const pairs = Object.fromEntries(asm.flushAll().flatMap((t) => pairsOf(t).map((p) => [p.spanId, p])));
     expect(pairs.g1).toMatchObject({ source: 'inline', context: DOCS, question: QUESTION });
     expect(pairs.g2?.source).toBe('inline');
     expect(pairs.g2?.context.join(' ')).toContain('billing team in Dublin');
@@ -677,7 +680,7 @@ describe('pairing rules', () => {
     ])('reads the %s template: its documents as context, its question without the cue', (_, prompt) => {
       const asm = new TraceAssembler({ now: () => 0 });
       asm.add('p', gen(s('g1', '', 0), prompt));
-      const [pair] = asm.flushAll().flatMap((t) => t.pairs);
+      const [pair] = asm.flushAll().flatMap(pairsOf);
       expect(pair).toMatchObject({ source: 'inline', context: DOCS, question: QUESTION });
     });
 
@@ -685,7 +688,7 @@ describe('pairing rules', () => {
       const own = 'I tried this:\n---\nstep one\n---\nWhy is my answer: wrong?';
       const asm = new TraceAssembler({ now: () => 0 });
       asm.add('p', gen(s('g1', '', 0), own));
-      const [pair] = asm.flushAll().flatMap((t) => t.pairs);
+      const [pair] = asm.flushAll().flatMap(pairsOf);
       // Short rules are Markdown, not a template's, and a cue is a last line of its own.
       expect(pair).toMatchObject({
         source: 'none',
