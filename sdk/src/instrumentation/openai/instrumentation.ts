@@ -186,17 +186,9 @@ const COMPATIBLE_HOSTS: readonly [RegExp, string][] = [
  */
 function providerOf(client: Resource['_client'], host: string | undefined): string {
   if (client?.constructor?.name === 'AzureOpenAI') return A.GEN_AI_PROVIDER.azureAiOpenai;
-  if (!host) return A.GEN_AI_PROVIDER.openai;
-  // Per call otherwise: an app has a handful of hosts, so each is matched once.
-  let provider = providerByHost.get(host);
-  if (provider === undefined) {
-    provider = COMPATIBLE_HOSTS.find(([pattern]) => pattern.test(host))?.[1] ?? A.GEN_AI_PROVIDER.openai;
-    if (providerByHost.size < 100) providerByHost.set(host, provider);
-  }
-  return provider;
+  const compatible = host && COMPATIBLE_HOSTS.find(([pattern]) => pattern.test(host));
+  return compatible ? compatible[1] : A.GEN_AI_PROVIDER.openai;
 }
-
-const providerByHost = new Map<string, string>();
 
 /** The resource classes, from the module's exports (CJS object or ESM namespace). */
 export function classesFromModule(moduleExports: unknown): OpenAIClasses {
