@@ -223,15 +223,37 @@ export class LlmCall {
 
   fail(error: unknown): void {
     if (this.#ended) return;
-    const type = errorType(error);
+    this.#markError(error, errorType(error));
+    this.end();
+  }
+
+  /**
+   * The request was aborted under a stream the client then ended quietly: an
+   * error named by the abort's reason (`AbortError`, `TimeoutError`, the app's
+   * own), with the span left open for what the stream delivered before.
+   */
+  aborted(reason: unknown): void {
+    if (this.#ended) return;
+    const name = (reason as { name?: unknown } | null)?.name;
+    // A DOMException's class name says nothing; its name is the kind. A bare value the app
+    // passed to abort() is no error class: the abort is the kind.
+    const type =
+      reason instanceof DOMException && name
+        ? String(name)
+        : typeof reason === 'object' && reason !== null
+          ? errorType(reason)
+          : 'AbortError';
+    this.#markError(reason, type);
+  }
+
+  #markError(error: unknown, type: string): void {
     this.span.setAttribute(A.ATTR_ERROR_TYPE, type);
-    const message = (error as { message?: unknown })?.message;
+    const message = (error as { message?: unknown } | null)?.message;
     this.span.setStatus({
       code: SpanStatusCode.ERROR,
-      message: typeof message === 'string' ? message : type,
+      message: typeof message === 'string' ? message : typeof error === 'string' ? error : type,
     });
     if (error instanceof Error) this.span.recordException(error);
-    this.end();
   }
 
   /** Ends the span, now or at `at` (when the response arrived, for a body the app never read). */

@@ -12,7 +12,12 @@ export const DROP: unique symbol = Symbol('oversight.drop');
 export interface StreamObserver {
   /** Returns the chunk to hand to the app, or DROP to hide it. */
   chunk(value: unknown): unknown;
-  done(): void;
+  /**
+   * The stream ended, or the app stopped reading it. `aborted` is set when the
+   * request was aborted under it: the clients end such a stream quietly, as if
+   * it were complete, so the span must say it was cut short.
+   */
+  done(aborted?: Aborted): void;
   error(error: unknown): void;
   /** The app let `UNREAD_STREAM_MS` pass without starting to read the stream: end what it can. */
   unread?(): void;
@@ -25,11 +30,19 @@ export interface StreamObserver {
  */
 export const UNREAD_STREAM_MS = 60_000;
 
+/** Why a stream was cut short: its request's abort signal's reason. */
+export interface Aborted {
+  reason: unknown;
+}
+
 const TAPPED = Symbol.for('oversight.stream.tapped');
 
 export function tapStream<S>(stream: S, observer: StreamObserver): S {
   const s = stream as Record<PropertyKey, unknown> | null;
   if (!s || typeof s !== 'object' || s[TAPPED]) return stream;
+  // Stainless streams hold the AbortController of their request; the app's own
+  // signal (request option) and `stream.controller.abort()` both abort it.
+  const signal = (s.controller as { signal?: unknown } | undefined)?.signal as AbortSignal | undefined;
   let unread: ReturnType<typeof setTimeout> | undefined;
   const reading = () => {
     if (unread !== undefined) clearTimeout(unread);
@@ -39,13 +52,13 @@ export function tapStream<S>(stream: S, observer: StreamObserver): S {
     const original = s.iterator as (...args: unknown[]) => AsyncIterator<unknown>;
     s.iterator = function tappedIterator(this: unknown, ...args: unknown[]) {
       reading();
-      return tapIterator(original.apply(this, args), observer);
+      return tapIterator(original.apply(this, args), observer, signal);
     };
   } else if (typeof s[Symbol.asyncIterator] === 'function') {
     const original = s[Symbol.asyncIterator] as (...args: unknown[]) => AsyncIterator<unknown>;
     s[Symbol.asyncIterator] = function tappedAsyncIterator(this: unknown, ...args: unknown[]) {
       reading();
-      return tapIterator(original.apply(this, args), observer);
+      return tapIterator(original.apply(this, args), observer, signal);
     };
   } else {
     return stream;
@@ -66,16 +79,26 @@ export function tapStream<S>(stream: S, observer: StreamObserver): S {
   return stream;
 }
 
+/**
+ * How a stream ends decides its span's status. The inner iterator reporting
+ * done while the request's signal is aborted means the request was cut off
+ * (the app aborted it, or its timeout did): the clients swallow the abort and
+ * end the stream as if complete, so the span ends as an error. The app leaving
+ * a `for await` early (`break`, `return()`) is its own choice about a call that
+ * went fine so far: the span ends without an error, only without a finish
+ * reason. A dropped connection throws from the inner iterator and fails the span.
+ */
 function tapIterator(
   inner: AsyncIterator<unknown>,
   observer: StreamObserver,
+  signal: AbortSignal | undefined,
 ): AsyncIterableIterator<unknown> {
   let finished = false;
-  const finish = () => {
+  const finish = (aborted?: Aborted) => {
     if (finished) return;
     finished = true;
     try {
-      observer.done();
+      observer.done(aborted);
     } catch (error) {
       // Telemetry must not break the app's stream.
       reportInternal('ending a stream span', error);
@@ -110,7 +133,7 @@ function tapIterator(
     result: IteratorResult<unknown>,
   ): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
     if (result.done) {
-      finish();
+      finish(signal?.aborted ? { reason: signal.reason } : undefined);
       return result;
     }
     if (finished) return result;

@@ -232,7 +232,8 @@ export function messageStreamObserver(call: LlmCall): StreamObserver {
       }
       return event;
     },
-    done() {
+    done(aborted) {
+      if (aborted) call.aborted(aborted.reason);
       call.set(A.ATTR_GEN_AI_RESPONSE_ID, id);
       call.responseModel(model);
       if (stop) call.set(A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [stop]);

@@ -253,7 +253,8 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
       }
       return value;
     },
-    done() {
+    done(aborted) {
+      if (aborted) call.aborted(aborted.reason);
       const a: Attributes = {};
       if (id !== undefined) a[A.ATTR_GEN_AI_RESPONSE_ID] = id;
       call.responseModel(model, a);
@@ -261,7 +262,7 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
         choices.size > 1
           ? [...choices.entries()].sort((x, y) => x[0] - y[0]).map(([, c]) => c)
           : [...choices.values()];
-      // A stream the app broke off (or aborted) before the end has no finish reason: none is recorded.
+      // A stream broken off or aborted before the end has no finish reason: none is recorded.
       const finishReasons = sorted.map((c) => c.finish).filter((f) => f !== '');
       if (finishReasons.length) a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
       if (usage) call.usageAttributes(usage, a);

@@ -169,7 +169,8 @@ export function responsesStreamObserver(call: LlmCall): StreamObserver {
       }
       return event;
     },
-    done() {
+    done(aborted) {
+      if (aborted) call.aborted(aborted.reason);
       if (last) recordResponse(call, last);
       else call.end();
     },
