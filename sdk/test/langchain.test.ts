@@ -183,6 +183,30 @@ describe('OversightCallbackHandler', () => {
     );
   });
 
+  it('keeps one finish reason per generation (n > 1), in order, when one has none', () => {
+    const handler = new OversightCallbackHandler();
+    const openai = { id: ['langchain', 'chat_models', 'openai', 'ChatOpenAI'] };
+    handler.handleChatModelStart(openai, [[]], 'run-n', undefined, {
+      invocation_params: { model: 'gpt-4o' },
+    });
+    handler.handleLLMEnd(
+      {
+        generations: [
+          [
+            { text: 'A', message: new AIMessage({ content: 'A' }) },
+            {
+              text: 'B',
+              generationInfo: { finish_reason: 'length' },
+              message: new AIMessage({ content: 'B' }),
+            },
+          ],
+        ],
+      },
+      'run-n',
+    );
+    expect(named('chat gpt-4o').attributes['gen_ai.response.finish_reasons']).toEqual(['', 'length']);
+  });
+
   it('keeps tracing new runs once broken-off streams filled the open runs: the oldest give way', async () => {
     const handler = new OversightCallbackHandler();
     // What stream() calls the app broke out of leave behind: runs LangChain never ends.

@@ -15,12 +15,19 @@ let server: Server;
 let client: OpenAI;
 /** The SSE events the next request is answered with. */
 let events: unknown[] = [];
+/** A JSON body to answer with instead of events (a non-streamed call). */
+let reply: unknown;
 const { handle, exporter } = initForTest();
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
+      if (reply !== undefined) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(reply));
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       for (const e of events) res.write(`data: ${JSON.stringify(e)}\n\n`);
       res.end('data: [DONE]\n\n');
@@ -35,7 +42,10 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
 });
-beforeEach(() => exporter.reset());
+beforeEach(() => {
+  exporter.reset();
+  reply = undefined;
+});
 
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
   id: 'chatcmpl-1',
@@ -99,6 +109,59 @@ describe('streamed chat completions', () => {
     expect((json(span, 'gen_ai.output.messages') as { parts: unknown[] }[])[0]?.parts).toEqual([
       { type: 'text', content: 'Once upon' },
     ]);
+  });
+});
+
+describe('several choices (n > 1)', () => {
+  const choiceChunk = (index: number, delta: Record<string, unknown>, finish: string | null = null) => ({
+    ...chunk(delta, finish),
+    choices: [{ index, delta, finish_reason: finish }],
+  });
+
+  it('keeps one finish reason per choice, in order, when one has none', async () => {
+    // A compatible server that leaves a choice's reason null.
+    reply = {
+      id: 'chatcmpl-2',
+      object: 'chat.completion',
+      created: 1,
+      model: 'gpt-4o',
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'A' }, finish_reason: null },
+        { index: 1, message: { role: 'assistant', content: 'B' }, finish_reason: 'length' },
+      ],
+    };
+    await client.chat.completions.create({
+      model: 'gpt-4o',
+      n: 2,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o');
+    expect(span.attributes['gen_ai.response.finish_reasons']).toEqual(['', 'length']);
+  });
+
+  it('keeps each streamed choice at its index when the stream is broken off before one finished', async () => {
+    events = [
+      choiceChunk(0, { role: 'assistant', content: 'A' }),
+      choiceChunk(2, { role: 'assistant', content: 'C' }, 'stop'),
+      choiceChunk(1, { role: 'assistant', content: 'B' }, 'length'),
+      choiceChunk(0, {}, 'stop'),
+    ];
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      n: 3,
+      stream: true,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    let seen = 0;
+    for await (const _ of stream) if (++seen === 2) break;
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o');
+    // Choice 1 sent nothing yet: its place is kept, empty, as choice 0's is.
+    expect(span.attributes['gen_ai.response.finish_reasons']).toEqual(['', '', 'stop']);
+    expect(
+      (json(span, 'gen_ai.output.messages') as { parts: { content: string }[] }[]).map(
+        (m) => m.parts[0]?.content,
+      ),
+    ).toEqual(['A', undefined, 'C']);
   });
 });
 

@@ -526,8 +526,9 @@ function describeLlmResult(span: Span, output: unknown, requestModel: string | u
   if (responseId) span.setAttribute(C.ATTR_GEN_AI_RESPONSE_ID, responseId);
 
   const messages = gens.map(generationMessage).filter((m) => m !== undefined);
-  const reasons = messages.map((m) => m.finish_reason).filter((r): r is string => r !== undefined);
-  if (reasons.length > 0) span.setAttribute(C.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, reasons);
+  // One per generation, in order, as the conventions ask: one without a reason keeps its place, empty.
+  const reasons = messages.map((m) => m.finish_reason ?? '');
+  if (reasons.some((r) => r !== '')) span.setAttribute(C.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, reasons);
   const captured = capturedMessages(messages);
   if (captured) {
     span.setAttribute(C.ATTR_GEN_AI_OUTPUT_MESSAGES, captured.json);

@@ -150,12 +150,8 @@ export function recordChatCompletion(call: LlmCall, result: unknown): unknown {
   const a: Attributes = {};
   if (typeof result.id === 'string') a[A.ATTR_GEN_AI_RESPONSE_ID] = result.id;
   call.responseModel(result.model, a);
-  const finishReasons: string[] = [];
-  for (const c of choices) {
-    const reason = isObj(c) ? str(c.finish_reason) : undefined;
-    if (reason) finishReasons.push(reason);
-  }
-  if (finishReasons.length) a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
+  const finishReasons = choices.map((c) => (isObj(c) ? str(c.finish_reason) : undefined) ?? '');
+  setFinishReasons(a, finishReasons);
   const usage = chatUsage(result.usage);
   if (usage) call.usageAttributes(usage, a);
   call.contentInto(a, A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => chatOutputMessages(call, choices));
@@ -217,7 +213,7 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
         const index = num(ch.index) ?? 0;
         let c = choices.get(index);
         if (!c) {
-          c = { text: '', refusal: '', finish: '', tools: new Map() };
+          c = emptyChoice();
           choices.set(index, c);
         }
         if (typeof ch.finish_reason === 'string') c.finish = ch.finish_reason;
@@ -258,13 +254,8 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
       const a: Attributes = {};
       if (id !== undefined) a[A.ATTR_GEN_AI_RESPONSE_ID] = id;
       call.responseModel(model, a);
-      const sorted =
-        choices.size > 1
-          ? [...choices.entries()].sort((x, y) => x[0] - y[0]).map(([, c]) => c)
-          : [...choices.values()];
-      // A stream broken off or aborted before the end has no finish reason: none is recorded.
-      const finishReasons = sorted.map((c) => c.finish).filter((f) => f !== '');
-      if (finishReasons.length) a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
+      const sorted = byIndex(choices);
+      setFinishReasons(a, sorted.map((c) => c.finish));
       if (usage) call.usageAttributes(usage, a);
       call.contentInto(a, A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => streamedOutputMessages(call, sorted));
       call.setAll(a);
@@ -275,6 +266,32 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
     },
     unread: unreadEnd(call),
   };
+}
+
+/**
+ * One finish reason per choice, in choice order, as the conventions ask: a
+ * choice without one (a stream broken off before it finished, a compatible
+ * server's null) keeps its place, empty, so the others stay at their index.
+ * None at all (a stream broken off early) records none.
+ */
+function setFinishReasons(a: Attributes, reasons: string[]): void {
+  if (reasons.some((r) => r !== '')) a[A.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
+}
+
+/** The API's cap on `n`: an index past it is a server's bug, not a place to fill up to. */
+const MAX_CHOICES = 128;
+
+/** Streamed choices by index, a choice that sent nothing yet kept in its place empty. */
+function byIndex(choices: Map<number, ChoiceAcc>): ChoiceAcc[] {
+  const indices = [...choices.keys()].sort((x, y) => x - y);
+  const fillable = indices.every((i) => Number.isInteger(i) && i >= 0 && i < MAX_CHOICES);
+  if (!fillable) return indices.map((i) => choices.get(i) as ChoiceAcc);
+  const last = indices[indices.length - 1] ?? -1;
+  return Array.from({ length: last + 1 }, (_, i) => choices.get(i) ?? emptyChoice());
+}
+
+function emptyChoice(): ChoiceAcc {
+  return { text: '', refusal: '', finish: '', tools: new Map() };
 }
 
 function streamedOutputMessages(call: LlmCall, choices: ChoiceAcc[]): Message[] {
