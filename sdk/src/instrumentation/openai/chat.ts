@@ -255,7 +255,10 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
       if (id !== undefined) a[A.ATTR_GEN_AI_RESPONSE_ID] = id;
       call.responseModel(model, a);
       const sorted = byIndex(choices);
-      setFinishReasons(a, sorted.map((c) => c.finish));
+      setFinishReasons(
+        a,
+        sorted.map((c) => c.finish),
+      );
       if (usage) call.usageAttributes(usage, a);
       call.contentInto(a, A.ATTR_GEN_AI_OUTPUT_MESSAGES, () => streamedOutputMessages(call, sorted));
       call.setAll(a);
