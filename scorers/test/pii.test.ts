@@ -107,6 +107,49 @@ describe('structured entities', () => {
     expect(types('Phone: 0612345678, 123456789 units shipped')).toEqual(['PHONE_NUMBER:0612345678']);
     expect(types('phone: 0612345678, paid 123456789 EUR')).toEqual(['PHONE_NUMBER:0612345678']);
   });
+  it('does not read date-time stamps or epoch times as phone numbers, even after "call"', () => {
+    // A date and time as one run, to the minute or the second.
+    expect(types('the call at 202612061030 failed', 0)).toEqual([]);
+    expect(types('call 199912310000', 0)).toEqual([]);
+    expect(types('the call at 20261206103000 failed', 0)).toEqual([]);
+    // Epoch seconds and milliseconds: a 1 opens no phone number ten or 13 digits long.
+    expect(types('call at 1733480000', 0)).toEqual([]);
+    expect(types('tool call at 1733480000 returned', 0)).toEqual([]);
+    expect(types('last_call: 1733480000', 0)).toEqual([]);
+    expect(types('call at 1733480000000', 0)).toEqual([]);
+    // Twelve digits opening with 1 are too many for the North American plan, the only one that
+    // opens a number that long with 1.
+    expect(types('call at 123412341234', 0)).toEqual([]);
+    // A date with its time, or digits a colon ties to a clock time.
+    expect(types('call at 2026-12-06 10:30 failed', 0)).toEqual([]);
+    expect(types('started 2026-12-06 10:30:00, call me', 0)).toEqual([]);
+    expect(types('call at 06.12.2026 10:30', 0)).toEqual([]);
+    expect(types('call at 2026.12.06 10.30', 0)).toEqual([]);
+    expect(types('call 10:30 2026-12-06', 0)).toEqual([]);
+    expect(types('call at 10:30:00.123456', 0)).toEqual([]);
+    // Order numbers stay out as before.
+    expect(types('call about order 987654321012', 0)).toEqual([]);
+    expect(types('Your order number is 1733480000, call us', 0)).toEqual([]);
+    expect(maskPii('Call me at 4155550123 about the call at 202612061030.')).toBe(
+      'Call me at <PHONE_NUMBER> about the call at 202612061030.',
+    );
+  });
+  it('still finds real phone numbers after a call cue, with or without formatting', () => {
+    expect(types('call +14155550123')).toEqual(['PHONE_NUMBER:+14155550123']);
+    expect(types('call +44 20 7946 0958')).toEqual(['PHONE_NUMBER:+44 20 7946 0958']);
+    expect(types('call me at 415-555-0123')).toEqual(['PHONE_NUMBER:415-555-0123']);
+    expect(types('call me at (415) 555-0123')).toEqual(['PHONE_NUMBER:(415) 555-0123']);
+    expect(types('call me at 415.555.0123')).toEqual(['PHONE_NUMBER:415.555.0123']);
+    expect(types('phone: 020 7946 0958')).toEqual(['PHONE_NUMBER:020 7946 0958']);
+    expect(types('call me at 4155550123')).toEqual(['PHONE_NUMBER:4155550123']);
+    expect(types('call me at 14155550123')).toEqual(['PHONE_NUMBER:14155550123']);
+    expect(types('call me at 07700900123')).toEqual(['PHONE_NUMBER:07700900123']);
+    // A ten-digit run that is also a date to the hour is a valid North American number: kept.
+    expect(types('call 2026120610')).toEqual(['PHONE_NUMBER:2026120610']);
+    // A Kraków number opens with 1 and is nine digits.
+    expect(types('Telefon: 123456789')).toEqual(['PHONE_NUMBER:123456789']);
+    expect(types('call at 12:30, phone 0612345678')).toEqual(['PHONE_NUMBER:0612345678']);
+  });
   it('takes no-break spaces and non-breaking hyphens as separators', () => {
     expect(types('card 4111\u00a01111\u00a01111\u00a01111')).toEqual([
       'CREDIT_CARD:4111\u00a01111\u00a01111\u00a01111',

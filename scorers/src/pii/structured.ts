@@ -233,12 +233,31 @@ const detectIpv6: Detector = (text, out) => {
 };
 
 // Digits in 2-5 groups with one kind of separator, optional +country code and (area) part; or
-// 9-12 digits in one run, kept only after a word for a phone (`BARE_PHONE_CUE`).
+// 9-12 digits in one run, kept only after a word for a phone (`BARE_PHONE_CUE`). Neither may
+// touch a clock time ("10:30"): digits joined to one by a colon are its hours or seconds.
 const SEP = String.raw`[ .\-${SPACE_SEPS}${HYPHEN_SEPS}]`;
 const PHONE = new RegExp(
-  String.raw`(?<![\w+\-/.${HYPHEN_SEPS}])(?:\+\d{1,3}${SEP}?)?(?:\(\d{1,4}\)${SEP}?)?\d{2,4}(?:${SEP}\d{2,8}){1,4}(?![\w/]|[.\-${HYPHEN_SEPS}]\d)|(?<![\w+])\+\d{8,14}(?!\w)|(?<![\w+\-/.,${HYPHEN_SEPS}])\d{9,12}(?![\w/]|[.,\-${HYPHEN_SEPS}]\d)`,
+  String.raw`(?<![\w+\-/.${HYPHEN_SEPS}]|\d:)(?:\+\d{1,3}${SEP}?)?(?:\(\d{1,4}\)${SEP}?)?\d{2,4}(?:${SEP}\d{2,8}){1,4}(?![\w/]|[.:\-${HYPHEN_SEPS}]\d)|(?<![\w+])\+\d{8,14}(?!\w)|(?<![\w+\-/.,${HYPHEN_SEPS}]|\d:)\d{9,12}(?![\w/]|[.,:\-${HYPHEN_SEPS}]\d)`,
   'g',
 );
+/** A date that opens a longer run of groups: the run is that date and its time ("2026-12-06 10 30"). */
+const DATE_FIRST = /^(?:(?:19|20)\d\d([-./])\d{1,2}\1\d{1,2}|\d{1,2}([-./])\d{1,2}\2(?:19|20)\d\d) /;
+/** A date and time written as one run, to the minute or second: 202612061030, 20261206103000. */
+const DIGIT_STAMP =
+  /^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?$/;
+
+/**
+ * Whether a run of digits with no '+' and no separators is no phone number as written: nothing
+ * in its form says it is dialled, so a date-time stamp or an epoch time is the likelier reading.
+ * A leading '1' is the North American country code, always before ten digits: twelve digits or
+ * more are too many, and ten too few, which is also every epoch time in seconds from 2001 to
+ * 2033. Polish numbers and Chinese or Brazilian mobiles open with 1 at 9 or 11 digits and pass;
+ * a Brazilian or Argentine landline run together without its trunk 0 is the cost.
+ */
+function implausibleBarePhone(digits: string): boolean {
+  if (DIGIT_STAMP.test(digits)) return true;
+  return digits.startsWith('1') && (digits.length === 10 || digits.length >= 12);
+}
 // Words for a telephone in the languages the other detectors read; "Telefon:" heads German, Nordic and Slavic forms.
 const PHONE_WORDS =
   't[eé]l[eé]phone|tel[eé]fono|telefone|telefon(?:nummer)?|handy(?:nummer)?|rufnummer|m[oó]vil|celular|portable|cellulare';
@@ -283,8 +302,13 @@ export const detectPhones: Detector = (text, out) => {
     const distinct = new Set(seps.replace(/ /g, ''));
     // Mixing '.' with '-' (or two kinds besides spaces) is a date, version or range, not a number.
     if (distinct.size > 1) continue;
-    if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(ascii) || /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(ascii))
+    if (
+      /^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(ascii) ||
+      /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(ascii) ||
+      DATE_FIRST.test(ascii)
+    )
       continue;
+    if (bare && implausibleBarePhone(digits)) continue;
     if (distinct.has('.') && raw.split('.').length === 4 && ipv4Valid(raw)) continue;
     const pre = before(text, m.index, 45);
     if (NOT_PHONE_CONTEXT.test(pre)) continue;
