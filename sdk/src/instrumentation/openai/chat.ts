@@ -67,6 +67,17 @@ export function chatInputMessages(call: LlmCall, messages: unknown): Message[] {
   return out;
 }
 
+/**
+ * A text completion's prompt as the user's message: one text part per prompt
+ * (the API takes a list). Prompts given as token ids have no text to show.
+ */
+export function promptMessages(call: LlmCall, prompt: unknown): Message[] {
+  const prompts = Array.isArray(prompt) ? prompt : [prompt];
+  const parts: Part[] = [];
+  for (const p of prompts) if (typeof p === 'string') parts.push({ type: 'text', content: call.text(p) });
+  return parts.length > 0 ? [{ role: 'user', parts }] : [];
+}
+
 function contentParts(call: LlmCall, content: unknown, parts: Part[]): void {
   if (typeof content === 'string') {
     parts.push({ type: 'text', content: call.text(content) });
@@ -140,7 +151,7 @@ export function chatUsage(usage: unknown): TokenUsage | undefined {
   };
 }
 
-/** Records a (non-streamed) chat completion on the span and ends it. */
+/** Records a (non-streamed) chat or text completion on the span and ends it. */
 export function recordChatCompletion(call: LlmCall, result: unknown): unknown {
   if (!isObj(result)) {
     call.end();
@@ -166,6 +177,8 @@ function chatOutputMessages(call: LlmCall, choices: unknown[]): Message[] {
     if (!isObj(c)) continue;
     const m = isObj(c.message) ? c.message : {};
     const parts: Part[] = [];
+    // A text completion's choice holds its text itself.
+    if (typeof c.text === 'string') parts.push({ type: 'text', content: call.text(c.text) });
     if (typeof m.content === 'string') parts.push({ type: 'text', content: call.text(m.content) });
     if (typeof m.refusal === 'string') parts.push({ type: 'text', content: call.text(m.refusal) });
     if (Array.isArray(m.tool_calls))
@@ -217,6 +230,8 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
           choices.set(index, c);
         }
         if (typeof ch.finish_reason === 'string') c.finish = ch.finish_reason;
+        // A text completion's chunk carries its text on the choice, not in a delta.
+        if (capture && typeof ch.text === 'string') c.text += ch.text;
         const d = ch.delta;
         if (!isObj(d)) continue;
         if (capture) {

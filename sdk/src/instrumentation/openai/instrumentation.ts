@@ -14,6 +14,7 @@ import {
   chatInputMessages,
   chatRequestAttributes,
   chatStreamObserver,
+  promptMessages,
   recordChatCompletion,
   toolDefinitions,
 } from './chat.ts';
@@ -30,6 +31,8 @@ type Resource = { _client?: { baseURL?: unknown; constructor?: { name?: string }
 /** The resource classes whose `create` the instrumentation wraps, found from the client class. */
 export interface OpenAIClasses {
   chat?: { prototype: Obj };
+  /** The legacy text completions (`client.completions`). */
+  completions?: { prototype: Obj };
   responses?: { prototype: Obj };
   embeddings?: { prototype: Obj };
 }
@@ -38,7 +41,8 @@ export const OPENAI_SUPPORTED_VERSIONS = ['>=4.0.0 <8'];
 
 /**
  * OpenTelemetry instrumentation of the `openai` package: chat completions
- * (plain, streamed, tool calls), the Responses API and embeddings, following
+ * (plain, streamed, tool calls), legacy text completions, the Responses API
+ * and embeddings, following
  * the GenAI semantic conventions. Patches the resource classes' prototypes,
  * so every client (including AzureOpenAI) created from the module is covered.
  */
@@ -63,6 +67,9 @@ export class OpenAIInstrumentation extends OversightInstrumentationBase<OpenAICl
     return [
       this.tracedMethod(c.chat?.prototype, 'create', 'openai chat.completions.create', (self, args) =>
         this.#chat(self, args),
+      ),
+      this.tracedMethod(c.completions?.prototype, 'create', 'openai completions.create', (self, args) =>
+        this.#completions(self, args),
       ),
       this.tracedMethod(c.responses?.prototype, 'create', 'openai responses.create', (self, args) =>
         this.#responses(self, args),
@@ -95,17 +102,37 @@ export class OpenAIInstrumentation extends OversightInstrumentationBase<OpenAICl
   #chat(self: unknown, args: unknown[]): CallPlan | undefined {
     const body = args[0] as Obj;
     if (!body || typeof body !== 'object') return undefined;
+    return this.#completionPlan(self, args, body, A.GEN_AI_OPERATION.chat, (c, a) => {
+      c.contentInto(a, A.ATTR_GEN_AI_INPUT_MESSAGES, () => chatInputMessages(c, body.messages));
+      if (body.tools !== undefined)
+        c.contentInto(a, A.ATTR_GEN_AI_TOOL_DEFINITIONS, () => toolDefinitions(body.tools));
+    });
+  }
+
+  /** Legacy text completions: the chat plan, with the prompt as the input and each choice's text as output. */
+  #completions(self: unknown, args: unknown[]): CallPlan | undefined {
+    const body = args[0] as Obj;
+    if (!body || typeof body !== 'object') return undefined;
+    return this.#completionPlan(self, args, body, A.GEN_AI_OPERATION.textCompletion, (c, a) =>
+      c.contentInto(a, A.ATTR_GEN_AI_INPUT_MESSAGES, () => promptMessages(c, body.prompt)),
+    );
+  }
+
+  /** Chat and text completions share their parameters, result and stream shapes. */
+  #completionPlan(
+    self: unknown,
+    args: unknown[],
+    body: Obj,
+    operation: string,
+    content: (call: LlmCall, into: Attributes) => void,
+  ): CallPlan {
     const attributes = chatRequestAttributes(body);
     const opts = body.stream_options as Obj | undefined | null;
     const streamed = body.stream === true;
     const injected = streamed && this._config.injectStreamUsage !== false && !opts?.include_usage;
     if (injected) attributes[A.ATTR_OVERSIGHT_STREAM_USAGE_INJECTED] = true;
     // Everything known before the call goes in with the span's start attributes.
-    const start = this.#start(self, A.GEN_AI_OPERATION.chat, body.model, attributes, (c, a) => {
-      c.contentInto(a, A.ATTR_GEN_AI_INPUT_MESSAGES, () => chatInputMessages(c, body.messages));
-      if (body.tools !== undefined)
-        c.contentInto(a, A.ATTR_GEN_AI_TOOL_DEFINITIONS, () => toolDefinitions(body.tools));
-    });
+    const start = this.#start(self, operation, body.model, attributes, content);
     return {
       start,
       args: injected
@@ -202,6 +229,7 @@ export function classesFromClientClass(client: Obj | undefined): OpenAIClasses {
   const chat = client.Chat as Obj | undefined;
   return {
     chat: chat?.Completions as OpenAIClasses['chat'],
+    completions: client.Completions as OpenAIClasses['completions'],
     responses: client.Responses as OpenAIClasses['responses'],
     embeddings: client.Embeddings as OpenAIClasses['embeddings'],
   };
@@ -209,11 +237,17 @@ export function classesFromClientClass(client: Obj | undefined): OpenAIClasses {
 
 /** The resource classes behind a client instance, for bundled code the module hooks cannot see. */
 export function classesFromClient(client: unknown): OpenAIClasses {
-  const c = client as { chat?: { completions?: object }; responses?: object; embeddings?: object } | null;
+  const c = client as {
+    chat?: { completions?: object };
+    completions?: object;
+    responses?: object;
+    embeddings?: object;
+  } | null;
   const ctorOf = (o: object | undefined) =>
     o ? (Object.getPrototypeOf(o)?.constructor as { prototype: Obj }) : undefined;
   return {
     chat: ctorOf(c?.chat?.completions),
+    completions: ctorOf(c?.completions),
     responses: ctorOf(c?.responses),
     embeddings: ctorOf(c?.embeddings),
   };
