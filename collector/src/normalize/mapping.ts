@@ -204,6 +204,18 @@ const emptyList = (v: unknown[]) => v.length === 0;
 const emptyObject = (v: object) => Object.keys(v).length === 0;
 const isNull = (v: unknown) => v === null;
 
+/**
+ * An agent or workflow run inside the app (the AI SDK's `ai.generateText`,
+ * `ai.embed`, `ai.rerank`, its `invoke_agent` under `@ai-sdk/otel`) reports
+ * the total of the model calls traced as its children, which report their
+ * own. Its row keeps no usage or cost, so a sum over `llm_spans` counts each
+ * call once whatever it filters on. A remote agent (a Client span) keeps them:
+ * its model calls are not traced here.
+ */
+function repeatsCallsUsage(span: SpanRecord, operation: Operation): boolean {
+  return (operation === 'invoke_agent' || operation === 'invoke_workflow') && span.kind !== 'Client';
+}
+
 export function buildLlmSpan(
   span: SpanRecord,
   mapping: ConventionMapping,
@@ -222,6 +234,8 @@ export function buildLlmSpan(
     const value = num(field);
     return value !== null && value >= 0 ? value : null;
   };
+  const ownUsage = !repeatsCallsUsage(span, operation);
+  const usage = (field: keyof FieldTable) => (ownUsage ? count(field) : null);
   const x = mapping.extract(span, operation);
 
   const ttftSeconds = amount('ttftSeconds');
@@ -268,12 +282,12 @@ export function buildLlmSpan(
     responseModel: pick(x.responseModel, str('responseModel'), emptyString),
     responseId: pick(x.responseId, str('responseId'), emptyString),
     requestParams: x.requestParams ?? {},
-    inputTokens: count('inputTokens'),
-    outputTokens: count('outputTokens'),
-    cacheReadInputTokens: count('cacheReadInputTokens'),
-    cacheCreationInputTokens: count('cacheCreationInputTokens'),
-    reasoningOutputTokens: count('reasoningOutputTokens'),
-    costUsd: amount('costUsd'),
+    inputTokens: usage('inputTokens'),
+    outputTokens: usage('outputTokens'),
+    cacheReadInputTokens: usage('cacheReadInputTokens'),
+    cacheCreationInputTokens: usage('cacheCreationInputTokens'),
+    reasoningOutputTokens: usage('reasoningOutputTokens'),
+    costUsd: ownUsage ? amount('costUsd') : null,
     finishReasons: pick(x.finishReasons, tableFinish.length > 0 ? tableFinish : messageFinish, emptyList).map(
       canonicalFinishReason,
     ),
