@@ -150,6 +150,18 @@ describe('structured entities', () => {
     expect(types('Telefon: 123456789')).toEqual(['PHONE_NUMBER:123456789']);
     expect(types('call at 12:30, phone 0612345678')).toEqual(['PHONE_NUMBER:0612345678']);
   });
+  it('finds UK five-digit codes and the North American 1 before the area code', () => {
+    expect(types('my mobile is 07700 900123')).toEqual(['PHONE_NUMBER:07700 900123']);
+    expect(types('phone: 01632 960123')).toEqual(['PHONE_NUMBER:01632 960123']);
+    expect(types('phone: (01632) 960123')).toEqual(['PHONE_NUMBER:(01632) 960123']);
+    expect(types('dial 1-800-555-0199 now')).toEqual(['PHONE_NUMBER:1-800-555-0199']);
+    expect(types('call 1.800.555.0199')).toEqual(['PHONE_NUMBER:1.800.555.0199']);
+    expect(types('call 1 (800) 555-0199')).toEqual(['PHONE_NUMBER:1 (800) 555-0199']);
+    expect(maskPii('dial 1-800-555-0199', undefined, { partial: true })).toBe('dial *******0199');
+    // Not before other shapes, nor a ZIP code before a number.
+    expect(types('items 1-2-3-4567', 0)).toEqual([]);
+    expect(types('Cambridge, MA 02139 617-555-0123')).toEqual(['PHONE_NUMBER:617-555-0123']);
+  });
   it('takes no-break spaces and non-breaking hyphens as separators', () => {
     expect(types('card 4111\u00a01111\u00a01111\u00a01111')).toEqual([
       'CREDIT_CARD:4111\u00a01111\u00a01111\u00a01111',
