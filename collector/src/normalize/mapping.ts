@@ -205,12 +205,13 @@ const emptyObject = (v: object) => Object.keys(v).length === 0;
 const isNull = (v: unknown) => v === null;
 
 /**
- * An agent or workflow run inside the app (the AI SDK's `ai.generateText`,
- * `ai.embed`, `ai.rerank`, its `invoke_agent` under `@ai-sdk/otel`) reports
- * the total of the model calls traced as its children, which report their
- * own. Its row keeps no usage or cost, so a sum over `llm_spans` counts each
- * call once whatever it filters on. A remote agent (a Client span) keeps them:
- * its model calls are not traced here.
+ * An agent or workflow run inside the app reports the total of the model
+ * calls traced as its children (the AI SDK's `ai.generateText` or `ai.embed`
+ * repeats its `doGenerate` / `doEmbed` spans' usage, its `invoke_agent` under
+ * `@ai-sdk/otel` its `chat` spans'), which report their own. Its row keeps
+ * no usage or cost, so a sum over `llm_spans` counts each call once whatever
+ * it filters on. A remote agent (a Client span) keeps them: its model calls
+ * are not traced here.
  */
 function repeatsCallsUsage(span: SpanRecord, operation: Operation): boolean {
   return (operation === 'invoke_agent' || operation === 'invoke_workflow') && span.kind !== 'Client';
