@@ -60,10 +60,7 @@ export class PriceTable {
     const exact = this.#prices.get(bare);
     if (exact) return exact;
     for (const key of this.#prefixes) {
-      // A prefix must end at a separator: `o1` prices `o1-2024-12-17`, not `o1x`.
-      if (bare.startsWith(key) && (bare.length === key.length || '-:@.'.includes(bare[key.length] ?? ''))) {
-        return this.#prices.get(key);
-      }
+      if (bare.startsWith(key) && isSnapshotOf(bare.slice(key.length))) return this.#prices.get(key);
     }
     return undefined;
   }
@@ -74,6 +71,25 @@ export class PriceTable {
     if (!price) return undefined;
     return costOf(price, usage);
   }
+}
+
+/**
+ * Whether what follows a price row's key names a snapshot of that model, so it
+ * shares the row's price: a date, a version or a release channel
+ * (`-2024-08-06`, `-0914`, `@20241022`, `-v1:0`, `-v2`, `-001`, `-preview`,
+ * `-latest`). A word there names a variant with a price of its own (`-pro`,
+ * `-instruct`, `-audio-preview`, `-16k`): priced as its base model its cost
+ * would be a fraction of the bill (o1-pro costs ten times o1), so it goes
+ * unpriced unless it has a row of its own.
+ * The suffix must start at a separator: `o1` prices `o1-2024-12-17`, not `o1x`.
+ */
+function isSnapshotOf(suffix: string): boolean {
+  if (suffix === '') return true;
+  if (!'-:@.'.includes(suffix[0] ?? '')) return false;
+  return suffix
+    .slice(1)
+    .split(/[-:@.]/)
+    .every((t) => /^v?\d+$/.test(t) || t === 'latest' || t === 'preview');
 }
 
 export function costOf(price: ModelPrice, usage: TokenUsage): number | undefined {

@@ -14,6 +14,38 @@ describe('price table', () => {
     expect(table.lookup('unknown-model')).toBeUndefined();
   });
 
+  it("leaves a variant with a price of its own unpriced, rather than at its base model's price", () => {
+    // o1-pro, o3-pro and gpt-5-pro cost 10-12 times their base model; the table has no rows for them.
+    for (const id of [
+      'o1-pro',
+      'o1-pro-2025-03-19',
+      'o3-pro-2025-06-10',
+      'gpt-5-pro',
+      'gpt-5.2-pro',
+      'gpt-3.5-turbo-instruct',
+      'gpt-3.5-turbo-16k',
+      'gpt-4o-audio-preview',
+      'gpt-4o-mini-search-preview-2025-03-11',
+      'openai/gpt-5-pro',
+    ]) {
+      expect([id, table.lookup(id)]).toEqual([id, undefined]);
+      expect(table.cost(id, { inputTokens: 1000, outputTokens: 1000 })).toBeUndefined();
+    }
+    // A variant that has its row is priced by it; snapshots and channels keep their model's price.
+    expect(table.lookup('gemini-2.5-pro')?.input).toBe(1.25);
+    expect(table.lookup('gemini-3-pro-preview')?.input).toBe(2);
+    expect(table.lookup('gemini-2.5-flash-preview-05-20')?.input).toBe(0.3);
+    expect(table.lookup('gemini-2.0-flash-001')?.input).toBe(0.1);
+    expect(table.lookup('claude-3-5-sonnet-latest')?.input).toBe(3);
+    expect(table.lookup('claude-3-5-sonnet-v2@20241022')?.input).toBe(3);
+    expect(table.lookup('gpt-3.5-turbo-0125')?.input).toBe(0.5);
+    expect(table.lookup('o1-preview')?.input).toBe(15);
+    // An app's own row for the variant prices it.
+    const withPro = new PriceTable({ 'o1-pro': { input: 150, output: 600 } });
+    expect(withPro.lookup('o1-pro-2025-03-19')?.input).toBe(150);
+    expect(withPro.lookup('o1-2024-12-17')?.input).toBe(15);
+  });
+
   it('prices Bedrock model ids, with or without an inference profile region', () => {
     const haiku = table.lookup('claude-3-5-haiku');
     expect(haiku?.input).toBe(0.8);
