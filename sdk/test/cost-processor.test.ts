@@ -43,16 +43,16 @@ describe('CostSpanProcessor', () => {
   });
 
   it('prices a real client call once when the client traces itself too', async () => {
-    // The Anthropic SDK's own spans, switched on by the app (as nativeSpans does): they end after ours.
-    const before = process.env.ANTHROPIC_OPEN_TELEMETRY;
-    process.env.ANTHROPIC_OPEN_TELEMETRY = 'true';
-    let client: Anthropic;
-    try {
-      client = instrument(new Anthropic({ apiKey: 'sk-ant-test', baseURL: mock.url, maxRetries: 0 }));
-    } finally {
-      if (before === undefined) delete process.env.ANTHROPIC_OPEN_TELEMETRY;
-      else process.env.ANTHROPIC_OPEN_TELEMETRY = before;
-    }
+    // The Anthropic SDK's own spans, asked for by the app (here by handing the client the global
+    // provider; `nativeSpans` does it for every client): they end after ours.
+    const client = instrument(
+      new Anthropic({
+        apiKey: 'sk-ant-test',
+        baseURL: mock.url,
+        maxRetries: 0,
+        openTelemetry: { tracerProvider: trace.getTracerProvider() },
+      }),
+    );
     exporter.reset();
     await client.messages.create({
       model: 'claude-haiku-4-5',

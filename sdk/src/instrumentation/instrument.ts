@@ -20,10 +20,10 @@ export function instrument<T>(client: T): T {
     if (!c || typeof c !== 'object') return;
     if (c.chat?.completions) openaiInstrumentation().patchClient(c);
     else if (c.messages) {
-      anthropicInstrumentation().patchClient(c);
-      // A client built before init() resolved its own tracer; ours replaces it (see AnthropicInstrumentation).
-      const native = c as { _tracer?: unknown };
-      if (native._tracer && process.env.ANTHROPIC_OPEN_TELEMETRY === 'false') native._tracer = undefined;
+      const anthropic = anthropicInstrumentation();
+      anthropic.patchClient(c);
+      // A client built before init() resolved its own tracer; ours replaces it unless the app chose it.
+      anthropic.quietNativeTracer(c);
     }
   }, undefined);
   return client;

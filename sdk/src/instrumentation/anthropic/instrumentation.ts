@@ -19,6 +19,17 @@ import {
 
 export const ANTHROPIC_SUPPORTED_VERSIONS = ['>=0.20.0 <2'];
 
+/** Whether `ANTHROPIC_OPEN_TELEMETRY=false` is ours rather than the app's. */
+let switchedOffByUs = false;
+
+/** What a client of @anthropic-ai/sdk >= 1.x holds of its own tracing. */
+interface NativeTracing {
+  _tracer?: unknown;
+  /** The client's settled `openTelemetry` option (a getter), or where older 1.x keep it. */
+  openTelemetry?: { tracerProvider?: unknown };
+  _options?: { openTelemetry?: { tracerProvider?: unknown } };
+}
+
 export interface AnthropicInstrumentationConfig extends OversightInstrumentationConfig {
   /** Keep the Anthropic SDK's own `anthropic.messages.create` spans as children of ours. Default false. */
   nativeSpans?: boolean;
@@ -48,7 +59,26 @@ export class AnthropicInstrumentation extends OversightInstrumentationBase<
     // setting by the app wins.
     if (!config.nativeSpans && process.env.ANTHROPIC_OPEN_TELEMETRY === undefined) {
       process.env.ANTHROPIC_OPEN_TELEMETRY = 'false';
+      switchedOffByUs = true;
     }
+  }
+
+  /**
+   * Switches off the Anthropic SDK's own tracer on a client where its spans
+   * would repeat ours: a client built before the switch above was set (an
+   * app's module that creates its client at import time, before init()). It
+   * is left on where the app asked for it: `nativeSpans`, the environment
+   * variable set by the app, or a tracer provider of its own given to the
+   * client (its spans go there, not beneath ours).
+   */
+  quietNativeTracer(client: unknown): void {
+    const c = client as NativeTracing | null | undefined;
+    if (!c?._tracer || this._config.nativeSpans) return;
+    const env = process.env.ANTHROPIC_OPEN_TELEMETRY;
+    if (!(env === undefined || (switchedOffByUs && env === 'false'))) return;
+    const settled = c.openTelemetry ?? c._options?.openTelemetry;
+    if (settled && typeof settled === 'object' && settled.tracerProvider !== undefined) return;
+    c._tracer = undefined;
   }
 
   protected init() {
@@ -84,6 +114,8 @@ export class AnthropicInstrumentation extends OversightInstrumentationBase<
     const body = args[0] as Obj;
     if (!body || typeof body !== 'object') return undefined;
     const client = (self as { _client?: { baseURL?: unknown } } | null)?._client;
+    // Before the call starts its own span: a client built before init() still has its tracer.
+    this.quietNativeTracer(client);
     const streamed = body.stream === true;
     return {
       start: {
