@@ -106,7 +106,7 @@ export interface TraceStageCounters extends AssemblerCounters {
   pendingBytes: number;
   /** Rows of committed rounds the stage could not read (counted, skipped). */
   skippedRows: number;
-  /** quality_events read-backs: one per batch with re-scored traces, none for fresh ones. */
+  /** quality_events read-backs: one per batch with traces read back from storage, none for fresh ones. */
   ledgerReads: number;
 }
 
@@ -332,16 +332,18 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     }
     if (generations.length === 0) return;
 
-    // What the roll-up counts now, read back only for re-scored traces. A fresh one (never flushed
-    // by this process, no collector scores stored) has no ledger rows: the ledger is written only
-    // for spans a stage got from a committed drain round, and a committed round is never replayed,
-    // so its generations reach a stage once. A half-written flush of this process retries as a
-    // re-score; one a dead process left behind has NULL columns, which recovery (a re-score) finds.
+    // What the roll-up counts now, read back only for traces read back from storage. A fresh one
+    // (never flushed by this process, no collector scores stored) has no ledger rows: the ledger is
+    // written only for spans a stage got from a committed drain round, and a committed round is
+    // never replayed, so its generations reach a stage once. A half-written flush of this process
+    // retries as a re-score; one a dead process left behind has NULL columns, which recovery (a
+    // re-score) finds. A trace read back for spans the last process stored may hold generations it
+    // counted with no evaluator row to tell (a gap verdict alone, with nothing to ground or judge).
     // Read before the enrichers run: one that keeps state of its own (topics) learns from it what
     // it counted before a restart.
     const outstanding: Outstanding =
-      rescoreIds.length > 0 ? await outstandingQuality(store, projectId, rescoreIds) : new Map();
-    counters.ledgerReads += rescoreIds.length > 0 ? 1 : 0;
+      readIds.length > 0 ? await outstandingQuality(store, projectId, readIds) : new Map();
+    counters.ledgerReads += readIds.length > 0 ? 1 : 0;
     for (const g of generations) {
       const prev = countedIn(ledgerOf(outstanding, g));
       if (prev) g.counted = { topicId: prev.topicId, kbGap: prev.kbGap === null ? null : prev.kbGap === 1 };
