@@ -119,8 +119,7 @@ export async function feedback(input: FeedbackInput, options?: FeedbackOptions):
         });
       } catch (error) {
         // A connection refused or reset (a collector restarting, a keep-alive socket it
-        // just closed) is retried like a 503: the fixed id keeps a stored one from counting
-        // twice. A timeout is not: the caller has waited its timeoutMs already.
+        // just closed) is retried like a 503: the fixed id keeps a stored one from counting twice.
         if (isConnectionFailure(error) && (await pause(attempt, FIRST_BACKOFF_MS * 2 ** (attempt - 1))))
           continue;
         return { ok: false, attempts: attempt, error: describe(error) };
@@ -148,22 +147,55 @@ export async function feedback(input: FeedbackInput, options?: FeedbackOptions):
 }
 
 /**
- * A connection that failed (refused, reset, closed, a lookup that timed out):
- * fetch's `TypeError` with a system or undici code as its cause. Not a bad
- * URL, host or option (`ERR_INVALID_URL`, `ENOTFOUND`, a RangeError), which a
- * retry cannot fix, nor a timeout.
+ * Codes of a connection that failed on the way (refused, reset, closed, a
+ * lookup that timed out), as the fetch implementations apps run name them:
+ * system codes (Node's undici puts them on the `TypeError`'s cause, Bun
+ * >= 1.4 and node-fetch on the error itself), undici's own socket codes, and
+ * older Bun's names (`ConnectionRefused` on a plain `Error`). Not a bad URL,
+ * an unknown host or an invalid option, which a retry cannot fix.
  */
-function isConnectionFailure(error: unknown): boolean {
-  if (!(error instanceof TypeError)) return false;
-  const code = (error.cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && !code.startsWith('ERR_') && code !== 'ENOTFOUND';
+const CONNECTION_FAILURES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ConnectionRefused',
+  'ConnectionClosed',
+]);
+
+/**
+ * Whether fetch() failed for a connection that a retry may find working.
+ * A timeout is no such failure: the caller has waited its timeoutMs already.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECTION_FAILURES.has(code)) return true;
+  const causeCode = ((error as { cause?: unknown }).cause as { code?: unknown } | null | undefined)?.code;
+  return typeof causeCode === 'string' && CONNECTION_FAILURES.has(causeCode);
 }
 
 /** fetch() fails with a bare `TypeError: fetch failed`; what failed is its cause. */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  // Bun and node-fetch put the code on the error itself, and Bun's message may not name it.
+  const own = (error as { code?: unknown }).code;
   const detail =
-    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
+    typeof cause?.code === 'string'
+      ? cause.code
+      : typeof cause?.message === 'string'
+        ? cause.message
+        : typeof own === 'string' && !error.message.includes(own)
+          ? own
+          : '';
   return `${error.name}: ${error.message}${detail ? ` (${detail})` : ''}`;
 }

@@ -2,7 +2,13 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FeedbackSchema, feedback, feedbackKind, retryAfterMs } from '../src/feedback.ts';
+import {
+  FeedbackSchema,
+  feedback,
+  feedbackKind,
+  isConnectionFailure,
+  retryAfterMs,
+} from '../src/feedback.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
@@ -139,6 +145,84 @@ describe('feedback retries', () => {
     const result = await feedback({ traceId: TRACE, value: 'up' }, { endpoint });
     expect(result).toEqual({ ok: true, status: 202, attempts: 2 });
     expect((arrivals[1] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(240);
+  });
+});
+
+/** fetch() errors as each runtime throws them (recorded from Node 24, Bun 1.4.4, Bun 1.3 and node-fetch 2). */
+const coded = <E extends Error>(error: E, fields: Record<string, unknown>): E => Object.assign(error, fields);
+const nodeFetchFailed = (code: string | undefined, message: string) =>
+  new TypeError('fetch failed', { cause: coded(new Error(message), code ? { code } : {}) });
+
+describe('which fetch failures are retried', () => {
+  it('retries a refused or dropped connection whichever fetch implementation threw it', () => {
+    const retried = {
+      'node refused': nodeFetchFailed('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:4318'),
+      'node dropped': new TypeError('fetch failed', {
+        cause: coded(new Error('other side closed'), { name: 'SocketError', code: 'UND_ERR_SOCKET' }),
+      }),
+      'node connect timeout': nodeFetchFailed('UND_ERR_CONNECT_TIMEOUT', 'Connect Timeout Error'),
+      'bun 1.4 refused': coded(new TypeError('ECONNREFUSED: Unable to connect.'), { code: 'ECONNREFUSED' }),
+      'bun 1.4 dropped': coded(new TypeError('ECONNRESET: The socket connection was closed'), {
+        code: 'ECONNRESET',
+      }),
+      'bun 1.3 refused': coded(new Error('Unable to connect. Is the computer able to access the url?'), {
+        code: 'ConnectionRefused',
+        errno: 0,
+      }),
+      'bun 1.3 dropped': coded(new Error('The socket connection was closed unexpectedly.'), {
+        code: 'ConnectionClosed',
+      }),
+      'node-fetch refused': coded(new Error('request failed, reason: connect ECONNREFUSED'), {
+        name: 'FetchError',
+        type: 'system',
+        code: 'ECONNREFUSED',
+      }),
+    };
+    const kept = {
+      'node unknown host': nodeFetchFailed('ENOTFOUND', 'getaddrinfo ENOTFOUND collector.invalid'),
+      'node bad scheme': nodeFetchFailed(undefined, 'unknown scheme'),
+      'node invalid option': nodeFetchFailed('UND_ERR_INVALID_ARG', 'invalid keepAlive'),
+      'bun unknown host': coded(new TypeError('getaddrinfo ENOTFOUND collector.invalid'), {
+        code: 'ENOTFOUND',
+      }),
+      timeout: new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+      'not an error': 'ECONNREFUSED',
+    };
+    const verdicts = (errors: Record<string, unknown>) =>
+      Object.entries(errors).map(([what, error]) => [what, isConnectionFailure(error)]);
+    expect(verdicts(retried)).toEqual(Object.keys(retried).map((what) => [what, true]));
+    expect(verdicts(kept)).toEqual(Object.keys(kept).map((what) => [what, false]));
+  });
+
+  it('retries a refused connection, and sends again once the collector is back', async () => {
+    // Older Bun's fetch on a collector restarting: a plain Error with its own code, no cause.
+    const real = globalThis.fetch;
+    let calls = 0;
+    globalThis.fetch = ((...args: Parameters<typeof fetch>) => {
+      if (++calls === 1)
+        return Promise.reject(coded(new Error('Unable to connect.'), { code: 'ConnectionRefused' }));
+      return real(...args);
+    }) as typeof fetch;
+    try {
+      const result = await feedback({ traceId: TRACE, value: 'up' }, { endpoint });
+      expect(result).toEqual({ ok: true, status: 202, attempts: 2 });
+      expect(bodies).toHaveLength(1);
+    } finally {
+      globalThis.fetch = real;
+    }
+  });
+
+  it("says a refused connection's code when the retries are spent", async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const result = await feedback(
+      { traceId: TRACE, value: 'up' },
+      { endpoint: `http://127.0.0.1:${port}`, retries: 1 },
+    );
+    expect(result).toMatchObject({ ok: false, attempts: 2 });
+    expect(result.error).toContain('ECONNREFUSED');
   });
 });
 
