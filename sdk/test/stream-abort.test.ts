@@ -149,6 +149,22 @@ describe('a stream whose request the app aborts', () => {
     expect(controlled?.attributes['error.type']).toBe('AbortError');
   });
 
+  it('openai: chat.completions.stream() aborted by the app ends its span as an error', async () => {
+    const runner = openai.chat.completions.stream({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'A story' }],
+    });
+    let seen = 0;
+    runner.on('chunk', () => {
+      if (++seen === 2) runner.abort();
+    });
+    await expect(runner.done()).rejects.toThrow();
+    await until(() => exporter.getFinishedSpans().length === 1);
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o');
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe('AbortError');
+  });
+
   it('openai responses: ends the span as an AbortError', async () => {
     const ac = new AbortController();
     const stream = await openai.responses.create(
