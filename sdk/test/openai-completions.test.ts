@@ -5,10 +5,12 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { OpenAI as LangChainOpenAI } from '@langchain/openai';
 import { SpanKind } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { instrument } from '../src/instrumentation/instrument.ts';
+import { OversightCallbackHandler } from '../src/instrumentation/langchain/index.ts';
 import { initForTest, json, only } from './helpers.ts';
 
 const MODEL = 'gpt-3.5-turbo-instruct';
@@ -131,6 +133,23 @@ describe('openai completions.create (legacy text completions)', () => {
     ]);
     expect(json(span, 'gen_ai.output.messages')).toEqual([
       { role: 'assistant', parts: [{ type: 'text', content: 'Hello there!' }], finish_reason: 'length' },
+    ]);
+  });
+
+  it("records LangChain's OpenAI text model once, through the client it calls", async () => {
+    // The LangChain handler leaves OpenAI's model classes to the client's span: that span must exist.
+    const llm = new LangChainOpenAI({
+      model: MODEL,
+      apiKey: 'k',
+      maxRetries: 0,
+      configuration: { baseURL: client.baseURL },
+    });
+    const answer = await llm.invoke('Say hello', { callbacks: [new OversightCallbackHandler()] });
+    expect(answer).toBe('Hello there!');
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name)).toEqual([`text_completion ${MODEL}`]);
+    expect(json(spans[0] as (typeof spans)[0], 'gen_ai.input.messages')).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'Say hello' }] },
     ]);
   });
 });
