@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SpanStatusCode } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { instrument } from '../src/instrumentation/instrument.ts';
@@ -191,6 +192,25 @@ describe('a stream the app never reads', () => {
     const endedAt = span.endTime[0] * 1_000 + span.endTime[1] / 1e6;
     expect(endedAt).toBeGreaterThanOrEqual(startedAt - 1);
     expect(endedAt).toBeLessThanOrEqual(after + 1);
+  });
+
+  it('ends it as an error when the app aborted the request it never read', async () => {
+    events = [chunk({ role: 'assistant', content: 'Never read' }, 'stop')];
+    const ac = new AbortController();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await client.chat.completions.create(
+        { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'Dropped' }] },
+        { signal: ac.signal },
+      );
+      ac.abort();
+      vi.advanceTimersByTime(UNREAD_STREAM_MS);
+    } finally {
+      vi.useRealTimers();
+    }
+    const span = only(exporter.getFinishedSpans(), 'chat gpt-4o');
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe('AbortError');
   });
 
   it('leaves the span to the stream once the app starts reading it', async () => {

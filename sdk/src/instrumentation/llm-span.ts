@@ -11,6 +11,7 @@ import * as A from '@oversight/conventions/attributes';
 import { ContentPolicy } from '../content.ts';
 import { defaultPriceTable, type PriceTable, type TokenUsage } from '../pricing.ts';
 import { errorName, reportInternal, safeJson } from '../safe.ts';
+import type { Aborted } from './stream-tap.ts';
 
 /** What every LLM span needs besides the tracer: the content policy and the prices. */
 export interface Telemetry {
@@ -279,9 +280,12 @@ export class LlmCall {
  * For a stream's observer: ends the span of a stream the app never read,
  * dated when the stream was handed over.
  */
-export function unreadEnd(call: LlmCall): () => void {
+export function unreadEnd(call: LlmCall): (aborted?: Aborted) => void {
   const handedAt = Date.now();
-  return () => call.end(handedAt);
+  return (aborted) => {
+    if (aborted) call.aborted(aborted.reason);
+    call.end(handedAt);
+  };
 }
 
 /**

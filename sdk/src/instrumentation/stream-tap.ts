@@ -19,8 +19,11 @@ export interface StreamObserver {
    */
   done(aborted?: Aborted): void;
   error(error: unknown): void;
-  /** The app let `UNREAD_STREAM_MS` pass without starting to read the stream: end what it can. */
-  unread?(): void;
+  /**
+   * The app let `UNREAD_STREAM_MS` pass without starting to read the stream: end what it can.
+   * `aborted` is set when the app aborted the request meanwhile (why it never read it, often).
+   */
+  unread?(aborted?: Aborted): void;
 }
 
 /**
@@ -69,7 +72,7 @@ export function tapStream<S>(stream: S, observer: StreamObserver): S {
     unread = setTimeout(() => {
       unread = undefined;
       try {
-        giveUp();
+        giveUp(signal?.aborted ? { reason: signal.reason } : undefined);
       } catch (error) {
         reportInternal('ending an unread stream span', error);
       }
