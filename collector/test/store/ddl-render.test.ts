@@ -33,6 +33,7 @@ describe('DDL templates', () => {
       '23_topic_vocabulary',
       '24_answer_step',
       '25_rollup_dedup',
+      '26_judged',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });
@@ -156,6 +157,8 @@ describe('DDL templates', () => {
       'embedder_state',
       // 023 makes topic_vocabulary
       'topic_vocabulary',
+      // 026 adds judged to llm_spans_local
+      'llm_spans',
     ]);
     // The roll-up's view reads the ledger's new column on each shard's local tables.
     const modified = statements.find((s) =>

@@ -14,9 +14,11 @@
  *     write, or one already carrying collector scores) is read back whole from
  *     ClickHouse, re-scored, and its old rows superseded (quality columns back
  *     to NULL, old rows deleted, new rows inserted, columns set);
- *   - on start, generations of the last `recoverWindowMs` that carry no score
- *     (their trace was open in a process that died, or it died mid-write) are
- *     read back and scored the same way.
+ *   - on start, generations of the last `recoverWindowMs` the stage has not
+ *     judged (their trace was open in a process that died, or it died
+ *     mid-write) are read back and scored the same way. Every generation the
+ *     stage writes is marked judged, scored or not (no question and no
+ *     context: nothing to score), so none is read back at every start.
  * Work runs one batch at a time, so two flushes never race on one trace.
  *
  * The main event loop keeps assembly, state and writes, in slices (rounds
@@ -284,17 +286,24 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     // One read for the batch: a fresh trace with stored scores (a replay, a flush retried) is a
     // re-score, and a re-score supersedes only what is stored. Beside it, a trace begun before a
     // restart (or let go of in the backlog) is read back only when it lacks spans that are stored.
+    // A trace that may have been seen (a re-score, one begun before a restart) is also asked for
+    // generations judged with nothing to score: seen all the same, and to be superseded too.
     const mayLack = batch.filter((t) => t.readBack && !t.rescore);
-    const { withScores: withRows, withOtherSpans: lacking } = await storedOfTraces(
+    const {
+      withScores: withRows,
+      withOtherSpans: lacking,
+      judged,
+    } = await storedOfTraces(
       store,
       projectId,
       batch.map((t) => t.traceId),
       evaluatorNames,
       mayLack.map((t) => t.traceId),
       mayLack.flatMap((t) => t.spans.map((x) => x.spanId)),
+      batch.filter((t) => t.rescore || t.readBack).map((t) => t.traceId),
     );
     for (const t of batch) {
-      if (withRows.has(t.traceId)) t.rescore = true;
+      if (withRows.has(t.traceId) || judged.has(t.traceId)) t.rescore = true;
       if (t.readBack && !lacking.has(t.traceId)) t.readBack = false;
     }
     const rescoreIds = batch.filter((t) => t.rescore).map((t) => t.traceId);
@@ -378,9 +387,10 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     }
 
     const ledger = qualityLedgerRows(projectId, outstanding, generations);
-    // Only traces that have rows to supersede pay for the two mutations: a columns-set span
-    // always has rows (they are inserted first), so one without rows has nothing to undo.
-    const supersededIds = rescoreIds.filter((id) => withRows.has(id));
+    // Only traces with something to undo pay for the mutations: rows (a columns-set span always
+    // has them, they are inserted first) or judged generations, whose mark must go before the new
+    // rows do, so a crash in between leaves them to recovery. The DELETE is for rows only.
+    const supersededIds = rescoreIds.filter((id) => withRows.has(id) || judged.has(id));
     if (supersededIds.length > 0) {
       for (const r of rows.get('evaluations') ?? []) {
         const name = String(r.evaluator);
@@ -388,7 +398,8 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       }
       const superseded = new Set(supersededIds);
       const spanIds = generations.filter((g) => superseded.has(g.traceId)).map((g) => g.span.spanId);
-      await supersede(store, projectId, supersededIds, spanIds, evaluatorNames);
+      const deleteOf = supersededIds.filter((id) => withRows.has(id));
+      await supersede(store, projectId, supersededIds, spanIds, evaluatorNames, deleteOf);
     }
     // The ledger goes in after the supersede and before the columns are set: a crash in between
     // leaves the spans unscored (NULL), so recovery re-scores them and reads the ledger back.

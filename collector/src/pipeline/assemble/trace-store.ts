@@ -69,7 +69,8 @@ export async function readTraces(
  * What is stored of the traces, in one round trip: of `traceIds`, those with
  * collector rows of `evaluators` (a replay, a re-score); of `mayLack`, those
  * with LLM spans stored besides the `known` span ids (spans that reached
- * another process, or this one before it let go of them).
+ * another process, or this one before it let go of them); of `seen`, those
+ * with generations a stage has judged (`judged`, migration 026), scores or none.
  */
 export async function storedOfTraces(
   store: TraceStore,
@@ -78,7 +79,8 @@ export async function storedOfTraces(
   evaluators: readonly string[],
   mayLack: readonly string[] = [],
   known: readonly string[] = [],
-): Promise<{ withScores: Set<string>; withOtherSpans: Set<string> }> {
+  seen: readonly string[] = [],
+): Promise<{ withScores: Set<string>; withOtherSpans: Set<string>; judged: Set<string> }> {
   const db = store.database;
   const rows = await store.query<{ trace_id: string; kind: string }>(
     `SELECT DISTINCT trace_id, 'scores' AS kind FROM ${qualifiedTable(db, EVALUATIONS)}
@@ -87,18 +89,25 @@ export async function storedOfTraces(
      UNION ALL
      SELECT DISTINCT trace_id, 'spans' AS kind FROM ${qualifiedTable(db, LLM_SPANS)}
       WHERE project_id = {project:String} AND trace_id IN {mayLack:Array(String)}
-        AND span_id NOT IN {known:Array(String)}`,
-    { params: { project: projectId, traces: traceIds, evaluators, mayLack, known } },
+        AND span_id NOT IN {known:Array(String)}
+     UNION ALL
+     SELECT DISTINCT trace_id, 'judged' AS kind FROM ${qualifiedTable(db, LLM_SPANS)}
+      WHERE project_id = {project:String} AND trace_id IN {seen:Array(String)} AND judged = 1`,
+    { params: { project: projectId, traces: traceIds, evaluators, mayLack, known, seen } },
   );
-  const out = { withScores: new Set<string>(), withOtherSpans: new Set<string>() };
-  for (const r of rows) (r.kind === 'scores' ? out.withScores : out.withOtherSpans).add(r.trace_id);
+  const out = { withScores: new Set<string>(), withOtherSpans: new Set<string>(), judged: new Set<string>() };
+  const into = { scores: out.withScores, spans: out.withOtherSpans, judged: out.judged };
+  for (const r of rows) into[r.kind as keyof typeof into]?.add(r.trace_id);
   return out;
 }
 
 /**
- * Before old scores are deleted, the spans' quality columns go back to NULL:
- * a crash between the delete and the new insert then leaves the spans looking
- * unscored, and recovery scores them again instead of leaving them without rows.
+ * Before old scores are deleted, the spans' quality columns go back to NULL
+ * and `judged` to 0: a crash between the delete and the new insert then
+ * leaves the spans looking unscored, and recovery scores them again instead
+ * of leaving them without rows. Evaluations are deleted only of `withRows`
+ * (default all of `traceIds`): a trace whose generations were judged with
+ * nothing to score has none, and needs no DELETE mutation.
  */
 export async function supersede(
   store: TraceStore,
@@ -106,23 +115,25 @@ export async function supersede(
   traceIds: readonly string[],
   spanIds: readonly string[],
   evaluators: readonly string[],
+  withRows: readonly string[] = traceIds,
 ): Promise<void> {
   if (spanIds.length === 0) return;
   const params = { project: projectId, traces: traceIds, spans: spanIds, evaluators };
   await store.command(
     `UPDATE ${qualifiedTable(store.database, LLM_SPANS)}
         SET groundedness = NULL, hallucinated = NULL, answer_relevance = NULL, context_relevance = NULL,
-            app_step = ''
+            app_step = '', judged = 0
       WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
         AND span_id IN {spans:Array(String)}`,
     { params },
   );
+  if (withRows.length === 0) return;
   await store.command(
     `DELETE FROM ${qualifiedTable(store.database, EVALUATIONS)}
       WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
         AND span_id IN {spans:Array(String)} AND evaluator IN {evaluators:Array(String)}
         AND source = 'collector'`,
-    { params },
+    { params: { ...params, traces: withRows } },
   );
 }
 
@@ -138,7 +149,8 @@ export interface SpanFindings {
  * from a span-id-keyed map bound as a parameter, and keeps its value for spans
  * the map lacks (an enricher that found nothing about a span leaves it alone).
  * `app_step` is pairing's, known for every generation, so it is always set: a
- * late span can make a step an answer again, or the reverse.
+ * late span can make a step an answer again, or the reverse. `judged` says
+ * the stage saw the generation, even when nothing could be scored.
  */
 export async function updateQualityColumns(
   store: TraceStore,
@@ -179,7 +191,8 @@ export async function updateQualityColumns(
         ${pick('kb_gap_score', 'ks', 'Float32')},
         topic_id = if(mapContains({topic:Map(String, String)}, span_id), toUInt64({topic:Map(String, String)}[span_id]), topic_id),
         ${pick('gap_signals', 'signals', 'Array(String)')},
-        app_step = {steps:Map(String, String)}[span_id]
+        app_step = {steps:Map(String, String)}[span_id],
+        judged = 1
       WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
         AND span_id IN {spans:Array(String)}`,
     {
@@ -333,9 +346,11 @@ export function qualityDelta(
 }
 
 /**
- * Generations of the last `windowMs` that no enricher scored: their traces were
- * open in a process that died. Newest first, at most `limit` traces. A step of
- * the app's own is never scored; its `app_step` says the stage saw it.
+ * Generations of the last `windowMs` the stage has not judged: their traces
+ * were open in a process that died, or it died before the columns were set.
+ * Newest first, at most `limit` traces. `judged` says the stage saw a
+ * generation, scored or not (no question and no context: nothing to score);
+ * rows from before it (migration 026) say so with their scores or `app_step`.
  */
 export async function unscoredTraces(
   store: TraceStore,
@@ -346,7 +361,8 @@ export async function unscoredTraces(
     `SELECT project_id, trace_id FROM ${qualifiedTable(store.database, LLM_SPANS)}
       WHERE timestamp >= now64(9) - toIntervalMillisecond({window:UInt64})
         AND operation IN {operations:Array(String)}
-        AND groundedness IS NULL AND answer_relevance IS NULL AND app_step = '' AND completion_text != ''
+        AND judged = 0 AND groundedness IS NULL AND answer_relevance IS NULL AND app_step = ''
+        AND completion_text != ''
       GROUP BY project_id, trace_id
       ORDER BY max(timestamp) DESC
       LIMIT {limit:UInt32}`,

@@ -1,17 +1,27 @@
 /**
- * Generations that cannot be scored across a restart, on both store backends,
- * in a database of their own. A generation with no question and no context (a
- * prompt given as instructions alone, with no retrieval) gets no score, but
- * the roll-up may count a gap verdict for it: read back by the next process,
- * it must count once.
+ * Recovery on start and generations that cannot be scored, on both store
+ * backends, each suite in a database of its own so what recovery finds is
+ * exactly what the test left. A generation with no question and no context
+ * (a prompt given as instructions alone, with no retrieval) gets no score;
+ * once the trace stage has judged it, it is settled: a restart does not read
+ * it back again, nor let it take the place of one that can be scored.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createGroundednessEnricher } from '../../../src/enrich/groundedness.ts';
 import { createTopicsEnricher } from '../../../src/enrich/topics/enricher.ts';
 import type { SpanRecord } from '../../../src/otlp/span-record.ts';
+import { unscoredTraces } from '../../../src/pipeline/assemble/trace-store.ts';
+import type { Row } from '../../../src/store/store.ts';
 import { storeBackends } from '../../helpers/store-backends.ts';
-import { DOCS, rowsOf, useTraceStageHarness } from '../../helpers/trace-stage-harness.ts';
+import {
+  DOCS,
+  failingCommands,
+  isColumnsUpdate,
+  ragSpans,
+  rowsOf,
+  useTraceStageHarness,
+} from '../../helpers/trace-stage-harness.ts';
 import { spanWith } from '../../normalize/span-fixture.ts';
 
 const hexId = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -80,6 +90,88 @@ describe.each(storeBackends())('recovery on $name', (backend) => {
         WHERE trace_id = {t:String} GROUP BY evaluator ORDER BY evaluator`,
       { params: { t: traceId } },
     );
+  const columns = (spanId: string) =>
+    h.store.query<Row>(
+      `SELECT groundedness, answer_relevance, app_step FROM llm_spans WHERE span_id = {s:String}`,
+      { params: { s: spanId } },
+    );
+  const grounded = [
+    { evaluator: 'answer_relevance', n: 1 },
+    { evaluator: 'context_relevance', n: 1 },
+    { evaluator: 'groundedness', n: 1 },
+  ];
+  /** Scores `traces` whole in one process, as a deploy's previous process did. */
+  const scoredBefore = async (traces: PlainTrace[]) => {
+    await h.score(stage(), rowsOf(traces.flatMap((t) => [t.root, t.generation])));
+    for (const t of traces) {
+      // Judged, and nothing to score: no row, no column, no step of the app's own.
+      expect(await evaluators(t.traceId)).toEqual([]);
+      expect(await columns(t.generation.spanId)).toEqual([
+        { groundedness: null, answer_relevance: null, app_step: '' },
+      ]);
+    }
+  };
+
+  // The tests run in order, each leaving nothing for recovery to find.
+  it('reads back only the scorable traces after a restart, and nothing the next time', async () => {
+    const plain = [plainSpans(), plainSpans()];
+    await scoredBefore(plain);
+    // Stored by the drain, never scored: the process died with the trace open.
+    const lost = ragSpans();
+    await h.storeRows(rowsOf(lost.spans));
+
+    const found = await unscoredTraces(h.store, 3_600_000, 20_000);
+    expect(found.map((t) => t.traceId)).toEqual([lost.traceId]);
+    const restarted = stage();
+    expect(await restarted.recover()).toBe(1);
+    expect(await evaluators(lost.traceId)).toEqual(grounded);
+    expect(await stage().recover()).toBe(0);
+  }, 90_000);
+
+  it('keeps the recovery limit for traces that can be scored', async () => {
+    // The lost trace is older than the plain ones: recovery takes the newest first.
+    const lost = ragSpans();
+    for (const s of lost.spans) {
+      s.startTimeUnixNano -= 60_000_000_000n;
+      s.endTimeUnixNano -= 60_000_000_000n;
+    }
+    await h.storeRows(rowsOf(lost.spans));
+    await scoredBefore([plainSpans(), plainSpans(), plainSpans()]);
+
+    expect(await stage([createGroundednessEnricher()], h.store, { recoverMaxTraces: 3 }).recover()).toBe(1);
+    expect(await evaluators(lost.traceId)).toEqual(grounded);
+  }, 90_000);
+
+  it('leaves a re-score of a judged generation to recovery when it dies before the columns are set', async () => {
+    const t = plainSpans();
+    let dying = false;
+    let dead = false;
+    // Once dying, the columns' UPDATE fails, and every command after it: the process is gone.
+    const killedAt = (sql: string) => {
+      dead ||= dying && isColumnsUpdate(sql);
+      return dead;
+    };
+    const s = stage([createGroundednessEnricher()], failingCommands(h.store, killedAt, 'killed'));
+    await h.score(s, rowsOf([t.root, t.generation]));
+    expect(await evaluators(t.traceId)).toEqual([]);
+    // Its retrieval comes late: now the generation can be grounded, and the process dies
+    // after the rows are written and before the columns are set.
+    dying = true;
+    h.advance(10_000);
+    await h.score(s, rowsOf([t.retrieval]));
+    h.advance(60_000);
+    await s.flush();
+    expect(s.metrics()).toMatchObject({ lateSpans: 1, pendingTraces: 1 });
+    await s.close(0);
+    expect(await columns(t.generation.spanId)).toEqual([
+      { groundedness: null, answer_relevance: null, app_step: '' },
+    ]);
+
+    expect(await stage().recover()).toBe(1);
+    expect(await evaluators(t.traceId)).toEqual(grounded);
+    expect((await columns(t.generation.spanId))[0]?.groundedness).not.toBeNull();
+  }, 90_000);
+
   it('counts a generation the last process counted once, its trace read back after a restart', async () => {
     const project = `readback-ledger-${backend.name}`;
     const t = plainSpans();
