@@ -126,6 +126,28 @@ describe('aiTelemetry (GenAI conventions)', () => {
     });
   });
 
+  it('marks the span around an embed call as a workflow, and the call inside as itself', async () => {
+    for (const telemetry of [aiTelemetry(), aiTelemetry({ metadata: { feature: 'search' } })]) {
+      exporter.reset();
+      await embed({
+        model: openai.embedding('text-embedding-3-small'),
+        value: 'cats and dogs',
+        experimental_telemetry: telemetry,
+      });
+      // Same name, same kind, same gen_ai.operation.name: only the mark tells the wrapper apart.
+      const [outer, ...others] = spans().filter((s) => s.parentSpanContext === undefined);
+      const inner = spans().filter((s) => s.parentSpanContext?.spanId === outer?.spanContext().spanId);
+      expect(others).toEqual([]);
+      expect(inner).toHaveLength(1);
+      expect(outer?.name).toBe(inner[0]?.name);
+      expect(outer?.attributes['oversight.operation.name']).toBe('invoke_workflow');
+      expect(inner[0]?.attributes['oversight.operation.name']).toBeUndefined();
+      expect(inner[0]?.attributes['gen_ai.usage.input_tokens']).toBe(3);
+    }
+    // Metadata still rides on both spans of the call that asked for it.
+    for (const s of spans()) expect(s.attributes['oversight.metadata.feature']).toBe('search');
+  });
+
   it('traces a tool the model called as execute_tool', async () => {
     await generateText({
       model: openai.chat('gpt-4o-mini'),

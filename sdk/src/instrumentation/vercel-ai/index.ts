@@ -9,6 +9,7 @@
  */
 import { type EnrichSpan, LegacyOpenTelemetry, OpenTelemetry } from '@ai-sdk/otel';
 import type { Attributes } from '@opentelemetry/api';
+import * as C from '@oversight/conventions/attributes';
 import { registerTelemetry, type Telemetry, type TelemetryOptions } from 'ai';
 import { CONTEXT_ATTRIBUTES, type MetadataValue } from '../../context.ts';
 import { captureText } from '../../rag/capture.ts';
@@ -51,20 +52,47 @@ function metadataAttributes(metadata: Record<string, MetadataValue> | undefined)
   return Object.keys(attrs).length > 0 ? attrs : undefined;
 }
 
+/**
+ * Calls whose span wraps the model call's own span. `@ai-sdk/otel` names and
+ * tags both alike (`embeddings {model}`, `rerank {model}`, `decide {model}`,
+ * Client spans both), so without a mark the collector counts each such call
+ * twice in request counts, latencies and errors.
+ */
+const WRAPPING_OPERATIONS: ReadonlySet<string> = new Set([
+  'ai.embed',
+  'ai.embedMany',
+  'ai.rerank',
+  'ai.decide',
+]);
+const workflowMark: Attributes = {
+  [C.ATTR_OVERSIGHT_OPERATION_NAME]: C.GEN_AI_OPERATION.invokeWorkflow,
+};
+
+function enrichSpanWith(extra: Attributes | undefined): EnrichSpan {
+  // @ai-sdk/otel pins its own @opentelemetry/api copy; the attribute shapes are the same.
+  return ({ spanType, operationId }) => {
+    const wraps = spanType === 'operation' && WRAPPING_OPERATIONS.has(operationId);
+    if (!wraps) return extra as ReturnType<EnrichSpan>;
+    return { ...extra, ...workflowMark } as ReturnType<EnrichSpan>;
+  };
+}
+
 function integrationFor(options: AiTelemetryOptions): Telemetry {
   const extra = metadataAttributes(options.metadata);
   if (options.legacy) {
     // The legacy integration has no enrich hook; metadata reaches it through withContext instead.
+    // Its outer spans need no mark: their `ai.embed` / `ai.rerank` names tell them apart.
     sharedLegacy ??= new LegacyOpenTelemetry();
     return sharedLegacy;
   }
   if (!extra) {
-    sharedModern ??= new OpenTelemetry({ agentSpanName: 'functionId' });
+    sharedModern ??= new OpenTelemetry({
+      agentSpanName: 'functionId',
+      enrichSpan: enrichSpanWith(undefined),
+    });
     return sharedModern;
   }
-  // @ai-sdk/otel pins its own @opentelemetry/api copy; the attribute shapes are the same.
-  const enrichSpan: EnrichSpan = () => extra as ReturnType<EnrichSpan>;
-  return new OpenTelemetry({ agentSpanName: 'functionId', enrichSpan });
+  return new OpenTelemetry({ agentSpanName: 'functionId', enrichSpan: enrichSpanWith(extra) });
 }
 
 /**
