@@ -4,7 +4,13 @@
  * so enrichment, storage and dashboards never care who emitted the span.
  */
 
-/** `gen_ai.operation.name` values, plus `rerank` which the conventions lack. */
+/**
+ * `gen_ai.operation.name` values, plus the model calls the conventions have no
+ * name for: `rerank`, and the AI SDK's `generateSpeech` (text to audio) and
+ * `transcribe` (audio to text) as `generate_speech` and `transcribe`. Those two
+ * are billed calls but answer nobody, so they are kept apart from the
+ * generations that pairing and the answer scorers read.
+ */
 export type Operation =
   | 'chat'
   | 'text_completion'
@@ -12,6 +18,8 @@ export type Operation =
   | 'embeddings'
   | 'retrieval'
   | 'rerank'
+  | 'generate_speech'
+  | 'transcribe'
   | 'execute_tool'
   | 'create_agent'
   | 'invoke_agent'

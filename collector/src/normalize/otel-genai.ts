@@ -28,11 +28,20 @@ const operations: Record<string, Operation> = {
   embedding: 'embeddings',
   retrieval: 'retrieval',
   rerank: 'rerank',
+  generate_speech: 'generate_speech',
+  transcribe: 'transcribe',
   execute_tool: 'execute_tool',
   create_agent: 'create_agent',
   invoke_agent: 'invoke_agent',
   invoke_workflow: 'invoke_workflow',
   apply_guardrail: 'apply_guardrail',
+  // @ai-sdk/otel's names where the conventions have none. `decide` answers typed
+  // questions about a state (text, JSON, files) with one model request; the
+  // audio calls keep the AI SDK's operation id as their name.
+  decide: 'generate_content',
+  'ai.generateSpeech': 'generate_speech',
+  'ai.transcribe': 'transcribe',
+  'ai.streamTranscribe': 'transcribe',
 };
 
 export function genAiOperation(span: SpanRecord): Operation | null {

@@ -38,9 +38,14 @@ function operation(span: SpanRecord): Operation | null {
     return 'rerank';
   if (/\.do(Generate|Stream)$/.test(id)) return 'chat';
   if (/^ai\.(embed|embedMany)\.doEmbed$/.test(id)) return 'embeddings';
+  // One request answering typed questions about a state (text, JSON, files).
+  if (id === 'ai.decide.doDecide') return 'generate_content';
+  // Speech and transcription are one span each: the call itself, with its usage.
+  if (id === 'ai.generateSpeech') return 'generate_speech';
+  if (id === 'ai.transcribe' || id === 'ai.streamTranscribe') return 'transcribe';
   if (id === 'ai.toolCall') return 'execute_tool';
   if (/^ai\.(generateText|streamText|generateObject|streamObject)$/.test(id)) return 'invoke_agent';
-  if (/^ai\.(embed|embedMany|rerank)$/.test(id)) return 'invoke_workflow';
+  if (/^ai\.(embed|embedMany|rerank|decide)$/.test(id)) return 'invoke_workflow';
   return null;
 }
 
@@ -57,13 +62,21 @@ const fields: Partial<FieldTable> = {
   requestModel: ['ai.model.id', C.ATTR_GEN_AI_REQUEST_MODEL],
   responseModel: ['ai.response.model', C.ATTR_GEN_AI_RESPONSE_MODEL],
   responseId: ['ai.response.id', C.ATTR_GEN_AI_RESPONSE_ID],
+  // Speech and transcription spans carry the provider's own usage object, keys snake-cased
+  // (`ai.usage.input_tokens`); other units (`ai.usage.seconds`, `ai.usage.characters`) are no tokens.
   inputTokens: [
     'ai.usage.inputTokens',
     'ai.usage.promptTokens',
     'ai.usage.tokens',
+    'ai.usage.input_tokens',
     C.ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ],
-  outputTokens: ['ai.usage.outputTokens', 'ai.usage.completionTokens', C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS],
+  outputTokens: [
+    'ai.usage.outputTokens',
+    'ai.usage.completionTokens',
+    'ai.usage.output_tokens',
+    C.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ],
   cacheReadInputTokens: [
     'ai.usage.inputTokenDetails.cacheReadTokens',
     'ai.usage.cachedInputTokens',
@@ -235,6 +248,11 @@ function extract(span: SpanRecord, op: Operation): Extracted {
       .map(itemText)
       .filter((v) => v !== '')
       .map((v) => ({ role: 'user', content: v }));
+  }
+  if (op === 'generate_speech') {
+    // The text spoken is the call's input, as @ai-sdk/otel's GenAI flavour records it.
+    const text = asString(a['ai.request.text']);
+    extracted.inputMessages = text ? [{ role: 'user', content: text }] : [];
   }
   if (op === 'rerank') {
     const ranked = rerankDocuments(span);

@@ -1,17 +1,20 @@
 /**
  * The AI SDK traces a call twice over: a span for the call (`ai.generateText`,
- * `ai.embed`, `ai.rerank`, … in its `ai.*` flavour; `invoke_agent` and a root
- * `embeddings` / `rerank` span in `@ai-sdk/otel`'s GenAI flavour) around one
- * span per provider call, and both may report the tokens used. Real calls
- * through the `ai` package and both telemetry integrations, against local
- * servers speaking the providers' wire protocols, exported over OTLP to a
- * running collector: each call's tokens must add up, in `llm_spans` and in its
- * hourly roll-up, to the usage the call itself returned, once.
+ * `ai.embed`, `ai.rerank`, `ai.decide`, … in its `ai.*` flavour; `invoke_agent`
+ * and a root `embeddings` / `rerank` / `decide` span in `@ai-sdk/otel`'s GenAI
+ * flavour) around one span per provider call, and both may report the tokens
+ * used; speech and transcription are one span each. Real calls through the
+ * `ai` package and both telemetry integrations (bare, and through the SDK's
+ * `aiTelemetry()`), against local servers speaking the providers' wire
+ * protocols, exported over OTLP to a running collector: each call's tokens
+ * must add up, in `llm_spans` and in its hourly roll-up, to the usage the
+ * call itself returned, once.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createOpenAI } from '@ai-sdk/openai';
 import { LegacyOpenTelemetry, OpenTelemetry } from '@ai-sdk/otel';
+import { trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -21,10 +24,14 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { type MockLlm, startMockLlm } from '@oversight/mock-llm';
+import { aiTelemetry } from '@oversight/sdk/vercel-ai';
 import {
   createGateway,
   embed,
   embedMany,
+  experimental_decide,
+  experimental_generateSpeech,
+  experimental_transcribe,
   generateObject,
   generateText,
   rerank,
@@ -41,8 +48,9 @@ import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
 import { toSpanRecord } from '../helpers/to-span-record.ts';
 import { spanWith } from './span-fixture.ts';
 
-type Flavour = 'legacy' | 'genai';
-const FLAVOURS: Flavour[] = ['legacy', 'genai'];
+/** The AI SDK's two integrations as an app wires them itself, and the GenAI one through the SDK. */
+type Flavour = 'legacy' | 'genai' | 'oversight';
+const FLAVOURS: Flavour[] = ['legacy', 'genai', 'oversight'];
 const service = (flavour: Flavour) => `ai-sdk-usage-${flavour}`;
 
 /** What a call returned as its usage: the amount its rows must add up to. */
@@ -52,15 +60,25 @@ interface Usage {
   cacheRead: number;
 }
 
-interface Captured {
+interface Result {
+  usage: Usage;
+  /** Requests the call made to the provider: the model-call rows it must have. */
+  modelCalls: number;
+}
+
+interface Captured extends Result {
   /** The call's spans, normalized; spans that are no step are left out. */
   rows: LlmSpan[];
-  usage: Usage;
 }
+
+/** What the stub's transcription and speech models report using. */
+const TRANSCRIPTION_USAGE = { input: 57, output: 6 };
+const SPEECH_USAGE = { input: 14, output: 240 };
 
 /**
  * The answers the mock LLM cannot give: a JSON object for generateObject
- * (OpenAI chat completions) and a ranking (the AI Gateway's reranking model).
+ * (OpenAI chat completions), a transcript (OpenAI transcriptions, billed in
+ * tokens), and the AI Gateway's ranking, decision and speech.
  */
 function startProviderStub(): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
@@ -85,6 +103,40 @@ function startProviderStub(): Promise<{ server: Server; url: string }> {
               },
             ],
             usage: { prompt_tokens: 23, completion_tokens: 11, total_tokens: 34 },
+          }),
+        );
+        return;
+      }
+      if (req.url === '/v1/audio/transcriptions') {
+        res.end(
+          JSON.stringify({
+            text: 'Refunds take five days.',
+            usage: {
+              type: 'tokens',
+              input_tokens: TRANSCRIPTION_USAGE.input,
+              input_token_details: { text_tokens: 0, audio_tokens: TRANSCRIPTION_USAGE.input },
+              output_tokens: TRANSCRIPTION_USAGE.output,
+              total_tokens: TRANSCRIPTION_USAGE.input + TRANSCRIPTION_USAGE.output,
+            },
+          }),
+        );
+        return;
+      }
+      if (req.url === '/decision-model') {
+        res.end(
+          JSON.stringify({
+            answers: { refund: { type: 'boolean', probability: 0.93 } },
+            model: 'openai/gpt-4o-mini',
+            usage: { inputTokens: 41, outputTokens: 3 },
+          }),
+        );
+        return;
+      }
+      if (req.url === '/speech-model') {
+        res.end(
+          JSON.stringify({
+            audio: Buffer.from('not really mp3').toString('base64'),
+            usage: { inputTokens: SPEECH_USAGE.input, outputTokens: SPEECH_USAGE.output },
           }),
         );
         return;
@@ -123,7 +175,8 @@ function languageUsage(u: {
   };
 }
 
-type Call = (telemetry: TelemetryOptions) => Promise<Usage>;
+type Call = (telemetry: TelemetryOptions) => Promise<Result>;
+const once = (usage: Usage): Result => ({ usage, modelCalls: 1 });
 
 function callsAgainst(mockUrl: string, stubUrl: string): Record<string, Call> {
   const openai = createOpenAI({ baseURL: `${mockUrl}/v1`, apiKey: 'test-key' });
@@ -145,7 +198,7 @@ function callsAgainst(mockUrl: string, stubUrl: string): Record<string, Call> {
         experimental_telemetry: telemetry,
       });
       expect(result.steps).toHaveLength(2);
-      return languageUsage(result.totalUsage);
+      return { usage: languageUsage(result.totalUsage), modelCalls: result.steps.length };
     },
     streamText: async (telemetry) => {
       const result = streamText({
@@ -154,7 +207,7 @@ function callsAgainst(mockUrl: string, stubUrl: string): Record<string, Call> {
         experimental_telemetry: telemetry,
       });
       await result.consumeStream();
-      return languageUsage(await result.totalUsage);
+      return once(languageUsage(await result.totalUsage));
     },
     generateObject: async (telemetry) => {
       const result = await generateObject({
@@ -164,7 +217,7 @@ function callsAgainst(mockUrl: string, stubUrl: string): Record<string, Call> {
         experimental_telemetry: telemetry,
       });
       expect(result.object).toEqual({ city: 'Oslo', celsius: 4 });
-      return languageUsage(result.usage);
+      return once(languageUsage(result.usage));
     },
     embed: async (telemetry) => {
       const result = await embed({
@@ -172,7 +225,7 @@ function callsAgainst(mockUrl: string, stubUrl: string): Record<string, Call> {
         value: 'sunny day at the beach',
         experimental_telemetry: telemetry,
       });
-      return { ...none, input: result.usage.tokens };
+      return once({ ...none, input: result.usage.tokens });
     },
     embedMany: async (telemetry) => {
       const result = await embedMany({
@@ -180,7 +233,7 @@ function callsAgainst(mockUrl: string, stubUrl: string): Record<string, Call> {
         values: ['refunds take five days', 'shipping is free over fifty euros'],
         experimental_telemetry: telemetry,
       });
-      return { ...none, input: result.usage.tokens };
+      return once({ ...none, input: result.usage.tokens });
     },
     // Reranking reports no tokens: its rows must not invent any.
     rerank: async (telemetry) => {
@@ -191,7 +244,36 @@ function callsAgainst(mockUrl: string, stubUrl: string): Record<string, Call> {
         experimental_telemetry: telemetry,
       });
       expect(result.ranking).toHaveLength(3);
-      return none;
+      return once(none);
+    },
+    decide: async (telemetry) => {
+      const result = await experimental_decide({
+        model: gateway.decision('openai/gpt-4o-mini'),
+        state: 'Customer: the kettle arrived broken, I want my money back.',
+        questions: { refund: { type: 'boolean', instructions: 'Does the customer ask for a refund?' } },
+        telemetry,
+      });
+      expect(result.answers.refund).toEqual({ type: 'boolean', probability: 0.93 });
+      return once({ ...none, input: result.usage.inputTokens ?? 0, output: result.usage.outputTokens ?? 0 });
+    },
+    // Neither result carries the usage; the provider reported it, the rows must count it.
+    generateSpeech: async (telemetry) => {
+      const result = await experimental_generateSpeech({
+        model: gateway.speech('openai/gpt-4o-mini-tts'),
+        text: 'Your refund is on its way.',
+        telemetry,
+      });
+      expect(result.audio.uint8Array.length).toBeGreaterThan(0);
+      return once({ ...none, ...SPEECH_USAGE });
+    },
+    transcribe: async (telemetry) => {
+      const result = await experimental_transcribe({
+        model: stub.transcription('gpt-4o-transcribe'),
+        audio: new Uint8Array([82, 73, 70, 70, 0, 0, 0, 0, 87, 65, 86, 69]),
+        telemetry,
+      });
+      expect(result.text).toBe('Refunds take five days.');
+      return once({ ...none, ...TRANSCRIPTION_USAGE });
     },
   };
 }
@@ -199,7 +281,7 @@ function callsAgainst(mockUrl: string, stubUrl: string): Record<string, Call> {
 let mock: MockLlm;
 let stub: { server: Server; url: string };
 let collector: Awaited<ReturnType<typeof startTestCollector>>;
-const captured: Record<Flavour, Record<string, Captured>> = { legacy: {}, genai: {} };
+const captured: Record<Flavour, Record<string, Captured>> = { legacy: {}, genai: {}, oversight: {} };
 
 async function capture(flavour: Flavour): Promise<void> {
   const memory = new InMemorySpanExporter();
@@ -215,21 +297,32 @@ async function capture(flavour: Flavour): Promise<void> {
       }),
     ],
   });
-  const tracer = provider.getTracer('ai');
-  const integrations =
-    flavour === 'legacy' ? new LegacyOpenTelemetry({ tracer }) : new OpenTelemetry({ tracer });
-  const telemetry: TelemetryOptions = { isEnabled: true, functionId: 'usage-test', integrations };
-  for (const [name, call] of Object.entries(callsAgainst(mock.url, stub.url))) {
-    memory.reset();
-    const usage = await call(telemetry);
-    await provider.forceFlush();
-    const rows = memory
-      .getFinishedSpans()
-      .map((s) => normalizeSpan(toSpanRecord(s)))
-      .filter((s): s is LlmSpan => s !== null);
-    captured[flavour][name] = { rows, usage };
+  let telemetry: TelemetryOptions;
+  if (flavour === 'oversight') {
+    // The SDK's integration traces through the global tracer provider, as init() sets it.
+    trace.setGlobalTracerProvider(provider);
+    telemetry = aiTelemetry({ functionId: 'usage-test' });
+  } else {
+    const tracer = provider.getTracer('ai');
+    const integrations =
+      flavour === 'legacy' ? new LegacyOpenTelemetry({ tracer }) : new OpenTelemetry({ tracer });
+    telemetry = { isEnabled: true, functionId: 'usage-test', integrations };
   }
-  await provider.shutdown();
+  try {
+    for (const [name, call] of Object.entries(callsAgainst(mock.url, stub.url))) {
+      memory.reset();
+      const result = await call(telemetry);
+      await provider.forceFlush();
+      const rows = memory
+        .getFinishedSpans()
+        .map((s) => normalizeSpan(toSpanRecord(s)))
+        .filter((s): s is LlmSpan => s !== null);
+      captured[flavour][name] = { rows, ...result };
+    }
+  } finally {
+    if (flavour === 'oversight') trace.disable();
+    await provider.shutdown();
+  }
 }
 
 beforeAll(async () => {
@@ -245,6 +338,17 @@ afterAll(async () => {
 const total = (rows: LlmSpan[], pick: (r: LlmSpan) => number | null) =>
   rows.reduce((sum, r) => sum + (pick(r) ?? 0), 0);
 
+/** Operations that are one request to a provider: what the Overview counts as calls. */
+const MODEL_CALLS = new Set([
+  'chat',
+  'text_completion',
+  'generate_content',
+  'embeddings',
+  'rerank',
+  'generate_speech',
+  'transcribe',
+]);
+
 describe.each(FLAVOURS)('AI SDK %s telemetry', (flavour) => {
   const names = [
     'generateText with a tool loop',
@@ -253,6 +357,9 @@ describe.each(FLAVOURS)('AI SDK %s telemetry', (flavour) => {
     'embed',
     'embedMany',
     'rerank',
+    'decide',
+    'generateSpeech',
+    'transcribe',
   ];
 
   it.each(names)('%s: the rows count the usage the call returned once', (name) => {
@@ -269,23 +376,26 @@ describe.each(FLAVOURS)('AI SDK %s telemetry', (flavour) => {
   it('keeps the span around each call as a row of its own, with no usage', () => {
     const outerOf = (name: string) => captured[flavour][name]?.rows.find((r) => r.parentSpanId === '');
     const expected: Record<string, string> =
-      flavour === 'legacy'
+      flavour === 'genai'
         ? {
+            'generateText with a tool loop': 'invoke_agent',
+            streamText: 'invoke_agent',
+            generateObject: 'invoke_agent',
+            // @ai-sdk/otel names and tags the outer span like the call inside it; only its
+            // parentage tells them apart, which a span alone does not show.
+            embed: 'embeddings',
+            embedMany: 'embeddings',
+            rerank: 'rerank',
+            decide: 'generate_content',
+          }
+        : {
             'generateText with a tool loop': 'invoke_agent',
             streamText: 'invoke_agent',
             generateObject: 'invoke_agent',
             embed: 'invoke_workflow',
             embedMany: 'invoke_workflow',
             rerank: 'invoke_workflow',
-          }
-        : {
-            'generateText with a tool loop': 'invoke_agent',
-            streamText: 'invoke_agent',
-            generateObject: 'invoke_agent',
-            // @ai-sdk/otel gives the outer span the operation of the call inside it.
-            embed: 'embeddings',
-            embedMany: 'embeddings',
-            rerank: 'rerank',
+            decide: 'invoke_workflow',
           };
     for (const [name, operation] of Object.entries(expected)) {
       const outer = outerOf(name);
@@ -296,6 +406,41 @@ describe.each(FLAVOURS)('AI SDK %s telemetry', (flavour) => {
       { role: 'user', content: 'What is the weather in Paris?' },
     ]);
     expect(outerOf('embedMany')?.requestModel).toBe('text-embedding-3-small');
+  });
+
+  // Without the SDK, @ai-sdk/otel's outer embed, rerank and decide spans look like the call inside.
+  it.skipIf(flavour === 'genai')('has one model-call row per request to the provider', () => {
+    const counted = Object.fromEntries(
+      Object.entries(captured[flavour]).map(([name, c]) => [
+        name,
+        c.rows.filter((r) => MODEL_CALLS.has(r.operation)).length,
+      ]),
+    );
+    const made = Object.fromEntries(
+      Object.entries(captured[flavour]).map(([name, c]) => [name, c.modelCalls]),
+    );
+    expect(counted).toEqual(made);
+  });
+
+  it('records a decision, speech and a transcription as model calls, with their model', () => {
+    const callOf = (name: string) =>
+      captured[flavour][name]?.rows.filter((r) => MODEL_CALLS.has(r.operation) && r.inputTokens !== null);
+    expect(callOf('decide')).toEqual([
+      expect.objectContaining({ operation: 'generate_content', requestModel: 'openai/gpt-4o-mini' }),
+    ]);
+    expect(callOf('generateSpeech')).toEqual([
+      expect.objectContaining({ operation: 'generate_speech', requestModel: 'openai/gpt-4o-mini-tts' }),
+    ]);
+    expect(callOf('transcribe')).toEqual([
+      expect.objectContaining({
+        operation: 'transcribe',
+        requestModel: 'gpt-4o-transcribe',
+        outputMessages: [{ role: 'assistant', content: 'Refunds take five days.' }],
+      }),
+    ]);
+    expect(callOf('generateSpeech')?.[0]?.inputMessages).toEqual([
+      { role: 'user', content: 'Your refund is on its way.' },
+    ]);
   });
 
   it('sums every call once in llm_spans and its hourly roll-up', async () => {
