@@ -24,6 +24,8 @@ const MODEL_CALLS: ReadonlySet<unknown> = new Set([
   C.GEN_AI_OPERATION.textCompletion,
   C.GEN_AI_OPERATION.generateContent,
   C.GEN_AI_OPERATION.embeddings,
+  // @ai-sdk/otel's one model request behind `decide()`; no convention name.
+  'decide',
 ]);
 
 function text(value: unknown): string | undefined {

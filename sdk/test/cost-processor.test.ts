@@ -42,6 +42,20 @@ describe('CostSpanProcessor', () => {
     expect(costs).toEqual([undefined, (1_000 * 1 + 100 * 5) / 1e6]);
   });
 
+  it("prices @ai-sdk/otel's decide request, which has no convention name", () => {
+    exporter.reset();
+    const tracer = trace.getTracer('ai');
+    tracer
+      .startSpan('decide claude-haiku-4-5', { attributes: { ...call, 'gen_ai.operation.name': 'decide' } })
+      .end();
+    // A name nobody bills stays unpriced.
+    tracer.startSpan('step 1', { attributes: { ...call, 'gen_ai.operation.name': 'agent_step' } }).end();
+    expect(exporter.getFinishedSpans().map((s) => s.attributes['oversight.usage.cost_usd'])).toEqual([
+      (1_000 * 1 + 100 * 5) / 1e6,
+      undefined,
+    ]);
+  });
+
   it('prices a real client call once when the client traces itself too', async () => {
     // The Anthropic SDK's own spans, asked for by the app (here by handing the client the global
     // provider; `nativeSpans` does it for every client): they end after ours.
