@@ -162,6 +162,12 @@ describe('structured entities', () => {
     expect(types('items 1-2-3-4567', 0)).toEqual([]);
     expect(types('Cambridge, MA 02139 617-555-0123')).toEqual(['PHONE_NUMBER:617-555-0123']);
   });
+  it('reads no zero-padded id before a number as a five-digit area code', () => {
+    // 00 opens the international prefix, never an area code; maskPii masks even 0.35 findings.
+    expect(types('rows 00001 123456 and 00012 345678', 0)).toEqual([]);
+    expect(maskPii('id (00042) 100001')).toBe('id (00042) 100001');
+    expect(types('phone: 0044 20 7946 0958')).toEqual(['PHONE_NUMBER:0044 20 7946 0958']);
+  });
   it('takes no-break spaces and non-breaking hyphens as separators', () => {
     expect(types('card 4111\u00a01111\u00a01111\u00a01111')).toEqual([
       'CREDIT_CARD:4111\u00a01111\u00a01111\u00a01111',
