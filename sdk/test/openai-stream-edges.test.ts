@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpanStatusCode } from '@opentelemetry/api';
-import OpenAI from 'openai';
+import OpenAI, { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { instrument } from '../src/instrumentation/instrument.ts';
 import { UNREAD_STREAM_MS } from '../src/instrumentation/stream-tap.ts';
@@ -14,6 +14,7 @@ import { initForTest, json, only } from './helpers.ts';
 
 let server: Server;
 let client: OpenAI;
+let azure: AzureOpenAI;
 /** The SSE events the next request is answered with. */
 let events: unknown[] = [];
 /** A JSON body to answer with instead of events (a non-streamed call). */
@@ -37,6 +38,15 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   client = instrument(new OpenAI({ apiKey: 'k', baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 }));
+  azure = instrument(
+    new AzureOpenAI({
+      apiKey: 'k',
+      endpoint: `http://127.0.0.1:${port}`,
+      apiVersion: '2024-10-21',
+      deployment: 'support-bot',
+      maxRetries: 0,
+    }),
+  );
 });
 afterAll(async () => {
   await handle.shutdown();
@@ -110,6 +120,32 @@ describe('streamed chat completions', () => {
     expect((json(span, 'gen_ai.output.messages') as { parts: unknown[] }[])[0]?.parts).toEqual([
       { type: 'text', content: 'Once upon' },
     ]);
+  });
+});
+
+describe('Azure OpenAI streams', () => {
+  it("takes the answering model and id from the chunks after Azure's prompt-filter chunk", async () => {
+    // Azure opens a stream with its prompt filter results: no choices, an empty id and model.
+    events = [
+      { id: '', object: '', created: 0, model: '', choices: [], prompt_filter_results: [] },
+      chunk({ role: 'assistant', content: 'Hi' }),
+      chunk({}, 'stop'),
+      { ...chunk({}), choices: [], usage: { prompt_tokens: 1000, completion_tokens: 100 } },
+    ];
+    // The model an Azure app names is its deployment's: only the response says which model answered.
+    const stream = await azure.chat.completions.create({
+      model: 'support-bot',
+      stream: true,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    for await (const _ of stream) {
+      // drain
+    }
+    const a = only(exporter.getFinishedSpans(), 'chat support-bot').attributes;
+    expect(a['gen_ai.provider.name']).toBe('azure.ai.openai');
+    expect(a['gen_ai.response.model']).toBe('gpt-4o-2024-08-06');
+    expect(a['gen_ai.response.id']).toBe('chatcmpl-1');
+    expect(a['oversight.usage.cost_usd']).toBe((1000 * 2.5 + 100 * 10) / 1e6);
   });
 });
 

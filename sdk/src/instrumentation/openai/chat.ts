@@ -214,8 +214,9 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
         first = false;
       }
       if (!isObj(value)) return value;
-      id ??= str(value.id);
-      model ??= value.model;
+      // Azure opens a stream with its prompt filter results, id and model empty: later chunks name them.
+      id ||= str(value.id);
+      model ||= value.model;
       const u = value.usage;
       if (isObj(u)) usage = chatUsage(u);
       const list = value.choices;
@@ -267,7 +268,7 @@ export function chatStreamObserver(call: LlmCall, injectedUsage: boolean): Strea
     done(aborted) {
       if (aborted) call.aborted(aborted.reason);
       const a: Attributes = {};
-      if (id !== undefined) a[A.ATTR_GEN_AI_RESPONSE_ID] = id;
+      if (id) a[A.ATTR_GEN_AI_RESPONSE_ID] = id;
       call.responseModel(model, a);
       const sorted = byIndex(choices);
       setFinishReasons(
