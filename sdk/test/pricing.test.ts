@@ -46,6 +46,33 @@ describe('price table', () => {
     expect(withPro.lookup('o1-2024-12-17')?.input).toBe(15);
   });
 
+  it('prices the chat and codex variants by rows of their own', () => {
+    // Priced through their base model's row before variants needed rows of their own.
+    const prices = Object.fromEntries(
+      [
+        'gpt-5-chat-latest',
+        'gpt-5-chat',
+        'gpt-5.1-chat-latest',
+        'gpt-5.2-chat-latest',
+        'gpt-5-codex',
+        'gpt-5.1-codex',
+        'gpt-5.1-codex-max',
+        'gpt-5.1-codex-mini',
+      ].map((id) => [id, table.lookup(id)?.output]),
+    );
+    expect(prices).toEqual({
+      'gpt-5-chat-latest': 10,
+      'gpt-5-chat': 10,
+      'gpt-5.1-chat-latest': 10,
+      'gpt-5.2-chat-latest': 14,
+      'gpt-5-codex': 10,
+      'gpt-5.1-codex': 10,
+      'gpt-5.1-codex-max': 10,
+      // A fifth of gpt-5.1's, which its prefix matched before variants needed their own row.
+      'gpt-5.1-codex-mini': 2,
+    });
+  });
+
   it('prices Bedrock model ids, with or without an inference profile region', () => {
     const haiku = table.lookup('claude-3-5-haiku');
     expect(haiku?.input).toBe(0.8);
