@@ -127,6 +127,10 @@ describe('structured entities', () => {
     expect(types('call at 2026.12.06 10.30', 0)).toEqual([]);
     expect(types('call 10:30 2026-12-06', 0)).toEqual([]);
     expect(types('call at 10:30:00.123456', 0)).toEqual([]);
+    // A number after a date is read on its own, not lost with the date.
+    expect(types('2026-12-06 020 7946 0958 called', 0)).toEqual(['PHONE_NUMBER:020 7946 0958']);
+    expect(types('06.12.2026 0412 345 678 rang', 0)).toEqual(['PHONE_NUMBER:0412 345 678']);
+    expect(types('2026-12-06 07700 900123 rang', 0)).toEqual(['PHONE_NUMBER:07700 900123']);
     // Order numbers stay out as before.
     expect(types('call about order 987654321012', 0)).toEqual([]);
     expect(types('Your order number is 1733480000, call us', 0)).toEqual([]);

@@ -244,7 +244,7 @@ const PHONE = new RegExp(
   String.raw`(?<![\w+\-/.${HYPHEN_SEPS}]|\d:)(?:\+\d{1,3}${SEP}?|1${SEP}(?=${NANP_REST}))?(?:\(\d{1,4}\)${SEP}?)?\d{2,4}(?:${SEP}\d{2,8}){1,4}(?![\w/]|[.:\-${HYPHEN_SEPS}]\d)|(?<![\w+\-/.${HYPHEN_SEPS}]|\d:)(?:0[1-9]\d{3}${SEP}|\(0[1-9]\d{3}\)${SEP}?)\d{5,6}(?![\w/]|[.:\-${HYPHEN_SEPS}]\d)|(?<![\w+])\+\d{8,14}(?!\w)|(?<![\w+\-/.,${HYPHEN_SEPS}]|\d:)\d{9,12}(?![\w/]|[.,:\-${HYPHEN_SEPS}]\d)`,
   'g',
 );
-/** A date that opens a longer run of groups: the run is that date and its time ("2026-12-06 10 30"). */
+/** A date that opens a longer run of groups, before its time or another number: "2026-12-06 10 30". */
 const DATE_FIRST = /^(?:(?:19|20)\d\d([-./])\d{1,2}\1\d{1,2}|\d{1,2}([-./])\d{1,2}\2(?:19|20)\d\d) /;
 /** A date and time written as one run, to the minute or second: 202612061030, 20261206103000. */
 const DIGIT_STAMP =
@@ -296,21 +296,25 @@ export const detectPhones: Detector = (text, out) => {
   // ending the list or going on to its next item, is one too.
   let lastPhoneEnd = -1;
   let lastPhoneDigits = 0;
-  for (const m of allMatches(PHONE, text)) {
+  PHONE.lastIndex = 0;
+  for (let m = PHONE.exec(text); m !== null; m = PHONE.exec(text)) {
     const raw = m[0];
+    const ascii = asciiSeparators(raw);
+    // A date that opens a longer run is followed by its time or by a number of its own
+    // ("2026-12-06 020 7946 0958"): read on from the space after the date.
+    const date = DATE_FIRST.exec(ascii);
+    if (date) {
+      PHONE.lastIndex = m.index + date[0].length - 1;
+      continue;
+    }
     const digits = raw.replace(/\D/g, '');
     if (digits.length < 7 || digits.length > 15) continue;
     const bare = digits === raw;
-    const ascii = asciiSeparators(raw);
     const seps = ascii.replace(/[\d()+]/g, '');
     const distinct = new Set(seps.replace(/ /g, ''));
     // Mixing '.' with '-' (or two kinds besides spaces) is a date, version or range, not a number.
     if (distinct.size > 1) continue;
-    if (
-      /^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(ascii) ||
-      /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(ascii) ||
-      DATE_FIRST.test(ascii)
-    )
+    if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(ascii) || /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(ascii))
       continue;
     if (bare && implausibleBarePhone(digits)) continue;
     if (distinct.has('.') && raw.split('.').length === 4 && ipv4Valid(raw)) continue;
