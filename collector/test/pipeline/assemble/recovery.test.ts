@@ -201,4 +201,43 @@ describe.each(storeBackends())('recovery on $name', (backend) => {
     expect(next.metrics()).toMatchObject({ generationsScored: 1 });
     expect((await net())?.net).toBe(1);
   }, 90_000);
+
+  it('counts a generation once when the last process died before marking it judged', async () => {
+    const project = `readback-unjudged-${backend.name}`;
+    const t = plainSpans();
+    const topics = () => createTopicsEnricher({ store: h.store, embedder: { kind: 'hashed' } });
+    const net = async () =>
+      (
+        await h.store.query<{ net: number }>(
+          `SELECT toInt32(sum(sign)) AS net FROM quality_events
+            WHERE trace_id = {t:String} AND span_id = {s:String}`,
+          { params: { t: t.traceId, s: t.generation.spanId } },
+        )
+      )[0]?.net;
+    const judged = async () =>
+      (
+        await h.store.query<{ judged: number }>('SELECT judged FROM llm_spans WHERE span_id = {s:String}', {
+          params: { s: t.generation.spanId },
+        })
+      )[0]?.judged;
+    // The last process writes the gap verdict to the ledger and dies before the columns'
+    // UPDATE: nothing but the ledger says the generation was counted.
+    const last = stage(
+      [createGroundednessEnricher(), await topics()],
+      failingCommands(h.store, isColumnsUpdate, 'killed'),
+    );
+    await h.score(last, rowsOf([t.generation], project));
+    await last.close(0);
+    expect(await net()).toBe(1);
+    expect(await judged()).toBe(0);
+    expect(await evaluators(t.traceId)).toEqual([]);
+
+    // Its root reaches the next process just after the restart: the trace is read back, its
+    // generation judged again and counted where the ledger has it, not a second time.
+    const next = stage([createGroundednessEnricher(), await topics()]);
+    await h.score(next, rowsOf([t.root], project));
+    expect(next.metrics()).toMatchObject({ generationsScored: 1, tracesRescored: 0 });
+    expect(await net()).toBe(1);
+    expect(await judged()).toBe(1);
+  }, 90_000);
 });
