@@ -150,6 +150,13 @@ describe('structured entities', () => {
     expect(types('call me at 07700900123')).toEqual(['PHONE_NUMBER:07700900123']);
     // A ten-digit run that is also a date to the hour is a valid North American number: kept.
     expect(types('call 2026120610')).toEqual(['PHONE_NUMBER:2026120610']);
+    // Ten digits opening with 1 after a word that names the phone: a São Paulo landline without
+    // its trunk 0, an Egyptian mobile; a stamp there is a number too (Egypt's +20 10 ...).
+    expect(types('Telefone: 1123456789')).toEqual(['PHONE_NUMBER:1123456789']);
+    expect(types('my phone number is 1012345678')).toEqual(['PHONE_NUMBER:1012345678']);
+    expect(types('mobile: 201001150830')).toEqual(['PHONE_NUMBER:201001150830']);
+    expect(types('phone call at 1733480000', 0)).toEqual([]);
+    expect(types('mobile: 123412341234', 0)).toEqual([]);
     // A Kraków number opens with 1 and is nine digits.
     expect(types('Telefon: 123456789')).toEqual(['PHONE_NUMBER:123456789']);
     expect(types('call at 12:30, phone 0612345678')).toEqual(['PHONE_NUMBER:0612345678']);

@@ -251,16 +251,19 @@ const DIGIT_STAMP =
   /^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?$/;
 
 /**
- * Whether a run of digits with no '+' and no separators is no phone number as written: nothing
- * in its form says it is dialled, so a date-time stamp or an epoch time is the likelier reading.
- * A leading '1' is the North American country code, always before ten digits: twelve digits or
- * more are too many, and ten too few, which is also every epoch time in seconds from 2001 to
- * 2033. Polish numbers and Chinese or Brazilian mobiles open with 1 at 9 or 11 digits and pass;
- * a Brazilian or Argentine landline run together without its trunk 0 is the cost.
+ * Whether a run of digits with no '+' and no separators is no phone number as written. A leading
+ * '1' is the North American country code, always before ten digits, so twelve or more are too
+ * many. A date-time stamp, or ten digits opening with 1 (every epoch time in seconds from 2001
+ * to 2033), is the likelier reading after "call at" (a tool call's time), but not after words
+ * that name a phone (`PHONE_NAMED`): "telefone: 1123456789" is a São Paulo landline without its
+ * trunk 0, "phone: 1012345678" an Egyptian mobile. Polish numbers and Chinese or Brazilian
+ * mobiles open with 1 at 9 or 11 digits and always pass.
  */
-function implausibleBarePhone(digits: string): boolean {
-  if (DIGIT_STAMP.test(digits)) return true;
-  return digits.startsWith('1') && (digits.length === 10 || digits.length >= 12);
+function implausibleBarePhone(digits: string, pre: string): boolean {
+  const opensWith1 = digits.startsWith('1');
+  if (opensWith1 && digits.length >= 12) return true;
+  if (!DIGIT_STAMP.test(digits) && !(opensWith1 && digits.length === 10)) return false;
+  return !PHONE_NAMED.test(pre);
 }
 // Words for a telephone in the languages the other detectors read; "Telefon:" heads German, Nordic and Slavic forms.
 const PHONE_WORDS =
@@ -269,6 +272,9 @@ const PHONE_CONTEXT = new RegExp(
   String.raw`\b(?:phone|tel|telephone|mobile|cell|cellphone|call|called|calling|ring|fax|sms|text|texts|whatsapp|signal|number|no\.|nr\.?|contact|reach|reached|dial|messages|answering|registered|landline|hotline|extension|ext)\b[^\n]{0,25}$|(?<![\p{L}\p{N}])(?:${PHONE_WORDS})(?![\p{L}\p{N}])[^\n]{0,25}$|(?:^|\n)\s*(?:p|t|m|ph|tel|phone|mobile|cell)\s*[:.]\s*$`,
   'u',
 );
+const PHONE_NOUNS = `(?:tele)?phone|tel|mobile|cell(?:phone)?|fax|whatsapp|landline|hotline|(?:my|your|his|her|our|their) number|${PHONE_WORDS}`;
+/** From a cue word to the digits: only linking words and punctuation. */
+const CUE_TO_DIGITS = String.raw`(?![\p{L}\p{N}])(?:[\s:.,#=()-]|(?<![\p{L}])(?:number|no|nr|num|is|was|es|est|ist|é|è|är|er|me|us|him|her|them|on|at)(?![\p{L}]))*$`;
 /**
  * What an unbroken run of digits needs just before it to be read as a phone number: a word
  * for a phone, or a verb for using one with its object, then only linking words and
@@ -277,9 +283,11 @@ const PHONE_CONTEXT = new RegExp(
  * "registered") is not enough.
  */
 const BARE_PHONE_CUE = new RegExp(
-  String.raw`(?<![\p{L}\p{N}])(?:(?:tele)?phone|tel|mobile|cell(?:phone)?|fax|sms|whatsapp|landline|hotline|call|dial|(?:text|ring) (?:me|us|him|her|them)|(?:my|your|his|her|our|their) number|${PHONE_WORDS})(?![\p{L}\p{N}])(?:[\s:.,#=()-]|(?<![\p{L}])(?:number|no|nr|num|is|was|es|est|ist|é|è|är|er|me|us|him|her|them|on|at)(?![\p{L}]))*$`,
+  String.raw`(?<![\p{L}\p{N}])(?:${PHONE_NOUNS}|sms|call|dial|(?:text|ring) (?:me|us|him|her|them))${CUE_TO_DIGITS}`,
   'u',
 );
+/** A `BARE_PHONE_CUE` that names the phone itself, not the act of calling ("call at", "last_call:"). */
+const PHONE_NAMED = new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${PHONE_NOUNS})${CUE_TO_DIGITS}`, 'u');
 const NOT_PHONE_CONTEXT =
   /(?:\$|€|£|¥|\busd|\beur|\bprice|\bcost|\btotal|\bamount|\bbalance|\bversion|\bv|\bisbn|\bid|\border|\binvoice|#)\s*$/;
 
@@ -316,9 +324,9 @@ export const detectPhones: Detector = (text, out) => {
     if (distinct.size > 1) continue;
     if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(ascii) || /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/.test(ascii))
       continue;
-    if (bare && implausibleBarePhone(digits)) continue;
-    if (distinct.has('.') && raw.split('.').length === 4 && ipv4Valid(raw)) continue;
     const pre = before(text, m.index, 45);
+    if (bare && implausibleBarePhone(digits, pre)) continue;
+    if (distinct.has('.') && raw.split('.').length === 4 && ipv4Valid(raw)) continue;
     if (NOT_PHONE_CONTEXT.test(pre)) continue;
     if (
       bare &&
