@@ -168,6 +168,10 @@ describe('structured entities', () => {
     expect(types('dial 1-800-555-0199 now')).toEqual(['PHONE_NUMBER:1-800-555-0199']);
     expect(types('call 1.800.555.0199')).toEqual(['PHONE_NUMBER:1.800.555.0199']);
     expect(types('call 1 (800) 555-0199')).toEqual(['PHONE_NUMBER:1 (800) 555-0199']);
+    // As often written: the six digits split 3-3, the 1 against the parenthesis.
+    expect(types('my mobile is 07700 900 123')).toEqual(['PHONE_NUMBER:07700 900 123']);
+    expect(types('phone: (01632) 960 123')).toEqual(['PHONE_NUMBER:(01632) 960 123']);
+    expect(types('call 1(800)555-0199')).toEqual(['PHONE_NUMBER:1(800)555-0199']);
     expect(maskPii('dial 1-800-555-0199', undefined, { partial: true })).toBe('dial *******0199');
     // Not before other shapes, nor a ZIP code before a number.
     expect(types('items 1-2-3-4567', 0)).toEqual([]);
