@@ -220,6 +220,38 @@ describe('a stream the app stops reading', () => {
       expect(span.attributes['gen_ai.response.finish_reasons']).toBeUndefined();
     }
   });
+
+  it("is the app's choice through the clients' stream helpers too, which abort the request on break", async () => {
+    let seen = 0;
+    for await (const _ of anthropic.messages.stream({
+      model: 'claude-sonnet-4-5',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'A story' }],
+    }))
+      if (++seen === 3) break;
+    for await (const _ of openai.chat.completions.stream({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'A story' }],
+    }))
+      break;
+    for await (const _ of openai.responses.stream({ model: 'gpt-4o', input: 'A story' })) break;
+    const noop = { name: 'noop', description: 'Does nothing', parameters: {}, function: (_: string) => '' };
+    for await (const _ of openai.chat.completions.runTools({
+      model: 'gpt-4o',
+      stream: true,
+      tools: [{ type: 'function', function: noop }],
+      messages: [{ role: 'user', content: 'A story' }],
+    }))
+      break;
+    await until(() => exporter.getFinishedSpans().length === 4);
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => [s.name, s.status.code, s.attributes['error.type']])).toEqual([
+      ['chat claude-sonnet-4-5', SpanStatusCode.UNSET, undefined],
+      ['chat gpt-4o', SpanStatusCode.UNSET, undefined],
+      ['chat gpt-4o', SpanStatusCode.UNSET, undefined],
+      ['chat gpt-4o', SpanStatusCode.UNSET, undefined],
+    ]);
+  });
 });
 
 describe('a stream whose connection drops', () => {

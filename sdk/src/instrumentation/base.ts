@@ -16,11 +16,12 @@ import {
 } from '@opentelemetry/instrumentation';
 import type { ContentPolicy } from '../content.ts';
 import type { PriceTable } from '../pricing.ts';
-import { diagnoseOnce, errorName } from '../safe.ts';
+import { diagnoseOnce, errorName, reportInternal } from '../safe.ts';
 import { SDK_VERSION } from '../version.ts';
 import { invokeObserved } from './api-promise.ts';
 import { LlmCall, type StartOptions, type Telemetry, telemetryFor } from './llm-span.ts';
 import { markClientPatched } from './step-context.ts';
+import { watchStreamHelper } from './stream-tap.ts';
 
 export interface OversightInstrumentationConfig extends InstrumentationConfig {
   content?: ContentPolicy;
@@ -171,6 +172,28 @@ export abstract class OversightInstrumentationBase<
     plan: PlanCall,
   ): PatchTarget {
     return { prototype, method, wrapper: (original) => this.traced(what, original, plan) };
+  }
+
+  /**
+   * A method returning one of the client's stream helpers (`messages.stream()`,
+   * `chat.completions.stream()`): its span comes from the `create` call the
+   * helper makes; the helper is only watched (see `watchStreamHelper`).
+   */
+  protected streamHelperMethod(prototype: Obj | undefined, method: string): PatchTarget {
+    return {
+      prototype,
+      method,
+      wrapper: (original) =>
+        function streamHelper(this: unknown, ...args: unknown[]) {
+          const helper = original.apply(this, args);
+          try {
+            watchStreamHelper(helper);
+          } catch (error) {
+            reportInternal('watching a stream helper', error);
+          }
+          return helper;
+        },
+    };
   }
 
   /**

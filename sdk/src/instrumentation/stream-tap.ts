@@ -40,12 +40,52 @@ export interface Aborted {
 
 const TAPPED = Symbol.for('oversight.stream.tapped');
 
-export function tapStream<S>(stream: S, observer: StreamObserver): S {
+/** Signals of the stream helpers (`messages.stream()`, `chat.completions.stream()`) the app stopped reading. */
+const leftByReader = new WeakSet<object>();
+
+/**
+ * Watches a client's stream helper, which aborts its request when the app
+ * leaves its `for await` early: that abort is the app's choice to stop
+ * reading, as a `break` out of the stream itself is, not a call cut short.
+ */
+export function watchStreamHelper(helper: unknown): void {
+  const h = helper as Record<PropertyKey, unknown> | null;
+  const signal = (h?.controller as { signal?: unknown } | undefined)?.signal;
+  const iterate = h?.[Symbol.asyncIterator];
+  if (!h || typeof signal !== 'object' || signal === null || typeof iterate !== 'function') return;
+  h[Symbol.asyncIterator] = function watchedIterator(this: unknown, ...args: unknown[]) {
+    const it = iterate.apply(this, args) as AsyncIterator<unknown>;
+    const leave = it.return;
+    if (typeof leave === 'function') {
+      it.return = (...a: [] | [unknown]) => {
+        leftByReader.add(signal);
+        return leave.apply(it, a);
+      };
+    }
+    return it;
+  };
+}
+
+/** The signal a client call was made with (its request options'), which a stream helper passes its own as. */
+export function requestSignal(args: unknown[]): unknown {
+  return (args[1] as { signal?: unknown } | null | undefined)?.signal;
+}
+
+/**
+ * Taps `stream` for `observer`. `requestSignal` is the signal the request was
+ * made with: a stream helper's own, when a helper made it, tells an abort of
+ * a helper the app stopped reading from one the app asked for.
+ */
+export function tapStream<S>(stream: S, observer: StreamObserver, requestSignal?: unknown): S {
   const s = stream as Record<PropertyKey, unknown> | null;
   if (!s || typeof s !== 'object' || s[TAPPED]) return stream;
   // Stainless streams hold the AbortController of their request; the app's own
   // signal (request option) and `stream.controller.abort()` both abort it.
-  const signal = (s.controller as { signal?: unknown } | undefined)?.signal as AbortSignal | undefined;
+  const streamSignal = (s.controller as { signal?: unknown } | undefined)?.signal as AbortSignal | undefined;
+  const cutShort = (): Aborted | undefined =>
+    streamSignal?.aborted && !leftByReader.has(requestSignal as object)
+      ? { reason: streamSignal.reason }
+      : undefined;
   let unread: ReturnType<typeof setTimeout> | undefined;
   const reading = () => {
     if (unread !== undefined) clearTimeout(unread);
@@ -55,13 +95,13 @@ export function tapStream<S>(stream: S, observer: StreamObserver): S {
     const original = s.iterator as (...args: unknown[]) => AsyncIterator<unknown>;
     s.iterator = function tappedIterator(this: unknown, ...args: unknown[]) {
       reading();
-      return tapIterator(original.apply(this, args), observer, signal);
+      return tapIterator(original.apply(this, args), observer, cutShort);
     };
   } else if (typeof s[Symbol.asyncIterator] === 'function') {
     const original = s[Symbol.asyncIterator] as (...args: unknown[]) => AsyncIterator<unknown>;
     s[Symbol.asyncIterator] = function tappedAsyncIterator(this: unknown, ...args: unknown[]) {
       reading();
-      return tapIterator(original.apply(this, args), observer, signal);
+      return tapIterator(original.apply(this, args), observer, cutShort);
     };
   } else {
     return stream;
@@ -72,7 +112,7 @@ export function tapStream<S>(stream: S, observer: StreamObserver): S {
     unread = setTimeout(() => {
       unread = undefined;
       try {
-        giveUp(signal?.aborted ? { reason: signal.reason } : undefined);
+        giveUp(cutShort());
       } catch (error) {
         reportInternal('ending an unread stream span', error);
       }
@@ -94,7 +134,7 @@ export function tapStream<S>(stream: S, observer: StreamObserver): S {
 function tapIterator(
   inner: AsyncIterator<unknown>,
   observer: StreamObserver,
-  signal: AbortSignal | undefined,
+  cutShort: () => Aborted | undefined,
 ): AsyncIterableIterator<unknown> {
   let finished = false;
   const finish = (aborted?: Aborted) => {
@@ -136,7 +176,7 @@ function tapIterator(
     result: IteratorResult<unknown>,
   ): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
     if (result.done) {
-      finish(signal?.aborted ? { reason: signal.reason } : undefined);
+      finish(cutShort());
       return result;
     }
     if (finished) return result;

@@ -8,7 +8,7 @@ import {
 } from '../base.ts';
 import { serverOf } from '../llm-span.ts';
 import { CLIENT_INSTRUMENTATION } from '../step-context.ts';
-import { tapStream } from '../stream-tap.ts';
+import { requestSignal, tapStream } from '../stream-tap.ts';
 import {
   anthropicInputMessages,
   messageStreamObserver,
@@ -107,6 +107,8 @@ export class AnthropicInstrumentation extends OversightInstrumentationBase<
       this.tracedMethod(c.betaMessages?.prototype, 'create', 'anthropic beta.messages.create', (self, args) =>
         this.#messages(self, args),
       ),
+      this.streamHelperMethod(c.messages?.prototype, 'stream'),
+      this.streamHelperMethod(c.betaMessages?.prototype, 'stream'),
     ];
   }
 
@@ -140,7 +142,9 @@ export class AnthropicInstrumentation extends OversightInstrumentationBase<
         },
       },
       observe: (result, c) =>
-        streamed ? tapStream(result, messageStreamObserver(c)) : recordMessage(c, result),
+        streamed
+          ? tapStream(result, messageStreamObserver(c), requestSignal(args))
+          : recordMessage(c, result),
     };
   }
 }

@@ -9,7 +9,7 @@ import {
 } from '../base.ts';
 import { type LlmCall, num, type StartOptions, serverOf } from '../llm-span.ts';
 import { CLIENT_INSTRUMENTATION, inEmbeddingsStep } from '../step-context.ts';
-import { tapStream } from '../stream-tap.ts';
+import { requestSignal, tapStream } from '../stream-tap.ts';
 import {
   chatInputMessages,
   chatRequestAttributes,
@@ -77,6 +77,9 @@ export class OpenAIInstrumentation extends OversightInstrumentationBase<OpenAICl
       this.tracedMethod(c.embeddings?.prototype, 'create', 'openai embeddings.create', (self, args) =>
         this.#embeddings(self, args),
       ),
+      this.streamHelperMethod(c.chat?.prototype, 'stream'),
+      this.streamHelperMethod(c.chat?.prototype, 'runTools'),
+      this.streamHelperMethod(c.responses?.prototype, 'stream'),
     ];
   }
 
@@ -139,7 +142,9 @@ export class OpenAIInstrumentation extends OversightInstrumentationBase<OpenAICl
         ? [{ ...body, stream_options: { ...opts, include_usage: true } }, ...args.slice(1)]
         : args,
       observe: (result, c) =>
-        streamed ? tapStream(result, chatStreamObserver(c, injected)) : recordChatCompletion(c, result),
+        streamed
+          ? tapStream(result, chatStreamObserver(c, injected), requestSignal(args))
+          : recordChatCompletion(c, result),
     };
   }
 
@@ -166,7 +171,9 @@ export class OpenAIInstrumentation extends OversightInstrumentationBase<OpenAICl
     return {
       start,
       observe: (result, c) =>
-        streamed ? tapStream(result, responsesStreamObserver(c)) : recordResponse(c, result),
+        streamed
+          ? tapStream(result, responsesStreamObserver(c), requestSignal(args))
+          : recordResponse(c, result),
     };
   }
 
