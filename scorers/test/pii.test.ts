@@ -183,6 +183,17 @@ describe('structured entities', () => {
     expect(maskPii('id (00042) 100001')).toBe('id (00042) 100001');
     expect(types('phone: 0044 20 7946 0958')).toEqual(['PHONE_NUMBER:0044 20 7946 0958']);
   });
+  it('reads the whole number after a country code, whatever its first group', () => {
+    // One digit (Paris or French mobiles, Dutch mobiles, Tokyo, an Argentine mobile's 9) or five
+    // (Indian mobiles) after the code: the number was missed, or found without its first digits.
+    expect(types('phone +33 6 12 34 56 78')).toEqual(['PHONE_NUMBER:+33 6 12 34 56 78']);
+    expect(types('+33 (0)1 23 45 67 89')).toEqual(['PHONE_NUMBER:+33 (0)1 23 45 67 89']);
+    expect(types('mobiel: +31 6 12345678')).toEqual(['PHONE_NUMBER:+31 6 12345678']);
+    expect(types('TEL +81 3-1234-5678')).toEqual(['PHONE_NUMBER:+81 3-1234-5678']);
+    expect(types('phone +54 9 11 1234-5678')).toEqual(['PHONE_NUMBER:+54 9 11 1234-5678']);
+    expect(types('call +91 98765 43210')).toEqual(['PHONE_NUMBER:+91 98765 43210']);
+    expect(maskPii('ring +91 98765 43210 today')).toBe('ring <PHONE_NUMBER> today');
+  });
   it('takes no-break spaces and non-breaking hyphens as separators', () => {
     expect(types('card 4111\u00a01111\u00a01111\u00a01111')).toEqual([
       'CREDIT_CARD:4111\u00a01111\u00a01111\u00a01111',
