@@ -37,6 +37,10 @@ export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
   'gpt-4o-mini': { input: 0.15, cacheRead: 0.075, output: 0.6 },
   'gpt-4-turbo': { input: 10, output: 30 },
   'gpt-3.5-turbo': { input: 0.5, output: 1.5 },
+  // The legacy text completion models (`completions.create`).
+  'gpt-3.5-turbo-instruct': { input: 1.5, output: 2 },
+  'davinci-002': { input: 2, output: 2 },
+  'babbage-002': { input: 0.4, output: 0.4 },
   o1: { input: 15, cacheRead: 7.5, output: 60 },
   'o1-mini': { input: 1.1, cacheRead: 0.55, output: 4.4 },
   o3: { input: 2, cacheRead: 0.5, output: 8 },

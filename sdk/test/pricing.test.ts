@@ -22,7 +22,7 @@ describe('price table', () => {
       'o3-pro-2025-06-10',
       'gpt-5-pro',
       'gpt-5.2-pro',
-      'gpt-3.5-turbo-instruct',
+      'gpt-4o-realtime-preview-2024-12-17',
       'gpt-3.5-turbo-16k',
       'gpt-4o-audio-preview',
       'gpt-4o-mini-search-preview-2025-03-11',
