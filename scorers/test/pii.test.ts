@@ -183,6 +183,20 @@ describe('structured entities', () => {
     expect(maskPii('id (00042) 100001')).toBe('id (00042) 100001');
     expect(types('phone: 0044 20 7946 0958')).toEqual(['PHONE_NUMBER:0044 20 7946 0958']);
   });
+  it('reads a bare number under a phone key of JSON or XML', () => {
+    // Tool-call arguments carry numbers as digits only, keyed by the field's name.
+    expect(types('{"phone":"4155550123"}')).toEqual(['PHONE_NUMBER:4155550123']);
+    expect(types('{"phone_number": "4155550123", "name": "x"}')).toEqual(['PHONE_NUMBER:4155550123']);
+    expect(types('{"phoneNumber":4155550123}')).toEqual(['PHONE_NUMBER:4155550123']);
+    expect(types("{'mobile_no': '07700900123'}")).toEqual(['PHONE_NUMBER:07700900123']);
+    expect(types('<tel>0612345678</tel>')).toEqual(['PHONE_NUMBER:0612345678']);
+    expect(types('{"phone_number": "415-555-0123"}')).toEqual(['PHONE_NUMBER:415-555-0123']);
+    expect(detectPii('{"phone_number": "415-555-0123"}')[0]?.confidence).toBeGreaterThan(0.9);
+    // Other keys, and a call's time, stay out.
+    expect(types('{"call_id":"4155550123","order":"4155550123"}', 0)).toEqual([]);
+    expect(types('{"phone": null, "alt": "4155550123"}', 0)).toEqual([]);
+    expect(types('{"phone_verified_at": 1733480000, "call_at": 1733480000}', 0)).toEqual([]);
+  });
   it('reads the whole number after a country code, whatever its first group', () => {
     // One digit (Paris or French mobiles, Dutch mobiles, Tokyo, an Argentine mobile's 9) or five
     // (Indian mobiles) after the code: the number was missed, or found without its first digits.

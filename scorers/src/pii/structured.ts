@@ -273,9 +273,12 @@ const PHONE_CONTEXT = new RegExp(
   String.raw`\b(?:phone|tel|telephone|mobile|cell|cellphone|call|called|calling|ring|fax|sms|text|texts|whatsapp|signal|number|no\.|nr\.?|contact|reach|reached|dial|messages|answering|registered|landline|hotline|extension|ext)\b[^\n]{0,25}$|(?<![\p{L}\p{N}])(?:${PHONE_WORDS})(?![\p{L}\p{N}])[^\n]{0,25}$|(?:^|\n)\s*(?:p|t|m|ph|tel|phone|mobile|cell)\s*[:.]\s*$`,
   'u',
 );
-const PHONE_NOUNS = `(?:tele)?phone|tel|mobile|cell(?:phone)?|fax|whatsapp|landline|hotline|(?:my|your|his|her|our|their) number|${PHONE_WORDS}`;
-/** From a cue word to the digits: only linking words and punctuation. */
-const CUE_TO_DIGITS = String.raw`(?![\p{L}\p{N}])(?:[\s:.,#=()-]|(?<![\p{L}])(?:number|no|nr|num|is|was|es|est|ist|é|è|är|er|me|us|him|her|them|on|at)(?![\p{L}]))*$`;
+const PHONE_NOUNS = `(?:tele)?phone(?:number)?|tel|mobile|cell(?:phone)?|fax|whatsapp|landline|hotline|(?:my|your|his|her|our|their) number|${PHONE_WORDS}`;
+/**
+ * From a cue word to the digits: only linking words and punctuation, including a JSON, XML or
+ * snake_case key's (`{"phone_number": "`, `<tel>`; `phoneNumber` is read lower-cased).
+ */
+const CUE_TO_DIGITS = String.raw`(?![\p{L}\p{N}])(?:[\s:.,#=()"'_>-]|(?<![\p{L}])(?:number|no|nr|num|is|was|es|est|ist|é|è|är|er|me|us|him|her|them|on|at)(?![\p{L}]))*$`;
 /**
  * What an unbroken run of digits needs just before it to be read as a phone number: a word
  * for a phone, or a verb for using one with its object, then only linking words and
@@ -341,7 +344,8 @@ export const detectPhones: Detector = (text, out) => {
         ))
     )
       continue;
-    const ctx = PHONE_CONTEXT.test(pre);
+    // A key such as "phone_number" or "phoneNumber" has no word boundary for `PHONE_CONTEXT`.
+    const ctx = PHONE_CONTEXT.test(pre) || BARE_PHONE_CUE.test(pre);
     const international = raw.startsWith('+');
     const nanp = /^(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}$/.test(ascii);
     let confidence = 0.35;
