@@ -190,6 +190,21 @@ describe('a stream whose request the app aborts', () => {
     expect(outputText(span)).toEqual([{ type: 'text', content: 'Once upon' }]);
   });
 
+  it("anthropic: names the reason the app aborted with, a timeout's too", async () => {
+    class UserLeft extends Error {}
+    const ac = new AbortController();
+    let seen = 0;
+    for await (const _ of await message(ac.signal)) if (++seen === 4) ac.abort(new UserLeft('the user left'));
+    const timeout = new AbortController();
+    seen = 0;
+    for await (const _ of await message(timeout.signal))
+      if (++seen === 4) timeout.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+    expect(exporter.getFinishedSpans().map((s) => [s.attributes['error.type'], s.status.message])).toEqual([
+      ['UserLeft', 'the user left'],
+      ['TimeoutError', 'The operation timed out.'],
+    ]);
+  });
+
   it('anthropic: messages.stream() aborted by the app ends its span as an error', async () => {
     const stream = anthropic.messages.stream({
       model: 'claude-sonnet-4-5',

@@ -82,10 +82,13 @@ export function tapStream<S>(stream: S, observer: StreamObserver, requestSignal?
   // Stainless streams hold the AbortController of their request; the app's own
   // signal (request option) and `stream.controller.abort()` both abort it.
   const streamSignal = (s.controller as { signal?: unknown } | undefined)?.signal as AbortSignal | undefined;
-  const cutShort = (): Aborted | undefined =>
-    streamSignal?.aborted && !leftByReader.has(requestSignal as object)
-      ? { reason: streamSignal.reason }
-      : undefined;
+  const cutShort = (): Aborted | undefined => {
+    if (!streamSignal?.aborted || leftByReader.has(requestSignal as object)) return undefined;
+    // The Anthropic client aborts its own controller without a reason when the app's
+    // signal aborts: the app's signal says why (its timeout, its own error).
+    const asked = requestSignal as { aborted?: unknown; reason?: unknown } | null | undefined;
+    return { reason: asked?.aborted === true ? asked.reason : streamSignal.reason };
+  };
   let unread: ReturnType<typeof setTimeout> | undefined;
   const reading = () => {
     if (unread !== undefined) clearTimeout(unread);
