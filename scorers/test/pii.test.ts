@@ -183,6 +183,16 @@ describe('structured entities', () => {
     expect(maskPii('id (00042) 100001')).toBe('id (00042) 100001');
     expect(types('phone: 0044 20 7946 0958')).toEqual(['PHONE_NUMBER:0044 20 7946 0958']);
   });
+  it('finds a number with its extension run on ("x4567")', () => {
+    expect(types('call 415-555-0123x4567')).toEqual(['PHONE_NUMBER:415-555-0123']);
+    expect(types('call 001-415-555-0123x4567')).toEqual(['PHONE_NUMBER:001-415-555-0123']);
+    expect(types('phone: (415)555-0123x12')).toEqual(['PHONE_NUMBER:(415)555-0123']);
+    expect(types('phone: +14155550123x12')).toEqual(['PHONE_NUMBER:+14155550123']);
+    expect(types('phone: 4155550123x12')).toEqual(['PHONE_NUMBER:4155550123']);
+    expect(types('tel 07700 900123x5')).toEqual(['PHONE_NUMBER:07700 900123']);
+    // Not a word going on: "0123xyz" is no number ending at 0123.
+    expect(types('call 415-555-0123xyz', 0)).toEqual([]);
+  });
   it('reads a bare number under a phone key of JSON or XML', () => {
     // Tool-call arguments carry numbers as digits only, keyed by the field's name.
     expect(types('{"phone":"4155550123"}')).toEqual(['PHONE_NUMBER:4155550123']);

@@ -240,9 +240,11 @@ const detectIpv6: Detector = (text, out) => {
 // digits in one run, kept only after a word for a phone (`BARE_PHONE_CUE`). None may touch a
 // clock time ("10:30"): digits joined to one by a colon are its hours or seconds.
 const SEP = String.raw`[ .\-${SPACE_SEPS}${HYPHEN_SEPS}]`;
+// Where a number ends: no word or digits go on, but an extension may ("415-555-0123x45").
+const PHONE_END = String.raw`(?!(?!x\d)[\w/]|[.:\-${HYPHEN_SEPS}]\d)`;
 const NANP_REST = String.raw`(?:\(\d{3}\)${SEP}?|\d{3}${SEP})\d{3}${SEP}\d{4}(?!\d)`;
 const PHONE = new RegExp(
-  String.raw`(?<![\w+\-/.${HYPHEN_SEPS}]|\d:)(?:\+\d{1,3}${SEP}?(?:\(\d{1,4}\)${SEP}?)?\d{1,5}|(?:1${SEP}?(?=${NANP_REST}))?(?:\(\d{1,4}\)${SEP}?)?\d{2,4})(?:${SEP}\d{2,8}){1,4}(?![\w/]|[.:\-${HYPHEN_SEPS}]\d)|(?<![\w+\-/.${HYPHEN_SEPS}]|\d:)(?:0[1-9]\d{3}${SEP}|\(0[1-9]\d{3}\)${SEP}?)(?:\d{5,6}|\d{3}${SEP}\d{3})(?![\w/]|[.:\-${HYPHEN_SEPS}]\d)|(?<![\w+])\+\d{8,14}(?!\w)|(?<![\w+\-/.,${HYPHEN_SEPS}]|\d:)\d{9,12}(?![\w/]|[.,:\-${HYPHEN_SEPS}]\d)`,
+  String.raw`(?<![\w+\-/.${HYPHEN_SEPS}]|\d:)(?:\+\d{1,3}${SEP}?(?:\(\d{1,4}\)${SEP}?)?\d{1,5}|(?:1${SEP}?(?=${NANP_REST}))?(?:\(\d{1,4}\)${SEP}?)?\d{2,4})(?:${SEP}\d{2,8}){1,4}${PHONE_END}|(?<![\w+\-/.${HYPHEN_SEPS}]|\d:)(?:0[1-9]\d{3}${SEP}|\(0[1-9]\d{3}\)${SEP}?)(?:\d{5,6}|\d{3}${SEP}\d{3})${PHONE_END}|(?<![\w+])\+\d{8,14}(?!(?!x\d)\w)|(?<![\w+\-/.,${HYPHEN_SEPS}]|\d:)\d{9,12}(?!(?!x\d)[\w/]|[.,:\-${HYPHEN_SEPS}]\d)`,
   'g',
 );
 /** A date that opens a longer run of groups, before its time or another number: "2026-12-06 10 30". */
