@@ -353,13 +353,15 @@ describe('overview dashboard', () => {
     }
   });
 
-  it('counts what embeddings and transcription cost in the spend, not in the requests', async () => {
+  it('counts what embeddings, speech, transcription and decisions cost in the spend, not in the requests', async () => {
     // In the second hour after the seeded traffic (whose range ends on the hour that follows it), so no other test sees it.
     const at = `fromUnixTimestamp64Milli(toInt64(${END.getTime() + 5_400_000}), 'UTC')`;
     await seeded.store.command(
       `INSERT INTO llm_spans (project_id, timestamp, trace_id, span_id, service_name, operation, request_model, response_model, input_tokens, cost_usd, status)
        VALUES ('default', ${at}, 'emb', 'emb-span', 'support-bot', 'embeddings', 'text-embedding-3-small', 'text-embedding-3-small', 4000, 0.5, 'ok'),
-              ('default', ${at}, 'emb', 'stt-span', 'support-bot', 'transcribe', 'gpt-4o-transcribe', 'gpt-4o-transcribe', 1000, 0.25, 'ok')`,
+              ('default', ${at}, 'emb', 'stt-span', 'support-bot', 'transcribe', 'gpt-4o-transcribe', 'gpt-4o-transcribe', 1000, 0.25, 'ok'),
+              ('default', ${at}, 'emb', 'tts-span', 'support-bot', 'generate_speech', 'gpt-4o-mini-tts', 'gpt-4o-mini-tts', 200, 0.125, 'ok'),
+              ('default', ${at}, 'emb', 'decide-span', 'support-bot', 'decide', 'openai/gpt-4o-mini', 'openai/gpt-4o-mini', 40, 0.0625, 'ok')`,
     );
     const later = (title: string) =>
       runPanel<Row>(
@@ -369,16 +371,20 @@ describe('overview dashboard', () => {
           project: 'default',
         }),
       );
-    expect(await later('Cost')).toEqual([{ cost_usd: 0.75 }]);
-    expect(await later('Tokens')).toEqual([{ tokens: 5000 }]);
+    expect(await later('Cost')).toEqual([{ cost_usd: 0.9375 }]);
+    expect(await later('Tokens')).toEqual([{ tokens: 5240 }]);
     expect(await later('Cost and tokens by model and service')).toEqual([
       expect.objectContaining({ model: 'text-embedding-3-small', requests: 1, cost_usd: 0.5 }),
       expect.objectContaining({ model: 'gpt-4o-transcribe', requests: 1, cost_usd: 0.25 }),
+      expect.objectContaining({ model: 'gpt-4o-mini-tts', requests: 1, cost_usd: 0.125 }),
+      expect.objectContaining({ model: 'openai/gpt-4o-mini', requests: 1, cost_usd: 0.0625 }),
     ]);
     expect(await later('Requests')).toEqual([{ requests: 0 }]);
     // The tokens a model burned, embeddings included: the series adds up to the Tokens stat.
     expect((await later('Tokens by model')).map((r) => [r.model, r.tokens])).toEqual([
+      ['gpt-4o-mini-tts', 200],
       ['gpt-4o-transcribe', 1000],
+      ['openai/gpt-4o-mini', 40],
       ['text-embedding-3-small', 4000],
     ]);
   });

@@ -6,10 +6,12 @@
 
 /**
  * `gen_ai.operation.name` values, plus the model calls the conventions have no
- * name for: `rerank`, and the AI SDK's `generateSpeech` (text to audio) and
- * `transcribe` (audio to text) as `generate_speech` and `transcribe`. Those two
- * are billed calls but answer nobody, so they are kept apart from the
- * generations that pairing and the answer scorers read.
+ * name for: `rerank`, and the AI SDK's `generateSpeech` (text to audio),
+ * `transcribe` (audio to text) and `decide` (typed answers about a state the
+ * app gives) as `generate_speech`, `transcribe` and `decide`. Those three are
+ * billed calls but answer nobody: kept apart from the generations that
+ * pairing and the answer scorers read, a decision made after the answer
+ * does not take the turn's answer, gap verdict and feedback from it.
  */
 export type Operation =
   | 'chat'
@@ -20,6 +22,7 @@ export type Operation =
   | 'rerank'
   | 'generate_speech'
   | 'transcribe'
+  | 'decide'
   | 'execute_tool'
   | 'create_agent'
   | 'invoke_agent'

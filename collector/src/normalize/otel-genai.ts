@@ -35,10 +35,9 @@ const operations: Record<string, Operation> = {
   invoke_agent: 'invoke_agent',
   invoke_workflow: 'invoke_workflow',
   apply_guardrail: 'apply_guardrail',
-  // @ai-sdk/otel's names where the conventions have none. `decide` answers typed
-  // questions about a state (text, JSON, files) with one model request; the
-  // audio calls keep the AI SDK's operation id as their name.
-  decide: 'generate_content',
+  // @ai-sdk/otel's names where the conventions have none; the audio calls keep the
+  // AI SDK's operation id as their name.
+  decide: 'decide',
   'ai.generateSpeech': 'generate_speech',
   'ai.transcribe': 'transcribe',
   'ai.streamTranscribe': 'transcribe',

@@ -38,8 +38,8 @@ function operation(span: SpanRecord): Operation | null {
     return 'rerank';
   if (/\.do(Generate|Stream)$/.test(id)) return 'chat';
   if (/^ai\.(embed|embedMany)\.doEmbed$/.test(id)) return 'embeddings';
-  // One request answering typed questions about a state (text, JSON, files).
-  if (id === 'ai.decide.doDecide') return 'generate_content';
+  // One request answering the app's typed questions about a state (text, JSON, files).
+  if (id === 'ai.decide.doDecide') return 'decide';
   // Speech and transcription are one span each: the call itself, with its usage.
   if (id === 'ai.generateSpeech') return 'generate_speech';
   if (id === 'ai.transcribe' || id === 'ai.streamTranscribe') return 'transcribe';

@@ -347,6 +347,7 @@ const MODEL_CALLS = new Set([
   'rerank',
   'generate_speech',
   'transcribe',
+  'decide',
 ]);
 
 describe.each(FLAVOURS)('AI SDK %s telemetry', (flavour) => {
@@ -386,7 +387,7 @@ describe.each(FLAVOURS)('AI SDK %s telemetry', (flavour) => {
             embed: 'embeddings',
             embedMany: 'embeddings',
             rerank: 'rerank',
-            decide: 'generate_content',
+            decide: 'decide',
           }
         : {
             'generateText with a tool loop': 'invoke_agent',
@@ -426,7 +427,7 @@ describe.each(FLAVOURS)('AI SDK %s telemetry', (flavour) => {
     const callOf = (name: string) =>
       captured[flavour][name]?.rows.filter((r) => MODEL_CALLS.has(r.operation) && r.inputTokens !== null);
     expect(callOf('decide')).toEqual([
-      expect.objectContaining({ operation: 'generate_content', requestModel: 'openai/gpt-4o-mini' }),
+      expect.objectContaining({ operation: 'decide', requestModel: 'openai/gpt-4o-mini' }),
     ]);
     expect(callOf('generateSpeech')).toEqual([
       expect.objectContaining({ operation: 'generate_speech', requestModel: 'openai/gpt-4o-mini-tts' }),

@@ -12,9 +12,9 @@ import {
 
 /** Steps that produce an answer (the rest are retrieval, tools, guardrails, …). */
 export const GENERATION_OPS = "operation IN ('chat', 'text_completion', 'generate_content')";
-/** Calls a provider bills: the answers, the embeddings and reranking around them, and speech in and out. */
+/** Calls a provider bills: the answers, the embeddings, reranking and decisions around them, and speech in and out. */
 export const MODEL_CALL_OPS =
-  "operation IN ('chat', 'text_completion', 'generate_content', 'embeddings', 'rerank', 'generate_speech', 'transcribe')";
+  "operation IN ('chat', 'text_completion', 'generate_content', 'embeddings', 'rerank', 'generate_speech', 'transcribe', 'decide')";
 
 /** The collector's safety evaluators with the label each flags, as `evaluations` stores them. */
 export const SAFETY_LABELS = {

@@ -1,7 +1,8 @@
 /**
  * Overview: traffic, errors, latency, time to first token, tokens and cost,
  * all from the hourly roll-up: traffic, errors and latency of the model's
- * answers, tokens and cost of every priced call (embeddings and reranking too).
+ * answers, tokens and cost of every priced call (embeddings, reranking,
+ * decisions and speech too).
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { ratio, select } from '../clickhouse.ts';
@@ -17,7 +18,7 @@ const rollup = (...columns: string[]) =>
 /** The model's answers: what requests, errors and latency are about. */
 const hourly = (...columns: string[]) => rollup(...columns).where(GENERATION_OPS);
 
-/** Every call a provider bills: embeddings and reranking cost money too. */
+/** Every call a provider bills: embeddings, reranking, decisions and speech cost money too. */
 const spend = (...columns: string[]) => rollup(...columns).where(MODEL_CALL_OPS);
 
 export function overview(): dashboard.DashboardBuilder {

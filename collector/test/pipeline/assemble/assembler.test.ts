@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { type LlmSpan, normalizeSpan } from '../../../src/normalize/index.ts';
 import type { Attributes, SpanRecord } from '../../../src/otlp/span-record.ts';
 import { type AssembledTrace, TraceAssembler } from '../../../src/pipeline/assemble/index.ts';
-import { pairGenerations } from '../../../src/pipeline/assemble/pairing.ts';
+import { pairGenerations, type SpanLink } from '../../../src/pipeline/assemble/pairing.ts';
 import { event, spanWith } from '../../normalize/span-fixture.ts';
 
 /** A flushed trace's generations paired, as the trace stage pairs them. */
@@ -314,6 +314,46 @@ describe('pairing rules', () => {
       g3: undefined,
       g4: undefined,
     });
+  });
+
+  it('a decision the app asks for after the answer is no answer: the answer keeps the turn', () => {
+    const app: SpanLink = {
+      spanId: 'r',
+      parentSpanId: '',
+      startTimeUnixNano: ms(0),
+      endTimeUnixNano: ms(100),
+    };
+    // The AI SDK's decide() in both its telemetry flavours (typed answers about a state the
+    // app gives, no messages), made once the answer is written: "does the customer ask for a refund?".
+    const decided = [
+      record(
+        {
+          'ai.operationId': 'ai.decide.doDecide',
+          'ai.model.id': 'openai/gpt-4o-mini',
+          'ai.model.provider': 'gateway',
+          'ai.usage.inputTokens': 41,
+          'ai.usage.outputTokens': 3,
+        },
+        s('d1', 'r', 40),
+        { name: 'ai.decide.doDecide' },
+      ),
+      record(
+        {
+          'gen_ai.operation.name': 'decide',
+          'gen_ai.provider.name': 'gateway',
+          'gen_ai.request.model': 'openai/gpt-4o-mini',
+          'gen_ai.usage.input_tokens': 41,
+          'gen_ai.usage.output_tokens': 3,
+        },
+        s('d2', 'r', 50),
+        { name: 'decide openai/gpt-4o-mini', kind: 'Client' },
+      ),
+    ].map(norm);
+    const spans = [retr(s('q', 'r', 5), DOCS), gen(s('g', 'r', 20), QUESTION), ...decided];
+    const pairs = pairGenerations(spans, [app]);
+    expect(
+      pairs.map((p) => ({ spanId: p.spanId, answeredLater: p.answeredLater, answer: p.answer })),
+    ).toEqual([{ spanId: 'g', answeredLater: undefined, answer: ANSWER }]);
   });
 
   it('marks the app’s own steps: one whose output the next prompt or search reads, one that quotes the user, not a conversation’s earlier answer', () => {
