@@ -205,6 +205,25 @@ describe('a stream whose request the app aborts', () => {
     ]);
   });
 
+  it("anthropic: messages.stream() given the app's signal, aborted, is an AbortError", async () => {
+    const ac = new AbortController();
+    const stream = anthropic.messages.stream(
+      { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'A story' }] },
+      { signal: ac.signal },
+    );
+    stream.on('text', (_delta, snapshot) => {
+      if (snapshot === 'Once upon') ac.abort();
+    });
+    await expect(stream.done()).rejects.toThrow();
+    await until(() => exporter.getFinishedSpans().length === 1);
+    // The helper hands the abort event itself on as its own signal's reason: no error class.
+    const span = only(exporter.getFinishedSpans(), 'chat claude-sonnet-4-5');
+    expect([span.attributes['error.type'], span.status.message]).toEqual([
+      'AbortError',
+      'This operation was aborted',
+    ]);
+  });
+
   it('anthropic: messages.stream() aborted by the app ends its span as an error', async () => {
     const stream = anthropic.messages.stream({
       model: 'claude-sonnet-4-5',

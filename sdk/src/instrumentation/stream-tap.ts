@@ -85,9 +85,12 @@ export function tapStream<S>(stream: S, observer: StreamObserver, requestSignal?
   const cutShort = (): Aborted | undefined => {
     if (!streamSignal?.aborted || leftByReader.has(requestSignal as object)) return undefined;
     // The Anthropic client aborts its own controller without a reason when the app's
-    // signal aborts: the app's signal says why (its timeout, its own error).
+    // signal aborts: the app's signal says why (its timeout, its own error). Not when
+    // that is a helper's, whose abort listener hands on the abort event as the reason.
     const asked = requestSignal as { aborted?: unknown; reason?: unknown } | null | undefined;
-    return { reason: asked?.aborted === true ? asked.reason : streamSignal.reason };
+    const why = asked?.aborted === true ? asked.reason : undefined;
+    const event = typeof Event === 'function' && why instanceof Event;
+    return { reason: why === undefined || event ? streamSignal.reason : why };
   };
   let unread: ReturnType<typeof setTimeout> | undefined;
   const reading = () => {
