@@ -48,6 +48,11 @@ describe('structured entities', () => {
     expect(types('card 5500-0000-0000-0004')).toEqual(['CREDIT_CARD:5500-0000-0000-0004']);
     expect(types('order 4111 1111 1111 1112 shipped').filter((t) => t.startsWith('CREDIT_CARD'))).toEqual([]);
   });
+  it('finds a card written right after a date', () => {
+    expect(types('2026-12-06 4111 1111 1111 1111 charged')).toEqual(['CREDIT_CARD:4111 1111 1111 1111']);
+    expect(maskPii('paid 2026-12-06 5500 0000 0000 0004')).toBe('paid 2026-12-06 <CREDIT_CARD>');
+    expect(types('2026-12-06 4111 1111 1111 1112', 0)).toEqual([]);
+  });
   it('finds SSNs only in valid ranges', () => {
     expect(types('SSN: 123-45-6789')).toEqual(['US_SSN:123-45-6789']);
     expect(types('SSN: 666-45-6789')).toEqual([]);

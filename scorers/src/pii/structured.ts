@@ -114,10 +114,16 @@ function cardNetworkPlausible(digits: string): boolean {
 
 export const detectCreditCards: Detector = (text, out) => {
   if (!hasDigit(text)) return;
-  for (const m of allMatches(CARD, text)) {
+  CARD.lastIndex = 0;
+  for (let m = CARD.exec(text); m !== null; m = CARD.exec(text)) {
     const raw = m[0];
     const seps = asciiSeparators(raw).match(/[ -]/g);
-    if (seps && new Set(seps).size > 1) continue;
+    // Mixed separators join a card to what stands before it ("2026-12-06 4111 1111 ..."): look
+    // again from inside the run, where the card may start after a space.
+    if (seps && new Set(seps).size > 1) {
+      CARD.lastIndex = m.index + 1;
+      continue;
+    }
     const digits = raw.replace(/\D/g, '');
     const ctx = CARD_CONTEXT.test(before(text, m.index, 40));
     // Maestro numbers may have 12 digits; that short, only a card word makes it a card.
