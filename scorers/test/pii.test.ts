@@ -162,6 +162,10 @@ describe('structured entities', () => {
     expect(types('mobile: 201001150830')).toEqual(['PHONE_NUMBER:201001150830']);
     expect(types('phone call at 1733480000', 0)).toEqual([]);
     expect(types('mobile: 123412341234', 0)).toEqual([]);
+    // E.164 without its '+', 13 digits: a São Paulo or Chinese mobile; epoch milliseconds stay out.
+    expect(types('whatsapp 5511912345678')).toEqual(['PHONE_NUMBER:5511912345678']);
+    expect(types('tel: 8613800138000')).toEqual(['PHONE_NUMBER:8613800138000']);
+    expect(types('call at 1733480000123', 0)).toEqual([]);
     // A Kraków number opens with 1 and is nine digits.
     expect(types('Telefon: 123456789')).toEqual(['PHONE_NUMBER:123456789']);
     expect(types('call at 12:30, phone 0612345678')).toEqual(['PHONE_NUMBER:0612345678']);

@@ -242,15 +242,16 @@ const detectIpv6: Detector = (text, out) => {
 // American 1 before 3-3-4 digits) and (area) part, the first group 2-4 digits or, after a
 // country code, 1-5 (+33 6 12 34 56 78, +91 98765 43210); a UK five-digit code and its 5-6
 // digits (07700 900123, 07700 900 123, (01632) 960123), never opening 00: that is the
-// international prefix, and zero-padded ids ("00012 345678") would pass for one; or 9-12
-// digits in one run, kept only after a word for a phone (`BARE_PHONE_CUE`). None may touch a
+// international prefix, and zero-padded ids ("00012 345678") would pass for one; or 9-15
+// digits in one run (E.164 without its '+' reaches 13: 5511912345678), kept only after a word
+// for a phone (`BARE_PHONE_CUE`). None may touch a
 // clock time ("10:30"): digits joined to one by a colon are its hours or seconds.
 const SEP = String.raw`[ .\-${SPACE_SEPS}${HYPHEN_SEPS}]`;
 // Where a number ends: no word or digits go on, but an extension may ("415-555-0123x45").
 const PHONE_END = String.raw`(?!(?!x\d)[\w/]|[.:\-${HYPHEN_SEPS}]\d)`;
 const NANP_REST = String.raw`(?:\(\d{3}\)${SEP}?|\d{3}${SEP})\d{3}${SEP}\d{4}(?!\d)`;
 const PHONE = new RegExp(
-  String.raw`(?<![\w+\-/.${HYPHEN_SEPS}]|\d:)(?:\+\d{1,3}${SEP}?(?:\(\d{1,4}\)${SEP}?)?\d{1,5}|(?:1${SEP}?(?=${NANP_REST}))?(?:\(\d{1,4}\)${SEP}?)?\d{2,4})(?:${SEP}\d{2,8}){1,4}${PHONE_END}|(?<![\w+\-/.${HYPHEN_SEPS}]|\d:)(?:0[1-9]\d{3}${SEP}|\(0[1-9]\d{3}\)${SEP}?)(?:\d{5,6}|\d{3}${SEP}\d{3})${PHONE_END}|(?<![\w+])\+\d{8,14}(?!(?!x\d)\w)|(?<![\w+\-/.,${HYPHEN_SEPS}]|\d:)\d{9,12}(?!(?!x\d)[\w/]|[.,:\-${HYPHEN_SEPS}]\d)`,
+  String.raw`(?<![\w+\-/.${HYPHEN_SEPS}]|\d:)(?:\+\d{1,3}${SEP}?(?:\(\d{1,4}\)${SEP}?)?\d{1,5}|(?:1${SEP}?(?=${NANP_REST}))?(?:\(\d{1,4}\)${SEP}?)?\d{2,4})(?:${SEP}\d{2,8}){1,4}${PHONE_END}|(?<![\w+\-/.${HYPHEN_SEPS}]|\d:)(?:0[1-9]\d{3}${SEP}|\(0[1-9]\d{3}\)${SEP}?)(?:\d{5,6}|\d{3}${SEP}\d{3})${PHONE_END}|(?<![\w+])\+\d{8,14}(?!(?!x\d)\w)|(?<![\w+\-/.,${HYPHEN_SEPS}]|\d:)\d{9,15}(?!(?!x\d)[\w/]|[.,:\-${HYPHEN_SEPS}]\d)`,
   'g',
 );
 /** A date that opens a longer run of groups, before its time or another number: "2026-12-06 10 30". */
