@@ -172,6 +172,23 @@ describe.each(storeBackends())('recovery on $name', (backend) => {
     expect((await columns(t.generation.spanId))[0]?.groundedness).not.toBeNull();
   }, 90_000);
 
+  it('leaves a judged trace read back after a restart to recovery when the next process dies mid-write', async () => {
+    const t = plainSpans();
+    await scoredBefore([t]);
+    // Its retrieval reaches the next process just after a deploy: the trace is read back, its
+    // generation can now be grounded, and the process dies before the columns are set.
+    const s = stage([createGroundednessEnricher()], failingCommands(h.store, isColumnsUpdate, 'killed'));
+    await h.score(s, rowsOf([t.retrieval]));
+    await s.close(0);
+    expect(await columns(t.generation.spanId)).toEqual([
+      { groundedness: null, answer_relevance: null, app_step: '' },
+    ]);
+
+    expect(await stage().recover()).toBe(1);
+    expect(await evaluators(t.traceId)).toEqual(grounded);
+    expect((await columns(t.generation.spanId))[0]?.groundedness).not.toBeNull();
+  }, 90_000);
+
   it('counts a generation the last process counted once, its trace read back after a restart', async () => {
     const project = `readback-ledger-${backend.name}`;
     const t = plainSpans();
