@@ -244,8 +244,8 @@ const detectIpv6: Detector = (text, out) => {
 // digits (07700 900123, 07700 900 123, (01632) 960123), never opening 00: that is the
 // international prefix, and zero-padded ids ("00012 345678") would pass for one; or 9-15
 // digits in one run (E.164 without its '+' reaches 13: 5511912345678), kept only after a word
-// for a phone (`BARE_PHONE_CUE`). None may touch a
-// clock time ("10:30"): digits joined to one by a colon are its hours or seconds.
+// for a phone (`BARE_PHONE_CUE`). None may touch a clock time ("10:30"): digits joined to one
+// by a colon are its hours or seconds.
 const SEP = String.raw`[ .\-${SPACE_SEPS}${HYPHEN_SEPS}]`;
 // Where a number ends: no word or digits go on, but an extension may ("415-555-0123x45").
 const PHONE_END = String.raw`(?!(?!x\d)[\w/]|[.:\-${HYPHEN_SEPS}]\d)`;
@@ -282,6 +282,7 @@ const PHONE_CONTEXT = new RegExp(
   String.raw`\b(?:phone|tel|telephone|mobile|cell|cellphone|call|called|calling|ring|fax|sms|text|texts|whatsapp|signal|number|no\.|nr\.?|contact|reach|reached|dial|messages|answering|registered|landline|hotline|extension|ext)\b[^\n]{0,25}$|(?<![\p{L}\p{N}])(?:${PHONE_WORDS})(?![\p{L}\p{N}])[^\n]{0,25}$|(?:^|\n)\s*(?:p|t|m|ph|tel|phone|mobile|cell)\s*[:.]\s*$`,
   'u',
 );
+// Words that name a phone, as against the act of calling (see `implausibleBarePhone`).
 const PHONE_NOUNS = `(?:tele)?phone(?:number)?|tel|mobile|cell(?:phone)?|fax|whatsapp|landline|hotline|(?:my|your|his|her|our|their) number|${PHONE_WORDS}`;
 /**
  * From a cue word to the digits: only linking words and punctuation, including a JSON, XML or
