@@ -496,6 +496,45 @@ describe('agent and workflow spans of other emitters', () => {
     });
   });
 
+  it('drop it in every convention: OpenInference agents, OpenLLMetry agents and workflows', () => {
+    const internal = { kind: 'Internal' as const };
+    const openInference = spanWith(
+      {
+        'openinference.span.kind': 'AGENT',
+        'llm.model_name': 'gpt-4o-mini',
+        'llm.token_count.prompt': 120,
+        'llm.token_count.completion': 30,
+        'llm.cost.total': 0.0004,
+      },
+      { name: 'CodeAgent.run', ...internal },
+    );
+    const openLlmetry = (kind: string) =>
+      spanWith(
+        {
+          'traceloop.span.kind': kind,
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.usage.prompt_tokens': 120,
+          'gen_ai.usage.completion_tokens': 30,
+        },
+        { name: `support.${kind}`, ...internal },
+      );
+    const rows = [openInference, openLlmetry('agent'), openLlmetry('workflow')].map(normalizeSpan);
+    expect(
+      rows.map((r) => [r?.convention, r?.operation, r?.inputTokens, r?.outputTokens, r?.costUsd]),
+    ).toEqual([
+      ['openinference', 'invoke_agent', null, null, null],
+      ['openllmetry', 'invoke_agent', null, null, null],
+      ['openllmetry', 'invoke_workflow', null, null, null],
+    ]);
+    // OpenInference chains and OpenLLMetry tasks are no step at all: no row to count twice.
+    expect(
+      normalizeSpan(
+        spanWith({ 'openinference.span.kind': 'CHAIN', 'llm.token_count.prompt': 120 }, internal),
+      ),
+    ).toBeNull();
+    expect(normalizeSpan(openLlmetry('task'))).toBeNull();
+  });
+
   it('keep the usage of a remote agent, whose model calls are not traced here', () => {
     expect(normalizeSpan(spanWith(agent, { name: 'invoke_agent assistant', kind: 'Client' }))).toMatchObject({
       operation: 'invoke_agent',
