@@ -189,7 +189,7 @@ describe('structured entities', () => {
   it('reads no zero-padded id before a number as a five-digit area code', () => {
     // 00 opens the international prefix, never an area code; maskPii masks even 0.35 findings.
     expect(types('rows 00001 123456 and 00012 345678', 0)).toEqual([]);
-    expect(maskPii('id (00042) 100001')).toBe('id (00042) 100001');
+    expect(maskPii('ref (00042) 100001')).toBe('ref (00042) 100001');
     expect(types('phone: 0044 20 7946 0958')).toEqual(['PHONE_NUMBER:0044 20 7946 0958']);
   });
   it('finds a number with its extension run on ("x4567")', () => {
