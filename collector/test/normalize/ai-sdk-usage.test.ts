@@ -518,7 +518,7 @@ describe('agent and workflow spans of other emitters', () => {
         },
         { name: `support.${kind}`, ...internal },
       );
-    const rows = [openInference, openLlmetry('agent'), openLlmetry('workflow')].map(normalizeSpan);
+    const rows = [openInference, openLlmetry('agent'), openLlmetry('workflow')].map((r) => normalizeSpan(r));
     expect(
       rows.map((r) => [r?.convention, r?.operation, r?.inputTokens, r?.outputTokens, r?.costUsd]),
     ).toEqual([
