@@ -3,7 +3,13 @@ import { detectPii } from './detect.ts';
 import { redactSecret } from './secrets.ts';
 import type { PiiFinding } from './types.ts';
 
-export const PII_SCORER_VERSION = 'pii-1.0.0';
+/**
+ * Stored with every PII score (`evaluations.evaluator_version`), where analysts compare
+ * scores only within one version: raise it whenever what the detectors find changes.
+ * 1.1.0 (2026-12-06): phone numbers read apart from date-time stamps, epoch times and
+ * clock digits; national formats, extensions and JSON phone keys found; a card after a date.
+ */
+export const PII_SCORER_VERSION = 'pii-1.1.0';
 export const PII_THRESHOLD = 0.5;
 
 function evidence(f: PiiFinding): Evidence {
