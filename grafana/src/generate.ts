@@ -5,7 +5,9 @@
  *   npx node grafana/src/generate.ts           write them
  *   npx node grafana/src/generate.ts --check   exit 1 if the checked-in files differ
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse, stringify } from 'yaml';
@@ -67,9 +69,15 @@ if (import.meta.main) {
     }
     console.log('grafana files match their TypeScript');
   } else {
-    for (const file of generatedFiles()) {
+    const files = generatedFiles();
+    for (const file of files) {
       writeFileSync(file.path, file.text);
       console.log(`wrote ${relative(process.cwd(), file.path)}`);
     }
+    // JSON laid out as the repo's formatter lays it out, so a regenerate after `biome check --write`
+    // changes only what the TypeScript changed.
+    const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
+    const json = files.map((f) => f.path).filter((path) => path.endsWith('.json'));
+    execFileSync(process.execPath, [biome, 'format', '--write', ...json], { stdio: 'ignore' });
   }
 }
