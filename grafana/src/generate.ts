@@ -74,10 +74,11 @@ if (import.meta.main) {
       writeFileSync(file.path, file.text);
       console.log(`wrote ${relative(process.cwd(), file.path)}`);
     }
-    // JSON laid out as the repo's formatter lays it out, so a regenerate after `biome check --write`
+    // Laid out as the repo's formatter lays them out, so a regenerate after `biome check --write`
     // changes only what the TypeScript changed.
     const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
-    const json = files.map((f) => f.path).filter((path) => path.endsWith('.json'));
-    execFileSync(process.execPath, [biome, 'format', '--write', ...json], { stdio: 'ignore' });
+    execFileSync(process.execPath, [biome, 'format', '--write', ...files.map((f) => f.path)], {
+      stdio: 'ignore',
+    });
   }
 }
