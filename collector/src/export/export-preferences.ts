@@ -6,6 +6,7 @@
  * memory of one slice (plus one DPO prompt group).
  */
 
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
@@ -120,6 +121,14 @@ export async function withOutput<T>(
 ): Promise<T> {
   if (file === undefined || file === '-') return run(process.stdout);
   const out = createWriteStream(file);
+  // Opened before any work: a path that cannot be written fails here, in one line, rather than as an
+  // unhandled 'error' event that kills the process in the middle of the export.
+  try {
+    await once(out, 'ready');
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot write the export to ${file}: ${message}`, { cause: error });
+  }
   try {
     return await run(out);
   } catch (error) {

@@ -434,4 +434,17 @@ describe('withOutput', () => {
     expect(await readFile(file, 'utf8')).toBe('{"prompt":[]}\n');
     await rm(dir, { recursive: true, force: true });
   });
+
+  it('refuses a file it cannot open, in one line, before the export starts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oversight-export-'));
+    const file = join(dir, 'no-such-dir', 'out.jsonl');
+    let ran = false;
+    await expect(
+      withOutput(file, async () => {
+        ran = true;
+      }),
+    ).rejects.toThrow(`cannot write the export to ${file}: ENOENT`);
+    expect(ran).toBe(false);
+    await rm(dir, { recursive: true, force: true });
+  });
 });
