@@ -221,6 +221,29 @@ function maskArguments(text: string, mask: (text: string) => string): string {
 
 const assistant = (content: string): ChatMessage[] => [{ role: 'assistant', content }];
 
+/**
+ * The SDK's stand-in for a text its content policy would not let out
+ * (sdk/src/content.ts): no one's words, so never a prompt or an answer to learn.
+ */
+const WITHHELD = '[oversight: content withheld]';
+/** The collector's mark on a text it cut at `maxTextChars` (normalize/truncate.ts). */
+const CUT_MARK = /…\[truncated \d+ chars\]/;
+
+type Unusable = 'content_withheld' | 'content_truncated';
+
+/**
+ * Why a record built from `row`'s prompt and `answers` would teach the model
+ * something no one said: a withheld text, or a cut one (a cut answer teaches it to
+ * stop mid-sentence or to write the mark). The SDK's cut leaves only the span's
+ * flag, which does not say which text was cut, so it rules out the whole span.
+ */
+function unusable(row: RatedGeneration, ...answers: string[]): Unusable | undefined {
+  const texts = [row.system_instructions, row.input_messages, row.prompt_text, ...answers];
+  if (texts.some((text) => text.includes(WITHHELD))) return 'content_withheld';
+  if (row.content_truncated === 1 || texts.some((text) => CUT_MARK.test(text))) return 'content_truncated';
+  return undefined;
+}
+
 function groundedEnough(row: RatedGeneration, options: BuildOptions): boolean {
   if (options.minGroundedness === undefined) return true;
   return row.groundedness !== null && row.groundedness >= options.minGroundedness;
@@ -236,6 +259,8 @@ export function* ktoRecords(
   if (row.ups === row.downs) return tally.skip('tied_votes');
   const label = row.ups > row.downs;
   if (label && !groundedEnough(row, options)) return tally.skip('below_min_groundedness');
+  const problem = unusable(row, row.completion_text);
+  if (problem) return tally.skip(problem);
   const mask = textMasker(options);
   tally.record(label ? 'desirable' : 'undesirable');
   yield { prompt: promptMessages(row, mask), completion: assistant(mask(row.completion_text)), label };
@@ -250,6 +275,8 @@ export function* sftRecords(
   const mask = textMasker(options);
   // The user's own correction is the best answer we have for that prompt.
   if (row.correction !== '') {
+    const problem = unusable(row, row.correction);
+    if (problem) return tally.skip(problem);
     tally.record('correction');
     yield { messages: [...promptMessages(row, mask), ...assistant(mask(row.correction))] };
     return;
@@ -257,6 +284,8 @@ export function* sftRecords(
   if (row.ups <= row.downs) return tally.skip(row.ups + row.downs === 0 ? 'no_thumbs' : 'not_liked');
   if (row.hallucinated === 1) return tally.skip('hallucinated');
   if (!groundedEnough(row, options)) return tally.skip('below_min_groundedness');
+  const problem = unusable(row, row.completion_text);
+  if (problem) return tally.skip(problem);
   tally.record('liked');
   yield { messages: [...promptMessages(row, mask), ...assistant(mask(row.completion_text))] };
 }
@@ -340,6 +369,11 @@ export class DpoPairer {
     const liked: RatedGeneration[] = [];
     const disliked: RatedGeneration[] = [];
     for (const row of group) {
+      const problem = unusable(row, row.completion_text, row.correction);
+      if (problem) {
+        this.tally.skip(problem);
+        continue;
+      }
       if (row.correction !== '') {
         if (sameAnswer(row.correction, row.completion_text)) {
           this.tally.skip('identical_answers');

@@ -10,6 +10,7 @@
  * `feedback FINAL` collapses resent ids.
  */
 import { randomBytes } from 'node:crypto';
+import * as C from '@oversight/conventions';
 import { z } from 'zod';
 import { clickHouseTime } from '../store/json-each-row.ts';
 import type { Store } from '../store/store.ts';
@@ -63,6 +64,8 @@ export const RatedGenerationSchema = z.object({
   system_key: z.coerce.string(),
   groundedness: z.number().nullable(),
   hallucinated: z.coerce.number().nullable(),
+  /** 1 when the SDK cut one of the span's texts at its size cap (it leaves no mark in the text). */
+  content_truncated: z.coerce.number(),
   ups: z.coerce.number(),
   downs: z.coerce.number(),
   copies: z.coerce.number(),
@@ -247,7 +250,8 @@ function spanRange(
 /** The llm_spans columns a rated generation is built from, its sort key among them. */
 const GENERATION_COLUMNS = `project_id, service_name, operation, timestamp, trace_id, span_id, request_model,
                response_model, topic_id, input_messages, system_instructions, prompt_text, completion_text,
-               groundedness, hallucinated`;
+               groundedness, hallucinated,
+               toUInt8(metadata['${C.ATTR_OVERSIGHT_CONTENT_TRUNCATED}'] = 'true') AS content_truncated`;
 
 /**
  * Rated generations found in llm_spans between two places in its order,
@@ -281,7 +285,7 @@ latest AS (
 ),
 ${votesCtes}
 SELECT project_id, trace_id, span_id, model, topic_id, input_messages, system_instructions, prompt_text,
-       completion_text, prompt_key, system_key, groundedness, hallucinated, ups, downs, copies, regenerates, correction
+       completion_text, prompt_key, system_key, groundedness, hallucinated, content_truncated, ups, downs, copies, regenerates, correction
 FROM (
     SELECT g.project_id AS project_id, g.trace_id AS trace_id, g.span_id AS span_id,
            if(g.response_model != '', g.response_model, g.request_model) AS model, toString(g.topic_id) AS topic_id,
@@ -289,7 +293,7 @@ FROM (
            g.prompt_text AS prompt_text, g.completion_text AS completion_text,
            ${withPromptKey ? promptKey('g.') : "''"} AS prompt_key,
            ${withPromptKey ? systemKey('g.') : "''"} AS system_key,
-           g.groundedness AS groundedness, g.hallucinated AS hallucinated,
+           g.groundedness AS groundedness, g.hallucinated AS hallucinated, g.content_truncated AS content_truncated,
            r.ups AS ups, r.downs AS downs, r.copies AS copies, r.regenerates AS regenerates,
            r.correction AS correction,
            ${SPAN_KEY('g.')

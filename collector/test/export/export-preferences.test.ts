@@ -412,6 +412,65 @@ describe.each(storeBackends())('spans delivered twice on $name', (backend) => {
   });
 });
 
+describe.each(storeBackends())('text the policy withheld or cut on $name', (backend) => {
+  // The SDK's stand-in for a text its content policy kept back, and the collector's mark on a text it cut.
+  const WITHHELD = '[oversight: content withheld]';
+  const Q = 'How do I change my plan?';
+  const seeded = seededStore(
+    backend,
+    [
+      gen(1, Q, WITHHELD),
+      gen(2, WITHHELD, 'Open Billing, then Plans.'),
+      // The SDK cut a text at its size cap: no mark in the text, only the span's flag.
+      gen(3, Q, 'Open Billing, then', { attributes: { 'oversight.content.truncated': true } }),
+      gen(4, Q, 'Open Billing, then Plans, then…[truncated 5000 chars]'),
+      gen(5, Q, 'Open Billing, then Plans.'),
+      gen(6, Q, 'Plans cannot be changed.'),
+      gen(7, 'Can I pay yearly?', 'No.'),
+    ],
+    [
+      thumbs(1, true),
+      thumbs(2, true),
+      thumbs(3, true),
+      thumbs(4, true),
+      thumbs(5, true),
+      thumbs(6, false),
+      {
+        project: A,
+        id: 'fb-edit-7',
+        traceId: traceId(7),
+        spanId: spanId(7),
+        kind: 'edit',
+        value: 0,
+        correction: 'Yes, with 2 months free; see…[truncated 900 chars]',
+      },
+    ],
+  );
+
+  it("are not exported as the user's words or the answer, and the summary says why", async () => {
+    const kto = await run(seeded.store, { format: 'kto', project: A });
+    expect(kto.records).toEqual([
+      { prompt: user(Q), completion: bot('Open Billing, then Plans.'), label: true },
+      { prompt: user(Q), completion: bot('Plans cannot be changed.'), label: false },
+    ]);
+    expect(kto.summary.skipped).toMatchObject({ content_withheld: 2, content_truncated: 2 });
+
+    const sft = await run(seeded.store, { format: 'sft', project: A });
+    expect(sft.records).toEqual([{ messages: [...user(Q), ...bot('Open Billing, then Plans.')] }]);
+    expect(sft.summary.skipped).toMatchObject({ content_withheld: 2, content_truncated: 3 });
+
+    const dpo = await run(seeded.store, { format: 'dpo', project: A });
+    expect(dpo.records).toEqual([
+      {
+        prompt: user(Q),
+        chosen: bot('Open Billing, then Plans.'),
+        rejected: bot('Plans cannot be changed.'),
+      },
+    ]);
+    expect(dpo.summary.skipped).toMatchObject({ content_withheld: 2, content_truncated: 3 });
+  });
+});
+
 describe('near-identical prompts', () => {
   it('measures word-bigram overlap', () => {
     const a = new Set(['a b', 'b c', 'c d']);

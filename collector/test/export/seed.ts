@@ -31,6 +31,8 @@ export interface Generation {
   system?: string;
   /** OTel GenAI input messages after the question (an agent's tool calls and their results). */
   turns?: unknown[];
+  /** Further span attributes, e.g. the SDK's `oversight.content.truncated`. */
+  attributes?: Record<string, unknown>;
 }
 
 const START = 1_800_000_000_000_000_000n;
@@ -56,6 +58,7 @@ export function generationRow(g: Generation) {
           ...(g.turns ?? []),
         ]),
         'gen_ai.output.messages': JSON.stringify([{ ...text('assistant', g.answer), finish_reason: 'stop' }]),
+        ...g.attributes,
       },
       {
         traceId: g.trace,
