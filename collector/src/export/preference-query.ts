@@ -33,7 +33,14 @@ const FAR_FUTURE = '2261-12-31 23:59:59';
 /** Accepts `2026-01-31`, `2026-01-31T12:00:00Z`, … and hands ClickHouse a UTC `DateTime64` literal. */
 export function toClickHouseTime(value: string | undefined, fallback: string): string {
   if (value === undefined || value === '') return fallback;
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  // Date.parse reads a date-time without an offset as the machine's local time; these are UTC.
+  const local = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(value);
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(value)
+    ? `${value}T00:00:00Z`
+    : local
+      ? `${local[1]}T${local[2]}Z`
+      : value;
+  const ms = Date.parse(iso);
   if (!Number.isFinite(ms)) throw new Error(`not a date: ${value} (use YYYY-MM-DD or an ISO date-time)`);
   return clickHouseTime(new Date(ms));
 }
