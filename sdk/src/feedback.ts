@@ -16,6 +16,7 @@ import {
 } from '@oversight/conventions';
 import { z } from 'zod';
 import { configuredFeedback, configureFeedback, type FeedbackOptions } from './feedback-config.ts';
+import { captureText } from './rag/capture.ts';
 
 export {
   configureFeedback,
@@ -44,6 +45,35 @@ const DEFAULT_RETRY_BUDGET_MS = 15_000;
 const FIRST_BACKOFF_MS = 250;
 /** Overloaded (rate limit) or temporarily unable (log full): the collector says when to come back. */
 const RETRYABLE_STATUS = new Set([429, 503]);
+
+/** What content.ts withholds a text with; the exporter skips a record that carries it. */
+const WITHHELD = '[oversight: content withheld]';
+
+/**
+ * A correction or comment is the user's own text, content as much as a
+ * prompt is: it goes through the app's content policy (capture switch, redact
+ * hook, PII masks, size cap) as span texts do, so an app that keeps content
+ * in does not send it here. With capture off, a text the body must carry (an
+ * edit's correction, a comment's text) is the withheld placeholder; any other
+ * is left out.
+ */
+function underContentPolicy(f: Feedback): Feedback {
+  if (f.correction === undefined && f.comment === undefined) return f;
+  const kind = feedbackKind(f);
+  const out: Feedback = { ...f };
+  const apply = (field: 'correction' | 'comment', required: boolean) => {
+    const text = out[field];
+    if (text === undefined) return;
+    // Undefined when capture is off; a redact() that threw already comes back withheld.
+    const kept = captureText(text);
+    if (kept !== undefined && kept !== '') out[field] = kept;
+    else if (required) out[field] = WITHHELD;
+    else delete out[field];
+  };
+  apply('correction', kind === 'edit');
+  apply('comment', kind === 'comment');
+  return out;
+}
 
 /** `Retry-After` as milliseconds: delay-seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
@@ -100,7 +130,7 @@ export async function feedback(input: FeedbackInput, options?: FeedbackOptions):
     const { endpoint, apiKey, timeoutMs, retries, retryBudgetMs } = resolve(options);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-    const body = JSON.stringify({ ...parsed.data, id: parsed.data.id ?? randomUUID() });
+    const body = JSON.stringify({ ...underContentPolicy(parsed.data), id: parsed.data.id ?? randomUUID() });
     const deadline = Date.now() + retryBudgetMs;
     /** Waits before the next attempt when one is left and the budget allows; false when not. */
     const pause = async (attempt: number, wait: number): Promise<boolean> => {

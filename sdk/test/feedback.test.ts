@@ -1,7 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ContentPolicy } from '../src/content.ts';
 import { configureFeedback, FeedbackSchema, feedback } from '../src/feedback.ts';
+import { getDefaultTelemetry, setDefaultTelemetry } from '../src/instrumentation/llm-span.ts';
 
 interface Received {
   method: string | undefined;
@@ -134,6 +136,48 @@ describe('feedback', () => {
   it('resolves with an error when given something that is not an object at all', async () => {
     const result = await feedback(null as unknown as { traceId: string; value: 'up' }, { endpoint });
     expect(result.ok).toBe(false);
+  });
+});
+
+describe("the user's own words under the app's content policy", () => {
+  /** Sends `input` under a content policy of `options` and returns the body the collector got. */
+  async function sentUnder(options: ConstructorParameters<typeof ContentPolicy>[0], input: object) {
+    const previous = getDefaultTelemetry();
+    setDefaultTelemetry({ ...previous, content: new ContentPolicy(options) });
+    try {
+      const result = await feedback({ traceId: TRACE, ...input } as Parameters<typeof feedback>[0], {
+        endpoint,
+      });
+      expect(result.ok).toBe(true);
+    } finally {
+      setDefaultTelemetry(previous);
+    }
+    return received.at(-1)?.body as Record<string, unknown>;
+  }
+
+  it('redacts a correction and a comment as it redacts prompts', async () => {
+    const redact = (t: string) => t.replaceAll(/\d{4}-\d{4}/g, '[ACCOUNT]');
+    const edit = await sentUnder(
+      { redact },
+      { kind: 'edit', correction: 'Account 1234-5678 is overdrawn.', comment: 'it is 1234-5678' },
+    );
+    expect(edit).toMatchObject({ correction: 'Account [ACCOUNT] is overdrawn.', comment: 'it is [ACCOUNT]' });
+  });
+
+  it('sends none of them when content capture is off', async () => {
+    const edit = await sentUnder(
+      { captureContent: false },
+      { kind: 'edit', correction: 'Call me on 415 555 0133.', comment: 'my number is 415 555 0133' },
+    );
+    // An edit must carry a correction: the placeholder the content policy withholds text with.
+    expect(edit.correction).toBe('[oversight: content withheld]');
+    expect(edit).not.toHaveProperty('comment');
+    expect(JSON.stringify(edit)).not.toContain('555');
+    const comment = await sentUnder(
+      { captureContent: false },
+      { kind: 'comment', comment: 'call 415 555 0133' },
+    );
+    expect(comment.comment).toBe('[oversight: content withheld]');
   });
 });
 
