@@ -32,6 +32,8 @@ export interface ChatMessage {
   tool_calls?: ChatToolCall[];
   /** On a `tool` message: the call it answers. */
   tool_call_id?: string;
+  /** On an assistant message: 0 keeps OpenAI's fine-tuning from training on it (it trains on every one). */
+  weight?: 0;
 }
 
 export interface KtoRecord {
@@ -266,6 +268,20 @@ export function* ktoRecords(
   yield { prompt: promptMessages(row, mask), completion: assistant(mask(row.completion_text)), label };
 }
 
+/**
+ * An SFT transcript ending in `answer`. Only the rated turn is an example:
+ * answers to earlier user turns were never rated (some may have been disliked),
+ * so they get weight 0; the assistant's tool calls after the last user message
+ * are the rated turn's own steps and train with it.
+ */
+function sftMessages(prompt: ChatMessage[], answer: string): ChatMessage[] {
+  const ratedTurn = prompt.findLastIndex((m) => m.role === 'user');
+  return [
+    ...prompt.map((m, i): ChatMessage => (m.role === 'assistant' && i < ratedTurn ? { ...m, weight: 0 } : m)),
+    ...assistant(answer),
+  ];
+}
+
 export function* sftRecords(
   row: RatedGeneration,
   options: BuildOptions,
@@ -278,7 +294,7 @@ export function* sftRecords(
     const problem = unusable(row, row.correction);
     if (problem) return tally.skip(problem);
     tally.record('correction');
-    yield { messages: [...promptMessages(row, mask), ...assistant(mask(row.correction))] };
+    yield { messages: sftMessages(promptMessages(row, mask), mask(row.correction)) };
     return;
   }
   if (row.ups <= row.downs) return tally.skip(row.ups + row.downs === 0 ? 'no_thumbs' : 'not_liked');
@@ -287,7 +303,7 @@ export function* sftRecords(
   const problem = unusable(row, row.completion_text);
   if (problem) return tally.skip(problem);
   tally.record('liked');
-  yield { messages: [...promptMessages(row, mask), ...assistant(mask(row.completion_text))] };
+  yield { messages: sftMessages(promptMessages(row, mask), mask(row.completion_text)) };
 }
 
 /** Word n-grams of the scorers' canonical form: bigrams, or the words of a one-word text. */

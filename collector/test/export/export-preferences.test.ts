@@ -282,6 +282,7 @@ describe.each(storeBackends())('system prompts on $name', (backend) => {
 
 describe.each(storeBackends())('agent turns on $name', (backend) => {
   const T = 'project-tools';
+  const TURNS = 'project-turns';
   const call = (id: string | undefined, name: string, args: unknown) => ({
     role: 'assistant',
     parts: [{ type: 'tool_call', ...(id ? { id } : {}), name, arguments: args }],
@@ -309,10 +310,21 @@ describe.each(storeBackends())('agent turns on $name', (backend) => {
         }),
         project: T,
       },
+      // A second user turn: the first answer was never rated.
+      {
+        ...gen(33, 'Do you ship to Canada?', 'Yes, to Canada.', {
+          turns: [
+            { role: 'assistant', parts: [{ type: 'text', content: 'We ship to the US only.' }] },
+            { role: 'user', parts: [{ type: 'text', content: 'Are you sure?' }] },
+          ],
+        }),
+        project: TURNS,
+      },
     ],
     [
       { ...thumbs(31, true), project: T },
       { ...thumbs(32, true), project: T },
+      { ...thumbs(33, true), project: TURNS },
     ],
   );
 
@@ -349,6 +361,22 @@ describe.each(storeBackends())('agent turns on $name', (backend) => {
           },
           { role: 'tool', content: 'sent to <EMAIL_ADDRESS>', tool_call_id: 'call_oversight_1' },
           ...bot('Sent.'),
+        ],
+      },
+    ]);
+  });
+
+  it("SFT trains on the rated turn only, not on earlier turns' unrated answers", async () => {
+    const { records } = await run(seeded.store, { format: 'sft', project: TURNS });
+    expect(records).toEqual([
+      {
+        messages: [
+          sys,
+          { role: 'user', content: 'Do you ship to Canada?' },
+          // OpenAI trains on every assistant message unless its weight is 0.
+          { role: 'assistant', content: 'We ship to the US only.', weight: 0 },
+          { role: 'user', content: 'Are you sure?' },
+          ...bot('Yes, to Canada.'),
         ],
       },
     ]);
