@@ -6,6 +6,12 @@ export const ATTR_OVERSIGHT_USAGE_COST_USD = 'oversight.usage.cost_usd';
 export const ATTR_OVERSIGHT_REQUEST_RETRIED = 'oversight.request.retried';
 /** Set when captured content was cut to the size cap, so readers know the text is partial. */
 export const ATTR_OVERSIGHT_CONTENT_TRUNCATED = 'oversight.content.truncated';
+/**
+ * What the SDK writes in place of a text its content policy would not let out (masking could not
+ * load, `redact()` threw, capture off for a text a request must carry): no one's words, so the
+ * collector's export never trains on it.
+ */
+export const OVERSIGHT_CONTENT_WITHHELD = '[oversight: content withheld]';
 /** Set when the SDK asked the provider for stream usage on the app's behalf. */
 export const ATTR_OVERSIGHT_STREAM_USAGE_INJECTED = 'oversight.stream.usage_injected';
 

@@ -1,3 +1,4 @@
+import { OVERSIGHT_CONTENT_WITHHELD as WITHHELD } from '@oversight/conventions';
 import type { Evidence, TextScorer } from '@oversight/scorers';
 import { diagnoseOnce, errorName } from './safe.ts';
 import { loadScorers } from './scorers-loader.ts';
@@ -21,7 +22,6 @@ export interface ContentOptions {
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 32_000;
-const WITHHELD = '[oversight: content withheld]';
 /** Longer than any one item the masker replaces (an email, a card, an address line). */
 const ITEM_MAX = 128;
 /**

@@ -13,6 +13,7 @@ import {
   type FeedbackKind,
   FeedbackSchema,
   feedbackKind,
+  OVERSIGHT_CONTENT_WITHHELD as WITHHELD,
 } from '@oversight/conventions';
 import { z } from 'zod';
 import { configuredFeedback, configureFeedback, type FeedbackOptions } from './feedback-config.ts';
@@ -45,9 +46,6 @@ const DEFAULT_RETRY_BUDGET_MS = 15_000;
 const FIRST_BACKOFF_MS = 250;
 /** Overloaded (rate limit) or temporarily unable (log full): the collector says when to come back. */
 const RETRYABLE_STATUS = new Set([429, 503]);
-
-/** What content.ts withholds a text with; the exporter skips a record that carries it. */
-const WITHHELD = '[oversight: content withheld]';
 
 /**
  * A correction or comment is the user's own text, content as much as a

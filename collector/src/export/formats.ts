@@ -8,6 +8,7 @@
  *   DPO  {prompt, chosen, rejected}      DPOTrainer (and ORPO, CPO, …)
  *   SFT  {messages}                      SFTTrainer
  */
+import { OVERSIGHT_CONTENT_WITHHELD as WITHHELD } from '@oversight/conventions';
 import { canonicalize, maskPii } from '@oversight/scorers';
 import { z } from 'zod';
 import type { RatedGeneration } from './preference-query.ts';
@@ -223,11 +224,6 @@ function maskArguments(text: string, mask: (text: string) => string): string {
 
 const assistant = (content: string): ChatMessage[] => [{ role: 'assistant', content }];
 
-/**
- * The SDK's stand-in for a text its content policy would not let out
- * (sdk/src/content.ts): no one's words, so never a prompt or an answer to learn.
- */
-const WITHHELD = '[oversight: content withheld]';
 /** The collector's mark on a text it cut at `maxTextChars` (normalize/truncate.ts). */
 const CUT_MARK = /…\[truncated \d+ chars\]/;
 
