@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { drainPending } from 'chdb';
 import { openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import { openServerStore } from '../../src/store/clickhouse-store.ts';
+import { loadMigrations } from '../../src/store/ddl-render.ts';
+import { applyMigrations, type MigrationTarget } from '../../src/store/migrations.ts';
 import type { Store } from '../../src/store/store.ts';
 import { type ChdbHttpServer, startChdbHttpServer } from './chdb-http-server.ts';
 
@@ -147,4 +149,28 @@ export function storeBackends(): StoreBackend[] {
   const url = process.env.CLICKHOUSE_URL;
   if (url) backends.push(realServerBackend(url));
   return backends;
+}
+
+/**
+ * A fresh store of `backend` with only the migrations before `version` applied, as a collector
+ * of that older version left it: the start of an upgrade test, which then calls `migrate()`.
+ * Returns the last migration applied. The embedded engine only: the server backend migrates on
+ * a client of its own, which a partial apply cannot reach.
+ */
+export async function openBefore(
+  backend: StoreBackend,
+  version: number,
+): Promise<{ store: Store; last?: number }> {
+  const store = await backend.open();
+  const target: MigrationTarget = {
+    command: (sql) => store.command(sql),
+    query: (sql) => store.query(sql),
+    insert: (table, rows) => store.insert(table, rows),
+  };
+  const { applied } = await applyMigrations(
+    target,
+    { database: store.database, ...FIXTURE_DEFAULTS },
+    loadMigrations().filter((m) => m.version < version),
+  );
+  return { store, last: applied.at(-1) };
 }

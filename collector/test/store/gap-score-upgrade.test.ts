@@ -5,10 +5,8 @@
  * stay out of the mean the gaps dashboard ranks by).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadMigrations } from '../../src/store/ddl-render.ts';
-import { applyMigrations, type MigrationTarget } from '../../src/store/migrations.ts';
 import { QUALITY_EVENTS } from '../../src/store/tables.ts';
-import { storeBackends } from '../helpers/store-backends.ts';
+import { openBefore, storeBackends } from '../helpers/store-backends.ts';
 
 const event = (spanId: string, kbGap: number, extra: Record<string, unknown> = {}) => ({
   project_id: 'upgrade',
@@ -32,19 +30,8 @@ describe.each(storeBackends().filter((b) => b.name === 'embedded'))(
     afterAll(() => backend.cleanup());
 
     it('keeps the counted gaps and sums graded scores written after it', async () => {
-      const store = await backend.open();
-      const target: MigrationTarget = {
-        command: (sql) => store.command(sql),
-        query: (sql) => store.query(sql),
-        insert: (table, rows) => store.insert(table, rows),
-      };
-      const options = { database: store.database, ttlDays: 0, rollupTtlDays: 0 };
-      const before = await applyMigrations(
-        target,
-        options,
-        loadMigrations().filter((m) => m.version < 16),
-      );
-      expect(before.applied.at(-1)).toBe(15);
+      const { store, last } = await openBefore(backend, 16);
+      expect(last).toBe(15);
       await store.insert(QUALITY_EVENTS, [event('a', 1), event('b', 0)]);
 
       await store.migrate();

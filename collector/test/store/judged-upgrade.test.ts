@@ -12,10 +12,8 @@ import { createGroundednessEnricher } from '../../src/enrich/groundedness.ts';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';
 import { createTraceStage } from '../../src/pipeline/assemble/trace-stage.ts';
 import { unscoredTraces } from '../../src/pipeline/assemble/trace-store.ts';
-import { loadMigrations } from '../../src/store/ddl-render.ts';
-import { applyMigrations, type MigrationTarget } from '../../src/store/migrations.ts';
 import { LLM_SPANS } from '../../src/store/tables.ts';
-import { storeBackends } from '../helpers/store-backends.ts';
+import { openBefore, storeBackends } from '../helpers/store-backends.ts';
 import { ragSpans, rowsOf } from '../helpers/trace-stage-harness.ts';
 import { spanWith } from '../normalize/span-fixture.ts';
 
@@ -51,19 +49,8 @@ describe.each(storeBackends().filter((b) => b.name === 'embedded'))(
     afterAll(() => backend.cleanup());
 
     it('reads back only what the last version left unseen, once', async () => {
-      const store = await backend.open();
-      const target: MigrationTarget = {
-        command: (sql) => store.command(sql),
-        query: (sql) => store.query(sql),
-        insert: (table, rows) => store.insert(table, rows),
-      };
-      const options = { database: store.database, ttlDays: 0, rollupTtlDays: 0 };
-      const before = await applyMigrations(
-        target,
-        options,
-        loadMigrations().filter((m) => m.version < 26),
-      );
-      expect(before.applied.at(-1)).toBe(25);
+      const { store, last } = await openBefore(backend, 26);
+      expect(last).toBe(25);
 
       // Written by 025: a scored answer, an answer with nothing to score (seen, but nothing says
       // so), and a RAG trace the last process died with, never scored.
