@@ -11,6 +11,7 @@
 import { OVERSIGHT_CONTENT_WITHHELD as WITHHELD } from '@oversight/conventions';
 import { canonicalize, maskPii } from '@oversight/scorers';
 import { z } from 'zod';
+import { wasTruncated } from '../normalize/truncate.ts';
 import type { RatedGeneration } from './preference-query.ts';
 
 export const EXPORT_FORMATS = ['kto', 'dpo', 'sft'] as const;
@@ -224,9 +225,6 @@ function maskArguments(text: string, mask: (text: string) => string): string {
 
 const assistant = (content: string): ChatMessage[] => [{ role: 'assistant', content }];
 
-/** The collector's mark on a text it cut at `maxTextChars` (normalize/truncate.ts). */
-const CUT_MARK = /…\[truncated \d+ chars\]/;
-
 type Unusable = 'content_withheld' | 'content_truncated';
 
 /**
@@ -238,7 +236,7 @@ type Unusable = 'content_withheld' | 'content_truncated';
 function unusable(row: RatedGeneration, ...answers: string[]): Unusable | undefined {
   const texts = [row.system_instructions, row.input_messages, row.prompt_text, ...answers];
   if (texts.some((text) => text.includes(WITHHELD))) return 'content_withheld';
-  if (row.content_truncated === 1 || texts.some((text) => CUT_MARK.test(text))) return 'content_truncated';
+  if (row.content_truncated === 1 || texts.some(wasTruncated)) return 'content_truncated';
   return undefined;
 }
 

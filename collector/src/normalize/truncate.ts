@@ -17,3 +17,9 @@ export function truncateText(text: string, maxChars: number): string {
   const head = headOf(text, maxChars);
   return `${head}…[truncated ${text.length - head.length} chars]`;
 }
+
+/** Whether `text` carries `truncateText`'s marker: a reader (the preference export) must not take it as whole. */
+export function wasTruncated(text: string): boolean {
+  return CUT_MARK.test(text);
+}
+const CUT_MARK = /…\[truncated \d+ chars\]/;
