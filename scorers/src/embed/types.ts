@@ -1,4 +1,4 @@
-import { withoutMasks } from '../pii/mask.ts';
+import { maskPii, withoutMasks } from '../pii/mask.ts';
 import { isOnlyCourtesy, trimCourtesy } from '../text/courtesy.ts';
 import { followsUp, requestOf } from './request.ts';
 
@@ -28,7 +28,8 @@ export const QUESTION_CHARS = 2_000;
 
 /**
  * The part of a question that topics read: its opening (`QUESTION_CHARS`)
- * without the masks of PII redaction (`withoutMasks`), the greeting before
+ * without its PII, masked here when the app did not (`maskPii`), and without
+ * the masks of PII redaction (`withoutMasks`), the greeting before
  * it or the thanks after it (`trimCourtesy`),
  * and of a message that tells before it asks, the request when it stands
  * alone (`requestOf`). A follow-up (`followsUp`: "What about France?",
@@ -82,7 +83,9 @@ function subjectOf(earlier: readonly string[]): string {
 
 function readQuestion(text: string): string {
   const opening = text.length > QUESTION_CHARS ? text.slice(0, QUESTION_CHARS) : text;
-  const trimmed = trimCourtesy(withoutMasks(opening));
+  // PII the app did not mask is read as if it had: what is read becomes a topic's representative
+  // question and label words, which the topics table keeps past llm_spans' retention.
+  const trimmed = trimCourtesy(withoutMasks(maskPii(opening)));
   const request = requestOf(trimmed);
   // A request from the middle of a message may open with courtesy of its own ("Hello, is there…?").
   return request === trimmed ? trimmed : trimCourtesy(request);

@@ -207,3 +207,28 @@ describe('questionText of a redacted message', () => {
     expect(similarity(questionText(card), questionText(password))).toBeLessThan(assign);
   });
 });
+
+describe('questionText of a message the app did not redact', () => {
+  it('reads it as the same message masked by the SDK would read', () => {
+    // What topics read becomes a topic's representative question and label words, kept in the
+    // topics table past llm_spans' retention: an address, a card or a key must not be among them.
+    const plain = [
+      'my email is john.smith@example.com and I cannot log in',
+      'my card 4111 1111 1111 1111 was charged twice',
+      'the key sk-proj-abcdefghijklmnopqrstuvwxyz123456 returns 401',
+      'call me at +1 415 555 0134 about my refund',
+    ];
+    const masked = [
+      'my email is <EMAIL_ADDRESS> and I cannot log in',
+      'my card <CREDIT_CARD> was charged twice',
+      'the key <SECRET> returns 401',
+      'call me at <PHONE_NUMBER> about my refund',
+    ];
+    expect(plain.map((q) => questionText(q))).toEqual(masked.map((q) => questionText(q)));
+    expect(questionText(plain[0] as string)).toBe('my email is and I cannot log in');
+    // A follow-up's earlier message too: its reading is the follow-up's text.
+    const reading = questionReading('is that free?', 'can I send money to jane.doe@example.org?');
+    expect(reading.text).not.toContain('example.org');
+    expect(reading.after).not.toContain('example.org');
+  });
+});

@@ -861,6 +861,43 @@ describe('TopicClusterer', () => {
   });
 });
 
+describe('a topic of questions that carry PII the app did not mask', () => {
+  it('keeps the address, the card and the key out of its row (the topics table outlives llm_spans)', () => {
+    const c = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER, now: fixedClock() });
+    const secrets = [
+      'john.smith@example.com',
+      '4111 1111 1111 1111',
+      'sk-proj-abcdefghijklmnopqrstuvwxyz123456',
+    ];
+    for (const q of [
+      'my email is john.smith@example.com and I cannot log in',
+      'cannot log in, my email is john.smith@example.com',
+      'log in fails for john.smith@example.com',
+      'my card 4111 1111 1111 1111 was charged twice',
+      'card 4111 1111 1111 1111 charged twice',
+      'charged twice on card 4111 1111 1111 1111',
+      'my api key sk-proj-abcdefghijklmnopqrstuvwxyz123456 stopped working',
+      'api key sk-proj-abcdefghijklmnopqrstuvwxyz123456 not working',
+      'the key sk-proj-abcdefghijklmnopqrstuvwxyz123456 returns 401',
+    ])
+      c.assign('p', q);
+    c.maintain({ final: true });
+    const rows = c.snapshot().filter((r) => r.size > 0);
+    expect(rows.length).toBeGreaterThan(0);
+    const shown = rows.map((r) =>
+      [r.label, ...r.top_terms, r.representative, ...Object.keys(r.term_counts)].join(' | '),
+    );
+    for (const text of shown) {
+      for (const secret of secrets) expect(text).not.toContain(secret);
+      // Nor their pieces, which labels are made of ("smith example", "sk proj …").
+      expect(text).not.toMatch(/example|smith|john|4111|abcdefghijklmnopqrstuvwxyz/);
+    }
+    // What the questions ask is still what the labels say.
+    expect(rows.map((r) => r.label).join(' | ')).toMatch(/log in/);
+    expect(rows.map((r) => r.label).join(' | ')).toMatch(/charged twice/);
+  });
+});
+
 describe('a burst of questions the knowledge base lacks', () => {
   it('surfaces as the top gap topic within one flush', () => {
     const tracker = new GapTracker();
