@@ -62,7 +62,10 @@ function parseJson(body: Uint8Array, report: DecodeReport): unknown {
       `request holds more than ${maxValues} JSON objects, arrays and values (2 × maxMessages)`,
     );
   if (!isUtf8(buffer)) report.counts.invalidUtf8++;
-  const text = buffer.toString('utf8');
+  // RFC 8259 lets a parser ignore a byte order mark, and Windows tools write one;
+  // JSON.parse would refuse the body over a character its message cannot show.
+  const bom = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
+  const text = buffer.toString('utf8', bom);
   // A request without telemetry is a success (OTLP/HTTP), and an empty body
   // carries none: it is the empty protobuf message's JSON twin.
   if (text.trim() === '') return {};

@@ -21,6 +21,20 @@ export interface DecodeResult {
 }
 
 /**
+ * The coding whose magic number a body that failed to decode starts with.
+ * No JSON text starts with these bytes, and a protobuf request that did would
+ * have decoded. Deflate is recognised by the header zlib writes by default
+ * (0x78, 32 KiB window); raw deflate has no header to recognise.
+ */
+function compressionOf(body: Uint8Array): 'gzip' | 'zstd' | 'deflate' | undefined {
+  const [b0, b1, b2, b3] = body;
+  if (b0 === 0x1f && b1 === 0x8b) return 'gzip';
+  if (b0 === 0x28 && b1 === 0xb5 && b2 === 0x2f && b3 === 0xfd) return 'zstd';
+  if (b0 === 0x78 && b1 !== undefined && ((b0 << 8) | b1) % 31 === 0) return 'deflate';
+  return undefined;
+}
+
+/**
  * Decodes an OTLP ExportTraceServiceRequest body (already decompressed).
  * Throws `OtlpDecodeError` when the body is not a request at all; problems
  * confined to single spans are reported in the result instead.
@@ -35,10 +49,19 @@ export function decodeTraceRequest(
   try {
     spans = format === 'protobuf' ? decodeProtobufSpans(body, report) : decodeJsonSpans(body, report);
   } catch (error) {
-    if (error instanceof OtlpDecodeError) throw error;
     // Anything else escaping the decoders (a stack overflow on hostile nesting, say) is still bad input.
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new OtlpDecodeError(`cannot decode ${format} ExportTraceServiceRequest: ${reason}`);
+    const message =
+      error instanceof OtlpDecodeError
+        ? error.message
+        : `cannot decode ${format} ExportTraceServiceRequest: ${error instanceof Error ? error.message : String(error)}`;
+    // A compressed body read as-is fails on its first bytes ("invalid wire type 7 at offset 1"),
+    // which says nothing about the header the client left out.
+    const coding = compressionOf(body);
+    throw new OtlpDecodeError(
+      coding
+        ? `${message} (the body is ${coding}-compressed: send it with Content-Encoding: ${coding})`
+        : message,
+    );
   }
   return {
     spans,

@@ -178,6 +178,53 @@ describe('refused requests', () => {
     });
   });
 
+  it('a body compressed without Content-Encoding: 400 saying which header is missing, nothing stored', async () => {
+    const cases = [
+      ['gzip', gzipSync],
+      ['zstd', zstdCompressSync],
+      ['deflate', deflateSync],
+    ] as const;
+    for (const format of FORMATS) {
+      for (const [coding, compress] of cases) {
+        const lost = freshSpan();
+        const answer = await postTraces(url, compress(body(format, [lost])), format, { key: TEST_KEY });
+        expect(answer.status, `${format} ${coding}`).toBe(400);
+        expect(answer.contentType).toBe(CONTENT_TYPE[format]);
+        expect(answer.body.message, `${format} ${coding}`).toMatch(
+          new RegExp(`\\(the body is ${coding}-compressed: send it with Content-Encoding: ${coding}\\)$`),
+        );
+        expect(await traceRows(collector.store, lost.traceId)).toEqual([]);
+      }
+    }
+    // Compressed twice but declared once: the hint names what is still to undo.
+    const twice = await postTraces(url, gzipSync(gzipSync(body('json', [freshSpan()]))), 'json', {
+      key: TEST_KEY,
+      headers: { 'content-encoding': 'gzip' },
+    });
+    expect(twice.status).toBe(400);
+    expect(twice.body.message).toMatch(
+      /\(the body is gzip-compressed: send it with Content-Encoding: gzip\)$/,
+    );
+    // Bad input that is not compressed keeps its plain message.
+    const plain = await postTraces(url, Buffer.from('{"resourceSpans": ['), 'json', { key: TEST_KEY });
+    expect(plain.body.message).toBe('invalid JSON: Unexpected end of JSON input');
+  });
+
+  it('JSON with a UTF-8 byte order mark: stored like the same body without one', async () => {
+    // RFC 8259 lets a parser ignore the BOM, which Windows tools and .NET's
+    // Encoding.UTF8 write; /v1/feedback already reads past it.
+    const sent = freshSpan({ name: 'after a BOM' });
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const answer = await postTraces(url, Buffer.concat([bom, body('json', [sent])]), 'json', {
+      key: TEST_KEY,
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({});
+    expect(await waitForTrace(collector.store, sent.traceId, 1, 'SpanName')).toEqual([
+      { SpanName: 'after a BOM' },
+    ]);
+  });
+
   it('other content types: 415 with a JSON Status', async () => {
     for (const contentType of ['text/plain', 'application/xml', '']) {
       const answer = await postTraces(url, body('json', [freshSpan()]), 'json', {
