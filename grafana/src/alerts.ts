@@ -43,7 +43,7 @@ export const HALLUCINATION_RATE_SQL = select(
   'sum(hallucinated) / sum(scored) AS value',
 )
   .from('llm_quality_hourly')
-  .inRange()
+  .inWholeHours()
   .where('hour >= toStartOfHour($__toTime) - INTERVAL 1 HOUR')
   .groupBy('project_id', 'service_name')
   .having('sum(scored) >= 20')

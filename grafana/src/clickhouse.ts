@@ -275,13 +275,127 @@ const TIME_COLUMNS: Record<TableName, string | null> = {
 };
 
 /**
- * The dashboard's range on an hourly roll-up's `hour` column. A row is
- * stamped with its hour's start, so the hour the range starts in is taken
- * whole: `$__timeFilter(hour)` would drop it, and a range shorter than an
- * hour would find nothing but the hour under way, or nothing at all.
+ * The dashboard's range on an hourly roll-up's `hour` column, widened to
+ * whole hours. A row is stamped with its hour's start, so the hour the range
+ * starts in is taken whole: `$__timeFilter(hour)` would drop it, and a range
+ * shorter than an hour would find nothing but the hour under way, or nothing
+ * at all. For the variables' option lists and the alerts, which read whole
+ * hours by design; panels read `rollupInRange` where a roll-up has one.
  */
 export const hoursInRange = (column: string) =>
   `${column} >= toStartOfHour($__fromTime) AND ${column} <= $__toTime`;
+
+/** The first hour that starts inside the dashboard's range (from 10:10, 11:00; from 10:00, 10:00). */
+const FIRST_WHOLE_HOUR = 'toStartOfHour($__fromTime - 1) + INTERVAL 1 HOUR';
+
+/**
+ * Insert-time roll-ups with the raw table each is built from, as the roll-up's
+ * columns (those the dashboards read) and the raw rows' expressions for them,
+ * the materialized view's own (007, 011, 016). Raw rows are qualified (`r.`):
+ * unqualified, an alias named like a column would be read inside the sums.
+ */
+interface RawTwin {
+  raw: string;
+  /** [roll-up column, raw expression]: the roll-up's grouping keys, then its sums and states. */
+  keys: [string, string][];
+  values: [string, string][];
+}
+
+const RAW_TWINS: Partial<Record<TableName, RawTwin>> = {
+  llm_spans_hourly: {
+    raw: 'llm_spans',
+    keys: [
+      ['project_id', 'r.project_id'],
+      ['hour', 'toStartOfHour(r.timestamp)'],
+      ['service_name', 'r.service_name'],
+      ['provider', 'r.provider'],
+      ['model', "if(r.response_model != '', r.response_model, r.request_model)"],
+      ['operation', 'r.operation'],
+    ],
+    values: [
+      ['calls', 'toUInt64(count())'],
+      ['errors', "toUInt64(countIf(r.status = 'error'))"],
+      ['input_tokens', 'toUInt64(sum(ifNull(r.input_tokens, 0)))'],
+      ['output_tokens', 'toUInt64(sum(ifNull(r.output_tokens, 0)))'],
+      ['cost_usd', 'toFloat64(sum(ifNull(r.cost_usd, 0)))'],
+      ['duration_ms_quantiles', 'quantilesTDigestState(0.5, 0.9, 0.99)(r.duration_ns / 1e6)'],
+      [
+        'ttft_ms_quantiles',
+        'quantilesTDigestStateIf(0.5, 0.9, 0.99)(ifNull(r.ttft_ms, 0), isNotNull(r.ttft_ms))',
+      ],
+    ],
+  },
+  llm_quality_hourly: {
+    // The roll-up's ledger: a re-score's take-back rows (sign -1) net out here as they do there.
+    raw: 'quality_events',
+    keys: [
+      ['project_id', 'r.project_id'],
+      ['hour', 'toStartOfHour(r.timestamp)'],
+      ['service_name', 'r.service_name'],
+      ['model', 'r.model'],
+      ['topic_id', 'r.topic_id'],
+    ],
+    values: [
+      ['scored', 'sum(toInt64(r.sign) * isNotNull(r.hallucinated))'],
+      ['hallucinated', 'sum(toInt64(r.sign) * (ifNull(r.hallucinated, 0) = 1))'],
+      ['grounded_scored', 'sum(toInt64(r.sign) * isNotNull(r.groundedness))'],
+      ['groundedness_sum', 'sum(r.sign * toFloat64(ifNull(r.groundedness, 0)))'],
+      [
+        'groundedness_deciles',
+        'sumForEachState(arrayMap(b -> toInt64(r.sign) * (isNotNull(r.groundedness) AND b = least(toUInt8(floor(ifNull(r.groundedness, 0) * 10)), 9)), range(10)))',
+      ],
+      ['relevance_scored', 'sum(toInt64(r.sign) * isNotNull(r.answer_relevance))'],
+      ['answer_relevance_sum', 'sum(r.sign * toFloat64(ifNull(r.answer_relevance, 0)))'],
+      ['gap_checked', 'sum(toInt64(r.sign) * isNotNull(r.kb_gap))'],
+      ['gaps', 'sum(toInt64(r.sign) * (ifNull(r.kb_gap, 0) = 1))'],
+      ['gap_scored', 'sum(toInt64(r.sign) * isNotNull(r.kb_gap_score))'],
+      ['gap_score_sum', 'sum(r.sign * toFloat64(ifNull(r.kb_gap_score, 0)))'],
+    ],
+  },
+  evaluations_hourly: {
+    raw: 'evaluations',
+    keys: [
+      ['project_id', 'r.project_id'],
+      ['hour', 'toStartOfHour(r.timestamp)'],
+      ['evaluator', 'r.evaluator'],
+      ['target', 'r.target'],
+      ['label', 'r.label'],
+      ['source', 'r.source'],
+    ],
+    values: [
+      ['count', 'toUInt64(count())'],
+      ['score_sum', 'sum(r.score)'],
+    ],
+  },
+};
+
+/**
+ * A roll-up's rows for exactly the dashboard's range: its whole hours from
+ * the roll-up, the parts of hours at either end from the raw rows, summed per
+ * hour as the roll-up sums them. A 15-minute range counts 15 minutes, not
+ * the hour it starts in (at most two hours of raw rows are read, however long
+ * the range). The hour under way counts as a part, so it is read raw too.
+ * Past the raw rows' TTL (30 days by default) the part of the range's first
+ * hour is gone from them: under an hour missing from a range that long.
+ */
+export function rollupInRange(table: TableName): string {
+  const twin = RAW_TWINS[table];
+  if (!twin) throw new Error(`${table} has no raw table to read the ends of a range from`);
+  const names = [...twin.keys, ...twin.values].map(([name]) => name);
+  const raw = [...twin.keys, ...twin.values].map(([name, expression]) => `${expression} AS ${name}`);
+  return [
+    `SELECT ${names.join(', ')}`,
+    `FROM ${table}`,
+    // Whole hours: from the first that starts in the range to the one the range ends in, not included.
+    `WHERE hour >= ${FIRST_WHOLE_HOUR} AND hour < toStartOfHour($__toTime)`,
+    'UNION ALL',
+    `SELECT ${raw.join(',\n       ')}`,
+    `FROM ${twin.raw} AS r`,
+    // The rest, as two time ranges the primary key can find (one when the range is inside an hour).
+    `WHERE $__timeFilter(r.timestamp) AND (r.timestamp < ${FIRST_WHOLE_HOUR} OR r.timestamp >= toStartOfHour($__toTime))`,
+    `GROUP BY ${twin.keys.map(([name]) => name).join(', ')}`,
+  ].join('\n');
+}
 
 /**
  * A SELECT over one table (optionally aliased, with joins as raw text) whose
@@ -298,6 +412,7 @@ export class Select<T extends TableName = TableName> {
   private orders: string[] = [];
   private limitRows: number | null = null;
   private finalModifier = false;
+  private exactRange = false;
   private withs: string[] = [];
 
   constructor(columns: string[]) {
@@ -345,8 +460,21 @@ export class Select<T extends TableName = TableName> {
     return this;
   }
 
-  /** The dashboard's range on the table's time column (hoursInRange on a roll-up). */
+  /**
+   * The dashboard's range on the table's time column: on a roll-up with a
+   * raw table, exactly the range (rollupInRange); on the refreshed ones,
+   * the whole hours it touches (hoursInRange).
+   */
   inRange(): this {
+    if (RAW_TWINS[this.source as TableName]) {
+      this.exactRange = true;
+      return this;
+    }
+    return this.inWholeHours();
+  }
+
+  /** The whole hours the range touches, on a roll-up (the alerts read whole hours). */
+  inWholeHours(): this {
     const column = TIME_COLUMNS[this.source as TableName];
     if (!column) throw new Error(`${this.source} has no time column`);
     const q = this.qualified(column);
@@ -410,9 +538,12 @@ export class Select<T extends TableName = TableName> {
     const lines: string[] = [];
     if (this.withs.length > 0) lines.push(`WITH ${this.withs.join(',\n     ')}`);
     lines.push(`SELECT ${this.columns.join(',\n       ')}`);
-    lines.push(
-      `FROM ${this.source}${this.alias ? ` AS ${this.alias}` : ''}${this.finalModifier ? ' FINAL' : ''}`,
-    );
+    if (this.exactRange)
+      lines.push(`FROM (\n${rollupInRange(this.source as TableName)}\n) AS ${this.alias || this.source}`);
+    else
+      lines.push(
+        `FROM ${this.source}${this.alias ? ` AS ${this.alias}` : ''}${this.finalModifier ? ' FINAL' : ''}`,
+      );
     lines.push(...this.joins);
     if (this.conditions.length > 0) lines.push(`WHERE ${this.conditions.join('\n  AND ')}`);
     if (this.groups.length > 0) lines.push(`GROUP BY ${this.groups.join(', ')}`);

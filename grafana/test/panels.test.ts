@@ -26,6 +26,14 @@ const END = new Date(START.getTime() + HOURS * 3_600_000);
 const N = ANSWERS_PER_HOUR * HOURS;
 const OTHER = 480;
 
+/** Answer i of the seed is stamped START + i × 37.5 s; failed call j at answer slot 16j + j % 6. */
+const at = (slot: number) => START.getTime() + slot * (3_600_000 / ANSWERS_PER_HOUR);
+const inRange = (slot: number, from: Date, to: Date) =>
+  at(slot) >= from.getTime() && at(slot) <= to.getTime();
+const answersIn = (from: Date, to: Date) => [...Array(N).keys()].filter((i) => inRange(i, from, to));
+const failuresIn = (from: Date, to: Date) =>
+  [...Array(N / 16).keys()].map((j) => 16 * j + (j % 6)).filter((slot) => inRange(slot, from, to));
+
 interface Target {
   rawSql: string;
   format: number;
@@ -178,8 +186,8 @@ describe('hallucination dashboard', () => {
     expect(other?.hallucination_rate).toBe(1);
   });
 
-  it('reads a range shorter than an hour from the hour it falls in', async () => {
-    // 10:10–10:40 of the second hour: its roll-up row is stamped 10:00, before the range starts.
+  it('reads a range shorter than an hour as that range, not the whole hour', async () => {
+    // 01:10–01:40: the roll-up's row for the hour is stamped 01:00 and holds all 96 answers.
     const from = new Date(START.getTime() + 3_600_000 + 10 * 60_000);
     const to = new Date(START.getTime() + 3_600_000 + 40 * 60_000);
     const scored = await runPanel<Row>(
@@ -187,7 +195,8 @@ describe('hallucination dashboard', () => {
       sqlOf('oversight-hallucination', 'Scored answers'),
       context(from, to, { project: 'default' }),
     );
-    expect(scored).toEqual([{ scored: ANSWERS_PER_HOUR }]);
+    expect(scored).toEqual([{ scored: answersIn(from, to).length }]);
+    expect(answersIn(from, to)).toHaveLength(49);
   });
 
   it('is 25 % in every hour for every model and every service', async () => {
@@ -422,6 +431,58 @@ describe('overview dashboard', () => {
     expect(failed.every((r) => r.error_type === 'overloaded_error' && r.service_name === 'support-bot')).toBe(
       true,
     );
+  });
+});
+
+describe('ranges that start or end inside an hour', () => {
+  // 01:50–03:20: ten minutes of the second hour, the whole third, twenty minutes of the fourth.
+  const from = new Date(START.getTime() + 110 * 60_000);
+  const to = new Date(START.getTime() + 200 * 60_000);
+  const ranged = (uid: string, title: string) =>
+    runPanel<Row>(seeded.store, sqlOf(uid, title), context(from, to, { project: 'default' }));
+
+  it('counts the calls, tokens and cost in the range, not in the hours it touches', async () => {
+    const answers = answersIn(from, to);
+    const failures = failuresIn(from, to);
+    expect([answers.length, failures.length]).toEqual([145, 9]);
+    expect(await ranged('oversight-overview', 'Requests')).toEqual([
+      { requests: answers.length + failures.length },
+    ]);
+    const [rate] = await ranged('oversight-overview', 'Error rate');
+    expect(rate?.error_rate).toBeCloseTo(failures.length / (answers.length + failures.length), 12);
+    const [cost] = await ranged('oversight-overview', 'Cost');
+    expect(cost?.cost_usd).toBeCloseTo(answers.length * 0.001, 9);
+    expect(await ranged('oversight-overview', 'Tokens')).toEqual([
+      { tokens: answers.reduce((sum, i) => sum + 100 + (i % 7) + 50, 0) },
+    ]);
+    // Each hour's point holds what of the hour lies in the range.
+    const hourOf = (slot: number) => new Date(at(slot) - (at(slot) % 3_600_000)).getTime();
+    const perHour = new Map<number, number>();
+    for (const slot of [...answers, ...failures])
+      perHour.set(hourOf(slot), (perHour.get(hourOf(slot)) ?? 0) + 1);
+    const series = await ranged('oversight-overview', 'Requests and errors');
+    expect(
+      series.map((r) => [Date.parse(`${String(r.time).replace(' ', 'T')}Z`), Number(r.requests)]),
+    ).toEqual([...perHour.entries()].sort((a, b) => a[0] - b[0]));
+  });
+
+  it('rates the answers scored in the range', async () => {
+    const answers = answersIn(from, to);
+    expect(await ranged('oversight-hallucination', 'Scored answers')).toEqual([{ scored: answers.length }]);
+    const hallucinated = answers.filter((i) => Math.floor(i / 6) % 4 === 0).length;
+    const [rate] = await ranged('oversight-hallucination', 'Hallucination rate');
+    expect(rate?.hallucination_rate).toBeCloseTo(hallucinated / answers.length, 12);
+    const buckets = await ranged('oversight-hallucination', 'Groundedness distribution');
+    expect(buckets.reduce((sum, r) => sum + Number(r.answers), 0)).toBe(answers.length);
+  });
+
+  it('rates the texts the safety scorers read in the range', async () => {
+    // The PII scorer reads answer i when i % 5 = 0 and flags it when intDiv(i, 5) % 20 = 0.
+    const read = answersIn(from, to).filter((i) => i % 5 === 0);
+    const flagged = read.filter((i) => Math.floor(i / 5) % 20 === 0);
+    expect(flagged.length).toBeGreaterThan(0);
+    const [pii] = await ranged('oversight-safety', 'PII');
+    expect(pii?.rate).toBeCloseTo(flagged.length / read.length, 12);
   });
 });
 
