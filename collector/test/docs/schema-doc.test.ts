@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { scorers as realScorers, TASK_SPECS } from '@oversight/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
+import { ttlRules } from '../../src/store/ddl-render.ts';
 import type { Row } from '../../src/store/store.ts';
 import { ddlColumns } from './ddl-columns.ts';
 import { parameterNames, type SqlBlock, sqlBlocks, tableSections } from './markdown-sql.ts';
@@ -453,6 +454,28 @@ describe('the doc matches the schema', () => {
       expect(section, name).toContain(`ORDER BY (${key})`);
       if (partition_key) expect(section, name).toContain(`PARTITION BY ${partition_key}`);
       if (engine !== 'MergeTree') expect(section, name).toContain(engine);
+    }
+  });
+
+  it('gives each table the TTL a default start gives it, or says it has none', () => {
+    const rules = new Map(ttlRules({ database: 'oversight' }).map((rule) => [rule.table, rule]));
+    expect(rules.size).toBeGreaterThan(10);
+    for (const table of ddlColumns(DDL_DIR).keys()) {
+      const section = sections.get(table) ?? '';
+      const rule = rules.get(table);
+      if (!rule) {
+        expect(section, table).toMatch(/no TTL/);
+        continue;
+      }
+      // `toDateTime(timestamp)` is how the DDL turns a DateTime64 into a TTL; the doc names the column.
+      const column = /^toDateTime\((\w+)\)$/.exec(rule.expression)?.[1] ?? rule.expression;
+      const said = section.replace(/\s+/g, ' ');
+      expect(
+        said.includes(`dropped ${rule.days} days after \`${column}\``) ||
+          said.includes(`dropped after ${rule.days} days`),
+        `${table}: the doc should say it is dropped ${rule.days} days after \`${column}\``,
+      ).toBe(true);
+      expect(said, table).not.toMatch(/no TTL/);
     }
   });
 
