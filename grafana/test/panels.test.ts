@@ -398,6 +398,27 @@ describe('overview dashboard', () => {
     ]);
   });
 
+  it('shows no time to first token for hours whose answers were not streamed', async () => {
+    // A range of its own, three hours after the seeded traffic: one answer, returned whole.
+    const from = new Date(END.getTime() + 3 * 3_600_000);
+    const at = `fromUnixTimestamp64Milli(toInt64(${from.getTime() + 1_800_000}), 'UTC')`;
+    await seeded.store.command(
+      `INSERT INTO llm_spans (project_id, timestamp, trace_id, span_id, service_name, operation, request_model, response_model, duration_ns, status)
+       VALUES ('default', ${at}, 'whole', 'whole-span', 'support-bot', 'chat', 'gpt-4o', 'gpt-4o', 800000000, 'ok')`,
+    );
+    const ctx = context(from, new Date(from.getTime() + 3_600_000), { project: 'default' });
+    const latency = await runPanel<Row>(
+      seeded.store,
+      sqlOf('oversight-overview', 'Latency p50 / p95 / p99'),
+      ctx,
+    );
+    expect(latency.map((r) => r.p50)).toEqual([800]);
+    // No row, not a NaN point (JSON writes NaN as null).
+    expect(
+      await runPanel<Row>(seeded.store, sqlOf('oversight-overview', 'Time to first token p50 / p95'), ctx),
+    ).toEqual([]);
+  });
+
   it('shows no data, not NaN, for a rate over a range with nothing to count', async () => {
     // JSON output writes NaN as null: ask ClickHouse which one the panel returned.
     const nothing = async (uid: string, title: string, column: string) =>
