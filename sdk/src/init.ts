@@ -185,6 +185,8 @@ function setup(options: InitOptions): OversightHandle {
     flush: () => guard(provider ? provider.forceFlush() : processor.forceFlush()),
     shutdown: async () => {
       process.off('beforeExit', flushAtExit);
+      // An app awaits shutdown() as it ends: a collector that is not answering must not hold it.
+      if (exporter instanceof QuietExporter) exporter.exiting();
       for (const i of instrumentations) i.disable();
       await guard(provider ? provider.shutdown() : processor.shutdown());
       if (provider) {

@@ -7,9 +7,15 @@ const LINE = 'the app is unaffected, further failures are not logged';
 /**
  * Wraps the OTLP exporter so a dead collector costs the app next to nothing:
  * exactly one stderr line for the life of the process, and no long retry loops
- * while the collector is known to be down or the process is exiting. `fast`
- * is the same exporter with a short timeout, which the OTLP retry loop
- * respects, so it gives up after at most one quick retry.
+ * while the collector is down or the process is exiting. `fast` is the same
+ * exporter with a short timeout, which the OTLP retry loop respects, so it
+ * gives up after at most one quick retry.
+ *
+ * A collector not yet heard from gets the fast attempt first: the OTLP retry
+ * loop waits on timers that hold the process open, so a dead collector met by
+ * the full budget kept a finished app alive for up to ten seconds. Only a
+ * collector that is there but slow or busy (the fast attempt timed out or was
+ * asked to retry) gets the same batch again with the full budget.
  */
 export class QuietExporter implements SpanExporter {
   readonly #normal: SpanExporter;
@@ -29,28 +35,28 @@ export class QuietExporter implements SpanExporter {
   }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    const settle = (result: ExportResult) => this.#settle(result, done);
     // A collector that answered last time gets the full retry budget, even at exit.
-    // One that failed, or is untried at exit, gets a quick attempt: while it is
-    // down, batches are dropped fast instead of queueing behind retry loops.
-    const target = this.#healthy ? this.#normal : this.#failed || this.#exiting ? this.#fast : this.#normal;
-    try {
-      target.export(spans, (result) => {
-        this.#healthy = result.code === 0;
-        this.#failed = !this.#healthy;
-        if (result.code !== 0) {
-          const reason = result.error
-            ? `${errorName(result.error)}: ${result.error.message}`
-            : 'unknown error';
-          diagnoseOnce('export', `cannot export spans (${reason}); ${LINE}`);
-        }
-        done(result);
-      });
-    } catch (error) {
-      this.#healthy = false;
-      this.#failed = true;
-      diagnoseOnce('export', `cannot export spans (${errorName(error)}); ${LINE}`);
-      done({ code: 1, error: error as Error });
+    if (this.#healthy) {
+      attempt(this.#normal, spans, settle);
+      return;
     }
+    const untried = !this.#failed;
+    attempt(this.#fast, spans, (result) => {
+      if (result.code !== 0 && untried && !this.#exiting && answersSlowly(result.error))
+        attempt(this.#normal, spans, settle);
+      else settle(result);
+    });
+  }
+
+  #settle(result: ExportResult, done: (result: ExportResult) => void): void {
+    this.#healthy = result.code === 0;
+    this.#failed = !this.#healthy;
+    if (result.code !== 0) {
+      const reason = result.error ? `${errorName(result.error)}: ${result.error.message}` : 'unknown error';
+      diagnoseOnce('export', `cannot export spans (${reason}); ${LINE}`);
+    }
+    done(result);
   }
 
   async shutdown(): Promise<void> {
@@ -61,6 +67,29 @@ export class QuietExporter implements SpanExporter {
   }
 
   async forceFlush(): Promise<void> {
-    await this.#normal.forceFlush?.().catch(() => {});
+    await Promise.all([
+      this.#normal.forceFlush?.().catch(() => {}),
+      this.#fast === this.#normal ? undefined : this.#fast.forceFlush?.().catch(() => {}),
+    ]);
+  }
+}
+
+/**
+ * Whether a failed attempt reached a collector that is there but slow or busy:
+ * it timed out, or answered 429/503 (the exporter's "retryable status"). A
+ * system error (refused, reset, unknown host) carries a string code, and a
+ * collector's final answer (401, 404) its numeric status: neither is helped
+ * by waiting longer.
+ */
+function answersSlowly(error: Error | undefined): boolean {
+  return error !== undefined && (error as { code?: unknown }).code === undefined;
+}
+
+/** One export; an exporter that throws instead of calling back fails the same way. */
+function attempt(target: SpanExporter, spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+  try {
+    target.export(spans, done);
+  } catch (error) {
+    done({ code: 1, error: error instanceof Error ? error : new Error(errorName(error)) });
   }
 }

@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
@@ -141,6 +142,40 @@ describe('init', () => {
     ]);
   });
 
+  it('tries a collector that drops the connection once at flush(), not for seconds in the retry loop', async () => {
+    const collector = await tcpCollector((socket) => socket.destroy());
+    const lines = stderrLines();
+    const handle = init({ endpoint: collector.url, flushOnExit: false });
+    try {
+      trace.getTracer('t').startSpan('manual').end();
+      await handle.flush();
+      await handle.shutdown();
+    } finally {
+      vi.restoreAllMocks();
+      await collector.close();
+    }
+    expect(collector.connections()).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[oversight\] cannot export spans \(Error: /);
+  });
+
+  it('ends shutdown() after a short try when the collector accepts but never answers', async () => {
+    const collector = await tcpCollector(() => {});
+    const lines = stderrLines();
+    const handle = init({ endpoint: collector.url, flushOnExit: false });
+    try {
+      trace.getTracer('t').startSpan('manual').end();
+      await handle.shutdown();
+    } finally {
+      vi.restoreAllMocks();
+      await collector.close();
+    }
+    expect(collector.connections()).toBe(1);
+    expect(lines).toEqual([
+      '[oversight] cannot export spans (Error: Request timed out); the app is unaffected, further failures are not logged\n',
+    ]);
+  });
+
   it('does nothing when disabled by OTEL_SDK_DISABLED', async () => {
     process.env.OTEL_SDK_DISABLED = 'true';
     try {
@@ -163,4 +198,27 @@ function stderrLines(): string[] {
     return true;
   });
   return lines;
+}
+
+/** A collector's address that accepts connections and hands each socket to `onSocket`; counts them. */
+async function tcpCollector(onSocket: (socket: Socket) => void) {
+  const sockets = new Set<Socket>();
+  let count = 0;
+  const server = createServer((socket) => {
+    count++;
+    sockets.add(socket);
+    socket.on('error', () => {});
+    onSocket(socket);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => count,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
 }
