@@ -398,6 +398,35 @@ describe('overview dashboard', () => {
     ]);
   });
 
+  it("counts a remote agent's spend, which no traced model call repeats, and a local agent's none", async () => {
+    // Five hours after the seeded traffic: a chat call, the app's own agent run around it (the
+    // collector keeps no usage on it), and a remote agent whose model calls are not traced here.
+    const from = new Date(END.getTime() + 5 * 3_600_000);
+    const at = `fromUnixTimestamp64Milli(toInt64(${from.getTime() + 600_000}), 'UTC')`;
+    await seeded.store.command(
+      `INSERT INTO llm_spans (project_id, timestamp, trace_id, span_id, service_name, operation, provider, request_model, response_model, input_tokens, output_tokens, cost_usd, status)
+       VALUES ('default', ${at}, 'agents', 'chat-span', 'support-bot', 'chat', 'openai', 'gpt-4o', 'gpt-4o', 100, 20, 0.01, 'ok'),
+              ('default', ${at}, 'agents', 'local-agent', 'support-bot', 'invoke_agent', 'openai', 'gpt-4o', 'gpt-4o', NULL, NULL, NULL, 'ok'),
+              ('default', ${at}, 'agents', 'remote-agent', 'support-bot', 'invoke_agent', 'openai', 'gpt-4o-mini', 'gpt-4o-mini', 1000, 200, 0.5, 'ok')`,
+    );
+    const ctx = context(from, new Date(from.getTime() + 3_600_000), { project: 'default' });
+    const panel = (title: string) => runPanel<Row>(seeded.store, sqlOf('oversight-overview', title), ctx);
+    const [cost] = await panel('Cost');
+    expect(cost?.cost_usd).toBeCloseTo(0.51, 12);
+    expect(await panel('Tokens')).toEqual([{ tokens: 1320 }]);
+    expect((await panel('Tokens by model')).map((r) => [r.model, r.tokens])).toEqual([
+      ['gpt-4o', 120],
+      ['gpt-4o-mini', 1200],
+    ]);
+    expect(
+      (await panel('Cost and tokens by model and service')).map((r) => [r.model, r.requests, r.input_tokens]),
+    ).toEqual([
+      ['gpt-4o-mini', 1, 1000],
+      ['gpt-4o', 1, 100],
+    ]);
+    expect(await panel('Requests')).toEqual([{ requests: 1 }]);
+  });
+
   it('shows no time to first token for hours whose answers were not streamed', async () => {
     // A range of its own, three hours after the seeded traffic: one answer, returned whole.
     const from = new Date(END.getTime() + 3 * 3_600_000);

@@ -16,6 +16,17 @@ export const GENERATION_OPS = "operation IN ('chat', 'text_completion', 'generat
 export const MODEL_CALL_OPS =
   "operation IN ('chat', 'text_completion', 'generate_content', 'embeddings', 'rerank', 'generate_speech', 'transcribe', 'decide')";
 
+/**
+ * Roll-up rows (of `alias`) that hold spend: the model calls, and agents and
+ * workflows with usage of their own. A remote agent (a Client span) keeps its
+ * usage and cost, since its model calls are not traced here; one run inside
+ * the app keeps none, its calls being rows of their own (collector
+ * normalize/mapping.ts), so a group of those has nothing to add and is left
+ * out, calls and all.
+ */
+export const spendRows = (alias: string) =>
+  `(${MODEL_CALL_OPS} OR (operation IN ('invoke_agent', 'invoke_workflow') AND (${alias}.cost_usd > 0 OR ${alias}.input_tokens > 0 OR ${alias}.output_tokens > 0)))`;
+
 /** The collector's safety evaluators with the label each flags, as `evaluations` stores them. */
 export const SAFETY_LABELS = {
   pii: 'pii',

@@ -1,25 +1,26 @@
 /**
  * Overview: traffic, errors, latency, time to first token, tokens and cost,
- * all from the hourly roll-up: traffic, errors and latency of the model's
+ * from the hourly roll-up (a range's partial hours from raw rows): traffic, errors and latency of the model's
  * answers, tokens and cost of every priced call (embeddings, reranking,
- * decisions and speech too).
+ * decisions, speech and remote agents too).
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { ratio, select } from '../clickhouse.ts';
-import { GENERATION_OPS, MODEL, MODEL_CALL_OPS, variables } from './common.ts';
+import { GENERATION_OPS, MODEL, spendRows, variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
+// Aliased, so a condition can name a column that a SELECT alias (`sum(cost_usd) AS cost_usd`) shadows.
 const rollup = (...columns: string[]) =>
   select(...columns)
-    .from('llm_spans_hourly')
+    .from('llm_spans_hourly', 's')
     .inRange()
     .vars('project', 'service', 'model');
 
 /** The model's answers: what requests, errors and latency are about. */
 const hourly = (...columns: string[]) => rollup(...columns).where(GENERATION_OPS);
 
-/** Every call a provider bills: embeddings, reranking, decisions and speech cost money too. */
-const spend = (...columns: string[]) => rollup(...columns).where(MODEL_CALL_OPS);
+/** Every call a provider bills: embeddings, reranking, decisions, speech and remote agents cost money too. */
+const spend = (...columns: string[]) => rollup(...columns).where(spendRows('s'));
 
 export function overview(): dashboard.DashboardBuilder {
   const builder = new dashboard.DashboardBuilder('Oversight: Overview')
