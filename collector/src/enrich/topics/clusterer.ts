@@ -296,6 +296,11 @@ const STALE_STATE = 0.5;
 
 /** The founding key of a space's topic of wordless questions (`placeWordless`): no question's canonical text has a NUL. */
 const WORDLESS = '\u0000wordless';
+/**
+ * A centred question's squared norm below which it is taken to be its space's mean (a unit
+ * question is ≈ 1; the same vector heard over and over leaves float rounding, ≈ 1e-11).
+ */
+const AT_MEAN = 1e-6;
 
 function hashId(...parts: string[]): string {
   const digest = createHash('sha256').update(parts.join('\u0000')).digest();
@@ -526,10 +531,23 @@ export class TopicClusterer {
     if (f.rawCount >= f.next) reframe(s, f);
     const centred = new Float32Array(vector.length);
     const centredSq = intoFrame(f, vector, 1, centred);
+    if (centredSq < AT_MEAN) {
+      // At the space's mean, a vector tells its question from no other: an app that sends one
+      // vector for every question (it embeds its prompt, or nothing) had each found a topic of
+      // its own that nothing joined. Taken back out of the mean, so the app's real vectors keep it.
+      hear(f, vector, 1, -1);
+      throw new Error(
+        `assign: embedding is its space's mean (${spaceId}), the same vector as every question's`,
+      );
+    }
     // The question is searched as a unit vector and added as it is.
     const inv = 1 / Math.sqrt(centredSq);
-    const query = centredSq > 1e-12 ? centred.map((x) => x * inv) : vector;
-    return this.place(s, text, query, centred);
+    return this.place(
+      s,
+      text,
+      centred.map((x) => x * inv),
+      centred,
+    );
   }
 
   /** `added`: what the topic's sum grows by, when not the unit query itself (a centred space's). */

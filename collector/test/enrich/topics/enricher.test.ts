@@ -933,6 +933,45 @@ describe('topics enricher', () => {
     expect(plain.found.gapSignals).toEqual([]);
   });
 
+  it('reads questions by their text when the app sends one vector for every question', async () => {
+    // An app that embeds something other than the question (its system prompt, an empty
+    // query) sends the same vector each time: centred on the space's mean it has no
+    // direction, and each question founded a topic of its own that nothing ever joined.
+    const warnings: string[] = [];
+    const enricher = await createTopicsEnricher({ store, onWarning: (m) => warnings.push(m) });
+    const same = Array.from({ length: 16 }, (_, i) => (i === 0 ? 1 : 0.1));
+    const subjects = [
+      ['how do I get a refund', 'when will my refund arrive', 'refund for my order please'],
+      ['I forgot my password', 'how do I reset my password', 'password reset link not working'],
+      ['where is my parcel', 'my parcel has not arrived', 'track my parcel'],
+    ];
+    const gens: TraceGeneration[] = [];
+    for (let round = 0; round < 20; round++)
+      for (const qs of subjects)
+        gens.push(
+          generation('app-constant', {
+            question: qs[round % qs.length] as string,
+            answer: 'Here is how.',
+            docs: [{ content: 'x', score: 0.9 }],
+            embedding: same,
+          }),
+        );
+    for (const g of gens) await enricher.enrich([g], { rescore: false });
+    const topics = new Set(gens.map((g) => g.found.topicId));
+    expect(gens.every((g) => g.found.topicId !== undefined && g.found.topicId !== 0n)).toBe(true);
+    expect(topics.size).toBeLessThanOrEqual(9);
+    // The last rounds, once the space's mean is the one vector: each subject in one topic, apart.
+    // The last rounds, once the space's mean is the one vector: no topic holds two subjects.
+    const last = gens.slice(-9);
+    const subjectsOf = new Map<bigint | undefined, Set<number>>();
+    last.forEach((g, i) =>
+      subjectsOf.set(g.found.topicId, (subjectsOf.get(g.found.topicId) ?? new Set()).add(i % 3)),
+    );
+    expect([...subjectsOf.values()].map((k) => k.size)).toEqual([...subjectsOf.values()].map(() => 1));
+    expect(warnings.filter((w) => /app-constant/.test(w))).toHaveLength(1);
+    expect(warnings.join('\n')).toMatch(/mean/);
+  });
+
   it('places a follow-up the app embedded as it was sent in the topic of the question it follows', async () => {
     const enricher = await createTopicsEnricher({ store });
     const answer = 'Yes, at no charge.';
