@@ -142,7 +142,11 @@ export interface GuardOptions {
   input?: GuardPolicy;
   /** Rules for completions, merged over `DEFAULT_OUTPUT_POLICY`. */
   output?: GuardPolicy;
-  /** Scorers by category; default: the scorers of `@oversight/scorers`. */
+  /**
+   * Scorers by category, replacing the built-in set (the scorers of
+   * `@oversight/scorers`) as a whole: a category whose rule is on but has no
+   * scorer here is not checked, which one warning names.
+   */
   scorers?: Partial<Record<GuardCategory, TextScorer>>;
   /**
    * Masks the PII the scorer found (its evidence above threshold) in a text;
@@ -351,6 +355,29 @@ function warnOnce(key: string, message: string): void {
     // A warning listener that throws is the app's; the guard keeps its fallback policy.
     reportInternal('emitting a guard warning', error);
   }
+}
+
+/**
+ * Given scorers replace the built-in ones, so `{ toxicity: myModel }` alone
+ * would quietly stop blocking injections and redacting PII: the categories
+ * left without a scorer are named once, at setup rather than per request.
+ */
+function warnUnscored(
+  scorers: Partial<Record<GuardCategory, TextScorer>>,
+  inputPolicy: GuardPolicy,
+  outputPolicy: GuardPolicy,
+): void {
+  const on = (policy: GuardPolicy, category: GuardCategory) => {
+    const action = policy[category]?.action;
+    return action !== undefined && action !== 'off';
+  };
+  const missing = GUARD_CATEGORIES.filter((c) => !scorers[c] && (on(inputPolicy, c) || on(outputPolicy, c)));
+  if (missing.length === 0) return;
+  const list = missing.join(', ');
+  warnOnce(
+    `unscored:${list}`,
+    `guard scorers given without ${list}: those checks are skipped (the given scorers replace the built-in ones; pass a scorer for each, or set its rule's action to 'off')`,
+  );
 }
 
 /** Masks evidence ranges with `<KIND>`, for categories without a dedicated masker. */
@@ -714,6 +741,7 @@ export function createGuard(options: GuardOptions = {}): Guard {
   const policyVersion =
     options.policyVersion ?? contentId(JSON.stringify({ input: inputPolicy, output: outputPolicy })).slice(4);
   const recordSpans = options.record ?? true;
+  if (options.scorers) warnUnscored(options.scorers, inputPolicy, outputPolicy);
 
   const resolve = (): Defaults => {
     if (options.scorers) return { scorers: options.scorers, maskPii: options.maskPii };
