@@ -964,9 +964,8 @@ describe('topics enricher', () => {
     // The last rounds, once the space's mean is the one vector: no topic holds two subjects.
     const last = gens.slice(-9);
     const subjectsOf = new Map<bigint | undefined, Set<number>>();
-    last.forEach((g, i) =>
-      subjectsOf.set(g.found.topicId, (subjectsOf.get(g.found.topicId) ?? new Set()).add(i % 3)),
-    );
+    for (const [i, g] of last.entries())
+      subjectsOf.set(g.found.topicId, (subjectsOf.get(g.found.topicId) ?? new Set()).add(i % 3));
     expect([...subjectsOf.values()].map((k) => k.size)).toEqual([...subjectsOf.values()].map(() => 1));
     expect(warnings.filter((w) => /app-constant/.test(w))).toHaveLength(1);
     expect(warnings.join('\n')).toMatch(/mean/);
