@@ -652,6 +652,23 @@ describe('safety dashboard', () => {
     expect(series.reduce((s, r) => s + Number(r.decisions), 0)).toBe((3 * guards) / 4);
   });
 
+  it('counts a guard check that blocked for two reasons as one block', async () => {
+    // Seven hours after the seeded traffic: one input check blocked as injection and as
+    // jailbreak (one evaluation row per category), one that only redacted PII.
+    const from = new Date(END.getTime() + 7 * 3_600_000);
+    const at = `fromUnixTimestamp64Milli(toInt64(${from.getTime() + 600_000}), 'UTC')`;
+    const row = (span: string, category: string, decision: string) =>
+      `('default', ${at}, 'guarded', '${span}', '${category}', 'input', 0.9, '${decision}', '', 'sdk-1', 'sdk')`;
+    await seeded.store.command(
+      `INSERT INTO evaluations (project_id, timestamp, trace_id, span_id, evaluator, target, score, label, explanation, evaluator_version, source)
+       VALUES ${[row('guard-1', 'prompt_injection', 'blocked'), row('guard-1', 'jailbreak', 'blocked'), row('guard-2', 'pii', 'redacted')].join(', ')}`,
+    );
+    const ctx = context(from, new Date(from.getTime() + 3_600_000), { project: 'default' });
+    expect(await runPanel<Row>(seeded.store, sqlOf('oversight-safety', 'Guard blocks'), ctx)).toEqual([
+      { blocked: 1 },
+    ]);
+  });
+
   it('ranks offending traces', async () => {
     const rows = await run('oversight-safety', 'Top offending traces');
     expect(rows).toHaveLength(25);

@@ -13,6 +13,9 @@ const EVALUATORS = `evaluator IN (${Object.keys(SAFETY_LABELS)
   .map((e) => `'${e}'`)
   .join(', ')})`;
 
+const GUARD_ROWS =
+  'One per risk category a guard check acted on: a check that blocked as both injection and jailbreak counts twice here, once in Guard blocks.';
+
 const collectorScores = (...columns: string[]) =>
   select(...columns)
     .from('evaluations_hourly')
@@ -49,11 +52,13 @@ export function safety(): dashboard.DashboardBuilder {
     .withPanel(
       statPanel(
         'Guard blocks',
-        select("sumIf(count, label = 'blocked') AS blocked")
-          .from('evaluations_hourly')
+        // Checks, not rows: a guard writes a row per category it acted on, so one check that
+        // blocked as both injection and jailbreak is two rows. Few rows are the SDK's: read raw.
+        select('uniqExact(span_id) AS blocked')
+          .from('evaluations')
           .inRange()
           .vars('project')
-          .where("source = 'sdk'"),
+          .where("source = 'sdk'", "label = 'blocked'"),
         'short',
         4,
       ),
@@ -82,7 +87,7 @@ export function safety(): dashboard.DashboardBuilder {
           .groupBy('time', 'decision')
           .orderBy('time', 'decision'),
         'short',
-      ),
+      ).description(GUARD_ROWS),
     )
     .withRow(row('Offenders'))
     .withPanel(
@@ -120,6 +125,6 @@ export function safety(): dashboard.DashboardBuilder {
           .groupBy('category', 'decision')
           .orderBy('decisions DESC', 'category', 'decision'),
         10,
-      ),
+      ).description(GUARD_ROWS),
     );
 }
