@@ -133,6 +133,60 @@ function ignoredAgain(options: InitOptions): void {
   }
 }
 
+/** Every option init() reads: TypeScript keeps the list whole. */
+const INIT_OPTION_KEYS: Record<keyof InitOptions, true> = {
+  endpoint: true,
+  apiKey: true,
+  serviceName: true,
+  resourceAttributes: true,
+  headers: true,
+  prices: true,
+  instrumentations: true,
+  exporter: true,
+  spanProcessors: true,
+  batch: true,
+  sampler: true,
+  disabled: true,
+  flushOnExit: true,
+  captureContent: true,
+  maxContentLength: true,
+  redact: true,
+  maskPii: true,
+};
+
+/**
+ * A misspelt option is dropped without effect, and in plain JavaScript
+ * nothing else tells: `maskPII: true` would export the PII it was meant to
+ * mask, `endpont` send spans to the default address. Said once, in one line;
+ * the options that are known still apply.
+ */
+function unknownOptions(options: InitOptions): void {
+  const known = Object.keys(INIT_OPTION_KEYS);
+  const unknown = Object.keys(options).filter((key) => !Object.hasOwn(INIT_OPTION_KEYS, key));
+  if (unknown.length === 0) return;
+  const named = unknown.map((key) => {
+    const near = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
+    return near ? `${key} (did you mean ${near}?)` : key;
+  });
+  diagnoseOnce('init-unknown', `init() ignores unknown options: ${named.join(', ')}`);
+}
+
+/** Levenshtein distance, for option names of a few dozen characters. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (previous[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = row;
+  }
+  return previous[b.length] as number;
+}
+
 function setup(options: InitOptions): OversightHandle {
   const env = process.env;
   const opts: InitOptions = { ...contentOptionsFromEnv(env), ...stripUndefined(options) };
@@ -140,6 +194,7 @@ function setup(options: InitOptions): OversightHandle {
     return inertHandle();
   if (CHECKED_INIT_OPTIONS.some((key) => opts[key] !== undefined))
     optionSchemas().initOptionsSchema.parse(opts);
+  unknownOptions(options);
 
   const content = new ContentPolicy(opts);
   const prices = new PriceTable(opts.prices ?? {});

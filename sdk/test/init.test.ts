@@ -125,6 +125,30 @@ describe('init', () => {
     ]);
   });
 
+  it('names misspelt options in one line, with the option meant, and applies the rest', async () => {
+    const lines = stderrLines();
+    const exporter = new InMemorySpanExporter();
+    let handle: ReturnType<typeof init> | undefined;
+    try {
+      // Plain JavaScript apps: nothing else catches these.
+      const options = { maskPII: true, endpont: 'http://127.0.0.1:4318', colour: 'blue' } as object;
+      handle = init({
+        ...options,
+        serviceName: 'checkout',
+        spanProcessors: [new SimpleSpanProcessor({ exporter })],
+      });
+      expect(handle.registered).toBe(true);
+      trace.getTracer('t').startSpan('manual').end();
+      expect(exporter.getFinishedSpans()[0]?.resource.attributes['service.name']).toBe('checkout');
+    } finally {
+      vi.restoreAllMocks();
+      await handle?.shutdown();
+    }
+    expect(lines).toEqual([
+      '[oversight] init() ignores unknown options: maskPII (did you mean maskPii?), endpont (did you mean endpoint?), colour\n',
+    ]);
+  });
+
   it('says once that a second init() ignores its options', async () => {
     const exporter = new InMemorySpanExporter();
     const handle = init({ spanProcessors: [new SimpleSpanProcessor({ exporter })], flushOnExit: false });
