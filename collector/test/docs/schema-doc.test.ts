@@ -11,9 +11,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { scorers as realScorers, TASK_SPECS } from '@oversight/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBatchTransform } from '../../src/pipeline/transform/batch-transform.ts';
+import { TEXT_CAP_CHARS } from '../../src/pipeline/transform/llm-rows.ts';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import { ttlRules } from '../../src/store/ddl-render.ts';
 import type { Row } from '../../src/store/store.ts';
+import { spanWith } from '../normalize/span-fixture.ts';
 import { ddlColumns } from './ddl-columns.ts';
 import { parameterNames, type SqlBlock, sqlBlocks, tableSections } from './markdown-sql.ts';
 import { ANSWERS, LABELS, PROJECT, QUESTIONS, seedStore, TRACE } from './seed.ts';
@@ -477,6 +480,53 @@ describe('the doc matches the schema', () => {
       ).toBe(true);
       expect(said, table).not.toMatch(/no TTL/);
     }
+  });
+
+  it('says prompt_text and completion_text are cut where the scorers read the whole text', () => {
+    const llmSpans = sections.get('llm_spans') ?? '';
+    const cap = TEXT_CAP_CHARS.toLocaleString('en-US');
+    for (const column of ['prompt_text', 'completion_text']) {
+      const row = llmSpans.split('\n').find((line) => line.startsWith(`| \`${column}\` |`)) ?? '';
+      expect(row, column).toContain(`capped at ${cap} characters`);
+      expect(row, column).not.toMatch(/exact text the (input|output) scorers saw/i);
+    }
+    // What the doc says, on the collector's own row path: PII past the cap is
+    // flagged on both sides, and neither stored text holds it.
+    const filler = 'please read this long message. '.repeat(Math.ceil(TEXT_CAP_CHARS / 31));
+    const email = 'jane.doe@gmail.com';
+    const rows = createBatchTransform({ maxTextChars: 100_000, scorers: [realScorers.pii as never] })([
+      {
+        projectId: PROJECT,
+        position: 0,
+        receivedAt: Date.now(),
+        spans: [
+          spanWith({
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.provider.name': 'openai',
+            'gen_ai.request.model': 'gpt-4o-mini',
+            'gen_ai.input.messages': JSON.stringify([
+              { role: 'user', parts: [{ type: 'text', content: `${filler}Write to ${email}.` }] },
+            ]),
+            'gen_ai.output.messages': JSON.stringify([
+              {
+                role: 'assistant',
+                parts: [{ type: 'text', content: `${filler}I wrote to ${email}.` }],
+                finish_reason: 'stop',
+              },
+            ]),
+          }),
+        ],
+      },
+    ]);
+    const [span] = rows.get('llm_spans') ?? [];
+    expect(String(span?.prompt_text).length).toBeLessThanOrEqual(TEXT_CAP_CHARS);
+    expect(span?.prompt_text).not.toContain(email);
+    expect(span?.completion_text).not.toContain(email);
+    const pii = (rows.get('evaluations') ?? []).filter((r) => r.evaluator === 'pii');
+    expect(pii.map((r) => [r.target, r.label])).toEqual([
+      ['input', 'pii'],
+      ['output', 'pii'],
+    ]);
   });
 
   it('names the labels the real scorers report, and the real scorers agree with the seed on clear cases', () => {
