@@ -8,7 +8,7 @@
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { currentTopic, ratio, select, topicLabel, topicMapJoin } from '../clickhouse.ts';
-import { NOT_NARROWED_BY, variables } from './common.ts';
+import { NOT_NARROWED_BY, variables, WHOLE_HOURS } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
 /**
@@ -65,11 +65,18 @@ export function feedback(): dashboard.DashboardBuilder {
         allThumbs(`${ratio('sum(f.value_sum)', 'sum(f.events)')} AS thumbs_up_rate`),
         'percentunit',
         8,
-      ),
+      ).description(WHOLE_HOURS),
     )
-    .withPanel(statPanel('Thumbs given', allThumbs('sum(f.events) AS thumbs'), 'short', 8))
     .withPanel(
-      statPanel('Edited answers', rollup('sum(f.events) AS edits').where("f.kind = 'edit'"), 'short', 8),
+      statPanel('Thumbs given', allThumbs('sum(f.events) AS thumbs'), 'short', 8).description(WHOLE_HOURS),
+    )
+    .withPanel(
+      statPanel(
+        'Edited answers',
+        rollup('sum(f.events) AS edits').where("f.kind = 'edit'"),
+        'short',
+        8,
+      ).description(WHOLE_HOURS),
     )
     .withPanel(
       tablePanel(
@@ -79,7 +86,7 @@ export function feedback(): dashboard.DashboardBuilder {
           .having('thumbs > 0')
           .orderBy('thumbs_up_rate', 'model'),
         12,
-      ),
+      ).description(WHOLE_HOURS),
     )
     .withPanel(
       tablePanel(
@@ -95,7 +102,7 @@ export function feedback(): dashboard.DashboardBuilder {
           .having('thumbs > 0')
           .orderBy('thumbs_up_rate', 'topic_id'),
         12,
-      ),
+      ).description(WHOLE_HOURS),
     )
     .withPanel(
       timeSeriesPanel(
@@ -105,7 +112,7 @@ export function feedback(): dashboard.DashboardBuilder {
           .orderBy('time', 'kind'),
         'short',
         24,
-      ),
+      ).description(WHOLE_HOURS),
     )
     .withRow(row('Comments'))
     .withPanel(

@@ -14,7 +14,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { GAP_SCORE_SHRINK } from '../../../collector/src/enrich/topics/gaps.ts';
 import { currentTopic, select, topicLabel, topicMapJoin, varFilter } from '../clickhouse.ts';
-import { NOT_NARROWED_BY, variables } from './common.ts';
+import { NOT_NARROWED_BY, variables, WHOLE_HOURS } from './common.ts';
 import { barPanel, row, tablePanel, timeSeriesPanel } from './panels.ts';
 
 /** Five unanswered questions per topic from the range's last day: raw text only for those rows. */
@@ -146,6 +146,6 @@ export function gaps(): dashboard.DashboardBuilder {
           .having('answers > 0')
           .orderBy('answers DESC', 'signal'),
         'signal',
-      ),
+      ).description(WHOLE_HOURS),
     );
 }

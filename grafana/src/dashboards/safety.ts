@@ -6,7 +6,7 @@
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { ratio, select } from '../clickhouse.ts';
-import { FLAGGED, SAFETY_LABELS, variables } from './common.ts';
+import { FLAGGED, SAFETY_LABELS, variables, WHOLE_HOURS } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
 const EVALUATORS = `evaluator IN (${Object.keys(SAFETY_LABELS)
@@ -112,7 +112,7 @@ export function safety(): dashboard.DashboardBuilder {
           .limit(25),
         14,
         'trace_id',
-      ),
+      ).description(WHOLE_HOURS),
     )
     .withPanel(
       tablePanel(
