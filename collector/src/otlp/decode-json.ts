@@ -54,6 +54,64 @@ function tooManyValues(buffer: Buffer, max: number): boolean {
   return false;
 }
 
+const hasProtoName = (value: unknown): boolean =>
+  value !== null && typeof value === 'object' && Object.keys(value).some((key) => key.includes('_'));
+
+const listIn = (value: unknown, name: string): unknown[] => {
+  const list =
+    value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
+  return Array.isArray(list) ? list : [];
+};
+
+/**
+ * Whether the request, a resource, a scope or a span names a field as the
+ * .proto does: a producer that does writes every message so, and looking no
+ * deeper than the spans keeps the walk (a few ms on a 2 MB body) off the
+ * requests that write JSON names, which are nearly all.
+ */
+function writesProtoNames(json: unknown): boolean {
+  if (hasProtoName(json)) return true;
+  for (const resourceSpans of listIn(json, 'resourceSpans')) {
+    if (hasProtoName(resourceSpans)) return true;
+    for (const scopeSpans of listIn(resourceSpans, 'scopeSpans')) {
+      if (hasProtoName(scopeSpans)) return true;
+      for (const span of listIn(scopeSpans, 'spans')) if (hasProtoName(span)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Renames the fields of every message in `root` from their .proto names to
+ * their JSON names (`trace_id` → `traceId`). Proto3 JSON parsers take both,
+ * protobuf's own printers write the .proto names when told to keep them, and
+ * the OTel Collector reads them; read as unknown fields, a `resource_spans`
+ * request came out empty: a success with nothing stored. Every object of an
+ * OTLP request is a message (attribute names are `key` values), so all of
+ * them are renamed; the JSON name wins when both are given. Iterative: the
+ * parsed value may be nested far deeper than the stack.
+ */
+function useJsonNames(root: unknown): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (value === null || typeof value !== 'object') continue;
+    if (Array.isArray(value)) {
+      for (const item of value) if (item !== null && typeof item === 'object') stack.push(item);
+      continue;
+    }
+    const object = value as Record<string, unknown>;
+    for (const key of Object.keys(object)) {
+      const item = object[key];
+      if (item !== null && typeof item === 'object') stack.push(item);
+      if (!key.includes('_')) continue;
+      const jsonName = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+      if (!Object.hasOwn(object, jsonName)) object[jsonName] = item;
+      delete object[key];
+    }
+  }
+}
+
 function parseJson(body: Uint8Array, report: DecodeReport): unknown {
   const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const maxValues = 2 * report.limits.maxMessages;
@@ -69,11 +127,14 @@ function parseJson(body: Uint8Array, report: DecodeReport): unknown {
   // A request without telemetry is a success (OTLP/HTTP), and an empty body
   // carries none: it is the empty protobuf message's JSON twin.
   if (text.trim() === '') return {};
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (error) {
     throw new OtlpDecodeError(`invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
+  if (writesProtoNames(json)) useJsonNames(json);
+  return json;
 }
 
 function uint64(value: string | number | null | undefined): bigint {

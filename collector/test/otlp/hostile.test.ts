@@ -395,6 +395,46 @@ describe('hostile JSON input', () => {
     );
   });
 
+  it('takes the proto field names (resource_spans, trace_id, …) as the OTel Collector does', () => {
+    // What protobuf's own JSON printers write with the original names kept
+    // (Python's MessageToJson(preserving_proto_field_name=True), protojson's
+    // UseProtoNames). Read as unknown fields, the whole request came out empty: a 200, nothing stored.
+    const toProtoNames = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(toProtoNames);
+      if (value === null || typeof value !== 'object') return value;
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [
+          k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+          toProtoNames(v),
+        ]),
+      );
+    };
+    const camel = jsonRequestObject(
+      [
+        span({
+          parentSpanId: 'cccccccccccccccc',
+          status: { code: 2, message: 'boom' },
+          attributes: [
+            { key: 'list', value: { arrayValue: { values: [{ intValue: 7 }, { doubleValue: 1.5 }] } } },
+            { key: 'map', value: { kvlistValue: { values: [{ key: 'flag', value: { boolValue: true } }] } } },
+            { key: 'raw', value: { bytesValue: Buffer.from([1, 2, 3]) } },
+          ],
+          events: [{ timeUnixNano: T0.toString(), name: 'e', attributes: [str('ek', 'ev')] }],
+          links: [{ traceId: TRACE_ID, spanId: 'bbbbbbbbbbbbbbbb', attributes: [str('lk', 'lv')] }],
+        }),
+      ],
+      [str('service.name', 'svc')],
+    );
+    const snake = toProtoNames(camel) as Record<string, unknown>;
+    expect(Object.keys(snake)).toEqual(['resource_spans']);
+    const expected = decodeObject(camel);
+    expect(expected.spans).toHaveLength(1);
+    expect(decodeObject(snake)).toEqual(expected);
+    // A name given both ways is read once, under the JSON name the spec asks for.
+    const both = decodeObject({ ...snake, resourceSpans: [] });
+    expect(both.spans).toEqual([]);
+  });
+
   it('counts lone surrogates and invalid UTF-8 bytes', () => {
     const body = Buffer.concat([
       Buffer.from(

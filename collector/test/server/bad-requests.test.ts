@@ -225,6 +225,24 @@ describe('refused requests', () => {
     ]);
   });
 
+  it('JSON written with the .proto field names: stored, not answered 200 and dropped', async () => {
+    const sent = freshSpan({ name: 'proto names' });
+    const text = Buffer.from(body('json', [sent]))
+      .toString('utf8')
+      .replace(
+        /"([a-z]+[A-Z][A-Za-z]*)":/g,
+        (_, name: string) => `"${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}":`,
+      );
+    expect(text).toContain('"resource_spans":');
+    expect(text).toContain('"start_time_unix_nano":');
+    const answer = await postTraces(url, Buffer.from(text), 'json', { key: TEST_KEY });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({});
+    expect(await waitForTrace(collector.store, sent.traceId, 1, 'SpanName')).toEqual([
+      { SpanName: 'proto names' },
+    ]);
+  });
+
   it('other content types: 415 with a JSON Status', async () => {
     for (const contentType of ['text/plain', 'application/xml', '']) {
       const answer = await postTraces(url, body('json', [freshSpan()]), 'json', {
