@@ -53,19 +53,22 @@ export const HALLUCINATION_RATE_SQL = select(
 /**
  * Injection attempts in the last full hour over the hourly mean of the hours
  * before it in the week, quiet hours included (the roll-up has rows only for
- * hours with a flag; a baseline of at least one per hour, so a quiet
- * project's first few attempts do not page). One number per project: Grafana
- * alerts on a table with exactly one numeric column.
+ * hours with scored texts; a baseline of at least one per hour, so a quiet
+ * project's first few attempts do not page). The week starts at the
+ * project's first scored hour when it is younger: measured against hours it
+ * did not exist in, a new project's steady rate reads as a spike for days.
+ * One number per project: Grafana alerts on a table with exactly one
+ * numeric column.
  */
 export const INJECTION_SPIKE_SQL = `SELECT project_id, last_hour / greatest(hourly_baseline, 1) AS value
 FROM (
   SELECT project_id,
-         sumIf(count, hour = toStartOfHour($__toTime) - INTERVAL 1 HOUR) AS last_hour,
-         sumIf(count, hour < toStartOfHour($__toTime) - INTERVAL 1 HOUR)
-           / greatest(dateDiff('hour', toStartOfHour($__fromTime), toStartOfHour($__toTime) - INTERVAL 1 HOUR), 1)
+         sumIf(count, label = 'injection' AND hour = toStartOfHour($__toTime) - INTERVAL 1 HOUR) AS last_hour,
+         sumIf(count, label = 'injection' AND hour < toStartOfHour($__toTime) - INTERVAL 1 HOUR)
+           / greatest(dateDiff('hour', min(hour), toStartOfHour($__toTime) - INTERVAL 1 HOUR), 1)
            AS hourly_baseline
   FROM evaluations_hourly
-  WHERE $__timeFilter(hour) AND evaluator = 'prompt_injection' AND label = 'injection' AND source = 'collector'
+  WHERE $__timeFilter(hour) AND evaluator = 'prompt_injection' AND source = 'collector'
   GROUP BY project_id
 )
 ORDER BY project_id`;

@@ -790,6 +790,22 @@ describe('alert rules', () => {
     expect(Number(quiet?.value)).toBe(60);
   });
 
+  it('injection spike: a project younger than the week is measured against the hours it has', async () => {
+    const at = new Date(END.getTime() + 6 * 86_400_000);
+    // Ten hours old, 800 texts scored an hour, 8 of them flagged every hour: steady, 1× its own baseline.
+    const hours = [...Array(10).keys()].map((k) => Math.floor((at.getTime() - (k + 1) * 3_600_000) / 1000));
+    await seeded.store.command(
+      `INSERT INTO evaluations_hourly (hour, project_id, evaluator, source, label, count) VALUES ${hours
+        .flatMap((h) => [
+          `(toDateTime(${h}, 'UTC'), 'fresh', 'prompt_injection', 'collector', 'injection', 8)`,
+          `(toDateTime(${h}, 'UTC'), 'fresh', 'prompt_injection', 'collector', 'benign', 792)`,
+        ])
+        .join(', ')}`,
+    );
+    const fresh = (await evaluate('oversight-injection-spike', at)).find((r) => r.project_id === 'fresh');
+    expect(Number(fresh?.value)).toBe(1);
+  });
+
   it('new topic gap: finds the new half-unanswered topic', async () => {
     expect(await evaluate('oversight-new-topic-gap', END)).toEqual([
       { project_id: 'default', topic: 'crypto payments', value: 0.5 },
