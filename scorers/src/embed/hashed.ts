@@ -328,6 +328,15 @@ export class HashedEmbedder implements SyncEmbedder {
     return { id: this.hashedId, vector: scaleRange(hashed, 0, hashed.length, n > 0 ? 1 / n : 0) };
   }
 
+  /**
+   * Whether the student knows under half of the last text's content words (`counts`) and the
+   * text does not read as English: it reads too little of it to place it.
+   */
+  private unread(text: ReadText): boolean {
+    const { content, known } = this.counts;
+    return known * 2 < content && !readsAsEnglish(text.words);
+  }
+
   /** Counts the last text's coverage into the moving average, and moves the project if it crossed a bar. */
   private learnCoverage(text: ReadText): void {
     const { content, known } = this.counts;
@@ -435,6 +444,14 @@ export class HashedEmbedder implements SyncEmbedder {
     if (table instanceof SentenceStudent) {
       if (table.encodeInto(text, this.tokenizer, v, at, this.counts)) known++;
       if (learn) this.learnCoverage(text);
+      if (known > 0 && this.unread(text)) {
+        // A few words it knows of a text in another language ("mi", "no" of a Spanish one) are
+        // all the student reads of it: every such text got nearly one vector, 0.4 of the cosine,
+        // and a project's Spanish questions of any subject merged into one topic. Such a text is
+        // read by its hashed part alone, as one the student knows no word of.
+        v.fill(0, at, at + table.components);
+        return;
+      }
     } else
       for (const raw of text.words) {
         const weight = STOPWORDS.has(raw) ? 0.1 : 1;

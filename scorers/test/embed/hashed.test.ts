@@ -227,6 +227,33 @@ describe('HashedEmbedder topic space', () => {
       expect(e.embedTopic(q).id).toBe(e.id);
   });
 
+  it('reads a question of another language in an English project by its hashed part alone', () => {
+    const e = HashedEmbedder.withStudent();
+    for (const q of [
+      'how do I get a refund',
+      'I forgot my password',
+      'where is my parcel',
+      'cancel my subscription',
+      'my card payment was declined',
+      'what is the exchange rate',
+    ])
+      for (let i = 0; i < 4; i++) e.embedTopic(q);
+    const hashedPart = (v: Float32Array) => v.slice(0, 1024);
+    // Unrelated Spanish questions that share "mi", the one word of them the student knows: its
+    // part, the same for both, lifted their cosine from the hashed part's 0.2 to 0.52.
+    const password = e.embedTopic('olvidé mi contraseña', false);
+    const parcel = e.embedTopic('¿dónde está mi paquete?', false);
+    expect(password.id).toBe(e.id);
+    expect(cosine(password.vector, parcel.vector)).toBeCloseTo(
+      cosine(hashedPart(password.vector), hashedPart(parcel.vector)),
+      5,
+    );
+    expect(cosine(password.vector, parcel.vector)).toBeLessThan(0.3);
+    // An English question whose words the student lacks but reads as English keeps its part.
+    const paypal = e.embedTopic('Can I pay with PayPal?', false).vector;
+    expect(cosine(paypal.slice(1024), paypal.slice(1024))).toBeCloseTo(1, 5);
+  });
+
   it('moves a project whose questions are in a language the student cannot read to the hashed space', () => {
     const e = HashedEmbedder.withStudent();
     expect(e.embedTopic('Wann kommt meine neue Karte an?').id).toBe(new HashedEmbedder().id);

@@ -898,6 +898,41 @@ describe('a topic of questions that carry PII the app did not mask', () => {
   });
 });
 
+describe('a project of English traffic with questions in another language', () => {
+  it('keeps the other language’s subjects apart instead of one topic of them all', () => {
+    const c = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER, now: fixedClock() });
+    const english = [
+      'how do I get a refund',
+      'when will my refund arrive',
+      'I forgot my password',
+      'how do I reset my password',
+      'where is my parcel',
+      'my parcel has not arrived',
+      'cancel my subscription',
+      'how to cancel the subscription',
+    ];
+    const spanish: [string, string][] = [
+      ['olvidé mi contraseña', 'password'],
+      ['¿cómo cambio mi contraseña?', 'password'],
+      ['no puedo restablecer mi contraseña', 'password'],
+      ['¿dónde está mi paquete?', 'parcel'],
+      ['mi paquete no ha llegado', 'parcel'],
+      ['quiero rastrear mi paquete', 'parcel'],
+      ['¿Cuándo recibiré mi reembolso?', 'refund'],
+      ['necesito mi reembolso', 'refund'],
+    ];
+    for (let round = 0; round < 3; round++) for (const q of english) c.assign('p', q);
+    const ids = spanish.map(([q]) => c.assign('p', q));
+    c.maintain({ final: true });
+    const now = ids.map((id) => c.resolve('p', id) ?? id);
+    const subjectsIn = new Map<string, Set<string>>();
+    for (const [i, id] of now.entries())
+      subjectsIn.set(id, (subjectsIn.get(id) ?? new Set()).add((spanish[i] as [string, string])[1]));
+    // Under the student, the one word it knows of them ("mi") put all eight in one topic.
+    expect(Math.max(...[...subjectsIn.values()].map((s) => s.size))).toBe(1);
+  });
+});
+
 describe('a burst of questions the knowledge base lacks', () => {
   it('surfaces as the top gap topic within one flush', () => {
     const tracker = new GapTracker();
