@@ -21,6 +21,9 @@ import { limitText } from './text.ts';
 const HEX_32 = /^[0-9a-fA-F]{32}$/;
 const HEX_16 = /^[0-9a-fA-F]{16}$/;
 const ALL_ZERO = /^0+$/;
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+// A hex id cut short is not base64, though its characters are.
+const HEX = /^[0-9a-fA-F]*$/;
 
 function firstIssueMessage(error: z.ZodError, prefix: string): string {
   const issue = error.issues[0];
@@ -149,7 +152,12 @@ function double(value: string | number): number {
 
 /** Hex id check: the error text, or '' when valid. */
 function hexIdProblem(value: string, pattern: RegExp, chars: number): string {
-  if (!pattern.test(value)) return `expected ${chars} hex characters`;
+  if (!pattern.test(value)) {
+    // Protobuf's own JSON mapping writes bytes as base64, and its printers send ids so.
+    const base64 =
+      BASE64.test(value) && !HEX.test(value) && Buffer.from(value, 'base64').length === chars / 2;
+    return `expected ${chars} hex characters${base64 ? ', got base64 (OTLP/JSON writes ids as hex)' : ''}`;
+  }
   if (ALL_ZERO.test(value)) return 'all-zero id is invalid';
   return '';
 }

@@ -435,6 +435,20 @@ describe('hostile JSON input', () => {
     expect(both.spans).toEqual([]);
   });
 
+  it('says when ids are base64, as protobuf’s JSON mapping writes bytes, rather than hex', () => {
+    const traceId = Buffer.from(TRACE_ID, 'hex').toString('base64');
+    const spanId = Buffer.from('0102030405060708', 'hex').toString('base64');
+    const wrong = decodeObject(jsonRequestObject([span({ traceId }), span({ spanId }), span()]));
+    expect(wrong.spans).toHaveLength(1);
+    expect(wrong.errorMessage).toBe(
+      `rejected 2 spans: ${SPAN_PATH}[0].traceId: expected 32 hex characters, got base64 (OTLP/JSON writes ids as hex); ` +
+        `${SPAN_PATH}[1].spanId: expected 16 hex characters, got base64 (OTLP/JSON writes ids as hex)`,
+    );
+    // Base64 of the wrong length is just a wrong id.
+    const short = decodeObject(jsonRequestObject([span({ traceId: 'AAEC' })]));
+    expect(short.errorMessage).toBe(`rejected 1 span: ${SPAN_PATH}[0].traceId: expected 32 hex characters`);
+  });
+
   it('counts lone surrogates and invalid UTF-8 bytes', () => {
     const body = Buffer.concat([
       Buffer.from(
