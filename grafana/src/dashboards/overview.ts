@@ -1,8 +1,8 @@
 /**
  * Overview: traffic, errors, latency, time to first token, tokens and cost,
- * from the hourly roll-up (a range's partial hours from raw rows): traffic, errors and latency of the model's
- * answers, tokens and cost of every priced call (embeddings, reranking,
- * decisions, speech and remote agents too).
+ * from the hourly roll-up (a range's partial hours from raw rows): traffic,
+ * errors and latency of the model's answers, tokens and cost of every priced
+ * call (embeddings, reranking, decisions, speech and remote agents too).
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { ratio, select } from '../clickhouse.ts';
