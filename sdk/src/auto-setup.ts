@@ -4,7 +4,7 @@
  * only this, so `require('@oversight/sdk/auto')` stays synchronous.
  */
 import { registerModuleHooks } from './hooks.ts';
-import { init } from './init.ts';
+import { initFromAuto } from './init.ts';
 
 registerModuleHooks();
-export const handle = init();
+export const handle = initFromAuto();

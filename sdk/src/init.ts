@@ -32,6 +32,7 @@ import { CostSpanProcessor } from './cost-processor.ts';
 import { configureFeedback } from './feedback-config.ts';
 import { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
 import { setDefaultTelemetry } from './instrumentation/llm-span.ts';
+import { patchAppModulesNow } from './instrumentation/loaded-modules.ts';
 import { OpenAIInstrumentation } from './instrumentation/openai/instrumentation.ts';
 import { LazyExporter } from './lazy-exporter.ts';
 import { CHECKED_INIT_OPTIONS, optionSchemas } from './option-checks.ts';
@@ -102,12 +103,24 @@ export function getOversight(): OversightHandle | undefined {
  * configuration yields one diagnostic line and a handle that does nothing.
  */
 export function init(options: InitOptions = {}): OversightHandle {
+  return initialize(options, true);
+}
+
+/**
+ * `@oversight/sdk/auto`'s init(): its hooks are in place before the app loads
+ * anything, or it patches what the app loaded itself (auto.ts), asynchronously.
+ */
+export function initFromAuto(): OversightHandle {
+  return initialize({}, false);
+}
+
+function initialize(options: InitOptions, adoptLoaded: boolean): OversightHandle {
   if (current) {
     ignoredAgain(options);
     return current;
   }
   try {
-    current = setup(options);
+    current = setup(options, adoptLoaded);
   } catch (error) {
     diagnoseOnce('init', `init failed (${errorName(error)}: ${errorSummary(error)}); tracing is off`);
     current = inertHandle();
@@ -187,7 +200,7 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] as number;
 }
 
-function setup(options: InitOptions): OversightHandle {
+function setup(options: InitOptions, adoptLoaded: boolean): OversightHandle {
   const env = process.env;
   const opts: InitOptions = { ...contentOptionsFromEnv(env), ...stripUndefined(options) };
   if (opts.disabled ?? (parseBool(env.OVERSIGHT_DISABLED) || parseBool(env.OTEL_SDK_DISABLED)))
@@ -228,6 +241,8 @@ function setup(options: InitOptions): OversightHandle {
   });
   const instrumentations = createInstrumentations(opts, content, prices);
   registerInstrumentations({ instrumentations });
+  // The require hook only sees what is loaded from now on; the app's clients came first.
+  if (adoptLoaded && instrumentations.length > 0) patchAppModulesNow(instrumentations);
 
   const handle: OversightHandle = {
     registered: !existing,

@@ -117,6 +117,25 @@ describe('CommonJS app with require("@oversight/sdk/auto")', () => {
   });
 });
 
+describe('app set up in code with init()', () => {
+  it('traces the clients an ESM app imported, and a CommonJS app required, before init()', async () => {
+    for (const [app, service] of [
+      ['init-esm-app.mjs', 'init-esm-fixture'],
+      ['init-cjs-app.cjs', 'init-cjs-fixture'],
+    ] as const) {
+      received.length = 0;
+      const { stdout, stderr } = await runApp([app], { OVERSIGHT_ENDPOINT: receiverUrl });
+      expect(stdout).toContain('chat: This is a mock answer');
+      expect(stdout).toContain('anthropic: This is a mock answer');
+      expect(stderr).toBe('');
+      const text = spansText();
+      expect(text).toContain(service);
+      expect(text).toContain('chat gpt-4o-mini');
+      expect(text).toContain('chat claude-haiku-4-5');
+    }
+  });
+});
+
 describe('collector down', () => {
   it('runs to completion with identical output and at most one diagnostic line', async () => {
     for (const [args, env] of [

@@ -16,7 +16,13 @@ import type { Instrumentation, InstrumentationModuleDefinition } from '@opentele
 import { legacy, exports as resolveExports } from 'resolve.exports';
 import { diagnoseOnce, errorName } from '../safe.ts';
 
-export type LoadedModuleStatus = 'patched' | 'not-installed' | 'not-a-dependency' | 'unsupported' | 'failed';
+export type LoadedModuleStatus =
+  | 'patched'
+  | 'not-installed'
+  | 'not-a-dependency'
+  | 'not-loaded'
+  | 'unsupported'
+  | 'failed';
 
 export interface LoadedModuleOutcome {
   module: string;
@@ -146,10 +152,11 @@ function declaredByApp(name: string, from: string): boolean {
   }
 }
 
-async function patchOne(
+/** The app's copy of the package, when it is one the app declares and the instrumentation supports. */
+function appPackage(
   definition: InstrumentationModuleDefinition,
   from: string,
-): Promise<LoadedModuleOutcome> {
+): { dir: string; pkg: PackageJson; version: string } | LoadedModuleOutcome {
   const name = definition.name;
   const dir = packageDir(name, from);
   if (!dir) return { module: name, status: 'not-installed' };
@@ -158,15 +165,93 @@ async function patchOne(
   const version = pkg.version;
   if (!version || !definition.supportedVersions.some((range) => versionSatisfies(version, range)))
     return { module: name, status: 'unsupported', ...(version ? { version } : {}) };
-  const entry = esmEntry(dir, pkg);
-  if (!entry) return { module: name, status: 'failed', version };
-  const exports: unknown = await import(pathToFileURL(entry).href);
-  if (!definition.patch) return { module: name, status: 'failed', version };
+  return { dir, pkg, version };
+}
+
+function patchExports(
+  definition: InstrumentationModuleDefinition,
+  exports: unknown,
+  version: string,
+): LoadedModuleOutcome {
+  if (!definition.patch) return { module: definition.name, status: 'failed', version };
   definition.patch(exports, version);
   // What the hooks would have recorded: the instrumentation's disable() unpatches it symmetrically.
   definition.moduleExports = exports;
   definition.moduleVersion = version;
-  return { module: name, status: 'patched', version };
+  return { module: definition.name, status: 'patched', version };
+}
+
+async function patchOne(
+  definition: InstrumentationModuleDefinition,
+  from: string,
+): Promise<LoadedModuleOutcome> {
+  const found = appPackage(definition, from);
+  if ('status' in found) return found;
+  const entry = esmEntry(found.dir, found.pkg);
+  if (!entry) return { module: definition.name, status: 'failed', version: found.version };
+  const exports: unknown = await import(pathToFileURL(entry).href);
+  return patchExports(definition, exports, found.version);
+}
+
+/**
+ * For `init()` called from the app's code, which the app's imports ran
+ * before: an ES module app's clients were loaded before its first line ran,
+ * and a CommonJS app may have required them before calling init(); the
+ * require hook sees neither. Synchronous, so the app's next call is traced:
+ * in an ES module app the package's ESM entry is required (Node hands back
+ * the instance the app imported), in a CommonJS app only a copy already in
+ * the require cache is patched (a later require goes through the hook).
+ * Never throws.
+ */
+export function patchAppModulesNow(
+  instrumentations: readonly Instrumentation[],
+  options: PatchLoadedOptions & { esm?: boolean } = {},
+): LoadedModuleOutcome[] {
+  const from = options.from ?? appLocation();
+  const esm = options.esm ?? esmEntryApp();
+  const outcomes: LoadedModuleOutcome[] = [];
+  for (const instrumentation of instrumentations) {
+    for (const definition of definitionsOf(instrumentation)) {
+      try {
+        const found = appPackage(definition, from);
+        if ('status' in found) {
+          outcomes.push(found);
+          continue;
+        }
+        const load = createRequire(from);
+        let exports: unknown;
+        if (esm) {
+          const entry = esmEntry(found.dir, found.pkg);
+          exports = entry ? load(entry) : undefined;
+        } else {
+          exports = load.cache[load.resolve(definition.name)]?.exports;
+        }
+        outcomes.push(
+          exports === undefined
+            ? { module: definition.name, status: 'not-loaded', version: found.version }
+            : patchExports(definition, exports, found.version),
+        );
+      } catch (error) {
+        outcomes.push({ module: definition.name, status: 'failed' });
+        diagnoseOnce(
+          `loaded-modules:${definition.name}`,
+          `could not patch the app's ${definition.name} (${errorName(error)}); wrap its clients with instrument(client)`,
+        );
+      }
+    }
+  }
+  for (const o of outcomes)
+    if (o.status === 'unsupported')
+      diagnoseOnce(
+        `loaded-modules:${o.module}`,
+        `${o.module}@${o.version ?? '?'} is not a supported version; not traced`,
+      );
+  return outcomes;
+}
+
+/** Node sets no main module when the entry point is an ES module (nor for `-e` or the REPL). */
+function esmEntryApp(): boolean {
+  return createRequire(import.meta.url).main === undefined;
 }
 
 /**
