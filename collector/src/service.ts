@@ -83,6 +83,14 @@ function reportDrainError() {
   };
 }
 
+/** A URL fit for a log line: whatever credentials it carries are left out. */
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
+}
+
 export interface RunningCollector {
   url: string;
   storeDescription: string;
@@ -108,6 +116,14 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
     await store.migrate();
   } catch (error) {
     await store.close();
+    // The client's own words ("connect ECONNREFUSED 10.0.0.5:8123") do not say it was ClickHouse.
+    if (store.kind === 'server' && config.clickhouseUrl)
+      throw new Error(
+        `ClickHouse at ${withoutCredentials(config.clickhouseUrl)}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     throw error;
   }
 
