@@ -446,6 +446,29 @@ describe('overview dashboard', () => {
     expect(await panel('Requests')).toEqual([{ requests: 1 }]);
   });
 
+  it('lists a failed call once, not again as the agent run it failed', async () => {
+    // Nine hours after the seeded traffic: a chat call failed inside the app's agent run (whose
+    // span fails with it), and a remote agent failed on its own.
+    const from = new Date(END.getTime() + 9 * 3_600_000);
+    const at = (minutes: number) =>
+      `fromUnixTimestamp64Milli(toInt64(${from.getTime() + minutes * 60_000}), 'UTC')`;
+    await seeded.store.command(
+      `INSERT INTO llm_spans (project_id, timestamp, trace_id, span_id, service_name, operation, request_model, status, error_type, status_message)
+       VALUES ('default', ${at(10)}, 'local', 'local-chat', 'support-bot', 'chat', 'gpt-4o', 'error', 'rate_limit', '429'),
+              ('default', ${at(10)}, 'local', 'local-agent', 'support-bot', 'invoke_agent', 'gpt-4o', 'error', 'rate_limit', '429'),
+              ('default', ${at(20)}, 'remote', 'remote-agent', 'support-bot', 'invoke_agent', 'assistant', 'error', 'timeout', 'deadline')`,
+    );
+    const rows = await runPanel<Row>(
+      seeded.store,
+      sqlOf('oversight-overview', 'Recent failed calls'),
+      context(from, new Date(from.getTime() + 3_600_000), { project: 'default' }),
+    );
+    expect(rows.map((r) => [r.trace_id, r.operation, r.error_type])).toEqual([
+      ['remote', 'invoke_agent', 'timeout'],
+      ['local', 'chat', 'rate_limit'],
+    ]);
+  });
+
   it('shows no time to first token for hours whose answers were not streamed', async () => {
     // A range of its own, three hours after the seeded traffic: one answer, returned whole.
     const from = new Date(END.getTime() + 3 * 3_600_000);

@@ -5,7 +5,7 @@
  * call (embeddings, reranking, decisions, speech and remote agents too).
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { ratio, select } from '../clickhouse.ts';
+import { ratio, select, varFilter } from '../clickhouse.ts';
 import { GENERATION_OPS, MODEL, spendRows, variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
@@ -21,6 +21,16 @@ const hourly = (...columns: string[]) => rollup(...columns).where(GENERATION_OPS
 
 /** Every call a provider bills: embeddings, reranking, decisions, speech and remote agents cost money too. */
 const spend = (...columns: string[]) => rollup(...columns).where(spendRows('s'));
+
+const AGENT_RUN = "operation IN ('invoke_agent', 'invoke_workflow')";
+
+/**
+ * Traces with a failed step other than an agent run: an agent or workflow run
+ * inside the app fails with the call that failed in it, so its row would list
+ * the same failure again. A remote agent's failure has no such step and stays.
+ */
+const FAILED_STEPS = `SELECT trace_id FROM llm_spans
+  WHERE $__timeFilter(timestamp) AND ${varFilter('project_id', 'project')} AND status = 'error' AND NOT ${AGENT_RUN}`;
 
 export function overview(): dashboard.DashboardBuilder {
   const builder = new dashboard.DashboardBuilder('Oversight: Overview')
@@ -123,6 +133,7 @@ export function overview(): dashboard.DashboardBuilder {
           'timestamp',
           'trace_id',
           'service_name',
+          'operation',
           MODEL,
           'error_type',
           'status_message',
@@ -131,7 +142,7 @@ export function overview(): dashboard.DashboardBuilder {
           .from('llm_spans')
           .inRange()
           .vars('project', 'service', 'model')
-          .where("status = 'error'")
+          .where("status = 'error'", `NOT (${AGENT_RUN} AND trace_id IN (${FAILED_STEPS}))`)
           .orderBy('timestamp DESC')
           .limit(50),
         24,
