@@ -183,7 +183,10 @@ export interface GuardedCall<T> {
 export interface CallOptions<T> {
   /** Returned as `text` when a check blocks. */
   blockedMessage?: string;
-  /** Reads the completion text out of the function's result; default: the result itself, or its `text`/`content`. */
+  /**
+   * Reads the completion text out of the function's result; default: the result itself, its
+   * `text`/`content`, or the answer of an OpenAI or Anthropic client's completion (not a stream).
+   */
   outputText?: (result: T) => string;
   /** Checks the completion's groundedness against this context (see `Guard.output`). */
   grounding?: OutputGrounding;
@@ -708,21 +711,59 @@ function record(
   span.end();
 }
 
+/**
+ * The text to check in a value: a string, its `text` or `content`, or a
+ * completion as the provider's client returns it, so `guard.call(question,
+ * (q) => openai.chat.completions.create(...))` checks, and hands back, the
+ * answer rather than "[object Object]". What it cannot read is said once and
+ * checked as empty.
+ */
 function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null) {
-    const rec = value as Record<string, unknown>;
-    if (typeof rec.text === 'string') return rec.text;
-    if (typeof rec.content === 'string') return rec.content;
-  }
   if (value === undefined || value === null) return '';
+  if (typeof value === 'object') {
+    const found = completionText(value as Record<string, unknown>);
+    if (found !== undefined) return found;
+    if (Symbol.asyncIterator in value) {
+      warnOnce(
+        'stream-result',
+        'guard.call() got a stream: its output cannot be checked before it is read, so it was not; collect the text and check it with guard.output()',
+      );
+      return '';
+    }
+  }
   try {
-    return String(value);
+    const text = String(value);
+    if (!text.startsWith('[object ')) return text;
+    warnOnce(
+      'unreadable-result',
+      'guard.call() found no text in the result (not a string, nor text, content or a provider completion); pass outputText to read it',
+    );
+    return '';
   } catch (error) {
     // A null-prototype object or a throwing toString(): nothing to read, and the guard never throws.
     reportInternal('reading text to guard', error);
     return '';
   }
+}
+
+/** `text`/`content`, an OpenAI chat or legacy completion, a Responses result, an Anthropic message. */
+function completionText(rec: Record<string, unknown>): string | undefined {
+  if (typeof rec.text === 'string') return rec.text;
+  if (typeof rec.content === 'string') return rec.content;
+  if (typeof rec.output_text === 'string') return rec.output_text;
+  // Anthropic: text blocks among tool_use and thinking ones; none is an empty answer.
+  if (Array.isArray(rec.content))
+    return rec.content
+      .filter((b): b is { text: string } => b?.type === 'text' && typeof b.text === 'string')
+      .map((b) => b.text)
+      .join('');
+  if (Array.isArray(rec.choices)) {
+    const first = rec.choices[0] as { message?: { content?: unknown }; text?: unknown } | undefined;
+    if (first?.message) return typeof first.message.content === 'string' ? first.message.content : '';
+    if (typeof first?.text === 'string') return first.text;
+  }
+  return undefined;
 }
 
 const ALLOW_ALL: GuardResult = {
