@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigSchema } from '../../src/config.ts';
+import { ConfigSchema, resolveConfig } from '../../src/config.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -83,6 +83,45 @@ describe('the docs and the oversight CLI', () => {
       const said = phrase.exec(doc(name))?.[1];
       expect(said, `${name}: ${phrase}`).toBeDefined();
       expect(Number(said?.replaceAll(' ', '')), `${name}: ${phrase}`).toBe(value);
+    }
+  });
+
+  it('lists every word OVERSIGHT_INSECURE_DEV takes, as security.md says, and no more', () => {
+    const said = /`OVERSIGHT_INSECURE_DEV` is read as a boolean \(on: ([^;]+); off: ([^;]+);/.exec(
+      doc('security.md').replace(/\s+/g, ' '),
+    );
+    expect(said).not.toBeNull();
+    const words = (list: string) => [...list.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+    const on = words(said?.[1] ?? '');
+    const off = words(said?.[2] ?? '');
+    const read = (value: string) => {
+      try {
+        return resolveConfig({ insecureDev: value }).insecureDev;
+      } catch {
+        return 'refused';
+      }
+    };
+    for (const word of on) expect([word, read(word), read(word.toUpperCase())]).toEqual([word, true, true]);
+    for (const word of off)
+      expect([word, read(word), read(word.toUpperCase())]).toEqual([word, false, false]);
+    // Words an operator might try: each is either listed above or refused.
+    const tried = [
+      'true',
+      '1',
+      'yes',
+      'y',
+      'on',
+      'enabled',
+      'enable',
+      'false',
+      '0',
+      'no',
+      'n',
+      'off',
+      'disabled',
+    ];
+    for (const word of tried.filter((w) => !on.includes(w) && !off.includes(w))) {
+      expect([word, read(word)]).toEqual([word, 'refused']);
     }
   });
 });
