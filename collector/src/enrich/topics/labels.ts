@@ -85,8 +85,50 @@ export function labelRoot(w: string): string {
   return stem(w);
 }
 
+/**
+ * Function words of the other languages questions come in (Spanish,
+ * Portuguese, French, German, Italian; Chinese and Japanese as ICU's word
+ * breaker splits them), for labels only: the stop list is English, and in a
+ * project whose traffic is mostly English these words are rare, so they
+ * ranked as a Spanish or German topic's most distinguishing terms ("mi",
+ * "ich, habe", "怎么", "した") and grew its phrases ("wie kann ich habe").
+ * Words that are also English content words ("die", "come", "son", "hat",
+ * "war", "man", "fast") are left out.
+ */
+const FOREIGN_FUNCTION_WORDS = new Set(
+  // Spanish
+  (
+    'el la los las un una unos unas lo de del al en con por para sin sobre y o pero que qué como cómo cuando cuándo ' +
+    'donde dónde cual cuál quien quién porque mi mis tu tus su sus yo me te se nos le les mí ti ella ellos este esta ' +
+    'esto ese esa eso estos estas es son está están estoy soy fue era ser estar he has ha han hay puedo puede pueden ' +
+    'quiero quisiera necesito tengo tiene muy más ya también hola gracias favor ' +
+    // Portuguese
+    'os as um uma do da dos das no na nos nas em pelo pela meu minha meus minhas seu sua você eu ele não sim ' +
+    'é são estou posso pode quero preciso tenho obrigado obrigada olá ' +
+    // French
+    'le les une des du au aux et ou mais je tu il elle nous vous ils elles mon ma mes ton ta tes sa ses notre votre ' +
+    'ce cette ces est sont suis ai avez avons peux peut puis veux voudrais dois comment pourquoi quand où quoi qui ' +
+    'pour dans avec sans sur pas ne plus très bonjour merci ' +
+    // German
+    'der das den dem des ein eine einen einem einer und oder aber ich du er sie es wir ihr mein meine meinen meinem ' +
+    'meiner dein deine sein seine unser ist sind bin habe haben hast kann können möchte will muss wie warum wann wo ' +
+    'welche welcher welches nicht kein keine mit für auf von zu im ins vom zum zur bei nach noch schon auch sehr hallo ' +
+    'danke bitte ' +
+    // Italian
+    'il lo gli una di della delle degli dei nel nella con per tra fra che chi cosa perché quando dove mio mia miei ' +
+    'mie tuo tua suo sua io lui lei noi voi loro sono posso può voglio vorrei devo ho hai ha non più molto ciao grazie ' +
+    // Chinese
+    '我 我的 你 你的 您 他 她 它 我们 你们 的 了 吗 呢 吧 啊 是 在 有 和 与 也 都 就 还 很 这 那 这个 那个 什么 为什么 怎么 ' +
+    '怎么办 怎样 如何 哪里 哪儿 什么时候 谁 可以 能 不能 要 想 请 请问 一下 不 没 会 给 对 从 到 ' +
+    // Japanese
+    'の は が を に で と も か へ から まで より ね よ て た だ な し です ます ました ません せん ください たい ほしい ' +
+    'した して する いる ある ない なる できる でき どう どこ いつ なに 何 なぜ どうして まだ もう これ それ あれ この ' +
+    'その あの ここ そこ 教え 教えて'
+  ).split(' '),
+);
+
 function isContent(w: string): boolean {
-  return w.length > 1 && !isFunctionWord(w) && !/^\d+$/.test(w);
+  return w.length > 1 && !isFunctionWord(w) && !FOREIGN_FUNCTION_WORDS.has(w) && !/^\d+$/.test(w);
 }
 
 /**
@@ -338,8 +380,12 @@ export function topicLabel(
   const scored: [string, number][] = [];
   const pairs: string[] = [];
   for (const [w, c] of counts) {
-    if (w.includes(' ')) pairs.push(w);
-    else scored.push([w, (c / size) * Math.log((1 + questions) / (1 + (project.get(w) ?? c)))]);
+    // A term a topic counted before its words were known to name nothing (a restored row's "mi") names nothing.
+    if (w.includes(' ')) {
+      const [a, b] = w.split(' ') as [string, string];
+      if (isContent(a) && (isContent(b) || PARTICLES.has(b))) pairs.push(w);
+    } else if (isContent(w))
+      scored.push([w, (c / size) * Math.log((1 + questions) / (1 + (project.get(w) ?? c)))]);
   }
   scored.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   return labelTerms([...scored.map(([w]) => w), ...pairs], counts, (term) => project.get(term), n);

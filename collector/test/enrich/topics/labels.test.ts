@@ -80,12 +80,15 @@ describe('topic labels', () => {
   });
 
   it('ends a clause at full-width punctuation, so no pair spans it', () => {
-    expect(contentTerms('银行卡还没有寄到，什么时候到？')).toEqual([
+    // "什么时候" (when) is a function word, as "when" is: the clause after the comma names a courier.
+    expect(contentTerms('银行卡还没有寄到，快递公司是哪家？')).toEqual([
       '银行',
       '没有',
       '没有 寄到',
       '寄到',
-      '什么时候',
+      '快递',
+      '快递 公司',
+      '公司',
     ]);
   });
 
@@ -259,6 +262,49 @@ describe('topic labels', () => {
     const restored = restoredTerms(label, 3);
     expect(restored.get('google pay')).toBe(3);
     expect(topicLabel(restored, 3, project, 3).sort()).toEqual([...label].sort());
+  });
+
+  it('labels a topic of another language in an English project by its content words, not its function words', () => {
+    const english = [
+      'how do I get a refund',
+      'when will my refund arrive',
+      'I forgot my password',
+      'where is my parcel',
+      'cancel my subscription',
+      'my card payment was declined',
+    ];
+    const label = (topic: string[]) => {
+      const { project, counts } = counted(topic, [...english, ...english]);
+      return topicLabel(counts, topic.length, project, 3);
+    };
+    // Rare in the project, "mi", "ich", "habe", "怎么" and "した" ranked first, and grew phrases.
+    expect(
+      label(['olvidé mi contraseña', '¿cómo cambio mi contraseña?', 'no puedo restablecer mi contraseña']),
+    ).toEqual(['contraseña', 'cambio', 'olvidé']);
+    const german = label([
+      'Ich habe mein Passwort vergessen',
+      'Wie kann ich mein Passwort ändern?',
+      'Ich habe das Passwort vergessen',
+    ]);
+    expect(german).toEqual(['passwort vergessen', 'ändern']);
+    expect(label(['我的转账失败了', '转账为什么失败', '转账失败怎么办'])).toEqual(['转账 失败']);
+    expect(
+      label(['パスワードを忘れました', 'パスワードをリセットしたい', 'パスワードを忘れた']),
+    ).not.toContain('した');
+    for (const l of [
+      german,
+      label(['パスワードを忘れました', 'パスワードをリセットしたい', 'パスワードを忘れた']),
+    ])
+      expect(l.join(' ').split(' ')).not.toEqual(expect.arrayContaining(['ich', 'habe', 'mein', 'した']));
+    // A topic's row restored from before holds such terms: they still name nothing.
+    const { project } = counted([], english);
+    const stored = new Map([
+      ['mi', 3],
+      ['mi contraseña', 3],
+      ['contraseña', 3],
+      ['olvidé', 1],
+    ]);
+    expect(topicLabel(stored, 3, project, 3)).toEqual(['contraseña', 'olvidé']);
   });
 
   it('reads a vocabulary back from its state: every label the same, terms said once left out of the row', () => {
