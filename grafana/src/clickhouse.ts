@@ -289,13 +289,20 @@ export const hoursInRange = (column: string) =>
 const FIRST_WHOLE_HOUR = 'toStartOfHour($__fromTime - 1) + INTERVAL 1 HOUR';
 
 /**
- * Insert-time roll-ups with the raw table each is built from, as the roll-up's
- * columns (those the dashboards read) and the raw rows' expressions for them,
- * the materialized view's own (007, 011, 016). Raw rows are qualified (`r.`):
- * unqualified, an alias named like a column would be read inside the sums.
+ * Roll-ups with the raw table each is built from, as the roll-up's columns
+ * (those the dashboards read) and the raw rows' expressions for them, the
+ * materialized view's own (007, 011, 013, 016). Raw rows are qualified
+ * (`r.`): unqualified, an alias named like a column would be read inside the
+ * sums. The refreshed roll-ups whose rows join several tables (feedback,
+ * flagged traces) have none.
  */
 interface RawTwin {
+  /** The raw table as `r`, with any ARRAY JOIN. */
   raw: string;
+  /** What the raw rows must be to count (the view's own WHERE). */
+  where?: string;
+  /** A refreshed roll-up (ReplacingMergeTree): its newest refresh, by FINAL. */
+  final?: boolean;
   /** [roll-up column, raw expression]: the roll-up's grouping keys, then its sums and states. */
   keys: [string, string][];
   values: [string, string][];
@@ -303,7 +310,7 @@ interface RawTwin {
 
 const RAW_TWINS: Partial<Record<TableName, RawTwin>> = {
   llm_spans_hourly: {
-    raw: 'llm_spans',
+    raw: 'llm_spans AS r',
     keys: [
       ['project_id', 'r.project_id'],
       ['hour', 'toStartOfHour(r.timestamp)'],
@@ -327,7 +334,7 @@ const RAW_TWINS: Partial<Record<TableName, RawTwin>> = {
   },
   llm_quality_hourly: {
     // The roll-up's ledger: a re-score's take-back rows (sign -1) net out here as they do there.
-    raw: 'quality_events',
+    raw: 'quality_events AS r',
     keys: [
       ['project_id', 'r.project_id'],
       ['hour', 'toStartOfHour(r.timestamp)'],
@@ -353,7 +360,7 @@ const RAW_TWINS: Partial<Record<TableName, RawTwin>> = {
     ],
   },
   evaluations_hourly: {
-    raw: 'evaluations',
+    raw: 'evaluations AS r',
     keys: [
       ['project_id', 'r.project_id'],
       ['hour', 'toStartOfHour(r.timestamp)'],
@@ -366,6 +373,21 @@ const RAW_TWINS: Partial<Record<TableName, RawTwin>> = {
       ['count', 'toUInt64(count())'],
       ['score_sum', 'sum(r.score)'],
     ],
+  },
+  gap_signals_hourly: {
+    // Refreshed (the signals are set by UPDATE, which no view sees); raw rows are read as they are now.
+    raw: 'llm_spans AS r ARRAY JOIN r.gap_signals AS gap_signal',
+    where: 'r.kb_gap = 1',
+    final: true,
+    keys: [
+      ['project_id', 'r.project_id'],
+      ['hour', 'toStartOfHour(r.timestamp)'],
+      ['service_name', 'r.service_name'],
+      ['model', "if(r.response_model != '', r.response_model, r.request_model)"],
+      ['topic_id', 'r.topic_id'],
+      ['signal', 'gap_signal'],
+    ],
+    values: [['answers', 'toUInt64(count())']],
   },
 };
 
@@ -385,14 +407,14 @@ export function rollupInRange(table: TableName): string {
   const raw = [...twin.keys, ...twin.values].map(([name, expression]) => `${expression} AS ${name}`);
   return [
     `SELECT ${names.join(', ')}`,
-    `FROM ${table}`,
+    `FROM ${table}${twin.final ? ' FINAL' : ''}`,
     // Whole hours: from the first that starts in the range to the one the range ends in, not included.
     `WHERE hour >= ${FIRST_WHOLE_HOUR} AND hour < toStartOfHour($__toTime)`,
     'UNION ALL',
     `SELECT ${raw.join(',\n       ')}`,
-    `FROM ${twin.raw} AS r`,
+    `FROM ${twin.raw}`,
     // The rest, as two time ranges the primary key can find (one when the range is inside an hour).
-    `WHERE $__timeFilter(r.timestamp) AND (r.timestamp < ${FIRST_WHOLE_HOUR} OR r.timestamp >= toStartOfHour($__toTime))`,
+    `WHERE $__timeFilter(r.timestamp) AND (r.timestamp < ${FIRST_WHOLE_HOUR} OR r.timestamp >= toStartOfHour($__toTime))${twin.where ? ` AND ${twin.where}` : ''}`,
     `GROUP BY ${twin.keys.map(([name]) => name).join(', ')}`,
   ].join('\n');
 }
@@ -538,6 +560,8 @@ export class Select<T extends TableName = TableName> {
     const lines: string[] = [];
     if (this.withs.length > 0) lines.push(`WITH ${this.withs.join(',\n     ')}`);
     lines.push(`SELECT ${this.columns.join(',\n       ')}`);
+    if (this.exactRange && this.finalModifier)
+      throw new Error(`${this.source}: FINAL is the twin's to add, on the roll-up part (rollupInRange)`);
     if (this.exactRange)
       lines.push(`FROM (\n${rollupInRange(this.source as TableName)}\n) AS ${this.alias || this.source}`);
     else

@@ -115,15 +115,15 @@ describe('every panel query runs and returns rows', () => {
 describe('ranges on refreshed roll-ups', () => {
   // Their rows are recomputed from several tables every 5 minutes (migration 013): no raw twin to
   // read a range's partial hours from, so a 15-minute range counts the hour it starts in whole.
-  const REFRESHED = /\b(feedback_hourly|flagged_traces_hourly|gap_signals_hourly)\b/;
+  const REFRESHED = /\b(feedback_hourly|flagged_traces_hourly)\b/;
   const readers = DASHBOARDS.flatMap((d) =>
     d.panels
       .filter((p) => p.targets?.some((t) => REFRESHED.test(t.rawSql)))
       .map((p) => [`${d.uid}: ${p.title}`, p] as const),
   );
 
-  it('are read by the feedback, offender and gap-signal panels', () => {
-    expect(readers).toHaveLength(8);
+  it('are read by the feedback and offender panels', () => {
+    expect(readers).toHaveLength(7);
   });
 
   it.each(readers)('%s says it counts whole hours', (_name, panel) => {
@@ -566,6 +566,15 @@ describe('ranges that start or end inside an hour', () => {
     expect(rate?.hallucination_rate).toBeCloseTo(hallucinated / answers.length, 12);
     const buckets = await ranged('oversight-hallucination', 'Groundedness distribution');
     expect(buckets.reduce((sum, r) => sum + Number(r.answers), 0)).toBe(answers.length);
+  });
+
+  it('counts the gap signals of the answers in the range', async () => {
+    // Answer i is a gap with both signals when intDiv(i, 6) % 4 < intDiv(i, 24) % 3.
+    const gaps = answersIn(from, to).filter((i) => Math.floor(i / 6) % 4 < Math.floor(i / 24) % 3).length;
+    expect(await ranged('oversight-kb-gaps', 'Why answers were gaps')).toEqual([
+      { signal: 'low_retrieval_score', answers: gaps },
+      { signal: 'refusal', answers: gaps },
+    ]);
   });
 
   it('rates the texts the safety scorers read in the range', async () => {

@@ -14,7 +14,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { GAP_SCORE_SHRINK } from '../../../collector/src/enrich/topics/gaps.ts';
 import { currentTopic, select, topicLabel, topicMapJoin, varFilter } from '../clickhouse.ts';
-import { NOT_NARROWED_BY, variables, WHOLE_HOURS } from './common.ts';
+import { NOT_NARROWED_BY, variables } from './common.ts';
 import { barPanel, row, tablePanel, timeSeriesPanel } from './panels.ts';
 
 /** Five unanswered questions per topic from the range's last day: raw text only for those rows. */
@@ -139,13 +139,12 @@ export function gaps(): dashboard.DashboardBuilder {
         // From the refreshed roll-up (migration 013): the signals are set by UPDATE, which no view sees.
         select('signal', 'sum(answers) AS answers')
           .from('gap_signals_hourly')
-          .final()
           .inRange()
           .vars('project', 'service', 'model', 'topic')
           .groupBy('signal')
           .having('answers > 0')
           .orderBy('answers DESC', 'signal'),
         'signal',
-      ).description(WHOLE_HOURS),
+      ),
     );
 }
