@@ -13,6 +13,7 @@ import {
   type JsonKeyValue,
   type JsonSpan,
   keyValueSchema,
+  spanSchema,
 } from './json-schema.ts';
 import type { AttributeValue, SpanRecord } from './span-record.ts';
 import { SpanWalk, type WireShapes } from './span-walk.ts';
@@ -205,6 +206,9 @@ class JsonSpanWalk extends SpanWalk<JsonShapes> {
   }
   protected spans(scopeSpans: JsonScopeSpans) {
     return scopeSpans.spans ?? [];
+  }
+  protected override spanOf(raw: unknown, path: () => string) {
+    return validate(spanSchema, raw, path);
   }
   protected traceIdProblem(item: JsonSpan | JsonLink) {
     return hexIdProblem(item.traceId ?? '', HEX_32, 32);

@@ -6,6 +6,7 @@
  */
 import { depthMarker, SPAN_KINDS, STATUS_CODES, setAttribute } from './attributes.ts';
 import type { DecodeReport } from './decode-report.ts';
+import { OtlpDecodeError } from './errors.ts';
 import { serviceNameOf } from './service-name.ts';
 import type { Attributes, AttributeValue, SpanEvent, SpanLink, SpanRecord } from './span-record.ts';
 
@@ -42,7 +43,8 @@ export abstract class SpanWalk<W extends WireShapes> {
   protected abstract resourceAttributes(resourceSpans: W['resourceSpans']): Maybe<readonly W['keyValue'][]>;
   protected abstract scopeSpans(resourceSpans: W['resourceSpans']): readonly W['scopeSpans'][];
   protected abstract scope(scopeSpans: W['scopeSpans']): { name: string; version: string };
-  protected abstract spans(scopeSpans: W['scopeSpans']): readonly W['span'][];
+  /** The spans as the wire holds them: `spanOf` checks each where the format checks lazily. */
+  protected abstract spans(scopeSpans: W['scopeSpans']): readonly unknown[];
   /** Why a span's or link's trace id is invalid, or '' when it is valid. */
   protected abstract traceIdProblem(item: W['span'] | W['link']): string;
   protected abstract spanIdProblem(item: W['span'] | W['link']): string;
@@ -67,6 +69,13 @@ export abstract class SpanWalk<W extends WireShapes> {
   protected abstract links(span: W['span']): Maybe<readonly W['link'][]>;
   protected abstract key(keyValue: W['keyValue']): string;
   protected abstract valueOf(keyValue: W['keyValue']): Maybe<W['value']>;
+  /**
+   * A span as the wire holds it, checked where the format checks lazily;
+   * throws `OtlpDecodeError` naming the field, and only that span is rejected.
+   */
+  protected spanOf(raw: unknown, _path: Path): W['span'] {
+    return raw as W['span'];
+  }
   /** A nested entry as the wire holds it, checked where the format checks lazily. */
   protected abstract nestedKeyValue(raw: unknown, path: Path): W['keyValue'];
   protected abstract nestedValue(raw: unknown, path: Path): Maybe<W['value']>;
@@ -98,12 +107,30 @@ export abstract class SpanWalk<W extends WireShapes> {
         for (let i = 0; i < list.length; i++) {
           const path = () => `resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`;
           if (!report.enterSpan(path)) continue;
-          const record = this.span(list[i] as W['span'], path, resource, scope);
+          let record: SpanRecord | null;
+          try {
+            record = this.span(this.spanOf(list[i], path), path, resource, scope);
+          } catch (error) {
+            if (!(error instanceof OtlpDecodeError)) throw error;
+            // A field of the wrong type is this span's problem: OTel exporters do not
+            // retry a 400, so refusing the request would lose the good spans with it.
+            this.rejectMalformed(error.message, path);
+            continue;
+          }
           if (record) spans.push(record);
         }
       }
     }
     return spans;
+  }
+
+  /** Rejects a span whose `message` ("<span path>.<field>: <problem>") names a malformed field. */
+  private rejectMalformed(message: string, path: Path): void {
+    const where = path();
+    const rest = message.startsWith(where) ? message.slice(where.length) : `: ${message}`;
+    const colon = rest.indexOf(': ');
+    const field = rest.startsWith('.') && colon > 0 ? rest.slice(1, colon) : '';
+    this.report.reject(colon >= 0 ? rest.slice(colon + 2) : rest, path, field);
   }
 
   /** How many of `length` items to keep under `max`, counting the rest with `drop`. */

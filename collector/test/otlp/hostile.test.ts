@@ -290,28 +290,49 @@ describe('hostile protobuf input', () => {
 describe('hostile JSON input', () => {
   const decodeObject = (value: unknown) => decodeTraceRequest(Buffer.from(JSON.stringify(value)), 'json');
 
-  it('names the field of a wrong type', () => {
+  it('rejects a span with a field of the wrong type, naming it, and keeps the others', () => {
+    // OTel exporters do not retry a 400: refusing the request would lose its good spans too.
     const body = jsonRequestObject([span()]) as { resourceSpans: { scopeSpans: { spans: object[] }[] }[] };
     const spans = body.resourceSpans[0]?.scopeSpans[0]?.spans as Record<string, unknown>[];
-    spans.push({ ...spans[0], name: 5 });
-    expect(() => decodeObject(body)).toThrow(
-      new OtlpDecodeError(`${SPAN_PATH}[1].name: Invalid input: expected string, received number`),
+    spans.push({ ...spans[0], spanId: 'bbbbbbbbbbbbbbbb', name: 5 });
+    spans.push({ ...spans[0], spanId: 'cccccccccccccccc', name: 6 });
+    spans.push({ ...spans[0], spanId: 'dddddddddddddddd', name: 'fine' });
+    const result = decodeObject(body);
+    expect(result.spans.map((s) => s.name)).toEqual([spans[0]?.name, 'fine']);
+    expect(result.rejectedSpans).toBe(2);
+    expect(result.errorMessage).toBe(
+      `rejected 2 spans: ${SPAN_PATH}[1].name: Invalid input: expected string, received number (and 1 more spans like it)`,
     );
   });
 
-  it('names nested value paths and bad integers', () => {
+  it('names nested value paths and bad integers of the span it rejects', () => {
     const nested = jsonRequestObject([
       span({ attributes: [{ key: 'list', value: { arrayValue: { values: [{ stringValue: 'ok' }] } } }] }),
+      span(),
     ]);
     const text = JSON.stringify(nested).replace('{"stringValue":"ok"}', '{"intValue":"12x"}');
-    expect(() => decodeTraceRequest(Buffer.from(text), 'json')).toThrow(
+    const deep = decodeTraceRequest(Buffer.from(text), 'json');
+    expect(deep.spans).toHaveLength(1);
+    expect(deep.errorMessage).toBe(
+      `rejected 1 span: ${SPAN_PATH}[0].attributes[0].value.arrayValue.values[0].intValue: expected a decimal integer`,
+    );
+    const badTime = JSON.stringify(jsonRequestObject([span({ startTimeUnixNano: 'soon' }), span()]));
+    const timed = decodeTraceRequest(Buffer.from(badTime), 'json');
+    expect(timed.spans).toHaveLength(1);
+    expect(timed.errorMessage).toBe(
+      `rejected 1 span: ${SPAN_PATH}[0].startTimeUnixNano: expected an unsigned decimal integer`,
+    );
+    // Above the spans, a wrong type leaves nothing to keep apart: the request is refused.
+    expect(() => decodeObject({ resourceSpans: [{ scopeSpans: [{ spans: {} }] }] })).toThrow(
       new OtlpDecodeError(
-        `${SPAN_PATH}[0].attributes[0].value.arrayValue.values[0].intValue: expected a decimal integer`,
+        'resourceSpans[0].scopeSpans[0].spans: Invalid input: expected array, received object',
       ),
     );
-    const badTime = JSON.stringify(jsonRequestObject([span({ startTimeUnixNano: 'soon' })]));
-    expect(() => decodeTraceRequest(Buffer.from(badTime), 'json')).toThrow(
-      new OtlpDecodeError(`${SPAN_PATH}[0].startTimeUnixNano: expected an unsigned decimal integer`),
+    const resource = jsonRequestObject([span()], [{ key: 'n', value: { intValue: 'x' } } as never]);
+    expect(() => decodeObject(resource)).toThrow(
+      new OtlpDecodeError(
+        'resourceSpans[0].resource.attributes[0].value.intValue: expected a decimal integer',
+      ),
     );
   });
 
@@ -388,10 +409,10 @@ describe('hostile JSON input', () => {
     const result = decodeObject(body);
     expect(result.spans).toHaveLength(1);
     expect(result.rejectedSpans).toBe(0);
-    expect(() =>
-      decodeObject({ resourceSpans: [{ scopeSpans: [{ spans: [{ ...sent, flags: '-1' }] }] }] }),
-    ).toThrow(
-      'resourceSpans[0].scopeSpans[0].spans[0].flags: expected an unsigned integer (number or decimal string)',
+    expect(
+      decodeObject({ resourceSpans: [{ scopeSpans: [{ spans: [{ ...sent, flags: '-1' }] }] }] }).errorMessage,
+    ).toBe(
+      'rejected 1 span: resourceSpans[0].scopeSpans[0].spans[0].flags: expected an unsigned integer (number or decimal string)',
     );
   });
 

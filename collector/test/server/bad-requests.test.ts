@@ -58,34 +58,45 @@ describe('refused requests', () => {
     expect(answer.body.message).toMatch(/^invalid protobuf ExportTraceServiceRequest: index out of range/);
   });
 
-  it('JSON with a wrong type: 400 whose JSON Status names the field path', async () => {
-    const request = JSON.parse(Buffer.from(body('json', [freshSpan()])).toString('utf8'));
-    request.resourceSpans[0].scopeSpans[0].spans[0].traceId = 42;
+  it('JSON with a field of the wrong type: that span rejected by name, the rest of the batch stored', async () => {
+    const good = freshSpan({ name: 'kept beside bad ones' });
+    const badId = freshSpan();
+    const badValue = freshSpan({ attributes: [str('n', '1')] });
+    const request = JSON.parse(Buffer.from(body('json', [badId, good, badValue])).toString('utf8'));
+    const spans = request.resourceSpans[0].scopeSpans[0].spans;
+    spans[0].traceId = 42;
+    spans[2].attributes[0].value = { intValue: 'twelve' };
     const answer = await postTraces(url, Buffer.from(JSON.stringify(request)), 'json', { key: TEST_KEY });
-    expect(answer.status).toBe(400);
+    expect(answer.status).toBe(200);
     expect(answer.contentType).toBe('application/json');
     expect(answer.body).toEqual({
-      code: 3,
-      message:
-        'resourceSpans[0].scopeSpans[0].spans[0].traceId: Invalid input: expected string, received number',
+      partialSuccess: {
+        rejectedSpans: '2',
+        errorMessage:
+          'rejected 2 spans: resourceSpans[0].scopeSpans[0].spans[0].traceId: Invalid input: expected string, received number; ' +
+          'resourceSpans[0].scopeSpans[0].spans[2].attributes[0].value.intValue: expected a decimal integer',
+      },
     });
+    expect(await waitForTrace(collector.store, good.traceId, 1, 'SpanName')).toEqual([
+      { SpanName: 'kept beside bad ones' },
+    ]);
+    expect(await traceRows(collector.store, badValue.traceId)).toEqual([]);
   });
 
-  it('JSON with a bad attribute value and JSON that does not parse: 400 naming each', async () => {
-    const request = JSON.parse(
-      Buffer.from(body('json', [freshSpan({ attributes: [str('n', '1')] })])).toString(),
-    );
-    request.resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value = { intValue: 'twelve' };
-    const badValue = await postTraces(url, Buffer.from(JSON.stringify(request)), 'json', { key: TEST_KEY });
-    expect(badValue.status).toBe(400);
-    expect(badValue.body.message).toBe(
-      'resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.intValue: expected a decimal integer',
-    );
+  it('JSON that does not parse, or is malformed above its spans: 400 naming the problem', async () => {
     const cut = await postTraces(url, Buffer.from('{"resourceSpans": [{"scopeSpans": '), 'json', {
       key: TEST_KEY,
     });
     expect(cut.status).toBe(400);
     expect(cut.body.message).toMatch(/^invalid JSON: /);
+    const notArray = await postTraces(url, Buffer.from('{"resourceSpans": {"scopeSpans": []}}'), 'json', {
+      key: TEST_KEY,
+    });
+    expect(notArray.status).toBe(400);
+    expect(notArray.body).toEqual({
+      code: 3,
+      message: 'resourceSpans: Invalid input: expected array, received object',
+    });
   });
 
   it.each(FORMATS)('%s body over maxBodyBytes: 413, declared or streamed', async (format) => {
