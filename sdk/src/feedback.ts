@@ -18,6 +18,7 @@ import {
 import { z } from 'zod';
 import { configuredFeedback, configureFeedback, type FeedbackOptions } from './feedback-config.ts';
 import { captureText } from './rag/capture.ts';
+import { diagnoseOnce } from './safe.ts';
 
 export {
   configureFeedback,
@@ -120,10 +121,47 @@ function resolve(options: FeedbackOptions | undefined): Required<
  * counted twice.
  */
 export async function feedback(input: FeedbackInput, options?: FeedbackOptions): Promise<FeedbackResult> {
+  const result = await send(input, options);
+  if (!result.ok) sayWhy(input, result);
+  return result;
+}
+
+/**
+ * A rejected feedback is said once, in one line: an app that does not read
+ * the result (the README's `await feedback(...)`) would otherwise lose every
+ * rating without a word. A collector that cannot be reached or refuses the
+ * key is the one the span exporter reports, under the same key: one line
+ * for one dead collector.
+ */
+function sayWhy(input: FeedbackInput, result: FeedbackResult): void {
+  try {
+    const error = result.error ?? 'unknown error';
+    if (error.startsWith(INVALID)) {
+      const traceId = (input as { traceId?: unknown } | null | undefined)?.traceId;
+      // currentTraceId() outside any span (withContext() starts none) is the usual way to get here.
+      const hint =
+        traceId === undefined || traceId === null
+          ? '; currentTraceId() is undefined outside a span: read it inside workflow() or agent()'
+          : '';
+      diagnoseOnce('feedback-invalid', `feedback() sent nothing: ${error}${hint}`);
+    } else {
+      diagnoseOnce(
+        'export',
+        `cannot send feedback (${error}); the app is unaffected, further failures are not logged`,
+      );
+    }
+  } catch {
+    // Saying why is best effort; the result already carries it.
+  }
+}
+
+const INVALID = 'invalid feedback';
+
+async function send(input: FeedbackInput, options?: FeedbackOptions): Promise<FeedbackResult> {
   try {
     const parsed = FeedbackSchema.safeParse(input);
     if (!parsed.success) {
-      return { ok: false, error: `invalid feedback: ${z.prettifyError(parsed.error)}` };
+      return { ok: false, error: `${INVALID}: ${z.prettifyError(parsed.error)}` };
     }
     const { endpoint, apiKey, timeoutMs, retries, retryBudgetMs } = resolve(options);
     const headers: Record<string, string> = { 'content-type': 'application/json' };

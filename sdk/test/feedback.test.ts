@@ -1,9 +1,10 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ContentPolicy } from '../src/content.ts';
 import { configureFeedback, FeedbackSchema, feedback } from '../src/feedback.ts';
 import { getDefaultTelemetry, setDefaultTelemetry } from '../src/instrumentation/llm-span.ts';
+import { resetDiagnostics } from '../src/safe.ts';
 
 interface Received {
   method: string | undefined;
@@ -131,6 +132,31 @@ describe('feedback', () => {
     const negative = await feedback({ traceId: TRACE, value: 'up' }, { endpoint, timeoutMs: -1 });
     expect(negative).toMatchObject({ ok: false, attempts: 1 });
     expect(received).toHaveLength(0);
+  });
+
+  it('says once, in one line, why feedback was not taken, so an app that ignores the result still learns', async () => {
+    resetDiagnostics();
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      // currentTraceId() read outside any span, as withContext() alone leaves it.
+      const outside = undefined as unknown as string;
+      await feedback({ traceId: outside, value: 'up' }, { endpoint });
+      await feedback({ traceId: outside, value: 'down' }, { endpoint });
+      answer = { status: 401, body: '{"error":"unknown api key"}' };
+      await feedback({ traceId: TRACE, value: 'up' }, { endpoint, apiKey: 'wrong' });
+      await feedback({ traceId: TRACE, value: 'up' }, { endpoint, apiKey: 'wrong' });
+    } finally {
+      vi.restoreAllMocks();
+      resetDiagnostics();
+    }
+    expect(lines).toEqual([
+      '[oversight] feedback() sent nothing: invalid feedback: ✖ Invalid input: expected string, received undefined → at traceId; currentTraceId() is undefined outside a span: read it inside workflow() or agent()\n',
+      '[oversight] cannot send feedback (collector answered 401: {"error":"unknown api key"}); the app is unaffected, further failures are not logged\n',
+    ]);
   });
 
   it('resolves with an error when given something that is not an object at all', async () => {
