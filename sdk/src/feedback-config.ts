@@ -28,3 +28,12 @@ export function configureFeedback(options: FeedbackOptions): void {
 export function configuredFeedback(): FeedbackOptions {
   return configured;
 }
+
+/**
+ * The collector's base URL from what an app passed: the OTLP traces URL
+ * (`…/v1/traces`, as OTEL_EXPORTER_OTLP_TRACES_ENDPOINT spells it) is taken
+ * for its base rather than sent to `…/v1/traces/v1/traces`, a 404.
+ */
+export function collectorBase(endpoint: string): string {
+  return endpoint.replace(/\/+$/, '').replace(/\/v1\/traces$/, '');
+}

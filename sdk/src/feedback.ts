@@ -16,7 +16,12 @@ import {
   OVERSIGHT_CONTENT_WITHHELD as WITHHELD,
 } from '@oversight/conventions';
 import { z } from 'zod';
-import { configuredFeedback, configureFeedback, type FeedbackOptions } from './feedback-config.ts';
+import {
+  collectorBase,
+  configuredFeedback,
+  configureFeedback,
+  type FeedbackOptions,
+} from './feedback-config.ts';
 import { captureText } from './rag/capture.ts';
 import { diagnoseOnce } from './safe.ts';
 
@@ -103,7 +108,7 @@ function resolve(options: FeedbackOptions | undefined): Required<
   const configured = configuredFeedback();
   const endpoint = options?.endpoint ?? configured.endpoint ?? env.OVERSIGHT_ENDPOINT ?? DEFAULT_ENDPOINT;
   return {
-    endpoint: endpoint.replace(/\/+$/, ''),
+    endpoint: collectorBase(endpoint),
     apiKey: options?.apiKey ?? configured.apiKey ?? env.OVERSIGHT_API_KEY,
     timeoutMs: options?.timeoutMs ?? configured.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     retries: Math.max(0, options?.retries ?? configured.retries ?? DEFAULT_RETRIES),

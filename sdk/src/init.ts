@@ -29,7 +29,7 @@ import { type ContentOptions, ContentPolicy, contentOptionsFromEnv, parseBool } 
 import { ContentPolicySpanProcessor } from './content-processor.ts';
 import { OversightContextSpanProcessor } from './context.ts';
 import { CostSpanProcessor } from './cost-processor.ts';
-import { configureFeedback } from './feedback-config.ts';
+import { collectorBase, configureFeedback } from './feedback-config.ts';
 import { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
 import { setDefaultTelemetry } from './instrumentation/llm-span.ts';
 import { patchAppModulesNow } from './instrumentation/loaded-modules.ts';
@@ -42,7 +42,10 @@ import { diagnoseOnce, errorName, errorSummary } from './safe.ts';
 import { SDK_NAME, SDK_VERSION } from './version.ts';
 
 export interface InitOptions extends ContentOptions {
-  /** Collector base URL (`/v1/traces` is appended). Env `OVERSIGHT_ENDPOINT`, else the standard OTLP endpoint variables. */
+  /**
+   * Collector base URL (`/v1/traces` is appended; the traces URL itself is read as its base).
+   * Env `OVERSIGHT_ENDPOINT`, else the standard OTLP endpoint variables.
+   */
   endpoint?: string;
   /** Project API key, sent as `Authorization: Bearer`. Env `OVERSIGHT_API_KEY`. */
   apiKey?: string;
@@ -363,7 +366,7 @@ function otlpExporter(
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   const config = {
     // Without an Oversight endpoint the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT itself.
-    ...(base ? { url: `${base.replace(/\/+$/, '')}/v1/traces` } : {}),
+    ...(base ? { url: `${collectorBase(base)}/v1/traces` } : {}),
     ...(Object.keys(headers).length ? { headers } : {}),
     ...(env.OTEL_EXPORTER_OTLP_TIMEOUT || env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ? {} : { timeoutMillis }),
     ...(env.OTEL_EXPORTER_OTLP_COMPRESSION || env.OTEL_EXPORTER_OTLP_TRACES_COMPRESSION

@@ -94,6 +94,13 @@ describe('feedback', () => {
     expect(received.map((r) => (r.body as { value: unknown }).value)).toEqual([4, 0.5]);
   });
 
+  it('posts to the collector base when given the OTLP traces URL', async () => {
+    expect((await feedback({ traceId: TRACE, value: 'up' }, { endpoint: `${endpoint}/v1/traces` })).ok).toBe(
+      true,
+    );
+    expect(received.map((r) => r.url)).toEqual(['/v1/feedback']);
+  });
+
   it('rejects a bad body locally without sending anything', async () => {
     const bad = await feedback({ traceId: 'not-a-trace', value: 'meh' as 'up' }, { endpoint });
     expect(bad.ok).toBe(false);

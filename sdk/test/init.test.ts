@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -198,6 +199,26 @@ describe('init', () => {
     expect(lines).toEqual([
       '[oversight] cannot export spans (Error: Request timed out); the app is unaffected, further failures are not logged\n',
     ]);
+  });
+
+  it('reads an endpoint given as the OTLP traces URL as the collector base', async () => {
+    const paths: string[] = [];
+    const server = createHttpServer((req, res) => {
+      paths.push(req.url ?? '');
+      req.resume();
+      req.on('end', () => res.end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as { port: number };
+    const handle = init({ endpoint: `http://127.0.0.1:${port}/v1/traces/`, flushOnExit: false });
+    try {
+      trace.getTracer('t').startSpan('manual').end();
+      await handle.flush();
+    } finally {
+      await handle.shutdown();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    expect(paths).toEqual(['/v1/traces']);
   });
 
   it('does nothing when disabled by OTEL_SDK_DISABLED', async () => {
