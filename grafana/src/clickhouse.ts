@@ -207,6 +207,20 @@ export interface Tables {
 }
 export type TableName = keyof Tables;
 
+/** The collector's safety evaluators with the label each flags, as `evaluations` stores them. */
+export const SAFETY_LABELS = {
+  pii: 'pii',
+  prompt_injection: 'injection',
+  jailbreak: 'jailbreak',
+  toxicity: 'toxic',
+  refusal: 'refusal',
+} as const;
+
+/** `(evaluator, label) IN (...)`: the rows where a safety scorer flagged the text. */
+export const FLAGGED = `(evaluator, label) IN (${Object.entries(SAFETY_LABELS)
+  .map(([evaluator, label]) => `('${evaluator}', '${label}')`)
+  .join(', ')})`;
+
 /** The model a row belongs to, the same expression as `llm_spans_hourly.model`. */
 export const MODEL_OF_SPAN = "if(response_model != '', response_model, request_model)";
 
@@ -372,6 +386,25 @@ const RAW_TWINS: Partial<Record<TableName, RawTwin>> = {
     values: [
       ['count', 'toUInt64(count())'],
       ['score_sum', 'sum(r.score)'],
+    ],
+  },
+  flagged_traces_hourly: {
+    // Refreshed; its rows are each hour's 25 most flagged traces, of which panels rank the range's
+    // own. The ends' raw rows need no top 25 of their own: every flagged trace there is a candidate.
+    raw: 'evaluations AS r',
+    where: `r.source = 'collector' AND ${FLAGGED}`,
+    final: true,
+    keys: [
+      ['project_id', 'r.project_id'],
+      ['hour', 'toStartOfHour(r.timestamp)'],
+      ['trace_id', 'r.trace_id'],
+    ],
+    values: [
+      ['flags', 'count()'],
+      ['max_score', 'max(r.score)'],
+      ['first_seen', 'min(r.timestamp)'],
+      ['scorers', 'groupUniqArray(r.evaluator)'],
+      ['current', 'toUInt8(1)'],
     ],
   },
   gap_signals_hourly: {

@@ -113,17 +113,17 @@ describe('every panel query runs and returns rows', () => {
 });
 
 describe('ranges on refreshed roll-ups', () => {
-  // Their rows are recomputed from several tables every 5 minutes (migration 013): no raw twin to
+  // Feedback rows are joined to their answers every 5 minutes (migration 013): no raw twin to
   // read a range's partial hours from, so a 15-minute range counts the hour it starts in whole.
-  const REFRESHED = /\b(feedback_hourly|flagged_traces_hourly)\b/;
+  const REFRESHED = /\bfeedback_hourly\b/;
   const readers = DASHBOARDS.flatMap((d) =>
     d.panels
       .filter((p) => p.targets?.some((t) => REFRESHED.test(t.rawSql)))
       .map((p) => [`${d.uid}: ${p.title}`, p] as const),
   );
 
-  it('are read by the feedback and offender panels', () => {
-    expect(readers).toHaveLength(7);
+  it('are read by the feedback panels', () => {
+    expect(readers).toHaveLength(6);
   });
 
   it.each(readers)('%s says it counts whole hours', (_name, panel) => {
@@ -575,6 +575,25 @@ describe('ranges that start or end inside an hour', () => {
       { signal: 'low_retrieval_score', answers: gaps },
       { signal: 'refusal', answers: gaps },
     ]);
+  });
+
+  it('ranks the traces flagged in the range, not in the hours it touches', async () => {
+    // 01:10–01:40. Answer i's one safety score (scorer i % 5) flags it when intDiv(i, 5) % 20 < i % 5 + 1.
+    const inside = [
+      new Date(START.getTime() + 70 * 60_000),
+      new Date(START.getTime() + 100 * 60_000),
+    ] as const;
+    const flagged = answersIn(...inside).filter((i) => Math.floor(i / 5) % 20 < (i % 5) + 1);
+    expect(flagged.length).toBeGreaterThan(0);
+    expect(flagged.length).toBeLessThan(25);
+    const rows = await runPanel<Row>(
+      seeded.store,
+      sqlOf('oversight-safety', 'Top offending traces'),
+      context(...inside, { project: 'default' }),
+    );
+    expect(
+      rows.map((r) => Date.parse(`${String(r.first_seen).replace(' ', 'T')}Z`)).sort((a, b) => a - b),
+    ).toEqual(flagged.map((i) => at(i)));
   });
 
   it('rates the texts the safety scorers read in the range', async () => {

@@ -27,19 +27,8 @@ export const MODEL_CALL_OPS =
 export const spendRows = (alias: string) =>
   `(${MODEL_CALL_OPS} OR (operation IN ('invoke_agent', 'invoke_workflow') AND (${alias}.cost_usd > 0 OR ${alias}.input_tokens > 0 OR ${alias}.output_tokens > 0)))`;
 
-/** The collector's safety evaluators with the label each flags, as `evaluations` stores them. */
-export const SAFETY_LABELS = {
-  pii: 'pii',
-  prompt_injection: 'injection',
-  jailbreak: 'jailbreak',
-  toxicity: 'toxic',
-  refusal: 'refusal',
-} as const;
-
-/** `(evaluator, label) IN (...)`: the rows where a safety scorer flagged the text. */
-export const FLAGGED = `(evaluator, label) IN (${Object.entries(SAFETY_LABELS)
-  .map(([evaluator, label]) => `('${evaluator}', '${label}')`)
-  .join(', ')})`;
+// Defined beside the roll-ups, whose raw twin of flagged_traces_hourly reads them too.
+export { FLAGGED, SAFETY_LABELS } from '../clickhouse.ts';
 
 function queryVariable(name: string, label: string, sql: string): dashboard.QueryVariableBuilder {
   return new dashboard.QueryVariableBuilder(name)
@@ -103,9 +92,9 @@ export const NOT_NARROWED_BY = (names: VariableName[], why: string) =>
   `Not narrowed by ${names.join(' or ')}: ${why}.`;
 
 /**
- * The description of a panel on a refreshed roll-up (migration 013): its rows
- * are recomputed from several tables, so there is no raw twin to read the
- * range's partial hours from, as panels on the insert-time roll-ups do.
+ * The description of a panel on feedback_hourly (migrations 013, 024): its
+ * rows join each feedback to its trace's answer, so there is no raw twin to
+ * read the range's partial hours from, as panels on the other roll-ups do.
  */
 export const WHOLE_HOURS =
   'Counts whole hours, from a roll-up refreshed every 5 minutes: a range that starts inside an hour takes that hour whole, and the newest few minutes may not be in yet.';

@@ -6,7 +6,7 @@
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { ratio, select } from '../clickhouse.ts';
-import { FLAGGED, SAFETY_LABELS, variables, WHOLE_HOURS } from './common.ts';
+import { FLAGGED, SAFETY_LABELS, variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
 const EVALUATORS = `evaluator IN (${Object.keys(SAFETY_LABELS)
@@ -103,7 +103,6 @@ export function safety(): dashboard.DashboardBuilder {
           // The 25 most flagged traces of every hour (migration 013), so a 30-day ranking
           // reads 25 rows an hour, not every flagged evaluation grouped by trace.
           .from('flagged_traces_hourly')
-          .final()
           .inRange()
           .vars('project')
           .where('current = 1')
@@ -112,7 +111,7 @@ export function safety(): dashboard.DashboardBuilder {
           .limit(25),
         14,
         'trace_id',
-      ).description(WHOLE_HOURS),
+      ),
     )
     .withPanel(
       tablePanel(
