@@ -3,9 +3,15 @@
  * init, on every app's startup path, does not load the feedback schema (zod).
  */
 export interface FeedbackOptions {
-  /** Collector base URL; `OVERSIGHT_ENDPOINT`, then `http://127.0.0.1:4318`. */
+  /**
+   * Collector base URL; `OVERSIGHT_ENDPOINT`, else where the spans go by the standard
+   * `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`, else `http://127.0.0.1:4318`.
+   */
   endpoint?: string;
-  /** Sent as `Authorization: Bearer <key>`; `OVERSIGHT_API_KEY` by default. */
+  /**
+   * Sent as `Authorization: Bearer <key>`; `OVERSIGHT_API_KEY` by default, else the
+   * `authorization` of `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS`.
+   */
   apiKey?: string;
   /** Give up on one attempt after this long; feedback is never worth a hung request handler. */
   timeoutMs?: number;

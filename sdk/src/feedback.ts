@@ -102,18 +102,42 @@ function sleep(ms: number): Promise<void> {
 function resolve(options: FeedbackOptions | undefined): Required<
   Pick<FeedbackOptions, 'endpoint' | 'timeoutMs' | 'retries' | 'retryBudgetMs'>
 > & {
-  apiKey: string | undefined;
+  authorization: string | undefined;
 } {
   const env = globalThis.process?.env ?? {};
   const configured = configuredFeedback();
-  const endpoint = options?.endpoint ?? configured.endpoint ?? env.OVERSIGHT_ENDPOINT ?? DEFAULT_ENDPOINT;
+  // The span exporter's own fallbacks, in its order: an app configured the
+  // OpenTelemetry way sends its ratings where its spans go, with their key.
+  const endpoint =
+    options?.endpoint ??
+    configured.endpoint ??
+    env.OVERSIGHT_ENDPOINT ??
+    (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || DEFAULT_ENDPOINT);
+  const apiKey = options?.apiKey ?? configured.apiKey ?? env.OVERSIGHT_API_KEY;
   return {
     endpoint: collectorBase(endpoint),
-    apiKey: options?.apiKey ?? configured.apiKey ?? env.OVERSIGHT_API_KEY,
+    authorization: apiKey
+      ? `Bearer ${apiKey}`
+      : (otlpAuthorization(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS) ??
+        otlpAuthorization(env.OTEL_EXPORTER_OTLP_HEADERS)),
     timeoutMs: options?.timeoutMs ?? configured.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     retries: Math.max(0, options?.retries ?? configured.retries ?? DEFAULT_RETRIES),
     retryBudgetMs: Math.max(0, options?.retryBudgetMs ?? configured.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS),
   };
+}
+
+/** The `authorization` entry of an OTEL_EXPORTER_OTLP_*HEADERS list (`key=value,…`, values URL-encoded). */
+function otlpAuthorization(list: string | undefined): string | undefined {
+  for (const entry of list?.split(',') ?? []) {
+    const at = entry.indexOf('=');
+    if (at < 0 || entry.slice(0, at).trim().toLowerCase() !== 'authorization') continue;
+    try {
+      return decodeURIComponent(entry.slice(at + 1).trim()) || undefined;
+    } catch {
+      return entry.slice(at + 1).trim() || undefined;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -168,9 +192,9 @@ async function send(input: FeedbackInput, options?: FeedbackOptions): Promise<Fe
     if (!parsed.success) {
       return { ok: false, error: `${INVALID}: ${z.prettifyError(parsed.error)}` };
     }
-    const { endpoint, apiKey, timeoutMs, retries, retryBudgetMs } = resolve(options);
+    const { endpoint, authorization, timeoutMs, retries, retryBudgetMs } = resolve(options);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    if (authorization) headers.authorization = authorization;
     const body = JSON.stringify({ ...underContentPolicy(parsed.data), id: parsed.data.id ?? randomUUID() });
     const deadline = Date.now() + retryBudgetMs;
     /** Waits before the next attempt when one is left and the budget allows; false when not. */

@@ -101,6 +101,25 @@ describe('feedback', () => {
     expect(received.map((r) => r.url)).toEqual(['/v1/feedback']);
   });
 
+  it('goes where the spans go in an app configured the OpenTelemetry way', async () => {
+    const saved = { ...process.env };
+    try {
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+      process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-team=search,Authorization=Bearer%20otel-key';
+      expect((await feedback({ traceId: TRACE, value: 'up' })).ok).toBe(true);
+      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${endpoint}/v1/traces`;
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = 'http://127.0.0.1:9';
+      expect((await feedback({ traceId: TRACE, value: 'down' })).ok).toBe(true);
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+    expect(received.map((r) => [r.url, r.headers.authorization])).toEqual([
+      ['/v1/feedback', 'Bearer otel-key'],
+      ['/v1/feedback', 'Bearer otel-key'],
+    ]);
+  });
+
   it('rejects a bad body locally without sending anything', async () => {
     const bad = await feedback({ traceId: 'not-a-trace', value: 'meh' as 'up' }, { endpoint });
     expect(bad.ok).toBe(false);
