@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { maskRanges } from './content.ts';
 import { activeContentPolicy, capturePolicyValue } from './rag/capture.ts';
 import { contentId } from './rag/documents.ts';
-import { oneLine, reportInternal } from './safe.ts';
+import { didYouMean, oneLine, reportInternal } from './safe.ts';
 import { loadScorers } from './scorers-loader.ts';
 
 export const GUARD_CATEGORIES = ['pii', 'prompt_injection', 'jailbreak', 'toxicity', 'refusal'] as const;
@@ -774,7 +774,30 @@ const ALLOW_ALL: GuardResult = {
   skipped: [],
 };
 
+/** Every option createGuard() reads: TypeScript keeps the list whole. */
+const GUARD_OPTION_KEYS: Record<keyof GuardOptions, true> = {
+  input: true,
+  output: true,
+  scorers: true,
+  maskPii: true,
+  policyId: true,
+  policyVersion: true,
+  name: true,
+  record: true,
+  warm: true,
+};
+
+/** A misspelt option (`ouput`) would leave that stage on its defaults without a word in a JavaScript app. */
+function warnUnknownOptions(options: GuardOptions): void {
+  const known = Object.keys(GUARD_OPTION_KEYS);
+  const unknown = Object.keys(options).filter((key) => !Object.hasOwn(GUARD_OPTION_KEYS, key));
+  if (unknown.length === 0) return;
+  const list = unknown.map((key) => didYouMean(key, known)).join(', ');
+  warnOnce(`options:${list}`, `createGuard() ignores unknown options: ${list}`);
+}
+
 export function createGuard(options: GuardOptions = {}): Guard {
+  warnUnknownOptions(options);
   const inputPolicy = parsePolicy('input', options.input, DEFAULT_INPUT_POLICY);
   const outputPolicy = parsePolicy('output', options.output, DEFAULT_OUTPUT_POLICY);
   const component = options.name ?? 'oversight';

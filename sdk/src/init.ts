@@ -38,7 +38,7 @@ import { LazyExporter } from './lazy-exporter.ts';
 import { CHECKED_INIT_OPTIONS, optionSchemas } from './option-checks.ts';
 import { type PriceOverrides, PriceTable } from './pricing.ts';
 import { QuietExporter } from './quiet-exporter.ts';
-import { diagnoseOnce, errorName, errorSummary } from './safe.ts';
+import { diagnoseOnce, didYouMean, errorName, errorSummary } from './safe.ts';
 import { SDK_NAME, SDK_VERSION } from './version.ts';
 
 export interface InitOptions extends ContentOptions {
@@ -180,27 +180,10 @@ function unknownOptions(options: InitOptions): void {
   const known = Object.keys(INIT_OPTION_KEYS);
   const unknown = Object.keys(options).filter((key) => !Object.hasOwn(INIT_OPTION_KEYS, key));
   if (unknown.length === 0) return;
-  const named = unknown.map((key) => {
-    const near = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
-    return near ? `${key} (did you mean ${near}?)` : key;
-  });
-  diagnoseOnce('init-unknown', `init() ignores unknown options: ${named.join(', ')}`);
-}
-
-/** Levenshtein distance, for option names of a few dozen characters. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(
-        (previous[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    previous = row;
-  }
-  return previous[b.length] as number;
+  diagnoseOnce(
+    'init-unknown',
+    `init() ignores unknown options: ${unknown.map((k) => didYouMean(k, known)).join(', ')}`,
+  );
 }
 
 function setup(options: InitOptions, adoptLoaded: boolean): OversightHandle {

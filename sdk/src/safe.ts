@@ -104,3 +104,30 @@ export function safeJson(value: unknown): string | undefined {
     return undefined;
   }
 }
+
+/** `key (did you mean known?)` when a known name is the same but for case or two edits, else `key`. */
+export function didYouMean(key: string, known: readonly string[]): string {
+  let near: string | undefined;
+  let best = 3;
+  for (const k of known) {
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(k, key);
+    if (d < best) [near, best] = [k, d];
+  }
+  return near ? `${key} (did you mean ${near}?)` : key;
+}
+
+/** Levenshtein distance, for option names of a few dozen characters. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (previous[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = row;
+  }
+  return previous[b.length] as number;
+}

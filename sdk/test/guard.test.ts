@@ -276,6 +276,21 @@ describe('guard.input / guard.output', () => {
     }
   });
 
+  it('names a misspelt option in one warning, with the option meant', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      // Plain JavaScript: the output stage would stay on its defaults without a word.
+      const options = { scorers: scorers(), ouput: { toxicity: { action: 'block' } } } as object;
+      const guard = createGuard(options);
+      expect(guard.outputPolicy.toxicity).toEqual({ action: 'flag' });
+      expect(warn.mock.calls.map(([message]) => String(message))).toEqual([
+        'createGuard() ignores unknown options: ouput (did you mean output?)',
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('leaves the default rule of a category the policy sets to undefined', () => {
     const guard = createGuard({
       scorers: scorers(),
