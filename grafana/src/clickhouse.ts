@@ -311,8 +311,11 @@ const FIRST_WHOLE_HOUR = 'toStartOfHour($__fromTime - 1) + INTERVAL 1 HOUR';
  * flagged traces) have none.
  */
 interface RawTwin {
-  /** The raw table as `r`, with any ARRAY JOIN. */
-  raw: string;
+  /**
+   * The raw table as `r`, with any ARRAY JOIN; or a subquery as `r`, given
+   * the condition that keeps a time column to the range's ends (`edges`).
+   */
+  raw: string | ((edges: (column: string) => string) => string);
   /** What the raw rows must be to count (the view's own WHERE). */
   where?: string;
   /** A refreshed roll-up (ReplacingMergeTree): its newest refresh, by FINAL. */
@@ -388,6 +391,48 @@ const RAW_TWINS: Partial<Record<TableName, RawTwin>> = {
       ['score_sum', 'sum(r.score)'],
     ],
   },
+  feedback_hourly: {
+    // Refreshed: each feedback (the newest version of its id) with the trace's answer, as the
+    // view joins them (migrations 013, 024): the newest answer, else the newest generation, of
+    // the day before. Only the ends' feedback is read, and only the answers of its traces.
+    raw: (edges) => `(
+  SELECT fb.project_id AS project_id, fb.at AS timestamp, fb.kind AS kind, fb.value AS value,
+         toUInt8(a.trace_id != '') AS answered, a.service_name AS service_name, a.model AS model,
+         a.topic_id AS topic_id
+  FROM (
+    SELECT project_id, trace_id, argMax(kind, timestamp) AS kind, argMax(value, timestamp) AS value,
+           max(timestamp) AS at
+    FROM feedback
+    WHERE ${edges('timestamp')}
+    GROUP BY project_id, trace_id, id
+  ) AS fb
+  LEFT JOIN (
+    SELECT project_id, trace_id,
+           argMax(service_name, (app_step = '', timestamp)) AS service_name,
+           argMax(if(response_model != '', response_model, request_model), (app_step = '', timestamp)) AS model,
+           argMax(topic_id, (app_step = '', timestamp)) AS topic_id
+    FROM llm_spans
+    WHERE timestamp >= $__fromTime - INTERVAL 1 DAY AND timestamp <= $__toTime
+      AND operation IN ('chat', 'text_completion', 'generate_content')
+      AND trace_id IN (SELECT trace_id FROM feedback WHERE ${edges('timestamp')})
+    GROUP BY project_id, trace_id
+  ) AS a ON a.project_id = fb.project_id AND a.trace_id = fb.trace_id
+) AS r`,
+    final: true,
+    keys: [
+      ['project_id', 'r.project_id'],
+      ['hour', 'toStartOfHour(r.timestamp)'],
+      ['kind', 'r.kind'],
+      ['answered', 'r.answered'],
+      ['service_name', 'r.service_name'],
+      ['model', 'r.model'],
+      ['topic_id', 'r.topic_id'],
+    ],
+    values: [
+      ['events', 'toUInt64(count())'],
+      ['value_sum', 'toFloat64(sum(r.value))'],
+    ],
+  },
   flagged_traces_hourly: {
     // Refreshed; its rows are each hour's 25 most flagged traces, of which panels rank the range's
     // own. The ends' raw rows need no top 25 of their own: every flagged trace there is a candidate.
@@ -436,6 +481,8 @@ const RAW_TWINS: Partial<Record<TableName, RawTwin>> = {
 export function rollupInRange(table: TableName): string {
   const twin = RAW_TWINS[table];
   if (!twin) throw new Error(`${table} has no raw table to read the ends of a range from`);
+  const edges = (column: string) =>
+    `$__timeFilter(${column}) AND (${column} < ${FIRST_WHOLE_HOUR} OR ${column} >= toStartOfHour($__toTime))`;
   const names = [...twin.keys, ...twin.values].map(([name]) => name);
   const raw = [...twin.keys, ...twin.values].map(([name, expression]) => `${expression} AS ${name}`);
   return [
@@ -445,9 +492,9 @@ export function rollupInRange(table: TableName): string {
     `WHERE hour >= ${FIRST_WHOLE_HOUR} AND hour < toStartOfHour($__toTime)`,
     'UNION ALL',
     `SELECT ${raw.join(',\n       ')}`,
-    `FROM ${twin.raw}`,
+    `FROM ${typeof twin.raw === 'string' ? twin.raw : twin.raw(edges)}`,
     // The rest, as two time ranges the primary key can find (one when the range is inside an hour).
-    `WHERE $__timeFilter(r.timestamp) AND (r.timestamp < ${FIRST_WHOLE_HOUR} OR r.timestamp >= toStartOfHour($__toTime))${twin.where ? ` AND ${twin.where}` : ''}`,
+    `WHERE ${edges('r.timestamp')}${twin.where ? ` AND ${twin.where}` : ''}`,
     `GROUP BY ${twin.keys.map(([name]) => name).join(', ')}`,
   ].join('\n');
 }

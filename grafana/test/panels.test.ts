@@ -112,25 +112,6 @@ describe('every panel query runs and returns rows', () => {
   });
 });
 
-describe('ranges on refreshed roll-ups', () => {
-  // Feedback rows are joined to their answers every 5 minutes (migration 013): no raw twin to
-  // read a range's partial hours from, so a 15-minute range counts the hour it starts in whole.
-  const REFRESHED = /\bfeedback_hourly\b/;
-  const readers = DASHBOARDS.flatMap((d) =>
-    d.panels
-      .filter((p) => p.targets?.some((t) => REFRESHED.test(t.rawSql)))
-      .map((p) => [`${d.uid}: ${p.title}`, p] as const),
-  );
-
-  it('are read by the feedback panels', () => {
-    expect(readers).toHaveLength(6);
-  });
-
-  it.each(readers)('%s says it counts whole hours', (_name, panel) => {
-    expect(panel.description).toMatch(/whole hours/);
-  });
-});
-
 describe('table units', () => {
   const tables = DASHBOARDS.flatMap((d) =>
     d.panels.filter((p) => p.type === 'table').map((p) => [`${d.uid}: ${p.title}`, d.uid, p] as const),
@@ -594,6 +575,32 @@ describe('ranges that start or end inside an hour', () => {
     expect(
       rows.map((r) => Date.parse(`${String(r.first_seen).replace(' ', 'T')}Z`)).sort((a, b) => a - b),
     ).toEqual(flagged.map((i) => at(i)));
+  });
+
+  it('counts the feedback given in the range, narrowed by the answer it is about', async () => {
+    // Thumbs on answer i % 24 in {0, 7, 14, 21}, 30 s after it, down when intDiv(i, 6) % 4 = 0;
+    // edits on i % 24 = 15, 40 s after it (odd i: search-api's answers).
+    const given = (offsetMs: number, slots: number[]) =>
+      [...Array(N).keys()].filter(
+        (i) =>
+          slots.includes(i % 24) && at(i) + offsetMs >= from.getTime() && at(i) + offsetMs <= to.getTime(),
+      );
+    const thumbs = given(30_000, [0, 7, 14, 21]);
+    const ups = thumbs.filter((i) => Math.floor(i / 6) % 4 !== 0);
+    const edits = given(40_000, [15]);
+    expect(await ranged('oversight-feedback', 'Thumbs given')).toEqual([{ thumbs: thumbs.length }]);
+    const [rate] = await ranged('oversight-feedback', 'Thumbs-up rate');
+    expect(rate?.thumbs_up_rate).toBeCloseTo(ups.length / thumbs.length, 12);
+    const narrowed = (service: string) =>
+      runPanel<Row>(
+        seeded.store,
+        sqlOf('oversight-feedback', 'Edited answers'),
+        context(from, to, { project: 'default', service }),
+      );
+    expect(await narrowed('search-api')).toEqual([{ edits: edits.length }]);
+    expect(await narrowed('support-bot')).toEqual([{ edits: 0 }]);
+    const byModel = await ranged('oversight-feedback', 'Thumbs-up rate by model');
+    expect(byModel.reduce((sum, r) => sum + Number(r.thumbs), 0)).toBe(thumbs.length);
   });
 
   it('rates the texts the safety scorers read in the range', async () => {

@@ -91,14 +91,6 @@ export const NOT_NARROWED_BY = (names: VariableName[], why: string) =>
   // Plain names: Grafana would fill in a `$service` in a description.
   `Not narrowed by ${names.join(' or ')}: ${why}.`;
 
-/**
- * The description of a panel on feedback_hourly (migrations 013, 024): its
- * rows join each feedback to its trace's answer, so there is no raw twin to
- * read the range's partial hours from, as panels on the other roll-ups do.
- */
-export const WHOLE_HOURS =
-  'Counts whole hours, from a roll-up refreshed every 5 minutes: a range that starts inside an hour takes that hour whole, and the newest few minutes may not be in yet.';
-
 /** Grafana's trace view over otel_traces for the clicked trace id (the plugin's trace-id mode). */
 export function traceLink(field = 'trace_id'): { title: string; url: string; targetBlank: boolean } {
   const explore = {

@@ -3,24 +3,25 @@
  * copy, edit). Counts and rates come from the hourly roll-up feedback_hourly
  * (migration 013: feedback deduplicated by id, each row with the service,
  * model and topic of the answer it is about, refreshed every 5 minutes), so a
- * 30-day view reads hours instead of joining every thumb to its answer. Only
- * the comment list reads raw rows, for its 50 newest.
+ * 30-day view reads hours instead of joining every thumb to its answer; the
+ * parts of hours at the range's ends are joined from raw rows
+ * (rollupInRange). The comment list reads raw rows, for its 50 newest.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { currentTopic, ratio, select, topicLabel, topicMapJoin } from '../clickhouse.ts';
-import { NOT_NARROWED_BY, variables, WHOLE_HOURS } from './common.ts';
+import { NOT_NARROWED_BY, variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
 /**
- * ReplacingMergeTree keeps each refresh's newest row: FINAL, then sum. A
- * group an hour lost stays as a zero row, so grouped panels drop empty groups.
+ * ReplacingMergeTree keeps each refresh's newest row: FINAL (rollupInRange
+ * adds it), then sum. A group an hour lost stays as a zero row, so grouped
+ * panels drop empty groups.
  * Narrowed by the service, model and topic of the answer the feedback is
  * about; with "All", feedback on no known answer counts too.
  */
 const rollup = (...columns: string[]) =>
   select(...columns)
     .from('feedback_hourly', 'f')
-    .final()
     .inRange()
     .vars('project', 'service', 'model', 'topic');
 
@@ -65,18 +66,11 @@ export function feedback(): dashboard.DashboardBuilder {
         allThumbs(`${ratio('sum(f.value_sum)', 'sum(f.events)')} AS thumbs_up_rate`),
         'percentunit',
         8,
-      ).description(WHOLE_HOURS),
+      ),
     )
+    .withPanel(statPanel('Thumbs given', allThumbs('sum(f.events) AS thumbs'), 'short', 8))
     .withPanel(
-      statPanel('Thumbs given', allThumbs('sum(f.events) AS thumbs'), 'short', 8).description(WHOLE_HOURS),
-    )
-    .withPanel(
-      statPanel(
-        'Edited answers',
-        rollup('sum(f.events) AS edits').where("f.kind = 'edit'"),
-        'short',
-        8,
-      ).description(WHOLE_HOURS),
+      statPanel('Edited answers', rollup('sum(f.events) AS edits').where("f.kind = 'edit'"), 'short', 8),
     )
     .withPanel(
       tablePanel(
@@ -86,7 +80,7 @@ export function feedback(): dashboard.DashboardBuilder {
           .having('thumbs > 0')
           .orderBy('thumbs_up_rate', 'model'),
         12,
-      ).description(WHOLE_HOURS),
+      ),
     )
     .withPanel(
       tablePanel(
@@ -102,7 +96,7 @@ export function feedback(): dashboard.DashboardBuilder {
           .having('thumbs > 0')
           .orderBy('thumbs_up_rate', 'topic_id'),
         12,
-      ).description(WHOLE_HOURS),
+      ),
     )
     .withPanel(
       timeSeriesPanel(
@@ -112,7 +106,7 @@ export function feedback(): dashboard.DashboardBuilder {
           .orderBy('time', 'kind'),
         'short',
         24,
-      ).description(WHOLE_HOURS),
+      ),
     )
     .withRow(row('Comments'))
     .withPanel(
