@@ -7,7 +7,7 @@
  */
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import * as C from '@oversight/conventions';
+import * as C from '@oversight/conventions/attributes';
 import type { ContentPolicy } from './content.ts';
 import { activeContentPolicy, capturePolicyValue } from './rag/capture.ts';
 import { reportInternal } from './safe.ts';

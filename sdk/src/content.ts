@@ -1,4 +1,4 @@
-import { OVERSIGHT_CONTENT_WITHHELD as WITHHELD } from '@oversight/conventions';
+import { OVERSIGHT_CONTENT_WITHHELD as WITHHELD } from '@oversight/conventions/attributes';
 import type { Evidence, TextScorer } from '@oversight/scorers';
 import { diagnoseOnce, errorName } from './safe.ts';
 import { loadScorers } from './scorers-loader.ts';
