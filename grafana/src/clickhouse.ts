@@ -307,8 +307,8 @@ const FIRST_WHOLE_HOUR = 'toStartOfHour($__fromTime - 1) + INTERVAL 1 HOUR';
  * (those the dashboards read) and the raw rows' expressions for them, the
  * materialized view's own (007, 011, 013, 016). Raw rows are qualified
  * (`r.`): unqualified, an alias named like a column would be read inside the
- * sums. The refreshed roll-ups whose rows join several tables (feedback,
- * flagged traces) have none.
+ * sums. The refreshed roll-ups (013) are read with FINAL; their raw side as
+ * the rows are now, which their next refresh will agree with.
  */
 interface RawTwin {
   /**
@@ -393,8 +393,9 @@ const RAW_TWINS: Partial<Record<TableName, RawTwin>> = {
   },
   feedback_hourly: {
     // Refreshed: each feedback (the newest version of its id) with the trace's answer, as the
-    // view joins them (migrations 013, 024): the newest answer, else the newest generation, of
-    // the day before. Only the ends' feedback is read, and only the answers of its traces.
+    // view joins them (migrations 013, 024): the newest answer, else the newest generation, from
+    // a day before the range on (the view: a day before the hour). Only the ends' feedback is
+    // read, and only the answers of its traces.
     raw: (edges) => `(
   SELECT fb.project_id AS project_id, fb.at AS timestamp, fb.kind AS kind, fb.value AS value,
          toUInt8(a.trace_id != '') AS answered, a.service_name AS service_name, a.model AS model,
@@ -564,8 +565,8 @@ export class Select<T extends TableName = TableName> {
 
   /**
    * The dashboard's range on the table's time column: on a roll-up with a
-   * raw table, exactly the range (rollupInRange); on the refreshed ones,
-   * the whole hours it touches (hoursInRange).
+   * raw twin, exactly the range (rollupInRange); on one without, the whole
+   * hours it touches (hoursInRange).
    */
   inRange(): this {
     if (RAW_TWINS[this.source as TableName]) {
