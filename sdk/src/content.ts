@@ -12,13 +12,13 @@ import { loadScorers } from './scorers-loader.ts';
  */
 export interface ContentOptions {
   /** Record prompts and completions. Default true; env `OVERSIGHT_CAPTURE_CONTENT=false` turns it off. */
-  captureContent?: boolean;
+  captureContent?: boolean | undefined;
   /** Longest text part kept, in characters; longer ones are cut and the span marked. Default 32,000. */
-  maxContentLength?: number;
+  maxContentLength?: number | undefined;
   /** Runs on every captured text before export; return the text to keep. */
-  redact?: (text: string) => string;
+  redact?: ((text: string) => string) | undefined;
   /** Mask emails, phone numbers, card numbers, … with the scorers package's PII scorer. Default false. */
-  maskPii?: boolean;
+  maskPii?: boolean | undefined;
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 32_000;

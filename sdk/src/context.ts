@@ -21,9 +21,9 @@ import { reportInternal } from './safe.ts';
 export type MetadataValue = string | number | boolean;
 
 export interface OversightContext {
-  sessionId?: string;
-  userId?: string;
-  metadata?: Record<string, MetadataValue>;
+  sessionId?: string | undefined;
+  userId?: string | undefined;
+  metadata?: Record<string, MetadataValue> | undefined;
 }
 
 export const CONTEXT_ATTRIBUTES = {

@@ -7,21 +7,21 @@ export interface FeedbackOptions {
    * Collector base URL; `OVERSIGHT_ENDPOINT`, else where the spans go by the standard
    * `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`, else `http://127.0.0.1:4318`.
    */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /**
    * Sent as `Authorization: Bearer <key>`; `OVERSIGHT_API_KEY` by default, else the
    * `authorization` of `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS`.
    */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Give up on one attempt after this long; feedback is never worth a hung request handler. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Further attempts after a 429, a 503 or a refused or dropped connection (default 3); 0 sends once. */
-  retries?: number;
+  retries?: number | undefined;
   /**
    * Longest total wait between attempts (default 15 s). A `Retry-After` that
    * would overrun it ends the retries at once rather than holding the caller.
    */
-  retryBudgetMs?: number;
+  retryBudgetMs?: number | undefined;
 }
 
 let configured: FeedbackOptions = {};

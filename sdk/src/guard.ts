@@ -121,7 +121,7 @@ export interface OutputGrounding {
    */
   context: string | readonly string[] | PreparedContext;
   /** The question, so its own words in the answer need no support. */
-  question?: string;
+  question?: string | undefined;
 }
 
 /** Documents indexed for groundedness checks; reusable for every answer drawn from them. */
@@ -139,34 +139,34 @@ export interface GroundednessVerdict {
 
 export interface GuardOptions {
   /** Rules for prompts, merged category by category over `DEFAULT_INPUT_POLICY`. */
-  input?: GuardPolicy;
+  input?: GuardPolicy | undefined;
   /** Rules for completions, merged over `DEFAULT_OUTPUT_POLICY`. */
-  output?: GuardPolicy;
+  output?: GuardPolicy | undefined;
   /**
    * Scorers by category, replacing the built-in set (the scorers of
    * `@oversight/scorers`) as a whole: a category whose rule is on but has no
    * scorer here is not checked, which one warning names.
    */
-  scorers?: Partial<Record<GuardCategory, TextScorer>>;
+  scorers?: Partial<Record<GuardCategory, TextScorer>> | undefined;
   /**
    * Masks the PII the scorer found (its evidence above threshold) in a text;
    * default: the scorers' `maskPii`, fed that evidence so nothing is detected twice.
    */
-  maskPii?: PiiMasker;
+  maskPii?: PiiMasker | undefined;
   /** `gen_ai.guardrail.policy.id`. */
-  policyId?: string;
+  policyId?: string | undefined;
   /** `gen_ai.guardrail.policy.version`; default: a hash of the effective policies. */
-  policyVersion?: string;
+  policyVersion?: string | undefined;
   /** `gen_ai.guardrail.component.name`, also in the span name. */
-  name?: string;
+  name?: string | undefined;
   /** Record `apply_guardrail` spans. Default true. */
-  record?: boolean;
+  record?: boolean | undefined;
   /**
    * Run `warm()` right after `createGuard`, so the first guarded request does not
    * pay the scorers' model load (≈ 0.3 s on a 2-core machine). Default true; the
    * shared `guard` instance is created with false, so importing the SDK loads no model.
    */
-  warm?: boolean;
+  warm?: boolean | undefined;
 }
 
 export interface GuardedCall<T> {
@@ -182,14 +182,14 @@ export interface GuardedCall<T> {
 
 export interface CallOptions<T> {
   /** Returned as `text` when a check blocks. */
-  blockedMessage?: string;
+  blockedMessage?: string | undefined;
   /**
    * Reads the completion text out of the function's result; default: the result itself, its
    * `text`/`content`, or the answer of an OpenAI or Anthropic client's completion (not a stream).
    */
-  outputText?: (result: T) => string;
+  outputText?: ((result: T) => string) | undefined;
   /** Checks the completion's groundedness against this context (see `Guard.output`). */
-  grounding?: OutputGrounding;
+  grounding?: OutputGrounding | undefined;
 }
 
 export interface Guard {

@@ -46,35 +46,35 @@ export interface InitOptions extends ContentOptions {
    * Collector base URL (`/v1/traces` is appended; the traces URL itself is read as its base).
    * Env `OVERSIGHT_ENDPOINT`, else the standard OTLP endpoint variables.
    */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** Project API key, sent as `Authorization: Bearer`. Env `OVERSIGHT_API_KEY`. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Env `OTEL_SERVICE_NAME`. */
-  serviceName?: string;
+  serviceName?: string | undefined;
   /** Extra resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`. */
-  resourceAttributes?: Record<string, string | number | boolean>;
+  resourceAttributes?: Record<string, string | number | boolean> | undefined;
   /** Extra headers for the OTLP exporter. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Price overrides, USD per million tokens, keyed by model id. */
-  prices?: PriceOverrides;
+  prices?: PriceOverrides | undefined;
   /** Which auto-instrumentations to enable; default all. */
-  instrumentations?: { openai?: boolean; anthropic?: boolean };
+  instrumentations?: { openai?: boolean; anthropic?: boolean } | undefined;
   /** Replaces the OTLP exporter (the batch processor still wraps it). */
-  exporter?: SpanExporter;
+  exporter?: SpanExporter | undefined;
   /** Replaces the batch processor + exporter entirely (tests use a SimpleSpanProcessor). */
-  spanProcessors?: SpanProcessor[];
+  spanProcessors?: SpanProcessor[] | undefined;
   /** Batch processor limits; env `OTEL_BSP_*` otherwise. */
   batch?: {
-    maxQueueSize?: number;
-    maxExportBatchSize?: number;
-    scheduledDelayMillis?: number;
-    exportTimeoutMillis?: number;
+    maxQueueSize?: number | undefined;
+    maxExportBatchSize?: number | undefined;
+    scheduledDelayMillis?: number | undefined;
+    exportTimeoutMillis?: number | undefined;
   };
-  sampler?: Sampler;
+  sampler?: Sampler | undefined;
   /** Do nothing at all. Env `OVERSIGHT_DISABLED` or `OTEL_SDK_DISABLED`. */
-  disabled?: boolean;
+  disabled?: boolean | undefined;
   /** Flush on `beforeExit` so short scripts lose no spans. Default true. */
-  flushOnExit?: boolean;
+  flushOnExit?: boolean | undefined;
 }
 
 export interface OversightHandle {

@@ -24,14 +24,14 @@ import { markClientPatched } from './step-context.ts';
 import { watchStreamHelper } from './stream-tap.ts';
 
 export interface OversightInstrumentationConfig extends InstrumentationConfig {
-  content?: ContentPolicy;
-  prices?: PriceTable;
+  content?: ContentPolicy | undefined;
+  prices?: PriceTable | undefined;
   /**
    * Ask for usage on streams the app did not ask usage for (`stream_options.include_usage`),
    * hiding the extra chunk from the app. Default true; turn off for OpenAI-compatible
    * servers that reject the option.
    */
-  injectStreamUsage?: boolean;
+  injectStreamUsage?: boolean | undefined;
 }
 
 export type Obj = Record<string, unknown>;

@@ -6,16 +6,16 @@ import { captureText } from './capture.ts';
 
 /** One retrieved document as recorded on the span. */
 export interface RetrievedDoc {
-  id?: string | number;
-  score?: number | null;
-  content?: string;
+  id?: string | number | undefined;
+  score?: number | null | undefined;
+  content?: string | undefined;
 }
 
 /** What goes into `gen_ai.retrieval.documents`. */
 export interface RecordedDocument {
   id: string;
   score: number | null;
-  content?: string;
+  content?: string | undefined;
 }
 
 const MAX_DOCUMENTS = 100;

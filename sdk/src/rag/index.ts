@@ -40,12 +40,12 @@ export { errorTypeOf, recordError, runStep } from './span-runner.ts';
 export interface RetrieveOptions<T = unknown> {
   query: string;
   /** The store, index or collection searched (`gen_ai.data_source.id`). */
-  dataSourceId?: string;
-  topK?: number;
+  dataSourceId?: string | undefined;
+  topK?: number | undefined;
   /** The query vector the app already computed; recorded so topic clustering needs no model. */
-  embedding?: ArrayLike<number>;
+  embedding?: ArrayLike<number> | undefined;
   /** Reads documents out of an unusual result shape. */
-  documents?: (result: Awaited<T>) => RetrievedDoc[];
+  documents?: ((result: Awaited<T>) => RetrievedDoc[]) | undefined;
 }
 
 /**
@@ -88,9 +88,9 @@ export function retrieve<T>(query: string | RetrieveOptions<T>, fn: (query: stri
 export interface EmbedOptions {
   model: string;
   /** `gen_ai.provider.name`, e.g. `openai`. */
-  provider?: string;
+  provider?: string | undefined;
   /** The text(s) embedded; only their count is recorded. */
-  input?: string | readonly string[];
+  input?: string | readonly string[] | undefined;
 }
 
 function vectorsOf(result: unknown): ArrayLike<number>[] {
@@ -168,12 +168,12 @@ export interface RerankOptions<T = unknown> {
   query: string;
   /** The candidates handed to the reranker, in any shape `retrieve` reads. */
   documents: readonly unknown[];
-  model?: string;
-  provider?: string;
-  topK?: number;
-  dataSourceId?: string;
+  model?: string | undefined;
+  provider?: string | undefined;
+  topK?: number | undefined;
+  dataSourceId?: string | undefined;
   /** Reads the reranked documents out of an unusual result shape. */
-  results?: (result: Awaited<T>) => RetrievedDoc[];
+  results?: ((result: Awaited<T>) => RetrievedDoc[]) | undefined;
 }
 
 /**
@@ -215,12 +215,12 @@ export function rerank<T>(options: RerankOptions<T>, fn: () => T): T {
 
 export interface ToolOptions {
   name: string;
-  callId?: string;
-  description?: string;
+  callId?: string | undefined;
+  description?: string | undefined;
   /** `function`, `extension` or `datastore` per the conventions. */
-  type?: string;
+  type?: string | undefined;
   /** The call's arguments; recorded as JSON when content capture is on. */
-  arguments?: unknown;
+  arguments?: unknown | undefined;
 }
 
 /** Records a tool execution: `tool({ name: 'weather', arguments: { city } }, () => getWeather(city))`. */
@@ -246,8 +246,8 @@ export function tool<T>(options: ToolOptions | string, fn: () => T): T {
 
 export interface AgentOptions {
   name: string;
-  id?: string;
-  description?: string;
+  id?: string | undefined;
+  description?: string | undefined;
 }
 
 /** Records an agent invocation (`invoke_agent {name}`); steps inside become its children. */
@@ -270,7 +270,7 @@ export function agent<T>(options: AgentOptions | string, fn: () => T): T {
 
 export interface WorkflowOptions {
   name: string;
-  id?: string;
+  id?: string | undefined;
 }
 
 /** Records a workflow run (`invoke_workflow {name}`), e.g. one RAG request end to end. */
