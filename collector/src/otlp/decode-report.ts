@@ -22,9 +22,15 @@ export interface TruncationCounts {
   clampedTimestamps: number;
 }
 
-/** 2000-01-01T00:00:00Z and 2200-01-01T00:00:00Z in ns: outside is a broken clock or a bug. */
+/**
+ * 2000-01-01T00:00:00Z and 2100-01-01T00:00:00Z in ns: outside is a broken
+ * clock or a bug. The end is what the tables hold: their TTLs count in
+ * DateTime, which ends in 2106, and a later row's expiry wraps into the past,
+ * so ClickHouse would drop it as it arrives, after the client was told it
+ * was taken (the roll-ups keep 400 days past their hour).
+ */
 export const MIN_TIME_NS = 946_684_800_000_000_000n;
-export const MAX_TIME_NS = 7_258_118_400_000_000_000n;
+export const MAX_TIME_NS = 4_102_444_800_000_000_000n;
 
 const MAX_LISTED_PROBLEMS = 5;
 
@@ -86,7 +92,7 @@ export class DecodeReport {
       this.reject(
         start === 0n
           ? 'startTimeUnixNano is missing (0)'
-          : 'startTimeUnixNano is outside 2000-01-01..2200-01-01',
+          : 'startTimeUnixNano is outside 2000-01-01..2100-01-01',
         path,
         'startTimeUnixNano',
       );
