@@ -45,6 +45,7 @@ import {
 import { EmbedderStateWriter, restoreEmbedderState } from './embedder-state.ts';
 import { GapStateWriter, restoreGapState } from './gap-state.ts';
 import {
+  AskedCounts,
   DEFAULT_GAP_THRESHOLDS,
   GapCalibrator,
   type GapThresholds,
@@ -271,10 +272,15 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   // span scored again). `peers`: the question's nearness percentile when it
   // was placed, so a re-scored trace is judged as it was the first time;
   // `gap`: the verdict the turn's answer recorded, once it has.
-  const turns = new RecentQuestions<{ topicId: string; gap?: boolean; peers: number | null }>(
-    options.rememberTurns ?? 20_000,
-  );
+  // `learns`: whether the project's distributions learn from the turn's evidence (`AskedCounts`).
+  const turns = new RecentQuestions<{
+    topicId: string;
+    gap?: boolean;
+    peers: number | null;
+    learns?: boolean;
+  }>(options.rememberTurns ?? 20_000);
   const placed = new PlacedQuestions();
+  const askedCounts = new AskedCounts();
   const resolve = (projectId: string, topicId: string) => clusterer.resolve(projectId, topicId);
   const thresholds = { ...DEFAULT_GAP_THRESHOLDS, ...options.thresholds };
   const warned = new Set<string>();
@@ -462,6 +468,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       let topicId: string | undefined;
       let peers = before?.peers ?? null;
       const question = readOf(g).text;
+      const learns = before ? before.learns !== false : askedCounts.learns(g.projectId, question);
       const joined = before ? undefined : followedTopic(g);
       if (question.trim() !== '') {
         if (before) {
@@ -508,18 +515,19 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       if (g.pair.answeredLater) {
         // A call on the way to the answer: the answer's trace says whether the knowledge base had it.
         if (!before && topicId !== undefined)
-          turns.set(g.projectId, turnKey(g), { topicId, peers }, g.traceId);
+          turns.set(g.projectId, turnKey(g), { topicId, peers, learns }, g.traceId);
         continue;
       }
 
       const recorded = before?.gap;
       const first = recorded === undefined;
+      const learn = first && learns;
       const asksAfter = readOf(g).followUp;
       const evidence =
         asksAfter && searchedNoSubject(g.retrievals) ? NO_RETRIEVAL : retrievalEvidence(g.retrievals);
       let retrieval: GapThresholds | undefined;
       if (evidence.topScore !== undefined) {
-        retrieval = calibrator(g.projectId, evidence.scale).judge(evidence.topScore, peers, first);
+        retrieval = calibrator(g.projectId, evidence.scale).judge(evidence.topScore, peers, learn);
       }
       // Context relevance is how many of the question's own key words the documents say: a
       // follow-up's own words ("free") do not name what it asks about.
@@ -528,7 +536,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         ...thresholds,
         ...retrieval,
         contextRelevancePercentile:
-          relevance === undefined ? null : relevances.percentile(g.projectId, relevance, first),
+          relevance === undefined ? null : relevances.percentile(g.projectId, relevance, learn),
       };
       const result = gapSignals(
         {
@@ -559,7 +567,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
       }
       // The score the kb-gaps eval ranks questions by: its own evidence and its topic's so far.
       if (own !== null) g.found.kbGapScore = topicInformedScore(own, gaps.meanScore(g.projectId, topicId));
-      turns.set(g.projectId, turnKey(g), { topicId, gap, peers }, g.traceId);
+      turns.set(g.projectId, turnKey(g), { topicId, gap, peers, learns }, g.traceId);
     }
     // Topics start small and merge (clusterer.ts): merging before the rows are
     // written keeps a burst of one subject under one id in llm_spans.

@@ -390,6 +390,30 @@ export class PeerNearness extends KeyedPercentiles {
 const REPEATS_REMEMBERED = 8_192;
 
 /**
+ * Copies of one question, asked word for word, that a project's
+ * distributions of retrieval scores and context relevances learn from while
+ * the question is remembered. A popular question still counts for more than
+ * a rare one, but a question asked over and over (a monitor's probe once a
+ * minute, a suggested-question button) filled the reservoir with one score:
+ * its median became that score and the deviation 0, so every question
+ * retrieved below it was flagged, and read as the weakest the project had
+ * (a probe once a minute beside 200 questions a day: 75 % of them flagged).
+ */
+export const REPEAT_LEARNS = 4;
+
+/** How often each recent question was asked, by its project and the text topics read of it (`REPEAT_LEARNS`). */
+export class AskedCounts {
+  private readonly counts = new RecentQuestions<number>(REPEATS_REMEMBERED);
+
+  /** Counts one more asking of `question`; whether the project's distributions learn from this one. */
+  learns(projectId: string, question: string): boolean {
+    const n = (this.counts.use(projectId, question) ?? 0) + 1;
+    this.counts.set(projectId, question, n);
+    return n <= REPEAT_LEARNS;
+  }
+}
+
+/**
  * Each project's context relevances (`contextRelevancePercentile`): how much
  * of a question's words its documents say depends on the app's documents
  * (one-line FAQ entries against long pages) as much as on the question, so

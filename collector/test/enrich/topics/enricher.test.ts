@@ -718,6 +718,59 @@ describe('topics enricher', () => {
     expect(familiar).toBeGreaterThan(unusual);
   });
 
+  it('learns a question asked over and over a few times only: a monitor’s probe does not move what counts as weak', async () => {
+    const enricher = await createTopicsEnricher({ store });
+    const subjects = [
+      'card',
+      'transfer',
+      'pin',
+      'statement',
+      'loan',
+      'mortgage',
+      'savings',
+      'cheque',
+      'fee',
+      'limit',
+    ];
+    const verbs = ['change', 'close', 'open', 'check', 'cancel', 'increase'];
+    const asked = (question: string, score: number) =>
+      generation('probe-repeats', {
+        question,
+        answer: 'Here is how.',
+        docs: [{ content: 'How to manage your account.', score }],
+      });
+    // The project's own traffic: 60 different questions, retrieved at 0.55 to 0.90.
+    const traffic: TraceGeneration[] = [];
+    for (let i = 0; i < 60; i++)
+      traffic.push(
+        asked(
+          `how do I ${verbs[i % 6]} my ${subjects[i % 10]} number ${i}`,
+          0.55 + (0.35 * ((i * 37) % 60)) / 60,
+        ),
+      );
+    await enricher.enrich(traffic, { rescore: false });
+    const judge = async (question: string) => {
+      const g = asked(question, 0.75);
+      await enricher.enrich([g], { rescore: false });
+      return g.found;
+    };
+    // Retrieved at 0.75, well inside the project's scores: no gap.
+    const before = await judge('how do I order a new debit card for my son');
+    expect(before.gapSignals).not.toContain('low_retrieval_score');
+    // A synthetic check asks one question once a minute, always retrieved at 0.85.
+    for (let batch = 0; batch < 5; batch++)
+      await enricher.enrich(
+        Array.from({ length: 60 }, () => asked('What are your opening hours?', 0.85)),
+        { rescore: false },
+      );
+    // Learnt 300 times, it was the median and the deviation 0: everything under 0.85 was weak.
+    // Learnt as often as a popular question (REPEAT_LEARNS), it moves the bar little.
+    const after = await judge('how do I order a new credit card for my daughter');
+    expect(after.gapSignals).not.toContain('low_retrieval_score');
+    expect(after.kbGap).toBe(false);
+    expect(after.kbGapScore).toBeLessThan(0.5);
+  });
+
   it('reads a follow-up’s retrieval against how near the question it follows came, not itself', async () => {
     const enricher = await createTopicsEnricher({ store, calibrator: { minSamples: 10 } });
     const unusual = 'declined card payment in a hotel';
