@@ -1,4 +1,5 @@
 /** The decoder's one entry point: a request body in, accepted spans and the partial-success facts out. */
+import { isUtf8 } from 'node:buffer';
 import { decodeJsonSpans } from './decode-json.ts';
 import { decodeProtobufSpans } from './decode-protobuf.ts';
 import { DecodeReport, type TruncationCounts } from './decode-report.ts';
@@ -35,6 +36,25 @@ function compressionOf(body: Uint8Array): 'gzip' | 'zstd' | 'deflate' | undefine
 }
 
 /**
+ * What a body that failed to decode looks like instead, as the header to fix:
+ * compressed without saying so, or in the other OTLP encoding than its
+ * Content-Type says. A JSON request opens with `{` (whitespace before it
+ * allowed); a protobuf one with field 1, 0x0a, and its binary ids are
+ * invalid UTF-8, which tells it apart from JSON after a newline.
+ */
+function headerHint(body: Uint8Array, format: OtlpFormat): string | undefined {
+  const coding = compressionOf(body);
+  if (coding) return `the body is ${coding}-compressed: send it with Content-Encoding: ${coding}`;
+  if (format === 'protobuf') {
+    const first = body.find((byte) => byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d);
+    if (first === 0x7b) return 'the body is JSON: send it with Content-Type: application/json';
+  } else if (body[0] === 0x0a && !isUtf8(body)) {
+    return 'the body is protobuf: send it with Content-Type: application/x-protobuf';
+  }
+  return undefined;
+}
+
+/**
  * Decodes an OTLP ExportTraceServiceRequest body (already decompressed).
  * Throws `OtlpDecodeError` when the body is not a request at all; problems
  * confined to single spans are reported in the result instead.
@@ -54,14 +74,10 @@ export function decodeTraceRequest(
       error instanceof OtlpDecodeError
         ? error.message
         : `cannot decode ${format} ExportTraceServiceRequest: ${error instanceof Error ? error.message : String(error)}`;
-    // A compressed body read as-is fails on its first bytes ("invalid wire type 7 at offset 1"),
-    // which says nothing about the header the client left out.
-    const coding = compressionOf(body);
-    throw new OtlpDecodeError(
-      coding
-        ? `${message} (the body is ${coding}-compressed: send it with Content-Encoding: ${coding})`
-        : message,
-    );
+    // Such a body fails on its first bytes ("invalid wire type 7 at offset 1"), which says
+    // nothing about the header the client got wrong.
+    const hint = headerHint(body, format);
+    throw new OtlpDecodeError(hint ? `${message} (${hint})` : message);
   }
   return {
     spans,

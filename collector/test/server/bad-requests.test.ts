@@ -189,7 +189,7 @@ describe('refused requests', () => {
     });
   });
 
-  it('a body compressed without Content-Encoding: 400 saying which header is missing, nothing stored', async () => {
+  it('a body compressed undeclared, or in the other encoding: 400 saying which header to fix, nothing stored', async () => {
     const cases = [
       ['gzip', gzipSync],
       ['zstd', zstdCompressSync],
@@ -215,6 +215,17 @@ describe('refused requests', () => {
     expect(twice.status).toBe(400);
     expect(twice.body.message).toMatch(
       /\(the body is gzip-compressed: send it with Content-Encoding: gzip\)$/,
+    );
+    // The other OTLP encoding than the Content-Type says.
+    const jsonAsProtobuf = await postTraces(url, body('json', [freshSpan()]), 'protobuf', { key: TEST_KEY });
+    expect(jsonAsProtobuf.status).toBe(400);
+    expect(jsonAsProtobuf.body.message).toMatch(
+      /\(the body is JSON: send it with Content-Type: application\/json\)$/,
+    );
+    const protobufAsJson = await postTraces(url, body('protobuf', [freshSpan()]), 'json', { key: TEST_KEY });
+    expect(protobufAsJson.status).toBe(400);
+    expect(protobufAsJson.body.message).toMatch(
+      /\(the body is protobuf: send it with Content-Type: application\/x-protobuf\)$/,
     );
     // Bad input that is not compressed keeps its plain message.
     const plain = await postTraces(url, Buffer.from('{"resourceSpans": ['), 'json', { key: TEST_KEY });
