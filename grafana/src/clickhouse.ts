@@ -392,20 +392,28 @@ const RAW_TWINS: Partial<Record<TableName, RawTwin>> = {
     ],
   },
   feedback_hourly: {
-    // Refreshed: each feedback (the newest version of its id) with the trace's answer, as the
-    // view joins them (migrations 013, 024): the newest answer, else the newest generation, from
-    // a day before the range on (the view: a day before the hour). Only the ends' feedback is
-    // read, and only the answers of its traces.
+    // Refreshed: each feedback (the newest version of its id; of a rating, the voter's newest)
+    // with the trace's answer, as the view joins them (migrations 013, 024, 027): the newest
+    // answer, else the newest generation, from a day before the range on (the view: a day before
+    // the hour). Only the traces with feedback at the ends are read; a voter's earlier thumbs
+    // from a day before, so a vote changed later than the ends counts where the view counts it.
     raw: (edges) => `(
   SELECT fb.project_id AS project_id, fb.at AS timestamp, fb.kind AS kind, fb.value AS value,
          toUInt8(a.trace_id != '') AS answered, a.service_name AS service_name, a.model AS model,
          a.topic_id AS topic_id
   FROM (
-    SELECT project_id, trace_id, argMax(kind, timestamp) AS kind, argMax(value, timestamp) AS value,
-           max(timestamp) AS at
-    FROM feedback
-    WHERE ${edges('timestamp')}
-    GROUP BY project_id, trace_id, id
+    SELECT project_id, trace_id, kind, argMax(given, given_at) AS value, max(given_at) AS at
+    FROM (
+      SELECT project_id, trace_id, id, argMax(span_id, timestamp) AS span_id,
+             argMax(user_id, timestamp) AS user_id, argMax(kind, timestamp) AS kind,
+             argMax(value, timestamp) AS given, max(timestamp) AS given_at
+      FROM feedback
+      WHERE timestamp >= $__fromTime - INTERVAL 1 DAY
+        AND trace_id IN (SELECT trace_id FROM feedback WHERE ${edges('timestamp')})
+      GROUP BY project_id, trace_id, id
+    )
+    GROUP BY project_id, trace_id, span_id, kind,
+             if(kind IN ('thumbs', 'score') AND user_id != '', user_id, id) AS voter
   ) AS fb
   LEFT JOIN (
     SELECT project_id, trace_id,

@@ -1018,6 +1018,55 @@ describe('refreshed roll-ups', () => {
     expect(await run('oversight-feedback', 'Thumbs given')).toEqual([{ thumbs: N / 6 }]);
   });
 
+  it('counts a user who changed their thumb once, by the newest, as answer_votes does', async () => {
+    // Thumbs up, then down ten minutes later: two feedback() calls, two ids, one voter. The
+    // refresh recomputes the newest hours, where both land; the range's end reads them raw.
+    const stamp = (ms: number) => `fromUnixTimestamp64Milli(toInt64(${ms}), 'UTC')`;
+    const first = END.getTime() - 50 * 60_000;
+    const second = END.getTime() - 40 * 60_000;
+    await seeded.store.command(
+      `INSERT INTO feedback (id, project_id, timestamp, trace_id, span_id, user_id, kind, value) VALUES
+       ('fb-changed-1', 'default', ${stamp(first)}, 'changed-trace', '', 'changer', 'thumbs', 1),
+       ('fb-changed-2', 'default', ${stamp(second)}, 'changed-trace', '', 'changer', 'thumbs', 0)`,
+    );
+    await refresh();
+    const seededThumbs = (from: number, to: number) =>
+      [...Array(N).keys()].filter(
+        (i) => [0, 7, 14, 21].includes(i % 24) && at(i) + 30_000 >= from && at(i) + 30_000 <= to,
+      );
+    const figures = async (from: number, to: number) => {
+      const ctx = context(new Date(from), new Date(to), { project: 'default' });
+      const [given] = await runPanel<Row>(seeded.store, sqlOf('oversight-feedback', 'Thumbs given'), ctx);
+      const [rate] = await runPanel<Row>(seeded.store, sqlOf('oversight-feedback', 'Thumbs-up rate'), ctx);
+      return [Number(given?.thumbs), Number(rate?.thumbs_up_rate)];
+    };
+    const expected = (from: number, to: number, changer: number) => {
+      const thumbs = seededThumbs(from, to);
+      const ups = thumbs.filter((i) => Math.floor(i / 6) % 4 !== 0).length;
+      return [thumbs.length + changer, ups / (thumbs.length + changer)];
+    };
+    try {
+      // Whole hours, from the roll-up: one thumb, down.
+      const [given, rate] = await figures(START.getTime(), END.getTime());
+      const [wantGiven, wantRate] = expected(START.getTime(), END.getTime(), 1);
+      expect(given).toBe(wantGiven);
+      expect(rate).toBeCloseTo(wantRate as number, 12);
+      // A range ending between the two thumbs: the vote stands where its newest thumb was given.
+      const early = [END.getTime() - 150 * 60_000, END.getTime() - 45 * 60_000] as const;
+      expect((await figures(...early))[0]).toBe(expected(...early, 0)[0]);
+      // A range ending after both, inside the hour: read raw, still one thumb, down.
+      const late = [END.getTime() - 150 * 60_000, END.getTime() - 35 * 60_000] as const;
+      const [lateGiven, lateRate] = await figures(...late);
+      const [lateWant, lateWantRate] = expected(...late, 1);
+      expect(lateGiven).toBe(lateWant);
+      expect(lateRate).toBeCloseTo(lateWantRate as number, 12);
+    } finally {
+      await seeded.store.command("DELETE FROM feedback WHERE trace_id = 'changed-trace'");
+      await refresh();
+    }
+    expect(await run('oversight-feedback', 'Thumbs given')).toEqual([{ thumbs: N / 6 }]);
+  });
+
   it('flags the same labels as the dashboards', () => {
     const ddl = readFileSync(
       join(GRAFANA_DIR, '../collector/src/store/ddl/013_refreshed_rollups.sql'),

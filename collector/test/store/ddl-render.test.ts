@@ -34,6 +34,7 @@ describe('DDL templates', () => {
       '24_answer_step',
       '25_rollup_dedup',
       '26_judged',
+      '27_feedback_votes',
     ]);
     expect(migrations.every((m) => /^[0-9a-f]{64}$/.test(m.checksum))).toBe(true);
   });

@@ -31,7 +31,7 @@ describe.each(storeBackends())('store on $name', (backend) => {
       `SELECT version, count() AS n FROM ${SCHEMA_MIGRATIONS} GROUP BY version ORDER BY version`,
     );
     expect(ledger.map((row) => row.version)).toEqual([
-      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
     ]);
     expect(ledger.every((row) => row.n === 1)).toBe(true);
     const tables = await store.query<{ name: string }>(
