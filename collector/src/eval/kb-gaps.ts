@@ -20,6 +20,7 @@ import { contextRelevance, seededRandom } from '@oversight/scorers';
 import { type HashedEmbedder, UseEmbedder } from '@oversight/scorers/embed';
 import { BUILTIN_DIMENSION, DEFAULT_BUILTIN_EMBEDDER, TopicClusterer } from '../enrich/topics/clusterer.ts';
 import {
+  AskedCounts,
   GapCalibrator,
   GapTracker,
   gapSignals,
@@ -233,6 +234,8 @@ export function evaluateKbGaps(
   const calibrator = new GapCalibrator();
   const nearness = new PeerNearness();
   const relevances = new RelevanceCalibrator();
+  // A question asked word for word teaches the distributions a bounded number of times, as in the collector.
+  const asked = new AskedCounts();
   const scores: number[] = [];
   const relevanceScores: number[] = [];
   const bothScores: number[] = [];
@@ -270,13 +273,17 @@ export function evaluateKbGaps(
       assigned.question,
       r.followed?.after,
     );
-    const thresholds = calibrator.judge(topScore, peers);
+    const learns = asked.learns(projectId, assigned.question);
+    const thresholds = calibrator.judge(topScore, peers, learns);
     const relevance = contextRelevance(
       r.text,
       top.map(([, i]) => docs[i] as string),
     ).score;
     const result = gapSignals({ documents: top.length, topScore }, thresholds);
-    const judged = { ...thresholds, contextRelevancePercentile: relevances.percentile(projectId, relevance) };
+    const judged = {
+      ...thresholds,
+      contextRelevancePercentile: relevances.percentile(projectId, relevance, learns),
+    };
     const both = gapSignals({ documents: top.length, topScore, contextRelevance: relevance }, judged);
     const ownBoth = ownGapScore(both, topScore, judged) ?? 0;
     relevanceScores.push(1 - relevance);
