@@ -250,6 +250,15 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       ]);
       if (!answered)
         return { ready: true, reason: 'ClickHouse does not answer; spans wait in the write-ahead log' };
+      // ClickHouse answers but refuses the inserts (its disk full, a grant revoked): plain
+      // "ready" would hide that nothing is being written.
+      if (!health.storeHealthy) {
+        const why = (health.lastError ?? 'unknown error').split('\n', 1)[0];
+        return {
+          ready: true,
+          reason: `writing to ClickHouse fails, spans wait in the write-ahead log: ${why}`,
+        };
+      }
       return { ready: true };
     },
     sql: { token: sqlToken, run: (query, format) => store.queryText(query, format, { readonly: true }) },

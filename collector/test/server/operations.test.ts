@@ -195,6 +195,37 @@ describe('probes and metrics', () => {
     );
   });
 
+  it('/readyz says it is degraded while ClickHouse answers but refuses the writes, and clears once they pass', async () => {
+    // As a full ClickHouse disk or a revoked INSERT grant does: the ping still answers, every insert fails.
+    const db = collector.store.database;
+    await collector.store.command(`RENAME TABLE ${db}.otel_traces TO ${db}.otel_traces_away`);
+    try {
+      const sent = freshSpan();
+      // A key the rate-limit test above left with room in its bucket.
+      expect((await postTraces(url, body('protobuf', [sent]), 'protobuf', { key: OTHER_KEY })).status).toBe(
+        200,
+      );
+      const degraded = await waitFor(
+        async () => {
+          const text = await (await fetch(`${url}/readyz`)).text();
+          return text.startsWith('ready (degraded') ? text : null;
+        },
+        15_000,
+        '/readyz to say the writes fail',
+      );
+      expect(degraded).toMatch(
+        /^ready \(degraded: writing to ClickHouse fails, spans wait in the write-ahead log: .*otel_traces/,
+      );
+    } finally {
+      await collector.store.command(`RENAME TABLE ${db}.otel_traces_away TO ${db}.otel_traces`);
+    }
+    await waitFor(
+      async () => (await (await fetch(`${url}/readyz`)).text()) === 'ready',
+      30_000,
+      '/readyz to be plain ready once the writes pass',
+    );
+  });
+
   it('/readyz stays 200 but says it is degraded once the store stops answering; /healthz stays up', async () => {
     // Last test of the file: the store goes away under the running server. The log takes the
     // load, so the replica stays in rotation.
