@@ -92,30 +92,32 @@ export function labelRoot(w: string): string {
  * project whose traffic is mostly English these words are rare, so they
  * ranked as a Spanish or German topic's most distinguishing terms ("mi",
  * "ich, habe", "怎么", "した") and grew its phrases ("wie kann ich habe").
- * Words that are also English content words ("die", "come", "son", "hat",
- * "war", "man", "fast") are left out.
+ * Words that are also English content words are left out ("die", "come",
+ * "son", "hat", "war", "man", "fast", "sim", "plus", "ai", "con", "era",
+ * "bin", "den", "dove", "ton", "pour", "favor", "hay", "sin", "eu"): a SIM
+ * card, a Plus plan or an AI feature is an English topic's subject.
  */
 const FOREIGN_FUNCTION_WORDS = new Set(
   // Spanish
   (
-    'el la los las un una unos unas lo de del al en con por para sin sobre y o pero que qué como cómo cuando cuándo ' +
+    'el la los las un una unos unas lo de del al en por para sobre y o pero que qué como cómo cuando cuándo ' +
     'donde dónde cual cuál quien quién porque mi mis tu tus su sus yo me te se nos le les mí ti ella ellos este esta ' +
-    'esto ese esa eso estos estas es son está están estoy soy fue era ser estar he has ha han hay puedo puede pueden ' +
-    'quiero quisiera necesito tengo tiene muy más ya también hola gracias favor ' +
+    'esto ese esa eso estos estas es está están estoy soy fue ser estar he has ha han puedo puede pueden ' +
+    'quiero quisiera necesito tengo tiene muy más ya también hola gracias ' +
     // Portuguese
-    'os as um uma do da dos das no na nos nas em pelo pela meu minha meus minhas seu sua você eu ele não sim ' +
+    'os as um uma do da dos das no na nos nas em pelo pela meu minha meus minhas seu sua você ele não ' +
     'é são estou posso pode quero preciso tenho obrigado obrigada olá ' +
     // French
-    'le les une des du au aux et ou mais je tu il elle nous vous ils elles mon ma mes ton ta tes sa ses notre votre ' +
-    'ce cette ces est sont suis ai avez avons peux peut puis veux voudrais dois comment pourquoi quand où quoi qui ' +
-    'pour dans avec sans sur pas ne plus très bonjour merci ' +
+    'le les une des du au aux et ou mais je tu il elle nous vous ils elles mon ma mes ta tes sa ses notre votre ' +
+    'ce cette ces est sont suis avez avons peux peut puis veux voudrais dois comment pourquoi quand où quoi qui ' +
+    'dans avec sans sur pas ne très bonjour merci ' +
     // German
-    'der das den dem des ein eine einen einem einer und oder aber ich du er sie es wir ihr mein meine meinen meinem ' +
-    'meiner dein deine sein seine unser ist sind bin habe haben hast kann können möchte will muss wie warum wann wo ' +
+    'der das dem des ein eine einen einem einer und oder aber ich du er sie es wir ihr mein meine meinen meinem ' +
+    'meiner dein deine sein seine unser ist sind habe haben hast kann können möchte will muss wie warum wann wo ' +
     'welche welcher welches nicht kein keine mit für auf von zu im ins vom zum zur bei nach noch schon auch sehr hallo ' +
     'danke bitte ' +
     // Italian
-    'il lo gli una di della delle degli dei nel nella con per tra fra che chi cosa perché quando dove mio mia miei ' +
+    'il lo gli una di della delle degli dei nel nella per tra fra che chi cosa perché quando mio mia miei ' +
     'mie tuo tua suo sua io lui lei noi voi loro sono posso può voglio vorrei devo ho hai ha non più molto ciao grazie ' +
     // Chinese
     '我 我的 你 你的 您 他 她 它 我们 你们 的 了 吗 呢 吧 啊 是 在 有 和 与 也 都 就 还 很 这 那 这个 那个 什么 为什么 怎么 ' +

@@ -307,6 +307,28 @@ describe('topic labels', () => {
     expect(topicLabel(stored, 3, project, 3)).toEqual(['contraseña', 'olvidé']);
   });
 
+  it("keeps English content words that are another language's function words in an English topic's label", () => {
+    const others = [
+      'how do I get a refund',
+      'when will my refund arrive',
+      'I forgot my password',
+      'where is my parcel',
+      'cancel my subscription',
+    ];
+    const label = (topic: string[]) => {
+      const { project, counts } = counted(topic, [...others, ...others]);
+      return topicLabel(counts, topic.length, project, 3).join(' ').split(' ');
+    };
+    // "sim" is Portuguese for yes, "plus" and "ai" French, "bin" and "den" German, "con" Spanish.
+    expect(label(['my sim card is blocked', 'new sim card please', 'sim card not working'])).toContain('sim');
+    expect(label(['upgrade to the plus plan', 'what does plus include', 'cancel my plus plan'])).toContain(
+      'plus',
+    );
+    expect(
+      label(['turn off the ai assistant', 'is the ai feature free', 'the ai gives wrong answers']),
+    ).toContain('ai');
+  });
+
   it('reads a vocabulary back from its state: every label the same, terms said once left out of the row', () => {
     const topic = ['google pay is not working', 'can i use google pay abroad', 'google pay rejected my card'];
     const others = ['card declined abroad', 'card payment declined', 'my card was declined'];
