@@ -117,7 +117,8 @@ export function initFromAuto(): OversightHandle {
   return initialize({}, false);
 }
 
-function initialize(options: InitOptions, adoptLoaded: boolean): OversightHandle {
+function initialize(given: InitOptions, adoptLoaded: boolean): OversightHandle {
+  const options = optionsObject(given);
   if (current) {
     ignoredAgain(options);
     return current;
@@ -147,6 +148,22 @@ function ignoredAgain(options: InitOptions): void {
   } catch {
     // Options that cannot even be listed: nothing to say about them.
   }
+}
+
+/**
+ * `init('http://collector:4318')` or `init(null)` in a JavaScript app: said
+ * once, and set up from the environment as `init()` would be, rather than
+ * read character by character or failed on.
+ */
+function optionsObject(given: unknown): InitOptions {
+  if (given === undefined) return {};
+  if (typeof given === 'object' && given !== null && !Array.isArray(given)) return given as InitOptions;
+  const what = given === null ? 'null' : Array.isArray(given) ? 'an array' : `a ${typeof given}`;
+  diagnoseOnce(
+    'init-unknown',
+    `init() takes an options object ({ endpoint, apiKey, serviceName }), not ${what}; set up from the environment`,
+  );
+  return {};
 }
 
 /** Every option init() reads: TypeScript keeps the list whole. */

@@ -150,6 +150,23 @@ describe('init', () => {
     ]);
   });
 
+  it('sets up from the environment, saying so once, when given no options object', async () => {
+    for (const given of ['http://127.0.0.1:4318', null]) {
+      const lines = stderrLines();
+      let handle: ReturnType<typeof init> | undefined;
+      try {
+        handle = init(given as never);
+        expect(handle.registered).toBe(true);
+      } finally {
+        vi.restoreAllMocks();
+        await handle?.shutdown();
+      }
+      expect(lines).toEqual([
+        `[oversight] init() takes an options object ({ endpoint, apiKey, serviceName }), not ${given === null ? 'null' : 'a string'}; set up from the environment\n`,
+      ]);
+    }
+  });
+
   it('says once that a second init() ignores its options', async () => {
     const exporter = new InMemorySpanExporter();
     const handle = init({ spanProcessors: [new SimpleSpanProcessor({ exporter })], flushOnExit: false });
