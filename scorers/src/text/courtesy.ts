@@ -219,16 +219,26 @@ export function isOnlyCourtesy(text: string): boolean {
 }
 
 /**
+ * Passes of `trimOnce` a message may take. Each reads the whole text and cuts a clause or
+ * a greeting word at each end, so a run of thousands ("hi hi hi …", "sorry, sorry, …")
+ * took minutes on a 100 KB question; a real message needs a handful.
+ */
+const MAX_PASSES = 16;
+
+/**
  * The message without its courtesy edges, trimmed of white space; the
- * message itself when that would leave no word. Idempotent.
+ * message itself when that would leave no word, or when its edges hold more
+ * courtesy than `MAX_PASSES` cut (no message reads that way; keeping it whole
+ * keeps this idempotent). Idempotent.
  */
 export function trimCourtesy(text: string): string {
   if (!mayHaveCourtesy(text)) return text;
   let t = text;
-  for (;;) {
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
     const next = trimOnce(t);
     if (next === t) return t;
     if (wordsOf(next).length === 0) return text;
     t = next;
   }
+  return text;
 }

@@ -1,6 +1,23 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { questionText } from '../../src/embed/types.ts';
 import { trimCourtesy } from '../../src/text/courtesy.ts';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** Regex matches tried while `run` runs: every pass over a text runs its word and boundary patterns. */
+function regexExecs(run: () => void): number {
+  let calls = 0;
+  const exec = RegExp.prototype.exec;
+  vi.spyOn(RegExp.prototype, 'exec').mockImplementation(function (this: RegExp, s: string) {
+    calls++;
+    return exec.call(this, s);
+  });
+  run();
+  vi.restoreAllMocks();
+  return calls;
+}
 
 describe('trimCourtesy', () => {
   it.each([
@@ -57,5 +74,21 @@ describe('trimCourtesy', () => {
     const long = `hi, ${'word '.repeat(1_000)}`;
     expect(questionText(long).startsWith('word word')).toBe(true);
     expect(questionText(long).length).toBeLessThan(2_000);
+  });
+
+  it('reads a run of courtesy at an edge in a bounded number of passes', () => {
+    // One pass cuts one "hi" and rereads the whole text: 1,000 of them took 1,000 passes, and a
+    // 100 KB run of "sorry, " in a question held answer relevance for 20 seconds.
+    const words = 1_003;
+    const long = `${'hi '.repeat(1_000)}what is x`;
+    let out = '';
+    const execs = regexExecs(() => {
+      out = trimCourtesy(long);
+    });
+    expect(execs).toBeLessThan(100 * words);
+    // So much courtesy reads as no question: kept whole, so reading it again changes nothing.
+    expect(out).toBe(long);
+    expect(trimCourtesy(`${'hi '.repeat(10)}what is x`)).toBe('what is x');
+    expect(trimCourtesy(`${'sorry, '.repeat(5)}what is x? ${'thanks! '.repeat(5)}`)).toBe('what is x?');
   });
 });
