@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { detectAddresses } from '../src/pii/addresses.ts';
 import { detectPii, type PiiFinding } from '../src/pii/index.ts';
 import { detectSecrets } from '../src/pii/secrets.ts';
+import { inWorker, stopWorkers } from './helpers/in-worker.ts';
 
 /**
  * Characters that `indexOf` and `lastIndexOf` on strings walk over while `run` runs: the
@@ -28,8 +29,9 @@ function charactersSearched(run: () => void): number {
   return walked;
 }
 
-afterEach(() => {
+afterEach(async () => {
   vi.restoreAllMocks();
+  await stopWorkers();
 });
 
 const header = '-----BEGIN RSA PRIVATE KEY-----\n';
@@ -83,5 +85,18 @@ describe('PII detection on long text', () => {
   it('takes no footer of another kind or one too close to the header', () => {
     const text = `${header}short\n-----END RSA PRIVATE KEY-----\n${header}MIIEpAIBAAKCAQEA7b3m9xqZ4t1Lw8\n-----END CERTIFICATE-----`;
     expect(detectPii(text).filter((f) => f.validator === 'private_key_block')).toEqual([]);
+  });
+
+  it('reads a run of "eyJ" with no token in it once, not once per "eyJ"', async () => {
+    // Tried from each "eyJ", the token pattern read on to the end of the run: 100 KB took 5 s,
+    // this 400 KB well over the test timeout. Run apart, so a timeout can end it.
+    const text = `${'eyJ-'.repeat(100_000)} and a token`;
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6y';
+    const found = await inWorker<PiiFinding[]>(
+      new URL('../src/pii/index.ts', import.meta.url),
+      'detectPii',
+      `${text} ${jwt}`,
+    );
+    expect(found.map((f) => [f.start, f.validator])).toEqual([[text.length + 1, 'jwt_header']]);
   });
 });

@@ -182,7 +182,29 @@ function privateKeyBlocks(text: string, out: PiiFinding[]): void {
   }
 }
 
-const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g;
+const JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/y;
+/** Where a token may start: the first "eyJ" after a word boundary in a run of base64url characters. */
+const JWT_START = /\beyJ[A-Za-z0-9_-]*/g;
+
+/**
+ * Tokens, as `\beyJ…` over the whole text would find them. A token's first segment runs to the
+ * end of its run of base64url characters from any "eyJ" in the run alike, so if the first start
+ * fails every later one in the run does too: only the first is tried. Tried from each, a long
+ * run with no dot after it was rescanned once per "eyJ" ("eyJ-eyJ-…": 5 s on 100 KB).
+ */
+function jwtMatches(text: string): RegExpExecArray[] {
+  const found: RegExpExecArray[] = [];
+  JWT_START.lastIndex = 0;
+  for (let s = JWT_START.exec(text); s !== null; s = JWT_START.exec(text)) {
+    JWT.lastIndex = s.index;
+    const m = JWT.exec(text);
+    if (m === null) continue;
+    found.push(m);
+    JWT_START.lastIndex = JWT.lastIndex;
+  }
+  JWT_START.lastIndex = 0;
+  return found;
+}
 
 // Documentation stand-ins: "sk-...your-key...", "<API_KEY>", "xxxxxxxx", "${TOKEN}", "changeme".
 const PLACEHOLDER =
@@ -236,7 +258,7 @@ export const detectSecrets: Detector = (text, out) => {
   }
   if (text.includes('-----BEGIN ')) privateKeyBlocks(text, out);
   if (!text.includes('eyJ')) return;
-  for (const m of allMatches(JWT, text)) {
+  for (const m of jwtMatches(text)) {
     const [headerPart = '', payloadPart = ''] = m[0].split('.');
     const header = base64UrlJson(headerPart);
     if (!header || typeof header !== 'object' || !('alg' in header)) continue;
