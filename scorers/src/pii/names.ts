@@ -581,12 +581,20 @@ export const detectPersons: Detector = (text, out) => {
     // A capitalised ASCII word whose lower-cased initial starts no known name needs no lower-cased copy.
     const initials = new Set<number>();
     for (const k of known) initials.add(k.charCodeAt(0));
+    // A word lies inside a confident finding when one starting at or before it reaches its end:
+    // swept in text order, as searching every finding for each word was quadratic in a text of
+    // names. The findings this loop adds are words, so none of them holds a later word.
+    const confident = found.filter((f) => f.confidence >= 0.7).sort((a, b) => a.start - b.start);
+    let next = 0;
+    let reach = -1;
     for (const w of words) {
       if (!w.cap) continue;
       const c0 = text.charCodeAt(w.start);
       if (c0 < 128 && !initials.has(c0 | 32)) continue;
       if (!known.has(w.norm)) continue;
-      if (found.some((f) => f.start <= w.start && w.end <= f.end && f.confidence >= 0.7)) continue;
+      while (next < confident.length && (confident[next] as PiiFinding).start <= w.start)
+        reach = Math.max(reach, (confident[next++] as PiiFinding).end);
+      if (reach >= w.end) continue;
       found.push({ type: 'PERSON', start: w.start, end: w.end, text: w.text, confidence: 0.75 });
     }
   }
