@@ -382,4 +382,23 @@ describe('email search near each @', () => {
     const domain = `${'sub.'.repeat(70)}example.com`;
     expect(types(`mail me at ab@${domain} please`, 0)).toEqual([`EMAIL_ADDRESS:ab@${domain}`]);
   });
+
+  it('finds an address that starts near where the search for the one before stopped', () => {
+    // Windows of 256 characters after each @, each starting where the one before ended, began
+    // inside this address's local part when it stood about 240 characters on, and lost it.
+    const second = 'john.smith@company.com';
+    for (let gap = 200; gap < 300; gap++) {
+      const text = `Mail a@b.io or ${'x'.repeat(gap)} ${second} thanks`;
+      const emails = types(text, 0).filter((t) => t.startsWith('EMAIL'));
+      expect([gap, emails]).toEqual([gap, ['EMAIL_ADDRESS:a@b.io', `EMAIL_ADDRESS:${second}`]]);
+    }
+  });
+
+  it('ends a domain where a whole-text search does, past the first 256 characters', () => {
+    // Cut by a window's end inside its last label ("…s.co.u"), it matched as the shorter "…s.co".
+    for (let labels = 120; labels < 130; labels++) {
+      const domain = `${'s.'.repeat(labels)}co.uk`;
+      expect(types(`write ab@${domain} now`, 0)).toEqual([`EMAIL_ADDRESS:ab@${domain}`]);
+    }
+  });
 });

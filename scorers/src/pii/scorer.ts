@@ -8,8 +8,10 @@ import type { PiiFinding } from './types.ts';
  * scores only within one version: raise it whenever what the detectors find changes.
  * 1.1.0 (2026-12-06): phone numbers read apart from date-time stamps, epoch times and
  * clock digits; national formats, extensions and JSON phone keys found; a card after a date.
+ * 1.1.1: an email address about 240 characters after another one, or with a domain of
+ * over 250 characters, found whole.
  */
-export const PII_SCORER_VERSION = 'pii-1.1.0';
+export const PII_SCORER_VERSION = 'pii-1.1.1';
 export const PII_THRESHOLD = 0.5;
 
 function evidence(f: PiiFinding): Evidence {

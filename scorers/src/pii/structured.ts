@@ -32,42 +32,44 @@ function asciiSeparators(raw: string): string {
 // All patterns are compiled once; `allMatches` resets their lastIndex. Detectors of numbers skip digit-free text.
 
 const EMAIL =
-  /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g;
+  /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/y;
 const PLACEHOLDER_EMAIL_DOMAIN =
   /@(?:example\.(?:com|org|net)|test\.com|domain\.com|email\.com|yourdomain\.\w+)$/i;
 
-const LOCAL_CHAR = /[\w.%+-]/;
-/** Room before an `@` for the longest local part plus the character the lookbehind reads. */
+/** Longest local part the pattern takes, plus the character its lookbehind reads. */
 const BEFORE_AT = 65;
-const AFTER_AT = 256;
-
-/**
- * Email matches, found near each `@` only: the pattern starts at any letter, so
- * over a whole text it is tried at every word. A match cut by the end of its
- * window is redone over the whole text, so the answer is the same.
- */
-function emailMatches(text: string): { index: number; value: string }[] {
-  const found: { index: number; value: string }[] = [];
-  let covered = 0;
-  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
-    const from = Math.max(covered, at - BEFORE_AT);
-    const to = Math.min(text.length, at + AFTER_AT);
-    if (from >= to) continue;
-    const window = text.slice(from, to);
-    for (const m of allMatches(EMAIL, window)) {
-      if (m.index === 0 && from > 0 && LOCAL_CHAR.test(text[from - 1] as string)) continue;
-      if (m.index + m[0].length === window.length && to < text.length) {
-        return allMatches(EMAIL, text).map((w) => ({ index: w.index, value: w[0] }));
-      }
-      found.push({ index: from + m.index, value: m[0] });
-    }
-    covered = to;
-  }
-  return found;
-}
 
 function isAsciiAlnum(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** [A-Za-z0-9._%+-]: a character of a local part, and what the pattern's lookbehind refuses before one. */
+function isLocalChar(c: number): boolean {
+  return isAsciiAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+}
+
+/**
+ * Email matches, as the pattern run over the whole text finds them, tried only where one can
+ * start. An address holds one `@`, and its local part is the whole run of local-part characters
+ * before it (the lookbehind refuses any later start), so each `@` has one place to try, unless
+ * the match before it reaches past that place. Run over the text the pattern starts at every
+ * letter; cut into windows around each `@` it missed an address whose window began where the
+ * one before ended, inside its local part.
+ */
+function emailMatches(text: string): { index: number; value: string }[] {
+  const found: { index: number; value: string }[] = [];
+  let matchedTo = 0;
+  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
+    let start = at;
+    while (start > 0 && at - start < BEFORE_AT && isLocalChar(text.charCodeAt(start - 1))) start--;
+    if (start === at || start < matchedTo) continue;
+    EMAIL.lastIndex = start;
+    const m = EMAIL.exec(text);
+    if (m === null) continue;
+    found.push({ index: start, value: m[0] });
+    matchedTo = start + m[0].length;
+  }
+  return found;
 }
 
 /**
@@ -76,16 +78,7 @@ function isAsciiAlnum(c: number): boolean {
  */
 function mayHoldEmail(text: string): boolean {
   for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
-    const before = at > 0 ? text.charCodeAt(at - 1) : 0;
-    // [A-Za-z0-9._%+-]
-    const local =
-      isAsciiAlnum(before) ||
-      before === 46 ||
-      before === 95 ||
-      before === 37 ||
-      before === 43 ||
-      before === 45;
-    if (local && isAsciiAlnum(text.charCodeAt(at + 1))) return true;
+    if (at > 0 && isLocalChar(text.charCodeAt(at - 1)) && isAsciiAlnum(text.charCodeAt(at + 1))) return true;
   }
   return false;
 }
