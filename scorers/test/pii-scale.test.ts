@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { detectAddresses } from '../src/pii/addresses.ts';
-import { detectPii, type PiiFinding } from '../src/pii/index.ts';
+import { detectPii, type PiiFinding, resolveOverlaps } from '../src/pii/index.ts';
 import { detectPersons } from '../src/pii/names.ts';
 import { detectSecrets } from '../src/pii/secrets.ts';
 import { inWorker, stopWorkers } from './helpers/in-worker.ts';
@@ -122,5 +122,39 @@ describe('PII detection on long text', () => {
     expect(tested).toBeLessThan(20 * 40_000);
     expect(out).toHaveLength(20_000);
     expect(out.every((f) => f.text === 'Anna Smith' && f.confidence >= 0.7)).toBe(true);
+  });
+
+  it('settles overlaps among thousands of findings without testing each against every kept one', () => {
+    // A log of 5,000 addresses, each tested against all kept before it: 12.5M tests.
+    const ips: PiiFinding[] = Array.from({ length: 5_000 }, (_, i) => ({
+      type: 'IP_ADDRESS',
+      start: i * 9,
+      end: i * 9 + 8,
+      text: '10.0.0.1',
+      confidence: i % 2 === 0 ? 0.85 : 0.95,
+    }));
+    // One phone number across two of them, less certain: it loses to both.
+    const phone: PiiFinding = {
+      type: 'PHONE_NUMBER',
+      start: 13,
+      end: 22,
+      text: '1 10.0.0.',
+      confidence: 0.35,
+    };
+    let tested = 0;
+    const every = Array.prototype.every;
+    vi.spyOn(Array.prototype, 'every').mockImplementation(function <T>(
+      this: T[],
+      predicate: (value: T, index: number, array: T[]) => unknown,
+    ) {
+      return every.call(this, (value: T, index: number, array: T[]) => {
+        tested++;
+        return predicate(value, index, array);
+      });
+    });
+    const kept = resolveOverlaps([phone, ...ips]);
+    vi.restoreAllMocks();
+    expect(tested).toBeLessThan(10 * 5_000);
+    expect(kept).toEqual(ips);
   });
 });
