@@ -463,6 +463,37 @@ describe('OversightCallbackHandler', () => {
     expect(spans().map((s) => s.instrumentationScope.name)).toEqual(['@oversight/sdk']);
   });
 
+  it("nests the client's chat span under the chain that called the model, with no span around the chain", async () => {
+    const openai = new OpenAIInstrumentation();
+    openai.patchModule(await import('openai'));
+    try {
+      const check = (label: string) => {
+        const chain = spans().find(
+          (s) => s.name === 'invoke_workflow RunnableSequence' && !s.parentSpanContext,
+        );
+        const chat = spans().find((s) => s.name === 'chat gpt-4o-mini');
+        const retrieval = spans().find((s) => s.attributes['gen_ai.operation.name'] === 'retrieval');
+        expect(chat?.instrumentationScope.name, label).toBe('@oversight/instrumentation-openai');
+        // One trace: the collector pairs the answer with the retrieval of the same trace.
+        expect(chat?.spanContext().traceId, label).toBe(chain?.spanContext().traceId);
+        expect(retrieval?.spanContext().traceId, label).toBe(chain?.spanContext().traceId);
+        expect(ancestors(chat as ReadableSpan), label).toContain(chain);
+      };
+      await ragChain().invoke('How do I reset my password?', { callbacks: [new OversightCallbackHandler()] });
+      check('invoke');
+      exporter.reset();
+      const chunks: string[] = [];
+      for await (const chunk of await ragChain().stream('How do I reset my password?', {
+        callbacks: [new OversightCallbackHandler()],
+      }))
+        chunks.push(chunk);
+      expect(chunks.join('')).toMatch(/Reset your password/);
+      check('stream');
+    } finally {
+      openai.disable();
+    }
+  });
+
   it('instruments every run once instrumentLangChain() is called', async () => {
     expect(instrumentLangChain()).toBe(true);
     try {

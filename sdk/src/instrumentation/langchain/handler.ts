@@ -22,6 +22,7 @@ import { reportInternal } from '../../safe.ts';
 import { getDefaultTelemetry, toJson } from '../llm-span.ts';
 import { CLIENT_INSTRUMENTATION, clientPatched } from '../step-context.ts';
 import { contentText, type GenAiMessage, generationMessage, toGenAiMessage } from './messages.ts';
+import { patchModelContexts, type RunContexts } from './model-context.ts';
 
 const TRACER_NAME = '@oversight/sdk';
 /**
@@ -110,7 +111,7 @@ function providerOf(serialized: unknown, metadata: Loose | undefined): string {
   return C.providerFromClassName(className(serialized) ?? '') ?? 'langchain';
 }
 
-export class OversightCallbackHandler extends BaseCallbackHandler {
+export class OversightCallbackHandler extends BaseCallbackHandler implements RunContexts {
   name = 'oversight';
   readonly #runs = new Map<string, Run>();
   readonly #rootChainsOnly: boolean;
@@ -121,11 +122,18 @@ export class OversightCallbackHandler extends BaseCallbackHandler {
     // start times true even when LangChain would otherwise queue callbacks.
     this.awaitHandlers = true;
     this.#rootChainsOnly = options.rootChainsOnly ?? false;
+    // Models then run in their caller's context, so a client span nests under the chain.
+    patchModelContexts((handler) => (handler instanceof OversightCallbackHandler ? handler : undefined));
   }
 
   /** Runs currently open; a test hook and a leak check. */
   get openRuns(): number {
     return this.#runs.size;
+  }
+
+  /** The context an open run's children start in (its span's, or its parent's when it has none). */
+  contextOf(runId: string): Context | undefined {
+    return this.#runs.get(runId)?.ctx;
   }
 
   #parentContext(parentRunId: string | undefined): Context {
