@@ -13,7 +13,7 @@ import { StringOutputParser } from '@langchain/core/output_parsers';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { RunnablePassthrough, RunnableSequence } from '@langchain/core/runnables';
 import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
-import { getOversight, init, withContext, workflow } from '@oversight/sdk';
+import { getOversight, init, withContext } from '@oversight/sdk';
 import { instrumentLangChain } from '@oversight/sdk/langchain';
 import { InMemoryStore } from './vector-store.ts';
 
@@ -58,11 +58,7 @@ const chain = RunnableSequence.from([
 try {
   await withContext({ sessionId: 'langchain-session', userId: 'user-lc' }, async () => {
     for (const question of ['How do I reset my password?', 'When are invoices sent?']) {
-      // One trace per question: LangChain's callbacks cannot make the chain's span active
-      // around ChatOpenAI's own client call, whose span (init() traces openai) would
-      // otherwise start a trace of its own, apart from the retrieval it answers from.
-      const answer = await workflow('help-answer', () => chain.invoke(question));
-      console.log(`Q: ${question}\nA: ${answer}`);
+      console.log(`Q: ${question}\nA: ${await chain.invoke(question)}`);
     }
   });
 } finally {
