@@ -14,7 +14,8 @@ export const priceOverridesSchema = z.record(z.string().min(1), modelPriceSchema
 export type PriceOverrides = z.infer<typeof priceOverridesSchema>;
 
 export const initOptionsSchema = z.object({
-  endpoint: z.string().url().optional(),
+  // http(s) only: "localhost:4318" is a valid URL of scheme "localhost:", and failed on export instead.
+  endpoint: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   apiKey: z.string().optional(),
   serviceName: z.string().min(1).optional(),
   prices: priceOverridesSchema.optional(),

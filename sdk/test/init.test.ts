@@ -121,9 +121,25 @@ describe('init', () => {
       vi.restoreAllMocks();
     }
     expect(lines).toEqual([
-      '[oversight] init failed (ZodError: endpoint: Invalid URL; prices.my-model.input: Too small: expected number to be >=0); tracing is off\n',
+      '[oversight] init failed (ZodError: endpoint: expected an http:// or https:// URL; prices.my-model.input: Too small: expected number to be >=0); tracing is off\n',
       '[oversight] oversightInstrumentations() failed (ZodError: my-model.output: Too small: expected number to be >=0); LLM calls are not traced\n',
     ]);
+  });
+
+  it('refuses an endpoint without its scheme, which would fail only on export', async () => {
+    const lines = stderrLines();
+    try {
+      for (const endpoint of ['localhost:4318', 'collector.internal:4318', 'ftp://127.0.0.1:4318']) {
+        const handle = init({ endpoint, flushOnExit: false });
+        expect(handle.registered, endpoint).toBe(false);
+        await handle.shutdown();
+      }
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(lines[0]).toBe(
+      '[oversight] init failed (ZodError: endpoint: expected an http:// or https:// URL); tracing is off\n',
+    );
   });
 
   it('names misspelt options in one line, with the option meant, and applies the rest', async () => {
