@@ -7,9 +7,9 @@ import { type ConfigInput, resolveConfig, TOPICS_EMBEDDERS } from './config.ts';
  * evaluate or train the scorers. Every setting is a flag and an
  * `OVERSIGHT_*` environment variable (flags win).
  */
-const program = new Command('oversight')
-  .description('LLM observability collector: OTLP in, scored LLM/RAG spans in ClickHouse out')
-  .showHelpAfterError();
+const program = new Command('oversight').description(
+  'LLM observability collector: OTLP in, scored LLM/RAG spans in ClickHouse out',
+);
 
 /**
  * A command's options, fresh for each command that adds them. The action
@@ -303,6 +303,14 @@ registerEvalCommands(program, {
     return openConfiguredStore(resolveConfig(toConfig(pick(flags, storeOptions()))));
   },
 });
+
+// The error, then where to look: the whole help after it (120 lines for `start`) scrolled it away.
+for (const command of [program, ...program.commands])
+  command.showHelpAfterError(
+    command === program
+      ? '(oversight --help lists the commands)'
+      : `(oversight ${command.name()} --help lists its options)`,
+  );
 
 try {
   await program.parseAsync();

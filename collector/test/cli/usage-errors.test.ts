@@ -1,0 +1,48 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * What an operator sees after a mistake on the command line: one line naming
+ * what they typed, where to look next, and a non-zero exit. None of these
+ * reach a store or a port.
+ */
+const run = promisify(execFile);
+const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
+const SOURCE = '--conditions=oversight:source';
+const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
+
+const oversight = (args: string[], env: Record<string, string> = {}) =>
+  run(NODE, [SOURCE, CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeout: 30_000,
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+
+const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
+
+describe('a usage mistake is the error and a pointer, not the whole help', () => {
+  it.each([
+    [['start', '--port'], "error: option '--port <port>' argument missing", 'oversight start --help'],
+    [['ddl', '--bogus'], "error: unknown option '--bogus'", 'oversight ddl --help'],
+    [
+      ['export-preferences', '--format', 'xml'],
+      "argument 'xml' is invalid",
+      'oversight export-preferences --help',
+    ],
+    [['sql'], "error: missing required argument 'query'", 'oversight sql --help'],
+    [['bogus'], "error: unknown command 'bogus'", 'oversight --help'],
+  ])('oversight %j', async (args, error, pointer) => {
+    const result = await oversight(args);
+    expect(result.code).toBe(1);
+    const said = lines(result.stderr);
+    // The error stays on screen: before, `start` printed its 120 lines of help after it.
+    expect(said).toHaveLength(2);
+    expect(said[0]).toContain(error);
+    expect(said[1]).toContain(pointer);
+    expect(result.stdout).toBe('');
+  });
+});
