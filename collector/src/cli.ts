@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { type ConfigInput, resolveConfig, TOPICS_EMBEDDERS } from './config.ts';
+import { type Config, type ConfigInput, resolveConfig, TOPICS_EMBEDDERS } from './config.ts';
 
 /**
  * `oversight`: start the collector, migrate the schema, query the store, and
@@ -198,9 +198,14 @@ const FORMER_VARIABLES: Record<string, string> = {
   OVERSIGHT_RATE_LIMIT: 'OVERSIGHT_RATE_LIMIT_SPANS_PER_SECOND',
   OVERSIGHT_WAL_RETRY_AFTER: 'OVERSIGHT_WAL_RETRY_AFTER_SECONDS',
 };
+/** The variables read under their former name: an error about one names what the operator set. */
+const setUnderFormerName = new Map<string, string>();
 for (const [former, current] of Object.entries(FORMER_VARIABLES)) {
   const value = process.env[former];
-  if (value !== undefined && process.env[current] === undefined) process.env[current] = value;
+  if (value !== undefined && process.env[current] === undefined) {
+    process.env[current] = value;
+    setUnderFormerName.set(current, former);
+  }
 }
 
 function withStoreOptions(command: Command): Command {
@@ -212,6 +217,31 @@ function toConfig(options: Record<string, unknown>): ConfigInput {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ConfigInput;
 }
 
+/**
+ * The config of `command`'s options. The config names a bad setting by its
+ * key (`ttlDays`), which the operator never typed: the error names the flag,
+ * or the variable when the value came from the environment.
+ */
+function configOf(command: Command, options: Record<string, unknown>): Config {
+  try {
+    return resolveConfig(toConfig(options));
+  } catch (error) {
+    const message = (error as Error).message;
+    if (!message.startsWith('invalid configuration:')) throw error;
+    // A key is where an issue names its path ("ttlDays: …") or a value it compares ("maxInFlightBytes (5)").
+    throw new Error(
+      message.replace(/\b[a-z][A-Za-z]*(?=: | \()/g, (key) => settingName(command, key) ?? key),
+    );
+  }
+}
+
+function settingName(command: Command, key: string): string | undefined {
+  const option = command.options.find((o) => o.attributeName() === key);
+  if (option?.long === undefined) return undefined;
+  if (command.getOptionValueSource(key) !== 'env' || option.envVar === undefined) return option.long;
+  return `${setUnderFormerName.get(option.envVar) ?? option.envVar} (${option.long})`;
+}
+
 addOptions(
   program
     .command('start')
@@ -220,9 +250,9 @@ addOptions(
     ),
   startOptions(),
   storeOptions(),
-).action(async (options) => {
+).action(async (options, command: Command) => {
   const { startCollector } = await import('./service.ts');
-  const collector = await startCollector(resolveConfig(toConfig(options)));
+  const collector = await startCollector(configOf(command, options));
   console.log(`[oversight] collector listening on ${collector.url} (store: ${collector.storeDescription})`);
   const stop = async (signal: string) => {
     console.log(`[oversight] ${signal}: stopping intake, draining the log…`);
@@ -240,9 +270,9 @@ addOptions(
 });
 
 withStoreOptions(program.command('migrate').description('create or upgrade the database and tables')).action(
-  async (options) => {
+  async (options, command: Command) => {
     const { openConfiguredStore } = await import('./service.ts');
-    const store = await openConfiguredStore(resolveConfig(toConfig(options)));
+    const store = await openConfiguredStore(configOf(command, options));
     await store.migrate();
     await store.close();
     console.log('[oversight] schema is up to date');
@@ -254,9 +284,9 @@ addOptions(
     .command('ddl')
     .description('print the schema DDL (for review, or to apply by hand) without connecting'),
   ddlOptions(),
-).action(async (options) => {
+).action(async (options, command: Command) => {
   const { renderSchema } = await import('./store/index.ts');
-  const config = resolveConfig(toConfig(options));
+  const config = configOf(command, options);
   const statements = renderSchema({
     database: config.database,
     ...(config.ttlDays !== undefined ? { ttlDays: config.ttlDays } : {}),
@@ -272,10 +302,10 @@ addOptions(
     .argument('<query>', 'SQL, e.g. "SELECT operation, count() FROM llm_spans GROUP BY operation"'),
   sqlOptions(),
   storeOptions(),
-).action(async (query: string, options) => {
+).action(async (query: string, options, command: Command) => {
   const { runReadOnlySql } = await import('./sql.ts');
   process.stdout.write(
-    await runReadOnlySql(resolveConfig(toConfig(pick(options, storeOptions()))), query, options.format),
+    await runReadOnlySql(configOf(command, pick(options, storeOptions())), query, options.format),
   );
 });
 
@@ -287,10 +317,10 @@ addOptions(
     ),
   exportOptions(),
   storeOptions(),
-).action(async (options) => {
+).action(async (options, command: Command) => {
   const { runExportPreferences } = await import('./export/commands.ts');
   await runExportPreferences(
-    resolveConfig(toConfig(pick(options, storeOptions()))),
+    configOf(command, pick(options, storeOptions())),
     pick(options, exportOptions()),
   );
 });
@@ -300,7 +330,8 @@ registerEvalCommands(program, {
   addStoreOptions: withStoreOptions,
   openStore: async (flags) => {
     const { openConfiguredStore } = await import('./service.ts');
-    return openConfiguredStore(resolveConfig(toConfig(pick(flags, storeOptions()))));
+    const evalCommand = program.commands.find((c) => c.name() === 'eval') as Command;
+    return openConfiguredStore(configOf(evalCommand, pick(flags, storeOptions())));
   },
 });
 

@@ -45,7 +45,7 @@ describe('OVERSIGHT_INSECURE_DEV', () => {
     const failed = await start('maybe');
     expect(failed).toMatchObject({ code: 1 });
     expect(String((failed as { stderr: string }).stderr)).toContain(
-      'oversight: invalid configuration: insecureDev',
+      'oversight: invalid configuration: OVERSIGHT_INSECURE_DEV (--insecure-dev)',
     );
   });
 });

@@ -54,15 +54,15 @@ describe('start settings from the environment', () => {
     }).catch((error: { code: number; stderr: string }) => error);
 
   it.each([
-    ['OVERSIGHT_RATE_LIMIT_SPANS_PER_SECOND', 'rateLimitSpansPerSecond'],
-    ['OVERSIGHT_RATE_LIMIT', 'rateLimitSpansPerSecond'],
-    ['OVERSIGHT_WAL_RETRY_AFTER_SECONDS', 'walRetryAfterSeconds'],
-    ['OVERSIGHT_WAL_RETRY_AFTER', 'walRetryAfterSeconds'],
-  ])('%s is read (a bad value is refused at start, naming %s)', async (variable, key) => {
+    ['OVERSIGHT_RATE_LIMIT_SPANS_PER_SECOND', '--rate-limit-spans-per-second'],
+    ['OVERSIGHT_RATE_LIMIT', '--rate-limit-spans-per-second'],
+    ['OVERSIGHT_WAL_RETRY_AFTER_SECONDS', '--wal-retry-after-seconds'],
+    ['OVERSIGHT_WAL_RETRY_AFTER', '--wal-retry-after-seconds'],
+  ])('%s is read (a bad value is refused at start, naming it and %s)', async (variable, flag) => {
     const failed = await start({ [variable]: 'lots' });
     expect(failed).toMatchObject({ code: 1 });
     expect(String((failed as { stderr: string }).stderr)).toContain(
-      `oversight: invalid configuration: ${key}: `,
+      `oversight: invalid configuration: ${variable} (${flag}): `,
     );
   });
 
@@ -73,7 +73,7 @@ describe('start settings from the environment', () => {
     // The new name left blank does not hide the old one's value.
     const former = await start({ OVERSIGHT_RATE_LIMIT_SPANS_PER_SECOND: ' ', OVERSIGHT_RATE_LIMIT: 'lots' });
     expect(String((former as { stderr: string }).stderr)).toContain(
-      'oversight: invalid configuration: rateLimitSpansPerSecond: ',
+      'oversight: invalid configuration: OVERSIGHT_RATE_LIMIT (--rate-limit-spans-per-second): ',
     );
   });
 });

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * What an operator sees after a mistake on the command line: one line naming
- * what they typed, where to look next, and a non-zero exit. None of these
- * reach a store or a port.
+ * what they typed or set (the flag, or the variable), where to look next, and
+ * a non-zero exit. None of these reach a store or a port.
  */
 const run = promisify(execFile);
 const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
@@ -23,6 +23,38 @@ const oversight = (args: string[], env: Record<string, string> = {}) =>
   );
 
 const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
+
+describe('a bad value names the flag or the variable it came from', () => {
+  it.each([
+    [['ddl', '--ttl-days', '-1'], {}, 'oversight: invalid configuration: --ttl-days: Too small'],
+    [
+      ['ddl'],
+      { OVERSIGHT_TTL_DAYS: 'abc' },
+      'oversight: invalid configuration: OVERSIGHT_TTL_DAYS (--ttl-days): ',
+    ],
+    [['ddl', '--database', 'a-b'], {}, 'oversight: invalid configuration: --database: a plain identifier'],
+    [['migrate'], { CLICKHOUSE_URL: 'localhost 8123' }, 'CLICKHOUSE_URL (--clickhouse-url): Invalid URL'],
+    [
+      ['start', '--max-in-flight-bytes', '5'],
+      {},
+      'oversight: invalid configuration: --max-in-flight-bytes (5) must be at least --max-decompressed-bytes (67108864)',
+    ],
+  ])('oversight %j with %j', async (args, env, message) => {
+    const result = await oversight(args, env);
+    expect(result.code).toBe(1);
+    expect(lines(result.stderr)).toEqual([expect.stringContaining(message)]);
+  });
+
+  it('a flag wins over its variable, and then the error names the flag', async () => {
+    const result = await oversight(['ddl', '--ttl-days', 'x'], { OVERSIGHT_TTL_DAYS: '7' });
+    expect(lines(result.stderr)).toEqual([
+      'oversight: invalid configuration: --ttl-days: Invalid input: expected number, received NaN',
+    ]);
+    const good = await oversight(['ddl', '--ttl-days', '3'], { OVERSIGHT_TTL_DAYS: 'x' });
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/toIntervalDay\(3\)/);
+  });
+});
 
 describe('a usage mistake is the error and a pointer, not the whole help', () => {
   it.each([
