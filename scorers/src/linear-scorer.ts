@@ -13,7 +13,7 @@ import { decodePayloads } from './text/decode-payloads.ts';
 import type { Evidence, ScoreResult, TextScorer } from './types.ts';
 
 /** Bumped when rules or scorer logic change; the model version covers the weights. */
-export const RULES_VERSION = '3';
+export const RULES_VERSION = '4';
 
 export interface LinearScorerOptions {
   /** Overrides the model's shipped threshold. */
@@ -67,7 +67,7 @@ export function createLinearScorer(
       const norm = inputs.features.norm;
       const terms = topWords(inputs.features, termRank, TOP_TERMS);
       for (const t of terms) {
-        const range = toSourceRange(norm, t.start, t.end);
+        const range = toSourceRange(norm, t.start, t.end, text);
         evidence.push({
           kind: 'model_term',
           ...range,

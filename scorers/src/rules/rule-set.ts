@@ -55,7 +55,7 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
           const rule = rules[g - 1] as Rule;
           const normEnd = m.index + m[0].length;
           const normStart = normEnd - (m[g] as string).length;
-          const { start, end } = toSourceRange(norm, normStart, normEnd);
+          const { start, end } = toSourceRange(norm, normStart, normEnd, text);
           hits.push({ rule, normStart, normEnd, start, end, text: text.slice(start, end) });
           break;
         }

@@ -1,7 +1,8 @@
 /**
  * Canonical form of a text for matching and hashing: lower-cased, homoglyphs and
- * full-width forms folded to ASCII, zero-width characters dropped, leetspeak undone
- * inside words, letter runs of 3+ collapsed, "i d i o t"-style spacing joined,
+ * full-width forms folded to ASCII, invisible characters dropped (tags read as the ASCII
+ * they mirror), leetspeak undone inside words, letter runs of 3+ collapsed, "i d i o t"-style
+ * spacing joined,
  * user handles and URLs replaced by placeholder words, and every run of other
  * characters reduced to one space. `origin[i]` is the offset in the original text
  * of canonical character `i`, so evidence found on the canonical form can point back
@@ -92,12 +93,29 @@ for (let c = 0xff01; c <= 0xff5e; c++) {
   const ascii = c - 0xfee0;
   FOLD[c] = ascii >= 0x41 && ascii <= 0x5a ? ascii + 32 : ascii;
 }
-for (const c of [
-  0x00ad, 0x034f, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064,
-  0xfeff,
-]) {
-  FOLD[c] = 0;
-}
+/**
+ * Unicode's default-ignorable code points in the BMP: they render as nothing, so a word with one
+ * inside ("ig\uFE0Fnore", "id\u200Biot") reads as the word. Zero-width spaces and joiners, bidi
+ * controls, variation selectors, Hangul fillers, invisible operators. Those past the BMP are the
+ * tags and the variation selectors supplement, read in `foldAndSqueeze`.
+ */
+export const IGNORABLE_RANGES: readonly (readonly [number, number])[] = [
+  [0x00ad, 0x00ad],
+  [0x034f, 0x034f],
+  [0x061c, 0x061c],
+  [0x115f, 0x1160],
+  [0x17b4, 0x17b5],
+  [0x180b, 0x180f],
+  [0x200b, 0x200f],
+  [0x202a, 0x202e],
+  [0x2060, 0x206f],
+  [0x3164, 0x3164],
+  [0xfe00, 0xfe0f],
+  [0xfeff, 0xfeff],
+  [0xffa0, 0xffa0],
+  [0xfff0, 0xfff8],
+];
+for (const [from, to] of IGNORABLE_RANGES) FOLD.fill(0, from, to + 1);
 // Typographic apostrophes become ASCII ones, which are then dropped inside words ("don't" → "dont").
 FOLD[0x2019] = APOSTROPHE;
 FOLD[0x2018] = APOSTROPHE;
@@ -199,6 +217,16 @@ function urlEnd(text: string, i: number, len: number): number {
 
 const readSource = codeUnitReader();
 
+/**
+ * What stands for U+E0000 + `offset` (a surrogate pair opening DB40-DB43): every code point
+ * there is invisible. Tags U+E0020-E007E mirror printable ASCII, and spell out instructions a
+ * model reads and a reviewer never sees ("ASCII smuggling"): they read as that ASCII. The rest
+ * (other tags, supplementary variation selectors) reads as a dropped character.
+ */
+function tagUnit(offset: number): number {
+  return offset >= 0x20 && offset <= 0x7e ? offset : 0xfeff;
+}
+
 /** Lookalikes become Latin letters in a token that mixes them with Latin letters ("Ιgnore"). */
 function foldLookalikes(folded: Uint16Array, end: number): void {
   for (let k = 0; k < end; k++) {
@@ -242,8 +270,8 @@ let spelledRun = false;
 
 /**
  * One pass over the text, a whitespace-delimited token at a time: fold characters, drop
- * zero-width ones, swap handles and URLs for placeholder words; undo lookalikes and leetspeak
- * inside tokens that hold letters; then keep letters and digits, collapse letter runs of 3+ to
+ * invisible ones and read tags as ASCII (`tagUnit`), swap handles and URLs for placeholder
+ * words; undo lookalikes and leetspeak inside tokens that hold letters; then keep letters and digits, collapse letter runs of 3+ to
  * one ("stuuupid" → "stupid"), drop apostrophes, one space between words.
  */
 function foldAndSqueeze(text: string, len: number): void {
@@ -285,8 +313,16 @@ function foldAndSqueeze(text: string, len: number): void {
           break;
         }
       }
-      const f = FOLD[raw] as number;
-      i++;
+      const at = i++;
+      let unit = raw;
+      if (raw >= 0xdb40 && raw <= 0xdb43 && i < len) {
+        const low = src[i] as number;
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          i++;
+          unit = tagUnit(((raw - 0xdb40) << 10) | (low - 0xdc00));
+        }
+      }
+      const f = FOLD[unit] as number;
       if (f === SPACE) {
         tokenStart = true;
         delimited = true;
@@ -295,7 +331,7 @@ function foldAndSqueeze(text: string, len: number): void {
       tokenStart = false;
       if (f === 0) continue;
       folded[t] = f;
-      foldedOrigin[t++] = i - 1;
+      foldedOrigin[t++] = at;
       classes |= CLASS[f] as number;
     }
     if (i === len && !delimited) i++;
@@ -458,13 +494,23 @@ export function charsToString(chars: Uint16Array, length: number): string {
   return s;
 }
 
-/** Maps a [start, end) range of the canonical form back to the original text. */
+/**
+ * Maps a [start, end) range of the canonical form back to the original text. Given that text,
+ * a range ending on a tag (one canonical character for a surrogate pair) takes its second half too.
+ */
 export function toSourceRange(
   norm: CanonicalText,
   start: number,
   end: number,
+  source?: string,
 ): { start: number; end: number } {
   const s = norm.origin[start] ?? norm.sourceLength;
   const last = end > start ? (norm.origin[end - 1] ?? s) : s;
-  return { start: s, end: Math.min(norm.sourceLength, last + 1) };
+  let e = last + 1;
+  if (source !== undefined && e < source.length) {
+    const high = source.charCodeAt(last);
+    const low = source.charCodeAt(e);
+    if (high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) e++;
+  }
+  return { start: s, end: Math.min(norm.sourceLength, e) };
 }
