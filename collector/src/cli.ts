@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createServer } from 'node:net';
 import { Command, Option } from 'commander';
 import { type Config, type ConfigInput, resolveConfig, TOPICS_EMBEDDERS } from './config.ts';
 
@@ -242,6 +243,35 @@ function settingName(command: Command, key: string): string | undefined {
   return `${setUnderFormerName.get(option.envVar) ?? option.envVar} (${option.long})`;
 }
 
+/**
+ * Fails, in words an operator acts on, when the collector could not listen
+ * on host:port. Checked before the store opens: a collector that met the
+ * taken port only after opening it exited with the embedded engine's threads
+ * still running, and could hang or crash on the way out, holding the data
+ * directory's lock.
+ */
+async function ensureCanListen(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen({ host, port, exclusive: true }, resolve);
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new Error(
+        `port ${port} on ${host} is already in use (another collector?): stop that process, or pass another --port`,
+      );
+    if (code === 'EADDRNOTAVAIL')
+      throw new Error(`cannot listen on --host ${host}: not an address of this machine`);
+    if (code === 'EACCES') throw new Error(`not allowed to listen on port ${port}: pass a --port above 1023`);
+    throw error;
+  }
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
 addOptions(
   program
     .command('start')
@@ -251,8 +281,10 @@ addOptions(
   startOptions(),
   storeOptions(),
 ).action(async (options, command: Command) => {
+  const config = configOf(command, options);
+  await ensureCanListen(config.host, config.port);
   const { startCollector } = await import('./service.ts');
-  const collector = await startCollector(configOf(command, options));
+  const collector = await startCollector(config);
   console.log(`[oversight] collector listening on ${collector.url} (store: ${collector.storeDescription})`);
   const stop = async (signal: string) => {
     console.log(`[oversight] ${signal}: stopping intake, draining the log…`);
