@@ -25,6 +25,12 @@ export interface LinearScorerOptions {
 }
 
 const TOP_TERMS = 3;
+/**
+ * Decoded payloads scored one by one, each its own evidence; any after them are scored
+ * together as one text, so decoys in front cannot hide a payload and a text of thousands
+ * costs one more reading, not thousands.
+ */
+const PAYLOADS_ALONE = 4;
 
 export function createLinearScorer(
   spec: TaskSpec,
@@ -86,16 +92,24 @@ export function createLinearScorer(
     score(text: string): ScoreResult {
       let { score, evidence } = base(text);
       if (decode) {
-        for (const payload of decodePayloads(text)) {
-          const inner = base(payload.decoded);
-          evidence.push({
-            kind: `decoded:${payload.encoding}`,
-            start: payload.start,
-            end: payload.end,
-            text: payload.decoded.slice(0, 200),
-            weight: inner.score,
-          });
+        const payloads = decodePayloads(text);
+        const rest = payloads.slice(PAYLOADS_ALONE);
+        const read = (kind: string, start: number, end: number, decoded: string) => {
+          const inner = base(decoded);
+          evidence.push({ kind, start, end, text: decoded.slice(0, 200), weight: inner.score });
           if (inner.score > score) score = inner.score;
+        };
+        for (const p of payloads.slice(0, PAYLOADS_ALONE))
+          read(`decoded:${p.encoding}`, p.start, p.end, p.decoded);
+        if (rest.length > 0) {
+          let start = text.length;
+          let end = 0;
+          for (const p of rest) {
+            start = Math.min(start, p.start);
+            end = Math.max(end, p.end);
+          }
+          const encoding = rest.every((p) => p.encoding === rest[0]?.encoding) ? rest[0]?.encoding : 'mixed';
+          read(`decoded:${encoding}`, start, end, rest.map((p) => p.decoded).join('\n'));
         }
       }
       const flagged = score >= threshold;

@@ -7,7 +7,6 @@ import { type DecodedPayload, decodePayloads } from '../src/text/decode-payloads
 
 const HEX_RUN = /(?:\\x[0-9a-fA-F]{2}){6,}|(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}[ :]?){8,}(?![0-9a-fA-F])/g;
 const ROT13_MENTION = /\brot[- ]?13\b/i;
-const MAX_PAYLOADS = 4;
 
 /** Mostly printable ASCII with some letters and a space: decoded prose, not binary or an id. */
 function readable(s: string): boolean {
@@ -97,11 +96,10 @@ function referenceScan(text: string): DecodedPayload[] {
   const found: DecodedPayload[] = [];
   base64Runs(text, (start, end) => {
     decodeBase64Run(text, start, end, found);
-    return found.length < MAX_PAYLOADS;
+    return true;
   });
-  if (found.length < MAX_PAYLOADS && mayHoldHex(text)) {
+  if (mayHoldHex(text)) {
     for (const m of text.matchAll(HEX_RUN)) {
-      if (found.length >= MAX_PAYLOADS) break;
       const digits = m[0].replace(/\\x|[ :]/g, '');
       let decoded = '';
       for (let i = 0; i + 1 < digits.length; i += 2)

@@ -1,7 +1,8 @@
 /**
  * Encoded fragments worth rescoring: base64 and hex runs that decode to
  * readable text, and the whole text under rot13 when it says it is rot13.
- * Attackers hide instructions this way from phrase filters.
+ * Attackers hide instructions this way from phrase filters. All of them: with
+ * the first few only, decoys in front hid the one that mattered.
  */
 
 import { codeUnitReader } from './code-units.ts';
@@ -15,7 +16,6 @@ export interface DecodedPayload {
 
 const HEX_RUN = /(?:\\x[0-9a-fA-F]{2}){6,}|(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}[ :]?){8,}(?![0-9a-fA-F])/g;
 const ROT13_MENTION = /\brot[- ]?13\b/i;
-const MAX_PAYLOADS = 4;
 
 /** Mostly printable ASCII with some letters and a space: decoded prose, not binary or an id. */
 function readable(s: string): boolean {
@@ -154,14 +154,10 @@ function scan(text: string): DecodedPayload[] {
   const units = readUnits(text);
   const runs: number[] = [];
   base64Runs(units, text.length, runs);
-  for (let r = 0; r < runs.length && found.length < MAX_PAYLOADS; r += 2)
+  for (let r = 0; r < runs.length; r += 2)
     decodeBase64Run(text, runs[r] as number, runs[r + 1] as number, found);
-  if (
-    found.length < MAX_PAYLOADS &&
-    (mayHoldPairedHex(units, text.length) || mayHoldEscapedHex(text, units, text.length))
-  ) {
+  if (mayHoldPairedHex(units, text.length) || mayHoldEscapedHex(text, units, text.length)) {
     for (const m of text.matchAll(HEX_RUN)) {
-      if (found.length >= MAX_PAYLOADS) break;
       const digits = m[0].replace(/\\x|[ :]/g, '');
       let decoded = '';
       for (let i = 0; i + 1 < digits.length; i += 2)
