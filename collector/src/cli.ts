@@ -243,6 +243,14 @@ function settingName(command: Command, key: string): string | undefined {
   return `${setUnderFormerName.get(option.envVar) ?? option.envVar} (${option.long})`;
 }
 
+/** A URL fit for an error line: whatever credentials it carries are left out. */
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
+}
+
 /**
  * Fails, in words an operator acts on, when the collector could not listen
  * on host:port. Checked before the store opens: a collector that met the
@@ -304,9 +312,22 @@ addOptions(
 withStoreOptions(program.command('migrate').description('create or upgrade the database and tables')).action(
   async (options, command: Command) => {
     const { openConfiguredStore } = await import('./service.ts');
-    const store = await openConfiguredStore(configOf(command, options));
-    await store.migrate();
-    await store.close();
+    const config = configOf(command, options);
+    const store = await openConfiguredStore(config);
+    try {
+      await store.migrate();
+    } catch (error) {
+      // The client's own words ("connect ECONNREFUSED 10.0.0.5:8123") do not say it was ClickHouse.
+      if (!config.clickhouseUrl) throw error;
+      throw new Error(
+        `ClickHouse at ${withoutCredentials(config.clickhouseUrl)}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    } finally {
+      await store.close();
+    }
     console.log('[oversight] schema is up to date');
   },
 );
@@ -378,6 +399,7 @@ for (const command of [program, ...program.commands])
 try {
   await program.parseAsync();
 } catch (error) {
-  console.error(`oversight: ${(error as Error).message}`);
+  // ClickHouse ends its exception texts with a newline: one line is one line.
+  console.error(`oversight: ${(error as Error).message.trimEnd()}`);
   process.exit(1);
 }
