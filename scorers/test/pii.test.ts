@@ -394,6 +394,25 @@ describe('email search near each @', () => {
     }
   });
 
+  it('finds and masks addresses written in letters beyond ASCII, whole', () => {
+    // ASCII-only, "müller@firma.de" was found from "ller" on and masked as "mü<EMAIL_ADDRESS>".
+    for (const address of [
+      'müller@firma.de',
+      'josé.garcía@empresa.es',
+      'andré@example.fr',
+      'Jürgen.Groß@example.de',
+      '张伟@example.cn',
+      'anna@münchen.de',
+      'ivan@почта.рф',
+    ]) {
+      const text = `Schreib an ${address} bitte`;
+      expect(types(text, 0)).toEqual([`EMAIL_ADDRESS:${address}`]);
+      expect(maskPii(text)).toBe('Schreib an <EMAIL_ADDRESS> bitte');
+    }
+    // Still no address without a dotted domain, or inside a word's run of letters and dots.
+    expect(types('café@home and Straße@5', 0)).toEqual([]);
+  });
+
   it('ends a domain where a whole-text search does, past the first 256 characters', () => {
     // Cut by a window's end inside its last label ("…s.co.u"), it matched as the shorter "…s.co".
     for (let labels = 120; labels < 130; labels++) {

@@ -10,8 +10,9 @@ import type { PiiFinding } from './types.ts';
  * clock digits; national formats, extensions and JSON phone keys found; a card after a date.
  * 1.1.1: an email address about 240 characters after another one, or with a domain of
  * over 250 characters, found whole.
+ * 1.1.2: email addresses with letters beyond ASCII (müller@firma.de, anna@münchen.de) found whole.
  */
-export const PII_SCORER_VERSION = 'pii-1.1.1';
+export const PII_SCORER_VERSION = 'pii-1.1.2';
 export const PII_THRESHOLD = 0.5;
 
 function evidence(f: PiiFinding): Evidence {

@@ -31,21 +31,35 @@ function asciiSeparators(raw: string): string {
 
 // All patterns are compiled once; `allMatches` resets their lastIndex. Detectors of numbers skip digit-free text.
 
+/**
+ * Letters of any script may stand in an address (RFC 6531 local parts, IDN domains):
+ * "müller@firma.de" was found as "ller@firma.de" and masked as "mü<EMAIL_ADDRESS>", and
+ * "andré@example.fr" not at all.
+ */
 const EMAIL =
-  /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/y;
+  /(?<![\p{L}\p{M}\p{N}_.%+-])[\p{L}\p{N}][\p{L}\p{M}\p{N}_.%+-]{0,63}@(?:[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?\.)+\p{L}[\p{L}\p{M}]{1,23}(?![\p{L}\p{M}\p{N}_-])/uy;
 const PLACEHOLDER_EMAIL_DOMAIN =
   /@(?:example\.(?:com|org|net)|test\.com|domain\.com|email\.com|yourdomain\.\w+)$/i;
 
-/** Longest local part the pattern takes, plus the character its lookbehind reads. */
-const BEFORE_AT = 65;
+/** Room for the longest local part the pattern takes (64 code points, each maybe a surrogate pair), plus one. */
+const BEFORE_AT = 129;
 
 function isAsciiAlnum(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-/** [A-Za-z0-9._%+-]: a character of a local part, and what the pattern's lookbehind refuses before one. */
-function isLocalChar(c: number): boolean {
-  return isAsciiAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+const LOCAL_NON_ASCII = /^[\p{L}\p{M}\p{N}]$/u;
+
+/**
+ * The length (1 or 2 code units) of the local-part character ending at `end`, or 0 when none
+ * does: [\p{L}\p{M}\p{N}_.%+-], what the pattern's lookbehind refuses before an address.
+ */
+function localCharBefore(text: string, end: number): number {
+  const c = text.charCodeAt(end - 1);
+  if (c < 128) return isAsciiAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45 ? 1 : 0;
+  const pair = c >= 0xdc00 && c <= 0xdfff && end >= 2 && (text.charCodeAt(end - 2) & 0xfc00) === 0xd800;
+  const width = pair ? 2 : 1;
+  return LOCAL_NON_ASCII.test(text.slice(end - width, end)) ? width : 0;
 }
 
 /**
@@ -61,7 +75,12 @@ function emailMatches(text: string): { index: number; value: string }[] {
   let matchedTo = 0;
   for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
     let start = at;
-    while (start > 0 && at - start < BEFORE_AT && isLocalChar(text.charCodeAt(start - 1))) start--;
+    for (
+      let w = localCharBefore(text, start);
+      w > 0 && at - start < BEFORE_AT;
+      w = localCharBefore(text, start)
+    )
+      start -= w;
     if (start === at || start < matchedTo) continue;
     EMAIL.lastIndex = start;
     const m = EMAIL.exec(text);
@@ -78,7 +97,9 @@ function emailMatches(text: string): { index: number; value: string }[] {
  */
 function mayHoldEmail(text: string): boolean {
   for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
-    if (at > 0 && isLocalChar(text.charCodeAt(at - 1)) && isAsciiAlnum(text.charCodeAt(at + 1))) return true;
+    if (at === 0 || localCharBefore(text, at) === 0) continue;
+    const next = text.charCodeAt(at + 1);
+    if (isAsciiAlnum(next) || (next >= 128 && /^[\p{L}\p{N}]/u.test(text.slice(at + 1, at + 3)))) return true;
   }
   return false;
 }
