@@ -68,6 +68,18 @@ if (values.help) {
   process.exit(0);
 }
 
+/** Flags that each undo the other: refused rather than one silently ignored (a run that never exits in CI). */
+const CONFLICTS: [boolean, string][] = [
+  [values.once && values.forever, '--once exits after the report, --forever never gets to one'],
+  [values.once && !values.demo, "--once exits after the demo's report, and --no-demo runs no demo"],
+  [values.forever && !values.demo, '--forever keeps the demo talking, and --no-demo runs no demo'],
+];
+for (const [conflict, why] of CONFLICTS) {
+  if (!conflict) continue;
+  process.stderr.write(`start: ${why}: pass one of them\n${USAGE}`);
+  process.exit(2);
+}
+
 function wholeNumber(name: string, raw: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) {
