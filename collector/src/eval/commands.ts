@@ -9,7 +9,7 @@ import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Store } from '../store/store.ts';
-import { EVAL_TASKS, type EvalTask } from './dataset.ts';
+import { EVAL_TASKS, type EvalTask, readRows } from './dataset.ts';
 import { evaluateAll, evaluateTask } from './evaluate.ts';
 import {
   AGREEMENT_GROUPS,
@@ -35,6 +35,7 @@ import {
   handMadeOffTopic,
   handMadeRowsInstalled,
   handMadeTopicSets,
+  isTrainableTask,
   NO_HAND_MADE_ROWS,
   train,
 } from './train.ts';
@@ -243,6 +244,10 @@ export function registerEvalCommands(program: Command, storeWiring?: EvalStoreWi
     )
     .option('--aux-dir <dir>', 'directory of other labelled sets to borrow negatives from')
     .action(async (task: string, file: string, flags: { out?: string; auxDir?: string }) => {
+      // The hand-made rows alone would still make a model, written over the shipped one by
+      // default: an empty or truncated file is a mistake to stop at, as eval does.
+      if (isTrainableTask(task) && (await readRows(file, task)).length === 0)
+        throw new Error(`${file}: no rows, so nothing was trained`);
       const options = flags.auxDir !== undefined ? { auxDir: flags.auxDir } : {};
       if (!handMadeRowsInstalled()) process.stderr.write(`${NO_HAND_MADE_ROWS}\n`);
       const { model, out } = await train(task, file, flags.out, options);

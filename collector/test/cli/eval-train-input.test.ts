@@ -1,0 +1,57 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * `oversight train` given nothing to read: an error naming the file, exit 1,
+ * and nothing written. Before, an empty training file still made a model
+ * from the hand-made rows alone and wrote it (in a checkout, over the
+ * shipped one).
+ */
+const run = promisify(execFile);
+const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
+const SOURCE = '--conditions=oversight:source';
+const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(resolve(tmpdir(), 'oversight-eval-input-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const oversight = (...args: string[]) =>
+  run(NODE, [SOURCE, CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    // Ends the old behaviour's minutes-long runs; the new one answers at once.
+    timeout: 60_000,
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number | null; stdout: string; stderr: string }) => error,
+  );
+
+describe('oversight train with an empty file', () => {
+  it.each([
+    ['empty', ''],
+    ['blank lines only', '\n  \n\n'],
+  ])(
+    '%s: refused, no model written',
+    async (name, content) => {
+      const file = resolve(dir, `${name}.jsonl`);
+      const out = resolve(dir, `${name}.model.json`);
+      await writeFile(file, content);
+      const result = await oversight('train', 'injection', file, '--out', out);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n').at(-1)).toBe(
+        `oversight: ${file}: no rows, so nothing was trained`,
+      );
+      expect(existsSync(out)).toBe(false);
+    },
+    90_000,
+  );
+});
