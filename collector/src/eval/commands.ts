@@ -5,6 +5,7 @@
  *   oversight eval --task feedback-agreement [--project p] [--by model,topic] [--json]  (reads the store)
  *   oversight train <task> <file> [--out path] [--aux-dir dir]
  */
+import { readdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -124,6 +125,9 @@ export async function runEval(
     return;
   }
   if (flags.all !== undefined) {
+    // Else a mistyped directory reports the repo's own sets alone, and exits 0 as if it were read.
+    if (!(await readdir(flags.all)).some((name) => name.endsWith('.jsonl')))
+      throw new Error(`${flags.all}: no .jsonl data sets to evaluate`);
     if (!handMadeRowsInstalled()) progress(NO_HAND_MADE_ROWS);
     const { reports, skipped, groundedness } = await evaluateAll(flags.all, {
       cv: foldsFlag(flags.cv, 5),

@@ -1,16 +1,17 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * `oversight train` given nothing to read: an error naming the file, exit 1,
- * and nothing written. Before, an empty training file still made a model
- * from the hand-made rows alone and wrote it (in a checkout, over the
- * shipped one).
+ * `oversight train` and `oversight eval --all` given nothing to read: an
+ * error naming the file or directory, exit 1, and nothing written. Before, an
+ * empty training file still made a model from the hand-made rows alone and
+ * wrote it (in a checkout, over the shipped one), and an empty directory ran
+ * the repo's own sets for minutes and exited 0, as if it had been read.
  */
 const run = promisify(execFile);
 const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
@@ -54,4 +55,15 @@ describe('oversight train with an empty file', () => {
     },
     90_000,
   );
+});
+
+describe('oversight eval --all with nothing to read', () => {
+  it('a directory without .jsonl sets: refused, naming it', async () => {
+    const empty = resolve(dir, 'no-sets');
+    await mkdir(empty);
+    await writeFile(resolve(empty, 'notes.txt'), 'not a data set\n');
+    const result = await oversight('eval', '--all', empty);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toBe(`oversight: ${empty}: no .jsonl data sets to evaluate\n`);
+  }, 90_000);
 });
