@@ -28,7 +28,11 @@ export type ExportFlags = z.input<typeof ExportFlagsSchema>;
 /** `flags` as commander hands them over; validated here, where they enter. */
 export async function runExportPreferences(config: Config, flags: unknown): Promise<void> {
   const parsed = ExportFlagsSchema.safeParse(flags);
-  if (!parsed.success) throw new Error(z.prettifyError(parsed.error));
+  if (!parsed.success) {
+    // One line, under the flag's name: the schema's keys are commander's camelCase of it.
+    const flag = (key: PropertyKey) => `--${String(key).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new Error(parsed.error.issues.map((i) => `${i.path.map(flag).join('.')}: ${i.message}`).join('; '));
+  }
   const { out, ...options } = parsed.data;
   const store = await openConfiguredStore(config);
   // One bar for both phases: a DPO export first sorts prompts (spans), then reads rated generations.

@@ -188,6 +188,6 @@ describe('oversight export-preferences', () => {
         ],
         { env },
       ),
-    ).rejects.toMatchObject({ stderr: expect.stringContaining('minGroundedness') });
+    ).rejects.toMatchObject({ stderr: expect.stringContaining('--min-groundedness: Too big') });
   }, 60_000);
 });

@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * `oversight export-preferences` with a bad flag value: one line naming the
+ * flag as typed, exit 1, before the store is opened. It used to print zod's
+ * two-line report under the schema's key ("✖ Too big … → at minGroundedness").
+ */
+const run = promisify(execFile);
+const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
+const SOURCE = '--conditions=oversight:source';
+const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(resolve(tmpdir(), 'oversight-export-flags-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('export-preferences flag values', () => {
+  it.each([
+    [['--min-groundedness', '2'], 'oversight: --min-groundedness: Too big: expected number to be <=1'],
+    [['--topic', 'billing'], 'oversight: --topic: a numeric topic id'],
+    [
+      ['--topic', 'x', '--min-groundedness', 'high'],
+      'oversight: --topic: a numeric topic id; --min-groundedness: Invalid input: expected number, received NaN',
+    ],
+  ])('%j: one line naming the flag, nothing opened', async (flags, line) => {
+    const dataDir = resolve(dir, flags.join(''));
+    const result = await run(
+      NODE,
+      [SOURCE, CLI, 'export-preferences', '--format', 'kto', '--data-dir', dataDir, ...flags],
+      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeout: 60_000 },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`${line}\n`);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+});
