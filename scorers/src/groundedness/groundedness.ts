@@ -160,32 +160,32 @@ function strongNegations(tokens: readonly Token[]): number {
 }
 
 /**
- * Whether two of the claim's names (token positions `names`) stand in the
- * reverse order of the support sentence, reversed around a word both put
- * between them ("acquired"): a date moved to the front is not a swap.
+ * Whether two of the claim's names stand in the reverse order of the support sentence,
+ * reversed around a word both put between them ("acquired"): a date moved to the front is
+ * not a swap. That is a word of the claim, in the sentence at p, with a name before it that
+ * the sentence has after p and a name after it that the sentence has before p (each name in
+ * the sentence once): one pass with the names' furthest positions on either side. Trying
+ * every pair of names and every word between them was cubic in a long claim's names.
  */
-function namesSwapped(all: readonly Token[], names: readonly number[], support: SupportSentence): boolean {
+function namesSwapped(all: readonly Token[], support: SupportSentence): boolean {
   const { at, twice } = support;
-  const reversedAround = (i: number, j: number, from: number, to: number): boolean => {
-    for (let k = i + 1; k < j; k++) {
-      const t = all[k] as Token;
-      if (t.stop || t.entity) continue;
+  const placed = (t: Token): number | undefined =>
+    t.entity && !twice.has(t.stem) ? at.get(t.stem) : undefined;
+  // earliestAfter[k]: the least sentence position of a name after claim word k.
+  const earliestAfter = new Float64Array(all.length + 1).fill(Number.POSITIVE_INFINITY);
+  for (let k = all.length - 1; k >= 0; k--) {
+    const p = placed(all[k] as Token);
+    earliestAfter[k] = Math.min(earliestAfter[k + 1] as number, p ?? Number.POSITIVE_INFINITY);
+  }
+  let latestBefore = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < all.length; k++) {
+    const t = all[k] as Token;
+    if (!t.stop && !t.entity) {
       const p = at.get(t.stem);
-      if (p !== undefined && p > from && p < to) return true;
+      if (p !== undefined && latestBefore > p && (earliestAfter[k + 1] as number) < p) return true;
     }
-    return false;
-  };
-  for (let a = 0; a < names.length; a++)
-    for (let b = a + 1; b < names.length; b++) {
-      const i = names[a] as number;
-      const j = names[b] as number;
-      const x = (all[i] as Token).stem;
-      const y = (all[j] as Token).stem;
-      if (x === y || twice.has(x) || twice.has(y)) continue;
-      const px = at.get(x);
-      const py = at.get(y);
-      if (px !== undefined && py !== undefined && px > py + 1 && reversedAround(i, j, py, px)) return true;
-    }
+    latestBefore = Math.max(latestBefore, placed(t) ?? Number.NEGATIVE_INFINITY);
+  }
   return false;
 }
 
@@ -439,12 +439,10 @@ function scoreClaim(
 
   // Two names of the aligned sentence in the reverse order: "A acquired B" where it says "B acquired A".
   if (best >= 0) {
-    const names: number[] = [];
-    all.forEach((t, k) => {
-      if (t.entity) names.push(k);
-    });
+    let names = 0;
+    for (const t of all) if (t.entity) names++;
     // supportOf tokenises the sentence: only when there are two names to compare.
-    if (names.length >= 2 && namesSwapped(all, names, supportOf(index, best))) {
+    if (names >= 2 && namesSwapped(all, supportOf(index, best))) {
       extra += SWAP_PENALTY;
       reasons.add('entity_relation');
     }

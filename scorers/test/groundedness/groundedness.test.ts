@@ -96,6 +96,32 @@ describe('groundedness', () => {
     expect(bad.unsupported[0]?.reasons).toContain('entity_relation');
   });
 
+  it('checks the order of many names in one long claim without trying every pair', () => {
+    // Every pair of names, and every word between them, was tried: cubic in the claim's names.
+    const ctx = ['Halden Systems acquired Brightwater Labs.'];
+    const names = `${'Brightwater and Halden and '.repeat(300)}Brightwater and Halden Systems`;
+    const read = (answer: string) => {
+      let lookups = 0;
+      const get = Map.prototype.get;
+      Map.prototype.get = function (this: Map<unknown, unknown>, key: unknown) {
+        lookups++;
+        return get.call(this, key);
+      };
+      try {
+        const reasons = groundedness(answer, ctx, { threshold: 1 }).unsupported[0]?.reasons;
+        return { lookups, reasons };
+      } finally {
+        Map.prototype.get = get;
+      }
+    };
+    // No word of the sentence between them: reversed names alone are no swap.
+    const plain = read(`${names}.`);
+    expect(plain.lookups).toBeLessThan(100 * 1_200);
+    expect(plain.reasons ?? []).not.toContain('entity_relation');
+    // Around "acquired" they are.
+    expect(read(`${names} and Brightwater acquired Halden Systems.`).reasons).toContain('entity_relation');
+  });
+
   it('flags an invented name', () => {
     const r = groundedness('The company was founded in 1987 by Peter Novak.', CONTEXT);
     expect(r.label).toBe('hallucinated');
