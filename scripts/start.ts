@@ -263,9 +263,11 @@ async function waitForCollector(
 ): Promise<void> {
   const bar = progress('[report] storing and scoring', expected.traces);
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  // Ctrl-C while waiting stops the wait: the report was not asked for any more.
+  const waiting = () => Date.now() < deadline && !controller.signal.aborted;
   try {
     let stored = { traces: 0, feedback: 0 };
-    while (Date.now() < deadline) {
+    while (waiting()) {
       stored = await storedCounts(query, sinceMs);
       bar.update(stored.traces, `traces, ${stored.feedback}/${expected.feedback} feedback`);
       if (stored.traces >= expected.traces && stored.feedback >= expected.feedback) break;
@@ -273,7 +275,7 @@ async function waitForCollector(
     }
     let last = '';
     let stableSince = Date.now();
-    while (Date.now() < deadline) {
+    while (waiting()) {
       const now = await progressFingerprint(query, sinceMs);
       if (now !== last) {
         last = now;
@@ -284,7 +286,8 @@ async function waitForCollector(
       bar.update(stored.traces, 'scores settling');
       await sleep(500);
     }
-    bar.log('[report] the collector is still busy; reporting what it has so far');
+    if (!controller.signal.aborted)
+      bar.log('[report] the collector is still busy; reporting what it has so far');
   } finally {
     bar.stop();
   }
@@ -337,6 +340,7 @@ if (!values.demo) {
       const sent = run.feedback.up + run.feedback.down + run.feedback.edits;
       try {
         await waitForCollector({ traces: run.turns, feedback: sent }, startedMs);
+        if (stopping) return;
         console.log(formatReport(await readReport(query, startedMs), { dataDirFlag }));
       } catch (error) {
         console.error(`[report] failed: ${error instanceof Error ? error.message : String(error)}`);
