@@ -74,6 +74,14 @@ function integerFlag(flag: string, value: string, min: number): number {
   return n;
 }
 
+/** `--threshold`: scores are 0-1, and NaN would compare false with every one, reported as real figures. */
+function thresholdFlag(value: string): number {
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x) || x < 0 || x > 1)
+    throw new Error(`--threshold needs a number from 0 to 1, got "${value}"`);
+  return x;
+}
+
 function foldsFlag(cv: string | boolean | undefined, fallback: number): number {
   if (cv === undefined || cv === false) return fallback;
   if (cv === true) return 5;
@@ -154,7 +162,7 @@ export async function runEval(
   if (flags.task === undefined || flags.data === undefined)
     throw new Error('eval needs --task and --data, or --all <dir>');
   if (flags.task === GROUNDEDNESS_TASK) {
-    const options = flags.threshold !== undefined ? { threshold: Number(flags.threshold) } : {};
+    const options = flags.threshold !== undefined ? { threshold: thresholdFlag(flags.threshold) } : {};
     const report = await evaluateGroundedness(flags.data, options);
     print(flags.json ? JSON.stringify(report) : formatGroundednessTable([report]));
     return;
@@ -181,7 +189,7 @@ export async function runEval(
     file: flags.data,
     onProgress: progress,
   };
-  if (flags.threshold !== undefined) options.threshold = Number(flags.threshold);
+  if (flags.threshold !== undefined) options.threshold = thresholdFlag(flags.threshold);
   const cv = foldsFlag(flags.cv, 0);
   if (cv > 0) {
     options.cv = cv;
