@@ -9,6 +9,7 @@
  * decoded payload scored in between does not push the text itself out.
  */
 import { type CanonicalText, canonicalizeToScratch, charsToString } from '../text/canonicalize.ts';
+import { resizedLength } from '../text/code-units.ts';
 import { FNV_OFFSET, FNV_PRIME, fmix } from '../text/hash.ts';
 
 export interface TextFeatures {
@@ -33,21 +34,16 @@ function capacity(length: number): number {
 }
 
 function grown(buf: Int32Array, size: number): Int32Array {
-  if (buf.length >= size) return buf;
-  let n = buf.length;
-  while (n < size) n *= 2;
-  return new Int32Array(n);
+  const n = resizedLength(buf.length, size);
+  return n === undefined ? buf : new Int32Array(n);
 }
 
 // The canonical form between two spaces, so the n-gram loop reads its padding like any character.
 let padded = new Uint16Array(4096);
 
 function pad(chars: Uint16Array, length: number): Uint16Array {
-  if (padded.length < length + 2) {
-    let n = padded.length;
-    while (n < length + 2) n *= 2;
-    padded = new Uint16Array(n);
-  }
+  const n = resizedLength(padded.length, length + 2);
+  if (n !== undefined) padded = new Uint16Array(n);
   padded[0] = SPACE;
   padded.set(chars.subarray(0, length), 1);
   padded[length + 1] = SPACE;
@@ -116,7 +112,8 @@ let stringChars = new Uint16Array(4096);
 /** Number of features of an already canonical text (hashed into a scratch buffer). */
 export function hashCanonical(text: string): number {
   scratch = grown(scratch, capacity(text.length));
-  if (stringChars.length < text.length) stringChars = new Uint16Array(text.length * 2);
+  const n = resizedLength(stringChars.length, text.length);
+  if (n !== undefined) stringChars = new Uint16Array(n);
   for (let i = 0; i < text.length; i++) stringChars[i] = text.charCodeAt(i);
   return hashInto(pad(stringChars, text.length), text.length, scratch);
 }

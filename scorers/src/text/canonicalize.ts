@@ -15,7 +15,7 @@
  * result in those buffers for callers that hash it straight from char codes.
  */
 
-import { codeUnitReader } from './code-units.ts';
+import { codeUnitReader, resizedLength } from './code-units.ts';
 
 export interface CanonicalText {
   /** Canonical form, words separated by single spaces, no leading/trailing space. */
@@ -179,9 +179,8 @@ let bufOut = new Uint16Array(4096);
 let bufOutOrigin = new Int32Array(4096);
 
 function ensure(size: number): void {
-  if (bufFolded.length >= size) return;
-  let n = bufFolded.length;
-  while (n < size) n *= 2;
+  const n = resizedLength(bufFolded.length, size);
+  if (n === undefined) return;
   bufFolded = new Uint16Array(n);
   bufFoldedOrigin = new Int32Array(n);
   bufOut = new Uint16Array(n);
@@ -473,7 +472,8 @@ let latin1Bytes = new Uint8Array(4096);
 /** The string of `chars[0, length)`; Latin-1 text (most of it) goes through a byte copy, several times faster than `fromCharCode`. */
 export function charsToString(chars: Uint16Array, length: number): string {
   if (latin1Slice !== undefined) {
-    if (latin1Bytes.length < length) latin1Bytes = new Uint8Array(Math.max(length, latin1Bytes.length * 2));
+    const resized = resizedLength(latin1Bytes.length, length);
+    if (resized !== undefined) latin1Bytes = new Uint8Array(resized);
     // Copy the low bytes while checking that no high byte is set; a wide text falls through.
     const bytes = latin1Bytes;
     let wide = 0;

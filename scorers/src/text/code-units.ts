@@ -15,6 +15,23 @@ const ucs2Write = NodeBuffer?.prototype.ucs2Write as Ucs2Write | undefined;
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const native = NodeBuffer !== undefined && ucs2Write !== undefined && littleEndian;
 
+/** Entries a reused buffer may keep beyond what the text in hand needs. */
+const KEPT_ENTRIES = 1 << 20;
+
+/**
+ * The length to reallocate a reused buffer of `length` entries to so it holds `needed`, or
+ * `undefined` to keep it: grown by doubling from 4096, and cut back once it is over a million
+ * entries and four times what is needed. Without the cut, one huge text (the guard scores
+ * whatever the app hands it) kept its buffers for the life of the process: a 5 MB prompt left
+ * 450 MB of them behind.
+ */
+export function resizedLength(length: number, needed: number): number | undefined {
+  if (length >= needed && (length <= KEPT_ENTRIES || length <= needed * 4)) return undefined;
+  let n = 4096;
+  while (n < needed) n *= 2;
+  return n;
+}
+
 /**
  * A reader with its own buffer: `read(text)` returns a Uint16Array whose first
  * `text.length` entries are the text's code units (with room for `extra` more),
@@ -25,10 +42,9 @@ export function codeUnitReader(extra = 0): (text: string) => Uint16Array {
   let bytes: Uint8Array | undefined;
   return (text) => {
     const len = text.length;
-    if (units.length < len + extra) {
-      let n = units.length;
-      while (n < len + extra) n *= 2;
-      units = new Uint16Array(n);
+    const resized = resizedLength(units.length, len + extra);
+    if (resized !== undefined) {
+      units = new Uint16Array(resized);
       bytes = undefined;
     }
     if (native) {
