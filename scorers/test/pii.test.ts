@@ -340,6 +340,21 @@ describe('maskPii', () => {
   it('leaves text without PII unchanged', () => {
     expect(maskPii('nothing to see here')).toBe('nothing to see here');
   });
+  it('skips a finding that is no range instead of writing the text again unmasked', () => {
+    // The guard hands a custom scorer's evidence on as findings; NaN offsets or an end before
+    // the start moved the cursor back: "Call <PERSON><PERSON>Call Anna at 555-0100 now".
+    const text = 'Call Anna at 555-0100 now';
+    const f = (type: PiiFinding['type'], start: number, end: number): PiiFinding => ({
+      type,
+      start,
+      end,
+      text: text.slice(start, end),
+      confidence: 0.9,
+    });
+    const good = [f('PERSON', 5, 9), f('PHONE_NUMBER', 13, 21)];
+    for (const bad of [f('PERSON', Number.NaN, Number.NaN), f('PERSON', 9, 5), f('PERSON', 0, Number.NaN)])
+      expect(maskPii(text, [...good, bad])).toBe('Call <PERSON> at <PHONE_NUMBER> now');
+  });
 });
 
 describe('piiScorer', () => {

@@ -44,7 +44,13 @@ export function maskPii(
   findings?: readonly PiiFinding[],
   options: MaskPiiOptions = {},
 ): string {
-  const list = findings ? resolveOverlaps([...findings]) : detectPii(text, options);
+  // A finding that is no range (NaN offsets, an end before its start: a custom scorer's evidence
+  // handed on by the guard) moved the cursor back and wrote the text after the masks again, unmasked.
+  const list = findings
+    ? resolveOverlaps(
+        findings.filter((f) => Number.isFinite(f.start) && Number.isFinite(f.end) && f.start <= f.end),
+      )
+    : detectPii(text, options);
   const replace = options.replacer ?? ((f: PiiFinding) => defaultReplacement(f, options.partial ?? false));
   let out = '';
   let cursor = 0;
