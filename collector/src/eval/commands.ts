@@ -115,6 +115,19 @@ export async function runEval(
   print: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
   openStore?: () => Promise<Store>,
 ) {
+  // Each would otherwise be dropped without a word, and the figures read as the run asked for.
+  if (flags.all !== undefined && (flags.task !== undefined || flags.data !== undefined))
+    throw new Error(
+      '--all evaluates every set of a directory, --task and --data one set: pass one or the other',
+    );
+  if (flags.all !== undefined && flags.threshold !== undefined)
+    throw new Error('--threshold is for one set (--task), not --all: there each scorer keeps its own');
+  const fixedModel =
+    flags.task === GROUNDEDNESS_TASK || (flags.task !== undefined && isTopicTask(flags.task));
+  if (fixedModel && flags.cv !== undefined)
+    throw new Error(`--cv retrains a scorer's model; ${flags.task} has none to retrain`);
+  if (flags.task !== undefined && isTopicTask(flags.task) && flags.threshold !== undefined)
+    throw new Error(`--threshold sets a scorer's decision threshold; ${flags.task} has none`);
   if (flags.task === FEEDBACK_AGREEMENT_TASK) {
     if (!openStore) throw new Error('feedback-agreement reads a store; none is configured');
     const by = parseBy(flags.by);

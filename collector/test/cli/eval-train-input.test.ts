@@ -88,3 +88,46 @@ describe('oversight eval --threshold', () => {
     90_000,
   );
 });
+
+describe('oversight eval with flags that do not go together', () => {
+  // Each was dropped without a word: --all ran over --task and --data, --cv and --threshold
+  // were ignored where there is no model to retrain or threshold to set.
+  it.each([
+    [
+      ['--all', 'DIR', '--task', 'injection', '--data', 'FILE'],
+      '--all evaluates every set of a directory, --task and --data one set: pass one or the other',
+    ],
+    [
+      ['--all', 'DIR', '--threshold', '0.3'],
+      '--threshold is for one set (--task), not --all: there each scorer keeps its own',
+    ],
+    [
+      ['--task', 'groundedness', '--data', 'FILE', '--cv', '3'],
+      "--cv retrains a scorer's model; groundedness has none to retrain",
+    ],
+    [
+      ['--task', 'topics', '--data', 'FILE', '--cv'],
+      "--cv retrains a scorer's model; topics has none to retrain",
+    ],
+    [
+      ['--task', 'kb-gaps', '--data', 'FILE', '--threshold', '0.5'],
+      "--threshold sets a scorer's decision threshold; kb-gaps has none",
+    ],
+  ])(
+    '%j: refused in one line',
+    async (args, line) => {
+      const file = resolve(dir, 'intents.jsonl');
+      await writeFile(
+        file,
+        '{"text":"reset my password","intent":"password"}\n{"text":"cancel my plan","intent":"cancel"}\n',
+      );
+      const result = await oversight(
+        'eval',
+        ...args.map((a) => (a === 'DIR' ? dir : a === 'FILE' ? file : a)),
+      );
+      expect(result).toMatchObject({ code: 1, stdout: '' });
+      expect(result.stderr).toBe(`oversight: ${line}\n`);
+    },
+    90_000,
+  );
+});
