@@ -99,7 +99,7 @@ for (let c = 0xff01; c <= 0xff5e; c++) {
  * controls, variation selectors, Hangul fillers, invisible operators. Those past the BMP are the
  * tags and the variation selectors supplement, read in `foldAndSqueeze`.
  */
-export const IGNORABLE_RANGES: readonly (readonly [number, number])[] = [
+const IGNORABLE_RANGES: readonly (readonly [number, number])[] = [
   [0x00ad, 0x00ad],
   [0x034f, 0x034f],
   [0x061c, 0x061c],
