@@ -76,12 +76,13 @@ const startOptions = (): Option[] => [
   new Option('--wal-dir <dir>', 'write-ahead log directory (default: next to the data dir)').env(
     'OVERSIGHT_WAL_DIR',
   ),
-  new Option('--wal-max-bytes <bytes>', 'write-ahead log cap; past it requests get 503').env(
+  new Option('--wal-max-bytes <bytes>', 'write-ahead log cap; past it requests get 503 (default 1 GiB)').env(
     'OVERSIGHT_WAL_MAX_BYTES',
   ),
-  new Option('--wal-retry-after-seconds <s>', 'Retry-After sent with 503 when the log is full').env(
-    'OVERSIGHT_WAL_RETRY_AFTER_SECONDS',
-  ),
+  new Option(
+    '--wal-retry-after-seconds <s>',
+    'Retry-After sent with 503 when the log is full (default 2)',
+  ).env('OVERSIGHT_WAL_RETRY_AFTER_SECONDS'),
   new Option('--max-body-bytes <bytes>', 'largest accepted request body as sent (default 20 MiB)').env(
     'OVERSIGHT_MAX_BODY_BYTES',
   ),
@@ -91,7 +92,7 @@ const startOptions = (): Option[] => [
   ).env('OVERSIGHT_MAX_DECOMPRESSED_BYTES'),
   new Option(
     '--max-in-flight-bytes <bytes>',
-    'request bodies held at once over every key (one key: half, or --max-decompressed-bytes); past it 503',
+    'request bodies held at once over every key (one key: half, or --max-decompressed-bytes); past it 503 (default 256 MiB)',
   ).env('OVERSIGHT_MAX_IN_FLIGHT_BYTES'),
   new Option(
     '--request-timeout-ms <ms>',
@@ -105,13 +106,13 @@ const startOptions = (): Option[] => [
     '--shutdown-delay-ms <ms>',
     'on SIGTERM, answer /readyz 503 and keep serving this long before closing the listener (default 0)',
   ).env('OVERSIGHT_SHUTDOWN_DELAY_MS'),
-  new Option('--rate-limit-spans-per-second <n>', 'per-API-key span rate; 0 = unlimited').env(
+  new Option('--rate-limit-spans-per-second <n>', 'per-API-key span rate; 0 = unlimited (default 0)').env(
     'OVERSIGHT_RATE_LIMIT_SPANS_PER_SECOND',
   ),
-  new Option('--max-text-chars <n>', 'longest prompt/completion text kept per field').env(
+  new Option('--max-text-chars <n>', 'longest prompt/completion text kept per field (default 100000)').env(
     'OVERSIGHT_MAX_TEXT_CHARS',
   ),
-  new Option('--evaluators <list>', 'safety scorers to run: all, none, or a comma list').env(
+  new Option('--evaluators <list>', 'safety scorers to run: all, none, or a comma list (default all)').env(
     'OVERSIGHT_EVALUATORS',
   ),
   new Option('--evaluator-thresholds <list>', 'per-evaluator thresholds, e.g. toxicity=0.7,pii=0.6').env(
@@ -121,13 +122,14 @@ const startOptions = (): Option[] => [
     '--transform-workers <n>',
     'worker threads for normalizing and scoring; 0 = on the main thread (default: 1 on ≥ 2 cores)',
   ).env('OVERSIGHT_TRANSFORM_WORKERS'),
-  new Option('--trace-quality <on>', 'score groundedness and relevance per assembled trace (true/false)').env(
-    'OVERSIGHT_TRACE_QUALITY',
-  ),
-  new Option('--trace-grace-ms <ms>', 'wait after a trace root ends before scoring it').env(
+  new Option(
+    '--trace-quality <on>',
+    'score groundedness and relevance per assembled trace: true or false (default true)',
+  ).env('OVERSIGHT_TRACE_QUALITY'),
+  new Option('--trace-grace-ms <ms>', 'wait after a trace root ends before scoring it (default 2000)').env(
     'OVERSIGHT_TRACE_GRACE_MS',
   ),
-  new Option('--trace-idle-ms <ms>', 'score a trace after this long without a new span').env(
+  new Option('--trace-idle-ms <ms>', 'score a trace after this long without a new span (default 30000)').env(
     'OVERSIGHT_TRACE_IDLE_MS',
   ),
   new Option(
@@ -138,9 +140,10 @@ const startOptions = (): Option[] => [
     '--trace-max-open-bytes <bytes>',
     'estimated bytes of open traces at most; past it the oldest is scored early (default 64 MiB)',
   ).env('OVERSIGHT_TRACE_MAX_OPEN_BYTES'),
-  new Option('--trace-recover-minutes <m>', 'on start, score unscored generations this recent').env(
-    'OVERSIGHT_TRACE_RECOVER_MINUTES',
-  ),
+  new Option(
+    '--trace-recover-minutes <m>',
+    'on start, score unscored generations this recent (default 60)',
+  ).env('OVERSIGHT_TRACE_RECOVER_MINUTES'),
   new Option(
     '--topics-embedder <kind>',
     'question vectors for topics when the app sent none: student (default; hashed n-grams + a distilled sentence network, ≈ 20 µs a question), hashed (the n-grams alone, ≈ 10 µs), use (hashed + sentence encoder, ≈ 10 ms a question on a worker thread), openai, onnx, or none (no topics)',

@@ -44,6 +44,33 @@ describe('oversight start --help', () => {
     });
     expect(misnamed).toEqual([]);
   });
+
+  it("states each setting's default as the config has it", async () => {
+    const { stdout } = await run(NODE, [SOURCE, CLI, 'start', '--help'], {
+      env: { PATH: process.env.PATH ?? '' },
+      timeout: 30_000,
+    });
+    const entries = stdout
+      .split(/\n(?= {2}-)/)
+      .map((entry) => entry.replace(/\s+/g, ' ').trim())
+      .filter((entry) => entry.startsWith('-'));
+    // How help may write a default: as is, quoted by commander, beside a choice, or in MiB / GiB.
+    const spellings = (value: unknown): string[] => {
+      const plain = [`default ${value})`, `default: "${value}"`, `default ${value};`, `${value} (default`];
+      if (typeof value !== 'number') return plain;
+      return [...plain, `default ${value / 1024 ** 2} MiB)`, `default ${value / 1024 ** 3} GiB)`];
+    };
+    const wrong = Object.entries(ConfigSchema.shape).flatMap(([key, schema]) => {
+      const fallback = schema.safeParse(undefined);
+      // Unset means off, or is worked out at start (--transform-workers): no single value to state.
+      if (!fallback.success || ([undefined, '', false] as unknown[]).includes(fallback.data)) return [];
+      const entry = entries.find((e) => e.startsWith(`--${kebab(key)} `)) ?? '';
+      return spellings(fallback.data).some((s) => entry.includes(s))
+        ? []
+        : [`${key}=${fallback.data}: ${entry}`];
+    });
+    expect(wrong).toEqual([]);
+  });
 });
 
 describe('start settings from the environment', () => {
