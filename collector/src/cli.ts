@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createServer } from 'node:net';
 import { Command, Option } from 'commander';
-import { type Config, type ConfigInput, resolveConfig, TOPICS_EMBEDDERS } from './config.ts';
+import { type Config, type ConfigInput, resolveConfig } from './config.ts';
 
 /**
  * `oversight`: start the collector, migrate the schema, query the store, and
@@ -144,12 +144,12 @@ const startOptions = (): Option[] => [
     '--trace-recover-minutes <m>',
     'on start, score unscored generations this recent (default 60)',
   ).env('OVERSIGHT_TRACE_RECOVER_MINUTES'),
+  // No .choices(): commander checks a variable's value before it reads --help, so a bad
+  // OVERSIGHT_TOPICS_EMBEDDER hid the help that lists the good ones; the config checks it.
   new Option(
     '--topics-embedder <kind>',
     'question vectors for topics when the app sent none: student (default; hashed n-grams + a distilled sentence network, ≈ 20 µs a question), hashed (the n-grams alone, ≈ 10 µs), use (hashed + sentence encoder, ≈ 10 ms a question on a worker thread), openai, onnx, or none (no topics)',
-  )
-    .env('OVERSIGHT_TOPICS_EMBEDDER')
-    .choices(TOPICS_EMBEDDERS),
+  ).env('OVERSIGHT_TOPICS_EMBEDDER'),
   new Option('--topics-embedder-url <url>', 'OpenAI-compatible embeddings base URL, e.g. http://host/v1').env(
     'OVERSIGHT_TOPICS_EMBEDDER_URL',
   ),
@@ -188,9 +188,9 @@ const exportOptions = (): Option[] => [
 ];
 
 // A blank variable is an unset one (what `X: ${X:-}` in a compose file hands
-// over), before commander sees it: it checks a variable's value against the
-// flag's choices and would stop the start on '', and the config's own
-// blank-as-unset comes after that.
+// over), before commander sees it: a blank current name must not hide a
+// former name's value (below), and the config's own blank-as-unset comes
+// after that.
 for (const [name, value] of Object.entries(process.env))
   if (/^(OVERSIGHT|CLICKHOUSE)_/.test(name) && value?.trim() === '') delete process.env[name];
 

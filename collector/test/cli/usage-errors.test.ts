@@ -78,3 +78,22 @@ describe('a usage mistake is the error and a pointer, not the whole help', () =>
     expect(result.stdout).toBe('');
   });
 });
+
+describe('--help with a bad variable in the environment', () => {
+  it('still prints the help that lists the good values; the start then names the variable', async () => {
+    const env = { OVERSIGHT_TOPICS_EMBEDDER: 'bogus' };
+    const help = await oversight(['start', '--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--topics-embedder <kind>');
+    const start = await oversight(
+      ['start', '--insecure-dev', '--port', '0', '--data-dir', '/nonexistent/x'],
+      env,
+    );
+    expect(start.code).toBe(1);
+    expect(lines(start.stderr)).toEqual([
+      expect.stringMatching(
+        /^oversight: invalid configuration: OVERSIGHT_TOPICS_EMBEDDER \(--topics-embedder\): .*"student"/,
+      ),
+    ]);
+  });
+});
