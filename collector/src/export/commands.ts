@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import { openConfiguredStore } from '../service.ts';
 import { exportPreferences, formatSummary, withOutput } from './export-preferences.ts';
 import { EXPORT_FORMATS } from './formats.ts';
+import { toClickHouseTime } from './preference-query.ts';
 
 export const ExportFlagsSchema = z.object({
   format: z.enum(EXPORT_FORMATS),
@@ -34,6 +35,19 @@ export async function runExportPreferences(config: Config, flags: unknown): Prom
     throw new Error(parsed.error.issues.map((i) => `${i.path.map(flag).join('.')}: ${i.message}`).join('; '));
   }
   const { out, ...options } = parsed.data;
+  const times = { since: '', until: '' };
+  for (const flag of ['since', 'until'] as const) {
+    try {
+      times[flag] = toClickHouseTime(options[flag], '');
+    } catch (error) {
+      throw new Error(`--${flag}: ${(error as Error).message}`);
+    }
+  }
+  // An empty window exports nothing and says only "exported 0": a swapped pair looks like no feedback.
+  if (times.since !== '' && times.until !== '' && times.until <= times.since)
+    throw new Error(
+      `--until ${options.until} is not after --since ${options.since}: no feedback could match`,
+    );
   const store = await openConfiguredStore(config);
   // One bar for both phases: a DPO export first sorts prompts (spans), then reads rated generations.
   const bar = new SingleBar({

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /**
  * `oversight export-preferences` with a bad flag value: one line naming the
  * flag as typed, exit 1, before the store is opened. It used to print zod's
- * two-line report under the schema's key ("✖ Too big … → at minGroundedness").
+ * two-line report under the schema's key ("✖ Too big … → at minGroundedness"),
+ * and a window with nothing in it was an export of 0 records.
  */
 const run = promisify(execFile);
 const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
@@ -31,6 +32,20 @@ describe('export-preferences flag values', () => {
     [
       ['--topic', 'x', '--min-groundedness', 'high'],
       'oversight: --topic: a numeric topic id; --min-groundedness: Invalid input: expected number, received NaN',
+    ],
+    // Which of the two dates was not one.
+    [
+      ['--until', 'tomorrow'],
+      'oversight: --until: not a date: tomorrow (use YYYY-MM-DD or an ISO date-time)',
+    ],
+    // A swapped or empty window exported nothing and said only "exported 0 …", exit 0.
+    [
+      ['--since', '2026-11-01', '--until', '2026-10-01'],
+      'oversight: --until 2026-10-01 is not after --since 2026-11-01: no feedback could match',
+    ],
+    [
+      ['--since', '2026-11-01T12:00:00Z', '--until', '2026-11-01 12:00'],
+      'oversight: --until 2026-11-01 12:00 is not after --since 2026-11-01T12:00:00Z: no feedback could match',
     ],
   ])('%j: one line naming the flag, nothing opened', async (flags, line) => {
     const dataDir = resolve(dir, flags.join(''));
