@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { type Config, type ConfigInput, resolveConfig } from './config.ts';
 
@@ -359,10 +361,16 @@ addOptions(
   sqlOptions(),
   storeOptions(),
 ).action(async (query: string, options, command: Command) => {
+  if (query.trim() === '') throw new Error('sql needs a query, e.g. "SELECT count() FROM llm_spans"');
+  const config = configOf(command, pick(options, storeOptions()));
+  // Opening a directory that is not there creates an empty engine in it, and the query's
+  // "Unknown table llm_spans" hides the cause: a mistyped --data-dir, or another working directory.
+  if (!config.clickhouseUrl && !existsSync(config.dataDir))
+    throw new Error(
+      `no Oversight data in ${path.resolve(config.dataDir)}: pass the --data-dir the collector uses, or run from where it runs`,
+    );
   const { runReadOnlySql } = await import('./sql.ts');
-  process.stdout.write(
-    await runReadOnlySql(configOf(command, pick(options, storeOptions())), query, options.format),
-  );
+  process.stdout.write(await runReadOnlySql(config, query, options.format));
 });
 
 addOptions(

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -94,6 +96,28 @@ describe('--help with a bad variable in the environment', () => {
       expect.stringMatching(
         /^oversight: invalid configuration: OVERSIGHT_TOPICS_EMBEDDER \(--topics-embedder\): .*"student"/,
       ),
+    ]);
+  });
+});
+
+describe('oversight sql with nothing to query', () => {
+  it('a --data-dir that does not exist: names it, and leaves nothing behind', async () => {
+    const dir = resolve(tmpdir(), `oversight-no-data-${process.pid}-${Date.now()}`);
+    const result = await oversight(['sql', '--data-dir', dir, 'SELECT count() FROM llm_spans']);
+    expect(result.code).toBe(1);
+    // Before: an empty engine created in `dir`, and "Unknown table expression identifier 'llm_spans'".
+    expect(lines(result.stderr)).toEqual([
+      `oversight: no Oversight data in ${dir}: pass the --data-dir the collector uses, or run from where it runs`,
+    ]);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('an empty query is refused, not an empty answer with exit 0', async () => {
+    const dir = resolve(tmpdir(), `oversight-no-query-${process.pid}-${Date.now()}`);
+    const result = await oversight(['sql', '--data-dir', dir, ' ']);
+    expect(result.code).toBe(1);
+    expect(lines(result.stderr)).toEqual([
+      'oversight: sql needs a query, e.g. "SELECT count() FROM llm_spans"',
     ]);
   });
 });
