@@ -285,6 +285,20 @@ async function ensureCanListen(host: string, port: number): Promise<void> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
+/**
+ * `config`, when there is data to read at it. Opening an embedded directory
+ * that is not there creates an empty engine in it, and the query's "Unknown
+ * table llm_spans" hides the cause: a mistyped --data-dir, or another
+ * working directory.
+ */
+function readableData(config: Config): Config {
+  if (!config.clickhouseUrl && !existsSync(config.dataDir))
+    throw new Error(
+      `no Oversight data in ${path.resolve(config.dataDir)}: pass the --data-dir the collector uses, or run from where it runs`,
+    );
+  return config;
+}
+
 addOptions(
   program
     .command('start')
@@ -362,13 +376,7 @@ addOptions(
   storeOptions(),
 ).action(async (query: string, options, command: Command) => {
   if (query.trim() === '') throw new Error('sql needs a query, e.g. "SELECT count() FROM llm_spans"');
-  const config = configOf(command, pick(options, storeOptions()));
-  // Opening a directory that is not there creates an empty engine in it, and the query's
-  // "Unknown table llm_spans" hides the cause: a mistyped --data-dir, or another working directory.
-  if (!config.clickhouseUrl && !existsSync(config.dataDir))
-    throw new Error(
-      `no Oversight data in ${path.resolve(config.dataDir)}: pass the --data-dir the collector uses, or run from where it runs`,
-    );
+  const config = readableData(configOf(command, pick(options, storeOptions())));
   const { runReadOnlySql } = await import('./sql.ts');
   process.stdout.write(await runReadOnlySql(config, query, options.format));
 });
@@ -395,7 +403,7 @@ registerEvalCommands(program, {
   openStore: async (flags) => {
     const { openConfiguredStore } = await import('./service.ts');
     const evalCommand = program.commands.find((c) => c.name() === 'eval') as Command;
-    return openConfiguredStore(configOf(evalCommand, pick(flags, storeOptions())));
+    return openConfiguredStore(readableData(configOf(evalCommand, pick(flags, storeOptions()))));
   },
 });
 

@@ -4,6 +4,8 @@
  * table of its own), streams the export, draws a progress bar on a terminal and
  * prints the summary to stderr so stdout can be the JSONL itself.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
@@ -47,6 +49,11 @@ export async function runExportPreferences(config: Config, flags: unknown): Prom
   if (times.since !== '' && times.until !== '' && times.until <= times.since)
     throw new Error(
       `--until ${options.until} is not after --since ${options.since}: no feedback could match`,
+    );
+  // Opening an embedded directory that is not there creates an empty engine, and "Unknown table feedback".
+  if (!config.clickhouseUrl && !existsSync(config.dataDir))
+    throw new Error(
+      `no Oversight data in ${path.resolve(config.dataDir)}: pass the --data-dir the collector uses, or run from where it runs`,
     );
   const store = await openConfiguredStore(config);
   // One bar for both phases: a DPO export first sorts prompts (spans), then reads rated generations.

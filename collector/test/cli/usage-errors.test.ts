@@ -100,7 +100,7 @@ describe('--help with a bad variable in the environment', () => {
   });
 });
 
-describe('oversight sql with nothing to query', () => {
+describe('reading commands with nothing to read', () => {
   it('a --data-dir that does not exist: names it, and leaves nothing behind', async () => {
     const dir = resolve(tmpdir(), `oversight-no-data-${process.pid}-${Date.now()}`);
     const result = await oversight(['sql', '--data-dir', dir, 'SELECT count() FROM llm_spans']);
@@ -111,6 +111,20 @@ describe('oversight sql with nothing to query', () => {
     ]);
     expect(existsSync(dir)).toBe(false);
   });
+
+  it.each([[['export-preferences', '--format', 'kto']], [['eval', '--task', 'feedback-agreement']]])(
+    '%j with a --data-dir that does not exist: the same',
+    async (args) => {
+      const dir = resolve(tmpdir(), `oversight-no-data-${process.pid}-${Date.now()}`);
+      const result = await oversight([...args, '--data-dir', dir]);
+      expect(result.code).toBe(1);
+      // Before: "Unknown table expression identifier 'oversight.feedback'", and the engine left in `dir`.
+      expect(lines(result.stderr)).toEqual([
+        `oversight: no Oversight data in ${dir}: pass the --data-dir the collector uses, or run from where it runs`,
+      ]);
+      expect(existsSync(dir)).toBe(false);
+    },
+  );
 
   it('an empty query is refused, not an empty answer with exit 0', async () => {
     const dir = resolve(tmpdir(), `oversight-no-query-${process.pid}-${Date.now()}`);
