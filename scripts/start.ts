@@ -355,11 +355,17 @@ if (!values.demo) {
     },
     (error: unknown) => {
       bar?.stop();
-      console.error(`[demo] stopped: ${error instanceof Error ? error.message : String(error)}`);
+      // The client's "Connection error." does not say which server: the --llm-url, or the mock.
+      console.error(
+        `[demo] stopped: ${error instanceof Error ? error.message : String(error)} (LLM at ${llmUrl}/v1)`,
+      );
       if (exitAfterReport) {
         process.exitCode = 1;
         void stop('done');
-      }
+      } else if (!stopping)
+        console.log(
+          '[start] the collector keeps running without the demo: point your app at it, Ctrl-C to stop.',
+        );
     },
   );
 }
