@@ -3,16 +3,20 @@
  * cannot create its tables), and says in its one line which ClickHouse it
  * could not reach, never the credentials in its URL.
  */
+
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.ts';
 import { startCollector } from '../../src/service.ts';
 import { TEST_KEY } from '../helpers/collector.ts';
 
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
@@ -54,4 +58,42 @@ describe('ClickHouse down at start', () => {
     expect(error.message).not.toContain('s3cret-pw');
     expect(error.message.split('\n')).toHaveLength(1);
   });
+});
+
+describe('port taken at start', () => {
+  // In a process of its own, as the CLI runs it: what the failed start left open (the log, the
+  // trace stage's timers, transform workers, the embedded store) kept the process from exiting.
+  it('refuses to start and leaves nothing open: the process ends by itself', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'oversight-startup-'));
+    dirs.push(dir);
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const { port } = taken.address() as { port: number };
+    const script = `
+      import { resolveConfig } from ${JSON.stringify(path.join(HERE, '../../src/config.ts'))};
+      import { startCollector } from ${JSON.stringify(path.join(HERE, '../../src/service.ts'))};
+      const config = resolveConfig({ port: ${port}, host: '127.0.0.1', dataDir: ${JSON.stringify(path.join(dir, 'data'))},
+        apiKeys: '${TEST_KEY}=project-a', evaluators: 'none', transformWorkers: 1 });
+      await startCollector(config).then(() => console.log('started'), (e) => console.log('refused:', e.code ?? e.message.slice(0, 300)));`;
+    // A file, not --eval: worker threads inherit the process's flags.
+    const file = path.join(dir, 'start.mjs');
+    await writeFile(file, script);
+    const child = spawn(process.execPath, ['--conditions=oversight:source', file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_OPTIONS: '--conditions=oversight:source' },
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    // Generous: a process that exits does so at once; one held open never does.
+    const ended = await Promise.race([
+      once(child, 'exit').then(([code]) => ({ code })),
+      new Promise<undefined>((resolve) => setTimeout(resolve, 60_000).unref()),
+    ]);
+    child.kill('SIGKILL');
+    taken.close();
+    expect(out.trim()).toBe('refused: EADDRINUSE');
+    expect(ended).toEqual({ code: 0 });
+  }, 90_000);
 });
