@@ -1,24 +1,18 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import path, { resolve } from 'node:path';
-import { promisify } from 'node:util';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openEmbeddedStore } from '../../src/store/chdb-store.ts';
+import { oversight } from '../helpers/cli.ts';
 
 /** `oversight ddl`: the schema a DBA reviews or applies by hand, single node or cluster. */
-const run = promisify(execFile);
-const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
-// The child runs the repo's sources: @oversight/* resolve to src/ under this condition (exports default to dist).
-const SOURCE = '--conditions=oversight:source';
-const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 const ddlWith = async (env: Record<string, string>, ...args: string[]) =>
-  (await run(NODE, [SOURCE, CLI, 'ddl', ...args], { env: { PATH: process.env.PATH ?? '', ...env } })).stdout
+  (await oversight(['ddl', ...args], { env: { PATH: process.env.PATH ?? '', ...env } })).stdout
     .split(/;\n(?:\n|$)/)
     .map((s) => s.trim())
     .filter(Boolean);
 const ddl = async (...args: string[]) =>
-  (await run(NODE, [SOURCE, CLI, 'ddl', ...args], { env: { PATH: process.env.PATH ?? '' } })).stdout
+  (await oversight(['ddl', ...args], { env: { PATH: process.env.PATH ?? '' } })).stdout
     .split(/;\n(?:\n|$)/)
     .map((s) => s.trim())
     .filter(Boolean);

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oversightOutcome } from '../helpers/cli.ts';
 
 /**
  * `oversight train` and `oversight eval --all` given nothing to read: an
@@ -13,10 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * wrote it (in a checkout, over the shipped one), and an empty directory ran
  * the repo's own sets for minutes and exited 0, as if it had been read.
  */
-const run = promisify(execFile);
-const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
-const SOURCE = '--conditions=oversight:source';
-const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 
 let dir: string;
 beforeAll(async () => {
@@ -27,14 +22,11 @@ afterAll(async () => {
 });
 
 const oversight = (...args: string[]) =>
-  run(NODE, [SOURCE, CLI, ...args], {
+  oversightOutcome(args, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
     // Ends the old behaviour's minutes-long runs; the new one answers at once.
     timeout: 60_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number | null; stdout: string; stderr: string }) => error,
-  );
+  });
 
 describe('oversight train with an empty file', () => {
   it.each([

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oversightOutcome } from '../helpers/cli.ts';
 
 /**
  * `oversight export-preferences` with a bad flag value: one line naming the
@@ -12,10 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * two-line report under the schema's key ("✖ Too big … → at minGroundedness"),
  * and a window with nothing in it was an export of 0 records.
  */
-const run = promisify(execFile);
-const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
-const SOURCE = '--conditions=oversight:source';
-const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 
 let dir: string;
 beforeAll(async () => {
@@ -49,13 +44,9 @@ describe('export-preferences flag values', () => {
     ],
   ])('%j: one line naming the flag, nothing opened', async (flags, line) => {
     const dataDir = resolve(dir, flags.join(''));
-    const result = await run(
-      NODE,
-      [SOURCE, CLI, 'export-preferences', '--format', 'kto', '--data-dir', dataDir, ...flags],
+    const result = await oversightOutcome(
+      ['export-preferences', '--format', 'kto', '--data-dir', dataDir, ...flags],
       { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeout: 60_000 },
-    ).then(
-      () => ({ code: 0, stderr: '' }),
-      (error: { code: number; stderr: string }) => error,
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(`${line}\n`);

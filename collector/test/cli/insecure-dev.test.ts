@@ -1,19 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oversight } from '../helpers/cli.ts';
 
 /**
  * `OVERSIGHT_INSECURE_DEV` is read for what it says: commander sets a plain
  * flag whenever its variable exists, so `=false` used to turn on the mode
  * that files keyless requests under project `default`.
  */
-const run = promisify(execFile);
-const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
-const SOURCE = '--conditions=oversight:source';
-const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 
 let dir: string;
 beforeAll(async () => {
@@ -24,7 +19,7 @@ afterAll(async () => {
 });
 
 const start = (value: string) =>
-  run(NODE, [SOURCE, CLI, 'start', '--port', '0', '--data-dir', resolve(dir, value)], {
+  oversight(['start', '--port', '0', '--data-dir', resolve(dir, value)], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OVERSIGHT_INSECURE_DEV: value },
     timeout: 30_000,
   }).catch((error: { code: number; stderr: string }) => error);

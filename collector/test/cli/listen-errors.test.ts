@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oversight } from '../helpers/cli.ts';
 
 /**
  * `oversight start` where it cannot listen: one line an operator acts on,
@@ -14,10 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * process exited with the embedded engine still running, where it could hang
  * or crash, keeping the data directory locked (and `npm start` waiting).
  */
-const run = promisify(execFile);
-const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
-const SOURCE = '--conditions=oversight:source';
-const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 
 let dir: string;
 let taken: Server;
@@ -34,7 +29,7 @@ afterAll(async () => {
 });
 
 const start = (...args: string[]) =>
-  run(NODE, [SOURCE, CLI, 'start', '--insecure-dev', ...args], {
+  oversight(['start', '--insecure-dev', ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
     timeout: 60_000,
   }).catch((error: { code: number; stderr: string }) => error);

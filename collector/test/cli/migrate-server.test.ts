@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChdbHttpServer, startChdbHttpServer } from '../helpers/chdb-http-server.ts';
+import { oversightOutcome } from '../helpers/cli.ts';
 
 /**
  * `oversight migrate --clickhouse-url …` is the first thing an operator runs
@@ -13,10 +12,6 @@ import { type ChdbHttpServer, startChdbHttpServer } from '../helpers/chdb-http-s
  * with a password): a mistake is one line that says it was ClickHouse, which
  * one, and what it answered, and exit 1.
  */
-const run = promisify(execFile);
-const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
-const SOURCE = '--conditions=oversight:source';
-const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 
 let dir: string;
 let server: ChdbHttpServer;
@@ -30,13 +25,10 @@ afterAll(async () => {
 });
 
 const migrate = (url: string, ...args: string[]) =>
-  run(NODE, [SOURCE, CLI, 'migrate', '--clickhouse-url', url, '--clickhouse-user', 'ops', ...args], {
+  oversightOutcome(['migrate', '--clickhouse-url', url, '--clickhouse-user', 'ops', ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
     timeout: 120_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+  });
 
 /** A port nothing listens on: one the OS just handed out and took back. */
 async function closedPort(): Promise<number> {

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oversight } from '../helpers/cli.ts';
 import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
 
 /**
@@ -10,18 +9,13 @@ import { startTestCollector, TEST_KEY, waitFor } from '../helpers/collector.ts';
  * must answer through the running collector, and open the store itself when
  * none runs; read-only either way.
  */
-const run = promisify(execFile);
-const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
-// The child runs the repo's sources: @oversight/* resolve to src/ under this condition (exports default to dist).
-const SOURCE = '--conditions=oversight:source';
-const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 
 let collector: Awaited<ReturnType<typeof startTestCollector>>;
 let dataDir: string;
 const traceId = '5e'.repeat(16);
 
 const sql = (query: string, ...args: string[]) =>
-  run(NODE, [SOURCE, CLI, 'sql', query, '--data-dir', dataDir, ...args], {
+  oversight(['sql', query, '--data-dir', dataDir, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
   });
 
@@ -119,7 +113,7 @@ describe('oversight sql', () => {
 
 describe('oversight --help', () => {
   it('documents every start setting with its environment variable', async () => {
-    const { stdout } = await run(NODE, [SOURCE, CLI, 'start', '--help']);
+    const { stdout } = await oversight(['start', '--help']);
     for (const flag of [
       '--port',
       '--host',

@@ -1,24 +1,18 @@
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config.ts';
+import { oversight } from '../helpers/cli.ts';
 
 /**
  * `oversight start --help` is the list operators read: every collector
  * setting is a flag there, each with its environment variable, under the
  * name the config knows it by.
  */
-const run = promisify(execFile);
-const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
-const SOURCE = '--conditions=oversight:source';
-const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 describe('oversight start --help', () => {
   it('lists every setting of the config as a flag with its environment variable', async () => {
-    const { stdout } = await run(NODE, [SOURCE, CLI, 'start', '--help'], {
+    const { stdout } = await oversight(['start', '--help'], {
       env: { PATH: process.env.PATH ?? '' },
       timeout: 30_000,
     });
@@ -46,7 +40,7 @@ describe('oversight start --help', () => {
   });
 
   it("states each setting's default as the config has it", async () => {
-    const { stdout } = await run(NODE, [SOURCE, CLI, 'start', '--help'], {
+    const { stdout } = await oversight(['start', '--help'], {
       env: { PATH: process.env.PATH ?? '' },
       timeout: 30_000,
     });
@@ -75,7 +69,7 @@ describe('oversight start --help', () => {
 
 describe('start settings from the environment', () => {
   const start = (env: Record<string, string>) =>
-    run(NODE, [SOURCE, CLI, 'start'], {
+    oversight(['start'], {
       env: { PATH: process.env.PATH ?? '', ...env },
       timeout: 30_000,
     }).catch((error: { code: number; stderr: string }) => error);

@@ -1,28 +1,17 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { oversightOutcome } from '../helpers/cli.ts';
 
 /**
  * What an operator sees after a mistake on the command line: one line naming
  * what they typed or set (the flag, or the variable), where to look next, and
  * a non-zero exit. None of these reach a store or a port.
  */
-const run = promisify(execFile);
-const NODE = resolve(import.meta.dirname, '../../../node_modules/.bin/node');
-const SOURCE = '--conditions=oversight:source';
-const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 
 const oversight = (args: string[], env: Record<string, string> = {}) =>
-  run(NODE, [SOURCE, CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    timeout: 30_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+  oversightOutcome(args, { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 });
 
 const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
 

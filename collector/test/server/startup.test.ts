@@ -89,7 +89,7 @@ describe('port taken at start', () => {
     // Generous: a process that exits does so at once; one held open never does.
     const ended = await Promise.race([
       once(child, 'exit').then(([code]) => ({ code })),
-      new Promise<undefined>((resolve) => setTimeout(resolve, 60_000).unref()),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 60_000).unref()),
     ]);
     child.kill('SIGKILL');
     taken.close();
