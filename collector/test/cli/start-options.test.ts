@@ -10,17 +10,21 @@ import { oversight } from '../helpers/cli.ts';
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** `start --help`, one entry per option: its first line starts with the flag, wrapped lines are indented deeper. */
+async function helpEntries(): Promise<string[]> {
+  const { stdout } = await oversight(['start', '--help'], {
+    env: { PATH: process.env.PATH ?? '' },
+    timeout: 30_000,
+  });
+  return stdout
+    .split(/\n(?= {2}-)/)
+    .map((entry) => entry.replace(/\s+/g, ' ').trim())
+    .filter((entry) => entry.startsWith('-'));
+}
+
 describe('oversight start --help', () => {
   it('lists every setting of the config as a flag with its environment variable', async () => {
-    const { stdout } = await oversight(['start', '--help'], {
-      env: { PATH: process.env.PATH ?? '' },
-      timeout: 30_000,
-    });
-    // One entry per option: its first line starts with the flag, wrapped lines are indented deeper.
-    const entries = stdout
-      .split(/\n(?= {2}-)/)
-      .map((entry) => entry.replace(/\s+/g, ' ').trim())
-      .filter((entry) => entry.startsWith('-'));
+    const entries = await helpEntries();
     const missing = Object.keys(ConfigSchema.shape).filter(
       (key) =>
         !entries.some(
@@ -40,14 +44,7 @@ describe('oversight start --help', () => {
   });
 
   it("states each setting's default as the config has it", async () => {
-    const { stdout } = await oversight(['start', '--help'], {
-      env: { PATH: process.env.PATH ?? '' },
-      timeout: 30_000,
-    });
-    const entries = stdout
-      .split(/\n(?= {2}-)/)
-      .map((entry) => entry.replace(/\s+/g, ' ').trim())
-      .filter((entry) => entry.startsWith('-'));
+    const entries = await helpEntries();
     // How help may write a default: as is, quoted by commander, beside a choice, or in MiB / GiB.
     const spellings = (value: unknown): string[] => {
       const plain = [`default ${value})`, `default: "${value}"`, `default ${value};`, `${value} (default`];
