@@ -7,7 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import { seededRandom } from '@oversight/scorers';
-import { questionReading } from '@oversight/scorers/embed';
+import { type QuestionReading, questionReading } from '@oversight/scorers/embed';
 import { z } from 'zod';
 import {
   type ClustererOptions,
@@ -22,6 +22,11 @@ import { type Spread, spread } from './metrics.ts';
 export interface IntentRow {
   text: string;
   intent: string;
+  /**
+   * A row read here (it came with `earlier`): the reading `text` is the text
+   * of, which the clusterer takes as read rather than reading it again.
+   */
+  reading?: QuestionReading;
   /**
    * A row read as a follow-up (after an earlier message, as `text` is): the
    * message as the user sent it, which an app that retrieves with it embeds,
@@ -45,10 +50,11 @@ const intentRowSchema = z.object({
 
 function asRow({ text, intent, earlier }: z.infer<typeof intentRowSchema>): IntentRow {
   if (earlier === undefined) return { text, intent };
-  const { text: read, after } = questionReading(text, earlier);
+  const reading = questionReading(text, earlier);
+  const { text: read, after } = reading;
   return after === undefined
-    ? { text: read, intent }
-    : { text: read, intent, followed: { asked: text, after } };
+    ? { text: read, intent, reading }
+    : { text: read, intent, reading, followed: { asked: text, after } };
 }
 
 export function parseIntentRows(content: string, source = 'input'): IntentRow[] {
@@ -202,9 +208,12 @@ export function clusterRows(
   const ids = rows.map((r, i) => {
     if (embedding?.asSent && r.followed) {
       // Or, once the question it follows is no longer known, the built-in embedder reads it.
-      return placed.topicOf(projectId, r.followed.after, resolve) ?? clusterer.assign(projectId, r.text);
+      return (
+        placed.topicOf(projectId, r.followed.after, resolve) ??
+        clusterer.assign(projectId, r.reading ?? r.text)
+      );
     }
-    const id = clusterer.assign(projectId, r.text, embedding?.vector(r, i), embedding?.id);
+    const id = clusterer.assign(projectId, r.reading ?? r.text, embedding?.vector(r, i), embedding?.id);
     placed.place(projectId, r.text, id);
     return id;
   });

@@ -42,6 +42,7 @@ import {
   HASHED_TOPIC_THRESHOLDS,
   HashedEmbedder,
   type HashedEmbedderState,
+  type QuestionReading,
   questionText,
   type TopicThresholds,
 } from '@oversight/scorers/embed';
@@ -188,6 +189,13 @@ export interface ClustererOptions {
    */
   centre?: boolean;
 }
+
+/**
+ * A question for `assign`: a message as it was sent, which the clusterer reads
+ * (`questionText`), or the reading a caller already made of it
+ * (`questionReading`, with the messages before it), whose text is taken as read.
+ */
+export type Question = string | QuestionReading;
 
 export interface Assignment {
   topicId: string;
@@ -490,7 +498,7 @@ export class TopicClusterer {
    */
   assign(
     projectId: string,
-    question: string,
+    question: Question,
     embedding?: ArrayLike<number> | null,
     embedderId?: string,
   ): string {
@@ -499,13 +507,14 @@ export class TopicClusterer {
 
   assignDetailed(
     projectId: string,
-    question: string,
+    question: Question,
     embedding?: ArrayLike<number> | null,
     embedderId?: string,
   ): Assignment {
     if (projectId === '') throw new Error('assign: empty project id');
-    // Its opening, as the enricher embeds it: terms, label and representative come from the same text.
-    const text = questionText(question);
+    // Terms, label and representative come from the text the vector is of. Reading is
+    // idempotent, so a caller's reading (the enricher's of every question) is not read again.
+    const text = typeof question === 'string' ? questionText(question) : question.text;
     let vector: Float32Array;
     let spaceId: string;
     if (embedding != null && embedding.length > 0) {

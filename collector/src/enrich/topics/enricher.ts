@@ -482,13 +482,15 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
         } else {
           const app = supplied.get(g);
           const vector = embedded.get(g);
+          // The question as read above: the clusterer takes it so rather than reading it again.
+          const reading = readOf(g);
           let assigned: Assignment;
           try {
             assigned = app
-              ? clusterer.assignDetailed(g.projectId, question, app.vector, app.embedder)
+              ? clusterer.assignDetailed(g.projectId, reading, app.vector, app.embedder)
               : vector && external
-                ? clusterer.assignDetailed(g.projectId, question, vector, external.id)
-                : clusterer.assignDetailed(g.projectId, question);
+                ? clusterer.assignDetailed(g.projectId, reading, vector, external.id)
+                : clusterer.assignDetailed(g.projectId, reading);
           } catch (error) {
             // A vector the clusterer refuses (zero, non-finite, another width
             // under the same name) costs this question its preferred space, not
@@ -497,7 +499,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
               `assign:${g.projectId}`,
               `topics: project ${g.projectId}: ${(error as Error).message}; using the built-in embedder`,
             );
-            assigned = clusterer.assignDetailed(g.projectId, question);
+            assigned = clusterer.assignDetailed(g.projectId, reading);
           }
           topicId = assigned.topicId;
           placed.place(g.projectId, question, topicId);

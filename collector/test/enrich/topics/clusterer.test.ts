@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from '@oversight/scorers';
-import { HashedEmbedder } from '@oversight/scorers/embed';
+import { HashedEmbedder, questionReading, questionText } from '@oversight/scorers/embed';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_BUILTIN_EMBEDDER,
@@ -486,6 +487,42 @@ describe('TopicClusterer', () => {
       plain.topics('p1').map((t) => t.representative),
     );
     expect(new Set(plainIds).size).toBeGreaterThan(1);
+  });
+
+  it('takes a caller’s reading as read: a stream places, names and labels as when it reads the text again', () => {
+    // What the enricher hands over: questions with greetings, PII the app did not mask, context
+    // before the request, and follow-ups with the message before them.
+    const sets = [
+      'topics/chat-intents.courtesy-a',
+      'topics/chat-intents.follow-ups',
+      'ordinary',
+      'off-topic',
+    ];
+    const stream = sets.flatMap((set) =>
+      readFileSync(fileURLToPath(new URL(`../../../../tools/data/${set}.jsonl`, import.meta.url)), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as { text: string; earlier?: string | string[] }),
+    );
+    const readings = stream.map((r) => questionReading(r.text, r.earlier));
+    expect(readings.filter((r) => r.followUp).length).toBeGreaterThan(10);
+    expect(readings.filter((r, i) => r.text !== stream[i]?.text).length).toBeGreaterThan(100);
+    const again = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER, now: fixedClock() });
+    const asRead = new TopicClusterer({ builtinEmbedder: DEFAULT_BUILTIN_EMBEDDER, now: fixedClock() });
+    const placedAgain = readings.map((r) => again.assignDetailed('p1', r.text));
+    const placedAsRead = readings.map((r) => asRead.assignDetailed('p1', r));
+    expect(placedAsRead).toEqual(placedAgain);
+    again.maintain({ final: true });
+    asRead.maintain({ final: true });
+    expect(asRead.snapshot()).toEqual(again.snapshot());
+    expect(asRead.topics('p1')).toEqual(again.topics('p1'));
+    expect(new Set(placedAsRead.map((a) => a.topicId)).size).toBeGreaterThan(50);
+    // Taken as it is: a reading is not read again, whatever its text.
+    const handed = { text: 'Hello! Why was my card declined? Thanks', followUp: false };
+    expect(questionText(handed.text)).not.toBe(handed.text);
+    expect(asRead.assignDetailed('p1', handed).question).toBe(handed.text);
+    // A message as sent is still read.
+    expect(asRead.assignDetailed('p1', handed.text).question).toBe('Why was my card declined?');
   });
 
   it('never lets a project see another project’s topics', () => {
