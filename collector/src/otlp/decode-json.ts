@@ -68,18 +68,20 @@ const listIn = (value: unknown, name: string): unknown[] => {
 };
 
 /**
- * Whether the request, a resource, a scope or a span names a field as the
- * .proto does: a producer that does writes every message so, and looking no
- * deeper than the spans keeps the walk (a few ms on a 2 MB body) off the
- * requests that write JSON names, which are nearly all.
+ * Whether the request, a resource, a scope or a scope's first span names a
+ * field as the .proto does. A producer that does writes every message so: a
+ * scope's first span speaks for the rest. Every resource and scope is looked
+ * at, since a relay may put the resources of producers that write different
+ * names into one request, and a resource whose `scope_spans` went unread lost
+ * its spans without a word. Looking no deeper keeps the walk (a few ms on a
+ * 2 MB body) off the requests that write JSON names, which are nearly all.
  */
 function writesProtoNames(json: unknown): boolean {
   if (hasProtoName(json)) return true;
   for (const resourceSpans of listIn(json, 'resourceSpans')) {
     if (hasProtoName(resourceSpans)) return true;
     for (const scopeSpans of listIn(resourceSpans, 'scopeSpans')) {
-      if (hasProtoName(scopeSpans)) return true;
-      for (const span of listIn(scopeSpans, 'spans')) if (hasProtoName(span)) return true;
+      if (hasProtoName(scopeSpans) || hasProtoName(listIn(scopeSpans, 'spans')[0])) return true;
     }
   }
   return false;

@@ -416,20 +416,21 @@ describe('hostile JSON input', () => {
     );
   });
 
+  // What protobuf's own JSON printers write with the original names kept
+  // (Python's MessageToJson(preserving_proto_field_name=True), protojson's UseProtoNames).
+  const toProtoNames = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(toProtoNames);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+        toProtoNames(v),
+      ]),
+    );
+  };
+
   it('takes the proto field names (resource_spans, trace_id, …) as the OTel Collector does', () => {
-    // What protobuf's own JSON printers write with the original names kept
-    // (Python's MessageToJson(preserving_proto_field_name=True), protojson's
-    // UseProtoNames). Read as unknown fields, the whole request came out empty: a 200, nothing stored.
-    const toProtoNames = (value: unknown): unknown => {
-      if (Array.isArray(value)) return value.map(toProtoNames);
-      if (value === null || typeof value !== 'object') return value;
-      return Object.fromEntries(
-        Object.entries(value).map(([k, v]) => [
-          k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
-          toProtoNames(v),
-        ]),
-      );
-    };
+    // Read as unknown fields, the whole request came out empty: a 200, nothing stored.
     const camel = jsonRequestObject(
       [
         span({
@@ -454,6 +455,32 @@ describe('hostile JSON input', () => {
     // A name given both ways is read once, under the JSON name the spec asks for.
     const both = decodeObject({ ...snake, resourceSpans: [] });
     expect(both.spans).toEqual([]);
+  });
+
+  it('takes the proto field names from any resource of a relayed request, and from spans in a hand-made one', () => {
+    type Request = { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] };
+    const names = (value: unknown) => decodeObject(value).spans.map((s) => s.name);
+    const js = (name: string) => jsonRequestObject([span({ name })], [str('service.name', 'js')]) as Request;
+    const py = (name: string) =>
+      (
+        toProtoNames(jsonRequestObject([span({ name })], [str('service.name', 'py')])) as Record<
+          string,
+          unknown[]
+        >
+      ).resource_spans as unknown[];
+    // A relay that puts two producers' resources into one request, in either order: no resource's spans are lost.
+    expect(names({ resourceSpans: [...js('js').resourceSpans, ...py('py')] })).toEqual(['js', 'py']);
+    expect(names({ resourceSpans: [...py('py'), ...js('js').resourceSpans] })).toEqual(['py', 'js']);
+    // Two scopes of one resource, the second's written with the .proto names.
+    const scopes = js('first');
+    const second = toProtoNames(js('second').resourceSpans[0]?.scopeSpans[0]);
+    scopes.resourceSpans[0]?.scopeSpans.push(second as Request['resourceSpans'][0]['scopeSpans'][0]);
+    expect(names(scopes)).toEqual(['first', 'second']);
+    // A request built by hand around spans a protobuf printer wrote.
+    const hand = jsonRequestObject([span({ name: 'a' }), span({ name: 'b' })]) as Request;
+    const scope = hand.resourceSpans[0]?.scopeSpans[0] as Request['resourceSpans'][0]['scopeSpans'][0];
+    scope.spans = scope.spans.map(toProtoNames);
+    expect(names(hand)).toEqual(['a', 'b']);
   });
 
   it('says when ids are base64, as protobuf’s JSON mapping writes bytes, rather than hex', () => {
