@@ -101,6 +101,50 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
+/**
+ * Fails, in words an operator acts on, when a server cannot listen on
+ * host:port (the system's "listen EADDRINUSE: address already in use" says
+ * neither what to do nor which setting it was).
+ */
+export function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE')
+    return new Error(
+      `port ${port} on ${host} is already in use (another collector?): stop that process, or pass another --port`,
+      { cause: error },
+    );
+  if (code === 'EADDRNOTAVAIL')
+    return new Error(`cannot listen on --host ${host}: not an address of this machine`, { cause: error });
+  if (code === 'EACCES')
+    return new Error(`not allowed to listen on port ${port}: pass a --port above 1023`, { cause: error });
+  return error;
+}
+
+/**
+ * What a start has opened so far, closed the latest first, once, when a later
+ * step fails. A refused start left the store's data directory and the log's
+ * segment open in the process, its drain and workers running (a second start
+ * on the same directories opened a second log over the same files).
+ */
+class OpenedSoFar {
+  private readonly closers: { what: string; close: () => Promise<unknown> }[] = [];
+
+  add(what: string, close: () => Promise<unknown>): void {
+    this.closers.push({ what, close });
+  }
+
+  /** Every one is closed though another fails: the start's own error is the one thrown. */
+  async close(): Promise<void> {
+    for (let next = this.closers.pop(); next; next = this.closers.pop()) {
+      try {
+        await next.close();
+      } catch (error) {
+        console.error(`[oversight] closing the ${next.what} of a failed start: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
 export async function startCollector(config: Config): Promise<RunningCollector> {
   const apiKeys = createApiKeyResolver(parseApiKeys(config.apiKeys), config.insecureDev);
   if (apiKeys.size === 0 && !config.insecureDev) {
@@ -111,11 +155,35 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   const scorers = selectScorers(config.evaluators);
   const thresholds = parseEvaluatorThresholds(config.evaluatorThresholds, Object.keys(allScorers));
   const store = await openConfiguredStore(config);
+  const opened = new OpenedSoFar();
+  opened.add('store', () => store.close());
+  try {
+    return await startOn(store, opened, config, { apiKeys, scorers, thresholds });
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+}
+
+/** The rest of a start, on an open store; what it opens goes into `opened`. */
+async function startOn(
+  store: Store,
+  opened: OpenedSoFar,
+  config: Config,
+  {
+    apiKeys,
+    scorers,
+    thresholds,
+  }: {
+    apiKeys: ReturnType<typeof createApiKeyResolver>;
+    scorers: TextScorer[];
+    thresholds: ReturnType<typeof parseEvaluatorThresholds>;
+  },
+): Promise<RunningCollector> {
   const metrics = createMetrics();
   try {
     await store.migrate();
   } catch (error) {
-    await store.close();
     // The client's own words ("connect ECONNREFUSED 10.0.0.5:8123") do not say it was ClickHouse.
     if (store.kind === 'server' && config.clickhouseUrl)
       throw new Error(
@@ -144,22 +212,14 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       ? await startTransformWorkers(
           { ...transformOptions, evaluators: scorers.map((scorer) => scorer.name) },
           { workers: workerCount, onWarning: (message) => console.error(`[oversight] ${message}`) },
-        ).catch(async (error) => {
-          await store.close();
-          throw error;
-        })
+        )
       : undefined;
+  if (transformWorkers) opened.add('transform workers', () => transformWorkers.close());
 
   // Per-trace enrichers, in order: each sees what the earlier ones found about a generation.
   // Topics run after groundedness: their gap signals read its refusal and relevance findings.
-  const topics = config.traceQuality
-    ? await topicsEnricherFromConfig(store, config).catch(async (error: unknown) => {
-        // A bad embedder setting or unreadable topic state: nothing else is left running.
-        await transformWorkers?.close();
-        await store.close();
-        throw error;
-      })
-    : undefined;
+  const topics = config.traceQuality ? await topicsEnricherFromConfig(store, config) : undefined;
+  if (topics) opened.add('topics enricher', () => topics.close());
   // Groundedness scoring runs on the transform workers where there are any (rows first, scoring
   // in between), so the event loop keeps only assembly, state and writes. Topics stay here: their
   // clusterer is per-topic state, and placing a question costs far more than embedding it.
@@ -182,7 +242,11 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
         onError: reportDrainError(),
       })
     : undefined;
-  if (traceStage) registerTraceStageMetrics(metrics.registry, traceStage);
+  if (traceStage) {
+    // Nothing came in to score: what it recovers is recovered again on the next start.
+    opened.add('trace stage', () => traceStage.close(0));
+    registerTraceStageMetrics(metrics.registry, traceStage);
+  }
 
   const walDir = walDirFor(config);
   const pipeline = openPipeline({
@@ -201,13 +265,8 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
       ...(traceStage ? { onCommitted: (tables) => traceStage.add(tables) } : {}),
     },
   });
-  const { ingest } = await pipeline.catch(async (error) => {
-    await traceStage?.close(0);
-    await topics?.close();
-    await transformWorkers?.close();
-    await store.close();
-    throw error;
-  });
+  const { ingest } = await pipeline;
+  opened.add('write-ahead log', () => ingest.stop());
   storeFailing = () => !ingest.health().storeHealthy;
   // Traces a previous process left open (it died before scoring them) are read back and scored.
   void traceStage?.recover();
@@ -283,13 +342,17 @@ export async function startCollector(config: Config): Promise<RunningCollector> 
   });
   // An HTTP/1.1 server: `serve` makes one unless told to make HTTP/2.
   (server as HttpServer).keepAliveTimeout = config.keepAliveTimeoutMs;
-  await once(server, 'listening');
+  await once(server, 'listening').catch((error: unknown) => {
+    throw listenError(error, config.host, config.port);
+  });
+  opened.add('server', () => new Promise((resolve) => server.close(resolve)));
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
 
   const controlFile = controlFileFor(config);
   if (store.kind === 'embedded') {
+    opened.add('control file', () => rm(controlFile, { force: true }));
     await mkdir(path.dirname(controlFile), { recursive: true });
     await writeFile(controlFile, JSON.stringify({ url, token: sqlToken, pid: process.pid }), { mode: 0o600 });
   }

@@ -6,6 +6,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,7 +61,65 @@ describe('ClickHouse down at start', () => {
   });
 });
 
+/** Files under `dir` this process holds open (Linux: /proc/self/fd). */
+function openFilesUnder(dir: string): string[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const file = readlinkSync(`/proc/self/fd/${fd}`);
+      return file.startsWith(`${dir}${path.sep}`) ? [path.relative(dir, file)] : [];
+    } catch {
+      // Closed since the listing (the listing's own descriptor, say).
+      return [];
+    }
+  });
+}
+
 describe('port taken at start', () => {
+  it.skipIf(!existsSync('/proc/self/fd'))(
+    'says so in one line and leaves the store and the log closed: a start on them then runs',
+    async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'oversight-startup-'));
+      dirs.push(dir);
+      const taken = createServer().listen(0, '127.0.0.1');
+      await once(taken, 'listening');
+      const { port } = taken.address() as { port: number };
+      const config = resolveConfig({
+        port,
+        host: '127.0.0.1',
+        dataDir: path.join(dir, 'data'),
+        walDir: path.join(dir, 'wal'),
+        apiKeys: `${TEST_KEY}=project-a`,
+        evaluators: 'none',
+        transformWorkers: 1,
+      });
+      try {
+        const error = (await startCollector(config).then(
+          () => {
+            throw new Error('started on a taken port');
+          },
+          (e: unknown) => e,
+        )) as Error;
+        expect(error.message).toBe(
+          `port ${port} on 127.0.0.1 is already in use (another collector?): stop that process, or pass another --port`,
+        );
+        // The start got as far as the embedded store and the log, and left neither open.
+        expect(existsSync(path.join(dir, 'wal'))).toBe(true);
+        expect(openFilesUnder(dir)).toEqual([]);
+        const running = await startCollector({ ...config, port: 0 });
+        try {
+          expect(openFilesUnder(dir)).toContain(path.join('data', 'status'));
+          expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
+        } finally {
+          await running.close();
+        }
+        expect(openFilesUnder(dir)).toEqual([]);
+      } finally {
+        taken.close();
+      }
+    },
+    60_000,
+  );
+
   // In a process of its own, as the CLI runs it: what the failed start left open (the log, the
   // trace stage's timers, transform workers, the embedded store) kept the process from exiting.
   it('refuses to start and leaves nothing open: the process ends by itself', async () => {
@@ -93,7 +152,9 @@ describe('port taken at start', () => {
     ]);
     child.kill('SIGKILL');
     taken.close();
-    expect(out.trim()).toBe('refused: EADDRINUSE');
+    expect(out.trim()).toBe(
+      `refused: port ${port} on 127.0.0.1 is already in use (another collector?): stop that process, or pass another --port`,
+    );
     expect(ended).toEqual({ code: 0 });
   }, 90_000);
 });
