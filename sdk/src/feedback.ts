@@ -16,6 +16,7 @@ import {
   OVERSIGHT_CONTENT_WITHHELD as WITHHELD,
 } from '@oversight/conventions';
 import { z } from 'zod';
+import { endpointProblem } from './endpoint.ts';
 import {
   collectorBase,
   configuredFeedback,
@@ -99,23 +100,43 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Where feedback goes, and the option or variable that said so: the span
+ * exporter's own fallbacks, in its order, so an app configured the
+ * OpenTelemetry way sends its ratings where its spans go. An empty variable
+ * is unset, as for the spans.
+ */
+function endpointOf(
+  named: string | undefined,
+  env: Record<string, string | undefined>,
+): { endpoint: string; from: string } {
+  if (named !== undefined) return { endpoint: named, from: 'endpoint' };
+  for (const from of [
+    'OVERSIGHT_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+  ]) {
+    const endpoint = env[from];
+    if (endpoint) return { endpoint, from };
+  }
+  return { endpoint: DEFAULT_ENDPOINT, from: 'the default endpoint' };
+}
+
 function resolve(options: FeedbackOptions | undefined): Required<
   Pick<FeedbackOptions, 'endpoint' | 'timeoutMs' | 'retries' | 'retryBudgetMs'>
 > & {
   authorization: string | undefined;
+  /** What is wrong with the endpoint, naming where it came from; nothing is sent. */
+  badEndpoint: string | undefined;
 } {
   const env = globalThis.process?.env ?? {};
   const configured = configuredFeedback();
-  // The span exporter's own fallbacks, in its order: an app configured the
-  // OpenTelemetry way sends its ratings where its spans go, with their key.
-  const endpoint =
-    options?.endpoint ??
-    configured.endpoint ??
-    env.OVERSIGHT_ENDPOINT ??
-    (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || DEFAULT_ENDPOINT);
+  const { endpoint, from } = endpointOf(options?.endpoint ?? configured.endpoint, env);
+  const problem = endpointProblem(endpoint);
   const apiKey = options?.apiKey ?? configured.apiKey ?? env.OVERSIGHT_API_KEY;
   return {
     endpoint: collectorBase(endpoint),
+    badEndpoint: problem && `${from}: ${problem}`,
     authorization: apiKey
       ? `Bearer ${apiKey}`
       : (otlpAuthorization(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS) ??
@@ -192,7 +213,8 @@ async function send(input: FeedbackInput, options?: FeedbackOptions): Promise<Fe
     if (!parsed.success) {
       return { ok: false, error: `${INVALID}: ${z.prettifyError(parsed.error)}` };
     }
-    const { endpoint, authorization, timeoutMs, retries, retryBudgetMs } = resolve(options);
+    const { endpoint, badEndpoint, authorization, timeoutMs, retries, retryBudgetMs } = resolve(options);
+    if (badEndpoint) return { ok: false, error: badEndpoint };
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (authorization) headers.authorization = authorization;
     const body = JSON.stringify({ ...underContentPolicy(parsed.data), id: parsed.data.id ?? randomUUID() });

@@ -29,6 +29,7 @@ import { type ContentOptions, ContentPolicy, contentOptionsFromEnv, parseBool } 
 import { ContentPolicySpanProcessor } from './content-processor.ts';
 import { OversightContextSpanProcessor } from './context.ts';
 import { CostSpanProcessor } from './cost-processor.ts';
+import { endpointProblem } from './endpoint.ts';
 import { collectorBase, configureFeedback } from './feedback-config.ts';
 import { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
 import { setDefaultTelemetry } from './instrumentation/llm-span.ts';
@@ -210,6 +211,10 @@ function setup(options: InitOptions, adoptLoaded: boolean): OversightHandle {
     return inertHandle();
   if (CHECKED_INIT_OPTIONS.some((key) => opts[key] !== undefined))
     optionSchemas().initOptionsSchema.parse(opts);
+  // The endpoint from the environment fails init as the option does, not every export after.
+  const envProblem =
+    opts.endpoint === undefined && env.OVERSIGHT_ENDPOINT && endpointProblem(env.OVERSIGHT_ENDPOINT);
+  if (envProblem) throw new Error(`OVERSIGHT_ENDPOINT: ${envProblem}`);
   unknownOptions(options);
 
   const content = new ContentPolicy(opts);

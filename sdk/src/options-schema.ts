@@ -3,6 +3,7 @@
  * through `optionSchemas()` (option-checks.ts), never imported statically.
  */
 import { z } from 'zod';
+import { ENDPOINT_PROBLEM, endpointProblem } from './endpoint.ts';
 
 export const modelPriceSchema = z.object({
   input: z.number().nonnegative(),
@@ -14,8 +15,11 @@ export const priceOverridesSchema = z.record(z.string().min(1), modelPriceSchema
 export type PriceOverrides = z.infer<typeof priceOverridesSchema>;
 
 export const initOptionsSchema = z.object({
-  // http(s) only: "localhost:4318" is a valid URL of scheme "localhost:", and failed on export instead.
-  endpoint: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+  // The check OVERSIGHT_ENDPOINT gets too.
+  endpoint: z
+    .string({ error: ENDPOINT_PROBLEM })
+    .refine((endpoint) => endpointProblem(endpoint) === undefined, { error: ENDPOINT_PROBLEM })
+    .optional(),
   apiKey: z.string().optional(),
   serviceName: z.string().min(1).optional(),
   prices: priceOverridesSchema.optional(),

@@ -153,8 +153,7 @@ describe('feedback', () => {
 
   it('does not retry what a retry cannot fix: a bad endpoint or option', async () => {
     const bad = await feedback({ traceId: TRACE, value: 'up' }, { endpoint: 'not a url' });
-    expect(bad).toMatchObject({ ok: false, attempts: 1 });
-    expect(bad.error).toContain('ERR_INVALID_URL');
+    expect(bad).toEqual({ ok: false, error: 'endpoint: expected an http:// or https:// URL' });
     const negative = await feedback({ traceId: TRACE, value: 'up' }, { endpoint, timeoutMs: -1 });
     expect(negative).toMatchObject({ ok: false, attempts: 1 });
     expect(received).toHaveLength(0);
@@ -183,6 +182,39 @@ describe('feedback', () => {
       '[oversight] feedback() sent nothing: invalid feedback: ✖ Invalid input: expected string, received undefined → at traceId; currentTraceId() is undefined outside a span: read it inside workflow() or agent()\n',
       '[oversight] cannot send feedback (collector answered 401: {"error":"unknown api key"}); the app is unaffected, further failures are not logged\n',
     ]);
+  });
+
+  it('says in one line that an endpoint without http:// or https:// is none, from the option or OVERSIGHT_ENDPOINT', async () => {
+    resetDiagnostics();
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const results: unknown[] = [];
+    try {
+      for (const bad of ['localhost:4318', 'grpc://127.0.0.1:4317']) {
+        resetDiagnostics();
+        process.env.OVERSIGHT_ENDPOINT = bad;
+        results.push(await feedback({ traceId: TRACE, value: 'up' }, { retries: 0 }));
+      }
+      results.push(await feedback({ traceId: TRACE, value: 'up' }, { endpoint: 'localhost:4318' }));
+      // The option, when given, is the endpoint: the variable is not read.
+      results.push(await feedback({ traceId: TRACE, value: 'up' }, { endpoint }));
+    } finally {
+      vi.restoreAllMocks();
+      resetDiagnostics();
+    }
+    const fromEnv = { ok: false, error: 'OVERSIGHT_ENDPOINT: expected an http:// or https:// URL' };
+    expect(results).toEqual([
+      fromEnv,
+      fromEnv,
+      { ok: false, error: 'endpoint: expected an http:// or https:// URL' },
+      { ok: true, status: 202, attempts: 1 },
+    ]);
+    const line = `[oversight] cannot send feedback (${fromEnv.error}); the app is unaffected, further failures are not logged\n`;
+    expect(lines).toEqual([line, line]);
+    expect(received).toHaveLength(1);
   });
 
   it('resolves with an error when given something that is not an object at all', async () => {

@@ -142,6 +142,31 @@ describe('init', () => {
     );
   });
 
+  it('refuses an OVERSIGHT_ENDPOINT without http:// or https:// as it refuses the option', async () => {
+    const saved = process.env.OVERSIGHT_ENDPOINT;
+    const lines = stderrLines();
+    try {
+      for (const endpoint of ['localhost:4318', 'grpc://collector.internal:4317']) {
+        resetDiagnostics();
+        process.env.OVERSIGHT_ENDPOINT = endpoint;
+        const handle = init({ flushOnExit: false });
+        expect(handle.registered, endpoint).toBe(false);
+        await handle.shutdown();
+      }
+      // The option, when given, is the endpoint: the variable is not read.
+      const handle = init({ endpoint: 'http://127.0.0.1:9', flushOnExit: false });
+      expect(handle.registered).toBe(true);
+      await handle.shutdown();
+    } finally {
+      vi.restoreAllMocks();
+      if (saved === undefined) delete process.env.OVERSIGHT_ENDPOINT;
+      else process.env.OVERSIGHT_ENDPOINT = saved;
+    }
+    const line =
+      '[oversight] init failed (Error: OVERSIGHT_ENDPOINT: expected an http:// or https:// URL); tracing is off\n';
+    expect(lines).toEqual([line, line]);
+  });
+
   it('names misspelt options in one line, with the option meant, and applies the rest', async () => {
     const lines = stderrLines();
     const exporter = new InMemorySpanExporter();
