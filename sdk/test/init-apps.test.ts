@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../../collector/test/helpers/ports.ts';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 
 const run = promisify(execFile);
@@ -39,14 +40,6 @@ function startReceiver(): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-async function closedPort(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `http://127.0.0.1:${port}`;
-}
-
 async function runApp(args: string[], env: Record<string, string>) {
   const { stdout, stderr } = await run(node, [SOURCE, ...args], {
     cwd: appsDir,
@@ -64,7 +57,7 @@ beforeAll(async () => {
   mock = await startMockLlm();
   receiver = await startReceiver();
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  closedPortUrl = await closedPort();
+  closedPortUrl = `http://127.0.0.1:${await closedPort()}`;
 });
 afterAll(async () => {
   await mock.close();

@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../../collector/test/helpers/ports.ts';
 
 /**
  * `npm start -- --llm-url <url>` with nothing answering there: the demo stops
@@ -27,15 +27,6 @@ afterAll(async () => {
   if (running && running.exitCode === null) running.kill('SIGTERM');
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A port nothing listens on: one the OS just handed out and took back. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as { port: number };
-  await new Promise((done) => probe.close(done));
-  return port;
-}
 
 describe('npm start with an LLM that does not answer', () => {
   it('says which LLM it could not reach, and exits 1 with --once', async () => {

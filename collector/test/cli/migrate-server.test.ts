@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChdbHttpServer, startChdbHttpServer } from '../helpers/chdb-http-server.ts';
 import { oversightOutcome } from '../helpers/cli.ts';
+import { closedPort } from '../helpers/ports.ts';
 
 /**
  * `oversight migrate --clickhouse-url …` is the first thing an operator runs
@@ -29,15 +29,6 @@ const migrate = (url: string, ...args: string[]) =>
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
     timeout: 120_000,
   });
-
-/** A port nothing listens on: one the OS just handed out and took back. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as { port: number };
-  await new Promise((done) => probe.close(done));
-  return port;
-}
 
 describe('oversight migrate against a ClickHouse server', () => {
   it('a wrong password: one line naming the server and what it answered', async () => {

@@ -16,22 +16,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.ts';
 import { startCollector } from '../../src/service.ts';
 import { TEST_KEY } from '../helpers/collector.ts';
+import { closedPort } from '../helpers/ports.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
-
-/** A local port nothing listens on: one the system just handed out and got back. */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 describe('ClickHouse down at start', () => {
   it('refuses to start, naming the ClickHouse it could not reach but not its password', async () => {
