@@ -2,18 +2,29 @@
  * A TextScorer from a task's rules and a trained linear model. The probability
  * comes from the model (whose inputs include the rule hits); the evidence lists
  * each rule hit with its position, quoted mentions, decoded payloads, and, for a
- * flagged text, the words the model weighs most.
+ * flagged text, the words the model weighs most. A long text is also read in
+ * windows (linear/windows.ts) and scores what its most suspicious window scores,
+ * when that is more; the evidence then starts with that window, its hits and words.
  */
 import type { ModelBank } from './linear/bank.ts';
 import { topWords } from './linear/features.ts';
-import { featureWeight, handMargin, type LinearModel, linearMargin, sigmoid } from './linear/model.ts';
-import { type TaskSpec, taskInputs } from './tasks.ts';
+import {
+  featureScale,
+  featureWeight,
+  handMargin,
+  type LinearModel,
+  linearMargin,
+  sigmoid,
+} from './linear/model.ts';
+import { blockPrefixSums, textBlocks, windowsOf } from './linear/windows.ts';
+import type { RuleHit } from './rules/rule-set.ts';
+import { inputOffset, type TaskInputs, type TaskSpec, taskInputs, windowHand } from './tasks.ts';
 import { toSourceRange } from './text/canonicalize.ts';
 import { decodePayloads } from './text/decode-payloads.ts';
 import type { Evidence, ScoreResult, TextScorer } from './types.ts';
 
 /** Bumped when rules or scorer logic change; the model version covers the weights. */
-export const RULES_VERSION = '4';
+export const RULES_VERSION = '5';
 
 export interface LinearScorerOptions {
   /** Overrides the model's shipped threshold. */
@@ -22,6 +33,11 @@ export interface LinearScorerOptions {
   decodePayloads?: boolean;
   /** Scores the model together with the bank's other models when it is one of them. */
   bank?: ModelBank;
+  /**
+   * Also score windows of a long text and keep the highest score (default true), so
+   * harmless text around an attack cannot dilute it; false reads the text as one average.
+   */
+  windows?: boolean;
 }
 
 const TOP_TERMS = 3;
@@ -31,6 +47,16 @@ const TOP_TERMS = 3;
  * costs one more reading, not thousands.
  */
 const PAYLOADS_ALONE = 4;
+
+/** The window that scored highest: canonical range, blocks' words, score, and its hits. */
+interface BestWindow {
+  start: number;
+  end: number;
+  fromWord: number;
+  toWord: number;
+  score: number;
+  hits: RuleHit[];
+}
 
 export function createLinearScorer(
   spec: TaskSpec,
@@ -48,18 +74,90 @@ export function createLinearScorer(
   // Ranking by the bank's int8 weights picks the same words as the float ones (same order, same ties).
   const termRank = bank ? bank.quantizedWeight(model) : termWeight;
 
+  const useWindows = options.windows ?? true;
+  const windowHandScratch = new Float32Array(spec.hand.length);
+
+  function bestWindow(inputs: TaskInputs, whole: number): BestWindow | undefined {
+    // Only a window with a rule hit can score above the whole text (see windows.ts).
+    if (spec.windowBlocks === undefined || inputs.hits.length === 0) return undefined;
+    const { features } = inputs;
+    const blocks = textBlocks(features, inputs.modelText);
+    if (blocks === undefined) return undefined;
+    let prefix: { sums: Float64Array; counts: Int32Array } | undefined;
+    let best: BestWindow | undefined;
+    for (const w of windowsOf(blocks, spec.windowBlocks)) {
+      const start = blocks.starts[w.from] as number;
+      const end = blocks.starts[w.to] as number;
+      const hits = windowHand(spec, inputs, start, end, windowHandScratch);
+      if (hits.length === 0) continue;
+      prefix ??= bank
+        ? bank.blockSums(features, blocks, model)
+        : blockPrefixSums(features, blocks, termWeight);
+      const { sums, counts } = prefix;
+      const hashed =
+        ((sums[w.to] as number) - (sums[w.from] as number)) *
+        featureScale((counts[w.to] as number) - (counts[w.from] as number));
+      const score = sigmoid(model.bias + Math.min(hashed, 0) + handMargin(model, windowHandScratch));
+      if (score > (best?.score ?? whole)) {
+        const fromWord = blocks.words[w.from] as number;
+        const toWord = blocks.words[w.to] as number;
+        best = { start, end, fromWord, toWord, score, hits };
+      }
+    }
+    return best;
+  }
+
+  function ruleEvidence(hit: RuleHit): Evidence {
+    const weight = model.handWeights[spec.hand.indexOf(hit.rule.group)] ?? 0;
+    return { kind: `rule:${hit.rule.id}`, start: hit.start, end: hit.end, text: hit.text, weight };
+  }
+
+  function termEvidence(inputs: TaskInputs, text: string, from?: number, to?: number): Evidence[] {
+    const norm = inputs.features.norm;
+    return topWords(inputs.features, termRank, TOP_TERMS, from, to).map((t) => {
+      const range = toSourceRange(norm, t.start, t.end, text);
+      return {
+        kind: 'model_term',
+        ...range,
+        text: text.slice(range.start, range.end),
+        weight: termWeight(t.hash),
+      };
+    });
+  }
+
   function base(text: string): { score: number; evidence: Evidence[] } {
     const inputs = taskInputs(spec, text);
     const { features } = inputs;
     const margin = bank
       ? model.bias + bank.hashedMargin(features, model) + handMargin(model, inputs.hand)
       : linearMargin(model, features.hashes, features.count, inputs.hand);
-    const score = sigmoid(margin);
+    const whole = sigmoid(margin);
+    const best = useWindows ? bestWindow(inputs, whole) : undefined;
+    const score = best ? best.score : whole;
     const evidence: Evidence[] = [];
-    for (const hit of inputs.hits) {
-      const weight = model.handWeights[spec.hand.indexOf(hit.rule.group)] ?? 0;
-      evidence.push({ kind: `rule:${hit.rule.id}`, start: hit.start, end: hit.end, text: hit.text, weight });
+    let shown: ReadonlySet<RuleHit> = new Set();
+    if (best) {
+      // The window that decided the score comes first, in the input's offsets.
+      const norm = features.norm;
+      const from = inputOffset(inputs, norm.origin[best.start] ?? norm.sourceLength);
+      let to = inputOffset(
+        inputs,
+        best.end < norm.text.length ? (norm.origin[best.end] as number) : norm.sourceLength,
+      );
+      while (to > from && /\s/.test(text[to - 1] as string)) to--;
+      evidence.push({
+        kind: 'window',
+        start: from,
+        end: to,
+        text: text.slice(from, Math.min(to, from + 200)),
+        weight: score,
+      });
+      for (const hit of best.hits) evidence.push(ruleEvidence(hit));
+      if (score >= threshold && inputs.modelText === text)
+        evidence.push(...termEvidence(inputs, text, best.fromWord, best.toWord));
+      shown = new Set(best.hits);
     }
+    for (const hit of inputs.hits) if (!shown.has(hit)) evidence.push(ruleEvidence(hit));
     for (const hit of inputs.mentions) {
       evidence.push({
         kind: `mention:${hit.rule.id}`,
@@ -69,19 +167,8 @@ export function createLinearScorer(
         weight: 0,
       });
     }
-    if (score >= threshold && inputs.modelText === text) {
-      const norm = inputs.features.norm;
-      const terms = topWords(inputs.features, termRank, TOP_TERMS);
-      for (const t of terms) {
-        const range = toSourceRange(norm, t.start, t.end, text);
-        evidence.push({
-          kind: 'model_term',
-          ...range,
-          text: text.slice(range.start, range.end),
-          weight: termWeight(t.hash),
-        });
-      }
-    }
+    if (!best && score >= threshold && inputs.modelText === text)
+      evidence.push(...termEvidence(inputs, text));
     return { score, evidence };
   }
 

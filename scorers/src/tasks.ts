@@ -13,7 +13,8 @@ import { refusalRules } from './rules/refusal-rules.ts';
 import { compileRules, type RuleHit, type RuleSet } from './rules/rule-set.ts';
 import { injectionStructure, jailbreakStructure, type StructureFeature } from './rules/structure.ts';
 import { toxicityMentionRules, toxicityRules } from './rules/toxicity-rules.ts';
-import { insideAny, quotedSpans, withoutQuotes } from './text/quotes.ts';
+import type { CanonicalText } from './text/canonicalize.ts';
+import { insideAny, quotedSpans, type Span, withoutQuotes } from './text/quotes.ts';
 
 export type TaskName = 'jailbreak' | 'injection' | 'toxicity' | 'refusal';
 export const TASKS: readonly TaskName[] = ['jailbreak', 'injection', 'toxicity', 'refusal'];
@@ -31,6 +32,11 @@ export interface TaskSpec {
   structure: readonly StructureFeature[];
   /** Names of the hand features: one per rule group, the structure features, then `quoted_mention`. */
   hand: string[];
+  /**
+   * Smallest window (in sentence blocks, see linear/windows.ts) the scorer reads in a long
+   * text; absent: the text is read whole only.
+   */
+  windowBlocks?: number;
 }
 
 export interface TaskInputs {
@@ -42,6 +48,8 @@ export interface TaskInputs {
   hand: Float32Array;
   /** The text the n-grams were taken from (the input, or the input without quoted mentions). */
   modelText: string;
+  /** The quoted spans `modelText` replaced by placeholders, when it differs from the input. */
+  replaced?: readonly Span[];
 }
 
 function spec(
@@ -52,6 +60,7 @@ function spec(
   rules: RuleSet,
   mentionFrames?: RuleSet,
   structure: readonly StructureFeature[] = [],
+  windowBlocks?: number,
 ): TaskSpec {
   const s: TaskSpec = {
     task,
@@ -63,10 +72,21 @@ function spec(
     hand: [...rules.groups, ...structure.map((f) => f.name), 'quoted_mention'],
   };
   if (mentionFrames) s.mentionFrames = mentionFrames;
+  if (windowBlocks !== undefined) s.windowBlocks = windowBlocks;
   return s;
 }
 
 const mentionFrames = compileRules(mentionFrameRules);
+
+/**
+ * An injection or an insult is a sentence: read a long text from one-block windows up.
+ * A jailbreak stacks devices over a paragraph, and one device in a sentence of ordinary
+ * prose ("a fictional character", "unlimited storage") is no jailbreak: read windows of
+ * eight blocks (a few hundred characters and more). Refusal is about a whole answer: an
+ * answer that declines one part and answers the rest is no refusal, so it is read whole.
+ */
+const SENTENCE_WINDOWS = 1;
+const PARAGRAPH_WINDOWS = 8;
 
 export const TASK_SPECS: Record<TaskName, TaskSpec> = {
   injection: spec(
@@ -77,6 +97,7 @@ export const TASK_SPECS: Record<TaskName, TaskSpec> = {
     compileRules(injectionRules),
     mentionFrames,
     injectionStructure,
+    SENTENCE_WINDOWS,
   ),
   jailbreak: spec(
     'jailbreak',
@@ -86,6 +107,7 @@ export const TASK_SPECS: Record<TaskName, TaskSpec> = {
     compileRules(jailbreakRules),
     mentionFrames,
     jailbreakStructure,
+    PARAGRAPH_WINDOWS,
   ),
   toxicity: spec(
     'toxicity',
@@ -94,6 +116,8 @@ export const TASK_SPECS: Record<TaskName, TaskSpec> = {
     'non_toxic',
     compileRules(toxicityRules),
     compileRules(toxicityMentionRules),
+    [],
+    SENTENCE_WINDOWS,
   ),
   refusal: spec('refusal', 'refusal', 'refusal', 'answer', compileRules(refusalRules)),
 };
@@ -106,6 +130,7 @@ export function taskInputs(spec: TaskSpec, text: string): TaskInputs {
   let mentions: RuleHit[] = [];
   let modelText = text;
   let inputs = features;
+  let replaced: readonly Span[] | undefined;
   if (found.length > 0 && spec.mentionFrames !== undefined) {
     const spans = quotedSpans(text);
     if (spans.length > 0) {
@@ -120,6 +145,7 @@ export function taskInputs(spec: TaskSpec, text: string): TaskInputs {
           if (hits.length === 0) {
             modelText = withoutQuotes(text, spans);
             inputs = textFeatures(modelText);
+            replaced = spans;
           }
         }
       }
@@ -135,5 +161,91 @@ export function taskInputs(spec: TaskSpec, text: string): TaskInputs {
   }
   if (mentions.length > 0) hand[spec.hand.length - 1] = 1;
   // Evidence ranges always refer to the original text.
-  return { features: inputs, hits, mentions, hand, modelText };
+  const out: TaskInputs = { features: inputs, hits, mentions, hand, modelText };
+  if (replaced) out.replaced = replaced;
+  return out;
+}
+
+/** The input's offset for offset `at` of `modelText` (a placeholder maps to its quote's start). */
+export function inputOffset(inputs: TaskInputs, at: number): number {
+  if (!inputs.replaced) return at;
+  let pos = 0;
+  let m = 0;
+  for (const s of inputs.replaced) {
+    if (at < m + s.start - pos) return pos + (at - m);
+    m += s.start - pos + PLACEHOLDER_LENGTH;
+    if (at < m) return s.start;
+    pos = s.end;
+  }
+  return pos + (at - m);
+}
+const PLACEHOLDER_LENGTH = withoutQuotes('', [{ start: 0, end: 0 }]).length;
+
+/** Index of the first hit that starts at or after canonical offset `at` (hits come in text order). */
+function firstHitFrom(hits: readonly RuleHit[], at: number): number {
+  let lo = 0;
+  let hi = hits.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((hits[mid] as RuleHit).normStart < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The hand features of the part of a text in canonical range [start, end) of
+ * `inputs.features.norm` (a window, see linear/windows.ts), as `taskInputs` gives them
+ * for that part alone: its rule hits, the layout features read on it, and whether it
+ * holds a quoted mention. Writes them to `out` and returns the hits inside; when there are
+ * none, returns at once and leaves `out` unread.
+ */
+export function windowHand(
+  spec: TaskSpec,
+  inputs: TaskInputs,
+  start: number,
+  end: number,
+  out: Float32Array,
+): RuleHit[] {
+  out.fill(0);
+  const norm = inputs.features.norm;
+  const hits: RuleHit[] = [];
+  for (let i = firstHitFrom(inputs.hits, start); i < inputs.hits.length; i++) {
+    const h = inputs.hits[i] as RuleHit;
+    if (h.normStart >= end) break;
+    if (h.normEnd <= end) hits.push(h);
+  }
+  // A window without a rule hit cannot raise a score (see linear/windows.ts): not worth reading.
+  if (hits.length === 0) return hits;
+  for (const hit of hits) {
+    const i = spec.rules.groups.indexOf(hit.rule.group);
+    if (i >= 0) out[i] = 1;
+  }
+  const from = norm.origin[start] ?? norm.sourceLength;
+  const to = end < norm.text.length ? (norm.origin[end] as number) : norm.sourceLength;
+  if (spec.structure.length > 0) {
+    let last = end;
+    while (last > start && norm.text.charCodeAt(last - 1) === 32) last--;
+    // Offsets stay those of the whole text: the layout features read the canonical text and the hits only.
+    const local: CanonicalText = {
+      text: norm.text.slice(start, last),
+      origin: norm.origin.subarray(start, last),
+      sourceLength: norm.sourceLength,
+    };
+    const shifted =
+      start === 0
+        ? hits
+        : hits.map((h) => ({ ...h, normStart: h.normStart - start, normEnd: h.normEnd - start }));
+    const source = inputs.modelText.slice(from, to);
+    const base = spec.rules.groups.length;
+    for (let k = 0; k < spec.structure.length; k++) {
+      out[base + k] = (spec.structure[k] as StructureFeature).value(source, local, shifted);
+    }
+  }
+  if (inputs.mentions.length > 0) {
+    const a = inputOffset(inputs, from);
+    const b = inputOffset(inputs, to);
+    if (inputs.mentions.some((m) => m.start >= a && m.end <= b)) out[spec.hand.length - 1] = 1;
+  }
+  return hits;
 }

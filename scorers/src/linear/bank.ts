@@ -8,6 +8,7 @@
  */
 import type { TextFeatures } from './features.ts';
 import { featureScale, type LinearModel } from './model.ts';
+import type { Blocks } from './windows.ts';
 
 export interface ModelBank {
   readonly bits: number;
@@ -24,6 +25,15 @@ export interface ModelBank {
    * margin walk has just brought into cache instead of the model's own float array.
    */
   quantizedWeight(model: LinearModel): (hash: number) => number;
+  /**
+   * Prefix sums over `blocks` of `model`'s hashed weights (not divided by the count) and
+   * of the feature counts, as `blockPrefixSums` gives them; one walk serves every model.
+   */
+  blockSums(
+    features: TextFeatures,
+    blocks: Blocks,
+    model: LinearModel,
+  ): { sums: Float64Array; counts: Int32Array };
 }
 
 const LANES = 4;
@@ -85,9 +95,71 @@ export function createModelBank(models: readonly LinearModel[]): ModelBank {
     return out;
   }
 
+  const blockKey = {};
+
+  function blockSums(features: TextFeatures, blocks: Blocks): { sums: Float64Array[]; counts: Int32Array } {
+    const cached = features.memo.get(blockKey) as
+      | { blocks: Blocks; sums: Float64Array[]; counts: Int32Array }
+      | undefined;
+    if (cached?.blocks === blocks) return cached;
+    const n = blocks.count;
+    const out = Array.from({ length: groups * LANES }, () => new Float64Array(n + 1));
+    const counts = new Int32Array(n + 1);
+    for (let b = 0; b < n; b++) {
+      const own =
+        (blocks.wordFrom[b + 1] as number) -
+        (blocks.wordFrom[b] as number) +
+        (blocks.charFrom[b + 1] as number) -
+        (blocks.charFrom[b] as number);
+      counts[b + 1] = (counts[b] as number) + own;
+    }
+    const { hashes } = features;
+    for (let g = 0; g < groups; g++) {
+      const base = g * size;
+      const o = g * LANES;
+      const p0 = out[o] as Float64Array;
+      const p1 = out[o + 1] as Float64Array;
+      const p2 = out[o + 2] as Float64Array;
+      const p3 = out[o + 3] as Float64Array;
+      for (let b = 0; b < n; b++) {
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        // A block's features are a run of word features and a run of character grams.
+        for (let run = 0; run < 2; run++) {
+          const from = run === 0 ? blocks.wordFrom : blocks.charFrom;
+          const hi = from[b + 1] as number;
+          for (let i = from[b] as number; i < hi; i++) {
+            const h = hashes[i] as number;
+            const w = words[base + (h & mask)] as number;
+            const sign = (h >> 31) | 1;
+            s0 += sign * ((w << 24) >> 24);
+            s1 += sign * ((w << 16) >> 24);
+            s2 += sign * ((w << 8) >> 24);
+            s3 += sign * (w >> 24);
+          }
+        }
+        p0[b + 1] = (p0[b] as number) + s0 * (scales[o] as number);
+        p1[b + 1] = (p1[b] as number) + s1 * (scales[o + 1] as number);
+        p2[b + 1] = (p2[b] as number) + s2 * (scales[o + 2] as number);
+        p3[b + 1] = (p3[b] as number) + s3 * (scales[o + 3] as number);
+      }
+    }
+    const entry = { blocks, sums: out, counts };
+    features.memo.set(blockKey, entry);
+    return entry;
+  }
+
   return {
     bits,
     has: (model) => slots.has(model),
+    blockSums(features, blocks, model) {
+      const k = slots.get(model);
+      if (k === undefined) throw new Error(`model ${model.task} is not in this bank`);
+      const all = blockSums(features, blocks);
+      return { sums: all.sums[k] as Float64Array, counts: all.counts };
+    },
     quantizedWeight(model) {
       const k = slots.get(model);
       if (k === undefined) throw new Error(`model ${model.task} is not in this bank`);

@@ -169,18 +169,48 @@ export function textFeatures(text: string): TextFeatures {
 }
 
 /**
+ * Index in `hashes` of the first feature that belongs to word `j` (0 ≤ j ≤ words): the word,
+ * then the bigram it ends. Word features run in text order, so the features of words
+ * [a, b) are those in [wordFeatureIndex(a), wordFeatureIndex(b)).
+ */
+export function wordFeatureIndex(words: number, j: number): number {
+  const k = Math.min(j, words);
+  return k === 0 ? 0 : 2 * k - 1;
+}
+
+/**
+ * Index in `hashes` of the first character gram starting at canonical offset `c` or later
+ * (0 ≤ c ≤ length), given how `hashInto` lays them out: after the word features, three
+ * grams per padded position while five characters remain, then two, then one. A gram
+ * starting on the opening pad counts as starting at 0.
+ */
+export function charFeatureIndex(features: TextFeatures, c: number): number {
+  const base = wordFeatureIndex(features.words, features.words);
+  if (c <= 0) return base;
+  const total = features.norm.text.length + 2;
+  const p = c + 1;
+  const full = Math.max(0, total - 4);
+  if (p <= full) return base + 3 * p;
+  let index = base + 3 * full;
+  for (let q = full; q < p && q < total; q++) index += Math.max(0, Math.min(5, total - q) - 2);
+  return index;
+}
+
+/**
  * The `k` words of a text with the highest positive `weight` of their hash,
  * highest first (the earlier word first among equals), with their ranges in the
  * canonical form and their hashes: explains a score from the hashes already taken,
- * without hashing the words again.
+ * without hashing the words again. `from`/`to` limit it to words [from, to).
  */
 export function topWords(
   features: TextFeatures,
   weight: (hash: number) => number,
   k: number,
+  from = 0,
+  to = features.words,
 ): { start: number; end: number; weight: number; hash: number }[] {
   const top: { word: number; weight: number }[] = [];
-  for (let j = 0; j < features.words; j++) {
+  for (let j = from; j < Math.min(to, features.words); j++) {
     const w = weight(features.hashes[j === 0 ? 0 : 2 * j - 1] as number);
     if (w <= 0 || (top.length >= k && w <= (top[top.length - 1] as { weight: number }).weight)) continue;
     let at = top.length;
