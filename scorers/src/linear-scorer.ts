@@ -18,7 +18,7 @@ import {
 } from './linear/model.ts';
 import { blockPrefixSums, textBlocks, windowsOf } from './linear/windows.ts';
 import type { RuleHit } from './rules/rule-set.ts';
-import { inputOffset, type TaskInputs, type TaskSpec, taskInputs, windowHand } from './tasks.ts';
+import { hasHitIn, inputOffset, type TaskInputs, type TaskSpec, taskInputs, windowHand } from './tasks.ts';
 import { toSourceRange } from './text/canonicalize.ts';
 import { decodePayloads } from './text/decode-payloads.ts';
 import type { Evidence, ScoreResult, TextScorer } from './types.ts';
@@ -76,6 +76,10 @@ export function createLinearScorer(
 
   const useWindows = options.windows ?? true;
   const windowHandScratch = new Float32Array(spec.hand.length);
+  // Layout features are in [0, 1]: together they add at most their positive weights.
+  let layoutCeiling = 0;
+  for (let k = spec.rules.groups.length; k < spec.hand.length - 1; k++)
+    layoutCeiling += Math.max(0, model.handWeights[k] as number);
 
   function bestWindow(inputs: TaskInputs, whole: number): BestWindow | undefined {
     // Only a window with a rule hit can score above the whole text (see windows.ts).
@@ -85,23 +89,29 @@ export function createLinearScorer(
     if (blocks === undefined) return undefined;
     let prefix: { sums: Float64Array; counts: Int32Array } | undefined;
     let best: BestWindow | undefined;
+    let hashed = 0;
+    let bar = whole;
+    // Skips reading a window's layout when even its highest value could not beat the best so far.
+    const layoutWorth = (hand: Float32Array) =>
+      sigmoid(model.bias + Math.min(hashed, 0) + handMargin(model, hand) + layoutCeiling) > bar;
     for (const w of windowsOf(blocks, spec.windowBlocks)) {
       const start = blocks.starts[w.from] as number;
       const end = blocks.starts[w.to] as number;
-      const hits = windowHand(spec, inputs, start, end, windowHandScratch);
-      if (hits.length === 0) continue;
+      if (!hasHitIn(inputs, start, end)) continue;
       prefix ??= bank
         ? bank.blockSums(features, blocks, model)
         : blockPrefixSums(features, blocks, termWeight);
       const { sums, counts } = prefix;
-      const hashed =
+      hashed =
         ((sums[w.to] as number) - (sums[w.from] as number)) *
         featureScale((counts[w.to] as number) - (counts[w.from] as number));
+      const hits = windowHand(spec, inputs, start, end, windowHandScratch, layoutWorth);
       const score = sigmoid(model.bias + Math.min(hashed, 0) + handMargin(model, windowHandScratch));
-      if (score > (best?.score ?? whole)) {
+      if (score > bar) {
         const fromWord = blocks.words[w.from] as number;
         const toWord = blocks.words[w.to] as number;
         best = { start, end, fromWord, toWord, score, hits };
+        bar = score;
       }
     }
     return best;

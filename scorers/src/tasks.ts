@@ -193,12 +193,24 @@ function firstHitFrom(hits: readonly RuleHit[], at: number): number {
   return lo;
 }
 
+/** Whether a rule hit lies inside canonical range [start, end). */
+export function hasHitIn(inputs: TaskInputs, start: number, end: number): boolean {
+  for (let i = firstHitFrom(inputs.hits, start); i < inputs.hits.length; i++) {
+    const h = inputs.hits[i] as RuleHit;
+    if (h.normStart >= end) return false;
+    if (h.normEnd <= end) return true;
+  }
+  return false;
+}
+
 /**
  * The hand features of the part of a text in canonical range [start, end) of
  * `inputs.features.norm` (a window, see linear/windows.ts), as `taskInputs` gives them
  * for that part alone: its rule hits, the layout features read on it, and whether it
  * holds a quoted mention. Writes them to `out` and returns the hits inside; when there are
- * none, returns at once and leaves `out` unread.
+ * none, returns at once and leaves `out` unread. The layout features, the costly part
+ * (they read the window's text), are left at 0 when `layoutWorth` says, given the rest,
+ * that they cannot matter.
  */
 export function windowHand(
   spec: TaskSpec,
@@ -206,6 +218,7 @@ export function windowHand(
   start: number,
   end: number,
   out: Float32Array,
+  layoutWorth: (groupsAndMention: Float32Array) => boolean = () => true,
 ): RuleHit[] {
   out.fill(0);
   const norm = inputs.features.norm;
@@ -223,7 +236,12 @@ export function windowHand(
   }
   const from = norm.origin[start] ?? norm.sourceLength;
   const to = end < norm.text.length ? (norm.origin[end] as number) : norm.sourceLength;
-  if (spec.structure.length > 0) {
+  if (inputs.mentions.length > 0) {
+    const a = inputOffset(inputs, from);
+    const b = inputOffset(inputs, to);
+    if (inputs.mentions.some((m) => m.start >= a && m.end <= b)) out[spec.hand.length - 1] = 1;
+  }
+  if (spec.structure.length > 0 && layoutWorth(out)) {
     let last = end;
     while (last > start && norm.text.charCodeAt(last - 1) === 32) last--;
     // Offsets stay those of the whole text: the layout features read the canonical text and the hits only.
@@ -241,11 +259,6 @@ export function windowHand(
     for (let k = 0; k < spec.structure.length; k++) {
       out[base + k] = (spec.structure[k] as StructureFeature).value(source, local, shifted);
     }
-  }
-  if (inputs.mentions.length > 0) {
-    const a = inputOffset(inputs, from);
-    const b = inputOffset(inputs, to);
-    if (inputs.mentions.some((m) => m.start >= a && m.end <= b)) out[spec.hand.length - 1] = 1;
   }
   return hits;
 }
