@@ -674,6 +674,20 @@ export class Select<T extends TableName = TableName> {
  */
 export const ratio = (numerator: string, denominator: string) => `${numerator} / nullIf(${denominator}, 0)`;
 
+/**
+ * A bound of the 95 % Wilson score interval of `successes / trials`, NULL where
+ * nothing was counted. Tables rank by it, not by the rate itself: by the rate,
+ * a topic with 1 hallucinated answer of 1 heads the list above one with 30 of
+ * 100, and a model with one thumbs-down is the worst model. The lower bound
+ * ranks "most surely bad" first, the upper bound "most surely poorly rated".
+ */
+export function wilsonBound(successes: string, trials: string, side: 'lower' | 'upper'): string {
+  const n = `nullIf(${trials}, 0)`;
+  const p = `(${successes} / ${n})`;
+  const sign = side === 'lower' ? '-' : '+';
+  return `(${p} + 1.9208 / ${n} ${sign} 1.96 * sqrt((${p} * (1 - ${p}) + 0.9604 / ${n}) / ${n})) / (1 + 3.8416 / ${n})`;
+}
+
 /** Shorthand: `select('a', 'b').from('llm_spans')`. */
 export function select(...columns: string[]): Select {
   return new Select(columns);

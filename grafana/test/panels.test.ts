@@ -117,7 +117,7 @@ describe('table units', () => {
     d.panels.filter((p) => p.type === 'table').map((p) => [`${d.uid}: ${p.title}`, d.uid, p] as const),
   );
   const expected = (column: string) =>
-    /(^|_)rate$/.test(column)
+    /(^|_)rate(_at_least|_at_most)?$/.test(column)
       ? 'percentunit'
       : column === 'cost_usd'
         ? 'currencyUSD'
@@ -224,6 +224,42 @@ describe('hallucination dashboard', () => {
     expect(rows.map((r) => [r.topic, r.answers, r.rate])).toEqual(TOPICS.map((t) => [t.label, N / 3, 0.25]));
   });
 
+  it('ranks topics by how surely they hallucinate, not by a rate of one answer', async () => {
+    // A project of its own: topic 1 answered once, wrongly; topic 2 30 times wrong of 100; topic 3 never.
+    const counts = [
+      [1, 1, 1],
+      [2, 100, 30],
+      [3, 10, 0],
+    ] as const;
+    // A day before the seeded range, so no other panel or alert sees it.
+    const from = new Date(START.getTime() - 86_400_000);
+    const hour = `toDateTime64('${from.toISOString().slice(0, 19).replace('T', ' ')}', 9, 'UTC')`;
+    await seeded.store.command(`
+INSERT INTO quality_events (project_id, timestamp, trace_id, span_id, service_name, model, topic_id, sign, hallucinated)
+${counts
+  .map(
+    ([topic, answers, wrong]) =>
+      `SELECT 'ranking', ${hour} + INTERVAL number SECOND, hex(${topic} * 1000 + number), hex(number), 'bot', 'gpt-4o', ${topic}, 1, toUInt8(number < ${wrong}) FROM numbers(${answers})`,
+  )
+  .join('\nUNION ALL\n')}`);
+    const rows = await runPanel<Row>(
+      seeded.store,
+      sqlOf('oversight-hallucination', 'Hallucination rate by topic'),
+      context(from, START, { project: 'ranking' }),
+    );
+    expect(rows.map((r) => [String(r.topic_id), r.answers, r.rate])).toEqual([
+      ['2', 100, 0.3],
+      ['1', 1, 1],
+      ['3', 10, 0],
+    ]);
+    // The 95 % Wilson lower bounds: 30 of 100 is surely at least 22 %, 1 of 1 only 21 %.
+    expect(rows.map((r) => Number(r.rate_at_least))).toEqual([
+      expect.closeTo(0.2189, 4),
+      expect.closeTo(0.2065, 4),
+      expect.closeTo(0, 12),
+    ]);
+  });
+
   it('folds a merged-away topic into the topic it joined: panels, the topic filter and the variable', async () => {
     const ms = (x: number) => `fromUnixTimestamp64Milli(toInt64(${x}), 'UTC')`;
     const topicRow = (
@@ -243,9 +279,10 @@ describe('hallucination dashboard', () => {
     await insert(topicRow('', END.getTime() + 1000, END.getTime() + 1000, 0, 0, 102));
     try {
       const byTopic = await run('oversight-hallucination', 'Hallucination rate by topic');
+      // One rate, twice the answers: the folded topic is the surer, so it ranks first.
       expect(byTopic.map((r) => [String(r.topic_id), r.topic, r.answers, r.rate])).toEqual([
-        ['101', 'billing', N / 3, 0.25],
         ['102', 'passwords', (N * 2) / 3, 0.25],
+        ['101', 'billing', N / 3, 0.25],
       ]);
       // Picking 102 takes in the rows still carrying 103.
       expect(

@@ -8,7 +8,7 @@
  * (rollupInRange). The comment list reads raw rows, for its 50 newest.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { currentTopic, ratio, select, topicLabel, topicMapJoin } from '../clickhouse.ts';
+import { currentTopic, ratio, select, topicLabel, topicMapJoin, wilsonBound } from '../clickhouse.ts';
 import { NOT_NARROWED_BY, variables } from './common.ts';
 import { row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
@@ -75,10 +75,15 @@ export function feedback(): dashboard.DashboardBuilder {
     .withPanel(
       tablePanel(
         'Thumbs-up rate by model',
-        thumbs('f.model AS model', 'sum(f.events) AS thumbs', 'sum(f.value_sum) / thumbs AS thumbs_up_rate')
+        thumbs(
+          'f.model AS model',
+          'sum(f.events) AS thumbs',
+          'sum(f.value_sum) / thumbs AS thumbs_up_rate',
+          `${wilsonBound('sum(f.value_sum)', 'thumbs', 'upper')} AS thumbs_up_rate_at_most`,
+        )
           .groupBy('model')
           .having('thumbs > 0')
-          .orderBy('thumbs_up_rate', 'model'),
+          .orderBy('thumbs_up_rate_at_most', 'model'),
         12,
       ),
     )
@@ -90,11 +95,12 @@ export function feedback(): dashboard.DashboardBuilder {
           `${topicLabel('f')} AS topic`,
           'sum(f.events) AS thumbs',
           'sum(f.value_sum) / thumbs AS thumbs_up_rate',
+          `${wilsonBound('sum(f.value_sum)', 'thumbs', 'upper')} AS thumbs_up_rate_at_most`,
         )
           .join(topicMapJoin('f'))
           .groupBy('topic_id')
           .having('thumbs > 0')
-          .orderBy('thumbs_up_rate', 'topic_id'),
+          .orderBy('thumbs_up_rate_at_most', 'topic_id'),
         12,
       ),
     )

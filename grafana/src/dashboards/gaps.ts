@@ -13,7 +13,7 @@
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { GAP_SCORE_SHRINK } from '../../../collector/src/enrich/topics/gaps.ts';
-import { currentTopic, select, topicLabel, topicMapJoin, varFilter } from '../clickhouse.ts';
+import { currentTopic, select, topicLabel, topicMapJoin, varFilter, wilsonBound } from '../clickhouse.ts';
 import { NOT_NARROWED_BY, variables } from './common.ts';
 import { barPanel, row, tablePanel, timeSeriesPanel } from './panels.ts';
 
@@ -28,9 +28,6 @@ const RECENT_GAP_QUESTIONS = `LEFT JOIN (
 
 // A topic's mean shrunk by answers at the range's mean, as the collector's GapTracker shrinks it.
 const SHRUNK_MEAN = `(sum(q.gap_score_sum) + ${GAP_SCORE_SHRINK} * (sum(sum(q.gap_score_sum)) OVER () / sum(sum(q.gap_scored)) OVER ())) / (graded + ${GAP_SCORE_SHRINK})`;
-
-const WILSON =
-  '(gaps / questions + 1.9208 / questions - 1.96 * sqrt((gaps / questions * (1 - gaps / questions) + 0.9604 / questions) / questions)) / (1 + 3.8416 / questions)';
 
 export function gaps(): dashboard.DashboardBuilder {
   const builder = new dashboard.DashboardBuilder('Oversight: Knowledge-base gaps')
@@ -51,7 +48,7 @@ export function gaps(): dashboard.DashboardBuilder {
           'sum(q.gap_checked) AS questions',
           'sum(q.gaps) AS gaps',
           'gaps / questions AS gap_rate',
-          `${WILSON} AS gap_score`,
+          `${wilsonBound('gaps', 'questions', 'lower')} AS gap_score`,
           'sum(q.gap_scored) AS graded',
           `if(graded > 0, ${SHRUNK_MEAN}, NULL) AS mean_gap_score`,
           // Samples of every id folded into the topic.

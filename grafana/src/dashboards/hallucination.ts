@@ -5,7 +5,7 @@
  * worst_answers_hourly (migration 013), their text from raw rows.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { currentTopic, ratio, select, topicLabel, topicMapJoin, varFilter } from '../clickhouse.ts';
+import { currentTopic, ratio, select, topicLabel, topicMapJoin, varFilter, wilsonBound } from '../clickhouse.ts';
 import { variables } from './common.ts';
 import { barPanel, row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
@@ -103,13 +103,14 @@ export function hallucination(): dashboard.DashboardBuilder {
           'sum(q.scored) AS answers',
           'sum(q.hallucinated) AS hallucinated_answers',
           `${ratio('hallucinated_answers', 'answers')} AS rate`,
+          `${wilsonBound('hallucinated_answers', 'answers', 'lower')} AS rate_at_least`,
         )
           .from('llm_quality_hourly', 'q')
           .join(topicMapJoin('q'))
           .inRange()
           .vars('project', 'service', 'model', 'topic')
           .groupBy('topic_id')
-          .orderBy('rate DESC', 'topic_id'),
+          .orderBy('rate_at_least DESC', 'topic_id'),
         12,
       ),
     )

@@ -67,6 +67,8 @@ export function timeSeriesPanel(
  */
 export const COLUMN_UNITS: Record<string, string> = {
   rate: 'percentunit',
+  rate_at_least: 'percentunit',
+  thumbs_up_rate_at_most: 'percentunit',
   error_rate: 'percentunit',
   gap_rate: 'percentunit',
   thumbs_up_rate: 'percentunit',
