@@ -5,7 +5,15 @@
  * worst_answers_hourly (migration 013), their text from raw rows.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { currentTopic, ratio, select, topicLabel, topicMapJoin, varFilter, wilsonBound } from '../clickhouse.ts';
+import {
+  currentTopic,
+  ratio,
+  select,
+  topicLabel,
+  topicMapJoin,
+  varFilter,
+  wilsonBound,
+} from '../clickhouse.ts';
 import { variables } from './common.ts';
 import { barPanel, row, statPanel, tablePanel, timeSeriesPanel } from './panels.ts';
 
