@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { type Config, type ConfigInput, resolveConfig } from './config.ts';
+import { listenError } from './listen-error.ts';
 
 /**
  * `oversight`: start the collector, migrate the schema, query the store, and
@@ -272,15 +273,7 @@ async function ensureCanListen(host: string, port: number): Promise<void> {
       probe.listen({ host, port, exclusive: true }, resolve);
     });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE')
-      throw new Error(
-        `port ${port} on ${host} is already in use (another collector?): stop that process, or pass another --port`,
-      );
-    if (code === 'EADDRNOTAVAIL')
-      throw new Error(`cannot listen on --host ${host}: not an address of this machine`);
-    if (code === 'EACCES') throw new Error(`not allowed to listen on port ${port}: pass a --port above 1023`);
-    throw error;
+    throw listenError(error, host, port);
   }
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
