@@ -259,11 +259,11 @@ export function evaluateKbGaps(
     const assigned = topicsUse
       ? clusterer.assignDetailed(
           projectId,
-          r.text,
+          r.reading ?? r.text,
           topicsUse.fromParts(r.text, options.useVectors?.get(r.text) as Float32Array),
           topicsUse.id,
         )
-      : clusterer.assignDetailed(projectId, r.text);
+      : clusterer.assignDetailed(projectId, r.reading ?? r.text);
     const topicId = assigned.topicId;
     const peers = nearness.percentile(
       projectId,
