@@ -8,7 +8,6 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { promisify } from 'node:util';
 import { seededRandom } from '@oversight/scorers';
 import { isStopword, SentenceStudent } from '@oversight/scorers/embed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../../collector/test/helpers/ports.ts';
 import { type MockLlm, startMockLlm } from '../../examples/mock-llm/src/index.ts';
 import {
   cleanEnv,
@@ -42,14 +42,6 @@ let app: string;
 let tarballs: Tarball[];
 let mock: MockLlm;
 const nodes = new Map<number, string>();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The apps: each fixture as is (bare) and with the one Oversight line on top. */
 function writeApps(dir: string): void {
@@ -355,7 +347,7 @@ describe('the packed packages', () => {
         expect(version).toMatch(new RegExp(`^v${major}\\.`));
         const dataDir = path.join(work, `data-${major}`);
         mkdirSync(dataDir, { recursive: true });
-        const port = await freePort();
+        const port = await closedPort();
         const collector = await startCollector(node, port, dataDir);
         try {
           for (const v of VARIANTS) {
@@ -417,7 +409,7 @@ describe('the packed packages', () => {
 
       it('print what they print without the SDK when no collector is there', async () => {
         const node = nodes.get(major) as string;
-        const down = `http://127.0.0.1:${await freePort()}`;
+        const down = `http://127.0.0.1:${await closedPort()}`;
         for (const v of VARIANTS) {
           const bare = await runApp(node, v.bare, {});
           expect(bare.stdout).toMatch(/anthropic stream: \S/);

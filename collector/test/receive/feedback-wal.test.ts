@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { createApiKeyResolver, parseApiKeys } from '../../src/receive/api-keys.t
 import { createApp } from '../../src/receive/app.ts';
 import { createRateLimiter } from '../../src/receive/rate-limit.ts';
 import { openServerStore, type ServerStore } from '../../src/store/clickhouse-store.ts';
+import { closedPort } from '../helpers/ports.ts';
 
 /**
  * `/v1/feedback` in front of the real write-ahead log, with ClickHouse
@@ -26,17 +26,9 @@ let pipeline: Pipeline;
 let app: ReturnType<typeof createApp>;
 
 /** A port nothing listens on: connections are refused at once. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'feedback-wal-'));
-  store = openServerStore({ url: `http://127.0.0.1:${await deadPort()}`, database: 'nowhere' });
+  store = openServerStore({ url: `http://127.0.0.1:${await closedPort()}`, database: 'nowhere' });
   pipeline = await openPipeline({
     wal: { dir, segmentBytes: 4096, maxBytes: 8192, retryAfterSeconds: RETRY_AFTER },
     store,
