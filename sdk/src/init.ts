@@ -18,6 +18,7 @@ import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BatchSpanProcessor,
+  NoopSpanProcessor,
   ParentBasedSampler,
   type Sampler,
   type SpanExporter,
@@ -293,6 +294,19 @@ function setup(options: InitOptions, adoptLoaded: boolean): OversightHandle {
 export function oversightSpanProcessor(
   options: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers' | 'exporter' | 'batch'> = {},
 ): SpanProcessor {
+  // As init() refuses it: an endpoint that is no http(s) URL would fail every export, unexplained.
+  const [source, endpoint] =
+    options.endpoint !== undefined
+      ? ['endpoint', options.endpoint]
+      : ['OVERSIGHT_ENDPOINT', process.env.OVERSIGHT_ENDPOINT || undefined];
+  const problem = !options.exporter && endpoint !== undefined ? endpointProblem(endpoint) : undefined;
+  if (problem) {
+    diagnoseOnce(
+      'span-processor',
+      `oversightSpanProcessor(): ${source}: ${problem}; spans are not sent to Oversight`,
+    );
+    return new NoopSpanProcessor();
+  }
   return buildPipeline(options).processor;
 }
 

@@ -167,6 +167,31 @@ describe('init', () => {
     expect(lines).toEqual([line, line]);
   });
 
+  it('oversightSpanProcessor() refuses such an endpoint in one line and exports nothing', async () => {
+    const saved = process.env.OVERSIGHT_ENDPOINT;
+    const lines = stderrLines();
+    const provider = (endpoint?: string) =>
+      new TracerProvider({ spanProcessors: [oversightSpanProcessor(endpoint ? { endpoint } : {})] });
+    try {
+      resetDiagnostics();
+      const given = provider('localhost:4318');
+      given.getTracer('t').startSpan('s').end();
+      await expect(given.forceFlush()).resolves.toBeUndefined();
+      await given.shutdown();
+      resetDiagnostics();
+      process.env.OVERSIGHT_ENDPOINT = 'grpc://collector.internal:4317';
+      await provider().shutdown();
+    } finally {
+      vi.restoreAllMocks();
+      if (saved === undefined) delete process.env.OVERSIGHT_ENDPOINT;
+      else process.env.OVERSIGHT_ENDPOINT = saved;
+    }
+    expect(lines).toEqual([
+      '[oversight] oversightSpanProcessor(): endpoint: expected an http:// or https:// URL; spans are not sent to Oversight\n',
+      '[oversight] oversightSpanProcessor(): OVERSIGHT_ENDPOINT: expected an http:// or https:// URL; spans are not sent to Oversight\n',
+    ]);
+  });
+
   it('names misspelt options in one line, with the option meant, and applies the rest', async () => {
     const lines = stderrLines();
     const exporter = new InMemorySpanExporter();
