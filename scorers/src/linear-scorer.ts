@@ -76,14 +76,18 @@ export function createLinearScorer(
 
   const useWindows = options.windows ?? true;
   const windowHandScratch = new Float32Array(spec.hand.length);
-  // Layout features are in [0, 1]: together they add at most their positive weights.
+  // Hand features are in [0, 1]: together they add at most their positive weights.
   let layoutCeiling = 0;
   for (let k = spec.rules.groups.length; k < spec.hand.length - 1; k++)
     layoutCeiling += Math.max(0, model.handWeights[k] as number);
+  let handCeiling = 0;
+  for (const w of model.handWeights) handCeiling += Math.max(0, w);
 
   function bestWindow(inputs: TaskInputs, whole: number): BestWindow | undefined {
     // Only a window with a rule hit can score above the whole text (see windows.ts).
     if (spec.windowBlocks === undefined || inputs.hits.length === 0) return undefined;
+    // A window's n-grams only lower it: none can beat a whole text already above every window's ceiling.
+    if (sigmoid(model.bias + handCeiling) <= whole) return undefined;
     const { features } = inputs;
     const blocks = textBlocks(features, inputs.modelText);
     if (blocks === undefined) return undefined;
@@ -105,6 +109,7 @@ export function createLinearScorer(
       hashed =
         ((sums[w.to] as number) - (sums[w.from] as number)) *
         featureScale((counts[w.to] as number) - (counts[w.from] as number));
+      if (sigmoid(model.bias + Math.min(hashed, 0) + handCeiling) <= bar) continue;
       const hits = windowHand(spec, inputs, start, end, windowHandScratch, layoutWorth);
       const score = sigmoid(model.bias + Math.min(hashed, 0) + handMargin(model, windowHandScratch));
       if (score > bar) {
@@ -138,6 +143,12 @@ export function createLinearScorer(
   function base(text: string): { score: number; evidence: Evidence[] } {
     const inputs = taskInputs(spec, text);
     const { features } = inputs;
+    // A text that will be read in windows walks the bank's weights once, block by block,
+    // and the whole text's sums come from there.
+    if (bank && useWindows && spec.windowBlocks !== undefined && inputs.hits.length > 0) {
+      const blocks = textBlocks(features, inputs.modelText);
+      if (blocks) bank.blockSums(features, blocks, model);
+    }
     const margin = bank
       ? model.bias + bank.hashedMargin(features, model) + handMargin(model, inputs.hand)
       : linearMargin(model, features.hashes, features.count, inputs.hand);

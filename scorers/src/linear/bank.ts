@@ -62,6 +62,7 @@ export function createModelBank(models: readonly LinearModel[]): ModelBank {
   });
   const slots = new Map<LinearModel, number>(models.map((m, k) => [m, k]));
   const memoKey = {};
+  const blockKey = {};
 
   function sums(features: TextFeatures): Float64Array {
     const cached = features.memo.get(memoKey) as Float64Array | undefined;
@@ -69,6 +70,16 @@ export function createModelBank(models: readonly LinearModel[]): ModelBank {
     const out = new Float64Array(groups * LANES);
     const { hashes, count } = features;
     const norm = featureScale(count);
+    // A text already walked block by block (see windows.ts) has its totals in the last prefix sums.
+    const blocked = features.memo.get(blockKey) as { sums: Float64Array[]; counts: Int32Array } | undefined;
+    if (blocked && blocked.counts[blocked.counts.length - 1] === count) {
+      for (let k = 0; k < out.length; k++) {
+        const prefix = blocked.sums[k] as Float64Array;
+        out[k] = (prefix[prefix.length - 1] as number) * norm;
+      }
+      features.memo.set(memoKey, out);
+      return out;
+    }
     for (let g = 0; g < groups; g++) {
       const base = g * size;
       let s0 = 0;
@@ -94,8 +105,6 @@ export function createModelBank(models: readonly LinearModel[]): ModelBank {
     features.memo.set(memoKey, out);
     return out;
   }
-
-  const blockKey = {};
 
   function blockSums(features: TextFeatures, blocks: Blocks): { sums: Float64Array[]; counts: Int32Array } {
     const cached = features.memo.get(blockKey) as
