@@ -12,9 +12,10 @@
  * trained on whole messages, and a sentence cut out of an encyclopedia article or a
  * meeting transcript is not one: letting windows' n-grams add flagged 88 % of 20 kB
  * Wikipedia concatenations as jailbreaks and 80 % of 20 kB concatenations of sales
- * calls, meeting minutes and earnings calls as injections. Adding 1,142 sentence-sized
- * snippets of package READMEs to the injection model's negatives left the latter at
- * 30 %. So an attack that only the n-grams see is still diluted by padding.
+ * calls, meeting minutes and earnings calls as injections. Retraining the injection
+ * model with 1,142 sentence-sized snippets of package READMEs as negatives only moved
+ * 20 kB concatenations of both kinds from 33 % to 30 % flagged. So an attack that only
+ * the n-grams see is still diluted by padding.
  *
  * The text is cut into blocks of whole sentences (BLOCK_MIN–BLOCK_MAX canonical
  * characters; a longer sentence is cut between words), and a window is a run of 1 or
