@@ -405,9 +405,11 @@ function located(e: Evidence): boolean {
  */
 function redactRanges(v: GuardViolation, length: number): Evidence[] {
   const confident = confidentEvidence(v);
-  if (confident.length > 0 && confident.every(located)) return confident;
   const kind = v.category === C.OVERSIGHT_GUARD_CHECK_GROUNDEDNESS ? UNSUPPORTED : v.category.toUpperCase();
-  return [{ kind, start: 0, end: length }];
+  if (confident.length === 0 || !confident.every(located)) return [{ kind, start: 0, end: length }];
+  // PII masks say what was there (<EMAIL_ADDRESS>); the other categories' evidence kinds are the
+  // scorers' internals (rule ids, `window`), which a user reading the masked text should not see.
+  return v.category === 'pii' ? confident : confident.map((e) => ({ ...e, kind }));
 }
 
 const SEVERITY: Record<GuardDecision, number> = { allowed: 0, flagged: 1, redacted: 2, blocked: 3 };
