@@ -25,7 +25,10 @@ const RULES: Record<string, Rule[]> = {
   ],
   'trace-quality': [[/^on_(spans_per_s|cpu_s|peak_rss_mb|loop_delay_p99_ms|loop_stall_max_ms)$/, 'off_$1']],
   export: [[/^(?:kto|dpo)\.(seconds|feedback_rows_per_s|peak_rss_mb)$/, 'baseline.$1']],
-  scoring: [[/^all_(spans_per_s|spans_per_cpu_s)$/, 'none_$1']],
+  scoring: [
+    [/^all_(spans_per_s|spans_per_cpu_s)$/, 'none_$1'],
+    [/^linear3_(\d+)b_windows_us$/, 'linear3_$1b_whole_us'],
+  ],
   groundedness: [[/^(groundedness|allThree)PairsPerCoreS$/, 'overlapPairsPerCoreS']],
   topics: [
     [/^(assign_qps_100_topics|assign_qps_10k_topics|stream_qps)$/, 'embed_only_qps'],
