@@ -16,7 +16,7 @@
  * but courtesy ("hi", "thanks!") is kept whole. English, with the commonest
  * greetings and thanks of a few other languages.
  *
- * Measured on chat-styled questions written for it (docs/topics.md, "Courtesy").
+ * Measured on chat-styled questions written for it (docs/topics.md, "Greetings and thanks").
  */
 
 /** Words of courtesy: greetings, thanks, apologies, sign-offs and the fillers around them. */
