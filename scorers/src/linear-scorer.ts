@@ -24,7 +24,7 @@ import { decodePayloads } from './text/decode-payloads.ts';
 import type { Evidence, ScoreResult, TextScorer } from './types.ts';
 
 /** Bumped when rules or scorer logic change; the model version covers the weights. */
-export const RULES_VERSION = '5';
+export const RULES_VERSION = '6';
 
 export interface LinearScorerOptions {
   /** Overrides the model's shipped threshold. */

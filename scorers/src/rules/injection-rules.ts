@@ -133,6 +133,8 @@ const taskSwitchRules: Rule[] = [
   },
   {
     id: 'task_done_pivot',
+    // Written across a sentence end ("Very good. That is done."), after anything.
+    scope: 'text',
     group: 'task_switch',
     pattern:
       '(?:very good|well done|good job|great|ok|okay|perfect|excellent|gut gemacht|sehr gut|super|prima|ausgezeichnet) (?:that is|that s|thats|das ist|dies ist|das war|that was) (?:done|erledigt|finished|enough|genug|all|alles)',
@@ -143,12 +145,14 @@ const taskSwitchRules: Rule[] = [
 const pivotCommandRules: Rule[] = [
   {
     id: 'now_command',
+    scope: 'opening',
     group: 'pivot_command',
     pattern:
       '(?:now|jetzt|nun|then|dann|instead|stattdessen|ahora|maintenant)(?: (?:please|bitte|just|only|nur|einfach))? (?:write|schreibe?|schreiben sie|sag|sage|sagen sie|say|tell|print|output|gib|geben sie|answer|respond|reply|antworte|antworten sie|generate|create|show|zeige?|formulate|formuliere|give|escribe|di|dites|écris)',
   },
   {
     id: 'stop_command',
+    scope: 'opening',
     group: 'pivot_command',
     pattern:
       '(?:stop|stopp|halt|achtung|attention|wait|warte)(?: (?:stop|stopp|halt|now|jetzt|here|everything|ignore|ignoriere))* (?:write|schreibe?|say|sag|sage|print|tell|answer|antworte|ignore|ignoriere|forget|vergiss|now|jetzt|ich benötige|i need)',

@@ -44,6 +44,8 @@ export const jailbreakRules: Rule[] = [
   },
   {
     id: 'persona_reassign',
+    // "From now on. You must …"
+    scope: 'opening',
     group: 'persona_reassign',
     pattern:
       '(?:you are now|now you are|you re now|youre now|from now on you|you will now (?:be|act|play|respond)|you are going to (?:act|pretend|be|play|become)|you are no longer|you have been (?:freed|released|liberated|unshackled)|you are free(?:d)? (?:from|of)|you will always (?:answer|respond|reply|comply)|you must always (?:answer|respond|reply|comply)|you (?:can|will) (?:answer|respond to|do) (?:anything|everything|any (?:question|request))|(?:answer|respond to|fulfil|fulfill|comply with) (?:any|every|all) (?:question|questions|request|requests|prompt|prompts))',

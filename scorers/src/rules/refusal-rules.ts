@@ -11,7 +11,11 @@ const CANNOT =
 const SOURCES =
   '(?:documents?|context|sources?|knowledge base|docs|documentation|records|database|materials?|data|text|files?|articles?|manuals?|pages?|results|search results|information provided|passages?|excerpts?|references?|faq|help center)';
 
-export const refusalRules: Rule[] = [
+/**
+ * A refusal is read across a whole answer, and its phrases run over sentence ends ("I'm
+ * sorry. I can't help with that."): every rule may span sentences (scope 'text').
+ */
+const rules: Omit<Rule, 'scope'>[] = [
   {
     id: 'cannot_help',
     group: 'refuse',
@@ -88,3 +92,5 @@ export const refusalRules: Rule[] = [
       '(?:ich weiß|ich weiss|weiß ich|weiss ich) (?:es |das )?(?:leider )?nicht|(?:keine|habe keine|liegen keine|gibt keine) (?:informationen|angaben|daten|antwort|hinweise)|(?:konnte|konnten) (?:ich |wir )?(?:dazu |darüber |hierzu )?(?:nichts|keine) (?:finden|informationen)',
   },
 ];
+
+export const refusalRules: Rule[] = rules.map((r) => ({ ...r, scope: 'text' }));
