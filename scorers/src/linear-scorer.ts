@@ -24,7 +24,7 @@ import { decodePayloads } from './text/decode-payloads.ts';
 import type { Evidence, ScoreResult, TextScorer } from './types.ts';
 
 /** Bumped when rules or scorer logic change; the model version covers the weights. */
-export const RULES_VERSION = '6';
+export const RULES_VERSION = '7';
 
 export interface LinearScorerOptions {
   /** Overrides the model's shipped threshold. */
@@ -38,6 +38,11 @@ export interface LinearScorerOptions {
    * harmless text around an attack cannot dilute it; false reads the text as one average.
    */
   windows?: boolean;
+  /**
+   * Let a window without a rule hit count too, when its n-grams alone score at least the
+   * task's `ngramWindowBar` (default true; see tasks.ts).
+   */
+  ngramWindows?: boolean;
 }
 
 const TOP_TERMS = 3;
@@ -75,6 +80,10 @@ export function createLinearScorer(
   const termRank = bank ? bank.quantizedWeight(model) : termWeight;
 
   const useWindows = options.windows ?? true;
+  const ngramBar = (options.ngramWindows ?? true) ? spec.ngramWindowBar : undefined;
+  // The hashed part a window's n-grams need to clear the bar (never below the threshold).
+  const ngramMargin =
+    ngramBar === undefined ? Number.POSITIVE_INFINITY : logit(Math.max(ngramBar, threshold)) - model.bias;
   const windowHandScratch = new Float32Array(spec.hand.length);
   // Hand features are in [0, 1]: together they add at most their positive weights.
   let layoutCeiling = 0;
@@ -84,10 +93,12 @@ export function createLinearScorer(
   for (const w of model.handWeights) handCeiling += Math.max(0, w);
 
   function bestWindow(inputs: TaskInputs, whole: number): BestWindow | undefined {
-    // Only a window with a rule hit can score above the whole text (see windows.ts).
-    if (spec.windowBlocks === undefined || inputs.hits.length === 0) return undefined;
-    // A window's n-grams only lower it: none can beat a whole text already above every window's ceiling.
-    if (sigmoid(model.bias + handCeiling) <= whole) return undefined;
+    if (spec.windowBlocks === undefined) return undefined;
+    // A window scores above the whole text through a rule hit (its n-grams only lower it,
+    // and none can beat a whole text already above every window's ceiling), or through
+    // n-grams that clear the task's bar on their own (see windows.ts).
+    const byHits = inputs.hits.length > 0 && sigmoid(model.bias + handCeiling) > whole;
+    if (!byHits && ngramBar === undefined) return undefined;
     const { features } = inputs;
     const blocks = textBlocks(features, inputs.modelText);
     if (blocks === undefined) return undefined;
@@ -101,7 +112,8 @@ export function createLinearScorer(
     for (const w of windowsOf(blocks, spec.windowBlocks)) {
       const start = blocks.starts[w.from] as number;
       const end = blocks.starts[w.to] as number;
-      if (!hasHitIn(inputs, start, end)) continue;
+      const hit = byHits && hasHitIn(inputs, start, end);
+      if (!hit && ngramBar === undefined) continue;
       prefix ??= bank
         ? bank.blockSums(features, blocks, model)
         : blockPrefixSums(features, blocks, termWeight);
@@ -109,7 +121,13 @@ export function createLinearScorer(
       hashed =
         ((sums[w.to] as number) - (sums[w.from] as number)) *
         featureScale((counts[w.to] as number) - (counts[w.from] as number));
-      if (sigmoid(model.bias + Math.min(hashed, 0) + handCeiling) <= bar) continue;
+      if (hashed >= ngramMargin && sigmoid(model.bias + hashed) > bar) {
+        bar = sigmoid(model.bias + hashed);
+        const fromWord = blocks.words[w.from] as number;
+        const toWord = blocks.words[w.to] as number;
+        best = { start, end, fromWord, toWord, score: bar, hits: [] };
+      }
+      if (!hit || sigmoid(model.bias + Math.min(hashed, 0) + handCeiling) <= bar) continue;
       const hits = windowHand(spec, inputs, start, end, windowHandScratch, layoutWorth);
       const score = sigmoid(model.bias + Math.min(hashed, 0) + handMargin(model, windowHandScratch));
       if (score > bar) {
@@ -145,7 +163,12 @@ export function createLinearScorer(
     const { features } = inputs;
     // A text that will be read in windows walks the bank's weights once, block by block,
     // and the whole text's sums come from there.
-    if (bank && useWindows && spec.windowBlocks !== undefined && inputs.hits.length > 0) {
+    if (
+      bank &&
+      useWindows &&
+      spec.windowBlocks !== undefined &&
+      (inputs.hits.length > 0 || ngramBar !== undefined)
+    ) {
       const blocks = textBlocks(features, inputs.modelText);
       if (blocks) bank.blockSums(features, blocks, model);
     }
@@ -233,6 +256,10 @@ export function createLinearScorer(
       };
     },
   };
+}
+
+function logit(p: number): number {
+  return Math.log(p / (1 - p));
 }
 
 function explain(spec: TaskSpec, score: number, threshold: number, evidence: Evidence[]): string {

@@ -37,6 +37,12 @@ export interface TaskSpec {
    * text; absent: the text is read whole only.
    */
   windowBlocks?: number;
+  /**
+   * A window without a rule hit counts when its n-grams alone (the model's bias and hashed
+   * part) score at least this: above every window of long harmless text the bar was
+   * calibrated on (see linear/windows.ts). Absent: only windows with a rule hit count.
+   */
+  ngramWindowBar?: number;
 }
 
 export interface TaskInputs {
@@ -61,6 +67,7 @@ function spec(
   mentionFrames?: RuleSet,
   structure: readonly StructureFeature[] = [],
   windowBlocks?: number,
+  ngramWindowBar?: number,
 ): TaskSpec {
   const s: TaskSpec = {
     task,
@@ -73,6 +80,7 @@ function spec(
   };
   if (mentionFrames) s.mentionFrames = mentionFrames;
   if (windowBlocks !== undefined) s.windowBlocks = windowBlocks;
+  if (ngramWindowBar !== undefined) s.ngramWindowBar = ngramWindowBar;
   return s;
 }
 
@@ -88,6 +96,18 @@ const mentionFrames = compileRules(mentionFrameRules);
 const SENTENCE_WINDOWS = 1;
 const PARAGRAPH_WINDOWS = 8;
 
+/**
+ * The bar for injection windows without a rule hit: the highest n-gram-only score of any
+ * window of 500 long harmless texts (WordNet glosses and package READMEs, 5 and 20 kB),
+ * raised by 0.5 in log-odds so text unlike them stays clean too. tools/src/ngram-window-eval.ts
+ * calibrates it (re-run it after retraining) and prints what it costs and gains. Out of
+ * sample (5 folds) it raised padded recall of injections from 73 % to 78 % for 0.2 points
+ * more long harmless texts flagged. Jailbreak and toxicity have none: the same bar raised
+ * their padded recall by 2 and 0.2 points out of sample, and cost one more jailbreak false
+ * positive in cross-validation.
+ */
+const INJECTION_NGRAM_BAR = 0.94;
+
 export const TASK_SPECS: Record<TaskName, TaskSpec> = {
   injection: spec(
     'injection',
@@ -98,6 +118,7 @@ export const TASK_SPECS: Record<TaskName, TaskSpec> = {
     mentionFrames,
     injectionStructure,
     SENTENCE_WINDOWS,
+    INJECTION_NGRAM_BAR,
   ),
   jailbreak: spec(
     'jailbreak',

@@ -9,7 +9,9 @@
  * sections: comma-separated of cv, padded, long, cost (default padded,long,cost; cv
  * retrains 15 models and takes minutes). Rows with "whole text" are the scorers with
  * windows off (`windows: false`), i.e. reading the text as one average as before;
- * both variants run in the same process so the figures compare.
+ * "hit windows" count only windows with a rule hit (`ngramWindows: false`); "windows" is
+ * the shipped scorer, where a window may also count by its n-grams above the task's bar.
+ * All variants run in the same process so the figures compare.
  *
  * - padded: each positive row of the dev sets with 500–5,000 characters of harmless
  *   text before, after, or around it (seeded), drawn from HaluEval knowledge paragraphs,
@@ -61,6 +63,7 @@ const TASKS = [
 
 const variants: { name: string; options: LinearScorerOptions }[] = [
   { name: 'whole text', options: { windows: false } },
+  { name: 'hit windows', options: { ngramWindows: false } },
   { name: 'windows', options: {} },
 ];
 const scorerFor = (t: (typeof TASKS)[number], options: LinearScorerOptions): TextScorer =>
@@ -175,7 +178,7 @@ async function longDocs(): Promise<void> {
     ['benign chats 10–40 turns (200)', chats],
   ];
   console.log('\nshare of long harmless texts flagged');
-  console.log(`${'set'.padEnd(32)} ${'task'.padEnd(10)} whole text  windows`);
+  console.log(`${'set'.padEnd(32)} ${'task'.padEnd(10)} ${variants.map((v) => v.name.padEnd(11)).join(' ')}`);
   for (const [name, texts] of sets) {
     for (const t of TASKS) {
       const shares = variants.map((v) => {
@@ -183,7 +186,7 @@ async function longDocs(): Promise<void> {
         return texts.filter((x) => s.score(x).flagged).length / texts.length;
       });
       console.log(
-        `${name.padEnd(32)} ${t.task.padEnd(10)} ${shares.map((x) => pct(x).padEnd(10)).join(' ')}`,
+        `${name.padEnd(32)} ${t.task.padEnd(10)} ${shares.map((x) => pct(x).padEnd(11)).join(' ')}`,
       );
     }
   }

@@ -7,15 +7,18 @@
  * rule hits, which stay the same size. A scorer therefore also reads runs of the
  * text's sentences and keeps the highest score.
  *
- * A window raises a score only through the rules: it counts when it holds a rule hit,
- * and its own n-gram part may lower its margin but not raise it. The models were
- * trained on whole messages, and a sentence cut out of an encyclopedia article or a
- * meeting transcript is not one: letting windows' n-grams add flagged 88 % of 20 kB
- * Wikipedia concatenations as jailbreaks and 80 % of 20 kB concatenations of sales
+ * A window raises a score through the rules: it counts when it holds a rule hit, and
+ * its own n-gram part may lower its margin but not raise it. The models were trained on
+ * whole messages, and a sentence cut out of an encyclopedia article or a meeting
+ * transcript is not one: letting windows' n-grams add at the threshold flagged 88 % of
+ * 20 kB Wikipedia concatenations as jailbreaks and 80 % of 20 kB concatenations of sales
  * calls, meeting minutes and earnings calls as injections. Retraining the injection
  * model with 1,142 sentence-sized snippets of package READMEs as negatives only moved
- * 20 kB concatenations of both kinds from 33 % to 30 % flagged. So an attack that only
- * the n-grams see is still diluted by padding.
+ * 20 kB concatenations of both kinds from 33 % to 30 % flagged. Only a task with an
+ * n-gram bar (`TaskSpec.ngramWindowBar`, far above its threshold and above every window
+ * of the long harmless text it was calibrated on) also counts a window whose n-grams
+ * alone clear it; below the bar, an attack that only the n-grams see is still diluted
+ * by padding.
  *
  * The text is cut into blocks of whole sentences (BLOCK_MIN–BLOCK_MAX canonical
  * characters; a longer sentence is cut between words), and a window is a run of 1 or
@@ -25,8 +28,9 @@
  * of a few hundred characters. Windows are never hashed again: every feature belongs
  * to the block it starts in, so a window's n-gram sum is a difference of two prefix
  * sums over blocks, taken in one more walk over the weights. A window costs its
- * rule and layout features, and only windows with a rule hit are read; there are
- * at most 2.75 per block, and at most MAX_BLOCKS blocks.
+ * rule and layout features, and only windows with a rule hit are read for them (with an
+ * n-gram bar, every window's n-gram sum is compared with it); there are at most 2.75
+ * per block, and at most MAX_BLOCKS blocks.
  */
 import type { CanonicalText } from '../text/canonicalize.ts';
 import { charFeatureIndex, type TextFeatures, wordFeatureIndex } from './features.ts';
