@@ -31,6 +31,7 @@ export { RecentMap } from './recent-map.ts';
 export { createRefusalScorer, refusalModel, refusalScorer } from './refusal.ts';
 export { TASK_SPECS, TASKS, type TaskName, type TaskSpec, taskInputs } from './tasks.ts';
 export { type CanonicalText, canonicalize } from './text/canonicalize.ts';
+export { headOf } from './text/head.ts';
 export { createToxicityScorer, toxicityModel, toxicityScorer } from './toxicity.ts';
 export * from './types.ts';
 export { type Kernel, wasmKernel } from './wasm.ts';

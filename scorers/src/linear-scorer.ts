@@ -21,6 +21,7 @@ import type { RuleHit } from './rules/rule-set.ts';
 import { hasHitIn, inputOffset, type TaskInputs, type TaskSpec, taskInputs, windowHand } from './tasks.ts';
 import { toSourceRange } from './text/canonicalize.ts';
 import { decodePayloads } from './text/decode-payloads.ts';
+import { headOf } from './text/head.ts';
 import type { Evidence, ScoreResult, TextScorer } from './types.ts';
 
 /** Bumped when rules or scorer logic change; the model version covers the weights. */
@@ -193,7 +194,7 @@ export function createLinearScorer(
         kind: 'window',
         start: from,
         end: to,
-        text: text.slice(from, Math.min(to, from + 200)),
+        text: headOf(text.slice(from, to), 200),
         weight: score,
       });
       for (const hit of best.hits) evidence.push(ruleEvidence(hit));
@@ -227,7 +228,7 @@ export function createLinearScorer(
         const rest = payloads.slice(PAYLOADS_ALONE);
         const read = (kind: string, start: number, end: number, decoded: string) => {
           const inner = base(decoded);
-          evidence.push({ kind, start, end, text: decoded.slice(0, 200), weight: inner.score });
+          evidence.push({ kind, start, end, text: headOf(decoded, 200), weight: inner.score });
           if (inner.score > score) score = inner.score;
         };
         for (const p of payloads.slice(0, PAYLOADS_ALONE))
@@ -264,6 +265,6 @@ function logit(p: number): number {
 
 function explain(spec: TaskSpec, score: number, threshold: number, evidence: Evidence[]): string {
   const head = `${spec.scorerName} ${score.toFixed(2)} ${score >= threshold ? '≥' : '<'} ${threshold}`;
-  const parts = evidence.slice(0, 5).map((e) => (e.text ? `${e.kind} "${e.text.slice(0, 60)}"` : e.kind));
+  const parts = evidence.slice(0, 5).map((e) => (e.text ? `${e.kind} "${headOf(e.text, 60)}"` : e.kind));
   return parts.length > 0 ? `${head}: ${parts.join('; ')}` : head;
 }

@@ -1,15 +1,6 @@
-export const DEFAULT_MAX_TEXT_CHARS = 100_000;
+import { headOf } from '@oversight/scorers';
 
-/**
- * The first `maxChars` UTF-16 units, one fewer when the cut would split a
- * surrogate pair: half an emoji is not text ClickHouse will store, and one
- * such string would get its whole batch refused.
- */
-export function headOf(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  const code = text.charCodeAt(maxChars - 1);
-  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? maxChars - 1 : maxChars);
-}
+export const DEFAULT_MAX_TEXT_CHARS = 100_000;
 
 /** Long text is cut with a visible marker so a reader knows something is missing. */
 export function truncateText(text: string, maxChars: number): string {

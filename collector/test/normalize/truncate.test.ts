@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { headOf } from '@oversight/scorers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJson } from '../../src/normalize/attributes.ts';
 import { normalizeSpan } from '../../src/normalize/index.ts';
-import { headOf, truncateText } from '../../src/normalize/truncate.ts';
+import { truncateText } from '../../src/normalize/truncate.ts';
 import { toLlmSpanRow, toRetrievalDocumentRows } from '../../src/pipeline/transform/llm-rows.ts';
 import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/chdb-store.ts';
 import { sampleLlmSpan } from '../store/fixtures.ts';

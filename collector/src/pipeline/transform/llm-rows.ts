@@ -1,8 +1,8 @@
 /** LlmSpan → one `llm_spans` row and its `retrieval_documents` rows. */
 import { createHash } from 'node:crypto';
+import { headOf } from '@oversight/scorers';
 import type { LlmSpan } from '../../normalize/llm-span.ts';
 import { answerText, latestUserText } from '../../normalize/text-views.ts';
-import { headOf } from '../../normalize/truncate.ts';
 import type { Row } from '../../store/store.ts';
 import { durationNanos, toDateTime64 } from './time.ts';
 
