@@ -11,6 +11,7 @@ import {
   type DataFormat,
 } from '@clickhouse/client';
 import { toStoreError } from './errors.ts';
+import { wellFormedRows } from './json-each-row.ts';
 import { applyMigrations, type MigrateOptions } from './migrations.ts';
 import { dedupSettings, type InsertOptions, type QueryOptions, type Row, type Store } from './store.ts';
 import { assertIdentifier, DEFAULT_DATABASE, qualifiedTable } from './tables.ts';
@@ -127,7 +128,7 @@ export function openServerStore(options: ServerStoreOptions): ServerStore {
       try {
         await client.insert({
           table: qualifiedTable(database, table),
-          values: rows,
+          values: wellFormedRows(rows),
           format: 'JSONEachRow',
           clickhouse_settings: settings,
         });
