@@ -15,7 +15,8 @@ const attacks = {
 
 describe('quotes in evidence and explanations', () => {
   it.each(Object.entries(attacks))('%s: well-formed wherever the emoji fall', (name, attack) => {
-    const scorer = scorers[name as keyof typeof attacks];
+    const scorer = scorers[name];
+    if (scorer === undefined) throw new Error(`no scorer ${name}`);
     let quoted = 0;
     // A long sentence of words and emoji in harmless text: the deciding window is quoted, cut at a
     // fixed length; the leading words move the emoji's parity against that cut.
