@@ -13,6 +13,7 @@ import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
 import { topicsEnricherFromConfig } from './enrich/topics/enricher.ts';
 import type { TraceEnricher } from './enrich/trace-enricher.ts';
 import { listenError } from './listen-error.ts';
+import { reportDrainError, reportTraceStage } from './log-lines.ts';
 import { createMetrics } from './metrics.ts';
 import {
   createTraceStage,
@@ -69,19 +70,6 @@ export function selectScorers(spec: string): TextScorer[] {
       throw new Error(`unknown evaluator "${name.trim()}"; known: ${Object.keys(allScorers).join(', ')}`);
     return scorer;
   });
-}
-
-/**
- * One line when inserts start failing and one when they recover: an outage
- * retried every few seconds must not flood the log.
- */
-function reportDrainError() {
-  let last = '';
-  return (error: Error) => {
-    if (error.message === last) return;
-    last = error.message;
-    console.error(`[oversight] writing to ClickHouse failed, will retry: ${error.message}`);
-  };
 }
 
 /** A URL fit for a log line: whatever credentials it carries are left out. */
@@ -221,7 +209,7 @@ async function startOn(
         },
         recoverWindowMs: config.traceRecoverMinutes * 60_000,
         paused: () => storeFailing(),
-        onError: reportDrainError(),
+        onError: reportTraceStage(),
       })
     : undefined;
   if (traceStage) {

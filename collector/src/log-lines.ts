@@ -1,0 +1,24 @@
+/**
+ * The collector's lines for what its background stages report. Each is said
+ * once in a row: an outage retried every few seconds must not flood the log.
+ */
+
+function onceInARow(line: (message: string) => string): (error: Error) => void {
+  let last = '';
+  return (error) => {
+    if (error.message === last) return;
+    last = error.message;
+    console.error(`[oversight] ${line(error.message)}`);
+  };
+}
+
+/** The drain's: every error it reports is an insert it will retry. */
+export const reportDrainError = () =>
+  onceInARow((message) => `writing to ClickHouse failed, will retry: ${message}`);
+
+/**
+ * The trace stage's, which say what happened themselves: traces left unscored
+ * at shutdown, or dropped behind a write backlog, are no failed write.
+ */
+export const reportTraceStage = () =>
+  onceInARow((message) => (message.startsWith('trace stage: ') ? message : `trace stage: ${message}`));
