@@ -297,6 +297,15 @@ function markAnsweredLater(pairs: GenerationPair[], byId: Map<string, LlmSpan>):
   }
 }
 
+/**
+ * How far a step's end may pass the start of the call it fed. The OpenTelemetry
+ * JS SDK starts a span at Date.now() (whole milliseconds) and ends it a
+ * performance.now() duration later, so a search awaited just before the model
+ * call often ends, on the spans, up to a millisecond after the call began (in
+ * 178 of 200 traces a test app made).
+ */
+const CLOCK_SLACK_NS = 1_000_000n;
+
 function precedes(tree: Tree, id: string, gen: LlmSpan, at: bigint): boolean {
   const start = tree.start.get(id) ?? 0n;
   return start <= at && id !== gen.spanId;
@@ -330,8 +339,8 @@ function scoped(
     const nodeStart = tree.start.get(node) ?? 0n;
     const at = nodeStart > gen.startTimeUnixNano ? nodeStart : gen.startTimeUnixNano;
     // A step that fed `gen` had returned before it started: a search run beside it (a parallel
-    // branch of the app's) returned what another call read.
-    const returnedBefore = (s: LlmSpan) => s.endTimeUnixNano <= at;
+    // branch of the app's) returned what another call read. Within the SDKs' clock slack.
+    const returnedBefore = (s: LlmSpan) => s.endTimeUnixNano <= at + CLOCK_SLACK_NS;
     const found: LlmSpan[] = [];
     const self = byId.get(parent);
     if (self && want(self) && precedes(tree, parent, gen, at)) found.push(self);
@@ -360,7 +369,7 @@ function scoped(
       }
       // A subtree that had returned fed it whole: its search may run in another service, on a
       // clock of its own that puts its end a little after the call's start.
-      const subtreeReturned = (tree.end.get(sib) ?? gen.endTimeUnixNano) <= at;
+      const subtreeReturned = (tree.end.get(sib) ?? gen.endTimeUnixNano) <= at + CLOCK_SLACK_NS;
       for (const id of inside) {
         const d = byId.get(id);
         if (d && want(d) && (subtreeReturned || returnedBefore(d))) found.push(d);
