@@ -42,17 +42,11 @@ import {
 import { textFeatures } from '../../scorers/src/linear/features.ts';
 import { featureScale, featureWeight, type LinearModel, sigmoid } from '../../scorers/src/linear/model.ts';
 import { blockPrefixSums, textBlocks, windowsOf } from '../../scorers/src/linear/windows.ts';
-import { TRAINING_DATA_DIR } from './data-dir.ts';
+import { jsonl, paddingSets } from './padding-sets.ts';
 
 const dir = process.argv[2] ?? '../shared/eval';
+const { knowledge, documents, ordinary, offTopic, padded } = paddingSets(dir);
 
-function jsonl(file: string): Record<string, unknown>[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-const unique = (xs: string[]) => [...new Set(xs)];
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 const TASKS: {
@@ -205,35 +199,6 @@ function concatenations(pool: string[], n: number, length: number, seed: number,
 }
 
 // The sets padding-eval.ts builds (same seeds), to check the bar on.
-const knowledge = unique(jsonl(join(dir, 'halueval-qa.dev.jsonl')).map((r) => String(r.context)));
-const documents = unique(jsonl(join(dir, 'summedits.dev.jsonl')).map((r) => String(r.context)));
-const ordinary = jsonl(fileURLToPath(new URL('ordinary.jsonl', TRAINING_DATA_DIR))).map((r) =>
-  String(r.text),
-);
-const offTopic = jsonl(fileURLToPath(new URL('off-topic.jsonl', TRAINING_DATA_DIR))).map((r) =>
-  String(r.text),
-);
-
-function padding(random: () => number, length: number): string {
-  const pool = [knowledge, documents, ordinary];
-  let out = '';
-  while (out.length < length) {
-    const source = pool[Math.floor(random() * pool.length)] as string[];
-    const text = source[Math.floor(random() * source.length)] as string;
-    const sentences = text.split(/(?<=[.?!])\s+/);
-    const from = Math.floor(random() * sentences.length);
-    for (let i = from; i < sentences.length && out.length < length; i++) out += `${sentences[i]} `;
-    out = `${out.trimEnd()}\n\n`;
-  }
-  return out;
-}
-
-function padded(random: () => number, text: string, where: 'before' | 'after' | 'both'): string {
-  const length = 500 + Math.floor(random() * 4500);
-  if (where === 'before') return `${padding(random, length)}${text}`;
-  if (where === 'after') return `${text}\n\n${padding(random, length)}`;
-  return `${padding(random, length / 2)}${text}\n\n${padding(random, length / 2)}`;
-}
 
 const { heldOutOrdinaryRows } = await import('../../collector/src/eval/train.ts');
 const banking = (await heldOutOrdinaryRows(dir)).map((r) => r.text);

@@ -24,9 +24,7 @@
  *   eval sets' texts mixed as the scorer bench builds them (dense in attacks), and of harmless
  *   documents.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { evaluateTask } from '@oversight/collector/eval';
 import {
   createJailbreakScorer,
@@ -37,18 +35,11 @@ import {
   type TextScorer,
 } from '@oversight/scorers';
 import { benchDocs } from './corpus.ts';
-import { TRAINING_DATA_DIR } from './data-dir.ts';
+import { jsonl, paddingSets } from './padding-sets.ts';
 
 const sections = new Set((process.argv[2] ?? 'padded,long,cost').split(','));
 const dir = process.argv[3] ?? '../shared/eval';
-
-function jsonl(file: string): Record<string, unknown>[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-const unique = (xs: string[]) => [...new Set(xs)];
+const { knowledge, documents, ordinary, offTopic, padded } = paddingSets(dir);
 
 const TASKS = [
   {
@@ -69,38 +60,7 @@ const variants: { name: string; options: LinearScorerOptions }[] = [
 const scorerFor = (t: (typeof TASKS)[number], options: LinearScorerOptions): TextScorer =>
   t.make(undefined, options);
 
-const knowledge = unique(jsonl(join(dir, 'halueval-qa.dev.jsonl')).map((r) => String(r.context)));
-const documents = unique(jsonl(join(dir, 'summedits.dev.jsonl')).map((r) => String(r.context)));
-const ordinary = jsonl(fileURLToPath(new URL('ordinary.jsonl', TRAINING_DATA_DIR))).map((r) =>
-  String(r.text),
-);
-const offTopic = jsonl(fileURLToPath(new URL('off-topic.jsonl', TRAINING_DATA_DIR))).map((r) =>
-  String(r.text),
-);
-
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-
-/** Harmless text of about `length` characters, whole sentences from the pool. */
-function padding(random: () => number, length: number): string {
-  const pool = [knowledge, documents, ordinary];
-  let out = '';
-  while (out.length < length) {
-    const source = pool[Math.floor(random() * pool.length)] as string[];
-    const text = source[Math.floor(random() * source.length)] as string;
-    const sentences = text.split(/(?<=[.?!])\s+/);
-    const from = Math.floor(random() * sentences.length);
-    for (let i = from; i < sentences.length && out.length < length; i++) out += `${sentences[i]} `;
-    out = `${out.trimEnd()}\n\n`;
-  }
-  return out;
-}
-
-function padded(random: () => number, text: string, where: 'before' | 'after' | 'both'): string {
-  const length = 500 + Math.floor(random() * 4500);
-  if (where === 'before') return `${padding(random, length)}${text}`;
-  if (where === 'after') return `${text}\n\n${padding(random, length)}`;
-  return `${padding(random, length / 2)}${text}\n\n${padding(random, length / 2)}`;
-}
 
 async function cv(): Promise<void> {
   const { heldOutOrdinaryRows } = await import('../../collector/src/eval/train.ts');

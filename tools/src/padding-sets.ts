@@ -1,0 +1,62 @@
+/**
+ * The harmless text tools/src/padding-eval.ts and ngram-window-eval.ts pad
+ * attacks with and test long documents on: HaluEval knowledge paragraphs and
+ * SummEdits documents of the shared eval sets (long, harmless, the retrieved
+ * context a RAG app passes through the scorers), ordinary questions and
+ * off-topic ones from tools/data. Same seeds, same texts in both scripts.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TRAINING_DATA_DIR } from './data-dir.ts';
+
+export function jsonl(file: string): Record<string, unknown>[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export const unique = (xs: string[]) => [...new Set(xs)];
+
+const trainingRows = (name: string) =>
+  jsonl(fileURLToPath(new URL(name, TRAINING_DATA_DIR))).map((r) => String(r.text));
+
+export interface PaddingSets {
+  knowledge: string[];
+  documents: string[];
+  ordinary: string[];
+  offTopic: string[];
+  /** Harmless text of about `length` characters, whole sentences from the knowledge, documents and ordinary pools. */
+  padding(random: () => number, length: number): string;
+  /** `text` with 500–5,000 characters of that padding before it, after it, or both. */
+  padded(random: () => number, text: string, where: 'before' | 'after' | 'both'): string;
+}
+
+/** The sets, read from the shared eval directory `dir` and tools/data. */
+export function paddingSets(dir: string): PaddingSets {
+  const knowledge = unique(jsonl(join(dir, 'halueval-qa.dev.jsonl')).map((r) => String(r.context)));
+  const documents = unique(jsonl(join(dir, 'summedits.dev.jsonl')).map((r) => String(r.context)));
+  const ordinary = trainingRows('ordinary.jsonl');
+  const offTopic = trainingRows('off-topic.jsonl');
+  const padding = (random: () => number, length: number): string => {
+    const pool = [knowledge, documents, ordinary];
+    let out = '';
+    while (out.length < length) {
+      const source = pool[Math.floor(random() * pool.length)] as string[];
+      const text = source[Math.floor(random() * source.length)] as string;
+      const sentences = text.split(/(?<=[.?!])\s+/);
+      const from = Math.floor(random() * sentences.length);
+      for (let i = from; i < sentences.length && out.length < length; i++) out += `${sentences[i]} `;
+      out = `${out.trimEnd()}\n\n`;
+    }
+    return out;
+  };
+  const padded = (random: () => number, text: string, where: 'before' | 'after' | 'both'): string => {
+    const length = 500 + Math.floor(random() * 4500);
+    if (where === 'before') return `${padding(random, length)}${text}`;
+    if (where === 'after') return `${text}\n\n${padding(random, length)}`;
+    return `${padding(random, length / 2)}${text}\n\n${padding(random, length / 2)}`;
+  };
+  return { knowledge, documents, ordinary, offTopic, padding, padded };
+}
