@@ -19,9 +19,10 @@ export interface Sender {
   shutdown(): Promise<void>;
 }
 
-export function createSender(collectorUrl: string): Sender {
+export function createSender(collectorUrl: string, headers?: Record<string, string>): Sender {
   const exporter = new OTLPTraceExporter({
     url: `${collectorUrl}/v1/traces`,
+    ...(headers ? { headers } : {}),
     timeoutMillis: 60_000,
     // The benchmark bounds what is in flight itself; the default cap (30) would turn a backlog into failures.
     concurrencyLimit: 10_000,

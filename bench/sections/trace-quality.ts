@@ -33,7 +33,8 @@ const NO_PROGRESS_MS = 30_000;
 
 const firstWords = (text: string, n: number) => text.split(/\s+/).slice(0, n).join(' ');
 
-async function makeRagTraces(count: number): Promise<ReadableSpan[]> {
+/** `count` RAG traces (root, a retrieval of 3 documents, a chat answer) made by the real OTel JS SDK. */
+export async function makeRagTraces(count: number): Promise<ReadableSpan[]> {
   const memory = new InMemorySpanExporter();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'bench-rag-bot' }),
