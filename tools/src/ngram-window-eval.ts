@@ -42,10 +42,11 @@ import {
 import { textFeatures } from '../../scorers/src/linear/features.ts';
 import { featureScale, featureWeight, type LinearModel, sigmoid } from '../../scorers/src/linear/model.ts';
 import { blockPrefixSums, textBlocks, windowsOf } from '../../scorers/src/linear/windows.ts';
-import { jsonl, paddingSets } from './padding-sets.ts';
+import { jsonl, longChats, paddingSets } from './padding-sets.ts';
 
 const dir = process.argv[2] ?? '../shared/eval';
-const { knowledge, documents, ordinary, offTopic, padded } = paddingSets(dir);
+const harmless = paddingSets(dir);
+const { knowledge, documents, padded } = harmless;
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
@@ -200,17 +201,7 @@ function concatenations(pool: string[], n: number, length: number, seed: number,
 
 // The sets padding-eval.ts builds (same seeds), to check the bar on.
 
-const { heldOutOrdinaryRows } = await import('../../collector/src/eval/train.ts');
-const banking = (await heldOutOrdinaryRows(dir)).map((r) => r.text);
-const chatPool = [...banking, ...offTopic, ...ordinary];
-const chatRandom = seededRandom(7);
-const chats: string[] = [];
-for (let i = 0; i < 200; i++) {
-  const turns: string[] = [];
-  const n = 10 + Math.floor(chatRandom() * 30);
-  for (let k = 0; k < n; k++) turns.push(chatPool[Math.floor(chatRandom() * chatPool.length)] as string);
-  chats.push(turns.join('\n'));
-}
+const chats = await longChats(dir, harmless);
 
 const glosses = wordnetGlosses();
 const readmes = paragraphs(topReadmes());

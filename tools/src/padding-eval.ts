@@ -35,11 +35,12 @@ import {
   type TextScorer,
 } from '@oversight/scorers';
 import { benchDocs } from './corpus.ts';
-import { jsonl, paddingSets } from './padding-sets.ts';
+import { jsonl, longChats, paddingSets } from './padding-sets.ts';
 
 const sections = new Set((process.argv[2] ?? 'padded,long,cost').split(','));
 const dir = process.argv[3] ?? '../shared/eval';
-const { knowledge, documents, ordinary, offTopic, padded } = paddingSets(dir);
+const harmless = paddingSets(dir);
+const { knowledge, documents, padded } = harmless;
 
 const TASKS = [
   {
@@ -117,17 +118,7 @@ function concatenations(pool: string[], n: number, length: number, seed: number)
 }
 
 async function longDocs(): Promise<void> {
-  const { heldOutOrdinaryRows } = await import('../../collector/src/eval/train.ts');
-  const banking = (await heldOutOrdinaryRows(dir)).map((r) => r.text);
-  const chatPool = [...banking, ...offTopic, ...ordinary];
-  const random = seededRandom(7);
-  const chats: string[] = [];
-  for (let i = 0; i < 200; i++) {
-    const turns: string[] = [];
-    const n = 10 + Math.floor(random() * 30);
-    for (let k = 0; k < n; k++) turns.push(chatPool[Math.floor(random() * chatPool.length)] as string);
-    chats.push(turns.join('\n'));
-  }
+  const chats = await longChats(dir, harmless);
   const sets: [string, string[]][] = [
     [`HaluEval knowledge (${knowledge.length})`, knowledge],
     [`SummEdits documents (${documents.length})`, documents],

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '@oversight/scorers';
 import { TRAINING_DATA_DIR } from './data-dir.ts';
 
 export function jsonl(file: string): Record<string, unknown>[] {
@@ -59,4 +60,23 @@ export function paddingSets(dir: string): PaddingSets {
     return `${padding(random, length / 2)}${text}\n\n${padding(random, length / 2)}`;
   };
   return { knowledge, documents, ordinary, offTopic, padding, padded };
+}
+
+/**
+ * 200 long harmless chats (10–39 turns, a line each: BANKING77's held-out
+ * half, the off-topic and ordinary rows), seeded, as both scripts read them.
+ */
+export async function longChats(dir: string, sets: PaddingSets): Promise<string[]> {
+  const { heldOutOrdinaryRows } = await import('../../collector/src/eval/train.ts');
+  const banking = (await heldOutOrdinaryRows(dir)).map((r) => r.text);
+  const pool = [...banking, ...sets.offTopic, ...sets.ordinary];
+  const random = seededRandom(7);
+  const chats: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    const turns: string[] = [];
+    const n = 10 + Math.floor(random() * 30);
+    for (let k = 0; k < n; k++) turns.push(pool[Math.floor(random() * pool.length)] as string);
+    chats.push(turns.join('\n'));
+  }
+  return chats;
 }
