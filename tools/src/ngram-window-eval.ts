@@ -42,11 +42,11 @@ import {
 import { textFeatures } from '../../scorers/src/linear/features.ts';
 import { featureScale, featureWeight, type LinearModel, sigmoid } from '../../scorers/src/linear/model.ts';
 import { blockPrefixSums, textBlocks, windowsOf } from '../../scorers/src/linear/windows.ts';
-import { jsonl, longChats, paddingSets } from './padding-sets.ts';
+import { concatenations, jsonl, longHarmlessSets, paddingSets } from './padding-sets.ts';
 
 const dir = process.argv[2] ?? '../shared/eval';
 const harmless = paddingSets(dir);
-const { knowledge, documents, padded } = harmless;
+const { padded } = harmless;
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
@@ -188,20 +188,7 @@ function paragraphs(files: string[]): string[] {
 }
 
 /** Seeded concatenations of `pool`'s texts, each grown to about `length` characters. */
-function concatenations(pool: string[], n: number, length: number, seed: number, joiner = '\n\n'): string[] {
-  const random = seededRandom(seed);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    let doc = '';
-    while (doc.length < length) doc += `${pool[Math.floor(random() * pool.length)] as string}${joiner}`;
-    out.push(doc.trimEnd());
-  }
-  return out;
-}
-
 // The sets padding-eval.ts builds (same seeds), to check the bar on.
-
-const chats = await longChats(dir, harmless);
 
 const glosses = wordnetGlosses();
 const readmes = paragraphs(topReadmes());
@@ -225,13 +212,7 @@ const checks: [string, string[]][] = [
   [`held out: other Markdown ~5 kB (200)`, concatenations(heldOutMarkdown, 200, 5_000, 33)],
   ['held out: other Markdown ~20 kB (50)', concatenations(heldOutMarkdown, 50, 20_000, 34)],
   ['held out: BANKING77 chats ~3 kB (200)', bankingChats],
-  [`HaluEval knowledge (${knowledge.length})`, knowledge],
-  [`SummEdits documents (${documents.length})`, documents],
-  ['knowledge ~5 kB (100)', concatenations(knowledge, 100, 5_000, 1)],
-  ['knowledge ~20 kB (100)', concatenations(knowledge, 100, 20_000, 2)],
-  ['documents ~20 kB (50)', concatenations(documents, 50, 20_000, 3)],
-  ['mixed ~20 kB (50)', concatenations([...knowledge, ...documents], 50, 20_000, 4)],
-  ['benign chats 10–40 turns (200)', chats],
+  ...(await longHarmlessSets(dir, harmless)),
 ];
 
 console.log(

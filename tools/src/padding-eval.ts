@@ -35,7 +35,7 @@ import {
   type TextScorer,
 } from '@oversight/scorers';
 import { benchDocs } from './corpus.ts';
-import { jsonl, longChats, paddingSets } from './padding-sets.ts';
+import { concatenations, jsonl, longHarmlessSets, paddingSets } from './padding-sets.ts';
 
 const sections = new Set((process.argv[2] ?? 'padded,long,cost').split(','));
 const dir = process.argv[3] ?? '../shared/eval';
@@ -106,28 +106,8 @@ function paddedRecall(): void {
 }
 
 /** Seeded concatenations of `pool`'s texts, each grown to about `length` characters. */
-function concatenations(pool: string[], n: number, length: number, seed: number): string[] {
-  const random = seededRandom(seed);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    let doc = '';
-    while (doc.length < length) doc += `${pool[Math.floor(random() * pool.length)] as string}\n\n`;
-    out.push(doc.trimEnd());
-  }
-  return out;
-}
-
 async function longDocs(): Promise<void> {
-  const chats = await longChats(dir, harmless);
-  const sets: [string, string[]][] = [
-    [`HaluEval knowledge (${knowledge.length})`, knowledge],
-    [`SummEdits documents (${documents.length})`, documents],
-    ['knowledge ~5 kB (100)', concatenations(knowledge, 100, 5_000, 1)],
-    ['knowledge ~20 kB (100)', concatenations(knowledge, 100, 20_000, 2)],
-    ['documents ~20 kB (50)', concatenations(documents, 50, 20_000, 3)],
-    ['mixed ~20 kB (50)', concatenations([...knowledge, ...documents], 50, 20_000, 4)],
-    ['benign chats 10–40 turns (200)', chats],
-  ];
+  const sets = await longHarmlessSets(dir, harmless);
   console.log('\nshare of long harmless texts flagged');
   console.log(`${'set'.padEnd(32)} ${'task'.padEnd(10)} ${variants.map((v) => v.name.padEnd(11)).join(' ')}`);
   for (const [name, texts] of sets) {

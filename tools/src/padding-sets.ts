@@ -80,3 +80,35 @@ export async function longChats(dir: string, sets: PaddingSets): Promise<string[
   }
   return chats;
 }
+
+/** `n` seeded documents of about `length` characters, each texts of `pool` joined by `joiner`. */
+export function concatenations(
+  pool: string[],
+  n: number,
+  length: number,
+  seed: number,
+  joiner = '\n\n',
+): string[] {
+  const random = seededRandom(seed);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    let doc = '';
+    while (doc.length < length) doc += `${pool[Math.floor(random() * pool.length)] as string}${joiner}`;
+    out.push(doc.trimEnd());
+  }
+  return out;
+}
+
+/** The long harmless sets both scripts report false positives on, named as they print them. */
+export async function longHarmlessSets(dir: string, sets: PaddingSets): Promise<[string, string[]][]> {
+  const { knowledge, documents } = sets;
+  return [
+    [`HaluEval knowledge (${knowledge.length})`, knowledge],
+    [`SummEdits documents (${documents.length})`, documents],
+    ['knowledge ~5 kB (100)', concatenations(knowledge, 100, 5_000, 1)],
+    ['knowledge ~20 kB (100)', concatenations(knowledge, 100, 20_000, 2)],
+    ['documents ~20 kB (50)', concatenations(documents, 50, 20_000, 3)],
+    ['mixed ~20 kB (50)', concatenations([...knowledge, ...documents], 50, 20_000, 4)],
+    ['benign chats 10–40 turns (200)', await longChats(dir, sets)],
+  ];
+}
