@@ -64,6 +64,29 @@ export function createModelBank(models: readonly LinearModel[]): ModelBank {
   const memoKey = {};
   const blockKey = {};
 
+  // The four models of a word group, summed over hashes[from, to) into `lanes`: each word holds
+  // their int8 weights, and the hash's top bit is the feature's sign (colliding features cancel).
+  const lanes = new Float64Array(LANES);
+  function addLanes(hashes: ArrayLike<number>, base: number, from: number, to: number): void {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = from; i < to; i++) {
+      const h = hashes[i] as number;
+      const w = words[base + (h & mask)] as number;
+      const sign = (h >> 31) | 1;
+      s0 += sign * ((w << 24) >> 24);
+      s1 += sign * ((w << 16) >> 24);
+      s2 += sign * ((w << 8) >> 24);
+      s3 += sign * (w >> 24);
+    }
+    lanes[0] = (lanes[0] as number) + s0;
+    lanes[1] = (lanes[1] as number) + s1;
+    lanes[2] = (lanes[2] as number) + s2;
+    lanes[3] = (lanes[3] as number) + s3;
+  }
+
   function sums(features: TextFeatures): Float64Array {
     const cached = features.memo.get(memoKey) as Float64Array | undefined;
     if (cached) return cached;
@@ -81,26 +104,10 @@ export function createModelBank(models: readonly LinearModel[]): ModelBank {
       return out;
     }
     for (let g = 0; g < groups; g++) {
-      const base = g * size;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let i = 0; i < count; i++) {
-        const h = hashes[i] as number;
-        const w = words[base + (h & mask)] as number;
-        // The hash's top bit is the feature's sign: colliding features cancel.
-        const sign = (h >> 31) | 1;
-        s0 += sign * ((w << 24) >> 24);
-        s1 += sign * ((w << 16) >> 24);
-        s2 += sign * ((w << 8) >> 24);
-        s3 += sign * (w >> 24);
-      }
+      lanes.fill(0);
+      addLanes(hashes, g * size, 0, count);
       const o = g * LANES;
-      out[o] = s0 * (scales[o] as number) * norm;
-      out[o + 1] = s1 * (scales[o + 1] as number) * norm;
-      out[o + 2] = s2 * (scales[o + 2] as number) * norm;
-      out[o + 3] = s3 * (scales[o + 3] as number) * norm;
+      for (let j = 0; j < LANES; j++) out[o + j] = (lanes[j] as number) * (scales[o + j] as number) * norm;
     }
     features.memo.set(memoKey, out);
     return out;
@@ -131,28 +138,14 @@ export function createModelBank(models: readonly LinearModel[]): ModelBank {
       const p2 = out[o + 2] as Float64Array;
       const p3 = out[o + 3] as Float64Array;
       for (let b = 0; b < n; b++) {
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
+        lanes.fill(0);
         // A block's features are a run of word features and a run of character grams.
-        for (let run = 0; run < 2; run++) {
-          const from = run === 0 ? blocks.wordFrom : blocks.charFrom;
-          const hi = from[b + 1] as number;
-          for (let i = from[b] as number; i < hi; i++) {
-            const h = hashes[i] as number;
-            const w = words[base + (h & mask)] as number;
-            const sign = (h >> 31) | 1;
-            s0 += sign * ((w << 24) >> 24);
-            s1 += sign * ((w << 16) >> 24);
-            s2 += sign * ((w << 8) >> 24);
-            s3 += sign * (w >> 24);
-          }
-        }
-        p0[b + 1] = (p0[b] as number) + s0 * (scales[o] as number);
-        p1[b + 1] = (p1[b] as number) + s1 * (scales[o + 1] as number);
-        p2[b + 1] = (p2[b] as number) + s2 * (scales[o + 2] as number);
-        p3[b + 1] = (p3[b] as number) + s3 * (scales[o + 3] as number);
+        addLanes(hashes, base, blocks.wordFrom[b] as number, blocks.wordFrom[b + 1] as number);
+        addLanes(hashes, base, blocks.charFrom[b] as number, blocks.charFrom[b + 1] as number);
+        p0[b + 1] = (p0[b] as number) + (lanes[0] as number) * (scales[o] as number);
+        p1[b + 1] = (p1[b] as number) + (lanes[1] as number) * (scales[o + 1] as number);
+        p2[b + 1] = (p2[b] as number) + (lanes[2] as number) * (scales[o + 2] as number);
+        p3[b + 1] = (p3[b] as number) + (lanes[3] as number) * (scales[o + 3] as number);
       }
     }
     const entry = { blocks, sums: out, counts };
