@@ -32,6 +32,7 @@ export { createRefusalScorer, refusalModel, refusalScorer } from './refusal.ts';
 export { TASK_SPECS, TASKS, type TaskName, type TaskSpec, taskInputs } from './tasks.ts';
 export { type CanonicalText, canonicalize } from './text/canonicalize.ts';
 export { headOf } from './text/head.ts';
+export { wellFormedDeep, wellFormedText } from './text/well-formed.ts';
 export { createToxicityScorer, toxicityModel, toxicityScorer } from './toxicity.ts';
 export * from './types.ts';
 export { type Kernel, wasmKernel } from './wasm.ts';

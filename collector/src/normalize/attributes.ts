@@ -1,4 +1,5 @@
 /** Tolerant readers over span attributes: emitters disagree on types (numbers as strings, arrays as JSON). */
+import { wellFormedDeep } from '@oversight/scorers';
 import type { Attributes, AttributeValue } from '../otlp/span-record.ts';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -46,17 +47,6 @@ export function firstNumber(attrs: Attributes, keys: readonly string[]): number 
 /** A `\uD83D`-style escape of half a surrogate pair: JSON allows it alone, UTF-8 has no form for it. */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
-function wellFormed(value: unknown): unknown {
-  if (typeof value === 'string') return value.toWellFormed();
-  if (Array.isArray(value)) return value.map(wellFormed);
-  // Own properties, as JSON.parse makes them: assigning a `__proto__` key would set the prototype.
-  if (isRecord(value))
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key.toWellFormed(), wellFormed(item)]),
-    );
-  return value;
-}
-
 /**
  * JSON text parsed, other values returned as they are; unparsable text stays
  * text. An emitter that cut a string inside an emoji before serialising it
@@ -73,7 +63,7 @@ export function parseJson(value: unknown): unknown {
   } catch {
     return value;
   }
-  return SURROGATE_ESCAPE.test(trimmed) ? wellFormed(parsed) : parsed;
+  return SURROGATE_ESCAPE.test(trimmed) ? wellFormedDeep(parsed) : parsed;
 }
 
 /** Arrays, JSON arrays in a string, or a single string, as a list of strings. */

@@ -1,4 +1,5 @@
 /** Rows as a JSONEachRow payload. bigint becomes a decimal string, which ClickHouse reads into any integer or DateTime64 column. */
+import { wellFormedDeep, wellFormedText } from '@oversight/scorers';
 import type { Row } from './store.ts';
 
 /**
@@ -7,10 +8,8 @@ import type { Row } from './store.ts';
  * row of a log entry would go to the dead-letter file for one scorer's
  * explanation. Each string is written well-formed, its half character U+FFFD.
  */
-const wellFormed = (text: string) => (text.isWellFormed() ? text : text.toWellFormed());
-
 function replacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'string') return wellFormed(value);
+  if (typeof value === 'string') return wellFormedText(value);
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
@@ -22,22 +21,13 @@ function hasIllFormed(value: unknown): boolean {
   return false;
 }
 
-function toWellFormedValue(value: unknown): unknown {
-  if (typeof value === 'string') return wellFormed(value);
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(toWellFormedValue);
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [wellFormed(key), toWellFormedValue(item)]),
-  );
-}
-
 /**
  * `rows` with every string well-formed, as `toJsonEachRow` writes them, for a
  * client that serialises rows itself (@clickhouse/client): the same array when
  * every string already is, which is nearly always.
  */
 export function wellFormedRows(rows: Row[]): Row[] {
-  return rows.some(hasIllFormed) ? rows.map((row) => toWellFormedValue(row) as Row) : rows;
+  return rows.some(hasIllFormed) ? rows.map((row) => wellFormedDeep(row) as Row) : rows;
 }
 
 /** A UTC `DateTime64(3)` literal (`2026-12-05 18:42:01.000`), as every timestamp column of ours takes it. */
