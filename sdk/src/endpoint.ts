@@ -21,3 +21,27 @@ export function endpointProblem(endpoint: string): string | undefined {
   }
   return protocol === 'http:' || protocol === 'https:' ? undefined : ENDPOINT_PROBLEM;
 }
+
+/**
+ * The collector the spans go to and what named it: the option, else
+ * OVERSIGHT_ENDPOINT (empty counts as unset); undefined leaves the exporter to
+ * the standard OTEL_EXPORTER_OTLP_* variables.
+ */
+export function spanEndpoint(
+  option: string | undefined,
+  env: Record<string, string | undefined>,
+): { endpoint: string; from: string } | undefined {
+  if (option !== undefined) return { endpoint: option, from: 'endpoint' };
+  const named = env.OVERSIGHT_ENDPOINT;
+  return named ? { endpoint: named, from: 'OVERSIGHT_ENDPOINT' } : undefined;
+}
+
+/** What is wrong with the spans' endpoint, naming where it came from ("OVERSIGHT_ENDPOINT: expected …"). */
+export function spanEndpointProblem(
+  option: string | undefined,
+  env: Record<string, string | undefined>,
+): string | undefined {
+  const named = spanEndpoint(option, env);
+  const problem = named && endpointProblem(named.endpoint);
+  return problem && `${named.from}: ${problem}`;
+}

@@ -16,7 +16,7 @@ import {
   OVERSIGHT_CONTENT_WITHHELD as WITHHELD,
 } from '@oversight/conventions';
 import { z } from 'zod';
-import { endpointProblem } from './endpoint.ts';
+import { endpointProblem, spanEndpoint } from './endpoint.ts';
 import {
   collectorBase,
   configuredFeedback,
@@ -110,12 +110,9 @@ function endpointOf(
   named: string | undefined,
   env: Record<string, string | undefined>,
 ): { endpoint: string; from: string } {
-  if (named !== undefined) return { endpoint: named, from: 'endpoint' };
-  for (const from of [
-    'OVERSIGHT_ENDPOINT',
-    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-    'OTEL_EXPORTER_OTLP_ENDPOINT',
-  ]) {
+  const spans = spanEndpoint(named, env);
+  if (spans) return spans;
+  for (const from of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
     const endpoint = env[from];
     if (endpoint) return { endpoint, from };
   }

@@ -30,7 +30,7 @@ import { type ContentOptions, ContentPolicy, contentOptionsFromEnv, parseBool } 
 import { ContentPolicySpanProcessor } from './content-processor.ts';
 import { OversightContextSpanProcessor } from './context.ts';
 import { CostSpanProcessor } from './cost-processor.ts';
-import { endpointProblem } from './endpoint.ts';
+import { spanEndpoint, spanEndpointProblem } from './endpoint.ts';
 import { collectorBase, configureFeedback } from './feedback-config.ts';
 import { AnthropicInstrumentation } from './instrumentation/anthropic/instrumentation.ts';
 import { setDefaultTelemetry } from './instrumentation/llm-span.ts';
@@ -213,9 +213,8 @@ function setup(options: InitOptions, adoptLoaded: boolean): OversightHandle {
   if (CHECKED_INIT_OPTIONS.some((key) => opts[key] !== undefined))
     optionSchemas().initOptionsSchema.parse(opts);
   // The endpoint from the environment fails init as the option does, not every export after.
-  const envProblem =
-    opts.endpoint === undefined && env.OVERSIGHT_ENDPOINT && endpointProblem(env.OVERSIGHT_ENDPOINT);
-  if (envProblem) throw new Error(`OVERSIGHT_ENDPOINT: ${envProblem}`);
+  const endpointProblem = spanEndpointProblem(opts.endpoint, env);
+  if (endpointProblem) throw new Error(endpointProblem);
   unknownOptions(options);
 
   const content = new ContentPolicy(opts);
@@ -295,16 +294,9 @@ export function oversightSpanProcessor(
   options: Pick<InitOptions, 'endpoint' | 'apiKey' | 'headers' | 'exporter' | 'batch'> = {},
 ): SpanProcessor {
   // As init() refuses it: an endpoint that is no http(s) URL would fail every export, unexplained.
-  const [source, endpoint] =
-    options.endpoint !== undefined
-      ? ['endpoint', options.endpoint]
-      : ['OVERSIGHT_ENDPOINT', process.env.OVERSIGHT_ENDPOINT || undefined];
-  const problem = !options.exporter && endpoint !== undefined ? endpointProblem(endpoint) : undefined;
+  const problem = options.exporter ? undefined : spanEndpointProblem(options.endpoint, process.env);
   if (problem) {
-    diagnoseOnce(
-      'span-processor',
-      `oversightSpanProcessor(): ${source}: ${problem}; spans are not sent to Oversight`,
-    );
+    diagnoseOnce('span-processor', `oversightSpanProcessor(): ${problem}; spans are not sent to Oversight`);
     return new NoopSpanProcessor();
   }
   return buildPipeline(options).processor;
@@ -379,7 +371,7 @@ function otlpExporter(
   timeoutMillis: number,
 ): SpanExporter {
   const env = process.env;
-  const base = opts.endpoint ?? env.OVERSIGHT_ENDPOINT;
+  const base = spanEndpoint(opts.endpoint, env)?.endpoint;
   const apiKey = opts.apiKey ?? env.OVERSIGHT_API_KEY;
   const headers: Record<string, string> = { ...opts.headers };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
