@@ -1,4 +1,15 @@
 import { open } from 'node:fs/promises';
+import type { Row } from '../../store/store.ts';
+
+/** Rows of one table of an entry that ClickHouse refused, `from`–`to` in the order the entry converts to. */
+export interface RefusedRows {
+  table: string;
+  from: number;
+  to: number;
+  error: string;
+  /** The refused rows as they were sent: the entry's other rows are stored, so replaying the payload would write those twice. */
+  rows: Row[];
+}
 
 export interface DeadLetter {
   walId: string;
@@ -7,6 +18,8 @@ export interface DeadLetter {
   reason: string;
   /** The raw WAL payload, base64, so an operator can decode or replay it by hand. */
   payload: string;
+  /** Set when ClickHouse refused some of the entry's rows and stored the rest. */
+  refused?: RefusedRows[];
 }
 
 /**

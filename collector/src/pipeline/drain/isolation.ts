@@ -1,13 +1,15 @@
 /**
- * Poison isolation: one bad log entry must cost only itself. An entry that
- * does not decode or transform, or whose rows ClickHouse refuses as data, is
- * found entry by entry and dead-lettered; the rest of its round is kept.
+ * Poison isolation: one bad log entry must cost only itself, and one bad row
+ * only itself. An entry that does not decode or transform is found entry by
+ * entry and dead-lettered; rows ClickHouse refuses as data are found entry by
+ * entry and then by halving the entry's rows, and only those rows are lost
+ * (dead-lettered with their entry); the rest of the round is kept.
  */
 import { clickhouseCodeOf } from '../../store/errors.ts';
 import type { Row } from '../../store/store.ts';
 import type { IngestBatch } from '../batch-codec.ts';
 import type { WalEntry } from '../wal/wal.ts';
-import type { DeadLetter } from './dead-letter.ts';
+import type { DeadLetter, RefusedRows } from './dead-letter.ts';
 import { deduplicationToken, type PositionedBatch, type ToRows } from './types.ts';
 
 export interface Converted {
@@ -82,10 +84,70 @@ export function createConverter(walId: string, decode: (payload: Uint8Array) => 
 }
 
 /**
- * Inserts a refused range entry by entry, each under its own token, and
- * dead-letters the entries ClickHouse refuses. Tables the whole range already
- * reached are skipped, so nothing is written twice; a replay after a crash
- * takes the same path and the same tokens.
+ * Inserts per refused table of one entry before what is left of it is refused
+ * whole: a table whose every row ClickHouse refuses would otherwise cost about
+ * two inserts a row. One bad row among n costs about 2·log2(n).
+ */
+const MAX_INSERTS_PER_TABLE = 32;
+
+/**
+ * Inserts `rows`, halving whatever ClickHouse refuses until the refused rows
+ * are single (or the budget is spent), and returns the rows stored. Each part
+ * goes under a token derived from its row range, so a replay of the round
+ * halves alike and ClickHouse drops what it already has.
+ */
+async function insertHalving(
+  table: string,
+  rows: Row[],
+  token: string,
+  write: WriteTable,
+  refused: RefusedRows[],
+  budget: { left: number },
+  offset = 0,
+): Promise<Row[]> {
+  try {
+    await write(table, rows, token);
+    return rows;
+  } catch (err) {
+    if (!isRefusedData(err)) throw err;
+    if (rows.length === 1 || budget.left < 2) {
+      refused.push({ table, from: offset, to: offset + rows.length, error: (err as Error).message, rows });
+      return [];
+    }
+  }
+  // Both halves' inserts are taken from the budget before either is tried.
+  budget.left -= 2;
+  const mid = Math.ceil(rows.length / 2);
+  const part = (from: number, to: number) =>
+    insertHalving(
+      table,
+      rows.slice(from, to),
+      `${token}:rows${offset + from}-${offset + to}`,
+      write,
+      refused,
+      budget,
+      offset + from,
+    );
+  const head = await part(0, mid);
+  const tail = await part(mid, rows.length);
+  return head.length === 0 ? tail : tail.length === 0 ? head : [...head, ...tail];
+}
+
+/** One line for the log and the letter: how many of which table's rows were refused, and ClickHouse's word on the first. */
+function refusalReason(refused: readonly RefusedRows[], sent: ReadonlyMap<string, number>): string {
+  const counts = new Map<string, number>();
+  for (const r of refused) counts.set(r.table, (counts.get(r.table) ?? 0) + r.to - r.from);
+  const parts = [...counts].map(([table, n]) => `${n} of ${sent.get(table)} rows of ${table}`);
+  return `refused by ClickHouse: ${parts.join(', ')}: ${(refused[0] as RefusedRows).error}`;
+}
+
+/**
+ * Inserts a refused range entry by entry, each under its own token, and within
+ * an entry whose rows ClickHouse refuses, halves to the refused rows: those
+ * are dead-lettered with their entry, the entry's other rows stored. Tables
+ * the whole range already reached are skipped, so nothing is written twice; a
+ * replay after a crash takes the same path and the same tokens. Returns the
+ * rows stored here, per table.
  */
 export async function isolateRefused(
   walId: string,
@@ -94,7 +156,8 @@ export async function isolateRefused(
   poison: DeadLetter[],
   convert: Convert,
   write: WriteTable,
-): Promise<void> {
+): Promise<Map<string, Row[]>> {
+  const storedByTable = new Map<string, Row[]>();
   // Entries the round's conversion already dead-lettered are letters already.
   const lettered = new Set(poison.map((p) => p.position));
   for (const entry of entries) {
@@ -102,15 +165,28 @@ export async function isolateRefused(
     const { tables, poison: entryPoison } = await convert([entry]);
     poison.push(...entryPoison);
     const range = { from: entry.position, to: entry.next };
-    try {
-      for (const table of [...tables.keys()].sort()) {
-        const rows = tables.get(table) as Row[];
-        if (rows.length === 0 || inserted.has(table)) continue;
-        await write(table, rows, deduplicationToken(walId, range, table));
-      }
-    } catch (err) {
-      if (!isRefusedData(err)) throw err;
-      poison.push(deadLetterOf(walId, entry, `refused by ClickHouse: ${(err as Error).message}`));
+    const refused: RefusedRows[] = [];
+    const sent = new Map<string, number>();
+    for (const table of [...tables.keys()].sort()) {
+      const rows = tables.get(table) as Row[];
+      if (rows.length === 0 || inserted.has(table)) continue;
+      const budget = { left: MAX_INSERTS_PER_TABLE - 1 };
+      const stored = await insertHalving(
+        table,
+        rows,
+        deduplicationToken(walId, range, table),
+        write,
+        refused,
+        budget,
+      );
+      sent.set(table, rows.length);
+      const into = storedByTable.get(table);
+      if (into) for (const row of stored) into.push(row);
+      else if (stored.length > 0) storedByTable.set(table, [...stored]);
+    }
+    if (refused.length > 0) {
+      poison.push({ ...deadLetterOf(walId, entry, refusalReason(refused, sent)), refused });
     }
   }
+  return storedByTable;
 }

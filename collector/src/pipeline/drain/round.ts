@@ -119,6 +119,8 @@ export function createRound(options: RoundOptions): () => Promise<void> {
     const write = recovering ? writers.insertRecovered : writers.insert;
     const { tables, poison } = converted;
     const inserted = new Set<string>();
+    // What reached the store, for the trace stage: the whole round's rows unless isolation had to step in.
+    let stored: ReadonlyMap<string, Row[]> = tables;
     for (const table of [...tables.keys()].sort()) {
       const rows = tables.get(table) as Row[];
       if (rows.length === 0) continue;
@@ -128,8 +130,9 @@ export function createRound(options: RoundOptions): () => Promise<void> {
       } catch (err) {
         if (!isRefusedData(err)) throw err;
         // ClickHouse refused the rows themselves, which no retry will change:
-        // find the entries it refuses and keep the rest, entry by entry.
-        await isolateRefused(wal.id, entries, inserted, poison, convert, write);
+        // find the rows it refuses and keep the rest, entry by entry.
+        const isolated = await isolateRefused(wal.id, entries, inserted, poison, convert, write);
+        stored = new Map([...[...inserted].map((t) => [t, tables.get(t) as Row[]] as const), ...isolated]);
         break;
       }
     }
@@ -139,7 +142,7 @@ export function createRound(options: RoundOptions): () => Promise<void> {
     await wal.commit(range.to);
     state.counters.entriesCommitted += wal.stats().committedEntries - before;
     state.consecutiveFailures = 0;
-    options.onCommitted?.(tables);
+    options.onCommitted?.(stored);
     options.onCommit();
   };
 }
