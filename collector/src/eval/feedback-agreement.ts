@@ -5,6 +5,7 @@
  * for, so intervals are computed on the summed counts rather than averaged.
  */
 import { z } from 'zod';
+import { wilson } from '../enrich/wilson.ts';
 import type { Store } from '../store/store.ts';
 import { assertIdentifier } from '../store/tables.ts';
 
@@ -40,19 +41,6 @@ export interface AgreementRow extends z.infer<typeof CountsSchema> {
   recall: number | null;
   /** Cohen's kappa: agreement beyond chance; null when chance agreement is total. */
   kappa: number | null;
-}
-
-/** 95 % Wilson score interval for k successes in n trials. */
-export function wilson(k: number, n: number, z = 1.96): { low: number; high: number } {
-  if (n === 0) return { low: 0, high: 1 };
-  const p = k / n;
-  const z2 = z * z;
-  const centre = p + z2 / (2 * n);
-  const half = z * Math.sqrt((p * (1 - p) + z2 / (4 * n)) / n);
-  return {
-    low: Math.max(0, (centre - half) / (1 + z2 / n)),
-    high: Math.min(1, (centre + half) / (1 + z2 / n)),
-  };
 }
 
 export function agreementOf(counts: z.infer<typeof CountsSchema>): AgreementRow {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wilson } from '../../src/enrich/wilson.ts';
 import { runEval } from '../../src/eval/commands.ts';
-import { feedbackAgreement, wilson } from '../../src/eval/feedback-agreement.ts';
+import { feedbackAgreement } from '../../src/eval/feedback-agreement.ts';
 import { toEvaluationRow } from '../../src/pipeline/transform/record-rows.ts';
 import type { Store } from '../../src/store/store.ts';
 import { EVALUATIONS } from '../../src/store/tables.ts';

@@ -9,6 +9,7 @@
  * (the column stays NULL and `kb_gaps` skips the row).
  */
 
+import { wilson } from '../wilson.ts';
 import { RecentQuestions } from './recent-questions.ts';
 import { NO_GAPS, type TopicGapColumns } from './types.ts';
 
@@ -440,13 +441,6 @@ export interface TopicGapStats {
   samples: string[];
 }
 
-export function wilsonLower(successes: number, n: number, z = 1.96): number {
-  if (n === 0) return 0;
-  const p = successes / n;
-  const z2 = z * z;
-  return (p + z2 / (2 * n) - z * Math.sqrt((p * (1 - p) + z2 / (4 * n)) / n)) / (1 + z2 / n);
-}
-
 /**
  * A question's own graded gap score: the signals' noisy-OR once the project's
  * retrieval scores have a distribution to place its top score in. Before
@@ -592,7 +586,7 @@ export class GapTracker {
       questions: t.questions,
       gaps: t.gaps,
       gapRate: t.questions > 0 ? gaps / t.questions : 0,
-      gapScore: wilsonLower(gaps, t.questions),
+      gapScore: wilson(gaps, t.questions).low,
       trend: t.before[0] > 0 ? rate(t.recent) - rate(t.before) : 0,
       meanScore: this.shrunkMean(projectId, t),
       samples: [...t.samples],
