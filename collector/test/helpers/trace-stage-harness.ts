@@ -93,9 +93,9 @@ export function failingCommands(store: Store, fail: (sql: string) => boolean, me
   return wrapped;
 }
 
-/** The quality-columns UPDATE (not the supersede's reset, which has no span-keyed maps). */
+/** The quality-columns UPDATE (not the supersede's reset, which sets judged = 0). */
 export const isColumnsUpdate = (sql: string) =>
-  sql.trimStart().startsWith('UPDATE') && sql.includes('mapContains');
+  sql.trimStart().startsWith('UPDATE') && sql.includes('judged = 1');
 
 export interface TraceStageHarness {
   /** The suite's store (opened and migrated in beforeAll). */
