@@ -22,3 +22,6 @@ export const reportDrainError = () =>
  */
 export const reportTraceStage = () =>
   onceInARow((message) => (message.startsWith('trace stage: ') ? message : `trace stage: ${message}`));
+
+/** The resent-request journal's, said once: requests keep being taken without it. */
+export const reportResentJournal = () => onceInARow((message) => message);

@@ -13,7 +13,7 @@ import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
 import { topicsEnricherFromConfig } from './enrich/topics/enricher.ts';
 import type { TraceEnricher } from './enrich/trace-enricher.ts';
 import { listenError } from './listen-error.ts';
-import { reportDrainError, reportTraceStage } from './log-lines.ts';
+import { reportDrainError, reportResentJournal, reportTraceStage } from './log-lines.ts';
 import { createMetrics } from './metrics.ts';
 import {
   createTraceStage,
@@ -228,6 +228,7 @@ async function startOn(
       retryAfterSeconds: config.walRetryAfterSeconds,
     },
     store: measuredStore,
+    onJournalError: reportResentJournal(),
     toRows: transformWorkers ? transformWorkers.toRows : createYieldingBatchTransform(transformOptions),
     drain: {
       onError: reportDrainError(),

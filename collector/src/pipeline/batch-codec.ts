@@ -37,6 +37,12 @@ export interface IngestBatch {
   spans: SpanRecord[];
   /** Absent from span requests, and from logs written before feedback went through the log. */
   feedback?: FeedbackEntry[];
+  /**
+   * The request's digest (`ResentRequests.digest`), when it has one: kept in
+   * the entry's header, so the next process can recognise a resend of a
+   * request this log took, fsynced with it.
+   */
+  digest?: string;
 }
 
 /**
@@ -48,6 +54,8 @@ export interface IngestBatch {
  * JSON with a bigint replacer, same size) — encoding is on the request path.
  */
 const FORMAT_V8 = 1;
+/** 2 = `2 | digest length (u8) | digest (ASCII) | v8 body`: the digest readable without the body. */
+const FORMAT_V8_DIGEST = 2;
 
 export class BatchDecodeError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -63,10 +71,32 @@ export function encodeBatch(batch: IngestBatch): Buffer {
     spans: batch.spans,
     ...(batch.feedback ? { feedback: batch.feedback } : {}),
   });
-  const out = Buffer.allocUnsafe(1 + body.byteLength);
-  out[0] = FORMAT_V8;
-  out.set(body, 1);
+  if (batch.digest === undefined) {
+    const out = Buffer.allocUnsafe(1 + body.byteLength);
+    out[0] = FORMAT_V8;
+    out.set(body, 1);
+    return out;
+  }
+  const digest = Buffer.from(batch.digest, 'ascii');
+  if (digest.byteLength > 255 || digest.toString('ascii') !== batch.digest)
+    throw new RangeError('a batch digest is ASCII of at most 255 characters');
+  const out = Buffer.allocUnsafe(2 + digest.byteLength + body.byteLength);
+  out[0] = FORMAT_V8_DIGEST;
+  out[1] = digest.byteLength;
+  out.set(digest, 2);
+  out.set(body, 2 + digest.byteLength);
   return out;
+}
+
+/** The digest an entry was logged with, read from its header alone; undefined when it has none. */
+export function batchDigest(payload: Uint8Array): string | undefined {
+  if (payload[0] !== FORMAT_V8_DIGEST || payload.byteLength < 2) return undefined;
+  const length = payload[1] as number;
+  return Buffer.from(
+    payload.buffer,
+    payload.byteOffset + 2,
+    Math.min(length, payload.byteLength - 2),
+  ).toString('ascii');
 }
 
 /** OTLP doubles may be NaN or ±Infinity, which `z.number()` refuses. */
@@ -127,14 +157,22 @@ const ingestBatch = z.object({
 /** Exact inverse of `encodeBatch`; throws `BatchDecodeError` on bytes it did not write. */
 export function decodeBatch(payload: Uint8Array): IngestBatch {
   if (payload.byteLength < 2) throw new BatchDecodeError('empty payload');
-  if (payload[0] !== FORMAT_V8) throw new BatchDecodeError(`unknown batch format ${payload[0]}`);
+  let bodyAt = 1;
+  let digest: string | undefined;
+  if (payload[0] === FORMAT_V8_DIGEST) {
+    bodyAt = 2 + (payload[1] as number);
+    if (payload.byteLength <= bodyAt) throw new BatchDecodeError('batch ends inside its header');
+    digest = batchDigest(payload);
+  } else if (payload[0] !== FORMAT_V8) {
+    throw new BatchDecodeError(`unknown batch format ${payload[0]}`);
+  }
   let value: unknown;
   try {
-    value = deserialize(payload.subarray(1));
+    value = deserialize(payload.subarray(bodyAt));
   } catch (err) {
     throw new BatchDecodeError(`undecodable batch: ${(err as Error).message}`, { cause: err });
   }
   const parsed = ingestBatch.safeParse(value);
   if (!parsed.success) throw new BatchDecodeError(`malformed batch: ${parsed.error.message}`);
-  return parsed.data as IngestBatch;
+  return digest === undefined ? (parsed.data as IngestBatch) : { ...(parsed.data as IngestBatch), digest };
 }

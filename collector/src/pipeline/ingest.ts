@@ -49,13 +49,20 @@ export interface IngestOptions {
   now?: () => number;
   /** How many accepted requests are remembered to recognise a resend (`ResentRequests`). */
   resentWindow?: number;
+  /** The window itself, when it is kept in a journal (`ResentRequests.open`); closed by `stop()`. */
+  resent?: ResentRequests;
 }
 
 const NEARLY_FULL = 0.95;
 
-export function createIngest({ wal, drain, now = Date.now, resentWindow }: IngestOptions): Ingest {
+export function createIngest({
+  wal,
+  drain,
+  now = Date.now,
+  resentWindow,
+  resent = new ResentRequests(resentWindow),
+}: IngestOptions): Ingest {
   let accepting = true;
-  const resent = new ResentRequests(resentWindow);
   // The committed position at the last refused append: the log counts as
   // full until the drain moves past it, so readiness recovers on its own
   // instead of waiting for a request that a load balancer would never send.
@@ -81,11 +88,11 @@ export function createIngest({ wal, drain, now = Date.now, resentWindow }: Inges
 
   return {
     async ingest(projectId, spans, digest) {
-      const appendSpans = () => append({ projectId, receivedAt: now(), spans });
       if (digest === undefined) {
-        await appendSpans();
+        await append({ projectId, receivedAt: now(), spans });
         return 'appended';
       }
+      const appendSpans = () => append({ projectId, receivedAt: now(), spans, digest });
       return resent.once(digest, appendSpans);
     },
 
@@ -120,6 +127,7 @@ export function createIngest({ wal, drain, now = Date.now, resentWindow }: Inges
       stopped ??= (async () => {
         accepting = false;
         await Promise.allSettled([...inFlight]);
+        await resent.close();
         const timeoutMs = options.drainTimeoutMs ?? 10_000;
         const drained = await drain.waitForDrain(timeoutMs);
         // An insert hung on an unresponsive server must not hold shutdown: its round replays on the next start.

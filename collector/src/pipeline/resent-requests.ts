@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
 
 /**
  * Requests the log has already taken, by their bytes, so that an exporter
@@ -15,17 +16,54 @@ import { createHash } from 'node:crypto';
  *
  * Memory is bounded by `capacity` digests (16,384 by default: ≈ 2 MiB, some
  * minutes of traffic at thousands of spans a second in batches of 512), the
- * oldest forgotten first. The window is this process's: a resend after the
- * collector restarted is stored again.
+ * oldest forgotten first.
+ *
+ * Opened on a journal (`ResentRequests.open`), the window outlives the
+ * process: the exporter whose request was logged just before the collector
+ * crashed or restarted resends it to the next process, which must know it too.
+ * Each digest is written once its request is in the log and before the
+ * request is answered; the log entry carries it too (batch-codec), for a crash
+ * between the two. The journal is not fsynced, which would double the cost of
+ * a group commit: a process crash keeps what the kernel has, and only a power
+ * cut can lose its last seconds. It is rewritten to the window when it holds
+ * twice as much.
  */
 export class ResentRequests {
   private readonly accepted = new Map<string, Promise<void>>();
   private readonly capacity: number;
+  private journal: Journal | null = null;
 
   constructor(capacity = 16_384) {
     this.capacity = capacity;
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new Error(`capacity must be a positive integer, got ${capacity}`);
+  }
+
+  /**
+   * A window kept in the journal at `path`, starting with the digests a
+   * previous process wrote there. A journal that cannot be written is said
+   * through `onError` once, and the window goes on in memory.
+   */
+  static async open(
+    path: string,
+    options: { capacity?: number; onError?: (error: Error) => void } = {},
+  ): Promise<ResentRequests> {
+    const resent = new ResentRequests(options.capacity);
+    let text = '';
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    // A torn last line (the process died inside a write) is no digest.
+    const lines = text.split('\n').slice(0, -1);
+    const done = Promise.resolve();
+    for (const digest of lines.slice(-resent.capacity)) if (digest) resent.remember(digest, done);
+    const fh = await open(path, 'a');
+    // The next digest must start a line of its own.
+    if (text.length > 0 && !text.endsWith('\n')) await fh.write('\n');
+    resent.journal = new Journal(path, fh, lines.length, resent.capacity, options.onError);
+    return resent;
   }
 
   /** The digest of one project's request body (after decompression). */
@@ -50,17 +88,123 @@ export class ResentRequests {
       return 'resent';
     }
     const appended = append();
-    this.accepted.set(digest, appended);
-    if (this.accepted.size > this.capacity) {
-      const oldest = this.accepted.keys().next().value as string;
-      this.accepted.delete(oldest);
-    }
+    this.remember(digest, appended);
     try {
       await appended;
     } catch (error) {
       if (this.accepted.get(digest) === appended) this.accepted.delete(digest);
       throw error;
     }
+    await this.journal?.add(digest, () => this.accepted.keys());
     return 'appended';
+  }
+
+  /** Writes what is queued for the journal and closes it; the window stays usable in memory. */
+  async close(): Promise<void> {
+    const journal = this.journal;
+    this.journal = null;
+    await journal?.close();
+  }
+
+  /**
+   * Requests the log holds from before this process (their entries' digests):
+   * taken, whether or not the journal heard of them before the last process ended.
+   */
+  know(digests: Iterable<string>): void {
+    const done = Promise.resolve();
+    for (const digest of digests) if (!this.accepted.has(digest)) this.remember(digest, done);
+  }
+
+  private remember(digest: string, appended: Promise<void>): void {
+    this.accepted.set(digest, appended);
+    if (this.accepted.size > this.capacity) {
+      const oldest = this.accepted.keys().next().value as string;
+      this.accepted.delete(oldest);
+    }
+  }
+}
+
+/**
+ * The digests file: lines appended in one write per batch of requests
+ * answered together, rewritten (to a temporary file, then renamed over it)
+ * to the current window once it holds twice the window's lines.
+ */
+class Journal {
+  private queued: string[] = [];
+  /** The write that will take what is queued now, once one is scheduled. */
+  private next: Promise<void> | null = null;
+  private last: Promise<void> = Promise.resolve();
+  private failed = false;
+
+  private readonly path: string;
+  private fh: FileHandle;
+  private lines: number;
+  private readonly capacity: number;
+  private readonly onError: ((error: Error) => void) | undefined;
+
+  constructor(
+    path: string,
+    fh: FileHandle,
+    lines: number,
+    capacity: number,
+    onError: ((error: Error) => void) | undefined,
+  ) {
+    this.path = path;
+    this.fh = fh;
+    this.lines = lines;
+    this.capacity = capacity;
+    this.onError = onError;
+  }
+
+  add(digest: string, window: () => Iterable<string>): Promise<void> {
+    if (this.failed) return Promise.resolve();
+    this.queued.push(digest);
+    if (!this.next) {
+      this.next = this.last.then(() => this.write(window));
+      this.last = this.next;
+    }
+    return this.next;
+  }
+
+  private async write(window: () => Iterable<string>): Promise<void> {
+    this.next = null;
+    const digests = this.queued;
+    this.queued = [];
+    if (this.failed) return;
+    try {
+      if (this.lines + digests.length > 2 * this.capacity) {
+        await this.rewrite([...window()]);
+      } else {
+        await this.fh.write(`${digests.join('\n')}\n`);
+        this.lines += digests.length;
+      }
+    } catch (err) {
+      // The requests are in the log: answering them is right; only a resend after a restart may now be stored twice.
+      this.failed = true;
+      this.onError?.(
+        new Error(
+          `resent-request journal ${this.path}: ${(err as Error).message}; resends after a restart may be stored twice`,
+        ),
+      );
+    }
+  }
+
+  private async rewrite(digests: string[]): Promise<void> {
+    const temporary = `${this.path}.tmp`;
+    const fh = await open(temporary, 'w');
+    try {
+      await fh.write(digests.length > 0 ? `${digests.join('\n')}\n` : '');
+    } finally {
+      await fh.close();
+    }
+    await rename(temporary, this.path);
+    await this.fh.close();
+    this.fh = await open(this.path, 'a');
+    this.lines = digests.length;
+  }
+
+  async close(): Promise<void> {
+    await this.last;
+    await this.fh.close();
   }
 }

@@ -11,13 +11,14 @@ import {
   startCliCollector,
 } from './cli-collector.ts';
 import { startSender } from './sender.ts';
-import { metricValue } from './spans.ts';
+import { metricValue, postSpans } from './spans.ts';
 
 /**
  * `oversight start` (embedded store) is SIGKILLed while exporters are posting
  * and the drain is writing; restarted on the same directories it replays its
  * log, and every span it acknowledged is in ClickHouse exactly once. Spans of
- * requests cut off by the kill may be there or not, whole, and never twice.
+ * requests cut off by the kill may be there or not, whole, and never twice;
+ * resent to the restarted collector, every request is then stored once.
  */
 const SPANS_PER_REQUEST = 20;
 
@@ -87,6 +88,20 @@ describe('SIGKILL of the collector mid-ingest', () => {
         expect([0, batch.spanIds.length]).toContain(present);
       }
     }
+
+    // Exporters resend what got no answer; resending every request checks each the first process
+    // took is known to the second (from its journal, or from the log), and each it never took is stored now.
+    const resentBefore = metricValue(await scrape(second.url), 'oversight_spans_resent_total') ?? 0;
+    for (const batch of sender.sent) expect((await postSpans(second.url, CLI_KEY, batch)).status).toBe(200);
+    await waitFor(
+      async () => metricValue(await scrape(second.url), 'oversight_queue_depth') === 0,
+      120_000,
+      'the resends to drain',
+    );
+    const resent =
+      (metricValue(await scrape(second.url), 'oversight_spans_resent_total') ?? 0) - resentBefore;
+    expect(resent).toBeGreaterThanOrEqual(acked.size);
+    await expectAckedExactlyOnce(dataDir, sentIds, sentIds);
 
     second.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BatchDecodeError, decodeBatch, encodeBatch } from '../../src/pipeline/batch-codec.ts';
+import { BatchDecodeError, batchDigest, decodeBatch, encodeBatch } from '../../src/pipeline/batch-codec.ts';
+import { ResentRequests } from '../../src/pipeline/resent-requests.ts';
 import { span } from './fixtures/spans.ts';
 
 describe('batch codec', () => {
@@ -35,6 +36,30 @@ describe('batch codec', () => {
       spans: [{ ...span('a'), startTimeUnixNano: 5 }] as never,
     });
     expect(() => decodeBatch(wrong)).toThrow(/malformed batch/);
+  });
+});
+
+describe('batch codec: the request digest', () => {
+  it('keeps the digest in a header read without the body, and round-trips it', () => {
+    const digest = ResentRequests.digest('p', new TextEncoder().encode('{"resourceSpans":[]}'));
+    const batch = { projectId: 'p', receivedAt: 1, spans: [span('a')], digest };
+    const bytes = encodeBatch(batch);
+    expect(batchDigest(bytes)).toBe(digest);
+    expect(decodeBatch(bytes)).toEqual(batch);
+    // An entry without one reads as before, in the format older logs hold.
+    const plain = encodeBatch({ projectId: 'p', receivedAt: 1, spans: [span('a')] });
+    expect(plain[0]).toBe(1);
+    expect(batchDigest(plain)).toBeUndefined();
+    expect(decodeBatch(plain)).not.toHaveProperty('digest');
+  });
+
+  it('rejects an entry cut inside its header, and a digest that is not short ASCII', () => {
+    const bytes = encodeBatch({ projectId: 'p', receivedAt: 1, spans: [], digest: 'x'.repeat(44) });
+    expect(() => decodeBatch(bytes.subarray(0, 30))).toThrow('batch ends inside its header');
+    expect(() => encodeBatch({ projectId: 'p', receivedAt: 1, spans: [], digest: 'é' })).toThrow(RangeError);
+    expect(() => encodeBatch({ projectId: 'p', receivedAt: 1, spans: [], digest: 'x'.repeat(256) })).toThrow(
+      RangeError,
+    );
   });
 });
 

@@ -386,6 +386,37 @@ describe('drain into chdb', () => {
     await wal.close();
   });
 
+  it('knows after a restart the requests the last process took, journalled or only logged', async () => {
+    const first = await openPipeline({
+      wal: { dir: h.walDir },
+      store: h.scoped,
+      toRows: toTestRows,
+      drain: { lingerMs: 0 },
+    });
+    // Answered, drained and committed: only the journal remembers it now.
+    expect(await first.ingest.ingest('p1', [span('answered')], 'digest-answered')).toBe('appended');
+    expect(await first.drain.waitForDrain(20_000)).toBe(true);
+    await first.drain.stop();
+    // Logged, then the process died before its digest reached the journal.
+    await first.wal.append(
+      encodeBatch({ projectId: 'p1', receivedAt: 1, spans: [span('logged')], digest: 'digest-logged' }),
+    );
+    await first.ingest.stop({ drainTimeoutMs: 0 });
+
+    const second = await openPipeline({
+      wal: { dir: h.walDir },
+      store: h.scoped,
+      toRows: toTestRows,
+      drain: { lingerMs: 0 },
+    });
+    expect(await second.ingest.ingest('p1', [span('answered')], 'digest-answered')).toBe('resent');
+    expect(await second.ingest.ingest('p1', [span('logged')], 'digest-logged')).toBe('resent');
+    expect(await second.ingest.ingest('p1', [span('new')], 'digest-new')).toBe('appended');
+    expect(await second.drain.waitForDrain(20_000)).toBe(true);
+    expectExactlyOnce(await h.countsById(), ['answered', 'logged', 'new']);
+    await second.ingest.stop();
+  });
+
   it('answers WalFullError when the log is at its cap, and takes requests again once the store drains it', async () => {
     let storeDown = true;
     const wal = await Wal.open({ dir: h.walDir, segmentBytes: 8 * 1024, maxBytes: 16 * 1024 });

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ResentRequests } from '../../src/pipeline/resent-requests.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -77,5 +80,95 @@ describe('ResentRequests', () => {
     expect(await seen.once('b', append)).toBe('resent');
     expect(await seen.once('a', append)).toBe('appended');
     expect(() => new ResentRequests(0)).toThrow('capacity must be a positive integer, got 0');
+  });
+});
+
+describe('ResentRequests kept in a journal', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+  async function journalPath(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'oversight-resent-'));
+    dirs.push(dir);
+    return join(dir, 'resent-requests.log');
+  }
+  const append = async () => {};
+
+  it('a window opened on the same journal knows the requests the last one took', async () => {
+    const path = await journalPath();
+    const first = await ResentRequests.open(path);
+    for (const d of ['a', 'b', 'c']) expect(await first.once(d, append)).toBe('appended');
+    await first.close();
+    const next = await ResentRequests.open(path);
+    expect(next.size).toBe(3);
+    expect(await next.once('b', append)).toBe('resent');
+    expect(await next.once('d', append)).toBe('appended');
+    await next.close();
+    expect(await readFile(path, 'utf8')).toBe('a\nb\nc\nd\n');
+  });
+
+  it('journals a request only once the log took it', async () => {
+    const path = await journalPath();
+    const seen = await ResentRequests.open(path);
+    await expect(seen.once('failed', () => Promise.reject(new Error('log full')))).rejects.toThrow(
+      'log full',
+    );
+    expect(await seen.once('taken', append)).toBe('appended');
+    await seen.close();
+    expect(await readFile(path, 'utf8')).toBe('taken\n');
+  });
+
+  it('reads past a line torn by a crash, and the next digest starts a line of its own', async () => {
+    const path = await journalPath();
+    await writeFile(path, 'aaa\nbb');
+    const seen = await ResentRequests.open(path);
+    expect(await seen.once('aaa', append)).toBe('resent');
+    expect(await seen.once('bb', append)).toBe('appended');
+    await seen.close();
+    const again = await ResentRequests.open(path);
+    expect(await again.once('bb', append)).toBe('resent');
+    await again.close();
+  });
+
+  it('is rewritten to the window once it holds twice as many lines, and keeps the newest', async () => {
+    const path = await journalPath();
+    const seen = await ResentRequests.open(path, { capacity: 2 });
+    for (const d of ['a', 'b', 'c', 'd', 'e']) await seen.once(d, append);
+    await seen.close();
+    const lines = (await readFile(path, 'utf8')).trim().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(4);
+    expect(lines.slice(-2)).toEqual(['d', 'e']);
+    const next = await ResentRequests.open(path, { capacity: 2 });
+    expect(await next.once('e', append)).toBe('resent');
+    expect(await next.once('a', append)).toBe('appended');
+    await next.close();
+  });
+
+  it('says once that it cannot write, and goes on taking requests in memory', async () => {
+    const path = await journalPath();
+    const errors: string[] = [];
+    const seen = await ResentRequests.open(path, { capacity: 1, onError: (e) => errors.push(e.message) });
+    expect(await seen.once('a', append)).toBe('appended');
+    // The rewrite's rename cannot replace a directory that is not empty.
+    await unlink(path);
+    await mkdir(path);
+    await writeFile(join(path, 'in-the-way'), '');
+    for (const d of ['b', 'c', 'd']) expect(await seen.once(d, append)).toBe('appended');
+    expect(await seen.once('d', append)).toBe('resent');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^resent-request journal .*resent-requests\.log: .*resends after a restart may be stored twice$/,
+    );
+    await seen.close();
+  });
+
+  it('learns the digests the log holds that the journal never heard of', async () => {
+    const seen = await ResentRequests.open(await journalPath(), { capacity: 3 });
+    await seen.once('a', append);
+    seen.know(['a', 'x', 'y']);
+    expect(seen.size).toBe(3);
+    expect(await seen.once('x', append)).toBe('resent');
+    await seen.close();
   });
 });
