@@ -56,7 +56,7 @@ export type ExportRecord = KtoRecord | DpoRecord | SftRecord;
 export interface BuildOptions {
   /** Mask PII in every text (default true): exported files leave the observability boundary. */
   maskPii?: boolean;
-  /** Positive examples (KTO desirable, DPO chosen, SFT) need at least this groundedness score. */
+  /** Positive examples (KTO desirable, DPO chosen, SFT) need at least this groundedness score; a hallucinated one is never positive. */
   minGroundedness?: number;
 }
 
@@ -240,9 +240,20 @@ function unusable(row: RatedGeneration, ...answers: string[]): Unusable | undefi
   return undefined;
 }
 
-function groundedEnough(row: RatedGeneration, options: BuildOptions): boolean {
-  if (options.minGroundedness === undefined) return true;
-  return row.groundedness !== null && row.groundedness >= options.minGroundedness;
+/**
+ * Why a liked answer cannot be a positive example, in every format alike: a
+ * thumbs-up says the user liked it, not that it was true, and a model tuned
+ * towards answers users liked but the context did not support learns to
+ * invent what users like to hear.
+ */
+function unfitPositive(
+  row: RatedGeneration,
+  options: BuildOptions,
+): 'hallucinated' | 'below_min_groundedness' | undefined {
+  if (row.hallucinated === 1) return 'hallucinated';
+  if (options.minGroundedness === undefined) return undefined;
+  const grounded = row.groundedness !== null && row.groundedness >= options.minGroundedness;
+  return grounded ? undefined : 'below_min_groundedness';
 }
 
 export function* ktoRecords(
@@ -254,7 +265,8 @@ export function* ktoRecords(
   if (row.ups + row.downs === 0) return tally.skip('no_thumbs');
   if (row.ups === row.downs) return tally.skip('tied_votes');
   const label = row.ups > row.downs;
-  if (label && !groundedEnough(row, options)) return tally.skip('below_min_groundedness');
+  const unfit = label ? unfitPositive(row, options) : undefined;
+  if (unfit) return tally.skip(unfit);
   const problem = unusable(row, row.completion_text);
   if (problem) return tally.skip(problem);
   const mask = textMasker(options);
@@ -292,8 +304,8 @@ export function* sftRecords(
     return;
   }
   if (row.ups <= row.downs) return tally.skip(row.ups + row.downs === 0 ? 'no_thumbs' : 'not_liked');
-  if (row.hallucinated === 1) return tally.skip('hallucinated');
-  if (!groundedEnough(row, options)) return tally.skip('below_min_groundedness');
+  const unfit = unfitPositive(row, options);
+  if (unfit) return tally.skip(unfit);
   const problem = unusable(row, row.completion_text);
   if (problem) return tally.skip(problem);
   tally.record('liked');
@@ -398,8 +410,9 @@ export class DpoPairer {
         continue;
       }
       if (row.ups > row.downs) {
-        if (groundedEnough(row, this.options)) liked.push(row);
-        else this.tally.skip('below_min_groundedness');
+        const unfit = unfitPositive(row, this.options);
+        if (unfit) this.tally.skip(unfit);
+        else liked.push(row);
       } else if (row.downs > row.ups) disliked.push(row);
       else this.tally.skip('tied_votes');
     }

@@ -56,8 +56,10 @@ const generations: Generation[] = [
   gen(5, 'Cancel my subscription', 'Sure, cancelled.'),
   // Edited by the user: the correction is chosen, the original rejected.
   gen(6, 'What is the refund window?', '30 days.'),
-  // PII in the prompt; liked but flagged as hallucinated (KTO yes, SFT no).
-  gen(7, 'My card 4111 1111 1111 1111 was declined, why?', 'Your bank refused it.', { hallucinated: 1 }),
+  // PII in the prompt, liked.
+  gen(7, 'My card 4111 1111 1111 1111 was declined, why?', 'Your bank refused it.'),
+  // Liked, but the groundedness scorer flagged it: a positive example in no format.
+  gen(12, 'Which plan includes phone support?', 'Every plan, around the clock.', { hallucinated: 1 }),
   // Liked but weakly grounded: dropped from positives by --min-groundedness 0.5.
   gen(8, 'Do you ship to Canada?', 'Yes, in 5 days.', { groundedness: 0.3 }),
   // Votes that cancel out; a user who changed their mind (down, then up) counts once, as up.
@@ -84,6 +86,7 @@ const votes: Vote[] = [
   },
   { project: A, id: 'fb-copy-6', traceId: traceId(6), spanId: spanId(6), kind: 'copy', value: 1 },
   thumbs(7, true),
+  thumbs(12, true),
   thumbs(8, true),
   thumbs(9, true, { userId: 'u1' }),
   thumbs(9, false, { userId: 'u2' }),
@@ -144,11 +147,11 @@ describe.each(storeBackends())('export-preferences on $name', (backend) => {
     ]);
     expect(summary).toEqual({
       format: 'kto',
-      feedbackRows: 14,
-      generations: 11,
+      feedbackRows: 15,
+      generations: 12,
       written: 8,
       kinds: { desirable: 5, undesirable: 3 },
-      skipped: { generation_not_found: 1, no_thumbs: 1, tied_votes: 1 },
+      skipped: { generation_not_found: 1, hallucinated: 1, no_thumbs: 1, tied_votes: 1 },
     });
   });
 
@@ -180,7 +183,7 @@ describe.each(storeBackends())('export-preferences on $name', (backend) => {
       },
     ]);
     expect(summary.kinds).toEqual({ edit: 1, thumbs_pair: 2 });
-    expect(summary.skipped).toEqual({ generation_not_found: 1, tied_votes: 1, unpaired: 4 });
+    expect(summary.skipped).toEqual({ generation_not_found: 1, hallucinated: 1, tied_votes: 1, unpaired: 4 });
   });
 
   it('DPO without a project filter still never pairs across projects', async () => {
@@ -192,6 +195,7 @@ describe.each(storeBackends())('export-preferences on $name', (backend) => {
   });
 
   it('SFT: liked, not hallucinated answers and user corrections', async () => {
+    // maskPii off: the card number stays as the user wrote it.
     const { summary, records } = await run(seeded.store, { format: 'sft', project: A, maskPii: false });
     expect(records).toEqual([
       { messages: [...user('How do I reset my password?'), ...bot('Open Settings, then Security.')] },
@@ -202,10 +206,16 @@ describe.each(storeBackends())('export-preferences on $name', (backend) => {
           ...bot('Refunds within 14 days; write to jane.doe@example.com.'),
         ],
       },
+      {
+        messages: [
+          ...user('My card 4111 1111 1111 1111 was declined, why?'),
+          ...bot('Your bank refused it.'),
+        ],
+      },
       { messages: [...user('Do you ship to Canada?'), ...bot('Yes, in 5 days.')] },
       { messages: [...user('Where is my order?'), ...bot('It ships tomorrow.')] },
     ]);
-    expect(summary.kinds).toEqual({ correction: 1, liked: 4 });
+    expect(summary.kinds).toEqual({ correction: 1, liked: 5 });
     expect(summary.skipped).toEqual({ generation_not_found: 1, hallucinated: 1, not_liked: 4 });
   });
 
