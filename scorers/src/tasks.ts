@@ -145,7 +145,7 @@ export const TASK_SPECS: Record<TaskName, TaskSpec> = {
 
 export function taskInputs(spec: TaskSpec, text: string): TaskInputs {
   const features = textFeatures(text);
-  const found = spec.rules.find(features.norm, text);
+  const found = spec.rules.find(features.norm, text, features);
   const hand = new Float32Array(spec.hand.length);
   let hits = found;
   let mentions: RuleHit[] = [];
@@ -158,7 +158,7 @@ export function taskInputs(spec: TaskSpec, text: string): TaskInputs {
       const quoted = found.filter((h) => insideAny(spans, h.start, h.end));
       if (quoted.length > 0) {
         const frames = spec.mentionFrames
-          .find(features.norm, text)
+          .find(features.norm, text, features)
           .filter((f) => !insideAny(spans, f.start, f.end));
         if (frames.length > 0) {
           mentions = quoted;

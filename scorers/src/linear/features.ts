@@ -19,6 +19,8 @@ export interface TextFeatures {
   count: number;
   /** Number of words; word `j` is hash 0 for j = 0, else hash 2j − 1 (bigrams sit between). */
   words: number;
+  /** Canonical offset where each word starts; a view into a pooled buffer, like `hashes`. */
+  starts: Int32Array;
   /** Per-text memo for whoever reads these features (a model bank's sums), dropped with the entry. */
   memo: Map<object, unknown>;
 }
@@ -52,11 +54,17 @@ function pad(chars: Uint16Array, length: number): Uint16Array {
 
 let hashedWords = 0;
 
+/** Room for the word starts of a canonical form of `length` code units: words are a space apart. */
+function startsCapacity(length: number): number {
+  return (length >> 1) + 2;
+}
+
 /**
  * Hashes the features of a canonical form of `len` code units, given space-padded in `p[0, len + 2)`,
- * into `out` (large enough: see `capacity`); returns the count and leaves the word count in `hashedWords`.
+ * into `out` (large enough: see `capacity`), and where each word starts into `starts` (see
+ * `startsCapacity`); returns the count and leaves the word count in `hashedWords`.
  */
-function hashInto(p: Uint16Array, len: number, out: Int32Array): number {
+function hashInto(p: Uint16Array, len: number, out: Int32Array, starts: Int32Array): number {
   let count = 0;
 
   // Words and bigrams; the closing pad ends the last word.
@@ -77,6 +85,8 @@ function hashInto(p: Uint16Array, len: number, out: Int32Array): number {
       inWord = false;
     } else {
       h = Math.imul(h ^ c, FNV_PRIME);
+      // p is padded by one: the word starts at canonical offset i − 1.
+      if (!inWord) starts[words] = i - 1;
       inWord = true;
     }
   }
@@ -106,22 +116,37 @@ function hashInto(p: Uint16Array, len: number, out: Int32Array): number {
   return count;
 }
 
+/** The hash `hashInto` gives the canonical word `word` (no spaces in it). */
+export function wordHash(word: string): number {
+  let h = FNV_OFFSET ^ WORD_SEED;
+  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), FNV_PRIME);
+  return fmix(h);
+}
+
+/** The hash `hashInto` gives the bigram of two words with hashes `first` and `second`. */
+export function bigramHash(first: number, second: number): number {
+  return fmix(Math.imul(first, 0x9e3779b1) ^ second ^ BIGRAM_SALT);
+}
+
 let scratch: Int32Array = new Int32Array(4096);
+let scratchStarts: Int32Array = new Int32Array(4096);
 let stringChars = new Uint16Array(4096);
 
 /** Number of features of an already canonical text (hashed into a scratch buffer). */
 export function hashCanonical(text: string): number {
   scratch = grown(scratch, capacity(text.length));
+  scratchStarts = grown(scratchStarts, startsCapacity(text.length));
   const n = resizedLength(stringChars.length, text.length);
   if (n !== undefined) stringChars = new Uint16Array(n);
   for (let i = 0; i < text.length; i++) stringChars[i] = text.charCodeAt(i);
-  return hashInto(pad(stringChars, text.length), text.length, scratch);
+  return hashInto(pad(stringChars, text.length), text.length, scratch, scratchStarts);
 }
 
 interface Entry {
   text: string | undefined;
   buffer: Int32Array;
   origin: Int32Array;
+  starts: Int32Array;
   features: TextFeatures | undefined;
 }
 
@@ -130,6 +155,7 @@ const cache: Entry[] = Array.from({ length: CACHE_SIZE }, () => ({
   text: undefined,
   buffer: new Int32Array(4096),
   origin: new Int32Array(4096),
+  starts: new Int32Array(1024),
   features: undefined,
 }));
 let next = 0;
@@ -150,7 +176,8 @@ export function textFeatures(text: string): TextFeatures {
   const normal = canonicalizeToScratch(text);
   const length = normal.length;
   entry.buffer = grown(entry.buffer, capacity(length));
-  const count = hashInto(pad(normal.chars, length), length, entry.buffer);
+  entry.starts = grown(entry.starts, startsCapacity(length));
+  const count = hashInto(pad(normal.chars, length), length, entry.buffer, entry.starts);
   entry.origin = grown(entry.origin, length);
   entry.origin.set(normal.origin.subarray(0, length));
   entry.text = text;
@@ -163,6 +190,7 @@ export function textFeatures(text: string): TextFeatures {
     hashes: entry.buffer.subarray(0, count),
     count,
     words: hashedWords,
+    starts: entry.starts.subarray(0, hashedWords),
     memo: new Map(),
   };
   return entry.features;

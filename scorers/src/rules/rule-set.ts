@@ -1,6 +1,7 @@
 /**
  * Transparent phrase rules run on the canonical form of a text (see canonicalize.ts),
- * compiled once into a single alternation so a text is scanned once per scorer.
+ * compiled once into a single alternation so a text is scanned once per scorer, and
+ * tried only at the words that can start a rule (first-words.ts).
  * Patterns match whole words: write stems as `ignor\S*`-style with `[^ ]*`.
  *
  * A rule describes one utterance unless it says otherwise (`scope`): its match may not
@@ -9,8 +10,11 @@
  * the spaces that stand for boundaries are line feeds, with a second alternation in
  * which only rules that may span sentences read a line feed as a space.
  */
+
+import { bigramHash, wordHash } from '../linear/features.ts';
 import { type CanonicalText, toSourceRange } from '../text/canonicalize.ts';
 import { isSentenceBoundary, sentenceBoundaries } from './boundaries.ts';
+import { firstWords } from './first-words.ts';
 
 export interface Rule {
   id: string;
@@ -38,12 +42,28 @@ export interface RuleHit {
   text: string;
 }
 
+/** The word and bigram hashes of a canonical text, as linear/features.ts lays them out. */
+export interface WordHashes {
+  norm: CanonicalText;
+  hashes: Int32Array;
+  /** Number of words: word `j` is hash 0 for j = 0, else hash 2j − 1; the bigram of words j, j + 1 is hash 2j + 2. */
+  words: number;
+  /** Where each word starts in `norm.text`. */
+  starts: Int32Array;
+}
+
 export interface RuleSet {
   rules: readonly Rule[];
   groups: readonly string[];
-  find(norm: CanonicalText, source: string): RuleHit[];
+  /**
+   * The rules' hits in `source`, whose canonical form is `norm`. With the hashed features of
+   * `norm` (see linear/features.ts), the rules are tried only at the words that can start one.
+   */
+  find(norm: CanonicalText, source: string, features?: WordHashes): RuleHit[];
   /** What `find` returns, always by way of the view with boundaries (the reference it is tested against). */
   findInView(norm: CanonicalText, source: string): RuleHit[];
+  /** Whether `find` tries the rules only at the words that can start one (see first-words.ts). */
+  readonly filtered: boolean;
 }
 
 const BOUNDARY = '\n';
@@ -101,20 +121,29 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
   );
   const groups = [...new Set(rules.map((r) => r.group))];
 
+  // The same alternation tried at one position at a time, at the words that can start a rule.
+  const sticky = new RegExp(source, 'y');
+  const filter = wordFilter(rules);
+
+  function hitOf(m: RegExpExecArray, norm: CanonicalText, text: string): RuleHit | undefined {
+    for (let g = 1; g < m.length; g++) {
+      if (m[g] === undefined) continue;
+      const rule = rules[g - 1] as Rule;
+      const normEnd = m.index + m[0].length;
+      const normStart = normEnd - (m[g] as string).length;
+      const { start, end } = toSourceRange(norm, normStart, normEnd, text);
+      return { rule, normStart, normEnd, start, end, text: text.slice(start, end) };
+    }
+    return undefined;
+  }
+
   function scan(re: RegExp, view: string, norm: CanonicalText, text: string): RuleHit[] {
     const hits: RuleHit[] = [];
     re.lastIndex = 0;
     let m = re.exec(view);
     while (m !== null) {
-      for (let g = 1; g < m.length; g++) {
-        if (m[g] === undefined) continue;
-        const rule = rules[g - 1] as Rule;
-        const normEnd = m.index + m[0].length;
-        const normStart = normEnd - (m[g] as string).length;
-        const { start, end } = toSourceRange(norm, normStart, normEnd, text);
-        hits.push({ rule, normStart, normEnd, start, end, text: text.slice(start, end) });
-        break;
-      }
+      const hit = hitOf(m, norm, text);
+      if (hit) hits.push(hit);
       // A match ends before its trailing space, so the next one can consume it as its leading space.
       if (m[0].length === 0) re.lastIndex++;
       m = re.exec(view);
@@ -122,11 +151,41 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
     return hits;
   }
 
+  /**
+   * What `scan(regex, …)` finds, trying the alternation only where a word that can start a
+   * rule begins: a match starts at the text's start or at the space before its first word,
+   * so at every other position the alternation fails, and the first match at or after where
+   * the last one ended is the one the global scan finds.
+   */
+  function scanWords(f: WordFilter, features: WordHashes, text: string): RuleHit[] {
+    const hits: RuleHit[] = [];
+    const norm = features.norm;
+    const view = norm.text;
+    const count = mayStart(f, features);
+    const { starts } = features;
+    let from = 0;
+    for (let c = 0; c < count; c++) {
+      const s = starts[candidates[c] as number] as number;
+      const at = s === 0 ? 0 : s - 1;
+      if (at < from) continue;
+      sticky.lastIndex = at;
+      const m = sticky.exec(view);
+      if (m === null) continue;
+      const hit = hitOf(m, norm, text);
+      if (hit) hits.push(hit);
+      from = m[0].length === 0 ? at + 1 : sticky.lastIndex;
+    }
+    return hits;
+  }
+
   return {
     rules,
     groups,
-    find(norm, text) {
-      const hits = scan(regex, norm.text, norm, text);
+    find(norm, text, features) {
+      const hits =
+        filter && features?.norm === norm
+          ? scanWords(filter, features, text)
+          : scan(regex, norm.text, norm, text);
       // The view's alternation accepts a subset of the plain one's matches, in the same order
       // of preference: when no plain match crosses a boundary it finds the same ones. Few
       // texts have a crossing match, and looking for one reads only the matches' own spaces.
@@ -136,7 +195,96 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
     findInView(norm, text) {
       return scan(bounded, boundedView(norm, text), norm, text);
     },
+    filtered: filter !== undefined,
   };
+}
+
+/** How the matches of a rule set can begin, from `firstWords` of each rule. */
+interface WordFilter {
+  /**
+   * One bit per value of the low 16 bits of a word or bigram hash (a set bit may be a
+   * collision): of words a match can begin with, whatever follows (`one`), and of the
+   * first two words of a match (`two`).
+   */
+  one: Int32Array;
+  two: Int32Array;
+  /** Of second words that follow any first word ("… are"). */
+  second: Int32Array;
+  /** Other beginnings, which the canonical text at a match starts with. */
+  prefixes: string[];
+}
+
+const TWO_WORDS = /^([^ ]+) ([^ ]+)$/;
+
+function setBit(bits: Int32Array, h: number): void {
+  bits[(h >>> 5) & 2047] = (bits[(h >>> 5) & 2047] as number) | (1 << (h & 31));
+}
+
+/** Undefined when some rule can start with any word: the set is scanned everywhere. */
+function wordFilter(rules: readonly Rule[]): WordFilter | undefined {
+  const one = new Int32Array(1 << 11);
+  const two = new Int32Array(1 << 11);
+  const second = new Int32Array(1 << 11);
+  const prefixes = new Set<string>();
+  for (const rule of rules) {
+    const first = firstWords(rule.pattern);
+    if (first === undefined) return undefined;
+    for (const words of first.words) {
+      const pair = TWO_WORDS.exec(words);
+      if (pair) setBit(two, bigramHash(wordHash(pair[1] as string), wordHash(pair[2] as string)));
+      // A one-word match ("uncensored") is that word; any other beginning ("ignore  policy",
+      // two spaces apart, which no canonical text has) starts with its first word.
+      else setBit(one, wordHash(words.split(' ')[0] as string));
+    }
+    for (const word of first.seconds) setBit(second, wordHash(word));
+    for (const prefix of first.prefixes) {
+      const space = prefix.indexOf(' ');
+      // "ignore " and any word after it: the first word is known. A beginning within the
+      // first word ("jailbreak…") is looked for as text.
+      if (space === -1) prefixes.add(prefix);
+      else setBit(one, wordHash(prefix.slice(0, space)));
+    }
+  }
+  return { one, two, second, prefixes: [...prefixes] };
+}
+
+/** Word indices `mayStart` found, valid until its next call. */
+let candidates = new Int32Array(256);
+
+/**
+ * Writes to `candidates`, in order, the indices of the words of `features` that can start
+ * a match of the rules `f` was read from; returns how many. One function for every rule
+ * set, so it is optimised at once: unoptimised, every hash it reads (most are beyond the
+ * small-integer range) is boxed, 60 kB of garbage for a 2 KB text.
+ */
+function mayStart(f: WordFilter, features: WordHashes): number {
+  const { hashes, words, starts } = features;
+  const view = features.norm.text;
+  const { one, two, second } = f;
+  // Beginnings read as text are looked for at words only when the text holds them at all.
+  const prefixes = f.prefixes.length === 0 ? f.prefixes : f.prefixes.filter((p) => view.includes(p));
+  let count = 0;
+  for (let k = 0; k < words; k++) {
+    const w = hashes[k === 0 ? 0 : 2 * k - 1] as number;
+    let may = ((one[(w >>> 5) & 2047] as number) & (1 << (w & 31))) !== 0;
+    if (!may && k + 1 < words) {
+      const pair = hashes[2 * k + 2] as number;
+      const next = hashes[2 * k + 1] as number;
+      may =
+        ((two[(pair >>> 5) & 2047] as number) & (1 << (pair & 31))) !== 0 ||
+        ((second[(next >>> 5) & 2047] as number) & (1 << (next & 31))) !== 0;
+    }
+    for (let i = 0; !may && i < prefixes.length; i++)
+      may = view.startsWith(prefixes[i] as string, starts[k] as number);
+    if (!may) continue;
+    if (count === candidates.length) {
+      const more = new Int32Array(count * 2);
+      more.set(candidates);
+      candidates = more;
+    }
+    candidates[count++] = k;
+  }
+  return count;
 }
 
 /** Whether a hit's rule may not match where it does, because the match runs over a boundary. */
