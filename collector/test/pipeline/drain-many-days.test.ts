@@ -4,13 +4,13 @@
  * by day) goes in as several inserts, each under a token of its own that a
  * retry or a replay repeats: every row once, roll-ups included.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';
+import { splitByDays } from '../../src/pipeline/drain/days.ts';
 import { startDrain } from '../../src/pipeline/drain/drain.ts';
-import { splitByDays } from '../../src/pipeline/drain/writer.ts';
 import { createIngest } from '../../src/pipeline/ingest.ts';
 import { createBatchTransform } from '../../src/pipeline/transform/batch-transform.ts';
 import { toDateTime64 } from '../../src/pipeline/transform/time.ts';
@@ -122,5 +122,47 @@ describe('a round over more days than one insert may touch', () => {
       'SELECT sum(calls) AS calls FROM llm_spans_hourly',
     );
     expect(Number(hourly?.calls)).toBe(DAYS);
+  });
+
+  it('keeps the days stored before ClickHouse refused a later day group, and loses only the refused row', async () => {
+    const bad = chatOn(5).spanId;
+    const transform = createBatchTransform({ maxTextChars: 10_000, scorers: [] });
+    // A negative duration for a UInt64 column: refused in the newest day group, after the older ones went in.
+    const toRows = async (batches: Parameters<typeof transform>[0]) => {
+      const tables = await transform(batches);
+      for (const row of tables.get(OTEL_TRACES) ?? []) if (row.SpanId === bad) row.Duration = -1;
+      return tables;
+    };
+    const tokens: string[] = [];
+    const counting: Pick<Store, 'insert'> = {
+      async insert(table, rows, options) {
+        if (table === OTEL_TRACES) tokens.push(options?.deduplicationToken ?? '');
+        await store.insert(table, rows, options);
+      },
+    };
+    const wal = await Wal.open({ dir: walDir });
+    const drain = startDrain({ wal, store: counting, toRows, lingerMs: 0 });
+    const ingest = createIngest({ wal, drain });
+    await ingest.ingest(
+      'p2',
+      Array.from({ length: DAYS }, (_, day) => chatOn(day)),
+    );
+    expect(await drain.waitForDrain(30_000)).toBe(true);
+    await ingest.stop();
+
+    const copies = await store.query<{ SpanId: string; n: number | string }>(
+      `SELECT SpanId, count() AS n FROM ${OTEL_TRACES} WHERE ProjectId = 'p2' GROUP BY SpanId`,
+    );
+    expect(copies).toHaveLength(DAYS - 1);
+    expect(copies.filter((c) => Number(c.n) !== 1)).toEqual([]);
+    expect(copies.map((c) => c.SpanId)).not.toContain(bad);
+    expect(drain.stats().deadLettered).toBe(1);
+    const [letter] = (await readFile(join(walDir, 'dead-letter.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(letter.refused.flatMap((r: { rows: Row[] }) => r.rows.map((row) => row.SpanId))).toEqual([bad]);
+    // The rows were found by halving the entry, after the day groups went in under the round's tokens.
+    expect(tokens.some((t) => t.includes(':rows'))).toBe(true);
   });
 });

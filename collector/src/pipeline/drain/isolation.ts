@@ -9,6 +9,7 @@ import { clickhouseCodeOf } from '../../store/errors.ts';
 import type { Row } from '../../store/store.ts';
 import type { IngestBatch } from '../batch-codec.ts';
 import type { WalEntry } from '../wal/wal.ts';
+import { dayOf, daysStoredBefore } from './days.ts';
 import type { DeadLetter, RefusedRows } from './dead-letter.ts';
 import { deduplicationToken, type PositionedBatch, type ToRows } from './types.ts';
 
@@ -90,11 +91,16 @@ export function createConverter(walId: string, decode: (payload: Uint8Array) => 
  */
 const MAX_INSERTS_PER_TABLE = 32;
 
+type Days = ReadonlySet<number | undefined>;
+const NO_DAYS: Days = new Set();
+
 /**
  * Inserts `rows`, halving whatever ClickHouse refuses until the refused rows
  * are single (or the budget is spent), and returns the rows stored. Each part
  * goes under a token derived from its row range, so a replay of the round
- * halves alike and ClickHouse drops what it already has.
+ * halves alike and ClickHouse drops what it already has. Rows of `stored`
+ * days went in with an insert that ClickHouse then refused a later day group
+ * of (writer.ts): they are not sent again.
  */
 async function insertHalving(
   table: string,
@@ -104,19 +110,32 @@ async function insertHalving(
   refused: RefusedRows[],
   budget: { left: number },
   offset = 0,
+  stored: Days = NO_DAYS,
 ): Promise<Row[]> {
+  const sending = stored.size === 0 ? rows : rows.filter((row) => !stored.has(dayOf(row)));
+  if (sending.length === 0) return [];
+  let storedNow: Days = NO_DAYS;
   try {
-    await write(table, rows, token);
-    return rows;
+    await write(table, sending, token);
+    return sending;
   } catch (err) {
     if (!isRefusedData(err)) throw err;
-    if (rows.length === 1 || budget.left < 2) {
-      refused.push({ table, from: offset, to: offset + rows.length, error: (err as Error).message, rows });
-      return [];
+    storedNow = daysStoredBefore(err) ?? NO_DAYS;
+    if (sending.length === 1 || budget.left < 2) {
+      const lost = storedNow.size === 0 ? sending : sending.filter((row) => !storedNow.has(dayOf(row)));
+      refused.push({
+        table,
+        from: offset,
+        to: offset + rows.length,
+        error: (err as Error).message,
+        rows: lost,
+      });
+      return sending.filter((row) => storedNow.has(dayOf(row)));
     }
   }
   // Both halves' inserts are taken from the budget before either is tried.
   budget.left -= 2;
+  const skip = storedNow.size === 0 ? stored : new Set([...stored, ...storedNow]);
   const mid = Math.ceil(rows.length / 2);
   const part = (from: number, to: number) =>
     insertHalving(
@@ -127,16 +146,18 @@ async function insertHalving(
       refused,
       budget,
       offset + from,
+      skip,
     );
   const head = await part(0, mid);
   const tail = await part(mid, rows.length);
-  return head.length === 0 ? tail : tail.length === 0 ? head : [...head, ...tail];
+  const before = storedNow.size === 0 ? [] : sending.filter((row) => storedNow.has(dayOf(row)));
+  return [...before, ...head, ...tail];
 }
 
 /** One line for the log and the letter: how many of which table's rows were refused, and ClickHouse's word on the first. */
 function refusalReason(refused: readonly RefusedRows[], sent: ReadonlyMap<string, number>): string {
   const counts = new Map<string, number>();
-  for (const r of refused) counts.set(r.table, (counts.get(r.table) ?? 0) + r.to - r.from);
+  for (const r of refused) counts.set(r.table, (counts.get(r.table) ?? 0) + r.rows.length);
   const parts = [...counts].map(([table, n]) => `${n} of ${sent.get(table)} rows of ${table}`);
   return `refused by ClickHouse: ${parts.join(', ')}: ${(refused[0] as RefusedRows).error}`;
 }
@@ -153,6 +174,8 @@ export async function isolateRefused(
   walId: string,
   entries: WalEntry[],
   inserted: Set<string>,
+  /** Per table the round reached in part: the days its insert stored before the refusal. */
+  partly: ReadonlyMap<string, Days>,
   poison: DeadLetter[],
   convert: Convert,
   write: WriteTable,
@@ -178,6 +201,8 @@ export async function isolateRefused(
         write,
         refused,
         budget,
+        0,
+        partly.get(table),
       );
       sent.set(table, rows.length);
       const into = storedByTable.get(table);

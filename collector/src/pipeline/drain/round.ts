@@ -5,6 +5,7 @@
  */
 import type { Row } from '../../store/store.ts';
 import type { Wal, WalEntry, WalPosition, WalRange } from '../wal/wal.ts';
+import { dayOf, daysStoredBefore } from './days.ts';
 import { writeDeadLetters } from './dead-letter.ts';
 import { type Convert, type Converted, isolateRefused, isRefusedData } from './isolation.ts';
 import { type DrainState, deduplicationToken } from './types.ts';
@@ -131,8 +132,17 @@ export function createRound(options: RoundOptions): () => Promise<void> {
         if (!isRefusedData(err)) throw err;
         // ClickHouse refused the rows themselves, which no retry will change:
         // find the rows it refuses and keep the rest, entry by entry.
-        const isolated = await isolateRefused(wal.id, entries, inserted, poison, convert, write);
-        stored = new Map([...[...inserted].map((t) => [t, tables.get(t) as Row[]] as const), ...isolated]);
+        // Days this table's insert stored before the refusal are in: isolation must not send them again.
+        const days = daysStoredBefore(err);
+        const partly = new Map(days ? [[table, days]] : []);
+        const isolated = await isolateRefused(wal.id, entries, inserted, partly, poison, convert, write);
+        const reached = new Map([
+          ...[...inserted].map((t) => [t, tables.get(t) as Row[]] as const),
+          ...isolated,
+        ]);
+        if (days)
+          reached.set(table, [...rows.filter((row) => days.has(dayOf(row))), ...(isolated.get(table) ?? [])]);
+        stored = reached;
         break;
       }
     }

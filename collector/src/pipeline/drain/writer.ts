@@ -1,6 +1,7 @@
 /** The drain's inserts: one table's rows under a deduplication token, with health and counters kept. */
 import { randomBytes } from 'node:crypto';
 import type { Row, Store } from '../../store/store.ts';
+import { markStoredBefore, splitByDays } from './days.ts';
 import { isRefusedData, type WriteTable } from './isolation.ts';
 import type { KeyReader, RowKey } from './replay-check.ts';
 import { rowsMissingFrom } from './replay-check.ts';
@@ -10,43 +11,6 @@ export interface TableWriters {
   insert: WriteTable;
   /** For the range a previous process staged: inserts only the rows not stored yet. */
   insertRecovered: WriteTable;
-}
-
-/**
- * ClickHouse refuses an insert whose rows fall in more than 100 partitions
- * (`max_partitions_per_insert_block`, code 252), which no retry changes: the
- * round, and every round after it, would wait forever. The span tables
- * partition by the day of their timestamp in the server's time zone, and a
- * UTC day touches at most two of its days: 50 UTC days per insert stay under
- * the limit. Raising the limit instead would let one request of spans dated
- * across decades create thousands of parts.
- */
-const MAX_DAYS_PER_INSERT = 50;
-const SECONDS_PER_DAY = 86_400;
-
-/** The UTC day of a row's `seconds.fraction` timestamp, or undefined when it has none. */
-function dayOf(row: Row): number | undefined {
-  const stamp = row.Timestamp ?? row.timestamp;
-  if (typeof stamp !== 'string') return undefined;
-  const seconds = Number.parseInt(stamp, 10);
-  return Number.isFinite(seconds) ? Math.floor(seconds / SECONDS_PER_DAY) : undefined;
-}
-
-/**
- * The rows in inserts of at most `MAX_DAYS_PER_INSERT` days each, oldest days
- * first and rows without a timestamp last; one insert of all of them when they fit. The split depends only on
- * the rows, so a replay of the round splits alike and reuses the same tokens.
- */
-export function splitByDays(rows: Row[]): Row[][] {
-  const days = new Set<number | undefined>();
-  for (const row of rows) days.add(dayOf(row));
-  if (days.size <= MAX_DAYS_PER_INSERT) return [rows];
-  // `sort` puts undefined last without asking the comparator.
-  const order = [...days].sort((a, b) => (a as number) - (b as number));
-  const groupOf = new Map(order.map((day, i) => [day, Math.floor(i / MAX_DAYS_PER_INSERT)]));
-  const groups: Row[][] = Array.from({ length: Math.ceil(order.length / MAX_DAYS_PER_INSERT) }, () => []);
-  for (const row of rows) (groups[groupOf.get(dayOf(row)) as number] as Row[]).push(row);
-  return groups;
 }
 
 export function createTableWriters(
@@ -63,6 +27,7 @@ export function createTableWriters(
       } catch (err) {
         // Refused data is the batch's fault, not the store's.
         if (!isRefusedData(err)) state.storeHealthy = false;
+        else markStoredBefore(err, groups, i);
         throw err;
       }
       state.storeHealthy = true;
