@@ -4,7 +4,7 @@ import { encodeBatch, type FeedbackEntry, type IngestBatch } from './batch-codec
 import type { Drain, DrainHealth } from './drain/drain.ts';
 import { ResentRequests } from './resent-requests.ts';
 import { WalFullError } from './wal/errors.ts';
-import type { Wal, WalStats } from './wal/wal.ts';
+import type { Wal, WalPosition, WalStats } from './wal/wal.ts';
 
 /** Intake has stopped (shutting down): the server answers 503 so the exporter retries elsewhere or later. */
 export class IngestClosedError extends Error {
@@ -70,12 +70,14 @@ export function createIngest({
   const inFlight = new Set<Promise<unknown>>();
   let stopped: Promise<{ drained: boolean }> | null = null;
 
-  async function append(batch: IngestBatch): Promise<void> {
+  /** Resolves with the entry's log position once it is durable. */
+  async function append(batch: IngestBatch): Promise<WalPosition> {
     if (!accepting) throw new IngestClosedError();
     const appended = wal.append(encodeBatch(batch));
     inFlight.add(appended);
+    let position: WalPosition;
     try {
-      await appended;
+      position = await appended;
       fullAtCommitted = null;
     } catch (err) {
       if (err instanceof WalFullError) fullAtCommitted = wal.committedPosition;
@@ -84,6 +86,7 @@ export function createIngest({
       inFlight.delete(appended);
     }
     drain.wake();
+    return position;
   }
 
   return {
@@ -96,7 +99,9 @@ export function createIngest({
       return resent.once(digest, appendSpans);
     },
 
-    ingestFeedback: (projectId, feedback) => append({ projectId, receivedAt: now(), spans: [], feedback }),
+    async ingestFeedback(projectId, feedback) {
+      await append({ projectId, receivedAt: now(), spans: [], feedback });
+    },
 
     health() {
       const walStats = wal.stats();

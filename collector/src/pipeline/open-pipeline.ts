@@ -35,23 +35,28 @@ export async function openPipeline(options: PipelineOptions): Promise<Pipeline> 
     onError: options.onJournalError,
   });
   // The journal is written just after an entry is logged: a crash between the two leaves the digest in the log only.
-  resent.know(await digestsOfUncommitted(wal));
+  resent.know(await digestsLoggedAfter(wal, resent.journalledThrough));
   const drain = startDrain({ ...options.drain, wal, store: options.store, toRows: options.toRows });
   return { wal, drain, ingest: createIngest({ wal, drain, resent }) };
 }
 
-/** The digests of the requests in the log that the drain has not committed yet, oldest first. */
-async function digestsOfUncommitted(wal: Wal): Promise<string[]> {
+/**
+ * The digests of the requests in the log from `position` on (from the first
+ * the drain has not committed, when earlier), oldest first: the journal's
+ * newest position is at most a group commit behind the log's end, so this
+ * reads a few entries, not a backlog.
+ */
+async function digestsLoggedAfter(wal: Wal, position: number | undefined): Promise<string[]> {
   const digests: string[] = [];
-  let position = wal.committedPosition;
+  let from = Math.max(wal.committedPosition, position ?? 0);
   for (;;) {
-    const entries = await wal.read(position, 4096, 64 * 1024 ** 2);
+    const entries = await wal.read(from, 4096, 64 * 1024 ** 2);
     const last = entries.at(-1);
     if (!last) return digests;
     for (const entry of entries) {
       const digest = entry.corrupt ? undefined : batchDigest(entry.payload);
       if (digest !== undefined) digests.push(digest);
     }
-    position = last.next;
+    from = last.next;
   }
 }

@@ -29,7 +29,7 @@ import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
  * twice as much.
  */
 export class ResentRequests {
-  private readonly accepted = new Map<string, Promise<void>>();
+  private readonly accepted = new Map<string, Promise<unknown>>();
   private readonly capacity: number;
   private journal: Journal | null = null;
 
@@ -58,12 +58,26 @@ export class ResentRequests {
     // A torn last line (the process died inside a write) is no digest.
     const lines = text.split('\n').slice(0, -1);
     const done = Promise.resolve();
-    for (const digest of lines.slice(-resent.capacity)) if (digest) resent.remember(digest, done);
+    let through: number | undefined;
+    for (const [i, line] of lines.entries()) {
+      const [digest, position] = line.split(' ');
+      if (position !== undefined) through = Math.max(through ?? 0, Number(position));
+      if (digest && i >= lines.length - resent.capacity) resent.remember(digest, done);
+    }
     const fh = await open(path, 'a');
     // The next digest must start a line of its own.
     if (text.length > 0 && !text.endsWith('\n')) await fh.write('\n');
-    resent.journal = new Journal(path, fh, lines.length, resent.capacity, options.onError);
+    resent.journal = new Journal(path, fh, lines.length, resent.capacity, through, options.onError);
     return resent;
+  }
+
+  /**
+   * The log position of the newest request the journal holds: requests the
+   * log took after it may have missed the journal (the process died between
+   * the two writes), and are found by reading the log from there.
+   */
+  get journalledThrough(): number | undefined {
+    return this.journal?.through;
   }
 
   /** The digest of one project's request body (after decompression). */
@@ -81,7 +95,7 @@ export class ResentRequests {
    * for it and shares its outcome; a copy whose append failed is forgotten,
    * so the exporter's next retry is appended.
    */
-  async once(digest: string, append: () => Promise<void>): Promise<'appended' | 'resent'> {
+  async once(digest: string, append: () => Promise<unknown>): Promise<'appended' | 'resent'> {
     const earlier = this.accepted.get(digest);
     if (earlier) {
       await earlier;
@@ -89,13 +103,16 @@ export class ResentRequests {
     }
     const appended = append();
     this.remember(digest, appended);
+    let position: unknown;
     try {
-      await appended;
+      position = await appended;
     } catch (error) {
       if (this.accepted.get(digest) === appended) this.accepted.delete(digest);
       throw error;
     }
-    await this.journal?.add(digest, () => this.accepted.keys());
+    await this.journal?.add(digest, typeof position === 'number' ? position : undefined, () =>
+      this.accepted.keys(),
+    );
     return 'appended';
   }
 
@@ -115,7 +132,7 @@ export class ResentRequests {
     for (const digest of digests) if (!this.accepted.has(digest)) this.remember(digest, done);
   }
 
-  private remember(digest: string, appended: Promise<void>): void {
+  private remember(digest: string, appended: Promise<unknown>): void {
     this.accepted.set(digest, appended);
     if (this.accepted.size > this.capacity) {
       const oldest = this.accepted.keys().next().value as string;
@@ -127,7 +144,10 @@ export class ResentRequests {
 /**
  * The digests file: lines appended in one write per batch of requests
  * answered together, rewritten (to a temporary file, then renamed over it)
- * to the current window once it holds twice the window's lines.
+ * to the current window once it holds twice the window's lines. A line may
+ * carry its request's log position after the digest; writes go in the order
+ * the log's group commits resolve, so the newest position says how far the
+ * journal has followed the log.
  */
 class Journal {
   private queued: string[] = [];
@@ -141,24 +161,29 @@ class Journal {
   private lines: number;
   private readonly capacity: number;
   private readonly onError: ((error: Error) => void) | undefined;
+  /** The newest log position written. */
+  through: number | undefined;
 
   constructor(
     path: string,
     fh: FileHandle,
     lines: number,
     capacity: number,
+    through: number | undefined,
     onError: ((error: Error) => void) | undefined,
   ) {
     this.path = path;
     this.fh = fh;
     this.lines = lines;
     this.capacity = capacity;
+    this.through = through;
     this.onError = onError;
   }
 
-  add(digest: string, window: () => Iterable<string>): Promise<void> {
+  add(digest: string, position: number | undefined, window: () => Iterable<string>): Promise<void> {
     if (this.failed) return Promise.resolve();
-    this.queued.push(digest);
+    this.queued.push(position === undefined ? digest : `${digest} ${position}`);
+    if (position !== undefined) this.through = Math.max(this.through ?? 0, position);
     if (!this.next) {
       this.next = this.last.then(() => this.write(window));
       this.last = this.next;
@@ -190,6 +215,8 @@ class Journal {
   }
 
   private async rewrite(digests: string[]): Promise<void> {
+    // The window's digests, the last line carrying how far the journal has followed the log.
+    if (this.through !== undefined && digests.length > 0) digests[digests.length - 1] += ` ${this.through}`;
     const temporary = `${this.path}.tmp`;
     const fh = await open(temporary, 'w');
     try {

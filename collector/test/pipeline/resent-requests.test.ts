@@ -163,6 +163,25 @@ describe('ResentRequests kept in a journal', () => {
     await seen.close();
   });
 
+  it('notes how far it has followed the log, and keeps that through a rewrite', async () => {
+    const path = await journalPath();
+    const seen = await ResentRequests.open(path, { capacity: 2 });
+    let position = 0;
+    const logged = async () => {
+      position += 100;
+      return position;
+    };
+    for (const d of ['a', 'b', 'c', 'd', 'e']) await seen.once(d, logged);
+    expect(seen.journalledThrough).toBe(500);
+    await seen.close();
+    // Rewritten at the fifth: the window's two digests, the last with the position.
+    expect(await readFile(path, 'utf8')).toBe('d\ne 500\n');
+    const next = await ResentRequests.open(path, { capacity: 2 });
+    expect(next.journalledThrough).toBe(500);
+    expect(await next.once('d', logged)).toBe('resent');
+    await next.close();
+  });
+
   it('learns the digests the log holds that the journal never heard of', async () => {
     const seen = await ResentRequests.open(await journalPath(), { capacity: 3 });
     await seen.once('a', append);
