@@ -25,3 +25,14 @@ export const reportTraceStage = () =>
 
 /** The resent-request journal's, said once: requests keep being taken without it. */
 export const reportResentJournal = () => onceInARow((message) => message);
+
+/**
+ * The drain's dead letters, one line a round: data of acknowledged requests
+ * that will not be stored is news every time, unlike a retried outage.
+ */
+export function reportDeadLetters(letters: readonly { reason: string }[], path: string): void {
+  const n = letters.length;
+  console.error(
+    `[oversight] ${n} accepted request${n === 1 ? '' : 's'} set aside in ${path} (not stored, or not whole): ${letters[0]?.reason}`,
+  );
+}

@@ -24,6 +24,8 @@ export interface MetricsSource {
   storeHealthy: boolean;
   /** Bytes of trace and feedback bodies being read or answered now (`--max-in-flight-bytes` bounds it). */
   inFlightBodyBytes: number;
+  /** Log entries the drain has set aside in the dead-letter file since the start. */
+  deadLettered: number;
 }
 
 export function createMetrics(): CollectorMetrics {
@@ -34,6 +36,19 @@ export function createMetrics(): CollectorMetrics {
     walBytes: 0,
     storeHealthy: true,
     inFlightBodyBytes: 0,
+    deadLettered: 0,
+  });
+  let deadLetteredSeen = 0;
+  new Counter({
+    name: 'oversight_dead_lettered_total',
+    help: 'Accepted requests set aside in the dead-letter file (undecodable, or rows ClickHouse refused): not stored, or not whole',
+    registers: [registry],
+    collect() {
+      // A counter mirrored from the drain's own count: add what it gained since the last scrape.
+      const now = source().deadLettered;
+      if (now > deadLetteredSeen) this.inc(now - deadLetteredSeen);
+      deadLetteredSeen = now;
+    },
   });
   new Gauge({
     name: 'oversight_queue_depth',

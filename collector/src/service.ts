@@ -13,7 +13,7 @@ import { parseEvaluatorThresholds } from './enrich/thresholds.ts';
 import { topicsEnricherFromConfig } from './enrich/topics/enricher.ts';
 import type { TraceEnricher } from './enrich/trace-enricher.ts';
 import { listenError } from './listen-error.ts';
-import { reportDrainError, reportResentJournal, reportTraceStage } from './log-lines.ts';
+import { reportDeadLetters, reportDrainError, reportResentJournal, reportTraceStage } from './log-lines.ts';
 import { createMetrics } from './metrics.ts';
 import {
   createTraceStage,
@@ -232,11 +232,12 @@ async function startOn(
     toRows: transformWorkers ? transformWorkers.toRows : createYieldingBatchTransform(transformOptions),
     drain: {
       onError: reportDrainError(),
+      onDeadLettered: reportDeadLetters,
       ...replayCheckFor(store),
       ...(traceStage ? { onCommitted: (tables) => traceStage.add(tables) } : {}),
     },
   });
-  const { ingest } = await pipeline;
+  const { ingest, drain } = await pipeline;
   opened.add('write-ahead log', () => ingest.stop());
   storeFailing = () => !ingest.health().storeHealthy;
   // Traces a previous process left open (it died before scoring them) are read back and scored.
@@ -249,6 +250,7 @@ async function startOn(
       walBytes: health.wal.bytesOnDisk,
       storeHealthy: health.storeHealthy,
       inFlightBodyBytes: bodyBudget.held(),
+      deadLettered: drain.stats().deadLettered,
     };
   });
 

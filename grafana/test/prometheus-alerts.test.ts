@@ -153,6 +153,18 @@ describe.skipIf(!hasPromtool)('collector backlog alert (promtool)', () => {
   });
 });
 
+describe.skipIf(!hasPromtool)('dead-letter alert (promtool)', () => {
+  it('fires for a quarter of an hour after a request is set aside, and not before', () => {
+    // One request set aside at minute 10; a restart at minute 40 starts the counter again at 0.
+    const run = promtool({
+      rule: 'oversight-collector-dead-letters',
+      series: { oversight_dead_lettered_total: '0x10 1x30 0x20' },
+      expect: { 5: false, 12: true, 24: true, 35: false, 50: false },
+    });
+    expect(run.ok, run.output).toBe(true);
+  });
+});
+
 describe('collector down alert', () => {
   it('fires when no rows come back: Prometheus no longer scrapes the collector', () => {
     expect(RULES.find((r) => r.uid === 'oversight-collector-down')?.noDataState).toBe('Alerting');

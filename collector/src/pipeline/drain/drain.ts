@@ -44,6 +44,7 @@ export function startDrain(options: DrainOptions): Drain {
     fsync: options.fsync ?? true,
     onCommit: notifyProgress,
     onCommitted: options.onCommitted,
+    onDeadLettered: options.onDeadLettered,
   });
 
   const hasBacklog = () => wal.endPosition > wal.committedPosition;

@@ -6,7 +6,7 @@
 import type { Row } from '../../store/store.ts';
 import type { Wal, WalEntry, WalPosition, WalRange } from '../wal/wal.ts';
 import { dayOf, daysStoredBefore } from './days.ts';
-import { writeDeadLetters } from './dead-letter.ts';
+import { type DeadLetter, writeDeadLetters } from './dead-letter.ts';
 import { type Convert, type Converted, isolateRefused, isRefusedData } from './isolation.ts';
 import { type DrainState, deduplicationToken } from './types.ts';
 import type { TableWriters } from './writer.ts';
@@ -22,6 +22,7 @@ export interface RoundOptions {
   fsync: boolean;
   /** Called after every commit. */
   onCommit: () => void;
+  onDeadLettered?: ((letters: readonly DeadLetter[], path: string) => void) | undefined;
   /** Given each committed round's rows (the trace stage assembles traces from them). */
   onCommitted?: ((tables: ReadonlyMap<string, Row[]>) => void) | undefined;
 }
@@ -152,6 +153,7 @@ export function createRound(options: RoundOptions): () => Promise<void> {
     await wal.commit(range.to);
     state.counters.entriesCommitted += wal.stats().committedEntries - before;
     state.consecutiveFailures = 0;
+    if (poison.length > 0) options.onDeadLettered?.(poison, options.deadLetterPath);
     options.onCommitted?.(stored);
     options.onCommit();
   };

@@ -2,6 +2,7 @@
 import type { Row, Store } from '../../store/store.ts';
 import type { IngestBatch } from '../batch-codec.ts';
 import type { Wal, WalPosition, WalRange } from '../wal/wal.ts';
+import type { DeadLetter } from './dead-letter.ts';
 import type { KeyReader, RowKey } from './replay-check.ts';
 
 /** A decoded log entry, with where it sits in the log (stable across restarts: usable for row ids). */
@@ -31,6 +32,8 @@ export interface DrainOptions {
   deadLetterPath?: string;
   /** fsync the dead-letter file (default true). */
   fsync?: boolean;
+  /** Told of each round's dead letters once they are in the file (for logs): the requests' data is not stored. */
+  onDeadLettered?: (letters: readonly DeadLetter[], path: string) => void;
   decode?: (payload: Uint8Array) => IngestBatch;
   /** Told about every failed round (for logs); the drain retries on its own. */
   onError?: (error: Error) => void;
