@@ -205,6 +205,8 @@ export function createGroundednessEnricher(options: GroundednessEnricherOptions 
 
   return {
     name: 'groundedness',
+    // Scores are a function of each generation's texts alone.
+    stateless: true,
     async enrich(delivered): Promise<TraceEnrichment> {
       // A step of the app's own (a title, a guard's verdict, a question rewritten for
       // retrieval) answers no user: nothing of it is grounded or judged relevant.

@@ -58,6 +58,14 @@ export interface TraceEnrichment {
 export interface TraceEnricher {
   readonly name: string;
   /**
+   * True when the enricher keeps nothing between calls (and has no
+   * `written`): the same generations give the same findings and rows
+   * whenever it is called. The stage may then call it for a batch while the
+   * batch before is still with later enrichers or being written, its
+   * scoring beside their work. Only enrichers at the head of the list gain.
+   */
+  readonly stateless?: boolean;
+  /**
    * Enrich the generations of one or more ready traces. Mutates each
    * generation's `found` with its findings; returns rows to insert.
    * `rescore` is true when a trace was scored before (a late span arrived, or a

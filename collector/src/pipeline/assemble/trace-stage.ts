@@ -19,7 +19,10 @@
  *     mid-write) are read back and scored the same way. Every generation the
  *     stage writes is marked judged, scored or not (no question and no
  *     context: nothing to score), so none is read back at every start.
- * Work runs one batch at a time, so two flushes never race on one trace.
+ * Work runs one batch at a time, so two flushes never race on one trace;
+ * only the next batch of the same flush (other traces) is read, paired and
+ * through the stateless enrichers (groundedness, on the workers) while a
+ * batch is with the others (topics, on the event loop) and being written.
  *
  * The main event loop keeps assembly, state and writes, in slices (rounds
  * rebuilt 200 traces at a time, enrichers called with 64 generations at most)
@@ -141,6 +144,24 @@ interface Pending {
   attempts?: number;
   /** Estimated bytes of `spans`. */
   bytes: number;
+}
+
+/** A batch paired and through the stateless enrichers, waiting for the others and its writes. */
+interface Prepared {
+  projectId: string;
+  /** The traces with something to score or supersede. */
+  batch: Pending[];
+  /** Evaluators whose old rows a re-score deletes. */
+  evaluatorNames: string[];
+  withRows: Set<string>;
+  judged: Set<string>;
+  rescoreIds: string[];
+  outstanding: Outstanding;
+  generations: TraceGeneration[];
+  /** The slices each enricher is called with, in order. */
+  calls: { rescore: boolean; slice: TraceGeneration[] }[];
+  /** Rows the enrichers returned so far, by table. */
+  rows: Map<string, Row[]>;
 }
 
 const spanBytes = (spans: readonly LlmSpan[]) => spans.reduce((n, s) => n + estimateSpanBytes(s), 0);
@@ -275,8 +296,22 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     }
   }
 
-  /** One batch of one project: read back what needs it, enrich, write. */
-  async function processBatch(projectId: string, all: Pending[]): Promise<void> {
+  /**
+   * The enrichers at the head of the list that keep no state: their calls for a batch may run
+   * while the batch before is still with the later enrichers or being written.
+   */
+  const statelessHead = (() => {
+    let n = 0;
+    while (n < enrichers.length && enrichers[n]?.stateless === true) n++;
+    return n;
+  })();
+
+  /**
+   * The first half of a batch: read back what needs it, pair, run the stateless head of the
+   * enrichers. Nothing is written, and nothing any stateful enricher remembers changes, so
+   * it may run for the next batch while this one finishes; undefined when there is nothing to do.
+   */
+  async function prepare(projectId: string, all: Pending[]): Promise<Prepared | undefined> {
     const evaluatorNames = [...ALWAYS_SUPERSEDED];
     // A trace seen whole for the first time without a generation (HTTP-only traces, embeddings
     // jobs) needs no read and no write at all; one begun before a restart may have its generation
@@ -339,7 +374,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         });
       }
     }
-    if (generations.length === 0) return;
+    if (generations.length === 0) return undefined;
 
     // What the roll-up counts now, read back only for traces read back from storage. A fresh one
     // (never flushed by this process, no collector scores stored) has no ledger rows: the ledger is
@@ -368,23 +403,48 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     for (const group of groups)
       for (let i = 0; i < group.generations.length; i += SLICE_GENERATIONS)
         calls.push({ rescore: group.rescore, slice: group.generations.slice(i, i + SLICE_GENERATIONS) });
-    for (const enricher of enrichers) {
-      for (const [k, call] of calls.entries()) {
+    const prepared: Prepared = {
+      projectId,
+      batch,
+      evaluatorNames,
+      withRows,
+      judged,
+      rescoreIds,
+      outstanding,
+      generations,
+      calls,
+      rows,
+    };
+    await runEnrichers(prepared, enrichers.slice(0, statelessHead));
+    return prepared;
+  }
+
+  /** Each enricher in turn over every call's slice, their rows gathered by table. */
+  async function runEnrichers(p: Prepared, list: readonly TraceEnricher[]): Promise<void> {
+    for (const enricher of list) {
+      for (const [k, call] of p.calls.entries()) {
         let got: Awaited<ReturnType<TraceEnricher['enrich']>>;
         try {
-          got = await enricher.enrich(call.slice, { rescore: call.rescore, more: k < calls.length - 1 });
+          got = await enricher.enrich(call.slice, { rescore: call.rescore, more: k < p.calls.length - 1 });
         } catch (error) {
           throw new EnricherError(enricher.name, error);
         }
         for (const [table, list] of Object.entries(got.rows)) {
           if (!list || list.length === 0) continue;
-          const into = rows.get(table) ?? [];
+          const into = p.rows.get(table) ?? [];
           for (const row of list) into.push(row);
-          rows.set(table, into);
+          p.rows.set(table, into);
         }
         await yieldToLoop();
       }
     }
+  }
+
+  /** The second half of a batch: the stateful enrichers, in order, then the writes. */
+  async function finish(p: Prepared): Promise<void> {
+    const { projectId, batch, evaluatorNames, withRows, judged, rescoreIds, outstanding, generations, rows } =
+      p;
+    await runEnrichers(p, enrichers.slice(statelessHead));
 
     const ledger = qualityLedgerRows(projectId, outstanding, generations);
     // Only traces with something to undo pay for the mutations: rows (a columns-set span always
@@ -470,11 +530,20 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
    * enricher's, or rows ClickHouse refuses as data) until that trace is
    * alone, so it fails by itself and the rest are scored now. Returns the
    * traces that failed alone; an error of the store itself (away, timing
-   * out) is thrown for the whole batch to wait out.
+   * out) is thrown for the whole batch to wait out. `early`: the batch's
+   * `prepare`, begun while the batch before it finished; `onPrepared` is
+   * called once the batch's own is done (the next batch's may begin).
    */
-  async function processIsolating(projectId: string, batch: Pending[]): Promise<Pending[]> {
+  async function processIsolating(
+    projectId: string,
+    batch: Pending[],
+    early?: Promise<Prepared | undefined>,
+    onPrepared?: () => void,
+  ): Promise<Pending[]> {
     try {
-      await processBatch(projectId, batch);
+      const prepared = await (early ?? prepare(projectId, batch));
+      onPrepared?.();
+      if (prepared) await finish(prepared);
       for (const e of enrichers) e.written?.(true);
       return [];
     } catch (err) {
@@ -536,14 +605,44 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       const list = [...traces.values()];
       for (let i = 0; i < list.length; i += maxBatch) batches.push([projectId, list.slice(i, i + maxBatch)]);
     }
+    // The next batch's first half (reads, pairing, stateless enrichers: scoring on the workers)
+    // runs while this one is with the stateful enrichers on the event loop and being written. Its
+    // traces are not this batch's, so neither reads what the other writes.
+    let ahead: { batch: Pending[]; prepared: Promise<Prepared | undefined> } | undefined;
+    // Before its traces go back to pending, or the stage stops: it reads the store and uses the
+    // workers, which close after the stage. Its error, if any, is the next attempt's to meet.
+    const settleAhead = async () => {
+      const was = ahead;
+      ahead = undefined;
+      if (was)
+        await was.prepared.then(
+          () => undefined,
+          () => undefined,
+        );
+    };
     for (let b = 0; b < batches.length; b++) {
       const [projectId, batch] = batches[b] as [string, Pending[]];
       if (stopping) {
+        await settleAhead();
         enqueue(batches.slice(b).flatMap(([, list]) => list));
         return;
       }
+      const early = ahead?.batch === batch ? ahead.prepared : undefined;
+      ahead = undefined;
+      const next = batches[b + 1];
+      const beginNext =
+        next && statelessHead > 0
+          ? () => {
+              if (stopping) return;
+              const prepared = prepare(next[0], next[1]);
+              // Handled now so its rejection is not unhandled while this batch finishes; it is
+              // awaited, and thrown, when its own batch's turn comes.
+              prepared.catch(() => undefined);
+              ahead = { batch: next[1], prepared };
+            }
+          : undefined;
       try {
-        const failedAlone = await processIsolating(projectId, batch);
+        const failedAlone = await processIsolating(projectId, batch, early, beginNext);
         failures = 0;
         if (failedAlone.length > 0) {
           counters.failedBatches++;
@@ -557,6 +656,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         retryAt = now() + Math.min(retryMax, retryInitial * 2 ** (failures - 1));
         // No counts in the message: an outage repeats it, and the log reporter drops repeats.
         report(new Error(`trace stage: scoring failed, will retry: ${error.message}`));
+        await settleAhead();
         enqueue([...retryLater(batch), ...batches.slice(b + 1).flatMap(([, list]) => list)]);
         return;
       }

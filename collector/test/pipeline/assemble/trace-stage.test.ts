@@ -429,6 +429,102 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     expect(c?.hallucinated).toBe(1);
   }, 90_000);
 
+  it('scores the next batch on the stateless enrichers while one is with the others, which see each batch after the last was written', async () => {
+    const events: string[] = [];
+    const grounded = createGroundednessEnricher();
+    const statelessCalls: string[][] = [];
+    const recording: TraceEnricher = {
+      name: 'grounded',
+      stateless: true,
+      enrich(generations, context) {
+        statelessCalls.push(generations.map((g) => g.traceId));
+        return grounded.enrich(generations, context);
+      },
+    };
+    let overlapped = false;
+    const stateful: TraceEnricher = {
+      name: 'stateful',
+      async enrich(generations) {
+        const ids = generations.map((g) => g.traceId);
+        events.push(`enrich ${ids.join(',')}`);
+        if (events.length === 1) {
+          // The first batch waits for the stateless enricher's call of the second (it never comes
+          // where batches run one after the other), or long enough to say it did not come.
+          for (let i = 0; i < 500 && statelessCalls.length < 2; i++)
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          overlapped = statelessCalls.length >= 2;
+        }
+        for (const g of generations) expect(g.found.groundedness).toBeTypeOf('number');
+        return { rows: {} };
+      },
+      written(ok) {
+        events.push(`written ${ok}`);
+      },
+    };
+    const s = stage([recording, stateful], h.store, { maxBatchTraces: 1 });
+    const traces = Array.from({ length: 3 }, () => ragSpans());
+    await h.score(s, rowsOf(traces.flatMap((t) => t.spans)));
+    expect(overlapped).toBe(true);
+    // One call each per batch, the stateful enricher's strictly after the batch before was written.
+    expect(statelessCalls).toHaveLength(3);
+    expect(events.map((e) => e.split(' ')[0])).toEqual([
+      'enrich',
+      'written',
+      'enrich',
+      'written',
+      'enrich',
+      'written',
+    ]);
+    expect(events.filter((e) => e.startsWith('written'))).toEqual([
+      'written true',
+      'written true',
+      'written true',
+    ]);
+    for (const t of traces) {
+      expect((await perEvaluator(t.traceId)).map((r) => [r.evaluator, r.n])).toEqual([
+        ['answer_relevance', 1],
+        ['context_relevance', 1],
+        ['groundedness', 1],
+      ]);
+      const [c] = await columns(t.generationId);
+      expect(c?.hallucinated).toBe(1);
+    }
+  }, 90_000);
+
+  it('a failed write with the next batch scored early: every trace ends with one row per evaluator', async () => {
+    let failNextUpdate = true;
+    const flaky = failingCommands(
+      h.store,
+      (sql) => {
+        if (!failNextUpdate || !isColumnsUpdate(sql)) return false;
+        failNextUpdate = false;
+        return true;
+      },
+      'connection reset',
+    );
+    const errors: string[] = [];
+    const s = stage([createGroundednessEnricher()], flaky, {
+      maxBatchTraces: 1,
+      onError: (e) => errors.push(e.message),
+    });
+    const traces = Array.from({ length: 3 }, () => ragSpans());
+    await h.score(s, rowsOf(traces.flatMap((t) => t.spans)));
+    expect(errors).toEqual([expect.stringContaining('connection reset')]);
+    // The failed batch and the two after it (one begun early) wait for the next flush.
+    expect(s.metrics()).toMatchObject({ pendingTraces: 3, generationsScored: 0 });
+    await s.flush();
+    expect(s.metrics()).toMatchObject({ pendingTraces: 0, tracesScored: 2, tracesRescored: 1 });
+    for (const t of traces) {
+      expect((await perEvaluator(t.traceId)).map((r) => [r.evaluator, r.n])).toEqual([
+        ['answer_relevance', 1],
+        ['context_relevance', 1],
+        ['groundedness', 1],
+      ]);
+      const [c] = await columns(t.generationId);
+      expect(c?.hallucinated).toBe(1);
+    }
+  }, 90_000);
+
   it('a chat kept in one trace: each turn’s answer is judged against its own search', async () => {
     const traceId = randomBytes(16).toString('hex');
     const id = () => randomBytes(8).toString('hex');
