@@ -92,6 +92,13 @@ export function createLinearScorer(
     layoutCeiling += Math.max(0, model.handWeights[k] as number);
   let handCeiling = 0;
   for (const w of model.handWeights) handCeiling += Math.max(0, w);
+  // The window in hand's hashed part and the score to beat, which `layoutWorth` reads: kept
+  // here rather than captured from `bestWindow`, whose every write would box a number.
+  const running = new Float64Array(2);
+  // Skips reading a window's layout when even its highest value could not beat the best so far.
+  const layoutWorth = (hand: Float32Array) =>
+    sigmoid(model.bias + Math.min(running[0] as number, 0) + handMargin(model, hand) + layoutCeiling) >
+    (running[1] as number);
 
   function bestWindow(inputs: TaskInputs, whole: number): BestWindow | undefined {
     if (spec.windowBlocks === undefined) return undefined;
@@ -107,9 +114,6 @@ export function createLinearScorer(
     let best: BestWindow | undefined;
     let hashed = 0;
     let bar = whole;
-    // Skips reading a window's layout when even its highest value could not beat the best so far.
-    const layoutWorth = (hand: Float32Array) =>
-      sigmoid(model.bias + Math.min(hashed, 0) + handMargin(model, hand) + layoutCeiling) > bar;
     for (const w of windowsOf(blocks, spec.windowBlocks)) {
       const start = blocks.starts[w.from] as number;
       const end = blocks.starts[w.to] as number;
@@ -129,6 +133,8 @@ export function createLinearScorer(
         best = { start, end, fromWord, toWord, score: bar, hits: [] };
       }
       if (!hit || sigmoid(model.bias + Math.min(hashed, 0) + handCeiling) <= bar) continue;
+      running[0] = hashed;
+      running[1] = bar;
       const hits = windowHand(spec, inputs, start, end, windowHandScratch, layoutWorth);
       const score = sigmoid(model.bias + Math.min(hashed, 0) + handMargin(model, windowHandScratch));
       if (score > bar) {

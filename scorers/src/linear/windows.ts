@@ -152,12 +152,14 @@ function cut(features: TextFeatures, source: string): Blocks | undefined {
     wordFrom: new Int32Array(count + 1),
     charFrom: new Int32Array(count + 1),
   };
-  // Word j starts after the j-th space; a cut inside a word puts that word in the block before.
+  // Word j starts after the j-th space (the canonical form has single spaces, none leading):
+  // the spaces before c are the words after the first that start at c or before. A cut
+  // inside a word puts that word in the block before.
+  const wordStarts = features.starts;
   let word = 0;
-  let at = 0;
   for (let b = 0; b <= count; b++) {
     const c = out.starts[b] as number;
-    for (; at < c; at++) if (text.charCodeAt(at) === 32) word++;
+    while (word + 1 < features.words && (wordStarts[word + 1] as number) <= c) word++;
     const w = b === count ? features.words : c > 0 && text.charCodeAt(c - 1) !== 32 ? word + 1 : word;
     out.words[b] = w;
     out.wordFrom[b] = wordFeatureIndex(features.words, w);
@@ -166,8 +168,25 @@ function cut(features: TextFeatures, source: string): Blocks | undefined {
   return out;
 }
 
+// Scorers reading the same text with the same smallest window read the same list.
+const windowLists = new WeakMap<Blocks, Map<number, readonly Window[]>>();
+
 /** Every window of `blocks` of at least `smallest` blocks, except the whole text. */
-export function windowsOf(blocks: Blocks, smallest = 1): Window[] {
+export function windowsOf(blocks: Blocks, smallest = 1): readonly Window[] {
+  let lists = windowLists.get(blocks);
+  if (lists === undefined) {
+    lists = new Map();
+    windowLists.set(blocks, lists);
+  }
+  let list = lists.get(smallest);
+  if (list === undefined) {
+    list = listWindows(blocks, smallest);
+    lists.set(smallest, list);
+  }
+  return list;
+}
+
+function listWindows(blocks: Blocks, smallest: number): Window[] {
   const out: Window[] = [];
   for (const { blocks: size, step } of SCALES) {
     if (size >= blocks.count) break;
