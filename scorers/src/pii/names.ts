@@ -316,10 +316,12 @@ const wordPool: Word[] = [];
 const wordList: Word[] = [];
 
 /**
- * The words of `text`, as `tokenize` cuts them, each hashed in the same pass. The list and
- * its words are pooled: valid until the next call.
+ * The words of `text`, as `tokenize` cuts them, each hashed in the same pass: the first
+ * `count` entries of `wordList`, whose words are pooled, valid until the next call. The
+ * list keeps its length from text to text: cut to each text's count, it grew again for the
+ * next one, several kB of garbage a text.
  */
-function wordsOf(text: string): Word[] {
+function wordsOf(text: string): number {
   const units = readUnits(text);
   const out = wordList;
   let count = 0;
@@ -360,8 +362,9 @@ function wordsOf(text: string): Word[] {
     }
     out[count++] = wordAt(word, text, units, start, i, h, seen);
   }
-  out.length = count;
-  return out;
+  // Words beyond the pool are a huge text's own: not kept once it is done.
+  if (out.length > Math.max(count, WORD_POOL_LIMIT)) out.length = Math.max(count, WORD_POOL_LIMIT);
+  return count;
 }
 
 /** Only spaces (and a dot after an initial or title) may sit between two parts of one name. */
@@ -404,25 +407,44 @@ interface Cues {
   personCue: boolean;
 }
 
-function multiWordConfidence(run: Word[], words: Word[], cues: Cues): number {
-  const strong = words.filter(strongName).length;
-  const weak = words.filter(weakName).length;
-  const unknown = words.filter(unknownWord).length;
-  const plain = words.length - strong - weak - unknown;
-  const hasInitial = run.some((w) => w.initial);
-  const hasParticle = run.some((w) => w.particle && !w.cap);
-  const head = words[0] as Word;
-  const tail = words[words.length - 1] as Word;
+/** The confidence of a run `words[from, to)` of several words, `names[0, n)` of them name words. */
+function multiWordConfidence(
+  words: readonly Word[],
+  from: number,
+  to: number,
+  names: readonly Word[],
+  n: number,
+  cues: Cues,
+): number {
+  let strong = 0;
+  let weak = 0;
+  let unknown = 0;
+  for (let k = 0; k < n; k++) {
+    const w = names[k] as Word;
+    if (strongName(w)) strong++;
+    if (weakName(w)) weak++;
+    if (unknownWord(w)) unknown++;
+  }
+  const plain = n - strong - weak - unknown;
+  let hasInitial = false;
+  let hasParticle = false;
+  for (let k = from; k < to; k++) {
+    const w = words[k] as Word;
+    if (w.initial) hasInitial = true;
+    if (w.particle && !w.cap) hasParticle = true;
+  }
+  const head = names[0] as Word;
+  const tail = names[n - 1] as Word;
   let c = 0;
   if (strong >= 1 && plain === 0) c = 0.9;
   else if (strong + weak >= 1 && unknown >= 1 && plain === 0) c = 0.8;
   else if ((hasInitial || hasParticle) && plain === 0 && (hasInitial || strong + weak >= 1)) c = 0.8;
-  else if (words.length === 2 && strongName(head) && head.first && !tail.place && !tail.common) c = 0.7;
+  else if (n === 2 && strongName(head) && head.first && !tail.place && !tail.common) c = 0.7;
   else if (weak >= 2 && plain === 0) c = head.first && !head.common && !tail.common ? 0.6 : 0.4;
   // Unlisted capitalised words around a lower-case "der"/"de" are German or Romance nouns, not a name.
-  else if (unknown === words.length) c = hasParticle ? 0 : cues.sentenceStart ? 0.45 : 0.55;
+  else if (unknown === n) c = hasParticle ? 0 : cues.sentenceStart ? 0.45 : 0.55;
   else if (strong >= 1) c = 0.45;
-  if (cues.strong) c = Math.max(c, plain < words.length ? 0.9 : 0.6);
+  if (cues.strong) c = Math.max(c, plain < n ? 0.9 : 0.6);
   else if (cues.weak && c > 0) c = Math.min(0.95, c + 0.15);
   return c;
 }
@@ -469,26 +491,38 @@ function atSentenceStart(text: string, pos: number): boolean {
   return '-*>•'.includes(c) && (i === 0 || text[i - 1] === '\n' || text[i - 1] === ' ');
 }
 
+/** The lower-cased 40 characters before `at`. */
+function lowerBefore(text: string, at: number): string {
+  return text.slice(Math.max(0, at - 40), at).toLowerCase();
+}
+
+// The cues of the candidate in hand: one object, refilled for each (a scan meets hundreds).
+const candidateCues: Cues = {
+  strong: false,
+  weak: false,
+  sentenceStart: false,
+  vocative: false,
+  placePrep: false,
+  personCue: false,
+};
+
+/** The cues around a candidate, valid until the next call. */
 function cuesFor(text: string, words: Word[], headIndex: number, tail: Word, titleCue: boolean): Cues {
   const head = words[headIndex] as Word;
   const prev = words[headIndex - 1];
   const near = prev !== undefined && head.start - prev.end <= 12;
   const prevCue = near ? prev.cue : 0;
   // The 40 characters before are read only when the word before can end a cue.
-  let before: string | undefined;
-  const pre = () => {
-    if (before === undefined) before = text.slice(Math.max(0, head.start - 40), head.start).toLowerCase();
-    return before;
-  };
+  const before = (prevCue & (STRONG_END | WEAK_END | PLACE_END)) !== 0 ? lowerBefore(text, head.start) : '';
   const sentenceStart = atSentenceStart(text, head.start);
-  return {
-    strong: titleCue || ((prevCue & STRONG_END) !== 0 && STRONG_CUE.test(pre())),
-    weak: (prevCue & WEAK_END) !== 0 && WEAK_CUE.test(pre()),
-    sentenceStart,
-    vocative: sentenceStart && text[tail.end] === ',' && VOCATIVE.test(text.slice(tail.end, tail.end + 20)),
-    placePrep: (prevCue & PLACE_END) !== 0 && PLACE_PREP.test(pre()),
-    personCue: (prevCue & PERSON_END) !== 0,
-  };
+  candidateCues.strong = titleCue || ((prevCue & STRONG_END) !== 0 && STRONG_CUE.test(before));
+  candidateCues.weak = (prevCue & WEAK_END) !== 0 && WEAK_CUE.test(before);
+  candidateCues.sentenceStart = sentenceStart;
+  candidateCues.vocative =
+    sentenceStart && text[tail.end] === ',' && VOCATIVE.test(text.slice(tail.end, tail.end + 20));
+  candidateCues.placePrep = (prevCue & PLACE_END) !== 0 && PLACE_PREP.test(before);
+  candidateCues.personCue = (prevCue & PERSON_END) !== 0;
+  return candidateCues;
 }
 
 function strongCueBefore(text: string, words: Word[], index: number): boolean {
@@ -498,11 +532,16 @@ function strongCueBefore(text: string, words: Word[], index: number): boolean {
   return STRONG_CUE.test(text.slice(Math.max(0, w.start - 40), w.start).toLowerCase());
 }
 
+// The name words of the candidate run in hand (five at most): refilled, never emptied, as an
+// array cut to nothing gives up its storage and takes new storage on the next push.
+const nameWords: Word[] = [];
+
 export const detectPersons: Detector = (text, out) => {
-  const words = wordsOf(text);
+  const count = wordsOf(text);
+  const words = wordList;
   const found: PiiFinding[] = [];
   let i = 0;
-  while (i < words.length) {
+  while (i < count) {
     const w = words[i] as Word;
     // Lower-case text ("my name is jacob", "leidy t muris") starts a run only from a listed name or a cue.
     const lowerStart =
@@ -511,53 +550,64 @@ export const detectPersons: Detector = (text, out) => {
       i++;
       continue;
     }
-    const run: Word[] = [w];
+    // The run is words[headIndex, end): a run of joined words from i, without trailing particles.
     let j = i + 1;
-    while (j < words.length && run.length < 5) {
+    while (j < count && j - i < 5) {
       const next = words[j] as Word;
-      const prev = run[run.length - 1] as Word;
+      const prev = words[j - 1] as Word;
       if (!joined(text, prev, next)) break;
       const ok = lowerStart
         ? (!next.cap && (strongName(next) || unknownWord(next) || next.end - next.start === 1)) ||
           next.particle
         : candidate(next) || next.initial || (next.particle && !next.cap);
       if (!ok) break;
-      run.push(next);
       j++;
     }
-    while (run.length > 1 && (run[run.length - 1] as Word).particle) run.pop();
+    let end = j;
+    while (end - i > 1 && (words[end - 1] as Word).particle) end--;
     const runStart = i;
     i = j;
     // Leading titles become cues; leading English words ("Meet", "Producer") are not part of the name.
     let titleCue = false;
     let headIndex = runStart;
-    while (run.length > 0) {
-      const head = run[0] as Word;
+    while (end > headIndex) {
+      const head = words[headIndex] as Word;
       if (head.title && head.cap) {
         titleCue = true;
-        run.shift();
         headIndex++;
-      } else if (head.english && !head.first && !head.last && run.length > 1) {
-        run.shift();
+      } else if (head.english && !head.first && !head.last && end - headIndex > 1) {
         headIndex++;
       } else break;
     }
-    if (run.length === 0 || (run.length > 4 && !titleCue)) continue;
-    const head = run[0] as Word;
-    const tail = run[run.length - 1] as Word;
-    const nameWords = run.filter((r) => !r.initial && !r.particle);
-    if (nameWords.length === 0 || nameWords.some((r) => r.nonPerson)) continue;
+    if (end === headIndex || (end - headIndex > 4 && !titleCue)) continue;
+    const head = words[headIndex] as Word;
+    const tail = words[end - 1] as Word;
+    let names = 0;
+    let nonPerson = false;
+    for (let k = headIndex; k < end; k++) {
+      const r = words[k] as Word;
+      if (r.initial || r.particle) continue;
+      nameWords[names++] = r;
+      if (r.nonPerson) nonPerson = true;
+    }
+    if (names === 0 || nonPerson) continue;
     if (mayStartOrgTail(text, tail.end) && ORG_TAIL.test(text.slice(tail.end, tail.end + 80))) continue;
     const cues = cuesFor(text, words, headIndex, tail, titleCue);
     if (lowerStart) {
       // Lower-case runs need two listed name words, or a strong cue before them.
-      const listed = nameWords.filter((r) => strongName(r) && !r.place).length;
-      if (!cues.strong && (listed < 2 || nameWords.some((r) => r.place))) continue;
+      let listed = 0;
+      let place = false;
+      for (let k = 0; k < names; k++) {
+        const r = nameWords[k] as Word;
+        if (strongName(r) && !r.place) listed++;
+        if (r.place) place = true;
+      }
+      if (!cues.strong && (listed < 2 || place)) continue;
     }
     let c =
-      nameWords.length === 1
+      names === 1
         ? singleWordConfidence(nameWords[0] as Word, cues)
-        : multiWordConfidence(run, nameWords, cues);
+        : multiWordConfidence(words, headIndex, end, nameWords, names, cues);
     // "in Tokoza Ext", "near Porto Alegre": after these a capitalised run is far more often a place.
     if (cues.placePrep && !cues.strong) c -= 0.3;
     if (c < 0.3) continue;
@@ -569,7 +619,7 @@ export const detectPersons: Detector = (text, out) => {
       confidence: c,
     });
   }
-  findNameLists(text, words, found);
+  findNameLists(text, words, count, found);
   // A name once recognised is a name everywhere else in the text ("Jouni … Jouni Hahli").
   const known = new Set<string>();
   for (const f of found) {
@@ -587,7 +637,8 @@ export const detectPersons: Detector = (text, out) => {
     const confident = found.filter((f) => f.confidence >= 0.7).sort((a, b) => a.start - b.start);
     let next = 0;
     let reach = -1;
-    for (const w of words) {
+    for (let k = 0; k < count; k++) {
+      const w = words[k] as Word;
       if (!w.cap) continue;
       const c0 = text.charCodeAt(w.start);
       if (c0 < 128 && !initials.has(c0 | 32)) continue;
@@ -602,14 +653,14 @@ export const detectPersons: Detector = (text, out) => {
 };
 
 /** Enumerations of three or more given names ("leonti, terrence, pamela and brian"). */
-function findNameLists(text: string, words: Word[], found: PiiFinding[]): void {
+function findNameLists(text: string, words: Word[], count: number, found: PiiFinding[]): void {
   let i = 0;
-  while (i < words.length) {
+  while (i < count) {
     let j = i;
-    while (j < words.length) {
+    while (j < count) {
       const w = words[j] as Word;
       if (!w.first || w.common || w.place) break;
-      const next = words[j + 1];
+      const next = j + 1 < count ? words[j + 1] : undefined;
       if (!next || !/^(?:,\s*|,?\s+(?:and|&|or)\s+)$/.test(text.slice(w.end, next.start))) {
         j++;
         break;
