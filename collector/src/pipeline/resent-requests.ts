@@ -28,8 +28,12 @@ import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
  * cut can lose its last seconds. It is rewritten to the window when it holds
  * twice as much.
  */
+/** A request taken before this process, or whose append is done. */
+const LOGGED = { appended: Promise.resolve(), logged: true } as const;
+
 export class ResentRequests {
-  private readonly accepted = new Map<string, Promise<unknown>>();
+  /** By digest: the append, and whether it is known to have reached the log (only those are journalled). */
+  private readonly accepted = new Map<string, { appended: Promise<unknown>; logged: boolean }>();
   private readonly capacity: number;
   private journal: Journal | null = null;
 
@@ -57,12 +61,11 @@ export class ResentRequests {
     }
     // A torn last line (the process died inside a write) is no digest.
     const lines = text.split('\n').slice(0, -1);
-    const done = Promise.resolve();
     let through: number | undefined;
     for (const [i, line] of lines.entries()) {
       const [digest, position] = line.split(' ');
       if (position !== undefined) through = Math.max(through ?? 0, Number(position));
-      if (digest && i >= lines.length - resent.capacity) resent.remember(digest, done);
+      if (digest && i >= lines.length - resent.capacity) resent.remember(digest, LOGGED);
     }
     const fh = await open(path, 'a');
     // The next digest must start a line of its own.
@@ -98,21 +101,20 @@ export class ResentRequests {
   async once(digest: string, append: () => Promise<unknown>): Promise<'appended' | 'resent'> {
     const earlier = this.accepted.get(digest);
     if (earlier) {
-      await earlier;
+      await earlier.appended;
       return 'resent';
     }
-    const appended = append();
-    this.remember(digest, appended);
+    const entry = { appended: append(), logged: false };
+    this.remember(digest, entry);
     let position: unknown;
     try {
-      position = await appended;
+      position = await entry.appended;
     } catch (error) {
-      if (this.accepted.get(digest) === appended) this.accepted.delete(digest);
+      if (this.accepted.get(digest) === entry) this.accepted.delete(digest);
       throw error;
     }
-    await this.journal?.add(digest, typeof position === 'number' ? position : undefined, () =>
-      this.accepted.keys(),
-    );
+    entry.logged = true;
+    await this.journal?.add(digest, typeof position === 'number' ? position : undefined, () => this.logged());
     return 'appended';
   }
 
@@ -128,12 +130,20 @@ export class ResentRequests {
    * taken, whether or not the journal heard of them before the last process ended.
    */
   know(digests: Iterable<string>): void {
-    const done = Promise.resolve();
-    for (const digest of digests) if (!this.accepted.has(digest)) this.remember(digest, done);
+    for (const digest of digests) if (!this.accepted.has(digest)) this.remember(digest, LOGGED);
   }
 
-  private remember(digest: string, appended: Promise<unknown>): void {
-    this.accepted.set(digest, appended);
+  /**
+   * The digests of the window whose requests reached the log, oldest first:
+   * what a rewritten journal holds. One still being appended may yet fail,
+   * and a journal naming it would have the next process drop its retry.
+   */
+  private *logged(): Iterable<string> {
+    for (const [digest, entry] of this.accepted) if (entry.logged) yield digest;
+  }
+
+  private remember(digest: string, entry: { appended: Promise<unknown>; logged: boolean }): void {
+    this.accepted.set(digest, entry);
     if (this.accepted.size > this.capacity) {
       const oldest = this.accepted.keys().next().value as string;
       this.accepted.delete(oldest);

@@ -182,6 +182,24 @@ describe('ResentRequests kept in a journal', () => {
     await next.close();
   });
 
+  it('never rewrites into the journal a request whose append has not succeeded', async () => {
+    const path = await journalPath();
+    await writeFile(path, 'l1\nl2\nl3\nl4\nl5\nl6\n');
+    const seen = await ResentRequests.open(path, { capacity: 3 });
+    const { append: pending, calls } = controlledAppend();
+    const inFlight = seen.once('in-flight', pending);
+    // Seven lines for a window of three: this one rewrites the journal while the other is appended.
+    expect(await seen.once('x', append)).toBe('appended');
+    calls[0]?.reject(new Error('log full'));
+    await expect(inFlight).rejects.toThrow('log full');
+    await seen.close();
+    expect(await readFile(path, 'utf8')).toBe('l6\nx\n');
+    // Its exporter's retry, to the next process, must be stored.
+    const next = await ResentRequests.open(path, { capacity: 3 });
+    expect(await next.once('in-flight', append)).toBe('appended');
+    await next.close();
+  });
+
   it('learns the digests the log holds that the journal never heard of', async () => {
     const seen = await ResentRequests.open(await journalPath(), { capacity: 3 });
     await seen.once('a', append);
