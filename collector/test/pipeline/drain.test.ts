@@ -387,12 +387,10 @@ describe('drain into chdb', () => {
   });
 
   it('knows after a restart the requests the last process took, journalled or only logged', async () => {
-    const first = await openPipeline({
-      wal: { dir: h.walDir },
-      store: h.scoped,
-      toRows: toTestRows,
-      drain: { lingerMs: 0 },
-    });
+    // One process, then the next, on the same log directory.
+    const start = () =>
+      openPipeline({ wal: { dir: h.walDir }, store: h.scoped, toRows: toTestRows, drain: { lingerMs: 0 } });
+    const first = await start();
     // Answered, drained and committed: only the journal remembers it now.
     expect(await first.ingest.ingest('p1', [span('answered')], 'digest-answered')).toBe('appended');
     expect(await first.drain.waitForDrain(20_000)).toBe(true);
@@ -403,12 +401,7 @@ describe('drain into chdb', () => {
     );
     await first.ingest.stop({ drainTimeoutMs: 0 });
 
-    const second = await openPipeline({
-      wal: { dir: h.walDir },
-      store: h.scoped,
-      toRows: toTestRows,
-      drain: { lingerMs: 0 },
-    });
+    const second = await start();
     expect(await second.ingest.ingest('p1', [span('answered')], 'digest-answered')).toBe('resent');
     expect(await second.ingest.ingest('p1', [span('logged')], 'digest-logged')).toBe('resent');
     expect(await second.ingest.ingest('p1', [span('new')], 'digest-new')).toBe('appended');
