@@ -21,6 +21,7 @@ interface Chars {
 }
 
 type Node =
+  | { kind: 'literal'; text: string }
   | { kind: 'chars'; chars: Chars }
   | { kind: 'seq'; items: Node[] }
   | { kind: 'alt'; options: Node[] }
@@ -57,7 +58,14 @@ function parse(pattern: string): Node {
   function sequence(): Node {
     const items: Node[] = [];
     while (pos < pattern.length && pattern[pos] !== '|' && pattern[pos] !== ')') {
-      items.push(quantified(atom()));
+      const node = quantified(atom());
+      // Runs of single characters are read as one literal: most of a rule is words.
+      const last = items[items.length - 1];
+      if (node.kind === 'chars' && node.chars.list?.length === 1) {
+        const c = node.chars.list[0] as string;
+        if (last?.kind === 'literal') last.text += c;
+        else items.push({ kind: 'literal', text: c });
+      } else items.push(node);
     }
     return { kind: 'seq', items };
   }
@@ -186,11 +194,6 @@ const MAX_STATES = 4096;
 /** Repetitions unrolled while the beginning is still open; beyond them it is a prefix. */
 const MAX_UNROLL = 8;
 
-function add(into: Map<string, State>, s: State): void {
-  into.set(`${s.end} ${s.text}`, s);
-  if (into.size > MAX_STATES) throw new Unreadable('too many beginnings');
-}
-
 function spaces(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 32) n++;
@@ -209,60 +212,103 @@ function isRun(node: Node & { kind: 'repeat' }): boolean {
   return list === undefined || node.max === Number.POSITIVE_INFINITY || list.length ** node.max > 256;
 }
 
-function step(node: Node, states: readonly State[]): State[] {
+/**
+ * States without repeats (where alternatives or repetitions may have made some); too many
+ * and the rule is scanned everywhere.
+ */
+function distinct(states: readonly State[]): State[] {
+  if (states.length <= 1) return [...states];
+  const seen = new Set<string>();
+  const out: State[] = [];
+  for (const s of states) {
+    const key = s.end === 'open' ? s.text : `${s.end === 'closed' ? '\u0001' : '\u0002'}${s.text}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(s);
+  }
+  if (out.length > MAX_STATES) throw new Unreadable('too many beginnings');
+  return out;
+}
+
+const isOpen = (s: State) => s.end === 'open';
+
+/**
+ * The states `node` leads the open states `open` to. Only open states are stepped: a
+ * beginning once known goes through the rest of the pattern as it is.
+ */
+function step(node: Node, open: readonly State[]): State[] {
   switch (node.kind) {
     case 'empty':
-      return [...states];
+      return [...open];
     case 'seq': {
-      let out = [...states];
+      const done: State[] = [];
+      let cur = [...open];
       for (const item of node.items) {
-        if (!out.some((s) => s.end === 'open')) break;
-        out = step(item, out);
+        if (cur.length === 0) break;
+        const next = step(item, cur);
+        for (const s of next) if (!isOpen(s)) done.push(s);
+        cur = next.filter(isOpen);
+      }
+      return [...done, ...cur];
+    }
+    case 'alt':
+      return distinct(node.options.flatMap((option) => step(option, open)));
+    case 'literal': {
+      const out: State[] = [];
+      for (const s of open) {
+        let text = s.text;
+        let words = spaces(text);
+        let closed = false;
+        for (const c of node.text) {
+          // The space after the last word read ends the reading; one before it is part of it.
+          if (c === ' ' && words === WORDS - 1) {
+            closed = true;
+            break;
+          }
+          if (c === ' ') words++;
+          text += c;
+        }
+        out.push({ text, end: closed ? 'closed' : 'open' });
       }
       return out;
     }
-    case 'alt': {
-      const out = new Map<string, State>();
-      for (const s of states) if (s.end !== 'open') add(out, s);
-      const open = states.filter((s) => s.end === 'open');
-      for (const option of node.options) for (const s of step(option, open)) add(out, s);
-      return [...out.values()];
-    }
     case 'chars': {
-      const out = new Map<string, State>();
+      const out: State[] = [];
       const { list, space } = node.chars;
-      for (const s of states) {
-        if (s.end !== 'open') add(out, s);
-        else if (list === undefined) add(out, space ? { text: s.text, end: 'prefix' } : run(s));
+      for (const s of open) {
+        if (list === undefined) out.push(space ? { text: s.text, end: 'prefix' } : run(s));
         else
           for (const c of list) {
             // The space after the last word read ends the reading; one before it is part of it.
-            if (c === ' ' && spaces(s.text) === WORDS - 1) add(out, { text: s.text, end: 'closed' });
-            else add(out, { text: s.text + c, end: 'open' });
+            if (c === ' ' && spaces(s.text) === WORDS - 1) out.push({ text: s.text, end: 'closed' });
+            else out.push({ text: s.text + c, end: 'open' });
           }
       }
-      return [...out.values()];
+      return out;
     }
     case 'repeat': {
-      if (isRun(node)) return states.map((s) => (s.end === 'open' ? run(s) : s));
-      let cur = [...states];
-      for (let i = 0; i < node.min; i++) {
-        if (i >= MAX_UNROLL) return cur.map((s) => (s.end === 'open' ? { text: s.text, end: 'prefix' } : s));
-        cur = step(node.node, cur);
+      if (isRun(node)) return distinct(open.map(run));
+      const done: State[] = [];
+      let cur = [...open];
+      for (let i = 0; i < node.min && cur.length > 0; i++) {
+        if (i >= MAX_UNROLL)
+          return distinct([...done, ...cur.map((s): State => ({ text: s.text, end: 'prefix' }))]);
+        const next = step(node.node, cur);
+        for (const s of next) if (!isOpen(s)) done.push(s);
+        cur = next.filter(isOpen);
       }
-      const out = new Map<string, State>();
-      for (const s of cur) add(out, s);
-      let open = cur.filter((s) => s.end === 'open');
-      for (let i = node.min; i < node.max && open.length > 0; i++) {
+      // After the least count, every further repetition may stop or go on.
+      const out: State[] = [...done, ...cur];
+      for (let i = node.min; i < node.max && cur.length > 0; i++) {
         if (i - node.min >= MAX_UNROLL) {
-          for (const s of open) add(out, { text: s.text, end: 'prefix' });
+          for (const s of cur) out.push({ text: s.text, end: 'prefix' });
           break;
         }
-        const next = step(node.node, open);
-        for (const s of next) add(out, s);
-        open = next.filter((s) => s.end === 'open');
+        const next = step(node.node, cur);
+        out.push(...next);
+        cur = next.filter(isOpen);
       }
-      return [...out.values()];
+      return distinct(out);
     }
   }
 }
@@ -284,6 +330,16 @@ export interface FirstWords {
  * could begin anyhow (see the module comment).
  */
 export function firstWords(pattern: string): FirstWords | undefined {
+  // Rule sets share rules (the override rules are injection's and jailbreak's): read each once.
+  if (read.has(pattern)) return read.get(pattern);
+  const first = readFirstWords(pattern);
+  read.set(pattern, first);
+  return first;
+}
+
+const read = new Map<string, FirstWords | undefined>();
+
+function readFirstWords(pattern: string): FirstWords | undefined {
   let states: State[];
   try {
     states = step(parse(pattern), [{ text: '', end: 'open' }]);

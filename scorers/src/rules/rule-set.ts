@@ -123,7 +123,12 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
 
   // The same alternation tried at one position at a time, at the words that can start a rule.
   const sticky = new RegExp(source, 'y');
-  const filter = wordFilter(rules);
+  // Read off the patterns on first use, not on import: tens of milliseconds for the shipped rules.
+  let filter: WordFilter | undefined | null = null;
+  const wordFilterOnce = () => {
+    if (filter === null) filter = wordFilter(rules);
+    return filter;
+  };
 
   function hitOf(m: RegExpExecArray, norm: CanonicalText, text: string): RuleHit | undefined {
     for (let g = 1; g < m.length; g++) {
@@ -182,9 +187,10 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
     rules,
     groups,
     find(norm, text, features) {
+      const f = features?.norm === norm ? wordFilterOnce() : undefined;
       const hits =
-        filter && features?.norm === norm
-          ? scanWords(filter, features, text)
+        f !== undefined && features !== undefined
+          ? scanWords(f, features, text)
           : scan(regex, norm.text, norm, text);
       // The view's alternation accepts a subset of the plain one's matches, in the same order
       // of preference: when no plain match crosses a boundary it finds the same ones. Few
@@ -195,7 +201,9 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
     findInView(norm, text) {
       return scan(bounded, boundedView(norm, text), norm, text);
     },
-    filtered: filter !== undefined,
+    get filtered() {
+      return wordFilterOnce() !== undefined;
+    },
   };
 }
 
