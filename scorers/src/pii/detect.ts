@@ -1,3 +1,4 @@
+import { sortShort } from '../small-sort.ts';
 import { detectAddresses } from './addresses.ts';
 import { detectPersons } from './names.ts';
 import { detectSecrets } from './secrets.ts';
@@ -27,6 +28,14 @@ const PRIORITY: Record<PiiType, number> = {
 
 const overlaps = (a: PiiFinding, b: PiiFinding) => !(a.end <= b.start || a.start >= b.end);
 
+const byRank = (a: PiiFinding, b: PiiFinding) =>
+  b.confidence - a.confidence ||
+  PRIORITY[b.type] - PRIORITY[a.type] ||
+  b.end - b.start - (a.end - a.start) ||
+  a.start - b.start;
+const byValue = (a: number, b: number) => a - b;
+const byStart = (a: PiiFinding, b: PiiFinding) => a.start - b.start;
+
 /**
  * Keeps a set of non-overlapping findings, preferring confidence, then priority, then length.
  * Each kept finding paints the cells between the findings' offsets that it spans, so whether
@@ -35,15 +44,23 @@ const overlaps = (a: PiiFinding, b: PiiFinding) => !(a.end <= b.start || a.start
  * (no detector makes one) is tested against every kept finding, as before.
  */
 export function resolveOverlaps(findings: PiiFinding[]): PiiFinding[] {
-  const ranked = [...findings].sort(
-    (a, b) =>
-      b.confidence - a.confidence ||
-      PRIORITY[b.type] - PRIORITY[a.type] ||
-      b.end - b.start - (a.end - a.start) ||
-      a.start - b.start,
-  );
-  const offsets = [...new Set(findings.flatMap((f) => [f.start, f.end]))].sort((a, b) => a - b);
-  const cellAt = new Map(offsets.map((o, i) => [o, i]));
+  const ranked = sortShort([...findings], byRank);
+  // The findings' distinct offsets in order; a cell is found by binary search.
+  const all: number[] = [];
+  for (const f of findings) all.push(f.start, f.end);
+  sortShort(all, byValue);
+  const offsets: number[] = [];
+  for (const o of all) if (offsets.length === 0 || offsets[offsets.length - 1] !== o) offsets.push(o);
+  const cellAt = (offset: number): number => {
+    let lo = 0;
+    let hi = offsets.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((offsets[mid] as number) < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   // owner[i]: 1 + the index in `kept` of the finding over [offsets[i], offsets[i + 1]), or 0;
   // emptyAt[i]: whether an empty finding at offsets[i] was kept (it splits what spans it).
   const owner = new Int32Array(offsets.length);
@@ -51,8 +68,8 @@ export function resolveOverlaps(findings: PiiFinding[]): PiiFinding[] {
   const kept: PiiFinding[] = [];
   const inverted: PiiFinding[] = [];
   for (const f of ranked) {
-    const from = cellAt.get(f.start) as number;
-    const to = cellAt.get(f.end) as number;
+    const from = cellAt(f.start);
+    const to = cellAt(f.end);
     let free: boolean;
     if (!(from <= to)) free = kept.every((k) => !overlaps(f, k));
     else {
@@ -67,7 +84,7 @@ export function resolveOverlaps(findings: PiiFinding[]): PiiFinding[] {
     else if (from === to) emptyAt[from] = 1;
     else owner.fill(kept.length, from, to);
   }
-  return kept.sort((a, b) => a.start - b.start);
+  return sortShort(kept, byStart);
 }
 
 /**

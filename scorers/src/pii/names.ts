@@ -1,3 +1,4 @@
+import { sortShort } from '../small-sort.ts';
 import { codeUnitReader, isSpaceUnit } from '../text/code-units.ts';
 import { FNV_OFFSET, FNV_PRIME } from '../text/hash.ts';
 import {
@@ -634,7 +635,10 @@ export const detectPersons: Detector = (text, out) => {
     // A word lies inside a confident finding when one starting at or before it reaches its end:
     // swept in text order, as searching every finding for each word was quadratic in a text of
     // names. The findings this loop adds are words, so none of them holds a later word.
-    const confident = found.filter((f) => f.confidence >= 0.7).sort((a, b) => a.start - b.start);
+    const confident = sortShort(
+      found.filter((f) => f.confidence >= 0.7),
+      (a, b) => a.start - b.start,
+    );
     let next = 0;
     let reach = -1;
     for (let k = 0; k < count; k++) {

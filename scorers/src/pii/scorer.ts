@@ -1,3 +1,4 @@
+import { sortShort } from '../small-sort.ts';
 import type { Evidence, ScoreResult, TextScorer } from '../types.ts';
 import { detectPii } from './detect.ts';
 import { redactSecret } from './secrets.ts';
@@ -30,8 +31,7 @@ function explain(findings: PiiFinding[], threshold: number): string {
   const counts = new Map<string, number>();
   for (const f of findings) if (f.confidence >= threshold) counts.set(f.type, (counts.get(f.type) ?? 0) + 1);
   if (counts.size === 0) return findings.length > 0 ? 'only low-confidence candidates' : 'no PII found';
-  return [...counts]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+  return sortShort([...counts], (a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([type, n]) => `${type} ×${n}`)
     .join(', ');
 }
