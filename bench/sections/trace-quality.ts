@@ -232,6 +232,8 @@ export const traceQuality: Section = {
       on_generations_scored_per_s: Math.round(traces / (on.scoredSeconds ?? 1)),
       off_cpu_s: round(off.cpuSeconds),
       on_cpu_s: round(on.cpuSeconds),
+      // What the stage costs a generation, all threads (event loop, worker, ClickHouse's).
+      stage_cpu_ms_per_generation: round(((on.cpuSeconds - off.cpuSeconds) * 1000) / traces),
       off_peak_rss_mb: off.peakRssMb,
       on_peak_rss_mb: on.peakRssMb,
       off_loop_delay_p99_ms: off.loopDelayP99Ms,
