@@ -115,14 +115,13 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
   // No `u` flag: rules name only BMP text, `[^ ]` spans a surrogate pair either
   // way, and non-Unicode matching is about a quarter faster on the long alternation.
   const regex = new RegExp(source, 'g');
-  const bounded = new RegExp(
-    `(?:^|[ \\n])(?:${rules.map((r) => `(${boundedPattern(r)})`).join('|')})(?=[ \\n]|$)`,
-    'g',
-  );
+  const boundedSource = `(?:^|[ \\n])(?:${rules.map((r) => `(${boundedPattern(r)})`).join('|')})(?=[ \\n]|$)`;
+  const bounded = new RegExp(boundedSource, 'g');
   const groups = [...new Set(rules.map((r) => r.group))];
 
-  // The same alternation tried at one position at a time, at the words that can start a rule.
+  // The same alternations tried at one position at a time, at the words that can start a rule.
   const sticky = new RegExp(source, 'y');
+  const boundedSticky = new RegExp(boundedSource, 'y');
   // Read off the patterns on first use, not on import: tens of milliseconds for the shipped rules.
   let filter: WordFilter | undefined | null = null;
   const wordFilterOnce = () => {
@@ -162,10 +161,9 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
    * so at every other position the alternation fails, and the first match at or after where
    * the last one ended is the one the global scan finds.
    */
-  function scanWords(f: WordFilter, features: WordHashes, text: string): RuleHit[] {
+  function scanWords(f: WordFilter, features: WordHashes, text: string, re: RegExp, view: string): RuleHit[] {
     const hits: RuleHit[] = [];
     const norm = features.norm;
-    const view = norm.text;
     const count = mayStart(f, features);
     const { starts } = features;
     let from = 0;
@@ -173,12 +171,12 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
       const s = starts[candidates[c] as number] as number;
       const at = s === 0 ? 0 : s - 1;
       if (at < from) continue;
-      sticky.lastIndex = at;
-      const m = sticky.exec(view);
+      re.lastIndex = at;
+      const m = re.exec(view);
       if (m === null) continue;
       const hit = hitOf(m, norm, text);
       if (hit) hits.push(hit);
-      from = m[0].length === 0 ? at + 1 : sticky.lastIndex;
+      from = m[0].length === 0 ? at + 1 : re.lastIndex;
     }
     return hits;
   }
@@ -188,15 +186,18 @@ export function compileRules(rules: readonly Rule[]): RuleSet {
     groups,
     find(norm, text, features) {
       const f = features?.norm === norm ? wordFilterOnce() : undefined;
-      const hits =
-        f !== undefined && features !== undefined
-          ? scanWords(f, features, text)
-          : scan(regex, norm.text, norm, text);
+      const filtered = f !== undefined && features !== undefined;
+      const hits = filtered
+        ? scanWords(f, features, text, sticky, norm.text)
+        : scan(regex, norm.text, norm, text);
       // The view's alternation accepts a subset of the plain one's matches, in the same order
       // of preference: when no plain match crosses a boundary it finds the same ones. Few
       // texts have a crossing match, and looking for one reads only the matches' own spaces.
       if (!hits.some((h) => crossesBoundary(h, norm, text))) return hits;
-      return scan(bounded, boundedView(norm, text), norm, text);
+      const view = boundedView(norm, text);
+      // The view is the canonical text with some spaces turned into line feeds: its words,
+      // and the words its rules can start with, are the plain ones.
+      return filtered ? scanWords(f, features, text, boundedSticky, view) : scan(bounded, view, norm, text);
     },
     findInView(norm, text) {
       return scan(bounded, boundedView(norm, text), norm, text);
