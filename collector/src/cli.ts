@@ -390,6 +390,21 @@ addOptions(
   );
 });
 
+addOptions(
+  program
+    .command('dead-letters')
+    .description('list the accepted requests the collector set aside (not stored, or not whole), and why'),
+  [
+    ...storeOptions().filter((o) => o.attributeName() === 'dataDir'),
+    ...startOptions().filter((o) => o.attributeName() === 'walDir'),
+    new Option('--json', 'one JSON object per letter (without the raw request)'),
+  ],
+).action(async (options, command: Command) => {
+  const { runDeadLetters } = await import('./dead-letters.ts');
+  const { json, ...rest } = options;
+  process.stdout.write(await runDeadLetters(configOf(command, rest), json === true));
+});
+
 const { registerEvalCommands } = await import('./eval/index.ts');
 registerEvalCommands(program, {
   addStoreOptions: withStoreOptions,

@@ -178,7 +178,7 @@ export const RULES: RuleSpec[] = [
     summary:
       'The collector set aside {{ $values.B.Value | printf "%.0f" }} accepted requests in its dead-letter file in 15 minutes: their data is not in ClickHouse, or not whole',
     description:
-      "The collector log names the file (dead-letter.jsonl beside the write-ahead log) and the first reason. Each line holds the reason, the rows ClickHouse refused (table, position, its error, the rows as sent) and the raw request (base64): a refused row is usually a value out of its column's range; an undecodable entry, a log written by another version or damaged on disk.",
+      "The collector log names the file (dead-letter.jsonl beside the write-ahead log) and the first reason; `oversight dead-letters` lists them all. Each line holds the reason, the rows ClickHouse refused (table, position, its error, the rows as sent) and the raw request (base64): a refused row is usually a value out of its column's range; an undecodable entry, a log written by another version or damaged on disk.",
     severity: 'warning',
   },
   {
