@@ -50,6 +50,18 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
       { params: { s: spanId } },
     );
 
+  /** One row per evaluator for each trace, and its (unsupported) answer marked hallucinated. */
+  async function expectScoredOnce(traces: readonly { traceId: string; generationId: string }[]) {
+    for (const t of traces) {
+      expect((await perEvaluator(t.traceId)).map((r) => [r.evaluator, r.n])).toEqual([
+        ['answer_relevance', 1],
+        ['context_relevance', 1],
+        ['groundedness', 1],
+      ]);
+      expect((await columns(t.generationId))[0]?.hallucinated).toBe(1);
+    }
+  }
+
   it('scores a ready trace: evaluation rows and the llm_spans columns, not before the grace period', async () => {
     const s = stage();
     const t = ragSpans();
@@ -480,15 +492,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
       'written true',
       'written true',
     ]);
-    for (const t of traces) {
-      expect((await perEvaluator(t.traceId)).map((r) => [r.evaluator, r.n])).toEqual([
-        ['answer_relevance', 1],
-        ['context_relevance', 1],
-        ['groundedness', 1],
-      ]);
-      const [c] = await columns(t.generationId);
-      expect(c?.hallucinated).toBe(1);
-    }
+    await expectScoredOnce(traces);
   }, 90_000);
 
   it('a failed write with the next batch scored early: every trace ends with one row per evaluator', async () => {
@@ -514,15 +518,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     expect(s.metrics()).toMatchObject({ pendingTraces: 3, generationsScored: 0 });
     await s.flush();
     expect(s.metrics()).toMatchObject({ pendingTraces: 0, tracesScored: 2, tracesRescored: 1 });
-    for (const t of traces) {
-      expect((await perEvaluator(t.traceId)).map((r) => [r.evaluator, r.n])).toEqual([
-        ['answer_relevance', 1],
-        ['context_relevance', 1],
-        ['groundedness', 1],
-      ]);
-      const [c] = await columns(t.generationId);
-      expect(c?.hallucinated).toBe(1);
-    }
+    await expectScoredOnce(traces);
   }, 90_000);
 
   it('a chat kept in one trace: each turn’s answer is judged against its own search', async () => {
@@ -602,14 +598,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     failing = false;
     await s.flush();
     expect(s.metrics()).toMatchObject({ pendingTraces: 0, pendingBytes: 0, droppedTraces: 0 });
-    for (const t of traces) {
-      expect((await perEvaluator(t.traceId)).map((r) => [r.evaluator, r.n])).toEqual([
-        ['answer_relevance', 1],
-        ['context_relevance', 1],
-        ['groundedness', 1],
-      ]);
-      expect((await columns(t.generationId))[0]?.hallucinated).toBe(1);
-    }
+    await expectScoredOnce(traces);
   }, 90_000);
 
   it('a trace split by a restart is paired whole: what the last process stored feeds the answer', async () => {
