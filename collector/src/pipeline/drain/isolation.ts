@@ -112,9 +112,9 @@ async function insertHalving(
   offset = 0,
   stored: Days = NO_DAYS,
 ): Promise<Row[]> {
-  const sending = stored.size === 0 ? rows : rows.filter((row) => !stored.has(dayOf(row)));
+  const [, sending] = byDays(rows, stored);
   if (sending.length === 0) return [];
-  let storedNow: Days = NO_DAYS;
+  let storedNow: Days;
   try {
     await write(table, sending, token);
     return sending;
@@ -122,7 +122,7 @@ async function insertHalving(
     if (!isRefusedData(err)) throw err;
     storedNow = daysStoredBefore(err) ?? NO_DAYS;
     if (sending.length === 1 || budget.left < 2) {
-      const lost = storedNow.size === 0 ? sending : sending.filter((row) => !storedNow.has(dayOf(row)));
+      const [kept, lost] = byDays(sending, storedNow);
       refused.push({
         table,
         from: offset,
@@ -130,7 +130,7 @@ async function insertHalving(
         error: (err as Error).message,
         rows: lost,
       });
-      return sending.filter((row) => storedNow.has(dayOf(row)));
+      return kept;
     }
   }
   // Both halves' inserts are taken from the budget before either is tried.
@@ -150,8 +150,16 @@ async function insertHalving(
     );
   const head = await part(0, mid);
   const tail = await part(mid, rows.length);
-  const before = storedNow.size === 0 ? [] : sending.filter((row) => storedNow.has(dayOf(row)));
-  return [...before, ...head, ...tail];
+  return [...byDays(sending, storedNow)[0], ...head, ...tail];
+}
+
+/** `rows` split into those of `days` and the others, in order. */
+function byDays(rows: Row[], days: Days): [Row[], Row[]] {
+  if (days.size === 0) return [[], rows];
+  const of: Row[] = [];
+  const rest: Row[] = [];
+  for (const row of rows) (days.has(dayOf(row)) ? of : rest).push(row);
+  return [of, rest];
 }
 
 /** One line for the log and the letter: how many of which table's rows were refused, and ClickHouse's word on the first. */
@@ -168,7 +176,8 @@ function refusalReason(refused: readonly RefusedRows[], sent: ReadonlyMap<string
  * are dead-lettered with their entry, the entry's other rows stored. Tables
  * the whole range already reached are skipped, so nothing is written twice; a
  * replay after a crash takes the same path and the same tokens. Returns the
- * rows stored here, per table.
+ * rows of the range that are stored, per table, but for the tables in
+ * `inserted`.
  */
 export async function isolateRefused(
   walId: string,
@@ -194,6 +203,7 @@ export async function isolateRefused(
       const rows = tables.get(table) as Row[];
       if (rows.length === 0 || inserted.has(table)) continue;
       const budget = { left: MAX_INSERTS_PER_TABLE - 1 };
+      const days = partly.get(table) ?? NO_DAYS;
       const stored = await insertHalving(
         table,
         rows,
@@ -202,12 +212,13 @@ export async function isolateRefused(
         refused,
         budget,
         0,
-        partly.get(table),
+        days,
       );
       sent.set(table, rows.length);
-      const into = storedByTable.get(table);
-      if (into) for (const row of stored) into.push(row);
-      else if (stored.length > 0) storedByTable.set(table, [...stored]);
+      // Rows of the days the round's own insert stored are in too.
+      const into = storedByTable.get(table) ?? [];
+      for (const row of [...byDays(rows, days)[0], ...stored]) into.push(row);
+      if (into.length > 0) storedByTable.set(table, into);
     }
     if (refused.length > 0) {
       poison.push({ ...deadLetterOf(walId, entry, refusalReason(refused, sent)), refused });

@@ -5,7 +5,7 @@
  */
 import type { Row } from '../../store/store.ts';
 import type { Wal, WalEntry, WalPosition, WalRange } from '../wal/wal.ts';
-import { dayOf, daysStoredBefore } from './days.ts';
+import { daysStoredBefore } from './days.ts';
 import { type DeadLetter, writeDeadLetters } from './dead-letter.ts';
 import { type Convert, type Converted, isolateRefused, isRefusedData } from './isolation.ts';
 import { type DrainState, deduplicationToken } from './types.ts';
@@ -137,13 +137,7 @@ export function createRound(options: RoundOptions): () => Promise<void> {
         const days = daysStoredBefore(err);
         const partly = new Map(days ? [[table, days]] : []);
         const isolated = await isolateRefused(wal.id, entries, inserted, partly, poison, convert, write);
-        const reached = new Map([
-          ...[...inserted].map((t) => [t, tables.get(t) as Row[]] as const),
-          ...isolated,
-        ]);
-        if (days)
-          reached.set(table, [...rows.filter((row) => days.has(dayOf(row))), ...(isolated.get(table) ?? [])]);
-        stored = reached;
+        stored = new Map([...[...inserted].map((t) => [t, tables.get(t) as Row[]] as const), ...isolated]);
         break;
       }
     }
