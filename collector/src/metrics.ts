@@ -12,6 +12,8 @@ export interface CollectorMetrics {
   readonly spansRejected: Counter<'reason'>;
   /** Spans of requests that repeated one already accepted: answered, not stored again. */
   readonly spansResent: Counter;
+  /** Log entries the drain set aside in the dead-letter file. */
+  readonly deadLettered: Counter;
   readonly rowsWritten: Counter<'table'>;
   readonly insertSeconds: Histogram<'table'>;
   /** Register the scrape-time source of the queue-depth, log-size, store and in-flight gauges. */
@@ -24,8 +26,6 @@ export interface MetricsSource {
   storeHealthy: boolean;
   /** Bytes of trace and feedback bodies being read or answered now (`--max-in-flight-bytes` bounds it). */
   inFlightBodyBytes: number;
-  /** Log entries the drain has set aside in the dead-letter file since the start. */
-  deadLettered: number;
 }
 
 export function createMetrics(): CollectorMetrics {
@@ -36,19 +36,6 @@ export function createMetrics(): CollectorMetrics {
     walBytes: 0,
     storeHealthy: true,
     inFlightBodyBytes: 0,
-    deadLettered: 0,
-  });
-  let deadLetteredSeen = 0;
-  new Counter({
-    name: 'oversight_dead_lettered_total',
-    help: 'Accepted requests set aside in the dead-letter file (undecodable, or rows ClickHouse refused): not stored, or not whole',
-    registers: [registry],
-    collect() {
-      // A counter mirrored from the drain's own count: add what it gained since the last scrape.
-      const now = source().deadLettered;
-      if (now > deadLetteredSeen) this.inc(now - deadLetteredSeen);
-      deadLetteredSeen = now;
-    },
   });
   new Gauge({
     name: 'oversight_queue_depth',
@@ -105,6 +92,11 @@ export function createMetrics(): CollectorMetrics {
     spansResent: new Counter({
       name: 'oversight_spans_resent_total',
       help: 'Spans of requests an exporter sent again after they were accepted; acknowledged, not stored twice',
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'oversight_dead_lettered_total',
+      help: 'Accepted requests set aside in the dead-letter file (undecodable, or rows ClickHouse refused): not stored, or not whole',
       registers: [registry],
     }),
     rowsWritten: new Counter({

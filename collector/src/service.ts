@@ -232,12 +232,15 @@ async function startOn(
     toRows: transformWorkers ? transformWorkers.toRows : createYieldingBatchTransform(transformOptions),
     drain: {
       onError: reportDrainError(),
-      onDeadLettered: reportDeadLetters,
+      onDeadLettered: (letters, path) => {
+        metrics.deadLettered.inc(letters.length);
+        reportDeadLetters(letters, path);
+      },
       ...replayCheckFor(store),
       ...(traceStage ? { onCommitted: (tables) => traceStage.add(tables) } : {}),
     },
   });
-  const { ingest, drain } = await pipeline;
+  const { ingest } = await pipeline;
   opened.add('write-ahead log', () => ingest.stop());
   storeFailing = () => !ingest.health().storeHealthy;
   // Traces a previous process left open (it died before scoring them) are read back and scored.
@@ -250,7 +253,6 @@ async function startOn(
       walBytes: health.wal.bytesOnDisk,
       storeHealthy: health.storeHealthy,
       inFlightBodyBytes: bodyBudget.held(),
-      deadLettered: drain.stats().deadLettered,
     };
   });
 
