@@ -70,7 +70,13 @@ export class ResentRequests {
     const fh = await open(path, 'a');
     // The next digest must start a line of its own.
     if (text.length > 0 && !text.endsWith('\n')) await fh.write('\n');
-    resent.journal = new Journal(path, fh, lines.length, resent.capacity, through, options.onError);
+    resent.journal = new Journal(path, fh, {
+      lines: lines.length,
+      capacity: resent.capacity,
+      through,
+      window: () => resent.logged(),
+      onError: options.onError,
+    });
     return resent;
   }
 
@@ -114,7 +120,7 @@ export class ResentRequests {
       throw error;
     }
     entry.logged = true;
-    await this.journal?.add(digest, typeof position === 'number' ? position : undefined, () => this.logged());
+    await this.journal?.add(digest, typeof position === 'number' ? position : undefined);
     return 'appended';
   }
 
@@ -138,7 +144,7 @@ export class ResentRequests {
    * what a rewritten journal holds. One still being appended may yet fail,
    * and a journal naming it would have the next process drop its retry.
    */
-  private *logged(): Iterable<string> {
+  private *logged(): Generator<string> {
     for (const [digest, entry] of this.accepted) if (entry.logged) yield digest;
   }
 
@@ -170,6 +176,8 @@ class Journal {
   private fh: FileHandle;
   private lines: number;
   private readonly capacity: number;
+  /** The window's digests that reached the log, oldest first: what a rewrite holds. */
+  private readonly window: () => Iterable<string>;
   private readonly onError: ((error: Error) => void) | undefined;
   /** The newest log position written. */
   through: number | undefined;
@@ -177,38 +185,42 @@ class Journal {
   constructor(
     path: string,
     fh: FileHandle,
-    lines: number,
-    capacity: number,
-    through: number | undefined,
-    onError: ((error: Error) => void) | undefined,
+    options: {
+      lines: number;
+      capacity: number;
+      through: number | undefined;
+      window: () => Iterable<string>;
+      onError: ((error: Error) => void) | undefined;
+    },
   ) {
     this.path = path;
     this.fh = fh;
-    this.lines = lines;
-    this.capacity = capacity;
-    this.through = through;
-    this.onError = onError;
+    this.lines = options.lines;
+    this.capacity = options.capacity;
+    this.through = options.through;
+    this.window = options.window;
+    this.onError = options.onError;
   }
 
-  add(digest: string, position: number | undefined, window: () => Iterable<string>): Promise<void> {
+  add(digest: string, position: number | undefined): Promise<void> {
     if (this.failed) return Promise.resolve();
     this.queued.push(position === undefined ? digest : `${digest} ${position}`);
     if (position !== undefined) this.through = Math.max(this.through ?? 0, position);
     if (!this.next) {
-      this.next = this.last.then(() => this.write(window));
+      this.next = this.last.then(() => this.write());
       this.last = this.next;
     }
     return this.next;
   }
 
-  private async write(window: () => Iterable<string>): Promise<void> {
+  private async write(): Promise<void> {
     this.next = null;
     const digests = this.queued;
     this.queued = [];
     if (this.failed) return;
     try {
       if (this.lines + digests.length > 2 * this.capacity) {
-        await this.rewrite([...window()]);
+        await this.rewrite([...this.window()]);
       } else {
         await this.fh.write(`${digests.join('\n')}\n`);
         this.lines += digests.length;
