@@ -3,65 +3,18 @@
  * dead-letter file beside the write-ahead log, without its raw payloads. Only
  * reads the file, so it is safe while the collector runs.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
 import type { Config } from './config.ts';
+import { DEAD_LETTER_FILE, type DeadLetterLine, readDeadLetters } from './pipeline/drain/dead-letter.ts';
 import { walDirFor } from './service.ts';
 
-const LetterSchema = z.object({
-  at: z.string(),
-  walId: z.string(),
-  position: z.number(),
-  next: z.number(),
-  reason: z.string(),
-  payload: z.string(),
-  refused: z
-    .array(
-      z.object({
-        table: z.string(),
-        from: z.number(),
-        to: z.number(),
-        error: z.string(),
-        rows: z.array(z.record(z.string(), z.unknown())),
-      }),
-    )
-    .optional(),
-});
-
 /** A letter as listed: the payload's size, not its bytes. */
-export interface ListedLetter extends Omit<z.infer<typeof LetterSchema>, 'payload'> {
+export interface ListedLetter extends Omit<DeadLetterLine, 'payload'> {
   payloadBytes: number;
 }
 
 export function deadLetterPath(config: Config): string {
-  return path.join(walDirFor(config), 'dead-letter.jsonl');
-}
-
-/** The file's letters, oldest first; a line that is not one is an error naming its line number. */
-export async function readDeadLetters(file: string): Promise<ListedLetter[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const letters: ListedLetter[] = [];
-  for (const [i, line] of text.split('\n').entries()) {
-    if (line.trim() === '') continue;
-    let parsed: ReturnType<typeof LetterSchema.safeParse>;
-    try {
-      parsed = LetterSchema.safeParse(JSON.parse(line));
-    } catch (error) {
-      throw new Error(`${file}:${i + 1}: not JSON (${(error as Error).message})`);
-    }
-    if (!parsed.success)
-      throw new Error(`${file}:${i + 1}: not a dead letter (${parsed.error.issues[0]?.message})`);
-    const { payload, ...letter } = parsed.data;
-    letters.push({ ...letter, payloadBytes: Buffer.byteLength(payload, 'base64') });
-  }
-  return letters;
+  return path.join(walDirFor(config), DEAD_LETTER_FILE);
 }
 
 /** Where a refused row came from, by the ids a row of the span tables carries. */
@@ -93,6 +46,11 @@ export function formatDeadLetters(file: string, letters: readonly ListedLetter[]
 
 export async function runDeadLetters(config: Config, json: boolean): Promise<string> {
   const file = deadLetterPath(config);
-  const letters = await readDeadLetters(file);
+  const letters = (await readDeadLetters(file)).map(
+    ({ payload, ...letter }): ListedLetter => ({
+      ...letter,
+      payloadBytes: Buffer.byteLength(payload, 'base64'),
+    }),
+  );
   return json ? letters.map((l) => `${JSON.stringify(l)}\n`).join('') : formatDeadLetters(file, letters);
 }

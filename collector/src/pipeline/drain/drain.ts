@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { decodeBatch } from '../batch-codec.ts';
 import { backoffDelay, createSleeper } from './backoff.ts';
+import { DEAD_LETTER_FILE } from './dead-letter.ts';
 import { createConverter } from './isolation.ts';
 import { createRound } from './round.ts';
 import type { Drain, DrainOptions, DrainState } from './types.ts';
@@ -40,7 +41,7 @@ export function startDrain(options: DrainOptions): Drain {
     writers: createTableWriters(options.store, state, { rowKey, reader }),
     maxEntries: options.maxEntriesPerInsert ?? 500,
     maxBytes,
-    deadLetterPath: options.deadLetterPath ?? join(wal.dir, 'dead-letter.jsonl'),
+    deadLetterPath: options.deadLetterPath ?? join(wal.dir, DEAD_LETTER_FILE),
     fsync: options.fsync ?? true,
     onCommit: notifyProgress,
     onCommitted: options.onCommitted,
