@@ -300,11 +300,8 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
    * The enrichers at the head of the list that keep no state: their calls for a batch may run
    * while the batch before is still with the later enrichers or being written.
    */
-  const statelessHead = (() => {
-    let n = 0;
-    while (n < enrichers.length && enrichers[n]?.stateless === true) n++;
-    return n;
-  })();
+  const firstStateful = enrichers.findIndex((e) => e.stateless !== true);
+  const statelessHead = firstStateful < 0 ? enrichers.length : firstStateful;
 
   /**
    * The first half of a batch: read back what needs it, pair, run the stateless head of the
@@ -614,11 +611,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     const settleAhead = async () => {
       const was = ahead;
       ahead = undefined;
-      if (was)
-        await was.prepared.then(
-          () => undefined,
-          () => undefined,
-        );
+      await was?.prepared.catch(() => undefined);
     };
     for (let b = 0; b < batches.length; b++) {
       const [projectId, batch] = batches[b] as [string, Pending[]];
