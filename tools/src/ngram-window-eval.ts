@@ -50,7 +50,7 @@ const { padded } = harmless;
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
-const TASKS: {
+interface Task {
   task: TaskName;
   file: string;
   positive: string;
@@ -60,34 +60,37 @@ const TASKS: {
   /** As shipped: with the task's bar in tasks.ts. */
   shipped: TextScorer;
   whole: TextScorer;
-}[] = [
-  {
-    task: 'injection',
-    file: 'prompt-injection.dev.jsonl',
-    positive: 'injection',
-    model: promptInjectionModel,
-    scorer: createPromptInjectionScorer(undefined, { ngramWindows: false }),
-    shipped: createPromptInjectionScorer(),
-    whole: createPromptInjectionScorer(undefined, { windows: false }),
-  },
-  {
-    task: 'jailbreak',
-    file: 'jailbreak.dev.jsonl',
-    positive: 'jailbreak',
-    model: jailbreakModel,
-    scorer: createJailbreakScorer(undefined, { ngramWindows: false }),
-    shipped: createJailbreakScorer(),
-    whole: createJailbreakScorer(undefined, { windows: false }),
-  },
-  {
-    task: 'toxicity',
-    file: 'toxicity.dev.jsonl',
-    positive: 'toxic',
-    model: toxicityModel,
-    scorer: createToxicityScorer(undefined, { ngramWindows: false }),
-    shipped: createToxicityScorer(),
-    whole: createToxicityScorer(undefined, { windows: false }),
-  },
+}
+
+/** A task's three readings, from its scorer factory. */
+function taskOf(
+  task: TaskName,
+  file: string,
+  positive: string,
+  model: LinearModel,
+  create: (model?: LinearModel, options?: { ngramWindows?: boolean; windows?: boolean }) => TextScorer,
+): Task {
+  return {
+    task,
+    file,
+    positive,
+    model,
+    scorer: create(undefined, { ngramWindows: false }),
+    shipped: create(),
+    whole: create(undefined, { windows: false }),
+  };
+}
+
+const TASKS: Task[] = [
+  taskOf(
+    'injection',
+    'prompt-injection.dev.jsonl',
+    'injection',
+    promptInjectionModel,
+    createPromptInjectionScorer,
+  ),
+  taskOf('jailbreak', 'jailbreak.dev.jsonl', 'jailbreak', jailbreakModel, createJailbreakScorer),
+  taskOf('toxicity', 'toxicity.dev.jsonl', 'toxic', toxicityModel, createToxicityScorer),
 ];
 
 /** Highest n-gram-only score of the windows the task's scorer reads in `text`; 0 for a text read whole. */
