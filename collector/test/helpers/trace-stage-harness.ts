@@ -93,6 +93,16 @@ export function failingCommands(store: Store, fail: (sql: string) => boolean, me
   return wrapped;
 }
 
+/** `match`, for the first command it matches only: a failure injected once. */
+export function firstOnly(match: (sql: string) => boolean): (sql: string) => boolean {
+  let done = false;
+  return (sql) => {
+    if (done || !match(sql)) return false;
+    done = true;
+    return true;
+  };
+}
+
 /** The quality-columns UPDATE (not the supersede's reset, which sets judged = 0). */
 export const isColumnsUpdate = (sql: string) =>
   sql.trimStart().startsWith('UPDATE') && sql.includes('judged = 1');

@@ -14,6 +14,7 @@ import { storeBackends } from '../../helpers/store-backends.ts';
 import {
   DOCS,
   failingCommands,
+  firstOnly,
   isColumnsUpdate,
   QUESTION,
   RIGHT,
@@ -169,16 +170,7 @@ describe.each(storeBackends())('quality roll-up through the trace stage on $name
           WHERE project_id = 'rollup-crash' AND trace_id = {t:String} AND operation = 'chat'`,
         { params: { t: traceId } },
       );
-    let failNextUpdate = true;
-    const flaky = failingCommands(
-      h.store,
-      (sql) => {
-        if (!failNextUpdate || !isColumnsUpdate(sql)) return false;
-        failNextUpdate = false;
-        return true;
-      },
-      'connection reset',
-    );
+    const flaky = failingCommands(h.store, firstOnly(isColumnsUpdate), 'connection reset');
     const s = stage([createGroundednessEnricher()], flaky);
     const wrong = ragSpans(WRONG);
     await score(s, rowsOf('rollup-crash', wrong.spans));

@@ -21,6 +21,7 @@ import { storeBackends } from '../../helpers/store-backends.ts';
 import {
   DOCS,
   failingCommands,
+  firstOnly,
   isColumnsUpdate,
   QUESTION,
   RIGHT,
@@ -412,15 +413,10 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
   }, 90_000);
 
   it('a failed write is retried as a re-score: one row per evaluator in the end', async () => {
-    let failNextUpdate = true;
     // Fails after the rows were inserted: the worst place, a plain retry would duplicate them.
     const flaky = failingCommands(
       h.store,
-      (sql) => {
-        if (!failNextUpdate || !sql.trimStart().startsWith('UPDATE')) return false;
-        failNextUpdate = false;
-        return true;
-      },
+      firstOnly((sql) => sql.trimStart().startsWith('UPDATE')),
       'connection reset',
     );
     const errors: string[] = [];
@@ -496,16 +492,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
   }, 90_000);
 
   it('a failed write with the next batch scored early: every trace ends with one row per evaluator', async () => {
-    let failNextUpdate = true;
-    const flaky = failingCommands(
-      h.store,
-      (sql) => {
-        if (!failNextUpdate || !isColumnsUpdate(sql)) return false;
-        failNextUpdate = false;
-        return true;
-      },
-      'connection reset',
-    );
+    const flaky = failingCommands(h.store, firstOnly(isColumnsUpdate), 'connection reset');
     const errors: string[] = [];
     const s = stage([createGroundednessEnricher()], flaky, {
       maxBatchTraces: 1,
