@@ -14,6 +14,7 @@ import {
   handMargin,
   type LinearModel,
   linearMargin,
+  logit,
   sigmoid,
 } from './linear/model.ts';
 import { blockPrefixSums, textBlocks, windowsOf } from './linear/windows.ts';
@@ -126,8 +127,9 @@ export function createLinearScorer(
       hashed =
         ((sums[w.to] as number) - (sums[w.from] as number)) *
         featureScale((counts[w.to] as number) - (counts[w.from] as number));
-      if (hashed >= ngramMargin && sigmoid(model.bias + hashed) > bar) {
-        bar = sigmoid(model.bias + hashed);
+      const byNgrams = hashed >= ngramMargin ? sigmoid(model.bias + hashed) : 0;
+      if (byNgrams > bar) {
+        bar = byNgrams;
         const fromWord = blocks.words[w.from] as number;
         const toWord = blocks.words[w.to] as number;
         best = { start, end, fromWord, toWord, score: bar, hits: [] };
@@ -263,10 +265,6 @@ export function createLinearScorer(
       };
     },
   };
-}
-
-function logit(p: number): number {
-  return Math.log(p / (1 - p));
 }
 
 function explain(spec: TaskSpec, score: number, threshold: number, evidence: Evidence[]): string {

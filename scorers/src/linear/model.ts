@@ -43,6 +43,11 @@ export function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
 
+/** The inverse of `sigmoid`: the log-odds of `p`. */
+export function logit(p: number): number {
+  return Math.log(p / (1 - p));
+}
+
 /**
  * Per-feature scale of a text with `count` hashed features. Dividing by the
  * square root keeps long texts from being confident just for being long; the
