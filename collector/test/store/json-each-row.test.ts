@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { parseJsonEachRow, toJsonEachRow } from '../../src/store/json-each-row.ts';
+
+const HALF = '\ud83d';
+
+describe('toJsonEachRow', () => {
+  it('writes a row per line, bigints as decimal strings wherever they sit', () => {
+    const text = toJsonEachRow([
+      { topic_id: 18446744073709551615n, size: 3, centroid: [0.25, -1.5e-7] },
+      { id: 'b', nested: { at: [1n, { deeper: 2n }] } },
+    ]);
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.split('\n')).toHaveLength(3);
+    expect(parseJsonEachRow(text)).toEqual([
+      { topic_id: '18446744073709551615', size: 3, centroid: [0.25, -1.5e-7] },
+      { id: 'b', nested: { at: ['1', { deeper: '2' }] } },
+    ]);
+  });
+
+  it('writes half an emoji as U+FFFD, in values and keys, deep or not, with a bigint beside it or not', () => {
+    const rows = [
+      { explanation: `cut ${HALF}` },
+      { attributes: { [`key ${HALF}`]: [`value ${HALF}`] }, whole: 'fine 😀' },
+      { topic_id: 7n, label: `${HALF}label` },
+    ];
+    const text = toJsonEachRow(rows);
+    expect(text).not.toMatch(/\\ud[89a-f]/i);
+    expect(parseJsonEachRow(text)).toEqual([
+      { explanation: 'cut \ufffd' },
+      { attributes: { 'key \ufffd': ['value \ufffd'] }, whole: 'fine 😀' },
+      { topic_id: '7', label: '\ufffdlabel' },
+    ]);
+    // The rows themselves are left as they were.
+    expect(rows[0]?.explanation).toBe(`cut ${HALF}`);
+  });
+
+  it('leaves text that only looks like an escaped surrogate alone', () => {
+    // A backslash then "ud83d" is `\\ud83d` in JSON: an escaped backslash, not a surrogate.
+    const rows = [{ code: '\\ud83d', pair: '\\\\ud83d' }];
+    expect(parseJsonEachRow(toJsonEachRow(rows))).toEqual(rows);
+  });
+
+  it('keeps a __proto__ key a key when it copies a row', () => {
+    const json = `{"term_counts": {"__proto__": 2, "x${'\\ud83d'}": 1}}`;
+    const row = JSON.parse(json) as Record<string, unknown>;
+    const [back] = parseJsonEachRow<{ term_counts: Record<string, number> }>(toJsonEachRow([row]));
+    expect(Object.entries(back?.term_counts ?? {})).toEqual([
+      ['__proto__', 2],
+      ['x\ufffd', 1],
+    ]);
+  });
+
+  it('still refuses what JSON cannot hold', () => {
+    const row: Record<string, unknown> = { id: 1 };
+    row.self = row;
+    expect(() => toJsonEachRow([row])).toThrow(TypeError);
+  });
+});
