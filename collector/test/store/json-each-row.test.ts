@@ -8,7 +8,7 @@ describe('toJsonEachRow', () => {
     const text = toJsonEachRow([
       { topic_id: 18446744073709551615n, size: 3, centroid: [0.25, -1.5e-7] },
       { id: 'b', nested: { at: [1n, { deeper: 2n }] } },
-    ]);
+    ]).toString();
     expect(text.endsWith('\n')).toBe(true);
     expect(text.split('\n')).toHaveLength(3);
     expect(parseJsonEachRow(text)).toEqual([
@@ -23,7 +23,7 @@ describe('toJsonEachRow', () => {
       { attributes: { [`key ${HALF}`]: [`value ${HALF}`] }, whole: 'fine 😀' },
       { topic_id: 7n, label: `${HALF}label` },
     ];
-    const text = toJsonEachRow(rows);
+    const text = toJsonEachRow(rows).toString();
     expect(text).not.toMatch(/\\ud[89a-f]/i);
     expect(parseJsonEachRow(text)).toEqual([
       { explanation: 'cut \ufffd' },
@@ -37,17 +37,24 @@ describe('toJsonEachRow', () => {
   it('leaves text that only looks like an escaped surrogate alone', () => {
     // A backslash then "ud83d" is `\\ud83d` in JSON: an escaped backslash, not a surrogate.
     const rows = [{ code: '\\ud83d', pair: '\\\\ud83d' }];
-    expect(parseJsonEachRow(toJsonEachRow(rows))).toEqual(rows);
+    expect(parseJsonEachRow(toJsonEachRow(rows).toString())).toEqual(rows);
   });
 
   it('keeps a __proto__ key a key when it copies a row', () => {
     const json = `{"term_counts": {"__proto__": 2, "x${'\\ud83d'}": 1}}`;
     const row = JSON.parse(json) as Record<string, unknown>;
-    const [back] = parseJsonEachRow<{ term_counts: Record<string, number> }>(toJsonEachRow([row]));
+    const [back] = parseJsonEachRow<{ term_counts: Record<string, number> }>(toJsonEachRow([row]).toString());
     expect(Object.entries(back?.term_counts ?? {})).toEqual([
       ['__proto__', 2],
       ['x\ufffd', 1],
     ]);
+  });
+
+  it('encodes each row as UTF-8, whatever characters its neighbours hold', () => {
+    const rows = [{ q: 'plain' }, { q: 'naïve ≥ 😀' }, { q: 'Latin-1 ü' }];
+    const bytes = toJsonEachRow(rows);
+    expect(bytes.byteLength).toBe(Buffer.byteLength(rows.map((r) => `${JSON.stringify(r)}\n`).join('')));
+    expect(parseJsonEachRow(bytes.toString('utf8'))).toEqual(rows);
   });
 
   it('still refuses what JSON cannot hold', () => {
