@@ -17,6 +17,7 @@ import {
   readRefusal,
   type UnsupportedClaim,
 } from '@oversight/scorers';
+import { LoopSlices } from '../loop-slices.ts';
 import { toEvaluationRow } from '../pipeline/transform/record-rows.ts';
 import type { Row } from '../store/store.ts';
 import type { TraceEnricher, TraceEnrichment, TraceGeneration } from './trace-enricher.ts';
@@ -24,8 +25,6 @@ import type { TraceEnricher, TraceEnrichment, TraceGeneration } from './trace-en
 export const GROUNDEDNESS_EVALUATORS = ['groundedness', 'answer_relevance', 'context_relevance'] as const;
 /** Relevance is lexical coverage of the question's key terms; its version moves with the groundedness tokenizer. */
 export const RELEVANCE_VERSION = `coverage-${GROUNDEDNESS_VERSION}`;
-
-const SLICE_MS = 10;
 
 /** Explanations stay short enough to read in a table cell. */
 const MAX_EXPLANATION_CHARS = 2_000;
@@ -145,13 +144,10 @@ export function scoreGenerationText(g: GenerationText, thresholds: GroundednessT
  */
 export const scoreYielding: GenerationScorer = async (generations, thresholds) => {
   const out: GenerationScores[] = [];
-  let sliceEnd = performance.now() + SLICE_MS;
+  const slices = new LoopSlices();
   for (const g of generations) {
     out.push(scoreGenerationText(g, thresholds));
-    if (performance.now() >= sliceEnd) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      sliceEnd = performance.now() + SLICE_MS;
-    }
+    if (slices.due) await slices.next();
   }
   return out;
 };

@@ -154,7 +154,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
       try {
         await session.insert({
           table: `${database}.${assertIdentifier(table, 'table')}`,
-          values: toJsonEachRow(rows),
+          values: await toJsonEachRow(rows),
           format: 'JSONEachRow',
           settings,
         });

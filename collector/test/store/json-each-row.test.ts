@@ -4,11 +4,12 @@ import { parseJsonEachRow, toJsonEachRow } from '../../src/store/json-each-row.t
 const HALF = '\ud83d';
 
 describe('toJsonEachRow', () => {
-  it('writes a row per line, bigints as decimal strings wherever they sit', () => {
-    const text = toJsonEachRow([
+  it('writes a row per line, bigints as decimal strings wherever they sit', async () => {
+    const bytes = await toJsonEachRow([
       { topic_id: 18446744073709551615n, size: 3, centroid: [0.25, -1.5e-7] },
       { id: 'b', nested: { at: [1n, { deeper: 2n }] } },
-    ]).toString();
+    ]);
+    const text = bytes.toString();
     expect(text.endsWith('\n')).toBe(true);
     expect(text.split('\n')).toHaveLength(3);
     expect(parseJsonEachRow(text)).toEqual([
@@ -17,13 +18,13 @@ describe('toJsonEachRow', () => {
     ]);
   });
 
-  it('writes half an emoji as U+FFFD, in values and keys, deep or not, with a bigint beside it or not', () => {
+  it('writes half an emoji as U+FFFD, in values and keys, deep or not, with a bigint beside it or not', async () => {
     const rows = [
       { explanation: `cut ${HALF}` },
       { attributes: { [`key ${HALF}`]: [`value ${HALF}`] }, whole: 'fine 😀' },
       { topic_id: 7n, label: `${HALF}label` },
     ];
-    const text = toJsonEachRow(rows).toString();
+    const text = (await toJsonEachRow(rows)).toString();
     expect(text).not.toMatch(/\\ud[89a-f]/i);
     expect(parseJsonEachRow(text)).toEqual([
       { explanation: 'cut \ufffd' },
@@ -34,32 +35,44 @@ describe('toJsonEachRow', () => {
     expect(rows[0]?.explanation).toBe(`cut ${HALF}`);
   });
 
-  it('leaves text that only looks like an escaped surrogate alone', () => {
+  it('leaves text that only looks like an escaped surrogate alone', async () => {
     // A backslash then "ud83d" is `\\ud83d` in JSON: an escaped backslash, not a surrogate.
     const rows = [{ code: '\\ud83d', pair: '\\\\ud83d' }];
-    expect(parseJsonEachRow(toJsonEachRow(rows).toString())).toEqual(rows);
+    expect(parseJsonEachRow((await toJsonEachRow(rows)).toString())).toEqual(rows);
   });
 
-  it('keeps a __proto__ key a key when it copies a row', () => {
+  it('keeps a __proto__ key a key when it copies a row', async () => {
     const json = `{"term_counts": {"__proto__": 2, "x${'\\ud83d'}": 1}}`;
     const row = JSON.parse(json) as Record<string, unknown>;
-    const [back] = parseJsonEachRow<{ term_counts: Record<string, number> }>(toJsonEachRow([row]).toString());
+    const [back] = parseJsonEachRow<{ term_counts: Record<string, number> }>((await toJsonEachRow([row])).toString());
     expect(Object.entries(back?.term_counts ?? {})).toEqual([
       ['__proto__', 2],
       ['x\ufffd', 1],
     ]);
   });
 
-  it('encodes each row as UTF-8, whatever characters its neighbours hold', () => {
+  it('encodes each row as UTF-8, whatever characters its neighbours hold', async () => {
     const rows = [{ q: 'plain' }, { q: 'naïve ≥ 😀' }, { q: 'Latin-1 ü' }];
-    const bytes = toJsonEachRow(rows);
+    const bytes = await toJsonEachRow(rows);
     expect(bytes.byteLength).toBe(Buffer.byteLength(rows.map((r) => `${JSON.stringify(r)}\n`).join('')));
     expect(parseJsonEachRow(bytes.toString('utf8'))).toEqual(rows);
   });
 
-  it('still refuses what JSON cannot hold', () => {
+  it('hands the event loop back while it encodes many rows, and keeps their order', async () => {
+    const rows = Array.from({ length: 5_000 }, (_, i) => ({ i, text: 'x'.repeat(200) }));
+    let ran = false;
+    setTimeout(() => {
+      ran = true;
+    }, 0);
+    // Slices of 0 ms: the loop is handed back after every row, so the timer runs before the end.
+    const bytes = await toJsonEachRow(rows, 0);
+    expect(ran).toBe(true);
+    expect(parseJsonEachRow<{ i: number }>(bytes.toString()).map((r) => r.i)).toEqual(rows.map((r) => r.i));
+  });
+
+  it('still refuses what JSON cannot hold', async () => {
     const row: Record<string, unknown> = { id: 1 };
     row.self = row;
-    expect(() => toJsonEachRow([row])).toThrow(TypeError);
+    await expect(toJsonEachRow([row])).rejects.toThrow(TypeError);
   });
 });

@@ -31,6 +31,7 @@ import {
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { LlmSpan } from '../../normalize/index.ts';
+import { LoopSlices } from '../../loop-slices.ts';
 import { turnOf } from '../../pipeline/assemble/pairing.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { EMBEDDER_STATE, GAP_STATE, qualifiedTable, TOPIC_VOCABULARY, TOPICS } from '../../store/tables.ts';
@@ -101,6 +102,8 @@ export interface TopicsEnricherOptions {
   /** User turns remembered so a re-scored trace, or a turn of several calls, counts its question once (default 20,000). */
   rememberTurns?: number;
   now?: () => Date;
+  /** Milliseconds placing questions may hold the event loop before it is handed back (default 10). */
+  sliceMs?: number;
   /** One line per distinct problem (a failing endpoint, a bad supplied embedding). */
   onWarning?: (message: string) => void;
 }
@@ -463,7 +466,13 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     );
     const embedded = new Map(needVector.map((g, i) => [g, vectors?.[i]]));
 
+    // Placing a question takes 0.3–6 ms on the event loop (more as topics grow and the
+    // machine is busy): the stage's slice of 64 held it for up to 400 ms under load.
+    // Only this enricher's calls touch its state, one at a time, so a pause between
+    // two questions changes nothing it reads.
+    const slices = new LoopSlices(options.sliceMs);
     for (const g of order) {
+      if (slices.due) await slices.next();
       const before = turns.use(g.projectId, turnKey(g), g.traceId);
       let topicId: string | undefined;
       let peers = before?.peers ?? null;

@@ -3,6 +3,7 @@ import type { Evaluation } from '../../enrich/evaluation.ts';
 import { guardrailEvaluations } from '../../enrich/guardrail-evaluations.ts';
 import { reportedEvaluations } from '../../enrich/reported-evaluations.ts';
 import { createSafetyEnricher } from '../../enrich/safety.ts';
+import { LoopSlices } from '../../loop-slices.ts';
 import { normalizeSpan } from '../../normalize/index.ts';
 import type { SpanRecord } from '../../otlp/span-record.ts';
 import type { Row } from '../../store/store.ts';
@@ -103,14 +104,11 @@ export function createYieldingBatchTransform(options: TransformOptions, sliceMs 
   const newSink = createRowSink(options);
   return async function toRows(batches: readonly PositionedBatch[]): Promise<Map<string, Row[]>> {
     const sink = newSink();
-    let sliceEnd = performance.now() + sliceMs;
+    const slices = new LoopSlices(sliceMs);
     for (const { projectId, spans, feedback } of batches) {
       for (const span of spans) {
         sink.add(projectId, span);
-        if (performance.now() >= sliceEnd) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          sliceEnd = performance.now() + sliceMs;
-        }
+        if (slices.due) await slices.next();
       }
       if (feedback) sink.addFeedback(projectId, feedback);
     }

@@ -315,6 +315,31 @@ describe('retrieval evidence', () => {
 });
 
 describe('topics enricher', () => {
+  it('hands the event loop back between questions, and places them as in one piece', async () => {
+    const turns = knownTurns(4);
+    const place = async (sliceMs: number, projectId: string) => {
+      const enricher = await createTopicsEnricher({ store, sliceMs });
+      const gens = turns.map((t) => generation(projectId, t));
+      let ran = false;
+      setTimeout(() => {
+        ran = true;
+      }, 0);
+      await enricher.enrich(gens, { rescore: false });
+      await enricher.close();
+      // Which questions share a topic (the ids differ by project).
+      const byTopic = new Map<bigint | undefined, string[]>();
+      for (const g of gens)
+        byTopic.set(g.found.topicId, [...(byTopic.get(g.found.topicId) ?? []), g.pair.question]);
+      return { ran, groups: [...byTopic.values()].map((q) => q.join(' | ')).sort() };
+    };
+    const sliced = await place(0, 'slices-each');
+    const whole = await place(60_000, 'slices-none');
+    expect(sliced.ran).toBe(true);
+    expect(whole.ran).toBe(false);
+    expect(sliced.groups).toHaveLength(3);
+    expect(sliced.groups).toEqual(whole.groups);
+  });
+
   it('keeps topic ids across a restart: snapshot → topics table → new state → same ids', async () => {
     const first = await createTopicsEnricher({ store });
     expect(first.restored).toEqual({ restored: 0, errors: [] });
