@@ -44,7 +44,9 @@ describe('toJsonEachRow', () => {
   it('keeps a __proto__ key a key when it copies a row', async () => {
     const json = `{"term_counts": {"__proto__": 2, "x${'\\ud83d'}": 1}}`;
     const row = JSON.parse(json) as Record<string, unknown>;
-    const [back] = parseJsonEachRow<{ term_counts: Record<string, number> }>((await toJsonEachRow([row])).toString());
+    const [back] = parseJsonEachRow<{ term_counts: Record<string, number> }>(
+      (await toJsonEachRow([row])).toString(),
+    );
     expect(Object.entries(back?.term_counts ?? {})).toEqual([
       ['__proto__', 2],
       ['x\ufffd', 1],

@@ -30,8 +30,8 @@ import {
 } from '@oversight/scorers/embed';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
-import type { LlmSpan } from '../../normalize/index.ts';
 import { LoopSlices } from '../../loop-slices.ts';
+import type { LlmSpan } from '../../normalize/index.ts';
 import { turnOf } from '../../pipeline/assemble/pairing.ts';
 import type { Row, Store } from '../../store/store.ts';
 import { EMBEDDER_STATE, GAP_STATE, qualifiedTable, TOPIC_VOCABULARY, TOPICS } from '../../store/tables.ts';
