@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import { DataDirLockedError, toStoreError } from './errors.ts';
-import { parseJsonEachRow, parseJsonEachRowBatches, toJsonEachRow } from './json-each-row.ts';
+import { PayloadMemory, parseJsonEachRow, parseJsonEachRowBatches, toJsonEachRow } from './json-each-row.ts';
 import { applyMigrations, type MigrateOptions } from './migrations.ts';
 import { dedupSettings, type InsertOptions, type QueryOptions, type Row, type Store } from './store.ts';
 import { assertIdentifier, DEFAULT_DATABASE } from './tables.ts';
@@ -102,6 +102,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
   /** Connections of streams still being read, closed with the store. */
   const streamSessions = new Set<Session>();
   let closed = false;
+  const payloadMemory = new PayloadMemory();
 
   // Unqualified table names in user SQL resolve to the oversight database.
   await session.queryAsync(`CREATE DATABASE IF NOT EXISTS \`${database}\``);
@@ -151,15 +152,19 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
       const settings = insertOptions?.deduplicationToken
         ? dedupSettings(insertOptions.deduplicationToken)
         : {};
+      const payload = await toJsonEachRow(rows, { memory: payloadMemory });
       try {
+        // No signal or timeout: chdb would settle early and read the payload after it is given back.
         await session.insert({
           table: `${database}.${assertIdentifier(table, 'table')}`,
-          values: await toJsonEachRow(rows),
+          values: payload,
           format: 'JSONEachRow',
           settings,
         });
       } catch (error) {
         throw toStoreError(error);
+      } finally {
+        payloadMemory.give(payload);
       }
     },
 

@@ -63,24 +63,80 @@ function rowJson(row: Row): string {
     : json;
 }
 
+/** Payloads smaller than this come from Node's own allocator as they are. */
+const KEPT_FROM = 4 * 1024 * 1024;
+const KEPT_STEP = 8 * 1024 * 1024;
+
 /**
- * Rows as a JSONEachRow payload, encoded row by row and joined once, the
- * event loop handed back between slices: a drain round's span rows take
- * 100–300 ms to encode (20,000 llm_spans rows, 31 MB). One string of every
- * row, encoded at the end, took 2–4× as long (350–490 ms for those; 540
- * against 270 for 38 MB of otel_traces), in one piece.
+ * Memory for large insert payloads, kept from one insert to the next. A drain
+ * round's rows under load come to 30–40 MB of JSON; a fresh buffer that size
+ * is fresh pages (glibc maps anything over 32 MB anew), and the first write to
+ * them cost ≈ 110 ms of the event loop here, against 24 ms to write the same
+ * rows into memory already touched. At most `keep` buffers wait between
+ * inserts (two: the drain's and the trace stage's may overlap). A payload is
+ * lent until its insert settles: chdb reads it on its own thread until then.
  */
-export async function toJsonEachRow(rows: readonly Row[], sliceMs?: number): Promise<Buffer> {
-  const parts: Buffer[] = new Array(rows.length);
-  let length = 0;
-  const slices = new LoopSlices(sliceMs);
+export class PayloadMemory {
+  private readonly free: ArrayBuffer[] = [];
+  private readonly keep: number;
+
+  constructor(keep = 2) {
+    this.keep = keep;
+  }
+
+  /** A buffer of `bytes`, to be given back once nothing reads it. */
+  take(bytes: number): Buffer {
+    if (bytes < KEPT_FROM) return Buffer.allocUnsafe(bytes);
+    let best: ArrayBuffer | undefined;
+    for (const memory of this.free)
+      if (memory.byteLength >= bytes && (!best || memory.byteLength < best.byteLength)) best = memory;
+    if (best) this.free.splice(this.free.indexOf(best), 1);
+    return Buffer.from(best ?? new ArrayBuffer(Math.ceil(bytes / KEPT_STEP) * KEPT_STEP), 0, bytes);
+  }
+
+  give(payload: Buffer): void {
+    // A small payload's memory is Node's shared pool, not ours to keep.
+    if (payload.buffer.byteLength < KEPT_FROM || !(payload.buffer instanceof ArrayBuffer)) return;
+    this.free.push(payload.buffer);
+    if (this.free.length > this.keep) {
+      this.free.sort((x, y) => y.byteLength - x.byteLength);
+      this.free.length = this.keep;
+    }
+  }
+
+  /** Bytes kept between inserts. */
+  get keptBytes(): number {
+    return this.free.reduce((n, memory) => n + memory.byteLength, 0);
+  }
+}
+
+/**
+ * Rows as a JSONEachRow payload, the event loop handed back between slices:
+ * a drain round's span rows take 100–300 ms to encode (20,000 llm_spans rows,
+ * 31 MB). Each row's line is encoded straight into the payload; one string of
+ * every row encoded at the end took 2–4× as long, in one piece, and a buffer
+ * a row joined by Buffer.concat 120 ms more for 38 MB (fresh pages again).
+ */
+export async function toJsonEachRow(
+  rows: readonly Row[],
+  options: { sliceMs?: number; memory?: PayloadMemory } = {},
+): Promise<Buffer> {
+  const slices = new LoopSlices(options.sliceMs);
+  const lines: string[] = new Array(rows.length);
+  let bytes = 0;
   for (let i = 0; i < rows.length; i++) {
-    const part = Buffer.from(`${rowJson(rows[i] as Row)}\n`);
-    parts[i] = part;
-    length += part.length;
+    const line = `${rowJson(rows[i] as Row)}\n`;
+    lines[i] = line;
+    bytes += Buffer.byteLength(line);
     if (slices.due) await slices.next();
   }
-  return Buffer.concat(parts, length);
+  const payload = options.memory ? options.memory.take(bytes) : Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const line of lines) {
+    at += payload.write(line, at);
+    if (slices.due) await slices.next();
+  }
+  return payload;
 }
 
 export function parseJsonEachRow<T>(text: string): T[] {

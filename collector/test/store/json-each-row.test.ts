@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonEachRow, toJsonEachRow } from '../../src/store/json-each-row.ts';
+import { PayloadMemory, parseJsonEachRow, toJsonEachRow } from '../../src/store/json-each-row.ts';
 
 const HALF = '\ud83d';
 
@@ -67,7 +67,7 @@ describe('toJsonEachRow', () => {
       ran = true;
     }, 0);
     // Slices of 0 ms: the loop is handed back after every row, so the timer runs before the end.
-    const bytes = await toJsonEachRow(rows, 0);
+    const bytes = await toJsonEachRow(rows, { sliceMs: 0 });
     expect(ran).toBe(true);
     expect(parseJsonEachRow<{ i: number }>(bytes.toString()).map((r) => r.i)).toEqual(rows.map((r) => r.i));
   });
@@ -76,5 +76,46 @@ describe('toJsonEachRow', () => {
     const row: Record<string, unknown> = { id: 1 };
     row.self = row;
     await expect(toJsonEachRow([row])).rejects.toThrow(TypeError);
+  });
+});
+
+describe('PayloadMemory', () => {
+  const rowsOf = (count: number, tag: string) =>
+    Array.from({ length: count }, (_, i) => ({ i, tag, text: 'y'.repeat(1_000) }));
+
+  it('writes the next large payload into the memory of the last, exactly its length', async () => {
+    const memory = new PayloadMemory();
+    const first = await toJsonEachRow(rowsOf(6_000, 'first'), { memory });
+    expect(first.byteLength).toBeGreaterThan(4 * 1024 * 1024);
+    memory.give(first);
+    const secondRows = rowsOf(5_000, 'second');
+    const second = await toJsonEachRow(secondRows, { memory });
+    expect(second.buffer).toBe(first.buffer);
+    // Shorter than the first: none of the first's bytes show past its end.
+    expect(parseJsonEachRow(second.toString())).toEqual(secondRows);
+    expect(memory.keptBytes).toBe(0);
+    memory.give(second);
+    expect(memory.keptBytes).toBe(first.buffer.byteLength);
+  });
+
+  it('lends a buffer to one payload at a time, and keeps at most two', () => {
+    const memory = new PayloadMemory();
+    const mb = 1024 * 1024;
+    const [a, b, c] = [5 * mb, 20 * mb, 40 * mb].map((n) => memory.take(n));
+    expect(new Set([a?.buffer, b?.buffer, c?.buffer]).size).toBe(3);
+    for (const p of [a, b, c]) if (p) memory.give(p);
+    // The two largest stay (8 MB steps): 24 + 40 MB.
+    expect(memory.keptBytes).toBe(64 * mb);
+    const again = memory.take(10 * mb);
+    expect(again.buffer.byteLength).toBe(24 * mb);
+    expect(memory.take(10 * mb).buffer.byteLength).toBe(40 * mb);
+    // Nothing left to lend: fresh memory.
+    expect(memory.keptBytes).toBe(0);
+  });
+
+  it('leaves small payloads to Node', () => {
+    const memory = new PayloadMemory();
+    memory.give(memory.take(1_000));
+    expect(memory.keptBytes).toBe(0);
   });
 });
