@@ -23,6 +23,7 @@ import {
   type QuestionReading,
   questionReading,
   questionText,
+  SentenceStudent,
   type SuppliedEmbedding,
   suppliedEmbedding,
   UseEmbedder,
@@ -241,10 +242,16 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const embedderConfig = options.embedder ? topicsEmbedderSchema.parse(options.embedder) : undefined;
   const gaps = new GapTracker();
   const now = options.now ?? (() => new Date());
+  const builtinEmbedder =
+    options.clusterer?.builtinEmbedder ??
+    (embedderConfig?.kind === 'hashed' ? BUILTIN_EMBEDDERS.hashed : DEFAULT_BUILTIN_EMBEDDER);
+  // The student's weights (6 MB) are read now, before the collector says it is ready, rather
+  // than by the first question to arrive: 30 ms on a quiet loop, 130–240 ms of a busy one.
+  if (builtinEmbedder === BUILTIN_EMBEDDERS.student) SentenceStudent.shipped();
   const clusterer = new TopicClusterer({
     now,
-    builtinEmbedder: embedderConfig?.kind === 'hashed' ? BUILTIN_EMBEDDERS.hashed : DEFAULT_BUILTIN_EMBEDDER,
     ...options.clusterer,
+    builtinEmbedder,
     onMerge: (projectId, from, into) => {
       gaps.merge(projectId, from, into);
       options.clusterer?.onMerge?.(projectId, from, into);
