@@ -651,6 +651,45 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     expect(await stage().recover()).toBe(0);
   }, 90_000);
 
+  it('queues one drain at most behind a slow one, however often it is polled', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow: TraceEnricher = {
+      name: 'slow',
+      async enrich() {
+        await gate;
+        return { rows: {} };
+      },
+    };
+    let drains = 0;
+    const s = stage([createGroundednessEnricher(), slow], h.store, {
+      paused: () => {
+        drains++;
+        return false;
+      },
+    });
+    const trace = ragSpans();
+    const tables = rowsOf(trace.spans);
+    await h.storeRows(tables);
+    s.add(tables);
+    h.advance(1_500);
+    const first = s.flush();
+    // The first drain reaches the slow enricher; fifty polls meanwhile.
+    while (drains === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const polls = Array.from({ length: 50 }, () => s.flush());
+    expect(new Set(polls).size).toBe(1);
+    release();
+    await Promise.all([first, ...polls]);
+    expect(drains).toBe(2);
+    expect((await perEvaluator(trace.traceId)).map((r) => r.evaluator)).toEqual([
+      'answer_relevance',
+      'context_relevance',
+      'groundedness',
+    ]);
+  });
+
   it('at a close out of time, finishes the batch in flight and leaves the rest to recovery, quietly', async () => {
     let started = 0;
     const slow: TraceEnricher = {
