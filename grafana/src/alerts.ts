@@ -182,6 +182,19 @@ export const RULES: RuleSpec[] = [
     severity: 'warning',
   },
   {
+    uid: 'oversight-trace-stage-dropped',
+    title: 'Answers left unscored: the trace stage is behind',
+    lookbackSeconds: 900,
+    query: { kind: 'prometheus', expr: 'sum without (kind) (increase(oversight_trace_scored_total{kind="dropped"}[15m]))' },
+    threshold: { op: 'gt', value: 0 },
+    for: '0s',
+    summary:
+      'The collector left {{ $values.B.Value | printf "%.0f" }} traces unscored in 15 minutes: their spans are stored, their groundedness, relevance, topic and gap columns are empty',
+    description:
+      'More traces became ready than the trace stage scores (a few hundred generations a second on 2 cores): it keeps the newest 50,000 waiting and lets the oldest go, or it gave up on traces whose writes failed 8 times (the collector log says which). A collector started within --trace-recover-minutes (60) scores what was left. Lasting traffic above that rate needs more collector replicas (each scores the traces it receives) or cores for --transform-workers; a high-volume service whose answers need no scoring can go to a collector run with --trace-quality false.',
+    severity: 'warning',
+  },
+  {
     // The backlog rule reads no data while the collector cannot be scraped, which it must take as OK.
     uid: 'oversight-collector-down',
     title: 'Collector down or not scraped',

@@ -165,6 +165,21 @@ describe.skipIf(!hasPromtool)('dead-letter alert (promtool)', () => {
   });
 });
 
+describe.skipIf(!hasPromtool)('trace stage alert (promtool)', () => {
+  it('fires while traces are dropped unscored, not for the ones scored', () => {
+    // 500 traces dropped at minute 10; scoring goes on (scored rises) without another drop.
+    const run = promtool({
+      rule: 'oversight-trace-stage-dropped',
+      series: {
+        'oversight_trace_scored_total{kind="dropped"}': '0x10 500x50',
+        'oversight_trace_scored_total{kind="traces"}': '0+300x60',
+      },
+      expect: { 5: false, 12: true, 24: true, 35: false },
+    });
+    expect(run.ok, run.output).toBe(true);
+  });
+});
+
 describe('collector down alert', () => {
   it('fires when no rows come back: Prometheus no longer scrapes the collector', () => {
     expect(RULES.find((r) => r.uid === 'oversight-collector-down')?.noDataState).toBe('Alerting');
