@@ -185,7 +185,10 @@ export const RULES: RuleSpec[] = [
     uid: 'oversight-trace-stage-dropped',
     title: 'Answers left unscored: the trace stage is behind',
     lookbackSeconds: 900,
-    query: { kind: 'prometheus', expr: 'sum without (kind) (increase(oversight_trace_scored_total{kind="dropped"}[15m]))' },
+    query: {
+      kind: 'prometheus',
+      expr: 'sum without (kind) (increase(oversight_trace_scored_total{kind="dropped"}[15m]))',
+    },
     threshold: { op: 'gt', value: 0 },
     for: '0s',
     summary:
