@@ -153,6 +153,11 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
         ? dedupSettings(insertOptions.deduplicationToken)
         : {};
       const payload = await toJsonEachRow(rows, { memory: payloadMemory });
+      // Encoding hands the event loop back: the store may have closed meanwhile.
+      if (closed) {
+        payloadMemory.give(payload);
+        throw new Error('store is closed');
+      }
       try {
         // No signal or timeout: chdb would settle early and read the payload after it is given back.
         await session.insert({
