@@ -194,7 +194,7 @@ export const RULES: RuleSpec[] = [
     summary:
       'The collector left {{ $values.B.Value | printf "%.0f" }} traces unscored in 15 minutes: their spans are stored, their groundedness, relevance, topic and gap columns are empty',
     description:
-      'More traces became ready than the trace stage scores (a few hundred generations a second on 2 cores): it keeps the newest 50,000 waiting and lets the oldest go, or it gave up on traces whose writes failed 8 times (the collector log says which). A collector started within --trace-recover-minutes (60) scores what was left. Lasting traffic above that rate needs more collector replicas (each scores the traces it receives) or cores for --transform-workers; a high-volume service whose answers need no scoring can go to a collector run with --trace-quality false.',
+      'More traces became ready than the trace stage scores (a few hundred generations a second on 2 cores): it keeps the newest 50,000 waiting and lets the oldest go, or it gave up on traces whose writes failed 8 times (the collector log says which). Once its backlog is clear the collector reads the unscored traces of the last --trace-recover-minutes (60) back from ClickHouse and scores them, as it does at a start. Lasting traffic above that rate needs more collector replicas (each scores the traces it receives) or cores for --transform-workers; a high-volume service whose answers need no scoring can go to a collector run with --trace-quality false.',
     severity: 'warning',
   },
   {

@@ -172,6 +172,11 @@ export class TraceAssembler {
     return this.ready.splice(0);
   }
 
+  /** Whether the trace is being assembled (its spans still arriving, or within its grace period). */
+  isOpen(projectId: string, traceId: string): boolean {
+    return this.open.has(key(projectId, traceId));
+  }
+
   /** For /metrics. */
   metrics(): AssemblerCounters {
     return {

@@ -80,7 +80,10 @@ export interface TraceStageOptions {
   recoverWindowMs?: number;
   /** Recovery re-scores at most this many traces (default 20 000). */
   recoverMaxTraces?: number;
-  /** Traces waiting for a write retry at most; beyond it the oldest are dropped, counted (default 50 000). */
+  /**
+   * Traces waiting for a write retry at most; beyond it the oldest are dropped, counted
+   * (default 50 000), and scored once the backlog is clear (the recovery's read, as on start).
+   */
   maxPendingTraces?: number;
   /**
    * Estimated bytes of spans the traces waiting to be written may hold
@@ -279,12 +282,15 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   });
 
   let pendingBytes = 0;
+  /** Traces were dropped from the backlog since the last catch-up found them all. */
+  let catchUpDue = false;
   function enqueue(traces: Pending[]): void {
     pending.push(...traces);
     if (pending.length > maxPending) {
       const dropped = pending.length - maxPending;
       pending = pending.slice(dropped);
       counters.droppedTraces += dropped;
+      catchUpDue = true;
       report(new Error(`trace stage: ${dropped} traces dropped unscored (write backlog over ${maxPending})`));
     }
     // While writes fail, ready traces keep coming: the backlog keeps their ids, not their texts.
@@ -689,8 +695,41 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       await adding;
       enqueue(assembler.poll().map(fromAssembled));
       await drainPending();
+      await catchUp();
     });
     return waitingTick;
+  }
+
+  /**
+   * Traces dropped from a full backlog (a burst above what the stage scores) are
+   * stored, unscored: once the backlog is clear, they are read back as the
+   * recovery on start reads them (generations of the recovery window not judged),
+   * and scored. A pass takes what the recovery takes at most, and no more than the
+   * backlog holds; the next pass, once those are written, finds the rest. Traces
+   * still being assembled are left to their own flush.
+   */
+  async function catchUp(): Promise<void> {
+    if (!catchUpDue || pending.length > 0 || closed || options.paused?.()) return;
+    const limit = Math.min(options.recoverMaxTraces ?? 20_000, maxPending);
+    let traces: { projectId: string; traceId: string }[];
+    try {
+      traces = await unscoredTraces(store, options.recoverWindowMs ?? 3_600_000, limit);
+    } catch (err) {
+      // Tried again at the next tick.
+      const message = err instanceof Error ? err.message : String(err);
+      report(new Error(`trace stage: reading the traces it dropped unscored failed: ${message}`));
+      return;
+    }
+    if (traces.length < limit) catchUpDue = false;
+    const missed = traces.filter((t) => !assembler.isOpen(t.projectId, t.traceId));
+    if (missed.length === 0) return;
+    counters.recovered += missed.length;
+    report(
+      new Error(
+        `trace stage: scoring ${missed.length} traces it dropped unscored, now that its backlog is clear`,
+      ),
+    );
+    enqueue(missed.map((t) => ({ ...t, spans: [], links: [], rescore: true, bytes: 0 })));
   }
 
   const timer = setInterval(() => {

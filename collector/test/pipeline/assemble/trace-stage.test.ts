@@ -588,6 +588,42 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     await expectScoredOnce(traces);
   }, 90_000);
 
+  it('scores the traces a full backlog dropped once it is clear, and says so', async () => {
+    const errors: string[] = [];
+    const s = stage([createGroundednessEnricher()], h.store, {
+      maxPendingTraces: 2,
+      onError: (e) => errors.push(e.message),
+    });
+    const traces = Array.from({ length: 5 }, () => ragSpans());
+    // A trace still being assembled (its root not yet ended), its spans stored: left to its own flush.
+    const open = ragSpans();
+    const openTables = rowsOf(open.spans.filter((x) => x.spanId !== open.spans[0]?.spanId));
+    await h.storeRows(openTables);
+    s.add(openTables);
+    await h.score(s, rowsOf(traces.flatMap((t) => t.spans)));
+    // Two kept and written, three dropped; the backlog clear, they are read back as many
+    // as the backlog holds at a time (the open trace takes a place in the read), the rest
+    // once those are written. The read is the store's: traces other tests left unscored
+    // come along.
+    for (let i = 0; i < 6; i++) await s.flush();
+    expect(errors[0]).toBe('trace stage: 3 traces dropped unscored (write backlog over 2)');
+    const passes = errors.slice(1).map((e) => {
+      const n = /^trace stage: scoring (\d+) traces it dropped unscored, now that its backlog is clear$/.exec(
+        e,
+      );
+      expect(n, e).not.toBeNull();
+      return Number(n?.[1]);
+    });
+    expect(passes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3);
+    expect(s.metrics()).toMatchObject({ droppedTraces: 3, pendingTraces: 0, openTraces: 1 });
+    expect(s.metrics().recovered).toBe(passes.reduce((a, b) => a + b, 0));
+    await expectScoredOnce(traces);
+    expect(await perEvaluator(open.traceId)).toEqual([]);
+    // Nothing more was dropped: the next ticks read nothing back.
+    await s.flush();
+    expect(errors).toHaveLength(1 + passes.length);
+  }, 90_000);
+
   it('a trace split by a restart is paired whole: what the last process stored feeds the answer', async () => {
     const grounded = [
       ['answer_relevance', 1],
