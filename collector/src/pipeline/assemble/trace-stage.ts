@@ -16,7 +16,8 @@
  *     to NULL, old rows deleted, new rows inserted, columns set);
  *   - on start, generations of the last `recoverWindowMs` the stage has not
  *     judged (their trace was open in a process that died, or it died
- *     mid-write) are read back and scored the same way. Every generation the
+ *     mid-write) are read back and scored the same way, and so are those a
+ *     full backlog dropped, once it is clear (`catchUp`). Every generation the
  *     stage writes is marked judged, scored or not (no question and no
  *     context: nothing to score), so none is read back at every start.
  * Work runs one batch at a time, so two flushes never race on one trace;
