@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
 
+/** A request of the window: its append, and whether it is known to have reached the log (only those are journalled). */
+interface Accepted {
+  appended: Promise<unknown>;
+  logged: boolean;
+}
+
+/** A request taken before this process, or whose append is done. */
+const LOGGED: Accepted = { appended: Promise.resolve(), logged: true };
+
 /**
  * Requests the log has already taken, by their bytes, so that an exporter
  * resending one is answered without storing its spans a second time.
@@ -28,12 +37,8 @@ import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
  * cut can lose its last seconds. It is rewritten to the window when it holds
  * twice as much.
  */
-/** A request taken before this process, or whose append is done. */
-const LOGGED = { appended: Promise.resolve(), logged: true } as const;
-
 export class ResentRequests {
-  /** By digest: the append, and whether it is known to have reached the log (only those are journalled). */
-  private readonly accepted = new Map<string, { appended: Promise<unknown>; logged: boolean }>();
+  private readonly accepted = new Map<string, Accepted>();
   private readonly capacity: number;
   private journal: Journal | null = null;
 
@@ -110,7 +115,7 @@ export class ResentRequests {
       await earlier.appended;
       return 'resent';
     }
-    const entry = { appended: append(), logged: false };
+    const entry: Accepted = { appended: append(), logged: false };
     this.remember(digest, entry);
     let position: unknown;
     try {
@@ -148,7 +153,7 @@ export class ResentRequests {
     for (const [digest, entry] of this.accepted) if (entry.logged) yield digest;
   }
 
-  private remember(digest: string, entry: { appended: Promise<unknown>; logged: boolean }): void {
+  private remember(digest: string, entry: Accepted): void {
     this.accepted.set(digest, entry);
     if (this.accepted.size > this.capacity) {
       const oldest = this.accepted.keys().next().value as string;
