@@ -232,6 +232,12 @@ function distinct(states: readonly State[]): State[] {
 
 const isOpen = (s: State) => s.end === 'open';
 
+/** The open state `s` read one character further: the space after the last word read ends the reading; one before it is part of it. */
+function readOn(s: State, c: string): State {
+  if (c === ' ' && spaces(s.text) === WORDS - 1) return { text: s.text, end: 'closed' };
+  return { text: s.text + c, end: 'open' };
+}
+
 /**
  * The states `node` leads the open states `open` to. Only open states are stepped: a
  * beginning once known goes through the rest of the pattern as it is.
@@ -253,36 +259,21 @@ function step(node: Node, open: readonly State[]): State[] {
     }
     case 'alt':
       return distinct(node.options.flatMap((option) => step(option, open)));
-    case 'literal': {
-      const out: State[] = [];
-      for (const s of open) {
-        let text = s.text;
-        let words = spaces(text);
-        let closed = false;
+    case 'literal':
+      return open.map((s) => {
+        let read = s;
         for (const c of node.text) {
-          // The space after the last word read ends the reading; one before it is part of it.
-          if (c === ' ' && words === WORDS - 1) {
-            closed = true;
-            break;
-          }
-          if (c === ' ') words++;
-          text += c;
+          read = readOn(read, c);
+          if (!isOpen(read)) break;
         }
-        out.push({ text, end: closed ? 'closed' : 'open' });
-      }
-      return out;
-    }
+        return read;
+      });
     case 'chars': {
       const out: State[] = [];
       const { list, space } = node.chars;
       for (const s of open) {
         if (list === undefined) out.push(space ? { text: s.text, end: 'prefix' } : run(s));
-        else
-          for (const c of list) {
-            // The space after the last word read ends the reading; one before it is part of it.
-            if (c === ' ' && spaces(s.text) === WORDS - 1) out.push({ text: s.text, end: 'closed' });
-            else out.push({ text: s.text + c, end: 'open' });
-          }
+        else for (const c of list) out.push(readOn(s, c));
       }
       return out;
     }
