@@ -4,6 +4,10 @@
  * to place or a large insert to encode must hand it back every few
  * milliseconds, or an exporter's request waits behind it.
  */
+
+/** Hands the event loop back: whatever waits on it (I/O, timers) runs before this resolves. */
+export const yieldToLoop = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class LoopSlices {
   private readonly sliceMs: number;
   private end: number;
@@ -20,7 +24,7 @@ export class LoopSlices {
 
   /** Hands the loop back (whatever is waiting runs), then starts a new slice. */
   async next(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await yieldToLoop();
     this.end = performance.now() + this.sliceMs;
   }
 }

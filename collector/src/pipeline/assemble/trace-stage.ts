@@ -34,6 +34,7 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
 import type { TraceEnricher, TraceGeneration } from '../../enrich/trace-enricher.ts';
+import { yieldToLoop } from '../../loop-slices.ts';
 import type { LlmSpan } from '../../normalize/index.ts';
 import type { Row } from '../../store/store.ts';
 import { LLM_SPANS, OTEL_TRACES, QUALITY_EVENTS, RETRIEVAL_DOCUMENTS } from '../../store/tables.ts';
@@ -200,8 +201,6 @@ class EnricherError extends Error {
  */
 const SLICE_GENERATIONS = 64;
 const SLICE_TRACES = 200;
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The quality ledger's outstanding states, by trace and span (`outstandingQuality`). */
 type Outstanding = Awaited<ReturnType<typeof outstandingQuality>>;
