@@ -19,7 +19,7 @@ import type { PriceTable } from '../pricing.ts';
 import { diagnoseOnce, errorName, reportInternal } from '../safe.ts';
 import { SDK_VERSION } from '../version.ts';
 import { invokeObserved } from './api-promise.ts';
-import { LlmCall, type StartOptions, type Telemetry, telemetryFor } from './llm-span.ts';
+import { LlmCall, type Obj, type StartOptions, type Telemetry, telemetryFor } from './llm-span.ts';
 import { markClientPatched } from './step-context.ts';
 import { watchStreamHelper } from './stream-tap.ts';
 
@@ -34,7 +34,7 @@ export interface OversightInstrumentationConfig extends InstrumentationConfig {
   injectStreamUsage?: boolean | undefined;
 }
 
-export type Obj = Record<string, unknown>;
+export type { Obj };
 export type Fn = (this: unknown, ...args: unknown[]) => unknown;
 
 /** One method to wrap: the prototype that holds it, its name, and the wrapper factory. */

@@ -307,6 +307,10 @@ export function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A provider's JSON object, read field by field. */
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
+
 /** Tool-call arguments arrive as JSON text; the conventions want the object when it parses. */
 export function parseArguments(raw: unknown): unknown {
   if (typeof raw !== 'string') return raw;

@@ -2,9 +2,11 @@ import type { Attributes } from '@opentelemetry/api';
 import * as A from '@oversight/conventions/attributes';
 import type { TokenUsage } from '../../pricing.ts';
 import {
+  isObj,
   type LlmCall,
   type Message,
   num,
+  type Obj,
   type Part,
   parseArguments,
   scrub,
@@ -12,9 +14,6 @@ import {
   unreadEnd,
 } from '../llm-span.ts';
 import { DROP, type StreamObserver } from '../stream-tap.ts';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
 
 /** Request parameters of a chat completion as GenAI attributes. */
 export function chatRequestAttributes(body: Obj): Attributes {

@@ -1,8 +1,5 @@
 import * as A from '@oversight/conventions/attributes';
-import { type LlmCall, num, str } from '../llm-span.ts';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
+import { isObj, type LlmCall, num, str } from '../llm-span.ts';
 
 export function recordEmbeddings(call: LlmCall, result: unknown): unknown {
   if (isObj(result)) {

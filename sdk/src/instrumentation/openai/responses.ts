@@ -2,9 +2,11 @@ import type { Attributes } from '@opentelemetry/api';
 import * as A from '@oversight/conventions/attributes';
 import type { TokenUsage } from '../../pricing.ts';
 import {
+  isObj,
   type LlmCall,
   type Message,
   num,
+  type Obj,
   type Part,
   parseArguments,
   scrub,
@@ -13,9 +15,6 @@ import {
 } from '../llm-span.ts';
 import type { StreamObserver } from '../stream-tap.ts';
 import { copyNum, imagePart } from './chat.ts';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
 
 export function responsesRequestAttributes(body: Obj): Attributes {
   const a: Attributes = {};
