@@ -284,14 +284,25 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   let pendingBytes = 0;
   /** Traces were dropped from the backlog since the last catch-up found them all. */
   let catchUpDue = false;
-  function enqueue(traces: Pending[]): void {
-    pending.push(...traces);
+  /** Dropped by the polls inside a drain, said by the next enqueue that reports: one line a drain. */
+  let unreportedDrops = 0;
+  function enqueue(traces: Pending[], { reportDrops = true } = {}): void {
+    // Not push(...traces): a spread of some 100 000 arguments overflows the stack.
+    pending = pending.length === 0 ? traces : pending.concat(traces);
     if (pending.length > maxPending) {
       const dropped = pending.length - maxPending;
       pending = pending.slice(dropped);
       counters.droppedTraces += dropped;
+      unreportedDrops += dropped;
       catchUpDue = true;
-      report(new Error(`trace stage: ${dropped} traces dropped unscored (write backlog over ${maxPending})`));
+    }
+    if (reportDrops && unreportedDrops > 0) {
+      report(
+        new Error(
+          `trace stage: ${unreportedDrops} traces dropped unscored (write backlog over ${maxPending})`,
+        ),
+      );
+      unreportedDrops = 0;
     }
     // While writes fail, ready traces keep coming: the backlog keeps their ids, not their texts.
     pendingBytes = pending.reduce((n, t) => n + t.bytes, 0);
@@ -625,6 +636,13 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         await settleAhead();
         enqueue(batches.slice(b).flatMap(([, list]) => list));
         return;
+      }
+      // The traces that came ready meanwhile join the backlog now, under its caps: a backlog of
+      // 50 000 takes minutes to score, and the assembler's ready list has no cap of its own
+      // (left to the next tick, every trace of those minutes waited there with its spans).
+      if (b > 0) {
+        await adding;
+        enqueue(assembler.poll().map(fromAssembled), { reportDrops: false });
       }
       const early = ahead?.batch === batch ? ahead.prepared : undefined;
       ahead = undefined;

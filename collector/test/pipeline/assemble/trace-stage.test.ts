@@ -624,6 +624,52 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     expect(errors).toHaveLength(1 + passes.length);
   }, 90_000);
 
+  it('while a long drain runs, the traces that come ready join the backlog batch by batch, under its caps', async () => {
+    const errors: string[] = [];
+    const gates: (() => void)[] = [];
+    let gating = true;
+    const gated: TraceEnricher = {
+      name: 'gated',
+      async enrich() {
+        if (gating) await new Promise<void>((resolve) => gates.push(resolve));
+        return { rows: {} };
+      },
+    };
+    const s = stage([createGroundednessEnricher(), gated], h.store, {
+      maxBatchTraces: 1,
+      maxPendingTraces: 2,
+      onError: (e) => errors.push(e.message),
+    });
+    const reachGate = async (n: number) => {
+      while (gates.length < n) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    const first = [ragSpans(), ragSpans()];
+    const firstTables = rowsOf(first.flatMap((t) => t.spans));
+    await h.storeRows(firstTables);
+    s.add(firstTables);
+    h.advance(1_500);
+    const drain = s.flush();
+    await reachGate(1);
+    // Six more come ready while the drain's first batch is with the enrichers.
+    const more = Array.from({ length: 6 }, () => ragSpans());
+    const moreTables = rowsOf(more.flatMap((t) => t.spans));
+    await h.storeRows(moreTables);
+    s.add(moreTables);
+    h.advance(1_500);
+    gates[0]?.();
+    await reachGate(2);
+    // Before the second batch they joined the backlog: two kept, four dropped, said after the drain.
+    expect(s.metrics()).toMatchObject({ pendingTraces: 2, droppedTraces: 4, openTraces: 0 });
+    expect(errors).toEqual([]);
+    gating = false;
+    for (const open of gates) open();
+    await drain;
+    for (let i = 0; i < 6; i++) await s.flush();
+    expect(errors[0]).toBe('trace stage: 4 traces dropped unscored (write backlog over 2)');
+    expect(s.metrics()).toMatchObject({ droppedTraces: 4, pendingTraces: 0 });
+    await expectScoredOnce([...first, ...more]);
+  }, 90_000);
+
   it('a trace split by a restart is paired whole: what the last process stored feeds the answer', async () => {
     const grounded = [
       ['answer_relevance', 1],
