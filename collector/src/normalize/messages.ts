@@ -108,7 +108,7 @@ function readMessage(raw: Record<string, unknown>): PartsResult {
   const content = parseJson(raw.content);
   if (Array.isArray(content)) readParts(content, out);
   else if (content !== undefined && content !== null) out.texts.push(asString(content));
-  out.toolCalls.push(...openAiToolCalls(raw.tool_calls ?? raw.toolCalls));
+  for (const call of openAiToolCalls(raw.tool_calls ?? raw.toolCalls)) out.toolCalls.push(call);
   return out;
 }
 

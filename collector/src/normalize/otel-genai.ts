@@ -153,9 +153,9 @@ function messagesFromEvents(events: SpanEvent[]): { input: Message[]; output: Me
       const finish = asString(body.finish_reason);
       if (message) output.push(finish ? { ...message, finishReason: finish } : message);
     } else if (event.name === C.EVENT_GEN_AI_CONTENT_PROMPT) {
-      input.push(...parseMessages(event.attributes[C.ATTR_GEN_AI_PROMPT]));
+      for (const m of parseMessages(event.attributes[C.ATTR_GEN_AI_PROMPT])) input.push(m);
     } else if (event.name === C.EVENT_GEN_AI_CONTENT_COMPLETION) {
-      output.push(...parseMessages(event.attributes[C.ATTR_GEN_AI_COMPLETION], 'assistant'));
+      for (const m of parseMessages(event.attributes[C.ATTR_GEN_AI_COMPLETION], 'assistant')) output.push(m);
     }
   }
   return { input, output };

@@ -195,7 +195,7 @@ function fromPrompt(value: unknown): { system: string; messages: Message[] } {
   const messages = parseMessages(parsed.messages);
   const prompt = parsed.prompt;
   if (typeof prompt === 'string' && prompt) messages.push({ role: 'user', content: prompt });
-  else if (Array.isArray(prompt)) messages.push(...parseMessages(prompt));
+  else if (Array.isArray(prompt)) for (const m of parseMessages(prompt)) messages.push(m);
   // AI SDK 6 also takes `system` as one or more `{ role: 'system', content }` messages; a string
   // is the prompt as written, even one that reads as JSON.
   const system = typeof parsed.system === 'string' ? parsed.system : parseInstructions(parsed.system);
@@ -227,7 +227,7 @@ function extract(span: SpanRecord, op: Operation): Extracted {
     if (finish) message.finishReason = finish;
     outputMessages.push(message);
   }
-  if (outputMessages.length === 0) outputMessages.push(...rewritten(a, 'output'));
+  if (outputMessages.length === 0) for (const m of rewritten(a, 'output')) outputMessages.push(m);
   const metadata = withPrefix(a, 'ai.telemetry.metadata');
   const functionId = a['ai.telemetry.functionId'];
   const extracted: Extracted = {

@@ -608,8 +608,8 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       const same = traces.get(t.traceId);
       if (same) {
         same.rescore = true;
-        same.spans.push(...t.spans);
-        same.links.push(...t.links);
+        for (const span of t.spans) same.spans.push(span);
+        for (const link of t.links) same.links.push(link);
         same.bytes += t.bytes;
       } else traces.set(t.traceId, t);
       byProject.set(t.projectId, traces);

@@ -61,7 +61,8 @@ function createRowSink(options: TransformOptions) {
         const llm = normalizeSpan(span, { maxTextChars: options.maxTextChars });
         if (!llm) return;
         llmSpans.push(toLlmSpanRow(llm, projectId));
-        documents.push(...toRetrievalDocumentRows(llm, projectId));
+        // A loop, not push(...): a spread of some 120 000 documents overflows the stack.
+        for (const row of toRetrievalDocumentRows(llm, projectId)) documents.push(row);
         addEvaluations(projectId, guardrailEvaluations(llm));
         addEvaluations(projectId, scoreSpan(llm));
       },
