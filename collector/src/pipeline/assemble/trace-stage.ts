@@ -660,6 +660,9 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
           : undefined;
       try {
         const failedAlone = await processIsolating(projectId, batch, early, beginNext);
+        // Done with, or read back whole when retried: the drain's lists hold these traces until
+        // it ends, minutes for a large backlog, and with them every span read back for them.
+        for (const t of batch) spill(t);
         failures = 0;
         if (failedAlone.length > 0) {
           counters.failedBatches++;
