@@ -7,6 +7,8 @@
  * and the quality columns set.
  */
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { groundedness } from '@oversight/scorers';
 import { describe, expect, it } from 'vitest';
 import { createGroundednessEnricher } from '../../../src/enrich/groundedness.ts';
@@ -669,6 +671,41 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     expect(s.metrics()).toMatchObject({ droppedTraces: 4, pendingTraces: 0 });
     await expectScoredOnce([...first, ...more]);
   }, 90_000);
+
+  it('a drain lets go of a written batch’s spans before it ends', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const seen: WeakRef<LlmSpan>[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    const watching: TraceEnricher = {
+      name: 'watching',
+      async enrich(generations) {
+        if (calls++ === 0) for (const g of generations) seen.push(new WeakRef(g.span));
+        else await gate;
+        return { rows: {} };
+      },
+    };
+    const s = stage([createGroundednessEnricher(), watching], h.store, { maxBatchTraces: 1 });
+    const tables = rowsOf([ragSpans(), ragSpans()].flatMap((t) => t.spans));
+    await h.storeRows(tables);
+    s.add(tables);
+    h.advance(1_500);
+    const drain = s.flush();
+    // The first trace is written; the drain waits on the second.
+    while (calls < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.deref()).toBeUndefined();
+    release();
+    await drain;
+  });
 
   it('a trace split by a restart is paired whole: what the last process stored feeds the answer', async () => {
     const grounded = [
