@@ -240,6 +240,8 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   const assembler = new TraceAssembler({ ...options.assembler, now });
   const maxBatch = options.maxBatchTraces ?? 500;
   const maxPending = options.maxPendingTraces ?? 50_000;
+  const recoverWindowMs = options.recoverWindowMs ?? 3_600_000;
+  const recoverMaxTraces = options.recoverMaxTraces ?? 20_000;
   const maxPendingBytes = options.maxPendingBytes ?? options.assembler?.maxOpenBytes ?? 64 * 2 ** 20;
   const retryInitial = options.retryMs?.initial ?? 500;
   const retryMax = options.retryMs?.max ?? 30_000;
@@ -281,13 +283,22 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     bytes: spanBytes(t.spans) + 128 * t.links.length,
   });
 
+  /** A trace stored but not judged (recovery, catch-up): read back whole and scored. */
+  const unjudged = (t: { projectId: string; traceId: string }): Pending => ({
+    ...t,
+    spans: [],
+    links: [],
+    rescore: true,
+    bytes: 0,
+  });
+
   let pendingBytes = 0;
   /** Traces were dropped from the backlog since the last catch-up found them all. */
   let catchUpDue = false;
   /** Dropped by the polls inside a drain, said by the next enqueue that reports: one line a drain. */
   let unreportedDrops = 0;
   function enqueue(traces: Pending[], { reportDrops = true } = {}): void {
-    // Not push(...traces): a spread of some 100 000 arguments overflows the stack.
+    // Not push(...traces): a spread of some 120 000 arguments overflows the stack.
     pending = pending.length === 0 ? traces : pending.concat(traces);
     if (pending.length > maxPending) {
       const dropped = pending.length - maxPending;
@@ -640,10 +651,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       // The traces that came ready meanwhile join the backlog now, under its caps: a backlog of
       // 50 000 takes minutes to score, and the assembler's ready list has no cap of its own
       // (left to the next tick, every trace of those minutes waited there with its spans).
-      if (b > 0) {
-        await adding;
-        enqueue(assembler.poll().map(fromAssembled), { reportDrops: false });
-      }
+      if (b > 0) await admitReady({ reportDrops: false });
       const early = ahead?.batch === batch ? ahead.prepared : undefined;
       ahead = undefined;
       const next = batches[b + 1];
@@ -702,6 +710,12 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     }
   }
 
+  /** The traces the assembler has ready, once the rounds being rebuilt are in, into the backlog. */
+  async function admitReady({ reportDrops = true } = {}): Promise<void> {
+    await adding;
+    enqueue(assembler.poll().map(fromAssembled), { reportDrops });
+  }
+
   /**
    * A poll and a drain after whatever is running. One waits at most: a drain of a
    * large backlog outlasts many poll intervals, and a tick queued for each ran back
@@ -713,8 +727,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   function tick(): Promise<void> {
     waitingTick ??= run(async () => {
       waitingTick = undefined;
-      await adding;
-      enqueue(assembler.poll().map(fromAssembled));
+      await admitReady();
       await drainPending();
       await catchUp();
     });
@@ -731,10 +744,10 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
    */
   async function catchUp(): Promise<void> {
     if (!catchUpDue || pending.length > 0 || closed || options.paused?.()) return;
-    const limit = Math.min(options.recoverMaxTraces ?? 20_000, maxPending);
+    const limit = Math.min(recoverMaxTraces, maxPending);
     let traces: { projectId: string; traceId: string }[];
     try {
-      traces = await unscoredTraces(store, options.recoverWindowMs ?? 3_600_000, limit);
+      traces = await unscoredTraces(store, recoverWindowMs, limit);
     } catch (err) {
       // Tried again at the next tick.
       const message = err instanceof Error ? err.message : String(err);
@@ -750,7 +763,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         `trace stage: scoring ${missed.length} traces it dropped unscored, now that its backlog is clear`,
       ),
     );
-    enqueue(missed.map((t) => ({ ...t, spans: [], links: [], rescore: true, bytes: 0 })));
+    enqueue(missed.map(unjudged));
   }
 
   const timer = setInterval(() => {
@@ -774,10 +787,9 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     recover() {
       let found = 0;
       return run(async () => {
-        const window = options.recoverWindowMs ?? 3_600_000;
         let traces: { projectId: string; traceId: string }[];
         try {
-          traces = await unscoredTraces(store, window, options.recoverMaxTraces ?? 20_000);
+          traces = await unscoredTraces(store, recoverWindowMs, recoverMaxTraces);
         } catch (err) {
           // ClickHouse is down at start: what it holds unscored waits for the next start.
           const message = err instanceof Error ? err.message : String(err);
@@ -786,7 +798,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         }
         found = traces.length;
         counters.recovered += found;
-        enqueue(traces.map((t) => ({ ...t, spans: [], links: [], rescore: true, bytes: 0 })));
+        enqueue(traces.map(unjudged));
         await drainPending();
       }).then(() => found);
     },
