@@ -83,6 +83,11 @@ export function rowsOf(spans: SpanRecord[], projectId = 'p1'): Map<string, Row[]
   return transform([{ projectId, spans, position: 0, receivedAt: Date.now() }]);
 }
 
+/** Resolves once `ready()` holds, checking every 5 ms: for a drain that runs on its own, as the stage's timer runs it. */
+export async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 /** A store with one failure injected: `fail(sql)` true makes that command throw `message`. */
 export function failingCommands(store: Store, fail: (sql: string) => boolean, message: string): Store {
   const wrapped: Store = Object.create(store);

@@ -29,6 +29,7 @@ import {
   RIGHT,
   ragSpans,
   rowsOf,
+  until,
   useTraceStageHarness,
   WRONG,
 } from '../../helpers/trace-stage-harness.ts';
@@ -642,16 +643,13 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
       maxPendingTraces: 2,
       onError: (e) => errors.push(e.message),
     });
-    const reachGate = async (n: number) => {
-      while (gates.length < n) await new Promise((resolve) => setTimeout(resolve, 5));
-    };
     const first = [ragSpans(), ragSpans()];
     const firstTables = rowsOf(first.flatMap((t) => t.spans));
     await h.storeRows(firstTables);
     s.add(firstTables);
     h.advance(1_500);
     const drain = s.flush();
-    await reachGate(1);
+    await until(() => gates.length >= 1);
     // Six more come ready while the drain's first batch is with the enrichers.
     const more = Array.from({ length: 6 }, () => ragSpans());
     const moreTables = rowsOf(more.flatMap((t) => t.spans));
@@ -659,7 +657,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     s.add(moreTables);
     h.advance(1_500);
     gates[0]?.();
-    await reachGate(2);
+    await until(() => gates.length >= 2);
     // Before the second batch they joined the backlog: two kept, four dropped, said after the drain.
     expect(s.metrics()).toMatchObject({ pendingTraces: 2, droppedTraces: 4, openTraces: 0 });
     expect(errors).toEqual([]);
@@ -696,7 +694,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     h.advance(1_500);
     const drain = s.flush();
     // The first trace is written; the drain waits on the second.
-    while (calls < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => calls >= 2);
     for (let i = 0; i < 3; i++) {
       gc();
       await new Promise((resolve) => setTimeout(resolve, 0));
@@ -796,7 +794,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     h.advance(1_500);
     const first = s.flush();
     // The first drain reaches the slow enricher; fifty polls meanwhile.
-    while (drains === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => drains > 0);
     const polls = Array.from({ length: 50 }, () => s.flush());
     expect(new Set(polls).size).toBe(1);
     release();
