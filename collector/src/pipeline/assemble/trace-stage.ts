@@ -297,9 +297,11 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   let catchUpDue = false;
   /** Dropped by the polls inside a drain, said by the next enqueue that reports: one line a drain. */
   let unreportedDrops = 0;
-  function enqueue(traces: Pending[], { reportDrops = true } = {}): void {
-    // Not push(...traces): a spread of some 120 000 arguments overflows the stack.
-    pending = pending.length === 0 ? traces : pending.concat(traces);
+  function enqueue(traces: Pending[], { reportDrops = true, older = false } = {}): void {
+    // Not push(...traces): a spread of some 120 000 arguments overflows the stack. `older`: a
+    // drain's unwritten traces, put back ahead of those that came ready while it ran, so the
+    // backlog stays in arrival order: scored oldest first, and over the cap the oldest dropped.
+    pending = pending.length === 0 ? traces : older ? traces.concat(pending) : pending.concat(traces);
     if (pending.length > maxPending) {
       const dropped = pending.length - maxPending;
       pending = pending.slice(dropped);
@@ -641,11 +643,12 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       ahead = undefined;
       await was?.prepared.catch(() => undefined);
     };
+    const unwritten = (from: number) => batches.slice(from).flatMap(([, list]) => list);
     for (let b = 0; b < batches.length; b++) {
       const [projectId, batch] = batches[b] as [string, Pending[]];
       if (stopping) {
         await settleAhead();
-        enqueue(batches.slice(b).flatMap(([, list]) => list));
+        enqueue(unwritten(b), { older: true });
         return;
       }
       // The traces that came ready meanwhile join the backlog now, under its caps: a backlog of
@@ -675,7 +678,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         if (failedAlone.length > 0) {
           counters.failedBatches++;
           // Retried on a later drain, one trace's cost: the others and other projects go on now.
-          enqueue(retryLater(failedAlone));
+          enqueue(retryLater(failedAlone), { older: true });
         }
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
@@ -685,7 +688,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         // No counts in the message: an outage repeats it, and the log reporter drops repeats.
         report(new Error(`trace stage: scoring failed, will retry: ${error.message}`));
         await settleAhead();
-        enqueue([...retryLater(batch), ...batches.slice(b + 1).flatMap(([, list]) => list)]);
+        enqueue([...retryLater(batch), ...unwritten(b + 1)], { older: true });
         return;
       }
     }

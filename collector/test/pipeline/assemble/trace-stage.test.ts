@@ -26,6 +26,7 @@ import {
   firstOnly,
   isColumnsUpdate,
   QUESTION,
+  type RagTrace,
   RIGHT,
   ragSpans,
   rowsOf,
@@ -668,6 +669,54 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     expect(errors[0]).toBe('trace stage: 4 traces dropped unscored (write backlog over 2)');
     expect(s.metrics()).toMatchObject({ droppedTraces: 4, pendingTraces: 0 });
     await expectScoredOnce([...first, ...more]);
+  }, 90_000);
+
+  it('a failed write puts the drain’s unwritten traces back ahead of those that came ready during it', async () => {
+    const gates: (() => void)[] = [];
+    let gating = true;
+    const seen: string[] = [];
+    const gated: TraceEnricher = {
+      name: 'gated',
+      async enrich(generations) {
+        for (const g of generations) seen.push(g.traceId);
+        if (gating) await new Promise<void>((resolve) => gates.push(resolve));
+        return { rows: {} };
+      },
+    };
+    let failing = false;
+    const flaky = failingCommands(
+      h.store,
+      firstOnly((sql) => failing && isColumnsUpdate(sql)),
+      'connection reset',
+    );
+    const s = stage([createGroundednessEnricher(), gated], flaky, { maxBatchTraces: 1 });
+    const older = [ragSpans(), ragSpans(), ragSpans()];
+    const olderTables = rowsOf(older.flatMap((t) => t.spans));
+    await h.storeRows(olderTables);
+    s.add(olderTables);
+    h.advance(1_500);
+    const drain = s.flush();
+    await until(() => gates.length >= 1);
+    const newer = [ragSpans(), ragSpans()];
+    const newerTables = rowsOf(newer.flatMap((t) => t.spans));
+    await h.storeRows(newerTables);
+    s.add(newerTables);
+    h.advance(1_500);
+    gates[0]?.();
+    // The second batch is with the enrichers, the newer traces in the backlog: its write fails.
+    await until(() => gates.length >= 2);
+    expect(s.metrics()).toMatchObject({ pendingTraces: 2 });
+    failing = true;
+    gating = false;
+    gates[1]?.();
+    await drain;
+    expect(s.metrics()).toMatchObject({ pendingTraces: 4, failedBatches: 1 });
+    seen.length = 0;
+    await s.flush();
+    const ids = (list: RagTrace[]) => list.map((t) => t.traceId);
+    expect(seen).toEqual([...ids(older.slice(1)), ...ids(newer)]);
+    expect(s.metrics()).toMatchObject({ pendingTraces: 0, droppedTraces: 0 });
+    await expectScoredOnce([...older, ...newer]);
   }, 90_000);
 
   it('a drain lets go of a written batch’s spans before it ends', async () => {
