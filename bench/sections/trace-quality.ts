@@ -5,7 +5,9 @@
  * from them) exported by the real OTel SDK to a collector in its own process.
  * Spans/s is received → queryable (the span rows, which the stage never
  * delays); "scored" is until every generation carries its groundedness, which
- * includes the assembler's grace period (2 s after the root). The event-loop
+ * includes the assembler's grace period (2 s after the root); "busy" is the
+ * stage's own counter of the time it spent scoring and writing, so
+ * generations over it is what the stage can take when it never waits. The event-loop
  * delay (p99, longest stall) is what an exporter or a health probe could wait:
  * from the first export to stored (off) or to every generation scored (on, so
  * the stage's whole work is in its window).
@@ -107,6 +109,8 @@ interface RunResult {
   spans: number;
   storedSeconds: number;
   scoredSeconds: number | null;
+  /** Wall time the trace stage spent scoring and writing (its busy counter). */
+  busySeconds: number | null;
   cpuSeconds: number;
   peakRssMb: number;
   loopDelayP99Ms: number;
@@ -154,6 +158,7 @@ async function run(spans: ReadableSpan[], generations: number, traceQuality: boo
     if (!(await waitUntil(stored, spans.length))) throw new Error('spans stopped arriving in ClickHouse');
     const storedSeconds = (performance.now() - started) / 1000;
     let scoredSeconds: number | null = null;
+    let busySeconds: number | null = null;
     if (traceQuality) {
       // Watched on /metrics, not by SQL: a query every 50 ms over llm_spans, which applies the
       // UPDATE's patch parts, would cost the collector more CPU than the stage itself.
@@ -162,6 +167,7 @@ async function run(spans: ReadableSpan[], generations: number, traceQuality: boo
       scoredSeconds = (performance.now() - started) / 1000;
       const set = await collector.count('llm_spans', 'groundedness IS NOT NULL');
       if (set !== generations) throw new Error(`${set} of ${generations} generations carry a score`);
+      busySeconds = await collector.metric('oversight_trace_busy_seconds_total');
     }
     const after = await collector.stats();
     await sender.shutdown();
@@ -170,6 +176,7 @@ async function run(spans: ReadableSpan[], generations: number, traceQuality: boo
       spans: spans.length,
       storedSeconds,
       scoredSeconds,
+      busySeconds,
       cpuSeconds: (after.cpuMs - before.cpuMs) / 1000,
       peakRssMb: final.peakRssMb,
       loopDelayP99Ms: after.loopDelayP99Ms,
@@ -204,6 +211,8 @@ export const traceQuality: Section = {
         'spans/s',
         'scored s',
         'generations/s',
+        'busy s',
+        'generations/busy s',
         'CPU s',
         'peak RSS MB',
         'loop p99 ms',
@@ -216,6 +225,8 @@ export const traceQuality: Section = {
         Math.round(r.spans / r.storedSeconds),
         r.scoredSeconds === null ? '–' : round(r.scoredSeconds),
         r.scoredSeconds === null ? '–' : Math.round(traces / r.scoredSeconds),
+        r.busySeconds === null ? '–' : round(r.busySeconds),
+        r.busySeconds === null ? '–' : Math.round(traces / r.busySeconds),
         round(r.cpuSeconds),
         r.peakRssMb,
         r.loopDelayP99Ms,
@@ -230,6 +241,10 @@ export const traceQuality: Section = {
       on_vs_off: round(off.storedSeconds / on.storedSeconds, 3),
       on_all_scored_s: round(on.scoredSeconds ?? 0),
       on_generations_scored_per_s: Math.round(traces / (on.scoredSeconds ?? 1)),
+      // The stage's capacity: generations over the time it was at work. The figure above also
+      // holds the ingest the traces arrive over and the assembler's 2 s grace period.
+      on_busy_s: round(on.busySeconds ?? 0),
+      on_generations_per_busy_s: Math.round(traces / (on.busySeconds ?? 1)),
       off_cpu_s: round(off.cpuSeconds),
       on_cpu_s: round(on.cpuSeconds),
       // What the stage costs a generation, all threads (event loop, worker, ClickHouse's).

@@ -198,6 +198,19 @@ export const RULES: RuleSpec[] = [
     severity: 'warning',
   },
   {
+    uid: 'oversight-trace-stage-saturated',
+    title: 'Trace stage near capacity: scoring will fall behind',
+    lookbackSeconds: 900,
+    query: { kind: 'prometheus', expr: 'rate(oversight_trace_busy_seconds_total[15m])' },
+    threshold: { op: 'gt', value: 0.9 },
+    for: '15m',
+    summary:
+      'The trace stage at {{ $labels.instance }} has been scoring and writing {{ humanizePercentage $values.B.Value }} of the time for 15 minutes',
+    description:
+      'Traces become ready about as fast as the stage scores them (a few hundred generations a second on 2 cores), so its backlog grows and, once over 50,000 traces, the oldest are left unscored (the "Answers left unscored" alert). A burst that clears by itself is fine; a lasting rate needs more collector replicas (each scores the traces it receives) or cores for --transform-workers, or --trace-quality false on a collector for services whose answers need no scoring. oversight_trace_pending shows the backlog.',
+    severity: 'warning',
+  },
+  {
     // The backlog rule reads no data while the collector cannot be scraped, which it must take as OK.
     uid: 'oversight-collector-down',
     title: 'Collector down or not scraped',

@@ -180,6 +180,25 @@ describe.skipIf(!hasPromtool)('trace stage alert (promtool)', () => {
   });
 });
 
+describe.skipIf(!hasPromtool)('trace stage saturation alert (promtool)', () => {
+  it('holds while the stage works over 90 % of the time, and not at 80 %', () => {
+    // Busy 57 s a minute (95 %) for 40 minutes, then 30 s a minute; a restart at minute 71 resets
+    // the counter. The rate is over 15 minutes: a quarter of an hour of data before it can hold.
+    const run = promtool({
+      rule: 'oversight-trace-stage-saturated',
+      series: { oversight_trace_busy_seconds_total: '0+57x40 2310+30x29 0+57x30' },
+      expect: { 5: false, 20: true, 38: true, 45: false, 60: false, 95: true },
+    });
+    expect(run.ok, run.output).toBe(true);
+    const steady = promtool({
+      rule: 'oversight-trace-stage-saturated',
+      series: { oversight_trace_busy_seconds_total: '0+48x60' },
+      expect: { 10: false, 30: false, 55: false },
+    });
+    expect(steady.ok, steady.output).toBe(true);
+  });
+});
+
 describe('collector down alert', () => {
   it('fires when no rows come back: Prometheus no longer scrapes the collector', () => {
     expect(RULES.find((r) => r.uid === 'oversight-collector-down')?.noDataState).toBe('Alerting');

@@ -211,5 +211,8 @@ describe('trace stage through a running collector', () => {
     expect(text).toMatch(/^oversight_trace_pending_bytes \d+/m);
     expect(text).toMatch(/^oversight_trace_flushed_total\{kind="root_ended"\} [1-9]\d*/m);
     expect(text).toMatch(/^oversight_trace_scored_total\{kind="rescored"\} [1-9]\d*/m);
+    // The traces above were scored: the stage worked for some of the time, and counted it.
+    const busy = /^oversight_trace_busy_seconds_total (\S+)$/m.exec(text);
+    expect(Number(busy?.[1])).toBeGreaterThan(0);
   });
 });

@@ -118,6 +118,8 @@ export interface TraceStageCounters extends AssemblerCounters {
   skippedRows: number;
   /** quality_events read-backs: one per batch with traces read back from storage, none for fresh ones. */
   ledgerReads: number;
+  /** Wall-clock seconds spent scoring and writing backlogs: its rate near 1, the stage is saturated. */
+  busySeconds: number;
 }
 
 export interface TraceStage {
@@ -255,6 +257,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     droppedTraces: 0,
     skippedRows: 0,
     ledgerReads: 0,
+    busySeconds: 0,
   };
   let pending: Pending[] = [];
   let queue: Promise<void> = Promise.resolve();
@@ -609,6 +612,16 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   /** Writes what is pending, batch by batch; a failed batch is retried later as a re-score. */
   async function drainPending(): Promise<void> {
     if (options.paused?.() || pending.length === 0 || now() < retryAt) return;
+    // Wall time, not the stage's clock: the share of time the stage is at work is its saturation.
+    const started = performance.now();
+    try {
+      await drainBacklog();
+    } finally {
+      counters.busySeconds += (performance.now() - started) / 1000;
+    }
+  }
+
+  async function drainBacklog(): Promise<void> {
     const taken = pending;
     pending = [];
     pendingBytes = 0;
@@ -888,6 +901,18 @@ export function registerTraceStageMetrics(registry: Registry, stage: TraceStage)
     late: m.lateSpans,
     duplicate: m.duplicateSpans,
   }));
+  // Unlabelled: its rate is the share of time the stage works, the saturation an alert watches.
+  let busySeen = 0;
+  new Counter({
+    name: 'oversight_trace_busy_seconds_total',
+    help: 'Seconds the trace stage spent scoring and writing (rate near 1: saturated, falling behind)',
+    registers: [registry],
+    collect() {
+      const busy = stage.metrics().busySeconds;
+      if (busy > busySeen) this.inc(busy - busySeen);
+      busySeen = busy;
+    },
+  });
   counter('oversight_trace_scored_total', 'Trace stage work', (m) => ({
     traces: m.tracesScored,
     rescored: m.tracesRescored,

@@ -719,6 +719,41 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     await expectScoredOnce([...older, ...newer]);
   }, 90_000);
 
+  it('counts the wall time it spends on a backlog as busy, and none while idle', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered = false;
+    const held: TraceEnricher = {
+      name: 'held',
+      async enrich() {
+        entered = true;
+        await gate;
+        return { rows: {} };
+      },
+    };
+    const s = stage([createGroundednessEnricher(), held], h.store);
+    await s.flush();
+    expect(s.metrics().busySeconds).toBe(0);
+    const t = ragSpans();
+    const tables = rowsOf(t.spans);
+    await h.storeRows(tables);
+    s.add(tables);
+    h.advance(1_500);
+    const drain = s.flush();
+    await until(() => entered);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    release();
+    await drain;
+    const busy = s.metrics().busySeconds;
+    // A timer may fire a fraction of a millisecond early by the monotonic clock.
+    expect(busy).toBeGreaterThanOrEqual(0.245);
+    await s.flush();
+    expect(s.metrics().busySeconds).toBe(busy);
+    await expectScoredOnce([t]);
+  }, 90_000);
+
   it('a drain lets go of a written batch’s spans before it ends', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
