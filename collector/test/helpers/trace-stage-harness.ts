@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { createGroundednessEnricher } from '../../src/enrich/groundedness.ts';
-import type { TraceEnricher } from '../../src/enrich/trace-enricher.ts';
+import type { TraceEnricher, TraceGeneration } from '../../src/enrich/trace-enricher.ts';
 import type { SpanRecord } from '../../src/otlp/span-record.ts';
 import {
   createTraceStage,
@@ -88,6 +88,37 @@ export async function until(ready: () => boolean): Promise<void> {
   while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
+/**
+ * An enricher that holds each call until it is let through, for a test to act while a drain
+ * is at a known batch: `waiting` counts the calls held so far, `release(k)` lets the k-th go on,
+ * `releaseAll()` every held call and every later one. `onCall` sees each call's generations.
+ */
+export function gatedEnricher(onCall?: (generations: TraceGeneration[]) => void) {
+  const gates: (() => void)[] = [];
+  let gating = true;
+  const enricher: TraceEnricher = {
+    name: 'gated',
+    async enrich(generations) {
+      onCall?.(generations);
+      if (gating) await new Promise<void>((resolve) => gates.push(resolve));
+      return { rows: {} };
+    },
+  };
+  return {
+    enricher,
+    get waiting() {
+      return gates.length;
+    },
+    release(k: number) {
+      gates[k]?.();
+    },
+    releaseAll() {
+      gating = false;
+      for (const open of gates) open();
+    },
+  };
+}
+
 /** A store with one failure injected: `fail(sql)` true makes that command throw `message`. */
 export function failingCommands(store: Store, fail: (sql: string) => boolean, message: string): Store {
   const wrapped: Store = Object.create(store);
@@ -125,6 +156,8 @@ export interface TraceStageHarness {
   advance(ms: number): void;
   /** Stores a trace's rows as the drain would, hands them to the stage, lets the grace period pass, flushes. */
   score(stage: TraceStage, tables: Map<string, Row[]>): Promise<void>;
+  /** The traces' rows stored as the drain would and handed to the stage, the grace period passed: ready at its next poll. */
+  arrive(stage: TraceStage, traces: readonly RagTrace[]): Promise<void>;
   /** Stores the rows as the drain would, without the stage seeing them (a process that died). */
   storeRows(tables: Map<string, Row[]>): Promise<void>;
 }
@@ -175,6 +208,12 @@ export function useTraceStageHarness(backend: StoreBackend): TraceStageHarness {
       s.add(tables);
       clock += 1_500;
       await s.flush();
+    },
+    async arrive(s, traces) {
+      const tables = rowsOf(traces.flatMap((t) => t.spans));
+      await harness.storeRows(tables);
+      s.add(tables);
+      clock += 1_500;
     },
   };
   return harness;

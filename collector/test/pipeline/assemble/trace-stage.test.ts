@@ -24,6 +24,7 @@ import {
   DOCS,
   failingCommands,
   firstOnly,
+  gatedEnricher,
   isColumnsUpdate,
   QUESTION,
   type RagTrace,
@@ -630,40 +631,25 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
 
   it('while a long drain runs, the traces that come ready join the backlog batch by batch, under its caps', async () => {
     const errors: string[] = [];
-    const gates: (() => void)[] = [];
-    let gating = true;
-    const gated: TraceEnricher = {
-      name: 'gated',
-      async enrich() {
-        if (gating) await new Promise<void>((resolve) => gates.push(resolve));
-        return { rows: {} };
-      },
-    };
-    const s = stage([createGroundednessEnricher(), gated], h.store, {
+    const gated = gatedEnricher();
+    const s = stage([createGroundednessEnricher(), gated.enricher], h.store, {
       maxBatchTraces: 1,
       maxPendingTraces: 2,
       onError: (e) => errors.push(e.message),
     });
     const first = [ragSpans(), ragSpans()];
-    const firstTables = rowsOf(first.flatMap((t) => t.spans));
-    await h.storeRows(firstTables);
-    s.add(firstTables);
-    h.advance(1_500);
+    await h.arrive(s, first);
     const drain = s.flush();
-    await until(() => gates.length >= 1);
+    await until(() => gated.waiting >= 1);
     // Six more come ready while the drain's first batch is with the enrichers.
     const more = Array.from({ length: 6 }, () => ragSpans());
-    const moreTables = rowsOf(more.flatMap((t) => t.spans));
-    await h.storeRows(moreTables);
-    s.add(moreTables);
-    h.advance(1_500);
-    gates[0]?.();
-    await until(() => gates.length >= 2);
+    await h.arrive(s, more);
+    gated.release(0);
+    await until(() => gated.waiting >= 2);
     // Before the second batch they joined the backlog: two kept, four dropped, said after the drain.
     expect(s.metrics()).toMatchObject({ pendingTraces: 2, droppedTraces: 4, openTraces: 0 });
     expect(errors).toEqual([]);
-    gating = false;
-    for (const open of gates) open();
+    gated.releaseAll();
     await drain;
     for (let i = 0; i < 6; i++) await s.flush();
     expect(errors[0]).toBe('trace stage: 4 traces dropped unscored (write backlog over 2)');
@@ -672,43 +658,29 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
   }, 90_000);
 
   it('a failed write puts the drain’s unwritten traces back ahead of those that came ready during it', async () => {
-    const gates: (() => void)[] = [];
-    let gating = true;
     const seen: string[] = [];
-    const gated: TraceEnricher = {
-      name: 'gated',
-      async enrich(generations) {
-        for (const g of generations) seen.push(g.traceId);
-        if (gating) await new Promise<void>((resolve) => gates.push(resolve));
-        return { rows: {} };
-      },
-    };
+    const gated = gatedEnricher((generations) => {
+      for (const g of generations) seen.push(g.traceId);
+    });
     let failing = false;
     const flaky = failingCommands(
       h.store,
       firstOnly((sql) => failing && isColumnsUpdate(sql)),
       'connection reset',
     );
-    const s = stage([createGroundednessEnricher(), gated], flaky, { maxBatchTraces: 1 });
+    const s = stage([createGroundednessEnricher(), gated.enricher], flaky, { maxBatchTraces: 1 });
     const older = [ragSpans(), ragSpans(), ragSpans()];
-    const olderTables = rowsOf(older.flatMap((t) => t.spans));
-    await h.storeRows(olderTables);
-    s.add(olderTables);
-    h.advance(1_500);
+    await h.arrive(s, older);
     const drain = s.flush();
-    await until(() => gates.length >= 1);
+    await until(() => gated.waiting >= 1);
     const newer = [ragSpans(), ragSpans()];
-    const newerTables = rowsOf(newer.flatMap((t) => t.spans));
-    await h.storeRows(newerTables);
-    s.add(newerTables);
-    h.advance(1_500);
-    gates[0]?.();
+    await h.arrive(s, newer);
+    gated.release(0);
     // The second batch is with the enrichers, the newer traces in the backlog: its write fails.
-    await until(() => gates.length >= 2);
+    await until(() => gated.waiting >= 2);
     expect(s.metrics()).toMatchObject({ pendingTraces: 2 });
     failing = true;
-    gating = false;
-    gates[1]?.();
+    gated.releaseAll();
     await drain;
     expect(s.metrics()).toMatchObject({ pendingTraces: 4, failedBatches: 1 });
     seen.length = 0;
@@ -720,31 +692,16 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
   }, 90_000);
 
   it('counts the wall time it spends on a backlog as busy, and none while idle', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let entered = false;
-    const held: TraceEnricher = {
-      name: 'held',
-      async enrich() {
-        entered = true;
-        await gate;
-        return { rows: {} };
-      },
-    };
-    const s = stage([createGroundednessEnricher(), held], h.store);
+    const gated = gatedEnricher();
+    const s = stage([createGroundednessEnricher(), gated.enricher], h.store);
     await s.flush();
     expect(s.metrics().busySeconds).toBe(0);
     const t = ragSpans();
-    const tables = rowsOf(t.spans);
-    await h.storeRows(tables);
-    s.add(tables);
-    h.advance(1_500);
+    await h.arrive(s, [t]);
     const drain = s.flush();
-    await until(() => entered);
+    await until(() => gated.waiting >= 1);
     await new Promise((resolve) => setTimeout(resolve, 250));
-    release();
+    gated.releaseAll();
     await drain;
     const busy = s.metrics().busySeconds;
     // A timer may fire a fraction of a millisecond early by the monotonic clock.
@@ -772,10 +729,7 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
       },
     };
     const s = stage([createGroundednessEnricher(), watching], h.store, { maxBatchTraces: 1 });
-    const tables = rowsOf([ragSpans(), ragSpans()].flatMap((t) => t.spans));
-    await h.storeRows(tables);
-    s.add(tables);
-    h.advance(1_500);
+    await h.arrive(s, [ragSpans(), ragSpans()]);
     const drain = s.flush();
     // The first trace is written; the drain waits on the second.
     await until(() => calls >= 2);
@@ -853,35 +807,22 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
   }, 90_000);
 
   it('queues one drain at most behind a slow one, however often it is polled', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const slow: TraceEnricher = {
-      name: 'slow',
-      async enrich() {
-        await gate;
-        return { rows: {} };
-      },
-    };
+    const slow = gatedEnricher();
     let drains = 0;
-    const s = stage([createGroundednessEnricher(), slow], h.store, {
+    const s = stage([createGroundednessEnricher(), slow.enricher], h.store, {
       paused: () => {
         drains++;
         return false;
       },
     });
     const trace = ragSpans();
-    const tables = rowsOf(trace.spans);
-    await h.storeRows(tables);
-    s.add(tables);
-    h.advance(1_500);
+    await h.arrive(s, [trace]);
     const first = s.flush();
     // The first drain reaches the slow enricher; fifty polls meanwhile.
     await until(() => drains > 0);
     const polls = Array.from({ length: 50 }, () => s.flush());
     expect(new Set(polls).size).toBe(1);
-    release();
+    slow.releaseAll();
     await Promise.all([first, ...polls]);
     expect(drains).toBe(2);
     expect((await perEvaluator(trace.traceId)).map((r) => r.evaluator)).toEqual([
