@@ -169,6 +169,10 @@ const startOptions = (): Option[] => [
     '--topics-embedder-cache <n>',
     'distinct questions whose use, openai or onnx vectors are kept for repeats (default 4096; 0: none)',
   ).env('OVERSIGHT_TOPICS_EMBEDDER_CACHE'),
+  new Option(
+    '--topic-rows-every-seconds <s>',
+    "rewrite a changed topic's row (its whole centroid) at most this often; new topics and merges go at once, the rest at a clean stop (default 60; 0: every batch)",
+  ).env('OVERSIGHT_TOPIC_ROWS_EVERY_SECONDS'),
 ];
 
 /** What the DDL depends on: the store's database, cluster and TTL, without a connection. */

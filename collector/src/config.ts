@@ -140,6 +140,12 @@ export const ConfigSchema = z.object({
    * enricher's, `DEFAULT_VECTOR_CACHE`).
    */
   topicsEmbedderCache: z.coerce.number().int().min(0).optional(),
+  /**
+   * A changed topic's row (its whole centroid) is rewritten at most this
+   * often; new topics and merges go at once, and what waits is written at a
+   * clean stop. 0: every batch.
+   */
+  topicRowsEverySeconds: z.coerce.number().min(0).default(60),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -83,6 +83,11 @@ export interface TraceEnricher {
    * rows as data (not away), so the kept rows may be at fault.
    */
   written?(ok: boolean, refused?: boolean): void;
+  /**
+   * Rows the enricher holds back between calls (topics rewrite a changed topic at most every
+   * `topicRowsEveryMs`): the stage writes them when it closes, and says how through `written`.
+   */
+  heldBack?(): Partial<Record<string, Row[]>>;
 }
 
 export interface EnrichContext {

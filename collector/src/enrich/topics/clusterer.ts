@@ -727,6 +727,7 @@ export class TopicClusterer {
       repSim: -Infinity,
       terms: new Map(),
       dirty: true,
+      writtenAt: Number.NEGATIVE_INFINITY,
       bornSeq: s.seq,
       lastSeq: s.seq,
       slot: -1,
@@ -1155,20 +1156,44 @@ export class TopicClusterer {
     this.changed.set(t, s);
   }
 
-  /** Topic rows for the `topics` table; `changedOnly` gives those touched since the last snapshot. */
-  snapshot(options: { changedOnly?: boolean } = {}): TopicRow[] {
+  /**
+   * Topic rows for the `topics` table; `changedOnly` gives those touched since the last snapshot.
+   * With `everyMs`, a changed topic whose row was snapshotted less than `everyMs` before `at`
+   * waits for a later snapshot, its changes kept: each row carries the whole centroid, and a topic
+   * that grows every batch would otherwise be rewritten every batch. A topic not written since it
+   * was founded or restored, and every tombstone, go at once.
+   */
+  snapshot(options: { changedOnly?: boolean; at?: Date; everyMs?: number } = {}): TopicRow[] {
     const rows: TopicRow[] = this.tombstones;
     this.tombstones = [];
+    const at = (options.at ?? new Date()).getTime();
     if (options.changedOnly) {
-      // Merged-away and evicted topics are gone from their space; their tombstones stand for them.
-      for (const [t, s] of this.changed) if (t.dirty && s.byId.get(t.id) === t) rows.push(this.row(s, t));
-    } else for (const s of this.spaces.values()) for (const t of s.topics) rows.push(this.row(s, t));
-    this.changed.clear();
+      const every = options.everyMs ?? 0;
+      for (const [t, s] of this.changed) {
+        // Merged-away and evicted topics are gone from their space; their tombstones stand for them.
+        if (t.dirty && s.byId.get(t.id) === t) {
+          if (every > 0 && at - t.writtenAt < every) continue;
+          rows.push(this.row(s, t, at));
+        }
+        this.changed.delete(t);
+      }
+    } else {
+      for (const s of this.spaces.values()) for (const t of s.topics) rows.push(this.row(s, t, at));
+      this.changed.clear();
+    }
     return rows;
   }
 
-  private row(s: Space, t: Topic): TopicRow {
+  /** Changed topics whose rows a snapshot with `everyMs` held back. */
+  get heldBack(): number {
+    let n = 0;
+    for (const [t, s] of this.changed) if (t.dirty && s.byId.get(t.id) === t) n++;
+    return n;
+  }
+
+  private row(s: Space, t: Topic, at: number): TopicRow {
     t.dirty = false;
+    t.writtenAt = at;
     const v = this.view(s, t);
     return {
       project_id: s.projectId,
@@ -1265,6 +1290,7 @@ export class TopicClusterer {
         repSim: 0,
         terms,
         dirty: false,
+        writtenAt: Number.NEGATIVE_INFINITY,
         bornSeq: s.seq,
         lastSeq: s.seq,
         slot: -1,

@@ -102,6 +102,13 @@ export interface TopicsEnricherOptions {
   embedderCache?: number;
   /** User turns remembered so a re-scored trace, or a turn of several calls, counts its question once (default 20,000). */
   rememberTurns?: number;
+  /**
+   * A changed topic's row is rewritten at most this often (default 0: every batch that changes
+   * it). A row carries the whole centroid, 5–7 KB: rewritten every batch, a busy project's
+   * `topics` inserts outweigh its spans. New topics and merges are written at once either way;
+   * what waits goes out by `heldBack()` at a clean stop.
+   */
+  topicRowsEveryMs?: number;
   now?: () => Date;
   /** Milliseconds placing questions may hold the event loop before it is handed back (default 10). */
   sliceMs?: number;
@@ -242,6 +249,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
   const embedderConfig = options.embedder ? topicsEmbedderSchema.parse(options.embedder) : undefined;
   const gaps = new GapTracker();
   const now = options.now ?? (() => new Date());
+  const topicRowsEveryMs = options.topicRowsEveryMs ?? 0;
   const builtinEmbedder =
     options.clusterer?.builtinEmbedder ??
     (embedderConfig?.kind === 'hashed' ? BUILTIN_EMBEDDERS.hashed : DEFAULT_BUILTIN_EMBEDDER);
@@ -611,7 +619,10 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     };
     // Rows a failed write left: older than this round's, so a newer row of the same key wins.
     for (const { table, rows } of unwritten.rows) add(table, rows);
-    add(TOPICS, clusterer.snapshot({ changedOnly: true }) as unknown as Row[]);
+    add(
+      TOPICS,
+      clusterer.snapshot({ changedOnly: true, at: now(), everyMs: topicRowsEveryMs }) as unknown as Row[],
+    );
     add(GAP_STATE, stateWriter.rows(now()));
     add(EMBEDDER_STATE, embedderWriter.rows(now()));
     add(TOPIC_VOCABULARY, vocabularyWriter.rows(now()));
@@ -632,6 +643,14 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     gaps,
     restored: { restored, errors },
     enrich,
+    heldBack() {
+      const out: Record<string, Row[]> = {};
+      for (const { table, rows } of unwritten.rows) out[table] = [...(out[table] ?? []), ...rows];
+      const held = clusterer.snapshot({ changedOnly: true }) as unknown as Row[];
+      if (held.length > 0) out[TOPICS] = [...(out[TOPICS] ?? []), ...held];
+      unwritten.sent(out);
+      return out;
+    },
     written: (ok, refused) => unwritten.written(ok, refused),
     async close() {
       await external?.close?.();
@@ -647,6 +666,7 @@ type TopicsConfig = Pick<
   | 'topicsEmbedderApiKey'
   | 'topicsEmbedderDir'
   | 'topicsEmbedderCache'
+  | 'topicRowsEverySeconds'
 >;
 
 /** The embedder the collector's flags ask for; undefined for `none` (topics off). Throws one line on a missing flag. */
@@ -689,6 +709,7 @@ export async function topicsEnricherFromConfig(
         store,
         embedder,
         ...(config.topicsEmbedderCache !== undefined ? { embedderCache: config.topicsEmbedderCache } : {}),
+        topicRowsEveryMs: config.topicRowsEverySeconds * 1000,
       })
     : undefined;
 }

@@ -22,6 +22,8 @@ export interface Topic {
   repSim: number;
   terms: Map<string, number>;
   dirty: boolean;
+  /** When its row was last snapshotted (ms; −Infinity: not since it was founded or restored). */
+  writtenAt: number;
   /** Space assignment counter when the topic was founded (restored: when it came back). */
   bornSeq: number;
   /** Space assignment counter when the topic last grew. */

@@ -707,6 +707,24 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     }
   }
 
+  /** At a close, the rows enrichers held back between batches (`TraceEnricher.heldBack`). */
+  async function writeHeldBack(): Promise<void> {
+    for (const e of enrichers) {
+      const held = e.heldBack?.();
+      if (!held) continue;
+      try {
+        for (const [table, list] of Object.entries(held))
+          if (list && list.length > 0)
+            await store.insert(table, list, { deduplicationToken: `trace-stage:${randomUUID()}` });
+        e.written?.(true);
+      } catch (err) {
+        e.written?.(false, isRefusedData(err));
+        const message = err instanceof Error ? err.message : String(err);
+        report(new Error(`trace stage: ${e.name}: rows held back were not written at close: ${message}`));
+      }
+    }
+  }
+
   /** Queues `task` after the ones before it; a bug in one is reported, never thrown into the timer or the drain. */
   function run(task: () => Promise<void>): Promise<void> {
     queue = queue.then(task).catch((err) => report(err instanceof Error ? err : new Error(String(err))));
@@ -834,6 +852,8 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
         enqueue(assembler.flushAll().map(fromAssembled));
         retryAt = 0;
         await drainPending();
+        // Out of time, the store may be what is slow: what was held back waits for the next start.
+        if (!stopping && !options.paused?.()) await writeHeldBack();
       });
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([

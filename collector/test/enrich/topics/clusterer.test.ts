@@ -817,6 +817,24 @@ describe('TopicClusterer', () => {
     expect(deadIds.map((id) => restarted.resolve('p1', id))).toEqual(deadIds.map(() => survivor));
   });
 
+  it('holds a written topic’s changes for the interval, but never a tombstone', () => {
+    const c = new TopicClusterer({ assignThreshold: 0.95, mergeThreshold: 0.3, mergeEvery: 1_000_000 });
+    const at = (s: number) => new Date(Date.UTC(2026, 11, 7, 0, 0, s));
+    for (const q of CARD) c.assign('p1', q);
+    const first = c.snapshot({ changedOnly: true, at: at(0), everyMs: 60_000 });
+    expect(first.length).toBe(c.size);
+    c.maintain({ final: true });
+    // Ten seconds on: the merged-away topics' tombstones go out; the survivor, written at 0, waits.
+    const second = c.snapshot({ changedOnly: true, at: at(10), everyMs: 60_000 });
+    expect(second.length).toBeGreaterThan(0);
+    expect(second.every((r) => r.size === 0)).toBe(true);
+    expect(c.heldBack).toBe(1);
+    // A minute after its last row, the survivor's goes out with every question merged into it.
+    const third = c.snapshot({ changedOnly: true, at: at(60), everyMs: 60_000 });
+    expect(third.map((r) => r.size)).toEqual([CARD.length]);
+    expect(c.heldBack).toBe(0);
+  });
+
   it('points earlier merges at the new survivor when a survivor is merged away in turn', () => {
     const rows: TopicRow[] = [];
     // Only identical vectors join (assign 0.9999); merging does the rest.

@@ -1613,6 +1613,75 @@ describe('topics enricher', () => {
   });
 });
 
+describe('topic rows held back (--topic-rows-every-seconds)', () => {
+  it('writes a new topic at once, a grown one at most once an interval, and what waits at heldBack()', async () => {
+    let clock = new Date('2026-12-07T00:00:00.000Z');
+    const later = (ms: number) => {
+      clock = new Date(clock.getTime() + ms);
+    };
+    const enricher = await createTopicsEnricher({
+      store,
+      embedder: { kind: 'hashed' },
+      topicRowsEveryMs: 60_000,
+      now: () => clock,
+    });
+    const ask = async () => {
+      const g = generation('held-back', { question: 'how do I reset my password', answer: 'ok', docs: null });
+      const { rows } = await enricher.enrich([g], { rescore: false });
+      enricher.written?.(true);
+      return { topicId: g.found.topicId, sizes: (rows[TOPICS] ?? []).map((r) => Number(r.size)) };
+    };
+    const first = await ask();
+    expect(first.sizes).toEqual([1]);
+    later(10_000);
+    // The same topic grew 10 s after its row was written: held, the question placed all the same.
+    const second = await ask();
+    expect(second).toEqual({ topicId: first.topicId, sizes: [] });
+    expect(enricher.clusterer.heldBack).toBe(1);
+    later(50_000);
+    // A minute after the last write: the row goes out with both questions since.
+    expect((await ask()).sizes).toEqual([3]);
+    later(1_000);
+    expect((await ask()).sizes).toEqual([]);
+    // A clean stop takes what waits; then nothing is left.
+    expect((enricher.heldBack?.()[TOPICS] ?? []).map((r) => Number(r.size))).toEqual([4]);
+    enricher.written?.(true);
+    expect(enricher.heldBack?.()[TOPICS]).toBeUndefined();
+    expect(enricher.clusterer.heldBack).toBe(0);
+    await enricher.close();
+  });
+
+  it('takes the interval from the collector’s config: a minute by default, 0 for every batch', async () => {
+    const sizesOver = async (config: Parameters<typeof resolveConfig>[0], project: string) => {
+      const enricher = await topicsEnricherFromConfig(
+        store,
+        resolveConfig({ topicsEmbedder: 'hashed', ...config }),
+      );
+      const sizes: number[][] = [];
+      for (let i = 0; i < 2; i++) {
+        const g = generation(project, {
+          question: 'can I change my delivery address',
+          answer: 'ok',
+          docs: null,
+        });
+        const { rows } = (await enricher?.enrich([g], { rescore: false })) ?? { rows: {} };
+        enricher?.written?.(true);
+        sizes.push((rows[TOPICS] ?? []).map((r) => Number(r.size)));
+      }
+      await enricher?.close();
+      return sizes;
+    };
+    expect(resolveConfig({}).topicRowsEverySeconds).toBe(60);
+    expect(await sizesOver({}, 'rows-default')).toEqual([[1], []]);
+    // As from the command line or the environment: a string.
+    expect(await sizesOver({ topicRowsEverySeconds: '0' as unknown as number }, 'rows-every-batch')).toEqual([
+      [1],
+      [2],
+    ]);
+    expect(() => resolveConfig({ topicRowsEverySeconds: -1 })).toThrow(/topicRowsEverySeconds/);
+  });
+});
+
 describe('topics enricher with --topics-embedder use (USE-lite on a worker thread)', () => {
   it('assigns topics end to end from the collector flag, one state per project, rows and kb_gaps stored', async () => {
     const embedder = topicsEmbedderFromConfig(resolveConfig({ topicsEmbedder: 'use' }));

@@ -711,6 +711,31 @@ describe.each(storeBackends())('trace stage on $name', (backend) => {
     await expectScoredOnce([t]);
   }, 90_000);
 
+  it('writes at close the topic rows its enricher held back', async () => {
+    const topics = await createTopicsEnricher({
+      store: h.store,
+      embedder: { kind: 'hashed' },
+      topicRowsEveryMs: 3_600_000,
+    });
+    const s = stage([createGroundednessEnricher(), topics]);
+    // The same question twice, in its own project: one topic, grown after its first row.
+    const [a, b] = [ragSpans(), ragSpans()];
+    await h.score(s, rowsOf(a.spans, 'held-back'));
+    await h.score(s, rowsOf(b.spans, 'held-back'));
+    const topicId = (await columns(b.generationId))[0]?.topic_id;
+    expect(topicId).toBe((await columns(a.generationId))[0]?.topic_id);
+    const size = async () =>
+      (
+        await h.store.query<{ size: number }>(
+          `SELECT toUInt32(size) AS size FROM topics FINAL WHERE project_id = 'held-back' AND topic_id = {t:UInt64}`,
+          { params: { t: String(topicId) } },
+        )
+      ).map((r) => Number(r.size));
+    expect(await size()).toEqual([1]);
+    await s.close();
+    expect(await size()).toEqual([2]);
+  }, 90_000);
+
   it('a drain lets go of a written batch’s spans before it ends', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
