@@ -609,6 +609,14 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     // A topic row carries its whole centroid and only its latest state counts: while more calls
     // of this flush follow, the changed topics keep accumulating for the last one to write.
     if (context?.more) return { rows: {} };
+    return { rows: rowsToWrite(false) };
+  }
+
+  /**
+   * The rows to write: those a failed write left, the changed topics whose rows are due, the
+   * state tables when theirs is; `atStop`, everything that waits, as a clean stop writes it.
+   */
+  function rowsToWrite(atStop: boolean): Record<string, Row[]> {
     const out: Record<string, Row[]> = {};
     // Appended in place: copying the table's rows on every add would repeat the work per kind.
     const add = (table: string, list: readonly Row[]) => {
@@ -619,15 +627,14 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     };
     // Rows a failed write left: older than this round's, so a newer row of the same key wins.
     for (const { table, rows } of unwritten.rows) add(table, rows);
-    add(
-      TOPICS,
-      clusterer.snapshot({ changedOnly: true, at: now(), everyMs: topicRowsEveryMs }) as unknown as Row[],
-    );
-    add(GAP_STATE, stateWriter.rows(now()));
-    add(EMBEDDER_STATE, embedderWriter.rows(now()));
-    add(TOPIC_VOCABULARY, vocabularyWriter.rows(now()));
+    const at = now();
+    const everyMs = atStop ? 0 : topicRowsEveryMs;
+    add(TOPICS, clusterer.snapshot({ changedOnly: true, at, everyMs }) as unknown as Row[]);
+    add(GAP_STATE, stateWriter.rows(at, atStop));
+    add(EMBEDDER_STATE, embedderWriter.rows(at, atStop));
+    add(TOPIC_VOCABULARY, vocabularyWriter.rows(at, atStop));
     unwritten.sent(out);
-    return { rows: out };
+    return out;
   }
 
   const unwritten = new UnwrittenRows((dropped) =>
@@ -643,14 +650,7 @@ export async function createTopicsEnricher(options: TopicsEnricherOptions): Prom
     gaps,
     restored: { restored, errors },
     enrich,
-    heldBack() {
-      const out: Record<string, Row[]> = {};
-      for (const { table, rows } of unwritten.rows) out[table] = [...(out[table] ?? []), ...rows];
-      const held = clusterer.snapshot({ changedOnly: true }) as unknown as Row[];
-      if (held.length > 0) out[TOPICS] = [...(out[TOPICS] ?? []), ...held];
-      unwritten.sent(out);
-      return out;
-    },
+    heldBack: () => rowsToWrite(true),
     written: (ok, refused) => unwritten.written(ok, refused),
     async close() {
       await external?.close?.();

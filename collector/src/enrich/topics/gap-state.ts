@@ -82,8 +82,9 @@ export class GapStateWriter {
     this.rewrites.loaded(reservoir, reservoir.count);
   }
 
-  rows(at: Date): Row[] {
-    if (!this.rewrites.due(at)) return [];
+  /** What changed since it was written, once a round is due (`now`: at once, for a clean stop). */
+  rows(at: Date, now = false): Row[] {
+    if (!this.rewrites.due(at, now)) return [];
     const updated = clickHouseTime(at);
     const rows: Row[] = [];
     for (const { projectId, kind, key, reservoir } of located(this.holders)) {

@@ -21,9 +21,9 @@ export class StateRewrites<T extends object> {
     this.everyMs = everyMs;
   }
 
-  /** Whether a round is due at `at`; a due round starts now. */
-  due(at: Date): boolean {
-    if (at.getTime() - this.last < this.everyMs) return false;
+  /** Whether a round is due at `at` (`now`: a clean stop's, whenever the last was); a due round starts now. */
+  due(at: Date, now = false): boolean {
+    if (!now && at.getTime() - this.last < this.everyMs) return false;
     this.last = at.getTime();
     return true;
   }

@@ -25,8 +25,9 @@ export class VocabularyStateWriter {
     this.rewrites = new StateRewrites(everyMs);
   }
 
-  rows(at: Date): Row[] {
-    if (!this.rewrites.due(at)) return [];
+  /** What changed since it was written, once a round is due (`now`: at once, for a clean stop). */
+  rows(at: Date, now = false): Row[] {
+    if (!this.rewrites.due(at, now)) return [];
     const updated = clickHouseTime(at);
     const rows: Row[] = [];
     for (const { projectId, embedderId, vocabulary } of this.clusterer.vocabularies()) {
