@@ -301,6 +301,21 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
   /** Dropped by the polls inside a drain, said by the next enqueue that reports: one line a drain. */
   let unreportedDrops = 0;
   function enqueue(traces: Pending[], { reportDrops = true, older = false } = {}): void {
+    // A drain polls between its batches, mostly for nothing: the backlog (up to 50 000 traces)
+    // is then neither copied nor summed again.
+    if (traces.length > 0) admit(traces, older);
+    if (reportDrops && unreportedDrops > 0) {
+      report(
+        new Error(
+          `trace stage: ${unreportedDrops} traces dropped unscored (write backlog over ${maxPending})`,
+        ),
+      );
+      unreportedDrops = 0;
+    }
+  }
+
+  /** Adds `traces` to the backlog under its caps: the oldest dropped past its count, spilled past its bytes. */
+  function admit(traces: Pending[], older: boolean): void {
     // Not push(...traces): a spread of some 120 000 arguments overflows the stack. `older`: a
     // drain's unwritten traces, put back ahead of those that came ready while it ran, so the
     // backlog stays in arrival order: scored oldest first, and over the cap the oldest dropped.
@@ -311,14 +326,6 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       counters.droppedTraces += dropped;
       unreportedDrops += dropped;
       catchUpDue = true;
-    }
-    if (reportDrops && unreportedDrops > 0) {
-      report(
-        new Error(
-          `trace stage: ${unreportedDrops} traces dropped unscored (write backlog over ${maxPending})`,
-        ),
-      );
-      unreportedDrops = 0;
     }
     // While writes fail, ready traces keep coming: the backlog keeps their ids, not their texts.
     pendingBytes = pending.reduce((n, t) => n + t.bytes, 0);
@@ -493,13 +500,9 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     }
     // The ledger goes in after the supersede and before the columns are set: a crash in between
     // leaves the spans unscored (NULL), so recovery re-scores them and reads the ledger back.
-    if (ledger.length > 0)
-      await store.insert(QUALITY_EVENTS, ledger, { deduplicationToken: `trace-stage:${randomUUID()}` });
-    for (const [table, list] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      // A unique token: ClickHouse drops a block identical to a recent one, and a re-score's rows
-      // often are identical to the ones it just deleted.
-      await store.insert(table, list, { deduplicationToken: `trace-stage:${randomUUID()}` });
-    }
+    if (ledger.length > 0) await insertRows(QUALITY_EVENTS, ledger);
+    for (const [table, list] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b)))
+      await insertRows(table, list);
     const findings: SpanFindings[] = generations.map((g) => ({
       spanId: g.span.spanId,
       found: g.found,
@@ -707,6 +710,14 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
     }
   }
 
+  /**
+   * The stage's inserts, each with a token of its own: ClickHouse drops a block identical to a
+   * recent one, and a re-score's rows often are identical to the ones it just deleted.
+   */
+  function insertRows(table: string, rows: Row[]): Promise<void> {
+    return store.insert(table, rows, { deduplicationToken: `trace-stage:${randomUUID()}` });
+  }
+
   /** At a close, the rows enrichers held back between batches (`TraceEnricher.heldBack`). */
   async function writeHeldBack(): Promise<void> {
     for (const e of enrichers) {
@@ -714,8 +725,7 @@ export function createTraceStage(options: TraceStageOptions): TraceStage {
       if (!held) continue;
       try {
         for (const [table, list] of Object.entries(held))
-          if (list && list.length > 0)
-            await store.insert(table, list, { deduplicationToken: `trace-stage:${randomUUID()}` });
+          if (list && list.length > 0) await insertRows(table, list);
         e.written?.(true);
       } catch (err) {
         e.written?.(false, isRefusedData(err));
@@ -896,6 +906,12 @@ export function registerTraceStageMetrics(registry: Registry, stage: TraceStage)
   );
   // Counters mirror cumulative totals: each scrape adds what changed since the last.
   const seen = new Map<string, number>();
+  /** What the cumulative total `key` grew by since the last scrape. */
+  const grown = (key: string, value: number) => {
+    const delta = value - (seen.get(key) ?? 0);
+    seen.set(key, value);
+    return delta;
+  };
   const counter = (name: string, help: string, read: (m: TraceStageCounters) => Record<string, number>) => {
     const labelNames = ['kind'];
     new Counter({
@@ -905,10 +921,8 @@ export function registerTraceStageMetrics(registry: Registry, stage: TraceStage)
       registers: [registry],
       collect() {
         for (const [kind, value] of Object.entries(read(stage.metrics()))) {
-          const k = `${name}/${kind}`;
-          const delta = value - (seen.get(k) ?? 0);
+          const delta = grown(`${name}/${kind}`, value);
           if (delta > 0) this.inc({ kind }, delta);
-          seen.set(k, value);
         }
       },
     });
@@ -922,15 +936,13 @@ export function registerTraceStageMetrics(registry: Registry, stage: TraceStage)
     duplicate: m.duplicateSpans,
   }));
   // Unlabelled: its rate is the share of time the stage works, the saturation an alert watches.
-  let busySeen = 0;
   new Counter({
     name: 'oversight_trace_busy_seconds_total',
     help: 'Seconds the trace stage spent scoring and writing (rate near 1: saturated, falling behind)',
     registers: [registry],
     collect() {
-      const busy = stage.metrics().busySeconds;
-      if (busy > busySeen) this.inc(busy - busySeen);
-      busySeen = busy;
+      const delta = grown('oversight_trace_busy_seconds_total', stage.metrics().busySeconds);
+      if (delta > 0) this.inc(delta);
     },
   });
   counter('oversight_trace_scored_total', 'Trace stage work', (m) => ({
