@@ -33,9 +33,9 @@ export class EmbedderStateWriter {
     this.rewrites.loaded(embedder, embedder.documents);
   }
 
-  /** What changed since it was written, once a round is due (`now`: at once, for a clean stop). */
-  rows(at: Date, now = false): Row[] {
-    if (!this.rewrites.due(at, now)) return [];
+  /** What changed since it was written, once a round is due (`atStop`: at once, for a clean stop). */
+  rows(at: Date, atStop = false): Row[] {
+    if (!this.rewrites.due(at, atStop)) return [];
     const updated = clickHouseTime(at);
     const rows: Row[] = [];
     for (const [projectId, e] of this.clusterer.builtinEmbedders()) {

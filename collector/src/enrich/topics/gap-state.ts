@@ -82,9 +82,9 @@ export class GapStateWriter {
     this.rewrites.loaded(reservoir, reservoir.count);
   }
 
-  /** What changed since it was written, once a round is due (`now`: at once, for a clean stop). */
-  rows(at: Date, now = false): Row[] {
-    if (!this.rewrites.due(at, now)) return [];
+  /** What changed since it was written, once a round is due (`atStop`: at once, for a clean stop). */
+  rows(at: Date, atStop = false): Row[] {
+    if (!this.rewrites.due(at, atStop)) return [];
     const updated = clickHouseTime(at);
     const rows: Row[] = [];
     for (const { projectId, kind, key, reservoir } of located(this.holders)) {

@@ -21,9 +21,9 @@ export class StateRewrites<T extends object> {
     this.everyMs = everyMs;
   }
 
-  /** Whether a round is due at `at` (`now`: a clean stop's, whenever the last was); a due round starts now. */
-  due(at: Date, now = false): boolean {
-    if (!now && at.getTime() - this.last < this.everyMs) return false;
+  /** Whether a round is due at `at` (`atStop`: a clean stop's, whenever the last was); a due round starts now. */
+  due(at: Date, atStop = false): boolean {
+    if (!atStop && at.getTime() - this.last < this.everyMs) return false;
     this.last = at.getTime();
     return true;
   }
